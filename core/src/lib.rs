@@ -1,0 +1,8 @@
+//! FieldKit core: the offline-first heart of the field technician's app.
+//!
+//! A technician's phone keeps every visit in SQLite, walks the technician through the on-site
+//! procedure, and queues every change in an outbox for the server. Data walks one way:
+//! command → rules ([`workflow`], [`checklist`]) → one transaction (state + outbox op) → events.
+
+pub mod checklist;
+pub mod model;

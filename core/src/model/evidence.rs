@@ -1,0 +1,99 @@
+//! Evidence: content-addressed attachments and signatures.
+
+use serde::{Deserialize, Serialize};
+
+use super::{DeviceId, SignatureId, Timestamp, VisitId};
+
+/// What an attachment is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AttachmentKind {
+    Photo,
+    SignatureImage,
+    Document,
+}
+
+impl AttachmentKind {
+    /// The stable snake_case name used in storage.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Photo => "photo",
+            Self::SignatureImage => "signature_image",
+            Self::Document => "document",
+        }
+    }
+
+    /// Parses the name written by [`AttachmentKind::as_str`].
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::Photo, Self::SignatureImage, Self::Document]
+            .into_iter()
+            .find(|k| k.as_str() == s)
+    }
+}
+
+/// A file attached to a visit, named by the SHA-256 of its bytes.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Attachment {
+    /// Lower-case hex SHA-256 of the stored bytes.
+    pub sha256: String,
+    pub kind: AttachmentKind,
+    pub mime: String,
+    pub size: i64,
+    pub visit_id: VisitId,
+    /// The checklist step this is evidence for, if any.
+    pub step_id: Option<String>,
+}
+
+/// Who signs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SignerRole {
+    Customer,
+    Technician,
+}
+
+impl SignerRole {
+    /// The stable snake_case name used in storage.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Customer => "customer",
+            Self::Technician => "technician",
+        }
+    }
+
+    /// Parses the name written by [`SignerRole::as_str`].
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::Customer, Self::Technician]
+            .into_iter()
+            .find(|k| k.as_str() == s)
+    }
+}
+
+/// A signature given on the phone.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+pub struct Signature {
+    pub id: SignatureId,
+    pub visit_id: VisitId,
+    /// Personal data: never logged.
+    pub signer_name: String,
+    pub role: SignerRole,
+    pub signed_at: Timestamp,
+    /// SHA-256 of the signature image attachment.
+    pub image_sha256: String,
+    pub device_id: DeviceId,
+    /// The checklist step this signature satisfies, if any.
+    pub step_id: Option<String>,
+}
+
+impl std::fmt::Debug for Signature {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Signature")
+            .field("id", &self.id)
+            .field("visit_id", &self.visit_id)
+            .field("role", &self.role)
+            .field("signed_at", &self.signed_at)
+            .field("image_sha256", &self.image_sha256)
+            .field("step_id", &self.step_id)
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,20 @@
+//! Plain domain types of a field visit. Imports nothing else of ours: every other module
+//! speaks in these words.
+
+mod ids;
+mod order;
+mod visit;
+mod parts;
+mod evidence;
+
+pub use evidence::*;
+pub use ids::*;
+pub use order::*;
+pub use parts::*;
+pub use visit::*;
+
+/// A point in time (UTC). Stored as milliseconds since the Unix epoch.
+pub type Timestamp = chrono::DateTime<chrono::Utc>;
+
+/// Money in the smallest unit of the currency (fen for CNY).
+pub type Cents = i64;

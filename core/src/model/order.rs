@@ -1,0 +1,196 @@
+//! The work order as the dispatcher created it, and its lifecycle states.
+
+use serde::{Deserialize, Serialize};
+
+use super::{Timestamp, WorkOrderId};
+
+/// What the visit is for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum JobKind {
+    /// 送货: deliver goods, unbox and inspect them with the customer.
+    Delivery,
+    /// 安装调试: install and commission.
+    Installation,
+    /// 维修: repair.
+    Repair,
+    /// 退换货: return or exchange.
+    ReturnExchange,
+    /// 回访/走访: follow-up visit.
+    FollowUp,
+}
+
+impl JobKind {
+    /// Every kind, in a stable order.
+    pub const ALL: [JobKind; 5] = [
+        JobKind::Delivery,
+        JobKind::Installation,
+        JobKind::Repair,
+        JobKind::ReturnExchange,
+        JobKind::FollowUp,
+    ];
+
+    /// The stable snake_case name used in storage and on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobKind::Delivery => "delivery",
+            JobKind::Installation => "installation",
+            JobKind::Repair => "repair",
+            JobKind::ReturnExchange => "return_exchange",
+            JobKind::FollowUp => "follow_up",
+        }
+    }
+
+    /// Parses the name written by [`JobKind::as_str`].
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+/// Response-promise zone of an address (市区 / 郊区).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Zone {
+    Urban,
+    Suburban,
+}
+
+/// Who pays for the service.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Billing {
+    /// Covered by the warranty: free to the customer.
+    Warranty,
+    /// Paid by the customer: fees must be shown and agreed before work starts.
+    Paid,
+}
+
+/// The customer, as the desk recorded them. Personal data: never logged.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Customer {
+    pub name: String,
+    pub phone: String,
+}
+
+impl std::fmt::Debug for Customer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Customer { <redacted> }")
+    }
+}
+
+/// Where the visit takes place. The address is personal data: never logged.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Site {
+    pub address: String,
+    pub zone: Zone,
+}
+
+impl std::fmt::Debug for Site {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Site {{ address: <redacted>, zone: {:?} }}", self.zone)
+    }
+}
+
+/// The appliance concerned.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Product {
+    pub model: String,
+    /// Serial number or barcode, when known.
+    pub serial: Option<String>,
+}
+
+/// A span of time promised to the customer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TimeWindow {
+    pub start: Timestamp,
+    pub end: Timestamp,
+}
+
+impl TimeWindow {
+    /// Whether `t` falls inside the window (inclusive).
+    pub fn contains(&self, t: Timestamp) -> bool {
+        self.start <= t && t <= self.end
+    }
+}
+
+/// Where a work order stands in its lifecycle.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WorkOrderStatus {
+    /// Dispatched to the technician, not yet accepted.
+    Assigned,
+    /// Accepted by the technician; the visit time is not yet agreed.
+    Accepted,
+    /// The pre-visit call agreed the visit; a visit is planned.
+    Confirmed,
+    /// A visit is under way (travel, on site, working or paused).
+    Visiting,
+    /// Work finished and signed off.
+    Completed,
+    /// The unit was taken back to the workshop; a return visit is due.
+    AwaitingReturn,
+    /// Nobody was home; the visit must be rescheduled.
+    NoAccess,
+    /// Cancelled by the desk or the customer.
+    Cancelled,
+}
+
+impl WorkOrderStatus {
+    /// Every status, in lifecycle order.
+    pub const ALL: [WorkOrderStatus; 8] = [
+        Self::Assigned,
+        Self::Accepted,
+        Self::Confirmed,
+        Self::Visiting,
+        Self::Completed,
+        Self::AwaitingReturn,
+        Self::NoAccess,
+        Self::Cancelled,
+    ];
+
+    /// The stable snake_case name used in storage and on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Assigned => "assigned",
+            Self::Accepted => "accepted",
+            Self::Confirmed => "confirmed",
+            Self::Visiting => "visiting",
+            Self::Completed => "completed",
+            Self::AwaitingReturn => "awaiting_return",
+            Self::NoAccess => "no_access",
+            Self::Cancelled => "cancelled",
+        }
+    }
+
+    /// Parses the name written by [`WorkOrderStatus::as_str`].
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+
+    /// No transition leaves this status.
+    pub fn is_terminal(self) -> bool {
+        matches!(self, Self::Completed | Self::Cancelled)
+    }
+}
+
+/// A work order as it reached the technician's phone.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct WorkOrder {
+    pub id: WorkOrderId,
+    /// The desk's human-readable reference, e.g. "WO-20261123-0042".
+    pub number: String,
+    pub kind: JobKind,
+    pub customer: Customer,
+    pub site: Site,
+    pub product: Product,
+    /// The fault as the customer describes it (故障现象).
+    pub reported_fault: String,
+    /// When the technician promised to be there.
+    pub promised: TimeWindow,
+    pub billing: Billing,
+    /// The desk's notes for the technician (e.g. installation requirements).
+    pub instructions: Option<String>,
+    /// When the customer called the desk (response time is measured from here).
+    pub reported_at: Timestamp,
+    pub status: WorkOrderStatus,
+}
