@@ -6,3 +6,5 @@
 
 pub mod checklist;
 pub mod model;
+pub mod clock;
+pub mod workflow;

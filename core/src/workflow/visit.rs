@@ -1,0 +1,107 @@
+//! The lifecycle of one visit to the customer's home.
+
+use super::Refusal;
+use crate::model::{VisitOutcome, VisitStatus};
+
+/// Something that moves a visit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum VisitAction {
+    StartTravel,
+    Arrive,
+    StartWork,
+    Pause,
+    Resume,
+    Complete,
+    TakeBack,
+    NoAccess,
+    Reschedule,
+    Cancel,
+}
+
+impl VisitAction {
+    /// Every action, for exhaustive tests.
+    pub const ALL: [VisitAction; 10] = [
+        Self::StartTravel,
+        Self::Arrive,
+        Self::StartWork,
+        Self::Pause,
+        Self::Resume,
+        Self::Complete,
+        Self::TakeBack,
+        Self::NoAccess,
+        Self::Reschedule,
+        Self::Cancel,
+    ];
+
+    /// The technician's word for it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::StartTravel => "start travel",
+            Self::Arrive => "arrive",
+            Self::StartWork => "start work",
+            Self::Pause => "pause",
+            Self::Resume => "resume",
+            Self::Complete => "complete",
+            Self::TakeBack => "take the unit back",
+            Self::NoAccess => "report no access",
+            Self::Reschedule => "reschedule",
+            Self::Cancel => "cancel",
+        }
+    }
+}
+
+impl VisitStatus {
+    /// The status after `action`, or why it is refused.
+    pub fn apply(self, action: VisitAction) -> Result<VisitStatus, Refusal> {
+        use VisitAction as A;
+        use VisitStatus as S;
+        let refuse = |hint| Refusal {
+            action: action.name(),
+            subject: "visit",
+            state: self.as_str(),
+            hint,
+        };
+        match (self, action) {
+            (S::Ended(_), _) => Err(refuse("the visit is over")),
+
+            (S::Planned, A::StartTravel) => Ok(S::EnRoute),
+            (_, A::StartTravel) => Err(refuse("already set off")),
+
+            (S::EnRoute, A::Arrive) => Ok(S::Arrived),
+            (S::Planned, A::Arrive) => Err(refuse("start travel first")),
+            (_, A::Arrive) => Err(refuse("already on site")),
+
+            (S::Arrived, A::StartWork) => Ok(S::Working),
+            (S::Planned | S::EnRoute, A::StartWork) => Err(refuse("arrive first")),
+            (S::Paused, A::StartWork) => Err(refuse("resume instead")),
+            (S::Working, A::StartWork) => Err(refuse("work has already started")),
+
+            (S::Working, A::Pause) => Ok(S::Paused),
+            (S::Paused, A::Pause) => Err(refuse("already paused")),
+            (_, A::Pause) => Err(refuse("only work in progress can be paused")),
+
+            (S::Paused, A::Resume) => Ok(S::Working),
+            (_, A::Resume) => Err(refuse("the visit is not paused")),
+
+            (S::Working, A::Complete) => Ok(S::Ended(VisitOutcome::Completed)),
+            (S::Paused, A::Complete) => Err(refuse("resume first")),
+            (_, A::Complete) => Err(refuse("work has not started")),
+
+            (S::Arrived | S::Working | S::Paused, A::TakeBack) => {
+                Ok(S::Ended(VisitOutcome::TakenBack))
+            }
+            (_, A::TakeBack) => Err(refuse("arrive first")),
+
+            (S::EnRoute | S::Arrived, A::NoAccess) => Ok(S::Ended(VisitOutcome::NoAccess)),
+            (S::Planned, A::NoAccess) => Err(refuse("start travel first")),
+            (_, A::NoAccess) => Err(refuse("work has already started")),
+
+            (S::Planned | S::EnRoute, A::Reschedule) => Ok(S::Ended(VisitOutcome::Rescheduled)),
+            (_, A::Reschedule) => Err(refuse(
+                "already on site: take the unit back or report no access",
+            )),
+
+            (_, A::Cancel) => Ok(S::Ended(VisitOutcome::Cancelled)),
+        }
+    }
+}
