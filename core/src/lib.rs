@@ -8,3 +8,10 @@ pub mod checklist;
 pub mod model;
 pub mod clock;
 pub mod workflow;
+pub mod error;
+pub mod store;
+
+pub use error::{Error, Result};
+pub mod api;
+
+pub use api::{DeviceConfig, FieldKit};

@@ -1,1 +1,28 @@
-//! placeholder
+//! The on-site checklist: templates (versioned data, zh-CN + en), a run of a template over one
+//! visit's facts, the evidence rules and the gates (start of work, completion).
+//!
+//! Pure rules over [`crate::model`]: no I/O, no SQL, no clock, so the server runs the very
+//! same gate when a completion arrives.
+//!
+//! - [`template`]: what a template is and the rules it must obey ([`Template::validate`]).
+//! - [`engine`]: [`Run`] answers what applies, what is next, whether an answer is accepted
+//!   ([`Refusal`] otherwise) and what blocks completion ([`Blocker`]).
+//! - [`defaults`]: the shipped templates and where each PROCEDURE.md step is carried.
+
+pub mod defaults;
+pub mod engine;
+pub mod template;
+
+pub use defaults::{
+    AFTER_VISIT_PROCEDURE_REFS, WORKFLOW_PROCEDURE_REFS, default_template_for, default_templates,
+};
+pub use engine::{
+    AnswerValue, BlockReason, Blocker, Evidence, Progress, Recorded, Refusal, Run, Stage,
+    StepStatus, StepView, VisitFacts,
+};
+pub use template::{
+    ChoiceOption, Condition, Localized, Phase, Step, StepKind, Template, TemplateError,
+};
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,352 @@
+//! The technician's API: a [`FieldKit`] handle with methods named the way a technician
+//! speaks (accept, call the customer, start travel, arrive, answer a step, record a part,
+//! complete…). Every command runs the rules, then writes state and an outbox op in one
+//! transaction; nothing else writes the database.
+
+mod checklist;
+mod evidence;
+mod jobs;
+mod onsite;
+mod parts;
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::{Arc, RwLock};
+
+pub use checklist::ChecklistView;
+pub use evidence::SignatureInput;
+pub use jobs::{Arrival, CallOutcome, JobDetail, JobSummary};
+pub use onsite::{CompletionRecord, TakeBack};
+pub use parts::{PartUse, StockLevel};
+
+use crate::checklist::{self as rules, Stage, Template, VisitFacts};
+use crate::clock::{Clock, SystemClock};
+use crate::error::{Error, Result};
+use crate::model::*;
+use crate::store::{queries, records, Durability, PendingOp, Store, Tx};
+use crate::workflow::{Job, JobAction, JobStatus};
+
+/// Settings of one device installation.
+#[derive(Clone, Debug)]
+pub struct DeviceConfig {
+    /// The technician's local time offset from UTC, in minutes (China: +480). Decides what
+    /// "today" means.
+    pub utc_offset_minutes: i32,
+    /// The largest attachment accepted, in bytes.
+    pub max_attachment_bytes: usize,
+}
+
+impl Default for DeviceConfig {
+    fn default() -> Self {
+        Self {
+            utc_offset_minutes: 8 * 60,
+            max_attachment_bytes: 25 * 1024 * 1024,
+        }
+    }
+}
+
+/// The FieldKit core on one device. Cheap to share behind an `Arc`; every method is safe to
+/// call from any thread.
+pub struct FieldKit {
+    store: Store,
+    clock: Arc<dyn Clock>,
+    config: DeviceConfig,
+    templates: RwLock<HashMap<(String, u32), Arc<Template>>>,
+}
+
+impl std::fmt::Debug for FieldKit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FieldKit")
+            .field("store", &self.store)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A job as loaded inside a command: the order, its open visit, and the pair's status.
+struct Current {
+    order: WorkOrder,
+    visit: Option<Visit>,
+}
+
+impl Current {
+    fn job(&self) -> Job {
+        Job {
+            order: self.order.status,
+            visit: self.visit.as_ref().map(|v| v.status),
+        }
+    }
+
+    fn visit(&self, action: &'static str) -> Result<&Visit> {
+        self.visit.as_ref().ok_or_else(|| {
+            Error::Refused(crate::workflow::Refusal {
+                action,
+                subject: "job",
+                state: self.order.status.as_str(),
+                hint: "no visit is under way",
+            })
+        })
+    }
+}
+
+impl FieldKit {
+    /// Opens the device database in `data_dir` (creating it on first use).
+    pub fn open(data_dir: impl AsRef<Path>, config: DeviceConfig) -> Result<FieldKit> {
+        Self::open_with_clock(data_dir, config, Arc::new(SystemClock))
+    }
+
+    /// Opens with an injected clock (tests, simulations).
+    pub fn open_with_clock(
+        data_dir: impl AsRef<Path>,
+        config: DeviceConfig,
+        clock: Arc<dyn Clock>,
+    ) -> Result<FieldKit> {
+        let store = Store::open(data_dir.as_ref(), clock.now())?;
+        Ok(FieldKit {
+            store,
+            clock,
+            config,
+            templates: RwLock::new(HashMap::new()),
+        })
+    }
+
+    /// This device's id.
+    pub fn device_id(&self) -> DeviceId {
+        self.store.device_id()
+    }
+
+    /// Where an unreadable database was moved when this one was opened, if that happened.
+    pub fn recovered_from(&self) -> Option<&Path> {
+        self.store.recovered_from()
+    }
+
+    /// The underlying store (for sync and tests).
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// The outbox, oldest first: what the server has not acknowledged yet.
+    pub fn pending_ops(&self, limit: i64) -> Result<Vec<PendingOp>> {
+        self.store.pending_ops(limit)
+    }
+
+    /// Installs a checklist template sent by the desk (validated first). Visits already
+    /// planned keep the version they started with; new visits use the newest.
+    pub fn install_template(&self, json: &str) -> Result<TemplateRef> {
+        let t = Template::from_json(json)?;
+        let r = TemplateRef {
+            id: t.id.clone(),
+            version: t.version,
+        };
+        self.store.write(Durability::Normal, self.clock.now(), |tx| {
+            records::put_template(tx, &t.id, t.version, json)
+        })?;
+        self.cache_template(Arc::new(t));
+        Ok(r)
+    }
+
+    /// Publishes a fee schedule version on this device.
+    pub fn set_fee_schedule(&self, schedule: &FeeSchedule) -> Result<()> {
+        if schedule.items.is_empty() {
+            return Err(Error::invalid("fee schedule", "has no items"));
+        }
+        if schedule.items.iter().any(|i| i.amount < 0) {
+            return Err(Error::invalid("fee schedule", "an amount is negative"));
+        }
+        self.store.write(Durability::Normal, self.clock.now(), |tx| {
+            records::put_fee_schedule(tx, schedule)
+        })
+    }
+
+    /// Deletes attachment files no record refers to (left by a failed or interrupted
+    /// ingest). Returns how many were removed.
+    pub fn collect_orphans(&self) -> Result<usize> {
+        let referenced = || {
+            self.store
+                .read(records::referenced_blobs)
+                .map_err(|e| std::io::Error::other(e.to_string()))
+        };
+        Ok(self.store.blobs().collect_orphans(referenced)?)
+    }
+
+    // ------------------------------------------------------------ internals
+
+    fn now(&self) -> Timestamp {
+        self.clock.now()
+    }
+
+    /// Runs a command on one job inside one write transaction.
+    fn command<T>(
+        &self,
+        id: WorkOrderId,
+        durability: Durability,
+        f: impl FnOnce(&mut Tx<'_>, &mut Current, Timestamp) -> Result<T>,
+    ) -> Result<T> {
+        let now = self.now();
+        self.store.write(durability, now, |tx| {
+            let order = queries::work_order(tx, id)?;
+            let visit = queries::open_visit(tx, id)?;
+            let mut cur = Current { order, visit };
+            f(tx, &mut cur, now)
+        })
+    }
+
+    /// Applies a workflow action and writes whatever moved (order status, visit status and
+    /// milestone times, time entries). Records nothing in the outbox: callers do, with the
+    /// details of the command.
+    fn transition(
+        &self,
+        tx: &Tx<'_>,
+        cur: &mut Current,
+        action: JobAction,
+        now: Timestamp,
+    ) -> Result<JobStatus> {
+        let next = cur.job().apply(action)?;
+        if next.order != cur.order.status {
+            queries::set_order_status(tx, cur.order.id, next.order, now)?;
+            cur.order.status = next.order;
+        }
+        if let Some(visit) = cur.visit.as_mut() {
+            let new_status = match next.visit {
+                Some(s) => s,
+                None => crate::model::VisitStatus::Ended(outcome_of(action)),
+            };
+            if new_status != visit.status {
+                visit.status = new_status;
+                match new_status {
+                    VisitStatus::EnRoute => {
+                        visit.travel_started_at = Some(now);
+                        queries::start_time(tx, visit.id, TimeKind::Travel, now, None)?;
+                    }
+                    VisitStatus::Arrived => {
+                        visit.arrived_at = Some(now);
+                        queries::stop_time(tx, visit.id, now)?;
+                        queries::start_time(tx, visit.id, TimeKind::OnSite, now, None)?;
+                    }
+                    VisitStatus::Working => {
+                        visit.work_started_at.get_or_insert(now);
+                        if action == JobAction::Resume {
+                            queries::stop_time(tx, visit.id, now)?;
+                            queries::start_time(tx, visit.id, TimeKind::OnSite, now, None)?;
+                        }
+                    }
+                    VisitStatus::Paused | VisitStatus::Planned => {}
+                    VisitStatus::Ended(_) => {
+                        visit.ended_at = Some(now);
+                        queries::stop_time(tx, visit.id, now)?;
+                    }
+                }
+                queries::update_visit(tx, visit)?;
+            }
+            if !visit.status.is_open() {
+                cur.visit = None;
+            }
+        }
+        Ok(next.status())
+    }
+
+    /// The checklist facts of a visit, read inside the command's transaction.
+    fn facts(&self, c: &rusqlite::Connection, cur: &Current, visit: &Visit) -> Result<VisitFacts> {
+        let f = queries::checklist_facts(c, visit.id)?;
+        // The visit was planned by the reached call that confirmed it.
+        let reached = queries::reached_since(c, cur.order.id, visit.planned_at)?;
+        Ok(VisitFacts {
+            job_kind: cur.order.kind,
+            order_billing: cur.order.billing,
+            stage: stage_of(visit.status),
+            recorded: f.recorded,
+            photos: f.photos,
+            signatures: f.signatures,
+            previsit_call_reached: reached,
+            unacknowledged_findings: f.unacknowledged_findings,
+        })
+    }
+
+    /// The template a visit follows (cached; installed versions first, then the built-ins).
+    fn template(&self, c: &rusqlite::Connection, r: &TemplateRef) -> Result<Arc<Template>> {
+        let key = (r.id.clone(), r.version);
+        if let Some(t) = self
+            .templates
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&key)
+        {
+            return Ok(t.clone());
+        }
+        let t = match records::template_json(c, &r.id, r.version)? {
+            Some(json) => Template::from_json(&json)?,
+            None => rules::default_templates()
+                .into_iter()
+                .find(|t| t.id == r.id && t.version == r.version)
+                .ok_or_else(|| Error::not_found("template", format!("{} v{}", r.id, r.version)))?,
+        };
+        let t = Arc::new(t);
+        self.cache_template(t.clone());
+        Ok(t)
+    }
+
+    /// The template a new visit of this order should follow.
+    fn template_for_new_visit(&self, c: &rusqlite::Connection, order: &WorkOrder) -> Result<TemplateRef> {
+        let return_visit = records::has_open_receipt(c, order.id)?;
+        let builtin = rules::default_template_for(order.kind, return_visit);
+        if let Some((version, json)) = records::latest_template(c, &builtin.id)? {
+            if version > builtin.version {
+                let t = Template::from_json(&json)?;
+                let r = TemplateRef {
+                    id: t.id.clone(),
+                    version: t.version,
+                };
+                self.cache_template(Arc::new(t));
+                return Ok(r);
+            }
+        }
+        let r = TemplateRef {
+            id: builtin.id.clone(),
+            version: builtin.version,
+        };
+        self.cache_template(Arc::new(builtin));
+        Ok(r)
+    }
+
+    fn cache_template(&self, t: Arc<Template>) {
+        self.templates
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert((t.id.clone(), t.version), t);
+    }
+}
+
+/// Which checklist phases a visit's status opens.
+fn stage_of(status: VisitStatus) -> Stage {
+    match status {
+        VisitStatus::Planned => Stage::Planned,
+        VisitStatus::EnRoute => Stage::EnRoute,
+        VisitStatus::Arrived => Stage::OnSite,
+        VisitStatus::Working | VisitStatus::Paused | VisitStatus::Ended(_) => Stage::Working,
+    }
+}
+
+fn outcome_of(action: JobAction) -> VisitOutcome {
+    match action {
+        JobAction::Complete => VisitOutcome::Completed,
+        JobAction::TakeBack => VisitOutcome::TakenBack,
+        JobAction::NoAccess => VisitOutcome::NoAccess,
+        JobAction::Reschedule => VisitOutcome::Rescheduled,
+        _ => VisitOutcome::Cancelled,
+    }
+}
+
+/// Trims a free-text field and refuses it empty or too long.
+fn text(field: &'static str, s: &str, max: usize) -> Result<String> {
+    let t = s.trim();
+    if t.is_empty() {
+        return Err(Error::invalid(field, "must not be empty"));
+    }
+    if t.chars().count() > max {
+        return Err(Error::invalid(field, format!("longer than {max} characters")));
+    }
+    Ok(t.to_owned())
+}
+
+fn json<T: serde::Serialize>(v: &T) -> serde_json::Value {
+    serde_json::to_value(v).unwrap_or(serde_json::Value::Null)
+}

@@ -1,0 +1,314 @@
+//! On site: answering checklist steps, starting work, findings, fee consent, pausing,
+//! taking the unit back, feedback and completion.
+
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use super::{json, text, FieldKit};
+use crate::checklist::{AnswerValue, Phase, Recorded, Run, StepKind};
+use crate::error::{Error, Result};
+use crate::model::*;
+use crate::store::{queries, records, Durability};
+use crate::workflow::{JobAction, JobStatus};
+
+/// The unit goes to the workshop (step 14).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TakeBack {
+    /// The number on the paper receipt handed to the customer.
+    pub receipt_no: String,
+    pub reason: String,
+    /// The entry in the company's goods in/out book.
+    pub goods_book_ref: String,
+    /// A loaner left with the customer: (model, serial).
+    pub loaner: Option<(String, String)>,
+}
+
+/// The record of a completed visit.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CompletionRecord {
+    pub work_order_id: WorkOrderId,
+    pub number: String,
+    pub visit_id: VisitId,
+    pub completed_at: Timestamp,
+    pub travel_minutes: i64,
+    pub on_site_minutes: i64,
+    pub paused_minutes: i64,
+    pub parts: Vec<PartUsage>,
+    pub fee_consent: Option<FeeConsent>,
+    pub findings: Vec<Finding>,
+    pub signatures: Vec<SignatureId>,
+    pub feedback: Option<Feedback>,
+    /// The outbox sequence number of the completion.
+    pub seq: i64,
+}
+
+impl FieldKit {
+    /// Answers a checklist step of the open visit. Refused when out of order, out of range,
+    /// not applicable, or while paused. Returns the op's outbox sequence number.
+    pub fn answer_step(&self, id: WorkOrderId, step_id: &str, answer: &AnswerValue) -> Result<i64> {
+        self.command(id, Durability::Normal, |tx, cur, now| {
+            let visit = cur.visit("answer a step")?;
+            if visit.status == VisitStatus::Paused {
+                return Err(Error::invalid("step", "the visit is paused: resume first"));
+            }
+            let template = self.template(tx, &visit.template)?;
+            if matches!(template.step(step_id).map(|s| &s.kind), Some(StepKind::FeeConsent)) {
+                return Err(Error::invalid("step", "fee consent is given with consent_to_fees"));
+            }
+            let facts = self.facts(tx, cur, visit)?;
+            Run::new(&template, &facts).check_answer(step_id, answer)?;
+            queries::put_answer(tx, visit.id, step_id, &Recorded::Answer(answer.clone()), now)?;
+            tx.record(id, Some(visit.id), "answer_step", json!({ "step": step_id, "answer": answer }))
+        })
+    }
+
+    /// Skips a step that allows it, with the reason (e.g. the customer refused shoe covers).
+    pub fn except_step(&self, id: WorkOrderId, step_id: &str, reason: &str) -> Result<i64> {
+        self.command(id, Durability::Normal, |tx, cur, now| {
+            let visit = cur.visit("skip a step")?;
+            let template = self.template(tx, &visit.template)?;
+            let facts = self.facts(tx, cur, visit)?;
+            Run::new(&template, &facts).check_exception(step_id, reason)?;
+            let reason = reason.trim().to_owned();
+            let rec = Recorded::Exception { reason: reason.clone() };
+            queries::put_answer(tx, visit.id, step_id, &rec, now)?;
+            tx.record(id, Some(visit.id), "except_step", json!({ "step": step_id, "reason": reason }))
+        })
+    }
+
+    /// Starts the work itself. Arrival and assessment must be done first: ID shown, shoe
+    /// covers on, coverage decided and, for paid work, the customer's fee consent.
+    pub fn start_work(&self, id: WorkOrderId) -> Result<JobStatus> {
+        self.command(id, Durability::Normal, |tx, cur, now| {
+            let visit = cur.visit("start work")?.clone();
+            if visit.status == VisitStatus::Arrived {
+                let template = self.template(tx, &visit.template)?;
+                let facts = self.facts(tx, cur, &visit)?;
+                let blockers = Run::new(&template, &facts).blockers_before(Phase::Work);
+                if !blockers.is_empty() {
+                    return Err(Error::Blocked { action: "start work", blockers });
+                }
+            }
+            let status = self.transition(tx, cur, JobAction::StartWork, now)?;
+            tx.record(id, Some(visit.id), "start_work", json!({}))?;
+            Ok(status)
+        })
+    }
+
+    /// Writes an anomaly on the service record (step 7). The customer must sign to confirm
+    /// it (see [`FieldKit::sign`] with `finding`) before the visit can complete.
+    pub fn record_finding(&self, id: WorkOrderId, kind: FindingKind, description: &str) -> Result<Finding> {
+        let description = text("description", description, 2000)?;
+        self.command(id, Durability::Normal, |tx, cur, now| {
+            let visit = cur.visit("record a finding")?;
+            if matches!(visit.status, VisitStatus::Planned | VisitStatus::EnRoute) {
+                return Err(Error::invalid("finding", "arrive first"));
+            }
+            let finding = Finding {
+                id: FindingId::new(),
+                visit_id: visit.id,
+                kind,
+                description,
+                recorded_at: now,
+                acknowledged_by: None,
+            };
+            records::insert_finding(tx, &finding)?;
+            tx.record(id, Some(visit.id), "record_finding", json(&finding))?;
+            Ok(finding)
+        })
+    }
+
+    /// Records the customer's answer to the fee schedule shown (step 9). The total is
+    /// computed from the schedule; paid work can start only after `agreed`.
+    pub fn consent_to_fees(
+        &self,
+        id: WorkOrderId,
+        schedule_id: &str,
+        schedule_version: u32,
+        items: &[String],
+        agreed: bool,
+    ) -> Result<FeeConsent> {
+        if items.is_empty() && agreed {
+            return Err(Error::invalid("fee items", "no item was agreed"));
+        }
+        self.command(id, Durability::Normal, |tx, cur, now| {
+            let visit = cur.visit("record fee consent")?;
+            let schedule = records::fee_schedule(tx, schedule_id, schedule_version)?;
+            let mut total = 0;
+            for code in items {
+                let item = schedule
+                    .items
+                    .iter()
+                    .find(|i| &i.code == code)
+                    .ok_or_else(|| Error::invalid("fee item", format!("{code} is not on the schedule")))?;
+                total += item.amount;
+            }
+            let template = self.template(tx, &visit.template)?;
+            let step = template
+                .steps
+                .iter()
+                .find(|s| matches!(s.kind, StepKind::FeeConsent))
+                .ok_or_else(|| Error::invalid("fee consent", "this visit's checklist has no fee step"))?;
+            let answer = AnswerValue::FeeConsent { agreed };
+            let facts = self.facts(tx, cur, visit)?;
+            Run::new(&template, &facts).check_answer(&step.id, &answer)?;
+            let consent = FeeConsent {
+                id: FeeConsentId::new(),
+                visit_id: visit.id,
+                schedule_id: schedule.id,
+                schedule_version,
+                items: items.to_vec(),
+                total,
+                agreed,
+                at: now,
+            };
+            records::insert_fee_consent(tx, &consent)?;
+            queries::put_answer(tx, visit.id, &step.id, &Recorded::Answer(answer), now)?;
+            tx.record(id, Some(visit.id), "consent_to_fees", json(&consent))?;
+            Ok(consent)
+        })
+    }
+
+    /// Pauses the work (the customer's meal or rest time…), with the reason (step 13).
+    pub fn pause(&self, id: WorkOrderId, reason: &str) -> Result<JobStatus> {
+        let reason = text("reason", reason, 500)?;
+        self.command(id, Durability::Normal, |tx, cur, now| {
+            let visit_id = cur.visit("pause")?.id;
+            let status = self.transition(tx, cur, JobAction::Pause, now)?;
+            queries::stop_time(tx, visit_id, now)?;
+            queries::start_time(tx, visit_id, TimeKind::Paused, now, Some(&reason))?;
+            tx.record(id, Some(visit_id), "pause", json!({ "reason": reason }))?;
+            Ok(status)
+        })
+    }
+
+    /// Resumes paused work.
+    pub fn resume(&self, id: WorkOrderId) -> Result<JobStatus> {
+        self.command(id, Durability::Normal, |tx, cur, now| {
+            let visit_id = cur.visit("resume")?.id;
+            let status = self.transition(tx, cur, JobAction::Resume, now)?;
+            tx.record(id, Some(visit_id), "resume", json!({}))?;
+            Ok(status)
+        })
+    }
+
+    /// Takes the unit back to the workshop (step 14): a receipt for the customer, an entry
+    /// in the goods book, maybe a loaner. The return visit follows the take-back template.
+    pub fn take_back(&self, id: WorkOrderId, tb: &TakeBack) -> Result<TakeBackReceipt> {
+        let receipt_no = text("receipt number", &tb.receipt_no, 64)?;
+        let reason = text("reason", &tb.reason, 500)?;
+        let goods_book_ref = text("goods book entry", &tb.goods_book_ref, 64)?;
+        let loaner = match &tb.loaner {
+            Some((m, s)) => Some((text("loaner model", m, 128)?, text("loaner serial", s, 64)?)),
+            None => None,
+        };
+        self.command(id, Durability::Full, |tx, cur, now| {
+            let visit_id = cur.visit("take the unit back")?.id;
+            self.transition(tx, cur, JobAction::TakeBack, now)?;
+            let loaner = loaner
+                .map(|(model, serial)| -> Result<Loaner> {
+                    let l = Loaner {
+                        id: LoanerId::new(),
+                        work_order_id: id,
+                        model,
+                        serial,
+                        lent_at: now,
+                        returned_at: None,
+                    };
+                    records::insert_loaner(tx, &l)?;
+                    Ok(l)
+                })
+                .transpose()?;
+            let receipt = TakeBackReceipt {
+                id: ReceiptId::new(),
+                work_order_id: id,
+                visit_id,
+                receipt_no,
+                reason,
+                issued_at: now,
+                goods_book_ref,
+                loaner_id: loaner.as_ref().map(|l| l.id),
+                returned_at: None,
+            };
+            records::insert_receipt(tx, &receipt)?;
+            tx.record(id, Some(visit_id), "take_back", json!({ "receipt": receipt, "loaner": loaner }))?;
+            Ok(receipt)
+        })
+    }
+
+    /// The customer's rating (1–5) and comment (step 17).
+    pub fn feedback(&self, id: WorkOrderId, rating: u8, comment: Option<&str>, complaint: bool) -> Result<Feedback> {
+        if !(1..=5).contains(&rating) {
+            return Err(Error::invalid("rating", format!("{rating} is not between 1 and 5")));
+        }
+        let comment = comment
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+            .map(|c| text("comment", c, 2000))
+            .transpose()?;
+        self.command(id, Durability::Normal, |tx, cur, now| {
+            let visit = cur.visit("record feedback")?;
+            if !matches!(visit.status, VisitStatus::Working | VisitStatus::Arrived) {
+                return Err(Error::invalid("feedback", "given on site, before completion"));
+            }
+            let fb = Feedback {
+                id: FeedbackId::new(),
+                visit_id: visit.id,
+                rating,
+                comment,
+                complaint,
+                at: now,
+            };
+            records::insert_feedback(tx, &fb)?;
+            tx.record(id, Some(visit.id), "feedback", json(&fb))?;
+            Ok(fb)
+        })
+    }
+
+    /// Completes the visit and the job. Refused, with every outstanding step listed, while
+    /// anything required is missing. Durable against power loss once it returns.
+    pub fn complete(&self, id: WorkOrderId) -> Result<CompletionRecord> {
+        self.command(id, Durability::Full, |tx, cur, now| {
+            let visit = cur.visit("complete")?.clone();
+            if visit.status == VisitStatus::Working {
+                let template = self.template(tx, &visit.template)?;
+                let facts = self.facts(tx, cur, &visit)?;
+                let blockers = Run::new(&template, &facts).completion_blockers();
+                if !blockers.is_empty() {
+                    return Err(Error::Blocked { action: "complete", blockers });
+                }
+            }
+            self.transition(tx, cur, JobAction::Complete, now)?;
+            records::close_receipts(tx, id, now)?;
+            let minutes = |kind| -> Result<i64> {
+                Ok(queries::time_entries(tx, visit.id)?
+                    .iter()
+                    .filter(|e| e.kind == kind)
+                    .map(|e| (e.ended_at.unwrap_or(now) - e.started_at).num_minutes())
+                    .sum())
+            };
+            let mut record = CompletionRecord {
+                work_order_id: id,
+                number: cur.order.number.clone(),
+                visit_id: visit.id,
+                completed_at: now,
+                travel_minutes: minutes(TimeKind::Travel)?,
+                on_site_minutes: minutes(TimeKind::OnSite)?,
+                paused_minutes: minutes(TimeKind::Paused)?,
+                parts: records::part_usages(tx, visit.id)?,
+                fee_consent: records::latest_fee_consent(tx, visit.id)?,
+                findings: records::findings(tx, visit.id)?,
+                signatures: records::signatures(tx, visit.id)?.iter().map(|s| s.id).collect(),
+                feedback: records::feedback(tx, visit.id)?,
+                seq: 0,
+            };
+            record.seq = tx.record(
+                id,
+                Some(visit.id),
+                "complete",
+                json!({ "completed_at": now, "signatures": record.signatures }),
+            )?;
+            Ok(record)
+        })
+    }
+}

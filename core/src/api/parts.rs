@@ -1,0 +1,147 @@
+//! Parts: the catalog, the technician's van stock (an append-only ledger) and the parts
+//! used on a visit.
+
+use serde::{Deserialize, Serialize};
+
+use super::{json, text, FieldKit};
+use crate::error::{Error, Result};
+use crate::model::*;
+use crate::store::{records, Durability};
+
+/// A part installed on site (step 12).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PartUse {
+    pub sku: String,
+    pub quantity: i64,
+    pub new_serial: Option<String>,
+    pub old_part: OldPartFate,
+    pub old_serial: Option<String>,
+}
+
+/// How many of a part the van holds.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StockLevel {
+    pub part: Part,
+    /// Negative when more was used than was issued: the desk reconciles.
+    pub quantity: i64,
+}
+
+impl FieldKit {
+    /// Adds a part to the catalog (or renames it).
+    pub fn add_catalog_part(&self, part: &Part) -> Result<()> {
+        text("sku", &part.sku, 64)?;
+        text("part name", &part.name, 200)?;
+        text("unit", &part.unit, 16)?;
+        self.store.write(Durability::Normal, self.now(), |tx| records::put_part(tx, part))
+    }
+
+    /// Parts issued from the warehouse to the van.
+    pub fn issue_stock(&self, sku: &str, quantity: i64) -> Result<i64> {
+        self.move_stock(sku, quantity, MovementKind::Issued)
+    }
+
+    /// Parts given back to the warehouse.
+    pub fn return_stock(&self, sku: &str, quantity: i64) -> Result<i64> {
+        self.move_stock(sku, quantity, MovementKind::Returned)
+    }
+
+    /// Parts found defective and written off.
+    pub fn write_off_defective(&self, sku: &str, quantity: i64) -> Result<i64> {
+        self.move_stock(sku, quantity, MovementKind::Defective)
+    }
+
+    /// The van's stock of every catalog part, computed from the ledger.
+    pub fn van_stock(&self) -> Result<Vec<StockLevel>> {
+        let rows = self.store.read(records::van_stock)?;
+        Ok(rows
+            .into_iter()
+            .map(|(part, quantity)| StockLevel { part, quantity })
+            .collect())
+    }
+
+    /// Records a part installed on the open visit. Work must have started (so paid work
+    /// has the customer's consent). Using more than the van holds is recorded anyway and
+    /// flagged (`stock_short`): the truth is what was installed.
+    pub fn record_part(&self, id: WorkOrderId, usage: &PartUse) -> Result<PartUsage> {
+        check_quantity(usage.quantity)?;
+        let new_serial = usage.new_serial.as_deref().map(|s| text("new serial", s, 64)).transpose()?;
+        let old_serial = usage.old_serial.as_deref().map(|s| text("old serial", s, 64)).transpose()?;
+        self.command(id, Durability::Normal, |tx, cur, now| {
+            let visit = cur.visit("record a part")?;
+            if visit.status != VisitStatus::Working {
+                return Err(Error::Refused(crate::workflow::Refusal {
+                    action: "record a part",
+                    subject: "visit",
+                    state: visit.status.as_str(),
+                    hint: "start work first",
+                }));
+            }
+            let part = records::part(tx, &usage.sku)?;
+            let held = records::stock_of(tx, &part.sku)?;
+            let record = PartUsage {
+                id: PartUsageId::new(),
+                visit_id: visit.id,
+                sku: part.sku.clone(),
+                quantity: usage.quantity,
+                new_serial,
+                old_part: usage.old_part,
+                old_serial,
+                stock_short: held < usage.quantity,
+                at: now,
+            };
+            records::insert_part_usage(tx, &record)?;
+            records::insert_movement(
+                tx,
+                &StockMovement {
+                    id: StockMovementId::new(),
+                    sku: part.sku,
+                    kind: MovementKind::Used,
+                    quantity: usage.quantity,
+                    at: now,
+                    visit_id: Some(visit.id),
+                },
+            )?;
+            tx.record(id, Some(visit.id), "record_part", json(&record))?;
+            Ok(record)
+        })
+    }
+
+    /// The parts used on a job's current (or last) visit.
+    pub fn parts_used(&self, id: WorkOrderId) -> Result<Vec<PartUsage>> {
+        match self.job(id)?.visit {
+            Some(v) => self.store.read(|c| records::part_usages(c, v.id)),
+            None => Ok(Vec::new()),
+        }
+    }
+
+    fn move_stock(&self, sku: &str, quantity: i64, kind: MovementKind) -> Result<i64> {
+        check_quantity(quantity)?;
+        self.store.write(Durability::Normal, self.now(), |tx| {
+            let part = records::part(tx, sku)?;
+            let movement = StockMovement {
+                id: StockMovementId::new(),
+                sku: part.sku.clone(),
+                kind,
+                quantity,
+                at: self.now(),
+                visit_id: None,
+            };
+            records::insert_movement(tx, &movement)?;
+            let op = match kind {
+                MovementKind::Issued => "issue_stock",
+                MovementKind::Returned => "return_stock",
+                MovementKind::Defective => "write_off_stock",
+                MovementKind::Used => "use_stock",
+            };
+            tx.append_op("stock", &part.sku, op, &json(&movement))?;
+            records::stock_of(tx, &part.sku)
+        })
+    }
+}
+
+fn check_quantity(q: i64) -> Result<()> {
+    if !(1..=10_000).contains(&q) {
+        return Err(Error::invalid("quantity", format!("{q} is not between 1 and 10000")));
+    }
+    Ok(())
+}

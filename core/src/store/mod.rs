@@ -1,0 +1,361 @@
+//! The device database: opening it (pragmas, migrations, corruption handling), the one
+//! writer and the one reader connection, transactions that append to the outbox, and the
+//! content-addressed blob files. Knows SQL and files, never the network.
+
+mod blobs;
+pub(crate) mod queries;
+pub(crate) mod records;
+pub mod schema;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
+
+use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, TransactionBehavior};
+use serde::{Deserialize, Serialize};
+
+pub use blobs::Blobs;
+
+use crate::clock::{Hlc, to_millis};
+use crate::error::{Error, Result};
+use crate::model::{DeviceId, EventId, OpId, Timestamp, VisitId, WorkOrderId};
+
+/// The file name of the database inside the data directory.
+pub const DB_FILE: &str = "fieldkit.db";
+
+/// The version of the op payloads this code writes. The server accepts older versions.
+pub const OP_VERSION: i64 = 1;
+
+/// How hard a commit must try to survive power loss.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Durability {
+    /// Survives the app being killed (WAL, `synchronous=NORMAL`).
+    Normal,
+    /// Also survives power loss (`synchronous=FULL`): completion and sign-off.
+    Full,
+}
+
+/// One queued change for the server, as stored in the outbox.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PendingOp {
+    /// Gapless per-device sequence, from 1.
+    pub seq: i64,
+    pub op_id: OpId,
+    pub entity: String,
+    pub entity_id: String,
+    /// Intent-level name: "arrive", "answer_step", "record_part"…
+    pub kind: String,
+    pub version: i64,
+    pub payload: serde_json::Value,
+    /// Hybrid logical clock stamp (encoded, sorts as text).
+    pub hlc: String,
+    /// The device's wall clock when the op was made, in ms.
+    pub device_time: i64,
+}
+
+struct Writer {
+    conn: Connection,
+    next_seq: i64,
+    hlc: Hlc,
+}
+
+/// The device database and blob directory. All writes go through [`Store::write`].
+pub struct Store {
+    writer: Mutex<Writer>,
+    reader: Mutex<Connection>,
+    blobs: Blobs,
+    device_id: DeviceId,
+    path: PathBuf,
+    recovered_from: Option<PathBuf>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("path", &self.path)
+            .field("device_id", &self.device_id)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A write transaction with the outbox at hand.
+pub struct Tx<'c> {
+    tx: rusqlite::Transaction<'c>,
+    device_id: DeviceId,
+    next_seq: i64,
+    hlc: Hlc,
+    now_ms: i64,
+    appended: usize,
+}
+
+impl std::ops::Deref for Tx<'_> {
+    type Target = Connection;
+    fn deref(&self) -> &Connection {
+        &self.tx
+    }
+}
+
+impl Tx<'_> {
+    /// The device this transaction writes for.
+    pub fn device_id(&self) -> DeviceId {
+        self.device_id
+    }
+
+    /// Appends an op to the outbox; returns its sequence number.
+    pub fn append_op(
+        &mut self,
+        entity: &str,
+        entity_id: &str,
+        kind: &str,
+        payload: &serde_json::Value,
+    ) -> Result<i64> {
+        let seq = self.next_seq;
+        self.hlc = self.hlc.tick(self.now_ms);
+        self.tx
+            .prepare_cached(
+                "INSERT INTO pending_ops
+                 (seq, op_id, entity, entity_id, kind, version, payload, hlc, device_time)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            )?
+            .execute((
+                seq,
+                OpId::new().to_string(),
+                entity,
+                entity_id,
+                kind,
+                OP_VERSION,
+                payload.to_string(),
+                self.hlc.encode(),
+                self.now_ms,
+            ))?;
+        self.next_seq += 1;
+        self.appended += 1;
+        Ok(seq)
+    }
+
+    /// Records a fact of a job: one entry on its timeline and one op in the outbox, in this
+    /// transaction. Returns the op's sequence number.
+    pub fn record(
+        &mut self,
+        work_order_id: WorkOrderId,
+        visit_id: Option<VisitId>,
+        kind: &str,
+        payload: serde_json::Value,
+    ) -> Result<i64> {
+        let order = work_order_id.to_string();
+        let visit = visit_id.map(|v| v.to_string());
+        self.tx
+            .prepare_cached(
+                "INSERT INTO visit_events (id, work_order_id, visit_id, kind, payload, at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )?
+            .execute((
+                EventId::new().to_string(),
+                &order,
+                &visit,
+                kind,
+                payload.to_string(),
+                self.now_ms,
+            ))?;
+        let mut payload = payload;
+        if let serde_json::Value::Object(map) = &mut payload {
+            if let Some(v) = visit {
+                map.insert("visit_id".into(), v.into());
+            }
+        }
+        self.append_op("work_order", &order, kind, &payload)
+    }
+}
+
+impl Store {
+    /// Opens (creating if needed) the database in `data_dir`. A file that is not a readable
+    /// SQLite database is moved aside (never deleted) and a fresh one created; a database
+    /// written by a newer schema is refused untouched.
+    pub fn open(data_dir: &Path, now: Timestamp) -> Result<Store> {
+        std::fs::create_dir_all(data_dir)?;
+        let path = data_dir.join(DB_FILE);
+        let now_ms = to_millis(now);
+        let (writer, recovered_from) = match open_writer(&path, now_ms) {
+            Err(e) if is_corrupt(&e) => {
+                let aside = move_aside(&path, now_ms)?;
+                (open_writer(&path, now_ms)?, Some(aside))
+            }
+            other => (other?, None),
+        };
+        let reader = Connection::open_with_flags(
+            &path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        reader.busy_timeout(std::time::Duration::from_secs(5))?;
+        reader.pragma_update(None, "temp_store", 2)?;
+        reader.pragma_update(None, "query_only", true)?;
+        let blobs = Blobs::open(&data_dir.join("blobs"))?;
+        let device_id = writer_device(&writer.conn)?;
+        Ok(Store {
+            writer: Mutex::new(writer),
+            reader: Mutex::new(reader),
+            blobs,
+            device_id,
+            path,
+            recovered_from,
+        })
+    }
+
+    /// This device's id.
+    pub fn device_id(&self) -> DeviceId {
+        self.device_id
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Where a corrupt database was moved at open, if it was.
+    pub fn recovered_from(&self) -> Option<&Path> {
+        self.recovered_from.as_deref()
+    }
+
+    /// The content-addressed files.
+    pub fn blobs(&self) -> &Blobs {
+        &self.blobs
+    }
+
+    /// Runs `f` in one IMMEDIATE transaction on the writer and commits it. Ops appended by `f`
+    /// get consecutive sequence numbers; if anything fails, nothing is written and the
+    /// sequence does not move.
+    pub fn write<T>(
+        &self,
+        durability: Durability,
+        now: Timestamp,
+        f: impl FnOnce(&mut Tx<'_>) -> Result<T>,
+    ) -> Result<T> {
+        let mut guard = lock(&self.writer);
+        let Writer {
+            conn,
+            next_seq,
+            hlc,
+        } = &mut *guard;
+        if durability == Durability::Full {
+            conn.pragma_update(None, "synchronous", "FULL")?;
+        }
+        let result = (|| -> Result<(T, i64, Hlc)> {
+            let mut tx = Tx {
+                tx: conn.transaction_with_behavior(TransactionBehavior::Immediate)?,
+                device_id: self.device_id,
+                next_seq: *next_seq,
+                hlc: *hlc,
+                now_ms: to_millis(now),
+                appended: 0,
+            };
+            let value = f(&mut tx)?;
+            if tx.appended > 0 {
+                tx.tx
+                    .prepare_cached(
+                        "UPDATE device SET next_seq = ?1, hlc_wall = ?2, hlc_counter = ?3",
+                    )?
+                    .execute((tx.next_seq, tx.hlc.wall_ms, tx.hlc.counter))?;
+            }
+            let (seq, stamp) = (tx.next_seq, tx.hlc);
+            tx.tx.commit()?;
+            Ok((value, seq, stamp))
+        })();
+        if durability == Durability::Full {
+            // Back to the default; a failure here leaves the stricter setting, which is safe.
+            let _ = conn.pragma_update(None, "synchronous", "NORMAL");
+        }
+        let (value, seq, stamp) = result?;
+        *next_seq = seq;
+        *hlc = stamp;
+        Ok(value)
+    }
+
+    /// Runs `f` on the reader connection (sees every committed write).
+    pub fn read<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+        let conn = lock(&self.reader);
+        f(&conn)
+    }
+
+    /// The outbox, oldest first, at most `limit` ops.
+    pub fn pending_ops(&self, limit: i64) -> Result<Vec<PendingOp>> {
+        self.read(|c| queries::pending_ops(c, limit))
+    }
+
+    /// `PRAGMA integrity_check`: `Ok(())` or the problems found.
+    pub fn integrity_check(&self) -> Result<Vec<String>> {
+        self.read(|c| {
+            let mut stmt = c.prepare("PRAGMA integrity_check")?;
+            let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
+            let found: Vec<String> = rows.collect::<rusqlite::Result<_>>()?;
+            Ok(found.into_iter().filter(|s| s != "ok").collect())
+        })
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A panic while holding the lock cannot leave SQLite half-written (the transaction rolls
+    // back on drop), so the connection is still good.
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn open_writer(path: &Path, now_ms: i64) -> Result<Writer> {
+    let mut conn = Connection::open(path)?;
+    conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    let mode: String = conn.pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        return Err(Error::invalid("database", format!("journal mode {mode}, not WAL")));
+    }
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    conn.pragma_update(None, "foreign_keys", true)?;
+    conn.pragma_update(None, "temp_store", 2)?;
+    schema::migrate(&mut conn, &DeviceId::new().to_string(), now_ms)?;
+    let (next_seq, wall, counter) = conn.query_row(
+        "SELECT next_seq, hlc_wall, hlc_counter FROM device",
+        [],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+    )?;
+    Ok(Writer {
+        conn,
+        next_seq,
+        hlc: Hlc {
+            wall_ms: wall,
+            counter,
+        },
+    })
+}
+
+fn writer_device(conn: &Connection) -> Result<DeviceId> {
+    let id: Option<String> = conn
+        .query_row("SELECT id FROM device", [], |r| r.get(0))
+        .optional()?;
+    let id = id.ok_or_else(|| Error::not_found("device", "row"))?;
+    id.parse()
+        .map_err(|_| Error::invalid("device id", "not a UUID"))
+}
+
+fn is_corrupt(e: &Error) -> bool {
+    matches!(
+        e,
+        Error::Storage(rusqlite::Error::SqliteFailure(f, _))
+            if matches!(f.code, ErrorCode::NotADatabase | ErrorCode::DatabaseCorrupt)
+    )
+}
+
+/// Renames the database and its WAL/SHM files to `*.corrupt-<ms>`; returns the new db path.
+fn move_aside(path: &Path, now_ms: i64) -> Result<PathBuf> {
+    let suffix = format!(".corrupt-{now_ms}");
+    let mut aside = path.as_os_str().to_owned();
+    aside.push(&suffix);
+    let aside = PathBuf::from(aside);
+    std::fs::rename(path, &aside)?;
+    for ext in ["-wal", "-shm"] {
+        let mut from = path.as_os_str().to_owned();
+        from.push(ext);
+        let from = PathBuf::from(from);
+        if from.exists() {
+            let mut to = aside.as_os_str().to_owned();
+            to.push(ext);
+            std::fs::rename(&from, PathBuf::from(to))?;
+        }
+    }
+    Ok(aside)
+}

@@ -1,0 +1,489 @@
+//! Reading and writing domain records. Every function takes a connection (the reader, or a
+//! write transaction through [`super::Tx`]'s deref) and speaks in `model` types.
+
+use std::collections::HashMap;
+
+use rusqlite::{Connection, OptionalExtension, Row};
+
+use super::PendingOp;
+use crate::checklist::{AnswerValue, Recorded};
+use crate::clock::{from_millis, to_millis};
+use crate::error::{Error, Result};
+use crate::model::*;
+
+fn bad(field: &'static str) -> rusqlite::Error {
+    rusqlite::Error::InvalidColumnType(0, field.into(), rusqlite::types::Type::Text)
+}
+
+fn id<T: std::str::FromStr>(r: &Row<'_>, i: usize, field: &'static str) -> rusqlite::Result<T> {
+    r.get::<_, String>(i)?.parse().map_err(|_| bad(field))
+}
+
+fn ts(r: &Row<'_>, i: usize) -> rusqlite::Result<Timestamp> {
+    Ok(from_millis(r.get(i)?))
+}
+
+fn ts_opt(r: &Row<'_>, i: usize) -> rusqlite::Result<Option<Timestamp>> {
+    Ok(r.get::<_, Option<i64>>(i)?.map(from_millis))
+}
+
+fn json_col<T: serde::de::DeserializeOwned>(
+    r: &Row<'_>,
+    i: usize,
+    field: &'static str,
+) -> rusqlite::Result<T> {
+    serde_json::from_str(&r.get::<_, String>(i)?).map_err(|_| bad(field))
+}
+
+fn to_json<T: serde::Serialize>(v: &T) -> String {
+    // Serialising our own plain data types cannot fail (no maps with non-string keys).
+    serde_json::to_string(v).unwrap_or_default()
+}
+
+// ---------------------------------------------------------------- work orders
+
+const ORDER_COLS: &str = "id, number, kind, status, customer_name, customer_phone, address, \
+    zone, product_model, product_serial, reported_fault, promised_start, promised_end, billing, \
+    instructions, reported_at";
+
+fn order_row(r: &Row<'_>) -> rusqlite::Result<WorkOrder> {
+    let enum_col = |i: usize, field: &'static str| -> rusqlite::Result<String> {
+        let s: String = r.get(i)?;
+        if s.is_empty() {
+            return Err(bad(field));
+        }
+        Ok(s)
+    };
+    Ok(WorkOrder {
+        id: id(r, 0, "id")?,
+        number: r.get(1)?,
+        kind: JobKind::parse(&enum_col(2, "kind")?).ok_or_else(|| bad("kind"))?,
+        status: WorkOrderStatus::parse(&enum_col(3, "status")?).ok_or_else(|| bad("status"))?,
+        customer: Customer {
+            name: r.get(4)?,
+            phone: r.get(5)?,
+        },
+        site: Site {
+            address: r.get(6)?,
+            zone: serde_json::from_value(serde_json::Value::String(r.get(7)?))
+                .map_err(|_| bad("zone"))?,
+        },
+        product: Product {
+            model: r.get(8)?,
+            serial: r.get(9)?,
+        },
+        reported_fault: r.get(10)?,
+        promised: TimeWindow {
+            start: ts(r, 11)?,
+            end: ts(r, 12)?,
+        },
+        billing: serde_json::from_value(serde_json::Value::String(r.get(13)?))
+            .map_err(|_| bad("billing"))?,
+        instructions: r.get(14)?,
+        reported_at: ts(r, 15)?,
+    })
+}
+
+fn enum_str<T: serde::Serialize>(v: &T) -> String {
+    match serde_json::to_value(v) {
+        Ok(serde_json::Value::String(s)) => s,
+        _ => String::new(),
+    }
+}
+
+/// Inserts or replaces the dispatcher-owned fields of a work order (status is kept for an
+/// existing order: the device owns its progress).
+pub fn upsert_work_order(c: &Connection, o: &WorkOrder, now: Timestamp) -> Result<()> {
+    c.prepare_cached(
+        "INSERT INTO work_orders (id, number, kind, status, customer_name, customer_phone,
+            address, zone, product_model, product_serial, reported_fault, promised_start,
+            promised_end, billing, instructions, reported_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)
+         ON CONFLICT (id) DO UPDATE SET number = excluded.number, kind = excluded.kind,
+            customer_name = excluded.customer_name, customer_phone = excluded.customer_phone,
+            address = excluded.address, zone = excluded.zone,
+            product_model = excluded.product_model, product_serial = excluded.product_serial,
+            reported_fault = excluded.reported_fault, promised_start = excluded.promised_start,
+            promised_end = excluded.promised_end, billing = excluded.billing,
+            instructions = excluded.instructions, updated_at = excluded.updated_at",
+    )?
+    .execute(rusqlite::params![
+        o.id.to_string(),
+        o.number,
+        o.kind.as_str(),
+        o.status.as_str(),
+        o.customer.name,
+        o.customer.phone,
+        o.site.address,
+        enum_str(&o.site.zone),
+        o.product.model,
+        o.product.serial,
+        o.reported_fault,
+        to_millis(o.promised.start),
+        to_millis(o.promised.end),
+        enum_str(&o.billing),
+        o.instructions,
+        to_millis(o.reported_at),
+        to_millis(now),
+    ])?;
+    Ok(())
+}
+
+/// The work order, or `NotFound`.
+pub fn work_order(c: &Connection, id: WorkOrderId) -> Result<WorkOrder> {
+    c.prepare_cached(&format!("SELECT {ORDER_COLS} FROM work_orders WHERE id = ?1"))?
+        .query_row([id.to_string()], order_row)
+        .optional()?
+        .ok_or_else(|| Error::not_found("work order", id))
+}
+
+/// Sets an order's status.
+pub fn set_order_status(
+    c: &Connection,
+    id: WorkOrderId,
+    status: WorkOrderStatus,
+    now: Timestamp,
+) -> Result<()> {
+    c.prepare_cached("UPDATE work_orders SET status = ?2, updated_at = ?3 WHERE id = ?1")?
+        .execute((id.to_string(), status.as_str(), to_millis(now)))?;
+    Ok(())
+}
+
+/// Moves the promised window (reschedule).
+pub fn set_promised(c: &Connection, id: WorkOrderId, w: TimeWindow, now: Timestamp) -> Result<()> {
+    c.prepare_cached(
+        "UPDATE work_orders SET promised_start = ?2, promised_end = ?3, updated_at = ?4
+         WHERE id = ?1",
+    )?
+    .execute((
+        id.to_string(),
+        to_millis(w.start),
+        to_millis(w.end),
+        to_millis(now),
+    ))?;
+    Ok(())
+}
+
+/// Orders promised within `[from, to)`, plus every still-open order promised before `from`
+/// (overdue work carries over), earliest first.
+pub fn orders_for_day(c: &Connection, from: Timestamp, to: Timestamp) -> Result<Vec<WorkOrder>> {
+    let mut stmt = c.prepare_cached(&format!(
+        "SELECT {ORDER_COLS} FROM work_orders
+          WHERE promised_start >= ?1 AND promised_start < ?2
+         UNION ALL
+         SELECT {ORDER_COLS} FROM work_orders INDEXED BY work_orders_open
+          WHERE status NOT IN ('completed', 'cancelled') AND promised_start < ?1
+         ORDER BY promised_start"
+    ))?;
+    let rows = stmt.query_map((to_millis(from), to_millis(to)), order_row)?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+// ---------------------------------------------------------------- visits
+
+const VISIT_COLS: &str = "id, work_order_id, number, status, template_id, template_version, \
+    agreed_start, agreed_end, planned_at, travel_started_at, arrived_at, work_started_at, ended_at";
+
+fn visit_row(r: &Row<'_>) -> rusqlite::Result<Visit> {
+    Ok(Visit {
+        id: id(r, 0, "id")?,
+        work_order_id: id(r, 1, "work_order_id")?,
+        number: r.get(2)?,
+        status: VisitStatus::parse(&r.get::<_, String>(3)?).ok_or_else(|| bad("status"))?,
+        template: TemplateRef {
+            id: r.get(4)?,
+            version: r.get(5)?,
+        },
+        agreed: TimeWindow {
+            start: ts(r, 6)?,
+            end: ts(r, 7)?,
+        },
+        planned_at: ts(r, 8)?,
+        travel_started_at: ts_opt(r, 9)?,
+        arrived_at: ts_opt(r, 10)?,
+        work_started_at: ts_opt(r, 11)?,
+        ended_at: ts_opt(r, 12)?,
+    })
+}
+
+/// The order's open visit, if any.
+pub fn open_visit(c: &Connection, order: WorkOrderId) -> Result<Option<Visit>> {
+    Ok(c
+        .prepare_cached(&format!(
+            "SELECT {VISIT_COLS} FROM visits WHERE work_order_id = ?1 AND ended_at IS NULL"
+        ))?
+        .query_row([order.to_string()], visit_row)
+        .optional()?)
+}
+
+/// The order's most recent visit (open or ended), if any.
+pub fn last_visit(c: &Connection, order: WorkOrderId) -> Result<Option<Visit>> {
+    Ok(c
+        .prepare_cached(&format!(
+            "SELECT {VISIT_COLS} FROM visits WHERE work_order_id = ?1
+             ORDER BY number DESC LIMIT 1"
+        ))?
+        .query_row([order.to_string()], visit_row)
+        .optional()?)
+}
+
+/// Inserts a new visit.
+pub fn insert_visit(c: &Connection, v: &Visit) -> Result<()> {
+    c.prepare_cached(&format!(
+        "INSERT INTO visits ({VISIT_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"
+    ))?
+    .execute(rusqlite::params![
+        v.id.to_string(),
+        v.work_order_id.to_string(),
+        v.number,
+        v.status.as_str(),
+        v.template.id,
+        v.template.version,
+        to_millis(v.agreed.start),
+        to_millis(v.agreed.end),
+        to_millis(v.planned_at),
+        v.travel_started_at.map(to_millis),
+        v.arrived_at.map(to_millis),
+        v.work_started_at.map(to_millis),
+        v.ended_at.map(to_millis),
+    ])?;
+    Ok(())
+}
+
+/// Writes a visit's status, agreed window and milestone times.
+pub fn update_visit(c: &Connection, v: &Visit) -> Result<()> {
+    c.prepare_cached(
+        "UPDATE visits SET status = ?2, agreed_start = ?3, agreed_end = ?4,
+            travel_started_at = ?5, arrived_at = ?6, work_started_at = ?7, ended_at = ?8
+         WHERE id = ?1",
+    )?
+    .execute(rusqlite::params![
+        v.id.to_string(),
+        v.status.as_str(),
+        to_millis(v.agreed.start),
+        to_millis(v.agreed.end),
+        v.travel_started_at.map(to_millis),
+        v.arrived_at.map(to_millis),
+        v.work_started_at.map(to_millis),
+        v.ended_at.map(to_millis),
+    ])?;
+    Ok(())
+}
+
+// ---------------------------------------------------------------- calls, delays, time
+
+/// Inserts a pre-visit call.
+pub fn insert_call(c: &Connection, call: &PreVisitCall) -> Result<()> {
+    c.prepare_cached(
+        "INSERT INTO calls (id, work_order_id, called_at, reached, confirmed, agreed_start,
+            agreed_end, note) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    )?
+    .execute(rusqlite::params![
+        call.id.to_string(),
+        call.work_order_id.to_string(),
+        to_millis(call.called_at),
+        call.reached,
+        to_json(&call.confirmed),
+        call.agreed.map(|w| to_millis(w.start)),
+        call.agreed.map(|w| to_millis(w.end)),
+        call.note,
+    ])?;
+    Ok(())
+}
+
+/// Whether a call reached the customer since `since`.
+pub fn reached_since(c: &Connection, order: WorkOrderId, since: Timestamp) -> Result<bool> {
+    Ok(c
+        .prepare_cached(
+            "SELECT EXISTS (SELECT 1 FROM calls WHERE work_order_id = ?1 AND reached = 1
+             AND called_at >= ?2)",
+        )?
+        .query_row((order.to_string(), to_millis(since)), |r| r.get(0))?)
+}
+
+/// Inserts a delay notice.
+pub fn insert_delay(c: &Connection, d: &DelayNotice) -> Result<()> {
+    c.prepare_cached(
+        "INSERT INTO delay_notices (id, visit_id, notified_at, reason, new_eta, in_time)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?
+    .execute(rusqlite::params![
+        d.id.to_string(),
+        d.visit_id.to_string(),
+        to_millis(d.notified_at),
+        d.reason,
+        to_millis(d.new_eta),
+        d.in_time,
+    ])?;
+    Ok(())
+}
+
+/// The delay notices of a visit, oldest first.
+pub fn delays(c: &Connection, visit: VisitId) -> Result<Vec<DelayNotice>> {
+    let mut stmt = c.prepare_cached(
+        "SELECT id, visit_id, notified_at, reason, new_eta, in_time FROM delay_notices
+         WHERE visit_id = ?1 ORDER BY notified_at",
+    )?;
+    let rows = stmt.query_map([visit.to_string()], |r| {
+        Ok(DelayNotice {
+            id: id(r, 0, "id")?,
+            visit_id: id(r, 1, "visit_id")?,
+            notified_at: ts(r, 2)?,
+            reason: r.get(3)?,
+            new_eta: ts(r, 4)?,
+            in_time: r.get(5)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Starts a time entry.
+pub fn start_time(
+    c: &Connection,
+    visit: VisitId,
+    kind: TimeKind,
+    at: Timestamp,
+    reason: Option<&str>,
+) -> Result<()> {
+    c.prepare_cached(
+        "INSERT INTO time_entries (id, visit_id, kind, started_at, reason)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?
+    .execute((
+        TimeEntryId::new().to_string(),
+        visit.to_string(),
+        kind.as_str(),
+        to_millis(at),
+        reason,
+    ))?;
+    Ok(())
+}
+
+/// Ends every running time entry of the visit.
+pub fn stop_time(c: &Connection, visit: VisitId, at: Timestamp) -> Result<()> {
+    c.prepare_cached(
+        "UPDATE time_entries SET ended_at = ?2 WHERE visit_id = ?1 AND ended_at IS NULL",
+    )?
+    .execute((visit.to_string(), to_millis(at)))?;
+    Ok(())
+}
+
+/// A visit's time entries, oldest first.
+pub fn time_entries(c: &Connection, visit: VisitId) -> Result<Vec<TimeEntry>> {
+    let mut stmt = c.prepare_cached(
+        "SELECT id, visit_id, kind, started_at, ended_at, reason FROM time_entries
+         WHERE visit_id = ?1 ORDER BY started_at, rowid",
+    )?;
+    let rows = stmt.query_map([visit.to_string()], |r| {
+        Ok(TimeEntry {
+            id: id(r, 0, "id")?,
+            visit_id: id(r, 1, "visit_id")?,
+            kind: TimeKind::parse(&r.get::<_, String>(2)?).ok_or_else(|| bad("kind"))?,
+            started_at: ts(r, 3)?,
+            ended_at: ts_opt(r, 4)?,
+            reason: r.get(5)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+// ---------------------------------------------------------------- checklist facts
+
+/// Records (or replaces) the answer or exception for a step.
+pub fn put_answer(c: &Connection, visit: VisitId, step: &str, rec: &Recorded, at: Timestamp) -> Result<()> {
+    let (answer, exception) = match rec {
+        Recorded::Answer(a) => (Some(to_json(a)), None),
+        Recorded::Exception { reason } => (None, Some(reason.as_str())),
+    };
+    c.prepare_cached(
+        "INSERT INTO answers (visit_id, step_id, answer, exception, answered_at)
+         VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT (visit_id, step_id) DO UPDATE SET answer = excluded.answer,
+            exception = excluded.exception, answered_at = excluded.answered_at",
+    )?
+    .execute((visit.to_string(), step, answer, exception, to_millis(at)))?;
+    Ok(())
+}
+
+/// Everything the checklist needs to know that was recorded on a visit.
+pub struct ChecklistFacts {
+    pub recorded: HashMap<String, Recorded>,
+    pub photos: HashMap<String, u32>,
+    pub signatures: HashMap<String, Vec<SignerRole>>,
+    pub unacknowledged_findings: u32,
+}
+
+/// Reads a visit's answers, evidence counts and open findings.
+pub fn checklist_facts(c: &Connection, visit: VisitId) -> Result<ChecklistFacts> {
+    let v = visit.to_string();
+    let mut recorded = HashMap::new();
+    let mut stmt =
+        c.prepare_cached("SELECT step_id, answer, exception FROM answers WHERE visit_id = ?1")?;
+    let mut rows = stmt.query([&v])?;
+    while let Some(r) = rows.next()? {
+        let step: String = r.get(0)?;
+        let rec = match (r.get::<_, Option<String>>(1)?, r.get::<_, Option<String>>(2)?) {
+            (Some(a), _) => Recorded::Answer(
+                serde_json::from_str::<AnswerValue>(&a).map_err(|_| bad("answer"))?,
+            ),
+            (None, Some(reason)) => Recorded::Exception { reason },
+            (None, None) => continue,
+        };
+        recorded.insert(step, rec);
+    }
+    let mut photos = HashMap::new();
+    let mut stmt = c.prepare_cached(
+        "SELECT va.step_id, count(*) FROM visit_attachments va
+           JOIN attachments a ON a.sha256 = va.sha256
+          WHERE va.visit_id = ?1 AND a.kind = 'photo' AND va.step_id IS NOT NULL
+          GROUP BY va.step_id",
+    )?;
+    let mut rows = stmt.query([&v])?;
+    while let Some(r) = rows.next()? {
+        photos.insert(r.get(0)?, r.get(1)?);
+    }
+    let mut signatures: HashMap<String, Vec<SignerRole>> = HashMap::new();
+    let mut stmt = c.prepare_cached(
+        "SELECT step_id, role FROM signatures WHERE visit_id = ?1 AND step_id IS NOT NULL",
+    )?;
+    let mut rows = stmt.query([&v])?;
+    while let Some(r) = rows.next()? {
+        let role = SignerRole::parse(&r.get::<_, String>(1)?).ok_or_else(|| bad("role"))?;
+        signatures.entry(r.get(0)?).or_default().push(role);
+    }
+    let unacknowledged_findings = c
+        .prepare_cached(
+            "SELECT count(*) FROM findings WHERE visit_id = ?1 AND acknowledged_by IS NULL",
+        )?
+        .query_row([&v], |r| r.get(0))?;
+    Ok(ChecklistFacts {
+        recorded,
+        photos,
+        signatures,
+        unacknowledged_findings,
+    })
+}
+
+// ---------------------------------------------------------------- outbox
+
+/// The outbox, oldest first.
+pub fn pending_ops(c: &Connection, limit: i64) -> Result<Vec<PendingOp>> {
+    let mut stmt = c.prepare_cached(
+        "SELECT seq, op_id, entity, entity_id, kind, version, payload, hlc, device_time
+         FROM pending_ops ORDER BY seq LIMIT ?1",
+    )?;
+    let rows = stmt.query_map([limit], |r| {
+        Ok(PendingOp {
+            seq: r.get(0)?,
+            op_id: id(r, 1, "op_id")?,
+            entity: r.get(2)?,
+            entity_id: r.get(3)?,
+            kind: r.get(4)?,
+            version: r.get(5)?,
+            payload: json_col(r, 6, "payload")?,
+            hlc: r.get(7)?,
+            device_time: r.get(8)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}

@@ -1,0 +1,351 @@
+//! The device database's schema and its forward-only migrations.
+//!
+//! `init` creates the current schema on an empty database; `upgrade_from(v)` runs each
+//! numbered step from `v` up, every step in its own IMMEDIATE transaction that also bumps
+//! `user_version`. Each released version has a fixture under `core/tests/fixtures/` and a
+//! test that upgrading it yields exactly the schema `init` makes.
+
+use rusqlite::{Connection, TransactionBehavior};
+
+use crate::error::{Error, Result};
+
+/// The schema version this code writes.
+pub const CURRENT_VERSION: i64 = 1;
+
+/// The current schema, as `init` creates it.
+const SCHEMA: &str = r#"
+CREATE TABLE device (
+    singleton    INTEGER PRIMARY KEY CHECK (singleton = 1),
+    id           TEXT NOT NULL,
+    next_seq     INTEGER NOT NULL,
+    hlc_wall     INTEGER NOT NULL,
+    hlc_counter  INTEGER NOT NULL,
+    created_at   INTEGER NOT NULL
+) STRICT;
+
+CREATE TABLE work_orders (
+    id              TEXT PRIMARY KEY,
+    number          TEXT NOT NULL,
+    kind            TEXT NOT NULL,
+    status          TEXT NOT NULL,
+    customer_name   TEXT NOT NULL,
+    customer_phone  TEXT NOT NULL,
+    address         TEXT NOT NULL,
+    zone            TEXT NOT NULL,
+    product_model   TEXT NOT NULL,
+    product_serial  TEXT,
+    reported_fault  TEXT NOT NULL,
+    promised_start  INTEGER NOT NULL,
+    promised_end    INTEGER NOT NULL,
+    billing         TEXT NOT NULL,
+    instructions    TEXT,
+    reported_at     INTEGER NOT NULL,
+    updated_at      INTEGER NOT NULL
+) STRICT;
+CREATE INDEX work_orders_by_day ON work_orders (promised_start);
+CREATE INDEX work_orders_open ON work_orders (promised_start)
+    WHERE status NOT IN ('completed', 'cancelled');
+
+CREATE TABLE visits (
+    id                 TEXT PRIMARY KEY,
+    work_order_id      TEXT NOT NULL REFERENCES work_orders (id),
+    number             INTEGER NOT NULL,
+    status             TEXT NOT NULL,
+    template_id        TEXT NOT NULL,
+    template_version   INTEGER NOT NULL,
+    agreed_start       INTEGER NOT NULL,
+    agreed_end         INTEGER NOT NULL,
+    planned_at         INTEGER NOT NULL,
+    travel_started_at  INTEGER,
+    arrived_at         INTEGER,
+    work_started_at    INTEGER,
+    ended_at           INTEGER,
+    UNIQUE (work_order_id, number)
+) STRICT;
+CREATE UNIQUE INDEX visits_one_open ON visits (work_order_id) WHERE ended_at IS NULL;
+
+CREATE TABLE visit_events (
+    seq            INTEGER PRIMARY KEY,
+    id             TEXT NOT NULL UNIQUE,
+    work_order_id  TEXT NOT NULL REFERENCES work_orders (id),
+    visit_id       TEXT REFERENCES visits (id),
+    kind           TEXT NOT NULL,
+    payload        TEXT NOT NULL,
+    at             INTEGER NOT NULL
+) STRICT;
+CREATE INDEX visit_events_by_order ON visit_events (work_order_id, seq);
+
+CREATE TABLE calls (
+    id             TEXT PRIMARY KEY,
+    work_order_id  TEXT NOT NULL REFERENCES work_orders (id),
+    called_at      INTEGER NOT NULL,
+    reached        INTEGER NOT NULL,
+    confirmed      TEXT NOT NULL,
+    agreed_start   INTEGER,
+    agreed_end     INTEGER,
+    note           TEXT
+) STRICT;
+CREATE INDEX calls_by_order ON calls (work_order_id);
+
+CREATE TABLE delay_notices (
+    id           TEXT PRIMARY KEY,
+    visit_id     TEXT NOT NULL REFERENCES visits (id),
+    notified_at  INTEGER NOT NULL,
+    reason       TEXT NOT NULL,
+    new_eta      INTEGER NOT NULL,
+    in_time      INTEGER NOT NULL
+) STRICT;
+CREATE INDEX delay_notices_by_visit ON delay_notices (visit_id);
+
+CREATE TABLE time_entries (
+    id          TEXT PRIMARY KEY,
+    visit_id    TEXT NOT NULL REFERENCES visits (id),
+    kind        TEXT NOT NULL,
+    started_at  INTEGER NOT NULL,
+    ended_at    INTEGER,
+    reason      TEXT
+) STRICT;
+CREATE INDEX time_entries_by_visit ON time_entries (visit_id);
+
+CREATE TABLE answers (
+    visit_id     TEXT NOT NULL REFERENCES visits (id),
+    step_id      TEXT NOT NULL,
+    answer       TEXT,
+    exception    TEXT,
+    answered_at  INTEGER NOT NULL,
+    PRIMARY KEY (visit_id, step_id),
+    CHECK ((answer IS NULL) <> (exception IS NULL))
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE attachments (
+    sha256      TEXT PRIMARY KEY,
+    kind        TEXT NOT NULL,
+    mime        TEXT NOT NULL,
+    size        INTEGER NOT NULL,
+    created_at  INTEGER NOT NULL
+) STRICT;
+
+CREATE TABLE visit_attachments (
+    visit_id   TEXT NOT NULL REFERENCES visits (id),
+    sha256     TEXT NOT NULL REFERENCES attachments (sha256),
+    step_id    TEXT,
+    added_at   INTEGER NOT NULL,
+    PRIMARY KEY (visit_id, sha256)
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE signatures (
+    id            TEXT PRIMARY KEY,
+    visit_id      TEXT NOT NULL REFERENCES visits (id),
+    signer_name   TEXT NOT NULL,
+    role          TEXT NOT NULL,
+    signed_at     INTEGER NOT NULL,
+    image_sha256  TEXT NOT NULL REFERENCES attachments (sha256),
+    device_id     TEXT NOT NULL,
+    step_id       TEXT
+) STRICT;
+CREATE INDEX signatures_by_visit ON signatures (visit_id);
+
+CREATE TABLE findings (
+    id               TEXT PRIMARY KEY,
+    visit_id         TEXT NOT NULL REFERENCES visits (id),
+    kind             TEXT NOT NULL,
+    description      TEXT NOT NULL,
+    recorded_at      INTEGER NOT NULL,
+    acknowledged_by  TEXT REFERENCES signatures (id)
+) STRICT;
+CREATE INDEX findings_by_visit ON findings (visit_id);
+
+CREATE TABLE fee_schedules (
+    id        TEXT NOT NULL,
+    version   INTEGER NOT NULL,
+    currency  TEXT NOT NULL,
+    items     TEXT NOT NULL,
+    PRIMARY KEY (id, version)
+) STRICT;
+
+CREATE TABLE fee_consents (
+    id                TEXT PRIMARY KEY,
+    visit_id          TEXT NOT NULL REFERENCES visits (id),
+    schedule_id       TEXT NOT NULL,
+    schedule_version  INTEGER NOT NULL,
+    items             TEXT NOT NULL,
+    total             INTEGER NOT NULL,
+    agreed            INTEGER NOT NULL,
+    at                INTEGER NOT NULL,
+    FOREIGN KEY (schedule_id, schedule_version) REFERENCES fee_schedules (id, version)
+) STRICT;
+CREATE INDEX fee_consents_by_visit ON fee_consents (visit_id);
+
+CREATE TABLE parts (
+    sku   TEXT PRIMARY KEY,
+    name  TEXT NOT NULL,
+    unit  TEXT NOT NULL
+) STRICT;
+
+CREATE TABLE stock_movements (
+    id        TEXT PRIMARY KEY,
+    sku       TEXT NOT NULL REFERENCES parts (sku),
+    kind      TEXT NOT NULL,
+    quantity  INTEGER NOT NULL CHECK (quantity > 0),
+    at        INTEGER NOT NULL,
+    visit_id  TEXT REFERENCES visits (id)
+) STRICT;
+CREATE INDEX stock_movements_by_sku ON stock_movements (sku);
+
+CREATE TABLE part_usages (
+    id           TEXT PRIMARY KEY,
+    visit_id     TEXT NOT NULL REFERENCES visits (id),
+    sku          TEXT NOT NULL REFERENCES parts (sku),
+    quantity     INTEGER NOT NULL CHECK (quantity > 0),
+    new_serial   TEXT,
+    old_part     TEXT NOT NULL,
+    old_serial   TEXT,
+    stock_short  INTEGER NOT NULL,
+    at           INTEGER NOT NULL
+) STRICT;
+CREATE INDEX part_usages_by_visit ON part_usages (visit_id);
+
+CREATE TABLE loaners (
+    id             TEXT PRIMARY KEY,
+    work_order_id  TEXT NOT NULL REFERENCES work_orders (id),
+    model          TEXT NOT NULL,
+    serial         TEXT NOT NULL,
+    lent_at        INTEGER NOT NULL,
+    returned_at    INTEGER
+) STRICT;
+
+CREATE TABLE receipts (
+    id              TEXT PRIMARY KEY,
+    work_order_id   TEXT NOT NULL REFERENCES work_orders (id),
+    visit_id        TEXT NOT NULL REFERENCES visits (id),
+    receipt_no      TEXT NOT NULL,
+    reason          TEXT NOT NULL,
+    issued_at       INTEGER NOT NULL,
+    goods_book_ref  TEXT NOT NULL,
+    loaner_id       TEXT REFERENCES loaners (id),
+    returned_at     INTEGER
+) STRICT;
+CREATE INDEX receipts_by_order ON receipts (work_order_id);
+
+CREATE TABLE feedback (
+    id         TEXT PRIMARY KEY,
+    visit_id   TEXT NOT NULL REFERENCES visits (id),
+    rating     INTEGER NOT NULL CHECK (rating BETWEEN 1 AND 5),
+    comment    TEXT,
+    complaint  INTEGER NOT NULL,
+    at         INTEGER NOT NULL
+) STRICT;
+
+CREATE TABLE templates (
+    id       TEXT NOT NULL,
+    version  INTEGER NOT NULL,
+    json     TEXT NOT NULL,
+    PRIMARY KEY (id, version)
+) STRICT;
+
+CREATE TABLE pending_ops (
+    seq          INTEGER PRIMARY KEY,
+    op_id        TEXT NOT NULL UNIQUE,
+    entity       TEXT NOT NULL,
+    entity_id    TEXT NOT NULL,
+    kind         TEXT NOT NULL,
+    version      INTEGER NOT NULL,
+    payload      TEXT NOT NULL,
+    hlc          TEXT NOT NULL,
+    device_time  INTEGER NOT NULL
+) STRICT;
+"#;
+
+/// Brings the database to [`CURRENT_VERSION`]: creates it when empty, upgrades it when older,
+/// refuses it when newer. Returns the version found.
+pub fn migrate(conn: &mut Connection, device_id: &str, now_ms: i64) -> Result<i64> {
+    let found: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    if found > CURRENT_VERSION {
+        return Err(Error::DatabaseTooNew {
+            found,
+            supported: CURRENT_VERSION,
+        });
+    }
+    if found == 0 {
+        init(conn, device_id, now_ms)?;
+    } else {
+        upgrade_from(conn, found)?;
+    }
+    Ok(found)
+}
+
+/// Creates the current schema on an empty database, in one IMMEDIATE transaction.
+fn init(conn: &mut Connection, device_id: &str, now_ms: i64) -> Result<()> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    // Another connection may have initialised it between our read and our lock.
+    let v: i64 = tx.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    if v != 0 {
+        drop(tx);
+        return upgrade_from(conn, v);
+    }
+    tx.execute_batch(SCHEMA)?;
+    tx.execute(
+        "INSERT INTO device (singleton, id, next_seq, hlc_wall, hlc_counter, created_at)
+         VALUES (1, ?1, 1, 0, 0, ?2)",
+        (device_id, now_ms),
+    )?;
+    tx.pragma_update(None, "user_version", CURRENT_VERSION)?;
+    tx.commit()?;
+    Ok(())
+}
+
+/// One migration step: from `version` to `version + 1`.
+type Step = fn(&rusqlite::Transaction<'_>) -> rusqlite::Result<()>;
+
+/// The numbered steps; `STEPS[i]` upgrades version `i + 1` to `i + 2`.
+const STEPS: &[Step] = &[];
+
+/// Runs every step from `from` up to [`CURRENT_VERSION`], each in one IMMEDIATE transaction.
+fn upgrade_from(conn: &mut Connection, from: i64) -> Result<()> {
+    let mut v = from;
+    while v < CURRENT_VERSION {
+        let step = usize::try_from(v - 1)
+            .ok()
+            .and_then(|i| STEPS.get(i))
+            .ok_or(Error::DatabaseTooNew {
+                found: v,
+                supported: CURRENT_VERSION,
+            })?;
+        {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let now: i64 = tx.pragma_query_value(None, "user_version", |r| r.get(0))?;
+            if now == v {
+                step(&tx)?;
+                tx.pragma_update(None, "user_version", v + 1)?;
+                tx.commit()?;
+            }
+        }
+        v = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    }
+    Ok(())
+}
+
+/// The schema as SQLite reports it, normalised, for comparing an upgraded database with a
+/// fresh one.
+pub fn describe(conn: &Connection) -> Result<Vec<String>> {
+    let mut stmt = conn.prepare(
+        "SELECT type, name, tbl_name, sql FROM sqlite_schema
+         WHERE name NOT LIKE 'sqlite_%' ORDER BY type, name",
+    )?;
+    let rows = stmt.query_map([], |r| {
+        let sql: Option<String> = r.get(3)?;
+        let sql = sql
+            .unwrap_or_default()
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        Ok(format!(
+            "{} {} on {}: {}",
+            r.get::<_, String>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, String>(2)?,
+            sql
+        ))
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
