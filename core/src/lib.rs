@@ -15,3 +15,4 @@ pub use error::{Error, Result};
 pub mod api;
 
 pub use api::{DeviceConfig, FieldKit};
+pub mod demo;

@@ -699,46 +699,44 @@ fn validate_value(step: &Step, v: &AnswerValue) -> Result<(), Refusal> {
         });
     }
     match (&step.kind, v) {
-        (StepKind::Choice { options }, AnswerValue::Choice(c)) => {
-            if !options.iter().any(|o| &o.value == c) {
-                return Err(Refusal::NotAnOption {
-                    step: id(),
-                    value: c.clone(),
-                });
-            }
+        (StepKind::Choice { options }, AnswerValue::Choice(c))
+            if !options.iter().any(|o| &o.value == c) =>
+        {
+            Err(Refusal::NotAnOption {
+                step: id(),
+                value: c.clone(),
+            })
         }
-        (StepKind::Text { min_len }, AnswerValue::Text(t)) => {
-            let len = t.trim().chars().count();
-            if u32::try_from(len).unwrap_or(u32::MAX) < *min_len {
-                return Err(Refusal::TooShort {
-                    step: id(),
-                    min_len: *min_len,
-                });
-            }
+        (StepKind::Text { min_len }, AnswerValue::Text(t))
+            if u32::try_from(t.trim().chars().count()).unwrap_or(u32::MAX) < *min_len =>
+        {
+            Err(Refusal::TooShort {
+                step: id(),
+                min_len: *min_len,
+            })
         }
-        (StepKind::Number { unit, min, max }, AnswerValue::Number(n)) => {
-            if !n.is_finite() {
-                return Err(Refusal::NotANumber { step: id() });
-            }
-            if n < min || n > max {
-                return Err(Refusal::OutOfRange {
-                    step: id(),
-                    value: *n,
-                    min: *min,
-                    max: *max,
-                    unit: unit.clone(),
-                });
-            }
+        (StepKind::Number { .. }, AnswerValue::Number(n)) if !n.is_finite() => {
+            Err(Refusal::NotANumber { step: id() })
         }
-        (StepKind::Serial, AnswerValue::Serial(s)) => {
-            let ok = !s.is_empty()
-                && s.chars().count() <= MAX_SERIAL_LEN
-                && !s.chars().any(|c| c.is_whitespace() || c.is_control());
-            if !ok {
-                return Err(Refusal::BadSerial { step: id() });
-            }
+        (StepKind::Number { unit, min, max }, AnswerValue::Number(n)) if n < min || n > max => {
+            Err(Refusal::OutOfRange {
+                step: id(),
+                value: *n,
+                min: *min,
+                max: *max,
+                unit: unit.clone(),
+            })
         }
-        _ => {}
+        (StepKind::Serial, AnswerValue::Serial(s)) if !valid_serial(s) => {
+            Err(Refusal::BadSerial { step: id() })
+        }
+        _ => Ok(()),
     }
-    Ok(())
+}
+
+/// 1 to [`MAX_SERIAL_LEN`] characters, no whitespace or control characters.
+fn valid_serial(s: &str) -> bool {
+    !s.is_empty()
+        && s.chars().count() <= MAX_SERIAL_LEN
+        && !s.chars().any(|c| c.is_whitespace() || c.is_control())
 }

@@ -1,0 +1,201 @@
+//! Sample data and a scripted repair visit, shared by the README's demo, the crash test's
+//! child process and the benchmarks. Names and numbers are made up.
+
+use chrono::Duration;
+
+use crate::api::{CallOutcome, FieldKit, PartUse, SignatureInput, TakeBack};
+use crate::checklist::AnswerValue;
+use crate::error::Result;
+use crate::model::*;
+
+/// A 1×1 transparent PNG: stands in for a rendered signature until the media pipeline lands.
+pub const TINY_PNG: &[u8] = &[
+    0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44, 0x52,
+    0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1f, 0x15, 0xc4,
+    0x89, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9c, 0x63, 0x00, 0x01, 0x00, 0x00,
+    0x05, 0x00, 0x01, 0x0d, 0x0a, 0x2d, 0xb4, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4e, 0x44, 0xae,
+    0x42, 0x60, 0x82,
+];
+
+/// Bytes standing in for a camera photo (a JPEG marker and a distinguishing tag).
+pub fn fake_photo(tag: &str) -> Vec<u8> {
+    let mut b = vec![0xff, 0xd8, 0xff, 0xe0];
+    b.extend_from_slice(tag.as_bytes());
+    b.extend_from_slice(&[0xff, 0xd9]);
+    b
+}
+
+/// The fee schedule used by the demo.
+pub fn fee_schedule() -> FeeSchedule {
+    FeeSchedule {
+        id: "standard".into(),
+        version: 3,
+        currency: "CNY".into(),
+        items: vec![
+            FeeItem {
+                code: "visit".into(),
+                label_zh: "上门费".into(),
+                label_en: "Call-out fee".into(),
+                amount: 5000,
+            },
+            FeeItem {
+                code: "labour".into(),
+                label_zh: "维修工时费".into(),
+                label_en: "Labour".into(),
+                amount: 8000,
+            },
+        ],
+    }
+}
+
+/// A repair work order promised for the next two hours from `now`.
+pub fn repair_order(n: u32, now: Timestamp, billing: Billing) -> WorkOrder {
+    WorkOrder {
+        id: WorkOrderId::new(),
+        number: format!("WO-DEMO-{n:05}"),
+        kind: JobKind::Repair,
+        customer: Customer {
+            name: "王女士".into(),
+            phone: "13800000000".into(),
+        },
+        site: Site {
+            address: "上海市浦东新区示例路 1 号 101 室".into(),
+            zone: Zone::Urban,
+        },
+        product: Product {
+            model: "WM-8000".into(),
+            serial: None,
+        },
+        reported_fault: "洗衣机不排水 / washer does not drain".into(),
+        promised: TimeWindow {
+            start: now + Duration::minutes(30),
+            end: now + Duration::minutes(150),
+        },
+        billing,
+        instructions: None,
+        reported_at: now - Duration::hours(3),
+        status: WorkOrderStatus::Assigned,
+    }
+}
+
+/// Puts the catalog, van stock and fee schedule the demo visit needs on the device.
+pub fn stock_the_van(kit: &FieldKit) -> Result<()> {
+    kit.set_fee_schedule(&fee_schedule())?;
+    kit.add_catalog_part(&Part {
+        sku: "PUMP-220".into(),
+        name: "排水泵 Drain pump 220V".into(),
+        unit: "pcs".into(),
+    })?;
+    kit.issue_stock("PUMP-220", 2)?;
+    Ok(())
+}
+
+/// Walks a paid repair visit from "assigned" to completion, following every step, and
+/// calls `progress` after each one with the step's name.
+pub fn walk_repair_visit(
+    kit: &FieldKit,
+    id: WorkOrderId,
+    progress: &mut dyn FnMut(&str) -> Result<()>,
+) -> Result<crate::api::CompletionRecord> {
+    let step = |kit: &FieldKit, s: &str, a: AnswerValue| kit.answer_step(id, s, &a).map(|_| ());
+    kit.accept(id)?;
+    progress("accept")?;
+    kit.call_customer(
+        id,
+        &CallOutcome {
+            reached: true,
+            confirmed: CallConfirmations::all(),
+            agreed: None,
+            note: None,
+        },
+    )?;
+    progress("call_customer")?;
+    step(kit, "tools_parts_loaded", AnswerValue::Confirmed)?;
+    progress("tools_parts_loaded")?;
+    kit.start_travel(id)?;
+    progress("start_travel")?;
+    let eta = kit.job(id)?.order.promised.start + Duration::minutes(20);
+    kit.notify_delay(id, "traffic on the ring road", eta)?;
+    progress("notify_delay")?;
+    kit.arrive(id)?;
+    progress("arrive")?;
+    step(kit, "id_badge", AnswerValue::Confirmed)?;
+    progress("id_badge")?;
+    step(kit, "shoe_covers", AnswerValue::Confirmed)?;
+    progress("shoe_covers")?;
+    step(kit, "warranty_proof", AnswerValue::YesNo(false))?;
+    step(kit, "product_serial", AnswerValue::Serial("SN2024WM8000123".into()))?;
+    progress("warranty checked")?;
+    step(kit, "unit_intact", AnswerValue::YesNo(false))?;
+    step(kit, "anomaly_description", AnswerValue::Text("Scratch on the left panel".into()))?;
+    let finding = kit.record_finding(id, FindingKind::ManMadeDamage, "Scratch on the left panel")?;
+    kit.add_photo(id, Some("anomaly_photo"), &fake_photo("scratch"), "image/jpeg")?;
+    kit.sign(
+        id,
+        &SignatureInput {
+            signer_name: "王女士".into(),
+            role: SignerRole::Customer,
+            image_png: TINY_PNG.to_vec(),
+            step_id: Some("anomaly_signature".into()),
+            finding: Some(finding.id),
+        },
+    )?;
+    progress("anomaly recorded and signed")?;
+    step(kit, "coverage", AnswerValue::Choice("paid".into()))?;
+    step(kit, "paid_service_explained", AnswerValue::Confirmed)?;
+    let fees = fee_schedule();
+    kit.consent_to_fees(id, &fees.id, fees.version, &["visit".into(), "labour".into()], true)?;
+    progress("fees agreed")?;
+    kit.start_work(id)?;
+    progress("start_work")?;
+    step(kit, "respect_home", AnswerValue::Confirmed)?;
+    kit.record_part(
+        id,
+        &PartUse {
+            sku: "PUMP-220".into(),
+            quantity: 1,
+            new_serial: Some("P22-000981".into()),
+            old_part: OldPartFate::Returned,
+            old_serial: None,
+        },
+    )?;
+    progress("record_part")?;
+    kit.pause(id, "customer's lunch")?;
+    kit.resume(id)?;
+    progress("pause/resume")?;
+    step(kit, "work_done", AnswerValue::Text("Replaced the drain pump".into()))?;
+    step(kit, "parts_reviewed", AnswerValue::Confirmed)?;
+    step(kit, "test_run_ok", AnswerValue::YesNo(true))?;
+    progress("work done")?;
+    kit.add_photo(id, Some("debris_removed"), &fake_photo("clean floor"), "image/jpeg")?;
+    kit.sign(
+        id,
+        &SignatureInput {
+            signer_name: "王女士".into(),
+            role: SignerRole::Customer,
+            image_png: TINY_PNG.to_vec(),
+            step_id: Some("service_record_signature".into()),
+            finding: None,
+        },
+    )?;
+    progress("customer signed")?;
+    kit.feedback(id, 5, Some("很专业 / very professional"), false)?;
+    step(kit, "feedback", AnswerValue::Confirmed)?;
+    step(kit, "fee_settled", AnswerValue::Choice("paid_on_site".into()))?;
+    step(kit, "customer_copy", AnswerValue::Confirmed)?;
+    step(kit, "goodbye", AnswerValue::Confirmed)?;
+    progress("close-out")?;
+    let record = kit.complete(id)?;
+    progress("complete")?;
+    Ok(record)
+}
+
+/// A unit that cannot be fixed on site goes to the workshop (used by tests and the demo).
+pub fn sample_take_back() -> TakeBack {
+    TakeBack {
+        receipt_no: "R-0001".into(),
+        reason: "motor needs bench repair".into(),
+        goods_book_ref: "GB-2026-0042".into(),
+        loaner: Some(("WM-LOAN".into(), "LN-77".into())),
+    }
+}
