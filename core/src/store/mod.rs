@@ -359,3 +359,6 @@ fn move_aside(path: &Path, now_ms: i64) -> Result<PathBuf> {
     }
     Ok(aside)
 }
+
+#[cfg(test)]
+mod tests;

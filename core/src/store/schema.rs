@@ -302,14 +302,21 @@ const STEPS: &[Step] = &[];
 
 /// Runs every step from `from` up to [`CURRENT_VERSION`], each in one IMMEDIATE transaction.
 fn upgrade_from(conn: &mut Connection, from: i64) -> Result<()> {
+    upgrade_with(conn, from, STEPS)
+}
+
+/// Runs `steps[from - 1..]`: each step and its `user_version` bump commit together or not at
+/// all, so an interrupted upgrade resumes at the step that did not finish.
+fn upgrade_with(conn: &mut Connection, from: i64, steps: &[Step]) -> Result<()> {
+    let target = steps.len() as i64 + 1;
     let mut v = from;
-    while v < CURRENT_VERSION {
+    while v < target {
         let step = usize::try_from(v - 1)
             .ok()
-            .and_then(|i| STEPS.get(i))
+            .and_then(|i| steps.get(i))
             .ok_or(Error::DatabaseTooNew {
                 found: v,
-                supported: CURRENT_VERSION,
+                supported: target,
             })?;
         {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -323,6 +330,63 @@ fn upgrade_from(conn: &mut Connection, from: i64) -> Result<()> {
         v = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn v1_to_v2(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<()> {
+        tx.execute_batch("ALTER TABLE t ADD COLUMN b INTEGER NOT NULL DEFAULT 7;")
+    }
+
+    fn v2_to_v3_fails_halfway(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<()> {
+        tx.execute_batch("CREATE TABLE u (x); INSERT INTO t (a) VALUES (99); SELECT * FROM missing;")
+    }
+
+    fn v2_to_v3(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<()> {
+        tx.execute_batch("CREATE TABLE u (x);")
+    }
+
+    fn db() -> Connection {
+        let c = Connection::open_in_memory().unwrap();
+        c.execute_batch("CREATE TABLE t (a INTEGER); INSERT INTO t VALUES (1); PRAGMA user_version = 1;")
+            .unwrap();
+        c
+    }
+
+    fn version(c: &Connection) -> i64 {
+        c.pragma_query_value(None, "user_version", |r| r.get(0)).unwrap()
+    }
+
+    #[test]
+    fn steps_run_in_order_and_each_bumps_the_version() {
+        let mut c = db();
+        upgrade_with(&mut c, 1, &[v1_to_v2, v2_to_v3]).unwrap();
+        assert_eq!(version(&c), 3);
+        let b: i64 = c.query_row("SELECT b FROM t", [], |r| r.get(0)).unwrap();
+        assert_eq!(b, 7, "row kept, column added");
+        assert!(c.prepare("SELECT x FROM u").is_ok());
+    }
+
+    #[test]
+    fn a_failing_step_leaves_its_version_and_data_untouched_and_resumes_later() {
+        let mut c = db();
+        assert!(upgrade_with(&mut c, 1, &[v1_to_v2, v2_to_v3_fails_halfway]).is_err());
+        assert_eq!(version(&c), 2, "the good step committed, the bad one did not");
+        let n: i64 = c.query_row("SELECT count(*) FROM t", [], |r| r.get(0)).unwrap();
+        assert_eq!(n, 1, "the failed step's insert rolled back");
+        assert!(c.prepare("SELECT x FROM u").is_err(), "nor its table");
+        upgrade_with(&mut c, 2, &[v1_to_v2, v2_to_v3]).unwrap();
+        assert_eq!(version(&c), 3);
+    }
+
+    #[test]
+    fn a_version_no_step_starts_from_is_refused() {
+        let mut c = db();
+        c.pragma_update(None, "user_version", 0).unwrap();
+        assert!(matches!(upgrade_with(&mut c, 0, &[v1_to_v2]), Err(Error::DatabaseTooNew { .. })));
+    }
 }
 
 /// The schema as SQLite reports it, normalised, for comparing an upgraded database with a
@@ -348,4 +412,46 @@ pub fn describe(conn: &Connection) -> Result<Vec<String>> {
         ))
     })?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// The whole database as SQL text (schema, rows, `user_version`): how the migration
+/// fixtures under `core/tests/fixtures/` are made.
+pub fn dump(conn: &Connection) -> Result<String> {
+    let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    let mut out = String::from("-- FieldKit device database fixture\nBEGIN;\n");
+    let mut tables = Vec::new();
+    let mut stmt = conn.prepare(
+        "SELECT type, name, sql FROM sqlite_schema
+         WHERE name NOT LIKE 'sqlite_%' AND sql IS NOT NULL ORDER BY rowid",
+    )?;
+    let mut rows = stmt.query([])?;
+    while let Some(r) = rows.next()? {
+        let (kind, name, sql): (String, String, String) = (r.get(0)?, r.get(1)?, r.get(2)?);
+        out.push_str(&sql);
+        out.push_str(";\n");
+        if kind == "table" {
+            tables.push(name);
+        }
+    }
+    for table in tables {
+        let cols: Vec<String> = conn
+            .prepare(&format!("SELECT name FROM pragma_table_info('{table}') ORDER BY cid"))?
+            .query_map([], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        let values = cols
+            .iter()
+            .map(|c| format!("quote(\"{c}\")"))
+            .collect::<Vec<_>>()
+            .join(" || ',' || ");
+        let mut stmt = conn.prepare(&format!(
+            "SELECT 'INSERT INTO \"{table}\" VALUES (' || {values} || ');' FROM \"{table}\" ORDER BY 1"
+        ))?;
+        let mut rows = stmt.query([])?;
+        while let Some(r) = rows.next()? {
+            out.push_str(&r.get::<_, String>(0)?);
+            out.push('\n');
+        }
+    }
+    out.push_str(&format!("PRAGMA user_version = {version};\nCOMMIT;\n"));
+    Ok(out)
 }

@@ -1,0 +1,190 @@
+//! Opening, migrating, refusing and recovering the device database; blob collection.
+
+use std::sync::Arc;
+
+use chrono::{TimeZone, Utc};
+use rusqlite::Connection;
+
+use super::schema::{self, CURRENT_VERSION};
+use super::*;
+use crate::api::{DeviceConfig, FieldKit};
+use crate::clock::ManualClock;
+use crate::demo;
+use crate::model::Billing;
+
+fn t0() -> Timestamp {
+    Utc.with_ymd_and_hms(2026, 11, 23, 1, 0, 0).unwrap()
+}
+
+/// Every released schema version and its fixture: a database of that version holding a
+/// completed paid repair, a take-back with a loaner, stock movements, an installed template.
+const FIXTURES: &[(i64, &str)] = &[(1, include_str!("../../tests/fixtures/schema_v1.sql"))];
+
+fn kit(dir: &Path) -> FieldKit {
+    FieldKit::open_with_clock(dir, DeviceConfig::default(), Arc::new(ManualClock::new(t0()))).unwrap()
+}
+
+/// A database with one of everything, made through the public API.
+fn populated(dir: &Path) -> FieldKit {
+    let kit = kit(dir);
+    demo::stock_the_van(&kit).unwrap();
+    let order = demo::repair_order(1, t0(), Billing::Paid);
+    kit.receive_work_order(&order).unwrap();
+    demo::walk_repair_visit(&kit, order.id, &mut |_| Ok(())).unwrap();
+    let other = demo::repair_order(2, t0(), Billing::Warranty);
+    kit.receive_work_order(&other).unwrap();
+    kit.accept(other.id).unwrap();
+    kit.call_customer(
+        other.id,
+        &crate::api::CallOutcome {
+            reached: true,
+            confirmed: crate::model::CallConfirmations::all(),
+            agreed: None,
+            note: Some("gate code given".into()),
+        },
+    )
+    .unwrap();
+    kit.answer_step(other.id, "tools_parts_loaded", &crate::checklist::AnswerValue::Confirmed)
+        .unwrap();
+    kit.start_travel(other.id).unwrap();
+    kit.arrive(other.id).unwrap();
+    kit.take_back(other.id, &demo::sample_take_back()).unwrap();
+    let mut t = crate::checklist::default_template_for(crate::model::JobKind::FollowUp, false);
+    t.version += 1;
+    kit.install_template(&t.to_json().unwrap()).unwrap();
+    kit
+}
+
+fn fresh_schema() -> Vec<String> {
+    let dir = tempfile::tempdir().unwrap();
+    let k = kit(dir.path());
+    k.store().read(|c| schema::describe(c)).unwrap()
+}
+
+fn row_counts(c: &Connection) -> Vec<(String, i64)> {
+    let tables: Vec<String> = c
+        .prepare("SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<rusqlite::Result<_>>()
+        .unwrap();
+    tables
+        .into_iter()
+        .map(|t| {
+            let n = c.query_row(&format!("SELECT count(*) FROM \"{t}\""), [], |r| r.get(0)).unwrap();
+            (t, n)
+        })
+        .collect()
+}
+
+#[test]
+fn every_fixture_upgrades_to_the_fresh_schema_with_nothing_lost() {
+    let fresh = fresh_schema();
+    for (version, sql) in FIXTURES {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(DB_FILE);
+        let before = {
+            let c = Connection::open(&path).unwrap();
+            c.execute_batch(sql).unwrap();
+            assert_eq!(c.pragma_query_value(None, "user_version", |r| r.get::<_, i64>(0)).unwrap(), *version);
+            row_counts(&c)
+        };
+        assert!(before.iter().any(|(t, n)| t == "pending_ops" && *n > 0), "fixture v{version} has data");
+        let k = kit(dir.path());
+        let upgraded = k.store().read(|c| schema::describe(c)).unwrap();
+        assert_eq!(upgraded, fresh, "v{version} upgraded differs from a fresh schema");
+        let after = k.store().read(|c| Ok(row_counts(c))).unwrap();
+        for (table, n) in &before {
+            let m = after.iter().find(|(t, _)| t == table).map_or(0, |(_, m)| *m);
+            assert!(m >= *n, "v{version}: {table} lost rows ({n} → {m})");
+        }
+        assert!(k.store().integrity_check().unwrap().is_empty());
+        // The upgraded device keeps working, its sequence gapless.
+        let jobs = k.store().pending_ops(i64::MAX).unwrap();
+        assert_eq!(jobs.last().map(|o| o.seq), Some(jobs.len() as i64));
+    }
+}
+
+#[test]
+fn the_current_version_has_a_fixture() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join(format!("tests/fixtures/schema_v{CURRENT_VERSION}.sql"));
+    if std::env::var_os("FIELDKIT_WRITE_FIXTURE").is_some() {
+        let dir = tempfile::tempdir().unwrap();
+        let k = populated(dir.path());
+        let sql = k.store().read(|c| schema::dump(c)).unwrap();
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, sql).unwrap();
+    }
+    assert!(
+        FIXTURES.iter().any(|(v, _)| *v == CURRENT_VERSION) && path.exists(),
+        "schema v{CURRENT_VERSION} has no fixture: run FIELDKIT_WRITE_FIXTURE=1 cargo test -p fieldkit-core \
+         the_current_version_has_a_fixture, commit it, and add it to FIXTURES"
+    );
+}
+
+#[test]
+fn a_database_from_a_newer_app_is_refused_untouched() {
+    let dir = tempfile::tempdir().unwrap();
+    drop(populated(dir.path()));
+    let path = dir.path().join(DB_FILE);
+    {
+        let c = Connection::open(&path).unwrap();
+        c.pragma_update(None, "user_version", CURRENT_VERSION + 1).unwrap();
+    }
+    let before = std::fs::read(&path).unwrap();
+    let err = FieldKit::open(dir.path(), DeviceConfig::default()).unwrap_err();
+    assert!(matches!(err, Error::DatabaseTooNew { found, supported } if found == CURRENT_VERSION + 1 && supported == CURRENT_VERSION));
+    assert!(err.to_string().contains("update the app"));
+    assert_eq!(std::fs::read(&path).unwrap(), before, "file untouched");
+}
+
+#[test]
+fn a_corrupt_database_is_moved_aside_never_deleted() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(DB_FILE);
+    let garbage: Vec<u8> = (0..8192u32).map(|i| (i.wrapping_mul(2654435761) >> 13) as u8).collect();
+    std::fs::write(&path, &garbage).unwrap();
+    let k = kit(dir.path());
+    let aside = k.recovered_from().expect("recovery reported").to_owned();
+    assert_eq!(std::fs::read(&aside).unwrap(), garbage, "the corrupt file is kept as it was");
+    assert!(k.store().integrity_check().unwrap().is_empty());
+    assert!(k.todays_jobs().unwrap().is_empty(), "a fresh database");
+}
+
+#[test]
+fn orphaned_blobs_are_collected_and_referenced_ones_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let k = populated(dir.path());
+    let kept: Vec<String> = k.store().read(records::referenced_blobs).unwrap().into_iter().collect();
+    assert!(!kept.is_empty());
+    // A photo for a job that does not exist: the file is written, the transaction fails.
+    let bytes = demo::fake_photo("orphan");
+    let err = k.add_photo(crate::model::WorkOrderId::new(), None, &bytes, "image/jpeg").unwrap_err();
+    assert!(matches!(err, Error::NotFound { .. }));
+    let orphan = k.store().blobs().path(&blobs::sha256_hex(&bytes));
+    assert!(orphan.exists(), "written before the row, as the rule says");
+    std::fs::write(dir.path().join("blobs/tmp/half-written.part"), b"x").unwrap();
+    assert_eq!(k.collect_orphans().unwrap(), 2);
+    assert!(!orphan.exists());
+    for sha in kept {
+        let bytes = k.attachment_bytes(&sha).unwrap();
+        assert_eq!(blobs::sha256_hex(&bytes), sha, "referenced blob intact");
+    }
+}
+
+#[test]
+fn a_failed_command_rolls_back_everything_including_the_sequence() {
+    let dir = tempfile::tempdir().unwrap();
+    let k = populated(dir.path());
+    let before = k.pending_ops(i64::MAX).unwrap();
+    let r: Result<()> = k.store().write(Durability::Normal, t0(), |tx| {
+        tx.append_op("test", "x", "noop", &serde_json::json!({}))?;
+        Err(Error::invalid("test", "fail after appending"))
+    });
+    assert!(r.is_err());
+    assert_eq!(k.pending_ops(i64::MAX).unwrap(), before);
+    let seq = k.store().write(Durability::Normal, t0(), |tx| tx.append_op("test", "x", "noop", &serde_json::json!({}))).unwrap();
+    assert_eq!(seq, before.len() as i64 + 1, "no gap after a rollback");
+}
