@@ -18,12 +18,19 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // A manual clock, moved on a few minutes per step, so the record shows realistic times.
     let clock = Arc::new(ManualClock::new(chrono::Utc::now()));
     let kit = FieldKit::open_with_clock(&dir, DeviceConfig::default(), clock.clone())?;
-    println!("FieldKit device {} — database {}", kit.device_id(), kit.store().path().display());
+    println!(
+        "FieldKit device {} — database {}",
+        kit.device_id(),
+        kit.store().path().display()
+    );
     demo::stock_the_van(&kit)?;
     let order = demo::repair_order(1, chrono::Utc::now(), Billing::Warranty);
     kit.receive_work_order(&order)?;
     for job in kit.todays_jobs()? {
-        println!("today: {} {:?} {:?} {}", job.number, job.kind, job.status, job.product_model);
+        println!(
+            "today: {} {:?} {:?} {}",
+            job.number, job.kind, job.status, job.product_model
+        );
     }
     let record = demo::walk_repair_visit(&kit, order.id, &mut |what| {
         clock.advance(chrono::Duration::minutes(7));
@@ -40,8 +47,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
         Ok(())
     })?;
-    println!("\ncompletion record:\n{}", serde_json::to_string_pretty(&record)?);
-    println!("outbox: {} ops waiting for the server", kit.pending_ops(10_000)?.len());
+    println!(
+        "\ncompletion record:\n{}",
+        serde_json::to_string_pretty(&record)?
+    );
+    println!(
+        "outbox: {} ops waiting for the server",
+        kit.pending_ops(10_000)?.len()
+    );
     for level in kit.van_stock()? {
         println!("van stock: {} × {}", level.quantity, level.part.sku);
     }

@@ -124,12 +124,26 @@ pub fn walk_repair_visit(
     step(kit, "shoe_covers", AnswerValue::Confirmed)?;
     progress("shoe_covers")?;
     step(kit, "warranty_proof", AnswerValue::YesNo(false))?;
-    step(kit, "product_serial", AnswerValue::Serial("SN2024WM8000123".into()))?;
+    step(
+        kit,
+        "product_serial",
+        AnswerValue::Serial("SN2024WM8000123".into()),
+    )?;
     progress("warranty checked")?;
     step(kit, "unit_intact", AnswerValue::YesNo(false))?;
-    step(kit, "anomaly_description", AnswerValue::Text("Scratch on the left panel".into()))?;
-    let finding = kit.record_finding(id, FindingKind::ManMadeDamage, "Scratch on the left panel")?;
-    kit.add_photo(id, Some("anomaly_photo"), &fake_photo("scratch"), "image/jpeg")?;
+    step(
+        kit,
+        "anomaly_description",
+        AnswerValue::Text("Scratch on the left panel".into()),
+    )?;
+    let finding =
+        kit.record_finding(id, FindingKind::ManMadeDamage, "Scratch on the left panel")?;
+    kit.add_photo(
+        id,
+        Some("anomaly_photo"),
+        &fake_photo("scratch"),
+        "image/jpeg",
+    )?;
     kit.sign(
         id,
         &SignatureInput {
@@ -144,7 +158,13 @@ pub fn walk_repair_visit(
     step(kit, "coverage", AnswerValue::Choice("paid".into()))?;
     step(kit, "paid_service_explained", AnswerValue::Confirmed)?;
     let fees = fee_schedule();
-    kit.consent_to_fees(id, &fees.id, fees.version, &["visit".into(), "labour".into()], true)?;
+    kit.consent_to_fees(
+        id,
+        &fees.id,
+        fees.version,
+        &["visit".into(), "labour".into()],
+        true,
+    )?;
     progress("fees agreed")?;
     kit.start_work(id)?;
     progress("start_work")?;
@@ -163,11 +183,20 @@ pub fn walk_repair_visit(
     kit.pause(id, "customer's lunch")?;
     kit.resume(id)?;
     progress("pause/resume")?;
-    step(kit, "work_done", AnswerValue::Text("Replaced the drain pump".into()))?;
+    step(
+        kit,
+        "work_done",
+        AnswerValue::Text("Replaced the drain pump".into()),
+    )?;
     step(kit, "parts_reviewed", AnswerValue::Confirmed)?;
     step(kit, "test_run_ok", AnswerValue::YesNo(true))?;
     progress("work done")?;
-    kit.add_photo(id, Some("debris_removed"), &fake_photo("clean floor"), "image/jpeg")?;
+    kit.add_photo(
+        id,
+        Some("debris_removed"),
+        &fake_photo("clean floor"),
+        "image/jpeg",
+    )?;
     kit.sign(
         id,
         &SignatureInput {
@@ -181,7 +210,11 @@ pub fn walk_repair_visit(
     progress("customer signed")?;
     kit.feedback(id, 5, Some("很专业 / very professional"), false)?;
     step(kit, "feedback", AnswerValue::Confirmed)?;
-    step(kit, "fee_settled", AnswerValue::Choice("paid_on_site".into()))?;
+    step(
+        kit,
+        "fee_settled",
+        AnswerValue::Choice("paid_on_site".into()),
+    )?;
     step(kit, "customer_copy", AnswerValue::Confirmed)?;
     step(kit, "goodbye", AnswerValue::Confirmed)?;
     progress("close-out")?;

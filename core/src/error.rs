@@ -35,7 +35,9 @@ pub enum Error {
     Template(#[from] TemplateError),
 
     /// The database was written by a newer app version; it is left untouched.
-    #[error("the database is at schema version {found}, newer than this app supports ({supported}); update the app")]
+    #[error(
+        "the database is at schema version {found}, newer than this app supports ({supported}); update the app"
+    )]
     DatabaseTooNew { found: i64, supported: i64 },
 
     /// SQLite failed.

@@ -5,11 +5,11 @@
 //! command → rules ([`workflow`], [`checklist`]) → one transaction (state + outbox op) → events.
 
 pub mod checklist;
-pub mod model;
 pub mod clock;
-pub mod workflow;
 pub mod error;
+pub mod model;
 pub mod store;
+pub mod workflow;
 
 pub use error::{Error, Result};
 pub mod api;

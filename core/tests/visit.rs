@@ -7,12 +7,12 @@ mod common;
 use std::collections::HashSet;
 
 use common::*;
+use fieldkit_core::Error;
 use fieldkit_core::api::PartUse;
 use fieldkit_core::checklist::{AnswerValue, BlockReason};
 use fieldkit_core::demo;
 use fieldkit_core::model::*;
 use fieldkit_core::workflow::JobStatus;
-use fieldkit_core::Error;
 
 fn none(_: &str) -> Option<String> {
     None
@@ -29,7 +29,12 @@ fn outbox_is_gapless_and_ordered(d: &Device) {
     let ids: HashSet<_> = ops.iter().map(|o| o.op_id).collect();
     assert_eq!(ids.len(), ops.len(), "op ids are unique");
     for w in ops.windows(2) {
-        assert!(w[0].hlc < w[1].hlc, "HLC strictly increases: {} then {}", w[0].hlc, w[1].hlc);
+        assert!(
+            w[0].hlc < w[1].hlc,
+            "HLC strictly increases: {} then {}",
+            w[0].hlc,
+            w[1].hlc
+        );
     }
 }
 
@@ -57,14 +62,31 @@ fn demo_repair_visit_completes_and_queues_every_fact() {
         .map(|o| o.kind.clone())
         .collect();
     for k in [
-        "accept", "call_customer", "start_travel", "notify_delay", "arrive", "answer_step",
-        "record_finding", "add_photo", "sign", "consent_to_fees", "start_work", "record_part",
-        "pause", "resume", "feedback", "complete",
+        "accept",
+        "call_customer",
+        "start_travel",
+        "notify_delay",
+        "arrive",
+        "answer_step",
+        "record_finding",
+        "add_photo",
+        "sign",
+        "consent_to_fees",
+        "start_work",
+        "record_part",
+        "pause",
+        "resume",
+        "feedback",
+        "complete",
     ] {
         assert!(kinds.iter().any(|x| x == k), "outbox has a {k} op");
     }
     assert_eq!(kinds.last().map(String::as_str), Some("complete"));
-    assert_eq!(d.kit.van_stock().unwrap()[0].quantity, 1, "2 issued, 1 used");
+    assert_eq!(
+        d.kit.van_stock().unwrap()[0].quantity,
+        1,
+        "2 issued, 1 used"
+    );
 }
 
 #[test]
@@ -82,7 +104,11 @@ fn every_job_kind_completes_with_warranty_and_paid_billing() {
                 _ => None,
             };
             d.walk(id, &choose, &never);
-            assert_eq!(d.kit.job(id).unwrap().status, JobStatus::Completed, "{kind:?} {billing:?}");
+            assert_eq!(
+                d.kit.job(id).unwrap().status,
+                JobStatus::Completed,
+                "{kind:?} {billing:?}"
+            );
             outbox_is_gapless_and_ordered(&d);
         }
     }
@@ -100,7 +126,12 @@ fn paid_work_waits_for_the_customers_fee_consent() {
     let err = d.kit.start_work(id).unwrap_err();
     match &err {
         Error::Blocked { blockers, .. } => {
-            assert!(blockers.iter().any(|b| b.step_id.as_deref() == Some("fee_consent")), "{err}")
+            assert!(
+                blockers
+                    .iter()
+                    .any(|b| b.step_id.as_deref() == Some("fee_consent")),
+                "{err}"
+            )
         }
         other => panic!("expected Blocked, got {other}"),
     }
@@ -111,20 +142,37 @@ fn paid_work_waits_for_the_customers_fee_consent() {
         old_part: OldPartFate::None,
         old_serial: None,
     };
-    assert!(matches!(d.kit.record_part(id, &part), Err(Error::Refused(_))));
-    let err = d.kit.answer_step(id, "work_done", &AnswerValue::Text("replaced pump".into()));
+    assert!(matches!(
+        d.kit.record_part(id, &part),
+        Err(Error::Refused(_))
+    ));
+    let err = d
+        .kit
+        .answer_step(id, "work_done", &AnswerValue::Text("replaced pump".into()));
     assert!(err.is_err(), "a work step before consent is refused");
     // The customer declines: still blocked, now because consent was refused.
     let f = demo::fee_schedule();
-    d.kit.consent_to_fees(id, &f.id, f.version, &["visit".into()], false).unwrap();
+    d.kit
+        .consent_to_fees(id, &f.id, f.version, &["visit".into()], false)
+        .unwrap();
     match d.kit.start_work(id).unwrap_err() {
-        Error::Blocked { blockers, .. } => assert!(blockers
-            .iter()
-            .any(|b| b.reason == BlockReason::ConsentRefused)),
+        Error::Blocked { blockers, .. } => assert!(
+            blockers
+                .iter()
+                .any(|b| b.reason == BlockReason::ConsentRefused)
+        ),
         other => panic!("expected Blocked, got {other}"),
     }
     // Agreed: work starts.
-    d.kit.consent_to_fees(id, &f.id, f.version, &["visit".into(), "labour".into()], true).unwrap();
+    d.kit
+        .consent_to_fees(
+            id,
+            &f.id,
+            f.version,
+            &["visit".into(), "labour".into()],
+            true,
+        )
+        .unwrap();
     assert_eq!(d.kit.start_work(id).unwrap(), JobStatus::InProgress);
     assert!(!d.kit.record_part(id, &part).unwrap().stock_short);
 }
@@ -137,14 +185,34 @@ fn completion_is_refused_with_every_missing_step_named() {
     d.walk(id, &none, &|next| next == "debris_removed");
     let ops = d.op_count();
     let err = d.kit.complete(id).unwrap_err();
-    let Error::Blocked { blockers, .. } = &err else { panic!("{err}") };
+    let Error::Blocked { blockers, .. } = &err else {
+        panic!("{err}")
+    };
     let named: Vec<_> = blockers.iter().filter_map(|b| b.step_id.clone()).collect();
-    for step in ["debris_removed", "service_record_signature", "feedback", "customer_copy"] {
-        assert!(named.iter().any(|s| s == step), "{step} missing from: {err}");
+    for step in [
+        "debris_removed",
+        "service_record_signature",
+        "feedback",
+        "customer_copy",
+    ] {
+        assert!(
+            named.iter().any(|s| s == step),
+            "{step} missing from: {err}"
+        );
     }
-    assert!(!named.iter().any(|s| s == "goodbye"), "optional steps do not block");
-    assert!(err.to_string().contains("Take a photo") || err.to_string().contains("photo"), "{err}");
-    assert_eq!(d.kit.job(id).unwrap().status, JobStatus::InProgress, "nothing moved");
+    assert!(
+        !named.iter().any(|s| s == "goodbye"),
+        "optional steps do not block"
+    );
+    assert!(
+        err.to_string().contains("Take a photo") || err.to_string().contains("photo"),
+        "{err}"
+    );
+    assert_eq!(
+        d.kit.job(id).unwrap().status,
+        JobStatus::InProgress,
+        "nothing moved"
+    );
     assert_eq!(d.op_count(), ops, "nothing queued");
 }
 
@@ -154,12 +222,17 @@ fn an_unacknowledged_finding_blocks_completion_until_the_customer_signs() {
     let id = d.order(JobKind::Repair, Billing::Warranty);
     d.plan(id);
     d.walk(id, &none, &|next| next == "debris_removed");
-    let finding = d.kit.record_finding(id, FindingKind::Tampering, "seal broken").unwrap();
+    let finding = d
+        .kit
+        .record_finding(id, FindingKind::Tampering, "seal broken")
+        .unwrap();
     d.walk(id, &none, &|next| next.is_empty());
     match d.kit.complete(id).unwrap_err() {
-        Error::Blocked { blockers, .. } => assert!(blockers
-            .iter()
-            .any(|b| matches!(b.reason, BlockReason::FindingNotAcknowledged { count: 1 }))),
+        Error::Blocked { blockers, .. } => assert!(
+            blockers
+                .iter()
+                .any(|b| matches!(b.reason, BlockReason::FindingNotAcknowledged { count: 1 }))
+        ),
         other => panic!("expected Blocked, got {other}"),
     }
     let mut sig = d.signature(SignerRole::Customer, None);
@@ -181,7 +254,10 @@ fn take_back_then_the_return_visit_follows_its_own_checklist() {
     d.call(id);
     let detail = d.kit.job(id).unwrap();
     let visit = detail.visit.unwrap();
-    assert_eq!((visit.number, visit.template.id.as_str()), (2, "take_back_return"));
+    assert_eq!(
+        (visit.number, visit.template.id.as_str()),
+        (2, "take_back_return")
+    );
     d.walk(id, &none, &never);
     assert_eq!(d.kit.job(id).unwrap().status, JobStatus::Completed);
     outbox_is_gapless_and_ordered(&d);
@@ -192,14 +268,27 @@ fn no_access_then_reschedule_and_a_second_visit() {
     let d = device();
     let id = d.order(JobKind::Installation, Billing::Warranty);
     d.plan(id);
-    d.walk(id, &none, &|_| d.kit.job(id).unwrap().status == JobStatus::EnRoute);
-    assert_eq!(d.kit.no_access(id, "nobody home, door locked").unwrap(), JobStatus::NoAccess);
+    d.walk(id, &none, &|_| {
+        d.kit.job(id).unwrap().status == JobStatus::EnRoute
+    });
+    assert_eq!(
+        d.kit.no_access(id, "nobody home, door locked").unwrap(),
+        JobStatus::NoAccess
+    );
     let tomorrow = TimeWindow {
         start: morning() + chrono::Duration::days(1),
         end: morning() + chrono::Duration::days(1) + chrono::Duration::hours(2),
     };
-    assert_eq!(d.kit.reschedule(id, tomorrow, "customer asked for tomorrow").unwrap(), JobStatus::Accepted);
-    assert!(matches!(d.kit.start_travel(id), Err(Error::Refused(_))), "call first");
+    assert_eq!(
+        d.kit
+            .reschedule(id, tomorrow, "customer asked for tomorrow")
+            .unwrap(),
+        JobStatus::Accepted
+    );
+    assert!(
+        matches!(d.kit.start_travel(id), Err(Error::Refused(_))),
+        "call first"
+    );
     d.call(id);
     d.walk(id, &none, &never);
     let detail = d.kit.job(id).unwrap();
@@ -212,10 +301,14 @@ fn late_arrival_is_known_and_so_is_a_notice_sent_in_time() {
     let d = device();
     let id = d.order(JobKind::Repair, Billing::Warranty);
     d.plan(id);
-    d.kit.answer_step(id, "tools_parts_loaded", &AnswerValue::Confirmed).unwrap();
+    d.kit
+        .answer_step(id, "tools_parts_loaded", &AnswerValue::Confirmed)
+        .unwrap();
     d.kit.start_travel(id).unwrap();
     let promised = d.kit.job(id).unwrap().order.promised;
-    d.kit.notify_delay(id, "traffic", promised.end + chrono::Duration::minutes(30)).unwrap();
+    d.kit
+        .notify_delay(id, "traffic", promised.end + chrono::Duration::minutes(30))
+        .unwrap();
     d.clock.set(promised.end + chrono::Duration::minutes(25));
     let arrival = d.kit.arrive(id).unwrap();
     assert!(arrival.late && arrival.notified_in_time);
@@ -241,7 +334,11 @@ fn using_a_part_the_van_does_not_hold_is_recorded_and_flagged() {
         )
         .unwrap();
     assert!(used.stock_short, "2 held, 3 used");
-    assert_eq!(d.kit.van_stock().unwrap()[0].quantity, -1, "the ledger tells the truth");
+    assert_eq!(
+        d.kit.van_stock().unwrap()[0].quantity,
+        -1,
+        "the ledger tells the truth"
+    );
     assert_eq!(d.kit.parts_used(id).unwrap(), vec![used]);
     assert_eq!(d.kit.return_stock("PUMP-220", 1).unwrap(), -2);
     assert_eq!(d.kit.issue_stock("PUMP-220", 5).unwrap(), 3);
@@ -251,17 +348,26 @@ fn using_a_part_the_van_does_not_hold_is_recorded_and_flagged() {
 fn todays_jobs_shows_today_and_open_overdue_work_only() {
     let d = device();
     let today = d.order(JobKind::Repair, Billing::Warranty);
-    let mut old_open = demo::repair_order(2, morning() - chrono::Duration::days(3), Billing::Warranty);
+    let mut old_open =
+        demo::repair_order(2, morning() - chrono::Duration::days(3), Billing::Warranty);
     old_open.number = "WO-OLD-OPEN".into();
-    let mut old_done = demo::repair_order(3, morning() - chrono::Duration::days(3), Billing::Warranty);
+    let mut old_done =
+        demo::repair_order(3, morning() - chrono::Duration::days(3), Billing::Warranty);
     old_done.number = "WO-OLD-DONE".into();
-    let mut tomorrow = demo::repair_order(4, morning() + chrono::Duration::days(1), Billing::Warranty);
+    let mut tomorrow =
+        demo::repair_order(4, morning() + chrono::Duration::days(1), Billing::Warranty);
     tomorrow.number = "WO-TOMORROW".into();
     for o in [&old_open, &old_done, &tomorrow] {
         d.kit.receive_work_order(o).unwrap();
     }
     d.kit.cancel(old_done.id, "customer cancelled").unwrap();
-    let ids: Vec<_> = d.kit.todays_jobs().unwrap().into_iter().map(|j| j.id).collect();
+    let ids: Vec<_> = d
+        .kit
+        .todays_jobs()
+        .unwrap()
+        .into_iter()
+        .map(|j| j.id)
+        .collect();
     assert_eq!(ids, vec![old_open.id, today], "overdue first, then today's");
 }
 
@@ -273,7 +379,9 @@ fn the_outbox_sequence_continues_gapless_after_reopening() {
     let before = d.op_count();
     let d = d.reopen();
     d.call(id);
-    d.kit.answer_step(id, "tools_parts_loaded", &AnswerValue::Confirmed).unwrap();
+    d.kit
+        .answer_step(id, "tools_parts_loaded", &AnswerValue::Confirmed)
+        .unwrap();
     assert_eq!(d.op_count(), before + 2);
     outbox_is_gapless_and_ordered(&d);
 }

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{json, text, FieldKit};
+use super::{FieldKit, json, text};
 use crate::checklist::StepKind;
 use crate::error::{Error, Result};
 use crate::model::*;
@@ -40,9 +40,18 @@ const PNG_MAGIC: &[u8] = b"\x89PNG\r\n\x1a\n";
 impl FieldKit {
     /// Attaches a photo (as given) to the open visit and, when named, to a photo step.
     /// Adding the same photo twice to a visit is a no-op that returns the same attachment.
-    pub fn add_photo(&self, id: WorkOrderId, step_id: Option<&str>, bytes: &[u8], mime: &str) -> Result<Attachment> {
+    pub fn add_photo(
+        &self,
+        id: WorkOrderId,
+        step_id: Option<&str>,
+        bytes: &[u8],
+        mime: &str,
+    ) -> Result<Attachment> {
         self.check_size(bytes)?;
-        if !matches!(mime, "image/jpeg" | "image/png" | "image/heic" | "image/webp") {
+        if !matches!(
+            mime,
+            "image/jpeg" | "image/png" | "image/heic" | "image/webp"
+        ) {
             return Err(Error::invalid("photo", format!("unsupported type {mime}")));
         }
         let _gate = self.store.blobs().ingest_guard();
@@ -53,7 +62,12 @@ impl FieldKit {
                 let template = self.template(tx, &visit.template)?;
                 match template.step(step).map(|s| &s.kind) {
                     Some(StepKind::Photo { .. }) => {}
-                    Some(_) => return Err(Error::invalid("step", format!("{step} does not take photos"))),
+                    Some(_) => {
+                        return Err(Error::invalid(
+                            "step",
+                            format!("{step} does not take photos"),
+                        ));
+                    }
                     None => return Err(Error::not_found("step", step)),
                 }
             }
@@ -83,7 +97,10 @@ impl FieldKit {
             return Err(Error::invalid("signature image", "not a PNG"));
         }
         if input.finding.is_some() && input.role != SignerRole::Customer {
-            return Err(Error::invalid("signature", "only the customer confirms a finding"));
+            return Err(Error::invalid(
+                "signature",
+                "only the customer confirms a finding",
+            ));
         }
         let _gate = self.store.blobs().ingest_guard();
         let sha256 = self.store.blobs().put(&input.image_png)?;
@@ -97,9 +114,17 @@ impl FieldKit {
                 match template.step(step).map(|s| &s.kind) {
                     Some(StepKind::Signature { role }) if *role == input.role => {}
                     Some(StepKind::Signature { .. }) => {
-                        return Err(Error::invalid("signature", format!("{step} needs another signer")))
+                        return Err(Error::invalid(
+                            "signature",
+                            format!("{step} needs another signer"),
+                        ));
                     }
-                    Some(_) => return Err(Error::invalid("step", format!("{step} does not take a signature"))),
+                    Some(_) => {
+                        return Err(Error::invalid(
+                            "step",
+                            format!("{step} does not take a signature"),
+                        ));
+                    }
                     None => return Err(Error::not_found("step", step)),
                 }
             }
@@ -151,7 +176,11 @@ impl FieldKit {
         if bytes.len() > self.config.max_attachment_bytes {
             return Err(Error::invalid(
                 "attachment",
-                format!("{} bytes, more than the {} allowed", bytes.len(), self.config.max_attachment_bytes),
+                format!(
+                    "{} bytes, more than the {} allowed",
+                    bytes.len(),
+                    self.config.max_attachment_bytes
+                ),
             ));
         }
         Ok(())

@@ -5,11 +5,11 @@ use chrono::{Duration, FixedOffset, NaiveDate, TimeZone};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::{json, text, FieldKit};
+use super::{FieldKit, json, text};
 use crate::checklist::{Phase, Run};
 use crate::error::{Error, Result};
 use crate::model::*;
-use crate::store::{queries, Durability};
+use crate::store::{Durability, queries};
 use crate::workflow::{Job, JobAction, JobStatus};
 
 /// A line of the technician's job list.
@@ -148,15 +148,22 @@ impl FieldKit {
     /// Records the pre-visit call (PROCEDURE step 1). A call that reached the customer and
     /// agreed a time confirms the visit and plans it; an unanswered call is recorded only.
     pub fn call_customer(&self, id: WorkOrderId, call: &CallOutcome) -> Result<JobStatus> {
-        if let Some(w) = call.agreed {
-            if w.start >= w.end {
-                return Err(Error::invalid("agreed window", "ends before it starts"));
-            }
+        if let Some(w) = call.agreed
+            && w.start >= w.end
+        {
+            return Err(Error::invalid("agreed window", "ends before it starts"));
         }
         if call.agreed.is_some() && !call.reached {
-            return Err(Error::invalid("agreed window", "no time can be agreed without reaching the customer"));
+            return Err(Error::invalid(
+                "agreed window",
+                "no time can be agreed without reaching the customer",
+            ));
         }
-        let note = call.note.as_deref().map(|n| text("note", n, 2000)).transpose()?;
+        let note = call
+            .note
+            .as_deref()
+            .map(|n| text("note", n, 2000))
+            .transpose()?;
         self.command(id, Durability::Normal, |tx, cur, now| {
             let record = PreVisitCall {
                 id: CallId::new(),
@@ -210,7 +217,12 @@ impl FieldKit {
     }
 
     /// Moves the appointment (before arrival): a new time must be agreed by calling again.
-    pub fn reschedule(&self, id: WorkOrderId, window: TimeWindow, reason: &str) -> Result<JobStatus> {
+    pub fn reschedule(
+        &self,
+        id: WorkOrderId,
+        window: TimeWindow,
+        reason: &str,
+    ) -> Result<JobStatus> {
         let reason = text("reason", reason, 500)?;
         if window.start >= window.end {
             return Err(Error::invalid("window", "ends before it starts"));
@@ -220,7 +232,12 @@ impl FieldKit {
             let status = self.transition(tx, cur, JobAction::Reschedule, now)?;
             queries::set_promised(tx, id, window, now)?;
             cur.order.promised = window;
-            tx.record(id, visit_id, "reschedule", json!({ "window": window, "reason": reason }))?;
+            tx.record(
+                id,
+                visit_id,
+                "reschedule",
+                json!({ "window": window, "reason": reason }),
+            )?;
             Ok(status)
         })
     }
@@ -246,7 +263,12 @@ impl FieldKit {
     }
 
     /// Tells the customer the technician will be late (step 3): reason and new ETA.
-    pub fn notify_delay(&self, id: WorkOrderId, reason: &str, new_eta: Timestamp) -> Result<DelayNotice> {
+    pub fn notify_delay(
+        &self,
+        id: WorkOrderId,
+        reason: &str,
+        new_eta: Timestamp,
+    ) -> Result<DelayNotice> {
         let reason = text("reason", reason, 500)?;
         self.command(id, Durability::Normal, |tx, cur, now| {
             let visit = cur.visit("notify a delay")?;

@@ -23,7 +23,7 @@ use crate::checklist::{self as rules, Stage, Template, VisitFacts};
 use crate::clock::{Clock, SystemClock};
 use crate::error::{Error, Result};
 use crate::model::*;
-use crate::store::{queries, records, Durability, PendingOp, Store, Tx};
+use crate::store::{Durability, PendingOp, Store, Tx, queries, records};
 use crate::workflow::{Job, JobAction, JobStatus};
 
 /// Settings of one device installation.
@@ -137,9 +137,10 @@ impl FieldKit {
             id: t.id.clone(),
             version: t.version,
         };
-        self.store.write(Durability::Normal, self.clock.now(), |tx| {
-            records::put_template(tx, &t.id, t.version, json)
-        })?;
+        self.store
+            .write(Durability::Normal, self.clock.now(), |tx| {
+                records::put_template(tx, &t.id, t.version, json)
+            })?;
         self.cache_template(Arc::new(t));
         Ok(r)
     }
@@ -152,9 +153,10 @@ impl FieldKit {
         if schedule.items.iter().any(|i| i.amount < 0) {
             return Err(Error::invalid("fee schedule", "an amount is negative"));
         }
-        self.store.write(Durability::Normal, self.clock.now(), |tx| {
-            records::put_fee_schedule(tx, schedule)
-        })
+        self.store
+            .write(Durability::Normal, self.clock.now(), |tx| {
+                records::put_fee_schedule(tx, schedule)
+            })
     }
 
     /// Deletes attachment files no record refers to (left by a failed or interrupted
@@ -285,19 +287,23 @@ impl FieldKit {
     }
 
     /// The template a new visit of this order should follow.
-    fn template_for_new_visit(&self, c: &rusqlite::Connection, order: &WorkOrder) -> Result<TemplateRef> {
+    fn template_for_new_visit(
+        &self,
+        c: &rusqlite::Connection,
+        order: &WorkOrder,
+    ) -> Result<TemplateRef> {
         let return_visit = records::has_open_receipt(c, order.id)?;
         let builtin = rules::default_template_for(order.kind, return_visit);
-        if let Some((version, json)) = records::latest_template(c, &builtin.id)? {
-            if version > builtin.version {
-                let t = Template::from_json(&json)?;
-                let r = TemplateRef {
-                    id: t.id.clone(),
-                    version: t.version,
-                };
-                self.cache_template(Arc::new(t));
-                return Ok(r);
-            }
+        if let Some((version, json)) = records::latest_template(c, &builtin.id)?
+            && version > builtin.version
+        {
+            let t = Template::from_json(&json)?;
+            let r = TemplateRef {
+                id: t.id.clone(),
+                version: t.version,
+            };
+            self.cache_template(Arc::new(t));
+            return Ok(r);
         }
         let r = TemplateRef {
             id: builtin.id.clone(),
@@ -342,7 +348,10 @@ fn text(field: &'static str, s: &str, max: usize) -> Result<String> {
         return Err(Error::invalid(field, "must not be empty"));
     }
     if t.chars().count() > max {
-        return Err(Error::invalid(field, format!("longer than {max} characters")));
+        return Err(Error::invalid(
+            field,
+            format!("longer than {max} characters"),
+        ));
     }
     Ok(t.to_owned())
 }

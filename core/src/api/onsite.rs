@@ -4,11 +4,11 @@
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::{json, text, FieldKit};
+use super::{FieldKit, json, text};
 use crate::checklist::{AnswerValue, Phase, Recorded, Run, StepKind};
 use crate::error::{Error, Result};
 use crate::model::*;
-use crate::store::{queries, records, Durability};
+use crate::store::{Durability, queries, records};
 use crate::workflow::{JobAction, JobStatus};
 
 /// The unit goes to the workshop (step 14).
@@ -52,13 +52,30 @@ impl FieldKit {
                 return Err(Error::invalid("step", "the visit is paused: resume first"));
             }
             let template = self.template(tx, &visit.template)?;
-            if matches!(template.step(step_id).map(|s| &s.kind), Some(StepKind::FeeConsent)) {
-                return Err(Error::invalid("step", "fee consent is given with consent_to_fees"));
+            if matches!(
+                template.step(step_id).map(|s| &s.kind),
+                Some(StepKind::FeeConsent)
+            ) {
+                return Err(Error::invalid(
+                    "step",
+                    "fee consent is given with consent_to_fees",
+                ));
             }
             let facts = self.facts(tx, cur, visit)?;
             Run::new(&template, &facts).check_answer(step_id, answer)?;
-            queries::put_answer(tx, visit.id, step_id, &Recorded::Answer(answer.clone()), now)?;
-            tx.record(id, Some(visit.id), "answer_step", json!({ "step": step_id, "answer": answer }))
+            queries::put_answer(
+                tx,
+                visit.id,
+                step_id,
+                &Recorded::Answer(answer.clone()),
+                now,
+            )?;
+            tx.record(
+                id,
+                Some(visit.id),
+                "answer_step",
+                json!({ "step": step_id, "answer": answer }),
+            )
         })
     }
 
@@ -70,9 +87,16 @@ impl FieldKit {
             let facts = self.facts(tx, cur, visit)?;
             Run::new(&template, &facts).check_exception(step_id, reason)?;
             let reason = reason.trim().to_owned();
-            let rec = Recorded::Exception { reason: reason.clone() };
+            let rec = Recorded::Exception {
+                reason: reason.clone(),
+            };
             queries::put_answer(tx, visit.id, step_id, &rec, now)?;
-            tx.record(id, Some(visit.id), "except_step", json!({ "step": step_id, "reason": reason }))
+            tx.record(
+                id,
+                Some(visit.id),
+                "except_step",
+                json!({ "step": step_id, "reason": reason }),
+            )
         })
     }
 
@@ -86,7 +110,10 @@ impl FieldKit {
                 let facts = self.facts(tx, cur, &visit)?;
                 let blockers = Run::new(&template, &facts).blockers_before(Phase::Work);
                 if !blockers.is_empty() {
-                    return Err(Error::Blocked { action: "start work", blockers });
+                    return Err(Error::Blocked {
+                        action: "start work",
+                        blockers,
+                    });
                 }
             }
             let status = self.transition(tx, cur, JobAction::StartWork, now)?;
@@ -97,7 +124,12 @@ impl FieldKit {
 
     /// Writes an anomaly on the service record (step 7). The customer must sign to confirm
     /// it (see [`FieldKit::sign`] with `finding`) before the visit can complete.
-    pub fn record_finding(&self, id: WorkOrderId, kind: FindingKind, description: &str) -> Result<Finding> {
+    pub fn record_finding(
+        &self,
+        id: WorkOrderId,
+        kind: FindingKind,
+        description: &str,
+    ) -> Result<Finding> {
         let description = text("description", description, 2000)?;
         self.command(id, Durability::Normal, |tx, cur, now| {
             let visit = cur.visit("record a finding")?;
@@ -140,7 +172,9 @@ impl FieldKit {
                     .items
                     .iter()
                     .find(|i| &i.code == code)
-                    .ok_or_else(|| Error::invalid("fee item", format!("{code} is not on the schedule")))?;
+                    .ok_or_else(|| {
+                        Error::invalid("fee item", format!("{code} is not on the schedule"))
+                    })?;
                 total += item.amount;
             }
             let template = self.template(tx, &visit.template)?;
@@ -148,7 +182,9 @@ impl FieldKit {
                 .steps
                 .iter()
                 .find(|s| matches!(s.kind, StepKind::FeeConsent))
-                .ok_or_else(|| Error::invalid("fee consent", "this visit's checklist has no fee step"))?;
+                .ok_or_else(|| {
+                    Error::invalid("fee consent", "this visit's checklist has no fee step")
+                })?;
             let answer = AnswerValue::FeeConsent { agreed };
             let facts = self.facts(tx, cur, visit)?;
             Run::new(&template, &facts).check_answer(&step.id, &answer)?;
@@ -231,15 +267,29 @@ impl FieldKit {
                 returned_at: None,
             };
             records::insert_receipt(tx, &receipt)?;
-            tx.record(id, Some(visit_id), "take_back", json!({ "receipt": receipt, "loaner": loaner }))?;
+            tx.record(
+                id,
+                Some(visit_id),
+                "take_back",
+                json!({ "receipt": receipt, "loaner": loaner }),
+            )?;
             Ok(receipt)
         })
     }
 
     /// The customer's rating (1–5) and comment (step 17).
-    pub fn feedback(&self, id: WorkOrderId, rating: u8, comment: Option<&str>, complaint: bool) -> Result<Feedback> {
+    pub fn feedback(
+        &self,
+        id: WorkOrderId,
+        rating: u8,
+        comment: Option<&str>,
+        complaint: bool,
+    ) -> Result<Feedback> {
         if !(1..=5).contains(&rating) {
-            return Err(Error::invalid("rating", format!("{rating} is not between 1 and 5")));
+            return Err(Error::invalid(
+                "rating",
+                format!("{rating} is not between 1 and 5"),
+            ));
         }
         let comment = comment
             .map(str::trim)
@@ -249,7 +299,10 @@ impl FieldKit {
         self.command(id, Durability::Normal, |tx, cur, now| {
             let visit = cur.visit("record feedback")?;
             if !matches!(visit.status, VisitStatus::Working | VisitStatus::Arrived) {
-                return Err(Error::invalid("feedback", "given on site, before completion"));
+                return Err(Error::invalid(
+                    "feedback",
+                    "given on site, before completion",
+                ));
             }
             let fb = Feedback {
                 id: FeedbackId::new(),
@@ -275,7 +328,10 @@ impl FieldKit {
                 let facts = self.facts(tx, cur, &visit)?;
                 let blockers = Run::new(&template, &facts).completion_blockers();
                 if !blockers.is_empty() {
-                    return Err(Error::Blocked { action: "complete", blockers });
+                    return Err(Error::Blocked {
+                        action: "complete",
+                        blockers,
+                    });
                 }
             }
             self.transition(tx, cur, JobAction::Complete, now)?;
@@ -298,7 +354,10 @@ impl FieldKit {
                 parts: records::part_usages(tx, visit.id)?,
                 fee_consent: records::latest_fee_consent(tx, visit.id)?,
                 findings: records::findings(tx, visit.id)?,
-                signatures: records::signatures(tx, visit.id)?.iter().map(|s| s.id).collect(),
+                signatures: records::signatures(tx, visit.id)?
+                    .iter()
+                    .map(|s| s.id)
+                    .collect(),
                 feedback: records::feedback(tx, visit.id)?,
                 seq: 0,
             };

@@ -3,10 +3,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{json, text, FieldKit};
+use super::{FieldKit, json, text};
 use crate::error::{Error, Result};
 use crate::model::*;
-use crate::store::{records, Durability};
+use crate::store::{Durability, records};
 
 /// A part installed on site (step 12).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -32,7 +32,9 @@ impl FieldKit {
         text("sku", &part.sku, 64)?;
         text("part name", &part.name, 200)?;
         text("unit", &part.unit, 16)?;
-        self.store.write(Durability::Normal, self.now(), |tx| records::put_part(tx, part))
+        self.store.write(Durability::Normal, self.now(), |tx| {
+            records::put_part(tx, part)
+        })
     }
 
     /// Parts issued from the warehouse to the van.
@@ -64,8 +66,16 @@ impl FieldKit {
     /// flagged (`stock_short`): the truth is what was installed.
     pub fn record_part(&self, id: WorkOrderId, usage: &PartUse) -> Result<PartUsage> {
         check_quantity(usage.quantity)?;
-        let new_serial = usage.new_serial.as_deref().map(|s| text("new serial", s, 64)).transpose()?;
-        let old_serial = usage.old_serial.as_deref().map(|s| text("old serial", s, 64)).transpose()?;
+        let new_serial = usage
+            .new_serial
+            .as_deref()
+            .map(|s| text("new serial", s, 64))
+            .transpose()?;
+        let old_serial = usage
+            .old_serial
+            .as_deref()
+            .map(|s| text("old serial", s, 64))
+            .transpose()?;
         self.command(id, Durability::Normal, |tx, cur, now| {
             let visit = cur.visit("record a part")?;
             if visit.status != VisitStatus::Working {
@@ -141,7 +151,10 @@ impl FieldKit {
 
 fn check_quantity(q: i64) -> Result<()> {
     if !(1..=10_000).contains(&q) {
-        return Err(Error::invalid("quantity", format!("{q} is not between 1 and 10000")));
+        return Err(Error::invalid(
+            "quantity",
+            format!("{q} is not between 1 and 10000"),
+        ));
     }
     Ok(())
 }

@@ -1,11 +1,11 @@
 //! Plain domain types of a field visit. Imports nothing else of ours: every other module
 //! speaks in these words.
 
+mod evidence;
 mod ids;
 mod order;
-mod visit;
 mod parts;
-mod evidence;
+mod visit;
 
 pub use evidence::*;
 pub use ids::*;

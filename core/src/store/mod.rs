@@ -157,10 +157,8 @@ impl Tx<'_> {
                 self.now_ms,
             ))?;
         let mut payload = payload;
-        if let serde_json::Value::Object(map) = &mut payload {
-            if let Some(v) = visit {
-                map.insert("visit_id".into(), v.into());
-            }
+        if let (serde_json::Value::Object(map), Some(v)) = (&mut payload, visit) {
+            map.insert("visit_id".into(), v.into());
         }
         self.append_op("work_order", &order, kind, &payload)
     }
@@ -302,7 +300,10 @@ fn open_writer(path: &Path, now_ms: i64) -> Result<Writer> {
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
     let mode: String = conn.pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))?;
     if !mode.eq_ignore_ascii_case("wal") {
-        return Err(Error::invalid("database", format!("journal mode {mode}, not WAL")));
+        return Err(Error::invalid(
+            "database",
+            format!("journal mode {mode}, not WAL"),
+        ));
     }
     conn.pragma_update(None, "synchronous", "NORMAL")?;
     conn.pragma_update(None, "foreign_keys", true)?;

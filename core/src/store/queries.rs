@@ -131,10 +131,12 @@ pub fn upsert_work_order(c: &Connection, o: &WorkOrder, now: Timestamp) -> Resul
 
 /// The work order, or `NotFound`.
 pub fn work_order(c: &Connection, id: WorkOrderId) -> Result<WorkOrder> {
-    c.prepare_cached(&format!("SELECT {ORDER_COLS} FROM work_orders WHERE id = ?1"))?
-        .query_row([id.to_string()], order_row)
-        .optional()?
-        .ok_or_else(|| Error::not_found("work order", id))
+    c.prepare_cached(&format!(
+        "SELECT {ORDER_COLS} FROM work_orders WHERE id = ?1"
+    ))?
+    .query_row([id.to_string()], order_row)
+    .optional()?
+    .ok_or_else(|| Error::not_found("work order", id))
 }
 
 /// Sets an order's status.
@@ -208,23 +210,21 @@ fn visit_row(r: &Row<'_>) -> rusqlite::Result<Visit> {
 
 /// The order's open visit, if any.
 pub fn open_visit(c: &Connection, order: WorkOrderId) -> Result<Option<Visit>> {
-    Ok(c
-        .prepare_cached(&format!(
-            "SELECT {VISIT_COLS} FROM visits WHERE work_order_id = ?1 AND ended_at IS NULL"
-        ))?
-        .query_row([order.to_string()], visit_row)
-        .optional()?)
+    Ok(c.prepare_cached(&format!(
+        "SELECT {VISIT_COLS} FROM visits WHERE work_order_id = ?1 AND ended_at IS NULL"
+    ))?
+    .query_row([order.to_string()], visit_row)
+    .optional()?)
 }
 
 /// The order's most recent visit (open or ended), if any.
 pub fn last_visit(c: &Connection, order: WorkOrderId) -> Result<Option<Visit>> {
-    Ok(c
-        .prepare_cached(&format!(
-            "SELECT {VISIT_COLS} FROM visits WHERE work_order_id = ?1
+    Ok(c.prepare_cached(&format!(
+        "SELECT {VISIT_COLS} FROM visits WHERE work_order_id = ?1
              ORDER BY number DESC LIMIT 1"
-        ))?
-        .query_row([order.to_string()], visit_row)
-        .optional()?)
+    ))?
+    .query_row([order.to_string()], visit_row)
+    .optional()?)
 }
 
 /// Inserts a new visit.
@@ -293,12 +293,11 @@ pub fn insert_call(c: &Connection, call: &PreVisitCall) -> Result<()> {
 
 /// Whether a call reached the customer since `since`.
 pub fn reached_since(c: &Connection, order: WorkOrderId, since: Timestamp) -> Result<bool> {
-    Ok(c
-        .prepare_cached(
-            "SELECT EXISTS (SELECT 1 FROM calls WHERE work_order_id = ?1 AND reached = 1
+    Ok(c.prepare_cached(
+        "SELECT EXISTS (SELECT 1 FROM calls WHERE work_order_id = ?1 AND reached = 1
              AND called_at >= ?2)",
-        )?
-        .query_row((order.to_string(), to_millis(since)), |r| r.get(0))?)
+    )?
+    .query_row((order.to_string(), to_millis(since)), |r| r.get(0))?)
 }
 
 /// Inserts a delay notice.
@@ -390,7 +389,13 @@ pub fn time_entries(c: &Connection, visit: VisitId) -> Result<Vec<TimeEntry>> {
 // ---------------------------------------------------------------- checklist facts
 
 /// Records (or replaces) the answer or exception for a step.
-pub fn put_answer(c: &Connection, visit: VisitId, step: &str, rec: &Recorded, at: Timestamp) -> Result<()> {
+pub fn put_answer(
+    c: &Connection,
+    visit: VisitId,
+    step: &str,
+    rec: &Recorded,
+    at: Timestamp,
+) -> Result<()> {
     let (answer, exception) = match rec {
         Recorded::Answer(a) => (Some(to_json(a)), None),
         Recorded::Exception { reason } => (None, Some(reason.as_str())),
@@ -422,7 +427,10 @@ pub fn checklist_facts(c: &Connection, visit: VisitId) -> Result<ChecklistFacts>
     let mut rows = stmt.query([&v])?;
     while let Some(r) = rows.next()? {
         let step: String = r.get(0)?;
-        let rec = match (r.get::<_, Option<String>>(1)?, r.get::<_, Option<String>>(2)?) {
+        let rec = match (
+            r.get::<_, Option<String>>(1)?,
+            r.get::<_, Option<String>>(2)?,
+        ) {
             (Some(a), _) => Recorded::Answer(
                 serde_json::from_str::<AnswerValue>(&a).map_err(|_| bad("answer"))?,
             ),

@@ -34,11 +34,10 @@ pub fn attach(c: &Connection, a: &Attachment, at: Timestamp) -> Result<()> {
 
 /// Whether this visit already holds this blob.
 pub fn has_attachment(c: &Connection, visit: VisitId, sha256: &str) -> Result<bool> {
-    Ok(c
-        .prepare_cached(
-            "SELECT EXISTS (SELECT 1 FROM visit_attachments WHERE visit_id = ?1 AND sha256 = ?2)",
-        )?
-        .query_row((visit.to_string(), sha256), |r| r.get(0))?)
+    Ok(c.prepare_cached(
+        "SELECT EXISTS (SELECT 1 FROM visit_attachments WHERE visit_id = ?1 AND sha256 = ?2)",
+    )?
+    .query_row((visit.to_string(), sha256), |r| r.get(0))?)
 }
 
 /// Every blob hash a row refers to.
@@ -116,7 +115,11 @@ pub fn acknowledge_finding(
 ) -> Result<()> {
     let n = c
         .prepare_cached("UPDATE findings SET acknowledged_by = ?3 WHERE id = ?1 AND visit_id = ?2")?
-        .execute((finding.to_string(), visit.to_string(), signature.to_string()))?;
+        .execute((
+            finding.to_string(),
+            visit.to_string(),
+            signature.to_string(),
+        ))?;
     if n == 0 {
         return Err(Error::not_found("finding", finding));
     }
@@ -149,7 +152,8 @@ pub fn findings(c: &Connection, visit: VisitId) -> Result<Vec<Finding>> {
 
 /// Stores a fee schedule version (an existing version is replaced).
 pub fn put_fee_schedule(c: &Connection, s: &FeeSchedule) -> Result<()> {
-    let items = serde_json::to_string(&s.items).map_err(|e| Error::invalid("fee items", e.to_string()))?;
+    let items =
+        serde_json::to_string(&s.items).map_err(|e| Error::invalid("fee items", e.to_string()))?;
     c.prepare_cached(
         "INSERT INTO fee_schedules (id, version, currency, items) VALUES (?1, ?2, ?3, ?4)
          ON CONFLICT (id, version) DO UPDATE SET currency = excluded.currency, items = excluded.items",
@@ -177,7 +181,8 @@ pub fn fee_schedule(c: &Connection, schedule: &str, version: u32) -> Result<FeeS
 
 /// Inserts a fee consent.
 pub fn insert_fee_consent(c: &Connection, f: &FeeConsent) -> Result<()> {
-    let items = serde_json::to_string(&f.items).map_err(|e| Error::invalid("fee items", e.to_string()))?;
+    let items =
+        serde_json::to_string(&f.items).map_err(|e| Error::invalid("fee items", e.to_string()))?;
     c.prepare_cached(
         "INSERT INTO fee_consents (id, visit_id, schedule_id, schedule_version, items, total,
             agreed, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
@@ -197,24 +202,23 @@ pub fn insert_fee_consent(c: &Connection, f: &FeeConsent) -> Result<()> {
 
 /// The latest fee consent of a visit.
 pub fn latest_fee_consent(c: &Connection, visit: VisitId) -> Result<Option<FeeConsent>> {
-    Ok(c
-        .prepare_cached(
-            "SELECT id, visit_id, schedule_id, schedule_version, items, total, agreed, at
+    Ok(c.prepare_cached(
+        "SELECT id, visit_id, schedule_id, schedule_version, items, total, agreed, at
              FROM fee_consents WHERE visit_id = ?1 ORDER BY at DESC, rowid DESC LIMIT 1",
-        )?
-        .query_row([visit.to_string()], |r| {
-            Ok(FeeConsent {
-                id: id(r, 0, "id")?,
-                visit_id: id(r, 1, "visit_id")?,
-                schedule_id: r.get(2)?,
-                schedule_version: r.get(3)?,
-                items: serde_json::from_str(&r.get::<_, String>(4)?).map_err(|_| bad("items"))?,
-                total: r.get(5)?,
-                agreed: r.get(6)?,
-                at: from_millis(r.get(7)?),
-            })
+    )?
+    .query_row([visit.to_string()], |r| {
+        Ok(FeeConsent {
+            id: id(r, 0, "id")?,
+            visit_id: id(r, 1, "visit_id")?,
+            schedule_id: r.get(2)?,
+            schedule_version: r.get(3)?,
+            items: serde_json::from_str(&r.get::<_, String>(4)?).map_err(|_| bad("items"))?,
+            total: r.get(5)?,
+            agreed: r.get(6)?,
+            at: from_millis(r.get(7)?),
         })
-        .optional()?)
+    })
+    .optional()?)
 }
 
 // ---------------------------------------------------------------- parts
@@ -262,12 +266,11 @@ pub fn insert_movement(c: &Connection, m: &StockMovement) -> Result<()> {
 
 /// Van stock of one part: the sum of its ledger.
 pub fn stock_of(c: &Connection, sku: &str) -> Result<i64> {
-    Ok(c
-        .prepare_cached(
-            "SELECT coalesce(sum(CASE kind WHEN 'issued' THEN quantity ELSE -quantity END), 0)
+    Ok(c.prepare_cached(
+        "SELECT coalesce(sum(CASE kind WHEN 'issued' THEN quantity ELSE -quantity END), 0)
              FROM stock_movements WHERE sku = ?1",
-        )?
-        .query_row([sku], |r| r.get(0))?)
+    )?
+    .query_row([sku], |r| r.get(0))?)
 }
 
 /// Van stock of every catalog part (parts never moved count 0), by SKU.
@@ -374,11 +377,10 @@ pub fn insert_receipt(c: &Connection, r: &TakeBackReceipt) -> Result<()> {
 
 /// Whether the order has a receipt whose unit has not come back yet.
 pub fn has_open_receipt(c: &Connection, order: WorkOrderId) -> Result<bool> {
-    Ok(c
-        .prepare_cached(
-            "SELECT EXISTS (SELECT 1 FROM receipts WHERE work_order_id = ?1 AND returned_at IS NULL)",
-        )?
-        .query_row([order.to_string()], |r| r.get(0))?)
+    Ok(c.prepare_cached(
+        "SELECT EXISTS (SELECT 1 FROM receipts WHERE work_order_id = ?1 AND returned_at IS NULL)",
+    )?
+    .query_row([order.to_string()], |r| r.get(0))?)
 }
 
 /// Closes the order's open receipts and brings its loaners back.
@@ -416,22 +418,21 @@ pub fn insert_feedback(c: &Connection, f: &Feedback) -> Result<()> {
 
 /// The latest feedback of a visit.
 pub fn feedback(c: &Connection, visit: VisitId) -> Result<Option<Feedback>> {
-    Ok(c
-        .prepare_cached(
-            "SELECT id, visit_id, rating, comment, complaint, at FROM feedback
+    Ok(c.prepare_cached(
+        "SELECT id, visit_id, rating, comment, complaint, at FROM feedback
              WHERE visit_id = ?1 ORDER BY at DESC, rowid DESC LIMIT 1",
-        )?
-        .query_row([visit.to_string()], |r| {
-            Ok(Feedback {
-                id: id(r, 0, "id")?,
-                visit_id: id(r, 1, "visit_id")?,
-                rating: r.get(2)?,
-                comment: r.get(3)?,
-                complaint: r.get(4)?,
-                at: from_millis(r.get(5)?),
-            })
+    )?
+    .query_row([visit.to_string()], |r| {
+        Ok(Feedback {
+            id: id(r, 0, "id")?,
+            visit_id: id(r, 1, "visit_id")?,
+            rating: r.get(2)?,
+            comment: r.get(3)?,
+            complaint: r.get(4)?,
+            at: from_millis(r.get(5)?),
         })
-        .optional()?)
+    })
+    .optional()?)
 }
 
 // ---------------------------------------------------------------- templates
@@ -448,18 +449,18 @@ pub fn put_template(c: &Connection, template_id: &str, version: u32, json: &str)
 
 /// A stored template version's JSON.
 pub fn template_json(c: &Connection, template_id: &str, version: u32) -> Result<Option<String>> {
-    Ok(c
-        .prepare_cached("SELECT json FROM templates WHERE id = ?1 AND version = ?2")?
-        .query_row((template_id, version), |r| r.get(0))
-        .optional()?)
+    Ok(
+        c.prepare_cached("SELECT json FROM templates WHERE id = ?1 AND version = ?2")?
+            .query_row((template_id, version), |r| r.get(0))
+            .optional()?,
+    )
 }
 
 /// The newest stored version of a template, if any was installed.
 pub fn latest_template(c: &Connection, template_id: &str) -> Result<Option<(u32, String)>> {
-    Ok(c
-        .prepare_cached(
-            "SELECT version, json FROM templates WHERE id = ?1 ORDER BY version DESC LIMIT 1",
-        )?
-        .query_row([template_id], |r| Ok((r.get(0)?, r.get(1)?)))
-        .optional()?)
+    Ok(c.prepare_cached(
+        "SELECT version, json FROM templates WHERE id = ?1 ORDER BY version DESC LIMIT 1",
+    )?
+    .query_row([template_id], |r| Ok((r.get(0)?, r.get(1)?)))
+    .optional()?)
 }

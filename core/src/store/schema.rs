@@ -332,63 +332,6 @@ fn upgrade_with(conn: &mut Connection, from: i64, steps: &[Step]) -> Result<()> 
     Ok(())
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn v1_to_v2(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<()> {
-        tx.execute_batch("ALTER TABLE t ADD COLUMN b INTEGER NOT NULL DEFAULT 7;")
-    }
-
-    fn v2_to_v3_fails_halfway(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<()> {
-        tx.execute_batch("CREATE TABLE u (x); INSERT INTO t (a) VALUES (99); SELECT * FROM missing;")
-    }
-
-    fn v2_to_v3(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<()> {
-        tx.execute_batch("CREATE TABLE u (x);")
-    }
-
-    fn db() -> Connection {
-        let c = Connection::open_in_memory().unwrap();
-        c.execute_batch("CREATE TABLE t (a INTEGER); INSERT INTO t VALUES (1); PRAGMA user_version = 1;")
-            .unwrap();
-        c
-    }
-
-    fn version(c: &Connection) -> i64 {
-        c.pragma_query_value(None, "user_version", |r| r.get(0)).unwrap()
-    }
-
-    #[test]
-    fn steps_run_in_order_and_each_bumps_the_version() {
-        let mut c = db();
-        upgrade_with(&mut c, 1, &[v1_to_v2, v2_to_v3]).unwrap();
-        assert_eq!(version(&c), 3);
-        let b: i64 = c.query_row("SELECT b FROM t", [], |r| r.get(0)).unwrap();
-        assert_eq!(b, 7, "row kept, column added");
-        assert!(c.prepare("SELECT x FROM u").is_ok());
-    }
-
-    #[test]
-    fn a_failing_step_leaves_its_version_and_data_untouched_and_resumes_later() {
-        let mut c = db();
-        assert!(upgrade_with(&mut c, 1, &[v1_to_v2, v2_to_v3_fails_halfway]).is_err());
-        assert_eq!(version(&c), 2, "the good step committed, the bad one did not");
-        let n: i64 = c.query_row("SELECT count(*) FROM t", [], |r| r.get(0)).unwrap();
-        assert_eq!(n, 1, "the failed step's insert rolled back");
-        assert!(c.prepare("SELECT x FROM u").is_err(), "nor its table");
-        upgrade_with(&mut c, 2, &[v1_to_v2, v2_to_v3]).unwrap();
-        assert_eq!(version(&c), 3);
-    }
-
-    #[test]
-    fn a_version_no_step_starts_from_is_refused() {
-        let mut c = db();
-        c.pragma_update(None, "user_version", 0).unwrap();
-        assert!(matches!(upgrade_with(&mut c, 0, &[v1_to_v2]), Err(Error::DatabaseTooNew { .. })));
-    }
-}
-
 /// The schema as SQLite reports it, normalised, for comparing an upgraded database with a
 /// fresh one.
 pub fn describe(conn: &Connection) -> Result<Vec<String>> {
@@ -435,7 +378,9 @@ pub fn dump(conn: &Connection) -> Result<String> {
     }
     for table in tables {
         let cols: Vec<String> = conn
-            .prepare(&format!("SELECT name FROM pragma_table_info('{table}') ORDER BY cid"))?
+            .prepare(&format!(
+                "SELECT name FROM pragma_table_info('{table}') ORDER BY cid"
+            ))?
             .query_map([], |r| r.get(0))?
             .collect::<rusqlite::Result<_>>()?;
         let values = cols
@@ -454,4 +399,75 @@ pub fn dump(conn: &Connection) -> Result<String> {
     }
     out.push_str(&format!("PRAGMA user_version = {version};\nCOMMIT;\n"));
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn v1_to_v2(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<()> {
+        tx.execute_batch("ALTER TABLE t ADD COLUMN b INTEGER NOT NULL DEFAULT 7;")
+    }
+
+    fn v2_to_v3_fails_halfway(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<()> {
+        tx.execute_batch(
+            "CREATE TABLE u (x); INSERT INTO t (a) VALUES (99); SELECT * FROM missing;",
+        )
+    }
+
+    fn v2_to_v3(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<()> {
+        tx.execute_batch("CREATE TABLE u (x);")
+    }
+
+    fn db() -> Connection {
+        let c = Connection::open_in_memory().unwrap();
+        c.execute_batch(
+            "CREATE TABLE t (a INTEGER); INSERT INTO t VALUES (1); PRAGMA user_version = 1;",
+        )
+        .unwrap();
+        c
+    }
+
+    fn version(c: &Connection) -> i64 {
+        c.pragma_query_value(None, "user_version", |r| r.get(0))
+            .unwrap()
+    }
+
+    #[test]
+    fn steps_run_in_order_and_each_bumps_the_version() {
+        let mut c = db();
+        upgrade_with(&mut c, 1, &[v1_to_v2, v2_to_v3]).unwrap();
+        assert_eq!(version(&c), 3);
+        let b: i64 = c.query_row("SELECT b FROM t", [], |r| r.get(0)).unwrap();
+        assert_eq!(b, 7, "row kept, column added");
+        assert!(c.prepare("SELECT x FROM u").is_ok());
+    }
+
+    #[test]
+    fn a_failing_step_leaves_its_version_and_data_untouched_and_resumes_later() {
+        let mut c = db();
+        assert!(upgrade_with(&mut c, 1, &[v1_to_v2, v2_to_v3_fails_halfway]).is_err());
+        assert_eq!(
+            version(&c),
+            2,
+            "the good step committed, the bad one did not"
+        );
+        let n: i64 = c
+            .query_row("SELECT count(*) FROM t", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(n, 1, "the failed step's insert rolled back");
+        assert!(c.prepare("SELECT x FROM u").is_err(), "nor its table");
+        upgrade_with(&mut c, 2, &[v1_to_v2, v2_to_v3]).unwrap();
+        assert_eq!(version(&c), 3);
+    }
+
+    #[test]
+    fn a_version_no_step_starts_from_is_refused() {
+        let mut c = db();
+        c.pragma_update(None, "user_version", 0).unwrap();
+        assert!(matches!(
+            upgrade_with(&mut c, 0, &[v1_to_v2]),
+            Err(Error::DatabaseTooNew { .. })
+        ));
+    }
 }

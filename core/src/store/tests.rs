@@ -21,7 +21,12 @@ fn t0() -> Timestamp {
 const FIXTURES: &[(i64, &str)] = &[(1, include_str!("../../tests/fixtures/schema_v1.sql"))];
 
 fn kit(dir: &Path) -> FieldKit {
-    FieldKit::open_with_clock(dir, DeviceConfig::default(), Arc::new(ManualClock::new(t0()))).unwrap()
+    FieldKit::open_with_clock(
+        dir,
+        DeviceConfig::default(),
+        Arc::new(ManualClock::new(t0())),
+    )
+    .unwrap()
 }
 
 /// A database with one of everything, made through the public API.
@@ -44,8 +49,12 @@ fn populated(dir: &Path) -> FieldKit {
         },
     )
     .unwrap();
-    kit.answer_step(other.id, "tools_parts_loaded", &crate::checklist::AnswerValue::Confirmed)
-        .unwrap();
+    kit.answer_step(
+        other.id,
+        "tools_parts_loaded",
+        &crate::checklist::AnswerValue::Confirmed,
+    )
+    .unwrap();
     kit.start_travel(other.id).unwrap();
     kit.arrive(other.id).unwrap();
     kit.take_back(other.id, &demo::sample_take_back()).unwrap();
@@ -58,7 +67,7 @@ fn populated(dir: &Path) -> FieldKit {
 fn fresh_schema() -> Vec<String> {
     let dir = tempfile::tempdir().unwrap();
     let k = kit(dir.path());
-    k.store().read(|c| schema::describe(c)).unwrap()
+    k.store().read(schema::describe).unwrap()
 }
 
 fn row_counts(c: &Connection) -> Vec<(String, i64)> {
@@ -72,7 +81,9 @@ fn row_counts(c: &Connection) -> Vec<(String, i64)> {
     tables
         .into_iter()
         .map(|t| {
-            let n = c.query_row(&format!("SELECT count(*) FROM \"{t}\""), [], |r| r.get(0)).unwrap();
+            let n = c
+                .query_row(&format!("SELECT count(*) FROM \"{t}\""), [], |r| r.get(0))
+                .unwrap();
             (t, n)
         })
         .collect()
@@ -87,16 +98,29 @@ fn every_fixture_upgrades_to_the_fresh_schema_with_nothing_lost() {
         let before = {
             let c = Connection::open(&path).unwrap();
             c.execute_batch(sql).unwrap();
-            assert_eq!(c.pragma_query_value(None, "user_version", |r| r.get::<_, i64>(0)).unwrap(), *version);
+            assert_eq!(
+                c.pragma_query_value(None, "user_version", |r| r.get::<_, i64>(0))
+                    .unwrap(),
+                *version
+            );
             row_counts(&c)
         };
-        assert!(before.iter().any(|(t, n)| t == "pending_ops" && *n > 0), "fixture v{version} has data");
+        assert!(
+            before.iter().any(|(t, n)| t == "pending_ops" && *n > 0),
+            "fixture v{version} has data"
+        );
         let k = kit(dir.path());
-        let upgraded = k.store().read(|c| schema::describe(c)).unwrap();
-        assert_eq!(upgraded, fresh, "v{version} upgraded differs from a fresh schema");
+        let upgraded = k.store().read(schema::describe).unwrap();
+        assert_eq!(
+            upgraded, fresh,
+            "v{version} upgraded differs from a fresh schema"
+        );
         let after = k.store().read(|c| Ok(row_counts(c))).unwrap();
         for (table, n) in &before {
-            let m = after.iter().find(|(t, _)| t == table).map_or(0, |(_, m)| *m);
+            let m = after
+                .iter()
+                .find(|(t, _)| t == table)
+                .map_or(0, |(_, m)| *m);
             assert!(m >= *n, "v{version}: {table} lost rows ({n} → {m})");
         }
         assert!(k.store().integrity_check().unwrap().is_empty());
@@ -113,7 +137,7 @@ fn the_current_version_has_a_fixture() {
     if std::env::var_os("FIELDKIT_WRITE_FIXTURE").is_some() {
         let dir = tempfile::tempdir().unwrap();
         let k = populated(dir.path());
-        let sql = k.store().read(|c| schema::dump(c)).unwrap();
+        let sql = k.store().read(schema::dump).unwrap();
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(&path, sql).unwrap();
     }
@@ -131,11 +155,14 @@ fn a_database_from_a_newer_app_is_refused_untouched() {
     let path = dir.path().join(DB_FILE);
     {
         let c = Connection::open(&path).unwrap();
-        c.pragma_update(None, "user_version", CURRENT_VERSION + 1).unwrap();
+        c.pragma_update(None, "user_version", CURRENT_VERSION + 1)
+            .unwrap();
     }
     let before = std::fs::read(&path).unwrap();
     let err = FieldKit::open(dir.path(), DeviceConfig::default()).unwrap_err();
-    assert!(matches!(err, Error::DatabaseTooNew { found, supported } if found == CURRENT_VERSION + 1 && supported == CURRENT_VERSION));
+    assert!(
+        matches!(err, Error::DatabaseTooNew { found, supported } if found == CURRENT_VERSION + 1 && supported == CURRENT_VERSION)
+    );
     assert!(err.to_string().contains("update the app"));
     assert_eq!(std::fs::read(&path).unwrap(), before, "file untouched");
 }
@@ -144,11 +171,17 @@ fn a_database_from_a_newer_app_is_refused_untouched() {
 fn a_corrupt_database_is_moved_aside_never_deleted() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join(DB_FILE);
-    let garbage: Vec<u8> = (0..8192u32).map(|i| (i.wrapping_mul(2654435761) >> 13) as u8).collect();
+    let garbage: Vec<u8> = (0..8192u32)
+        .map(|i| (i.wrapping_mul(2654435761) >> 13) as u8)
+        .collect();
     std::fs::write(&path, &garbage).unwrap();
     let k = kit(dir.path());
     let aside = k.recovered_from().expect("recovery reported").to_owned();
-    assert_eq!(std::fs::read(&aside).unwrap(), garbage, "the corrupt file is kept as it was");
+    assert_eq!(
+        std::fs::read(&aside).unwrap(),
+        garbage,
+        "the corrupt file is kept as it was"
+    );
     assert!(k.store().integrity_check().unwrap().is_empty());
     assert!(k.todays_jobs().unwrap().is_empty(), "a fresh database");
 }
@@ -157,11 +190,18 @@ fn a_corrupt_database_is_moved_aside_never_deleted() {
 fn orphaned_blobs_are_collected_and_referenced_ones_kept() {
     let dir = tempfile::tempdir().unwrap();
     let k = populated(dir.path());
-    let kept: Vec<String> = k.store().read(records::referenced_blobs).unwrap().into_iter().collect();
+    let kept: Vec<String> = k
+        .store()
+        .read(records::referenced_blobs)
+        .unwrap()
+        .into_iter()
+        .collect();
     assert!(!kept.is_empty());
     // A photo for a job that does not exist: the file is written, the transaction fails.
     let bytes = demo::fake_photo("orphan");
-    let err = k.add_photo(crate::model::WorkOrderId::new(), None, &bytes, "image/jpeg").unwrap_err();
+    let err = k
+        .add_photo(crate::model::WorkOrderId::new(), None, &bytes, "image/jpeg")
+        .unwrap_err();
     assert!(matches!(err, Error::NotFound { .. }));
     let orphan = k.store().blobs().path(&blobs::sha256_hex(&bytes));
     assert!(orphan.exists(), "written before the row, as the rule says");
@@ -185,6 +225,11 @@ fn a_failed_command_rolls_back_everything_including_the_sequence() {
     });
     assert!(r.is_err());
     assert_eq!(k.pending_ops(i64::MAX).unwrap(), before);
-    let seq = k.store().write(Durability::Normal, t0(), |tx| tx.append_op("test", "x", "noop", &serde_json::json!({}))).unwrap();
+    let seq = k
+        .store()
+        .write(Durability::Normal, t0(), |tx| {
+            tx.append_op("test", "x", "noop", &serde_json::json!({}))
+        })
+        .unwrap();
     assert_eq!(seq, before.len() as i64 + 1, "no gap after a rollback");
 }

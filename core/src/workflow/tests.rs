@@ -114,7 +114,16 @@ fn a_repair_from_assigned_to_completed() {
     use JobAction::*;
     let mut job = Job::assigned();
     let mut seen = vec![job.status()];
-    for a in [Accept, Confirm, StartTravel, Arrive, StartWork, Pause, Resume, Complete] {
+    for a in [
+        Accept,
+        Confirm,
+        StartTravel,
+        Arrive,
+        StartWork,
+        Pause,
+        Resume,
+        Complete,
+    ] {
         job = job.apply(a).unwrap();
         seen.push(job.status());
     }
@@ -144,7 +153,14 @@ fn take_back_then_return_visit() {
         job = job.apply(a).unwrap();
     }
     assert_eq!(job.status(), JobStatus::AwaitingReturn);
-    for a in [Reschedule, Confirm, StartTravel, Arrive, StartWork, Complete] {
+    for a in [
+        Reschedule,
+        Confirm,
+        StartTravel,
+        Arrive,
+        StartWork,
+        Complete,
+    ] {
         job = job.apply(a).unwrap();
     }
     assert_eq!(job.status(), JobStatus::Completed);

@@ -28,7 +28,8 @@ pub fn morning() -> Timestamp {
 pub fn device() -> Device {
     let dir = tempfile::tempdir().unwrap();
     let clock = Arc::new(ManualClock::new(morning()));
-    let kit = FieldKit::open_with_clock(dir.path(), DeviceConfig::default(), clock.clone()).unwrap();
+    let kit =
+        FieldKit::open_with_clock(dir.path(), DeviceConfig::default(), clock.clone()).unwrap();
     demo::stock_the_van(&kit).unwrap();
     Device { dir, clock, kit }
 }
@@ -37,7 +38,8 @@ impl Device {
     pub fn reopen(self) -> Device {
         let Device { dir, clock, kit } = self;
         drop(kit);
-        let kit = FieldKit::open_with_clock(dir.path(), DeviceConfig::default(), clock.clone()).unwrap();
+        let kit =
+            FieldKit::open_with_clock(dir.path(), DeviceConfig::default(), clock.clone()).unwrap();
         Device { dir, clock, kit }
     }
 
@@ -89,7 +91,12 @@ impl Device {
     /// Answers the steps `next` proposes, moving the visit along (travel, arrival, work)
     /// whenever nothing can be done in the current stage, until `stop` (given the next step,
     /// or "" when none can be done now) says so or the visit completes. `choose` picks choice values by step id (default: first option).
-    pub fn walk(&self, id: WorkOrderId, choose: &dyn Fn(&str) -> Option<String>, stop: &dyn Fn(&str) -> bool) {
+    pub fn walk(
+        &self,
+        id: WorkOrderId,
+        choose: &dyn Fn(&str) -> Option<String>,
+        stop: &dyn Fn(&str) -> bool,
+    ) {
         for _ in 0..200 {
             self.tick();
             let status = self.kit.job(id).unwrap().status;
@@ -123,29 +130,51 @@ impl Device {
             .unwrap();
         let step = template.step(step_id).unwrap().clone();
         let r = match &step.kind {
-            StepKind::Confirm => self.kit.answer_step(id, step_id, &AnswerValue::Confirmed).map(|_| ()),
-            StepKind::YesNo => self.kit.answer_step(id, step_id, &AnswerValue::YesNo(true)).map(|_| ()),
+            StepKind::Confirm => self
+                .kit
+                .answer_step(id, step_id, &AnswerValue::Confirmed)
+                .map(|_| ()),
+            StepKind::YesNo => self
+                .kit
+                .answer_step(id, step_id, &AnswerValue::YesNo(true))
+                .map(|_| ()),
             StepKind::Choice { options } => {
                 let v = choose(step_id).unwrap_or_else(|| options[0].value.clone());
-                self.kit.answer_step(id, step_id, &AnswerValue::Choice(v)).map(|_| ())
+                self.kit
+                    .answer_step(id, step_id, &AnswerValue::Choice(v))
+                    .map(|_| ())
             }
-            StepKind::Text { .. } => {
-                self.kit.answer_step(id, step_id, &AnswerValue::Text("done as agreed".into())).map(|_| ())
-            }
+            StepKind::Text { .. } => self
+                .kit
+                .answer_step(id, step_id, &AnswerValue::Text("done as agreed".into()))
+                .map(|_| ()),
             StepKind::Number { min, max, .. } => self
                 .kit
                 .answer_step(id, step_id, &AnswerValue::Number((min + max) / 2.0))
                 .map(|_| ()),
-            StepKind::Serial => self.kit.answer_step(id, step_id, &AnswerValue::Serial("SN-1234".into())).map(|_| ()),
+            StepKind::Serial => self
+                .kit
+                .answer_step(id, step_id, &AnswerValue::Serial("SN-1234".into()))
+                .map(|_| ()),
             StepKind::Photo { min_count } => (0..*min_count).try_for_each(|i| {
                 self.kit
-                    .add_photo(id, Some(step_id), &demo::fake_photo(&format!("{step_id}{i}")), "image/jpeg")
+                    .add_photo(
+                        id,
+                        Some(step_id),
+                        &demo::fake_photo(&format!("{step_id}{i}")),
+                        "image/jpeg",
+                    )
                     .map(|_| ())
             }),
-            StepKind::Signature { role } => self.kit.sign(id, &self.signature(*role, Some(step_id))).map(|_| ()),
+            StepKind::Signature { role } => self
+                .kit
+                .sign(id, &self.signature(*role, Some(step_id)))
+                .map(|_| ()),
             StepKind::FeeConsent => {
                 let f = demo::fee_schedule();
-                self.kit.consent_to_fees(id, &f.id, f.version, &["visit".into()], true).map(|_| ())
+                self.kit
+                    .consent_to_fees(id, &f.id, f.version, &["visit".into()], true)
+                    .map(|_| ())
             }
             StepKind::PreVisitCall => panic!("the call step is satisfied by the call"),
         };
