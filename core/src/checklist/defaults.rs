@@ -26,7 +26,10 @@ pub const WORKFLOW_PROCEDURE_REFS: &[(u8, &str)] = &[
 
 /// PROCEDURE.md steps done after the visit, by sync, the reports and the server.
 pub const AFTER_VISIT_PROCEDURE_REFS: &[(u8, &str)] = &[
-    (21, "sync: the completion is pushed (work order handed in); the server checks duration and quality"),
+    (
+        21,
+        "sync: the completion is pushed (work order handed in); the server checks duration and quality",
+    ),
     (22, "report: the technician's daily work report"),
     (23, "server: the desk's call-back sample (回访)"),
 ];
@@ -38,7 +41,10 @@ const SOURCES: [(&str, &str); 5] = [
     ("delivery", include_str!("templates/delivery.json")),
     ("installation", include_str!("templates/installation.json")),
     ("repair", include_str!("templates/repair.json")),
-    ("take_back_return", include_str!("templates/take_back_return.json")),
+    (
+        "take_back_return",
+        include_str!("templates/take_back_return.json"),
+    ),
     ("follow_up", include_str!("templates/follow_up.json")),
 ];
 

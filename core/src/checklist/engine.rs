@@ -28,7 +28,9 @@ pub enum AnswerValue {
     Number(f64),
     Serial(String),
     /// The customer agreed to (or refused) the fee schedule shown.
-    FeeConsent { agreed: bool },
+    FeeConsent {
+        agreed: bool,
+    },
 }
 
 /// What is recorded for a step (the latest wins).
@@ -39,7 +41,9 @@ pub enum AnswerValue {
 pub enum Recorded {
     Answer(AnswerValue),
     /// The step was skipped with a reason (only where the template allows it).
-    Exception { reason: String },
+    Exception {
+        reason: String,
+    },
 }
 
 /// Where the visit is; decides which phases are open.
@@ -58,7 +62,12 @@ pub enum Stage {
 
 impl Stage {
     /// Every stage, in order.
-    pub const ALL: [Stage; 4] = [Stage::Planned, Stage::EnRoute, Stage::OnSite, Stage::Working];
+    pub const ALL: [Stage; 4] = [
+        Stage::Planned,
+        Stage::EnRoute,
+        Stage::OnSite,
+        Stage::Working,
+    ];
 
     /// Steps of `phase` can be answered at this stage.
     pub fn opens(self, phase: Phase) -> bool {
@@ -168,14 +177,21 @@ pub struct Progress {
 #[serde(rename_all = "snake_case")]
 pub enum BlockReason {
     Unanswered,
-    NeedsPhotos { have: u32, need: u32 },
-    NeedsSignature { role: SignerRole },
+    NeedsPhotos {
+        have: u32,
+        need: u32,
+    },
+    NeedsSignature {
+        role: SignerRole,
+    },
     /// The customer refused the fee schedule.
     ConsentRefused,
     /// The pre-visit call has not reached the customer.
     CallNotReached,
     /// Anomalies not yet signed for by the customer.
-    FindingNotAcknowledged { count: u32 },
+    FindingNotAcknowledged {
+        count: u32,
+    },
 }
 
 /// One thing that stops the next gate (starting work, completion).
@@ -239,7 +255,9 @@ pub enum Refusal {
     UnknownStep { step: String },
     #[error("step `{step}` does not apply to this visit")]
     NotApplicable { step: String },
-    #[error("step `{step}` belongs to the {phase} phase, which is not open while the visit is {stage}")]
+    #[error(
+        "step `{step}` belongs to the {phase} phase, which is not open while the visit is {stage}"
+    )]
     PhaseNotOpen {
         step: String,
         phase: Phase,
@@ -248,7 +266,10 @@ pub enum Refusal {
     #[error("step `{step}` cannot be done yet: first complete {}", .missing.join(", "))]
     OutOfOrder { step: String, missing: Vec<String> },
     #[error("step `{step}` expects {expected}")]
-    WrongKind { step: String, expected: &'static str },
+    WrongKind {
+        step: String,
+        expected: &'static str,
+    },
     #[error(
         "step `{step}` is completed by evidence (photos, a signature or the pre-visit call), \
          not by an answer"

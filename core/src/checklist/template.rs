@@ -100,7 +100,7 @@ pub struct ChoiceOption {
 ///
 /// JSON: internally tagged, e.g. `{"type": "number", "unit": "V", "min": 180, "max": 250}`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+#[serde(tag = "type", rename_all = "snake_case", from = "RawStepKind")]
 pub enum StepKind {
     /// Tick to confirm it was done ([`AnswerValue::Confirmed`]).
     Confirm,
@@ -122,6 +122,41 @@ pub enum StepKind {
     FeeConsent,
     /// Satisfied by a pre-visit call that reached the customer.
     PreVisitCall,
+}
+
+/// How [`StepKind`] is read: serde ignores unknown fields next to the tag of a unit variant,
+/// so every variant is a struct here and a typo (`{"type": "photo", "min_cout": 2}`) is an
+/// error instead of a silently dropped field.
+#[derive(Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+enum RawStepKind {
+    Confirm {},
+    YesNo {},
+    Choice { options: Vec<ChoiceOption> },
+    Text { min_len: u32 },
+    Number { unit: String, min: f64, max: f64 },
+    Photo { min_count: u32 },
+    Signature { role: SignerRole },
+    Serial {},
+    FeeConsent {},
+    PreVisitCall {},
+}
+
+impl From<RawStepKind> for StepKind {
+    fn from(raw: RawStepKind) -> Self {
+        match raw {
+            RawStepKind::Confirm {} => StepKind::Confirm,
+            RawStepKind::YesNo {} => StepKind::YesNo,
+            RawStepKind::Choice { options } => StepKind::Choice { options },
+            RawStepKind::Text { min_len } => StepKind::Text { min_len },
+            RawStepKind::Number { unit, min, max } => StepKind::Number { unit, min, max },
+            RawStepKind::Photo { min_count } => StepKind::Photo { min_count },
+            RawStepKind::Signature { role } => StepKind::Signature { role },
+            RawStepKind::Serial {} => StepKind::Serial,
+            RawStepKind::FeeConsent {} => StepKind::FeeConsent,
+            RawStepKind::PreVisitCall {} => StepKind::PreVisitCall,
+        }
+    }
 }
 
 impl StepKind {
@@ -176,12 +211,17 @@ impl StepKind {
 #[serde(rename_all = "snake_case")]
 pub enum Condition {
     /// The visit's job kind is one of these.
-    JobKind { any_of: Vec<JobKind> },
+    JobKind {
+        any_of: Vec<JobKind>,
+    },
     /// The visit's effective billing is paid (`true`) or warranty (`false`).
     Paid(bool),
     /// The step applies and its current answer equals the value. The step must be listed
     /// before the step carrying the condition.
-    Answer { step: String, equals: AnswerValue },
+    Answer {
+        step: String,
+        equals: AnswerValue,
+    },
     All(Vec<Condition>),
     Any(Vec<Condition>),
     Not(Box<Condition>),
@@ -276,9 +316,7 @@ pub enum TemplateError {
     BadId { step: String },
     #[error("step id `{step}` is used by more than one step")]
     DuplicateStep { step: String },
-    #[error(
-        "step `{step}` is listed after a step of a later phase: list steps in phase order"
-    )]
+    #[error("step `{step}` is listed after a step of a later phase: list steps in phase order")]
     PhaseOutOfOrder { step: String },
     #[error("step `{step}` needs a zh-CN and an en text for its label, help and options")]
     EmptyLabel { step: String },
@@ -298,9 +336,7 @@ pub enum TemplateError {
          condition may only look at steps listed before"
     )]
     ConditionOnLaterStep { step: String, on: String },
-    #[error(
-        "the condition of step `{step}` compares `{on}` with a value that step can never have"
-    )]
+    #[error("the condition of step `{step}` compares `{on}` with a value that step can never have")]
     ConditionValueMismatch { step: String, on: String },
     #[error("step `{step}` has a bad number range: min must not exceed max, both finite")]
     BadRange { step: String },
@@ -501,15 +537,15 @@ impl Template {
         let mut values: Vec<&str> = options.iter().map(|o| o.value.as_str()).collect();
         values.sort_unstable();
         if values != ["paid", "warranty"] {
-            return Err(bad(
-                "its options must be exactly `warranty` and `paid`",
-            ));
+            return Err(bad("its options must be exactly `warranty` and `paid`"));
         }
         if step.when.is_some() {
             return Err(bad("it must always apply: remove its `when` condition"));
         }
         if step.phase > Phase::Assessment {
-            return Err(bad("it must be decided before work: put it in assessment or earlier"));
+            return Err(bad(
+                "it must be decided before work: put it in assessment or earlier",
+            ));
         }
         Ok(())
     }
