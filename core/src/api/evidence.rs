@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::{FieldKit, json, text};
-use crate::checklist::StepKind;
+use crate::checklist::{Evidence, Run};
 use crate::error::{Error, Result};
 use crate::model::*;
 use crate::store::Durability;
@@ -60,16 +60,8 @@ impl FieldKit {
             let visit = cur.visit("add a photo")?;
             if let Some(step) = step_id {
                 let template = self.template(tx, &visit.template)?;
-                match template.step(step).map(|s| &s.kind) {
-                    Some(StepKind::Photo { .. }) => {}
-                    Some(_) => {
-                        return Err(Error::invalid(
-                            "step",
-                            format!("{step} does not take photos"),
-                        ));
-                    }
-                    None => return Err(Error::not_found("step", step)),
-                }
+                let facts = self.facts(tx, cur, visit)?;
+                Run::new(&template, &facts).check_evidence(step, Evidence::Photo)?;
             }
             let att = Attachment {
                 sha256: sha256.clone(),
@@ -111,22 +103,9 @@ impl FieldKit {
             }
             if let Some(step) = &input.step_id {
                 let template = self.template(tx, &visit.template)?;
-                match template.step(step).map(|s| &s.kind) {
-                    Some(StepKind::Signature { role }) if *role == input.role => {}
-                    Some(StepKind::Signature { .. }) => {
-                        return Err(Error::invalid(
-                            "signature",
-                            format!("{step} needs another signer"),
-                        ));
-                    }
-                    Some(_) => {
-                        return Err(Error::invalid(
-                            "step",
-                            format!("{step} does not take a signature"),
-                        ));
-                    }
-                    None => return Err(Error::not_found("step", step)),
-                }
+                let facts = self.facts(tx, cur, visit)?;
+                Run::new(&template, &facts)
+                    .check_evidence(step, Evidence::Signature(input.role))?;
             }
             let att = Attachment {
                 sha256: sha256.clone(),
