@@ -295,7 +295,7 @@ fn init(conn: &mut Connection, device_id: &str, now_ms: i64) -> Result<()> {
 }
 
 /// One migration step: from `version` to `version + 1`.
-type Step = fn(&rusqlite::Transaction<'_>) -> rusqlite::Result<()>;
+pub(super) type Step = fn(&rusqlite::Transaction<'_>) -> rusqlite::Result<()>;
 
 /// The numbered steps; `STEPS[i]` upgrades version `i + 1` to `i + 2`.
 const STEPS: &[Step] = &[];
@@ -307,7 +307,7 @@ fn upgrade_from(conn: &mut Connection, from: i64) -> Result<()> {
 
 /// Runs `steps[from - 1..]`: each step and its `user_version` bump commit together or not at
 /// all, so an interrupted upgrade resumes at the step that did not finish.
-fn upgrade_with(conn: &mut Connection, from: i64, steps: &[Step]) -> Result<()> {
+pub(super) fn upgrade_with(conn: &mut Connection, from: i64, steps: &[Step]) -> Result<()> {
     let target = steps.len() as i64 + 1;
     let mut v = from;
     while v < target {
@@ -399,75 +399,4 @@ pub fn dump(conn: &Connection) -> Result<String> {
     }
     out.push_str(&format!("PRAGMA user_version = {version};\nCOMMIT;\n"));
     Ok(out)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn v1_to_v2(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<()> {
-        tx.execute_batch("ALTER TABLE t ADD COLUMN b INTEGER NOT NULL DEFAULT 7;")
-    }
-
-    fn v2_to_v3_fails_halfway(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<()> {
-        tx.execute_batch(
-            "CREATE TABLE u (x); INSERT INTO t (a) VALUES (99); SELECT * FROM missing;",
-        )
-    }
-
-    fn v2_to_v3(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<()> {
-        tx.execute_batch("CREATE TABLE u (x);")
-    }
-
-    fn db() -> Connection {
-        let c = Connection::open_in_memory().unwrap();
-        c.execute_batch(
-            "CREATE TABLE t (a INTEGER); INSERT INTO t VALUES (1); PRAGMA user_version = 1;",
-        )
-        .unwrap();
-        c
-    }
-
-    fn version(c: &Connection) -> i64 {
-        c.pragma_query_value(None, "user_version", |r| r.get(0))
-            .unwrap()
-    }
-
-    #[test]
-    fn steps_run_in_order_and_each_bumps_the_version() {
-        let mut c = db();
-        upgrade_with(&mut c, 1, &[v1_to_v2, v2_to_v3]).unwrap();
-        assert_eq!(version(&c), 3);
-        let b: i64 = c.query_row("SELECT b FROM t", [], |r| r.get(0)).unwrap();
-        assert_eq!(b, 7, "row kept, column added");
-        assert!(c.prepare("SELECT x FROM u").is_ok());
-    }
-
-    #[test]
-    fn a_failing_step_leaves_its_version_and_data_untouched_and_resumes_later() {
-        let mut c = db();
-        assert!(upgrade_with(&mut c, 1, &[v1_to_v2, v2_to_v3_fails_halfway]).is_err());
-        assert_eq!(
-            version(&c),
-            2,
-            "the good step committed, the bad one did not"
-        );
-        let n: i64 = c
-            .query_row("SELECT count(*) FROM t", [], |r| r.get(0))
-            .unwrap();
-        assert_eq!(n, 1, "the failed step's insert rolled back");
-        assert!(c.prepare("SELECT x FROM u").is_err(), "nor its table");
-        upgrade_with(&mut c, 2, &[v1_to_v2, v2_to_v3]).unwrap();
-        assert_eq!(version(&c), 3);
-    }
-
-    #[test]
-    fn a_version_no_step_starts_from_is_refused() {
-        let mut c = db();
-        c.pragma_update(None, "user_version", 0).unwrap();
-        assert!(matches!(
-            upgrade_with(&mut c, 0, &[v1_to_v2]),
-            Err(Error::DatabaseTooNew { .. })
-        ));
-    }
 }
