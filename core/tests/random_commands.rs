@@ -113,30 +113,53 @@ fn run(d: &Device, id: WorkOrderId, c: &Cmd) -> Result<(), fieldkit_core::Error>
                     }
                     Ok(())
                 }
-                None => k.answer_step(id, "id_badge", &AnswerValue::Confirmed).map(drop),
+                None => k
+                    .answer_step(id, "id_badge", &AnswerValue::Confirmed)
+                    .map(drop),
             }
         }
         Cmd::Answer(i, kind) => k.answer_step(id, &step_id(*i), &value(*kind, *i)).map(drop),
-        Cmd::Except(i) => k.except_step(id, &step_id(*i), "customer declined").map(drop),
+        Cmd::Except(i) => k
+            .except_step(id, &step_id(*i), "customer declined")
+            .map(drop),
         Cmd::Photo(i) => k
-            .add_photo(id, Some(&step_id(*i)), &demo::fake_photo(&format!("p{i}")), "image/jpeg")
+            .add_photo(
+                id,
+                Some(&step_id(*i)),
+                &demo::fake_photo(&format!("p{i}")),
+                "image/jpeg",
+            )
             .map(drop),
         Cmd::Sign(i, customer) => {
-            let role = if *customer { SignerRole::Customer } else { SignerRole::Technician };
+            let role = if *customer {
+                SignerRole::Customer
+            } else {
+                SignerRole::Technician
+            };
             k.sign(id, &d.signature(role, Some(&step_id(*i)))).map(drop)
         }
         Cmd::Fees(agreed) => {
             let f = demo::fee_schedule();
-            k.consent_to_fees(id, &f.id, f.version, &["visit".into()], *agreed).map(drop)
+            k.consent_to_fees(id, &f.id, f.version, &["visit".into()], *agreed)
+                .map(drop)
         }
-        Cmd::Finding => k.record_finding(id, FindingKind::Tampering, "seal broken").map(drop),
+        Cmd::Finding => k
+            .record_finding(id, FindingKind::Tampering, "seal broken")
+            .map(drop),
         Cmd::Complete => k.complete(id).map(drop),
         Cmd::TakeBack => k.take_back(id, &demo::sample_take_back()).map(drop),
         Cmd::NoAccess => k.no_access(id, "nobody home").map(drop),
         Cmd::Reschedule => {
             let start = morning() + chrono::Duration::days(1);
-            k.reschedule(id, TimeWindow { start, end: start + chrono::Duration::hours(2) }, "customer asked")
-                .map(drop)
+            k.reschedule(
+                id,
+                TimeWindow {
+                    start,
+                    end: start + chrono::Duration::hours(2),
+                },
+                "customer asked",
+            )
+            .map(drop)
         }
         Cmd::Cancel => k.cancel(id, "customer cancelled").map(drop),
     }

@@ -130,7 +130,8 @@ impl FieldKit {
     }
 
     /// Installs a checklist template sent by the desk (validated first). Visits already
-    /// planned keep the version they started with; new visits use the newest.
+    /// planned keep the version they started with; new visits use the newest. Reference
+    /// data from the desk: not queued for the server.
     pub fn install_template(&self, json: &str) -> Result<TemplateRef> {
         let t = Template::from_json(json)?;
         let r = TemplateRef {
@@ -145,7 +146,7 @@ impl FieldKit {
         Ok(r)
     }
 
-    /// Publishes a fee schedule version on this device.
+    /// Stores a fee schedule version published by the desk (not queued for the server).
     pub fn set_fee_schedule(&self, schedule: &FeeSchedule) -> Result<()> {
         if schedule.items.is_empty() {
             return Err(Error::invalid("fee schedule", "has no items"));

@@ -27,7 +27,8 @@ pub struct StockLevel {
 }
 
 impl FieldKit {
-    /// Adds a part to the catalog (or renames it).
+    /// Adds a part to the catalog (or renames it): reference data from the warehouse, not
+    /// queued for the server. Stock movements are.
     pub fn add_catalog_part(&self, part: &Part) -> Result<()> {
         text("sku", &part.sku, 64)?;
         text("part name", &part.name, 200)?;
