@@ -23,7 +23,8 @@ use crate::checklist::{self as rules, Stage, Template, VisitFacts};
 use crate::clock::{Clock, SystemClock};
 use crate::error::{Error, Result};
 use crate::model::*;
-use crate::store::{Durability, PendingOp, Store, Tx, queries, records};
+pub use crate::store::Durability;
+use crate::store::{PendingOp, Store, Tx, queries, records};
 use crate::workflow::{Job, JobAction, JobStatus};
 
 /// Settings of one device installation.
@@ -34,6 +35,10 @@ pub struct DeviceConfig {
     pub utc_offset_minutes: i32,
     /// The largest attachment accepted, in bytes.
     pub max_attachment_bytes: usize,
+    /// How durable every commit is. `Normal` (the default) survives the app being killed;
+    /// completion, take-back and sign-off are always `Full` (survive power loss). `Full`
+    /// here makes every commit survive power loss, at the cost measured in BENCHMARKS.md.
+    pub durability: Durability,
 }
 
 impl Default for DeviceConfig {
@@ -41,6 +46,7 @@ impl Default for DeviceConfig {
         Self {
             utc_offset_minutes: 8 * 60,
             max_attachment_bytes: 25 * 1024 * 1024,
+            durability: Durability::Normal,
         }
     }
 }
@@ -100,7 +106,7 @@ impl FieldKit {
         config: DeviceConfig,
         clock: Arc<dyn Clock>,
     ) -> Result<FieldKit> {
-        let store = Store::open(data_dir.as_ref(), clock.now())?;
+        let store = Store::open(data_dir.as_ref(), clock.now(), config.durability)?;
         Ok(FieldKit {
             store,
             clock,

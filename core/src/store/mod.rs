@@ -66,6 +66,8 @@ pub struct Store {
     device_id: DeviceId,
     path: PathBuf,
     recovered_from: Option<PathBuf>,
+    /// Every commit is at least this durable.
+    floor: Durability,
 }
 
 impl std::fmt::Debug for Store {
@@ -167,8 +169,9 @@ impl Tx<'_> {
 impl Store {
     /// Opens (creating if needed) the database in `data_dir`. A file that is not a readable
     /// SQLite database is moved aside (never deleted) and a fresh one created; a database
-    /// written by a newer schema is refused untouched.
-    pub fn open(data_dir: &Path, now: Timestamp) -> Result<Store> {
+    /// written by a newer schema is refused untouched. Every commit will be at least as
+    /// durable as `floor`.
+    pub fn open(data_dir: &Path, now: Timestamp, floor: Durability) -> Result<Store> {
         std::fs::create_dir_all(data_dir)?;
         let path = data_dir.join(DB_FILE);
         let now_ms = to_millis(now);
@@ -195,6 +198,7 @@ impl Store {
             device_id,
             path,
             recovered_from,
+            floor,
         })
     }
 
@@ -227,6 +231,11 @@ impl Store {
         now: Timestamp,
         f: impl FnOnce(&mut Tx<'_>) -> Result<T>,
     ) -> Result<T> {
+        let durability = if self.floor == Durability::Full {
+            Durability::Full
+        } else {
+            durability
+        };
         let mut guard = lock(&self.writer);
         let Writer {
             conn,
