@@ -1,0 +1,293 @@
+//! `FieldKit::answer_step` latency against a bare one-row INSERT transaction on a second
+//! database with the same settings, in the same directory, calls alternated in one run.
+//!
+//! `cargo bench -p fieldkit-core --bench answer_step`
+//!
+//! Two phases, each with its own anchor:
+//! - `synchronous=NORMAL` (the writer's default): `answer_step` (re-answering `work_done` /
+//!   `respect_home` on a visit in progress) against the bare insert under NORMAL.
+//! - `synchronous=FULL`: `answer_step` always commits with NORMAL and there is no public knob
+//!   to make it FULL, so this phase measures the FULL command that can be repeated on one
+//!   visit, `FieldKit::sign` (a customer signature with no step: blob already stored, so no
+//!   file is written; one IMMEDIATE transaction with the signature rows, timeline event and
+//!   outbox op, wrapped in `PRAGMA synchronous=FULL` … `NORMAL`), against the bare insert
+//!   under FULL.
+//!
+//! Environment: `FIELDKIT_BENCH_DIR` (where the databases go; default the temp dir),
+//! `BENCH_WARMUP` (default 500), `BENCH_CALLS` (default 5000).
+
+mod common;
+
+use std::path::Path;
+
+use chrono::Duration;
+use fieldkit_core::api::{CallOutcome, SignatureInput};
+use fieldkit_core::checklist::AnswerValue;
+use fieldkit_core::demo;
+use fieldkit_core::model::*;
+use fieldkit_core::{DeviceConfig, FieldKit};
+use rand::Rng;
+use rusqlite::{Connection, TransactionBehavior};
+
+use common::{Samples, bench_dir, env_count, print_machine, print_table};
+
+type Res<T> = Result<T, Box<dyn std::error::Error>>;
+
+fn main() -> Res<()> {
+    let warmup = env_count("BENCH_WARMUP", 500);
+    let calls = env_count("BENCH_CALLS", 5000);
+    let dir = bench_dir();
+    println!("# answer_step: FieldKit command vs bare one-row INSERT transaction");
+    println!(
+        "\n{warmup} warm-up calls then {calls} measured calls per side, alternated (A B, B A, …)."
+    );
+
+    let kit = FieldKit::open(dir.path().join("kit"), DeviceConfig::default())?;
+    let id = visit_in_progress(&kit)?;
+    let mut anchor = Anchor::open(&dir.path().join("anchor.db"))?;
+
+    // --- synchronous = NORMAL: answer_step vs bare insert.
+    anchor.set_synchronous("NORMAL")?;
+    let answers = [
+        (
+            "work_done",
+            AnswerValue::Text("Replaced the drain pump".into()),
+        ),
+        ("respect_home", AnswerValue::Confirmed),
+    ];
+    // The anchor row's payload is as long as the outbox op of one (extra, untimed) answer.
+    kit.answer_step(id, answers[0].0, &answers[0].1)?;
+    let payload_len = kit
+        .pending_ops(i64::MAX)?
+        .last()
+        .map_or(120, |op| op.payload.to_string().len());
+    let mut op = Samples::new("`answer_step` (NORMAL)", calls);
+    let mut bare = Samples::new("bare INSERT txn (NORMAL)", calls);
+    let mut rng = rand::rng();
+    for i in 0..warmup + calls {
+        let (step, answer) = &answers[i % answers.len()];
+        let run_op = |s: &mut Samples| -> Res<()> {
+            s.time(|| kit.answer_step(id, step, answer))?;
+            Ok(())
+        };
+        let mut run_anchor = |s: &mut Samples| -> Res<()> {
+            let row = anchor.row(&mut rng, payload_len);
+            s.time(|| anchor.insert(&row))?;
+            Ok(())
+        };
+        let (mut o, mut b) = (Samples::default(), Samples::default());
+        let (so, sb) = if i >= warmup {
+            (&mut op, &mut bare)
+        } else {
+            (&mut o, &mut b)
+        };
+        if i % 2 == 0 {
+            run_op(so)?;
+            run_anchor(sb)?;
+        } else {
+            run_anchor(sb)?;
+            run_op(so)?;
+        }
+    }
+    print_table(
+        "synchronous=NORMAL — `answer_step` vs bare insert",
+        &op,
+        &bare,
+    );
+    let ratio = op.summary().p99 as f64 / bare.summary().p99 as f64;
+    println!(
+        "\nTarget: `answer_step` p99 ≤ 2× the bare insert's p99 (NORMAL). Measured {ratio:.2}× — {}.",
+        if ratio <= 2.0 { "met" } else { "NOT met" }
+    );
+
+    // --- synchronous = FULL: sign (a FULL command) vs bare insert under FULL.
+    anchor.set_synchronous("FULL")?;
+    let signature = SignatureInput {
+        signer_name: "王女士".into(),
+        role: SignerRole::Customer,
+        image_png: demo::TINY_PNG.to_vec(),
+        step_id: None,
+        finding: None,
+    };
+    // The anchor row's payload is as long as the outbox op of one (extra, untimed) signature.
+    kit.sign(id, &signature)?;
+    let sign_payload_len = kit
+        .pending_ops(i64::MAX)?
+        .last()
+        .map_or(400, |op| op.payload.to_string().len());
+    let mut op = Samples::new("`sign` (FULL)", calls);
+    let mut bare = Samples::new("bare INSERT txn (FULL)", calls);
+    for i in 0..warmup + calls {
+        let run_op = |s: &mut Samples| -> Res<()> {
+            s.time(|| kit.sign(id, &signature))?;
+            Ok(())
+        };
+        let mut run_anchor = |s: &mut Samples| -> Res<()> {
+            let row = anchor.row(&mut rng, sign_payload_len);
+            s.time(|| anchor.insert(&row))?;
+            Ok(())
+        };
+        let (mut o, mut b) = (Samples::default(), Samples::default());
+        let (so, sb) = if i >= warmup {
+            (&mut op, &mut bare)
+        } else {
+            (&mut o, &mut b)
+        };
+        if i % 2 == 0 {
+            run_op(so)?;
+            run_anchor(sb)?;
+        } else {
+            run_anchor(sb)?;
+            run_op(so)?;
+        }
+    }
+    print_table(
+        "synchronous=FULL — `sign` (answer_step cannot run under FULL) vs bare insert",
+        &op,
+        &bare,
+    );
+    println!(
+        "\nOutbox after the run: {} ops (never synced).",
+        kit.pending_ops(i64::MAX)?.len()
+    );
+    print_machine(dir.path());
+    Ok(())
+}
+
+/// A paid repair visit walked (as in `demo::walk_repair_visit`) up to `start_work`, so
+/// `work_done` and `respect_home` can be answered again and again.
+fn visit_in_progress(kit: &FieldKit) -> Res<WorkOrderId> {
+    demo::stock_the_van(kit)?;
+    let order = demo::repair_order(1, chrono::Utc::now(), Billing::Paid);
+    let id = order.id;
+    kit.receive_work_order(&order)?;
+    let step = |s: &str, a: AnswerValue| kit.answer_step(id, s, &a).map(|_| ());
+    kit.accept(id)?;
+    kit.call_customer(
+        id,
+        &CallOutcome {
+            reached: true,
+            confirmed: CallConfirmations::all(),
+            agreed: None,
+            note: None,
+        },
+    )?;
+    step("tools_parts_loaded", AnswerValue::Confirmed)?;
+    kit.start_travel(id)?;
+    let eta = kit.job(id)?.order.promised.start + Duration::minutes(20);
+    kit.notify_delay(id, "traffic on the ring road", eta)?;
+    kit.arrive(id)?;
+    step("id_badge", AnswerValue::Confirmed)?;
+    step("shoe_covers", AnswerValue::Confirmed)?;
+    step("warranty_proof", AnswerValue::YesNo(false))?;
+    step(
+        "product_serial",
+        AnswerValue::Serial("SN2024WM8000123".into()),
+    )?;
+    step("unit_intact", AnswerValue::YesNo(false))?;
+    step(
+        "anomaly_description",
+        AnswerValue::Text("Scratch on the left panel".into()),
+    )?;
+    let finding =
+        kit.record_finding(id, FindingKind::ManMadeDamage, "Scratch on the left panel")?;
+    kit.add_photo(
+        id,
+        Some("anomaly_photo"),
+        &demo::fake_photo("scratch"),
+        "image/jpeg",
+    )?;
+    kit.sign(
+        id,
+        &SignatureInput {
+            signer_name: "王女士".into(),
+            role: SignerRole::Customer,
+            image_png: demo::TINY_PNG.to_vec(),
+            step_id: Some("anomaly_signature".into()),
+            finding: Some(finding.id),
+        },
+    )?;
+    step("coverage", AnswerValue::Choice("paid".into()))?;
+    step("paid_service_explained", AnswerValue::Confirmed)?;
+    let fees = demo::fee_schedule();
+    kit.consent_to_fees(
+        id,
+        &fees.id,
+        fees.version,
+        &["visit".into(), "labour".into()],
+        true,
+    )?;
+    kit.start_work(id)?;
+    Ok(id)
+}
+
+/// The anchor: a second database with the writer's settings and one simple table.
+struct Anchor {
+    conn: Connection,
+    seq: i64,
+}
+
+/// One anchor row.
+struct Row {
+    op_id: String,
+    payload: String,
+}
+
+impl Anchor {
+    fn open(path: &Path) -> Res<Anchor> {
+        let conn = Connection::open(path)?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        let mode: String =
+            conn.pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))?;
+        assert!(
+            mode.eq_ignore_ascii_case("wal"),
+            "anchor journal mode {mode}"
+        );
+        conn.pragma_update(None, "foreign_keys", true)?;
+        conn.pragma_update(None, "temp_store", 2)?;
+        conn.execute_batch(
+            "CREATE TABLE ops (
+                seq      INTEGER PRIMARY KEY,
+                op_id    TEXT NOT NULL,
+                kind     TEXT NOT NULL,
+                payload  TEXT NOT NULL,
+                at       INTEGER NOT NULL
+            ) STRICT;",
+        )?;
+        Ok(Anchor { conn, seq: 0 })
+    }
+
+    fn set_synchronous(&self, mode: &str) -> Res<()> {
+        self.conn.pragma_update(None, "synchronous", mode)?;
+        let now: i64 = self
+            .conn
+            .pragma_query_value(None, "synchronous", |r| r.get(0))?;
+        assert_eq!(now, if mode == "FULL" { 2 } else { 1 });
+        Ok(())
+    }
+
+    /// A row whose payload is `payload_len` bytes, like FieldKit's outbox op (made outside the
+    /// timed part).
+    fn row(&mut self, rng: &mut impl Rng, payload_len: usize) -> Row {
+        let op_id = format!("{:032x}", rng.random::<u128>());
+        let mut payload = format!("{{\"step\":\"work_done\",\"n\":{},\"text\":\"", self.seq);
+        while payload.len() + 2 < payload_len {
+            payload.push(char::from(b'a' + rng.random_range(0..26u8)));
+        }
+        payload.push_str("\"}");
+        Row { op_id, payload }
+    }
+
+    /// BEGIN IMMEDIATE; INSERT one row; COMMIT.
+    fn insert(&mut self, row: &Row) -> rusqlite::Result<()> {
+        self.seq += 1;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        tx.prepare_cached(
+            "INSERT INTO ops (seq, op_id, kind, payload, at) VALUES (?1, ?2, ?3, ?4, ?5)",
+        )?
+        .execute((self.seq, &row.op_id, "answer_step", &row.payload, self.seq))?;
+        tx.commit()
+    }
+}
