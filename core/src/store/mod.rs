@@ -26,7 +26,7 @@ pub const DB_FILE: &str = "fieldkit.db";
 pub const OP_VERSION: i64 = 1;
 
 /// How hard a commit must try to survive power loss.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Durability {
     /// Survives the app being killed (WAL, `synchronous=NORMAL`).
     Normal,
@@ -175,10 +175,10 @@ impl Store {
         std::fs::create_dir_all(data_dir)?;
         let path = data_dir.join(DB_FILE);
         let now_ms = to_millis(now);
-        let (writer, recovered_from) = match open_writer(&path, now_ms) {
+        let (writer, recovered_from) = match open_writer(&path, now_ms, floor) {
             Err(e) if is_corrupt(&e) => {
                 let aside = move_aside(&path, now_ms)?;
-                (open_writer(&path, now_ms)?, Some(aside))
+                (open_writer(&path, now_ms, floor)?, Some(aside))
             }
             other => (other?, None),
         };
@@ -188,6 +188,7 @@ impl Store {
         )?;
         reader.busy_timeout(std::time::Duration::from_secs(5))?;
         reader.pragma_update(None, "temp_store", 2)?;
+        stable_plans(&reader)?;
         reader.pragma_update(None, "query_only", true)?;
         let blobs = Blobs::open(&data_dir.join("blobs"))?;
         let device_id = writer_device(&writer.conn)?;
@@ -231,19 +232,15 @@ impl Store {
         now: Timestamp,
         f: impl FnOnce(&mut Tx<'_>) -> Result<T>,
     ) -> Result<T> {
-        let durability = if self.floor == Durability::Full {
-            Durability::Full
-        } else {
-            durability
-        };
+        let raise = durability > self.floor;
         let mut guard = lock(&self.writer);
         let Writer {
             conn,
             next_seq,
             hlc,
         } = &mut *guard;
-        if durability == Durability::Full {
-            conn.pragma_update(None, "synchronous", "FULL")?;
+        if raise {
+            conn.pragma_update(None, "synchronous", synchronous(durability))?;
         }
         let result = (|| -> Result<(T, i64, Hlc)> {
             let mut tx = Tx {
@@ -266,9 +263,9 @@ impl Store {
             tx.tx.commit()?;
             Ok((value, seq, stamp))
         })();
-        if durability == Durability::Full {
-            // Back to the default; a failure here leaves the stricter setting, which is safe.
-            let _ = conn.pragma_update(None, "synchronous", "NORMAL");
+        if raise {
+            // Back to the floor; a failure here leaves the stricter setting, which is safe.
+            let _ = conn.pragma_update(None, "synchronous", synchronous(self.floor));
         }
         let (value, seq, stamp) = result?;
         *next_seq = seq;
@@ -304,7 +301,24 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-fn open_writer(path: &Path, now_ms: i64) -> Result<Writer> {
+fn synchronous(d: Durability) -> &'static str {
+    match d {
+        Durability::Normal => "NORMAL",
+        Durability::Full => "FULL",
+    }
+}
+
+/// Query plans that never depend on bound values, so a cached statement is never
+/// re-prepared when it is reused (SQLite otherwise recompiles some of ours on every call).
+fn stable_plans(conn: &Connection) -> Result<()> {
+    conn.set_db_config(
+        rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG,
+        true,
+    )?;
+    Ok(())
+}
+
+fn open_writer(path: &Path, now_ms: i64, floor: Durability) -> Result<Writer> {
     let mut conn = Connection::open(path)?;
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
     let mode: String = conn.pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))?;
@@ -314,9 +328,10 @@ fn open_writer(path: &Path, now_ms: i64) -> Result<Writer> {
             format!("journal mode {mode}, not WAL"),
         ));
     }
-    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    conn.pragma_update(None, "synchronous", synchronous(floor))?;
     conn.pragma_update(None, "foreign_keys", true)?;
     conn.pragma_update(None, "temp_store", 2)?;
+    stable_plans(&conn)?;
     schema::migrate(&mut conn, &DeviceId::new().to_string(), now_ms)?;
     let (next_seq, wall, counter) = conn.query_row(
         "SELECT next_seq, hlc_wall, hlc_counter FROM device",

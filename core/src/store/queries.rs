@@ -418,6 +418,12 @@ pub struct ChecklistFacts {
     pub unacknowledged_findings: u32,
 }
 
+/// Photos attached per step of a visit.
+pub(crate) const PHOTO_COUNTS: &str = "SELECT va.step_id, count(*) FROM visit_attachments va
+       JOIN attachments a ON a.sha256 = va.sha256
+      WHERE va.visit_id = ?1 AND a.kind = 'photo' AND va.step_id IS NOT NULL
+      GROUP BY va.step_id";
+
 /// Reads a visit's answers, evidence counts and open findings.
 pub fn checklist_facts(c: &Connection, visit: VisitId) -> Result<ChecklistFacts> {
     let v = visit.to_string();
@@ -440,12 +446,7 @@ pub fn checklist_facts(c: &Connection, visit: VisitId) -> Result<ChecklistFacts>
         recorded.insert(step, rec);
     }
     let mut photos = HashMap::new();
-    let mut stmt = c.prepare_cached(
-        "SELECT va.step_id, count(*) FROM visit_attachments va
-           JOIN attachments a ON a.sha256 = va.sha256
-          WHERE va.visit_id = ?1 AND a.kind = 'photo' AND va.step_id IS NOT NULL
-          GROUP BY va.step_id",
-    )?;
+    let mut stmt = c.prepare_cached(PHOTO_COUNTS)?;
     let mut rows = stmt.query([&v])?;
     while let Some(r) = rows.next()? {
         photos.insert(r.get(0)?, r.get(1)?);

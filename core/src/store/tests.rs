@@ -308,3 +308,46 @@ mod runner {
         ));
     }
 }
+
+#[test]
+fn cached_statements_are_not_re_prepared_on_reuse() {
+    let dir = tempfile::tempdir().unwrap();
+    let k = populated(dir.path());
+    let visit = k
+        .store()
+        .read(|c| {
+            Ok(c.query_row("SELECT id FROM visits LIMIT 1", [], |r| {
+                r.get::<_, String>(0)
+            })?)
+        })
+        .unwrap()
+        .parse()
+        .unwrap();
+    k.store()
+        .read(|c| {
+            for _ in 0..3 {
+                queries::checklist_facts(c, visit)?;
+            }
+            let mut stmt = c.prepare_cached(queries::PHOTO_COUNTS)?;
+            assert_eq!(stmt.get_status(rusqlite::StatementStatus::RePrepare), 0);
+            Ok(())
+        })
+        .unwrap();
+}
+
+#[test]
+fn schema_comparison_sees_a_missing_column_and_a_missing_index() {
+    let dir = tempfile::tempdir().unwrap();
+    let k = kit(dir.path());
+    let fresh = k.store().read(schema::describe).unwrap();
+    let c = Connection::open(dir.path().join(DB_FILE)).unwrap();
+    c.execute_batch("ALTER TABLE parts ADD COLUMN colour TEXT;")
+        .unwrap();
+    assert_ne!(schema::describe(&c).unwrap(), fresh);
+    c.execute_batch("ALTER TABLE parts DROP COLUMN colour; DROP INDEX calls_by_order;")
+        .unwrap();
+    assert_ne!(schema::describe(&c).unwrap(), fresh);
+    c.execute_batch("CREATE INDEX calls_by_order ON calls (work_order_id);")
+        .unwrap();
+    assert_eq!(schema::describe(&c).unwrap(), fresh);
+}
