@@ -385,3 +385,29 @@ fn the_outbox_sequence_continues_gapless_after_reopening() {
     assert_eq!(d.op_count(), before + 2);
     outbox_is_gapless_and_ordered(&d);
 }
+
+#[test]
+fn the_write_ahead_log_stays_bounded_and_truncates_on_request() {
+    let d = device();
+    let id = d.order(JobKind::Repair, Billing::Warranty);
+    d.plan(id);
+    d.walk(id, &none, &|next| next == "work_done");
+    let wal = d.dir.path().join("fieldkit.db-wal");
+    // Each answer writes a few 4 KiB pages: 3,000 of them would make a WAL of tens of MiB
+    // if nothing checkpointed it (the writer never does, inside a command).
+    let mut largest = 0;
+    for i in 0..3000 {
+        d.kit
+            .answer_step(
+                id,
+                "work_done",
+                &AnswerValue::Text(format!("pump replaced, try {i}")),
+            )
+            .unwrap();
+        largest = largest.max(std::fs::metadata(&wal).unwrap().len());
+    }
+    assert!(largest < 24 * 1024 * 1024, "WAL grew to {largest} bytes");
+    assert!(d.kit.checkpoint().unwrap());
+    assert_eq!(std::fs::metadata(&wal).unwrap().len(), 0);
+    assert!(d.kit.store().integrity_check().unwrap().is_empty());
+}

@@ -166,6 +166,12 @@ impl FieldKit {
             })
     }
 
+    /// Folds the write-ahead log into the database file and truncates it. Call when the app
+    /// goes to the background; during use, a background thread does this incrementally.
+    pub fn checkpoint(&self) -> Result<bool> {
+        self.store.checkpoint()
+    }
+
     /// Deletes attachment files no record refers to (left by a failed or interrupted
     /// ingest). Returns how many were removed.
     pub fn collect_orphans(&self) -> Result<usize> {

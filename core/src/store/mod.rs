@@ -3,6 +3,7 @@
 //! content-addressed blob files. Knows SQL and files, never the network.
 
 mod blobs;
+mod checkpoint;
 pub(crate) mod queries;
 pub(crate) mod records;
 pub mod schema;
@@ -68,6 +69,7 @@ pub struct Store {
     recovered_from: Option<PathBuf>,
     /// Every commit is at least this durable.
     floor: Durability,
+    checkpointer: checkpoint::Checkpointer,
 }
 
 impl std::fmt::Debug for Store {
@@ -175,7 +177,7 @@ impl Store {
         std::fs::create_dir_all(data_dir)?;
         let path = data_dir.join(DB_FILE);
         let now_ms = to_millis(now);
-        let (writer, recovered_from) = match open_writer(&path, now_ms, floor) {
+        let (mut writer, recovered_from) = match open_writer(&path, now_ms, floor) {
             Err(e) if is_corrupt(&e) => {
                 let aside = move_aside(&path, now_ms)?;
                 (open_writer(&path, now_ms, floor)?, Some(aside))
@@ -190,6 +192,7 @@ impl Store {
         reader.pragma_update(None, "temp_store", 2)?;
         stable_plans(&reader)?;
         reader.pragma_update(None, "query_only", true)?;
+        let checkpointer = checkpoint::Checkpointer::start(&path, &mut writer.conn)?;
         let blobs = Blobs::open(&data_dir.join("blobs"))?;
         let device_id = writer_device(&writer.conn)?;
         Ok(Store {
@@ -200,6 +203,7 @@ impl Store {
             path,
             recovered_from,
             floor,
+            checkpointer,
         })
     }
 
@@ -268,6 +272,7 @@ impl Store {
             let _ = conn.pragma_update(None, "synchronous", synchronous(self.floor));
         }
         let (value, seq, stamp) = result?;
+        self.checkpointer.after_commit(conn);
         *next_seq = seq;
         *hlc = stamp;
         Ok(value)
@@ -282,6 +287,13 @@ impl Store {
     /// The outbox, oldest first, at most `limit` ops.
     pub fn pending_ops(&self, limit: i64) -> Result<Vec<PendingOp>> {
         self.read(|c| queries::pending_ops(c, limit))
+    }
+
+    /// Copies the whole WAL into the database and truncates it: call when the app goes to
+    /// the background. Returns `false` if readers kept part of it (it is copied later).
+    pub fn checkpoint(&self) -> Result<bool> {
+        let guard = lock(&self.writer);
+        self.checkpointer.truncate(&guard.conn)
     }
 
     /// `PRAGMA integrity_check`: `Ok(())` or the problems found.
@@ -331,6 +343,8 @@ fn open_writer(path: &Path, now_ms: i64, floor: Durability) -> Result<Writer> {
     conn.pragma_update(None, "synchronous", synchronous(floor))?;
     conn.pragma_update(None, "foreign_keys", true)?;
     conn.pragma_update(None, "temp_store", 2)?;
+    // After a checkpoint resets the WAL, it is truncated back to this size.
+    conn.pragma_update(None, "journal_size_limit", 4 * 1024 * 1024)?;
     stable_plans(&conn)?;
     schema::migrate(&mut conn, &DeviceId::new().to_string(), now_ms)?;
     let (next_seq, wall, counter) = conn.query_row(

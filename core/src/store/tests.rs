@@ -328,7 +328,7 @@ fn cached_statements_are_not_re_prepared_on_reuse() {
             for _ in 0..3 {
                 queries::checklist_facts(c, visit)?;
             }
-            let mut stmt = c.prepare_cached(queries::PHOTO_COUNTS)?;
+            let stmt = c.prepare_cached(queries::PHOTO_COUNTS)?;
             assert_eq!(stmt.get_status(rusqlite::StatementStatus::RePrepare), 0);
             Ok(())
         })

@@ -1,0 +1,121 @@
+//! WAL checkpoints off the command path: the writer never checkpoints inside a command; a
+//! background thread with its own connection does, when the WAL has grown past a threshold.
+
+use std::path::Path;
+use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+
+use rusqlite::Connection;
+
+use crate::error::Result;
+
+/// WAL pages after which the checkpointer is woken (about 4 MiB of 4 KiB pages).
+pub const WAKE_AT_PAGES: i32 = 1000;
+
+/// WAL pages after which the writer itself restarts the log after its commit. Under a steady
+/// stream of commits (a large pull, a benchmark) the writer is always inside a transaction,
+/// so passive checkpoints alone never let the log restart and the file would grow without
+/// bound. By then the background thread has copied nearly everything, so this is brief, and
+/// it only happens when commits come faster than a person taps.
+pub const RESTART_AT_PAGES: i32 = 3000;
+
+/// The background checkpointer; stops (and is joined) when dropped.
+pub struct Checkpointer {
+    /// WAL pages after the last commit, as the writer's hook saw them.
+    pages: Arc<AtomicI32>,
+    /// One checkpoint at a time: SQLite answers "busy" at once to a checkpoint that meets
+    /// another, without waiting.
+    gate: Arc<Mutex<()>>,
+    wake: SyncSender<Msg>,
+    thread: Option<JoinHandle<()>>,
+}
+
+enum Msg {
+    Wake,
+    Stop,
+}
+
+impl Checkpointer {
+    /// Starts the checkpointer on its own connection to `path`, and installs on `writer` the
+    /// hook that wakes it.
+    pub fn start(path: &Path, writer: &mut Connection) -> Result<Checkpointer> {
+        let conn = Connection::open(path)?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        let (wake, rx) = mpsc::sync_channel::<Msg>(1);
+        let hook_wake = wake.clone();
+        let pages = Arc::new(AtomicI32::new(0));
+        let gate = Arc::new(Mutex::new(()));
+        let thread_gate = gate.clone();
+        let hook_pages = pages.clone();
+        writer.pragma_update(None, "wal_autocheckpoint", 0)?;
+        writer.wal_hook(Some(move |_: &mut rusqlite::hooks::Wal, pages: i32| {
+            hook_pages.store(pages, Ordering::Relaxed);
+            if pages >= WAKE_AT_PAGES {
+                // Full means a wake-up is already pending; Disconnected means shutting down.
+                match hook_wake.try_send(Msg::Wake) {
+                    Ok(()) | Err(TrySendError::Full(_)) | Err(TrySendError::Disconnected(_)) => {}
+                }
+            }
+            Ok(())
+        }))?;
+        let thread = std::thread::Builder::new()
+            .name("fieldkit-checkpoint".into())
+            .spawn(move || run(conn, rx, thread_gate))?;
+        Ok(Checkpointer {
+            pages,
+            gate,
+            wake,
+            thread: Some(thread),
+        })
+    }
+}
+
+impl Checkpointer {
+    /// Called by the writer after a commit, still holding the writer: restarts the log if
+    /// the background thread has fallen too far behind.
+    pub fn after_commit(&self, writer: &Connection) {
+        if self.pages.load(Ordering::Relaxed) < RESTART_AT_PAGES {
+            return;
+        }
+        // Wait for a background pass in progress: it is copying these same frames.
+        let _one = self.gate.lock().unwrap_or_else(|e| e.into_inner());
+        if let Ok(0) =
+            writer.query_row("PRAGMA wal_checkpoint(RESTART)", [], |r| r.get::<_, i64>(0))
+        {
+            self.pages.store(0, Ordering::Relaxed);
+        }
+    }
+
+    /// Copies the whole log into the database and truncates it (waiting for a background
+    /// checkpoint in progress). `false` if a reader still needed part of it.
+    pub fn truncate(&self, writer: &Connection) -> Result<bool> {
+        let _one = self.gate.lock().unwrap_or_else(|e| e.into_inner());
+        let busy: i64 = writer.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get(0))?;
+        if busy == 0 {
+            self.pages.store(0, Ordering::Relaxed);
+        }
+        Ok(busy == 0)
+    }
+}
+
+fn run(conn: Connection, rx: Receiver<Msg>, gate: Arc<Mutex<()>>) {
+    while let Ok(Msg::Wake) = rx.recv() {
+        let _one = gate.lock().unwrap_or_else(|e| e.into_inner());
+        // PASSIVE never blocks the writer or readers; what it cannot copy now is copied on the
+        // next wake-up. A failure (e.g. busy) is retried the same way.
+        let _ = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
+    }
+}
+
+impl Drop for Checkpointer {
+    fn drop(&mut self) {
+        // Waits at most for one checkpoint in progress to finish.
+        if self.wake.send(Msg::Stop).is_ok()
+            && let Some(t) = self.thread.take()
+        {
+            let _ = t.join();
+        }
+    }
+}
