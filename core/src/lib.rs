@@ -7,6 +7,7 @@
 pub mod checklist;
 pub mod clock;
 pub mod error;
+pub mod media;
 pub mod model;
 pub mod store;
 pub mod workflow;

@@ -8,6 +8,7 @@ pub(crate) mod queries;
 pub(crate) mod records;
 pub mod schema;
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 
@@ -57,6 +58,8 @@ struct Writer {
     conn: Connection,
     next_seq: i64,
     hlc: Hlc,
+    /// The hash of the last timeline event of each work order written through this writer.
+    heads: HashMap<String, String>,
 }
 
 /// The device database and blob directory. All writes go through [`Store::write`].
@@ -88,7 +91,9 @@ pub struct Tx<'c> {
     next_seq: i64,
     hlc: Hlc,
     now_ms: i64,
-    appended: usize,
+    heads: &'c HashMap<String, String>,
+    /// Chain heads moved by this transaction; merged into the writer's only on commit.
+    new_heads: HashMap<String, String>,
 }
 
 impl std::ops::Deref for Tx<'_> {
@@ -132,12 +137,25 @@ impl Tx<'_> {
                 self.now_ms,
             ))?;
         self.next_seq += 1;
-        self.appended += 1;
         Ok(seq)
     }
 
-    /// Records a fact of a job: one entry on its timeline and one op in the outbox, in this
-    /// transaction. Returns the op's sequence number.
+    /// The hash of the last timeline event of a work order.
+    fn chain_head(&self, order: &str) -> Result<Option<String>> {
+        if let Some(h) = self.new_heads.get(order).or_else(|| self.heads.get(order)) {
+            return Ok(Some(h.clone()));
+        }
+        Ok(self
+            .tx
+            .prepare_cached(
+                "SELECT hash FROM visit_events WHERE work_order_id = ?1 ORDER BY seq DESC LIMIT 1",
+            )?
+            .query_row([order], |r| r.get(0))
+            .optional()?)
+    }
+
+    /// Records a fact of a job: one entry on its timeline (chained to the one before) and
+    /// one op in the outbox, in this transaction, under the same sequence number. Returns it.
     pub fn record(
         &mut self,
         work_order_id: WorkOrderId,
@@ -147,24 +165,42 @@ impl Tx<'_> {
     ) -> Result<i64> {
         let order = work_order_id.to_string();
         let visit = visit_id.map(|v| v.to_string());
+        let event_payload = payload.to_string();
+        let mut op_payload = payload;
+        if let (serde_json::Value::Object(map), Some(v)) = (&mut op_payload, &visit) {
+            map.insert("visit_id".into(), v.clone().into());
+        }
+        let seq = self.append_op("work_order", &order, kind, &op_payload)?;
+        let id = EventId::new().to_string();
+        let prev = self.chain_head(&order)?;
+        let hash = crate::media::chain::event_hash(
+            prev.as_deref(),
+            &crate::media::chain::ChainedEvent {
+                id: &id,
+                work_order_id: &order,
+                visit_id: visit.as_deref(),
+                kind,
+                at_ms: self.now_ms,
+                payload: &event_payload,
+            },
+        );
         self.tx
             .prepare_cached(
-                "INSERT INTO visit_events (id, work_order_id, visit_id, kind, payload, at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                "INSERT INTO visit_events (work_order_id, seq, id, visit_id, kind, payload, at, hash)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
             )?
-            .execute((
-                EventId::new().to_string(),
+            .execute(rusqlite::params![
                 &order,
+                seq,
+                id,
                 &visit,
                 kind,
-                payload.to_string(),
+                event_payload,
                 self.now_ms,
-            ))?;
-        let mut payload = payload;
-        if let (serde_json::Value::Object(map), Some(v)) = (&mut payload, visit) {
-            map.insert("visit_id".into(), v.into());
-        }
-        self.append_op("work_order", &order, kind, &payload)
+                &hash
+            ])?;
+        self.new_heads.insert(order, hash);
+        Ok(seq)
     }
 }
 
@@ -242,39 +278,37 @@ impl Store {
             conn,
             next_seq,
             hlc,
+            heads,
         } = &mut *guard;
         if raise {
             conn.pragma_update(None, "synchronous", synchronous(durability))?;
         }
-        let result = (|| -> Result<(T, i64, Hlc)> {
+        let result = (|| -> Result<(T, i64, Hlc, HashMap<String, String>)> {
             let mut tx = Tx {
                 tx: conn.transaction_with_behavior(TransactionBehavior::Immediate)?,
                 device_id: self.device_id,
                 next_seq: *next_seq,
                 hlc: *hlc,
                 now_ms: to_millis(now),
-                appended: 0,
+                heads,
+                new_heads: HashMap::new(),
             };
             let value = f(&mut tx)?;
-            if tx.appended > 0 {
-                tx.tx
-                    .prepare_cached(
-                        "UPDATE device SET next_seq = ?1, hlc_wall = ?2, hlc_counter = ?3",
-                    )?
-                    .execute((tx.next_seq, tx.hlc.wall_ms, tx.hlc.counter))?;
-            }
-            let (seq, stamp) = (tx.next_seq, tx.hlc);
+            // The sequence and HLC are not written here: at open they are recovered from the
+            // outbox itself (and from the device row, which purging the outbox updates).
+            let (seq, stamp, moved) = (tx.next_seq, tx.hlc, std::mem::take(&mut tx.new_heads));
             tx.tx.commit()?;
-            Ok((value, seq, stamp))
+            Ok((value, seq, stamp, moved))
         })();
         if raise {
             // Back to the floor; a failure here leaves the stricter setting, which is safe.
             let _ = conn.pragma_update(None, "synchronous", synchronous(self.floor));
         }
-        let (value, seq, stamp) = result?;
+        let (value, seq, stamp, moved) = result?;
         self.checkpointer.after_commit(conn);
         *next_seq = seq;
         *hlc = stamp;
+        heads.extend(moved);
         Ok(value)
     }
 
@@ -294,6 +328,26 @@ impl Store {
     pub fn checkpoint(&self) -> Result<bool> {
         let guard = lock(&self.writer);
         self.checkpointer.truncate(&guard.conn)
+    }
+
+    /// Deletes the ops up to `through_seq` (acknowledged by the server) from the outbox, and
+    /// records in the device row where the sequence and clock stand, so they never go back.
+    pub fn purge_acked(&self, through_seq: i64) -> Result<usize> {
+        let mut guard = lock(&self.writer);
+        let Writer {
+            conn,
+            next_seq,
+            hlc,
+            ..
+        } = &mut *guard;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        tx.execute(
+            "UPDATE device SET next_seq = ?1, hlc_wall = ?2, hlc_counter = ?3",
+            (*next_seq, hlc.wall_ms, hlc.counter),
+        )?;
+        let n = tx.execute("DELETE FROM pending_ops WHERE seq <= ?1", [through_seq])?;
+        tx.commit()?;
+        Ok(n)
     }
 
     /// `PRAGMA integrity_check`: `Ok(())` or the problems found.
@@ -347,18 +401,27 @@ fn open_writer(path: &Path, now_ms: i64, floor: Durability) -> Result<Writer> {
     conn.pragma_update(None, "journal_size_limit", 4 * 1024 * 1024)?;
     stable_plans(&conn)?;
     schema::migrate(&mut conn, &DeviceId::new().to_string(), now_ms)?;
-    let (next_seq, wall, counter) = conn.query_row(
+    let (device_seq, wall, counter): (i64, i64, u32) = conn.query_row(
         "SELECT next_seq, hlc_wall, hlc_counter FROM device",
         [],
         |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
     )?;
+    let (last_seq, last_hlc): (Option<i64>, Option<String>) =
+        conn.query_row("SELECT max(seq), max(hlc) FROM pending_ops", [], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })?;
+    let device_hlc = Hlc {
+        wall_ms: wall,
+        counter,
+    };
     Ok(Writer {
         conn,
-        next_seq,
-        hlc: Hlc {
-            wall_ms: wall,
-            counter,
-        },
+        next_seq: device_seq.max(last_seq.map_or(1, |s| s + 1)),
+        hlc: last_hlc
+            .as_deref()
+            .and_then(Hlc::decode)
+            .map_or(device_hlc, |h| h.max(device_hlc)),
+        heads: HashMap::new(),
     })
 }
 

@@ -10,7 +10,7 @@ use rusqlite::{Connection, TransactionBehavior};
 use crate::error::{Error, Result};
 
 /// The schema version this code writes.
-pub const CURRENT_VERSION: i64 = 1;
+pub const CURRENT_VERSION: i64 = 2;
 
 /// The current schema, as `init` creates it.
 const SCHEMA: &str = r#"
@@ -65,15 +65,16 @@ CREATE TABLE visits (
 CREATE UNIQUE INDEX visits_one_open ON visits (work_order_id) WHERE ended_at IS NULL;
 
 CREATE TABLE visit_events (
-    seq            INTEGER PRIMARY KEY,
-    id             TEXT NOT NULL UNIQUE,
     work_order_id  TEXT NOT NULL REFERENCES work_orders (id),
+    seq            INTEGER NOT NULL,
+    id             TEXT NOT NULL,
     visit_id       TEXT REFERENCES visits (id),
     kind           TEXT NOT NULL,
     payload        TEXT NOT NULL,
-    at             INTEGER NOT NULL
-) STRICT;
-CREATE INDEX visit_events_by_order ON visit_events (work_order_id, seq);
+    at             INTEGER NOT NULL,
+    hash           TEXT NOT NULL,
+    PRIMARY KEY (work_order_id, seq)
+) STRICT, WITHOUT ROWID;
 
 CREATE TABLE calls (
     id             TEXT PRIMARY KEY,
@@ -122,7 +123,10 @@ CREATE TABLE attachments (
     kind        TEXT NOT NULL,
     mime        TEXT NOT NULL,
     size        INTEGER NOT NULL,
-    created_at  INTEGER NOT NULL
+    created_at  INTEGER NOT NULL,
+    width             INTEGER,
+    height            INTEGER,
+    thumbnail_sha256  TEXT
 ) STRICT;
 
 CREATE TABLE visit_attachments (
@@ -141,7 +145,11 @@ CREATE TABLE signatures (
     signed_at     INTEGER NOT NULL,
     image_sha256  TEXT NOT NULL REFERENCES attachments (sha256),
     device_id     TEXT NOT NULL,
-    step_id       TEXT
+    step_id       TEXT,
+    strokes         TEXT,
+    summary         TEXT,
+    summary_sha256  TEXT,
+    chain_head      TEXT
 ) STRICT;
 CREATE INDEX signatures_by_visit ON signatures (visit_id);
 
@@ -245,7 +253,7 @@ CREATE TABLE templates (
 
 CREATE TABLE pending_ops (
     seq          INTEGER PRIMARY KEY,
-    op_id        TEXT NOT NULL UNIQUE,
+    op_id        TEXT NOT NULL,
     entity       TEXT NOT NULL,
     entity_id    TEXT NOT NULL,
     kind         TEXT NOT NULL,
@@ -298,7 +306,84 @@ fn init(conn: &mut Connection, device_id: &str, now_ms: i64) -> Result<()> {
 pub(super) type Step = fn(&rusqlite::Transaction<'_>) -> rusqlite::Result<()>;
 
 /// The numbered steps; `STEPS[i]` upgrades version `i + 1` to `i + 2`.
-const STEPS: &[Step] = &[];
+const STEPS: &[Step] = &[v1_to_v2];
+
+/// v2: the timeline becomes a hash chain clustered by work order (one page per event
+/// instead of three); the outbox and the timeline lose their redundant UNIQUE indexes (ids
+/// are UUIDv7 made here; the server dedupes on op id); signatures gain what binds them to
+/// the signed content; attachments gain photo dimensions and a thumbnail.
+fn v1_to_v2(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<()> {
+    tx.execute_batch(
+        "CREATE TABLE visit_events_v2 (
+            work_order_id  TEXT NOT NULL REFERENCES work_orders (id),
+            seq            INTEGER NOT NULL,
+            id             TEXT NOT NULL,
+            visit_id       TEXT REFERENCES visits (id),
+            kind           TEXT NOT NULL,
+            payload        TEXT NOT NULL,
+            at             INTEGER NOT NULL,
+            hash           TEXT NOT NULL,
+            PRIMARY KEY (work_order_id, seq)
+        ) STRICT, WITHOUT ROWID;",
+    )?;
+    {
+        let mut heads: std::collections::HashMap<String, String> = Default::default();
+        let mut read = tx.prepare(
+            "SELECT seq, id, work_order_id, visit_id, kind, payload, at FROM visit_events
+             ORDER BY seq",
+        )?;
+        let mut write = tx.prepare(
+            "INSERT INTO visit_events_v2 (work_order_id, seq, id, visit_id, kind, payload, at, hash)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        )?;
+        let mut rows = read.query([])?;
+        while let Some(r) = rows.next()? {
+            let (seq, id, order): (i64, String, String) = (r.get(0)?, r.get(1)?, r.get(2)?);
+            let (visit, kind, payload, at): (Option<String>, String, String, i64) =
+                (r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?);
+            let hash = crate::media::chain::event_hash(
+                heads.get(&order).map(String::as_str),
+                &crate::media::chain::ChainedEvent {
+                    id: &id,
+                    work_order_id: &order,
+                    visit_id: visit.as_deref(),
+                    kind: &kind,
+                    at_ms: at,
+                    payload: &payload,
+                },
+            );
+            write.execute(rusqlite::params![
+                order, seq, id, visit, kind, payload, at, hash
+            ])?;
+            heads.insert(order, hash);
+        }
+    }
+    tx.execute_batch(
+        "DROP TABLE visit_events;
+         ALTER TABLE visit_events_v2 RENAME TO visit_events;
+         CREATE TABLE pending_ops_v2 (
+            seq          INTEGER PRIMARY KEY,
+            op_id        TEXT NOT NULL,
+            entity       TEXT NOT NULL,
+            entity_id    TEXT NOT NULL,
+            kind         TEXT NOT NULL,
+            version      INTEGER NOT NULL,
+            payload      TEXT NOT NULL,
+            hlc          TEXT NOT NULL,
+            device_time  INTEGER NOT NULL
+         ) STRICT;
+         INSERT INTO pending_ops_v2 SELECT * FROM pending_ops;
+         DROP TABLE pending_ops;
+         ALTER TABLE pending_ops_v2 RENAME TO pending_ops;
+         ALTER TABLE signatures ADD COLUMN strokes TEXT;
+         ALTER TABLE signatures ADD COLUMN summary TEXT;
+         ALTER TABLE signatures ADD COLUMN summary_sha256 TEXT;
+         ALTER TABLE signatures ADD COLUMN chain_head TEXT;
+         ALTER TABLE attachments ADD COLUMN width INTEGER;
+         ALTER TABLE attachments ADD COLUMN height INTEGER;
+         ALTER TABLE attachments ADD COLUMN thumbnail_sha256 TEXT;",
+    )
+}
 
 /// Runs every step from `from` up to [`CURRENT_VERSION`], each in one IMMEDIATE transaction.
 fn upgrade_from(conn: &mut Connection, from: i64) -> Result<()> {

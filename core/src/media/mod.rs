@@ -1,0 +1,4 @@
+//! Media: photos and signatures as evidence, and the hash chain that makes the record of a
+//! visit tamper-evident.
+pub mod chain;
+pub mod photo;
