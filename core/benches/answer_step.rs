@@ -3,15 +3,11 @@
 //!
 //! `cargo bench -p fieldkit-core --bench answer_step`
 //!
-//! Two phases, each with its own anchor:
-//! - `synchronous=NORMAL` (the writer's default): `answer_step` (re-answering `work_done` /
-//!   `respect_home` on a visit in progress) against the bare insert under NORMAL.
-//! - `synchronous=FULL`: `answer_step` always commits with NORMAL and there is no public knob
-//!   to make it FULL, so this phase measures the FULL command that can be repeated on one
-//!   visit, `FieldKit::sign` (a customer signature with no step: blob already stored, so no
-//!   file is written; one IMMEDIATE transaction with the signature rows, timeline event and
-//!   outbox op, wrapped in `PRAGMA synchronous=FULL` … `NORMAL`), against the bare insert
-//!   under FULL.
+//! Two phases, each with its own anchor: a device opened with `DeviceConfig::durability`
+//! `Normal` (the default: survives the app being killed) against the bare insert under
+//! `synchronous=NORMAL`, and one opened with `Full` (every commit survives power loss)
+//! against the bare insert under `synchronous=FULL`. `answer_step` re-answers `work_done` /
+//! `respect_home` on a visit in progress.
 //!
 //! Environment: `FIELDKIT_BENCH_DIR` (where the databases go; default the temp dir),
 //! `BENCH_WARMUP` (default 500), `BENCH_CALLS` (default 5000).
@@ -21,6 +17,7 @@ mod common;
 use std::path::Path;
 
 use chrono::Duration;
+use fieldkit_core::api::Durability;
 use fieldkit_core::api::{CallOutcome, SignatureInput};
 use fieldkit_core::checklist::AnswerValue;
 use fieldkit_core::demo;
@@ -42,114 +39,69 @@ fn main() -> Res<()> {
         "\n{warmup} warm-up calls then {calls} measured calls per side, alternated (A B, B A, …)."
     );
 
-    let kit = FieldKit::open(dir.path().join("kit"), DeviceConfig::default())?;
-    let id = visit_in_progress(&kit)?;
     let mut anchor = Anchor::open(&dir.path().join("anchor.db"))?;
-
-    // --- synchronous = NORMAL: answer_step vs bare insert.
-    anchor.set_synchronous("NORMAL")?;
-    let answers = [
-        (
-            "work_done",
-            AnswerValue::Text("Replaced the drain pump".into()),
-        ),
-        ("respect_home", AnswerValue::Confirmed),
-    ];
-    // The anchor row's payload is as long as the outbox op of one (extra, untimed) answer.
-    kit.answer_step(id, answers[0].0, &answers[0].1)?;
-    let payload_len = kit
-        .pending_ops(i64::MAX)?
-        .last()
-        .map_or(120, |op| op.payload.to_string().len());
-    let mut op = Samples::new("`answer_step` (NORMAL)", calls);
-    let mut bare = Samples::new("bare INSERT txn (NORMAL)", calls);
     let mut rng = rand::rng();
-    for i in 0..warmup + calls {
-        let (step, answer) = &answers[i % answers.len()];
-        let run_op = |s: &mut Samples| -> Res<()> {
-            s.time(|| kit.answer_step(id, step, answer))?;
-            Ok(())
+    for (sync, durability) in [("NORMAL", Durability::Normal), ("FULL", Durability::Full)] {
+        // A device whose every commit uses this synchronous setting, against the anchor
+        // under the same setting.
+        let config = DeviceConfig {
+            durability,
+            ..DeviceConfig::default()
         };
-        let mut run_anchor = |s: &mut Samples| -> Res<()> {
-            let row = anchor.row(&mut rng, payload_len);
-            s.time(|| anchor.insert(&row))?;
-            Ok(())
-        };
-        let (mut o, mut b) = (Samples::default(), Samples::default());
-        let (so, sb) = if i >= warmup {
-            (&mut op, &mut bare)
-        } else {
-            (&mut o, &mut b)
-        };
-        if i % 2 == 0 {
-            run_op(so)?;
-            run_anchor(sb)?;
-        } else {
-            run_anchor(sb)?;
-            run_op(so)?;
+        let kit = FieldKit::open(dir.path().join(format!("kit-{sync}")), config)?;
+        let id = visit_in_progress(&kit)?;
+        anchor.set_synchronous(sync)?;
+        let answers = [
+            (
+                "work_done",
+                AnswerValue::Text("Replaced the drain pump".into()),
+            ),
+            ("respect_home", AnswerValue::Confirmed),
+        ];
+        // The anchor row's payload is as long as the outbox op of one (extra, untimed) answer.
+        kit.answer_step(id, answers[0].0, &answers[0].1)?;
+        let payload_len = kit
+            .pending_ops(i64::MAX)?
+            .last()
+            .map_or(120, |op| op.payload.to_string().len());
+        let mut op = Samples::new(&format!("`answer_step` ({sync})"), calls);
+        let mut bare = Samples::new(&format!("bare INSERT txn ({sync})"), calls);
+        for i in 0..warmup + calls {
+            let (step, answer) = &answers[i % answers.len()];
+            let run_op = |s: &mut Samples| -> Res<()> {
+                s.time(|| kit.answer_step(id, step, answer))?;
+                Ok(())
+            };
+            let mut run_anchor = |s: &mut Samples| -> Res<()> {
+                let row = anchor.row(&mut rng, payload_len);
+                s.time(|| anchor.insert(&row))?;
+                Ok(())
+            };
+            let (mut o, mut b) = (Samples::default(), Samples::default());
+            let (so, sb) = if i >= warmup {
+                (&mut op, &mut bare)
+            } else {
+                (&mut o, &mut b)
+            };
+            if i % 2 == 0 {
+                run_op(so)?;
+                run_anchor(sb)?;
+            } else {
+                run_anchor(sb)?;
+                run_op(so)?;
+            }
         }
+        print_table(
+            &format!("synchronous={sync} — `answer_step` vs bare insert"),
+            &op,
+            &bare,
+        );
+        let ratio = op.summary().p99 as f64 / bare.summary().p99 as f64;
+        println!(
+            "\nTarget: `answer_step` p99 ≤ 2× the bare insert's p99 ({sync}). Measured {ratio:.2}× — {}.",
+            if ratio <= 2.0 { "met" } else { "NOT met" }
+        );
     }
-    print_table(
-        "synchronous=NORMAL — `answer_step` vs bare insert",
-        &op,
-        &bare,
-    );
-    let ratio = op.summary().p99 as f64 / bare.summary().p99 as f64;
-    println!(
-        "\nTarget: `answer_step` p99 ≤ 2× the bare insert's p99 (NORMAL). Measured {ratio:.2}× — {}.",
-        if ratio <= 2.0 { "met" } else { "NOT met" }
-    );
-
-    // --- synchronous = FULL: sign (a FULL command) vs bare insert under FULL.
-    anchor.set_synchronous("FULL")?;
-    let signature = SignatureInput {
-        signer_name: "王女士".into(),
-        role: SignerRole::Customer,
-        image_png: demo::TINY_PNG.to_vec(),
-        step_id: None,
-        finding: None,
-    };
-    // The anchor row's payload is as long as the outbox op of one (extra, untimed) signature.
-    kit.sign(id, &signature)?;
-    let sign_payload_len = kit
-        .pending_ops(i64::MAX)?
-        .last()
-        .map_or(400, |op| op.payload.to_string().len());
-    let mut op = Samples::new("`sign` (FULL)", calls);
-    let mut bare = Samples::new("bare INSERT txn (FULL)", calls);
-    for i in 0..warmup + calls {
-        let run_op = |s: &mut Samples| -> Res<()> {
-            s.time(|| kit.sign(id, &signature))?;
-            Ok(())
-        };
-        let mut run_anchor = |s: &mut Samples| -> Res<()> {
-            let row = anchor.row(&mut rng, sign_payload_len);
-            s.time(|| anchor.insert(&row))?;
-            Ok(())
-        };
-        let (mut o, mut b) = (Samples::default(), Samples::default());
-        let (so, sb) = if i >= warmup {
-            (&mut op, &mut bare)
-        } else {
-            (&mut o, &mut b)
-        };
-        if i % 2 == 0 {
-            run_op(so)?;
-            run_anchor(sb)?;
-        } else {
-            run_anchor(sb)?;
-            run_op(so)?;
-        }
-    }
-    print_table(
-        "synchronous=FULL — `sign` (answer_step cannot run under FULL) vs bare insert",
-        &op,
-        &bare,
-    );
-    println!(
-        "\nOutbox after the run: {} ops (never synced).",
-        kit.pending_ops(i64::MAX)?.len()
-    );
     print_machine(dir.path());
     Ok(())
 }
@@ -197,12 +149,13 @@ fn visit_in_progress(kit: &FieldKit) -> Res<WorkOrderId> {
         &demo::fake_photo("scratch"),
         "image/jpeg",
     )?;
+    kit.summary_for_signing(id)?;
     kit.sign(
         id,
         &SignatureInput {
             signer_name: "王女士".into(),
             role: SignerRole::Customer,
-            image_png: demo::TINY_PNG.to_vec(),
+            strokes: demo::signature_strokes(1),
             step_id: Some("anomaly_signature".into()),
             finding: Some(finding.id),
         },

@@ -6,16 +6,35 @@ use chrono::Duration;
 use crate::api::{CallOutcome, FieldKit, PartUse, SignatureInput, TakeBack};
 use crate::checklist::AnswerValue;
 use crate::error::Result;
+use crate::media::signature::{StrokePoint, Strokes};
 use crate::model::*;
 
-/// A 1×1 transparent PNG: stands in for a rendered signature until the media pipeline lands.
-pub const TINY_PNG: &[u8] = &[
-    0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44, 0x52,
-    0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1f, 0x15, 0xc4,
-    0x89, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9c, 0x63, 0x00, 0x01, 0x00, 0x00,
-    0x05, 0x00, 0x01, 0x0d, 0x0a, 0x2d, 0xb4, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4e, 0x44, 0xae,
-    0x42, 0x60, 0x82,
-];
+/// A signature as a pad would report it: a few pressure-varying loops across the pad,
+/// shaped by `seed` so different signers draw differently.
+pub fn signature_strokes(seed: u32) -> Strokes {
+    let (w, h) = (600.0f32, 200.0f32);
+    let strokes = (0..3)
+        .map(|s| {
+            (0..40)
+                .map(|i| {
+                    let t = i as f32 / 39.0;
+                    let phase = (seed % 7) as f32 + s as f32;
+                    StrokePoint {
+                        x: w * (0.1 + 0.25 * s as f32 + 0.2 * t),
+                        y: h * (0.5 + 0.3 * (t * 9.0 + phase).sin()),
+                        t_ms: (s * 400 + i * 10) as u32,
+                        pressure: 0.3 + 0.5 * t,
+                    }
+                })
+                .collect()
+        })
+        .collect();
+    Strokes {
+        width: w as u32,
+        height: h as u32,
+        strokes,
+    }
+}
 
 /// Bytes standing in for a camera photo (a JPEG marker and a distinguishing tag).
 pub fn fake_photo(tag: &str) -> Vec<u8> {
@@ -144,12 +163,13 @@ pub fn walk_repair_visit(
         &fake_photo("scratch"),
         "image/jpeg",
     )?;
+    kit.summary_for_signing(id)?;
     kit.sign(
         id,
         &SignatureInput {
             signer_name: "王女士".into(),
             role: SignerRole::Customer,
-            image_png: TINY_PNG.to_vec(),
+            strokes: signature_strokes(1),
             step_id: Some("anomaly_signature".into()),
             finding: Some(finding.id),
         },
@@ -197,12 +217,13 @@ pub fn walk_repair_visit(
         &fake_photo("clean floor"),
         "image/jpeg",
     )?;
+    kit.summary_for_signing(id)?;
     kit.sign(
         id,
         &SignatureInput {
             signer_name: "王女士".into(),
             role: SignerRole::Customer,
-            image_png: TINY_PNG.to_vec(),
+            strokes: signature_strokes(1),
             step_id: Some("service_record_signature".into()),
             finding: None,
         },

@@ -293,9 +293,31 @@ fn bad_calls_on_site_change_nothing() {
                 .map(|_| ())
         },
     );
-    refused(&d, id, "signature that is not a PNG", invalid, || {
+    refused(
+        &d,
+        id,
+        "customer signing without seeing the summary",
+        invalid,
+        || {
+            d.kit
+                .sign(id, &d.signature(SignerRole::Customer, None))
+                .map(|_| ())
+        },
+    );
+    d.kit.summary_for_signing(id).unwrap();
+    refused(&d, id, "an empty signature", invalid, || {
         let mut s = d.signature(SignerRole::Customer, None);
-        s.image_png = b"not a png".to_vec();
+        s.strokes.strokes.clear();
+        d.kit.sign(id, &s).map(|_| ())
+    });
+    refused(&d, id, "a signature point off the pad", invalid, || {
+        let mut s = d.signature(SignerRole::Customer, None);
+        s.strokes.strokes[0][3].x = f32::NAN;
+        d.kit.sign(id, &s).map(|_| ())
+    });
+    refused(&d, id, "a pad of a million pixels square", invalid, || {
+        let mut s = d.signature(SignerRole::Customer, None);
+        s.strokes.width = 1_000_000;
         d.kit.sign(id, &s).map(|_| ())
     });
     refused(&d, id, "technician confirming a finding", invalid, || {

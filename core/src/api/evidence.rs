@@ -1,41 +1,12 @@
-//! Evidence: photos and signatures, stored as content-addressed files before the rows that
-//! refer to them commit.
+//! Photos as evidence, stored as content-addressed files before the rows that refer to
+//! them commit.
 
-use serde::{Deserialize, Serialize};
-
-use super::{FieldKit, json, text};
+use super::{FieldKit, json};
 use crate::checklist::{Evidence, Run};
 use crate::error::{Error, Result};
 use crate::model::*;
 use crate::store::Durability;
 use crate::store::records;
-
-/// A signature captured on the phone.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-pub struct SignatureInput {
-    /// Personal data: never logged.
-    pub signer_name: String,
-    pub role: SignerRole,
-    /// The rendered signature (PNG).
-    pub image_png: Vec<u8>,
-    /// The checklist step it satisfies, if any.
-    pub step_id: Option<String>,
-    /// The finding it confirms, if any (step 7).
-    pub finding: Option<FindingId>,
-}
-
-impl std::fmt::Debug for SignatureInput {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SignatureInput")
-            .field("role", &self.role)
-            .field("image_bytes", &self.image_png.len())
-            .field("step_id", &self.step_id)
-            .field("finding", &self.finding)
-            .finish_non_exhaustive()
-    }
-}
-
-const PNG_MAGIC: &[u8] = b"\x89PNG\r\n\x1a\n";
 
 impl FieldKit {
     /// Attaches a photo (as given) to the open visit and, when named, to a photo step.
@@ -77,63 +48,6 @@ impl FieldKit {
             records::attach(tx, &att, now)?;
             tx.record(id, Some(visit.id), "add_photo", json(&att))?;
             Ok(att)
-        })
-    }
-
-    /// Records a signature on the open visit: the image is stored, the signature satisfies
-    /// its step and, when `finding` is set, confirms that finding. Durable against power loss.
-    pub fn sign(&self, id: WorkOrderId, input: &SignatureInput) -> Result<Signature> {
-        let signer_name = text("signer name", &input.signer_name, 128)?;
-        self.check_size(&input.image_png)?;
-        if !input.image_png.starts_with(PNG_MAGIC) {
-            return Err(Error::invalid("signature image", "not a PNG"));
-        }
-        if input.finding.is_some() && input.role != SignerRole::Customer {
-            return Err(Error::invalid(
-                "signature",
-                "only the customer confirms a finding",
-            ));
-        }
-        let _gate = self.store.blobs().ingest_guard();
-        let sha256 = self.store.blobs().put(&input.image_png)?;
-        self.command(id, Durability::Full, |tx, cur, now| {
-            let visit = cur.visit("sign")?;
-            if matches!(visit.status, VisitStatus::Planned | VisitStatus::EnRoute) {
-                return Err(Error::invalid("signature", "arrive first"));
-            }
-            if let Some(step) = &input.step_id {
-                let template = self.template(tx, &visit.template)?;
-                let facts = self.facts(tx, cur, visit)?;
-                Run::new(&template, &facts)
-                    .check_evidence(step, Evidence::Signature(input.role))?;
-            }
-            let att = Attachment {
-                sha256: sha256.clone(),
-                kind: AttachmentKind::SignatureImage,
-                mime: "image/png".into(),
-                size: input.image_png.len() as i64,
-                visit_id: visit.id,
-                step_id: input.step_id.clone(),
-            };
-            records::attach(tx, &att, now)?;
-            let sig = Signature {
-                id: SignatureId::new(),
-                visit_id: visit.id,
-                signer_name,
-                role: input.role,
-                signed_at: now,
-                image_sha256: sha256.clone(),
-                device_id: tx.device_id(),
-                step_id: input.step_id.clone(),
-            };
-            records::insert_signature(tx, &sig)?;
-            if let Some(f) = input.finding {
-                records::acknowledge_finding(tx, visit.id, f, sig.id)?;
-            }
-            let mut payload = json(&sig);
-            payload["finding"] = json(&input.finding);
-            tx.record(id, Some(visit.id), "sign", payload)?;
-            Ok(sig)
         })
     }
 

@@ -8,16 +8,17 @@ mod evidence;
 mod jobs;
 mod onsite;
 mod parts;
+mod signing;
 
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Arc, RwLock};
 
 pub use checklist::ChecklistView;
-pub use evidence::SignatureInput;
 pub use jobs::{Arrival, CallOutcome, JobDetail, JobSummary};
 pub use onsite::{CompletionRecord, TakeBack};
 pub use parts::{PartUse, StockLevel};
+pub use signing::{SignatureCheck, SignatureInput, SigningSummary, Verification};
 
 use crate::checklist::{self as rules, Stage, Template, VisitFacts};
 use crate::clock::{Clock, SystemClock};

@@ -2,3 +2,4 @@
 //! visit tamper-evident.
 pub mod chain;
 pub mod photo;
+pub mod signature;

@@ -83,6 +83,12 @@ pub struct Signature {
     pub device_id: DeviceId,
     /// The checklist step this signature satisfies, if any.
     pub step_id: Option<String>,
+    /// SHA-256 of the summary the signer was shown (absent on signatures from schema v1).
+    pub summary_sha256: Option<String>,
+    /// The hash of the job's last timeline event before the signature.
+    pub chain_head: Option<String>,
+    /// The seal over summary, chain head, signer, time, image and device.
+    pub seal: Option<String>,
 }
 
 impl std::fmt::Debug for Signature {
@@ -94,6 +100,7 @@ impl std::fmt::Debug for Signature {
             .field("signed_at", &self.signed_at)
             .field("image_sha256", &self.image_sha256)
             .field("step_id", &self.step_id)
+            .field("summary_sha256", &self.summary_sha256)
             .finish_non_exhaustive()
     }
 }

@@ -11,8 +11,12 @@ use rusqlite::Connection;
 
 use crate::error::Result;
 
-/// WAL pages after which the checkpointer is woken (about 4 MiB of 4 KiB pages).
+/// WAL pages after which the checkpointer is woken (about 4 MiB of 4 KiB pages), and again
+/// every [`WAKE_EVERY_PAGES`] after that while the log keeps growing.
 pub const WAKE_AT_PAGES: i32 = 1000;
+
+/// How many more WAL pages make the checkpointer worth waking again.
+pub const WAKE_EVERY_PAGES: i32 = 500;
 
 /// WAL pages after which the writer itself restarts the log after its commit. Under a steady
 /// stream of commits (a large pull, a benchmark) the writer is always inside a transaction,
@@ -25,6 +29,8 @@ pub const RESTART_AT_PAGES: i32 = 3000;
 pub struct Checkpointer {
     /// WAL pages after the last commit, as the writer's hook saw them.
     pages: Arc<AtomicI32>,
+    /// The log size at the writer's last restart attempt (0 after a success).
+    restart_tried_at: AtomicI32,
     /// One checkpoint at a time: SQLite answers "busy" at once to a checkpoint that meets
     /// another, without waiting.
     gate: Arc<Mutex<()>>,
@@ -49,10 +55,15 @@ impl Checkpointer {
         let gate = Arc::new(Mutex::new(()));
         let thread_gate = gate.clone();
         let hook_pages = pages.clone();
+        let mut woken_at = 0;
         writer.pragma_update(None, "wal_autocheckpoint", 0)?;
         writer.wal_hook(Some(move |_: &mut rusqlite::hooks::Wal, pages: i32| {
             hook_pages.store(pages, Ordering::Relaxed);
-            if pages >= WAKE_AT_PAGES {
+            if pages < woken_at {
+                woken_at = 0; // the log restarted
+            }
+            if pages >= WAKE_AT_PAGES && pages >= woken_at + WAKE_EVERY_PAGES {
+                woken_at = pages;
                 // Full means a wake-up is already pending; Disconnected means shutting down.
                 match hook_wake.try_send(Msg::Wake) {
                     Ok(()) | Err(TrySendError::Full(_)) | Err(TrySendError::Disconnected(_)) => {}
@@ -65,6 +76,7 @@ impl Checkpointer {
             .spawn(move || run(conn, rx, thread_gate))?;
         Ok(Checkpointer {
             pages,
+            restart_tried_at: AtomicI32::new(0),
             gate,
             wake,
             thread: Some(thread),
@@ -76,15 +88,22 @@ impl Checkpointer {
     /// Called by the writer after a commit, still holding the writer: restarts the log if
     /// the background thread has fallen too far behind.
     pub fn after_commit(&self, writer: &Connection) {
-        if self.pages.load(Ordering::Relaxed) < RESTART_AT_PAGES {
+        let pages = self.pages.load(Ordering::Relaxed);
+        if pages < RESTART_AT_PAGES
+            || pages < self.restart_tried_at.load(Ordering::Relaxed) + WAKE_EVERY_PAGES
+        {
             return;
         }
-        // Wait for a background pass in progress: it is copying these same frames.
-        let _one = self.gate.lock().unwrap_or_else(|e| e.into_inner());
+        // Not while the background thread is copying: the next commits try again.
+        let Ok(_one) = self.gate.try_lock() else {
+            return;
+        };
+        self.restart_tried_at.store(pages, Ordering::Relaxed);
         if let Ok(0) =
             writer.query_row("PRAGMA wal_checkpoint(RESTART)", [], |r| r.get::<_, i64>(0))
         {
             self.pages.store(0, Ordering::Relaxed);
+            self.restart_tried_at.store(0, Ordering::Relaxed);
         }
     }
 

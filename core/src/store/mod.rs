@@ -15,7 +15,7 @@ use std::sync::{Mutex, MutexGuard};
 use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, TransactionBehavior};
 use serde::{Deserialize, Serialize};
 
-pub use blobs::Blobs;
+pub use blobs::{Blobs, sha256_hex};
 
 use crate::clock::{Hlc, to_millis};
 use crate::error::{Error, Result};
@@ -141,7 +141,7 @@ impl Tx<'_> {
     }
 
     /// The hash of the last timeline event of a work order.
-    fn chain_head(&self, order: &str) -> Result<Option<String>> {
+    pub fn chain_head(&self, order: &str) -> Result<Option<String>> {
         if let Some(h) = self.new_heads.get(order).or_else(|| self.heads.get(order)) {
             return Ok(Some(h.clone()));
         }

@@ -410,6 +410,14 @@ pub fn put_answer(
     Ok(())
 }
 
+/// When each step of a visit was last answered or excepted.
+pub fn answer_times(c: &Connection, visit: VisitId) -> Result<HashMap<String, Timestamp>> {
+    let mut stmt =
+        c.prepare_cached("SELECT step_id, answered_at FROM answers WHERE visit_id = ?1")?;
+    let rows = stmt.query_map([visit.to_string()], |r| Ok((r.get(0)?, ts(r, 1)?)))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
 /// Everything the checklist needs to know that was recorded on a visit.
 pub struct ChecklistFacts {
     pub recorded: HashMap<String, Recorded>,

@@ -47,11 +47,17 @@ pub fn referenced_blobs(c: &Connection) -> Result<std::collections::HashSet<Stri
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
-/// Inserts a signature.
-pub fn insert_signature(c: &Connection, s: &Signature) -> Result<()> {
+/// Inserts a signature, with the strokes and the summary it binds (JSON).
+pub fn insert_signature(
+    c: &Connection,
+    s: &Signature,
+    strokes: Option<&str>,
+    summary: Option<&str>,
+) -> Result<()> {
     c.prepare_cached(
         "INSERT INTO signatures (id, visit_id, signer_name, role, signed_at, image_sha256,
-            device_id, step_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            device_id, step_id, strokes, summary, summary_sha256, chain_head, seal)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
     )?
     .execute(rusqlite::params![
         s.id.to_string(),
@@ -62,29 +68,113 @@ pub fn insert_signature(c: &Connection, s: &Signature) -> Result<()> {
         s.image_sha256,
         s.device_id.to_string(),
         s.step_id,
+        strokes,
+        summary,
+        s.summary_sha256,
+        s.chain_head,
+        s.seal,
     ])?;
     Ok(())
 }
 
+/// A signature with the strokes and summary it stored.
+pub struct StoredSignature {
+    pub signature: Signature,
+    pub strokes: Option<String>,
+    pub summary: Option<String>,
+}
+
 /// The signatures given on a visit, oldest first.
 pub fn signatures(c: &Connection, visit: VisitId) -> Result<Vec<Signature>> {
+    Ok(stored_signatures(c, visit)?
+        .into_iter()
+        .map(|s| s.signature)
+        .collect())
+}
+
+/// The signatures of a visit with their strokes and summaries, oldest first.
+pub fn stored_signatures(c: &Connection, visit: VisitId) -> Result<Vec<StoredSignature>> {
     let mut stmt = c.prepare_cached(
-        "SELECT id, visit_id, signer_name, role, signed_at, image_sha256, device_id, step_id
+        "SELECT id, visit_id, signer_name, role, signed_at, image_sha256, device_id, step_id,
+                summary_sha256, chain_head, seal, strokes, summary
          FROM signatures WHERE visit_id = ?1 ORDER BY signed_at, rowid",
     )?;
     let rows = stmt.query_map([visit.to_string()], |r| {
-        Ok(Signature {
-            id: id(r, 0, "id")?,
-            visit_id: id(r, 1, "visit_id")?,
-            signer_name: r.get(2)?,
-            role: SignerRole::parse(&r.get::<_, String>(3)?).ok_or_else(|| bad("role"))?,
-            signed_at: from_millis(r.get(4)?),
-            image_sha256: r.get(5)?,
-            device_id: id(r, 6, "device_id")?,
-            step_id: r.get(7)?,
+        Ok(StoredSignature {
+            signature: Signature {
+                id: id(r, 0, "id")?,
+                visit_id: id(r, 1, "visit_id")?,
+                signer_name: r.get(2)?,
+                role: SignerRole::parse(&r.get::<_, String>(3)?).ok_or_else(|| bad("role"))?,
+                signed_at: from_millis(r.get(4)?),
+                image_sha256: r.get(5)?,
+                device_id: id(r, 6, "device_id")?,
+                step_id: r.get(7)?,
+                summary_sha256: r.get(8)?,
+                chain_head: r.get(9)?,
+                seal: r.get(10)?,
+            },
+            strokes: r.get(11)?,
+            summary: r.get(12)?,
         })
     })?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// The photos attached to a visit: (sha256, when attached).
+pub fn visit_photos(c: &Connection, visit: VisitId) -> Result<Vec<(String, Timestamp)>> {
+    let mut stmt = c.prepare_cached(
+        "SELECT va.sha256, va.added_at FROM visit_attachments va
+           JOIN attachments a ON a.sha256 = va.sha256
+          WHERE va.visit_id = ?1 AND a.kind = 'photo' ORDER BY va.added_at, va.sha256",
+    )?;
+    let rows = stmt.query_map([visit.to_string()], |r| {
+        Ok((r.get(0)?, from_millis(r.get(1)?)))
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// One timeline event as stored.
+pub struct StoredEvent {
+    pub id: String,
+    pub visit_id: Option<String>,
+    pub kind: String,
+    pub payload: String,
+    pub at_ms: i64,
+    pub hash: String,
+}
+
+/// A work order's timeline, oldest first.
+pub fn events(c: &Connection, order: WorkOrderId) -> Result<Vec<StoredEvent>> {
+    let mut stmt = c.prepare_cached(
+        "SELECT id, visit_id, kind, payload, at, hash FROM visit_events
+         WHERE work_order_id = ?1 ORDER BY seq",
+    )?;
+    let rows = stmt.query_map([order.to_string()], |r| {
+        Ok(StoredEvent {
+            id: r.get(0)?,
+            visit_id: r.get(1)?,
+            kind: r.get(2)?,
+            payload: r.get(3)?,
+            at_ms: r.get(4)?,
+            hash: r.get(5)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Whether the visit's timeline holds a "summary shown" event for this summary hash.
+pub fn summary_was_shown(
+    c: &Connection,
+    order: WorkOrderId,
+    visit: VisitId,
+    sha256: &str,
+) -> Result<bool> {
+    Ok(c.prepare_cached(
+        "SELECT EXISTS (SELECT 1 FROM visit_events WHERE work_order_id = ?1 AND visit_id = ?2
+               AND kind = 'summary_viewed' AND json_extract(payload, '$.summary_sha256') = ?3)",
+    )?
+    .query_row((order.to_string(), visit.to_string(), sha256), |r| r.get(0))?)
 }
 
 // ---------------------------------------------------------------- findings

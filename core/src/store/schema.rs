@@ -149,7 +149,8 @@ CREATE TABLE signatures (
     strokes         TEXT,
     summary         TEXT,
     summary_sha256  TEXT,
-    chain_head      TEXT
+    chain_head      TEXT,
+    seal            TEXT
 ) STRICT;
 CREATE INDEX signatures_by_visit ON signatures (visit_id);
 
@@ -379,6 +380,7 @@ fn v1_to_v2(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<()> {
          ALTER TABLE signatures ADD COLUMN summary TEXT;
          ALTER TABLE signatures ADD COLUMN summary_sha256 TEXT;
          ALTER TABLE signatures ADD COLUMN chain_head TEXT;
+         ALTER TABLE signatures ADD COLUMN seal TEXT;
          ALTER TABLE attachments ADD COLUMN width INTEGER;
          ALTER TABLE attachments ADD COLUMN height INTEGER;
          ALTER TABLE attachments ADD COLUMN thumbnail_sha256 TEXT;",

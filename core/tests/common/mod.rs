@@ -82,7 +82,7 @@ impl Device {
         SignatureInput {
             signer_name: "Customer Name".into(),
             role,
-            image_png: demo::TINY_PNG.to_vec(),
+            strokes: demo::signature_strokes(7),
             step_id: step.map(str::to_owned),
             finding: None,
         }

@@ -1,0 +1,406 @@
+//! Signing: the summary shown to the signer, the signature bound to it and to the job's
+//! timeline, and verification that nothing signed has changed since.
+
+use std::collections::HashMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use super::{Current, FieldKit, text};
+use crate::checklist::{Evidence, Recorded, Run};
+use crate::clock::to_millis;
+use crate::error::{Error, Result};
+use crate::media::chain::{self, ChainedEvent};
+use crate::media::signature::{
+    self as sig, RecordedAt, SealInput, SignedSummary, Strokes, SummaryAnswer, SummaryFees,
+    SummaryFinding, SummaryOrder, SummaryPart,
+};
+use crate::model::*;
+use crate::store::{Durability, queries, records};
+
+/// A signature drawn on the phone.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+pub struct SignatureInput {
+    /// Personal data: never logged.
+    pub signer_name: String,
+    pub role: SignerRole,
+    /// What the pen drew; the core renders the image.
+    pub strokes: Strokes,
+    /// The checklist step it satisfies, if any.
+    pub step_id: Option<String>,
+    /// The finding it confirms, if any (step 7).
+    pub finding: Option<FindingId>,
+}
+
+impl std::fmt::Debug for SignatureInput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SignatureInput")
+            .field("role", &self.role)
+            .field("strokes", &self.strokes.strokes.len())
+            .field("step_id", &self.step_id)
+            .field("finding", &self.finding)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What the signer is shown before signing.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SigningSummary {
+    pub summary: SignedSummary,
+    /// The SHA-256 the signature will carry.
+    pub sha256: String,
+}
+
+/// The result of checking one signature.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SignatureCheck {
+    pub signature_id: SignatureId,
+    pub role: SignerRole,
+    pub step_id: Option<String>,
+    /// What does not match; empty when the signature verifies.
+    pub problems: Vec<String>,
+}
+
+/// The result of checking a job's timeline and signatures against its records.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Verification {
+    /// Problems with the timeline's hash chain (empty when intact).
+    pub chain_problems: Vec<String>,
+    pub signatures: Vec<SignatureCheck>,
+}
+
+impl Verification {
+    /// Everything matches.
+    pub fn ok(&self) -> bool {
+        self.chain_problems.is_empty() && self.signatures.iter().all(|s| s.problems.is_empty())
+    }
+}
+
+impl FieldKit {
+    /// The summary of the open visit as it stands (job, findings, work done, parts, fees,
+    /// photos), to show the signer. Records that it was shown: a customer can only sign a
+    /// summary they were shown, and only while it is unchanged.
+    pub fn summary_for_signing(&self, id: WorkOrderId) -> Result<SigningSummary> {
+        self.command(id, Durability::Normal, |tx, cur, _now| {
+            let visit = cur.visit("show the summary")?.clone();
+            if matches!(visit.status, VisitStatus::Planned | VisitStatus::EnRoute) {
+                return Err(Error::invalid("summary", "arrive first"));
+            }
+            let (summary, _) = build_summary(tx, cur, &visit)?;
+            let sha256 = summary.sha256();
+            tx.record(
+                id,
+                Some(visit.id),
+                "summary_viewed",
+                json!({ "summary_sha256": sha256 }),
+            )?;
+            Ok(SigningSummary { summary, sha256 })
+        })
+    }
+
+    /// Records a signature on the open visit: renders the strokes, binds the signature to
+    /// the summary of the visit as it stands and to the head of the job's timeline, satisfies
+    /// its step and, with `finding`, confirms that finding. A customer must have been shown
+    /// this very summary ([`FieldKit::summary_for_signing`]). Durable against power loss.
+    pub fn sign(&self, id: WorkOrderId, input: &SignatureInput) -> Result<Signature> {
+        let signer_name = text("signer name", &input.signer_name, 128)?;
+        if input.finding.is_some() && input.role != SignerRole::Customer {
+            return Err(Error::invalid(
+                "signature",
+                "only the customer confirms a finding",
+            ));
+        }
+        let png = input
+            .strokes
+            .render_png()
+            .map_err(|e| Error::invalid("signature", e.to_string()))?;
+        let strokes_json = serde_json::to_string(&input.strokes)
+            .map_err(|e| Error::invalid("signature", e.to_string()))?;
+        let _gate = self.store.blobs().ingest_guard();
+        let image_sha256 = self.store.blobs().put(&png)?;
+        self.command(id, Durability::Full, |tx, cur, now| {
+            let visit = cur.visit("sign")?.clone();
+            if matches!(visit.status, VisitStatus::Planned | VisitStatus::EnRoute) {
+                return Err(Error::invalid("signature", "arrive first"));
+            }
+            if let Some(step) = &input.step_id {
+                let template = self.template(tx, &visit.template)?;
+                let facts = self.facts(tx, cur, &visit)?;
+                Run::new(&template, &facts)
+                    .check_evidence(step, Evidence::Signature(input.role))?;
+            }
+            let (summary, _) = build_summary(tx, cur, &visit)?;
+            let summary_sha256 = summary.sha256();
+            if input.role == SignerRole::Customer
+                && !records::summary_was_shown(tx, id, visit.id, &summary_sha256)?
+            {
+                return Err(Error::invalid(
+                    "signature",
+                    "show the customer the summary of the visit as it stands now, then sign",
+                ));
+            }
+            let chain_head = tx.chain_head(&id.to_string())?.unwrap_or_default();
+            let device_id = tx.device_id().to_string();
+            let seal = sig::seal(&SealInput {
+                summary_sha256: &summary_sha256,
+                chain_head: &chain_head,
+                signer_name: &signer_name,
+                role: input.role.as_str(),
+                signed_at_ms: to_millis(now),
+                image_sha256: &image_sha256,
+                device_id: &device_id,
+            });
+            records::attach(
+                tx,
+                &Attachment {
+                    sha256: image_sha256.clone(),
+                    kind: AttachmentKind::SignatureImage,
+                    mime: "image/png".into(),
+                    size: png.len() as i64,
+                    visit_id: visit.id,
+                    step_id: input.step_id.clone(),
+                },
+                now,
+            )?;
+            let signature = Signature {
+                id: SignatureId::new(),
+                visit_id: visit.id,
+                signer_name,
+                role: input.role,
+                signed_at: now,
+                image_sha256: image_sha256.clone(),
+                device_id: tx.device_id(),
+                step_id: input.step_id.clone(),
+                summary_sha256: Some(summary_sha256),
+                chain_head: Some(chain_head),
+                seal: Some(seal),
+            };
+            let summary_json = summary.canonical_json();
+            records::insert_signature(tx, &signature, Some(&strokes_json), Some(&summary_json))?;
+            if let Some(f) = input.finding {
+                records::acknowledge_finding(tx, visit.id, f, signature.id)?;
+            }
+            let mut payload = super::json(&signature);
+            payload["finding"] = super::json(&input.finding);
+            payload["strokes"] = super::json(&input.strokes);
+            payload["summary"] = super::json(&summary);
+            tx.record(id, Some(visit.id), "sign", payload)?;
+            Ok(signature)
+        })
+    }
+
+    /// Recomputes the job's timeline hashes and every signature's binding from the records
+    /// as they stand, and reports what does not match.
+    pub fn verify(&self, id: WorkOrderId) -> Result<Verification> {
+        self.store.read(|c| {
+            let order = queries::work_order(c, id)?;
+            let visit = match queries::open_visit(c, id)? {
+                Some(v) => Some(v),
+                None => queries::last_visit(c, id)?,
+            };
+            let cur = Current {
+                order,
+                visit: visit.clone(),
+            };
+            verify_job(self, c, &cur)
+        })
+    }
+}
+
+/// Checks the chain and the signatures of the job's current (or last) visit.
+pub(super) fn verify_job(
+    kit: &FieldKit,
+    c: &rusqlite::Connection,
+    cur: &Current,
+) -> Result<Verification> {
+    let order_id = cur.order.id.to_string();
+    let events = records::events(c, cur.order.id)?;
+    let mut chain_problems = Vec::new();
+    let recomputed = match chain::recompute(events.iter().map(|e| {
+        (
+            ChainedEvent {
+                id: &e.id,
+                work_order_id: &order_id,
+                visit_id: e.visit_id.as_deref(),
+                kind: &e.kind,
+                at_ms: e.at_ms,
+                payload: &e.payload,
+            },
+            e.hash.as_str(),
+        )
+    })) {
+        Ok(h) => h,
+        Err(b) => {
+            let kind = events.get(b.position).map_or("?", |e| e.kind.as_str());
+            chain_problems.push(format!(
+                "timeline event {} ({kind}) does not match its hash: an event was changed, removed or inserted",
+                b.position + 1
+            ));
+            Vec::new()
+        }
+    };
+    let mut signatures = Vec::new();
+    let Some(visit) = &cur.visit else {
+        return Ok(Verification {
+            chain_problems,
+            signatures,
+        });
+    };
+    let (current, recorded_at) = build_summary(c, cur, visit)?;
+    for stored in records::stored_signatures(c, visit.id)? {
+        let s = &stored.signature;
+        let mut problems = Vec::new();
+        let (Some(summary_sha256), Some(chain_head), Some(seal), Some(summary_json)) =
+            (&s.summary_sha256, &s.chain_head, &s.seal, &stored.summary)
+        else {
+            // Signed before signatures were bound (schema v1): nothing to check it against.
+            continue;
+        };
+        let expected_seal = sig::seal(&SealInput {
+            summary_sha256,
+            chain_head,
+            signer_name: &s.signer_name,
+            role: s.role.as_str(),
+            signed_at_ms: to_millis(s.signed_at),
+            image_sha256: &s.image_sha256,
+            device_id: &s.device_id.to_string(),
+        });
+        if &expected_seal != seal {
+            problems.push("the signature record was altered".to_owned());
+        }
+        match serde_json::from_str::<SignedSummary>(summary_json) {
+            Ok(signed) if &signed.sha256() == summary_sha256 => {
+                problems.extend(sig::compare(
+                    &signed,
+                    &current,
+                    &recorded_at,
+                    to_millis(s.signed_at),
+                ));
+            }
+            _ => problems.push("the stored summary does not match its hash".to_owned()),
+        }
+        // The head bound at signing must still be where the timeline stood when it signed.
+        let head_ok = recomputed.iter().any(|h| h == chain_head);
+        if chain_problems.is_empty() && !head_ok {
+            problems.push("the timeline before the signature changed".to_owned());
+        }
+        match kit.store.blobs().get(&s.image_sha256) {
+            Ok(bytes) if crate::store::sha256_hex(&bytes) == s.image_sha256 => {}
+            _ => problems.push("the signature image is missing or altered".to_owned()),
+        }
+        if let Some(strokes) = &stored.strokes {
+            let rendered = serde_json::from_str::<Strokes>(strokes)
+                .ok()
+                .and_then(|st| st.render_png().ok())
+                .map(|png| crate::store::sha256_hex(&png));
+            if rendered.as_deref() != Some(s.image_sha256.as_str()) {
+                problems.push("the stored strokes do not draw the stored image".to_owned());
+            }
+        }
+        signatures.push(SignatureCheck {
+            signature_id: s.id,
+            role: s.role,
+            step_id: s.step_id.clone(),
+            problems,
+        });
+    }
+    Ok(Verification {
+        chain_problems,
+        signatures,
+    })
+}
+
+/// The visit's summary as the records stand now, and when each item was recorded.
+fn build_summary(
+    c: &rusqlite::Connection,
+    cur: &Current,
+    visit: &Visit,
+) -> Result<(SignedSummary, RecordedAt)> {
+    let o = &cur.order;
+    let mut at: RecordedAt = HashMap::new();
+    let findings = records::findings(c, visit.id)?
+        .into_iter()
+        .map(|f| {
+            at.insert(format!("finding:{}", f.id), to_millis(f.recorded_at));
+            SummaryFinding {
+                id: f.id.to_string(),
+                kind: f.kind.as_str().to_owned(),
+                description: f.description,
+            }
+        })
+        .collect();
+    let times = queries::answer_times(c, visit.id)?;
+    let answers = queries::checklist_facts(c, visit.id)?
+        .recorded
+        .into_iter()
+        .map(|(step, rec)| {
+            if let Some(t) = times.get(&step) {
+                at.insert(format!("answer:{step}"), to_millis(*t));
+            }
+            let (answer, exception) = match rec {
+                Recorded::Answer(a) => (Some(a), None),
+                Recorded::Exception { reason } => (None, Some(reason)),
+            };
+            SummaryAnswer {
+                step,
+                answer,
+                exception,
+            }
+        })
+        .collect();
+    let parts = records::part_usages(c, visit.id)?
+        .into_iter()
+        .map(|p| {
+            at.insert(format!("part:{}", p.id), to_millis(p.at));
+            SummaryPart {
+                id: p.id.to_string(),
+                sku: p.sku,
+                quantity: p.quantity,
+                new_serial: p.new_serial,
+                old_part: p.old_part.as_str().to_owned(),
+                old_serial: p.old_serial,
+            }
+        })
+        .collect();
+    let fee_consent = records::latest_fee_consent(c, visit.id)?.map(|f| {
+        at.insert(format!("fees:{}", f.id), to_millis(f.at));
+        SummaryFees {
+            id: f.id.to_string(),
+            schedule_id: f.schedule_id,
+            schedule_version: f.schedule_version,
+            items: f.items,
+            total: f.total,
+            agreed: f.agreed,
+        }
+    });
+    let photos = records::visit_photos(c, visit.id)?
+        .into_iter()
+        .map(|(sha, t)| {
+            at.insert(format!("photo:{sha}"), to_millis(t));
+            sha
+        })
+        .collect();
+    let summary = SignedSummary {
+        version: 1,
+        work_order: SummaryOrder {
+            id: o.id.to_string(),
+            number: o.number.clone(),
+            kind: o.kind.as_str().to_owned(),
+            product_model: o.product.model.clone(),
+            product_serial: o.product.serial.clone(),
+            reported_fault: o.reported_fault.clone(),
+            billing: match o.billing {
+                Billing::Warranty => "warranty".to_owned(),
+                Billing::Paid => "paid".to_owned(),
+            },
+        },
+        visit_id: visit.id.to_string(),
+        findings,
+        answers,
+        parts,
+        fee_consent,
+        photos,
+    }
+    .canonicalize();
+    Ok((summary, at))
+}

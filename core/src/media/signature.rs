@@ -1,0 +1,362 @@
+//! Customer and technician signatures: strokes captured on the pad, rendered to an
+//! anti-aliased PNG; the canonical summary of what is being signed and its SHA-256; and the
+//! seal that binds a signature to that summary and to the job's timeline.
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::checklist::AnswerValue;
+
+/// One sample of the pen.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StrokePoint {
+    /// Pad coordinates in pixels, origin top-left.
+    pub x: f32,
+    pub y: f32,
+    /// Milliseconds since the signature began.
+    pub t_ms: u32,
+    /// 0.0 (lightest) to 1.0 (hardest); pads without pressure report 0.5.
+    pub pressure: f32,
+}
+
+/// A signature as drawn: the pad's size and the strokes on it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Strokes {
+    pub width: u32,
+    pub height: u32,
+    /// Each stroke is the pen's path from touching the pad to lifting.
+    pub strokes: Vec<Vec<StrokePoint>>,
+}
+
+/// Why strokes cannot become a signature.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum SignatureError {
+    #[error("the signature is empty: ask the signer to sign on the pad")]
+    Empty,
+    #[error("the pad size {width}×{height} is outside 16–4096 pixels")]
+    BadPadSize { width: u32, height: u32 },
+    #[error("the signature has {points} points, more than the {max} allowed")]
+    TooManyPoints { points: usize, max: usize },
+    #[error("point {point} of stroke {stroke} is not a finite position on the pad")]
+    BadPoint { stroke: usize, point: usize },
+    #[error("the signature image could not be made: {0}")]
+    Render(String),
+}
+
+/// The most points a signature may have.
+pub const MAX_POINTS: usize = 20_000;
+
+const INK_WIDTH: f32 = 3.0;
+
+impl Strokes {
+    /// Checks the strokes are drawable: a sane pad, at least one point, finite positions on
+    /// (or just off) the pad, pressures in 0–1.
+    pub fn validate(&self) -> Result<(), SignatureError> {
+        if !(16..=4096).contains(&self.width) || !(16..=4096).contains(&self.height) {
+            return Err(SignatureError::BadPadSize {
+                width: self.width,
+                height: self.height,
+            });
+        }
+        let points: usize = self.strokes.iter().map(Vec::len).sum();
+        if points == 0 {
+            return Err(SignatureError::Empty);
+        }
+        if points > MAX_POINTS {
+            return Err(SignatureError::TooManyPoints {
+                points,
+                max: MAX_POINTS,
+            });
+        }
+        let (w, h) = (self.width as f32, self.height as f32);
+        for (si, stroke) in self.strokes.iter().enumerate() {
+            for (pi, p) in stroke.iter().enumerate() {
+                let on_pad = p.x.is_finite()
+                    && p.y.is_finite()
+                    && (-0.1 * w..=1.1 * w).contains(&p.x)
+                    && (-0.1 * h..=1.1 * h).contains(&p.y)
+                    && (0.0..=1.0).contains(&p.pressure);
+                if !on_pad {
+                    return Err(SignatureError::BadPoint {
+                        stroke: si,
+                        point: pi,
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Renders the strokes as dark ink on white, anti-aliased, line width following the
+    /// pressure. Deterministic: the same strokes always give the same bytes.
+    pub fn render_png(&self) -> Result<Vec<u8>, SignatureError> {
+        use tiny_skia::{Color, LineCap, LineJoin, Paint, PathBuilder, Pixmap, Stroke, Transform};
+        self.validate()?;
+        let mut pixmap = Pixmap::new(self.width, self.height)
+            .ok_or_else(|| SignatureError::Render("pad too large".into()))?;
+        pixmap.fill(Color::WHITE);
+        let mut paint = Paint::default();
+        paint.set_color_rgba8(20, 24, 60, 255);
+        paint.anti_alias = true;
+        for stroke in &self.strokes {
+            match stroke.as_slice() {
+                [] => {}
+                [p] => {
+                    let r = INK_WIDTH * (0.5 + p.pressure) / 2.0;
+                    if let Some(dot) = PathBuilder::from_circle(p.x, p.y, r.max(0.5)) {
+                        pixmap.fill_path(
+                            &dot,
+                            &paint,
+                            tiny_skia::FillRule::Winding,
+                            Transform::identity(),
+                            None,
+                        );
+                    }
+                }
+                points => {
+                    // One segment at a time, so the width can follow the pressure.
+                    for pair in points.windows(2) {
+                        let [a, b] = pair else { continue };
+                        let mut pb = PathBuilder::new();
+                        pb.move_to(a.x, a.y);
+                        pb.line_to(b.x, b.y);
+                        let Some(path) = pb.finish() else { continue };
+                        let stroke = Stroke {
+                            width: INK_WIDTH * (0.5 + (a.pressure + b.pressure) / 2.0),
+                            line_cap: LineCap::Round,
+                            line_join: LineJoin::Round,
+                            ..Stroke::default()
+                        };
+                        pixmap.stroke_path(&path, &paint, &stroke, Transform::identity(), None);
+                    }
+                }
+            }
+        }
+        pixmap
+            .encode_png()
+            .map_err(|e| SignatureError::Render(e.to_string()))
+    }
+}
+
+/// The work order as it stands in a signed summary.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SummaryOrder {
+    pub id: String,
+    pub number: String,
+    pub kind: String,
+    pub product_model: String,
+    pub product_serial: Option<String>,
+    pub reported_fault: String,
+    pub billing: String,
+}
+
+/// An anomaly noted on the record.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SummaryFinding {
+    pub id: String,
+    pub kind: String,
+    pub description: String,
+}
+
+/// A checklist step's answer or exception.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SummaryAnswer {
+    pub step: String,
+    pub answer: Option<AnswerValue>,
+    pub exception: Option<String>,
+}
+
+/// A part installed.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SummaryPart {
+    pub id: String,
+    pub sku: String,
+    pub quantity: i64,
+    pub new_serial: Option<String>,
+    pub old_part: String,
+    pub old_serial: Option<String>,
+}
+
+/// The fees the customer agreed (or refused).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SummaryFees {
+    pub id: String,
+    pub schedule_id: String,
+    pub schedule_version: u32,
+    pub items: Vec<String>,
+    pub total: i64,
+    pub agreed: bool,
+}
+
+/// What a signer is shown and signs: the job, the findings, the work done (checklist
+/// answers), the parts, the fees and the photos, as they stand. Canonical: every list is
+/// sorted, so the same facts always give the same bytes and the same hash.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SignedSummary {
+    pub version: u32,
+    pub work_order: SummaryOrder,
+    pub visit_id: String,
+    pub findings: Vec<SummaryFinding>,
+    pub answers: Vec<SummaryAnswer>,
+    pub parts: Vec<SummaryPart>,
+    pub fee_consent: Option<SummaryFees>,
+    /// SHA-256 of every photo of the visit.
+    pub photos: Vec<String>,
+}
+
+impl SignedSummary {
+    /// Sorts every list, making the summary canonical.
+    pub fn canonicalize(mut self) -> Self {
+        self.findings.sort_by(|a, b| a.id.cmp(&b.id));
+        self.answers.sort_by(|a, b| a.step.cmp(&b.step));
+        self.parts.sort_by(|a, b| a.id.cmp(&b.id));
+        self.photos.sort();
+        self.photos.dedup();
+        self
+    }
+
+    /// The canonical bytes (compact JSON of the canonical form).
+    pub fn canonical_json(&self) -> String {
+        // Plain structs and vectors of strings and numbers: serialising cannot fail.
+        serde_json::to_string(&self.clone().canonicalize()).unwrap_or_default()
+    }
+
+    /// SHA-256 of the canonical bytes, lower-case hex.
+    pub fn sha256(&self) -> String {
+        let mut h = Sha256::new();
+        h.update(b"fieldkit-summary-v1\n");
+        h.update(self.canonical_json().as_bytes());
+        hex::encode(h.finalize())
+    }
+}
+
+/// Everything a signature record binds together.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SealInput<'a> {
+    pub summary_sha256: &'a str,
+    /// The hash of the job's last timeline event before the signature.
+    pub chain_head: &'a str,
+    pub signer_name: &'a str,
+    pub role: &'a str,
+    pub signed_at_ms: i64,
+    pub image_sha256: &'a str,
+    pub device_id: &'a str,
+}
+
+/// The seal over a signature record: changes to any bound field change it.
+pub fn seal(s: &SealInput<'_>) -> String {
+    let mut h = Sha256::new();
+    h.update(b"fieldkit-signature-v1\n");
+    let at = s.signed_at_ms.to_string();
+    for f in [
+        s.summary_sha256,
+        s.chain_head,
+        s.signer_name,
+        s.role,
+        at.as_str(),
+        s.image_sha256,
+        s.device_id,
+    ] {
+        h.update((f.len() as u64).to_be_bytes());
+        h.update(f.as_bytes());
+    }
+    hex::encode(h.finalize())
+}
+
+/// When each item of a current summary was recorded (ms), keyed like
+/// `finding:<id>`, `answer:<step>`, `part:<id>`, `fees:<id>`, `photo:<sha256>`.
+pub type RecordedAt = std::collections::HashMap<String, i64>;
+
+/// Compares what was signed with the records as they stand now. Items signed must still be
+/// there, unchanged; items dated before the signature that it does not list were inserted
+/// afterwards. Returns what does not match, in words (no personal data: ids and step names).
+pub fn compare(
+    signed: &SignedSummary,
+    current: &SignedSummary,
+    recorded_at: &RecordedAt,
+    signed_at_ms: i64,
+) -> Vec<String> {
+    let mut problems = Vec::new();
+    if signed.work_order != current.work_order {
+        problems.push("the work order's details changed since signing".to_owned());
+    }
+    let before = |key: String| recorded_at.get(&key).is_some_and(|t| *t < signed_at_ms);
+    for f in &signed.findings {
+        match current.findings.iter().find(|c| c.id == f.id) {
+            Some(c) if c == f => {}
+            Some(_) => problems.push(format!("finding {} changed since signing", f.id)),
+            None => problems.push(format!("finding {} was removed after signing", f.id)),
+        }
+    }
+    for c in &current.findings {
+        if !signed.findings.iter().any(|f| f.id == c.id) && before(format!("finding:{}", c.id)) {
+            problems.push(format!(
+                "finding {} is dated before the signature but was not signed",
+                c.id
+            ));
+        }
+    }
+    for a in &signed.answers {
+        match current.answers.iter().find(|c| c.step == a.step) {
+            Some(c) if c == a => {}
+            Some(_) => problems.push(format!(
+                "the answer to step {} changed since signing",
+                a.step
+            )),
+            None => problems.push(format!(
+                "the answer to step {} was removed after signing",
+                a.step
+            )),
+        }
+    }
+    for c in &current.answers {
+        if !signed.answers.iter().any(|a| a.step == c.step) && before(format!("answer:{}", c.step))
+        {
+            problems.push(format!(
+                "the answer to step {} is dated before the signature but was not signed",
+                c.step
+            ));
+        }
+    }
+    for p in &signed.parts {
+        match current.parts.iter().find(|c| c.id == p.id) {
+            Some(c) if c == p => {}
+            Some(_) => problems.push(format!("part record {} changed since signing", p.id)),
+            None => problems.push(format!("part record {} was removed after signing", p.id)),
+        }
+    }
+    for c in &current.parts {
+        if !signed.parts.iter().any(|p| p.id == c.id) && before(format!("part:{}", c.id)) {
+            problems.push(format!(
+                "part record {} is dated before the signature but was not signed",
+                c.id
+            ));
+        }
+    }
+    match (&signed.fee_consent, &current.fee_consent) {
+        (None, Some(c)) if before(format!("fees:{}", c.id)) => {
+            problems.push("a fee consent dated before the signature was not signed".to_owned())
+        }
+        (Some(s), Some(c)) if s.id == c.id && s != c => {
+            problems.push("the fees agreed changed since signing".to_owned())
+        }
+        (Some(s), Some(c)) if s.id != c.id && before(format!("fees:{}", c.id)) => {
+            problems.push("the fees agreed changed since signing".to_owned())
+        }
+        (Some(_), None) => problems.push("the fee consent was removed after signing".to_owned()),
+        _ => {}
+    }
+    for p in &signed.photos {
+        if !current.photos.contains(p) {
+            problems.push(format!("photo {p} was removed after signing"));
+        }
+    }
+    for c in &current.photos {
+        if !signed.photos.contains(c) && before(format!("photo:{c}")) {
+            problems.push(format!(
+                "photo {c} is dated before the signature but was not signed"
+            ));
+        }
+    }
+    problems
+}
