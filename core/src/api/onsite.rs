@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::{FieldKit, json, text};
-use crate::checklist::{AnswerValue, Phase, Recorded, Run, StepKind};
+use crate::checklist::{AnswerValue, BlockReason, Phase, Recorded, Run, StepKind};
 use crate::error::{Error, Result};
 use crate::model::*;
 use crate::store::{Durability, queries, records};
@@ -333,6 +333,43 @@ impl FieldKit {
                         blockers,
                     });
                 }
+            }
+            let verification = super::signing::verify_job(self, tx, cur)?;
+            let mut mismatches: Vec<_> = verification
+                .chain_problems
+                .iter()
+                .map(|problem| crate::checklist::Blocker {
+                    step_id: None,
+                    label: None,
+                    reason: BlockReason::SignatureMismatch {
+                        problem: problem.clone(),
+                    },
+                })
+                .collect();
+            for check in verification.signatures {
+                if check.role == SignerRole::Customer
+                    && !check.superseded
+                    && let Some(problem) = check.problems.first()
+                {
+                    let template = self.template(tx, &visit.template)?;
+                    mismatches.push(crate::checklist::Blocker {
+                        label: check
+                            .step_id
+                            .as_deref()
+                            .and_then(|s| template.step(s))
+                            .map(|s| s.label.clone()),
+                        step_id: check.step_id.clone(),
+                        reason: BlockReason::SignatureMismatch {
+                            problem: problem.clone(),
+                        },
+                    });
+                }
+            }
+            if !mismatches.is_empty() {
+                return Err(Error::Blocked {
+                    action: "complete",
+                    blockers: mismatches,
+                });
             }
             self.transition(tx, cur, JobAction::Complete, now)?;
             records::close_receipts(tx, id, now)?;

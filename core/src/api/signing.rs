@@ -59,6 +59,9 @@ pub struct SignatureCheck {
     pub step_id: Option<String>,
     /// What does not match; empty when the signature verifies.
     pub problems: Vec<String>,
+    /// A later signature by the same role for the same step replaced this one (the record
+    /// changed and the signer signed again): its problems no longer count.
+    pub superseded: bool,
 }
 
 /// The result of checking a job's timeline and signatures against its records.
@@ -70,9 +73,13 @@ pub struct Verification {
 }
 
 impl Verification {
-    /// Everything matches.
+    /// Everything matches (superseded signatures aside).
     pub fn ok(&self) -> bool {
-        self.chain_problems.is_empty() && self.signatures.iter().all(|s| s.problems.is_empty())
+        self.chain_problems.is_empty()
+            && self
+                .signatures
+                .iter()
+                .all(|s| s.superseded || s.problems.is_empty())
     }
 }
 
@@ -302,7 +309,15 @@ pub(super) fn verify_job(
             role: s.role,
             step_id: s.step_id.clone(),
             problems,
+            superseded: false,
         });
+    }
+    // Oldest first: any later check with the same role and step supersedes an earlier one.
+    for i in 0..signatures.len() {
+        let (role, step) = (signatures[i].role, signatures[i].step_id.clone());
+        signatures[i].superseded = signatures[i + 1..]
+            .iter()
+            .any(|later| later.role == role && later.step_id == step);
     }
     Ok(Verification {
         chain_problems,

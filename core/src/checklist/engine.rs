@@ -192,6 +192,10 @@ pub enum BlockReason {
     FindingNotAcknowledged {
         count: u32,
     },
+    /// A customer signature no longer matches what it signed (something changed since).
+    SignatureMismatch {
+        problem: String,
+    },
 }
 
 /// One thing that stops the next gate (starting work, completion).
@@ -243,6 +247,10 @@ impl fmt::Display for Blocker {
                     "{count} noted {n} {v} not been signed for by the customer yet."
                 )
             }
+            BlockReason::SignatureMismatch { problem } => write!(
+                f,
+                "{name}: the customer's signature no longer matches the record ({problem}); show the summary again and ask the customer to sign again."
+            ),
         }
     }
 }

@@ -360,3 +360,237 @@ pub fn compare(
     }
     problems
 }
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn text() -> impl Strategy<Value = String> {
+        "[a-z0-9 ]{0,12}"
+    }
+
+    fn summary() -> impl Strategy<Value = SignedSummary> {
+        let order = (text(), text(), text(), proptest::option::of(text()), text()).prop_map(
+            |(number, kind, model, serial, fault)| SummaryOrder {
+                id: "wo-1".into(),
+                number,
+                kind,
+                product_model: model,
+                product_serial: serial,
+                reported_fault: fault,
+                billing: "paid".into(),
+            },
+        );
+        let finding = (text(), text()).prop_map(|(kind, description)| SummaryFinding {
+            id: String::new(),
+            kind,
+            description,
+        });
+        let answer = (
+            proptest::option::of(text().prop_map(AnswerValue::Text)),
+            proptest::option::of(text()),
+        )
+            .prop_map(|(answer, exception)| SummaryAnswer {
+                step: String::new(),
+                answer,
+                exception,
+            });
+        let part =
+            (text(), 1i64..5, proptest::option::of(text())).prop_map(|(sku, quantity, serial)| {
+                SummaryPart {
+                    id: String::new(),
+                    sku,
+                    quantity,
+                    new_serial: serial,
+                    old_part: "none".into(),
+                    old_serial: None,
+                }
+            });
+        let fees =
+            proptest::option::of((0i64..100_000, any::<bool>()).prop_map(|(total, agreed)| {
+                SummaryFees {
+                    id: "fee-1".into(),
+                    schedule_id: "standard".into(),
+                    schedule_version: 3,
+                    items: vec!["visit".into()],
+                    total,
+                    agreed,
+                }
+            }));
+        (
+            order,
+            prop::collection::vec(finding, 0..3),
+            prop::collection::vec(answer, 0..5),
+            prop::collection::vec(part, 0..3),
+            fees,
+            prop::collection::vec("[0-9a-f]{8}", 0..3),
+        )
+            .prop_map(
+                |(work_order, mut findings, mut answers, mut parts, fee_consent, photos)| {
+                    // Distinct ids and steps, as the records have.
+                    for (i, f) in findings.iter_mut().enumerate() {
+                        f.id = format!("finding-{i}");
+                    }
+                    for (i, a) in answers.iter_mut().enumerate() {
+                        a.step = format!("step-{i}");
+                    }
+                    for (i, p) in parts.iter_mut().enumerate() {
+                        p.id = format!("part-{i}");
+                    }
+                    SignedSummary {
+                        version: 1,
+                        work_order,
+                        visit_id: "visit-1".into(),
+                        findings,
+                        answers,
+                        parts,
+                        fee_consent,
+                        photos,
+                    }
+                    .canonicalize()
+                },
+            )
+    }
+
+    /// Changes one field of the signed content, or reports that the pick had nothing to
+    /// change (so the case is skipped).
+    fn mutate(s: &mut SignedSummary, pick: usize, v: &str) -> bool {
+        let v = format!("{v}!");
+        match pick % 12 {
+            0 => s.work_order.number = v,
+            1 => s.work_order.reported_fault = v,
+            2 => s.work_order.product_serial = Some(v),
+            3 => match s.findings.first_mut() {
+                Some(f) => f.description = v,
+                None => return false,
+            },
+            4 => match s.answers.first_mut() {
+                Some(a) => a.answer = Some(AnswerValue::Text(v)),
+                None => return false,
+            },
+            5 => match s.answers.first_mut() {
+                Some(a) => a.exception = Some(v),
+                None => return false,
+            },
+            6 => match s.parts.first_mut() {
+                Some(p) => p.quantity += 1,
+                None => return false,
+            },
+            7 => match s.parts.first_mut() {
+                Some(p) => p.new_serial = Some(v),
+                None => return false,
+            },
+            8 => match s.fee_consent.as_mut() {
+                Some(f) => f.total += 1,
+                None => return false,
+            },
+            9 => match s.fee_consent.as_mut() {
+                Some(f) => f.agreed = !f.agreed,
+                None => return false,
+            },
+            10 => {
+                if s.findings.pop().is_none() && s.parts.pop().is_none() && s.photos.pop().is_none()
+                {
+                    return false;
+                }
+            }
+            _ => match s.photos.first_mut() {
+                Some(p) => p.push('0'),
+                None => return false,
+            },
+        }
+        true
+    }
+
+    fn strokes() -> impl Strategy<Value = Strokes> {
+        prop::collection::vec(
+            prop::collection::vec(
+                (0f32..300.0, 0f32..100.0, 0u32..5000, 0f32..=1.0).prop_map(
+                    |(x, y, t_ms, pressure)| StrokePoint {
+                        x,
+                        y,
+                        t_ms,
+                        pressure,
+                    },
+                ),
+                1..20,
+            ),
+            1..4,
+        )
+        .prop_map(|strokes| Strokes {
+            width: 300,
+            height: 100,
+            strokes,
+        })
+    }
+
+    proptest! {
+        /// An unchanged summary always verifies, and its hash is stable.
+        #[test]
+        fn an_unchanged_summary_verifies(s in summary()) {
+            let times = RecordedAt::new();
+            prop_assert!(compare(&s, &s, &times, 1_000).is_empty());
+            let round_trip: SignedSummary = serde_json::from_str(&s.canonical_json()).unwrap();
+            prop_assert_eq!(round_trip.sha256(), s.sha256());
+        }
+
+        /// Any change to any field of the signed content changes the hash and is reported.
+        #[test]
+        fn any_change_to_the_signed_content_is_detected(s in summary(), pick in 0usize..12, v in text()) {
+            let mut changed = s.clone();
+            prop_assume!(mutate(&mut changed, pick, &v));
+            prop_assert_ne!(changed.sha256(), s.sha256());
+            let times = RecordedAt::new();
+            prop_assert!(!compare(&s, &changed, &times, 1_000).is_empty());
+        }
+
+        /// Any change to a bound field changes the seal.
+        #[test]
+        fn any_change_to_a_bound_field_breaks_the_seal(pick in 0usize..7, v in "[a-f0-9]{1,8}") {
+            let base = SealInput {
+                summary_sha256: "aa",
+                chain_head: "bb",
+                signer_name: "cc",
+                role: "customer",
+                signed_at_ms: 1,
+                image_sha256: "dd",
+                device_id: "ee",
+            };
+            let v = format!("{v}x");
+            let mut changed = base.clone();
+            match pick {
+                0 => changed.summary_sha256 = &v,
+                1 => changed.chain_head = &v,
+                2 => changed.signer_name = &v,
+                3 => changed.role = "technician",
+                4 => changed.signed_at_ms = 2,
+                5 => changed.image_sha256 = &v,
+                _ => changed.device_id = &v,
+            }
+            prop_assert_ne!(seal(&base), seal(&changed));
+        }
+
+        /// Valid strokes always render (to the same bytes twice); no input panics.
+        #[test]
+        fn strokes_render_deterministically(s in strokes()) {
+            let a = s.render_png().unwrap();
+            prop_assert_eq!(&a, &s.render_png().unwrap());
+            prop_assert!(a.starts_with(b"\x89PNG"));
+        }
+
+        #[test]
+        fn any_strokes_give_an_image_or_a_typed_error(
+            w in prop_oneof![0u32..700, 4097u32..100_000], h in prop_oneof![0u32..300, 4097u32..100_000],
+            pts in prop::collection::vec((any::<f32>(), any::<f32>(), any::<f32>()), 0..50),
+        ) {
+            let s = Strokes {
+                width: w,
+                height: h,
+                strokes: vec![pts.into_iter().map(|(x, y, pressure)| StrokePoint { x, y, t_ms: 0, pressure }).collect()],
+            };
+            let _ = s.render_png();
+        }
+    }
+}

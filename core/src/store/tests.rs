@@ -382,7 +382,8 @@ fn the_timeline_is_a_hash_chain_per_work_order() {
                 "SELECT id, work_order_id, visit_id, kind, at, payload, hash FROM visit_events
                  ORDER BY work_order_id, seq",
             )?;
-            let rows: Vec<(String, String, Option<String>, String, i64, String, String)> = stmt
+            type Row = (String, String, Option<String>, String, i64, String, String);
+            let rows: Vec<Row> = stmt
                 .query_map([], |r| {
                     Ok((
                         r.get(0)?,
