@@ -1,9 +1,12 @@
 //! WAL checkpoints off the command path: the writer never checkpoints inside a command; a
-//! background thread with its own connection does, when the WAL has grown past a threshold.
+//! background thread with its own connection does, once the WAL has grown past a threshold
+//! and the writer has gone quiet (a checkpoint syncs the WAL file, and a commit appending to
+//! it meanwhile can stall for the length of that sync). Under a steady stream of commits
+//! that never goes quiet, the writer restarts the log itself now and then.
 
 use std::path::Path;
 use std::sync::atomic::{AtomicI32, Ordering};
-use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender, TrySendError};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
@@ -11,12 +14,14 @@ use rusqlite::Connection;
 
 use crate::error::Result;
 
-/// WAL pages after which the checkpointer is woken (about 4 MiB of 4 KiB pages), and again
-/// every [`WAKE_EVERY_PAGES`] after that while the log keeps growing.
+/// WAL pages after which the checkpointer is woken (about 4 MiB of 4 KiB pages).
 pub const WAKE_AT_PAGES: i32 = 1000;
 
-/// How many more WAL pages make the checkpointer worth waking again.
-pub const WAKE_EVERY_PAGES: i32 = 500;
+/// How long the writer must have been quiet before the background checkpoint runs.
+pub const QUIET: std::time::Duration = std::time::Duration::from_millis(250);
+
+/// After a failed restart attempt, how many more pages before the writer tries again.
+const RETRY_EVERY_PAGES: i32 = 500;
 
 /// WAL pages after which the writer itself restarts the log after its commit. Under a steady
 /// stream of commits (a large pull, a benchmark) the writer is always inside a transaction,
@@ -55,15 +60,11 @@ impl Checkpointer {
         let gate = Arc::new(Mutex::new(()));
         let thread_gate = gate.clone();
         let hook_pages = pages.clone();
-        let mut woken_at = 0;
         writer.pragma_update(None, "wal_autocheckpoint", 0)?;
         writer.wal_hook(Some(move |_: &mut rusqlite::hooks::Wal, pages: i32| {
             hook_pages.store(pages, Ordering::Relaxed);
-            if pages < woken_at {
-                woken_at = 0; // the log restarted
-            }
-            if pages >= WAKE_AT_PAGES && pages >= woken_at + WAKE_EVERY_PAGES {
-                woken_at = pages;
+            // Every commit past the threshold: the thread uses them to tell when we go quiet.
+            if pages >= WAKE_AT_PAGES {
                 // Full means a wake-up is already pending; Disconnected means shutting down.
                 match hook_wake.try_send(Msg::Wake) {
                     Ok(()) | Err(TrySendError::Full(_)) | Err(TrySendError::Disconnected(_)) => {}
@@ -90,7 +91,7 @@ impl Checkpointer {
     pub fn after_commit(&self, writer: &Connection) {
         let pages = self.pages.load(Ordering::Relaxed);
         if pages < RESTART_AT_PAGES
-            || pages < self.restart_tried_at.load(Ordering::Relaxed) + WAKE_EVERY_PAGES
+            || pages < self.restart_tried_at.load(Ordering::Relaxed) + RETRY_EVERY_PAGES
         {
             return;
         }
@@ -121,6 +122,14 @@ impl Checkpointer {
 
 fn run(conn: Connection, rx: Receiver<Msg>, gate: Arc<Mutex<()>>) {
     while let Ok(Msg::Wake) = rx.recv() {
+        // Wait until the writer has been quiet for a moment.
+        loop {
+            match rx.recv_timeout(QUIET) {
+                Ok(Msg::Wake) => continue,
+                Ok(Msg::Stop) | Err(RecvTimeoutError::Disconnected) => return,
+                Err(RecvTimeoutError::Timeout) => break,
+            }
+        }
         let _one = gate.lock().unwrap_or_else(|e| e.into_inner());
         // PASSIVE never blocks the writer or readers; what it cannot copy now is copied on the
         // next wake-up. A failure (e.g. busy) is retried the same way.
