@@ -143,12 +143,7 @@ fn visit_in_progress(kit: &FieldKit) -> Res<WorkOrderId> {
     )?;
     let finding =
         kit.record_finding(id, FindingKind::ManMadeDamage, "Scratch on the left panel")?;
-    kit.add_photo(
-        id,
-        Some("anomaly_photo"),
-        &demo::fake_photo("scratch"),
-        "image/jpeg",
-    )?;
+    kit.add_photo(id, Some("anomaly_photo"), &demo::fake_photo("scratch"))?;
     kit.summary_for_signing(id)?;
     kit.sign(
         id,

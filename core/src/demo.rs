@@ -36,12 +36,26 @@ pub fn signature_strokes(seed: u32) -> Strokes {
     }
 }
 
-/// Bytes standing in for a camera photo (a JPEG marker and a distinguishing tag).
+/// A small real JPEG standing in for a camera photo (96×64, a gradient whose colours come
+/// from `tag`, so different tags give different photos).
 pub fn fake_photo(tag: &str) -> Vec<u8> {
-    let mut b = vec![0xff, 0xd8, 0xff, 0xe0];
-    b.extend_from_slice(tag.as_bytes());
-    b.extend_from_slice(&[0xff, 0xd9]);
-    b
+    let seed = tag
+        .bytes()
+        .fold(2166136261u32, |h, b| (h ^ b as u32).wrapping_mul(16777619));
+    let (w, h) = (96u16, 64u16);
+    let mut rgb = Vec::with_capacity(w as usize * h as usize * 3);
+    for y in 0..h as u32 {
+        for x in 0..w as u32 {
+            rgb.push((x * 2 + seed) as u8);
+            rgb.push((y * 3 + (seed >> 8)) as u8);
+            rgb.push(((x + y) + (seed >> 16)) as u8);
+        }
+    }
+    let mut out = Vec::new();
+    // Encoding a small in-memory RGB buffer into a Vec cannot fail.
+    let _ =
+        jpeg_encoder::Encoder::new(&mut out, 90).encode(&rgb, w, h, jpeg_encoder::ColorType::Rgb);
+    out
 }
 
 /// The fee schedule used by the demo.
@@ -157,12 +171,7 @@ pub fn walk_repair_visit(
     )?;
     let finding =
         kit.record_finding(id, FindingKind::ManMadeDamage, "Scratch on the left panel")?;
-    kit.add_photo(
-        id,
-        Some("anomaly_photo"),
-        &fake_photo("scratch"),
-        "image/jpeg",
-    )?;
+    kit.add_photo(id, Some("anomaly_photo"), &fake_photo("scratch"))?;
     kit.summary_for_signing(id)?;
     kit.sign(
         id,
@@ -211,12 +220,7 @@ pub fn walk_repair_visit(
     step(kit, "parts_reviewed", AnswerValue::Confirmed)?;
     step(kit, "test_run_ok", AnswerValue::YesNo(true))?;
     progress("work done")?;
-    kit.add_photo(
-        id,
-        Some("debris_removed"),
-        &fake_photo("clean floor"),
-        "image/jpeg",
-    )?;
+    kit.add_photo(id, Some("debris_removed"), &fake_photo("clean floor"))?;
     kit.summary_for_signing(id)?;
     kit.sign(
         id,

@@ -30,6 +30,10 @@ pub enum Error {
     #[error("invalid {field}: {reason}")]
     Invalid { field: &'static str, reason: String },
 
+    /// A photo could not be taken in (unknown format, corrupt, too large…).
+    #[error("photo: {0}")]
+    Photo(#[from] crate::media::photo::PhotoError),
+
     /// A checklist template is malformed.
     #[error("template: {0}")]
     Template(#[from] TemplateError),

@@ -174,12 +174,7 @@ fn bad_calls_on_a_planned_visit_change_nothing() {
         checklist_or_invalid,
         || {
             d.kit
-                .add_photo(
-                    id,
-                    Some("tools_parts_loaded"),
-                    &demo::fake_photo("x"),
-                    "image/jpeg",
-                )
+                .add_photo(id, Some("tools_parts_loaded"), &demo::fake_photo("x"))
                 .map(|_| ())
         },
     );
@@ -194,6 +189,10 @@ fn bad_calls_on_a_planned_visit_change_nothing() {
     refused(&d, id, "complete before arriving", workflow, || {
         d.kit.complete(id).map(|_| ())
     });
+}
+
+fn photo(e: &Error) -> bool {
+    matches!(e, Error::Photo(_))
 }
 
 fn checklist_or_invalid(e: &Error) -> bool {
@@ -264,22 +263,23 @@ fn bad_calls_on_site_change_nothing() {
     refused(&d, id, "rating 6", invalid, || {
         d.kit.feedback(id, 6, None, false).map(|_| ())
     });
-    refused(&d, id, "empty photo", invalid, || {
-        d.kit.add_photo(id, None, &[], "image/jpeg").map(|_| ())
+    refused(&d, id, "empty photo", photo, || {
+        d.kit.add_photo(id, None, &[]).map(|_| ())
     });
-    refused(&d, id, "photo of unknown type", invalid, || {
+    refused(&d, id, "photo of unknown type", photo, || {
         d.kit
-            .add_photo(id, None, b"GIF89a", "image/gif")
+            .add_photo(id, None, b"GIF89a\x01\x00\x01\x00")
+            .map(|_| ())
+    });
+    refused(&d, id, "truncated photo", photo, || {
+        let jpeg = demo::fake_photo("cut");
+        d.kit
+            .add_photo(id, None, &jpeg[..jpeg.len() / 2])
             .map(|_| ())
     });
     refused(&d, id, "photo on a signature step", checklist, || {
         d.kit
-            .add_photo(
-                id,
-                Some("service_record_signature"),
-                &demo::fake_photo("y"),
-                "image/jpeg",
-            )
+            .add_photo(id, Some("service_record_signature"), &demo::fake_photo("y"))
             .map(|_| ())
     });
     refused(
@@ -289,7 +289,7 @@ fn bad_calls_on_site_change_nothing() {
         |e| matches!(e, Error::Checklist(Refusal::UnknownStep { .. })),
         || {
             d.kit
-                .add_photo(id, Some("nope"), &demo::fake_photo("y"), "image/jpeg")
+                .add_photo(id, Some("nope"), &demo::fake_photo("y"))
                 .map(|_| ())
         },
     );

@@ -28,6 +28,7 @@ enum Cmd {
     Except(usize),
     Photo(usize),
     Sign(usize, bool),
+    ShowSummary,
     Fees(bool),
     Finding,
     Complete,
@@ -51,6 +52,7 @@ fn cmd() -> impl Strategy<Value = Cmd> {
         1 => (0usize..30).prop_map(Cmd::Except),
         2 => (0usize..30).prop_map(Cmd::Photo),
         2 => (0usize..30, any::<bool>()).prop_map(|(i, c)| Cmd::Sign(i, c)),
+        2 => Just(Cmd::ShowSummary),
         2 => any::<bool>().prop_map(Cmd::Fees),
         1 => Just(Cmd::Finding),
         4 => Just(Cmd::Complete),
@@ -130,12 +132,7 @@ fn run(d: &Device, id: WorkOrderId, c: &Cmd) -> Result<(), fieldkit_core::Error>
             .except_step(id, &step_id(*i), "customer declined")
             .map(drop),
         Cmd::Photo(i) => k
-            .add_photo(
-                id,
-                Some(&step_id(*i)),
-                &demo::fake_photo(&format!("p{i}")),
-                "image/jpeg",
-            )
+            .add_photo(id, Some(&step_id(*i)), &demo::fake_photo(&format!("p{i}")))
             .map(drop),
         Cmd::Sign(i, customer) => {
             let role = if *customer {
@@ -145,6 +142,7 @@ fn run(d: &Device, id: WorkOrderId, c: &Cmd) -> Result<(), fieldkit_core::Error>
             };
             k.sign(id, &d.signature(role, Some(&step_id(*i)))).map(drop)
         }
+        Cmd::ShowSummary => k.summary_for_signing(id).map(drop),
         Cmd::Fees(agreed) => {
             let f = demo::fee_schedule();
             k.consent_to_fees(id, &f.id, f.version, &["visit".into()], *agreed)

@@ -237,6 +237,7 @@ fn an_unacknowledged_finding_blocks_completion_until_the_customer_signs() {
     }
     let mut sig = d.signature(SignerRole::Customer, None);
     sig.finding = Some(finding.id);
+    d.kit.summary_for_signing(id).unwrap();
     d.kit.sign(id, &sig).unwrap();
     d.kit.complete(id).unwrap();
 }

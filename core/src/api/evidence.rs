@@ -9,24 +9,41 @@ use crate::store::Durability;
 use crate::store::records;
 
 impl FieldKit {
-    /// Attaches a photo (as given) to the open visit and, when named, to a photo step.
-    /// Adding the same photo twice to a visit is a no-op that returns the same attachment.
+    /// Takes in a camera photo for the open visit and, when named, for a photo step:
+    /// upright (EXIF orientation applied), stripped of all metadata (no GPS of the customer's
+    /// home), resized and re-encoded, with a thumbnail; stored by its SHA-256. The same photo
+    /// added twice to a visit is recognised and returns the same attachment.
     pub fn add_photo(
         &self,
         id: WorkOrderId,
         step_id: Option<&str>,
         bytes: &[u8],
-        mime: &str,
     ) -> Result<Attachment> {
-        self.check_size(bytes)?;
-        if !matches!(
-            mime,
-            "image/jpeg" | "image/png" | "image/heic" | "image/webp"
-        ) {
-            return Err(Error::invalid("photo", format!("unsupported type {mime}")));
-        }
+        // The heavy part runs before the write lock is taken.
+        let photo = crate::media::photo::ingest(bytes, &self.config.photo)?;
+        self.store_photo(id, step_id, photo)
+    }
+
+    /// [`FieldKit::add_photo`] from a file (its size is checked before it is read).
+    pub fn add_photo_file(
+        &self,
+        id: WorkOrderId,
+        step_id: Option<&str>,
+        path: &std::path::Path,
+    ) -> Result<Attachment> {
+        let photo = crate::media::photo::ingest_file(path, &self.config.photo)?;
+        self.store_photo(id, step_id, photo)
+    }
+
+    fn store_photo(
+        &self,
+        id: WorkOrderId,
+        step_id: Option<&str>,
+        photo: crate::media::photo::Ingested,
+    ) -> Result<Attachment> {
         let _gate = self.store.blobs().ingest_guard();
-        let sha256 = self.store.blobs().put(bytes)?;
+        let sha256 = self.store.blobs().put(&photo.jpeg)?;
+        let thumbnail = self.store.blobs().put(&photo.thumbnail)?;
         self.command(id, Durability::Normal, |tx, cur, now| {
             let visit = cur.visit("add a photo")?;
             if let Some(step) = step_id {
@@ -37,10 +54,13 @@ impl FieldKit {
             let att = Attachment {
                 sha256: sha256.clone(),
                 kind: AttachmentKind::Photo,
-                mime: mime.to_owned(),
-                size: bytes.len() as i64,
+                mime: "image/jpeg".into(),
+                size: photo.jpeg.len() as i64,
                 visit_id: visit.id,
                 step_id: step_id.map(str::to_owned),
+                width: Some(photo.width),
+                height: Some(photo.height),
+                thumbnail_sha256: Some(thumbnail.clone()),
             };
             if records::has_attachment(tx, visit.id, &sha256)? {
                 return Ok(att);
@@ -60,22 +80,5 @@ impl FieldKit {
             std::io::ErrorKind::NotFound => Error::not_found("attachment", sha256),
             _ => Error::Io(e),
         })
-    }
-
-    fn check_size(&self, bytes: &[u8]) -> Result<()> {
-        if bytes.is_empty() {
-            return Err(Error::invalid("attachment", "is empty"));
-        }
-        if bytes.len() > self.config.max_attachment_bytes {
-            return Err(Error::invalid(
-                "attachment",
-                format!(
-                    "{} bytes, more than the {} allowed",
-                    bytes.len(),
-                    self.config.max_attachment_bytes
-                ),
-            ));
-        }
-        Ok(())
     }
 }

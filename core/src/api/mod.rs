@@ -34,8 +34,8 @@ pub struct DeviceConfig {
     /// The technician's local time offset from UTC, in minutes (China: +480). Decides what
     /// "today" means.
     pub utc_offset_minutes: i32,
-    /// The largest attachment accepted, in bytes.
-    pub max_attachment_bytes: usize,
+    /// How photos are normalized (size, quality, thumbnail) and what is refused.
+    pub photo: crate::media::photo::PhotoConfig,
     /// How durable every commit is. `Normal` (the default) survives the app being killed;
     /// completion, take-back and sign-off are always `Full` (survive power loss). `Full`
     /// here makes every commit survive power loss, at the cost measured in BENCHMARKS.md.
@@ -46,7 +46,7 @@ impl Default for DeviceConfig {
     fn default() -> Self {
         Self {
             utc_offset_minutes: 8 * 60,
-            max_attachment_bytes: 25 * 1024 * 1024,
+            photo: crate::media::photo::PhotoConfig::default(),
             durability: Durability::Normal,
         }
     }

@@ -166,6 +166,9 @@ impl FieldKit {
                     size: png.len() as i64,
                     visit_id: visit.id,
                     step_id: input.step_id.clone(),
+                    width: Some(input.strokes.width),
+                    height: Some(input.strokes.height),
+                    thumbnail_sha256: None,
                 },
                 now,
             )?;

@@ -42,6 +42,11 @@ pub struct Attachment {
     pub visit_id: VisitId,
     /// The checklist step this is evidence for, if any.
     pub step_id: Option<String>,
+    /// Pixel size (photos).
+    pub width: Option<u32>,
+    pub height: Option<u32>,
+    /// SHA-256 of the thumbnail (photos).
+    pub thumbnail_sha256: Option<String>,
 }
 
 /// Who signs.

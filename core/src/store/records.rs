@@ -20,10 +20,20 @@ fn id<T: std::str::FromStr>(r: &Row<'_>, i: usize, field: &'static str) -> rusql
 /// Records an attachment (once per hash) and links it to a visit and step.
 pub fn attach(c: &Connection, a: &Attachment, at: Timestamp) -> Result<()> {
     c.prepare_cached(
-        "INSERT INTO attachments (sha256, kind, mime, size, created_at) VALUES (?1, ?2, ?3, ?4, ?5)
+        "INSERT INTO attachments (sha256, kind, mime, size, created_at, width, height,
+            thumbnail_sha256) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
          ON CONFLICT (sha256) DO NOTHING",
     )?
-    .execute((&a.sha256, a.kind.as_str(), &a.mime, a.size, to_millis(at)))?;
+    .execute(rusqlite::params![
+        &a.sha256,
+        a.kind.as_str(),
+        &a.mime,
+        a.size,
+        to_millis(at),
+        a.width,
+        a.height,
+        &a.thumbnail_sha256
+    ])?;
     c.prepare_cached(
         "INSERT INTO visit_attachments (visit_id, sha256, step_id, added_at)
          VALUES (?1, ?2, ?3, ?4) ON CONFLICT (visit_id, sha256) DO NOTHING",
@@ -42,7 +52,10 @@ pub fn has_attachment(c: &Connection, visit: VisitId, sha256: &str) -> Result<bo
 
 /// Every blob hash a row refers to.
 pub fn referenced_blobs(c: &Connection) -> Result<std::collections::HashSet<String>> {
-    let mut stmt = c.prepare("SELECT sha256 FROM attachments")?;
+    let mut stmt = c.prepare(
+        "SELECT sha256 FROM attachments
+         UNION SELECT thumbnail_sha256 FROM attachments WHERE thumbnail_sha256 IS NOT NULL",
+    )?;
     let rows = stmt.query_map([], |r| r.get(0))?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }

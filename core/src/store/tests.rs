@@ -203,14 +203,21 @@ fn orphaned_blobs_are_collected_and_referenced_ones_kept() {
     // A photo for a job that does not exist: the file is written, the transaction fails.
     let bytes = demo::fake_photo("orphan");
     let err = k
-        .add_photo(crate::model::WorkOrderId::new(), None, &bytes, "image/jpeg")
+        .add_photo(crate::model::WorkOrderId::new(), None, &bytes)
         .unwrap_err();
     assert!(matches!(err, Error::NotFound { .. }));
-    let orphan = k.store().blobs().path(&blobs::sha256_hex(&bytes));
-    assert!(orphan.exists(), "written before the row, as the rule says");
+    let ingested = crate::media::photo::ingest(&bytes, &Default::default()).unwrap();
+    let orphans = [
+        k.store().blobs().path(&ingested.sha256),
+        k.store().blobs().path(&ingested.thumb_sha256),
+    ];
+    assert!(
+        orphans.iter().all(|o| o.exists()),
+        "photo and thumbnail written before the row, as the rule says"
+    );
     std::fs::write(dir.path().join("blobs/tmp/half-written.part"), b"x").unwrap();
-    assert_eq!(k.collect_orphans().unwrap(), 2);
-    assert!(!orphan.exists());
+    assert_eq!(k.collect_orphans().unwrap(), 3);
+    assert!(orphans.iter().all(|o| !o.exists()));
     for sha in kept {
         let bytes = k.attachment_bytes(&sha).unwrap();
         assert_eq!(blobs::sha256_hex(&bytes), sha, "referenced blob intact");

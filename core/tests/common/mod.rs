@@ -162,14 +162,17 @@ impl Device {
                         id,
                         Some(step_id),
                         &demo::fake_photo(&format!("{step_id}{i}")),
-                        "image/jpeg",
                     )
                     .map(|_| ())
             }),
-            StepKind::Signature { role } => self
-                .kit
-                .sign(id, &self.signature(*role, Some(step_id)))
-                .map(|_| ()),
+            StepKind::Signature { role } => {
+                if *role == SignerRole::Customer {
+                    self.kit.summary_for_signing(id).unwrap();
+                }
+                self.kit
+                    .sign(id, &self.signature(*role, Some(step_id)))
+                    .map(|_| ())
+            }
             StepKind::FeeConsent => {
                 let f = demo::fee_schedule();
                 self.kit
