@@ -23,10 +23,12 @@
 //! 5. The thumbnail is resized from the upright main image, not from the source.
 //!
 //! # Memory (baseline JPEG)
-//! Input bytes + the scaled decode (at most ≈ 4 × target² × 3 bytes, decoder planes included)
-//! + the resize's intermediate + the outputs. Measured in `benches/photo_ingest.rs`: see
-//! BENCHMARKS.md. A progressive JPEG additionally holds its DCT coefficients at full size
-//! (≈ 3 bytes per pixel for 4:2:0) until the last scan, whatever the output scale.
+//! The input bytes, the scaled decode (under twice the target per side, so at most about
+//! 4 × the target's area × 3 bytes, plus the decoder's planes), the resize's intermediate and the
+//! outputs. Measured in `benches/photo_ingest.rs` (see BENCHMARKS.md): 87 MB peak RSS for a
+//! 50 MP photo. A progressive JPEG additionally holds its DCT coefficients at full size
+//! (≈ 3 bytes per pixel for 4:2:0) until the last scan, whatever the output scale: 227 MB for
+//! 50 MP.
 //!
 //! # Errors
 //! Every bad input is a [`PhotoError`]; nothing here panics on any input. As a last line of
@@ -284,8 +286,13 @@ fn ingest_inner(bytes: &[u8], format: SourceFormat, plan: &Plan) -> Result<Inges
     let main = orient(main, orientation);
     let jpeg = encode(&main, plan.quality)?;
     let thumb_size = fit(main.width, main.height, plan.thumb_edge);
-    let thumb = resize_ref(&main, thumb_size)?;
-    let thumbnail = encode(&thumb, plan.thumb_quality)?;
+    let resized = if thumb_size == (main.width, main.height) {
+        None
+    } else {
+        Some(resize_ref(&main, thumb_size)?)
+    };
+    let thumb = resized.as_ref().unwrap_or(&main);
+    let thumbnail = encode(thumb, plan.thumb_quality)?;
     Ok(Ingested {
         sha256: sha256_hex(&jpeg),
         jpeg,
@@ -382,6 +389,19 @@ fn decode_jpeg(bytes: &[u8], plan: &Plan) -> Result<Decoded, PhotoError> {
         .ok_or_else(|| PhotoError::Corrupt("no JPEG frame header".to_owned()))?;
     let (width, height) = (u32::from(info.width), u32::from(info.height));
     check_pixels(width, height, plan.max_pixels)?;
+    // Every block of every scan costs at least one bit, and a frame has at least one block
+    // per 1,024 pixels (sampling factors are at most 4 × 4): a file smaller than that cannot
+    // hold the frame it declares. Refusing here stops a tiny file from making the decoder
+    // produce a huge image out of nothing (jpeg-decoder pads missing data with zeros).
+    if u64::try_from(bytes.len())
+        .unwrap_or(u64::MAX)
+        .saturating_mul(8 * 1024)
+        < u64::from(width) * u64::from(height)
+    {
+        return Err(PhotoError::Corrupt(
+            "the JPEG data is too short for the size its header declares".to_owned(),
+        ));
+    }
     if info.coding_process == CodingProcess::Lossless {
         return Err(PhotoError::Unsupported("lossless JPEG".to_owned()));
     }
@@ -490,6 +510,20 @@ fn decode_png(bytes: &[u8], plan: &Plan) -> Result<Decoded, PhotoError> {
         .as_deref()
         .map_or(1, exif_orientation);
     let interlaced = reader.info().interlaced;
+    // Deflate expands at most 1,032:1, and the raw image is at least one filter byte plus the
+    // packed samples per row: a file smaller than that cannot hold the image it declares.
+    let info = reader.info();
+    let row_bits = u64::from(width) * u64::try_from(info.bits_per_pixel()).unwrap_or(64);
+    let raw = u64::from(height) * (1 + row_bits.div_ceil(8));
+    if u64::try_from(bytes.len())
+        .unwrap_or(u64::MAX)
+        .saturating_mul(1032)
+        < raw
+    {
+        return Err(PhotoError::Corrupt(
+            "the PNG data is too short for the size its header declares".to_owned(),
+        ));
+    }
 
     let (color, depth) = reader.output_color_type();
     if depth != BitDepth::Eight {
@@ -515,9 +549,14 @@ fn decode_png(bytes: &[u8], plan: &Plan) -> Result<Decoded, PhotoError> {
         let size = reader
             .output_buffer_size()
             .ok_or_else(|| PhotoError::Unsupported("PNG too large".to_owned()))?;
-        let mut frame = vec![0u8; size];
+        let mut frame = Vec::new();
+        frame.try_reserve_exact(size).map_err(|_| out_of_memory())?;
+        frame.resize(size, 0);
         let out = reader.next_frame(&mut frame).map_err(png_error)?;
-        for row in frame.chunks_exact(out.line_size).take(to_usize(height)) {
+        for row in frame
+            .chunks_exact(out.line_size.max(1))
+            .take(to_usize(height))
+        {
             composite_row(row, channels_in, &mut row_out);
             shrink.push(&row_out);
         }
@@ -532,6 +571,10 @@ fn decode_png(bytes: &[u8], plan: &Plan) -> Result<Decoded, PhotoError> {
         }
     }
     Ok((shrink.finish()?, target, orientation))
+}
+
+fn out_of_memory() -> PhotoError {
+    PhotoError::Unsupported("not enough memory for this image".to_owned())
 }
 
 fn to_usize(v: u32) -> usize {
@@ -598,7 +641,7 @@ impl BoxShrink {
         let out_len = byte_len(out_width, out_height, channels);
         let mut out = Vec::new();
         out.try_reserve_exact(out_len)
-            .map_err(|_| PhotoError::Unsupported("not enough memory for this image".to_owned()))?;
+            .map_err(|_| out_of_memory())?;
         Ok(Self {
             factor,
             channels,
@@ -682,30 +725,18 @@ fn resize(src: Pixels, size: (u32, u32)) -> Result<Pixels, PhotoError> {
     if (src.width, src.height) == size {
         return Ok(src);
     }
-    let channels = src.channels;
-    let src_image =
-        fir::images::Image::from_vec_u8(src.width, src.height, src.data, pixel_type(channels))
-            .map_err(resize_error)?;
-    resize_image(&src_image, size, channels)
+    resize_ref(&src, size)
 }
 
 fn resize_ref(src: &Pixels, size: (u32, u32)) -> Result<Pixels, PhotoError> {
-    let mut data = src.data.clone();
-    if (src.width, src.height) == size {
-        return Pixels::new(src.width, src.height, src.channels, data);
-    }
-    let src_image = fir::images::Image::from_slice_u8(
-        src.width,
-        src.height,
-        &mut data,
-        pixel_type(src.channels),
-    )
-    .map_err(resize_error)?;
+    let src_image =
+        fir::images::ImageRef::new(src.width, src.height, &src.data, pixel_type(src.channels))
+            .map_err(resize_error)?;
     resize_image(&src_image, size, src.channels)
 }
 
 fn resize_image(
-    src: &fir::images::Image<'_>,
+    src: &impl fir::IntoImageView,
     (width, height): (u32, u32),
     channels: usize,
 ) -> Result<Pixels, PhotoError> {
