@@ -11,11 +11,15 @@ use crate::clock::{from_millis, to_millis};
 use crate::error::{Error, Result};
 use crate::model::*;
 
-fn bad(field: &'static str) -> rusqlite::Error {
+pub(crate) fn bad(field: &'static str) -> rusqlite::Error {
     rusqlite::Error::InvalidColumnType(0, field.into(), rusqlite::types::Type::Text)
 }
 
-fn id<T: std::str::FromStr>(r: &Row<'_>, i: usize, field: &'static str) -> rusqlite::Result<T> {
+pub(crate) fn id<T: std::str::FromStr>(
+    r: &Row<'_>,
+    i: usize,
+    field: &'static str,
+) -> rusqlite::Result<T> {
     r.get::<_, String>(i)?.parse().map_err(|_| bad(field))
 }
 

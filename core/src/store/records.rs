@@ -1,19 +1,13 @@
 //! Reading and writing the facts recorded during a visit: evidence, findings, fees, parts,
 //! loaners, receipts, feedback; and the templates and fee schedules the desk publishes.
 
-use rusqlite::{Connection, OptionalExtension, Row};
+use rusqlite::{Connection, OptionalExtension};
+
+use super::queries::{bad, id};
 
 use crate::clock::{from_millis, to_millis};
 use crate::error::{Error, Result};
 use crate::model::*;
-
-fn bad(field: &'static str) -> rusqlite::Error {
-    rusqlite::Error::InvalidColumnType(0, field.into(), rusqlite::types::Type::Text)
-}
-
-fn id<T: std::str::FromStr>(r: &Row<'_>, i: usize, field: &'static str) -> rusqlite::Result<T> {
-    r.get::<_, String>(i)?.parse().map_err(|_| bad(field))
-}
 
 // ---------------------------------------------------------------- attachments, signatures
 
