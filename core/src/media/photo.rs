@@ -753,7 +753,7 @@ fn orient(src: Pixels, o: u8) -> Pixels {
         return src;
     }
     let (w, h, ch) = (to_usize(src.width), to_usize(src.height), src.channels);
-    let row_len = w * ch;
+    let row_len = (w * ch).max(1);
     match o {
         // Mirror left-right, rotate 180°, mirror top-bottom: whole rows move.
         2..=4 => {
@@ -774,34 +774,47 @@ fn orient(src: Pixels, o: u8) -> Pixels {
             }
             Pixels { data: out, ..src }
         }
-        // Transpose family: output is h × w. Walk the source row by row (sequential reads) and
-        // scatter into the output column it becomes.
+        // Transpose family: output is h × w.
         _ => {
-            let (dw, dh) = (h, w);
-            let mut out = vec![0u8; src.data.len()];
-            for (sy, row) in src.data.chunks_exact(row_len).enumerate() {
-                for (sx, px) in row.chunks_exact(ch).enumerate() {
-                    // D(x, y) = S(sx, sy) where:
-                    let (dx, dy) = match o {
-                        5 => (sy, sx),                 // transpose
-                        6 => (h - 1 - sy, sx),         // rotate 90° clockwise
-                        7 => (h - 1 - sy, w - 1 - sx), // transverse
-                        _ => (sy, w - 1 - sx),         // 8: rotate 90° counter-clockwise
-                    };
-                    let at = (dy * dw + dx) * ch;
-                    if let Some(dst) = out.get_mut(at..at + ch) {
-                        dst.copy_from_slice(px);
-                    }
-                }
-            }
+            let data = match ch {
+                1 => transpose_family::<1>(&src.data, w, h, o),
+                _ => transpose_family::<3>(&src.data, w, h, o),
+            };
             Pixels {
-                width: u32::try_from(dw).unwrap_or(src.height),
-                height: u32::try_from(dh).unwrap_or(src.width),
+                width: src.height,
+                height: src.width,
                 channels: ch,
-                data: out,
+                data,
             }
         }
     }
+}
+
+/// Orientations 5–8 of a `w` × `h` image of `CH`-byte pixels into an `h` × `w` one, in 32 × 32
+/// tiles so that both the reads and the scattered writes stay in cache.
+fn transpose_family<const CH: usize>(src: &[u8], w: usize, h: usize, o: u8) -> Vec<u8> {
+    const TILE: usize = 32;
+    let dw = h;
+    let mut out = vec![0u8; src.len()];
+    for tile_y in (0..h).step_by(TILE) {
+        for tile_x in (0..w).step_by(TILE) {
+            for sy in tile_y..(tile_y + TILE).min(h) {
+                // D(dx, dy) = S(sx, sy) where, per orientation:
+                // 5 transpose: (sy, sx); 6 rotate 90° cw: (h-1-sy, sx);
+                // 7 transverse: (h-1-sy, w-1-sx); 8 rotate 90° ccw: (sy, w-1-sx).
+                let dx = if o == 5 || o == 8 { sy } else { h - 1 - sy };
+                for sx in tile_x..(tile_x + TILE).min(w) {
+                    let dy = if o == 5 || o == 6 { sx } else { w - 1 - sx };
+                    let (from, to) = ((sy * w + sx) * CH, (dy * dw + dx) * CH);
+                    if let (Some(s), Some(d)) = (src.get(from..from + CH), out.get_mut(to..to + CH))
+                    {
+                        d.copy_from_slice(s);
+                    }
+                }
+            }
+        }
+    }
+    out
 }
 
 fn encode(px: &Pixels, quality: u8) -> Result<Vec<u8>, PhotoError> {
@@ -825,7 +838,7 @@ fn encode(px: &Pixels, quality: u8) -> Result<Vec<u8>, PhotoError> {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
 mod tests {
     use super::*;
 
@@ -845,6 +858,38 @@ mod tests {
         assert_eq!(reduction(100, 50, (100, 50)), 1);
         assert_eq!(reduction(2, 9, (1, 3)), 4);
         assert_eq!(reduction(2, 9, (1, 5)), 2);
+    }
+
+    #[test]
+    fn orient_matches_the_exif_definition() {
+        // Displayed D(x, y) = stored S(map(x, y)), per the EXIF orientation tag.
+        let (w, h) = (37usize, 70usize);
+        for ch in [1usize, 3] {
+            let data: Vec<u8> = (0..w * h * ch).map(|i| (i * 7 % 251) as u8).collect();
+            for o in 1..=8u8 {
+                let src = Pixels::new(w as u32, h as u32, ch, data.clone()).unwrap();
+                let out = orient(src, o);
+                let (dw, dh) = if o >= 5 { (h, w) } else { (w, h) };
+                assert_eq!((out.width as usize, out.height as usize), (dw, dh));
+                for y in 0..dh {
+                    for x in 0..dw {
+                        let (sx, sy) = match o {
+                            1 => (x, y),
+                            2 => (w - 1 - x, y),
+                            3 => (w - 1 - x, h - 1 - y),
+                            4 => (x, h - 1 - y),
+                            5 => (y, x),
+                            6 => (y, h - 1 - x),
+                            7 => (w - 1 - y, h - 1 - x),
+                            _ => (w - 1 - y, x),
+                        };
+                        let d = (y * dw + x) * ch;
+                        let s = (sy * w + sx) * ch;
+                        assert_eq!(out.data[d..d + ch], data[s..s + ch], "o={o} ch={ch}");
+                    }
+                }
+            }
+        }
     }
 
     #[test]
