@@ -412,3 +412,25 @@ fn the_write_ahead_log_stays_bounded_and_truncates_on_request() {
     assert_eq!(std::fs::metadata(&wal).unwrap().len(), 0);
     assert!(d.kit.store().integrity_check().unwrap().is_empty());
 }
+
+#[test]
+fn the_same_photo_added_twice_is_stored_and_queued_once() {
+    let d = device();
+    let id = d.order(JobKind::Repair, Billing::Warranty);
+    d.plan(id);
+    d.walk(id, &none, &|next| next == "debris_removed");
+    let photo = demo::fake_photo("the floor, clean");
+    let first = d.kit.add_photo(id, Some("debris_removed"), &photo).unwrap();
+    let ops = d.op_count();
+    let again = d.kit.add_photo(id, Some("debris_removed"), &photo).unwrap();
+    assert_eq!(first.sha256, again.sha256);
+    assert_eq!(
+        d.op_count(),
+        ops,
+        "recognised by its hash: nothing queued twice"
+    );
+    let stored = d.kit.attachment_bytes(&first.sha256).unwrap();
+    assert_ne!(stored, photo, "stored normalized, not as given");
+    let thumb = first.thumbnail_sha256.clone().unwrap();
+    assert!(d.kit.attachment_bytes(&thumb).unwrap().len() < stored.len());
+}
