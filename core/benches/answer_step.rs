@@ -64,8 +64,8 @@ fn main() -> Res<()> {
             .pending_ops(i64::MAX)?
             .last()
             .map_or(120, |op| op.payload.to_string().len());
-        let mut op = Samples::new(&format!("`answer_step` ({sync})"), calls);
-        let mut bare = Samples::new(&format!("bare INSERT txn ({sync})"), calls);
+        let mut op = Samples::new(format!("`answer_step` ({sync})"), calls);
+        let mut bare = Samples::new(format!("bare INSERT txn ({sync})"), calls);
         for i in 0..warmup + calls {
             let (step, answer) = &answers[i % answers.len()];
             let run_op = |s: &mut Samples| -> Res<()> {
