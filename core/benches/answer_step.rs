@@ -10,7 +10,8 @@
 //! `respect_home` on a visit in progress.
 //!
 //! Environment: `FIELDKIT_BENCH_DIR` (where the databases go; default the temp dir),
-//! `BENCH_WARMUP` (default 500), `BENCH_CALLS` (default 5000).
+//! `BENCH_WARMUP` (default 500), `BENCH_CALLS` (default 5000), `BENCH_SYNC` (`NORMAL` or
+//! `FULL` to run one phase only).
 
 mod common;
 
@@ -41,7 +42,13 @@ fn main() -> Res<()> {
 
     let mut anchor = Anchor::open(&dir.path().join("anchor.db"))?;
     let mut rng = rand::rng();
+    let only = std::env::var("BENCH_SYNC")
+        .unwrap_or_default()
+        .to_uppercase();
     for (sync, durability) in [("NORMAL", Durability::Normal), ("FULL", Durability::Full)] {
+        if !only.is_empty() && only != sync {
+            continue;
+        }
         // A device whose every commit uses this synchronous setting, against the anchor
         // under the same setting.
         let config = DeviceConfig {

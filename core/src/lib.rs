@@ -10,6 +10,7 @@ pub mod error;
 pub mod media;
 pub mod model;
 pub mod store;
+pub mod sync;
 pub mod workflow;
 
 pub use error::{Error, Result};

@@ -1,0 +1,1 @@
+//! uniffi bindings of the FieldKit core (being built: issue 5).

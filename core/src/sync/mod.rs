@@ -1,0 +1,3 @@
+//! Sync with the server: `protocol` holds the wire types shared by the device and the server.
+
+pub mod protocol;

@@ -1,0 +1,1 @@
+//! Wire types of the sync protocol under `/v1`, shared by the device and the server.

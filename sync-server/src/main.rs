@@ -1,0 +1,3 @@
+//! The FieldKit sync server (being built: issue 4).
+
+fn main() {}
