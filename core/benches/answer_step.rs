@@ -17,9 +17,7 @@ mod common;
 
 use std::path::Path;
 
-use chrono::Duration;
 use fieldkit_core::api::Durability;
-use fieldkit_core::api::{CallOutcome, SignatureInput};
 use fieldkit_core::checklist::AnswerValue;
 use fieldkit_core::demo;
 use fieldkit_core::model::*;
@@ -113,67 +111,23 @@ fn main() -> Res<()> {
     Ok(())
 }
 
-/// A paid repair visit walked (as in `demo::walk_repair_visit`) up to `start_work`, so
+/// A paid repair visit walked with `demo::walk_repair_visit` up to `start_work`, so
 /// `work_done` and `respect_home` can be answered again and again.
 fn visit_in_progress(kit: &FieldKit) -> Res<WorkOrderId> {
     demo::stock_the_van(kit)?;
     let order = demo::repair_order(1, chrono::Utc::now(), Billing::Paid);
     let id = order.id;
     kit.receive_work_order(&order)?;
-    let step = |s: &str, a: AnswerValue| kit.answer_step(id, s, &a).map(|_| ());
-    kit.accept(id)?;
-    kit.call_customer(
-        id,
-        &CallOutcome {
-            reached: true,
-            confirmed: CallConfirmations::all(),
-            agreed: None,
-            note: None,
-        },
-    )?;
-    step("tools_parts_loaded", AnswerValue::Confirmed)?;
-    kit.start_travel(id)?;
-    let eta = kit.job(id)?.order.promised.start + Duration::minutes(20);
-    kit.notify_delay(id, "traffic on the ring road", eta)?;
-    kit.arrive(id)?;
-    step("id_badge", AnswerValue::Confirmed)?;
-    step("shoe_covers", AnswerValue::Confirmed)?;
-    step("warranty_proof", AnswerValue::YesNo(false))?;
-    step(
-        "product_serial",
-        AnswerValue::Serial("SN2024WM8000123".into()),
-    )?;
-    step("unit_intact", AnswerValue::YesNo(false))?;
-    step(
-        "anomaly_description",
-        AnswerValue::Text("Scratch on the left panel".into()),
-    )?;
-    let finding =
-        kit.record_finding(id, FindingKind::ManMadeDamage, "Scratch on the left panel")?;
-    kit.add_photo(id, Some("anomaly_photo"), &demo::fake_photo("scratch"))?;
-    kit.summary_for_signing(id)?;
-    kit.sign(
-        id,
-        &SignatureInput {
-            signer_name: "王女士".into(),
-            role: SignerRole::Customer,
-            strokes: demo::signature_strokes(1),
-            step_id: Some("anomaly_signature".into()),
-            finding: Some(finding.id),
-        },
-    )?;
-    step("coverage", AnswerValue::Choice("paid".into()))?;
-    step("paid_service_explained", AnswerValue::Confirmed)?;
-    let fees = demo::fee_schedule();
-    kit.consent_to_fees(
-        id,
-        &fees.id,
-        fees.version,
-        &["visit".into(), "labour".into()],
-        true,
-    )?;
-    kit.start_work(id)?;
-    Ok(id)
+    const STOP: &str = "stopped at start_work";
+    let walked = demo::walk_repair_visit(kit, id, &mut |step| match step {
+        "start_work" => Err(fieldkit_core::Error::Io(std::io::Error::other(STOP))),
+        _ => Ok(()),
+    });
+    match walked {
+        Err(fieldkit_core::Error::Io(e)) if e.to_string() == STOP => Ok(id),
+        Err(e) => Err(e.into()),
+        Ok(_) => Err("the walk went past start_work".into()),
+    }
 }
 
 /// The anchor: a second database with the writer's settings and one simple table.

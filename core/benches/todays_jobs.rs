@@ -125,19 +125,13 @@ fn main() -> Res<()> {
 
     let listed = kit.todays_jobs()?.len();
     let bare_rows = bare_query()?.len();
-    let counts: Vec<(String, i64)> = [
-        "work_orders",
-        "visits",
-        "answers",
-        "visit_events",
-        "pending_ops",
-    ]
-    .iter()
-    .map(|t| {
-        let n = anchor.query_row(&format!("SELECT count(*) FROM {t}"), [], |r| r.get(0))?;
-        Ok((t.to_string(), n))
-    })
-    .collect::<rusqlite::Result<_>>()?;
+    let counts: Vec<(String, i64)> = ["work_orders", "visits", "journal"]
+        .iter()
+        .map(|t| {
+            let n = anchor.query_row(&format!("SELECT count(*) FROM {t}"), [], |r| r.get(0))?;
+            Ok((t.to_string(), n))
+        })
+        .collect::<rusqlite::Result<_>>()?;
     let db_mb = std::fs::metadata(&db)?.len() as f64 / 1e6;
     println!(
         "\nHistory: {past_jobs} past jobs over 730 days ({walked} walked to completion, {cancelled} \

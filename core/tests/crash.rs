@@ -322,7 +322,7 @@ fn ack(kit: &FieldKit, out: &mut Out, seq: Option<i64>) -> fieldkit_core::Result
     out.last_ack = seq;
     let op_id: String = kit.store().read(|c| {
         Ok(
-            c.query_row("SELECT op_id FROM pending_ops WHERE seq = ?1", [seq], |r| {
+            c.query_row("SELECT op_id FROM journal WHERE seq = ?1", [seq], |r| {
                 r.get(0)
             })?,
         )
@@ -334,7 +334,7 @@ fn ack(kit: &FieldKit, out: &mut Out, seq: Option<i64>) -> fieldkit_core::Result
 fn max_seq(kit: &FieldKit) -> fieldkit_core::Result<i64> {
     kit.store().read(|c| {
         Ok(
-            c.query_row("SELECT coalesce(max(seq), 0) FROM pending_ops", [], |r| {
+            c.query_row("SELECT coalesce(max(seq), 0) FROM journal", [], |r| {
                 r.get(0)
             })?,
         )

@@ -212,3 +212,39 @@ proptest! {
         prop_assert!(d.kit.store().integrity_check().unwrap().is_empty());
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+
+    /// Checklist answers run on the job kept in memory since the last answer; a device that
+    /// reads the job back from the database before every command decides exactly the same.
+    #[test]
+    fn the_job_kept_in_memory_decides_as_the_database_does(
+        kind in prop::sample::select(JobKind::ALL.to_vec()),
+        paid in any::<bool>(),
+        cmds in prop::collection::vec(
+            prop_oneof![3 => Just(Cmd::AnswerNext), 1 => cmd()], 1..60),
+    ) {
+        let billing = if paid { Billing::Paid } else { Billing::Warranty };
+        let (kept, reread) = (device(), device());
+        let (a, b) = (kept.order(kind, billing), reread.order(kind, billing));
+        let fees = demo::fee_schedule();
+        // Get on site first, so most commands meet an open visit and its checklist.
+        let mut walk = vec![Cmd::Accept, Cmd::Call(true), Cmd::AnswerNext, Cmd::StartTravel,
+                            Cmd::Arrive];
+        walk.extend(cmds);
+        for c in &walk {
+            kept.tick();
+            reread.tick();
+            // Any write that is not a command on the job makes the device forget it.
+            reread.kit.set_fee_schedule(&fees).unwrap();
+            let (ra, rb) = (run(&kept, a, c), run(&reread, b, c));
+            prop_assert_eq!(ra.is_ok(), rb.is_ok(), "{:?}: {:?} vs {:?}", c, ra, rb);
+            prop_assert_eq!(kept.kit.job(a).unwrap().status, reread.kit.job(b).unwrap().status);
+            let view = |d: &Device, id| d.kit.checklist(id).ok().map(|v| {
+                (v.next, v.steps.into_iter().map(|s| (s.id, s.status)).collect::<Vec<_>>())
+            });
+            prop_assert_eq!(view(&kept, a), view(&reread, b), "after {:?}", c);
+        }
+    }
+}

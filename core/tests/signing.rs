@@ -194,7 +194,7 @@ fn tampering_with_records_timeline_signature_or_image_is_detected() {
         }),
         ("event deleted", "timeline", |_, c| {
             c.execute(
-                "DELETE FROM visit_events WHERE seq = (SELECT min(seq) FROM visit_events WHERE kind = 'arrive')",
+                "DELETE FROM journal WHERE seq = (SELECT min(seq) FROM journal WHERE kind = 'arrive')",
                 [],
             )
             .unwrap();
@@ -202,23 +202,23 @@ fn tampering_with_records_timeline_signature_or_image_is_detected() {
         ("events reordered", "timeline", |_, c| {
             let seq = |kind: &str| -> i64 {
                 c.query_row(
-                    "SELECT min(seq) FROM visit_events WHERE kind = ?1",
+                    "SELECT min(seq) FROM journal WHERE kind = ?1",
                     [kind],
                     |r| r.get(0),
                 )
                 .unwrap()
             };
             let (a, b) = (seq("accept"), seq("call_customer"));
-            c.execute("UPDATE visit_events SET seq = -1 WHERE seq = ?1", [a])
+            c.execute("UPDATE journal SET seq = -1 WHERE seq = ?1", [a])
                 .unwrap();
-            c.execute("UPDATE visit_events SET seq = ?1 WHERE seq = ?2", [a, b])
+            c.execute("UPDATE journal SET seq = ?1 WHERE seq = ?2", [a, b])
                 .unwrap();
-            c.execute("UPDATE visit_events SET seq = ?1 WHERE seq = -1", [b])
+            c.execute("UPDATE journal SET seq = ?1 WHERE seq = -1", [b])
                 .unwrap();
         }),
         ("event payload edited", "timeline", |_, c| {
             c.execute(
-                "UPDATE visit_events SET payload = replace(payload, 'traffic', 'a flat tyre')
+                "UPDATE journal SET payload = replace(payload, 'traffic', 'a flat tyre')
                  WHERE kind = 'notify_delay'",
                 [],
             )

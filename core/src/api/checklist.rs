@@ -47,6 +47,7 @@ impl FieldKit {
             let cur = super::Current {
                 order,
                 visit: Some(visit.clone()),
+                facts: None,
             };
             let template = self.template(c, &visit.template)?;
             let facts = self.facts(c, &cur, &visit)?;

@@ -67,9 +67,7 @@ impl FieldKit {
         if order.promised.start >= order.promised.end {
             return Err(Error::invalid("promised window", "ends before it starts"));
         }
-        self.store.write(Durability::Normal, self.now(), |tx| {
-            queries::upsert_work_order(tx, order, self.now())
-        })
+        self.write(|tx| queries::upsert_work_order(tx, order, self.now()))
     }
 
     /// Today's jobs (in the technician's time zone) and any still-open earlier ones.

@@ -12,7 +12,7 @@ mod signing;
 
 use std::collections::HashMap;
 use std::path::Path;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 
 pub use checklist::ChecklistView;
 pub use jobs::{Arrival, CallOutcome, JobDetail, JobSummary};
@@ -20,7 +20,7 @@ pub use onsite::{CompletionRecord, TakeBack};
 pub use parts::{PartUse, StockLevel};
 pub use signing::{SignatureCheck, SignatureInput, SigningSummary, Verification};
 
-use crate::checklist::{self as rules, Stage, Template, VisitFacts};
+use crate::checklist::{self as rules, AnswerValue, Recorded, Stage, Template, VisitFacts};
 use crate::clock::{Clock, SystemClock};
 use crate::error::{Error, Result};
 use crate::model::*;
@@ -59,6 +59,11 @@ pub struct FieldKit {
     clock: Arc<dyn Clock>,
     config: DeviceConfig,
     templates: RwLock<HashMap<(String, u32), Arc<Template>>>,
+    /// The job the last checklist answer went to, as it stood after that commit. A
+    /// technician answers step after step on one job: the next answer skips reading the job
+    /// and its checklist facts back. Locked around every write, so it never goes stale;
+    /// any other write forgets it.
+    last_job: Mutex<Option<(WorkOrderId, Current)>>,
 }
 
 impl std::fmt::Debug for FieldKit {
@@ -69,10 +74,12 @@ impl std::fmt::Debug for FieldKit {
     }
 }
 
-/// A job as loaded inside a command: the order, its open visit, and the pair's status.
+/// A job as loaded inside a command: the order, its open visit, and (once a command needed
+/// them) the open visit's checklist facts.
 struct Current {
     order: WorkOrder,
     visit: Option<Visit>,
+    facts: Option<VisitFacts>,
 }
 
 impl Current {
@@ -113,6 +120,7 @@ impl FieldKit {
             clock,
             config,
             templates: RwLock::new(HashMap::new()),
+            last_job: Mutex::new(None),
         })
     }
 
@@ -145,10 +153,7 @@ impl FieldKit {
             id: t.id.clone(),
             version: t.version,
         };
-        self.store
-            .write(Durability::Normal, self.clock.now(), |tx| {
-                records::put_template(tx, &t.id, t.version, json)
-            })?;
+        self.write(|tx| records::put_template(tx, &t.id, t.version, json))?;
         self.cache_template(Arc::new(t));
         Ok(r)
     }
@@ -161,10 +166,7 @@ impl FieldKit {
         if schedule.items.iter().any(|i| i.amount < 0) {
             return Err(Error::invalid("fee schedule", "an amount is negative"));
         }
-        self.store
-            .write(Durability::Normal, self.clock.now(), |tx| {
-                records::put_fee_schedule(tx, schedule)
-            })
+        self.write(|tx| records::put_fee_schedule(tx, schedule))
     }
 
     /// Folds the write-ahead log into the database file and truncates it. Call when the app
@@ -197,13 +199,62 @@ impl FieldKit {
         durability: Durability,
         f: impl FnOnce(&mut Tx<'_>, &mut Current, Timestamp) -> Result<T>,
     ) -> Result<T> {
+        self.run_command(id, durability, false, f)
+    }
+
+    /// [`Self::command`] for commands that keep `Current` (order, visit and facts) exactly as
+    /// they leave the database: the job stays in memory for the next command.
+    fn command_keeping_job<T>(
+        &self,
+        id: WorkOrderId,
+        f: impl FnOnce(&mut Tx<'_>, &mut Current, Timestamp) -> Result<T>,
+    ) -> Result<T> {
+        self.run_command(id, Durability::Normal, true, f)
+    }
+
+    fn run_command<T>(
+        &self,
+        id: WorkOrderId,
+        durability: Durability,
+        keep: bool,
+        f: impl FnOnce(&mut Tx<'_>, &mut Current, Timestamp) -> Result<T>,
+    ) -> Result<T> {
         let now = self.now();
-        self.store.write(durability, now, |tx| {
-            let order = queries::work_order(tx, id)?;
-            let visit = queries::open_visit(tx, id)?;
-            let mut cur = Current { order, visit };
-            f(tx, &mut cur, now)
-        })
+        let mut last = self.last_job();
+        let cached = match last.take() {
+            Some((job, cur)) if job == id => Some(cur),
+            _ => None,
+        };
+        let mut after = None;
+        let value = self.store.write(durability, now, |tx| {
+            let mut cur = match cached {
+                Some(cur) => cur,
+                None => Current {
+                    order: queries::work_order(tx, id)?,
+                    visit: queries::open_visit(tx, id)?,
+                    facts: None,
+                },
+            };
+            let value = f(tx, &mut cur, now)?;
+            after = Some(cur);
+            Ok(value)
+        })?;
+        if keep {
+            *last = after.map(|cur| (id, cur));
+        }
+        Ok(value)
+    }
+
+    /// A write that is not a command on one job (reference data, stock, sync): forgets the
+    /// job kept in memory.
+    fn write<T>(&self, f: impl FnOnce(&mut Tx<'_>) -> Result<T>) -> Result<T> {
+        let mut last = self.last_job();
+        *last = None;
+        self.store.write(Durability::Normal, self.now(), f)
+    }
+
+    fn last_job(&self) -> MutexGuard<'_, Option<(WorkOrderId, Current)>> {
+        self.last_job.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Applies a workflow action and writes whatever moved (order status, visit status and
@@ -262,19 +313,72 @@ impl FieldKit {
 
     /// The checklist facts of a visit, read inside the command's transaction.
     fn facts(&self, c: &rusqlite::Connection, cur: &Current, visit: &Visit) -> Result<VisitFacts> {
-        let f = queries::checklist_facts(c, visit.id)?;
+        let f = queries::checklist_facts(c, cur.order.id, visit.id)?;
+        let mut recorded = f.recorded;
+        if let Some((agreed, _)) = f.fee_consent
+            && let Some(step) = self.fee_step(c, visit)?
+        {
+            recorded.insert(step, Recorded::Answer(AnswerValue::FeeConsent { agreed }));
+        }
         // The visit was planned by the reached call that confirmed it.
         let reached = queries::reached_since(c, cur.order.id, visit.planned_at)?;
         Ok(VisitFacts {
             job_kind: cur.order.kind,
             order_billing: cur.order.billing,
             stage: stage_of(visit.status),
-            recorded: f.recorded,
+            recorded,
             photos: f.photos,
             signatures: f.signatures,
             previsit_call_reached: reached,
             unacknowledged_findings: f.unacknowledged_findings,
         })
+    }
+
+    /// The open visit's checklist facts, kept with the job in `cur` (read on first use).
+    fn facts_mut<'c>(
+        &self,
+        c: &rusqlite::Connection,
+        cur: &'c mut Current,
+        action: &'static str,
+    ) -> Result<&'c mut VisitFacts> {
+        let stage = stage_of(cur.visit(action)?.status);
+        let facts = match cur.facts.take() {
+            Some(f) => f,
+            None => self.facts(c, cur, cur.visit(action)?)?,
+        };
+        let facts = cur.facts.insert(facts);
+        facts.stage = stage;
+        Ok(facts)
+    }
+
+    /// The answers and exceptions recorded on a visit's steps, with when each was given
+    /// (the fee-consent step's answer is the customer's latest fee consent).
+    fn answers_with_times(
+        &self,
+        c: &rusqlite::Connection,
+        order: WorkOrderId,
+        visit: &Visit,
+    ) -> Result<HashMap<String, (Recorded, Timestamp)>> {
+        let mut out = queries::step_records(c, order, visit.id)?;
+        if let Some((agreed, at)) = queries::checklist_facts(c, order, visit.id)?.fee_consent
+            && let Some(step) = self.fee_step(c, visit)?
+        {
+            out.insert(
+                step,
+                (Recorded::Answer(AnswerValue::FeeConsent { agreed }), at),
+            );
+        }
+        Ok(out)
+    }
+
+    /// The id of the fee-consent step of the visit's template, if it has one.
+    fn fee_step(&self, c: &rusqlite::Connection, visit: &Visit) -> Result<Option<String>> {
+        Ok(self
+            .template(c, &visit.template)?
+            .steps
+            .iter()
+            .find(|s| matches!(s.kind, rules::StepKind::FeeConsent))
+            .map(|s| s.id.clone()))
     }
 
     /// The template a visit follows (cached; installed versions first, then the built-ins).

@@ -46,12 +46,12 @@ impl FieldKit {
     /// Answers a checklist step of the open visit. Refused when out of order, out of range,
     /// not applicable, or while paused. Returns the op's outbox sequence number.
     pub fn answer_step(&self, id: WorkOrderId, step_id: &str, answer: &AnswerValue) -> Result<i64> {
-        self.command(id, Durability::Normal, |tx, cur, now| {
+        self.command_keeping_job(id, |tx, cur, _now| {
             let visit = cur.visit("answer a step")?;
             if visit.status == VisitStatus::Paused {
                 return Err(Error::invalid("step", "the visit is paused: resume first"));
             }
-            let template = self.template(tx, &visit.template)?;
+            let (visit_id, template) = (visit.id, self.template(tx, &visit.template)?);
             if matches!(
                 template.step(step_id).map(|s| &s.kind),
                 Some(StepKind::FeeConsent)
@@ -61,42 +61,39 @@ impl FieldKit {
                     "fee consent is given with consent_to_fees",
                 ));
             }
-            let facts = self.facts(tx, cur, visit)?;
-            Run::new(&template, &facts).check_answer(step_id, answer)?;
-            queries::put_answer(
-                tx,
-                visit.id,
-                step_id,
-                &Recorded::Answer(answer.clone()),
-                now,
-            )?;
-            tx.record(
+            let facts = self.facts_mut(tx, cur, "answer a step")?;
+            Run::new(&template, facts).check_answer(step_id, answer)?;
+            let seq = tx.record(
                 id,
-                Some(visit.id),
+                Some(visit_id),
                 "answer_step",
                 json!({ "step": step_id, "answer": answer }),
-            )
+            )?;
+            facts
+                .recorded
+                .insert(step_id.to_owned(), Recorded::Answer(answer.clone()));
+            Ok(seq)
         })
     }
 
     /// Skips a step that allows it, with the reason (e.g. the customer refused shoe covers).
     pub fn except_step(&self, id: WorkOrderId, step_id: &str, reason: &str) -> Result<i64> {
-        self.command(id, Durability::Normal, |tx, cur, now| {
+        self.command_keeping_job(id, |tx, cur, _now| {
             let visit = cur.visit("skip a step")?;
-            let template = self.template(tx, &visit.template)?;
-            let facts = self.facts(tx, cur, visit)?;
-            Run::new(&template, &facts).check_exception(step_id, reason)?;
+            let (visit_id, template) = (visit.id, self.template(tx, &visit.template)?);
+            let facts = self.facts_mut(tx, cur, "skip a step")?;
+            Run::new(&template, facts).check_exception(step_id, reason)?;
             let reason = reason.trim().to_owned();
-            let rec = Recorded::Exception {
-                reason: reason.clone(),
-            };
-            queries::put_answer(tx, visit.id, step_id, &rec, now)?;
-            tx.record(
+            let seq = tx.record(
                 id,
-                Some(visit.id),
+                Some(visit_id),
                 "except_step",
                 json!({ "step": step_id, "reason": reason }),
-            )
+            )?;
+            facts
+                .recorded
+                .insert(step_id.to_owned(), Recorded::Exception { reason });
+            Ok(seq)
         })
     }
 
@@ -199,7 +196,6 @@ impl FieldKit {
                 at: now,
             };
             records::insert_fee_consent(tx, &consent)?;
-            queries::put_answer(tx, visit.id, &step.id, &Recorded::Answer(answer), now)?;
             tx.record(id, Some(visit.id), "consent_to_fees", json(&consent))?;
             Ok(consent)
         })

@@ -33,9 +33,7 @@ impl FieldKit {
         text("sku", &part.sku, 64)?;
         text("part name", &part.name, 200)?;
         text("unit", &part.unit, 16)?;
-        self.store.write(Durability::Normal, self.now(), |tx| {
-            records::put_part(tx, part)
-        })
+        self.write(|tx| records::put_part(tx, part))
     }
 
     /// Parts issued from the warehouse to the van.
@@ -127,7 +125,7 @@ impl FieldKit {
 
     fn move_stock(&self, sku: &str, quantity: i64, kind: MovementKind) -> Result<i64> {
         check_quantity(quantity)?;
-        self.store.write(Durability::Normal, self.now(), |tx| {
+        self.write(|tx| {
             let part = records::part(tx, sku)?;
             let movement = StockMovement {
                 id: StockMovementId::new(),

@@ -93,7 +93,7 @@ impl FieldKit {
             if matches!(visit.status, VisitStatus::Planned | VisitStatus::EnRoute) {
                 return Err(Error::invalid("summary", "arrive first"));
             }
-            let (summary, _) = build_summary(tx, cur, &visit)?;
+            let (summary, _) = build_summary(self, tx, cur, &visit)?;
             let sha256 = summary.sha256();
             tx.record(
                 id,
@@ -136,7 +136,7 @@ impl FieldKit {
                 Run::new(&template, &facts)
                     .check_evidence(step, Evidence::Signature(input.role))?;
             }
-            let (summary, _) = build_summary(tx, cur, &visit)?;
+            let (summary, _) = build_summary(self, tx, cur, &visit)?;
             let summary_sha256 = summary.sha256();
             if input.role == SignerRole::Customer
                 && !records::summary_was_shown(tx, id, visit.id, &summary_sha256)?
@@ -211,6 +211,7 @@ impl FieldKit {
             let cur = Current {
                 order,
                 visit: visit.clone(),
+                facts: None,
             };
             verify_job(self, c, &cur)
         })
@@ -256,7 +257,7 @@ pub(super) fn verify_job(
             signatures,
         });
     };
-    let (current, recorded_at) = build_summary(c, cur, visit)?;
+    let (current, recorded_at) = build_summary(kit, c, cur, visit)?;
     for stored in records::stored_signatures(c, visit.id)? {
         let s = &stored.signature;
         let mut problems = Vec::new();
@@ -330,6 +331,7 @@ pub(super) fn verify_job(
 
 /// The visit's summary as the records stand now, and when each item was recorded.
 fn build_summary(
+    kit: &FieldKit,
     c: &rusqlite::Connection,
     cur: &Current,
     visit: &Visit,
@@ -347,14 +349,11 @@ fn build_summary(
             }
         })
         .collect();
-    let times = queries::answer_times(c, visit.id)?;
-    let answers = queries::checklist_facts(c, visit.id)?
-        .recorded
+    let answers = kit
+        .answers_with_times(c, o.id, visit)?
         .into_iter()
-        .map(|(step, rec)| {
-            if let Some(t) = times.get(&step) {
-                at.insert(format!("answer:{step}"), to_millis(*t));
-            }
+        .map(|(step, (rec, t))| {
+            at.insert(format!("answer:{step}"), to_millis(t));
             let (answer, exception) = match rec {
                 Recorded::Answer(a) => (Some(a), None),
                 Recorded::Exception { reason } => (None, Some(reason)),

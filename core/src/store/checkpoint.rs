@@ -5,7 +5,7 @@
 //! that never goes quiet, the writer restarts the log itself now and then.
 
 use std::path::Path;
-use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender, TrySendError};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -60,11 +60,17 @@ impl Checkpointer {
         let gate = Arc::new(Mutex::new(()));
         let thread_gate = gate.clone();
         let hook_pages = pages.clone();
+        // Commits so far (the thread compares it across a pause to tell the writer is
+        // quiet), and whether a wake-up is on its way or being served.
+        let commits = Arc::new(AtomicU64::new(0));
+        let awake = Arc::new(AtomicBool::new(false));
+        let (hook_commits, hook_awake) = (commits.clone(), awake.clone());
         writer.pragma_update(None, "wal_autocheckpoint", 0)?;
         writer.wal_hook(Some(move |_: &mut rusqlite::hooks::Wal, pages: i32| {
             hook_pages.store(pages, Ordering::Relaxed);
-            // Every commit past the threshold: the thread uses them to tell when we go quiet.
-            if pages >= WAKE_AT_PAGES {
+            hook_commits.fetch_add(1, Ordering::Relaxed);
+            // One wake-up per checkpoint, not one per commit: a commit costs two atomics.
+            if pages >= WAKE_AT_PAGES && !hook_awake.swap(true, Ordering::AcqRel) {
                 // Full means a wake-up is already pending; Disconnected means shutting down.
                 match hook_wake.try_send(Msg::Wake) {
                     Ok(()) | Err(TrySendError::Full(_)) | Err(TrySendError::Disconnected(_)) => {}
@@ -74,7 +80,7 @@ impl Checkpointer {
         }))?;
         let thread = std::thread::Builder::new()
             .name("fieldkit-checkpoint".into())
-            .spawn(move || run(conn, rx, thread_gate))?;
+            .spawn(move || run(conn, rx, thread_gate, commits, awake))?;
         Ok(Checkpointer {
             pages,
             restart_tried_at: AtomicI32::new(0),
@@ -120,20 +126,33 @@ impl Checkpointer {
     }
 }
 
-fn run(conn: Connection, rx: Receiver<Msg>, gate: Arc<Mutex<()>>) {
+fn run(
+    conn: Connection,
+    rx: Receiver<Msg>,
+    gate: Arc<Mutex<()>>,
+    commits: Arc<AtomicU64>,
+    awake: Arc<AtomicBool>,
+) {
     while let Ok(Msg::Wake) = rx.recv() {
-        // Wait until the writer has been quiet for a moment.
+        // Wait until the writer has been quiet for a moment: no commit during a whole pause.
         loop {
+            let seen = commits.load(Ordering::Relaxed);
             match rx.recv_timeout(QUIET) {
-                Ok(Msg::Wake) => continue,
+                Ok(Msg::Wake) | Err(RecvTimeoutError::Timeout) => {}
                 Ok(Msg::Stop) | Err(RecvTimeoutError::Disconnected) => return,
-                Err(RecvTimeoutError::Timeout) => break,
+            }
+            if commits.load(Ordering::Relaxed) == seen {
+                break;
             }
         }
-        let _one = gate.lock().unwrap_or_else(|e| e.into_inner());
-        // PASSIVE never blocks the writer or readers; what it cannot copy now is copied on the
-        // next wake-up. A failure (e.g. busy) is retried the same way.
-        let _ = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
+        {
+            let _one = gate.lock().unwrap_or_else(|e| e.into_inner());
+            // PASSIVE never blocks the writer or readers; what it cannot copy now is copied
+            // on the next wake-up. A failure (e.g. busy) is retried the same way.
+            let _ = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
+        }
+        // From here the next commit past the threshold wakes us again.
+        awake.store(false, Ordering::Release);
     }
 }
 

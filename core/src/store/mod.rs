@@ -13,13 +13,12 @@ use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 
 use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, TransactionBehavior};
-use serde::{Deserialize, Serialize};
 
 pub use blobs::{Blobs, sha256_hex};
 
 use crate::clock::{Hlc, to_millis};
 use crate::error::{Error, Result};
-use crate::model::{DeviceId, EventId, OpId, Timestamp, VisitId, WorkOrderId};
+use crate::model::{DeviceId, OpId, Timestamp, VisitId, WorkOrderId};
 
 /// The file name of the database inside the data directory.
 pub const DB_FILE: &str = "fieldkit.db";
@@ -36,23 +35,10 @@ pub enum Durability {
     Full,
 }
 
-/// One queued change for the server, as stored in the outbox.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct PendingOp {
-    /// Gapless per-device sequence, from 1.
-    pub seq: i64,
-    pub op_id: OpId,
-    pub entity: String,
-    pub entity_id: String,
-    /// Intent-level name: "arrive", "answer_step", "record_part"…
-    pub kind: String,
-    pub version: i64,
-    pub payload: serde_json::Value,
-    /// Hybrid logical clock stamp (encoded, sorts as text).
-    pub hlc: String,
-    /// The device's wall clock when the op was made, in ms.
-    pub device_time: i64,
-}
+/// One op of the journal not yet acknowledged by the server: the wire [`Op`].
+///
+/// [`Op`]: crate::sync::protocol::Op
+pub type PendingOp = crate::sync::protocol::Op;
 
 struct Writer {
     conn: Connection,
@@ -109,7 +95,8 @@ impl Tx<'_> {
         self.device_id
     }
 
-    /// Appends an op to the outbox; returns its sequence number.
+    /// Appends an op that is not a job's timeline event (the van's stock) to the journal;
+    /// returns its sequence number.
     pub fn append_op(
         &mut self,
         entity: &str,
@@ -117,27 +104,16 @@ impl Tx<'_> {
         kind: &str,
         payload: &serde_json::Value,
     ) -> Result<i64> {
-        let seq = self.next_seq;
-        self.hlc = self.hlc.tick(self.now_ms);
-        self.tx
-            .prepare_cached(
-                "INSERT INTO pending_ops
-                 (seq, op_id, entity, entity_id, kind, version, payload, hlc, device_time)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-            )?
-            .execute((
-                seq,
-                OpId::new().to_string(),
-                entity,
-                entity_id,
-                kind,
-                OP_VERSION,
-                payload.to_string(),
-                self.hlc.encode(),
-                self.now_ms,
-            ))?;
-        self.next_seq += 1;
-        Ok(seq)
+        let op_id = OpId::new().to_string();
+        self.append(
+            &op_id,
+            entity,
+            entity_id,
+            None,
+            kind,
+            &payload.to_string(),
+            None,
+        )
     }
 
     /// The hash of the last timeline event of a work order.
@@ -148,14 +124,16 @@ impl Tx<'_> {
         Ok(self
             .tx
             .prepare_cached(
-                "SELECT hash FROM visit_events WHERE work_order_id = ?1 ORDER BY seq DESC LIMIT 1",
+                "SELECT hash FROM journal WHERE entity_id = ?1 AND entity = 'work_order'
+                 ORDER BY seq DESC LIMIT 1",
             )?
             .query_row([order], |r| r.get(0))
-            .optional()?)
+            .optional()?
+            .flatten())
     }
 
-    /// Records a fact of a job: one entry on its timeline (chained to the one before) and
-    /// one op in the outbox, in this transaction, under the same sequence number. Returns it.
+    /// Records a fact of a job: one journal entry that is both the job's timeline event
+    /// (chained to the one before) and the op queued for the server. Returns its sequence.
     pub fn record(
         &mut self,
         work_order_id: WorkOrderId,
@@ -165,13 +143,8 @@ impl Tx<'_> {
     ) -> Result<i64> {
         let order = work_order_id.to_string();
         let visit = visit_id.map(|v| v.to_string());
-        let event_payload = payload.to_string();
-        let mut op_payload = payload;
-        if let (serde_json::Value::Object(map), Some(v)) = (&mut op_payload, &visit) {
-            map.insert("visit_id".into(), v.clone().into());
-        }
-        let seq = self.append_op("work_order", &order, kind, &op_payload)?;
-        let id = EventId::new().to_string();
+        let payload = payload.to_string();
+        let id = OpId::new().to_string();
         let prev = self.chain_head(&order)?;
         let hash = crate::media::chain::event_hash(
             prev.as_deref(),
@@ -181,25 +154,57 @@ impl Tx<'_> {
                 visit_id: visit.as_deref(),
                 kind,
                 at_ms: self.now_ms,
-                payload: &event_payload,
+                payload: &payload,
             },
         );
+        let seq = self.append(
+            &id,
+            "work_order",
+            &order,
+            visit.as_deref(),
+            kind,
+            &payload,
+            Some(&hash),
+        )?;
+        self.new_heads.insert(order, hash);
+        Ok(seq)
+    }
+
+    /// Writes one journal entry under the next sequence number and clock stamp.
+    #[allow(clippy::too_many_arguments)]
+    fn append(
+        &mut self,
+        op_id: &str,
+        entity: &str,
+        entity_id: &str,
+        visit_id: Option<&str>,
+        kind: &str,
+        payload: &str,
+        hash: Option<&str>,
+    ) -> Result<i64> {
+        let seq = self.next_seq;
+        let hlc = self.hlc.tick(self.now_ms);
         self.tx
             .prepare_cached(
-                "INSERT INTO visit_events (work_order_id, seq, id, visit_id, kind, payload, at, hash)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                "INSERT INTO journal
+                 (seq, op_id, entity, entity_id, visit_id, kind, version, payload, hlc, at, hash)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
             )?
             .execute(rusqlite::params![
-                &order,
                 seq,
-                id,
-                &visit,
+                op_id,
+                entity,
+                entity_id,
+                visit_id,
                 kind,
-                event_payload,
+                OP_VERSION,
+                payload,
+                hlc.encode(),
                 self.now_ms,
-                &hash
+                hash
             ])?;
-        self.new_heads.insert(order, hash);
+        self.hlc = hlc;
+        self.next_seq += 1;
         Ok(seq)
     }
 }
@@ -295,7 +300,7 @@ impl Store {
             };
             let value = f(&mut tx)?;
             // The sequence and HLC are not written here: at open they are recovered from the
-            // outbox itself (and from the device row, which purging the outbox updates).
+            // journal itself (and from the device row, which acknowledging ops updates).
             let (seq, stamp, moved) = (tx.next_seq, tx.hlc, std::mem::take(&mut tx.new_heads));
             tx.tx.commit()?;
             Ok((value, seq, stamp, moved))
@@ -330,9 +335,10 @@ impl Store {
         self.checkpointer.truncate(&guard.conn)
     }
 
-    /// Deletes the ops up to `through_seq` (acknowledged by the server) from the outbox, and
-    /// records in the device row where the sequence and clock stand, so they never go back.
-    pub fn purge_acked(&self, through_seq: i64) -> Result<usize> {
+    /// Takes the ops up to `through_seq` (acknowledged by the server) out of the outbox (they
+    /// stay in the journal as the jobs' history), and records in the device row where the
+    /// sequence and clock stand, so they never go back. Returns how many ops left the outbox.
+    pub fn acknowledge(&self, through_seq: i64) -> Result<usize> {
         let mut guard = lock(&self.writer);
         let Writer {
             conn,
@@ -340,14 +346,23 @@ impl Store {
             hlc,
             ..
         } = &mut *guard;
+        let through = through_seq.min(*next_seq - 1);
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        tx.execute(
-            "UPDATE device SET next_seq = ?1, hlc_wall = ?2, hlc_counter = ?3",
-            (*next_seq, hlc.wall_ms, hlc.counter),
+        let acked: i64 = tx.query_row("SELECT acked_seq FROM device", [], |r| r.get(0))?;
+        if through <= acked {
+            return Ok(0);
+        }
+        let n: i64 = tx.query_row(
+            "SELECT count(*) FROM journal WHERE seq > ?1 AND seq <= ?2",
+            (acked, through),
+            |r| r.get(0),
         )?;
-        let n = tx.execute("DELETE FROM pending_ops WHERE seq <= ?1", [through_seq])?;
+        tx.execute(
+            "UPDATE device SET acked_seq = ?1, next_seq = ?2, hlc_wall = ?3, hlc_counter = ?4",
+            (through, *next_seq, hlc.wall_ms, hlc.counter),
+        )?;
         tx.commit()?;
-        Ok(n)
+        Ok(usize::try_from(n).unwrap_or(0))
     }
 
     /// `PRAGMA integrity_check`: `Ok(())` or the problems found.
@@ -406,10 +421,14 @@ fn open_writer(path: &Path, now_ms: i64, floor: Durability) -> Result<Writer> {
         [],
         |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
     )?;
-    let (last_seq, last_hlc): (Option<i64>, Option<String>) =
-        conn.query_row("SELECT max(seq), max(hlc) FROM pending_ops", [], |r| {
-            Ok((r.get(0)?, r.get(1)?))
-        })?;
+    let (last_seq, last_hlc): (Option<i64>, Option<String>) = conn
+        .query_row(
+            "SELECT seq, hlc FROM journal ORDER BY seq DESC LIMIT 1",
+            [],
+            |r| Ok((Some(r.get(0)?), Some(r.get(1)?))),
+        )
+        .optional()?
+        .unwrap_or((None, None));
     let device_hlc = Hlc {
         wall_ms: wall,
         counter,

@@ -392,34 +392,39 @@ pub fn time_entries(c: &Connection, visit: VisitId) -> Result<Vec<TimeEntry>> {
 
 // ---------------------------------------------------------------- checklist facts
 
-/// Records (or replaces) the answer or exception for a step.
-pub fn put_answer(
-    c: &Connection,
-    visit: VisitId,
-    step: &str,
-    rec: &Recorded,
-    at: Timestamp,
-) -> Result<()> {
-    let (answer, exception) = match rec {
-        Recorded::Answer(a) => (Some(to_json(a)), None),
-        Recorded::Exception { reason } => (None, Some(reason.as_str())),
-    };
-    c.prepare_cached(
-        "INSERT INTO answers (visit_id, step_id, answer, exception, answered_at)
-         VALUES (?1, ?2, ?3, ?4, ?5)
-         ON CONFLICT (visit_id, step_id) DO UPDATE SET answer = excluded.answer,
-            exception = excluded.exception, answered_at = excluded.answered_at",
-    )?
-    .execute((visit.to_string(), step, answer, exception, to_millis(at)))?;
-    Ok(())
-}
+/// The kinds of journal entries that answer or skip a checklist step.
+const STEP_KINDS: &str = "kind IN ('answer_step', 'except_step')";
 
-/// When each step of a visit was last answered or excepted.
-pub fn answer_times(c: &Connection, visit: VisitId) -> Result<HashMap<String, Timestamp>> {
-    let mut stmt =
-        c.prepare_cached("SELECT step_id, answered_at FROM answers WHERE visit_id = ?1")?;
-    let rows = stmt.query_map([visit.to_string()], |r| Ok((r.get(0)?, ts(r, 1)?)))?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+/// The latest answer or exception of each step of a visit, with its time, read from the
+/// job's journal (fee consent excluded: see [`ChecklistFacts::fee_consent`]).
+pub fn step_records(
+    c: &Connection,
+    order: WorkOrderId,
+    visit: VisitId,
+) -> Result<HashMap<String, (Recorded, Timestamp)>> {
+    #[derive(serde::Deserialize)]
+    struct Step {
+        step: String,
+        answer: Option<AnswerValue>,
+        reason: Option<String>,
+    }
+    let mut stmt = c.prepare_cached(&format!(
+        "SELECT payload, at FROM journal
+          WHERE entity_id = ?1 AND visit_id = ?2 AND {STEP_KINDS} ORDER BY seq"
+    ))?;
+    let mut rows = stmt.query((order.to_string(), visit.to_string()))?;
+    let mut out = HashMap::new();
+    while let Some(r) = rows.next()? {
+        let s: Step = serde_json::from_str(r.get_ref(0)?.as_str().map_err(rusqlite::Error::from)?)
+            .map_err(|_| Error::Storage(bad("step payload")))?;
+        let rec = match (s.answer, s.reason) {
+            (Some(a), _) => Recorded::Answer(a),
+            (None, Some(reason)) => Recorded::Exception { reason },
+            (None, None) => return Err(Error::Storage(bad("step payload"))),
+        };
+        out.insert(s.step, (rec, ts(r, 1)?));
+    }
+    Ok(out)
 }
 
 /// Everything the checklist needs to know that was recorded on a visit.
@@ -428,6 +433,9 @@ pub struct ChecklistFacts {
     pub photos: HashMap<String, u32>,
     pub signatures: HashMap<String, Vec<SignerRole>>,
     pub unacknowledged_findings: u32,
+    /// The customer's latest answer to the fees (agreed or not) and when, if asked: the
+    /// answer of the template's fee-consent step.
+    pub fee_consent: Option<(bool, Timestamp)>,
 }
 
 /// Photos attached per step of a visit.
@@ -437,26 +445,16 @@ pub(crate) const PHOTO_COUNTS: &str = "SELECT va.step_id, count(*) FROM visit_at
       GROUP BY va.step_id";
 
 /// Reads a visit's answers, evidence counts and open findings.
-pub fn checklist_facts(c: &Connection, visit: VisitId) -> Result<ChecklistFacts> {
+pub fn checklist_facts(
+    c: &Connection,
+    order: WorkOrderId,
+    visit: VisitId,
+) -> Result<ChecklistFacts> {
+    let recorded = step_records(c, order, visit)?
+        .into_iter()
+        .map(|(step, (rec, _))| (step, rec))
+        .collect();
     let v = visit.to_string();
-    let mut recorded = HashMap::new();
-    let mut stmt =
-        c.prepare_cached("SELECT step_id, answer, exception FROM answers WHERE visit_id = ?1")?;
-    let mut rows = stmt.query([&v])?;
-    while let Some(r) = rows.next()? {
-        let step: String = r.get(0)?;
-        let rec = match (
-            r.get::<_, Option<String>>(1)?,
-            r.get::<_, Option<String>>(2)?,
-        ) {
-            (Some(a), _) => Recorded::Answer(
-                serde_json::from_str::<AnswerValue>(&a).map_err(|_| bad("answer"))?,
-            ),
-            (None, Some(reason)) => Recorded::Exception { reason },
-            (None, None) => continue,
-        };
-        recorded.insert(step, rec);
-    }
     let mut photos = HashMap::new();
     let mut stmt = c.prepare_cached(PHOTO_COUNTS)?;
     let mut rows = stmt.query([&v])?;
@@ -477,21 +475,29 @@ pub fn checklist_facts(c: &Connection, visit: VisitId) -> Result<ChecklistFacts>
             "SELECT count(*) FROM findings WHERE visit_id = ?1 AND acknowledged_by IS NULL",
         )?
         .query_row([&v], |r| r.get(0))?;
+    let fee_consent = c
+        .prepare_cached(
+            "SELECT agreed, at FROM fee_consents WHERE visit_id = ?1 ORDER BY at DESC, rowid DESC
+             LIMIT 1",
+        )?
+        .query_row([&v], |r| Ok((r.get(0)?, ts(r, 1)?)))
+        .optional()?;
     Ok(ChecklistFacts {
         recorded,
         photos,
         signatures,
         unacknowledged_findings,
+        fee_consent,
     })
 }
 
 // ---------------------------------------------------------------- outbox
 
-/// The outbox, oldest first.
+/// The outbox, oldest first: the journal past the last acknowledged op.
 pub fn pending_ops(c: &Connection, limit: i64) -> Result<Vec<PendingOp>> {
     let mut stmt = c.prepare_cached(
-        "SELECT seq, op_id, entity, entity_id, kind, version, payload, hlc, device_time
-         FROM pending_ops ORDER BY seq LIMIT ?1",
+        "SELECT seq, op_id, entity, entity_id, visit_id, kind, version, payload, hlc, at, hash
+         FROM journal WHERE seq > (SELECT acked_seq FROM device) ORDER BY seq LIMIT ?1",
     )?;
     let rows = stmt.query_map([limit], |r| {
         Ok(PendingOp {
@@ -499,11 +505,13 @@ pub fn pending_ops(c: &Connection, limit: i64) -> Result<Vec<PendingOp>> {
             op_id: id(r, 1, "op_id")?,
             entity: r.get(2)?,
             entity_id: r.get(3)?,
-            kind: r.get(4)?,
-            version: r.get(5)?,
-            payload: json_col(r, 6, "payload")?,
-            hlc: r.get(7)?,
-            device_time: r.get(8)?,
+            visit_id: r.get(4)?,
+            kind: r.get(5)?,
+            version: r.get(6)?,
+            payload: json_col(r, 7, "payload")?,
+            hlc: r.get(8)?,
+            device_time: r.get(9)?,
+            hash: r.get(10)?,
         })
     })?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)

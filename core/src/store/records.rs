@@ -154,8 +154,8 @@ pub struct StoredEvent {
 /// A work order's timeline, oldest first.
 pub fn events(c: &Connection, order: WorkOrderId) -> Result<Vec<StoredEvent>> {
     let mut stmt = c.prepare_cached(
-        "SELECT id, visit_id, kind, payload, at, hash FROM visit_events
-         WHERE work_order_id = ?1 ORDER BY seq",
+        "SELECT op_id, visit_id, kind, payload, at, coalesce(hash, '') FROM journal
+         WHERE entity_id = ?1 AND entity = 'work_order' ORDER BY seq",
     )?;
     let rows = stmt.query_map([order.to_string()], |r| {
         Ok(StoredEvent {
@@ -178,7 +178,7 @@ pub fn summary_was_shown(
     sha256: &str,
 ) -> Result<bool> {
     Ok(c.prepare_cached(
-        "SELECT EXISTS (SELECT 1 FROM visit_events WHERE work_order_id = ?1 AND visit_id = ?2
+        "SELECT EXISTS (SELECT 1 FROM journal WHERE entity_id = ?1 AND visit_id = ?2
                AND kind = 'summary_viewed' AND json_extract(payload, '$.summary_sha256') = ?3)",
     )?
     .query_row((order.to_string(), visit.to_string(), sha256), |r| r.get(0))?)

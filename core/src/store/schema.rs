@@ -10,7 +10,7 @@ use rusqlite::{Connection, TransactionBehavior};
 use crate::error::{Error, Result};
 
 /// The schema version this code writes.
-pub const CURRENT_VERSION: i64 = 2;
+pub const CURRENT_VERSION: i64 = 3;
 
 /// The current schema, as `init` creates it.
 const SCHEMA: &str = r#"
@@ -20,7 +20,17 @@ CREATE TABLE device (
     next_seq     INTEGER NOT NULL,
     hlc_wall     INTEGER NOT NULL,
     hlc_counter  INTEGER NOT NULL,
-    created_at   INTEGER NOT NULL
+    created_at   INTEGER NOT NULL,
+    acked_seq    INTEGER NOT NULL DEFAULT 0,
+    pull_cursor  INTEGER NOT NULL DEFAULT 0
+) STRICT;
+
+CREATE TABLE server_account (
+    singleton      INTEGER PRIMARY KEY CHECK (singleton = 1),
+    server_url     TEXT NOT NULL,
+    token          TEXT NOT NULL,
+    technician_id  TEXT NOT NULL,
+    enrolled_at    INTEGER NOT NULL
 ) STRICT;
 
 CREATE TABLE work_orders (
@@ -64,17 +74,20 @@ CREATE TABLE visits (
 ) STRICT;
 CREATE UNIQUE INDEX visits_one_open ON visits (work_order_id) WHERE ended_at IS NULL;
 
-CREATE TABLE visit_events (
-    work_order_id  TEXT NOT NULL REFERENCES work_orders (id),
-    seq            INTEGER NOT NULL,
-    id             TEXT NOT NULL,
-    visit_id       TEXT REFERENCES visits (id),
-    kind           TEXT NOT NULL,
-    payload        TEXT NOT NULL,
-    at             INTEGER NOT NULL,
-    hash           TEXT NOT NULL,
-    PRIMARY KEY (work_order_id, seq)
-) STRICT, WITHOUT ROWID;
+CREATE TABLE journal (
+    seq        INTEGER PRIMARY KEY,
+    op_id      TEXT NOT NULL,
+    entity     TEXT NOT NULL,
+    entity_id  TEXT NOT NULL,
+    visit_id   TEXT,
+    kind       TEXT NOT NULL,
+    version    INTEGER NOT NULL,
+    payload    TEXT NOT NULL,
+    hlc        TEXT NOT NULL,
+    at         INTEGER NOT NULL,
+    hash       TEXT
+) STRICT;
+CREATE INDEX journal_by_entity ON journal (entity_id, seq);
 
 CREATE TABLE calls (
     id             TEXT PRIMARY KEY,
@@ -108,16 +121,6 @@ CREATE TABLE time_entries (
 ) STRICT;
 CREATE INDEX time_entries_by_visit ON time_entries (visit_id);
 
-CREATE TABLE answers (
-    visit_id     TEXT NOT NULL REFERENCES visits (id),
-    step_id      TEXT NOT NULL,
-    answer       TEXT,
-    exception    TEXT,
-    answered_at  INTEGER NOT NULL,
-    PRIMARY KEY (visit_id, step_id),
-    CHECK ((answer IS NULL) <> (exception IS NULL))
-) STRICT, WITHOUT ROWID;
-
 CREATE TABLE attachments (
     sha256      TEXT PRIMARY KEY,
     kind        TEXT NOT NULL,
@@ -127,6 +130,11 @@ CREATE TABLE attachments (
     width             INTEGER,
     height            INTEGER,
     thumbnail_sha256  TEXT
+) STRICT;
+
+CREATE TABLE uploaded_blobs (
+    sha256       TEXT PRIMARY KEY,
+    uploaded_at  INTEGER NOT NULL
 ) STRICT;
 
 CREATE TABLE visit_attachments (
@@ -252,17 +260,6 @@ CREATE TABLE templates (
     PRIMARY KEY (id, version)
 ) STRICT;
 
-CREATE TABLE pending_ops (
-    seq          INTEGER PRIMARY KEY,
-    op_id        TEXT NOT NULL,
-    entity       TEXT NOT NULL,
-    entity_id    TEXT NOT NULL,
-    kind         TEXT NOT NULL,
-    version      INTEGER NOT NULL,
-    payload      TEXT NOT NULL,
-    hlc          TEXT NOT NULL,
-    device_time  INTEGER NOT NULL
-) STRICT;
 "#;
 
 /// Brings the database to [`CURRENT_VERSION`]: creates it when empty, upgrades it when older,
@@ -307,7 +304,7 @@ fn init(conn: &mut Connection, device_id: &str, now_ms: i64) -> Result<()> {
 pub(super) type Step = fn(&rusqlite::Transaction<'_>) -> rusqlite::Result<()>;
 
 /// The numbered steps; `STEPS[i]` upgrades version `i + 1` to `i + 2`.
-const STEPS: &[Step] = &[v1_to_v2];
+const STEPS: &[Step] = &[v1_to_v2, v2_to_v3];
 
 /// v2: the timeline becomes a hash chain clustered by work order (one page per event
 /// instead of three); the outbox and the timeline lose their redundant UNIQUE indexes (ids
@@ -384,6 +381,80 @@ fn v1_to_v2(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<()> {
          ALTER TABLE attachments ADD COLUMN width INTEGER;
          ALTER TABLE attachments ADD COLUMN height INTEGER;
          ALTER TABLE attachments ADD COLUMN thumbnail_sha256 TEXT;",
+    )
+}
+
+/// v3: the job timeline and the outbox become one append-only journal (an op *is* the
+/// timeline event it records; the outbox is the journal past `device.acked_seq`), and a
+/// step's answer is read from the journal instead of a table rewritten on every answer: an
+/// answer writes one row and one index entry. Adds what sync keeps on the device: the pull
+/// cursor, the server account, and which blobs the server has.
+fn v2_to_v3(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<()> {
+    tx.execute_batch(
+        "CREATE TABLE journal (
+            seq        INTEGER PRIMARY KEY,
+            op_id      TEXT NOT NULL,
+            entity     TEXT NOT NULL,
+            entity_id  TEXT NOT NULL,
+            visit_id   TEXT,
+            kind       TEXT NOT NULL,
+            version    INTEGER NOT NULL,
+            payload    TEXT NOT NULL,
+            hlc        TEXT NOT NULL,
+            at         INTEGER NOT NULL,
+            hash       TEXT
+         ) STRICT;
+         CREATE INDEX journal_by_entity ON journal (entity_id, seq);
+         -- An event whose op is still in the outbox takes the op's sequence (what the server
+         -- will see) and keeps its own id (it is in its hash) as the op id. Events and ops
+         -- were written together, so they pair up by job, kind and time, in order.
+         WITH ev AS (SELECT e.*, row_number() OVER (PARTITION BY work_order_id, kind, at
+                                                    ORDER BY seq) AS rn
+                       FROM visit_events e),
+              op AS (SELECT p.*, row_number() OVER (PARTITION BY entity_id, kind, device_time
+                                                    ORDER BY seq) AS rn
+                       FROM pending_ops p WHERE entity = 'work_order')
+         INSERT INTO journal (seq, op_id, entity, entity_id, visit_id, kind, version, payload,
+                              hlc, at, hash)
+         SELECT op.seq, ev.id, 'work_order', ev.work_order_id, ev.visit_id, ev.kind,
+                op.version, ev.payload, op.hlc, ev.at, ev.hash
+           FROM ev JOIN op ON op.entity_id = ev.work_order_id AND op.kind = ev.kind
+                          AND op.device_time = ev.at AND op.rn = ev.rn;
+         -- The rest of the outbox (the van's stock).
+         INSERT INTO journal (seq, op_id, entity, entity_id, visit_id, kind, version, payload,
+                              hlc, at, hash)
+         SELECT p.seq, p.op_id, p.entity, p.entity_id,
+                json_extract(p.payload, '$.visit_id'), p.kind, p.version, p.payload, p.hlc,
+                p.device_time, NULL
+           FROM pending_ops p WHERE p.seq NOT IN (SELECT seq FROM journal);
+         -- Events whose op the server already acknowledged: their sequence numbers are gone
+         -- with the op; they are numbered from 1, in order, below the outbox (there were at
+         -- least as many acknowledged ops), and their clock stamp is rebuilt from their time.
+         INSERT INTO journal (seq, op_id, entity, entity_id, visit_id, kind, version, payload,
+                              hlc, at, hash)
+         SELECT row_number() OVER (ORDER BY e.seq), e.id, 'work_order', e.work_order_id,
+                e.visit_id, e.kind, 1, e.payload, printf('%016d-%05d', max(e.at, 0), 0), e.at,
+                e.hash
+           FROM visit_events e WHERE e.id NOT IN (SELECT op_id FROM journal)
+          ORDER BY e.seq;
+         ALTER TABLE device ADD COLUMN acked_seq INTEGER NOT NULL DEFAULT 0;
+         ALTER TABLE device ADD COLUMN pull_cursor INTEGER NOT NULL DEFAULT 0;
+         UPDATE device SET acked_seq = coalesce((SELECT min(seq) - 1 FROM pending_ops),
+                                                next_seq - 1);
+         DROP TABLE visit_events;
+         DROP TABLE pending_ops;
+         DROP TABLE answers;
+         CREATE TABLE server_account (
+            singleton      INTEGER PRIMARY KEY CHECK (singleton = 1),
+            server_url     TEXT NOT NULL,
+            token          TEXT NOT NULL,
+            technician_id  TEXT NOT NULL,
+            enrolled_at    INTEGER NOT NULL
+         ) STRICT;
+         CREATE TABLE uploaded_blobs (
+            sha256       TEXT PRIMARY KEY,
+            uploaded_at  INTEGER NOT NULL
+         ) STRICT;",
     )
 }
 
