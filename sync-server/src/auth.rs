@@ -1,0 +1,201 @@
+//! Who is calling: device bearer tokens (stored hashed), the dispatcher's admin token,
+//! one-time enrolment codes, and the rate limit on enrolment.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use axum::extract::FromRequestParts;
+use axum::http::header::AUTHORIZATION;
+use axum::http::request::Parts;
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+
+use crate::error::ApiError;
+use crate::routes::AppState;
+use crate::storage::DeviceRecord;
+
+/// Prefix of device tokens (so a device token is recognised on dispatcher routes).
+pub const DEVICE_TOKEN_PREFIX: &str = "fkd_";
+const CODE_ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+const CODE_LEN: usize = 12;
+
+/// SHA-256 (hex) of a secret: what the server stores instead of the secret.
+pub fn hash_secret(s: &str) -> String {
+    hex::encode(Sha256::digest(s.as_bytes()))
+}
+
+/// A fresh device token: the prefix and 256 random bits in hex.
+pub fn new_device_token() -> String {
+    let mut b = [0u8; 32];
+    rand::rng().fill_bytes(&mut b);
+    format!("{DEVICE_TOKEN_PREFIX}{}", hex::encode(b))
+}
+
+/// A fresh admin token (written to the data dir when none is configured).
+pub fn new_admin_token() -> String {
+    let mut b = [0u8; 32];
+    rand::rng().fill_bytes(&mut b);
+    format!("fka_{}", hex::encode(b))
+}
+
+/// A fresh enrolment code, `XXXX-XXXX-XXXX` (60 random bits, no look-alike characters).
+pub fn new_enrolment_code() -> String {
+    let mut b = [0u8; CODE_LEN];
+    rand::rng().fill_bytes(&mut b);
+    let chars: Vec<char> = b
+        .iter()
+        .map(|x| CODE_ALPHABET[(*x as usize) % CODE_ALPHABET.len()] as char)
+        .collect();
+    chars
+        .chunks(4)
+        .map(|c| c.iter().collect::<String>())
+        .collect::<Vec<_>>()
+        .join("-")
+}
+
+/// The code as typed (any case, with or without dashes and spaces), normalised; `None` if
+/// it cannot be a code.
+pub fn normalize_code(s: &str) -> Option<String> {
+    let c: String = s
+        .chars()
+        .filter(|c| !matches!(c, '-' | ' '))
+        .map(|c| c.to_ascii_uppercase())
+        .collect();
+    (c.len() == CODE_LEN && c.bytes().all(|b| CODE_ALPHABET.contains(&b))).then_some(c)
+}
+
+/// Compares two secrets' hashes without an early exit.
+fn same_hash(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
+}
+
+fn bearer(parts: &Parts) -> Result<&str, ApiError> {
+    let h = parts
+        .headers
+        .get(AUTHORIZATION)
+        .ok_or(ApiError::Unauthorized("a bearer token is required"))?;
+    let s = h
+        .to_str()
+        .map_err(|_| ApiError::Unauthorized("malformed authorization header"))?;
+    let t = s
+        .strip_prefix("Bearer ")
+        .ok_or(ApiError::Unauthorized("malformed authorization header"))?
+        .trim();
+    if t.is_empty() || t.len() > 256 {
+        return Err(ApiError::Unauthorized("malformed bearer token"));
+    }
+    Ok(t)
+}
+
+/// An authenticated, not revoked device.
+pub struct Device(pub DeviceRecord);
+
+impl FromRequestParts<AppState> for Device {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let token = bearer(parts)?;
+        let well_formed = token
+            .strip_prefix(DEVICE_TOKEN_PREFIX)
+            .is_some_and(|h| h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit()));
+        if !well_formed {
+            return Err(ApiError::Unauthorized("not a device token"));
+        }
+        let device = state
+            .storage
+            .device_by_token(hash_secret(token))
+            .await?
+            .ok_or(ApiError::Unauthorized("unknown device token"))?;
+        if device.revoked_at.is_some() {
+            return Err(ApiError::Unauthorized("this device's access was revoked"));
+        }
+        Ok(Device(device))
+    }
+}
+
+/// The dispatcher (holder of the admin token).
+pub struct Dispatcher;
+
+impl FromRequestParts<AppState> for Dispatcher {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let token = bearer(parts)?;
+        if same_hash(&hash_secret(token), &state.admin_token_hash) {
+            return Ok(Dispatcher);
+        }
+        if token.starts_with(DEVICE_TOKEN_PREFIX) {
+            return Err(ApiError::Forbidden(
+                "device tokens cannot use dispatcher routes",
+            ));
+        }
+        Err(ApiError::Unauthorized("not the dispatcher's token"))
+    }
+}
+
+/// A fixed-window limit of attempts per client address.
+pub struct RateLimiter {
+    per_window: u32,
+    window: Duration,
+    seen: Mutex<HashMap<IpAddr, (Instant, u32)>>,
+}
+
+impl RateLimiter {
+    /// At most `per_window` attempts per address per `window`.
+    pub fn new(per_window: u32, window: Duration) -> Self {
+        Self {
+            per_window,
+            window,
+            seen: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Counts an attempt; `false` when over the limit.
+    pub fn allow(&self, ip: IpAddr) -> bool {
+        let now = Instant::now();
+        let mut seen = self.seen.lock().unwrap_or_else(|e| e.into_inner());
+        if seen.len() > 100_000 {
+            let window = self.window;
+            seen.retain(|_, (start, _)| now.duration_since(*start) < window);
+        }
+        let e = seen.entry(ip).or_insert((now, 0));
+        if now.duration_since(e.0) >= self.window {
+            *e = (now, 0);
+        }
+        e.1 += 1;
+        e.1 <= self.per_window
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_normalise_and_tokens_are_well_formed() {
+        let c = new_enrolment_code();
+        assert_eq!(c.len(), 14);
+        let n = normalize_code(&c.to_lowercase()).unwrap();
+        assert_eq!(normalize_code(&c), Some(n));
+        assert!(normalize_code("short").is_none());
+        assert!(new_device_token().starts_with(DEVICE_TOKEN_PREFIX));
+        assert!(same_hash(&hash_secret("a"), &hash_secret("a")));
+        assert!(!same_hash(&hash_secret("a"), &hash_secret("b")));
+    }
+
+    #[test]
+    fn the_limiter_counts_per_address() {
+        let l = RateLimiter::new(2, Duration::from_secs(60));
+        let a: IpAddr = [127, 0, 0, 1].into();
+        let b: IpAddr = [127, 0, 0, 2].into();
+        assert!(l.allow(a) && l.allow(a));
+        assert!(!l.allow(a));
+        assert!(l.allow(b));
+    }
+}

@@ -1,0 +1,64 @@
+//! Configuration by flags and environment (clap), and what it resolves to at start-up.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::Parser;
+
+/// The server's settings. Every flag also reads an environment variable.
+#[derive(Clone, Debug, Parser)]
+#[command(
+    name = "fieldkit-server",
+    about = "FieldKit sync server and dispatcher API"
+)]
+pub struct Config {
+    /// Address to listen on.
+    #[arg(long, env = "FIELDKIT_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    /// Directory for the embedded database, local blobs and the generated admin token.
+    #[arg(long, env = "FIELDKIT_DATA_DIR", default_value = "fieldkit-data")]
+    pub data_dir: PathBuf,
+    /// `postgres://…` selects PostgreSQL; absent, SQLite in the data dir.
+    #[arg(long, env = "FIELDKIT_DATABASE_URL")]
+    pub database_url: Option<String>,
+    /// Blob storage: absent = `<data-dir>/blobs`; `file:///path`; `s3://bucket/prefix`
+    /// (S3-compatible; credentials and endpoint from the AWS_* environment; needs the `s3`
+    /// feature).
+    #[arg(long, env = "FIELDKIT_BLOB_URL")]
+    pub blob_url: Option<String>,
+    /// The dispatcher's bearer token; absent, one is generated and written to
+    /// `<data-dir>/admin-token` (and reused from there).
+    #[arg(long, env = "FIELDKIT_ADMIN_TOKEN", hide_env_values = true)]
+    pub admin_token: Option<String>,
+    /// Device clocks further than this from the server's are flagged (seconds).
+    #[arg(long, env = "FIELDKIT_MAX_CLOCK_SKEW_SECS", default_value_t = 600)]
+    pub max_clock_skew_secs: i64,
+    /// Largest request body after decompression (bytes).
+    #[arg(long, env = "FIELDKIT_MAX_BODY_BYTES", default_value_t = 8 * 1024 * 1024)]
+    pub max_body_bytes: usize,
+    /// Largest blob (bytes).
+    #[arg(long, env = "FIELDKIT_MAX_BLOB_BYTES", default_value_t = 256 * 1024 * 1024)]
+    pub max_blob_bytes: u64,
+    /// Enrolment attempts allowed per client address per minute.
+    #[arg(long, env = "FIELDKIT_ENROLL_PER_MINUTE", default_value_t = 20)]
+    pub enroll_per_minute: u32,
+    /// How long an enrolment code stays valid (minutes), unless the dispatcher says.
+    #[arg(long, env = "FIELDKIT_ENROLMENT_CODE_TTL_MINUTES", default_value_t = 24 * 60)]
+    pub enrolment_code_ttl_minutes: i64,
+    /// PostgreSQL pool size.
+    #[arg(long, env = "FIELDKIT_PG_MAX_CONNECTIONS", default_value_t = 16)]
+    pub pg_max_connections: usize,
+}
+
+impl Config {
+    /// Defaults with this data dir, listening on 127.0.0.1 and a free port (tests).
+    pub fn for_tests(data_dir: impl Into<PathBuf>) -> Self {
+        let mut c = Config::parse_from(["fieldkit-server"]);
+        c.listen = SocketAddr::from(([127, 0, 0, 1], 0));
+        c.data_dir = data_dir.into();
+        c.database_url = None;
+        c.blob_url = None;
+        c.admin_token = None;
+        c
+    }
+}

@@ -1,0 +1,223 @@
+//! The FieldKit sync server: the device sync protocol under `/v1` (enrolment, push, pull,
+//! blobs) and the dispatcher API under `/v1/admin`, over one [`storage::Storage`] (SQLite or
+//! PostgreSQL) and an `object_store` for blobs.
+//!
+//! Start it with [`Server::start`] (tests: `127.0.0.1:0`, then [`Server::addr`]) or run it
+//! until Ctrl-C / SIGTERM with [`serve`].
+
+pub mod auth;
+pub mod blobs;
+pub mod config;
+pub mod error;
+pub mod metrics;
+pub mod openapi;
+pub mod push;
+pub mod routes;
+pub mod storage;
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+pub use config::Config;
+use object_store::ObjectStore;
+use tokio::sync::oneshot;
+
+use crate::auth::{RateLimiter, hash_secret, new_admin_token};
+use crate::routes::AppState;
+use crate::storage::Storage;
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("data dir: {0}")]
+    DataDir(std::io::Error),
+    #[error("storage: {0}")]
+    Storage(#[from] storage::StorageError),
+    #[error("blob store: {0}")]
+    Blobs(String),
+    #[error("listen: {0}")]
+    Listen(std::io::Error),
+}
+
+/// A running server.
+pub struct Server {
+    addr: SocketAddr,
+    admin_token: String,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<std::io::Result<()>>,
+    storage: Arc<dyn Storage>,
+}
+
+impl Server {
+    /// Opens storage, binds the listener and starts serving in the background.
+    pub async fn start(config: Config) -> Result<Server, StartError> {
+        std::fs::create_dir_all(&config.data_dir).map_err(StartError::DataDir)?;
+        let storage: Arc<dyn Storage> = match &config.database_url {
+            Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+                Arc::new(
+                    storage::postgres::PostgresStorage::connect(url, config.pg_max_connections)
+                        .await?,
+                )
+            }
+            _ => Arc::new(storage::sqlite::SqliteStorage::open(&config.data_dir)?),
+        };
+        let blob_store = blob_store(&config)?;
+        let admin_token = match &config.admin_token {
+            Some(t) if !t.trim().is_empty() => t.trim().to_owned(),
+            _ => admin_token_file(&config.data_dir).map_err(StartError::DataDir)?,
+        };
+        let state = AppState {
+            storage: storage.clone(),
+            blobs: blobs::Blobs::new(blob_store, config.max_blob_bytes),
+            metrics: Arc::new(metrics::Metrics::default()),
+            admin_token_hash: hash_secret(&admin_token),
+            policy: push::PushPolicy {
+                max_clock_skew_ms: config.max_clock_skew_secs.saturating_mul(1000),
+            },
+            enroll_limiter: Arc::new(RateLimiter::new(
+                config.enroll_per_minute,
+                Duration::from_secs(60),
+            )),
+            enrolment_code_ttl_minutes: config.enrolment_code_ttl_minutes,
+            max_body_bytes: config.max_body_bytes,
+        };
+        let app = routes::router(state);
+        let listener = tokio::net::TcpListener::bind(config.listen)
+            .await
+            .map_err(StartError::Listen)?;
+        let addr = listener.local_addr().map_err(StartError::Listen)?;
+        let (tx, rx) = oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            axum::serve(
+                listener,
+                app.into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .with_graceful_shutdown(async move {
+                let _ = rx.await;
+            })
+            .await
+        });
+        tracing::info!(%addr, backend = storage.backend(), "fieldkit-server listening");
+        Ok(Server {
+            addr,
+            admin_token,
+            shutdown: Some(tx),
+            task,
+            storage,
+        })
+    }
+
+    /// The address it listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The dispatcher's token (configured or generated).
+    pub fn admin_token(&self) -> &str {
+        &self.admin_token
+    }
+
+    /// The storage backend in use.
+    pub fn storage(&self) -> Arc<dyn Storage> {
+        self.storage.clone()
+    }
+
+    /// Stops accepting, lets requests in flight finish, and returns.
+    pub async fn shutdown(mut self) -> std::io::Result<()> {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        match (&mut self.task).await {
+            Ok(r) => r,
+            Err(e) => Err(std::io::Error::other(e)),
+        }
+    }
+}
+
+/// Runs the server until Ctrl-C or SIGTERM, then shuts down gracefully.
+pub async fn serve(config: Config) -> Result<(), StartError> {
+    let server = Server::start(config).await?;
+    shutdown_signal().await;
+    tracing::info!("shutting down");
+    server.shutdown().await.map_err(StartError::Listen)
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+}
+
+/// The admin token from `<data_dir>/admin-token`, generated (mode 0600) on first start.
+fn admin_token_file(dir: &Path) -> std::io::Result<String> {
+    let path = dir.join("admin-token");
+    match std::fs::read_to_string(&path) {
+        Ok(t) if !t.trim().is_empty() => return Ok(t.trim().to_owned()),
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(e),
+    }
+    let token = new_admin_token();
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let mut f = opts.open(&path)?;
+    std::io::Write::write_all(&mut f, format!("{token}\n").as_bytes())?;
+    f.sync_all()?;
+    tracing::info!(path = %path.display(), "generated the dispatcher's admin token");
+    Ok(token)
+}
+
+fn blob_store(config: &Config) -> Result<Arc<dyn ObjectStore>, StartError> {
+    let local = |dir: &Path| -> Result<Arc<dyn ObjectStore>, StartError> {
+        std::fs::create_dir_all(dir).map_err(StartError::DataDir)?;
+        let fs = object_store::local::LocalFileSystem::new_with_prefix(dir)
+            .map_err(|e| StartError::Blobs(e.to_string()))?;
+        Ok(Arc::new(fs))
+    };
+    match config.blob_url.as_deref() {
+        None => local(&config.data_dir.join("blobs")),
+        Some(u) if u.starts_with("file://") => local(Path::new(&u["file://".len()..])),
+        Some(u) if u.starts_with("s3://") => s3_store(u),
+        Some(_) => Err(StartError::Blobs(
+            "blob url must be file:///path or s3://bucket/prefix".into(),
+        )),
+    }
+}
+
+#[cfg(feature = "s3")]
+fn s3_store(url: &str) -> Result<Arc<dyn ObjectStore>, StartError> {
+    let s3 = object_store::aws::AmazonS3Builder::from_env()
+        .with_url(url)
+        .build()
+        .map_err(|e| StartError::Blobs(e.to_string()))?;
+    Ok(Arc::new(s3))
+}
+
+#[cfg(not(feature = "s3"))]
+fn s3_store(_url: &str) -> Result<Arc<dyn ObjectStore>, StartError> {
+    Err(StartError::Blobs(
+        "this build has no S3 support: build fieldkit-server with `--features s3`".into(),
+    ))
+}

@@ -1,0 +1,105 @@
+//! The published OpenAPI 3.1 document (`GET /v1/openapi.json`), hand-written beside the
+//! routes; a test checks it parses and names every route the router serves.
+
+/// Every route served, as (method, OpenAPI path); the test holds the document to it.
+pub const ROUTES: &[(&str, &str)] = &[
+    ("get", "/healthz"),
+    ("get", "/metrics"),
+    ("get", "/v1/openapi.json"),
+    ("post", "/v1/enroll"),
+    ("post", "/v1/push"),
+    ("get", "/v1/pull"),
+    ("post", "/v1/blobs/missing"),
+    ("get", "/v1/blobs/{sha256}"),
+    ("head", "/v1/blobs/{sha256}"),
+    ("put", "/v1/blobs/{sha256}"),
+    ("get", "/v1/admin/technicians"),
+    ("post", "/v1/admin/technicians"),
+    ("post", "/v1/admin/enrolment-codes"),
+    ("get", "/v1/admin/devices"),
+    ("post", "/v1/admin/devices/{id}/revoke"),
+    ("get", "/v1/admin/work-orders"),
+    ("post", "/v1/admin/work-orders"),
+    ("get", "/v1/admin/work-orders/{id}"),
+    ("post", "/v1/admin/work-orders/{id}/assign"),
+    ("post", "/v1/admin/work-orders/{id}/reschedule"),
+    ("post", "/v1/admin/work-orders/{id}/cancel"),
+    ("get", "/v1/admin/completions"),
+    ("post", "/v1/admin/templates"),
+    ("post", "/v1/admin/fee-schedules"),
+    ("post", "/v1/admin/parts"),
+];
+
+/// The document.
+pub const DOCUMENT: &str = r##"{
+  "openapi": "3.1.0",
+  "info": {
+    "title": "FieldKit sync server",
+    "version": "1",
+    "description": "Device sync protocol (enrolment, push, pull, blobs) and the dispatcher API. Request bodies refuse unknown fields; bodies may be gzip-compressed (Content-Encoding: gzip) and answers are compressed when asked (Accept-Encoding). Every 4xx/5xx carries an Error body."
+  },
+  "components": {
+    "securitySchemes": {
+      "device": {"type": "http", "scheme": "bearer", "description": "Device token from /v1/enroll (fkd_…)"},
+      "dispatcher": {"type": "http", "scheme": "bearer", "description": "The admin token"}
+    },
+    "schemas": {
+      "Error": {"type": "object", "required": ["code", "message"], "properties": {"code": {"type": "string"}, "message": {"type": "string"}}},
+      "Op": {"type": "object", "additionalProperties": false,
+        "required": ["op_id", "seq", "entity", "entity_id", "visit_id", "kind", "version", "payload", "hlc", "device_time", "hash"],
+        "properties": {"op_id": {"type": "string", "format": "uuid"}, "seq": {"type": "integer"}, "entity": {"type": "string", "enum": ["work_order", "stock"]}, "entity_id": {"type": "string"}, "visit_id": {"type": ["string", "null"]}, "kind": {"type": "string"}, "version": {"type": "integer"}, "payload": {"type": "object"}, "hlc": {"type": "string"}, "device_time": {"type": "integer", "description": "ms since the epoch"}, "hash": {"type": ["string", "null"]}}},
+      "OpResult": {"type": "object", "required": ["op_id", "seq", "outcome"],
+        "properties": {"op_id": {"type": "string"}, "seq": {"type": "integer"}, "outcome": {"type": "string", "enum": ["applied", "duplicate", "rejected", "conflict", "gap"]}, "first": {"type": "string", "enum": ["applied", "rejected", "conflict"]}, "code": {"type": ["string", "null"]}, "reason": {"type": ["string", "null"]}, "expected": {"type": "integer"}}},
+      "PushResponse": {"type": "object", "required": ["results", "acked_through"], "properties": {"results": {"type": "array", "items": {"$ref": "#/components/schemas/OpResult"}}, "acked_through": {"type": "integer", "description": "every op with seq <= this has a final, durable answer"}}},
+      "Change": {"type": "object", "required": ["type"], "properties": {"type": {"type": "string", "enum": ["work_order", "cancellation", "removal", "checklist_template", "fee_schedule", "catalog_part"]}}},
+      "PullResponse": {"type": "object", "required": ["changes", "cursor", "more"], "properties": {"changes": {"type": "array", "items": {"type": "object", "required": ["seq", "change"], "properties": {"seq": {"type": "integer"}, "change": {"$ref": "#/components/schemas/Change"}}}}, "cursor": {"type": "integer"}, "more": {"type": "boolean"}}},
+      "BlobStatus": {"type": "object", "required": ["sha256", "offset", "complete"], "properties": {"sha256": {"type": "string"}, "offset": {"type": "integer"}, "complete": {"type": "boolean"}}}
+    },
+    "responses": {
+      "Problem": {"description": "Error", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+    }
+  },
+  "paths": {
+    "/healthz": {"get": {"summary": "Storage answers", "responses": {"200": {"description": "ok"}, "500": {"$ref": "#/components/responses/Problem"}}}},
+    "/metrics": {"get": {"summary": "Prometheus metrics", "responses": {"200": {"description": "text exposition format"}}}},
+    "/v1/openapi.json": {"get": {"summary": "This document", "responses": {"200": {"description": "OpenAPI 3.1"}}}},
+    "/v1/enroll": {"post": {"summary": "Exchange a one-time enrolment code for a device token (rate limited per address)",
+      "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "additionalProperties": false, "required": ["code", "device_id"], "properties": {"code": {"type": "string"}, "device_id": {"type": "string", "format": "uuid"}}}}}},
+      "responses": {"200": {"description": "device_id, technician_id, token"}, "400": {"$ref": "#/components/responses/Problem"}, "401": {"$ref": "#/components/responses/Problem"}, "409": {"$ref": "#/components/responses/Problem"}, "429": {"$ref": "#/components/responses/Problem"}}}},
+    "/v1/push": {"post": {"summary": "Push outbox ops in seq order (at most 500)", "security": [{"device": []}],
+      "parameters": [{"name": "fieldkit-device-time", "in": "header", "required": false, "schema": {"type": "integer"}, "description": "the device clock when sending (ms); skew beyond the threshold is flagged"}],
+      "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "additionalProperties": false, "required": ["ops"], "properties": {"ops": {"type": "array", "maxItems": 500, "items": {"$ref": "#/components/schemas/Op"}}}}}}},
+      "responses": {"200": {"description": "one result per op", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/PushResponse"}}}}, "400": {"$ref": "#/components/responses/Problem"}, "401": {"$ref": "#/components/responses/Problem"}, "413": {"$ref": "#/components/responses/Problem"}}}},
+    "/v1/pull": {"get": {"summary": "Changes for this technician after the cursor", "security": [{"device": []}],
+      "parameters": [{"name": "cursor", "in": "query", "schema": {"type": "integer", "minimum": 0}}, {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 1000}}],
+      "responses": {"200": {"description": "a page", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/PullResponse"}}}}, "400": {"$ref": "#/components/responses/Problem"}, "401": {"$ref": "#/components/responses/Problem"}}}},
+    "/v1/blobs/missing": {"post": {"summary": "Which blobs the server lacks", "security": [{"device": []}],
+      "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "additionalProperties": false, "required": ["hashes"], "properties": {"hashes": {"type": "array", "maxItems": 1000, "items": {"type": "string"}}}}}}},
+      "responses": {"200": {"description": "{missing: [sha256]}"}, "400": {"$ref": "#/components/responses/Problem"}, "401": {"$ref": "#/components/responses/Problem"}}}},
+    "/v1/blobs/{sha256}": {
+      "parameters": [{"name": "sha256", "in": "path", "required": true, "schema": {"type": "string", "pattern": "^[0-9a-f]{64}$"}}],
+      "get": {"summary": "Upload status (also in the Upload-Offset header)", "security": [{"device": []}], "responses": {"200": {"description": "status", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/BlobStatus"}}}}, "401": {"$ref": "#/components/responses/Problem"}}},
+      "head": {"summary": "The server's offset in Upload-Offset", "security": [{"device": []}], "responses": {"200": {"description": "Upload-Offset header"}, "401": {"description": "unauthorised"}}},
+      "put": {"summary": "Upload a chunk from Upload-Offset; Upload-Length is the blob's size; the SHA-256 is checked when whole", "security": [{"device": []}],
+        "parameters": [{"name": "Upload-Offset", "in": "header", "required": true, "schema": {"type": "integer"}}, {"name": "Upload-Length", "in": "header", "required": true, "schema": {"type": "integer"}}],
+        "requestBody": {"required": true, "content": {"application/octet-stream": {}}},
+        "responses": {"200": {"description": "partial; status with the new offset"}, "201": {"description": "complete and verified"}, "400": {"$ref": "#/components/responses/Problem"}, "401": {"$ref": "#/components/responses/Problem"}, "409": {"$ref": "#/components/responses/Problem"}, "413": {"$ref": "#/components/responses/Problem"}, "422": {"$ref": "#/components/responses/Problem"}}}},
+    "/v1/admin/technicians": {
+      "get": {"summary": "List technicians", "security": [{"dispatcher": []}], "responses": {"200": {"description": "technicians"}, "401": {"$ref": "#/components/responses/Problem"}, "403": {"$ref": "#/components/responses/Problem"}}},
+      "post": {"summary": "Create a technician {name}", "security": [{"dispatcher": []}], "responses": {"201": {"description": "the technician"}, "400": {"$ref": "#/components/responses/Problem"}, "401": {"$ref": "#/components/responses/Problem"}, "403": {"$ref": "#/components/responses/Problem"}}}},
+    "/v1/admin/enrolment-codes": {"post": {"summary": "A one-time, expiring enrolment code {technician_id, valid_minutes?}", "security": [{"dispatcher": []}], "responses": {"201": {"description": "{code, technician_id, expires_at}"}, "404": {"$ref": "#/components/responses/Problem"}}}},
+    "/v1/admin/devices": {"get": {"summary": "List devices", "security": [{"dispatcher": []}], "responses": {"200": {"description": "devices"}}}},
+    "/v1/admin/devices/{id}/revoke": {"post": {"summary": "Revoke a device's token", "security": [{"dispatcher": []}], "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string", "format": "uuid"}}], "responses": {"204": {"description": "revoked"}, "404": {"$ref": "#/components/responses/Problem"}}}},
+    "/v1/admin/work-orders": {
+      "get": {"summary": "List work orders (?technician_id=)", "security": [{"dispatcher": []}], "responses": {"200": {"description": "work orders"}}},
+      "post": {"summary": "Create a work order (dispatcher-owned fields, optional technician_id)", "security": [{"dispatcher": []}], "responses": {"201": {"description": "the job"}, "400": {"$ref": "#/components/responses/Problem"}, "409": {"$ref": "#/components/responses/Problem"}}}},
+    "/v1/admin/work-orders/{id}": {"get": {"summary": "One work order", "security": [{"dispatcher": []}], "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string", "format": "uuid"}}], "responses": {"200": {"description": "the job"}, "404": {"$ref": "#/components/responses/Problem"}}}},
+    "/v1/admin/work-orders/{id}/assign": {"post": {"summary": "Assign or reassign {technician_id}", "security": [{"dispatcher": []}], "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string", "format": "uuid"}}], "responses": {"200": {"description": "the job"}, "404": {"$ref": "#/components/responses/Problem"}, "409": {"$ref": "#/components/responses/Problem"}}}},
+    "/v1/admin/work-orders/{id}/reschedule": {"post": {"summary": "Move the promised window {promised: {start, end}}", "security": [{"dispatcher": []}], "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string", "format": "uuid"}}], "responses": {"200": {"description": "the job"}, "404": {"$ref": "#/components/responses/Problem"}, "409": {"$ref": "#/components/responses/Problem"}}}},
+    "/v1/admin/work-orders/{id}/cancel": {"post": {"summary": "Cancel {reason}", "security": [{"dispatcher": []}], "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string", "format": "uuid"}}], "responses": {"200": {"description": "the job"}, "404": {"$ref": "#/components/responses/Problem"}, "409": {"$ref": "#/components/responses/Problem"}}}},
+    "/v1/admin/completions": {"get": {"summary": "Completions received, newest first, with their flags (?limit=)", "security": [{"dispatcher": []}], "responses": {"200": {"description": "completions"}}}},
+    "/v1/admin/templates": {"post": {"summary": "Publish a checklist template {template}", "security": [{"dispatcher": []}], "responses": {"201": {"description": "{seq}"}, "400": {"$ref": "#/components/responses/Problem"}}}},
+    "/v1/admin/fee-schedules": {"post": {"summary": "Publish a fee schedule {fee_schedule}", "security": [{"dispatcher": []}], "responses": {"201": {"description": "{seq}"}, "400": {"$ref": "#/components/responses/Problem"}}}},
+    "/v1/admin/parts": {"post": {"summary": "Publish a catalog part {part}", "security": [{"dispatcher": []}], "responses": {"201": {"description": "{seq}"}, "400": {"$ref": "#/components/responses/Problem"}}}}
+  }
+}"##;

@@ -1,0 +1,130 @@
+//! Device routes: enrolment, push, pull.
+
+use std::net::SocketAddr;
+use std::time::Instant;
+
+use axum::Json;
+use axum::extract::{ConnectInfo, State};
+use axum::http::HeaderMap;
+use fieldkit_core::sync::protocol::{
+    DEFAULT_PULL_LIMIT, EnrollRequest, EnrollResponse, MAX_PULL_LIMIT, MAX_PUSH_OPS, PullQuery,
+    PullResponse, PushRequest, PushResponse,
+};
+
+use crate::auth::{Device, hash_secret, new_device_token, normalize_code};
+use crate::error::{ApiError, ApiJson, ApiQuery};
+use crate::routes::AppState;
+
+/// `POST /v1/enroll`.
+pub async fn enroll(
+    State(s): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    body: Result<ApiJson<EnrollRequest>, ApiError>,
+) -> Result<Json<EnrollResponse>, ApiError> {
+    // Counted before the body is even read: guessing codes is what the limit stops.
+    if !s.enroll_limiter.allow(peer.ip()) {
+        return Err(ApiError::TooManyRequests);
+    }
+    let ApiJson(req) = body?;
+    let code = normalize_code(&req.code).ok_or(ApiError::Unauthorized(
+        "the enrolment code is unknown, expired or already used",
+    ))?;
+    let token = new_device_token();
+    let technician_id = s
+        .storage
+        .enroll(
+            hash_secret(&code),
+            req.device_id,
+            hash_secret(&token),
+            now_ms(),
+        )
+        .await?;
+    s.metrics.record_enrolment();
+    tracing::info!(device = %req.device_id, "device enrolled");
+    Ok(Json(EnrollResponse {
+        device_id: req.device_id,
+        technician_id,
+        token,
+    }))
+}
+
+/// Request header of a push: the device's wall clock when it sent, in ms since the epoch
+/// (optional; a clock further than the threshold from the server's is flagged).
+pub const DEVICE_TIME_HEADER: &str = "fieldkit-device-time";
+
+/// `POST /v1/push`.
+pub async fn push(
+    State(s): State<AppState>,
+    Device(device): Device,
+    headers: HeaderMap,
+    ApiJson(req): ApiJson<PushRequest>,
+) -> Result<Json<PushResponse>, ApiError> {
+    let started = Instant::now();
+    let sent_at = match headers.get(DEVICE_TIME_HEADER) {
+        None => None,
+        Some(v) => Some(
+            v.to_str()
+                .ok()
+                .and_then(|v| v.trim().parse::<i64>().ok())
+                .ok_or_else(|| {
+                    ApiError::BadRequest(format!("{DEVICE_TIME_HEADER} is ms since the epoch"))
+                })?,
+        ),
+    };
+    if req.ops.len() > MAX_PUSH_OPS {
+        return Err(ApiError::PayloadTooLarge(format!(
+            "at most {MAX_PUSH_OPS} ops per push"
+        )));
+    }
+    if req.ops.windows(2).any(|w| w[1].seq <= w[0].seq) {
+        return Err(ApiError::BadRequest(
+            "ops must be in increasing seq order".into(),
+        ));
+    }
+    let n = req.ops.len();
+    let response = s
+        .storage
+        .push(device.clone(), req.ops, sent_at, s.policy, now_ms())
+        .await?;
+    s.metrics.record_push(&response, started.elapsed());
+    tracing::info!(
+        device = %device.id,
+        ops = n,
+        acked_through = response.acked_through,
+        "push"
+    );
+    Ok(Json(response))
+}
+
+/// `GET /v1/pull?cursor=N&limit=M`.
+pub async fn pull(
+    State(s): State<AppState>,
+    Device(device): Device,
+    ApiQuery(q): ApiQuery<PullQuery>,
+) -> Result<Json<PullResponse>, ApiError> {
+    let limit = q.limit.unwrap_or(DEFAULT_PULL_LIMIT);
+    if !(1..=MAX_PULL_LIMIT).contains(&limit) {
+        return Err(ApiError::BadRequest(format!(
+            "limit is 1 to {MAX_PULL_LIMIT}"
+        )));
+    }
+    if q.cursor < 0 {
+        return Err(ApiError::BadRequest("cursor is not negative".into()));
+    }
+    let (changes, more) = s
+        .storage
+        .pull(device.technician_id.clone(), q.cursor, limit)
+        .await?;
+    s.metrics.record_pull();
+    let cursor = changes.last().map_or(q.cursor, |c| c.seq);
+    Ok(Json(PullResponse {
+        changes,
+        cursor,
+        more,
+    }))
+}
+
+/// Now, in ms since the epoch.
+pub fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}

@@ -1,0 +1,426 @@
+//! Dispatcher routes under `/v1/admin` (the admin bearer token; device tokens get 403):
+//! technicians, enrolment codes, devices, work orders, completions, reference data.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use chrono::Duration;
+use fieldkit_core::model::{
+    Billing, Customer, DeviceId, FeeSchedule, JobKind, Part, Product, Site, TimeWindow, Timestamp,
+    WorkOrder, WorkOrderId, WorkOrderStatus,
+};
+use fieldkit_core::sync::protocol::Change;
+use serde::{Deserialize, Serialize};
+
+use super::device::now_ms;
+use crate::auth::{Dispatcher, hash_secret, new_enrolment_code, normalize_code};
+use crate::error::{ApiError, ApiJson, ApiPath, ApiQuery};
+use crate::routes::AppState;
+use crate::storage::{Completion, DeviceRecord, JobChange, JobRecord, Technician};
+
+/// The dispatcher routes.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/v1/admin/technicians",
+            get(list_technicians).post(create_technician),
+        )
+        .route("/v1/admin/enrolment-codes", post(create_code))
+        .route("/v1/admin/devices", get(list_devices))
+        .route("/v1/admin/devices/{id}/revoke", post(revoke_device))
+        .route(
+            "/v1/admin/work-orders",
+            get(list_work_orders).post(create_work_order),
+        )
+        .route("/v1/admin/work-orders/{id}", get(get_work_order))
+        .route("/v1/admin/work-orders/{id}/assign", post(assign))
+        .route("/v1/admin/work-orders/{id}/reschedule", post(reschedule))
+        .route("/v1/admin/work-orders/{id}/cancel", post(cancel))
+        .route("/v1/admin/completions", get(completions))
+        .route("/v1/admin/templates", post(publish_template))
+        .route("/v1/admin/fee-schedules", post(publish_fees))
+        .route("/v1/admin/parts", post(publish_part))
+}
+
+fn text(field: &str, s: &str, max: usize) -> Result<String, ApiError> {
+    let t = s.trim();
+    if t.is_empty() || t.chars().count() > max {
+        return Err(ApiError::BadRequest(format!(
+            "{field} must be 1 to {max} characters"
+        )));
+    }
+    Ok(t.to_owned())
+}
+
+/// `POST /v1/admin/technicians` body.
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewTechnician {
+    pub name: String,
+}
+
+async fn create_technician(
+    State(s): State<AppState>,
+    _: Dispatcher,
+    ApiJson(req): ApiJson<NewTechnician>,
+) -> Result<(StatusCode, Json<Technician>), ApiError> {
+    let t = Technician {
+        id: uuid::Uuid::now_v7().to_string(),
+        name: text("name", &req.name, 200)?,
+        created_at: now_ms(),
+    };
+    s.storage.create_technician(t.clone()).await?;
+    Ok((StatusCode::CREATED, Json(t)))
+}
+
+async fn list_technicians(
+    State(s): State<AppState>,
+    _: Dispatcher,
+) -> Result<Json<Vec<Technician>>, ApiError> {
+    Ok(Json(s.storage.technicians().await?))
+}
+
+/// `POST /v1/admin/enrolment-codes` body.
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewEnrolmentCode {
+    pub technician_id: String,
+    /// Minutes the code stays valid (default: the server's setting; 1 to 10080).
+    #[serde(default)]
+    pub valid_minutes: Option<i64>,
+}
+
+/// A one-time enrolment code, shown once.
+#[derive(Debug, Deserialize, Serialize)]
+pub struct EnrolmentCode {
+    pub code: String,
+    pub technician_id: String,
+    pub expires_at: i64,
+}
+
+async fn create_code(
+    State(s): State<AppState>,
+    _: Dispatcher,
+    ApiJson(req): ApiJson<NewEnrolmentCode>,
+) -> Result<(StatusCode, Json<EnrolmentCode>), ApiError> {
+    let minutes = req.valid_minutes.unwrap_or(s.enrolment_code_ttl_minutes);
+    if !(1..=7 * 24 * 60).contains(&minutes) {
+        return Err(ApiError::BadRequest("valid_minutes is 1 to 10080".into()));
+    }
+    let code = new_enrolment_code();
+    let normal = normalize_code(&code).ok_or_else(|| ApiError::Internal("code".into()))?;
+    let now = now_ms();
+    let expires_at = now + minutes * 60_000;
+    s.storage
+        .create_enrolment_code(
+            hash_secret(&normal),
+            req.technician_id.clone(),
+            expires_at,
+            now,
+        )
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(EnrolmentCode {
+            code,
+            technician_id: req.technician_id,
+            expires_at,
+        }),
+    ))
+}
+
+async fn list_devices(
+    State(s): State<AppState>,
+    _: Dispatcher,
+) -> Result<Json<Vec<DeviceRecord>>, ApiError> {
+    Ok(Json(s.storage.devices().await?))
+}
+
+async fn revoke_device(
+    State(s): State<AppState>,
+    _: Dispatcher,
+    ApiPath(id): ApiPath<DeviceId>,
+) -> Result<StatusCode, ApiError> {
+    s.storage.revoke_device(id, now_ms()).await?;
+    tracing::info!(device = %id, "device revoked");
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `POST /v1/admin/work-orders` body: the dispatcher-owned fields of a new job.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewWorkOrder {
+    /// Made by the server when absent.
+    #[serde(default)]
+    pub id: Option<WorkOrderId>,
+    pub number: String,
+    pub kind: JobKind,
+    pub customer: Customer,
+    pub site: Site,
+    pub product: Product,
+    pub reported_fault: String,
+    pub promised: TimeWindow,
+    pub billing: Billing,
+    #[serde(default)]
+    pub instructions: Option<String>,
+    pub reported_at: Timestamp,
+    /// Assign at once to this technician.
+    #[serde(default)]
+    pub technician_id: Option<String>,
+}
+
+fn window_ok(w: &TimeWindow) -> Result<(), ApiError> {
+    if w.start >= w.end || w.end - w.start > Duration::days(31) {
+        return Err(ApiError::BadRequest(
+            "a promised window ends after it starts, within 31 days".into(),
+        ));
+    }
+    Ok(())
+}
+
+async fn create_work_order(
+    State(s): State<AppState>,
+    _: Dispatcher,
+    ApiJson(req): ApiJson<NewWorkOrder>,
+) -> Result<(StatusCode, Json<JobRecord>), ApiError> {
+    window_ok(&req.promised)?;
+    let order = WorkOrder {
+        id: req.id.unwrap_or_default(),
+        number: text("number", &req.number, 64)?,
+        kind: req.kind,
+        customer: Customer {
+            name: text("customer name", &req.customer.name, 200)?,
+            phone: text("customer phone", &req.customer.phone, 64)?,
+        },
+        site: Site {
+            address: text("address", &req.site.address, 500)?,
+            zone: req.site.zone,
+        },
+        product: Product {
+            model: text("product model", &req.product.model, 128)?,
+            serial: req
+                .product
+                .serial
+                .as_deref()
+                .map(|v| text("serial", v, 64))
+                .transpose()?,
+        },
+        reported_fault: text("reported fault", &req.reported_fault, 2000)?,
+        promised: req.promised,
+        billing: req.billing,
+        instructions: req
+            .instructions
+            .as_deref()
+            .map(|v| text("instructions", v, 4000))
+            .transpose()?,
+        reported_at: req.reported_at,
+        status: WorkOrderStatus::Assigned,
+    };
+    let job = s
+        .storage
+        .create_work_order(order, req.technician_id, now_ms())
+        .await?;
+    tracing::info!(work_order = %job.order.id, "work order created");
+    Ok((StatusCode::CREATED, Json(job)))
+}
+
+/// `GET /v1/admin/work-orders` query.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WorkOrderFilter {
+    #[serde(default)]
+    pub technician_id: Option<String>,
+}
+
+async fn list_work_orders(
+    State(s): State<AppState>,
+    _: Dispatcher,
+    ApiQuery(f): ApiQuery<WorkOrderFilter>,
+) -> Result<Json<Vec<JobRecord>>, ApiError> {
+    Ok(Json(s.storage.work_orders(f.technician_id).await?))
+}
+
+async fn get_work_order(
+    State(s): State<AppState>,
+    _: Dispatcher,
+    ApiPath(id): ApiPath<WorkOrderId>,
+) -> Result<Json<JobRecord>, ApiError> {
+    s.storage
+        .work_order(id)
+        .await?
+        .map(Json)
+        .ok_or(ApiError::NotFound("work order"))
+}
+
+/// `POST /v1/admin/work-orders/{id}/assign` body.
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Assign {
+    pub technician_id: String,
+}
+
+async fn assign(
+    State(s): State<AppState>,
+    _: Dispatcher,
+    ApiPath(id): ApiPath<WorkOrderId>,
+    ApiJson(req): ApiJson<Assign>,
+) -> Result<Json<JobRecord>, ApiError> {
+    let job = s
+        .storage
+        .change_work_order(
+            id,
+            JobChange::Assign {
+                technician_id: req.technician_id,
+            },
+            now_ms(),
+        )
+        .await?;
+    Ok(Json(job))
+}
+
+/// `POST /v1/admin/work-orders/{id}/reschedule` body.
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Reschedule {
+    pub promised: TimeWindow,
+}
+
+async fn reschedule(
+    State(s): State<AppState>,
+    _: Dispatcher,
+    ApiPath(id): ApiPath<WorkOrderId>,
+    ApiJson(req): ApiJson<Reschedule>,
+) -> Result<Json<JobRecord>, ApiError> {
+    window_ok(&req.promised)?;
+    let job = s
+        .storage
+        .change_work_order(
+            id,
+            JobChange::Reschedule {
+                window: req.promised,
+            },
+            now_ms(),
+        )
+        .await?;
+    Ok(Json(job))
+}
+
+/// `POST /v1/admin/work-orders/{id}/cancel` body.
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Cancel {
+    pub reason: String,
+}
+
+async fn cancel(
+    State(s): State<AppState>,
+    _: Dispatcher,
+    ApiPath(id): ApiPath<WorkOrderId>,
+    ApiJson(req): ApiJson<Cancel>,
+) -> Result<Json<JobRecord>, ApiError> {
+    let reason = text("reason", &req.reason, 500)?;
+    let job = s
+        .storage
+        .change_work_order(id, JobChange::Cancel { reason }, now_ms())
+        .await?;
+    Ok(Json(job))
+}
+
+/// `GET /v1/admin/completions` query.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CompletionsQuery {
+    #[serde(default)]
+    pub limit: Option<i64>,
+}
+
+async fn completions(
+    State(s): State<AppState>,
+    _: Dispatcher,
+    ApiQuery(q): ApiQuery<CompletionsQuery>,
+) -> Result<Json<Vec<Completion>>, ApiError> {
+    let limit = q.limit.unwrap_or(100);
+    if !(1..=1000).contains(&limit) {
+        return Err(ApiError::BadRequest("limit is 1 to 1000".into()));
+    }
+    Ok(Json(s.storage.completions(limit).await?))
+}
+
+/// `POST /v1/admin/templates` body: a checklist template (validated before it is published).
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct PublishTemplate {
+    pub template: serde_json::Value,
+}
+
+/// The server sequence number of a published change.
+#[derive(Debug, Deserialize, Serialize)]
+pub struct Published {
+    pub seq: i64,
+}
+
+async fn publish_template(
+    State(s): State<AppState>,
+    _: Dispatcher,
+    ApiJson(req): ApiJson<PublishTemplate>,
+) -> Result<(StatusCode, Json<Published>), ApiError> {
+    let json = req.template.to_string();
+    fieldkit_core::checklist::Template::from_json(&json)
+        .map_err(|e| ApiError::BadRequest(format!("template: {e}")))?;
+    let seq = s
+        .storage
+        .publish(Change::ChecklistTemplate { json }, now_ms())
+        .await?;
+    Ok((StatusCode::CREATED, Json(Published { seq })))
+}
+
+/// `POST /v1/admin/fee-schedules` body.
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct PublishFees {
+    pub fee_schedule: FeeSchedule,
+}
+
+async fn publish_fees(
+    State(s): State<AppState>,
+    _: Dispatcher,
+    ApiJson(req): ApiJson<PublishFees>,
+) -> Result<(StatusCode, Json<Published>), ApiError> {
+    let f = req.fee_schedule;
+    if f.items.is_empty() || f.items.iter().any(|i| i.amount < 0) {
+        return Err(ApiError::BadRequest(
+            "a fee schedule has items with amounts of 0 or more".into(),
+        ));
+    }
+    let seq = s
+        .storage
+        .publish(Change::FeeSchedule { fee_schedule: f }, now_ms())
+        .await?;
+    Ok((StatusCode::CREATED, Json(Published { seq })))
+}
+
+/// `POST /v1/admin/parts` body.
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct PublishPart {
+    pub part: Part,
+}
+
+async fn publish_part(
+    State(s): State<AppState>,
+    _: Dispatcher,
+    ApiJson(req): ApiJson<PublishPart>,
+) -> Result<(StatusCode, Json<Published>), ApiError> {
+    let p = req.part;
+    let part = Part {
+        sku: text("sku", &p.sku, 64)?,
+        name: text("part name", &p.name, 200)?,
+        unit: text("unit", &p.unit, 16)?,
+    };
+    let seq = s
+        .storage
+        .publish(Change::CatalogPart { part }, now_ms())
+        .await?;
+    Ok((StatusCode::CREATED, Json(Published { seq })))
+}

@@ -1,0 +1,314 @@
+//! Storage behind one trait, two backends: [`sqlite`] (embedded default) and [`postgres`].
+//!
+//! The trait is asynchronous (methods return boxed futures, so the server holds an
+//! `Arc<dyn Storage>`): PostgreSQL is natively async, and the SQLite backend runs its
+//! synchronous rusqlite work on `spawn_blocking`, so an `fsync` never stalls the runtime.
+//! Rules live outside the backends: push decisions in [`crate::push`] (pure, fed with what the
+//! backend read inside its transaction) and job changes in [`plan_job_change`]; a backend only
+//! reads, writes and commits, so both backends behave the same by construction.
+
+pub mod postgres;
+pub mod sqlite;
+
+use std::future::Future;
+use std::pin::Pin;
+
+use fieldkit_core::model::{DeviceId, TimeWindow, WorkOrder, WorkOrderId, WorkOrderStatus};
+use fieldkit_core::sync::protocol::{Change, ChangeEntry, PushResponse};
+use serde::{Deserialize, Serialize};
+
+use crate::push::PushPolicy;
+
+/// A boxed future of a storage call.
+pub type Fut<'a, T> = Pin<Box<dyn Future<Output = Result<T, StorageError>> + Send + 'a>>;
+
+/// Why a storage call failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    /// No such record.
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    /// The request contradicts what is stored (duplicate id, closed job…).
+    #[error("{0}")]
+    Conflict(String),
+    /// The enrolment code is unknown, expired or already used by another device.
+    #[error("the enrolment code is not valid")]
+    InvalidCode,
+    /// The database failed.
+    #[error("storage backend: {0}")]
+    Backend(String),
+}
+
+impl From<rusqlite::Error> for StorageError {
+    fn from(e: rusqlite::Error) -> Self {
+        StorageError::Backend(e.to_string())
+    }
+}
+
+impl From<tokio_postgres::Error> for StorageError {
+    fn from(e: tokio_postgres::Error) -> Self {
+        StorageError::Backend(e.to_string())
+    }
+}
+
+impl From<serde_json::Error> for StorageError {
+    fn from(e: serde_json::Error) -> Self {
+        StorageError::Backend(format!("stored JSON: {e}"))
+    }
+}
+
+/// A technician the desk dispatches work to.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Technician {
+    pub id: String,
+    pub name: String,
+    /// ms since the epoch.
+    pub created_at: i64,
+}
+
+/// An enrolled device.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeviceRecord {
+    pub id: DeviceId,
+    pub technician_id: String,
+    pub enrolled_at: i64,
+    pub revoked_at: Option<i64>,
+    /// The highest op `seq` the server has a final answer for.
+    pub last_seq: i64,
+}
+
+/// A work order as the server holds it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct JobRecord {
+    /// Dispatcher-owned fields and the status as the desk sees it.
+    pub order: WorkOrder,
+    /// The technician it is assigned to, if any.
+    pub technician_id: Option<String>,
+    pub cancel_reason: Option<String>,
+    /// When a completion arrived (server time, ms).
+    pub completed_at: Option<i64>,
+    pub updated_at: i64,
+}
+
+/// A dispatcher's change to a job.
+#[derive(Clone, Debug, PartialEq)]
+pub enum JobChange {
+    /// Assign (or reassign) to a technician.
+    Assign { technician_id: String },
+    /// Move the promised window.
+    Reschedule { window: TimeWindow },
+    /// Cancel the job.
+    Cancel { reason: String },
+}
+
+/// Something the dispatcher should look at, raised while applying a device's ops.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Flag {
+    pub work_order_id: Option<String>,
+    pub op_id: Option<String>,
+    pub device_id: String,
+    /// `checklist_gate`, `timeline_chain`, `signature`, `completed_after_cancellation`,
+    /// `completed_after_reassignment`, `fact_after_cancellation`, `fact_after_reassignment`,
+    /// `clock_skew`.
+    pub kind: String,
+    /// In words, without personal data.
+    pub detail: String,
+    pub created_at: i64,
+}
+
+/// A completion as received from a device.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Completion {
+    pub op_id: String,
+    pub work_order_id: String,
+    pub technician_id: String,
+    pub device_id: String,
+    /// The device's clock at completion (ms).
+    pub completed_at_device: i64,
+    /// When the server received it (ms).
+    pub received_at: i64,
+    /// `applied`, or `conflict` when the job was cancelled or reassigned meanwhile.
+    pub outcome: String,
+    pub flags: Vec<Flag>,
+}
+
+/// One storage backend.
+pub trait Storage: Send + Sync + 'static {
+    /// The backend answers.
+    fn health(&self) -> Fut<'_, ()>;
+    /// Short name for logs and metrics: `sqlite` or `postgres`.
+    fn backend(&self) -> &'static str;
+
+    /// Adds a technician.
+    fn create_technician(&self, t: Technician) -> Fut<'_, ()>;
+    /// Every technician, oldest first.
+    fn technicians(&self) -> Fut<'_, Vec<Technician>>;
+
+    /// Stores a one-time enrolment code (its hash) for a technician.
+    fn create_enrolment_code(
+        &self,
+        code_hash: String,
+        technician_id: String,
+        expires_at: i64,
+        now: i64,
+    ) -> Fut<'_, ()>;
+    /// Uses an enrolment code: registers the device with the token's hash and returns the
+    /// technician's id. The same device may repeat an enrolment (its earlier answer was lost):
+    /// it gets the new token; another device is refused.
+    fn enroll(
+        &self,
+        code_hash: String,
+        device_id: DeviceId,
+        token_hash: String,
+        now: i64,
+    ) -> Fut<'_, String>;
+    /// The device a token belongs to (revoked ones included; callers check).
+    fn device_by_token(&self, token_hash: String) -> Fut<'_, Option<DeviceRecord>>;
+    /// Every device.
+    fn devices(&self) -> Fut<'_, Vec<DeviceRecord>>;
+    /// Revokes a device's token. `NotFound` if there is no such device.
+    fn revoke_device(&self, id: DeviceId, now: i64) -> Fut<'_, ()>;
+
+    /// Creates a work order, optionally assigned. `Conflict` if the id exists.
+    fn create_work_order(
+        &self,
+        order: WorkOrder,
+        technician_id: Option<String>,
+        now: i64,
+    ) -> Fut<'_, JobRecord>;
+    /// Applies a dispatcher's change and queues what the devices concerned must pull.
+    fn change_work_order(&self, id: WorkOrderId, change: JobChange, now: i64)
+    -> Fut<'_, JobRecord>;
+    /// One work order.
+    fn work_order(&self, id: WorkOrderId) -> Fut<'_, Option<JobRecord>>;
+    /// Work orders, optionally only one technician's, oldest first.
+    fn work_orders(&self, technician_id: Option<String>) -> Fut<'_, Vec<JobRecord>>;
+
+    /// Publishes reference data every device pulls (templates, fee schedules, parts).
+    fn publish(&self, change: Change, now: i64) -> Fut<'_, i64>;
+    /// Changes for a technician after `cursor`, at most `limit`, and whether more wait.
+    fn pull(
+        &self,
+        technician_id: String,
+        cursor: i64,
+        limit: i64,
+    ) -> Fut<'_, (Vec<ChangeEntry>, bool)>;
+
+    /// Applies a device's batch of ops in one transaction, committed before it returns.
+    fn push(
+        &self,
+        device: DeviceRecord,
+        ops: Vec<fieldkit_core::sync::protocol::Op>,
+        sent_at: Option<i64>,
+        policy: PushPolicy,
+        now: i64,
+    ) -> Fut<'_, PushResponse>;
+
+    /// Completions received, newest first, with their flags.
+    fn completions(&self, limit: i64) -> Fut<'_, Vec<Completion>>;
+}
+
+/// What a dispatcher's change does: the job as it will be, the changes to queue (for which
+/// technician) and a technician newly given the job (its scope grows).
+pub struct JobPlan {
+    pub job: JobRecord,
+    pub changes: Vec<(String, Change)>,
+    pub scope: Option<String>,
+}
+
+/// Plans a dispatcher's change to a job (pure; both backends write what it says).
+pub fn plan_job_change(
+    current: &JobRecord,
+    change: &JobChange,
+    now: i64,
+) -> Result<JobPlan, StorageError> {
+    let mut job = current.clone();
+    job.updated_at = now;
+    let id = job.order.id;
+    let mut changes = Vec::new();
+    let mut scope = None;
+    let closed = job.order.status == WorkOrderStatus::Cancelled;
+    match change {
+        JobChange::Assign { technician_id } => {
+            if closed {
+                return Err(StorageError::Conflict("the job is cancelled".into()));
+            }
+            if job.technician_id.as_deref() != Some(technician_id) {
+                if let Some(prev) = &job.technician_id {
+                    changes.push((prev.clone(), Change::Removal { work_order_id: id }));
+                }
+                if job.completed_at.is_none() {
+                    job.order.status = WorkOrderStatus::Assigned;
+                }
+                job.technician_id = Some(technician_id.clone());
+                scope = Some(technician_id.clone());
+                changes.push((
+                    technician_id.clone(),
+                    Change::WorkOrder {
+                        work_order: job.order.clone(),
+                    },
+                ));
+            }
+        }
+        JobChange::Reschedule { window } => {
+            if closed || job.order.status == WorkOrderStatus::Completed {
+                return Err(StorageError::Conflict("the job is closed".into()));
+            }
+            if window.start >= window.end {
+                return Err(StorageError::Conflict(
+                    "the window ends before it starts".into(),
+                ));
+            }
+            job.order.promised = *window;
+            if let Some(t) = &job.technician_id {
+                changes.push((
+                    t.clone(),
+                    Change::WorkOrder {
+                        work_order: job.order.clone(),
+                    },
+                ));
+            }
+        }
+        JobChange::Cancel { reason } => {
+            if closed {
+                return Err(StorageError::Conflict(
+                    "the job is already cancelled".into(),
+                ));
+            }
+            job.order.status = WorkOrderStatus::Cancelled;
+            job.cancel_reason = Some(reason.clone());
+            if let Some(t) = &job.technician_id {
+                changes.push((
+                    t.clone(),
+                    Change::Cancellation {
+                        work_order_id: id,
+                        reason: reason.clone(),
+                    },
+                ));
+            }
+        }
+    }
+    Ok(JobPlan {
+        job,
+        changes,
+        scope,
+    })
+}
+
+/// The id and version of a published template, read from its JSON (validated).
+pub(crate) fn template_key(json: &str) -> Result<(String, u32), StorageError> {
+    fieldkit_core::checklist::Template::from_json(json)
+        .map(|t| (t.id, t.version))
+        .map_err(|e| StorageError::Conflict(format!("template: {e}")))
+}
+
+/// Parses a stored work order.
+pub(crate) fn order_from(body: &str) -> Result<WorkOrder, StorageError> {
+    Ok(serde_json::from_str(body)?)
+}
+
+/// Parses a stored device id.
+pub(crate) fn device_id_from(s: &str) -> Result<DeviceId, StorageError> {
+    s.parse()
+        .map_err(|_| StorageError::Backend("stored device id is not a UUID".into()))
+}

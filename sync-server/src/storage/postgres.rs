@@ -1,0 +1,740 @@
+//! The PostgreSQL backend (tokio-postgres behind a deadpool pool): for fleets that outgrow
+//! one machine, with stateless server replicas in front of one database. Every push is one
+//! transaction, committed before the answer; a device's pushes are serialized by a row lock
+//! on the device, and change-feed inserts by a transaction-scoped advisory lock so that
+//! change sequence numbers become visible in order (a puller never skips one).
+
+use std::str::FromStr;
+
+use deadpool_postgres::{GenericClient, Manager, ManagerConfig, Pool, RecyclingMethod};
+use fieldkit_core::model::{DeviceId, WorkOrder, WorkOrderId, WorkOrderStatus};
+use fieldkit_core::sync::protocol::{Change, ChangeEntry, FirstOutcome, Op, PushResponse};
+use tokio_postgres::{NoTls, Row};
+
+use super::{
+    Completion, DeviceRecord, Flag, Fut, JobChange, JobRecord, Storage, StorageError, Technician,
+    device_id_from, order_from, plan_job_change, template_key,
+};
+use crate::push::{self, JobState, PushPolicy, PushState, StoredOp};
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS technicians (
+    id TEXT PRIMARY KEY, name TEXT NOT NULL, created_at BIGINT NOT NULL);
+CREATE TABLE IF NOT EXISTS enrolment_codes (
+    code_hash TEXT PRIMARY KEY, technician_id TEXT NOT NULL REFERENCES technicians(id),
+    expires_at BIGINT NOT NULL, used_by TEXT, created_at BIGINT NOT NULL);
+CREATE TABLE IF NOT EXISTS devices (
+    id TEXT PRIMARY KEY, technician_id TEXT NOT NULL REFERENCES technicians(id),
+    token_hash TEXT NOT NULL UNIQUE, enrolled_at BIGINT NOT NULL, revoked_at BIGINT,
+    last_seq BIGINT NOT NULL DEFAULT 0);
+CREATE TABLE IF NOT EXISTS work_orders (
+    id TEXT PRIMARY KEY, technician_id TEXT REFERENCES technicians(id), body TEXT NOT NULL,
+    cancel_reason TEXT, completed_at BIGINT, created_at BIGINT NOT NULL,
+    updated_at BIGINT NOT NULL);
+CREATE INDEX IF NOT EXISTS work_orders_by_tech ON work_orders (technician_id);
+CREATE TABLE IF NOT EXISTS job_scope (
+    work_order_id TEXT NOT NULL, technician_id TEXT NOT NULL,
+    PRIMARY KEY (work_order_id, technician_id));
+CREATE TABLE IF NOT EXISTS changes (
+    seq BIGSERIAL PRIMARY KEY, technician_id TEXT, body TEXT NOT NULL,
+    created_at BIGINT NOT NULL);
+CREATE INDEX IF NOT EXISTS changes_by_tech ON changes (technician_id, seq);
+CREATE TABLE IF NOT EXISTS templates (
+    id TEXT NOT NULL, version BIGINT NOT NULL, json TEXT NOT NULL, PRIMARY KEY (id, version));
+CREATE TABLE IF NOT EXISTS ops (
+    op_id TEXT PRIMARY KEY, device_id TEXT NOT NULL, technician_id TEXT NOT NULL,
+    seq BIGINT NOT NULL, entity TEXT NOT NULL, entity_id TEXT NOT NULL, kind TEXT NOT NULL,
+    body TEXT NOT NULL, body_hash TEXT NOT NULL, outcome TEXT NOT NULL, code TEXT,
+    reason TEXT, device_time BIGINT NOT NULL, received_at BIGINT NOT NULL,
+    UNIQUE (device_id, seq));
+CREATE INDEX IF NOT EXISTS ops_by_job ON ops (entity_id, device_id, seq);
+CREATE INDEX IF NOT EXISTS ops_completions ON ops (kind, received_at);
+CREATE TABLE IF NOT EXISTS flags (
+    id BIGSERIAL PRIMARY KEY, work_order_id TEXT, op_id TEXT, device_id TEXT NOT NULL,
+    kind TEXT NOT NULL, detail TEXT NOT NULL, created_at BIGINT NOT NULL);
+CREATE INDEX IF NOT EXISTS flags_by_op ON flags (op_id);
+";
+
+/// Advisory lock keys (arbitrary, fixed).
+const SCHEMA_LOCK: i64 = 0x4649_454c_4401;
+const CHANGES_LOCK: i64 = 0x4649_454c_4402;
+
+/// The PostgreSQL backend.
+pub struct PostgresStorage {
+    pool: Pool,
+}
+
+fn pool_err(e: impl std::fmt::Display) -> StorageError {
+    StorageError::Backend(format!("postgres pool: {e}"))
+}
+
+impl PostgresStorage {
+    /// Connects to `url` (`postgres://…`) and creates the schema if needed.
+    pub async fn connect(url: &str, max_connections: usize) -> Result<Self, StorageError> {
+        let config = tokio_postgres::Config::from_str(url)
+            .map_err(|e| StorageError::Backend(format!("database url: {e}")))?;
+        let manager = Manager::from_config(
+            config,
+            NoTls,
+            ManagerConfig {
+                recycling_method: RecyclingMethod::Fast,
+            },
+        );
+        let pool = Pool::builder(manager)
+            .max_size(max_connections.max(1))
+            .build()
+            .map_err(pool_err)?;
+        let this = Self { pool };
+        let mut c = this.pool.get().await.map_err(pool_err)?;
+        let tx = c.transaction().await?;
+        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&SCHEMA_LOCK])
+            .await?;
+        tx.batch_execute(SCHEMA).await?;
+        tx.commit().await?;
+        Ok(this)
+    }
+}
+
+const JOB_COLS: &str = "body, technician_id, cancel_reason, completed_at, updated_at";
+
+fn job_record(r: &Row) -> Result<JobRecord, StorageError> {
+    Ok(JobRecord {
+        order: order_from(&r.try_get::<_, String>(0)?)?,
+        technician_id: r.try_get(1)?,
+        cancel_reason: r.try_get(2)?,
+        completed_at: r.try_get(3)?,
+        updated_at: r.try_get(4)?,
+    })
+}
+
+async fn load_job(c: &impl GenericClient, id: &str) -> Result<Option<JobRecord>, StorageError> {
+    let row = c
+        .query_opt(
+            &format!("SELECT {JOB_COLS} FROM work_orders WHERE id = $1"),
+            &[&id],
+        )
+        .await?;
+    row.as_ref().map(job_record).transpose()
+}
+
+async fn save_job(c: &impl GenericClient, job: &JobRecord) -> Result<(), StorageError> {
+    c.execute(
+        "UPDATE work_orders SET technician_id = $2, body = $3, cancel_reason = $4,
+                completed_at = $5, updated_at = $6 WHERE id = $1",
+        &[
+            &job.order.id.to_string(),
+            &job.technician_id,
+            &serde_json::to_string(&job.order)?,
+            &job.cancel_reason,
+            &job.completed_at,
+            &job.updated_at,
+        ],
+    )
+    .await?;
+    Ok(())
+}
+
+async fn queue(
+    c: &impl GenericClient,
+    technician: Option<&str>,
+    change: &Change,
+    now: i64,
+) -> Result<i64, StorageError> {
+    c.execute("SELECT pg_advisory_xact_lock($1)", &[&CHANGES_LOCK])
+        .await?;
+    let row = c
+        .query_one(
+            "INSERT INTO changes (technician_id, body, created_at) VALUES ($1, $2, $3)
+             RETURNING seq",
+            &[&technician, &serde_json::to_string(change)?, &now],
+        )
+        .await?;
+    Ok(row.try_get(0)?)
+}
+
+async fn technician_exists(c: &impl GenericClient, id: &str) -> Result<bool, StorageError> {
+    Ok(c.query_one(
+        "SELECT EXISTS (SELECT 1 FROM technicians WHERE id = $1)",
+        &[&id],
+    )
+    .await?
+    .try_get(0)?)
+}
+
+fn device_record(r: &Row) -> Result<DeviceRecord, StorageError> {
+    Ok(DeviceRecord {
+        id: device_id_from(&r.try_get::<_, String>(0)?)?,
+        technician_id: r.try_get(1)?,
+        enrolled_at: r.try_get(2)?,
+        revoked_at: r.try_get(3)?,
+        last_seq: r.try_get(4)?,
+    })
+}
+
+impl PostgresStorage {
+    async fn push_tx(
+        &self,
+        device: DeviceRecord,
+        ops: Vec<Op>,
+        sent_at: Option<i64>,
+        policy: PushPolicy,
+        now: i64,
+    ) -> Result<PushResponse, StorageError> {
+        let mut c = self.pool.get().await.map_err(pool_err)?;
+        let tx = c.transaction().await?;
+        let dev = device.id.to_string();
+        let last_seq: i64 = tx
+            .query_opt(
+                "SELECT last_seq FROM devices WHERE id = $1 FOR UPDATE",
+                &[&dev],
+            )
+            .await?
+            .ok_or(StorageError::NotFound("device"))?
+            .try_get(0)?;
+        let needs = push::needs(&ops);
+        let mut state = PushState {
+            last_seq,
+            ..PushState::default()
+        };
+        let ids: Vec<String> = needs.op_ids.iter().map(ToString::to_string).collect();
+        for r in tx
+            .query(
+                "SELECT op_id, device_id, body_hash, outcome, code, reason FROM ops
+                  WHERE op_id = ANY($1)",
+                &[&ids],
+            )
+            .await?
+        {
+            let id: String = r.try_get(0)?;
+            let Ok(id) = id.parse() else { continue };
+            let outcome: String = r.try_get(3)?;
+            state.existing.insert(
+                id,
+                StoredOp {
+                    device_id: r.try_get(1)?,
+                    body_hash: r.try_get(2)?,
+                    outcome: FirstOutcome::parse(&outcome).unwrap_or(FirstOutcome::Rejected),
+                    code: r.try_get(4)?,
+                    reason: r.try_get(5)?,
+                },
+            );
+        }
+        for r in tx
+            .query(
+                "SELECT w.id, w.body, w.technician_id,
+                        EXISTS (SELECT 1 FROM job_scope s WHERE s.work_order_id = w.id
+                                  AND s.technician_id = $2)
+                   FROM work_orders w WHERE w.id = ANY($1)",
+                &[&needs.job_ids, &device.technician_id],
+            )
+            .await?
+        {
+            let order = order_from(&r.try_get::<_, String>(1)?)?;
+            state.jobs.insert(
+                r.try_get(0)?,
+                JobState {
+                    technician_id: r.try_get(2)?,
+                    cancelled: order.status == WorkOrderStatus::Cancelled,
+                    kind: order.kind,
+                    billing: order.billing,
+                    ever_mine: r.try_get(3)?,
+                },
+            );
+        }
+        for id in &needs.history_jobs {
+            let rows = tx
+                .query(
+                    "SELECT body FROM ops WHERE entity_id = $1 AND device_id = $2
+                       AND entity = 'work_order' ORDER BY seq",
+                    &[id, &dev],
+                )
+                .await?;
+            let mut ops = Vec::with_capacity(rows.len());
+            for r in rows {
+                ops.push(serde_json::from_str::<Op>(&r.try_get::<_, String>(0)?)?);
+            }
+            state.history.insert(id.clone(), ops);
+        }
+        if !needs.history_jobs.is_empty() {
+            state.templates = tx
+                .query("SELECT json FROM templates", &[])
+                .await?
+                .iter()
+                .filter_map(|r| r.try_get::<_, String>(0).ok())
+                .filter_map(|j| fieldkit_core::checklist::Template::from_json(&j).ok())
+                .collect();
+        }
+        let plan = push::plan(&device, ops, sent_at, &state, policy, now);
+        let insert = tx
+            .prepare_cached(
+                "INSERT INTO ops (op_id, device_id, technician_id, seq, entity, entity_id, kind,
+                     body, body_hash, outcome, code, reason, device_time, received_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+            )
+            .await?;
+        for n in &plan.inserts {
+            tx.execute(
+                &insert,
+                &[
+                    &n.op.op_id.to_string(),
+                    &dev,
+                    &device.technician_id,
+                    &n.op.seq,
+                    &n.op.entity,
+                    &n.op.entity_id,
+                    &n.op.kind,
+                    &n.body,
+                    &n.body_hash,
+                    &n.outcome.as_str(),
+                    &n.code,
+                    &n.reason,
+                    &n.op.device_time,
+                    &now,
+                ],
+            )
+            .await?;
+        }
+        for f in &plan.flags {
+            insert_flag(&tx, f).await?;
+        }
+        for id in &plan.completed {
+            if let Some(mut job) = load_job(&tx, id).await? {
+                job.order.status = WorkOrderStatus::Completed;
+                job.completed_at = Some(now);
+                job.updated_at = now;
+                save_job(&tx, &job).await?;
+            }
+        }
+        tx.execute(
+            "UPDATE devices SET last_seq = $2 WHERE id = $1",
+            &[&dev, &plan.last_seq],
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(plan.response)
+    }
+}
+
+async fn insert_flag(c: &impl GenericClient, f: &Flag) -> Result<(), StorageError> {
+    c.execute(
+        "INSERT INTO flags (work_order_id, op_id, device_id, kind, detail, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6)",
+        &[
+            &f.work_order_id,
+            &f.op_id,
+            &f.device_id,
+            &f.kind,
+            &f.detail,
+            &f.created_at,
+        ],
+    )
+    .await?;
+    Ok(())
+}
+
+impl Storage for PostgresStorage {
+    fn health(&self) -> Fut<'_, ()> {
+        Box::pin(async move {
+            let c = self.pool.get().await.map_err(pool_err)?;
+            c.query_one("SELECT 1", &[]).await?;
+            Ok(())
+        })
+    }
+
+    fn backend(&self) -> &'static str {
+        "postgres"
+    }
+
+    fn create_technician(&self, t: Technician) -> Fut<'_, ()> {
+        Box::pin(async move {
+            let c = self.pool.get().await.map_err(pool_err)?;
+            c.execute(
+                "INSERT INTO technicians (id, name, created_at) VALUES ($1, $2, $3)",
+                &[&t.id, &t.name, &t.created_at],
+            )
+            .await?;
+            Ok(())
+        })
+    }
+
+    fn technicians(&self) -> Fut<'_, Vec<Technician>> {
+        Box::pin(async move {
+            let c = self.pool.get().await.map_err(pool_err)?;
+            let rows = c
+                .query(
+                    "SELECT id, name, created_at FROM technicians ORDER BY created_at, id",
+                    &[],
+                )
+                .await?;
+            rows.iter()
+                .map(|r| {
+                    Ok(Technician {
+                        id: r.try_get(0)?,
+                        name: r.try_get(1)?,
+                        created_at: r.try_get(2)?,
+                    })
+                })
+                .collect()
+        })
+    }
+
+    fn create_enrolment_code(
+        &self,
+        code_hash: String,
+        technician_id: String,
+        expires_at: i64,
+        now: i64,
+    ) -> Fut<'_, ()> {
+        Box::pin(async move {
+            let c = self.pool.get().await.map_err(pool_err)?;
+            if !technician_exists(&c, &technician_id).await? {
+                return Err(StorageError::NotFound("technician"));
+            }
+            c.execute(
+                "INSERT INTO enrolment_codes (code_hash, technician_id, expires_at, created_at)
+                 VALUES ($1, $2, $3, $4)",
+                &[&code_hash, &technician_id, &expires_at, &now],
+            )
+            .await?;
+            Ok(())
+        })
+    }
+
+    fn enroll(
+        &self,
+        code_hash: String,
+        device_id: DeviceId,
+        token_hash: String,
+        now: i64,
+    ) -> Fut<'_, String> {
+        Box::pin(async move {
+            let mut c = self.pool.get().await.map_err(pool_err)?;
+            let tx = c.transaction().await?;
+            let dev = device_id.to_string();
+            let Some(row) = tx
+                .query_opt(
+                    "SELECT technician_id, expires_at, used_by FROM enrolment_codes
+                      WHERE code_hash = $1 FOR UPDATE",
+                    &[&code_hash],
+                )
+                .await?
+            else {
+                return Err(StorageError::InvalidCode);
+            };
+            let tech: String = row.try_get(0)?;
+            let expires_at: i64 = row.try_get(1)?;
+            let used_by: Option<String> = row.try_get(2)?;
+            if expires_at < now {
+                return Err(StorageError::InvalidCode);
+            }
+            match used_by {
+                Some(d) if d == dev => {
+                    tx.execute(
+                        "UPDATE devices SET token_hash = $2 WHERE id = $1 AND revoked_at IS NULL",
+                        &[&dev, &token_hash],
+                    )
+                    .await?;
+                }
+                Some(_) => return Err(StorageError::InvalidCode),
+                None => {
+                    let exists: bool = tx
+                        .query_one(
+                            "SELECT EXISTS (SELECT 1 FROM devices WHERE id = $1)",
+                            &[&dev],
+                        )
+                        .await?
+                        .try_get(0)?;
+                    if exists {
+                        return Err(StorageError::Conflict(
+                            "this device id is already enrolled".into(),
+                        ));
+                    }
+                    tx.execute(
+                        "INSERT INTO devices (id, technician_id, token_hash, enrolled_at)
+                         VALUES ($1, $2, $3, $4)",
+                        &[&dev, &tech, &token_hash, &now],
+                    )
+                    .await?;
+                    tx.execute(
+                        "UPDATE enrolment_codes SET used_by = $2 WHERE code_hash = $1",
+                        &[&code_hash, &dev],
+                    )
+                    .await?;
+                }
+            }
+            tx.commit().await?;
+            Ok(tech)
+        })
+    }
+
+    fn device_by_token(&self, token_hash: String) -> Fut<'_, Option<DeviceRecord>> {
+        Box::pin(async move {
+            let c = self.pool.get().await.map_err(pool_err)?;
+            let row = c
+                .query_opt(
+                    "SELECT id, technician_id, enrolled_at, revoked_at, last_seq FROM devices
+                      WHERE token_hash = $1",
+                    &[&token_hash],
+                )
+                .await?;
+            row.as_ref().map(device_record).transpose()
+        })
+    }
+
+    fn devices(&self) -> Fut<'_, Vec<DeviceRecord>> {
+        Box::pin(async move {
+            let c = self.pool.get().await.map_err(pool_err)?;
+            let rows = c
+                .query(
+                    "SELECT id, technician_id, enrolled_at, revoked_at, last_seq FROM devices
+                      ORDER BY enrolled_at, id",
+                    &[],
+                )
+                .await?;
+            rows.iter().map(device_record).collect()
+        })
+    }
+
+    fn revoke_device(&self, id: DeviceId, now: i64) -> Fut<'_, ()> {
+        Box::pin(async move {
+            let c = self.pool.get().await.map_err(pool_err)?;
+            let n = c
+                .execute(
+                    "UPDATE devices SET revoked_at = COALESCE(revoked_at, $2) WHERE id = $1",
+                    &[&id.to_string(), &now],
+                )
+                .await?;
+            if n == 0 {
+                return Err(StorageError::NotFound("device"));
+            }
+            Ok(())
+        })
+    }
+
+    fn create_work_order(
+        &self,
+        order: WorkOrder,
+        technician_id: Option<String>,
+        now: i64,
+    ) -> Fut<'_, JobRecord> {
+        Box::pin(async move {
+            let mut c = self.pool.get().await.map_err(pool_err)?;
+            let tx = c.transaction().await?;
+            let id = order.id.to_string();
+            if let Some(t) = &technician_id
+                && !technician_exists(&tx, t).await?
+            {
+                return Err(StorageError::NotFound("technician"));
+            }
+            let mut order = order;
+            order.status = WorkOrderStatus::Assigned;
+            let n = tx
+                .execute(
+                    "INSERT INTO work_orders (id, technician_id, body, created_at, updated_at)
+                     VALUES ($1, $2, $3, $4, $4) ON CONFLICT (id) DO NOTHING",
+                    &[&id, &technician_id, &serde_json::to_string(&order)?, &now],
+                )
+                .await?;
+            if n == 0 {
+                return Err(StorageError::Conflict(
+                    "a work order with this id exists".into(),
+                ));
+            }
+            if let Some(t) = &technician_id {
+                tx.execute(
+                    "INSERT INTO job_scope (work_order_id, technician_id) VALUES ($1, $2)
+                     ON CONFLICT DO NOTHING",
+                    &[&id, t],
+                )
+                .await?;
+                let change = Change::WorkOrder {
+                    work_order: order.clone(),
+                };
+                queue(&tx, Some(t), &change, now).await?;
+            }
+            tx.commit().await?;
+            Ok(JobRecord {
+                order,
+                technician_id,
+                cancel_reason: None,
+                completed_at: None,
+                updated_at: now,
+            })
+        })
+    }
+
+    fn change_work_order(
+        &self,
+        id: WorkOrderId,
+        change: JobChange,
+        now: i64,
+    ) -> Fut<'_, JobRecord> {
+        Box::pin(async move {
+            let mut c = self.pool.get().await.map_err(pool_err)?;
+            let tx = c.transaction().await?;
+            let id = id.to_string();
+            tx.execute("SELECT 1 FROM work_orders WHERE id = $1 FOR UPDATE", &[&id])
+                .await?;
+            let current = load_job(&tx, &id)
+                .await?
+                .ok_or(StorageError::NotFound("work order"))?;
+            if let JobChange::Assign { technician_id } = &change
+                && !technician_exists(&tx, technician_id).await?
+            {
+                return Err(StorageError::NotFound("technician"));
+            }
+            let plan = plan_job_change(&current, &change, now)?;
+            save_job(&tx, &plan.job).await?;
+            if let Some(t) = &plan.scope {
+                tx.execute(
+                    "INSERT INTO job_scope (work_order_id, technician_id) VALUES ($1, $2)
+                     ON CONFLICT DO NOTHING",
+                    &[&id, t],
+                )
+                .await?;
+            }
+            for (t, ch) in &plan.changes {
+                queue(&tx, Some(t), ch, now).await?;
+            }
+            tx.commit().await?;
+            Ok(plan.job)
+        })
+    }
+
+    fn work_order(&self, id: WorkOrderId) -> Fut<'_, Option<JobRecord>> {
+        Box::pin(async move {
+            let c = self.pool.get().await.map_err(pool_err)?;
+            load_job(&c, &id.to_string()).await
+        })
+    }
+
+    fn work_orders(&self, technician_id: Option<String>) -> Fut<'_, Vec<JobRecord>> {
+        Box::pin(async move {
+            let c = self.pool.get().await.map_err(pool_err)?;
+            let rows = c
+                .query(
+                    &format!(
+                        "SELECT {JOB_COLS} FROM work_orders
+                          WHERE $1::TEXT IS NULL OR technician_id = $1 ORDER BY created_at, id"
+                    ),
+                    &[&technician_id],
+                )
+                .await?;
+            rows.iter().map(job_record).collect()
+        })
+    }
+
+    fn publish(&self, change: Change, now: i64) -> Fut<'_, i64> {
+        Box::pin(async move {
+            let mut c = self.pool.get().await.map_err(pool_err)?;
+            let tx = c.transaction().await?;
+            if let Change::ChecklistTemplate { json } = &change {
+                let (id, version) = template_key(json)?;
+                tx.execute(
+                    "INSERT INTO templates (id, version, json) VALUES ($1, $2, $3)
+                     ON CONFLICT (id, version) DO UPDATE SET json = EXCLUDED.json",
+                    &[&id, &i64::from(version), json],
+                )
+                .await?;
+            }
+            let seq = queue(&tx, None, &change, now).await?;
+            tx.commit().await?;
+            Ok(seq)
+        })
+    }
+
+    fn pull(
+        &self,
+        technician_id: String,
+        cursor: i64,
+        limit: i64,
+    ) -> Fut<'_, (Vec<ChangeEntry>, bool)> {
+        Box::pin(async move {
+            let c = self.pool.get().await.map_err(pool_err)?;
+            let rows = c
+                .query(
+                    "SELECT seq, body FROM (
+                       (SELECT seq, body FROM changes WHERE technician_id = $1 AND seq > $2
+                         ORDER BY seq LIMIT $3)
+                       UNION ALL
+                       (SELECT seq, body FROM changes WHERE technician_id IS NULL AND seq > $2
+                         ORDER BY seq LIMIT $3)) u
+                     ORDER BY seq LIMIT $3",
+                    &[&technician_id, &cursor, &(limit + 1)],
+                )
+                .await?;
+            let more = rows.len() as i64 > limit;
+            let changes = rows
+                .iter()
+                .take(limit as usize)
+                .map(|r| {
+                    Ok(ChangeEntry {
+                        seq: r.try_get(0)?,
+                        change: serde_json::from_str(&r.try_get::<_, String>(1)?)?,
+                    })
+                })
+                .collect::<Result<Vec<_>, StorageError>>()?;
+            Ok((changes, more))
+        })
+    }
+
+    fn push(
+        &self,
+        device: DeviceRecord,
+        ops: Vec<Op>,
+        sent_at: Option<i64>,
+        policy: PushPolicy,
+        now: i64,
+    ) -> Fut<'_, PushResponse> {
+        Box::pin(self.push_tx(device, ops, sent_at, policy, now))
+    }
+
+    fn completions(&self, limit: i64) -> Fut<'_, Vec<Completion>> {
+        Box::pin(async move {
+            let c = self.pool.get().await.map_err(pool_err)?;
+            let rows = c
+                .query(
+                    "SELECT op_id, entity_id, technician_id, device_id, device_time, received_at,
+                            outcome FROM ops
+                      WHERE kind = 'complete' AND entity = 'work_order' AND outcome <> 'rejected'
+                      ORDER BY received_at DESC, op_id DESC LIMIT $1",
+                    &[&limit],
+                )
+                .await?;
+            let mut out = Vec::with_capacity(rows.len());
+            for r in rows {
+                let op_id: String = r.try_get(0)?;
+                let flags = c
+                    .query(
+                        "SELECT work_order_id, op_id, device_id, kind, detail, created_at
+                           FROM flags WHERE op_id = $1 ORDER BY id",
+                        &[&op_id],
+                    )
+                    .await?
+                    .iter()
+                    .map(|f| {
+                        Ok(Flag {
+                            work_order_id: f.try_get(0)?,
+                            op_id: f.try_get(1)?,
+                            device_id: f.try_get(2)?,
+                            kind: f.try_get(3)?,
+                            detail: f.try_get(4)?,
+                            created_at: f.try_get(5)?,
+                        })
+                    })
+                    .collect::<Result<Vec<_>, StorageError>>()?;
+                out.push(Completion {
+                    op_id,
+                    work_order_id: r.try_get(1)?,
+                    technician_id: r.try_get(2)?,
+                    device_id: r.try_get(3)?,
+                    completed_at_device: r.try_get(4)?,
+                    received_at: r.try_get(5)?,
+                    outcome: r.try_get(6)?,
+                    flags,
+                });
+            }
+            Ok(out)
+        })
+    }
+}

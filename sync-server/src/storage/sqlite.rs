@@ -1,0 +1,674 @@
+//! The embedded SQLite backend: one database file in the data dir, WAL, `synchronous=FULL`
+//! (an ack means the commit survived power loss), one connection used on `spawn_blocking`.
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use fieldkit_core::model::{DeviceId, WorkOrder, WorkOrderId, WorkOrderStatus};
+use fieldkit_core::sync::protocol::{Change, ChangeEntry, FirstOutcome, Op, PushResponse};
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+
+use super::{
+    Completion, DeviceRecord, Flag, Fut, JobChange, JobRecord, Storage, StorageError, Technician,
+    device_id_from, order_from, plan_job_change, template_key,
+};
+use crate::push::{self, JobState, PushPolicy, PushState, StoredOp};
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS technicians (
+    id TEXT PRIMARY KEY, name TEXT NOT NULL, created_at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS enrolment_codes (
+    code_hash TEXT PRIMARY KEY, technician_id TEXT NOT NULL REFERENCES technicians(id),
+    expires_at INTEGER NOT NULL, used_by TEXT, created_at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS devices (
+    id TEXT PRIMARY KEY, technician_id TEXT NOT NULL REFERENCES technicians(id),
+    token_hash TEXT NOT NULL UNIQUE, enrolled_at INTEGER NOT NULL, revoked_at INTEGER,
+    last_seq INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE IF NOT EXISTS work_orders (
+    id TEXT PRIMARY KEY, technician_id TEXT REFERENCES technicians(id), body TEXT NOT NULL,
+    cancel_reason TEXT, completed_at INTEGER, created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS work_orders_by_tech ON work_orders (technician_id);
+CREATE TABLE IF NOT EXISTS job_scope (
+    work_order_id TEXT NOT NULL, technician_id TEXT NOT NULL,
+    PRIMARY KEY (work_order_id, technician_id));
+CREATE TABLE IF NOT EXISTS changes (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, technician_id TEXT, body TEXT NOT NULL,
+    created_at INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS changes_by_tech ON changes (technician_id, seq);
+CREATE TABLE IF NOT EXISTS templates (
+    id TEXT NOT NULL, version INTEGER NOT NULL, json TEXT NOT NULL, PRIMARY KEY (id, version));
+CREATE TABLE IF NOT EXISTS ops (
+    op_id TEXT PRIMARY KEY, device_id TEXT NOT NULL, technician_id TEXT NOT NULL,
+    seq INTEGER NOT NULL, entity TEXT NOT NULL, entity_id TEXT NOT NULL, kind TEXT NOT NULL,
+    body TEXT NOT NULL, body_hash TEXT NOT NULL, outcome TEXT NOT NULL, code TEXT,
+    reason TEXT, device_time INTEGER NOT NULL, received_at INTEGER NOT NULL,
+    UNIQUE (device_id, seq));
+CREATE INDEX IF NOT EXISTS ops_by_job ON ops (entity_id, device_id, seq);
+CREATE INDEX IF NOT EXISTS ops_completions ON ops (kind, received_at);
+CREATE TABLE IF NOT EXISTS flags (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, work_order_id TEXT, op_id TEXT,
+    device_id TEXT NOT NULL, kind TEXT NOT NULL, detail TEXT NOT NULL,
+    created_at INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS flags_by_op ON flags (op_id);
+";
+
+/// The SQLite backend.
+pub struct SqliteStorage {
+    conn: Arc<Mutex<Connection>>,
+}
+
+impl SqliteStorage {
+    /// Opens (creating) `fieldkit-server.db` in `dir`.
+    pub fn open(dir: &Path) -> Result<Self, StorageError> {
+        std::fs::create_dir_all(dir).map_err(|e| StorageError::Backend(e.to_string()))?;
+        let conn = Connection::open(dir.join("fieldkit-server.db"))?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        conn.execute_batch(SCHEMA)?;
+        Ok(Self {
+            conn: Arc::new(Mutex::new(conn)),
+        })
+    }
+
+    fn run<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Connection) -> Result<T, StorageError> + Send + 'static,
+    ) -> Fut<'static, T> {
+        let conn = self.conn.clone();
+        Box::pin(async move {
+            tokio::task::spawn_blocking(move || {
+                let mut c = conn.lock().unwrap_or_else(|e| e.into_inner());
+                f(&mut c)
+            })
+            .await
+            .map_err(|e| StorageError::Backend(e.to_string()))?
+        })
+    }
+}
+
+fn job_from(
+    r: &rusqlite::Row<'_>,
+) -> rusqlite::Result<(String, Option<String>, Option<String>, Option<i64>, i64)> {
+    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+}
+
+type JobRow = (String, Option<String>, Option<String>, Option<i64>, i64);
+
+fn job_record(row: JobRow) -> Result<JobRecord, StorageError> {
+    Ok(JobRecord {
+        order: order_from(&row.0)?,
+        technician_id: row.1,
+        cancel_reason: row.2,
+        completed_at: row.3,
+        updated_at: row.4,
+    })
+}
+
+const JOB_COLS: &str = "body, technician_id, cancel_reason, completed_at, updated_at";
+
+fn load_job(c: &Connection, id: &str) -> Result<Option<JobRecord>, StorageError> {
+    c.prepare_cached(&format!("SELECT {JOB_COLS} FROM work_orders WHERE id = ?1"))?
+        .query_row([id], job_from)
+        .optional()?
+        .map(job_record)
+        .transpose()
+}
+
+fn save_job(c: &Connection, job: &JobRecord) -> Result<(), StorageError> {
+    c.execute(
+        "UPDATE work_orders SET technician_id = ?2, body = ?3, cancel_reason = ?4,
+                completed_at = ?5, updated_at = ?6 WHERE id = ?1",
+        params![
+            job.order.id.to_string(),
+            job.technician_id,
+            serde_json::to_string(&job.order)?,
+            job.cancel_reason,
+            job.completed_at,
+            job.updated_at
+        ],
+    )?;
+    Ok(())
+}
+
+fn queue(
+    c: &Connection,
+    technician: Option<&str>,
+    change: &Change,
+    now: i64,
+) -> Result<i64, StorageError> {
+    c.execute(
+        "INSERT INTO changes (technician_id, body, created_at) VALUES (?1, ?2, ?3)",
+        params![technician, serde_json::to_string(change)?, now],
+    )?;
+    Ok(c.last_insert_rowid())
+}
+
+fn technician_exists(c: &Connection, id: &str) -> Result<bool, StorageError> {
+    Ok(
+        c.prepare_cached("SELECT EXISTS (SELECT 1 FROM technicians WHERE id = ?1)")?
+            .query_row([id], |r| r.get(0))?,
+    )
+}
+
+fn device_from(r: &rusqlite::Row<'_>) -> rusqlite::Result<(String, String, i64, Option<i64>, i64)> {
+    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+}
+
+fn device_record(d: (String, String, i64, Option<i64>, i64)) -> Result<DeviceRecord, StorageError> {
+    Ok(DeviceRecord {
+        id: device_id_from(&d.0)?,
+        technician_id: d.1,
+        enrolled_at: d.2,
+        revoked_at: d.3,
+        last_seq: d.4,
+    })
+}
+
+fn push_tx(
+    c: &mut Connection,
+    device: DeviceRecord,
+    ops: Vec<Op>,
+    sent_at: Option<i64>,
+    policy: PushPolicy,
+    now: i64,
+) -> Result<PushResponse, StorageError> {
+    let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let dev = device.id.to_string();
+    let last_seq: i64 = tx
+        .query_row("SELECT last_seq FROM devices WHERE id = ?1", [&dev], |r| {
+            r.get(0)
+        })
+        .optional()?
+        .ok_or(StorageError::NotFound("device"))?;
+    let needs = push::needs(&ops);
+    let mut state = PushState {
+        last_seq,
+        ..PushState::default()
+    };
+    for id in &needs.op_ids {
+        let row = tx
+            .prepare_cached(
+                "SELECT device_id, body_hash, outcome, code, reason FROM ops WHERE op_id = ?1",
+            )?
+            .query_row([id.to_string()], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                ))
+            })
+            .optional()?;
+        if let Some((device_id, body_hash, outcome, code, reason)) = row {
+            let outcome = FirstOutcome::parse(&outcome).unwrap_or(FirstOutcome::Rejected);
+            state.existing.insert(
+                *id,
+                StoredOp {
+                    device_id,
+                    body_hash,
+                    outcome,
+                    code,
+                    reason,
+                },
+            );
+        }
+    }
+    for id in &needs.job_ids {
+        if let Some(job) = load_job(&tx, id)? {
+            let ever_mine: bool = tx
+                .prepare_cached(
+                    "SELECT EXISTS (SELECT 1 FROM job_scope WHERE work_order_id = ?1
+                       AND technician_id = ?2)",
+                )?
+                .query_row([id, &device.technician_id], |r| r.get(0))?;
+            state.jobs.insert(
+                id.clone(),
+                JobState {
+                    technician_id: job.technician_id,
+                    cancelled: job.order.status == WorkOrderStatus::Cancelled,
+                    kind: job.order.kind,
+                    billing: job.order.billing,
+                    ever_mine,
+                },
+            );
+        }
+    }
+    for id in &needs.history_jobs {
+        let mut stmt = tx.prepare_cached(
+            "SELECT body FROM ops WHERE entity_id = ?1 AND device_id = ?2
+               AND entity = 'work_order' ORDER BY seq",
+        )?;
+        let bodies = stmt
+            .query_map([id, &dev], |r| r.get::<_, String>(0))?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        let ops = bodies
+            .iter()
+            .map(|b| serde_json::from_str::<Op>(b))
+            .collect::<Result<Vec<_>, _>>()?;
+        state.history.insert(id.clone(), ops);
+    }
+    if !needs.history_jobs.is_empty() {
+        let mut stmt = tx.prepare_cached("SELECT json FROM templates")?;
+        let jsons = stmt
+            .query_map([], |r| r.get::<_, String>(0))?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        state.templates = jsons
+            .iter()
+            .filter_map(|j| fieldkit_core::checklist::Template::from_json(j).ok())
+            .collect();
+    }
+    let plan = push::plan(&device, ops, sent_at, &state, policy, now);
+    for n in &plan.inserts {
+        tx.prepare_cached(
+            "INSERT INTO ops (op_id, device_id, technician_id, seq, entity, entity_id, kind, body,
+                 body_hash, outcome, code, reason, device_time, received_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+        )?
+        .execute(params![
+            n.op.op_id.to_string(),
+            dev,
+            device.technician_id,
+            n.op.seq,
+            n.op.entity,
+            n.op.entity_id,
+            n.op.kind,
+            n.body,
+            n.body_hash,
+            n.outcome.as_str(),
+            n.code,
+            n.reason,
+            n.op.device_time,
+            now
+        ])?;
+    }
+    for f in &plan.flags {
+        insert_flag(&tx, f)?;
+    }
+    for id in &plan.completed {
+        if let Some(mut job) = load_job(&tx, id)? {
+            job.order.status = WorkOrderStatus::Completed;
+            job.completed_at = Some(now);
+            job.updated_at = now;
+            save_job(&tx, &job)?;
+        }
+    }
+    tx.execute(
+        "UPDATE devices SET last_seq = ?2 WHERE id = ?1",
+        params![dev, plan.last_seq],
+    )?;
+    tx.commit()?;
+    Ok(plan.response)
+}
+
+fn insert_flag(c: &Connection, f: &Flag) -> Result<(), StorageError> {
+    c.prepare_cached(
+        "INSERT INTO flags (work_order_id, op_id, device_id, kind, detail, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?
+    .execute(params![
+        f.work_order_id,
+        f.op_id,
+        f.device_id,
+        f.kind,
+        f.detail,
+        f.created_at
+    ])?;
+    Ok(())
+}
+
+impl Storage for SqliteStorage {
+    fn health(&self) -> Fut<'_, ()> {
+        self.run(|c| Ok(c.query_row("SELECT 1", [], |_| Ok(()))?))
+    }
+
+    fn backend(&self) -> &'static str {
+        "sqlite"
+    }
+
+    fn create_technician(&self, t: Technician) -> Fut<'_, ()> {
+        self.run(move |c| {
+            c.execute(
+                "INSERT INTO technicians (id, name, created_at) VALUES (?1, ?2, ?3)",
+                params![t.id, t.name, t.created_at],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn technicians(&self) -> Fut<'_, Vec<Technician>> {
+        self.run(|c| {
+            let mut stmt =
+                c.prepare("SELECT id, name, created_at FROM technicians ORDER BY created_at, id")?;
+            let rows = stmt.query_map([], |r| {
+                Ok(Technician {
+                    id: r.get(0)?,
+                    name: r.get(1)?,
+                    created_at: r.get(2)?,
+                })
+            })?;
+            Ok(rows.collect::<rusqlite::Result<_>>()?)
+        })
+    }
+
+    fn create_enrolment_code(
+        &self,
+        code_hash: String,
+        technician_id: String,
+        expires_at: i64,
+        now: i64,
+    ) -> Fut<'_, ()> {
+        self.run(move |c| {
+            if !technician_exists(c, &technician_id)? {
+                return Err(StorageError::NotFound("technician"));
+            }
+            c.execute(
+                "INSERT INTO enrolment_codes (code_hash, technician_id, expires_at, created_at)
+                 VALUES (?1, ?2, ?3, ?4)",
+                params![code_hash, technician_id, expires_at, now],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn enroll(
+        &self,
+        code_hash: String,
+        device_id: DeviceId,
+        token_hash: String,
+        now: i64,
+    ) -> Fut<'_, String> {
+        self.run(move |c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let dev = device_id.to_string();
+            let code: Option<(String, i64, Option<String>)> = tx
+                .query_row(
+                    "SELECT technician_id, expires_at, used_by FROM enrolment_codes
+                     WHERE code_hash = ?1",
+                    [&code_hash],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                )
+                .optional()?;
+            let Some((tech, expires_at, used_by)) = code else {
+                return Err(StorageError::InvalidCode);
+            };
+            if expires_at < now {
+                return Err(StorageError::InvalidCode);
+            }
+            match used_by {
+                Some(d) if d == dev => {
+                    tx.execute(
+                        "UPDATE devices SET token_hash = ?2 WHERE id = ?1 AND revoked_at IS NULL",
+                        params![dev, token_hash],
+                    )?;
+                }
+                Some(_) => return Err(StorageError::InvalidCode),
+                None => {
+                    let exists: bool = tx.query_row(
+                        "SELECT EXISTS (SELECT 1 FROM devices WHERE id = ?1)",
+                        [&dev],
+                        |r| r.get(0),
+                    )?;
+                    if exists {
+                        return Err(StorageError::Conflict(
+                            "this device id is already enrolled".into(),
+                        ));
+                    }
+                    tx.execute(
+                        "INSERT INTO devices (id, technician_id, token_hash, enrolled_at)
+                         VALUES (?1, ?2, ?3, ?4)",
+                        params![dev, tech, token_hash, now],
+                    )?;
+                    tx.execute(
+                        "UPDATE enrolment_codes SET used_by = ?2 WHERE code_hash = ?1",
+                        params![code_hash, dev],
+                    )?;
+                }
+            }
+            tx.commit()?;
+            Ok(tech)
+        })
+    }
+
+    fn device_by_token(&self, token_hash: String) -> Fut<'_, Option<DeviceRecord>> {
+        self.run(move |c| {
+            c.prepare_cached(
+                "SELECT id, technician_id, enrolled_at, revoked_at, last_seq FROM devices
+                 WHERE token_hash = ?1",
+            )?
+            .query_row([token_hash], device_from)
+            .optional()?
+            .map(device_record)
+            .transpose()
+        })
+    }
+
+    fn devices(&self) -> Fut<'_, Vec<DeviceRecord>> {
+        self.run(|c| {
+            let mut stmt = c.prepare(
+                "SELECT id, technician_id, enrolled_at, revoked_at, last_seq FROM devices
+                 ORDER BY enrolled_at, id",
+            )?;
+            let rows = stmt
+                .query_map([], device_from)?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            rows.into_iter().map(device_record).collect()
+        })
+    }
+
+    fn revoke_device(&self, id: DeviceId, now: i64) -> Fut<'_, ()> {
+        self.run(move |c| {
+            let n = c.execute(
+                "UPDATE devices SET revoked_at = COALESCE(revoked_at, ?2) WHERE id = ?1",
+                params![id.to_string(), now],
+            )?;
+            if n == 0 {
+                return Err(StorageError::NotFound("device"));
+            }
+            Ok(())
+        })
+    }
+
+    fn create_work_order(
+        &self,
+        order: WorkOrder,
+        technician_id: Option<String>,
+        now: i64,
+    ) -> Fut<'_, JobRecord> {
+        self.run(move |c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let id = order.id.to_string();
+            if let Some(t) = &technician_id
+                && !technician_exists(&tx, t)?
+            {
+                return Err(StorageError::NotFound("technician"));
+            }
+            if load_job(&tx, &id)?.is_some() {
+                return Err(StorageError::Conflict("a work order with this id exists".into()));
+            }
+            let mut order = order;
+            order.status = WorkOrderStatus::Assigned;
+            tx.execute(
+                "INSERT INTO work_orders (id, technician_id, body, created_at, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?4)",
+                params![id, technician_id, serde_json::to_string(&order)?, now],
+            )?;
+            if let Some(t) = &technician_id {
+                tx.execute(
+                    "INSERT OR IGNORE INTO job_scope (work_order_id, technician_id) VALUES (?1, ?2)",
+                    params![id, t],
+                )?;
+                let change = Change::WorkOrder {
+                    work_order: order.clone(),
+                };
+                queue(&tx, Some(t), &change, now)?;
+            }
+            tx.commit()?;
+            Ok(JobRecord {
+                order,
+                technician_id,
+                cancel_reason: None,
+                completed_at: None,
+                updated_at: now,
+            })
+        })
+    }
+
+    fn change_work_order(
+        &self,
+        id: WorkOrderId,
+        change: JobChange,
+        now: i64,
+    ) -> Fut<'_, JobRecord> {
+        self.run(move |c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let id = id.to_string();
+            let current = load_job(&tx, &id)?.ok_or(StorageError::NotFound("work order"))?;
+            if let JobChange::Assign { technician_id } = &change
+                && !technician_exists(&tx, technician_id)?
+            {
+                return Err(StorageError::NotFound("technician"));
+            }
+            let plan = plan_job_change(&current, &change, now)?;
+            save_job(&tx, &plan.job)?;
+            if let Some(t) = &plan.scope {
+                tx.execute(
+                    "INSERT OR IGNORE INTO job_scope (work_order_id, technician_id) VALUES (?1, ?2)",
+                    params![id, t],
+                )?;
+            }
+            for (t, ch) in &plan.changes {
+                queue(&tx, Some(t), ch, now)?;
+            }
+            tx.commit()?;
+            Ok(plan.job)
+        })
+    }
+
+    fn work_order(&self, id: WorkOrderId) -> Fut<'_, Option<JobRecord>> {
+        self.run(move |c| load_job(c, &id.to_string()))
+    }
+
+    fn work_orders(&self, technician_id: Option<String>) -> Fut<'_, Vec<JobRecord>> {
+        self.run(move |c| {
+            let mut stmt = c.prepare(&format!(
+                "SELECT {JOB_COLS} FROM work_orders
+                  WHERE ?1 IS NULL OR technician_id = ?1 ORDER BY created_at, id"
+            ))?;
+            let rows = stmt
+                .query_map([technician_id], job_from)?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            rows.into_iter().map(job_record).collect()
+        })
+    }
+
+    fn publish(&self, change: Change, now: i64) -> Fut<'_, i64> {
+        self.run(move |c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            if let Change::ChecklistTemplate { json } = &change {
+                let (id, version) = template_key(json)?;
+                tx.execute(
+                    "INSERT OR REPLACE INTO templates (id, version, json) VALUES (?1, ?2, ?3)",
+                    params![id, version, json],
+                )?;
+            }
+            let seq = queue(&tx, None, &change, now)?;
+            tx.commit()?;
+            Ok(seq)
+        })
+    }
+
+    fn pull(
+        &self,
+        technician_id: String,
+        cursor: i64,
+        limit: i64,
+    ) -> Fut<'_, (Vec<ChangeEntry>, bool)> {
+        self.run(move |c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT seq, body FROM (
+                   SELECT seq, body FROM (SELECT seq, body FROM changes
+                      WHERE technician_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3)
+                   UNION ALL
+                   SELECT seq, body FROM (SELECT seq, body FROM changes
+                      WHERE technician_id IS NULL AND seq > ?2 ORDER BY seq LIMIT ?3))
+                 ORDER BY seq LIMIT ?3",
+            )?;
+            let rows = stmt
+                .query_map(params![technician_id, cursor, limit + 1], |r| {
+                    Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
+                })?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            let more = rows.len() as i64 > limit;
+            let changes = rows
+                .into_iter()
+                .take(limit as usize)
+                .map(|(seq, body)| {
+                    Ok(ChangeEntry {
+                        seq,
+                        change: serde_json::from_str(&body)?,
+                    })
+                })
+                .collect::<Result<Vec<_>, StorageError>>()?;
+            Ok((changes, more))
+        })
+    }
+
+    fn push(
+        &self,
+        device: DeviceRecord,
+        ops: Vec<Op>,
+        sent_at: Option<i64>,
+        policy: PushPolicy,
+        now: i64,
+    ) -> Fut<'_, PushResponse> {
+        self.run(move |c| push_tx(c, device, ops, sent_at, policy, now))
+    }
+
+    fn completions(&self, limit: i64) -> Fut<'_, Vec<Completion>> {
+        self.run(move |c| {
+            let mut stmt = c.prepare(
+                "SELECT op_id, entity_id, technician_id, device_id, device_time, received_at,
+                        outcome FROM ops
+                  WHERE kind = 'complete' AND entity = 'work_order' AND outcome != 'rejected'
+                  ORDER BY received_at DESC, op_id DESC LIMIT ?1",
+            )?;
+            let mut out = stmt
+                .query_map([limit], |r| {
+                    Ok(Completion {
+                        op_id: r.get(0)?,
+                        work_order_id: r.get(1)?,
+                        technician_id: r.get(2)?,
+                        device_id: r.get(3)?,
+                        completed_at_device: r.get(4)?,
+                        received_at: r.get(5)?,
+                        outcome: r.get(6)?,
+                        flags: Vec::new(),
+                    })
+                })?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            let mut fstmt = c.prepare_cached(
+                "SELECT work_order_id, op_id, device_id, kind, detail, created_at FROM flags
+                  WHERE op_id = ?1 ORDER BY id",
+            )?;
+            for comp in &mut out {
+                comp.flags = fstmt
+                    .query_map([&comp.op_id], |r| {
+                        Ok(Flag {
+                            work_order_id: r.get(0)?,
+                            op_id: r.get(1)?,
+                            device_id: r.get(2)?,
+                            kind: r.get(3)?,
+                            detail: r.get(4)?,
+                            created_at: r.get(5)?,
+                        })
+                    })?
+                    .collect::<rusqlite::Result<Vec<_>>>()?;
+            }
+            Ok(out)
+        })
+    }
+}
