@@ -51,6 +51,24 @@ pub enum Error {
     /// A file operation failed.
     #[error("file: {0}")]
     Io(#[from] std::io::Error),
+
+    /// The server could not be reached, or did not answer in time, after every retry.
+    /// Nothing recorded is lost: the next sync carries on where this one stopped.
+    #[error("network: {0}")]
+    Network(String),
+
+    /// The server refused the request (its status and machine-readable code): e.g. the
+    /// device's token was revoked (401), or an enrolment code is unknown or used.
+    #[error("server refused ({status} {code}): {message}")]
+    Server {
+        status: u16,
+        code: String,
+        message: String,
+    },
+
+    /// This device has not been enrolled with a server yet.
+    #[error("this device is not enrolled with a server")]
+    NotEnrolled,
 }
 
 fn blockers_text(blockers: &[Blocker]) -> String {

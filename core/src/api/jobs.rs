@@ -62,11 +62,7 @@ impl FieldKit {
     /// demo and tests before sync exists). Dispatcher-owned fields are replaced; the
     /// technician's progress is kept. Not queued for the server: it came from there.
     pub fn receive_work_order(&self, order: &WorkOrder) -> Result<()> {
-        text("number", &order.number, 64)?;
-        text("product model", &order.product.model, 128)?;
-        if order.promised.start >= order.promised.end {
-            return Err(Error::invalid("promised window", "ends before it starts"));
-        }
+        super::sync::validate_order(order)?;
         self.write(|tx| queries::upsert_work_order(tx, order, self.now()))
     }
 

@@ -9,6 +9,7 @@ mod jobs;
 mod onsite;
 mod parts;
 mod signing;
+mod sync;
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -19,6 +20,7 @@ pub use jobs::{Arrival, CallOutcome, JobDetail, JobSummary};
 pub use onsite::{CompletionRecord, TakeBack};
 pub use parts::{PartUse, StockLevel};
 pub use signing::{SignatureCheck, SignatureInput, SigningSummary, Verification};
+pub use sync::{Applied, OpIssue, ServerAccount};
 
 use crate::checklist::{self as rules, AnswerValue, Recorded, Stage, Template, VisitFacts};
 use crate::clock::{Clock, SystemClock};
@@ -160,12 +162,7 @@ impl FieldKit {
 
     /// Stores a fee schedule version published by the desk (not queued for the server).
     pub fn set_fee_schedule(&self, schedule: &FeeSchedule) -> Result<()> {
-        if schedule.items.is_empty() {
-            return Err(Error::invalid("fee schedule", "has no items"));
-        }
-        if schedule.items.iter().any(|i| i.amount < 0) {
-            return Err(Error::invalid("fee schedule", "an amount is negative"));
-        }
+        validate_fee_schedule(schedule)?;
         self.write(|tx| records::put_fee_schedule(tx, schedule))
     }
 
@@ -188,7 +185,7 @@ impl FieldKit {
 
     // ------------------------------------------------------------ internals
 
-    fn now(&self) -> Timestamp {
+    pub(crate) fn now(&self) -> Timestamp {
         self.clock.now()
     }
 
@@ -457,6 +454,17 @@ fn outcome_of(action: JobAction) -> VisitOutcome {
         JobAction::Reschedule => VisitOutcome::Rescheduled,
         _ => VisitOutcome::Cancelled,
     }
+}
+
+/// The checks a fee schedule from the desk must pass.
+fn validate_fee_schedule(schedule: &FeeSchedule) -> Result<()> {
+    if schedule.items.is_empty() {
+        return Err(Error::invalid("fee schedule", "has no items"));
+    }
+    if schedule.items.iter().any(|i| i.amount < 0) {
+        return Err(Error::invalid("fee schedule", "an amount is negative"));
+    }
+    Ok(())
 }
 
 /// Trims a free-text field and refuses it empty or too long.

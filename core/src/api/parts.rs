@@ -30,9 +30,7 @@ impl FieldKit {
     /// Adds a part to the catalog (or renames it): reference data from the warehouse, not
     /// queued for the server. Stock movements are.
     pub fn add_catalog_part(&self, part: &Part) -> Result<()> {
-        text("sku", &part.sku, 64)?;
-        text("part name", &part.name, 200)?;
-        text("unit", &part.unit, 16)?;
+        validate_part(part)?;
         self.write(|tx| records::put_part(tx, part))
     }
 
@@ -155,5 +153,13 @@ fn check_quantity(q: i64) -> Result<()> {
             format!("{q} is not between 1 and 10000"),
         ));
     }
+    Ok(())
+}
+
+/// The checks a catalog part from the warehouse must pass.
+pub(super) fn validate_part(part: &Part) -> Result<()> {
+    text("sku", &part.sku, 64)?;
+    text("part name", &part.name, 200)?;
+    text("unit", &part.unit, 16)?;
     Ok(())
 }

@@ -328,6 +328,18 @@ impl Store {
         self.read(|c| queries::pending_ops(c, limit))
     }
 
+    /// How many ops wait in the outbox.
+    pub fn pending_count(&self) -> Result<usize> {
+        self.read(|c| {
+            let n: i64 = c.query_row(
+                "SELECT count(*) FROM journal WHERE seq > (SELECT acked_seq FROM device)",
+                [],
+                |r| r.get(0),
+            )?;
+            Ok(usize::try_from(n).unwrap_or(0))
+        })
+    }
+
     /// Copies the whole WAL into the database and truncates it: call when the app goes to
     /// the background. Returns `false` if readers kept part of it (it is copied later).
     pub fn checkpoint(&self) -> Result<bool> {
@@ -339,6 +351,17 @@ impl Store {
     /// stay in the journal as the jobs' history), and records in the device row where the
     /// sequence and clock stand, so they never go back. Returns how many ops left the outbox.
     pub fn acknowledge(&self, through_seq: i64) -> Result<usize> {
+        self.acknowledge_with_outcomes(through_seq, &[], 0)
+    }
+
+    /// [`Store::acknowledge`], recording in the same transaction the server's refusals and
+    /// conflicts: `(seq, outcome, code, reason)`, at `at_ms`.
+    pub fn acknowledge_with_outcomes(
+        &self,
+        through_seq: i64,
+        outcomes: &[(i64, &str, &str, &str)],
+        at_ms: i64,
+    ) -> Result<usize> {
         let mut guard = lock(&self.writer);
         let Writer {
             conn,
@@ -357,6 +380,15 @@ impl Store {
             (acked, through),
             |r| r.get(0),
         )?;
+        for (seq, outcome, code, reason) in
+            outcomes.iter().filter(|o| o.0 > acked && o.0 <= through)
+        {
+            tx.execute(
+                "INSERT OR REPLACE INTO op_outcomes (seq, outcome, code, reason, at)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                (seq, outcome, code, reason, at_ms),
+            )?;
+        }
         tx.execute(
             "UPDATE device SET acked_seq = ?1, next_seq = ?2, hlc_wall = ?3, hlc_counter = ?4",
             (through, *next_seq, hlc.wall_ms, hlc.counter),

@@ -171,14 +171,16 @@ pub fn set_promised(c: &Connection, id: WorkOrderId, w: TimeWindow, now: Timesta
 }
 
 /// Orders promised within `[from, to)`, plus every still-open order promised before `from`
-/// (overdue work carries over), earliest first.
+/// (overdue work carries over), earliest first. Jobs that left this technician's scope
+/// (reassigned by the desk) are not listed.
 pub fn orders_for_day(c: &Connection, from: Timestamp, to: Timestamp) -> Result<Vec<WorkOrder>> {
     let mut stmt = c.prepare_cached(&format!(
         "SELECT {ORDER_COLS} FROM work_orders
-          WHERE promised_start >= ?1 AND promised_start < ?2
+          WHERE promised_start >= ?1 AND promised_start < ?2 AND left_scope_at IS NULL
          UNION ALL
          SELECT {ORDER_COLS} FROM work_orders INDEXED BY work_orders_open
           WHERE status NOT IN ('completed', 'cancelled') AND promised_start < ?1
+            AND left_scope_at IS NULL
          ORDER BY promised_start"
     ))?;
     let rows = stmt.query_map((to_millis(from), to_millis(to)), order_row)?;

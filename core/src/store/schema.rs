@@ -50,7 +50,8 @@ CREATE TABLE work_orders (
     billing         TEXT NOT NULL,
     instructions    TEXT,
     reported_at     INTEGER NOT NULL,
-    updated_at      INTEGER NOT NULL
+    updated_at      INTEGER NOT NULL,
+    left_scope_at   INTEGER
 ) STRICT;
 CREATE INDEX work_orders_by_day ON work_orders (promised_start);
 CREATE INDEX work_orders_open ON work_orders (promised_start)
@@ -135,6 +136,14 @@ CREATE TABLE attachments (
 CREATE TABLE uploaded_blobs (
     sha256       TEXT PRIMARY KEY,
     uploaded_at  INTEGER NOT NULL
+) STRICT;
+
+CREATE TABLE op_outcomes (
+    seq      INTEGER PRIMARY KEY,
+    outcome  TEXT NOT NULL,
+    code     TEXT NOT NULL,
+    reason   TEXT NOT NULL,
+    at       INTEGER NOT NULL
 ) STRICT;
 
 CREATE TABLE visit_attachments (
@@ -388,7 +397,8 @@ fn v1_to_v2(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<()> {
 /// timeline event it records; the outbox is the journal past `device.acked_seq`), and a
 /// step's answer is read from the journal instead of a table rewritten on every answer: an
 /// answer writes one row and one index entry. Adds what sync keeps on the device: the pull
-/// cursor, the server account, and which blobs the server has.
+/// cursor, the server account, which blobs the server has, the server's refusals of ops,
+/// and when a job left this technician's scope.
 fn v2_to_v3(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<()> {
     tx.execute_batch(
         "CREATE TABLE journal (
@@ -454,7 +464,15 @@ fn v2_to_v3(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<()> {
          CREATE TABLE uploaded_blobs (
             sha256       TEXT PRIMARY KEY,
             uploaded_at  INTEGER NOT NULL
-         ) STRICT;",
+         ) STRICT;
+         CREATE TABLE op_outcomes (
+            seq      INTEGER PRIMARY KEY,
+            outcome  TEXT NOT NULL,
+            code     TEXT NOT NULL,
+            reason   TEXT NOT NULL,
+            at       INTEGER NOT NULL
+         ) STRICT;
+         ALTER TABLE work_orders ADD COLUMN left_scope_at INTEGER;",
     )
 }
 
