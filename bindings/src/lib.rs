@@ -1,1 +1,44 @@
-//! uniffi bindings of the FieldKit core (being built: issue 5).
+//! uniffi bindings of the FieldKit core for Kotlin (Android, desktop JVM) and Swift (iOS).
+//!
+//! A thin adapter: no rule, no SQL, no network code of its own. One object, [`FieldKit`]
+//! (`Arc` of the core's handle), with methods grouped in one module per domain; records and
+//! enums mirror the core's types with ids as strings, times as epoch milliseconds and
+//! counts as `i32`/`i64`; one error enum, [`FieldKitError`], mapped from the core's errors
+//! in [`error`]; job observers as a callback interface whose registration returns a
+//! cancelling handle. Local calls are synchronous; async calls run on tokio (sync will).
+//!
+//! Generated Kotlin and Swift are build outputs: `bash .ci/kotlin-tests.sh --generate-only`.
+
+uniffi::setup_scaffolding!();
+
+mod checklist;
+mod convert;
+mod demo;
+mod error;
+mod evidence;
+mod jobs;
+mod kit;
+mod onsite;
+mod parts;
+mod signing;
+
+pub use checklist::{
+    Answer, BlockReason, Blocker, ChecklistView, ChoiceOption, LocalizedText, Phase, Progress,
+    StepKind, StepState, StepStatus, TemplateRef,
+};
+pub use error::{FieldKitError, PhotoProblem};
+pub use evidence::{Attachment, AttachmentKind};
+pub use jobs::{
+    Arrival, Billing, CallConfirmations, CallOutcome, DelayNotice, JobDetail, JobKind, JobStatus,
+    JobSummary, TimeWindow, Visit, VisitOutcome, VisitStatus, WorkOrder, WorkOrderStatus, Zone,
+};
+pub use kit::{FieldKit, JobObserver, KitConfig, ObserverHandle};
+pub use onsite::{
+    CompletionRecord, FeeConsent, FeeItem, FeeSchedule, Feedback, Finding, FindingKind, LoanerUnit,
+    TakeBack, TakeBackReceipt,
+};
+pub use parts::{OldPartFate, Part, PartUsage, PartUse, StockLevel};
+pub use signing::{
+    Signature, SignatureCheck, SignatureInput, SignerRole, SigningSummary, StrokePoint, Strokes,
+    SummaryAnswer, SummaryFees, SummaryFinding, SummaryPart, Verification,
+};

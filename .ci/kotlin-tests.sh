@@ -1,0 +1,145 @@
+#!/usr/bin/env bash
+# Kotlin JVM tests of the uniffi bindings: builds the host library and the pinned
+# uniffi-bindgen, generates the Kotlin bindings, compiles them with the idiomatic layer
+# (android/fieldkit/src/main) and the tests (android/fieldkit/src/test) with kotlinc, and runs
+# them with JUnit 5 against the real native library. Installs what is missing: kotlinc (npm
+# package kotlin-compiler, cached in android/.tools), JNA and JUnit 5 (Debian packages).
+#
+#   bash .ci/kotlin-tests.sh                  # build, generate, compile, test
+#   bash .ci/kotlin-tests.sh --generate-only  # only (re)generate Kotlin and Swift bindings
+#   bash .ci/kotlin-tests.sh --bench          # release build; answer_step Kotlin vs Rust; size
+#
+# Outputs: android/fieldkit/build/generated/uniffi/kotlin (Kotlin), ios/build/generated (Swift),
+# android/fieldkit/build/jvm (jars). Honours CARGO_TARGET_DIR. Ends with "N passed, N failed".
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+MODE=${1:-test}
+case "$MODE" in test | --generate-only | --bench) ;; *)
+    echo "usage: $0 [--generate-only | --bench]" >&2
+    exit 2
+    ;;
+esac
+
+KOTLIN_VERSION=2.4.20
+TOOLS=$ROOT/android/.tools
+KOTLIN_HOME=$TOOLS/kotlinc-$KOTLIN_VERSION
+TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
+BUILD=$ROOT/android/fieldkit/build
+GEN_KT=$BUILD/generated/uniffi/kotlin
+GEN_SWIFT=$ROOT/ios/build/generated
+JVM=$BUILD/jvm
+JNA_JAR=/usr/share/java/jna.jar
+JUNIT_JAR=/usr/share/java/junit-platform-console-standalone.jar
+t0=$(date +%s)
+say() { echo "== $* (+$(($(date +%s) - t0))s)"; }
+
+# --- tools -------------------------------------------------------------------------------
+install_apt() {
+    local missing=()
+    [[ -f $JNA_JAR ]] || missing+=(libjna-java)
+    [[ -f $JUNIT_JAR ]] || missing+=(junit5)
+    ((${#missing[@]})) || return 0
+    say "apt: installing ${missing[*]}"
+    local sudo=()
+    [[ $(id -u) == 0 ]] || sudo=(sudo)
+    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" ||
+        { "${sudo[@]}" apt-get update -qq && "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"; }
+}
+
+install_kotlinc() {
+    [[ -x $KOTLIN_HOME/bin/kotlinc ]] && return 0
+    say "npm: kotlin-compiler@$KOTLIN_VERSION"
+    mkdir -p "$TOOLS"
+    local tgz
+    tgz=$(cd "$TOOLS" && npm pack --silent "kotlin-compiler@$KOTLIN_VERSION" | tail -1)
+    rm -rf "$KOTLIN_HOME.tmp" && mkdir -p "$KOTLIN_HOME.tmp"
+    tar xzf "$TOOLS/$tgz" --strip-components=1 -C "$KOTLIN_HOME.tmp"
+    chmod +x "$KOTLIN_HOME.tmp"/bin/*
+    rm -f "$TOOLS/$tgz"
+    mv "$KOTLIN_HOME.tmp" "$KOTLIN_HOME"
+}
+
+# --- native library and bindings ---------------------------------------------------------
+# One cargo invocation builds the library and the generator with the same features, so
+# neither rebuilds the other (see TOOLCHAIN.md on feature unification).
+say "cargo build (host library + uniffi-bindgen)"
+cargo build --quiet -p fieldkit-ffi --features cli --lib --bin uniffi-bindgen
+LIB=$TARGET/debug/libfieldkit_ffi.so
+BINDGEN=$TARGET/debug/uniffi-bindgen
+
+generate() {
+    local lang=$1 out=$2
+    rm -rf "$out" && mkdir -p "$out"
+    "$BINDGEN" generate "$LIB" --language "$lang" --out-dir "$out" --no-format >/dev/null
+}
+say "generate Kotlin -> ${GEN_KT#"$ROOT"/}"
+generate kotlin "$GEN_KT"
+if [[ $MODE == --generate-only ]]; then
+    say "generate Swift -> ${GEN_SWIFT#"$ROOT"/}"
+    generate swift "$GEN_SWIFT"
+    exit 0
+fi
+
+LIBDIR=$TARGET/debug
+if [[ $MODE == --bench ]]; then
+    say "cargo build --release (host library)"
+    cargo build --quiet --release -p fieldkit-ffi --lib
+    LIBDIR=$TARGET/release
+fi
+
+# --- Kotlin ------------------------------------------------------------------------------
+install_apt
+install_kotlinc
+KLIB=$KOTLIN_HOME/lib
+RUNTIME_CP=$KLIB/kotlin-stdlib.jar:$KLIB/kotlinx-coroutines-core-jvm.jar:$KLIB/kotlin-test.jar:$KLIB/kotlin-test-junit5.jar:$JNA_JAR
+mkdir -p "$JVM"
+
+# Compiles sources into a jar unless the jar was built from exactly these inputs.
+compile() {
+    local jar=$1 cp=$2
+    shift 2
+    local stamp
+    stamp=$({
+        echo "$KOTLIN_VERSION $cp"
+        find "$@" -name '*.kt' -print0 | sort -z | xargs -0 sha256sum
+    } | sha256sum | cut -d' ' -f1)
+    if [[ -f $jar && -f $jar.stamp && $(cat "$jar.stamp") == "$stamp" ]]; then
+        say "kotlinc: ${jar##*/} up to date"
+        return 0
+    fi
+    say "kotlinc: ${jar##*/}"
+    rm -f "$jar" "$jar.stamp"
+    "$KOTLIN_HOME/bin/kotlinc" -jvm-target 17 -nowarn -cp "$cp" -d "$jar" "$@"
+    echo "$stamp" >"$jar.stamp"
+}
+compile "$JVM/fieldkit.jar" "$RUNTIME_CP" "$GEN_KT" "$ROOT/android/fieldkit/src/main/kotlin"
+compile "$JVM/fieldkit-tests.jar" "$RUNTIME_CP:$JVM/fieldkit.jar:$JUNIT_JAR" "$ROOT/android/fieldkit/src/test/kotlin"
+
+CP=$RUNTIME_CP:$JVM/fieldkit.jar:$JVM/fieldkit-tests.jar
+# A fixed, pre-touched heap: the leak test reads RSS, which must not move with heap growth.
+JAVA_OPTS=(-Djna.library.path="$LIBDIR" -Djava.awt.headless=true -Xms256m -Xmx256m -XX:+AlwaysPreTouch)
+
+if [[ $MODE == --bench ]]; then
+    say "benchmark (release library)"
+    java "${JAVA_OPTS[@]}" -cp "$CP" app.fieldkit.bench.AnswerStepBenchKt
+    stripped=$(mktemp)
+    strip -o "$stripped" "$LIBDIR/libfieldkit_ffi.so"
+    echo "host release library: $(stat -c %s "$LIBDIR/libfieldkit_ffi.so") bytes, stripped $(stat -c %s "$stripped") bytes ($(numfmt --to=iec "$(stat -c %s "$stripped")"))"
+    rm -f "$stripped"
+    exit 0
+fi
+
+say "JUnit"
+LOG=$JVM/junit.log
+set +e
+java "${JAVA_OPTS[@]}" -jar "$JUNIT_JAR" --disable-banner --details=tree \
+    -cp "$CP" --scan-class-path "$JVM/fieldkit-tests.jar" 2>&1 | tee "$LOG"
+status=${PIPESTATUS[0]}
+set -e
+# The launcher's summary lines: "[ N tests successful ]", "[ N tests failed ]", "[ N tests skipped ]".
+count() { sed -n "s/^\[ *\([0-9][0-9]*\) tests $1 .*/\1/p" "$LOG" | tail -1; }
+passed=$(count successful) failed=$(count failed) skipped=$(count skipped)
+say "done"
+echo "${passed:-0} passed, ${failed:-0} failed (${skipped:-0} skipped)"
+if ((status != 0 || ${failed:-1} != 0 || ${passed:-0} == 0)); then exit 1; fi

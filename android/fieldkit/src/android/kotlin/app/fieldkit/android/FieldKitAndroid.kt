@@ -1,0 +1,16 @@
+// Android-only helpers: where the database lives on a device. Kept out of src/main so the
+// rest of the library compiles and is tested on a plain JVM.
+package app.fieldkit.android
+
+import android.content.Context
+import app.fieldkit.FieldKitClient
+import app.fieldkit.ffi.KitConfig
+import java.io.File
+
+/** The app's FieldKit directory: in no-backup storage (the server holds the truth; a restored
+ * copy of another phone's outbox would be wrong). */
+fun Context.fieldKitDir(): File = File(noBackupFilesDir, "fieldkit")
+
+/** Opens the app's FieldKit database. Blocking (opens SQLite): call it off the main thread. */
+fun FieldKitClient.Companion.open(context: Context, config: KitConfig = KitConfig()): FieldKitClient =
+    FieldKitClient.open(context.applicationContext.fieldKitDir(), config)

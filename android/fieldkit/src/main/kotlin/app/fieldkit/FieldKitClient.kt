@@ -1,0 +1,184 @@
+// The idiomatic Kotlin face of the FieldKit core: suspend functions that run the local calls
+// on an I/O dispatcher, a Flow of job changes from the observer callback, AutoCloseable
+// lifetimes. Plain JVM (no Android classes), so it is tested on a desktop JVM; the Context
+// helpers live in src/android.
+package app.fieldkit
+
+import app.fieldkit.ffi.Answer
+import app.fieldkit.ffi.Arrival
+import app.fieldkit.ffi.Attachment
+import app.fieldkit.ffi.CallOutcome
+import app.fieldkit.ffi.ChecklistView
+import app.fieldkit.ffi.CompletionRecord
+import app.fieldkit.ffi.DelayNotice
+import app.fieldkit.ffi.FeeConsent
+import app.fieldkit.ffi.FeeSchedule
+import app.fieldkit.ffi.Feedback
+import app.fieldkit.ffi.FieldKit
+import app.fieldkit.ffi.FieldKitException
+import app.fieldkit.ffi.Finding
+import app.fieldkit.ffi.FindingKind
+import app.fieldkit.ffi.JobDetail
+import app.fieldkit.ffi.JobObserver
+import app.fieldkit.ffi.JobStatus
+import app.fieldkit.ffi.JobSummary
+import app.fieldkit.ffi.KitConfig
+import app.fieldkit.ffi.Part
+import app.fieldkit.ffi.PartUsage
+import app.fieldkit.ffi.PartUse
+import app.fieldkit.ffi.Signature
+import app.fieldkit.ffi.SignatureInput
+import app.fieldkit.ffi.SigningSummary
+import app.fieldkit.ffi.StockLevel
+import app.fieldkit.ffi.TakeBack
+import app.fieldkit.ffi.TakeBackReceipt
+import app.fieldkit.ffi.TimeWindow
+import app.fieldkit.ffi.Verification
+import java.io.File
+import java.time.Instant
+import kotlinx.coroutines.CoroutineDispatcher
+import kotlinx.coroutines.Dispatchers
+import kotlinx.coroutines.channels.Channel
+import kotlinx.coroutines.channels.awaitClose
+import kotlinx.coroutines.flow.Flow
+import kotlinx.coroutines.flow.buffer
+import kotlinx.coroutines.flow.callbackFlow
+import kotlinx.coroutines.flow.filter
+import kotlinx.coroutines.withContext
+
+/** A change to a job: which job, and the command that changed it ("arrive", "sign", …). */
+data class JobChange(val jobId: String, val action: String)
+
+/**
+ * One open FieldKit database. Every call is local: it runs on [io] and returns in
+ * milliseconds (photos: tens to hundreds). Close it (`use {}`) when done; the underlying
+ * native object is released at once, not by a finalizer.
+ *
+ * Errors arrive as [FieldKitException] subclasses (`Validation`, `NotFound`, `Refused`,
+ * `StepRefused`, `Blocked`, `Photo`, …); [reasonText] gives the sentence to show.
+ */
+class FieldKitClient private constructor(
+    /** The generated binding, for calls this layer does not wrap. */
+    val raw: FieldKit,
+    private val io: CoroutineDispatcher,
+) : AutoCloseable {
+    companion object {
+        /** Opens (creating on first use) the database in [dataDir]. Blocking: call it off the main thread. */
+        fun open(
+            dataDir: File,
+            config: KitConfig = KitConfig(),
+            io: CoroutineDispatcher = Dispatchers.IO,
+        ): FieldKitClient {
+            dataDir.mkdirs()
+            return FieldKitClient(FieldKit.open(dataDir.absolutePath, config), io)
+        }
+    }
+
+    val deviceId: String get() = raw.deviceId()
+
+    private suspend inline fun <T> local(crossinline call: FieldKit.() -> T): T =
+        withContext(io) { raw.call() }
+
+    // Jobs
+    suspend fun todaysJobs(): List<JobSummary> = local { todaysJobs() }
+    suspend fun job(jobId: String): JobDetail = local { job(jobId) }
+    suspend fun accept(jobId: String): JobStatus = local { accept(jobId) }
+    suspend fun callCustomer(jobId: String, call: CallOutcome): JobStatus = local { callCustomer(jobId, call) }
+    suspend fun reschedule(jobId: String, window: TimeWindow, reason: String): JobStatus =
+        local { reschedule(jobId, window, reason) }
+    suspend fun startTravel(jobId: String): JobStatus = local { startTravel(jobId) }
+    suspend fun notifyDelay(jobId: String, reason: String, newEta: Instant): DelayNotice =
+        local { notifyDelay(jobId, reason, newEta.toEpochMilli()) }
+    suspend fun arrive(jobId: String): Arrival = local { arrive(jobId) }
+    suspend fun noAccess(jobId: String, note: String): JobStatus = local { noAccess(jobId, note) }
+    suspend fun cancel(jobId: String, reason: String): JobStatus = local { cancel(jobId, reason) }
+
+    // Checklist
+    suspend fun checklist(jobId: String): ChecklistView = local { checklist(jobId) }
+    suspend fun answerStep(jobId: String, stepId: String, answer: Answer): Long =
+        local { answerStep(jobId, stepId, answer) }
+    suspend fun exceptStep(jobId: String, stepId: String, reason: String): Long =
+        local { exceptStep(jobId, stepId, reason) }
+
+    // On site
+    suspend fun startWork(jobId: String): JobStatus = local { startWork(jobId) }
+    suspend fun recordFinding(jobId: String, kind: FindingKind, description: String): Finding =
+        local { recordFinding(jobId, kind, description) }
+    suspend fun setFeeSchedule(schedule: FeeSchedule) = local { setFeeSchedule(schedule) }
+    suspend fun consentToFees(jobId: String, schedule: FeeSchedule, items: List<String>, agreed: Boolean): FeeConsent =
+        local { consentToFees(jobId, schedule.id, schedule.version, items, agreed) }
+    suspend fun pause(jobId: String, reason: String): JobStatus = local { pause(jobId, reason) }
+    suspend fun resume(jobId: String): JobStatus = local { resume(jobId) }
+    suspend fun takeBack(jobId: String, takeBack: TakeBack): TakeBackReceipt = local { takeBack(jobId, takeBack) }
+    suspend fun feedback(jobId: String, rating: Int, comment: String? = null, complaint: Boolean = false): Feedback =
+        local { feedback(jobId, rating, comment, complaint) }
+    suspend fun complete(jobId: String): CompletionRecord = local { complete(jobId) }
+
+    // Evidence: the decode runs on the core's blocking pool (a suspend call into Rust).
+    suspend fun addPhoto(jobId: String, stepId: String?, jpegOrPng: ByteArray): Attachment =
+        raw.addPhotoAsync(jobId, stepId, jpegOrPng)
+    suspend fun addPhotoFile(jobId: String, stepId: String?, file: File): Attachment =
+        local { addPhotoFile(jobId, stepId, file.absolutePath) }
+    suspend fun attachmentBytes(sha256: String): ByteArray = local { attachmentBytes(sha256) }
+
+    // Signing
+    suspend fun summaryForSigning(jobId: String): SigningSummary = local { summaryForSigning(jobId) }
+    suspend fun sign(jobId: String, input: SignatureInput): Signature = local { sign(jobId, input) }
+    suspend fun verify(jobId: String): Verification = local { verify(jobId) }
+
+    // Parts
+    suspend fun addCatalogPart(part: Part) = local { addCatalogPart(part) }
+    suspend fun issueStock(sku: String, quantity: Long): Long = local { issueStock(sku, quantity) }
+    suspend fun vanStock(): List<StockLevel> = local { vanStock() }
+    suspend fun recordPart(jobId: String, usage: PartUse): PartUsage = local { recordPart(jobId, usage) }
+    suspend fun partsUsed(jobId: String): List<PartUsage> = local { partsUsed(jobId) }
+
+    // Housekeeping
+    suspend fun pendingChanges(): Long = local { pendingChanges() }
+    /** Call when the app goes to the background. */
+    suspend fun checkpoint(): Boolean = local { checkpoint() }
+
+    // Sync: `suspend fun sync(...)` arrives with the sync client (issue 5, sync part); it
+    // will call the core's async sync directly (a suspend call into Rust, like addPhoto).
+
+    /**
+     * Every change to any job, as it is committed. Registration happens when collection
+     * starts; cancelling the collector cancels the observer (its handle is closed).
+     */
+    fun jobChanges(): Flow<JobChange> = callbackFlow {
+        val handle = raw.observeJobs(object : JobObserver {
+            override fun onJobChanged(jobId: String, action: String) {
+                trySend(JobChange(jobId, action))
+            }
+        })
+        awaitClose {
+            handle.cancel()
+            handle.close()
+        }
+    }.buffer(Channel.UNLIMITED)
+
+    /** Changes to one job. */
+    fun jobChanges(jobId: String): Flow<JobChange> = jobChanges().filter { it.jobId == jobId }
+
+    override fun close() = raw.close()
+}
+
+/** The sentence to show the technician for a FieldKit error (never customer data). */
+val FieldKitException.reasonText: String
+    get() = when (this) {
+        is FieldKitException.Validation -> "invalid $fieldName: $reason"
+        is FieldKitException.NotFound -> "$entity $id not found"
+        is FieldKitException.Refused -> reason
+        is FieldKitException.StepRefused -> reason
+        is FieldKitException.Blocked -> reason
+        is FieldKitException.Photo -> reason
+        is FieldKitException.Conflict -> reason
+        is FieldKitException.UpdateRequired -> reason
+        is FieldKitException.Storage -> reason
+        is FieldKitException.Network -> reason
+        is FieldKitException.Internal -> reason
+    }
+
+val TimeWindow.start: Instant get() = Instant.ofEpochMilli(startMs)
+val TimeWindow.end: Instant get() = Instant.ofEpochMilli(endMs)
+fun timeWindow(start: Instant, end: Instant) = TimeWindow(start.toEpochMilli(), end.toEpochMilli())

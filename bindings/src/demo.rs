@@ -1,0 +1,77 @@
+//! Sample data for demos, tests and the benchmark (made-up names and numbers), and the Rust
+//! side of the FFI benchmark. Not for production data.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use fieldkit_core::checklist::AnswerValue;
+use fieldkit_core::demo;
+use fieldkit_core::model::Billing as CoreBilling;
+
+use crate::checklist::Answer;
+use crate::convert::job_id;
+use crate::error::{FieldKitError, Result};
+use crate::jobs::WorkOrder;
+use crate::kit::FieldKit;
+use crate::onsite::FeeSchedule;
+use crate::signing::Strokes;
+
+/// A repair work order (status assigned) promised for the next two hours.
+#[uniffi::export]
+pub fn demo_repair_order(number: i32, paid: bool) -> WorkOrder {
+    let billing = if paid {
+        CoreBilling::Paid
+    } else {
+        CoreBilling::Warranty
+    };
+    let n = u32::try_from(number).unwrap_or(0);
+    WorkOrder::from_core(demo::repair_order(n, chrono::Utc::now(), billing))
+}
+
+/// A small real JPEG (96×64) standing in for a camera photo; different tags, different
+/// photos.
+#[uniffi::export]
+pub fn demo_photo(tag: String) -> Vec<u8> {
+    demo::fake_photo(&tag)
+}
+
+/// A signature as a pad would report it; `seed` varies the shape.
+#[uniffi::export]
+pub fn demo_signature(seed: i32) -> Strokes {
+    Strokes::from_core(demo::signature_strokes(seed.unsigned_abs()))
+}
+
+/// The fee schedule the demo uses ("standard" v3: visit, labour).
+#[uniffi::export]
+pub fn demo_fee_schedule() -> FeeSchedule {
+    FeeSchedule::from_core(demo::fee_schedule())
+}
+
+/// Puts the demo's fee schedule, catalog part PUMP-220 and two pumps in the van.
+#[uniffi::export]
+pub fn demo_stock_the_van(kit: Arc<FieldKit>) -> Result<()> {
+    Ok(demo::stock_the_van(&kit.core)?)
+}
+
+/// The Rust side of the FFI benchmark: times `iterations` calls of the core's
+/// `answer_step` made directly in Rust (no FFI), returning nanoseconds per call.
+#[uniffi::export]
+pub fn bench_answer_step_in_rust(
+    kit: Arc<FieldKit>,
+    job_id_str: String,
+    step_id: String,
+    answer: Answer,
+    iterations: i32,
+) -> Result<Vec<i64>> {
+    let id = job_id(&job_id_str)?;
+    let answer = AnswerValue::from(answer);
+    let n = usize::try_from(iterations)
+        .map_err(|_| FieldKitError::validation("iterations", "must not be negative"))?;
+    let mut out = Vec::with_capacity(n);
+    for _ in 0..n {
+        let t = Instant::now();
+        kit.core.answer_step(id, &step_id, &answer)?;
+        out.push(i64::try_from(t.elapsed().as_nanos()).unwrap_or(i64::MAX));
+    }
+    Ok(out)
+}

@@ -1,0 +1,182 @@
+//! The one error type that crosses the FFI, and the one place core errors are mapped to it.
+//!
+//! Each variant is a kind an app can act on; `reason` is a sentence for the technician (from
+//! the core's messages, which name ids and steps, never customer data).
+
+use fieldkit_core::checklist::Refusal as StepRefusal;
+use fieldkit_core::media::photo::PhotoError;
+
+use crate::checklist::Blocker;
+
+/// Everything a FieldKit call can fail with. Kotlin: `FieldKitException.<Kind>`; Swift:
+/// `FieldKitError.<kind>`.
+#[derive(Debug, thiserror::Error, uniffi::Error)]
+pub enum FieldKitError {
+    /// A value given by the app is not acceptable (empty, too long, malformed id…).
+    /// (`field_name`, not `field`: `field` is a keyword inside Kotlin accessors.)
+    #[error("invalid {field_name}: {reason}")]
+    Validation { field_name: String, reason: String },
+
+    /// No such record on this device.
+    #[error("{entity} {id} not found")]
+    NotFound { entity: String, id: String },
+
+    /// The job or visit is not in a state that allows this action.
+    #[error("{reason}")]
+    Refused {
+        action: String,
+        state: String,
+        reason: String,
+    },
+
+    /// The checklist refuses this answer: out of order (`missing` lists the steps to do
+    /// first), out of range, not applicable…
+    #[error("{reason}")]
+    StepRefused {
+        step: String,
+        missing: Vec<String>,
+        reason: String,
+    },
+
+    /// Steps still outstanding stop this action; each blocker names its step.
+    #[error("{reason}")]
+    Blocked {
+        action: String,
+        blockers: Vec<Blocker>,
+        reason: String,
+    },
+
+    /// A photo could not be taken in: ask for another one.
+    #[error("{reason}")]
+    Photo {
+        problem: PhotoProblem,
+        reason: String,
+    },
+
+    /// The change conflicts with the server's version (sync).
+    #[error("{reason}")]
+    Conflict { reason: String },
+
+    /// The database was written by a newer app version: the app must be updated.
+    #[error("{reason}")]
+    UpdateRequired { reason: String },
+
+    /// The database or a file failed (disk full, I/O error…).
+    #[error("{reason}")]
+    Storage { reason: String },
+
+    /// The network or the server failed (sync); retry later.
+    #[error("{reason}")]
+    Network { reason: String },
+
+    /// A bug or an unexpected failure (also: an observer threw).
+    #[error("{reason}")]
+    Internal { reason: String },
+}
+
+/// Why a photo was refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, uniffi::Enum)]
+pub enum PhotoProblem {
+    Empty,
+    TooLarge,
+    UnknownFormat,
+    Unsupported,
+    Corrupt,
+    TooManyPixels,
+    Unreadable,
+}
+
+/// Shorthand for results of FFI calls.
+pub type Result<T, E = FieldKitError> = std::result::Result<T, E>;
+
+impl FieldKitError {
+    pub(crate) fn validation(field: &str, reason: impl Into<String>) -> Self {
+        Self::Validation {
+            field_name: field.to_owned(),
+            reason: reason.into(),
+        }
+    }
+}
+
+impl From<fieldkit_core::Error> for FieldKitError {
+    fn from(e: fieldkit_core::Error) -> Self {
+        use fieldkit_core::Error as E;
+        let reason = e.to_string();
+        match e {
+            E::NotFound { entity, id } => Self::NotFound {
+                entity: entity.to_owned(),
+                id,
+            },
+            E::Refused(r) => Self::Refused {
+                action: r.action.to_owned(),
+                state: r.state.to_owned(),
+                reason,
+            },
+            E::Checklist(r) => {
+                let (step, missing) = match r {
+                    StepRefusal::OutOfOrder { step, missing } => (step, missing),
+                    StepRefusal::UnknownStep { step }
+                    | StepRefusal::NotApplicable { step }
+                    | StepRefusal::PhaseNotOpen { step, .. }
+                    | StepRefusal::WrongKind { step, .. }
+                    | StepRefusal::NeedsEvidence { step }
+                    | StepRefusal::OutOfRange { step, .. }
+                    | StepRefusal::NotAnOption { step, .. }
+                    | StepRefusal::TooShort { step, .. }
+                    | StepRefusal::BadSerial { step }
+                    | StepRefusal::NotANumber { step }
+                    | StepRefusal::ExceptionNotAllowed { step }
+                    | StepRefusal::EmptyReason { step }
+                    | StepRefusal::WrongSigner { step, .. } => (step, Vec::new()),
+                    // A refusal added to the core later still arrives, without its step.
+                    #[allow(unreachable_patterns)]
+                    _ => (String::new(), Vec::new()),
+                };
+                Self::StepRefused {
+                    step,
+                    missing,
+                    reason,
+                }
+            }
+            E::Blocked { action, blockers } => Self::Blocked {
+                action: action.to_owned(),
+                blockers: blockers.into_iter().map(Blocker::from).collect(),
+                reason,
+            },
+            E::Invalid { field, reason } => Self::Validation {
+                field_name: field.to_owned(),
+                reason,
+            },
+            E::Photo(p) => Self::Photo {
+                problem: match p {
+                    PhotoError::Empty => PhotoProblem::Empty,
+                    PhotoError::TooLarge { .. } => PhotoProblem::TooLarge,
+                    PhotoError::UnknownFormat => PhotoProblem::UnknownFormat,
+                    PhotoError::Unsupported(_) => PhotoProblem::Unsupported,
+                    PhotoError::Corrupt(_) => PhotoProblem::Corrupt,
+                    PhotoError::TooManyPixels { .. } => PhotoProblem::TooManyPixels,
+                    PhotoError::Io(_) => PhotoProblem::Unreadable,
+                },
+                reason,
+            },
+            E::Template(_) => Self::Validation {
+                field_name: "template".to_owned(),
+                reason,
+            },
+            E::DatabaseTooNew { .. } => Self::UpdateRequired { reason },
+            E::Storage(_) | E::Io(_) => Self::Storage { reason },
+            // A kind added to the core later arrives as Internal until it is mapped here.
+            #[allow(unreachable_patterns)]
+            _ => Self::Internal { reason },
+        }
+    }
+}
+
+/// A foreign callback threw something it did not declare (or the call itself failed).
+impl From<uniffi::UnexpectedUniFFICallbackError> for FieldKitError {
+    fn from(e: uniffi::UnexpectedUniFFICallbackError) -> Self {
+        Self::Internal {
+            reason: format!("callback failed: {}", e.reason),
+        }
+    }
+}

@@ -1,0 +1,21 @@
+// swift-tools-version:5.9
+// FieldKit for iOS: the Rust core as an XCFramework (C module `FieldKitFFI`), the generated
+// uniffi Swift (`FieldKitBindings`) and a thin Swift layer (`FieldKit`: async/await,
+// AsyncStream). Run `bash ios/build-xcframework.sh` on a Mac first: it produces
+// build/FieldKitFFI.xcframework and Sources/FieldKitBindings/FieldKitBindings.swift.
+import PackageDescription
+
+let package = Package(
+    name: "FieldKit",
+    platforms: [.iOS(.v15), .macOS(.v12)],
+    products: [
+        .library(name: "FieldKit", targets: ["FieldKit"]),
+    ],
+    targets: [
+        // Local build; a release would use .binaryTarget(name:url:checksum:) instead.
+        .binaryTarget(name: "FieldKitFFI", path: "build/FieldKitFFI.xcframework"),
+        .target(name: "FieldKitBindings", dependencies: ["FieldKitFFI"], exclude: ["README.md"]),
+        .target(name: "FieldKit", dependencies: ["FieldKitBindings"]),
+        .testTarget(name: "FieldKitTests", dependencies: ["FieldKit"]),
+    ]
+)

@@ -1,0 +1,93 @@
+// The sample's screens: the job list, one job with its next action and its checklist.
+import FieldKit
+import SwiftUI
+
+struct ContentView: View {
+    @EnvironmentObject var model: VisitModel
+    var body: some View {
+        NavigationStack {
+            VStack(alignment: .leading) {
+                if let message = model.message { Text(message).foregroundColor(.red) }
+                if let job = model.selected {
+                    JobView(job: job)
+                } else {
+                    List(model.jobs, id: \.id) { job in
+                        Button { model.select(job.id) } label: {
+                            VStack(alignment: .leading) {
+                                Text("\(job.number) · \(String(describing: job.status))")
+                                Text("\(job.customerName) — \(job.address)").font(.caption)
+                            }
+                        }
+                    }
+                }
+            }
+            .toolbar {
+                if model.selected != nil { Button("Jobs") { model.select(nil) } }
+                Button("Sync (\(model.pending))") { model.sync() }
+            }
+        }
+    }
+}
+
+struct JobView: View {
+    @EnvironmentObject var model: VisitModel
+    let job: JobDetail
+    var body: some View {
+        List {
+            Section {
+                Text("\(job.order.number) · \(job.order.productModel)").font(.headline)
+                Text(job.order.reportedFault)
+                Button("Next (\(String(describing: job.status)))") { model.advance() }
+            }
+            if let checklist = model.checklist {
+                Section("Checklist \(checklist.progress.satisfied)/\(checklist.progress.applicableRequired)") {
+                    ForEach(checklist.steps.filter(\.applicable), id: \.id) { step in
+                        VStack(alignment: .leading) {
+                            Text((step.status == .satisfied ? "✓ " : "") + step.label.zhCn + " / " + step.label.en)
+                            if step.id == checklist.next { StepInput(step: step) }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+struct StepInput: View {
+    @EnvironmentObject var model: VisitModel
+    let step: StepState
+    @State private var text = ""
+    @State private var camera = false
+    @State private var signing = false
+
+    var body: some View {
+        switch step.kind {
+        case .confirm: Button("Done") { model.answer(step.id, .confirmed) }
+        case .yesNo:
+            HStack { Button("Yes") { model.answer(step.id, .yesNo(value: true)) }; Button("No") { model.answer(step.id, .yesNo(value: false)) } }
+        case let .choice(options):
+            HStack { ForEach(options, id: \.value) { o in Button(o.label.en) { model.answer(step.id, .choice(value: o.value)) } } }
+        case .text, .serial, .numeric:
+            HStack {
+                TextField("", text: $text)
+                Button("Save") {
+                    switch step.kind {
+                    case .serial: model.answer(step.id, .serial(value: text))
+                    case .numeric: model.answer(step.id, .numeric(value: Double(text) ?? .nan))
+                    default: model.answer(step.id, .text(value: text))
+                    }
+                }
+            }
+        case let .photo(minCount):
+            Button("Take photo (\(minCount) needed)") { camera = true }
+                .sheet(isPresented: $camera) { CameraPicker { jpeg in model.photo(step.id, jpeg: jpeg) } }
+        case .signature:
+            Button("Customer signs") { signing = true }
+                .sheet(isPresented: $signing) { SignaturePad { strokes in signing = false; model.sign(step.id, strokes: strokes) } }
+        case .feeConsent:
+            HStack { Button("Agrees to the fees") { model.fees(agreed: true) }; Button("Refuses") { model.fees(agreed: false) } }
+        case .preVisitCall: Text("Done by calling the customer (Next).")
+        case let .other(name): Text("Not supported by this sample: \(name)")
+        }
+    }
+}

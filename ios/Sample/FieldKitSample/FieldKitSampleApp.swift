@@ -1,0 +1,101 @@
+// The SwiftUI sample (mirrors android/sample): today's jobs, the checklist step by step, a
+// camera photo, a signature pad and a sync button (placeholder until the sync client lands).
+// Add these files to an iOS App target in Xcode that depends on the FieldKit package.
+import FieldKit
+import SwiftUI
+
+@main
+struct FieldKitSampleApp: App {
+    @StateObject private var model = VisitModel()
+    var body: some Scene {
+        WindowGroup { ContentView().environmentObject(model) }
+    }
+}
+
+@MainActor
+final class VisitModel: ObservableObject {
+    @Published var jobs: [JobSummary] = []
+    @Published var selected: JobDetail?
+    @Published var checklist: ChecklistView?
+    @Published var message: String?
+    @Published var pending: Int64 = 0
+    private var kit: FieldKitClient?
+
+    init() {
+        Task {
+            do {
+                let kit = try FieldKitClient(directory: try FieldKitClient.defaultDirectory())
+                self.kit = kit
+                if try await kit.todaysJobs().isEmpty {
+                    try demoStockTheVan(kit: kit.raw)
+                    try kit.raw.setFeeSchedule(schedule: demoFeeSchedule())
+                    try kit.raw.receiveWorkOrder(order: demoRepairOrder(number: 1, paid: false))
+                }
+                await refresh()
+                for await _ in kit.jobChanges() { await refresh() }
+            } catch { show(error) }
+        }
+    }
+
+    func refresh() async {
+        guard let kit else { return }
+        do {
+            jobs = try await kit.todaysJobs()
+            if let id = selected?.order.id {
+                selected = try await kit.job(id)
+                checklist = selected?.visit == nil ? nil : try? await kit.checklist(id)
+            }
+            pending = try await kit.pendingChanges()
+        } catch { show(error) }
+    }
+
+    func select(_ id: String?) {
+        selected = nil; checklist = nil
+        guard let id, let kit else { return }
+        run { self.selected = try await kit.job(id); await self.refresh() }
+    }
+
+    func advance() {
+        guard let kit, let job = selected else { return }
+        let id = job.order.id
+        run {
+            switch job.status {
+            case .assigned: _ = try await kit.accept(id)
+            case .accepted, .noAccess:
+                _ = try await kit.callCustomer(id, CallOutcome(reached: true, confirmed: CallConfirmations(address: true, phone: true, name: true, timeWindow: true, productModel: true), agreed: nil, note: nil))
+            case .confirmed: _ = try await kit.startTravel(id)
+            case .enRoute: _ = try await kit.arrive(id)
+            case .arrived: _ = try await kit.startWork(id)
+            case .inProgress: _ = try await kit.complete(id)
+            case .paused: _ = try await kit.resume(id)
+            default: break
+            }
+        }
+    }
+
+    func answer(_ step: String, _ answer: Answer) { withJob { try await $0.answerStep($1, step, answer) } }
+    func photo(_ step: String, jpeg: Data) { withJob { _ = try await $0.addPhoto($1, stepId: step, jpeg: jpeg) } }
+    func fees(agreed: Bool) {
+        let fees = demoFeeSchedule()
+        withJob { _ = try await $0.consentToFees($1, fees, items: fees.items.map(\.code), agreed: agreed) }
+    }
+    func sign(_ step: String, strokes: Strokes) {
+        withJob { kit, id in
+            _ = try await kit.summaryForSigning(id)
+            _ = try await kit.sign(id, SignatureInput(signerName: "Customer", role: .customer, strokes: strokes, stepId: step, findingId: nil))
+        }
+    }
+    /// Placeholder: calls `kit.sync()` when the core's sync client lands.
+    func sync() { message = "Sync arrives with the sync client (\(pending) changes waiting)." }
+
+    private func withJob(_ body: @escaping (FieldKitClient, String) async throws -> Void) {
+        guard let kit, let id = selected?.order.id else { return }
+        run { try await body(kit, id) }
+    }
+    private func run(_ body: @escaping () async throws -> Void) {
+        Task { do { try await body(); message = nil } catch { show(error) } }
+    }
+    private func show(_ error: Error) {
+        message = (error as? FieldKitError)?.reasonText ?? "\(error)"
+    }
+}

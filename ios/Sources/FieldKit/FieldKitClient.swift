@@ -1,0 +1,129 @@
+// The Swift face of the FieldKit core: async functions that run the local calls off the
+// caller's thread (never on Swift's cooperative pool, which must not block), an AsyncStream
+// of job changes from the observer callback, and the generated types re-exported.
+import Foundation
+@_exported import FieldKitBindings
+
+/// A change to a job: which job, and the command that changed it ("arrive", "sign", …).
+public struct JobChange: Sendable, Equatable {
+    public let jobId: String
+    public let action: String
+}
+
+/// One open FieldKit database. Released when the last reference goes.
+///
+/// Errors are `FieldKitError` cases (`.validation`, `.notFound`, `.refused`, `.stepRefused`,
+/// `.blocked`, `.photo`, …); `reasonText` gives the sentence to show.
+public final class FieldKitClient: @unchecked Sendable {
+    /// The generated binding, for calls this layer does not wrap.
+    public let raw: FieldKit
+    private let queue = DispatchQueue(label: "app.fieldkit.local", qos: .userInitiated, attributes: .concurrent)
+
+    /// Opens (creating on first use) the database in `directory`. Blocking: opens SQLite.
+    public init(directory: URL, config: KitConfig = KitConfig()) throws {
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        raw = try FieldKit.open(dataDir: directory.path, config: config)
+    }
+
+    /// The app's FieldKit directory: Application Support/fieldkit, excluded from backups.
+    public static func defaultDirectory() throws -> URL {
+        var url = try FileManager.default.url(for: .applicationSupportDirectory, in: .userDomainMask, appropriateFor: nil, create: true)
+            .appendingPathComponent("fieldkit", isDirectory: true)
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        var values = URLResourceValues()
+        values.isExcludedFromBackup = true
+        try url.setResourceValues(values)
+        return url
+    }
+
+    public var deviceId: String { raw.deviceId() }
+
+    private func local<T>(_ call: @escaping (FieldKit) throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            queue.async { continuation.resume(with: Result { try call(self.raw) }) }
+        }
+    }
+
+    // Jobs
+    public func todaysJobs() async throws -> [JobSummary] { try await local { try $0.todaysJobs() } }
+    public func job(_ id: String) async throws -> JobDetail { try await local { try $0.job(jobId: id) } }
+    public func accept(_ id: String) async throws -> JobStatus { try await local { try $0.accept(jobId: id) } }
+    public func callCustomer(_ id: String, _ call: CallOutcome) async throws -> JobStatus {
+        try await local { try $0.callCustomer(jobId: id, call: call) }
+    }
+    public func startTravel(_ id: String) async throws -> JobStatus { try await local { try $0.startTravel(jobId: id) } }
+    public func notifyDelay(_ id: String, reason: String, newEta: Date) async throws -> DelayNotice {
+        try await local { try $0.notifyDelay(jobId: id, reason: reason, newEtaMs: Int64(newEta.timeIntervalSince1970 * 1000)) }
+    }
+    public func arrive(_ id: String) async throws -> Arrival { try await local { try $0.arrive(jobId: id) } }
+
+    // Checklist and on site
+    public func checklist(_ id: String) async throws -> ChecklistView { try await local { try $0.checklist(jobId: id) } }
+    @discardableResult
+    public func answerStep(_ id: String, _ stepId: String, _ answer: Answer) async throws -> Int64 {
+        try await local { try $0.answerStep(jobId: id, stepId: stepId, answer: answer) }
+    }
+    public func startWork(_ id: String) async throws -> JobStatus { try await local { try $0.startWork(jobId: id) } }
+    public func recordFinding(_ id: String, _ kind: FindingKind, _ description: String) async throws -> Finding {
+        try await local { try $0.recordFinding(jobId: id, kind: kind, description: description) }
+    }
+    public func consentToFees(_ id: String, _ schedule: FeeSchedule, items: [String], agreed: Bool) async throws -> FeeConsent {
+        try await local { try $0.consentToFees(jobId: id, scheduleId: schedule.id, scheduleVersion: schedule.version, items: items, agreed: agreed) }
+    }
+    public func pause(_ id: String, reason: String) async throws -> JobStatus { try await local { try $0.pause(jobId: id, reason: reason) } }
+    public func resume(_ id: String) async throws -> JobStatus { try await local { try $0.resume(jobId: id) } }
+    public func recordPart(_ id: String, _ usage: PartUse) async throws -> PartUsage { try await local { try $0.recordPart(jobId: id, usage: usage) } }
+    public func feedback(_ id: String, rating: Int32, comment: String? = nil, complaint: Bool = false) async throws -> Feedback {
+        try await local { try $0.feedback(jobId: id, rating: rating, comment: comment, complaint: complaint) }
+    }
+    public func complete(_ id: String) async throws -> CompletionRecord { try await local { try $0.complete(jobId: id) } }
+
+    // Evidence: the decode runs on the core's blocking pool (an async call into Rust).
+    public func addPhoto(_ id: String, stepId: String?, jpeg: Data) async throws -> Attachment {
+        try await raw.addPhotoAsync(jobId: id, stepId: stepId, bytes: jpeg)
+    }
+    public func attachmentBytes(_ sha256: String) async throws -> Data { try await local { try $0.attachmentBytes(sha256: sha256) } }
+
+    // Signing
+    public func summaryForSigning(_ id: String) async throws -> SigningSummary { try await local { try $0.summaryForSigning(jobId: id) } }
+    public func sign(_ id: String, _ input: SignatureInput) async throws -> Signature { try await local { try $0.sign(jobId: id, input: input) } }
+    public func verify(_ id: String) async throws -> Verification { try await local { try $0.verify(jobId: id) } }
+
+    public func pendingChanges() async throws -> Int64 { try await local { try $0.pendingChanges() } }
+    /// Call when the app goes to the background.
+    public func checkpoint() async throws -> Bool { try await local { try $0.checkpoint() } }
+
+    // Sync: `func sync(...) async throws` arrives with the core's sync client; it will call the
+    // generated async function directly (like addPhoto).
+
+    /// Every change to any job as it is committed. Ending the stream (the consuming task is
+    /// cancelled or breaks out) cancels the observer.
+    public func jobChanges() -> AsyncStream<JobChange> {
+        AsyncStream(bufferingPolicy: .unbounded) { continuation in
+            let handle = raw.observeJobs(observer: StreamObserver(continuation: continuation))
+            continuation.onTermination = { _ in handle.cancel() }
+        }
+    }
+}
+
+private final class StreamObserver: JobObserver, @unchecked Sendable {
+    let continuation: AsyncStream<JobChange>.Continuation
+    init(continuation: AsyncStream<JobChange>.Continuation) { self.continuation = continuation }
+    func onJobChanged(jobId: String, action: String) throws {
+        continuation.yield(JobChange(jobId: jobId, action: action))
+    }
+}
+
+public extension FieldKitError {
+    /// The sentence to show the technician (never customer data).
+    var reasonText: String {
+        switch self {
+        case let .validation(fieldName, reason): return "invalid \(fieldName): \(reason)"
+        case let .notFound(entity, id): return "\(entity) \(id) not found"
+        case let .refused(_, _, reason), let .stepRefused(_, _, reason), let .blocked(_, _, reason),
+             let .photo(_, reason), let .conflict(reason), let .updateRequired(reason),
+             let .storage(reason), let .network(reason), let .internal(reason):
+            return reason
+        }
+    }
+}

@@ -1,0 +1,193 @@
+// XCTest mirror of the Kotlin JVM suite (android/fieldkit/src/test): a full paid repair visit,
+// typed errors, observers, 10,000 open/close cycles, and the sync placeholder. Never compiled
+// on the Linux build machine (no Swift toolchain there): run with `swift test` on a Mac.
+import Foundation
+import XCTest
+@testable import FieldKit
+
+private func tempDir(_ prefix: String) -> URL {
+    FileManager.default.temporaryDirectory.appendingPathComponent("fieldkit-\(prefix)-\(UUID().uuidString)", isDirectory: true)
+}
+
+private func kitWithOrder(_ prefix: String) throws -> (FieldKitClient, String) {
+    let kit = try FieldKitClient(directory: tempDir(prefix))
+    try demoStockTheVan(kit: kit.raw)
+    let order = demoRepairOrder(number: 1, paid: false)
+    try kit.raw.receiveWorkOrder(order: order)
+    return (kit, order.id)
+}
+
+private let callReached = CallOutcome(
+    reached: true,
+    confirmed: CallConfirmations(address: true, phone: true, name: true, timeWindow: true, productModel: true),
+    agreed: nil, note: nil
+)
+
+private func residentBytes() -> UInt64 {
+    var info = mach_task_basic_info()
+    var count = mach_msg_type_number_t(MemoryLayout<mach_task_basic_info>.size) / 4
+    let kr = withUnsafeMutablePointer(to: &info) {
+        $0.withMemoryRebound(to: integer_t.self, capacity: Int(count)) {
+            task_info(mach_task_self_, task_flavor_t(MACH_TASK_BASIC_INFO), $0, &count)
+        }
+    }
+    return kr == KERN_SUCCESS ? info.resident_size : 0
+}
+
+final class RepairVisitTests: XCTestCase {
+    func testPaidRepairVisitFromAssignedToVerifiedSignatureAndCompletion() async throws {
+        let (kit, id) = try kitWithOrder("visit")
+        func step(_ s: String, _ a: Answer) async throws { try await kit.answerStep(id, s, a) }
+
+        XCTAssertEqual(try await kit.todaysJobs().map(\.id), [id])
+        XCTAssertEqual(try await kit.accept(id), .accepted)
+        XCTAssertEqual(try await kit.callCustomer(id, callReached), .confirmed)
+        XCTAssertEqual(try await kit.checklist(id).next, "tools_parts_loaded")
+        try await step("tools_parts_loaded", .confirmed)
+        XCTAssertEqual(try await kit.startTravel(id), .enRoute)
+        let promisedStart = try await kit.job(id).order.promised.startMs
+        let eta = Date(timeIntervalSince1970: Double(promisedStart) / 1000 + 20 * 60)
+        XCTAssertTrue(try await kit.notifyDelay(id, reason: "traffic on the ring road", newEta: eta).inTime)
+        XCTAssertFalse(try await kit.arrive(id).late)
+
+        try await step("id_badge", .confirmed)
+        try await step("shoe_covers", .confirmed)
+        try await step("warranty_proof", .yesNo(value: false))
+        try await step("product_serial", .serial(value: "SN2024WM8000123"))
+        try await step("unit_intact", .yesNo(value: false))
+        try await step("anomaly_description", .text(value: "Scratch on the left panel"))
+        let finding = try await kit.recordFinding(id, .manMadeDamage, "Scratch on the left panel")
+        let photo = try await kit.addPhoto(id, stepId: "anomaly_photo", jpeg: demoPhoto(tag: "scratch"))
+        XCTAssertEqual(photo.kind, .photo)
+        _ = try await kit.summaryForSigning(id)
+        _ = try await kit.sign(id, SignatureInput(signerName: "王女士", role: .customer, strokes: demoSignature(seed: 1), stepId: "anomaly_signature", findingId: finding.id))
+
+        try await step("coverage", .choice(value: "paid"))
+        try await step("paid_service_explained", .confirmed)
+        do { _ = try await kit.startWork(id); XCTFail("paid work started without consent") } catch FieldKitError.blocked {}
+        let fees = demoFeeSchedule()
+        XCTAssertEqual(try await kit.consentToFees(id, fees, items: ["visit", "labour"], agreed: true).total, 13000)
+        XCTAssertEqual(try await kit.startWork(id), .inProgress)
+        try await step("respect_home", .confirmed)
+        let part = try await kit.recordPart(id, PartUse(sku: "PUMP-220", quantity: 1, newSerial: "P22-000981", oldPart: .returned, oldSerial: nil))
+        XCTAssertFalse(part.stockShort)
+        XCTAssertEqual(try await kit.pause(id, reason: "customer's lunch"), .paused)
+        XCTAssertEqual(try await kit.resume(id), .inProgress)
+        try await step("work_done", .text(value: "Replaced the drain pump"))
+        try await step("parts_reviewed", .confirmed)
+        try await step("test_run_ok", .yesNo(value: true))
+        _ = try await kit.addPhoto(id, stepId: "debris_removed", jpeg: demoPhoto(tag: "clean floor"))
+
+        let summary = try await kit.summaryForSigning(id)
+        XCTAssertEqual(summary.fees?.total, 13000)
+        let signature = try await kit.sign(id, SignatureInput(signerName: "王女士", role: .customer, strokes: demoSignature(seed: 1), stepId: "service_record_signature", findingId: nil))
+        XCTAssertEqual(signature.summarySha256, summary.sha256)
+        _ = try await kit.feedback(id, rating: 5, comment: "很专业 / very professional")
+        for s in ["feedback", "customer_copy", "goodbye"] { try await step(s, .confirmed) }
+        try await step("fee_settled", .choice(value: "paid_on_site"))
+
+        XCTAssertTrue(try await kit.checklist(id).blockers.isEmpty)
+        XCTAssertTrue(try await kit.verify(id).ok)
+        let record = try await kit.complete(id)
+        XCTAssertEqual(record.parts.map(\.sku), ["PUMP-220"])
+        XCTAssertEqual(record.signatureIds.count, 2)
+        XCTAssertEqual(try await kit.job(id).status, .completed)
+        XCTAssertTrue(try await kit.verify(id).ok)
+    }
+}
+
+final class ErrorsTests: XCTestCase {
+    func testAnsweringOutOfOrderNamesTheStepsToDoFirst() async throws {
+        let (kit, id) = try kitWithOrder("order")
+        _ = try await kit.accept(id)
+        _ = try await kit.callCustomer(id, callReached)
+        try await kit.answerStep(id, "tools_parts_loaded", .confirmed)
+        _ = try await kit.startTravel(id)
+        _ = try await kit.arrive(id)
+        do {
+            try await kit.answerStep(id, "coverage", .choice(value: "paid"))
+            XCTFail("answered out of order")
+        } catch let FieldKitError.stepRefused(step, missing, reason) {
+            XCTAssertEqual(step, "coverage")
+            XCTAssertEqual(Set(missing), ["warranty_proof", "product_serial"])
+            XCTAssertTrue(reason.contains("warranty_proof"))
+        }
+    }
+
+    func testUnknownJobIsNotFoundAndMalformedIdIsValidation() async throws {
+        let (kit, _) = try kitWithOrder("unknown")
+        do { _ = try await kit.accept("01936b2e-0000-7000-8000-000000000000"); XCTFail() } catch let FieldKitError.notFound(entity, _) {
+            XCTAssertEqual(entity, "work order")
+        }
+        do { _ = try await kit.job("not-an-id"); XCTFail() } catch let FieldKitError.validation(fieldName, _) {
+            XCTAssertEqual(fieldName, "job id")
+        }
+    }
+
+    func testStateRefusalsGatesAndBadPhotosAreTyped() async throws {
+        let (kit, id) = try kitWithOrder("refusals")
+        do { _ = try await kit.arrive(id); XCTFail() } catch let FieldKitError.refused(action, _, _) { XCTAssertEqual(action, "arrive") }
+        _ = try await kit.accept(id)
+        _ = try await kit.callCustomer(id, callReached)
+        do { _ = try await kit.startTravel(id); XCTFail() } catch let FieldKitError.blocked(_, blockers, _) {
+            XCTAssertEqual(blockers.map(\.stepId), ["tools_parts_loaded"])
+        }
+        do { _ = try await kit.addPhoto(id, stepId: nil, jpeg: Data("not a picture".utf8)); XCTFail() } catch let FieldKitError.photo(problem, _) {
+            XCTAssertEqual(problem, .unknownFormat)
+        }
+    }
+}
+
+final class ObserverTests: XCTestCase {
+    final class Recorder: JobObserver, @unchecked Sendable {
+        private let lock = NSLock()
+        private var _seen: [String] = []
+        var seen: [String] { lock.withLock { _seen } }
+        func onJobChanged(jobId: String, action: String) throws { lock.withLock { _seen.append(action) } }
+    }
+
+    func testObserverFiresAndStopsAfterItsHandleIsCancelled() throws {
+        let (kit, id) = try kitWithOrder("observer")
+        let recorder = Recorder()
+        let handle = kit.raw.observeJobs(observer: recorder)
+        _ = try kit.raw.accept(jobId: id)
+        _ = try kit.raw.callCustomer(jobId: id, call: callReached)
+        XCTAssertEqual(recorder.seen, ["accept", "call_customer"])
+        handle.cancel()
+        XCTAssertFalse(handle.isActive())
+        _ = try kit.raw.answerStep(jobId: id, stepId: "tools_parts_loaded", answer: .confirmed)
+        XCTAssertEqual(recorder.seen.count, 2)
+    }
+
+    func testAsyncStreamDeliversInCommitOrder() async throws {
+        let (kit, id) = try kitWithOrder("stream")
+        let stream = kit.jobChanges() // registered now
+        _ = try await kit.accept(id)
+        _ = try await kit.callCustomer(id, callReached)
+        var actions: [String] = []
+        for await change in stream {
+            actions.append(change.action)
+            if actions.count == 2 { break }
+        }
+        XCTAssertEqual(actions, ["accept", "call_customer"])
+    }
+}
+
+final class LifecycleTests: XCTestCase {
+    func testTenThousandOpenCloseCyclesDoNotLeak() throws {
+        let dir = tempDir("cycles")
+        func cycle() throws { _ = try FieldKitClient(directory: dir).deviceId }
+        for _ in 0..<500 { try cycle() }
+        let before = residentBytes()
+        for _ in 0..<10_000 { try autoreleasepool { try cycle() } }
+        let growth = Int64(residentBytes()) - Int64(before)
+        XCTAssertLessThan(growth, 64 * 1024 * 1024, "resident memory grew by \(growth) bytes")
+    }
+}
+
+final class SyncRoundTripTests: XCTestCase {
+    // PLACEHOLDER: needs the core's sync client and fieldkit-server (issue 5, sync part).
+    func testCompletedVisitSyncsExactlyOnce() throws {
+        throw XCTSkip("needs FieldKit.sync (core sync client) and fieldkit-server")
+    }
+}

@@ -1,0 +1,279 @@
+//! Test helpers: a throwaway PostgreSQL cluster, a server on 127.0.0.1, an HTTP client, and
+//! the dispatcher calls the tests make.
+#![allow(dead_code)]
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use fieldkit_core::model::*;
+use fieldkit_core::sync::protocol::{EnrollResponse, Op};
+use fieldkit_server::{Config, Server};
+use serde_json::{Value, json};
+
+/// A PostgreSQL cluster in a temp dir on a free port; stopped when dropped.
+pub struct Pg {
+    pub url: String,
+    bin: PathBuf,
+    dir: tempfile::TempDir,
+    as_postgres: bool,
+}
+
+fn pg_bin() -> Option<PathBuf> {
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
+        .ok()?
+        .filter_map(|e| e.ok().map(|e| e.path().join("bin")))
+        .filter(|p| p.join("initdb").exists() && p.join("pg_ctl").exists())
+        .collect();
+    dirs.sort();
+    dirs.pop()
+}
+
+fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+        .unwrap_or(false)
+}
+
+fn run(as_postgres: bool, bin: &Path, tool: &str, args: &[&str]) -> std::process::Output {
+    let exe = bin.join(tool);
+    let out = if as_postgres {
+        Command::new("runuser")
+            .args(["-u", "postgres", "--"])
+            .arg(&exe)
+            .args(args)
+            .output()
+    } else {
+        Command::new(&exe).args(args).output()
+    };
+    out.unwrap_or_else(|e| panic!("cannot run {}: {e}", exe.display()))
+}
+
+impl Pg {
+    /// Starts a cluster, or `None` when PostgreSQL is absent and `FIELDKIT_SKIP_PG=1`.
+    /// Panics with instructions when it is absent and skipping was not asked for.
+    pub fn start() -> Option<Pg> {
+        let Some(bin) = pg_bin() else {
+            if std::env::var("FIELDKIT_SKIP_PG").as_deref() == Ok("1") {
+                eprintln!("PostgreSQL not found: PostgreSQL tests skipped (FIELDKIT_SKIP_PG=1)");
+                return None;
+            }
+            panic!(
+                "PostgreSQL server binaries not found under /usr/lib/postgresql/*/bin: run \
+                 `bash .ci/postgres.sh` (installs the Debian package), or set FIELDKIT_SKIP_PG=1 \
+                 to skip the PostgreSQL backend"
+            );
+        };
+        let as_postgres = is_root();
+        let dir = tempfile::tempdir().expect("temp dir");
+        let data = dir.path().join("data");
+        std::fs::create_dir(&data).expect("data dir");
+        if as_postgres {
+            let st = Command::new("chown")
+                .args(["-R", "postgres:postgres"])
+                .arg(dir.path())
+                .status()
+                .expect("chown");
+            assert!(st.success(), "chown of the cluster dir to postgres failed");
+        }
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("free port")
+            .port();
+        let d = data.to_string_lossy().to_string();
+        let out = run(
+            as_postgres,
+            &bin,
+            "initdb",
+            &["-A", "trust", "-U", "postgres", "-E", "UTF8", "-D", &d],
+        );
+        assert!(
+            out.status.success(),
+            "initdb failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let opts = format!("-p {port} -h 127.0.0.1 -k {d} -c fsync=on");
+        let log = dir.path().join("pg.log").to_string_lossy().to_string();
+        let out = run(
+            as_postgres,
+            &bin,
+            "pg_ctl",
+            &["-D", &d, "-o", &opts, "-l", &log, "-w", "start"],
+        );
+        assert!(
+            out.status.success(),
+            "pg_ctl start failed: {} {}",
+            String::from_utf8_lossy(&out.stderr),
+            std::fs::read_to_string(&log).unwrap_or_default()
+        );
+        Some(Pg {
+            url: format!("postgres://postgres@127.0.0.1:{port}/postgres"),
+            bin,
+            dir,
+            as_postgres,
+        })
+    }
+}
+
+impl Drop for Pg {
+    fn drop(&mut self) {
+        let d = self.dir.path().join("data").to_string_lossy().to_string();
+        let _ = run(
+            self.as_postgres,
+            &self.bin,
+            "pg_ctl",
+            &["-D", &d, "-m", "immediate", "stop"],
+        );
+    }
+}
+
+/// Which storage backend a test runs on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A server on 127.0.0.1 with its data dir (and cluster, for PostgreSQL).
+pub struct TestServer {
+    pub server: Server,
+    pub base: String,
+    pub admin: String,
+    pub client: reqwest::Client,
+    pub dir: tempfile::TempDir,
+    pub pg: Option<Pg>,
+}
+
+/// An HTTP client (rustls with the ring provider, as the device will use).
+pub fn client() -> reqwest::Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::builder().build().expect("client")
+}
+
+/// Starts a server; `tweak` adjusts the config. `None` when PostgreSQL is skipped.
+pub async fn server(backend: Backend, tweak: impl FnOnce(&mut Config)) -> Option<TestServer> {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut config = Config::for_tests(dir.path().join("server"));
+    config.enroll_per_minute = 10_000;
+    let pg = match backend {
+        Backend::Sqlite => None,
+        Backend::Postgres => {
+            let pg = Pg::start()?;
+            config.database_url = Some(pg.url.clone());
+            Some(pg)
+        }
+    };
+    tweak(&mut config);
+    let server = Server::start(config).await.expect("server starts");
+    let base = format!("http://{}", server.addr());
+    let admin = server.admin_token().to_owned();
+    Some(TestServer {
+        server,
+        base,
+        admin,
+        client: client(),
+        dir,
+        pg,
+    })
+}
+
+impl TestServer {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// A dispatcher call; returns status and JSON body (Null when empty).
+    pub async fn admin(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (u16, Value) {
+        let mut r = self
+            .client
+            .request(method, self.url(path))
+            .bearer_auth(&self.admin);
+        if let Some(b) = body {
+            r = r.json(&b);
+        }
+        let res = r.send().await.expect("request");
+        let status = res.status().as_u16();
+        let text = res.text().await.expect("body");
+        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    }
+
+    pub async fn create_technician(&self, name: &str) -> String {
+        let (s, v) = self
+            .admin(
+                reqwest::Method::POST,
+                "/v1/admin/technicians",
+                Some(json!({ "name": name })),
+            )
+            .await;
+        assert_eq!(s, 201, "{v}");
+        v["id"].as_str().expect("id").to_owned()
+    }
+
+    /// Enrols `device_id` for the technician; returns the enrolment answer.
+    pub async fn enrol(&self, technician_id: &str, device_id: DeviceId) -> EnrollResponse {
+        let (s, v) = self
+            .admin(
+                reqwest::Method::POST,
+                "/v1/admin/enrolment-codes",
+                Some(json!({ "technician_id": technician_id })),
+            )
+            .await;
+        assert_eq!(s, 201, "{v}");
+        let res = self
+            .client
+            .post(self.url("/v1/enroll"))
+            .json(&json!({ "code": v["code"], "device_id": device_id }))
+            .send()
+            .await
+            .expect("enroll");
+        assert_eq!(res.status().as_u16(), 200);
+        res.json().await.expect("enroll body")
+    }
+
+    /// Creates a work order (the fields of `order`) assigned to `technician_id`.
+    pub async fn create_job(&self, order: &WorkOrder, technician_id: Option<&str>) -> Value {
+        let (s, v) = self
+            .admin(
+                reqwest::Method::POST,
+                "/v1/admin/work-orders",
+                Some(json!({
+                    "id": order.id,
+                    "number": order.number,
+                    "kind": order.kind,
+                    "customer": order.customer,
+                    "site": order.site,
+                    "product": order.product,
+                    "reported_fault": order.reported_fault,
+                    "promised": order.promised,
+                    "billing": order.billing,
+                    "instructions": order.instructions,
+                    "reported_at": order.reported_at,
+                    "technician_id": technician_id,
+                })),
+            )
+            .await;
+        assert_eq!(s, 201, "{v}");
+        v
+    }
+}
+
+/// A device's outbox entry as the wire op, whatever the outbox type is today (the older
+/// `PendingOp` has no `visit_id` or `hash`: taken from the payload, or none).
+pub fn to_wire<T: serde::Serialize>(p: &T) -> Op {
+    let mut v = serde_json::to_value(p).expect("outbox entry serializes");
+    if v.get("visit_id").is_none() {
+        let visit = v["payload"].get("visit_id").cloned().unwrap_or(Value::Null);
+        v["visit_id"] = visit;
+    }
+    if v.get("hash").is_none() {
+        v["hash"] = Value::Null;
+    }
+    serde_json::from_value(v).expect("outbox entry is a wire op")
+}
