@@ -205,7 +205,13 @@ impl FieldKit {
             }
             queries::insert_call(tx, &record)?;
             let visit_id = cur.visit.as_ref().map(|v| v.id);
-            tx.record(id, visit_id, "call_customer", json(&record))?;
+            // The checklist the visit follows travels with the call that planned it, so the
+            // server re-runs the very same template.
+            let mut payload = json(&record);
+            if let (serde_json::Value::Object(map), Some(v)) = (&mut payload, &cur.visit) {
+                map.insert("template".into(), json(&v.template));
+            }
+            tx.record(id, visit_id, "call_customer", payload)?;
             Ok(status)
         })
     }

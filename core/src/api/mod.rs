@@ -185,6 +185,10 @@ impl FieldKit {
 
     // ------------------------------------------------------------ internals
 
+    pub(crate) fn clock(&self) -> Arc<dyn Clock> {
+        self.clock.clone()
+    }
+
     pub(crate) fn now(&self) -> Timestamp {
         self.clock.now()
     }

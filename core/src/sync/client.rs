@@ -102,7 +102,7 @@ impl FieldKit {
                 "must start with http:// or https://",
             ));
         }
-        let http = Http::new(&server_url, None, options)?;
+        let http = Http::new(&server_url, None, options, self.clock())?;
         let body = EnrollRequest {
             code: code.trim().to_owned(),
             device_id: self.device_id(),
@@ -133,7 +133,12 @@ impl FieldKit {
         progress: &(dyn Fn(SyncProgress) + Send + Sync),
     ) -> Result<SyncReport> {
         let account = self.server_account()?.ok_or(Error::NotEnrolled)?;
-        let http = Http::new(&account.server_url, Some(&account.token), options)?;
+        let http = Http::new(
+            &account.server_url,
+            Some(&account.token),
+            options,
+            self.clock(),
+        )?;
         let mut report = SyncReport::default();
         self.push(&http, options, progress, &mut report).await?;
         self.pull(&http, options, progress, &mut report).await?;
@@ -308,6 +313,7 @@ struct Http {
     base: String,
     token: Option<String>,
     options: SyncOptions,
+    clock: std::sync::Arc<dyn crate::clock::Clock>,
 }
 
 /// What one attempt of a request came to.
@@ -318,7 +324,12 @@ enum Attempt<T> {
 }
 
 impl Http {
-    fn new(base: &str, token: Option<&str>, options: &SyncOptions) -> Result<Http> {
+    fn new(
+        base: &str,
+        token: Option<&str>,
+        options: &SyncOptions,
+        clock: std::sync::Arc<dyn crate::clock::Clock>,
+    ) -> Result<Http> {
         // TLS through rustls with the `ring` provider; certificates checked against the
         // platform's trust store. Installing twice is harmless.
         let _ = rustls::crypto::ring::default_provider().install_default();
@@ -332,6 +343,7 @@ impl Http {
             base: base.trim_end_matches('/').to_owned(),
             token: token.map(str::to_owned),
             options: options.clone(),
+            clock,
         })
     }
 
@@ -351,6 +363,11 @@ impl Http {
         loop {
             attempt += 1;
             let mut req = self.request(method.clone(), path);
+            if path == "/v1/push" {
+                // This device's clock now (each attempt), for the server's skew check.
+                let now = crate::clock::to_millis(self.clock.now());
+                req = req.header(DEVICE_TIME, now.to_string());
+            }
             if let Some((bytes, gzipped)) = &body {
                 req = req
                     .header(reqwest::header::CONTENT_TYPE, "application/json")

@@ -31,6 +31,9 @@ pub const MAX_MISSING_HASHES: usize = 1000;
 pub const UPLOAD_OFFSET: &str = "upload-offset";
 /// Request header: the blob's full length, on every chunk.
 pub const UPLOAD_LENGTH: &str = "upload-length";
+/// Header of a push: the device's clock when sending (ms since the epoch), so the server can
+/// tell clock skew from ops legitimately made offline hours ago.
+pub const DEVICE_TIME: &str = "fieldkit-device-time";
 /// The newest op payload version this protocol knows.
 pub const OP_VERSION: i64 = 1;
 
