@@ -196,6 +196,16 @@ async fn every_route_refuses_the_wrong_caller_and_leaks_nothing() {
     }
 }
 
+/// One generated request: method, path, token, body, content type, extra headers.
+type Case<'a> = (
+    Method,
+    String,
+    Option<&'a str>,
+    Vec<u8>,
+    &'a str,
+    Vec<(&'a str, String)>,
+);
+
 /// A small deterministic generator (xorshift), so a failing case replays.
 struct Gen(u64);
 
@@ -272,14 +282,7 @@ async fn a_thousand_malformed_or_oversized_requests_all_get_typed_4xx() {
     let mut statuses = std::collections::BTreeMap::new();
     for i in 0..1000 {
         let kind = g.below(10);
-        let (m, path, auth, body, ctype, extra): (
-            Method,
-            String,
-            Option<&str>,
-            Vec<u8>,
-            &str,
-            Vec<(&str, String)>,
-        ) = match kind {
+        let (m, path, auth, body, ctype, extra): Case<'_> = match kind {
             0 => {
                 let ops: Vec<Value> = (1..=3).map(valid_op).collect();
                 (

@@ -129,7 +129,7 @@ pub fn candidate_templates(
         .filter(|t| t.id == builtin.id && t.version > builtin.version)
         .cloned()
         .collect();
-    out.sort_by(|a, b| b.version.cmp(&a.version));
+    out.sort_by_key(|t| std::cmp::Reverse(t.version));
     out.push(builtin);
     out
 }
