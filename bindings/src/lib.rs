@@ -26,6 +26,10 @@ pub use checklist::{
     Answer, BlockReason, Blocker, ChecklistView, ChoiceOption, LocalizedText, Phase, Progress,
     StepKind, StepState, StepStatus, TemplateRef,
 };
+pub use demo::{
+    bench_answer_step_in_rust, demo_fee_schedule, demo_photo, demo_repair_order, demo_signature,
+    demo_stock_the_van,
+};
 pub use error::{FieldKitError, PhotoProblem};
 pub use evidence::{Attachment, AttachmentKind};
 pub use jobs::{

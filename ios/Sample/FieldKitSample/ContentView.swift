@@ -78,7 +78,7 @@ struct StepInput: View {
                     }
                 }
             }
-        case let .photo(minCount):
+        case let .Photo(minCount):
             Button("Take photo (\(minCount) needed)") { camera = true }
                 .sheet(isPresented: $camera) { CameraPicker { jpeg in model.photo(step.id, jpeg: jpeg) } }
         case .signature:

@@ -12,8 +12,8 @@ public struct JobChange: Sendable, Equatable {
 
 /// One open FieldKit database. Released when the last reference goes.
 ///
-/// Errors are `FieldKitError` cases (`.validation`, `.notFound`, `.refused`, `.stepRefused`,
-/// `.blocked`, `.photo`, …); `reasonText` gives the sentence to show.
+/// Errors are `FieldKitError` cases (`.Validation`, `.NotFound`, `.Refused`, `.StepRefused`,
+/// `.Blocked`, `.Photo`, …); `reasonText` gives the sentence to show.
 public final class FieldKitClient: @unchecked Sendable {
     /// The generated binding, for calls this layer does not wrap.
     public let raw: FieldKit
@@ -118,11 +118,11 @@ public extension FieldKitError {
     /// The sentence to show the technician (never customer data).
     var reasonText: String {
         switch self {
-        case let .validation(fieldName, reason): return "invalid \(fieldName): \(reason)"
-        case let .notFound(entity, id): return "\(entity) \(id) not found"
-        case let .refused(_, _, reason), let .stepRefused(_, _, reason), let .blocked(_, _, reason),
-             let .photo(_, reason), let .conflict(reason), let .updateRequired(reason),
-             let .storage(reason), let .network(reason), let .internal(reason):
+        case let .Validation(fieldName, reason): return "invalid \(fieldName): \(reason)"
+        case let .NotFound(entity, id): return "\(entity) \(id) not found"
+        case let .Refused(_, _, reason), let .StepRefused(_, _, reason), let .Blocked(_, _, reason),
+             let .Photo(_, reason), let .Conflict(reason), let .UpdateRequired(reason),
+             let .Storage(reason), let .Network(reason), let .Internal(reason):
             return reason
         }
     }

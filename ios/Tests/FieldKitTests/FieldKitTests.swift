@@ -64,7 +64,7 @@ final class RepairVisitTests: XCTestCase {
 
         try await step("coverage", .choice(value: "paid"))
         try await step("paid_service_explained", .confirmed)
-        do { _ = try await kit.startWork(id); XCTFail("paid work started without consent") } catch FieldKitError.blocked {}
+        do { _ = try await kit.startWork(id); XCTFail("paid work started without consent") } catch FieldKitError.Blocked {}
         let fees = demoFeeSchedule()
         XCTAssertEqual(try await kit.consentToFees(id, fees, items: ["visit", "labour"], agreed: true).total, 13000)
         XCTAssertEqual(try await kit.startWork(id), .inProgress)
@@ -107,7 +107,7 @@ final class ErrorsTests: XCTestCase {
         do {
             try await kit.answerStep(id, "coverage", .choice(value: "paid"))
             XCTFail("answered out of order")
-        } catch let FieldKitError.stepRefused(step, missing, reason) {
+        } catch let FieldKitError.StepRefused(step, missing, reason) {
             XCTAssertEqual(step, "coverage")
             XCTAssertEqual(Set(missing), ["warranty_proof", "product_serial"])
             XCTAssertTrue(reason.contains("warranty_proof"))
@@ -116,23 +116,23 @@ final class ErrorsTests: XCTestCase {
 
     func testUnknownJobIsNotFoundAndMalformedIdIsValidation() async throws {
         let (kit, _) = try kitWithOrder("unknown")
-        do { _ = try await kit.accept("01936b2e-0000-7000-8000-000000000000"); XCTFail() } catch let FieldKitError.notFound(entity, _) {
+        do { _ = try await kit.accept("01936b2e-0000-7000-8000-000000000000"); XCTFail() } catch let FieldKitError.NotFound(entity, _) {
             XCTAssertEqual(entity, "work order")
         }
-        do { _ = try await kit.job("not-an-id"); XCTFail() } catch let FieldKitError.validation(fieldName, _) {
+        do { _ = try await kit.job("not-an-id"); XCTFail() } catch let FieldKitError.Validation(fieldName, _) {
             XCTAssertEqual(fieldName, "job id")
         }
     }
 
     func testStateRefusalsGatesAndBadPhotosAreTyped() async throws {
         let (kit, id) = try kitWithOrder("refusals")
-        do { _ = try await kit.arrive(id); XCTFail() } catch let FieldKitError.refused(action, _, _) { XCTAssertEqual(action, "arrive") }
+        do { _ = try await kit.arrive(id); XCTFail() } catch let FieldKitError.Refused(action, _, _) { XCTAssertEqual(action, "arrive") }
         _ = try await kit.accept(id)
         _ = try await kit.callCustomer(id, callReached)
-        do { _ = try await kit.startTravel(id); XCTFail() } catch let FieldKitError.blocked(_, blockers, _) {
+        do { _ = try await kit.startTravel(id); XCTFail() } catch let FieldKitError.Blocked(_, blockers, _) {
             XCTAssertEqual(blockers.map(\.stepId), ["tools_parts_loaded"])
         }
-        do { _ = try await kit.addPhoto(id, stepId: nil, jpeg: Data("not a picture".utf8)); XCTFail() } catch let FieldKitError.photo(problem, _) {
+        do { _ = try await kit.addPhoto(id, stepId: nil, jpeg: Data("not a picture".utf8)); XCTFail() } catch let FieldKitError.Photo(problem, _) {
             XCTAssertEqual(problem, .unknownFormat)
         }
     }

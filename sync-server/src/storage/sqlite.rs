@@ -89,9 +89,7 @@ impl SqliteStorage {
     }
 }
 
-fn job_from(
-    r: &rusqlite::Row<'_>,
-) -> rusqlite::Result<(String, Option<String>, Option<String>, Option<i64>, i64)> {
+fn job_from(r: &rusqlite::Row<'_>) -> rusqlite::Result<JobRow> {
     Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
 }
 
