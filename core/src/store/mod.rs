@@ -23,6 +23,14 @@ use crate::model::{DeviceId, OpId, Timestamp, VisitId, WorkOrderId};
 /// The file name of the database inside the data directory.
 pub const DB_FILE: &str = "fieldkit.db";
 
+/// SQL prefix: the seq ranges `[lo, hi)` of the journal runs about entity `?1` (a `runs`
+/// table to join the journal with: `JOIN journal j ON j.seq >= lo AND j.seq < hi`).
+pub(crate) const ENTITY_RUNS: &str = "WITH runs AS (
+    SELECT r.first_seq AS lo,
+           coalesce((SELECT min(n.first_seq) FROM journal_runs n WHERE n.first_seq > r.first_seq),
+                    9223372036854775807) AS hi
+      FROM journal_runs r WHERE r.entity_id = ?1)";
+
 /// The version of the op payloads this code writes. The server accepts older versions.
 pub const OP_VERSION: i64 = 1;
 
@@ -46,6 +54,8 @@ struct Writer {
     hlc: Hlc,
     /// The hash of the last timeline event of each work order written through this writer.
     heads: HashMap<String, String>,
+    /// The entity of the journal's last entry: an entry about another one starts a run.
+    last_entity: Option<String>,
 }
 
 /// The device database and blob directory. All writes go through [`Store::write`].
@@ -80,6 +90,8 @@ pub struct Tx<'c> {
     heads: &'c HashMap<String, String>,
     /// Chain heads moved by this transaction; merged into the writer's only on commit.
     new_heads: HashMap<String, String>,
+    /// The entity of the last entry, as this transaction leaves it.
+    last_entity: Option<String>,
 }
 
 impl std::ops::Deref for Tx<'_> {
@@ -123,10 +135,10 @@ impl Tx<'_> {
         }
         Ok(self
             .tx
-            .prepare_cached(
-                "SELECT hash FROM journal WHERE entity_id = ?1 AND entity = 'work_order'
-                 ORDER BY seq DESC LIMIT 1",
-            )?
+            .prepare_cached(&format!(
+                "{ENTITY_RUNS} SELECT j.hash FROM runs JOIN journal j ON j.seq >= lo AND j.seq < hi
+                  WHERE j.entity_id = ?1 AND j.entity = 'work_order' ORDER BY j.seq DESC LIMIT 1"
+            ))?
             .query_row([order], |r| r.get(0))
             .optional()?
             .flatten())
@@ -203,6 +215,12 @@ impl Tx<'_> {
                 self.now_ms,
                 hash
             ])?;
+        if self.last_entity.as_deref() != Some(entity_id) {
+            self.tx
+                .prepare_cached("INSERT INTO journal_runs (first_seq, entity_id) VALUES (?1, ?2)")?
+                .execute((seq, entity_id))?;
+            self.last_entity = Some(entity_id.to_owned());
+        }
         self.hlc = hlc;
         self.next_seq += 1;
         Ok(seq)
@@ -284,11 +302,13 @@ impl Store {
             next_seq,
             hlc,
             heads,
+            last_entity,
         } = &mut *guard;
         if raise {
             conn.pragma_update(None, "synchronous", synchronous(durability))?;
         }
-        let result = (|| -> Result<(T, i64, Hlc, HashMap<String, String>)> {
+        type Moved = (HashMap<String, String>, Option<String>);
+        let result = (|| -> Result<(T, i64, Hlc, Moved)> {
             let mut tx = Tx {
                 tx: conn.transaction_with_behavior(TransactionBehavior::Immediate)?,
                 device_id: self.device_id,
@@ -297,11 +317,13 @@ impl Store {
                 now_ms: to_millis(now),
                 heads,
                 new_heads: HashMap::new(),
+                last_entity: last_entity.clone(),
             };
             let value = f(&mut tx)?;
             // The sequence and HLC are not written here: at open they are recovered from the
             // journal itself (and from the device row, which acknowledging ops updates).
-            let (seq, stamp, moved) = (tx.next_seq, tx.hlc, std::mem::take(&mut tx.new_heads));
+            let moved = (std::mem::take(&mut tx.new_heads), tx.last_entity.take());
+            let (seq, stamp) = (tx.next_seq, tx.hlc);
             tx.tx.commit()?;
             Ok((value, seq, stamp, moved))
         })();
@@ -313,7 +335,8 @@ impl Store {
         self.checkpointer.after_commit(conn);
         *next_seq = seq;
         *hlc = stamp;
-        heads.extend(moved);
+        heads.extend(moved.0);
+        *last_entity = moved.1;
         Ok(value)
     }
 
@@ -453,14 +476,14 @@ fn open_writer(path: &Path, now_ms: i64, floor: Durability) -> Result<Writer> {
         [],
         |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
     )?;
-    let (last_seq, last_hlc): (Option<i64>, Option<String>) = conn
+    let (last_seq, last_hlc, last_entity): (Option<i64>, Option<String>, Option<String>) = conn
         .query_row(
-            "SELECT seq, hlc FROM journal ORDER BY seq DESC LIMIT 1",
+            "SELECT seq, hlc, entity_id FROM journal ORDER BY seq DESC LIMIT 1",
             [],
-            |r| Ok((Some(r.get(0)?), Some(r.get(1)?))),
+            |r| Ok((Some(r.get(0)?), Some(r.get(1)?), Some(r.get(2)?))),
         )
         .optional()?
-        .unwrap_or((None, None));
+        .unwrap_or((None, None, None));
     let device_hlc = Hlc {
         wall_ms: wall,
         counter,
@@ -473,6 +496,7 @@ fn open_writer(path: &Path, now_ms: i64, floor: Durability) -> Result<Writer> {
             .and_then(Hlc::decode)
             .map_or(device_hlc, |h| h.max(device_hlc)),
         heads: HashMap::new(),
+        last_entity,
     })
 }
 

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use rusqlite::{Connection, OptionalExtension, Row};
 
-use super::PendingOp;
+use super::{ENTITY_RUNS, PendingOp};
 use crate::checklist::{AnswerValue, Recorded};
 use crate::clock::{from_millis, to_millis};
 use crate::error::{Error, Result};
@@ -411,8 +411,8 @@ pub fn step_records(
         reason: Option<String>,
     }
     let mut stmt = c.prepare_cached(&format!(
-        "SELECT payload, at FROM journal
-          WHERE entity_id = ?1 AND visit_id = ?2 AND {STEP_KINDS} ORDER BY seq"
+        "{ENTITY_RUNS} SELECT j.payload, j.at FROM runs JOIN journal j ON j.seq >= lo AND j.seq < hi
+          WHERE j.entity_id = ?1 AND j.visit_id = ?2 AND {STEP_KINDS} ORDER BY j.seq"
     ))?;
     let mut rows = stmt.query((order.to_string(), visit.to_string()))?;
     let mut out = HashMap::new();

@@ -3,6 +3,7 @@
 
 use rusqlite::{Connection, OptionalExtension};
 
+use super::ENTITY_RUNS;
 use super::queries::{bad, id};
 
 use crate::clock::{from_millis, to_millis};
@@ -153,10 +154,11 @@ pub struct StoredEvent {
 
 /// A work order's timeline, oldest first.
 pub fn events(c: &Connection, order: WorkOrderId) -> Result<Vec<StoredEvent>> {
-    let mut stmt = c.prepare_cached(
-        "SELECT op_id, visit_id, kind, payload, at, coalesce(hash, '') FROM journal
-         WHERE entity_id = ?1 AND entity = 'work_order' ORDER BY seq",
-    )?;
+    let mut stmt = c.prepare_cached(&format!(
+        "{ENTITY_RUNS} SELECT j.op_id, j.visit_id, j.kind, j.payload, j.at, coalesce(j.hash, '')
+           FROM runs JOIN journal j ON j.seq >= lo AND j.seq < hi
+          WHERE j.entity_id = ?1 AND j.entity = 'work_order' ORDER BY j.seq"
+    ))?;
     let rows = stmt.query_map([order.to_string()], |r| {
         Ok(StoredEvent {
             id: r.get(0)?,
@@ -177,10 +179,12 @@ pub fn summary_was_shown(
     visit: VisitId,
     sha256: &str,
 ) -> Result<bool> {
-    Ok(c.prepare_cached(
-        "SELECT EXISTS (SELECT 1 FROM journal WHERE entity_id = ?1 AND visit_id = ?2
-               AND kind = 'summary_viewed' AND json_extract(payload, '$.summary_sha256') = ?3)",
-    )?
+    Ok(c.prepare_cached(&format!(
+        "{ENTITY_RUNS} SELECT EXISTS (SELECT 1 FROM runs JOIN journal j
+                ON j.seq >= lo AND j.seq < hi
+             WHERE j.entity_id = ?1 AND j.visit_id = ?2 AND j.kind = 'summary_viewed'
+               AND json_extract(j.payload, '$.summary_sha256') = ?3)"
+    ))?
     .query_row((order.to_string(), visit.to_string(), sha256), |r| r.get(0))?)
 }
 

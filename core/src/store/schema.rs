@@ -88,7 +88,14 @@ CREATE TABLE journal (
     at         INTEGER NOT NULL,
     hash       TEXT
 ) STRICT;
-CREATE INDEX journal_by_entity ON journal (entity_id, seq);
+-- Where each run of consecutive entries about one entity (a job, a part) starts: a job's
+-- timeline is read run by run, and an entry about the job already being worked on writes
+-- nothing here (one page per answer, not two).
+CREATE TABLE journal_runs (
+    first_seq  INTEGER PRIMARY KEY,
+    entity_id  TEXT NOT NULL
+) STRICT;
+CREATE INDEX journal_runs_by_entity ON journal_runs (entity_id, first_seq);
 
 CREATE TABLE calls (
     id             TEXT PRIMARY KEY,
@@ -395,8 +402,9 @@ fn v1_to_v2(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<()> {
 
 /// v3: the job timeline and the outbox become one append-only journal (an op *is* the
 /// timeline event it records; the outbox is the journal past `device.acked_seq`), and a
-/// step's answer is read from the journal instead of a table rewritten on every answer: an
-/// answer writes one row and one index entry. Adds what sync keeps on the device: the pull
+/// step's answer is read from the journal instead of a table rewritten on every answer; a
+/// job's entries are found through the runs they form (`journal_runs`), so an answer on the
+/// job at hand writes one row and nothing else. Adds what sync keeps on the device: the pull
 /// cursor, the server account, which blobs the server has, the server's refusals of ops,
 /// and when a job left this technician's scope.
 fn v2_to_v3(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<()> {
@@ -414,7 +422,11 @@ fn v2_to_v3(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<()> {
             at         INTEGER NOT NULL,
             hash       TEXT
          ) STRICT;
-         CREATE INDEX journal_by_entity ON journal (entity_id, seq);
+         CREATE TABLE journal_runs (
+            first_seq  INTEGER PRIMARY KEY,
+            entity_id  TEXT NOT NULL
+         ) STRICT;
+         CREATE INDEX journal_runs_by_entity ON journal_runs (entity_id, first_seq);
          -- An event whose op is still in the outbox takes the op's sequence (what the server
          -- will see) and keeps its own id (it is in its hash) as the op id. Events and ops
          -- were written together, so they pair up by job, kind and time, in order.
@@ -447,6 +459,10 @@ fn v2_to_v3(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<()> {
                 e.hash
            FROM visit_events e WHERE e.id NOT IN (SELECT op_id FROM journal)
           ORDER BY e.seq;
+         INSERT INTO journal_runs (first_seq, entity_id)
+         SELECT seq, entity_id FROM (
+             SELECT seq, entity_id, lag(entity_id) OVER (ORDER BY seq) AS prev FROM journal)
+          WHERE prev IS NULL OR prev <> entity_id;
          ALTER TABLE device ADD COLUMN acked_seq INTEGER NOT NULL DEFAULT 0;
          ALTER TABLE device ADD COLUMN pull_cursor INTEGER NOT NULL DEFAULT 0;
          UPDATE device SET acked_seq = coalesce((SELECT min(seq) - 1 FROM pending_ops),
