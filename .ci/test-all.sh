@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test of the project on a fresh machine: formatting, lints, the whole workspace's
-# tests. Whatever a test needs is installed by this script (nothing by hand).
+# tests (core, server on SQLite and PostgreSQL, bindings), and the Kotlin layer's JVM tests
+# against the real native library. Whatever a test needs is installed by the project's own
+# scripts (PostgreSQL, kotlinc, JNA, JUnit), never by hand.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -10,5 +12,11 @@ cargo fmt --all -- --check
 echo "== clippy"
 cargo clippy --workspace --all-targets -- -D warnings
 
+echo "== PostgreSQL for the server's tests"
+bash .ci/postgres.sh
+
 echo "== tests"
 cargo test --workspace
+
+echo "== Kotlin JVM tests (bindings)"
+bash .ci/kotlin-tests.sh
