@@ -284,7 +284,13 @@ impl FieldKit {
             total,
         });
         for sha in &missing {
-            let bytes = self.store().blobs().get(sha)?;
+            let bytes = match self.store().blobs().get(sha) {
+                Ok(b) => b,
+                // Not on this device (nothing refers to it any more): nothing to send. Any
+                // other failure stops here; the next sync tries again.
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                Err(e) => return Err(e.into()),
+            };
             report.blob_bytes_sent += http
                 .upload(sha, &bytes, options.chunk_bytes.max(1), &mut |sent| {
                     progress(SyncProgress {
