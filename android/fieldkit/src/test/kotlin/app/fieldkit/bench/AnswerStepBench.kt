@@ -19,15 +19,24 @@ fun main(args: Array<String>) {
         raw.callCustomer(id, TestSupport.callReached)
         val step = "tools_parts_loaded"
         val answer = Answer.Confirmed
-        // Warm-up: JIT, statement cache, WAL.
-        repeat(500) { raw.answerStep(id, step, answer) }
-        benchAnswerStepInRust(raw, id, step, answer, 500)
+        // Warm-up: JIT (C2 compiles after ~10k calls), statement cache, WAL.
+        repeat(5_000) { raw.answerStep(id, step, answer) }
+        benchAnswerStepInRust(raw, id, step, answer, 5_000)
+        repeat(20_000) { raw.deviceId() }
 
         val viaKotlin = LongArray(rounds * perRound)
         val inRust = LongArray(rounds * perRound)
+        val floor = LongArray(rounds * perRound)
         var k = 0
         var r = 0
+        var f = 0
         repeat(rounds) {
+            // The FFI floor: a call that does no core work (one String back through a RustBuffer).
+            repeat(perRound) {
+                val t = System.nanoTime()
+                raw.deviceId()
+                floor[f++] = System.nanoTime() - t
+            }
             repeat(perRound) {
                 val t = System.nanoTime()
                 raw.answerStep(id, step, answer)
@@ -37,6 +46,7 @@ fun main(args: Array<String>) {
         }
         viaKotlin.sort()
         inRust.sort()
+        floor.sort()
         fun us(ns: Long) = "%.1f".format(ns / 1000.0)
         val k50 = percentile(viaKotlin, 0.5)
         val k99 = percentile(viaKotlin, 0.99)
@@ -48,5 +58,6 @@ fun main(args: Array<String>) {
         println("| Kotlin → FFI → core | ${us(k50)} | ${us(k99)} |")
         println("| Rust → core (anchor) | ${us(r50)} | ${us(r99)} |")
         println("| ratio | %.2f | %.2f |".format(k50.toDouble() / r50, k99.toDouble() / r99))
+        println("| FFI floor: `deviceId()` from Kotlin | ${us(percentile(floor, 0.5))} | ${us(percentile(floor, 0.99))} |")
     }
 }
