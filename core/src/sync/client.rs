@@ -107,13 +107,33 @@ impl FieldKit {
             code: code.trim().to_owned(),
             device_id: self.device_id(),
         };
-        let got: EnrollResponse = http.call(Method::POST, "/v1/enroll", Some(&body)).await?;
-        if got.device_id != self.device_id() {
-            return Err(Error::invalid(
-                "enrolment",
-                "the server answered for another device",
-            ));
-        }
+        // The server lets a device repeat its enrolment and keeps the token it stored last.
+        // When the request reached it twice (a retry overtaking a slow first attempt, a
+        // duplicating network), the answer that arrived may carry a token already replaced,
+        // and the device would be locked out for good. So the token is tried before it is
+        // kept, and the enrolment repeated with the same code until one works.
+        let mut attempt = 0;
+        let got = loop {
+            attempt += 1;
+            let got: EnrollResponse = http.call(Method::POST, "/v1/enroll", Some(&body)).await?;
+            if got.device_id != self.device_id() {
+                return Err(Error::invalid(
+                    "enrolment",
+                    "the server answered for another device",
+                ));
+            }
+            let probe = Http::new(&server_url, Some(&got.token), options, self.clock())?;
+            let nothing = MissingBlobsRequest { hashes: Vec::new() };
+            let tried: Result<MissingBlobsResponse> = probe
+                .call(Method::POST, "/v1/blobs/missing", Some(&nothing))
+                .await;
+            match tried {
+                Ok(_) => break got,
+                Err(Error::Server { status: 401, .. }) if attempt < options.max_attempts.max(1) => {
+                }
+                Err(e) => return Err(e),
+            }
+        };
         let account = ServerAccount {
             server_url,
             technician_id: got.technician_id,
