@@ -141,6 +141,8 @@ pub struct Counts {
     pub routes: BTreeMap<Route, RouteCounts>,
     /// The `Upload-Offset` of every blob `PUT`.
     pub put_offsets: Vec<u64>,
+    /// Requests (or their forwarding to the server) not finished yet, a dead device's too.
+    pub in_flight: u64,
 }
 
 impl Counts {
@@ -404,7 +406,24 @@ impl Sent {
     }
 }
 
+/// Counts a request in flight until dropped.
+struct InFlight(Arc<Shared>);
+
+impl InFlight {
+    fn new(s: &Arc<Shared>) -> InFlight {
+        s.count(|c| c.in_flight += 1);
+        InFlight(s.clone())
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.count(|c| c.in_flight -= 1);
+    }
+}
+
 async fn handle(s: Arc<Shared>, req: Request<Incoming>) -> Result<Response<ProxyBody>, io::Error> {
+    let _in_flight = InFlight::new(&s);
     let (parts, body) = req.into_parts();
     let body = body.collect().await.map_err(io_err)?.to_bytes();
     let route = Route::of(&parts.method, parts.uri.path());
@@ -430,70 +449,20 @@ async fn handle(s: Arc<Shared>, req: Request<Incoming>) -> Result<Response<Proxy
         uri: parts.uri.clone(),
         headers,
     };
-    if let Some(wait) = d.delay_before {
-        s.count(|c| c.delayed += 1);
-        tokio::time::sleep(wait).await;
-    }
-
-    if let Some(at) = d.cut_at {
-        s.count(|c| c.cut_uploads += 1);
-        forward_cut(s.upstream, &sent, body.slice(..at)).await;
-        s.emit(ProxyEvent::Cut);
+    // The exchange with the server runs on its own: a request the proxy has taken in reaches
+    // the server even if the device's connection dies meanwhile (hyper drops this future
+    // then), as it would through any middlebox.
+    let exchange = {
+        let s = s.clone();
+        let guard = InFlight::new(&s);
+        tokio::spawn(async move {
+            let _guard = guard;
+            exchange(&s, route, d, sent, body).await
+        })
+    };
+    let Some((mut rparts, rbody)) = exchange.await.map_err(io_err)?? else {
         return Err(io::Error::other("proxy: upload cut"));
-    }
-
-    let answer = match d.duplicate {
-        None => forward(s.upstream, &sent, body.clone()).await,
-        Some(Twice::Concurrently) => {
-            s.count(|c| {
-                c.duplicated += 1;
-                c.duplicated_concurrently += 1;
-            });
-            let (a, b) = tokio::join!(
-                forward(s.upstream, &sent, body.clone()),
-                forward(s.upstream, &sent, body.clone())
-            );
-            // Whichever the server took first: the device gets the answer of one of them.
-            if b.is_ok() { b } else { a }
-        }
-        Some(twice) => {
-            s.count(|c| c.duplicated += 1);
-            let a = forward(s.upstream, &sent, body.clone()).await;
-            let b = forward(s.upstream, &sent, body.clone()).await;
-            // The second answer: to a push, `duplicate` for every op. The first: what the
-            // server said before it saw the request again.
-            match (twice, a, b) {
-                (Twice::SequentiallyStale, Ok(a), _) => Ok(a),
-                (_, a, b) => {
-                    if b.is_ok() {
-                        b
-                    } else {
-                        a
-                    }
-                }
-            }
-        }
     };
-    let (mut rparts, rbody) = match answer {
-        Ok(a) => a,
-        Err(e) => {
-            s.count(|c| c.upstream_errors += 1);
-            return Err(e);
-        }
-    };
-    if route == Route::Enroll && rparts.status.is_success() {
-        let device = serde_json::from_slice::<serde_json::Value>(&body)
-            .ok()
-            .and_then(|v| v["device_id"].as_str().map(str::to_owned));
-        let token = serde_json::from_slice::<serde_json::Value>(&rbody)
-            .ok()
-            .and_then(|v| v["token"].as_str().map(str::to_owned));
-        if let (Some(device), Some(token)) = (device, token) {
-            lock(&s.tokens).insert(token, device);
-        }
-    }
-    s.route_count(route, |c| c.answered += 1);
-    s.emit(ProxyEvent::Answered(route, rparts.status.as_u16()));
     if let Some(hold) = d.hold_answer {
         if d.delay_before.is_none() {
             s.count(|c| c.delayed += 1);
@@ -527,6 +496,80 @@ async fn handle(s: Arc<Shared>, req: Request<Incoming>) -> Result<Response<Proxy
     s.route_count(route, |c| c.delivered += 1);
     s.emit(ProxyEvent::Delivered(route));
     Ok(Response::from_parts(rparts, full(rbody)))
+}
+
+/// Delays, then forwards the request (twice, or cut) and reads the server's answer: `None`
+/// for a cut upload.
+async fn exchange(
+    s: &Arc<Shared>,
+    route: Route,
+    d: Decision,
+    sent: Sent,
+    body: Bytes,
+) -> io::Result<Option<(hyper::http::response::Parts, Bytes)>> {
+    if let Some(wait) = d.delay_before {
+        s.count(|c| c.delayed += 1);
+        tokio::time::sleep(wait).await;
+    }
+    if let Some(at) = d.cut_at {
+        s.count(|c| c.cut_uploads += 1);
+        forward_cut(s.upstream, &sent, body.slice(..at)).await;
+        s.emit(ProxyEvent::Cut);
+        return Ok(None);
+    }
+    let answer = match d.duplicate {
+        None => forward(s.upstream, &sent, body.clone()).await,
+        Some(Twice::Concurrently) => {
+            s.count(|c| {
+                c.duplicated += 1;
+                c.duplicated_concurrently += 1;
+            });
+            let (a, b) = tokio::join!(
+                forward(s.upstream, &sent, body.clone()),
+                forward(s.upstream, &sent, body.clone())
+            );
+            // Whichever the server took first: the device gets the answer of one of them.
+            if b.is_ok() { b } else { a }
+        }
+        Some(twice) => {
+            s.count(|c| c.duplicated += 1);
+            let a = forward(s.upstream, &sent, body.clone()).await;
+            let b = forward(s.upstream, &sent, body.clone()).await;
+            // The second answer: to a push, `duplicate` for every op. The first: what the
+            // server said before it saw the request again.
+            match (twice, a, b) {
+                (Twice::SequentiallyStale, Ok(a), _) => Ok(a),
+                (_, a, b) => {
+                    if b.is_ok() {
+                        b
+                    } else {
+                        a
+                    }
+                }
+            }
+        }
+    };
+    let (rparts, rbody) = match answer {
+        Ok(a) => a,
+        Err(e) => {
+            s.count(|c| c.upstream_errors += 1);
+            return Err(e);
+        }
+    };
+    if route == Route::Enroll && rparts.status.is_success() {
+        let device = serde_json::from_slice::<serde_json::Value>(&body)
+            .ok()
+            .and_then(|v| v["device_id"].as_str().map(str::to_owned));
+        let token = serde_json::from_slice::<serde_json::Value>(&rbody)
+            .ok()
+            .and_then(|v| v["token"].as_str().map(str::to_owned));
+        if let (Some(device), Some(token)) = (device, token) {
+            lock(&s.tokens).insert(token, device);
+        }
+    }
+    s.route_count(route, |c| c.answered += 1);
+    s.emit(ProxyEvent::Answered(route, rparts.status.as_u16()));
+    Ok(Some((rparts, rbody)))
 }
 
 /// A fresh connection to the server.
