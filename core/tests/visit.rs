@@ -9,7 +9,7 @@ use std::collections::HashSet;
 use common::*;
 use fieldkit_core::Error;
 use fieldkit_core::api::PartUse;
-use fieldkit_core::checklist::{AnswerValue, BlockReason};
+use fieldkit_core::checklist::{AnswerValue, BlockReason, StepKind};
 use fieldkit_core::demo;
 use fieldkit_core::model::*;
 use fieldkit_core::workflow::JobStatus;
@@ -433,4 +433,27 @@ fn the_same_photo_added_twice_is_stored_and_queued_once() {
     assert_ne!(stored, photo, "stored normalized, not as given");
     let thumb = first.thumbnail_sha256.clone().unwrap();
     assert!(d.kit.attachment_bytes(&thumb).unwrap().len() < stored.len());
+}
+
+#[test]
+fn the_checklist_view_carries_each_steps_full_kind() {
+    let d = device();
+    let id = d.order(JobKind::Installation, Billing::Warranty);
+    d.plan(id);
+    let view = d.kit.checklist(id).unwrap();
+    let step = |sid: &str| view.steps.iter().find(|s| s.id == sid).unwrap().clone();
+    let voltage = step("supply_voltage");
+    assert_eq!(voltage.kind, "number");
+    assert!(
+        matches!(&voltage.spec, StepKind::Number { unit, min, max }
+            if unit == "V" && *min == 180.0 && *max == 250.0),
+        "{:?}",
+        voltage.spec
+    );
+    let coverage = view.steps.iter().find(|s| s.kind == "choice").unwrap();
+    assert!(
+        matches!(&coverage.spec, StepKind::Choice { options } if options.len() == 2),
+        "{:?}",
+        coverage.spec
+    );
 }

@@ -4,7 +4,7 @@
 use serde::Serialize;
 
 use super::FieldKit;
-use crate::checklist::{Blocker, Localized, Phase, Progress, Run, StepStatus};
+use crate::checklist::{Blocker, Localized, Phase, Progress, Run, StepKind, StepStatus};
 use crate::error::{Error, Result};
 use crate::model::{TemplateRef, WorkOrderId};
 use crate::store::queries;
@@ -18,6 +18,9 @@ pub struct StepState {
     pub phase: Phase,
     /// The step kind's name ("confirm", "photo", …).
     pub kind: &'static str,
+    /// The kind in full: choice options, number unit and range, photos needed, signer role…
+    /// (what the app needs to draw the step, whatever template the visit follows).
+    pub spec: StepKind,
     pub required: bool,
     pub applicable: bool,
     pub status: StepStatus,
@@ -63,6 +66,7 @@ impl FieldKit {
                         help: v.step.help.clone(),
                         phase: v.step.phase,
                         kind: v.step.kind.name(),
+                        spec: v.step.kind.clone(),
                         required: v.step.required,
                         applicable: v.applicable,
                         status: v.status,

@@ -146,6 +146,11 @@ impl FieldKit {
         self.store.pending_ops(limit)
     }
 
+    /// How many ops wait for the server (cheaper than counting `pending_ops`).
+    pub fn pending_op_count(&self) -> Result<usize> {
+        self.store.pending_count()
+    }
+
     /// Installs a checklist template sent by the desk (validated first). Visits already
     /// planned keep the version they started with; new visits use the newest. Reference
     /// data from the desk: not queued for the server.
