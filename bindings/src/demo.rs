@@ -28,6 +28,29 @@ pub fn demo_repair_order(number: i32, paid: bool) -> WorkOrder {
     WorkOrder::from_core(demo::repair_order(n, chrono::Utc::now(), billing))
 }
 
+/// The dispatcher's request that creates `order` on the server (`POST
+/// /v1/admin/work-orders`), assigned to `technician_id`: JSON, for tests and demos that
+/// play the desk.
+#[uniffi::export]
+pub fn demo_dispatch_json(order: WorkOrder, technician_id: Option<String>) -> Result<String> {
+    let o = order.to_core()?;
+    let body = serde_json::json!({
+        "id": o.id,
+        "number": o.number,
+        "kind": o.kind,
+        "customer": o.customer,
+        "site": o.site,
+        "product": o.product,
+        "reported_fault": o.reported_fault,
+        "promised": o.promised,
+        "billing": o.billing,
+        "instructions": o.instructions,
+        "reported_at": o.reported_at,
+        "technician_id": technician_id,
+    });
+    Ok(body.to_string())
+}
+
 /// A small real JPEG (96×64) standing in for a camera photo; different tags, different
 /// photos.
 #[uniffi::export]

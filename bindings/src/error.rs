@@ -53,7 +53,7 @@ pub enum FieldKitError {
         reason: String,
     },
 
-    /// The change conflicts with the server's version (sync).
+    /// The change conflicts with the server's version (sync: the server answered 409).
     #[error("{reason}")]
     Conflict { reason: String },
 
@@ -65,9 +65,28 @@ pub enum FieldKitError {
     #[error("{reason}")]
     Storage { reason: String },
 
-    /// The network or the server failed (sync); retry later.
+    /// The network or the server failed (sync) after every retry; nothing is lost, retry
+    /// later.
     #[error("{reason}")]
     Network { reason: String },
+
+    /// The server does not accept this device or code (sync): the enrolment code is wrong,
+    /// expired or used, or the device was revoked. Enrol (again) with a new code.
+    #[error("{reason}")]
+    Unauthorized { code: String, reason: String },
+
+    /// The server refused the request for good (sync): retrying it unchanged will not help
+    /// (`status` is the HTTP status, `code` the server's machine-readable code).
+    #[error("{reason}")]
+    Rejected {
+        status: i32,
+        code: String,
+        reason: String,
+    },
+
+    /// This device is not enrolled with a server yet: call `enroll` first.
+    #[error("{reason}")]
+    NotEnrolled { reason: String },
 
     /// A bug or an unexpected failure (also: an observer threw).
     #[error("{reason}")]
@@ -165,6 +184,19 @@ impl From<fieldkit_core::Error> for FieldKitError {
             },
             E::DatabaseTooNew { .. } => Self::UpdateRequired { reason },
             E::Storage(_) | E::Io(_) => Self::Storage { reason },
+            E::Network(_) => Self::Network { reason },
+            E::NotEnrolled => Self::NotEnrolled { reason },
+            E::Server { status, code, .. } => match status {
+                401 | 403 => Self::Unauthorized { code, reason },
+                409 => Self::Conflict { reason },
+                // Retried by the client; one that still arrives is the server's trouble.
+                s if s >= 500 || s == 408 || s == 429 => Self::Network { reason },
+                _ => Self::Rejected {
+                    status: i32::from(status),
+                    code,
+                    reason,
+                },
+            },
             // A kind added to the core later arrives as Internal until it is mapped here.
             #[allow(unreachable_patterns)]
             _ => Self::Internal { reason },

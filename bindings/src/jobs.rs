@@ -240,7 +240,7 @@ impl WorkOrder {
         }
     }
 
-    fn to_core(&self) -> Result<m::WorkOrder> {
+    pub(crate) fn to_core(&self) -> Result<m::WorkOrder> {
         Ok(m::WorkOrder {
             id: id("work order id", &self.id)?,
             number: self.number.clone(),

@@ -83,7 +83,7 @@ impl FieldKit {
 
     /// How many changes wait for the server.
     pub fn pending_changes(&self) -> Result<i64> {
-        Ok(self.core.pending_ops(i64::MAX)?.len() as i64)
+        Ok(i64::try_from(self.core.store().pending_count()?).unwrap_or(i64::MAX))
     }
 
     /// Folds the write-ahead log into the database. Call when the app goes to the background.

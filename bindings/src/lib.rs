@@ -5,7 +5,8 @@
 //! enums mirror the core's types with ids as strings, times as epoch milliseconds and
 //! counts as `i32`/`i64`; one error enum, [`FieldKitError`], mapped from the core's errors
 //! in [`error`]; job observers as a callback interface whose registration returns a
-//! cancelling handle. Local calls are synchronous; async calls run on tokio (sync will).
+//! cancelling handle. Local calls are synchronous; enrolment and sync (and photo ingest) are
+//! async calls on tokio, with a progress observer.
 //!
 //! Generated Kotlin and Swift are build outputs: `bash .ci/kotlin-tests.sh --generate-only`.
 
@@ -21,14 +22,15 @@ mod kit;
 mod onsite;
 mod parts;
 mod signing;
+mod sync;
 
 pub use checklist::{
     Answer, BlockReason, Blocker, ChecklistView, ChoiceOption, LocalizedText, Phase, Progress,
     StepKind, StepState, StepStatus, TemplateRef,
 };
 pub use demo::{
-    bench_answer_step_in_rust, demo_fee_schedule, demo_photo, demo_repair_order, demo_signature,
-    demo_stock_the_van,
+    bench_answer_step_in_rust, demo_dispatch_json, demo_fee_schedule, demo_photo,
+    demo_repair_order, demo_signature, demo_stock_the_van,
 };
 pub use error::{FieldKitError, PhotoProblem};
 pub use evidence::{Attachment, AttachmentKind};
@@ -45,4 +47,8 @@ pub use parts::{OldPartFate, Part, PartUsage, PartUse, StockLevel};
 pub use signing::{
     Signature, SignatureCheck, SignatureInput, SignerRole, SigningSummary, StrokePoint, Strokes,
     SummaryAnswer, SummaryFees, SummaryFinding, SummaryPart, Verification,
+};
+pub use sync::{
+    ServerAccount, SyncIssue, SyncIssueKind, SyncObserver, SyncOptions, SyncPhase, SyncReport,
+    default_sync_options,
 };

@@ -110,3 +110,97 @@ fn core_errors_map_to_actionable_kinds() {
         Err(FieldKitError::Validation { .. })
     ));
 }
+
+#[test]
+fn sync_errors_map_to_actionable_kinds() {
+    use fieldkit_core::Error as E;
+    let server = |status: u16, code: &str| E::Server {
+        status,
+        code: code.into(),
+        message: "refused".into(),
+    };
+    assert!(matches!(
+        FieldKitError::from(E::Network("could not connect".into())),
+        FieldKitError::Network { .. }
+    ));
+    assert!(matches!(
+        FieldKitError::from(E::NotEnrolled),
+        FieldKitError::NotEnrolled { .. }
+    ));
+    for status in [401, 403] {
+        match FieldKitError::from(server(status, "unauthorized")) {
+            FieldKitError::Unauthorized { code, reason } => {
+                assert_eq!(code, "unauthorized");
+                assert!(reason.contains("refused"), "{reason}");
+            }
+            other => panic!("{status}: expected Unauthorized, got {other:?}"),
+        }
+    }
+    assert!(matches!(
+        FieldKitError::from(server(409, "gap")),
+        FieldKitError::Conflict { .. }
+    ));
+    assert!(matches!(
+        FieldKitError::from(server(413, "payload_too_large")),
+        FieldKitError::Rejected { status: 413, .. }
+    ));
+    assert!(matches!(
+        FieldKitError::from(server(503, "internal")),
+        FieldKitError::Network { .. }
+    ));
+}
+
+fn block_on<F: std::future::Future>(f: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+        .block_on(f)
+}
+
+#[test]
+fn sync_before_enrolment_and_an_unreachable_server_are_typed() {
+    let (kit, id, _dir) = kit();
+    assert_eq!(kit.server_account().expect("account"), None);
+    assert_eq!(kit.pending_op_count().expect("count"), 0);
+    kit.accept(id).expect("accept");
+    assert_eq!(kit.pending_op_count().expect("count"), 1);
+    assert_eq!(
+        kit.pending_op_count().expect("count"),
+        kit.pending_changes().expect("count")
+    );
+    assert!(matches!(
+        block_on(kit.clone().sync(None, None)),
+        Err(FieldKitError::NotEnrolled { .. })
+    ));
+    // Nothing listens on port 9 of 127.0.0.1 (discard): refused at once.
+    let quick = fieldkit_ffi::SyncOptions {
+        max_attempts: 2,
+        first_backoff_ms: 1,
+        max_backoff_ms: 2,
+        ..fieldkit_ffi::default_sync_options()
+    };
+    match block_on(kit.clone().enroll(
+        "http://127.0.0.1:9".into(),
+        "ABCD-EFGH-JKLM".into(),
+        Some(quick.clone()),
+    )) {
+        Err(FieldKitError::Network { reason }) => {
+            assert!(reason.contains("2 attempts"), "{reason}")
+        }
+        other => panic!("expected Network, got {other:?}"),
+    }
+    assert!(matches!(
+        block_on(kit.clone().enroll("ftp://x".into(), "c".into(), None)),
+        Err(FieldKitError::Validation { .. })
+    ));
+    let bad = fieldkit_ffi::SyncOptions {
+        max_attempts: 0,
+        ..quick
+    };
+    assert!(matches!(
+        block_on(kit.clone().sync(None, Some(bad))),
+        Err(FieldKitError::Validation { .. })
+    ));
+    assert!(kit.sync_issues().expect("issues").is_empty());
+}
