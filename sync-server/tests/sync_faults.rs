@@ -23,6 +23,8 @@
 //!   device's n-th request meets the same fate; timing still varies).
 //! * `FIELDKIT_SYNC_FAULTS_DEVICES` (default 24), `FIELDKIT_SYNC_FAULTS_VISITS` (full visits
 //!   per device, default 3) — a longer run, e.g. 60 devices × 6 visits.
+//! * `FIELDKIT_SYNC_FAULTS_VERBOSE=1` — print why each failed sync failed (the test retries
+//!   them; a few 409/422 answers to blob uploads raced by duplicates are expected).
 
 mod common;
 mod proxy;
