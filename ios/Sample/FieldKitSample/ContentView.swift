@@ -8,6 +8,7 @@ struct ContentView: View {
         NavigationStack {
             VStack(alignment: .leading) {
                 if let message = model.message { Text(message).foregroundColor(.red) }
+                if model.server == nil { EnrolmentForm() }
                 if let job = model.selected {
                     JobView(job: job)
                 } else {
@@ -23,8 +24,26 @@ struct ContentView: View {
             }
             .toolbar {
                 if model.selected != nil { Button("Jobs") { model.select(nil) } }
-                Button("Sync (\(model.pending))") { model.sync() }
+                if let p = model.syncing {
+                    if let f = p.fraction { ProgressView(value: f) } else { ProgressView() }
+                } else {
+                    Button("Sync (\(model.pending))") { model.sync() }.disabled(model.server == nil)
+                }
             }
+        }
+    }
+}
+
+/// The dispatcher gives the technician a server address and a one-time code.
+struct EnrolmentForm: View {
+    @EnvironmentObject var model: VisitModel
+    @State private var url = "https://"
+    @State private var code = ""
+    var body: some View {
+        HStack {
+            TextField("Server", text: $url).textInputAutocapitalization(.never)
+            TextField("Code", text: $code).textInputAutocapitalization(.characters)
+            Button("Enrol") { model.enroll(serverUrl: url, code: code) }.disabled(code.isEmpty)
         }
     }
 }

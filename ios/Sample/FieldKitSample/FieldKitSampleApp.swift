@@ -1,5 +1,5 @@
 // The SwiftUI sample (mirrors android/sample): today's jobs, the checklist step by step, a
-// camera photo, a signature pad and a sync button (placeholder until the sync client lands).
+// camera photo, a signature pad, enrolment and a sync button with progress.
 // Add these files to an iOS App target in Xcode that depends on the FieldKit package.
 import FieldKit
 import SwiftUI
@@ -19,6 +19,10 @@ final class VisitModel: ObservableObject {
     @Published var checklist: ChecklistView?
     @Published var message: String?
     @Published var pending: Int64 = 0
+    /// nil: not enrolled yet (the sample asks for the server and the dispatcher's code).
+    @Published var server: String?
+    /// While a sync runs.
+    @Published var syncing: SyncProgress?
     private var kit: FieldKitClient?
 
     init() {
@@ -26,7 +30,8 @@ final class VisitModel: ObservableObject {
             do {
                 let kit = try FieldKitClient(directory: try FieldKitClient.defaultDirectory())
                 self.kit = kit
-                if try await kit.todaysJobs().isEmpty {
+                server = try await kit.serverAccount()?.serverUrl
+                if server == nil, try await kit.todaysJobs().isEmpty {
                     try demoStockTheVan(kit: kit.raw)
                     try kit.raw.setFeeSchedule(schedule: demoFeeSchedule())
                     try kit.raw.receiveWorkOrder(order: demoRepairOrder(number: 1, paid: false))
@@ -45,7 +50,7 @@ final class VisitModel: ObservableObject {
                 selected = try await kit.job(id)
                 checklist = selected?.visit == nil ? nil : try? await kit.checklist(id)
             }
-            pending = try await kit.pendingChanges()
+            pending = try await kit.pendingOpCount()
         } catch { show(error) }
     }
 
@@ -85,8 +90,32 @@ final class VisitModel: ObservableObject {
             _ = try await kit.sign(id, SignatureInput(signerName: "Customer", role: .customer, strokes: strokes, stepId: step, findingId: nil))
         }
     }
-    /// Placeholder: calls `kit.sync()` when the core's sync client lands.
-    func sync() { message = "Sync arrives with the sync client (\(pending) changes waiting)." }
+    func enroll(serverUrl: String, code: String) {
+        guard let kit else { return }
+        run {
+            self.server = try await kit.enroll(serverUrl: serverUrl, code: code).serverUrl
+            try await self.syncNow(kit)
+        }
+    }
+
+    /// Push, pull, upload; the toolbar shows the progress.
+    func sync() {
+        guard let kit, syncing == nil else { return }
+        run { try await self.syncNow(kit) }
+    }
+
+    private func syncNow(_ kit: FieldKitClient) async throws {
+        defer { syncing = nil }
+        do {
+            _ = try await kit.sync { p in Task { @MainActor in self.syncing = p } }
+        } catch let error as FieldKitError {
+            if case .Unauthorized = error { server = nil } // revoked: ask for a new code
+            throw error
+        }
+        await refresh()
+        let issues = try await kit.syncIssues()
+        if let first = issues.first { message = "\(issues.count) changes refused by the server: \(first.reason)" }
+    }
 
     private func withJob(_ body: @escaping (FieldKitClient, String) async throws -> Void) {
         guard let kit, let id = selected?.order.id else { return }

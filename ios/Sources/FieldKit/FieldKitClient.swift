@@ -1,6 +1,7 @@
 // The Swift face of the FieldKit core: async functions that run the local calls off the
-// caller's thread (never on Swift's cooperative pool, which must not block), an AsyncStream
-// of job changes from the observer callback, and the generated types re-exported.
+// caller's thread (never on Swift's cooperative pool, which must not block), enrolment and
+// sync as async calls into Rust's client, AsyncStreams of job changes and sync progress from
+// the observer callbacks, and the generated types re-exported.
 import Foundation
 @_exported import FieldKitBindings
 
@@ -8,6 +9,16 @@ import Foundation
 public struct JobChange: Sendable, Equatable {
     public let jobId: String
     public let action: String
+}
+
+/// How a sync is getting on: `done` of `total` in `phase` (ops for `.push`, changes for
+/// `.pull`, bytes for `.blobs`; `total` is 0 when not known in advance, as for a pull).
+public struct SyncProgress: @unchecked Sendable, Equatable {
+    public let phase: SyncPhase
+    public let done: Int64
+    public let total: Int64
+    /// 0...1, or nil when the total is not known.
+    public var fraction: Double? { total > 0 ? min(1, max(0, Double(done) / Double(total))) : nil }
 }
 
 /// One open FieldKit database. Released when the last reference goes.
@@ -93,8 +104,52 @@ public final class FieldKitClient: @unchecked Sendable {
     /// Call when the app goes to the background.
     public func checkpoint() async throws -> Bool { try await local { try $0.checkpoint() } }
 
-    // Sync: `func sync(...) async throws` arrives with the core's sync client; it will call the
-    // generated async function directly (like addPhoto).
+    // Sync: async calls into the core's client (tokio); no thread blocks. Cancelling the task
+    // stops the sync safely: the next one carries on where it stopped.
+    private let progressLock = NSLock()
+    private var progressContinuations: [UUID: AsyncStream<SyncProgress>.Continuation] = [:]
+
+    /// Enrols this device with the dispatcher's one-time code. Throws `.Unauthorized` for a
+    /// wrong, expired or used code, `.Network` when the server cannot be reached.
+    public func enroll(serverUrl: String, code: String, options: SyncOptions? = nil) async throws -> ServerAccount {
+        try await raw.enroll(serverUrl: serverUrl, code: code, options: options)
+    }
+
+    /// Pushes this device's changes, pulls the desk's, then uploads photos and signatures.
+    /// Progress goes to `onProgress` (on the thread driving the sync: keep it quick) and to
+    /// every `syncProgress()` stream. Throws `.NotEnrolled`, `.Network` (retry later; nothing
+    /// is lost), `.Unauthorized` (device revoked: enrol again). Run one sync at a time.
+    public func sync(options: SyncOptions? = nil, onProgress: (@Sendable (SyncProgress) -> Void)? = nil) async throws -> SyncReport {
+        let observer = ProgressObserver { [weak self] p in
+            self?.publish(p)
+            onProgress?(p)
+        }
+        return try await raw.sync(progress: observer, options: options)
+    }
+
+    /// Progress of every sync run through this client, from now on. Ending the stream
+    /// unsubscribes.
+    public func syncProgress() -> AsyncStream<SyncProgress> {
+        AsyncStream(bufferingPolicy: .bufferingNewest(64)) { continuation in
+            let id = UUID()
+            progressLock.withLock { progressContinuations[id] = continuation }
+            continuation.onTermination = { [weak self] _ in
+                guard let self else { return }
+                self.progressLock.withLock { _ = self.progressContinuations.removeValue(forKey: id) }
+            }
+        }
+    }
+
+    private func publish(_ p: SyncProgress) {
+        let subscribers = progressLock.withLock { Array(progressContinuations.values) }
+        for c in subscribers { c.yield(p) }
+    }
+
+    public func serverAccount() async throws -> ServerAccount? { try await local { try $0.serverAccount() } }
+    /// Changes the server refused or flagged, newest first: show them; they are not retried.
+    public func syncIssues() async throws -> [SyncIssue] { try await local { try $0.syncIssues() } }
+    /// How many changes wait for the server.
+    public func pendingOpCount() async throws -> Int64 { try await local { try $0.pendingOpCount() } }
 
     /// Every change to any job as it is committed. Ending the stream (the consuming task is
     /// cancelled or breaks out) cancels the observer.
@@ -103,6 +158,14 @@ public final class FieldKitClient: @unchecked Sendable {
             let handle = raw.observeJobs(observer: StreamObserver(continuation: continuation))
             continuation.onTermination = { _ in handle.cancel() }
         }
+    }
+}
+
+private final class ProgressObserver: SyncObserver, @unchecked Sendable {
+    let report: @Sendable (SyncProgress) -> Void
+    init(_ report: @escaping @Sendable (SyncProgress) -> Void) { self.report = report }
+    func onProgress(phase: SyncPhase, done: Int64, total: Int64) throws {
+        report(SyncProgress(phase: phase, done: done, total: total))
     }
 }
 
@@ -122,7 +185,8 @@ public extension FieldKitError {
         case let .NotFound(entity, id): return "\(entity) \(id) not found"
         case let .Refused(_, _, reason), let .StepRefused(_, _, reason), let .Blocked(_, _, reason),
              let .Photo(_, reason), let .Conflict(reason), let .UpdateRequired(reason),
-             let .Storage(reason), let .Network(reason), let .Internal(reason):
+             let .Storage(reason), let .Network(reason), let .Internal(reason),
+             let .Unauthorized(_, reason), let .Rejected(_, _, reason), let .NotEnrolled(reason):
             return reason
         }
     }
