@@ -1,0 +1,320 @@
+//! 200 devices pushing to one server on this machine, SQLite vs PostgreSQL: applied ops/s and
+//! push latency (target: p99 < 500 ms).
+//!
+//! The devices' journals are real: before the clock starts, each simulated device is a real
+//! core (its own database) that walks one visit of its own job offline (kinds and billing
+//! varied; photos, signatures and the completion included). Its outbox is then replayed by a
+//! light HTTP client per device (its own connection, gzip bodies like the sync client, the
+//! device-time header), in batches of `BENCH_BATCH` ops; the server really applies every op
+//! (checklist gate, hash chain and signature checks on each completion) and commits
+//! durably before answering. Every device has its own technician and job on the server.
+//!
+//! Two load shapes per backend, each on a fresh server:
+//! - **burst**: every device pushes its whole journal at the same moment, batch after batch
+//!   (everyone's evening sync at once; throughput at saturation);
+//! - **steady**: every device pushes one batch every `BENCH_INTERVAL_MS` (random phase), the
+//!   fleet online during the day.
+//!
+//! `cargo bench -p fieldkit-server --bench sync_load`
+//!
+//! Environment: `BENCH_DEVICES` (200), `BENCH_BATCH` (10), `BENCH_INTERVAL_MS` (2000),
+//! `BENCH_BACKENDS` (`sqlite,postgres`), `BENCH_SHAPES` (`burst,steady`),
+//! `FIELDKIT_BENCH_DIR`.
+
+mod common;
+#[path = "../examples/demo/walk.rs"]
+mod walk;
+
+use std::io::Write;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use common::testing::{Backend, TestServer, server};
+use common::*;
+use fieldkit_core::clock::ManualClock;
+use fieldkit_core::demo;
+use fieldkit_core::model::*;
+use fieldkit_core::sync::protocol::{DEVICE_TIME, Op, OpOutcome, PushRequest, PushResponse};
+use fieldkit_core::{DeviceConfig, FieldKit};
+
+type Res<T> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
+
+/// One simulated device: its id, its job and its journal.
+struct Journal {
+    device: DeviceId,
+    order: WorkOrder,
+    ops: Vec<Op>,
+}
+
+/// A device ready to push: token and pre-encoded bodies.
+struct Ready {
+    token: String,
+    bodies: Vec<(Vec<u8>, bool, usize)>,
+}
+
+/// What one load run measured.
+struct Outcome {
+    label: String,
+    latency: Samples,
+    applied: usize,
+    other: usize,
+    pushes: usize,
+    wall: Duration,
+    load: String,
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() -> Res<()> {
+    let devices = env_count("BENCH_DEVICES", 200).max(1);
+    let batch = env_count("BENCH_BATCH", 10).clamp(1, 500);
+    let interval = Duration::from_millis(env_count("BENCH_INTERVAL_MS", 2000) as u64);
+    let backends = std::env::var("BENCH_BACKENDS").unwrap_or_else(|_| "sqlite,postgres".to_owned());
+    let shapes = std::env::var("BENCH_SHAPES").unwrap_or_else(|_| "burst,steady".to_owned());
+    let dir = bench_dir();
+    let mut load = Load::default();
+    load.note();
+    println!("# sync_load: {devices} devices pushing to one server, SQLite vs PostgreSQL");
+
+    let t = Instant::now();
+    let journals = Arc::new(make_journals(devices, dir.path()).await?);
+    let ops: usize = journals.iter().map(|j| j.ops.len()).sum();
+    println!(
+        "\n{devices} device journals made by real cores walking one visit each: {ops} ops ({:.1} per device) in {:.1} s (not timed below).",
+        ops as f64 / devices as f64,
+        t.elapsed().as_secs_f64()
+    );
+    println!(
+        "Batches of {batch} ops; steady shape: one batch per device every {} ms.",
+        interval.as_millis()
+    );
+    load.note();
+
+    let mut outcomes = Vec::new();
+    for backend in backends.split(',').map(str::trim) {
+        let backend = match backend {
+            "sqlite" => Backend::Sqlite,
+            "postgres" => Backend::Postgres,
+            other => return Err(format!("unknown backend {other}").into()),
+        };
+        for shape in shapes.split(',').map(str::trim) {
+            let pace = match shape {
+                "burst" => None,
+                "steady" => Some(interval),
+                other => return Err(format!("unknown shape {other}").into()),
+            };
+            let data = dir.path().join(format!("{backend:?}-{shape}"));
+            let Some(s) = server(backend, |c| {
+                c.data_dir = data.clone();
+                c.enroll_per_minute = 100_000;
+            })
+            .await
+            else {
+                println!("\n(PostgreSQL skipped: FIELDKIT_SKIP_PG=1)");
+                break;
+            };
+            let ready = setup(&s, &journals, batch).await?;
+            load.note();
+            let o = run_load(&s, ready, pace, format!("{backend:?}, {shape}")).await?;
+            load.note();
+            assert_eq!(o.applied, ops, "{}: every op applied once", o.label);
+            outcomes.push(o);
+            let _ = s.server.shutdown().await;
+        }
+    }
+    println!("\n### Push latency and throughput\n");
+    println!(
+        "| backend, shape | pushes | ops applied | wall | applied ops/s | p50 | p99 | max | load avg (1 min) |"
+    );
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+    for o in &outcomes {
+        let s = o.latency.summary();
+        println!(
+            "| {} | {} | {} | {:.2} s | **{:.0}** | {} | **{}** | {} | {} |",
+            o.label,
+            o.pushes,
+            o.applied,
+            o.wall.as_secs_f64(),
+            o.applied as f64 / o.wall.as_secs_f64(),
+            fmt_ns(s.p50),
+            fmt_ns(s.p99),
+            fmt_ns(s.max),
+            o.load
+        );
+        if o.other > 0 {
+            println!(
+                "|  (outcomes other than applied: {}) | | | | | | | | |",
+                o.other
+            );
+        }
+    }
+    println!("\nTarget: p99 < 500 ms.");
+    for o in &outcomes {
+        let p99 = o.latency.summary().p99;
+        println!(
+            "- {}: p99 {} — {}",
+            o.label,
+            fmt_ns(p99),
+            if p99 < 500_000_000 { "met" } else { "NOT met" }
+        );
+    }
+    print_machine(dir.path(), &load);
+    Ok(())
+}
+
+/// Real cores walk one visit each (two threads), and hand over their outboxes.
+async fn make_journals(devices: usize, root: &std::path::Path) -> Res<Vec<Journal>> {
+    let kinds = [
+        (JobKind::Repair, Billing::Paid),
+        (JobKind::Installation, Billing::Warranty),
+        (JobKind::Delivery, Billing::Warranty),
+        (JobKind::Repair, Billing::Warranty),
+        (JobKind::FollowUp, Billing::Warranty),
+    ];
+    let mut tasks = Vec::new();
+    for part in 0..2usize {
+        let root = root.join("phones");
+        tasks.push(tokio::task::spawn_blocking(move || -> Res<Vec<Journal>> {
+            let mut out = Vec::new();
+            for d in (part..devices).step_by(2) {
+                let morning = Utc::now() - chrono::Duration::hours(10);
+                let clock = Arc::new(ManualClock::new(morning));
+                let dir = root.join(format!("phone-{d}"));
+                let kit = FieldKit::open_with_clock(&dir, DeviceConfig::default(), clock.clone())?;
+                demo::stock_the_van(&kit)?;
+                let (kind, billing) = kinds[d % kinds.len()];
+                let order = walk::order(
+                    d as u32,
+                    kind,
+                    billing,
+                    morning + chrono::Duration::hours(1),
+                );
+                kit.receive_work_order(&order)?;
+                walk::walk_visit(&kit, order.id, &mut || {
+                    clock.advance(chrono::Duration::minutes(2))
+                })?;
+                out.push(Journal {
+                    device: kit.device_id(),
+                    order,
+                    ops: kit.pending_ops(i64::MAX)?,
+                });
+                drop(kit);
+                let _ = std::fs::remove_dir_all(&dir);
+            }
+            Ok(out)
+        }));
+    }
+    let mut all = Vec::new();
+    for t in tasks {
+        all.extend(t.await??);
+    }
+    Ok(all)
+}
+
+/// The desk's side for every device (technician, job, enrolment), and the bodies to push.
+async fn setup(s: &TestServer, journals: &[Journal], batch: usize) -> Res<Vec<Ready>> {
+    let mut ready = Vec::new();
+    for (i, j) in journals.iter().enumerate() {
+        let tech = s.create_technician(&format!("Load technician {i}")).await;
+        s.create_job(&j.order, Some(&tech)).await;
+        let token = s.enrol(&tech, j.device).await.token;
+        let bodies = j
+            .ops
+            .chunks(batch)
+            .map(|ops| {
+                let json = serde_json::to_vec(&PushRequest { ops: ops.to_vec() })?;
+                // As the sync client sends: gzip above 1 KiB.
+                if json.len() <= 1024 {
+                    return Ok((json, false, ops.len()));
+                }
+                let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+                gz.write_all(&json)?;
+                Ok((gz.finish()?, true, ops.len()))
+            })
+            .collect::<Res<Vec<_>>>()?;
+        ready.push(Ready { token, bodies });
+    }
+    Ok(ready)
+}
+
+async fn run_load(
+    s: &TestServer,
+    ready: Vec<Ready>,
+    pace: Option<Duration>,
+    label: String,
+) -> Res<Outcome> {
+    let url = s.url("/v1/push");
+    let go = Arc::new(tokio::sync::Barrier::new(ready.len() + 1));
+    let mut tasks = Vec::new();
+    for (i, dev) in ready.into_iter().enumerate() {
+        let (url, go) = (url.clone(), go.clone());
+        // Each device its own client, so its own connection.
+        let client = common::testing::client();
+        let phase = pace.map(|p| p.mul_f64((i as f64 * 0.618_034) % 1.0));
+        tasks.push(tokio::spawn(async move {
+            let mut lat = Vec::new();
+            let (mut applied, mut other) = (0usize, 0usize);
+            go.wait().await;
+            let start = tokio::time::Instant::now();
+            if let Some(p) = phase {
+                tokio::time::sleep(p).await;
+            }
+            for (k, (body, gzip, n)) in dev.bodies.into_iter().enumerate() {
+                if let (Some(p), Some(ph)) = (pace, phase) {
+                    tokio::time::sleep_until(start + ph + p * k as u32).await;
+                }
+                let t = Instant::now();
+                let mut req = client
+                    .post(&url)
+                    .bearer_auth(&dev.token)
+                    .header("content-type", "application/json")
+                    .header(DEVICE_TIME, Utc::now().timestamp_millis().to_string())
+                    .body(body);
+                if gzip {
+                    req = req.header("content-encoding", "gzip");
+                }
+                let res = req.send().await?;
+                let status = res.status();
+                let bytes = res.bytes().await?;
+                lat.push(t.elapsed());
+                if !status.is_success() {
+                    return Err(
+                        format!("push: {status} {}", String::from_utf8_lossy(&bytes)).into(),
+                    );
+                }
+                let r: PushResponse = serde_json::from_slice(&bytes)?;
+                assert_eq!(r.results.len(), n);
+                for x in &r.results {
+                    match x.outcome {
+                        OpOutcome::Applied => applied += 1,
+                        _ => other += 1,
+                    }
+                }
+            }
+            Ok::<_, Box<dyn std::error::Error + Send + Sync>>((lat, applied, other))
+        }));
+    }
+    go.wait().await;
+    let t = Instant::now();
+    let mut latency = Samples::new(label.clone());
+    let (mut applied, mut other, mut pushes) = (0, 0, 0);
+    for task in tasks {
+        let (lat, a, o) = task.await??;
+        pushes += lat.len();
+        for d in lat {
+            latency.push(d);
+        }
+        applied += a;
+        other += o;
+    }
+    let wall = t.elapsed();
+    Ok(Outcome {
+        label,
+        latency,
+        applied,
+        other,
+        pushes,
+        wall,
+        load: load_average(),
+    })
+}
