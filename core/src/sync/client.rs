@@ -311,6 +311,11 @@ impl FieldKit {
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
                 Err(e) => return Err(e.into()),
             };
+            // A file damaged on this device can never match its name: sending it would only
+            // be refused. `verify` reports what it was evidence of.
+            if crate::store::sha256_hex(&bytes) != *sha {
+                continue;
+            }
             report.blob_bytes_sent += http
                 .upload(sha, &bytes, options.chunk_bytes.max(1), &mut |sent| {
                     progress(SyncProgress {
@@ -461,8 +466,17 @@ impl Http {
                 .header(reqwest::header::CONTENT_TYPE, "application/octet-stream")
                 .body(bytes[start..end].to_vec());
             let why = match req.send().await {
-                Ok(resp) => match answer(resp).await? {
-                    Attempt::Done(body) => match serde_json::from_slice::<BlobStatus>(&body) {
+                Ok(resp) => match answer(resp).await {
+                    // The server holds another offset than we sent from (a duplicated or
+                    // stale chunk moved it), or the blob it assembled did not match (two
+                    // copies of the last chunk raced): ask where it stands and go on.
+                    Err(Error::Server {
+                        status: 409 | 422,
+                        message,
+                        ..
+                    }) => message,
+                    Err(e) => return Err(e),
+                    Ok(Attempt::Done(body)) => match serde_json::from_slice::<BlobStatus>(&body) {
                         Ok(st) => {
                             sent += (end - start) as u64;
                             sent_so_far(st.offset);
@@ -475,7 +489,7 @@ impl Http {
                         }
                         Err(e) => format!("unreadable answer: {e}"),
                     },
-                    Attempt::Retry(why) => why,
+                    Ok(Attempt::Retry(why)) => why,
                 },
                 Err(e) => describe(&e),
             };
