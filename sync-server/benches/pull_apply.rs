@@ -9,7 +9,7 @@
 //!
 //! `cargo bench -p fieldkit-server --bench pull_apply`
 //!
-//! Environment: `BENCH_PAGES` (default 100 per round and side), `BENCH_PAGE` (changes per
+//! Environment: `BENCH_PAGES` (default 300 per round and side), `BENCH_PAGE` (changes per
 //! page, default 100 = the protocol's default pull page), `FIELDKIT_BENCH_DIR`.
 
 mod common;
@@ -28,7 +28,7 @@ use rusqlite::{Connection, TransactionBehavior, params};
 type Res<T> = Result<T, Box<dyn std::error::Error>>;
 
 fn main() -> Res<()> {
-    let pages = env_count("BENCH_PAGES", 100).max(2);
+    let pages = env_count("BENCH_PAGES", 300).max(2);
     let per_page = env_count("BENCH_PAGE", 100).clamp(1, 1000);
     let dir = bench_dir();
     let mut load = Load::default();

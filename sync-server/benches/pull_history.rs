@@ -187,8 +187,8 @@ async fn pg_history(url: &str, rows: usize) -> Res<()> {
                     CASE WHEN i % 4 = 0 THEN replace($2, $4, gen_random_uuid()::text)
                          ELSE replace(replace($1, $4, gen_random_uuid()::text),
                               'WO-HIST-0000001', 'WO-HIST-' || lpad(i::text, 7, '0')) END,
-                    (extract(epoch from now()) * 1000)::bigint - ($3 - i) * 1000
-               FROM generate_series(1, $3) AS i",
+                    (extract(epoch from now()) * 1000)::bigint - ($3::bigint - i) * 1000
+               FROM generate_series(1::bigint, $3::bigint) AS i",
             &[&h.order, &h.cancel, &n, &h.id],
         )
         .await?;

@@ -59,6 +59,18 @@ struct Day {
     files: usize,
     raw_json: u64,
     bare_post: Step,
+    /// The server's own time applying and committing the evening push (from `/metrics`).
+    server_push: Duration,
+}
+
+/// `fieldkit_push_seconds_sum` from the server's `/metrics`.
+async fn push_seconds(s: &common::testing::TestServer) -> Res<f64> {
+    let text = s.client.get(s.url("/metrics")).send().await?.text().await?;
+    Ok(text
+        .lines()
+        .find_map(|l| l.strip_prefix("fieldkit_push_seconds_sum "))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0.0))
 }
 
 /// A sync split at the phase changes its progress callback reports.
@@ -227,7 +239,9 @@ async fn one_day(
 
     // Evening sync: push, pull, then the files.
     clock.set(Utc::now());
+    let before = push_seconds(s).await?;
     let ([push, pull, blobs], pushed, _, files) = sync_split(&kit, &proxy).await?;
+    day.server_push = Duration::from_secs_f64((push_seconds(s).await? - before).max(0.0));
     assert_eq!(pushed, ops.len());
     (day.evening_push, day.evening_pull, day.evening_blobs) = (push, pull, blobs);
     day.files = files;
@@ -295,7 +309,7 @@ fn report(days: &[Day]) {
         ("enrol".into(), med_step(&|d| d.enrol)),
         (
             format!(
-                "morning sync: push ({} stock ops)",
+                "morning sync: push ({} van stock op(s))",
                 med(&|d| d.morning_pushed)
             ),
             med_step(&|d| d.morning_push),
@@ -356,6 +370,10 @@ fn report(days: &[Day]) {
     row(
         "FieldKit push (gzip, per-op outcomes, applied and committed with FULL sync)",
         push,
+    );
+    println!(
+        "| … of which the server applying and committing it (its `fieldkit_push_seconds`) | | | | {} |",
+        fmt_ns(median(days.iter().map(|d| d.server_push).collect()).as_nanos() as u64)
     );
     println!(
         "| **ratio** push / raw JSON | {} | | **{}** | |",
