@@ -2,8 +2,10 @@
 # Kotlin JVM tests of the uniffi bindings: builds the host library and the pinned
 # uniffi-bindgen, generates the Kotlin bindings, compiles them with the idiomatic layer
 # (android/fieldkit/src/main) and the tests (android/fieldkit/src/test) with kotlinc, and runs
-# them with JUnit 5 against the real native library. Installs what is missing: kotlinc (npm
-# package kotlin-compiler, cached in android/.tools), JNA and JUnit 5 (Debian packages).
+# them with JUnit 5 against the real native library. The sync tests run against a real
+# fieldkit-server (built here, started on a free 127.0.0.1 port with a throwaway data dir and
+# a random admin token, stopped on exit). Installs what is missing: kotlinc (npm package
+# kotlin-compiler, cached in android/.tools), JNA and JUnit 5 (Debian packages).
 #
 #   bash .ci/kotlin-tests.sh                  # build, generate, compile, test
 #   bash .ci/kotlin-tests.sh --generate-only  # only (re)generate Kotlin and Swift bindings
@@ -130,6 +132,60 @@ if [[ $MODE == --bench ]]; then
     exit 0
 fi
 
+# --- the sync server ---------------------------------------------------------------------
+say "cargo build (fieldkit-server)"
+cargo build --quiet -p fieldkit-server --bin fieldkit-server
+SERVER_DIR=$(mktemp -d)
+SERVER_PID=
+stop_server() {
+    if [[ -n $SERVER_PID ]]; then
+        kill "$SERVER_PID" 2>/dev/null || true
+        wait "$SERVER_PID" 2>/dev/null || true
+    fi
+    rm -rf "$SERVER_DIR"
+}
+trap stop_server EXIT
+# Plain bash (no curl, no python on a fresh machine): a port nobody answers on, and
+# /healthz answering 200.
+free_port() {
+    local p
+    while :; do
+        p=$((20000 + RANDOM % 40000))
+        ({ exec 3<>"/dev/tcp/127.0.0.1/$p"; } 2>/dev/null) || { echo "$p"; return; }
+    done
+}
+healthy() {
+    local status
+    status=$(
+        { exec 3<>"/dev/tcp/127.0.0.1/$PORT"; } 2>/dev/null || exit 1
+        printf 'GET /healthz HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n' >&3
+        head -1 <&3
+    ) 2>/dev/null || return 1
+    [[ $status == *" 200"* ]]
+}
+ADMIN_TOKEN=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
+for try in 1 2 3; do
+    PORT=$(free_port)
+    SERVER_URL=http://127.0.0.1:$PORT
+    "$TARGET/debug/fieldkit-server" --listen "127.0.0.1:$PORT" --data-dir "$SERVER_DIR/data" \
+        --admin-token "$ADMIN_TOKEN" >"$SERVER_DIR/server.log" 2>&1 &
+    SERVER_PID=$!
+    for _ in $(seq 100); do
+        healthy && break
+        kill -0 "$SERVER_PID" 2>/dev/null || break
+        sleep 0.1
+    done
+    if healthy; then break; fi
+    # The port was taken meanwhile, or the server did not come up: show why, try again.
+    kill "$SERVER_PID" 2>/dev/null || true
+    wait "$SERVER_PID" 2>/dev/null || true
+    SERVER_PID=
+    tail -5 "$SERVER_DIR/server.log" >&2
+    ((try < 3)) || { echo "fieldkit-server did not start" >&2; exit 1; }
+done
+say "fieldkit-server on $SERVER_URL"
+JAVA_OPTS+=(-Dfieldkit.server.url="$SERVER_URL" -Dfieldkit.admin.token="$ADMIN_TOKEN")
+
 say "JUnit"
 LOG=$JVM/junit.log
 set +e
@@ -142,4 +198,7 @@ count() { sed -n "s/^\[ *\([0-9][0-9]*\) tests $1 .*/\1/p" "$LOG" | tail -1; }
 passed=$(count successful) failed=$(count failed) skipped=$(count skipped)
 say "done"
 echo "${passed:-0} passed, ${failed:-0} failed (${skipped:-0} skipped)"
-if ((status != 0 || ${failed:-1} != 0 || ${passed:-0} == 0)); then exit 1; fi
+if ((status != 0 || ${failed:-1} != 0 || ${passed:-0} == 0)); then
+    echo "-- fieldkit-server log (last 20 lines):" && tail -20 "$SERVER_DIR/server.log"
+    exit 1
+fi

@@ -1,6 +1,6 @@
 // The idiomatic Kotlin face of the FieldKit core: suspend functions that run the local calls
-// on an I/O dispatcher, a Flow of job changes from the observer callback, AutoCloseable
-// lifetimes. Plain JVM (no Android classes), so it is tested on a desktop JVM; the Context
+// on an I/O dispatcher, enrolment and sync as suspend calls into Rust's async client, Flows
+// of job changes and sync progress from the observer callbacks, AutoCloseable lifetimes. Plain JVM (no Android classes), so it is tested on a desktop JVM; the Context
 // helpers live in src/android.
 package app.fieldkit
 
@@ -29,7 +29,13 @@ import app.fieldkit.ffi.PartUse
 import app.fieldkit.ffi.Signature
 import app.fieldkit.ffi.SignatureInput
 import app.fieldkit.ffi.SigningSummary
+import app.fieldkit.ffi.ServerAccount
 import app.fieldkit.ffi.StockLevel
+import app.fieldkit.ffi.SyncIssue
+import app.fieldkit.ffi.SyncObserver
+import app.fieldkit.ffi.SyncOptions
+import app.fieldkit.ffi.SyncPhase
+import app.fieldkit.ffi.SyncReport
 import app.fieldkit.ffi.TakeBack
 import app.fieldkit.ffi.TakeBackReceipt
 import app.fieldkit.ffi.TimeWindow
@@ -40,14 +46,29 @@ import kotlinx.coroutines.CoroutineDispatcher
 import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.channels.Channel
 import kotlinx.coroutines.channels.awaitClose
+import kotlinx.coroutines.channels.BufferOverflow
 import kotlinx.coroutines.flow.Flow
+import kotlinx.coroutines.flow.MutableSharedFlow
+import kotlinx.coroutines.flow.SharedFlow
+import kotlinx.coroutines.flow.asSharedFlow
 import kotlinx.coroutines.flow.buffer
 import kotlinx.coroutines.flow.callbackFlow
 import kotlinx.coroutines.flow.filter
+import kotlinx.coroutines.sync.Mutex
+import kotlinx.coroutines.sync.withLock
 import kotlinx.coroutines.withContext
 
 /** A change to a job: which job, and the command that changed it ("arrive", "sign", …). */
 data class JobChange(val jobId: String, val action: String)
+
+/**
+ * How a sync is getting on: [done] of [total] in [phase] (ops for `PUSH`, changes for `PULL`,
+ * bytes for `BLOBS`; [total] is 0 when not known in advance, as for a pull).
+ */
+data class SyncProgress(val phase: SyncPhase, val done: Long, val total: Long) {
+    /** 0.0–1.0, or null when the total is not known. */
+    val fraction: Float? get() = if (total > 0) (done.toFloat() / total).coerceIn(0f, 1f) else null
+}
 
 /**
  * One open FieldKit database. Every call is local: it runs on [io] and returns in
@@ -138,8 +159,51 @@ class FieldKitClient private constructor(
     /** Call when the app goes to the background. */
     suspend fun checkpoint(): Boolean = local { checkpoint() }
 
-    // Sync: `suspend fun sync(...)` arrives with the sync client (issue 5, sync part); it
-    // will call the core's async sync directly (a suspend call into Rust, like addPhoto).
+    // Sync: suspend calls into the core's async client (tokio); the coroutine suspends, no
+    // thread blocks. Cancelling the coroutine stops the sync safely: the next one carries on.
+    private val syncMutex = Mutex()
+    private val progress = MutableSharedFlow<SyncProgress>(
+        extraBufferCapacity = 64,
+        onBufferOverflow = BufferOverflow.DROP_OLDEST,
+    )
+
+    /**
+     * Enrols this device with the server at [serverUrl] using the dispatcher's one-time
+     * [code]. Throws [FieldKitException.Unauthorized] for a wrong, expired or used code,
+     * [FieldKitException.Network] when the server cannot be reached.
+     */
+    suspend fun enroll(serverUrl: String, code: String, options: SyncOptions? = null): ServerAccount =
+        syncMutex.withLock { raw.enroll(serverUrl, code, options) }
+
+    /**
+     * Pushes this device's changes, pulls the desk's, then uploads photos and signatures.
+     * One sync at a time (a second caller waits for the first). Progress goes to [onProgress]
+     * (on the thread driving the sync: keep it quick) and to [syncProgress]. Throws
+     * [FieldKitException.NotEnrolled], [FieldKitException.Network] (retry later; nothing is
+     * lost), [FieldKitException.Unauthorized] (device revoked: enrol again).
+     */
+    suspend fun sync(options: SyncOptions? = null, onProgress: ((SyncProgress) -> Unit)? = null): SyncReport =
+        syncMutex.withLock {
+            raw.sync(
+                object : SyncObserver {
+                    override fun onProgress(phase: SyncPhase, done: Long, total: Long) {
+                        val p = SyncProgress(phase, done, total)
+                        progress.tryEmit(p)
+                        onProgress?.invoke(p)
+                    }
+                },
+                options,
+            )
+        }
+
+    /** Progress of every sync run through this client, as it happens (for a progress bar). */
+    fun syncProgress(): SharedFlow<SyncProgress> = progress.asSharedFlow()
+
+    suspend fun serverAccount(): ServerAccount? = local { serverAccount() }
+    /** Changes the server refused or flagged, newest first: show them; they are not retried. */
+    suspend fun syncIssues(): List<SyncIssue> = local { syncIssues() }
+    /** How many changes wait for the server. */
+    suspend fun pendingOpCount(): Long = local { pendingOpCount() }
 
     /**
      * Every change to any job, as it is committed. Registration happens when collection
@@ -176,6 +240,9 @@ val FieldKitException.reasonText: String
         is FieldKitException.UpdateRequired -> reason
         is FieldKitException.Storage -> reason
         is FieldKitException.Network -> reason
+        is FieldKitException.Unauthorized -> reason
+        is FieldKitException.Rejected -> reason
+        is FieldKitException.NotEnrolled -> reason
         is FieldKitException.Internal -> reason
     }
 

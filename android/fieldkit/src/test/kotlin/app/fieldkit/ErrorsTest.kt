@@ -30,7 +30,7 @@ class ErrorsTest {
     }
 
     @Test
-    fun `answering out of order names the steps to do first`() = runBlocking {
+    fun `answering out of order names the steps to do first`(): Unit = runBlocking {
         val (kit, id) = TestSupport.kitWithOrder("order")
         kit.use {
             kit.accept(id)
@@ -61,7 +61,7 @@ class ErrorsTest {
     }
 
     @Test
-    fun `an unknown job is NotFound and a malformed id is a Validation error`() = runBlocking {
+    fun `an unknown job is NotFound and a malformed id is a Validation error`(): Unit = runBlocking {
         val (kit, _) = TestSupport.kitWithOrder("unknown")
         kit.use {
             val unknown = "01936b2e-0000-7000-8000-000000000000"
@@ -74,7 +74,7 @@ class ErrorsTest {
     }
 
     @Test
-    fun `state refusals, gates and bad photos are typed`() = runBlocking {
+    fun `state refusals, gates and bad photos are typed`(): Unit = runBlocking {
         val (kit, id) = TestSupport.kitWithOrder("refusals")
         kit.use {
             val refused = assertFailsWith<FieldKitException.Refused> { kit.arrive(id) }

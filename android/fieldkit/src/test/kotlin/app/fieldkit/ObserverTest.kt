@@ -79,7 +79,7 @@ class ObserverTest {
     }
 
     @Test
-    fun `the Flow of job changes delivers in commit order and unregisters when cancelled`() = runBlocking {
+    fun `the Flow of job changes delivers in commit order and unregisters when cancelled`(): Unit = runBlocking {
         val (kit, id) = TestSupport.kitWithOrder("flow")
         kit.use {
             val changes = async(start = CoroutineStart.UNDISPATCHED) { kit.jobChanges(id).take(3).toList() }

@@ -29,7 +29,7 @@ import org.junit.jupiter.api.Test
 
 class RepairVisitTest {
     @Test
-    fun `a paid repair visit from assigned to a verified signature and completion`() = runBlocking {
+    fun `a paid repair visit from assigned to a verified signature and completion`(): Unit = runBlocking {
         val (kit, id) = TestSupport.kitWithOrder("visit")
         kit.use { kit ->
             suspend fun step(stepId: String, answer: Answer) = kit.answerStep(id, stepId, answer)

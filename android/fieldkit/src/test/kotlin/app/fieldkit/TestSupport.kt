@@ -2,9 +2,20 @@
 // JPEG made by the JVM's own encoder.
 package app.fieldkit
 
+import app.fieldkit.ffi.Answer
 import app.fieldkit.ffi.CallConfirmations
 import app.fieldkit.ffi.CallOutcome
+import app.fieldkit.ffi.CompletionRecord
+import app.fieldkit.ffi.FindingKind
+import app.fieldkit.ffi.KitConfig
+import app.fieldkit.ffi.OldPartFate
+import app.fieldkit.ffi.PartUse
+import app.fieldkit.ffi.SignatureInput
+import app.fieldkit.ffi.SignerRole
+import app.fieldkit.ffi.demoFeeSchedule
+import app.fieldkit.ffi.demoPhoto
 import app.fieldkit.ffi.demoRepairOrder
+import app.fieldkit.ffi.demoSignature
 import app.fieldkit.ffi.demoStockTheVan
 import java.awt.image.BufferedImage
 import java.io.ByteArrayOutputStream
@@ -15,9 +26,20 @@ import javax.imageio.ImageIO
 object TestSupport {
     fun tempDir(prefix: String): File = Files.createTempDirectory("fieldkit-$prefix-").toFile().also { it.deleteOnExit() }
 
-    /** A fresh database with the demo van stock and one repair order (assigned). */
+    /**
+     * A device time zone in which it is mid-morning now: the demo order is promised from now
+     * + 30 min, which in China late in the evening is already tomorrow, not in `todaysJobs()`.
+     */
+    fun morningConfig(): KitConfig {
+        val now = java.time.LocalTime.now(java.time.ZoneOffset.UTC)
+        var offset = 10 * 60 - (now.hour * 60 + now.minute)
+        if (offset < -12 * 60) offset += 24 * 60
+        return KitConfig(utcOffsetMinutes = offset)
+    }
+
+    /** A fresh database (see [morningConfig]) with the demo van stock and one repair order (assigned). */
     fun kitWithOrder(prefix: String, number: Int = 1): Pair<FieldKitClient, String> {
-        val client = FieldKitClient.open(tempDir(prefix))
+        val client = FieldKitClient.open(tempDir(prefix), morningConfig())
         demoStockTheVan(client.raw)
         val order = demoRepairOrder(number, false)
         client.raw.receiveWorkOrder(order)
@@ -30,6 +52,48 @@ object TestSupport {
         agreed = null,
         note = null,
     )
+
+    /**
+     * The happy path of RepairVisitTest's paid repair, without its checks along the way:
+     * from "assigned" to completion, with an anomaly photo and signature, fees, a part, the
+     * service record photo and the customer's signature. Needs the demo van stock.
+     */
+    suspend fun walkRepairVisit(kit: FieldKitClient, id: String): CompletionRecord {
+        suspend fun step(stepId: String, answer: Answer) = kit.answerStep(id, stepId, answer)
+        kit.accept(id)
+        kit.callCustomer(id, callReached)
+        step("tools_parts_loaded", Answer.Confirmed)
+        kit.startTravel(id)
+        kit.arrive(id)
+        step("id_badge", Answer.Confirmed)
+        step("shoe_covers", Answer.Confirmed)
+        step("warranty_proof", Answer.YesNo(false))
+        step("product_serial", Answer.Serial("SN2024WM8000123"))
+        step("unit_intact", Answer.YesNo(false))
+        step("anomaly_description", Answer.Text("Scratch on the left panel"))
+        val finding = kit.recordFinding(id, FindingKind.MAN_MADE_DAMAGE, "Scratch on the left panel")
+        kit.addPhoto(id, "anomaly_photo", jvmJpeg())
+        kit.summaryForSigning(id)
+        kit.sign(id, SignatureInput("王女士", SignerRole.CUSTOMER, demoSignature(1), "anomaly_signature", finding.id))
+        step("coverage", Answer.Choice("paid"))
+        step("paid_service_explained", Answer.Confirmed)
+        kit.consentToFees(id, demoFeeSchedule(), listOf("visit", "labour"), agreed = true)
+        kit.startWork(id)
+        step("respect_home", Answer.Confirmed)
+        kit.recordPart(id, PartUse("PUMP-220", 1, "P22-000981", OldPartFate.RETURNED, null))
+        step("work_done", Answer.Text("Replaced the drain pump"))
+        step("parts_reviewed", Answer.Confirmed)
+        step("test_run_ok", Answer.YesNo(true))
+        kit.addPhoto(id, "debris_removed", demoPhoto("clean floor"))
+        kit.summaryForSigning(id)
+        kit.sign(id, SignatureInput("王女士", SignerRole.CUSTOMER, demoSignature(2), "service_record_signature", null))
+        kit.feedback(id, 5, "very professional")
+        step("feedback", Answer.Confirmed)
+        step("fee_settled", Answer.Choice("paid_on_site"))
+        step("customer_copy", Answer.Confirmed)
+        step("goodbye", Answer.Confirmed)
+        return kit.complete(id)
+    }
 
     /** A real JPEG encoded by the JVM (ImageIO), 120×80, a colour gradient. */
     fun jvmJpeg(): ByteArray {

@@ -1,5 +1,5 @@
 // The sample's screens: today's jobs; one job with its next action, the checklist step by
-// step (answers, camera photo, signature pad) and a sync button.
+// step (answers, camera photo, signature pad), enrolment and a sync button with progress.
 package app.fieldkit.sample
 
 import android.os.Bundle
@@ -19,6 +19,7 @@ import androidx.compose.foundation.lazy.LazyColumn
 import androidx.compose.foundation.lazy.items
 import androidx.compose.material3.Button
 import androidx.compose.material3.Card
+import androidx.compose.material3.LinearProgressIndicator
 import androidx.compose.material3.MaterialTheme
 import androidx.compose.material3.OutlinedButton
 import androidx.compose.material3.OutlinedTextField
@@ -51,8 +52,19 @@ class MainActivity : ComponentActivity() {
                     Column(Modifier.padding(padding).padding(16.dp).fillMaxSize()) {
                         Row(horizontalArrangement = Arrangement.spacedBy(8.dp)) {
                             if (state.selected != null) OutlinedButton(onClick = { vm.select(null) }) { Text("Jobs") }
-                            Button(onClick = vm::sync) { Text("Sync (${state.pendingChanges})") }
+                            val syncing = state.syncing
+                            Button(onClick = vm::sync, enabled = state.server != null && syncing == null) {
+                                Text(
+                                    when {
+                                        syncing != null -> "Sync: ${syncing.phase.name.lowercase()} " +
+                                            (syncing.fraction?.let { "${(it * 100).toInt()}%" } ?: "${syncing.done}")
+                                        else -> "Sync (${state.pendingChanges})"
+                                    },
+                                )
+                            }
                         }
+                        state.syncing?.fraction?.let { LinearProgressIndicator(progress = { it }, modifier = Modifier.fillMaxWidth()) }
+                        if (state.server == null) Enrolment(vm::enroll)
                         state.message?.let { Text(it, color = MaterialTheme.colorScheme.error) }
                         val job = state.selected
                         if (job == null) {
@@ -82,6 +94,18 @@ private fun JobList(state: UiState, onSelect: (String) -> Unit) {
                 }
             }
         }
+    }
+}
+
+/** The dispatcher gives the technician a server address and a one-time code. */
+@Composable
+private fun Enrolment(onEnroll: (String, String) -> Unit) {
+    var url by remember { mutableStateOf("https://") }
+    var code by remember { mutableStateOf("") }
+    Row(horizontalArrangement = Arrangement.spacedBy(8.dp)) {
+        OutlinedTextField(url, { url = it }, Modifier.weight(1f), label = { Text("Server") })
+        OutlinedTextField(code, { code = it }, Modifier.weight(1f), label = { Text("Code") })
+        Button(onClick = { onEnroll(url.trim(), code.trim()) }, enabled = code.isNotBlank()) { Text("Enrol") }
     }
 }
 

@@ -1,5 +1,5 @@
-// Holds the open FieldKit for the sample app and turns its calls into UI state. The data
-// comes from the demo helpers until sync fills the database from the server.
+// Holds the open FieldKit for the sample app and turns its calls into UI state. Jobs come
+// from the server once the device is enrolled and synced; before that, from the demo helpers.
 package app.fieldkit.sample
 
 import android.app.Application
@@ -7,6 +7,7 @@ import android.graphics.Bitmap
 import androidx.lifecycle.AndroidViewModel
 import androidx.lifecycle.viewModelScope
 import app.fieldkit.FieldKitClient
+import app.fieldkit.SyncProgress
 import app.fieldkit.android.open
 import app.fieldkit.ffi.Answer
 import app.fieldkit.ffi.CallConfirmations
@@ -36,6 +37,10 @@ data class UiState(
     val checklist: ChecklistView? = null,
     val message: String? = null,
     val pendingChanges: Long = 0,
+    /** Null: not enrolled yet (the sample shows the enrolment form). */
+    val server: String? = null,
+    /** While a sync runs. */
+    val syncing: SyncProgress? = null,
 )
 
 class VisitViewModel(app: Application) : AndroidViewModel(app) {
@@ -47,7 +52,9 @@ class VisitViewModel(app: Application) : AndroidViewModel(app) {
         viewModelScope.launch {
             val k = withContext(Dispatchers.IO) { FieldKitClient.open(getApplication<Application>()) }
             kit = k
-            if (k.todaysJobs().isEmpty()) seedDemo(k)
+            val account = k.serverAccount()
+            _state.value = _state.value.copy(server = account?.serverUrl)
+            if (account == null && k.todaysJobs().isEmpty()) seedDemo(k)
             refresh()
             // Every committed change (from this screen or, later, from sync) refreshes the UI.
             k.jobChanges().collect { refresh() }
@@ -70,7 +77,7 @@ class VisitViewModel(app: Application) : AndroidViewModel(app) {
         val jobs = k.todaysJobs()
         val detail = jobId?.let { k.job(it) }
         val checklist = detail?.visit?.let { runCatching { k.checklist(jobId) }.getOrNull() }
-        _state.value = _state.value.copy(jobs = jobs, selected = detail, checklist = checklist, pendingChanges = k.pendingChanges())
+        _state.value = _state.value.copy(jobs = jobs, selected = detail, checklist = checklist, pendingChanges = k.pendingOpCount())
     }
 
     /** The next workflow action for the job's status. */
@@ -109,9 +116,32 @@ class VisitViewModel(app: Application) : AndroidViewModel(app) {
         k.sign(id, SignatureInput(signer, SignerRole.CUSTOMER, strokes, stepId, null))
     }
 
-    /** Placeholder: wired to `FieldKitClient.sync()` when the core's sync client lands. */
-    fun sync() {
-        _state.value = _state.value.copy(message = "Sync arrives with the sync client (${_state.value.pendingChanges} changes waiting).")
+    /** Enrols with the dispatcher's one-time code, then syncs. */
+    fun enroll(serverUrl: String, code: String) = launchCall {
+        val k = kit ?: return@launchCall
+        val account = k.enroll(serverUrl, code)
+        _state.value = _state.value.copy(server = account.serverUrl)
+        syncNow(k)
+    }
+
+    /** Push, pull, upload; the button shows the progress. */
+    fun sync() = launchCall { kit?.let { syncNow(it) } }
+
+    private suspend fun syncNow(k: FieldKitClient) {
+        if (_state.value.syncing != null) return
+        try {
+            k.sync { p -> _state.value = _state.value.copy(syncing = p) }
+            refresh()
+            val issues = k.syncIssues()
+            _state.value = _state.value.copy(
+                message = if (issues.isEmpty()) null else "${issues.size} changes refused by the server: ${issues.first().reason}",
+            )
+        } catch (e: FieldKitException.Unauthorized) {
+            _state.value = _state.value.copy(server = null) // revoked: show the enrolment form
+            throw e
+        } finally {
+            _state.value = _state.value.copy(syncing = null)
+        }
     }
 
     private fun withJob(block: suspend (FieldKitClient, String, JobStatus) -> Any?) = launchCall {
