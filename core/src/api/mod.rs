@@ -190,6 +190,7 @@ impl FieldKit {
 
     // ------------------------------------------------------------ internals
 
+    #[cfg(feature = "client")]
     pub(crate) fn clock(&self) -> Arc<dyn Clock> {
         self.clock.clone()
     }

@@ -77,6 +77,7 @@ impl FieldKit {
     }
 
     /// Stores the server account after enrolment (replacing an earlier one).
+    #[cfg(feature = "client")]
     pub(crate) fn save_server_account(&self, account: &ServerAccount) -> Result<()> {
         self.write(|tx| {
             tx.execute(
