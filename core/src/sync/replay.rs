@@ -6,9 +6,13 @@
 //! - the timeline hash chain of the job's ops from that device ([`verify_chain`]);
 //! - the checklist completion gate ([`crate::checklist::Run::completion_blockers`]) on facts
 //!   folded from the completing visit's ops ([`visit_facts`]);
-//! - every signature of the visit: its seal, its summary's hash, its chain head, that its
-//!   strokes draw its image, and (customer signatures not superseded) that what was signed
-//!   still matches the visit's records ([`crate::media::signature::compare`]).
+//! - every signature of the visit: its seal, its summary's hash, its chain head, and
+//!   (customer signatures not superseded) that what was signed still matches the visit's
+//!   records ([`crate::media::signature::compare`]).
+//!
+//! That the strokes of those signatures draw their image is checked apart, by
+//! [`drawing_problems`]: drawing again is the one costly check (rasterise, encode the PNG,
+//! hash it), so a server runs it after the push has been answered instead of inside it.
 
 use std::collections::HashMap;
 
@@ -344,9 +348,23 @@ fn current_summary(
     (summary, at)
 }
 
+/// Whether a `sign` op's strokes draw the image it names (the SHA-256 of the PNG they render
+/// to). `None`: not a signature op, or no strokes to draw.
+pub fn strokes_draw_image(op: &Op) -> Option<bool> {
+    use sha2::{Digest, Sha256};
+    if op.kind != "sign" {
+        return None;
+    }
+    let image = op.payload.get("image_sha256")?.as_str()?;
+    let strokes = serde_json::from_value::<Strokes>(op.payload.get("strokes")?.clone()).ok()?;
+    let png = strokes.render_png().ok()?;
+    Some(hex::encode(Sha256::digest(&png)) == image)
+}
+
 /// Checks a completion: `job_ops` are one device's ops for the job in `seq` order, up to and
 /// including the `complete` op at `complete_index`. `kind` and `billing` are the work order's
-/// as the server holds them; `published` the templates the desk published.
+/// as the server holds them; `published` the templates the desk published. The drawings are
+/// left to [`drawing_problems`].
 pub fn check_completion(
     kind: JobKind,
     billing: Billing,
@@ -483,33 +501,51 @@ fn check_signatures(
                 s.id
             )),
         }
-        let drawn = op
-            .payload
-            .get("strokes")
-            .and_then(|v| serde_json::from_value::<Strokes>(v.clone()).ok())
-            .and_then(|st| st.render_png().ok())
-            .map(|png| {
-                use sha2::{Digest, Sha256};
-                hex::encode(Sha256::digest(&png))
-            });
-        if drawn.is_some() && drawn.as_deref() != Some(s.image_sha256.as_str()) {
-            own.push(format!(
-                "signature {}: the strokes do not draw the signature image",
-                s.id
-            ));
-        }
         checks.push((s.role, s.step_id.clone(), own));
     }
-    // A later signature by the same role for the same step supersedes an earlier one; only
-    // customers' signatures that still stand count, as on the device.
-    for i in 0..checks.len() {
-        let (role, step) = (checks[i].0, checks[i].1.clone());
-        let superseded = checks[i + 1..]
-            .iter()
-            .any(|later| later.0 == role && later.1 == step);
-        if role == SignerRole::Customer && !superseded {
-            problems.extend(checks[i].2.iter().cloned());
+    for (i, check) in checks.iter().enumerate() {
+        if standing_customer(&checks, i) {
+            problems.extend(check.2.iter().cloned());
         }
     }
     problems
+}
+
+/// A later signature by the same role for the same step supersedes an earlier one; only
+/// customers' signatures that still stand count, as on the device.
+fn standing_customer<T>(signed: &[(SignerRole, Option<String>, T)], i: usize) -> bool {
+    let (role, step) = (signed[i].0, &signed[i].1);
+    role == SignerRole::Customer
+        && !signed[i + 1..]
+            .iter()
+            .any(|later| later.0 == role && &later.1 == step)
+}
+
+/// The completion's standing customer signatures whose strokes do not draw their image.
+/// `job_ops`: one device's ops for the job in `seq` order (its `sign` ops are enough) up to
+/// and including the `complete` op at `complete_index`.
+pub fn drawing_problems(job_ops: &[Op], complete_index: usize) -> Vec<String> {
+    let Some(visit) = job_ops.get(complete_index).and_then(visit_of) else {
+        return Vec::new();
+    };
+    let signed: Vec<(SignerRole, Option<String>, (&Op, Signature))> = job_ops[..complete_index]
+        .iter()
+        .filter(|op| op.kind == "sign" && visit_of(op) == Some(visit))
+        .filter_map(|op| {
+            let s = serde_json::from_value::<Signature>(op.payload.clone()).ok()?;
+            Some((s.role, s.step_id.clone(), (op, s)))
+        })
+        .collect();
+    (0..signed.len())
+        .filter(|&i| standing_customer(&signed, i))
+        .filter_map(|i| {
+            let (op, s) = &signed[i].2;
+            (strokes_draw_image(op) == Some(false)).then(|| {
+                format!(
+                    "signature {}: the strokes do not draw the signature image",
+                    s.id
+                )
+            })
+        })
+        .collect()
 }
