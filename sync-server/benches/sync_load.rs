@@ -294,6 +294,7 @@ async fn run_load(
             Ok::<_, Box<dyn std::error::Error + Send + Sync>>((lat, applied, other))
         }));
     }
+    eprintln!("load starts: {label}");
     go.wait().await;
     let t = Instant::now();
     let mut latency = Samples::new(label.clone());

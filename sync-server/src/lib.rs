@@ -8,6 +8,7 @@
 pub mod auth;
 pub mod blobs;
 pub mod config;
+pub mod drawings;
 pub mod error;
 pub mod metrics;
 pub mod openapi;
@@ -47,6 +48,7 @@ pub struct Server {
     admin_token: String,
     shutdown: Option<oneshot::Sender<()>>,
     task: tokio::task::JoinHandle<std::io::Result<()>>,
+    drawings: tokio::task::JoinHandle<()>,
     storage: Arc<dyn Storage>,
 }
 
@@ -68,8 +70,11 @@ impl Server {
             Some(t) if !t.trim().is_empty() => t.trim().to_owned(),
             _ => admin_token_file(&config.data_dir).map_err(StartError::DataDir)?,
         };
+        let drawings = drawings::Drawings::default();
+        let drawings_task = drawings.start(storage.clone());
         let state = AppState {
             storage: storage.clone(),
+            drawings,
             blobs: blobs::Blobs::new(blob_store, config.max_blob_bytes),
             metrics: Arc::new(metrics::Metrics::default()),
             admin_token_hash: hash_secret(&admin_token),
@@ -84,9 +89,7 @@ impl Server {
             max_body_bytes: config.max_body_bytes,
         };
         let app = routes::router(state);
-        let listener = tokio::net::TcpListener::bind(config.listen)
-            .await
-            .map_err(StartError::Listen)?;
+        let listener = listen(config.listen).map_err(StartError::Listen)?;
         let addr = listener.local_addr().map_err(StartError::Listen)?;
         let (tx, rx) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
@@ -105,6 +108,7 @@ impl Server {
             admin_token,
             shutdown: Some(tx),
             task,
+            drawings: drawings_task,
             storage,
         })
     }
@@ -129,11 +133,30 @@ impl Server {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
-        match (&mut self.task).await {
+        let served = match (&mut self.task).await {
             Ok(r) => r,
             Err(e) => Err(std::io::Error::other(e)),
-        }
+        };
+        // A check cut short is still waiting in storage: the next start does it.
+        self.drawings.abort();
+        served
     }
+}
+
+/// Connections waiting to be accepted. A fleet coming back online at once connects in a burst:
+/// a short queue (the platform's default may be 128) drops SYNs, and each dropped one costs
+/// its device a one-second retransmit.
+const ACCEPT_BACKLOG: u32 = 4096;
+
+/// Binds the listening socket with [`ACCEPT_BACKLOG`].
+fn listen(addr: SocketAddr) -> std::io::Result<tokio::net::TcpListener> {
+    let socket = match addr {
+        SocketAddr::V4(_) => tokio::net::TcpSocket::new_v4()?,
+        SocketAddr::V6(_) => tokio::net::TcpSocket::new_v6()?,
+    };
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(ACCEPT_BACKLOG)
 }
 
 /// Runs the server until Ctrl-C or SIGTERM, then shuts down gracefully.

@@ -1,6 +1,8 @@
 //! What becomes of each op of a push: the rules, as a pure function over what the storage
-//! backend read inside its transaction ([`PushState`]). The backend then writes the
-//! [`PushPlan`] and commits before answering, so an ack always means durable.
+//! backend read inside its transaction ([`PushState`]). What needs no stored state (each
+//! op's canonical body and hash) is done before, outside any lock ([`Batch::prepare`]); the
+//! signature drawings are checked after the answer ([`crate::drawings`]). The backend writes
+//! the [`PushPlan`] and commits before answering, so an ack always means durable.
 //!
 //! Rules, in order, per op:
 //! 1. An op id already stored with the same body from the same device: `duplicate` (with
@@ -81,6 +83,42 @@ pub struct PushState {
     pub templates: Vec<Template>,
 }
 
+/// A push's ops with what needs no stored state done up front, before the backend takes
+/// any lock: each op's canonical body and its hash.
+pub struct Batch {
+    pub ops: Vec<Prepared>,
+}
+
+/// One op of a [`Batch`].
+pub struct Prepared {
+    pub op: Op,
+    pub body: String,
+    pub body_hash: String,
+}
+
+impl Batch {
+    /// Prepares ops (CPU only; run it off the async workers).
+    pub fn prepare(ops: Vec<Op>) -> Batch {
+        let ops = ops
+            .into_iter()
+            .map(|op| {
+                let (body, body_hash) = body_of(&op);
+                Prepared {
+                    op,
+                    body,
+                    body_hash,
+                }
+            })
+            .collect();
+        Batch { ops }
+    }
+
+    /// The ops' ids, in order.
+    pub fn op_ids(&self) -> impl Iterator<Item = OpId> + '_ {
+        self.ops.iter().map(|p| p.op.op_id)
+    }
+}
+
 /// What the backend must read for a batch: op ids, job ids, and jobs whose history and the
 /// templates are needed (a `complete` op is in the batch).
 pub struct Needs {
@@ -90,11 +128,11 @@ pub struct Needs {
 }
 
 /// What to read before planning.
-pub fn needs(ops: &[Op]) -> Needs {
+pub fn needs(batch: &Batch) -> Needs {
     let mut job_ids = Vec::new();
     let mut history_jobs = Vec::new();
     let mut seen = HashSet::new();
-    for op in ops {
+    for Prepared { op, .. } in &batch.ops {
         if op.entity == "work_order" && seen.insert(op.entity_id.clone()) {
             job_ids.push(op.entity_id.clone());
         }
@@ -104,7 +142,7 @@ pub fn needs(ops: &[Op]) -> Needs {
     }
     history_jobs.dedup();
     Needs {
-        op_ids: ops.iter().map(|o| o.op_id).collect(),
+        op_ids: batch.op_ids().collect(),
         job_ids,
         history_jobs,
     }
@@ -131,6 +169,9 @@ pub struct PushPlan {
     pub flags: Vec<Flag>,
     /// Jobs completed (applied): their server `completed_at` and status become completed.
     pub completed: Vec<String>,
+    /// Completions stored (applied or conflict) whose signature drawings are still to be
+    /// checked ([`crate::drawings`]): (completion op id, work order id).
+    pub drawings: Vec<(String, String)>,
 }
 
 /// The canonical body of an op (compact JSON, keys sorted) and its SHA-256.
@@ -153,7 +194,7 @@ fn refuse(code: &str, reason: &str) -> (FirstOutcome, Option<String>, Option<Str
 /// Plans a batch (the ops are in `seq` order; the caller checked the batch's size).
 pub fn plan(
     device: &DeviceRecord,
-    ops: Vec<Op>,
+    batch: Batch,
     sent_at: Option<i64>,
     state: &PushState,
     policy: PushPolicy,
@@ -161,7 +202,7 @@ pub fn plan(
 ) -> PushPlan {
     let device_id = device.id.to_string();
     let mut last_seq = state.last_seq;
-    let mut results = Vec::with_capacity(ops.len());
+    let mut results = Vec::with_capacity(batch.ops.len());
     let mut inserts: Vec<NewOp> = Vec::new();
     let mut flags: Vec<Flag> = Vec::new();
     let mut completed = Vec::new();
@@ -181,14 +222,16 @@ pub fn plan(
     };
     // A device clock off by more than the threshold is flagged once per batch: from the
     // clock it reports when sending, else from ops dated in the future.
+    let Batch { ops } = batch;
+    let mut drawings = Vec::new();
     let skew = match sent_at {
         Some(t) => Some(t - now),
         None => ops
             .iter()
-            .map(|o| o.device_time - now)
+            .map(|p| p.op.device_time - now)
             .find(|d| *d > policy.max_clock_skew_ms),
     };
-    if let (Some(d), Some(first)) = (skew, ops.first())
+    if let (Some(d), Some(first)) = (skew, ops.first().map(|p| &p.op))
         && d.abs() > policy.max_clock_skew_ms
     {
         let job = (first.entity == "work_order").then_some(first.entity_id.as_str());
@@ -204,7 +247,12 @@ pub fn plan(
             ),
         );
     }
-    for op in ops {
+    for Prepared {
+        op,
+        body,
+        body_hash,
+    } in ops
+    {
         let (op_id, seq) = (op.op_id, op.seq);
         let answer = |outcome| OpResult {
             op_id,
@@ -215,7 +263,6 @@ pub fn plan(
             results.push(answer(OpOutcome::Gap { expected }));
             continue;
         }
-        let (body, body_hash) = body_of(&op);
         if let Some(stored) = state.existing.get(&op_id) {
             if stored.body_hash == body_hash && stored.device_id == device_id {
                 results.push(answer(OpOutcome::Duplicate {
@@ -313,6 +360,7 @@ pub fn plan(
                         flag(&mut flags, Some(&job_id), &op, "signature", p.clone());
                     }
                 }
+                drawings.push((op_id.to_string(), job_id.clone()));
                 if outcome == FirstOutcome::Applied {
                     completed.push(job_id.clone());
                 }
@@ -348,6 +396,7 @@ pub fn plan(
         inserts,
         flags,
         completed,
+        drawings,
     }
 }
 

@@ -46,6 +46,25 @@ async fn pull_all(ts: &TestServer, token: &str) -> Vec<ChangeEntry> {
     }
 }
 
+/// The completions list once every drawing check has been done (the worker runs after the
+/// push is answered); gives up after 30 s.
+async fn settled_completions(ts: &TestServer) -> Vec<Value> {
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let (s, list) = ts.admin(Method::GET, "/v1/admin/completions", None).await;
+        assert_eq!(s, 200);
+        let list = list.as_array().unwrap().clone();
+        if list.iter().all(|c| c["checks_pending"] == false) {
+            return list;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "drawing checks still pending: {list:?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
 fn outbox(kit: &FieldKit) -> Vec<Op> {
     kit.pending_ops(10_000)
         .expect("outbox")
@@ -192,9 +211,7 @@ async fn device_sync_scenario(backend: Backend) {
     assert_eq!(r.acked_through, max_seq + 2);
 
     // Completions: job 1 re-checked on the server, job 2 flagged as done after cancellation.
-    let (s, list) = ts.admin(Method::GET, "/v1/admin/completions", None).await;
-    assert_eq!(s, 200);
-    let list = list.as_array().unwrap().clone();
+    let list = settled_completions(&ts).await;
     assert_eq!(list.len(), 2, "{list:?}");
     let find = |id: WorkOrderId| {
         list.iter()
@@ -267,10 +284,8 @@ async fn device_sync_scenario(backend: Backend) {
     }
     let r = push(&ts, &t2, &copy).await;
     assert!(r.results.iter().all(|x| x.outcome == OpOutcome::Applied));
-    let (_, list) = ts.admin(Method::GET, "/v1/admin/completions", None).await;
+    let list = settled_completions(&ts).await;
     let tampered = list
-        .as_array()
-        .unwrap()
         .iter()
         .find(|c| c["device_id"] == kit2.device_id().to_string())
         .expect("tampered completion listed")
@@ -278,6 +293,51 @@ async fn device_sync_scenario(backend: Backend) {
     assert!(
         kinds(&tampered).contains(&"signature".to_owned()),
         "{tampered}"
+    );
+
+    // Strokes that no longer draw the signed image are found by the drawing check, after
+    // the push was answered: a third device pushes job 1 with the last customer signature's
+    // first point moved.
+    let dir3 = tempfile::tempdir().unwrap();
+    let kit3 = FieldKit::open(dir3.path(), DeviceConfig::default()).unwrap();
+    let t3 = ts.enrol(&wang, kit3.device_id()).await.token;
+    let mut redrawn: Vec<Op> = ops
+        .iter()
+        .filter(|o| o.entity_id == job1.id.to_string())
+        .cloned()
+        .collect();
+    let last_customer = redrawn
+        .iter()
+        .rposition(|o| o.kind == "sign" && o.payload["role"] == "customer")
+        .unwrap();
+    for (i, o) in redrawn.iter_mut().enumerate() {
+        o.op_id = OpId::new();
+        o.seq = i as i64 + 1;
+        if i == last_customer {
+            let x = &mut o.payload["strokes"]["strokes"][0][0]["x"];
+            *x = json!(x.as_f64().unwrap() + 40.0);
+        }
+    }
+    let r = push(&ts, &t3, &redrawn).await;
+    assert!(r.results.iter().all(|x| x.outcome == OpOutcome::Applied));
+    let list = settled_completions(&ts).await;
+    let c3 = list
+        .iter()
+        .find(|c| c["device_id"] == kit3.device_id().to_string())
+        .expect("redrawn completion listed");
+    let drawing: Vec<&Value> = c3["flags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["kind"] == "signature")
+        .collect();
+    assert_eq!(drawing.len(), 1, "{c3}");
+    assert!(
+        drawing[0]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("strokes do not draw"),
+        "{c3}"
     );
 
     blob_uploads(&ts, &token, &kit).await;

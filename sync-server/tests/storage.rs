@@ -7,10 +7,10 @@ use std::sync::Arc;
 use fieldkit_core::demo;
 use fieldkit_core::model::*;
 use fieldkit_core::sync::protocol::*;
-use fieldkit_server::push::PushPolicy;
+use fieldkit_server::push::{Batch, PushPolicy};
 use fieldkit_server::storage::postgres::PostgresStorage;
 use fieldkit_server::storage::sqlite::SqliteStorage;
-use fieldkit_server::storage::{JobChange, Storage, StorageError, Technician};
+use fieldkit_server::storage::{Completion, Flag, JobChange, Storage, StorageError, Technician};
 use serde_json::json;
 
 fn op(seq: i64, job: &WorkOrderId, kind: &str) -> Op {
@@ -115,7 +115,7 @@ async fn suite(s: Arc<dyn Storage>) {
     let p = PushPolicy::default();
     let ops = vec![op(1, &job.id, "accept"), op(2, &other.id, "accept")];
     let r = s
-        .push(device.clone(), ops.clone(), None, p, now)
+        .push(device.clone(), Batch::prepare(ops.clone()), None, p, now)
         .await
         .unwrap();
     assert_eq!(r.results[0].outcome, OpOutcome::Applied);
@@ -124,7 +124,7 @@ async fn suite(s: Arc<dyn Storage>) {
     );
     assert_eq!(r.acked_through, 2);
     let r = s
-        .push(device.clone(), ops.clone(), None, p, now)
+        .push(device.clone(), Batch::prepare(ops.clone()), None, p, now)
         .await
         .unwrap();
     assert!(matches!(
@@ -151,7 +151,7 @@ async fn suite(s: Arc<dyn Storage>) {
     let r = s
         .push(
             device.clone(),
-            vec![changed, reseq, alien, gap],
+            Batch::prepare(vec![changed, reseq, alien, gap]),
             None,
             p,
             now,
@@ -182,10 +182,20 @@ async fn suite(s: Arc<dyn Storage>) {
     .unwrap();
     let (page, _) = s.pull("t-a".into(), page2[0].seq, 10).await.unwrap();
     assert!(matches!(page[0].change, Change::Removal { work_order_id } if work_order_id == job.id));
+    let signed = op(4, &job.id, "sign");
+    s.push(
+        device.clone(),
+        Batch::prepare(vec![signed.clone()]),
+        None,
+        p,
+        now,
+    )
+    .await
+    .unwrap();
     let r = s
         .push(
             device.clone(),
-            vec![op(4, &job.id, "complete")],
+            Batch::prepare(vec![op(5, &job.id, "complete")]),
             Some(now + 3_600_000),
             p,
             now,
@@ -195,11 +205,39 @@ async fn suite(s: Arc<dyn Storage>) {
     assert!(
         matches!(&r.results[0].outcome, OpOutcome::Conflict { code, .. } if code == "job_reassigned")
     );
+    // The completion waits for its drawing check, with the device's signatures on the job.
+    let waiting = s.pending_drawings(10).await.unwrap();
+    assert_eq!(waiting.len(), 1);
+    let w = &waiting[0];
+    assert_eq!(w.work_order_id, job.id.to_string());
+    let kinds: Vec<(i64, &str)> = w.ops.iter().map(|o| (o.seq, o.kind.as_str())).collect();
+    assert_eq!(kinds, vec![(4, "sign"), (5, "complete")]);
+    assert!(s.completions(10).await.unwrap()[0].checks_pending);
     let done = s.completions(10).await.unwrap();
     assert_eq!(done.len(), 1);
     let kinds: Vec<&str> = done[0].flags.iter().map(|f| f.kind.as_str()).collect();
     assert!(kinds.contains(&"completed_after_reassignment"), "{kinds:?}");
     assert!(kinds.contains(&"clock_skew"), "{kinds:?}");
+    // Done once: its flags are stored with it, a second finish adds nothing.
+    let signature_flags = |c: &Completion| c.flags.iter().filter(|f| f.kind == "signature").count();
+    let before = signature_flags(&done[0]);
+    let flag = Flag {
+        work_order_id: Some(job.id.to_string()),
+        op_id: Some(w.op_id.clone()),
+        device_id: w.device_id.clone(),
+        kind: "signature".into(),
+        detail: "signature x: the strokes do not draw the signature image".into(),
+        created_at: now,
+    };
+    for _ in 0..2 {
+        s.finish_drawing(w.op_id.clone(), vec![flag.clone()])
+            .await
+            .unwrap();
+    }
+    assert!(s.pending_drawings(10).await.unwrap().is_empty());
+    let done = s.completions(10).await.unwrap();
+    assert!(!done[0].checks_pending);
+    assert_eq!(signature_flags(&done[0]), before + 1);
 
     // Cancel, reschedule refused after, revoke.
     s.change_work_order(

@@ -13,6 +13,7 @@ use fieldkit_core::sync::protocol::{
 
 use crate::auth::{Device, hash_secret, new_device_token, normalize_code};
 use crate::error::{ApiError, ApiJson, ApiQuery};
+use crate::push::Batch;
 use crate::routes::AppState;
 
 /// `POST /v1/enroll`.
@@ -82,11 +83,19 @@ pub async fn push(
         ));
     }
     let n = req.ops.len();
+    // The bodies' hashes need no lock: done first, off the async workers.
+    let completes = req.ops.iter().any(|op| op.kind == "complete");
+    let batch = tokio::task::spawn_blocking(move || Batch::prepare(req.ops))
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
     let response = s
         .storage
-        .push(device.clone(), req.ops, sent_at, s.policy, now_ms())
+        .push(device.clone(), batch, sent_at, s.policy, now_ms())
         .await?;
     s.metrics.record_push(&response, started.elapsed());
+    if completes {
+        s.drawings.wake();
+    }
     tracing::info!(
         device = %device.id,
         ops = n,

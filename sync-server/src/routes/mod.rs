@@ -29,6 +29,8 @@ use crate::storage::Storage;
 #[derive(Clone)]
 pub struct AppState {
     pub storage: Arc<dyn Storage>,
+    /// Wakes the signature-drawing check after a push stored a completion.
+    pub drawings: crate::drawings::Drawings,
     pub blobs: Blobs,
     pub metrics: Arc<Metrics>,
     /// SHA-256 of the dispatcher's token.

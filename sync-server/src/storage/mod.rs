@@ -7,6 +7,7 @@
 //! backend read inside its transaction) and job changes in [`plan_job_change`]; a backend only
 //! reads, writes and commits, so both backends behave the same by construction.
 
+mod group_commit;
 pub mod postgres;
 pub mod sqlite;
 
@@ -130,6 +131,21 @@ pub struct Completion {
     /// `applied`, or `conflict` when the job was cancelled or reassigned meanwhile.
     pub outcome: String,
     pub flags: Vec<Flag>,
+    /// The signature drawings are still being checked (more flags may come).
+    #[serde(default)]
+    pub checks_pending: bool,
+}
+
+/// A completion waiting for its signature drawings to be checked ([`crate::drawings`]).
+#[derive(Clone, Debug)]
+pub struct DrawingCheck {
+    /// The completion op.
+    pub op_id: String,
+    pub work_order_id: String,
+    pub device_id: String,
+    /// The device's `sign` ops on the job and the completion, in `seq` order, up to the
+    /// completion.
+    pub ops: Vec<fieldkit_core::sync::protocol::Op>,
 }
 
 /// One storage backend.
@@ -198,11 +214,18 @@ pub trait Storage: Send + Sync + 'static {
     fn push(
         &self,
         device: DeviceRecord,
-        ops: Vec<fieldkit_core::sync::protocol::Op>,
+        batch: crate::push::Batch,
         sent_at: Option<i64>,
         policy: PushPolicy,
         now: i64,
     ) -> Fut<'_, PushResponse>;
+
+    /// Completions whose signature drawings are still to be checked, oldest first, each with
+    /// its device's `sign` ops on the job and the completion itself, in `seq` order.
+    fn pending_drawings(&self, limit: i64) -> Fut<'_, Vec<DrawingCheck>>;
+
+    /// Records a completion's drawing check: its flags stored and the check done, at once.
+    fn finish_drawing(&self, op_id: String, flags: Vec<Flag>) -> Fut<'_, ()>;
 
     /// Completions received, newest first, with their flags.
     fn completions(&self, limit: i64) -> Fut<'_, Vec<Completion>>;

@@ -12,10 +12,10 @@ use fieldkit_core::sync::protocol::{Change, ChangeEntry, FirstOutcome, Op, PushR
 use tokio_postgres::{NoTls, Row};
 
 use super::{
-    Completion, DeviceRecord, Flag, Fut, JobChange, JobRecord, Storage, StorageError, Technician,
-    device_id_from, order_from, plan_job_change, template_key,
+    Completion, DeviceRecord, DrawingCheck, Flag, Fut, JobChange, JobRecord, Storage, StorageError,
+    Technician, device_id_from, order_from, plan_job_change, template_key,
 };
-use crate::push::{self, JobState, PushPolicy, PushState, StoredOp};
+use crate::push::{self, Batch, JobState, PushPolicy, PushState, StoredOp};
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS technicians (
@@ -53,6 +53,9 @@ CREATE TABLE IF NOT EXISTS flags (
     id BIGSERIAL PRIMARY KEY, work_order_id TEXT, op_id TEXT, device_id TEXT NOT NULL,
     kind TEXT NOT NULL, detail TEXT NOT NULL, created_at BIGINT NOT NULL);
 CREATE INDEX IF NOT EXISTS flags_by_op ON flags (op_id);
+CREATE TABLE IF NOT EXISTS drawing_checks (
+    op_id TEXT PRIMARY KEY, device_id TEXT NOT NULL, work_order_id TEXT NOT NULL,
+    created_at BIGINT NOT NULL);
 ";
 
 /// Advisory lock keys (arbitrary, fixed).
@@ -175,7 +178,7 @@ impl PostgresStorage {
     async fn push_tx(
         &self,
         device: DeviceRecord,
-        ops: Vec<Op>,
+        batch: Batch,
         sent_at: Option<i64>,
         policy: PushPolicy,
         now: i64,
@@ -185,13 +188,14 @@ impl PostgresStorage {
         let dev = device.id.to_string();
         let last_seq: i64 = tx
             .query_opt(
-                "SELECT last_seq FROM devices WHERE id = $1 FOR UPDATE",
+                &tx.prepare_cached("SELECT last_seq FROM devices WHERE id = $1 FOR UPDATE")
+                    .await?,
                 &[&dev],
             )
             .await?
             .ok_or(StorageError::NotFound("device"))?
             .try_get(0)?;
-        let needs = push::needs(&ops);
+        let needs = push::needs(&batch);
         let mut state = PushState {
             last_seq,
             ..PushState::default()
@@ -199,8 +203,11 @@ impl PostgresStorage {
         let ids: Vec<String> = needs.op_ids.iter().map(ToString::to_string).collect();
         for r in tx
             .query(
-                "SELECT op_id, device_id, body_hash, outcome, code, reason FROM ops
+                &tx.prepare_cached(
+                    "SELECT op_id, device_id, body_hash, outcome, code, reason FROM ops
                   WHERE op_id = ANY($1)",
+                )
+                .await?,
                 &[&ids],
             )
             .await?
@@ -221,10 +228,13 @@ impl PostgresStorage {
         }
         for r in tx
             .query(
-                "SELECT w.id, w.body, w.technician_id,
+                &tx.prepare_cached(
+                    "SELECT w.id, w.body, w.technician_id,
                         EXISTS (SELECT 1 FROM job_scope s WHERE s.work_order_id = w.id
                                   AND s.technician_id = $2)
                    FROM work_orders w WHERE w.id = ANY($1)",
+                )
+                .await?,
                 &[&needs.job_ids, &device.technician_id],
             )
             .await?
@@ -244,8 +254,11 @@ impl PostgresStorage {
         for id in &needs.history_jobs {
             let rows = tx
                 .query(
-                    "SELECT body FROM ops WHERE entity_id = $1 AND device_id = $2
+                    &tx.prepare_cached(
+                        "SELECT body FROM ops WHERE entity_id = $1 AND device_id = $2
                        AND entity = 'work_order' ORDER BY seq",
+                    )
+                    .await?,
                     &[id, &dev],
                 )
                 .await?;
@@ -257,38 +270,51 @@ impl PostgresStorage {
         }
         if !needs.history_jobs.is_empty() {
             state.templates = tx
-                .query("SELECT json FROM templates", &[])
+                .query(&tx.prepare_cached("SELECT json FROM templates").await?, &[])
                 .await?
                 .iter()
                 .filter_map(|r| r.try_get::<_, String>(0).ok())
                 .filter_map(|j| fieldkit_core::checklist::Template::from_json(&j).ok())
                 .collect();
         }
-        let plan = push::plan(&device, ops, sent_at, &state, policy, now);
-        let insert = tx
-            .prepare_cached(
-                "INSERT INTO ops (op_id, device_id, technician_id, seq, entity, entity_id, kind,
-                     body, body_hash, outcome, code, reason, device_time, received_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
-            )
-            .await?;
-        for n in &plan.inserts {
+        // The rules are CPU work (the completion's replay): off the async workers.
+        let planner = device.clone();
+        let plan = tokio::task::spawn_blocking(move || {
+            push::plan(&planner, batch, sent_at, &state, policy, now)
+        })
+        .await
+        .map_err(|e| StorageError::Backend(e.to_string()))?;
+        // Every op of the batch in one statement: one round trip, not one per op.
+        if !plan.inserts.is_empty() {
+            let n = &plan.inserts;
+            let col = |f: &dyn Fn(&push::NewOp) -> String| n.iter().map(f).collect::<Vec<_>>();
+            let opt =
+                |f: &dyn Fn(&push::NewOp) -> Option<String>| n.iter().map(f).collect::<Vec<_>>();
+            let int = |f: &dyn Fn(&push::NewOp) -> i64| n.iter().map(f).collect::<Vec<_>>();
             tx.execute(
-                &insert,
+                &tx.prepare_cached("INSERT INTO ops (op_id, device_id, technician_id, seq, entity, entity_id, kind,
+                     body, body_hash, outcome, code, reason, device_time, received_at)
+                 SELECT op_id, $2, $3, seq, entity, entity_id, kind, body, body_hash, outcome,
+                        code, reason, device_time, $14
+                   FROM UNNEST($1::text[], $4::bigint[], $5::text[], $6::text[], $7::text[],
+                               $8::text[], $9::text[], $10::text[], $11::text[], $12::text[],
+                               $13::bigint[])
+                     AS t (op_id, seq, entity, entity_id, kind, body, body_hash, outcome, code,
+                           reason, device_time)").await?,
                 &[
-                    &n.op.op_id.to_string(),
+                    &col(&|n| n.op.op_id.to_string()),
                     &dev,
                     &device.technician_id,
-                    &n.op.seq,
-                    &n.op.entity,
-                    &n.op.entity_id,
-                    &n.op.kind,
-                    &n.body,
-                    &n.body_hash,
-                    &n.outcome.as_str(),
-                    &n.code,
-                    &n.reason,
-                    &n.op.device_time,
+                    &int(&|n| n.op.seq),
+                    &col(&|n| n.op.entity.clone()),
+                    &col(&|n| n.op.entity_id.clone()),
+                    &col(&|n| n.op.kind.clone()),
+                    &col(&|n| n.body.clone()),
+                    &col(&|n| n.body_hash.clone()),
+                    &col(&|n| n.outcome.as_str().to_owned()),
+                    &opt(&|n| n.code.clone()),
+                    &opt(&|n| n.reason.clone()),
+                    &int(&|n| n.op.device_time),
                     &now,
                 ],
             )
@@ -296,6 +322,17 @@ impl PostgresStorage {
         }
         for f in &plan.flags {
             insert_flag(&tx, f).await?;
+        }
+        for (op_id, job) in &plan.drawings {
+            tx.execute(
+                &tx.prepare_cached(
+                    "INSERT INTO drawing_checks (op_id, device_id, work_order_id, created_at)
+                 VALUES ($1, $2, $3, $4) ON CONFLICT (op_id) DO NOTHING",
+                )
+                .await?,
+                &[op_id, &dev, job, &now],
+            )
+            .await?;
         }
         for id in &plan.completed {
             if let Some(mut job) = load_job(&tx, id).await? {
@@ -306,7 +343,8 @@ impl PostgresStorage {
             }
         }
         tx.execute(
-            "UPDATE devices SET last_seq = $2 WHERE id = $1",
+            &tx.prepare_cached("UPDATE devices SET last_seq = $2 WHERE id = $1")
+                .await?,
             &[&dev, &plan.last_seq],
         )
         .await?;
@@ -681,12 +719,67 @@ impl Storage for PostgresStorage {
     fn push(
         &self,
         device: DeviceRecord,
-        ops: Vec<Op>,
+        batch: Batch,
         sent_at: Option<i64>,
         policy: PushPolicy,
         now: i64,
     ) -> Fut<'_, PushResponse> {
-        Box::pin(self.push_tx(device, ops, sent_at, policy, now))
+        Box::pin(self.push_tx(device, batch, sent_at, policy, now))
+    }
+
+    fn pending_drawings(&self, limit: i64) -> Fut<'_, Vec<DrawingCheck>> {
+        Box::pin(async move {
+            let c = self.pool.get().await.map_err(pool_err)?;
+            let rows = c
+                .query(
+                    "SELECT d.op_id, d.work_order_id, d.device_id, o.seq FROM drawing_checks d
+                       JOIN ops o ON o.op_id = d.op_id
+                      ORDER BY d.created_at, d.op_id LIMIT $1",
+                    &[&limit],
+                )
+                .await?;
+            let mut out = Vec::with_capacity(rows.len());
+            for r in rows {
+                let (op_id, work_order_id, device_id, seq): (String, String, String, i64) =
+                    (r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?);
+                let ops = c
+                    .query(
+                        "SELECT body FROM ops WHERE entity_id = $1 AND device_id = $2
+                           AND entity = 'work_order' AND seq <= $3
+                           AND (kind = 'sign' OR op_id = $4) ORDER BY seq",
+                        &[&work_order_id, &device_id, &seq, &op_id],
+                    )
+                    .await?
+                    .iter()
+                    .map(|r| Ok(serde_json::from_str(&r.try_get::<_, String>(0)?)?))
+                    .collect::<Result<Vec<Op>, StorageError>>()?;
+                out.push(DrawingCheck {
+                    op_id,
+                    work_order_id,
+                    device_id,
+                    ops,
+                });
+            }
+            Ok(out)
+        })
+    }
+
+    fn finish_drawing(&self, op_id: String, flags: Vec<Flag>) -> Fut<'_, ()> {
+        Box::pin(async move {
+            let mut c = self.pool.get().await.map_err(pool_err)?;
+            let tx = c.transaction().await?;
+            if tx
+                .execute("DELETE FROM drawing_checks WHERE op_id = $1", &[&op_id])
+                .await?
+                == 1
+            {
+                for f in &flags {
+                    insert_flag(&tx, f).await?;
+                }
+            }
+            tx.commit().await?;
+            Ok(())
+        })
     }
 
     fn completions(&self, limit: i64) -> Fut<'_, Vec<Completion>> {
@@ -695,7 +788,9 @@ impl Storage for PostgresStorage {
             let rows = c
                 .query(
                     "SELECT op_id, entity_id, technician_id, device_id, device_time, received_at,
-                            outcome FROM ops
+                            outcome,
+                            EXISTS (SELECT 1 FROM drawing_checks d WHERE d.op_id = ops.op_id)
+                       FROM ops
                       WHERE kind = 'complete' AND entity = 'work_order' AND outcome <> 'rejected'
                       ORDER BY received_at DESC, op_id DESC LIMIT $1",
                     &[&limit],
@@ -732,6 +827,7 @@ impl Storage for PostgresStorage {
                     received_at: r.try_get(5)?,
                     outcome: r.try_get(6)?,
                     flags,
+                    checks_pending: r.try_get(7)?,
                 });
             }
             Ok(out)

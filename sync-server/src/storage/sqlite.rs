@@ -1,18 +1,19 @@
 //! The embedded SQLite backend: one database file in the data dir, WAL, `synchronous=FULL`
-//! (an ack means the commit survived power loss), one connection used on `spawn_blocking`.
+//! (an ack means the commit survived power loss), one writer thread that commits pushes in
+//! groups, and read-only connections beside it ([`super::group_commit`]).
 
 use std::path::Path;
-use std::sync::{Arc, Mutex};
 
 use fieldkit_core::model::{DeviceId, WorkOrder, WorkOrderId, WorkOrderStatus};
 use fieldkit_core::sync::protocol::{Change, ChangeEntry, FirstOutcome, Op, PushResponse};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
+use super::group_commit::Connections;
 use super::{
-    Completion, DeviceRecord, Flag, Fut, JobChange, JobRecord, Storage, StorageError, Technician,
-    device_id_from, order_from, plan_job_change, template_key,
+    Completion, DeviceRecord, DrawingCheck, Flag, Fut, JobChange, JobRecord, Storage, StorageError,
+    Technician, device_id_from, order_from, plan_job_change, template_key,
 };
-use crate::push::{self, JobState, PushPolicy, PushState, StoredOp};
+use crate::push::{self, Batch, JobState, PushPolicy, PushState, StoredOp};
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS technicians (
@@ -51,41 +52,47 @@ CREATE TABLE IF NOT EXISTS flags (
     device_id TEXT NOT NULL, kind TEXT NOT NULL, detail TEXT NOT NULL,
     created_at INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS flags_by_op ON flags (op_id);
+CREATE TABLE IF NOT EXISTS drawing_checks (
+    op_id TEXT PRIMARY KEY, device_id TEXT NOT NULL, work_order_id TEXT NOT NULL,
+    created_at INTEGER NOT NULL);
 ";
 
 /// The SQLite backend.
 pub struct SqliteStorage {
-    conn: Arc<Mutex<Connection>>,
+    db: Connections,
 }
 
 impl SqliteStorage {
     /// Opens (creating) `fieldkit-server.db` in `dir`.
     pub fn open(dir: &Path) -> Result<Self, StorageError> {
         std::fs::create_dir_all(dir).map_err(|e| StorageError::Backend(e.to_string()))?;
-        let conn = Connection::open(dir.join("fieldkit-server.db"))?;
-        conn.pragma_update(None, "journal_mode", "WAL")?;
-        conn.pragma_update(None, "synchronous", "FULL")?;
-        conn.pragma_update(None, "foreign_keys", "ON")?;
-        conn.busy_timeout(std::time::Duration::from_secs(10))?;
-        conn.execute_batch(SCHEMA)?;
-        Ok(Self {
-            conn: Arc::new(Mutex::new(conn)),
-        })
+        let db = Connections::open(&dir.join("fieldkit-server.db"), |c, writer| {
+            c.busy_timeout(std::time::Duration::from_secs(10))?;
+            c.pragma_update(None, "foreign_keys", "ON")?;
+            if writer {
+                c.pragma_update(None, "journal_mode", "WAL")?;
+                c.pragma_update(None, "synchronous", "FULL")?;
+                c.execute_batch(SCHEMA)?;
+            }
+            Ok(())
+        })?;
+        Ok(Self { db })
     }
 
+    /// A write, alone on the writer connection.
     fn run<T: Send + 'static>(
         &self,
         f: impl FnOnce(&mut Connection) -> Result<T, StorageError> + Send + 'static,
     ) -> Fut<'static, T> {
-        let conn = self.conn.clone();
-        Box::pin(async move {
-            tokio::task::spawn_blocking(move || {
-                let mut c = conn.lock().unwrap_or_else(|e| e.into_inner());
-                f(&mut c)
-            })
-            .await
-            .map_err(|e| StorageError::Backend(e.to_string()))?
-        })
+        self.db.write(f)
+    }
+
+    /// A read, on a read-only connection.
+    fn read<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<T, StorageError> + Send + 'static,
+    ) -> Fut<'static, T> {
+        self.db.read(f)
     }
 }
 
@@ -165,15 +172,15 @@ fn device_record(d: (String, String, i64, Option<i64>, i64)) -> Result<DeviceRec
     })
 }
 
+/// One push, inside the writer's group transaction (see [`Connections::write_grouped`]).
 fn push_tx(
-    c: &mut Connection,
+    tx: &Connection,
     device: DeviceRecord,
-    ops: Vec<Op>,
+    batch: Batch,
     sent_at: Option<i64>,
     policy: PushPolicy,
     now: i64,
 ) -> Result<PushResponse, StorageError> {
-    let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let dev = device.id.to_string();
     let last_seq: i64 = tx
         .query_row("SELECT last_seq FROM devices WHERE id = ?1", [&dev], |r| {
@@ -181,7 +188,7 @@ fn push_tx(
         })
         .optional()?
         .ok_or(StorageError::NotFound("device"))?;
-    let needs = push::needs(&ops);
+    let needs = push::needs(&batch);
     let mut state = PushState {
         last_seq,
         ..PushState::default()
@@ -216,7 +223,7 @@ fn push_tx(
         }
     }
     for id in &needs.job_ids {
-        if let Some(job) = load_job(&tx, id)? {
+        if let Some(job) = load_job(tx, id)? {
             let ever_mine: bool = tx
                 .prepare_cached(
                     "SELECT EXISTS (SELECT 1 FROM job_scope WHERE work_order_id = ?1
@@ -259,7 +266,7 @@ fn push_tx(
             .filter_map(|j| fieldkit_core::checklist::Template::from_json(j).ok())
             .collect();
     }
-    let plan = push::plan(&device, ops, sent_at, &state, policy, now);
+    let plan = push::plan(&device, batch, sent_at, &state, policy, now);
     for n in &plan.inserts {
         tx.prepare_cached(
             "INSERT INTO ops (op_id, device_id, technician_id, seq, entity, entity_id, kind, body,
@@ -284,21 +291,27 @@ fn push_tx(
         ])?;
     }
     for f in &plan.flags {
-        insert_flag(&tx, f)?;
+        insert_flag(tx, f)?;
+    }
+    for (op_id, job) in &plan.drawings {
+        tx.prepare_cached(
+            "INSERT OR IGNORE INTO drawing_checks (op_id, device_id, work_order_id, created_at)
+             VALUES (?1, ?2, ?3, ?4)",
+        )?
+        .execute(params![op_id, dev, job, now])?;
     }
     for id in &plan.completed {
-        if let Some(mut job) = load_job(&tx, id)? {
+        if let Some(mut job) = load_job(tx, id)? {
             job.order.status = WorkOrderStatus::Completed;
             job.completed_at = Some(now);
             job.updated_at = now;
-            save_job(&tx, &job)?;
+            save_job(tx, &job)?;
         }
     }
     tx.execute(
         "UPDATE devices SET last_seq = ?2 WHERE id = ?1",
         params![dev, plan.last_seq],
     )?;
-    tx.commit()?;
     Ok(plan.response)
 }
 
@@ -320,7 +333,7 @@ fn insert_flag(c: &Connection, f: &Flag) -> Result<(), StorageError> {
 
 impl Storage for SqliteStorage {
     fn health(&self) -> Fut<'_, ()> {
-        self.run(|c| Ok(c.query_row("SELECT 1", [], |_| Ok(()))?))
+        self.read(|c| Ok(c.query_row("SELECT 1", [], |_| Ok(()))?))
     }
 
     fn backend(&self) -> &'static str {
@@ -338,7 +351,7 @@ impl Storage for SqliteStorage {
     }
 
     fn technicians(&self) -> Fut<'_, Vec<Technician>> {
-        self.run(|c| {
+        self.read(|c| {
             let mut stmt =
                 c.prepare("SELECT id, name, created_at FROM technicians ORDER BY created_at, id")?;
             let rows = stmt.query_map([], |r| {
@@ -432,7 +445,7 @@ impl Storage for SqliteStorage {
     }
 
     fn device_by_token(&self, token_hash: String) -> Fut<'_, Option<DeviceRecord>> {
-        self.run(move |c| {
+        self.read(move |c| {
             c.prepare_cached(
                 "SELECT id, technician_id, enrolled_at, revoked_at, last_seq FROM devices
                  WHERE token_hash = ?1",
@@ -445,7 +458,7 @@ impl Storage for SqliteStorage {
     }
 
     fn devices(&self) -> Fut<'_, Vec<DeviceRecord>> {
-        self.run(|c| {
+        self.read(|c| {
             let mut stmt = c.prepare(
                 "SELECT id, technician_id, enrolled_at, revoked_at, last_seq FROM devices
                  ORDER BY enrolled_at, id",
@@ -547,11 +560,11 @@ impl Storage for SqliteStorage {
     }
 
     fn work_order(&self, id: WorkOrderId) -> Fut<'_, Option<JobRecord>> {
-        self.run(move |c| load_job(c, &id.to_string()))
+        self.read(move |c| load_job(c, &id.to_string()))
     }
 
     fn work_orders(&self, technician_id: Option<String>) -> Fut<'_, Vec<JobRecord>> {
-        self.run(move |c| {
+        self.read(move |c| {
             let mut stmt = c.prepare(&format!(
                 "SELECT {JOB_COLS} FROM work_orders
                   WHERE ?1 IS NULL OR technician_id = ?1 ORDER BY created_at, id"
@@ -585,7 +598,7 @@ impl Storage for SqliteStorage {
         cursor: i64,
         limit: i64,
     ) -> Fut<'_, (Vec<ChangeEntry>, bool)> {
-        self.run(move |c| {
+        self.read(move |c| {
             let mut stmt = c.prepare_cached(
                 "SELECT seq, body FROM (
                    SELECT seq, body FROM (SELECT seq, body FROM changes
@@ -618,19 +631,78 @@ impl Storage for SqliteStorage {
     fn push(
         &self,
         device: DeviceRecord,
-        ops: Vec<Op>,
+        batch: Batch,
         sent_at: Option<i64>,
         policy: PushPolicy,
         now: i64,
     ) -> Fut<'_, PushResponse> {
-        self.run(move |c| push_tx(c, device, ops, sent_at, policy, now))
+        self.db
+            .write_grouped(move |c| push_tx(c, device, batch, sent_at, policy, now))
+    }
+
+    fn pending_drawings(&self, limit: i64) -> Fut<'_, Vec<DrawingCheck>> {
+        self.read(move |c| {
+            let mut checks = c.prepare_cached(
+                "SELECT d.op_id, d.work_order_id, d.device_id, o.seq FROM drawing_checks d
+                   JOIN ops o ON o.op_id = d.op_id
+                  ORDER BY d.created_at, d.op_id LIMIT ?1",
+            )?;
+            let rows = checks
+                .query_map([limit], |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, String>(2)?,
+                        r.get::<_, i64>(3)?,
+                    ))
+                })?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            let mut ops = c.prepare_cached(
+                "SELECT body FROM ops WHERE entity_id = ?1 AND device_id = ?2
+                   AND entity = 'work_order' AND seq <= ?3
+                   AND (kind = 'sign' OR op_id = ?4) ORDER BY seq",
+            )?;
+            let mut out = Vec::with_capacity(rows.len());
+            for (op_id, work_order_id, device_id, seq) in rows {
+                let bodies = ops
+                    .query_map(params![work_order_id, device_id, seq, op_id], |r| {
+                        r.get::<_, String>(0)
+                    })?
+                    .collect::<rusqlite::Result<Vec<_>>>()?;
+                out.push(DrawingCheck {
+                    ops: bodies
+                        .iter()
+                        .map(|b| serde_json::from_str(b))
+                        .collect::<Result<_, _>>()?,
+                    op_id,
+                    work_order_id,
+                    device_id,
+                });
+            }
+            Ok(out)
+        })
+    }
+
+    fn finish_drawing(&self, op_id: String, flags: Vec<Flag>) -> Fut<'_, ()> {
+        self.run(move |c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            if tx.execute("DELETE FROM drawing_checks WHERE op_id = ?1", [&op_id])? == 1 {
+                for f in &flags {
+                    insert_flag(&tx, f)?;
+                }
+            }
+            tx.commit()?;
+            Ok(())
+        })
     }
 
     fn completions(&self, limit: i64) -> Fut<'_, Vec<Completion>> {
-        self.run(move |c| {
+        self.read(move |c| {
             let mut stmt = c.prepare(
                 "SELECT op_id, entity_id, technician_id, device_id, device_time, received_at,
-                        outcome FROM ops
+                        outcome,
+                        EXISTS (SELECT 1 FROM drawing_checks d WHERE d.op_id = ops.op_id)
+                   FROM ops
                   WHERE kind = 'complete' AND entity = 'work_order' AND outcome != 'rejected'
                   ORDER BY received_at DESC, op_id DESC LIMIT ?1",
             )?;
@@ -645,6 +717,7 @@ impl Storage for SqliteStorage {
                         received_at: r.get(5)?,
                         outcome: r.get(6)?,
                         flags: Vec::new(),
+                        checks_pending: r.get(7)?,
                     })
                 })?
                 .collect::<rusqlite::Result<Vec<_>>>()?;

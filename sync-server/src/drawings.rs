@@ -1,0 +1,85 @@
+//! The signature-drawing check, done after the push has been answered: for each completion,
+//! that the strokes of the standing customer signatures still draw the image they name
+//! ([`fieldkit_core::sync::replay::drawing_problems`]).
+//!
+//! Drawing again (rasterise, encode the PNG, hash it) costs milliseconds of CPU per
+//! signature: inside the push it would make every device wait for every other device's
+//! drawings. So the push stores the completion in `drawing_checks` in its own transaction
+//! (nothing is lost if the server stops), and this worker checks them one at a time on the
+//! blocking pool, storing the flags and removing the check in one transaction. A completion
+//! still waiting says so (`checks_pending`).
+
+use std::sync::Arc;
+
+use tokio::sync::Notify;
+
+use crate::storage::{DrawingCheck, Flag, Storage};
+
+/// Checks taken from storage at a time.
+const BATCH: i64 = 32;
+
+/// The handle the push route wakes when it stored a completion.
+#[derive(Clone, Default)]
+pub struct Drawings {
+    wake: Arc<Notify>,
+}
+
+impl Drawings {
+    /// Something may be waiting: the worker looks.
+    pub fn wake(&self) {
+        self.wake.notify_one();
+    }
+
+    /// Starts the worker: it checks what is waiting now, then whenever woken, until the
+    /// returned task is aborted.
+    pub fn start(&self, storage: Arc<dyn Storage>) -> tokio::task::JoinHandle<()> {
+        let wake = self.wake.clone();
+        tokio::spawn(async move {
+            loop {
+                match check_waiting(storage.as_ref()).await {
+                    // More may have arrived while checking: look again before sleeping.
+                    Ok(n) if n > 0 => continue,
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = %e, "signature drawing check failed"),
+                }
+                wake.notified().await;
+            }
+        })
+    }
+}
+
+/// Checks up to one batch of waiting completions; how many were done.
+pub async fn check_waiting(storage: &dyn Storage) -> Result<usize, crate::storage::StorageError> {
+    let waiting = storage.pending_drawings(BATCH).await?;
+    let n = waiting.len();
+    for check in waiting {
+        let op_id = check.op_id.clone();
+        let flags = tokio::task::spawn_blocking(move || flags_of(check))
+            .await
+            .map_err(|e| crate::storage::StorageError::Backend(e.to_string()))?;
+        storage.finish_drawing(op_id, flags).await?;
+    }
+    Ok(n)
+}
+
+fn flags_of(check: DrawingCheck) -> Vec<Flag> {
+    let Some(complete) = check
+        .ops
+        .iter()
+        .rposition(|op| op.op_id.to_string() == check.op_id)
+    else {
+        return Vec::new();
+    };
+    let now = chrono::Utc::now().timestamp_millis();
+    fieldkit_core::sync::replay::drawing_problems(&check.ops, complete)
+        .into_iter()
+        .map(|detail| Flag {
+            work_order_id: Some(check.work_order_id.clone()),
+            op_id: Some(check.op_id.clone()),
+            device_id: check.device_id.clone(),
+            kind: "signature".into(),
+            detail,
+            created_at: now,
+        })
+        .collect()
+}
