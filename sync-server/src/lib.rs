@@ -9,6 +9,7 @@ pub mod auth;
 pub mod blobs;
 pub mod config;
 pub mod error;
+pub mod measures;
 pub mod metrics;
 pub mod openapi;
 pub mod push;
