@@ -7,6 +7,7 @@
 //! backend read inside its transaction) and job changes in [`plan_job_change`]; a backend only
 //! reads, writes and commits, so both backends behave the same by construction.
 
+pub mod measure_rows;
 pub mod postgres;
 pub mod sqlite;
 
@@ -206,6 +207,13 @@ pub trait Storage: Send + Sync + 'static {
 
     /// Completions received, newest first, with their flags.
     fn completions(&self, limit: i64) -> Fut<'_, Vec<Completion>>;
+
+    /// The facts the quality measures of `[from, to)` are computed from (ms; which jobs and
+    /// facts: [`measure_rows`]).
+    fn measure_facts(&self, from: i64, to: i64) -> Fut<'_, Vec<crate::measures::JobFacts>>;
+    /// Records that the desk handled the customer's complaint on a job at `at` (ms) and
+    /// returns the time that counts (the first). `NotFound` if there is no such job.
+    fn complaint_handled(&self, id: WorkOrderId, at: i64) -> Fut<'_, i64>;
 }
 
 /// What a dispatcher's change does: the job as it will be, the changes to queue (for which

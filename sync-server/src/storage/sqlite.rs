@@ -1,6 +1,8 @@
 //! The embedded SQLite backend: one database file in the data dir, WAL, `synchronous=FULL`
 //! (an ack means the commit survived power loss), one connection used on `spawn_blocking`.
 
+mod measures;
+
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
@@ -68,6 +70,7 @@ impl SqliteStorage {
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
         conn.execute_batch(SCHEMA)?;
+        conn.execute_batch(measures::SCHEMA)?;
         Ok(Self {
             conn: Arc::new(Mutex::new(conn)),
         })
@@ -319,6 +322,14 @@ fn insert_flag(c: &Connection, f: &Flag) -> Result<(), StorageError> {
 }
 
 impl Storage for SqliteStorage {
+    fn measure_facts(&self, from: i64, to: i64) -> Fut<'_, Vec<crate::measures::JobFacts>> {
+        self.run(move |c| measures::facts(c, from, to))
+    }
+
+    fn complaint_handled(&self, id: WorkOrderId, at: i64) -> Fut<'_, i64> {
+        self.run(move |c| measures::complaint_handled(c, &id.to_string(), at))
+    }
+
     fn health(&self) -> Fut<'_, ()> {
         self.run(|c| Ok(c.query_row("SELECT 1", [], |_| Ok(()))?))
     }
