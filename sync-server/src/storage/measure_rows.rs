@@ -1,9 +1,10 @@
 //! Turns the rows both backends read for the quality measures into [`JobFacts`]: one place
 //! for the rules, so SQLite and PostgreSQL give the same facts.
 //!
-//! Which jobs: created before the period's end, and not closed (completed or cancelled) more
-//! than [`LOOKBACK_MS`] before its start; [`crate::measures::compute`] then keeps those whose
-//! promised window starts in the period. Which facts: the jobs' applied ops. A `clock_skew`
+//! Which jobs: every job not closed (completed or cancelled) more than [`LOOKBACK_MS`] before
+//! the period's start, whenever it was entered (the desk may enter a job after the fact); the
+//! period's end does not filter. [`crate::measures::compute`] then keeps those whose promised
+//! window starts in the period, [`crate::measures::daily_report`] those with a visit that day. Which facts: the jobs' applied ops. A `clock_skew`
 //! flag is raised once per pushed batch, at the batch's receipt time; its offset (in seconds,
 //! from its detail) applies to every op of that device received at that instant.
 

@@ -208,8 +208,9 @@ pub trait Storage: Send + Sync + 'static {
     /// Completions received, newest first, with their flags.
     fn completions(&self, limit: i64) -> Fut<'_, Vec<Completion>>;
 
-    /// The facts the quality measures of `[from, to)` are computed from (ms; which jobs and
-    /// facts: [`measure_rows`]).
+    /// The facts the quality measures of `[from, to)` are computed from (ms): a superset of
+    /// the period's jobs with their applied ops (which: [`measure_rows`]; backends may use
+    /// `to` to narrow the read, today they do not).
     fn measure_facts(&self, from: i64, to: i64) -> Fut<'_, Vec<crate::measures::JobFacts>>;
     /// Records that the desk handled the customer's complaint on a job at `at` (ms) and
     /// returns the time that counts (the first). `NotFound` if there is no such job.

@@ -336,10 +336,10 @@ async fn insert_flag(c: &impl GenericClient, f: &Flag) -> Result<(), StorageErro
 }
 
 impl Storage for PostgresStorage {
-    fn measure_facts(&self, from: i64, to: i64) -> Fut<'_, Vec<crate::measures::JobFacts>> {
+    fn measure_facts(&self, from: i64, _to: i64) -> Fut<'_, Vec<crate::measures::JobFacts>> {
         Box::pin(async move {
             let c = self.pool.get().await.map_err(pool_err)?;
-            measures::facts(&c, from, to).await
+            measures::facts(&c, from).await
         })
     }
 

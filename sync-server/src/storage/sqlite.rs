@@ -322,8 +322,8 @@ fn insert_flag(c: &Connection, f: &Flag) -> Result<(), StorageError> {
 }
 
 impl Storage for SqliteStorage {
-    fn measure_facts(&self, from: i64, to: i64) -> Fut<'_, Vec<crate::measures::JobFacts>> {
-        self.run(move |c| measures::facts(c, from, to))
+    fn measure_facts(&self, from: i64, _to: i64) -> Fut<'_, Vec<crate::measures::JobFacts>> {
+        self.run(move |c| measures::facts(c, from))
     }
 
     fn complaint_handled(&self, id: WorkOrderId, at: i64) -> Fut<'_, i64> {

@@ -13,15 +13,13 @@ CREATE TABLE IF NOT EXISTS complaint_handling (
     work_order_id TEXT PRIMARY KEY REFERENCES work_orders(id), handled_at BIGINT NOT NULL);
 ";
 
-/// The jobs of a period (see [`measure_rows`]): $1 = period end, $2 = lookback start.
-const IN_PERIOD: &str = "w.created_at < $1
-    AND (w.completed_at IS NULL OR w.completed_at >= $2)
-    AND NOT (w.cancel_reason IS NOT NULL AND w.updated_at < $2)";
+/// The jobs of a period (see [`measure_rows`]): $1 = lookback start.
+const IN_PERIOD: &str = "(w.completed_at IS NULL OR w.completed_at >= $1)
+    AND NOT (w.cancel_reason IS NOT NULL AND w.updated_at < $1)";
 
 pub(super) async fn facts(
     c: &impl GenericClient,
     from: i64,
-    to: i64,
 ) -> Result<Vec<JobFacts>, StorageError> {
     let since = from.saturating_sub(LOOKBACK_MS);
     let jobs = c
@@ -31,7 +29,7 @@ pub(super) async fn facts(
                    LEFT JOIN complaint_handling h ON h.work_order_id = w.id
                   WHERE {IN_PERIOD} ORDER BY w.id"
             ),
-            &[&to, &since],
+            &[&since],
         )
         .await?
         .iter()
@@ -52,7 +50,7 @@ pub(super) async fn facts(
                   WHERE o.entity = 'work_order' AND o.outcome = 'applied' AND {IN_PERIOD}
                   ORDER BY o.device_id, o.seq"
             ),
-            &[&to, &since],
+            &[&since],
         )
         .await?
         .iter()

@@ -13,12 +13,11 @@ CREATE TABLE IF NOT EXISTS complaint_handling (
     work_order_id TEXT PRIMARY KEY REFERENCES work_orders(id), handled_at INTEGER NOT NULL);
 ";
 
-/// The jobs of a period (see [`measure_rows`]): ?1 = period end, ?2 = lookback start.
-const IN_PERIOD: &str = "w.created_at < ?1
-    AND (w.completed_at IS NULL OR w.completed_at >= ?2)
-    AND NOT (w.cancel_reason IS NOT NULL AND w.updated_at < ?2)";
+/// The jobs of a period (see [`measure_rows`]): ?1 = lookback start.
+const IN_PERIOD: &str = "(w.completed_at IS NULL OR w.completed_at >= ?1)
+    AND NOT (w.cancel_reason IS NOT NULL AND w.updated_at < ?1)";
 
-pub(super) fn facts(c: &Connection, from: i64, to: i64) -> Result<Vec<JobFacts>, StorageError> {
+pub(super) fn facts(c: &Connection, from: i64) -> Result<Vec<JobFacts>, StorageError> {
     let since = from.saturating_sub(LOOKBACK_MS);
     let jobs = c
         .prepare(&format!(
@@ -26,7 +25,7 @@ pub(super) fn facts(c: &Connection, from: i64, to: i64) -> Result<Vec<JobFacts>,
                LEFT JOIN complaint_handling h ON h.work_order_id = w.id
               WHERE {IN_PERIOD} ORDER BY w.id"
         ))?
-        .query_map(params![to, since], |r| {
+        .query_map(params![since], |r| {
             Ok(JobRow {
                 id: r.get(0)?,
                 body: r.get(1)?,
@@ -42,7 +41,7 @@ pub(super) fn facts(c: &Connection, from: i64, to: i64) -> Result<Vec<JobFacts>,
               WHERE o.entity = 'work_order' AND o.outcome = 'applied' AND {IN_PERIOD}
               ORDER BY o.device_id, o.seq"
         ))?
-        .query_map(params![to, since], |r| {
+        .query_map(params![since], |r| {
             Ok(OpRow {
                 entity_id: r.get(0)?,
                 device_id: r.get(1)?,
