@@ -76,7 +76,7 @@ impl MeasureConfig {
 
     /// The local time zone.
     pub fn offset(&self) -> FixedOffset {
-        FixedOffset::east_opt(self.utc_offset_minutes.clamp(-86_340, 86_340) * 60)
+        FixedOffset::east_opt(self.utc_offset_minutes.clamp(-1439, 1439) * 60)
             .unwrap_or_else(|| FixedOffset::east_opt(0).expect("zero offset is valid"))
     }
 

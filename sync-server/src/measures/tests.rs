@@ -569,7 +569,7 @@ fn arb_job() -> impl Strategy<Value = JobFacts> {
         prop::sample::select(JobKind::ALL.to_vec()),
         any::<bool>(),
         0..(8 * 24i64),
-        0..(72i64),
+        0..72i64,
         any::<bool>(),
         prop::option::of(0..(10 * 24 * 60i64)),
         prop::collection::vec(event, 0..12),
