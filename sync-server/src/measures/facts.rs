@@ -56,7 +56,9 @@ impl EventFact {
     /// offset when the batch was flagged `clock_skew`, and never later than the server received
     /// it (a fact cannot happen after it arrived).
     pub fn at(&self) -> i64 {
-        (self.device_time - self.skew_ms.unwrap_or(0)).min(self.received_at)
+        self.device_time
+            .saturating_sub(self.skew_ms.unwrap_or(0))
+            .min(self.received_at)
     }
 
     /// Whether [`EventFact::at`] differs from the raw device time.

@@ -368,7 +368,7 @@ fn outcome(job: &JobFacts) -> JobOutcome<'_> {
         first_visit: complete.is_some() && visits.len() <= 1 && !revisit,
         rating: feedback.iter().rev().find_map(|e| e.rating),
         complaint_at: feedback.iter().find(|e| e.complaint).map(|e| e.at()),
-        report_delay_ms: complete.map(|e| e.received_at - e.at()),
+        report_delay_ms: complete.map(|e| e.received_at.saturating_sub(e.at())),
         skew_corrected: ev.iter().filter(|e| e.corrected()).count() as u32,
     }
 }
@@ -392,9 +392,9 @@ fn summarize(outcomes: &[&JobOutcome<'_>], cfg: &MeasureConfig, as_of: i64) -> S
             None => {}
         };
         if let Some(a) = o.first_arrival {
-            let ms = a - j.reported_at;
+            let ms = a.saturating_sub(j.reported_at);
             s.response.arrived += 1;
-            resp_sum += ms;
+            resp_sum = resp_sum.saturating_add(ms);
             resp_max = Some(resp_max.map_or(ms, |m| m.max(ms)));
         }
         judge(
@@ -436,7 +436,7 @@ fn summarize(outcomes: &[&JobOutcome<'_>], cfg: &MeasureConfig, as_of: i64) -> S
             if d <= cfg.report_limit_hours.saturating_mul(HOUR_MS) {
                 rt.num += 1;
             }
-            delay_sum += d;
+            delay_sum = delay_sum.saturating_add(d);
             delay_max = Some(delay_max.map_or(d, |m| m.max(d)));
         }
     }
@@ -555,31 +555,31 @@ fn visit_time(ev: &[&EventFact]) -> (i64, i64, i64, String) {
     let first = |k: &str| ev.iter().find(|e| e.kind == k).map(|e| e.at());
     let arrive = first("arrive");
     let travel = match (first("start_travel"), arrive) {
-        (Some(s), Some(a)) if a >= s => a - s,
+        (Some(s), Some(a)) if a >= s => a.saturating_sub(s),
         _ => 0,
     };
     let end_event = ev
         .iter()
         .find(|e| matches!(e.kind.as_str(), "complete" | "take_back" | "no_access"));
     let end = end_event.map(|e| e.at()).or(ev.last().map(|e| e.at()));
-    let mut paused = 0;
+    let mut paused: i64 = 0;
     let mut since: Option<i64> = None;
     for e in ev {
         match e.kind.as_str() {
             "pause" if since.is_none() => since = Some(e.at()),
             "resume" => {
                 if let Some(p) = since.take() {
-                    paused += e.at() - p;
+                    paused = paused.saturating_add(e.at().saturating_sub(p));
                 }
             }
             _ => {}
         }
     }
     if let (Some(p), Some(end)) = (since, end) {
-        paused += (end - p).max(0);
+        paused = paused.saturating_add(end.saturating_sub(p).max(0));
     }
     let on_site = match (arrive, end) {
-        (Some(a), Some(e)) if e >= a => (e - a - paused).max(0),
+        (Some(a), Some(e)) if e >= a => e.saturating_sub(a).saturating_sub(paused).max(0),
         _ => 0,
     };
     let ended = end_event.map_or("open".to_owned(), |e| e.kind.clone());
@@ -664,9 +664,9 @@ pub fn daily_report(facts: &[JobFacts], date: NaiveDate, cfg: &MeasureConfig) ->
                 .or_default() += 1;
         }
         for (_, l) in lines {
-            row.travel_minutes += l.travel_minutes;
-            row.on_site_minutes += l.on_site_minutes;
-            row.paused_minutes += l.paused_minutes;
+            row.travel_minutes = row.travel_minutes.saturating_add(l.travel_minutes);
+            row.on_site_minutes = row.on_site_minutes.saturating_add(l.on_site_minutes);
+            row.paused_minutes = row.paused_minutes.saturating_add(l.paused_minutes);
             row.visits.push(l);
         }
     }

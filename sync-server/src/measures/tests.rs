@@ -529,6 +529,30 @@ fn measures_csv_has_one_row_per_scope() {
     assert_eq!((sub[0], sub[1]), ("zone", "suburban"));
 }
 
+#[test]
+fn absurd_device_clocks_do_not_panic() {
+    // Device times and offsets come from phones: any i64. Nothing may overflow.
+    let mut facts = week();
+    for (i, e) in facts[0].events.iter_mut().enumerate() {
+        e.device_time = if i % 2 == 0 { i64::MIN } else { i64::MAX };
+        e.skew_ms = Some(if i % 3 == 0 { i64::MAX } else { i64::MIN });
+    }
+    facts[1].reported_at = i64::MAX;
+    for e in &mut facts[1].events {
+        e.received_at = i64::MIN;
+    }
+    let m = run(&facts);
+    check_ranges(&m.fleet);
+    let cfg = MeasureConfig::default();
+    for d in [17, 18] {
+        let r = daily_report(&facts, NaiveDate::from_ymd_opt(2026, 11, d).unwrap(), &cfg);
+        assert!(r.technicians.iter().all(|t| t.travel_minutes >= 0));
+    }
+    // Instants out of chrono's range read as the epoch.
+    assert_eq!(cfg.complaint_deadline(i64::MAX), cfg.complaint_deadline(0));
+    assert_eq!(cfg.complaint_deadline(i64::MIN), cfg.complaint_deadline(0));
+}
+
 fn arb_job() -> impl Strategy<Value = JobFacts> {
     let kinds = prop::sample::select(vec![
         "call_customer",
