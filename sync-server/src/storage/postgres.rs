@@ -338,8 +338,17 @@ async fn insert_flag(c: &impl GenericClient, f: &Flag) -> Result<(), StorageErro
 impl Storage for PostgresStorage {
     fn measure_facts(&self, from: i64, _to: i64) -> Fut<'_, Vec<crate::measures::JobFacts>> {
         Box::pin(async move {
-            let c = self.pool.get().await.map_err(pool_err)?;
-            measures::facts(&c, from).await
+            // One snapshot for the three reads: no push lands between them.
+            let mut c = self.pool.get().await.map_err(pool_err)?;
+            let tx = c
+                .build_transaction()
+                .isolation_level(tokio_postgres::IsolationLevel::RepeatableRead)
+                .read_only(true)
+                .start()
+                .await?;
+            let facts = measures::facts(&tx, from).await?;
+            tx.commit().await?;
+            Ok(facts)
         })
     }
 
