@@ -10,6 +10,7 @@ pub mod blobs;
 pub mod config;
 pub mod drawings;
 pub mod error;
+pub mod measures;
 pub mod metrics;
 pub mod openapi;
 pub mod push;

@@ -28,6 +28,11 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("post", "/v1/admin/templates"),
     ("post", "/v1/admin/fee-schedules"),
     ("post", "/v1/admin/parts"),
+    ("get", "/v1/admin/measures"),
+    ("get", "/v1/admin/measures.csv"),
+    ("get", "/v1/admin/reports/daily"),
+    ("get", "/v1/admin/reports/daily.csv"),
+    ("post", "/v1/admin/work-orders/{id}/complaint-handled"),
 ];
 
 /// The document.
@@ -100,6 +105,19 @@ pub const DOCUMENT: &str = r##"{
     "/v1/admin/completions": {"get": {"summary": "Completions received, newest first, with their flags (?limit=)", "security": [{"dispatcher": []}], "responses": {"200": {"description": "completions"}}}},
     "/v1/admin/templates": {"post": {"summary": "Publish a checklist template {template}", "security": [{"dispatcher": []}], "responses": {"201": {"description": "{seq}"}, "400": {"$ref": "#/components/responses/Problem"}}}},
     "/v1/admin/fee-schedules": {"post": {"summary": "Publish a fee schedule {fee_schedule}", "security": [{"dispatcher": []}], "responses": {"201": {"description": "{seq}"}, "400": {"$ref": "#/components/responses/Problem"}}}},
-    "/v1/admin/parts": {"post": {"summary": "Publish a catalog part {part}", "security": [{"dispatcher": []}], "responses": {"201": {"description": "{seq}"}, "400": {"$ref": "#/components/responses/Problem"}}}}
+    "/v1/admin/parts": {"post": {"summary": "Publish a catalog part {part}", "security": [{"dispatcher": []}], "responses": {"201": {"description": "{seq}"}, "400": {"$ref": "#/components/responses/Problem"}}}},
+    "/v1/admin/measures": {"get": {"summary": "Quality measures of the jobs whose promised window starts in [from, to): fleet, per technician (with the 0-100 score and band), per zone", "security": [{"dispatcher": []}],
+      "parameters": [{"name": "from", "in": "query", "required": true, "schema": {"type": "string"}, "description": "RFC 3339 time or local date YYYY-MM-DD (inclusive)"}, {"name": "to", "in": "query", "required": true, "schema": {"type": "string"}, "description": "RFC 3339 time (exclusive) or local date (that day included); at most 366 days after from"}, {"name": "format", "in": "query", "schema": {"type": "string", "enum": ["json", "csv"]}}],
+      "responses": {"200": {"description": "the measures (JSON, or text/csv with one row per scope)"}, "400": {"$ref": "#/components/responses/Problem"}, "401": {"$ref": "#/components/responses/Problem"}, "403": {"$ref": "#/components/responses/Problem"}}}},
+    "/v1/admin/measures.csv": {"get": {"summary": "The measures as CSV (same query as /v1/admin/measures)", "security": [{"dispatcher": []}],
+      "parameters": [{"name": "from", "in": "query", "required": true, "schema": {"type": "string"}}, {"name": "to", "in": "query", "required": true, "schema": {"type": "string"}}],
+      "responses": {"200": {"description": "text/csv"}, "400": {"$ref": "#/components/responses/Problem"}, "401": {"$ref": "#/components/responses/Problem"}, "403": {"$ref": "#/components/responses/Problem"}}}},
+    "/v1/admin/reports/daily": {"get": {"summary": "The daily technician work report: jobs by category and time spent (travel, on site; paused apart)", "security": [{"dispatcher": []}],
+      "parameters": [{"name": "date", "in": "query", "required": true, "schema": {"type": "string", "format": "date"}}, {"name": "format", "in": "query", "schema": {"type": "string", "enum": ["json", "csv"]}}],
+      "responses": {"200": {"description": "the report (JSON, or text/csv with one row per technician)"}, "400": {"$ref": "#/components/responses/Problem"}, "401": {"$ref": "#/components/responses/Problem"}, "403": {"$ref": "#/components/responses/Problem"}}}},
+    "/v1/admin/reports/daily.csv": {"get": {"summary": "The daily report as CSV", "security": [{"dispatcher": []}],
+      "parameters": [{"name": "date", "in": "query", "required": true, "schema": {"type": "string", "format": "date"}}],
+      "responses": {"200": {"description": "text/csv"}, "400": {"$ref": "#/components/responses/Problem"}, "401": {"$ref": "#/components/responses/Problem"}, "403": {"$ref": "#/components/responses/Problem"}}}},
+    "/v1/admin/work-orders/{id}/complaint-handled": {"post": {"summary": "Record that the desk handled the customer's complaint on this job (the first time counts)", "security": [{"dispatcher": []}], "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string", "format": "uuid"}}], "responses": {"200": {"description": "{work_order_id, handled_at}"}, "400": {"$ref": "#/components/responses/Problem"}, "404": {"$ref": "#/components/responses/Problem"}}}}
   }
 }"##;

@@ -8,6 +8,7 @@
 //! reads, writes and commits, so both backends behave the same by construction.
 
 mod group_commit;
+pub mod measure_rows;
 pub mod postgres;
 pub mod sqlite;
 
@@ -229,6 +230,14 @@ pub trait Storage: Send + Sync + 'static {
 
     /// Completions received, newest first, with their flags.
     fn completions(&self, limit: i64) -> Fut<'_, Vec<Completion>>;
+
+    /// The facts the quality measures of `[from, to)` are computed from (ms): a superset of
+    /// the period's jobs with their applied ops (which: [`measure_rows`]; backends may use
+    /// `to` to narrow the read, today they do not).
+    fn measure_facts(&self, from: i64, to: i64) -> Fut<'_, Vec<crate::measures::JobFacts>>;
+    /// Records that the desk handled the customer's complaint on a job at `at` (ms) and
+    /// returns the time that counts (the first). `NotFound` if there is no such job.
+    fn complaint_handled(&self, id: WorkOrderId, at: i64) -> Fut<'_, i64>;
 }
 
 /// What a dispatcher's change does: the job as it will be, the changes to queue (for which

@@ -4,6 +4,8 @@
 //! on the device, and change-feed inserts by a transaction-scoped advisory lock so that
 //! change sequence numbers become visible in order (a puller never skips one).
 
+mod measures;
+
 use std::str::FromStr;
 
 use deadpool_postgres::{GenericClient, Manager, ManagerConfig, Pool, RecyclingMethod};
@@ -93,6 +95,7 @@ impl PostgresStorage {
         tx.execute("SELECT pg_advisory_xact_lock($1)", &[&SCHEMA_LOCK])
             .await?;
         tx.batch_execute(SCHEMA).await?;
+        tx.batch_execute(measures::SCHEMA).await?;
         tx.commit().await?;
         Ok(this)
     }
@@ -371,6 +374,29 @@ async fn insert_flag(c: &impl GenericClient, f: &Flag) -> Result<(), StorageErro
 }
 
 impl Storage for PostgresStorage {
+    fn measure_facts(&self, from: i64, _to: i64) -> Fut<'_, Vec<crate::measures::JobFacts>> {
+        Box::pin(async move {
+            // One snapshot for the three reads: no push lands between them.
+            let mut c = self.pool.get().await.map_err(pool_err)?;
+            let tx = c
+                .build_transaction()
+                .isolation_level(tokio_postgres::IsolationLevel::RepeatableRead)
+                .read_only(true)
+                .start()
+                .await?;
+            let facts = measures::facts(&tx, from).await?;
+            tx.commit().await?;
+            Ok(facts)
+        })
+    }
+
+    fn complaint_handled(&self, id: WorkOrderId, at: i64) -> Fut<'_, i64> {
+        Box::pin(async move {
+            let c = self.pool.get().await.map_err(pool_err)?;
+            measures::complaint_handled(&c, &id.to_string(), at).await
+        })
+    }
+
     fn health(&self) -> Fut<'_, ()> {
         Box::pin(async move {
             let c = self.pool.get().await.map_err(pool_err)?;

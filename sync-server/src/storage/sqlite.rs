@@ -2,6 +2,8 @@
 //! (an ack means the commit survived power loss), one writer thread that commits pushes in
 //! groups, and read-only connections beside it ([`super::group_commit`]).
 
+mod measures;
+
 use std::path::Path;
 
 use fieldkit_core::model::{DeviceId, WorkOrder, WorkOrderId, WorkOrderStatus};
@@ -73,6 +75,7 @@ impl SqliteStorage {
                 c.pragma_update(None, "journal_mode", "WAL")?;
                 c.pragma_update(None, "synchronous", "FULL")?;
                 c.execute_batch(SCHEMA)?;
+                c.execute_batch(measures::SCHEMA)?;
             }
             Ok(())
         })?;
@@ -332,6 +335,14 @@ fn insert_flag(c: &Connection, f: &Flag) -> Result<(), StorageError> {
 }
 
 impl Storage for SqliteStorage {
+    fn measure_facts(&self, from: i64, _to: i64) -> Fut<'_, Vec<crate::measures::JobFacts>> {
+        self.read(move |c| measures::facts(c, from))
+    }
+
+    fn complaint_handled(&self, id: WorkOrderId, at: i64) -> Fut<'_, i64> {
+        self.run(move |c| measures::complaint_handled(c, &id.to_string(), at))
+    }
+
     fn health(&self) -> Fut<'_, ()> {
         self.read(|c| Ok(c.query_row("SELECT 1", [], |_| Ok(()))?))
     }

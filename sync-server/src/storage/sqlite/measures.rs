@@ -1,0 +1,90 @@
+//! SQLite reads and writes of the quality measures: the facts of a period and the desk's
+//! complaint handling (its own table).
+
+use rusqlite::{Connection, OptionalExtension, params};
+
+use crate::measures::JobFacts;
+use crate::storage::StorageError;
+use crate::storage::measure_rows::{self, JobRow, LOOKBACK_MS, OpRow, SkewRow};
+
+/// The measures' own table.
+pub(super) const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS complaint_handling (
+    work_order_id TEXT PRIMARY KEY REFERENCES work_orders(id), handled_at INTEGER NOT NULL);
+";
+
+/// The jobs of a period (see [`measure_rows`]): ?1 = lookback start.
+const IN_PERIOD: &str = "(w.completed_at IS NULL OR w.completed_at >= ?1)
+    AND NOT (w.cancel_reason IS NOT NULL AND w.updated_at < ?1)";
+
+pub(super) fn facts(c: &Connection, from: i64) -> Result<Vec<JobFacts>, StorageError> {
+    let since = from.saturating_sub(LOOKBACK_MS);
+    let jobs = c
+        .prepare(&format!(
+            "SELECT w.id, w.body, w.technician_id, h.handled_at FROM work_orders w
+               LEFT JOIN complaint_handling h ON h.work_order_id = w.id
+              WHERE {IN_PERIOD} ORDER BY w.id"
+        ))?
+        .query_map(params![since], |r| {
+            Ok(JobRow {
+                id: r.get(0)?,
+                body: r.get(1)?,
+                technician_id: r.get(2)?,
+                complaint_handled_at: r.get(3)?,
+            })
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    let ops = c
+        .prepare(&format!(
+            "SELECT o.entity_id, o.device_id, o.body, o.received_at FROM ops o
+               JOIN work_orders w ON w.id = o.entity_id
+              WHERE o.entity = 'work_order' AND o.outcome = 'applied' AND {IN_PERIOD}
+              ORDER BY o.device_id, o.seq"
+        ))?
+        .query_map(params![since], |r| {
+            Ok(OpRow {
+                entity_id: r.get(0)?,
+                device_id: r.get(1)?,
+                body: r.get(2)?,
+                received_at: r.get(3)?,
+            })
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    let skews = c
+        .prepare(
+            "SELECT device_id, created_at, detail FROM flags WHERE kind = 'clock_skew' ORDER BY id",
+        )?
+        .query_map([], |r| {
+            Ok(SkewRow {
+                device_id: r.get(0)?,
+                created_at: r.get(1)?,
+                detail: r.get(2)?,
+            })
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    measure_rows::assemble(jobs, ops, skews)
+}
+
+pub(super) fn complaint_handled(c: &Connection, id: &str, at: i64) -> Result<i64, StorageError> {
+    let exists: bool = c.query_row(
+        "SELECT EXISTS (SELECT 1 FROM work_orders WHERE id = ?1)",
+        [id],
+        |r| r.get(0),
+    )?;
+    if !exists {
+        return Err(StorageError::NotFound("work order"));
+    }
+    c.execute(
+        "INSERT INTO complaint_handling (work_order_id, handled_at) VALUES (?1, ?2)
+         ON CONFLICT (work_order_id) DO NOTHING",
+        params![id, at],
+    )?;
+    let first: Option<i64> = c
+        .query_row(
+            "SELECT handled_at FROM complaint_handling WHERE work_order_id = ?1",
+            [id],
+            |r| r.get(0),
+        )
+        .optional()?;
+    first.ok_or(StorageError::NotFound("work order"))
+}
