@@ -14,6 +14,7 @@ pub mod openapi;
 pub mod push;
 pub mod routes;
 pub mod storage;
+pub mod webhooks;
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -48,6 +49,8 @@ pub struct Server {
     shutdown: Option<oneshot::Sender<()>>,
     task: tokio::task::JoinHandle<std::io::Result<()>>,
     storage: Arc<dyn Storage>,
+    webhooks: Option<webhooks::Worker>,
+    feed: Arc<webhooks::Feed>,
 }
 
 impl Server {
@@ -68,7 +71,9 @@ impl Server {
             Some(t) if !t.trim().is_empty() => t.trim().to_owned(),
             _ => admin_token_file(&config.data_dir).map_err(StartError::DataDir)?,
         };
+        let feed = Arc::new(webhooks::Feed::default());
         let state = AppState {
+            feed: feed.clone(),
             storage: storage.clone(),
             blobs: blobs::Blobs::new(blob_store, config.max_blob_bytes),
             metrics: Arc::new(metrics::Metrics::default()),
@@ -99,6 +104,8 @@ impl Server {
             })
             .await
         });
+        let webhooks =
+            webhooks::Worker::start(storage.clone(), feed.clone(), delivery_settings(&config));
         tracing::info!(%addr, backend = storage.backend(), "fieldkit-server listening");
         Ok(Server {
             addr,
@@ -106,6 +113,8 @@ impl Server {
             shutdown: Some(tx),
             task,
             storage,
+            webhooks: Some(webhooks),
+            feed,
         })
     }
 
@@ -124,15 +133,21 @@ impl Server {
         self.storage.clone()
     }
 
-    /// Stops accepting, lets requests in flight finish, and returns.
+    /// Stops accepting, lets requests in flight finish, stops the webhook worker (attempts
+    /// in flight end first), and returns.
     pub async fn shutdown(mut self) -> std::io::Result<()> {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
-        match (&mut self.task).await {
+        self.feed.close();
+        let served = match (&mut self.task).await {
             Ok(r) => r,
             Err(e) => Err(std::io::Error::other(e)),
+        };
+        if let Some(w) = self.webhooks.take() {
+            w.stop().await;
         }
+        served
     }
 }
 
@@ -187,6 +202,19 @@ fn admin_token_file(dir: &Path) -> std::io::Result<String> {
     f.sync_all()?;
     tracing::info!(path = %path.display(), "generated the dispatcher's admin token");
     Ok(token)
+}
+
+fn delivery_settings(c: &Config) -> webhooks::DeliverySettings {
+    webhooks::DeliverySettings {
+        max_attempts: c.webhook_max_attempts.max(1),
+        timeout: Duration::from_millis(c.webhook_timeout_ms.max(1)),
+        backoff_base: Duration::from_millis(c.webhook_backoff_ms.max(1)),
+        backoff_cap: Duration::from_millis(
+            c.webhook_backoff_cap_ms.max(c.webhook_backoff_ms.max(1)),
+        ),
+        poll: Duration::from_millis(c.webhook_poll_ms.max(10)),
+        concurrency: c.webhook_concurrency.max(1),
+    }
 }
 
 fn blob_store(config: &Config) -> Result<Arc<dyn ObjectStore>, StartError> {

@@ -86,6 +86,8 @@ pub async fn push(
         .storage
         .push(device.clone(), req.ops, sent_at, s.policy, now_ms())
         .await?;
+    // Committed: the completions feed picks up what this push completed.
+    s.feed.completions_pushed();
     s.metrics.record_push(&response, started.elapsed());
     tracing::info!(
         device = %device.id,

@@ -4,6 +4,7 @@
 mod blobs;
 mod device;
 pub mod dispatcher;
+mod webhooks;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -37,6 +38,8 @@ pub struct AppState {
     pub enroll_limiter: Arc<RateLimiter>,
     pub enrolment_code_ttl_minutes: i64,
     pub max_body_bytes: usize,
+    /// Wakes the webhook worker after pushes; tells SSE streams about new completions.
+    pub feed: Arc<crate::webhooks::Feed>,
 }
 
 /// The router with every route and layer.
@@ -57,6 +60,7 @@ pub fn router(state: AppState) -> Router {
                 .put(blobs::upload),
         )
         .merge(dispatcher::routes())
+        .merge(webhooks::routes())
         .with_state(state)
         .layer(axum::middleware::map_response(typed_error_body))
         .layer(DefaultBodyLimit::max(limit))

@@ -9,6 +9,7 @@
 
 pub mod postgres;
 pub mod sqlite;
+pub mod webhooks;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -132,8 +133,8 @@ pub struct Completion {
     pub flags: Vec<Flag>,
 }
 
-/// One storage backend.
-pub trait Storage: Send + Sync + 'static {
+/// One storage backend (the completions feed and webhooks: [`webhooks::WebhookStorage`]).
+pub trait Storage: webhooks::WebhookStorage + Send + Sync + 'static {
     /// The backend answers.
     fn health(&self) -> Fut<'_, ()>;
     /// Short name for logs and metrics: `sqlite` or `postgres`.

@@ -17,6 +17,8 @@ use super::{
 };
 use crate::push::{self, JobState, PushPolicy, PushState, StoredOp};
 
+mod webhooks;
+
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS technicians (
     id TEXT PRIMARY KEY, name TEXT NOT NULL, created_at BIGINT NOT NULL);
@@ -90,6 +92,7 @@ impl PostgresStorage {
         tx.execute("SELECT pg_advisory_xact_lock($1)", &[&SCHEMA_LOCK])
             .await?;
         tx.batch_execute(SCHEMA).await?;
+        tx.batch_execute(webhooks::SCHEMA).await?;
         tx.commit().await?;
         Ok(this)
     }

@@ -14,6 +14,9 @@ use super::{
 };
 use crate::push::{self, JobState, PushPolicy, PushState, StoredOp};
 
+mod webhooks;
+pub(crate) use webhooks::FEED_WINDOW_MS;
+
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS technicians (
     id TEXT PRIMARY KEY, name TEXT NOT NULL, created_at INTEGER NOT NULL);
@@ -68,6 +71,7 @@ impl SqliteStorage {
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
         conn.execute_batch(SCHEMA)?;
+        conn.execute_batch(webhooks::SCHEMA)?;
         Ok(Self {
             conn: Arc::new(Mutex::new(conn)),
         })
