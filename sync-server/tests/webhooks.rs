@@ -269,6 +269,8 @@ enum Reply {
     Drop,
     /// Never answers (the sender times out).
     Hang,
+    /// Answers 200 once the test releases the receiver.
+    Hold,
 }
 
 /// One request as received.
@@ -280,12 +282,23 @@ struct Received {
     reply: Reply,
 }
 
-#[derive(Default)]
 struct Receiver {
     /// The replies to the first requests, in order; later ones get `then`.
     script: Mutex<(Vec<Reply>, Reply)>,
     log: Mutex<Vec<Received>>,
     changed: Notify,
+    released: tokio::sync::Semaphore,
+}
+
+impl Default for Receiver {
+    fn default() -> Self {
+        Receiver {
+            script: Mutex::default(),
+            log: Mutex::default(),
+            changed: Notify::new(),
+            released: tokio::sync::Semaphore::new(0),
+        }
+    }
 }
 
 impl Receiver {
@@ -392,6 +405,13 @@ async fn receiver(r: Arc<Receiver>) -> String {
                                 _ => 200,
                             };
                             let res = format!("HTTP/1.1 {code} X\r\ncontent-length: 0\r\n\r\n");
+                            if sock.write_all(res.as_bytes()).await.is_err() {
+                                return;
+                            }
+                        }
+                        Reply::Hold => {
+                            let _permit = r.released.acquire().await;
+                            let res = "HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n";
                             if sock.write_all(res.as_bytes()).await.is_err() {
                                 return;
                             }
@@ -775,6 +795,44 @@ async fn a_restarted_server_delivers_what_the_stopped_one_did_not() {
     server.shutdown().await.unwrap();
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_receiver_does_not_hold_up_pushes() {
+    let ts = common::server(Backend::Sqlite, |c| {
+        fast(c);
+        c.webhook_timeout_ms = 120_000;
+        c.webhook_concurrency = 2;
+    })
+    .await
+    .unwrap();
+    let rx = Arc::new(Receiver::default());
+    rx.set(vec![], Reply::Hold);
+    let url = receiver(rx.clone()).await;
+    let (id, _) = subscribe(&ts, &url).await;
+    let (token, jobs) = crew(&ts, 5).await;
+    let mut ops = complete(&ts, &token, &jobs[..1], 1).await;
+    rx.wait("an attempt held by the receiver", |log| !log.is_empty())
+        .await;
+    // Every attempt in flight is held: the pushes still return, one by one.
+    for (i, j) in jobs[1..].iter().enumerate() {
+        let push = complete(&ts, &token, std::slice::from_ref(j), 2 + i as i64);
+        ops.extend(
+            tokio::time::timeout(DEADLINE, push)
+                .await
+                .expect("a push returns while the receiver holds the deliveries"),
+        );
+    }
+    assert!(rx.log().iter().all(|r| r.reply == Reply::Hold));
+    rx.released.add_permits(1_000);
+    let log = rx
+        .wait("all delivered once released", |log| {
+            log.iter().map(body_op).collect::<BTreeSet<_>>() == ops.iter().cloned().collect()
+        })
+        .await;
+    assert_eq!(log.len(), 5, "no attempt was given up while held");
+    wait_listed(&ts, &id, |w| w["delivered"] == 5).await;
+    ts.server.shutdown().await.unwrap();
+}
+
 // ---------------------------------------------------------------------------------------
 // Server-sent events.
 
@@ -866,7 +924,9 @@ async fn sse_streams_completions_and_resumes_from_last_event_id() {
     );
     assert!(id_a < id_b && id_b < id_c);
     let d = complete(&ts, &token, &jobs[3..], 4).await;
+    let pushed = std::time::Instant::now();
     let (id_d, _, dd) = resumed.next().await;
+    eprintln!("SSE: event {:?} after the push returned", pushed.elapsed());
     assert_eq!(dd["op_id"], d[0].as_str());
     drop(resumed);
     let mut again = Sse::open(&ts, Some(id_c)).await;
