@@ -48,6 +48,28 @@ pub struct Config {
     /// PostgreSQL pool size.
     #[arg(long, env = "FIELDKIT_PG_MAX_CONNECTIONS", default_value_t = 16)]
     pub pg_max_connections: usize,
+    /// Webhook deliveries: attempts before one is marked failed.
+    #[arg(long, env = "FIELDKIT_WEBHOOK_MAX_ATTEMPTS", default_value_t = 10)]
+    pub webhook_max_attempts: i64,
+    /// Webhook deliveries: timeout of one attempt (ms).
+    #[arg(long, env = "FIELDKIT_WEBHOOK_TIMEOUT_MS", default_value_t = 10_000)]
+    pub webhook_timeout_ms: u64,
+    /// Webhook deliveries: the first retry's wait (ms); each next one doubles, with jitter.
+    #[arg(long, env = "FIELDKIT_WEBHOOK_BACKOFF_MS", default_value_t = 5_000)]
+    pub webhook_backoff_ms: u64,
+    /// Webhook deliveries: the longest wait between attempts (ms).
+    #[arg(
+        long,
+        env = "FIELDKIT_WEBHOOK_BACKOFF_CAP_MS",
+        default_value_t = 3_600_000
+    )]
+    pub webhook_backoff_cap_ms: u64,
+    /// Completions feed: how often it is polled when no push wakes it (ms).
+    #[arg(long, env = "FIELDKIT_WEBHOOK_POLL_MS", default_value_t = 1_000)]
+    pub webhook_poll_ms: u64,
+    /// Webhook deliveries in flight at most.
+    #[arg(long, env = "FIELDKIT_WEBHOOK_CONCURRENCY", default_value_t = 8)]
+    pub webhook_concurrency: usize,
 }
 
 impl Config {

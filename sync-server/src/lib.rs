@@ -16,6 +16,7 @@ pub mod openapi;
 pub mod push;
 pub mod routes;
 pub mod storage;
+pub mod webhooks;
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -51,6 +52,8 @@ pub struct Server {
     task: tokio::task::JoinHandle<std::io::Result<()>>,
     drawings: tokio::task::JoinHandle<()>,
     storage: Arc<dyn Storage>,
+    webhooks: Option<webhooks::Worker>,
+    feed: Arc<webhooks::Feed>,
 }
 
 impl Server {
@@ -73,7 +76,9 @@ impl Server {
         };
         let drawings = drawings::Drawings::default();
         let drawings_task = drawings.start(storage.clone());
+        let feed = Arc::new(webhooks::Feed::default());
         let state = AppState {
+            feed: feed.clone(),
             storage: storage.clone(),
             drawings,
             blobs: blobs::Blobs::new(blob_store, config.max_blob_bytes),
@@ -103,6 +108,8 @@ impl Server {
             })
             .await
         });
+        let webhooks =
+            webhooks::Worker::start(storage.clone(), feed.clone(), delivery_settings(&config));
         tracing::info!(%addr, backend = storage.backend(), "fieldkit-server listening");
         Ok(Server {
             addr,
@@ -111,6 +118,8 @@ impl Server {
             task,
             drawings: drawings_task,
             storage,
+            webhooks: Some(webhooks),
+            feed,
         })
     }
 
@@ -129,17 +138,22 @@ impl Server {
         self.storage.clone()
     }
 
-    /// Stops accepting, lets requests in flight finish, and returns.
+    /// Stops accepting, lets requests in flight finish, stops the webhook worker (attempts
+    /// in flight end first), and returns.
     pub async fn shutdown(mut self) -> std::io::Result<()> {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
+        self.feed.close();
         let served = match (&mut self.task).await {
             Ok(r) => r,
             Err(e) => Err(std::io::Error::other(e)),
         };
         // A check cut short is still waiting in storage: the next start does it.
         self.drawings.abort();
+        if let Some(w) = self.webhooks.take() {
+            w.stop().await;
+        }
         served
     }
 }
@@ -211,6 +225,19 @@ fn admin_token_file(dir: &Path) -> std::io::Result<String> {
     f.sync_all()?;
     tracing::info!(path = %path.display(), "generated the dispatcher's admin token");
     Ok(token)
+}
+
+fn delivery_settings(c: &Config) -> webhooks::DeliverySettings {
+    webhooks::DeliverySettings {
+        max_attempts: c.webhook_max_attempts.max(1),
+        timeout: Duration::from_millis(c.webhook_timeout_ms.max(1)),
+        backoff_base: Duration::from_millis(c.webhook_backoff_ms.max(1)),
+        backoff_cap: Duration::from_millis(
+            c.webhook_backoff_cap_ms.max(c.webhook_backoff_ms.max(1)),
+        ),
+        poll: Duration::from_millis(c.webhook_poll_ms.max(10)),
+        concurrency: c.webhook_concurrency.max(1),
+    }
 }
 
 fn blob_store(config: &Config) -> Result<Arc<dyn ObjectStore>, StartError> {

@@ -33,6 +33,11 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("get", "/v1/admin/reports/daily"),
     ("get", "/v1/admin/reports/daily.csv"),
     ("post", "/v1/admin/work-orders/{id}/complaint-handled"),
+    ("get", "/v1/admin/webhooks"),
+    ("post", "/v1/admin/webhooks"),
+    ("delete", "/v1/admin/webhooks/{id}"),
+    ("post", "/v1/admin/webhooks/{id}/redeliver"),
+    ("get", "/v1/admin/completions/stream"),
 ];
 
 /// The document.
@@ -118,6 +123,16 @@ pub const DOCUMENT: &str = r##"{
     "/v1/admin/reports/daily.csv": {"get": {"summary": "The daily report as CSV", "security": [{"dispatcher": []}],
       "parameters": [{"name": "date", "in": "query", "required": true, "schema": {"type": "string", "format": "date"}}],
       "responses": {"200": {"description": "text/csv"}, "400": {"$ref": "#/components/responses/Problem"}, "401": {"$ref": "#/components/responses/Problem"}, "403": {"$ref": "#/components/responses/Problem"}}}},
-    "/v1/admin/work-orders/{id}/complaint-handled": {"post": {"summary": "Record that the desk handled the customer's complaint on this job (the first time counts)", "security": [{"dispatcher": []}], "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string", "format": "uuid"}}], "responses": {"200": {"description": "{work_order_id, handled_at}"}, "400": {"$ref": "#/components/responses/Problem"}, "404": {"$ref": "#/components/responses/Problem"}}}}
+    "/v1/admin/work-orders/{id}/complaint-handled": {"post": {"summary": "Record that the desk handled the customer's complaint on this job (the first time counts)", "security": [{"dispatcher": []}], "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string", "format": "uuid"}}], "responses": {"200": {"description": "{work_order_id, handled_at}"}, "400": {"$ref": "#/components/responses/Problem"}, "404": {"$ref": "#/components/responses/Problem"}}}},
+    "/v1/admin/webhooks": {
+      "get": {"summary": "Webhook subscriptions, without secrets, with pending/delivered/failed counts and the last error", "security": [{"dispatcher": []}], "responses": {"200": {"description": "[{id, url, events, created_at, pending, delivered, failed, last_error}]"}, "401": {"$ref": "#/components/responses/Problem"}, "403": {"$ref": "#/components/responses/Problem"}}},
+      "post": {"summary": "Subscribe {url, events?: [work_order.completed], secret?}; completions entering the feed from now on are POSTed at least once, signed (FieldKit-Signature: t=<unix>,v1=<hex HMAC-SHA256 of 't.body'>), with FieldKit-Delivery: <event id> to dedupe on", "security": [{"dispatcher": []}],
+        "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "additionalProperties": false, "required": ["url"], "properties": {"url": {"type": "string", "format": "uri"}, "events": {"type": "array", "items": {"type": "string", "enum": ["work_order.completed"]}}, "secret": {"type": "string", "minLength": 16, "maxLength": 256}}}}}},
+        "responses": {"201": {"description": "{id, url, events, secret, created_at}: the only time the secret is shown"}, "400": {"$ref": "#/components/responses/Problem"}, "401": {"$ref": "#/components/responses/Problem"}, "403": {"$ref": "#/components/responses/Problem"}}}},
+    "/v1/admin/webhooks/{id}": {"delete": {"summary": "Delete a subscription and its queued deliveries", "security": [{"dispatcher": []}], "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}], "responses": {"204": {"description": "deleted"}, "404": {"$ref": "#/components/responses/Problem"}}}},
+    "/v1/admin/webhooks/{id}/redeliver": {"post": {"summary": "Queue the subscription's failed deliveries again (attempts reset; same event ids)", "security": [{"dispatcher": []}], "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}], "responses": {"200": {"description": "{requeued}"}, "404": {"$ref": "#/components/responses/Problem"}}}},
+    "/v1/admin/completions/stream": {"get": {"summary": "Server-sent events: one work_order.completed event per completion as it is committed (data: ids, times, outcome, flags; no customer data); id: is a cursor, send it back as Last-Event-ID (or ?after=) to get what was missed; without one the stream starts at the current end; keep-alive comments every 15 s", "security": [{"dispatcher": []}],
+      "parameters": [{"name": "Last-Event-ID", "in": "header", "required": false, "schema": {"type": "integer", "minimum": 0}}, {"name": "after", "in": "query", "required": false, "schema": {"type": "integer", "minimum": 0}}],
+      "responses": {"200": {"description": "text/event-stream"}, "400": {"$ref": "#/components/responses/Problem"}, "401": {"$ref": "#/components/responses/Problem"}, "403": {"$ref": "#/components/responses/Problem"}}}}
   }
 }"##;

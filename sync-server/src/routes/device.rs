@@ -92,6 +92,8 @@ pub async fn push(
         .storage
         .push(device.clone(), batch, sent_at, s.policy, now_ms())
         .await?;
+    // Committed: the completions feed picks up what this push completed.
+    s.feed.completions_pushed();
     s.metrics.record_push(&response, started.elapsed());
     if completes {
         s.drawings.wake();

@@ -5,6 +5,7 @@ mod blobs;
 mod device;
 pub mod dispatcher;
 pub mod measures;
+mod webhooks;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -40,6 +41,8 @@ pub struct AppState {
     pub enroll_limiter: Arc<RateLimiter>,
     pub enrolment_code_ttl_minutes: i64,
     pub max_body_bytes: usize,
+    /// Wakes the webhook worker after pushes; tells SSE streams about new completions.
+    pub feed: Arc<crate::webhooks::Feed>,
 }
 
 /// The router with every route and layer.
@@ -61,6 +64,7 @@ pub fn router(state: AppState) -> Router {
         )
         .merge(dispatcher::routes())
         .merge(measures::routes())
+        .merge(webhooks::routes())
         .with_state(state)
         .layer(axum::middleware::map_response(typed_error_body))
         .layer(DefaultBodyLimit::max(limit))

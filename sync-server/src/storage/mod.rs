@@ -11,6 +11,7 @@ mod group_commit;
 pub mod measure_rows;
 pub mod postgres;
 pub mod sqlite;
+pub mod webhooks;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -149,8 +150,8 @@ pub struct DrawingCheck {
     pub ops: Vec<fieldkit_core::sync::protocol::Op>,
 }
 
-/// One storage backend.
-pub trait Storage: Send + Sync + 'static {
+/// One storage backend (the completions feed and webhooks: [`webhooks::WebhookStorage`]).
+pub trait Storage: webhooks::WebhookStorage + Send + Sync + 'static {
     /// The backend answers.
     fn health(&self) -> Fut<'_, ()>;
     /// Short name for logs and metrics: `sqlite` or `postgres`.

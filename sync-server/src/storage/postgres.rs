@@ -19,6 +19,8 @@ use super::{
 };
 use crate::push::{self, Batch, JobState, PushPolicy, PushState, StoredOp};
 
+mod webhooks;
+
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS technicians (
     id TEXT PRIMARY KEY, name TEXT NOT NULL, created_at BIGINT NOT NULL);
@@ -96,6 +98,7 @@ impl PostgresStorage {
             .await?;
         tx.batch_execute(SCHEMA).await?;
         tx.batch_execute(measures::SCHEMA).await?;
+        tx.batch_execute(webhooks::SCHEMA).await?;
         tx.commit().await?;
         Ok(this)
     }

@@ -17,6 +17,9 @@ use super::{
 };
 use crate::push::{self, Batch, JobState, PushPolicy, PushState, StoredOp};
 
+mod webhooks;
+pub(crate) use webhooks::FEED_WINDOW_MS;
+
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS technicians (
     id TEXT PRIMARY KEY, name TEXT NOT NULL, created_at INTEGER NOT NULL);
@@ -76,6 +79,7 @@ impl SqliteStorage {
                 c.pragma_update(None, "synchronous", "FULL")?;
                 c.execute_batch(SCHEMA)?;
                 c.execute_batch(measures::SCHEMA)?;
+                c.execute_batch(webhooks::SCHEMA)?;
             }
             Ok(())
         })?;
