@@ -4,6 +4,7 @@
 mod blobs;
 mod device;
 pub mod dispatcher;
+pub mod verify;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -57,6 +58,7 @@ pub fn router(state: AppState) -> Router {
                 .put(blobs::upload),
         )
         .merge(dispatcher::routes())
+        .merge(verify::routes())
         .with_state(state)
         .layer(axum::middleware::map_response(typed_error_body))
         .layer(DefaultBodyLimit::max(limit))

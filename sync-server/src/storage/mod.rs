@@ -206,6 +206,15 @@ pub trait Storage: Send + Sync + 'static {
 
     /// Completions received, newest first, with their flags.
     fn completions(&self, limit: i64) -> Fut<'_, Vec<Completion>>;
+
+    /// A job's stored ops of one kind (`sign`, `complete`…) from every device, rejected
+    /// ones left out, in the order they were received (the public verify page reads the
+    /// signatures from them).
+    fn job_ops(
+        &self,
+        id: WorkOrderId,
+        kind: String,
+    ) -> Fut<'_, Vec<fieldkit_core::sync::protocol::Op>>;
 }
 
 /// What a dispatcher's change does: the job as it will be, the changes to queue (for which
