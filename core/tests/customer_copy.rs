@@ -92,9 +92,8 @@ fn qr_codes(pdf: &Path, dir: &Path) -> Vec<String> {
     assert!(!pages.is_empty(), "pdftoppm wrote no page");
     let mut found = Vec::new();
     for page in pages {
-        let decoder = png::Decoder::new(std::io::BufReader::new(
-            std::fs::File::open(&page).unwrap(),
-        ));
+        let decoder =
+            png::Decoder::new(std::io::BufReader::new(std::fs::File::open(&page).unwrap()));
         let mut reader = decoder.read_info().unwrap();
         let mut buf = vec![0; reader.output_buffer_size().unwrap()];
         let info = reader.next_frame(&mut buf).unwrap();
