@@ -9,9 +9,7 @@ use crate::checklist::{AnswerValue, StepKind};
 use crate::error::{Error, Result};
 use crate::media::signature::SignedSummary;
 use crate::model::*;
-use crate::report::{
-    self, CopyContent, CopyOptions, FeeLines, PartLine, ReportError, StepLine,
-};
+use crate::report::{self, CopyContent, CopyOptions, FeeLines, PartLine, ReportError, StepLine};
 use crate::store::{queries, records};
 
 impl FieldKit {
@@ -97,12 +95,12 @@ impl FieldKit {
                 .parts
                 .iter()
                 .map(|p| PartLine {
-                        sku: p.sku.clone(),
-                        name: records::part(c, &p.sku)
-                            .map(|part| part.name)
-                            .unwrap_or_else(|_| p.sku.clone()),
-                        quantity: p.quantity,
-                        new_serial: p.new_serial.clone(),
+                    sku: p.sku.clone(),
+                    name: records::part(c, &p.sku)
+                        .map(|part| part.name)
+                        .unwrap_or_else(|_| p.sku.clone()),
+                    quantity: p.quantity,
+                    new_serial: p.new_serial.clone(),
                     old_part: p.old_part.clone(),
                 })
                 .collect();
@@ -127,9 +125,7 @@ impl FieldKit {
                     Some(FeeLines {
                         items,
                         total: f.total,
-                        currency: schedule
-                            .map(|s| s.currency)
-                            .unwrap_or_else(|| "CNY".into()),
+                        currency: schedule.map(|s| s.currency).unwrap_or_else(|| "CNY".into()),
                         agreed: f.agreed,
                     })
                 }

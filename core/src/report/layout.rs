@@ -104,7 +104,12 @@ impl<'m> Pages<'m> {
         self.text(MARGIN, LABEL_W - 8.0, BODY, label);
         let after_label = self.y;
         self.y = top;
-        self.text(MARGIN + LABEL_W, PAGE_W - 2.0 * MARGIN - LABEL_W, BODY, value);
+        self.text(
+            MARGIN + LABEL_W,
+            PAGE_W - 2.0 * MARGIN - LABEL_W,
+            BODY,
+            value,
+        );
         self.y = self.y.max(after_label);
     }
 
@@ -160,7 +165,13 @@ impl<'a> Metrics<'a> {
     /// `text` with characters the font cannot draw replaced by `?`.
     fn drawable(&self, text: &str) -> String {
         text.chars()
-            .map(|c| if self.covers(c) || c.is_whitespace() { c } else { '?' })
+            .map(|c| {
+                if self.covers(c) || c.is_whitespace() {
+                    c
+                } else {
+                    '?'
+                }
+            })
             .collect()
     }
 }
@@ -296,7 +307,13 @@ pub(super) fn render(c: &CopyContent, font: Vec<u8>, index: u32) -> Result<Vec<u
                         s.pop();
                     }
                 }
-                Item::Qr { x, y, size, n, dark } => {
+                Item::Qr {
+                    x,
+                    y,
+                    size,
+                    n,
+                    dark,
+                } => {
                     let m = size / (*n as f32 + 8.0);
                     let mut pb = PathBuilder::new();
                     for (i, d) in dark.iter().enumerate() {
@@ -329,7 +346,12 @@ fn layout<'m>(c: &CopyContent, metrics: &'m Metrics<'m>) -> Result<Pages<'m>, Re
     let full = PAGE_W - 2.0 * MARGIN;
     let mut p = Pages::new(metrics);
     p.text(MARGIN, full, 16.0, &c.company);
-    p.text(MARGIN, full, 13.0, "服务单 客户联 / Service record, customer's copy");
+    p.text(
+        MARGIN,
+        full,
+        13.0,
+        "服务单 客户联 / Service record, customer's copy",
+    );
     p.y += 4.0;
 
     p.heading("工单 / Work order");
@@ -345,7 +367,11 @@ fn layout<'m>(c: &CopyContent, metrics: &'m Metrics<'m>) -> Result<Pages<'m>, Re
     p.field("故障现象 / Reported fault", &c.reported_fault);
     p.field(
         "预约时间 / Scheduled",
-        &format!("{} – {}", time(c.scheduled.0, off), time(c.scheduled.1, off)),
+        &format!(
+            "{} – {}",
+            time(c.scheduled.0, off),
+            time(c.scheduled.1, off)
+        ),
     );
     for (label, t) in [
         ("到达 / Arrived", c.arrived_at),
@@ -371,7 +397,12 @@ fn layout<'m>(c: &CopyContent, metrics: &'m Metrics<'m>) -> Result<Pages<'m>, Re
             None => s.answer.clone(),
         };
         p.room(BODY * 1.45 * 2.0);
-        p.text(MARGIN, full, BODY, &format!("{} / {}", s.label_zh, s.label_en));
+        p.text(
+            MARGIN,
+            full,
+            BODY,
+            &format!("{} / {}", s.label_zh, s.label_en),
+        );
         p.text(MARGIN + 18.0, full - 18.0, BODY, &value);
     }
 
@@ -478,7 +509,12 @@ fn layout<'m>(c: &CopyContent, metrics: &'m Metrics<'m>) -> Result<Pages<'m>, Re
     let x = MARGIN + QR_SIZE + 14.0;
     let w = PAGE_W - MARGIN - x;
     p.y = top + 10.0;
-    p.text(x, w, BODY, "签字内容哈希 (SHA-256) / Hash of the signed content:");
+    p.text(
+        x,
+        w,
+        BODY,
+        "签字内容哈希 (SHA-256) / Hash of the signed content:",
+    );
     p.text(x, w, 8.0, &c.signed_sha256);
     p.y += 6.0;
     p.text(
@@ -498,15 +534,23 @@ mod tests {
 
     #[test]
     fn wrap_keeps_lines_within_width_and_loses_no_text() {
-        let text = "洗衣机不排水 / washer does not drain, replaced the drain pump and tested a full cycle";
+        let text =
+            "洗衣机不排水 / washer does not drain, replaced the drain pump and tested a full cycle";
         let advance = |c: char| if (c as u32) >= 0x2E80 { 1.0 } else { 0.55 };
         for width in [30.0, 80.0, 200.0] {
             let lines = wrap(text, width, 10.0, &advance);
             for l in &lines {
                 let w: f32 = l.chars().map(advance).sum::<f32>() * 10.0;
-                assert!(w <= width.max(10.0) + 0.01, "{l:?} is {w} wide, max {width}");
+                assert!(
+                    w <= width.max(10.0) + 0.01,
+                    "{l:?} is {w} wide, max {width}"
+                );
             }
-            let joined: String = lines.concat().chars().filter(|c| !c.is_whitespace()).collect();
+            let joined: String = lines
+                .concat()
+                .chars()
+                .filter(|c| !c.is_whitespace())
+                .collect();
             let orig: String = text.chars().filter(|c| !c.is_whitespace()).collect();
             assert_eq!(joined, orig);
         }
