@@ -39,9 +39,11 @@ impl FieldKit {
             };
             let stored = records::stored_signatures(c, visit.id)?
                 .into_iter()
-                .filter(|s| s.signature.role == SignerRole::Customer)
-                .filter(|s| s.signature.summary_sha256.is_some() && s.summary.is_some())
-                .next_back()
+                .rfind(|s| {
+                    s.signature.role == SignerRole::Customer
+                        && s.signature.summary_sha256.is_some()
+                        && s.summary.is_some()
+                })
                 .ok_or_else(|| ReportError::NotSigned(id.to_string()))?;
             let sig = stored.signature;
             let signed_sha256 = sig.summary_sha256.clone().unwrap_or_default();
