@@ -2,7 +2,7 @@
 # Runs every test of the project on a fresh machine: formatting, lints, the whole workspace's
 # tests (core, server on SQLite and PostgreSQL, bindings), and the Kotlin layer's JVM tests
 # against the real native library. Whatever a test needs is installed by the project's own
-# scripts (PostgreSQL, kotlinc, JNA, JUnit), never by hand.
+# scripts (PostgreSQL, poppler-utils and a CJK font, kotlinc, JNA, JUnit), never by hand.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,6 +14,9 @@ cargo clippy --workspace --all-targets -- -D warnings
 
 echo "== PostgreSQL for the server's tests"
 bash .ci/postgres.sh
+
+echo "== poppler-utils and a CJK font for the customer's-copy (PDF) tests"
+bash .ci/pdf-tools.sh
 
 echo "== tests"
 cargo test --workspace

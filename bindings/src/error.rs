@@ -5,6 +5,7 @@
 
 use fieldkit_core::checklist::Refusal as StepRefusal;
 use fieldkit_core::media::photo::PhotoError;
+use fieldkit_core::report::ReportError;
 
 use crate::checklist::Blocker;
 
@@ -88,6 +89,14 @@ pub enum FieldKitError {
     #[error("{reason}")]
     NotEnrolled { reason: String },
 
+    /// The customer's copy could not be made: no customer signature yet, the signed content
+    /// no longer matches its hash, or the font is unusable.
+    #[error("{reason}")]
+    Report {
+        problem: ReportProblem,
+        reason: String,
+    },
+
     /// A bug or an unexpected failure (also: an observer threw).
     #[error("{reason}")]
     Internal { reason: String },
@@ -103,6 +112,15 @@ pub enum PhotoProblem {
     Corrupt,
     TooManyPixels,
     Unreadable,
+}
+
+/// Why the customer's copy could not be made.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, uniffi::Enum)]
+pub enum ReportProblem {
+    NotSigned,
+    SignedContentAltered,
+    Font,
+    Render,
 }
 
 /// Shorthand for results of FFI calls.
@@ -186,6 +204,15 @@ impl From<fieldkit_core::Error> for FieldKitError {
             E::Storage(_) | E::Io(_) => Self::Storage { reason },
             E::Network(_) => Self::Network { reason },
             E::NotEnrolled => Self::NotEnrolled { reason },
+            E::Report(r) => Self::Report {
+                problem: match r {
+                    ReportError::NotSigned(_) => ReportProblem::NotSigned,
+                    ReportError::SignedContentAltered(_) => ReportProblem::SignedContentAltered,
+                    ReportError::Font(_) => ReportProblem::Font,
+                    ReportError::Render(_) => ReportProblem::Render,
+                },
+                reason,
+            },
             E::Server { status, code, .. } => match status {
                 401 | 403 => Self::Unauthorized { code, reason },
                 409 => Self::Conflict { reason },

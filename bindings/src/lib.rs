@@ -21,6 +21,7 @@ mod jobs;
 mod kit;
 mod onsite;
 mod parts;
+mod report;
 mod signing;
 mod sync;
 
@@ -32,7 +33,7 @@ pub use demo::{
     bench_answer_step_in_rust, demo_dispatch_json, demo_fee_schedule, demo_photo,
     demo_repair_order, demo_signature, demo_stock_the_van,
 };
-pub use error::{FieldKitError, PhotoProblem};
+pub use error::{FieldKitError, PhotoProblem, ReportProblem};
 pub use evidence::{Attachment, AttachmentKind};
 pub use jobs::{
     Arrival, Billing, CallConfirmations, CallOutcome, DelayNotice, JobDetail, JobKind, JobStatus,
@@ -44,6 +45,7 @@ pub use onsite::{
     TakeBack, TakeBackReceipt,
 };
 pub use parts::{OldPartFate, Part, PartUsage, PartUse, StockLevel};
+pub use report::CopyOptions;
 pub use signing::{
     Signature, SignatureCheck, SignatureInput, SignerRole, SigningSummary, StrokePoint, Strokes,
     SummaryAnswer, SummaryFees, SummaryFinding, SummaryPart, Verification,

@@ -66,6 +66,11 @@ pub enum Error {
         message: String,
     },
 
+    /// The customer's copy could not be made (not signed yet, unusable font…).
+    #[cfg(feature = "report")]
+    #[error("customer's copy: {0}")]
+    Report(#[from] crate::report::ReportError),
+
     /// This device has not been enrolled with a server yet.
     #[error("this device is not enrolled with a server")]
     NotEnrolled,

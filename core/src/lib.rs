@@ -9,6 +9,8 @@ pub mod clock;
 pub mod error;
 pub mod media;
 pub mod model;
+#[cfg(feature = "report")]
+pub mod report;
 pub mod store;
 pub mod sync;
 pub mod workflow;

@@ -239,6 +239,29 @@ async fn suite(s: Arc<dyn Storage>) {
     assert!(!done[0].checks_pending);
     assert_eq!(signature_flags(&done[0]), before + 1);
 
+    // A job's stored ops of one kind (the verify page's read): applied and conflicts kept,
+    // rejected ones and other jobs' left out.
+    let accepted = s.job_ops(job.id, "accept".into()).await.unwrap();
+    assert_eq!(
+        accepted.iter().map(|o| o.op_id).collect::<Vec<_>>(),
+        vec![ops[0].op_id]
+    );
+    assert_eq!(accepted[0], ops[0]);
+    assert_eq!(s.job_ops(job.id, "complete".into()).await.unwrap().len(), 1);
+    assert!(s.job_ops(job.id, "arrive".into()).await.unwrap().is_empty());
+    assert!(
+        s.job_ops(other.id, "accept".into())
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        s.job_ops(WorkOrderId::new(), "accept".into())
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
     // Cancel, reschedule refused after, revoke.
     s.change_work_order(
         other.id,

@@ -8,6 +8,8 @@ mod evidence;
 mod jobs;
 mod onsite;
 mod parts;
+#[cfg(feature = "report")]
+mod report;
 mod signing;
 mod sync;
 

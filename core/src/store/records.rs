@@ -142,6 +142,17 @@ pub fn visit_photos(c: &Connection, visit: VisitId) -> Result<Vec<(String, Times
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
+/// The thumbnail stored with a photo, if it has one.
+pub fn thumbnail_of(c: &Connection, photo_sha256: &str) -> Result<Option<String>> {
+    use rusqlite::OptionalExtension;
+    Ok(
+        c.prepare_cached("SELECT thumbnail_sha256 FROM attachments WHERE sha256 = ?1")?
+            .query_row([photo_sha256], |r| r.get::<_, Option<String>>(0))
+            .optional()?
+            .flatten(),
+    )
+}
+
 /// One timeline event as stored.
 pub struct StoredEvent {
     pub id: String,

@@ -5,6 +5,7 @@ mod blobs;
 mod device;
 pub mod dispatcher;
 pub mod measures;
+pub mod verify;
 mod webhooks;
 
 use std::sync::Arc;
@@ -65,6 +66,7 @@ pub fn router(state: AppState) -> Router {
         .merge(dispatcher::routes())
         .merge(measures::routes())
         .merge(webhooks::routes())
+        .merge(verify::routes())
         .with_state(state)
         .layer(axum::middleware::map_response(typed_error_body))
         .layer(DefaultBodyLimit::max(limit))

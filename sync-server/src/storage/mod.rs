@@ -239,6 +239,14 @@ pub trait Storage: webhooks::WebhookStorage + Send + Sync + 'static {
     /// Records that the desk handled the customer's complaint on a job at `at` (ms) and
     /// returns the time that counts (the first). `NotFound` if there is no such job.
     fn complaint_handled(&self, id: WorkOrderId, at: i64) -> Fut<'_, i64>;
+    /// A job's stored ops of one kind (`sign`, `complete`…) from every device, rejected
+    /// ones left out, in the order they were received (the public verify page reads the
+    /// signatures from them).
+    fn job_ops(
+        &self,
+        id: WorkOrderId,
+        kind: String,
+    ) -> Fut<'_, Vec<fieldkit_core::sync::protocol::Op>>;
 }
 
 /// What a dispatcher's change does: the job as it will be, the changes to queue (for which

@@ -862,4 +862,23 @@ impl Storage for PostgresStorage {
             Ok(out)
         })
     }
+
+    fn job_ops(&self, id: WorkOrderId, kind: String) -> Fut<'_, Vec<Op>> {
+        Box::pin(async move {
+            let c = self.pool.get().await.map_err(pool_err)?;
+            let rows = c
+                .query(
+                    "SELECT body FROM ops WHERE entity_id = $1 AND entity = 'work_order'
+                       AND kind = $2 AND outcome <> 'rejected'
+                     ORDER BY received_at, device_id, seq",
+                    &[&id.to_string(), &kind],
+                )
+                .await?;
+            let mut ops = Vec::with_capacity(rows.len());
+            for r in rows {
+                ops.push(serde_json::from_str::<Op>(&r.try_get::<_, String>(0)?)?);
+            }
+            Ok(ops)
+        })
+    }
 }

@@ -757,4 +757,20 @@ impl Storage for SqliteStorage {
             Ok(out)
         })
     }
+
+    fn job_ops(&self, id: WorkOrderId, kind: String) -> Fut<'_, Vec<Op>> {
+        self.run(move |c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT body FROM ops WHERE entity_id = ?1 AND entity = 'work_order'
+                   AND kind = ?2 AND outcome != 'rejected' ORDER BY received_at, device_id, seq",
+            )?;
+            let bodies = stmt
+                .query_map(params![id.to_string(), kind], |r| r.get::<_, String>(0))?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            bodies
+                .iter()
+                .map(|b| Ok(serde_json::from_str::<Op>(b)?))
+                .collect()
+        })
+    }
 }

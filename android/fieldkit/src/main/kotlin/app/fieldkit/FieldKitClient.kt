@@ -243,6 +243,7 @@ val FieldKitException.reasonText: String
         is FieldKitException.Unauthorized -> reason
         is FieldKitException.Rejected -> reason
         is FieldKitException.NotEnrolled -> reason
+        is FieldKitException.Report -> reason
         is FieldKitException.Internal -> reason
     }
 
