@@ -359,6 +359,51 @@ impl PostgresStorage {
     }
 }
 
+/// The columns [`completion_from`] reads, from `ops`.
+pub(super) const COMPLETION_COLS: &str = "op_id, entity_id, technician_id, device_id,
+    device_time, received_at, outcome,
+    EXISTS (SELECT 1 FROM drawing_checks d WHERE d.op_id = ops.op_id)";
+
+/// A completion from a row of [`COMPLETION_COLS`], its flags not read yet.
+pub(super) fn completion_from(r: &Row) -> Result<Completion, StorageError> {
+    Ok(Completion {
+        op_id: r.try_get(0)?,
+        work_order_id: r.try_get(1)?,
+        technician_id: r.try_get(2)?,
+        device_id: r.try_get(3)?,
+        completed_at_device: r.try_get(4)?,
+        received_at: r.try_get(5)?,
+        outcome: r.try_get(6)?,
+        flags: Vec::new(),
+        checks_pending: r.try_get(7)?,
+    })
+}
+
+/// An op's flags, in the order they were raised.
+pub(super) async fn flags_of(
+    c: &impl GenericClient,
+    op_id: &str,
+) -> Result<Vec<Flag>, StorageError> {
+    c.query(
+        "SELECT work_order_id, op_id, device_id, kind, detail, created_at
+           FROM flags WHERE op_id = $1 ORDER BY id",
+        &[&op_id],
+    )
+    .await?
+    .iter()
+    .map(|f| {
+        Ok(Flag {
+            work_order_id: f.try_get(0)?,
+            op_id: f.try_get(1)?,
+            device_id: f.try_get(2)?,
+            kind: f.try_get(3)?,
+            detail: f.try_get(4)?,
+            created_at: f.try_get(5)?,
+        })
+    })
+    .collect()
+}
+
 async fn insert_flag(c: &impl GenericClient, f: &Flag) -> Result<(), StorageError> {
     c.execute(
         "INSERT INTO flags (work_order_id, op_id, device_id, kind, detail, created_at)
@@ -816,48 +861,20 @@ impl Storage for PostgresStorage {
             let c = self.pool.get().await.map_err(pool_err)?;
             let rows = c
                 .query(
-                    "SELECT op_id, entity_id, technician_id, device_id, device_time, received_at,
-                            outcome,
-                            EXISTS (SELECT 1 FROM drawing_checks d WHERE d.op_id = ops.op_id)
-                       FROM ops
-                      WHERE kind = 'complete' AND entity = 'work_order' AND outcome <> 'rejected'
-                      ORDER BY received_at DESC, op_id DESC LIMIT $1",
+                    &format!(
+                        "SELECT {COMPLETION_COLS} FROM ops
+                          WHERE kind = 'complete' AND entity = 'work_order'
+                            AND outcome <> 'rejected'
+                          ORDER BY received_at DESC, op_id DESC LIMIT $1"
+                    ),
                     &[&limit],
                 )
                 .await?;
             let mut out = Vec::with_capacity(rows.len());
             for r in rows {
-                let op_id: String = r.try_get(0)?;
-                let flags = c
-                    .query(
-                        "SELECT work_order_id, op_id, device_id, kind, detail, created_at
-                           FROM flags WHERE op_id = $1 ORDER BY id",
-                        &[&op_id],
-                    )
-                    .await?
-                    .iter()
-                    .map(|f| {
-                        Ok(Flag {
-                            work_order_id: f.try_get(0)?,
-                            op_id: f.try_get(1)?,
-                            device_id: f.try_get(2)?,
-                            kind: f.try_get(3)?,
-                            detail: f.try_get(4)?,
-                            created_at: f.try_get(5)?,
-                        })
-                    })
-                    .collect::<Result<Vec<_>, StorageError>>()?;
-                out.push(Completion {
-                    op_id,
-                    work_order_id: r.try_get(1)?,
-                    technician_id: r.try_get(2)?,
-                    device_id: r.try_get(3)?,
-                    completed_at_device: r.try_get(4)?,
-                    received_at: r.try_get(5)?,
-                    outcome: r.try_get(6)?,
-                    flags,
-                    checks_pending: r.try_get(7)?,
-                });
+                let mut comp = completion_from(&r)?;
+                comp.flags = flags_of(&c, &comp.op_id).await?;
+                out.push(comp);
             }
             Ok(out)
         })

@@ -322,6 +322,45 @@ fn push_tx(
     Ok(plan.response)
 }
 
+/// The columns [`completion_from`] reads, from `ops`.
+pub(super) const COMPLETION_COLS: &str = "op_id, entity_id, technician_id, device_id,
+    device_time, received_at, outcome,
+    EXISTS (SELECT 1 FROM drawing_checks d WHERE d.op_id = ops.op_id)";
+
+/// A completion from a row of [`COMPLETION_COLS`], its flags not read yet.
+pub(super) fn completion_from(r: &rusqlite::Row<'_>) -> rusqlite::Result<Completion> {
+    Ok(Completion {
+        op_id: r.get(0)?,
+        work_order_id: r.get(1)?,
+        technician_id: r.get(2)?,
+        device_id: r.get(3)?,
+        completed_at_device: r.get(4)?,
+        received_at: r.get(5)?,
+        outcome: r.get(6)?,
+        flags: Vec::new(),
+        checks_pending: r.get(7)?,
+    })
+}
+
+/// An op's flags, in the order they were raised.
+pub(super) fn flags_of(c: &Connection, op_id: &str) -> Result<Vec<Flag>, StorageError> {
+    Ok(c.prepare_cached(
+        "SELECT work_order_id, op_id, device_id, kind, detail, created_at FROM flags
+              WHERE op_id = ?1 ORDER BY id",
+    )?
+    .query_map([op_id], |r| {
+        Ok(Flag {
+            work_order_id: r.get(0)?,
+            op_id: r.get(1)?,
+            device_id: r.get(2)?,
+            kind: r.get(3)?,
+            detail: r.get(4)?,
+            created_at: r.get(5)?,
+        })
+    })?
+    .collect::<rusqlite::Result<Vec<_>>>()?)
+}
+
 fn insert_flag(c: &Connection, f: &Flag) -> Result<(), StorageError> {
     c.prepare_cached(
         "INSERT INTO flags (work_order_id, op_id, device_id, kind, detail, created_at)
@@ -713,46 +752,16 @@ impl Storage for SqliteStorage {
 
     fn completions(&self, limit: i64) -> Fut<'_, Vec<Completion>> {
         self.read(move |c| {
-            let mut stmt = c.prepare(
-                "SELECT op_id, entity_id, technician_id, device_id, device_time, received_at,
-                        outcome,
-                        EXISTS (SELECT 1 FROM drawing_checks d WHERE d.op_id = ops.op_id)
-                   FROM ops
+            let mut stmt = c.prepare(&format!(
+                "SELECT {COMPLETION_COLS} FROM ops
                   WHERE kind = 'complete' AND entity = 'work_order' AND outcome != 'rejected'
-                  ORDER BY received_at DESC, op_id DESC LIMIT ?1",
-            )?;
+                  ORDER BY received_at DESC, op_id DESC LIMIT ?1"
+            ))?;
             let mut out = stmt
-                .query_map([limit], |r| {
-                    Ok(Completion {
-                        op_id: r.get(0)?,
-                        work_order_id: r.get(1)?,
-                        technician_id: r.get(2)?,
-                        device_id: r.get(3)?,
-                        completed_at_device: r.get(4)?,
-                        received_at: r.get(5)?,
-                        outcome: r.get(6)?,
-                        flags: Vec::new(),
-                        checks_pending: r.get(7)?,
-                    })
-                })?
+                .query_map([limit], completion_from)?
                 .collect::<rusqlite::Result<Vec<_>>>()?;
-            let mut fstmt = c.prepare_cached(
-                "SELECT work_order_id, op_id, device_id, kind, detail, created_at FROM flags
-                  WHERE op_id = ?1 ORDER BY id",
-            )?;
             for comp in &mut out {
-                comp.flags = fstmt
-                    .query_map([&comp.op_id], |r| {
-                        Ok(Flag {
-                            work_order_id: r.get(0)?,
-                            op_id: r.get(1)?,
-                            device_id: r.get(2)?,
-                            kind: r.get(3)?,
-                            detail: r.get(4)?,
-                            created_at: r.get(5)?,
-                        })
-                    })?
-                    .collect::<rusqlite::Result<Vec<_>>>()?;
+                comp.flags = flags_of(c, &comp.op_id)?;
             }
             Ok(out)
         })

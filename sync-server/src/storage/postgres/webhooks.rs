@@ -6,12 +6,12 @@
 use deadpool_postgres::GenericClient;
 use tokio_postgres::Row;
 
-use super::{PostgresStorage, pool_err};
+use super::{COMPLETION_COLS, PostgresStorage, completion_from, flags_of, pool_err};
 use crate::storage::sqlite::FEED_WINDOW_MS;
 use crate::storage::webhooks::{
     AttemptResult, DueDelivery, FeedEntry, NewWebhook, WebhookStorage, WebhookSummary,
 };
-use crate::storage::{Completion, Flag, Fut, StorageError};
+use crate::storage::{Completion, Fut, StorageError};
 
 /// Created with the rest of the schema at connect.
 pub(super) const SCHEMA: &str = "
@@ -40,46 +40,16 @@ async fn load_completion(
 ) -> Result<Option<Completion>, StorageError> {
     let Some(r) = c
         .query_opt(
-            "SELECT op_id, entity_id, technician_id, device_id, device_time, received_at,
-                    outcome,
-                    EXISTS (SELECT 1 FROM drawing_checks d WHERE d.op_id = ops.op_id)
-               FROM ops WHERE op_id = $1",
+            &format!("SELECT {COMPLETION_COLS} FROM ops WHERE op_id = $1"),
             &[&op_id],
         )
         .await?
     else {
         return Ok(None);
     };
-    let flags = c
-        .query(
-            "SELECT work_order_id, op_id, device_id, kind, detail, created_at
-               FROM flags WHERE op_id = $1 ORDER BY id",
-            &[&op_id],
-        )
-        .await?
-        .iter()
-        .map(|f| {
-            Ok(Flag {
-                work_order_id: f.try_get(0)?,
-                op_id: f.try_get(1)?,
-                device_id: f.try_get(2)?,
-                kind: f.try_get(3)?,
-                detail: f.try_get(4)?,
-                created_at: f.try_get(5)?,
-            })
-        })
-        .collect::<Result<Vec<_>, StorageError>>()?;
-    Ok(Some(Completion {
-        op_id: r.try_get(0)?,
-        work_order_id: r.try_get(1)?,
-        technician_id: r.try_get(2)?,
-        device_id: r.try_get(3)?,
-        completed_at_device: r.try_get(4)?,
-        received_at: r.try_get(5)?,
-        outcome: r.try_get(6)?,
-        flags,
-        checks_pending: r.try_get(7)?,
-    }))
+    let mut comp = completion_from(&r)?;
+    comp.flags = flags_of(c, op_id).await?;
+    Ok(Some(comp))
 }
 
 fn missing() -> StorageError {

@@ -4,11 +4,11 @@
 
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
-use super::SqliteStorage;
+use super::{COMPLETION_COLS, SqliteStorage, completion_from, flags_of};
 use crate::storage::webhooks::{
     AttemptResult, DueDelivery, FeedEntry, NewWebhook, WebhookStorage, WebhookSummary,
 };
-use crate::storage::{Completion, Flag, Fut, StorageError};
+use crate::storage::{Completion, Fut, StorageError};
 
 /// Created with the rest of the schema at open.
 pub(super) const SCHEMA: &str = "
@@ -34,45 +34,15 @@ pub(crate) const FEED_WINDOW_MS: i64 = 60 * 60 * 1000;
 
 fn load_completion(c: &Connection, op_id: &str) -> Result<Option<Completion>, StorageError> {
     let comp = c
-        .prepare_cached(
-            "SELECT op_id, entity_id, technician_id, device_id, device_time, received_at,
-                    outcome,
-                    EXISTS (SELECT 1 FROM drawing_checks d WHERE d.op_id = ops.op_id)
-               FROM ops WHERE op_id = ?1",
-        )?
-        .query_row([op_id], |r| {
-            Ok(Completion {
-                op_id: r.get(0)?,
-                work_order_id: r.get(1)?,
-                technician_id: r.get(2)?,
-                device_id: r.get(3)?,
-                completed_at_device: r.get(4)?,
-                received_at: r.get(5)?,
-                outcome: r.get(6)?,
-                flags: Vec::new(),
-                checks_pending: r.get(7)?,
-            })
-        })
+        .prepare_cached(&format!(
+            "SELECT {COMPLETION_COLS} FROM ops WHERE op_id = ?1"
+        ))?
+        .query_row([op_id], completion_from)
         .optional()?;
     let Some(mut comp) = comp else {
         return Ok(None);
     };
-    comp.flags = c
-        .prepare_cached(
-            "SELECT work_order_id, op_id, device_id, kind, detail, created_at FROM flags
-              WHERE op_id = ?1 ORDER BY id",
-        )?
-        .query_map([op_id], |r| {
-            Ok(Flag {
-                work_order_id: r.get(0)?,
-                op_id: r.get(1)?,
-                device_id: r.get(2)?,
-                kind: r.get(3)?,
-                detail: r.get(4)?,
-                created_at: r.get(5)?,
-            })
-        })?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+    comp.flags = flags_of(c, op_id)?;
     Ok(Some(comp))
 }
 
