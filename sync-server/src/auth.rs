@@ -66,8 +66,8 @@ pub fn normalize_code(s: &str) -> Option<String> {
     (c.len() == CODE_LEN && c.bytes().all(|b| CODE_ALPHABET.contains(&b))).then_some(c)
 }
 
-/// Compares two secrets' hashes without an early exit.
-fn same_hash(a: &str, b: &str) -> bool {
+/// Compares two secrets (or their hashes) without an early exit.
+pub(crate) fn same_hash(a: &str, b: &str) -> bool {
     a.len() == b.len()
         && a.bytes()
             .zip(b.bytes())

@@ -70,6 +70,20 @@ pub struct Config {
     /// Webhook deliveries in flight at most.
     #[arg(long, env = "FIELDKIT_WEBHOOK_CONCURRENCY", default_value_t = 8)]
     pub webhook_concurrency: usize,
+    /// Dashboard: the dispatchers' UTC offset for the times shown and typed (minutes; China:
+    /// 480).
+    #[arg(
+        long,
+        env = "FIELDKIT_DASHBOARD_UTC_OFFSET_MINUTES",
+        default_value_t = 480
+    )]
+    pub dashboard_utc_offset_minutes: i32,
+    /// Dashboard: how long a login lasts (minutes).
+    #[arg(long, env = "FIELDKIT_DASHBOARD_SESSION_MINUTES", default_value_t = 12 * 60)]
+    pub dashboard_session_minutes: i64,
+    /// Dashboard: login attempts per minute and client address.
+    #[arg(long, env = "FIELDKIT_LOGIN_PER_MINUTE", default_value_t = 30)]
+    pub login_per_minute: u32,
 }
 
 impl Config {

@@ -1,6 +1,7 @@
 //! The FieldKit sync server: the device sync protocol under `/v1` (enrolment, push, pull,
-//! blobs) and the dispatcher API under `/v1/admin`, over one [`storage::Storage`] (SQLite or
-//! PostgreSQL) and an `object_store` for blobs.
+//! blobs), the dispatcher API under `/v1/admin` and the dispatchers' dashboard (HTML pages
+//! at `/`), over one [`storage::Storage`] (SQLite or PostgreSQL) and an `object_store` for
+//! blobs.
 //!
 //! Start it with [`Server::start`] (tests: `127.0.0.1:0`, then [`Server::addr`]) or run it
 //! until Ctrl-C / SIGTERM with [`serve`].
@@ -8,6 +9,7 @@
 pub mod auth;
 pub mod blobs;
 pub mod config;
+pub mod dashboard;
 pub mod drawings;
 pub mod error;
 pub mod measures;
@@ -93,6 +95,15 @@ impl Server {
             )),
             enrolment_code_ttl_minutes: config.enrolment_code_ttl_minutes,
             max_body_bytes: config.max_body_bytes,
+            board: Arc::new(dashboard::BoardEvents::default()),
+            dashboard: dashboard::Settings {
+                utc_offset_minutes: config.dashboard_utc_offset_minutes,
+                session_minutes: config.dashboard_session_minutes.max(1),
+            },
+            login_limiter: Arc::new(RateLimiter::new(
+                config.login_per_minute,
+                Duration::from_secs(60),
+            )),
         };
         let app = routes::router(state);
         let listener = listen(config.listen).map_err(StartError::Listen)?;

@@ -85,6 +85,14 @@ pub async fn push(
     let n = req.ops.len();
     // The bodies' hashes need no lock: done first, off the async workers.
     let completes = req.ops.iter().any(|op| op.kind == "complete");
+    let mut jobs: Vec<String> = req
+        .ops
+        .iter()
+        .filter(|op| op.entity == "work_order")
+        .map(|op| op.entity_id.clone())
+        .collect();
+    jobs.sort_unstable();
+    jobs.dedup();
     let batch = tokio::task::spawn_blocking(move || Batch::prepare(req.ops))
         .await
         .map_err(|e| ApiError::Internal(e.to_string()))?;
@@ -94,6 +102,9 @@ pub async fn push(
         .await?;
     // Committed: the completions feed picks up what this push completed.
     s.feed.completions_pushed();
+    for job in &jobs {
+        s.board.job_changed(job);
+    }
     s.metrics.record_push(&response, started.elapsed());
     if completes {
         s.drawings.wake();

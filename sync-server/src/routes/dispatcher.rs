@@ -17,6 +17,7 @@ use super::device::now_ms;
 use crate::auth::{Dispatcher, hash_secret, new_enrolment_code, normalize_code};
 use crate::error::{ApiError, ApiJson, ApiPath, ApiQuery};
 use crate::routes::AppState;
+use crate::storage::dashboard::DispatcherAccount;
 use crate::storage::{Completion, DeviceRecord, JobChange, JobRecord, Technician};
 
 /// The dispatcher routes.
@@ -26,6 +27,7 @@ pub fn routes() -> Router<AppState> {
             "/v1/admin/technicians",
             get(list_technicians).post(create_technician),
         )
+        .route("/v1/admin/dispatchers", post(create_dispatcher))
         .route("/v1/admin/enrolment-codes", post(create_code))
         .route("/v1/admin/devices", get(list_devices))
         .route("/v1/admin/devices/{id}/revoke", post(revoke_device))
@@ -43,7 +45,8 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/admin/parts", post(publish_part))
 }
 
-fn text(field: &str, s: &str, max: usize) -> Result<String, ApiError> {
+/// A required text field, trimmed, 1 to `max` characters.
+pub fn text(field: &str, s: &str, max: usize) -> Result<String, ApiError> {
     let t = s.trim();
     if t.is_empty() || t.chars().count() > max {
         return Err(ApiError::BadRequest(format!(
@@ -79,6 +82,48 @@ async fn list_technicians(
     _: Dispatcher,
 ) -> Result<Json<Vec<Technician>>, ApiError> {
     Ok(Json(s.storage.technicians().await?))
+}
+
+/// `POST /v1/admin/dispatchers` body: a dashboard login.
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewDispatcher {
+    pub login: String,
+    pub password: String,
+}
+
+/// A dashboard login as created (never the password).
+#[derive(Debug, Deserialize, Serialize)]
+pub struct DispatcherCreated {
+    pub id: String,
+    pub login: String,
+}
+
+async fn create_dispatcher(
+    State(s): State<AppState>,
+    _: Dispatcher,
+    ApiJson(req): ApiJson<NewDispatcher>,
+) -> Result<(StatusCode, Json<DispatcherCreated>), ApiError> {
+    let login = text("login", &req.login, 64)?;
+    crate::dashboard::session::password_ok(&req.password)
+        .map_err(|m| ApiError::BadRequest(m.into()))?;
+    let password = req.password;
+    let password_hash =
+        tokio::task::spawn_blocking(move || crate::dashboard::session::hash_password(&password))
+            .await
+            .map_err(|e| ApiError::Internal(e.to_string()))?
+            .map_err(|e| ApiError::Internal(e.message))?;
+    let id = uuid::Uuid::now_v7().to_string();
+    s.storage
+        .create_dispatcher(DispatcherAccount {
+            id: id.clone(),
+            login: login.clone(),
+            password_hash,
+            created_at: now_ms(),
+        })
+        .await?;
+    tracing::info!(dispatcher = %id, "dispatcher login created");
+    Ok((StatusCode::CREATED, Json(DispatcherCreated { id, login })))
 }
 
 /// `POST /v1/admin/enrolment-codes` body.
@@ -170,7 +215,8 @@ pub struct NewWorkOrder {
     pub technician_id: Option<String>,
 }
 
-fn window_ok(w: &TimeWindow) -> Result<(), ApiError> {
+/// A promised window: it ends after it starts, within 31 days.
+pub fn window_ok(w: &TimeWindow) -> Result<(), ApiError> {
     if w.start >= w.end || w.end - w.start > Duration::days(31) {
         return Err(ApiError::BadRequest(
             "a promised window ends after it starts, within 31 days".into(),
@@ -179,13 +225,10 @@ fn window_ok(w: &TimeWindow) -> Result<(), ApiError> {
     Ok(())
 }
 
-async fn create_work_order(
-    State(s): State<AppState>,
-    _: Dispatcher,
-    ApiJson(req): ApiJson<NewWorkOrder>,
-) -> Result<(StatusCode, Json<JobRecord>), ApiError> {
+/// The work order a dispatcher asked for, each field checked (status: assigned).
+pub fn validated_order(req: NewWorkOrder) -> Result<WorkOrder, ApiError> {
     window_ok(&req.promised)?;
-    let order = WorkOrder {
+    Ok(WorkOrder {
         id: req.id.unwrap_or_default(),
         number: text("number", &req.number, 64)?,
         kind: req.kind,
@@ -216,12 +259,22 @@ async fn create_work_order(
             .transpose()?,
         reported_at: req.reported_at,
         status: WorkOrderStatus::Assigned,
-    };
+    })
+}
+
+async fn create_work_order(
+    State(s): State<AppState>,
+    _: Dispatcher,
+    ApiJson(req): ApiJson<NewWorkOrder>,
+) -> Result<(StatusCode, Json<JobRecord>), ApiError> {
+    let technician_id = req.technician_id.clone();
+    let order = validated_order(req)?;
     let job = s
         .storage
-        .create_work_order(order, req.technician_id, now_ms())
+        .create_work_order(order, technician_id, now_ms())
         .await?;
     tracing::info!(work_order = %job.order.id, "work order created");
+    s.board.job_changed(&job.order.id.to_string());
     Ok((StatusCode::CREATED, Json(job)))
 }
 
@@ -276,6 +329,7 @@ async fn assign(
             now_ms(),
         )
         .await?;
+    s.board.job_changed(&job.order.id.to_string());
     Ok(Json(job))
 }
 
@@ -303,6 +357,7 @@ async fn reschedule(
             now_ms(),
         )
         .await?;
+    s.board.job_changed(&job.order.id.to_string());
     Ok(Json(job))
 }
 
@@ -324,6 +379,7 @@ async fn cancel(
         .storage
         .change_work_order(id, JobChange::Cancel { reason }, now_ms())
         .await?;
+    s.board.job_changed(&job.order.id.to_string());
     Ok(Json(job))
 }
 

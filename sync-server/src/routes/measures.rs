@@ -92,7 +92,8 @@ fn instant(field: &str, s: &str, end_of_day: bool, cfg: &MeasureConfig) -> Resul
     Ok(cfg.day_start(d))
 }
 
-fn csv_response(body: String, filename: &str) -> Response {
+/// A CSV download.
+pub fn csv_response(body: String, filename: &str) -> Response {
     let mut r = body.into_response();
     r.headers_mut().insert(
         CONTENT_TYPE,
@@ -104,7 +105,8 @@ fn csv_response(body: String, filename: &str) -> Response {
     r
 }
 
-async fn measures(s: &AppState, q: &MeasuresQuery) -> Result<measures::Measures, ApiError> {
+/// The measures a query asks for (also the dashboard's).
+pub async fn measures(s: &AppState, q: &MeasuresQuery) -> Result<measures::Measures, ApiError> {
     let cfg = MeasureConfig::default();
     let from = instant("from", &q.from, false, &cfg)?;
     let to = instant("to", &q.to, true, &cfg)?;
@@ -141,7 +143,8 @@ async fn measures_csv(
     Ok(csv_response(measures::csv::measures(&m), "measures.csv"))
 }
 
-async fn daily(s: &AppState, q: &DailyQuery) -> Result<measures::DailyReport, ApiError> {
+/// The daily report a query asks for (also the dashboard's).
+pub async fn daily(s: &AppState, q: &DailyQuery) -> Result<measures::DailyReport, ApiError> {
     let cfg = MeasureConfig::default();
     let d = date("date", &q.date)?;
     let next = d

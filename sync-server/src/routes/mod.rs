@@ -3,6 +3,7 @@
 
 mod blobs;
 mod device;
+pub use device::now_ms;
 pub mod dispatcher;
 pub mod measures;
 pub mod verify;
@@ -44,6 +45,11 @@ pub struct AppState {
     pub max_body_bytes: usize,
     /// Wakes the webhook worker after pushes; tells SSE streams about new completions.
     pub feed: Arc<crate::webhooks::Feed>,
+    /// Tells the dashboard's open boards which jobs changed.
+    pub board: Arc<crate::dashboard::BoardEvents>,
+    /// The dashboard's settings.
+    pub dashboard: crate::dashboard::Settings,
+    pub login_limiter: Arc<RateLimiter>,
 }
 
 /// The router with every route and layer.
@@ -67,6 +73,7 @@ pub fn router(state: AppState) -> Router {
         .merge(measures::routes())
         .merge(webhooks::routes())
         .merge(verify::routes())
+        .merge(crate::dashboard::routes())
         .with_state(state)
         .layer(axum::middleware::map_response(typed_error_body))
         .layer(DefaultBodyLimit::max(limit))
@@ -86,11 +93,11 @@ pub fn router(state: AppState) -> Router {
 /// those made by axum itself (unknown route, wrong method) or by a layer.
 async fn typed_error_body(res: Response) -> Response {
     let status = res.status();
-    let is_json = res
-        .headers()
-        .get(CONTENT_TYPE)
-        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
-    if (status.is_client_error() || status.is_server_error()) && !is_json {
+    // JSON bodies are typed already; the dashboard's error pages are HTML on purpose.
+    let typed = res.headers().get(CONTENT_TYPE).is_some_and(|v| {
+        v.as_bytes().starts_with(b"application/json") || v.as_bytes().starts_with(b"text/html")
+    });
+    if (status.is_client_error() || status.is_server_error()) && !typed {
         let (parts, _) = res.into_parts();
         let mut out = (status, axum::Json(body_for_status(status))).into_response();
         for (k, v) in parts.headers.iter() {

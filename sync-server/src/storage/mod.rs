@@ -7,6 +7,7 @@
 //! backend read inside its transaction) and job changes in [`plan_job_change`]; a backend only
 //! reads, writes and commits, so both backends behave the same by construction.
 
+pub mod dashboard;
 mod group_commit;
 pub mod measure_rows;
 pub mod postgres;
@@ -151,7 +152,9 @@ pub struct DrawingCheck {
 }
 
 /// One storage backend (the completions feed and webhooks: [`webhooks::WebhookStorage`]).
-pub trait Storage: webhooks::WebhookStorage + Send + Sync + 'static {
+pub trait Storage:
+    webhooks::WebhookStorage + dashboard::DashboardStorage + Send + Sync + 'static
+{
     /// The backend answers.
     fn health(&self) -> Fut<'_, ()>;
     /// Short name for logs and metrics: `sqlite` or `postgres`.

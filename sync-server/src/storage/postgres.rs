@@ -4,6 +4,7 @@
 //! on the device, and change-feed inserts by a transaction-scoped advisory lock so that
 //! change sequence numbers become visible in order (a puller never skips one).
 
+mod dashboard;
 mod measures;
 
 use std::str::FromStr;
@@ -99,6 +100,7 @@ impl PostgresStorage {
         tx.batch_execute(SCHEMA).await?;
         tx.batch_execute(measures::SCHEMA).await?;
         tx.batch_execute(webhooks::SCHEMA).await?;
+        tx.batch_execute(dashboard::SCHEMA).await?;
         tx.commit().await?;
         Ok(this)
     }

@@ -2,6 +2,7 @@
 //! (an ack means the commit survived power loss), one writer thread that commits pushes in
 //! groups, and read-only connections beside it ([`super::group_commit`]).
 
+mod dashboard;
 mod measures;
 
 use std::path::Path;
@@ -80,6 +81,7 @@ impl SqliteStorage {
                 c.execute_batch(SCHEMA)?;
                 c.execute_batch(measures::SCHEMA)?;
                 c.execute_batch(webhooks::SCHEMA)?;
+                c.execute_batch(dashboard::SCHEMA)?;
             }
             Ok(())
         })?;

@@ -277,3 +277,116 @@ pub fn to_wire<T: serde::Serialize>(p: &T) -> Op {
     }
     serde_json::from_value(v).expect("outbox entry is a wire op")
 }
+
+/// A dispatcher logged in to the dashboard over plain HTTP: the session cookie and the
+/// session's CSRF token (read from a page's form).
+pub struct DashboardLogin {
+    pub cookie: String,
+    pub csrf: String,
+}
+
+/// The value of `name="csrf" value="…"` in a page.
+pub fn csrf_in(html: &str) -> Option<String> {
+    let at = html.find("name=\"csrf\" value=\"")? + "name=\"csrf\" value=\"".len();
+    Some(html[at..].split('"').next()?.to_owned())
+}
+
+/// The `name=value` of a `Set-Cookie` header called `name`.
+pub fn set_cookie(res: &reqwest::Response, name: &str) -> Option<String> {
+    res.headers()
+        .get_all(reqwest::header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with(&format!("{name}=")))
+        .map(|v| v.split(';').next().unwrap_or("").to_owned())
+}
+
+impl TestServer {
+    /// An HTTP client that does not follow redirects (to see the dashboard's 303s).
+    pub fn no_redirects(&self) -> reqwest::Client {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client")
+    }
+
+    /// Creates a dispatcher login through the admin API.
+    pub async fn create_dispatcher(&self, login: &str, password: &str) {
+        let (s, v) = self
+            .admin(
+                reqwest::Method::POST,
+                "/v1/admin/dispatchers",
+                Some(json!({ "login": login, "password": password })),
+            )
+            .await;
+        assert_eq!(s, 201, "{v}");
+    }
+
+    /// Logs in through the login form like a browser: GET the form (its double-submit
+    /// cookie and token), POST it; the answer must be 303 to the board with a session.
+    pub async fn dashboard_login(&self, login: &str, password: &str) -> DashboardLogin {
+        let http = self.no_redirects();
+        let res = http
+            .get(self.url("/login"))
+            .send()
+            .await
+            .expect("login page");
+        assert_eq!(res.status().as_u16(), 200);
+        let login_cookie = set_cookie(&res, "fk_login").expect("fk_login cookie");
+        let token = csrf_in(&res.text().await.expect("body")).expect("login csrf");
+        let res = http
+            .post(self.url("/login"))
+            .header(reqwest::header::COOKIE, &login_cookie)
+            .form(&[
+                ("csrf", token.as_str()),
+                ("login", login),
+                ("password", password),
+            ])
+            .send()
+            .await
+            .expect("login");
+        assert_eq!(res.status().as_u16(), 303, "login refused");
+        let cookie = set_cookie(&res, "fk_session").expect("session cookie");
+        let board = http
+            .get(self.url("/board"))
+            .header(reqwest::header::COOKIE, &cookie)
+            .send()
+            .await
+            .expect("board");
+        assert_eq!(board.status().as_u16(), 200);
+        let csrf = csrf_in(&board.text().await.expect("board body")).expect("session csrf");
+        DashboardLogin { cookie, csrf }
+    }
+
+    /// A dashboard GET with the session; status and body.
+    pub async fn page(&self, who: &DashboardLogin, path: &str) -> (u16, String) {
+        let res = self
+            .no_redirects()
+            .get(self.url(path))
+            .header(reqwest::header::COOKIE, &who.cookie)
+            .send()
+            .await
+            .expect("page");
+        let status = res.status().as_u16();
+        (status, res.text().await.expect("page body"))
+    }
+
+    /// A dashboard form POST with the session and its CSRF token; the raw response.
+    pub async fn post_form(
+        &self,
+        who: &DashboardLogin,
+        path: &str,
+        fields: &[(&str, &str)],
+    ) -> reqwest::Response {
+        let mut all = vec![("csrf", who.csrf.as_str())];
+        all.extend_from_slice(fields);
+        self.no_redirects()
+            .post(self.url(path))
+            .header(reqwest::header::COOKIE, &who.cookie)
+            .form(&all)
+            .send()
+            .await
+            .expect("post")
+    }
+}

@@ -1,0 +1,529 @@
+//! The dashboard's other pages: flags that need a human (raised flags, rejected ops,
+//! complaints not yet handled), technicians with their enrolment codes, devices (revoke),
+//! and the quality measures with charts (inline SVG) and their CSV downloads.
+
+use std::collections::HashMap;
+
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use chrono::{Days, NaiveDate, Utc};
+use fieldkit_core::model::DeviceId;
+use maud::{Markup, html};
+use serde::Deserialize;
+
+use super::NoFields;
+use super::page::{PageError, csrf_field, page, private};
+use super::session::{CsrfForm, Session};
+use crate::auth::{hash_secret, new_enrolment_code, normalize_code};
+use crate::measures::{self, Band, MeasureConfig, Ratio, Summary};
+use crate::routes::dispatcher::text;
+use crate::routes::measures::{DailyQuery, Format, MeasuresQuery, csv_response};
+use crate::routes::{AppState, now_ms};
+use crate::storage::Technician;
+
+/// The pages' routes.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/flags", get(flags))
+        .route("/technicians", get(technicians).post(create_technician))
+        .route(
+            "/technicians/{id}/enrolment-codes",
+            post(create_enrolment_code),
+        )
+        .route("/devices", get(devices))
+        .route("/devices/{id}/revoke", post(revoke_device))
+        .route("/measures", get(measures_page))
+        .route("/measures.csv", get(measures_csv))
+        .route("/reports/daily.csv", get(daily_csv))
+}
+
+async fn names(s: &AppState) -> Result<HashMap<String, String>, PageError> {
+    Ok(s.storage
+        .technicians()
+        .await?
+        .into_iter()
+        .map(|t| (t.id, t.name))
+        .collect())
+}
+
+// ------------------------------------------------------------------ flags
+
+/// How far back the flags page looks for complaints.
+const COMPLAINT_DAYS: i64 = 60;
+
+async fn flags(State(s): State<AppState>, session: Session) -> Result<Response, PageError> {
+    let flags = s.storage.flags(200).await?;
+    let rejected = s.storage.rejected_ops(100).await?;
+    let now = now_ms();
+    let facts = s
+        .storage
+        .measure_facts(now - COMPLAINT_DAYS * 86_400_000, now + 86_400_000)
+        .await?;
+    let complaints: Vec<_> = facts
+        .iter()
+        .filter(|j| j.complaint_handled_at.is_none() && j.events.iter().any(|e| e.complaint))
+        .collect();
+    let body = html! {
+        h1 { "Needs a look" }
+        h2 { "Complaints not handled (" (complaints.len()) ")" }
+        table id="complaints" {
+            thead { tr { th { "Job" } th { "Raised" } th { "Handle by" } } }
+            tbody {
+                @for j in &complaints {
+                    @let raised = j.events.iter().filter(|e| e.complaint).map(|e| e.at()).min().unwrap_or(0);
+                    tr {
+                        td { a href={ "/jobs/" (j.work_order_id) } { (j.number) } }
+                        td { (session.when(raised)) }
+                        td { (session.when(MeasureConfig::default().complaint_deadline(raised))) }
+                    }
+                }
+                @if complaints.is_empty() { tr { td colspan="3" class="muted" { "None." } } }
+            }
+        }
+        h2 { "Flags (" (flags.len()) ")" }
+        table id="flag-list" {
+            thead { tr { th { "When" } th { "Kind" } th { "Job" } th { "Device" } th { "Detail" } } }
+            tbody {
+                @for f in &flags {
+                    tr data-kind=(f.kind) {
+                        td { (session.when(f.created_at)) }
+                        td class="flag" { (f.kind.replace('_', " ")) }
+                        td { @if let Some(j) = &f.work_order_id { a href={ "/jobs/" (j) } { "job" } } }
+                        td class="muted" { (f.device_id.get(..8).unwrap_or(&f.device_id)) }
+                        td { (f.detail) }
+                    }
+                }
+                @if flags.is_empty() { tr { td colspan="5" class="muted" { "None." } } }
+            }
+        }
+        h2 { "Rejected ops (" (rejected.len()) ")" }
+        table id="rejected" {
+            thead { tr { th { "Received" } th { "Op" } th { "About" } th { "Code" } th { "Reason" } } }
+            tbody {
+                @for r in &rejected {
+                    tr {
+                        td { (session.when(r.received_at)) }
+                        td { (r.kind) }
+                        td { @if r.entity == "work_order" { a href={ "/jobs/" (r.entity_id) } { "job" } } @else { (r.entity) " " (r.entity_id) } }
+                        td { (r.code.as_deref().unwrap_or("")) }
+                        td { (r.reason.as_deref().unwrap_or("")) }
+                    }
+                }
+                @if rejected.is_empty() { tr { td colspan="5" class="muted" { "None." } } }
+            }
+        }
+    };
+    Ok(private(page("Flags", &session, "/flags", body)))
+}
+
+// ------------------------------------------------------------------ technicians
+
+/// `POST /technicians`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewTechnicianForm {
+    pub name: String,
+}
+
+/// `POST /technicians/{id}/enrolment-codes`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewCodeForm {
+    #[serde(default)]
+    pub valid_minutes: Option<i64>,
+}
+
+fn technicians_body(
+    s: &AppState,
+    session: &Session,
+    techs: &[Technician],
+    codes: &[crate::storage::dashboard::CodeRecord],
+    new_code: Option<(&str, &str, i64)>,
+) -> Markup {
+    let name_of = |id: &str| {
+        techs
+            .iter()
+            .find(|t| t.id == id)
+            .map_or("—".to_owned(), |t| t.name.clone())
+    };
+    html! {
+        h1 { "Technicians" }
+        @if let Some((tech, code, expires)) = new_code {
+            div class="card" id="new-code" {
+                p { "Enrolment code for " strong { (name_of(tech)) } " — shown once, valid until " (session.when(expires)) ":" }
+                p { code style="font-size:1.6em;letter-spacing:.1em" id="code" { (code) } }
+                p class="muted" { "The technician types it in the app to enrol their phone." }
+            }
+        }
+        table id="technicians" {
+            thead { tr { th { "Name" } th { "Since" } th { "Enrol a phone" } } }
+            tbody {
+                @for t in techs {
+                    tr {
+                        td { (t.name) }
+                        td { (session.when(t.created_at)) }
+                        td {
+                            form class="inline enrol" method="post" action={ "/technicians/" (t.id) "/enrolment-codes" } {
+                                (csrf_field(session))
+                                input type="number" name="valid_minutes" min="1" max="10080"
+                                    value=(s.enrolment_code_ttl_minutes) style="width:6em";
+                                " min " button type="submit" { "New code" }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        form id="new-technician" method="post" action="/technicians" class="card" {
+            (csrf_field(session))
+            label { "Name " input name="name" required maxlength="200"; }
+            button type="submit" { "Add technician" }
+        }
+        h2 { "Enrolment codes issued" }
+        table id="codes" {
+            thead { tr { th { "Technician" } th { "Issued" } th { "Expires" } th { "Used by device" } } }
+            tbody {
+                @for c in codes {
+                    tr {
+                        td { (name_of(&c.technician_id)) }
+                        td { (session.when(c.created_at)) }
+                        td { (session.when(c.expires_at)) }
+                        td { (c.used_by.as_deref().unwrap_or("not used")) }
+                    }
+                }
+            }
+        }
+    }
+}
+
+async fn technicians(State(s): State<AppState>, session: Session) -> Result<Response, PageError> {
+    let techs = s.storage.technicians().await?;
+    let codes = s.storage.enrolment_codes(50).await?;
+    let body = technicians_body(&s, &session, &techs, &codes, None);
+    Ok(private(page("Technicians", &session, "/technicians", body)))
+}
+
+async fn create_technician(
+    State(s): State<AppState>,
+    CsrfForm(session, f): CsrfForm<NewTechnicianForm>,
+) -> Result<Response, PageError> {
+    let t = Technician {
+        id: uuid::Uuid::now_v7().to_string(),
+        name: text("name", &f.name, 200)?,
+        created_at: now_ms(),
+    };
+    s.storage.create_technician(t.clone()).await?;
+    tracing::info!(technician = %t.id, dispatcher = %session.dispatcher_id, "technician added");
+    Ok(Redirect::to("/technicians").into_response())
+}
+
+async fn create_enrolment_code(
+    State(s): State<AppState>,
+    Path(technician_id): Path<String>,
+    CsrfForm(session, f): CsrfForm<NewCodeForm>,
+) -> Result<Response, PageError> {
+    let minutes = f.valid_minutes.unwrap_or(s.enrolment_code_ttl_minutes);
+    if !(1..=7 * 24 * 60).contains(&minutes) {
+        return Err(PageError::bad_request("a code is valid 1 to 10080 minutes"));
+    }
+    let techs = s.storage.technicians().await?;
+    if !techs.iter().any(|t| t.id == technician_id) {
+        return Err(PageError::not_found("technician"));
+    }
+    let code = new_enrolment_code();
+    let normal = normalize_code(&code).ok_or_else(|| PageError::internal("enrolment code"))?;
+    let now = now_ms();
+    let expires = now + minutes * 60_000;
+    s.storage
+        .create_enrolment_code(hash_secret(&normal), technician_id.clone(), expires, now)
+        .await?;
+    tracing::info!(technician = %technician_id, "enrolment code issued on the dashboard");
+    let codes = s.storage.enrolment_codes(50).await?;
+    let body = technicians_body(
+        &s,
+        &session,
+        &techs,
+        &codes,
+        Some((&technician_id, &code, expires)),
+    );
+    Ok(private(page("Technicians", &session, "/technicians", body)))
+}
+
+// ------------------------------------------------------------------ devices
+
+async fn devices(State(s): State<AppState>, session: Session) -> Result<Response, PageError> {
+    let devices = s.storage.devices().await?;
+    let names = names(&s).await?;
+    let body = html! {
+        h1 { "Devices" }
+        p class="muted" { "A phone enrols with a code from the Technicians page. Revoking stops its sync at once; what it recorded stays." }
+        table id="devices" {
+            thead { tr { th { "Device" } th { "Technician" } th { "Enrolled" } th { "Ops received" } th { "State" } } }
+            tbody {
+                @for d in &devices {
+                    tr id={ "device-" (d.id) } {
+                        td { code { (d.id) } }
+                        td { (names.get(&d.technician_id).map_or("—", String::as_str)) }
+                        td { (session.when(d.enrolled_at)) }
+                        td { (d.last_seq) }
+                        td {
+                            @if let Some(at) = d.revoked_at {
+                                span class="muted" { "revoked " (session.when(at)) }
+                            } @else {
+                                form class="inline revoke" method="post" action={ "/devices/" (d.id) "/revoke" } {
+                                    (csrf_field(&session))
+                                    button type="submit" class="secondary" { "Revoke" }
+                                }
+                            }
+                        }
+                    }
+                }
+                @if devices.is_empty() { tr { td colspan="5" class="muted" { "No devices enrolled." } } }
+            }
+        }
+    };
+    Ok(private(page("Devices", &session, "/devices", body)))
+}
+
+async fn revoke_device(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    CsrfForm(session, NoFields {}): CsrfForm<NoFields>,
+) -> Result<Response, PageError> {
+    let id: DeviceId = id
+        .parse()
+        .map_err(|_| PageError::bad_request("not a device id"))?;
+    s.storage.revoke_device(id, now_ms()).await?;
+    tracing::info!(device = %id, dispatcher = %session.dispatcher_id, "device revoked on the dashboard");
+    Ok(Redirect::to("/devices").into_response())
+}
+
+// ------------------------------------------------------------------ measures
+
+/// `GET /measures?from=…&to=…&date=…` (dates; default: the last 7 days, and today).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MeasuresPageQuery {
+    #[serde(default)]
+    pub from: Option<String>,
+    #[serde(default)]
+    pub to: Option<String>,
+    #[serde(default)]
+    pub date: Option<String>,
+}
+
+fn period(session: &Session, q: &MeasuresPageQuery) -> (String, String, String) {
+    let today = Utc::now().with_timezone(&session.offset()).date_naive();
+    let pick = |v: &Option<String>, d: NaiveDate| {
+        v.as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map_or_else(|| d.format("%Y-%m-%d").to_string(), str::to_owned)
+    };
+    let week_ago = today.checked_sub_days(Days::new(6)).unwrap_or(today);
+    (
+        pick(&q.from, week_ago),
+        pick(&q.to, today),
+        pick(&q.date, today),
+    )
+}
+
+fn pct(r: &Ratio) -> String {
+    r.rate.map_or("—".into(), |x| {
+        format!("{:.1}% ({}/{})", x * 100.0, r.num, r.den)
+    })
+}
+
+fn opt(x: Option<f64>, unit: &str) -> String {
+    x.map_or("—".into(), |x| format!("{x:.1}{unit}"))
+}
+
+fn band_colour(b: Option<Band>) -> &'static str {
+    match b {
+        Some(Band::Excellent) => "#1b7f3b",
+        Some(Band::Good) => "#4a8f2a",
+        Some(Band::Average) => "#c98a00",
+        Some(Band::Failing) => "#b3261e",
+        None => "#9aa5b1",
+    }
+}
+
+/// A horizontal bar chart: one bar per (label, value 0–100, colour, caption).
+fn bar_chart(id: &str, title: &str, bars: &[(String, f64, &str, String)]) -> Markup {
+    let row_h = 26.0;
+    let label_w = 180.0;
+    let width = 640.0;
+    let height = row_h * bars.len().max(1) as f64 + 24.0;
+    html! {
+        figure class="card" {
+            figcaption { strong { (title) } }
+            svg id=(id) xmlns="http://www.w3.org/2000/svg" width=(width) height=(height)
+                viewBox={ "0 0 " (width) " " (height) } role="img" aria-label=(title) {
+                @for (i, (label, value, colour, caption)) in bars.iter().enumerate() {
+                    @let y = i as f64 * row_h + 4.0;
+                    @let w = (value.clamp(0.0, 100.0) / 100.0) * (width - label_w - 120.0);
+                    text x="0" y=(y + 16.0) font-size="13" { (label) }
+                    rect x=(label_w) y=(y) width=(w) height=(row_h - 8.0) fill=(colour) {}
+                    text x=(label_w + w + 6.0) y=(y + 14.0) font-size="12" { (caption) }
+                }
+                @for (x, t) in [(0.0, "0"), (0.5, "50"), (1.0, "100")] {
+                    @let px = label_w + x * (width - label_w - 120.0);
+                    line x1=(px) x2=(px) y1="0" y2=(height - 18.0) stroke="#d0d6dc" stroke-dasharray="3 3" {}
+                    text x=(px - 6.0) y=(height - 4.0) font-size="11" fill="#6b7885" { (t) }
+                }
+            }
+        }
+    }
+}
+
+fn summary_rows(s: &Summary) -> Markup {
+    html! {
+        tr { th { "Jobs" } td { (s.jobs) " (" (s.completed) " completed, " (s.cancelled) " cancelled)" } }
+        tr { th { "Response time" } td { "mean " (opt(s.response.mean_minutes, " min")) ", max " (opt(s.response.max_minutes, " min")) } }
+        tr { th { "Response SLA" } td { (pct(&s.sla)) } }
+        tr { th { "On-time arrival" } td { (pct(&s.on_time_arrival)) } }
+        tr { th { "Repair timeliness" } td { (pct(&s.repair_timeliness)) } }
+        tr { th { "Visit completion" } td { (pct(&s.visit_completion)) } }
+        tr { th { "First-visit fix" } td { (pct(&s.first_visit_fix)) } }
+        tr { th { "Customer rating" } td { (opt(s.rating.mean, " / 5")) " from " (s.rating.count) } }
+        tr { th { "Complaints" } td { (s.complaints.raised) " raised; handled in time " (pct(&s.complaints.handled_in_time)) } }
+        tr { th { "Report timeliness" } td { (opt(s.report_timeliness.rate.map(|r| r * 100.0), "%")) ", mean delay " (opt(s.report_timeliness.mean_delay_minutes, " min")) } }
+        tr { th { "Times corrected for clock skew" } td { (s.skew_corrected_events) } }
+        tr { th { "Quality score" } td { (opt(s.score, "")) " " (s.band.map(Band::as_str).unwrap_or("")) } }
+    }
+}
+
+async fn measures_page(
+    State(s): State<AppState>,
+    session: Session,
+    Query(q): Query<MeasuresPageQuery>,
+) -> Result<Response, PageError> {
+    let (from, to, date) = period(&session, &q);
+    let m = crate::routes::measures::measures(
+        &s,
+        &MeasuresQuery {
+            from: from.clone(),
+            to: to.clone(),
+            format: Format::Json,
+        },
+    )
+    .await?;
+    let daily = crate::routes::measures::daily(
+        &s,
+        &DailyQuery {
+            date: date.clone(),
+            format: Format::Json,
+        },
+    )
+    .await?;
+    let names = names(&s).await?;
+    let name = |id: &str| names.get(id).cloned().unwrap_or_else(|| id.to_owned());
+    let scores: Vec<(String, f64, &str, String)> = m
+        .technicians
+        .iter()
+        .map(|t| {
+            (
+                name(&t.technician_id),
+                t.summary.score.unwrap_or(0.0),
+                band_colour(t.summary.band),
+                format!(
+                    "{} {}",
+                    opt(t.summary.score, ""),
+                    t.summary.band.map(Band::as_str).unwrap_or("no data")
+                ),
+            )
+        })
+        .collect();
+    let sla: Vec<(String, f64, &str, String)> = m
+        .zones
+        .iter()
+        .map(|z| {
+            (
+                format!("{:?} ({} h)", z.zone, z.response_limit_hours).to_lowercase(),
+                z.summary.sla.rate.unwrap_or(0.0) * 100.0,
+                "#17324d",
+                pct(&z.summary.sla),
+            )
+        })
+        .collect();
+    let body = html! {
+        h1 { "Quality measures" }
+        form method="get" action="/measures" class="card" {
+            label class="inline" { "From " input type="date" name="from" value=(from); }
+            label class="inline" { " to " input type="date" name="to" value=(to); }
+            label class="inline" { " · daily report for " input type="date" name="date" value=(date); }
+            " " button type="submit" { "Show" }
+        }
+        p {
+            a id="measures-csv" href={ "/measures.csv?from=" (from) "&to=" (to) } { "Measures as CSV" } " · "
+            a id="daily-csv" href={ "/reports/daily.csv?date=" (date) } { "Daily report as CSV" }
+        }
+        p class="muted" { "Bands: ≥ 90 excellent · 80–89 good · 65–79 average · < 65 failing." }
+        (bar_chart("score-chart", "Quality score by technician (0–100)", &scores))
+        (bar_chart("sla-chart", "Response SLA by zone (%)", &sla))
+        h2 { "Fleet" }
+        table id="fleet" { tbody { (summary_rows(&m.fleet)) } }
+        h2 { "By technician" }
+        @for t in &m.technicians {
+            details class="card" {
+                summary { (name(&t.technician_id)) " — " (opt(t.summary.score, "")) " " (t.summary.band.map(Band::as_str).unwrap_or("")) }
+                table { tbody { (summary_rows(&t.summary)) } }
+            }
+        }
+        h2 { "Daily work report, " (date) }
+        table id="daily" {
+            thead { tr { th { "Technician" } th { "Jobs" } th { "By category" } th { "Travel" } th { "On site" } th { "Paused" } } }
+            tbody {
+                @for r in &daily.technicians {
+                    tr {
+                        td { (name(&r.technician_id)) }
+                        td { (r.jobs) }
+                        td { @for (k, n) in &r.by_category { @if *n > 0 { (k) " " (n) " " } } }
+                        td { (r.travel_minutes) " min" }
+                        td { (r.on_site_minutes) " min" }
+                        td { (r.paused_minutes) " min" }
+                    }
+                }
+                @if daily.technicians.is_empty() { tr { td colspan="6" class="muted" { "No visits that day." } } }
+            }
+        }
+    };
+    Ok(private(page("Measures", &session, "/measures", body)))
+}
+
+async fn measures_csv(
+    State(s): State<AppState>,
+    session: Session,
+    Query(q): Query<MeasuresPageQuery>,
+) -> Result<Response, PageError> {
+    let (from, to, _) = period(&session, &q);
+    let m = crate::routes::measures::measures(
+        &s,
+        &MeasuresQuery {
+            from,
+            to,
+            format: Format::Csv,
+        },
+    )
+    .await?;
+    Ok(csv_response(measures::csv::measures(&m), "measures.csv"))
+}
+
+async fn daily_csv(
+    State(s): State<AppState>,
+    session: Session,
+    Query(q): Query<MeasuresPageQuery>,
+) -> Result<Response, PageError> {
+    let (_, _, date) = period(&session, &q);
+    let r = crate::routes::measures::daily(
+        &s,
+        &DailyQuery {
+            date,
+            format: Format::Csv,
+        },
+    )
+    .await?;
+    Ok(csv_response(measures::csv::daily(&r), "daily-report.csv"))
+}

@@ -1,0 +1,265 @@
+//! The dashboard's page frame: the layout and navigation every page shares, the error page,
+//! times in the dispatchers' UTC offset, and the small pieces forms repeat (the CSRF field,
+//! `datetime-local` values). Markup is `maud`: every interpolated value is HTML-escaped.
+
+use axum::http::StatusCode;
+use axum::http::header::{CACHE_CONTROL, HeaderValue};
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, FixedOffset, NaiveDateTime, TimeZone, Utc};
+use maud::{DOCTYPE, Markup, html};
+
+use super::session::{CSRF_FIELD, Session};
+use crate::error::ApiError;
+use crate::storage::StorageError;
+
+const STYLE: &str = r#"
+*{box-sizing:border-box}body{font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"Noto Sans CJK SC","Microsoft YaHei",sans-serif;margin:0;color:#1d2733;background:#f4f6f8}
+header{background:#17324d;color:#fff;display:flex;align-items:center;gap:1.2em;padding:.5em 1.2em;flex-wrap:wrap}
+header a{color:#dce8f4;text-decoration:none}header a.here{color:#fff;font-weight:600;border-bottom:2px solid #f5a623}
+header .me{margin-left:auto;display:flex;gap:.6em;align-items:center}
+main{padding:1em 1.2em;max-width:1400px}
+h1{font-size:1.35em;margin:.2em 0 .6em}h2{font-size:1.1em;margin:1.2em 0 .4em}
+table{border-collapse:collapse;width:100%;background:#fff}th,td{border-bottom:1px solid #e2e6ea;padding:.35em .5em;text-align:left;vertical-align:top}
+th{background:#eef2f5;font-weight:600}
+.status{font-weight:600;white-space:nowrap}
+tr[data-status=completed] .status{color:#1b7f3b}tr[data-status=cancelled] .status{color:#888}
+tr[data-status=working] .status,tr[data-status=on_site] .status{color:#b86e00}
+tr[data-status=unassigned] .status{color:#b3261e}
+form.inline{display:inline}label{display:block;margin:.3em 0}
+input,select,textarea,button{font:inherit}input,select,textarea{padding:.25em .4em;border:1px solid #b8c2cc;border-radius:3px}
+button{background:#17324d;color:#fff;border:0;border-radius:3px;padding:.35em .9em;cursor:pointer}
+button.secondary{background:#5a6b7b}
+.grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(260px,1fr));gap:.2em 1.2em}
+.card{background:#fff;border:1px solid #e2e6ea;border-radius:4px;padding:.8em 1em;margin:.6em 0}
+.flag{color:#b3261e}.ok{color:#1b7f3b}.muted{color:#6b7885}.error{background:#fdecea;border:1px solid #f5c2bd;padding:.6em 1em;border-radius:4px}
+.live{font-size:.85em;color:#6b7885}body[data-live=open] .live{color:#1b7f3b}
+"#;
+
+/// The pages in the navigation: (path, label).
+const NAV: [(&str, &str); 6] = [
+    ("/board", "Board"),
+    ("/jobs/new", "New job"),
+    ("/flags", "Flags"),
+    ("/technicians", "Technicians"),
+    ("/devices", "Devices"),
+    ("/measures", "Measures"),
+];
+
+/// A page of the dashboard for a logged-in dispatcher: `here` is the nav entry to mark.
+pub fn page(title: &str, session: &Session, here: &str, body: Markup) -> Markup {
+    html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) " · FieldKit" }
+                style { (maud::PreEscaped(STYLE)) }
+            }
+            body {
+                header {
+                    strong { "FieldKit" }
+                    nav {
+                        @for (path, label) in NAV {
+                            a href=(path) class=[(path == here).then_some("here")] { (label) } " "
+                        }
+                    }
+                    div class="me" {
+                        span { (session.login) }
+                        form id="logout" class="inline" method="post" action="/logout" {
+                            (csrf_field(session))
+                            button class="secondary" type="submit" { "Log out" }
+                        }
+                    }
+                }
+                main { (body) }
+            }
+        }
+    }
+}
+
+/// A page without the navigation (login, errors before login).
+pub fn bare(title: &str, body: Markup) -> Markup {
+    html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) " · FieldKit" }
+                style { (maud::PreEscaped(STYLE)) }
+            }
+            body { main { (body) } }
+        }
+    }
+}
+
+/// The hidden input with the session's CSRF token; every form of a page carries it.
+pub fn csrf_field(session: &Session) -> Markup {
+    html! { input type="hidden" name=(CSRF_FIELD) value=(session.csrf); }
+}
+
+/// An HTML response that no shared cache keeps.
+pub fn private(markup: Markup) -> Response {
+    let mut r = markup.into_response();
+    r.headers_mut()
+        .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    r
+}
+
+fn offset(minutes: i32) -> FixedOffset {
+    FixedOffset::east_opt(minutes.saturating_mul(60))
+        .unwrap_or_else(|| FixedOffset::east_opt(0).expect("UTC is a valid offset"))
+}
+
+impl Session {
+    /// The dispatchers' offset.
+    pub fn offset(&self) -> FixedOffset {
+        offset(self.utc_offset_minutes)
+    }
+
+    /// A time (ms since the epoch) as the dispatcher reads it: `2026-11-23 14:05`.
+    pub fn when(&self, ms: i64) -> String {
+        match Utc.timestamp_millis_opt(ms).single() {
+            Some(t) => t
+                .with_timezone(&self.offset())
+                .format("%Y-%m-%d %H:%M")
+                .to_string(),
+            None => "—".into(),
+        }
+    }
+
+    /// A time with seconds, for timelines.
+    pub fn when_exact(&self, ms: i64) -> String {
+        match Utc.timestamp_millis_opt(ms).single() {
+            Some(t) => t
+                .with_timezone(&self.offset())
+                .format("%Y-%m-%d %H:%M:%S")
+                .to_string(),
+            None => "—".into(),
+        }
+    }
+
+    /// The value of a `datetime-local` input for this time.
+    pub fn local_input(&self, t: DateTime<Utc>) -> String {
+        t.with_timezone(&self.offset())
+            .format("%Y-%m-%dT%H:%M")
+            .to_string()
+    }
+
+    /// A time typed by the dispatcher (`2026-11-23T14:05`, `2026-11-23 14:05`, with or
+    /// without seconds) in their offset.
+    pub fn parse_local(&self, field: &str, s: &str) -> Result<DateTime<Utc>, PageError> {
+        parse_local(self.offset(), s).ok_or_else(|| {
+            PageError::bad_request(format!("{field}: a date and time like 2026-11-23 14:05"))
+        })
+    }
+}
+
+/// A local date and time in `offset`, as typed in a form or a CSV file.
+pub fn parse_local(offset: FixedOffset, s: &str) -> Option<DateTime<Utc>> {
+    let s = s.trim();
+    [
+        "%Y-%m-%dT%H:%M",
+        "%Y-%m-%dT%H:%M:%S",
+        "%Y-%m-%d %H:%M",
+        "%Y-%m-%d %H:%M:%S",
+    ]
+    .iter()
+    .find_map(|f| NaiveDateTime::parse_from_str(s, f).ok())
+    .and_then(|n| offset.from_local_datetime(&n).single())
+    .map(|t| t.with_timezone(&Utc))
+}
+
+/// A page that says what went wrong, with its HTTP status. Never carries personal data:
+/// messages are written by the server, not copied from the input.
+#[derive(Debug)]
+pub struct PageError {
+    pub status: StatusCode,
+    pub message: String,
+}
+
+impl PageError {
+    /// An error page.
+    pub fn new(status: StatusCode, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            message: message.into(),
+        }
+    }
+
+    /// 400.
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, message)
+    }
+
+    /// 403.
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::FORBIDDEN, message)
+    }
+
+    /// 404.
+    pub fn not_found(what: &str) -> Self {
+        Self::new(StatusCode::NOT_FOUND, format!("{what} not found"))
+    }
+
+    /// 500: the detail is logged, the page says only that it failed.
+    pub fn internal(detail: impl Into<String>) -> Self {
+        Self::from(ApiError::Internal(detail.into()))
+    }
+}
+
+impl From<ApiError> for PageError {
+    fn from(e: ApiError) -> Self {
+        let (status, _) = e.status_and_code();
+        if let ApiError::Internal(detail) = &e {
+            tracing::error!(error = %detail, "dashboard: internal error");
+        }
+        Self::new(status, e.to_string())
+    }
+}
+
+impl From<StorageError> for PageError {
+    fn from(e: StorageError) -> Self {
+        Self::from(ApiError::from(e))
+    }
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        let title = self.status.canonical_reason().unwrap_or("Error");
+        let body = bare(
+            title,
+            html! {
+                h1 { (self.status.as_u16()) " " (title) }
+                p class="error" { (self.message) }
+                p { a href="/board" { "Back to the board" } }
+            },
+        );
+        let mut r = (self.status, body).into_response();
+        r.headers_mut()
+            .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        r
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn local_times_round_trip_in_the_offset() {
+        let s = Session {
+            dispatcher_id: "d".into(),
+            login: "l".into(),
+            csrf: "c".into(),
+            utc_offset_minutes: 480,
+        };
+        let t = s.parse_local("start", "2026-11-23T09:30").unwrap();
+        assert_eq!(t.to_rfc3339(), "2026-11-23T01:30:00+00:00");
+        assert_eq!(s.local_input(t), "2026-11-23T09:30");
+        assert_eq!(s.when(t.timestamp_millis()), "2026-11-23 09:30");
+        assert!(s.parse_local("start", "23/11/2026").is_err());
+        assert_eq!(s.when(i64::MAX), "—");
+    }
+}

@@ -1,0 +1,299 @@
+//! Who is looking at the dashboard: dispatcher passwords (argon2id), the session cookie
+//! (`fk_session`: a random token; the server keeps only its SHA-256), the CSRF token every
+//! form carries, and the extractors that refuse a request without them.
+//!
+//! A page asked for without a session answers 303 to `/login`; anything else without a
+//! session answers 401. A form without its session's CSRF token, or sent from another
+//! origin, answers 403 and changes nothing. The login form itself is protected by a
+//! double-submit token (`fk_login` cookie = hidden field).
+
+use argon2::Argon2;
+use argon2::password_hash::phc::PasswordHash;
+use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::header::{COOKIE, HOST, ORIGIN};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, Method, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use rand::RngCore;
+use serde::de::DeserializeOwned;
+
+use super::page::PageError;
+use crate::auth::{hash_secret, same_hash};
+use crate::routes::AppState;
+use crate::routes::now_ms;
+
+/// The session cookie.
+pub const SESSION_COOKIE: &str = "fk_session";
+/// The login form's double-submit cookie.
+pub const LOGIN_COOKIE: &str = "fk_login";
+/// The form field that carries the CSRF token.
+pub const CSRF_FIELD: &str = "csrf";
+
+/// 256 random bits in hex.
+pub fn random_token() -> String {
+    let mut b = [0u8; 32];
+    rand::rng().fill_bytes(&mut b);
+    hex::encode(b)
+}
+
+/// The argon2id hash (PHC string) of a password.
+pub fn hash_password(password: &str) -> Result<String, PageError> {
+    Argon2::default()
+        .hash_password(password.as_bytes())
+        .map(|h| h.to_string())
+        .map_err(|e| PageError::internal(format!("argon2: {e}")))
+}
+
+/// Whether `password` matches the PHC string `hash` (false for a malformed hash).
+pub fn password_matches(password: &str, hash: &str) -> bool {
+    PasswordHash::new(hash).is_ok_and(|h| {
+        Argon2::default()
+            .verify_password(password.as_bytes(), &h)
+            .is_ok()
+    })
+}
+
+/// What a password must be: 12 to 256 characters.
+pub fn password_ok(password: &str) -> Result<(), &'static str> {
+    let n = password.chars().count();
+    if (12..=256).contains(&n) {
+        Ok(())
+    } else {
+        Err("a dispatcher's password is 12 to 256 characters")
+    }
+}
+
+/// The `Set-Cookie` value of a cookie the browser sends back only to this server, only to
+/// same-site requests, never to scripts.
+pub fn cookie(name: &str, value: &str, max_age_secs: i64) -> String {
+    format!("{name}={value}; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age={max_age_secs}")
+}
+
+/// A cookie's value from the request's `Cookie` headers.
+pub fn cookie_value<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.trim())
+}
+
+fn well_formed_token(t: &str) -> bool {
+    t.len() == 64 && t.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// A logged-in dispatcher.
+#[derive(Clone, Debug)]
+pub struct Session {
+    pub dispatcher_id: String,
+    pub login: String,
+    /// The CSRF token of this session's forms.
+    pub csrf: String,
+    /// The dispatchers' UTC offset (minutes), for times shown and typed.
+    pub utc_offset_minutes: i32,
+}
+
+impl Session {
+    /// The SHA-256 of the session cookie's token in these headers, if there is one.
+    pub fn token_hash(headers: &HeaderMap) -> Option<String> {
+        cookie_value(headers, SESSION_COOKIE)
+            .filter(|t| well_formed_token(t))
+            .map(hash_secret)
+    }
+}
+
+/// Why there is no session: a page redirects to the login, anything else is refused.
+pub struct NoSession {
+    page: bool,
+}
+
+impl IntoResponse for NoSession {
+    fn into_response(self) -> Response {
+        if self.page {
+            Redirect::to("/login").into_response()
+        } else {
+            PageError::new(StatusCode::UNAUTHORIZED, "log in first").into_response()
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for Session {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        let page = parts.method == Method::GET || parts.method == Method::HEAD;
+        let no = || NoSession { page }.into_response();
+        let Some(hash) = Session::token_hash(&parts.headers) else {
+            return Err(no());
+        };
+        let record = state
+            .storage
+            .session(hash, now_ms())
+            .await
+            .map_err(|e| PageError::from(e).into_response())?
+            .ok_or_else(no)?;
+        Ok(Session {
+            dispatcher_id: record.dispatcher_id,
+            login: record.login,
+            csrf: record.csrf,
+            utc_offset_minutes: state.dashboard.utc_offset_minutes,
+        })
+    }
+}
+
+/// Whether the request's `Origin`, when the browser sent one, is this server.
+fn same_origin(headers: &HeaderMap) -> bool {
+    let Some(origin) = headers.get(ORIGIN) else {
+        return true;
+    };
+    let (Ok(origin), Some(Ok(host))) = (origin.to_str(), headers.get(HOST).map(|h| h.to_str()))
+    else {
+        return false;
+    };
+    origin
+        .split_once("://")
+        .is_some_and(|(scheme, rest)| matches!(scheme, "http" | "https") && rest == host)
+}
+
+/// The fields of an urlencoded body, the pair named `field` taken out.
+fn take_field(body: &[u8], field: &str) -> Result<(Option<String>, String), PageError> {
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(body)
+        .map_err(|_| PageError::bad_request("the form could not be read"))?;
+    let mut token = None;
+    let mut rest = Vec::with_capacity(pairs.len());
+    for (k, v) in pairs {
+        if k == field {
+            token = Some(v);
+        } else {
+            rest.push((k, v));
+        }
+    }
+    let rest = serde_urlencoded::to_string(rest)
+        .map_err(|_| PageError::bad_request("the form could not be read"))?;
+    Ok((token, rest))
+}
+
+fn parse_form<T: DeserializeOwned>(rest: &str) -> Result<T, PageError> {
+    serde_urlencoded::from_str(rest).map_err(|e| PageError::bad_request(format!("form: {e}")))
+}
+
+async fn body_bytes(req: Request, state: &AppState) -> Result<bytes::Bytes, PageError> {
+    axum::body::to_bytes(req.into_body(), state.max_body_bytes)
+        .await
+        .map_err(|_| PageError::new(StatusCode::PAYLOAD_TOO_LARGE, "the form is too large"))
+}
+
+/// A form posted by a logged-in dispatcher from one of this server's pages: the session's
+/// CSRF token checked, then the other fields parsed as `T`.
+pub struct CsrfForm<T>(pub Session, pub T);
+
+impl<T: DeserializeOwned> FromRequest<AppState> for CsrfForm<T> {
+    type Rejection = Response;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Response> {
+        let (mut parts, body) = req.into_parts();
+        let session = Session::from_request_parts(&mut parts, state).await?;
+        if !same_origin(&parts.headers) {
+            return Err(PageError::forbidden("the form was sent from another site").into_response());
+        }
+        let req = Request::from_parts(parts, body);
+        let bytes = body_bytes(req, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let (token, rest) = take_field(&bytes, CSRF_FIELD).map_err(IntoResponse::into_response)?;
+        if !token.is_some_and(|t| same_hash(&t, &session.csrf)) {
+            return Err(PageError::forbidden(
+                "the form's CSRF token is missing or wrong; reload the page",
+            )
+            .into_response());
+        }
+        let form = parse_form(&rest).map_err(IntoResponse::into_response)?;
+        Ok(CsrfForm(session, form))
+    }
+}
+
+/// The login form: its double-submit token checked against the `fk_login` cookie.
+pub struct LoginForm<T>(pub T);
+
+impl<T: DeserializeOwned> FromRequest<AppState> for LoginForm<T> {
+    type Rejection = Response;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Response> {
+        if !same_origin(req.headers()) {
+            return Err(PageError::forbidden("the form was sent from another site").into_response());
+        }
+        let cookie = cookie_value(req.headers(), LOGIN_COOKIE)
+            .filter(|t| well_formed_token(t))
+            .map(str::to_owned);
+        let bytes = body_bytes(req, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let (token, rest) = take_field(&bytes, CSRF_FIELD).map_err(IntoResponse::into_response)?;
+        match (cookie, token) {
+            (Some(c), Some(t)) if same_hash(&c, &t) => {}
+            _ => {
+                return Err(
+                    PageError::forbidden("the login form expired; reload the page").into_response(),
+                );
+            }
+        }
+        Ok(LoginForm(
+            parse_form(&rest).map_err(IntoResponse::into_response)?,
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_hash_and_verify() {
+        let h = hash_password("correct horse battery").unwrap();
+        assert!(h.starts_with("$argon2id$"));
+        assert!(password_matches("correct horse battery", &h));
+        assert!(!password_matches("correct horse batterz", &h));
+        assert!(!password_matches("correct horse battery", "not a hash"));
+    }
+
+    #[test]
+    fn cookies_are_read_from_any_header_position() {
+        let mut h = HeaderMap::new();
+        h.append(COOKIE, "a=1; fk_session=abc".parse().unwrap());
+        h.append(COOKIE, "fk_login=def".parse().unwrap());
+        assert_eq!(cookie_value(&h, SESSION_COOKIE), Some("abc"));
+        assert_eq!(cookie_value(&h, LOGIN_COOKIE), Some("def"));
+        assert_eq!(cookie_value(&h, "fk"), None);
+        // Not 64 hex digits: no session looked up at all.
+        assert_eq!(Session::token_hash(&h), None);
+    }
+
+    #[test]
+    fn the_csrf_field_is_taken_out_of_the_form() {
+        let (t, rest) = take_field(b"a=1&csrf=xyz&b=%E4%BD%A0", CSRF_FIELD).unwrap();
+        assert_eq!(t.as_deref(), Some("xyz"));
+        assert_eq!(rest, "a=1&b=%E4%BD%A0");
+        let (t, _) = take_field(b"a=1", CSRF_FIELD).unwrap();
+        assert_eq!(t, None);
+    }
+
+    #[test]
+    fn other_origins_are_refused() {
+        let mut h = HeaderMap::new();
+        h.insert(HOST, "127.0.0.1:8080".parse().unwrap());
+        assert!(
+            same_origin(&h),
+            "no Origin header: same-site by SameSite=Strict"
+        );
+        h.insert(ORIGIN, "http://127.0.0.1:8080".parse().unwrap());
+        assert!(same_origin(&h));
+        h.insert(ORIGIN, "http://evil.example".parse().unwrap());
+        assert!(!same_origin(&h));
+        h.insert(ORIGIN, "null".parse().unwrap());
+        assert!(!same_origin(&h));
+    }
+}

@@ -1,0 +1,225 @@
+//! The PostgreSQL side of the dashboard's storage (see [`crate::storage::dashboard`]).
+
+use tokio_postgres::Row;
+
+use super::{PostgresStorage, pool_err};
+use crate::storage::dashboard::{
+    CodeRecord, DashboardStorage, DispatcherAccount, JobActivity, RejectedOp, STAGE_KINDS,
+    SessionRecord,
+};
+use crate::storage::{Flag, Fut, StorageError};
+
+/// Created with the rest of the schema at connect.
+pub(super) const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS dispatchers (
+    id TEXT PRIMARY KEY, login TEXT NOT NULL UNIQUE, password_hash TEXT NOT NULL,
+    created_at BIGINT NOT NULL);
+CREATE TABLE IF NOT EXISTS dashboard_sessions (
+    token_hash TEXT PRIMARY KEY, dispatcher_id TEXT NOT NULL REFERENCES dispatchers(id),
+    csrf TEXT NOT NULL, created_at BIGINT NOT NULL, expires_at BIGINT NOT NULL);
+CREATE INDEX IF NOT EXISTS dashboard_sessions_expiry ON dashboard_sessions (expires_at);
+CREATE INDEX IF NOT EXISTS ops_rejected ON ops (received_at) WHERE outcome = 'rejected';
+";
+
+fn flag_from(r: &Row) -> Result<Flag, StorageError> {
+    Ok(Flag {
+        work_order_id: r.try_get(0)?,
+        op_id: r.try_get(1)?,
+        device_id: r.try_get(2)?,
+        kind: r.try_get(3)?,
+        detail: r.try_get(4)?,
+        created_at: r.try_get(5)?,
+    })
+}
+
+impl DashboardStorage for PostgresStorage {
+    fn create_dispatcher(&self, a: DispatcherAccount) -> Fut<'_, ()> {
+        Box::pin(async move {
+            let c = self.pool.get().await.map_err(pool_err)?;
+            let n = c
+                .execute(
+                    "INSERT INTO dispatchers (id, login, password_hash, created_at)
+                     VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+                    &[&a.id, &a.login, &a.password_hash, &a.created_at],
+                )
+                .await?;
+            if n == 0 {
+                return Err(StorageError::Conflict("that login is taken".into()));
+            }
+            Ok(())
+        })
+    }
+
+    fn dispatcher_by_login(&self, login: String) -> Fut<'_, Option<DispatcherAccount>> {
+        Box::pin(async move {
+            let c = self.pool.get().await.map_err(pool_err)?;
+            let row = c
+                .query_opt(
+                    "SELECT id, login, password_hash, created_at FROM dispatchers
+                      WHERE login = $1",
+                    &[&login],
+                )
+                .await?;
+            row.map(|r| {
+                Ok(DispatcherAccount {
+                    id: r.try_get(0)?,
+                    login: r.try_get(1)?,
+                    password_hash: r.try_get(2)?,
+                    created_at: r.try_get(3)?,
+                })
+            })
+            .transpose()
+        })
+    }
+
+    fn create_session(&self, token_hash: String, s: SessionRecord) -> Fut<'_, ()> {
+        Box::pin(async move {
+            let mut c = self.pool.get().await.map_err(pool_err)?;
+            let tx = c.transaction().await?;
+            tx.execute(
+                "DELETE FROM dashboard_sessions WHERE expires_at <= $1",
+                &[&s.created_at],
+            )
+            .await?;
+            tx.execute(
+                "INSERT INTO dashboard_sessions (token_hash, dispatcher_id, csrf, created_at,
+                        expires_at) VALUES ($1, $2, $3, $4, $5)",
+                &[
+                    &token_hash,
+                    &s.dispatcher_id,
+                    &s.csrf,
+                    &s.created_at,
+                    &s.expires_at,
+                ],
+            )
+            .await?;
+            tx.commit().await?;
+            Ok(())
+        })
+    }
+
+    fn session(&self, token_hash: String, now: i64) -> Fut<'_, Option<SessionRecord>> {
+        Box::pin(async move {
+            let c = self.pool.get().await.map_err(pool_err)?;
+            let row = c
+                .query_opt(
+                    "SELECT s.dispatcher_id, d.login, s.csrf, s.created_at, s.expires_at
+                       FROM dashboard_sessions s JOIN dispatchers d ON d.id = s.dispatcher_id
+                      WHERE s.token_hash = $1 AND s.expires_at > $2",
+                    &[&token_hash, &now],
+                )
+                .await?;
+            row.map(|r| {
+                Ok(SessionRecord {
+                    dispatcher_id: r.try_get(0)?,
+                    login: r.try_get(1)?,
+                    csrf: r.try_get(2)?,
+                    created_at: r.try_get(3)?,
+                    expires_at: r.try_get(4)?,
+                })
+            })
+            .transpose()
+        })
+    }
+
+    fn end_session(&self, token_hash: String) -> Fut<'_, ()> {
+        Box::pin(async move {
+            let c = self.pool.get().await.map_err(pool_err)?;
+            c.execute(
+                "DELETE FROM dashboard_sessions WHERE token_hash = $1",
+                &[&token_hash],
+            )
+            .await?;
+            Ok(())
+        })
+    }
+
+    fn job_activity(&self, ids: Vec<String>) -> Fut<'_, Vec<JobActivity>> {
+        Box::pin(async move {
+            let c = self.pool.get().await.map_err(pool_err)?;
+            let kinds: Vec<&str> = STAGE_KINDS.to_vec();
+            let rows = c
+                .query(
+                    "SELECT entity_id, kind, device_time, received_at FROM ops
+                      WHERE entity = 'work_order' AND outcome != 'rejected'
+                        AND kind = ANY($1) AND entity_id = ANY($2)",
+                    &[&kinds, &ids],
+                )
+                .await?;
+            rows.iter()
+                .map(|r| {
+                    Ok(JobActivity {
+                        work_order_id: r.try_get(0)?,
+                        kind: r.try_get(1)?,
+                        device_time: r.try_get(2)?,
+                        received_at: r.try_get(3)?,
+                    })
+                })
+                .collect()
+        })
+    }
+
+    fn flags(&self, limit: i64) -> Fut<'_, Vec<Flag>> {
+        Box::pin(async move {
+            let c = self.pool.get().await.map_err(pool_err)?;
+            let rows = c
+                .query(
+                    "SELECT work_order_id, op_id, device_id, kind, detail, created_at
+                       FROM flags ORDER BY id DESC LIMIT $1",
+                    &[&limit],
+                )
+                .await?;
+            rows.iter().map(flag_from).collect()
+        })
+    }
+
+    fn rejected_ops(&self, limit: i64) -> Fut<'_, Vec<RejectedOp>> {
+        Box::pin(async move {
+            let c = self.pool.get().await.map_err(pool_err)?;
+            let rows = c
+                .query(
+                    "SELECT op_id, device_id, entity, entity_id, kind, code, reason, received_at
+                       FROM ops WHERE outcome = 'rejected' ORDER BY received_at DESC LIMIT $1",
+                    &[&limit],
+                )
+                .await?;
+            rows.iter()
+                .map(|r| {
+                    Ok(RejectedOp {
+                        op_id: r.try_get(0)?,
+                        device_id: r.try_get(1)?,
+                        entity: r.try_get(2)?,
+                        entity_id: r.try_get(3)?,
+                        kind: r.try_get(4)?,
+                        code: r.try_get(5)?,
+                        reason: r.try_get(6)?,
+                        received_at: r.try_get(7)?,
+                    })
+                })
+                .collect()
+        })
+    }
+
+    fn enrolment_codes(&self, limit: i64) -> Fut<'_, Vec<CodeRecord>> {
+        Box::pin(async move {
+            let c = self.pool.get().await.map_err(pool_err)?;
+            let rows = c
+                .query(
+                    "SELECT technician_id, created_at, expires_at, used_by FROM enrolment_codes
+                      ORDER BY created_at DESC LIMIT $1",
+                    &[&limit],
+                )
+                .await?;
+            rows.iter()
+                .map(|r| {
+                    Ok(CodeRecord {
+                        technician_id: r.try_get(0)?,
+                        created_at: r.try_get(1)?,
+                        expires_at: r.try_get(2)?,
+                        used_by: r.try_get(3)?,
+                    })
+                })
+                .collect()
+        })
+    }
+}

@@ -1,0 +1,209 @@
+//! The SQLite side of the dashboard's storage (see [`crate::storage::dashboard`]).
+
+use rusqlite::{OptionalExtension, params};
+
+use super::SqliteStorage;
+use crate::storage::dashboard::{
+    CodeRecord, DashboardStorage, DispatcherAccount, JobActivity, RejectedOp, STAGE_KINDS,
+    SessionRecord,
+};
+use crate::storage::{Flag, Fut, StorageError};
+
+/// Created with the rest of the schema at open.
+pub(super) const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS dispatchers (
+    id TEXT PRIMARY KEY, login TEXT NOT NULL UNIQUE, password_hash TEXT NOT NULL,
+    created_at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS dashboard_sessions (
+    token_hash TEXT PRIMARY KEY, dispatcher_id TEXT NOT NULL REFERENCES dispatchers(id),
+    csrf TEXT NOT NULL, created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS dashboard_sessions_expiry ON dashboard_sessions (expires_at);
+CREATE INDEX IF NOT EXISTS ops_rejected ON ops (received_at) WHERE outcome = 'rejected';
+";
+
+fn in_list(n: usize, from: usize) -> String {
+    (from..from + n)
+        .map(|i| format!("?{i}"))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+impl DashboardStorage for SqliteStorage {
+    fn create_dispatcher(&self, a: DispatcherAccount) -> Fut<'_, ()> {
+        self.run(move |c| {
+            let n = c.execute(
+                "INSERT INTO dispatchers (id, login, password_hash, created_at)
+                 VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING",
+                params![a.id, a.login, a.password_hash, a.created_at],
+            )?;
+            if n == 0 {
+                return Err(StorageError::Conflict("that login is taken".into()));
+            }
+            Ok(())
+        })
+    }
+
+    fn dispatcher_by_login(&self, login: String) -> Fut<'_, Option<DispatcherAccount>> {
+        self.read(move |c| {
+            Ok(c.prepare_cached(
+                "SELECT id, login, password_hash, created_at FROM dispatchers WHERE login = ?1",
+            )?
+            .query_row([login], |r| {
+                Ok(DispatcherAccount {
+                    id: r.get(0)?,
+                    login: r.get(1)?,
+                    password_hash: r.get(2)?,
+                    created_at: r.get(3)?,
+                })
+            })
+            .optional()?)
+        })
+    }
+
+    fn create_session(&self, token_hash: String, s: SessionRecord) -> Fut<'_, ()> {
+        self.run(move |c| {
+            let tx = c.transaction()?;
+            tx.execute(
+                "DELETE FROM dashboard_sessions WHERE expires_at <= ?1",
+                [s.created_at],
+            )?;
+            tx.execute(
+                "INSERT INTO dashboard_sessions (token_hash, dispatcher_id, csrf, created_at,
+                        expires_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![
+                    token_hash,
+                    s.dispatcher_id,
+                    s.csrf,
+                    s.created_at,
+                    s.expires_at
+                ],
+            )?;
+            tx.commit()?;
+            Ok(())
+        })
+    }
+
+    fn session(&self, token_hash: String, now: i64) -> Fut<'_, Option<SessionRecord>> {
+        self.read(move |c| {
+            Ok(c.prepare_cached(
+                "SELECT s.dispatcher_id, d.login, s.csrf, s.created_at, s.expires_at
+                   FROM dashboard_sessions s JOIN dispatchers d ON d.id = s.dispatcher_id
+                  WHERE s.token_hash = ?1 AND s.expires_at > ?2",
+            )?
+            .query_row(params![token_hash, now], |r| {
+                Ok(SessionRecord {
+                    dispatcher_id: r.get(0)?,
+                    login: r.get(1)?,
+                    csrf: r.get(2)?,
+                    created_at: r.get(3)?,
+                    expires_at: r.get(4)?,
+                })
+            })
+            .optional()?)
+        })
+    }
+
+    fn end_session(&self, token_hash: String) -> Fut<'_, ()> {
+        self.run(move |c| {
+            c.execute(
+                "DELETE FROM dashboard_sessions WHERE token_hash = ?1",
+                [token_hash],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn job_activity(&self, ids: Vec<String>) -> Fut<'_, Vec<JobActivity>> {
+        self.read(move |c| {
+            let mut out = Vec::new();
+            // SQLite's bound-parameter limit is far above this chunk.
+            for chunk in ids.chunks(500) {
+                let sql = format!(
+                    "SELECT entity_id, kind, device_time, received_at FROM ops
+                      WHERE entity = 'work_order' AND outcome != 'rejected'
+                        AND kind IN ({}) AND entity_id IN ({})",
+                    in_list(STAGE_KINDS.len(), 1),
+                    in_list(chunk.len(), STAGE_KINDS.len() + 1)
+                );
+                let mut stmt = c.prepare(&sql)?;
+                let args = STAGE_KINDS
+                    .iter()
+                    .map(|k| k as &dyn rusqlite::ToSql)
+                    .chain(chunk.iter().map(|id| id as &dyn rusqlite::ToSql))
+                    .collect::<Vec<_>>();
+                let rows = stmt.query_map(args.as_slice(), |r| {
+                    Ok(JobActivity {
+                        work_order_id: r.get(0)?,
+                        kind: r.get(1)?,
+                        device_time: r.get(2)?,
+                        received_at: r.get(3)?,
+                    })
+                })?;
+                for r in rows {
+                    out.push(r?);
+                }
+            }
+            Ok(out)
+        })
+    }
+
+    fn flags(&self, limit: i64) -> Fut<'_, Vec<Flag>> {
+        self.read(move |c| {
+            Ok(c.prepare_cached(
+                "SELECT work_order_id, op_id, device_id, kind, detail, created_at FROM flags
+                  ORDER BY id DESC LIMIT ?1",
+            )?
+            .query_map([limit], |r| {
+                Ok(Flag {
+                    work_order_id: r.get(0)?,
+                    op_id: r.get(1)?,
+                    device_id: r.get(2)?,
+                    kind: r.get(3)?,
+                    detail: r.get(4)?,
+                    created_at: r.get(5)?,
+                })
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?)
+        })
+    }
+
+    fn rejected_ops(&self, limit: i64) -> Fut<'_, Vec<RejectedOp>> {
+        self.read(move |c| {
+            Ok(c.prepare_cached(
+                "SELECT op_id, device_id, entity, entity_id, kind, code, reason, received_at
+                   FROM ops WHERE outcome = 'rejected' ORDER BY received_at DESC LIMIT ?1",
+            )?
+            .query_map([limit], |r| {
+                Ok(RejectedOp {
+                    op_id: r.get(0)?,
+                    device_id: r.get(1)?,
+                    entity: r.get(2)?,
+                    entity_id: r.get(3)?,
+                    kind: r.get(4)?,
+                    code: r.get(5)?,
+                    reason: r.get(6)?,
+                    received_at: r.get(7)?,
+                })
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?)
+        })
+    }
+
+    fn enrolment_codes(&self, limit: i64) -> Fut<'_, Vec<CodeRecord>> {
+        self.read(move |c| {
+            Ok(c.prepare_cached(
+                "SELECT technician_id, created_at, expires_at, used_by FROM enrolment_codes
+                  ORDER BY created_at DESC LIMIT ?1",
+            )?
+            .query_map([limit], |r| {
+                Ok(CodeRecord {
+                    technician_id: r.get(0)?,
+                    created_at: r.get(1)?,
+                    expires_at: r.get(2)?,
+                    used_by: r.get(3)?,
+                })
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?)
+        })
+    }
+}
