@@ -84,6 +84,24 @@ pub struct Config {
     /// Dashboard: login attempts per minute and client address.
     #[arg(long, env = "FIELDKIT_LOGIN_PER_MINUTE", default_value_t = 30)]
     pub login_per_minute: u32,
+    /// The address customers and devices reach this server at (e.g.
+    /// `https://sync.example.com`): the customer's copy's QR code points at its verify page.
+    /// Without it the dashboard uses the address the dispatcher's browser used.
+    #[arg(long, env = "FIELDKIT_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// The customer's copy: a font covering Chinese and Latin (TTF/OTF/TTC).
+    #[arg(
+        long,
+        env = "FIELDKIT_PDF_FONT",
+        default_value = "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"
+    )]
+    pub pdf_font: PathBuf,
+    /// The face in the font collection.
+    #[arg(long, env = "FIELDKIT_PDF_FONT_INDEX", default_value_t = 0)]
+    pub pdf_font_index: u32,
+    /// The company named on the customer's copy.
+    #[arg(long, env = "FIELDKIT_COMPANY_NAME", default_value = "FieldKit")]
+    pub company_name: String,
 }
 
 impl Config {

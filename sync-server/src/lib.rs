@@ -99,6 +99,12 @@ impl Server {
             dashboard: dashboard::Settings {
                 utc_offset_minutes: config.dashboard_utc_offset_minutes,
                 session_minutes: config.dashboard_session_minutes.max(1),
+                copy: Arc::new(dashboard::CopySettings {
+                    font: config.pdf_font.clone(),
+                    font_index: config.pdf_font_index,
+                    public_url: config.public_url.clone(),
+                    company: config.company_name.clone(),
+                }),
             },
             login_limiter: Arc::new(RateLimiter::new(
                 config.login_per_minute,

@@ -260,6 +260,112 @@ async fn dashboard_pages(backend: Backend) {
     assert_eq!(s, 200);
     assert!(m_csv.lines().count() >= 2, "{m_csv}");
 
+    // The job's page: what the desk can do before a phone has sent anything.
+    let (s, job_page) = ts.page(&me, &format!("/jobs/{id}")).await;
+    assert_eq!(s, 200);
+    assert!(job_page.contains("WO-D-1") && job_page.contains("No customer signature"));
+    assert_eq!(ts.page(&me, "/jobs/not-a-job").await.0, 404);
+    assert_eq!(
+        ts.page(&me, &format!("/jobs/{id}/copy.pdf")).await.0,
+        409,
+        "no copy before the customer signs"
+    );
+    let wu = ts.create_technician("Technician Wu").await;
+    let job = |v: &serde_json::Value| {
+        (
+            v["technician_id"].as_str().unwrap_or("").to_owned(),
+            v["order"]["promised"]["start"]
+                .as_str()
+                .unwrap_or("")
+                .to_owned(),
+            v["cancel_reason"].as_str().unwrap_or("").to_owned(),
+        )
+    };
+    let read = || async {
+        let (_, v) = ts
+            .admin(
+                reqwest::Method::GET,
+                &format!("/v1/admin/work-orders/{id}"),
+                None,
+            )
+            .await;
+        job(&v)
+    };
+    let before = read().await;
+    // Without the CSRF token: refused, nothing changes.
+    let res = ts
+        .no_redirects()
+        .post(ts.url(&format!("/jobs/{id}/assign")))
+        .header(reqwest::header::COOKIE, &me.cookie)
+        .form(&[("technician_id", wu.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 403);
+    assert_eq!(read().await, before);
+    let res = ts
+        .post_form(
+            &me,
+            &format!("/jobs/{id}/assign"),
+            &[("technician_id", &wu)],
+        )
+        .await;
+    assert_eq!(res.status().as_u16(), 303);
+    assert_eq!(res.headers()["location"], format!("/jobs/{id}").as_str());
+    assert_eq!(read().await.0, wu, "reassigned");
+    let later = (start + Duration::days(1))
+        .format("%Y-%m-%dT%H:%M")
+        .to_string();
+    let later_end = (start + Duration::days(1) + Duration::hours(2))
+        .format("%Y-%m-%dT%H:%M")
+        .to_string();
+    let res = ts
+        .post_form(
+            &me,
+            &format!("/jobs/{id}/reschedule"),
+            &[("start", &later_end), ("end", &later)],
+        )
+        .await;
+    assert_eq!(
+        res.status().as_u16(),
+        400,
+        "a window that ends before it starts"
+    );
+    let res = ts
+        .post_form(
+            &me,
+            &format!("/jobs/{id}/reschedule"),
+            &[("start", &later), ("end", &later_end)],
+        )
+        .await;
+    assert_eq!(res.status().as_u16(), 303);
+    let moved: chrono::DateTime<Utc> = read().await.1.parse().unwrap();
+    assert_eq!(
+        moved
+            .with_timezone(&offset)
+            .format("%Y-%m-%dT%H:%M")
+            .to_string(),
+        later
+    );
+    let res = ts
+        .post_form(
+            &me,
+            &format!("/jobs/{id}/cancel"),
+            &[("reason", "customer moved the appointment to next month")],
+        )
+        .await;
+    assert_eq!(res.status().as_u16(), 303);
+    assert_eq!(
+        read().await.2,
+        "customer moved the appointment to next month"
+    );
+    let next_day = (start + Duration::days(1)).format("%Y-%m-%d").to_string();
+    let (_, rows) = ts.page(&me, &format!("/board/rows?day={next_day}")).await;
+    assert_eq!(
+        board_rows(&rows),
+        vec![(id.clone(), "cancelled".to_owned())]
+    );
+
     // Revoking the phone on the devices page stops its sync.
     let (_, devices) = ts.page(&me, "/devices").await;
     assert!(devices.contains(&format!("/devices/{device}/revoke")));

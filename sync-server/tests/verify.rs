@@ -5,6 +5,10 @@
 //! Unknown jobs say "unknown"; malformed links are 400s (the server's JSON error body);
 //! the page shows no personal data.
 //!
+//! The dispatcher's job page shows the same job: the signature "matches" (then "mismatch"
+//! once altered), the part, the photos served only under their job, and the customer's
+//! copy as PDF — byte for byte the document the phone rendered.
+//!
 //! Needs poppler-utils and a CJK font: `bash .ci/pdf-tools.sh` installs both.
 
 mod common;
@@ -23,6 +27,7 @@ use fieldkit_core::sync::client::SyncOptions;
 use fieldkit_core::{DeviceConfig, FieldKit};
 use reqwest::Method;
 use serde_json::json;
+use sha2::Digest;
 
 const FONT: &str = "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc";
 
@@ -133,6 +138,20 @@ async fn synced_copy(s: &TestServer) -> (WorkOrder, Vec<u8>) {
     let code = enrolment_code(s, &tech).await;
     kit.enroll(&s.base, &code, &sync_options()).await.unwrap();
     let order = demo::repair_order(1, morning(), Billing::Paid);
+    // The desk publishes what the van holds: the copy names the part and the fee lines.
+    for (path, body) in [
+        (
+            "/v1/admin/fee-schedules",
+            json!({ "fee_schedule": demo::fee_schedule() }),
+        ),
+        (
+            "/v1/admin/parts",
+            json!({ "part": { "sku": "PUMP-220", "name": "排水泵 Drain pump 220V", "unit": "pcs" } }),
+        ),
+    ] {
+        let (status, v) = s.admin(Method::POST, path, Some(body)).await;
+        assert_eq!(status, 201, "{v}");
+    }
     s.create_job(&order, Some(&tech)).await;
     kit.sync(&sync_options(), &|_| {}).await.unwrap();
     demo::walk_repair_visit(&kit, order.id, &mut |_| {
@@ -161,9 +180,111 @@ async fn synced_copy(s: &TestServer) -> (WorkOrder, Vec<u8>) {
     (order, pdf)
 }
 
+/// The dispatcher's job page and PDF for the synced job: returns the page's verdict.
+async fn dashboard_verdict(
+    s: &TestServer,
+    who: &common::DashboardLogin,
+    order: &WorkOrder,
+) -> String {
+    let (status, body) = s.page(who, &format!("/jobs/{}", order.id)).await;
+    assert_eq!(status, 200, "{body}");
+    body.split("id=\"verdict\" data-verdict=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap_or("")
+        .to_owned()
+}
+
+async fn the_dashboard_shows_the_signed_job(s: &TestServer, order: &WorkOrder, device_pdf: &[u8]) {
+    s.create_dispatcher("desk", "correct horse battery").await;
+    let who = s.dashboard_login("desk", "correct horse battery").await;
+    assert_eq!(dashboard_verdict(s, &who, order).await, "matches");
+    let (_, body) = s.page(&who, &format!("/jobs/{}", order.id)).await;
+    assert!(body.contains("PUMP-220"), "the part is listed");
+    assert!(
+        body.contains("data-kind=\"complete\""),
+        "the timeline has the completion"
+    );
+    assert!(body.contains("id=\"job-status\" data-status=\"completed\""));
+
+    // Every image on the page is served under the job; a hash of another job is not.
+    let images: Vec<String> = body
+        .split(&format!("src=\"/jobs/{}/blobs/", order.id))
+        .skip(1)
+        .map(|rest| rest.split('"').next().unwrap().to_owned())
+        .collect();
+    assert!(
+        images.len() >= 2,
+        "signature and photo thumbnails: {images:?}"
+    );
+    for sha in &images {
+        let r = s
+            .no_redirects()
+            .get(s.url(&format!("/jobs/{}/blobs/{sha}", order.id)))
+            .header(reqwest::header::COOKIE, &who.cookie)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 200, "{sha}");
+        let bytes = r.bytes().await.unwrap();
+        let digest = sha2::Sha256::digest(&bytes);
+        assert_eq!(&hex::encode(digest), sha, "the bytes are the blob");
+    }
+    let other = s
+        .page(
+            &who,
+            &format!("/jobs/{}/blobs/{}", WorkOrderId::new(), images[0]),
+        )
+        .await;
+    assert_eq!(
+        other.0, 404,
+        "a blob is only served under a job that references it"
+    );
+    // Without a session: no images, no copy.
+    let r = s
+        .no_redirects()
+        .get(s.url(&format!("/jobs/{}/copy.pdf", order.id)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 303);
+
+    // The customer's copy from the dashboard: the phone's document, byte for byte.
+    let r = s
+        .no_redirects()
+        .get(s.url(&format!("/jobs/{}/copy.pdf", order.id)))
+        .header(reqwest::header::COOKIE, &who.cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    assert_eq!(
+        r.headers()["content-type"].to_str().unwrap(),
+        "application/pdf"
+    );
+    let pdf = r.bytes().await.unwrap();
+    let text = |pdf: &[u8]| {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("copy.pdf");
+        std::fs::write(&path, pdf).unwrap();
+        let out = tool("pdftotext").arg(&path).arg("-").output().unwrap();
+        assert!(out.status.success());
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let server_text = text(&pdf);
+    assert!(server_text.contains(&order.number), "{server_text}");
+    assert!(server_text.contains("PUMP-220"), "{server_text}");
+    assert_eq!(server_text, text(device_pdf), "the same document's text");
+    assert!(pdf[..] == device_pdf[..], "the same document's bytes");
+}
+
 async fn the_copys_qr_code_verifies(backend: Backend) -> Option<(TestServer, WorkOrder, String)> {
-    let s = server(backend, |_| {}).await?;
+    let s = server(backend, |c| {
+        c.company_name = "Example Appliance Service".into()
+    })
+    .await?;
     let (order, pdf) = synced_copy(&s).await;
+    the_dashboard_shows_the_signed_job(&s, &order, &pdf).await;
     let codes = qr_codes(&pdf);
     assert_eq!(codes.len(), 1, "{codes:?}");
     let url = codes[0].clone();
@@ -204,6 +325,7 @@ async fn the_copys_qr_code_verifies(backend: Backend) -> Option<(TestServer, Wor
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn verify_says_matches_then_mismatch_after_the_record_is_altered_sqlite() {
     let (s, order, url) = the_copys_qr_code_verifies(Backend::Sqlite).await.unwrap();
+    let who = s.dashboard_login("desk", "correct horse battery").await;
 
     // Someone edits the stored sign-off on the server: one more pump than was signed for.
     let db =
@@ -220,6 +342,12 @@ async fn verify_says_matches_then_mismatch_after_the_record_is_altered_sqlite() 
     assert!(changed >= 1);
     let (status, word, body) = verdict(&s, &url).await;
     assert_eq!((status, word.as_str()), (200, "mismatch"), "{body}");
+    assert_eq!(dashboard_verdict(&s, &who, &order).await, "mismatch");
+    let copy = s.page(&who, &format!("/jobs/{}/copy.pdf", order.id)).await;
+    assert_eq!(
+        copy.0, 409,
+        "no copy of content that does not match its hash"
+    );
 
     // Put back: matches again (the verdict is recomputed from what is stored, every time).
     db.execute(
@@ -230,6 +358,7 @@ async fn verify_says_matches_then_mismatch_after_the_record_is_altered_sqlite() 
     )
     .unwrap();
     assert_eq!(verdict(&s, &url).await.1, "matches");
+    assert_eq!(dashboard_verdict(&s, &who, &order).await, "matches");
 
     // The signature record itself altered (the signer's name): the seal breaks.
     db.execute(
@@ -239,6 +368,7 @@ async fn verify_says_matches_then_mismatch_after_the_record_is_altered_sqlite() 
     )
     .unwrap();
     assert_eq!(verdict(&s, &url).await.1, "mismatch");
+    assert_eq!(dashboard_verdict(&s, &who, &order).await, "mismatch");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -5,14 +5,19 @@
 //! the hash of the signed content and a QR code of the server's verify URL) and writing it
 //! as PDF with `krilla`: text in the platform's font (a CJK font is far too big to ship in
 //! the library), subset to the glyphs used and embedded; images as they are stored; the QR
-//! code as vector squares. Pure: the content arrives as a [`CopyContent`], gathered from the
-//! records by [`crate::api::FieldKit::customer_copy`]. The same content gives the same bytes.
+//! code as vector squares. Pure: the content arrives as a [`CopyContent`], put together by
+//! [`content`] from what was signed — read from the device's records by
+//! [`crate::api::FieldKit::customer_copy`], or from the ops the device synced by the server's
+//! dashboard. The same content gives the same bytes.
 
 mod layout;
 
+use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 
-use crate::model::{Cents, Timestamp};
+use crate::checklist::{AnswerValue, StepKind, Template};
+use crate::media::signature::SignedSummary;
+use crate::model::{Cents, FeeSchedule, Signature, Timestamp};
 
 /// Where the text font comes from: the platform's CJK font (Android:
 /// `/system/fonts/NotoSansCJK-Regular.ttc`; an iOS app bundles one) as a path or as bytes.
@@ -130,6 +135,171 @@ pub struct CopyContent {
     pub signed_sha256: String,
     pub verify_url: String,
     pub utc_offset_minutes: i32,
+}
+
+/// What a copy is made of, wherever it was read from.
+#[derive(Clone, Copy, Debug)]
+pub struct CopySources<'a> {
+    /// The customer's signature, whose `summary_sha256` is `summary`'s hash.
+    pub signature: &'a Signature,
+    /// What the customer signed.
+    pub summary: &'a SignedSummary,
+    /// The visit's checklist (labels and choice words); without it steps show their ids.
+    pub template: Option<&'a Template>,
+    /// Catalog names by SKU; a part not in it shows its SKU.
+    pub part_names: &'a HashMap<String, String>,
+    /// The fee schedule the consent names, for the fee lines' labels and currency.
+    pub fee_schedule: Option<&'a FeeSchedule>,
+    /// The promised window.
+    pub scheduled: (Timestamp, Timestamp),
+    pub arrived_at: Option<Timestamp>,
+    pub work_started_at: Option<Timestamp>,
+    pub ended_at: Option<Timestamp>,
+}
+
+/// Puts the copy together: the work order as signed, the checklist lines in the template's
+/// order (steps the template lacks after them), parts, fees, the hash and the verify URL.
+/// `thumbnails` (JPEG) follow the summary's photo order; `signature_png` is the signature's
+/// image.
+pub fn content(
+    src: CopySources<'_>,
+    thumbnails: Vec<Vec<u8>>,
+    signature_png: Vec<u8>,
+    company: &str,
+    verify_base_url: &str,
+    utc_offset_minutes: i32,
+) -> CopyContent {
+    let summary = src.summary;
+    let answers: HashMap<&str, _> = summary
+        .answers
+        .iter()
+        .map(|a| (a.step.as_str(), a))
+        .collect();
+    let mut steps = Vec::new();
+    let mut shown = HashSet::new();
+    for step in src.template.map(|t| t.steps.as_slice()).unwrap_or_default() {
+        let Some(a) = answers.get(step.id.as_str()) else {
+            continue;
+        };
+        shown.insert(step.id.as_str());
+        steps.push(StepLine {
+            label_zh: step.label.zh_cn.clone(),
+            label_en: step.label.en.clone(),
+            answer: a
+                .answer
+                .as_ref()
+                .map(|v| answer_in_words(v, &step.kind))
+                .unwrap_or_default(),
+            exception: a.exception.clone(),
+        });
+    }
+    for a in &summary.answers {
+        if !shown.contains(a.step.as_str()) {
+            steps.push(StepLine {
+                label_zh: a.step.clone(),
+                label_en: a.step.clone(),
+                answer: a
+                    .answer
+                    .as_ref()
+                    .map(|v| answer_in_words(v, &StepKind::Serial))
+                    .unwrap_or_default(),
+                exception: a.exception.clone(),
+            });
+        }
+    }
+    let parts = summary
+        .parts
+        .iter()
+        .map(|p| PartLine {
+            sku: p.sku.clone(),
+            name: src
+                .part_names
+                .get(&p.sku)
+                .cloned()
+                .unwrap_or_else(|| p.sku.clone()),
+            quantity: p.quantity,
+            new_serial: p.new_serial.clone(),
+            old_part: p.old_part.clone(),
+        })
+        .collect();
+    let fees = summary.fee_consent.as_ref().map(|f| {
+        let schedule = src
+            .fee_schedule
+            .filter(|s| s.id == f.schedule_id && s.version == f.schedule_version);
+        FeeLines {
+            items: f
+                .items
+                .iter()
+                .map(
+                    |code| match schedule.and_then(|s| s.items.iter().find(|i| &i.code == code)) {
+                        Some(i) => (i.label_zh.clone(), i.label_en.clone(), i.amount),
+                        None => (code.clone(), code.clone(), 0),
+                    },
+                )
+                .collect(),
+            total: f.total,
+            currency: schedule
+                .map(|s| s.currency.clone())
+                .unwrap_or_else(|| "CNY".into()),
+            agreed: f.agreed,
+        }
+    });
+    let sig = src.signature;
+    let signed_sha256 = sig.summary_sha256.clone().unwrap_or_default();
+    let o = &summary.work_order;
+    CopyContent {
+        company: company.to_owned(),
+        work_order_id: o.id.clone(),
+        number: o.number.clone(),
+        kind: o.kind.clone(),
+        billing: o.billing.clone(),
+        product_model: o.product_model.clone(),
+        product_serial: o.product_serial.clone(),
+        reported_fault: o.reported_fault.clone(),
+        scheduled: src.scheduled,
+        arrived_at: src.arrived_at,
+        work_started_at: src.work_started_at,
+        ended_at: src.ended_at,
+        steps,
+        findings: summary
+            .findings
+            .iter()
+            .map(|f| (f.kind.clone(), f.description.clone()))
+            .collect(),
+        parts,
+        fees,
+        thumbnails,
+        signature_png,
+        signer_name: sig.signer_name.clone(),
+        signed_at: sig.signed_at,
+        verify_url: verify_url(verify_base_url, &o.id, &signed_sha256),
+        signed_sha256,
+        utc_offset_minutes,
+    }
+}
+
+/// An answer in words, bilingual where the template has both.
+pub fn answer_in_words(v: &AnswerValue, kind: &StepKind) -> String {
+    match v {
+        AnswerValue::Confirmed => "已确认 / confirmed".into(),
+        AnswerValue::YesNo(true) => "是 / yes".into(),
+        AnswerValue::YesNo(false) => "否 / no".into(),
+        AnswerValue::Choice(value) => match kind {
+            StepKind::Choice { options } => options
+                .iter()
+                .find(|o| &o.value == value)
+                .map(|o| format!("{} / {}", o.label.zh_cn, o.label.en))
+                .unwrap_or_else(|| value.clone()),
+            _ => value.clone(),
+        },
+        AnswerValue::Text(t) | AnswerValue::Serial(t) => t.clone(),
+        AnswerValue::Number(n) => match kind {
+            StepKind::Number { unit, .. } => format!("{n} {unit}"),
+            _ => n.to_string(),
+        },
+        AnswerValue::FeeConsent { agreed: true } => "已同意 / agreed".into(),
+        AnswerValue::FeeConsent { agreed: false } => "未同意 / refused".into(),
+    }
 }
 
 /// The verify URL for a job's signed content: `{base}/verify/{job}?h={hash}`.

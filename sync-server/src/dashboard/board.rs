@@ -74,11 +74,11 @@ pub fn board_status(job: &JobRecord, activity: &[&JobActivity]) -> &'static str 
     }
 }
 
-fn kind_word(k: JobKind) -> &'static str {
+pub(super) fn kind_word(k: JobKind) -> &'static str {
     k.as_str()
 }
 
-fn zone_word(z: Zone) -> &'static str {
+pub(super) fn zone_word(z: Zone) -> &'static str {
     match z {
         Zone::Urban => "urban",
         Zone::Suburban => "suburban",

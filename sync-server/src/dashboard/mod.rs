@@ -1,6 +1,8 @@
 //! The dispatchers' dashboard: server-rendered HTML pages (a little JavaScript for the live
 //! board) behind a dispatcher login. Owns the routes at `/` and their wiring; each page is a
 //! module: [`board`] (the day's jobs by technician, live; new job; CSV export and import),
+//! [`job`] (one job: timeline, checklist, photos, signature and its verification, parts,
+//! fees, feedback, flags; assign, reschedule, cancel; the customer's copy as PDF),
 //! [`admin`] (flags, technicians and enrolment codes, devices, quality measures), and
 //! [`session`] / [`page`] underneath them (login, CSRF, layout).
 //!
@@ -10,10 +12,13 @@
 
 pub mod admin;
 pub mod board;
+pub mod job;
 pub mod page;
 pub mod session;
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
 use std::sync::LazyLock;
 
 use axum::Router;
@@ -36,12 +41,26 @@ use crate::routes::{AppState, now_ms};
 use crate::storage::dashboard::SessionRecord;
 
 /// The dashboard's settings.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct Settings {
     /// The dispatchers' UTC offset (minutes) for times shown and typed.
     pub utc_offset_minutes: i32,
     /// How long a login lasts (minutes).
     pub session_minutes: i64,
+    /// How the customer's copy is rendered.
+    pub copy: Arc<CopySettings>,
+}
+
+/// How the dashboard renders the customer's copy (the same document the device prints).
+#[derive(Clone, Debug)]
+pub struct CopySettings {
+    /// A font covering Chinese and Latin.
+    pub font: PathBuf,
+    pub font_index: u32,
+    /// The server's public address for the verify URL; `None`: the browser's.
+    pub public_url: Option<String>,
+    /// The company named in the header.
+    pub company: String,
 }
 
 /// Every dashboard route as (method, path): all but `GET /login` and `POST /login` need a
@@ -65,6 +84,15 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/devices"),
     ("POST", "/devices/{id}/revoke"),
     ("GET", "/measures"),
+    ("GET", "/measures.csv"),
+    ("GET", "/reports/daily.csv"),
+    ("GET", "/jobs/{id}"),
+    ("POST", "/jobs/{id}/assign"),
+    ("POST", "/jobs/{id}/reschedule"),
+    ("POST", "/jobs/{id}/cancel"),
+    ("POST", "/jobs/{id}/complaint-handled"),
+    ("GET", "/jobs/{id}/blobs/{sha}"),
+    ("GET", "/jobs/{id}/copy.pdf"),
 ];
 
 /// The dashboard's routes.
@@ -75,6 +103,7 @@ pub fn routes() -> Router<AppState> {
         .route("/logout", post(logout))
         .merge(board::routes())
         .merge(admin::routes())
+        .merge(job::routes())
         .layer(axum::middleware::map_response(security_headers))
 }
 

@@ -7,6 +7,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use fieldkit_core::sync::protocol::{Change, Op};
+
 use super::{Flag, Fut};
 
 /// A dispatcher who can log in to the dashboard.
@@ -75,6 +77,19 @@ pub struct RejectedOp {
     pub received_at: i64,
 }
 
+/// One op of a job as the server received it, for the job's timeline.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TimelineEntry {
+    pub op: Op,
+    pub device_id: String,
+    /// `applied`, `conflict` or `rejected`.
+    pub outcome: String,
+    pub code: Option<String>,
+    pub reason: Option<String>,
+    /// Server time (ms).
+    pub received_at: i64,
+}
+
 /// The dashboard's storage.
 pub trait DashboardStorage: Send + Sync {
     /// Adds an account; `Conflict` if the login is taken.
@@ -95,4 +110,12 @@ pub trait DashboardStorage: Send + Sync {
     fn rejected_ops(&self, limit: i64) -> Fut<'_, Vec<RejectedOp>>;
     /// The enrolment codes issued, newest first.
     fn enrolment_codes(&self, limit: i64) -> Fut<'_, Vec<CodeRecord>>;
+    /// Every op any device sent about this job (rejected ones too), in the order the
+    /// server received them.
+    fn job_timeline(&self, work_order_id: String) -> Fut<'_, Vec<TimelineEntry>>;
+    /// The flags raised on this job, oldest first.
+    fn job_flags(&self, work_order_id: String) -> Fut<'_, Vec<Flag>>;
+    /// What the desk published to every technician (templates, fee schedules, catalog
+    /// parts), oldest first.
+    fn published(&self) -> Fut<'_, Vec<Change>>;
 }

@@ -5,8 +5,10 @@ use tokio_postgres::Row;
 use super::{PostgresStorage, pool_err};
 use crate::storage::dashboard::{
     CodeRecord, DashboardStorage, DispatcherAccount, JobActivity, RejectedOp, STAGE_KINDS,
-    SessionRecord,
+    SessionRecord, TimelineEntry,
 };
+use fieldkit_core::sync::protocol::Change;
+
 use crate::storage::{Flag, Fut, StorageError};
 
 /// Created with the rest of the schema at connect.
@@ -19,6 +21,7 @@ CREATE TABLE IF NOT EXISTS dashboard_sessions (
     csrf TEXT NOT NULL, created_at BIGINT NOT NULL, expires_at BIGINT NOT NULL);
 CREATE INDEX IF NOT EXISTS dashboard_sessions_expiry ON dashboard_sessions (expires_at);
 CREATE INDEX IF NOT EXISTS ops_rejected ON ops (received_at) WHERE outcome = 'rejected';
+CREATE INDEX IF NOT EXISTS flags_by_job ON flags (work_order_id);
 ";
 
 fn flag_from(r: &Row) -> Result<Flag, StorageError> {
@@ -219,6 +222,61 @@ impl DashboardStorage for PostgresStorage {
                         used_by: r.try_get(3)?,
                     })
                 })
+                .collect()
+        })
+    }
+
+    fn job_timeline(&self, work_order_id: String) -> Fut<'_, Vec<TimelineEntry>> {
+        Box::pin(async move {
+            let c = self.pool.get().await.map_err(pool_err)?;
+            let rows = c
+                .query(
+                    "SELECT body, device_id, outcome, code, reason, received_at FROM ops
+                      WHERE entity_id = $1 AND entity = 'work_order'
+                      ORDER BY received_at, device_id, seq",
+                    &[&work_order_id],
+                )
+                .await?;
+            rows.iter()
+                .map(|r| {
+                    Ok(TimelineEntry {
+                        op: serde_json::from_str(&r.try_get::<_, String>(0)?)?,
+                        device_id: r.try_get(1)?,
+                        outcome: r.try_get(2)?,
+                        code: r.try_get(3)?,
+                        reason: r.try_get(4)?,
+                        received_at: r.try_get(5)?,
+                    })
+                })
+                .collect()
+        })
+    }
+
+    fn job_flags(&self, work_order_id: String) -> Fut<'_, Vec<Flag>> {
+        Box::pin(async move {
+            let c = self.pool.get().await.map_err(pool_err)?;
+            let rows = c
+                .query(
+                    "SELECT work_order_id, op_id, device_id, kind, detail, created_at
+                       FROM flags WHERE work_order_id = $1 ORDER BY id",
+                    &[&work_order_id],
+                )
+                .await?;
+            rows.iter().map(flag_from).collect()
+        })
+    }
+
+    fn published(&self) -> Fut<'_, Vec<Change>> {
+        Box::pin(async move {
+            let c = self.pool.get().await.map_err(pool_err)?;
+            let rows = c
+                .query(
+                    "SELECT body FROM changes WHERE technician_id IS NULL ORDER BY seq",
+                    &[],
+                )
+                .await?;
+            rows.iter()
+                .map(|r| Ok(serde_json::from_str(&r.try_get::<_, String>(0)?)?))
                 .collect()
         })
     }

@@ -5,8 +5,10 @@ use rusqlite::{OptionalExtension, params};
 use super::SqliteStorage;
 use crate::storage::dashboard::{
     CodeRecord, DashboardStorage, DispatcherAccount, JobActivity, RejectedOp, STAGE_KINDS,
-    SessionRecord,
+    SessionRecord, TimelineEntry,
 };
+use fieldkit_core::sync::protocol::Change;
+
 use crate::storage::{Flag, Fut, StorageError};
 
 /// Created with the rest of the schema at open.
@@ -18,6 +20,7 @@ CREATE TABLE IF NOT EXISTS dashboard_sessions (
     token_hash TEXT PRIMARY KEY, dispatcher_id TEXT NOT NULL REFERENCES dispatchers(id),
     csrf TEXT NOT NULL, created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS dashboard_sessions_expiry ON dashboard_sessions (expires_at);
+CREATE INDEX IF NOT EXISTS flags_by_job ON flags (work_order_id);
 CREATE INDEX IF NOT EXISTS ops_rejected ON ops (received_at) WHERE outcome = 'rejected';
 ";
 
@@ -204,6 +207,75 @@ impl DashboardStorage for SqliteStorage {
                 })
             })?
             .collect::<rusqlite::Result<Vec<_>>>()?)
+        })
+    }
+
+    fn job_timeline(&self, work_order_id: String) -> Fut<'_, Vec<TimelineEntry>> {
+        self.read(move |c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT body, device_id, outcome, code, reason, received_at FROM ops
+                  WHERE entity_id = ?1 AND entity = 'work_order'
+                  ORDER BY received_at, device_id, seq",
+            )?;
+            let rows = stmt
+                .query_map([&work_order_id], |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get(1)?,
+                        r.get(2)?,
+                        r.get(3)?,
+                        r.get(4)?,
+                        r.get(5)?,
+                    ))
+                })?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            rows.into_iter()
+                .map(|(body, device_id, outcome, code, reason, received_at)| {
+                    Ok(TimelineEntry {
+                        op: serde_json::from_str(&body)?,
+                        device_id,
+                        outcome,
+                        code,
+                        reason,
+                        received_at,
+                    })
+                })
+                .collect()
+        })
+    }
+
+    fn job_flags(&self, work_order_id: String) -> Fut<'_, Vec<Flag>> {
+        self.read(move |c| {
+            Ok(c.prepare_cached(
+                "SELECT work_order_id, op_id, device_id, kind, detail, created_at FROM flags
+                  WHERE work_order_id = ?1 ORDER BY id",
+            )?
+            .query_map([&work_order_id], |r| {
+                Ok(Flag {
+                    work_order_id: r.get(0)?,
+                    op_id: r.get(1)?,
+                    device_id: r.get(2)?,
+                    kind: r.get(3)?,
+                    detail: r.get(4)?,
+                    created_at: r.get(5)?,
+                })
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?)
+        })
+    }
+
+    fn published(&self) -> Fut<'_, Vec<Change>> {
+        self.read(move |c| {
+            let bodies = c
+                .prepare_cached(
+                    "SELECT body FROM changes WHERE technician_id IS NULL ORDER BY seq",
+                )?
+                .query_map([], |r| r.get::<_, String>(0))?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            bodies
+                .iter()
+                .map(|b| Ok(serde_json::from_str(b)?))
+                .collect()
         })
     }
 }

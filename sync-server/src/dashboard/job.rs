@@ -1,0 +1,758 @@
+//! One job as the dispatcher sees it: the work order, the timeline of everything the devices
+//! sent about it (device and server times, outcome), checklist answers and exceptions,
+//! photos (thumbnails linking to full size), the customer's signature with its verification
+//! status, parts, fees and consent, feedback, and the flags raised on it; the forms to assign,
+//! reschedule or cancel it and to record that a complaint was handled; and the customer's
+//! copy as PDF — the same document the technician's phone renders, made from the ops the
+//! phone synced.
+//!
+//! Blobs are served only under the job that references them: a dispatcher cannot fetch any
+//! hash through this page.
+
+use std::collections::HashMap;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::header::{CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_TYPE, HOST, HeaderValue};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use fieldkit_core::checklist::{Template, default_template_for};
+use fieldkit_core::media::signature::SignedSummary;
+use fieldkit_core::model::{
+    FeeSchedule, Signature, SignerRole, TimeWindow, Timestamp, WorkOrderId,
+};
+use fieldkit_core::report::{self, CopySources};
+use fieldkit_core::sync::protocol::{Change, Op};
+use maud::html;
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::NoFields;
+use super::board::{board_status, kind_word, zone_word};
+use super::page::{PageError, csrf_field, page, private};
+use super::session::{CsrfForm, Session};
+use crate::error::ApiError;
+use crate::routes::dispatcher::{text, window_ok};
+use crate::routes::verify::{Verdict, verdict};
+use crate::routes::{AppState, now_ms};
+use crate::storage::dashboard::{JobActivity, STAGE_KINDS, TimelineEntry};
+use crate::storage::{JobChange, JobRecord};
+
+/// The job page's routes.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/jobs/{id}", get(job_page))
+        .route("/jobs/{id}/assign", post(assign))
+        .route("/jobs/{id}/reschedule", post(reschedule))
+        .route("/jobs/{id}/cancel", post(cancel))
+        .route("/jobs/{id}/complaint-handled", post(complaint_handled))
+        .route("/jobs/{id}/blobs/{sha}", get(blob))
+        .route("/jobs/{id}/copy.pdf", get(copy_pdf))
+}
+
+fn job_id(s: &str) -> Result<WorkOrderId, PageError> {
+    s.parse().map_err(|_| PageError::not_found("job"))
+}
+
+async fn load(s: &AppState, id: WorkOrderId) -> Result<JobRecord, PageError> {
+    s.storage
+        .work_order(id)
+        .await?
+        .ok_or_else(|| PageError::not_found("job"))
+}
+
+// ------------------------------------------------------------------ signatures
+
+/// The customer's latest signature on the job and what the server's records say about it.
+pub struct SignatureView {
+    pub signature: Signature,
+    /// `matches`: the signed content hashes to what the signature claims and the seal is
+    /// intact; `mismatch`: it does not; `unsealed`: the signature carries no hash.
+    pub verdict: &'static str,
+}
+
+/// Judges the customer's latest signature among the job's applied `sign` ops.
+pub fn customer_signature(sign_ops: &[Op]) -> Option<SignatureView> {
+    let (signature, _) = sign_ops.iter().rev().find_map(|op| {
+        let s = serde_json::from_value::<Signature>(op.payload.clone()).ok()?;
+        (s.role == SignerRole::Customer).then_some((s, op))
+    })?;
+    let verdict = match &signature.summary_sha256 {
+        None => "unsealed",
+        Some(h) => match verdict(sign_ops, h) {
+            Verdict::Matches => "matches",
+            Verdict::Mismatch | Verdict::Unknown => "mismatch",
+        },
+    };
+    Some(SignatureView { signature, verdict })
+}
+
+// ------------------------------------------------------------------ the page
+
+fn str_of<'a>(v: &'a Value, key: &str) -> &'a str {
+    v.get(key).and_then(Value::as_str).unwrap_or("")
+}
+
+/// An answer as recorded, in words.
+fn answer_words(v: Option<&Value>) -> String {
+    match v {
+        None | Some(Value::Null) => String::new(),
+        Some(Value::String(s)) => s.clone(),
+        Some(Value::Object(m)) if m.len() == 1 => {
+            let (k, v) = m.iter().next().expect("one entry");
+            match v {
+                Value::Null => k.replace('_', " "),
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            }
+        }
+        Some(other) => other.to_string(),
+    }
+}
+
+/// What an op says, in a line (no personal data of the customer: names and phones are not
+/// in visit ops; free text the technician typed is shown as typed).
+fn describe(op: &Op) -> String {
+    let p = &op.payload;
+    match op.kind.as_str() {
+        "answer_step" => format!("{}: {}", str_of(p, "step"), answer_words(p.get("answer"))),
+        "except_step" => format!("{} skipped: {}", str_of(p, "step"), str_of(p, "reason")),
+        "record_part" => format!(
+            "{} × {}",
+            str_of(p, "sku"),
+            p.get("quantity").and_then(Value::as_i64).unwrap_or(0)
+        ),
+        "consent_to_fees" => format!(
+            "fees {} {}",
+            money(p.get("total").and_then(Value::as_i64).unwrap_or(0)),
+            if p.get("agreed").and_then(Value::as_bool) == Some(true) {
+                "agreed"
+            } else {
+                "refused"
+            }
+        ),
+        "feedback" => format!(
+            "rating {}{}",
+            p.get("rating").and_then(Value::as_u64).unwrap_or(0),
+            if p.get("complaint").and_then(Value::as_bool) == Some(true) {
+                ", complaint"
+            } else {
+                ""
+            }
+        ),
+        "sign" => format!("signed ({})", str_of(p, "role")),
+        "add_photo" => "photo".into(),
+        "record_finding" => format!("finding ({})", str_of(p, "kind")),
+        "pause" | "cancel" | "no_access" => {
+            let why = str_of(p, "reason");
+            let why = if why.is_empty() {
+                str_of(p, "note")
+            } else {
+                why
+            };
+            format!(
+                "{}{}{}",
+                op.kind.replace('_', " "),
+                if why.is_empty() { "" } else { ": " },
+                why
+            )
+        }
+        "arrive" => {
+            if p.get("late").and_then(Value::as_bool) == Some(true) {
+                "arrived (late)".into()
+            } else {
+                "arrived".into()
+            }
+        }
+        other => other.replace('_', " "),
+    }
+}
+
+fn money(cents: i64) -> String {
+    format!("{}.{:02}", cents / 100, (cents % 100).abs())
+}
+
+/// The device's clock was this far off when it made the op (beyond a sync's delay).
+fn skew_note(e: &TimelineEntry) -> Option<String> {
+    let ahead = e.op.device_time - e.received_at;
+    (ahead > 5 * 60_000).then(|| format!("device clock {} min ahead", ahead / 60_000))
+}
+
+async fn job_page(
+    State(s): State<AppState>,
+    session: Session,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    let id = job_id(&id)?;
+    let job = load(&s, id).await?;
+    let ids = id.to_string();
+    let timeline = s.storage.job_timeline(ids.clone()).await?;
+    let flags = s.storage.job_flags(ids.clone()).await?;
+    let techs = s.storage.technicians().await?;
+    let applied: Vec<&TimelineEntry> = timeline
+        .iter()
+        .filter(|e| e.outcome != "rejected")
+        .collect();
+    let sign_ops: Vec<Op> = applied
+        .iter()
+        .filter(|e| e.op.kind == "sign")
+        .map(|e| e.op.clone())
+        .collect();
+    let signature = customer_signature(&sign_ops);
+    let activity: Vec<JobActivity> = applied
+        .iter()
+        .filter(|e| STAGE_KINDS.contains(&e.op.kind.as_str()))
+        .map(|e| JobActivity {
+            work_order_id: ids.clone(),
+            kind: e.op.kind.clone(),
+            device_time: e.op.device_time,
+            received_at: e.received_at,
+        })
+        .collect();
+    let status = board_status(&job, &activity.iter().collect::<Vec<_>>());
+
+    // The latest answer or exception per step, in the order first recorded.
+    let mut steps: Vec<(String, String, bool)> = Vec::new();
+    for e in &applied {
+        let (step, line, skipped) = match e.op.kind.as_str() {
+            "answer_step" => (
+                str_of(&e.op.payload, "step"),
+                answer_words(e.op.payload.get("answer")),
+                false,
+            ),
+            "except_step" => (
+                str_of(&e.op.payload, "step"),
+                str_of(&e.op.payload, "reason").to_owned(),
+                true,
+            ),
+            _ => continue,
+        };
+        match steps.iter_mut().find(|(s, _, _)| s == step) {
+            Some(slot) => *slot = (step.to_owned(), line, skipped),
+            None => steps.push((step.to_owned(), line, skipped)),
+        }
+    }
+    let photos: Vec<(String, String)> = applied
+        .iter()
+        .filter(|e| e.op.kind == "add_photo")
+        .map(|e| {
+            let sha = str_of(&e.op.payload, "sha256").to_owned();
+            let thumb =
+                e.op.payload
+                    .get("thumbnail_sha256")
+                    .and_then(Value::as_str)
+                    .unwrap_or(&sha)
+                    .to_owned();
+            (sha, thumb)
+        })
+        .collect();
+    let of_kind = |k: &'static str| applied.iter().filter(move |e| e.op.kind == k);
+    let tech_name = |t: &str| {
+        techs
+            .iter()
+            .find(|x| x.id == t)
+            .map(|x| x.name.clone())
+            .unwrap_or_else(|| format!("technician {t}"))
+    };
+    let o = &job.order;
+    let body = html! {
+        h1 { "Job " (o.number) " " span class="status" id="job-status" data-status=(status) { (status.replace('_', " ")) } }
+        div class="grid card" {
+            div { strong { "Kind " } (kind_word(o.kind)) " · " (format!("{:?}", o.billing).to_lowercase()) }
+            div { strong { "Promised " } (session.when(o.promised.start.timestamp_millis())) " – " (session.when(o.promised.end.timestamp_millis())) }
+            div { strong { "Technician " } @if let Some(t) = &job.technician_id { (tech_name(t)) } @else { "unassigned" } }
+            div { strong { "Customer " } (o.customer.name) " · " (o.customer.phone) }
+            div { strong { "Address " } (o.site.address) " (" (zone_word(o.site.zone)) ")" }
+            div { strong { "Product " } (o.product.model) @if let Some(sn) = &o.product.serial { " · SN " (sn) } }
+            div { strong { "Fault " } (o.reported_fault) }
+            @if let Some(r) = &job.cancel_reason { div class="flag" { strong { "Cancelled: " } (r) } }
+            @if let Some(t) = job.completed_at { div class="ok" { strong { "Completed " } (session.when(t)) " (received)" } }
+        }
+
+        h2 { "Signature" }
+        @match &signature {
+            Some(v) => div class="card" id="signature" {
+                img src={ "/jobs/" (ids) "/blobs/" (v.signature.image_sha256) } alt="customer's signature" style="max-width:320px;border:1px solid #ccc;background:#fff";
+                p {
+                    "Signed by " (v.signature.signer_name) " at " (session.when_exact(v.signature.signed_at.timestamp_millis())) ". "
+                    span id="verdict" data-verdict=(v.verdict) class=(if v.verdict == "matches" { "ok" } else { "flag" }) {
+                        @match v.verdict {
+                            "matches" => "Verified: the signed content matches its hash and the seal is intact.",
+                            "unsealed" => "Not verifiable: the signature carries no hash of the signed content.",
+                            _ => "NOT verified: the signed content or the seal does not match.",
+                        }
+                    }
+                }
+                @if let Some(h) = &v.signature.summary_sha256 { p class="muted" { "SHA-256 of the signed content: " code id="signed-hash" { (h) } } }
+                p { a id="copy-pdf" href={ "/jobs/" (ids) "/copy.pdf" } { "Customer's copy (PDF)" } }
+            },
+            None => p class="muted" id="signature" { "No customer signature received yet." },
+        }
+
+        @if !flags.is_empty() {
+            h2 { "Flags" }
+            ul id="job-flags" {
+                @for f in &flags { li class="flag" { strong { (f.kind.replace('_', " ")) } ": " (f.detail) " " span class="muted" { (session.when(f.created_at)) } } }
+            }
+        }
+
+        h2 { "Checklist" }
+        @if steps.is_empty() { p class="muted" { "No answers received yet." } }
+        @else {
+            table id="checklist" {
+                tr { th { "Step" } th { "Answer" } }
+                @for (step, line, skipped) in &steps {
+                    tr { td { (step) } td { @if *skipped { span class="flag" { "skipped: " } } (line) } }
+                }
+            }
+        }
+
+        @if !photos.is_empty() {
+            h2 { "Photos" }
+            div id="photos" {
+                @for (sha, thumb) in &photos {
+                    a href={ "/jobs/" (ids) "/blobs/" (sha) } { img src={ "/jobs/" (ids) "/blobs/" (thumb) } alt="photo" style="max-height:120px;margin:2px"; }
+                }
+            }
+        }
+
+        h2 { "Parts, fees and feedback" }
+        ul id="parts" {
+            @for e in of_kind("record_part") { li { (describe(&e.op)) @if let Some(sn) = e.op.payload.get("new_serial").and_then(Value::as_str) { " · new SN " (sn) } " · old part " (str_of(&e.op.payload, "old_part")) } }
+            @for e in of_kind("consent_to_fees") { li { (describe(&e.op)) } }
+            @for e in of_kind("feedback") {
+                li { (describe(&e.op)) @if let Some(c) = e.op.payload.get("comment").and_then(Value::as_str) { ": " (c) } }
+            }
+        }
+
+        h2 { "Timeline" }
+        table id="timeline" {
+            tr { th { "What" } th { "Device time" } th { "Received" } th { "Device" } th { "Outcome" } }
+            @for e in &timeline {
+                tr data-kind=(e.op.kind) {
+                    td { (describe(&e.op)) }
+                    td { (session.when_exact(e.op.device_time)) @if let Some(n) = skew_note(e) { " " span class="flag" { (n) } } }
+                    td { (session.when_exact(e.received_at)) }
+                    td class="muted" { (e.device_id.get(..8).unwrap_or(&e.device_id)) }
+                    td { (e.outcome) @if let Some(r) = &e.reason { span class="muted" { " — " (r) } } }
+                }
+            }
+        }
+
+        h2 { "Change the job" }
+        div class="grid" {
+            form class="card" id="assign" method="post" action={ "/jobs/" (ids) "/assign" } {
+                (csrf_field(&session))
+                label { "Technician " select name="technician_id" {
+                    @for t in &techs { option value=(t.id) selected[job.technician_id.as_deref() == Some(t.id.as_str())] { (t.name) } }
+                } }
+                button type="submit" { @if job.technician_id.is_some() { "Reassign" } @else { "Assign" } }
+            }
+            form class="card" id="reschedule" method="post" action={ "/jobs/" (ids) "/reschedule" } {
+                (csrf_field(&session))
+                label { "From " input type="datetime-local" name="start" required value=(session.local_input(o.promised.start)); }
+                label { "To " input type="datetime-local" name="end" required value=(session.local_input(o.promised.end)); }
+                button type="submit" { "Reschedule" }
+            }
+            form class="card" id="cancel" method="post" action={ "/jobs/" (ids) "/cancel" } {
+                (csrf_field(&session))
+                label { "Reason " input type="text" name="reason" required maxlength="500"; }
+                button type="submit" class="secondary" { "Cancel job" }
+            }
+            form class="card" id="complaint-handled" method="post" action={ "/jobs/" (ids) "/complaint-handled" } {
+                (csrf_field(&session))
+                button type="submit" class="secondary" { "Complaint handled" }
+            }
+        }
+    };
+    Ok(private(page(
+        &format!("Job {}", o.number),
+        &session,
+        "",
+        body,
+    )))
+}
+
+// ------------------------------------------------------------------ changes
+
+/// The assign form.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AssignForm {
+    pub technician_id: String,
+}
+
+/// The reschedule form (times in the dispatchers' offset).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RescheduleForm {
+    pub start: String,
+    pub end: String,
+}
+
+/// The cancel form.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CancelForm {
+    pub reason: String,
+}
+
+async fn change(s: &AppState, id: WorkOrderId, change: JobChange) -> Result<Response, PageError> {
+    let job = s.storage.change_work_order(id, change, now_ms()).await?;
+    let id = job.order.id.to_string();
+    s.board.job_changed(&id);
+    Ok(Redirect::to(&format!("/jobs/{id}")).into_response())
+}
+
+async fn assign(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    CsrfForm(_, f): CsrfForm<AssignForm>,
+) -> Result<Response, PageError> {
+    let id = job_id(&id)?;
+    let technician_id = text("technician", &f.technician_id, 100)?;
+    change(&s, id, JobChange::Assign { technician_id }).await
+}
+
+async fn reschedule(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    CsrfForm(session, f): CsrfForm<RescheduleForm>,
+) -> Result<Response, PageError> {
+    let id = job_id(&id)?;
+    let window = TimeWindow {
+        start: session.parse_local("from", &f.start)?,
+        end: session.parse_local("to", &f.end)?,
+    };
+    window_ok(&window)?;
+    change(&s, id, JobChange::Reschedule { window }).await
+}
+
+async fn cancel(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    CsrfForm(_, f): CsrfForm<CancelForm>,
+) -> Result<Response, PageError> {
+    let id = job_id(&id)?;
+    let reason = text("reason", &f.reason, 500)?;
+    change(&s, id, JobChange::Cancel { reason }).await
+}
+
+async fn complaint_handled(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    CsrfForm(_, NoFields {}): CsrfForm<NoFields>,
+) -> Result<Response, PageError> {
+    let id = job_id(&id)?;
+    s.storage.complaint_handled(id, now_ms()).await?;
+    Ok(Redirect::to(&format!("/jobs/{id}")).into_response())
+}
+
+// ------------------------------------------------------------------ blobs
+
+/// The blobs a job's ops reference, with their type: photos and thumbnails (JPEG) and
+/// signature images (PNG).
+fn job_blobs(timeline: &[TimelineEntry]) -> HashMap<String, &'static str> {
+    let mut out = HashMap::new();
+    for e in timeline.iter().filter(|e| e.outcome != "rejected") {
+        let p = &e.op.payload;
+        match e.op.kind.as_str() {
+            "add_photo" => {
+                for key in ["sha256", "thumbnail_sha256"] {
+                    if let Some(h) = p.get(key).and_then(Value::as_str) {
+                        out.insert(h.to_owned(), "image/jpeg");
+                    }
+                }
+            }
+            "sign" => {
+                if let Some(h) = p.get("image_sha256").and_then(Value::as_str) {
+                    out.insert(h.to_owned(), "image/png");
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+async fn blob(
+    State(s): State<AppState>,
+    _: Session,
+    Path((id, sha)): Path<(String, String)>,
+) -> Result<Response, PageError> {
+    let id = job_id(&id)?;
+    let timeline = s.storage.job_timeline(id.to_string()).await?;
+    let Some(mime) = job_blobs(&timeline).get(&sha).copied() else {
+        return Err(PageError::not_found("image"));
+    };
+    let Some(bytes) = blob_bytes(&s, &sha).await? else {
+        return Err(PageError::not_found("image (not uploaded yet)"));
+    };
+    let mut r = Body::from(bytes).into_response();
+    let h = r.headers_mut();
+    h.insert(CONTENT_TYPE, HeaderValue::from_static(mime));
+    // Content-addressed: the bytes under this URL never change.
+    h.insert(
+        CACHE_CONTROL,
+        HeaderValue::from_static("private, max-age=86400, immutable"),
+    );
+    Ok(r)
+}
+
+// ------------------------------------------------------------------ the customer's copy
+
+/// The checklist the visit most likely ran: of the published templates and the built-in one
+/// for the job's kind, the one that names the most of the signed answers' steps (the server
+/// is not told which version a visit used; the labels are all the copy takes from it).
+fn best_template(
+    published: &[Change],
+    summary: &SignedSummary,
+    kind: fieldkit_core::model::JobKind,
+) -> Template {
+    let mut candidates: Vec<Template> = vec![
+        default_template_for(kind, false),
+        default_template_for(kind, true),
+    ];
+    candidates.extend(published.iter().filter_map(|c| match c {
+        Change::ChecklistTemplate { json } => Template::from_json(json).ok(),
+        _ => None,
+    }));
+    let score = |t: &Template| {
+        summary
+            .answers
+            .iter()
+            .filter(|a| t.steps.iter().any(|s| s.id == a.step))
+            .count()
+    };
+    // Later candidates (newer publications) win ties.
+    let mut best = 0;
+    for (i, t) in candidates.iter().enumerate() {
+        if score(t) >= score(&candidates[best]) {
+            best = i;
+        }
+    }
+    candidates.swap_remove(best)
+}
+
+/// The address the QR code points at: the configured public URL, else the host the
+/// dispatcher's browser used.
+fn verify_base(s: &AppState, headers: &HeaderMap) -> String {
+    if let Some(u) = &s.dashboard.copy.public_url {
+        return u.clone();
+    }
+    let host = headers
+        .get(HOST)
+        .and_then(|h| h.to_str().ok())
+        .filter(|h| {
+            !h.is_empty()
+                && h.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b))
+        })
+        .unwrap_or("127.0.0.1");
+    format!("http://{host}")
+}
+
+async fn copy_pdf(
+    State(s): State<AppState>,
+    _: Session,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, PageError> {
+    let id = job_id(&id)?;
+    let job = load(&s, id).await?;
+    let timeline = s.storage.job_timeline(id.to_string()).await?;
+    let applied: Vec<&TimelineEntry> = timeline
+        .iter()
+        .filter(|e| e.outcome != "rejected")
+        .collect();
+    // The customer's latest signature that carries what was signed.
+    let Some((signature, summary)) = applied.iter().rev().find_map(|e| {
+        if e.op.kind != "sign" {
+            return None;
+        }
+        let sig = serde_json::from_value::<Signature>(e.op.payload.clone()).ok()?;
+        let summary =
+            serde_json::from_value::<SignedSummary>(e.op.payload.get("summary")?.clone()).ok()?;
+        (sig.role == SignerRole::Customer && sig.summary_sha256.is_some()).then_some((sig, summary))
+    }) else {
+        return Err(PageError::new(
+            StatusCode::CONFLICT,
+            "no customer signature received for this job yet: the copy is made after sign-off",
+        ));
+    };
+    if signature.summary_sha256.as_deref() != Some(summary.sha256().as_str()) {
+        return Err(PageError::new(
+            StatusCode::CONFLICT,
+            "the signed content received does not match its hash: see the job's flags",
+        ));
+    }
+    let visit = signature.visit_id.to_string();
+    let at = |kind: &str| -> Option<Timestamp> {
+        applied
+            .iter()
+            .rfind(|e| e.op.kind == kind && e.op.visit_id.as_deref() == Some(visit.as_str()))
+            .and_then(|e| chrono::DateTime::from_timestamp_millis(e.op.device_time))
+    };
+    let mut thumbnails = Vec::new();
+    for photo in &summary.photos {
+        let thumb = applied.iter().find_map(|e| {
+            (e.op.kind == "add_photo" && str_of(&e.op.payload, "sha256") == photo)
+                .then(|| {
+                    e.op.payload
+                        .get("thumbnail_sha256")?
+                        .as_str()
+                        .map(str::to_owned)
+                })
+                .flatten()
+        });
+        if let Some(t) = thumb {
+            let bytes = blob_bytes(&s, &t).await?.ok_or_else(not_arrived)?;
+            thumbnails.push(bytes.to_vec());
+        }
+    }
+    let signature_png = blob_bytes(&s, &signature.image_sha256)
+        .await?
+        .ok_or_else(not_arrived)?
+        .to_vec();
+    let published = s.storage.published().await?;
+    let template = best_template(&published, &summary, job.order.kind);
+    let mut part_names = HashMap::new();
+    let mut fee_schedule: Option<FeeSchedule> = None;
+    for c in published {
+        match c {
+            Change::CatalogPart { part } => {
+                part_names.insert(part.sku, part.name);
+            }
+            Change::FeeSchedule { fee_schedule: f }
+                if summary
+                    .fee_consent
+                    .as_ref()
+                    .is_some_and(|c| c.schedule_id == f.id && c.schedule_version == f.version) =>
+            {
+                fee_schedule = Some(f);
+            }
+            _ => {}
+        }
+    }
+    let settings = s.dashboard.copy.clone();
+    let content = report::content(
+        CopySources {
+            signature: &signature,
+            summary: &summary,
+            template: Some(&template),
+            part_names: &part_names,
+            fee_schedule: fee_schedule.as_ref(),
+            scheduled: (job.order.promised.start, job.order.promised.end),
+            arrived_at: at("arrive"),
+            work_started_at: at("start_work"),
+            ended_at: at("complete"),
+        },
+        thumbnails,
+        signature_png,
+        &settings.company,
+        &verify_base(&s, &headers),
+        s.dashboard.utc_offset_minutes,
+    );
+    let font = tokio::fs::read(&settings.font).await.map_err(|_| {
+        PageError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the server has no font for the customer's copy (see --pdf-font)",
+        )
+    })?;
+    let pdf =
+        tokio::task::spawn_blocking(move || report::render(&content, font, settings.font_index))
+            .await
+            .map_err(|e| PageError::internal(format!("copy renderer: {e}")))?
+            .map_err(|e| PageError::internal(format!("customer's copy: {e}")))?;
+    let file: String = job
+        .order
+        .number
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+        .take(60)
+        .collect();
+    let mut r = Body::from(pdf).into_response();
+    let h = r.headers_mut();
+    h.insert(CONTENT_TYPE, HeaderValue::from_static("application/pdf"));
+    h.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    if let Ok(v) = HeaderValue::from_str(&format!("inline; filename=\"copy-{file}.pdf\"")) {
+        h.insert(CONTENT_DISPOSITION, v);
+    }
+    Ok(r)
+}
+
+/// A blob's bytes; `None` while the device has not uploaded it.
+async fn blob_bytes(s: &AppState, sha: &str) -> Result<Option<axum::body::Bytes>, PageError> {
+    match s.blobs.get(sha).await {
+        Ok(b) => Ok(Some(b)),
+        Err(ApiError::NotFound(_)) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn not_arrived() -> PageError {
+    PageError::new(
+        StatusCode::CONFLICT,
+        "the signature image or a photo has not arrived from the device yet: try again after it syncs",
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn answers_read_in_words() {
+        assert_eq!(
+            answer_words(Some(&serde_json::json!("confirmed"))),
+            "confirmed"
+        );
+        assert_eq!(
+            answer_words(Some(&serde_json::json!({"yes_no": true}))),
+            "true"
+        );
+        assert_eq!(answer_words(Some(&serde_json::json!({"text": "ok"}))), "ok");
+        assert_eq!(answer_words(None), "");
+    }
+
+    #[test]
+    fn only_a_job_s_own_blobs_are_served() {
+        let op = |kind: &str, payload: Value| TimelineEntry {
+            op: Op {
+                op_id: fieldkit_core::model::OpId::new(),
+                seq: 1,
+                entity: "work_order".into(),
+                entity_id: "j".into(),
+                visit_id: None,
+                kind: kind.into(),
+                version: 1,
+                payload,
+                hlc: String::new(),
+                device_time: 0,
+                hash: None,
+            },
+            device_id: "d".into(),
+            outcome: "applied".into(),
+            code: None,
+            reason: None,
+            received_at: 0,
+        };
+        let mut rejected = op("add_photo", serde_json::json!({"sha256": "c"}));
+        rejected.outcome = "rejected".into();
+        let t = vec![
+            op(
+                "add_photo",
+                serde_json::json!({"sha256": "a", "thumbnail_sha256": "b"}),
+            ),
+            op("sign", serde_json::json!({"image_sha256": "s"})),
+            rejected,
+        ];
+        let blobs = job_blobs(&t);
+        assert_eq!(blobs.get("a"), Some(&"image/jpeg"));
+        assert_eq!(blobs.get("b"), Some(&"image/jpeg"));
+        assert_eq!(blobs.get("s"), Some(&"image/png"));
+        assert_eq!(blobs.get("c"), None, "a rejected op references nothing");
+    }
+}
