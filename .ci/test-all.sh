@@ -2,7 +2,8 @@
 # Runs every test of the project on a fresh machine: formatting, lints, the whole workspace's
 # tests (core, server on SQLite and PostgreSQL, bindings), and the Kotlin layer's JVM tests
 # against the real native library. Whatever a test needs is installed by the project's own
-# scripts (PostgreSQL, poppler-utils and a CJK font, kotlinc, JNA, JUnit), never by hand.
+# scripts (PostgreSQL, poppler-utils and a CJK font, Chromium and chromedriver, kotlinc, JNA,
+# JUnit), never by hand.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,6 +18,9 @@ bash .ci/postgres.sh
 
 echo "== poppler-utils and a CJK font for the customer's-copy (PDF) tests"
 bash .ci/pdf-tools.sh
+
+echo "== Chromium and chromedriver for the dashboard's browser tests"
+bash .ci/chromium.sh
 
 echo "== tests"
 cargo test --workspace

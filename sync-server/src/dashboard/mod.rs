@@ -6,9 +6,9 @@
 //! [`admin`] (flags, technicians and enrolment codes, devices, quality measures), and
 //! [`session`] / [`page`] underneath them (login, CSRF, layout).
 //!
-//! Every route but `/login` needs a session ([`session::Session`]); every POST also needs
-//! the session's CSRF token ([`session::CsrfForm`]). [`ROUTES`] lists them all, so a test can
-//! check each one refuses a request without them.
+//! Every route but `/login` and the board's script needs a session ([`session::Session`]);
+//! every POST also needs the session's CSRF token ([`session::CsrfForm`]). [`ROUTES`] lists
+//! them all, so a test can check each one refuses a request without them.
 
 pub mod admin;
 pub mod board;
@@ -63,13 +63,16 @@ pub struct CopySettings {
     pub company: String,
 }
 
-/// Every dashboard route as (method, path): all but `GET /login` and `POST /login` need a
-/// session; every POST needs the CSRF token too.
+/// Every dashboard route as (method, path): all but `GET /login`, `POST /login` and
+/// `GET /assets/board.js` need a session; every POST needs the CSRF token too. The board's
+/// script is public on purpose: the same static code for everyone, no data in it, and what it
+/// fetches (`/board/rows`, `/board/events`) needs the session.
 pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/"),
     ("GET", "/login"),
     ("POST", "/login"),
     ("POST", "/logout"),
+    ("GET", "/assets/board.js"),
     ("GET", "/board"),
     ("GET", "/board/rows"),
     ("GET", "/board/events"),
