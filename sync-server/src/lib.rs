@@ -26,6 +26,23 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub use config::Config;
+
+/// The log filter: `RUST_LOG` when set, else `default` (see [`log_filter_from`]).
+pub fn log_filter(default: &str) -> tracing_subscriber::EnvFilter {
+    log_filter_from(&std::env::var("RUST_LOG").unwrap_or_else(|_| default.to_owned()))
+}
+
+/// The log filter `spec` asks for, with the PostgreSQL driver held at `info` whatever it
+/// says: at `debug` the driver logs every query's parameters, customers' names, phones and
+/// addresses among them. A spec that does not parse falls back to `info`.
+pub fn log_filter_from(spec: &str) -> tracing_subscriber::EnvFilter {
+    let filter = tracing_subscriber::EnvFilter::try_new(spec)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    match "tokio_postgres=info".parse() {
+        Ok(cap) => filter.add_directive(cap),
+        Err(_) => filter,
+    }
+}
 use object_store::ObjectStore;
 use tokio::sync::oneshot;
 

@@ -6,10 +6,7 @@ use fieldkit_server::{Config, serve};
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
+        .with_env_filter(fieldkit_server::log_filter("info"))
         .init();
     let config = Config::parse();
     match serve(config).await {

@@ -38,13 +38,10 @@ const WAIT: Duration = Duration::from_secs(30);
 
 // ------------------------------------------------------------------ captured logs
 
-/// Everything the process logged through `tracing` since [`capture_logs`]: the server's own
-/// events at every level, its HTTP layer's, and everything else at `info` (the server's
-/// default filter). Both backends' tests share it (one subscriber per process).
-///
-/// Not `debug` for every crate: tokio-postgres logs each statement's parameters at `debug`
-/// (customer names included), so a server run with `RUST_LOG=debug` on PostgreSQL does log
-/// them; that is the library's debug output, not the server's, and stays out of this check.
+/// Everything the process logged through `tracing` since [`capture_logs`]: every crate at
+/// `debug`, the server's own events and its HTTP layer's at every level, through the
+/// server's own filter (which holds the PostgreSQL driver, whose `debug` output carries query
+/// parameters, at `info`). Both backends' tests share it (one subscriber per process).
 static LOGS: Mutex<Vec<u8>> = Mutex::new(Vec::new());
 
 struct LogWriter;
@@ -66,8 +63,10 @@ fn capture_logs() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
         tracing_subscriber::fmt()
-            .with_env_filter(tracing_subscriber::EnvFilter::new(
-                "info,fieldkit_server=trace,tower_http=trace",
+            // Everything at debug, as an operator chasing a problem would run it: the
+            // server's filter still keeps customers out of the logs.
+            .with_env_filter(fieldkit_server::log_filter_from(
+                "debug,fieldkit_server=trace,tower_http=trace",
             ))
             .with_ansi(false)
             .with_writer(|| LogWriter)
@@ -239,6 +238,16 @@ async fn live_board(backend: Backend) {
         b.text(&b.find(&format!("{row} td.status")).await).await,
         "completed"
     );
+    // The day's counts above the table follow.
+    b.wait_until("the completed count to follow", WAIT, async || {
+        let el = b
+            .try_find("#counts [data-count=\"completed\"]")
+            .await
+            .ok()
+            .flatten()?;
+        (b.try_text(&el).await.ok()? == "1").then_some(())
+    })
+    .await;
     assert_eq!(
         b.execute("return window.fieldkitMark || null;", vec![])
             .await,
@@ -372,11 +381,12 @@ async fn open_job_detail(b: &Browser, id: &str, shot: &Path) {
         )
         .await;
     assert_eq!(head, serde_json::json!([200, "application/pdf", "%PDF-"]));
-    let png = b.screenshot(&shot.with_file_name(format!(
-        "{}-job.png",
-        shot.file_stem().unwrap().to_str().unwrap()
-    )))
-    .await;
+    let png = b
+        .screenshot(&shot.with_file_name(format!(
+            "{}-job.png",
+            shot.file_stem().unwrap().to_str().unwrap()
+        )))
+        .await;
     assert!(png.starts_with(b"\x89PNG"));
 }
 

@@ -72,6 +72,8 @@ struct Fixture {
     ts: TestServer,
     me: DashboardLogin,
     tech: String,
+    /// The job the form created.
+    job: String,
     device: DeviceId,
     device_token: String,
     /// The job's day on the board.
@@ -133,10 +135,12 @@ async fn fixture(backend: Backend) -> Option<Fixture> {
         route_of("GET", &to).is_some(),
         "the new-job form redirects to {to}, not a listed route"
     );
+    let job = to.strip_prefix("/jobs/").expect("to the job").to_owned();
     Some(Fixture {
         ts,
         me,
         tech,
+        job,
         device,
         device_token,
         day,
@@ -152,6 +156,8 @@ fn concrete(f: &Fixture, pattern: &str) -> Vec<String> {
         f.tech.clone()
     } else if pattern.starts_with("/devices/") {
         f.device.to_string()
+    } else if pattern.starts_with("/jobs/") {
+        f.job.clone()
     } else {
         panic!("{pattern}: say which real id to try here")
     };
@@ -160,18 +166,31 @@ fn concrete(f: &Fixture, pattern: &str) -> Vec<String> {
     } else {
         random_hex()
     };
+    let sha = random_hex() + &random_hex();
     vec![
-        pattern.replace("{id}", &real),
-        pattern.replace("{id}", &made_up),
+        pattern.replace("{id}", &real).replace("{sha}", &sha[..64]),
+        pattern
+            .replace("{id}", &made_up)
+            .replace("{sha}", &sha[..64]),
     ]
 }
 
 /// A form that would be accepted on `pattern` (CSRF token aside): refusals are then only
 /// about the session, the token or the origin.
-fn valid_fields(pattern: &str) -> Vec<(String, String)> {
+fn valid_fields(f: &Fixture, pattern: &str) -> Vec<(String, String)> {
     let kv = |k: &str, v: &str| (k.to_owned(), v.to_owned());
     match pattern {
-        "/logout" | "/devices/{id}/revoke" => vec![],
+        "/logout" | "/devices/{id}/revoke" | "/jobs/{id}/complaint-handled" => vec![],
+        "/jobs/{id}/assign" => vec![kv("technician_id", &f.tech)],
+        "/jobs/{id}/reschedule" => {
+            let w = new_job("", "");
+            let at = |k: &str| w.iter().find(|(n, _)| n == k).unwrap().1.clone();
+            vec![
+                kv("start", &at("window_start")),
+                kv("end", &at("window_end")),
+            ]
+        }
+        "/jobs/{id}/cancel" => vec![kv("reason", "a forged cancellation")],
         "/jobs/new" => new_job("WO-SEC-2", ""),
         "/jobs/import" => {
             let offset = chrono::FixedOffset::east_opt(8 * 3600).unwrap();
@@ -200,6 +219,8 @@ struct Snapshot {
     jobs: usize,
     technicians: usize,
     codes: usize,
+    /// The job as the desk's API reads it (technician, window, cancellation).
+    job: serde_json::Value,
     /// The phone's pull answer (401 once revoked).
     device_pull: u16,
     /// The board with the dispatcher's session (303 once logged out).
@@ -232,6 +253,15 @@ async fn snapshot(f: &Fixture) -> Snapshot {
     Snapshot {
         jobs: count("/v1/admin/work-orders").await,
         technicians: count("/v1/admin/technicians").await,
+        job: f
+            .ts
+            .admin(
+                reqwest::Method::GET,
+                &format!("/v1/admin/work-orders/{}", f.job),
+                None,
+            )
+            .await
+            .1,
         // Rows in the body (the header row is in <thead>).
         codes: codes_table.matches("<tr>").count() - 1,
         device_pull: pull,
@@ -277,7 +307,7 @@ async fn no_session_is_refused(f: &Fixture) {
         }
         let fields = if method == "POST" {
             // A token that would be any session's, to be sure the session is what is missing.
-            with_csrf(&random_hex(), &valid_fields(pattern))
+            with_csrf(&random_hex(), &valid_fields(f, pattern))
         } else {
             vec![]
         };
@@ -326,7 +356,7 @@ async fn forged_forms_are_refused(f: &Fixture) {
         if method != "POST" || PUBLIC.contains(&(method, pattern)) {
             continue;
         }
-        let fields = valid_fields(pattern);
+        let fields = valid_fields(f, pattern);
         for path in concrete(f, pattern) {
             let tries: [(&str, Form, Option<&str>); 3] = [
                 ("no csrf field", fields.clone(), None),
@@ -389,7 +419,7 @@ async fn forged_forms_are_refused(f: &Fixture) {
         "/technicians",
         Some(cookie),
         Some(&f.ts.base),
-        &with_csrf(&f.me.csrf, &valid_fields("/technicians")),
+        &with_csrf(&f.me.csrf, &valid_fields(f, "/technicians")),
     )
     .await;
     assert_eq!(res.status().as_u16(), 303);

@@ -201,6 +201,9 @@ async fn the_dashboard_shows_the_signed_job(s: &TestServer, order: &WorkOrder, d
     assert_eq!(dashboard_verdict(s, &who, order).await, "matches");
     let (_, body) = s.page(&who, &format!("/jobs/{}", order.id)).await;
     assert!(body.contains("PUMP-220"), "the part is listed");
+    // The checklist in the template's words, answers as the copy says them.
+    assert!(body.contains("进门前穿好鞋套 / Put on shoe covers before entering"));
+    assert!(body.contains("否 / no") && body.contains("已确认 / confirmed"));
     assert!(
         body.contains("data-kind=\"complete\""),
         "the timeline has the completion"

@@ -79,10 +79,7 @@ impl Options {
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
-        )
+        .with_env_filter(fieldkit_server::log_filter("warn"))
         .init();
     match run_main().await {
         Ok(()) => std::process::ExitCode::SUCCESS,

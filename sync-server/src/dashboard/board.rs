@@ -243,9 +243,13 @@ async fn board(
             a href={ "/board?day=" (next) } { (next) " →" }
         }
         p {
-            (rows.len()) " jobs · " (count("completed")) " completed · "
-            (count("working") + count("on_site")) " on site · "
-            (count("unassigned")) " unassigned "
+            // Kept current by the page's script as rows change.
+            span id="counts" {
+                span data-count="all" { (rows.len()) } " on the board · "
+                span data-count="completed" { (count("completed")) } " completed · "
+                span data-count="on_site" { (count("working") + count("on_site")) } " on site · "
+                span data-count="unassigned" { (count("unassigned")) } " unassigned "
+            }
             span class="live" { "● live" }
         }
         table id="board" data-day=(day_s) {
@@ -302,8 +306,20 @@ const BOARD_JS: &str = r#"(function () {
     busy = true;
     fetch('/board/rows?day=' + encodeURIComponent(day), { credentials: 'same-origin' })
       .then(function (r) { return r.ok ? r.text() : null; })
-      .then(function (html) { if (html !== null) table.tBodies[0].innerHTML = html; })
+      .then(function (html) { if (html !== null) { table.tBodies[0].innerHTML = html; counts(); } })
       .finally(function () { busy = false; if (again) { again = false; refresh(); } });
+  }
+  function counts() {
+    var rows = table.tBodies[0].querySelectorAll('tr[data-status]');
+    var n = { all: rows.length, completed: 0, on_site: 0, unassigned: 0 };
+    rows.forEach(function (r) {
+      var st = r.getAttribute('data-status');
+      if (st === 'working') st = 'on_site';
+      if (st in n) n[st] += 1;
+    });
+    document.querySelectorAll('#counts [data-count]').forEach(function (el) {
+      el.textContent = String(n[el.getAttribute('data-count')]);
+    });
   }
   var es = new EventSource('/board/events');
   es.onopen = function () { document.body.setAttribute('data-live', 'open'); refresh(); };

@@ -18,7 +18,7 @@ use axum::http::header::{CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_TYPE, HOST,
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use fieldkit_core::checklist::{Template, default_template_for};
+use fieldkit_core::checklist::{AnswerValue, Step, StepKind, Template, default_template_for};
 use fieldkit_core::media::signature::SignedSummary;
 use fieldkit_core::model::{
     FeeSchedule, Signature, SignerRole, TimeWindow, Timestamp, WorkOrderId,
@@ -95,8 +95,12 @@ fn str_of<'a>(v: &'a Value, key: &str) -> &'a str {
     v.get(key).and_then(Value::as_str).unwrap_or("")
 }
 
-/// An answer as recorded, in words.
-fn answer_words(v: Option<&Value>) -> String {
+/// An answer as recorded, in words: as the customer's copy says it when it reads as an
+/// answer (with the step's choices and units when the step is known), else as stored.
+fn answer_words(v: Option<&Value>, step: Option<&Step>) -> String {
+    if let Some(a) = v.and_then(|v| serde_json::from_value::<AnswerValue>(v.clone()).ok()) {
+        return report::answer_in_words(&a, step.map_or(&StepKind::Serial, |s| &s.kind));
+    }
     match v {
         None | Some(Value::Null) => String::new(),
         Some(Value::String(s)) => s.clone(),
@@ -117,7 +121,11 @@ fn answer_words(v: Option<&Value>) -> String {
 fn describe(op: &Op) -> String {
     let p = &op.payload;
     match op.kind.as_str() {
-        "answer_step" => format!("{}: {}", str_of(p, "step"), answer_words(p.get("answer"))),
+        "answer_step" => format!(
+            "{}: {}",
+            str_of(p, "step"),
+            answer_words(p.get("answer"), None)
+        ),
         "except_step" => format!("{} skipped: {}", str_of(p, "step"), str_of(p, "reason")),
         "record_part" => format!(
             "{} × {}",
@@ -213,15 +221,27 @@ async fn job_page(
         .collect();
     let status = board_status(&job, &activity.iter().collect::<Vec<_>>());
 
-    // The latest answer or exception per step, in the order first recorded.
+    // The latest answer or exception per step, in the order first recorded, labelled from
+    // the checklist the visit most likely ran.
+    let answered: Vec<&str> = applied
+        .iter()
+        .filter(|e| matches!(e.op.kind.as_str(), "answer_step" | "except_step"))
+        .map(|e| str_of(&e.op.payload, "step"))
+        .collect();
+    let published = s.storage.published().await?;
+    let template = best_template(&published, &answered, job.order.kind);
+    let step_of = |id: &str| template.steps.iter().find(|s| s.id == id);
     let mut steps: Vec<(String, String, bool)> = Vec::new();
     for e in &applied {
         let (step, line, skipped) = match e.op.kind.as_str() {
-            "answer_step" => (
-                str_of(&e.op.payload, "step"),
-                answer_words(e.op.payload.get("answer")),
-                false,
-            ),
+            "answer_step" => {
+                let step = str_of(&e.op.payload, "step");
+                (
+                    step,
+                    answer_words(e.op.payload.get("answer"), step_of(step)),
+                    false,
+                )
+            }
             "except_step" => (
                 str_of(&e.op.payload, "step"),
                 str_of(&e.op.payload, "reason").to_owned(),
@@ -304,7 +324,10 @@ async fn job_page(
             table id="checklist" {
                 tr { th { "Step" } th { "Answer" } }
                 @for (step, line, skipped) in &steps {
-                    tr { td { (step) } td { @if *skipped { span class="flag" { "skipped: " } } (line) } }
+                    tr data-step=(step) {
+                        td { @match step_of(step) { Some(st) => { (st.label.zh_cn) " / " (st.label.en) }, None => (step) } }
+                        td { @if *skipped { span class="flag" { "skipped: " } } (line) }
+                    }
                 }
             }
         }
@@ -504,11 +527,11 @@ async fn blob(
 // ------------------------------------------------------------------ the customer's copy
 
 /// The checklist the visit most likely ran: of the published templates and the built-in one
-/// for the job's kind, the one that names the most of the signed answers' steps (the server
-/// is not told which version a visit used; the labels are all the copy takes from it).
+/// for the job's kind, the one that names the most of the answered steps (the server is not
+/// told which version a visit used; labels and answer words are all it takes from it).
 fn best_template(
     published: &[Change],
-    summary: &SignedSummary,
+    answered: &[&str],
     kind: fieldkit_core::model::JobKind,
 ) -> Template {
     let mut candidates: Vec<Template> = vec![
@@ -520,10 +543,9 @@ fn best_template(
         _ => None,
     }));
     let score = |t: &Template| {
-        summary
-            .answers
+        answered
             .iter()
-            .filter(|a| t.steps.iter().any(|s| s.id == a.step))
+            .filter(|a| t.steps.iter().any(|s| s.id == **a))
             .count()
     };
     // Later candidates (newer publications) win ties.
@@ -617,7 +639,8 @@ async fn copy_pdf(
         .ok_or_else(not_arrived)?
         .to_vec();
     let published = s.storage.published().await?;
-    let template = best_template(&published, &summary, job.order.kind);
+    let answered: Vec<&str> = summary.answers.iter().map(|a| a.step.as_str()).collect();
+    let template = best_template(&published, &answered, job.order.kind);
     let mut part_names = HashMap::new();
     let mut fee_schedule: Option<FeeSchedule> = None;
     for c in published {
@@ -706,15 +729,20 @@ mod tests {
     #[test]
     fn answers_read_in_words() {
         assert_eq!(
-            answer_words(Some(&serde_json::json!("confirmed"))),
+            answer_words(Some(&serde_json::json!("confirmed")), None),
             "confirmed"
         );
         assert_eq!(
-            answer_words(Some(&serde_json::json!({"yes_no": true}))),
+            answer_words(Some(&serde_json::json!({"yes_no": true})), None),
             "true"
         );
-        assert_eq!(answer_words(Some(&serde_json::json!({"text": "ok"}))), "ok");
-        assert_eq!(answer_words(None), "");
+        assert_eq!(
+            answer_words(Some(&serde_json::json!({"text": "ok"})), None),
+            "ok"
+        );
+        assert_eq!(answer_words(None, None), "");
+        let yes_no = serde_json::to_value(AnswerValue::YesNo(false)).unwrap();
+        assert_eq!(answer_words(Some(&yes_no), None), "否 / no");
     }
 
     #[test]
