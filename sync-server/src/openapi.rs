@@ -15,6 +15,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("put", "/v1/blobs/{sha256}"),
     ("get", "/v1/admin/technicians"),
     ("post", "/v1/admin/technicians"),
+    ("post", "/v1/admin/dispatchers"),
     ("post", "/v1/admin/enrolment-codes"),
     ("get", "/v1/admin/devices"),
     ("post", "/v1/admin/devices/{id}/revoke"),
@@ -97,6 +98,7 @@ pub const DOCUMENT: &str = r##"{
     "/v1/admin/technicians": {
       "get": {"summary": "List technicians", "security": [{"dispatcher": []}], "responses": {"200": {"description": "technicians"}, "401": {"$ref": "#/components/responses/Problem"}, "403": {"$ref": "#/components/responses/Problem"}}},
       "post": {"summary": "Create a technician {name}", "security": [{"dispatcher": []}], "responses": {"201": {"description": "the technician"}, "400": {"$ref": "#/components/responses/Problem"}, "401": {"$ref": "#/components/responses/Problem"}, "403": {"$ref": "#/components/responses/Problem"}}}},
+    "/v1/admin/dispatchers": {"post": {"summary": "A dashboard login {login, password (12 to 256 characters)}: the password is stored as an argon2id hash", "security": [{"dispatcher": []}], "responses": {"201": {"description": "{id, login}"}, "400": {"$ref": "#/components/responses/Problem"}, "401": {"$ref": "#/components/responses/Problem"}, "403": {"$ref": "#/components/responses/Problem"}, "409": {"$ref": "#/components/responses/Problem"}}}},
     "/v1/admin/enrolment-codes": {"post": {"summary": "A one-time, expiring enrolment code {technician_id, valid_minutes?}", "security": [{"dispatcher": []}], "responses": {"201": {"description": "{code, technician_id, expires_at}"}, "404": {"$ref": "#/components/responses/Problem"}}}},
     "/v1/admin/devices": {"get": {"summary": "List devices", "security": [{"dispatcher": []}], "responses": {"200": {"description": "devices"}}}},
     "/v1/admin/devices/{id}/revoke": {"post": {"summary": "Revoke a device's token", "security": [{"dispatcher": []}], "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string", "format": "uuid"}}], "responses": {"204": {"description": "revoked"}, "404": {"$ref": "#/components/responses/Problem"}}}},

@@ -13,8 +13,11 @@
 //!    signatures, completion.
 //! 6. Back online, every phone syncs over loopback (`FieldKit::sync`): the outbox is pushed
 //!    once, the desk's changes pulled, then photos and signatures uploaded.
-//! 7. Prints a summary (job numbers only, no customer data) and keeps serving until Ctrl-C,
-//!    so the dispatcher API can be explored with the printed URL and admin token.
+//! 7. Prints a summary (job numbers only, no customer data) and keeps serving until Ctrl-C:
+//!    the dispatcher's dashboard at the printed URL (log in with the printed dispatcher login:
+//!    the day's board, each job's page with its verified signature and the customer's copy
+//!    as PDF, flags, measures, technicians and devices), the public verify page, and the
+//!    dispatcher API with the printed admin token.
 //!
 //! Environment: `FIELDKIT_DEMO_DIR` (default `fieldkit-demo`), `FIELDKIT_DEMO_LISTEN`
 //! (default `127.0.0.1:8080`; a free port when that one is taken), `FIELDKIT_DEMO_TECHNICIANS`
@@ -146,6 +149,13 @@ pub struct TechnicianLine {
 #[derive(Clone, Debug)]
 pub struct Summary {
     pub url: String,
+    /// The day's board on the dashboard.
+    pub board_url: String,
+    /// A completed job's page on the dashboard.
+    pub job_url: String,
+    /// The dashboard login made for the demo, and its password (random each run).
+    pub dispatcher_login: String,
+    pub dispatcher_password: String,
     pub admin_token: String,
     pub admin_token_file: PathBuf,
     pub data_dir: PathBuf,
@@ -295,7 +305,25 @@ pub async fn run(
         token: server.admin_token().to_owned(),
     };
 
-    // The desk: technicians, today's jobs, enrolment codes.
+    // The desk: a dashboard login, what the vans carry (the fee schedule and the part the
+    // phones are stocked with), technicians, today's jobs, enrolment codes.
+    let dispatcher_login = "dispatcher".to_owned();
+    let dispatcher_password = fieldkit_server::dashboard::session::random_token()[..20].to_owned();
+    desk.post(
+        "/v1/admin/dispatchers",
+        json!({ "login": dispatcher_login, "password": dispatcher_password }),
+    )
+    .await?;
+    desk.post(
+        "/v1/admin/fee-schedules",
+        json!({ "fee_schedule": demo::fee_schedule() }),
+    )
+    .await?;
+    desk.post(
+        "/v1/admin/parts",
+        json!({ "part": { "sku": "PUMP-220", "name": "排水泵 Drain pump 220V", "unit": "pcs" } }),
+    )
+    .await?;
     let now = Utc::now();
     let morning = now - Duration::hours(10);
     struct Tech {
@@ -514,7 +542,33 @@ pub async fn run(
         .filter_map(|l| l.rsplit_once(' '))
         .map(|(k, v)| (k.to_owned(), v.to_owned()))
         .collect();
+    // The dashboard shows days in the dispatchers' offset (UTC+8 unless configured).
+    let first = techs
+        .iter()
+        .flat_map(|t| t.jobs.iter())
+        .min_by_key(|o| o.promised.start)
+        .ok_or("no jobs")?;
+    let local = chrono::FixedOffset::east_opt(8 * 3600).ok_or("offset")?;
+    let board_url = format!(
+        "{url}/board?day={}",
+        first
+            .promised
+            .start
+            .with_timezone(&local)
+            .format("%Y-%m-%d")
+    );
+    let signed = techs
+        .iter()
+        .flat_map(|t| t.jobs.iter())
+        .filter(|o| Some(o.id) != cancelled)
+        .max_by_key(|o| o.kind == JobKind::Repair)
+        .ok_or("no jobs")?;
+    let job_url = format!("{url}/jobs/{}", signed.id);
     let summary = Summary {
+        board_url,
+        job_url,
+        dispatcher_login,
+        dispatcher_password,
         url,
         admin_token: server.admin_token().to_owned(),
         admin_token_file: data_dir.join("server").join("admin-token"),
@@ -616,6 +670,16 @@ fn print_summary(s: &Summary) {
         println!("  {k} {v}");
     }
     println!("\nData: {}", s.data_dir.display());
+    println!("Dashboard:   {}/login", s.url);
+    println!(
+        "  log in as   {} / {}   (made for this run)",
+        s.dispatcher_login, s.dispatcher_password
+    );
+    println!("  the board   {}", s.board_url);
+    println!(
+        "  a job       {}   (its customer's copy: {}/copy.pdf)",
+        s.job_url, s.job_url
+    );
     println!("Server:      {}", s.url);
     println!(
         "Admin token: {}   (also in {})",
@@ -634,6 +698,81 @@ fn print_summary(s: &Summary) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The `name=value` of the `Set-Cookie` called `name`.
+    fn cookie(res: &reqwest::Response, name: &str) -> String {
+        res.headers()
+            .get_all(reqwest::header::SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find(|v| v.starts_with(&format!("{name}=")))
+            .and_then(|v| v.split(';').next())
+            .unwrap_or_else(|| panic!("no {name} cookie"))
+            .to_owned()
+    }
+
+    /// What the summary prints for the dispatcher works: the login, the day's board with
+    /// the phones' completions, a job's page with its verified signature, its PDF copy.
+    async fn the_dashboard_shows_the_day(s: &Summary) {
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        let res = http.get(format!("{}/login", s.url)).send().await.unwrap();
+        let login_cookie = cookie(&res, "fk_login");
+        let page = res.text().await.unwrap();
+        let csrf = page
+            .split("name=\"csrf\" value=\"")
+            .nth(1)
+            .and_then(|r| r.split('"').next())
+            .unwrap()
+            .to_owned();
+        let res = http
+            .post(format!("{}/login", s.url))
+            .header(reqwest::header::COOKIE, &login_cookie)
+            .header(
+                reqwest::header::CONTENT_TYPE,
+                "application/x-www-form-urlencoded",
+            )
+            .body(format!(
+                "csrf={csrf}&login={}&password={}",
+                s.dispatcher_login, s.dispatcher_password
+            ))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status().as_u16(), 303, "the printed login works");
+        let session = cookie(&res, "fk_session");
+        let get = |url: String| {
+            let req = http.get(url).header(reqwest::header::COOKIE, &session);
+            async move {
+                let res = req.send().await.unwrap();
+                let status = res.status().as_u16();
+                let ctype = res
+                    .headers()
+                    .get(reqwest::header::CONTENT_TYPE)
+                    .map(|v| v.to_str().unwrap().to_owned())
+                    .unwrap_or_default();
+                (status, ctype, res.bytes().await.unwrap())
+            }
+        };
+        let (status, _, board) = get(s.board_url.clone()).await;
+        assert_eq!(status, 200);
+        let board = String::from_utf8_lossy(&board);
+        assert!(
+            board.matches("data-status=\"completed\"").count() >= 1,
+            "the board shows the phones' completions"
+        );
+        let (status, _, job) = get(s.job_url.clone()).await;
+        assert_eq!(status, 200);
+        assert!(
+            String::from_utf8_lossy(&job).contains("data-verdict=\"matches\""),
+            "the job's signature is verified"
+        );
+        let (status, ctype, pdf) = get(format!("{}/copy.pdf", s.job_url)).await;
+        assert_eq!((status, ctype.as_str()), (200, "application/pdf"));
+        assert!(pdf.starts_with(b"%PDF-"));
+    }
 
     /// The demo end to end in its exit-after-summary mode, on a free port: every visit
     /// reaches the server once, every file follows, the job the desk cancelled meanwhile is
@@ -682,6 +821,7 @@ mod tests {
             }
         }
         assert_eq!(kinds.len(), JobKind::ALL.len(), "every kind of job");
+        the_dashboard_shows_the_day(&s).await;
         // No customer data in what the demo prints.
         for line in &said {
             assert!(
