@@ -100,6 +100,22 @@ public final class FieldKitClient: @unchecked Sendable {
     public func sign(_ id: String, _ input: SignatureInput) async throws -> Signature { try await local { try $0.sign(jobId: id, input: input) } }
     public func verify(_ id: String) async throws -> Verification { try await local { try $0.verify(jobId: id) } }
 
+    /// The customer's copy of a signed job as PDF bytes, made offline (the app bundles a CJK
+    /// font and passes its path or bytes). `FieldKitError.Report` until the customer has
+    /// signed, or when the font is unusable.
+    public func customerCopy(_ id: String, _ options: CopyOptions) async throws -> Data {
+        try await local { Data(try $0.customerCopy(jobId: id, options: options)) }
+    }
+
+    /// Writes the customer's copy to `url` (to share) whole or not at all: written to a
+    /// temporary file and moved into place.
+    @discardableResult
+    public func writeCustomerCopy(_ id: String, _ options: CopyOptions, to url: URL) async throws -> URL {
+        let pdf = try await customerCopy(id, options)
+        try pdf.write(to: url, options: .atomic)
+        return url
+    }
+
     public func pendingChanges() async throws -> Int64 { try await local { try $0.pendingChanges() } }
     /// Call when the app goes to the background.
     public func checkpoint() async throws -> Bool { try await local { try $0.checkpoint() } }

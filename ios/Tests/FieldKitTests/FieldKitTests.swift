@@ -39,16 +39,23 @@ final class RepairVisitTests: XCTestCase {
         let (kit, id) = try kitWithOrder("visit")
         func step(_ s: String, _ a: Answer) async throws { try await kit.answerStep(id, s, a) }
 
-        XCTAssertEqual(try await kit.todaysJobs().map(\.id), [id])
-        XCTAssertEqual(try await kit.accept(id), .accepted)
-        XCTAssertEqual(try await kit.callCustomer(id, callReached), .confirmed)
-        XCTAssertEqual(try await kit.checklist(id).next, "tools_parts_loaded")
+        let got1 = try await kit.todaysJobs().map(\.id)
+        XCTAssertEqual(got1, [id])
+        let got2 = try await kit.accept(id)
+        XCTAssertEqual(got2, .accepted)
+        let got3 = try await kit.callCustomer(id, callReached)
+        XCTAssertEqual(got3, .confirmed)
+        let got4 = try await kit.checklist(id).next
+        XCTAssertEqual(got4, "tools_parts_loaded")
         try await step("tools_parts_loaded", .confirmed)
-        XCTAssertEqual(try await kit.startTravel(id), .enRoute)
+        let got5 = try await kit.startTravel(id)
+        XCTAssertEqual(got5, .enRoute)
         let promisedStart = try await kit.job(id).order.promised.startMs
         let eta = Date(timeIntervalSince1970: Double(promisedStart) / 1000 + 20 * 60)
-        XCTAssertTrue(try await kit.notifyDelay(id, reason: "traffic on the ring road", newEta: eta).inTime)
-        XCTAssertFalse(try await kit.arrive(id).late)
+        let got6 = try await kit.notifyDelay(id, reason: "traffic on the ring road", newEta: eta).inTime
+        XCTAssertTrue(got6)
+        let got7 = try await kit.arrive(id).late
+        XCTAssertFalse(got7)
 
         try await step("id_badge", .confirmed)
         try await step("shoe_covers", .confirmed)
@@ -66,13 +73,17 @@ final class RepairVisitTests: XCTestCase {
         try await step("paid_service_explained", .confirmed)
         do { _ = try await kit.startWork(id); XCTFail("paid work started without consent") } catch FieldKitError.Blocked {}
         let fees = demoFeeSchedule()
-        XCTAssertEqual(try await kit.consentToFees(id, fees, items: ["visit", "labour"], agreed: true).total, 13000)
-        XCTAssertEqual(try await kit.startWork(id), .inProgress)
+        let got8 = try await kit.consentToFees(id, fees, items: ["visit", "labour"], agreed: true).total
+        XCTAssertEqual(got8, 13000)
+        let got9 = try await kit.startWork(id)
+        XCTAssertEqual(got9, .inProgress)
         try await step("respect_home", .confirmed)
         let part = try await kit.recordPart(id, PartUse(sku: "PUMP-220", quantity: 1, newSerial: "P22-000981", oldPart: .returned, oldSerial: nil))
         XCTAssertFalse(part.stockShort)
-        XCTAssertEqual(try await kit.pause(id, reason: "customer's lunch"), .paused)
-        XCTAssertEqual(try await kit.resume(id), .inProgress)
+        let got10 = try await kit.pause(id, reason: "customer's lunch")
+        XCTAssertEqual(got10, .paused)
+        let got11 = try await kit.resume(id)
+        XCTAssertEqual(got11, .inProgress)
         try await step("work_done", .text(value: "Replaced the drain pump"))
         try await step("parts_reviewed", .confirmed)
         try await step("test_run_ok", .yesNo(value: true))
@@ -86,13 +97,17 @@ final class RepairVisitTests: XCTestCase {
         for s in ["feedback", "customer_copy", "goodbye"] { try await step(s, .confirmed) }
         try await step("fee_settled", .choice(value: "paid_on_site"))
 
-        XCTAssertTrue(try await kit.checklist(id).blockers.isEmpty)
-        XCTAssertTrue(try await kit.verify(id).ok)
+        let got12 = try await kit.checklist(id).blockers.isEmpty
+        XCTAssertTrue(got12)
+        let got13 = try await kit.verify(id).ok
+        XCTAssertTrue(got13)
         let record = try await kit.complete(id)
         XCTAssertEqual(record.parts.map(\.sku), ["PUMP-220"])
         XCTAssertEqual(record.signatureIds.count, 2)
-        XCTAssertEqual(try await kit.job(id).status, .completed)
-        XCTAssertTrue(try await kit.verify(id).ok)
+        let got14 = try await kit.job(id).status
+        XCTAssertEqual(got14, .completed)
+        let got15 = try await kit.verify(id).ok
+        XCTAssertTrue(got15)
     }
 }
 

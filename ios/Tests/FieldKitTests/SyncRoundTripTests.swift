@@ -62,9 +62,12 @@ struct Desk {
     }
 }
 
-/// RepairVisitTests' paid repair without its checks along the way (as TestSupport.walkRepairVisit).
+/// RepairVisitTests' paid repair without its checks along the way (as TestSupport.walkRepairVisit);
+/// `onSigned` sees each signature as it is made.
 @discardableResult
-func walkRepairVisit(_ kit: FieldKitClient, _ id: String) async throws -> CompletionRecord {
+func walkRepairVisit(
+    _ kit: FieldKitClient, _ id: String, onSigned: (Signature) -> Void = { _ in }
+) async throws -> CompletionRecord {
     func step(_ s: String, _ a: Answer) async throws { try await kit.answerStep(id, s, a) }
     _ = try await kit.accept(id)
     _ = try await kit.callCustomer(id, callReached)
@@ -80,7 +83,7 @@ func walkRepairVisit(_ kit: FieldKitClient, _ id: String) async throws -> Comple
     let finding = try await kit.recordFinding(id, .manMadeDamage, "Scratch on the left panel")
     _ = try await kit.addPhoto(id, stepId: "anomaly_photo", jpeg: demoPhoto(tag: "scratch"))
     _ = try await kit.summaryForSigning(id)
-    _ = try await kit.sign(id, SignatureInput(signerName: "王女士", role: .customer, strokes: demoSignature(seed: 1), stepId: "anomaly_signature", findingId: finding.id))
+    onSigned(try await kit.sign(id, SignatureInput(signerName: "王女士", role: .customer, strokes: demoSignature(seed: 1), stepId: "anomaly_signature", findingId: finding.id)))
     try await step("coverage", .choice(value: "paid"))
     try await step("paid_service_explained", .confirmed)
     _ = try await kit.consentToFees(id, demoFeeSchedule(), items: ["visit", "labour"], agreed: true)
@@ -92,7 +95,7 @@ func walkRepairVisit(_ kit: FieldKitClient, _ id: String) async throws -> Comple
     try await step("test_run_ok", .yesNo(value: true))
     _ = try await kit.addPhoto(id, stepId: "debris_removed", jpeg: demoPhoto(tag: "clean floor"))
     _ = try await kit.summaryForSigning(id)
-    _ = try await kit.sign(id, SignatureInput(signerName: "王女士", role: .customer, strokes: demoSignature(seed: 2), stepId: "service_record_signature", findingId: nil))
+    onSigned(try await kit.sign(id, SignatureInput(signerName: "王女士", role: .customer, strokes: demoSignature(seed: 2), stepId: "service_record_signature", findingId: nil)))
     _ = try await kit.feedback(id, rating: 5, comment: "very professional")
     try await step("feedback", .confirmed)
     try await step("fee_settled", .choice(value: "paid_on_site"))
@@ -120,12 +123,14 @@ final class SyncRoundTripTests: XCTestCase {
         try demoStockTheVan(kit: kit.raw)
         let account = try await kit.enroll(serverUrl: desk.url, code: code, options: Desk.quick)
         XCTAssertEqual(account.technicianId, tech)
-        XCTAssertEqual(try await kit.serverAccount(), account)
+        let got1 = try await kit.serverAccount()
+        XCTAssertEqual(got1, account)
 
         let first = try await kit.sync(options: Desk.quick)
         XCTAssertEqual(first.pulled, 1)
         XCTAssertEqual(first.applied, first.pushed)
-        XCTAssertEqual(try await kit.todaysJobs().map(\.id), [order.id])
+        let got2 = try await kit.todaysJobs().map(\.id)
+        XCTAssertEqual(got2, [order.id])
 
         try await walkRepairVisit(kit, order.id)
         let queued = try await kit.pendingOpCount()
@@ -142,8 +147,10 @@ final class SyncRoundTripTests: XCTestCase {
         XCTAssertEqual(report.applied, queued)
         XCTAssertEqual([report.duplicates, report.rejected, report.conflicts], [0, 0, 0])
         XCTAssertGreaterThanOrEqual(report.blobsUploaded, 4)
-        XCTAssertEqual(try await kit.pendingOpCount(), 0)
-        XCTAssertTrue(try await kit.syncIssues().isEmpty)
+        let got3 = try await kit.pendingOpCount()
+        XCTAssertEqual(got3, 0)
+        let got4 = try await kit.syncIssues().isEmpty
+        XCTAssertTrue(got4)
 
         var phases: [SyncPhase] = []
         for p in seen.all where phases.last != p.phase { phases.append(p.phase) }
@@ -174,7 +181,8 @@ final class SyncRoundTripTests: XCTestCase {
             XCTAssertEqual(code, "unauthorized")
             XCTAssertTrue(reason.contains("enrolment code"), reason)
         }
-        XCTAssertNil(try await kit.serverAccount())
+        let got5 = try await kit.serverAccount()
+        XCTAssertNil(got5)
 
         let code = try await desk.enrolmentCode(try await desk.createTechnician("Technician L"))
         _ = try await kit.enroll(serverUrl: desk.url, code: code, options: Desk.quick)
@@ -198,7 +206,8 @@ final class SyncRoundTripTests: XCTestCase {
         } catch let FieldKitError.Network(reason) {
             XCTAssertTrue(reason.contains("2 attempts"), reason)
         }
-        XCTAssertEqual(try await kit.pendingOpCount(), before)
+        let got6 = try await kit.pendingOpCount()
+        XCTAssertEqual(got6, before)
         options.maxAttempts = 0
         do { _ = try await kit.sync(options: options); XCTFail("0 attempts accepted") } catch FieldKitError.Validation {}
     }

@@ -10,6 +10,7 @@ import app.fieldkit.ffi.Attachment
 import app.fieldkit.ffi.CallOutcome
 import app.fieldkit.ffi.ChecklistView
 import app.fieldkit.ffi.CompletionRecord
+import app.fieldkit.ffi.CopyOptions
 import app.fieldkit.ffi.DelayNotice
 import app.fieldkit.ffi.FeeConsent
 import app.fieldkit.ffi.FeeSchedule
@@ -146,6 +147,40 @@ class FieldKitClient private constructor(
     suspend fun summaryForSigning(jobId: String): SigningSummary = local { summaryForSigning(jobId) }
     suspend fun sign(jobId: String, input: SignatureInput): Signature = local { sign(jobId, input) }
     suspend fun verify(jobId: String): Verification = local { verify(jobId) }
+
+    // The customer's copy
+    /**
+     * The customer's copy of a signed job as PDF bytes, made offline: the work order, visit
+     * times, checklist, parts, fees, photo thumbnails, the signature, the hash of the signed
+     * content and a QR code of the server's verify page. [CopyOptions.fontPath] on Android:
+     * `/system/fonts/NotoSansCJK-Regular.ttc`. `FieldKitException.Report` until the customer
+     * has signed, or when the font is unusable.
+     */
+    suspend fun customerCopy(jobId: String, options: CopyOptions): ByteArray =
+        local { customerCopy(jobId, options) }
+
+    /**
+     * Writes the customer's copy to [file] (to hand over or share): whole or not at all — a
+     * temporary file beside it, synced, then renamed into place.
+     */
+    suspend fun writeCustomerCopy(jobId: String, options: CopyOptions, file: File): File {
+        val pdf = customerCopy(jobId, options)
+        return withContext(io) {
+            file.absoluteFile.parentFile?.mkdirs()
+            val tmp = File(file.absoluteFile.parentFile, ".${file.name}.tmp")
+            java.io.FileOutputStream(tmp).use { out ->
+                out.write(pdf)
+                out.fd.sync()
+            }
+            java.nio.file.Files.move(
+                tmp.toPath(),
+                file.toPath(),
+                java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+                java.nio.file.StandardCopyOption.ATOMIC_MOVE,
+            )
+            file
+        }
+    }
 
     // Parts
     suspend fun addCatalogPart(part: Part) = local { addCatalogPart(part) }

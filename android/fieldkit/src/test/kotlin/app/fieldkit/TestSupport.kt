@@ -10,6 +10,7 @@ import app.fieldkit.ffi.FindingKind
 import app.fieldkit.ffi.KitConfig
 import app.fieldkit.ffi.OldPartFate
 import app.fieldkit.ffi.PartUse
+import app.fieldkit.ffi.Signature
 import app.fieldkit.ffi.SignatureInput
 import app.fieldkit.ffi.SignerRole
 import app.fieldkit.ffi.demoFeeSchedule
@@ -57,8 +58,13 @@ object TestSupport {
      * The happy path of RepairVisitTest's paid repair, without its checks along the way:
      * from "assigned" to completion, with an anomaly photo and signature, fees, a part, the
      * service record photo and the customer's signature. Needs the demo van stock.
+     * [onSigned] sees each signature as it is made.
      */
-    suspend fun walkRepairVisit(kit: FieldKitClient, id: String): CompletionRecord {
+    suspend fun walkRepairVisit(
+        kit: FieldKitClient,
+        id: String,
+        onSigned: (Signature) -> Unit = {},
+    ): CompletionRecord {
         suspend fun step(stepId: String, answer: Answer) = kit.answerStep(id, stepId, answer)
         kit.accept(id)
         kit.callCustomer(id, callReached)
@@ -74,7 +80,7 @@ object TestSupport {
         val finding = kit.recordFinding(id, FindingKind.MAN_MADE_DAMAGE, "Scratch on the left panel")
         kit.addPhoto(id, "anomaly_photo", jvmJpeg())
         kit.summaryForSigning(id)
-        kit.sign(id, SignatureInput("王女士", SignerRole.CUSTOMER, demoSignature(1), "anomaly_signature", finding.id))
+        onSigned(kit.sign(id, SignatureInput("王女士", SignerRole.CUSTOMER, demoSignature(1), "anomaly_signature", finding.id)))
         step("coverage", Answer.Choice("paid"))
         step("paid_service_explained", Answer.Confirmed)
         kit.consentToFees(id, demoFeeSchedule(), listOf("visit", "labour"), agreed = true)
@@ -86,7 +92,7 @@ object TestSupport {
         step("test_run_ok", Answer.YesNo(true))
         kit.addPhoto(id, "debris_removed", demoPhoto("clean floor"))
         kit.summaryForSigning(id)
-        kit.sign(id, SignatureInput("王女士", SignerRole.CUSTOMER, demoSignature(2), "service_record_signature", null))
+        onSigned(kit.sign(id, SignatureInput("王女士", SignerRole.CUSTOMER, demoSignature(2), "service_record_signature", null)))
         kit.feedback(id, 5, "very professional")
         step("feedback", Answer.Confirmed)
         step("fee_settled", Answer.Choice("paid_on_site"))
