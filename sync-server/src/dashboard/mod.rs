@@ -1,8 +1,9 @@
 //! The dispatchers' dashboard: server-rendered HTML pages (a little JavaScript for the live
 //! board) behind a dispatcher login. Owns the routes at `/` and their wiring; each page is a
-//! module: [`board`] (the day's jobs by technician, live; new job; CSV export and import),
+//! module: [`board`] (the day's jobs by technician, live; new job), [`csv`] (export and
+//! import),
 //! [`job`] (one job: timeline, checklist, photos, signature and its verification, parts,
-//! fees, feedback, flags; assign, reschedule, cancel; the customer's copy as PDF),
+//! fees, feedback, flags; assign, reschedule, cancel), [`copy`] (its customer's copy as PDF),
 //! [`admin`] (flags, technicians and enrolment codes, devices, quality measures), and
 //! [`session`] / [`page`] underneath them (login, CSRF, layout).
 //!
@@ -12,6 +13,8 @@
 
 pub mod admin;
 pub mod board;
+pub mod copy;
+pub mod csv;
 pub mod job;
 pub mod page;
 pub mod session;

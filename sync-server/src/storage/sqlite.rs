@@ -350,17 +350,20 @@ pub(super) fn flags_of(c: &Connection, op_id: &str) -> Result<Vec<Flag>, Storage
         "SELECT work_order_id, op_id, device_id, kind, detail, created_at FROM flags
               WHERE op_id = ?1 ORDER BY id",
     )?
-    .query_map([op_id], |r| {
-        Ok(Flag {
-            work_order_id: r.get(0)?,
-            op_id: r.get(1)?,
-            device_id: r.get(2)?,
-            kind: r.get(3)?,
-            detail: r.get(4)?,
-            created_at: r.get(5)?,
-        })
-    })?
+    .query_map([op_id], flag_from)?
     .collect::<rusqlite::Result<Vec<_>>>()?)
+}
+
+/// A flag from a row of `work_order_id, op_id, device_id, kind, detail, created_at`.
+fn flag_from(r: &rusqlite::Row<'_>) -> rusqlite::Result<Flag> {
+    Ok(Flag {
+        work_order_id: r.get(0)?,
+        op_id: r.get(1)?,
+        device_id: r.get(2)?,
+        kind: r.get(3)?,
+        detail: r.get(4)?,
+        created_at: r.get(5)?,
+    })
 }
 
 fn insert_flag(c: &Connection, f: &Flag) -> Result<(), StorageError> {

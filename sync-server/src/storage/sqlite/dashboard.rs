@@ -156,16 +156,7 @@ impl DashboardStorage for SqliteStorage {
                 "SELECT work_order_id, op_id, device_id, kind, detail, created_at FROM flags
                   ORDER BY id DESC LIMIT ?1",
             )?
-            .query_map([limit], |r| {
-                Ok(Flag {
-                    work_order_id: r.get(0)?,
-                    op_id: r.get(1)?,
-                    device_id: r.get(2)?,
-                    kind: r.get(3)?,
-                    detail: r.get(4)?,
-                    created_at: r.get(5)?,
-                })
-            })?
+            .query_map([limit], super::flag_from)?
             .collect::<rusqlite::Result<Vec<_>>>()?)
         })
     }
@@ -250,16 +241,7 @@ impl DashboardStorage for SqliteStorage {
                 "SELECT work_order_id, op_id, device_id, kind, detail, created_at FROM flags
                   WHERE work_order_id = ?1 ORDER BY id",
             )?
-            .query_map([&work_order_id], |r| {
-                Ok(Flag {
-                    work_order_id: r.get(0)?,
-                    op_id: r.get(1)?,
-                    device_id: r.get(2)?,
-                    kind: r.get(3)?,
-                    detail: r.get(4)?,
-                    created_at: r.get(5)?,
-                })
-            })?
+            .query_map([&work_order_id], super::flag_from)?
             .collect::<rusqlite::Result<Vec<_>>>()?)
         })
     }

@@ -1,0 +1,334 @@
+//! The jobs as CSV: the export (one day or all, every column a dispatcher reads, cells that
+//! could start a spreadsheet formula defused) and the import of the same columns (the whole
+//! file checked before anything is created; errors name the line and the field, never the
+//! value; lines whose id is already there are skipped).
+
+use axum::extract::{Query, State};
+use axum::http::header::{CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_TYPE, HeaderValue};
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Utc};
+use fieldkit_core::model::WorkOrderId;
+use maud::html;
+use serde::Deserialize;
+
+use super::board::{
+    DayQuery, JobForm, billing_word, day_rows, kind_word, rows_for, the_day, zone_word,
+};
+use super::page::{PageError, page, private};
+use super::session::{CsrfForm, Session};
+use crate::routes::dispatcher::{NewWorkOrder, validated_order};
+use crate::routes::{AppState, now_ms};
+use crate::storage::{StorageError, Technician};
+
+/// The columns an import needs (an export has these and more).
+pub const IMPORT_COLUMNS: [&str; 11] = [
+    "number",
+    "kind",
+    "window_start",
+    "window_end",
+    "customer_name",
+    "customer_phone",
+    "address",
+    "zone",
+    "product_model",
+    "billing",
+    "reported_fault",
+];
+
+/// The columns of an export, in order.
+pub const EXPORT_COLUMNS: [&str; 17] = [
+    "id",
+    "number",
+    "status",
+    "kind",
+    "technician",
+    "window_start",
+    "window_end",
+    "customer_name",
+    "customer_phone",
+    "address",
+    "zone",
+    "product_model",
+    "product_serial",
+    "billing",
+    "reported_fault",
+    "instructions",
+    "completed_at",
+];
+
+/// A cell a spreadsheet will not run as a formula.
+fn cell(s: &str) -> String {
+    if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{s}")
+    } else {
+        s.to_owned()
+    }
+}
+
+/// `GET /jobs.csv?day=YYYY-MM-DD` (no day: every job).
+pub(super) async fn export_csv(
+    State(s): State<AppState>,
+    session: Session,
+    Query(q): Query<DayQuery>,
+) -> Result<Response, PageError> {
+    let (rows, name) = if q.day.as_deref().is_some_and(|d| !d.trim().is_empty()) {
+        let day = the_day(&session, &q)?;
+        (
+            day_rows(&s, &session, day).await?,
+            format!("jobs-{day}.csv"),
+        )
+    } else {
+        let jobs = s.storage.work_orders(None).await?;
+        (rows_for(&s, jobs).await?, "jobs.csv".to_owned())
+    };
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let fail = |e: csv::Error| PageError::internal(format!("csv: {e}"));
+    w.write_record(EXPORT_COLUMNS).map_err(fail)?;
+    for r in &rows {
+        let o = &r.job.order;
+        let when = |t: DateTime<Utc>| session.when(t.timestamp_millis());
+        w.write_record([
+            o.id.to_string(),
+            cell(&o.number),
+            r.status.to_owned(),
+            kind_word(o.kind).to_owned(),
+            cell(r.technician.as_deref().unwrap_or("")),
+            when(o.promised.start),
+            when(o.promised.end),
+            cell(&o.customer.name),
+            cell(&o.customer.phone),
+            cell(&o.site.address),
+            zone_word(o.site.zone).to_owned(),
+            cell(&o.product.model),
+            cell(o.product.serial.as_deref().unwrap_or("")),
+            billing_word(o.billing).to_owned(),
+            cell(&o.reported_fault),
+            cell(o.instructions.as_deref().unwrap_or("")),
+            r.job
+                .completed_at
+                .map(|t| session.when(t))
+                .unwrap_or_default(),
+        ])
+        .map_err(fail)?;
+    }
+    let bytes = w
+        .into_inner()
+        .map_err(|e| PageError::internal(format!("csv: {e}")))?;
+    let mut resp = bytes.into_response();
+    let h = resp.headers_mut();
+    h.insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("text/csv; charset=utf-8"),
+    );
+    h.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{name}\"")) {
+        h.insert(CONTENT_DISPOSITION, v);
+    }
+    Ok(resp)
+}
+
+/// The import form.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ImportForm {
+    pub csv: String,
+}
+
+/// The jobs of an import file, each line checked; errors name the line and the field, never
+/// the value.
+fn parse_import(
+    text: &str,
+    offset: chrono::FixedOffset,
+    techs: &[Technician],
+) -> Result<Vec<NewWorkOrder>, Vec<String>> {
+    let mut r = csv::ReaderBuilder::new()
+        .flexible(false)
+        .trim(csv::Trim::All)
+        .from_reader(text.trim_start_matches('\u{feff}').as_bytes());
+    let headers = match r.headers() {
+        Ok(h) => h.clone(),
+        Err(_) => return Err(vec!["the first line must name the columns".into()]),
+    };
+    let col = |name: &str| headers.iter().position(|h| h == name);
+    let missing: Vec<&str> = IMPORT_COLUMNS
+        .iter()
+        .copied()
+        .filter(|c| col(c).is_none())
+        .collect();
+    if !missing.is_empty() {
+        return Err(vec![format!("missing columns: {}", missing.join(", "))]);
+    }
+    let mut out = Vec::new();
+    let mut errors = Vec::new();
+    for (i, rec) in r.records().enumerate() {
+        let line = i + 2;
+        let rec = match rec {
+            Ok(rec) => rec,
+            Err(_) => {
+                errors.push(format!(
+                    "line {line}: not a CSV row with {} columns",
+                    headers.len()
+                ));
+                continue;
+            }
+        };
+        let get = |name: &str| col(name).and_then(|i| rec.get(i)).unwrap_or("").to_owned();
+        let tech = get("technician");
+        let technician_id = if tech.is_empty() {
+            String::new()
+        } else if let Some(t) = techs.iter().find(|t| t.id == tech || t.name == tech) {
+            t.id.clone()
+        } else {
+            errors.push(format!("line {line}: technician: no such technician"));
+            continue;
+        };
+        let form = JobForm {
+            number: get("number"),
+            kind: get("kind"),
+            customer_name: get("customer_name"),
+            customer_phone: get("customer_phone"),
+            address: get("address"),
+            zone: get("zone"),
+            product_model: get("product_model"),
+            product_serial: get("product_serial"),
+            reported_fault: get("reported_fault"),
+            window_start: get("window_start"),
+            window_end: get("window_end"),
+            billing: get("billing"),
+            instructions: get("instructions"),
+            technician_id,
+        };
+        let id = match get("id").as_str() {
+            "" => None,
+            s => match s.parse::<WorkOrderId>() {
+                Ok(id) => Some(id),
+                Err(_) => {
+                    errors.push(format!("line {line}: id: not a job id"));
+                    continue;
+                }
+            },
+        };
+        match form.request(offset, id).and_then(|req| {
+            validated_order(req.clone())
+                .map(|_| req)
+                .map_err(|e| e.to_string())
+        }) {
+            Ok(req) => out.push(req),
+            Err(e) => errors.push(format!("line {line}: {e}")),
+        }
+    }
+    if errors.is_empty() {
+        Ok(out)
+    } else {
+        Err(errors)
+    }
+}
+
+pub(super) async fn import_csv(
+    State(s): State<AppState>,
+    CsrfForm(session, form): CsrfForm<ImportForm>,
+) -> Result<Response, PageError> {
+    let techs = s.storage.technicians().await?;
+    let result = parse_import(&form.csv, session.offset(), &techs);
+    let report = |title: &str, lines: Vec<String>, status| {
+        let body = html! {
+            h1 { (title) }
+            ul id="import-result" { @for l in &lines { li { (l) } } }
+            p { a href="/board" { "Back to the board" } }
+        };
+        let mut r = private(page(title, &session, "/board", body));
+        *r.status_mut() = status;
+        r
+    };
+    let jobs = match result {
+        Ok(jobs) => jobs,
+        Err(errors) => {
+            return Ok(report(
+                "Nothing imported",
+                errors,
+                axum::http::StatusCode::BAD_REQUEST,
+            ));
+        }
+    };
+    let (mut created, mut skipped) = (0usize, 0usize);
+    for req in jobs {
+        let tech = req.technician_id.clone();
+        let order = validated_order(req)?;
+        match s.storage.create_work_order(order, tech, now_ms()).await {
+            Ok(job) => {
+                created += 1;
+                s.board.job_changed(&job.order.id.to_string());
+            }
+            Err(StorageError::Conflict(_)) => skipped += 1,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    tracing::info!(created, skipped, dispatcher = %session.dispatcher_id, "jobs imported");
+    Ok(report(
+        "Jobs imported",
+        vec![
+            format!("{created} jobs created"),
+            format!("{skipped} already there, skipped"),
+        ],
+        axum::http::StatusCode::OK,
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use fieldkit_core::model::Billing;
+
+    fn offset() -> chrono::FixedOffset {
+        chrono::FixedOffset::east_opt(8 * 3600).unwrap()
+    }
+
+    const GOOD: &str = "number,kind,window_start,window_end,customer_name,customer_phone,address,zone,product_model,billing,reported_fault,technician\n\
+        WO-1,repair,2026-11-24 09:00,2026-11-24 11:00,张三,13800000000,\"1 Road, Town\",urban,XQB-1,paid,no drain,\n";
+
+    #[test]
+    fn an_import_reads_every_column_in_the_offset() {
+        let jobs = parse_import(GOOD, offset(), &[]).unwrap();
+        assert_eq!(jobs.len(), 1);
+        assert_eq!(jobs[0].site.address, "1 Road, Town");
+        assert_eq!(
+            jobs[0].promised.start.to_rfc3339(),
+            "2026-11-24T01:00:00+00:00"
+        );
+        assert_eq!(jobs[0].billing, Billing::Paid);
+        assert_eq!(jobs[0].technician_id, None);
+    }
+
+    #[test]
+    fn a_bad_line_names_the_line_and_field_but_not_the_value() {
+        let bad = GOOD
+            .replace("urban", "downtown")
+            .replace("张三", "Secret Name");
+        let errs = parse_import(&bad, offset(), &[]).unwrap_err();
+        assert_eq!(errs.len(), 1);
+        assert!(errs[0].starts_with("line 2: zone"), "{errs:?}");
+        assert!(
+            !errs
+                .iter()
+                .any(|e| e.contains("Secret") || e.contains("downtown"))
+        );
+        let no_cols = parse_import("number,kind\nA,repair\n", offset(), &[]).unwrap_err();
+        assert!(
+            no_cols[0].starts_with("missing columns: window_start"),
+            "{no_cols:?}"
+        );
+        let unknown_tech = GOOD.replace("no drain,", "no drain,Nobody");
+        let errs = parse_import(&unknown_tech, offset(), &[]).unwrap_err();
+        assert_eq!(
+            errs,
+            vec!["line 2: technician: no such technician".to_owned()]
+        );
+    }
+
+    #[test]
+    fn exported_cells_never_start_a_formula() {
+        assert_eq!(cell("=HYPERLINK(\"x\")"), "'=HYPERLINK(\"x\")");
+        assert_eq!(cell("-1"), "'-1");
+        assert_eq!(cell("WO-1"), "WO-1");
+    }
+}
