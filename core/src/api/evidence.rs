@@ -1,12 +1,13 @@
 //! Photos as evidence, stored as content-addressed files before the rows that refer to
 //! them commit.
 
-use super::{FieldKit, json};
+use super::FieldKit;
 use crate::checklist::{Evidence, Run};
 use crate::error::{Error, Result};
 use crate::model::*;
 use crate::store::Durability;
 use crate::store::records;
+use crate::sync::ops::{AddPhotoV1, JobOp};
 
 impl FieldKit {
     /// Takes in a camera photo for the open visit and, when named, for a photo step:
@@ -66,7 +67,21 @@ impl FieldKit {
                 return Ok(att);
             }
             records::attach(tx, &att, now)?;
-            tx.record(id, Some(visit.id), "add_photo", json(&att))?;
+            tx.record(
+                id,
+                Some(visit.id),
+                &JobOp::AddPhoto(AddPhotoV1 {
+                    sha256: att.sha256.clone(),
+                    kind: att.kind,
+                    mime: att.mime.clone(),
+                    size: att.size,
+                    visit_id: att.visit_id,
+                    step_id: att.step_id.clone(),
+                    width: att.width,
+                    height: att.height,
+                    thumbnail_sha256: att.thumbnail_sha256.clone(),
+                }),
+            )?;
             Ok(att)
         })
     }

@@ -3,13 +3,13 @@
 
 use chrono::{Duration, FixedOffset, NaiveDate, TimeZone};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 
-use super::{FieldKit, json, text};
+use super::{FieldKit, text};
 use crate::checklist::{Phase, Run};
 use crate::error::{Error, Result};
 use crate::model::*;
 use crate::store::{Durability, queries};
+use crate::sync::ops::*;
 use crate::workflow::{Job, JobAction, JobStatus};
 
 /// A line of the technician's job list.
@@ -134,7 +134,7 @@ impl FieldKit {
     pub fn accept(&self, id: WorkOrderId) -> Result<JobStatus> {
         self.command(id, Durability::Normal, |tx, cur, now| {
             let status = self.transition(tx, cur, JobAction::Accept, now)?;
-            tx.record(id, None, "accept", json!({}))?;
+            tx.record(id, None, &JobOp::Accept)?;
             Ok(status)
         })
     }
@@ -205,13 +205,19 @@ impl FieldKit {
             }
             queries::insert_call(tx, &record)?;
             let visit_id = cur.visit.as_ref().map(|v| v.id);
-            // The checklist the visit follows travels with the call that planned it, so the
-            // server re-runs the very same template.
-            let mut payload = json(&record);
-            if let (serde_json::Value::Object(map), Some(v)) = (&mut payload, &cur.visit) {
-                map.insert("template".into(), json(&v.template));
-            }
-            tx.record(id, visit_id, "call_customer", payload)?;
+            // The checklist the device planned the visit with (the server judges with the
+            // job's pinned one, and says so when they differ).
+            let op = JobOp::CallCustomer(CallCustomerV1 {
+                id: record.id,
+                work_order_id: id,
+                called_at: record.called_at,
+                reached: record.reached,
+                confirmed: record.confirmed,
+                agreed: record.agreed,
+                note: record.note.clone(),
+                template: cur.visit.as_ref().map(|v| v.template.clone()),
+            });
+            tx.record(id, visit_id, &op)?;
             Ok(status)
         })
     }
@@ -235,8 +241,7 @@ impl FieldKit {
             tx.record(
                 id,
                 visit_id,
-                "reschedule",
-                json!({ "window": window, "reason": reason }),
+                &JobOp::Reschedule(RescheduleV1 { window, reason }),
             )?;
             Ok(status)
         })
@@ -257,7 +262,7 @@ impl FieldKit {
                 });
             }
             let status = self.transition(tx, cur, JobAction::StartTravel, now)?;
-            tx.record(id, Some(visit.id), "start_travel", json!({}))?;
+            tx.record(id, Some(visit.id), &JobOp::StartTravel)?;
             Ok(status)
         })
     }
@@ -287,7 +292,18 @@ impl FieldKit {
                 in_time: now <= visit.agreed.end,
             };
             queries::insert_delay(tx, &notice)?;
-            tx.record(id, Some(visit.id), "notify_delay", json(&notice))?;
+            tx.record(
+                id,
+                Some(visit.id),
+                &JobOp::NotifyDelay(NotifyDelayV1 {
+                    id: notice.id,
+                    visit_id: notice.visit_id,
+                    notified_at: notice.notified_at,
+                    reason: notice.reason.clone(),
+                    new_eta: notice.new_eta,
+                    in_time: notice.in_time,
+                }),
+            )?;
             Ok(notice)
         })
     }
@@ -304,7 +320,14 @@ impl FieldKit {
                 late,
                 notified_in_time,
             };
-            tx.record(id, Some(visit.id), "arrive", json(&arrival))?;
+            tx.record(
+                id,
+                Some(visit.id),
+                &JobOp::Arrive(ArriveV1 {
+                    late: arrival.late,
+                    notified_in_time: arrival.notified_in_time,
+                }),
+            )?;
             Ok(arrival)
         })
     }
@@ -315,7 +338,7 @@ impl FieldKit {
         self.command(id, Durability::Normal, |tx, cur, now| {
             let visit_id = cur.visit("report no access")?.id;
             let status = self.transition(tx, cur, JobAction::NoAccess, now)?;
-            tx.record(id, Some(visit_id), "no_access", json!({ "note": note }))?;
+            tx.record(id, Some(visit_id), &JobOp::NoAccess(NoAccessV1 { note }))?;
             Ok(status)
         })
     }
@@ -326,7 +349,7 @@ impl FieldKit {
         self.command(id, Durability::Normal, |tx, cur, now| {
             let visit_id = cur.visit.as_ref().map(|v| v.id);
             let status = self.transition(tx, cur, JobAction::Cancel, now)?;
-            tx.record(id, visit_id, "cancel", json!({ "reason": reason }))?;
+            tx.record(id, visit_id, &JobOp::Cancel(ReasonV1 { reason }))?;
             Ok(status)
         })
     }

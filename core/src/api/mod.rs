@@ -493,7 +493,3 @@ fn text(field: &'static str, s: &str, max: usize) -> Result<String> {
     }
     Ok(t.to_owned())
 }
-
-fn json<T: serde::Serialize>(v: &T) -> serde_json::Value {
-    serde_json::to_value(v).unwrap_or(serde_json::Value::Null)
-}

@@ -2,13 +2,13 @@
 //! taking the unit back, feedback and completion.
 
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 
-use super::{FieldKit, json, text};
+use super::{FieldKit, text};
 use crate::checklist::{AnswerValue, BlockReason, Phase, Recorded, Run, StepKind};
 use crate::error::{Error, Result};
 use crate::model::*;
 use crate::store::{Durability, queries, records};
+use crate::sync::ops::*;
 use crate::workflow::{JobAction, JobStatus};
 
 /// The unit goes to the workshop (step 14).
@@ -66,8 +66,10 @@ impl FieldKit {
             let seq = tx.record(
                 id,
                 Some(visit_id),
-                "answer_step",
-                json!({ "step": step_id, "answer": answer }),
+                &JobOp::AnswerStep(AnswerStepV1 {
+                    step: step_id.to_owned(),
+                    answer: answer.clone(),
+                }),
             )?;
             facts
                 .recorded
@@ -87,8 +89,10 @@ impl FieldKit {
             let seq = tx.record(
                 id,
                 Some(visit_id),
-                "except_step",
-                json!({ "step": step_id, "reason": reason }),
+                &JobOp::ExceptStep(ExceptStepV1 {
+                    step: step_id.to_owned(),
+                    reason: reason.clone(),
+                }),
             )?;
             facts
                 .recorded
@@ -114,7 +118,7 @@ impl FieldKit {
                 }
             }
             let status = self.transition(tx, cur, JobAction::StartWork, now)?;
-            tx.record(id, Some(visit.id), "start_work", json!({}))?;
+            tx.record(id, Some(visit.id), &JobOp::StartWork)?;
             Ok(status)
         })
     }
@@ -142,7 +146,18 @@ impl FieldKit {
                 acknowledged_by: None,
             };
             records::insert_finding(tx, &finding)?;
-            tx.record(id, Some(visit.id), "record_finding", json(&finding))?;
+            tx.record(
+                id,
+                Some(visit.id),
+                &JobOp::RecordFinding(RecordFindingV1 {
+                    id: finding.id,
+                    visit_id: finding.visit_id,
+                    kind: finding.kind,
+                    description: finding.description.clone(),
+                    recorded_at: finding.recorded_at,
+                    acknowledged_by: finding.acknowledged_by,
+                }),
+            )?;
             Ok(finding)
         })
     }
@@ -196,7 +211,20 @@ impl FieldKit {
                 at: now,
             };
             records::insert_fee_consent(tx, &consent)?;
-            tx.record(id, Some(visit.id), "consent_to_fees", json(&consent))?;
+            tx.record(
+                id,
+                Some(visit.id),
+                &JobOp::ConsentToFees(ConsentToFeesV1 {
+                    id: consent.id,
+                    visit_id: consent.visit_id,
+                    schedule_id: consent.schedule_id.clone(),
+                    schedule_version: consent.schedule_version,
+                    items: consent.items.clone(),
+                    total: consent.total,
+                    agreed: consent.agreed,
+                    at: consent.at,
+                }),
+            )?;
             Ok(consent)
         })
     }
@@ -209,7 +237,7 @@ impl FieldKit {
             let status = self.transition(tx, cur, JobAction::Pause, now)?;
             queries::stop_time(tx, visit_id, now)?;
             queries::start_time(tx, visit_id, TimeKind::Paused, now, Some(&reason))?;
-            tx.record(id, Some(visit_id), "pause", json!({ "reason": reason }))?;
+            tx.record(id, Some(visit_id), &JobOp::Pause(ReasonV1 { reason }))?;
             Ok(status)
         })
     }
@@ -219,7 +247,7 @@ impl FieldKit {
         self.command(id, Durability::Normal, |tx, cur, now| {
             let visit_id = cur.visit("resume")?.id;
             let status = self.transition(tx, cur, JobAction::Resume, now)?;
-            tx.record(id, Some(visit_id), "resume", json!({}))?;
+            tx.record(id, Some(visit_id), &JobOp::Resume)?;
             Ok(status)
         })
     }
@@ -263,12 +291,28 @@ impl FieldKit {
                 returned_at: None,
             };
             records::insert_receipt(tx, &receipt)?;
-            tx.record(
-                id,
-                Some(visit_id),
-                "take_back",
-                json!({ "receipt": receipt, "loaner": loaner }),
-            )?;
+            let op = JobOp::TakeBack(TakeBackV1 {
+                receipt: ReceiptV1 {
+                    id: receipt.id,
+                    work_order_id: receipt.work_order_id,
+                    visit_id: receipt.visit_id,
+                    receipt_no: receipt.receipt_no.clone(),
+                    reason: receipt.reason.clone(),
+                    issued_at: receipt.issued_at,
+                    goods_book_ref: receipt.goods_book_ref.clone(),
+                    loaner_id: receipt.loaner_id,
+                    returned_at: receipt.returned_at,
+                },
+                loaner: loaner.map(|l| LoanerV1 {
+                    id: l.id,
+                    work_order_id: l.work_order_id,
+                    model: l.model,
+                    serial: l.serial,
+                    lent_at: l.lent_at,
+                    returned_at: l.returned_at,
+                }),
+            });
+            tx.record(id, Some(visit_id), &op)?;
             Ok(receipt)
         })
     }
@@ -309,7 +353,18 @@ impl FieldKit {
                 at: now,
             };
             records::insert_feedback(tx, &fb)?;
-            tx.record(id, Some(visit.id), "feedback", json(&fb))?;
+            tx.record(
+                id,
+                Some(visit.id),
+                &JobOp::Feedback(FeedbackV1 {
+                    id: fb.id,
+                    visit_id: fb.visit_id,
+                    rating: fb.rating,
+                    comment: fb.comment.clone(),
+                    complaint: fb.complaint,
+                    at: fb.at,
+                }),
+            )?;
             Ok(fb)
         })
     }
@@ -397,8 +452,10 @@ impl FieldKit {
             record.seq = tx.record(
                 id,
                 Some(visit.id),
-                "complete",
-                json!({ "completed_at": now, "signatures": record.signatures }),
+                &JobOp::Complete(CompleteV1 {
+                    completed_at: now,
+                    signatures: record.signatures.clone(),
+                }),
             )?;
             Ok(record)
         })

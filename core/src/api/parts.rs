@@ -3,7 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{FieldKit, json, text};
+use super::{FieldKit, text};
+use crate::sync::ops::{JobOp, RecordPartV1, StockMovementV1, StockOp};
 use crate::error::{Error, Result};
 use crate::model::*;
 use crate::store::{Durability, records};
@@ -108,7 +109,21 @@ impl FieldKit {
                     visit_id: Some(visit.id),
                 },
             )?;
-            tx.record(id, Some(visit.id), "record_part", json(&record))?;
+            tx.record(
+                id,
+                Some(visit.id),
+                &JobOp::RecordPart(RecordPartV1 {
+                    id: record.id,
+                    visit_id: record.visit_id,
+                    sku: record.sku.clone(),
+                    quantity: record.quantity,
+                    new_serial: record.new_serial.clone(),
+                    old_part: record.old_part,
+                    old_serial: record.old_serial.clone(),
+                    stock_short: record.stock_short,
+                    at: record.at,
+                }),
+            )?;
             Ok(record)
         })
     }
@@ -134,13 +149,21 @@ impl FieldKit {
                 visit_id: None,
             };
             records::insert_movement(tx, &movement)?;
-            let op = match kind {
-                MovementKind::Issued => "issue_stock",
-                MovementKind::Returned => "return_stock",
-                MovementKind::Defective => "write_off_stock",
-                MovementKind::Used => "use_stock",
+            let m = StockMovementV1 {
+                id: movement.id,
+                sku: movement.sku.clone(),
+                kind: movement.kind,
+                quantity: movement.quantity,
+                at: movement.at,
+                visit_id: movement.visit_id,
             };
-            tx.append_op("stock", &part.sku, op, &json(&movement))?;
+            let op = match kind {
+                MovementKind::Issued => StockOp::Issue(m),
+                MovementKind::Returned => StockOp::Return(m),
+                MovementKind::Defective => StockOp::WriteOff(m),
+                MovementKind::Used => StockOp::Use(m),
+            };
+            tx.append_stock_op(&part.sku, &op)?;
             records::stock_of(tx, &part.sku)
         })
     }

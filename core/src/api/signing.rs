@@ -4,7 +4,6 @@
 use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 
 use super::{Current, FieldKit, text};
 use crate::checklist::{Evidence, Recorded, Run};
@@ -17,6 +16,7 @@ use crate::media::signature::{
 };
 use crate::model::*;
 use crate::store::{Durability, queries, records};
+use crate::sync::ops::{JobOp, SignV1, SummaryViewedV1};
 
 /// A signature drawn on the phone.
 #[derive(Clone, PartialEq, Serialize, Deserialize)]
@@ -98,8 +98,9 @@ impl FieldKit {
             tx.record(
                 id,
                 Some(visit.id),
-                "summary_viewed",
-                json!({ "summary_sha256": sha256 }),
+                &JobOp::SummaryViewed(SummaryViewedV1 {
+                    summary_sha256: sha256.clone(),
+                }),
             )?;
             Ok(SigningSummary { summary, sha256 })
         })
@@ -190,11 +191,23 @@ impl FieldKit {
             if let Some(f) = input.finding {
                 records::acknowledge_finding(tx, visit.id, f, signature.id)?;
             }
-            let mut payload = super::json(&signature);
-            payload["finding"] = super::json(&input.finding);
-            payload["strokes"] = super::json(&input.strokes);
-            payload["summary"] = super::json(&summary);
-            tx.record(id, Some(visit.id), "sign", payload)?;
+            let op = JobOp::Sign(Box::new(SignV1 {
+                id: signature.id,
+                visit_id: signature.visit_id,
+                signer_name: signature.signer_name.clone(),
+                role: signature.role,
+                signed_at: signature.signed_at,
+                image_sha256: signature.image_sha256.clone(),
+                device_id: signature.device_id,
+                step_id: signature.step_id.clone(),
+                summary_sha256: signature.summary_sha256.clone(),
+                chain_head: signature.chain_head.clone(),
+                seal: signature.seal.clone(),
+                finding: input.finding,
+                strokes: Some(input.strokes.clone()),
+                summary: Some(summary),
+            }));
+            tx.record(id, Some(visit.id), &op)?;
             Ok(signature)
         })
     }

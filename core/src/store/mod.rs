@@ -19,6 +19,7 @@ pub use blobs::{Blobs, sha256_hex};
 use crate::clock::{Hlc, to_millis};
 use crate::error::{Error, Result};
 use crate::model::{DeviceId, OpId, Timestamp, VisitId, WorkOrderId};
+use crate::sync::ops::{JobOp, StockOp};
 
 /// The file name of the database inside the data directory.
 pub const DB_FILE: &str = "fieldkit.db";
@@ -32,7 +33,7 @@ pub(crate) const ENTITY_RUNS: &str = "WITH runs AS (
       FROM journal_runs r WHERE r.entity_id = ?1)";
 
 /// The version of the op payloads this code writes. The server accepts older versions.
-pub const OP_VERSION: i64 = 1;
+pub use crate::sync::ops::OP_VERSION;
 
 /// How hard a commit must try to survive power loss.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -109,21 +110,15 @@ impl Tx<'_> {
 
     /// Appends an op that is not a job's timeline event (the van's stock) to the journal;
     /// returns its sequence number.
-    pub fn append_op(
-        &mut self,
-        entity: &str,
-        entity_id: &str,
-        kind: &str,
-        payload: &serde_json::Value,
-    ) -> Result<i64> {
+    pub fn append_stock_op(&mut self, sku: &str, op: &StockOp) -> Result<i64> {
         let op_id = OpId::new().to_string();
         self.append(
             &op_id,
-            entity,
-            entity_id,
+            "stock",
+            sku,
             None,
-            kind,
-            &payload.to_string(),
+            op.kind(),
+            &op.payload().to_string(),
             None,
         )
     }
@@ -150,12 +145,12 @@ impl Tx<'_> {
         &mut self,
         work_order_id: WorkOrderId,
         visit_id: Option<VisitId>,
-        kind: &str,
-        payload: serde_json::Value,
+        op: &JobOp,
     ) -> Result<i64> {
         let order = work_order_id.to_string();
         let visit = visit_id.map(|v| v.to_string());
-        let payload = payload.to_string();
+        let kind = op.kind();
+        let payload = op.payload().to_string();
         let id = OpId::new().to_string();
         let prev = self.chain_head(&order)?;
         let hash = crate::media::chain::event_hash(

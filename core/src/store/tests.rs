@@ -358,13 +358,24 @@ fn orphaned_blobs_are_collected_and_referenced_ones_kept() {
     }
 }
 
+fn noop_stock() -> crate::sync::ops::StockOp {
+    crate::sync::ops::StockOp::Issue(crate::sync::ops::StockMovementV1 {
+        id: crate::model::StockMovementId::new(),
+        sku: "X".into(),
+        kind: crate::model::MovementKind::Issued,
+        quantity: 1,
+        at: t0(),
+        visit_id: None,
+    })
+}
+
 #[test]
 fn a_failed_command_rolls_back_everything_including_the_sequence() {
     let dir = tempfile::tempdir().unwrap();
     let k = populated(dir.path());
     let before = k.pending_ops(i64::MAX).unwrap();
     let r: Result<()> = k.store().write(Durability::Normal, t0(), |tx| {
-        tx.append_op("test", "x", "noop", &serde_json::json!({}))?;
+        tx.append_stock_op("X", &noop_stock())?;
         Err(Error::invalid("test", "fail after appending"))
     });
     assert!(r.is_err());
@@ -372,7 +383,7 @@ fn a_failed_command_rolls_back_everything_including_the_sequence() {
     let seq = k
         .store()
         .write(Durability::Normal, t0(), |tx| {
-            tx.append_op("test", "x", "noop", &serde_json::json!({}))
+            tx.append_stock_op("X", &noop_stock())
         })
         .unwrap();
     assert_eq!(seq, before.len() as i64 + 1, "no gap after a rollback");

@@ -1,9 +1,10 @@
 //! Sync with the server: `protocol` holds the wire types shared by the device and the server,
-//! `replay` folds a job's ops back into the facts the rules need (the server re-runs the
+//! `ops` the typed op catalogue both sides write and read through, `replay` folds a job's ops back into the facts the rules need (the server re-runs the
 //! checklist gate and signature checks with it), and `client` (feature `client`) is the
 //! device's HTTP client.
 
 #[cfg(feature = "client")]
 pub mod client;
+pub mod ops;
 pub mod protocol;
 pub mod replay;

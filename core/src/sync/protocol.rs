@@ -35,7 +35,7 @@ pub const UPLOAD_LENGTH: &str = "upload-length";
 /// tell clock skew from ops legitimately made offline hours ago.
 pub const DEVICE_TIME: &str = "fieldkit-device-time";
 /// The newest op payload version this protocol knows.
-pub const OP_VERSION: i64 = 1;
+pub use super::ops::OP_VERSION;
 
 /// One op of a device's journal, as stored in its outbox and as pushed to the server.
 ///

@@ -1,0 +1,711 @@
+//! The op catalogue: one Rust type per op kind and payload version, shared by the device and
+//! the server. Every writer builds its op here ([`JobOp`], [`StockOp`] → `kind` + `payload`)
+//! and every reader parses here ([`Op::body`]), so a renamed field is a compile error, not a
+//! silently empty string.
+//!
+//! The wire keeps the payload as JSON ([`Op::payload`]): the job's hash chain is computed over
+//! its exact text, so parsing never rewrites it. Parsing is strict: an unknown kind, an unknown
+//! version, a missing or unknown field, or a value of the wrong type is an [`OpError`] (the
+//! server answers that op `rejected` with [`OpError::code`]; the ops behind it go on).
+//!
+//! Evolution: [`OP_VERSION`] is the newest payload version this code writes and reads. A
+//! payload shape never changes within a version; a new shape is a new version (a new variant
+//! here), and every older version stays readable. Payloads written by older apps may carry a
+//! `visit_id` field that later versions moved to the op itself: it is accepted when it names
+//! the op's own visit. An op of a kind or version this code does not know (a newer app talking
+//! to an older server) is refused as `unsupported_op` / `unsupported_version`, with a reason
+//! that says to update the server, and kept: the server stores every op with its outcome.
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use super::protocol::Op;
+use crate::checklist::AnswerValue;
+use crate::media::signature::{SignedSummary, Strokes};
+use crate::model::*;
+
+/// The newest op payload version this code writes and reads.
+pub const OP_VERSION: i64 = 1;
+
+/// Why an op's kind, version or payload cannot be read. Messages name fields, never values
+/// (a payload may carry a customer's name).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum OpError {
+    /// Neither `work_order` nor `stock`.
+    #[error("the op's entity `{entity}` is not known")]
+    UnknownEntity { entity: String },
+    /// A kind this code does not know (a newer app, or a forged op).
+    #[error("`{kind}` is not an op this server knows: update the server, the op is kept")]
+    UnknownKind { kind: String },
+    /// A payload version this code does not know.
+    #[error(
+        "version {version} of `{kind}` is newer than this server knows ({OP_VERSION}): update \
+         the server, the op is kept"
+    )]
+    UnsupportedVersion { kind: String, version: i64 },
+    /// The payload does not have the shape of its kind and version.
+    #[error("the payload of `{kind}` is not valid: {detail}")]
+    BadPayload { kind: String, detail: String },
+}
+
+impl OpError {
+    /// The machine-readable code a server answers with.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::UnknownEntity { .. } => "unknown_entity",
+            Self::UnknownKind { .. } => "unsupported_op",
+            Self::UnsupportedVersion { .. } => "unsupported_version",
+            Self::BadPayload { .. } => "bad_payload",
+        }
+    }
+}
+
+// ---------------------------------------------------------------- payloads, version 1
+
+/// A payload with no facts (`accept`, `start_travel`, `start_work`, `resume`).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NoFieldsV1 {}
+
+/// `call_customer`: the pre-visit call (PROCEDURE 1). A reached call plans (or re-confirms)
+/// the visit; `template` is the checklist the device planned it with (informative: the
+/// server judges with the job's pinned template, never the device's choice).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CallCustomerV1 {
+    pub id: CallId,
+    pub work_order_id: WorkOrderId,
+    pub called_at: Timestamp,
+    pub reached: bool,
+    pub confirmed: CallConfirmations,
+    pub agreed: Option<TimeWindow>,
+    pub note: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub template: Option<TemplateRef>,
+}
+
+/// `reschedule`: a new window before arrival, with the reason.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RescheduleV1 {
+    pub window: TimeWindow,
+    pub reason: String,
+}
+
+/// `notify_delay`: the customer told the technician will be late (PROCEDURE 3).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NotifyDelayV1 {
+    pub id: DelayNoticeId,
+    pub visit_id: VisitId,
+    pub notified_at: Timestamp,
+    pub reason: String,
+    pub new_eta: Timestamp,
+    pub in_time: bool,
+}
+
+/// `arrive`: on site; whether late and whether the customer was told in time.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ArriveV1 {
+    pub late: bool,
+    pub notified_in_time: bool,
+}
+
+/// `no_access`: nobody home; the note says what happened.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NoAccessV1 {
+    pub note: String,
+}
+
+/// `cancel` and `pause`: a reason.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReasonV1 {
+    pub reason: String,
+}
+
+/// `answer_step`: an answer to a checklist step.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AnswerStepV1 {
+    pub step: String,
+    pub answer: AnswerValue,
+}
+
+/// `except_step`: a step skipped with the reason (where the template allows it).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExceptStepV1 {
+    pub step: String,
+    pub reason: String,
+}
+
+/// `record_finding`: an anomaly on the service record (PROCEDURE 7).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RecordFindingV1 {
+    pub id: FindingId,
+    pub visit_id: VisitId,
+    pub kind: FindingKind,
+    pub description: String,
+    pub recorded_at: Timestamp,
+    pub acknowledged_by: Option<SignatureId>,
+}
+
+/// `consent_to_fees`: the customer's answer to the fee schedule shown (PROCEDURE 9).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConsentToFeesV1 {
+    pub id: FeeConsentId,
+    pub visit_id: VisitId,
+    pub schedule_id: String,
+    pub schedule_version: u32,
+    pub items: Vec<String>,
+    pub total: Cents,
+    pub agreed: bool,
+    pub at: Timestamp,
+}
+
+/// `take_back`: the unit goes to the workshop (PROCEDURE 14).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TakeBackV1 {
+    pub receipt: ReceiptV1,
+    pub loaner: Option<LoanerV1>,
+}
+
+/// The receipt of a take-back.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReceiptV1 {
+    pub id: ReceiptId,
+    pub work_order_id: WorkOrderId,
+    pub visit_id: VisitId,
+    pub receipt_no: String,
+    pub reason: String,
+    pub issued_at: Timestamp,
+    pub goods_book_ref: String,
+    pub loaner_id: Option<LoanerId>,
+    pub returned_at: Option<Timestamp>,
+}
+
+/// A loaner left with the customer.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoanerV1 {
+    pub id: LoanerId,
+    pub work_order_id: WorkOrderId,
+    pub model: String,
+    pub serial: String,
+    pub lent_at: Timestamp,
+    pub returned_at: Option<Timestamp>,
+}
+
+/// `feedback`: the customer's rating and comment (PROCEDURE 17).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FeedbackV1 {
+    pub id: FeedbackId,
+    pub visit_id: VisitId,
+    pub rating: u8,
+    pub comment: Option<String>,
+    pub complaint: bool,
+    pub at: Timestamp,
+}
+
+/// `complete`: the visit and the job are done.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CompleteV1 {
+    pub completed_at: Timestamp,
+    pub signatures: Vec<SignatureId>,
+}
+
+/// `add_photo`: a photo for the visit, for a step when named. Older apps sent no size or
+/// thumbnail.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AddPhotoV1 {
+    pub sha256: String,
+    pub kind: AttachmentKind,
+    pub mime: String,
+    pub size: i64,
+    pub visit_id: VisitId,
+    pub step_id: Option<String>,
+    #[serde(default)]
+    pub width: Option<u32>,
+    #[serde(default)]
+    pub height: Option<u32>,
+    #[serde(default)]
+    pub thumbnail_sha256: Option<String>,
+}
+
+/// `record_part`: a part installed (PROCEDURE 12).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RecordPartV1 {
+    pub id: PartUsageId,
+    pub visit_id: VisitId,
+    pub sku: String,
+    pub quantity: i64,
+    pub new_serial: Option<String>,
+    pub old_part: OldPartFate,
+    pub old_serial: Option<String>,
+    pub stock_short: bool,
+    pub at: Timestamp,
+}
+
+/// `summary_viewed`: the signer was shown the summary with this hash.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SummaryViewedV1 {
+    pub summary_sha256: String,
+}
+
+/// `sign`: a signature, bound to the summary it was given over and to the job's timeline.
+/// Older apps sent no binding (`summary_sha256`, `chain_head`, `seal`), strokes or summary.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SignV1 {
+    pub id: SignatureId,
+    pub visit_id: VisitId,
+    /// Personal data: never logged.
+    pub signer_name: String,
+    pub role: SignerRole,
+    pub signed_at: Timestamp,
+    pub image_sha256: String,
+    pub device_id: DeviceId,
+    pub step_id: Option<String>,
+    #[serde(default)]
+    pub summary_sha256: Option<String>,
+    #[serde(default)]
+    pub chain_head: Option<String>,
+    #[serde(default)]
+    pub seal: Option<String>,
+    /// The finding this signature confirms (PROCEDURE 7).
+    pub finding: Option<FindingId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub strokes: Option<Strokes>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub summary: Option<SignedSummary>,
+}
+
+impl std::fmt::Debug for SignV1 {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SignV1")
+            .field("id", &self.id)
+            .field("role", &self.role)
+            .field("step_id", &self.step_id)
+            .field("finding", &self.finding)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SignV1 {
+    /// The signature record it carries.
+    pub fn signature(&self) -> Signature {
+        Signature {
+            id: self.id,
+            visit_id: self.visit_id,
+            signer_name: self.signer_name.clone(),
+            role: self.role,
+            signed_at: self.signed_at,
+            image_sha256: self.image_sha256.clone(),
+            device_id: self.device_id,
+            step_id: self.step_id.clone(),
+            summary_sha256: self.summary_sha256.clone(),
+            chain_head: self.chain_head.clone(),
+            seal: self.seal.clone(),
+        }
+    }
+}
+
+/// A van-stock movement (`issue_stock`, `use_stock`, `return_stock`, `write_off_stock`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StockMovementV1 {
+    pub id: StockMovementId,
+    pub sku: String,
+    pub kind: MovementKind,
+    pub quantity: i64,
+    pub at: Timestamp,
+    pub visit_id: Option<VisitId>,
+}
+
+// ---------------------------------------------------------------- the catalogue
+
+/// A fact of a job (entity `work_order`), by kind.
+#[derive(Clone, Debug, PartialEq)]
+pub enum JobOp {
+    Accept,
+    CallCustomer(CallCustomerV1),
+    Reschedule(RescheduleV1),
+    StartTravel,
+    NotifyDelay(NotifyDelayV1),
+    Arrive(ArriveV1),
+    NoAccess(NoAccessV1),
+    Cancel(ReasonV1),
+    AnswerStep(AnswerStepV1),
+    ExceptStep(ExceptStepV1),
+    StartWork,
+    RecordFinding(RecordFindingV1),
+    ConsentToFees(ConsentToFeesV1),
+    Pause(ReasonV1),
+    Resume,
+    TakeBack(TakeBackV1),
+    Feedback(FeedbackV1),
+    Complete(CompleteV1),
+    AddPhoto(AddPhotoV1),
+    RecordPart(RecordPartV1),
+    SummaryViewed(SummaryViewedV1),
+    Sign(Box<SignV1>),
+}
+
+/// A van-stock op (entity `stock`, entity id = the part's SKU).
+#[derive(Clone, Debug, PartialEq)]
+pub enum StockOp {
+    Issue(StockMovementV1),
+    Use(StockMovementV1),
+    Return(StockMovementV1),
+    WriteOff(StockMovementV1),
+}
+
+/// Any op's typed body.
+#[derive(Clone, Debug, PartialEq)]
+pub enum OpBody {
+    Job(JobOp),
+    Stock(StockOp),
+}
+
+/// Every job op kind, as written on the wire.
+pub const JOB_KINDS: [&str; 22] = [
+    "accept",
+    "call_customer",
+    "reschedule",
+    "start_travel",
+    "notify_delay",
+    "arrive",
+    "no_access",
+    "cancel",
+    "answer_step",
+    "except_step",
+    "start_work",
+    "record_finding",
+    "consent_to_fees",
+    "pause",
+    "resume",
+    "take_back",
+    "feedback",
+    "complete",
+    "add_photo",
+    "record_part",
+    "summary_viewed",
+    "sign",
+];
+
+/// Every stock op kind, as written on the wire.
+pub const STOCK_KINDS: [&str; 4] = ["issue_stock", "use_stock", "return_stock", "write_off_stock"];
+
+fn to_value<T: Serialize>(v: &T) -> Value {
+    // Plain structs of strings, numbers and maps: serialising them cannot fail.
+    serde_json::to_value(v).unwrap_or(Value::Null)
+}
+
+impl JobOp {
+    /// The op's kind on the wire.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Accept => "accept",
+            Self::CallCustomer(_) => "call_customer",
+            Self::Reschedule(_) => "reschedule",
+            Self::StartTravel => "start_travel",
+            Self::NotifyDelay(_) => "notify_delay",
+            Self::Arrive(_) => "arrive",
+            Self::NoAccess(_) => "no_access",
+            Self::Cancel(_) => "cancel",
+            Self::AnswerStep(_) => "answer_step",
+            Self::ExceptStep(_) => "except_step",
+            Self::StartWork => "start_work",
+            Self::RecordFinding(_) => "record_finding",
+            Self::ConsentToFees(_) => "consent_to_fees",
+            Self::Pause(_) => "pause",
+            Self::Resume => "resume",
+            Self::TakeBack(_) => "take_back",
+            Self::Feedback(_) => "feedback",
+            Self::Complete(_) => "complete",
+            Self::AddPhoto(_) => "add_photo",
+            Self::RecordPart(_) => "record_part",
+            Self::SummaryViewed(_) => "summary_viewed",
+            Self::Sign(_) => "sign",
+        }
+    }
+
+    /// The payload version this variant is.
+    pub fn version(&self) -> i64 {
+        1
+    }
+
+    /// The payload as JSON.
+    pub fn payload(&self) -> Value {
+        match self {
+            Self::Accept | Self::StartTravel | Self::StartWork | Self::Resume => {
+                Value::Object(Map::new())
+            }
+            Self::CallCustomer(p) => to_value(p),
+            Self::Reschedule(p) => to_value(p),
+            Self::NotifyDelay(p) => to_value(p),
+            Self::Arrive(p) => to_value(p),
+            Self::NoAccess(p) => to_value(p),
+            Self::Cancel(p) | Self::Pause(p) => to_value(p),
+            Self::AnswerStep(p) => to_value(p),
+            Self::ExceptStep(p) => to_value(p),
+            Self::RecordFinding(p) => to_value(p),
+            Self::ConsentToFees(p) => to_value(p),
+            Self::TakeBack(p) => to_value(p),
+            Self::Feedback(p) => to_value(p),
+            Self::Complete(p) => to_value(p),
+            Self::AddPhoto(p) => to_value(p),
+            Self::RecordPart(p) => to_value(p),
+            Self::SummaryViewed(p) => to_value(p),
+            Self::Sign(p) => to_value(p.as_ref()),
+        }
+    }
+
+    /// Reads a job op of `kind` and `version` from its payload. `visit_id` is the op's own
+    /// visit: a legacy `visit_id` field in the payload must name the same one.
+    pub fn parse(
+        kind: &str,
+        version: i64,
+        visit_id: Option<&str>,
+        payload: &Value,
+    ) -> Result<JobOp, OpError> {
+        if !JOB_KINDS.contains(&kind) {
+            return Err(OpError::UnknownKind {
+                kind: bounded(kind),
+            });
+        }
+        check_version(kind, version)?;
+        let p = Payload {
+            kind,
+            visit_id,
+            value: payload,
+        };
+        Ok(match kind {
+            "accept" => p.empty(JobOp::Accept)?,
+            "call_customer" => JobOp::CallCustomer(p.read(true)?),
+            "reschedule" => JobOp::Reschedule(p.read(true)?),
+            "start_travel" => p.empty(JobOp::StartTravel)?,
+            "notify_delay" => JobOp::NotifyDelay(p.read(false)?),
+            "arrive" => JobOp::Arrive(p.read(true)?),
+            "no_access" => JobOp::NoAccess(p.read(true)?),
+            "cancel" => JobOp::Cancel(p.read(true)?),
+            "answer_step" => JobOp::AnswerStep(p.read(true)?),
+            "except_step" => JobOp::ExceptStep(p.read(true)?),
+            "start_work" => p.empty(JobOp::StartWork)?,
+            "record_finding" => JobOp::RecordFinding(p.read(false)?),
+            "consent_to_fees" => JobOp::ConsentToFees(p.read(false)?),
+            "pause" => JobOp::Pause(p.read(true)?),
+            "resume" => p.empty(JobOp::Resume)?,
+            "take_back" => JobOp::TakeBack(p.read(true)?),
+            "feedback" => JobOp::Feedback(p.read(false)?),
+            "complete" => JobOp::Complete(p.read(true)?),
+            "add_photo" => JobOp::AddPhoto(p.read(false)?),
+            "record_part" => JobOp::RecordPart(p.read(false)?),
+            "summary_viewed" => JobOp::SummaryViewed(p.read(true)?),
+            _ => JobOp::Sign(Box::new(p.read(false)?)),
+        })
+    }
+}
+
+impl StockOp {
+    /// The op's kind on the wire.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Issue(_) => "issue_stock",
+            Self::Use(_) => "use_stock",
+            Self::Return(_) => "return_stock",
+            Self::WriteOff(_) => "write_off_stock",
+        }
+    }
+
+    /// The movement it records.
+    pub fn movement(&self) -> &StockMovementV1 {
+        match self {
+            Self::Issue(m) | Self::Use(m) | Self::Return(m) | Self::WriteOff(m) => m,
+        }
+    }
+
+    /// The payload as JSON.
+    pub fn payload(&self) -> Value {
+        to_value(self.movement())
+    }
+
+    /// Reads a stock op.
+    pub fn parse(kind: &str, version: i64, payload: &Value) -> Result<StockOp, OpError> {
+        if !STOCK_KINDS.contains(&kind) {
+            return Err(OpError::UnknownKind {
+                kind: bounded(kind),
+            });
+        }
+        check_version(kind, version)?;
+        let m: StockMovementV1 = Payload {
+            kind,
+            visit_id: None,
+            value: payload,
+        }
+        .read(false)?;
+        Ok(match kind {
+            "issue_stock" => StockOp::Issue(m),
+            "use_stock" => StockOp::Use(m),
+            "return_stock" => StockOp::Return(m),
+            _ => StockOp::WriteOff(m),
+        })
+    }
+}
+
+impl OpBody {
+    /// Reads any op's body from its envelope fields.
+    pub fn parse(
+        entity: &str,
+        kind: &str,
+        version: i64,
+        visit_id: Option<&str>,
+        payload: &Value,
+    ) -> Result<OpBody, OpError> {
+        match entity {
+            "work_order" => JobOp::parse(kind, version, visit_id, payload).map(OpBody::Job),
+            "stock" => StockOp::parse(kind, version, payload).map(OpBody::Stock),
+            other => Err(OpError::UnknownEntity {
+                entity: bounded(other),
+            }),
+        }
+    }
+
+    /// The entity on the wire.
+    pub fn entity(&self) -> &'static str {
+        match self {
+            Self::Job(_) => "work_order",
+            Self::Stock(_) => "stock",
+        }
+    }
+
+    /// The kind on the wire.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Job(j) => j.kind(),
+            Self::Stock(s) => s.kind(),
+        }
+    }
+
+    /// The payload as JSON.
+    pub fn payload(&self) -> Value {
+        match self {
+            Self::Job(j) => j.payload(),
+            Self::Stock(s) => s.payload(),
+        }
+    }
+}
+
+impl Op {
+    /// The op's typed body, or why it cannot be read.
+    pub fn body(&self) -> Result<OpBody, OpError> {
+        OpBody::parse(
+            &self.entity,
+            &self.kind,
+            self.version,
+            self.visit_id.as_deref(),
+            &self.payload,
+        )
+    }
+
+    /// The op's typed job body (`None` for stock ops).
+    pub fn job_op(&self) -> Result<Option<JobOp>, OpError> {
+        Ok(match self.body()? {
+            OpBody::Job(j) => Some(j),
+            OpBody::Stock(_) => None,
+        })
+    }
+}
+
+fn check_version(kind: &str, version: i64) -> Result<(), OpError> {
+    if version > OP_VERSION {
+        return Err(OpError::UnsupportedVersion {
+            kind: kind.to_owned(),
+            version,
+        });
+    }
+    if version < 1 {
+        return Err(OpError::BadPayload {
+            kind: kind.to_owned(),
+            detail: format!("version {version} does not exist (versions start at 1)"),
+        });
+    }
+    Ok(())
+}
+
+/// A name from the wire, cut short so a forged one cannot flood a message.
+fn bounded(s: &str) -> String {
+    s.chars().take(64).collect()
+}
+
+struct Payload<'a> {
+    kind: &'a str,
+    visit_id: Option<&'a str>,
+    value: &'a Value,
+}
+
+impl Payload<'_> {
+    fn bad(&self, detail: impl Into<String>) -> OpError {
+        OpError::BadPayload {
+            kind: self.kind.to_owned(),
+            detail: detail.into(),
+        }
+    }
+
+    /// The payload's fields; with `strip_visit`, a legacy `visit_id` field is taken out once
+    /// checked against the op's visit.
+    fn fields(&self, strip_visit: bool) -> Result<Map<String, Value>, OpError> {
+        let Value::Object(map) = self.value else {
+            return Err(self.bad("the payload is not a JSON object"));
+        };
+        let mut map = map.clone();
+        if strip_visit && let Some(v) = map.remove("visit_id") {
+            if v.as_str() != self.visit_id || v.is_null() {
+                return Err(self.bad("`visit_id` does not name the op's visit"));
+            }
+        }
+        Ok(map)
+    }
+
+    fn read<T: DeserializeOwned>(&self, strip_visit: bool) -> Result<T, OpError> {
+        let map = self.fields(strip_visit)?;
+        serde_json::from_value(Value::Object(map)).map_err(|e| self.bad(describe(&e)))
+    }
+
+    fn empty(&self, op: JobOp) -> Result<JobOp, OpError> {
+        let _: NoFieldsV1 = self.read(true)?;
+        Ok(op)
+    }
+}
+
+/// A serde error in words that name fields but never echo values.
+fn describe(e: &serde_json::Error) -> String {
+    let msg = e.to_string();
+    for prefix in ["missing field `", "unknown field `", "duplicate field `"] {
+        if let Some(rest) = msg.strip_prefix(prefix)
+            && let Some(name) = rest.split('`').next()
+        {
+            return format!("{}{}`", prefix, bounded(name));
+        }
+    }
+    if msg.starts_with("unknown variant `") {
+        return "a value is not one of the names this field allows".to_owned();
+    }
+    "a field has the wrong type or an invalid value".to_owned()
+}
+
+#[cfg(test)]
+mod tests;
