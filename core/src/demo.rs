@@ -108,6 +108,7 @@ pub fn repair_order(n: u32, now: Timestamp, billing: Billing) -> WorkOrder {
         instructions: None,
         reported_at: now - Duration::hours(3),
         status: WorkOrderStatus::Assigned,
+        checklist: None,
     }
 }
 

@@ -1,7 +1,8 @@
 //! Property test over the public API: random technician commands on a real device database.
 //! Whatever is tapped: a refused command changes nothing, the outbox stays gapless, the job
-//! never completes while the checklist still has blockers, and a completed job's checklist
-//! has every applicable required step done.
+//! never completes while the checklist still has blockers, a completed job's checklist has
+//! every applicable required step done, and the server's judge, replaying the journal, accepts
+//! every op the device wrote and ends in the device's own state.
 
 mod common;
 
@@ -9,6 +10,7 @@ use common::*;
 use fieldkit_core::checklist::{AnswerValue, StepStatus};
 use fieldkit_core::demo;
 use fieldkit_core::model::*;
+use fieldkit_core::sync::replay::Verdict;
 use fieldkit_core::workflow::JobStatus;
 use proptest::prelude::*;
 
@@ -210,6 +212,20 @@ proptest! {
             prop_assert!(ops.iter().enumerate().all(|(i, o)| o.seq == i as i64 + 1), "gapless");
         }
         prop_assert!(d.kit.store().integrity_check().unwrap().is_empty());
+        let (replay, verdicts) = judge_journal(&d, id);
+        for (kind, v) in &verdicts {
+            match v {
+                Verdict::Accepted => {}
+                Verdict::Completion(check) => prop_assert!(check.ok(), "{} held: {:?}", kind, check),
+                Verdict::Refused(r) => prop_assert!(false, "{} refused: {:?}", kind, r),
+            }
+        }
+        let job = d.kit.job(id).unwrap();
+        prop_assert_eq!(replay.order, job.order.status);
+        prop_assert_eq!(
+            replay.open_visit().map(|v| v.status),
+            job.visit.filter(|v| v.status.is_open()).map(|v| v.status)
+        );
     }
 }
 

@@ -173,8 +173,8 @@ fn tampering_with_records_timeline_signature_or_image_is_detected() {
             c.execute("UPDATE fee_consents SET total = 1", []).unwrap();
         }),
         (
-            "a part slipped in, dated before the signature",
-            "dated before the signature",
+            "a part slipped in behind the journal's back",
+            "not in the job's timeline",
             |_, c| {
                 c.execute(
                 "INSERT INTO part_usages (id, visit_id, sku, quantity, old_part, stock_short, at)

@@ -420,6 +420,19 @@ impl FieldKit {
         order: &WorkOrder,
     ) -> Result<TemplateRef> {
         let return_visit = records::has_open_receipt(c, order.id)?;
+        // The desk's pinned checklist, when the device holds it.
+        let pinned = order.checklist.as_ref().and_then(|p| {
+            if return_visit {
+                p.return_visit.clone()
+            } else {
+                Some(p.visit.clone())
+            }
+        });
+        if let Some(r) = pinned
+            && self.template(c, &r).is_ok()
+        {
+            return Ok(r);
+        }
         let builtin = rules::default_template_for(order.kind, return_visit);
         if let Some((version, json)) = records::latest_template(c, &builtin.id)?
             && version > builtin.version

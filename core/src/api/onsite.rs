@@ -422,6 +422,26 @@ impl FieldKit {
                     blockers: mismatches,
                 });
             }
+            // The server's judgement of the same journal: what it would hold, the device
+            // refuses (they agree on every honest journal; this keeps them agreeing).
+            // (A workflow refusal is the transition's to report, below.)
+            let check = self.with_replay(tx, &cur.order, |r, cx| r.completion_check(cx))?;
+            if !(check.gate.is_empty() && check.chain.is_empty() && check.signatures.is_empty()) {
+                let mut blockers = check.gate.clone();
+                blockers.extend(check.chain.iter().chain(&check.signatures).map(|problem| {
+                    crate::checklist::Blocker {
+                        step_id: None,
+                        label: None,
+                        reason: BlockReason::SignatureMismatch {
+                            problem: problem.clone(),
+                        },
+                    }
+                }));
+                return Err(Error::Blocked {
+                    action: "complete",
+                    blockers,
+                });
+            }
             self.transition(tx, cur, JobAction::Complete, now)?;
             records::close_receipts(tx, id, now)?;
             let minutes = |kind| -> Result<i64> {

@@ -4,10 +4,10 @@
 use serde::{Deserialize, Serialize};
 
 use super::{FieldKit, text};
-use crate::sync::ops::{JobOp, RecordPartV1, StockMovementV1, StockOp};
 use crate::error::{Error, Result};
 use crate::model::*;
 use crate::store::{Durability, records};
+use crate::sync::ops::{JobOp, RecordPartV1, StockMovementV1, StockOp};
 
 /// A part installed on site (step 12).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

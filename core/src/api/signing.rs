@@ -1,22 +1,23 @@
 //! Signing: the summary shown to the signer, the signature bound to it and to the job's
 //! timeline, and verification that nothing signed has changed since.
 
-use std::collections::HashMap;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
 use super::{Current, FieldKit, text};
-use crate::checklist::{Evidence, Recorded, Run};
+use crate::checklist::{Evidence, Phase, Recorded, Run, Template};
 use crate::clock::to_millis;
 use crate::error::{Error, Result};
-use crate::media::chain::{self, ChainedEvent};
 use crate::media::signature::{
-    self as sig, RecordedAt, SealInput, SignedSummary, Strokes, SummaryAnswer, SummaryFees,
-    SummaryFinding, SummaryOrder, SummaryPart,
+    self as sig, SealInput, SignedSummary, Strokes, SummaryAnswer, SummaryFees, SummaryFinding,
+    SummaryPart,
 };
 use crate::model::*;
 use crate::store::{Durability, queries, records};
 use crate::sync::ops::{JobOp, SignV1, SummaryViewedV1};
+pub use crate::sync::replay::SignatureCheck;
+use crate::sync::replay::{self, Context, Desk, JobReplay};
 
 /// A signature drawn on the phone.
 #[derive(Clone, PartialEq, Serialize, Deserialize)]
@@ -51,19 +52,6 @@ pub struct SigningSummary {
     pub sha256: String,
 }
 
-/// The result of checking one signature.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct SignatureCheck {
-    pub signature_id: SignatureId,
-    pub role: SignerRole,
-    pub step_id: Option<String>,
-    /// What does not match; empty when the signature verifies.
-    pub problems: Vec<String>,
-    /// A later signature by the same role for the same step replaced this one (the record
-    /// changed and the signer signed again): its problems no longer count.
-    pub superseded: bool,
-}
-
 /// The result of checking a job's timeline and signatures against its records.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Verification {
@@ -83,7 +71,50 @@ impl Verification {
     }
 }
 
+/// What the device published to itself: the templates, fee schedules and parts it holds, and
+/// the template each of its visits follows — the [`Desk`] its own journal is replayed with.
+struct DeviceDesk<'a> {
+    kit: &'a FieldKit,
+    c: &'a rusqlite::Connection,
+}
+
+impl Desk for DeviceDesk<'_> {
+    fn template(&self, r: &TemplateRef) -> Option<Arc<Template>> {
+        self.kit.template(self.c, r).ok()
+    }
+
+    fn visit_template(&self, visit_id: &str, _return_visit: bool) -> Option<TemplateRef> {
+        queries::visit_template(self.c, visit_id).ok().flatten()
+    }
+
+    fn fee_schedule(&self, id: &str, version: u32) -> Option<FeeSchedule> {
+        records::fee_schedule(self.c, id, version).ok()
+    }
+
+    fn part_known(&self, sku: &str) -> bool {
+        records::part(self.c, sku).is_ok()
+    }
+}
+
 impl FieldKit {
+    /// The job's journal replayed through the server's rules, and `f` run on it.
+    pub(super) fn with_replay<T>(
+        &self,
+        c: &rusqlite::Connection,
+        order: &WorkOrder,
+        f: impl FnOnce(&JobReplay, &Context<'_>) -> T,
+    ) -> Result<T> {
+        let ops = queries::job_ops(c, order.id)?;
+        let desk = DeviceDesk { kit: self, c };
+        let cx = Context {
+            order,
+            device_id: self.device_id(),
+            desk: &desk,
+        };
+        let replay = JobReplay::fold(&ops, &cx);
+        Ok(f(&replay, &cx))
+    }
+
     /// The summary of the open visit as it stands (job, findings, work done, parts, fees,
     /// photos), to show the signer. Records that it was shown: a customer can only sign a
     /// summary they were shown, and only while it is unchanged.
@@ -93,7 +124,7 @@ impl FieldKit {
             if matches!(visit.status, VisitStatus::Planned | VisitStatus::EnRoute) {
                 return Err(Error::invalid("summary", "arrive first"));
             }
-            let (summary, _) = build_summary(self, tx, cur, &visit)?;
+            let summary = self.journal_summary(tx, cur)?;
             let sha256 = summary.sha256();
             tx.record(
                 id,
@@ -104,6 +135,13 @@ impl FieldKit {
             )?;
             Ok(SigningSummary { summary, sha256 })
         })
+    }
+
+    /// The open visit's summary as the server will rebuild it: from the job's journal, by
+    /// the one builder both sides share.
+    fn journal_summary(&self, c: &rusqlite::Connection, cur: &Current) -> Result<SignedSummary> {
+        self.with_replay(c, &cur.order, |r, cx| r.summary(cx))?
+            .ok_or_else(|| Error::invalid("summary", "no visit is under way"))
     }
 
     /// Records a signature on the open visit: renders the strokes, binds the signature to
@@ -137,11 +175,19 @@ impl FieldKit {
                 Run::new(&template, &facts)
                     .check_evidence(step, Evidence::Signature(input.role))?;
             }
-            let (summary, _) = build_summary(self, tx, cur, &visit)?;
-            let summary_sha256 = summary.sha256();
-            if input.role == SignerRole::Customer
-                && !records::summary_was_shown(tx, id, visit.id, &summary_sha256)?
+            if let Some(f) = input.finding
+                && !records::findings(tx, visit.id)?.iter().any(|x| x.id == f)
             {
+                return Err(Error::not_found("finding", f));
+            }
+            let (summary, shown) = self.with_replay(tx, &cur.order, |r, cx| {
+                let shown = r.open_visit().map(|v| v.shown.clone()).unwrap_or_default();
+                (r.summary(cx), shown)
+            })?;
+            let summary =
+                summary.ok_or_else(|| Error::invalid("signature", "no visit is under way"))?;
+            let summary_sha256 = summary.sha256();
+            if input.role == SignerRole::Customer && !shown.contains(&summary_sha256) {
                 return Err(Error::invalid(
                     "signature",
                     "show the customer the summary of the visit as it stands now, then sign",
@@ -231,38 +277,30 @@ impl FieldKit {
     }
 }
 
-/// Checks the chain and the signatures of the job's current (or last) visit.
+/// Checks the chain and the signatures of the job's current (or last) visit: the journal
+/// replayed as the server does (the hash chain; each signature against the records by their
+/// place in the timeline) and the records the device shows (its tables) against what was
+/// signed, the signature records against their seals, images and strokes.
 pub(super) fn verify_job(
     kit: &FieldKit,
     c: &rusqlite::Connection,
     cur: &Current,
 ) -> Result<Verification> {
-    let order_id = cur.order.id.to_string();
-    let events = records::events(c, cur.order.id)?;
+    let replayed = kit.with_replay(c, &cur.order, |r, cx| {
+        let positions = r.visit.as_ref().and_then(|v| {
+            let t = v.template(cx).ok()?;
+            Some((v.positions(&t), v.signatures.clone()))
+        });
+        (r.chain_breaks, positions)
+    })?;
+    let (chain_breaks, positions) = replayed;
     let mut chain_problems = Vec::new();
-    let recomputed = match chain::recompute(events.iter().map(|e| {
-        (
-            ChainedEvent {
-                id: &e.id,
-                work_order_id: &order_id,
-                visit_id: e.visit_id.as_deref(),
-                kind: &e.kind,
-                at_ms: e.at_ms,
-                payload: &e.payload,
-            },
-            e.hash.as_str(),
-        )
-    })) {
-        Ok(h) => h,
-        Err(b) => {
-            let kind = events.get(b.position).map_or("?", |e| e.kind.as_str());
-            chain_problems.push(format!(
-                "timeline event {} ({kind}) does not match its hash: an event was changed, removed or inserted",
-                b.position + 1
-            ));
-            Vec::new()
-        }
-    };
+    if chain_breaks > 0 {
+        chain_problems.push(format!(
+            "{chain_breaks} event(s) of the job's timeline do not match their hash: an event \
+             was changed, removed or inserted"
+        ));
+    }
     let mut signatures = Vec::new();
     let Some(visit) = &cur.visit else {
         return Ok(Verification {
@@ -270,7 +308,9 @@ pub(super) fn verify_job(
             signatures,
         });
     };
-    let (current, recorded_at) = build_summary(kit, c, cur, visit)?;
+    let (positions, journal_signatures) = positions.unwrap_or_default();
+    let template = kit.template(c, &visit.template)?;
+    let current = build_summary(kit, c, cur, visit)?;
     for stored in records::stored_signatures(c, visit.id)? {
         let s = &stored.signature;
         let mut problems = Vec::new();
@@ -292,21 +332,29 @@ pub(super) fn verify_job(
         if &expected_seal != seal {
             problems.push("the signature record was altered".to_owned());
         }
-        match serde_json::from_str::<SignedSummary>(summary_json) {
-            Ok(signed) if &signed.sha256() == summary_sha256 => {
-                problems.extend(sig::compare(
-                    &signed,
-                    &current,
-                    &recorded_at,
-                    to_millis(s.signed_at),
+        let in_journal = journal_signatures.iter().find(|j| j.id == s.id);
+        match (
+            serde_json::from_str::<SignedSummary>(summary_json),
+            in_journal,
+        ) {
+            (Ok(signed), Some(j)) if &signed.sha256() == summary_sha256 => {
+                if j.summary.as_ref().map(SignedSummary::sha256).as_ref() != Some(summary_sha256) {
+                    problems
+                        .push("the signature record differs from its timeline event".to_owned());
+                }
+                let signs_off = s
+                    .step_id
+                    .as_deref()
+                    .and_then(|st| template.step(st))
+                    .is_some_and(|st| st.phase == Phase::CloseOut);
+                problems.extend(replay::signature_problems(
+                    &signed, &current, &positions, j.seq, signs_off,
                 ));
             }
+            (Ok(signed), None) if &signed.sha256() == summary_sha256 => {
+                problems.push("the signature is not in the job's timeline".to_owned());
+            }
             _ => problems.push("the stored summary does not match its hash".to_owned()),
-        }
-        // The head bound at signing must still be where the timeline stood when it signed.
-        let head_ok = recomputed.iter().any(|h| h == chain_head);
-        if chain_problems.is_empty() && !head_ok {
-            problems.push("the timeline before the signature changed".to_owned());
         }
         match kit.store.blobs().get(&s.image_sha256) {
             Ok(bytes) if crate::store::sha256_hex(&bytes) == s.image_sha256 => {}
@@ -342,31 +390,26 @@ pub(super) fn verify_job(
     })
 }
 
-/// The visit's summary as the records stand now, and when each item was recorded.
+/// The visit's summary as the records the device shows stand now (its tables).
 fn build_summary(
     kit: &FieldKit,
     c: &rusqlite::Connection,
     cur: &Current,
     visit: &Visit,
-) -> Result<(SignedSummary, RecordedAt)> {
+) -> Result<SignedSummary> {
     let o = &cur.order;
-    let mut at: RecordedAt = HashMap::new();
     let findings = records::findings(c, visit.id)?
         .into_iter()
-        .map(|f| {
-            at.insert(format!("finding:{}", f.id), to_millis(f.recorded_at));
-            SummaryFinding {
-                id: f.id.to_string(),
-                kind: f.kind.as_str().to_owned(),
-                description: f.description,
-            }
+        .map(|f| SummaryFinding {
+            id: f.id.to_string(),
+            kind: f.kind.as_str().to_owned(),
+            description: f.description,
         })
         .collect();
     let answers = kit
         .answers_with_times(c, o.id, visit)?
         .into_iter()
-        .map(|(step, (rec, t))| {
-            at.insert(format!("answer:{step}"), to_millis(t));
+        .map(|(step, (rec, _))| {
             let (answer, exception) = match rec {
                 Recorded::Answer(a) => (Some(a), None),
                 Recorded::Exception { reason } => (None, Some(reason)),
@@ -380,50 +423,30 @@ fn build_summary(
         .collect();
     let parts = records::part_usages(c, visit.id)?
         .into_iter()
-        .map(|p| {
-            at.insert(format!("part:{}", p.id), to_millis(p.at));
-            SummaryPart {
-                id: p.id.to_string(),
-                sku: p.sku,
-                quantity: p.quantity,
-                new_serial: p.new_serial,
-                old_part: p.old_part.as_str().to_owned(),
-                old_serial: p.old_serial,
-            }
+        .map(|p| SummaryPart {
+            id: p.id.to_string(),
+            sku: p.sku,
+            quantity: p.quantity,
+            new_serial: p.new_serial,
+            old_part: p.old_part.as_str().to_owned(),
+            old_serial: p.old_serial,
         })
         .collect();
-    let fee_consent = records::latest_fee_consent(c, visit.id)?.map(|f| {
-        at.insert(format!("fees:{}", f.id), to_millis(f.at));
-        SummaryFees {
-            id: f.id.to_string(),
-            schedule_id: f.schedule_id,
-            schedule_version: f.schedule_version,
-            items: f.items,
-            total: f.total,
-            agreed: f.agreed,
-        }
+    let fee_consent = records::latest_fee_consent(c, visit.id)?.map(|f| SummaryFees {
+        id: f.id.to_string(),
+        schedule_id: f.schedule_id,
+        schedule_version: f.schedule_version,
+        items: f.items,
+        total: f.total,
+        agreed: f.agreed,
     });
     let photos = records::visit_photos(c, visit.id)?
         .into_iter()
-        .map(|(sha, t)| {
-            at.insert(format!("photo:{sha}"), to_millis(t));
-            sha
-        })
+        .map(|(sha, _)| sha)
         .collect();
-    let summary = SignedSummary {
+    Ok(SignedSummary {
         version: 1,
-        work_order: SummaryOrder {
-            id: o.id.to_string(),
-            number: o.number.clone(),
-            kind: o.kind.as_str().to_owned(),
-            product_model: o.product.model.clone(),
-            product_serial: o.product.serial.clone(),
-            reported_fault: o.reported_fault.clone(),
-            billing: match o.billing {
-                Billing::Warranty => "warranty".to_owned(),
-                Billing::Paid => "paid".to_owned(),
-            },
-        },
+        work_order: replay::summary_order(o),
         visit_id: visit.id.to_string(),
         findings,
         answers,
@@ -431,6 +454,5 @@ fn build_summary(
         fee_consent,
         photos,
     }
-    .canonicalize();
-    Ok((summary, at))
+    .canonicalize())
 }

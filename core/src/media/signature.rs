@@ -263,104 +263,6 @@ pub fn seal(s: &SealInput<'_>) -> String {
     hex::encode(h.finalize())
 }
 
-/// When each item of a current summary was recorded (ms), keyed like
-/// `finding:<id>`, `answer:<step>`, `part:<id>`, `fees:<id>`, `photo:<sha256>`.
-pub type RecordedAt = std::collections::HashMap<String, i64>;
-
-/// Compares what was signed with the records as they stand now. Items signed must still be
-/// there, unchanged; items dated before the signature that it does not list were inserted
-/// afterwards. Returns what does not match, in words (no personal data: ids and step names).
-pub fn compare(
-    signed: &SignedSummary,
-    current: &SignedSummary,
-    recorded_at: &RecordedAt,
-    signed_at_ms: i64,
-) -> Vec<String> {
-    let mut problems = Vec::new();
-    if signed.work_order != current.work_order {
-        problems.push("the work order's details changed since signing".to_owned());
-    }
-    let before = |key: String| recorded_at.get(&key).is_some_and(|t| *t < signed_at_ms);
-    for f in &signed.findings {
-        match current.findings.iter().find(|c| c.id == f.id) {
-            Some(c) if c == f => {}
-            Some(_) => problems.push(format!("finding {} changed since signing", f.id)),
-            None => problems.push(format!("finding {} was removed after signing", f.id)),
-        }
-    }
-    for c in &current.findings {
-        if !signed.findings.iter().any(|f| f.id == c.id) && before(format!("finding:{}", c.id)) {
-            problems.push(format!(
-                "finding {} is dated before the signature but was not signed",
-                c.id
-            ));
-        }
-    }
-    for a in &signed.answers {
-        match current.answers.iter().find(|c| c.step == a.step) {
-            Some(c) if c == a => {}
-            Some(_) => problems.push(format!(
-                "the answer to step {} changed since signing",
-                a.step
-            )),
-            None => problems.push(format!(
-                "the answer to step {} was removed after signing",
-                a.step
-            )),
-        }
-    }
-    for c in &current.answers {
-        if !signed.answers.iter().any(|a| a.step == c.step) && before(format!("answer:{}", c.step))
-        {
-            problems.push(format!(
-                "the answer to step {} is dated before the signature but was not signed",
-                c.step
-            ));
-        }
-    }
-    for p in &signed.parts {
-        match current.parts.iter().find(|c| c.id == p.id) {
-            Some(c) if c == p => {}
-            Some(_) => problems.push(format!("part record {} changed since signing", p.id)),
-            None => problems.push(format!("part record {} was removed after signing", p.id)),
-        }
-    }
-    for c in &current.parts {
-        if !signed.parts.iter().any(|p| p.id == c.id) && before(format!("part:{}", c.id)) {
-            problems.push(format!(
-                "part record {} is dated before the signature but was not signed",
-                c.id
-            ));
-        }
-    }
-    match (&signed.fee_consent, &current.fee_consent) {
-        (None, Some(c)) if before(format!("fees:{}", c.id)) => {
-            problems.push("a fee consent dated before the signature was not signed".to_owned())
-        }
-        (Some(s), Some(c)) if s.id == c.id && s != c => {
-            problems.push("the fees agreed changed since signing".to_owned())
-        }
-        (Some(s), Some(c)) if s.id != c.id && before(format!("fees:{}", c.id)) => {
-            problems.push("the fees agreed changed since signing".to_owned())
-        }
-        (Some(_), None) => problems.push("the fee consent was removed after signing".to_owned()),
-        _ => {}
-    }
-    for p in &signed.photos {
-        if !current.photos.contains(p) {
-            problems.push(format!("photo {p} was removed after signing"));
-        }
-    }
-    for c in &current.photos {
-        if !signed.photos.contains(c) && before(format!("photo:{c}")) {
-            problems.push(format!(
-                "photo {c} is dated before the signature but was not signed"
-            ));
-        }
-    }
-    problems
-}
-
 #[cfg(test)]
 mod tests {
     use proptest::prelude::*;
@@ -530,8 +432,6 @@ mod tests {
         /// An unchanged summary always verifies, and its hash is stable.
         #[test]
         fn an_unchanged_summary_verifies(s in summary()) {
-            let times = RecordedAt::new();
-            prop_assert!(compare(&s, &s, &times, 1_000).is_empty());
             let round_trip: SignedSummary = serde_json::from_str(&s.canonical_json()).unwrap();
             prop_assert_eq!(round_trip.sha256(), s.sha256());
         }
@@ -542,8 +442,11 @@ mod tests {
             let mut changed = s.clone();
             prop_assume!(mutate(&mut changed, pick, &v));
             prop_assert_ne!(changed.sha256(), s.sha256());
-            let times = RecordedAt::new();
-            prop_assert!(!compare(&s, &changed, &times, 1_000).is_empty());
+            // Every item before the signature: nothing may have changed or gone.
+            let positions = crate::sync::replay::tests_support::positions_of(&changed, 1);
+            prop_assert!(!crate::sync::replay::signature_problems(&s, &changed, &positions, 10, false).is_empty());
+            let positions = crate::sync::replay::tests_support::positions_of(&s, 1);
+            prop_assert!(crate::sync::replay::signature_problems(&s, &s, &positions, 10, true).is_empty());
         }
 
         /// Any change to a bound field changes the seal.

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Timestamp, WorkOrderId};
+use super::{TemplateRef, Timestamp, WorkOrderId};
 
 /// What the visit is for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -193,4 +193,17 @@ pub struct WorkOrder {
     /// When the customer called the desk (response time is measured from here).
     pub reported_at: Timestamp,
     pub status: WorkOrderStatus,
+    /// The checklists the desk pinned on the job (absent from older servers: the app picks
+    /// the template by the job's kind).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checklist: Option<JobChecklist>,
+}
+
+/// The checklists the desk pinned on a job when it created it: the one its visits follow and,
+/// after a take-back, the one its return visit follows. The server judges the visit by these,
+/// never by the device's choice.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JobChecklist {
+    pub visit: TemplateRef,
+    pub return_visit: Option<TemplateRef>,
 }

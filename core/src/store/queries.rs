@@ -48,7 +48,7 @@ fn to_json<T: serde::Serialize>(v: &T) -> String {
 
 const ORDER_COLS: &str = "id, number, kind, status, customer_name, customer_phone, address, \
     zone, product_model, product_serial, reported_fault, promised_start, promised_end, billing, \
-    instructions, reported_at";
+    instructions, reported_at, checklist";
 
 fn order_row(r: &Row<'_>) -> rusqlite::Result<WorkOrder> {
     let enum_col = |i: usize, field: &'static str| -> rusqlite::Result<String> {
@@ -85,6 +85,10 @@ fn order_row(r: &Row<'_>) -> rusqlite::Result<WorkOrder> {
             .map_err(|_| bad("billing"))?,
         instructions: r.get(14)?,
         reported_at: ts(r, 15)?,
+        checklist: r
+            .get::<_, Option<String>>(16)?
+            .map(|j| serde_json::from_str(&j).map_err(|_| bad("checklist")))
+            .transpose()?,
     })
 }
 
@@ -101,15 +105,16 @@ pub fn upsert_work_order(c: &Connection, o: &WorkOrder, now: Timestamp) -> Resul
     c.prepare_cached(
         "INSERT INTO work_orders (id, number, kind, status, customer_name, customer_phone,
             address, zone, product_model, product_serial, reported_fault, promised_start,
-            promised_end, billing, instructions, reported_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)
+            promised_end, billing, instructions, reported_at, updated_at, checklist)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)
          ON CONFLICT (id) DO UPDATE SET number = excluded.number, kind = excluded.kind,
             customer_name = excluded.customer_name, customer_phone = excluded.customer_phone,
             address = excluded.address, zone = excluded.zone,
             product_model = excluded.product_model, product_serial = excluded.product_serial,
             reported_fault = excluded.reported_fault, promised_start = excluded.promised_start,
             promised_end = excluded.promised_end, billing = excluded.billing,
-            instructions = excluded.instructions, updated_at = excluded.updated_at",
+            instructions = excluded.instructions, updated_at = excluded.updated_at,
+            checklist = excluded.checklist",
     )?
     .execute(rusqlite::params![
         o.id.to_string(),
@@ -129,6 +134,7 @@ pub fn upsert_work_order(c: &Connection, o: &WorkOrder, now: Timestamp) -> Resul
         o.instructions,
         to_millis(o.reported_at),
         to_millis(now),
+        o.checklist.as_ref().map(to_json),
     ])?;
     Ok(())
 }
@@ -479,7 +485,7 @@ pub fn checklist_facts(
         .query_row([&v], |r| r.get(0))?;
     let fee_consent = c
         .prepare_cached(
-            "SELECT agreed, at FROM fee_consents WHERE visit_id = ?1 ORDER BY at DESC, rowid DESC
+            "SELECT agreed, at FROM fee_consents WHERE visit_id = ?1 ORDER BY rowid DESC
              LIMIT 1",
         )?
         .query_row([&v], |r| Ok((r.get(0)?, ts(r, 1)?)))
@@ -501,20 +507,48 @@ pub fn pending_ops(c: &Connection, limit: i64) -> Result<Vec<PendingOp>> {
         "SELECT seq, op_id, entity, entity_id, visit_id, kind, version, payload, hlc, at, hash
          FROM journal WHERE seq > (SELECT acked_seq FROM device) ORDER BY seq LIMIT ?1",
     )?;
-    let rows = stmt.query_map([limit], |r| {
-        Ok(PendingOp {
-            seq: r.get(0)?,
-            op_id: id(r, 1, "op_id")?,
-            entity: r.get(2)?,
-            entity_id: r.get(3)?,
-            visit_id: r.get(4)?,
-            kind: r.get(5)?,
-            version: r.get(6)?,
-            payload: json_col(r, 7, "payload")?,
-            hlc: r.get(8)?,
-            device_time: r.get(9)?,
-            hash: r.get(10)?,
-        })
-    })?;
+    let rows = stmt.query_map([limit], op_row)?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Every op of a work order's journal (its timeline), sent or not, oldest first.
+pub fn job_ops(c: &Connection, order: WorkOrderId) -> Result<Vec<PendingOp>> {
+    let mut stmt = c.prepare_cached(&format!(
+        "{ENTITY_RUNS} SELECT j.seq, j.op_id, j.entity, j.entity_id, j.visit_id, j.kind, j.version,
+                j.payload, j.hlc, j.at, j.hash
+           FROM runs JOIN journal j ON j.seq >= lo AND j.seq < hi
+          WHERE j.entity_id = ?1 AND j.entity = 'work_order' ORDER BY j.seq"
+    ))?;
+    let rows = stmt.query_map([order.to_string()], op_row)?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+fn op_row(r: &Row<'_>) -> rusqlite::Result<PendingOp> {
+    Ok(PendingOp {
+        seq: r.get(0)?,
+        op_id: id(r, 1, "op_id")?,
+        entity: r.get(2)?,
+        entity_id: r.get(3)?,
+        visit_id: r.get(4)?,
+        kind: r.get(5)?,
+        version: r.get(6)?,
+        payload: json_col(r, 7, "payload")?,
+        hlc: r.get(8)?,
+        device_time: r.get(9)?,
+        hash: r.get(10)?,
+    })
+}
+
+/// The template a visit follows, by the visit's id.
+pub fn visit_template(c: &Connection, visit: &str) -> Result<Option<TemplateRef>> {
+    Ok(
+        c.prepare_cached("SELECT template_id, template_version FROM visits WHERE id = ?1")?
+            .query_row([visit], |r| {
+                Ok(TemplateRef {
+                    id: r.get(0)?,
+                    version: r.get(1)?,
+                })
+            })
+            .optional()?,
+    )
 }

@@ -3,7 +3,6 @@
 
 use rusqlite::{Connection, OptionalExtension};
 
-use super::ENTITY_RUNS;
 use super::queries::{bad, id};
 
 use crate::clock::{from_millis, to_millis};
@@ -105,7 +104,7 @@ pub fn stored_signatures(c: &Connection, visit: VisitId) -> Result<Vec<StoredSig
     let mut stmt = c.prepare_cached(
         "SELECT id, visit_id, signer_name, role, signed_at, image_sha256, device_id, step_id,
                 summary_sha256, chain_head, seal, strokes, summary
-         FROM signatures WHERE visit_id = ?1 ORDER BY signed_at, rowid",
+         FROM signatures WHERE visit_id = ?1 ORDER BY rowid",
     )?;
     let rows = stmt.query_map([visit.to_string()], |r| {
         Ok(StoredSignature {
@@ -151,52 +150,6 @@ pub fn thumbnail_of(c: &Connection, photo_sha256: &str) -> Result<Option<String>
             .optional()?
             .flatten(),
     )
-}
-
-/// One timeline event as stored.
-pub struct StoredEvent {
-    pub id: String,
-    pub visit_id: Option<String>,
-    pub kind: String,
-    pub payload: String,
-    pub at_ms: i64,
-    pub hash: String,
-}
-
-/// A work order's timeline, oldest first.
-pub fn events(c: &Connection, order: WorkOrderId) -> Result<Vec<StoredEvent>> {
-    let mut stmt = c.prepare_cached(&format!(
-        "{ENTITY_RUNS} SELECT j.op_id, j.visit_id, j.kind, j.payload, j.at, coalesce(j.hash, '')
-           FROM runs JOIN journal j ON j.seq >= lo AND j.seq < hi
-          WHERE j.entity_id = ?1 AND j.entity = 'work_order' ORDER BY j.seq"
-    ))?;
-    let rows = stmt.query_map([order.to_string()], |r| {
-        Ok(StoredEvent {
-            id: r.get(0)?,
-            visit_id: r.get(1)?,
-            kind: r.get(2)?,
-            payload: r.get(3)?,
-            at_ms: r.get(4)?,
-            hash: r.get(5)?,
-        })
-    })?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
-}
-
-/// Whether the visit's timeline holds a "summary shown" event for this summary hash.
-pub fn summary_was_shown(
-    c: &Connection,
-    order: WorkOrderId,
-    visit: VisitId,
-    sha256: &str,
-) -> Result<bool> {
-    Ok(c.prepare_cached(&format!(
-        "{ENTITY_RUNS} SELECT EXISTS (SELECT 1 FROM runs JOIN journal j
-                ON j.seq >= lo AND j.seq < hi
-             WHERE j.entity_id = ?1 AND j.visit_id = ?2 AND j.kind = 'summary_viewed'
-               AND json_extract(j.payload, '$.summary_sha256') = ?3)"
-    ))?
-    .query_row((order.to_string(), visit.to_string(), sha256), |r| r.get(0))?)
 }
 
 // ---------------------------------------------------------------- findings
@@ -316,7 +269,7 @@ pub fn insert_fee_consent(c: &Connection, f: &FeeConsent) -> Result<()> {
 pub fn latest_fee_consent(c: &Connection, visit: VisitId) -> Result<Option<FeeConsent>> {
     Ok(c.prepare_cached(
         "SELECT id, visit_id, schedule_id, schedule_version, items, total, agreed, at
-             FROM fee_consents WHERE visit_id = ?1 ORDER BY at DESC, rowid DESC LIMIT 1",
+             FROM fee_consents WHERE visit_id = ?1 ORDER BY rowid DESC LIMIT 1",
     )?
     .query_row([visit.to_string()], |r| {
         Ok(FeeConsent {
@@ -532,7 +485,7 @@ pub fn insert_feedback(c: &Connection, f: &Feedback) -> Result<()> {
 pub fn feedback(c: &Connection, visit: VisitId) -> Result<Option<Feedback>> {
     Ok(c.prepare_cached(
         "SELECT id, visit_id, rating, comment, complaint, at FROM feedback
-             WHERE visit_id = ?1 ORDER BY at DESC, rowid DESC LIMIT 1",
+             WHERE visit_id = ?1 ORDER BY rowid DESC LIMIT 1",
     )?
     .query_row([visit.to_string()], |r| {
         Ok(Feedback {

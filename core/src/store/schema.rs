@@ -10,7 +10,7 @@ use rusqlite::{Connection, TransactionBehavior};
 use crate::error::{Error, Result};
 
 /// The schema version this code writes.
-pub const CURRENT_VERSION: i64 = 3;
+pub const CURRENT_VERSION: i64 = 4;
 
 /// The current schema, as `init` creates it.
 const SCHEMA: &str = r#"
@@ -51,7 +51,8 @@ CREATE TABLE work_orders (
     instructions    TEXT,
     reported_at     INTEGER NOT NULL,
     updated_at      INTEGER NOT NULL,
-    left_scope_at   INTEGER
+    left_scope_at   INTEGER,
+    checklist       TEXT
 ) STRICT;
 CREATE INDEX work_orders_by_day ON work_orders (promised_start);
 CREATE INDEX work_orders_open ON work_orders (promised_start)
@@ -320,7 +321,7 @@ fn init(conn: &mut Connection, device_id: &str, now_ms: i64) -> Result<()> {
 pub(super) type Step = fn(&rusqlite::Transaction<'_>) -> rusqlite::Result<()>;
 
 /// The numbered steps; `STEPS[i]` upgrades version `i + 1` to `i + 2`.
-const STEPS: &[Step] = &[v1_to_v2, v2_to_v3];
+const STEPS: &[Step] = &[v1_to_v2, v2_to_v3, v3_to_v4];
 
 /// v2: the timeline becomes a hash chain clustered by work order (one page per event
 /// instead of three); the outbox and the timeline lose their redundant UNIQUE indexes (ids
@@ -490,6 +491,11 @@ fn v2_to_v3(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<()> {
          ) STRICT;
          ALTER TABLE work_orders ADD COLUMN left_scope_at INTEGER;",
     )
+}
+
+/// v4: a job carries the checklists the desk pinned on it (JSON of `JobChecklist`).
+fn v3_to_v4(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<()> {
+    tx.execute_batch("ALTER TABLE work_orders ADD COLUMN checklist TEXT;")
 }
 
 /// Runs every step from `from` up to [`CURRENT_VERSION`], each in one IMMEDIATE transaction.

@@ -22,6 +22,7 @@ const FIXTURES: &[(i64, &str)] = &[
     (1, include_str!("../../tests/fixtures/schema_v1.sql")),
     (2, include_str!("../../tests/fixtures/schema_v2.sql")),
     (3, include_str!("../../tests/fixtures/schema_v3.sql")),
+    (4, include_str!("../../tests/fixtures/schema_v4.sql")),
 ];
 
 /// Tables an upgrade folds into others, checked by content instead of by row count.
@@ -630,10 +631,10 @@ fn interleaved_jobs_keep_their_own_timelines_across_a_reopen() {
             .collect();
         let read: Vec<String> = k
             .store()
-            .read(|c| records::events(c, *id))
+            .read(|c| queries::job_ops(c, *id))
             .unwrap()
             .into_iter()
-            .map(|e| e.id)
+            .map(|e| e.op_id.to_string())
             .collect();
         assert_eq!(read.iter().collect::<Vec<_>>(), mine, "job {id}");
         assert!(k.verify(*id).unwrap().chain_problems.is_empty());

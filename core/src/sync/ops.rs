@@ -407,7 +407,12 @@ pub const JOB_KINDS: [&str; 22] = [
 ];
 
 /// Every stock op kind, as written on the wire.
-pub const STOCK_KINDS: [&str; 4] = ["issue_stock", "use_stock", "return_stock", "write_off_stock"];
+pub const STOCK_KINDS: [&str; 4] = [
+    "issue_stock",
+    "use_stock",
+    "return_stock",
+    "write_off_stock",
+];
 
 fn to_value<T: Serialize>(v: &T) -> Value {
     // Plain structs of strings, numbers and maps: serialising them cannot fail.
@@ -672,10 +677,11 @@ impl Payload<'_> {
             return Err(self.bad("the payload is not a JSON object"));
         };
         let mut map = map.clone();
-        if strip_visit && let Some(v) = map.remove("visit_id") {
-            if v.as_str() != self.visit_id || v.is_null() {
-                return Err(self.bad("`visit_id` does not name the op's visit"));
-            }
+        if strip_visit
+            && let Some(v) = map.remove("visit_id")
+            && (v.as_str() != self.visit_id || v.is_null())
+        {
+            return Err(self.bad("`visit_id` does not name the op's visit"));
         }
         Ok(map)
     }

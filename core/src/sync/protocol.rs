@@ -221,6 +221,8 @@ pub struct ChangeEntry {
 /// JSON: `{"type": "work_order", "work_order": {...}}`, `{"type": "removal", ...}`…
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
+// A wire type: a page holds at most MAX_PULL_LIMIT of them, mostly work orders.
+#[allow(clippy::large_enum_variant)]
 pub enum Change {
     /// A job assigned to this technician, new or changed: the dispatcher-owned fields
     /// (customer, site, product, promised window, instructions, billing, kind) and the status
@@ -399,6 +401,7 @@ mod tests {
                     instructions,
                     reported_at,
                     status: WorkOrderStatus::ALL[status],
+                    checklist: None,
                 },
             )
     }

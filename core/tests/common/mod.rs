@@ -185,6 +185,48 @@ impl Device {
     }
 }
 
+/// What the desk published for the demo and these tests: every built-in template, the demo's
+/// fee schedule and its part — what a server judges these devices' journals with.
+pub fn published() -> fieldkit_core::sync::replay::Published {
+    let mut p = fieldkit_core::sync::replay::Published::new();
+    for t in fieldkit_core::checklist::default_templates() {
+        p.add_template(std::sync::Arc::new(t));
+    }
+    p.add_fee_schedule(demo::fee_schedule());
+    p.add_part("PUMP-220");
+    p
+}
+
+/// The device's journal for a job, judged op by op as the server judges it: the final
+/// replay and every verdict.
+pub fn judge_journal(
+    d: &Device,
+    id: WorkOrderId,
+) -> (
+    fieldkit_core::sync::replay::JobReplay,
+    Vec<(String, fieldkit_core::sync::replay::Verdict)>,
+) {
+    use fieldkit_core::sync::replay::{Context, JobReplay};
+    let order = d.kit.job(id).unwrap().order;
+    let p = published();
+    let desk = p.for_job(&order);
+    let cx = Context {
+        order: &order,
+        device_id: d.kit.device_id(),
+        desk: &desk,
+    };
+    let mut r = JobReplay::new();
+    let verdicts = d
+        .kit
+        .pending_ops(i64::MAX)
+        .unwrap()
+        .iter()
+        .filter(|op| op.entity == "work_order" && op.entity_id == id.to_string())
+        .map(|op| (op.kind.clone(), r.apply(op, &cx)))
+        .collect();
+    (r, verdicts)
+}
+
 /// Reads the manual clock (tests only need the current value).
 pub trait NowForTests {
     fn now_for_tests(&self) -> Timestamp;

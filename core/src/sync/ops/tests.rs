@@ -16,7 +16,9 @@ fn uuid() -> impl Strategy<Value = Uuid> {
 
 fn ts() -> impl Strategy<Value = Timestamp> {
     (0i64..4_000_000_000_000, 0u32..1_000_000).prop_map(|(ms, ns)| {
-        Utc.timestamp_millis_opt(ms).single().unwrap_or_else(Utc::now)
+        Utc.timestamp_millis_opt(ms)
+            .single()
+            .unwrap_or_else(Utc::now)
             + chrono::Duration::nanoseconds(ns as i64)
     })
 }
@@ -42,14 +44,15 @@ fn answer() -> impl Strategy<Value = AnswerValue> {
 }
 
 fn strokes() -> impl Strategy<Value = Strokes> {
-    let point = (0f32..600.0, 0f32..200.0, any::<u32>(), 0f32..1.0).prop_map(
-        |(x, y, t_ms, pressure)| StrokePoint {
-            x,
-            y,
-            t_ms,
-            pressure,
-        },
-    );
+    let point =
+        (0f32..600.0, 0f32..200.0, any::<u32>(), 0f32..1.0).prop_map(|(x, y, t_ms, pressure)| {
+            StrokePoint {
+                x,
+                y,
+                t_ms,
+                pressure,
+            }
+        });
     prop::collection::vec(prop::collection::vec(point, 1..4), 1..3).prop_map(|strokes| Strokes {
         width: 600,
         height: 200,
@@ -121,10 +124,8 @@ fn job_op() -> impl Strategy<Value = JobOp> {
         Just(JobOp::StartTravel),
         Just(JobOp::StartWork),
         Just(JobOp::Resume),
-        (window(), text()).prop_map(|(window, reason)| JobOp::Reschedule(RescheduleV1 {
-            window,
-            reason
-        })),
+        (window(), text())
+            .prop_map(|(window, reason)| JobOp::Reschedule(RescheduleV1 { window, reason })),
         (any::<bool>(), any::<bool>()).prop_map(|(late, notified_in_time)| JobOp::Arrive(
             ArriveV1 {
                 late,
@@ -134,17 +135,12 @@ fn job_op() -> impl Strategy<Value = JobOp> {
         text().prop_map(|note| JobOp::NoAccess(NoAccessV1 { note })),
         text().prop_map(|reason| JobOp::Cancel(ReasonV1 { reason })),
         text().prop_map(|reason| JobOp::Pause(ReasonV1 { reason })),
-        (text(), answer()).prop_map(|(step, answer)| JobOp::AnswerStep(AnswerStepV1 {
-            step,
-            answer
-        })),
-        (text(), text()).prop_map(|(step, reason)| JobOp::ExceptStep(ExceptStepV1 {
-            step,
-            reason
-        })),
-        "[0-9a-f]{64}".prop_map(|summary_sha256| JobOp::SummaryViewed(SummaryViewedV1 {
-            summary_sha256
-        })),
+        (text(), answer())
+            .prop_map(|(step, answer)| JobOp::AnswerStep(AnswerStepV1 { step, answer })),
+        (text(), text())
+            .prop_map(|(step, reason)| JobOp::ExceptStep(ExceptStepV1 { step, reason })),
+        "[0-9a-f]{64}"
+            .prop_map(|summary_sha256| JobOp::SummaryViewed(SummaryViewedV1 { summary_sha256 })),
         (ts(), prop::collection::vec(uuid(), 0..3)).prop_map(|(completed_at, s)| {
             JobOp::Complete(CompleteV1 {
                 completed_at,
@@ -153,7 +149,14 @@ fn job_op() -> impl Strategy<Value = JobOp> {
         }),
     ];
     let records = prop_oneof![
-        (uuid(), uuid(), ts(), any::<bool>(), prop::option::of(window()), prop::option::of(text()))
+        (
+            uuid(),
+            uuid(),
+            ts(),
+            any::<bool>(),
+            prop::option::of(window()),
+            prop::option::of(text())
+        )
             .prop_map(|(id, wo, at, reached, agreed, note)| JobOp::CallCustomer(
                 CallCustomerV1 {
                     id: CallId(id),
@@ -189,9 +192,18 @@ fn job_op() -> impl Strategy<Value = JobOp> {
                 acknowledged_by: ack.map(SignatureId),
             })
         ),
-        (uuid(), uuid(), text(), any::<u32>(), prop::collection::vec(text(), 0..3), any::<i64>(), any::<bool>(), ts())
-            .prop_map(|(id, v, sid, ver, items, total, agreed, at)| JobOp::ConsentToFees(
-                ConsentToFeesV1 {
+        (
+            uuid(),
+            uuid(),
+            text(),
+            any::<u32>(),
+            prop::collection::vec(text(), 0..3),
+            any::<i64>(),
+            any::<bool>(),
+            ts()
+        )
+            .prop_map(|(id, v, sid, ver, items, total, agreed, at)| {
+                JobOp::ConsentToFees(ConsentToFeesV1 {
                     id: FeeConsentId(id),
                     visit_id: VisitId(v),
                     schedule_id: sid,
@@ -200,10 +212,17 @@ fn job_op() -> impl Strategy<Value = JobOp> {
                     total,
                     agreed,
                     at,
-                }
-            )),
-        (uuid(), uuid(), uuid(), text(), ts(), prop::option::of((uuid(), text()))).prop_map(
-            |(id, wo, v, no, at, loaner)| JobOp::TakeBack(TakeBackV1 {
+                })
+            }),
+        (
+            uuid(),
+            uuid(),
+            uuid(),
+            text(),
+            ts(),
+            prop::option::of((uuid(), text()))
+        )
+            .prop_map(|(id, wo, v, no, at, loaner)| JobOp::TakeBack(TakeBackV1 {
                 receipt: ReceiptV1 {
                     id: ReceiptId(id),
                     work_order_id: WorkOrderId(wo),
@@ -223,20 +242,32 @@ fn job_op() -> impl Strategy<Value = JobOp> {
                     lent_at: at,
                     returned_at: Some(at),
                 }),
-            })
-        ),
-        (uuid(), uuid(), 1u8..=5, prop::option::of(text()), any::<bool>(), ts()).prop_map(
-            |(id, v, rating, comment, complaint, at)| JobOp::Feedback(FeedbackV1 {
-                id: FeedbackId(id),
-                visit_id: VisitId(v),
-                rating,
-                comment,
-                complaint,
-                at,
-            })
-        ),
-        ("[0-9a-f]{64}", uuid(), prop::option::of(text()), prop::option::of(0u32..9000)).prop_map(
-            |(sha, v, step, w)| JobOp::AddPhoto(AddPhotoV1 {
+            })),
+        (
+            uuid(),
+            uuid(),
+            1u8..=5,
+            prop::option::of(text()),
+            any::<bool>(),
+            ts()
+        )
+            .prop_map(|(id, v, rating, comment, complaint, at)| JobOp::Feedback(
+                FeedbackV1 {
+                    id: FeedbackId(id),
+                    visit_id: VisitId(v),
+                    rating,
+                    comment,
+                    complaint,
+                    at,
+                }
+            )),
+        (
+            "[0-9a-f]{64}",
+            uuid(),
+            prop::option::of(text()),
+            prop::option::of(0u32..9000)
+        )
+            .prop_map(|(sha, v, step, w)| JobOp::AddPhoto(AddPhotoV1 {
                 sha256: sha.clone(),
                 kind: AttachmentKind::Photo,
                 mime: "image/jpeg".into(),
@@ -246,11 +277,18 @@ fn job_op() -> impl Strategy<Value = JobOp> {
                 width: w,
                 height: w,
                 thumbnail_sha256: w.map(|_| sha),
-            })
-        ),
-        (uuid(), uuid(), text(), 1i64..10_000, prop::option::of(text()), any::<bool>(), ts())
-            .prop_map(|(id, v, sku, quantity, serial, short, at)| JobOp::RecordPart(
-                RecordPartV1 {
+            })),
+        (
+            uuid(),
+            uuid(),
+            text(),
+            1i64..10_000,
+            prop::option::of(text()),
+            any::<bool>(),
+            ts()
+        )
+            .prop_map(|(id, v, sku, quantity, serial, short, at)| {
+                JobOp::RecordPart(RecordPartV1 {
                     id: PartUsageId(id),
                     visit_id: VisitId(v),
                     sku,
@@ -260,8 +298,8 @@ fn job_op() -> impl Strategy<Value = JobOp> {
                     old_serial: serial,
                     stock_short: short,
                     at,
-                }
-            )),
+                })
+            }),
         sign(),
     ];
     prop_oneof![simple, records]
@@ -380,7 +418,9 @@ fn payloads_of_every_released_schema_parse() {
         };
         let mut stmt = c.prepare(query).unwrap();
         let rows: Vec<(String, String, i64, Option<String>, String)> = stmt
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))
+            .query_map([], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+            })
             .unwrap()
             .collect::<rusqlite::Result<_>>()
             .unwrap();
@@ -393,7 +433,14 @@ fn payloads_of_every_released_schema_parse() {
             seen.insert(kind);
         }
     }
-    for kind in ["accept", "call_customer", "answer_step", "sign", "complete", "issue_stock"] {
+    for kind in [
+        "accept",
+        "call_customer",
+        "answer_step",
+        "sign",
+        "complete",
+        "issue_stock",
+    ] {
         assert!(seen.contains(kind), "the fixtures hold a {kind} op");
     }
 }
@@ -423,7 +470,10 @@ fn bad_values_are_refused_without_echoing_them() {
     assert_eq!(e.code(), "bad_payload");
     assert!(!e.to_string().contains("王女士"), "{e}");
     let e = JobOp::parse("arrive", 1, None, &json!({"late": true})).unwrap_err();
-    assert!(e.to_string().contains("missing field `notified_in_time`"), "{e}");
+    assert!(
+        e.to_string().contains("missing field `notified_in_time`"),
+        "{e}"
+    );
     let e = JobOp::parse("pause", 1, None, &json!({"reason": 13800000000u64})).unwrap_err();
     assert!(!e.to_string().contains("13800000000"), "{e}");
 }

@@ -1,0 +1,752 @@
+//! The second judge: one device's journal for one job, replayed op by op through the core's
+//! own rules — the work-order and visit state machines ([`crate::workflow`]), the checklist
+//! engine and its gates ([`crate::checklist`]), evidence, fee consent against the published
+//! schedule, the signed summary and the timeline's hash chain. Pure: no I/O, no clock, no
+//! SQL; what the desk published comes through a [`Desk`].
+//!
+//! The server keeps a [`JobReplay`] per (job, device) and judges each incoming op against it
+//! ([`JobReplay::apply`]), so judging a push costs O(ops in the push). The device folds its
+//! own journal through the very same code for the summary a customer signs
+//! ([`JobReplay::summary`]) and for the completion check ([`JobReplay::completion_check`]),
+//! so the two judges cannot drift.
+//!
+//! An op the rules refuse leaves the state as it was ([`Verdict::Refused`], with a
+//! machine-readable code). A `complete` is never refused on the rules: it is judged
+//! ([`Verdict::Completion`]) and, when the check finds problems, held for the desk.
+
+mod desk;
+mod drawing;
+mod signed;
+mod visit;
+
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+pub use desk::{JobDesk, Published};
+pub use drawing::{drawing_problems, strokes_draw_image};
+pub use signed::{CompletionCheck, SignatureCheck, signature_problems};
+pub use visit::{VisitReplay, summary_order};
+
+use super::ops::{JobOp, OpError};
+use super::protocol::Op;
+use crate::checklist::{AnswerValue, Evidence, Phase, Recorded, Run, StepKind, Template};
+use crate::media::chain::{self, ChainedEvent};
+use crate::media::signature::{self as sig, SealInput, SignedSummary};
+use crate::model::*;
+use crate::workflow::{Job, JobAction};
+
+/// The version of [`JobReplay`]'s stored shape and rules: a server rebuilds a stored replay of
+/// another version from the job's ops.
+pub const REPLAY_VERSION: u32 = 1;
+
+/// What the desk published, as the judge needs it.
+pub trait Desk {
+    /// A template by id and version (published or built in).
+    fn template(&self, r: &TemplateRef) -> Option<Arc<Template>>;
+    /// The template a visit newly planned by the call that names `visit_id` follows: the job's
+    /// pinned one, or its pinned return-visit one after a take-back (`return_visit`).
+    fn visit_template(&self, visit_id: &str, return_visit: bool) -> Option<TemplateRef>;
+    /// A published fee schedule version.
+    fn fee_schedule(&self, id: &str, version: u32) -> Option<FeeSchedule>;
+    /// The catalog has this part.
+    fn part_known(&self, sku: &str) -> bool;
+}
+
+/// Everything an op is judged against besides the replay itself.
+pub struct Context<'a> {
+    /// The work order as the desk holds it (kind, billing and the summary's order part).
+    pub order: &'a WorkOrder,
+    /// The device whose journal this is.
+    pub device_id: DeviceId,
+    pub desk: &'a dyn Desk,
+}
+
+/// Why the rules refuse an op: a machine-readable code and words for people (never personal
+/// data).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Refused {
+    /// `bad_payload`, `unsupported_op`, `unsupported_version`, `chain_mismatch`,
+    /// `wrong_visit`, `not_allowed_now`, `blocked`, `checklist`, `invalid`,
+    /// `unknown_fee_schedule`, `fee_mismatch`, `unknown_part`, `duplicate_photo`,
+    /// `unknown_finding`, `summary_mismatch`, `not_shown`, `seal_mismatch`, `wrong_device`.
+    pub code: String,
+    pub reason: String,
+}
+
+impl Refused {
+    fn new(code: &str, reason: impl Into<String>) -> Self {
+        Self {
+            code: code.to_owned(),
+            reason: reason.into(),
+        }
+    }
+}
+
+impl From<OpError> for Refused {
+    fn from(e: OpError) -> Self {
+        Refused::new(e.code(), e.to_string())
+    }
+}
+
+impl From<crate::workflow::Refusal> for Refused {
+    fn from(r: crate::workflow::Refusal) -> Self {
+        Refused::new("not_allowed_now", r.to_string())
+    }
+}
+
+impl From<crate::checklist::Refusal> for Refused {
+    fn from(r: crate::checklist::Refusal) -> Self {
+        Refused::new("checklist", r.to_string())
+    }
+}
+
+/// The judgement of one op.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Verdict {
+    /// The rules accept it; the replay moved.
+    Accepted,
+    /// The rules refuse it; the replay did not move.
+    Refused(Refused),
+    /// A `complete`: what its check found (nothing: a completion; something: held).
+    Completion(CompletionCheck),
+}
+
+/// One device's journal for one job, replayed: the job's state as those ops moved it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct JobReplay {
+    /// [`REPLAY_VERSION`] when written.
+    pub version: u32,
+    pub order: WorkOrderStatus,
+    /// The open visit, or the last one once it ended (its summary stays readable).
+    pub visit: Option<VisitReplay>,
+    /// Visits planned so far.
+    pub visits: u32,
+    /// A unit was taken back and has not come back: the next visit is a return visit.
+    pub taken_back: bool,
+    /// The hash of the last accepted job event (the timeline's head).
+    pub head: Option<String>,
+    /// The `seq` of the last op judged.
+    pub last_seq: i64,
+    /// The `seq` of this journal's `complete`, once one was judged.
+    pub completed_at_seq: Option<i64>,
+    /// Events that did not follow the timeline's hash chain (altered, inserted or removed).
+    pub chain_breaks: u32,
+}
+
+impl Default for JobReplay {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl JobReplay {
+    /// A job as dispatched: nothing recorded yet.
+    pub fn new() -> Self {
+        Self {
+            version: REPLAY_VERSION,
+            order: WorkOrderStatus::Assigned,
+            visit: None,
+            visits: 0,
+            taken_back: false,
+            head: None,
+            last_seq: 0,
+            completed_at_seq: None,
+            chain_breaks: 0,
+        }
+    }
+
+    /// Replays ops in order from a fresh state, keeping only what the rules accept.
+    pub fn fold<'o>(ops: impl IntoIterator<Item = &'o Op>, cx: &Context<'_>) -> JobReplay {
+        let mut r = JobReplay::new();
+        for op in ops {
+            r.apply(op, cx);
+        }
+        r
+    }
+
+    /// The job's workflow state (order and open visit).
+    pub fn job(&self) -> Job {
+        Job {
+            order: self.order,
+            visit: self
+                .visit
+                .as_ref()
+                .map(|v| v.status)
+                .filter(|s| s.is_open()),
+        }
+    }
+
+    /// The open visit.
+    pub fn open_visit(&self) -> Option<&VisitReplay> {
+        self.visit.as_ref().filter(|v| v.status.is_open())
+    }
+
+    /// Judges `op` (one of this job's ops from this device, in `seq` order) and, unless it is
+    /// refused, moves the replay. The timeline's head moves on every op that carries a hash,
+    /// refused or not (the device chains each event to the one before, whatever the server
+    /// says of it), so one refused or altered op never makes the ones behind it fail.
+    pub fn apply(&mut self, op: &Op, cx: &Context<'_>) -> Verdict {
+        let chain = self.chained(op);
+        let verdict = self.judged(op, chain, cx);
+        if op.hash.is_some() {
+            self.head = op.hash.clone();
+        }
+        self.last_seq = op.seq;
+        verdict
+    }
+
+    fn judged(&mut self, op: &Op, chain: Result<(), Refused>, cx: &Context<'_>) -> Verdict {
+        let body = match op.job_op() {
+            Ok(Some(b)) => b,
+            Ok(None) => return Verdict::Refused(Refused::new("bad_payload", "not a job op")),
+            Err(e) => return Verdict::Refused(e.into()),
+        };
+        if let Err(r) = chain {
+            self.chain_breaks += 1;
+            // A `complete` is judged whatever: a broken chain holds it.
+            if let JobOp::Complete(_) = body {
+                let check = self.completion_check(cx);
+                self.completed_at_seq.get_or_insert(op.seq);
+                return Verdict::Completion(check);
+            }
+            return Verdict::Refused(r);
+        }
+        let mut next = self.clone();
+        match next.judge(op, &body, cx) {
+            Ok(v) => {
+                *self = next;
+                v
+            }
+            Err(r) => Verdict::Refused(r),
+        }
+    }
+
+    /// Whether the op follows the timeline's head in the hash chain.
+    fn chained(&self, op: &Op) -> Result<(), Refused> {
+        let Some(stored) = &op.hash else {
+            return Err(Refused::new(
+                "chain_mismatch",
+                "the event carries no timeline hash",
+            ));
+        };
+        let id = op.op_id.to_string();
+        let payload = op.payload.to_string();
+        let h = chain::event_hash(
+            self.head.as_deref(),
+            &ChainedEvent {
+                id: &id,
+                work_order_id: &op.entity_id,
+                visit_id: op.visit_id.as_deref(),
+                kind: &op.kind,
+                at_ms: op.device_time,
+                payload: &payload,
+            },
+        );
+        if &h != stored {
+            return Err(Refused::new(
+                "chain_mismatch",
+                format!(
+                    "`{}` does not follow the job's timeline: an event was changed, removed or \
+                     inserted",
+                    op.kind
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    fn transition(&mut self, action: JobAction) -> Result<(), Refused> {
+        let next = self.job().apply(action)?;
+        self.order = next.order;
+        if let Some(v) = self.visit.as_mut().filter(|v| v.status.is_open()) {
+            v.status = match next.visit {
+                Some(s) => s,
+                None => VisitStatus::Ended(match action {
+                    JobAction::Complete => VisitOutcome::Completed,
+                    JobAction::TakeBack => VisitOutcome::TakenBack,
+                    JobAction::NoAccess => VisitOutcome::NoAccess,
+                    JobAction::Reschedule => VisitOutcome::Rescheduled,
+                    _ => VisitOutcome::Cancelled,
+                }),
+            };
+        }
+        Ok(())
+    }
+
+    /// The open visit the op names.
+    fn visit_of(&mut self, op: &Op, action: &'static str) -> Result<&mut VisitReplay, Refused> {
+        let order = self.order;
+        let Some(v) = self.visit.as_mut().filter(|v| v.status.is_open()) else {
+            return Err(crate::workflow::Refusal {
+                action,
+                subject: "job",
+                state: order.as_str(),
+                hint: "no visit is under way",
+            }
+            .into());
+        };
+        if op.visit_id.as_deref() != Some(v.id.as_str()) {
+            return Err(Refused::new(
+                "wrong_visit",
+                "the op does not name the visit under way",
+            ));
+        }
+        Ok(v)
+    }
+
+    fn judge(&mut self, op: &Op, body: &JobOp, cx: &Context<'_>) -> Result<Verdict, Refused> {
+        let seq = op.seq;
+        match body {
+            JobOp::Accept => self.transition(JobAction::Accept)?,
+            JobOp::CallCustomer(p) => {
+                if p.work_order_id != cx.order.id {
+                    return Err(Refused::new("invalid", "the call names another job"));
+                }
+                if let Some(w) = p.agreed
+                    && w.start >= w.end
+                {
+                    return Err(Refused::new(
+                        "invalid",
+                        "the agreed window ends before it starts",
+                    ));
+                }
+                if p.agreed.is_some() && !p.reached {
+                    return Err(Refused::new(
+                        "invalid",
+                        "no time can be agreed without reaching the customer",
+                    ));
+                }
+                optional_text("note", p.note.as_deref(), 2000)?;
+                if p.reached {
+                    self.transition(JobAction::Confirm)?;
+                    match self.visit.as_mut().filter(|v| v.status.is_open()) {
+                        Some(v) => {
+                            if op.visit_id.as_deref() != Some(v.id.as_str()) {
+                                return Err(Refused::new(
+                                    "wrong_visit",
+                                    "the call does not name the planned visit",
+                                ));
+                            }
+                        }
+                        None => self.plan_visit(op, cx)?,
+                    }
+                } else if self.order.is_terminal() {
+                    return Err(self.job().apply(JobAction::Confirm).err().map_or_else(
+                        || Refused::new("not_allowed_now", "the job is closed"),
+                        Refused::from,
+                    ));
+                }
+            }
+            JobOp::Reschedule(p) => {
+                text("reason", &p.reason, 500)?;
+                if p.window.start >= p.window.end {
+                    return Err(Refused::new("invalid", "the window ends before it starts"));
+                }
+                self.transition(JobAction::Reschedule)?;
+            }
+            JobOp::StartTravel => {
+                let v = self.visit_of(op, "start travel")?;
+                v.gate(cx, Phase::Arrival, "start travel")?;
+                self.transition(JobAction::StartTravel)?;
+            }
+            JobOp::NotifyDelay(p) => {
+                text("reason", &p.reason, 500)?;
+                let v = self.visit_of(op, "notify a delay")?;
+                same_visit(v, p.visit_id)?;
+                if !matches!(v.status, VisitStatus::Planned | VisitStatus::EnRoute) {
+                    return Err(Refused::new("not_allowed_now", "already on site"));
+                }
+                if p.new_eta.timestamp_millis() <= op.device_time {
+                    return Err(Refused::new("invalid", "the new ETA is not in the future"));
+                }
+            }
+            JobOp::Arrive(_) => {
+                self.visit_of(op, "arrive")?;
+                self.transition(JobAction::Arrive)?;
+            }
+            JobOp::NoAccess(p) => {
+                text("note", &p.note, 2000)?;
+                self.visit_of(op, "report no access")?;
+                self.transition(JobAction::NoAccess)?;
+            }
+            JobOp::Cancel(p) => {
+                text("reason", &p.reason, 500)?;
+                if self.open_visit().is_some() {
+                    self.visit_of(op, "cancel")?;
+                }
+                self.transition(JobAction::Cancel)?;
+            }
+            JobOp::AnswerStep(p) => {
+                let v = self.visit_of(op, "answer a step")?;
+                if v.status == VisitStatus::Paused {
+                    return Err(Refused::new(
+                        "not_allowed_now",
+                        "the visit is paused: resume first",
+                    ));
+                }
+                let t = v.template(cx)?;
+                if matches!(t.step(&p.step).map(|s| &s.kind), Some(StepKind::FeeConsent)) {
+                    return Err(Refused::new(
+                        "checklist",
+                        "fee consent is given with consent_to_fees",
+                    ));
+                }
+                let facts = v.facts(cx, &t);
+                Run::new(&t, &facts).check_answer(&p.step, &p.answer)?;
+                v.answer(&p.step, Recorded::Answer(p.answer.clone()), seq);
+            }
+            JobOp::ExceptStep(p) => {
+                let v = self.visit_of(op, "skip a step")?;
+                let t = v.template(cx)?;
+                let facts = v.facts(cx, &t);
+                Run::new(&t, &facts).check_exception(&p.step, &p.reason)?;
+                let reason = p.reason.trim().to_owned();
+                v.answer(&p.step, Recorded::Exception { reason }, seq);
+            }
+            JobOp::StartWork => {
+                let v = self.visit_of(op, "start work")?;
+                if v.status == VisitStatus::Arrived {
+                    v.gate(cx, Phase::Work, "start work")?;
+                }
+                self.transition(JobAction::StartWork)?;
+            }
+            JobOp::RecordFinding(p) => {
+                text("description", &p.description, 2000)?;
+                let v = self.visit_of(op, "record a finding")?;
+                same_visit(v, p.visit_id)?;
+                if matches!(v.status, VisitStatus::Planned | VisitStatus::EnRoute) {
+                    return Err(Refused::new("not_allowed_now", "arrive first"));
+                }
+                if p.acknowledged_by.is_some() {
+                    return Err(Refused::new(
+                        "invalid",
+                        "a finding is acknowledged by the customer's signature, not when written",
+                    ));
+                }
+                v.record_finding(p, seq)?;
+            }
+            JobOp::ConsentToFees(p) => {
+                if p.items.is_empty() && p.agreed {
+                    return Err(Refused::new("invalid", "no fee item was agreed"));
+                }
+                let v = self.visit_of(op, "record fee consent")?;
+                same_visit(v, p.visit_id)?;
+                let schedule = cx
+                    .desk
+                    .fee_schedule(&p.schedule_id, p.schedule_version)
+                    .ok_or_else(|| {
+                        Refused::new(
+                            "unknown_fee_schedule",
+                            "the fee schedule named was never published",
+                        )
+                    })?;
+                let mut total: Cents = 0;
+                for code in &p.items {
+                    let item =
+                        schedule
+                            .items
+                            .iter()
+                            .find(|i| &i.code == code)
+                            .ok_or_else(|| {
+                                Refused::new(
+                                    "fee_mismatch",
+                                    "an agreed item is not on the schedule",
+                                )
+                            })?;
+                    total = total.saturating_add(item.amount);
+                }
+                if total != p.total {
+                    return Err(Refused::new(
+                        "fee_mismatch",
+                        "the total is not the sum of the agreed items on the published schedule",
+                    ));
+                }
+                let t = v.template(cx)?;
+                let step = t
+                    .steps
+                    .iter()
+                    .find(|s| matches!(s.kind, StepKind::FeeConsent))
+                    .ok_or_else(|| {
+                        Refused::new("checklist", "this visit's checklist has no fee step")
+                    })?;
+                let facts = v.facts(cx, &t);
+                Run::new(&t, &facts)
+                    .check_answer(&step.id, &AnswerValue::FeeConsent { agreed: p.agreed })?;
+                v.consent(p, seq);
+            }
+            JobOp::Pause(p) => {
+                text("reason", &p.reason, 500)?;
+                self.visit_of(op, "pause")?;
+                self.transition(JobAction::Pause)?;
+            }
+            JobOp::Resume => {
+                self.visit_of(op, "resume")?;
+                self.transition(JobAction::Resume)?;
+            }
+            JobOp::TakeBack(p) => {
+                text("receipt number", &p.receipt.receipt_no, 64)?;
+                text("reason", &p.receipt.reason, 500)?;
+                text("goods book entry", &p.receipt.goods_book_ref, 64)?;
+                if let Some(l) = &p.loaner {
+                    text("loaner model", &l.model, 128)?;
+                    text("loaner serial", &l.serial, 64)?;
+                    if l.work_order_id != cx.order.id || p.receipt.loaner_id != Some(l.id) {
+                        return Err(Refused::new("invalid", "the loaner is not the receipt's"));
+                    }
+                } else if p.receipt.loaner_id.is_some() {
+                    return Err(Refused::new(
+                        "invalid",
+                        "the receipt names a loaner not given",
+                    ));
+                }
+                let v = self.visit_of(op, "take the unit back")?;
+                same_visit(v, p.receipt.visit_id)?;
+                if p.receipt.work_order_id != cx.order.id {
+                    return Err(Refused::new("invalid", "the receipt names another job"));
+                }
+                self.transition(JobAction::TakeBack)?;
+                self.taken_back = true;
+            }
+            JobOp::Feedback(p) => {
+                if !(1..=5).contains(&p.rating) {
+                    return Err(Refused::new("invalid", "the rating is not between 1 and 5"));
+                }
+                optional_text("comment", p.comment.as_deref(), 2000)?;
+                let v = self.visit_of(op, "record feedback")?;
+                same_visit(v, p.visit_id)?;
+                if !matches!(v.status, VisitStatus::Working | VisitStatus::Arrived) {
+                    return Err(Refused::new(
+                        "not_allowed_now",
+                        "feedback is given on site, before completion",
+                    ));
+                }
+            }
+            JobOp::Complete(p) => {
+                let mut check = self.completion_check(cx);
+                if let Some(v) = self.open_visit() {
+                    if op.visit_id.as_deref() != Some(v.id.as_str()) {
+                        check
+                            .refusal
+                            .get_or_insert_with(|| "the completion names another visit".into());
+                    }
+                    let mut listed = p.signatures.clone();
+                    let mut given: Vec<SignatureId> = v.signatures.iter().map(|s| s.id).collect();
+                    listed.sort();
+                    given.sort();
+                    if listed != given {
+                        check
+                            .signatures
+                            .push("the completion does not list the visit's signatures".to_owned());
+                    }
+                }
+                self.completed_at_seq.get_or_insert(seq);
+                if check.refusal.is_none() {
+                    self.transition(JobAction::Complete)?;
+                    self.taken_back = false;
+                }
+                return Ok(Verdict::Completion(check));
+            }
+            JobOp::AddPhoto(p) => {
+                let v = self.visit_of(op, "add a photo")?;
+                same_visit(v, p.visit_id)?;
+                if p.kind != AttachmentKind::Photo || !super::protocol::is_sha256_hex(&p.sha256) {
+                    return Err(Refused::new("invalid", "not a photo named by its SHA-256"));
+                }
+                if let Some(step) = &p.step_id {
+                    let t = v.template(cx)?;
+                    let facts = v.facts(cx, &t);
+                    Run::new(&t, &facts).check_evidence(step, Evidence::Photo)?;
+                }
+                v.add_photo(&p.sha256, p.step_id.as_deref(), seq)?;
+            }
+            JobOp::RecordPart(p) => {
+                if !(1..=10_000).contains(&p.quantity) {
+                    return Err(Refused::new(
+                        "invalid",
+                        "the quantity is not between 1 and 10000",
+                    ));
+                }
+                optional_text("new serial", p.new_serial.as_deref(), 64)?;
+                optional_text("old serial", p.old_serial.as_deref(), 64)?;
+                let v = self.visit_of(op, "record a part")?;
+                same_visit(v, p.visit_id)?;
+                if v.status != VisitStatus::Working {
+                    return Err(crate::workflow::Refusal {
+                        action: "record a part",
+                        subject: "visit",
+                        state: v.status.as_str(),
+                        hint: "start work first",
+                    }
+                    .into());
+                }
+                if !cx.desk.part_known(&p.sku) {
+                    return Err(Refused::new(
+                        "unknown_part",
+                        "the part is not in the catalog",
+                    ));
+                }
+                v.record_part(p, seq);
+            }
+            JobOp::SummaryViewed(p) => {
+                let v = self.visit_of(op, "show the summary")?;
+                if matches!(v.status, VisitStatus::Planned | VisitStatus::EnRoute) {
+                    return Err(Refused::new("not_allowed_now", "arrive first"));
+                }
+                let t = v.template(cx)?;
+                if v.summary(cx.order, &t).sha256() != p.summary_sha256 {
+                    return Err(Refused::new(
+                        "summary_mismatch",
+                        "the summary shown is not the visit's records as they stand",
+                    ));
+                }
+                v.shown.push(p.summary_sha256.clone());
+            }
+            JobOp::Sign(p) => {
+                // The head before this op: what the device bound the signature to.
+                let head = self.head.clone().unwrap_or_default();
+                let v = self.visit_of(op, "sign")?;
+                v.judge_signature(p, op, &head, cx)?;
+            }
+        }
+        Ok(Verdict::Accepted)
+    }
+
+    fn plan_visit(&mut self, op: &Op, cx: &Context<'_>) -> Result<(), Refused> {
+        let Some(id) = op.visit_id.as_deref() else {
+            return Err(Refused::new(
+                "wrong_visit",
+                "the call that plans a visit names none",
+            ));
+        };
+        if id.parse::<VisitId>().is_err() || self.visit.as_ref().is_some_and(|v| v.id == id) {
+            return Err(Refused::new(
+                "wrong_visit",
+                "the planned visit needs a new visit id",
+            ));
+        }
+        let template = cx
+            .desk
+            .visit_template(id, self.taken_back)
+            .ok_or_else(|| Refused::new("checklist", "no checklist is published for this job"))?;
+        self.visits += 1;
+        self.visit = Some(VisitReplay::new(id.to_owned(), template));
+        Ok(())
+    }
+
+    /// The signed summary of the open (or last) visit as it stands.
+    pub fn summary(&self, cx: &Context<'_>) -> Option<SignedSummary> {
+        let v = self.visit.as_ref()?;
+        let t = v.template(cx).ok()?;
+        Some(v.summary(cx.order, &t))
+    }
+
+    /// What stops the open visit's completion now: the workflow, the checklist gate and the
+    /// customer's standing signatures (see [`CompletionCheck`]).
+    pub fn completion_check(&self, cx: &Context<'_>) -> CompletionCheck {
+        let mut check = CompletionCheck::default();
+        if let Err(r) = self.job().apply(JobAction::Complete) {
+            check.refusal = Some(r.to_string());
+        }
+        let Some(v) = self.open_visit() else {
+            return check;
+        };
+        let t = match v.template(cx) {
+            Ok(t) => t,
+            Err(r) => {
+                check.refusal.get_or_insert(r.reason);
+                return check;
+            }
+        };
+        check.template = Some(TemplateRef {
+            id: t.id.clone(),
+            version: t.version,
+        });
+        let facts = v.facts(cx, &t);
+        if v.status == VisitStatus::Working {
+            check.gate = Run::new(&t, &facts).completion_blockers();
+        }
+        check.signatures = v.signature_problems(cx.order, &t);
+        if self.chain_breaks > 0 {
+            check.chain.push(format!(
+                "{} event(s) of the job's timeline do not follow its hash chain: changed, \
+                 removed or inserted",
+                self.chain_breaks
+            ));
+        }
+        check
+    }
+}
+
+fn same_visit(v: &VisitReplay, named: VisitId) -> Result<(), Refused> {
+    if v.id != named.to_string() {
+        return Err(Refused::new(
+            "wrong_visit",
+            "the record names another visit than the op",
+        ));
+    }
+    Ok(())
+}
+
+/// A free-text field as the device writes it: trimmed, not empty, not too long.
+fn text(field: &str, s: &str, max: usize) -> Result<(), Refused> {
+    let t = s.trim();
+    if t.is_empty() {
+        return Err(Refused::new("invalid", format!("the {field} is empty")));
+    }
+    if t.chars().count() > max {
+        return Err(Refused::new(
+            "invalid",
+            format!("the {field} is longer than {max} characters"),
+        ));
+    }
+    Ok(())
+}
+
+fn optional_text(field: &str, s: Option<&str>, max: usize) -> Result<(), Refused> {
+    s.map_or(Ok(()), |s| text(field, s, max))
+}
+
+/// The seal a signature record should carry.
+fn expected_seal(p: &super::ops::SignV1, summary_sha256: &str, chain_head: &str) -> String {
+    sig::seal(&SealInput {
+        summary_sha256,
+        chain_head,
+        signer_name: &p.signer_name,
+        role: p.role.as_str(),
+        signed_at_ms: p.signed_at.timestamp_millis(),
+        image_sha256: &p.image_sha256,
+        device_id: &p.device_id.to_string(),
+    })
+}
+
+#[cfg(test)]
+pub(crate) mod tests_support {
+    use std::collections::HashMap;
+
+    use crate::media::signature::SignedSummary;
+
+    /// Every item of `s` placed at `seq`, none of them allowed after a sign-off.
+    pub fn positions_of(s: &SignedSummary, seq: i64) -> HashMap<String, (i64, bool)> {
+        let mut at = HashMap::new();
+        for f in &s.findings {
+            at.insert(format!("finding:{}", f.id), (seq, false));
+        }
+        for a in &s.answers {
+            at.insert(format!("answer:{}", a.step), (seq, false));
+        }
+        for p in &s.parts {
+            at.insert(format!("part:{}", p.id), (seq, false));
+        }
+        if let Some(f) = &s.fee_consent {
+            at.insert(format!("fees:{}", f.id), (seq, false));
+        }
+        for p in &s.photos {
+            at.insert(format!("photo:{p}"), (seq, false));
+        }
+        at
+    }
+}
+
+#[cfg(test)]
+mod tests;
