@@ -759,14 +759,31 @@ async fn reads_back(s: &dyn Storage, rows: &BTreeMap<String, i64>) {
     assert_eq!(session.csrf, "fixture-csrf-token-1");
 }
 
-/// Writes on an upgraded database: a device's push, the desk's first complaint time kept.
+/// Writes on an upgraded database: a new device enrols with the fixture's unused code, the
+/// desk adds a job, a device's push is applied (a payload-less `resume` with its visit: as
+/// plain as an op gets), the desk's first complaint time is kept.
 async fn writes_after(s: &dyn Storage) {
-    let b1 = s.device_by_token(TOKEN_B1.into()).await.unwrap().unwrap();
     let at = T0 + 100 * MINUTE;
+    let c1 = device("00000000-0000-7000-8000-0000000de0c1");
+    let tech = s
+        .enroll("fixture-code-unused".into(), c1, "token-c1".into(), at)
+        .await
+        .unwrap();
+    assert_eq!(tech, "t-fixture-c");
+    let mut job = order(6, Billing::Warranty);
+    job.id = WorkOrderId::new();
+    job.number = "WO-FIXTURE-007".into();
+    s.create_work_order(job, Some(tech), at).await.unwrap();
+    assert_eq!(s.work_orders(None).await.unwrap().len(), 7);
+
+    let b1 = s.device_by_token(TOKEN_B1.into()).await.unwrap().unwrap();
+    let mut resume = job_op('b', 5, 5, "resume", at);
+    resume.visit_id = Some(VisitId::new().to_string());
+    resume.payload = json!({});
     let r = s
         .push(
             b1,
-            Batch::prepare(vec![job_op('b', 5, 5, "resume", at)]),
+            Batch::prepare(vec![resume]),
             None,
             PushPolicy::default(),
             at,
@@ -774,6 +791,7 @@ async fn writes_after(s: &dyn Storage) {
         .await
         .unwrap();
     assert_eq!(r.results[0].outcome, OpOutcome::Applied);
+    assert_eq!(r.acked_through, 5);
     assert_eq!(
         s.complaint_handled(job_id(1), T0 + 50 * HOUR)
             .await
