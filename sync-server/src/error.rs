@@ -81,6 +81,7 @@ impl From<StorageError> for ApiError {
                 ApiError::Unauthorized("the enrolment code is unknown, expired or already used")
             }
             StorageError::Backend(m) => ApiError::Internal(m),
+            StorageError::Migration(e) => ApiError::Internal(e.to_string()),
         }
     }
 }

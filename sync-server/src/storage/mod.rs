@@ -10,6 +10,7 @@
 pub mod dashboard;
 mod group_commit;
 pub mod measure_rows;
+pub mod migrations;
 pub mod postgres;
 pub mod sqlite;
 pub mod webhooks;
@@ -41,6 +42,9 @@ pub enum StorageError {
     /// The database failed.
     #[error("storage backend: {0}")]
     Backend(String),
+    /// The schema could not be brought up to date (a newer or edited schema is refused).
+    #[error(transparent)]
+    Migration(#[from] migrations::MigrationError),
 }
 
 impl From<rusqlite::Error> for StorageError {

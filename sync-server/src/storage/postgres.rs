@@ -6,6 +6,7 @@
 
 mod dashboard;
 mod measures;
+pub mod migrations;
 
 use std::str::FromStr;
 
@@ -22,47 +23,6 @@ use crate::push::{self, Batch, JobState, PushPolicy, PushState, StoredOp};
 
 mod webhooks;
 
-const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS technicians (
-    id TEXT PRIMARY KEY, name TEXT NOT NULL, created_at BIGINT NOT NULL);
-CREATE TABLE IF NOT EXISTS enrolment_codes (
-    code_hash TEXT PRIMARY KEY, technician_id TEXT NOT NULL REFERENCES technicians(id),
-    expires_at BIGINT NOT NULL, used_by TEXT, created_at BIGINT NOT NULL);
-CREATE TABLE IF NOT EXISTS devices (
-    id TEXT PRIMARY KEY, technician_id TEXT NOT NULL REFERENCES technicians(id),
-    token_hash TEXT NOT NULL UNIQUE, enrolled_at BIGINT NOT NULL, revoked_at BIGINT,
-    last_seq BIGINT NOT NULL DEFAULT 0);
-CREATE TABLE IF NOT EXISTS work_orders (
-    id TEXT PRIMARY KEY, technician_id TEXT REFERENCES technicians(id), body TEXT NOT NULL,
-    cancel_reason TEXT, completed_at BIGINT, created_at BIGINT NOT NULL,
-    updated_at BIGINT NOT NULL);
-CREATE INDEX IF NOT EXISTS work_orders_by_tech ON work_orders (technician_id);
-CREATE TABLE IF NOT EXISTS job_scope (
-    work_order_id TEXT NOT NULL, technician_id TEXT NOT NULL,
-    PRIMARY KEY (work_order_id, technician_id));
-CREATE TABLE IF NOT EXISTS changes (
-    seq BIGSERIAL PRIMARY KEY, technician_id TEXT, body TEXT NOT NULL,
-    created_at BIGINT NOT NULL);
-CREATE INDEX IF NOT EXISTS changes_by_tech ON changes (technician_id, seq);
-CREATE TABLE IF NOT EXISTS templates (
-    id TEXT NOT NULL, version BIGINT NOT NULL, json TEXT NOT NULL, PRIMARY KEY (id, version));
-CREATE TABLE IF NOT EXISTS ops (
-    op_id TEXT PRIMARY KEY, device_id TEXT NOT NULL, technician_id TEXT NOT NULL,
-    seq BIGINT NOT NULL, entity TEXT NOT NULL, entity_id TEXT NOT NULL, kind TEXT NOT NULL,
-    body TEXT NOT NULL, body_hash TEXT NOT NULL, outcome TEXT NOT NULL, code TEXT,
-    reason TEXT, device_time BIGINT NOT NULL, received_at BIGINT NOT NULL,
-    UNIQUE (device_id, seq));
-CREATE INDEX IF NOT EXISTS ops_by_job ON ops (entity_id, device_id, seq);
-CREATE INDEX IF NOT EXISTS ops_completions ON ops (kind, received_at);
-CREATE TABLE IF NOT EXISTS flags (
-    id BIGSERIAL PRIMARY KEY, work_order_id TEXT, op_id TEXT, device_id TEXT NOT NULL,
-    kind TEXT NOT NULL, detail TEXT NOT NULL, created_at BIGINT NOT NULL);
-CREATE INDEX IF NOT EXISTS flags_by_op ON flags (op_id);
-CREATE TABLE IF NOT EXISTS drawing_checks (
-    op_id TEXT PRIMARY KEY, device_id TEXT NOT NULL, work_order_id TEXT NOT NULL,
-    created_at BIGINT NOT NULL);
-";
-
 /// Advisory lock keys (arbitrary, fixed).
 const SCHEMA_LOCK: i64 = 0x4649_454c_4401;
 const CHANGES_LOCK: i64 = 0x4649_454c_4402;
@@ -77,7 +37,8 @@ fn pool_err(e: impl std::fmt::Display) -> StorageError {
 }
 
 impl PostgresStorage {
-    /// Connects to `url` (`postgres://…`) and creates the schema if needed.
+    /// Connects to `url` (`postgres://…`) and brings the schema up to date
+    /// ([`migrations`]); a database of a newer schema is refused untouched.
     pub async fn connect(url: &str, max_connections: usize) -> Result<Self, StorageError> {
         let config = tokio_postgres::Config::from_str(url)
             .map_err(|e| StorageError::Backend(format!("database url: {e}")))?;
@@ -94,14 +55,7 @@ impl PostgresStorage {
             .map_err(pool_err)?;
         let this = Self { pool };
         let mut c = this.pool.get().await.map_err(pool_err)?;
-        let tx = c.transaction().await?;
-        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&SCHEMA_LOCK])
-            .await?;
-        tx.batch_execute(SCHEMA).await?;
-        tx.batch_execute(measures::SCHEMA).await?;
-        tx.batch_execute(webhooks::SCHEMA).await?;
-        tx.batch_execute(dashboard::SCHEMA).await?;
-        tx.commit().await?;
+        migrations::migrate(&mut c, migrations::MIGRATIONS).await?;
         Ok(this)
     }
 }

@@ -4,6 +4,7 @@
 
 mod dashboard;
 mod measures;
+pub mod migrations;
 
 use std::path::Path;
 
@@ -21,68 +22,26 @@ use crate::push::{self, Batch, JobState, PushPolicy, PushState, StoredOp};
 mod webhooks;
 pub(crate) use webhooks::FEED_WINDOW_MS;
 
-const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS technicians (
-    id TEXT PRIMARY KEY, name TEXT NOT NULL, created_at INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS enrolment_codes (
-    code_hash TEXT PRIMARY KEY, technician_id TEXT NOT NULL REFERENCES technicians(id),
-    expires_at INTEGER NOT NULL, used_by TEXT, created_at INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS devices (
-    id TEXT PRIMARY KEY, technician_id TEXT NOT NULL REFERENCES technicians(id),
-    token_hash TEXT NOT NULL UNIQUE, enrolled_at INTEGER NOT NULL, revoked_at INTEGER,
-    last_seq INTEGER NOT NULL DEFAULT 0);
-CREATE TABLE IF NOT EXISTS work_orders (
-    id TEXT PRIMARY KEY, technician_id TEXT REFERENCES technicians(id), body TEXT NOT NULL,
-    cancel_reason TEXT, completed_at INTEGER, created_at INTEGER NOT NULL,
-    updated_at INTEGER NOT NULL);
-CREATE INDEX IF NOT EXISTS work_orders_by_tech ON work_orders (technician_id);
-CREATE TABLE IF NOT EXISTS job_scope (
-    work_order_id TEXT NOT NULL, technician_id TEXT NOT NULL,
-    PRIMARY KEY (work_order_id, technician_id));
-CREATE TABLE IF NOT EXISTS changes (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT, technician_id TEXT, body TEXT NOT NULL,
-    created_at INTEGER NOT NULL);
-CREATE INDEX IF NOT EXISTS changes_by_tech ON changes (technician_id, seq);
-CREATE TABLE IF NOT EXISTS templates (
-    id TEXT NOT NULL, version INTEGER NOT NULL, json TEXT NOT NULL, PRIMARY KEY (id, version));
-CREATE TABLE IF NOT EXISTS ops (
-    op_id TEXT PRIMARY KEY, device_id TEXT NOT NULL, technician_id TEXT NOT NULL,
-    seq INTEGER NOT NULL, entity TEXT NOT NULL, entity_id TEXT NOT NULL, kind TEXT NOT NULL,
-    body TEXT NOT NULL, body_hash TEXT NOT NULL, outcome TEXT NOT NULL, code TEXT,
-    reason TEXT, device_time INTEGER NOT NULL, received_at INTEGER NOT NULL,
-    UNIQUE (device_id, seq));
-CREATE INDEX IF NOT EXISTS ops_by_job ON ops (entity_id, device_id, seq);
-CREATE INDEX IF NOT EXISTS ops_completions ON ops (kind, received_at);
-CREATE TABLE IF NOT EXISTS flags (
-    id INTEGER PRIMARY KEY AUTOINCREMENT, work_order_id TEXT, op_id TEXT,
-    device_id TEXT NOT NULL, kind TEXT NOT NULL, detail TEXT NOT NULL,
-    created_at INTEGER NOT NULL);
-CREATE INDEX IF NOT EXISTS flags_by_op ON flags (op_id);
-CREATE TABLE IF NOT EXISTS drawing_checks (
-    op_id TEXT PRIMARY KEY, device_id TEXT NOT NULL, work_order_id TEXT NOT NULL,
-    created_at INTEGER NOT NULL);
-";
-
 /// The SQLite backend.
 pub struct SqliteStorage {
     db: Connections,
 }
 
 impl SqliteStorage {
-    /// Opens (creating) `fieldkit-server.db` in `dir`.
+    /// Opens (creating) `fieldkit-server.db` in `dir` and brings its schema up to date
+    /// ([`migrations`]); a database of a newer schema is refused untouched.
     pub fn open(dir: &Path) -> Result<Self, StorageError> {
         std::fs::create_dir_all(dir).map_err(|e| StorageError::Backend(e.to_string()))?;
         let db = Connections::open(&dir.join("fieldkit-server.db"), |c, writer| {
             c.busy_timeout(std::time::Duration::from_secs(10))?;
-            c.pragma_update(None, "foreign_keys", "ON")?;
             if writer {
-                c.pragma_update(None, "journal_mode", "WAL")?;
                 c.pragma_update(None, "synchronous", "FULL")?;
-                c.execute_batch(SCHEMA)?;
-                c.execute_batch(measures::SCHEMA)?;
-                c.execute_batch(webhooks::SCHEMA)?;
-                c.execute_batch(dashboard::SCHEMA)?;
+                // First, with foreign keys still off (migrations may rebuild tables) and
+                // before WAL: a refused database is left as it was.
+                migrations::migrate(c, migrations::MIGRATIONS)?;
+                c.pragma_update(None, "journal_mode", "WAL")?;
             }
+            c.pragma_update(None, "foreign_keys", "ON")?;
             Ok(())
         })?;
         Ok(Self { db })

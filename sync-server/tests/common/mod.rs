@@ -117,6 +117,20 @@ impl Pg {
     }
 }
 
+impl Pg {
+    /// Runs one of the cluster's client tools (`pg_dump`…, from the same bin dir as the
+    /// server) as the cluster's user.
+    pub fn tool(&self, tool: &str, args: &[&str]) -> std::process::Output {
+        run(self.as_postgres, &self.bin, tool, args)
+    }
+
+    /// The URL of another database of this cluster.
+    pub fn url_of(&self, database: &str) -> String {
+        let (server, _) = self.url.rsplit_once('/').expect("the url names a database");
+        format!("{server}/{database}")
+    }
+}
+
 impl Drop for Pg {
     fn drop(&mut self) {
         let d = self.dir.path().join("data").to_string_lossy().to_string();

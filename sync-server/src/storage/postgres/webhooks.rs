@@ -13,24 +13,6 @@ use crate::storage::webhooks::{
 };
 use crate::storage::{Completion, Fut, StorageError};
 
-/// Created with the rest of the schema at connect.
-pub(super) const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS completion_feed (
-    seq BIGSERIAL PRIMARY KEY, op_id TEXT NOT NULL UNIQUE,
-    received_at BIGINT NOT NULL, created_at BIGINT NOT NULL);
-CREATE INDEX IF NOT EXISTS completion_feed_received ON completion_feed (received_at);
-CREATE TABLE IF NOT EXISTS webhook_subscriptions (
-    id TEXT PRIMARY KEY, url TEXT NOT NULL, events TEXT NOT NULL, secret TEXT NOT NULL,
-    start_seq BIGINT NOT NULL, created_at BIGINT NOT NULL);
-CREATE TABLE IF NOT EXISTS webhook_deliveries (
-    subscription_id TEXT NOT NULL, op_id TEXT NOT NULL, feed_seq BIGINT NOT NULL,
-    status TEXT NOT NULL, attempts BIGINT NOT NULL DEFAULT 0,
-    next_attempt_at BIGINT NOT NULL, last_error TEXT, delivered_at BIGINT,
-    created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL,
-    PRIMARY KEY (subscription_id, op_id));
-CREATE INDEX IF NOT EXISTS webhook_deliveries_due ON webhook_deliveries (status, next_attempt_at);
-";
-
 /// Serializes feed numbering and subscription creation (arbitrary, fixed).
 const FEED_LOCK: i64 = 0x4649_454c_4403;
 

@@ -11,19 +11,6 @@ use fieldkit_core::sync::protocol::Change;
 
 use crate::storage::{Flag, Fut, StorageError};
 
-/// Created with the rest of the schema at open.
-pub(super) const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS dispatchers (
-    id TEXT PRIMARY KEY, login TEXT NOT NULL UNIQUE, password_hash TEXT NOT NULL,
-    created_at INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS dashboard_sessions (
-    token_hash TEXT PRIMARY KEY, dispatcher_id TEXT NOT NULL REFERENCES dispatchers(id),
-    csrf TEXT NOT NULL, created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL);
-CREATE INDEX IF NOT EXISTS dashboard_sessions_expiry ON dashboard_sessions (expires_at);
-CREATE INDEX IF NOT EXISTS flags_by_job ON flags (work_order_id);
-CREATE INDEX IF NOT EXISTS ops_rejected ON ops (received_at) WHERE outcome = 'rejected';
-";
-
 fn in_list(n: usize, from: usize) -> String {
     (from..from + n)
         .map(|i| format!("?{i}"))

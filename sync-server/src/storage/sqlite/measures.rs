@@ -7,12 +7,6 @@ use crate::measures::JobFacts;
 use crate::storage::StorageError;
 use crate::storage::measure_rows::{self, JobRow, LOOKBACK_MS, OpRow, SkewRow};
 
-/// The measures' own table.
-pub(super) const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS complaint_handling (
-    work_order_id TEXT PRIMARY KEY REFERENCES work_orders(id), handled_at INTEGER NOT NULL);
-";
-
 /// The jobs of a period (see [`measure_rows`]): ?1 = lookback start.
 const IN_PERIOD: &str = "(w.completed_at IS NULL OR w.completed_at >= ?1)
     AND NOT (w.cancel_reason IS NOT NULL AND w.updated_at < ?1)";

@@ -10,24 +10,6 @@ use crate::storage::webhooks::{
 };
 use crate::storage::{Completion, Fut, StorageError};
 
-/// Created with the rest of the schema at open.
-pub(super) const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS completion_feed (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT, op_id TEXT NOT NULL UNIQUE,
-    received_at INTEGER NOT NULL, created_at INTEGER NOT NULL);
-CREATE INDEX IF NOT EXISTS completion_feed_received ON completion_feed (received_at);
-CREATE TABLE IF NOT EXISTS webhook_subscriptions (
-    id TEXT PRIMARY KEY, url TEXT NOT NULL, events TEXT NOT NULL, secret TEXT NOT NULL,
-    start_seq INTEGER NOT NULL, created_at INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS webhook_deliveries (
-    subscription_id TEXT NOT NULL, op_id TEXT NOT NULL, feed_seq INTEGER NOT NULL,
-    status TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,
-    next_attempt_at INTEGER NOT NULL, last_error TEXT, delivered_at INTEGER,
-    created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL,
-    PRIMARY KEY (subscription_id, op_id));
-CREATE INDEX IF NOT EXISTS webhook_deliveries_due ON webhook_deliveries (status, next_attempt_at);
-";
-
 /// How far behind the newest completion in the feed the next scan starts: a push whose
 /// transaction ran longer than this could be missed (none runs for anything near an hour).
 pub(crate) const FEED_WINDOW_MS: i64 = 60 * 60 * 1000;

@@ -1,0 +1,143 @@
+//! The PostgreSQL backend's schema migrations (the rules and how to add one:
+//! [`crate::storage::migrations`]). To add migration N: write `migrations/000N_name.sql`
+//! beside this file and add its line to [`MIGRATIONS`]. Never edit a released migration.
+
+use tokio_postgres::{Client, GenericClient};
+
+use super::SCHEMA_LOCK;
+use crate::storage::StorageError;
+use crate::storage::migrations::{
+    self, AppliedMigration, Found, LEGACY_TABLES, Migration, MigrationError, MigrationReport,
+    VERSION_TABLE_SQL,
+};
+
+/// Every migration of the PostgreSQL schema, in order. The last argument is the released
+/// file's SHA-256, checked by `released_migrations_are_unchanged`.
+pub const MIGRATIONS: &[Migration] = &[Migration::new(
+    1,
+    "initial",
+    include_str!("migrations/0001_initial.sql"),
+    "b2bf4c08e9254f153a4da0fad29f2a0440a4f42b4449d90f190067db2530e38c",
+)];
+
+/// Brings the database to the newest of `migrations` (the server passes [`MIGRATIONS`]):
+/// each pending migration in its own transaction with its version row, under the schema
+/// advisory lock (servers starting at once wait for each other and apply each migration
+/// once). A refused database ([`MigrationError::NewerSchema`],
+/// [`MigrationError::ChecksumMismatch`]…) is left untouched.
+pub async fn migrate(
+    client: &mut Client,
+    migrations: &[Migration],
+) -> Result<MigrationReport, StorageError> {
+    migrations::check_list(migrations)?;
+    let mut report: Option<MigrationReport> = None;
+    loop {
+        // Dropped without commit (a refusal, a failure, or nothing to do): rolled back.
+        let tx = client.transaction().await?;
+        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&SCHEMA_LOCK])
+            .await?;
+        let found = found(&tx).await?;
+        let report = report.get_or_insert_with(|| MigrationReport::new(&found));
+        let Some(m) = migrations::next(migrations, &found)? else {
+            break;
+        };
+        tx.batch_execute(VERSION_TABLE_SQL).await?;
+        tx.batch_execute(m.sql)
+            .await
+            .map_err(|e| MigrationError::Failed {
+                version: m.version,
+                name: m.name.to_owned(),
+                reason: reason(&e),
+            })?;
+        tx.execute(
+            "INSERT INTO fieldkit_schema (version, name, checksum, applied_at)
+             VALUES ($1, $2, $3, $4)",
+            &[
+                &(m.version as i32),
+                &m.name,
+                &m.checksum(),
+                &migrations::now_ms(),
+            ],
+        )
+        .await?;
+        tx.commit().await?;
+        report.record(m);
+    }
+    Ok(report.expect("the loop reads the database at least once"))
+}
+
+/// Why a statement failed, without the server's DETAIL (it can quote row values).
+fn reason(e: &tokio_postgres::Error) -> String {
+    match e.as_db_error() {
+        Some(db) => format!("{} (SQLSTATE {})", db.message(), db.code().code()),
+        None => "the database connection failed".into(),
+    }
+}
+
+/// The version table's rows, oldest first (empty when there is none).
+pub async fn applied(c: &impl GenericClient) -> Result<Vec<AppliedMigration>, StorageError> {
+    if !table_exists(c, "fieldkit_schema").await? {
+        return Ok(Vec::new());
+    }
+    c.query(
+        "SELECT version, name, checksum, applied_at FROM fieldkit_schema ORDER BY version",
+        &[],
+    )
+    .await?
+    .iter()
+    .map(|r| {
+        Ok(AppliedMigration {
+            version: i64::from(r.try_get::<_, i32>(0)?),
+            name: r.try_get(1)?,
+            checksum: r.try_get(2)?,
+            applied_at: r.try_get(3)?,
+        })
+    })
+    .collect()
+}
+
+/// A table in the schema unqualified names resolve to (where the migrations create theirs).
+async fn table_exists(c: &impl GenericClient, name: &str) -> Result<bool, StorageError> {
+    Ok(c.query_one(
+        "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_tables
+                         WHERE schemaname = current_schema() AND tablename = $1)",
+        &[&name],
+    )
+    .await?
+    .try_get(0)?)
+}
+
+async fn found(c: &impl GenericClient) -> Result<Found, StorageError> {
+    if table_exists(c, "fieldkit_schema").await? {
+        return Ok(Found::Versioned(applied(c).await?));
+    }
+    for t in LEGACY_TABLES {
+        if table_exists(c, t).await? {
+            return Ok(Found::Legacy);
+        }
+    }
+    Ok(Found::Empty)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Editing a released migration must fail CI: each file keeps the SHA-256 recorded in
+    /// [`MIGRATIONS`] (a new migration: record what this prints).
+    #[test]
+    fn released_migrations_are_unchanged() {
+        migrations::check_list(MIGRATIONS).unwrap();
+        for m in MIGRATIONS {
+            assert_eq!(
+                m.checksum(),
+                m.released_sha256,
+                "postgres migration {} ({}) differs from the released file: a released \
+                 migration is never edited (add a new one); a new migration records this \
+                 SHA-256",
+                m.version,
+                m.name
+            );
+        }
+    }
+}

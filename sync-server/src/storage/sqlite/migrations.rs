@@ -1,0 +1,147 @@
+//! The SQLite backend's schema migrations (the rules and how to add one:
+//! [`crate::storage::migrations`]). To add migration N: write `migrations/000N_name.sql`
+//! beside this file and add its line to [`MIGRATIONS`]. Never edit a released migration.
+
+use rusqlite::{Connection, Transaction, TransactionBehavior, params};
+
+use crate::storage::StorageError;
+use crate::storage::migrations::{
+    self, AppliedMigration, Found, LEGACY_TABLES, Migration, MigrationError, MigrationReport,
+    VERSION_TABLE_SQL,
+};
+
+/// Every migration of the SQLite schema, in order. The last argument is the released file's
+/// SHA-256, checked by `released_migrations_are_unchanged`.
+pub const MIGRATIONS: &[Migration] = &[Migration::new(
+    1,
+    "initial",
+    include_str!("migrations/0001_initial.sql"),
+    "30660cdc9f5654289091899a35c747e8a1993177a5fa36d14828993f387205c6",
+)];
+
+/// Brings the database on `c` to the newest of `migrations` (the server passes
+/// [`MIGRATIONS`]): each pending migration in its own `BEGIN IMMEDIATE` transaction with
+/// its version row. A refused database ([`MigrationError::NewerSchema`],
+/// [`MigrationError::ChecksumMismatch`]…) is left untouched. Run it before
+/// `PRAGMA foreign_keys = ON` and `journal_mode = WAL` (see the module doc of
+/// [`crate::storage::migrations`]).
+pub fn migrate(c: &Connection, migrations: &[Migration]) -> Result<MigrationReport, StorageError> {
+    migrations::check_list(migrations)?;
+    let mut report: Option<MigrationReport> = None;
+    loop {
+        // Dropped without commit (a refusal, a failure, or nothing to do): rolled back.
+        let tx = Transaction::new_unchecked(c, TransactionBehavior::Immediate)?;
+        let found = found(&tx)?;
+        let report = report.get_or_insert_with(|| MigrationReport::new(&found));
+        let Some(m) = migrations::next(migrations, &found)? else {
+            break;
+        };
+        tx.execute_batch(VERSION_TABLE_SQL)?;
+        tx.execute_batch(m.sql)
+            .map_err(|e| MigrationError::Failed {
+                version: m.version,
+                name: m.name.to_owned(),
+                reason: e.to_string(),
+            })?;
+        if tx.is_autocommit() {
+            return Err(MigrationError::Failed {
+                version: m.version,
+                name: m.name.to_owned(),
+                reason: "it ended the runner's transaction (a migration holds no BEGIN or \
+                         COMMIT)"
+                    .into(),
+            }
+            .into());
+        }
+        tx.execute(
+            "INSERT INTO fieldkit_schema (version, name, checksum, applied_at)
+             VALUES (?1, ?2, ?3, ?4)",
+            params![m.version, m.name, m.checksum(), migrations::now_ms()],
+        )?;
+        tx.commit()?;
+        report.record(m);
+    }
+    Ok(report.expect("the loop reads the database at least once"))
+}
+
+/// The version table's rows, oldest first (empty when there is none).
+pub fn applied(c: &Connection) -> Result<Vec<AppliedMigration>, StorageError> {
+    if !table_exists(c, "fieldkit_schema")? {
+        return Ok(Vec::new());
+    }
+    Ok(c.prepare(
+        "SELECT version, name, checksum, applied_at FROM fieldkit_schema ORDER BY version",
+    )?
+    .query_map([], |r| {
+        Ok(AppliedMigration {
+            version: r.get(0)?,
+            name: r.get(1)?,
+            checksum: r.get(2)?,
+            applied_at: r.get(3)?,
+        })
+    })?
+    .collect::<rusqlite::Result<_>>()?)
+}
+
+fn table_exists(c: &Connection, name: &str) -> Result<bool, StorageError> {
+    Ok(c.query_row(
+        "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1)",
+        [name],
+        |r| r.get(0),
+    )?)
+}
+
+fn found(c: &Connection) -> Result<Found, StorageError> {
+    if table_exists(c, "fieldkit_schema")? {
+        return Ok(Found::Versioned(applied(c)?));
+    }
+    for t in LEGACY_TABLES {
+        if table_exists(c, t)? {
+            return Ok(Found::Legacy);
+        }
+    }
+    Ok(Found::Empty)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Editing a released migration must fail CI: each file keeps the SHA-256 recorded in
+    /// [`MIGRATIONS`] (a new migration: record what this prints).
+    #[test]
+    fn released_migrations_are_unchanged() {
+        migrations::check_list(MIGRATIONS).unwrap();
+        for m in MIGRATIONS {
+            assert_eq!(
+                m.checksum(),
+                m.released_sha256,
+                "sqlite migration {} ({}) differs from the released file: a released \
+                 migration is never edited (add a new one); a new migration records this \
+                 SHA-256",
+                m.version,
+                m.name
+            );
+        }
+    }
+
+    #[test]
+    fn same_versions_and_names_as_postgres() {
+        let names = |l: &[Migration]| l.iter().map(|m| (m.version, m.name)).collect::<Vec<_>>();
+        assert_eq!(
+            names(MIGRATIONS),
+            names(crate::storage::postgres::migrations::MIGRATIONS)
+        );
+    }
+
+    #[test]
+    fn fresh_then_no_op() {
+        let c = Connection::open_in_memory().unwrap();
+        let r = migrate(&c, MIGRATIONS).unwrap();
+        assert_eq!(r.applied, vec![1]);
+        assert_eq!(r.version, 1);
+        let r = migrate(&c, MIGRATIONS).unwrap();
+        assert!(r.applied.is_empty());
+        assert_eq!(applied(&c).unwrap().len(), 1);
+    }
+}
