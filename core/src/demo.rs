@@ -112,14 +112,20 @@ pub fn repair_order(n: u32, now: Timestamp, billing: Billing) -> WorkOrder {
     }
 }
 
-/// Puts the catalog, van stock and fee schedule the demo visit needs on the device.
-pub fn stock_the_van(kit: &FieldKit) -> Result<()> {
-    kit.set_fee_schedule(&fee_schedule())?;
-    kit.add_catalog_part(&Part {
+/// The part the demo visit installs.
+pub fn van_part() -> Part {
+    Part {
         sku: "PUMP-220".into(),
         name: "排水泵 Drain pump 220V".into(),
         unit: "pcs".into(),
-    })?;
+    }
+}
+
+/// Puts the catalog, van stock and fee schedule the demo visit needs on the device (a server
+/// judging its journal must have published the same: [`fee_schedule`], [`van_part`]).
+pub fn stock_the_van(kit: &FieldKit) -> Result<()> {
+    kit.set_fee_schedule(&fee_schedule())?;
+    kit.add_catalog_part(&van_part())?;
     kit.issue_stock("PUMP-220", 2)?;
     Ok(())
 }

@@ -7,7 +7,8 @@
 //! drawings. So the push stores the completion in `drawing_checks` in its own transaction
 //! (nothing is lost if the server stops), and this worker checks them one at a time on the
 //! blocking pool, storing the flags and removing the check in one transaction. A completion
-//! still waiting says so (`checks_pending`).
+//! still waiting says so (`checks_pending`, state `checking`); once checked it is counted
+//! (its drawings match) or held for the desk.
 
 use std::sync::Arc;
 
@@ -31,12 +32,16 @@ impl Drawings {
     }
 
     /// Starts the worker: it checks what is waiting now, then whenever woken, until the
-    /// returned task is aborted.
-    pub fn start(&self, storage: Arc<dyn Storage>) -> tokio::task::JoinHandle<()> {
+    /// returned task is aborted. `checked` hears each job whose completion was checked.
+    pub fn start(
+        &self,
+        storage: Arc<dyn Storage>,
+        checked: Checked,
+    ) -> tokio::task::JoinHandle<()> {
         let wake = self.wake.clone();
         tokio::spawn(async move {
             loop {
-                match check_waiting(storage.as_ref()).await {
+                match check_waiting(storage.as_ref(), checked.as_ref()).await {
                     // More may have arrived while checking: look again before sleeping.
                     Ok(n) if n > 0 => continue,
                     Ok(_) => {}
@@ -48,16 +53,24 @@ impl Drawings {
     }
 }
 
+/// Told the job whose completion's drawings were checked.
+pub type Checked = Arc<dyn Fn(&str) + Send + Sync>;
+
 /// Checks up to one batch of waiting completions; how many were done.
-pub async fn check_waiting(storage: &dyn Storage) -> Result<usize, crate::storage::StorageError> {
+pub async fn check_waiting(
+    storage: &dyn Storage,
+    checked: &(dyn Fn(&str) + Send + Sync),
+) -> Result<usize, crate::storage::StorageError> {
     let waiting = storage.pending_drawings(BATCH).await?;
     let n = waiting.len();
     for check in waiting {
-        let op_id = check.op_id.clone();
+        let (op_id, job) = (check.op_id.clone(), check.work_order_id.clone());
         let flags = tokio::task::spawn_blocking(move || flags_of(check))
             .await
             .map_err(|e| crate::storage::StorageError::Backend(e.to_string()))?;
-        storage.finish_drawing(op_id, flags).await?;
+        let now = chrono::Utc::now().timestamp_millis();
+        storage.finish_drawing(op_id, flags, now).await?;
+        checked(&job);
     }
     Ok(n)
 }

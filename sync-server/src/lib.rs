@@ -94,8 +94,16 @@ impl Server {
             _ => admin_token_file(&config.data_dir).map_err(StartError::DataDir)?,
         };
         let drawings = drawings::Drawings::default();
-        let drawings_task = drawings.start(storage.clone());
         let feed = Arc::new(webhooks::Feed::default());
+        let board = Arc::new(dashboard::BoardEvents::default());
+        // A completion counted once its drawings match: the feed and the boards hear of it.
+        let drawings_task = drawings.start(storage.clone(), {
+            let (feed, board) = (feed.clone(), board.clone());
+            Arc::new(move |job: &str| {
+                feed.completions_pushed();
+                board.job_changed(job);
+            })
+        });
         let state = AppState {
             feed: feed.clone(),
             storage: storage.clone(),
@@ -112,7 +120,7 @@ impl Server {
             )),
             enrolment_code_ttl_minutes: config.enrolment_code_ttl_minutes,
             max_body_bytes: config.max_body_bytes,
-            board: Arc::new(dashboard::BoardEvents::default()),
+            board,
             dashboard: dashboard::Settings {
                 utc_offset_minutes: config.dashboard_utc_offset_minutes,
                 session_minutes: config.dashboard_session_minutes.max(1),

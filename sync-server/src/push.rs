@@ -10,27 +10,38 @@
 //!    `rejected` (`op_id_reused`), nothing stored.
 //! 2. A new op whose `seq` is at or below what the server already answered: `rejected`
 //!    (`seq_reused`). A `seq` beyond the next expected one: `gap` for it and every op behind it.
-//! 3. Otherwise it is checked (version, entity, payload, whose job it is) and stored with its
-//!    outcome — `applied`, `conflict` (kept as a fact and flagged) or `rejected` — so a
-//!    rejected op never blocks the ones behind it and a retry gets the same answer.
+//! 3. Otherwise it is judged and stored with its outcome — `applied`, `conflict` (kept as a
+//!    fact and flagged) or `rejected` — so a rejected op never blocks the ones behind it and
+//!    a retry gets the same answer.
 //!
-//! Jobs: an op on a job assigned to this technician is applied. On a job that was this
-//! technician's but has been reassigned, or that the desk cancelled, it is a `conflict`: the
-//! fact is kept and flagged for the dispatcher (nothing a technician recorded is dropped). A
-//! job that was never this technician's (or does not exist) is `rejected` as `unknown_job`,
-//! with the same words either way so no other technician's job is revealed.
+//! Judging a job's op: a job that was never this technician's (or does not exist) is
+//! `rejected` as `unknown_job`, with the same words either way so no other technician's job is
+//! revealed. Otherwise the device's replay of the job ([`JobReplay`], the core's own rules)
+//! judges it: an op the rules refuse is `rejected` with the rule's code and reason. An op the
+//! rules accept is `applied`, or a `conflict` when the desk cancelled or reassigned the job
+//! meanwhile (kept, flagged for the dispatcher: nothing a technician recorded is dropped).
+//!
+//! A `complete` is never refused by the rules; it becomes the job's completion:
+//! - the job already has one (from any device): `conflict` `already_completed`, flagged, not a
+//!   second completion;
+//! - the desk cancelled or reassigned the job: `conflict`, kept and flagged, never counted;
+//! - the rules find problems (checklist gate, workflow, timeline chain, signatures): `conflict`
+//!   `completion_held` with the reasons — held for the desk, who releases or rejects it;
+//! - otherwise `applied`: the completion is `checking` until its signature drawings are
+//!   checked, then counted (or held, if a drawing does not match).
 
 use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
 
-use fieldkit_core::checklist::Template;
-use fieldkit_core::model::{Billing, JobKind, OpId, WorkOrderId};
-use fieldkit_core::sync::protocol::{
-    FirstOutcome, OP_VERSION, Op, OpOutcome, OpResult, PushResponse,
+use fieldkit_core::model::{DeviceId, OpId, WorkOrderStatus};
+use fieldkit_core::sync::ops::OpBody;
+use fieldkit_core::sync::protocol::{Change, FirstOutcome, Op, OpOutcome, OpResult, PushResponse};
+use fieldkit_core::sync::replay::{
+    CompletionCheck, Context, JobReplay, Published, REPLAY_VERSION, Verdict,
 };
-use fieldkit_core::sync::replay;
 use sha2::{Digest, Sha256};
 
-use crate::storage::{DeviceRecord, Flag};
+use crate::storage::{DeviceRecord, Flag, JobRecord, StorageError};
 
 /// Settings of push handling.
 #[derive(Clone, Copy, Debug)]
@@ -60,12 +71,13 @@ pub struct StoredOp {
 /// A job as push handling needs it.
 #[derive(Clone, Debug)]
 pub struct JobState {
-    pub technician_id: Option<String>,
-    pub cancelled: bool,
-    pub kind: JobKind,
-    pub billing: Billing,
+    pub job: JobRecord,
     /// The job was assigned to this device's technician at some point.
     pub ever_mine: bool,
+    /// The job has a completion that stands (checking, counted, held or released).
+    pub completed: bool,
+    /// This device's replay of the job so far.
+    pub replay: JobReplay,
 }
 
 /// What the backend read for a batch.
@@ -77,10 +89,8 @@ pub struct PushState {
     pub existing: HashMap<OpId, StoredOp>,
     /// The batch's jobs (by work order id text) that exist.
     pub jobs: HashMap<String, JobState>,
-    /// For jobs completed in this batch: this device's stored ops on the job, in seq order.
-    pub history: HashMap<String, Vec<Op>>,
-    /// Templates the desk published (for the completion gate).
-    pub templates: Vec<Template>,
+    /// What the desk published (templates, fee schedules, parts).
+    pub published: Arc<Published>,
 }
 
 /// A push's ops with what needs no stored state done up front, before the backend takes
@@ -119,32 +129,100 @@ impl Batch {
     }
 }
 
-/// What the backend must read for a batch: op ids, job ids, and jobs whose history and the
-/// templates are needed (a `complete` op is in the batch).
+/// What the backend must read for a batch: op ids and job ids.
 pub struct Needs {
     pub op_ids: Vec<OpId>,
     pub job_ids: Vec<String>,
-    pub history_jobs: Vec<String>,
 }
 
 /// What to read before planning.
 pub fn needs(batch: &Batch) -> Needs {
     let mut job_ids = Vec::new();
-    let mut history_jobs = Vec::new();
     let mut seen = HashSet::new();
     for Prepared { op, .. } in &batch.ops {
         if op.entity == "work_order" && seen.insert(op.entity_id.clone()) {
             job_ids.push(op.entity_id.clone());
         }
-        if op.entity == "work_order" && op.kind == "complete" {
-            history_jobs.push(op.entity_id.clone());
-        }
     }
-    history_jobs.dedup();
     Needs {
         op_ids: batch.op_ids().collect(),
         job_ids,
-        history_jobs,
+    }
+}
+
+/// Rejection codes of ops that never entered a device's journal on the server (they are not
+/// replayed when a replay is rebuilt).
+pub const ENVELOPE_CODES: [&str; 5] = [
+    "op_id_reused",
+    "seq_reused",
+    "unknown_job",
+    "unknown_entity",
+    "bad_entity",
+];
+
+/// A device's replay of a job as stored (`stored`: its version and JSON), or rebuilt from the
+/// device's stored ops on the job (`history`, in `seq` order, envelope rejections left out)
+/// when there is none yet (a job pushed to a server older than the judge) or it is of another
+/// version.
+pub fn replay_of(
+    stored: Option<(i64, String)>,
+    history: impl FnOnce() -> Result<Vec<Op>, StorageError>,
+    job: &JobRecord,
+    device: DeviceId,
+    published: &Published,
+) -> Result<JobReplay, StorageError> {
+    if let Some((version, json)) = stored
+        && version == i64::from(REPLAY_VERSION)
+        && let Ok(r) = serde_json::from_str::<JobReplay>(&json)
+    {
+        return Ok(r);
+    }
+    let ops = history()?;
+    let desk = published.for_job(&job.order);
+    let cx = Context {
+        order: &job.order,
+        device_id: device,
+        desk: &desk,
+    };
+    Ok(JobReplay::fold(&ops, &cx))
+}
+
+/// The publications the judge needs, rebuilt only when something new was published.
+#[derive(Default)]
+pub struct PublishedCache {
+    inner: Mutex<Option<(i64, Arc<Published>)>>,
+}
+
+impl PublishedCache {
+    /// The publications as of `head` (the newest publication's change number): cached, or
+    /// built from `load` (every publication, oldest first).
+    pub fn get(
+        &self,
+        head: i64,
+        load: impl FnOnce() -> Result<Vec<Change>, StorageError>,
+    ) -> Result<Arc<Published>, StorageError> {
+        let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((h, p)) = inner.as_ref()
+            && *h == head
+        {
+            return Ok(p.clone());
+        }
+        let mut p = Published::new();
+        for change in load()? {
+            match change {
+                Change::ChecklistTemplate { json } => {
+                    if let Ok(t) = fieldkit_core::checklist::Template::from_json(&json) {
+                        p.add_template(Arc::new(t));
+                    }
+                }
+                Change::FeeSchedule { fee_schedule } => p.add_fee_schedule(fee_schedule),
+                Change::CatalogPart { part } => p.add_part(part.sku),
+                _ => {}
+            }
+        }
+        let p = Arc::new(p);
+        *inner = Some((head, p.clone()));
+        Ok(p)
     }
 }
 
@@ -159,6 +237,68 @@ pub struct NewOp {
     pub reason: Option<String>,
 }
 
+/// Where a completion stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum CompletionState {
+    /// The rules passed; the signature drawings are being checked.
+    Checking,
+    /// A completion of the job: on the board, in the measures and the feed.
+    Counted,
+    /// The rules found problems: waiting for the desk.
+    Held,
+    /// Held, then released by the desk: counted.
+    Released,
+    /// Held, then rejected by the desk: never counted.
+    Rejected,
+    /// Completed after the desk cancelled or reassigned the job: kept as a fact, flagged.
+    Conflict,
+}
+
+impl CompletionState {
+    /// Every state.
+    pub const ALL: [CompletionState; 6] = [
+        Self::Checking,
+        Self::Counted,
+        Self::Held,
+        Self::Released,
+        Self::Rejected,
+        Self::Conflict,
+    ];
+
+    /// The stable name used in storage and on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Checking => "checking",
+            Self::Counted => "counted",
+            Self::Held => "held",
+            Self::Released => "released",
+            Self::Rejected => "rejected",
+            Self::Conflict => "conflict",
+        }
+    }
+
+    /// Parses [`CompletionState::as_str`].
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+
+    /// It counts: on the board, in the measures and the completions feed.
+    pub fn counts(self) -> bool {
+        matches!(self, Self::Counted | Self::Released)
+    }
+}
+
+/// A completion to store.
+#[derive(Clone, Debug)]
+pub struct NewCompletion {
+    pub op_id: String,
+    pub work_order_id: String,
+    pub state: CompletionState,
+    /// Why it is held or a conflict (no personal data).
+    pub reasons: Vec<String>,
+    pub completed_at_device: i64,
+}
+
 /// Everything a backend writes for a batch.
 #[derive(Clone, Debug)]
 pub struct PushPlan {
@@ -167,10 +307,11 @@ pub struct PushPlan {
     pub last_seq: i64,
     pub inserts: Vec<NewOp>,
     pub flags: Vec<Flag>,
-    /// Jobs completed (applied): their server `completed_at` and status become completed.
-    pub completed: Vec<String>,
-    /// Completions stored (applied or conflict) whose signature drawings are still to be
-    /// checked ([`crate::drawings`]): (completion op id, work order id).
+    pub completions: Vec<NewCompletion>,
+    /// The device's replays of the batch's jobs, as they stand after it (work order id).
+    pub replays: Vec<(String, JobReplay)>,
+    /// Completions whose signature drawings are still to be checked ([`crate::drawings`]):
+    /// (completion op id, work order id).
     pub drawings: Vec<(String, String)>,
 }
 
@@ -183,12 +324,63 @@ pub fn body_of(op: &Op) -> (String, String) {
     (body, hash)
 }
 
-fn refuse(code: &str, reason: &str) -> (FirstOutcome, Option<String>, Option<String>) {
+/// A decision on one op: outcome, code, reason.
+type Decision = (FirstOutcome, Option<String>, Option<String>);
+
+fn refuse(code: &str, reason: &str) -> Decision {
     (
         FirstOutcome::Rejected,
         Some(code.to_owned()),
         Some(reason.to_owned()),
     )
+}
+
+fn conflict(code: &str, reason: String) -> Decision {
+    (FirstOutcome::Conflict, Some(code.to_owned()), Some(reason))
+}
+
+/// Builds the flags of one batch.
+struct Flags<'a> {
+    device_id: &'a str,
+    now: i64,
+    out: Vec<Flag>,
+    /// (job, kind) already flagged in this batch, for the once-per-batch kinds.
+    once: HashSet<(String, &'static str)>,
+}
+
+impl Flags<'_> {
+    fn raise(&mut self, job: Option<&str>, op: &Op, kind: &str, detail: String) {
+        self.out.push(Flag {
+            work_order_id: job.map(str::to_owned),
+            op_id: Some(op.op_id.to_string()),
+            device_id: self.device_id.to_owned(),
+            kind: kind.to_owned(),
+            detail,
+            created_at: self.now,
+        });
+    }
+
+    fn once(&mut self, job: &str, op: &Op, kind: &'static str, detail: String) {
+        if self.once.insert((job.to_owned(), kind)) {
+            self.raise(Some(job), op, kind, detail);
+        }
+    }
+
+    /// One flag per problem a completion check found, by kind.
+    fn check(&mut self, job: &str, op: &Op, check: &CompletionCheck) {
+        if let Some(r) = &check.refusal {
+            self.raise(Some(job), op, "workflow", r.clone());
+        }
+        for b in &check.gate {
+            self.raise(Some(job), op, "checklist_gate", b.to_string());
+        }
+        for p in &check.chain {
+            self.raise(Some(job), op, "timeline_chain", p.clone());
+        }
+        for p in &check.signatures {
+            self.raise(Some(job), op, "signature", p.clone());
+        }
+    }
 }
 
 /// Plans a batch (the ops are in `seq` order; the caller checked the batch's size).
@@ -204,26 +396,21 @@ pub fn plan(
     let mut last_seq = state.last_seq;
     let mut results = Vec::with_capacity(batch.ops.len());
     let mut inserts: Vec<NewOp> = Vec::new();
-    let mut flags: Vec<Flag> = Vec::new();
-    let mut completed = Vec::new();
-    let mut history = state.history.clone();
-    let mut flagged_jobs: HashSet<(String, &'static str)> = HashSet::new();
+    let mut flags = Flags {
+        device_id: &device_id,
+        now,
+        out: Vec::new(),
+        once: HashSet::new(),
+    };
+    let mut jobs = state.jobs.clone();
+    let mut touched: Vec<String> = Vec::new();
+    let mut completions = Vec::new();
+    let mut drawings = Vec::new();
     let mut seen_in_batch: HashSet<OpId> = HashSet::new();
     let mut gap: Option<i64> = None;
-    let flag = |flags: &mut Vec<Flag>, job: Option<&str>, op: &Op, kind: &str, detail: String| {
-        flags.push(Flag {
-            work_order_id: job.map(str::to_owned),
-            op_id: Some(op.op_id.to_string()),
-            device_id: device_id.clone(),
-            kind: kind.to_owned(),
-            detail,
-            created_at: now,
-        })
-    };
     // A device clock off by more than the threshold is flagged once per batch: from the
     // clock it reports when sending, else from ops dated in the future.
     let Batch { ops } = batch;
-    let mut drawings = Vec::new();
     let skew = match sent_at {
         Some(t) => Some(t - now),
         None => ops
@@ -235,8 +422,7 @@ pub fn plan(
         && d.abs() > policy.max_clock_skew_ms
     {
         let job = (first.entity == "work_order").then_some(first.entity_id.as_str());
-        flag(
-            &mut flags,
+        flags.raise(
             job,
             first,
             "clock_skew",
@@ -299,73 +485,39 @@ pub fn plan(
             }));
             continue;
         }
-        let job_id = op.entity_id.clone();
-        let (outcome, code, reason) = decide(&op, state, &device.technician_id);
-        if op.entity == "work_order" && outcome != FirstOutcome::Rejected {
-            let job = state.jobs.get(&job_id);
-            let cancelled = job.is_some_and(|j| j.cancelled);
-            if outcome == FirstOutcome::Conflict {
-                let (kind, detail): (&'static str, String) = if op.kind == "complete" {
-                    if cancelled {
-                        (
-                            "completed_after_cancellation",
-                            "completed on the device after the desk cancelled the job".into(),
-                        )
-                    } else {
-                        (
-                            "completed_after_reassignment",
-                            "completed on the device after the job was reassigned".into(),
-                        )
+        let (outcome, code, reason) = match op.entity.as_str() {
+            "work_order" => {
+                let job = jobs
+                    .get_mut(&op.entity_id)
+                    .filter(|j| j.ever_mine && op.entity_id.parse::<uuid::Uuid>().is_ok());
+                match job {
+                    None => refuse("unknown_job", "no such job among this technician's jobs"),
+                    Some(job) => {
+                        if !touched.contains(&op.entity_id) {
+                            touched.push(op.entity_id.clone());
+                        }
+                        let (d, completion) = judge_job_op(&op, job, device, state, &mut flags);
+                        if let Some(c) = completion {
+                            drawings.push((op_id.to_string(), op.entity_id.clone()));
+                            completions.push(c);
+                        }
+                        d
                     }
-                } else if cancelled {
-                    (
-                        "fact_after_cancellation",
-                        format!("`{}` recorded after the desk cancelled the job", op.kind),
-                    )
+                }
+            }
+            "stock" => {
+                if op.entity_id.trim().is_empty() || op.entity_id.len() > 64 {
+                    refuse("bad_entity", "a stock op names a part's SKU")
                 } else {
-                    (
-                        "fact_after_reassignment",
-                        format!("`{}` recorded after the job was reassigned", op.kind),
-                    )
-                };
-                if op.kind == "complete" || flagged_jobs.insert((job_id.clone(), kind)) {
-                    flag(&mut flags, Some(&job_id), &op, kind, detail);
-                }
-            }
-            if let Some(h) = history.get_mut(&job_id) {
-                h.push(op.clone());
-            }
-            if op.kind == "complete" {
-                if let (Some(job), Some(h)) = (job, history.get(&job_id)) {
-                    let check = replay::check_completion(
-                        job.kind,
-                        job.billing,
-                        h,
-                        h.len() - 1,
-                        &state.templates,
-                    );
-                    for b in &check.gate {
-                        flag(
-                            &mut flags,
-                            Some(&job_id),
-                            &op,
-                            "checklist_gate",
-                            b.to_string(),
-                        );
-                    }
-                    for p in &check.chain {
-                        flag(&mut flags, Some(&job_id), &op, "timeline_chain", p.clone());
-                    }
-                    for p in &check.signatures {
-                        flag(&mut flags, Some(&job_id), &op, "signature", p.clone());
+                    match op.body() {
+                        Ok(OpBody::Stock(_)) => (FirstOutcome::Applied, None, None),
+                        Ok(OpBody::Job(_)) => refuse("bad_payload", "not a stock op"),
+                        Err(e) => refuse(e.code(), &e.to_string()),
                     }
                 }
-                drawings.push((op_id.to_string(), job_id.clone()));
-                if outcome == FirstOutcome::Applied {
-                    completed.push(job_id.clone());
-                }
             }
-        }
+            _ => refuse("unknown_entity", "the op's entity is not known"),
+        };
         last_seq = seq;
         results.push(answer(match outcome {
             FirstOutcome::Applied => OpOutcome::Applied,
@@ -387,6 +539,13 @@ pub fn plan(
             reason,
         });
     }
+    let replays = touched
+        .into_iter()
+        .filter_map(|id| {
+            let r = jobs.remove(&id)?.replay;
+            Some((id, r))
+        })
+        .collect();
     PushPlan {
         response: PushResponse {
             results,
@@ -394,74 +553,125 @@ pub fn plan(
         },
         last_seq,
         inserts,
-        flags,
-        completed,
+        flags: flags.out,
+        completions,
+        replays,
         drawings,
     }
 }
 
-/// Decides a new op in sequence: applied, conflict or rejected, with code and reason.
-fn decide(
+/// Judges a job's op with the device's replay and the desk's side. Returns the decision and
+/// the completion it makes (for a `complete` that is not a second one).
+fn judge_job_op(
     op: &Op,
+    job: &mut JobState,
+    device: &DeviceRecord,
     state: &PushState,
-    technician_id: &str,
-) -> (FirstOutcome, Option<String>, Option<String>) {
-    if op.version < 1 || op.version > OP_VERSION {
-        return refuse(
-            "unsupported_version",
-            &format!(
-                "op version {} is not supported (1 to {OP_VERSION})",
-                op.version
-            ),
-        );
-    }
-    let kind_ok = !op.kind.is_empty()
-        && op.kind.len() <= 64
-        && op.kind.bytes().all(|b| b.is_ascii_lowercase() || b == b'_');
-    if !kind_ok {
-        return refuse("bad_kind", "the op kind is not a snake_case name");
-    }
-    if !op.payload.is_object() {
-        return refuse("bad_payload", "the payload is not a JSON object");
-    }
-    match op.entity.as_str() {
-        "stock" => {
-            if op.entity_id.trim().is_empty() || op.entity_id.len() > 64 {
-                return refuse("bad_entity", "a stock op names a part's SKU");
-            }
-            (FirstOutcome::Applied, None, None)
-        }
-        "work_order" => {
-            if op.entity_id.parse::<WorkOrderId>().is_err() {
-                return refuse("bad_entity", "a job op names a work order id");
-            }
-            let unknown = || refuse("unknown_job", "no such job among this technician's jobs");
-            let Some(job) = state.jobs.get(&op.entity_id) else {
-                return unknown();
+    flags: &mut Flags<'_>,
+) -> (Decision, Option<NewCompletion>) {
+    let job_id = op.entity_id.as_str();
+    let desk = state.published.for_job(&job.job.order);
+    let cx = Context {
+        order: &job.job.order,
+        device_id: device.id,
+        desk: &desk,
+    };
+    let cancelled = job.job.order.status == WorkOrderStatus::Cancelled;
+    let reassigned = job.job.technician_id.as_deref() != Some(device.technician_id.as_str());
+    let verdict = job.replay.apply(op, &cx);
+    let check = match verdict {
+        Verdict::Refused(r) => return (refuse(&r.code, &r.reason), None),
+        Verdict::Accepted => {
+            let d = if cancelled {
+                flags.once(
+                    job_id,
+                    op,
+                    "fact_after_cancellation",
+                    format!("`{}` recorded after the desk cancelled the job", op.kind),
+                );
+                conflict(
+                    "job_cancelled",
+                    "the desk cancelled this job; the fact is kept and flagged".into(),
+                )
+            } else if reassigned {
+                flags.once(
+                    job_id,
+                    op,
+                    "fact_after_reassignment",
+                    format!("`{}` recorded after the job was reassigned", op.kind),
+                );
+                conflict(
+                    "job_reassigned",
+                    "this job was reassigned to another technician; the fact is kept and flagged"
+                        .into(),
+                )
+            } else {
+                (FirstOutcome::Applied, None, None)
             };
-            if !job.ever_mine {
-                return unknown();
-            }
-            if job.cancelled {
-                return (
-                    FirstOutcome::Conflict,
-                    Some("job_cancelled".into()),
-                    Some("the desk cancelled this job; the fact is kept and flagged".into()),
-                );
-            }
-            if job.technician_id.as_deref() != Some(technician_id) {
-                return (
-                    FirstOutcome::Conflict,
-                    Some("job_reassigned".into()),
-                    Some(
-                        "this job was reassigned to another technician; the fact is kept and \
-                         flagged"
-                            .into(),
-                    ),
-                );
-            }
-            (FirstOutcome::Applied, None, None)
+            return (d, None);
         }
-        _ => refuse("unknown_entity", "the op's entity is not known"),
+        Verdict::Completion(check) => check,
+    };
+    let completion = |state, reasons| NewCompletion {
+        op_id: op.op_id.to_string(),
+        work_order_id: job_id.to_owned(),
+        state,
+        reasons,
+        completed_at_device: op.device_time,
+    };
+    let reasons = check.reasons();
+    if job.completed {
+        flags.raise(
+            Some(job_id),
+            op,
+            "second_completion",
+            "a second completion of a job that already has one: kept as a fact, not counted".into(),
+        );
+        let d = conflict(
+            "already_completed",
+            "this job already has a completion; this one is kept as a fact and not counted".into(),
+        );
+        return (d, None);
     }
+    if cancelled || reassigned {
+        let (kind, detail, code) = if cancelled {
+            (
+                "completed_after_cancellation",
+                "completed on the device after the desk cancelled the job",
+                "job_cancelled",
+            )
+        } else {
+            (
+                "completed_after_reassignment",
+                "completed on the device after the job was reassigned",
+                "job_reassigned",
+            )
+        };
+        flags.raise(Some(job_id), op, kind, detail.into());
+        flags.check(job_id, op, &check);
+        let d = conflict(
+            code,
+            format!("{detail}; the completion is kept and flagged"),
+        );
+        return (d, Some(completion(CompletionState::Conflict, reasons)));
+    }
+    job.completed = true;
+    if check.ok() {
+        let d = (FirstOutcome::Applied, None, None);
+        return (d, Some(completion(CompletionState::Checking, reasons)));
+    }
+    flags.check(job_id, op, &check);
+    let d = conflict(
+        "completion_held",
+        format!(
+            "held for the service desk: {}",
+            reasons
+                .iter()
+                .take(5)
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(" ")
+        ),
+    );
+    (d, Some(completion(CompletionState::Held, reasons)))
 }

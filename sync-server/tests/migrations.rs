@@ -346,6 +346,7 @@ async fn fill(s: Arc<dyn Storage>) {
             detail: "fixture: the strokes do not draw the signature image".into(),
             created_at: T0 + 80 * MINUTE,
         }],
+        T0 + 80 * MINUTE,
     )
     .await
     .unwrap();
@@ -702,7 +703,7 @@ async fn reads_back(s: &dyn Storage, rows: &BTreeMap<String, i64>) {
     );
     assert_eq!(s.published().await.unwrap().len(), 3);
 
-    let completions = s.completions(10).await.unwrap();
+    let completions = s.completions(None, 10).await.unwrap();
     assert_eq!(completions.len(), 3);
     let j1 = completions
         .iter()

@@ -212,8 +212,8 @@ async fn suite(s: Arc<dyn Storage>) {
     assert_eq!(w.work_order_id, job.id.to_string());
     let kinds: Vec<(i64, &str)> = w.ops.iter().map(|o| (o.seq, o.kind.as_str())).collect();
     assert_eq!(kinds, vec![(4, "sign"), (5, "complete")]);
-    assert!(s.completions(10).await.unwrap()[0].checks_pending);
-    let done = s.completions(10).await.unwrap();
+    assert!(s.completions(None, 10).await.unwrap()[0].checks_pending);
+    let done = s.completions(None, 10).await.unwrap();
     assert_eq!(done.len(), 1);
     let kinds: Vec<&str> = done[0].flags.iter().map(|f| f.kind.as_str()).collect();
     assert!(kinds.contains(&"completed_after_reassignment"), "{kinds:?}");
@@ -230,12 +230,12 @@ async fn suite(s: Arc<dyn Storage>) {
         created_at: now,
     };
     for _ in 0..2 {
-        s.finish_drawing(w.op_id.clone(), vec![flag.clone()])
+        s.finish_drawing(w.op_id.clone(), vec![flag.clone()], now)
             .await
             .unwrap();
     }
     assert!(s.pending_drawings(10).await.unwrap().is_empty());
-    let done = s.completions(10).await.unwrap();
+    let done = s.completions(None, 10).await.unwrap();
     assert!(!done[0].checks_pending);
     assert_eq!(signature_flags(&done[0]), before + 1);
 

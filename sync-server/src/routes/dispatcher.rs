@@ -16,9 +16,10 @@ use serde::{Deserialize, Serialize};
 use super::device::now_ms;
 use crate::auth::{Dispatcher, hash_secret, new_enrolment_code, normalize_code};
 use crate::error::{ApiError, ApiJson, ApiPath, ApiQuery};
+use crate::push::CompletionState;
 use crate::routes::AppState;
 use crate::storage::dashboard::DispatcherAccount;
-use crate::storage::{Completion, DeviceRecord, JobChange, JobRecord, Technician};
+use crate::storage::{Completion, DeviceRecord, JobChange, JobRecord, Ruling, Technician};
 
 /// The dispatcher routes.
 pub fn routes() -> Router<AppState> {
@@ -40,6 +41,10 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/admin/work-orders/{id}/reschedule", post(reschedule))
         .route("/v1/admin/work-orders/{id}/cancel", post(cancel))
         .route("/v1/admin/completions", get(completions))
+        .route(
+            "/v1/admin/work-orders/{id}/completion",
+            post(rule_on_completion),
+        )
         .route("/v1/admin/templates", post(publish_template))
         .route("/v1/admin/fee-schedules", post(publish_fees))
         .route("/v1/admin/parts", post(publish_part))
@@ -259,6 +264,8 @@ pub fn validated_order(req: NewWorkOrder) -> Result<WorkOrder, ApiError> {
             .transpose()?,
         reported_at: req.reported_at,
         status: WorkOrderStatus::Assigned,
+        // Pinned by the storage when the job is created.
+        checklist: None,
     })
 }
 
@@ -389,6 +396,10 @@ async fn cancel(
 pub struct CompletionsQuery {
     #[serde(default)]
     pub limit: Option<i64>,
+    /// Only completions in this state (`checking`, `counted`, `held`, `released`, `rejected`,
+    /// `conflict`).
+    #[serde(default)]
+    pub state: Option<String>,
 }
 
 async fn completions(
@@ -400,7 +411,62 @@ async fn completions(
     if !(1..=1000).contains(&limit) {
         return Err(ApiError::BadRequest("limit is 1 to 1000".into()));
     }
-    Ok(Json(s.storage.completions(limit).await?))
+    let state = match q.state.as_deref() {
+        None => None,
+        Some(name) => Some(CompletionState::parse(name).ok_or_else(|| {
+            ApiError::BadRequest(
+                "state is one of checking, counted, held, released, rejected, conflict".into(),
+            )
+        })?),
+    };
+    Ok(Json(s.storage.completions(state, limit).await?))
+}
+
+/// `POST /v1/admin/work-orders/{id}/completion` body: the desk's ruling on the job's held
+/// completion.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleOnCompletion {
+    /// `release` (it counts after all) or `reject` (it never counts).
+    pub ruling: Ruling,
+    /// Why (required, 1–500 characters; kept in the audit log).
+    pub note: String,
+}
+
+async fn rule_on_completion(
+    State(s): State<AppState>,
+    _: Dispatcher,
+    ApiPath(id): ApiPath<WorkOrderId>,
+    ApiJson(body): ApiJson<RuleOnCompletion>,
+) -> Result<Json<Completion>, ApiError> {
+    let note = body.note.trim();
+    if note.is_empty() || note.chars().count() > 500 {
+        return Err(ApiError::BadRequest("note is 1 to 500 characters".into()));
+    }
+    let c = decide(&s, id, body.ruling, "admin-token", note).await?;
+    Ok(Json(c))
+}
+
+/// Records the desk's ruling on a job's held completion and tells the feed and the boards.
+/// Shared by the JSON API and the dashboard.
+pub(crate) async fn decide(
+    s: &AppState,
+    id: WorkOrderId,
+    ruling: Ruling,
+    by: &str,
+    note: &str,
+) -> Result<Completion, ApiError> {
+    if s.storage.work_order(id).await?.is_none() {
+        return Err(ApiError::NotFound("work order".into()));
+    }
+    let c = s
+        .storage
+        .decide_completion(id, ruling, by.to_owned(), Some(note.to_owned()), now_ms())
+        .await?;
+    s.feed.completions_pushed();
+    s.board.job_changed(&id.to_string());
+    tracing::info!(work_order = %id, ruling = ?ruling, "completion ruled on");
+    Ok(c)
 }
 
 /// `POST /v1/admin/templates` body: a checklist template (validated before it is published).

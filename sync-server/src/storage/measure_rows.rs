@@ -4,7 +4,7 @@
 //! Which jobs: every job not closed (completed or cancelled) more than [`LOOKBACK_MS`] before
 //! the period's start, whenever it was entered (the desk may enter a job after the fact); the
 //! period's end does not filter. [`crate::measures::compute`] then keeps those whose promised
-//! window starts in the period, [`crate::measures::daily_report`] those with a visit that day. Which facts: the jobs' applied ops. A `clock_skew`
+//! window starts in the period, [`crate::measures::daily_report`] those with a visit that day. Which facts: the jobs' applied ops ([`COUNTED_OPS`]: a completion only when it counts). A `clock_skew`
 //! flag is raised once per pushed batch, at the batch's receipt time; its offset (in seconds,
 //! from its detail) applies to every op of that device received at that instant.
 
@@ -15,6 +15,11 @@ use fieldkit_core::sync::protocol::Op;
 
 use super::{StorageError, order_from};
 use crate::measures::{EventFact, JobFacts};
+
+/// The ops `o` the measures count: applied ones, a `complete` only when its completion counts
+/// (counted, or released by the desk; never held, rejected or a conflict).
+pub const COUNTED_OPS: &str = "((o.outcome = 'applied' AND o.kind <> 'complete')
+    OR o.op_id IN (SELECT op_id FROM completions WHERE state IN ('counted', 'released')))";
 
 /// How long before a period a job may have been closed and still belong to it (7 days).
 pub const LOOKBACK_MS: i64 = 7 * 24 * 3_600_000;

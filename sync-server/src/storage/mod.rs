@@ -135,12 +135,46 @@ pub struct Completion {
     pub completed_at_device: i64,
     /// When the server received it (ms).
     pub received_at: i64,
-    /// `applied`, or `conflict` when the job was cancelled or reassigned meanwhile.
+    /// What the device was answered: `applied`, or `conflict` (held for the desk, or the job
+    /// was cancelled or reassigned meanwhile).
     pub outcome: String,
+    /// Where the completion stands: `checking` (its signature drawings are being checked),
+    /// `counted`, `held` (for the desk), `released` or `rejected` (by the desk), or
+    /// `conflict` (kept as a fact: the job was cancelled or reassigned). Only `counted` and
+    /// `released` count (board, measures, feed).
+    #[serde(default)]
+    pub state: String,
+    /// Why it is held or a conflict (no personal data).
+    #[serde(default)]
+    pub reasons: Vec<String>,
+    /// The desk's decision on a held completion, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decision: Option<Decision>,
     pub flags: Vec<Flag>,
     /// The signature drawings are still being checked (more flags may come).
     #[serde(default)]
     pub checks_pending: bool,
+}
+
+/// The desk's decision on a held completion (audited).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Decision {
+    /// Who decided: a dispatcher's login, or `admin-token`.
+    pub by: String,
+    /// When (ms).
+    pub at: i64,
+    /// Why, in the desk's words.
+    pub note: Option<String>,
+}
+
+/// What the desk does with a held completion.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Ruling {
+    /// It counts after all (the desk checked the visit another way).
+    Release,
+    /// It never counts.
+    Reject,
 }
 
 /// A completion waiting for its signature drawings to be checked ([`crate::drawings`]).
@@ -233,11 +267,33 @@ pub trait Storage:
     /// its device's `sign` ops on the job and the completion itself, in `seq` order.
     fn pending_drawings(&self, limit: i64) -> Fut<'_, Vec<DrawingCheck>>;
 
-    /// Records a completion's drawing check: its flags stored and the check done, at once.
-    fn finish_drawing(&self, op_id: String, flags: Vec<Flag>) -> Fut<'_, ()>;
+    /// Records a completion's drawing check: its flags stored and the check done, at once. A
+    /// completion that was `checking` is then counted (the job completed) when the drawings
+    /// match, else held.
+    fn finish_drawing(&self, op_id: String, flags: Vec<Flag>, now: i64) -> Fut<'_, ()>;
 
-    /// Completions received, newest first, with their flags.
-    fn completions(&self, limit: i64) -> Fut<'_, Vec<Completion>>;
+    /// Completions received, newest first, with their flags; only those in `state` when
+    /// given.
+    fn completions(
+        &self,
+        state: Option<crate::push::CompletionState>,
+        limit: i64,
+    ) -> Fut<'_, Vec<Completion>>;
+
+    /// A job's completions (the standing one and any conflicts), oldest first.
+    fn job_completions(&self, id: WorkOrderId) -> Fut<'_, Vec<Completion>>;
+
+    /// The desk's decision on a job's held completion: released (it counts: the job is
+    /// completed, the measures and the feed get it) or rejected (it never counts), with who
+    /// and why in the audit log. `Conflict` when the job has no held completion.
+    fn decide_completion(
+        &self,
+        id: WorkOrderId,
+        ruling: Ruling,
+        by: String,
+        note: Option<String>,
+        now: i64,
+    ) -> Fut<'_, Completion>;
 
     /// The facts the quality measures of `[from, to)` are computed from (ms): a superset of
     /// the period's jobs with their applied ops (which: [`measure_rows`]; backends may use

@@ -5,6 +5,7 @@
 //! change sequence numbers become visible in order (a puller never skips one).
 
 mod dashboard;
+mod judge;
 mod measures;
 pub mod migrations;
 
@@ -12,14 +13,14 @@ use std::str::FromStr;
 
 use deadpool_postgres::{GenericClient, Manager, ManagerConfig, Pool, RecyclingMethod};
 use fieldkit_core::model::{DeviceId, WorkOrder, WorkOrderId, WorkOrderStatus};
-use fieldkit_core::sync::protocol::{Change, ChangeEntry, FirstOutcome, Op, PushResponse};
+use fieldkit_core::sync::protocol::{Change, ChangeEntry, Op, PushResponse};
 use tokio_postgres::{NoTls, Row};
 
 use super::{
-    Completion, DeviceRecord, DrawingCheck, Flag, Fut, JobChange, JobRecord, Storage, StorageError,
-    Technician, device_id_from, order_from, plan_job_change, template_key,
+    Completion, DeviceRecord, DrawingCheck, Flag, Fut, JobChange, JobRecord, Ruling, Storage,
+    StorageError, Technician, device_id_from, order_from, plan_job_change, template_key,
 };
-use crate::push::{self, Batch, JobState, PushPolicy, PushState, StoredOp};
+use crate::push::{Batch, CompletionState, PublishedCache, PushPolicy};
 
 mod webhooks;
 
@@ -30,6 +31,7 @@ const CHANGES_LOCK: i64 = 0x4649_454c_4402;
 /// The PostgreSQL backend.
 pub struct PostgresStorage {
     pool: Pool,
+    published: std::sync::Arc<PublishedCache>,
 }
 
 fn pool_err(e: impl std::fmt::Display) -> StorageError {
@@ -53,7 +55,10 @@ impl PostgresStorage {
             .max_size(max_connections.max(1))
             .build()
             .map_err(pool_err)?;
-        let this = Self { pool };
+        let this = Self {
+            pool,
+            published: Default::default(),
+        };
         let mut c = this.pool.get().await.map_err(pool_err)?;
         migrations::migrate(&mut c, migrations::MIGRATIONS).await?;
         Ok(this)
@@ -133,205 +138,6 @@ fn device_record(r: &Row) -> Result<DeviceRecord, StorageError> {
         enrolled_at: r.try_get(2)?,
         revoked_at: r.try_get(3)?,
         last_seq: r.try_get(4)?,
-    })
-}
-
-impl PostgresStorage {
-    async fn push_tx(
-        &self,
-        device: DeviceRecord,
-        batch: Batch,
-        sent_at: Option<i64>,
-        policy: PushPolicy,
-        now: i64,
-    ) -> Result<PushResponse, StorageError> {
-        let mut c = self.pool.get().await.map_err(pool_err)?;
-        let tx = c.transaction().await?;
-        let dev = device.id.to_string();
-        let last_seq: i64 = tx
-            .query_opt(
-                &tx.prepare_cached("SELECT last_seq FROM devices WHERE id = $1 FOR UPDATE")
-                    .await?,
-                &[&dev],
-            )
-            .await?
-            .ok_or(StorageError::NotFound("device"))?
-            .try_get(0)?;
-        let needs = push::needs(&batch);
-        let mut state = PushState {
-            last_seq,
-            ..PushState::default()
-        };
-        let ids: Vec<String> = needs.op_ids.iter().map(ToString::to_string).collect();
-        for r in tx
-            .query(
-                &tx.prepare_cached(
-                    "SELECT op_id, device_id, body_hash, outcome, code, reason FROM ops
-                  WHERE op_id = ANY($1)",
-                )
-                .await?,
-                &[&ids],
-            )
-            .await?
-        {
-            let id: String = r.try_get(0)?;
-            let Ok(id) = id.parse() else { continue };
-            let outcome: String = r.try_get(3)?;
-            state.existing.insert(
-                id,
-                StoredOp {
-                    device_id: r.try_get(1)?,
-                    body_hash: r.try_get(2)?,
-                    outcome: FirstOutcome::parse(&outcome).unwrap_or(FirstOutcome::Rejected),
-                    code: r.try_get(4)?,
-                    reason: r.try_get(5)?,
-                },
-            );
-        }
-        for r in tx
-            .query(
-                &tx.prepare_cached(
-                    "SELECT w.id, w.body, w.technician_id,
-                        EXISTS (SELECT 1 FROM job_scope s WHERE s.work_order_id = w.id
-                                  AND s.technician_id = $2)
-                   FROM work_orders w WHERE w.id = ANY($1)",
-                )
-                .await?,
-                &[&needs.job_ids, &device.technician_id],
-            )
-            .await?
-        {
-            let order = order_from(&r.try_get::<_, String>(1)?)?;
-            state.jobs.insert(
-                r.try_get(0)?,
-                JobState {
-                    technician_id: r.try_get(2)?,
-                    cancelled: order.status == WorkOrderStatus::Cancelled,
-                    kind: order.kind,
-                    billing: order.billing,
-                    ever_mine: r.try_get(3)?,
-                },
-            );
-        }
-        for id in &needs.history_jobs {
-            let rows = tx
-                .query(
-                    &tx.prepare_cached(
-                        "SELECT body FROM ops WHERE entity_id = $1 AND device_id = $2
-                       AND entity = 'work_order' ORDER BY seq",
-                    )
-                    .await?,
-                    &[id, &dev],
-                )
-                .await?;
-            let mut ops = Vec::with_capacity(rows.len());
-            for r in rows {
-                ops.push(serde_json::from_str::<Op>(&r.try_get::<_, String>(0)?)?);
-            }
-            state.history.insert(id.clone(), ops);
-        }
-        if !needs.history_jobs.is_empty() {
-            state.templates = tx
-                .query(&tx.prepare_cached("SELECT json FROM templates").await?, &[])
-                .await?
-                .iter()
-                .filter_map(|r| r.try_get::<_, String>(0).ok())
-                .filter_map(|j| fieldkit_core::checklist::Template::from_json(&j).ok())
-                .collect();
-        }
-        // The rules are CPU work (the completion's replay): off the async workers.
-        let planner = device.clone();
-        let plan = tokio::task::spawn_blocking(move || {
-            push::plan(&planner, batch, sent_at, &state, policy, now)
-        })
-        .await
-        .map_err(|e| StorageError::Backend(e.to_string()))?;
-        // Every op of the batch in one statement: one round trip, not one per op.
-        if !plan.inserts.is_empty() {
-            let n = &plan.inserts;
-            let col = |f: &dyn Fn(&push::NewOp) -> String| n.iter().map(f).collect::<Vec<_>>();
-            let opt =
-                |f: &dyn Fn(&push::NewOp) -> Option<String>| n.iter().map(f).collect::<Vec<_>>();
-            let int = |f: &dyn Fn(&push::NewOp) -> i64| n.iter().map(f).collect::<Vec<_>>();
-            tx.execute(
-                &tx.prepare_cached("INSERT INTO ops (op_id, device_id, technician_id, seq, entity, entity_id, kind,
-                     body, body_hash, outcome, code, reason, device_time, received_at)
-                 SELECT op_id, $2, $3, seq, entity, entity_id, kind, body, body_hash, outcome,
-                        code, reason, device_time, $14
-                   FROM UNNEST($1::text[], $4::bigint[], $5::text[], $6::text[], $7::text[],
-                               $8::text[], $9::text[], $10::text[], $11::text[], $12::text[],
-                               $13::bigint[])
-                     AS t (op_id, seq, entity, entity_id, kind, body, body_hash, outcome, code,
-                           reason, device_time)").await?,
-                &[
-                    &col(&|n| n.op.op_id.to_string()),
-                    &dev,
-                    &device.technician_id,
-                    &int(&|n| n.op.seq),
-                    &col(&|n| n.op.entity.clone()),
-                    &col(&|n| n.op.entity_id.clone()),
-                    &col(&|n| n.op.kind.clone()),
-                    &col(&|n| n.body.clone()),
-                    &col(&|n| n.body_hash.clone()),
-                    &col(&|n| n.outcome.as_str().to_owned()),
-                    &opt(&|n| n.code.clone()),
-                    &opt(&|n| n.reason.clone()),
-                    &int(&|n| n.op.device_time),
-                    &now,
-                ],
-            )
-            .await?;
-        }
-        for f in &plan.flags {
-            insert_flag(&tx, f).await?;
-        }
-        for (op_id, job) in &plan.drawings {
-            tx.execute(
-                &tx.prepare_cached(
-                    "INSERT INTO drawing_checks (op_id, device_id, work_order_id, created_at)
-                 VALUES ($1, $2, $3, $4) ON CONFLICT (op_id) DO NOTHING",
-                )
-                .await?,
-                &[op_id, &dev, job, &now],
-            )
-            .await?;
-        }
-        for id in &plan.completed {
-            if let Some(mut job) = load_job(&tx, id).await? {
-                job.order.status = WorkOrderStatus::Completed;
-                job.completed_at = Some(now);
-                job.updated_at = now;
-                save_job(&tx, &job).await?;
-            }
-        }
-        tx.execute(
-            &tx.prepare_cached("UPDATE devices SET last_seq = $2 WHERE id = $1")
-                .await?,
-            &[&dev, &plan.last_seq],
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(plan.response)
-    }
-}
-
-/// The columns [`completion_from`] reads, from `ops`.
-pub(super) const COMPLETION_COLS: &str = "op_id, entity_id, technician_id, device_id,
-    device_time, received_at, outcome,
-    EXISTS (SELECT 1 FROM drawing_checks d WHERE d.op_id = ops.op_id)";
-
-/// A completion from a row of [`COMPLETION_COLS`], its flags not read yet.
-pub(super) fn completion_from(r: &Row) -> Result<Completion, StorageError> {
-    Ok(Completion {
-        op_id: r.try_get(0)?,
-        work_order_id: r.try_get(1)?,
-        technician_id: r.try_get(2)?,
-        device_id: r.try_get(3)?,
-        completed_at_device: r.try_get(4)?,
-        received_at: r.try_get(5)?,
-        outcome: r.try_get(6)?,
-        flags: Vec::new(),
-        checks_pending: r.try_get(7)?,
     })
 }
 
@@ -596,6 +402,13 @@ impl Storage for PostgresStorage {
             }
             let mut order = order;
             order.status = WorkOrderStatus::Assigned;
+            // The checklists the job is judged by: pinned now, whatever the desk publishes
+            // later.
+            order.checklist = Some(
+                judge::published(&tx, &self.published)
+                    .await?
+                    .pin(order.kind),
+            );
             let n = tx
                 .execute(
                     "INSERT INTO work_orders (id, technician_id, body, created_at, updated_at)
@@ -794,46 +607,27 @@ impl Storage for PostgresStorage {
         })
     }
 
-    fn finish_drawing(&self, op_id: String, flags: Vec<Flag>) -> Fut<'_, ()> {
-        Box::pin(async move {
-            let mut c = self.pool.get().await.map_err(pool_err)?;
-            let tx = c.transaction().await?;
-            if tx
-                .execute("DELETE FROM drawing_checks WHERE op_id = $1", &[&op_id])
-                .await?
-                == 1
-            {
-                for f in &flags {
-                    insert_flag(&tx, f).await?;
-                }
-            }
-            tx.commit().await?;
-            Ok(())
-        })
+    fn finish_drawing(&self, op_id: String, flags: Vec<Flag>, now: i64) -> Fut<'_, ()> {
+        Box::pin(self.finish_drawing_tx(op_id, flags, now))
     }
 
-    fn completions(&self, limit: i64) -> Fut<'_, Vec<Completion>> {
-        Box::pin(async move {
-            let c = self.pool.get().await.map_err(pool_err)?;
-            let rows = c
-                .query(
-                    &format!(
-                        "SELECT {COMPLETION_COLS} FROM ops
-                          WHERE kind = 'complete' AND entity = 'work_order'
-                            AND outcome <> 'rejected'
-                          ORDER BY received_at DESC, op_id DESC LIMIT $1"
-                    ),
-                    &[&limit],
-                )
-                .await?;
-            let mut out = Vec::with_capacity(rows.len());
-            for r in rows {
-                let mut comp = completion_from(&r)?;
-                comp.flags = flags_of(&c, &comp.op_id).await?;
-                out.push(comp);
-            }
-            Ok(out)
-        })
+    fn completions(&self, state: Option<CompletionState>, limit: i64) -> Fut<'_, Vec<Completion>> {
+        Box::pin(self.completions_in(state, limit))
+    }
+
+    fn job_completions(&self, id: WorkOrderId) -> Fut<'_, Vec<Completion>> {
+        Box::pin(self.job_completions_of(id))
+    }
+
+    fn decide_completion(
+        &self,
+        id: WorkOrderId,
+        ruling: Ruling,
+        by: String,
+        note: Option<String>,
+        now: i64,
+    ) -> Fut<'_, Completion> {
+        Box::pin(self.decide(id, ruling, by, note, now))
     }
 
     fn job_ops(&self, id: WorkOrderId, kind: String) -> Fut<'_, Vec<Op>> {

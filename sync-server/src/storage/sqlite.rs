@@ -3,21 +3,22 @@
 //! groups, and read-only connections beside it ([`super::group_commit`]).
 
 mod dashboard;
+mod judge;
 mod measures;
 pub mod migrations;
 
 use std::path::Path;
 
 use fieldkit_core::model::{DeviceId, WorkOrder, WorkOrderId, WorkOrderStatus};
-use fieldkit_core::sync::protocol::{Change, ChangeEntry, FirstOutcome, Op, PushResponse};
+use fieldkit_core::sync::protocol::{Change, ChangeEntry, Op, PushResponse};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
 use super::group_commit::Connections;
 use super::{
-    Completion, DeviceRecord, DrawingCheck, Flag, Fut, JobChange, JobRecord, Storage, StorageError,
-    Technician, device_id_from, order_from, plan_job_change, template_key,
+    Completion, DeviceRecord, DrawingCheck, Flag, Fut, JobChange, JobRecord, Ruling, Storage,
+    StorageError, Technician, device_id_from, order_from, plan_job_change, template_key,
 };
-use crate::push::{self, Batch, JobState, PushPolicy, PushState, StoredOp};
+use crate::push::{Batch, CompletionState, PublishedCache, PushPolicy};
 
 mod webhooks;
 pub(crate) use webhooks::FEED_WINDOW_MS;
@@ -25,6 +26,7 @@ pub(crate) use webhooks::FEED_WINDOW_MS;
 /// The SQLite backend.
 pub struct SqliteStorage {
     db: Connections,
+    published: std::sync::Arc<PublishedCache>,
 }
 
 impl SqliteStorage {
@@ -44,7 +46,10 @@ impl SqliteStorage {
             c.pragma_update(None, "foreign_keys", "ON")?;
             Ok(())
         })?;
-        Ok(Self { db })
+        Ok(Self {
+            db,
+            published: Default::default(),
+        })
     }
 
     /// A write, alone on the writer connection.
@@ -137,169 +142,6 @@ fn device_record(d: (String, String, i64, Option<i64>, i64)) -> Result<DeviceRec
         enrolled_at: d.2,
         revoked_at: d.3,
         last_seq: d.4,
-    })
-}
-
-/// One push, inside the writer's group transaction (see [`Connections::write_grouped`]).
-fn push_tx(
-    tx: &Connection,
-    device: DeviceRecord,
-    batch: Batch,
-    sent_at: Option<i64>,
-    policy: PushPolicy,
-    now: i64,
-) -> Result<PushResponse, StorageError> {
-    let dev = device.id.to_string();
-    let last_seq: i64 = tx
-        .query_row("SELECT last_seq FROM devices WHERE id = ?1", [&dev], |r| {
-            r.get(0)
-        })
-        .optional()?
-        .ok_or(StorageError::NotFound("device"))?;
-    let needs = push::needs(&batch);
-    let mut state = PushState {
-        last_seq,
-        ..PushState::default()
-    };
-    for id in &needs.op_ids {
-        let row = tx
-            .prepare_cached(
-                "SELECT device_id, body_hash, outcome, code, reason FROM ops WHERE op_id = ?1",
-            )?
-            .query_row([id.to_string()], |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    r.get(1)?,
-                    r.get::<_, String>(2)?,
-                    r.get(3)?,
-                    r.get(4)?,
-                ))
-            })
-            .optional()?;
-        if let Some((device_id, body_hash, outcome, code, reason)) = row {
-            let outcome = FirstOutcome::parse(&outcome).unwrap_or(FirstOutcome::Rejected);
-            state.existing.insert(
-                *id,
-                StoredOp {
-                    device_id,
-                    body_hash,
-                    outcome,
-                    code,
-                    reason,
-                },
-            );
-        }
-    }
-    for id in &needs.job_ids {
-        if let Some(job) = load_job(tx, id)? {
-            let ever_mine: bool = tx
-                .prepare_cached(
-                    "SELECT EXISTS (SELECT 1 FROM job_scope WHERE work_order_id = ?1
-                       AND technician_id = ?2)",
-                )?
-                .query_row([id, &device.technician_id], |r| r.get(0))?;
-            state.jobs.insert(
-                id.clone(),
-                JobState {
-                    technician_id: job.technician_id,
-                    cancelled: job.order.status == WorkOrderStatus::Cancelled,
-                    kind: job.order.kind,
-                    billing: job.order.billing,
-                    ever_mine,
-                },
-            );
-        }
-    }
-    for id in &needs.history_jobs {
-        let mut stmt = tx.prepare_cached(
-            "SELECT body FROM ops WHERE entity_id = ?1 AND device_id = ?2
-               AND entity = 'work_order' ORDER BY seq",
-        )?;
-        let bodies = stmt
-            .query_map([id, &dev], |r| r.get::<_, String>(0))?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
-        let ops = bodies
-            .iter()
-            .map(|b| serde_json::from_str::<Op>(b))
-            .collect::<Result<Vec<_>, _>>()?;
-        state.history.insert(id.clone(), ops);
-    }
-    if !needs.history_jobs.is_empty() {
-        let mut stmt = tx.prepare_cached("SELECT json FROM templates")?;
-        let jsons = stmt
-            .query_map([], |r| r.get::<_, String>(0))?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
-        state.templates = jsons
-            .iter()
-            .filter_map(|j| fieldkit_core::checklist::Template::from_json(j).ok())
-            .collect();
-    }
-    let plan = push::plan(&device, batch, sent_at, &state, policy, now);
-    for n in &plan.inserts {
-        tx.prepare_cached(
-            "INSERT INTO ops (op_id, device_id, technician_id, seq, entity, entity_id, kind, body,
-                 body_hash, outcome, code, reason, device_time, received_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
-        )?
-        .execute(params![
-            n.op.op_id.to_string(),
-            dev,
-            device.technician_id,
-            n.op.seq,
-            n.op.entity,
-            n.op.entity_id,
-            n.op.kind,
-            n.body,
-            n.body_hash,
-            n.outcome.as_str(),
-            n.code,
-            n.reason,
-            n.op.device_time,
-            now
-        ])?;
-    }
-    for f in &plan.flags {
-        insert_flag(tx, f)?;
-    }
-    for (op_id, job) in &plan.drawings {
-        tx.prepare_cached(
-            "INSERT OR IGNORE INTO drawing_checks (op_id, device_id, work_order_id, created_at)
-             VALUES (?1, ?2, ?3, ?4)",
-        )?
-        .execute(params![op_id, dev, job, now])?;
-    }
-    for id in &plan.completed {
-        if let Some(mut job) = load_job(tx, id)? {
-            job.order.status = WorkOrderStatus::Completed;
-            job.completed_at = Some(now);
-            job.updated_at = now;
-            save_job(tx, &job)?;
-        }
-    }
-    tx.execute(
-        "UPDATE devices SET last_seq = ?2 WHERE id = ?1",
-        params![dev, plan.last_seq],
-    )?;
-    Ok(plan.response)
-}
-
-/// The columns [`completion_from`] reads, from `ops`.
-pub(super) const COMPLETION_COLS: &str = "op_id, entity_id, technician_id, device_id,
-    device_time, received_at, outcome,
-    EXISTS (SELECT 1 FROM drawing_checks d WHERE d.op_id = ops.op_id)";
-
-/// A completion from a row of [`COMPLETION_COLS`], its flags not read yet.
-pub(super) fn completion_from(r: &rusqlite::Row<'_>) -> rusqlite::Result<Completion> {
-    Ok(Completion {
-        op_id: r.get(0)?,
-        work_order_id: r.get(1)?,
-        technician_id: r.get(2)?,
-        device_id: r.get(3)?,
-        completed_at_device: r.get(4)?,
-        received_at: r.get(5)?,
-        outcome: r.get(6)?,
-        flags: Vec::new(),
-        checks_pending: r.get(7)?,
     })
 }
 
@@ -507,6 +349,7 @@ impl Storage for SqliteStorage {
         technician_id: Option<String>,
         now: i64,
     ) -> Fut<'_, JobRecord> {
+        let published = self.published.clone();
         self.run(move |c| {
             let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let id = order.id.to_string();
@@ -520,6 +363,9 @@ impl Storage for SqliteStorage {
             }
             let mut order = order;
             order.status = WorkOrderStatus::Assigned;
+            // The checklists the job is judged by: pinned now, whatever the desk publishes
+            // later.
+            order.checklist = Some(judge::published(&tx, &published)?.pin(order.kind));
             tx.execute(
                 "INSERT INTO work_orders (id, technician_id, body, created_at, updated_at)
                  VALUES (?1, ?2, ?3, ?4, ?4)",
@@ -654,8 +500,9 @@ impl Storage for SqliteStorage {
         policy: PushPolicy,
         now: i64,
     ) -> Fut<'_, PushResponse> {
+        let cache = self.published.clone();
         self.db
-            .write_grouped(move |c| push_tx(c, device, batch, sent_at, policy, now))
+            .write_grouped(move |c| judge::push_tx(c, device, batch, sent_at, policy, now, &cache))
     }
 
     fn pending_drawings(&self, limit: i64) -> Fut<'_, Vec<DrawingCheck>> {
@@ -701,34 +548,27 @@ impl Storage for SqliteStorage {
         })
     }
 
-    fn finish_drawing(&self, op_id: String, flags: Vec<Flag>) -> Fut<'_, ()> {
-        self.run(move |c| {
-            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            if tx.execute("DELETE FROM drawing_checks WHERE op_id = ?1", [&op_id])? == 1 {
-                for f in &flags {
-                    insert_flag(&tx, f)?;
-                }
-            }
-            tx.commit()?;
-            Ok(())
-        })
+    fn finish_drawing(&self, op_id: String, flags: Vec<Flag>, now: i64) -> Fut<'_, ()> {
+        self.run(move |c| judge::finish_drawing(c, &op_id, &flags, now))
     }
 
-    fn completions(&self, limit: i64) -> Fut<'_, Vec<Completion>> {
-        self.read(move |c| {
-            let mut stmt = c.prepare(&format!(
-                "SELECT {COMPLETION_COLS} FROM ops
-                  WHERE kind = 'complete' AND entity = 'work_order' AND outcome != 'rejected'
-                  ORDER BY received_at DESC, op_id DESC LIMIT ?1"
-            ))?;
-            let mut out = stmt
-                .query_map([limit], completion_from)?
-                .collect::<rusqlite::Result<Vec<_>>>()?;
-            for comp in &mut out {
-                comp.flags = flags_of(c, &comp.op_id)?;
-            }
-            Ok(out)
-        })
+    fn completions(&self, state: Option<CompletionState>, limit: i64) -> Fut<'_, Vec<Completion>> {
+        self.read(move |c| judge::completions(c, state, limit))
+    }
+
+    fn job_completions(&self, id: WorkOrderId) -> Fut<'_, Vec<Completion>> {
+        self.read(move |c| judge::job_completions(c, id))
+    }
+
+    fn decide_completion(
+        &self,
+        id: WorkOrderId,
+        ruling: Ruling,
+        by: String,
+        note: Option<String>,
+        now: i64,
+    ) -> Fut<'_, Completion> {
+        self.run(move |c| judge::decide(c, id, ruling, &by, note.as_deref(), now))
     }
 
     fn job_ops(&self, id: WorkOrderId, kind: String) -> Fut<'_, Vec<Op>> {

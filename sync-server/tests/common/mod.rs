@@ -251,6 +251,28 @@ impl TestServer {
         res.json().await.expect("enroll body")
     }
 
+    /// Publishes what the demo's phones hold (`fieldkit_core::demo::stock_the_van`): the fee
+    /// schedule and the drain pump. The server judges fee consents and parts against what
+    /// the desk published.
+    pub async fn publish_demo_catalog(&self) {
+        let (s, v) = self
+            .admin(
+                reqwest::Method::POST,
+                "/v1/admin/fee-schedules",
+                Some(json!({ "fee_schedule": fieldkit_core::demo::fee_schedule() })),
+            )
+            .await;
+        assert_eq!(s, 201, "{v}");
+        let (s, v) = self
+            .admin(
+                reqwest::Method::POST,
+                "/v1/admin/parts",
+                Some(json!({ "part": fieldkit_core::demo::van_part() })),
+            )
+            .await;
+        assert_eq!(s, 201, "{v}");
+    }
+
     /// Creates a work order (the fields of `order`) assigned to `technician_id`.
     pub async fn create_job(&self, order: &WorkOrder, technician_id: Option<&str>) -> Value {
         let (s, v) = self

@@ -5,7 +5,7 @@ use deadpool_postgres::GenericClient;
 
 use crate::measures::JobFacts;
 use crate::storage::StorageError;
-use crate::storage::measure_rows::{self, JobRow, LOOKBACK_MS, OpRow, SkewRow};
+use crate::storage::measure_rows::{self, COUNTED_OPS, JobRow, LOOKBACK_MS, OpRow, SkewRow};
 
 /// The jobs of a period (see [`measure_rows`]): $1 = lookback start.
 const IN_PERIOD: &str = "(w.completed_at IS NULL OR w.completed_at >= $1)
@@ -41,7 +41,7 @@ pub(super) async fn facts(
             &format!(
                 "SELECT o.entity_id, o.device_id, o.body, o.received_at FROM ops o
                    JOIN work_orders w ON w.id = o.entity_id
-                  WHERE o.entity = 'work_order' AND o.outcome = 'applied' AND {IN_PERIOD}
+                  WHERE o.entity = 'work_order' AND {COUNTED_OPS} AND {IN_PERIOD}
                   ORDER BY o.device_id, o.seq"
             ),
             &[&since],

@@ -13,12 +13,20 @@ use crate::storage::migrations::{
 
 /// Every migration of the PostgreSQL schema, in order. The last argument is the released
 /// file's SHA-256, checked by `released_migrations_are_unchanged`.
-pub const MIGRATIONS: &[Migration] = &[Migration::new(
-    1,
-    "initial",
-    include_str!("migrations/0001_initial.sql"),
-    "b2bf4c08e9254f153a4da0fad29f2a0440a4f42b4449d90f190067db2530e38c",
-)];
+pub const MIGRATIONS: &[Migration] = &[
+    Migration::new(
+        1,
+        "initial",
+        include_str!("migrations/0001_initial.sql"),
+        "b2bf4c08e9254f153a4da0fad29f2a0440a4f42b4449d90f190067db2530e38c",
+    ),
+    Migration::new(
+        2,
+        "judged_completions",
+        include_str!("migrations/0002_judged_completions.sql"),
+        "e3dd7ad15af6881bf38991c905d92593a230ea146c4574c896dd8c30546dab1c",
+    ),
+];
 
 /// Brings the database to the newest of `migrations` (the server passes [`MIGRATIONS`]):
 /// each pending migration in its own transaction with its version row, under the schema

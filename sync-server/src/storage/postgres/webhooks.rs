@@ -6,7 +6,7 @@
 use deadpool_postgres::GenericClient;
 use tokio_postgres::Row;
 
-use super::{COMPLETION_COLS, PostgresStorage, completion_from, flags_of, pool_err};
+use super::{PostgresStorage, pool_err};
 use crate::storage::sqlite::FEED_WINDOW_MS;
 use crate::storage::webhooks::{
     AttemptResult, DueDelivery, FeedEntry, NewWebhook, WebhookStorage, WebhookSummary,
@@ -20,18 +20,11 @@ async fn load_completion(
     c: &impl GenericClient,
     op_id: &str,
 ) -> Result<Option<Completion>, StorageError> {
-    let Some(r) = c
-        .query_opt(
-            &format!("SELECT {COMPLETION_COLS} FROM ops WHERE op_id = $1"),
-            &[&op_id],
-        )
-        .await?
-    else {
-        return Ok(None);
-    };
-    let mut comp = completion_from(&r)?;
-    comp.flags = flags_of(c, op_id).await?;
-    Ok(Some(comp))
+    Ok(
+        super::judge::completions_where(c, "WHERE c.op_id = $1", &[&op_id])
+            .await?
+            .pop(),
+    )
 }
 
 fn missing() -> StorageError {
@@ -171,11 +164,10 @@ impl WebhookStorage for PostgresStorage {
             let since = newest.map_or(i64::MIN, |n| n - FEED_WINDOW_MS);
             tx.execute(
                 "INSERT INTO completion_feed (op_id, received_at, created_at)
-                 SELECT o.op_id, o.received_at, $2::BIGINT FROM ops o
-                  WHERE o.kind = 'complete' AND o.entity = 'work_order'
-                    AND o.outcome <> 'rejected' AND o.received_at >= $1::BIGINT
-                    AND NOT EXISTS (SELECT 1 FROM completion_feed f WHERE f.op_id = o.op_id)
-                  ORDER BY o.received_at, o.op_id",
+                 SELECT c.op_id, c.counted_at, $2::BIGINT FROM completions c
+                  WHERE c.counted_at >= $1::BIGINT
+                    AND NOT EXISTS (SELECT 1 FROM completion_feed f WHERE f.op_id = c.op_id)
+                  ORDER BY c.counted_at, c.op_id",
                 &[&since, &now],
             )
             .await?;

@@ -12,12 +12,20 @@ use crate::storage::migrations::{
 
 /// Every migration of the SQLite schema, in order. The last argument is the released file's
 /// SHA-256, checked by `released_migrations_are_unchanged`.
-pub const MIGRATIONS: &[Migration] = &[Migration::new(
-    1,
-    "initial",
-    include_str!("migrations/0001_initial.sql"),
-    "30660cdc9f5654289091899a35c747e8a1993177a5fa36d14828993f387205c6",
-)];
+pub const MIGRATIONS: &[Migration] = &[
+    Migration::new(
+        1,
+        "initial",
+        include_str!("migrations/0001_initial.sql"),
+        "30660cdc9f5654289091899a35c747e8a1993177a5fa36d14828993f387205c6",
+    ),
+    Migration::new(
+        2,
+        "judged_completions",
+        include_str!("migrations/0002_judged_completions.sql"),
+        "f918165059e641c20d46f393fa68dba2a34122d8804b9d283782c5ba66e1c877",
+    ),
+];
 
 /// Brings the database on `c` to the newest of `migrations` (the server passes
 /// [`MIGRATIONS`]): each pending migration in its own `BEGIN IMMEDIATE` transaction with
@@ -138,10 +146,11 @@ mod tests {
     fn fresh_then_no_op() {
         let c = Connection::open_in_memory().unwrap();
         let r = migrate(&c, MIGRATIONS).unwrap();
-        assert_eq!(r.applied, vec![1]);
-        assert_eq!(r.version, 1);
+        let all: Vec<u32> = MIGRATIONS.iter().map(|m| m.version).collect();
+        assert_eq!(r.applied, all);
+        assert_eq!(r.version, i64::from(*all.last().unwrap()));
         let r = migrate(&c, MIGRATIONS).unwrap();
         assert!(r.applied.is_empty());
-        assert_eq!(applied(&c).unwrap().len(), 1);
+        assert_eq!(applied(&c).unwrap().len(), MIGRATIONS.len());
     }
 }

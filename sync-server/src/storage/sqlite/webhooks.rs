@@ -2,31 +2,18 @@
 //! One connection serializes every write, so feed numbers are visible in order by
 //! construction.
 
-use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+use rusqlite::{OptionalExtension, TransactionBehavior, params};
 
-use super::{COMPLETION_COLS, SqliteStorage, completion_from, flags_of};
+use super::SqliteStorage;
+use super::judge::load_completion;
 use crate::storage::webhooks::{
     AttemptResult, DueDelivery, FeedEntry, NewWebhook, WebhookStorage, WebhookSummary,
 };
-use crate::storage::{Completion, Fut, StorageError};
+use crate::storage::{Fut, StorageError};
 
 /// How far behind the newest completion in the feed the next scan starts: a push whose
 /// transaction ran longer than this could be missed (none runs for anything near an hour).
 pub(crate) const FEED_WINDOW_MS: i64 = 60 * 60 * 1000;
-
-fn load_completion(c: &Connection, op_id: &str) -> Result<Option<Completion>, StorageError> {
-    let comp = c
-        .prepare_cached(&format!(
-            "SELECT {COMPLETION_COLS} FROM ops WHERE op_id = ?1"
-        ))?
-        .query_row([op_id], completion_from)
-        .optional()?;
-    let Some(mut comp) = comp else {
-        return Ok(None);
-    };
-    comp.flags = flags_of(c, op_id)?;
-    Ok(Some(comp))
-}
 
 fn missing(what: &str) -> StorageError {
     StorageError::Backend(format!("{what} vanished from the feed"))
@@ -162,11 +149,10 @@ impl WebhookStorage for SqliteStorage {
             let since = newest.map_or(i64::MIN, |n| n - FEED_WINDOW_MS);
             tx.prepare_cached(
                 "INSERT INTO completion_feed (op_id, received_at, created_at)
-                 SELECT o.op_id, o.received_at, ?2 FROM ops o
-                  WHERE o.kind = 'complete' AND o.entity = 'work_order'
-                    AND o.outcome != 'rejected' AND o.received_at >= ?1
-                    AND NOT EXISTS (SELECT 1 FROM completion_feed f WHERE f.op_id = o.op_id)
-                  ORDER BY o.received_at, o.op_id",
+                 SELECT c.op_id, c.counted_at, ?2 FROM completions c
+                  WHERE c.counted_at >= ?1
+                    AND NOT EXISTS (SELECT 1 FROM completion_feed f WHERE f.op_id = c.op_id)
+                  ORDER BY c.counted_at, c.op_id",
             )?
             .execute(params![since, now])?;
             tx.prepare_cached(

@@ -1,0 +1,501 @@
+//! The PostgreSQL side of the second judge: a push read, planned by [`crate::push::plan`]
+//! and written in one transaction; each device's replay of each job; the job's completions,
+//! their drawing checks and the desk's rulings on held ones. The batch's jobs are locked
+//! (`FOR UPDATE`) for the push, so two devices completing one job at once are judged one
+//! after the other: one completion per job, whichever instance takes the pushes.
+
+use std::sync::Arc;
+
+use deadpool_postgres::GenericClient;
+use fieldkit_core::model::{WorkOrderId, WorkOrderStatus};
+use fieldkit_core::sync::protocol::{Change, FirstOutcome, Op, PushResponse};
+use fieldkit_core::sync::replay::{Published, REPLAY_VERSION};
+use tokio_postgres::Row;
+
+use super::{PostgresStorage, flags_of, insert_flag, load_job, pool_err, save_job};
+use crate::push::{
+    self, Batch, CompletionState, ENVELOPE_CODES, JobState, PublishedCache, PushPolicy, PushState,
+    StoredOp,
+};
+use crate::storage::{Completion, Decision, DeviceRecord, Flag, Ruling, StorageError, order_from};
+
+/// What the desk published, as of its newest publication.
+pub(super) async fn published(
+    c: &impl GenericClient,
+    cache: &PublishedCache,
+) -> Result<Arc<Published>, StorageError> {
+    let head: i64 = c
+        .query_one(
+            "SELECT COALESCE(MAX(seq), 0)::BIGINT FROM changes WHERE technician_id IS NULL",
+            &[],
+        )
+        .await?
+        .try_get(0)?;
+    // The cache's loader is synchronous: read first when the cache is stale.
+    let stale = cache
+        .get(head, || Err(StorageError::NotFound("cache")))
+        .is_err();
+    let mut bodies = Vec::new();
+    if stale {
+        for r in c
+            .query(
+                "SELECT body FROM changes WHERE technician_id IS NULL ORDER BY seq",
+                &[],
+            )
+            .await?
+        {
+            if let Ok(ch) = serde_json::from_str::<Change>(&r.try_get::<_, String>(0)?) {
+                bodies.push(ch);
+            }
+        }
+    }
+    cache.get(head, || Ok(bodies))
+}
+
+/// A device's stored ops on a job that entered its journal, in `seq` order.
+async fn history(c: &impl GenericClient, job: &str, device: &str) -> Result<Vec<Op>, StorageError> {
+    let mut ops = Vec::new();
+    for r in c
+        .query(
+            "SELECT body, outcome, code FROM ops WHERE entity_id = $1 AND device_id = $2
+               AND entity = 'work_order' ORDER BY seq",
+            &[&job, &device],
+        )
+        .await?
+    {
+        let outcome: String = r.try_get(1)?;
+        let code: Option<String> = r.try_get(2)?;
+        if outcome != "rejected" || !ENVELOPE_CODES.contains(&code.as_deref().unwrap_or("")) {
+            ops.push(serde_json::from_str(&r.try_get::<_, String>(0)?)?);
+        }
+    }
+    Ok(ops)
+}
+
+impl PostgresStorage {
+    /// One push in one transaction, committed before it returns.
+    pub(super) async fn push_tx(
+        &self,
+        device: DeviceRecord,
+        batch: Batch,
+        sent_at: Option<i64>,
+        policy: PushPolicy,
+        now: i64,
+    ) -> Result<PushResponse, StorageError> {
+        let mut c = self.pool.get().await.map_err(pool_err)?;
+        let tx = c.transaction().await?;
+        let dev = device.id.to_string();
+        let last_seq: i64 = tx
+            .query_opt(
+                &tx.prepare_cached("SELECT last_seq FROM devices WHERE id = $1 FOR UPDATE")
+                    .await?,
+                &[&dev],
+            )
+            .await?
+            .ok_or(StorageError::NotFound("device"))?
+            .try_get(0)?;
+        let needs = push::needs(&batch);
+        let mut state = PushState {
+            last_seq,
+            ..PushState::default()
+        };
+        let ids: Vec<String> = needs.op_ids.iter().map(ToString::to_string).collect();
+        for r in tx
+            .query(
+                &tx.prepare_cached(
+                    "SELECT op_id, device_id, body_hash, outcome, code, reason FROM ops
+                      WHERE op_id = ANY($1)",
+                )
+                .await?,
+                &[&ids],
+            )
+            .await?
+        {
+            let id: String = r.try_get(0)?;
+            let Ok(id) = id.parse() else { continue };
+            let outcome: String = r.try_get(3)?;
+            state.existing.insert(
+                id,
+                StoredOp {
+                    device_id: r.try_get(1)?,
+                    body_hash: r.try_get(2)?,
+                    outcome: FirstOutcome::parse(&outcome).unwrap_or(FirstOutcome::Rejected),
+                    code: r.try_get(4)?,
+                    reason: r.try_get(5)?,
+                },
+            );
+        }
+        if !needs.job_ids.is_empty() {
+            state.published = published(&tx, &self.published).await?;
+        }
+        let rows = tx
+            .query(
+                &tx.prepare_cached(
+                    "SELECT w.id, w.body, w.technician_id, w.cancel_reason, w.completed_at,
+                            w.updated_at,
+                            EXISTS (SELECT 1 FROM job_scope s WHERE s.work_order_id = w.id
+                                      AND s.technician_id = $2),
+                            EXISTS (SELECT 1 FROM completions c WHERE c.work_order_id = w.id
+                                      AND c.state IN ('checking', 'counted', 'held', 'released')),
+                            r.version, r.state
+                       FROM work_orders w
+                       LEFT JOIN job_replays r ON r.work_order_id = w.id AND r.device_id = $3
+                      WHERE w.id = ANY($1) ORDER BY w.id FOR UPDATE OF w",
+                )
+                .await?,
+                &[&needs.job_ids, &device.technician_id, &dev],
+            )
+            .await?;
+        for r in rows {
+            let id: String = r.try_get(0)?;
+            let job = crate::storage::JobRecord {
+                order: order_from(&r.try_get::<_, String>(1)?)?,
+                technician_id: r.try_get(2)?,
+                cancel_reason: r.try_get(3)?,
+                completed_at: r.try_get(4)?,
+                updated_at: r.try_get(5)?,
+            };
+            let ever_mine: bool = r.try_get(6)?;
+            let stored: Option<(i64, String)> = match (r.try_get(8)?, r.try_get(9)?) {
+                (Some(v), Some(s)) => Some((v, s)),
+                _ => None,
+            };
+            let replay = if !ever_mine {
+                Default::default()
+            } else if stored.is_some() {
+                push::replay_of(stored, || Ok(Vec::new()), &job, device.id, &state.published)?
+            } else {
+                let ops = history(&tx, &id, &dev).await?;
+                push::replay_of(None, || Ok(ops), &job, device.id, &state.published)?
+            };
+            state.jobs.insert(
+                id,
+                JobState {
+                    job,
+                    ever_mine,
+                    completed: r.try_get(7)?,
+                    replay,
+                },
+            );
+        }
+        // The rules are CPU work: off the async workers.
+        let planner = device.clone();
+        let plan = tokio::task::spawn_blocking(move || {
+            push::plan(&planner, batch, sent_at, &state, policy, now)
+        })
+        .await
+        .map_err(|e| StorageError::Backend(e.to_string()))?;
+        // Every op of the batch in one statement: one round trip, not one per op.
+        if !plan.inserts.is_empty() {
+            let n = &plan.inserts;
+            let col = |f: &dyn Fn(&push::NewOp) -> String| n.iter().map(f).collect::<Vec<_>>();
+            let opt =
+                |f: &dyn Fn(&push::NewOp) -> Option<String>| n.iter().map(f).collect::<Vec<_>>();
+            let int = |f: &dyn Fn(&push::NewOp) -> i64| n.iter().map(f).collect::<Vec<_>>();
+            tx.execute(
+                &tx.prepare_cached("INSERT INTO ops (op_id, device_id, technician_id, seq, entity, entity_id, kind,
+                     body, body_hash, outcome, code, reason, device_time, received_at)
+                 SELECT op_id, $2, $3, seq, entity, entity_id, kind, body, body_hash, outcome,
+                        code, reason, device_time, $14
+                   FROM UNNEST($1::text[], $4::bigint[], $5::text[], $6::text[], $7::text[],
+                               $8::text[], $9::text[], $10::text[], $11::text[], $12::text[],
+                               $13::bigint[])
+                     AS t (op_id, seq, entity, entity_id, kind, body, body_hash, outcome, code,
+                           reason, device_time)").await?,
+                &[
+                    &col(&|n| n.op.op_id.to_string()),
+                    &dev,
+                    &device.technician_id,
+                    &int(&|n| n.op.seq),
+                    &col(&|n| n.op.entity.clone()),
+                    &col(&|n| n.op.entity_id.clone()),
+                    &col(&|n| n.op.kind.clone()),
+                    &col(&|n| n.body.clone()),
+                    &col(&|n| n.body_hash.clone()),
+                    &col(&|n| n.outcome.as_str().to_owned()),
+                    &opt(&|n| n.code.clone()),
+                    &opt(&|n| n.reason.clone()),
+                    &int(&|n| n.op.device_time),
+                    &now,
+                ],
+            )
+            .await?;
+        }
+        for f in &plan.flags {
+            insert_flag(&tx, f).await?;
+        }
+        for c in &plan.completions {
+            tx.execute(
+                &tx.prepare_cached(
+                    "INSERT INTO completions (op_id, work_order_id, device_id, technician_id,
+                         state, reasons, completed_at_device, received_at)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                )
+                .await?,
+                &[
+                    &c.op_id,
+                    &c.work_order_id,
+                    &dev,
+                    &device.technician_id,
+                    &c.state.as_str(),
+                    &serde_json::to_string(&c.reasons)?,
+                    &c.completed_at_device,
+                    &now,
+                ],
+            )
+            .await?;
+        }
+        for (id, replay) in &plan.replays {
+            tx.execute(
+                &tx.prepare_cached(
+                    "INSERT INTO job_replays (work_order_id, device_id, version, state, last_seq,
+                         updated_at) VALUES ($1, $2, $3, $4, $5, $6)
+                     ON CONFLICT (work_order_id, device_id) DO UPDATE SET
+                         version = excluded.version, state = excluded.state,
+                         last_seq = excluded.last_seq, updated_at = excluded.updated_at",
+                )
+                .await?,
+                &[
+                    id,
+                    &dev,
+                    &i64::from(REPLAY_VERSION),
+                    &serde_json::to_string(replay)?,
+                    &replay.last_seq,
+                    &now,
+                ],
+            )
+            .await?;
+        }
+        for (op_id, job) in &plan.drawings {
+            tx.execute(
+                &tx.prepare_cached(
+                    "INSERT INTO drawing_checks (op_id, device_id, work_order_id, created_at)
+                     VALUES ($1, $2, $3, $4) ON CONFLICT (op_id) DO NOTHING",
+                )
+                .await?,
+                &[op_id, &dev, job, &now],
+            )
+            .await?;
+        }
+        tx.execute(
+            &tx.prepare_cached("UPDATE devices SET last_seq = $2 WHERE id = $1")
+                .await?,
+            &[&dev, &plan.last_seq],
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(plan.response)
+    }
+
+    /// Records a drawing check (see [`crate::storage::Storage::finish_drawing`]).
+    pub(super) async fn finish_drawing_tx(
+        &self,
+        op_id: String,
+        flags: Vec<Flag>,
+        now: i64,
+    ) -> Result<(), StorageError> {
+        let mut c = self.pool.get().await.map_err(pool_err)?;
+        let tx = c.transaction().await?;
+        if tx
+            .execute("DELETE FROM drawing_checks WHERE op_id = $1", &[&op_id])
+            .await?
+            == 1
+        {
+            for f in &flags {
+                insert_flag(&tx, f).await?;
+            }
+            let checking = tx
+                .query_opt(
+                    "SELECT work_order_id, reasons FROM completions
+                      WHERE op_id = $1 AND state = 'checking' FOR UPDATE",
+                    &[&op_id],
+                )
+                .await?;
+            if let Some(r) = checking {
+                let job: String = r.try_get(0)?;
+                if flags.is_empty() {
+                    tx.execute(
+                        "UPDATE completions SET state = 'counted' WHERE op_id = $1",
+                        &[&op_id],
+                    )
+                    .await?;
+                    count(&tx, &op_id, &job, now).await?;
+                } else {
+                    let mut reasons: Vec<String> =
+                        serde_json::from_str(&r.try_get::<_, String>(1)?)?;
+                    reasons.extend(flags.iter().map(|f| f.detail.clone()));
+                    tx.execute(
+                        "UPDATE completions SET state = 'held', reasons = $2 WHERE op_id = $1",
+                        &[&op_id, &serde_json::to_string(&reasons)?],
+                    )
+                    .await?;
+                }
+            }
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Completions matching `filter` (SQL over `c`, parameters `params`), with their flags.
+    async fn completions_where(
+        &self,
+        filter: &str,
+        params: &[&(dyn tokio_postgres::types::ToSql + Sync)],
+    ) -> Result<Vec<Completion>, StorageError> {
+        let c = self.pool.get().await.map_err(pool_err)?;
+        completions_where(&c, filter, params).await
+    }
+
+    pub(super) async fn completions_in(
+        &self,
+        state: Option<CompletionState>,
+        limit: i64,
+    ) -> Result<Vec<Completion>, StorageError> {
+        let state = state.map(CompletionState::as_str);
+        self.completions_where(
+            "WHERE $1::TEXT IS NULL OR c.state = $1 ORDER BY c.received_at DESC, c.op_id DESC
+             LIMIT $2",
+            &[&state, &limit],
+        )
+        .await
+    }
+
+    pub(super) async fn job_completions_of(
+        &self,
+        id: WorkOrderId,
+    ) -> Result<Vec<Completion>, StorageError> {
+        self.completions_where(
+            "WHERE c.work_order_id = $1 ORDER BY c.received_at, c.op_id",
+            &[&id.to_string()],
+        )
+        .await
+    }
+
+    /// The desk's ruling on a job's held completion, audited.
+    pub(super) async fn decide(
+        &self,
+        id: WorkOrderId,
+        ruling: Ruling,
+        by: String,
+        note: Option<String>,
+        now: i64,
+    ) -> Result<Completion, StorageError> {
+        let mut c = self.pool.get().await.map_err(pool_err)?;
+        let tx = c.transaction().await?;
+        let job = id.to_string();
+        let op_id: String = tx
+            .query_opt(
+                "SELECT op_id FROM completions WHERE work_order_id = $1 AND state = 'held'
+                  FOR UPDATE",
+                &[&job],
+            )
+            .await?
+            .ok_or_else(|| StorageError::Conflict("the job has no held completion".into()))?
+            .try_get(0)?;
+        let (state, action) = match ruling {
+            Ruling::Release => (CompletionState::Released, "release_completion"),
+            Ruling::Reject => (CompletionState::Rejected, "reject_completion"),
+        };
+        tx.execute(
+            "UPDATE completions SET state = $2, decided_by = $3, decided_at = $4,
+                    decision_note = $5 WHERE op_id = $1",
+            &[&op_id, &state.as_str(), &by, &now, &note],
+        )
+        .await?;
+        if ruling == Ruling::Release {
+            count(&tx, &op_id, &job, now).await?;
+        }
+        tx.execute(
+            "INSERT INTO desk_audit (at, actor, action, work_order_id, op_id, note)
+             VALUES ($1, $2, $3, $4, $5, $6)",
+            &[&now, &by, &action, &job, &op_id, &note],
+        )
+        .await?;
+        let out = completions_where(&tx, "WHERE c.op_id = $1", &[&op_id])
+            .await?
+            .pop()
+            .ok_or(StorageError::NotFound("completion"))?;
+        tx.commit().await?;
+        Ok(out)
+    }
+}
+
+/// Counts a completion: its job completed, the feed and the measures get it.
+async fn count(
+    c: &impl GenericClient,
+    op_id: &str,
+    work_order_id: &str,
+    now: i64,
+) -> Result<(), StorageError> {
+    c.execute(
+        "UPDATE completions SET counted_at = $2 WHERE op_id = $1",
+        &[&op_id, &now],
+    )
+    .await?;
+    if let Some(mut job) = load_job(c, work_order_id).await?
+        && job.order.status != WorkOrderStatus::Cancelled
+    {
+        job.order.status = WorkOrderStatus::Completed;
+        job.completed_at = Some(now);
+        job.updated_at = now;
+        save_job(c, &job).await?;
+    }
+    Ok(())
+}
+
+/// The columns [`completion_from`] reads, from `completions c JOIN ops o`.
+pub(super) const COMPLETION_COLS: &str = "c.op_id, c.work_order_id, c.technician_id, c.device_id,
+    c.completed_at_device, c.received_at, o.outcome, c.state, c.reasons, c.decided_by,
+    c.decided_at, c.decision_note,
+    EXISTS (SELECT 1 FROM drawing_checks d WHERE d.op_id = c.op_id)";
+
+/// A completion from a row of [`COMPLETION_COLS`], its flags not read yet.
+pub(super) fn completion_from(r: &Row) -> Result<Completion, StorageError> {
+    let reasons: String = r.try_get(8)?;
+    let by: Option<String> = r.try_get(9)?;
+    Ok(Completion {
+        op_id: r.try_get(0)?,
+        work_order_id: r.try_get(1)?,
+        technician_id: r.try_get(2)?,
+        device_id: r.try_get(3)?,
+        completed_at_device: r.try_get(4)?,
+        received_at: r.try_get(5)?,
+        outcome: r.try_get(6)?,
+        state: r.try_get(7)?,
+        reasons: serde_json::from_str(&reasons).unwrap_or_default(),
+        decision: match by {
+            Some(by) => Some(Decision {
+                by,
+                at: r.try_get::<_, Option<i64>>(10)?.unwrap_or_default(),
+                note: r.try_get(11)?,
+            }),
+            None => None,
+        },
+        flags: Vec::new(),
+        checks_pending: r.try_get(12)?,
+    })
+}
+
+/// Completions matching `filter`, with their flags.
+pub(super) async fn completions_where(
+    c: &impl GenericClient,
+    filter: &str,
+    params: &[&(dyn tokio_postgres::types::ToSql + Sync)],
+) -> Result<Vec<Completion>, StorageError> {
+    let rows = c
+        .query(
+            &format!(
+                "SELECT {COMPLETION_COLS} FROM completions c JOIN ops o ON o.op_id = c.op_id \
+                 {filter}"
+            ),
+            params,
+        )
+        .await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        let mut comp = completion_from(&r)?;
+        comp.flags = flags_of(c, &comp.op_id).await?;
+        out.push(comp);
+    }
+    Ok(out)
+}
