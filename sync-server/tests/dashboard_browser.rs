@@ -153,6 +153,7 @@ async fn live_board(backend: Backend) {
 
     // A technician with an enrolled phone.
     let tech = ts.create_technician("Technician Browser Li").await;
+    ts.publish_demo_catalog().await;
     let (_phone_dir, kit) = phone(&ts, &tech).await;
 
     // The new-job form, its promised window left as the form proposes (from 2 h ahead).

@@ -91,6 +91,7 @@ async fn a_technicians_offline_day_reaches_the_server_once(backend: Backend) {
         return;
     };
     let tech = s.create_technician("Technician A").await;
+    s.publish_demo_catalog().await;
     let p = phone();
     let code = enrolment_code(&s, &tech).await;
     let account = p.kit.enroll(&s.base, &code, &options()).await.unwrap();
@@ -104,7 +105,8 @@ async fn a_technicians_offline_day_reaches_the_server_once(backend: Backend) {
     s.create_job(&first, Some(&tech)).await;
     s.create_job(&second, Some(&tech)).await;
     let (report, _) = sync(&p).await;
-    assert_eq!(report.pulled, 2);
+    // The two jobs, and the fee schedule and part the desk published.
+    assert_eq!(report.pulled, 4);
     // The van's stock, recorded before enrolment, went first.
     assert_eq!(report.applied, report.pushed, "{report:?}");
     let today: Vec<WorkOrderId> = p.kit.todays_jobs().unwrap().iter().map(|j| j.id).collect();
@@ -239,6 +241,7 @@ async fn a_reassigned_job_leaves_the_list_and_its_unsent_facts_still_go() {
         s.create_technician("Technician A").await,
         s.create_technician("Technician B").await,
     );
+    s.publish_demo_catalog().await;
     let p = phone();
     let code = enrolment_code(&s, &tech_a).await;
     p.kit.enroll(&s.base, &code, &options()).await.unwrap();
@@ -273,6 +276,7 @@ async fn a_reassigned_job_leaves_the_list_and_its_unsent_facts_still_go() {
 async fn a_revoked_device_is_refused_and_keeps_its_outbox() {
     let s = server(Backend::Sqlite, |_| {}).await.unwrap();
     let tech = s.create_technician("Technician A").await;
+    s.publish_demo_catalog().await;
     let p = phone();
     let code = enrolment_code(&s, &tech).await;
     p.kit.enroll(&s.base, &code, &options()).await.unwrap();

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{Backend, TestServer, to_wire};
+use common::{Backend, TestServer, hostile, to_wire};
 use fieldkit_core::model::*;
 use fieldkit_core::sync::protocol::*;
 use fieldkit_core::{DeviceConfig, FieldKit, demo};
@@ -46,23 +46,25 @@ async fn pull_all(ts: &TestServer, token: &str) -> Vec<ChangeEntry> {
     }
 }
 
-/// The completions list once every drawing check has been done (the worker runs after the
-/// push is answered); gives up after 30 s.
-async fn settled_completions(ts: &TestServer) -> Vec<Value> {
-    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
-    loop {
-        let (s, list) = ts.admin(Method::GET, "/v1/admin/completions", None).await;
-        assert_eq!(s, 200);
-        let list = list.as_array().unwrap().clone();
-        if list.iter().all(|c| c["checks_pending"] == false) {
-            return list;
+/// Another phone of `technician`: enrolled, its jobs and the desk's catalog pulled, its van
+/// stocked; with the directory it lives in and its token.
+async fn phone_with_jobs(
+    ts: &TestServer,
+    technician: &str,
+) -> (FieldKit, tempfile::TempDir, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let kit = FieldKit::open(dir.path(), DeviceConfig::default()).unwrap();
+    let token = ts.enrol(technician, kit.device_id()).await.token;
+    for c in pull_all(ts, &token).await {
+        match &c.change {
+            Change::WorkOrder { work_order } => kit.receive_work_order(work_order).unwrap(),
+            Change::FeeSchedule { fee_schedule } => kit.set_fee_schedule(fee_schedule).unwrap(),
+            Change::CatalogPart { part } => kit.add_catalog_part(part).unwrap(),
+            _ => {}
         }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "drawing checks still pending: {list:?}"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
+    kit.issue_stock("PUMP-220", 2).unwrap();
+    (kit, dir, token)
 }
 
 fn outbox(kit: &FieldKit) -> Vec<Op> {
@@ -93,14 +95,12 @@ async fn device_sync_scenario(backend: Backend) {
     ts.create_job(&job2, Some(&wang)).await;
     let foreign = demo::repair_order(3, now, Billing::Warranty);
     ts.create_job(&foreign, Some(&li)).await;
-    let (s, _) = ts
-        .admin(
-            Method::POST,
-            "/v1/admin/fee-schedules",
-            Some(json!({ "fee_schedule": demo::fee_schedule() })),
-        )
-        .await;
-    assert_eq!(s, 201);
+    // Two more of Wang's, walked later by his second and third phones.
+    let job4 = demo::repair_order(4, now, Billing::Paid);
+    let job5 = demo::repair_order(5, now, Billing::Paid);
+    ts.create_job(&job4, Some(&wang)).await;
+    ts.create_job(&job5, Some(&wang)).await;
+    ts.publish_demo_catalog().await;
     let changes = pull_all(&ts, &token).await;
     let mut got = Vec::new();
     for c in &changes {
@@ -114,10 +114,11 @@ async fn device_sync_scenario(backend: Backend) {
                 got.push(work_order.id);
             }
             Change::FeeSchedule { fee_schedule } => kit.set_fee_schedule(fee_schedule).unwrap(),
+            Change::CatalogPart { part } => kit.add_catalog_part(part).unwrap(),
             other => panic!("unexpected change {other:?}"),
         }
     }
-    assert_eq!(got, vec![job1.id, job2.id]);
+    assert_eq!(got, vec![job1.id, job2.id, job4.id, job5.id]);
 
     // Offline: both visits done on the device.
     demo::stock_the_van(&kit).unwrap();
@@ -197,11 +198,13 @@ async fn device_sync_scenario(backend: Backend) {
     bad.seq = max_seq + 1;
     bad.entity = "work_order".into();
     bad.entity_id = foreign.id.to_string();
-    let mut next = ops[0].clone();
+    let mut next = ops
+        .iter()
+        .find(|o| o.entity == "stock")
+        .expect("the van's stock op")
+        .clone();
     next.op_id = OpId::new();
     next.seq = max_seq + 2;
-    next.entity = "stock".into();
-    next.entity_id = "PUMP-220".into();
     let r = push(&ts, &token, &[bad, next]).await;
     assert!(
         matches!(&r.results[0].outcome, OpOutcome::Rejected { code, .. } if code == "unknown_job"),
@@ -211,7 +214,7 @@ async fn device_sync_scenario(backend: Backend) {
     assert_eq!(r.acked_through, max_seq + 2);
 
     // Completions: job 1 re-checked on the server, job 2 flagged as done after cancellation.
-    let list = settled_completions(&ts).await;
+    let list = ts.settled_completions().await;
     assert_eq!(list.len(), 2, "{list:?}");
     let find = |id: WorkOrderId| {
         list.iter()
@@ -227,21 +230,8 @@ async fn device_sync_scenario(backend: Backend) {
             .collect()
     };
     let c1 = find(job1.id);
-    let has_chain = ops
-        .iter()
-        .all(|o| o.entity != "work_order" || o.hash.is_some());
-    let k1 = kinds(c1);
-    for k in &k1 {
-        // Until the outbox carries the timeline hash, the chain cannot be checked.
-        assert!(
-            !has_chain && k == "timeline_chain",
-            "job 1 flagged {k}: {c1}"
-        );
-    }
-    assert!(
-        !k1.iter().any(|k| k == "checklist_gate" || k == "signature"),
-        "{c1}"
-    );
+    assert_eq!(c1["state"], "counted", "{c1}");
+    assert_eq!(kinds(c1), Vec::<String>::new(), "{c1}");
     let c2 = find(job2.id);
     assert_eq!(c2["outcome"], "conflict");
     assert!(
@@ -265,80 +255,104 @@ async fn device_sync_scenario(backend: Backend) {
         .await;
     assert_eq!(j2["order"]["status"], "cancelled");
 
-    // A tampered completion is flagged, never dropped: a second device of the same
-    // technician pushes job 1's journal with an answer changed after signing.
-    let dir2 = tempfile::tempdir().unwrap();
-    let kit2 = FieldKit::open(dir2.path(), DeviceConfig::default()).unwrap();
-    let t2 = ts.enrol(&wang, kit2.device_id()).await.token;
-    let mut copy: Vec<Op> = ops
-        .iter()
-        .filter(|o| o.entity_id == job1.id.to_string())
-        .cloned()
-        .collect();
-    for (i, o) in copy.iter_mut().enumerate() {
-        o.op_id = OpId::new();
-        o.seq = i as i64 + 1;
-        if o.kind == "answer_step" && o.payload["step"] == "work_done" {
-            o.payload["answer"] = json!({ "type": "text", "value": "Nothing was done" });
-        }
-    }
-    let r = push(&ts, &t2, &copy).await;
-    assert!(r.results.iter().all(|x| x.outcome == OpOutcome::Applied));
-    let list = settled_completions(&ts).await;
-    let tampered = list
-        .iter()
-        .find(|c| c["device_id"] == kit2.device_id().to_string())
-        .expect("tampered completion listed")
-        .clone();
+    // A modified app: a second phone of the same technician walks job 4 honestly, then
+    // rewrites the work done after the customer signed and completes anyway (re-chaining the
+    // timeline so the hashes hold). The server keeps every op, and holds the completion.
+    let (kit2, _d2, t2) = phone_with_jobs(&ts, &wang).await;
+    demo::walk_repair_visit(&kit2, job4.id, &mut |_| Ok(())).unwrap();
+    let mut forged = outbox(&kit2);
+    let signed = hostile::find(
+        &forged,
+        "sign",
+        Some(("step_id", "service_record_signature")),
+    );
+    let rewrite = hostile::forge(
+        &forged[signed],
+        "answer_step",
+        json!({ "step": "work_done", "answer": { "type": "text", "value": "Nothing was done" } }),
+    );
+    forged.insert(signed + 1, rewrite);
+    hostile::rechain(&mut forged);
+    let r = push(&ts, &t2, &forged).await;
+    let complete = r.results.last().unwrap();
     assert!(
-        kinds(&tampered).contains(&"signature".to_owned()),
-        "{tampered}"
+        matches!(&complete.outcome, OpOutcome::Conflict { code, reason }
+            if code == "completion_held" && reason.contains("work_done")),
+        "{complete:?}"
+    );
+    assert!(
+        r.results[..r.results.len() - 1]
+            .iter()
+            .all(|x| x.outcome == OpOutcome::Applied),
+        "{r:?}"
+    );
+    let list = ts.settled_completions().await;
+    let held = list
+        .iter()
+        .find(|c| c["work_order_id"] == job4.id.to_string())
+        .expect("the held completion is listed");
+    assert_eq!(held["state"], "held", "{held}");
+    assert!(kinds(held).contains(&"signature".to_owned()), "{held}");
+    let (_, j4) = ts
+        .admin(
+            Method::GET,
+            &format!("/v1/admin/work-orders/{}", job4.id),
+            None,
+        )
+        .await;
+    assert_ne!(
+        j4["order"]["status"], "completed",
+        "a held completion completes nothing"
     );
 
-    // Strokes that no longer draw the signed image are found by the drawing check, after
-    // the push was answered: a third device pushes job 1 with the last customer signature's
-    // first point moved.
-    let dir3 = tempfile::tempdir().unwrap();
-    let kit3 = FieldKit::open(dir3.path(), DeviceConfig::default()).unwrap();
-    let t3 = ts.enrol(&wang, kit3.device_id()).await.token;
-    let mut redrawn: Vec<Op> = ops
-        .iter()
-        .filter(|o| o.entity_id == job1.id.to_string())
-        .cloned()
-        .collect();
-    let last_customer = redrawn
+    // Strokes that no longer draw the signed image are found by the drawing check, after the
+    // push was answered: a third phone walks job 5, moves the first point of the customer's
+    // last signature and re-chains; the rules pass, the drawing check holds it.
+    let (kit3, _d3, t3) = phone_with_jobs(&ts, &wang).await;
+    demo::walk_repair_visit(&kit3, job5.id, &mut |_| Ok(())).unwrap();
+    let mut redrawn = outbox(&kit3);
+    let last_sign = redrawn
         .iter()
         .rposition(|o| o.kind == "sign" && o.payload["role"] == "customer")
         .unwrap();
-    for (i, o) in redrawn.iter_mut().enumerate() {
-        o.op_id = OpId::new();
-        o.seq = i as i64 + 1;
-        if i == last_customer {
-            let x = &mut o.payload["strokes"]["strokes"][0][0]["x"];
-            *x = json!(x.as_f64().unwrap() + 40.0);
-        }
-    }
+    let x = &mut redrawn[last_sign].payload["strokes"]["strokes"][0][0]["x"];
+    *x = (x.as_f64().unwrap() + 40.0).into();
+    hostile::rechain(&mut redrawn);
     let r = push(&ts, &t3, &redrawn).await;
-    assert!(r.results.iter().all(|x| x.outcome == OpOutcome::Applied));
-    let list = settled_completions(&ts).await;
-    let c3 = list
+    assert!(
+        r.results.iter().all(|x| x.outcome == OpOutcome::Applied),
+        "{r:?}"
+    );
+    let list = ts.settled_completions().await;
+    let c5 = list
         .iter()
-        .find(|c| c["device_id"] == kit3.device_id().to_string())
-        .expect("redrawn completion listed");
-    let drawing: Vec<&Value> = c3["flags"]
+        .find(|c| c["work_order_id"] == job5.id.to_string())
+        .expect("the redrawn completion is listed");
+    assert_eq!(c5["state"], "held", "{c5}");
+    let drawing: Vec<&Value> = c5["flags"]
         .as_array()
         .unwrap()
         .iter()
         .filter(|f| f["kind"] == "signature")
         .collect();
-    assert_eq!(drawing.len(), 1, "{c3}");
+    assert_eq!(drawing.len(), 1, "{c5}");
     assert!(
         drawing[0]["detail"]
             .as_str()
             .unwrap()
             .contains("strokes do not draw"),
-        "{c3}"
+        "{c5}"
     );
+    // One completion per job in the list, whatever was pushed.
+    let mut jobs: Vec<&str> = list
+        .iter()
+        .filter(|c| c["state"] != "conflict")
+        .map(|c| c["work_order_id"].as_str().unwrap())
+        .collect();
+    let n = jobs.len();
+    jobs.sort_unstable();
+    jobs.dedup();
+    assert_eq!(jobs.len(), n, "{list:?}");
 
     blob_uploads(&ts, &token, &kit).await;
     ts.server.shutdown().await.unwrap();

@@ -149,6 +149,7 @@ async fn devices_sync_through_a_hostile_network_and_nothing_is_lost_or_doubled()
     let started = Instant::now();
 
     let s = Arc::new(server(Backend::Sqlite, |_| {}).await.expect("server"));
+    s.publish_demo_catalog().await;
     let proxy = Arc::new(Proxy::start(s.server.addr(), hostile(), seed).await);
     let tally = Arc::new(Tally::default());
 
@@ -777,6 +778,7 @@ async fn a_duplicated_enrolment_leaves_the_device_a_working_token() {
     };
     let proxy = Proxy::start(s.server.addr(), faults, 7).await;
     let technician = s.create_technician("Technician D").await;
+    s.publish_demo_catalog().await;
     let job = demo::repair_order(1, base_time(), Billing::Paid);
     s.create_job(&job, Some(&technician)).await;
     let dir = tempfile::tempdir().unwrap();
@@ -789,6 +791,7 @@ async fn a_duplicated_enrolment_leaves_the_device_a_working_token() {
     // The token the device kept is the one the server knows: sync works.
     let report = kit.sync(&options(), &|_| {}).await;
     let report = report.expect("the device's token is valid");
-    assert_eq!(report.pulled, 1);
+    // The job, and the fee schedule and part the desk published.
+    assert_eq!(report.pulled, 3);
     assert!(kit.job(job.id).is_ok());
 }

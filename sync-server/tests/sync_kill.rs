@@ -419,6 +419,7 @@ fn sigkill_during_sync_loses_and_doubles_nothing() {
 
     // The technician's phone, enrolled through the proxy.
     let technician = rt.block_on(s.create_technician("Technician K"));
+    rt.block_on(s.publish_demo_catalog());
     {
         let kit = FieldKit::open(&dir, DeviceConfig::default()).expect("device");
         demo::stock_the_van(&kit).expect("van");

@@ -2,6 +2,8 @@
 //! the dispatcher calls the tests make.
 #![allow(dead_code)]
 
+pub mod hostile;
+
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -271,6 +273,28 @@ impl TestServer {
             )
             .await;
         assert_eq!(s, 201, "{v}");
+    }
+
+    /// The completions list once every drawing check has been done (the worker runs after
+    /// the push is answered, and only then is a completion counted or held); gives up after
+    /// 30 s.
+    pub async fn settled_completions(&self) -> Vec<Value> {
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
+        loop {
+            let (s, list) = self
+                .admin(reqwest::Method::GET, "/v1/admin/completions", None)
+                .await;
+            assert_eq!(s, 200);
+            let list = list.as_array().expect("a list").clone();
+            if list.iter().all(|c| c["checks_pending"] == false) {
+                return list;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "drawing checks still pending: {list:?}"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
     }
 
     /// Creates a work order (the fields of `order`) assigned to `technician_id`.
