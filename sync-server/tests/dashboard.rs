@@ -4,13 +4,24 @@
 //! export imports back without duplicates; a bad file imports nothing), the flags, devices
 //! (revoking one stops its sync) and measures pages.
 //!
+//! A completion held for the desk, from a real phone through the server: the board and the
+//! job's page show it held with every reason, the dispatcher releases one and rejects another
+//! with the page's forms (CSRF token, note required), the rulings show who, when and why, the
+//! API agrees, and a second ruling is refused.
+//!
 //! The browser end to end (live board, job detail) is `dashboard_browser.rs`.
 
 mod common;
 
+use std::time::Duration as StdDuration;
+
 use chrono::{Duration, Utc};
 use common::{Backend, DashboardLogin, TestServer, server};
-use fieldkit_core::model::DeviceId;
+use fieldkit_core::model::{Billing, DeviceId, WorkOrder, WorkOrderId};
+use fieldkit_core::sync::client::SyncOptions;
+use fieldkit_core::{DeviceConfig, FieldKit, demo};
+use reqwest::Method;
+use serde_json::{Value, json};
 
 const PASSWORD: &str = "a long dispatcher password";
 
@@ -399,4 +410,367 @@ async fn dashboard_pages_sqlite() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dashboard_pages_postgres() {
     dashboard_pages(Backend::Postgres).await;
+}
+
+// ------------------------------------------------------------------ held completions
+
+/// Quick retries: the tests' server is local.
+fn sync_options() -> SyncOptions {
+    SyncOptions {
+        first_backoff: StdDuration::from_millis(5),
+        max_backoff: StdDuration::from_millis(50),
+        ..SyncOptions::default()
+    }
+}
+
+/// Text as the pages write it (maud escapes these four).
+fn escaped(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// The completions the API lists (`query`: e.g. `?state=held`) once every signature drawing
+/// check is done (the check runs after the push is answered; only then does a completion
+/// settle); gives up after 30 s.
+async fn settled(ts: &TestServer, query: &str) -> Vec<Value> {
+    let deadline = tokio::time::Instant::now() + StdDuration::from_secs(30);
+    loop {
+        let (s, v) = ts
+            .admin(Method::GET, &format!("/v1/admin/completions{query}"), None)
+            .await;
+        assert_eq!(s, 200, "{v}");
+        let list = v.as_array().expect("a list").clone();
+        if list.iter().all(|c| c["checks_pending"] == false) {
+            return list;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "drawing checks still pending: {list:?}"
+        );
+        tokio::time::sleep(StdDuration::from_millis(20)).await;
+    }
+}
+
+/// The job's one completion as the API lists it.
+async fn completion_of(ts: &TestServer, job: &WorkOrder) -> Value {
+    let list = settled(ts, "?limit=1000").await;
+    let mine: Vec<&Value> = list
+        .iter()
+        .filter(|c| c["work_order_id"] == job.id.to_string())
+        .collect();
+    assert_eq!(mine.len(), 1, "{list:?}");
+    mine[0].clone()
+}
+
+/// A job as the desk's API reads it.
+async fn work_order(ts: &TestServer, job: &WorkOrder) -> Value {
+    let (s, v) = ts
+        .admin(
+            Method::GET,
+            &format!("/v1/admin/work-orders/{}", job.id),
+            None,
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    v
+}
+
+/// Reads the board's event stream until it names `job` (gives up after 10 s).
+async fn wait_for_board_event(events: &mut reqwest::Response, job: &WorkOrder) {
+    let want = format!("data: {}", job.id);
+    let mut seen = String::new();
+    let deadline = tokio::time::Instant::now() + StdDuration::from_secs(10);
+    while !seen.contains(&want) {
+        let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+        let chunk = tokio::time::timeout(left, events.chunk())
+            .await
+            .unwrap_or_else(|_| panic!("no board event for the job: {seen}"))
+            .expect("the event stream")
+            .expect("the event stream stays open");
+        seen.push_str(&String::from_utf8_lossy(&chunk));
+    }
+}
+
+/// Two held completions, made by a real phone: the technician's van carries the demo fee
+/// schedule and drain pump (`demo::stock_the_van`), but the desk publishes them only after
+/// the phone pushed its day. The server judges every op with the rules the phone runs, against
+/// what the desk published: the customer's consent to an unpublished fee schedule is refused
+/// (`unknown_fee_schedule`), and so is everything that needed it (starting the work, the part
+/// from an unknown catalog…); the phone's `complete` is then judged with those problems and
+/// held for the desk (`completion_held`), a conflict the phone is told about. No op is
+/// forged: it is an honest phone out of step with the desk.
+async fn held_completions(backend: Backend) {
+    let Some(ts) = server(backend, |_| {}).await else {
+        return;
+    };
+    ts.create_dispatcher("li.na", PASSWORD).await;
+    let me = ts.dashboard_login("li.na", PASSWORD).await;
+    let tech = ts.create_technician("Technician Held").await;
+    let now = Utc::now();
+    let released = demo::repair_order(1, now, Billing::Paid);
+    let rejected = demo::repair_order(2, now, Billing::Paid);
+    ts.create_job(&released, Some(&tech)).await;
+    ts.create_job(&rejected, Some(&tech)).await;
+    let offset = chrono::FixedOffset::east_opt(8 * 3600).unwrap();
+    let day = released
+        .promised
+        .start
+        .with_timezone(&offset)
+        .format("%Y-%m-%d")
+        .to_string();
+
+    // The phone: enrolled with a code, its jobs pulled, both visits walked, its day pushed.
+    let dir = tempfile::tempdir().unwrap();
+    let kit = FieldKit::open(dir.path(), DeviceConfig::default()).unwrap();
+    demo::stock_the_van(&kit).unwrap();
+    let (s, code) = ts
+        .admin(
+            Method::POST,
+            "/v1/admin/enrolment-codes",
+            Some(json!({ "technician_id": tech })),
+        )
+        .await;
+    assert_eq!(s, 201, "{code}");
+    kit.enroll(&ts.base, code["code"].as_str().unwrap(), &sync_options())
+        .await
+        .expect("enrolment");
+    kit.sync(&sync_options(), &|_| {})
+        .await
+        .expect("first sync");
+    for job in [&released, &rejected] {
+        demo::walk_repair_visit(&kit, job.id, &mut |_| Ok(())).expect("the visit");
+    }
+    // The live board is open while the phone pushes.
+    let mut events = ts
+        .client
+        .get(ts.url("/board/events"))
+        .header(reqwest::header::COOKIE, &me.cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(events.status().as_u16(), 200);
+    let report = kit.sync(&sync_options(), &|_| {}).await.expect("the push");
+    assert_eq!(report.conflicts, 2, "both completions held: {report:?}");
+    assert!(report.rejected > 0, "{report:?}");
+    // The desk catches up: what the phone carried is published now (too late for this day).
+    ts.publish_demo_catalog().await;
+    wait_for_board_event(&mut events, &released).await;
+
+    // The API: both held, with their reasons; an unknown state is refused.
+    let held = settled(&ts, "?state=held").await;
+    assert_eq!(held.len(), 2, "{held:?}");
+    let c = completion_of(&ts, &released).await;
+    assert_eq!(c["state"], "held", "{c}");
+    assert_eq!(c["outcome"], "conflict", "{c}");
+    let reasons: Vec<String> = c["reasons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r.as_str().unwrap().to_owned())
+        .collect();
+    assert!(!reasons.is_empty(), "{c}");
+    assert!(c.get("decision").is_none(), "{c}");
+    let (s, _) = ts
+        .admin(Method::GET, "/v1/admin/completions?state=on_hold", None)
+        .await;
+    assert_eq!(s, 400);
+    assert_ne!(
+        work_order(&ts, &released).await["order"]["status"],
+        "completed"
+    );
+
+    // The board: both rows held, counted apart, live rows too.
+    let (_, board) = ts.page(&me, &format!("/board?day={day}")).await;
+    let rows = board_rows(&board);
+    for job in [&released, &rejected] {
+        assert!(
+            rows.contains(&(job.id.to_string(), "held".to_owned())),
+            "{rows:?}"
+        );
+    }
+    assert!(board.contains("held for the desk"), "{board}");
+    assert_eq!(
+        between(&board, "data-count=\"held\">", "<"),
+        Some("2"),
+        "{board}"
+    );
+    assert_eq!(between(&board, "data-count=\"completed\">", "<"), Some("0"));
+    let (_, live) = ts.page(&me, &format!("/board/rows?day={day}")).await;
+    assert_eq!(board_rows(&live), rows);
+    // The flags page lists both, linking to their jobs.
+    let (_, flags) = ts.page(&me, "/flags").await;
+    let list = between(&flags, "id=\"held-list\"", "</table>").expect("the held list");
+    for job in [&released, &rejected] {
+        assert!(
+            list.contains(&format!("href=\"/jobs/{}\"", job.id)),
+            "{list}"
+        );
+        assert!(list.contains(&job.number), "{list}");
+    }
+
+    // The job's page: held for the desk, every reason, and the two forms.
+    let page_url = format!("/jobs/{}", released.id);
+    let (s, page) = ts.page(&me, &page_url).await;
+    assert_eq!(s, 200);
+    assert!(page.contains("data-status=\"held\""), "{page}");
+    assert!(page.contains("data-state=\"held\""), "{page}");
+    assert!(page.contains("Held for the desk"), "{page}");
+    for r in &reasons {
+        assert!(page.contains(&escaped(r)), "reason {r:?} on the page");
+    }
+    let action = format!("action=\"/jobs/{}/completion\"", released.id);
+    assert_eq!(page.matches(&action).count(), 2, "release and reject forms");
+    assert!(page.contains("id=\"release\"") && page.contains("id=\"reject\""));
+    // The flags the checks raised stay listed with the job.
+    assert!(page.contains("id=\"job-flags\""), "{page}");
+
+    // Refused rulings change nothing: without the CSRF token, or without a note.
+    let ruling = format!("/jobs/{}/completion", released.id);
+    let res = ts
+        .no_redirects()
+        .post(ts.url(&ruling))
+        .header(reqwest::header::COOKIE, &me.cookie)
+        .form(&[("ruling", "release"), ("note", "forged")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 403);
+    let res = ts
+        .post_form(&me, &ruling, &[("ruling", "release"), ("note", "   ")])
+        .await;
+    assert_eq!(res.status().as_u16(), 400);
+    let page = res.text().await.unwrap();
+    assert!(page.contains("id=\"job-error\""), "{page}");
+    let res = ts
+        .post_form(&me, &ruling, &[("ruling", "count it"), ("note", "x")])
+        .await;
+    assert_eq!(res.status().as_u16(), 400);
+    assert_eq!(completion_of(&ts, &released).await["state"], "held");
+
+    // Released from the page: the job is completed, on the board too, in the dispatcher's
+    // name; the page shows the ruling.
+    let note = "Called the customer: the drain pump was replaced & works";
+    let res = ts
+        .post_form(&me, &ruling, &[("ruling", "release"), ("note", note)])
+        .await;
+    assert_eq!(res.status().as_u16(), 303);
+    assert_eq!(res.headers()["location"], page_url.as_str());
+    wait_for_board_event(&mut events, &released).await;
+    let c = completion_of(&ts, &released).await;
+    assert_eq!(c["state"], "released", "{c}");
+    assert_eq!(c["decision"]["by"], "li.na", "{c}");
+    assert_eq!(c["decision"]["note"], note, "{c}");
+    let (_, list) = ts
+        .admin(Method::GET, "/v1/admin/completions?state=released", None)
+        .await;
+    assert_eq!(list.as_array().unwrap().len(), 1, "{list}");
+    let job = work_order(&ts, &released).await;
+    assert_eq!(job["order"]["status"], "completed", "{job}");
+    assert!(job["completed_at"].is_i64(), "{job}");
+    let (_, live) = ts.page(&me, &format!("/board/rows?day={day}")).await;
+    assert!(
+        board_rows(&live).contains(&(released.id.to_string(), "completed".to_owned())),
+        "{live}"
+    );
+    let (_, page) = ts.page(&me, &page_url).await;
+    assert!(page.contains("data-state=\"released\""), "{page}");
+    assert!(page.contains("Released by the desk"), "{page}");
+    assert!(
+        page.contains("li.na") && page.contains(&escaped(note)),
+        "{page}"
+    );
+    assert!(!page.contains(&action), "no forms once ruled on");
+
+    // A second ruling is refused: the page says so (409), and so does the API.
+    let res = ts
+        .post_form(
+            &me,
+            &ruling,
+            &[("ruling", "reject"), ("note", "second thoughts")],
+        )
+        .await;
+    assert_eq!(res.status().as_u16(), 409);
+    let page = res.text().await.unwrap();
+    let error = between(&page, "id=\"job-error\">", "<").expect("an error on the page");
+    assert!(error.contains("no completion held"), "{error}");
+    let path = format!("/v1/admin/work-orders/{}/completion", released.id);
+    let (s, e) = ts
+        .admin(
+            Method::POST,
+            &path,
+            Some(json!({ "ruling": "reject", "note": "second thoughts" })),
+        )
+        .await;
+    assert_eq!(s, 409, "{e}");
+    assert_eq!(e["code"], "conflict");
+    assert_eq!(completion_of(&ts, &released).await["state"], "released");
+    // The API's other refusals.
+    let (s, _) = ts
+        .admin(Method::POST, &path, Some(json!({ "ruling": "release" })))
+        .await;
+    assert_eq!(s, 400, "a note is required");
+    let (s, _) = ts
+        .admin(
+            Method::POST,
+            &format!("/v1/admin/work-orders/{}/completion", WorkOrderId::new()),
+            Some(json!({ "ruling": "release", "note": "n" })),
+        )
+        .await;
+    assert_eq!(s, 404);
+    let res = ts
+        .client
+        .post(ts.url(&path))
+        .json(&json!({ "ruling": "release", "note": "n" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 401);
+
+    // Rejected from the page: it never counts.
+    let res = ts
+        .post_form(
+            &me,
+            &format!("/jobs/{}/completion", rejected.id),
+            &[
+                ("ruling", "reject"),
+                ("note", "The customer says nobody came"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status().as_u16(), 303);
+    let c = completion_of(&ts, &rejected).await;
+    assert_eq!(c["state"], "rejected", "{c}");
+    assert_eq!(c["decision"]["by"], "li.na", "{c}");
+    let job = work_order(&ts, &rejected).await;
+    assert_ne!(job["order"]["status"], "completed", "{job}");
+    assert!(job["completed_at"].is_null(), "{job}");
+    let (_, board) = ts.page(&me, &format!("/board?day={day}")).await;
+    let rows = board_rows(&board);
+    assert!(
+        rows.contains(&(rejected.id.to_string(), "rejected".to_owned())),
+        "{rows:?}"
+    );
+    assert_eq!(between(&board, "data-count=\"held\">", "<"), Some("0"));
+    assert_eq!(
+        between(&board, "data-count=\"completed\">", "<"),
+        Some("1"),
+        "only the released one counts"
+    );
+    let (_, page) = ts.page(&me, &format!("/jobs/{}", rejected.id)).await;
+    assert!(page.contains("Rejected by the desk"), "{page}");
+    assert!(page.contains("The customer says nobody came"), "{page}");
+    assert!(settled(&ts, "?state=held").await.is_empty());
+    ts.server.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn held_completions_sqlite() {
+    held_completions(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn held_completions_postgres() {
+    held_completions(Backend::Postgres).await;
 }

@@ -5,6 +5,10 @@
 //! 403 and changes nothing; and a crawl of the pages a logged-in dispatcher (and a visitor of
 //! the login page) can reach finds no same-site link, script, form action or script-fetched
 //! path that `ROUTES` does not list, and no `ROUTES` entry that nothing links to.
+//!
+//! The fixture's job has a completion held for the desk (a real phone, see [`fixture`]), so
+//! the job's page carries its release and reject forms: the crawl finds them, and a forged
+//! ruling is refused with the completion still held.
 
 mod common;
 
@@ -12,7 +16,9 @@ use std::collections::{BTreeSet, VecDeque};
 
 use chrono::{Duration, Utc};
 use common::{Backend, DashboardLogin, TestServer, server};
-use fieldkit_core::model::DeviceId;
+use fieldkit_core::model::{DeviceId, WorkOrderId};
+use fieldkit_core::sync::client::SyncOptions;
+use fieldkit_core::{DeviceConfig, FieldKit, demo};
 use fieldkit_server::dashboard::ROUTES;
 use reqwest::header::{COOKIE, LOCATION, ORIGIN};
 
@@ -26,16 +32,10 @@ const PUBLIC: &[(&str, &str)] = &[
     ("GET", "/assets/board.js"),
 ];
 
-/// Routes no page of this crawl links to, by design: the root (redirects to the board), the
-/// login page (where a request without a session is sent), and a job's images and customer's
-/// copy, linked only once a phone has synced photos and a signature (the browser test and
-/// `tests/verify.rs` open them).
-const NOT_LINKED: &[(&str, &str)] = &[
-    ("GET", "/"),
-    ("GET", "/login"),
-    ("GET", "/jobs/{id}/blobs/{sha}"),
-    ("GET", "/jobs/{id}/copy.pdf"),
-];
+/// Routes no page of this crawl links to, by design: the root (redirects to the board) and
+/// the login page (where a request without a session is sent). A job's images and customer's
+/// copy are linked since the fixture's phone synced photos and a signature.
+const NOT_LINKED: &[(&str, &str)] = &[("GET", "/"), ("GET", "/login")];
 
 /// Whether a concrete path matches a route pattern (`{id}`: any one non-empty segment).
 fn matches(pattern: &str, path: &str) -> bool {
@@ -67,7 +67,8 @@ fn random_hex() -> String {
 /// A form's fields.
 type Form = Vec<(String, String)>;
 
-/// A server with a dispatcher logged in, a technician, an enrolled phone and a job today.
+/// A server with a dispatcher logged in, a technician, an enrolled phone and a job today,
+/// whose completion the phone pushed is held for the desk.
 struct Fixture {
     ts: TestServer,
     me: DashboardLogin,
@@ -78,6 +79,8 @@ struct Fixture {
     device_token: String,
     /// The job's day on the board.
     day: String,
+    /// The phone (kept open for the test's length).
+    _phone: (tempfile::TempDir, FieldKit),
 }
 
 fn job_fields(number: &str, tech: &str, start: &str, end: &str) -> Vec<(String, String)> {
@@ -110,13 +113,70 @@ fn new_job(number: &str, tech: &str) -> Vec<(String, String)> {
     job_fields(number, tech, &f(start), &f(start + Duration::hours(2)))
 }
 
+/// A phone of `tech`, enrolled with a code and its van stocked as in the demo (the desk has
+/// not published that fee schedule and part).
+async fn phone(ts: &TestServer, tech: &str) -> (tempfile::TempDir, FieldKit) {
+    let dir = tempfile::tempdir().unwrap();
+    let kit = FieldKit::open(dir.path(), DeviceConfig::default()).unwrap();
+    demo::stock_the_van(&kit).unwrap();
+    let (s, code) = ts
+        .admin(
+            reqwest::Method::POST,
+            "/v1/admin/enrolment-codes",
+            Some(serde_json::json!({ "technician_id": tech })),
+        )
+        .await;
+    assert_eq!(s, 201, "{code}");
+    kit.enroll(&ts.base, code["code"].as_str().unwrap(), &sync_options())
+        .await
+        .expect("enrolment");
+    (dir, kit)
+}
+
+/// Quick retries: the tests' server is local.
+fn sync_options() -> SyncOptions {
+    SyncOptions {
+        first_backoff: std::time::Duration::from_millis(5),
+        max_backoff: std::time::Duration::from_millis(50),
+        ..SyncOptions::default()
+    }
+}
+
+/// The completions the API lists, once no signature drawing check is pending (30 s at most).
+async fn settled_completions(ts: &TestServer) -> serde_json::Value {
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let (s, v) = ts
+            .admin(reqwest::Method::GET, "/v1/admin/completions", None)
+            .await;
+        assert_eq!(s, 200, "{v}");
+        if v.as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["checks_pending"] == false)
+        {
+            return v;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "checks pending: {v}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
+/// The fixture. Its job's completion is held for the desk the way `tests/dashboard.rs` makes
+/// one: a real phone whose van carries a fee schedule the desk never published walks the
+/// visit and pushes it; the server refuses the fee consent and what needed it, and holds the
+/// completion (`completion_held`).
 async fn fixture(backend: Backend) -> Option<Fixture> {
     let ts = server(backend, |_| {}).await?;
     ts.create_dispatcher("desk", PASSWORD).await;
     let me = ts.dashboard_login("desk", PASSWORD).await;
     let tech = ts.create_technician("Technician Guard").await;
-    let device = DeviceId::new();
-    let device_token = ts.enrol(&tech, device).await.token;
+    let (dir, kit) = phone(&ts, &tech).await;
+    let device = kit.device_id();
+    let device_token = kit.server_account().unwrap().expect("enrolled").token;
     let fields = new_job("WO-SEC-1", &tech);
     let day = fields
         .iter()
@@ -136,6 +196,18 @@ async fn fixture(backend: Backend) -> Option<Fixture> {
         "the new-job form redirects to {to}, not a listed route"
     );
     let job = to.strip_prefix("/jobs/").expect("to the job").to_owned();
+    kit.sync(&sync_options(), &|_| {})
+        .await
+        .expect("the phone pulls");
+    let id: WorkOrderId = job.parse().unwrap();
+    demo::walk_repair_visit(&kit, id, &mut |_| Ok(())).expect("the visit");
+    let report = kit
+        .sync(&sync_options(), &|_| {})
+        .await
+        .expect("the phone pushes");
+    assert_eq!(report.conflicts, 1, "the completion is held: {report:?}");
+    let list = settled_completions(&ts).await;
+    assert_eq!(list[0]["state"], "held", "{list}");
     Some(Fixture {
         ts,
         me,
@@ -144,6 +216,7 @@ async fn fixture(backend: Backend) -> Option<Fixture> {
         device,
         device_token,
         day,
+        _phone: (dir, kit),
     })
 }
 
@@ -191,6 +264,7 @@ fn valid_fields(f: &Fixture, pattern: &str) -> Vec<(String, String)> {
             ]
         }
         "/jobs/{id}/cancel" => vec![kv("reason", "a forged cancellation")],
+        "/jobs/{id}/completion" => vec![kv("ruling", "release"), kv("note", "a forged release")],
         "/jobs/new" => new_job("WO-SEC-2", ""),
         "/jobs/import" => {
             let offset = chrono::FixedOffset::east_opt(8 * 3600).unwrap();
@@ -219,8 +293,10 @@ struct Snapshot {
     jobs: usize,
     technicians: usize,
     codes: usize,
-    /// The job as the desk's API reads it (technician, window, cancellation).
+    /// The job as the desk's API reads it (technician, window, cancellation, completed).
     job: serde_json::Value,
+    /// The completions as the desk's API lists them (the job's held one, not ruled on).
+    completions: serde_json::Value,
     /// The phone's pull answer (401 once revoked).
     device_pull: u16,
     /// The board with the dispatcher's session (303 once logged out).
@@ -262,6 +338,7 @@ async fn snapshot(f: &Fixture) -> Snapshot {
             )
             .await
             .1,
+        completions: settled_completions(&f.ts).await,
         // Rows in the body (the header row is in <thead>).
         codes: codes_table.matches("<tr>").count() - 1,
         device_pull: pull,
@@ -351,6 +428,11 @@ async fn forged_forms_are_refused(f: &Fixture) {
     let before = snapshot(f).await;
     assert_eq!(before.device_pull, 200);
     assert_eq!(before.session, 200);
+    assert_eq!(
+        before.completions[0]["state"], "held",
+        "{:?}",
+        before.completions
+    );
     let cookie = f.me.cookie.as_str();
     for &(method, pattern) in ROUTES {
         if method != "POST" || PUBLIC.contains(&(method, pattern)) {

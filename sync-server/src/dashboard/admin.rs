@@ -1,5 +1,6 @@
-//! The dashboard's other pages: flags that need a human (raised flags, rejected ops,
-//! complaints not yet handled), technicians with their enrolment codes, devices (revoke),
+//! The dashboard's other pages: what needs a human (completions held for the desk, each
+//! linking to its job's page where it is released or rejected; complaints not yet handled,
+//! raised flags, rejected ops), technicians with their enrolment codes, devices (revoke),
 //! and the quality measures with charts (inline SVG) and their CSV downloads.
 
 use std::collections::HashMap;
@@ -18,6 +19,7 @@ use super::page::{PageError, csrf_field, page, private};
 use super::session::{CsrfForm, Session};
 use crate::auth::{hash_secret, new_enrolment_code, normalize_code};
 use crate::measures::{self, Band, MeasureConfig, Ratio, Summary};
+use crate::push::CompletionState;
 use crate::routes::dispatcher::text;
 use crate::routes::measures::{DailyQuery, Format, MeasuresQuery, csv_response};
 use crate::routes::{AppState, now_ms};
@@ -53,7 +55,28 @@ async fn names(s: &AppState) -> Result<HashMap<String, String>, PageError> {
 /// How far back the flags page looks for complaints.
 const COMPLAINT_DAYS: i64 = 60;
 
+/// How many held completions the flags page lists.
+const HELD_LISTED: i64 = 200;
+
 async fn flags(State(s): State<AppState>, session: Session) -> Result<Response, PageError> {
+    let held = s
+        .storage
+        .completions(Some(CompletionState::Held), HELD_LISTED)
+        .await?;
+    let techs = names(&s).await?;
+    let mut numbers: HashMap<String, String> = HashMap::new();
+    for c in &held {
+        if numbers.contains_key(&c.work_order_id) {
+            continue;
+        }
+        let job = match c.work_order_id.parse() {
+            Ok(id) => s.storage.work_order(id).await?,
+            Err(_) => None,
+        };
+        if let Some(job) = job {
+            numbers.insert(c.work_order_id.clone(), job.order.number);
+        }
+    }
     let flags = s.storage.flags(200).await?;
     let rejected = s.storage.rejected_ops(100).await?;
     let now = now_ms();
@@ -67,6 +90,26 @@ async fn flags(State(s): State<AppState>, session: Session) -> Result<Response, 
         .collect();
     let body = html! {
         h1 { "Needs a look" }
+        h2 id="held" { "Held for the desk (" (held.len()) ")" }
+        p class="muted" { "Completions the server's checks found problems with: they count only once a dispatcher releases them on the job's page." }
+        table id="held-list" {
+            thead { tr { th { "Job" } th { "Technician" } th { "Completed on the phone" } th { "Received" } th { "Why" } } }
+            tbody {
+                @for c in &held {
+                    tr data-job=(c.work_order_id) {
+                        td { a href={ "/jobs/" (c.work_order_id) } { (numbers.get(&c.work_order_id).map_or("job", String::as_str)) } }
+                        td { (techs.get(&c.technician_id).map_or("—", String::as_str)) }
+                        td { (session.when(c.completed_at_device)) }
+                        td { (session.when(c.received_at)) }
+                        td {
+                            (c.reasons.first().map_or("", String::as_str))
+                            @if c.reasons.len() > 1 { " " span class="muted" { "(and " (c.reasons.len() - 1) " more)" } }
+                        }
+                    }
+                }
+                @if held.is_empty() { tr { td colspan="5" class="muted" { "None." } } }
+            }
+        }
         h2 { "Complaints not handled (" (complaints.len()) ")" }
         table id="complaints" {
             thead { tr { th { "Job" } th { "Raised" } th { "Handle by" } } }

@@ -3,8 +3,12 @@
 //! [`super::csv`].
 //!
 //! A job's status on the board is what the server has heard: cancelled or completed from the
-//! job record, else the furthest visit fact a device pushed (accepted → en route → on site →
-//! working), else assigned or unassigned.
+//! job record (a completion counts once it is counted or released), else where the job's
+//! completion stands when it does not count (yet): held for the desk, its signature drawings
+//! still being checked, or rejected by the desk; else the furthest visit fact a device pushed
+//! (accepted → en route → on site → working, or no access), else assigned or unassigned. The
+//! day's counts above the board include the jobs held for the desk, and the live updates
+//! re-render a row when its completion is held, counted or ruled on.
 
 use std::collections::HashMap;
 use std::convert::Infallible;
@@ -20,16 +24,17 @@ use chrono::{DateTime, Duration as Days, NaiveDate, TimeZone, Utc};
 use fieldkit_core::model::{
     Billing, Customer, JobKind, Product, Site, TimeWindow, WorkOrderId, WorkOrderStatus, Zone,
 };
-use futures::Stream;
+use futures::{Stream, StreamExt, TryStreamExt};
 use maud::{Markup, html};
 use serde::Deserialize;
 
 use super::page::{PageError, csrf_field, page, parse_local, private};
 use super::session::{CsrfForm, Session};
+use crate::push::CompletionState;
 use crate::routes::dispatcher::{NewWorkOrder, validated_order};
 use crate::routes::{AppState, now_ms};
 use crate::storage::dashboard::JobActivity;
-use crate::storage::{JobRecord, StorageError, Technician};
+use crate::storage::{Completion, JobRecord, StorageError, Technician};
 
 /// The board's routes.
 pub fn routes() -> Router<AppState> {
@@ -45,25 +50,37 @@ pub fn routes() -> Router<AppState> {
 
 // ------------------------------------------------------------------ status
 
-/// Where a job stands, as the board says it.
-pub fn board_status(job: &JobRecord, activity: &[&JobActivity]) -> &'static str {
+/// Where a job stands, as the board says it (`standing`: the state of the job's completion
+/// that stands, see [`standing_completion`]).
+pub fn board_status(
+    job: &JobRecord,
+    activity: &[&JobActivity],
+    standing: Option<CompletionState>,
+) -> &'static str {
     if job.cancel_reason.is_some() || job.order.status == WorkOrderStatus::Cancelled {
         return "cancelled";
     }
     if job.completed_at.is_some() {
         return "completed";
     }
+    match standing {
+        Some(CompletionState::Held) => return "held",
+        Some(CompletionState::Checking) => return "checking",
+        Some(CompletionState::Rejected) => return "rejected",
+        Some(CompletionState::Counted | CompletionState::Released) => return "completed",
+        // A completion kept as a fact (the job was cancelled or reassigned) moves nothing.
+        Some(CompletionState::Conflict) | None => {}
+    }
+    // A `complete` that made no completion that stands does not complete the job.
     let stage = |kind: &str| match kind {
         "accept" => 1,
         "start_travel" => 2,
         "arrive" => 3,
         "start_work" | "pause" | "resume" => 4,
         "no_access" => 5,
-        "complete" => 6,
         _ => 0,
     };
     match activity.iter().map(|a| stage(&a.kind)).max().unwrap_or(0) {
-        6 => "completed",
         5 => "no_access",
         4 => "working",
         3 => "on_site",
@@ -72,6 +89,26 @@ pub fn board_status(job: &JobRecord, activity: &[&JobActivity]) -> &'static str 
         _ if job.technician_id.is_none() => "unassigned",
         _ => "assigned",
     }
+}
+
+/// A board status in the dispatcher's words.
+pub fn status_words(status: &str) -> String {
+    match status {
+        "held" => "held for the desk".into(),
+        "checking" => "checking signature".into(),
+        "rejected" => "completion rejected".into(),
+        other => other.replace('_', " "),
+    }
+}
+
+/// The state of a job's completion that stands: the newest one that is not a conflict (a
+/// conflict is kept as a fact and never stands); `None` without one.
+pub fn standing_completion(completions: &[Completion]) -> Option<CompletionState> {
+    completions
+        .iter()
+        .rev()
+        .filter_map(|c| CompletionState::parse(&c.state))
+        .find(|st| *st != CompletionState::Conflict)
 }
 
 pub(super) fn kind_word(k: JobKind) -> &'static str {
@@ -174,13 +211,37 @@ pub(super) async fn rows_for(s: &AppState, jobs: Vec<JobRecord>) -> Result<Vec<R
     for a in &activity {
         by_job.entry(a.work_order_id.as_str()).or_default().push(a);
     }
+    // Where the completion stands, read only for the jobs a device completed that do not
+    // count (yet): held, being checked, rejected or a conflict. Few, and read a few at a time.
+    let uncounted: Vec<_> = jobs
+        .iter()
+        .filter(|j| {
+            j.completed_at.is_none()
+                && j.order.status != WorkOrderStatus::Cancelled
+                && by_job
+                    .get(j.order.id.to_string().as_str())
+                    .is_some_and(|acts| acts.iter().any(|a| a.kind == "complete"))
+        })
+        .map(|j| j.order.id)
+        .collect();
+    let standing: HashMap<WorkOrderId, CompletionState> = futures::stream::iter(uncounted)
+        .map(|id| async move {
+            let list = s.storage.job_completions(id).await?;
+            Ok::<_, StorageError>(standing_completion(&list).map(|st| (id, st)))
+        })
+        .buffered(8)
+        .try_collect::<Vec<_>>()
+        .await?
+        .into_iter()
+        .flatten()
+        .collect();
     let mut rows: Vec<Row> = jobs
         .into_iter()
         .map(|job| {
             let id = job.order.id.to_string();
             let acts = by_job.get(id.as_str()).map(Vec::as_slice).unwrap_or(&[]);
             Row {
-                status: board_status(&job, acts),
+                status: board_status(&job, acts, standing.get(&job.order.id).copied()),
                 technician: job.technician_id.as_ref().map(|t| {
                     names
                         .get(t)
@@ -222,7 +283,10 @@ fn tbody(session: &Session, rows: &[Row]) -> Markup {
                 td { (kind_word(r.job.order.kind)) }
                 td { (zone_word(r.job.order.site.zone)) }
                 td { (r.job.order.product.model) }
-                td class="status" { (r.status.replace('_', " ")) }
+                td class="status" {
+                    @if r.status == "held" { span class="badge" { (status_words(r.status)) } }
+                    @else { (status_words(r.status)) }
+                }
                 td class="muted" { @if let Some(t) = r.last_heard { (session.when(t)) } @else { "—" } }
             }
         }
@@ -254,7 +318,8 @@ async fn board(
                 span data-count="all" { (rows.len()) } " on the board · "
                 span data-count="completed" { (count("completed")) } " completed · "
                 span data-count="on_site" { (count("working") + count("on_site")) } " on site · "
-                span data-count="unassigned" { (count("unassigned")) } " unassigned "
+                span data-count="unassigned" { (count("unassigned")) } " unassigned · "
+                a href="/flags#held" { span data-count="held" { (count("held")) } " held for the desk" } " "
             }
             span class="live" { "● live" }
         }
@@ -317,7 +382,7 @@ const BOARD_JS: &str = r#"(function () {
   }
   function counts() {
     var rows = table.tBodies[0].querySelectorAll('tr[data-status]');
-    var n = { all: rows.length, completed: 0, on_site: 0, unassigned: 0 };
+    var n = { all: rows.length, completed: 0, on_site: 0, unassigned: 0, held: 0 };
     rows.forEach(function (r) {
       var st = r.getAttribute('data-status');
       if (st === 'working') st = 'on_site';

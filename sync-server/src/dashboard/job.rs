@@ -1,10 +1,13 @@
-//! One job as the dispatcher sees it: the work order, the timeline of everything the devices
-//! sent about it (device and server times, outcome), checklist answers and exceptions,
-//! photos (thumbnails linking to full size), the customer's signature with its verification
-//! status, parts, fees and consent, feedback, and the flags raised on it; the forms to assign,
-//! reschedule or cancel it and to record that a complaint was handled; and the customer's
-//! copy as PDF — the same document the technician's phone renders, made from the ops the
-//! phone synced.
+//! One job as the dispatcher sees it: the work order, its completion(s) and where each
+//! stands (counted, being checked, held for the desk with the reasons, released or rejected
+//! by the desk with who, when and why, or kept as a conflict), the timeline of everything the
+//! devices sent about it (device and server times, outcome), checklist answers and
+//! exceptions, photos (thumbnails linking to full size), the customer's signature with its
+//! verification status, parts, fees and consent, feedback, and the flags raised on it; the
+//! forms to release or reject a held completion (a note each, required), to assign,
+//! reschedule or cancel the job and to record that a complaint was handled; and the
+//! customer's copy as PDF — the same document the technician's phone renders, made from the
+//! ops the phone synced.
 //!
 //! Blobs are served only under the job that references them: a dispatcher cannot fetch any
 //! hash through this page.
@@ -14,6 +17,7 @@ use std::collections::HashMap;
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{Path, State};
+use axum::http::StatusCode;
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, HeaderValue};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -21,21 +25,22 @@ use fieldkit_core::checklist::{AnswerValue, Step, StepKind};
 use fieldkit_core::model::{Signature, SignerRole, TimeWindow, WorkOrderId};
 use fieldkit_core::report;
 use fieldkit_core::sync::protocol::Op;
-use maud::html;
+use maud::{Markup, html};
 use serde::Deserialize;
 use serde_json::Value;
 
 use super::NoFields;
-use super::board::{board_status, kind_word, zone_word};
+use super::board::{board_status, kind_word, standing_completion, status_words, zone_word};
 use super::copy::best_template;
 use super::page::{PageError, csrf_field, page, private};
 use super::session::{CsrfForm, Session};
 use crate::error::ApiError;
-use crate::routes::dispatcher::{text, window_ok};
+use crate::push::CompletionState;
+use crate::routes::dispatcher::{decide, text, window_ok};
 use crate::routes::verify::{Verdict, verdict};
 use crate::routes::{AppState, now_ms};
 use crate::storage::dashboard::{JobActivity, STAGE_KINDS, TimelineEntry};
-use crate::storage::{JobChange, JobRecord};
+use crate::storage::{Completion, JobChange, JobRecord, Ruling};
 
 /// The job page's routes.
 pub fn routes() -> Router<AppState> {
@@ -45,6 +50,7 @@ pub fn routes() -> Router<AppState> {
         .route("/jobs/{id}/reschedule", post(reschedule))
         .route("/jobs/{id}/cancel", post(cancel))
         .route("/jobs/{id}/complaint-handled", post(complaint_handled))
+        .route("/jobs/{id}/completion", post(rule_on_completion))
         .route("/jobs/{id}/blobs/{sha}", get(blob))
         .route("/jobs/{id}/copy.pdf", get(super::copy::copy_pdf))
 }
@@ -189,8 +195,19 @@ async fn job_page(
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {
     let id = job_id(&id)?;
-    let job = load(&s, id).await?;
+    Ok(private(job_view(&s, &session, id, None).await?))
+}
+
+/// The job's page; `error` (a message the server wrote) is shown at the top.
+async fn job_view(
+    s: &AppState,
+    session: &Session,
+    id: WorkOrderId,
+    error: Option<&str>,
+) -> Result<Markup, PageError> {
+    let job = load(s, id).await?;
     let ids = id.to_string();
+    let completions = s.storage.job_completions(id).await?;
     let timeline = s.storage.job_timeline(ids.clone()).await?;
     let flags = s.storage.job_flags(ids.clone()).await?;
     let techs = s.storage.technicians().await?;
@@ -214,7 +231,11 @@ async fn job_page(
             received_at: e.received_at,
         })
         .collect();
-    let status = board_status(&job, &activity.iter().collect::<Vec<_>>());
+    let status = board_status(
+        &job,
+        &activity.iter().collect::<Vec<_>>(),
+        standing_completion(&completions),
+    );
 
     // The latest answer or exception per step, in the order first recorded, labelled from
     // the checklist the visit most likely ran.
@@ -273,7 +294,8 @@ async fn job_page(
     };
     let o = &job.order;
     let body = html! {
-        h1 { "Job " (o.number) " " span class="status" id="job-status" data-status=(status) { (status.replace('_', " ")) } }
+        h1 { "Job " (o.number) " " span class="status" id="job-status" data-status=(status) { (status_words(status)) } }
+        @if let Some(e) = error { p class="error" id="job-error" { (e) } }
         div class="grid card" {
             div { strong { "Kind " } (kind_word(o.kind)) " · " (format!("{:?}", o.billing).to_lowercase()) }
             div { strong { "Promised " } (session.when(o.promised.start.timestamp_millis())) " – " (session.when(o.promised.end.timestamp_millis())) }
@@ -285,6 +307,10 @@ async fn job_page(
             @if let Some(r) = &job.cancel_reason { div class="flag" { strong { "Cancelled: " } (r) } }
             @if let Some(t) = job.completed_at { div class="ok" { strong { "Completed " } (session.when(t)) " (received)" } }
         }
+
+        h2 { "Completion" }
+        @if completions.is_empty() { p class="muted" id="completion" { "Not completed yet." } }
+        @for c in &completions { (completion_card(session, &ids, c)) }
 
         h2 { "Signature" }
         @match &signature {
@@ -362,35 +388,116 @@ async fn job_page(
         h2 { "Change the job" }
         div class="grid" {
             form class="card" id="assign" method="post" action={ "/jobs/" (ids) "/assign" } {
-                (csrf_field(&session))
+                (csrf_field(session))
                 label { "Technician " select name="technician_id" {
                     @for t in &techs { option value=(t.id) selected[job.technician_id.as_deref() == Some(t.id.as_str())] { (t.name) } }
                 } }
                 button type="submit" { @if job.technician_id.is_some() { "Reassign" } @else { "Assign" } }
             }
             form class="card" id="reschedule" method="post" action={ "/jobs/" (ids) "/reschedule" } {
-                (csrf_field(&session))
+                (csrf_field(session))
                 label { "From " input type="datetime-local" name="start" required value=(session.local_input(o.promised.start)); }
                 label { "To " input type="datetime-local" name="end" required value=(session.local_input(o.promised.end)); }
                 button type="submit" { "Reschedule" }
             }
             form class="card" id="cancel" method="post" action={ "/jobs/" (ids) "/cancel" } {
-                (csrf_field(&session))
+                (csrf_field(session))
                 label { "Reason " input type="text" name="reason" required maxlength="500"; }
                 button type="submit" class="secondary" { "Cancel job" }
             }
             form class="card" id="complaint-handled" method="post" action={ "/jobs/" (ids) "/complaint-handled" } {
-                (csrf_field(&session))
+                (csrf_field(session))
                 button type="submit" class="secondary" { "Complaint handled" }
             }
         }
     };
-    Ok(private(page(
-        &format!("Job {}", o.number),
-        &session,
-        "",
-        body,
-    )))
+    Ok(page(&format!("Job {}", o.number), session, "", body))
+}
+
+/// A completion's state in words: a heading and what it means for the dispatcher.
+fn completion_words(state: Option<CompletionState>) -> (&'static str, &'static str) {
+    match state {
+        Some(CompletionState::Checking) => (
+            "Checking the signature",
+            "Received. The customer's signature is still being checked; the job counts as \
+             completed once it matches.",
+        ),
+        Some(CompletionState::Counted) => ("Counted", "Completed and counted."),
+        Some(CompletionState::Held) => (
+            "Held for the desk",
+            "The server's checks found the problems below, so this completion does not count \
+             yet. Release it if you have confirmed the visit another way (with the customer or \
+             the technician); reject it if it should never count. Either way, say why.",
+        ),
+        Some(CompletionState::Released) => (
+            "Released by the desk",
+            "Held at first, then released by a dispatcher: it counts as completed.",
+        ),
+        Some(CompletionState::Rejected) => (
+            "Rejected by the desk",
+            "Held at first, then rejected by a dispatcher: it does not count.",
+        ),
+        Some(CompletionState::Conflict) => (
+            "Not counted",
+            "Completed on the phone after the job was cancelled or reassigned: kept as a \
+             record, never counted.",
+        ),
+        None => (
+            "Unknown",
+            "The server does not know this completion's state.",
+        ),
+    }
+}
+
+/// One completion of the job: its state in words, why it is held (or a conflict), the desk's
+/// ruling, and for a held one the forms to release or reject it.
+fn completion_card(session: &Session, job: &str, c: &Completion) -> Markup {
+    let state = CompletionState::parse(&c.state);
+    let (title, meaning) = completion_words(state);
+    let good = matches!(
+        state,
+        Some(CompletionState::Counted | CompletionState::Released)
+    );
+    html! {
+        div class="card completion" id={ "completion-" (c.op_id) } data-state=(c.state) {
+            p {
+                strong class=(if good { "ok" } else { "flag" }) data-completion-state=(c.state) { (title) }
+                " · completed on the phone " (session.when(c.completed_at_device))
+                ", received " (session.when(c.received_at))
+                " · device " span class="muted" { (c.device_id.get(..8).unwrap_or(&c.device_id)) }
+            }
+            p class="muted" { (meaning) }
+            @if !c.reasons.is_empty() {
+                p { strong { @if state == Some(CompletionState::Conflict) { "Why:" } @else { "What the checks found:" } } }
+                ul class="reasons" {
+                    @for r in &c.reasons { li class="flag" { (r) } }
+                }
+            }
+            @if let Some(d) = &c.decision {
+                p class="decision" {
+                    strong { @if state == Some(CompletionState::Rejected) { "Rejected" } @else { "Released" } }
+                    " by " span class="decided-by" { (d.by) } " on " (session.when(d.at))
+                    @if let Some(n) = &d.note { ": " q class="decision-note" { (n) } }
+                }
+            }
+            @if state == Some(CompletionState::Held) {
+                div class="grid" id="ruling" {
+                    form class="card" id="release" method="post" action={ "/jobs/" (job) "/completion" } {
+                        (csrf_field(session))
+                        input type="hidden" name="ruling" value="release";
+                        label { "Why it counts after all " textarea name="note" rows="2" style="width:100%" required maxlength="500" placeholder="e.g. called the customer: the pump was replaced" {} }
+                        button type="submit" { "Release: count it" }
+                    }
+                    form class="card" id="reject" method="post" action={ "/jobs/" (job) "/completion" } {
+                        (csrf_field(session))
+                        input type="hidden" name="ruling" value="reject";
+                        label { "Why it never counts " textarea name="note" rows="2" style="width:100%" required maxlength="500" placeholder="e.g. the customer says nobody came" {} }
+                        button type="submit" class="secondary" { "Reject: never count it" }
+                    }
+                }
+            }
+        }
+    }
 }
 
 // ------------------------------------------------------------------ changes
@@ -456,6 +563,59 @@ async fn cancel(
     let id = job_id(&id)?;
     let reason = text("reason", &f.reason, 500)?;
     change(&s, id, JobChange::Cancel { reason }).await
+}
+
+/// The ruling form on a held completion: `release` or `reject`, and why.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RulingForm {
+    pub ruling: String,
+    pub note: String,
+}
+
+/// `POST /jobs/{id}/completion`: the desk's ruling on the job's held completion, in the
+/// dispatcher's name (the same rules and audit as `POST /v1/admin/work-orders/{id}/completion`).
+/// Done: back to the job's page. Refused (no note, or nothing held any more, e.g. another
+/// dispatcher ruled first): the job's page again with what went wrong, 400 or 409.
+async fn rule_on_completion(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    CsrfForm(session, f): CsrfForm<RulingForm>,
+) -> Result<Response, PageError> {
+    let id = job_id(&id)?;
+    let ruling = match f.ruling.as_str() {
+        "release" => Ruling::Release,
+        "reject" => Ruling::Reject,
+        _ => return Err(PageError::bad_request("ruling: release or reject")),
+    };
+    let refused = async |status: StatusCode, message: &str| -> Result<Response, PageError> {
+        let mut r = private(job_view(&s, &session, id, Some(message)).await?);
+        *r.status_mut() = status;
+        Ok(r)
+    };
+    let note = f.note.trim();
+    if note.is_empty() || note.chars().count() > 500 {
+        return refused(
+            StatusCode::BAD_REQUEST,
+            "Say why in the note (1 to 500 characters): nothing was changed.",
+        )
+        .await;
+    }
+    match decide(&s, id, ruling, &session.login, note).await {
+        Ok(_) => {
+            tracing::info!(work_order = %id, dispatcher = %session.dispatcher_id, ruling = ?ruling, "completion ruled on from the dashboard");
+            Ok(Redirect::to(&format!("/jobs/{id}")).into_response())
+        }
+        Err(ApiError::Conflict(_)) => {
+            refused(
+                StatusCode::CONFLICT,
+                "This job has no completion held for the desk any more (it may have been \
+                 released or rejected already, see below): nothing was changed.",
+            )
+            .await
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 async fn complaint_handled(

@@ -2,9 +2,11 @@
 //! board) behind a dispatcher login. Owns the routes at `/` and their wiring; each page is a
 //! module: [`board`] (the day's jobs by technician, live; new job), [`csv`] (export and
 //! import),
-//! [`job`] (one job: timeline, checklist, photos, signature and its verification, parts,
-//! fees, feedback, flags; assign, reschedule, cancel), [`copy`] (its customer's copy as PDF),
-//! [`admin`] (flags, technicians and enrolment codes, devices, quality measures), and
+//! [`job`] (one job: its completion and where it stands, timeline, checklist, photos,
+//! signature and its verification, parts, fees, feedback, flags; release or reject a
+//! completion held for the desk, assign, reschedule, cancel), [`copy`] (its customer's copy as
+//! PDF), [`admin`] (the completions held for the desk, flags, technicians and enrolment codes,
+//! devices, quality measures), and
 //! [`session`] / [`page`] underneath them (login, CSRF, layout).
 //!
 //! Every route but `/login` and the board's script needs a session ([`session::Session`]);
@@ -97,6 +99,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/jobs/{id}/reschedule"),
     ("POST", "/jobs/{id}/cancel"),
     ("POST", "/jobs/{id}/complaint-handled"),
+    ("POST", "/jobs/{id}/completion"),
     ("GET", "/jobs/{id}/blobs/{sha}"),
     ("GET", "/jobs/{id}/copy.pdf"),
 ];

@@ -25,6 +25,9 @@ th{background:#eef2f5;font-weight:600}
 tr[data-status=completed] .status{color:#1b7f3b}tr[data-status=cancelled] .status{color:#888}
 tr[data-status=working] .status,tr[data-status=on_site] .status{color:#b86e00}
 tr[data-status=unassigned] .status{color:#b3261e}
+tr[data-status=held] .status,tr[data-status=rejected] .status{color:#b3261e}tr[data-status=checking] .status{color:#1b7f3b}
+.badge{display:inline-block;padding:0 .45em;border-radius:3px;background:#fdecea;border:1px solid #f5c2bd}
+.completion[data-state=held]{border-left:4px solid #b3261e}
 form.inline{display:inline}label{display:block;margin:.3em 0}
 input,select,textarea,button{font:inherit}input,select,textarea{padding:.25em .4em;border:1px solid #b8c2cc;border-radius:3px}
 button{background:#17324d;color:#fff;border:0;border-radius:3px;padding:.35em .9em;cursor:pointer}
