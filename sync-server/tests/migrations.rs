@@ -17,7 +17,8 @@
 //!
 //! The tests below restore those fixtures and check that this server upgrades them to its
 //! newest schema with nothing lost, that the upgraded schema equals a fresh one, that a newer
-//! or edited schema is refused untouched, and (with a test-only second migration) that a
+//! or edited schema is refused untouched, that 0002's backfill of the completions is right on
+//! the fixture, and (with a test-only migration numbered after the server's own) that a
 //! migration is applied once, whole or not at all.
 
 mod common;
@@ -26,10 +27,11 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use common::journal::Phone;
 use fieldkit_core::model::*;
 use fieldkit_core::sync::protocol::OpOutcome;
 use fieldkit_core::sync::protocol::{Change, Op};
-use fieldkit_server::push::{Batch, PushPolicy};
+use fieldkit_server::push::{Batch, CompletionState, PushPolicy};
 use fieldkit_server::storage::dashboard::{DispatcherAccount, SessionRecord};
 use fieldkit_server::storage::migrations::{
     AppliedMigration, Migration, MigrationError, MigrationReport, Start,
@@ -37,7 +39,7 @@ use fieldkit_server::storage::migrations::{
 use fieldkit_server::storage::postgres::{self, PostgresStorage};
 use fieldkit_server::storage::sqlite::{self, SqliteStorage};
 use fieldkit_server::storage::webhooks::{AttemptResult, NewWebhook};
-use fieldkit_server::storage::{Flag, JobChange, Storage, StorageError, Technician};
+use fieldkit_server::storage::{Flag, JobChange, Ruling, Storage, StorageError, Technician};
 use rusqlite::Connection;
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -136,6 +138,10 @@ fn job_op(dev: char, seq: i64, job: usize, kind: &str, at: i64) -> Op {
 /// signature), drawing checks (one finished, others pending), the completions feed with
 /// webhook subscriptions and deliveries (delivered, retrying, failed, pending), a handled
 /// complaint, dispatchers and a session.
+///
+/// It recorded schema version 1 with hand-made ops (no timeline hash, made-up payloads): a
+/// server that judges every op (0002 on) rejects them, so before this records a later
+/// fixture its pushes must become real device journals (`common::journal::Phone`).
 async fn fill(s: Arc<dyn Storage>) {
     let policy = PushPolicy::default();
     for (id, name, at) in [
@@ -597,22 +603,52 @@ const DB_FILE: &str = "fieldkit-server.db";
 /// The newest schema version this server knows (both backends have the same list).
 const LATEST: i64 = sqlite::migrations::MIGRATIONS.len() as i64;
 
-/// A test-only migration 2 that adds a column and an index (non-idempotent: a second run
+/// The version of the test-only migration the tests add after the server's own list.
+const EXTRA: u32 = LATEST as u32 + 1;
+/// A test-only migration that adds a column and an index (non-idempotent: a second run
 /// would fail, so "applied once" is visible).
 const ADD_COLUMN: &str = "ALTER TABLE technicians ADD COLUMN region TEXT;
 CREATE INDEX technicians_by_region ON technicians (region);";
-/// A test-only migration 2 whose second statement fails after the first succeeded.
+/// A test-only migration whose second statement fails after the first succeeded.
 const FAILING: &str = "ALTER TABLE technicians ADD COLUMN region TEXT;
 INSERT INTO no_such_table VALUES (1);";
+/// The tables migration 0002 added (the v1 fixture has none of them).
+const V2_TABLES: [&str; 3] = ["completions", "desk_audit", "job_replays"];
 
-/// The server's list plus a synthetic migration 2.
-fn with_second(first: &'static [Migration], sql: &'static str) -> Vec<Migration> {
+/// The server's list plus a synthetic migration [`EXTRA`], numbered after the real ones.
+fn with_extra(list: &'static [Migration], sql: &'static str) -> Vec<Migration> {
+    assert_eq!(list.len(), LATEST as usize);
+    let mut all = list.to_vec();
+    all.push(Migration::new(EXTRA, "add_region", sql, ""));
+    all
+}
+
+/// Every version of a list, in order.
+fn versions(list: &[Migration]) -> Vec<u32> {
+    list.iter().map(|m| m.version).collect()
+}
+
+/// The fixture's v1 tables kept every row (none lost, none added), and the later
+/// migrations' tables are there besides: `completions` holding the backfill of the fixture's
+/// three completions, the others empty.
+fn assert_v1_kept(before: &BTreeMap<String, i64>, after: &BTreeMap<String, i64>) {
+    for (table, n) in before {
+        assert_eq!(
+            after.get(table),
+            Some(n),
+            "table {table}: no row lost or added"
+        );
+    }
+    let added: BTreeMap<&str, i64> = after
+        .iter()
+        .filter(|(t, _)| !before.contains_key(*t))
+        .map(|(t, n)| (t.as_str(), *n))
+        .collect();
     assert_eq!(
-        first.len(),
-        1,
-        "these tests add a synthetic migration 2 to 0001 alone"
+        added,
+        BTreeMap::from([("completions", 3), ("desk_audit", 0), ("job_replays", 0)]),
+        "the tables of 0002"
     );
-    vec![first[0], Migration::new(2, "add_region", sql, "")]
 }
 
 /// The server's list with 0001's text edited (a released migration changed).
@@ -671,8 +707,10 @@ async fn reads_back(s: &dyn Storage, rows: &BTreeMap<String, i64>) {
     let jobs = s.work_orders(None).await.unwrap();
     assert_eq!(jobs.len(), 6);
     let job = |n: usize| jobs.iter().find(|j| j.order.id == job_id(n)).unwrap();
-    assert_eq!(job(1).order.status, WorkOrderStatus::Completed);
-    assert!(job(1).completed_at.is_some());
+    // J1's completion was flagged by the previous release (timeline chain, signature): 0002
+    // holds it for the desk, and a held completion does not complete its job.
+    assert_ne!(job(1).order.status, WorkOrderStatus::Completed);
+    assert_eq!(job(1).completed_at, None);
     assert_eq!(job(1).order.customer.name, "Fixture Customer 1");
     assert_eq!(job(2).order.status, WorkOrderStatus::Cancelled);
     assert!(job(2).cancel_reason.is_some());
@@ -709,10 +747,14 @@ async fn reads_back(s: &dyn Storage, rows: &BTreeMap<String, i64>) {
         .iter()
         .find(|c| c.work_order_id == JOBS[0])
         .unwrap();
-    assert_eq!(j1.outcome, "applied");
+    assert_eq!(
+        (j1.outcome.as_str(), j1.state.as_str()),
+        ("applied", "held")
+    );
     assert!(!j1.checks_pending);
     let kinds: Vec<&str> = j1.flags.iter().map(|f| f.kind.as_str()).collect();
     assert!(kinds.contains(&"signature"), "{kinds:?}");
+    backfilled(s).await;
     assert_eq!(
         completions
             .iter()
@@ -760,22 +802,124 @@ async fn reads_back(s: &dyn Storage, rows: &BTreeMap<String, i64>) {
     assert_eq!(session.csrf, "fixture-csrf-token-1");
 }
 
-/// Writes on an upgraded database: a new device enrols with the fixture's unused code, the
-/// desk adds a job, a device's push is applied (a payload-less `resume` with its visit: as
-/// plain as an op gets), the desk's first complaint time is kept.
+/// 0002's backfill on the fixture: every `complete` the previous release stored (applied or
+/// a conflict) has its completions row; at most one stands per job; the first applied one
+/// stands, held when the previous release flagged it (checklist gate, timeline chain,
+/// signature) with those flags' details as its reasons; conflicts stay conflicts; a held
+/// completion is not a fact of the measures.
+async fn backfilled(s: &dyn Storage) {
+    let all = s.completions(None, 100).await.unwrap();
+    let mut completes = std::collections::BTreeSet::new();
+    for n in 1..=JOBS.len() {
+        for op in s.job_ops(job_id(n), "complete".into()).await.unwrap() {
+            completes.insert(op.op_id.to_string());
+        }
+        let rows = s.job_completions(job_id(n)).await.unwrap();
+        let standing = rows
+            .iter()
+            .filter(|c| {
+                CompletionState::parse(&c.state).is_some_and(|k| {
+                    !matches!(k, CompletionState::Rejected | CompletionState::Conflict)
+                })
+            })
+            .count();
+        assert!(standing <= 1, "J{n}: {rows:?}");
+    }
+    assert_eq!(completes.len(), 3, "the fixture's three completions");
+    let rows: std::collections::BTreeSet<String> = all.iter().map(|c| c.op_id.clone()).collect();
+    assert_eq!(rows, completes, "one row per stored complete");
+    for c in &all {
+        let judged: std::collections::BTreeSet<&str> = c
+            .flags
+            .iter()
+            .filter(|f| {
+                matches!(
+                    f.kind.as_str(),
+                    "checklist_gate" | "timeline_chain" | "signature"
+                )
+            })
+            .map(|f| f.detail.as_str())
+            .collect();
+        let want = match c.outcome.as_str() {
+            "applied" if !judged.is_empty() => "held",
+            "applied" => "counted",
+            _ => "conflict",
+        };
+        assert_eq!(c.state, want, "{c:?}");
+        if want == "held" {
+            let reasons: std::collections::BTreeSet<&str> =
+                c.reasons.iter().map(String::as_str).collect();
+            assert_eq!(reasons, judged, "the flags' details are the reasons");
+        }
+        assert!(c.decision.is_none());
+    }
+    let held = s
+        .completions(Some(CompletionState::Held), 10)
+        .await
+        .unwrap();
+    assert_eq!(
+        held.iter()
+            .map(|c| c.work_order_id.as_str())
+            .collect::<Vec<_>>(),
+        [JOBS[0]]
+    );
+    assert_eq!(held[0].reasons.len(), 3, "{:?}", held[0].reasons);
+    let facts = s.measure_facts(T0, T0 + 48 * HOUR).await.unwrap();
+    let j1 = facts.iter().find(|f| f.work_order_id == JOBS[0]).unwrap();
+    assert!(!j1.events.iter().any(|e| e.kind == "complete"));
+    assert!(j1.events.iter().any(|e| e.kind == "arrive"));
+}
+
+/// Writes on an upgraded database: a new phone enrols with the fixture's unused code, the
+/// desk adds a job (pinned to its checklist), the phone's real journal is applied; a device
+/// of the previous release pushes its next op the old way (payload-less, no timeline hash):
+/// judged now, and refused; the desk releases J1's backfilled held completion (the job is
+/// completed again); the desk's first complaint time is kept.
 async fn writes_after(s: &dyn Storage) {
     let at = T0 + 100 * MINUTE;
-    let c1 = device("00000000-0000-7000-8000-0000000de0c1");
+    let phone = Phone::new(chrono::DateTime::from_timestamp_millis(at - 10 * MINUTE).unwrap());
     let tech = s
-        .enroll("fixture-code-unused".into(), c1, "token-c1".into(), at)
+        .enroll(
+            "fixture-code-unused".into(),
+            phone.device_id(),
+            "token-c1".into(),
+            at,
+        )
         .await
         .unwrap();
     assert_eq!(tech, "t-fixture-c");
     let mut job = order(6, Billing::Warranty);
     job.id = WorkOrderId::new();
     job.number = "WO-FIXTURE-007".into();
-    s.create_work_order(job, Some(tech), at).await.unwrap();
+    let job = s
+        .create_work_order(job, Some(tech), at)
+        .await
+        .unwrap()
+        .order;
+    assert!(job.checklist.is_some());
     assert_eq!(s.work_orders(None).await.unwrap().len(), 7);
+    let c1 = s.device_by_token("token-c1".into()).await.unwrap().unwrap();
+    phone.receive(&job);
+    phone.accept(job.id);
+    let r = s
+        .push(
+            c1,
+            Batch::prepare(phone.outbox()),
+            None,
+            PushPolicy::default(),
+            at,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        r.results
+            .iter()
+            .map(|x| x.outcome.clone())
+            .collect::<Vec<_>>(),
+        [OpOutcome::Applied, OpOutcome::Applied],
+        "the van's stock and the accept"
+    );
+    assert_eq!(r.acked_through, 2);
 
     let b1 = s.device_by_token(TOKEN_B1.into()).await.unwrap().unwrap();
     let mut resume = job_op('b', 5, 5, "resume", at);
@@ -791,8 +935,34 @@ async fn writes_after(s: &dyn Storage) {
         )
         .await
         .unwrap();
-    assert_eq!(r.results[0].outcome, OpOutcome::Applied);
+    assert!(
+        matches!(&r.results[0].outcome, OpOutcome::Rejected { code, .. } if code == "chain_mismatch"),
+        "{:?}",
+        r.results[0].outcome
+    );
     assert_eq!(r.acked_through, 5);
+
+    let released = s
+        .decide_completion(
+            job_id(1),
+            Ruling::Release,
+            "fixture.desk1".into(),
+            Some("fixture: checked with the customer".into()),
+            at,
+        )
+        .await
+        .unwrap();
+    assert_eq!(released.state, "released");
+    let j1 = s.work_order(job_id(1)).await.unwrap().unwrap();
+    assert_eq!(
+        (j1.order.status, j1.completed_at),
+        (WorkOrderStatus::Completed, Some(at))
+    );
+    assert!(matches!(
+        s.decide_completion(job_id(1), Ruling::Reject, "fixture.desk1".into(), None, at)
+            .await,
+        Err(StorageError::Conflict(_))
+    ));
     assert_eq!(
         s.complaint_handled(job_id(1), T0 + 50 * HOUR)
             .await
@@ -886,7 +1056,7 @@ fn sqlite_fresh_database_is_at_the_latest_version() {
         sqlite::migrations::MIGRATIONS,
     );
     let counts = sqlite_counts(&c);
-    assert_eq!(counts.len(), 16, "every table of the schema: {counts:?}");
+    assert_eq!(counts.len(), 19, "every table of the schema: {counts:?}");
     assert!(counts.values().all(|n| *n == 0));
 }
 
@@ -898,8 +1068,9 @@ async fn sqlite_v1_fixture_is_upgraded_with_nothing_lost() {
     assert_eq!(
         before.len(),
         16,
-        "the fixture touches every table: {before:?}"
+        "the fixture touches every table of version 1: {before:?}"
     );
+    assert!(V2_TABLES.iter().all(|t| !before.contains_key(*t)));
     assert!(before.values().all(|n| *n > 0), "{before:?}");
     assert!(
         sqlite::migrations::applied(&open_conn(dir.path()))
@@ -913,7 +1084,7 @@ async fn sqlite_v1_fixture_is_upgraded_with_nothing_lost() {
         &sqlite::migrations::applied(&c).unwrap(),
         sqlite::migrations::MIGRATIONS,
     );
-    assert_eq!(sqlite_counts(&c), before, "no row lost or added");
+    assert_v1_kept(&before, &sqlite_counts(&c));
     reads_back(&s, &before).await;
     writes_after(&s).await;
     drop(s);
@@ -924,8 +1095,8 @@ async fn sqlite_v1_fixture_is_upgraded_with_nothing_lost() {
     let schema = sqlite_schema(&open_conn(fresh.path()));
     assert_eq!(
         schema.len(),
-        18 + 10,
-        "16 tables, sqlite_sequence, the version table, 10 indexes"
+        21 + 15,
+        "19 tables, sqlite_sequence, the version table, 15 indexes"
     );
     assert_eq!(sqlite_schema(&c), schema);
 }
@@ -1071,9 +1242,9 @@ fn sqlite_edited_migration_is_refused_untouched() {
 }
 
 #[test]
-fn sqlite_second_migration_is_applied_once_in_one_transaction() {
-    let list = with_second(sqlite::migrations::MIGRATIONS, ADD_COLUMN);
-    let failing = with_second(sqlite::migrations::MIGRATIONS, FAILING);
+fn sqlite_later_migration_is_applied_once_in_one_transaction() {
+    let list = with_extra(sqlite::migrations::MIGRATIONS, ADD_COLUMN);
+    let failing = with_extra(sqlite::migrations::MIGRATIONS, FAILING);
     let has_region = |c: &Connection| -> bool {
         c.query_row(
             "SELECT EXISTS (SELECT 1 FROM pragma_table_info('technicians') WHERE name = 'region')",
@@ -1083,7 +1254,7 @@ fn sqlite_second_migration_is_applied_once_in_one_transaction() {
         .unwrap()
     };
 
-    // The v1 fixture (no version table): baseline 1, then 2.
+    // The v1 fixture (no version table): baseline 1, then every later one.
     let dir = tempfile::tempdir().unwrap();
     restore_sqlite(dir.path());
     let c = open_conn(dir.path());
@@ -1093,33 +1264,38 @@ fn sqlite_second_migration_is_applied_once_in_one_transaction() {
         r,
         MigrationReport {
             start: Start::Legacy,
-            applied: vec![1, 2],
-            version: 2
+            applied: versions(&list),
+            version: i64::from(EXTRA)
         }
     );
+    assert_eq!(versions(&list), (1..=EXTRA).collect::<Vec<_>>());
     assert!(has_region(&c));
     assert_rows(&sqlite::migrations::applied(&c).unwrap(), &list);
-    assert_eq!(sqlite_counts(&c), counts);
+    assert_v1_kept(&counts, &sqlite_counts(&c));
     // Applied once: a second run does nothing (the ALTER would fail if run again).
     let r = sqlite::migrations::migrate(&c, &list).unwrap();
-    assert_eq!((r.start, r.applied), (Start::Version(2), vec![]));
-    // The server, which knows only 0001, refuses this database untouched.
+    assert_eq!(
+        (r.start, r.applied),
+        (Start::Version(i64::from(EXTRA)), vec![])
+    );
+    // The server, which knows only its own, refuses this database untouched.
     drop(c);
     let before = sqlite_snapshot(dir.path());
     let e = expect_migration_error(SqliteStorage::open(dir.path()));
     assert!(
-        matches!(e, MigrationError::NewerSchema { database: 2, .. }),
+        matches!(e, MigrationError::NewerSchema { database, .. } if database == i64::from(EXTRA)),
         "{e}"
     );
     assert_eq!(sqlite_snapshot(dir.path()), before);
 
-    // A failing 0002 rolls back whole (its first statement too); version 1 stays intact.
+    // A failing one rolls back whole (its first statement too); the server's own versions
+    // stay intact.
     let dir = tempfile::tempdir().unwrap();
     restore_sqlite(dir.path());
     let c = open_conn(dir.path());
     let e = expect_migration_error(sqlite::migrations::migrate(&c, &failing));
     assert!(
-        matches!(&e, MigrationError::Failed { version: 2, reason, .. } if reason.contains("no_such_table")),
+        matches!(&e, MigrationError::Failed { version, reason, .. } if *version == EXTRA && reason.contains("no_such_table")),
         "{e}"
     );
     assert!(
@@ -1130,10 +1306,10 @@ fn sqlite_second_migration_is_applied_once_in_one_transaction() {
         &sqlite::migrations::applied(&c).unwrap(),
         sqlite::migrations::MIGRATIONS,
     );
-    assert_eq!(sqlite_counts(&c), counts);
+    assert_v1_kept(&counts, &sqlite_counts(&c));
     // Fixed, it applies.
     let r = sqlite::migrations::migrate(&c, &list).unwrap();
-    assert_eq!((r.start, r.applied), (Start::Version(1), vec![2]));
+    assert_eq!((r.start, r.applied), (Start::Version(LATEST), vec![EXTRA]));
     assert!(has_region(&c));
 
     // Two connections migrating at once: each migration applied once.
@@ -1150,7 +1326,7 @@ fn sqlite_second_migration_is_applied_once_in_one_transaction() {
     });
     let mut applied: Vec<u32> = runs.iter().flat_map(|r| r.applied.clone()).collect();
     applied.sort();
-    assert_eq!(applied, [1, 2]);
+    assert_eq!(applied, versions(&list));
     assert_rows(
         &sqlite::migrations::applied(&open_conn(&path)).unwrap(),
         &list,
@@ -1286,7 +1462,7 @@ async fn postgres_migrations() {
     let fresh_c = pg_connect(&fresh).await;
     assert_rows(&postgres::migrations::applied(&fresh_c).await.unwrap(), all);
     let empty = pg_counts(&fresh_c).await;
-    assert_eq!(empty.len(), 16, "every table of the schema: {empty:?}");
+    assert_eq!(empty.len(), 19, "every table of the schema: {empty:?}");
     assert!(empty.values().all(|n| *n == 0));
 
     // The v1 fixture: upgraded, nothing lost, read back, schema equal to the fresh one.
@@ -1297,14 +1473,15 @@ async fn postgres_migrations() {
     assert_eq!(
         before.len(),
         16,
-        "the fixture touches every table: {before:?}"
+        "the fixture touches every table of version 1: {before:?}"
     );
+    assert!(V2_TABLES.iter().all(|t| !before.contains_key(*t)));
     assert!(before.values().all(|n| *n > 0), "{before:?}");
     assert!(postgres::migrations::applied(&c).await.unwrap().is_empty());
     let s = PostgresStorage::connect(&url, 2).await.unwrap();
     let rows = postgres::migrations::applied(&c).await.unwrap();
     assert_rows(&rows, all);
-    assert_eq!(pg_counts(&c).await, before, "no row lost or added");
+    assert_v1_kept(&before, &pg_counts(&c).await);
     reads_back(&s, &before).await;
     let schema = pg_schema(&fresh_c).await;
     assert!(
@@ -1316,7 +1493,7 @@ async fn postgres_migrations() {
     drop(s);
     let s = PostgresStorage::connect(&url, 2).await.unwrap();
     assert_eq!(postgres::migrations::applied(&c).await.unwrap(), rows);
-    assert_eq!(pg_counts(&c).await, before);
+    assert_v1_kept(&before, &pg_counts(&c).await);
     writes_after(&s).await;
     let mut direct = pg_connect(&url).await;
     let again = postgres::migrations::migrate(&mut direct, all)
@@ -1378,8 +1555,8 @@ async fn postgres_migrations() {
     );
     assert_eq!(pg_snapshot(&c).await, before);
 
-    // A second migration on the v1 fixture: baseline 1, then 2, once.
-    let list = with_second(all, ADD_COLUMN);
+    // A later migration on the v1 fixture: baseline 1, then every later one, once.
+    let list = with_extra(all, ADD_COLUMN);
     let has_region = "SELECT EXISTS (SELECT 1 FROM information_schema.columns
         WHERE table_schema = 'public' AND table_name = 'technicians' AND column_name = 'region')";
     let url = pg_database(&pg, "second").await;
@@ -1391,8 +1568,8 @@ async fn postgres_migrations() {
         r,
         MigrationReport {
             start: Start::Legacy,
-            applied: vec![1, 2],
-            version: 2
+            applied: versions(&list),
+            version: i64::from(EXTRA)
         }
     );
     assert!(
@@ -1402,24 +1579,28 @@ async fn postgres_migrations() {
             .get::<_, bool>(0)
     );
     assert_rows(&postgres::migrations::applied(&c).await.unwrap(), &list);
-    assert_eq!(pg_counts(&c).await, counts);
+    assert_v1_kept(&counts, &pg_counts(&c).await);
     let r = postgres::migrations::migrate(&mut c, &list).await.unwrap();
-    assert_eq!((r.start, r.applied), (Start::Version(2), vec![]));
+    assert_eq!(
+        (r.start, r.applied),
+        (Start::Version(i64::from(EXTRA)), vec![])
+    );
     let e = expect_migration_error(PostgresStorage::connect(&url, 2).await);
     assert!(
-        matches!(e, MigrationError::NewerSchema { database: 2, .. }),
+        matches!(e, MigrationError::NewerSchema { database, .. } if database == i64::from(EXTRA)),
         "{e}"
     );
 
-    // A failing 0002 rolls back whole; version 1 stays intact; fixed, it applies.
+    // A failing one rolls back whole; the server's own versions stay intact; fixed, it
+    // applies.
     let url = pg_database(&pg, "failing").await;
     restore_postgres(&url).await;
     let mut c = pg_connect(&url).await;
     let e = expect_migration_error(
-        postgres::migrations::migrate(&mut c, &with_second(all, FAILING)).await,
+        postgres::migrations::migrate(&mut c, &with_extra(all, FAILING)).await,
     );
     assert!(
-        matches!(&e, MigrationError::Failed { version: 2, reason, .. } if reason.contains("no_such_table")),
+        matches!(&e, MigrationError::Failed { version, reason, .. } if *version == EXTRA && reason.contains("no_such_table")),
         "{e}"
     );
     assert!(
@@ -1429,9 +1610,9 @@ async fn postgres_migrations() {
             .get::<_, bool>(0)
     );
     assert_rows(&postgres::migrations::applied(&c).await.unwrap(), all);
-    assert_eq!(pg_counts(&c).await, counts);
+    assert_v1_kept(&counts, &pg_counts(&c).await);
     let r = postgres::migrations::migrate(&mut c, &list).await.unwrap();
-    assert_eq!((r.start, r.applied), (Start::Version(1), vec![2]));
+    assert_eq!((r.start, r.applied), (Start::Version(LATEST), vec![EXTRA]));
 
     // Two servers starting at once on an empty database: each migration applied once.
     let url = pg_database(&pg, "race").await;
@@ -1445,7 +1626,7 @@ async fn postgres_migrations() {
         .flat_map(|r| r.applied)
         .collect();
     applied.sort();
-    assert_eq!(applied, [1, 2]);
+    assert_eq!(applied, versions(&list));
     assert_rows(&postgres::migrations::applied(&c1).await.unwrap(), &list);
     let url = pg_database(&pg, "race_servers").await;
     let (s1, s2) = tokio::join!(

@@ -3,6 +3,10 @@
 //! — nothing lost, duplicates carry the same event id, every genuine signature verifies and
 //! tampered ones do not —; failed deliveries visible and redelivered; a restart that
 //! delivers what the stopped server had not; and the SSE stream with `Last-Event-ID`.
+//!
+//! The completions are real: phones made of the core ([`common::journal::Phone`]) walk the
+//! visits and push their journals, and a completion enters the feed when it counts (once the
+//! server's drawing check passed it, or the desk released it), never while held.
 
 mod common;
 
@@ -10,6 +14,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use common::journal::Phone;
 use common::{Backend, TestServer};
 use fieldkit_core::demo;
 use fieldkit_core::model::*;
@@ -18,7 +23,7 @@ use fieldkit_server::push::{Batch, PushPolicy};
 use fieldkit_server::storage::postgres::PostgresStorage;
 use fieldkit_server::storage::sqlite::SqliteStorage;
 use fieldkit_server::storage::webhooks::{AttemptResult, NewWebhook, event_id};
-use fieldkit_server::storage::{Storage, StorageError, Technician};
+use fieldkit_server::storage::{Flag, Ruling, Storage, StorageError, Technician};
 use fieldkit_server::webhooks::{VerifyError, WebhookEvent, verify};
 use fieldkit_server::{Config, Server};
 use reqwest::Method;
@@ -29,27 +34,12 @@ use tokio::sync::Notify;
 /// How long any wait may take before the test fails.
 const DEADLINE: Duration = Duration::from_secs(60);
 
-fn op(seq: i64, job: &WorkOrderId, kind: &str) -> Op {
-    Op {
-        op_id: OpId::new(),
-        seq,
-        entity: "work_order".into(),
-        entity_id: job.to_string(),
-        visit_id: None,
-        kind: kind.into(),
-        version: 1,
-        payload: json!({}),
-        hlc: format!("{seq:08}"),
-        device_time: chrono::Utc::now().timestamp_millis(),
-        hash: None,
-    }
-}
-
 // ---------------------------------------------------------------------------------------
 // Storage, on both backends.
 
 async fn storage_suite(s: Arc<dyn Storage>) {
     let now = 1_800_000_000_000;
+    let at = |ms: i64| chrono::DateTime::from_timestamp_millis(ms).unwrap();
     s.create_technician(Technician {
         id: "t-a".into(),
         name: "Wang Wei".into(),
@@ -57,46 +47,72 @@ async fn storage_suite(s: Arc<dyn Storage>) {
     })
     .await
     .unwrap();
+    for change in [
+        Change::FeeSchedule {
+            fee_schedule: demo::fee_schedule(),
+        },
+        Change::CatalogPart {
+            part: demo::van_part(),
+        },
+    ] {
+        s.publish(change, now).await.unwrap();
+    }
+    let phone = Phone::new(at(now - 60 * 60_000));
     s.create_enrolment_code("code".into(), "t-a".into(), now + 60_000, now)
         .await
         .unwrap();
-    s.enroll("code".into(), DeviceId::new(), "tok".into(), now)
+    s.enroll("code".into(), phone.device_id(), "tok".into(), now)
         .await
         .unwrap();
     let device = s.device_by_token("tok".into()).await.unwrap().unwrap();
-    let jobs: Vec<WorkOrder> = (0..3)
-        .map(|i| demo::repair_order(i, chrono::Utc::now(), Billing::Warranty))
-        .collect();
-    for j in &jobs {
-        s.create_work_order(j.clone(), Some("t-a".into()), now)
+    // Five jobs walked to completion on the phone and pushed at once: each completion is
+    // `checking` until its drawings are checked, and enters the feed only when it counts.
+    let mut jobs: Vec<WorkOrder> = Vec::new();
+    for i in 0..5 {
+        let o = demo::repair_order(i, at(now), Billing::Paid);
+        let o = s
+            .create_work_order(o, Some("t-a".into()), now)
             .await
-            .unwrap();
+            .unwrap()
+            .order;
+        phone.receive(&o);
+        jobs.push(o);
     }
-    let p = PushPolicy::default();
-    let push = |seq: i64, job: &WorkOrder, at: i64| {
-        let s = s.clone();
-        let device = device.clone();
-        let o = op(seq, &job.id, "complete");
-        async move {
-            let id = o.op_id.to_string();
-            let r = s
-                .push(device, Batch::prepare(vec![o]), None, p, at)
-                .await
-                .unwrap();
-            assert!(
-                matches!(
-                    r.results[0].outcome,
-                    OpOutcome::Applied | OpOutcome::Conflict { .. }
-                ),
-                "{:?}",
-                r.results[0].outcome
-            );
-            id
-        }
-    };
+    let done: Vec<String> = jobs
+        .iter()
+        .map(|j| {
+            let record = phone.walk_repair(j.id, &mut |_| None);
+            phone
+                .job_ops(j.id)
+                .into_iter()
+                .find(|o| o.seq == record.seq)
+                .unwrap()
+                .op_id
+                .to_string()
+        })
+        .collect();
+    let r = s
+        .push(
+            device,
+            Batch::prepare(phone.outbox()),
+            None,
+            PushPolicy::default(),
+            now,
+        )
+        .await
+        .unwrap();
+    assert!(
+        r.results.iter().all(|x| x.outcome == OpOutcome::Applied),
+        "{r:?}"
+    );
+    phone.acknowledge(&r);
+    assert_eq!(s.pending_drawings(10).await.unwrap().len(), 5);
+    assert_eq!(s.sync_feed(now).await.unwrap(), 0, "nothing counted yet");
+    let count = |op: &String, at: i64| s.finish_drawing(op.clone(), vec![], at);
+    let [c0, c1, c2, c3, c4] = <[String; 5]>::try_from(done).unwrap();
 
-    // A completion before any subscription: in the feed, delivered to nobody.
-    let c0 = push(1, &jobs[0], now).await;
+    // A completion counted before any subscription: in the feed, delivered to nobody.
+    count(&c0, now).await.unwrap();
     assert_eq!(s.sync_feed(now).await.unwrap(), 1);
     s.create_webhook(NewWebhook {
         id: "wh-1".into(),
@@ -118,13 +134,33 @@ async fn storage_suite(s: Arc<dyn Storage>) {
         .await,
         Err(StorageError::Conflict(_))
     ));
-    // c2 was received earlier than c1 but committed after the feed saw c1 (a slow
+    // c2 was counted earlier than c1 but committed after the feed saw c1 (a slow
     // transaction): the anti-join still picks it up.
-    let c1 = push(2, &jobs[1], now + 60_000).await;
+    count(&c1, now + 60_000).await.unwrap();
     assert_eq!(s.sync_feed(now + 60_000).await.unwrap(), 2);
-    let c2 = push(3, &jobs[2], now + 30_000).await;
+    count(&c2, now + 30_000).await.unwrap();
     assert_eq!(s.sync_feed(now + 61_000).await.unwrap(), 3);
     assert_eq!(s.sync_feed(now + 62_000).await.unwrap(), 3, "idempotent");
+    // Held ones (a drawing does not match) never enter it while held.
+    for (c, job) in [(&c3, &jobs[3]), (&c4, &jobs[4])] {
+        let flag = Flag {
+            work_order_id: Some(job.id.to_string()),
+            op_id: Some(c.clone()),
+            device_id: phone.device_id().to_string(),
+            kind: "signature".into(),
+            detail: "signature service_record_signature: the strokes do not draw the image".into(),
+            created_at: now + 63_000,
+        };
+        s.finish_drawing(c.clone(), vec![flag], now + 63_000)
+            .await
+            .unwrap();
+    }
+    assert!(s.pending_drawings(10).await.unwrap().is_empty());
+    assert_eq!(
+        s.sync_feed(now + 64_000).await.unwrap(),
+        3,
+        "held: not in the feed"
+    );
     let feed = s.feed_after(0, 100).await.unwrap();
     let ids: Vec<(i64, &str)> = feed
         .iter()
@@ -134,6 +170,7 @@ async fn storage_suite(s: Arc<dyn Storage>) {
         ids,
         vec![(1, c0.as_str()), (2, c1.as_str()), (3, c2.as_str())]
     );
+    assert!(feed.iter().all(|e| e.completion.state == "counted"));
     assert_eq!(s.feed_after(2, 100).await.unwrap().len(), 1);
     assert_eq!(s.feed_after(0, 1).await.unwrap().len(), 1);
     assert_eq!(feed[1].completion.work_order_id, jobs[1].id.to_string());
@@ -237,6 +274,37 @@ async fn storage_suite(s: Arc<dyn Storage>) {
     assert_eq!(event_id("wh-1", &c1), event_id("wh-1", &c1));
     assert_ne!(event_id("wh-1", &c1), event_id("wh-2", &c1));
     assert_ne!(event_id("wh-1", &c1), event_id("wh-1", &c2));
+
+    // The desk's rulings on the held ones: a released completion counts and enters the feed
+    // (when released); a rejected one never does.
+    s.decide_completion(
+        jobs[3].id,
+        Ruling::Release,
+        "li.na".into(),
+        None,
+        t + 200_000,
+    )
+    .await
+    .unwrap();
+    s.decide_completion(
+        jobs[4].id,
+        Ruling::Reject,
+        "li.na".into(),
+        None,
+        t + 201_000,
+    )
+    .await
+    .unwrap();
+    assert_eq!(s.sync_feed(t + 202_000).await.unwrap(), 4);
+    let tail = s.feed_after(3, 100).await.unwrap();
+    assert_eq!(tail.len(), 1);
+    assert_eq!(
+        (
+            tail[0].completion.op_id.as_str(),
+            tail[0].completion.state.as_str()
+        ),
+        (c3.as_str(), "released")
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -246,7 +314,7 @@ async fn webhook_storage_sqlite() {
     // Reopened: the feed and its numbers persist.
     let s = SqliteStorage::open(dir.path()).unwrap();
     use fieldkit_server::storage::webhooks::WebhookStorage;
-    assert_eq!(s.feed_after(0, 100).await.unwrap().len(), 3);
+    assert_eq!(s.feed_after(0, 100).await.unwrap().len(), 4);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -443,45 +511,45 @@ fn fast(c: &mut Config) {
     c.webhook_max_attempts = 10;
 }
 
-/// A technician with a device and `n` jobs; returns the device token and the jobs.
-async fn crew(ts: &TestServer, n: u32) -> (String, Vec<WorkOrder>) {
+/// A technician with a phone (the real core, enrolled over HTTP) that pulled its `n` new
+/// jobs (paid repairs, as the server holds them). The desk's catalog must be published
+/// (`publish_demo_catalog`).
+async fn crew(ts: &TestServer, n: u32) -> (Phone, Vec<WorkOrder>) {
     let t = ts.create_technician("Wang Wei").await;
-    let token = ts.enrol(&t, DeviceId::new()).await.token;
+    let phone = Phone::new(chrono::Utc::now());
+    phone.enrol(ts, &t).await;
     let mut jobs = Vec::new();
     for i in 0..n {
-        let j = demo::repair_order(100 + i, chrono::Utc::now(), Billing::Warranty);
+        let j = demo::repair_order(100 + i, chrono::Utc::now(), Billing::Paid);
         ts.create_job(&j, Some(&t)).await;
         jobs.push(j);
     }
-    (token, jobs)
+    phone.sync().await;
+    for j in &jobs {
+        let held = phone.kit.job(j.id).expect("the job pulled").order;
+        assert!(held.checklist.is_some(), "as the server holds it: pinned");
+    }
+    (phone, jobs)
 }
 
-/// Pushes completions of `jobs` (seqs from `first_seq`); returns their op ids.
-async fn complete(ts: &TestServer, token: &str, jobs: &[WorkOrder], first_seq: i64) -> Vec<String> {
-    let ops: Vec<Op> = jobs
-        .iter()
-        .enumerate()
-        .map(|(i, j)| op(first_seq + i as i64, &j.id, "complete"))
-        .collect();
-    let r: PushResponse = ts
-        .client
-        .post(ts.url("/v1/push"))
-        .bearer_auth(token)
-        .json(&PushRequest { ops: ops.clone() })
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    for res in &r.results {
-        assert!(
-            matches!(res.outcome, OpOutcome::Applied | OpOutcome::Conflict { .. }),
-            "{:?}",
-            res.outcome
-        );
+/// The phone walks `jobs` to completion and syncs; returns the completions' op ids. They
+/// enter the feed once the server's drawing check has counted them.
+async fn complete(phone: &Phone, jobs: &[WorkOrder]) -> Vec<String> {
+    let mut ids = Vec::new();
+    for j in jobs {
+        let record = phone.walk_repair(j.id, &mut |_| None);
+        let op = phone
+            .job_ops(j.id)
+            .into_iter()
+            .find(|o| o.seq == record.seq)
+            .expect("the completion in the outbox");
+        assert_eq!(op.kind, "complete");
+        ids.push(op.op_id.to_string());
     }
-    ops.iter().map(|o| o.op_id.to_string()).collect()
+    let r = phone.sync().await;
+    assert_eq!((r.rejected, r.conflicts), (0, 0), "every op applied: {r:?}");
+    assert!(phone.outbox().is_empty());
+    ids
 }
 
 async fn subscribe(ts: &TestServer, url: &str) -> (String, String) {
@@ -519,6 +587,26 @@ async fn wait_listed(ts: &TestServer, id: &str, done: impl Fn(&Value) -> bool) -
     }
 }
 
+/// The completions once the server's drawing check has judged each one (it runs after the
+/// push is answered); every one counted.
+async fn settled(ts: &TestServer) -> Vec<Value> {
+    let until = tokio::time::Instant::now() + DEADLINE;
+    loop {
+        let (s, v) = ts.admin(Method::GET, "/v1/admin/completions", None).await;
+        assert_eq!(s, 200);
+        let list = v.as_array().unwrap().clone();
+        if list.iter().all(|c| c["checks_pending"] == false) {
+            assert!(list.iter().all(|c| c["state"] == "counted"), "{list:?}");
+            return list;
+        }
+        assert!(
+            tokio::time::Instant::now() < until,
+            "drawing checks still pending: {list:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 fn body_op(r: &Received) -> String {
     let v: Value = serde_json::from_slice(&r.body).unwrap();
     v["data"]["op_id"].as_str().unwrap().to_owned()
@@ -528,6 +616,7 @@ async fn deliveries_survive_a_failing_receiver(backend: Backend) {
     let Some(ts) = common::server(backend, fast).await else {
         return;
     };
+    ts.publish_demo_catalog().await;
     let rx = Arc::new(Receiver::default());
     rx.set(
         vec![
@@ -560,9 +649,9 @@ async fn deliveries_survive_a_failing_receiver(backend: Backend) {
         assert_eq!(s, 400);
     }
 
-    let (token, jobs) = crew(&ts, 6).await;
+    let (phone, jobs) = crew(&ts, 6).await;
     // The first completion alone meets every scripted failure, then gets through.
-    let mut ops = complete(&ts, &token, &jobs[..1], 1).await;
+    let mut ops = complete(&phone, &jobs[..1]).await;
     let first = rx
         .wait("the first completion acknowledged", |log| {
             log.iter().any(|r| r.reply == Reply::Status(200))
@@ -574,8 +663,8 @@ async fn deliveries_survive_a_failing_receiver(backend: Backend) {
         first.iter().all(|r| r.delivery == first[0].delivery),
         "same id on every retry"
     );
-    ops.extend(complete(&ts, &token, &jobs[1..4], 2).await);
-    ops.extend(complete(&ts, &token, &jobs[4..], 5).await);
+    ops.extend(complete(&phone, &jobs[1..4]).await);
+    ops.extend(complete(&phone, &jobs[4..]).await);
     let expected: BTreeSet<String> = ops.iter().cloned().collect();
 
     let log = rx
@@ -672,7 +761,7 @@ async fn deliveries_survive_a_failing_receiver(backend: Backend) {
     drop(gone);
     let (dead, _) = subscribe(&ts, &gone_url).await;
     let more = crew(&ts, 2).await;
-    complete(&ts, &more.0, &more.1, 1).await;
+    complete(&more.0, &more.1).await;
     let w = wait_listed(&ts, &dead, |w| w["failed"] == 2).await;
     assert_eq!(w["delivered"], 0);
     assert_eq!(w["last_error"], "connection failed");
@@ -710,12 +799,13 @@ async fn webhooks_postgres_nothing_lost_same_ids_signed() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_restarted_server_delivers_what_the_stopped_one_did_not() {
     let ts = common::server(Backend::Sqlite, fast).await.unwrap();
+    ts.publish_demo_catalog().await;
     let rx = Arc::new(Receiver::default());
     rx.set(vec![], Reply::Status(503));
     let url = receiver(rx.clone()).await;
     let (id, secret) = subscribe(&ts, &url).await;
-    let (token, jobs) = crew(&ts, 3).await;
-    let ops: BTreeSet<String> = complete(&ts, &token, &jobs, 1).await.into_iter().collect();
+    let (phone, jobs) = crew(&ts, 3).await;
+    let ops: BTreeSet<String> = complete(&phone, &jobs).await.into_iter().collect();
     // Each completion attempted (and refused) at least once, then the server stops.
     let before = rx
         .wait("a first attempt of each", |log| {
@@ -807,17 +897,18 @@ async fn a_slow_receiver_does_not_hold_up_pushes() {
     })
     .await
     .unwrap();
+    ts.publish_demo_catalog().await;
     let rx = Arc::new(Receiver::default());
     rx.set(vec![], Reply::Hold);
     let url = receiver(rx.clone()).await;
     let (id, _) = subscribe(&ts, &url).await;
-    let (token, jobs) = crew(&ts, 5).await;
-    let mut ops = complete(&ts, &token, &jobs[..1], 1).await;
+    let (phone, jobs) = crew(&ts, 5).await;
+    let mut ops = complete(&phone, &jobs[..1]).await;
     rx.wait("an attempt held by the receiver", |log| !log.is_empty())
         .await;
     // Every attempt in flight is held: the pushes still return, one by one.
-    for (i, j) in jobs[1..].iter().enumerate() {
-        let push = complete(&ts, &token, std::slice::from_ref(j), 2 + i as i64);
+    for j in &jobs[1..] {
+        let push = complete(&phone, std::slice::from_ref(j));
         ops.extend(
             tokio::time::timeout(DEADLINE, push)
                 .await
@@ -904,10 +995,11 @@ impl Sse {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sse_streams_completions_and_resumes_from_last_event_id() {
     let ts = common::server(Backend::Sqlite, fast).await.unwrap();
-    let (token, jobs) = crew(&ts, 4).await;
+    ts.publish_demo_catalog().await;
+    let (phone, jobs) = crew(&ts, 4).await;
 
     let mut live = Sse::open(&ts, None).await;
-    let a = complete(&ts, &token, &jobs[..1], 1).await;
+    let a = complete(&phone, &jobs[..1]).await;
     let (id_a, kind, data) = live.next().await;
     assert_eq!(kind, "work_order.completed");
     assert_eq!(data["op_id"], a[0].as_str());
@@ -917,7 +1009,9 @@ async fn sse_streams_completions_and_resumes_from_last_event_id() {
     drop(live);
 
     // Missed while disconnected: exactly those, in order, then live again.
-    let missed = complete(&ts, &token, &jobs[1..3], 2).await;
+    let missed = complete(&phone, &jobs[1..3]).await;
+    // Counted (in the feed) before the stream reconnects: replayed from the cursor.
+    assert_eq!(settled(&ts).await.len(), 3);
     let mut resumed = Sse::open(&ts, Some(id_a)).await;
     let (id_b, _, b) = resumed.next().await;
     let (id_c, _, c) = resumed.next().await;
@@ -926,7 +1020,7 @@ async fn sse_streams_completions_and_resumes_from_last_event_id() {
         (Some(missed[0].as_str()), Some(missed[1].as_str()))
     );
     assert!(id_a < id_b && id_b < id_c);
-    let d = complete(&ts, &token, &jobs[3..], 4).await;
+    let d = complete(&phone, &jobs[3..]).await;
     let pushed = std::time::Instant::now();
     let (id_d, _, dd) = resumed.next().await;
     eprintln!("SSE: event {:?} after the push returned", pushed.elapsed());

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod hostile;
+pub mod journal;
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
