@@ -263,6 +263,8 @@ impl WorkOrder {
             instructions: self.instructions.clone(),
             reported_at: time("reported at", self.reported_at_ms)?,
             status: self.status.into(),
+            // The desk pins checklists on the jobs it syncs; one made in the app has none.
+            checklist: None,
         })
     }
 }

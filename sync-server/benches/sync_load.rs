@@ -9,17 +9,21 @@
 //! (checklist gate, hash chain and signature checks on each completion) and commits
 //! durably before answering. Every device has its own technician and job on the server.
 //!
-//! Two load shapes per backend, each on a fresh server:
+//! Three load shapes per backend, each on a fresh server:
 //! - **burst**: every device pushes its whole journal at the same moment, batch after batch
 //!   (everyone's evening sync at once; throughput at saturation);
 //! - **steady**: every device pushes one batch every `BENCH_INTERVAL_MS` (random phase), the
-//!   fleet online during the day.
+//!   fleet online during the day;
+//! - **heavy**: one device pushes a huge backlog as fast as it can — `BENCH_HEAVY_JOBS` (500)
+//!   follow-up visits walked by one real core, 20 pushes of 500 ops with 500 completions — while
+//!   `BENCH_HEAVY_OTHERS` (50) devices push steadily; the others' p99 is what counts (one
+//!   device's backlog must not stall the fleet).
 //!
 //! `cargo bench -p fieldkit-server --bench sync_load`
 //!
 //! Environment: `BENCH_DEVICES` (200), `BENCH_BATCH` (10), `BENCH_INTERVAL_MS` (2000),
-//! `BENCH_BACKENDS` (`sqlite,postgres`), `BENCH_SHAPES` (`burst,steady`),
-//! `FIELDKIT_BENCH_DIR`.
+//! `BENCH_BACKENDS` (`sqlite,postgres`), `BENCH_SHAPES` (`burst,steady,heavy`),
+//! `BENCH_HEAVY_JOBS` (500), `BENCH_HEAVY_OTHERS` (50), `FIELDKIT_BENCH_DIR`.
 
 mod common;
 #[path = "../examples/demo/walk.rs"]
@@ -70,7 +74,9 @@ async fn main() -> Res<()> {
     let batch = env_count("BENCH_BATCH", 10).clamp(1, 500);
     let interval = Duration::from_millis(env_count("BENCH_INTERVAL_MS", 2000) as u64);
     let backends = std::env::var("BENCH_BACKENDS").unwrap_or_else(|_| "sqlite,postgres".to_owned());
-    let shapes = std::env::var("BENCH_SHAPES").unwrap_or_else(|_| "burst,steady".to_owned());
+    let shapes = std::env::var("BENCH_SHAPES").unwrap_or_else(|_| "burst,steady,heavy".to_owned());
+    let heavy_jobs = env_count("BENCH_HEAVY_JOBS", 500).max(1);
+    let heavy_others = env_count("BENCH_HEAVY_OTHERS", 50).clamp(1, devices);
     let dir = bench_dir();
     let mut load = Load::default();
     load.note();
@@ -90,6 +96,22 @@ async fn main() -> Res<()> {
     );
     load.note();
 
+    let heavy = if shapes.contains("heavy") {
+        let t = Instant::now();
+        let h = Arc::new(make_heavy(heavy_jobs, dir.path()).await?);
+        println!(
+            "\nThe heavy device: {} follow-up visits walked by one real core, {} ops with {} \
+             completions, in {:.1} s (not timed below).",
+            h.orders.len(),
+            h.ops.len(),
+            h.ops.iter().filter(|o| o.kind == "complete").count(),
+            t.elapsed().as_secs_f64()
+        );
+        Some(h)
+    } else {
+        None
+    };
+
     let mut outcomes = Vec::new();
     for backend in backends.split(',').map(str::trim) {
         let backend = match backend {
@@ -100,7 +122,7 @@ async fn main() -> Res<()> {
         for shape in shapes.split(',').map(str::trim) {
             let pace = match shape {
                 "burst" => None,
-                "steady" => Some(interval),
+                "steady" | "heavy" => Some(interval),
                 other => return Err(format!("unknown shape {other}").into()),
             };
             let data = dir.path().join(format!("{backend:?}-{shape}"));
@@ -113,6 +135,32 @@ async fn main() -> Res<()> {
                 println!("\n(PostgreSQL skipped: FIELDKIT_SKIP_PG=1)");
                 break;
             };
+            if let ("heavy", Some(h)) = (shape, &heavy) {
+                let fleet = &journals[..heavy_others];
+                let ready = setup(&s, fleet, batch).await?;
+                let heavy_ready = setup_heavy(&s, h).await?;
+                load.note();
+                let label = format!("{backend:?}, {heavy_others} steady + 1 heavy");
+                let (o, h_lat, h_applied) =
+                    run_heavy(&s, ready, heavy_ready, interval, label).await?;
+                load.note();
+                let fleet_ops: usize = fleet.iter().map(|j| j.ops.len()).sum();
+                assert_eq!(o.applied, fleet_ops, "{}: every op applied once", o.label);
+                assert_eq!(
+                    h_applied,
+                    h.ops.len(),
+                    "the heavy device's ops applied once"
+                );
+                println!(
+                    "\n{}: the heavy device's 500-op pushes took p50 {} / max {}.",
+                    o.label,
+                    fmt_ns(h_lat.summary().p50),
+                    fmt_ns(h_lat.summary().max)
+                );
+                outcomes.push(o);
+                let _ = s.server.shutdown().await;
+                continue;
+            }
             let ready = setup(&s, &journals, batch).await?;
             load.note();
             let o = run_load(&s, ready, pace, format!("{backend:?}, {shape}")).await?;
@@ -211,28 +259,86 @@ async fn make_journals(devices: usize, root: &std::path::Path) -> Res<Vec<Journa
     Ok(all)
 }
 
+/// One device with a backlog: many jobs walked offline, one journal.
+struct Heavy {
+    device: DeviceId,
+    orders: Vec<WorkOrder>,
+    ops: Vec<Op>,
+}
+
+/// One real core walks `jobs` follow-up visits (the shortest visit: the most completions per
+/// op), and hands over its outbox.
+async fn make_heavy(jobs: usize, root: &std::path::Path) -> Res<Heavy> {
+    let dir = root.join("heavy-phone");
+    tokio::task::spawn_blocking(move || -> Res<Heavy> {
+        let morning = Utc::now() - chrono::Duration::hours(10);
+        let clock = Arc::new(ManualClock::new(morning));
+        let kit = FieldKit::open_with_clock(&dir, DeviceConfig::default(), clock.clone())?;
+        demo::stock_the_van(&kit)?;
+        let mut orders = Vec::with_capacity(jobs);
+        for n in 0..jobs {
+            let order = walk::order(
+                100_000 + n as u32,
+                JobKind::FollowUp,
+                Billing::Warranty,
+                morning + chrono::Duration::hours(1),
+            );
+            kit.receive_work_order(&order)?;
+            walk::walk_visit(&kit, order.id, &mut || {
+                clock.advance(chrono::Duration::seconds(20))
+            })?;
+            orders.push(order);
+        }
+        Ok(Heavy {
+            device: kit.device_id(),
+            orders,
+            ops: kit.pending_ops(i64::MAX)?,
+        })
+    })
+    .await?
+}
+
+/// The heavy device's technician, jobs and enrolment, and its bodies of 500 ops.
+async fn setup_heavy(s: &TestServer, h: &Heavy) -> Res<Ready> {
+    let tech = s.create_technician("Heavy technician").await;
+    for o in &h.orders {
+        s.create_job(o, Some(&tech)).await;
+    }
+    let token = s.enrol(&tech, h.device).await.token;
+    Ok(Ready {
+        token,
+        bodies: bodies(&h.ops, fieldkit_core::sync::protocol::MAX_PUSH_OPS)?,
+    })
+}
+
+/// A device's journal as push bodies of `batch` ops, gzipped above 1 KiB as the sync client
+/// sends them.
+fn bodies(ops: &[Op], batch: usize) -> Res<Vec<(Vec<u8>, bool, usize)>> {
+    ops.chunks(batch)
+        .map(|ops| {
+            let json = serde_json::to_vec(&PushRequest { ops: ops.to_vec() })?;
+            if json.len() <= 1024 {
+                return Ok((json, false, ops.len()));
+            }
+            let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+            gz.write_all(&json)?;
+            Ok((gz.finish()?, true, ops.len()))
+        })
+        .collect()
+}
+
 /// The desk's side for every device (technician, job, enrolment), and the bodies to push.
 async fn setup(s: &TestServer, journals: &[Journal], batch: usize) -> Res<Vec<Ready>> {
+    s.publish_demo_catalog().await;
     let mut ready = Vec::new();
     for (i, j) in journals.iter().enumerate() {
         let tech = s.create_technician(&format!("Load technician {i}")).await;
         s.create_job(&j.order, Some(&tech)).await;
         let token = s.enrol(&tech, j.device).await.token;
-        let bodies = j
-            .ops
-            .chunks(batch)
-            .map(|ops| {
-                let json = serde_json::to_vec(&PushRequest { ops: ops.to_vec() })?;
-                // As the sync client sends: gzip above 1 KiB.
-                if json.len() <= 1024 {
-                    return Ok((json, false, ops.len()));
-                }
-                let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-                gz.write_all(&json)?;
-                Ok((gz.finish()?, true, ops.len()))
-            })
-            .collect::<Res<Vec<_>>>()?;
-        ready.push(Ready { token, bodies });
+        ready.push(Ready {
+            token,
+            bodies: bodies(&j.ops, batch)?,
+        });
     }
     Ok(ready)
 }
@@ -318,4 +424,53 @@ async fn run_load(
         wall,
         load: load_average(),
     })
+}
+
+/// The steady fleet and the heavy device at once: the fleet's latencies (the outcome), the
+/// heavy device's, and how many of its ops were applied.
+async fn run_heavy(
+    s: &TestServer,
+    fleet: Vec<Ready>,
+    heavy: Ready,
+    interval: Duration,
+    label: String,
+) -> Res<(Outcome, Samples, usize)> {
+    let url = s.url("/v1/push");
+    let client = common::testing::client();
+    let heavy_task = tokio::spawn(async move {
+        let mut lat = Samples::new("heavy");
+        let mut applied = 0usize;
+        for (body, gzip, n) in heavy.bodies {
+            let t = Instant::now();
+            let mut req = client
+                .post(&url)
+                .bearer_auth(&heavy.token)
+                .header("content-type", "application/json")
+                .header(DEVICE_TIME, Utc::now().timestamp_millis().to_string())
+                .body(body);
+            if gzip {
+                req = req.header("content-encoding", "gzip");
+            }
+            let res = req.send().await?;
+            let status = res.status();
+            let bytes = res.bytes().await?;
+            lat.push(t.elapsed());
+            if !status.is_success() {
+                return Err(
+                    format!("heavy push: {status} {}", String::from_utf8_lossy(&bytes)).into(),
+                );
+            }
+            let r: PushResponse = serde_json::from_slice(&bytes)?;
+            assert_eq!(r.results.len(), n);
+            applied += r
+                .results
+                .iter()
+                .filter(|x| x.outcome == OpOutcome::Applied)
+                .count();
+        }
+        Ok::<_, Box<dyn std::error::Error + Send + Sync>>((lat, applied))
+    });
+    let o = run_load(s, fleet, Some(interval), label).await?;
+    let (lat, applied) = heavy_task.await??;
+    Ok((o, lat, applied))
 }

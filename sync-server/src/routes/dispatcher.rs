@@ -457,7 +457,7 @@ pub(crate) async fn decide(
     note: &str,
 ) -> Result<Completion, ApiError> {
     if s.storage.work_order(id).await?.is_none() {
-        return Err(ApiError::NotFound("work order".into()));
+        return Err(ApiError::NotFound("work order"));
     }
     let c = s
         .storage

@@ -329,6 +329,7 @@ impl PostgresStorage {
                         &[&op_id, &serde_json::to_string(&reasons)?],
                     )
                     .await?;
+                    uncount(&tx, &job, now).await?;
                 }
             }
         }
@@ -418,6 +419,24 @@ impl PostgresStorage {
         tx.commit().await?;
         Ok(out)
     }
+}
+
+/// A job whose completion is held is not completed (a database from before the judge may
+/// have completed it when the completion arrived).
+async fn uncount(
+    c: &impl GenericClient,
+    work_order_id: &str,
+    now: i64,
+) -> Result<(), StorageError> {
+    if let Some(mut job) = load_job(c, work_order_id).await?
+        && job.order.status == WorkOrderStatus::Completed
+    {
+        job.order.status = WorkOrderStatus::Assigned;
+        job.completed_at = None;
+        job.updated_at = now;
+        save_job(c, &job).await?;
+    }
+    Ok(())
 }
 
 /// Counts a completion: its job completed, the feed and the measures get it.

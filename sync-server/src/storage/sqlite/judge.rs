@@ -243,6 +243,20 @@ fn count(c: &Connection, op_id: &str, work_order_id: &str, now: i64) -> Result<(
     Ok(())
 }
 
+/// A job whose completion is held is not completed (a database from before the judge may
+/// have completed it when the completion arrived).
+fn uncount(c: &Connection, work_order_id: &str, now: i64) -> Result<(), StorageError> {
+    if let Some(mut job) = load_job(c, work_order_id)?
+        && job.order.status == WorkOrderStatus::Completed
+    {
+        job.order.status = WorkOrderStatus::Assigned;
+        job.completed_at = None;
+        job.updated_at = now;
+        save_job(c, &job)?;
+    }
+    Ok(())
+}
+
 /// Records a drawing check: flags stored, the check done; a `checking` completion counted or
 /// held.
 pub(super) fn finish_drawing(
@@ -278,6 +292,7 @@ pub(super) fn finish_drawing(
                     "UPDATE completions SET state = 'held', reasons = ?2 WHERE op_id = ?1",
                     params![op_id, serde_json::to_string(&reasons)?],
                 )?;
+                uncount(&tx, &job, now)?;
             }
         }
     }
