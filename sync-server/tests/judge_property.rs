@@ -74,7 +74,14 @@ fn value(k: u8, i: usize) -> AnswerValue {
     match k {
         0 => AnswerValue::Confirmed,
         1 => AnswerValue::YesNo(i.is_multiple_of(2)),
-        2 => AnswerValue::Choice(if i.is_multiple_of(2) { "paid" } else { "warranty" }.into()),
+        2 => AnswerValue::Choice(
+            if i.is_multiple_of(2) {
+                "paid"
+            } else {
+                "warranty"
+            }
+            .into(),
+        ),
         3 => AnswerValue::Text("looked at it".into()),
         4 => AnswerValue::Number(150.0 + i as f64 * 10.0),
         _ => AnswerValue::Serial(format!("SN{i}")),
