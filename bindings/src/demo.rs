@@ -51,6 +51,30 @@ pub fn demo_dispatch_json(order: WorkOrder, technician_id: Option<String>) -> Re
     Ok(body.to_string())
 }
 
+/// One publication of the desk (`POST {path}` with the JSON `body`).
+#[derive(Clone, Debug, PartialEq, uniffi::Record)]
+pub struct DemoPublication {
+    pub path: String,
+    pub body: String,
+}
+
+/// What the desk publishes for the demo's visits, for tests and demos that play the desk:
+/// the fee schedule and the part `demo_stock_the_van` puts on a phone. The server judges fee
+/// consents and parts against what was published.
+#[uniffi::export]
+pub fn demo_publications() -> Vec<DemoPublication> {
+    vec![
+        DemoPublication {
+            path: "/v1/admin/fee-schedules".into(),
+            body: serde_json::json!({ "fee_schedule": demo::fee_schedule() }).to_string(),
+        },
+        DemoPublication {
+            path: "/v1/admin/parts".into(),
+            body: serde_json::json!({ "part": demo::van_part() }).to_string(),
+        },
+    ]
+}
+
 /// A small real JPEG (96×64) standing in for a camera photo; different tags, different
 /// photos.
 #[uniffi::export]

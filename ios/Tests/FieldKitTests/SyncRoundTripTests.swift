@@ -54,6 +54,25 @@ struct Desk {
         XCTAssertEqual(status, 201, String(decoding: data, as: UTF8.self))
     }
 
+    /// Publishes the demo's fee schedule and part: the server judges consents and parts by them.
+    func publishDemoCatalog() async throws {
+        for p in demoPublications() {
+            let (status, data) = try await call("POST", p.path, json: p.body)
+            XCTAssertEqual(status, 201, String(decoding: data, as: UTF8.self))
+        }
+    }
+
+    /// The job's completions once its signature drawings are checked (bounded wait).
+    func settledCompletions(of jobId: String) async throws -> [[String: Any]] {
+        for _ in 0..<500 {
+            let list = try await completions(of: jobId)
+            if !list.contains(where: { $0["checks_pending"] as? Bool == true }) { return list }
+            try await Task.sleep(nanoseconds: 20_000_000)
+        }
+        XCTFail("drawing checks still pending for \(jobId)")
+        return []
+    }
+
     func completions(of jobId: String) async throws -> [[String: Any]] {
         let (status, data) = try await call("GET", "/v1/admin/completions")
         XCTAssertEqual(status, 200)
@@ -117,6 +136,7 @@ final class SyncRoundTripTests: XCTestCase {
         let tech = try await desk.createTechnician("Technician K")
         let code = try await desk.enrolmentCode(tech)
         let order = demoRepairOrder(number: 501, paid: true)
+        try await desk.publishDemoCatalog()
         try await desk.dispatch(try demoDispatchJson(order: order, technicianId: tech))
 
         let kit = try FieldKitClient(directory: tempDir("sync"))
@@ -126,8 +146,9 @@ final class SyncRoundTripTests: XCTestCase {
         let got1 = try await kit.serverAccount()
         XCTAssertEqual(got1, account)
 
+        // The job, and the fee schedule and part the desk published.
         let first = try await kit.sync(options: Desk.quick)
-        XCTAssertEqual(first.pulled, 1)
+        XCTAssertEqual(first.pulled, 3)
         XCTAssertEqual(first.applied, first.pushed)
         let got2 = try await kit.todaysJobs().map(\.id)
         XCTAssertEqual(got2, [order.id])
@@ -161,9 +182,10 @@ final class SyncRoundTripTests: XCTestCase {
         let sawBlobs = await flowed.value
         XCTAssertTrue(sawBlobs, "syncProgress() stream")
 
-        let done = try await desk.completions(of: order.id)
+        let done = try await desk.settledCompletions(of: order.id)
         XCTAssertEqual(done.count, 1)
         XCTAssertEqual(done.first?["outcome"] as? String, "applied")
+        XCTAssertEqual(done.first?["state"] as? String, "counted")
         XCTAssertEqual((done.first?["flags"] as? [Any])?.count, 0)
 
         let again = try await kit.sync(options: Desk.quick)

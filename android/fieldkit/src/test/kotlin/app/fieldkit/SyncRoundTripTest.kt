@@ -9,6 +9,7 @@ import app.fieldkit.ffi.FieldKitException
 import app.fieldkit.ffi.SyncOptions
 import app.fieldkit.ffi.SyncPhase
 import app.fieldkit.ffi.demoDispatchJson
+import app.fieldkit.ffi.demoPublications
 import app.fieldkit.ffi.demoRepairOrder
 import app.fieldkit.ffi.demoStockTheVan
 import java.net.ServerSocket
@@ -72,6 +73,19 @@ class Desk(val url: String, private val adminToken: String) {
         field(created("/v1/admin/enrolment-codes", """{"technician_id":"$technicianId"}"""), "code")
     fun dispatch(orderJson: String) { created("/v1/admin/work-orders", orderJson) }
 
+    /** Publishes the demo's fee schedule and part: the server judges consents and parts by them. */
+    fun publishDemoCatalog() { demoPublications().forEach { created(it.path, it.body) } }
+
+    /** The job's completions once its signature drawings are checked (bounded wait). */
+    fun settledCompletionsOf(jobId: String): List<String> {
+        repeat(500) {
+            val list = completionsOf(jobId)
+            if (list.none { it.contains("\"checks_pending\":true") }) return list
+            Thread.sleep(20)
+        }
+        error("drawing checks still pending for $jobId")
+    }
+
     /** The completions the server recorded for one job (JSON objects as text). */
     fun completionsOf(jobId: String): List<String> {
         val (status, body) = call("GET", "/v1/admin/completions")
@@ -89,6 +103,7 @@ class SyncRoundTripTest {
         val tech = desk.createTechnician("Technician K")
         val code = desk.enrolmentCode(tech)
         val order = demoRepairOrder(501, true)
+        desk.publishDemoCatalog()
         desk.dispatch(demoDispatchJson(order, tech))
 
         FieldKitClient.open(TestSupport.tempDir("sync"), TestSupport.morningConfig()).use { kit ->
@@ -97,9 +112,10 @@ class SyncRoundTripTest {
             assertEquals(tech, account.technicianId)
             assertEquals(account, kit.serverAccount())
 
-            // The desk's job reaches the device (the van's stock, recorded before, goes up).
+            // The desk's job (and its fee schedule and part) reach the device (the van's stock,
+            // recorded before, goes up).
             val first = kit.sync(Desk.quick)
-            assertEquals(1L, first.pulled, first.toString())
+            assertEquals(3L, first.pulled, first.toString())
             assertEquals(first.pushed, first.applied, first.toString())
             assertEquals(listOf(order.id), kit.todaysJobs().map { it.id })
             assertEquals(0L, kit.pendingOpCount())
@@ -135,10 +151,11 @@ class SyncRoundTripTest {
             assertEquals(1f, lastBlobs.fraction)
             assertTrue(flowed.any { it.phase == SyncPhase.BLOBS }, "syncProgress() flow: $flowed")
 
-            // The desk sees the completion once, applied and unflagged.
-            val done = desk.completionsOf(order.id)
+            // The desk sees the completion once, applied, counted and unflagged.
+            val done = desk.settledCompletionsOf(order.id)
             assertEquals(1, done.size, done.toString())
             assertTrue(done[0].contains("\"outcome\":\"applied\""), done[0])
+            assertTrue(done[0].contains("\"state\":\"counted\""), done[0])
             assertTrue(done[0].contains("\"flags\":[]"), done[0])
 
             // Nothing left: a second sync sends nothing, receives nothing.
