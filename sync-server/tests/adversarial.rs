@@ -516,6 +516,10 @@ async fn suite(backend: Backend) {
         match end {
             Ends::Counted => {
                 assert_eq!(c["state"], "counted", "{what}: {c}");
+                assert!(
+                    page.contains("data-completion-state=\"counted\""),
+                    "{what}: the job page shows the completion counted"
+                );
                 assert_eq!(status, "completed", "{what}");
                 counted.insert(job.to_string());
             }
@@ -525,12 +529,20 @@ async fn suite(backend: Backend) {
                 assert!(reasons.contains(why), "{what}: {why:?} not in {reasons}");
                 assert_ne!(status, "completed", "{what}");
                 assert!(
-                    page.contains("held") || page.contains("Held"),
-                    "{what}: job page"
+                    page.contains("data-completion-state=\"held\""),
+                    "{what}: the job page shows the completion held"
+                );
+                assert!(
+                    !page.contains("data-completion-state=\"counted\""),
+                    "{what}"
                 );
             }
             Ends::Conflict => {
                 assert_eq!(c["state"], "conflict", "{what}: {c}");
+                assert!(
+                    page.contains("data-completion-state=\"conflict\""),
+                    "{what}: the job page shows the conflict"
+                );
                 assert_ne!(status, "completed", "{what}");
             }
         }
