@@ -122,6 +122,51 @@ fn a_changed_answer_after_signing_is_detected_and_blocks_completion_until_signed
     assert_eq!(d.kit.job(id).unwrap().status, JobStatus::Completed);
 }
 
+/// Signed means signed, whatever the device's clock says: a new fee consent after the
+/// customer signed off the record blocks completion until they sign again, even with the
+/// device's clock put back before the signature.
+#[test]
+fn fees_agreed_again_after_the_sign_off_block_completion_whatever_the_clock() {
+    for clock_back in [false, true] {
+        let (d, id) = signed_job();
+        if clock_back {
+            d.clock.advance(chrono::Duration::hours(-3));
+        } else {
+            d.tick();
+        }
+        let f = demo::fee_schedule();
+        d.kit
+            .consent_to_fees(
+                id,
+                &f.id,
+                f.version,
+                &["visit".into(), "labour".into()],
+                true,
+            )
+            .unwrap();
+        match d.kit.complete(id).unwrap_err() {
+            Error::Blocked { blockers, .. } => assert!(
+                blockers.iter().any(|b| matches!(
+                    &b.reason,
+                    BlockReason::SignatureMismatch { problem } if problem.contains("fees")
+                )),
+                "clock back {clock_back}: {blockers:?}"
+            ),
+            other => panic!("expected Blocked, got {other}"),
+        }
+        assert!(!d.kit.verify(id).unwrap().ok(), "clock back {clock_back}");
+        // Shown the record again and signed: it completes.
+        d.kit.summary_for_signing(id).unwrap();
+        d.kit
+            .sign(
+                id,
+                &d.signature(SignerRole::Customer, Some("service_record_signature")),
+            )
+            .unwrap();
+        d.kit.complete(id).unwrap();
+    }
+}
+
 #[test]
 fn a_summary_changed_after_it_was_shown_cannot_be_signed() {
     let (d, id) = signed_job();

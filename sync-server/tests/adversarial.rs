@@ -19,6 +19,7 @@
 //! | work before fee consent | `start_work` `rejected` `blocked`, held |
 //! | arrival before travel | `arrive` `rejected` `not_allowed_now`, held |
 //! | answers after completion | `rejected` `not_allowed_now`; the completion before them counted |
+//! | a newer app's ops (unknown kind, newer version) | `rejected` `unsupported_op` / `unsupported_version`, kept; the visit completes |
 //! | a photo step answered without its photo | `rejected` `checklist`, held |
 //! | a second completion | `conflict` `already_completed`: one completion per job |
 //! | a job cancelled meanwhile | every op `conflict` `job_cancelled`; completion a conflict, not counted |
@@ -436,6 +437,44 @@ async fn suite(backend: Backend) {
         assert!(rejected(outcome_of(&r, &ops, i), "checklist"), "{r:?}");
         assert!(conflict(completion_answer(&r, &ops), "completion_held"));
         ends.push((job, "photo step without a photo", Ends::Held("photo")));
+    }
+
+    // A newer app's ops (a kind this server does not know, a payload version from the
+    // future) in an honest visit: refused and kept, the ops behind them judged as usual —
+    // the visit completes.
+    {
+        let job = new_job(&ts).await;
+        let p = phone(&ts, &tech, |_| {}).await;
+        let mut ops = p.walked(job);
+        // After the sign-off (what comes before it is bound by the customer's signature).
+        let w = service_record_sign(&ops);
+        let unknown = hostile::forge(&ops[w], "quote_declined", json!({ "amount": 1 }));
+        let mut newer = hostile::forge(
+            &ops[w],
+            "answer_step",
+            json!({ "step": "goodbye", "answer": { "type": "confirmed" }, "v2": true }),
+        );
+        newer.version = 2;
+        ops.insert(w + 1, unknown);
+        ops.insert(w + 2, newer);
+        hostile::rechain(&mut ops);
+        let r = push(&ts, &p.token, &ops).await;
+        assert!(
+            rejected(outcome_of(&r, &ops, w + 1), "unsupported_op"),
+            "{r:?}"
+        );
+        assert!(
+            rejected(outcome_of(&r, &ops, w + 2), "unsupported_version"),
+            "{r:?}"
+        );
+        let stored = ts
+            .server
+            .storage()
+            .job_ops(job, "quote_declined".into())
+            .await;
+        assert!(stored.unwrap().is_empty(), "kept, but as a rejected op");
+        assert_eq!(*completion_answer(&r, &ops), OpOutcome::Applied);
+        ends.push((job, "a newer app's ops", Ends::Counted));
     }
 
     // A second completion of a completed job.
