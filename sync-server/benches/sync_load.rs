@@ -369,26 +369,8 @@ async fn run_load(
                 if let (Some(p), Some(ph)) = (pace, phase) {
                     tokio::time::sleep_until(start + ph + p * k as u32).await;
                 }
-                let t = Instant::now();
-                let mut req = client
-                    .post(&url)
-                    .bearer_auth(&dev.token)
-                    .header("content-type", "application/json")
-                    .header(DEVICE_TIME, Utc::now().timestamp_millis().to_string())
-                    .body(body);
-                if gzip {
-                    req = req.header("content-encoding", "gzip");
-                }
-                let res = req.send().await?;
-                let status = res.status();
-                let bytes = res.bytes().await?;
-                lat.push(t.elapsed());
-                if !status.is_success() {
-                    return Err(
-                        format!("push: {status} {}", String::from_utf8_lossy(&bytes)).into(),
-                    );
-                }
-                let r: PushResponse = serde_json::from_slice(&bytes)?;
+                let (took, r) = push_body(&client, &url, &dev.token, body, gzip).await?;
+                lat.push(took);
                 assert_eq!(r.results.len(), n);
                 for x in &r.results {
                     match x.outcome {
@@ -441,26 +423,8 @@ async fn run_heavy(
         let mut lat = Samples::new("heavy");
         let mut applied = 0usize;
         for (body, gzip, n) in heavy.bodies {
-            let t = Instant::now();
-            let mut req = client
-                .post(&url)
-                .bearer_auth(&heavy.token)
-                .header("content-type", "application/json")
-                .header(DEVICE_TIME, Utc::now().timestamp_millis().to_string())
-                .body(body);
-            if gzip {
-                req = req.header("content-encoding", "gzip");
-            }
-            let res = req.send().await?;
-            let status = res.status();
-            let bytes = res.bytes().await?;
-            lat.push(t.elapsed());
-            if !status.is_success() {
-                return Err(
-                    format!("heavy push: {status} {}", String::from_utf8_lossy(&bytes)).into(),
-                );
-            }
-            let r: PushResponse = serde_json::from_slice(&bytes)?;
+            let (took, r) = push_body(&client, &url, &heavy.token, body, gzip).await?;
+            lat.push(took);
             assert_eq!(r.results.len(), n);
             applied += r
                 .results
@@ -473,4 +437,33 @@ async fn run_heavy(
     let o = run_load(s, fleet, Some(interval), label).await?;
     let (lat, applied) = heavy_task.await??;
     Ok((o, lat, applied))
+}
+
+/// One push request as the sync client sends it (device-time header, gzip when `gzip`): how
+/// long it took and the answer.
+async fn push_body(
+    client: &reqwest::Client,
+    url: &str,
+    token: &str,
+    body: Vec<u8>,
+    gzip: bool,
+) -> Res<(Duration, PushResponse)> {
+    let t = Instant::now();
+    let mut req = client
+        .post(url)
+        .bearer_auth(token)
+        .header("content-type", "application/json")
+        .header(DEVICE_TIME, Utc::now().timestamp_millis().to_string())
+        .body(body);
+    if gzip {
+        req = req.header("content-encoding", "gzip");
+    }
+    let res = req.send().await?;
+    let status = res.status();
+    let bytes = res.bytes().await?;
+    let took = t.elapsed();
+    if !status.is_success() {
+        return Err(format!("push: {status} {}", String::from_utf8_lossy(&bytes)).into());
+    }
+    Ok((took, serde_json::from_slice(&bytes)?))
 }

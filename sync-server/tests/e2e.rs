@@ -12,16 +12,7 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 async fn push(ts: &TestServer, token: &str, ops: &[Op]) -> PushResponse {
-    let res = ts
-        .client
-        .post(ts.url("/v1/push"))
-        .bearer_auth(token)
-        .json(&PushRequest { ops: ops.to_vec() })
-        .send()
-        .await
-        .expect("push");
-    assert_eq!(res.status().as_u16(), 200);
-    res.json().await.expect("push body")
+    ts.push_ops(token, ops).await
 }
 
 async fn pull_all(ts: &TestServer, token: &str) -> Vec<ChangeEntry> {

@@ -292,16 +292,7 @@ fn sign_again(k: &FieldKit, id: WorkOrderId) -> fieldkit_core::Result<()> {
 }
 
 async fn push(ts: &TestServer, token: &str, ops: &[Op]) -> PushResponse {
-    let res = ts
-        .client
-        .post(ts.url("/v1/push"))
-        .bearer_auth(token)
-        .json(&PushRequest { ops: ops.to_vec() })
-        .send()
-        .await
-        .expect("push");
-    assert_eq!(res.status().as_u16(), 200);
-    res.json().await.expect("push body")
+    ts.push_ops(token, ops).await
 }
 
 /// One case: a new job for the technician, a new phone that pulls it, the commands, the push.

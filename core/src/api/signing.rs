@@ -6,7 +6,7 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use super::{Current, FieldKit, text};
-use crate::checklist::{Evidence, Phase, Recorded, Run, Template};
+use crate::checklist::{Evidence, Phase, Run, Template};
 use crate::clock::to_millis;
 use crate::error::{Error, Result};
 use crate::media::signature::{
@@ -409,17 +409,7 @@ fn build_summary(
     let answers = kit
         .answers_with_times(c, o.id, visit)?
         .into_iter()
-        .map(|(step, (rec, _))| {
-            let (answer, exception) = match rec {
-                Recorded::Answer(a) => (Some(a), None),
-                Recorded::Exception { reason } => (None, Some(reason)),
-            };
-            SummaryAnswer {
-                step,
-                answer,
-                exception,
-            }
-        })
+        .map(|(step, (rec, _))| SummaryAnswer::of(step, rec))
         .collect();
     let parts = records::part_usages(c, visit.id)?
         .into_iter()

@@ -166,6 +166,21 @@ pub struct SummaryAnswer {
     pub exception: Option<String>,
 }
 
+impl SummaryAnswer {
+    /// The summary line of what was recorded for `step`.
+    pub fn of(step: String, recorded: crate::checklist::Recorded) -> Self {
+        let (answer, exception) = match recorded {
+            crate::checklist::Recorded::Answer(a) => (Some(a), None),
+            crate::checklist::Recorded::Exception { reason } => (None, Some(reason)),
+        };
+        SummaryAnswer {
+            step,
+            answer,
+            exception,
+        }
+    }
+}
+
 /// A part installed.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SummaryPart {

@@ -254,6 +254,24 @@ impl TestServer {
         res.json().await.expect("enroll body")
     }
 
+    /// Pushes `ops` with a device's token, expecting 200; the answer.
+    pub async fn push_ops(
+        &self,
+        token: &str,
+        ops: &[Op],
+    ) -> fieldkit_core::sync::protocol::PushResponse {
+        let res = self
+            .client
+            .post(self.url("/v1/push"))
+            .bearer_auth(token)
+            .json(&fieldkit_core::sync::protocol::PushRequest { ops: ops.to_vec() })
+            .send()
+            .await
+            .expect("push");
+        assert_eq!(res.status().as_u16(), 200);
+        res.json().await.expect("push body")
+    }
+
     /// Publishes what the demo's phones hold (`fieldkit_core::demo::stock_the_van`): the fee
     /// schedule and the drain pump. The server judges fee consents and parts against what
     /// the desk published.

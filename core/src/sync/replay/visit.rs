@@ -254,17 +254,7 @@ impl VisitReplay {
             answers: self
                 .recorded(t)
                 .into_iter()
-                .map(|(step, (rec, _))| {
-                    let (answer, exception) = match rec {
-                        Recorded::Answer(a) => (Some(a), None),
-                        Recorded::Exception { reason } => (None, Some(reason)),
-                    };
-                    SummaryAnswer {
-                        step,
-                        answer,
-                        exception,
-                    }
-                })
+                .map(|(step, (rec, _))| SummaryAnswer::of(step, rec))
                 .collect(),
             parts: self.parts.iter().map(|(p, _)| p.clone()).collect(),
             fee_consent: self.consents.last().map(|(f, _)| f.clone()),
