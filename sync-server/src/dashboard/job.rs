@@ -24,6 +24,7 @@ use axum::routing::{get, post};
 use fieldkit_core::checklist::{AnswerValue, Step, StepKind};
 use fieldkit_core::model::{Signature, SignerRole, TimeWindow, WorkOrderId};
 use fieldkit_core::report;
+use fieldkit_core::sync::ops::SignV1;
 use fieldkit_core::sync::protocol::Op;
 use maud::{Markup, html};
 use serde::Deserialize;
@@ -37,7 +38,7 @@ use super::session::{CsrfForm, Session};
 use crate::error::ApiError;
 use crate::push::CompletionState;
 use crate::routes::dispatcher::{decide, text, window_ok};
-use crate::routes::verify::{Verdict, verdict};
+use crate::routes::verify::{Verdict, sign_of, verdict};
 use crate::routes::{AppState, now_ms};
 use crate::storage::dashboard::{JobActivity, STAGE_KINDS, TimelineEntry};
 use crate::storage::{Completion, JobChange, JobRecord, Ruling};
@@ -76,15 +77,19 @@ pub struct SignatureView {
     pub verdict: &'static str,
 }
 
-/// Judges the customer's latest signature among the job's applied `sign` ops.
-pub fn customer_signature(sign_ops: &[Op]) -> Option<SignatureView> {
-    let (signature, _) = sign_ops.iter().rev().find_map(|op| {
-        let s = serde_json::from_value::<Signature>(op.payload.clone()).ok()?;
-        (s.role == SignerRole::Customer).then_some((s, op))
-    })?;
+/// Judges the customer's latest signature among the job's applied `sign` ops, each read
+/// through the op catalogue (`None`: its payload does not parse — it is no signature of
+/// anyone's, and vouches for nothing).
+pub fn customer_signature(signs: &[Option<&SignV1>]) -> Option<SignatureView> {
+    let signature = signs
+        .iter()
+        .rev()
+        .flatten()
+        .find(|s| s.role == SignerRole::Customer)?
+        .signature();
     let verdict = match &signature.summary_sha256 {
         None => "unsealed",
-        Some(h) => match verdict(sign_ops, h) {
+        Some(h) => match verdict(signs.iter().copied(), h) {
             Verdict::Matches => "matches",
             Verdict::Mismatch | Verdict::Unknown => "mismatch",
         },
@@ -215,12 +220,12 @@ async fn job_view(
         .iter()
         .filter(|e| e.outcome != "rejected")
         .collect();
-    let sign_ops: Vec<Op> = applied
+    let signs: Vec<Option<Box<SignV1>>> = applied
         .iter()
         .filter(|e| e.op.kind == "sign")
-        .map(|e| e.op.clone())
+        .map(|e| sign_of(&e.op))
         .collect();
-    let signature = customer_signature(&sign_ops);
+    let signature = customer_signature(&signs.iter().map(Option::as_deref).collect::<Vec<_>>());
     let activity: Vec<JobActivity> = applied
         .iter()
         .filter(|e| STAGE_KINDS.contains(&e.op.kind.as_str()))
