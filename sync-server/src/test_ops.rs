@@ -6,6 +6,8 @@ use fieldkit_core::sync::ops::{JobOp, SignV1};
 use fieldkit_core::sync::protocol::Op;
 use serde_json::Value;
 
+use crate::storage::dashboard::TimelineEntry;
+
 /// A job's op as a phone writes it.
 pub fn op(j: &JobOp) -> Op {
     Op {
@@ -32,6 +34,18 @@ pub fn renamed(op: &Op, from: &str, to: &str) -> Op {
     let v = map.remove(from).expect("the field is there");
     map.insert(to.into(), v);
     op
+}
+
+/// The op as an applied entry of a job's timeline.
+pub fn entry(op: Op) -> TimelineEntry {
+    TimelineEntry {
+        op,
+        device_id: "d".into(),
+        outcome: "applied".into(),
+        code: None,
+        reason: None,
+        received_at: 0,
+    }
 }
 
 /// A small signed summary.
