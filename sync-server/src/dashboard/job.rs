@@ -28,7 +28,6 @@ use fieldkit_core::sync::ops::{JobOp, SignV1};
 use fieldkit_core::sync::protocol::Op;
 use maud::{Markup, html};
 use serde::Deserialize;
-use serde_json::Value;
 
 use super::NoFields;
 use super::board::{board_status, kind_word, standing_completion, status_words, zone_word};
@@ -98,10 +97,6 @@ pub fn customer_signature(signs: &[Option<&SignV1>]) -> Option<SignatureView> {
 }
 
 // ------------------------------------------------------------------ the page
-
-pub(super) fn str_of<'a>(v: &'a Value, key: &str) -> &'a str {
-    v.get(key).and_then(Value::as_str).unwrap_or("")
-}
 
 /// An op of a job read through the op catalogue: `None` when its payload does not parse (an
 /// op the server rejected, one from before the catalogue, or a newer app's kind or version).
