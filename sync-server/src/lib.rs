@@ -18,6 +18,8 @@ pub mod openapi;
 pub mod push;
 pub mod routes;
 pub mod storage;
+#[cfg(test)]
+mod test_ops;
 pub mod webhooks;
 
 use std::net::SocketAddr;

@@ -14,9 +14,10 @@ use fieldkit_core::checklist::{Template, default_template_for};
 use fieldkit_core::media::signature::SignedSummary;
 use fieldkit_core::model::{FeeSchedule, Signature, SignerRole, Timestamp};
 use fieldkit_core::report::{self, CopySources};
+use fieldkit_core::sync::ops::JobOp;
 use fieldkit_core::sync::protocol::Change;
 
-use super::job::{blob_bytes, job_id, load, str_of};
+use super::job::{blob_bytes, job_id, job_op, load};
 use super::page::PageError;
 use super::session::Session;
 use crate::routes::AppState;
@@ -85,16 +86,7 @@ pub(super) async fn copy_pdf(
         .iter()
         .filter(|e| e.outcome != "rejected")
         .collect();
-    // The customer's latest signature that carries what was signed.
-    let Some((signature, summary)) = applied.iter().rev().find_map(|e| {
-        if e.op.kind != "sign" {
-            return None;
-        }
-        let sig = serde_json::from_value::<Signature>(e.op.payload.clone()).ok()?;
-        let summary =
-            serde_json::from_value::<SignedSummary>(e.op.payload.get("summary")?.clone()).ok()?;
-        (sig.role == SignerRole::Customer && sig.summary_sha256.is_some()).then_some((sig, summary))
-    }) else {
+    let Some((signature, summary)) = signed_off(&applied) else {
         return Err(PageError::new(
             StatusCode::CONFLICT,
             "no customer signature received for this job yet: the copy is made after sign-off",
@@ -113,20 +105,11 @@ pub(super) async fn copy_pdf(
             .rfind(|e| e.op.kind == kind && e.op.visit_id.as_deref() == Some(visit.as_str()))
             .and_then(|e| chrono::DateTime::from_timestamp_millis(e.op.device_time))
     };
+    let thumbnail_of = thumbnails_of(&applied);
     let mut thumbnails = Vec::new();
     for photo in &summary.photos {
-        let thumb = applied.iter().find_map(|e| {
-            (e.op.kind == "add_photo" && str_of(&e.op.payload, "sha256") == photo)
-                .then(|| {
-                    e.op.payload
-                        .get("thumbnail_sha256")?
-                        .as_str()
-                        .map(str::to_owned)
-                })
-                .flatten()
-        });
-        if let Some(t) = thumb {
-            let bytes = blob_bytes(&s, &t).await?.ok_or_else(not_arrived)?;
+        if let Some(t) = thumbnail_of.get(photo) {
+            let bytes = blob_bytes(&s, t).await?.ok_or_else(not_arrived)?;
             thumbnails.push(bytes.to_vec());
         }
     }
@@ -202,9 +185,88 @@ pub(super) async fn copy_pdf(
     Ok(r)
 }
 
+/// The customer's latest signature that carries what was signed, with what was signed, from
+/// the job's applied ops read through the op catalogue (a `sign` op whose payload does not
+/// parse is skipped).
+fn signed_off(applied: &[&TimelineEntry]) -> Option<(Signature, SignedSummary)> {
+    applied
+        .iter()
+        .rev()
+        .filter(|e| e.op.kind == "sign")
+        .find_map(|e| match job_op(&e.op)? {
+            JobOp::Sign(s) if s.role == SignerRole::Customer && s.summary_sha256.is_some() => {
+                let signature = s.signature();
+                Some((signature, s.summary?))
+            }
+            _ => None,
+        })
+}
+
+/// Each photo's thumbnail, from the first applied `add_photo` of that photo that names one
+/// (an `add_photo` whose payload does not parse is skipped).
+fn thumbnails_of(applied: &[&TimelineEntry]) -> HashMap<String, String> {
+    let mut out = HashMap::new();
+    for e in applied.iter().filter(|e| e.op.kind == "add_photo") {
+        if let Some(JobOp::AddPhoto(p)) = job_op(&e.op)
+            && let Some(t) = p.thumbnail_sha256
+        {
+            out.entry(p.sha256).or_insert(t);
+        }
+    }
+    out
+}
+
 fn not_arrived() -> PageError {
     PageError::new(
         StatusCode::CONFLICT,
         "the signature image or a photo has not arrived from the device yet: try again after it syncs",
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use fieldkit_core::model::{AttachmentKind, VisitId};
+    use fieldkit_core::sync::ops::AddPhotoV1;
+
+    use super::*;
+    use crate::test_ops::{customer_sign, entry, op, renamed};
+
+    fn photo(sha: &str, thumb: &str) -> TimelineEntry {
+        entry(op(&JobOp::AddPhoto(AddPhotoV1 {
+            sha256: sha.into(),
+            kind: AttachmentKind::Photo,
+            mime: "image/jpeg".into(),
+            size: 1,
+            visit_id: VisitId::new(),
+            step_id: None,
+            width: None,
+            height: None,
+            thumbnail_sha256: Some(thumb.into()),
+        })))
+    }
+
+    #[test]
+    fn the_copy_is_made_from_the_typed_sign_off() {
+        let sign = customer_sign();
+        let t = [entry(op(&JobOp::Sign(Box::new(sign.clone()))))];
+        let (signature, summary) = signed_off(&t.iter().collect::<Vec<_>>()).unwrap();
+        assert_eq!(signature, sign.signature());
+        assert_eq!(Some(summary), sign.summary);
+        let t = [photo("a", "ta"), photo("a", "tb")];
+        let thumbs = thumbnails_of(&t.iter().collect::<Vec<_>>());
+        assert_eq!(thumbs.get("a").map(String::as_str), Some("ta"));
+    }
+
+    #[test]
+    fn a_renamed_field_is_unreadable_not_empty() {
+        // `step_id` is not on the copy: read leniently, this record would make one.
+        let sign = op(&JobOp::Sign(Box::new(customer_sign())));
+        let t = [entry(renamed(&sign, "step_id", "stepp_id"))];
+        assert!(signed_off(&t.iter().collect::<Vec<_>>()).is_none());
+        // A later unreadable signature does not hide the readable one before it.
+        let t = [entry(sign.clone()), entry(renamed(&sign, "seal", "seall"))];
+        assert!(signed_off(&t.iter().collect::<Vec<_>>()).is_some());
+        let t = [entry(renamed(&photo("a", "ta").op, "sha256", "sha2566"))];
+        assert!(thumbnails_of(&t.iter().collect::<Vec<_>>()).is_empty());
+    }
 }

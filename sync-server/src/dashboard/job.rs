@@ -21,13 +21,13 @@ use axum::http::StatusCode;
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, HeaderValue};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use fieldkit_core::checklist::{AnswerValue, Step, StepKind};
+use fieldkit_core::checklist::StepKind;
 use fieldkit_core::model::{Signature, SignerRole, TimeWindow, WorkOrderId};
 use fieldkit_core::report;
+use fieldkit_core::sync::ops::{JobOp, SignV1};
 use fieldkit_core::sync::protocol::Op;
 use maud::{Markup, html};
 use serde::Deserialize;
-use serde_json::Value;
 
 use super::NoFields;
 use super::board::{board_status, kind_word, standing_completion, status_words, zone_word};
@@ -76,15 +76,19 @@ pub struct SignatureView {
     pub verdict: &'static str,
 }
 
-/// Judges the customer's latest signature among the job's applied `sign` ops.
-pub fn customer_signature(sign_ops: &[Op]) -> Option<SignatureView> {
-    let (signature, _) = sign_ops.iter().rev().find_map(|op| {
-        let s = serde_json::from_value::<Signature>(op.payload.clone()).ok()?;
-        (s.role == SignerRole::Customer).then_some((s, op))
-    })?;
+/// Judges the customer's latest signature among the job's applied `sign` ops, each read
+/// through the op catalogue (`None`: its payload does not parse — it is no signature of
+/// anyone's, and vouches for nothing).
+pub fn customer_signature(signs: &[Option<&SignV1>]) -> Option<SignatureView> {
+    let signature = signs
+        .iter()
+        .rev()
+        .flatten()
+        .find(|s| s.role == SignerRole::Customer)?
+        .signature();
     let verdict = match &signature.summary_sha256 {
         None => "unsealed",
-        Some(h) => match verdict(sign_ops, h) {
+        Some(h) => match verdict(signs.iter().copied(), h) {
             Verdict::Matches => "matches",
             Verdict::Mismatch | Verdict::Unknown => "mismatch",
         },
@@ -94,88 +98,59 @@ pub fn customer_signature(sign_ops: &[Op]) -> Option<SignatureView> {
 
 // ------------------------------------------------------------------ the page
 
-pub(super) fn str_of<'a>(v: &'a Value, key: &str) -> &'a str {
-    v.get(key).and_then(Value::as_str).unwrap_or("")
+/// An op of a job read through the op catalogue: `None` when its payload does not parse (an
+/// op the server rejected, one from before the catalogue, or a newer app's kind or version).
+/// Such an op is shown as unreadable, never read as empty strings.
+pub(super) fn job_op(op: &Op) -> Option<JobOp> {
+    op.job_op().ok().flatten()
 }
 
-/// An answer as recorded, in words: as the customer's copy says it when it reads as an
-/// answer (with the step's choices and units when the step is known), else as stored.
-fn answer_words(v: Option<&Value>, step: Option<&Step>) -> String {
-    if let Some(a) = v.and_then(|v| serde_json::from_value::<AnswerValue>(v.clone()).ok()) {
-        return report::answer_in_words(&a, step.map_or(&StepKind::Serial, |s| &s.kind));
-    }
-    match v {
-        None | Some(Value::Null) => String::new(),
-        Some(Value::String(s)) => s.clone(),
-        Some(Value::Object(m)) if m.len() == 1 => match m.iter().next() {
-            Some((k, Value::Null)) => k.replace('_', " "),
-            Some((_, Value::String(s))) => s.clone(),
-            Some((_, other)) => other.to_string(),
-            None => String::new(),
-        },
-        Some(other) => other.to_string(),
-    }
-}
-
-/// What an op says, in a line (no personal data of the customer: names and phones are not
-/// in visit ops; free text the technician typed is shown as typed).
-fn describe(op: &Op) -> String {
-    let p = &op.payload;
-    match op.kind.as_str() {
-        "answer_step" => format!(
+/// What an op says, in a line, from the op as read (`read`: [`job_op`]); an op that does not
+/// read says its kind and that its payload is unreadable. No personal data of the customer:
+/// names and phones are not in visit ops; free text the technician typed is shown as typed.
+fn describe(op: &Op, read: Option<&JobOp>) -> String {
+    let Some(j) = read else {
+        return format!("{} (unreadable payload)", op.kind);
+    };
+    let with_why = |why: &str| {
+        format!(
+            "{}{}{}",
+            j.kind().replace('_', " "),
+            if why.is_empty() { "" } else { ": " },
+            why
+        )
+    };
+    match j {
+        JobOp::AnswerStep(a) => format!(
             "{}: {}",
-            str_of(p, "step"),
-            answer_words(p.get("answer"), None)
+            a.step,
+            report::answer_in_words(&a.answer, &StepKind::Serial)
         ),
-        "except_step" => format!("{} skipped: {}", str_of(p, "step"), str_of(p, "reason")),
-        "record_part" => format!(
-            "{} × {}",
-            str_of(p, "sku"),
-            p.get("quantity").and_then(Value::as_i64).unwrap_or(0)
-        ),
-        "consent_to_fees" => format!(
+        JobOp::ExceptStep(x) => format!("{} skipped: {}", x.step, x.reason),
+        JobOp::RecordPart(p) => format!("{} × {}", p.sku, p.quantity),
+        JobOp::ConsentToFees(c) => format!(
             "fees {} {}",
-            money(p.get("total").and_then(Value::as_i64).unwrap_or(0)),
-            if p.get("agreed").and_then(Value::as_bool) == Some(true) {
-                "agreed"
-            } else {
-                "refused"
-            }
+            money(c.total),
+            if c.agreed { "agreed" } else { "refused" }
         ),
-        "feedback" => format!(
+        JobOp::Feedback(f) => format!(
             "rating {}{}",
-            p.get("rating").and_then(Value::as_u64).unwrap_or(0),
-            if p.get("complaint").and_then(Value::as_bool) == Some(true) {
-                ", complaint"
-            } else {
-                ""
-            }
+            f.rating,
+            if f.complaint { ", complaint" } else { "" }
         ),
-        "sign" => format!("signed ({})", str_of(p, "role")),
-        "add_photo" => "photo".into(),
-        "record_finding" => format!("finding ({})", str_of(p, "kind")),
-        "pause" | "cancel" | "no_access" => {
-            let why = str_of(p, "reason");
-            let why = if why.is_empty() {
-                str_of(p, "note")
-            } else {
-                why
-            };
-            format!(
-                "{}{}{}",
-                op.kind.replace('_', " "),
-                if why.is_empty() { "" } else { ": " },
-                why
-            )
-        }
-        "arrive" => {
-            if p.get("late").and_then(Value::as_bool) == Some(true) {
+        JobOp::Sign(s) => format!("signed ({})", s.role.as_str()),
+        JobOp::AddPhoto(_) => "photo".into(),
+        JobOp::RecordFinding(f) => format!("finding ({})", f.kind.as_str()),
+        JobOp::Pause(r) | JobOp::Cancel(r) => with_why(&r.reason),
+        JobOp::NoAccess(n) => with_why(&n.note),
+        JobOp::Arrive(a) => {
+            if a.late {
                 "arrived (late)".into()
             } else {
                 "arrived".into()
             }
         }
-        other => other.replace('_', " "),
+        other => other.kind().replace('_', " "),
     }
 }
 
@@ -211,20 +186,29 @@ async fn job_view(
     let timeline = s.storage.job_timeline(ids.clone()).await?;
     let flags = s.storage.job_flags(ids.clone()).await?;
     let techs = s.storage.technicians().await?;
-    let applied: Vec<&TimelineEntry> = timeline
+    // Every op read once through the op catalogue (`None`: its payload does not parse).
+    let read: Vec<(&TimelineEntry, Option<JobOp>)> =
+        timeline.iter().map(|e| (e, job_op(&e.op))).collect();
+    let applied: Vec<(&TimelineEntry, Option<&JobOp>)> = read
         .iter()
-        .filter(|e| e.outcome != "rejected")
+        .filter(|(e, _)| e.outcome != "rejected")
+        .map(|(e, j)| (*e, j.as_ref()))
         .collect();
-    let sign_ops: Vec<Op> = applied
+    // The applied ops that read: the facts the page shows.
+    let facts: Vec<&JobOp> = applied.iter().filter_map(|(_, j)| *j).collect();
+    let signs: Vec<Option<&SignV1>> = applied
         .iter()
-        .filter(|e| e.op.kind == "sign")
-        .map(|e| e.op.clone())
+        .filter(|(e, _)| e.op.kind == "sign")
+        .map(|(_, j)| match j {
+            Some(JobOp::Sign(s)) => Some(s.as_ref()),
+            _ => None,
+        })
         .collect();
-    let signature = customer_signature(&sign_ops);
+    let signature = customer_signature(&signs);
     let activity: Vec<JobActivity> = applied
         .iter()
-        .filter(|e| STAGE_KINDS.contains(&e.op.kind.as_str()))
-        .map(|e| JobActivity {
+        .filter(|(e, _)| STAGE_KINDS.contains(&e.op.kind.as_str()))
+        .map(|(e, _)| JobActivity {
             work_order_id: ids.clone(),
             kind: e.op.kind.clone(),
             device_time: e.op.device_time,
@@ -239,52 +223,51 @@ async fn job_view(
 
     // The latest answer or exception per step, in the order first recorded, labelled from
     // the checklist the visit most likely ran.
-    let answered: Vec<&str> = applied
+    let answered: Vec<&str> = facts
         .iter()
-        .filter(|e| matches!(e.op.kind.as_str(), "answer_step" | "except_step"))
-        .map(|e| str_of(&e.op.payload, "step"))
+        .filter_map(|j| match j {
+            JobOp::AnswerStep(a) => Some(a.step.as_str()),
+            JobOp::ExceptStep(x) => Some(x.step.as_str()),
+            _ => None,
+        })
         .collect();
     let published = s.storage.published().await?;
     let template = best_template(&published, &answered, job.order.kind);
     let step_of = |id: &str| template.steps.iter().find(|s| s.id == id);
     let mut steps: Vec<(String, String, bool)> = Vec::new();
-    for e in &applied {
-        let (step, line, skipped) = match e.op.kind.as_str() {
-            "answer_step" => {
-                let step = str_of(&e.op.payload, "step");
-                (
-                    step,
-                    answer_words(e.op.payload.get("answer"), step_of(step)),
-                    false,
-                )
-            }
-            "except_step" => (
-                str_of(&e.op.payload, "step"),
-                str_of(&e.op.payload, "reason").to_owned(),
-                true,
+    for j in &facts {
+        let (step, line, skipped) = match j {
+            // As the customer's copy says it, with the step's choices and units when known.
+            JobOp::AnswerStep(a) => (
+                &a.step,
+                report::answer_in_words(
+                    &a.answer,
+                    step_of(&a.step).map_or(&StepKind::Serial, |s| &s.kind),
+                ),
+                false,
             ),
+            JobOp::ExceptStep(x) => (&x.step, x.reason.clone(), true),
             _ => continue,
         };
         match steps.iter_mut().find(|(s, _, _)| s == step) {
-            Some(slot) => *slot = (step.to_owned(), line, skipped),
-            None => steps.push((step.to_owned(), line, skipped)),
+            Some(slot) => *slot = (step.clone(), line, skipped),
+            None => steps.push((step.clone(), line, skipped)),
         }
     }
-    let photos: Vec<(String, String)> = applied
+    let photos: Vec<(String, String)> = facts
         .iter()
-        .filter(|e| e.op.kind == "add_photo")
-        .map(|e| {
-            let sha = str_of(&e.op.payload, "sha256").to_owned();
-            let thumb =
-                e.op.payload
-                    .get("thumbnail_sha256")
-                    .and_then(Value::as_str)
-                    .unwrap_or(&sha)
-                    .to_owned();
-            (sha, thumb)
+        .filter_map(|j| match j {
+            JobOp::AddPhoto(p) => Some((
+                p.sha256.clone(),
+                p.thumbnail_sha256
+                    .clone()
+                    .unwrap_or_else(|| p.sha256.clone()),
+            )),
+            _ => None,
         })
         .collect();
-    let of_kind = |k: &'static str| applied.iter().filter(move |e| e.op.kind == k);
+    // Applied ops of a kind, readable or not (an unreadable one is listed as such).
+    let of_kind = |k: &'static str| applied.iter().filter(move |(e, _)| e.op.kind == k);
     let tech_name = |t: &str| {
         techs
             .iter()
@@ -364,19 +347,21 @@ async fn job_view(
 
         h2 { "Parts, fees and feedback" }
         ul id="parts" {
-            @for e in of_kind("record_part") { li { (describe(&e.op)) @if let Some(sn) = e.op.payload.get("new_serial").and_then(Value::as_str) { " · new SN " (sn) } " · old part " (str_of(&e.op.payload, "old_part")) } }
-            @for e in of_kind("consent_to_fees") { li { (describe(&e.op)) } }
-            @for e in of_kind("feedback") {
-                li { (describe(&e.op)) @if let Some(c) = e.op.payload.get("comment").and_then(Value::as_str) { ": " (c) } }
+            @for (e, j) in of_kind("record_part") {
+                li { (describe(&e.op, *j)) @if let Some(JobOp::RecordPart(p)) = j { @if let Some(sn) = &p.new_serial { " · new SN " (sn) } " · old part " (p.old_part.as_str()) } }
+            }
+            @for (e, j) in of_kind("consent_to_fees") { li { (describe(&e.op, *j)) } }
+            @for (e, j) in of_kind("feedback") {
+                li { (describe(&e.op, *j)) @if let Some(JobOp::Feedback(f)) = j { @if let Some(c) = &f.comment { ": " (c) } } }
             }
         }
 
         h2 { "Timeline" }
         table id="timeline" {
             tr { th { "What" } th { "Device time" } th { "Received" } th { "Device" } th { "Outcome" } }
-            @for e in &timeline {
+            @for (e, j) in &read {
                 tr data-kind=(e.op.kind) {
-                    td { (describe(&e.op)) }
+                    td { (describe(&e.op, j.as_ref())) }
                     td { (session.when_exact(e.op.device_time)) @if let Some(n) = skew_note(e) { " " span class="flag" { (n) } } }
                     td { (session.when_exact(e.received_at)) }
                     td class="muted" { (e.device_id.get(..8).unwrap_or(&e.device_id)) }
@@ -630,24 +615,22 @@ async fn complaint_handled(
 
 // ------------------------------------------------------------------ blobs
 
-/// The blobs a job's ops reference, with their type: photos and thumbnails (JPEG) and
-/// signature images (PNG).
+/// The blobs a job's applied ops reference, with their type: photos and thumbnails (JPEG)
+/// and signature images (PNG). An op whose payload does not parse references nothing.
 fn job_blobs(timeline: &[TimelineEntry]) -> HashMap<String, &'static str> {
     let mut out = HashMap::new();
-    for e in timeline.iter().filter(|e| e.outcome != "rejected") {
-        let p = &e.op.payload;
-        match e.op.kind.as_str() {
-            "add_photo" => {
-                for key in ["sha256", "thumbnail_sha256"] {
-                    if let Some(h) = p.get(key).and_then(Value::as_str) {
-                        out.insert(h.to_owned(), "image/jpeg");
-                    }
+    for e in timeline
+        .iter()
+        .filter(|e| e.outcome != "rejected" && matches!(e.op.kind.as_str(), "add_photo" | "sign"))
+    {
+        match job_op(&e.op) {
+            Some(JobOp::AddPhoto(p)) => {
+                for h in std::iter::once(p.sha256).chain(p.thumbnail_sha256) {
+                    out.insert(h, "image/jpeg");
                 }
             }
-            "sign" => {
-                if let Some(h) = p.get("image_sha256").and_then(Value::as_str) {
-                    out.insert(h.to_owned(), "image/png");
-                }
+            Some(JobOp::Sign(s)) => {
+                out.insert(s.image_sha256, "image/png");
             }
             _ => {}
         }
@@ -693,63 +676,98 @@ pub(super) async fn blob_bytes(
 
 #[cfg(test)]
 mod tests {
+    use fieldkit_core::checklist::AnswerValue;
+    use fieldkit_core::model::{AttachmentKind, VisitId};
+    use fieldkit_core::sync::ops::{AddPhotoV1, AnswerStepV1, FeedbackV1};
+
     use super::*;
+    use crate::test_ops::{customer_sign, entry, op, renamed};
+
+    fn line(op: &Op) -> String {
+        describe(op, job_op(op).as_ref())
+    }
 
     #[test]
-    fn answers_read_in_words() {
-        assert_eq!(
-            answer_words(Some(&serde_json::json!("confirmed")), None),
-            "confirmed"
+    fn lines_read_the_typed_op() {
+        let answer = op(&JobOp::AnswerStep(AnswerStepV1 {
+            step: "shoe_covers".into(),
+            answer: AnswerValue::YesNo(false),
+        }));
+        assert_eq!(line(&answer), "shoe_covers: 否 / no");
+        let feedback = op(&JobOp::Feedback(FeedbackV1 {
+            id: Default::default(),
+            visit_id: VisitId::new(),
+            rating: 2,
+            comment: None,
+            complaint: true,
+            at: chrono::Utc::now(),
+        }));
+        assert_eq!(line(&feedback), "rating 2, complaint");
+        let sign = op(&JobOp::Sign(Box::new(customer_sign())));
+        assert_eq!(line(&sign), "signed (customer)");
+    }
+
+    #[test]
+    fn a_renamed_field_is_unreadable_not_empty() {
+        let answer = op(&JobOp::AnswerStep(AnswerStepV1 {
+            step: "shoe_covers".into(),
+            answer: AnswerValue::Confirmed,
+        }));
+        let answer = renamed(&answer, "step", "stepp");
+        assert_eq!(job_op(&answer), None);
+        assert_eq!(line(&answer), "answer_step (unreadable payload)");
+        let feedback = op(&JobOp::Feedback(FeedbackV1 {
+            id: Default::default(),
+            visit_id: VisitId::new(),
+            rating: 5,
+            comment: Some("thanks".into()),
+            complaint: false,
+            at: chrono::Utc::now(),
+        }));
+        let feedback = renamed(&feedback, "rating", "ratingg");
+        assert_eq!(line(&feedback), "feedback (unreadable payload)");
+        // Nothing of a signature that does not read is taken as the customer's.
+        let sign = renamed(
+            &op(&JobOp::Sign(Box::new(customer_sign()))),
+            "step_id",
+            "stepp_id",
         );
-        assert_eq!(
-            answer_words(Some(&serde_json::json!({"yes_no": true})), None),
-            "true"
-        );
-        assert_eq!(
-            answer_words(Some(&serde_json::json!({"text": "ok"})), None),
-            "ok"
-        );
-        assert_eq!(answer_words(None, None), "");
-        let yes_no = serde_json::to_value(AnswerValue::YesNo(false)).unwrap();
-        assert_eq!(answer_words(Some(&yes_no), None), "否 / no");
+        assert_eq!(line(&sign), "sign (unreadable payload)");
+        assert!(customer_signature(&[None]).is_none());
     }
 
     #[test]
     fn only_a_job_s_own_blobs_are_served() {
-        let op = |kind: &str, payload: Value| TimelineEntry {
-            op: Op {
-                op_id: fieldkit_core::model::OpId::new(),
-                seq: 1,
-                entity: "work_order".into(),
-                entity_id: "j".into(),
-                visit_id: None,
-                kind: kind.into(),
-                version: 1,
-                payload,
-                hlc: String::new(),
-                device_time: 0,
-                hash: None,
-            },
-            device_id: "d".into(),
-            outcome: "applied".into(),
-            code: None,
-            reason: None,
-            received_at: 0,
+        let photo = |sha: &str, thumb: Option<&str>| {
+            op(&JobOp::AddPhoto(AddPhotoV1 {
+                sha256: sha.into(),
+                kind: AttachmentKind::Photo,
+                mime: "image/jpeg".into(),
+                size: 1,
+                visit_id: VisitId::new(),
+                step_id: None,
+                width: None,
+                height: None,
+                thumbnail_sha256: thumb.map(str::to_owned),
+            }))
         };
-        let mut rejected = op("add_photo", serde_json::json!({"sha256": "c"}));
+        let mut sign = customer_sign();
+        sign.image_sha256 = "s".into();
+        let mut rejected = entry(photo("c", None));
         rejected.outcome = "rejected".into();
         let t = vec![
-            op(
-                "add_photo",
-                serde_json::json!({"sha256": "a", "thumbnail_sha256": "b"}),
-            ),
-            op("sign", serde_json::json!({"image_sha256": "s"})),
+            entry(photo("a", Some("b"))),
+            entry(op(&JobOp::Sign(Box::new(sign)))),
             rejected,
+            // An add_photo whose payload does not read: it vouches for no blob.
+            entry(renamed(&photo("d", Some("e")), "mime", "mimee")),
         ];
         let blobs = job_blobs(&t);
         assert_eq!(blobs.get("a"), Some(&"image/jpeg"));
         assert_eq!(blobs.get("b"), Some(&"image/jpeg"));
         assert_eq!(blobs.get("s"), Some(&"image/png"));
         assert_eq!(blobs.get("c"), None, "a rejected op references nothing");
+        assert_eq!(blobs.get("d"), None, "an unreadable op references nothing");
+        assert_eq!(blobs.get("e"), None, "an unreadable op references nothing");
     }
 }

@@ -11,6 +11,7 @@
 use std::collections::HashMap;
 
 use fieldkit_core::model::WorkOrderStatus;
+use fieldkit_core::sync::ops::{FeedbackV1, JobOp};
 use fieldkit_core::sync::protocol::Op;
 
 use super::{StorageError, order_from};
@@ -76,20 +77,14 @@ pub fn assemble(
     let mut events: HashMap<String, Vec<EventFact>> = HashMap::new();
     for r in ops {
         let op: Op = serde_json::from_str(&r.body)?;
-        let feedback = op.kind == "feedback";
+        let feedback = feedback_of(&op);
         events.entry(r.entity_id).or_default().push(EventFact {
             skew_ms: skew.get(&(r.device_id.clone(), r.received_at)).copied(),
             rating: feedback
-                .then(|| op.payload.get("rating")?.as_u64())
-                .flatten()
-                .and_then(|x| u8::try_from(x).ok())
+                .as_ref()
+                .map(|f| f.rating)
                 .filter(|x| (1..=5).contains(x)),
-            complaint: feedback
-                && op
-                    .payload
-                    .get("complaint")
-                    .and_then(|c| c.as_bool())
-                    .unwrap_or(false),
+            complaint: feedback.is_some_and(|f| f.complaint),
             kind: op.kind,
             visit_id: op.visit_id,
             device_id: r.device_id,
@@ -118,9 +113,83 @@ pub fn assemble(
         .collect()
 }
 
+/// A `feedback` op's rating and complaint, read through the op catalogue; `None` for any
+/// other op, and for a `feedback` op whose payload does not parse (its rating is not counted).
+fn feedback_of(op: &Op) -> Option<FeedbackV1> {
+    if op.kind != "feedback" {
+        return None;
+    }
+    match op.job_op() {
+        Ok(Some(JobOp::Feedback(f))) => Some(f),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::skew_from_detail;
+    use fieldkit_core::model::VisitId;
+
+    use super::*;
+    use crate::test_ops::{op, renamed};
+
+    fn feedback(rating: u8, complaint: bool) -> Op {
+        op(&JobOp::Feedback(FeedbackV1 {
+            id: Default::default(),
+            visit_id: VisitId::new(),
+            rating,
+            comment: None,
+            complaint,
+            at: chrono::Utc::now(),
+        }))
+    }
+
+    /// The facts of one job with these ops.
+    fn facts(ops: &[Op]) -> Vec<crate::measures::EventFact> {
+        let order = fieldkit_core::demo::repair_order(
+            1,
+            chrono::Utc::now(),
+            fieldkit_core::model::Billing::Warranty,
+        );
+        let job = JobRow {
+            id: "j".into(),
+            body: serde_json::to_string(&order).unwrap(),
+            technician_id: None,
+            complaint_handled_at: None,
+        };
+        let rows = ops
+            .iter()
+            .map(|o| OpRow {
+                entity_id: "j".into(),
+                device_id: "d".into(),
+                body: serde_json::to_string(o).unwrap(),
+                received_at: 0,
+            })
+            .collect();
+        assemble(vec![job], rows, vec![]).unwrap().remove(0).events
+    }
+
+    #[test]
+    fn feedback_is_read_through_the_catalogue() {
+        let ev = facts(&[feedback(4, true)]);
+        assert_eq!((ev[0].rating, ev[0].complaint), (Some(4), true));
+    }
+
+    #[test]
+    fn a_renamed_field_is_unreadable_not_empty() {
+        // A rating the measures cannot read is not counted (nor its complaint), whatever
+        // else the payload says.
+        let ev = facts(&[
+            renamed(&feedback(1, true), "rating", "ratingg"),
+            renamed(&feedback(5, true), "complaint", "complaintt"),
+        ]);
+        assert_eq!(ev.len(), 2, "the ops are still facts of the job");
+        for e in &ev {
+            assert_eq!(
+                (e.kind.as_str(), e.rating, e.complaint),
+                ("feedback", None, false)
+            );
+        }
+    }
 
     #[test]
     fn skew_detail_parses_both_directions() {
