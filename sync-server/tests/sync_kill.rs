@@ -1051,11 +1051,7 @@ fn verify_final(
         .map(|id| id.to_string())
         .collect();
     drop(kit);
-    let (status, v) = rt.block_on(s.admin(reqwest::Method::GET, "/v1/admin/completions", None));
-    if status != 200 {
-        return Err(format!("completions: {status} {v}"));
-    }
-    let list = v.as_array().cloned().unwrap_or_default();
+    let list = rt.block_on(s.settled_completions());
     let on_server: HashSet<String> = list
         .iter()
         .filter_map(|c| c["work_order_id"].as_str().map(str::to_owned))
@@ -1068,6 +1064,11 @@ fn verify_final(
     if let Some(flagged) = list.iter().find(|c| c["flags"] != json!([])) {
         return Err(format!(
             "a completion was flagged after the kills: {flagged}"
+        ));
+    }
+    if let Some(not_counted) = list.iter().find(|c| c["state"] != json!("counted")) {
+        return Err(format!(
+            "a completion was not counted after the kills: {not_counted}"
         ));
     }
     let problems: Vec<String> = db

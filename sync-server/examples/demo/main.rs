@@ -124,6 +124,8 @@ pub struct CompletionLine {
     pub number: String,
     /// `applied`, or `conflict` (the job was cancelled or reassigned meanwhile).
     pub outcome: String,
+    /// Where it stands: `counted`, `held` for the desk, `conflict`…
+    pub state: String,
     /// Flag kinds raised for the dispatcher.
     pub flags: Vec<String>,
 }
@@ -470,8 +472,16 @@ pub async fn run(
         .flat_map(|t| t.jobs.iter())
         .map(|o| (o.id.to_string(), o))
         .collect();
-    let completions = desk.get("/v1/admin/completions").await?;
-    let completions = completions.as_array().cloned().unwrap_or_default();
+    // A completion counts once its signature drawings are checked, right after the push.
+    let mut completions = Vec::new();
+    for _ in 0..1500 {
+        let list = desk.get("/v1/admin/completions").await?;
+        completions = list.as_array().cloned().unwrap_or_default();
+        if completions.iter().all(|c| c["checks_pending"] != true) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
     let mut flags = BTreeMap::new();
     let mut lines = Vec::new();
     for (((t, p), q), r) in techs.iter().zip(&phones).zip(queued).zip(evening) {
@@ -485,6 +495,7 @@ pub async fn run(
                         .get(wo)
                         .map_or_else(|| short(wo).to_owned(), |o| o.number.clone()),
                     outcome: c["outcome"].as_str().unwrap_or("?").to_owned(),
+                    state: c["state"].as_str().unwrap_or("?").to_owned(),
                     flags: c["flags"]
                         .as_array()
                         .map(|f| {
@@ -644,7 +655,7 @@ fn print_summary(s: &Summary) {
                     Billing::Paid => "paid",
                     Billing::Warranty => "warranty",
                 },
-                c.map_or("— none", |c| c.outcome.as_str()),
+                c.map_or("— none", |c| c.state.as_str()),
                 c.map(|c| c.flags.join(", "))
                     .filter(|f| !f.is_empty())
                     .unwrap_or_else(|| "—".into())
@@ -810,12 +821,14 @@ mod tests {
                 let c = t.completions.iter().find(|c| c.number == j.number).unwrap();
                 if j.cancelled_by_desk {
                     assert_eq!(c.outcome, "conflict", "{c:?}");
+                    assert_eq!(c.state, "conflict", "{c:?}");
                     assert!(
                         c.flags.iter().any(|f| f == "completed_after_cancellation"),
                         "{c:?}"
                     );
                 } else {
                     assert_eq!(c.outcome, "applied", "{c:?}");
+                    assert_eq!(c.state, "counted", "{c:?}");
                     assert!(c.flags.is_empty(), "{c:?}");
                 }
             }
