@@ -64,9 +64,19 @@ install_kotlinc() {
 
 # --- native library and bindings ---------------------------------------------------------
 # One cargo invocation builds the library and the generator with the same features, so
-# neither rebuilds the other (see TOOLCHAIN.md on feature unification).
+# neither rebuilds the other (see TOOLCHAIN.md on feature unification). Called by
+# .ci/test-all.sh after the workspace's tests were built with the generator's feature
+# (FIELDKIT_WORKSPACE_BUILD=1): then the same workspace-wide build (features unified across
+# every package and its tests, as `cargo test --workspace` unified them) finds everything
+# built already, the server included, instead of building the library and the server
+# again with other features.
+if [[ ${FIELDKIT_WORKSPACE_BUILD:-} == 1 ]]; then
+    CARGO_BUILD=(cargo build --quiet --workspace --features fieldkit-ffi/cli --lib --bins --tests)
+else
+    CARGO_BUILD=(cargo build --quiet -p fieldkit-ffi --features cli --lib --bin uniffi-bindgen)
+fi
 say "cargo build (host library + uniffi-bindgen)"
-cargo build --quiet -p fieldkit-ffi --features cli --lib --bin uniffi-bindgen
+"${CARGO_BUILD[@]}"
 LIB=$TARGET/debug/libfieldkit_ffi.so
 BINDGEN=$TARGET/debug/uniffi-bindgen
 
@@ -134,7 +144,11 @@ fi
 
 # --- the sync server ---------------------------------------------------------------------
 say "cargo build (fieldkit-server)"
-cargo build --quiet -p fieldkit-server --bin fieldkit-server
+if [[ ${FIELDKIT_WORKSPACE_BUILD:-} == 1 ]]; then
+    "${CARGO_BUILD[@]}"
+else
+    cargo build --quiet -p fieldkit-server --bin fieldkit-server
+fi
 SERVER_DIR=$(mktemp -d)
 SERVER_PID=
 stop_server() {

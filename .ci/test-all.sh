@@ -22,8 +22,10 @@ bash .ci/pdf-tools.sh
 echo "== Chromium and chromedriver for the dashboard's browser tests"
 bash .ci/chromium.sh
 
+# With the uniffi generator's feature, so the Kotlin step below reuses this build (one
+# feature set for the whole run: nothing is compiled twice).
 echo "== tests"
-cargo test --workspace
+cargo test --workspace --features fieldkit-ffi/cli
 
 echo "== Kotlin JVM tests (bindings)"
-bash .ci/kotlin-tests.sh
+FIELDKIT_WORKSPACE_BUILD=1 bash .ci/kotlin-tests.sh

@@ -7,7 +7,8 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use super::{Context, Refused, expected_seal, same_visit, text};
+use super::judge::{expected_seal, same_visit, text};
+use super::{Context, Refused};
 use crate::checklist::{
     AnswerValue, Evidence, Phase, Recorded, Run, Stage, StepKind, Template, VisitFacts,
 };
