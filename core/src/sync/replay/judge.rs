@@ -10,7 +10,12 @@ use crate::sync::protocol::Op;
 use crate::workflow::JobAction;
 
 impl JobReplay {
-    pub(super) fn judge(&mut self, op: &Op, body: &JobOp, cx: &Context<'_>) -> Result<Verdict, Refused> {
+    pub(super) fn judge(
+        &mut self,
+        op: &Op,
+        body: &JobOp,
+        cx: &Context<'_>,
+    ) -> Result<Verdict, Refused> {
         let seq = op.seq;
         match body {
             JobOp::Accept => self.transition(JobAction::Accept)?,
@@ -265,7 +270,9 @@ impl JobReplay {
             JobOp::AddPhoto(p) => {
                 let v = self.visit_of(op, "add a photo")?;
                 same_visit(v, p.visit_id)?;
-                if p.kind != AttachmentKind::Photo || !crate::sync::protocol::is_sha256_hex(&p.sha256) {
+                if p.kind != AttachmentKind::Photo
+                    || !crate::sync::protocol::is_sha256_hex(&p.sha256)
+                {
                     return Err(Refused::new("invalid", "not a photo named by its SHA-256"));
                 }
                 if let Some(step) = &p.step_id {
@@ -348,7 +355,6 @@ impl JobReplay {
         self.visit = Some(VisitReplay::new(id.to_owned(), template));
         Ok(())
     }
-
 }
 
 pub(super) fn same_visit(v: &VisitReplay, named: VisitId) -> Result<(), Refused> {
@@ -381,7 +387,11 @@ pub(super) fn optional_text(field: &str, s: Option<&str>, max: usize) -> Result<
 }
 
 /// The seal a signature record should carry.
-pub(super) fn expected_seal(p: &crate::sync::ops::SignV1, summary_sha256: &str, chain_head: &str) -> String {
+pub(super) fn expected_seal(
+    p: &crate::sync::ops::SignV1,
+    summary_sha256: &str,
+    chain_head: &str,
+) -> String {
     sig::seal(&SealInput {
         summary_sha256,
         chain_head,
@@ -392,4 +402,3 @@ pub(super) fn expected_seal(p: &crate::sync::ops::SignV1, summary_sha256: &str, 
         device_id: &p.device_id.to_string(),
     })
 }
-
