@@ -71,6 +71,12 @@ pub enum FieldKitError {
     #[error("{reason}")]
     Network { reason: String },
 
+    /// The server's certificate is not trusted, or TLS failed (sync): retrying will not help.
+    /// Check the server's address, or give the company's CA in `SyncOptions`'s
+    /// `extra_trust_anchors_pem`.
+    #[error("{reason}")]
+    Tls { reason: String },
+
     /// The server does not accept this device or code (sync): the enrolment code is wrong,
     /// expired or used, or the device was revoked. Enrol (again) with a new code.
     #[error("{reason}")]
@@ -203,6 +209,7 @@ impl From<fieldkit_core::Error> for FieldKitError {
             E::DatabaseTooNew { .. } => Self::UpdateRequired { reason },
             E::Storage(_) | E::Io(_) => Self::Storage { reason },
             E::Network(_) => Self::Network { reason },
+            E::Tls(_) => Self::Tls { reason },
             E::NotEnrolled => Self::NotEnrolled { reason },
             E::Report(r) => Self::Report {
                 problem: match r {

@@ -33,6 +33,11 @@ pub struct SyncOptions {
     /// Bytes per upload chunk of a photo.
     #[uniffi(default = 262144)]
     pub chunk_bytes: i32,
+    /// Certificates (PEM text; each may hold several) trusted besides the platform's roots:
+    /// the company's private CA when the server's certificate is issued by one. A text
+    /// without a certificate is a `Validation` error.
+    #[uniffi(default = [])]
+    pub extra_trust_anchors_pem: Vec<String>,
 }
 
 impl Default for SyncOptions {
@@ -50,6 +55,7 @@ impl SyncOptions {
             max_backoff_ms: ms_of(o.max_backoff),
             request_timeout_ms: ms_of(o.request_timeout),
             chunk_bytes: i32::try_from(o.chunk_bytes).unwrap_or(i32::MAX),
+            extra_trust_anchors_pem: o.extra_trust_anchors.clone(),
         }
     }
 
@@ -75,6 +81,7 @@ impl SyncOptions {
             max_backoff: millis("max backoff", self.max_backoff_ms, 0)?,
             request_timeout: millis("request timeout", self.request_timeout_ms, 100)?,
             chunk_bytes,
+            extra_trust_anchors: self.extra_trust_anchors_pem.clone(),
             ..core_sync::SyncOptions::default()
         })
     }

@@ -57,6 +57,13 @@ pub enum Error {
     #[error("network: {0}")]
     Network(String),
 
+    /// The server's certificate is not trusted, or the TLS handshake failed: not retried,
+    /// since trying again meets the same certificate. Check the server's address and the
+    /// extra trust anchors.
+    #[cfg(feature = "client")]
+    #[error("TLS: {0}")]
+    Tls(String),
+
     /// The server refused the request (its status and machine-readable code): e.g. the
     /// device's token was revoked (401), or an enrolment code is unknown or used.
     #[error("server refused ({status} {code}): {message}")]

@@ -34,6 +34,11 @@ pub struct SyncOptions {
     pub pull_limit: i64,
     /// Bytes per upload chunk.
     pub chunk_bytes: usize,
+    /// Certificates (PEM) trusted besides the platform's roots: a company's private CA.
+    pub extra_trust_anchors: Vec<String>,
+    /// Where the trusted roots come from: the platform's choice unless a test says otherwise
+    /// (see [`tls`](super::tls)).
+    pub roots: super::tls::Roots,
 }
 
 impl Default for SyncOptions {
@@ -46,6 +51,8 @@ impl Default for SyncOptions {
             push_batch: 200,
             pull_limit: DEFAULT_PULL_LIMIT,
             chunk_bytes: 256 * 1024,
+            extra_trust_anchors: Vec::new(),
+            roots: super::tls::Roots::native(),
         }
     }
 }
@@ -361,10 +368,11 @@ impl Http {
         options: &SyncOptions,
         clock: std::sync::Arc<dyn crate::clock::Clock>,
     ) -> Result<Http> {
-        // TLS through rustls with the `ring` provider; certificates checked against the
-        // platform's trust store. Installing twice is harmless.
-        let _ = rustls::crypto::ring::default_provider().install_default();
+        // TLS through rustls with the `ring` provider; the roots per platform (see `tls`).
+        let anchors = super::tls::anchors_from_pem(&options.extra_trust_anchors)?;
+        let tls = super::tls::client_config(options.roots, anchors)?;
         let client = reqwest::Client::builder()
+            .tls_backend_preconfigured(tls)
             .timeout(options.request_timeout)
             .connect_timeout(options.request_timeout)
             .build()
@@ -417,7 +425,7 @@ impl Http {
                     },
                     Attempt::Retry(why) => why,
                 },
-                Err(e) => describe(&e),
+                Err(e) => describe(&e)?,
             };
             self.backoff(attempt, outcome).await?;
         }
@@ -491,7 +499,7 @@ impl Http {
                     },
                     Ok(Attempt::Retry(why)) => why,
                 },
-                Err(e) => describe(&e),
+                Err(e) => describe(&e)?,
             };
             attempt += 1;
             // Where did the server get to? Ask before sending more.
@@ -532,7 +540,7 @@ async fn answer(resp: reqwest::Response) -> Result<Attempt<Vec<u8>>> {
     let status = resp.status();
     let body = match resp.bytes().await {
         Ok(b) => b,
-        Err(e) => return Ok(Attempt::Retry(describe(&e))),
+        Err(e) => return Ok(Attempt::Retry(describe(&e)?)),
     };
     if status.is_success() {
         return Ok(Attempt::Done(body.to_vec()));
@@ -555,7 +563,12 @@ async fn answer(resp: reqwest::Response) -> Result<Attempt<Vec<u8>>> {
 }
 
 /// A transport error in words (the URL carries no personal data, only the route).
-fn describe(e: &reqwest::Error) -> String {
+/// Why a request failed, worth a retry; or [`Error::Tls`] when the server's certificate (or
+/// the handshake) failed, which a retry would meet again.
+fn describe(e: &reqwest::Error) -> Result<String> {
+    if let Some(why) = super::tls::tls_failure(e) {
+        return Err(Error::Tls(why));
+    }
     let what = if e.is_timeout() {
         "timed out"
     } else if e.is_connect() {
@@ -565,7 +578,7 @@ fn describe(e: &reqwest::Error) -> String {
     } else {
         "the request failed"
     };
-    format!("{what}: {e}")
+    Ok(format!("{what}: {e}"))
 }
 
 /// JSON, gzip-compressed when larger than 1 KiB.

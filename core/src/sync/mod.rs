@@ -1,10 +1,12 @@
 //! Sync with the server: `protocol` holds the wire types shared by the device and the server,
 //! `ops` the typed op catalogue both sides write and read through, `replay` folds a job's ops back into the facts the rules need (the server re-runs the
 //! checklist gate and signature checks with it), and `client` (feature `client`) is the
-//! device's HTTP client.
+//! device's HTTP client, `tls` the servers it trusts.
 
 #[cfg(feature = "client")]
 pub mod client;
 pub mod ops;
 pub mod protocol;
 pub mod replay;
+#[cfg(feature = "client")]
+pub mod tls;
