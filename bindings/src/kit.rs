@@ -39,7 +39,7 @@ impl Default for KitConfig {
 #[derive(uniffi::Object)]
 pub struct FieldKit {
     pub(crate) core: Arc<fieldkit_core::FieldKit>,
-    observers: Arc<Observers>,
+    pub(crate) observers: Arc<Observers>,
 }
 
 #[uniffi::export]
@@ -96,7 +96,8 @@ impl FieldKit {
         Ok(self.core.collect_orphans()? as i64)
     }
 
-    /// Calls `observer` after every successful change to a job made through this object,
+    /// Calls `observer` after every successful change to a job made through this object or
+    /// pulled in by its `sync`,
     /// on the thread that made it, with no lock held. Keep the returned handle: cancelling
     /// or releasing it stops the calls.
     pub fn observe_jobs(&self, observer: Box<dyn JobObserver>) -> Arc<ObserverHandle> {
@@ -133,7 +134,9 @@ impl FieldKit {
 /// Told about changes to jobs. Implemented by the app (Kotlin/Swift).
 #[uniffi::export(callback_interface)]
 pub trait JobObserver: Send + Sync {
-    /// `job_id` changed; `action` names the command ("arrive", "answer_step", …). Runs on
+    /// `job_id` changed; `action` names the command ("arrive", "answer_step", …) or, for the
+    /// desk's changes a sync pulled in, "pulled_work_order" (new, reassigned here or
+    /// updated), "pulled_cancellation" or "pulled_removal" (assigned to someone else). Runs on
     /// the thread that made the change: hand off quickly (post to a channel or a flow).
     fn on_job_changed(&self, job_id: String, action: String) -> Result<(), FieldKitError>;
 }
@@ -178,7 +181,7 @@ struct Entry {
 
 /// The registered observers of one `FieldKit`.
 #[derive(Default)]
-struct Observers {
+pub(crate) struct Observers {
     next_id: AtomicU64,
     entries: Mutex<Vec<Entry>>,
 }
@@ -205,7 +208,7 @@ impl Observers {
 
     /// Calls every active observer, outside the lock. An observer's failure does not undo
     /// or fail the change, which is already committed.
-    fn notify(&self, job_id: &str, action: &str) {
+    pub(crate) fn notify(&self, job_id: &str, action: &str) {
         let snapshot: Vec<(Arc<AtomicBool>, Arc<dyn JobObserver>)> = self
             .lock()
             .iter()

@@ -257,7 +257,16 @@ impl FieldKit {
                     observer.on_progress(p.phase.into(), i64_of_u64(p.done), i64_of_u64(p.total));
             }
         };
-        Ok(self.core.sync(&options, &tell).await?.into())
+        // The desk's changes reach the job observers as each pulled page is committed.
+        let observers = self.observers.clone();
+        let pulled = move |job: fieldkit_core::model::WorkOrderId, action: &'static str| {
+            observers.notify(&job.to_string(), action);
+        };
+        Ok(self
+            .core
+            .sync_telling(&options, &tell, &pulled)
+            .await?
+            .into())
     }
 }
 

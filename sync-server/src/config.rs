@@ -84,6 +84,13 @@ pub struct Config {
     /// Dashboard: login attempts per minute and client address.
     #[arg(long, env = "FIELDKIT_LOGIN_PER_MINUTE", default_value_t = 30)]
     pub login_per_minute: u32,
+    /// Serve HTTPS with this certificate chain (PEM, leaf first); needs `--tls-key`. Without
+    /// it the server speaks plain HTTP (behind a TLS-terminating proxy, or on loopback).
+    #[arg(long, env = "FIELDKIT_TLS_CERT", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// The private key of `--tls-cert` (PEM: PKCS#8, PKCS#1 or SEC1).
+    #[arg(long, env = "FIELDKIT_TLS_KEY", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
     /// The address customers and devices reach this server at (e.g.
     /// `https://sync.example.com`): the customer's copy's QR code points at its verify page.
     /// Without it the dashboard uses the address the dispatcher's browser used.

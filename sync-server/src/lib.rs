@@ -20,6 +20,7 @@ pub mod routes;
 pub mod storage;
 #[cfg(test)]
 mod test_ops;
+pub mod tls;
 pub mod webhooks;
 
 use std::net::SocketAddr;
@@ -63,6 +64,8 @@ pub enum StartError {
     Blobs(String),
     #[error("listen: {0}")]
     Listen(std::io::Error),
+    #[error("TLS: {0}")]
+    Tls(String),
 }
 
 /// A running server.
@@ -138,23 +141,47 @@ impl Server {
                 Duration::from_secs(60),
             )),
         };
-        let app = routes::router(state);
+        let app = routes::router(state).into_make_service_with_connect_info::<SocketAddr>();
+        let tls = match (&config.tls_cert, &config.tls_key) {
+            (Some(cert), Some(key)) => {
+                Some(tls::server_config(cert, key).map_err(StartError::Tls)?)
+            }
+            (None, None) => None,
+            _ => return Err(StartError::Tls("give both --tls-cert and --tls-key".into())),
+        };
         let listener = listen(config.listen).map_err(StartError::Listen)?;
         let addr = listener.local_addr().map_err(StartError::Listen)?;
         let (tx, rx) = oneshot::channel::<()>();
-        let task = tokio::spawn(async move {
-            axum::serve(
-                listener,
-                app.into_make_service_with_connect_info::<SocketAddr>(),
-            )
-            .with_graceful_shutdown(async move {
-                let _ = rx.await;
-            })
-            .await
-        });
+        let stop = async move {
+            let _ = rx.await;
+        };
+        let task = match tls {
+            None => tokio::spawn(async move {
+                axum::serve(listener, app)
+                    .with_graceful_shutdown(stop)
+                    .await
+            }),
+            Some(tls) => {
+                use axum::serve::ListenerExt;
+                // `tap_io` lends the connections `ConnectInfo<SocketAddr>`, as plain TCP has.
+                let listener = tls::TlsListener::new(listener, tls)
+                    .map_err(StartError::Listen)?
+                    .tap_io(|_| ());
+                tokio::spawn(async move {
+                    axum::serve(listener, app)
+                        .with_graceful_shutdown(stop)
+                        .await
+                })
+            }
+        };
         let webhooks =
             webhooks::Worker::start(storage.clone(), feed.clone(), delivery_settings(&config));
-        tracing::info!(%addr, backend = storage.backend(), "fieldkit-server listening");
+        let scheme = if config.tls_cert.is_some() {
+            "https"
+        } else {
+            "http"
+        };
+        tracing::info!(%addr, scheme, backend = storage.backend(), "fieldkit-server listening");
         Ok(Server {
             addr,
             admin_token,

@@ -22,7 +22,9 @@ pub use jobs::{Arrival, CallOutcome, JobDetail, JobSummary};
 pub use onsite::{CompletionRecord, TakeBack};
 pub use parts::{PartUse, StockLevel};
 pub use signing::{SignatureCheck, SignatureInput, SigningSummary, Verification};
-pub use sync::{Applied, OpIssue, ServerAccount};
+pub use sync::{
+    Applied, OpIssue, PULLED_CANCELLATION, PULLED_ORDER, PULLED_REMOVAL, ServerAccount,
+};
 
 use crate::checklist::{self as rules, AnswerValue, Recorded, Stage, Template, VisitFacts};
 use crate::clock::{Clock, SystemClock};

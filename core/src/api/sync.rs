@@ -48,12 +48,22 @@ pub struct OpIssue {
 }
 
 /// What applying one page of pulled changes did.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Applied {
     pub changes: usize,
     /// Changes the device could not use (a malformed template…): skipped, the page applied.
     pub skipped: usize,
+    /// The jobs the page changed on this device, in the page's order, each with what the
+    /// desk did ([`PULLED_ORDER`], [`PULLED_CANCELLATION`], [`PULLED_REMOVAL`]).
+    pub jobs: Vec<(WorkOrderId, &'static str)>,
 }
+
+/// A pulled job: new, reassigned here, or its details changed by the desk.
+pub const PULLED_ORDER: &str = "pulled_work_order";
+/// A pulled cancellation that cancelled the job on this device.
+pub const PULLED_CANCELLATION: &str = "pulled_cancellation";
+/// A pulled removal: the job was assigned to someone else (hidden from the lists).
+pub const PULLED_REMOVAL: &str = "pulled_removal";
 
 impl FieldKit {
     /// The server this device is enrolled with, if any.
@@ -114,7 +124,10 @@ impl FieldKit {
             let mut applied = Applied::default();
             for entry in page.changes.iter().filter(|e| e.seq > cursor) {
                 match self.apply_change(tx, &entry.change, now) {
-                    Ok(()) => applied.changes += 1,
+                    Ok(job) => {
+                        applied.changes += 1;
+                        applied.jobs.extend(job);
+                    }
                     // The desk sent something this app cannot use: skip it, keep the rest.
                     Err(Error::Invalid { .. } | Error::Template(_)) => applied.skipped += 1,
                     Err(e) => return Err(e),
@@ -132,7 +145,8 @@ impl FieldKit {
         tx: &crate::store::Tx<'_>,
         change: &Change,
         now: Timestamp,
-    ) -> Result<()> {
+    ) -> Result<Option<(WorkOrderId, &'static str)>> {
+        let mut job = None;
         match change {
             Change::WorkOrder { work_order: o } => {
                 validate_order(o)?;
@@ -142,6 +156,7 @@ impl FieldKit {
                     "UPDATE work_orders SET left_scope_at = NULL WHERE id = ?1",
                     [o.id.to_string()],
                 )?;
+                job = Some((o.id, PULLED_ORDER));
             }
             Change::Cancellation { work_order_id, .. } => {
                 let id = *work_order_id;
@@ -152,22 +167,26 @@ impl FieldKit {
                         facts: None,
                     },
                     // Never seen here: nothing to cancel.
-                    Err(Error::NotFound { .. }) => return Ok(()),
+                    Err(Error::NotFound { .. }) => return Ok(None),
                     Err(e) => return Err(e),
                 };
                 // The desk's word, not a technician fact: not queued. A job already completed
                 // or taken back keeps what happened (the server flags the conflict).
                 if cur.job().apply(JobAction::Cancel).is_ok() {
                     self.transition(tx, &mut cur, JobAction::Cancel, now)?;
+                    job = Some((id, PULLED_CANCELLATION));
                 }
             }
             Change::Removal { work_order_id } => {
                 // Hidden from the technician's lists; everything recorded stays, and ops not
                 // yet sent still go.
-                tx.execute(
+                let hidden = tx.execute(
                     "UPDATE work_orders SET left_scope_at = ?2 WHERE id = ?1",
                     (work_order_id.to_string(), to_millis(now)),
                 )?;
+                if hidden > 0 {
+                    job = Some((*work_order_id, PULLED_REMOVAL));
+                }
             }
             Change::ChecklistTemplate { json } => {
                 let t = Template::from_json(json)?;
@@ -183,7 +202,7 @@ impl FieldKit {
                 records::put_part(tx, part)?;
             }
         }
-        Ok(())
+        Ok(job)
     }
 
     /// Takes the ops the server has a final answer for (`seq <= acked_through`) out of the

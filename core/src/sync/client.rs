@@ -159,6 +159,18 @@ impl FieldKit {
         options: &SyncOptions,
         progress: &(dyn Fn(SyncProgress) + Send + Sync),
     ) -> Result<SyncReport> {
+        self.sync_telling(options, progress, &|_, _| {}).await
+    }
+
+    /// [`FieldKit::sync`], telling `pulled` of each job a pulled page changed on this device
+    /// (with [`PULLED_ORDER`](crate::api::PULLED_ORDER) and its siblings) once the page is
+    /// committed, so the app's job observers hear the desk's changes.
+    pub async fn sync_telling(
+        &self,
+        options: &SyncOptions,
+        progress: &(dyn Fn(SyncProgress) + Send + Sync),
+        pulled: &(dyn Fn(crate::model::WorkOrderId, &'static str) + Send + Sync),
+    ) -> Result<SyncReport> {
         let account = self.server_account()?.ok_or(Error::NotEnrolled)?;
         let http = Http::new(
             &account.server_url,
@@ -168,7 +180,8 @@ impl FieldKit {
         )?;
         let mut report = SyncReport::default();
         self.push(&http, options, progress, &mut report).await?;
-        self.pull(&http, options, progress, &mut report).await?;
+        self.pull(&http, options, progress, pulled, &mut report)
+            .await?;
         self.upload_blobs(&http, options, progress, &mut report)
             .await?;
         Ok(report)
@@ -249,6 +262,7 @@ impl FieldKit {
         http: &Http,
         options: &SyncOptions,
         progress: &(dyn Fn(SyncProgress) + Send + Sync),
+        pulled: &(dyn Fn(crate::model::WorkOrderId, &'static str) + Send + Sync),
         report: &mut SyncReport,
     ) -> Result<()> {
         let limit = options.pull_limit.clamp(1, MAX_PULL_LIMIT);
@@ -264,6 +278,9 @@ impl FieldKit {
             let applied = self.apply_changes(&page)?;
             report.pulled += applied.changes;
             report.pull_skipped += applied.skipped;
+            for (job, action) in applied.jobs {
+                pulled(job, action);
+            }
             progress(SyncProgress {
                 phase: SyncPhase::Pull,
                 done: (report.pulled + report.pull_skipped) as u64,

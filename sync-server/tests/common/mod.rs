@@ -183,14 +183,28 @@ pub async fn server(backend: Backend, tweak: impl FnOnce(&mut Config)) -> Option
         }
     };
     tweak(&mut config);
+    // Over TLS the test's own client trusts the certificates the server was given.
+    let (scheme, client) = match &config.tls_cert {
+        None => ("http", client()),
+        Some(cert) => {
+            let pem = std::fs::read(cert).expect("the test's certificate");
+            let certs = reqwest::Certificate::from_pem_bundle(&pem).expect("PEM certificates");
+            let _ = rustls::crypto::ring::default_provider().install_default();
+            let client = reqwest::Client::builder()
+                .tls_certs_merge(certs)
+                .build()
+                .expect("client");
+            ("https", client)
+        }
+    };
     let server = Server::start(config).await.expect("server starts");
-    let base = format!("http://{}", server.addr());
+    let base = format!("{scheme}://{}", server.addr());
     let admin = server.admin_token().to_owned();
     Some(TestServer {
         server,
         base,
         admin,
-        client: client(),
+        client,
         dir,
         pg,
     })

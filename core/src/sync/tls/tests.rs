@@ -158,7 +158,9 @@ fn the_bundled_roots_are_the_web_pki() {
 #[test]
 fn a_tls_error_is_found_inside_an_io_error() {
     let inner = rustls::Error::InvalidCertificate(rustls::CertificateError::UnknownIssuer);
+    // As hyper-rustls hands it over: an I/O error carrying an I/O error carrying rustls's.
     let io = std::io::Error::new(std::io::ErrorKind::InvalidData, inner);
+    let io = std::io::Error::other(io);
     assert!(tls_failure(&io).unwrap().contains("UnknownIssuer"));
     let plain = std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "refused");
     assert_eq!(tls_failure(&plain), None);
