@@ -301,6 +301,11 @@ class Checker:
                 pat = n.child_by_field_name("error")
                 if pat is None:
                     scope.bind("error", "Error")
+                elif (cp := case_pattern(pat)) and cp[0] and (d := self.m.type(cp[0].split(".")[-1])):
+                    for sub, param in zip(cp[2], d.cases.get(cp[1], [])):
+                        ident = kid(sub, "simple_identifier")  # `catch let E.Case(a, _)`
+                        if ident is not None:
+                            scope.bind(text(ident), param.type)
         return scope
 
     def bind_property(self, n: Node, scope: Scope) -> None:
@@ -411,6 +416,8 @@ class UseChecker(Checker):
         if up is not None and up.type in ("attribute", "import_declaration"):
             return  # `@discardableResult`, `@unchecked Sendable`, `@_exported import`
         name = text(n)
+        if name in ("async", "throws"):
+            return  # tree-sitter-swift reads `@Sendable () async throws -> T`'s `async` as a type
         if self.is_type_name(name) or name in self.generic_names:
             return
         self.problem(n, f"unknown type {name}" + self.suggest(name, self.m.types))
@@ -442,7 +449,7 @@ class UseChecker(Checker):
                 return
             known = (name in scope.names or name in self.m.funcs or name in self.m.globals
                      or self.is_type_name(name) or name in self.known_funcs
-                     or (scope.self_type and (d := self.decl(scope.self_type)) and self.has_member(d, name)))
+                     or (scope.self_type and (d := self.decl(scope.self_type)) and (d.kind == "external" or self.has_member(d, name))))
             if not known:
                 self.problem(callee, f"unknown function {name}" + self.suggest(name, self.m.funcs))
                 return

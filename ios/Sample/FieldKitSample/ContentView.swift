@@ -97,7 +97,7 @@ struct StepInput: View {
                     }
                 }
             }
-        case let .Photo(minCount):
+        case let .photo(minCount):
             Button("Take photo (\(minCount) needed)") { camera = true }
                 .sheet(isPresented: $camera) { CameraPicker { jpeg in model.photo(step.id, jpeg: jpeg) } }
         case .signature:

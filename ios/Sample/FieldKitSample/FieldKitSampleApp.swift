@@ -28,12 +28,14 @@ final class VisitModel: ObservableObject {
     init() {
         Task {
             do {
-                let kit = try FieldKitClient(directory: try FieldKitClient.defaultDirectory())
+                // The app's one client: opened once here (off the main thread: it opens
+                // SQLite), shared by every screen through this model.
+                let kit = try await Task.detached { try FieldKitClient(directory: try FieldKitClient.defaultDirectory()) }.value
                 self.kit = kit
                 server = try await kit.serverAccount()?.serverUrl
                 if server == nil, try await kit.todaysJobs().isEmpty {
                     try demoStockTheVan(kit: kit.raw)
-                    try kit.raw.setFeeSchedule(schedule: demoFeeSchedule())
+                    try await kit.setFeeSchedule(demoFeeSchedule())
                     try kit.raw.receiveWorkOrder(order: demoRepairOrder(number: 1, paid: false))
                 }
                 await refresh()

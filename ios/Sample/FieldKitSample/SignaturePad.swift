@@ -4,11 +4,18 @@ import FieldKit
 import SwiftUI
 import UIKit
 
+/// The core accepts a pad of 16–4096 points a side, at most 20,000 points, each on the pad
+/// (a finger sliding off it still reports positions outside: they are clamped to the edge)
+/// with a pressure in 0–1.
 struct SignaturePad: View {
     let onDone: (Strokes) -> Void
     @State private var strokes: [[StrokePoint]] = []
     @State private var current: [StrokePoint] = []
     @State private var start = Date()
+    @State private var size = CGSize.zero
+
+    static let maxPoints = 20_000
+    private var pointCount: Int { strokes.reduce(current.count) { $0 + $1.count } }
 
     var body: some View {
         VStack {
@@ -23,22 +30,42 @@ struct SignaturePad: View {
                         ctx.stroke(path, with: .color(.black), lineWidth: 3)
                     }
                 }
+                .contentShape(Rectangle())
                 .gesture(DragGesture(minimumDistance: 0)
                     .onChanged { v in
-                        current.append(StrokePoint(x: Float(v.location.x), y: Float(v.location.y),
-                                                   tMs: Int32(Date().timeIntervalSince(start) * 1000), pressure: 0.5))
+                        if strokes.isEmpty && current.isEmpty { start = Date() }
+                        guard pointCount < Self.maxPoints else { return }
+                        current.append(Self.point(at: v.location, in: geo.size, since: start))
                     }
-                    .onEnded { _ in strokes.append(current); current = [] })
-                .border(.gray)
-                HStack {
-                    Button("Clear") { strokes = [] }
-                    Button("Sign") { onDone(Strokes(width: Int32(geo.size.width), height: Int32(geo.size.height), strokes: strokes)) }
-                        .disabled(strokes.isEmpty)
-                }.offset(y: geo.size.height + 8)
+                    .onEnded { _ in
+                        if !current.isEmpty { strokes.append(current) }
+                        current = []
+                    })
+                .onAppear { size = geo.size }
+                .onChange(of: geo.size) { size = $0 }
+            }
+            .frame(height: 240)
+            .border(.gray)
+            HStack {
+                Button("Clear") { strokes = []; current = [] }
+                Button("Sign") { onDone(Self.strokes(strokes, pad: size)) }
+                    .disabled(strokes.isEmpty || size.width < 16 || size.height < 16)
             }
         }
-        .frame(height: 240)
         .padding()
+    }
+
+    /// A touch as the core wants it: clamped to the pad, time since the first touch.
+    static func point(at location: CGPoint, in pad: CGSize, since start: Date) -> StrokePoint {
+        let x = min(max(location.x, 0), pad.width)
+        let y = min(max(location.y, 0), pad.height)
+        let ms = min(max(Date().timeIntervalSince(start) * 1000, 0), Double(Int32.max))
+        return StrokePoint(x: Float(x), y: Float(y), tMs: Int32(ms), pressure: 0.5)
+    }
+
+    static func strokes(_ strokes: [[StrokePoint]], pad: CGSize) -> Strokes {
+        let side = { (v: CGFloat) in Int32(min(max(v.rounded(), 16), 4096)) }
+        return Strokes(width: side(pad.width), height: side(pad.height), strokes: strokes)
     }
 }
 

@@ -1,7 +1,9 @@
-// The Swift face of the FieldKit core: async functions that run the local calls off the
-// caller's thread (never on Swift's cooperative pool, which must not block), enrolment and
-// sync as async calls into Rust's client, AsyncStreams of job changes and sync progress from
-// the observer callbacks, and the generated types re-exported.
+// The Swift face of the FieldKit core, call for call the Kotlin client's
+// (android/fieldkit/src/main/kotlin/app/fieldkit/FieldKitClient.kt): async functions that run
+// the local calls off the caller's thread (never on Swift's cooperative pool, which must not
+// block), enrolment and sync as async calls into Rust's client (one at a time), AsyncStreams
+// of job changes and sync progress from the observer callbacks, and the generated types
+// re-exported.
 import Foundation
 @_exported import FieldKitBindings
 
@@ -21,16 +23,25 @@ public struct SyncProgress: @unchecked Sendable, Equatable {
     public var fraction: Double? { total > 0 ? min(1, max(0, Double(done) / Double(total))) : nil }
 }
 
-/// One open FieldKit database. Released when the last reference goes.
+/// One open FieldKit database: **one app-scoped client**. Open it once at launch (off the main
+/// thread: it opens SQLite), keep it for the life of the process and share it (environment
+/// object, dependency container); never one per screen or per task — two clients on one
+/// directory would each sync, each observe only their own changes. Every local call returns in
+/// milliseconds (photos: tens to hundreds); the object is released when the last reference goes.
 ///
 /// Errors are `FieldKitError` cases (`.Validation`, `.NotFound`, `.Refused`, `.StepRefused`,
-/// `.Blocked`, `.Photo`, …); `reasonText` gives the sentence to show.
+/// `.Blocked`, `.Photo`, `.Tls`, `.Report`, …); `reasonText` gives the sentence to show.
 public final class FieldKitClient: @unchecked Sendable {
     /// The generated binding, for calls this layer does not wrap.
     public let raw: FieldKit
     private let queue = DispatchQueue(label: "app.fieldkit.local", qos: .userInitiated, attributes: .concurrent)
+    /// Enrolment and sync, one at a time: a second caller waits for the first.
+    private let syncGate = SerialGate()
+    private let progressLock = NSLock()
+    private var progressContinuations: [UUID: AsyncStream<SyncProgress>.Continuation] = [:]
 
-    /// Opens (creating on first use) the database in `directory`. Blocking: opens SQLite.
+    /// Opens (creating on first use) the database in `directory`. Blocking: call it off the
+    /// main thread, once per process (see the type's documentation).
     public init(directory: URL, config: KitConfig = KitConfig()) throws {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         raw = try FieldKit.open(dataDir: directory.path, config: config)
@@ -62,28 +73,44 @@ public final class FieldKitClient: @unchecked Sendable {
     public func callCustomer(_ id: String, _ call: CallOutcome) async throws -> JobStatus {
         try await local { try $0.callCustomer(jobId: id, call: call) }
     }
+    public func reschedule(_ id: String, window: TimeWindow, reason: String) async throws -> JobStatus {
+        try await local { try $0.reschedule(jobId: id, window: window, reason: reason) }
+    }
     public func startTravel(_ id: String) async throws -> JobStatus { try await local { try $0.startTravel(jobId: id) } }
     public func notifyDelay(_ id: String, reason: String, newEta: Date) async throws -> DelayNotice {
-        try await local { try $0.notifyDelay(jobId: id, reason: reason, newEtaMs: Int64(newEta.timeIntervalSince1970 * 1000)) }
+        try await local { try $0.notifyDelay(jobId: id, reason: reason, newEtaMs: epochMs(newEta)) }
     }
     public func arrive(_ id: String) async throws -> Arrival { try await local { try $0.arrive(jobId: id) } }
+    public func noAccess(_ id: String, note: String) async throws -> JobStatus { try await local { try $0.noAccess(jobId: id, note: note) } }
+    public func cancel(_ id: String, reason: String) async throws -> JobStatus { try await local { try $0.cancel(jobId: id, reason: reason) } }
 
-    // Checklist and on site
+    // Checklist
     public func checklist(_ id: String) async throws -> ChecklistView { try await local { try $0.checklist(jobId: id) } }
+    /// Returns the change's outbox sequence number.
     @discardableResult
     public func answerStep(_ id: String, _ stepId: String, _ answer: Answer) async throws -> Int64 {
         try await local { try $0.answerStep(jobId: id, stepId: stepId, answer: answer) }
     }
+    /// Skips a step that allows it, with the reason (the customer refused shoe covers…).
+    @discardableResult
+    public func exceptStep(_ id: String, _ stepId: String, reason: String) async throws -> Int64 {
+        try await local { try $0.exceptStep(jobId: id, stepId: stepId, reason: reason) }
+    }
+
+    // On site
     public func startWork(_ id: String) async throws -> JobStatus { try await local { try $0.startWork(jobId: id) } }
     public func recordFinding(_ id: String, _ kind: FindingKind, _ description: String) async throws -> Finding {
         try await local { try $0.recordFinding(jobId: id, kind: kind, description: description) }
     }
+    public func setFeeSchedule(_ schedule: FeeSchedule) async throws { try await local { try $0.setFeeSchedule(schedule: schedule) } }
     public func consentToFees(_ id: String, _ schedule: FeeSchedule, items: [String], agreed: Bool) async throws -> FeeConsent {
         try await local { try $0.consentToFees(jobId: id, scheduleId: schedule.id, scheduleVersion: schedule.version, items: items, agreed: agreed) }
     }
     public func pause(_ id: String, reason: String) async throws -> JobStatus { try await local { try $0.pause(jobId: id, reason: reason) } }
     public func resume(_ id: String) async throws -> JobStatus { try await local { try $0.resume(jobId: id) } }
-    public func recordPart(_ id: String, _ usage: PartUse) async throws -> PartUsage { try await local { try $0.recordPart(jobId: id, usage: usage) } }
+    public func takeBack(_ id: String, _ takeBack: TakeBack) async throws -> TakeBackReceipt {
+        try await local { try $0.takeBack(jobId: id, takeBack: takeBack) }
+    }
     public func feedback(_ id: String, rating: Int32, comment: String? = nil, complaint: Bool = false) async throws -> Feedback {
         try await local { try $0.feedback(jobId: id, rating: rating, comment: comment, complaint: complaint) }
     }
@@ -93,6 +120,10 @@ public final class FieldKitClient: @unchecked Sendable {
     public func addPhoto(_ id: String, stepId: String?, jpeg: Data) async throws -> Attachment {
         try await raw.addPhotoAsync(jobId: id, stepId: stepId, bytes: jpeg)
     }
+    /// A photo from a file (its size is checked before it is read).
+    public func addPhotoFile(_ id: String, stepId: String?, file: URL) async throws -> Attachment {
+        try await local { try $0.addPhotoFile(jobId: id, stepId: stepId, path: file.path) }
+    }
     public func attachmentBytes(_ sha256: String) async throws -> Data { try await local { try $0.attachmentBytes(sha256: sha256) } }
 
     // Signing
@@ -100,64 +131,96 @@ public final class FieldKitClient: @unchecked Sendable {
     public func sign(_ id: String, _ input: SignatureInput) async throws -> Signature { try await local { try $0.sign(jobId: id, input: input) } }
     public func verify(_ id: String) async throws -> Verification { try await local { try $0.verify(jobId: id) } }
 
-    /// The customer's copy of a signed job as PDF bytes, made offline (the app bundles a CJK
-    /// font and passes its path or bytes). `FieldKitError.Report` until the customer has
-    /// signed, or when the font is unusable.
+    // The customer's copy
+    /// The customer's copy of a signed job as PDF bytes, made offline: the work order, visit
+    /// times, checklist, parts, fees, photo thumbnails, the signature, the hash of the signed
+    /// content and a QR code of the server's verify page. The app bundles a CJK font and passes
+    /// its path or bytes in `options`. `FieldKitError.Report` until the customer has signed, or
+    /// when the font is unusable.
     public func customerCopy(_ id: String, _ options: CopyOptions) async throws -> Data {
-        try await local { Data(try $0.customerCopy(jobId: id, options: options)) }
+        try await local { try $0.customerCopy(jobId: id, options: options) }
     }
 
-    /// Writes the customer's copy to `url` (to share) whole or not at all: written to a
-    /// temporary file and moved into place.
+    /// Writes the customer's copy to `url` (to hand over or share) whole or not at all: a
+    /// temporary file beside it, synced to storage, then renamed into place.
     @discardableResult
     public func writeCustomerCopy(_ id: String, _ options: CopyOptions, to url: URL) async throws -> URL {
         let pdf = try await customerCopy(id, options)
-        try pdf.write(to: url, options: .atomic)
-        return url
+        return try await local { (_: FieldKit) throws -> URL in
+            let dir = url.deletingLastPathComponent()
+            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+            let tmp = dir.appendingPathComponent(".\(url.lastPathComponent).tmp")
+            do {
+                guard FileManager.default.createFile(atPath: tmp.path, contents: nil) else {
+                    throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: tmp.path])
+                }
+                let out = try FileHandle(forWritingTo: tmp)
+                defer { try? out.close() }
+                try out.write(contentsOf: pdf)
+                try out.synchronize()
+                guard rename(tmp.path, url.path) == 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
+            } catch {
+                try? FileManager.default.removeItem(at: tmp)
+                throw error
+            }
+            return url
+        }
     }
 
+    // Parts
+    public func addCatalogPart(_ part: Part) async throws { try await local { try $0.addCatalogPart(part: part) } }
+    /// Parts issued from the warehouse to the van; returns the new stock of that part.
+    public func issueStock(sku: String, quantity: Int64) async throws -> Int64 { try await local { try $0.issueStock(sku: sku, quantity: quantity) } }
+    public func vanStock() async throws -> [StockLevel] { try await local { try $0.vanStock() } }
+    public func recordPart(_ id: String, _ usage: PartUse) async throws -> PartUsage { try await local { try $0.recordPart(jobId: id, usage: usage) } }
+    public func partsUsed(_ id: String) async throws -> [PartUsage] { try await local { try $0.partsUsed(jobId: id) } }
+
+    // Housekeeping
     public func pendingChanges() async throws -> Int64 { try await local { try $0.pendingChanges() } }
     /// Call when the app goes to the background.
+    @discardableResult
     public func checkpoint() async throws -> Bool { try await local { try $0.checkpoint() } }
 
     // Sync: async calls into the core's client (tokio); no thread blocks. Cancelling the task
     // stops the sync safely: the next one carries on where it stopped.
-    private let progressLock = NSLock()
-    private var progressContinuations: [UUID: AsyncStream<SyncProgress>.Continuation] = [:]
 
-    /// Enrols this device with the dispatcher's one-time code. Throws `.Unauthorized` for a
-    /// wrong, expired or used code, `.Network` when the server cannot be reached.
+    /// Enrols this device with the server at `serverUrl` using the dispatcher's one-time
+    /// `code`. Throws `.Unauthorized` for a wrong, expired or used code, `.Network` when the
+    /// server cannot be reached, `.Tls` when its certificate is refused (see
+    /// `SyncOptions.extraTrustAnchorsPem` for a company CA). Waits for a running sync.
     public func enroll(serverUrl: String, code: String, options: SyncOptions? = nil) async throws -> ServerAccount {
-        try await raw.enroll(serverUrl: serverUrl, code: code, options: options)
+        try await syncGate.run { try await self.raw.enroll(serverUrl: serverUrl, code: code, options: options) }
     }
 
     /// Pushes this device's changes, pulls the desk's, then uploads photos and signatures.
-    /// Progress goes to `onProgress` (on the thread driving the sync: keep it quick) and to
-    /// every `syncProgress()` stream. Throws `.NotEnrolled`, `.Network` (retry later; nothing
-    /// is lost), `.Unauthorized` (device revoked: enrol again). Run one sync at a time.
+    /// One sync at a time: a second caller waits for the first, then runs. Progress goes to
+    /// `onProgress` (on the thread driving the sync: keep it quick) and to every
+    /// `syncProgress()` stream. Throws `.NotEnrolled`, `.Network` (retry later; nothing is
+    /// lost), `.Tls` (the certificate was refused: never retried), `.Unauthorized` (device
+    /// revoked: enrol again).
     public func sync(options: SyncOptions? = nil, onProgress: (@Sendable (SyncProgress) -> Void)? = nil) async throws -> SyncReport {
         let observer = ProgressObserver { [weak self] p in
             self?.publish(p)
             onProgress?(p)
         }
-        return try await raw.sync(progress: observer, options: options)
+        return try await syncGate.run { try await self.raw.sync(progress: observer, options: options) }
     }
 
-    /// Progress of every sync run through this client, from now on. Ending the stream
-    /// unsubscribes.
+    /// Progress of every sync run through this client, from now on (for a progress bar).
+    /// Ending the stream unsubscribes.
     public func syncProgress() -> AsyncStream<SyncProgress> {
         AsyncStream(bufferingPolicy: .bufferingNewest(64)) { continuation in
             let id = UUID()
-            progressLock.withLock { progressContinuations[id] = continuation }
+            progressLock.locked { progressContinuations[id] = continuation }
             continuation.onTermination = { [weak self] _ in
                 guard let self else { return }
-                self.progressLock.withLock { _ = self.progressContinuations.removeValue(forKey: id) }
+                self.progressLock.locked { _ = self.progressContinuations.removeValue(forKey: id) }
             }
         }
     }
 
     private func publish(_ p: SyncProgress) {
-        let subscribers = progressLock.withLock { Array(progressContinuations.values) }
+        let subscribers = progressLock.locked { Array(progressContinuations.values) }
         for c in subscribers { c.yield(p) }
     }
 
@@ -167,13 +230,45 @@ public final class FieldKitClient: @unchecked Sendable {
     /// How many changes wait for the server.
     public func pendingOpCount() async throws -> Int64 { try await local { try $0.pendingOpCount() } }
 
-    /// Every change to any job as it is committed. Ending the stream (the consuming task is
-    /// cancelled or breaks out) cancels the observer.
+    /// Every change to any job, as it is committed. The observer is registered when the stream
+    /// is made; ending the stream (the consuming task is cancelled or leaves the loop)
+    /// cancels it.
     public func jobChanges() -> AsyncStream<JobChange> {
         AsyncStream(bufferingPolicy: .unbounded) { continuation in
             let handle = raw.observeJobs(observer: StreamObserver(continuation: continuation))
             continuation.onTermination = { _ in handle.cancel() }
         }
+    }
+
+    /// Changes to one job.
+    public func jobChanges(of jobId: String) -> AsyncStream<JobChange> {
+        let all = jobChanges()
+        return AsyncStream(bufferingPolicy: .unbounded) { continuation in
+            let pump = Task {
+                for await change in all where change.jobId == jobId { continuation.yield(change) }
+                continuation.finish()
+            }
+            continuation.onTermination = { _ in pump.cancel() }
+        }
+    }
+}
+
+/// Runs bodies one at a time in arrival order, across their suspension points (an actor's
+/// methods alone interleave at every `await`).
+private actor SerialGate {
+    private var busy = false
+    private var waiting: [CheckedContinuation<Void, Never>] = []
+
+    func run<T>(_ body: @Sendable () async throws -> T) async throws -> T {
+        if busy {
+            await withCheckedContinuation { waiting.append($0) }  // handed over by the previous body
+        } else {
+            busy = true
+        }
+        defer {
+            if waiting.isEmpty { busy = false } else { waiting.removeFirst().resume() }
+        }
+        return try await body()
     }
 }
 
@@ -193,6 +288,17 @@ private final class StreamObserver: JobObserver, @unchecked Sendable {
     }
 }
 
+extension NSLock {
+    /// `withLock`, which Foundation has only from iOS 16 / macOS 13.
+    func locked<T>(_ body: () throws -> T) rethrows -> T {
+        lock()
+        defer { unlock() }
+        return try body()
+    }
+}
+
+private func epochMs(_ date: Date) -> Int64 { Int64((date.timeIntervalSince1970 * 1000).rounded()) }
+
 public extension FieldKitError {
     /// The sentence to show the technician (never customer data).
     var reasonText: String {
@@ -201,9 +307,24 @@ public extension FieldKitError {
         case let .NotFound(entity, id): return "\(entity) \(id) not found"
         case let .Refused(_, _, reason), let .StepRefused(_, _, reason), let .Blocked(_, _, reason),
              let .Photo(_, reason), let .Conflict(reason), let .UpdateRequired(reason),
-             let .Storage(reason), let .Network(reason), let .Internal(reason),
-             let .Unauthorized(_, reason), let .Rejected(_, _, reason), let .NotEnrolled(reason):
+             let .Storage(reason), let .Network(reason), let .Tls(reason), let .Unauthorized(_, reason),
+             let .Rejected(_, _, reason), let .NotEnrolled(reason), let .Report(_, reason),
+             let .Internal(reason):
             return reason
         }
     }
+}
+
+public extension SyncOptions {
+    /// The default options, also trusting the company's private CA certificates bundled with
+    /// the app as PEM files (`Bundle.main.url(forResource: "company-ca", withExtension: "pem")`).
+    init(trustingPemFiles files: [URL]) throws {
+        self.init(extraTrustAnchorsPem: try files.map { try String(contentsOf: $0, encoding: .utf8) })
+    }
+}
+
+public extension TimeWindow {
+    var start: Date { Date(timeIntervalSince1970: Double(startMs) / 1000) }
+    var end: Date { Date(timeIntervalSince1970: Double(endMs) / 1000) }
+    init(start: Date, end: Date) { self.init(startMs: epochMs(start), endMs: epochMs(end)) }
 }
