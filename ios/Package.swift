@@ -14,8 +14,22 @@ let package = Package(
     targets: [
         // Local build; a release would use .binaryTarget(name:url:checksum:) instead.
         .binaryTarget(name: "FieldKitFFI", path: "build/FieldKitFFI.xcframework"),
-        .target(name: "FieldKitBindings", dependencies: ["FieldKitFFI"], exclude: ["README.md"]),
-        .target(name: "FieldKit", dependencies: ["FieldKitBindings"]),
+        .target(
+            name: "FieldKitBindings",
+            dependencies: ["FieldKitFFI"],
+            exclude: ["README.md"],
+            // The static library's system dependencies (a static library carries no link
+            // commands of its own): HTTPS certificate checks go through the platform verifier
+            // (rustls-platform-verifier → security-framework), which needs Security and
+            // CoreFoundation.
+            linkerSettings: [.linkedFramework("Security"), .linkedFramework("CoreFoundation")]
+        ),
+        .target(
+            name: "FieldKit",
+            dependencies: ["FieldKitBindings"],
+            // The privacy manifest of the code this package puts in the app (the bundled SQLite).
+            resources: [.copy("PrivacyInfo.xcprivacy")]
+        ),
         .testTarget(name: "FieldKitTests", dependencies: ["FieldKit"]),
     ]
 )

@@ -21,6 +21,10 @@ SIMS=(aarch64-apple-ios-sim x86_64-apple-ios)
 MACS=(aarch64-apple-darwin x86_64-apple-darwin)
 
 rustup target add "$DEVICE" "${SIMS[@]}" "${MACS[@]}"
+# The same minimum OS versions as Package.swift's platforms, for rustc and for the C code
+# (bundled SQLite, ring) that cc compiles: otherwise the linker warns of objects built for a
+# newer OS than the app's.
+export IPHONEOS_DEPLOYMENT_TARGET=15.0 MACOSX_DEPLOYMENT_TARGET=12.0
 
 # 1. The generator and a host library to generate from (library mode reads its metadata).
 cargo build -p fieldkit-ffi --features cli --lib --bin uniffi-bindgen
