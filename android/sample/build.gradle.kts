@@ -1,5 +1,7 @@
-// The sample app: today's jobs, the checklist step by step, camera photo, signature pad and
-// a sync button (placeholder until the core's sync client lands).
+// The sample app: today's jobs, the checklist step by step, full-size camera photo, signature
+// pad, enrolment and sync. Its logic (src/main/kotlin/app/fieldkit/sample/logic) is plain
+// Kotlin, tested on the JVM against the real library by .ci/sample-tests.sh (and by
+// `./gradlew :sample:testDebugUnitTest`).
 plugins {
     alias(libs.plugins.android.application)
     alias(libs.plugins.kotlin.android)
@@ -8,11 +10,11 @@ plugins {
 
 android {
     namespace = "app.fieldkit.sample"
-    compileSdk = 35
+    compileSdk = 36
     defaultConfig {
         applicationId = "app.fieldkit.sample"
-        minSdk = 24
-        targetSdk = 35
+        minSdk = 26 // the library's: java.time and java.nio.file
+        targetSdk = 36
         versionCode = 1
         versionName = "0.1.0"
     }
@@ -21,7 +23,14 @@ android {
         targetCompatibility = JavaVersion.VERSION_17
     }
     sourceSets["main"].java.srcDirs("src/main/kotlin")
+    sourceSets["test"].java.srcDirs("src/test/kotlin")
     buildFeatures { compose = true }
+    testOptions.unitTests.all {
+        it.useJUnitPlatform()
+        // The host library the library's own unit tests load (built by :fieldkit:cargoHost).
+        it.systemProperty("jna.library.path", rootDir.parentFile.resolve("target/debug").path)
+        it.dependsOn(":fieldkit:cargoHost")
+    }
 }
 
 kotlin { jvmToolchain(17) }
@@ -33,7 +42,12 @@ dependencies {
     implementation(libs.compose.material3)
     implementation(libs.compose.ui.tooling.preview)
     implementation(libs.activity.compose)
+    implementation(libs.androidx.core)
     implementation(libs.lifecycle.viewmodel.compose)
     implementation(libs.lifecycle.runtime.compose)
     implementation(libs.kotlinx.coroutines.android)
+    testImplementation(libs.jna)
+    testImplementation(libs.kotlin.test)
+    testImplementation(libs.junit.jupiter)
+    testRuntimeOnly(libs.junit.platform.launcher)
 }

@@ -1,5 +1,6 @@
 // The sample's screens: today's jobs; one job with its next action, the checklist step by
-// step (answers, camera photo, signature pad), enrolment and a sync button with progress.
+// step (answers, full-size camera photo, signature pad), enrolment and a sync button with
+// progress. Only drawing and Android plumbing here: the logic is logic/VisitController.
 package app.fieldkit.sample
 
 import android.os.Bundle
@@ -30,50 +31,58 @@ import androidx.compose.runtime.Composable
 import androidx.compose.runtime.getValue
 import androidx.compose.runtime.mutableStateOf
 import androidx.compose.runtime.remember
+import androidx.compose.runtime.saveable.rememberSaveable
 import androidx.compose.runtime.setValue
 import androidx.compose.ui.Modifier
+import androidx.compose.ui.platform.LocalContext
 import androidx.compose.ui.unit.dp
+import androidx.core.content.FileProvider
 import androidx.lifecycle.compose.collectAsStateWithLifecycle
 import app.fieldkit.ffi.Answer
 import app.fieldkit.ffi.ChecklistView
 import app.fieldkit.ffi.StepKind
 import app.fieldkit.ffi.StepState
 import app.fieldkit.ffi.StepStatus
+import app.fieldkit.sample.logic.Texts
+import app.fieldkit.sample.logic.VisitController
+import app.fieldkit.sample.logic.VisitState
+import java.io.File
 
 class MainActivity : ComponentActivity() {
     private val vm: VisitViewModel by viewModels()
 
     override fun onCreate(savedInstanceState: Bundle?) {
         super.onCreate(savedInstanceState)
+        val c = vm.controller
+        val t = vm.texts
         setContent {
             MaterialTheme {
-                val state by vm.state.collectAsStateWithLifecycle()
+                val state by c.state.collectAsStateWithLifecycle()
                 Scaffold { padding ->
                     Column(Modifier.padding(padding).padding(16.dp).fillMaxSize()) {
                         Row(horizontalArrangement = Arrangement.spacedBy(8.dp)) {
-                            if (state.selected != null) OutlinedButton(onClick = { vm.select(null) }) { Text("Jobs") }
-                            val syncing = state.syncing
-                            Button(onClick = vm::sync, enabled = state.server != null && syncing == null) {
-                                Text(
-                                    when {
-                                        syncing != null -> "Sync: ${syncing.phase.name.lowercase()} " +
-                                            (syncing.fraction?.let { "${(it * 100).toInt()}%" } ?: "${syncing.done}")
-                                        else -> "Sync (${state.pendingChanges})"
-                                    },
-                                )
+                            if (state.selected != null) OutlinedButton(onClick = { c.select(null) }) { Text(t.jobs) }
+                            Button(onClick = { c.sync() }, enabled = state.server != null && state.syncing == null) {
+                                Text(t.syncButton(state.pendingChanges, state.syncing))
                             }
                         }
                         state.syncing?.fraction?.let { LinearProgressIndicator(progress = { it }, modifier = Modifier.fillMaxWidth()) }
-                        if (state.server == null) Enrolment(vm::enroll)
-                        state.message?.let { Text(it, color = MaterialTheme.colorScheme.error) }
+                        if (state.loading) LinearProgressIndicator(Modifier.fillMaxWidth())
+                        if (state.server == null && !state.loading) Enrolment(t) { url, code -> c.enroll(url, code) }
+                        state.error?.let { error ->
+                            Row {
+                                Text(error, Modifier.weight(1f), color = MaterialTheme.colorScheme.error)
+                                TextButton(onClick = c::dismissError) { Text(t.dismiss) }
+                            }
+                        }
                         val job = state.selected
                         if (job == null) {
-                            JobList(state, vm::select)
+                            JobList(state) { c.select(it) }
                         } else {
                             Text("${job.order.number} · ${job.order.productModel}", style = MaterialTheme.typography.titleMedium)
                             Text(job.order.reportedFault)
-                            Button(onClick = vm::advance) { Text("Next: ${job.status.name.lowercase()}") }
-                            state.checklist?.let { Checklist(it, vm) }
+                            Button(onClick = { c.advance() }) { Text(t.next(job.status)) }
+                            state.checklist?.let { Checklist(it, c, t) }
                         }
                     }
                 }
@@ -83,7 +92,7 @@ class MainActivity : ComponentActivity() {
 }
 
 @Composable
-private fun JobList(state: UiState, onSelect: (String) -> Unit) {
+private fun JobList(state: VisitState, onSelect: (String) -> Unit) {
     LazyColumn(verticalArrangement = Arrangement.spacedBy(8.dp)) {
         items(state.jobs, key = { it.id }) { job ->
             Card(Modifier.fillMaxWidth().clickable { onSelect(job.id) }) {
@@ -99,26 +108,26 @@ private fun JobList(state: UiState, onSelect: (String) -> Unit) {
 
 /** The dispatcher gives the technician a server address and a one-time code. */
 @Composable
-private fun Enrolment(onEnroll: (String, String) -> Unit) {
+private fun Enrolment(t: Texts, onEnroll: (String, String) -> Unit) {
     var url by remember { mutableStateOf("https://") }
     var code by remember { mutableStateOf("") }
     Row(horizontalArrangement = Arrangement.spacedBy(8.dp)) {
-        OutlinedTextField(url, { url = it }, Modifier.weight(1f), label = { Text("Server") })
-        OutlinedTextField(code, { code = it }, Modifier.weight(1f), label = { Text("Code") })
-        Button(onClick = { onEnroll(url.trim(), code.trim()) }, enabled = code.isNotBlank()) { Text("Enrol") }
+        OutlinedTextField(url, { url = it }, Modifier.weight(1f), label = { Text(t.server) })
+        OutlinedTextField(code, { code = it }, Modifier.weight(1f), label = { Text(t.code) })
+        Button(onClick = { onEnroll(url.trim(), code.trim()) }, enabled = code.isNotBlank()) { Text(t.enrol) }
     }
 }
 
 @Composable
-private fun Checklist(view: ChecklistView, vm: VisitViewModel) {
-    Text("Checklist ${view.progress.satisfied}/${view.progress.applicableRequired}")
+private fun Checklist(view: ChecklistView, c: VisitController, t: Texts) {
+    Text(t.checklist(view.progress.satisfied, view.progress.applicableRequired))
     LazyColumn(verticalArrangement = Arrangement.spacedBy(6.dp)) {
         items(view.steps.filter { it.applicable }, key = { it.id }) { step ->
             Card(Modifier.fillMaxWidth()) {
                 Column(Modifier.padding(10.dp)) {
                     val mark = if (step.status == StepStatus.SATISFIED || step.status == StepStatus.EXCEPTED) "✓ " else ""
-                    Text(mark + step.label.zhCn + " / " + step.label.en)
-                    if (step.id == view.next) StepInput(step, vm)
+                    Text(mark + t.label(step.label))
+                    if (step.id == view.next) StepInput(step, c, t)
                 }
             }
         }
@@ -126,20 +135,25 @@ private fun Checklist(view: ChecklistView, vm: VisitViewModel) {
 }
 
 @Composable
-private fun StepInput(step: StepState, vm: VisitViewModel) {
+private fun StepInput(step: StepState, c: VisitController, t: Texts) {
     var text by remember(step.id) { mutableStateOf("") }
     var signing by remember(step.id) { mutableStateOf(false) }
-    val camera = rememberLauncherForActivityResult(ActivityResultContracts.TakePicturePreview()) { bitmap ->
-        if (bitmap != null) vm.photo(step.id, bitmap)
+    // The camera writes the full-size photo into a cache file shared through the FileProvider;
+    // the path survives the activity being recreated while the camera app is in front.
+    val context = LocalContext.current
+    var photoPath by rememberSaveable(step.id) { mutableStateOf<String?>(null) }
+    val camera = rememberLauncherForActivityResult(ActivityResultContracts.TakePicture()) { saved ->
+        photoPath?.let { c.photoTaken(step.id, File(it), saved) }
+        photoPath = null
     }
     when (val kind = step.kind) {
-        is StepKind.Confirm -> Button(onClick = { vm.answer(step.id, Answer.Confirmed) }) { Text("Done") }
+        is StepKind.Confirm -> Button(onClick = { c.answer(step.id, Answer.Confirmed) }) { Text(t.done) }
         is StepKind.YesNo -> Row(horizontalArrangement = Arrangement.spacedBy(8.dp)) {
-            Button(onClick = { vm.answer(step.id, Answer.YesNo(true)) }) { Text("Yes") }
-            OutlinedButton(onClick = { vm.answer(step.id, Answer.YesNo(false)) }) { Text("No") }
+            Button(onClick = { c.answer(step.id, Answer.YesNo(true)) }) { Text(t.yes) }
+            OutlinedButton(onClick = { c.answer(step.id, Answer.YesNo(false)) }) { Text(t.no) }
         }
         is StepKind.Choice -> Row(horizontalArrangement = Arrangement.spacedBy(8.dp)) {
-            kind.options.forEach { o -> OutlinedButton(onClick = { vm.answer(step.id, Answer.Choice(o.value)) }) { Text(o.label.en) } }
+            kind.options.forEach { o -> OutlinedButton(onClick = { c.answer(step.id, Answer.Choice(o.value)) }) { Text(t.label(o.label)) } }
         }
         is StepKind.Text, is StepKind.Serial, is StepKind.Numeric -> Row {
             OutlinedTextField(text, { text = it }, Modifier.weight(1f))
@@ -149,20 +163,24 @@ private fun StepInput(step: StepState, vm: VisitViewModel) {
                     is StepKind.Numeric -> Answer.Numeric(text.toDoubleOrNull() ?: Double.NaN)
                     else -> Answer.Text(text)
                 }
-                vm.answer(step.id, answer)
-            }) { Text("Save") }
+                c.answer(step.id, answer)
+            }) { Text(t.save) }
         }
-        is StepKind.Photo -> Button(onClick = { camera.launch(null) }) { Text("Take photo (${kind.minCount} needed)") }
+        is StepKind.Photo -> Button(onClick = {
+            val file = c.newPhotoFile()
+            photoPath = file.path
+            camera.launch(FileProvider.getUriForFile(context, "${context.packageName}.photos", file))
+        }) { Text(t.takePhoto(kind.minCount)) }
         is StepKind.Signature -> if (signing) {
-            SignaturePad(onDone = { strokes -> signing = false; vm.sign(step.id, "Customer", strokes) })
+            SignaturePad(t, onDone = { strokes -> signing = false; c.sign(step.id, t.customer, strokes) })
         } else {
-            Button(onClick = { signing = true }) { Text("Customer signs") }
+            Button(onClick = { signing = true }) { Text(t.customerSigns) }
         }
         is StepKind.FeeConsent -> Row(horizontalArrangement = Arrangement.spacedBy(8.dp)) {
-            Button(onClick = { vm.consentToFees(true) }) { Text("Customer agrees to the fees") }
-            OutlinedButton(onClick = { vm.consentToFees(false) }) { Text("Refuses") }
+            Button(onClick = { c.consentToFees(true) }) { Text(t.feesAgreed) }
+            OutlinedButton(onClick = { c.consentToFees(false) }) { Text(t.feesRefused) }
         }
-        is StepKind.PreVisitCall -> Text("Done by calling the customer (Next).")
-        is StepKind.Other -> Text("Not supported by this sample: ${kind.name}")
+        is StepKind.PreVisitCall -> Text(t.byPhoneCall)
+        is StepKind.Other -> Text(t.unsupported(kind.name))
     }
 }

@@ -1,9 +1,13 @@
 // A signature pad: records the pen's strokes (position, time, pressure) for the core, which
-// renders and stores the image itself.
+// renders and stores the image itself. Every point is clamped to the pad as it is recorded
+// (a finger dragged off the pad keeps reporting positions outside it, which the core refuses):
+// the arithmetic is logic/SignatureGeometry, tested on the JVM.
 package app.fieldkit.sample
 
 import androidx.compose.foundation.Canvas
 import androidx.compose.foundation.border
+import androidx.compose.foundation.gestures.awaitEachGesture
+import androidx.compose.foundation.gestures.awaitFirstDown
 import androidx.compose.foundation.layout.Column
 import androidx.compose.foundation.layout.Row
 import androidx.compose.foundation.layout.fillMaxWidth
@@ -23,19 +27,22 @@ import androidx.compose.ui.input.pointer.pointerInput
 import androidx.compose.ui.layout.onSizeChanged
 import androidx.compose.ui.unit.IntSize
 import androidx.compose.ui.unit.dp
-import androidx.compose.foundation.gestures.awaitEachGesture
-import androidx.compose.foundation.gestures.awaitFirstDown
 import app.fieldkit.ffi.StrokePoint
 import app.fieldkit.ffi.Strokes
+import app.fieldkit.sample.logic.SignatureGeometry
+import app.fieldkit.sample.logic.Texts
 
 @Composable
-fun SignaturePad(onDone: (Strokes) -> Unit) {
+fun SignaturePad(t: Texts, onDone: (Strokes) -> Unit) {
     val strokes = remember { mutableStateListOf<List<StrokePoint>>() }
     val current = remember { mutableStateListOf<StrokePoint>() }
     val size = remember { mutableStateOf(IntSize(600, 200)) }
     val start = remember { System.currentTimeMillis() }
-    fun point(o: Offset, pressure: Float) =
-        StrokePoint(o.x, o.y, (System.currentTimeMillis() - start).toInt(), pressure.coerceIn(0f, 1f))
+    fun record(o: Offset, pressure: Float) {
+        if (!SignatureGeometry.hasRoom(strokes.sumOf { it.size } + current.size)) return
+        val (w, h) = size.value
+        current += SignatureGeometry.point(o.x, o.y, System.currentTimeMillis() - start, pressure, w, h)
+    }
 
     Column {
         Canvas(
@@ -45,12 +52,12 @@ fun SignaturePad(onDone: (Strokes) -> Unit) {
                     awaitEachGesture {
                         val down = awaitFirstDown()
                         current.clear()
-                        current += point(down.position, down.pressure)
+                        record(down.position, down.pressure)
                         while (true) {
                             val event = awaitPointerEvent()
                             val change = event.changes.first()
                             if (!change.pressed) break
-                            current += point(change.position, change.pressure)
+                            record(change.position, change.pressure)
                             change.consume()
                         }
                         strokes += current.toList()
@@ -63,11 +70,11 @@ fun SignaturePad(onDone: (Strokes) -> Unit) {
             }
         }
         Row {
-            OutlinedButton(onClick = { strokes.clear() }) { Text("Clear") }
+            OutlinedButton(onClick = { strokes.clear() }) { Text(t.clear) }
             Button(
                 enabled = strokes.isNotEmpty(),
-                onClick = { onDone(Strokes(size.value.width, size.value.height, strokes.toList())) },
-            ) { Text("Sign") }
+                onClick = { onDone(SignatureGeometry.strokes(size.value.width, size.value.height, strokes.toList())) },
+            ) { Text(t.sign) }
         }
     }
 }

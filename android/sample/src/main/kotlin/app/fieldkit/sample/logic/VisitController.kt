@@ -1,0 +1,244 @@
+// The sample's logic: today's jobs, one job's next action and checklist, photos, signatures,
+// enrolment and sync, turned into one observable state. Plain Kotlin (coroutines and the
+// app.fieldkit API, no Android types), so it runs in JVM tests against the real library; the
+// androidx ViewModel only wraps it.
+package app.fieldkit.sample.logic
+
+import app.fieldkit.FieldKitClient
+import app.fieldkit.SyncProgress
+import app.fieldkit.ffi.Answer
+import app.fieldkit.ffi.Attachment
+import app.fieldkit.ffi.CallConfirmations
+import app.fieldkit.ffi.CallOutcome
+import app.fieldkit.ffi.ChecklistView
+import app.fieldkit.ffi.FieldKitException
+import app.fieldkit.ffi.JobDetail
+import app.fieldkit.ffi.JobStatus
+import app.fieldkit.ffi.JobSummary
+import app.fieldkit.ffi.SignatureInput
+import app.fieldkit.ffi.SignerRole
+import app.fieldkit.ffi.Strokes
+import app.fieldkit.ffi.SyncOptions
+import app.fieldkit.ffi.demoFeeSchedule
+import app.fieldkit.ffi.demoRepairOrder
+import app.fieldkit.ffi.demoStockTheVan
+import app.fieldkit.reasonText
+import java.io.File
+import java.util.UUID
+import kotlinx.coroutines.CancellationException
+import kotlinx.coroutines.CoroutineScope
+import kotlinx.coroutines.Deferred
+import kotlinx.coroutines.Job
+import kotlinx.coroutines.flow.MutableStateFlow
+import kotlinx.coroutines.flow.StateFlow
+import kotlinx.coroutines.flow.asStateFlow
+import kotlinx.coroutines.flow.update
+import kotlinx.coroutines.launch
+
+/** What the screens show. */
+data class VisitState(
+    /** True until the database is open and today's jobs are read. */
+    val loading: Boolean = true,
+    val jobs: List<JobSummary> = emptyList(),
+    val selected: JobDetail? = null,
+    /** The selected job's checklist, once it has one. */
+    val checklist: ChecklistView? = null,
+    /** The sentence to show for the last failed action; null when the last one succeeded. */
+    val error: String? = null,
+    /** The last photo stored (its size shows the full image was used). */
+    val lastPhoto: Attachment? = null,
+    val pendingChanges: Long = 0,
+    /** Null: not enrolled yet (the sample shows the enrolment form). */
+    val server: String? = null,
+    /** While a sync runs. */
+    val syncing: SyncProgress? = null,
+)
+
+/**
+ * Runs the sample's actions on [scope] against the app's one [kit] (opened once per process,
+ * see SampleApp) and publishes the result as [state]. Every action returns its [Job] (the UI
+ * ignores it; tests join it). An action that fails leaves the state as it was, with [VisitState.error]
+ * set: a [FieldKitException] by its [reasonText], anything else by [Texts.unexpected] — never
+ * a crash. Cancellation is not an error: it propagates.
+ *
+ * @param photoDir where the camera writes full-size photos before the core takes them
+ *   (the app's cache; each file is deleted once stored or abandoned).
+ * @param syncOptions per-call sync options, e.g. the company CA in `extraTrustAnchorsPem`.
+ */
+class VisitController(
+    private val scope: CoroutineScope,
+    private val kit: Deferred<FieldKitClient>,
+    private val photoDir: File,
+    private val texts: Texts = Texts.ZhCn,
+    private val syncOptions: SyncOptions? = null,
+) {
+    private val _state = MutableStateFlow(VisitState())
+    val state: StateFlow<VisitState> = _state.asStateFlow()
+
+    /**
+     * Opens the database (awaits [kit]), puts the demo job on an un-enrolled, empty device if
+     * [seedDemo], reads today's jobs, then keeps the state fresh on every committed change.
+     */
+    fun start(seedDemo: Boolean = true): Job = launchAction {
+        val k = kit.await()
+        val account = k.serverAccount()
+        _state.update { it.copy(server = account?.serverUrl) }
+        if (seedDemo && account == null && k.todaysJobs().isEmpty()) seedDemo(k)
+        refresh(k)
+        _state.update { it.copy(loading = false) }
+        scope.launch { guarded { k.jobChanges().collect { refresh(k) } } }
+    }
+
+    private suspend fun seedDemo(k: FieldKitClient) {
+        demoStockTheVan(k.raw)
+        k.setFeeSchedule(demoFeeSchedule())
+        k.raw.receiveWorkOrder(demoRepairOrder(1, false))
+    }
+
+    /** Shows one job (its detail and checklist), or the list again for null. */
+    fun select(jobId: String?): Job {
+        _state.update { it.copy(selected = null, checklist = null) }
+        return launchAction { if (jobId != null) refresh(kit.await(), jobId) }
+    }
+
+    /** The next workflow action for the selected job's status. */
+    fun advance(): Job = withJob { k, id, status ->
+        when (status) {
+            JobStatus.ASSIGNED -> k.accept(id)
+            JobStatus.ACCEPTED, JobStatus.NO_ACCESS -> k.callCustomer(id, CALL_CONFIRMED)
+            JobStatus.CONFIRMED -> k.startTravel(id)
+            JobStatus.EN_ROUTE -> k.arrive(id)
+            JobStatus.ARRIVED -> k.startWork(id)
+            JobStatus.IN_PROGRESS -> k.complete(id)
+            JobStatus.PAUSED -> k.resume(id)
+            else -> Unit
+        }
+    }
+
+    fun answer(stepId: String, answer: Answer): Job = withJob { k, id, _ -> k.answerStep(id, stepId, answer) }
+
+    /** The customer's answer to the demo fee schedule (all its items). */
+    fun consentToFees(agreed: Boolean): Job = withJob { k, id, _ ->
+        val fees = demoFeeSchedule()
+        k.consentToFees(id, fees, fees.items.map { it.code }, agreed)
+    }
+
+    /** A new file for the camera to write a full-size photo to (hand it to [photoTaken]). */
+    fun newPhotoFile(): File {
+        photoDir.mkdirs()
+        return File(photoDir, "photo-${UUID.randomUUID()}.jpg")
+    }
+
+    /**
+     * The camera finished with [file] (from [newPhotoFile]): when [saved], the full-size
+     * photo is stored for [stepId]. The file is deleted either way.
+     */
+    fun photoTaken(stepId: String, file: File, saved: Boolean): Job = launchAction {
+        try {
+            if (saved) {
+                val (k, id) = selectedJob() ?: return@launchAction
+                val photo = k.addPhotoFile(id, stepId, file)
+                _state.update { it.copy(lastPhoto = photo) }
+                refresh(k)
+            }
+        } finally {
+            file.delete()
+        }
+    }
+
+    /** Records the customer's signature for [stepId] after recording what they were shown. */
+    fun sign(stepId: String, signer: String, strokes: Strokes): Job = withJob { k, id, _ ->
+        k.summaryForSigning(id)
+        k.sign(id, SignatureInput(signer, SignerRole.CUSTOMER, strokes, stepId, null))
+    }
+
+    /** Enrols with the dispatcher's one-time code, then syncs. */
+    fun enroll(serverUrl: String, code: String): Job = launchAction {
+        val k = kit.await()
+        val account = k.enroll(serverUrl, code, syncOptions)
+        _state.update { it.copy(server = account.serverUrl) }
+        syncNow(k)
+    }
+
+    /** Push, pull, upload; [VisitState.syncing] shows the progress. */
+    fun sync(): Job = launchAction { syncNow(kit.await()) }
+
+    fun dismissError() = _state.update { it.copy(error = null) }
+
+    private suspend fun syncNow(k: FieldKitClient) {
+        if (_state.value.syncing != null) return
+        try {
+            k.sync(syncOptions) { p -> _state.update { it.copy(syncing = p) } }
+            refresh(k)
+            val issues = k.syncIssues()
+            if (issues.isNotEmpty()) throw RefusedByServer(texts.refusedByServer(issues.size, issues.first().reason))
+        } catch (e: FieldKitException.Unauthorized) {
+            _state.update { it.copy(server = null) } // revoked or unknown: show the enrolment form
+            throw e
+        } finally {
+            _state.update { it.copy(syncing = null) }
+        }
+    }
+
+    private suspend fun refresh(k: FieldKitClient, jobId: String? = _state.value.selected?.order?.id) {
+        val jobs = k.todaysJobs()
+        val detail = jobId?.let { k.job(it) }
+        val checklist = if (jobId != null && detail?.visit != null) k.checklist(jobId) else null
+        val pending = k.pendingOpCount()
+        _state.update { it.copy(jobs = jobs, selected = detail, checklist = checklist, pendingChanges = pending) }
+    }
+
+    private suspend fun selectedJob(): Pair<FieldKitClient, String>? {
+        val job = _state.value.selected ?: return null
+        return kit.await() to job.order.id
+    }
+
+    private fun withJob(block: suspend (FieldKitClient, String, JobStatus) -> Any?): Job = launchAction {
+        val job = _state.value.selected ?: return@launchAction
+        val k = kit.await()
+        block(k, job.order.id, job.status)
+        refresh(k)
+    }
+
+    /** Runs [block]; on success clears the error, on failure shows it. */
+    private fun launchAction(block: suspend () -> Unit): Job = scope.launch {
+        guarded {
+            block()
+            _state.update { it.copy(error = null) }
+        }
+    }
+
+    /**
+     * Every failure becomes [VisitState.error]; only cancellation (the scope is going away)
+     * and the JVM's own failures (out of memory) pass through.
+     */
+    private suspend fun guarded(block: suspend () -> Unit) {
+        try {
+            block()
+        } catch (e: CancellationException) {
+            throw e
+        } catch (e: VirtualMachineError) {
+            throw e
+        } catch (e: Throwable) {
+            val message = when (e) {
+                is FieldKitException -> e.reasonText
+                is RefusedByServer -> e.message
+                else -> texts.unexpected(e)
+            }
+            _state.update { it.copy(error = message, loading = false) }
+        }
+    }
+
+    /** The server refused some changes: shown, not retried (they stay in syncIssues()). */
+    private class RefusedByServer(override val message: String) : Exception(message)
+
+    private companion object {
+        /** The sample confirms everything on the call; a real app asks the technician. */
+        val CALL_CONFIRMED = CallOutcome(
+            reached = true,
+            confirmed = CallConfirmations(address = true, phone = true, name = true, timeWindow = true, productModel = true),
+            agreed = null,
+            note = null,
+        )
+    }
+}
