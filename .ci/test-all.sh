@@ -29,4 +29,5 @@ cargo test --workspace --features fieldkit-ffi/cli
 
 echo "== Kotlin JVM tests (bindings)"
 FIELDKIT_WORKSPACE_BUILD=1 bash .ci/kotlin-tests.sh
+bash .ci/sample-tests.sh
 bash .ci/swift-check.sh
