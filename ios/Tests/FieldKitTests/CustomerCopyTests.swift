@@ -39,11 +39,12 @@ final class CustomerCopyTests: XCTestCase {
         }
 
         let url = tempDir("copy-out").appendingPathComponent("copy.pdf")
-        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
         try await kit.writeCustomerCopy(id, options(), to: url)
         let bytes = try Data(contentsOf: url)
         XCTAssertGreaterThan(bytes.count, 1000)
         XCTAssertEqual(String(decoding: bytes.prefix(5), as: UTF8.self), "%PDF-")
+        let left = try FileManager.default.contentsOfDirectory(atPath: url.deletingLastPathComponent().path)
+        XCTAssertFalse(left.contains { $0.hasSuffix(".tmp") }, "no temporary file left")
         let again = try await kit.customerCopy(id, options())
         XCTAssertEqual(again, bytes, "the same content gives the same bytes")
 

@@ -112,6 +112,17 @@ final class RepairVisitTests: XCTestCase {
 }
 
 final class ErrorsTests: XCTestCase {
+    private let customer = demoRepairOrder(number: 1, paid: false)
+
+    /// No reason text may carry the customer's name, phone or address.
+    private func assertNoPersonalData(_ e: FieldKitError, file: StaticString = #filePath, line: UInt = #line) {
+        for t in [e.reasonText, e.localizedDescription] {
+            for pd in [customer.customerName, customer.customerPhone, customer.address] {
+                XCTAssertFalse(t.contains(pd), "personal data in error text: \(t)", file: file, line: line)
+            }
+        }
+    }
+
     func testAnsweringOutOfOrderNamesTheStepsToDoFirst() async throws {
         let (kit, id) = try kitWithOrder("order")
         _ = try await kit.accept(id)
@@ -119,20 +130,34 @@ final class ErrorsTests: XCTestCase {
         try await kit.answerStep(id, "tools_parts_loaded", .confirmed)
         _ = try await kit.startTravel(id)
         _ = try await kit.arrive(id)
+        try await kit.answerStep(id, "id_badge", .confirmed)
+        try await kit.answerStep(id, "shoe_covers", .confirmed)
+        // Coverage is decided after the warranty proof has been asked for.
         do {
             try await kit.answerStep(id, "coverage", .choice(value: "paid"))
             XCTFail("answered out of order")
-        } catch let FieldKitError.StepRefused(step, missing, reason) {
+        } catch let e as FieldKitError {
+            guard case let .StepRefused(step, missing, reason) = e else { return XCTFail("\(e)") }
             XCTAssertEqual(step, "coverage")
-            XCTAssertEqual(Set(missing), ["warranty_proof", "product_serial"])
-            XCTAssertTrue(reason.contains("warranty_proof"))
+            XCTAssertEqual(missing, ["warranty_proof"])
+            XCTAssertTrue(reason.contains("warranty_proof"), reason)
+            XCTAssertEqual(e.reasonText, reason)
+            assertNoPersonalData(e)
         }
+        // Once it is answered, the same answer is accepted.
+        try await kit.answerStep(id, "warranty_proof", .yesNo(value: true))
+        try await kit.answerStep(id, "coverage", .choice(value: "warranty"))
+        // A phase that is not open yet is refused too, naming the step.
+        do { try await kit.answerStep(id, "goodbye", .confirmed); XCTFail("goodbye too early") }
+        catch let FieldKitError.StepRefused(step, _, _) { XCTAssertEqual(step, "goodbye") }
     }
 
     func testUnknownJobIsNotFoundAndMalformedIdIsValidation() async throws {
         let (kit, _) = try kitWithOrder("unknown")
-        do { _ = try await kit.accept("01936b2e-0000-7000-8000-000000000000"); XCTFail() } catch let FieldKitError.NotFound(entity, _) {
+        let unknown = "01936b2e-0000-7000-8000-000000000000"
+        do { _ = try await kit.accept(unknown); XCTFail() } catch let FieldKitError.NotFound(entity, id) {
             XCTAssertEqual(entity, "work order")
+            XCTAssertEqual(id, unknown)
         }
         do { _ = try await kit.job("not-an-id"); XCTFail() } catch let FieldKitError.Validation(fieldName, _) {
             XCTAssertEqual(fieldName, "job id")
@@ -141,14 +166,32 @@ final class ErrorsTests: XCTestCase {
 
     func testStateRefusalsGatesAndBadPhotosAreTyped() async throws {
         let (kit, id) = try kitWithOrder("refusals")
-        do { _ = try await kit.arrive(id); XCTFail() } catch let FieldKitError.Refused(action, _, _) { XCTAssertEqual(action, "arrive") }
+        do { _ = try await kit.arrive(id); XCTFail() } catch let e as FieldKitError {
+            guard case let .Refused(action, _, _) = e else { return XCTFail("\(e)") }
+            XCTAssertEqual(action, "arrive")
+            assertNoPersonalData(e)
+        }
         _ = try await kit.accept(id)
         _ = try await kit.callCustomer(id, callReached)
-        do { _ = try await kit.startTravel(id); XCTFail() } catch let FieldKitError.Blocked(_, blockers, _) {
+        do { _ = try await kit.startTravel(id); XCTFail() } catch let e as FieldKitError {
+            guard case let .Blocked(action, blockers, _) = e else { return XCTFail("\(e)") }
+            XCTAssertEqual(action, "start travel")
             XCTAssertEqual(blockers.map(\.stepId), ["tools_parts_loaded"])
+            XCTAssertEqual(blockers.first?.reason, .unanswered)
+            assertNoPersonalData(e)
         }
         do { _ = try await kit.addPhoto(id, stepId: nil, jpeg: Data("not a picture".utf8)); XCTFail() } catch let FieldKitError.Photo(problem, _) {
             XCTAssertEqual(problem, .unknownFormat)
+        }
+        do { _ = try await kit.feedback(id, rating: 500); XCTFail() } catch let FieldKitError.Validation(fieldName, _) {
+            XCTAssertEqual(fieldName, "rating")
+        }
+    }
+
+    func testAnInvalidConfigurationIsRefusedBeforeAnythingIsOpened() throws {
+        XCTAssertThrowsError(try FieldKit.open(dataDir: tempDir("config").path, config: KitConfig(photoLongEdge: 1))) { error in
+            guard case let FieldKitError.Validation(fieldName, _)? = error as? FieldKitError else { return XCTFail("\(error)") }
+            XCTAssertEqual(fieldName, "photo long edge")
         }
     }
 }
@@ -157,41 +200,81 @@ final class ObserverTests: XCTestCase {
     final class Recorder: JobObserver, @unchecked Sendable {
         private let lock = NSLock()
         private var _seen: [String] = []
-        var seen: [String] { lock.withLock { _seen } }
-        func onJobChanged(jobId: String, action: String) throws { lock.withLock { _seen.append(action) } }
+        var seen: [String] { lock.locked { _seen } }
+        func onJobChanged(jobId: String, action: String) throws { lock.locked { _seen.append(action) } }
     }
 
-    func testObserverFiresAndStopsAfterItsHandleIsCancelled() throws {
+    struct AppBug: Error {}
+
+    final class Thrower: JobObserver, @unchecked Sendable {
+        func onJobChanged(jobId: String, action: String) throws { throw AppBug() }
+    }
+
+    func testAnObserverFiresAfterEachChangeAndStopsAfterItsHandleIsCancelled() throws {
         let (kit, id) = try kitWithOrder("observer")
         let recorder = Recorder()
         let handle = kit.raw.observeJobs(observer: recorder)
         _ = try kit.raw.accept(jobId: id)
         _ = try kit.raw.callCustomer(jobId: id, call: callReached)
-        XCTAssertEqual(recorder.seen, ["accept", "call_customer"])
+        _ = try kit.raw.answerStep(jobId: id, stepId: "tools_parts_loaded", answer: .confirmed)
+        XCTAssertEqual(recorder.seen, ["accept", "call_customer", "answer_step"])
+        // A refused command changed nothing: no notification.
+        XCTAssertThrowsError(try kit.raw.accept(jobId: id))
+        XCTAssertEqual(recorder.seen.count, 3)
+
+        XCTAssertTrue(handle.isActive())
         handle.cancel()
         XCTAssertFalse(handle.isActive())
-        _ = try kit.raw.answerStep(jobId: id, stepId: "tools_parts_loaded", answer: .confirmed)
-        XCTAssertEqual(recorder.seen.count, 2)
+        _ = try kit.raw.startTravel(jobId: id)
+        _ = try kit.raw.arrive(jobId: id)
+        XCTAssertEqual(recorder.seen.count, 3, "no notification after the handle was cancelled")
     }
 
-    func testAsyncStreamDeliversInCommitOrder() async throws {
+    func testReleasingTheHandleWithoutCancelAlsoStopsTheObserver() throws {
+        let (kit, id) = try kitWithOrder("observer-drop")
+        let recorder = Recorder()
+        _ = kit.raw.observeJobs(observer: recorder)  // released at once
+        _ = try kit.raw.accept(jobId: id)
+        XCTAssertTrue(recorder.seen.isEmpty)
+    }
+
+    func testAThrowingObserverDoesNotFailTheCommandNorSilenceTheOthers() throws {
+        let (kit, id) = try kitWithOrder("observer-throws")
+        let thrower = kit.raw.observeJobs(observer: Thrower())
+        let recorder = Recorder()
+        let handle = kit.raw.observeJobs(observer: recorder)
+        _ = try kit.raw.accept(jobId: id)
+        XCTAssertEqual(recorder.seen, ["accept"])
+        thrower.cancel()
+        handle.cancel()
+    }
+
+    func testTheStreamOfJobChangesDeliversInCommitOrderAndUnregistersWhenDone() async throws {
         let (kit, id) = try kitWithOrder("stream")
-        let stream = kit.jobChanges() // registered now
+        let stream = kit.jobChanges(of: id)  // registered now
         _ = try await kit.accept(id)
         _ = try await kit.callCustomer(id, callReached)
+        try await kit.answerStep(id, "tools_parts_loaded", .confirmed)
         var actions: [String] = []
         for await change in stream {
             actions.append(change.action)
-            if actions.count == 2 { break }
+            if actions.count == 3 { break }
         }
-        XCTAssertEqual(actions, ["accept", "call_customer"])
+        XCTAssertEqual(actions, ["accept", "call_customer", "answer_step"])
     }
 }
 
 final class LifecycleTests: XCTestCase {
     func testTenThousandOpenCloseCyclesDoNotLeak() throws {
         let dir = tempDir("cycles")
-        func cycle() throws { _ = try FieldKitClient(directory: dir).deviceId }
+        var deviceId = ""
+        func cycle() throws {
+            let kit = try FieldKit.open(dataDir: dir.path, config: KitConfig())
+            let id = kit.deviceId()
+            if deviceId.isEmpty { deviceId = id }
+            XCTAssertEqual(id, deviceId, "the same database reopens as the same device")
+            kit.observeJobs(observer: ObserverTests.Recorder()).cancel()
+        }
         for _ in 0..<500 { try cycle() }
         let before = residentBytes()
         for _ in 0..<10_000 { try autoreleasepool { try cycle() } }

@@ -126,8 +126,8 @@ func walkRepairVisit(
 private final class Seen: @unchecked Sendable {
     private let lock = NSLock()
     private var items: [SyncProgress] = []
-    func add(_ p: SyncProgress) { lock.withLock { items.append(p) } }
-    var all: [SyncProgress] { lock.withLock { items } }
+    func add(_ p: SyncProgress) { lock.locked { items.append(p) } }
+    var all: [SyncProgress] { lock.locked { items } }
 }
 
 final class SyncRoundTripTests: XCTestCase {
@@ -156,6 +156,8 @@ final class SyncRoundTripTests: XCTestCase {
         try await walkRepairVisit(kit, order.id)
         let queued = try await kit.pendingOpCount()
         XCTAssertGreaterThan(queued, 30)
+        let changes = try await kit.pendingChanges()
+        XCTAssertEqual(changes, queued)
 
         let seen = Seen()
         let stream = kit.syncProgress()
@@ -168,6 +170,7 @@ final class SyncRoundTripTests: XCTestCase {
         XCTAssertEqual(report.applied, queued)
         XCTAssertEqual([report.duplicates, report.rejected, report.conflicts], [0, 0, 0])
         XCTAssertGreaterThanOrEqual(report.blobsUploaded, 4)
+        XCTAssertGreaterThan(report.blobBytesSent, 0)
         let got3 = try await kit.pendingOpCount()
         XCTAssertEqual(got3, 0)
         let got4 = try await kit.syncIssues().isEmpty
