@@ -198,7 +198,9 @@ for try in 1 2 3; do
     ((try < 3)) || { echo "fieldkit-server did not start" >&2; exit 1; }
 done
 say "fieldkit-server on $SERVER_URL"
-JAVA_OPTS+=(-Dfieldkit.server.url="$SERVER_URL" -Dfieldkit.admin.token="$ADMIN_TOKEN")
+# The TLS tests start their own server (HTTPS, with a certificate they make) from this binary.
+JAVA_OPTS+=(-Dfieldkit.server.url="$SERVER_URL" -Dfieldkit.admin.token="$ADMIN_TOKEN"
+    -Dfieldkit.server.bin="$TARGET/debug/fieldkit-server")
 
 say "JUnit"
 LOG=$JVM/junit.log

@@ -59,8 +59,24 @@ import kotlinx.coroutines.sync.Mutex
 import kotlinx.coroutines.sync.withLock
 import kotlinx.coroutines.withContext
 
-/** A change to a job: which job, and the command that changed it ("arrive", "sign", …). */
-data class JobChange(val jobId: String, val action: String)
+/**
+ * A change to a job: which job, and the command that changed it ("arrive", "sign", …), or
+ * what a sync pulled in from the desk ([PULLED_WORK_ORDER], [PULLED_CANCELLATION],
+ * [PULLED_REMOVAL]).
+ */
+data class JobChange(val jobId: String, val action: String) {
+    /** Whether the desk made this change (a sync pulled it in), not this device. */
+    val fromDesk: Boolean get() = action.startsWith("pulled_")
+
+    companion object {
+        /** A job new to this device, assigned (back) to it, or changed by the desk. */
+        const val PULLED_WORK_ORDER = "pulled_work_order"
+        /** The desk cancelled the job. */
+        const val PULLED_CANCELLATION = "pulled_cancellation"
+        /** The job was given to another technician: it leaves this device's lists. */
+        const val PULLED_REMOVAL = "pulled_removal"
+    }
+}
 
 /**
  * How a sync is getting on: [done] of [total] in [phase] (ops for `PUSH`, changes for `PULL`,
@@ -275,6 +291,7 @@ val FieldKitException.reasonText: String
         is FieldKitException.UpdateRequired -> reason
         is FieldKitException.Storage -> reason
         is FieldKitException.Network -> reason
+        is FieldKitException.Tls -> reason
         is FieldKitException.Unauthorized -> reason
         is FieldKitException.Rejected -> reason
         is FieldKitException.NotEnrolled -> reason

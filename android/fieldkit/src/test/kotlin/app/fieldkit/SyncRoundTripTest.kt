@@ -29,8 +29,11 @@ import kotlinx.coroutines.runBlocking
 import org.junit.jupiter.api.Assumptions.assumeTrue
 import org.junit.jupiter.api.Test
 
-/** The dispatcher's side of the server, over plain HTTP with the admin token. */
-class Desk(val url: String, private val adminToken: String) {
+/**
+ * The dispatcher's side of the server with the admin token: over plain HTTP, or over HTTPS
+ * trusting [tls] (the test's CA).
+ */
+class Desk(val url: String, private val adminToken: String, tls: javax.net.ssl.SSLContext? = null) {
     companion object {
         /** The server started by .ci/kotlin-tests.sh; the test is skipped without one. */
         fun fromSystemProperties(): Desk {
@@ -48,7 +51,8 @@ class Desk(val url: String, private val adminToken: String) {
             assertNotNull(Regex("\"$name\"\\s*:\\s*\"([^\"]*)\"").find(json), "no $name in $json").groupValues[1]
     }
 
-    private val http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build()
+    private val http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5))
+        .apply { if (tls != null) sslContext(tls) }.build()
 
     fun call(method: String, path: String, json: String? = null): Pair<Int, String> {
         val body = json?.let { HttpRequest.BodyPublishers.ofString(it) } ?: HttpRequest.BodyPublishers.noBody()
