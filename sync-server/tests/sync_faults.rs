@@ -88,6 +88,7 @@ fn options() -> SyncOptions {
         push_batch: 16,
         pull_limit: 3,
         chunk_bytes: 1536,
+        ..SyncOptions::default()
     }
 }
 

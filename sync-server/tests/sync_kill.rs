@@ -90,6 +90,7 @@ fn options() -> SyncOptions {
         push_batch: 4,
         pull_limit: 10,
         chunk_bytes: 512,
+        ..SyncOptions::default()
     }
 }
 
