@@ -28,7 +28,8 @@ android {
     testOptions.unitTests.all {
         it.useJUnitPlatform()
         // The host library the library's own unit tests load (built by :fieldkit:cargoHost).
-        it.systemProperty("jna.library.path", rootDir.parentFile.resolve("target/debug").path)
+        val cargoTarget = System.getenv("CARGO_TARGET_DIR")?.let(::File) ?: rootDir.parentFile.resolve("target")
+        it.systemProperty("jna.library.path", cargoTarget.resolve("debug").path)
         it.dependsOn(":fieldkit:cargoHost")
     }
 }
