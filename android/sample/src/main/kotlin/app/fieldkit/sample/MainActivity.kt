@@ -67,7 +67,7 @@ class MainActivity : ComponentActivity() {
                             }
                         }
                         state.syncing?.fraction?.let { LinearProgressIndicator(progress = { it }, modifier = Modifier.fillMaxWidth()) }
-                        if (state.loading) LinearProgressIndicator(Modifier.fillMaxWidth())
+                        if (state.loading) LinearProgressIndicator(modifier = Modifier.fillMaxWidth())
                         if (state.server == null && !state.loading) Enrolment(t) { url, code -> c.enroll(url, code) }
                         state.error?.let { error ->
                             Row {

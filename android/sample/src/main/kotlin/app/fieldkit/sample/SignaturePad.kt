@@ -40,8 +40,7 @@ fun SignaturePad(t: Texts, onDone: (Strokes) -> Unit) {
     val start = remember { System.currentTimeMillis() }
     fun record(o: Offset, pressure: Float) {
         if (!SignatureGeometry.hasRoom(strokes.sumOf { it.size } + current.size)) return
-        val (w, h) = size.value
-        current += SignatureGeometry.point(o.x, o.y, System.currentTimeMillis() - start, pressure, w, h)
+        current += SignatureGeometry.point(o.x, o.y, System.currentTimeMillis() - start, pressure, size.value.width, size.value.height)
     }
 
     Column {
