@@ -133,6 +133,7 @@ all_abis_mapped() {
         'x86_64" to "x86_64-linux-android' 'x86" to "i686-linux-android'; do
         grep -qF -- "\"$pair\"" "$LIB_GRADLE" || { echo "    missing: $pair"; return 1; }
     done
+    # shellcheck disable=SC2016 # a Kotlin template, matched literally
     grep -qF 'environment("CARGO_TARGET_${triple}_RUSTFLAGS", pageAlignRustflags)' "$LIB_GRADLE"
 }
 all_abis_built() {
@@ -148,18 +149,16 @@ linked_16k() {
     local dir
     dir=$(mktemp -d)
     echo '#[unsafe(no_mangle)] pub extern "C" fn fieldkit_probe() -> i32 { 16384 }' >"$dir/probe.rs"
-    # shellcheck disable=SC2086 # the flag is a list of rustc arguments
     local n=0 bad=0 align
+    # shellcheck disable=SC2086 # the flag is a list of rustc arguments
     rustc --edition 2024 --crate-type cdylib -O $FLAG -o "$dir/libprobe.so" "$dir/probe.rs" || { rm -rf "$dir"; return 1; }
     while read -r align; do
         n=$((n + 1))
         ((align >= 16384)) || { bad=$((bad + 1)); echo "    LOAD align $(printf '0x%x' "$align")"; }
     done < <(readelf -lW "$dir/libprobe.so" | awk '$1 == "LOAD" { print $NF }')
     echo "    $n LOAD segments, $bad aligned under 0x4000"
-    ((n > 0 && bad == 0))
-    local rc=$?
     rm -rf "$dir"
-    return $rc
+    ((n > 0 && bad == 0))
 }
 jna_at_least_5_17() {
     local v
