@@ -133,6 +133,10 @@ android {
 kotlin { jvmToolchain(17) }
 
 tasks.named("preBuild") { dependsOn(generateBindings, cargoNdk) }
+// Tasks that read the generated sources but may not run after preBuild (the published
+// sources jar, lint): without the dependency Gradle refuses the undeclared use of an output.
+tasks.matching { (it.name.startsWith("source") && it.name.endsWith("Jar")) || it.name.startsWith("lint") }
+    .configureEach { dependsOn(generateBindings) }
 
 dependencies {
     implementation(libs.kotlinx.coroutines.android)
