@@ -7,10 +7,22 @@
 import Foundation
 @_exported import FieldKitBindings
 
-/// A change to a job: which job, and the command that changed it ("arrive", "sign", …).
+/// A change to a job: which job, and the command that changed it ("arrive", "sign", …), or
+/// what a sync pulled in from the desk (`pulledWorkOrder`, `pulledCancellation`,
+/// `pulledRemoval`).
 public struct JobChange: Sendable, Equatable {
     public let jobId: String
     public let action: String
+
+    /// Whether the desk made this change (a sync pulled it in), not this device.
+    public var fromDesk: Bool { action.hasPrefix("pulled_") }
+
+    /// A job new to this device, assigned (back) to it, or changed by the desk.
+    public static let pulledWorkOrder = "pulled_work_order"
+    /// The desk cancelled the job.
+    public static let pulledCancellation = "pulled_cancellation"
+    /// The job was given to another technician: it leaves this device's lists.
+    public static let pulledRemoval = "pulled_removal"
 }
 
 /// How a sync is getting on: `done` of `total` in `phase` (ops for `.push`, changes for

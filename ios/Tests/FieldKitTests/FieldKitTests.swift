@@ -1,7 +1,10 @@
 // XCTest mirror of the Kotlin JVM suite (android/fieldkit/src/test): a full paid repair visit,
-// typed errors, observers, 10,000 open/close cycles (sync: SyncRoundTripTests.swift). Never compiled
-// on the Linux build machine (no Swift toolchain there): run with `swift test` on a Mac.
+// typed errors, observers, 10,000 open/close cycles (sync: SyncRoundTripTests.swift,
+// PulledChangesTests.swift, TlsSyncTests.swift). Never compiled on the Linux build machine (no
+// Swift toolchain there): run with `swift test` on a Mac.
+import CoreGraphics
 import Foundation
+import ImageIO
 import XCTest
 @testable import FieldKit
 
@@ -9,8 +12,19 @@ func tempDir(_ prefix: String) -> URL {
     FileManager.default.temporaryDirectory.appendingPathComponent("fieldkit-\(prefix)-\(UUID().uuidString)", isDirectory: true)
 }
 
+/// A device time zone in which it is mid-morning now (as TestSupport.morningConfig): the demo
+/// order is promised from now + 30 min, which in China late in the evening is already
+/// tomorrow, not in `todaysJobs()`.
+func morningConfig() -> KitConfig {
+    let utcMinuteOfDay = Int(Date().timeIntervalSince1970 / 60) % (24 * 60)
+    var offset = 10 * 60 - utcMinuteOfDay
+    if offset < -12 * 60 { offset += 24 * 60 }
+    return KitConfig(utcOffsetMinutes: Int32(offset))
+}
+
+/// A fresh database (see `morningConfig`) with the demo van stock and one repair order (assigned).
 func kitWithOrder(_ prefix: String) throws -> (FieldKitClient, String) {
-    let kit = try FieldKitClient(directory: tempDir(prefix))
+    let kit = try FieldKitClient(directory: tempDir(prefix), config: morningConfig())
     try demoStockTheVan(kit: kit.raw)
     let order = demoRepairOrder(number: 1, paid: false)
     try kit.raw.receiveWorkOrder(order: order)
@@ -22,6 +36,35 @@ let callReached = CallOutcome(
     confirmed: CallConfirmations(address: true, phone: true, name: true, timeWindow: true, productModel: true),
     agreed: nil, note: nil
 )
+
+struct JpegEncodingFailed: Error {}
+
+/// A real JPEG encoded by the platform (ImageIO), 120×80, a colour gradient: the Swift side of
+/// TestSupport.jvmJpeg (the JVM's ImageIO).
+func platformJpeg() throws -> Data {
+    let width = 120, height = 80
+    var rgbx = [UInt8](repeating: 255, count: width * height * 4)
+    for y in 0..<height {
+        for x in 0..<width {
+            let i = (y * width + x) * 4
+            rgbx[i] = UInt8(x * 2)
+            rgbx[i + 1] = UInt8(y * 3)
+            rgbx[i + 2] = UInt8(x + y)
+        }
+    }
+    let out = NSMutableData()
+    guard let provider = CGDataProvider(data: Data(rgbx) as CFData),
+          let image = CGImage(
+              width: width, height: height, bitsPerComponent: 8, bitsPerPixel: 32, bytesPerRow: width * 4,
+              space: CGColorSpaceCreateDeviceRGB(), bitmapInfo: CGBitmapInfo(rawValue: CGImageAlphaInfo.noneSkipLast.rawValue),
+              provider: provider, decode: nil, shouldInterpolate: false, intent: .defaultIntent
+          ),
+          let destination = CGImageDestinationCreateWithData(out as CFMutableData, "public.jpeg" as CFString, 1, nil)
+    else { throw JpegEncodingFailed() }
+    CGImageDestinationAddImage(destination, image, nil)
+    guard CGImageDestinationFinalize(destination) else { throw JpegEncodingFailed() }
+    return out as Data
+}
 
 private func residentBytes() -> UInt64 {
     var info = mach_task_basic_info()
@@ -41,12 +84,23 @@ final class RepairVisitTests: XCTestCase {
 
         let got1 = try await kit.todaysJobs().map(\.id)
         XCTAssertEqual(got1, [id])
+        let assigned = try await kit.job(id).status
+        XCTAssertEqual(assigned, .assigned)
         let got2 = try await kit.accept(id)
         XCTAssertEqual(got2, .accepted)
         let got3 = try await kit.callCustomer(id, callReached)
         XCTAssertEqual(got3, .confirmed)
-        let got4 = try await kit.checklist(id).next
-        XCTAssertEqual(got4, "tools_parts_loaded")
+
+        let planned = try await kit.checklist(id)
+        XCTAssertEqual(planned.templateId, "repair")
+        XCTAssertEqual(planned.next, "tools_parts_loaded")
+        let coverage = try XCTUnwrap(planned.steps.first { $0.id == "coverage" })
+        switch coverage.kind {
+        case .choice: break
+        default: XCTFail("coverage is a choice: \(coverage.kind)")
+        }
+        XCTAssertFalse(planned.blockers.isEmpty)
+
         try await step("tools_parts_loaded", .confirmed)
         let got5 = try await kit.startTravel(id)
         XCTAssertEqual(got5, .enRoute)
@@ -64,24 +118,35 @@ final class RepairVisitTests: XCTestCase {
         try await step("unit_intact", .yesNo(value: false))
         try await step("anomaly_description", .text(value: "Scratch on the left panel"))
         let finding = try await kit.recordFinding(id, .manMadeDamage, "Scratch on the left panel")
-        let photo = try await kit.addPhoto(id, stepId: "anomaly_photo", jpeg: demoPhoto(tag: "scratch"))
+        let photo = try await kit.addPhoto(id, stepId: "anomaly_photo", jpeg: try platformJpeg())
         XCTAssertEqual(photo.kind, .photo)
+        XCTAssertEqual(photo.width, 120)
+        let stored = try await kit.attachmentBytes(photo.sha256)
+        XCTAssertEqual(photo.size, Int64(stored.count))
+        XCTAssertEqual(Array(stored.prefix(2)), [0xFF, 0xD8], "stored photo is a JPEG")
+
         _ = try await kit.summaryForSigning(id)
         _ = try await kit.sign(id, SignatureInput(signerName: "王女士", role: .customer, strokes: demoSignature(seed: 1), stepId: "anomaly_signature", findingId: finding.id))
 
         try await step("coverage", .choice(value: "paid"))
         try await step("paid_service_explained", .confirmed)
+        // No paid work before the customer agrees the fees.
         do { _ = try await kit.startWork(id); XCTFail("paid work started without consent") } catch FieldKitError.Blocked {}
         let fees = demoFeeSchedule()
         let got8 = try await kit.consentToFees(id, fees, items: ["visit", "labour"], agreed: true).total
-        XCTAssertEqual(got8, 13000)
+        XCTAssertEqual(got8, fees.items.map(\.amount).reduce(0, +))
         let got9 = try await kit.startWork(id)
         XCTAssertEqual(got9, .inProgress)
+
         try await step("respect_home", .confirmed)
         let part = try await kit.recordPart(id, PartUse(sku: "PUMP-220", quantity: 1, newSerial: "P22-000981", oldPart: .returned, oldSerial: nil))
         XCTAssertFalse(part.stockShort)
         let got10 = try await kit.pause(id, reason: "customer's lunch")
         XCTAssertEqual(got10, .paused)
+        do {
+            try await step("work_done", .text(value: "Replaced the drain pump"))
+            XCTFail("answered while paused")
+        } catch FieldKitError.Validation {}
         let got11 = try await kit.resume(id)
         XCTAssertEqual(got11, .inProgress)
         try await step("work_done", .text(value: "Replaced the drain pump"))
@@ -89,25 +154,58 @@ final class RepairVisitTests: XCTestCase {
         try await step("test_run_ok", .yesNo(value: true))
         _ = try await kit.addPhoto(id, stepId: "debris_removed", jpeg: demoPhoto(tag: "clean floor"))
 
+        // Completion is refused until the customer has signed the record.
+        do {
+            _ = try await kit.complete(id)
+            XCTFail("completed before the customer signed")
+        } catch let e as FieldKitError {
+            guard case let .Blocked(_, blockers, _) = e else { return XCTFail("\(e)") }
+            XCTAssertTrue(blockers.contains { $0.stepId == "service_record_signature" }, e.reasonText)
+        }
+
         let summary = try await kit.summaryForSigning(id)
+        XCTAssertEqual(summary.parts.map(\.quantity), [1])
         XCTAssertEqual(summary.fees?.total, 13000)
+        XCTAssertEqual(summary.photoCount, 2)
         let signature = try await kit.sign(id, SignatureInput(signerName: "王女士", role: .customer, strokes: demoSignature(seed: 1), stepId: "service_record_signature", findingId: nil))
         XCTAssertEqual(signature.summarySha256, summary.sha256)
-        _ = try await kit.feedback(id, rating: 5, comment: "很专业 / very professional")
-        for s in ["feedback", "customer_copy", "goodbye"] { try await step(s, .confirmed) }
-        try await step("fee_settled", .choice(value: "paid_on_site"))
+        let signatureImage = try await kit.attachmentBytes(signature.imageSha256)
+        XCTAssertGreaterThan(signatureImage.count, 100, "signature PNG stored")
 
-        let got12 = try await kit.checklist(id).blockers.isEmpty
-        XCTAssertTrue(got12)
-        let got13 = try await kit.verify(id).ok
-        XCTAssertTrue(got13)
+        _ = try await kit.feedback(id, rating: 5, comment: "很专业 / very professional")
+        try await step("feedback", .confirmed)
+        try await step("fee_settled", .choice(value: "paid_on_site"))
+        try await step("customer_copy", .confirmed)
+        try await step("goodbye", .confirmed)
+
+        let beforeComplete = try await kit.checklist(id)
+        XCTAssertTrue(beforeComplete.blockers.isEmpty, beforeComplete.blockers.map(\.text).joined(separator: ", "))
+        XCTAssertEqual(beforeComplete.progress.applicableRequired, beforeComplete.progress.satisfied)
+        XCTAssertEqual(beforeComplete.steps.first { $0.id == "service_record_signature" }?.status, .satisfied)
+
+        let verification = try await kit.verify(id)
+        XCTAssertTrue(verification.ok, "\(verification)")
+        XCTAssertEqual(verification.signatures.count, 2)
+
         let record = try await kit.complete(id)
+        XCTAssertEqual(record.jobId, id)
         XCTAssertEqual(record.parts.map(\.sku), ["PUMP-220"])
         XCTAssertEqual(record.signatureIds.count, 2)
-        let got14 = try await kit.job(id).status
-        XCTAssertEqual(got14, .completed)
+        XCTAssertEqual(record.feedback?.rating, 5)
+        XCTAssertEqual(record.feeConsent?.total, 13000)
+
+        let done = try await kit.job(id)
+        XCTAssertEqual(done.status, .completed)
+        let visit = try XCTUnwrap(done.visit)
+        XCTAssertEqual(visit.status, .ended(outcome: .completed))
         let got15 = try await kit.verify(id).ok
         XCTAssertTrue(got15)
+        let pumps = try await kit.vanStock().filter { $0.part.sku == "PUMP-220" }
+        XCTAssertEqual(pumps.map(\.quantity), [1])
+        let pending = try await kit.pendingChanges()
+        XCTAssertGreaterThan(pending, 20, "every change is queued for the server")
+        // A completed job refuses further work.
+        do { _ = try await kit.startTravel(id); XCTFail("travel started on a completed job") } catch FieldKitError.Refused {}
     }
 }
 

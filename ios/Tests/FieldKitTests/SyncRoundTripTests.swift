@@ -8,10 +8,18 @@ import Foundation
 import XCTest
 @testable import FieldKit
 
-/// The dispatcher's side of the server, over URLSession with the admin token.
+/// The dispatcher's side of the server, over URLSession with the admin token: plain HTTP, or
+/// HTTPS through a `session` trusting the test's CA (TlsSyncTests).
 struct Desk {
     let url: String
     let adminToken: String
+    let session: URLSession
+
+    init(url: String, adminToken: String, session: URLSession = .shared) {
+        self.url = url
+        self.adminToken = adminToken
+        self.session = session
+    }
 
     static func fromEnvironment() throws -> Desk {
         let env = ProcessInfo.processInfo.environment
@@ -30,7 +38,7 @@ struct Desk {
         req.setValue("Bearer \(adminToken)", forHTTPHeaderField: "Authorization")
         req.setValue("application/json", forHTTPHeaderField: "Content-Type")
         req.httpBody = json.map { Data($0.utf8) }
-        let (data, res) = try await URLSession.shared.data(for: req)
+        let (data, res) = try await session.data(for: req)
         return ((res as! HTTPURLResponse).statusCode, data)
     }
 
@@ -139,7 +147,7 @@ final class SyncRoundTripTests: XCTestCase {
         try await desk.publishDemoCatalog()
         try await desk.dispatch(try demoDispatchJson(order: order, technicianId: tech))
 
-        let kit = try FieldKitClient(directory: tempDir("sync"))
+        let kit = try FieldKitClient(directory: tempDir("sync"), config: morningConfig())
         try demoStockTheVan(kit: kit.raw)
         let account = try await kit.enroll(serverUrl: desk.url, code: code, options: Desk.quick)
         XCTAssertEqual(account.technicianId, tech)
