@@ -6,45 +6,12 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+pub use super::answer::{AnswerValue, Recorded};
 use super::template::{Condition, Localized, Phase, Step, StepKind, Template};
 use crate::model::{Billing, JobKind, SignerRole};
 
 /// Longest serial number accepted, in characters.
 pub const MAX_SERIAL_LEN: usize = 64;
-
-/// An answer to a step.
-///
-/// JSON: adjacently tagged, e.g. `{"type": "confirmed"}`, `{"type": "yes_no", "value": false}`,
-/// `{"type": "choice", "value": "paid"}`, `{"type": "fee_consent", "value": {"agreed": true}}`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "type", content = "value", rename_all = "snake_case")]
-pub enum AnswerValue {
-    /// Answers a [`StepKind::Confirm`] step.
-    Confirmed,
-    YesNo(bool),
-    /// The `value` of one of the step's options.
-    Choice(String),
-    Text(String),
-    Number(f64),
-    Serial(String),
-    /// The customer agreed to (or refused) the fee schedule shown.
-    FeeConsent {
-        agreed: bool,
-    },
-}
-
-/// What is recorded for a step (the latest wins).
-///
-/// JSON: externally tagged, `{"answer": {..}}` or `{"exception": {"reason": ".."}}`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Recorded {
-    Answer(AnswerValue),
-    /// The step was skipped with a reason (only where the template allows it).
-    Exception {
-        reason: String,
-    },
-}
 
 /// Where the visit is; decides which phases are open.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]

@@ -4,21 +4,24 @@
 //! Pure rules over [`crate::model`]: no I/O, no SQL, no clock, so the server runs the very
 //! same gate when a completion arrives.
 //!
+//! - [`answer`]: answer values and what is recorded per step; templates and the engine both
+//!   build on it.
 //! - [`template`]: what a template is and the rules it must obey ([`Template::validate`]).
 //! - [`engine`]: [`Run`] answers what applies, what is next, whether an answer is accepted
 //!   ([`Refusal`] otherwise) and what blocks completion ([`Blocker`]).
 //! - [`defaults`]: the shipped templates and where each PROCEDURE.md step is carried.
 
+pub mod answer;
 pub mod defaults;
 pub mod engine;
 pub mod template;
 
+pub use answer::{AnswerValue, Recorded};
 pub use defaults::{
     AFTER_VISIT_PROCEDURE_REFS, WORKFLOW_PROCEDURE_REFS, default_template_for, default_templates,
 };
 pub use engine::{
-    AnswerValue, BlockReason, Blocker, Evidence, Progress, Recorded, Refusal, Run, Stage,
-    StepStatus, StepView, VisitFacts,
+    BlockReason, Blocker, Evidence, Progress, Refusal, Run, Stage, StepStatus, StepView, VisitFacts,
 };
 pub use template::{
     ChoiceOption, Condition, Localized, Phase, Step, StepKind, Template, TemplateError,

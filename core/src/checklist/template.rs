@@ -6,7 +6,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use super::engine::AnswerValue;
+use super::answer::AnswerValue;
 use crate::model::{JobKind, SignerRole};
 
 /// Longest step id accepted, in bytes.
