@@ -123,6 +123,10 @@ android {
     testOptions.unitTests.all {
         it.useJUnitPlatform()
         it.systemProperty("jna.library.path", hostDebugDir.path)
+        it.systemProperty("java.awt.headless", "true")
+        // As .ci/kotlin-tests.sh: a fixed, pre-touched heap, so the leak test's RSS reading
+        // does not move with heap growth.
+        it.jvmArgs("-Xms256m", "-Xmx256m", "-XX:+AlwaysPreTouch")
         it.dependsOn(cargoHost)
     }
     publishing {
