@@ -6,11 +6,15 @@ import app.fieldkit.ffi.FieldKit
 import app.fieldkit.ffi.KitConfig
 import kotlin.test.assertEquals
 import kotlin.test.assertTrue
+import org.junit.jupiter.api.Assumptions.assumeTrue
 import org.junit.jupiter.api.Test
 
 class LifecycleTest {
     @Test
     fun `10,000 create-close cycles do not leak memory, files or threads`() {
+        // Memory, descriptors and threads are read from Linux's /proc (CI runs on Linux; under
+        // Gradle on macOS or Windows the test is skipped, not failed).
+        assumeTrue(java.io.File("/proc/self/status").exists(), "needs Linux /proc")
         val dir = TestSupport.tempDir("cycles").absolutePath
         val config = KitConfig()
         var deviceId = ""
