@@ -81,9 +81,10 @@ impl FieldKit {
             .map(|p| p.to_string_lossy().into_owned())
     }
 
-    /// How many changes wait for the server.
+    /// How many changes wait for the server (the outbox). `pending_op_count` is the same
+    /// count under the name the sync screens use.
     pub fn pending_changes(&self) -> Result<i64> {
-        Ok(i64::try_from(self.core.store().pending_count()?).unwrap_or(i64::MAX))
+        Ok(i64::try_from(self.core.pending_op_count()?).unwrap_or(i64::MAX))
     }
 
     /// Folds the write-ahead log into the database. Call when the app goes to the background.

@@ -287,9 +287,11 @@ impl FieldKit {
             .collect())
     }
 
-    /// How many changes wait for the server (the outbox).
+    /// How many changes wait for the server (the outbox): the same count as
+    /// `pending_changes`, which this calls; both names are kept for the Kotlin and Swift
+    /// clients that expose them.
     pub fn pending_op_count(&self) -> Result<i64> {
-        Ok(i64_of(self.core.store().pending_count()?))
+        self.pending_changes()
     }
 }
 

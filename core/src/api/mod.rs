@@ -140,8 +140,19 @@ impl FieldKit {
         self.store.recovered_from()
     }
 
-    /// The underlying store (for sync and tests).
+    /// The underlying store, for the sync client and the crate's tests. Not public: apps and
+    /// the FFI go through this facade's methods. The `test-support` feature makes it public
+    /// for integration tests that inspect the database (never enabled by a shipped build).
+    #[cfg(feature = "test-support")]
     pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// The underlying store, for the sync client and the crate's tests (see the
+    /// `test-support` feature).
+    #[cfg(not(feature = "test-support"))]
+    #[cfg_attr(not(any(test, feature = "client")), allow(dead_code))]
+    pub(crate) fn store(&self) -> &Store {
         &self.store
     }
 
