@@ -69,11 +69,14 @@ install_kotlinc() {
 # (FIELDKIT_WORKSPACE_BUILD=1): then the same workspace-wide build (features unified across
 # every package and its tests, as `cargo test --workspace` unified them) finds everything
 # built already, the server included, instead of building the library and the server
-# again with other features.
+# again with other features. The tests call the `demo_*` and `bench_*` functions, so the
+# library is built with the `demo` feature (the shipped one is not: .ci/ffi-symbols.sh), and
+# the bindings are generated from that same library (uniffi checks every function's checksum
+# when the library loads, so bindings and library must have the same features).
 if [[ ${FIELDKIT_WORKSPACE_BUILD:-} == 1 ]]; then
-    CARGO_BUILD=(cargo build --quiet --workspace --features fieldkit-ffi/cli --lib --bins --tests)
+    CARGO_BUILD=(cargo build --quiet --workspace --features "fieldkit-ffi/cli,fieldkit-ffi/demo" --lib --bins --tests)
 else
-    CARGO_BUILD=(cargo build --quiet -p fieldkit-ffi --features cli --lib --bin uniffi-bindgen)
+    CARGO_BUILD=(cargo build --quiet -p fieldkit-ffi --features "cli,demo" --lib --bin uniffi-bindgen)
 fi
 say "cargo build (host library + uniffi-bindgen)"
 "${CARGO_BUILD[@]}"
@@ -96,7 +99,8 @@ fi
 LIBDIR=$TARGET/debug
 if [[ $MODE == --bench ]]; then
     say "cargo build --release (host library)"
-    cargo build --quiet --release -p fieldkit-ffi --lib
+    # With `demo`, like the bindings generated above: the benchmark calls bench_answer_step_in_rust.
+    cargo build --quiet --release -p fieldkit-ffi --features demo --lib
     LIBDIR=$TARGET/release
 fi
 
@@ -137,7 +141,7 @@ if [[ $MODE == --bench ]]; then
     java "${JAVA_OPTS[@]}" -cp "$CP" app.fieldkit.bench.AnswerStepBenchKt
     stripped=$(mktemp)
     strip -o "$stripped" "$LIBDIR/libfieldkit_ffi.so"
-    echo "host release library: $(stat -c %s "$LIBDIR/libfieldkit_ffi.so") bytes, stripped $(stat -c %s "$stripped") bytes ($(numfmt --to=iec "$(stat -c %s "$stripped")"))"
+    echo "host release library (with the demo feature): $(stat -c %s "$LIBDIR/libfieldkit_ffi.so") bytes, stripped $(stat -c %s "$stripped") bytes ($(numfmt --to=iec "$(stat -c %s "$stripped")"))"
     rm -f "$stripped"
     exit 0
 fi

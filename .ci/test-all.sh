@@ -22,12 +22,16 @@ bash .ci/pdf-tools.sh
 echo "== Chromium and chromedriver for the dashboard's browser tests"
 bash .ci/chromium.sh
 
-# With the uniffi generator's feature, so the Kotlin step below reuses this build (one
-# feature set for the whole run: nothing is compiled twice).
+# With the uniffi generator's feature and the FFI's `demo` feature (the Kotlin tests call the
+# demo functions), the same list as the Kotlin step's workspace build, so that step reuses
+# this build (one feature set for the whole run: nothing is compiled twice).
 echo "== tests"
-cargo test --workspace --features fieldkit-ffi/cli
+cargo test --workspace --features fieldkit-ffi/cli,fieldkit-ffi/demo
 
 echo "== Kotlin JVM tests (bindings)"
 FIELDKIT_WORKSPACE_BUILD=1 bash .ci/kotlin-tests.sh
 bash .ci/sample-tests.sh
 bash .ci/swift-check.sh
+
+echo "== the shipped FFI library exports no demo_/bench_ function"
+bash .ci/ffi-symbols.sh

@@ -1,5 +1,6 @@
 //! Sample data for demos, tests and the benchmark (made-up names and numbers), and the Rust
-//! side of the FFI benchmark. Not for production data.
+//! side of the FFI benchmark. Not for production data: compiled only with the `demo`
+//! feature, which the shipped library does not have.
 
 use std::sync::Arc;
 use std::time::Instant;

@@ -9,11 +9,17 @@
 //! async calls on tokio, with a progress observer.
 //!
 //! Generated Kotlin and Swift are build outputs: `bash .ci/kotlin-tests.sh --generate-only`.
+//!
+//! Feature `demo`: the `demo_*` sample data and `bench_answer_step_in_rust` (module `demo`), for
+//! the samples, the Kotlin/Swift tests and the FFI benchmark; the shipped library is built
+//! without it. Bindings must be generated from a library built with the same features as the
+//! one they load (uniffi checks every function's checksum at load time).
 
 uniffi::setup_scaffolding!();
 
 mod checklist;
 mod convert;
+#[cfg(feature = "demo")]
 mod demo;
 mod error;
 mod evidence;
@@ -29,6 +35,7 @@ pub use checklist::{
     Answer, BlockReason, Blocker, ChecklistView, ChoiceOption, LocalizedText, Phase, Progress,
     StepKind, StepState, StepStatus, TemplateRef,
 };
+#[cfg(feature = "demo")]
 pub use demo::{
     bench_answer_step_in_rust, demo_dispatch_json, demo_fee_schedule, demo_photo,
     demo_repair_order, demo_signature, demo_stock_the_van,

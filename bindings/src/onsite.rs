@@ -93,6 +93,8 @@ pub struct FeeSchedule {
 }
 
 impl FeeSchedule {
+    /// Only the demo hands a core fee schedule out (feature `demo`).
+    #[cfg(feature = "demo")]
     pub(crate) fn from_core(s: m::FeeSchedule) -> Self {
         Self {
             id: s.id,

@@ -7,7 +7,7 @@ use fieldkit_core::media::signature as sig;
 use fieldkit_core::model as m;
 
 use crate::checklist::Answer;
-use crate::convert::{count, i32_of, id, ms};
+use crate::convert::{count, id, ms};
 use crate::error::Result;
 use crate::kit::FieldKit;
 
@@ -81,7 +81,10 @@ impl Strokes {
         })
     }
 
+    /// Only the demo hands core strokes out (feature `demo`).
+    #[cfg(feature = "demo")]
     pub(crate) fn from_core(s: sig::Strokes) -> Self {
+        use crate::convert::i32_of;
         Self {
             width: i32_of(s.width),
             height: i32_of(s.height),

@@ -1,5 +1,6 @@
 //! Sample data and a scripted repair visit, shared by the README's demo, the crash test's
-//! child process and the benchmarks. Names and numbers are made up.
+//! child process and the benchmarks. Names and numbers are made up. Compiled only with the
+//! `demo` feature (and in the crate's unit tests); a shipped app does not carry it.
 
 use chrono::Duration;
 

@@ -19,4 +19,5 @@ pub use error::{Error, Result};
 pub mod api;
 
 pub use api::{DeviceConfig, FieldKit};
+#[cfg(any(test, feature = "demo"))]
 pub mod demo;
