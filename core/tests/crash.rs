@@ -1,3 +1,5 @@
+// Over 700 lines: one test binary on purpose: the parent re-executes this very binary as the
+// crash child, so the child's scripted visits and the parent's checks live in one file.
 //! The crash test of "Done means": a child process records visits in a loop and prints every
 //! acknowledged op; it is killed with SIGKILL at random moments, again and again on the same
 //! data directory. After every kill the database must reopen, pass `PRAGMA integrity_check`,

@@ -1,3 +1,5 @@
+// Over 700 lines: one test binary for the whole photo pipeline; a quarter of it makes the inputs
+// (JPEGs, PNGs, EXIF blocks) in code, shared by every section below.
 //! `media::photo`: orientation, metadata stripping, sizes, determinism, and bad input.
 //!
 //! Every input is made here, in code. The bad-input corpus in `tests/data/photo/` is committed

@@ -1,3 +1,5 @@
+// Over 700 lines: `Run` and the types it reports (stage, facts, statuses, blockers, refusals)
+// form one rule set that changes together; the answer values are in answer.rs.
 //! A run of a template over the facts of one visit: what applies, what is next, which answers
 //! are accepted, and what blocks starting work or completing the visit.
 

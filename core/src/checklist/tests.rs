@@ -1,3 +1,5 @@
+// Over 700 lines: the checklist's tests share one set of scenario helpers (the section at the
+// top); sections: default templates, engine rules, refusals, template validation, properties.
 //! Tests of the checklist: default templates, the engine's rules, template validation and
 //! property tests.
 

@@ -1,3 +1,5 @@
+// Over 700 lines: the op catalogue stays in one file on purpose, every op kind and payload
+// version side by side, so a new version is written next to the one it supersedes.
 //! The op catalogue: one Rust type per op kind and payload version, shared by the device and
 //! the server. Every writer builds its op here ([`JobOp`], [`StockOp`] → `kind` + `payload`)
 //! and every reader parses here ([`Op::body`]), so a renamed field is a compile error, not a
