@@ -412,14 +412,15 @@ pub fn plan(
     // clock it reports when sending, else from ops dated in the future.
     let Batch { ops } = batch;
     let skew = match sent_at {
-        Some(t) => Some(t - now),
+        // Saturating: both clocks come from the device and may be anything an i64 holds.
+        Some(t) => Some(t.saturating_sub(now)),
         None => ops
             .iter()
-            .map(|p| p.op.device_time - now)
+            .map(|p| p.op.device_time.saturating_sub(now))
             .find(|d| *d > policy.max_clock_skew_ms),
     };
     if let (Some(d), Some(first)) = (skew, ops.first().map(|p| &p.op))
-        && d.abs() > policy.max_clock_skew_ms
+        && d.saturating_abs() > policy.max_clock_skew_ms
     {
         let job = (first.entity == "work_order").then_some(first.entity_id.as_str());
         flags.raise(
@@ -428,7 +429,7 @@ pub fn plan(
             "clock_skew",
             format!(
                 "the device's clock is {} s {} the server's",
-                d.abs() / 1000,
+                d.saturating_abs() / 1000,
                 if d > 0 { "ahead of" } else { "behind" }
             ),
         );

@@ -160,7 +160,8 @@ fn money(cents: i64) -> String {
 
 /// The device's clock was this far off when it made the op (beyond a sync's delay).
 fn skew_note(e: &TimelineEntry) -> Option<String> {
-    let ahead = e.op.device_time - e.received_at;
+    // Saturating: the device's clock is whatever it pushed.
+    let ahead = e.op.device_time.saturating_sub(e.received_at);
     (ahead > 5 * 60_000).then(|| format!("device clock {} min ahead", ahead / 60_000))
 }
 
