@@ -3,10 +3,12 @@
 //! panic, never an untyped body).
 
 use axum::Json;
+use axum::body::Bytes;
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts, Request};
-use axum::http::StatusCode;
+use axum::http::header::CONTENT_TYPE;
 use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use fieldkit_core::sync::protocol::ErrorBody;
 use serde::de::DeserializeOwned;
@@ -121,31 +123,92 @@ fn from_status(status: StatusCode, message: String) -> ApiError {
     }
 }
 
-/// A JSON body, refused with a typed 4xx when malformed, of the wrong type or too large.
+/// A JSON body, refused with a typed 4xx when malformed, of the wrong type or too large: 415
+/// without `Content-Type: application/json` (or `+json`), 413 over the body limit, 400 when it
+/// does not parse, does not fit `T`, or holds a NUL character (see [`has_nul_escape`]).
 pub struct ApiJson<T>(pub T);
 
 impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        match Json::<T>::from_request(req, state).await {
+        if !json_content_type(req.headers()) {
+            return Err(ApiError::UnsupportedMediaType(
+                "Expected request with `Content-Type: application/json`".into(),
+            ));
+        }
+        let bytes = Bytes::from_request(req, state)
+            .await
+            .map_err(|e| from_status(e.status(), e.body_text()))?;
+        if has_nul_escape(&bytes) {
+            return Err(ApiError::BadRequest(NUL_MESSAGE.into()));
+        }
+        match Json::<T>::from_bytes(&bytes) {
             Ok(Json(v)) => Ok(ApiJson(v)),
             Err(e) => Err(json_rejection(e)),
         }
     }
 }
 
+const NUL_MESSAGE: &str = "text must not contain NUL (U+0000) characters";
+
+/// `application/json` or `application/*+json`, parameters aside (as axum's `Json` checks).
+fn json_content_type(headers: &HeaderMap) -> bool {
+    let Some(ct) = headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok()) else {
+        return false;
+    };
+    let essence = ct
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    essence == "application/json"
+        || essence
+            .strip_prefix("application/")
+            .is_some_and(|sub| sub.ends_with("+json"))
+}
+
+/// The JSON text holds a `\u0000` escape: a NUL character in a string or a key. (JSON has no
+/// other way to carry one: raw control characters are invalid.) Refused everywhere: no field
+/// of the API has a use for it, and PostgreSQL cannot store it in text, so SQLite and
+/// PostgreSQL answer alike.
+pub fn has_nul_escape(json: &[u8]) -> bool {
+    let mut i = 0;
+    while i < json.len() {
+        if json[i] != b'\\' {
+            i += 1;
+            continue;
+        }
+        let run = json[i..].iter().take_while(|b| **b == b'\\').count();
+        i += run;
+        // An odd run ends with a backslash that escapes what follows.
+        if run % 2 == 1 && json[i..].starts_with(b"u0000") {
+            return true;
+        }
+    }
+    false
+}
+
+/// A URI part (path or query) whose percent-decoding holds a NUL character.
+fn has_encoded_nul(s: &str) -> bool {
+    s.contains("%00")
+}
+
 fn json_rejection(e: JsonRejection) -> ApiError {
     from_status(e.status(), e.body_text())
 }
 
-/// Query parameters, refused with a 400 when malformed or unknown.
+/// Query parameters, refused with a 400 when malformed or unknown, or holding a NUL.
 pub struct ApiQuery<T>(pub T);
 
 impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        if parts.uri.query().is_some_and(has_encoded_nul) {
+            return Err(ApiError::BadRequest(NUL_MESSAGE.into()));
+        }
         axum::extract::Query::<T>::from_request_parts(parts, state)
             .await
             .map(|q| ApiQuery(q.0))
@@ -153,16 +216,50 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
     }
 }
 
-/// Path parameters, refused with a 400 when malformed.
+/// Path parameters, refused with a 400 when malformed or holding a NUL.
 pub struct ApiPath<T>(pub T);
 
 impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for ApiPath<T> {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        if has_encoded_nul(parts.uri.path()) {
+            return Err(ApiError::BadRequest(NUL_MESSAGE.into()));
+        }
         axum::extract::Path::<T>::from_request_parts(parts, state)
             .await
             .map(|p| ApiPath(p.0))
             .map_err(|e: PathRejection| ApiError::BadRequest(e.body_text()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nul_escapes_are_found_and_escaped_backslashes_are_not() {
+        assert!(has_nul_escape(br#"{"name":"a\u0000b"}"#));
+        assert!(has_nul_escape(br#"{"a\u0000":1}"#));
+        assert!(has_nul_escape(br#"{"name":"\\\u0000"}"#));
+        assert!(!has_nul_escape(br#"{"name":"\\u0000"}"#));
+        assert!(!has_nul_escape(br#"{"name":"\u0001 \u0010"}"#));
+        assert!(!has_nul_escape(br#"{"name":"u0000 \n"}"#));
+        assert!(!has_nul_escape(b"\\"));
+    }
+
+    #[test]
+    fn json_content_types() {
+        let with = |v: &'static str| {
+            let mut h = HeaderMap::new();
+            h.insert(CONTENT_TYPE, axum::http::HeaderValue::from_static(v));
+            json_content_type(&h)
+        };
+        assert!(with("application/json"));
+        assert!(with("Application/JSON; charset=utf-8"));
+        assert!(with("application/merge-patch+json"));
+        assert!(!with("text/json"));
+        assert!(!with("application/jsonx"));
+        assert!(!json_content_type(&HeaderMap::new()));
     }
 }
