@@ -77,6 +77,16 @@ pub async fn push(
             "at most {MAX_PUSH_OPS} ops per push"
         )));
     }
+    if let Some((i, field, max)) = req
+        .ops
+        .iter()
+        .enumerate()
+        .find_map(|(i, op)| envelope_too_long(op).map(|(field, max)| (i, field, max)))
+    {
+        return Err(ApiError::BadRequest(format!(
+            "op {i}: {field} is at most {max} characters"
+        )));
+    }
     if req.ops.windows(2).any(|w| w[1].seq <= w[0].seq) {
         return Err(ApiError::BadRequest(
             "ops must be in increasing seq order".into(),
@@ -116,6 +126,36 @@ pub async fn push(
         "push"
     );
     Ok(Json(response))
+}
+
+/// The longest envelope strings a push takes (characters): far above what a device makes (a
+/// UUID, a SKU of at most 64, an op kind, an HLC, a SHA-256), low enough that every backend
+/// stores and indexes them (PostgreSQL refuses index entries over about 2.7 kB: a longer
+/// `entity_id` or `kind` was a 500 there).
+pub const MAX_ENVELOPE_CHARS: [(&str, usize); 6] = [
+    ("entity", 64),
+    ("entity_id", 256),
+    ("visit_id", 256),
+    ("kind", 64),
+    ("hlc", 256),
+    ("hash", 256),
+];
+
+/// The first envelope field of `op` longer than [`MAX_ENVELOPE_CHARS`] allows.
+fn envelope_too_long(op: &fieldkit_core::sync::protocol::Op) -> Option<(&'static str, usize)> {
+    let fields = [
+        Some(op.entity.as_str()),
+        Some(op.entity_id.as_str()),
+        op.visit_id.as_deref(),
+        Some(op.kind.as_str()),
+        Some(op.hlc.as_str()),
+        op.hash.as_deref(),
+    ];
+    MAX_ENVELOPE_CHARS
+        .iter()
+        .zip(fields)
+        .find(|((_, max), v)| v.is_some_and(|v| v.chars().count() > *max))
+        .map(|((field, max), _)| (*field, *max))
 }
 
 /// `GET /v1/pull?cursor=N&limit=M`.
