@@ -90,6 +90,12 @@ pub async fn upload(
 ) -> Result<Response, ApiError> {
     let offset = header_u64(&headers, UPLOAD_OFFSET)?;
     let length = header_u64(&headers, UPLOAD_LENGTH)?;
+    if length == 0 {
+        // A malformed request, not a large one: blobs are never empty.
+        return Err(ApiError::BadRequest(format!(
+            "the {UPLOAD_LENGTH} header is 1 or more"
+        )));
+    }
     let out = s
         .blobs
         .put(&sha, offset, length, body, s.max_body_bytes)

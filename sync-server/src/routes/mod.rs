@@ -75,9 +75,12 @@ pub fn router(state: AppState) -> Router {
         .merge(verify::routes())
         .merge(crate::dashboard::routes())
         .with_state(state)
-        .layer(axum::middleware::map_response(typed_error_body))
         .layer(DefaultBodyLimit::max(limit))
         .layer(RequestDecompressionLayer::new())
+        // Outside the decompression layer, so its own refusals (an unsupported
+        // Content-Encoding: 415) get an Error body too; inside compression, so the body it
+        // writes is compressed like any other.
+        .layer(axum::middleware::map_response(typed_error_body))
         .layer(CompressionLayer::new())
         .layer(
             TraceLayer::new_for_http()

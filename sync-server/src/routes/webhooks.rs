@@ -88,7 +88,8 @@ async fn create(
     }
     let secret = match req.secret {
         None => new_secret(),
-        Some(v) if (16..=256).contains(&v.len()) && !v.chars().any(char::is_control) => v,
+        // Characters, as the document's minLength/maxLength count them.
+        Some(v) if (16..=256).contains(&v.chars().count()) && !v.chars().any(char::is_control) => v,
         Some(_) => {
             return Err(ApiError::BadRequest(
                 "secret is 16 to 256 characters".into(),
