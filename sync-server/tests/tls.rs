@@ -74,18 +74,6 @@ fn trusting(roots: Roots, anchors: &[&str]) -> SyncOptions {
     }
 }
 
-async fn code_for(ts: &TestServer, technician: &str) -> String {
-    let (s, v) = ts
-        .admin(
-            Method::POST,
-            "/v1/admin/enrolment-codes",
-            Some(json!({ "technician_id": technician })),
-        )
-        .await;
-    assert_eq!(s, 201, "{v}");
-    v["code"].as_str().unwrap().to_owned()
-}
-
 /// Syncs, collecting what the pulled pages told of each job.
 async fn sync_hearing(phone: &Phone, options: &SyncOptions) -> Vec<(WorkOrderId, &'static str)> {
     let heard = Mutex::new(Vec::new());
@@ -111,7 +99,7 @@ async fn a_visit_over_tls(roots: Roots) {
     let now = Utc::now();
     let options = trusting(roots, &[&pki.ca_pem]);
     let phone = Phone::new(now);
-    let code = code_for(&ts, &tech).await;
+    let code = ts.enrolment_code(&tech).await;
     let account = phone.kit.enroll(&ts.base, &code, &options).await.unwrap();
     assert_eq!(account.technician_id, tech);
 
@@ -195,7 +183,7 @@ async fn an_untrusted_certificate_is_a_tls_error_and_nothing_is_lost() {
     for roots in [Roots::Platform, Roots::Bundled] {
         for anchors in [vec![], vec![stranger.ca_pem.as_str()]] {
             let options = trusting(roots, &anchors);
-            let code = code_for(&ts, &tech).await;
+            let code = ts.enrolment_code(&tech).await;
             let err = phone
                 .kit
                 .enroll(&ts.base, &code, &options)
@@ -210,7 +198,7 @@ async fn an_untrusted_certificate_is_a_tls_error_and_nothing_is_lost() {
         }
     }
     // Enrolled with the right anchor, then synced without it: refused, nothing lost.
-    let code = code_for(&ts, &tech).await;
+    let code = ts.enrolment_code(&tech).await;
     let good = trusting(Roots::Platform, &[&pki.ca_pem]);
     phone.kit.enroll(&ts.base, &code, &good).await.unwrap();
     let err = phone.kit.sync(&sync_options(), &|_| {}).await.unwrap_err();

@@ -216,17 +216,9 @@ impl Phone {
     /// Enrols over HTTP with a one-time code the desk makes for `technician_id`, keeping
     /// the account for [`Phone::sync`].
     pub async fn enrol(&self, ts: &super::TestServer, technician_id: &str) {
-        let (s, v) = ts
-            .admin(
-                reqwest::Method::POST,
-                "/v1/admin/enrolment-codes",
-                Some(serde_json::json!({ "technician_id": technician_id })),
-            )
-            .await;
-        assert_eq!(s, 201, "{v}");
-        let code = v["code"].as_str().expect("a code");
+        let code = ts.enrolment_code(technician_id).await;
         self.kit
-            .enroll(&ts.base, code, &sync_options())
+            .enroll(&ts.base, &code, &sync_options())
             .await
             .expect("the phone enrols");
     }

@@ -247,8 +247,8 @@ impl TestServer {
         v["id"].as_str().expect("id").to_owned()
     }
 
-    /// Enrols `device_id` for the technician; returns the enrolment answer.
-    pub async fn enrol(&self, technician_id: &str, device_id: DeviceId) -> EnrollResponse {
+    /// A one-time enrolment code the desk makes for the technician.
+    pub async fn enrolment_code(&self, technician_id: &str) -> String {
         let (s, v) = self
             .admin(
                 reqwest::Method::POST,
@@ -257,10 +257,16 @@ impl TestServer {
             )
             .await;
         assert_eq!(s, 201, "{v}");
+        v["code"].as_str().expect("a code").to_owned()
+    }
+
+    /// Enrols `device_id` for the technician; returns the enrolment answer.
+    pub async fn enrol(&self, technician_id: &str, device_id: DeviceId) -> EnrollResponse {
+        let code = self.enrolment_code(technician_id).await;
         let res = self
             .client
             .post(self.url("/v1/enroll"))
-            .json(&json!({ "code": v["code"], "device_id": device_id }))
+            .json(&json!({ "code": code, "device_id": device_id }))
             .send()
             .await
             .expect("enroll");
