@@ -10,6 +10,9 @@
 //! - [`engine`]: [`Run`] answers what applies, what is next, whether an answer is accepted
 //!   ([`Refusal`] otherwise) and what blocks completion ([`Blocker`]).
 //! - [`defaults`]: the shipped templates and where each PROCEDURE.md step is carried.
+//!
+//! "PROCEDURE" (`PROCEDURE step N`, `PROCEDURE.md`) throughout the code is
+//! `core/docs/PROCEDURE.md`: the numbered on-site steps, their sources and the quality measures.
 
 pub mod answer;
 pub mod defaults;
