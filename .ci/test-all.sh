@@ -32,6 +32,7 @@ echo "== Kotlin JVM tests (bindings)"
 FIELDKIT_WORKSPACE_BUILD=1 bash .ci/kotlin-tests.sh
 bash .ci/sample-tests.sh
 bash .ci/swift-check.sh
+bash .ci/conformance.sh
 
 echo "== the shipped FFI library exports no demo_/bench_ function"
 bash .ci/ffi-symbols.sh
