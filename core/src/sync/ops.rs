@@ -22,13 +22,11 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+pub use super::protocol::OP_VERSION;
 use super::protocol::Op;
 use crate::checklist::AnswerValue;
 use crate::media::signature::{SignedSummary, Strokes};
 use crate::model::*;
-
-/// The newest op payload version this code writes and reads.
-pub const OP_VERSION: i64 = 1;
 
 /// Why an op's kind, version or payload cannot be read. Messages name fields, never values
 /// (a payload may carry a customer's name).

@@ -34,8 +34,9 @@ pub const UPLOAD_LENGTH: &str = "upload-length";
 /// Header of a push: the device's clock when sending (ms since the epoch), so the server can
 /// tell clock skew from ops legitimately made offline hours ago.
 pub const DEVICE_TIME: &str = "fieldkit-device-time";
-/// The newest op payload version this protocol knows.
-pub use super::ops::OP_VERSION;
+/// The newest op payload version this code writes and reads (the op catalogue, `ops`, builds
+/// and parses payloads up to it).
+pub const OP_VERSION: i64 = 1;
 
 /// One op of a device's journal, as stored in its outbox and as pushed to the server.
 ///
