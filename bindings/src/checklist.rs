@@ -9,23 +9,7 @@ use fieldkit_core::checklist::{self as rules, AnswerValue, BlockReason as CoreBl
 use crate::convert::i32_of;
 use crate::error::Result;
 use crate::kit::FieldKit;
-use crate::signing::SignerRole;
-
-/// A text in the two languages the app ships with.
-#[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
-pub struct LocalizedText {
-    pub zh_cn: String,
-    pub en: String,
-}
-
-impl From<rules::Localized> for LocalizedText {
-    fn from(l: rules::Localized) -> Self {
-        Self {
-            zh_cn: l.zh_cn,
-            en: l.en,
-        }
-    }
-}
+use crate::shared::{Answer, BlockReason, Blocker, LocalizedText, SignerRole};
 
 /// The part of the visit a step belongs to, in order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, uniffi::Enum)]
@@ -163,30 +147,6 @@ pub struct Progress {
     pub applicable_required: i32,
 }
 
-/// Why something blocks.
-#[derive(Clone, Debug, PartialEq, Eq, uniffi::Enum)]
-pub enum BlockReason {
-    Unanswered,
-    NeedsPhotos { have: i32, need: i32 },
-    NeedsSignature { role: SignerRole },
-    ConsentRefused,
-    CallNotReached,
-    FindingNotAcknowledged { count: i32 },
-    SignatureMismatch { problem: String },
-    Other,
-}
-
-/// One thing that stops the next gate (travel, work, completion).
-#[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
-pub struct Blocker {
-    /// The step concerned; `null` for open findings.
-    pub step_id: Option<String>,
-    pub label: Option<LocalizedText>,
-    pub reason: BlockReason,
-    /// The blocker in the technician's words (English).
-    pub text: String,
-}
-
 impl From<rules::Blocker> for Blocker {
     fn from(b: rules::Blocker) -> Self {
         let text = b.to_string();
@@ -234,60 +194,6 @@ pub struct ChecklistView {
     pub progress: Progress,
     /// Paid work: fees must be agreed before work starts.
     pub paid: bool,
-}
-
-/// An answer to a step.
-#[derive(Clone, Debug, PartialEq, uniffi::Enum)]
-pub enum Answer {
-    Confirmed,
-    YesNo {
-        value: bool,
-    },
-    /// The `value` of one of the step's options.
-    Choice {
-        value: String,
-    },
-    Text {
-        value: String,
-    },
-    Numeric {
-        value: f64,
-    },
-    Serial {
-        value: String,
-    },
-    /// Recorded by `consentToFees`; not accepted by `answerStep`.
-    FeeConsent {
-        agreed: bool,
-    },
-}
-
-impl From<Answer> for AnswerValue {
-    fn from(a: Answer) -> Self {
-        match a {
-            Answer::Confirmed => Self::Confirmed,
-            Answer::YesNo { value } => Self::YesNo(value),
-            Answer::Choice { value } => Self::Choice(value),
-            Answer::Text { value } => Self::Text(value),
-            Answer::Numeric { value } => Self::Number(value),
-            Answer::Serial { value } => Self::Serial(value),
-            Answer::FeeConsent { agreed } => Self::FeeConsent { agreed },
-        }
-    }
-}
-
-impl From<AnswerValue> for Answer {
-    fn from(a: AnswerValue) -> Self {
-        match a {
-            AnswerValue::Confirmed => Self::Confirmed,
-            AnswerValue::YesNo(value) => Self::YesNo { value },
-            AnswerValue::Choice(value) => Self::Choice { value },
-            AnswerValue::Text(value) => Self::Text { value },
-            AnswerValue::Number(value) => Self::Numeric { value },
-            AnswerValue::Serial(value) => Self::Serial { value },
-            AnswerValue::FeeConsent { agreed } => Self::FeeConsent { agreed },
-        }
-    }
 }
 
 /// A checklist template's id and version.

@@ -9,12 +9,12 @@ use fieldkit_core::checklist::AnswerValue;
 use fieldkit_core::demo;
 use fieldkit_core::model::Billing as CoreBilling;
 
-use crate::checklist::Answer;
 use crate::convert::job_id;
 use crate::error::{FieldKitError, Result};
 use crate::jobs::WorkOrder;
 use crate::kit::FieldKit;
 use crate::onsite::FeeSchedule;
+use crate::shared::Answer;
 use crate::signing::Strokes;
 
 /// A repair work order (status assigned) promised for the next two hours.

@@ -7,7 +7,7 @@ use fieldkit_core::checklist::Refusal as StepRefusal;
 use fieldkit_core::media::photo::PhotoError;
 use fieldkit_core::report::ReportError;
 
-use crate::checklist::Blocker;
+use crate::shared::Blocker;
 
 /// Everything a FieldKit call can fail with. Kotlin: `FieldKitException.<Kind>`; Swift:
 /// `FieldKitError.<kind>`.

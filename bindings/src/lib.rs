@@ -28,12 +28,12 @@ mod kit;
 mod onsite;
 mod parts;
 mod report;
+mod shared;
 mod signing;
 mod sync;
 
 pub use checklist::{
-    Answer, BlockReason, Blocker, ChecklistView, ChoiceOption, LocalizedText, Phase, Progress,
-    StepKind, StepState, StepStatus, TemplateRef,
+    ChecklistView, ChoiceOption, Phase, Progress, StepKind, StepState, StepStatus, TemplateRef,
 };
 #[cfg(feature = "demo")]
 pub use demo::{
@@ -53,9 +53,10 @@ pub use onsite::{
 };
 pub use parts::{OldPartFate, Part, PartUsage, PartUse, StockLevel};
 pub use report::CopyOptions;
+pub use shared::{Answer, BlockReason, Blocker, LocalizedText, SignerRole};
 pub use signing::{
-    Signature, SignatureCheck, SignatureInput, SignerRole, SigningSummary, StrokePoint, Strokes,
-    SummaryAnswer, SummaryFees, SummaryFinding, SummaryPart, Verification,
+    Signature, SignatureCheck, SignatureInput, SigningSummary, StrokePoint, Strokes, SummaryAnswer,
+    SummaryFees, SummaryFinding, SummaryPart, Verification,
 };
 pub use sync::{
     ServerAccount, SyncIssue, SyncIssueKind, SyncObserver, SyncOptions, SyncPhase, SyncReport,

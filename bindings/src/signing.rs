@@ -6,35 +6,10 @@ use fieldkit_core::checklist::AnswerValue;
 use fieldkit_core::media::signature as sig;
 use fieldkit_core::model as m;
 
-use crate::checklist::Answer;
 use crate::convert::{count, id, ms};
 use crate::error::Result;
 use crate::kit::FieldKit;
-
-/// Who signs.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, uniffi::Enum)]
-pub enum SignerRole {
-    Customer,
-    Technician,
-}
-
-impl From<m::SignerRole> for SignerRole {
-    fn from(r: m::SignerRole) -> Self {
-        match r {
-            m::SignerRole::Customer => Self::Customer,
-            m::SignerRole::Technician => Self::Technician,
-        }
-    }
-}
-
-impl From<SignerRole> for m::SignerRole {
-    fn from(r: SignerRole) -> Self {
-        match r {
-            SignerRole::Customer => Self::Customer,
-            SignerRole::Technician => Self::Technician,
-        }
-    }
-}
+use crate::shared::{Answer, SignerRole};
 
 /// One sample of the pen.
 #[derive(Clone, Copy, Debug, PartialEq, uniffi::Record)]
