@@ -234,6 +234,26 @@ async fn nul_characters_are_a_400_on_every_backend() {
         with_nul["payload"] = json!({ "note": "a\u{0}b" });
         let (s, v) = push(&ts, &token, None, &json!({ "ops": [with_nul] })).await;
         assert_eq!(s, 400, "{v}");
+
+        // The dashboard's forms too: the login, and a form behind the session.
+        ts.create_dispatcher("desk", "a long enough password").await;
+        let res = ts
+            .no_redirects()
+            .post(ts.url("/login"))
+            .form(&[("login", "de\0sk"), ("password", "a long enough password")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status().as_u16(), 400);
+        let who = ts.dashboard_login("desk", "a long enough password").await;
+        let res = ts
+            .post_form(&who, "/technicians", &[("name", "Wang\0Wei")])
+            .await;
+        assert_eq!(res.status().as_u16(), 400);
+        let res = ts
+            .post_form(&who, "/technicians", &[("name", "Wang Wei")])
+            .await;
+        assert!(res.status().is_redirection(), "{}", res.status());
     }
 }
 
