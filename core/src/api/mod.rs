@@ -12,6 +12,8 @@ mod parts;
 mod report;
 mod signing;
 mod sync;
+#[cfg(feature = "client")]
+mod sync_run;
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -140,18 +142,16 @@ impl FieldKit {
         self.store.recovered_from()
     }
 
-    /// The underlying store, for the sync client and the crate's tests. Not public: apps and
-    /// the FFI go through this facade's methods. The `test-support` feature makes it public
-    /// for integration tests that inspect the database (never enabled by a shipped build).
+    /// The underlying store, for tests that inspect the database. Apps and the FFI go through
+    /// this facade's methods; the crate's own code uses the field. Public only with the
+    /// `test-support` feature (integration tests; never a shipped build).
     #[cfg(feature = "test-support")]
     pub fn store(&self) -> &Store {
         &self.store
     }
 
-    /// The underlying store, for the sync client and the crate's tests (see the
-    /// `test-support` feature).
-    #[cfg(not(feature = "test-support"))]
-    #[cfg_attr(not(any(test, feature = "client")), allow(dead_code))]
+    /// The underlying store, for the crate's unit tests (see the `test-support` feature).
+    #[cfg(all(test, not(feature = "test-support")))]
     pub(crate) fn store(&self) -> &Store {
         &self.store
     }

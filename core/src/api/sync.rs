@@ -1,7 +1,8 @@
 //! The device's side of sync, without the network: the server account, applying a page of
 //! pulled changes (one transaction, cursor included), taking acknowledged ops out of the
 //! outbox together with the server's refusals, and which blobs the server still lacks.
-//! The HTTP client (`sync::client`) drives these; none of them waits on the network.
+//! The sync run (`sync_run`, over `sync::client`'s HTTP) drives these; none of them waits on
+//! the network.
 
 use serde::{Deserialize, Serialize};
 
