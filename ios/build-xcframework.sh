@@ -6,6 +6,8 @@
 #   Sources/FieldKitBindings/FieldKitBindings.swift   the generated Swift
 # Then `swift build` / `swift test` (macOS host) or add the package in Xcode.
 #   bash ios/build-xcframework.sh [--debug]
+#   FIELDKIT_DEMO=1 bash ios/build-xcframework.sh   # with the demo exports (demo_*), which the
+#                                   XCTests and the sample use; never for an app you ship
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -13,6 +15,14 @@ PROFILE=release
 [[ ${1:-} == --debug ]] && PROFILE=debug
 CARGO_PROFILE=()
 [[ $PROFILE == release ]] && CARGO_PROFILE=(--release)
+# The host library (bindings) and every slice take the same features: uniffi checks each
+# function's checksum when the library loads.
+FEATURES=()
+HOST_FEATURES=cli
+if [[ ${FIELDKIT_DEMO:-} == 1 ]]; then
+    FEATURES=(--features demo)
+    HOST_FEATURES=cli,demo
+fi
 TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
 OUT=$ROOT/ios/build
 GEN=$OUT/generated
@@ -27,7 +37,7 @@ rustup target add "$DEVICE" "${SIMS[@]}" "${MACS[@]}"
 export IPHONEOS_DEPLOYMENT_TARGET=15.0 MACOSX_DEPLOYMENT_TARGET=12.0
 
 # 1. The generator and a host library to generate from (library mode reads its metadata).
-cargo build -p fieldkit-ffi --features cli --lib --bin uniffi-bindgen
+cargo build -p fieldkit-ffi --features "$HOST_FEATURES" --lib --bin uniffi-bindgen
 HOST_LIB=$TARGET/debug/libfieldkit_ffi.dylib
 [[ -f $HOST_LIB ]] || HOST_LIB=$TARGET/debug/libfieldkit_ffi.so
 rm -rf "$GEN" && mkdir -p "$GEN"
@@ -35,7 +45,7 @@ rm -rf "$GEN" && mkdir -p "$GEN"
 
 # 2. Static libraries per slice.
 for t in "$DEVICE" "${SIMS[@]}" "${MACS[@]}"; do
-    cargo build -p fieldkit-ffi --lib "${CARGO_PROFILE[@]}" --target "$t"
+    cargo build -p fieldkit-ffi --lib "${CARGO_PROFILE[@]}" "${FEATURES[@]}" --target "$t"
 done
 mkdir -p "$OUT/sim" "$OUT/macos"
 lipo -create -output "$OUT/sim/libfieldkit_ffi.a" \

@@ -47,14 +47,22 @@ val rustTargets = mapOf(
 val pageAlignRustflags = "-C link-arg=-Wl,-z,max-page-size=16384"
 val abis = providers.gradleProperty("fieldkit.abis").get().split(",").map(String::trim).filter(String::isNotEmpty)
 val minSdkVersion = 26 // java.time and java.nio.file (used by the Kotlin layer) need API 26
+/**
+ * `-Pfieldkit.demo=true`: the library with the demo data and walks (`demo_*`), which the unit
+ * tests and the sample use. The host and the Android builds take the same features (uniffi
+ * checks each function's checksum at load); a published AAR never has them.
+ */
+val demo = providers.gradleProperty("fieldkit.demo").map(String::toBoolean).getOrElse(false)
+val ffiFeatures = if (demo) listOf("--features", "demo") else emptyList()
 
 /** The host library and the generator, with the same features as CI (nothing rebuilt twice). */
 val cargoHost by tasks.registering(Exec::class) {
     group = "fieldkit"
     description = "Builds the host library (${Host.libraryFile}) and uniffi-bindgen."
     workingDir = repoRoot
-    commandLine("cargo", "build", "-p", "fieldkit-ffi", "--features", "cli", "--lib", "--bin", "uniffi-bindgen")
+    commandLine("cargo", "build", "-p", "fieldkit-ffi", "--features", if (demo) "cli,demo" else "cli", "--lib", "--bin", "uniffi-bindgen")
     inputs.files(rustSources)
+    inputs.property("demo", demo)
     outputs.file(hostDebugDir.resolve(Host.libraryFile))
     outputs.file(hostDebugDir.resolve("uniffi-bindgen${Host.exe}"))
 }
@@ -96,9 +104,10 @@ val cargoNdk by tasks.registering(Exec::class) {
     commandLine(
         listOf("cargo", "ndk", "--platform", "$minSdkVersion", "-o", generatedJniLibs.get().asFile.path) +
             abis.flatMap { listOf("-t", it) } +
-            listOf("build", "--release", "-p", "fieldkit-ffi", "--lib"),
+            listOf("build", "--release", "-p", "fieldkit-ffi", "--lib") + ffiFeatures,
     )
     inputs.files(rustSources)
+    inputs.property("demo", demo)
     inputs.property("abis", abis)
     inputs.property("rustflags", pageAlignRustflags)
     outputs.dir(generatedJniLibs)
@@ -150,6 +159,11 @@ dependencies {
     testImplementation(libs.kotlin.test)
     testImplementation(libs.junit.jupiter)
     testRuntimeOnly(libs.junit.platform.launcher)
+}
+
+// A library with the demo exports is for tests and the sample only: never published.
+tasks.matching { it.name.startsWith("publish") }.configureEach {
+    doFirst { if (demo) throw GradleException("fieldkit.demo=true builds the demo exports in: publish without it") }
 }
 
 // `./gradlew :fieldkit:publishToMavenLocal` → ~/.m2/repository/app/fieldkit/fieldkit-android/<version>
