@@ -23,44 +23,15 @@ case "$MODE" in test | --generate-only | --bench) ;; *)
     ;;
 esac
 
-KOTLIN_VERSION=2.4.20
-TOOLS=$ROOT/android/.tools
-KOTLIN_HOME=$TOOLS/kotlinc-$KOTLIN_VERSION
 TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
 BUILD=$ROOT/android/fieldkit/build
 GEN_KT=$BUILD/generated/uniffi/kotlin
 GEN_SWIFT=$ROOT/ios/build/generated
 JVM=$BUILD/jvm
-JNA_JAR=/usr/share/java/jna.jar
-JUNIT_JAR=/usr/share/java/junit-platform-console-standalone.jar
 t0=$(date +%s)
 say() { echo "== $* (+$(($(date +%s) - t0))s)"; }
-
-# --- tools -------------------------------------------------------------------------------
-install_apt() {
-    local missing=()
-    [[ -f $JNA_JAR ]] || missing+=(libjna-java)
-    [[ -f $JUNIT_JAR ]] || missing+=(junit5)
-    ((${#missing[@]})) || return 0
-    say "apt: installing ${missing[*]}"
-    local sudo=()
-    [[ $(id -u) == 0 ]] || sudo=(sudo)
-    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" ||
-        { "${sudo[@]}" apt-get update -qq && "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"; }
-}
-
-install_kotlinc() {
-    [[ -x $KOTLIN_HOME/bin/kotlinc ]] && return 0
-    say "npm: kotlin-compiler@$KOTLIN_VERSION"
-    mkdir -p "$TOOLS"
-    local tgz
-    tgz=$(cd "$TOOLS" && npm pack --silent "kotlin-compiler@$KOTLIN_VERSION" | tail -1)
-    rm -rf "$KOTLIN_HOME.tmp" && mkdir -p "$KOTLIN_HOME.tmp"
-    tar xzf "$TOOLS/$tgz" --strip-components=1 -C "$KOTLIN_HOME.tmp"
-    chmod +x "$KOTLIN_HOME.tmp"/bin/*
-    rm -f "$TOOLS/$tgz"
-    mv "$KOTLIN_HOME.tmp" "$KOTLIN_HOME"
-}
+# shellcheck source=.ci/kotlin-tools.sh
+source "$ROOT/.ci/kotlin-tools.sh"
 
 # --- native library and bindings ---------------------------------------------------------
 # One cargo invocation builds the library and the generator with the same features, so
@@ -105,30 +76,11 @@ if [[ $MODE == --bench ]]; then
 fi
 
 # --- Kotlin ------------------------------------------------------------------------------
+# shellcheck disable=SC2119 # no extra packages here
 install_apt
 install_kotlinc
-KLIB=$KOTLIN_HOME/lib
-RUNTIME_CP=$KLIB/kotlin-stdlib.jar:$KLIB/kotlinx-coroutines-core-jvm.jar:$KLIB/kotlin-test.jar:$KLIB/kotlin-test-junit5.jar:$JNA_JAR
 mkdir -p "$JVM"
 
-# Compiles sources into a jar unless the jar was built from exactly these inputs.
-compile() {
-    local jar=$1 cp=$2
-    shift 2
-    local stamp
-    stamp=$({
-        echo "$KOTLIN_VERSION $cp"
-        find "$@" -name '*.kt' -print0 | sort -z | xargs -0 sha256sum
-    } | sha256sum | cut -d' ' -f1)
-    if [[ -f $jar && -f $jar.stamp && $(cat "$jar.stamp") == "$stamp" ]]; then
-        say "kotlinc: ${jar##*/} up to date"
-        return 0
-    fi
-    say "kotlinc: ${jar##*/}"
-    rm -f "$jar" "$jar.stamp"
-    "$KOTLIN_HOME/bin/kotlinc" -jvm-target 17 -nowarn -cp "$cp" -d "$jar" "$@"
-    echo "$stamp" >"$jar.stamp"
-}
 compile "$JVM/fieldkit.jar" "$RUNTIME_CP" "$GEN_KT" "$ROOT/android/fieldkit/src/main/kotlin"
 compile "$JVM/fieldkit-tests.jar" "$RUNTIME_CP:$JVM/fieldkit.jar:$JUNIT_JAR" "$ROOT/android/fieldkit/src/test/kotlin"
 

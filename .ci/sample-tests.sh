@@ -15,72 +15,22 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 
-KOTLIN_VERSION=2.4.20
-TOOLS=$ROOT/android/.tools
-KOTLIN_HOME=$TOOLS/kotlinc-$KOTLIN_VERSION
 TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
 GEN_KT=$ROOT/android/fieldkit/build/generated/uniffi/kotlin
 JVM=$ROOT/android/fieldkit/build/jvm
 OUT=$ROOT/android/sample/build/jvm
 LOGIC=$ROOT/android/sample/src/main/kotlin/app/fieldkit/sample/logic
 LOGIC_TESTS=$ROOT/android/sample/src/test/kotlin
-JNA_JAR=/usr/share/java/jna.jar
-JUNIT_JAR=/usr/share/java/junit-platform-console-standalone.jar
 t0=$(date +%s)
 say() { echo "== $* (+$(($(date +%s) - t0))s)"; }
+# shellcheck source=.ci/kotlin-tools.sh
+source "$ROOT/.ci/kotlin-tools.sh"
 
-# --- tools (as in .ci/kotlin-tests.sh, same locations) ------------------------------------
-install_apt() {
-    local missing=()
-    [[ -f $JNA_JAR ]] || missing+=(libjna-java)
-    [[ -f $JUNIT_JAR ]] || missing+=(junit5)
-    command -v readelf >/dev/null || missing+=(binutils)
-    ((${#missing[@]})) || return 0
-    say "apt: installing ${missing[*]}"
-    local sudo=()
-    [[ $(id -u) == 0 ]] || sudo=(sudo)
-    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" ||
-        { "${sudo[@]}" apt-get update -qq && "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"; }
-}
-
-install_kotlinc() {
-    [[ -x $KOTLIN_HOME/bin/kotlinc ]] && return 0
-    say "npm: kotlin-compiler@$KOTLIN_VERSION"
-    mkdir -p "$TOOLS"
-    local tgz
-    tgz=$(cd "$TOOLS" && npm pack --silent "kotlin-compiler@$KOTLIN_VERSION" | tail -1)
-    rm -rf "$KOTLIN_HOME.tmp" && mkdir -p "$KOTLIN_HOME.tmp"
-    tar xzf "$TOOLS/$tgz" --strip-components=1 -C "$KOTLIN_HOME.tmp"
-    chmod +x "$KOTLIN_HOME.tmp"/bin/*
-    rm -f "$TOOLS/$tgz"
-    mv "$KOTLIN_HOME.tmp" "$KOTLIN_HOME"
-}
-
-install_apt
+# --- tools (.ci/kotlin-tools.sh; readelf for the 16 KB check) ----------------------------
+extra=()
+command -v readelf >/dev/null || extra+=(binutils)
+install_apt "${extra[@]}"
 install_kotlinc
-KLIB=$KOTLIN_HOME/lib
-RUNTIME_CP=$KLIB/kotlin-stdlib.jar:$KLIB/kotlinx-coroutines-core-jvm.jar:$KLIB/kotlin-test.jar:$KLIB/kotlin-test-junit5.jar:$JNA_JAR
-
-# Compiles sources into a jar unless the jar was built from exactly these inputs (the same
-# stamp as .ci/kotlin-tests.sh, so either script reuses the other's fieldkit.jar).
-compile() {
-    local jar=$1 cp=$2
-    shift 2
-    local stamp
-    stamp=$({
-        echo "$KOTLIN_VERSION $cp"
-        find "$@" -name '*.kt' -print0 | sort -z | xargs -0 sha256sum
-    } | sha256sum | cut -d' ' -f1)
-    if [[ -f $jar && -f $jar.stamp && $(cat "$jar.stamp") == "$stamp" ]]; then
-        say "kotlinc: ${jar##*/} up to date"
-        return 0
-    fi
-    say "kotlinc: ${jar##*/}"
-    rm -f "$jar" "$jar.stamp"
-    mkdir -p "$(dirname "$jar")"
-    "$KOTLIN_HOME/bin/kotlinc" -jvm-target 17 -nowarn -cp "$cp" -d "$jar" "$@"
-    echo "$stamp" >"$jar.stamp"
-}
 
 # --- the library layer: reuse kotlin-tests.sh's build, or make it the same way -------------
 if [[ ! -f $TARGET/debug/libfieldkit_ffi.so || ! -d $GEN_KT ]]; then
