@@ -1,3 +1,5 @@
+// Over 700 lines: the job page and the desk's actions on it (assign, reschedule, cancel, the
+// completion ruling); the actions move to the desk-operations layer in issue 15's layering.
 //! One job as the dispatcher sees it: the work order, its completion(s) and where each
 //! stands (counted, being checked, held for the desk with the reasons, released or rejected
 //! by the desk with who, when and why, or kept as a conflict), the timeline of everything the

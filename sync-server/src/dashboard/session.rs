@@ -169,7 +169,9 @@ fn take_field(body: &[u8], field: &str) -> Result<(Option<String>, String), Page
         .iter()
         .any(|(k, v)| k.contains('\0') || v.contains('\0'))
     {
-        return Err(PageError::bad_request("the form holds a NUL character"));
+        return Err(PageError::bad_request(
+            "表单中有 NUL 字符 (the form holds a NUL character)",
+        ));
     }
     let mut token = None;
     let mut rest = Vec::with_capacity(pairs.len());
