@@ -1,20 +1,24 @@
 //! Who is calling: device bearer tokens (stored hashed), the dispatcher's admin token,
-//! one-time enrolment codes, and the rate limit on enrolment.
+//! one-time enrolment codes, dispatchers' passwords (argon2id), and the rate limits on
+//! enrolment and login. The extractors ([`Device`], [`Dispatcher`]) read what they need from
+//! any state that lends [`Keys`], so this module sits below the server's state.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use axum::extract::FromRequestParts;
+use argon2::Argon2;
+use argon2::password_hash::phc::PasswordHash;
+use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+use axum::extract::{FromRef, FromRequestParts};
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 
 use crate::error::ApiError;
-use crate::routes::AppState;
-use crate::storage::DeviceRecord;
+use crate::storage::{DeviceRecord, Storage};
 
 /// Prefix of device tokens (so a device token is recognised on dispatcher routes).
 pub const DEVICE_TOKEN_PREFIX: &str = "fkd_";
@@ -75,6 +79,43 @@ pub(crate) fn same_hash(a: &str, b: &str) -> bool {
             == 0
 }
 
+/// The argon2id hash (PHC string) of a dispatcher's password (slow on purpose: call it off
+/// the async workers).
+pub fn hash_password(password: &str) -> Result<String, ApiError> {
+    Argon2::default()
+        .hash_password(password.as_bytes())
+        .map(|h| h.to_string())
+        .map_err(|e| ApiError::Internal(format!("argon2: {e}")))
+}
+
+/// Whether `password` matches the PHC string `hash` (false for a malformed hash).
+pub fn password_matches(password: &str, hash: &str) -> bool {
+    PasswordHash::new(hash).is_ok_and(|h| {
+        Argon2::default()
+            .verify_password(password.as_bytes(), &h)
+            .is_ok()
+    })
+}
+
+/// What a dispatcher's password must be: 12 to 256 characters.
+pub fn password_ok(password: &str) -> Result<(), &'static str> {
+    let n = password.chars().count();
+    if (12..=256).contains(&n) {
+        Ok(())
+    } else {
+        Err("a dispatcher's password is 12 to 256 characters")
+    }
+}
+
+/// What the extractors need from the server's state: the devices' records and the hash of
+/// the dispatcher's token.
+#[derive(Clone)]
+pub struct Keys {
+    pub storage: Arc<dyn Storage>,
+    /// SHA-256 of the dispatcher's token.
+    pub admin_token_hash: Arc<str>,
+}
+
 fn bearer(parts: &Parts) -> Result<&str, ApiError> {
     let h = parts
         .headers
@@ -96,10 +137,15 @@ fn bearer(parts: &Parts) -> Result<&str, ApiError> {
 /// An authenticated, not revoked device.
 pub struct Device(pub DeviceRecord);
 
-impl FromRequestParts<AppState> for Device {
+impl<S> FromRequestParts<S> for Device
+where
+    S: Send + Sync,
+    Keys: FromRef<S>,
+{
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let state = Keys::from_ref(state);
         let token = bearer(parts)?;
         let well_formed = token
             .strip_prefix(DEVICE_TOKEN_PREFIX)
@@ -122,10 +168,15 @@ impl FromRequestParts<AppState> for Device {
 /// The dispatcher (holder of the admin token).
 pub struct Dispatcher;
 
-impl FromRequestParts<AppState> for Dispatcher {
+impl<S> FromRequestParts<S> for Dispatcher
+where
+    S: Send + Sync,
+    Keys: FromRef<S>,
+{
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let state = Keys::from_ref(state);
         let token = bearer(parts)?;
         if same_hash(&hash_secret(token), &state.admin_token_hash) {
             return Ok(Dispatcher);
@@ -187,6 +238,20 @@ mod tests {
         assert!(new_device_token().starts_with(DEVICE_TOKEN_PREFIX));
         assert!(same_hash(&hash_secret("a"), &hash_secret("a")));
         assert!(!same_hash(&hash_secret("a"), &hash_secret("b")));
+    }
+
+    #[test]
+    fn passwords_hash_and_check() {
+        let h = hash_password("correct horse battery").unwrap();
+        assert!(h.starts_with("$argon2id$"));
+        assert!(password_matches("correct horse battery", &h));
+        assert!(!password_matches("correct horse batterY", &h));
+        assert!(!password_matches(
+            "correct horse battery",
+            "not a phc string"
+        ));
+        assert!(password_ok("twelve chars").is_ok());
+        assert!(password_ok("eleven char").is_err());
     }
 
     #[test]

@@ -5,6 +5,8 @@ use std::path::PathBuf;
 
 use clap::Parser;
 
+use crate::clock::Clock;
+
 /// The server's settings. Every flag also reads an environment variable.
 #[derive(Clone, Debug, Parser)]
 #[command(
@@ -109,6 +111,9 @@ pub struct Config {
     /// The company named on the customer's copy.
     #[arg(long, env = "FIELDKIT_COMPANY_NAME", default_value = "FieldKit")]
     pub company_name: String,
+    /// The time the server goes by: the system's (tests may set a manual one).
+    #[arg(skip)]
+    pub clock: Clock,
 }
 
 impl Config {

@@ -14,6 +14,7 @@ use std::sync::Arc;
 
 use tokio::sync::Notify;
 
+use crate::clock::Clock;
 use crate::storage::{DrawingCheck, Flag, Storage};
 
 /// Checks taken from storage at a time.
@@ -36,12 +37,13 @@ impl Drawings {
     pub fn start(
         &self,
         storage: Arc<dyn Storage>,
+        clock: Clock,
         checked: Checked,
     ) -> tokio::task::JoinHandle<()> {
         let wake = self.wake.clone();
         tokio::spawn(async move {
             loop {
-                match check_waiting(storage.as_ref(), checked.as_ref()).await {
+                match check_waiting(storage.as_ref(), &clock, checked.as_ref()).await {
                     // More may have arrived while checking: look again before sleeping.
                     Ok(n) if n > 0 => continue,
                     Ok(_) => {}
@@ -59,23 +61,24 @@ pub type Checked = Arc<dyn Fn(&str) + Send + Sync>;
 /// Checks up to one batch of waiting completions; how many were done.
 pub async fn check_waiting(
     storage: &dyn Storage,
+    clock: &Clock,
     checked: &(dyn Fn(&str) + Send + Sync),
 ) -> Result<usize, crate::storage::StorageError> {
     let waiting = storage.pending_drawings(BATCH).await?;
     let n = waiting.len();
     for check in waiting {
         let (op_id, job) = (check.op_id.clone(), check.work_order_id.clone());
-        let flags = tokio::task::spawn_blocking(move || flags_of(check))
+        let now = clock.now_ms();
+        let flags = tokio::task::spawn_blocking(move || flags_of(check, now))
             .await
             .map_err(|e| crate::storage::StorageError::Backend(e.to_string()))?;
-        let now = chrono::Utc::now().timestamp_millis();
         storage.finish_drawing(op_id, flags, now).await?;
         checked(&job);
     }
     Ok(n)
 }
 
-fn flags_of(check: DrawingCheck) -> Vec<Flag> {
+fn flags_of(check: DrawingCheck, now: i64) -> Vec<Flag> {
     let Some(complete) = check
         .ops
         .iter()
@@ -83,7 +86,6 @@ fn flags_of(check: DrawingCheck) -> Vec<Flag> {
     else {
         return Vec::new();
     };
-    let now = chrono::Utc::now().timestamp_millis();
     fieldkit_core::sync::replay::drawing_problems(&check.ops, complete)
         .into_iter()
         .map(|detail| Flag {

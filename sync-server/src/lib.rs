@@ -6,10 +6,26 @@
 //! Start it with [`Server::start`] (tests: `127.0.0.1:0`, then [`Server::addr`]) or run it
 //! until Ctrl-C / SIGTERM with [`serve`].
 
+//! The modules, bottom up (each imports only those above it in this list; `.ci/module-check.py`
+//! fails on a cycle):
+//! - [`clock`], [`config`], [`metrics`], [`tls`], [`openapi`]: no server state;
+//! - [`records`]: the record types every layer passes around;
+//! - [`push`] (the rules a push is judged by), [`measures`] (the quality measures), pure;
+//! - [`storage`]: one trait, SQLite and PostgreSQL backends split by domain;
+//! - [`error`], [`auth`], [`blobs`], [`drawings`], [`webhooks`], [`signatures`]: services
+//!   over storage;
+//! - [`state`]: what every handler gets;
+//! - [`desk`]: what the desk does, whichever face asks;
+//! - the two faces: [`routes`] (JSON) and [`dashboard`] (HTML pages);
+//! - [`app`]: the faces joined under the shared layers; this file starts and stops it all.
+
+pub mod app;
 pub mod auth;
 pub mod blobs;
+pub mod clock;
 pub mod config;
 pub mod dashboard;
+pub mod desk;
 pub mod drawings;
 pub mod error;
 pub mod measures;
@@ -17,6 +33,8 @@ pub mod metrics;
 pub mod openapi;
 pub mod push;
 pub mod routes;
+pub mod signatures;
+pub mod state;
 pub mod storage;
 #[cfg(test)]
 mod test_ops;
@@ -50,7 +68,7 @@ use object_store::ObjectStore;
 use tokio::sync::oneshot;
 
 use crate::auth::{RateLimiter, hash_secret, new_admin_token};
-use crate::routes::AppState;
+use crate::state::AppState;
 use crate::storage::Storage;
 
 /// Why the server could not start.
@@ -98,11 +116,12 @@ impl Server {
             Some(t) if !t.trim().is_empty() => t.trim().to_owned(),
             _ => admin_token_file(&config.data_dir).map_err(StartError::DataDir)?,
         };
+        let clock = config.clock.clone();
         let drawings = drawings::Drawings::default();
         let feed = Arc::new(webhooks::Feed::default());
-        let board = Arc::new(dashboard::BoardEvents::default());
+        let board = Arc::new(state::BoardEvents::default());
         // A completion counted once its drawings match: the feed and the boards hear of it.
-        let drawings_task = drawings.start(storage.clone(), {
+        let drawings_task = drawings.start(storage.clone(), clock.clone(), {
             let (feed, board) = (feed.clone(), board.clone());
             Arc::new(move |job: &str| {
                 feed.completions_pushed();
@@ -112,10 +131,11 @@ impl Server {
         let state = AppState {
             feed: feed.clone(),
             storage: storage.clone(),
+            clock,
             drawings,
             blobs: blobs::Blobs::new(blob_store, config.max_blob_bytes),
             metrics: Arc::new(metrics::Metrics::default()),
-            admin_token_hash: hash_secret(&admin_token),
+            admin_token_hash: hash_secret(&admin_token).into(),
             policy: push::PushPolicy {
                 max_clock_skew_ms: config.max_clock_skew_secs.saturating_mul(1000),
             },
@@ -126,10 +146,10 @@ impl Server {
             enrolment_code_ttl_minutes: config.enrolment_code_ttl_minutes,
             max_body_bytes: config.max_body_bytes,
             board,
-            dashboard: dashboard::Settings {
+            dashboard: state::Settings {
                 utc_offset_minutes: config.dashboard_utc_offset_minutes,
                 session_minutes: config.dashboard_session_minutes.max(1),
-                copy: Arc::new(dashboard::CopySettings {
+                copy: Arc::new(state::CopySettings {
                     font: config.pdf_font.clone(),
                     font_index: config.pdf_font_index,
                     public_url: config.public_url.clone(),
@@ -141,7 +161,7 @@ impl Server {
                 Duration::from_secs(60),
             )),
         };
-        let app = routes::router(state).into_make_service_with_connect_info::<SocketAddr>();
+        let app = app::router(state).into_make_service_with_connect_info::<SocketAddr>();
         let tls = match (&config.tls_cert, &config.tls_key) {
             (Some(cert), Some(key)) => {
                 Some(tls::server_config(cert, key).map_err(StartError::Tls)?)
@@ -308,6 +328,7 @@ fn delivery_settings(c: &Config) -> webhooks::DeliverySettings {
         ),
         poll: Duration::from_millis(c.webhook_poll_ms.max(10)),
         concurrency: c.webhook_concurrency.max(1),
+        clock: c.clock.clone(),
     }
 }
 

@@ -19,6 +19,7 @@ use sha2::Sha256;
 use tokio::sync::{Notify, broadcast, watch};
 use tokio::task::JoinSet;
 
+use crate::clock::Clock;
 use crate::storage::webhooks::{AttemptResult, COMPLETED_EVENT, DueDelivery, event_id};
 use crate::storage::{Completion, Storage};
 
@@ -188,6 +189,8 @@ pub struct DeliverySettings {
     pub poll: Duration,
     /// Attempts in flight at most.
     pub concurrency: usize,
+    /// The time the worker stamps and schedules by (the server's clock).
+    pub clock: Clock,
 }
 
 impl DeliverySettings {
@@ -264,10 +267,6 @@ impl Worker {
     }
 }
 
-fn now_ms() -> i64 {
-    chrono::Utc::now().timestamp_millis()
-}
-
 async fn run(
     storage: Arc<dyn Storage>,
     feed: Arc<Feed>,
@@ -294,7 +293,7 @@ async fn run(
         if *stopped.borrow() || stopped.has_changed().is_err() {
             break;
         }
-        let now = now_ms();
+        let now = settings.clock.now_ms();
         match storage.sync_feed(now).await {
             Ok(head) if last_head != Some(head) => {
                 last_head = Some(head);
@@ -347,7 +346,7 @@ async fn attempt(
             return;
         }
     };
-    let t = now_ms() / 1000;
+    let t = settings.clock.now_ms() / 1000;
     let sent = client
         .post(&d.url)
         .header(reqwest::header::CONTENT_TYPE, "application/json")
@@ -366,12 +365,14 @@ async fn attempt(
     };
     let attempts = d.attempts + 1;
     let result = match error {
-        None => AttemptResult::Delivered { at: now_ms() },
+        None => AttemptResult::Delivered {
+            at: settings.clock.now_ms(),
+        },
         Some(error) if attempts >= settings.max_attempts => AttemptResult::Failed { error },
         Some(error) => {
             let wait = i64::try_from(settings.backoff(attempts).as_millis()).unwrap_or(i64::MAX);
             AttemptResult::Retry {
-                next_at: now_ms().saturating_add(wait),
+                next_at: settings.clock.now_ms().saturating_add(wait),
                 error,
             }
         }
@@ -436,6 +437,7 @@ mod tests {
             backoff_cap: Duration::from_millis(10_000),
             poll: Duration::from_secs(1),
             concurrency: 1,
+            clock: Clock::system(),
         };
         for (attempts, full) in [(1, 1000u128), (2, 2000), (3, 4000), (4, 8000), (5, 10_000)] {
             for _ in 0..50 {

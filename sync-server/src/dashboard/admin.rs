@@ -17,12 +17,11 @@ use serde::Deserialize;
 use super::NoFields;
 use super::page::{PageError, csrf_field, page, private};
 use super::session::{CsrfForm, Session};
-use crate::auth::{hash_secret, new_enrolment_code, normalize_code};
+use crate::desk::measures::{DailyQuery, Format, MeasuresQuery, csv_response};
+use crate::desk::{self, MAX_CODE_MINUTES};
 use crate::measures::{self, Band, MeasureConfig, Ratio, Summary};
 use crate::push::CompletionState;
-use crate::routes::dispatcher::text;
-use crate::routes::measures::{DailyQuery, Format, MeasuresQuery, csv_response};
-use crate::routes::{AppState, now_ms};
+use crate::state::AppState;
 use crate::storage::Technician;
 
 /// The pages' routes.
@@ -79,7 +78,7 @@ async fn flags(State(s): State<AppState>, session: Session) -> Result<Response, 
     }
     let flags = s.storage.flags(200).await?;
     let rejected = s.storage.rejected_ops(100).await?;
-    let now = now_ms();
+    let now = s.clock.now_ms();
     let facts = s
         .storage
         .measure_facts(now - COMPLAINT_DAYS * 86_400_000, now + 86_400_000)
@@ -252,12 +251,7 @@ async fn create_technician(
     State(s): State<AppState>,
     CsrfForm(session, f): CsrfForm<NewTechnicianForm>,
 ) -> Result<Response, PageError> {
-    let t = Technician {
-        id: uuid::Uuid::now_v7().to_string(),
-        name: text("name", &f.name, 200)?,
-        created_at: now_ms(),
-    };
-    s.storage.create_technician(t.clone()).await?;
+    let t = desk::add_technician(&s, &f.name).await?;
     tracing::info!(technician = %t.id, dispatcher = %session.dispatcher_id, "technician added");
     Ok(Redirect::to("/technicians").into_response())
 }
@@ -268,20 +262,14 @@ async fn create_enrolment_code(
     CsrfForm(session, f): CsrfForm<NewCodeForm>,
 ) -> Result<Response, PageError> {
     let minutes = f.valid_minutes.unwrap_or(s.enrolment_code_ttl_minutes);
-    if !(1..=7 * 24 * 60).contains(&minutes) {
+    if !(1..=MAX_CODE_MINUTES).contains(&minutes) {
         return Err(PageError::bad_request("a code is valid 1 to 10080 minutes"));
     }
     let techs = s.storage.technicians().await?;
     if !techs.iter().any(|t| t.id == technician_id) {
         return Err(PageError::not_found("technician"));
     }
-    let code = new_enrolment_code();
-    let normal = normalize_code(&code).ok_or_else(|| PageError::internal("enrolment code"))?;
-    let now = now_ms();
-    let expires = now + minutes * 60_000;
-    s.storage
-        .create_enrolment_code(hash_secret(&normal), technician_id.clone(), expires, now)
-        .await?;
+    let (code, expires) = desk::issue_enrolment_code(&s, &technician_id, minutes).await?;
     tracing::info!(technician = %technician_id, "enrolment code issued on the dashboard");
     let codes = s.storage.enrolment_codes(50).await?;
     let body = technicians_body(
@@ -338,7 +326,7 @@ async fn revoke_device(
     let id: DeviceId = id
         .parse()
         .map_err(|_| PageError::bad_request("not a device id"))?;
-    s.storage.revoke_device(id, now_ms()).await?;
+    desk::revoke_device(&s, id).await?;
     tracing::info!(device = %id, dispatcher = %session.dispatcher_id, "device revoked on the dashboard");
     Ok(Redirect::to("/devices").into_response())
 }
@@ -357,8 +345,14 @@ pub struct MeasuresPageQuery {
     pub date: Option<String>,
 }
 
-fn period(session: &Session, q: &MeasuresPageQuery) -> (String, String, String) {
-    let today = Utc::now().with_timezone(&session.offset()).date_naive();
+/// The period and day a measures page shows: what the query says, else the last 7 days
+/// and today (`now` in the dispatcher's offset).
+fn period(
+    now: chrono::DateTime<Utc>,
+    session: &Session,
+    q: &MeasuresPageQuery,
+) -> (String, String, String) {
+    let today = now.with_timezone(&session.offset()).date_naive();
     let pick = |v: &Option<String>, d: NaiveDate| {
         v.as_deref()
             .map(str::trim)
@@ -443,8 +437,8 @@ async fn measures_page(
     session: Session,
     Query(q): Query<MeasuresPageQuery>,
 ) -> Result<Response, PageError> {
-    let (from, to, date) = period(&session, &q);
-    let m = crate::routes::measures::measures(
+    let (from, to, date) = period(s.clock.now(), &session, &q);
+    let m = desk::measures::measures(
         &s,
         &MeasuresQuery {
             from: from.clone(),
@@ -453,7 +447,7 @@ async fn measures_page(
         },
     )
     .await?;
-    let daily = crate::routes::measures::daily(
+    let daily = desk::measures::daily(
         &s,
         &DailyQuery {
             date: date.clone(),
@@ -541,8 +535,8 @@ async fn measures_csv(
     session: Session,
     Query(q): Query<MeasuresPageQuery>,
 ) -> Result<Response, PageError> {
-    let (from, to, _) = period(&session, &q);
-    let m = crate::routes::measures::measures(
+    let (from, to, _) = period(s.clock.now(), &session, &q);
+    let m = desk::measures::measures(
         &s,
         &MeasuresQuery {
             from,
@@ -559,8 +553,8 @@ async fn daily_csv(
     session: Session,
     Query(q): Query<MeasuresPageQuery>,
 ) -> Result<Response, PageError> {
-    let (_, _, date) = period(&session, &q);
-    let r = crate::routes::measures::daily(
+    let (_, _, date) = period(s.clock.now(), &session, &q);
+    let r = desk::measures::daily(
         &s,
         &DailyQuery {
             date,

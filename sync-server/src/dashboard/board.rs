@@ -18,23 +18,22 @@ use axum::Router;
 use axum::extract::{Query, State};
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, HeaderValue};
 use axum::response::sse::{Event, KeepAlive, Sse};
-use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
 use chrono::{DateTime, Duration as Days, NaiveDate, TimeZone, Utc};
-use fieldkit_core::model::{
-    Billing, Customer, JobKind, Product, Site, TimeWindow, WorkOrderId, WorkOrderStatus, Zone,
-};
+use fieldkit_core::model::{WorkOrderId, WorkOrderStatus};
 use futures::{Stream, StreamExt, TryStreamExt};
 use maud::{Markup, html};
 use serde::Deserialize;
 
-use super::page::{PageError, csrf_field, page, parse_local, private};
-use super::session::{CsrfForm, Session};
+use super::new_job::IMPORT_COLUMNS;
+use super::page::{PageError, csrf_field, page, private};
+use super::session::Session;
+use super::words::{kind_word, zone_word};
 use crate::push::CompletionState;
-use crate::routes::dispatcher::{NewWorkOrder, validated_order};
-use crate::routes::{AppState, now_ms};
+use crate::state::AppState;
 use crate::storage::dashboard::JobActivity;
-use crate::storage::{Completion, JobRecord, StorageError, Technician};
+use crate::storage::{Completion, JobRecord, StorageError};
 
 /// The board's routes.
 pub fn routes() -> Router<AppState> {
@@ -43,9 +42,6 @@ pub fn routes() -> Router<AppState> {
         .route("/board/rows", get(rows))
         .route("/board/events", get(events))
         .route("/assets/board.js", get(board_js))
-        .route("/jobs/new", get(new_job_page).post(create_job))
-        .route("/jobs.csv", get(super::csv::export_csv))
-        .route("/jobs/import", post(super::csv::import_csv))
 }
 
 // ------------------------------------------------------------------ status
@@ -111,36 +107,6 @@ pub fn standing_completion(completions: &[Completion]) -> Option<CompletionState
         .find(|st| *st != CompletionState::Conflict)
 }
 
-pub(super) fn kind_word(k: JobKind) -> &'static str {
-    k.as_str()
-}
-
-pub(super) fn zone_word(z: Zone) -> &'static str {
-    match z {
-        Zone::Urban => "urban",
-        Zone::Suburban => "suburban",
-    }
-}
-
-pub(super) fn billing_word(b: Billing) -> &'static str {
-    match b {
-        Billing::Warranty => "warranty",
-        Billing::Paid => "paid",
-    }
-}
-
-fn parse_zone(s: &str) -> Option<Zone> {
-    [Zone::Urban, Zone::Suburban]
-        .into_iter()
-        .find(|z| zone_word(*z) == s.trim())
-}
-
-fn parse_billing(s: &str) -> Option<Billing> {
-    [Billing::Warranty, Billing::Paid]
-        .into_iter()
-        .find(|b| billing_word(*b) == s.trim())
-}
-
 // ------------------------------------------------------------------ the day
 
 /// `?day=YYYY-MM-DD` (default: today in the dispatchers' offset).
@@ -151,11 +117,17 @@ pub struct DayQuery {
     pub day: Option<String>,
 }
 
-pub(super) fn the_day(session: &Session, q: &DayQuery) -> Result<NaiveDate, PageError> {
+/// The day a board or an export asks for: the query's, else today (`now` in the
+/// dispatcher's offset).
+pub(super) fn the_day(
+    now: DateTime<Utc>,
+    session: &Session,
+    q: &DayQuery,
+) -> Result<NaiveDate, PageError> {
     match q.day.as_deref().map(str::trim).filter(|d| !d.is_empty()) {
         Some(d) => NaiveDate::parse_from_str(d, "%Y-%m-%d")
             .map_err(|_| PageError::bad_request("day: a date like 2026-11-23")),
-        None => Ok(Utc::now().with_timezone(&session.offset()).date_naive()),
+        None => Ok(now.with_timezone(&session.offset()).date_naive()),
     }
 }
 
@@ -298,7 +270,7 @@ async fn board(
     session: Session,
     Query(q): Query<DayQuery>,
 ) -> Result<Response, PageError> {
-    let day = the_day(&session, &q)?;
+    let day = the_day(s.clock.now(), &session, &q)?;
     let rows = day_rows(&s, &session, day).await?;
     let day_s = day.format("%Y-%m-%d").to_string();
     let prev = (day - Days::days(1)).format("%Y-%m-%d").to_string();
@@ -336,7 +308,7 @@ async fn board(
         }
         details class="card" {
             summary { "Import jobs from CSV" }
-            p class="muted" { "Columns: " (super::csv::IMPORT_COLUMNS.join(", "))
+            p class="muted" { "Columns: " (IMPORT_COLUMNS.join(", "))
               ". Times in the dispatchers' time zone (2026-11-23 14:00); technician by name or id."
               " An exported file imports back; rows whose id exists already are skipped." }
             form id="import" method="post" action="/jobs/import" {
@@ -356,7 +328,7 @@ async fn rows(
     session: Session,
     Query(q): Query<DayQuery>,
 ) -> Result<Response, PageError> {
-    let day = the_day(&session, &q)?;
+    let day = the_day(s.clock.now(), &session, &q)?;
     let rows = day_rows(&s, &session, day).await?;
     Ok(private(tbody(&session, &rows)))
 }
@@ -435,173 +407,4 @@ async fn events(
         Some((Ok(event), (rx, closing)))
     });
     Sse::new(events).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
-}
-
-// ------------------------------------------------------------------ new job
-
-/// The new-job form's fields (all text, as typed).
-#[derive(Clone, Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct JobForm {
-    #[serde(default)]
-    pub number: String,
-    #[serde(default)]
-    pub kind: String,
-    #[serde(default)]
-    pub customer_name: String,
-    #[serde(default)]
-    pub customer_phone: String,
-    #[serde(default)]
-    pub address: String,
-    #[serde(default)]
-    pub zone: String,
-    #[serde(default)]
-    pub product_model: String,
-    #[serde(default)]
-    pub product_serial: String,
-    #[serde(default)]
-    pub reported_fault: String,
-    #[serde(default)]
-    pub window_start: String,
-    #[serde(default)]
-    pub window_end: String,
-    #[serde(default)]
-    pub billing: String,
-    #[serde(default)]
-    pub instructions: String,
-    #[serde(default)]
-    pub technician_id: String,
-}
-
-fn optional(s: &str) -> Option<String> {
-    Some(s.trim().to_owned()).filter(|s| !s.is_empty())
-}
-
-impl JobForm {
-    /// The dispatcher API's request for this form (`None` id: the server makes one).
-    pub(super) fn request(
-        &self,
-        offset: chrono::FixedOffset,
-        id: Option<WorkOrderId>,
-    ) -> Result<NewWorkOrder, String> {
-        let kind = JobKind::parse(self.kind.trim()).ok_or("kind: choose a job kind")?;
-        let zone = parse_zone(&self.zone).ok_or("zone: urban or suburban")?;
-        let billing = parse_billing(&self.billing).ok_or("billing: warranty or paid")?;
-        let start = parse_local(offset, &self.window_start)
-            .ok_or("window start: a date and time like 2026-11-23 14:00")?;
-        let end = parse_local(offset, &self.window_end)
-            .ok_or("window end: a date and time like 2026-11-23 16:00")?;
-        Ok(NewWorkOrder {
-            id,
-            number: self.number.clone(),
-            kind,
-            customer: Customer {
-                name: self.customer_name.clone(),
-                phone: self.customer_phone.clone(),
-            },
-            site: Site {
-                address: self.address.clone(),
-                zone,
-            },
-            product: Product {
-                model: self.product_model.clone(),
-                serial: optional(&self.product_serial),
-            },
-            reported_fault: self.reported_fault.clone(),
-            promised: TimeWindow { start, end },
-            billing,
-            instructions: optional(&self.instructions),
-            reported_at: Utc::now(),
-            technician_id: optional(&self.technician_id),
-        })
-    }
-}
-
-fn job_form(session: &Session, techs: &[Technician], f: &JobForm, error: Option<&str>) -> Markup {
-    let opt = |value: &str, current: &str, label: &str| {
-        html! { option value=(value) selected[value == current] { (label) } }
-    };
-    html! {
-        h1 { "New job" }
-        @if let Some(e) = error { p class="error" id="form-error" { (e) } }
-        form id="new-job" method="post" action="/jobs/new" class="card" {
-            (csrf_field(session))
-            div class="grid" {
-                label { "Job number " input name="number" required value=(f.number); }
-                label { "Kind " select name="kind" {
-                    @for k in JobKind::ALL { (opt(k.as_str(), &f.kind, k.as_str())) }
-                } }
-                label { "Customer " input name="customer_name" required value=(f.customer_name); }
-                label { "Phone " input name="customer_phone" required value=(f.customer_phone); }
-                label { "Address " input name="address" required value=(f.address); }
-                label { "Zone " select name="zone" {
-                    (opt("urban", &f.zone, "urban")) (opt("suburban", &f.zone, "suburban"))
-                } }
-                label { "Product model " input name="product_model" required value=(f.product_model); }
-                label { "Serial " input name="product_serial" value=(f.product_serial); }
-                label { "Promised from " input type="datetime-local" name="window_start" required value=(f.window_start); }
-                label { "until " input type="datetime-local" name="window_end" required value=(f.window_end); }
-                label { "Billing " select name="billing" {
-                    (opt("warranty", &f.billing, "warranty")) (opt("paid", &f.billing, "paid"))
-                } }
-                label { "Technician " select name="technician_id" {
-                    (opt("", &f.technician_id, "— not yet —"))
-                    @for t in techs { (opt(&t.id, &f.technician_id, &t.name)) }
-                } }
-            }
-            label { "Reported fault " textarea name="reported_fault" rows="2" style="width:100%" required { (f.reported_fault) } }
-            label { "Instructions " textarea name="instructions" rows="2" style="width:100%" { (f.instructions) } }
-            button id="create-job" type="submit" { "Create job" }
-        }
-    }
-}
-
-async fn new_job_page(State(s): State<AppState>, session: Session) -> Result<Response, PageError> {
-    let techs = s.storage.technicians().await?;
-    let now = Utc::now() + Days::hours(2);
-    let f = JobForm {
-        window_start: session.local_input(now),
-        window_end: session.local_input(now + Days::hours(2)),
-        zone: "urban".into(),
-        billing: "warranty".into(),
-        kind: "repair".into(),
-        ..JobForm::default()
-    };
-    let body = job_form(&session, &techs, &f, None);
-    Ok(private(page("New job", &session, "/jobs/new", body)))
-}
-
-async fn create_job(
-    State(s): State<AppState>,
-    CsrfForm(session, f): CsrfForm<JobForm>,
-) -> Result<Response, PageError> {
-    let refused = |msg: String, techs: Vec<Technician>| {
-        let body = job_form(&session, &techs, &f, Some(&msg));
-        let mut r = private(page("New job", &session, "/jobs/new", body));
-        *r.status_mut() = axum::http::StatusCode::BAD_REQUEST;
-        r
-    };
-    let techs = s.storage.technicians().await?;
-    let order = f.request(session.offset(), None).and_then(|req| {
-        let tech = req.technician_id.clone();
-        validated_order(req)
-            .map(|o| (o, tech))
-            .map_err(|e| e.to_string())
-    });
-    let (order, tech) = match order {
-        Ok(v) => v,
-        Err(msg) => return Ok(refused(msg, techs)),
-    };
-    let job = match s.storage.create_work_order(order, tech, now_ms()).await {
-        Ok(job) => job,
-        Err(StorageError::NotFound(what)) => {
-            return Ok(refused(format!("{what} not found"), techs));
-        }
-        Err(StorageError::Conflict(m)) => return Ok(refused(m, techs)),
-        Err(e) => return Err(e.into()),
-    };
-    let id = job.order.id.to_string();
-    tracing::info!(work_order = %id, dispatcher = %session.dispatcher_id, "work order created on the dashboard");
-    s.board.job_changed(&id);
-    Ok(Redirect::to(&format!("/jobs/{id}")).into_response())
 }

@@ -10,50 +10,17 @@ use axum::extract::{Path, State};
 use axum::http::header::{CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_TYPE, HOST, HeaderValue};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use fieldkit_core::checklist::{Template, default_template_for};
 use fieldkit_core::media::signature::SignedSummary;
 use fieldkit_core::model::{FeeSchedule, Signature, SignerRole, Timestamp};
 use fieldkit_core::report::{self, CopySources};
 use fieldkit_core::sync::ops::JobOp;
 use fieldkit_core::sync::protocol::Change;
 
-use super::job::{blob_bytes, job_id, job_op, load};
 use super::page::PageError;
+use super::record::{best_template, blob_bytes, job_id, job_op, load};
 use super::session::Session;
-use crate::routes::AppState;
+use crate::state::AppState;
 use crate::storage::dashboard::TimelineEntry;
-
-/// The checklist the visit most likely ran: of the published templates and the built-in one
-/// for the job's kind, the one that names the most of the answered steps (the server is not
-/// told which version a visit used; labels and answer words are all it takes from it).
-pub(super) fn best_template(
-    published: &[Change],
-    answered: &[&str],
-    kind: fieldkit_core::model::JobKind,
-) -> Template {
-    let mut candidates: Vec<Template> = vec![
-        default_template_for(kind, false),
-        default_template_for(kind, true),
-    ];
-    candidates.extend(published.iter().filter_map(|c| match c {
-        Change::ChecklistTemplate { json } => Template::from_json(json).ok(),
-        _ => None,
-    }));
-    let score = |t: &Template| {
-        answered
-            .iter()
-            .filter(|a| t.steps.iter().any(|s| s.id == **a))
-            .count()
-    };
-    // Later candidates (newer publications) win ties.
-    let mut best = 0;
-    for (i, t) in candidates.iter().enumerate() {
-        if score(t) >= score(&candidates[best]) {
-            best = i;
-        }
-    }
-    candidates.swap_remove(best)
-}
 
 /// The address the QR code points at: the configured public URL, else the host the
 /// dispatcher's browser used.
@@ -73,7 +40,7 @@ fn verify_base(s: &AppState, headers: &HeaderMap) -> String {
     format!("http://{host}")
 }
 
-pub(super) async fn copy_pdf(
+pub async fn copy_pdf(
     State(s): State<AppState>,
     _: Session,
     Path(id): Path<String>,

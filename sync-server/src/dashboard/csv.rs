@@ -11,29 +11,15 @@ use fieldkit_core::model::WorkOrderId;
 use maud::html;
 use serde::Deserialize;
 
-use super::board::{
-    DayQuery, JobForm, billing_word, day_rows, kind_word, rows_for, the_day, zone_word,
-};
+use super::board::{DayQuery, day_rows, rows_for, the_day};
+use super::new_job::{IMPORT_COLUMNS, JobForm};
 use super::page::{PageError, page, private};
 use super::session::{CsrfForm, Session};
-use crate::routes::dispatcher::{NewWorkOrder, validated_order};
-use crate::routes::{AppState, now_ms};
-use crate::storage::{StorageError, Technician};
-
-/// The columns an import needs (an export has these and more).
-pub const IMPORT_COLUMNS: [&str; 11] = [
-    "number",
-    "kind",
-    "window_start",
-    "window_end",
-    "customer_name",
-    "customer_phone",
-    "address",
-    "zone",
-    "product_model",
-    "billing",
-    "reported_fault",
-];
+use super::words::{billing_word, kind_word, zone_word};
+use crate::desk::{self, NewWorkOrder, validated_order};
+use crate::error::ApiError;
+use crate::state::AppState;
+use crate::storage::Technician;
 
 /// The columns of an export, in order.
 pub const EXPORT_COLUMNS: [&str; 17] = [
@@ -72,7 +58,7 @@ pub(super) async fn export_csv(
     Query(q): Query<DayQuery>,
 ) -> Result<Response, PageError> {
     let (rows, name) = if q.day.as_deref().is_some_and(|d| !d.trim().is_empty()) {
-        let day = the_day(&session, &q)?;
+        let day = the_day(s.clock.now(), &session, &q)?;
         (
             day_rows(&s, &session, day).await?,
             format!("jobs-{day}.csv"),
@@ -139,6 +125,7 @@ pub struct ImportForm {
 fn parse_import(
     text: &str,
     offset: chrono::FixedOffset,
+    now: DateTime<Utc>,
     techs: &[Technician],
 ) -> Result<Vec<NewWorkOrder>, Vec<String>> {
     let mut r = csv::ReaderBuilder::new()
@@ -208,7 +195,7 @@ fn parse_import(
                 }
             },
         };
-        match form.request(offset, id).and_then(|req| {
+        match form.request(offset, id, now).and_then(|req| {
             validated_order(req.clone())
                 .map(|_| req)
                 .map_err(|e| e.to_string())
@@ -229,7 +216,7 @@ pub(super) async fn import_csv(
     CsrfForm(session, form): CsrfForm<ImportForm>,
 ) -> Result<Response, PageError> {
     let techs = s.storage.technicians().await?;
-    let result = parse_import(&form.csv, session.offset(), &techs);
+    let result = parse_import(&form.csv, session.offset(), s.clock.now(), &techs);
     let report = |title: &str, lines: Vec<String>, status| {
         let body = html! {
             h1 { (title) }
@@ -254,12 +241,9 @@ pub(super) async fn import_csv(
     for req in jobs {
         let tech = req.technician_id.clone();
         let order = validated_order(req)?;
-        match s.storage.create_work_order(order, tech, now_ms()).await {
-            Ok(job) => {
-                created += 1;
-                s.board.job_changed(&job.order.id.to_string());
-            }
-            Err(StorageError::Conflict(_)) => skipped += 1,
+        match desk::create_job(&s, order, tech).await {
+            Ok(_) => created += 1,
+            Err(ApiError::Conflict(_)) => skipped += 1,
             Err(e) => return Err(e.into()),
         }
     }
@@ -288,7 +272,7 @@ mod tests {
 
     #[test]
     fn an_import_reads_every_column_in_the_offset() {
-        let jobs = parse_import(GOOD, offset(), &[]).unwrap();
+        let jobs = parse_import(GOOD, offset(), Utc::now(), &[]).unwrap();
         assert_eq!(jobs.len(), 1);
         assert_eq!(jobs[0].site.address, "1 Road, Town");
         assert_eq!(
@@ -304,7 +288,7 @@ mod tests {
         let bad = GOOD
             .replace("urban", "downtown")
             .replace("张三", "Secret Name");
-        let errs = parse_import(&bad, offset(), &[]).unwrap_err();
+        let errs = parse_import(&bad, offset(), Utc::now(), &[]).unwrap_err();
         assert_eq!(errs.len(), 1);
         assert!(errs[0].starts_with("line 2: zone"), "{errs:?}");
         assert!(
@@ -312,13 +296,14 @@ mod tests {
                 .iter()
                 .any(|e| e.contains("Secret") || e.contains("downtown"))
         );
-        let no_cols = parse_import("number,kind\nA,repair\n", offset(), &[]).unwrap_err();
+        let no_cols =
+            parse_import("number,kind\nA,repair\n", offset(), Utc::now(), &[]).unwrap_err();
         assert!(
             no_cols[0].starts_with("missing columns: window_start"),
             "{no_cols:?}"
         );
         let unknown_tech = GOOD.replace("no drain,", "no drain,Nobody");
-        let errs = parse_import(&unknown_tech, offset(), &[]).unwrap_err();
+        let errs = parse_import(&unknown_tech, offset(), Utc::now(), &[]).unwrap_err();
         assert_eq!(
             errs,
             vec!["line 2: technician: no such technician".to_owned()]

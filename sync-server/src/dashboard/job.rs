@@ -1,5 +1,3 @@
-// Over 700 lines: the job page and the desk's actions on it (assign, reschedule, cancel, the
-// completion ruling); the actions move to the desk-operations layer in issue 15's layering.
 //! One job as the dispatcher sees it: the work order, its completion(s) and where each
 //! stands (counted, being checked, held for the desk with the reasons, released or rejected
 //! by the desk with who, when and why, or kept as a conflict), the timeline of everything the
@@ -7,9 +5,8 @@
 //! exceptions, photos (thumbnails linking to full size), the customer's signature with its
 //! verification status, parts, fees and consent, feedback, and the flags raised on it; the
 //! forms to release or reject a held completion (a note each, required), to assign,
-//! reschedule or cancel the job and to record that a complaint was handled; and the
-//! customer's copy as PDF — the same document the technician's phone renders, made from the
-//! ops the phone synced.
+//! reschedule or cancel the job and to record that a complaint was handled (handled in
+//! [`super::job_changes`]); and a link to the customer's copy as PDF ([`super::copy`]).
 //!
 //! Blobs are served only under the job that references them: a dispatcher cannot fetch any
 //! hash through this page.
@@ -19,53 +16,32 @@ use std::collections::HashMap;
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, HeaderValue};
-use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
 use fieldkit_core::checklist::StepKind;
-use fieldkit_core::model::{Signature, SignerRole, TimeWindow, WorkOrderId};
+use fieldkit_core::model::{Signature, SignerRole, WorkOrderId};
 use fieldkit_core::report;
 use fieldkit_core::sync::ops::{JobOp, SignV1};
 use fieldkit_core::sync::protocol::Op;
 use maud::{Markup, html};
-use serde::Deserialize;
 
-use super::NoFields;
-use super::board::{board_status, kind_word, standing_completion, status_words, zone_word};
-use super::copy::best_template;
+use super::board::{board_status, standing_completion, status_words};
 use super::page::{PageError, csrf_field, page, private};
-use super::session::{CsrfForm, Session};
-use crate::error::ApiError;
+use super::record::{best_template, blob_bytes, job_id, job_op, load};
+use super::session::Session;
+use super::words::{kind_word, zone_word};
 use crate::push::CompletionState;
-use crate::routes::dispatcher::{decide, text, window_ok};
-use crate::routes::verify::{Verdict, verdict};
-use crate::routes::{AppState, now_ms};
+use crate::signatures::{Verdict, verdict};
+use crate::state::AppState;
+use crate::storage::Completion;
 use crate::storage::dashboard::{JobActivity, STAGE_KINDS, TimelineEntry};
-use crate::storage::{Completion, JobChange, JobRecord, Ruling};
 
 /// The job page's routes.
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/jobs/{id}", get(job_page))
-        .route("/jobs/{id}/assign", post(assign))
-        .route("/jobs/{id}/reschedule", post(reschedule))
-        .route("/jobs/{id}/cancel", post(cancel))
-        .route("/jobs/{id}/complaint-handled", post(complaint_handled))
-        .route("/jobs/{id}/completion", post(rule_on_completion))
         .route("/jobs/{id}/blobs/{sha}", get(blob))
-        .route("/jobs/{id}/copy.pdf", get(super::copy::copy_pdf))
-}
-
-pub(super) fn job_id(s: &str) -> Result<WorkOrderId, PageError> {
-    s.parse().map_err(|_| PageError::not_found("job"))
-}
-
-pub(super) async fn load(s: &AppState, id: WorkOrderId) -> Result<JobRecord, PageError> {
-    s.storage
-        .work_order(id)
-        .await?
-        .ok_or_else(|| PageError::not_found("job"))
 }
 
 // ------------------------------------------------------------------ signatures
@@ -99,13 +75,6 @@ pub fn customer_signature(signs: &[Option<&SignV1>]) -> Option<SignatureView> {
 }
 
 // ------------------------------------------------------------------ the page
-
-/// An op of a job read through the op catalogue: `None` when its payload does not parse (an
-/// op the server rejected, one from before the catalogue, or a newer app's kind or version).
-/// Such an op is shown as unreadable, never read as empty strings.
-pub(super) fn job_op(op: &Op) -> Option<JobOp> {
-    op.job_op().ok().flatten()
-}
 
 /// What an op says, in a line, from the op as read (`read`: [`job_op`]); an op that does not
 /// read says its kind and that its payload is unreadable. No personal data of the customer:
@@ -177,7 +146,7 @@ async fn job_page(
 }
 
 /// The job's page; `error` (a message the server wrote) is shown at the top.
-async fn job_view(
+pub(super) async fn job_view(
     s: &AppState,
     session: &Session,
     id: WorkOrderId,
@@ -488,134 +457,6 @@ fn completion_card(session: &Session, job: &str, c: &Completion) -> Markup {
     }
 }
 
-// ------------------------------------------------------------------ changes
-
-/// The assign form.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct AssignForm {
-    pub technician_id: String,
-}
-
-/// The reschedule form (times in the dispatchers' offset).
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RescheduleForm {
-    pub start: String,
-    pub end: String,
-}
-
-/// The cancel form.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct CancelForm {
-    pub reason: String,
-}
-
-async fn change(s: &AppState, id: WorkOrderId, change: JobChange) -> Result<Response, PageError> {
-    let job = s.storage.change_work_order(id, change, now_ms()).await?;
-    let id = job.order.id.to_string();
-    s.board.job_changed(&id);
-    Ok(Redirect::to(&format!("/jobs/{id}")).into_response())
-}
-
-async fn assign(
-    State(s): State<AppState>,
-    Path(id): Path<String>,
-    CsrfForm(_, f): CsrfForm<AssignForm>,
-) -> Result<Response, PageError> {
-    let id = job_id(&id)?;
-    let technician_id = text("technician", &f.technician_id, 100)?;
-    change(&s, id, JobChange::Assign { technician_id }).await
-}
-
-async fn reschedule(
-    State(s): State<AppState>,
-    Path(id): Path<String>,
-    CsrfForm(session, f): CsrfForm<RescheduleForm>,
-) -> Result<Response, PageError> {
-    let id = job_id(&id)?;
-    let window = TimeWindow {
-        start: session.parse_local("from", &f.start)?,
-        end: session.parse_local("to", &f.end)?,
-    };
-    window_ok(&window)?;
-    change(&s, id, JobChange::Reschedule { window }).await
-}
-
-async fn cancel(
-    State(s): State<AppState>,
-    Path(id): Path<String>,
-    CsrfForm(_, f): CsrfForm<CancelForm>,
-) -> Result<Response, PageError> {
-    let id = job_id(&id)?;
-    let reason = text("reason", &f.reason, 500)?;
-    change(&s, id, JobChange::Cancel { reason }).await
-}
-
-/// The ruling form on a held completion: `release` or `reject`, and why.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RulingForm {
-    pub ruling: String,
-    pub note: String,
-}
-
-/// `POST /jobs/{id}/completion`: the desk's ruling on the job's held completion, in the
-/// dispatcher's name (the same rules and audit as `POST /v1/admin/work-orders/{id}/completion`).
-/// Done: back to the job's page. Refused (no note, or nothing held any more, e.g. another
-/// dispatcher ruled first): the job's page again with what went wrong, 400 or 409.
-async fn rule_on_completion(
-    State(s): State<AppState>,
-    Path(id): Path<String>,
-    CsrfForm(session, f): CsrfForm<RulingForm>,
-) -> Result<Response, PageError> {
-    let id = job_id(&id)?;
-    let ruling = match f.ruling.as_str() {
-        "release" => Ruling::Release,
-        "reject" => Ruling::Reject,
-        _ => return Err(PageError::bad_request("ruling: release or reject")),
-    };
-    let refused = async |status: StatusCode, message: &str| -> Result<Response, PageError> {
-        let mut r = private(job_view(&s, &session, id, Some(message)).await?);
-        *r.status_mut() = status;
-        Ok(r)
-    };
-    let note = f.note.trim();
-    if note.is_empty() || note.chars().count() > 500 {
-        return refused(
-            StatusCode::BAD_REQUEST,
-            "Say why in the note (1 to 500 characters): nothing was changed.",
-        )
-        .await;
-    }
-    match decide(&s, id, ruling, &session.login, note).await {
-        Ok(_) => {
-            tracing::info!(work_order = %id, dispatcher = %session.dispatcher_id, ruling = ?ruling, "completion ruled on from the dashboard");
-            Ok(Redirect::to(&format!("/jobs/{id}")).into_response())
-        }
-        Err(ApiError::Conflict(_)) => {
-            refused(
-                StatusCode::CONFLICT,
-                "This job has no completion held for the desk any more (it may have been \
-                 released or rejected already, see below): nothing was changed.",
-            )
-            .await
-        }
-        Err(e) => Err(e.into()),
-    }
-}
-
-async fn complaint_handled(
-    State(s): State<AppState>,
-    Path(id): Path<String>,
-    CsrfForm(_, NoFields {}): CsrfForm<NoFields>,
-) -> Result<Response, PageError> {
-    let id = job_id(&id)?;
-    s.storage.complaint_handled(id, now_ms()).await?;
-    Ok(Redirect::to(&format!("/jobs/{id}")).into_response())
-}
-
 // ------------------------------------------------------------------ blobs
 
 /// The blobs a job's applied ops reference, with their type: photos and thumbnails (JPEG)
@@ -663,18 +504,6 @@ async fn blob(
         HeaderValue::from_static("private, max-age=86400, immutable"),
     );
     Ok(r)
-}
-
-/// A blob's bytes; `None` while the device has not uploaded it.
-pub(super) async fn blob_bytes(
-    s: &AppState,
-    sha: &str,
-) -> Result<Option<axum::body::Bytes>, PageError> {
-    match s.blobs.get(sha).await {
-        Ok(b) => Ok(Some(b)),
-        Err(ApiError::NotFound(_)) => Ok(None),
-        Err(e) => Err(e.into()),
-    }
 }
 
 #[cfg(test)]

@@ -18,12 +18,14 @@ pub mod board;
 pub mod copy;
 pub mod csv;
 pub mod job;
+pub mod job_changes;
+pub mod new_job;
 pub mod page;
+pub mod record;
 pub mod session;
+pub mod words;
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
-use std::sync::Arc;
 use std::sync::LazyLock;
 
 use axum::Router;
@@ -34,39 +36,15 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use maud::html;
 use serde::Deserialize;
-use tokio::sync::broadcast;
 
 use self::page::{PageError, bare};
 use self::session::{
-    CSRF_FIELD, CsrfForm, LOGIN_COOKIE, LoginForm, SESSION_COOKIE, Session, cookie,
-    password_matches, random_token,
+    CSRF_FIELD, CsrfForm, LOGIN_COOKIE, LoginForm, SESSION_COOKIE, Session, cookie, random_token,
 };
-use crate::auth::hash_secret;
-use crate::routes::{AppState, now_ms};
+use crate::auth::{hash_password, hash_secret, password_matches};
+use crate::state::AppState;
+pub use crate::state::{BoardEvents, CopySettings, Settings};
 use crate::storage::dashboard::SessionRecord;
-
-/// The dashboard's settings.
-#[derive(Clone, Debug)]
-pub struct Settings {
-    /// The dispatchers' UTC offset (minutes) for times shown and typed.
-    pub utc_offset_minutes: i32,
-    /// How long a login lasts (minutes).
-    pub session_minutes: i64,
-    /// How the customer's copy is rendered.
-    pub copy: Arc<CopySettings>,
-}
-
-/// How the dashboard renders the customer's copy (the same document the device prints).
-#[derive(Clone, Debug)]
-pub struct CopySettings {
-    /// A font covering Chinese and Latin.
-    pub font: PathBuf,
-    pub font_index: u32,
-    /// The server's public address for the verify URL; `None`: the browser's.
-    pub public_url: Option<String>,
-    /// The company named in the header.
-    pub company: String,
-}
 
 /// Every dashboard route as (method, path): all but `GET /login`, `POST /login` and
 /// `GET /assets/board.js` need a session; every POST needs the CSRF token too. The board's
@@ -111,8 +89,13 @@ pub fn routes() -> Router<AppState> {
         .route("/login", get(login_page).post(login))
         .route("/logout", post(logout))
         .merge(board::routes())
+        .merge(new_job::routes())
+        .route("/jobs.csv", get(csv::export_csv))
+        .route("/jobs/import", post(csv::import_csv))
         .merge(admin::routes())
         .merge(job::routes())
+        .merge(job_changes::routes())
+        .route("/jobs/{id}/copy.pdf", get(copy::copy_pdf))
         .layer(axum::middleware::map_response(security_headers))
 }
 
@@ -134,32 +117,6 @@ async fn security_headers(mut res: Response) -> Response {
         h.insert(k, axum::http::HeaderValue::from_static(v));
     }
     res
-}
-
-/// Tells open boards which jobs changed (a push touched them, a dispatcher changed them).
-pub struct BoardEvents {
-    tx: broadcast::Sender<String>,
-}
-
-impl Default for BoardEvents {
-    fn default() -> Self {
-        Self {
-            tx: broadcast::channel(256).0,
-        }
-    }
-}
-
-impl BoardEvents {
-    /// A job changed: every open board re-reads its rows.
-    pub fn job_changed(&self, work_order_id: &str) {
-        // No board open: nobody to tell.
-        let _ = self.tx.send(work_order_id.to_owned());
-    }
-
-    /// The job ids as they change (a lagging board just re-reads).
-    pub fn subscribe(&self) -> broadcast::Receiver<String> {
-        self.tx.subscribe()
-    }
 }
 
 async fn home(_: Session) -> Redirect {
@@ -208,7 +165,7 @@ struct Credentials {
 /// A hash checked when the login is unknown, so that an unknown login takes as long to
 /// refuse as a wrong password.
 static DUMMY_HASH: LazyLock<String> =
-    LazyLock::new(|| session::hash_password(&random_token()).unwrap_or_default());
+    LazyLock::new(|| hash_password(&random_token()).unwrap_or_default());
 
 /// A form with no fields but the CSRF token.
 #[derive(Deserialize)]
@@ -243,7 +200,7 @@ async fn login(
         return Ok(login_form(Some("Wrong login or password.")));
     };
     let token = random_token();
-    let now = now_ms();
+    let now = s.clock.now_ms();
     let minutes = s.dashboard.session_minutes;
     s.storage
         .create_session(

@@ -8,7 +8,6 @@ use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, FixedOffset, NaiveDateTime, TimeZone, Utc};
 use maud::{DOCTYPE, Markup, html};
 
-use super::session::{CSRF_FIELD, Session};
 use crate::error::ApiError;
 use crate::storage::StorageError;
 
@@ -38,6 +37,18 @@ button.secondary{background:#5a6b7b}
 .live{font-size:.85em;color:#6b7885}body[data-live=open] .live{color:#1b7f3b}
 "#;
 
+/// The form field that carries the CSRF token.
+pub const CSRF_FIELD: &str = "csrf";
+
+/// Who a page is shown to: what its header and forms need (a logged-in dispatcher's
+/// session; see `session::Session`).
+pub trait Viewer {
+    /// The dispatcher's login, shown in the header.
+    fn login(&self) -> &str;
+    /// The CSRF token every form of the page carries.
+    fn csrf(&self) -> &str;
+}
+
 /// The pages in the navigation: (path, label).
 const NAV: [(&str, &str); 6] = [
     ("/board", "Board"),
@@ -49,7 +60,7 @@ const NAV: [(&str, &str); 6] = [
 ];
 
 /// A page of the dashboard for a logged-in dispatcher: `here` is the nav entry to mark.
-pub fn page(title: &str, session: &Session, here: &str, body: Markup) -> Markup {
+pub fn page(title: &str, viewer: &impl Viewer, here: &str, body: Markup) -> Markup {
     html! {
         (DOCTYPE)
         html lang="en" {
@@ -68,9 +79,9 @@ pub fn page(title: &str, session: &Session, here: &str, body: Markup) -> Markup 
                         }
                     }
                     div class="me" {
-                        span { (session.login) }
+                        span { (viewer.login()) }
                         form id="logout" class="inline" method="post" action="/logout" {
-                            (csrf_field(session))
+                            (csrf_field(viewer))
                             button class="secondary" type="submit" { "Log out" }
                         }
                     }
@@ -98,8 +109,8 @@ pub fn bare(title: &str, body: Markup) -> Markup {
 }
 
 /// The hidden input with the session's CSRF token; every form of a page carries it.
-pub fn csrf_field(session: &Session) -> Markup {
-    html! { input type="hidden" name=(CSRF_FIELD) value=(session.csrf); }
+pub fn csrf_field(viewer: &impl Viewer) -> Markup {
+    html! { input type="hidden" name=(CSRF_FIELD) value=(viewer.csrf()); }
 }
 
 /// An HTML response that no shared cache keeps.
@@ -110,53 +121,10 @@ pub fn private(markup: Markup) -> Response {
     r
 }
 
-fn offset(minutes: i32) -> FixedOffset {
+/// The fixed offset of `minutes` east of UTC (UTC when out of range).
+pub fn offset(minutes: i32) -> FixedOffset {
     FixedOffset::east_opt(minutes.saturating_mul(60))
         .unwrap_or_else(|| FixedOffset::east_opt(0).expect("UTC is a valid offset"))
-}
-
-impl Session {
-    /// The dispatchers' offset.
-    pub fn offset(&self) -> FixedOffset {
-        offset(self.utc_offset_minutes)
-    }
-
-    /// A time (ms since the epoch) as the dispatcher reads it: `2026-11-23 14:05`.
-    pub fn when(&self, ms: i64) -> String {
-        match Utc.timestamp_millis_opt(ms).single() {
-            Some(t) => t
-                .with_timezone(&self.offset())
-                .format("%Y-%m-%d %H:%M")
-                .to_string(),
-            None => "—".into(),
-        }
-    }
-
-    /// A time with seconds, for timelines.
-    pub fn when_exact(&self, ms: i64) -> String {
-        match Utc.timestamp_millis_opt(ms).single() {
-            Some(t) => t
-                .with_timezone(&self.offset())
-                .format("%Y-%m-%d %H:%M:%S")
-                .to_string(),
-            None => "—".into(),
-        }
-    }
-
-    /// The value of a `datetime-local` input for this time.
-    pub fn local_input(&self, t: DateTime<Utc>) -> String {
-        t.with_timezone(&self.offset())
-            .format("%Y-%m-%dT%H:%M")
-            .to_string()
-    }
-
-    /// A time typed by the dispatcher (`2026-11-23T14:05`, `2026-11-23 14:05`, with or
-    /// without seconds) in their offset.
-    pub fn parse_local(&self, field: &str, s: &str) -> Result<DateTime<Utc>, PageError> {
-        parse_local(self.offset(), s).ok_or_else(|| {
-            PageError::bad_request(format!("{field}: a date and time like 2026-11-23 14:05"))
-        })
-    }
 }
 
 /// A local date and time in `offset`, as typed in a form or a CSV file.
@@ -243,26 +211,5 @@ impl IntoResponse for PageError {
         r.headers_mut()
             .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
         r
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn local_times_round_trip_in_the_offset() {
-        let s = Session {
-            dispatcher_id: "d".into(),
-            login: "l".into(),
-            csrf: "c".into(),
-            utc_offset_minutes: 480,
-        };
-        let t = s.parse_local("start", "2026-11-23T09:30").unwrap();
-        assert_eq!(t.to_rfc3339(), "2026-11-23T01:30:00+00:00");
-        assert_eq!(s.local_input(t), "2026-11-23T09:30");
-        assert_eq!(s.when(t.timestamp_millis()), "2026-11-23 09:30");
-        assert!(s.parse_local("start", "23/11/2026").is_err());
-        assert_eq!(s.when(i64::MAX), "—");
     }
 }

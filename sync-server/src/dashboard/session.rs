@@ -1,4 +1,4 @@
-//! Who is looking at the dashboard: dispatcher passwords (argon2id), the session cookie
+//! Who is looking at the dashboard: the session cookie
 //! (`fk_session`: a random token; the server keeps only its SHA-256), the CSRF token every
 //! form carries, and the extractors that refuse a request without them.
 //!
@@ -7,61 +7,30 @@
 //! origin, answers 403 and changes nothing. The login form itself is protected by a
 //! double-submit token (`fk_login` cookie = hidden field).
 
-use argon2::Argon2;
-use argon2::password_hash::phc::PasswordHash;
-use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::header::{COOKIE, HOST, ORIGIN};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
+use chrono::{DateTime, FixedOffset, TimeZone, Utc};
 use rand::RngCore;
 use serde::de::DeserializeOwned;
 
-use super::page::PageError;
+pub use super::page::CSRF_FIELD;
+use super::page::{PageError, Viewer, offset, parse_local};
 use crate::auth::{hash_secret, same_hash};
-use crate::routes::AppState;
-use crate::routes::now_ms;
+use crate::state::AppState;
 
 /// The session cookie.
 pub const SESSION_COOKIE: &str = "fk_session";
 /// The login form's double-submit cookie.
 pub const LOGIN_COOKIE: &str = "fk_login";
-/// The form field that carries the CSRF token.
-pub const CSRF_FIELD: &str = "csrf";
 
 /// 256 random bits in hex.
 pub fn random_token() -> String {
     let mut b = [0u8; 32];
     rand::rng().fill_bytes(&mut b);
     hex::encode(b)
-}
-
-/// The argon2id hash (PHC string) of a password.
-pub fn hash_password(password: &str) -> Result<String, PageError> {
-    Argon2::default()
-        .hash_password(password.as_bytes())
-        .map(|h| h.to_string())
-        .map_err(|e| PageError::internal(format!("argon2: {e}")))
-}
-
-/// Whether `password` matches the PHC string `hash` (false for a malformed hash).
-pub fn password_matches(password: &str, hash: &str) -> bool {
-    PasswordHash::new(hash).is_ok_and(|h| {
-        Argon2::default()
-            .verify_password(password.as_bytes(), &h)
-            .is_ok()
-    })
-}
-
-/// What a password must be: 12 to 256 characters.
-pub fn password_ok(password: &str) -> Result<(), &'static str> {
-    let n = password.chars().count();
-    if (12..=256).contains(&n) {
-        Ok(())
-    } else {
-        Err("a dispatcher's password is 12 to 256 characters")
-    }
 }
 
 /// The `Set-Cookie` value of a cookie the browser sends back only to this server, only to
@@ -106,6 +75,60 @@ impl Session {
     }
 }
 
+impl Session {
+    /// The dispatchers' offset.
+    pub fn offset(&self) -> FixedOffset {
+        offset(self.utc_offset_minutes)
+    }
+
+    /// A time (ms since the epoch) as the dispatcher reads it: `2026-11-23 14:05`.
+    pub fn when(&self, ms: i64) -> String {
+        match Utc.timestamp_millis_opt(ms).single() {
+            Some(t) => t
+                .with_timezone(&self.offset())
+                .format("%Y-%m-%d %H:%M")
+                .to_string(),
+            None => "—".into(),
+        }
+    }
+
+    /// A time with seconds, for timelines.
+    pub fn when_exact(&self, ms: i64) -> String {
+        match Utc.timestamp_millis_opt(ms).single() {
+            Some(t) => t
+                .with_timezone(&self.offset())
+                .format("%Y-%m-%d %H:%M:%S")
+                .to_string(),
+            None => "—".into(),
+        }
+    }
+
+    /// The value of a `datetime-local` input for this time.
+    pub fn local_input(&self, t: DateTime<Utc>) -> String {
+        t.with_timezone(&self.offset())
+            .format("%Y-%m-%dT%H:%M")
+            .to_string()
+    }
+
+    /// A time typed by the dispatcher (`2026-11-23T14:05`, `2026-11-23 14:05`, with or
+    /// without seconds) in their offset.
+    pub fn parse_local(&self, field: &str, s: &str) -> Result<DateTime<Utc>, PageError> {
+        parse_local(self.offset(), s).ok_or_else(|| {
+            PageError::bad_request(format!("{field}: a date and time like 2026-11-23 14:05"))
+        })
+    }
+}
+
+impl Viewer for Session {
+    fn login(&self) -> &str {
+        &self.login
+    }
+
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+}
+
 /// Why there is no session: a page redirects to the login, anything else is refused.
 pub struct NoSession {
     page: bool,
@@ -132,7 +155,7 @@ impl FromRequestParts<AppState> for Session {
         };
         let record = state
             .storage
-            .session(hash, now_ms())
+            .session(hash, state.clock.now_ms())
             .await
             .map_err(|e| PageError::from(e).into_response())?
             .ok_or_else(no)?;
@@ -262,15 +285,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn passwords_hash_and_verify() {
-        let h = hash_password("correct horse battery").unwrap();
-        assert!(h.starts_with("$argon2id$"));
-        assert!(password_matches("correct horse battery", &h));
-        assert!(!password_matches("correct horse batterz", &h));
-        assert!(!password_matches("correct horse battery", "not a hash"));
-    }
-
-    #[test]
     fn cookies_are_read_from_any_header_position() {
         let mut h = HeaderMap::new();
         h.append(COOKIE, "a=1; fk_session=abc".parse().unwrap());
@@ -312,5 +326,21 @@ mod tests {
         assert!(!same_origin(&h));
         h.insert(ORIGIN, "null".parse().unwrap());
         assert!(!same_origin(&h));
+    }
+
+    #[test]
+    fn local_times_round_trip_in_the_offset() {
+        let s = Session {
+            dispatcher_id: "d".into(),
+            login: "l".into(),
+            csrf: "c".into(),
+            utc_offset_minutes: 480,
+        };
+        let t = s.parse_local("start", "2026-11-23T09:30").unwrap();
+        assert_eq!(t.to_rfc3339(), "2026-11-23T01:30:00+00:00");
+        assert_eq!(s.local_input(t), "2026-11-23T09:30");
+        assert_eq!(s.when(t.timestamp_millis()), "2026-11-23 09:30");
+        assert!(s.parse_local("start", "23/11/2026").is_err());
+        assert_eq!(s.when(i64::MAX), "—");
     }
 }

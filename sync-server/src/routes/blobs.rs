@@ -12,7 +12,7 @@ use fieldkit_core::sync::protocol::{
 
 use crate::auth::Device;
 use crate::error::{ApiError, ApiJson, ApiPath};
-use crate::routes::AppState;
+use crate::state::AppState;
 
 /// `POST /v1/blobs/missing`.
 pub async fn missing(

@@ -14,7 +14,7 @@ use fieldkit_core::sync::protocol::{
 use crate::auth::{Device, hash_secret, new_device_token, normalize_code};
 use crate::error::{ApiError, ApiJson, ApiQuery};
 use crate::push::Batch;
-use crate::routes::AppState;
+use crate::state::AppState;
 
 /// `POST /v1/enroll`.
 pub async fn enroll(
@@ -37,7 +37,7 @@ pub async fn enroll(
             hash_secret(&code),
             req.device_id,
             hash_secret(&token),
-            now_ms(),
+            s.clock.now_ms(),
         )
         .await?;
     s.metrics.record_enrolment();
@@ -108,7 +108,7 @@ pub async fn push(
         .map_err(|e| ApiError::Internal(e.to_string()))?;
     let response = s
         .storage
-        .push(device.clone(), batch, sent_at, s.policy, now_ms())
+        .push(device.clone(), batch, sent_at, s.policy, s.clock.now_ms())
         .await?;
     // Committed: the completions feed picks up what this push completed.
     s.feed.completions_pushed();
@@ -184,9 +184,4 @@ pub async fn pull(
         cursor,
         more,
     }))
-}
-
-/// Now, in ms since the epoch.
-pub fn now_ms() -> i64 {
-    chrono::Utc::now().timestamp_millis()
 }

@@ -5,19 +5,15 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use chrono::Duration;
-use fieldkit_core::model::{
-    Billing, Customer, DeviceId, FeeSchedule, JobKind, Part, Product, Site, TimeWindow, Timestamp,
-    WorkOrder, WorkOrderId, WorkOrderStatus,
-};
+use fieldkit_core::model::{DeviceId, FeeSchedule, Part, TimeWindow, WorkOrderId};
 use fieldkit_core::sync::protocol::Change;
 use serde::{Deserialize, Serialize};
 
-use super::device::now_ms;
-use crate::auth::{Dispatcher, hash_secret, new_enrolment_code, normalize_code};
+use crate::auth::{Dispatcher, hash_password, password_ok};
+use crate::desk::{self, MAX_CODE_MINUTES, NewWorkOrder, text, validated_order, window_ok};
 use crate::error::{ApiError, ApiJson, ApiPath, ApiQuery};
 use crate::push::CompletionState;
-use crate::routes::AppState;
+use crate::state::AppState;
 use crate::storage::dashboard::DispatcherAccount;
 use crate::storage::{Completion, DeviceRecord, JobChange, JobRecord, Ruling, Technician};
 
@@ -50,17 +46,6 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/admin/parts", post(publish_part))
 }
 
-/// A required text field, trimmed, 1 to `max` characters.
-pub fn text(field: &str, s: &str, max: usize) -> Result<String, ApiError> {
-    let t = s.trim();
-    if t.is_empty() || t.chars().count() > max {
-        return Err(ApiError::BadRequest(format!(
-            "{field} must be 1 to {max} characters"
-        )));
-    }
-    Ok(t.to_owned())
-}
-
 /// `POST /v1/admin/technicians` body.
 #[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
@@ -73,12 +58,7 @@ async fn create_technician(
     _: Dispatcher,
     ApiJson(req): ApiJson<NewTechnician>,
 ) -> Result<(StatusCode, Json<Technician>), ApiError> {
-    let t = Technician {
-        id: uuid::Uuid::now_v7().to_string(),
-        name: text("name", &req.name, 200)?,
-        created_at: now_ms(),
-    };
-    s.storage.create_technician(t.clone()).await?;
+    let t = desk::add_technician(&s, &req.name).await?;
     Ok((StatusCode::CREATED, Json(t)))
 }
 
@@ -110,21 +90,18 @@ async fn create_dispatcher(
     ApiJson(req): ApiJson<NewDispatcher>,
 ) -> Result<(StatusCode, Json<DispatcherCreated>), ApiError> {
     let login = text("login", &req.login, 64)?;
-    crate::dashboard::session::password_ok(&req.password)
-        .map_err(|m| ApiError::BadRequest(m.into()))?;
+    password_ok(&req.password).map_err(|m| ApiError::BadRequest(m.into()))?;
     let password = req.password;
-    let password_hash =
-        tokio::task::spawn_blocking(move || crate::dashboard::session::hash_password(&password))
-            .await
-            .map_err(|e| ApiError::Internal(e.to_string()))?
-            .map_err(|e| ApiError::Internal(e.message))?;
+    let password_hash = tokio::task::spawn_blocking(move || hash_password(&password))
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))??;
     let id = uuid::Uuid::now_v7().to_string();
     s.storage
         .create_dispatcher(DispatcherAccount {
             id: id.clone(),
             login: login.clone(),
             password_hash,
-            created_at: now_ms(),
+            created_at: s.clock.now_ms(),
         })
         .await?;
     tracing::info!(dispatcher = %id, "dispatcher login created");
@@ -155,21 +132,10 @@ async fn create_code(
     ApiJson(req): ApiJson<NewEnrolmentCode>,
 ) -> Result<(StatusCode, Json<EnrolmentCode>), ApiError> {
     let minutes = req.valid_minutes.unwrap_or(s.enrolment_code_ttl_minutes);
-    if !(1..=7 * 24 * 60).contains(&minutes) {
+    if !(1..=MAX_CODE_MINUTES).contains(&minutes) {
         return Err(ApiError::BadRequest("valid_minutes is 1 to 10080".into()));
     }
-    let code = new_enrolment_code();
-    let normal = normalize_code(&code).ok_or_else(|| ApiError::Internal("code".into()))?;
-    let now = now_ms();
-    let expires_at = now + minutes * 60_000;
-    s.storage
-        .create_enrolment_code(
-            hash_secret(&normal),
-            req.technician_id.clone(),
-            expires_at,
-            now,
-        )
-        .await?;
+    let (code, expires_at) = desk::issue_enrolment_code(&s, &req.technician_id, minutes).await?;
     Ok((
         StatusCode::CREATED,
         Json(EnrolmentCode {
@@ -192,81 +158,9 @@ async fn revoke_device(
     _: Dispatcher,
     ApiPath(id): ApiPath<DeviceId>,
 ) -> Result<StatusCode, ApiError> {
-    s.storage.revoke_device(id, now_ms()).await?;
+    desk::revoke_device(&s, id).await?;
     tracing::info!(device = %id, "device revoked");
     Ok(StatusCode::NO_CONTENT)
-}
-
-/// `POST /v1/admin/work-orders` body: the dispatcher-owned fields of a new job.
-#[derive(Clone, Debug, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct NewWorkOrder {
-    /// Made by the server when absent.
-    #[serde(default)]
-    pub id: Option<WorkOrderId>,
-    pub number: String,
-    pub kind: JobKind,
-    pub customer: Customer,
-    pub site: Site,
-    pub product: Product,
-    pub reported_fault: String,
-    pub promised: TimeWindow,
-    pub billing: Billing,
-    #[serde(default)]
-    pub instructions: Option<String>,
-    pub reported_at: Timestamp,
-    /// Assign at once to this technician.
-    #[serde(default)]
-    pub technician_id: Option<String>,
-}
-
-/// A promised window: it ends after it starts, within 31 days.
-pub fn window_ok(w: &TimeWindow) -> Result<(), ApiError> {
-    if w.start >= w.end || w.end - w.start > Duration::days(31) {
-        return Err(ApiError::BadRequest(
-            "a promised window ends after it starts, within 31 days".into(),
-        ));
-    }
-    Ok(())
-}
-
-/// The work order a dispatcher asked for, each field checked (status: assigned).
-pub fn validated_order(req: NewWorkOrder) -> Result<WorkOrder, ApiError> {
-    window_ok(&req.promised)?;
-    Ok(WorkOrder {
-        id: req.id.unwrap_or_default(),
-        number: text("number", &req.number, 64)?,
-        kind: req.kind,
-        customer: Customer {
-            name: text("customer name", &req.customer.name, 200)?,
-            phone: text("customer phone", &req.customer.phone, 64)?,
-        },
-        site: Site {
-            address: text("address", &req.site.address, 500)?,
-            zone: req.site.zone,
-        },
-        product: Product {
-            model: text("product model", &req.product.model, 128)?,
-            serial: req
-                .product
-                .serial
-                .as_deref()
-                .map(|v| text("serial", v, 64))
-                .transpose()?,
-        },
-        reported_fault: text("reported fault", &req.reported_fault, 2000)?,
-        promised: req.promised,
-        billing: req.billing,
-        instructions: req
-            .instructions
-            .as_deref()
-            .map(|v| text("instructions", v, 4000))
-            .transpose()?,
-        reported_at: req.reported_at,
-        status: WorkOrderStatus::Assigned,
-        // Pinned by the storage when the job is created.
-        checklist: None,
-    })
 }
 
 async fn create_work_order(
@@ -276,12 +170,8 @@ async fn create_work_order(
 ) -> Result<(StatusCode, Json<JobRecord>), ApiError> {
     let technician_id = req.technician_id.clone();
     let order = validated_order(req)?;
-    let job = s
-        .storage
-        .create_work_order(order, technician_id, now_ms())
-        .await?;
+    let job = desk::create_job(&s, order, technician_id).await?;
     tracing::info!(work_order = %job.order.id, "work order created");
-    s.board.job_changed(&job.order.id.to_string());
     Ok((StatusCode::CREATED, Json(job)))
 }
 
@@ -326,17 +216,14 @@ async fn assign(
     ApiPath(id): ApiPath<WorkOrderId>,
     ApiJson(req): ApiJson<Assign>,
 ) -> Result<Json<JobRecord>, ApiError> {
-    let job = s
-        .storage
-        .change_work_order(
-            id,
-            JobChange::Assign {
-                technician_id: req.technician_id,
-            },
-            now_ms(),
-        )
-        .await?;
-    s.board.job_changed(&job.order.id.to_string());
+    let job = desk::change_job(
+        &s,
+        id,
+        JobChange::Assign {
+            technician_id: req.technician_id,
+        },
+    )
+    .await?;
     Ok(Json(job))
 }
 
@@ -354,17 +241,14 @@ async fn reschedule(
     ApiJson(req): ApiJson<Reschedule>,
 ) -> Result<Json<JobRecord>, ApiError> {
     window_ok(&req.promised)?;
-    let job = s
-        .storage
-        .change_work_order(
-            id,
-            JobChange::Reschedule {
-                window: req.promised,
-            },
-            now_ms(),
-        )
-        .await?;
-    s.board.job_changed(&job.order.id.to_string());
+    let job = desk::change_job(
+        &s,
+        id,
+        JobChange::Reschedule {
+            window: req.promised,
+        },
+    )
+    .await?;
     Ok(Json(job))
 }
 
@@ -382,11 +266,7 @@ async fn cancel(
     ApiJson(req): ApiJson<Cancel>,
 ) -> Result<Json<JobRecord>, ApiError> {
     let reason = text("reason", &req.reason, 500)?;
-    let job = s
-        .storage
-        .change_work_order(id, JobChange::Cancel { reason }, now_ms())
-        .await?;
-    s.board.job_changed(&job.order.id.to_string());
+    let job = desk::change_job(&s, id, JobChange::Cancel { reason }).await?;
     Ok(Json(job))
 }
 
@@ -443,30 +323,8 @@ async fn rule_on_completion(
     if note.is_empty() || note.chars().count() > 500 {
         return Err(ApiError::BadRequest("note is 1 to 500 characters".into()));
     }
-    let c = decide(&s, id, body.ruling, "admin-token", note).await?;
+    let c = desk::decide(&s, id, body.ruling, "admin-token", note).await?;
     Ok(Json(c))
-}
-
-/// Records the desk's ruling on a job's held completion and tells the feed and the boards.
-/// Shared by the JSON API and the dashboard.
-pub(crate) async fn decide(
-    s: &AppState,
-    id: WorkOrderId,
-    ruling: Ruling,
-    by: &str,
-    note: &str,
-) -> Result<Completion, ApiError> {
-    if s.storage.work_order(id).await?.is_none() {
-        return Err(ApiError::NotFound("work order"));
-    }
-    let c = s
-        .storage
-        .decide_completion(id, ruling, by.to_owned(), Some(note.to_owned()), now_ms())
-        .await?;
-    s.feed.completions_pushed();
-    s.board.job_changed(&id.to_string());
-    tracing::info!(work_order = %id, ruling = ?ruling, "completion ruled on");
-    Ok(c)
 }
 
 /// `POST /v1/admin/templates` body: a checklist template (validated before it is published).
@@ -492,7 +350,7 @@ async fn publish_template(
         .map_err(|e| ApiError::BadRequest(format!("template: {e}")))?;
     let seq = s
         .storage
-        .publish(Change::ChecklistTemplate { json }, now_ms())
+        .publish(Change::ChecklistTemplate { json }, s.clock.now_ms())
         .await?;
     Ok((StatusCode::CREATED, Json(Published { seq })))
 }
@@ -517,7 +375,7 @@ async fn publish_fees(
     }
     let seq = s
         .storage
-        .publish(Change::FeeSchedule { fee_schedule: f }, now_ms())
+        .publish(Change::FeeSchedule { fee_schedule: f }, s.clock.now_ms())
         .await?;
     Ok((StatusCode::CREATED, Json(Published { seq })))
 }
@@ -542,7 +400,7 @@ async fn publish_part(
     };
     let seq = s
         .storage
-        .publish(Change::CatalogPart { part }, now_ms())
+        .publish(Change::CatalogPart { part }, s.clock.now_ms())
         .await?;
     Ok((StatusCode::CREATED, Json(Published { seq })))
 }

@@ -1,60 +1,27 @@
-//! The HTTP surface: shared state, the router (device routes, blob routes, dispatcher
-//! routes, health, metrics, OpenAPI) and the layers every request goes through.
+//! The JSON face: the device sync protocol (enrolment, push, pull, blobs), the dispatcher
+//! API under `/v1/admin`, the public verify page, and health, metrics and the OpenAPI
+//! document. Handlers parse and answer; what the desk does lives in [`crate::desk`].
 
 mod blobs;
 mod device;
-pub use device::now_ms;
-pub mod dispatcher;
-pub mod measures;
-pub mod verify;
+mod dispatcher;
+mod measures;
+mod verify;
 mod webhooks;
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, State};
+use axum::extract::State;
+use axum::http::StatusCode;
 use axum::http::header::{CONTENT_TYPE, HeaderValue};
-use axum::http::{Request, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use tower_http::compression::CompressionLayer;
-use tower_http::decompression::RequestDecompressionLayer;
-use tower_http::trace::TraceLayer;
 
-use crate::auth::RateLimiter;
-use crate::blobs::Blobs;
-use crate::error::body_for_status;
-use crate::metrics::Metrics;
-use crate::push::PushPolicy;
-use crate::storage::Storage;
+use crate::state::AppState;
 
-/// Everything a handler may use.
-#[derive(Clone)]
-pub struct AppState {
-    pub storage: Arc<dyn Storage>,
-    /// Wakes the signature-drawing check after a push stored a completion.
-    pub drawings: crate::drawings::Drawings,
-    pub blobs: Blobs,
-    pub metrics: Arc<Metrics>,
-    /// SHA-256 of the dispatcher's token.
-    pub admin_token_hash: String,
-    pub policy: PushPolicy,
-    pub enroll_limiter: Arc<RateLimiter>,
-    pub enrolment_code_ttl_minutes: i64,
-    pub max_body_bytes: usize,
-    /// Wakes the webhook worker after pushes; tells SSE streams about new completions.
-    pub feed: Arc<crate::webhooks::Feed>,
-    /// Tells the dashboard's open boards which jobs changed.
-    pub board: Arc<crate::dashboard::BoardEvents>,
-    /// The dashboard's settings.
-    pub dashboard: crate::dashboard::Settings,
-    pub login_limiter: Arc<RateLimiter>,
-}
-
-/// The router with every route and layer.
-pub fn router(state: AppState) -> Router {
-    let limit = state.max_body_bytes;
+/// Every JSON route (the layers are added by [`crate::app::router`]).
+pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
@@ -73,44 +40,6 @@ pub fn router(state: AppState) -> Router {
         .merge(measures::routes())
         .merge(webhooks::routes())
         .merge(verify::routes())
-        .merge(crate::dashboard::routes())
-        .with_state(state)
-        .layer(DefaultBodyLimit::max(limit))
-        .layer(RequestDecompressionLayer::new())
-        // Outside the decompression layer, so its own refusals (an unsupported
-        // Content-Encoding: 415) get an Error body too; inside compression, so the body it
-        // writes is compressed like any other.
-        .layer(axum::middleware::map_response(typed_error_body))
-        .layer(CompressionLayer::new())
-        .layer(
-            TraceLayer::new_for_http()
-                // Method and path only: paths carry ids, never names, phones or addresses;
-                // query strings and bodies are not logged.
-                .make_span_with(|req: &Request<_>| {
-                    tracing::info_span!("http", method = %req.method(), path = %req.uri().path())
-                }),
-        )
-}
-
-/// Makes sure every 4xx/5xx has a JSON [`fieldkit_core::sync::protocol::ErrorBody`], also
-/// those made by axum itself (unknown route, wrong method) or by a layer.
-async fn typed_error_body(res: Response) -> Response {
-    let status = res.status();
-    // JSON bodies are typed already; the dashboard's error pages are HTML on purpose.
-    let typed = res.headers().get(CONTENT_TYPE).is_some_and(|v| {
-        v.as_bytes().starts_with(b"application/json") || v.as_bytes().starts_with(b"text/html")
-    });
-    if (status.is_client_error() || status.is_server_error()) && !typed {
-        let (parts, _) = res.into_parts();
-        let mut out = (status, axum::Json(body_for_status(status))).into_response();
-        for (k, v) in parts.headers.iter() {
-            if k != CONTENT_TYPE && k != axum::http::header::CONTENT_LENGTH {
-                out.headers_mut().insert(k.clone(), v.clone());
-            }
-        }
-        return out;
-    }
-    res
 }
 
 async fn healthz(State(s): State<AppState>) -> Response {

@@ -16,10 +16,9 @@ use futures::Stream;
 use serde::{Deserialize, Serialize};
 use tokio::sync::{broadcast, watch};
 
-use super::device::now_ms;
 use crate::auth::Dispatcher;
 use crate::error::{ApiError, ApiJson, ApiPath, ApiQuery};
-use crate::routes::AppState;
+use crate::state::AppState;
 use crate::storage::Storage;
 use crate::storage::webhooks::{COMPLETED_EVENT, FeedEntry, NewWebhook, WebhookSummary};
 use crate::webhooks::{CompletionData, new_secret};
@@ -101,7 +100,7 @@ async fn create(
         url,
         events: vec![COMPLETED_EVENT.to_owned()],
         secret,
-        created_at: now_ms(),
+        created_at: s.clock.now_ms(),
     };
     s.storage.create_webhook(w.clone()).await?;
     tracing::info!(webhook = %w.id, "webhook subscription created");
@@ -145,7 +144,7 @@ async fn redeliver(
     _: Dispatcher,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<Requeued>, ApiError> {
-    let requeued = s.storage.redeliver_failed(id, now_ms()).await?;
+    let requeued = s.storage.redeliver_failed(id, s.clock.now_ms()).await?;
     s.feed.completions_pushed();
     Ok(Json(Requeued { requeued }))
 }
@@ -203,7 +202,7 @@ async fn stream(
     let heads = s.feed.subscribe();
     let cursor = match last.or(q.after) {
         Some(c) => c,
-        None => s.storage.sync_feed(now_ms()).await?,
+        None => s.storage.sync_feed(s.clock.now_ms()).await?,
     };
     let st = StreamState {
         storage: s.storage.clone(),

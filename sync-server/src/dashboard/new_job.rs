@@ -1,0 +1,206 @@
+//! The new-job page: the form a dispatcher fills in (and the columns an import file carries,
+//! the same fields), read into the dispatcher API's request and created through the desk.
+
+use axum::Router;
+use axum::extract::State;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use chrono::{DateTime, Duration as Days, Utc};
+use fieldkit_core::model::{Customer, JobKind, Product, Site, TimeWindow, WorkOrderId};
+use maud::{Markup, html};
+use serde::Deserialize;
+
+use super::page::{PageError, csrf_field, page, parse_local, private};
+use super::session::{CsrfForm, Session};
+use super::words::{parse_billing, parse_zone};
+use crate::desk::{self, NewWorkOrder, validated_order};
+use crate::error::ApiError;
+use crate::state::AppState;
+use crate::storage::Technician;
+
+/// The new-job page's routes.
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/jobs/new", get(new_job_page).post(create_job))
+}
+
+/// The columns an import needs (an export has these and more).
+pub const IMPORT_COLUMNS: [&str; 11] = [
+    "number",
+    "kind",
+    "window_start",
+    "window_end",
+    "customer_name",
+    "customer_phone",
+    "address",
+    "zone",
+    "product_model",
+    "billing",
+    "reported_fault",
+];
+
+/// The new-job form's fields (all text, as typed).
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JobForm {
+    #[serde(default)]
+    pub number: String,
+    #[serde(default)]
+    pub kind: String,
+    #[serde(default)]
+    pub customer_name: String,
+    #[serde(default)]
+    pub customer_phone: String,
+    #[serde(default)]
+    pub address: String,
+    #[serde(default)]
+    pub zone: String,
+    #[serde(default)]
+    pub product_model: String,
+    #[serde(default)]
+    pub product_serial: String,
+    #[serde(default)]
+    pub reported_fault: String,
+    #[serde(default)]
+    pub window_start: String,
+    #[serde(default)]
+    pub window_end: String,
+    #[serde(default)]
+    pub billing: String,
+    #[serde(default)]
+    pub instructions: String,
+    #[serde(default)]
+    pub technician_id: String,
+}
+
+fn optional(s: &str) -> Option<String> {
+    Some(s.trim().to_owned()).filter(|s| !s.is_empty())
+}
+
+impl JobForm {
+    /// The dispatcher API's request for this form (`None` id: the server makes one).
+    pub(super) fn request(
+        &self,
+        offset: chrono::FixedOffset,
+        id: Option<WorkOrderId>,
+        reported_at: DateTime<Utc>,
+    ) -> Result<NewWorkOrder, String> {
+        let kind = JobKind::parse(self.kind.trim()).ok_or("kind: choose a job kind")?;
+        let zone = parse_zone(&self.zone).ok_or("zone: urban or suburban")?;
+        let billing = parse_billing(&self.billing).ok_or("billing: warranty or paid")?;
+        let start = parse_local(offset, &self.window_start)
+            .ok_or("window start: a date and time like 2026-11-23 14:00")?;
+        let end = parse_local(offset, &self.window_end)
+            .ok_or("window end: a date and time like 2026-11-23 16:00")?;
+        Ok(NewWorkOrder {
+            id,
+            number: self.number.clone(),
+            kind,
+            customer: Customer {
+                name: self.customer_name.clone(),
+                phone: self.customer_phone.clone(),
+            },
+            site: Site {
+                address: self.address.clone(),
+                zone,
+            },
+            product: Product {
+                model: self.product_model.clone(),
+                serial: optional(&self.product_serial),
+            },
+            reported_fault: self.reported_fault.clone(),
+            promised: TimeWindow { start, end },
+            billing,
+            instructions: optional(&self.instructions),
+            reported_at,
+            technician_id: optional(&self.technician_id),
+        })
+    }
+}
+
+fn job_form(session: &Session, techs: &[Technician], f: &JobForm, error: Option<&str>) -> Markup {
+    let opt = |value: &str, current: &str, label: &str| {
+        html! { option value=(value) selected[value == current] { (label) } }
+    };
+    html! {
+        h1 { "New job" }
+        @if let Some(e) = error { p class="error" id="form-error" { (e) } }
+        form id="new-job" method="post" action="/jobs/new" class="card" {
+            (csrf_field(session))
+            div class="grid" {
+                label { "Job number " input name="number" required value=(f.number); }
+                label { "Kind " select name="kind" {
+                    @for k in JobKind::ALL { (opt(k.as_str(), &f.kind, k.as_str())) }
+                } }
+                label { "Customer " input name="customer_name" required value=(f.customer_name); }
+                label { "Phone " input name="customer_phone" required value=(f.customer_phone); }
+                label { "Address " input name="address" required value=(f.address); }
+                label { "Zone " select name="zone" {
+                    (opt("urban", &f.zone, "urban")) (opt("suburban", &f.zone, "suburban"))
+                } }
+                label { "Product model " input name="product_model" required value=(f.product_model); }
+                label { "Serial " input name="product_serial" value=(f.product_serial); }
+                label { "Promised from " input type="datetime-local" name="window_start" required value=(f.window_start); }
+                label { "until " input type="datetime-local" name="window_end" required value=(f.window_end); }
+                label { "Billing " select name="billing" {
+                    (opt("warranty", &f.billing, "warranty")) (opt("paid", &f.billing, "paid"))
+                } }
+                label { "Technician " select name="technician_id" {
+                    (opt("", &f.technician_id, "— not yet —"))
+                    @for t in techs { (opt(&t.id, &f.technician_id, &t.name)) }
+                } }
+            }
+            label { "Reported fault " textarea name="reported_fault" rows="2" style="width:100%" required { (f.reported_fault) } }
+            label { "Instructions " textarea name="instructions" rows="2" style="width:100%" { (f.instructions) } }
+            button id="create-job" type="submit" { "Create job" }
+        }
+    }
+}
+
+async fn new_job_page(State(s): State<AppState>, session: Session) -> Result<Response, PageError> {
+    let techs = s.storage.technicians().await?;
+    let now = s.clock.now() + Days::hours(2);
+    let f = JobForm {
+        window_start: session.local_input(now),
+        window_end: session.local_input(now + Days::hours(2)),
+        zone: "urban".into(),
+        billing: "warranty".into(),
+        kind: "repair".into(),
+        ..JobForm::default()
+    };
+    let body = job_form(&session, &techs, &f, None);
+    Ok(private(page("New job", &session, "/jobs/new", body)))
+}
+
+async fn create_job(
+    State(s): State<AppState>,
+    CsrfForm(session, f): CsrfForm<JobForm>,
+) -> Result<Response, PageError> {
+    let refused = |msg: String, techs: Vec<Technician>| {
+        let body = job_form(&session, &techs, &f, Some(&msg));
+        let mut r = private(page("New job", &session, "/jobs/new", body));
+        *r.status_mut() = axum::http::StatusCode::BAD_REQUEST;
+        r
+    };
+    let techs = s.storage.technicians().await?;
+    let order = f
+        .request(session.offset(), None, s.clock.now())
+        .and_then(|req| {
+            let tech = req.technician_id.clone();
+            validated_order(req)
+                .map(|o| (o, tech))
+                .map_err(|e| e.to_string())
+        });
+    let (order, tech) = match order {
+        Ok(v) => v,
+        Err(msg) => return Ok(refused(msg, techs)),
+    };
+    let job = match desk::create_job(&s, order, tech).await {
+        Ok(job) => job,
+        Err(e @ ApiError::NotFound(_)) => return Ok(refused(e.to_string(), techs)),
+        Err(ApiError::Conflict(m)) => return Ok(refused(m, techs)),
+        Err(e) => return Err(e.into()),
+    };
+    let id = job.order.id.to_string();
+    tracing::info!(work_order = %id, dispatcher = %session.dispatcher_id, "work order created on the dashboard");
+    Ok(Redirect::to(&format!("/jobs/{id}")).into_response())
+}

@@ -1,0 +1,211 @@
+//! What the desk does, whichever face it is done from (the JSON API under `/v1/admin` or the
+//! dashboard's pages): the checks on what a dispatcher typed ([`text`], [`window_ok`],
+//! [`validated_order`]), and the operations that change the record and tell whoever watches
+//! (open boards, the webhook feed): create a job, change it (assign, reschedule, cancel), rule
+//! on a held completion, record a handled complaint, add a technician, issue an enrolment
+//! code, revoke a device; and the quality measures a period or a day asks for
+//! ([`measures`]). The faces parse requests and render answers; the rules live here once.
+
+pub mod measures;
+
+use chrono::Duration;
+use fieldkit_core::model::{
+    Billing, Customer, DeviceId, JobKind, Product, Site, TimeWindow, Timestamp, WorkOrder,
+    WorkOrderId, WorkOrderStatus,
+};
+use serde::{Deserialize, Serialize};
+
+use crate::auth::{hash_secret, new_enrolment_code, normalize_code};
+use crate::error::ApiError;
+use crate::state::AppState;
+use crate::storage::{Completion, JobChange, JobRecord, Ruling, Technician};
+
+/// A required text field, trimmed, 1 to `max` characters.
+pub fn text(field: &str, s: &str, max: usize) -> Result<String, ApiError> {
+    let t = s.trim();
+    if t.is_empty() || t.chars().count() > max {
+        return Err(ApiError::BadRequest(format!(
+            "{field} must be 1 to {max} characters"
+        )));
+    }
+    Ok(t.to_owned())
+}
+
+/// `POST /v1/admin/work-orders` body (and the dashboard's new-job form and CSV rows, once
+/// read): the dispatcher-owned fields of a new job.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewWorkOrder {
+    /// Made by the server when absent.
+    #[serde(default)]
+    pub id: Option<WorkOrderId>,
+    pub number: String,
+    pub kind: JobKind,
+    pub customer: Customer,
+    pub site: Site,
+    pub product: Product,
+    pub reported_fault: String,
+    pub promised: TimeWindow,
+    pub billing: Billing,
+    #[serde(default)]
+    pub instructions: Option<String>,
+    pub reported_at: Timestamp,
+    /// Assign at once to this technician.
+    #[serde(default)]
+    pub technician_id: Option<String>,
+}
+
+/// A promised window: it ends after it starts, within 31 days.
+pub fn window_ok(w: &TimeWindow) -> Result<(), ApiError> {
+    if w.start >= w.end || w.end - w.start > Duration::days(31) {
+        return Err(ApiError::BadRequest(
+            "a promised window ends after it starts, within 31 days".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// The work order a dispatcher asked for, each field checked (status: assigned).
+pub fn validated_order(req: NewWorkOrder) -> Result<WorkOrder, ApiError> {
+    window_ok(&req.promised)?;
+    Ok(WorkOrder {
+        id: req.id.unwrap_or_default(),
+        number: text("number", &req.number, 64)?,
+        kind: req.kind,
+        customer: Customer {
+            name: text("customer name", &req.customer.name, 200)?,
+            phone: text("customer phone", &req.customer.phone, 64)?,
+        },
+        site: Site {
+            address: text("address", &req.site.address, 500)?,
+            zone: req.site.zone,
+        },
+        product: Product {
+            model: text("product model", &req.product.model, 128)?,
+            serial: req
+                .product
+                .serial
+                .as_deref()
+                .map(|v| text("serial", v, 64))
+                .transpose()?,
+        },
+        reported_fault: text("reported fault", &req.reported_fault, 2000)?,
+        promised: req.promised,
+        billing: req.billing,
+        instructions: req
+            .instructions
+            .as_deref()
+            .map(|v| text("instructions", v, 4000))
+            .transpose()?,
+        reported_at: req.reported_at,
+        status: WorkOrderStatus::Assigned,
+        // Pinned by the storage when the job is created.
+        checklist: None,
+    })
+}
+
+/// Creates a checked work order (assigned to `technician_id` when given); open boards hear
+/// of it.
+pub async fn create_job(
+    s: &AppState,
+    order: WorkOrder,
+    technician_id: Option<String>,
+) -> Result<JobRecord, ApiError> {
+    let job = s
+        .storage
+        .create_work_order(order, technician_id, s.clock.now_ms())
+        .await?;
+    s.board.job_changed(&job.order.id.to_string());
+    Ok(job)
+}
+
+/// Assigns, reschedules or cancels a job (the technician's phone hears at its next pull);
+/// open boards hear of it.
+pub async fn change_job(
+    s: &AppState,
+    id: WorkOrderId,
+    change: JobChange,
+) -> Result<JobRecord, ApiError> {
+    let job = s
+        .storage
+        .change_work_order(id, change, s.clock.now_ms())
+        .await?;
+    s.board.job_changed(&job.order.id.to_string());
+    Ok(job)
+}
+
+/// Records the desk's ruling on a job's held completion and tells the feed and the boards.
+pub async fn decide(
+    s: &AppState,
+    id: WorkOrderId,
+    ruling: Ruling,
+    by: &str,
+    note: &str,
+) -> Result<Completion, ApiError> {
+    if s.storage.work_order(id).await?.is_none() {
+        return Err(ApiError::NotFound("work order"));
+    }
+    let c = s
+        .storage
+        .decide_completion(
+            id,
+            ruling,
+            by.to_owned(),
+            Some(note.to_owned()),
+            s.clock.now_ms(),
+        )
+        .await?;
+    s.feed.completions_pushed();
+    s.board.job_changed(&id.to_string());
+    tracing::info!(work_order = %id, ruling = ?ruling, "completion ruled on");
+    Ok(c)
+}
+
+/// Records that the job's complaint was handled; the time first recorded (ms), which the
+/// measures use.
+pub async fn complaint_handled(s: &AppState, id: WorkOrderId) -> Result<i64, ApiError> {
+    Ok(s.storage.complaint_handled(id, s.clock.now_ms()).await?)
+}
+
+/// Adds a technician by name (1 to 200 characters).
+pub async fn add_technician(s: &AppState, name: &str) -> Result<Technician, ApiError> {
+    let t = Technician {
+        id: uuid::Uuid::now_v7().to_string(),
+        name: text("name", name, 200)?,
+        created_at: s.clock.now_ms(),
+    };
+    s.storage.create_technician(t.clone()).await?;
+    Ok(t)
+}
+
+/// The longest an enrolment code may stay valid: a week.
+pub const MAX_CODE_MINUTES: i64 = 7 * 24 * 60;
+
+/// Issues a one-time enrolment code for a technician, valid `minutes` (checked by the face,
+/// 1 to [`MAX_CODE_MINUTES`]): the code as shown once, and when it expires (ms). Only its
+/// hash is kept.
+pub async fn issue_enrolment_code(
+    s: &AppState,
+    technician_id: &str,
+    minutes: i64,
+) -> Result<(String, i64), ApiError> {
+    let code = new_enrolment_code();
+    let normal = normalize_code(&code).ok_or_else(|| ApiError::Internal("code".into()))?;
+    let now = s.clock.now_ms();
+    let expires_at = now + minutes * 60_000;
+    s.storage
+        .create_enrolment_code(
+            hash_secret(&normal),
+            technician_id.to_owned(),
+            expires_at,
+            now,
+        )
+        .await?;
+    Ok((code, expires_at))
+}
+
+/// Revokes a device: its token stops working at once.
+pub async fn revoke_device(s: &AppState, id: DeviceId) -> Result<(), ApiError> {
+    s.storage.revoke_device(id, s.clock.now_ms()).await?;
+    Ok(())
+}
