@@ -41,22 +41,9 @@ use fieldkit_core::sync::replay::{
 };
 use sha2::{Digest, Sha256};
 
-use crate::storage::{DeviceRecord, Flag, JobRecord, StorageError};
-
-/// Settings of push handling.
-#[derive(Clone, Copy, Debug)]
-pub struct PushPolicy {
-    /// Device clocks further than this from the server's are flagged (ms).
-    pub max_clock_skew_ms: i64,
-}
-
-impl Default for PushPolicy {
-    fn default() -> Self {
-        Self {
-            max_clock_skew_ms: 10 * 60 * 1000,
-        }
-    }
-}
+pub use crate::records::{CompletionState, PushPolicy};
+use crate::records::{DeviceRecord, Flag, JobRecord};
+use crate::storage::StorageError;
 
 /// An op already stored.
 #[derive(Clone, Debug)]
@@ -235,57 +222,6 @@ pub struct NewOp {
     pub outcome: FirstOutcome,
     pub code: Option<String>,
     pub reason: Option<String>,
-}
-
-/// Where a completion stands.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum CompletionState {
-    /// The rules passed; the signature drawings are being checked.
-    Checking,
-    /// A completion of the job: on the board, in the measures and the feed.
-    Counted,
-    /// The rules found problems: waiting for the desk.
-    Held,
-    /// Held, then released by the desk: counted.
-    Released,
-    /// Held, then rejected by the desk: never counted.
-    Rejected,
-    /// Completed after the desk cancelled or reassigned the job: kept as a fact, flagged.
-    Conflict,
-}
-
-impl CompletionState {
-    /// Every state.
-    pub const ALL: [CompletionState; 6] = [
-        Self::Checking,
-        Self::Counted,
-        Self::Held,
-        Self::Released,
-        Self::Rejected,
-        Self::Conflict,
-    ];
-
-    /// The stable name used in storage and on the wire.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Checking => "checking",
-            Self::Counted => "counted",
-            Self::Held => "held",
-            Self::Released => "released",
-            Self::Rejected => "rejected",
-            Self::Conflict => "conflict",
-        }
-    }
-
-    /// Parses [`CompletionState::as_str`].
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|k| k.as_str() == s)
-    }
-
-    /// It counts: on the board, in the measures and the completions feed.
-    pub fn counts(self) -> bool {
-        matches!(self, Self::Counted | Self::Released)
-    }
 }
 
 /// A completion to store.
