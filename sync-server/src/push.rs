@@ -43,7 +43,6 @@ use sha2::{Digest, Sha256};
 
 pub use crate::records::{CompletionState, PushPolicy};
 use crate::records::{DeviceRecord, Flag, JobRecord};
-use crate::storage::StorageError;
 
 /// An op already stored.
 #[derive(Clone, Debug)]
@@ -150,14 +149,14 @@ pub const ENVELOPE_CODES: [&str; 5] = [
 /// A device's replay of a job as stored (`stored`: its version and JSON), or rebuilt from the
 /// device's stored ops on the job (`history`, in `seq` order, envelope rejections left out)
 /// when there is none yet (a job pushed to a server older than the judge) or it is of another
-/// version.
-pub fn replay_of(
+/// version. `history`'s error (the backend's) is passed on as it is.
+pub fn replay_of<E>(
     stored: Option<(i64, String)>,
-    history: impl FnOnce() -> Result<Vec<Op>, StorageError>,
+    history: impl FnOnce() -> Result<Vec<Op>, E>,
     job: &JobRecord,
     device: DeviceId,
     published: &Published,
-) -> Result<JobReplay, StorageError> {
+) -> Result<JobReplay, E> {
     if let Some((version, json)) = stored
         && version == i64::from(REPLAY_VERSION)
         && let Ok(r) = serde_json::from_str::<JobReplay>(&json)
@@ -182,12 +181,12 @@ pub struct PublishedCache {
 
 impl PublishedCache {
     /// The publications as of `head` (the newest publication's change number): cached, or
-    /// built from `load` (every publication, oldest first).
-    pub fn get(
+    /// built from `load` (every publication, oldest first), whose error is passed on.
+    pub fn get<E>(
         &self,
         head: i64,
-        load: impl FnOnce() -> Result<Vec<Change>, StorageError>,
-    ) -> Result<Arc<Published>, StorageError> {
+        load: impl FnOnce() -> Result<Vec<Change>, E>,
+    ) -> Result<Arc<Published>, E> {
         let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         if let Some((h, p)) = inner.as_ref()
             && *h == head

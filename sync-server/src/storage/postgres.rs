@@ -20,7 +20,8 @@ use super::{
     Completion, DeviceRecord, DrawingCheck, Flag, Fut, JobChange, JobRecord, Ruling, Storage,
     StorageError, Technician, device_id_from, order_from, plan_job_change, template_key,
 };
-use crate::push::{Batch, CompletionState, PublishedCache, PushPolicy};
+use crate::push::{Batch, PublishedCache};
+use crate::records::{CompletionState, JobFacts, PushPolicy};
 
 mod webhooks;
 
@@ -184,7 +185,7 @@ async fn insert_flag(c: &impl GenericClient, f: &Flag) -> Result<(), StorageErro
 }
 
 impl Storage for PostgresStorage {
-    fn measure_facts(&self, from: i64, _to: i64) -> Fut<'_, Vec<crate::measures::JobFacts>> {
+    fn measure_facts(&self, from: i64, _to: i64) -> Fut<'_, Vec<JobFacts>> {
         Box::pin(async move {
             // One snapshot for the three reads: no push lands between them.
             let mut c = self.pool.get().await.map_err(pool_err)?;

@@ -18,7 +18,8 @@ use super::{
     Completion, DeviceRecord, DrawingCheck, Flag, Fut, JobChange, JobRecord, Ruling, Storage,
     StorageError, Technician, device_id_from, order_from, plan_job_change, template_key,
 };
-use crate::push::{Batch, CompletionState, PublishedCache, PushPolicy};
+use crate::push::{Batch, PublishedCache};
+use crate::records::{CompletionState, JobFacts, PushPolicy};
 
 mod webhooks;
 pub(crate) use webhooks::FEED_WINDOW_MS;
@@ -184,7 +185,7 @@ fn insert_flag(c: &Connection, f: &Flag) -> Result<(), StorageError> {
 }
 
 impl Storage for SqliteStorage {
-    fn measure_facts(&self, from: i64, _to: i64) -> Fut<'_, Vec<crate::measures::JobFacts>> {
+    fn measure_facts(&self, from: i64, _to: i64) -> Fut<'_, Vec<JobFacts>> {
         self.read(move |c| measures::facts(c, from))
     }
 

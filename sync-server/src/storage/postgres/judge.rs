@@ -13,10 +13,8 @@ use fieldkit_core::sync::replay::{Published, REPLAY_VERSION};
 use tokio_postgres::Row;
 
 use super::{PostgresStorage, flags_of, insert_flag, load_job, pool_err, save_job};
-use crate::push::{
-    self, Batch, CompletionState, ENVELOPE_CODES, JobState, PublishedCache, PushPolicy, PushState,
-    StoredOp,
-};
+use crate::push::{self, Batch, ENVELOPE_CODES, JobState, PublishedCache, PushState, StoredOp};
+use crate::records::{CompletionState, PushPolicy};
 use crate::storage::{Completion, Decision, DeviceRecord, Flag, Ruling, StorageError, order_from};
 
 /// What the desk published, as of its newest publication.
@@ -163,10 +161,22 @@ impl PostgresStorage {
             let replay = if !ever_mine {
                 Default::default()
             } else if stored.is_some() {
-                push::replay_of(stored, || Ok(Vec::new()), &job, device.id, &state.published)?
+                push::replay_of::<StorageError>(
+                    stored,
+                    || Ok(Vec::new()),
+                    &job,
+                    device.id,
+                    &state.published,
+                )?
             } else {
                 let ops = history(&tx, &id, &dev).await?;
-                push::replay_of(None, || Ok(ops), &job, device.id, &state.published)?
+                push::replay_of::<StorageError>(
+                    None,
+                    || Ok(ops),
+                    &job,
+                    device.id,
+                    &state.published,
+                )?
             };
             state.jobs.insert(
                 id,

@@ -8,10 +8,8 @@ use fieldkit_core::sync::replay::REPLAY_VERSION;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
 use super::{flags_of, insert_flag, load_job, save_job};
-use crate::push::{
-    self, Batch, CompletionState, ENVELOPE_CODES, JobState, PublishedCache, PushPolicy, PushState,
-    StoredOp,
-};
+use crate::push::{self, Batch, ENVELOPE_CODES, JobState, PublishedCache, PushState, StoredOp};
+use crate::records::{CompletionState, PushPolicy};
 use crate::storage::{Completion, Decision, DeviceRecord, Flag, Ruling, StorageError};
 
 /// What the desk published, as of its newest publication.
