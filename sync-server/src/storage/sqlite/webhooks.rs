@@ -6,9 +6,8 @@ use rusqlite::{OptionalExtension, TransactionBehavior, params};
 
 use super::SqliteStorage;
 use super::judge::load_completion;
-use crate::storage::webhooks::{
-    AttemptResult, DueDelivery, FeedEntry, NewWebhook, WebhookStorage, WebhookSummary,
-};
+use crate::records::{AttemptResult, DueDelivery, FeedEntry, NewWebhook, WebhookSummary};
+use crate::storage::webhooks::WebhookStorage;
 use crate::storage::{Fut, StorageError};
 
 /// How far behind the newest completion in the feed the next scan starts: a push whose
