@@ -16,6 +16,10 @@ pub use crate::records::{
     AttemptResult, COMPLETED_EVENT, DueDelivery, FeedEntry, NewWebhook, WebhookSummary,
 };
 
+/// How far behind the newest completion in the feed the next scan starts: a push whose
+/// transaction ran longer than this could be missed (none runs for anything near an hour).
+pub(crate) const FEED_WINDOW_MS: i64 = 60 * 60 * 1000;
+
 /// The event id of a completion delivered to a subscription: stable across attempts,
 /// restarts and replicas (receivers dedupe on it).
 pub fn event_id(subscription_id: &str, op_id: &str) -> String {

@@ -10,8 +10,7 @@ use super::{PostgresStorage, pool_err};
 use crate::records::{
     AttemptResult, Completion, DueDelivery, FeedEntry, NewWebhook, WebhookSummary,
 };
-use crate::storage::sqlite::FEED_WINDOW_MS;
-use crate::storage::webhooks::WebhookStorage;
+use crate::storage::webhooks::{FEED_WINDOW_MS, WebhookStorage};
 use crate::storage::{Fut, StorageError};
 
 /// Serializes feed numbering and subscription creation (arbitrary, fixed).

@@ -32,8 +32,6 @@ use crate::records::{
     PushPolicy, Ruling, Technician,
 };
 
-pub(crate) use webhooks::FEED_WINDOW_MS;
-
 /// The SQLite backend.
 pub struct SqliteStorage {
     db: Connections,
