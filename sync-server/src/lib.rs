@@ -32,6 +32,7 @@ pub mod measures;
 pub mod metrics;
 pub mod openapi;
 pub mod push;
+pub mod records;
 pub mod routes;
 pub mod signatures;
 pub mod state;

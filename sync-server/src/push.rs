@@ -41,22 +41,8 @@ use fieldkit_core::sync::replay::{
 };
 use sha2::{Digest, Sha256};
 
-use crate::storage::{DeviceRecord, Flag, JobRecord, StorageError};
-
-/// Settings of push handling.
-#[derive(Clone, Copy, Debug)]
-pub struct PushPolicy {
-    /// Device clocks further than this from the server's are flagged (ms).
-    pub max_clock_skew_ms: i64,
-}
-
-impl Default for PushPolicy {
-    fn default() -> Self {
-        Self {
-            max_clock_skew_ms: 10 * 60 * 1000,
-        }
-    }
-}
+pub use crate::records::{CompletionState, PushPolicy};
+use crate::records::{DeviceRecord, Flag, JobRecord};
 
 /// An op already stored.
 #[derive(Clone, Debug)]
@@ -163,14 +149,14 @@ pub const ENVELOPE_CODES: [&str; 5] = [
 /// A device's replay of a job as stored (`stored`: its version and JSON), or rebuilt from the
 /// device's stored ops on the job (`history`, in `seq` order, envelope rejections left out)
 /// when there is none yet (a job pushed to a server older than the judge) or it is of another
-/// version.
-pub fn replay_of(
+/// version. `history`'s error (the backend's) is passed on as it is.
+pub fn replay_of<E>(
     stored: Option<(i64, String)>,
-    history: impl FnOnce() -> Result<Vec<Op>, StorageError>,
+    history: impl FnOnce() -> Result<Vec<Op>, E>,
     job: &JobRecord,
     device: DeviceId,
     published: &Published,
-) -> Result<JobReplay, StorageError> {
+) -> Result<JobReplay, E> {
     if let Some((version, json)) = stored
         && version == i64::from(REPLAY_VERSION)
         && let Ok(r) = serde_json::from_str::<JobReplay>(&json)
@@ -195,12 +181,12 @@ pub struct PublishedCache {
 
 impl PublishedCache {
     /// The publications as of `head` (the newest publication's change number): cached, or
-    /// built from `load` (every publication, oldest first).
-    pub fn get(
+    /// built from `load` (every publication, oldest first), whose error is passed on.
+    pub fn get<E>(
         &self,
         head: i64,
-        load: impl FnOnce() -> Result<Vec<Change>, StorageError>,
-    ) -> Result<Arc<Published>, StorageError> {
+        load: impl FnOnce() -> Result<Vec<Change>, E>,
+    ) -> Result<Arc<Published>, E> {
         let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         if let Some((h, p)) = inner.as_ref()
             && *h == head
@@ -235,57 +221,6 @@ pub struct NewOp {
     pub outcome: FirstOutcome,
     pub code: Option<String>,
     pub reason: Option<String>,
-}
-
-/// Where a completion stands.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum CompletionState {
-    /// The rules passed; the signature drawings are being checked.
-    Checking,
-    /// A completion of the job: on the board, in the measures and the feed.
-    Counted,
-    /// The rules found problems: waiting for the desk.
-    Held,
-    /// Held, then released by the desk: counted.
-    Released,
-    /// Held, then rejected by the desk: never counted.
-    Rejected,
-    /// Completed after the desk cancelled or reassigned the job: kept as a fact, flagged.
-    Conflict,
-}
-
-impl CompletionState {
-    /// Every state.
-    pub const ALL: [CompletionState; 6] = [
-        Self::Checking,
-        Self::Counted,
-        Self::Held,
-        Self::Released,
-        Self::Rejected,
-        Self::Conflict,
-    ];
-
-    /// The stable name used in storage and on the wire.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Checking => "checking",
-            Self::Counted => "counted",
-            Self::Held => "held",
-            Self::Released => "released",
-            Self::Rejected => "rejected",
-            Self::Conflict => "conflict",
-        }
-    }
-
-    /// Parses [`CompletionState::as_str`].
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|k| k.as_str() == s)
-    }
-
-    /// It counts: on the board, in the measures and the completions feed.
-    pub fn counts(self) -> bool {
-        matches!(self, Self::Counted | Self::Released)
-    }
 }
 
 /// A completion to store.

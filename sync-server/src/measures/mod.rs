@@ -21,7 +21,6 @@
 //! [`MeasureConfig`], whose defaults are the table documented there.
 
 pub mod csv;
-mod facts;
 #[cfg(test)]
 mod tests;
 
@@ -31,7 +30,7 @@ use chrono::{DateTime, Datelike, Days, FixedOffset, NaiveDate, TimeZone, Weekday
 use fieldkit_core::model::{JobKind, Zone};
 use serde::{Deserialize, Serialize};
 
-pub use facts::{EventFact, JobFacts};
+pub use crate::records::{EventFact, JobFacts};
 
 const HOUR_MS: i64 = 3_600_000;
 const MINUTE_MS: i64 = 60_000;

@@ -5,90 +5,14 @@
 //! implement [`DashboardStorage`]; the rules (passwords, cookies, CSRF) live in
 //! [`crate::dashboard`].
 
-use serde::{Deserialize, Serialize};
+use fieldkit_core::sync::protocol::Change;
 
-use fieldkit_core::sync::protocol::{Change, Op};
-
-use super::{Flag, Fut};
-
-/// A dispatcher who can log in to the dashboard.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct DispatcherAccount {
-    pub id: String,
-    /// What they type to log in (unique, case as given).
-    pub login: String,
-    /// The PHC string of an argon2id hash.
-    pub password_hash: String,
-    pub created_at: i64,
-}
-
-/// A logged-in dispatcher's session.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct SessionRecord {
-    pub dispatcher_id: String,
-    pub login: String,
-    /// The token every form of this session carries.
-    pub csrf: String,
-    pub created_at: i64,
-    pub expires_at: i64,
-}
-
-/// One visit fact of a job the board shows (the ops that move a visit along).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct JobActivity {
-    pub work_order_id: String,
-    pub kind: String,
-    pub device_time: i64,
-    pub received_at: i64,
-}
-
-/// The op kinds that move a job along the board (see [`crate::dashboard::board`]).
-pub const STAGE_KINDS: [&str; 8] = [
-    "accept",
-    "start_travel",
-    "arrive",
-    "start_work",
-    "pause",
-    "resume",
-    "complete",
-    "no_access",
-];
-
-/// An enrolment code as listed: the code itself is never stored, only when it expires and
-/// which device used it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CodeRecord {
-    pub technician_id: String,
-    pub created_at: i64,
-    pub expires_at: i64,
-    pub used_by: Option<String>,
-}
-
-/// An op the server refused: the dispatcher should know why.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RejectedOp {
-    pub op_id: String,
-    pub device_id: String,
-    pub entity: String,
-    pub entity_id: String,
-    pub kind: String,
-    pub code: Option<String>,
-    pub reason: Option<String>,
-    pub received_at: i64,
-}
-
-/// One op of a job as the server received it, for the job's timeline.
-#[derive(Clone, Debug, PartialEq)]
-pub struct TimelineEntry {
-    pub op: Op,
-    pub device_id: String,
-    /// `applied`, `conflict` or `rejected`.
-    pub outcome: String,
-    pub code: Option<String>,
-    pub reason: Option<String>,
-    /// Server time (ms).
-    pub received_at: i64,
-}
+use super::Fut;
+use crate::records::Flag;
+pub use crate::records::{
+    CodeRecord, DispatcherAccount, JobActivity, RejectedOp, STAGE_KINDS, SessionRecord,
+    TimelineEntry,
+};
 
 /// The dashboard's storage.
 pub trait DashboardStorage: Send + Sync {

@@ -15,7 +15,7 @@ use fieldkit_core::sync::ops::{FeedbackV1, JobOp};
 use fieldkit_core::sync::protocol::Op;
 
 use super::{StorageError, order_from};
-use crate::measures::{EventFact, JobFacts};
+use crate::records::{EventFact, JobFacts};
 
 /// The ops `o` the measures count: applied ones, a `complete` only when its completion counts
 /// (counted, or released by the desk; never held, rejected or a conflict).
@@ -144,7 +144,7 @@ mod tests {
     }
 
     /// The facts of one job with these ops.
-    fn facts(ops: &[Op]) -> Vec<crate::measures::EventFact> {
+    fn facts(ops: &[Op]) -> Vec<crate::records::EventFact> {
         let order = fieldkit_core::demo::repair_order(
             1,
             chrono::Utc::now(),

@@ -18,11 +18,14 @@ pub mod webhooks;
 use std::future::Future;
 use std::pin::Pin;
 
-use fieldkit_core::model::{DeviceId, TimeWindow, WorkOrder, WorkOrderId, WorkOrderStatus};
+use fieldkit_core::model::{DeviceId, WorkOrder, WorkOrderId, WorkOrderStatus};
 use fieldkit_core::sync::protocol::{Change, ChangeEntry, PushResponse};
-use serde::{Deserialize, Serialize};
 
-use crate::push::PushPolicy;
+pub use crate::records::{
+    Completion, Decision, DeviceRecord, DrawingCheck, Flag, JobChange, JobPlan, JobRecord, Ruling,
+    Technician,
+};
+use crate::records::{CompletionState, JobFacts, PushPolicy};
 
 /// A boxed future of a storage call.
 pub type Fut<'a, T> = Pin<Box<dyn Future<Output = Result<T, StorageError>> + Send + 'a>>;
@@ -63,130 +66,6 @@ impl From<serde_json::Error> for StorageError {
     fn from(e: serde_json::Error) -> Self {
         StorageError::Backend(format!("stored JSON: {e}"))
     }
-}
-
-/// A technician the desk dispatches work to.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Technician {
-    pub id: String,
-    pub name: String,
-    /// ms since the epoch.
-    pub created_at: i64,
-}
-
-/// An enrolled device.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct DeviceRecord {
-    pub id: DeviceId,
-    pub technician_id: String,
-    pub enrolled_at: i64,
-    pub revoked_at: Option<i64>,
-    /// The highest op `seq` the server has a final answer for.
-    pub last_seq: i64,
-}
-
-/// A work order as the server holds it.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct JobRecord {
-    /// Dispatcher-owned fields and the status as the desk sees it.
-    pub order: WorkOrder,
-    /// The technician it is assigned to, if any.
-    pub technician_id: Option<String>,
-    pub cancel_reason: Option<String>,
-    /// When a completion arrived (server time, ms).
-    pub completed_at: Option<i64>,
-    pub updated_at: i64,
-}
-
-/// A dispatcher's change to a job.
-#[derive(Clone, Debug, PartialEq)]
-pub enum JobChange {
-    /// Assign (or reassign) to a technician.
-    Assign { technician_id: String },
-    /// Move the promised window.
-    Reschedule { window: TimeWindow },
-    /// Cancel the job.
-    Cancel { reason: String },
-}
-
-/// Something the dispatcher should look at, raised while applying a device's ops.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Flag {
-    pub work_order_id: Option<String>,
-    pub op_id: Option<String>,
-    pub device_id: String,
-    /// `checklist_gate`, `timeline_chain`, `signature`, `completed_after_cancellation`,
-    /// `completed_after_reassignment`, `fact_after_cancellation`, `fact_after_reassignment`,
-    /// `clock_skew`.
-    pub kind: String,
-    /// In words, without personal data.
-    pub detail: String,
-    pub created_at: i64,
-}
-
-/// A completion as received from a device.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Completion {
-    pub op_id: String,
-    pub work_order_id: String,
-    pub technician_id: String,
-    pub device_id: String,
-    /// The device's clock at completion (ms).
-    pub completed_at_device: i64,
-    /// When the server received it (ms).
-    pub received_at: i64,
-    /// What the device was answered: `applied`, or `conflict` (held for the desk, or the job
-    /// was cancelled or reassigned meanwhile).
-    pub outcome: String,
-    /// Where the completion stands: `checking` (its signature drawings are being checked),
-    /// `counted`, `held` (for the desk), `released` or `rejected` (by the desk), or
-    /// `conflict` (kept as a fact: the job was cancelled or reassigned). Only `counted` and
-    /// `released` count (board, measures, feed).
-    #[serde(default)]
-    pub state: String,
-    /// Why it is held or a conflict (no personal data).
-    #[serde(default)]
-    pub reasons: Vec<String>,
-    /// The desk's decision on a held completion, if any.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub decision: Option<Decision>,
-    pub flags: Vec<Flag>,
-    /// The signature drawings are still being checked (more flags may come).
-    #[serde(default)]
-    pub checks_pending: bool,
-}
-
-/// The desk's decision on a held completion (audited).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Decision {
-    /// Who decided: a dispatcher's login, or `admin-token`.
-    pub by: String,
-    /// When (ms).
-    pub at: i64,
-    /// Why, in the desk's words.
-    pub note: Option<String>,
-}
-
-/// What the desk does with a held completion.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Ruling {
-    /// It counts after all (the desk checked the visit another way).
-    Release,
-    /// It never counts.
-    Reject,
-}
-
-/// A completion waiting for its signature drawings to be checked ([`crate::drawings`]).
-#[derive(Clone, Debug)]
-pub struct DrawingCheck {
-    /// The completion op.
-    pub op_id: String,
-    pub work_order_id: String,
-    pub device_id: String,
-    /// The device's `sign` ops on the job and the completion, in `seq` order, up to the
-    /// completion.
-    pub ops: Vec<fieldkit_core::sync::protocol::Op>,
 }
 
 /// One storage backend (the completions feed and webhooks: [`webhooks::WebhookStorage`]).
@@ -274,11 +153,7 @@ pub trait Storage:
 
     /// Completions received, newest first, with their flags; only those in `state` when
     /// given.
-    fn completions(
-        &self,
-        state: Option<crate::push::CompletionState>,
-        limit: i64,
-    ) -> Fut<'_, Vec<Completion>>;
+    fn completions(&self, state: Option<CompletionState>, limit: i64) -> Fut<'_, Vec<Completion>>;
 
     /// A job's completions (the standing one and any conflicts), oldest first.
     fn job_completions(&self, id: WorkOrderId) -> Fut<'_, Vec<Completion>>;
@@ -298,7 +173,7 @@ pub trait Storage:
     /// The facts the quality measures of `[from, to)` are computed from (ms): a superset of
     /// the period's jobs with their applied ops (which: [`measure_rows`]; backends may use
     /// `to` to narrow the read, today they do not).
-    fn measure_facts(&self, from: i64, to: i64) -> Fut<'_, Vec<crate::measures::JobFacts>>;
+    fn measure_facts(&self, from: i64, to: i64) -> Fut<'_, Vec<JobFacts>>;
     /// Records that the desk handled the customer's complaint on a job at `at` (ms) and
     /// returns the time that counts (the first). `NotFound` if there is no such job.
     fn complaint_handled(&self, id: WorkOrderId, at: i64) -> Fut<'_, i64>;
@@ -310,14 +185,6 @@ pub trait Storage:
         id: WorkOrderId,
         kind: String,
     ) -> Fut<'_, Vec<fieldkit_core::sync::protocol::Op>>;
-}
-
-/// What a dispatcher's change does: the job as it will be, the changes to queue (for which
-/// technician) and a technician newly given the job (its scope grows).
-pub struct JobPlan {
-    pub job: JobRecord,
-    pub changes: Vec<(String, Change)>,
-    pub scope: Option<String>,
 }
 
 /// Plans a dispatcher's change to a job (pure; both backends write what it says).

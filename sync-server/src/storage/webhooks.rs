@@ -9,70 +9,16 @@
 //! that feed numbers become visible in order, and queues a delivery for every subscription
 //! that existed when the completion entered the feed.
 
-use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::{Completion, Fut};
+use super::Fut;
+pub use crate::records::{
+    AttemptResult, COMPLETED_EVENT, DueDelivery, FeedEntry, NewWebhook, WebhookSummary,
+};
 
-/// The only event type today.
-pub const COMPLETED_EVENT: &str = "work_order.completed";
-
-/// A webhook subscription as stored (the secret included: it signs every delivery).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct NewWebhook {
-    pub id: String,
-    pub url: String,
-    pub events: Vec<String>,
-    pub secret: String,
-    pub created_at: i64,
-}
-
-/// A subscription as listed: no secret, with its deliveries counted.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct WebhookSummary {
-    pub id: String,
-    pub url: String,
-    pub events: Vec<String>,
-    pub created_at: i64,
-    /// Deliveries waiting for their first or next attempt.
-    pub pending: i64,
-    pub delivered: i64,
-    /// Deliveries that gave up after the last attempt (see `redeliver`).
-    pub failed: i64,
-    /// Why the latest failed attempt failed (status code or network error, no body).
-    pub last_error: Option<String>,
-}
-
-/// A delivery due now, claimed for a while (its lease) by the worker that got it.
-#[derive(Clone, Debug, PartialEq)]
-pub struct DueDelivery {
-    pub subscription_id: String,
-    pub url: String,
-    pub secret: String,
-    /// Attempts made before this one.
-    pub attempts: i64,
-    pub feed_seq: i64,
-    pub completion: Completion,
-}
-
-/// How an attempt ended.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum AttemptResult {
-    /// 2xx.
-    Delivered { at: i64 },
-    /// Try again at `next_at`.
-    Retry { next_at: i64, error: String },
-    /// No more attempts.
-    Failed { error: String },
-}
-
-/// One completion in the feed.
-#[derive(Clone, Debug, PartialEq)]
-pub struct FeedEntry {
-    /// The feed's number: increasing, visible in order; the SSE `id:`.
-    pub seq: i64,
-    pub completion: Completion,
-}
+/// How far behind the newest completion in the feed the next scan starts: a push whose
+/// transaction ran longer than this could be missed (none runs for anything near an hour).
+pub(crate) const FEED_WINDOW_MS: i64 = 60 * 60 * 1000;
 
 /// The event id of a completion delivered to a subscription: stable across attempts,
 /// restarts and replicas (receivers dedupe on it).

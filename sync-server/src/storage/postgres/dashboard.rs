@@ -1,15 +1,15 @@
 //! The PostgreSQL side of the dashboard's storage (see [`crate::storage::dashboard`]).
 
+use fieldkit_core::sync::protocol::Change;
 use tokio_postgres::Row;
 
 use super::{PostgresStorage, pool_err};
-use crate::storage::dashboard::{
-    CodeRecord, DashboardStorage, DispatcherAccount, JobActivity, RejectedOp, STAGE_KINDS,
-    SessionRecord, TimelineEntry,
+use crate::records::{
+    CodeRecord, DispatcherAccount, Flag, JobActivity, RejectedOp, STAGE_KINDS, SessionRecord,
+    TimelineEntry,
 };
-use fieldkit_core::sync::protocol::Change;
-
-use crate::storage::{Flag, Fut, StorageError};
+use crate::storage::dashboard::DashboardStorage;
+use crate::storage::{Fut, StorageError};
 
 fn flag_from(r: &Row) -> Result<Flag, StorageError> {
     Ok(Flag {

@@ -4,53 +4,20 @@
 //! (`FOR UPDATE`) for the push, so two devices completing one job at once are judged one
 //! after the other: one completion per job, whichever instance takes the pushes.
 
-use std::sync::Arc;
-
 use deadpool_postgres::GenericClient;
 use fieldkit_core::model::{WorkOrderId, WorkOrderStatus};
-use fieldkit_core::sync::protocol::{Change, FirstOutcome, Op, PushResponse};
-use fieldkit_core::sync::replay::{Published, REPLAY_VERSION};
+use fieldkit_core::sync::protocol::{FirstOutcome, Op, PushResponse};
+use fieldkit_core::sync::replay::REPLAY_VERSION;
 use tokio_postgres::Row;
 
-use super::{PostgresStorage, flags_of, insert_flag, load_job, pool_err, save_job};
-use crate::push::{
-    self, Batch, CompletionState, ENVELOPE_CODES, JobState, PublishedCache, PushPolicy, PushState,
-    StoredOp,
+use super::flags::{flags_of, insert_flag};
+use super::jobs::{load_job, published, save_job};
+use super::{PostgresStorage, pool_err};
+use crate::push::{self, Batch, ENVELOPE_CODES, JobState, PushState, StoredOp};
+use crate::records::{
+    Completion, CompletionState, Decision, DeviceRecord, Flag, JobRecord, PushPolicy, Ruling,
 };
-use crate::storage::{Completion, Decision, DeviceRecord, Flag, Ruling, StorageError, order_from};
-
-/// What the desk published, as of its newest publication.
-pub(super) async fn published(
-    c: &impl GenericClient,
-    cache: &PublishedCache,
-) -> Result<Arc<Published>, StorageError> {
-    let head: i64 = c
-        .query_one(
-            "SELECT COALESCE(MAX(seq), 0)::BIGINT FROM changes WHERE technician_id IS NULL",
-            &[],
-        )
-        .await?
-        .try_get(0)?;
-    // The cache's loader is synchronous: read first when the cache is stale.
-    let stale = cache
-        .get(head, || Err(StorageError::NotFound("cache")))
-        .is_err();
-    let mut bodies = Vec::new();
-    if stale {
-        for r in c
-            .query(
-                "SELECT body FROM changes WHERE technician_id IS NULL ORDER BY seq",
-                &[],
-            )
-            .await?
-        {
-            if let Ok(ch) = serde_json::from_str::<Change>(&r.try_get::<_, String>(0)?) {
-                bodies.push(ch);
-            }
-        }
-    }
-    cache.get(head, || Ok(bodies))
-}
+use crate::storage::{StorageError, order_from};
 
 /// A device's stored ops on a job that entered its journal, in `seq` order.
 async fn history(c: &impl GenericClient, job: &str, device: &str) -> Result<Vec<Op>, StorageError> {
@@ -148,7 +115,7 @@ impl PostgresStorage {
             .await?;
         for r in rows {
             let id: String = r.try_get(0)?;
-            let job = crate::storage::JobRecord {
+            let job = JobRecord {
                 order: order_from(&r.try_get::<_, String>(1)?)?,
                 technician_id: r.try_get(2)?,
                 cancel_reason: r.try_get(3)?,
@@ -163,10 +130,22 @@ impl PostgresStorage {
             let replay = if !ever_mine {
                 Default::default()
             } else if stored.is_some() {
-                push::replay_of(stored, || Ok(Vec::new()), &job, device.id, &state.published)?
+                push::replay_of::<StorageError>(
+                    stored,
+                    || Ok(Vec::new()),
+                    &job,
+                    device.id,
+                    &state.published,
+                )?
             } else {
                 let ops = history(&tx, &id, &dev).await?;
-                push::replay_of(None, || Ok(ops), &job, device.id, &state.published)?
+                push::replay_of::<StorageError>(
+                    None,
+                    || Ok(ops),
+                    &job,
+                    device.id,
+                    &state.published,
+                )?
             };
             state.jobs.insert(
                 id,

@@ -1,9 +1,10 @@
 //! PostgreSQL reads and writes of the quality measures: the facts of a period and the desk's
 //! complaint handling (its own table).
 
-use deadpool_postgres::GenericClient;
+use deadpool_postgres::{GenericClient, Pool};
 
-use crate::measures::JobFacts;
+use super::pool_err;
+use crate::records::JobFacts;
 use crate::storage::StorageError;
 use crate::storage::measure_rows::{self, COUNTED_OPS, JobRow, LOOKBACK_MS, OpRow, SkewRow};
 
@@ -102,4 +103,22 @@ pub(super) async fn complaint_handled(
     )
     .await?
     .try_get(0)?)
+}
+
+/// The facts of a period, read in one snapshot (see [`facts`]).
+pub(super) async fn facts_in_snapshot(
+    pool: &Pool,
+    from: i64,
+) -> Result<Vec<JobFacts>, StorageError> {
+    // One snapshot for the three reads: no push lands between them.
+    let mut c = pool.get().await.map_err(pool_err)?;
+    let tx = c
+        .build_transaction()
+        .isolation_level(tokio_postgres::IsolationLevel::RepeatableRead)
+        .read_only(true)
+        .start()
+        .await?;
+    let facts = facts(&tx, from).await?;
+    tx.commit().await?;
+    Ok(facts)
 }

@@ -7,11 +7,11 @@ use deadpool_postgres::GenericClient;
 use tokio_postgres::Row;
 
 use super::{PostgresStorage, pool_err};
-use crate::storage::sqlite::FEED_WINDOW_MS;
-use crate::storage::webhooks::{
-    AttemptResult, DueDelivery, FeedEntry, NewWebhook, WebhookStorage, WebhookSummary,
+use crate::records::{
+    AttemptResult, Completion, DueDelivery, FeedEntry, NewWebhook, WebhookSummary,
 };
-use crate::storage::{Completion, Fut, StorageError};
+use crate::storage::webhooks::{FEED_WINDOW_MS, WebhookStorage};
+use crate::storage::{Fut, StorageError};
 
 /// Serializes feed numbering and subscription creation (arbitrary, fixed).
 const FEED_LOCK: i64 = 0x4649_454c_4403;

@@ -1,15 +1,16 @@
 //! The SQLite side of the dashboard's storage (see [`crate::storage::dashboard`]).
 
+use fieldkit_core::sync::protocol::Change;
 use rusqlite::{OptionalExtension, params};
 
 use super::SqliteStorage;
-use crate::storage::dashboard::{
-    CodeRecord, DashboardStorage, DispatcherAccount, JobActivity, RejectedOp, STAGE_KINDS,
-    SessionRecord, TimelineEntry,
+use super::flags::flag_from;
+use crate::records::{
+    CodeRecord, DispatcherAccount, Flag, JobActivity, RejectedOp, STAGE_KINDS, SessionRecord,
+    TimelineEntry,
 };
-use fieldkit_core::sync::protocol::Change;
-
-use crate::storage::{Flag, Fut, StorageError};
+use crate::storage::dashboard::DashboardStorage;
+use crate::storage::{Fut, StorageError};
 
 fn in_list(n: usize, from: usize) -> String {
     (from..from + n)
@@ -143,7 +144,7 @@ impl DashboardStorage for SqliteStorage {
                 "SELECT work_order_id, op_id, device_id, kind, detail, created_at FROM flags
                   ORDER BY id DESC LIMIT ?1",
             )?
-            .query_map([limit], super::flag_from)?
+            .query_map([limit], flag_from)?
             .collect::<rusqlite::Result<Vec<_>>>()?)
         })
     }
@@ -228,7 +229,7 @@ impl DashboardStorage for SqliteStorage {
                 "SELECT work_order_id, op_id, device_id, kind, detail, created_at FROM flags
                   WHERE work_order_id = ?1 ORDER BY id",
             )?
-            .query_map([&work_order_id], super::flag_from)?
+            .query_map([&work_order_id], flag_from)?
             .collect::<rusqlite::Result<Vec<_>>>()?)
         })
     }

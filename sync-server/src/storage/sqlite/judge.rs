@@ -3,37 +3,17 @@
 //! completions, their drawing checks and the desk's rulings on held ones.
 
 use fieldkit_core::model::{WorkOrderId, WorkOrderStatus};
-use fieldkit_core::sync::protocol::{Change, FirstOutcome, Op, PushResponse};
+use fieldkit_core::sync::protocol::{FirstOutcome, Op, PushResponse};
 use fieldkit_core::sync::replay::REPLAY_VERSION;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
-use super::{flags_of, insert_flag, load_job, save_job};
-use crate::push::{
-    self, Batch, CompletionState, ENVELOPE_CODES, JobState, PublishedCache, PushPolicy, PushState,
-    StoredOp,
+use super::flags::{flags_of, insert_flag};
+use super::jobs::{load_job, published, save_job};
+use crate::push::{self, Batch, ENVELOPE_CODES, JobState, PublishedCache, PushState, StoredOp};
+use crate::records::{
+    Completion, CompletionState, Decision, DeviceRecord, Flag, PushPolicy, Ruling,
 };
-use crate::storage::{Completion, Decision, DeviceRecord, Flag, Ruling, StorageError};
-
-/// What the desk published, as of its newest publication.
-pub(super) fn published(
-    c: &Connection,
-    cache: &PublishedCache,
-) -> Result<std::sync::Arc<fieldkit_core::sync::replay::Published>, StorageError> {
-    let head: i64 = c
-        .prepare_cached("SELECT COALESCE(MAX(seq), 0) FROM changes WHERE technician_id IS NULL")?
-        .query_row([], |r| r.get(0))?;
-    cache.get(head, || {
-        let mut stmt =
-            c.prepare_cached("SELECT body FROM changes WHERE technician_id IS NULL ORDER BY seq")?;
-        let bodies = stmt
-            .query_map([], |r| r.get::<_, String>(0))?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
-        Ok(bodies
-            .iter()
-            .filter_map(|b| serde_json::from_str::<Change>(b).ok())
-            .collect())
-    })
-}
+use crate::storage::StorageError;
 
 /// A device's stored ops on a job that entered its journal, in `seq` order.
 fn history(c: &Connection, job: &str, device: &str) -> Result<Vec<Op>, StorageError> {

@@ -6,14 +6,9 @@ use rusqlite::{OptionalExtension, TransactionBehavior, params};
 
 use super::SqliteStorage;
 use super::judge::load_completion;
-use crate::storage::webhooks::{
-    AttemptResult, DueDelivery, FeedEntry, NewWebhook, WebhookStorage, WebhookSummary,
-};
+use crate::records::{AttemptResult, DueDelivery, FeedEntry, NewWebhook, WebhookSummary};
+use crate::storage::webhooks::{FEED_WINDOW_MS, WebhookStorage};
 use crate::storage::{Fut, StorageError};
-
-/// How far behind the newest completion in the feed the next scan starts: a push whose
-/// transaction ran longer than this could be missed (none runs for anything near an hour).
-pub(crate) const FEED_WINDOW_MS: i64 = 60 * 60 * 1000;
 
 fn missing(what: &str) -> StorageError {
     StorageError::Backend(format!("{what} vanished from the feed"))

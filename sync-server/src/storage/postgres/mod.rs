@@ -1,0 +1,236 @@
+//! The PostgreSQL backend (tokio-postgres behind a deadpool pool): for fleets that outgrow
+//! one machine, with stateless server replicas in front of one database. Every push is one
+//! transaction, committed before the answer; a device's pushes are serialized by a row lock
+//! on the device, and change-feed inserts by a transaction-scoped advisory lock so that
+//! change sequence numbers become visible in order (a puller never skips one).
+//!
+//! The [`Storage`] calls are one-line delegations to the domain files: [`devices`]
+//! (technicians, devices, enrolment codes), [`jobs`] (work orders, the change feed, pulls,
+//! publications), [`judge`] (pushes, completions, drawing checks, the desk's rulings), [`ops`]
+//! (stored ops read back), [`flags`] and [`measures`]; [`dashboard`] and [`webhooks`] hold the
+//! other two storage traits' impls.
+
+mod dashboard;
+mod devices;
+mod flags;
+mod jobs;
+mod judge;
+mod measures;
+pub mod migrations;
+mod ops;
+mod webhooks;
+
+use std::str::FromStr;
+
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
+use fieldkit_core::model::{DeviceId, WorkOrder, WorkOrderId};
+use fieldkit_core::sync::protocol::{Change, ChangeEntry, Op, PushResponse};
+use tokio_postgres::NoTls;
+
+use super::{Fut, Storage, StorageError};
+use crate::push::{Batch, PublishedCache};
+use crate::records::{
+    Completion, CompletionState, DeviceRecord, DrawingCheck, Flag, JobChange, JobFacts, JobRecord,
+    PushPolicy, Ruling, Technician,
+};
+
+/// Advisory lock keys (arbitrary, fixed).
+const SCHEMA_LOCK: i64 = 0x4649_454c_4401;
+const CHANGES_LOCK: i64 = 0x4649_454c_4402;
+
+/// The PostgreSQL backend.
+pub struct PostgresStorage {
+    pool: Pool,
+    published: std::sync::Arc<PublishedCache>,
+}
+
+fn pool_err(e: impl std::fmt::Display) -> StorageError {
+    StorageError::Backend(format!("postgres pool: {e}"))
+}
+
+impl PostgresStorage {
+    /// Connects to `url` (`postgres://…`) and brings the schema up to date
+    /// ([`migrations`]); a database of a newer schema is refused untouched.
+    pub async fn connect(url: &str, max_connections: usize) -> Result<Self, StorageError> {
+        let config = tokio_postgres::Config::from_str(url)
+            .map_err(|e| StorageError::Backend(format!("database url: {e}")))?;
+        let manager = Manager::from_config(
+            config,
+            NoTls,
+            ManagerConfig {
+                recycling_method: RecyclingMethod::Fast,
+            },
+        );
+        let pool = Pool::builder(manager)
+            .max_size(max_connections.max(1))
+            .build()
+            .map_err(pool_err)?;
+        let this = Self {
+            pool,
+            published: Default::default(),
+        };
+        let mut c = this.pool.get().await.map_err(pool_err)?;
+        migrations::migrate(&mut c, migrations::MIGRATIONS).await?;
+        Ok(this)
+    }
+}
+
+impl Storage for PostgresStorage {
+    fn measure_facts(&self, from: i64, _to: i64) -> Fut<'_, Vec<JobFacts>> {
+        Box::pin(measures::facts_in_snapshot(&self.pool, from))
+    }
+
+    fn complaint_handled(&self, id: WorkOrderId, at: i64) -> Fut<'_, i64> {
+        Box::pin(async move {
+            let c = self.pool.get().await.map_err(pool_err)?;
+            measures::complaint_handled(&c, &id.to_string(), at).await
+        })
+    }
+
+    fn health(&self) -> Fut<'_, ()> {
+        Box::pin(async move {
+            let c = self.pool.get().await.map_err(pool_err)?;
+            c.query_one("SELECT 1", &[]).await?;
+            Ok(())
+        })
+    }
+
+    fn backend(&self) -> &'static str {
+        "postgres"
+    }
+
+    fn create_technician(&self, t: Technician) -> Fut<'_, ()> {
+        Box::pin(devices::create_technician(&self.pool, t))
+    }
+
+    fn technicians(&self) -> Fut<'_, Vec<Technician>> {
+        Box::pin(devices::technicians(&self.pool))
+    }
+
+    fn create_enrolment_code(
+        &self,
+        code_hash: String,
+        technician_id: String,
+        expires_at: i64,
+        now: i64,
+    ) -> Fut<'_, ()> {
+        Box::pin(devices::create_enrolment_code(
+            &self.pool,
+            code_hash,
+            technician_id,
+            expires_at,
+            now,
+        ))
+    }
+
+    fn enroll(
+        &self,
+        code_hash: String,
+        device_id: DeviceId,
+        token_hash: String,
+        now: i64,
+    ) -> Fut<'_, String> {
+        Box::pin(devices::enroll(
+            &self.pool, code_hash, device_id, token_hash, now,
+        ))
+    }
+
+    fn device_by_token(&self, token_hash: String) -> Fut<'_, Option<DeviceRecord>> {
+        Box::pin(devices::device_by_token(&self.pool, token_hash))
+    }
+
+    fn devices(&self) -> Fut<'_, Vec<DeviceRecord>> {
+        Box::pin(devices::devices(&self.pool))
+    }
+
+    fn revoke_device(&self, id: DeviceId, now: i64) -> Fut<'_, ()> {
+        Box::pin(devices::revoke_device(&self.pool, id, now))
+    }
+
+    fn create_work_order(
+        &self,
+        order: WorkOrder,
+        technician_id: Option<String>,
+        now: i64,
+    ) -> Fut<'_, JobRecord> {
+        Box::pin(jobs::create_work_order(
+            &self.pool,
+            &self.published,
+            order,
+            technician_id,
+            now,
+        ))
+    }
+
+    fn change_work_order(
+        &self,
+        id: WorkOrderId,
+        change: JobChange,
+        now: i64,
+    ) -> Fut<'_, JobRecord> {
+        Box::pin(jobs::change_work_order(&self.pool, id, change, now))
+    }
+
+    fn work_order(&self, id: WorkOrderId) -> Fut<'_, Option<JobRecord>> {
+        Box::pin(jobs::work_order(&self.pool, id))
+    }
+
+    fn work_orders(&self, technician_id: Option<String>) -> Fut<'_, Vec<JobRecord>> {
+        Box::pin(jobs::work_orders(&self.pool, technician_id))
+    }
+
+    fn publish(&self, change: Change, now: i64) -> Fut<'_, i64> {
+        Box::pin(jobs::publish(&self.pool, change, now))
+    }
+
+    fn pull(
+        &self,
+        technician_id: String,
+        cursor: i64,
+        limit: i64,
+    ) -> Fut<'_, (Vec<ChangeEntry>, bool)> {
+        Box::pin(jobs::pull(&self.pool, technician_id, cursor, limit))
+    }
+
+    fn push(
+        &self,
+        device: DeviceRecord,
+        batch: Batch,
+        sent_at: Option<i64>,
+        policy: PushPolicy,
+        now: i64,
+    ) -> Fut<'_, PushResponse> {
+        Box::pin(self.push_tx(device, batch, sent_at, policy, now))
+    }
+
+    fn pending_drawings(&self, limit: i64) -> Fut<'_, Vec<DrawingCheck>> {
+        Box::pin(ops::pending_drawings(&self.pool, limit))
+    }
+
+    fn finish_drawing(&self, op_id: String, flags: Vec<Flag>, now: i64) -> Fut<'_, ()> {
+        Box::pin(self.finish_drawing_tx(op_id, flags, now))
+    }
+
+    fn completions(&self, state: Option<CompletionState>, limit: i64) -> Fut<'_, Vec<Completion>> {
+        Box::pin(self.completions_in(state, limit))
+    }
+
+    fn job_completions(&self, id: WorkOrderId) -> Fut<'_, Vec<Completion>> {
+        Box::pin(self.job_completions_of(id))
+    }
+
+    fn decide_completion(
+        &self,
+        id: WorkOrderId,
+        ruling: Ruling,
+        by: String,
+        note: Option<String>,
+        now: i64,
+    ) -> Fut<'_, Completion> {
+        Box::pin(self.decide(id, ruling, by, note, now))
+    }
+
+    fn job_ops(&self, id: WorkOrderId, kind: String) -> Fut<'_, Vec<Op>> {
+        Box::pin(ops::job_ops(&self.pool, id, kind))
+    }
+}
