@@ -2,9 +2,7 @@
 //! and billing is accepted op by op and completes; the drawing check finds strokes that do
 //! not draw their image; and a journal edited after the fact is caught.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use fieldkit_core::demo;
 use fieldkit_core::model::*;
 use fieldkit_core::sync::protocol::Op;

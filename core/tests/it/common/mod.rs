@@ -238,3 +238,17 @@ impl NowForTests for ManualClock {
         self.now()
     }
 }
+
+/// A property test's config: `cases` cases, and the regressions kept beside the test's source
+/// file (`random_commands.rs` → `random_commands.proptest-regressions`), where they were
+/// before the tests became one binary. proptest's default looks for the directory holding a
+/// `main.rs` (now `tests/it/`) and would read `tests/proptest-regressions/random_commands.txt`.
+pub fn proptest_config(cases: u32) -> proptest::test_runner::Config {
+    proptest::test_runner::Config {
+        cases,
+        failure_persistence: Some(Box::new(
+            proptest::test_runner::FileFailurePersistence::WithSource("proptest-regressions"),
+        )),
+        ..proptest::test_runner::Config::default()
+    }
+}

@@ -4,9 +4,7 @@
 //! every applicable required step done, and the server's judge, replaying the journal, accepts
 //! every op the device wrote and ends in the device's own state.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use fieldkit_core::checklist::{AnswerValue, StepStatus};
 use fieldkit_core::demo;
 use fieldkit_core::model::*;
@@ -173,7 +171,7 @@ fn run(d: &Device, id: WorkOrderId, c: &Cmd) -> Result<(), fieldkit_core::Error>
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+    #![proptest_config(proptest_config(48))]
 
     #[test]
     fn random_commands_never_break_the_rules(
@@ -230,7 +228,7 @@ proptest! {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+    #![proptest_config(proptest_config(24))]
 
     /// Checklist answers run on the job kept in memory since the last answer; a device that
     /// reads the job back from the database before every command decides exactly the same.

@@ -5,13 +5,11 @@
 //!
 //! Needs poppler-utils and a CJK font: `bash .ci/pdf-tools.sh` installs both.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
-use common::*;
+use crate::common::*;
 use fieldkit_core::Error;
 use fieldkit_core::checklist::AnswerValue;
 use fieldkit_core::demo;

@@ -2,9 +2,7 @@
 //! Each gets a typed error a technician can read; none panics; nothing recorded changes; no
 //! customer data appears in any message.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use fieldkit_core::Error;
 use fieldkit_core::api::{CallOutcome, PartUse, TakeBack};
 use fieldkit_core::checklist::{AnswerValue, Refusal};

@@ -2,11 +2,9 @@
 //! for fee consent; completion lists what is missing; take-back and the return visit; the
 //! outbox records everything, gapless.
 
-mod common;
-
 use std::collections::HashSet;
 
-use common::*;
+use crate::common::*;
 use fieldkit_core::Error;
 use fieldkit_core::api::PartUse;
 use fieldkit_core::checklist::{AnswerValue, BlockReason, StepKind};

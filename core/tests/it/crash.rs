@@ -1,5 +1,5 @@
-// Over 700 lines: one test binary on purpose: the parent re-executes this very binary as the
-// crash child, so the child's scripted visits and the parent's checks live in one file.
+// Over 700 lines: one file on purpose: the parent re-executes the test binary as the crash
+// child, so the child's scripted visits and the parent's checks live in one file.
 //! The crash test of "Done means": a child process records visits in a loop and prints every
 //! acknowledged op; it is killed with SIGKILL at random moments, again and again on the same
 //! data directory. After every kill the database must reopen, pass `PRAGMA integrity_check`,
@@ -8,7 +8,7 @@
 //! # How it runs
 //!
 //! * [`sigkill_at_random_moments_loses_nothing`] (the parent) re-executes this test binary as
-//!   the child: `<test exe> --exact crash_child --nocapture --test-threads=1` with
+//!   the child: `<test exe> --exact crash::crash_child --nocapture --test-threads=1` with
 //!   `FIELDKIT_CRASH_CHILD_DIR=<data dir>`. All rounds share one data directory, so every child
 //!   reopens a database left behind by a kill, and the database grows as it would on a phone.
 //! * Each round draws a kill point: after `START` (one round in eight: the kill lands while
@@ -100,6 +100,15 @@ fn crash_child() {
     std::process::exit(3);
 }
 
+/// [`crash_child`]'s name as the test harness lists it, for `--exact`: its module path in the
+/// test binary without the crate's name (`crash::crash_child`).
+fn child_test() -> String {
+    match module_path!().split_once("::") {
+        Some((_, module)) => format!("{module}::crash_child"),
+        None => "crash_child".to_owned(),
+    }
+}
+
 /// The child's stdout. Every line goes out in one write and is flushed before the next call,
 /// so what the parent reads was printed after the call returned.
 struct Out {
@@ -129,7 +138,8 @@ fn child_main(dir: &Path, seed: u64) -> fieldkit_core::Result<std::convert::Infa
         stdout: std::io::stdout(),
         last_ack: 0,
     };
-    // The harness has printed "test crash_child ... " without a newline: end that line first.
+    // The harness has printed "test crash::crash_child ... " without a newline: end that line
+    // first.
     out.line("\nSTART");
     let kit = FieldKit::open(dir, DeviceConfig::default())?;
     out.line("OPENED");
@@ -589,7 +599,12 @@ fn run_round(
     let t0 = Instant::now();
     let mut guard = ChildGuard(Some(
         Command::new(exe)
-            .args(["--exact", "crash_child", "--nocapture", "--test-threads=1"])
+            .args([
+                "--exact",
+                child_test().as_str(),
+                "--nocapture",
+                "--test-threads=1",
+            ])
             .env(CHILD_DIR_ENV, dir)
             .env(CHILD_SEED_ENV, plan.child_seed.to_string())
             .stdin(Stdio::null())

@@ -3,9 +3,7 @@
 //! timeline, the signature record or its image is detected — by `verify` and by the
 //! completion gate.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use fieldkit_core::Error;
 use fieldkit_core::api::{PartUse, Verification};
 use fieldkit_core::checklist::{AnswerValue, BlockReason};
