@@ -1,9 +1,13 @@
 //! Test helpers: a throwaway PostgreSQL cluster, a server on 127.0.0.1, an HTTP client, and
-//! the dispatcher calls the tests make.
+//! the dispatcher calls the tests make; a phone made of the core ([`journal`]), a hostile
+//! client ([`hostile`]), a fault-injecting proxy ([`proxy`]) and a WebDriver client
+//! ([`webdriver`]). Also compiled into the benchmarks (`benches/common`, by `#[path]`).
 #![allow(dead_code)]
 
 pub mod hostile;
 pub mod journal;
+pub mod proxy;
+pub mod webdriver;
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -143,6 +147,20 @@ impl Drop for Pg {
             "pg_ctl",
             &["-D", &d, "-m", "immediate", "stop"],
         );
+    }
+}
+
+/// A property test's config: `cases` cases, and the regressions kept beside the test's source
+/// file (`judge_property.rs` → `judge_property.proptest-regressions`), where they were before
+/// the tests became one binary. proptest's default looks for the directory holding a
+/// `main.rs` (now `tests/it/`) and would use `tests/proptest-regressions/judge_property.txt`.
+pub fn proptest_config(cases: u32) -> proptest::test_runner::Config {
+    proptest::test_runner::Config {
+        cases,
+        failure_persistence: Some(Box::new(
+            proptest::test_runner::FileFailurePersistence::WithSource("proptest-regressions"),
+        )),
+        ..proptest::test_runner::Config::default()
     }
 }
 

@@ -11,23 +11,20 @@
 //! Needs `/usr/bin/chromedriver` and `/usr/bin/chromium` (`bash .ci/chromium.sh`); fails
 //! without them unless `FIELDKIT_SKIP_BROWSER=1`.
 
-mod common;
-#[path = "common/webdriver.rs"]
-mod webdriver;
-
 use std::io::Write;
 use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, Once};
 use std::time::Duration;
 
-use common::{Backend, TestServer, server};
+use crate::common::webdriver::Browser;
+use crate::common::{Backend, TestServer, server};
 use fieldkit_core::demo;
 use fieldkit_core::model::WorkOrderId;
 use fieldkit_core::sync::client::SyncOptions;
 use fieldkit_core::{DeviceConfig, FieldKit};
 use reqwest::Method;
 use serde_json::json;
-use webdriver::Browser;
 
 const PASSWORD: &str = "a long dispatcher password";
 const CUSTOMER_NAME: &str = "Customer Qiao Lanfang";
@@ -38,11 +35,29 @@ const WAIT: Duration = Duration::from_secs(30);
 
 // ------------------------------------------------------------------ captured logs
 
-/// Everything the process logged through `tracing` since [`capture_logs`]: every crate at
-/// `debug`, the server's own events and its HTTP layer's at every level, through the
-/// server's own filter (which holds the PostgreSQL driver, whose `debug` output carries query
-/// parameters, at `info`). Both backends' tests share it (one subscriber per process).
+/// Everything the process logged through `tracing` while a browser test ran ([`capture_logs`]):
+/// every crate at `debug`, the server's own events and its HTTP layer's at every level,
+/// through the server's own filter (which holds the PostgreSQL driver, whose `debug` output
+/// carries query parameters, at `info`). Both backends' tests share it (one subscriber per
+/// process).
+///
+/// The process is the test binary of every server test: its subscriber keeps events only
+/// while a browser test holds a [`Capture`], so the others are not logged at `trace` into
+/// memory for the rest of the run. Tests running alongside a browser test land here too: a
+/// stricter check (none of them may log this test's customer either).
 static LOGS: Mutex<Vec<u8>> = Mutex::new(Vec::new());
+
+/// How many browser tests are capturing now.
+static CAPTURING: AtomicUsize = AtomicUsize::new(0);
+
+/// The capture stays on while this lives (hold it to the end of the test).
+struct Capture;
+
+impl Drop for Capture {
+    fn drop(&mut self) {
+        CAPTURING.fetch_sub(1, Ordering::SeqCst);
+    }
+}
 
 struct LogWriter;
 
@@ -59,19 +74,27 @@ impl Write for LogWriter {
     }
 }
 
-fn capture_logs() {
+fn capture_logs() -> Capture {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
-        tracing_subscriber::fmt()
-            // Everything at debug, as an operator chasing a problem would run it: the
-            // server's filter still keeps customers out of the logs.
-            .with_env_filter(fieldkit_server::log_filter_from(
-                "debug,fieldkit_server=trace,tower_http=trace",
-            ))
-            .with_ansi(false)
-            .with_writer(|| LogWriter)
+        use tracing_subscriber::filter::{FilterExt, filter_fn};
+        use tracing_subscriber::prelude::*;
+        // Everything at debug, as an operator chasing a problem would run it: the server's
+        // filter still keeps customers out of the logs.
+        let filter =
+            fieldkit_server::log_filter_from("debug,fieldkit_server=trace,tower_http=trace")
+                .and(filter_fn(|_| CAPTURING.load(Ordering::SeqCst) > 0));
+        tracing_subscriber::registry()
+            .with(
+                tracing_subscriber::fmt::layer()
+                    .with_ansi(false)
+                    .with_writer(|| LogWriter)
+                    .with_filter(filter),
+            )
             .init();
     });
+    CAPTURING.fetch_add(1, Ordering::SeqCst);
+    Capture
 }
 
 fn captured_logs() -> String {
@@ -126,7 +149,7 @@ async fn fill(b: &Browser, name: &str, value: &str) {
 }
 
 async fn live_board(backend: Backend) {
-    capture_logs();
+    let _capture = capture_logs();
     let Some(ts) = server(backend, |_| {}).await else {
         return;
     };

@@ -11,12 +11,10 @@
 //!
 //! The browser end to end (live board, job detail) is `dashboard_browser.rs`.
 
-mod common;
-
 use std::time::Duration as StdDuration;
 
+use crate::common::{self, Backend, DashboardLogin, TestServer, server};
 use chrono::{Duration, Utc};
-use common::{Backend, DashboardLogin, TestServer, server};
 use fieldkit_core::model::{Billing, DeviceId, WorkOrder, WorkOrderId};
 use fieldkit_core::sync::client::SyncOptions;
 use fieldkit_core::{DeviceConfig, FieldKit, demo};

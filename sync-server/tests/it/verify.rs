@@ -11,14 +11,12 @@
 //!
 //! Needs poppler-utils and a CJK font: `bash .ci/pdf-tools.sh` installs both.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
 
+use crate::common::{self, Backend, TestServer, server};
 use chrono::{Duration, TimeZone, Utc};
-use common::{Backend, TestServer, server};
 use fieldkit_core::clock::ManualClock;
 use fieldkit_core::demo;
 use fieldkit_core::model::*;

@@ -3,12 +3,11 @@
 //! ([`common::journal::Phone`]) walked at chosen times; a completion is a fact only once it
 //! counts (its drawings checked, or released by the desk), never while checking or held.
 
-mod common;
-
 use std::sync::Arc;
 
+use crate::common;
+use crate::common::journal::Phone;
 use chrono::{DateTime, Utc};
-use common::journal::Phone;
 use fieldkit_core::demo;
 use fieldkit_core::model::*;
 use fieldkit_core::sync::protocol::*;

@@ -4,14 +4,12 @@
 //! root sources (the platform's verifier, and the bundled roots Android uses). Without the
 //! anchor, or with another CA, the device gets a typed TLS error and keeps everything.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
+use crate::common::journal::{Phone, sync_options};
+use crate::common::{self, Backend, TestServer};
 use chrono::{Duration, Utc};
-use common::journal::{Phone, sync_options};
-use common::{Backend, TestServer};
 use fieldkit_core::api::{PULLED_CANCELLATION, PULLED_ORDER, PULLED_REMOVAL};
 use fieldkit_core::demo;
 use fieldkit_core::model::*;

@@ -8,14 +8,12 @@
 //! visits and push their journals, and a completion enters the feed when it counts (once the
 //! server's drawing check passed it, or the desk released it), never while held.
 
-mod common;
-
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use common::journal::Phone;
-use common::{Backend, TestServer};
+use crate::common::journal::Phone;
+use crate::common::{self, Backend, TestServer};
 use fieldkit_core::demo;
 use fieldkit_core::model::*;
 use fieldkit_core::sync::protocol::*;

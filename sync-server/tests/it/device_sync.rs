@@ -3,12 +3,10 @@
 //! follow, the desk's changes (new jobs, reschedules, cancellations, reassignments) reach the
 //! device, and a revoked device is refused with a typed error.
 
-mod common;
-
 use std::sync::{Arc, Mutex};
 
+use crate::common::{Backend, TestServer, server};
 use chrono::{Duration, TimeZone, Utc};
-use common::{Backend, TestServer, server};
 use fieldkit_core::clock::ManualClock;
 use fieldkit_core::demo;
 use fieldkit_core::model::*;

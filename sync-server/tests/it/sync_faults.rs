@@ -26,23 +26,20 @@
 //! * `FIELDKIT_SYNC_FAULTS_VERBOSE=1` — print why each failed sync failed (the test retries
 //!   them; a few 409/422 answers to blob uploads raced by duplicates are expected).
 
-mod common;
-mod proxy;
-
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+use crate::common::proxy::{Faults, Proxy, Route};
+use crate::common::{Backend, TestServer, server};
 use chrono::{TimeZone, Utc};
-use common::{Backend, TestServer, server};
 use fieldkit_core::checklist::AnswerValue;
 use fieldkit_core::model::*;
 use fieldkit_core::sync::client::SyncOptions;
 use fieldkit_core::sync::protocol::Op;
 use fieldkit_core::workflow::JobStatus;
 use fieldkit_core::{DeviceConfig, FieldKit, demo};
-use proxy::{Faults, Proxy, Route};
 use rand::Rng;
 use reqwest::Method;
 use serde_json::{Value, json};

@@ -8,13 +8,13 @@
 //! # How it runs
 //!
 //! * The parent ([`sigkill_during_sync_loses_and_doubles_nothing`]) starts the server and a
-//!   proxy ([`proxy`]) in front of it that loses nothing but holds every answer a few ms (so
+//!   proxy ([`crate::common::proxy`]) in front of it that loses nothing but holds every answer a few ms (so
 //!   kills land while an answer is on its way) and reports what passes through it. It enrols
 //!   the device through the proxy, then runs the rounds. Before each round the desk creates a
 //!   job for the technician.
 //! * Each round re-executes this test binary as the child: `<test exe> --exact
-//!   sync_kill_child --nocapture --test-threads=1` with `FIELDKIT_SYNC_KILL_CHILD_DIR=<device
-//!   dir>`. The child ([`sync_kill_child`]; **a no-op without that variable**) opens the
+//!   sync_kill::sync_kill_child --nocapture --test-threads=1` with
+//!   `FIELDKIT_SYNC_KILL_CHILD_DIR=<device dir>`. The child ([`sync_kill_child`]; **a no-op without that variable**) opens the
 //!   device database, syncs, and walks repair visits (with a new photo each) through the
 //!   public API, syncing after a random quarter of the steps (push batches of 4, upload
 //!   chunks of 512 bytes), forever.
@@ -48,9 +48,6 @@
 //!   kill lands still depends on timing.
 //! * The data directory is a temp dir; it is kept, and its path printed, when the test fails.
 
-mod common;
-mod proxy;
-
 use std::collections::{HashMap, HashSet};
 use std::fs::File;
 use std::io::{BufRead, BufReader, Write};
@@ -60,13 +57,13 @@ use std::sync::Mutex;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+use crate::common::proxy::{Counts, Faults, Proxy, ProxyEvent, Route};
+use crate::common::{Backend, TestServer, server};
 use chrono::Utc;
-use common::{Backend, TestServer, server};
 use fieldkit_core::model::{Billing, WorkOrderId};
 use fieldkit_core::sync::client::{SyncOptions, SyncPhase, SyncProgress};
 use fieldkit_core::workflow::JobStatus;
 use fieldkit_core::{DeviceConfig, FieldKit, demo};
-use proxy::{Counts, Faults, Proxy, ProxyEvent, Route};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::json;
@@ -110,6 +107,15 @@ fn sync_kill_child() {
     let e = child_main(Path::new(&dir), seed).unwrap_err();
     eprintln!("sync kill child: a call failed: {e} ({e:?})");
     std::process::exit(3);
+}
+
+/// [`sync_kill_child`]'s name as the test harness lists it, for `--exact`: its module path in
+/// the test binary without the crate's name (`sync_kill::sync_kill_child`).
+fn child_test() -> String {
+    match module_path!().split_once("::") {
+        Some((_, module)) => format!("{module}::sync_kill_child"),
+        None => "sync_kill_child".to_owned(),
+    }
 }
 
 /// One line to the parent, in one write, flushed.
@@ -164,7 +170,8 @@ fn child_sync(kit: &FieldKit, rt: &tokio::runtime::Runtime) -> fieldkit_core::Re
 
 /// Runs until killed; returns only the error of a call that failed.
 fn child_main(dir: &Path, seed: u64) -> fieldkit_core::Result<std::convert::Infallible> {
-    // The harness has printed "test sync_kill_child ... " without a newline: end that line.
+    // The harness has printed "test sync_kill::sync_kill_child ... " without a newline: end
+    // that line.
     say("\nSTART");
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -560,7 +567,7 @@ fn run_round(
         Command::new(exe)
             .args([
                 "--exact",
-                "sync_kill_child",
+                child_test().as_str(),
                 "--nocapture",
                 "--test-threads=1",
             ])

@@ -2,11 +2,10 @@
 //! Every pushed op comes from a real device journal ([`common::journal::Phone`]), judged by
 //! the server as the second judge.
 
-mod common;
-
 use std::sync::Arc;
 
-use common::journal::Phone;
+use crate::common;
+use crate::common::journal::Phone;
 use fieldkit_core::demo;
 use fieldkit_core::model::*;
 use fieldkit_core::sync::protocol::*;

@@ -25,12 +25,10 @@
 //! | a job cancelled meanwhile | every op `conflict` `job_cancelled`; completion a conflict, not counted |
 //! | a job reassigned meanwhile | every op `conflict` `job_reassigned`; completion a conflict, not counted |
 
-mod common;
-
 use std::collections::BTreeSet;
 
+use crate::common::{Backend, TestServer, hostile, server, to_wire};
 use chrono::Utc;
-use common::{Backend, TestServer, hostile, server, to_wire};
 use fieldkit_core::model::*;
 use fieldkit_core::sync::protocol::*;
 use fieldkit_core::{DeviceConfig, FieldKit, demo};

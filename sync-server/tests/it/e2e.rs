@@ -2,9 +2,7 @@
 //! pulls a job, does the visit offline, pushes its real outbox; retries, tampering, gaps,
 //! a completion after cancellation, and resumable blob uploads. Run on both backends.
 
-mod common;
-
-use common::{Backend, TestServer, hostile, to_wire};
+use crate::common::{self, Backend, TestServer, hostile, to_wire};
 use fieldkit_core::model::*;
 use fieldkit_core::sync::protocol::*;
 use fieldkit_core::{DeviceConfig, FieldKit, demo};

@@ -5,9 +5,7 @@
 //! (500s on PostgreSQL), a zero Upload-Length (413), secrets counted in bytes, an
 //! unsupported Content-Encoding without an Error body.
 
-mod common;
-
-use common::{Backend, TestServer};
+use crate::common::{self, Backend, TestServer};
 use fieldkit_core::model::DeviceId;
 use fieldkit_server::openapi;
 use reqwest::Method;

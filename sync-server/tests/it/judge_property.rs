@@ -5,10 +5,8 @@
 //! end with the technician following the checklist to the end, so completions (re-signed
 //! after a change, returned after a take-back…) are judged too, not only partial visits.
 
-mod common;
-
+use crate::common::{self, Backend, TestServer, server, to_wire};
 use chrono::Utc;
-use common::{Backend, TestServer, server, to_wire};
 use fieldkit_core::api::{CallOutcome, SignatureInput};
 use fieldkit_core::checklist::{AnswerValue, StepKind};
 use fieldkit_core::model::*;
@@ -343,7 +341,7 @@ async fn case(
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 40, ..ProptestConfig::default() })]
+    #![proptest_config(common::proptest_config(40))]
 
     #[test]
     fn the_server_judges_every_op_as_the_device_did(

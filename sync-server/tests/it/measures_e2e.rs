@@ -3,13 +3,11 @@
 //! dispatcher's JSON and CSV endpoints count what happened. One phone's clock runs 3 h ahead:
 //! the server flags it and the measures correct its times. Run on both backends.
 
-mod common;
-
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
+use crate::common::{Backend, TestServer, server};
 use chrono::{Duration, Utc};
-use common::{Backend, TestServer, server};
 use fieldkit_core::clock::{Clock, ManualClock};
 use fieldkit_core::demo;
 use fieldkit_core::model::*;

@@ -1,9 +1,7 @@
 //! Authorization over every route, malformed and oversized payloads (1,000 generated), the
 //! enrolment rate limit, the OpenAPI document, health and metrics.
 
-mod common;
-
-use common::{Backend, TestServer};
+use crate::common::{self, Backend, TestServer};
 use fieldkit_core::demo;
 use fieldkit_core::model::*;
 use fieldkit_core::sync::protocol::*;

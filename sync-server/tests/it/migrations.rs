@@ -6,7 +6,7 @@
 //! code, to record the fixture of that release):
 //!
 //! ```sh
-//! cargo test -p fieldkit-server --test migrations -- --ignored generate_fixtures
+//! cargo test -p fieldkit-server --test it -- --ignored migrations::generate_fixtures
 //! ```
 //!
 //! It needs PostgreSQL (`bash .ci/postgres.sh`) for the `pg_dump` of the PostgreSQL fixture,
@@ -21,13 +21,12 @@
 //! the fixture, and (with a test-only migration numbered after the server's own) that a
 //! migration is applied once, whole or not at all.
 
-mod common;
-
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use common::journal::Phone;
+use crate::common;
+use crate::common::journal::Phone;
 use fieldkit_core::model::*;
 use fieldkit_core::sync::protocol::OpOutcome;
 use fieldkit_core::sync::protocol::{Change, Op};
@@ -544,7 +543,7 @@ async fn generate_fixtures() {
     let version = fixture_version();
     let header = format!(
         "-- FieldKit server database of schema version {version} (SQLite), made by\n\
-         -- `cargo test -p fieldkit-server --test migrations -- --ignored generate_fixtures`.\n\
+         -- `cargo test -p fieldkit-server --test it -- --ignored migrations::generate_fixtures`.\n\
          -- Made-up data. Rebuild with execute_batch on an empty database.\n"
     );
 
@@ -588,7 +587,7 @@ async fn generate_fixtures() {
         &format!("server_v{version}.postgres.sql"),
         &format!(
             "-- FieldKit server database of schema version {version} (PostgreSQL), made by\n\
-             -- `cargo test -p fieldkit-server --test migrations -- --ignored generate_fixtures`\n\
+             -- `cargo test -p fieldkit-server --test it -- --ignored migrations::generate_fixtures`\n\
              -- (pg_dump --inserts --no-owner --no-privileges). Made-up data.\n{dump}"
         ),
     );
@@ -596,8 +595,8 @@ async fn generate_fixtures() {
 
 // ------------------------------------------------------------------ shared by the tests
 
-const SQLITE_V1: &str = include_str!("fixtures/server_v1.sqlite.sql");
-const POSTGRES_V1: &str = include_str!("fixtures/server_v1.postgres.sql");
+const SQLITE_V1: &str = include_str!("../fixtures/server_v1.sqlite.sql");
+const POSTGRES_V1: &str = include_str!("../fixtures/server_v1.postgres.sql");
 /// The SQLite backend's database file in its data dir.
 const DB_FILE: &str = "fieldkit-server.db";
 /// The newest schema version this server knows (both backends have the same list).

@@ -10,12 +10,10 @@
 //! the job's page carries its release and reject forms: the crawl finds them, and a forged
 //! ruling is refused with the completion still held.
 
-mod common;
-
 use std::collections::{BTreeSet, VecDeque};
 
+use crate::common::{self, Backend, DashboardLogin, TestServer, server};
 use chrono::{Duration, Utc};
-use common::{Backend, DashboardLogin, TestServer, server};
 use fieldkit_core::model::{DeviceId, WorkOrderId};
 use fieldkit_core::sync::client::SyncOptions;
 use fieldkit_core::{DeviceConfig, FieldKit, demo};
@@ -165,7 +163,7 @@ async fn settled_completions(ts: &TestServer) -> serde_json::Value {
     }
 }
 
-/// The fixture. Its job's completion is held for the desk the way `tests/dashboard.rs` makes
+/// The fixture. Its job's completion is held for the desk the way `dashboard.rs` makes
 /// one: a real phone whose van carries a fee schedule the desk never published walks the
 /// visit and pushes it; the server refuses the fee consent and what needed it, and holds the
 /// completion (`completion_held`).
