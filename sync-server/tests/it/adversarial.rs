@@ -604,13 +604,10 @@ async fn suite(backend: Backend) {
             .to_string()
     };
     let res = ts
-        .client
-        .get(ts.url(&format!(
-            "/v1/admin/measures?from={}&to={}",
-            day(-1),
-            day(1)
-        )))
-        .bearer_auth(&ts.admin)
+        .dispatcher(
+            Method::GET,
+            &format!("/v1/admin/measures?from={}&to={}", day(-1), day(1)),
+        )
         .send()
         .await
         .unwrap();

@@ -197,9 +197,7 @@ async fn nul_characters_are_a_400_on_every_backend() {
         ];
         for (path, body) in bad_json {
             let res = ts
-                .client
-                .post(ts.url(path))
-                .bearer_auth(&ts.admin)
+                .dispatcher(Method::POST, path)
                 .header("content-type", "application/json")
                 .body(body)
                 .send()
@@ -211,9 +209,7 @@ async fn nul_characters_are_a_400_on_every_backend() {
         }
         // An escaped backslash before "u0000" is text, not a NUL.
         let res = ts
-            .client
-            .post(ts.url("/v1/admin/technicians"))
-            .bearer_auth(&ts.admin)
+            .dispatcher(Method::POST, "/v1/admin/technicians")
             .header("content-type", "application/json")
             .body(r#"{"name":"a\\u0000b"}"#)
             .send()
@@ -303,9 +299,7 @@ async fn refusals_are_typed_as_documented() {
     assert_eq!(s, 201, "{v}");
     // The decompression layer's own refusal carries an Error body.
     let res = ts
-        .client
-        .post(ts.url("/v1/admin/technicians"))
-        .bearer_auth(&ts.admin)
+        .dispatcher(Method::POST, "/v1/admin/technicians")
         .header("content-type", "application/json")
         .header("content-encoding", "br")
         .body(r#"{"name":"x"}"#)
@@ -317,18 +311,14 @@ async fn refusals_are_typed_as_documented() {
     assert_eq!(v["code"], "unsupported_media_type");
     // A JSON body without its content type, and a +json one.
     let res = ts
-        .client
-        .post(ts.url("/v1/admin/technicians"))
-        .bearer_auth(&ts.admin)
+        .dispatcher(Method::POST, "/v1/admin/technicians")
         .body(r#"{"name":"x"}"#)
         .send()
         .await
         .unwrap();
     assert_eq!(res.status().as_u16(), 415);
     let res = ts
-        .client
-        .post(ts.url("/v1/admin/technicians"))
-        .bearer_auth(&ts.admin)
+        .dispatcher(Method::POST, "/v1/admin/technicians")
         .header(
             "content-type",
             "application/merge-patch+json; charset=utf-8",
@@ -346,10 +336,7 @@ async fn refusals_are_typed_as_documented() {
         ("", Some("x"), 400),
         ("", Some("-1"), 400),
     ] {
-        let mut r = ts
-            .client
-            .get(ts.url(&format!("/v1/admin/completions/stream{query}")))
-            .bearer_auth(&ts.admin);
+        let mut r = ts.dispatcher(Method::GET, &format!("/v1/admin/completions/stream{query}"));
         if let Some(h) = header {
             r = r.header("last-event-id", h);
         }

@@ -15,9 +15,9 @@ use std::time::Duration as StdDuration;
 
 use crate::common::{self, Backend, DashboardLogin, TestServer, server};
 use chrono::{Duration, Utc};
+use fieldkit_core::demo;
 use fieldkit_core::model::{Billing, DeviceId, WorkOrder, WorkOrderId};
 use fieldkit_core::sync::client::SyncOptions;
-use fieldkit_core::{DeviceConfig, FieldKit, demo};
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -429,31 +429,9 @@ fn escaped(s: &str) -> String {
         .replace('"', "&quot;")
 }
 
-/// The completions the API lists (`query`: e.g. `?state=held`) once every signature drawing
-/// check is done (the check runs after the push is answered; only then does a completion
-/// settle); gives up after 30 s.
-async fn settled(ts: &TestServer, query: &str) -> Vec<Value> {
-    let deadline = tokio::time::Instant::now() + StdDuration::from_secs(30);
-    loop {
-        let (s, v) = ts
-            .admin(Method::GET, &format!("/v1/admin/completions{query}"), None)
-            .await;
-        assert_eq!(s, 200, "{v}");
-        let list = v.as_array().expect("a list").clone();
-        if list.iter().all(|c| c["checks_pending"] == false) {
-            return list;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "drawing checks still pending: {list:?}"
-        );
-        tokio::time::sleep(StdDuration::from_millis(20)).await;
-    }
-}
-
 /// The job's one completion as the API lists it.
 async fn completion_of(ts: &TestServer, job: &WorkOrder) -> Value {
-    let list = settled(ts, "?limit=1000").await;
+    let list = ts.settled_completions_of("?limit=1000").await;
     let mine: Vec<&Value> = list
         .iter()
         .filter(|c| c["work_order_id"] == job.id.to_string())
@@ -520,20 +498,7 @@ async fn held_completions(backend: Backend) {
         .to_string();
 
     // The phone: enrolled with a code, its jobs pulled, both visits walked, its day pushed.
-    let dir = tempfile::tempdir().unwrap();
-    let kit = FieldKit::open(dir.path(), DeviceConfig::default()).unwrap();
-    demo::stock_the_van(&kit).unwrap();
-    let (s, code) = ts
-        .admin(
-            Method::POST,
-            "/v1/admin/enrolment-codes",
-            Some(json!({ "technician_id": tech })),
-        )
-        .await;
-    assert_eq!(s, 201, "{code}");
-    kit.enroll(&ts.base, code["code"].as_str().unwrap(), &sync_options())
-        .await
-        .expect("enrolment");
+    let (_dir, kit) = ts.enrolled_kit(&tech, &sync_options()).await;
     kit.sync(&sync_options(), &|_| {})
         .await
         .expect("first sync");
@@ -557,7 +522,7 @@ async fn held_completions(backend: Backend) {
     wait_for_board_event(&mut events, &released).await;
 
     // The API: both held, with their reasons; an unknown state is refused.
-    let held = settled(&ts, "?state=held").await;
+    let held = ts.settled_completions_of("?state=held").await;
     assert_eq!(held.len(), 2, "{held:?}");
     let c = completion_of(&ts, &released).await;
     assert_eq!(c["state"], "held", "{c}");
@@ -759,7 +724,7 @@ async fn held_completions(backend: Backend) {
     let (_, page) = ts.page(&me, &format!("/jobs/{}", rejected.id)).await;
     assert!(page.contains("Rejected by the desk"), "{page}");
     assert!(page.contains("The customer says nobody came"), "{page}");
-    assert!(settled(&ts, "?state=held").await.is_empty());
+    assert!(ts.settled_completions_of("?state=held").await.is_empty());
     ts.server.shutdown().await.unwrap();
 }
 

@@ -17,12 +17,11 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, Once};
 use std::time::Duration;
 
+use crate::common::journal::sync_options;
 use crate::common::webdriver::Browser;
-use crate::common::{Backend, TestServer, server};
+use crate::common::{Backend, server};
 use fieldkit_core::demo;
 use fieldkit_core::model::WorkOrderId;
-use fieldkit_core::sync::client::SyncOptions;
-use fieldkit_core::{DeviceConfig, FieldKit};
 use reqwest::Method;
 use serde_json::json;
 
@@ -101,37 +100,6 @@ fn captured_logs() -> String {
     String::from_utf8_lossy(&LOGS.lock().unwrap_or_else(|e| e.into_inner())).into_owned()
 }
 
-// ------------------------------------------------------------------ the phone
-
-fn options() -> SyncOptions {
-    SyncOptions {
-        first_backoff: Duration::from_millis(5),
-        max_backoff: Duration::from_millis(50),
-        chunk_bytes: 64 * 1024,
-        ..SyncOptions::default()
-    }
-}
-
-/// A technician's phone: the core with its own database, enrolled with a code from the
-/// dispatcher API, its van stocked for the demo repair.
-async fn phone(ts: &TestServer, technician: &str) -> (tempfile::TempDir, FieldKit) {
-    let dir = tempfile::tempdir().unwrap();
-    let kit = FieldKit::open(dir.path(), DeviceConfig::default()).unwrap();
-    demo::stock_the_van(&kit).unwrap();
-    let (s, v) = ts
-        .admin(
-            Method::POST,
-            "/v1/admin/enrolment-codes",
-            Some(json!({ "technician_id": technician })),
-        )
-        .await;
-    assert_eq!(s, 201, "{v}");
-    kit.enroll(&ts.base, v["code"].as_str().unwrap(), &options())
-        .await
-        .expect("the phone enrols");
-    (dir, kit)
-}
-
 // ------------------------------------------------------------------ the scenario
 
 fn backend_name(backend: Backend) -> &'static str {
@@ -177,7 +145,7 @@ async fn live_board(backend: Backend) {
     // A technician with an enrolled phone.
     let tech = ts.create_technician("Technician Browser Li").await;
     ts.publish_demo_catalog().await;
-    let (_phone_dir, kit) = phone(&ts, &tech).await;
+    let (_phone_dir, kit) = ts.enrolled_kit(&tech, &sync_options()).await;
 
     // The new-job form, its promised window left as the form proposes (from 2 h ahead).
     b.goto(&ts.url("/jobs/new")).await;
@@ -248,10 +216,16 @@ async fn live_board(backend: Backend) {
         .await;
 
     // The phone pulls the job, does the visit (the customer signs), and pushes it.
-    let r = kit.sync(&options(), &|_| {}).await.expect("first sync");
+    let r = kit
+        .sync(&sync_options(), &|_| {})
+        .await
+        .expect("first sync");
     assert!(r.pulled >= 1, "{r:?}");
     demo::walk_repair_visit(&kit, work_order, &mut |_| Ok(())).expect("the visit");
-    let r = kit.sync(&options(), &|_| {}).await.expect("second sync");
+    let r = kit
+        .sync(&sync_options(), &|_| {})
+        .await
+        .expect("second sync");
     assert_eq!((r.rejected, r.conflicts), (0, 0), "{r:?}");
     assert!(r.applied > 0, "{r:?}");
 

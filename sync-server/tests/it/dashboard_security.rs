@@ -16,7 +16,7 @@ use crate::common::{self, Backend, DashboardLogin, TestServer, server};
 use chrono::{Duration, Utc};
 use fieldkit_core::model::{DeviceId, WorkOrderId};
 use fieldkit_core::sync::client::SyncOptions;
-use fieldkit_core::{DeviceConfig, FieldKit, demo};
+use fieldkit_core::{FieldKit, demo};
 use fieldkit_server::dashboard::ROUTES;
 use reqwest::header::{COOKIE, LOCATION, ORIGIN};
 
@@ -111,55 +111,12 @@ fn new_job(number: &str, tech: &str) -> Vec<(String, String)> {
     job_fields(number, tech, &f(start), &f(start + Duration::hours(2)))
 }
 
-/// A phone of `tech`, enrolled with a code and its van stocked as in the demo (the desk has
-/// not published that fee schedule and part).
-async fn phone(ts: &TestServer, tech: &str) -> (tempfile::TempDir, FieldKit) {
-    let dir = tempfile::tempdir().unwrap();
-    let kit = FieldKit::open(dir.path(), DeviceConfig::default()).unwrap();
-    demo::stock_the_van(&kit).unwrap();
-    let (s, code) = ts
-        .admin(
-            reqwest::Method::POST,
-            "/v1/admin/enrolment-codes",
-            Some(serde_json::json!({ "technician_id": tech })),
-        )
-        .await;
-    assert_eq!(s, 201, "{code}");
-    kit.enroll(&ts.base, code["code"].as_str().unwrap(), &sync_options())
-        .await
-        .expect("enrolment");
-    (dir, kit)
-}
-
 /// Quick retries: the tests' server is local.
 fn sync_options() -> SyncOptions {
     SyncOptions {
         first_backoff: std::time::Duration::from_millis(5),
         max_backoff: std::time::Duration::from_millis(50),
         ..SyncOptions::default()
-    }
-}
-
-/// The completions the API lists, once no signature drawing check is pending (30 s at most).
-async fn settled_completions(ts: &TestServer) -> serde_json::Value {
-    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
-    loop {
-        let (s, v) = ts
-            .admin(reqwest::Method::GET, "/v1/admin/completions", None)
-            .await;
-        assert_eq!(s, 200, "{v}");
-        if v.as_array()
-            .unwrap()
-            .iter()
-            .all(|c| c["checks_pending"] == false)
-        {
-            return v;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "checks pending: {v}"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
 }
 
@@ -172,7 +129,8 @@ async fn fixture(backend: Backend) -> Option<Fixture> {
     ts.create_dispatcher("desk", PASSWORD).await;
     let me = ts.dashboard_login("desk", PASSWORD).await;
     let tech = ts.create_technician("Technician Guard").await;
-    let (dir, kit) = phone(&ts, &tech).await;
+    // Its van stocked as in the demo: the desk has not published that fee schedule and part.
+    let (dir, kit) = ts.enrolled_kit(&tech, &sync_options()).await;
     let device = kit.device_id();
     let device_token = kit.server_account().unwrap().expect("enrolled").token;
     let fields = new_job("WO-SEC-1", &tech);
@@ -204,8 +162,8 @@ async fn fixture(backend: Backend) -> Option<Fixture> {
         .await
         .expect("the phone pushes");
     assert_eq!(report.conflicts, 1, "the completion is held: {report:?}");
-    let list = settled_completions(&ts).await;
-    assert_eq!(list[0]["state"], "held", "{list}");
+    let list = ts.settled_completions().await;
+    assert_eq!(list[0]["state"], "held", "{list:?}");
     Some(Fixture {
         ts,
         me,
@@ -336,7 +294,7 @@ async fn snapshot(f: &Fixture) -> Snapshot {
             )
             .await
             .1,
-        completions: settled_completions(&f.ts).await,
+        completions: serde_json::Value::Array(f.ts.settled_completions().await),
         // Rows in the body (the header row is in <thead>).
         codes: codes_table.matches("<tr>").count() - 1,
         device_pull: pull,

@@ -3,23 +3,18 @@
 //! follow, the desk's changes (new jobs, reschedules, cancellations, reassignments) reach the
 //! device, and a revoked device is refused with a typed error.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 
-use crate::common::{Backend, TestServer, server};
-use chrono::{Duration, TimeZone, Utc};
-use fieldkit_core::clock::ManualClock;
+use crate::common::journal::Phone;
+use crate::common::{Backend, morning, server};
+use chrono::Duration;
+use fieldkit_core::Error;
 use fieldkit_core::demo;
 use fieldkit_core::model::*;
 use fieldkit_core::sync::client::{SyncOptions, SyncPhase, SyncProgress};
 use fieldkit_core::workflow::JobStatus;
-use fieldkit_core::{DeviceConfig, Error, FieldKit};
 use reqwest::Method;
 use serde_json::{Value, json};
-
-/// 2026-11-23 09:00 Beijing time.
-fn morning() -> Timestamp {
-    Utc.with_ymd_and_hms(2026, 11, 23, 1, 0, 0).unwrap()
-}
 
 /// Quick retries: the tests' server is local.
 fn options() -> SyncOptions {
@@ -29,37 +24,6 @@ fn options() -> SyncOptions {
         chunk_bytes: 16 * 1024,
         ..SyncOptions::default()
     }
-}
-
-struct Phone {
-    _dir: tempfile::TempDir,
-    clock: Arc<ManualClock>,
-    kit: FieldKit,
-}
-
-fn phone() -> Phone {
-    let dir = tempfile::tempdir().unwrap();
-    let clock = Arc::new(ManualClock::new(morning()));
-    let kit =
-        FieldKit::open_with_clock(dir.path(), DeviceConfig::default(), clock.clone()).unwrap();
-    demo::stock_the_van(&kit).unwrap();
-    Phone {
-        _dir: dir,
-        clock,
-        kit,
-    }
-}
-
-async fn enrolment_code(s: &TestServer, technician: &str) -> String {
-    let (status, v) = s
-        .admin(
-            Method::POST,
-            "/v1/admin/enrolment-codes",
-            Some(json!({ "technician_id": technician })),
-        )
-        .await;
-    assert_eq!(status, 201, "{v}");
-    v["code"].as_str().unwrap().to_owned()
 }
 
 /// Every progress report, in order.
@@ -90,8 +54,8 @@ async fn a_technicians_offline_day_reaches_the_server_once(backend: Backend) {
     };
     let tech = s.create_technician("Technician A").await;
     s.publish_demo_catalog().await;
-    let p = phone();
-    let code = enrolment_code(&s, &tech).await;
+    let p = Phone::new(morning());
+    let code = s.enrolment_code(&tech).await;
     let account = p.kit.enroll(&s.base, &code, &options()).await.unwrap();
     assert_eq!(account.technician_id, tech);
     assert_eq!(p.kit.server_account().unwrap(), Some(account));
@@ -240,8 +204,8 @@ async fn a_reassigned_job_leaves_the_list_and_its_unsent_facts_still_go() {
         s.create_technician("Technician B").await,
     );
     s.publish_demo_catalog().await;
-    let p = phone();
-    let code = enrolment_code(&s, &tech_a).await;
+    let p = Phone::new(morning());
+    let code = s.enrolment_code(&tech_a).await;
     p.kit.enroll(&s.base, &code, &options()).await.unwrap();
     let job = demo::repair_order(1, morning(), Billing::Warranty);
     s.create_job(&job, Some(&tech_a)).await;
@@ -275,8 +239,8 @@ async fn a_revoked_device_is_refused_and_keeps_its_outbox() {
     let s = server(Backend::Sqlite, |_| {}).await.unwrap();
     let tech = s.create_technician("Technician A").await;
     s.publish_demo_catalog().await;
-    let p = phone();
-    let code = enrolment_code(&s, &tech).await;
+    let p = Phone::new(morning());
+    let code = s.enrolment_code(&tech).await;
     p.kit.enroll(&s.base, &code, &options()).await.unwrap();
     let path = format!("/v1/admin/devices/{}/revoke", p.kit.device_id());
     let (st, v) = s.admin(Method::POST, &path, None).await;
@@ -287,7 +251,7 @@ async fn a_revoked_device_is_refused_and_keeps_its_outbox() {
     assert!(matches!(err, Error::Server { status: 401, .. }), "{err:?}");
     assert_eq!(p.kit.pending_ops(i64::MAX).unwrap(), before);
     // A used code cannot enrol another device.
-    let other = phone();
+    let other = Phone::new(morning());
     let err = other
         .kit
         .enroll(&s.base, &code, &options())
@@ -302,7 +266,7 @@ async fn a_revoked_device_is_refused_and_keeps_its_outbox() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unreachable_server_is_a_network_error_and_nothing_is_lost() {
-    let p = phone();
+    let p = Phone::new(morning());
     // A port nobody listens on.
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()

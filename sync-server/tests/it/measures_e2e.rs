@@ -4,60 +4,28 @@
 //! the server flags it and the measures correct its times. Run on both backends.
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 
+use crate::common::journal::Phone;
 use crate::common::{Backend, TestServer, server};
 use chrono::{Duration, Utc};
-use fieldkit_core::clock::{Clock, ManualClock};
+use fieldkit_core::clock::Clock;
 use fieldkit_core::demo;
 use fieldkit_core::model::*;
-use fieldkit_core::sync::client::SyncOptions;
-use fieldkit_core::{DeviceConfig, FieldKit};
 use fieldkit_server::measures::MeasureConfig;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-fn options() -> SyncOptions {
-    SyncOptions {
-        first_backoff: std::time::Duration::from_millis(5),
-        max_backoff: std::time::Duration::from_millis(50),
-        chunk_bytes: 64 * 1024,
-        ..SyncOptions::default()
-    }
-}
-
-struct Phone {
-    _dir: tempfile::TempDir,
-    clock: Arc<ManualClock>,
-    kit: FieldKit,
-}
-
+/// A phone of `technician` (the core, its van stocked) whose clock stands at `clock_at`,
+/// enrolled with a code the desk made.
 async fn phone(s: &TestServer, technician: &str, clock_at: Timestamp) -> Phone {
-    let dir = tempfile::tempdir().unwrap();
-    let clock = Arc::new(ManualClock::new(clock_at));
-    let kit =
-        FieldKit::open_with_clock(dir.path(), DeviceConfig::default(), clock.clone()).unwrap();
-    demo::stock_the_van(&kit).unwrap();
-    let (status, v) = s
-        .admin(
-            Method::POST,
-            "/v1/admin/enrolment-codes",
-            Some(json!({ "technician_id": technician })),
-        )
-        .await;
-    assert_eq!(status, 201, "{v}");
-    kit.enroll(&s.base, v["code"].as_str().unwrap(), &options())
-        .await
-        .unwrap();
-    Phone {
-        _dir: dir,
-        clock,
-        kit,
-    }
+    let p = Phone::new(clock_at);
+    p.enrol(s, technician).await;
+    p
 }
 
 async fn sync(p: &Phone) {
-    let r = p.kit.sync(&options(), &|_| {}).await.expect("sync");
+    let r = p.sync().await;
     assert_eq!(r.rejected, 0, "{r:?}");
 }
 
@@ -95,9 +63,7 @@ async fn get(s: &TestServer, path: &str, query: &[(&str, String)]) -> (u16, Stri
         .map(|(k, v)| format!("{k}={}", enc(v)))
         .collect();
     let res = s
-        .client
-        .get(s.url(&format!("{path}?{}", qs.join("&"))))
-        .bearer_auth(&s.admin)
+        .dispatcher(Method::GET, &format!("{path}?{}", qs.join("&")))
         .send()
         .await
         .unwrap();

@@ -265,7 +265,7 @@ async fn devices_sync_through_a_hostile_network_and_nothing_is_lost_or_doubled()
     );
 
     // ------------------------------------------------------------------ the verdict
-    let db = server_db(&s);
+    let db = s.sqlite_db();
     let mut totals = Totals::default();
     for d in &devices {
         verify_device(&s, &db, d, &mut totals).await;
@@ -362,7 +362,7 @@ async fn run_device(
     barrier: &Barrier,
     tally: &Tally,
 ) {
-    let code = enrolment_code(s, &d.technician).await;
+    let code = s.enrolment_code(&d.technician).await;
     let mut tries = 0;
     loop {
         tries += 1;
@@ -506,30 +506,6 @@ async fn reschedule(s: &TestServer, id: WorkOrderId, hours: i64) {
         .admin(Method::POST, &path, Some(json!({ "promised": window })))
         .await;
     assert_eq!(st, 200, "{v}");
-}
-
-async fn enrolment_code(s: &TestServer, technician: &str) -> String {
-    let (status, v) = s
-        .admin(
-            Method::POST,
-            "/v1/admin/enrolment-codes",
-            Some(json!({ "technician_id": technician })),
-        )
-        .await;
-    assert_eq!(status, 201, "{v}");
-    v["code"].as_str().unwrap().to_owned()
-}
-
-/// A read-only connection to the server's SQLite database.
-fn server_db(s: &TestServer) -> rusqlite::Connection {
-    let path = s.dir.path().join("server").join("fieldkit-server.db");
-    let c = rusqlite::Connection::open_with_flags(
-        &path,
-        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
-    )
-    .expect("server database");
-    c.busy_timeout(Duration::from_secs(10)).unwrap();
-    c
 }
 
 #[derive(Default)]
@@ -784,7 +760,7 @@ async fn a_duplicated_enrolment_leaves_the_device_a_working_token() {
     s.create_job(&job, Some(&technician)).await;
     let dir = tempfile::tempdir().unwrap();
     let kit = FieldKit::open(dir.path(), DeviceConfig::default()).unwrap();
-    let code = enrolment_code(&s, &technician).await;
+    let code = s.enrolment_code(&technician).await;
     let account = kit.enroll(&proxy.url(), &code, &options()).await;
     let account = account.expect("enrolment through a duplicating network");
     assert_eq!(account.technician_id, technician);

@@ -432,14 +432,14 @@ fn sigkill_during_sync_loses_and_doubles_nothing() {
         let kit = FieldKit::open(&dir, DeviceConfig::default()).expect("device");
         demo::stock_the_van(&kit).expect("van");
         proxy.name_device(&kit.device_id().to_string(), "kill-device");
-        let code = rt.block_on(enrolment_code(&s, &technician));
+        let code = rt.block_on(s.enrolment_code(&technician));
         rt.block_on(kit.enroll(&proxy.url(), &code, &options()))
             .expect("enrol");
     }
 
     let mut ledger = Ledger::default();
     let mut landing = Landing::default();
-    let db = server_db(&s);
+    let db = s.sqlite_db();
     let fail = |round: usize, trigger: Option<Trigger>, problem: String| -> ! {
         panic!(
             "sync kill failed in round {round} of {rounds} ({trigger:?}): {problem}\nseed {seed} \
@@ -823,18 +823,6 @@ fn record(ledger: &mut Ledger, printed: Printed) -> Result<(), String> {
     Ok(())
 }
 
-/// A read-only connection to the server's SQLite database.
-fn server_db(s: &TestServer) -> rusqlite::Connection {
-    let path = s.dir.path().join("server").join("fieldkit-server.db");
-    let c = rusqlite::Connection::open_with_flags(
-        &path,
-        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
-    )
-    .expect("server database");
-    c.busy_timeout(Duration::from_secs(10)).unwrap();
-    c
-}
-
 /// The server's ops of a device, by seq: (seq, op id).
 fn server_ops(db: &rusqlite::Connection, device: &str) -> Result<Vec<(i64, String)>, String> {
     let mut st = db
@@ -1090,16 +1078,4 @@ fn verify_final(
         return Err(format!("server PRAGMA integrity_check: {problems:?}"));
     }
     Ok((stored.len(), files.len(), list.len()))
-}
-
-async fn enrolment_code(s: &TestServer, technician: &str) -> String {
-    let (status, v) = s
-        .admin(
-            reqwest::Method::POST,
-            "/v1/admin/enrolment-codes",
-            Some(json!({ "technician_id": technician })),
-        )
-        .await;
-    assert_eq!(status, 201, "{v}");
-    v["code"].as_str().unwrap().to_owned()
 }

@@ -13,25 +13,19 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::Arc;
 
-use crate::common::{self, Backend, TestServer, server};
-use chrono::{Duration, TimeZone, Utc};
-use fieldkit_core::clock::ManualClock;
+use crate::common::journal::Phone;
+use crate::common::{self, Backend, TestServer, morning, server};
+use chrono::Duration;
 use fieldkit_core::demo;
 use fieldkit_core::model::*;
 use fieldkit_core::report::{CopyOptions, FontSource};
 use fieldkit_core::sync::client::SyncOptions;
-use fieldkit_core::{DeviceConfig, FieldKit};
 use reqwest::Method;
 use serde_json::json;
 use sha2::Digest;
 
 const FONT: &str = "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc";
-
-fn morning() -> Timestamp {
-    Utc.with_ymd_and_hms(2026, 11, 23, 1, 0, 0).unwrap()
-}
 
 fn sync_options() -> SyncOptions {
     SyncOptions {
@@ -91,18 +85,6 @@ fn decode(page: &Path) -> Vec<String> {
         .collect()
 }
 
-async fn enrolment_code(s: &TestServer, technician: &str) -> String {
-    let (status, v) = s
-        .admin(
-            Method::POST,
-            "/v1/admin/enrolment-codes",
-            Some(json!({ "technician_id": technician })),
-        )
-        .await;
-    assert_eq!(status, 201, "{v}");
-    v["code"].as_str().unwrap().to_owned()
-}
-
 /// GETs a verify URL: status and the page's verdict word.
 async fn verdict(s: &TestServer, url: &str) -> (u16, String, String) {
     let r = s.client.get(url).send().await.unwrap();
@@ -128,12 +110,9 @@ async fn verdict(s: &TestServer, url: &str) -> (u16, String, String) {
 /// A phone's signed and synced repair, and its customer's copy.
 async fn synced_copy(s: &TestServer) -> (WorkOrder, Vec<u8>) {
     let tech = s.create_technician("Technician A").await;
-    let dir = tempfile::tempdir().unwrap();
-    let clock = Arc::new(ManualClock::new(morning()));
-    let kit =
-        FieldKit::open_with_clock(dir.path(), DeviceConfig::default(), clock.clone()).unwrap();
-    demo::stock_the_van(&kit).unwrap();
-    let code = enrolment_code(s, &tech).await;
+    let phone = Phone::new(morning());
+    let (kit, clock) = (&phone.kit, &phone.clock);
+    let code = s.enrolment_code(&tech).await;
     kit.enroll(&s.base, &code, &sync_options()).await.unwrap();
     let order = demo::repair_order(1, morning(), Billing::Paid);
     // The desk publishes what the van holds: the copy names the part and the fee lines.
@@ -152,7 +131,7 @@ async fn synced_copy(s: &TestServer) -> (WorkOrder, Vec<u8>) {
     }
     s.create_job(&order, Some(&tech)).await;
     kit.sync(&sync_options(), &|_| {}).await.unwrap();
-    demo::walk_repair_visit(&kit, order.id, &mut |_| {
+    demo::walk_repair_visit(kit, order.id, &mut |_| {
         clock.advance(Duration::minutes(4));
         Ok(())
     })

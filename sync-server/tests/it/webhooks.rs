@@ -938,10 +938,7 @@ type SseEvent = (i64, String, Value);
 
 impl Sse {
     async fn open(ts: &TestServer, last_event_id: Option<i64>) -> Sse {
-        let mut r = ts
-            .client
-            .get(ts.url("/v1/admin/completions/stream"))
-            .bearer_auth(&ts.admin);
+        let mut r = ts.dispatcher(Method::GET, "/v1/admin/completions/stream");
         if let Some(id) = last_event_id {
             r = r.header("last-event-id", id.to_string());
         }
@@ -1034,9 +1031,7 @@ async fn sse_streams_completions_and_resumes_from_last_event_id() {
 
     // A cursor that is not one of ours is refused.
     let r = ts
-        .client
-        .get(ts.url("/v1/admin/completions/stream"))
-        .bearer_auth(&ts.admin)
+        .dispatcher(Method::GET, "/v1/admin/completions/stream")
         .header("last-event-id", "yesterday")
         .send()
         .await

@@ -13,8 +13,11 @@ use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use chrono::{TimeZone, Utc};
 use fieldkit_core::model::*;
+use fieldkit_core::sync::client::SyncOptions;
 use fieldkit_core::sync::protocol::{EnrollResponse, Op};
+use fieldkit_core::{DeviceConfig, FieldKit, demo};
 use fieldkit_server::{Config, Server};
 use serde_json::{Value, json};
 
@@ -164,6 +167,11 @@ pub fn proptest_config(cases: u32) -> proptest::test_runner::Config {
     }
 }
 
+/// 2026-11-23 09:00 Beijing time: where the tests' manual clocks start.
+pub fn morning() -> Timestamp {
+    Utc.with_ymd_and_hms(2026, 11, 23, 1, 0, 0).unwrap()
+}
+
 /// Which storage backend a test runs on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Backend {
@@ -233,6 +241,14 @@ impl TestServer {
         format!("{}{path}", self.base)
     }
 
+    /// A dispatcher request (the admin token) to be finished and sent: for the calls
+    /// [`TestServer::admin`] does not make (raw bodies, headers, streams, other answers).
+    pub fn dispatcher(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        self.client
+            .request(method, self.url(path))
+            .bearer_auth(&self.admin)
+    }
+
     /// A dispatcher call; returns status and JSON body (Null when empty).
     pub async fn admin(
         &self,
@@ -240,10 +256,7 @@ impl TestServer {
         path: &str,
         body: Option<Value>,
     ) -> (u16, Value) {
-        let mut r = self
-            .client
-            .request(method, self.url(path))
-            .bearer_auth(&self.admin);
+        let mut r = self.dispatcher(method, path);
         if let Some(b) = body {
             r = r.json(&b);
         }
@@ -292,6 +305,37 @@ impl TestServer {
         res.json().await.expect("enroll body")
     }
 
+    /// A technician's phone on the system clock: the core on its own database in a temp dir,
+    /// its van stocked as the demo's ([`demo::stock_the_van`]), enrolled with a one-time code
+    /// the desk makes (`options`: the phone's sync settings for the enrolment).
+    pub async fn enrolled_kit(
+        &self,
+        technician_id: &str,
+        options: &SyncOptions,
+    ) -> (tempfile::TempDir, FieldKit) {
+        let dir = tempfile::tempdir().expect("phone dir");
+        let kit = FieldKit::open(dir.path(), DeviceConfig::default())
+            .expect("the phone's database opens");
+        demo::stock_the_van(&kit).expect("the van is stocked");
+        let code = self.enrolment_code(technician_id).await;
+        kit.enroll(&self.base, &code, options)
+            .await
+            .expect("the phone enrols");
+        (dir, kit)
+    }
+
+    /// A read-only connection to the server's SQLite database (a `Backend::Sqlite` server).
+    pub fn sqlite_db(&self) -> rusqlite::Connection {
+        let path = self.dir.path().join("server").join("fieldkit-server.db");
+        let c = rusqlite::Connection::open_with_flags(
+            &path,
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .expect("server database");
+        c.busy_timeout(std::time::Duration::from_secs(10)).unwrap();
+        c
+    }
+
     /// Pushes `ops` with a device's token, expecting 200; the answer.
     pub async fn push_ops(
         &self,
@@ -336,12 +380,21 @@ impl TestServer {
     /// the push is answered, and only then is a completion counted or held); gives up after
     /// 30 s.
     pub async fn settled_completions(&self) -> Vec<Value> {
+        self.settled_completions_of("").await
+    }
+
+    /// [`TestServer::settled_completions`] of a query (`query`: e.g. `?state=held`).
+    pub async fn settled_completions_of(&self, query: &str) -> Vec<Value> {
         let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
         loop {
             let (s, list) = self
-                .admin(reqwest::Method::GET, "/v1/admin/completions", None)
+                .admin(
+                    reqwest::Method::GET,
+                    &format!("/v1/admin/completions{query}"),
+                    None,
+                )
                 .await;
-            assert_eq!(s, 200);
+            assert_eq!(s, 200, "{list}");
             let list = list.as_array().expect("a list").clone();
             if list.iter().all(|c| c["checks_pending"] == false) {
                 return list;
