@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Makes sure headless Chromium and its WebDriver are on this machine for the dashboard's browser
-# tests (sync-server/tests/dashboard_browser.rs starts /usr/bin/chromedriver itself). Installs
-# Debian's `chromium` and `chromium-driver` when either binary is missing. Idempotent and quiet.
+# tests (sync-server/tests/it/dashboard_browser.rs starts /usr/bin/chromedriver itself).
+# Installs Debian's `chromium` and `chromium-driver` when either binary is missing. Idempotent
+# and quiet.
 set -euo pipefail
 if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; then
     exit 0

@@ -10,7 +10,7 @@ device token), then runs schemathesis twice against the served document:
   * every other operation with the admin token (enrolment too: it needs no token).
 
 GET /v1/admin/completions/stream is left out: an event stream does not end, so a tester that
-reads whole bodies would wait on it until its timeout (tests/conformance.rs covers its
+reads whole bodies would wait on it until its timeout (tests/it/conformance.rs covers its
 refusals).
 
 Checks: not_a_server_error, status_code_conformance, content_type_conformance,
@@ -178,7 +178,7 @@ def schemathesis(base, token, include, workdir, label, max_examples, seed_value)
 
 
 def pg_cluster(tmp):
-    """initdb + pg_ctl start, as tests/common/mod.rs Pg::start does; returns (url, stop)."""
+    """initdb + pg_ctl start, as tests/it/common/mod.rs Pg::start does; returns (url, stop)."""
     bins = sorted(
         p
         for p in glob.glob("/usr/lib/postgresql/*/bin")

@@ -1,7 +1,7 @@
 //! Shared by the server's plain (harness = false) benches: latency samples and percentiles,
 //! markdown tables, the machine and its load, a byte-counting TCP proxy (optionally cutting
 //! the connection at a byte count), and the test helpers (server on 127.0.0.1, throwaway
-//! PostgreSQL cluster) from `tests/common`.
+//! PostgreSQL cluster) from `tests/it/common`.
 
 #![allow(dead_code)] // each bench uses a different subset
 
@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
-#[path = "../../tests/common/mod.rs"]
+#[path = "../../tests/it/common/mod.rs"]
 pub mod testing;
 
 /// Latencies of one operation, in call order.

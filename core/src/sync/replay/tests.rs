@@ -1,5 +1,5 @@
 //! Signed means signed, by journal position: what may follow a customer's signature and what
-//! is a mismatch (see `core/tests/replay.rs` for journals written by the real device).
+//! is a mismatch (see `core/tests/it/replay.rs` for journals written by the real device).
 
 use std::collections::HashMap;
 

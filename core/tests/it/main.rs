@@ -1,0 +1,15 @@
+//! The core's integration tests, in one test binary (one link instead of one per file): each
+//! file below is a module, and `common` holds the helpers they share.
+//!
+//! A single module or test: `cargo test -p fieldkit-core --test it visit::` (test names carry
+//! their module: `crash::crash_child`).
+
+mod bad_input;
+mod common;
+mod crash;
+mod customer_copy;
+mod photo;
+mod random_commands;
+mod replay;
+mod signing;
+mod visit;

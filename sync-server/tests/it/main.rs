@@ -1,0 +1,26 @@
+//! The server's integration tests, in one test binary (one link instead of one per file):
+//! each file below is a module, and `common` holds the helpers they share (server, PostgreSQL
+//! cluster, phones, proxy, browser).
+//!
+//! A single module or test: `cargo test -p fieldkit-server --test it e2e::` (test names carry
+//! their module: `sync_kill::sync_kill_child`).
+
+mod adversarial;
+mod authz;
+mod common;
+mod conformance;
+mod dashboard;
+mod dashboard_browser;
+mod dashboard_security;
+mod device_sync;
+mod e2e;
+mod judge_property;
+mod measures_e2e;
+mod measures_storage;
+mod migrations;
+mod storage;
+mod sync_faults;
+mod sync_kill;
+mod tls;
+mod verify;
+mod webhooks;
