@@ -27,7 +27,8 @@
 //! 2. Add one line to each backend's `MIGRATIONS`:
 //!    `Migration::new(N, "what", include_str!("migrations/000N_what.sql"), "<sha256>")`; the
 //!    `released_migrations_are_unchanged` unit test prints the SHA-256 to record.
-//! 3. At release, record the release's fixtures (`tests/migrations.rs`, `generate_fixtures`).
+//! 3. At release, record the release's fixtures (`tests/it/migrations.rs`:
+//!    `cargo test -p fieldkit-server --test it -- --ignored migrations::generate_fixtures`).
 //!
 //! Rules: **a released migration is never edited** (the recorded SHA-256 makes CI fail, and a
 //! server refuses a database that recorded a different one): add a new migration instead. A

@@ -198,16 +198,17 @@ async fn live_board(backend: Backend) {
     b.goto(&ts.url(&format!("/board?day={day}"))).await;
     b.wait_for("body[data-live=\"open\"]", WAIT).await;
     let row = format!("tr#job-{id}");
-    let link = b.find(&format!("{row} a.job-link")).await;
-    assert_eq!(b.text(&link).await, number);
+    // Read again if the live board re-renders the row meanwhile.
     assert_eq!(
-        b.attribute(&b.find(&row).await, "data-status")
-            .await
-            .as_deref(),
+        b.live_text(&format!("{row} a.job-link"), WAIT).await,
+        number
+    );
+    assert_eq!(
+        b.live_attribute(&row, "data-status", WAIT).await.as_deref(),
         Some("assigned")
     );
     assert!(
-        b.text(&b.find(&row).await)
+        b.live_text(&row, WAIT)
             .await
             .contains("Technician Browser Li")
     );
@@ -233,7 +234,7 @@ async fn live_board(backend: Backend) {
     b.wait_for_attribute(&row, "data-status", "completed", WAIT)
         .await;
     assert_eq!(
-        b.text(&b.find(&format!("{row} td.status")).await).await,
+        b.live_text(&format!("{row} td.status"), WAIT).await,
         "completed"
     );
     // The day's counts above the table follow.

@@ -227,6 +227,10 @@ fn run(k: &FieldKit, id: WorkOrderId, c: &Cmd) -> fieldkit_core::Result<()> {
 /// up when nothing moves (a finding nobody confirmed, a cancelled job…).
 fn finish(k: &FieldKit, id: WorkOrderId) {
     let mut stuck = 0;
+    // A case where signing again never clears the mismatch (the random steps keep changing
+    // what was signed) would re-sign on every turn while the journal grows: give up after a
+    // few, the job left unfinished like any other the phone could not complete.
+    let mut signed_again = 0;
     for _ in 0..300 {
         let Ok(job) = k.job(id) else { return };
         let r = match job.status {
@@ -254,6 +258,10 @@ fn finish(k: &FieldKit, id: WorkOrderId) {
                                 )
                             }) =>
                         {
+                            signed_again += 1;
+                            if signed_again > 3 {
+                                return;
+                            }
                             sign_again(k, id)
                         }
                         other => other.map(drop),

@@ -283,6 +283,26 @@ impl Browser {
             .unwrap_or_else(|e| panic!("text of {}: {e}", el.css))
     }
 
+    /// The text of the element `css` matches, found again and read again while a live page
+    /// replaces it under the reader (a board's rows are re-rendered as jobs change: an
+    /// element found a moment ago may be stale), until `timeout`.
+    pub async fn live_text(&self, css: &str, timeout: Duration) -> String {
+        self.wait_until(&format!("the text of {css}"), timeout, async || {
+            let el = self.try_find(css).await.ok().flatten()?;
+            self.try_text(&el).await.ok()
+        })
+        .await
+    }
+
+    /// An attribute of the element `css` matches, read like [`Browser::live_text`].
+    pub async fn live_attribute(&self, css: &str, name: &str, timeout: Duration) -> Option<String> {
+        self.wait_until(&format!("attribute {name} of {css}"), timeout, async || {
+            let el = self.try_find(css).await.ok().flatten()?;
+            self.try_attribute(&el, name).await.ok()
+        })
+        .await
+    }
+
     /// An element's attribute (or property of that name), `None` when it has none.
     pub async fn try_attribute(&self, el: &Element, name: &str) -> WdResult<Option<String>> {
         let v = self
