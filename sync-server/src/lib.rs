@@ -5,7 +5,7 @@
 //!
 //! Start it with [`Server::start`] (tests: `127.0.0.1:0`, then [`Server::addr`]) or run it
 //! until Ctrl-C / SIGTERM with [`serve`].
-
+//!
 //! The modules, bottom up (each imports only those above it in this list; `.ci/module-check.py`
 //! fails on a cycle):
 //! - [`clock`], [`config`], [`metrics`], [`tls`], [`openapi`]: no server state;
