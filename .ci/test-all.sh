@@ -68,6 +68,16 @@ cargo test --workspace --features "$FEATURES"
 
 step "Kotlin JVM tests (bindings)"
 FIELDKIT_WORKSPACE_BUILD=1 bash .ci/kotlin-tests.sh
+
+# The FFI-symbol check compiles the core and the FFI once more without features (the shipped
+# configuration, linted too): minutes of CPU, while the JVM, Swift and conformance steps below
+# mostly wait on one process. It runs beside them (no other cargo build follows the Kotlin
+# step's), and its answer is read at the end.
+symbols_log=$(mktemp)
+bash .ci/ffi-symbols.sh > "$symbols_log" 2>&1 &
+symbols_pid=$!
+trap 'kill "$symbols_pid" 2>/dev/null || true; step ""; echo "== all tests: $SECONDS s"' EXIT
+
 step "the Android sample's logic (JVM)"
 bash .ci/sample-tests.sh
 step "Swift layer against the generated bindings"
@@ -75,5 +85,12 @@ bash .ci/swift-check.sh
 step "API conformance (schemathesis, both backends)"
 bash .ci/conformance.sh
 
-step "the shipped FFI library exports no demo_/bench_ function"
-bash .ci/ffi-symbols.sh
+step "the shipped FFI library exports no demo_/bench_ function (started after the Kotlin step)"
+symbols_ok=0
+wait "$symbols_pid" || symbols_ok=$?
+cat "$symbols_log"
+rm -f "$symbols_log"
+if [ "$symbols_ok" != 0 ]; then
+    echo "ffi-symbols failed ($symbols_ok)" >&2
+    exit 1
+fi
