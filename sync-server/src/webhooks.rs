@@ -390,7 +390,12 @@ async fn attempt(
         }
     }
     if let Err(e) = storage
-        .finish_delivery(d.subscription_id, d.completion.op_id, result)
+        .finish_delivery(
+            d.subscription_id,
+            d.completion.op_id,
+            result,
+            settings.clock.now_ms(),
+        )
         .await
     {
         // The lease runs out and the delivery is attempted again: at least once holds.

@@ -48,11 +48,12 @@ pub trait WebhookStorage: Send + Sync {
     /// `lease_until` (a worker that dies mid-attempt is retried after that).
     fn claim_deliveries(&self, now: i64, lease_until: i64, limit: i64)
     -> Fut<'_, Vec<DueDelivery>>;
-    /// Records an attempt's end (the attempt counter grows by one).
+    /// Records an attempt's end at `now` (the attempt counter grows by one).
     fn finish_delivery(
         &self,
         subscription_id: String,
         op_id: String,
         result: AttemptResult,
+        now: i64,
     ) -> Fut<'_, ()>;
 }

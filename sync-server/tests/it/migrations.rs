@@ -379,7 +379,7 @@ async fn fill(s: Arc<dyn Storage>) {
             },
             _ => continue,
         };
-        s.finish_delivery(d.subscription_id, d.completion.op_id, result)
+        s.finish_delivery(d.subscription_id, d.completion.op_id, result, 0)
             .await
             .unwrap();
     }

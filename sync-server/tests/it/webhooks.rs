@@ -196,6 +196,7 @@ async fn storage_suite(s: Arc<dyn Storage>) {
         "wh-1".into(),
         c1.clone(),
         AttemptResult::Delivered { at: t },
+        t,
     )
     .await
     .unwrap();
@@ -213,6 +214,7 @@ async fn storage_suite(s: Arc<dyn Storage>) {
             next_at: t + 5_000,
             error: "HTTP 500".into(),
         },
+        t + 1_000,
     )
     .await
     .unwrap();
@@ -231,6 +233,7 @@ async fn storage_suite(s: Arc<dyn Storage>) {
         AttemptResult::Failed {
             error: "connection failed".into(),
         },
+        t + 5_000,
     )
     .await
     .unwrap();

@@ -242,9 +242,9 @@ impl WebhookStorage for SqliteStorage {
         subscription_id: String,
         op_id: String,
         result: AttemptResult,
+        now: i64,
     ) -> Fut<'_, ()> {
         self.run(move |c| {
-            let now = chrono::Utc::now().timestamp_millis();
             let (status, next, error, delivered) = match result {
                 AttemptResult::Delivered { at } => ("delivered", None, None, Some(at)),
                 AttemptResult::Retry { next_at, error } => {
