@@ -7,6 +7,8 @@ import app.fieldkit.FieldKitClient
 import app.fieldkit.ffi.Answer
 import app.fieldkit.ffi.JobStatus
 import app.fieldkit.ffi.StepStatus
+import java.io.File
+import java.nio.file.Files
 import kotlin.test.assertContains
 import kotlin.test.assertEquals
 import kotlin.test.assertFalse
@@ -71,12 +73,19 @@ class VisitControllerTest {
             assertTrue(f.scope.isActive)
         }
         // A real one from the bindings: a call on a closed client throws IllegalStateException.
-        SampleFixture().started().use { f ->
-            val id = f.state.jobs.single().id
-            f.client!!.close()
-            f.done(f.controller.select(id))
-            assertContains(assertNotNull(f.state.error), "IllegalStateException")
-            assertTrue(f.scope.isActive)
+        // The client is closed before any call is in flight: uniffi defers the close of an
+        // object while a call runs, so closing under the controller's own observer would race.
+        val dir = Files.createTempDirectory("fieldkit-closed-").toFile()
+        try {
+            val closed = FieldKitClient.open(File(dir, "db"), SampleFixture.morningConfig()).apply { close() }
+            SampleFixture(CompletableDeferred(closed)).use { f ->
+                f.done(f.controller.start())
+                assertContains(assertNotNull(f.state.error), "IllegalStateException")
+                assertFalse(f.state.loading)
+                assertTrue(f.scope.isActive)
+            }
+        } finally {
+            dir.deleteRecursively()
         }
     }
 
