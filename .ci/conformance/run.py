@@ -37,6 +37,9 @@ import urllib.error
 import urllib.request
 import uuid
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import ed25519  # noqa: E402  (beside this file)
+
 CHECKS = os.environ.get("CONFORMANCE_CHECKS") or ",".join(
     [
         "not_a_server_error",
@@ -93,9 +96,19 @@ def seed(base):
         base, "POST", "/v1/admin/enrolment-codes", ADMIN_TOKEN, {"technician_id": tech["id"]}
     )
     assert s == 201, (s, code)
-    s, enrolled = call(
-        base, "POST", "/v1/enroll", None, {"code": code["code"], "device_id": str(uuid.uuid4())}
-    )
+    # The device's Ed25519 key and its proof (pushes fuzzed below carry no valid signature:
+    # they are refused with 401 after the token check, as documented).
+    secret = ed25519.new_secret()
+    public_key = ed25519.public_key(secret).hex()
+    device_id = str(uuid.uuid4())
+    message = f"fieldkit-enrol-v1\n{device_id}\n{public_key}\n{code['code']}".encode()
+    enrol = {
+        "code": code["code"],
+        "device_id": device_id,
+        "public_key": public_key,
+        "proof": ed25519.sign(secret, message).hex(),
+    }
+    s, enrolled = call(base, "POST", "/v1/enroll", None, enrol)
     assert s == 200, (s, enrolled)
     return enrolled["token"]
 

@@ -38,6 +38,17 @@ pub struct SyncOptions {
     /// without a certificate is a `Validation` error.
     #[uniffi(default = [])]
     pub extra_trust_anchors_pem: Vec<String>,
+    /// Certificate pins: SHA-256 of the server's (or its CA's) SubjectPublicKeyInfo, in
+    /// base64 (as `openssl x509 -pubkey | openssl pkey -pubin -outform der | openssl dgst
+    /// -sha256 -binary | base64` prints) or hex. Empty: no pinning. Otherwise a chain with
+    /// no pinned key is a `Tls` error. A pin in neither form is a `Validation` error.
+    #[uniffi(default = [])]
+    pub pinned_spki_sha256: Vec<String>,
+    /// Allows `http://` to a server other than this device itself (debug builds against a
+    /// test server only). Off: `https://`, or `http://` to localhost, is required; anything
+    /// else is a `Validation` error.
+    #[uniffi(default = false)]
+    pub allow_insecure_http: bool,
 }
 
 impl Default for SyncOptions {
@@ -56,6 +67,8 @@ impl SyncOptions {
             request_timeout_ms: ms_of(o.request_timeout),
             chunk_bytes: i32::try_from(o.chunk_bytes).unwrap_or(i32::MAX),
             extra_trust_anchors_pem: o.extra_trust_anchors.clone(),
+            pinned_spki_sha256: o.pinned_spki_sha256.clone(),
+            allow_insecure_http: o.allow_insecure_http,
         }
     }
 
@@ -82,6 +95,8 @@ impl SyncOptions {
             request_timeout: millis("request timeout", self.request_timeout_ms, 100)?,
             chunk_bytes,
             extra_trust_anchors: self.extra_trust_anchors_pem.clone(),
+            pinned_spki_sha256: self.pinned_spki_sha256.clone(),
+            allow_insecure_http: self.allow_insecure_http,
             ..core_sync::SyncOptions::default()
         })
     }

@@ -30,13 +30,6 @@ pub fn hash_secret(s: &str) -> String {
     hex::encode(Sha256::digest(s.as_bytes()))
 }
 
-/// A fresh device token: the prefix and 256 random bits in hex.
-pub fn new_device_token() -> String {
-    let mut b = [0u8; 32];
-    rand::rng().fill_bytes(&mut b);
-    format!("{DEVICE_TOKEN_PREFIX}{}", hex::encode(b))
-}
-
 /// A fresh admin token (written to the data dir when none is configured).
 pub fn new_admin_token() -> String {
     let mut b = [0u8; 32];
@@ -235,7 +228,6 @@ mod tests {
         let n = normalize_code(&c.to_lowercase()).unwrap();
         assert_eq!(normalize_code(&c), Some(n));
         assert!(normalize_code("short").is_none());
-        assert!(new_device_token().starts_with(DEVICE_TOKEN_PREFIX));
         assert!(same_hash(&hash_secret("a"), &hash_secret("a")));
         assert!(!same_hash(&hash_secret("a"), &hash_secret("b")));
     }

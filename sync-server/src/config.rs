@@ -44,8 +44,13 @@ pub struct Config {
     /// Enrolment attempts allowed per client address per minute.
     #[arg(long, env = "FIELDKIT_ENROLL_PER_MINUTE", default_value_t = 20)]
     pub enroll_per_minute: u32,
-    /// How long an enrolment code stays valid (minutes), unless the dispatcher says.
-    #[arg(long, env = "FIELDKIT_ENROLMENT_CODE_TTL_MINUTES", default_value_t = 24 * 60)]
+    /// How long an enrolment code stays valid (minutes), unless the dispatcher says: short,
+    /// since the technician enrols while on the phone with the desk.
+    #[arg(
+        long,
+        env = "FIELDKIT_ENROLMENT_CODE_TTL_MINUTES",
+        default_value_t = 30
+    )]
     pub enrolment_code_ttl_minutes: i64,
     /// PostgreSQL pool size.
     #[arg(long, env = "FIELDKIT_PG_MAX_CONNECTIONS", default_value_t = 16)]

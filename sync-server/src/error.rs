@@ -114,7 +114,8 @@ pub fn body_for_status(status: StatusCode) -> ErrorBody {
     }
 }
 
-fn from_status(status: StatusCode, message: String) -> ApiError {
+/// The typed error for a status an extractor rejected with.
+pub fn from_status(status: StatusCode, message: String) -> ApiError {
     match status {
         StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge(message),
         StatusCode::UNSUPPORTED_MEDIA_TYPE => ApiError::UnsupportedMediaType(message),
@@ -140,13 +141,30 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
         let bytes = Bytes::from_request(req, state)
             .await
             .map_err(|e| from_status(e.status(), e.body_text()))?;
-        if has_nul_escape(&bytes) {
-            return Err(ApiError::BadRequest(NUL_MESSAGE.into()));
-        }
-        match Json::<T>::from_bytes(&bytes) {
-            Ok(Json(v)) => Ok(ApiJson(v)),
-            Err(e) => Err(json_rejection(e)),
-        }
+        json_from_bytes(&bytes).map(ApiJson)
+    }
+}
+
+/// A JSON body already read (as [`ApiJson`] reads one, e.g. after checking a signature over
+/// its bytes): the same typed errors.
+pub fn json_from_bytes<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    if has_nul_escape(bytes) {
+        return Err(ApiError::BadRequest(NUL_MESSAGE.into()));
+    }
+    match Json::<T>::from_bytes(bytes) {
+        Ok(Json(v)) => Ok(v),
+        Err(e) => Err(json_rejection(e)),
+    }
+}
+
+/// The content-type check of [`ApiJson`], for handlers that read the body themselves.
+pub fn require_json(headers: &HeaderMap) -> Result<(), ApiError> {
+    if json_content_type(headers) {
+        Ok(())
+    } else {
+        Err(ApiError::UnsupportedMediaType(
+            "Expected request with `Content-Type: application/json`".into(),
+        ))
     }
 }
 

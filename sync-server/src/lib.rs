@@ -12,8 +12,8 @@
 //! - [`records`]: the record types every layer passes around;
 //! - [`push`] (the rules a push is judged by), [`measures`] (the quality measures), pure;
 //! - [`storage`]: one trait, SQLite and PostgreSQL backends split by domain;
-//! - [`error`], [`auth`], [`blobs`], [`drawings`], [`webhooks`], [`signatures`]: services
-//!   over storage;
+//! - [`error`], [`auth`], [`device_keys`], [`blobs`], [`drawings`], [`webhooks`],
+//!   [`signatures`]: services over storage;
 //! - [`state`]: what every handler gets;
 //! - [`desk`]: what the desk does, whichever face asks;
 //! - the two faces: [`routes`] (JSON) and [`dashboard`] (HTML pages);
@@ -26,6 +26,7 @@ pub mod clock;
 pub mod config;
 pub mod dashboard;
 pub mod desk;
+pub mod device_keys;
 pub mod drawings;
 pub mod error;
 pub mod measures;
@@ -117,6 +118,14 @@ impl Server {
             Some(t) if !t.trim().is_empty() => t.trim().to_owned(),
             _ => admin_token_file(&config.data_dir).map_err(StartError::DataDir)?,
         };
+        let token_key: Arc<[u8]> = {
+            let mut fresh = vec![0u8; 32];
+            rand::RngCore::fill_bytes(&mut rand::rng(), &mut fresh);
+            storage
+                .server_key(device_keys::TOKEN_KEY, fresh)
+                .await?
+                .into()
+        };
         let clock = config.clock.clone();
         let drawings = drawings::Drawings::default();
         let feed = Arc::new(webhooks::Feed::default());
@@ -137,6 +146,7 @@ impl Server {
             blobs: blobs::Blobs::new(blob_store, config.max_blob_bytes),
             metrics: Arc::new(metrics::Metrics::default()),
             admin_token_hash: hash_secret(&admin_token).into(),
+            token_key,
             policy: push::PushPolicy {
                 max_clock_skew_ms: config.max_clock_skew_secs.saturating_mul(1000),
             },

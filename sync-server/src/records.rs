@@ -31,16 +31,22 @@ pub struct DeviceRecord {
     pub revoked_at: Option<i64>,
     /// The highest op `seq` the server has a final answer for.
     pub last_seq: i64,
+    /// The Ed25519 key (hex) its pushes must be signed with; `None` for a device enrolled
+    /// before keys, which must enrol again to push.
+    pub public_key: Option<String>,
 }
 
 /// An enrolment code as listed: the code itself is never stored, only when it expires and
 /// which device used it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CodeRecord {
+    /// The id to revoke it by (`None` for codes made before ids).
+    pub id: Option<String>,
     pub technician_id: String,
     pub created_at: i64,
     pub expires_at: i64,
     pub used_by: Option<String>,
+    pub revoked_at: Option<i64>,
 }
 
 // Jobs.

@@ -30,6 +30,9 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// SHA-256 of the dispatcher's token.
     pub admin_token_hash: Arc<str>,
+    /// The server's secret that device tokens are derived from (kept in storage, shared by
+    /// every server on the database).
+    pub token_key: Arc<[u8]>,
     pub policy: PushPolicy,
     pub enroll_limiter: Arc<RateLimiter>,
     pub enrolment_code_ttl_minutes: i64,

@@ -87,6 +87,27 @@ impl FieldKit {
         })
     }
 
+    /// This device's key, made and kept at the first call (two racing first calls keep one).
+    #[cfg(feature = "client")]
+    pub(crate) fn device_key(&self) -> Result<crate::sync::device_key::DeviceKey> {
+        use crate::sync::device_key::DeviceKey;
+        let stored: Option<Vec<u8>> = self
+            .store
+            .read(|c| Ok(c.query_row("SELECT signing_key FROM device", [], |r| r.get(0))?))?;
+        if let Some(bytes) = stored {
+            return DeviceKey::from_pkcs8(&bytes);
+        }
+        let fresh = DeviceKey::generate()?;
+        let kept: Vec<u8> = self.write(|tx| {
+            tx.execute(
+                "UPDATE device SET signing_key = ?1 WHERE signing_key IS NULL",
+                [fresh.pkcs8()],
+            )?;
+            Ok(tx.query_row("SELECT signing_key FROM device", [], |r| r.get(0))?)
+        })?;
+        DeviceKey::from_pkcs8(&kept)
+    }
+
     /// Stores the server account after enrolment (replacing an earlier one).
     #[cfg(feature = "client")]
     pub(crate) fn save_server_account(&self, account: &ServerAccount) -> Result<()> {

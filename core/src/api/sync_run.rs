@@ -18,7 +18,12 @@ use crate::sync::protocol::*;
 
 impl FieldKit {
     /// Enrols this device with a server using a one-time code from the dispatcher, and keeps
-    /// the account (server, technician, token) for [`FieldKit::sync`].
+    /// the account (server, technician, token) for [`FieldKit::sync`]. The server is bound to
+    /// this device's own key (made at the first enrolment, kept in the database), which signs
+    /// every push. Safe to repeat: the same code again answers the same token. Enrolling
+    /// again with a new code (after the desk revoked the device) keeps every unsent change.
+    /// The address must be `https://` (or `http://` to this device itself, unless
+    /// [`SyncOptions::allow_insecure_http`]).
     pub async fn enroll(
         &self,
         server_url: &str,
@@ -26,44 +31,19 @@ impl FieldKit {
         options: &SyncOptions,
     ) -> Result<ServerAccount> {
         let server_url = server_url.trim().trim_end_matches('/').to_owned();
-        if !(server_url.starts_with("http://") || server_url.starts_with("https://")) {
+        let http = Http::new(&server_url, None, options, self.clock())?;
+        // The key is made and kept before the request, so a retry sends the same one: the
+        // server answers a repeat of the same enrolment with the same token and changes
+        // nothing (an answer lost on the way never locks the device out).
+        let key = self.device_key()?;
+        let body = key.enrolment(code.trim(), self.device_id());
+        let got: EnrollResponse = http.call(Method::POST, "/v1/enroll", Some(&body)).await?;
+        if got.device_id != self.device_id() {
             return Err(Error::invalid(
-                "server url",
-                "must start with http:// or https://",
+                "enrolment",
+                "the server answered for another device",
             ));
         }
-        let http = Http::new(&server_url, None, options, self.clock())?;
-        let body = EnrollRequest {
-            code: code.trim().to_owned(),
-            device_id: self.device_id(),
-        };
-        // The server lets a device repeat its enrolment and keeps the token it stored last.
-        // When the request reached it twice (a retry overtaking a slow first attempt, a
-        // duplicating network), the answer that arrived may carry a token already replaced,
-        // and the device would be locked out for good. So the token is tried before it is
-        // kept, and the enrolment repeated with the same code until one works.
-        let mut attempt = 0;
-        let got = loop {
-            attempt += 1;
-            let got: EnrollResponse = http.call(Method::POST, "/v1/enroll", Some(&body)).await?;
-            if got.device_id != self.device_id() {
-                return Err(Error::invalid(
-                    "enrolment",
-                    "the server answered for another device",
-                ));
-            }
-            let probe = Http::new(&server_url, Some(&got.token), options, self.clock())?;
-            let nothing = MissingBlobsRequest { hashes: Vec::new() };
-            let tried: Result<MissingBlobsResponse> = probe
-                .call(Method::POST, "/v1/blobs/missing", Some(&nothing))
-                .await;
-            match tried {
-                Ok(_) => break got,
-                Err(Error::Server { status: 401, .. }) if attempt < options.max_attempts.max(1) => {
-                }
-                Err(e) => return Err(e),
-            }
-        };
         let account = ServerAccount {
             server_url,
             technician_id: got.technician_id,
@@ -100,7 +80,8 @@ impl FieldKit {
             Some(&account.token),
             options,
             self.clock(),
-        )?;
+        )?
+        .signing(self.device_id(), self.device_key()?);
         let mut report = SyncReport::default();
         self.push(&http, options, progress, &mut report).await?;
         self.pull(&http, options, progress, pulled, &mut report)

@@ -10,7 +10,7 @@ use rusqlite::{Connection, TransactionBehavior};
 use crate::error::{Error, Result};
 
 /// The schema version this code writes.
-pub const CURRENT_VERSION: i64 = 4;
+pub const CURRENT_VERSION: i64 = 5;
 
 /// The current schema, as `init` creates it.
 const SCHEMA: &str = r#"
@@ -22,7 +22,8 @@ CREATE TABLE device (
     hlc_counter  INTEGER NOT NULL,
     created_at   INTEGER NOT NULL,
     acked_seq    INTEGER NOT NULL DEFAULT 0,
-    pull_cursor  INTEGER NOT NULL DEFAULT 0
+    pull_cursor  INTEGER NOT NULL DEFAULT 0,
+    signing_key  BLOB
 ) STRICT;
 
 CREATE TABLE server_account (
@@ -321,7 +322,7 @@ fn init(conn: &mut Connection, device_id: &str, now_ms: i64) -> Result<()> {
 pub(super) type Step = fn(&rusqlite::Transaction<'_>) -> rusqlite::Result<()>;
 
 /// The numbered steps; `STEPS[i]` upgrades version `i + 1` to `i + 2`.
-const STEPS: &[Step] = &[v1_to_v2, v2_to_v3, v3_to_v4];
+const STEPS: &[Step] = &[v1_to_v2, v2_to_v3, v3_to_v4, v4_to_v5];
 
 /// v2: the timeline becomes a hash chain clustered by work order (one page per event
 /// instead of three); the outbox and the timeline lose their redundant UNIQUE indexes (ids
@@ -496,6 +497,11 @@ fn v2_to_v3(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<()> {
 /// v4: a job carries the checklists the desk pinned on it (JSON of `JobChecklist`).
 fn v3_to_v4(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<()> {
     tx.execute_batch("ALTER TABLE work_orders ADD COLUMN checklist TEXT;")
+}
+
+/// v5: the device's Ed25519 key (PKCS#8), made at its first enrolment.
+fn v4_to_v5(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<()> {
+    tx.execute_batch("ALTER TABLE device ADD COLUMN signing_key BLOB;")
 }
 
 /// Runs every step from `from` up to [`CURRENT_VERSION`], each in one IMMEDIATE transaction.

@@ -36,6 +36,16 @@ pub struct SyncOptions {
     /// Where the trusted roots come from: the platform's choice unless a test says otherwise
     /// (see [`tls`](super::tls)).
     pub roots: super::tls::Roots,
+    /// Certificate pins: SHA-256 of a SubjectPublicKeyInfo (base64 or hex). When not empty,
+    /// the server's chain must also hold a certificate whose key is pinned (after the normal
+    /// verification); a mismatch is [`Error::Tls`].
+    pub pinned_spki_sha256: Vec<String>,
+    /// Allows `http://` to hosts other than loopback (a debug build against a test server).
+    /// Off: a server address must be `https://`, or `http://` to `localhost`/127.0.0.0/8/`::1`.
+    pub allow_insecure_http: bool,
+    /// The longest `Retry-After` (429, 503) the client waits for; a server asking for more
+    /// ends the sync with [`Error::Network`] saying when to try again.
+    pub max_retry_after: Duration,
 }
 
 impl Default for SyncOptions {
@@ -50,6 +60,9 @@ impl Default for SyncOptions {
             chunk_bytes: 256 * 1024,
             extra_trust_anchors: Vec::new(),
             roots: super::tls::Roots::native(),
+            pinned_spki_sha256: Vec::new(),
+            allow_insecure_http: false,
+            max_retry_after: Duration::from_secs(30),
         }
     }
 }
@@ -96,6 +109,11 @@ pub(crate) struct Http {
     client: reqwest::Client,
     base: String,
     token: Option<String>,
+    /// Signs pushes (the device's id and key), once enrolled.
+    signer: Option<(
+        crate::model::DeviceId,
+        std::sync::Arc<super::device_key::DeviceKey>,
+    )>,
     options: SyncOptions,
     clock: std::sync::Arc<dyn crate::clock::Clock>,
 }
@@ -103,8 +121,45 @@ pub(crate) struct Http {
 /// What one attempt of a request came to.
 enum Attempt<T> {
     Done(T),
-    /// Worth trying again (the network, a timeout, 5xx, 429): why.
-    Retry(String),
+    /// Worth trying again (the network, a timeout, 5xx, 429): why, and the server's
+    /// `Retry-After` when it gave one.
+    Retry(String, Option<Duration>),
+}
+
+/// Refuses a server address the device must not talk to: anything but `https://`, except
+/// `http://` to loopback (a server on the same machine, as in tests) or when
+/// [`SyncOptions::allow_insecure_http`] says so.
+pub fn check_server_url(url: &str, options: &SyncOptions) -> Result<()> {
+    let parsed = reqwest::Url::parse(url).map_err(|_| Error::invalid("server url", "not a URL"))?;
+    if parsed.host().is_none() || !parsed.username().is_empty() || parsed.password().is_some() {
+        return Err(Error::invalid(
+            "server url",
+            "needs a host and no user name",
+        ));
+    }
+    match parsed.scheme() {
+        "https" => Ok(()),
+        "http" if options.allow_insecure_http || is_loopback(&parsed) => Ok(()),
+        "http" => Err(Error::invalid(
+            "server url",
+            "must start with https:// (http:// only to this device itself)",
+        )),
+        _ => Err(Error::invalid(
+            "server url",
+            "must start with http:// or https://",
+        )),
+    }
+}
+
+fn is_loopback(url: &reqwest::Url) -> bool {
+    let Some(host) = url.host_str() else {
+        return false;
+    };
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 impl Http {
@@ -115,22 +170,36 @@ impl Http {
         options: &SyncOptions,
         clock: std::sync::Arc<dyn crate::clock::Clock>,
     ) -> Result<Http> {
+        check_server_url(base, options)?;
         // TLS through rustls with the `ring` provider; the roots per platform (see `tls`).
         let anchors = super::tls::anchors_from_pem(&options.extra_trust_anchors)?;
-        let tls = super::tls::client_config(options.roots, anchors)?;
+        let pins = super::tls::pins(&options.pinned_spki_sha256)?;
+        let tls = super::tls::client_config(options.roots, anchors, pins)?;
         let client = reqwest::Client::builder()
             .tls_backend_preconfigured(tls)
             .timeout(options.request_timeout)
             .connect_timeout(options.request_timeout)
+            .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| Error::Network(format!("cannot set up HTTP: {e}")))?;
         Ok(Http {
             client,
             base: base.trim_end_matches('/').to_owned(),
             token: token.map(str::to_owned),
+            signer: None,
             options: options.clone(),
             clock,
         })
+    }
+
+    /// Signs every push with the device's key from now on.
+    pub(crate) fn signing(
+        mut self,
+        device_id: crate::model::DeviceId,
+        key: super::device_key::DeviceKey,
+    ) -> Http {
+        self.signer = Some((device_id, std::sync::Arc::new(key)));
+        self
     }
 
     /// Sends a JSON request (gzip-compressed when large) and reads a JSON answer, retrying
@@ -141,8 +210,20 @@ impl Http {
         path: &str,
         body: Option<&B>,
     ) -> Result<R> {
-        let body = match body {
-            Some(b) => Some(encode_body(b)?),
+        let json = match body {
+            Some(b) => {
+                Some(serde_json::to_vec(b).map_err(|e| Error::invalid("request", e.to_string()))?)
+            }
+            None => None,
+        };
+        let signature = match (&json, &self.signer) {
+            (Some(json), Some((device, key))) if path == "/v1/push" => {
+                Some(key.sign_push(*device, json))
+            }
+            _ => None,
+        };
+        let body = match json {
+            Some(json) => Some(compress(json)?),
             None => None,
         };
         let mut attempt = 0;
@@ -153,6 +234,9 @@ impl Http {
                 // This device's clock now (each attempt), for the server's skew check.
                 let now = crate::clock::to_millis(self.clock.now());
                 req = req.header(DEVICE_TIME, now.to_string());
+            }
+            if let Some(sig) = &signature {
+                req = req.header(PUSH_SIGNATURE, sig.as_str());
             }
             if let Some((bytes, gzipped)) = &body {
                 req = req
@@ -168,11 +252,11 @@ impl Http {
                         Ok(v) => return Ok(v),
                         // A cut or garbled answer: the request may have been applied; every
                         // request here is safe to repeat.
-                        Err(e) => format!("unreadable answer: {e}"),
+                        Err(e) => (format!("unreadable answer: {e}"), None),
                     },
-                    Attempt::Retry(why) => why,
+                    Attempt::Retry(why, after) => (why, after),
                 },
-                Err(e) => describe(&e)?,
+                Err(e) => (describe(&e)?, None),
             };
             self.backoff(attempt, outcome).await?;
         }
@@ -229,7 +313,7 @@ impl Http {
                         status: 409 | 422,
                         message,
                         ..
-                    }) => message,
+                    }) => (message, None),
                     Err(e) => return Err(e),
                     Ok(Attempt::Done(body)) => match serde_json::from_slice::<BlobStatus>(&body) {
                         Ok(st) => {
@@ -242,11 +326,11 @@ impl Http {
                             offset = Some(st.offset);
                             continue;
                         }
-                        Err(e) => format!("unreadable answer: {e}"),
+                        Err(e) => (format!("unreadable answer: {e}"), None),
                     },
-                    Ok(Attempt::Retry(why)) => why,
+                    Ok(Attempt::Retry(why, after)) => (why, after),
                 },
-                Err(e) => describe(&e)?,
+                Err(e) => (describe(&e)?, None),
             };
             attempt += 1;
             // Where did the server get to? Ask before sending more.
@@ -263,10 +347,20 @@ impl Http {
         req
     }
 
-    /// Waits before attempt `attempt + 1`, or gives up after the last one.
-    async fn backoff(&self, attempt: u32, why: String) -> Result<()> {
+    /// Waits before attempt `attempt + 1`, or gives up after the last one. A server's
+    /// `Retry-After` is honoured: never retried sooner, and given up at once when it asks
+    /// for longer than [`SyncOptions::max_retry_after`].
+    async fn backoff(&self, attempt: u32, (why, after): (String, Option<Duration>)) -> Result<()> {
         if attempt >= self.options.max_attempts.max(1) {
             return Err(Error::Network(format!("{why} (after {attempt} attempts)")));
+        }
+        if let Some(after) = after
+            && after > self.options.max_retry_after
+        {
+            return Err(Error::Network(format!(
+                "{why}; the server asks to try again in {} s",
+                after.as_secs()
+            )));
         }
         let base = self.options.first_backoff.as_millis() as u64;
         let cap = self.options.max_backoff.as_millis() as u64;
@@ -275,8 +369,8 @@ impl Http {
             .min(cap.max(base));
         // Full jitter over the upper half, so devices that lost the network together do not
         // come back together.
-        let wait = exp / 2 + rand::random_range(0..=exp / 2 + 1);
-        tokio::time::sleep(Duration::from_millis(wait)).await;
+        let wait = Duration::from_millis(exp / 2 + rand::random_range(0..=exp / 2 + 1));
+        tokio::time::sleep(wait.max(after.unwrap_or_default())).await;
         Ok(())
     }
 }
@@ -285,9 +379,10 @@ impl Http {
 /// for what will not.
 async fn answer(resp: reqwest::Response) -> Result<Attempt<Vec<u8>>> {
     let status = resp.status();
+    let after = retry_after(resp.headers());
     let body = match resp.bytes().await {
         Ok(b) => b,
-        Err(e) => return Ok(Attempt::Retry(describe(&e)?)),
+        Err(e) => return Ok(Attempt::Retry(describe(&e)?, None)),
     };
     if status.is_success() {
         return Ok(Attempt::Done(body.to_vec()));
@@ -296,7 +391,7 @@ async fn answer(resp: reqwest::Response) -> Result<Attempt<Vec<u8>>> {
         || status == StatusCode::TOO_MANY_REQUESTS
         || status == StatusCode::REQUEST_TIMEOUT
     {
-        return Ok(Attempt::Retry(format!("server answered {status}")));
+        return Ok(Attempt::Retry(format!("server answered {status}"), after));
     }
     let (code, message) = match serde_json::from_slice::<ErrorBody>(&body) {
         Ok(b) => (b.code, b.message),
@@ -328,13 +423,70 @@ fn describe(e: &reqwest::Error) -> Result<String> {
     Ok(format!("{what}: {e}"))
 }
 
-/// JSON, gzip-compressed when larger than 1 KiB.
-fn encode_body<B: Serialize>(b: &B) -> Result<(Vec<u8>, bool)> {
-    let json = serde_json::to_vec(b).map_err(|e| Error::invalid("request", e.to_string()))?;
+/// A `Retry-After` in seconds (the HTTP-date form is not used by FieldKit's server and is
+/// read as absent).
+fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
+    let v = headers.get(reqwest::header::RETRY_AFTER)?.to_str().ok()?;
+    v.trim().parse::<u64>().ok().map(Duration::from_secs)
+}
+
+/// The JSON body, gzip-compressed when larger than 1 KiB (and whether it is).
+fn compress(json: Vec<u8>) -> Result<(Vec<u8>, bool)> {
     if json.len() <= 1024 {
         return Ok((json, false));
     }
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
     gz.write_all(&json)?;
     Ok((gz.finish()?, true))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_https_or_loopback_http_is_a_server_address() {
+        let strict = SyncOptions::default();
+        for ok in [
+            "https://sync.example.com",
+            "https://10.0.0.5:8443/",
+            "http://127.0.0.1:8080",
+            "http://127.8.9.10",
+            "http://localhost:3000",
+            "http://[::1]:8080",
+        ] {
+            assert!(check_server_url(ok, &strict).is_ok(), "{ok}");
+        }
+        for refused in [
+            "http://sync.example.com",
+            "http://10.0.0.5:8080",
+            "http://localhost.example.com",
+            "ftp://sync.example.com",
+            "https://user:pw@sync.example.com",
+            "sync.example.com",
+            "",
+        ] {
+            let err = check_server_url(refused, &strict).unwrap_err();
+            assert!(matches!(err, Error::Invalid { .. }), "{refused}: {err}");
+        }
+        let debug = SyncOptions {
+            allow_insecure_http: true,
+            ..SyncOptions::default()
+        };
+        assert!(check_server_url("http://10.0.0.5:8080", &debug).is_ok());
+        assert!(check_server_url("ftp://10.0.0.5", &debug).is_err());
+    }
+
+    #[test]
+    fn retry_after_is_read_in_seconds() {
+        let mut h = reqwest::header::HeaderMap::new();
+        assert_eq!(retry_after(&h), None);
+        h.insert(reqwest::header::RETRY_AFTER, "7".parse().unwrap());
+        assert_eq!(retry_after(&h), Some(Duration::from_secs(7)));
+        h.insert(
+            reqwest::header::RETRY_AFTER,
+            "Wed, 21 Oct 2015 07:28:00 GMT".parse().unwrap(),
+        );
+        assert_eq!(retry_after(&h), None);
+    }
 }

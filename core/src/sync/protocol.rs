@@ -1,7 +1,11 @@
 //! Wire types of the sync protocol under `/v1`, shared by the device and the server.
 //!
-//! - Enrolment: `POST /v1/enroll` [`EnrollRequest`] → [`EnrollResponse`].
-//! - Push: `POST /v1/push` [`PushRequest`] → [`PushResponse`] (one [`OpResult`] per op).
+//! - Enrolment: `POST /v1/enroll` [`EnrollRequest`] → [`EnrollResponse`]. The device sends the
+//!   public half of an Ed25519 key it made, and proves it holds the private half by signing
+//!   [`enrolment_message`]; the server binds the device to that key.
+//! - Push: `POST /v1/push` [`PushRequest`] → [`PushResponse`] (one [`OpResult`] per op), with
+//!   the [`PUSH_SIGNATURE`] header: the device key's signature of [`push_message`] over the
+//!   exact JSON body, so a bearer token alone cannot push.
 //! - Pull: `GET /v1/pull?cursor=N&limit=M` ([`PullQuery`]) → [`PullResponse`].
 //! - Blobs: `POST /v1/blobs/missing` [`MissingBlobsRequest`] → [`MissingBlobsResponse`];
 //!   `PUT /v1/blobs/{sha256}` with [`UPLOAD_OFFSET`] and [`UPLOAD_LENGTH`] headers, body = the
@@ -34,6 +38,27 @@ pub const UPLOAD_LENGTH: &str = "upload-length";
 /// Header of a push: the device's clock when sending (ms since the epoch), so the server can
 /// tell clock skew from ops legitimately made offline hours ago.
 pub const DEVICE_TIME: &str = "fieldkit-device-time";
+/// Header of a push: the device key's Ed25519 signature (128 hex digits) of
+/// [`push_message`] over the request's JSON body (before any `Content-Encoding`).
+pub const PUSH_SIGNATURE: &str = "fieldkit-signature";
+/// Length of an Ed25519 public key in hex.
+pub const PUBLIC_KEY_HEX_LEN: usize = 64;
+/// Length of an Ed25519 signature in hex.
+pub const SIGNATURE_HEX_LEN: usize = 128;
+
+/// What a device signs to prove, at enrolment, that it holds the key it sends: the code as
+/// sent, the device id and the public key (hex), under a domain tag.
+pub fn enrolment_message(code: &str, device_id: DeviceId, public_key_hex: &str) -> Vec<u8> {
+    format!("fieldkit-enrol-v1\n{device_id}\n{public_key_hex}\n{code}").into_bytes()
+}
+
+/// What a device signs for each push: a domain tag, its id, then the exact JSON body bytes.
+pub fn push_message(device_id: DeviceId, body: &[u8]) -> Vec<u8> {
+    let mut m = format!("fieldkit-push-v1\n{device_id}\n").into_bytes();
+    m.extend_from_slice(body);
+    m
+}
+
 /// The newest op payload version this code writes and reads (the op catalogue, `ops`, builds
 /// and parses payloads up to it).
 pub const OP_VERSION: i64 = 1;
@@ -81,9 +106,16 @@ pub struct EnrollRequest {
     pub code: String,
     /// The id the device made for itself (UUIDv7).
     pub device_id: DeviceId,
+    /// The device's Ed25519 public key, 64 hex digits: every push must be signed with it.
+    pub public_key: String,
+    /// The key's Ed25519 signature (128 hex digits) of
+    /// [`enrolment_message`]`(code, device_id, public_key)`: proof the device holds it.
+    pub proof: String,
 }
 
-/// The answer to an enrolment. The token is shown once; the server keeps only its hash.
+/// The answer to an enrolment. The server keeps only the token's hash; repeating the same
+/// enrolment (same code, device and key: a retry after a lost answer) returns the same token
+/// and changes nothing.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EnrollResponse {
     pub device_id: DeviceId,
@@ -522,7 +554,12 @@ mod tests {
             offset in any::<u64>(),
             complete in any::<bool>(),
         ) {
-            round_trip(&EnrollRequest { code: code.clone(), device_id: DeviceId(device) });
+            round_trip(&EnrollRequest {
+                code: code.clone(),
+                device_id: DeviceId(device),
+                public_key: hashes.first().cloned().unwrap_or_default(),
+                proof: tech.clone(),
+            });
             round_trip(&EnrollResponse {
                 device_id: DeviceId(device),
                 technician_id: tech.clone(),

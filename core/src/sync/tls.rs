@@ -14,16 +14,22 @@
 //!   answer without the initialisation or a path to crash. The roots are refreshed with each
 //!   release of the library.
 //!
-//! A certificate the chosen roots refuse is [`Error::Tls`]: never retried, since trying again
-//! meets the same certificate.
+//! A deployment may also pin its server's keys ([`SyncOptions::pinned_spki_sha256`](super::client::SyncOptions)):
+//! after the normal verification the chain must hold a certificate whose public key
+//! (SubjectPublicKeyInfo) hashes to a pin.
+//!
+//! A certificate the chosen roots refuse, or a chain with no pinned key, is [`Error::Tls`]:
+//! never retried, since trying again meets the same certificate.
 
 use std::sync::Arc;
 
 use rustls::ClientConfig;
 use rustls::client::WebPkiServerVerifier;
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::CryptoProvider;
-use rustls_pki_types::CertificateDer;
+use rustls::{DigitallySignedStruct, SignatureScheme};
 use rustls_pki_types::pem::PemObject;
+use rustls_pki_types::{CertificateDer, ServerName, UnixTime};
 
 use crate::error::{Error, Result};
 
@@ -66,14 +72,138 @@ pub fn anchors_from_pem(pems: &[String]) -> Result<Vec<CertificateDer<'static>>>
     Ok(out)
 }
 
-/// The rustls configuration of the sync client.
-pub fn client_config(roots: Roots, extra: Vec<CertificateDer<'static>>) -> Result<ClientConfig> {
+/// A pin: the SHA-256 of a certificate's SubjectPublicKeyInfo.
+pub type Pin = [u8; 32];
+
+/// The pins as given (64 hex digits, or 44 characters of standard base64 as in HPKP and
+/// `openssl … | base64`). A pin in neither form is a validation error naming its position.
+pub fn pins(given: &[String]) -> Result<Vec<Pin>> {
+    given
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let p = p.trim();
+            let bytes = if p.len() == 64 {
+                hex::decode(p).ok()
+            } else {
+                base64_decode(p)
+            };
+            bytes
+                .and_then(|b| Pin::try_from(b.as_slice()).ok())
+                .ok_or_else(|| {
+                    Error::invalid(
+                        "certificate pin",
+                        format!("number {}: not a SHA-256 in hex or base64", i + 1),
+                    )
+                })
+        })
+        .collect()
+}
+
+/// Standard base64 with padding (the pin format); `None` if it is not.
+fn base64_decode(s: &str) -> Option<Vec<u8>> {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    if s.is_empty() || !s.len().is_multiple_of(4) {
+        return None;
+    }
+    let body = s.trim_end_matches('=');
+    if s.len() - body.len() > 2 {
+        return None;
+    }
+    let mut out = Vec::with_capacity(s.len() / 4 * 3);
+    let (mut acc, mut bits) = (0u32, 0u32);
+    for c in body.bytes() {
+        let v = ALPHABET.iter().position(|&a| a == c)? as u32;
+        acc = (acc << 6) | v;
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+            acc &= (1 << bits) - 1;
+        }
+    }
+    Some(out)
+}
+
+/// The SHA-256 of a certificate's SubjectPublicKeyInfo; `None` for a certificate that does
+/// not parse.
+pub fn spki_sha256(cert: &CertificateDer<'_>) -> Option<Pin> {
+    use sha2::Digest;
+    let parsed = webpki::EndEntityCert::try_from(cert).ok()?;
+    Some(sha2::Sha256::digest(parsed.subject_public_key_info().as_ref()).into())
+}
+
+/// The normal verification, then: some certificate of the chain has a pinned key.
+#[derive(Debug)]
+struct Pinned {
+    inner: Arc<dyn ServerCertVerifier>,
+    pins: Vec<Pin>,
+}
+
+impl ServerCertVerifier for Pinned {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp_response: &[u8],
+        now: UnixTime,
+    ) -> std::result::Result<ServerCertVerified, rustls::Error> {
+        let verified = self.inner.verify_server_cert(
+            end_entity,
+            intermediates,
+            server_name,
+            ocsp_response,
+            now,
+        )?;
+        let pinned = std::iter::once(end_entity)
+            .chain(intermediates)
+            .filter_map(spki_sha256)
+            .any(|h| self.pins.contains(&h));
+        if pinned {
+            Ok(verified)
+        } else {
+            Err(rustls::Error::General(
+                "the server's certificate does not match a pinned key".into(),
+            ))
+        }
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> std::result::Result<HandshakeSignatureValid, rustls::Error> {
+        self.inner.verify_tls12_signature(message, cert, dss)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> std::result::Result<HandshakeSignatureValid, rustls::Error> {
+        self.inner.verify_tls13_signature(message, cert, dss)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.inner.supported_verify_schemes()
+    }
+}
+
+/// The rustls configuration of the sync client (`pins` empty: no pinning).
+pub fn client_config(
+    roots: Roots,
+    extra: Vec<CertificateDer<'static>>,
+    pins: Vec<Pin>,
+) -> Result<ClientConfig> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let setup = |e: rustls::Error| Error::Tls(format!("cannot set up TLS: {e}"));
     let builder = ClientConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()
         .map_err(setup)?;
-    let config = match roots {
+    let verifier: Arc<dyn ServerCertVerifier> = match roots {
         Roots::Bundled => {
             let mut store = rustls::RootCertStore {
                 roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
@@ -83,17 +213,24 @@ pub fn client_config(roots: Roots, extra: Vec<CertificateDer<'static>>) -> Resul
                     .add(cert)
                     .map_err(|_| Error::invalid("extra trust anchor", "not a CA certificate"))?;
             }
-            let verifier = WebPkiServerVerifier::builder_with_provider(Arc::new(store), provider)
+            WebPkiServerVerifier::builder_with_provider(Arc::new(store), provider)
                 .build()
-                .map_err(|e| Error::Tls(format!("cannot set up TLS: {e}")))?;
-            builder.with_webpki_verifier(verifier).with_no_client_auth()
+                .map_err(|e| Error::Tls(format!("cannot set up TLS: {e}")))?
         }
-        Roots::Platform => builder
-            .dangerous()
-            .with_custom_certificate_verifier(Arc::new(platform_verifier(extra, provider)?))
-            .with_no_client_auth(),
+        Roots::Platform => Arc::new(platform_verifier(extra, provider)?),
     };
-    Ok(config)
+    let verifier = if pins.is_empty() {
+        verifier
+    } else {
+        Arc::new(Pinned {
+            inner: verifier,
+            pins,
+        })
+    };
+    Ok(builder
+        .dangerous()
+        .with_custom_certificate_verifier(verifier)
+        .with_no_client_auth())
 }
 
 #[cfg(not(target_os = "android"))]

@@ -269,7 +269,8 @@ async fn create_enrolment_code(
     if !techs.iter().any(|t| t.id == technician_id) {
         return Err(PageError::not_found("technician"));
     }
-    let (code, expires) = desk::issue_enrolment_code(&s, &technician_id, minutes).await?;
+    let issued = desk::issue_enrolment_code(&s, &technician_id, minutes).await?;
+    let (code, expires) = (issued.code, issued.expires_at);
     tracing::info!(technician = %technician_id, "enrolment code issued on the dashboard");
     let codes = s.storage.enrolment_codes(50).await?;
     let body = technicians_body(

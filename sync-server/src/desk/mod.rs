@@ -188,20 +188,46 @@ pub async fn issue_enrolment_code(
     s: &AppState,
     technician_id: &str,
     minutes: i64,
-) -> Result<(String, i64), ApiError> {
+) -> Result<IssuedCode, ApiError> {
     let code = new_enrolment_code();
     let normal = normalize_code(&code).ok_or_else(|| ApiError::Internal("code".into()))?;
     let now = s.clock.now_ms();
     let expires_at = now + minutes * 60_000;
+    let id = uuid::Uuid::now_v7().to_string();
     s.storage
         .create_enrolment_code(
+            id.clone(),
             hash_secret(&normal),
             technician_id.to_owned(),
             expires_at,
             now,
         )
         .await?;
-    Ok((code, expires_at))
+    Ok(IssuedCode {
+        id,
+        code,
+        expires_at,
+    })
+}
+
+/// An enrolment code just issued: shown once.
+#[derive(Clone, Debug)]
+pub struct IssuedCode {
+    /// What the desk revokes it by.
+    pub id: String,
+    /// The code the technician types.
+    pub code: String,
+    /// When it stops working (ms).
+    pub expires_at: i64,
+}
+
+/// Revokes an enrolment code: it no longer enrols anyone (a device already enrolled with it
+/// stays enrolled; revoke the device for that).
+pub async fn revoke_enrolment_code(s: &AppState, id: &str) -> Result<(), ApiError> {
+    s.storage
+        .revoke_enrolment_code(id.to_owned(), s.clock.now_ms())
+        .await?;
+    Ok(())
 }
 
 /// Revokes a device: its token stops working at once.

@@ -4,6 +4,8 @@ use std::net::SocketAddr;
 use std::time::Instant;
 
 use axum::Json;
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
 use axum::extract::{ConnectInfo, State};
 use axum::http::HeaderMap;
 use fieldkit_core::sync::protocol::{
@@ -11,10 +13,12 @@ use fieldkit_core::sync::protocol::{
     PullResponse, PushRequest, PushResponse,
 };
 
-use crate::auth::{Device, hash_secret, new_device_token, normalize_code};
-use crate::error::{ApiError, ApiJson, ApiQuery};
+use crate::auth::{Device, hash_secret, normalize_code};
+use crate::device_keys;
+use crate::error::{ApiError, ApiJson, ApiQuery, from_status, json_from_bytes, require_json};
 use crate::push::Batch;
 use crate::state::AppState;
+use crate::storage::enrolment::Enrolment;
 
 /// `POST /v1/enroll`.
 pub async fn enroll(
@@ -30,15 +34,20 @@ pub async fn enroll(
     let code = normalize_code(&req.code).ok_or(ApiError::Unauthorized(
         "the enrolment code is unknown, expired or already used",
     ))?;
-    let token = new_device_token();
+    device_keys::check_enrolment(&req)?;
+    let code_hash = hash_secret(&code);
+    // Derived, not drawn: a repeat of this enrolment (its answer was lost) gets this token
+    // again, and nothing the device already holds stops working.
+    let token = device_keys::derive_token(&s.token_key, &code_hash, req.device_id, &req.public_key);
     let technician_id = s
         .storage
-        .enroll(
-            hash_secret(&code),
-            req.device_id,
-            hash_secret(&token),
-            s.clock.now_ms(),
-        )
+        .enroll(Enrolment {
+            code_hash,
+            device_id: req.device_id,
+            public_key: req.public_key.clone(),
+            token_hash: hash_secret(&token),
+            now: s.clock.now_ms(),
+        })
         .await?;
     s.metrics.record_enrolment();
     tracing::info!(device = %req.device_id, "device enrolled");
@@ -53,14 +62,19 @@ pub async fn enroll(
 /// (optional; a clock further than the threshold from the server's is flagged).
 pub const DEVICE_TIME_HEADER: &str = "fieldkit-device-time";
 
-/// `POST /v1/push`.
+/// `POST /v1/push`: the device's token, then its key's signature over the exact body, then
+/// the body.
 pub async fn push(
     State(s): State<AppState>,
     Device(device): Device,
     headers: HeaderMap,
-    ApiJson(req): ApiJson<PushRequest>,
+    body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<PushResponse>, ApiError> {
     let started = Instant::now();
+    require_json(&headers)?;
+    let body = body.map_err(|e| from_status(e.status(), e.body_text()))?;
+    device_keys::check_push(&device, &headers, &body)?;
+    let req: PushRequest = json_from_bytes(&body)?;
     let sent_at = match headers.get(DEVICE_TIME_HEADER) {
         None => None,
         Some(v) => Some(

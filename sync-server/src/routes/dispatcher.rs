@@ -26,6 +26,7 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/v1/admin/dispatchers", post(create_dispatcher))
         .route("/v1/admin/enrolment-codes", post(create_code))
+        .route("/v1/admin/enrolment-codes/{id}/revoke", post(revoke_code))
         .route("/v1/admin/devices", get(list_devices))
         .route("/v1/admin/devices/{id}/revoke", post(revoke_device))
         .route(
@@ -121,6 +122,8 @@ pub struct NewEnrolmentCode {
 /// A one-time enrolment code, shown once.
 #[derive(Debug, Deserialize, Serialize)]
 pub struct EnrolmentCode {
+    /// What the desk revokes it by (`POST /v1/admin/enrolment-codes/{id}/revoke`).
+    pub id: String,
     pub code: String,
     pub technician_id: String,
     pub expires_at: i64,
@@ -135,15 +138,26 @@ async fn create_code(
     if !(1..=MAX_CODE_MINUTES).contains(&minutes) {
         return Err(ApiError::BadRequest("valid_minutes is 1 to 10080".into()));
     }
-    let (code, expires_at) = desk::issue_enrolment_code(&s, &req.technician_id, minutes).await?;
+    let issued = desk::issue_enrolment_code(&s, &req.technician_id, minutes).await?;
     Ok((
         StatusCode::CREATED,
         Json(EnrolmentCode {
-            code,
+            id: issued.id,
+            code: issued.code,
             technician_id: req.technician_id,
-            expires_at,
+            expires_at: issued.expires_at,
         }),
     ))
+}
+
+async fn revoke_code(
+    State(s): State<AppState>,
+    _: Dispatcher,
+    ApiPath(id): ApiPath<uuid::Uuid>,
+) -> Result<StatusCode, ApiError> {
+    desk::revoke_enrolment_code(&s, &id.to_string()).await?;
+    tracing::info!(code = %id, "enrolment code revoked");
+    Ok(StatusCode::NO_CONTENT)
 }
 
 async fn list_devices(

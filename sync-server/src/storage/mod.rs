@@ -8,6 +8,7 @@
 //! reads, writes and commits, so both backends behave the same by construction.
 
 pub mod dashboard;
+pub mod enrolment;
 mod group_commit;
 pub mod measure_rows;
 pub mod migrations;
@@ -82,24 +83,26 @@ pub trait Storage:
     /// Every technician, oldest first.
     fn technicians(&self) -> Fut<'_, Vec<Technician>>;
 
-    /// Stores a one-time enrolment code (its hash) for a technician.
+    /// Stores a one-time enrolment code (its hash) for a technician, under `id` (by which the
+    /// desk may revoke it).
     fn create_enrolment_code(
         &self,
+        id: String,
         code_hash: String,
         technician_id: String,
         expires_at: i64,
         now: i64,
     ) -> Fut<'_, ()>;
-    /// Uses an enrolment code: registers the device with the token's hash and returns the
-    /// technician's id. The same device may repeat an enrolment (its earlier answer was lost):
-    /// it gets the new token; another device is refused.
-    fn enroll(
-        &self,
-        code_hash: String,
-        device_id: DeviceId,
-        token_hash: String,
-        now: i64,
-    ) -> Fut<'_, String>;
+    /// Uses an enrolment code: registers (or re-binds) the device with its key and token hash
+    /// and returns the technician's id, as [`enrolment::decide`] says. A repeat of the same
+    /// enrolment changes nothing.
+    fn enroll(&self, e: enrolment::Enrolment) -> Fut<'_, String>;
+    /// Revokes an unused enrolment code by id (a used one then no longer answers a repeat).
+    /// `NotFound` if there is no such code.
+    fn revoke_enrolment_code(&self, id: String, now: i64) -> Fut<'_, ()>;
+    /// The server's secret called `name`: the one stored, or `fresh` stored now when there is
+    /// none yet (servers sharing a database agree on the first one stored).
+    fn server_key(&self, name: &'static str, fresh: Vec<u8>) -> Fut<'_, Vec<u8>>;
     /// The device a token belongs to (revoked ones included; callers check).
     fn device_by_token(&self, token_hash: String) -> Fut<'_, Option<DeviceRecord>>;
     /// Every device.

@@ -175,10 +175,7 @@ async fn every_route_refuses_the_wrong_caller_and_leaks_nothing() {
         hash: None,
     };
     let r: PushResponse = ts
-        .client
-        .post(ts.url("/v1/push"))
-        .bearer_auth(&w.token_b)
-        .json(&PushRequest { ops: vec![op] })
+        .signed_push(&w.token_b, &[op])
         .send()
         .await
         .unwrap()

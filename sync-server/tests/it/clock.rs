@@ -44,7 +44,11 @@ async fn codes_expire_and_logins_end_by_the_servers_clock() {
         let res = t
             .client
             .post(t.url("/v1/enroll"))
-            .json(&json!({ "code": code, "device_id": DeviceId::new() }))
+            .json(
+                &fieldkit_core::sync::device_key::DeviceKey::generate()
+                    .unwrap()
+                    .enrolment(&code, DeviceId::new()),
+            )
             .send()
             .await
             .unwrap();

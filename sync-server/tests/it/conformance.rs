@@ -141,11 +141,18 @@ fn op(seq: i64, entity_id: &str, device_time: i64) -> Value {
 }
 
 async fn push(ts: &TestServer, token: &str, clock: Option<&str>, body: &Value) -> (u16, Value) {
+    let bytes = serde_json::to_vec(body).unwrap();
     let mut r = ts
         .client
         .post(ts.url("/v1/push"))
         .bearer_auth(token)
-        .json(body);
+        .header("content-type", "application/json")
+        .header(
+            "fieldkit-signature",
+            ts.push_signature(token, &bytes)
+                .expect("enrolled by the test"),
+        )
+        .body(bytes);
     if let Some(c) = clock {
         r = r.header("fieldkit-device-time", c);
     }

@@ -128,7 +128,11 @@ async fn dashboard_pages(backend: Backend) {
     let res = ts
         .client
         .post(ts.url("/v1/enroll"))
-        .json(&serde_json::json!({ "code": code, "device_id": device }))
+        .json(
+            &fieldkit_core::sync::device_key::DeviceKey::generate()
+                .unwrap()
+                .enrolment(&code, device),
+        )
         .send()
         .await
         .unwrap();

@@ -15,6 +15,7 @@ mod dashboard_browser;
 mod dashboard_security;
 mod device_sync;
 mod e2e;
+mod enrolment;
 mod judge_property;
 mod measures_e2e;
 mod measures_storage;

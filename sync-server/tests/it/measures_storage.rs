@@ -80,12 +80,23 @@ async fn suite(s: Arc<dyn Storage>) {
     }
     let phone = Phone::new(ts(NOW - 90 * MIN));
     let dev = phone.device_id();
-    s.create_enrolment_code("code".into(), "t-a".into(), NOW + 60 * MIN, NOW - 60 * MIN)
-        .await
-        .unwrap();
-    s.enroll("code".into(), dev, "tok".into(), NOW - 60 * MIN)
-        .await
-        .unwrap();
+    s.create_enrolment_code(
+        uuid::Uuid::now_v7().to_string(),
+        "code".into(),
+        "t-a".into(),
+        NOW + 60 * MIN,
+        NOW - 60 * MIN,
+    )
+    .await
+    .unwrap();
+    s.enroll(crate::common::enrolment(
+        "code".into(),
+        dev,
+        "tok".into(),
+        NOW - 60 * MIN,
+    ))
+    .await
+    .unwrap();
     let device = s.device_by_token("tok".into()).await.unwrap().unwrap();
     let (from, to) = (NOW - 24 * 60 * MIN, NOW + 24 * 60 * MIN);
     let created = NOW - 5 * 60 * MIN;

@@ -164,18 +164,29 @@ async fn fill(s: Arc<dyn Storage>) {
         ("fixture-code-unused", "t-fixture-c", T0 + 48 * HOUR),
         ("fixture-code-expired", "t-fixture-c", T0 - 1),
     ] {
-        s.create_enrolment_code(code.into(), tech.into(), expires, T0 + MINUTE)
-            .await
-            .unwrap();
+        s.create_enrolment_code(
+            uuid::Uuid::now_v7().to_string(),
+            code.into(),
+            tech.into(),
+            expires,
+            T0 + MINUTE,
+        )
+        .await
+        .unwrap();
     }
     for (code, dev, token) in [
         ("fixture-code-a1", DEV_A1, TOKEN_A1),
         ("fixture-code-a2", DEV_A2, TOKEN_A2),
         ("fixture-code-b1", DEV_B1, TOKEN_B1),
     ] {
-        s.enroll(code.into(), device(dev), token.into(), T0 + 2 * MINUTE)
-            .await
-            .unwrap();
+        s.enroll(crate::common::enrolment(
+            code.into(),
+            device(dev),
+            token.into(),
+            T0 + 2 * MINUTE,
+        ))
+        .await
+        .unwrap();
     }
     s.revoke_device(device(DEV_A2), T0 + 3 * MINUTE)
         .await
@@ -878,12 +889,12 @@ async fn writes_after(s: &dyn Storage) {
     let at = T0 + 100 * MINUTE;
     let phone = Phone::new(chrono::DateTime::from_timestamp_millis(at - 10 * MINUTE).unwrap());
     let tech = s
-        .enroll(
+        .enroll(crate::common::enrolment(
             "fixture-code-unused".into(),
             phone.device_id(),
             "token-c1".into(),
             at,
-        )
+        ))
         .await
         .unwrap();
     assert_eq!(tech, "t-fixture-c");

@@ -102,39 +102,78 @@ async fn suite(s: Arc<dyn Storage>) {
     // Enrolment: one-time, expiring, repeatable by the same device only.
     let phone = Phone::new(at(now - 120 * MIN));
     let dev = phone.device_id();
-    s.create_enrolment_code("code-1".into(), "t-a".into(), now + 60_000, now)
-        .await
-        .unwrap();
-    s.create_enrolment_code("old".into(), "t-a".into(), now - 1, now - 10)
-        .await
-        .unwrap();
+    s.create_enrolment_code(
+        uuid::Uuid::now_v7().to_string(),
+        "code-1".into(),
+        "t-a".into(),
+        now + 60_000,
+        now,
+    )
+    .await
+    .unwrap();
+    s.create_enrolment_code(
+        uuid::Uuid::now_v7().to_string(),
+        "old".into(),
+        "t-a".into(),
+        now - 1,
+        now - 10,
+    )
+    .await
+    .unwrap();
     assert!(matches!(
-        s.create_enrolment_code("x".into(), "nobody".into(), now + 1, now)
-            .await,
+        s.create_enrolment_code(
+            uuid::Uuid::now_v7().to_string(),
+            "x".into(),
+            "nobody".into(),
+            now + 1,
+            now
+        )
+        .await,
         Err(StorageError::NotFound(_))
     ));
     assert_eq!(
-        s.enroll("code-1".into(), dev, "tok-1".into(), now)
-            .await
-            .unwrap(),
+        s.enroll(crate::common::enrolment(
+            "code-1".into(),
+            dev,
+            "tok-1".into(),
+            now
+        ))
+        .await
+        .unwrap(),
         "t-a"
     );
+    // The same enrolment again (its answer was lost): answered, nothing rotates, even once
+    // the code has expired.
     assert_eq!(
-        s.enroll("code-1".into(), dev, "tok-2".into(), now)
-            .await
-            .unwrap(),
+        s.enroll(common::enrolment(
+            "code-1".into(),
+            dev,
+            "tok-1".into(),
+            now + 120_000
+        ))
+        .await
+        .unwrap(),
         "t-a"
     );
-    assert!(s.device_by_token("tok-1".into()).await.unwrap().is_none());
-    let device = s.device_by_token("tok-2".into()).await.unwrap().unwrap();
+    let device = s.device_by_token("tok-1".into()).await.unwrap().unwrap();
     assert_eq!((device.id, device.technician_id.as_str()), (dev, "t-a"));
+    assert_eq!(device.public_key.as_deref(), Some("key-of-tok-1"));
+    // The same code and device with another key: refused, the first key kept.
+    assert!(matches!(
+        s.enroll(common::enrolment("code-1".into(), dev, "tok-2".into(), now))
+            .await,
+        Err(StorageError::Conflict(_))
+    ));
+    assert!(s.device_by_token("tok-2".into()).await.unwrap().is_none());
+    assert!(s.device_by_token("tok-1".into()).await.unwrap().is_some());
     for (code, d) in [
         ("code-1", DeviceId::new()),
         ("old", DeviceId::new()),
         ("nope", dev),
     ] {
         assert!(matches!(
-            s.enroll(code.into(), d, "t".into(), now).await,
+            s.enroll(crate::common::enrolment(code.into(), d, "t".into(), now))
+                .await,
             Err(StorageError::InvalidCode)
         ));
     }
@@ -468,12 +507,23 @@ async fn suite(s: Arc<dyn Storage>) {
     // A second phone of the same technician walks B too: its facts are applied, its
     // completion is a second one — a conflict, flagged, not a second completion.
     let phone2 = Phone::new(at(now - 60 * MIN));
-    s.create_enrolment_code("code-2".into(), "t-a".into(), now + 60 * MIN, now)
-        .await
-        .unwrap();
-    s.enroll("code-2".into(), phone2.device_id(), "tok-p2".into(), now)
-        .await
-        .unwrap();
+    s.create_enrolment_code(
+        uuid::Uuid::now_v7().to_string(),
+        "code-2".into(),
+        "t-a".into(),
+        now + 60 * MIN,
+        now,
+    )
+    .await
+    .unwrap();
+    s.enroll(crate::common::enrolment(
+        "code-2".into(),
+        phone2.device_id(),
+        "tok-p2".into(),
+        now,
+    ))
+    .await
+    .unwrap();
     let device2 = s.device_by_token("tok-p2".into()).await.unwrap().unwrap();
     phone2.receive(&b);
     let b2 = phone2.walk_repair(b.id, &mut |_| None);

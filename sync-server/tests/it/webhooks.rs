@@ -56,12 +56,23 @@ async fn storage_suite(s: Arc<dyn Storage>) {
         s.publish(change, now).await.unwrap();
     }
     let phone = Phone::new(at(now - 60 * 60_000));
-    s.create_enrolment_code("code".into(), "t-a".into(), now + 60_000, now)
-        .await
-        .unwrap();
-    s.enroll("code".into(), phone.device_id(), "tok".into(), now)
-        .await
-        .unwrap();
+    s.create_enrolment_code(
+        uuid::Uuid::now_v7().to_string(),
+        "code".into(),
+        "t-a".into(),
+        now + 60_000,
+        now,
+    )
+    .await
+    .unwrap();
+    s.enroll(crate::common::enrolment(
+        "code".into(),
+        phone.device_id(),
+        "tok".into(),
+        now,
+    ))
+    .await
+    .unwrap();
     let device = s.device_by_token("tok".into()).await.unwrap().unwrap();
     // Five jobs walked to completion on the phone and pushed at once: each completion is
     // `checking` until its drawings are checked, and enters the feed only when it counts.

@@ -195,8 +195,8 @@ impl DashboardStorage for PostgresStorage {
             let c = self.pool.get().await.map_err(pool_err)?;
             let rows = c
                 .query(
-                    "SELECT technician_id, created_at, expires_at, used_by FROM enrolment_codes
-                      ORDER BY created_at DESC LIMIT $1",
+                    "SELECT technician_id, created_at, expires_at, used_by, id, revoked_at
+                       FROM enrolment_codes ORDER BY created_at DESC LIMIT $1",
                     &[&limit],
                 )
                 .await?;
@@ -207,6 +207,8 @@ impl DashboardStorage for PostgresStorage {
                         created_at: r.try_get(1)?,
                         expires_at: r.try_get(2)?,
                         used_by: r.try_get(3)?,
+                        id: r.try_get(4)?,
+                        revoked_at: r.try_get(5)?,
                     })
                 })
                 .collect()

@@ -26,6 +26,12 @@ pub const MIGRATIONS: &[Migration] = &[
         include_str!("migrations/0002_judged_completions.sql"),
         "e3dd7ad15af6881bf38991c905d92593a230ea146c4574c896dd8c30546dab1c",
     ),
+    Migration::new(
+        3,
+        "device_keys",
+        include_str!("migrations/0003_device_keys.sql"),
+        "b88311b65adbab8c78e423c44849eb923d3ed532925f8931ae59d101ef8028f3",
+    ),
 ];
 
 /// Brings the database to the newest of `migrations` (the server passes [`MIGRATIONS`]):

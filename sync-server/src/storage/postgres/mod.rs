@@ -27,6 +27,7 @@ use fieldkit_core::model::{DeviceId, WorkOrder, WorkOrderId};
 use fieldkit_core::sync::protocol::{Change, ChangeEntry, Op, PushResponse};
 use tokio_postgres::NoTls;
 
+use super::enrolment::Enrolment;
 use super::{Fut, Storage, StorageError};
 use crate::push::{Batch, PublishedCache};
 use crate::records::{
@@ -109,6 +110,7 @@ impl Storage for PostgresStorage {
 
     fn create_enrolment_code(
         &self,
+        id: String,
         code_hash: String,
         technician_id: String,
         expires_at: i64,
@@ -116,6 +118,7 @@ impl Storage for PostgresStorage {
     ) -> Fut<'_, ()> {
         Box::pin(devices::create_enrolment_code(
             &self.pool,
+            id,
             code_hash,
             technician_id,
             expires_at,
@@ -123,16 +126,16 @@ impl Storage for PostgresStorage {
         ))
     }
 
-    fn enroll(
-        &self,
-        code_hash: String,
-        device_id: DeviceId,
-        token_hash: String,
-        now: i64,
-    ) -> Fut<'_, String> {
-        Box::pin(devices::enroll(
-            &self.pool, code_hash, device_id, token_hash, now,
-        ))
+    fn enroll(&self, e: Enrolment) -> Fut<'_, String> {
+        Box::pin(devices::enroll(&self.pool, e))
+    }
+
+    fn revoke_enrolment_code(&self, id: String, now: i64) -> Fut<'_, ()> {
+        Box::pin(devices::revoke_enrolment_code(&self.pool, id, now))
+    }
+
+    fn server_key(&self, name: &'static str, fresh: Vec<u8>) -> Fut<'_, Vec<u8>> {
+        Box::pin(devices::server_key(&self.pool, name, fresh))
     }
 
     fn device_by_token(&self, token_hash: String) -> Fut<'_, Option<DeviceRecord>> {

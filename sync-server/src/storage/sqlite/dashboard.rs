@@ -174,8 +174,8 @@ impl DashboardStorage for SqliteStorage {
     fn enrolment_codes(&self, limit: i64) -> Fut<'_, Vec<CodeRecord>> {
         self.read(move |c| {
             Ok(c.prepare_cached(
-                "SELECT technician_id, created_at, expires_at, used_by FROM enrolment_codes
-                  ORDER BY created_at DESC LIMIT ?1",
+                "SELECT technician_id, created_at, expires_at, used_by, id, revoked_at
+                   FROM enrolment_codes ORDER BY created_at DESC LIMIT ?1",
             )?
             .query_map([limit], |r| {
                 Ok(CodeRecord {
@@ -183,6 +183,8 @@ impl DashboardStorage for SqliteStorage {
                     created_at: r.get(1)?,
                     expires_at: r.get(2)?,
                     used_by: r.get(3)?,
+                    id: r.get(4)?,
+                    revoked_at: r.get(5)?,
                 })
             })?
             .collect::<rusqlite::Result<Vec<_>>>()?)

@@ -5,6 +5,7 @@ use fieldkit_core::model::DeviceId;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
 use crate::records::{DeviceRecord, Technician};
+use crate::storage::enrolment::{self, CodeRow, DeviceRow, Enrolment, Step};
 use crate::storage::{StorageError, device_id_from};
 
 pub(super) fn technician_exists(c: &Connection, id: &str) -> Result<bool, StorageError> {
@@ -14,17 +15,30 @@ pub(super) fn technician_exists(c: &Connection, id: &str) -> Result<bool, Storag
     )
 }
 
-fn device_from(r: &rusqlite::Row<'_>) -> rusqlite::Result<(String, String, i64, Option<i64>, i64)> {
-    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+type DeviceRowTuple = (String, String, i64, Option<i64>, i64, Option<String>);
+
+/// The columns [`device_from`] reads, in order.
+const DEVICE_COLUMNS: &str = "id, technician_id, enrolled_at, revoked_at, last_seq, public_key";
+
+fn device_from(r: &rusqlite::Row<'_>) -> rusqlite::Result<DeviceRowTuple> {
+    Ok((
+        r.get(0)?,
+        r.get(1)?,
+        r.get(2)?,
+        r.get(3)?,
+        r.get(4)?,
+        r.get(5)?,
+    ))
 }
 
-fn device_record(d: (String, String, i64, Option<i64>, i64)) -> Result<DeviceRecord, StorageError> {
+fn device_record(d: DeviceRowTuple) -> Result<DeviceRecord, StorageError> {
     Ok(DeviceRecord {
         id: device_id_from(&d.0)?,
         technician_id: d.1,
         enrolled_at: d.2,
         revoked_at: d.3,
         last_seq: d.4,
+        public_key: d.5,
     })
 }
 
@@ -51,6 +65,7 @@ pub(super) fn technicians(c: &Connection) -> Result<Vec<Technician>, StorageErro
 
 pub(super) fn create_enrolment_code(
     c: &Connection,
+    id: String,
     code_hash: String,
     technician_id: String,
     expires_at: i64,
@@ -60,78 +75,122 @@ pub(super) fn create_enrolment_code(
         return Err(StorageError::NotFound("technician"));
     }
     c.execute(
-        "INSERT INTO enrolment_codes (code_hash, technician_id, expires_at, created_at)
-         VALUES (?1, ?2, ?3, ?4)",
-        params![code_hash, technician_id, expires_at, now],
+        "INSERT INTO enrolment_codes (id, code_hash, technician_id, expires_at, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![id, code_hash, technician_id, expires_at, now],
     )?;
     Ok(())
 }
 
-pub(super) fn enroll(
-    c: &mut Connection,
-    code_hash: String,
-    device_id: DeviceId,
-    token_hash: String,
-    now: i64,
-) -> Result<String, StorageError> {
+pub(super) fn enroll(c: &mut Connection, e: Enrolment) -> Result<String, StorageError> {
     let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let dev = device_id.to_string();
-    let code: Option<(String, i64, Option<String>)> = tx
+    let dev = e.device_id.to_string();
+    let code = tx
         .query_row(
-            "SELECT technician_id, expires_at, used_by FROM enrolment_codes
+            "SELECT technician_id, expires_at, used_by, revoked_at FROM enrolment_codes
              WHERE code_hash = ?1",
-            [&code_hash],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            [&e.code_hash],
+            |r| {
+                Ok(CodeRow {
+                    technician_id: r.get(0)?,
+                    expires_at: r.get(1)?,
+                    used_by: r.get(2)?,
+                    revoked_at: r.get(3)?,
+                })
+            },
         )
         .optional()?;
-    let Some((tech, expires_at, used_by)) = code else {
+    let device = tx
+        .query_row(
+            "SELECT technician_id, public_key, enrol_code_hash, revoked_at FROM devices
+             WHERE id = ?1",
+            [&dev],
+            |r| {
+                Ok(DeviceRow {
+                    technician_id: r.get(0)?,
+                    public_key: r.get(1)?,
+                    enrol_code_hash: r.get(2)?,
+                    revoked_at: r.get(3)?,
+                })
+            },
+        )
+        .optional()?;
+    let step = enrolment::decide(&e, code.as_ref(), device.as_ref())?;
+    let Some(code) = code else {
         return Err(StorageError::InvalidCode);
     };
-    if expires_at < now {
-        return Err(StorageError::InvalidCode);
-    }
-    match used_by {
-        Some(d) if d == dev => {
+    match step {
+        Step::Repeat => return Ok(code.technician_id),
+        Step::Insert => {
             tx.execute(
-                "UPDATE devices SET token_hash = ?2 WHERE id = ?1 AND revoked_at IS NULL",
-                params![dev, token_hash],
+                "INSERT INTO devices (id, technician_id, token_hash, enrolled_at, public_key,
+                                      enrol_code_hash)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![
+                    dev,
+                    code.technician_id,
+                    e.token_hash,
+                    e.now,
+                    e.public_key,
+                    e.code_hash
+                ],
             )?;
         }
-        Some(_) => return Err(StorageError::InvalidCode),
-        None => {
-            let exists: bool = tx.query_row(
-                "SELECT EXISTS (SELECT 1 FROM devices WHERE id = ?1)",
-                [&dev],
-                |r| r.get(0),
-            )?;
-            if exists {
-                return Err(StorageError::Conflict(
-                    "this device id is already enrolled".into(),
-                ));
-            }
+        Step::Rebind => {
             tx.execute(
-                "INSERT INTO devices (id, technician_id, token_hash, enrolled_at)
-                 VALUES (?1, ?2, ?3, ?4)",
-                params![dev, tech, token_hash, now],
-            )?;
-            tx.execute(
-                "UPDATE enrolment_codes SET used_by = ?2 WHERE code_hash = ?1",
-                params![code_hash, dev],
+                "UPDATE devices SET token_hash = ?2, public_key = ?3, enrol_code_hash = ?4,
+                        enrolled_at = ?5, revoked_at = NULL
+                 WHERE id = ?1",
+                params![dev, e.token_hash, e.public_key, e.code_hash, e.now],
             )?;
         }
     }
+    tx.execute(
+        "UPDATE enrolment_codes SET used_by = ?2 WHERE code_hash = ?1",
+        params![e.code_hash, dev],
+    )?;
     tx.commit()?;
-    Ok(tech)
+    Ok(code.technician_id)
+}
+
+pub(super) fn revoke_enrolment_code(
+    c: &Connection,
+    id: &str,
+    now: i64,
+) -> Result<(), StorageError> {
+    let n = c.execute(
+        "UPDATE enrolment_codes SET revoked_at = COALESCE(revoked_at, ?2) WHERE id = ?1",
+        params![id, now],
+    )?;
+    if n == 0 {
+        return Err(StorageError::NotFound("enrolment code"));
+    }
+    Ok(())
+}
+
+pub(super) fn server_key(
+    c: &Connection,
+    name: &str,
+    fresh: &[u8],
+) -> Result<Vec<u8>, StorageError> {
+    c.execute(
+        "INSERT INTO server_keys (name, value) VALUES (?1, ?2) ON CONFLICT (name) DO NOTHING",
+        params![name, fresh],
+    )?;
+    Ok(c.query_row(
+        "SELECT value FROM server_keys WHERE name = ?1",
+        [name],
+        |r| r.get(0),
+    )?)
 }
 
 pub(super) fn device_by_token(
     c: &Connection,
     token_hash: String,
 ) -> Result<Option<DeviceRecord>, StorageError> {
-    c.prepare_cached(
-        "SELECT id, technician_id, enrolled_at, revoked_at, last_seq FROM devices
-         WHERE token_hash = ?1",
-    )?
+    c.prepare_cached(&format!(
+        "SELECT {DEVICE_COLUMNS} FROM devices WHERE token_hash = ?1"
+    ))?
     .query_row([token_hash], device_from)
     .optional()?
     .map(device_record)
@@ -139,10 +198,9 @@ pub(super) fn device_by_token(
 }
 
 pub(super) fn devices(c: &Connection) -> Result<Vec<DeviceRecord>, StorageError> {
-    let mut stmt = c.prepare(
-        "SELECT id, technician_id, enrolled_at, revoked_at, last_seq FROM devices
-         ORDER BY enrolled_at, id",
-    )?;
+    let mut stmt = c.prepare(&format!(
+        "SELECT {DEVICE_COLUMNS} FROM devices ORDER BY enrolled_at, id"
+    ))?;
     let rows = stmt
         .query_map([], device_from)?
         .collect::<rusqlite::Result<Vec<_>>>()?;

@@ -25,6 +25,12 @@ pub const MIGRATIONS: &[Migration] = &[
         include_str!("migrations/0002_judged_completions.sql"),
         "f918165059e641c20d46f393fa68dba2a34122d8804b9d283782c5ba66e1c877",
     ),
+    Migration::new(
+        3,
+        "device_keys",
+        include_str!("migrations/0003_device_keys.sql"),
+        "6466e5af74ae71d1adc84aa28ed01d5ab7a21b42fec8269781caf533aa9c984d",
+    ),
 ];
 
 /// Brings the database on `c` to the newest of `migrations` (the server passes

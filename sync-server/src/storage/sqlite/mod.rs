@@ -24,6 +24,7 @@ use fieldkit_core::model::{DeviceId, WorkOrder, WorkOrderId};
 use fieldkit_core::sync::protocol::{Change, ChangeEntry, Op, PushResponse};
 use rusqlite::Connection;
 
+use super::enrolment::Enrolment;
 use super::group_commit::Connections;
 use super::{Fut, Storage, StorageError};
 use crate::push::{Batch, PublishedCache};
@@ -105,24 +106,27 @@ impl Storage for SqliteStorage {
 
     fn create_enrolment_code(
         &self,
+        id: String,
         code_hash: String,
         technician_id: String,
         expires_at: i64,
         now: i64,
     ) -> Fut<'_, ()> {
         self.run(move |c| {
-            devices::create_enrolment_code(c, code_hash, technician_id, expires_at, now)
+            devices::create_enrolment_code(c, id, code_hash, technician_id, expires_at, now)
         })
     }
 
-    fn enroll(
-        &self,
-        code_hash: String,
-        device_id: DeviceId,
-        token_hash: String,
-        now: i64,
-    ) -> Fut<'_, String> {
-        self.run(move |c| devices::enroll(c, code_hash, device_id, token_hash, now))
+    fn enroll(&self, e: Enrolment) -> Fut<'_, String> {
+        self.run(move |c| devices::enroll(c, e))
+    }
+
+    fn revoke_enrolment_code(&self, id: String, now: i64) -> Fut<'_, ()> {
+        self.run(move |c| devices::revoke_enrolment_code(c, &id, now))
+    }
+
+    fn server_key(&self, name: &'static str, fresh: Vec<u8>) -> Fut<'_, Vec<u8>> {
+        self.run(move |c| devices::server_key(c, name, &fresh))
     }
 
     fn device_by_token(&self, token_hash: String) -> Fut<'_, Option<DeviceRecord>> {

@@ -16,7 +16,8 @@ use std::process::Command;
 use chrono::{TimeZone, Utc};
 use fieldkit_core::model::*;
 use fieldkit_core::sync::client::SyncOptions;
-use fieldkit_core::sync::protocol::{EnrollResponse, Op};
+use fieldkit_core::sync::device_key::DeviceKey;
+use fieldkit_core::sync::protocol::{EnrollResponse, Op, PUSH_SIGNATURE};
 use fieldkit_core::{DeviceConfig, FieldKit, demo};
 use fieldkit_server::{Config, Server};
 use serde_json::{Value, json};
@@ -187,6 +188,27 @@ pub struct TestServer {
     pub client: reqwest::Client,
     pub dir: tempfile::TempDir,
     pub pg: Option<Pg>,
+    /// The keys of devices enrolled through [`TestServer::enrol`], by token: what
+    /// [`TestServer::push_ops`] signs with.
+    pub keys:
+        std::sync::Mutex<std::collections::HashMap<String, (DeviceId, std::sync::Arc<DeviceKey>)>>,
+}
+
+/// An enrolment as the storage takes it, for storage-level tests: the device's key is named
+/// after the token (the same token: the same key, a repeat).
+pub fn enrolment(
+    code_hash: String,
+    device_id: DeviceId,
+    token_hash: String,
+    now: i64,
+) -> fieldkit_server::storage::enrolment::Enrolment {
+    fieldkit_server::storage::enrolment::Enrolment {
+        code_hash,
+        device_id,
+        public_key: format!("key-of-{token_hash}"),
+        token_hash,
+        now,
+    }
 }
 
 /// An HTTP client (rustls with the ring provider, as the device will use).
@@ -233,6 +255,7 @@ pub async fn server(backend: Backend, tweak: impl FnOnce(&mut Config)) -> Option
         client,
         dir,
         pg,
+        keys: Default::default(),
     })
 }
 
@@ -291,18 +314,49 @@ impl TestServer {
         v["code"].as_str().expect("a code").to_owned()
     }
 
-    /// Enrols `device_id` for the technician; returns the enrolment answer.
+    /// Enrols `device_id` for the technician with a fresh device key (kept for
+    /// [`TestServer::push_ops`]); returns the enrolment answer.
     pub async fn enrol(&self, technician_id: &str, device_id: DeviceId) -> EnrollResponse {
         let code = self.enrolment_code(technician_id).await;
+        let key = DeviceKey::generate().expect("a device key");
         let res = self
             .client
             .post(self.url("/v1/enroll"))
-            .json(&json!({ "code": code, "device_id": device_id }))
+            .json(&key.enrolment(&code, device_id))
             .send()
             .await
             .expect("enroll");
         assert_eq!(res.status().as_u16(), 200);
-        res.json().await.expect("enroll body")
+        let got: EnrollResponse = res.json().await.expect("enroll body");
+        self.keys
+            .lock()
+            .unwrap()
+            .insert(got.token.clone(), (device_id, std::sync::Arc::new(key)));
+        got
+    }
+
+    /// The `fieldkit-signature` header value for a push of `body` by the device holding
+    /// `token` (enrolled through [`TestServer::enrol`]); `None` for a token it did not make.
+    pub fn push_signature(&self, token: &str, body: &[u8]) -> Option<String> {
+        let keys = self.keys.lock().unwrap();
+        let (device, key) = keys.get(token)?;
+        Some(key.sign_push(*device, body))
+    }
+
+    /// A signed push request of `ops` with `token` (not sent).
+    pub fn signed_push(&self, token: &str, ops: &[Op]) -> reqwest::RequestBuilder {
+        let body =
+            serde_json::to_vec(&fieldkit_core::sync::protocol::PushRequest { ops: ops.to_vec() })
+                .expect("push body");
+        let mut req = self
+            .client
+            .post(self.url("/v1/push"))
+            .bearer_auth(token)
+            .header(reqwest::header::CONTENT_TYPE, "application/json");
+        if let Some(sig) = self.push_signature(token, &body) {
+            req = req.header(PUSH_SIGNATURE, sig);
+        }
+        req.body(body)
     }
 
     /// A technician's phone on the system clock: the core on its own database in a temp dir,
@@ -342,14 +396,7 @@ impl TestServer {
         token: &str,
         ops: &[Op],
     ) -> fieldkit_core::sync::protocol::PushResponse {
-        let res = self
-            .client
-            .post(self.url("/v1/push"))
-            .bearer_auth(token)
-            .json(&fieldkit_core::sync::protocol::PushRequest { ops: ops.to_vec() })
-            .send()
-            .await
-            .expect("push");
+        let res = self.signed_push(token, ops).send().await.expect("push");
         assert_eq!(res.status().as_u16(), 200);
         res.json().await.expect("push body")
     }
