@@ -656,8 +656,13 @@ fn assert_v1_kept(before: &BTreeMap<String, i64>, after: &BTreeMap<String, i64>)
         .collect();
     assert_eq!(
         added,
-        BTreeMap::from([("completions", 3), ("desk_audit", 0), ("job_replays", 0)]),
-        "the tables of 0002"
+        BTreeMap::from([
+            ("completions", 3),
+            ("desk_audit", 0),
+            ("job_replays", 0),
+            ("server_keys", 0)
+        ]),
+        "the tables of 0002 and 0003"
     );
 }
 
@@ -1066,7 +1071,7 @@ fn sqlite_fresh_database_is_at_the_latest_version() {
         sqlite::migrations::MIGRATIONS,
     );
     let counts = sqlite_counts(&c);
-    assert_eq!(counts.len(), 19, "every table of the schema: {counts:?}");
+    assert_eq!(counts.len(), 20, "every table of the schema: {counts:?}");
     assert!(counts.values().all(|n| *n == 0));
 }
 
@@ -1105,8 +1110,8 @@ async fn sqlite_v1_fixture_is_upgraded_with_nothing_lost() {
     let schema = sqlite_schema(&open_conn(fresh.path()));
     assert_eq!(
         schema.len(),
-        21 + 15,
-        "19 tables, sqlite_sequence, the version table, 15 indexes"
+        22 + 16,
+        "20 tables, sqlite_sequence, the version table, 16 indexes"
     );
     assert_eq!(sqlite_schema(&c), schema);
 }
@@ -1472,7 +1477,7 @@ async fn postgres_migrations() {
     let fresh_c = pg_connect(&fresh).await;
     assert_rows(&postgres::migrations::applied(&fresh_c).await.unwrap(), all);
     let empty = pg_counts(&fresh_c).await;
-    assert_eq!(empty.len(), 19, "every table of the schema: {empty:?}");
+    assert_eq!(empty.len(), 20, "every table of the schema: {empty:?}");
     assert!(empty.values().all(|n| *n == 0));
 
     // The v1 fixture: upgraded, nothing lost, read back, schema equal to the fresh one.

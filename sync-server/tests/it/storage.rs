@@ -766,7 +766,7 @@ async fn suite(s: Arc<dyn Storage>) {
     );
     assert_eq!(r.acked_through, stock.seq);
     assert!(phone.outbox().is_empty());
-    let dev_row = s.device_by_token("tok-2".into()).await.unwrap().unwrap();
+    let dev_row = s.device_by_token("tok-1".into()).await.unwrap().unwrap();
     assert_eq!(dev_row.last_seq, stock.seq);
 
     // Cancel, reschedule refused after, revoke.
@@ -794,7 +794,7 @@ async fn suite(s: Arc<dyn Storage>) {
     ));
     s.revoke_device(dev, now).await.unwrap();
     assert!(
-        s.device_by_token("tok-2".into())
+        s.device_by_token("tok-1".into())
             .await
             .unwrap()
             .unwrap()
