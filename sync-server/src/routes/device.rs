@@ -1,17 +1,16 @@
 //! Device routes: enrolment, push, pull.
 
-use std::net::SocketAddr;
 use std::time::Instant;
 
 use axum::Json;
-use axum::extract::{ConnectInfo, State};
+use axum::extract::State;
 use axum::http::HeaderMap;
 use fieldkit_core::sync::protocol::{
     DEFAULT_PULL_LIMIT, EnrollRequest, EnrollResponse, MAX_PULL_LIMIT, MAX_PUSH_OPS, PullQuery,
     PullResponse, PushRequest, PushResponse,
 };
 
-use crate::auth::{Device, hash_secret, new_device_token, normalize_code};
+use crate::auth::{ClientAddr, Device, hash_secret, new_device_token, normalize_code};
 use crate::error::{ApiError, ApiJson, ApiQuery};
 use crate::push::Batch;
 use crate::state::AppState;
@@ -19,11 +18,11 @@ use crate::state::AppState;
 /// `POST /v1/enroll`.
 pub async fn enroll(
     State(s): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    client: ClientAddr,
     body: Result<ApiJson<EnrollRequest>, ApiError>,
 ) -> Result<Json<EnrollResponse>, ApiError> {
     // Counted before the body is even read: guessing codes is what the limit stops.
-    if !s.enroll_limiter.allow(peer.ip()) {
+    if !s.enroll_limiter.allow(client.key()) {
         return Err(ApiError::TooManyRequests);
     }
     let ApiJson(req) = body?;
@@ -53,13 +52,15 @@ pub async fn enroll(
 /// (optional; a clock further than the threshold from the server's is flagged).
 pub const DEVICE_TIME_HEADER: &str = "fieldkit-device-time";
 
-/// `POST /v1/push`.
+/// `POST /v1/push`. Over the device's rate a 429, the writer's queue full a 503 (both with
+/// `Retry-After`; nothing was stored).
 pub async fn push(
     State(s): State<AppState>,
     Device(device): Device,
     headers: HeaderMap,
     ApiJson(req): ApiJson<PushRequest>,
 ) -> Result<Json<PushResponse>, ApiError> {
+    s.limits.devices.take(&device.id.to_string())?;
     let started = Instant::now();
     let sent_at = match headers.get(DEVICE_TIME_HEADER) {
         None => None,
@@ -103,6 +104,8 @@ pub async fn push(
         .collect();
     jobs.sort_unstable();
     jobs.dedup();
+    // A place in the writer's queue, held until the push is committed.
+    let _queued = s.limits.writes.enter()?;
     let batch = tokio::task::spawn_blocking(move || Batch::prepare(req.ops))
         .await
         .map_err(|e| ApiError::Internal(e.to_string()))?;
@@ -158,12 +161,13 @@ fn envelope_too_long(op: &fieldkit_core::sync::protocol::Op) -> Option<(&'static
         .map(|((field, max), _)| (*field, *max))
 }
 
-/// `GET /v1/pull?cursor=N&limit=M`.
+/// `GET /v1/pull?cursor=N&limit=M`. Over the device's rate a 429 with `Retry-After`.
 pub async fn pull(
     State(s): State<AppState>,
     Device(device): Device,
     ApiQuery(q): ApiQuery<PullQuery>,
 ) -> Result<Json<PullResponse>, ApiError> {
+    s.limits.devices.take(&device.id.to_string())?;
     let limit = q.limit.unwrap_or(DEFAULT_PULL_LIMIT);
     if !(1..=MAX_PULL_LIMIT).contains(&limit) {
         return Err(ApiError::BadRequest(format!(

@@ -16,6 +16,7 @@ mod dashboard_security;
 mod device_sync;
 mod e2e;
 mod judge_property;
+mod limits;
 mod measures_e2e;
 mod measures_storage;
 mod migrations;
