@@ -1,5 +1,6 @@
 //! The server's limits: a half-sent request is closed at the header-read timeout (plain and
-//! TLS); a device over its rate of pushes and pulls is told when to come back (429,
+//! TLS), a stalled body fails at the body timeout and a silent connection is closed at the
+//! idle timeout; a device over its rate of pushes and pulls is told when to come back (429,
 //! `Retry-After`, on the server's manual clock); a full writer queue answers 503 with
 //! `Retry-After` (a writer held by the test, on SQLite and PostgreSQL); the verify page
 //! answers while the writer is held and has its own limit; the rate limits count per client
@@ -99,6 +100,53 @@ async fn a_half_sent_request_over_tls_is_closed_at_the_header_timeout() {
     assert!(took >= Duration::from_millis(900), "closed early: {took:?}");
     let r = ts.client.get(ts.url("/healthz")).send().await.unwrap();
     assert_eq!(r.status().as_u16(), 200);
+    ts.server.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stalled_body_fails_and_a_silent_connection_is_closed() {
+    let ts = common::server(Backend::Sqlite, |c| {
+        c.body_timeout_secs = 1;
+        c.idle_timeout_secs = 1;
+        // Off, so that only the idle timeout can close the silent connection.
+        c.header_read_timeout_secs = 0;
+    })
+    .await
+    .unwrap();
+    let addr = ts.server.addr();
+    // A body that stops after 10 of its 100 bytes: the request fails (400), typed.
+    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let started = tokio::time::Instant::now();
+    s.write_all(
+        b"POST /v1/enroll HTTP/1.1\r\nHost: fieldkit\r\nContent-Type: application/json\r\n\
+          Content-Length: 100\r\n\r\n{\"code\": \"",
+    )
+    .await
+    .unwrap();
+    let mut head = [0u8; 12];
+    tokio::time::timeout(DEADLINE, s.read_exact(&mut head))
+        .await
+        .expect("an answer to the stalled body")
+        .unwrap();
+    let took = started.elapsed();
+    eprintln!("stalled body answered after {took:?}");
+    assert_eq!(&head, b"HTTP/1.1 400");
+    assert!(
+        took >= Duration::from_millis(900),
+        "answered early: {took:?}"
+    );
+    // A connection that says nothing at all is closed at the idle timeout.
+    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let started = tokio::time::Instant::now();
+    let mut buf = Vec::new();
+    tokio::time::timeout(DEADLINE, s.read_to_end(&mut buf))
+        .await
+        .expect("the silent connection closed")
+        .unwrap();
+    let took = started.elapsed();
+    eprintln!("silent connection closed after {took:?}");
+    assert!(buf.is_empty());
+    assert!(took >= Duration::from_millis(900), "closed early: {took:?}");
     ts.server.shutdown().await.unwrap();
 }
 
