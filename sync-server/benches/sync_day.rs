@@ -65,7 +65,14 @@ struct Day {
 
 /// `fieldkit_push_seconds_sum` from the server's `/metrics`.
 async fn push_seconds(s: &common::testing::TestServer) -> Res<f64> {
-    let text = s.client.get(s.url("/metrics")).send().await?.text().await?;
+    let text = s
+        .client
+        .get(s.url("/metrics"))
+        .bearer_auth(&s.admin)
+        .send()
+        .await?
+        .text()
+        .await?;
     Ok(text
         .lines()
         .find_map(|l| l.strip_prefix("fieldkit_push_seconds_sum "))

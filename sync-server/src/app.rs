@@ -1,33 +1,52 @@
 //! The server's HTTP application: the two faces (the JSON routes, the dashboard's pages)
-//! joined over one [`AppState`], and the layers every request goes through (body limit,
-//! decompression, typed error bodies, compression, tracing).
+//! joined over one [`AppState`], and the layers every request goes through (the global
+//! concurrency limit, the body timeout and limit, decompression, typed error bodies,
+//! compression, tracing); and the metrics-only router of `--metrics-listen`.
+
+use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
-use axum::extract::DefaultBodyLimit;
+use axum::body::Body;
+use axum::extract::{DefaultBodyLimit, State};
 use axum::http::Request;
 use axum::http::header::CONTENT_TYPE;
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use tower_http::compression::CompressionLayer;
 use tower_http::decompression::RequestDecompressionLayer;
+use tower_http::timeout::TimeoutBody;
 use tower_http::trace::TraceLayer;
 
 use crate::error::body_for_status;
+use crate::limits::Limits;
 use crate::state::AppState;
 
-/// The router with every route and layer.
-pub fn router(state: AppState) -> Router {
+/// The router with every route and layer; a request body may pause at most `body_timeout`
+/// (zero: no limit) between its chunks.
+pub fn router(state: AppState, body_timeout: Duration) -> Router {
     let limit = state.max_body_bytes;
+    let limits = state.limits.clone();
     Router::new()
         .merge(crate::routes::routes())
         .merge(crate::dashboard::routes())
         .with_state(state)
         .layer(DefaultBodyLimit::max(limit))
+        .layer(axum::middleware::map_request(
+            move |req: Request<Body>| async move {
+                if body_timeout.is_zero() {
+                    return req;
+                }
+                req.map(|b| Body::new(TimeoutBody::new(body_timeout, b)))
+            },
+        ))
         .layer(RequestDecompressionLayer::new())
         // Outside the decompression layer, so its own refusals (an unsupported
         // Content-Encoding: 415) get an Error body too; inside compression, so the body it
         // writes is compressed like any other.
         .layer(axum::middleware::map_response(typed_error_body))
         .layer(CompressionLayer::new())
+        .layer(axum::middleware::from_fn_with_state(limits, at_most))
         .layer(
             TraceLayer::new_for_http()
                 // Method and path only: paths carry ids, never names, phones or addresses;
@@ -36,6 +55,26 @@ pub fn router(state: AppState) -> Router {
                     tracing::info_span!("http", method = %req.method(), path = %req.uri().path())
                 }),
         )
+}
+
+/// The global concurrency limit: a request over it is answered 503 with `Retry-After` at
+/// once (a response being streamed no longer counts).
+async fn at_most(State(limits): State<Arc<Limits>>, req: Request<Body>, next: Next) -> Response {
+    match limits.requests.enter() {
+        Ok(_held) => next.run(req).await,
+        Err(e) => e.into_response(),
+    }
+}
+
+/// Only `GET /metrics`, without a token: for `--metrics-listen` (a private address).
+pub fn metrics_router(metrics: Arc<crate::metrics::Metrics>) -> Router {
+    Router::new().route(
+        "/metrics",
+        axum::routing::get(move || {
+            let metrics = metrics.clone();
+            async move { crate::routes::metrics_text(&metrics) }
+        }),
+    )
 }
 
 /// Makes sure every 4xx/5xx has a JSON [`fieldkit_core::sync::protocol::ErrorBody`], also

@@ -1,23 +1,25 @@
 //! Who is calling: device bearer tokens (stored hashed), the dispatcher's admin token,
 //! one-time enrolment codes, dispatchers' passwords (argon2id), and the rate limits on
-//! enrolment and login. The extractors ([`Device`], [`Dispatcher`]) read what they need from
+//! enrolment and login, counted per client ([`ClientAddr`]: the real client behind trusted
+//! proxies, IPv6 per /64). The extractors ([`Device`], [`Dispatcher`]) read what they need from
 //! any state that lends [`Keys`], so this module sits below the server's state.
 
 use std::collections::HashMap;
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use argon2::Argon2;
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
-use axum::extract::{FromRef, FromRequestParts};
+use axum::extract::{ConnectInfo, FromRef, FromRequestParts};
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 
 use crate::error::ApiError;
+use crate::net::{Cidr, client_ip, rate_key};
 use crate::storage::{DeviceRecord, Storage};
 
 /// Prefix of device tokens (so a device token is recognised on dispatcher routes).
@@ -180,6 +182,46 @@ where
             ));
         }
         Err(ApiError::Unauthorized("not the dispatcher's token"))
+    }
+}
+
+/// The reverse proxies whose `X-Forwarded-For` is believed (`--trusted-proxies`).
+#[derive(Clone, Debug, Default)]
+pub struct TrustedProxies(pub Arc<[Cidr]>);
+
+/// The client a request comes from ([`crate::net::client_ip`]: the TCP peer, or behind a
+/// trusted proxy the right-most untrusted `X-Forwarded-For` address), and the key its rate
+/// limits count under ([`ClientAddr::key`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ClientAddr(pub IpAddr);
+
+impl ClientAddr {
+    /// The rate-limit key: the IPv4 address, or the IPv6 /64.
+    pub fn key(&self) -> IpAddr {
+        rate_key(self.0)
+    }
+}
+
+impl<S> FromRequestParts<S> for ClientAddr
+where
+    S: Send + Sync,
+    TrustedProxies: FromRef<S>,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let Some(ConnectInfo(peer)) = parts.extensions.get::<ConnectInfo<SocketAddr>>() else {
+            return Err(ApiError::Internal(
+                "no peer address on the connection".into(),
+            ));
+        };
+        let trusted = TrustedProxies::from_ref(state);
+        let forwarded = parts
+            .headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok());
+        Ok(ClientAddr(client_ip(peer.ip(), forwarded, &trusted.0)))
     }
 }
 

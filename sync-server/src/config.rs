@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use clap::Parser;
 
 use crate::clock::Clock;
+use crate::net::Cidr;
 
 /// The server's settings. Every flag also reads an environment variable.
 #[derive(Clone, Debug, Parser)]
@@ -116,6 +117,58 @@ pub struct Config {
     /// The company named on the customer's copy.
     #[arg(long, env = "FIELDKIT_COMPANY_NAME", default_value = "FieldKit")]
     pub company_name: String,
+    /// Connections: a request's headers must arrive within this long (seconds) of the
+    /// server starting to wait for them (a new connection, or the next request on a kept-alive
+    /// one), else the connection is closed.
+    #[arg(long, env = "FIELDKIT_HEADER_READ_TIMEOUT_SECS", default_value_t = 10)]
+    pub header_read_timeout_secs: u64,
+    /// Requests: the longest pause while a request body arrives (seconds); a body that stalls
+    /// longer is abandoned (the request fails).
+    #[arg(long, env = "FIELDKIT_BODY_TIMEOUT_SECS", default_value_t = 30)]
+    pub body_timeout_secs: u64,
+    /// Connections: one that moves no byte either way for this long (seconds) is closed.
+    #[arg(long, env = "FIELDKIT_IDLE_TIMEOUT_SECS", default_value_t = 120)]
+    pub idle_timeout_secs: u64,
+    /// Connections open at once at most; further ones wait in the listen backlog.
+    #[arg(long, env = "FIELDKIT_MAX_CONNECTIONS", default_value_t = 4096)]
+    pub max_connections: usize,
+    /// Requests handled at once at most; over it a request is answered 503 with
+    /// `Retry-After`.
+    #[arg(long, env = "FIELDKIT_MAX_CONCURRENT_REQUESTS", default_value_t = 512)]
+    pub max_concurrent_requests: usize,
+    /// Each device's pushes and pulls: a token bucket refilled at this many requests per
+    /// minute; over it a 429 with `Retry-After`.
+    #[arg(
+        long,
+        env = "FIELDKIT_DEVICE_REQUESTS_PER_MINUTE",
+        default_value_t = 600
+    )]
+    pub device_requests_per_minute: u32,
+    /// Each device's bucket holds this many requests (the burst a device may make at once).
+    #[arg(long, env = "FIELDKIT_DEVICE_BURST", default_value_t = 120)]
+    pub device_burst: u32,
+    /// Pushes waiting for or in the database writer at most; over it a 503 with
+    /// `Retry-After` (the device retries later instead of queueing without end).
+    #[arg(long, env = "FIELDKIT_MAX_QUEUED_WRITES", default_value_t = 256)]
+    pub max_queued_writes: usize,
+    /// The public verify page: lookups at once at most (they read beside the writer, never
+    /// through it); over it a 503 with `Retry-After`.
+    #[arg(long, env = "FIELDKIT_VERIFY_CONCURRENCY", default_value_t = 8)]
+    pub verify_concurrency: usize,
+    /// Reverse proxies whose `X-Forwarded-For` is believed (addresses or CIDR ranges,
+    /// comma-separated). The rate limits count per client: the TCP peer, or behind these the
+    /// right-most address in `X-Forwarded-For` that is not one of them; IPv6 per /64.
+    #[arg(long, env = "FIELDKIT_TRUSTED_PROXIES", value_delimiter = ',')]
+    pub trusted_proxies: Vec<Cidr>,
+    /// Webhooks: addresses (or CIDR ranges, comma-separated) receivers may have although
+    /// internal (loopback, private, link-local…), reachable over plain `http://` too. Without
+    /// it webhooks are `https://` only and never reach an internal address.
+    #[arg(long, env = "FIELDKIT_WEBHOOK_ALLOW", value_delimiter = ',')]
+    pub webhook_allow: Vec<Cidr>,
+    /// Serve `/metrics` without a token on this separate address (e.g. a private
+    /// interface). On the public address `/metrics` always needs the admin token.
+    #[arg(long, env = "FIELDKIT_METRICS_LISTEN")]
+    pub metrics_listen: Option<SocketAddr>,
     /// The time the server goes by: the system's (tests may set a manual one).
     #[arg(skip)]
     pub clock: Clock,

@@ -34,6 +34,13 @@ pub enum ApiError {
     UnsupportedMediaType(String),
     #[error("too many requests: try again later")]
     TooManyRequests,
+    /// Over a rate limit: try again after `retry_after_secs` (sent as `Retry-After`).
+    #[error("too many requests: try again in {retry_after_secs} s")]
+    Throttled { retry_after_secs: u64 },
+    /// The server is too busy for this request now: try again after `retry_after_secs`
+    /// (sent as `Retry-After`); nothing was done.
+    #[error("the server is busy: try again in {retry_after_secs} s")]
+    Busy { retry_after_secs: u64 },
     #[error("{0}")]
     HashMismatch(String),
     #[error("internal error")]
@@ -53,7 +60,10 @@ impl ApiError {
             Self::UnsupportedMediaType(_) => {
                 (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
             }
-            Self::TooManyRequests => (StatusCode::TOO_MANY_REQUESTS, "too_many_requests"),
+            Self::TooManyRequests | Self::Throttled { .. } => {
+                (StatusCode::TOO_MANY_REQUESTS, "too_many_requests")
+            }
+            Self::Busy { .. } => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
             Self::HashMismatch(_) => (StatusCode::UNPROCESSABLE_ENTITY, "hash_mismatch"),
             Self::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
@@ -70,7 +80,14 @@ impl IntoResponse for ApiError {
             code: code.to_owned(),
             message: self.to_string(),
         };
-        (status, Json(body)).into_response()
+        let mut res = (status, Json(body)).into_response();
+        if let Self::Throttled { retry_after_secs } | Self::Busy { retry_after_secs } = self {
+            res.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from(retry_after_secs.max(1)),
+            );
+        }
+        res
     }
 }
 
@@ -102,6 +119,7 @@ pub fn body_for_status(status: StatusCode) -> ErrorBody {
         StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
         StatusCode::UNPROCESSABLE_ENTITY => "unprocessable",
         StatusCode::TOO_MANY_REQUESTS => "too_many_requests",
+        StatusCode::SERVICE_UNAVAILABLE => "unavailable",
         s if s.is_server_error() => "internal",
         _ => "error",
     };

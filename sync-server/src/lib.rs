@@ -8,16 +8,17 @@
 //!
 //! The modules, bottom up (each imports only those above it in this list; `.ci/module-check.py`
 //! fails on a cycle):
-//! - [`clock`], [`config`], [`metrics`], [`tls`], [`openapi`]: no server state;
+//! - [`clock`], [`net`], [`config`], [`metrics`], [`tls`], [`openapi`]: no server state;
 //! - [`records`]: the record types every layer passes around;
 //! - [`push`] (the rules a push is judged by), [`measures`] (the quality measures), pure;
 //! - [`storage`]: one trait, SQLite and PostgreSQL backends split by domain;
-//! - [`error`], [`auth`], [`device_keys`], [`blobs`], [`drawings`], [`webhooks`],
+//! - [`error`], [`limits`], [`auth`], [`device_keys`], [`blobs`], [`drawings`], [`webhooks`],
 //!   [`signatures`]: services over storage;
 //! - [`state`]: what every handler gets;
 //! - [`desk`]: what the desk does, whichever face asks;
 //! - the two faces: [`routes`] (JSON) and [`dashboard`] (HTML pages);
-//! - [`app`]: the faces joined under the shared layers; this file starts and stops it all.
+//! - [`app`]: the faces joined under the shared layers; [`serve`]: the connections they are
+//!   served on; this file starts and stops it all.
 
 pub mod app;
 pub mod auth;
@@ -29,12 +30,15 @@ pub mod desk;
 pub mod device_keys;
 pub mod drawings;
 pub mod error;
+pub mod limits;
 pub mod measures;
 pub mod metrics;
+pub mod net;
 pub mod openapi;
 pub mod push;
 pub mod records;
 pub mod routes;
+pub mod serve;
 pub mod signatures;
 pub mod state;
 pub mod storage;
@@ -67,9 +71,9 @@ pub fn log_filter_from(spec: &str) -> tracing_subscriber::EnvFilter {
     }
 }
 use object_store::ObjectStore;
-use tokio::sync::oneshot;
+use tokio::sync::watch;
 
-use crate::auth::{RateLimiter, hash_secret, new_admin_token};
+use crate::auth::{RateLimiter, TrustedProxies, hash_secret, new_admin_token};
 use crate::state::AppState;
 use crate::storage::Storage;
 
@@ -91,9 +95,11 @@ pub enum StartError {
 /// A running server.
 pub struct Server {
     addr: SocketAddr,
+    metrics_addr: Option<SocketAddr>,
     admin_token: String,
-    shutdown: Option<oneshot::Sender<()>>,
+    shutdown: watch::Sender<bool>,
     task: tokio::task::JoinHandle<std::io::Result<()>>,
+    metrics_task: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
     drawings: tokio::task::JoinHandle<()>,
     storage: Arc<dyn Storage>,
     webhooks: Option<webhooks::Worker>,
@@ -138,13 +144,17 @@ impl Server {
                 board.job_changed(job);
             })
         });
+        let metrics = Arc::new(metrics::Metrics::default());
+        let webhook_policy = webhooks::WebhookPolicy {
+            allow: config.webhook_allow.clone().into(),
+        };
         let state = AppState {
             feed: feed.clone(),
             storage: storage.clone(),
             clock,
             drawings,
             blobs: blobs::Blobs::new(blob_store, config.max_blob_bytes),
-            metrics: Arc::new(metrics::Metrics::default()),
+            metrics: metrics.clone(),
             admin_token_hash: hash_secret(&admin_token).into(),
             token_key,
             policy: push::PushPolicy {
@@ -171,8 +181,25 @@ impl Server {
                 config.login_per_minute,
                 Duration::from_secs(60),
             )),
+            limits: Arc::new(limits::Limits {
+                requests: limits::Gate::new(config.max_concurrent_requests),
+                writes: limits::Gate::new(config.max_queued_writes),
+                verify: limits::Gate::new(config.verify_concurrency),
+                devices: limits::DeviceBuckets::new(
+                    config.device_requests_per_minute,
+                    config.device_burst,
+                    config.clock.clone(),
+                ),
+            }),
+            trusted_proxies: TrustedProxies(config.trusted_proxies.clone().into()),
+            webhook_policy,
         };
-        let app = app::router(state).into_make_service_with_connect_info::<SocketAddr>();
+        let app = app::router(state, Duration::from_secs(config.body_timeout_secs));
+        let conn_limits = serve::ConnLimits {
+            header_read_timeout: Duration::from_secs(config.header_read_timeout_secs),
+            idle_timeout: Duration::from_secs(config.idle_timeout_secs),
+            max_connections: config.max_connections,
+        };
         let tls = match (&config.tls_cert, &config.tls_key) {
             (Some(cert), Some(key)) => {
                 Some(tls::server_config(cert, key).map_err(StartError::Tls)?)
@@ -182,31 +209,53 @@ impl Server {
         };
         let listener = listen(config.listen).map_err(StartError::Listen)?;
         let addr = listener.local_addr().map_err(StartError::Listen)?;
-        let (tx, rx) = oneshot::channel::<()>();
-        let stop = async move {
-            let _ = rx.await;
+        // Bound before anything is served: a metrics address that cannot be had fails the
+        // start.
+        let metrics_listener = match config.metrics_listen {
+            Some(a) => Some(listen(a).map_err(StartError::Listen)?),
+            None => None,
+        };
+        let (shutdown, stopped) = watch::channel(false);
+        let stop = |mut rx: watch::Receiver<bool>| async move {
+            let _ = rx.wait_for(|s| *s).await;
         };
         let task = match tls {
-            None => tokio::spawn(async move {
-                axum::serve(listener, app)
-                    .with_graceful_shutdown(stop)
-                    .await
-            }),
+            None => tokio::spawn(serve::run(
+                listener,
+                app,
+                conn_limits,
+                stop(stopped.clone()),
+            )),
             Some(tls) => {
-                use axum::serve::ListenerExt;
-                // `tap_io` lends the connections `ConnectInfo<SocketAddr>`, as plain TCP has.
-                let listener = tls::TlsListener::new(listener, tls)
-                    .map_err(StartError::Listen)?
-                    .tap_io(|_| ());
-                tokio::spawn(async move {
-                    axum::serve(listener, app)
-                        .with_graceful_shutdown(stop)
-                        .await
-                })
+                let listener = tls::TlsListener::new(listener, tls, config.max_connections)
+                    .map_err(StartError::Listen)?;
+                tokio::spawn(serve::run(
+                    listener,
+                    app,
+                    conn_limits,
+                    stop(stopped.clone()),
+                ))
             }
         };
-        let webhooks =
-            webhooks::Worker::start(storage.clone(), feed.clone(), delivery_settings(&config));
+        let (metrics_addr, metrics_task) = match metrics_listener {
+            Some(l) => {
+                let a = l.local_addr().map_err(StartError::Listen)?;
+                tracing::info!(addr = %a, "metrics listening");
+                let app = app::metrics_router(metrics);
+                (
+                    Some(a),
+                    Some(tokio::spawn(serve::run(
+                        l,
+                        app,
+                        conn_limits,
+                        stop(stopped.clone()),
+                    ))),
+                )
+            }
+            None => (None, None),
+        };
+        let delivery = delivery_settings(&config);
+        let webhooks = webhooks::Worker::start(storage.clone(), feed.clone(), delivery);
         let scheme = if config.tls_cert.is_some() {
             "https"
         } else {
@@ -215,9 +264,11 @@ impl Server {
         tracing::info!(%addr, scheme, backend = storage.backend(), "fieldkit-server listening");
         Ok(Server {
             addr,
+            metrics_addr,
             admin_token,
-            shutdown: Some(tx),
+            shutdown,
             task,
+            metrics_task,
             drawings: drawings_task,
             storage,
             webhooks: Some(webhooks),
@@ -228,6 +279,11 @@ impl Server {
     /// The address it listens on.
     pub fn addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// The address `/metrics` is served on without a token (`--metrics-listen`), if any.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics_addr
     }
 
     /// The dispatcher's token (configured or generated).
@@ -243,14 +299,15 @@ impl Server {
     /// Stops accepting, lets requests in flight finish, stops the webhook worker (attempts
     /// in flight end first), and returns.
     pub async fn shutdown(mut self) -> std::io::Result<()> {
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
-        }
+        self.shutdown.send_replace(true);
         self.feed.close();
         let served = match (&mut self.task).await {
             Ok(r) => r,
             Err(e) => Err(std::io::Error::other(e)),
         };
+        if let Some(t) = self.metrics_task.take() {
+            let _ = t.await;
+        }
         // A check cut short is still waiting in storage: the next start does it.
         self.drawings.abort();
         if let Some(w) = self.webhooks.take() {
@@ -340,6 +397,9 @@ fn delivery_settings(c: &Config) -> webhooks::DeliverySettings {
         poll: Duration::from_millis(c.webhook_poll_ms.max(10)),
         concurrency: c.webhook_concurrency.max(1),
         clock: c.clock.clone(),
+        policy: webhooks::WebhookPolicy {
+            allow: c.webhook_allow.clone().into(),
+        },
     }
 }
 

@@ -9,14 +9,15 @@ use std::sync::Arc;
 use axum::extract::FromRef;
 use tokio::sync::broadcast;
 
-use crate::auth::{Keys, RateLimiter};
+use crate::auth::{Keys, RateLimiter, TrustedProxies};
 use crate::blobs::Blobs;
 use crate::clock::Clock;
 use crate::drawings::Drawings;
+use crate::limits::Limits;
 use crate::metrics::Metrics;
 use crate::push::PushPolicy;
 use crate::storage::Storage;
-use crate::webhooks::Feed;
+use crate::webhooks::{Feed, WebhookPolicy};
 
 /// Everything a handler may use.
 #[derive(Clone)]
@@ -44,6 +45,18 @@ pub struct AppState {
     /// The dashboard's settings.
     pub dashboard: Settings,
     pub login_limiter: Arc<RateLimiter>,
+    /// The load limits answered with `Retry-After` (429/503).
+    pub limits: Arc<Limits>,
+    /// Whose `X-Forwarded-For` the rate limits believe.
+    pub trusted_proxies: TrustedProxies,
+    /// Where webhooks may go.
+    pub webhook_policy: WebhookPolicy,
+}
+
+impl FromRef<AppState> for TrustedProxies {
+    fn from_ref(s: &AppState) -> TrustedProxies {
+        s.trusted_proxies.clone()
+    }
 }
 
 impl FromRef<AppState> for Keys {

@@ -1,8 +1,10 @@
 //! HTTPS without a reverse proxy: the listener that terminates TLS with the certificate
 //! chain and key given in `--tls-cert` / `--tls-key` (PEM files).
 //!
-//! Handshakes run concurrently, each with a time limit, so one slow or silent client never
-//! holds up the others; a failed handshake is logged at debug and dropped. HTTP/1.1 only, as
+//! Handshakes run concurrently, each with a time limit and at most so many at once, so one
+//! slow or silent client never holds up the others and a crowd of them cannot pile up; a
+//! failed handshake is logged at debug and dropped. The connections are then served under
+//! the same limits as plain ones ([`crate::serve`]). HTTP/1.1 only, as
 //! the server speaks.
 
 use std::net::SocketAddr;
@@ -14,7 +16,7 @@ use rustls::ServerConfig;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::mpsc;
+use tokio::sync::{Semaphore, mpsc};
 use tokio_rustls::TlsAcceptor;
 use tokio_rustls::server::TlsStream;
 
@@ -54,13 +56,24 @@ pub struct TlsListener {
 }
 
 impl TlsListener {
-    /// Starts accepting on `tcp`, handshaking each connection in its own task.
-    pub fn new(tcp: TcpListener, config: Arc<ServerConfig>) -> std::io::Result<Self> {
+    /// Starts accepting on `tcp`, handshaking each connection in its own task, at most
+    /// `max_handshakes` at once (the others wait in the listen backlog).
+    pub fn new(
+        tcp: TcpListener,
+        config: Arc<ServerConfig>,
+        max_handshakes: usize,
+    ) -> std::io::Result<Self> {
         let addr = tcp.local_addr()?;
         let acceptor = TlsAcceptor::from(config);
         let (tx, ready) = mpsc::channel(256);
+        let handshakes = Arc::new(Semaphore::new(
+            max_handshakes.clamp(1, Semaphore::MAX_PERMITS),
+        ));
         let accepting = tokio::spawn(async move {
             loop {
+                let Ok(slot) = handshakes.clone().acquire_owned().await else {
+                    return;
+                };
                 let (stream, peer) = tokio::select! {
                     accepted = tcp.accept() => match accepted {
                         Ok(c) => c,
@@ -75,7 +88,10 @@ impl TlsListener {
                 };
                 let (acceptor, tx) = (acceptor.clone(), tx.clone());
                 tokio::spawn(async move {
-                    match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
+                    let shaken =
+                        tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await;
+                    drop(slot);
+                    match shaken {
                         Ok(Ok(tls)) => {
                             let _ = tx.send((tls, peer)).await;
                         }

@@ -1,7 +1,11 @@
 //! The completions feed for other systems: the event a completion becomes (no customer data),
 //! its Stripe-style HMAC signature and the receiver's [`verify`], the [`Feed`] hub that
 //! wakes the delivery worker and the SSE streams, and the worker itself (at least once,
-//! retried with capped exponential backoff and jitter, bounded concurrency).
+//! retried with capped exponential backoff and jitter, bounded concurrency), which sends
+//! only where the [`WebhookPolicy`] allows: `https://` to a public address, or anything to an
+//! allow-listed one. The address is checked as resolved, by the client's own resolver, so
+//! the address checked is the address connected to; an internal one is refused without
+//! connecting, and the delivery's `last_error` says only that.
 //!
 //! Nothing here runs inside the push transaction: the push route only calls
 //! [`Feed::completions_pushed`] once the push committed; the worker moves committed
@@ -9,6 +13,7 @@
 //! a restart loses nothing (a delivery claimed by a worker that died is retried when its
 //! lease ends).
 
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -20,6 +25,7 @@ use tokio::sync::{Notify, broadcast, watch};
 use tokio::task::JoinSet;
 
 use crate::clock::Clock;
+use crate::net::{Cidr, is_internal};
 use crate::storage::webhooks::{AttemptResult, COMPLETED_EVENT, DueDelivery, event_id};
 use crate::storage::{Completion, Storage};
 
@@ -173,6 +179,155 @@ pub fn new_secret() -> String {
     format!("whsec_{}", hex::encode(b))
 }
 
+/// Where webhooks may go: `https://` to public addresses, and anything to the addresses of
+/// the allow-list (`--webhook-allow`), internal ones included. Nothing else: loopback,
+/// private, link-local and metadata addresses are refused, and plain `http://` needs an
+/// allow-listed address.
+#[derive(Clone, Debug, Default)]
+pub struct WebhookPolicy {
+    /// Addresses allowed although internal, over http too.
+    pub allow: Arc<[Cidr]>,
+}
+
+/// The words a refused address is recorded with (the same whether or not anything listens
+/// there: nothing was sent).
+pub const REFUSED_ADDRESS: &str = "address not allowed";
+
+impl WebhookPolicy {
+    /// Whether a delivery may connect to `ip` (`https`: the URL's scheme is https).
+    pub fn allows(&self, ip: IpAddr, https: bool) -> bool {
+        if self.allow.iter().any(|c| c.contains(ip)) {
+            return true;
+        }
+        https && !is_internal(ip)
+    }
+
+    /// Whether a subscription to `url` (an http or https URL with a host) may be created:
+    /// https, or http with an allow-list; an address written in the URL must be allowed.
+    /// (A name is checked as resolved at each delivery.)
+    pub fn check_url(&self, url: &reqwest::Url) -> Result<(), &'static str> {
+        let https = url.scheme() == "https";
+        if let Some(ip) = literal_ip(url) {
+            return if self.allows(ip, https) {
+                Ok(())
+            } else if https {
+                Err("url is an internal address (not allowed on this server)")
+            } else {
+                Err("url must be https (plain http only to the server's allowed addresses)")
+            };
+        }
+        if !https && self.allow.is_empty() {
+            return Err("url must be https (plain http only to the server's allowed addresses)");
+        }
+        Ok(())
+    }
+}
+
+/// The address written as the URL's host, if it is one (`https://10.0.0.1/`, `http://[::1]/`).
+fn literal_ip(url: &reqwest::Url) -> Option<IpAddr> {
+    let host = url.host_str()?;
+    let host = host
+        .strip_prefix('[')
+        .and_then(|h| h.strip_suffix(']'))
+        .unwrap_or(host);
+    host.parse().ok()
+}
+
+/// The refusal of a name whose every address the policy refuses (found again in the
+/// client's error chain).
+#[derive(Debug)]
+struct Refused;
+
+impl std::fmt::Display for Refused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(REFUSED_ADDRESS)
+    }
+}
+
+impl std::error::Error for Refused {}
+
+/// The delivery client's resolver: the system's lookup, keeping only the addresses the
+/// policy allows (none left: [`Refused`], and no connection is made).
+struct CheckedResolver {
+    policy: WebhookPolicy,
+    https: bool,
+}
+
+impl reqwest::dns::Resolve for CheckedResolver {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let (policy, https) = (self.policy.clone(), self.https);
+        let host = name.as_str().to_owned();
+        Box::pin(async move {
+            let found = tokio::net::lookup_host((host.as_str(), 0)).await?;
+            let allowed: Vec<SocketAddr> = found.filter(|a| policy.allows(a.ip(), https)).collect();
+            if allowed.is_empty() {
+                return Err(Box::new(Refused) as Box<dyn std::error::Error + Send + Sync>);
+            }
+            Ok(Box::new(allowed.into_iter()) as reqwest::dns::Addrs)
+        })
+    }
+}
+
+/// Whether `e` (a client error) is the resolver's refusal.
+fn refused(e: &reqwest::Error) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = source {
+        if err.downcast_ref::<Refused>().is_some() {
+            return true;
+        }
+        source = err.source();
+    }
+    false
+}
+
+/// The delivery clients: one for https URLs, one for http (each with its own resolver
+/// check); no redirects, no proxy from the environment (the checked address is the one
+/// connected to).
+#[derive(Clone)]
+struct Clients {
+    https: reqwest::Client,
+    http: reqwest::Client,
+    policy: WebhookPolicy,
+}
+
+impl Clients {
+    fn new(settings: &DeliverySettings) -> reqwest::Result<Self> {
+        let build = |https: bool| {
+            reqwest::Client::builder()
+                .timeout(settings.timeout)
+                .redirect(reqwest::redirect::Policy::none())
+                .no_proxy()
+                .dns_resolver(Arc::new(CheckedResolver {
+                    policy: settings.policy.clone(),
+                    https,
+                }))
+                .build()
+        };
+        Ok(Clients {
+            https: build(true)?,
+            http: build(false)?,
+            policy: settings.policy.clone(),
+        })
+    }
+
+    /// The client for `url`, or `None` when its written address is refused (nothing is
+    /// sent).
+    fn for_url(&self, url: &str) -> Option<&reqwest::Client> {
+        let parsed = reqwest::Url::parse(url).ok()?;
+        let https = match parsed.scheme() {
+            "https" => true,
+            "http" => false,
+            _ => return None,
+        };
+        if let Some(ip) = literal_ip(&parsed)
+            && !self.policy.allows(ip, https)
+        {
+            return None;
+        }
+        Some(if https { &self.https } else { &self.http })
+    }
+}
+
 /// How the delivery worker behaves.
 #[derive(Clone, Debug)]
 pub struct DeliverySettings {
@@ -191,6 +346,8 @@ pub struct DeliverySettings {
     pub concurrency: usize,
     /// The time the worker stamps and schedules by (the server's clock).
     pub clock: Clock,
+    /// Where deliveries may go.
+    pub policy: WebhookPolicy,
 }
 
 impl DeliverySettings {
@@ -274,11 +431,7 @@ async fn run(
     mut stopped: watch::Receiver<bool>,
 ) {
     let _ = rustls::crypto::ring::default_provider().install_default();
-    let client = match reqwest::Client::builder()
-        .timeout(settings.timeout)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-    {
+    let client = match Clients::new(&settings) {
         Ok(c) => c,
         Err(e) => {
             tracing::error!(error = %e, "webhook client could not be built; no deliveries");
@@ -334,7 +487,7 @@ async fn run(
 /// One POST of one delivery, and its outcome recorded.
 async fn attempt(
     storage: Arc<dyn Storage>,
-    client: reqwest::Client,
+    clients: Clients,
     settings: DeliverySettings,
     d: DueDelivery,
 ) {
@@ -347,21 +500,28 @@ async fn attempt(
         }
     };
     let t = settings.clock.now_ms() / 1000;
-    let sent = client
-        .post(&d.url)
-        .header(reqwest::header::CONTENT_TYPE, "application/json")
-        .header(DELIVERY_HEADER, &event.id)
-        .header(EVENT_HEADER, COMPLETED_EVENT)
-        .header(SIGNATURE_HEADER, sign(&d.secret, t, &body))
-        .body(body)
-        .send()
-        .await;
+    let sent = match clients.for_url(&d.url) {
+        None => None,
+        Some(client) => Some(
+            client
+                .post(&d.url)
+                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .header(DELIVERY_HEADER, &event.id)
+                .header(EVENT_HEADER, COMPLETED_EVENT)
+                .header(SIGNATURE_HEADER, sign(&d.secret, t, &body))
+                .body(body)
+                .send()
+                .await,
+        ),
+    };
     let error = match sent {
-        Ok(res) if res.status().is_success() => None,
-        Ok(res) => Some(format!("HTTP {}", res.status().as_u16())),
-        Err(e) if e.is_timeout() => Some("timed out".to_owned()),
-        Err(e) if e.is_connect() => Some("connection failed".to_owned()),
-        Err(_) => Some("request failed".to_owned()),
+        None => Some(REFUSED_ADDRESS.to_owned()),
+        Some(Ok(res)) if res.status().is_success() => None,
+        Some(Ok(res)) => Some(format!("HTTP {}", res.status().as_u16())),
+        Some(Err(e)) if refused(&e) => Some(REFUSED_ADDRESS.to_owned()),
+        Some(Err(e)) if e.is_timeout() => Some("timed out".to_owned()),
+        Some(Err(e)) if e.is_connect() => Some("connection failed".to_owned()),
+        Some(Err(_)) => Some("request failed".to_owned()),
     };
     let attempts = d.attempts + 1;
     let result = match error {
@@ -443,6 +603,7 @@ mod tests {
             poll: Duration::from_secs(1),
             concurrency: 1,
             clock: Clock::system(),
+            policy: WebhookPolicy::default(),
         };
         for (attempts, full) in [(1, 1000u128), (2, 2000), (3, 4000), (4, 8000), (5, 10_000)] {
             for _ in 0..50 {

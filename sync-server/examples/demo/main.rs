@@ -537,6 +537,7 @@ pub async fn run(
     let metrics_text = desk
         .http
         .get(format!("{url}/metrics"))
+        .bearer_auth(&desk.token)
         .send()
         .await?
         .text()
@@ -702,7 +703,10 @@ fn print_summary(s: &Summary) {
         "  curl -s -H 'Authorization: Bearer {}' {}/v1/admin/completions",
         s.admin_token, s.url
     );
-    println!("  curl -s {}/metrics", s.url);
+    println!(
+        "  curl -s -H 'Authorization: Bearer {}' {}/metrics",
+        s.admin_token, s.url
+    );
     println!("  curl -s {}/v1/openapi.json", s.url);
 }
 

@@ -25,11 +25,10 @@ pub mod record;
 pub mod session;
 pub mod words;
 
-use std::net::SocketAddr;
 use std::sync::LazyLock;
 
 use axum::Router;
-use axum::extract::{ConnectInfo, State};
+use axum::extract::State;
 use axum::http::header::SET_COOKIE;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -173,10 +172,10 @@ pub struct NoFields {}
 
 async fn login(
     State(s): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    client: crate::auth::ClientAddr,
     LoginForm(form): LoginForm<Credentials>,
 ) -> Result<Response, PageError> {
-    if !s.login_limiter.allow(peer.ip()) {
+    if !s.login_limiter.allow(client.key()) {
         return Err(PageError::new(
             StatusCode::TOO_MANY_REQUESTS,
             "too many login attempts: wait a minute",

@@ -1,19 +1,18 @@
 //! Device routes: enrolment, push, pull.
 
-use std::net::SocketAddr;
 use std::time::Instant;
 
 use axum::Json;
 use axum::body::Bytes;
+use axum::extract::State;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{ConnectInfo, State};
 use axum::http::HeaderMap;
 use fieldkit_core::sync::protocol::{
     DEFAULT_PULL_LIMIT, EnrollRequest, EnrollResponse, MAX_PULL_LIMIT, MAX_PUSH_OPS, PullQuery,
     PullResponse, PushRequest, PushResponse,
 };
 
-use crate::auth::{Device, hash_secret, normalize_code};
+use crate::auth::{ClientAddr, Device, hash_secret, normalize_code};
 use crate::device_keys;
 use crate::error::{ApiError, ApiJson, ApiQuery, from_status, json_from_bytes, require_json};
 use crate::push::Batch;
@@ -23,11 +22,11 @@ use crate::storage::enrolment::Enrolment;
 /// `POST /v1/enroll`.
 pub async fn enroll(
     State(s): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    client: ClientAddr,
     body: Result<ApiJson<EnrollRequest>, ApiError>,
 ) -> Result<Json<EnrollResponse>, ApiError> {
     // Counted before the body is even read: guessing codes is what the limit stops.
-    if !s.enroll_limiter.allow(peer.ip()) {
+    if !s.enroll_limiter.allow(client.key()) {
         return Err(ApiError::TooManyRequests);
     }
     let ApiJson(req) = body?;
@@ -62,14 +61,16 @@ pub async fn enroll(
 /// (optional; a clock further than the threshold from the server's is flagged).
 pub const DEVICE_TIME_HEADER: &str = "fieldkit-device-time";
 
-/// `POST /v1/push`: the device's token, then its key's signature over the exact body, then
-/// the body.
+/// `POST /v1/push`: the device's token, its rate (over it a 429), then its key's signature
+/// over the exact body (401), then the body; the writer's queue full is a 503 (429 and 503
+/// with `Retry-After`; nothing was stored).
 pub async fn push(
     State(s): State<AppState>,
     Device(device): Device,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<PushResponse>, ApiError> {
+    s.limits.devices.take(&device.id.to_string())?;
     let started = Instant::now();
     require_json(&headers)?;
     let body = body.map_err(|e| from_status(e.status(), e.body_text()))?;
@@ -117,6 +118,8 @@ pub async fn push(
         .collect();
     jobs.sort_unstable();
     jobs.dedup();
+    // A place in the writer's queue, held until the push is committed.
+    let _queued = s.limits.writes.enter()?;
     let batch = tokio::task::spawn_blocking(move || Batch::prepare(req.ops))
         .await
         .map_err(|e| ApiError::Internal(e.to_string()))?;
@@ -172,12 +175,13 @@ fn envelope_too_long(op: &fieldkit_core::sync::protocol::Op) -> Option<(&'static
         .map(|((field, max), _)| (*field, *max))
 }
 
-/// `GET /v1/pull?cursor=N&limit=M`.
+/// `GET /v1/pull?cursor=N&limit=M`. Over the device's rate a 429 with `Retry-After`.
 pub async fn pull(
     State(s): State<AppState>,
     Device(device): Device,
     ApiQuery(q): ApiQuery<PullQuery>,
 ) -> Result<Json<PullResponse>, ApiError> {
+    s.limits.devices.take(&device.id.to_string())?;
     let limit = q.limit.unwrap_or(DEFAULT_PULL_LIMIT);
     if !(1..=MAX_PULL_LIMIT).contains(&limit) {
         return Err(ApiError::BadRequest(format!(

@@ -49,8 +49,15 @@ async fn healthz(State(s): State<AppState>) -> Response {
     }
 }
 
-async fn metrics(State(s): State<AppState>) -> Response {
-    let mut r = s.metrics.render().into_response();
+/// `GET /metrics` on the public address: the dispatcher's token only (`--metrics-listen`
+/// serves it without one on a private address).
+async fn metrics(State(s): State<AppState>, _: crate::auth::Dispatcher) -> Response {
+    metrics_text(&s.metrics)
+}
+
+/// The Prometheus text exposition as a response.
+pub fn metrics_text(m: &crate::metrics::Metrics) -> Response {
+    let mut r = m.render().into_response();
     r.headers_mut().insert(
         CONTENT_TYPE,
         HeaderValue::from_static("text/plain; version=0.0.4"),

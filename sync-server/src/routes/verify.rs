@@ -3,7 +3,9 @@
 //! the signed content from the customer's signature ops the device pushed and compares it
 //! with `h`: "matches", "mismatch" or "unknown" (no such job, or no customer signature
 //! received yet). The page shows the job id, the server's completion time and the verdict,
-//! never personal data.
+//! never personal data. It reads beside the database writer (SQLite: the read-only
+//! connections; PostgreSQL: the pool), so a busy writer never holds it up, and at most
+//! `--verify-concurrency` lookups run at once (over it a 503 with `Retry-After`).
 
 use axum::Router;
 use axum::extract::{Path, Query, State};
@@ -44,6 +46,10 @@ async fn verify(
         return ApiError::BadRequest("h must be a SHA-256: 64 hexadecimal characters".into())
             .into_response();
     }
+    let _lookup = match state.limits.verify.enter() {
+        Ok(held) => held,
+        Err(e) => return e.into_response(),
+    };
     let job = match state.storage.work_order(job_id).await {
         Ok(job) => job,
         Err(e) => return internal(e),

@@ -21,7 +21,7 @@ use crate::error::{ApiError, ApiJson, ApiPath, ApiQuery};
 use crate::state::AppState;
 use crate::storage::Storage;
 use crate::storage::webhooks::{COMPLETED_EVENT, FeedEntry, NewWebhook, WebhookSummary};
-use crate::webhooks::{CompletionData, new_secret};
+use crate::webhooks::{CompletionData, WebhookPolicy, new_secret};
 
 /// The routes.
 pub fn routes() -> Router<AppState> {
@@ -36,7 +36,8 @@ pub fn routes() -> Router<AppState> {
 #[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct NewSubscription {
-    /// `http://` or `https://`, where each event is POSTed.
+    /// `https://` (or `http://` to an address the server allows), where each event is
+    /// POSTed.
     pub url: String,
     /// Event types; only `work_order.completed` today (the default).
     #[serde(default)]
@@ -56,7 +57,7 @@ pub struct CreatedSubscription {
     pub created_at: i64,
 }
 
-fn check_url(url: &str) -> Result<String, ApiError> {
+fn check_url(url: &str, policy: &WebhookPolicy) -> Result<String, ApiError> {
     let url = url.trim();
     let parsed =
         reqwest::Url::parse(url).map_err(|_| ApiError::BadRequest("url is not a URL".into()))?;
@@ -68,6 +69,9 @@ fn check_url(url: &str) -> Result<String, ApiError> {
             "url is an http or https URL of at most 2000 characters".into(),
         ));
     }
+    policy
+        .check_url(&parsed)
+        .map_err(|m| ApiError::BadRequest(m.into()))?;
     Ok(url.to_owned())
 }
 
@@ -76,7 +80,7 @@ async fn create(
     _: Dispatcher,
     ApiJson(req): ApiJson<NewSubscription>,
 ) -> Result<(StatusCode, Json<CreatedSubscription>), ApiError> {
-    let url = check_url(&req.url)?;
+    let url = check_url(&req.url, &s.webhook_policy)?;
     let events = req
         .events
         .unwrap_or_else(|| vec![COMPLETED_EVENT.to_owned()]);

@@ -300,7 +300,7 @@ async fn refusals_are_typed_as_documented() {
         .admin(
             Method::POST,
             "/v1/admin/webhooks",
-            Some(json!({ "url": "http://127.0.0.1:9/hook", "secret": "密".repeat(100) })),
+            Some(json!({ "url": "https://receiver.example.com/hook", "secret": "密".repeat(100) })),
         )
         .await;
     assert_eq!(s, 201, "{v}");

@@ -17,6 +17,7 @@ mod device_sync;
 mod e2e;
 mod enrolment;
 mod judge_property;
+mod limits;
 mod measures_e2e;
 mod measures_storage;
 mod migrations;

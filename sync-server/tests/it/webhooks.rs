@@ -2,7 +2,9 @@
 //! 127.0.0.1 that fails the first attempts (500s, a dropped connection, a timeout, a 503)
 //! — nothing lost, duplicates carry the same event id, every genuine signature verifies and
 //! tampered ones do not —; failed deliveries visible and redelivered; a restart that
-//! delivers what the stopped server had not; and the SSE stream with `Last-Event-ID`.
+//! delivers what the stopped server had not; the SSE stream with `Last-Event-ID`; and
+//! receivers on internal addresses refused (at subscription, and as resolved at delivery,
+//! without connecting) unless the server allows them.
 //!
 //! The completions are real: phones made of the core ([`common::journal::Phone`]) walk the
 //! visits and push their journals, and a completion enters the feed when it counts (once the
@@ -514,13 +516,15 @@ async fn receiver(r: Arc<Receiver>) -> String {
     format!("http://{addr}/hooks/fieldkit")
 }
 
-/// Quick retries for the tests.
+/// Quick retries for the tests, to receivers on loopback (allowed: plain http to
+/// 127.0.0.1).
 fn fast(c: &mut Config) {
     c.webhook_timeout_ms = 500;
     c.webhook_backoff_ms = 20;
     c.webhook_backoff_cap_ms = 200;
     c.webhook_poll_ms = 50;
     c.webhook_max_attempts = 10;
+    c.webhook_allow = vec!["127.0.0.1".parse().unwrap()];
 }
 
 /// A technician with a phone (the real core, enrolled over HTTP) that pulled its `n` new
@@ -1055,4 +1059,66 @@ async fn sse_streams_completions_and_resumes_from_last_event_id() {
     let open = Sse::open(&ts, None).await;
     ts.server.shutdown().await.unwrap();
     drop(open);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_loopback_receiver_is_refused_unless_allowed() {
+    // No allow-list: https only, and never to an internal address.
+    let ts = common::server(Backend::Sqlite, |c| {
+        fast(c);
+        c.webhook_allow.clear();
+        c.webhook_max_attempts = 1;
+    })
+    .await
+    .unwrap();
+    ts.publish_demo_catalog().await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    for url in [
+        format!("http://127.0.0.1:{port}/hook"),
+        format!("https://127.0.0.1:{port}/hook"),
+        format!("https://[::1]:{port}/hook"),
+        format!("https://[::ffff:127.0.0.1]:{port}/hook"),
+        format!("https://2130706433:{port}/hook"),
+        format!("https://169.254.169.254:{port}/latest/meta-data"),
+        format!("http://receiver.example.com:{port}/hook"),
+    ] {
+        let (s, v) = ts
+            .admin(
+                Method::POST,
+                "/v1/admin/webhooks",
+                Some(json!({ "url": url })),
+            )
+            .await;
+        assert_eq!(s, 400, "{url}: {v}");
+        assert_eq!(v["code"], "bad_request");
+    }
+    // A name is checked as resolved, at each delivery: `localhost` is loopback.
+    let (id, _) = subscribe(&ts, &format!("https://localhost:{port}/hook")).await;
+    let (phone, jobs) = crew(&ts, 1).await;
+    complete(&phone, &jobs).await;
+    let w = wait_listed(&ts, &id, |w| w["failed"] == 1).await;
+    assert_eq!(w["last_error"], "address not allowed");
+    assert_eq!(w["delivered"], 0);
+    // Refused before connecting: the listener was never connected to (whether a port
+    // answers cannot be learned from last_error).
+    assert!(
+        futures::FutureExt::now_or_never(listener.accept()).is_none(),
+        "a connection reached the internal address"
+    );
+    ts.server.shutdown().await.unwrap();
+
+    // Allowed: the same loopback receiver gets its delivery over plain http.
+    let ts = common::server(Backend::Sqlite, fast).await.unwrap();
+    ts.publish_demo_catalog().await;
+    let rx = Arc::new(Receiver::default());
+    rx.set(vec![], Reply::Status(200));
+    let url = receiver(rx.clone()).await;
+    let (id, _) = subscribe(&ts, &url).await;
+    let (phone, jobs) = crew(&ts, 1).await;
+    complete(&phone, &jobs).await;
+    let w = wait_listed(&ts, &id, |w| w["delivered"] == 1).await;
+    assert_eq!(w["last_error"], Value::Null);
+    assert_eq!(rx.log().len(), 1);
+    ts.server.shutdown().await.unwrap();
 }

@@ -222,6 +222,7 @@ impl Storage for SqliteStorage {
     }
 
     fn job_ops(&self, id: WorkOrderId, kind: String) -> Fut<'_, Vec<Op>> {
-        self.run(move |c| ops::job_ops(c, id, kind))
+        // A read: beside the writer, never queued behind it (the public verify page).
+        self.read(move |c| ops::job_ops(c, id, kind))
     }
 }

@@ -222,6 +222,9 @@ pub async fn server(backend: Backend, tweak: impl FnOnce(&mut Config)) -> Option
     let dir = tempfile::tempdir().expect("temp dir");
     let mut config = Config::for_tests(dir.path().join("server"));
     config.enroll_per_minute = 10_000;
+    // Benchmarks and tests drive devices as fast as they go: no per-device bucket unless a
+    // test sets one (`tests/it/limits.rs`).
+    config.device_requests_per_minute = 0;
     let pg = match backend {
         Backend::Sqlite => None,
         Backend::Postgres => {

@@ -1,0 +1,462 @@
+//! The server's limits: a half-sent request is closed at the header-read timeout (plain and
+//! TLS), a stalled body fails at the body timeout and a silent connection is closed at the
+//! idle timeout; a device over its rate of pushes and pulls is told when to come back (429,
+//! `Retry-After`, on the server's manual clock); a full writer queue answers 503 with
+//! `Retry-After` (a writer held by the test, on SQLite and PostgreSQL); the verify page
+//! answers while the writer is held and has its own limit; the rate limits count per client
+//! behind a trusted proxy (IPv6 per /64) and ignore an untrusted peer's `X-Forwarded-For`;
+//! `/metrics` needs the admin token or the private metrics address.
+
+use std::time::Duration;
+
+use crate::common::{self, Backend, TestServer};
+use fieldkit_core::model::DeviceId;
+use fieldkit_core::sync::protocol::ErrorBody;
+use fieldkit_server::clock::Clock;
+use serde_json::json;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+/// How long any wait may take before the test fails.
+const DEADLINE: Duration = Duration::from_secs(30);
+
+/// Sends the start of a request whose headers never finish, and returns how long the server
+/// took to close the connection (the test fails if it never does).
+async fn half_sent<S>(mut stream: S) -> Duration
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
+    let started = tokio::time::Instant::now();
+    stream
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: fieldkit\r\nX-Slow: ")
+        .await
+        .unwrap();
+    stream.flush().await.unwrap();
+    let mut buf = Vec::new();
+    let read = tokio::time::timeout(DEADLINE, stream.read_to_end(&mut buf)).await;
+    assert!(
+        read.is_ok(),
+        "the connection was still open after {DEADLINE:?}"
+    );
+    // Closed (EOF, or a reset), with no answer to a request that never was.
+    assert!(
+        buf.is_empty() || buf.starts_with(b"HTTP/1.1 408"),
+        "{}",
+        String::from_utf8_lossy(&buf)
+    );
+    started.elapsed()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_half_sent_request_is_closed_at_the_header_timeout() {
+    let ts = common::server(Backend::Sqlite, |c| c.header_read_timeout_secs = 1)
+        .await
+        .unwrap();
+    let addr = ts.server.addr();
+    let took = half_sent(tokio::net::TcpStream::connect(addr).await.unwrap()).await;
+    eprintln!("plain: closed after {took:?}");
+    assert!(took >= Duration::from_millis(900), "closed early: {took:?}");
+    // A request sent whole is answered as ever.
+    let r = ts.client.get(ts.url("/healthz")).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    ts.server.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_half_sent_request_over_tls_is_closed_at_the_header_timeout() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = rcgen::KeyPair::generate().unwrap();
+    let cert = rcgen::CertificateParams::new(vec!["localhost".to_owned(), "127.0.0.1".to_owned()])
+        .unwrap()
+        .self_signed(&key)
+        .unwrap();
+    let (cert_path, key_path) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+    std::fs::write(&cert_path, cert.pem()).unwrap();
+    std::fs::write(&key_path, key.serialize_pem()).unwrap();
+    let ts = common::server(Backend::Sqlite, |c| {
+        c.header_read_timeout_secs = 1;
+        c.tls_cert = Some(cert_path.clone());
+        c.tls_key = Some(key_path.clone());
+    })
+    .await
+    .unwrap();
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(cert.der().clone()).unwrap();
+    let config = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    let tcp = tokio::net::TcpStream::connect(ts.server.addr())
+        .await
+        .unwrap();
+    let tls = tokio_rustls::TlsConnector::from(std::sync::Arc::new(config))
+        .connect("localhost".try_into().unwrap(), tcp)
+        .await
+        .unwrap();
+    let took = half_sent(tls).await;
+    eprintln!("TLS: closed after {took:?}");
+    assert!(took >= Duration::from_millis(900), "closed early: {took:?}");
+    let r = ts.client.get(ts.url("/healthz")).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    ts.server.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stalled_body_fails_and_a_silent_connection_is_closed() {
+    let ts = common::server(Backend::Sqlite, |c| {
+        c.body_timeout_secs = 1;
+        c.idle_timeout_secs = 1;
+        // Off, so that only the idle timeout can close the silent connection.
+        c.header_read_timeout_secs = 0;
+    })
+    .await
+    .unwrap();
+    let addr = ts.server.addr();
+    // A body that stops after 10 of its 100 bytes: the request fails (400), typed.
+    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let started = tokio::time::Instant::now();
+    s.write_all(
+        b"POST /v1/enroll HTTP/1.1\r\nHost: fieldkit\r\nContent-Type: application/json\r\n\
+          Content-Length: 100\r\n\r\n{\"code\": \"",
+    )
+    .await
+    .unwrap();
+    let mut head = [0u8; 12];
+    tokio::time::timeout(DEADLINE, s.read_exact(&mut head))
+        .await
+        .expect("an answer to the stalled body")
+        .unwrap();
+    let took = started.elapsed();
+    eprintln!("stalled body answered after {took:?}");
+    assert_eq!(&head, b"HTTP/1.1 400");
+    assert!(
+        took >= Duration::from_millis(900),
+        "answered early: {took:?}"
+    );
+    // A connection that says nothing at all is closed at the idle timeout.
+    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let started = tokio::time::Instant::now();
+    let mut buf = Vec::new();
+    tokio::time::timeout(DEADLINE, s.read_to_end(&mut buf))
+        .await
+        .expect("the silent connection closed")
+        .unwrap();
+    let took = started.elapsed();
+    eprintln!("silent connection closed after {took:?}");
+    assert!(buf.is_empty());
+    assert!(took >= Duration::from_millis(900), "closed early: {took:?}");
+    ts.server.shutdown().await.unwrap();
+}
+
+/// A technician with one enrolled device: its token.
+async fn device(ts: &TestServer) -> String {
+    let t = ts.create_technician("Li Na").await;
+    ts.enrol(&t, DeviceId::new()).await.token
+}
+
+fn retry_after(r: &reqwest::Response) -> u64 {
+    r.headers()
+        .get("retry-after")
+        .expect("a Retry-After header")
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_device_over_its_rate_is_told_when_to_come_back() {
+    let clock = Clock::manual(common::morning().timestamp_millis());
+    let ts = common::server(Backend::Sqlite, |c| {
+        c.clock = clock.clone();
+        c.device_requests_per_minute = 6;
+        c.device_burst = 2;
+    })
+    .await
+    .unwrap();
+    let (token, other) = (device(&ts).await, device(&ts).await);
+    let pull = |token: &str| {
+        ts.client
+            .get(ts.url("/v1/pull?cursor=0"))
+            .bearer_auth(token)
+            .send()
+    };
+    let push = |token: &str| {
+        ts.client
+            .post(ts.url("/v1/push"))
+            .bearer_auth(token)
+            .json(&json!({ "ops": [] }))
+            .send()
+    };
+    assert_eq!(pull(&token).await.unwrap().status().as_u16(), 200);
+    assert_eq!(push(&token).await.unwrap().status().as_u16(), 200);
+    for r in [pull(&token).await.unwrap(), push(&token).await.unwrap()] {
+        assert_eq!(r.status().as_u16(), 429);
+        // 6 a minute: the next token in 10 s.
+        assert_eq!(retry_after(&r), 10);
+        let e: ErrorBody = r.json().await.unwrap();
+        assert_eq!(e.code, "too_many_requests");
+    }
+    assert_eq!(
+        pull(&other).await.unwrap().status().as_u16(),
+        200,
+        "another device has its own bucket"
+    );
+    clock.advance(10_000);
+    assert_eq!(pull(&token).await.unwrap().status().as_u16(), 200);
+    assert_eq!(pull(&token).await.unwrap().status().as_u16(), 429);
+    ts.server.shutdown().await.unwrap();
+}
+
+/// Holds the database's write lock as another writer would, until dropped or released.
+enum HeldWriter {
+    Sqlite(rusqlite::Connection),
+    Postgres(tokio_postgres::Client),
+}
+
+impl HeldWriter {
+    /// SQLite: a write transaction on the server's file (the server's writer then waits for
+    /// it). PostgreSQL: the device's row locked as a push locks it.
+    async fn hold(ts: &TestServer, token: &str) -> HeldWriter {
+        match &ts.pg {
+            None => {
+                let path = ts.dir.path().join("server").join("fieldkit-server.db");
+                let c = rusqlite::Connection::open(path).unwrap();
+                c.execute_batch("BEGIN IMMEDIATE").unwrap();
+                HeldWriter::Sqlite(c)
+            }
+            Some(pg) => {
+                let (client, conn) = tokio_postgres::connect(&pg.url, tokio_postgres::NoTls)
+                    .await
+                    .unwrap();
+                tokio::spawn(conn);
+                let hash = fieldkit_server::auth::hash_secret(token);
+                client.batch_execute("BEGIN").await.unwrap();
+                let n = client
+                    .execute(
+                        "SELECT 1 FROM devices WHERE token_hash = $1 FOR UPDATE",
+                        &[&hash],
+                    )
+                    .await
+                    .unwrap();
+                assert_eq!(n, 1, "the device's row is locked");
+                HeldWriter::Postgres(client)
+            }
+        }
+    }
+
+    async fn release(self) {
+        match self {
+            HeldWriter::Sqlite(c) => c.execute_batch("ROLLBACK").unwrap(),
+            HeldWriter::Postgres(c) => c.batch_execute("ROLLBACK").await.unwrap(),
+        }
+    }
+}
+
+async fn a_full_writer_queue_answers_503(backend: Backend) {
+    let Some(ts) = common::server(backend, |c| c.max_queued_writes = 1).await else {
+        return;
+    };
+    let (a, b) = (device(&ts).await, device(&ts).await);
+    let push = |token: String| {
+        let req = ts
+            .client
+            .post(ts.url("/v1/push"))
+            .bearer_auth(token)
+            .json(&json!({ "ops": [] }));
+        tokio::spawn(async move { req.send().await.unwrap() })
+    };
+    let held = HeldWriter::hold(&ts, &a).await;
+    // Two pushes while the writer is held and the queue takes one: one waits for the
+    // writer, the other is refused at once (nothing to wait for: it is not queued).
+    let (mut first, mut second) = (push(a.clone()), push(b.clone()));
+    let (refused, waiting) = tokio::time::timeout(DEADLINE, async {
+        tokio::select! {
+            r = &mut first => (r.unwrap(), second),
+            r = &mut second => (r.unwrap(), first),
+        }
+    })
+    .await
+    .expect("one push answered while the writer is held");
+    assert_eq!(refused.status().as_u16(), 503);
+    assert_eq!(retry_after(&refused), 1);
+    let e: ErrorBody = refused.json().await.unwrap();
+    assert_eq!(e.code, "unavailable");
+    assert!(
+        !waiting.is_finished(),
+        "the queued push waits for the writer"
+    );
+    held.release().await;
+    let r = tokio::time::timeout(DEADLINE, waiting)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200, "the queued push is committed");
+    // The queue has room again.
+    let r = push(b).await.unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    ts.server.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_writer_queue_answers_503_sqlite() {
+    a_full_writer_queue_answers_503(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_writer_queue_answers_503_postgres() {
+    a_full_writer_queue_answers_503(Backend::Postgres).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_verify_page_answers_while_the_writer_is_held() {
+    let ts = common::server(Backend::Sqlite, |_| {}).await.unwrap();
+    let t = ts.create_technician("Zhao Lei").await;
+    let token = ts.enrol(&t, DeviceId::new()).await.token;
+    let order = fieldkit_core::demo::repair_order(
+        1,
+        common::morning(),
+        fieldkit_core::model::Billing::Paid,
+    );
+    ts.create_job(&order, Some(&t)).await;
+    let held = HeldWriter::hold(&ts, &token).await;
+    // A push now waits for the writer (SQLite's writer waits up to 10 s for the lock).
+    let push = {
+        let req = ts
+            .client
+            .post(ts.url("/v1/push"))
+            .bearer_auth(&token)
+            .json(&json!({ "ops": [] }));
+        tokio::spawn(async move { req.send().await.unwrap() })
+    };
+    let url = ts.url(&format!("/verify/{}?h={}", order.id, "ab".repeat(32)));
+    // Well under the writer's 10 s: a page read through the writer would still wait.
+    let r = tokio::time::timeout(Duration::from_secs(5), ts.client.get(&url).send())
+        .await
+        .expect("the verify page answers while the writer is held")
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    assert!(r.text().await.unwrap().contains("data-verdict=\"unknown\""));
+    assert!(!push.is_finished(), "the writer was held all along");
+    held.release().await;
+    assert_eq!(push.await.unwrap().status().as_u16(), 200);
+    ts.server.shutdown().await.unwrap();
+
+    // Its own limit: none at once allowed, a 503 with Retry-After.
+    let ts = common::server(Backend::Sqlite, |c| c.verify_concurrency = 0)
+        .await
+        .unwrap();
+    let r = ts
+        .client
+        .get(ts.url(&format!("/verify/{}?h={}", order.id, "ab".repeat(32))))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 503);
+    assert_eq!(retry_after(&r), 1);
+    ts.server.shutdown().await.unwrap();
+}
+
+/// Enrolment attempts (a wrong code: 401 until the limit, then 429) as if from `forwarded`.
+async fn enrol_from(ts: &TestServer, forwarded: &str) -> u16 {
+    ts.client
+        .post(ts.url("/v1/enroll"))
+        .header("x-forwarded-for", forwarded)
+        .json(&json!({ "code": "AAAA-BBBB-CCCC", "device_id": DeviceId::new() }))
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rate_limits_count_per_client_and_ipv6_per_64_behind_a_trusted_proxy() {
+    let ts = common::server(Backend::Sqlite, |c| {
+        c.enroll_per_minute = 2;
+        c.trusted_proxies = vec!["127.0.0.1".parse().unwrap(), "::1".parse().unwrap()];
+    })
+    .await
+    .unwrap();
+    // One /64: two addresses use up its two attempts, a third address in it is refused.
+    assert_eq!(enrol_from(&ts, "2001:db8:1:2::1").await, 401);
+    assert_eq!(enrol_from(&ts, "2001:db8:1:2::2").await, 401);
+    assert_eq!(enrol_from(&ts, "2001:db8:1:2:ffff::9").await, 429);
+    // The next /64 and an IPv4 client are counted on their own.
+    assert_eq!(enrol_from(&ts, "2001:db8:1:3::1").await, 401);
+    assert_eq!(enrol_from(&ts, "192.0.2.10").await, 401);
+    assert_eq!(enrol_from(&ts, "192.0.2.11").await, 401);
+    // What the client wrote left of the proxy's own entry is not believed.
+    assert_eq!(enrol_from(&ts, "192.0.2.99, 2001:db8:1:2::7").await, 429);
+    ts.server.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_untrusted_peers_forwarded_for_is_ignored() {
+    let ts = common::server(Backend::Sqlite, |c| c.enroll_per_minute = 2)
+        .await
+        .unwrap();
+    assert_eq!(enrol_from(&ts, "192.0.2.1").await, 401);
+    assert_eq!(enrol_from(&ts, "192.0.2.2").await, 401);
+    // Another forged address changes nothing: the peer (127.0.0.1) is counted.
+    assert_eq!(enrol_from(&ts, "192.0.2.3").await, 429);
+    assert_eq!(enrol_from(&ts, "2001:db8:9::1").await, 429);
+    ts.server.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_need_the_admin_token_or_the_private_address() {
+    let ts = common::server(Backend::Sqlite, |c| {
+        c.metrics_listen = Some("127.0.0.1:0".parse().unwrap());
+    })
+    .await
+    .unwrap();
+    let token = device(&ts).await;
+    let get = |auth: Option<String>| {
+        let mut r = ts.client.get(ts.url("/metrics"));
+        if let Some(a) = auth {
+            r = r.bearer_auth(a);
+        }
+        r.send()
+    };
+    assert_eq!(get(None).await.unwrap().status().as_u16(), 401);
+    assert_eq!(
+        get(Some("fka_wrong".into()))
+            .await
+            .unwrap()
+            .status()
+            .as_u16(),
+        401
+    );
+    assert_eq!(get(Some(token)).await.unwrap().status().as_u16(), 403);
+    let r = get(Some(ts.admin.clone())).await.unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    assert!(r.text().await.unwrap().contains("fieldkit_ops_total"));
+    // The private address: metrics without a token, and nothing else.
+    let private = ts.server.metrics_addr().expect("a metrics address");
+    assert_ne!(private, ts.server.addr());
+    let r = ts
+        .client
+        .get(format!("http://{private}/metrics"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    assert!(
+        r.text()
+            .await
+            .unwrap()
+            .contains("fieldkit_push_seconds_bucket")
+    );
+    let r = ts
+        .client
+        .get(format!("http://{private}/v1/admin/technicians"))
+        .bearer_auth(&ts.admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 404);
+    ts.server.shutdown().await.unwrap();
+}
