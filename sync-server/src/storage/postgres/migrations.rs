@@ -26,6 +26,12 @@ pub const MIGRATIONS: &[Migration] = &[
         include_str!("migrations/0002_judged_completions.sql"),
         "e3dd7ad15af6881bf38991c905d92593a230ea146c4574c896dd8c30546dab1c",
     ),
+    Migration::new(
+        3,
+        "desk_accounts",
+        include_str!("migrations/0003_desk_accounts.sql"),
+        "aba70ecb2a1210c143cd1a2085a038578ac3e3a359f7729c152645b4923a7808",
+    ),
 ];
 
 /// Brings the database to the newest of `migrations` (the server passes [`MIGRATIONS`]):

@@ -25,6 +25,12 @@ pub const MIGRATIONS: &[Migration] = &[
         include_str!("migrations/0002_judged_completions.sql"),
         "f918165059e641c20d46f393fa68dba2a34122d8804b9d283782c5ba66e1c877",
     ),
+    Migration::new(
+        3,
+        "desk_accounts",
+        include_str!("migrations/0003_desk_accounts.sql"),
+        "66c3be3f8aaaf5c6082c5bf06c7fc20ac6e9abd5cc18d8f1b406a55d76cb345d",
+    ),
 ];
 
 /// Brings the database on `c` to the newest of `migrations` (the server passes
