@@ -150,6 +150,12 @@ impl Server {
             dashboard: state::Settings {
                 utc_offset_minutes: config.dashboard_utc_offset_minutes,
                 session_minutes: config.dashboard_session_minutes.max(1),
+                idle_minutes: config.dashboard_idle_minutes.max(1),
+                https: config.tls_cert.is_some()
+                    || config
+                        .public_url
+                        .as_deref()
+                        .is_some_and(|u| u.starts_with("https://")),
                 copy: Arc::new(state::CopySettings {
                     font: config.pdf_font.clone(),
                     font_index: config.pdf_font_index,
@@ -161,6 +167,17 @@ impl Server {
                 config.login_per_minute,
                 Duration::from_secs(60),
             )),
+            password_gate: Arc::new(auth::PasswordGate::new(
+                config
+                    .password_hash_concurrency
+                    .unwrap_or_else(auth::PasswordGate::default_permits),
+                config.password_hash_queue,
+            )),
+            login_backoff: auth::LoginBackoff {
+                free: config.login_backoff_after.max(1),
+                max_ms: config.login_backoff_max_secs.max(1).saturating_mul(1000),
+                ..auth::LoginBackoff::default()
+            },
         };
         let app = app::router(state).into_make_service_with_connect_info::<SocketAddr>();
         let tls = match (&config.tls_cert, &config.tls_key) {
