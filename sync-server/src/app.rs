@@ -19,7 +19,7 @@ pub fn router(state: AppState) -> Router {
     let limit = state.max_body_bytes;
     Router::new()
         .merge(crate::routes::routes())
-        .merge(crate::dashboard::routes())
+        .merge(crate::dashboard::routes(state.dashboard.https))
         .with_state(state)
         .layer(DefaultBodyLimit::max(limit))
         .layer(RequestDecompressionLayer::new())
