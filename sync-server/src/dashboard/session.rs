@@ -132,6 +132,18 @@ impl Session {
         }
     }
 
+    /// Whether this session is still on (not ended, not idle, its account not disabled),
+    /// without counting as activity: for what outlives the request that opened it (the
+    /// board's event stream).
+    pub async fn still_on(&self, state: &AppState) -> bool {
+        let now = state.clock.now_ms();
+        let idle_ms = state.dashboard.idle_minutes.saturating_mul(60_000);
+        matches!(
+            state.storage.session(self.token_hash.clone(), now).await,
+            Ok(Some(r)) if now.saturating_sub(r.last_seen_at) < idle_ms
+        )
+    }
+
     /// A 403 page unless the dispatcher is an administrator.
     pub fn must_administer(&self) -> Result<(), PageError> {
         if self.role == Role::Administrator {

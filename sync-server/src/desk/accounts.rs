@@ -126,16 +126,23 @@ pub async fn check_login(
     from: &str,
 ) -> Result<LoginOutcome, ApiError> {
     let key = backoff_key(login);
+    // No account has such a login: nothing to hold back, nothing to count (a stored key is
+    // at most 64 characters).
+    let possible = !key.is_empty() && key.chars().count() <= 64;
     let now = s.clock.now_ms();
-    let failures = s.storage.login_failures(key.clone()).await?;
+    let failures = if possible {
+        s.storage.login_failures(key.clone()).await?
+    } else {
+        None
+    };
     if let Some(wait) = s.login_backoff.wait_ms(failures.as_ref(), now) {
         tracing::info!(wait_ms = wait, "dashboard login held back");
         return Ok(LoginOutcome::Wait(wait));
     }
-    let account = if key.is_empty() || key.chars().count() > 64 {
-        None
-    } else {
+    let account = if possible {
         s.storage.dispatcher_by_login(key.clone()).await?
+    } else {
+        None
     };
     let hash = account
         .as_ref()
@@ -157,13 +164,18 @@ pub async fn check_login(
             Ok(LoginOutcome::Welcome(a))
         }
         a => {
-            let f = s
-                .storage
-                .record_login_failure(key, s.clock.now_ms(), s.login_backoff.reset_after_ms)
-                .await?;
+            let in_a_row = if possible {
+                let f = s
+                    .storage
+                    .record_login_failure(key, s.clock.now_ms(), s.login_backoff.reset_after_ms)
+                    .await?;
+                f.failures
+            } else {
+                1
+            };
             let detail = match &a {
                 Some(a) if matches && a.disabled_at.is_some() => "account disabled".to_owned(),
-                _ => format!("{} in a row", f.failures),
+                _ => format!("{in_a_row} in a row"),
             };
             let target = a.as_ref().map(|a| a.id.clone());
             let who = actor(a.as_ref());

@@ -1,5 +1,6 @@
 //! The desk's accounts, on SQLite and PostgreSQL: roles (a dispatcher is refused the
-//! administrators' pages and forms), disabling an account ends its open sessions at once,
+//! administrators' pages and forms), disabling an account ends its open sessions at once
+//! (its open board's event stream too),
 //! a password change needs the old password and ends the account's other sessions, the
 //! 30-minute idle timeout by the server's clock (the board's background refreshes do not
 //! count), the per-account login backoff (a typed 429 with Retry-After whatever the
@@ -214,11 +215,36 @@ async fn disabling(backend: Backend) {
     let desk = ts.dashboard_login("desk", DESK_PW).await;
     let other_tab = ts.dashboard_login("desk", DESK_PW).await;
     assert_eq!(status_of(&ts, &desk, "/board").await, 200);
+    // The dispatcher's open board listens for job changes.
+    let mut events = ts
+        .client
+        .get(ts.url("/board/events"))
+        .header(reqwest::header::COOKIE, &desk.cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(events.status().as_u16(), 200);
 
     let res = ts
         .post_form(&boss, &format!("/accounts/{id}/disable"), &[])
         .await;
     assert_eq!(res.status().as_u16(), 303, "{backend:?}");
+    // A job changes: the disabled dispatcher's board stream ends instead of telling it.
+    let job = fieldkit_core::demo::repair_order(
+        1,
+        chrono::Utc::now(),
+        fieldkit_core::model::Billing::Paid,
+    );
+    ts.create_job(&job, None).await;
+    let mut heard = String::new();
+    let ended = tokio::time::timeout(std::time::Duration::from_secs(10), async {
+        while let Some(chunk) = events.chunk().await.expect("the stream") {
+            heard.push_str(&String::from_utf8_lossy(&chunk));
+        }
+    })
+    .await;
+    assert!(ended.is_ok(), "{backend:?}: the board stream ended");
+    assert!(!heard.contains(&job.id.to_string()), "{heard}");
     // Its open sessions are refused at once: pages send it to the login, forms get 401.
     for who in [&desk, &other_tab] {
         let res = ts
