@@ -29,7 +29,7 @@ pub fn router(state: AppState, body_timeout: Duration) -> Router {
     let limits = state.limits.clone();
     Router::new()
         .merge(crate::routes::routes())
-        .merge(crate::dashboard::routes())
+        .merge(crate::dashboard::routes(state.dashboard.https))
         .with_state(state)
         .layer(DefaultBodyLimit::max(limit))
         .layer(axum::middleware::map_request(

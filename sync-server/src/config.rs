@@ -92,6 +92,25 @@ pub struct Config {
     /// Dashboard: login attempts per minute and client address.
     #[arg(long, env = "FIELDKIT_LOGIN_PER_MINUTE", default_value_t = 30)]
     pub login_per_minute: u32,
+    /// Dashboard: a login ends after this many minutes without a request from the
+    /// dispatcher (the board's own background refreshes do not count).
+    #[arg(long, env = "FIELDKIT_DASHBOARD_IDLE_MINUTES", default_value_t = 30)]
+    pub dashboard_idle_minutes: i64,
+    /// Password hashes and checks (argon2id, ~19 MiB each) run at once at most; absent:
+    /// two per core, at least 2.
+    #[arg(long, env = "FIELDKIT_PASSWORD_HASH_CONCURRENCY")]
+    pub password_hash_concurrency: Option<usize>,
+    /// Logins waiting for a password check at most; more are refused (503) at once.
+    #[arg(long, env = "FIELDKIT_PASSWORD_HASH_QUEUE", default_value_t = 64)]
+    pub password_hash_queue: usize,
+    /// Failed logins in a row one login name may have (from any address) before each next
+    /// attempt must wait (30 s, doubling).
+    #[arg(long, env = "FIELDKIT_LOGIN_BACKOFF_AFTER", default_value_t = 5)]
+    pub login_backoff_after: i64,
+    /// The longest such wait (seconds): the bound on how long failed logins can keep a
+    /// login name out.
+    #[arg(long, env = "FIELDKIT_LOGIN_BACKOFF_MAX_SECS", default_value_t = 900)]
+    pub login_backoff_max_secs: i64,
     /// Serve HTTPS with this certificate chain (PEM, leaf first); needs `--tls-key`. Without
     /// it the server speaks plain HTTP (behind a TLS-terminating proxy, or on loopback).
     #[arg(long, env = "FIELDKIT_TLS_CERT", requires = "tls_key")]

@@ -170,6 +170,12 @@ impl Server {
             dashboard: state::Settings {
                 utc_offset_minutes: config.dashboard_utc_offset_minutes,
                 session_minutes: config.dashboard_session_minutes.max(1),
+                idle_minutes: config.dashboard_idle_minutes.max(1),
+                https: config.tls_cert.is_some()
+                    || config
+                        .public_url
+                        .as_deref()
+                        .is_some_and(|u| u.starts_with("https://")),
                 copy: Arc::new(state::CopySettings {
                     font: config.pdf_font.clone(),
                     font_index: config.pdf_font_index,
@@ -193,6 +199,17 @@ impl Server {
             }),
             trusted_proxies: TrustedProxies(config.trusted_proxies.clone().into()),
             webhook_policy,
+            password_gate: Arc::new(auth::PasswordGate::new(
+                config
+                    .password_hash_concurrency
+                    .unwrap_or_else(auth::PasswordGate::default_permits),
+                config.password_hash_queue,
+            )),
+            login_backoff: auth::LoginBackoff {
+                free: config.login_backoff_after.max(1),
+                max_ms: config.login_backoff_max_secs.max(1).saturating_mul(1000),
+                ..auth::LoginBackoff::default()
+            },
         };
         let app = app::router(state, Duration::from_secs(config.body_timeout_secs));
         let conn_limits = serve::ConnLimits {

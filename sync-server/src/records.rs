@@ -233,6 +233,36 @@ pub struct DrawingCheck {
 
 // The desk: dispatcher accounts, sessions, and what the board and admin pages read.
 
+/// What a desk account may do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Everything a dispatcher does, and manages accounts, technicians, enrolment codes
+    /// and devices, and reads the audit log.
+    Administrator,
+    /// Works the jobs: the board, new jobs, CSV, a job's changes and rulings, the flags
+    /// and the measures.
+    Dispatcher,
+}
+
+impl Role {
+    /// Both roles.
+    pub const ALL: [Role; 2] = [Role::Administrator, Role::Dispatcher];
+
+    /// The stored and wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Administrator => "administrator",
+            Self::Dispatcher => "dispatcher",
+        }
+    }
+
+    /// Parses [`Role::as_str`].
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+}
+
 /// A dispatcher who can log in to the dashboard.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DispatcherAccount {
@@ -242,6 +272,10 @@ pub struct DispatcherAccount {
     /// The PHC string of an argon2id hash.
     pub password_hash: String,
     pub created_at: i64,
+    pub role: Role,
+    /// When an administrator disabled it (it cannot log in, its sessions ended); `None`:
+    /// active.
+    pub disabled_at: Option<i64>,
 }
 
 /// A logged-in dispatcher's session.
@@ -252,7 +286,42 @@ pub struct SessionRecord {
     /// The token every form of this session carries.
     pub csrf: String,
     pub created_at: i64,
+    /// The end of the session however active it is.
     pub expires_at: i64,
+    /// The last request the dispatcher made (the idle timeout counts from it).
+    pub last_seen_at: i64,
+    /// The account's role, as read with the session (ignored when a session is created).
+    pub role: Role,
+}
+
+/// One line of the audit log: who did what, when, from where.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    /// Its number, in the order written (0 when not yet stored).
+    pub id: i64,
+    /// ms since the epoch, by the server's clock.
+    pub at: i64,
+    /// The account that acted (`None`: the admin token, or a login that failed).
+    pub actor_id: Option<String>,
+    /// Its login as it was then, `admin-token`, or what a failed login was for.
+    pub actor: String,
+    /// What was done (`job_created`, `login_failed`…: the desk's audit actions).
+    pub action: String,
+    /// What it was done to (a job, device, technician or account id), if anything.
+    pub target: Option<String>,
+    /// A short detail without personal data (a role, a ruling, a count).
+    pub detail: Option<String>,
+    /// The client's address.
+    pub from_addr: String,
+}
+
+/// The failed logins counted against one login name (the per-account backoff).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LoginFailures {
+    /// Failures in a row (a success or a quiet spell resets them).
+    pub failures: i64,
+    /// When the last one was.
+    pub last_failure_at: i64,
 }
 
 /// One visit fact of a job the board shows (the ops that move a visit along).

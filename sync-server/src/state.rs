@@ -9,7 +9,7 @@ use std::sync::Arc;
 use axum::extract::FromRef;
 use tokio::sync::broadcast;
 
-use crate::auth::{Keys, RateLimiter, TrustedProxies};
+use crate::auth::{Keys, LoginBackoff, PasswordGate, RateLimiter, TrustedProxies};
 use crate::blobs::Blobs;
 use crate::clock::Clock;
 use crate::drawings::Drawings;
@@ -51,6 +51,10 @@ pub struct AppState {
     pub trusted_proxies: TrustedProxies,
     /// Where webhooks may go.
     pub webhook_policy: WebhookPolicy,
+    /// Password hashes and checks, a few at a time.
+    pub password_gate: Arc<PasswordGate>,
+    /// The per-account login backoff.
+    pub login_backoff: LoginBackoff,
 }
 
 impl FromRef<AppState> for TrustedProxies {
@@ -75,6 +79,11 @@ pub struct Settings {
     pub utc_offset_minutes: i32,
     /// How long a login lasts (minutes).
     pub session_minutes: i64,
+    /// How long a login lasts without a request (minutes).
+    pub idle_minutes: i64,
+    /// Served over HTTPS (here, or by a proxy in front: `--public-url https://…`): the
+    /// cookies take the `__Host-` prefix and pages send HSTS.
+    pub https: bool,
     /// How the customer's copy is rendered.
     pub copy: Arc<CopySettings>,
 }

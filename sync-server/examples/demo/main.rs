@@ -307,13 +307,17 @@ pub async fn run(
         token: server.admin_token().to_owned(),
     };
 
-    // The desk: a dashboard login, what the vans carry (the fee schedule and the part the
+    // The desk: a dashboard login (an administrator: every page), what the vans carry (the fee schedule and the part the
     // phones are stocked with), technicians, today's jobs, enrolment codes.
     let dispatcher_login = "dispatcher".to_owned();
     let dispatcher_password = fieldkit_server::dashboard::session::random_token()[..20].to_owned();
     desk.post(
         "/v1/admin/dispatchers",
-        json!({ "login": dispatcher_login, "password": dispatcher_password }),
+        json!({
+            "login": dispatcher_login,
+            "password": dispatcher_password,
+            "role": "administrator",
+        }),
     )
     .await?;
     desk.post(

@@ -1,7 +1,8 @@
 //! The dashboard's other pages: what needs a human (completions held for the desk, each
 //! linking to its job's page where it is released or rejected; complaints not yet handled,
-//! raised flags, rejected ops), technicians with their enrolment codes, devices (revoke),
-//! and the quality measures with charts (inline SVG) and their CSV downloads.
+//! raised flags, rejected ops), technicians with their enrolment codes (issue, revoke the
+//! unused), devices (revoke), and the quality measures with charts (inline SVG) and their
+//! CSV downloads. Technicians and devices are administrators' pages.
 
 use std::collections::HashMap;
 
@@ -33,6 +34,7 @@ pub fn routes() -> Router<AppState> {
             "/technicians/{id}/enrolment-codes",
             post(create_enrolment_code),
         )
+        .route("/technicians/{id}/revoke-codes", post(revoke_codes))
         .route("/devices", get(devices))
         .route("/devices/{id}/revoke", post(revoke_device))
         .route("/measures", get(measures_page))
@@ -213,6 +215,11 @@ fn technicians_body(
                                     value=(s.enrolment_code_ttl_minutes) style="width:6em";
                                 " min " button type="submit" { "New code" }
                             }
+                            " "
+                            form class="inline revoke-codes" method="post" action={ "/technicians/" (t.id) "/revoke-codes" } {
+                                (csrf_field(session))
+                                button type="submit" class="secondary" { "作废未用注册码 · Revoke unused codes" }
+                            }
                         }
                     }
                 }
@@ -241,6 +248,7 @@ fn technicians_body(
 }
 
 async fn technicians(State(s): State<AppState>, session: Session) -> Result<Response, PageError> {
+    session.must_administer()?;
     let techs = s.storage.technicians().await?;
     let codes = s.storage.enrolment_codes(50).await?;
     let body = technicians_body(&s, &session, &techs, &codes, None);
@@ -251,7 +259,8 @@ async fn create_technician(
     State(s): State<AppState>,
     CsrfForm(session, f): CsrfForm<NewTechnicianForm>,
 ) -> Result<Response, PageError> {
-    let t = desk::add_technician(&s, &f.name).await?;
+    session.must_administer()?;
+    let t = desk::add_technician(&s, &session.actor(), &f.name).await?;
     tracing::info!(technician = %t.id, dispatcher = %session.dispatcher_id, "technician added");
     Ok(Redirect::to("/technicians").into_response())
 }
@@ -261,6 +270,7 @@ async fn create_enrolment_code(
     Path(technician_id): Path<String>,
     CsrfForm(session, f): CsrfForm<NewCodeForm>,
 ) -> Result<Response, PageError> {
+    session.must_administer()?;
     let minutes = f.valid_minutes.unwrap_or(s.enrolment_code_ttl_minutes);
     if !(1..=MAX_CODE_MINUTES).contains(&minutes) {
         return Err(PageError::bad_request("a code is valid 1 to 10080 minutes"));
@@ -269,7 +279,7 @@ async fn create_enrolment_code(
     if !techs.iter().any(|t| t.id == technician_id) {
         return Err(PageError::not_found("technician"));
     }
-    let issued = desk::issue_enrolment_code(&s, &technician_id, minutes).await?;
+    let issued = desk::issue_enrolment_code(&s, &session.actor(), &technician_id, minutes).await?;
     let (code, expires) = (issued.code, issued.expires_at);
     tracing::info!(technician = %technician_id, "enrolment code issued on the dashboard");
     let codes = s.storage.enrolment_codes(50).await?;
@@ -283,9 +293,29 @@ async fn create_enrolment_code(
     Ok(private(page("Technicians", &session, "/technicians", body)))
 }
 
+async fn revoke_codes(
+    State(s): State<AppState>,
+    Path(technician_id): Path<String>,
+    CsrfForm(session, NoFields {}): CsrfForm<NoFields>,
+) -> Result<Response, PageError> {
+    session.must_administer()?;
+    if !s
+        .storage
+        .technicians()
+        .await?
+        .iter()
+        .any(|t| t.id == technician_id)
+    {
+        return Err(PageError::not_found("technician"));
+    }
+    desk::revoke_enrolment_codes(&s, &session.actor(), &technician_id).await?;
+    Ok(Redirect::to("/technicians").into_response())
+}
+
 // ------------------------------------------------------------------ devices
 
 async fn devices(State(s): State<AppState>, session: Session) -> Result<Response, PageError> {
+    session.must_administer()?;
     let devices = s.storage.devices().await?;
     let names = names(&s).await?;
     let body = html! {
@@ -324,10 +354,11 @@ async fn revoke_device(
     Path(id): Path<String>,
     CsrfForm(session, NoFields {}): CsrfForm<NoFields>,
 ) -> Result<Response, PageError> {
+    session.must_administer()?;
     let id: DeviceId = id
         .parse()
         .map_err(|_| PageError::bad_request("not a device id"))?;
-    desk::revoke_device(&s, id).await?;
+    desk::revoke_device(&s, &session.actor(), id).await?;
     tracing::info!(device = %id, dispatcher = %session.dispatcher_id, "device revoked on the dashboard");
     Ok(Redirect::to("/devices").into_response())
 }

@@ -382,14 +382,17 @@ async fn board_js() -> Response {
     r
 }
 
-/// `GET /board/events`: an event `job` (data: the job id) whenever a job changes.
+/// `GET /board/events`: an event `job` (data: the job id) whenever a job changes. The stream
+/// ends at the first change after its login ended (disabled, password changed elsewhere,
+/// idle, logged out): nothing more is told to a session that is gone.
 async fn events(
     State(s): State<AppState>,
-    _: Session,
+    session: Session,
 ) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
     let rx = s.board.subscribe();
     let closing = s.feed.closing();
-    let events = futures::stream::unfold((rx, closing), |(mut rx, mut closing)| async move {
+    let start = (rx, closing, s, session);
+    let events = futures::stream::unfold(start, |(mut rx, mut closing, s, session)| async move {
         if *closing.borrow() {
             return None;
         }
@@ -404,7 +407,10 @@ async fn events(
             },
             _ = closing.changed() => return None,
         };
-        Some((Ok(event), (rx, closing)))
+        if !session.still_on(&s).await {
+            return None;
+        }
+        Some((Ok(event), (rx, closing, s, session)))
     });
     Sse::new(events).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
 }

@@ -241,7 +241,7 @@ pub(super) async fn import_csv(
     for req in jobs {
         let tech = req.technician_id.clone();
         let order = validated_order(req)?;
-        match desk::create_job(&s, order, tech).await {
+        match desk::create_job(&s, &session.actor(), order, tech).await {
             Ok(_) => created += 1,
             Err(ApiError::Conflict(_)) => skipped += 1,
             Err(e) => return Err(e.into()),

@@ -14,7 +14,7 @@ use super::NoFields;
 use super::job::job_view;
 use super::page::{PageError, private};
 use super::record::job_id;
-use super::session::CsrfForm;
+use super::session::{CsrfForm, Session};
 use crate::desk::{self, text, window_ok};
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -52,8 +52,13 @@ pub struct CancelForm {
     pub reason: String,
 }
 
-async fn change(s: &AppState, id: WorkOrderId, change: JobChange) -> Result<Response, PageError> {
-    let job = desk::change_job(s, id, change).await?;
+async fn change(
+    s: &AppState,
+    session: &Session,
+    id: WorkOrderId,
+    change: JobChange,
+) -> Result<Response, PageError> {
+    let job = desk::change_job(s, &session.actor(), id, change).await?;
     let id = job.order.id.to_string();
     Ok(Redirect::to(&format!("/jobs/{id}")).into_response())
 }
@@ -61,11 +66,11 @@ async fn change(s: &AppState, id: WorkOrderId, change: JobChange) -> Result<Resp
 async fn assign(
     State(s): State<AppState>,
     Path(id): Path<String>,
-    CsrfForm(_, f): CsrfForm<AssignForm>,
+    CsrfForm(session, f): CsrfForm<AssignForm>,
 ) -> Result<Response, PageError> {
     let id = job_id(&id)?;
     let technician_id = text("technician", &f.technician_id, 100)?;
-    change(&s, id, JobChange::Assign { technician_id }).await
+    change(&s, &session, id, JobChange::Assign { technician_id }).await
 }
 
 async fn reschedule(
@@ -79,17 +84,17 @@ async fn reschedule(
         end: session.parse_local("to", &f.end)?,
     };
     window_ok(&window)?;
-    change(&s, id, JobChange::Reschedule { window }).await
+    change(&s, &session, id, JobChange::Reschedule { window }).await
 }
 
 async fn cancel(
     State(s): State<AppState>,
     Path(id): Path<String>,
-    CsrfForm(_, f): CsrfForm<CancelForm>,
+    CsrfForm(session, f): CsrfForm<CancelForm>,
 ) -> Result<Response, PageError> {
     let id = job_id(&id)?;
     let reason = text("reason", &f.reason, 500)?;
-    change(&s, id, JobChange::Cancel { reason }).await
+    change(&s, &session, id, JobChange::Cancel { reason }).await
 }
 
 /// The ruling form on a held completion: `release` or `reject`, and why.
@@ -128,7 +133,7 @@ async fn rule_on_completion(
         )
         .await;
     }
-    match desk::decide(&s, id, ruling, &session.login, note).await {
+    match desk::decide(&s, &session.actor(), id, ruling, note).await {
         Ok(_) => {
             tracing::info!(work_order = %id, dispatcher = %session.dispatcher_id, ruling = ?ruling, "completion ruled on from the dashboard");
             Ok(Redirect::to(&format!("/jobs/{id}")).into_response())
@@ -148,9 +153,9 @@ async fn rule_on_completion(
 async fn complaint_handled(
     State(s): State<AppState>,
     Path(id): Path<String>,
-    CsrfForm(_, NoFields {}): CsrfForm<NoFields>,
+    CsrfForm(session, NoFields {}): CsrfForm<NoFields>,
 ) -> Result<Response, PageError> {
     let id = job_id(&id)?;
-    desk::complaint_handled(&s, id).await?;
+    desk::complaint_handled(&s, &session.actor(), id).await?;
     Ok(Redirect::to(&format!("/jobs/{id}")).into_response())
 }

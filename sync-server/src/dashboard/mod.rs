@@ -6,13 +6,18 @@
 //! signature and its verification, parts, fees, feedback, flags; release or reject a
 //! completion held for the desk, assign, reschedule, cancel), [`copy`] (its customer's copy as
 //! PDF), [`admin`] (the completions held for the desk, flags, technicians and enrolment codes,
-//! devices, quality measures), and
-//! [`session`] / [`page`] underneath them (login, CSRF, layout).
+//! devices, quality measures), [`accounts`] (the desk's accounts, one's own password, the
+//! audit log), and [`session`] / [`page`] underneath them (login, CSRF, layout).
+//!
+//! Two roles: a dispatcher works the jobs (board, new jobs, CSV, a job's page, flags,
+//! measures); an administrator also manages accounts, technicians, enrolment codes and
+//! devices, and reads the audit log. The administrators' pages answer a dispatcher 403.
 //!
 //! Every route but `/login` and the board's script needs a session ([`session::Session`]);
 //! every POST also needs the session's CSRF token ([`session::CsrfForm`]). [`ROUTES`] lists
 //! them all, so a test can check each one refuses a request without them.
 
+pub mod accounts;
 pub mod admin;
 pub mod board;
 pub mod copy;
@@ -25,12 +30,10 @@ pub mod record;
 pub mod session;
 pub mod words;
 
-use std::sync::LazyLock;
-
 use axum::Router;
 use axum::extract::State;
-use axum::http::header::SET_COOKIE;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::header::{RETRY_AFTER, SET_COOKIE};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use maud::html;
@@ -38,9 +41,11 @@ use serde::Deserialize;
 
 use self::page::{PageError, bare};
 use self::session::{
-    CSRF_FIELD, CsrfForm, LOGIN_COOKIE, LoginForm, SESSION_COOKIE, Session, cookie, random_token,
+    CSRF_FIELD, CsrfForm, LoginForm, Session, cookie, login_cookie, random_token, session_cookie,
 };
-use crate::auth::{hash_password, hash_secret, password_matches};
+use crate::auth::hash_secret;
+use crate::desk::accounts::{LoginOutcome, check_login};
+use crate::desk::audit::{Action, record};
 use crate::state::AppState;
 pub use crate::state::{BoardEvents, CopySettings, Settings};
 use crate::storage::dashboard::SessionRecord;
@@ -79,10 +84,19 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/jobs/{id}/completion"),
     ("GET", "/jobs/{id}/blobs/{sha}"),
     ("GET", "/jobs/{id}/copy.pdf"),
+    ("POST", "/technicians/{id}/revoke-codes"),
+    ("GET", "/accounts"),
+    ("POST", "/accounts"),
+    ("POST", "/accounts/{id}/disable"),
+    ("POST", "/accounts/{id}/enable"),
+    ("POST", "/accounts/{id}/role"),
+    ("GET", "/account/password"),
+    ("POST", "/account/password"),
+    ("GET", "/audit"),
 ];
 
-/// The dashboard's routes.
-pub fn routes() -> Router<AppState> {
+/// The dashboard's routes (`https`: served over HTTPS, the pages send HSTS).
+pub fn routes(https: bool) -> Router<AppState> {
     Router::new()
         .route("/", get(home))
         .route("/login", get(login_page).post(login))
@@ -95,13 +109,26 @@ pub fn routes() -> Router<AppState> {
         .merge(job::routes())
         .merge(job_changes::routes())
         .route("/jobs/{id}/copy.pdf", get(copy::copy_pdf))
-        .layer(axum::middleware::map_response(security_headers))
+        .merge(accounts::routes())
+        .layer(axum::middleware::map_response(move |res| {
+            security_headers(res, https)
+        }))
 }
 
+/// HSTS over HTTPS: a year, this host only (other hosts of the domain may still serve
+/// plain HTTP).
+const HSTS: &str = "max-age=31536000";
+
 /// Pages run only this server's scripts, load only its own images and styles, and are never
-/// framed by another site.
-async fn security_headers(mut res: Response) -> Response {
+/// framed by another site; over HTTPS the browser is told to come back only over HTTPS.
+async fn security_headers(mut res: Response, https: bool) -> Response {
     let h = res.headers_mut();
+    if https {
+        h.insert(
+            axum::http::header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static(HSTS),
+        );
+    }
     for (k, v) in [
         (
             "content-security-policy",
@@ -113,7 +140,7 @@ async fn security_headers(mut res: Response) -> Response {
         ("x-content-type-options", "nosniff"),
         ("referrer-policy", "same-origin"),
     ] {
-        h.insert(k, axum::http::HeaderValue::from_static(v));
+        h.insert(k, HeaderValue::from_static(v));
     }
     res
 }
@@ -122,11 +149,11 @@ async fn home(_: Session) -> Redirect {
     Redirect::to("/board")
 }
 
-async fn login_page() -> Response {
-    login_form(None)
+async fn login_page(State(s): State<AppState>) -> Response {
+    login_form(&s, None)
 }
 
-fn login_form(error: Option<&str>) -> Response {
+fn login_form(s: &AppState, error: Option<&str>) -> Response {
     let token = random_token();
     let body = bare(
         "Log in",
@@ -147,7 +174,7 @@ fn login_form(error: Option<&str>) -> Response {
         StatusCode::OK
     };
     let mut r = (status, body).into_response();
-    if let Ok(v) = cookie(LOGIN_COOKIE, &token, 3600).parse() {
+    if let Ok(v) = cookie(login_cookie(s.dashboard.https), &token, 3600).parse() {
         r.headers_mut().append(SET_COOKIE, v);
     }
     r
@@ -160,11 +187,6 @@ struct Credentials {
     login: String,
     password: String,
 }
-
-/// A hash checked when the login is unknown, so that an unknown login takes as long to
-/// refuse as a wrong password.
-static DUMMY_HASH: LazyLock<String> =
-    LazyLock::new(|| hash_password(&random_token()).unwrap_or_default());
 
 /// A form with no fields but the CSRF token.
 #[derive(Deserialize)]
@@ -181,22 +203,23 @@ async fn login(
             "too many login attempts: wait a minute",
         ));
     }
-    let login = form.login.trim().to_owned();
-    let account = if login.is_empty() || login.chars().count() > 64 {
-        None
-    } else {
-        s.storage.dispatcher_by_login(login).await?
-    };
-    let hash = account
-        .as_ref()
-        .map_or_else(|| DUMMY_HASH.clone(), |a| a.password_hash.clone());
-    let password = form.password;
-    let matches = tokio::task::spawn_blocking(move || password_matches(&password, &hash))
-        .await
-        .map_err(|e| PageError::internal(e.to_string()))?;
-    let Some(account) = account.filter(|_| matches) else {
-        tracing::info!("dashboard login refused");
-        return Ok(login_form(Some("Wrong login or password.")));
+    let from = client.0.to_string();
+    let account = match check_login(&s, &form.login, form.password, &from).await {
+        Ok(LoginOutcome::Welcome(a)) => a,
+        Ok(LoginOutcome::Refused) => {
+            return Ok(login_form(
+                &s,
+                Some("登录名或密码错误 (wrong login or password)"),
+            ));
+        }
+        Ok(LoginOutcome::Wait(ms)) => return Ok(held_back(ms)),
+        Err(e @ crate::error::ApiError::Busy { .. }) => {
+            let mut r = PageError::from(e).into_response();
+            r.headers_mut()
+                .insert(RETRY_AFTER, HeaderValue::from_static("1"));
+            return Ok(r);
+        }
+        Err(e) => return Err(e.into()),
     };
     let token = random_token();
     let now = s.clock.now_ms();
@@ -210,15 +233,17 @@ async fn login(
                 csrf: random_token(),
                 created_at: now,
                 expires_at: now + minutes * 60_000,
+                last_seen_at: now,
+                role: account.role,
             },
         )
         .await?;
-    tracing::info!(dispatcher = %account.id, "dashboard login");
     let mut r = Redirect::to("/board").into_response();
     let headers = r.headers_mut();
+    let https = s.dashboard.https;
     for c in [
-        cookie(SESSION_COOKIE, &token, minutes * 60),
-        cookie(LOGIN_COOKIE, "", 0),
+        cookie(session_cookie(https), &token, minutes * 60),
+        cookie(login_cookie(https), "", 0),
     ] {
         if let Ok(v) = c.parse() {
             headers.append(SET_COOKIE, v);
@@ -230,14 +255,34 @@ async fn login(
 async fn logout(
     State(s): State<AppState>,
     headers: HeaderMap,
-    CsrfForm(_, NoFields {}): CsrfForm<NoFields>,
+    CsrfForm(session, NoFields {}): CsrfForm<NoFields>,
 ) -> Result<Response, PageError> {
-    if let Some(hash) = Session::token_hash(&headers) {
+    if let Some(hash) = Session::token_hash(&headers, s.dashboard.https) {
         s.storage.end_session(hash).await?;
     }
+    let who = session.actor();
+    record(&s, &who, Action::Logout, who.account_id.as_deref(), None).await?;
     let mut r = Redirect::to("/login").into_response();
-    if let Ok(v) = cookie(SESSION_COOKIE, "", 0).parse() {
+    if let Ok(v) = cookie(session_cookie(s.dashboard.https), "", 0).parse() {
         r.headers_mut().append(SET_COOKIE, v);
     }
     Ok(r)
+}
+
+/// A login name that failed too often: 429 with `Retry-After` (seconds, rounded up), a page
+/// saying how long.
+fn held_back(wait_ms: i64) -> Response {
+    let secs = (wait_ms.max(1) + 999) / 1000;
+    let mut r = PageError::new(
+        StatusCode::TOO_MANY_REQUESTS,
+        format!(
+            "此账号登录失败次数过多，请 {secs} 秒后再试 \
+             (too many failed logins for this account: try again in {secs} s)"
+        ),
+    )
+    .into_response();
+    if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
+        r.headers_mut().insert(RETRY_AFTER, v);
+    }
+    r
 }

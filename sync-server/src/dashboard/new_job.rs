@@ -194,7 +194,7 @@ async fn create_job(
         Ok(v) => v,
         Err(msg) => return Ok(refused(msg, techs)),
     };
-    let job = match desk::create_job(&s, order, tech).await {
+    let job = match desk::create_job(&s, &session.actor(), order, tech).await {
         Ok(job) => job,
         Err(e @ ApiError::NotFound(_)) => return Ok(refused(e.to_string(), techs)),
         Err(ApiError::Conflict(m)) => return Ok(refused(m, techs)),

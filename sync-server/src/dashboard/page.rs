@@ -47,16 +47,22 @@ pub trait Viewer {
     fn login(&self) -> &str;
     /// The CSRF token every form of the page carries.
     fn csrf(&self) -> &str;
+    /// An administrator: the navigation shows the administrators' pages.
+    fn is_admin(&self) -> bool {
+        false
+    }
 }
 
-/// The pages in the navigation: (path, label).
-const NAV: [(&str, &str); 6] = [
-    ("/board", "Board"),
-    ("/jobs/new", "New job"),
-    ("/flags", "Flags"),
-    ("/technicians", "Technicians"),
-    ("/devices", "Devices"),
-    ("/measures", "Measures"),
+/// The pages in the navigation: (path, label, administrators only).
+const NAV: [(&str, &str, bool); 8] = [
+    ("/board", "Board", false),
+    ("/jobs/new", "New job", false),
+    ("/flags", "Flags", false),
+    ("/technicians", "Technicians", true),
+    ("/devices", "Devices", true),
+    ("/measures", "Measures", false),
+    ("/accounts", "账号 · Accounts", true),
+    ("/audit", "审计日志 · Audit log", true),
 ];
 
 /// A page of the dashboard for a logged-in dispatcher: `here` is the nav entry to mark.
@@ -74,12 +80,14 @@ pub fn page(title: &str, viewer: &impl Viewer, here: &str, body: Markup) -> Mark
                 header {
                     strong { "FieldKit" }
                     nav {
-                        @for (path, label) in NAV {
-                            a href=(path) class=[(path == here).then_some("here")] { (label) } " "
+                        @for (path, label, admin) in NAV {
+                            @if !admin || viewer.is_admin() {
+                                a href=(path) class=[(path == here).then_some("here")] { (label) } " "
+                            }
                         }
                     }
                     div class="me" {
-                        span { (viewer.login()) }
+                        a id="me" href="/account/password" title="更改密码 · change password" { (viewer.login()) }
                         form id="logout" class="inline" method="post" action="/logout" {
                             (csrf_field(viewer))
                             button class="secondary" type="submit" { "Log out" }

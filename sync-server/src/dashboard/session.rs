@@ -1,11 +1,21 @@
-//! Who is looking at the dashboard: the session cookie
-//! (`fk_session`: a random token; the server keeps only its SHA-256), the CSRF token every
-//! form carries, and the extractors that refuse a request without them.
+//! Who is looking at the dashboard: the session cookie (a random token; the server keeps
+//! only its SHA-256), the CSRF token every form carries, and the extractors that refuse a
+//! request without them.
+//!
+//! Served over HTTPS the cookies are `__Host-fk_session` and `__Host-fk_login` (the browser
+//! keeps them only if Secure, for this host alone, Path=/, no Domain: a sibling subdomain
+//! cannot plant one). Over plain HTTP (loopback, the demo, the browser tests) they are
+//! `fk_session` and `fk_login`: the `__Host-` prefix needs a secure origin, which a browser
+//! grants plain `http://127.0.0.1` only in some versions.
+//!
+//! A session ends at its fixed end, after the idle timeout without a request of the
+//! dispatcher's (the board's background refreshes do not count), when its account is
+//! disabled, or when the account's password changes elsewhere.
 //!
 //! A page asked for without a session answers 303 to `/login`; anything else without a
 //! session answers 401. A form without its session's CSRF token, or sent from another
 //! origin, answers 403 and changes nothing. The login form itself is protected by a
-//! double-submit token (`fk_login` cookie = hidden field).
+//! double-submit token (login cookie = hidden field).
 
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::header::{COOKIE, HOST, ORIGIN};
@@ -19,12 +29,43 @@ use serde::de::DeserializeOwned;
 pub use super::page::CSRF_FIELD;
 use super::page::{PageError, Viewer, offset, parse_local};
 use crate::auth::{hash_secret, same_hash};
+use crate::desk::audit::{Actor, client_addr};
+use crate::records::Role;
 use crate::state::AppState;
 
-/// The session cookie.
+/// The session cookie over plain HTTP.
 pub const SESSION_COOKIE: &str = "fk_session";
-/// The login form's double-submit cookie.
+/// The login form's double-submit cookie over plain HTTP.
 pub const LOGIN_COOKIE: &str = "fk_login";
+/// The session cookie over HTTPS.
+pub const SESSION_COOKIE_HTTPS: &str = "__Host-fk_session";
+/// The login form's double-submit cookie over HTTPS.
+pub const LOGIN_COOKIE_HTTPS: &str = "__Host-fk_login";
+
+/// The session cookie's name, served over HTTPS or not.
+pub fn session_cookie(https: bool) -> &'static str {
+    if https {
+        SESSION_COOKIE_HTTPS
+    } else {
+        SESSION_COOKIE
+    }
+}
+
+/// The login cookie's name, served over HTTPS or not.
+pub fn login_cookie(https: bool) -> &'static str {
+    if https {
+        LOGIN_COOKIE_HTTPS
+    } else {
+        LOGIN_COOKIE
+    }
+}
+
+/// Requests that do not count as the dispatcher's activity: the open board refreshing
+/// itself.
+const BACKGROUND: [&str; 2] = ["/board/rows", "/board/events"];
+
+/// A session's last use is written at most this often (ms).
+const TOUCH_EVERY_MS: i64 = 30_000;
 
 /// 256 random bits in hex.
 pub fn random_token() -> String {
@@ -64,14 +105,54 @@ pub struct Session {
     pub csrf: String,
     /// The dispatchers' UTC offset (minutes), for times shown and typed.
     pub utc_offset_minutes: i32,
+    /// The account's role.
+    pub role: Role,
+    /// The client's address (for the audit log).
+    pub from: String,
+    /// The SHA-256 of the session's cookie token.
+    pub token_hash: String,
 }
 
 impl Session {
-    /// The SHA-256 of the session cookie's token in these headers, if there is one.
-    pub fn token_hash(headers: &HeaderMap) -> Option<String> {
-        cookie_value(headers, SESSION_COOKIE)
+    /// The SHA-256 of the session cookie's token (named as `https` says) in these headers,
+    /// if there is one.
+    pub fn token_hash(headers: &HeaderMap, https: bool) -> Option<String> {
+        cookie_value(headers, session_cookie(https))
             .filter(|t| well_formed_token(t))
             .map(hash_secret)
+    }
+
+    /// Who acts, for the desk's operations and the audit log.
+    pub fn actor(&self) -> Actor {
+        Actor {
+            account_id: Some(self.dispatcher_id.clone()),
+            login: self.login.clone(),
+            role: self.role,
+            from: self.from.clone(),
+        }
+    }
+
+    /// Whether this session is still on (not ended, not idle, its account not disabled),
+    /// without counting as activity: for what outlives the request that opened it (the
+    /// board's event stream).
+    pub async fn still_on(&self, state: &AppState) -> bool {
+        let now = state.clock.now_ms();
+        let idle_ms = state.dashboard.idle_minutes.saturating_mul(60_000);
+        matches!(
+            state.storage.session(self.token_hash.clone(), now).await,
+            Ok(Some(r)) if now.saturating_sub(r.last_seen_at) < idle_ms
+        )
+    }
+
+    /// A 403 page unless the dispatcher is an administrator.
+    pub fn must_administer(&self) -> Result<(), PageError> {
+        if self.role == Role::Administrator {
+            Ok(())
+        } else {
+            Err(PageError::forbidden(
+                "只有管理员可以打开此页或这样做 (only an administrator may open this page or do this)",
+            ))
+        }
     }
 }
 
@@ -127,6 +208,10 @@ impl Viewer for Session {
     fn csrf(&self) -> &str {
         &self.csrf
     }
+
+    fn is_admin(&self) -> bool {
+        self.role == Role::Administrator
+    }
 }
 
 /// Why there is no session: a page redirects to the login, anything else is refused.
@@ -150,20 +235,38 @@ impl FromRequestParts<AppState> for Session {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
         let page = parts.method == Method::GET || parts.method == Method::HEAD;
         let no = || NoSession { page }.into_response();
-        let Some(hash) = Session::token_hash(&parts.headers) else {
+        let failed = |e| PageError::from(e).into_response();
+        let Some(hash) = Session::token_hash(&parts.headers, state.dashboard.https) else {
             return Err(no());
         };
+        let now = state.clock.now_ms();
         let record = state
             .storage
-            .session(hash, state.clock.now_ms())
+            .session(hash.clone(), now)
             .await
-            .map_err(|e| PageError::from(e).into_response())?
+            .map_err(failed)?
             .ok_or_else(no)?;
+        let idle_ms = state.dashboard.idle_minutes.saturating_mul(60_000);
+        if now.saturating_sub(record.last_seen_at) >= idle_ms {
+            state.storage.end_session(hash).await.map_err(failed)?;
+            return Err(no());
+        }
+        let background = BACKGROUND.contains(&parts.uri.path());
+        if !background && now.saturating_sub(record.last_seen_at) >= TOUCH_EVERY_MS {
+            state
+                .storage
+                .touch_session(hash.clone(), now)
+                .await
+                .map_err(failed)?;
+        }
         Ok(Session {
             dispatcher_id: record.dispatcher_id,
             login: record.login,
             csrf: record.csrf,
             utc_offset_minutes: state.dashboard.utc_offset_minutes,
+            role: record.role,
+            from: client_addr(parts, &state.trusted_proxies),
+            token_hash: hash,
         })
     }
 }
@@ -259,7 +362,7 @@ impl<T: DeserializeOwned> FromRequest<AppState> for LoginForm<T> {
         if !same_origin(req.headers()) {
             return Err(PageError::forbidden("the form was sent from another site").into_response());
         }
-        let cookie = cookie_value(req.headers(), LOGIN_COOKIE)
+        let cookie = cookie_value(req.headers(), login_cookie(state.dashboard.https))
             .filter(|t| well_formed_token(t))
             .map(str::to_owned);
         let bytes = body_bytes(req, state)
@@ -293,7 +396,8 @@ mod tests {
         assert_eq!(cookie_value(&h, LOGIN_COOKIE), Some("def"));
         assert_eq!(cookie_value(&h, "fk"), None);
         // Not 64 hex digits: no session looked up at all.
-        assert_eq!(Session::token_hash(&h), None);
+        assert_eq!(Session::token_hash(&h, false), None);
+        assert_eq!(cookie_value(&h, session_cookie(true)), None);
     }
 
     #[test]
@@ -335,6 +439,9 @@ mod tests {
             login: "l".into(),
             csrf: "c".into(),
             utc_offset_minutes: 480,
+            role: Role::Dispatcher,
+            from: "127.0.0.1".into(),
+            token_hash: "h".into(),
         };
         let t = s.parse_local("start", "2026-11-23T09:30").unwrap();
         assert_eq!(t.to_rfc3339(), "2026-11-23T01:30:00+00:00");

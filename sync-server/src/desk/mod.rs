@@ -2,10 +2,14 @@
 //! dashboard's pages): the checks on what a dispatcher typed ([`text`], [`window_ok`],
 //! [`validated_order`]), and the operations that change the record and tell whoever watches
 //! (open boards, the webhook feed): create a job, change it (assign, reschedule, cancel), rule
-//! on a held completion, record a handled complaint, add a technician, issue an enrolment
-//! code, revoke a device; and the quality measures a period or a day asks for
-//! ([`measures`]). The faces parse requests and render answers; the rules live here once.
+//! on a held completion, record a handled complaint, add a technician, issue or revoke
+//! enrolment codes, revoke a device, publish reference data; the desk's accounts and logins
+//! ([`accounts`]); the audit log every one of those operations writes ([`audit`]); and the
+//! quality measures a period or a day asks for ([`measures`]). The faces parse requests and
+//! render answers; the rules live here once.
 
+pub mod accounts;
+pub mod audit;
 pub mod measures;
 
 use chrono::Duration;
@@ -15,6 +19,9 @@ use fieldkit_core::model::{
 };
 use serde::{Deserialize, Serialize};
 
+use fieldkit_core::sync::protocol::Change;
+
+use self::audit::{Action, Actor, record};
 use crate::auth::{hash_secret, new_enrolment_code, normalize_code};
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -108,6 +115,7 @@ pub fn validated_order(req: NewWorkOrder) -> Result<WorkOrder, ApiError> {
 /// of it.
 pub async fn create_job(
     s: &AppState,
+    by: &Actor,
     order: WorkOrder,
     technician_id: Option<String>,
 ) -> Result<JobRecord, ApiError> {
@@ -115,7 +123,13 @@ pub async fn create_job(
         .storage
         .create_work_order(order, technician_id, s.clock.now_ms())
         .await?;
-    s.board.job_changed(&job.order.id.to_string());
+    let id = job.order.id.to_string();
+    s.board.job_changed(&id);
+    let detail = job
+        .technician_id
+        .as_ref()
+        .map(|t| format!("technician {t}"));
+    record(s, by, Action::JobCreated, Some(&id), detail).await?;
     Ok(job)
 }
 
@@ -123,23 +137,34 @@ pub async fn create_job(
 /// open boards hear of it.
 pub async fn change_job(
     s: &AppState,
+    by: &Actor,
     id: WorkOrderId,
     change: JobChange,
 ) -> Result<JobRecord, ApiError> {
+    // The cancel reason is the dispatcher's free text: it stays on the job, not in the log.
+    let (action, detail) = match &change {
+        JobChange::Assign { technician_id } => (
+            Action::JobAssigned,
+            Some(format!("technician {technician_id}")),
+        ),
+        JobChange::Reschedule { .. } => (Action::JobRescheduled, None),
+        JobChange::Cancel { .. } => (Action::JobCancelled, None),
+    };
     let job = s
         .storage
         .change_work_order(id, change, s.clock.now_ms())
         .await?;
     s.board.job_changed(&job.order.id.to_string());
+    record(s, by, action, Some(&id.to_string()), detail).await?;
     Ok(job)
 }
 
 /// Records the desk's ruling on a job's held completion and tells the feed and the boards.
 pub async fn decide(
     s: &AppState,
+    by: &Actor,
     id: WorkOrderId,
     ruling: Ruling,
-    by: &str,
     note: &str,
 ) -> Result<Completion, ApiError> {
     if s.storage.work_order(id).await?.is_none() {
@@ -150,7 +175,7 @@ pub async fn decide(
         .decide_completion(
             id,
             ruling,
-            by.to_owned(),
+            by.login.clone(),
             Some(note.to_owned()),
             s.clock.now_ms(),
         )
@@ -158,23 +183,32 @@ pub async fn decide(
     s.feed.completions_pushed();
     s.board.job_changed(&id.to_string());
     tracing::info!(work_order = %id, ruling = ?ruling, "completion ruled on");
+    let action = match ruling {
+        Ruling::Release => Action::CompletionReleased,
+        Ruling::Reject => Action::CompletionRejected,
+    };
+    record(s, by, action, Some(&id.to_string()), None).await?;
     Ok(c)
 }
 
 /// Records that the job's complaint was handled; the time first recorded (ms), which the
 /// measures use.
-pub async fn complaint_handled(s: &AppState, id: WorkOrderId) -> Result<i64, ApiError> {
-    Ok(s.storage.complaint_handled(id, s.clock.now_ms()).await?)
+pub async fn complaint_handled(s: &AppState, by: &Actor, id: WorkOrderId) -> Result<i64, ApiError> {
+    let at = s.storage.complaint_handled(id, s.clock.now_ms()).await?;
+    record(s, by, Action::ComplaintHandled, Some(&id.to_string()), None).await?;
+    Ok(at)
 }
 
-/// Adds a technician by name (1 to 200 characters).
-pub async fn add_technician(s: &AppState, name: &str) -> Result<Technician, ApiError> {
+/// Adds a technician by name (1 to 200 characters); administrators only.
+pub async fn add_technician(s: &AppState, by: &Actor, name: &str) -> Result<Technician, ApiError> {
+    by.must_administer()?;
     let t = Technician {
         id: uuid::Uuid::now_v7().to_string(),
         name: text("name", name, 200)?,
         created_at: s.clock.now_ms(),
     };
     s.storage.create_technician(t.clone()).await?;
+    record(s, by, Action::TechnicianAdded, Some(&t.id), None).await?;
     Ok(t)
 }
 
@@ -183,12 +217,14 @@ pub const MAX_CODE_MINUTES: i64 = 7 * 24 * 60;
 
 /// Issues a one-time enrolment code for a technician, valid `minutes` (checked by the face,
 /// 1 to [`MAX_CODE_MINUTES`]): the code as shown once, and when it expires (ms). Only its
-/// hash is kept.
+/// hash is kept. Administrators only.
 pub async fn issue_enrolment_code(
     s: &AppState,
+    by: &Actor,
     technician_id: &str,
     minutes: i64,
 ) -> Result<IssuedCode, ApiError> {
+    by.must_administer()?;
     let code = new_enrolment_code();
     let normal = normalize_code(&code).ok_or_else(|| ApiError::Internal("code".into()))?;
     let now = s.clock.now_ms();
@@ -203,6 +239,15 @@ pub async fn issue_enrolment_code(
             now,
         )
         .await?;
+    let detail = Some(format!("valid {minutes} min"));
+    record(
+        s,
+        by,
+        Action::EnrolmentCodeIssued,
+        Some(technician_id),
+        detail,
+    )
+    .await?;
     Ok(IssuedCode {
         id,
         code,
@@ -223,15 +268,59 @@ pub struct IssuedCode {
 
 /// Revokes an enrolment code: it no longer enrols anyone (a device already enrolled with it
 /// stays enrolled; revoke the device for that).
-pub async fn revoke_enrolment_code(s: &AppState, id: &str) -> Result<(), ApiError> {
+/// Administrators only.
+pub async fn revoke_enrolment_code(s: &AppState, by: &Actor, id: &str) -> Result<(), ApiError> {
+    by.must_administer()?;
     s.storage
         .revoke_enrolment_code(id.to_owned(), s.clock.now_ms())
         .await?;
+    record(s, by, Action::EnrolmentCodeRevoked, Some(id), None).await?;
     Ok(())
 }
 
-/// Revokes a device: its token stops working at once.
-pub async fn revoke_device(s: &AppState, id: DeviceId) -> Result<(), ApiError> {
+/// Ends every enrolment code of the technician not yet used (a code sent to the wrong
+/// person, a phone that will not come); how many. Administrators only.
+pub async fn revoke_enrolment_codes(
+    s: &AppState,
+    by: &Actor,
+    technician_id: &str,
+) -> Result<u64, ApiError> {
+    by.must_administer()?;
+    let n = s
+        .storage
+        .revoke_enrolment_codes(technician_id.to_owned(), s.clock.now_ms())
+        .await?;
+    let detail = Some(format!("{n} unused"));
+    record(
+        s,
+        by,
+        Action::EnrolmentCodesRevoked,
+        Some(technician_id),
+        detail,
+    )
+    .await?;
+    Ok(n)
+}
+
+/// Revokes a device: its token stops working at once. Administrators only.
+pub async fn revoke_device(s: &AppState, by: &Actor, id: DeviceId) -> Result<(), ApiError> {
+    by.must_administer()?;
     s.storage.revoke_device(id, s.clock.now_ms()).await?;
+    record(s, by, Action::DeviceRevoked, Some(&id.to_string()), None).await?;
     Ok(())
+}
+
+/// Publishes reference data to every technician (a checked template, fee schedule or
+/// catalog part); its server sequence number. Administrators only.
+pub async fn publish(s: &AppState, by: &Actor, change: Change) -> Result<i64, ApiError> {
+    by.must_administer()?;
+    let what = match &change {
+        Change::ChecklistTemplate { .. } => "checklist template",
+        Change::FeeSchedule { .. } => "fee schedule",
+        Change::CatalogPart { .. } => "catalog part",
+        _ => "reference data",
+    };
+    let seq = s.storage.publish(change, s.clock.now_ms()).await?;
+    record(s, by, Action::Published, None, Some(what.to_owned())).await?;
+    Ok(seq)
 }

@@ -1,5 +1,7 @@
-//! Dispatcher routes under `/v1/admin` (the admin bearer token; device tokens get 403):
-//! technicians, enrolment codes, devices, work orders, completions, reference data.
+//! Dispatcher routes under `/v1/admin` (the admin bearer token, an administrator's; device
+//! tokens get 403): technicians, desk accounts and the audit log, enrolment codes, devices,
+//! work orders, completions, reference data. Every change goes through the desk and is
+//! written to the audit log as done by `admin-token` from the caller's address.
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -9,12 +11,15 @@ use fieldkit_core::model::{DeviceId, FeeSchedule, Part, TimeWindow, WorkOrderId}
 use fieldkit_core::sync::protocol::Change;
 use serde::{Deserialize, Serialize};
 
-use crate::auth::{Dispatcher, hash_password, password_ok};
-use crate::desk::{self, MAX_CODE_MINUTES, NewWorkOrder, text, validated_order, window_ok};
+use crate::auth::Dispatcher;
+use crate::desk::audit::{Actor, ClientAddr};
+use crate::desk::{
+    self, MAX_CODE_MINUTES, NewWorkOrder, accounts, text, validated_order, window_ok,
+};
 use crate::error::{ApiError, ApiJson, ApiPath, ApiQuery};
 use crate::push::CompletionState;
+use crate::records::{AuditEntry, DispatcherAccount, Role};
 use crate::state::AppState;
-use crate::storage::dashboard::DispatcherAccount;
 use crate::storage::{Completion, DeviceRecord, JobChange, JobRecord, Ruling, Technician};
 
 /// The dispatcher routes.
@@ -24,7 +29,16 @@ pub fn routes() -> Router<AppState> {
             "/v1/admin/technicians",
             get(list_technicians).post(create_technician),
         )
-        .route("/v1/admin/dispatchers", post(create_dispatcher))
+        .route(
+            "/v1/admin/dispatchers",
+            get(list_dispatchers).post(create_dispatcher),
+        )
+        .route(
+            "/v1/admin/dispatchers/{id}/disable",
+            post(disable_dispatcher),
+        )
+        .route("/v1/admin/dispatchers/{id}/enable", post(enable_dispatcher))
+        .route("/v1/admin/audit-log", get(audit_log))
         .route("/v1/admin/enrolment-codes", post(create_code))
         .route("/v1/admin/enrolment-codes/{id}/revoke", post(revoke_code))
         .route("/v1/admin/devices", get(list_devices))
@@ -57,9 +71,10 @@ pub struct NewTechnician {
 async fn create_technician(
     State(s): State<AppState>,
     _: Dispatcher,
+    ClientAddr(from): ClientAddr,
     ApiJson(req): ApiJson<NewTechnician>,
 ) -> Result<(StatusCode, Json<Technician>), ApiError> {
-    let t = desk::add_technician(&s, &req.name).await?;
+    let t = desk::add_technician(&s, &Actor::admin_token(from), &req.name).await?;
     Ok((StatusCode::CREATED, Json(t)))
 }
 
@@ -76,37 +91,99 @@ async fn list_technicians(
 pub struct NewDispatcher {
     pub login: String,
     pub password: String,
+    /// `dispatcher` (the default) or `administrator`.
+    #[serde(default)]
+    pub role: Option<Role>,
 }
 
-/// A dashboard login as created (never the password).
+/// A dashboard login as created or listed (never the password).
 #[derive(Debug, Deserialize, Serialize)]
 pub struct DispatcherCreated {
     pub id: String,
     pub login: String,
+    pub role: Role,
+    pub created_at: i64,
+    /// When it was disabled; `null`: active.
+    pub disabled_at: Option<i64>,
+}
+
+impl From<DispatcherAccount> for DispatcherCreated {
+    fn from(a: DispatcherAccount) -> Self {
+        Self {
+            id: a.id,
+            login: a.login,
+            role: a.role,
+            created_at: a.created_at,
+            disabled_at: a.disabled_at,
+        }
+    }
 }
 
 async fn create_dispatcher(
     State(s): State<AppState>,
     _: Dispatcher,
+    ClientAddr(from): ClientAddr,
     ApiJson(req): ApiJson<NewDispatcher>,
 ) -> Result<(StatusCode, Json<DispatcherCreated>), ApiError> {
-    let login = text("login", &req.login, 64)?;
-    password_ok(&req.password).map_err(|m| ApiError::BadRequest(m.into()))?;
-    let password = req.password;
-    let password_hash = tokio::task::spawn_blocking(move || hash_password(&password))
-        .await
-        .map_err(|e| ApiError::Internal(e.to_string()))??;
-    let id = uuid::Uuid::now_v7().to_string();
-    s.storage
-        .create_dispatcher(DispatcherAccount {
-            id: id.clone(),
-            login: login.clone(),
-            password_hash,
-            created_at: s.clock.now_ms(),
-        })
-        .await?;
-    tracing::info!(dispatcher = %id, "dispatcher login created");
-    Ok((StatusCode::CREATED, Json(DispatcherCreated { id, login })))
+    let role = req.role.unwrap_or(Role::Dispatcher);
+    let a = accounts::create_account(
+        &s,
+        &Actor::admin_token(from),
+        &req.login,
+        req.password,
+        role,
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(a.into())))
+}
+
+async fn list_dispatchers(
+    State(s): State<AppState>,
+    _: Dispatcher,
+) -> Result<Json<Vec<DispatcherCreated>>, ApiError> {
+    let list = s.storage.dispatchers().await?;
+    Ok(Json(list.into_iter().map(Into::into).collect()))
+}
+
+async fn disable_dispatcher(
+    State(s): State<AppState>,
+    _: Dispatcher,
+    ClientAddr(from): ClientAddr,
+    ApiPath(id): ApiPath<String>,
+) -> Result<StatusCode, ApiError> {
+    accounts::set_disabled(&s, &Actor::admin_token(from), &id, true).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn enable_dispatcher(
+    State(s): State<AppState>,
+    _: Dispatcher,
+    ClientAddr(from): ClientAddr,
+    ApiPath(id): ApiPath<String>,
+) -> Result<StatusCode, ApiError> {
+    accounts::set_disabled(&s, &Actor::admin_token(from), &id, false).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `GET /v1/admin/audit-log` query.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditQuery {
+    /// 1 to 1000 (default 100).
+    #[serde(default)]
+    pub limit: Option<i64>,
+}
+
+async fn audit_log(
+    State(s): State<AppState>,
+    _: Dispatcher,
+    ApiQuery(q): ApiQuery<AuditQuery>,
+) -> Result<Json<Vec<AuditEntry>>, ApiError> {
+    let limit = q.limit.unwrap_or(100);
+    if !(1..=1000).contains(&limit) {
+        return Err(ApiError::BadRequest("limit is 1 to 1000".into()));
+    }
+    Ok(Json(s.storage.audit_log(limit).await?))
 }
 
 /// `POST /v1/admin/enrolment-codes` body.
@@ -132,13 +209,15 @@ pub struct EnrolmentCode {
 async fn create_code(
     State(s): State<AppState>,
     _: Dispatcher,
+    ClientAddr(from): ClientAddr,
     ApiJson(req): ApiJson<NewEnrolmentCode>,
 ) -> Result<(StatusCode, Json<EnrolmentCode>), ApiError> {
     let minutes = req.valid_minutes.unwrap_or(s.enrolment_code_ttl_minutes);
     if !(1..=MAX_CODE_MINUTES).contains(&minutes) {
         return Err(ApiError::BadRequest("valid_minutes is 1 to 10080".into()));
     }
-    let issued = desk::issue_enrolment_code(&s, &req.technician_id, minutes).await?;
+    let by = Actor::admin_token(from);
+    let issued = desk::issue_enrolment_code(&s, &by, &req.technician_id, minutes).await?;
     Ok((
         StatusCode::CREATED,
         Json(EnrolmentCode {
@@ -153,9 +232,10 @@ async fn create_code(
 async fn revoke_code(
     State(s): State<AppState>,
     _: Dispatcher,
+    ClientAddr(from): ClientAddr,
     ApiPath(id): ApiPath<uuid::Uuid>,
 ) -> Result<StatusCode, ApiError> {
-    desk::revoke_enrolment_code(&s, &id.to_string()).await?;
+    desk::revoke_enrolment_code(&s, &Actor::admin_token(from), &id.to_string()).await?;
     tracing::info!(code = %id, "enrolment code revoked");
     Ok(StatusCode::NO_CONTENT)
 }
@@ -170,9 +250,10 @@ async fn list_devices(
 async fn revoke_device(
     State(s): State<AppState>,
     _: Dispatcher,
+    ClientAddr(from): ClientAddr,
     ApiPath(id): ApiPath<DeviceId>,
 ) -> Result<StatusCode, ApiError> {
-    desk::revoke_device(&s, id).await?;
+    desk::revoke_device(&s, &Actor::admin_token(from), id).await?;
     tracing::info!(device = %id, "device revoked");
     Ok(StatusCode::NO_CONTENT)
 }
@@ -180,11 +261,12 @@ async fn revoke_device(
 async fn create_work_order(
     State(s): State<AppState>,
     _: Dispatcher,
+    ClientAddr(from): ClientAddr,
     ApiJson(req): ApiJson<NewWorkOrder>,
 ) -> Result<(StatusCode, Json<JobRecord>), ApiError> {
     let technician_id = req.technician_id.clone();
     let order = validated_order(req)?;
-    let job = desk::create_job(&s, order, technician_id).await?;
+    let job = desk::create_job(&s, &Actor::admin_token(from), order, technician_id).await?;
     tracing::info!(work_order = %job.order.id, "work order created");
     Ok((StatusCode::CREATED, Json(job)))
 }
@@ -227,11 +309,13 @@ pub struct Assign {
 async fn assign(
     State(s): State<AppState>,
     _: Dispatcher,
+    ClientAddr(from): ClientAddr,
     ApiPath(id): ApiPath<WorkOrderId>,
     ApiJson(req): ApiJson<Assign>,
 ) -> Result<Json<JobRecord>, ApiError> {
     let job = desk::change_job(
         &s,
+        &Actor::admin_token(from),
         id,
         JobChange::Assign {
             technician_id: req.technician_id,
@@ -251,12 +335,14 @@ pub struct Reschedule {
 async fn reschedule(
     State(s): State<AppState>,
     _: Dispatcher,
+    ClientAddr(from): ClientAddr,
     ApiPath(id): ApiPath<WorkOrderId>,
     ApiJson(req): ApiJson<Reschedule>,
 ) -> Result<Json<JobRecord>, ApiError> {
     window_ok(&req.promised)?;
     let job = desk::change_job(
         &s,
+        &Actor::admin_token(from),
         id,
         JobChange::Reschedule {
             window: req.promised,
@@ -276,11 +362,13 @@ pub struct Cancel {
 async fn cancel(
     State(s): State<AppState>,
     _: Dispatcher,
+    ClientAddr(from): ClientAddr,
     ApiPath(id): ApiPath<WorkOrderId>,
     ApiJson(req): ApiJson<Cancel>,
 ) -> Result<Json<JobRecord>, ApiError> {
     let reason = text("reason", &req.reason, 500)?;
-    let job = desk::change_job(&s, id, JobChange::Cancel { reason }).await?;
+    let by = Actor::admin_token(from);
+    let job = desk::change_job(&s, &by, id, JobChange::Cancel { reason }).await?;
     Ok(Json(job))
 }
 
@@ -330,6 +418,7 @@ pub struct RuleOnCompletion {
 async fn rule_on_completion(
     State(s): State<AppState>,
     _: Dispatcher,
+    ClientAddr(from): ClientAddr,
     ApiPath(id): ApiPath<WorkOrderId>,
     ApiJson(body): ApiJson<RuleOnCompletion>,
 ) -> Result<Json<Completion>, ApiError> {
@@ -337,7 +426,7 @@ async fn rule_on_completion(
     if note.is_empty() || note.chars().count() > 500 {
         return Err(ApiError::BadRequest("note is 1 to 500 characters".into()));
     }
-    let c = desk::decide(&s, id, body.ruling, "admin-token", note).await?;
+    let c = desk::decide(&s, &Actor::admin_token(from), id, body.ruling, note).await?;
     Ok(Json(c))
 }
 
@@ -357,15 +446,14 @@ pub struct Published {
 async fn publish_template(
     State(s): State<AppState>,
     _: Dispatcher,
+    ClientAddr(from): ClientAddr,
     ApiJson(req): ApiJson<PublishTemplate>,
 ) -> Result<(StatusCode, Json<Published>), ApiError> {
     let json = req.template.to_string();
     fieldkit_core::checklist::Template::from_json(&json)
         .map_err(|e| ApiError::BadRequest(format!("template: {e}")))?;
-    let seq = s
-        .storage
-        .publish(Change::ChecklistTemplate { json }, s.clock.now_ms())
-        .await?;
+    let by = Actor::admin_token(from);
+    let seq = desk::publish(&s, &by, Change::ChecklistTemplate { json }).await?;
     Ok((StatusCode::CREATED, Json(Published { seq })))
 }
 
@@ -379,6 +467,7 @@ pub struct PublishFees {
 async fn publish_fees(
     State(s): State<AppState>,
     _: Dispatcher,
+    ClientAddr(from): ClientAddr,
     ApiJson(req): ApiJson<PublishFees>,
 ) -> Result<(StatusCode, Json<Published>), ApiError> {
     let f = req.fee_schedule;
@@ -387,10 +476,8 @@ async fn publish_fees(
             "a fee schedule has items with amounts of 0 or more".into(),
         ));
     }
-    let seq = s
-        .storage
-        .publish(Change::FeeSchedule { fee_schedule: f }, s.clock.now_ms())
-        .await?;
+    let by = Actor::admin_token(from);
+    let seq = desk::publish(&s, &by, Change::FeeSchedule { fee_schedule: f }).await?;
     Ok((StatusCode::CREATED, Json(Published { seq })))
 }
 
@@ -404,6 +491,7 @@ pub struct PublishPart {
 async fn publish_part(
     State(s): State<AppState>,
     _: Dispatcher,
+    ClientAddr(from): ClientAddr,
     ApiJson(req): ApiJson<PublishPart>,
 ) -> Result<(StatusCode, Json<Published>), ApiError> {
     let p = req.part;
@@ -412,9 +500,7 @@ async fn publish_part(
         name: text("part name", &p.name, 200)?,
         unit: text("unit", &p.unit, 16)?,
     };
-    let seq = s
-        .storage
-        .publish(Change::CatalogPart { part }, s.clock.now_ms())
-        .await?;
+    let by = Actor::admin_token(from);
+    let seq = desk::publish(&s, &by, Change::CatalogPart { part }).await?;
     Ok((StatusCode::CREATED, Json(Published { seq })))
 }

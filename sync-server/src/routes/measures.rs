@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::auth::Dispatcher;
 use crate::desk;
+use crate::desk::audit::{Actor, ClientAddr};
 use crate::desk::measures::{DailyQuery, Format, MeasuresQuery, csv_response, daily, measures};
 use crate::error::{ApiError, ApiPath, ApiQuery};
 use crate::measures::csv as measures_csv_of;
@@ -84,9 +85,10 @@ pub struct ComplaintHandled {
 async fn complaint_handled(
     State(s): State<AppState>,
     _: Dispatcher,
+    ClientAddr(from): ClientAddr,
     ApiPath(id): ApiPath<WorkOrderId>,
 ) -> Result<Json<ComplaintHandled>, ApiError> {
-    let handled_at = desk::complaint_handled(&s, id).await?;
+    let handled_at = desk::complaint_handled(&s, &Actor::admin_token(from), id).await?;
     Ok(Json(ComplaintHandled {
         work_order_id: id,
         handled_at,

@@ -7,6 +7,7 @@
 //! backend read inside its transaction) and job changes in [`plan_job_change`]; a backend only
 //! reads, writes and commits, so both backends behave the same by construction.
 
+pub mod accounts;
 pub mod dashboard;
 pub mod enrolment;
 mod group_commit;
@@ -71,7 +72,12 @@ impl From<serde_json::Error> for StorageError {
 
 /// One storage backend (the completions feed and webhooks: [`webhooks::WebhookStorage`]).
 pub trait Storage:
-    webhooks::WebhookStorage + dashboard::DashboardStorage + Send + Sync + 'static
+    webhooks::WebhookStorage
+    + dashboard::DashboardStorage
+    + accounts::AccountStorage
+    + Send
+    + Sync
+    + 'static
 {
     /// The backend answers.
     fn health(&self) -> Fut<'_, ()>;

@@ -70,6 +70,8 @@ type Form = Vec<(String, String)>;
 struct Fixture {
     ts: TestServer,
     me: DashboardLogin,
+    /// Another desk account (active).
+    account: String,
     tech: String,
     /// The job the form created.
     job: String,
@@ -128,6 +130,19 @@ async fn fixture(backend: Backend) -> Option<Fixture> {
     let ts = server(backend, |_| {}).await?;
     ts.create_dispatcher("desk", PASSWORD).await;
     let me = ts.dashboard_login("desk", PASSWORD).await;
+    // Other accounts, one disabled: the accounts page carries every account form.
+    let account = ts
+        .create_account("other.desk", PASSWORD, "dispatcher")
+        .await;
+    let gone = ts.create_account("gone.desk", PASSWORD, "dispatcher").await;
+    let (s, _) = ts
+        .admin(
+            reqwest::Method::POST,
+            &format!("/v1/admin/dispatchers/{gone}/disable"),
+            None,
+        )
+        .await;
+    assert_eq!(s, 204);
     let tech = ts.create_technician("Technician Guard").await;
     // Its van stocked as in the demo: the desk has not published that fee schedule and part.
     let (dir, kit) = ts.enrolled_kit(&tech, &sync_options()).await;
@@ -167,6 +182,7 @@ async fn fixture(backend: Backend) -> Option<Fixture> {
     Some(Fixture {
         ts,
         me,
+        account,
         tech,
         job,
         device,
@@ -187,6 +203,8 @@ fn concrete(f: &Fixture, pattern: &str) -> Vec<String> {
         f.device.to_string()
     } else if pattern.starts_with("/jobs/") {
         f.job.clone()
+    } else if pattern.starts_with("/accounts/") {
+        f.account.clone()
     } else {
         panic!("{pattern}: say which real id to try here")
     };
@@ -209,7 +227,23 @@ fn concrete(f: &Fixture, pattern: &str) -> Vec<String> {
 fn valid_fields(f: &Fixture, pattern: &str) -> Vec<(String, String)> {
     let kv = |k: &str, v: &str| (k.to_owned(), v.to_owned());
     match pattern {
-        "/logout" | "/devices/{id}/revoke" | "/jobs/{id}/complaint-handled" => vec![],
+        "/logout"
+        | "/devices/{id}/revoke"
+        | "/jobs/{id}/complaint-handled"
+        | "/technicians/{id}/revoke-codes"
+        | "/accounts/{id}/disable"
+        | "/accounts/{id}/enable" => vec![],
+        "/accounts" => vec![
+            kv("login", "intruder"),
+            kv("password", "an intruder's password"),
+            kv("role", "administrator"),
+        ],
+        "/accounts/{id}/role" => vec![kv("role", "administrator")],
+        "/account/password" => vec![
+            kv("current", PASSWORD),
+            kv("new", "a forged new password"),
+            kv("repeat", "a forged new password"),
+        ],
         "/jobs/{id}/assign" => vec![kv("technician_id", &f.tech)],
         "/jobs/{id}/reschedule" => {
             let w = new_job("", "");
@@ -249,6 +283,10 @@ struct Snapshot {
     jobs: usize,
     technicians: usize,
     codes: usize,
+    /// The codes table as shown (a revoked code shows its new expiry).
+    codes_table: String,
+    /// The desk accounts as the API lists them (roles, disabled).
+    accounts: serde_json::Value,
     /// The job as the desk's API reads it (technician, window, cancellation, completed).
     job: serde_json::Value,
     /// The completions as the desk's API lists them (the job's held one, not ruled on).
@@ -285,6 +323,11 @@ async fn snapshot(f: &Fixture) -> Snapshot {
     Snapshot {
         jobs: count("/v1/admin/work-orders").await,
         technicians: count("/v1/admin/technicians").await,
+        accounts: f
+            .ts
+            .admin(reqwest::Method::GET, "/v1/admin/dispatchers", None)
+            .await
+            .1,
         job: f
             .ts
             .admin(
@@ -297,6 +340,7 @@ async fn snapshot(f: &Fixture) -> Snapshot {
         completions: serde_json::Value::Array(f.ts.settled_completions().await),
         // Rows in the body (the header row is in <thead>).
         codes: codes_table.matches("<tr>").count() - 1,
+        codes_table,
         device_pull: pull,
         session: f.ts.page(&f.me, "/board").await.0,
     }

@@ -420,6 +420,8 @@ async fn fill(s: Arc<dyn Storage>) {
             login: login.into(),
             password_hash: format!("$argon2id$v=19$m=19456,t=2,p=1$Zml4dHVyZQ${id}"),
             created_at: T0 + 5 * MINUTE,
+            role: fieldkit_server::records::Role::Administrator,
+            disabled_at: None,
         })
         .await
         .unwrap();
@@ -433,6 +435,8 @@ async fn fill(s: Arc<dyn Storage>) {
             created_at: T0 + 85 * MINUTE,
             // Far ahead: the session still reads back when a test opens the fixture.
             expires_at: T0 + 100_000 * HOUR * 24,
+            last_seen_at: T0 + 85 * MINUTE,
+            role: fieldkit_server::records::Role::Administrator,
         },
     )
     .await
@@ -657,10 +661,12 @@ fn assert_v1_kept(before: &BTreeMap<String, i64>, after: &BTreeMap<String, i64>)
     assert_eq!(
         added,
         BTreeMap::from([
+            ("audit_log", 0),
             ("completions", 3),
             ("desk_audit", 0),
             ("job_replays", 0),
-            ("server_keys", 0)
+            ("login_failures", 0),
+            ("server_keys", 0),
         ]),
         "the tables of 0002 and 0003"
     );
@@ -1071,7 +1077,7 @@ fn sqlite_fresh_database_is_at_the_latest_version() {
         sqlite::migrations::MIGRATIONS,
     );
     let counts = sqlite_counts(&c);
-    assert_eq!(counts.len(), 20, "every table of the schema: {counts:?}");
+    assert_eq!(counts.len(), 22, "every table of the schema: {counts:?}");
     assert!(counts.values().all(|n| *n == 0));
 }
 
@@ -1110,8 +1116,8 @@ async fn sqlite_v1_fixture_is_upgraded_with_nothing_lost() {
     let schema = sqlite_schema(&open_conn(fresh.path()));
     assert_eq!(
         schema.len(),
-        22 + 16,
-        "20 tables, sqlite_sequence, the version table, 16 indexes"
+        24 + 19,
+        "22 tables, sqlite_sequence, the version table, 19 indexes"
     );
     assert_eq!(sqlite_schema(&c), schema);
 }
@@ -1477,7 +1483,7 @@ async fn postgres_migrations() {
     let fresh_c = pg_connect(&fresh).await;
     assert_rows(&postgres::migrations::applied(&fresh_c).await.unwrap(), all);
     let empty = pg_counts(&fresh_c).await;
-    assert_eq!(empty.len(), 20, "every table of the schema: {empty:?}");
+    assert_eq!(empty.len(), 22, "every table of the schema: {empty:?}");
     assert!(empty.values().all(|n| *n == 0));
 
     // The v1 fixture: upgraded, nothing lost, read back, schema equal to the fresh one.

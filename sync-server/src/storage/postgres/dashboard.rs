@@ -3,6 +3,7 @@
 use fieldkit_core::sync::protocol::Change;
 use tokio_postgres::Row;
 
+use super::accounts::{ACCOUNT_COLUMNS, account_from, role_from};
 use super::{PostgresStorage, pool_err};
 use crate::records::{
     CodeRecord, DispatcherAccount, Flag, JobActivity, RejectedOp, STAGE_KINDS, SessionRecord,
@@ -28,9 +29,17 @@ impl DashboardStorage for PostgresStorage {
             let c = self.pool.get().await.map_err(pool_err)?;
             let n = c
                 .execute(
-                    "INSERT INTO dispatchers (id, login, password_hash, created_at)
-                     VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
-                    &[&a.id, &a.login, &a.password_hash, &a.created_at],
+                    "INSERT INTO dispatchers (id, login, password_hash, created_at, role,
+                            disabled_at)
+                     VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
+                    &[
+                        &a.id,
+                        &a.login,
+                        &a.password_hash,
+                        &a.created_at,
+                        &a.role.as_str(),
+                        &a.disabled_at,
+                    ],
                 )
                 .await?;
             if n == 0 {
@@ -44,21 +53,9 @@ impl DashboardStorage for PostgresStorage {
         Box::pin(async move {
             let c = self.pool.get().await.map_err(pool_err)?;
             let row = c
-                .query_opt(
-                    "SELECT id, login, password_hash, created_at FROM dispatchers
-                      WHERE login = $1",
-                    &[&login],
-                )
+                .query_opt(&format!("{ACCOUNT_COLUMNS} WHERE login = $1"), &[&login])
                 .await?;
-            row.map(|r| {
-                Ok(DispatcherAccount {
-                    id: r.try_get(0)?,
-                    login: r.try_get(1)?,
-                    password_hash: r.try_get(2)?,
-                    created_at: r.try_get(3)?,
-                })
-            })
-            .transpose()
+            row.as_ref().map(account_from).transpose()
         })
     }
 
@@ -73,13 +70,14 @@ impl DashboardStorage for PostgresStorage {
             .await?;
             tx.execute(
                 "INSERT INTO dashboard_sessions (token_hash, dispatcher_id, csrf, created_at,
-                        expires_at) VALUES ($1, $2, $3, $4, $5)",
+                        expires_at, last_seen_at) VALUES ($1, $2, $3, $4, $5, $6)",
                 &[
                     &token_hash,
                     &s.dispatcher_id,
                     &s.csrf,
                     &s.created_at,
                     &s.expires_at,
+                    &s.last_seen_at,
                 ],
             )
             .await?;
@@ -93,9 +91,11 @@ impl DashboardStorage for PostgresStorage {
             let c = self.pool.get().await.map_err(pool_err)?;
             let row = c
                 .query_opt(
-                    "SELECT s.dispatcher_id, d.login, s.csrf, s.created_at, s.expires_at
+                    "SELECT s.dispatcher_id, d.login, s.csrf, s.created_at, s.expires_at,
+                            s.last_seen_at, d.role
                        FROM dashboard_sessions s JOIN dispatchers d ON d.id = s.dispatcher_id
-                      WHERE s.token_hash = $1 AND s.expires_at > $2",
+                      WHERE s.token_hash = $1 AND s.expires_at > $2
+                        AND d.disabled_at IS NULL",
                     &[&token_hash, &now],
                 )
                 .await?;
@@ -106,6 +106,8 @@ impl DashboardStorage for PostgresStorage {
                     csrf: r.try_get(2)?,
                     created_at: r.try_get(3)?,
                     expires_at: r.try_get(4)?,
+                    last_seen_at: r.try_get(5)?,
+                    role: role_from(&r, 6)?,
                 })
             })
             .transpose()

@@ -28,8 +28,14 @@ pub const MIGRATIONS: &[Migration] = &[
     ),
     Migration::new(
         3,
+        "desk_accounts",
+        include_str!("migrations/0003_desk_accounts.sql"),
+        "aba70ecb2a1210c143cd1a2085a038578ac3e3a359f7729c152645b4923a7808",
+    ),
+    Migration::new(
+        4,
         "device_keys",
-        include_str!("migrations/0003_device_keys.sql"),
+        include_str!("migrations/0004_device_keys.sql"),
         "b88311b65adbab8c78e423c44849eb923d3ed532925f8931ae59d101ef8028f3",
     ),
 ];

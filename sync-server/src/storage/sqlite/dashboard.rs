@@ -4,6 +4,7 @@ use fieldkit_core::sync::protocol::Change;
 use rusqlite::{OptionalExtension, params};
 
 use super::SqliteStorage;
+use super::accounts::{ACCOUNT_COLUMNS, account_from, role_from};
 use super::flags::flag_from;
 use crate::records::{
     CodeRecord, DispatcherAccount, Flag, JobActivity, RejectedOp, STAGE_KINDS, SessionRecord,
@@ -23,9 +24,17 @@ impl DashboardStorage for SqliteStorage {
     fn create_dispatcher(&self, a: DispatcherAccount) -> Fut<'_, ()> {
         self.run(move |c| {
             let n = c.execute(
-                "INSERT INTO dispatchers (id, login, password_hash, created_at)
-                 VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING",
-                params![a.id, a.login, a.password_hash, a.created_at],
+                "INSERT INTO dispatchers (id, login, password_hash, created_at, role,
+                        disabled_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT DO NOTHING",
+                params![
+                    a.id,
+                    a.login,
+                    a.password_hash,
+                    a.created_at,
+                    a.role.as_str(),
+                    a.disabled_at
+                ],
             )?;
             if n == 0 {
                 return Err(StorageError::Conflict("that login is taken".into()));
@@ -36,18 +45,11 @@ impl DashboardStorage for SqliteStorage {
 
     fn dispatcher_by_login(&self, login: String) -> Fut<'_, Option<DispatcherAccount>> {
         self.read(move |c| {
-            Ok(c.prepare_cached(
-                "SELECT id, login, password_hash, created_at FROM dispatchers WHERE login = ?1",
-            )?
-            .query_row([login], |r| {
-                Ok(DispatcherAccount {
-                    id: r.get(0)?,
-                    login: r.get(1)?,
-                    password_hash: r.get(2)?,
-                    created_at: r.get(3)?,
-                })
-            })
-            .optional()?)
+            Ok(
+                c.prepare_cached(&format!("{ACCOUNT_COLUMNS} WHERE login = ?1"))?
+                    .query_row([login], account_from)
+                    .optional()?,
+            )
         })
     }
 
@@ -60,13 +62,14 @@ impl DashboardStorage for SqliteStorage {
             )?;
             tx.execute(
                 "INSERT INTO dashboard_sessions (token_hash, dispatcher_id, csrf, created_at,
-                        expires_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+                        expires_at, last_seen_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                 params![
                     token_hash,
                     s.dispatcher_id,
                     s.csrf,
                     s.created_at,
-                    s.expires_at
+                    s.expires_at,
+                    s.last_seen_at
                 ],
             )?;
             tx.commit()?;
@@ -77,9 +80,10 @@ impl DashboardStorage for SqliteStorage {
     fn session(&self, token_hash: String, now: i64) -> Fut<'_, Option<SessionRecord>> {
         self.read(move |c| {
             Ok(c.prepare_cached(
-                "SELECT s.dispatcher_id, d.login, s.csrf, s.created_at, s.expires_at
+                "SELECT s.dispatcher_id, d.login, s.csrf, s.created_at, s.expires_at,
+                        s.last_seen_at, d.role
                    FROM dashboard_sessions s JOIN dispatchers d ON d.id = s.dispatcher_id
-                  WHERE s.token_hash = ?1 AND s.expires_at > ?2",
+                  WHERE s.token_hash = ?1 AND s.expires_at > ?2 AND d.disabled_at IS NULL",
             )?
             .query_row(params![token_hash, now], |r| {
                 Ok(SessionRecord {
@@ -88,6 +92,8 @@ impl DashboardStorage for SqliteStorage {
                     csrf: r.get(2)?,
                     created_at: r.get(3)?,
                     expires_at: r.get(4)?,
+                    last_seen_at: r.get(5)?,
+                    role: role_from(r, 6)?,
                 })
             })
             .optional()?)

@@ -27,8 +27,14 @@ pub const MIGRATIONS: &[Migration] = &[
     ),
     Migration::new(
         3,
+        "desk_accounts",
+        include_str!("migrations/0003_desk_accounts.sql"),
+        "66c3be3f8aaaf5c6082c5bf06c7fc20ac6e9abd5cc18d8f1b406a55d76cb345d",
+    ),
+    Migration::new(
+        4,
         "device_keys",
-        include_str!("migrations/0003_device_keys.sql"),
+        include_str!("migrations/0004_device_keys.sql"),
         "6466e5af74ae71d1adc84aa28ed01d5ab7a21b42fec8269781caf533aa9c984d",
     ),
 ];

@@ -8,6 +8,7 @@
 //! (stored ops read back), [`flags`] and [`measures`]; [`dashboard`] and [`webhooks`] hold the
 //! other two storage traits' impls.
 
+mod accounts;
 mod dashboard;
 mod devices;
 mod flags;

@@ -531,16 +531,24 @@ impl TestServer {
             .expect("client")
     }
 
-    /// Creates a dispatcher login through the admin API.
+    /// Creates a dashboard login with the administrator's role (every page) through the
+    /// admin API.
     pub async fn create_dispatcher(&self, login: &str, password: &str) {
+        self.create_account(login, password, "administrator").await;
+    }
+
+    /// Creates a dashboard login with `role` (`administrator` or `dispatcher`) through the
+    /// admin API; its id.
+    pub async fn create_account(&self, login: &str, password: &str, role: &str) -> String {
         let (s, v) = self
             .admin(
                 reqwest::Method::POST,
                 "/v1/admin/dispatchers",
-                Some(json!({ "login": login, "password": password })),
+                Some(json!({ "login": login, "password": password, "role": role })),
             )
             .await;
         assert_eq!(s, 201, "{v}");
+        v["id"].as_str().expect("the account's id").to_owned()
     }
 
     /// Logs in through the login form like a browser: GET the form (its double-submit
