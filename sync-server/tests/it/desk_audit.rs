@@ -14,7 +14,7 @@ use fieldkit_core::demo;
 use fieldkit_core::model::{Billing, DeviceId};
 use fieldkit_core::sync::client::SyncOptions;
 use reqwest::Method;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::common::{Backend, server};
 
@@ -119,7 +119,11 @@ async fn audit(backend: Backend) {
     let res = ts
         .client
         .post(ts.url("/v1/enroll"))
-        .json(&json!({ "code": code, "device_id": DeviceId::new() }))
+        .json(
+            &fieldkit_core::sync::device_key::DeviceKey::generate()
+                .unwrap()
+                .enrolment(&code, DeviceId::new()),
+        )
         .send()
         .await
         .unwrap();

@@ -13,7 +13,6 @@ use crate::common::{self, Backend, TestServer};
 use fieldkit_core::model::DeviceId;
 use fieldkit_core::sync::protocol::ErrorBody;
 use fieldkit_server::clock::Clock;
-use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// How long any wait may take before the test fails.
@@ -183,13 +182,7 @@ async fn a_device_over_its_rate_is_told_when_to_come_back() {
             .bearer_auth(token)
             .send()
     };
-    let push = |token: &str| {
-        ts.client
-            .post(ts.url("/v1/push"))
-            .bearer_auth(token)
-            .json(&json!({ "ops": [] }))
-            .send()
-    };
+    let push = |token: &str| ts.signed_push(token, &[]).send();
     assert_eq!(pull(&token).await.unwrap().status().as_u16(), 200);
     assert_eq!(push(&token).await.unwrap().status().as_u16(), 200);
     for r in [pull(&token).await.unwrap(), push(&token).await.unwrap()] {
@@ -261,11 +254,7 @@ async fn a_full_writer_queue_answers_503(backend: Backend) {
     };
     let (a, b) = (device(&ts).await, device(&ts).await);
     let push = |token: String| {
-        let req = ts
-            .client
-            .post(ts.url("/v1/push"))
-            .bearer_auth(token)
-            .json(&json!({ "ops": [] }));
+        let req = ts.signed_push(&token, &[]);
         tokio::spawn(async move { req.send().await.unwrap() })
     };
     let held = HeldWriter::hold(&ts, &a).await;
@@ -324,11 +313,7 @@ async fn the_verify_page_answers_while_the_writer_is_held() {
     let held = HeldWriter::hold(&ts, &token).await;
     // A push now waits for the writer (SQLite's writer waits up to 10 s for the lock).
     let push = {
-        let req = ts
-            .client
-            .post(ts.url("/v1/push"))
-            .bearer_auth(&token)
-            .json(&json!({ "ops": [] }));
+        let req = ts.signed_push(&token, &[]);
         tokio::spawn(async move { req.send().await.unwrap() })
     };
     let url = ts.url(&format!("/verify/{}?h={}", order.id, "ab".repeat(32)));
@@ -364,7 +349,11 @@ async fn enrol_from(ts: &TestServer, forwarded: &str) -> u16 {
     ts.client
         .post(ts.url("/v1/enroll"))
         .header("x-forwarded-for", forwarded)
-        .json(&json!({ "code": "AAAA-BBBB-CCCC", "device_id": DeviceId::new() }))
+        .json(
+            &fieldkit_core::sync::device_key::DeviceKey::generate()
+                .unwrap()
+                .enrolment("AAAA-BBBB-CCCC", DeviceId::new()),
+        )
         .send()
         .await
         .unwrap()
