@@ -39,7 +39,9 @@ use common::*;
 use fieldkit_core::clock::ManualClock;
 use fieldkit_core::demo;
 use fieldkit_core::model::*;
-use fieldkit_core::sync::protocol::{DEVICE_TIME, Op, OpOutcome, PushRequest, PushResponse};
+use fieldkit_core::sync::protocol::{
+    DEVICE_TIME, Op, OpOutcome, PUSH_SIGNATURE, PushRequest, PushResponse,
+};
 use fieldkit_core::{DeviceConfig, FieldKit};
 
 type Res<T> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
@@ -51,10 +53,20 @@ struct Journal {
     ops: Vec<Op>,
 }
 
-/// A device ready to push: token and pre-encoded bodies.
+/// A device ready to push: token and pre-encoded bodies (bytes, gzipped, ops, signature).
 struct Ready {
     token: String,
-    bodies: Vec<(Vec<u8>, bool, usize)>,
+    bodies: Vec<Body>,
+}
+
+/// One push body as sent: the bytes, whether gzipped, how many ops, the device's signature
+/// (over the JSON before gzip), and the JSON itself (for the signature-cost table).
+struct Body {
+    bytes: Vec<u8>,
+    gzip: bool,
+    ops: usize,
+    signature: String,
+    json: Vec<u8>,
 }
 
 /// What one load run measured.
@@ -113,6 +125,7 @@ async fn main() -> Res<()> {
     };
 
     let mut outcomes = Vec::new();
+    let mut signature_cost: Option<Samples> = None;
     for backend in backends.split(',').map(str::trim) {
         let backend = match backend {
             "sqlite" => Backend::Sqlite,
@@ -162,6 +175,9 @@ async fn main() -> Res<()> {
                 continue;
             }
             let ready = setup(&s, &journals, batch).await?;
+            if signature_cost.is_none() {
+                signature_cost = Some(verify_cost(&s, &ready).await?);
+            }
             load.note();
             let o = run_load(&s, ready, pace, format!("{backend:?}, {shape}")).await?;
             load.note();
@@ -206,8 +222,64 @@ async fn main() -> Res<()> {
             if p99 < 500_000_000 { "met" } else { "NOT met" }
         );
     }
+    if let Some(cost) = &signature_cost {
+        let c = cost.summary();
+        println!("\n### The device signature's share of a push\n");
+        println!(
+            "Each push is verified (Ed25519 over its JSON body, the device's key from the \
+             token's device row) before it is judged. The check alone, over every body of the \
+             fleet ({} checks, in the server's own function), against the pushes above: \
+             ratio = push latency / (push latency − the check), i.e. with the check vs \
+             without it. Target ≤ 1.1×.\n",
+            cost.len()
+        );
+        println!("| | p50 | p99 | mean |");
+        println!("|---|---:|---:|---:|");
+        println!(
+            "| signature check (per push) | {} | {} | {} |",
+            fmt_ns(c.p50),
+            fmt_ns(c.p99),
+            fmt_ns(c.mean)
+        );
+        println!("\n| backend, shape | push p50 | ratio at p50 | push p99 | ratio at p99 |");
+        println!("|---|---:|---:|---:|---:|");
+        for o in &outcomes {
+            let s = o.latency.summary();
+            let ratio =
+                |push: u64, check: u64| push as f64 / push.saturating_sub(check).max(1) as f64;
+            println!(
+                "| {} | {} | **{:.3}×** | {} | **{:.3}×** |",
+                o.label,
+                fmt_ns(s.p50),
+                ratio(s.p50, c.p50),
+                fmt_ns(s.p99),
+                ratio(s.p99, c.p99)
+            );
+        }
+    }
     print_machine(dir.path(), &load);
     Ok(())
+}
+
+/// The server's signature check over every body the fleet will push (timed one by one).
+async fn verify_cost(s: &TestServer, ready: &[Ready]) -> Res<Samples> {
+    let mut out = Samples::new("signature check");
+    let storage = s.server.storage();
+    for dev in ready {
+        let device = storage
+            .device_by_token(fieldkit_server::auth::hash_secret(&dev.token))
+            .await?
+            .ok_or("the device is enrolled")?;
+        for body in &dev.bodies {
+            let mut headers = axum::http::HeaderMap::new();
+            headers.insert(PUSH_SIGNATURE, body.signature.parse()?);
+            let t = Instant::now();
+            fieldkit_server::device_keys::check_push(&device, &headers, &body.json)
+                .map_err(|e| format!("{e:?}"))?;
+            out.push(t.elapsed());
+        }
+    }
+    Ok(out)
 }
 
 /// Real cores walk one visit each (two threads), and hand over their outboxes.
@@ -312,24 +384,38 @@ async fn setup_heavy(s: &TestServer, h: &Heavy) -> Res<Ready> {
         s.create_job(o, Some(&tech)).await;
     }
     let token = s.enrol(&tech, h.device).await.token;
-    Ok(Ready {
-        token,
-        bodies: bodies(&h.ops, fieldkit_core::sync::protocol::MAX_PUSH_OPS)?,
-    })
+    let bodies = bodies(
+        s,
+        &token,
+        &h.ops,
+        fieldkit_core::sync::protocol::MAX_PUSH_OPS,
+    )?;
+    Ok(Ready { token, bodies })
 }
 
-/// A device's journal as push bodies of `batch` ops, gzipped above 1 KiB as the sync client
-/// sends them.
-fn bodies(ops: &[Op], batch: usize) -> Res<Vec<(Vec<u8>, bool, usize)>> {
+/// A device's journal as push bodies of `batch` ops, signed with the device's key and
+/// gzipped above 1 KiB, as the sync client sends them.
+fn bodies(s: &TestServer, token: &str, ops: &[Op], batch: usize) -> Res<Vec<Body>> {
     ops.chunks(batch)
         .map(|ops| {
             let json = serde_json::to_vec(&PushRequest { ops: ops.to_vec() })?;
-            if json.len() <= 1024 {
-                return Ok((json, false, ops.len()));
-            }
-            let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-            gz.write_all(&json)?;
-            Ok((gz.finish()?, true, ops.len()))
+            let signature = s
+                .push_signature(token, &json)
+                .ok_or("the device was not enrolled by the bench")?;
+            let (bytes, gzip) = if json.len() <= 1024 {
+                (json.clone(), false)
+            } else {
+                let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+                gz.write_all(&json)?;
+                (gz.finish()?, true)
+            };
+            Ok(Body {
+                bytes,
+                gzip,
+                ops: ops.len(),
+                signature,
+                json,
+            })
         })
         .collect()
 }
@@ -342,10 +428,8 @@ async fn setup(s: &TestServer, journals: &[Journal], batch: usize) -> Res<Vec<Re
         let tech = s.create_technician(&format!("Load technician {i}")).await;
         s.create_job(&j.order, Some(&tech)).await;
         let token = s.enrol(&tech, j.device).await.token;
-        ready.push(Ready {
-            token,
-            bodies: bodies(&j.ops, batch)?,
-        });
+        let bodies = bodies(s, &token, &j.ops, batch)?;
+        ready.push(Ready { token, bodies });
     }
     Ok(ready)
 }
@@ -372,11 +456,12 @@ async fn run_load(
             if let Some(p) = phase {
                 tokio::time::sleep(p).await;
             }
-            for (k, (body, gzip, n)) in dev.bodies.into_iter().enumerate() {
+            for (k, body) in dev.bodies.into_iter().enumerate() {
                 if let (Some(p), Some(ph)) = (pace, phase) {
                     tokio::time::sleep_until(start + ph + p * k as u32).await;
                 }
-                let (took, r) = push_body(&client, &url, &dev.token, body, gzip).await?;
+                let n = body.ops;
+                let (took, r) = push_body(&client, &url, &dev.token, body).await?;
                 lat.push(took);
                 assert_eq!(r.results.len(), n);
                 for x in &r.results {
@@ -429,8 +514,9 @@ async fn run_heavy(
     let heavy_task = tokio::spawn(async move {
         let mut lat = Samples::new("heavy");
         let mut applied = 0usize;
-        for (body, gzip, n) in heavy.bodies {
-            let (took, r) = push_body(&client, &url, &heavy.token, body, gzip).await?;
+        for body in heavy.bodies {
+            let n = body.ops;
+            let (took, r) = push_body(&client, &url, &heavy.token, body).await?;
             lat.push(took);
             assert_eq!(r.results.len(), n);
             applied += r
@@ -452,8 +538,7 @@ async fn push_body(
     client: &reqwest::Client,
     url: &str,
     token: &str,
-    body: Vec<u8>,
-    gzip: bool,
+    body: Body,
 ) -> Res<(Duration, PushResponse)> {
     let t = Instant::now();
     let mut req = client
@@ -461,8 +546,9 @@ async fn push_body(
         .bearer_auth(token)
         .header("content-type", "application/json")
         .header(DEVICE_TIME, Utc::now().timestamp_millis().to_string())
-        .body(body);
-    if gzip {
+        .header(PUSH_SIGNATURE, body.signature)
+        .body(body.bytes);
+    if body.gzip {
         req = req.header("content-encoding", "gzip");
     }
     let res = req.send().await?;
