@@ -224,6 +224,16 @@ final class SyncRoundTripTests: XCTestCase {
         catch FieldKitError.Unauthorized {}
         do { _ = try await kit.enroll(serverUrl: "ftp://example", code: code); XCTFail("ftp accepted") }
         catch let FieldKitError.Validation(fieldName, _) { XCTAssertEqual(fieldName, "server url") }
+        // Plain http to another host than this device: refused before any request.
+        do { _ = try await kit.enroll(serverUrl: "http://192.0.2.1:8080", code: code); XCTFail("http accepted") }
+        catch let FieldKitError.Validation(fieldName, _) { XCTAssertEqual(fieldName, "server url") }
+
+        // The same enrolment again (a retry after a lost answer): answered, nothing revoked.
+        let first = try await kit.serverAccount()
+        _ = try await kit.enroll(serverUrl: desk.url, code: code, options: Desk.quick)
+        let again = try await kit.serverAccount()
+        XCTAssertEqual(first?.technicianId, again?.technicianId)
+        _ = try await kit.sync(options: Desk.quick)
     }
 
     func testUnreachableServerIsANetworkErrorAndLosesNothing() async throws {

@@ -189,6 +189,15 @@ class SyncRoundTripTest {
             // Not a URL the client can use: a validation error, before any request.
             val v = assertFailsWith<FieldKitException.Validation> { kit.enroll("ftp://example", code) }
             assertEquals("server url", v.fieldName)
+            // Plain http to another host than this device: refused before any request.
+            val h = assertFailsWith<FieldKitException.Validation> { kit.enroll("http://192.0.2.1:8080", code) }
+            assertEquals("server url", h.fieldName)
+
+            // The same enrolment again (a retry after a lost answer): answered, nothing revoked.
+            val first = kit.serverAccount()
+            kit.enroll(desk.url, code, Desk.quick)
+            assertEquals(first?.technicianId, kit.serverAccount()?.technicianId)
+            kit.sync(Desk.quick)
         }
     }
 
