@@ -10,7 +10,7 @@ use rusqlite::{Connection, TransactionBehavior};
 use crate::error::{Error, Result};
 
 /// The schema version this code writes.
-pub const CURRENT_VERSION: i64 = 4;
+pub const CURRENT_VERSION: i64 = 5;
 
 /// The current schema, as `init` creates it.
 const SCHEMA: &str = r#"
@@ -277,6 +277,13 @@ CREATE TABLE templates (
     PRIMARY KEY (id, version)
 ) STRICT;
 
+-- Keys this device keeps for itself, never synced: 'blob_key' (32 random bytes) seals the
+-- photo and signature files when the database is encrypted.
+CREATE TABLE local_secrets (
+    name   TEXT PRIMARY KEY,
+    value  BLOB NOT NULL
+) STRICT;
+
 "#;
 
 /// Brings the database to [`CURRENT_VERSION`]: creates it when empty, upgrades it when older,
@@ -321,7 +328,7 @@ fn init(conn: &mut Connection, device_id: &str, now_ms: i64) -> Result<()> {
 pub(super) type Step = fn(&rusqlite::Transaction<'_>) -> rusqlite::Result<()>;
 
 /// The numbered steps; `STEPS[i]` upgrades version `i + 1` to `i + 2`.
-const STEPS: &[Step] = &[v1_to_v2, v2_to_v3, v3_to_v4];
+const STEPS: &[Step] = &[v1_to_v2, v2_to_v3, v3_to_v4, v4_to_v5];
 
 /// v2: the timeline becomes a hash chain clustered by work order (one page per event
 /// instead of three); the outbox and the timeline lose their redundant UNIQUE indexes (ids
@@ -496,6 +503,16 @@ fn v2_to_v3(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<()> {
 /// v4: a job carries the checklists the desk pinned on it (JSON of `JobChecklist`).
 fn v3_to_v4(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<()> {
     tx.execute_batch("ALTER TABLE work_orders ADD COLUMN checklist TEXT;")
+}
+
+/// v5: keys the device keeps for itself (the key that seals blob files).
+fn v4_to_v5(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<()> {
+    tx.execute_batch(
+        "CREATE TABLE local_secrets (
+            name   TEXT PRIMARY KEY,
+            value  BLOB NOT NULL
+         ) STRICT;",
+    )
 }
 
 /// Runs every step from `from` up to [`CURRENT_VERSION`], each in one IMMEDIATE transaction.

@@ -23,6 +23,7 @@ const FIXTURES: &[(i64, &str)] = &[
     (2, include_str!("../../tests/fixtures/schema_v2.sql")),
     (3, include_str!("../../tests/fixtures/schema_v3.sql")),
     (4, include_str!("../../tests/fixtures/schema_v4.sql")),
+    (5, include_str!("../../tests/fixtures/schema_v5.sql")),
 ];
 
 /// Tables an upgrade folds into others, checked by content instead of by row count.
@@ -640,3 +641,5 @@ fn interleaved_jobs_keep_their_own_timelines_across_a_reopen() {
         assert!(k.verify(*id).unwrap().chain_problems.is_empty());
     }
 }
+
+mod encrypted;
