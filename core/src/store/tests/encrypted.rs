@@ -188,3 +188,31 @@ fn plain_blob_files_are_sealed_once_and_still_read() {
         std::io::ErrorKind::InvalidData
     );
 }
+
+/// Both ways to an encrypted file (created so, or exported from a plain one) use the same
+/// page MAC (HMAC-SHA256, not SQLCipher's default): a connection with the default settings
+/// cannot read either, one with the same settings can.
+#[test]
+fn created_and_exported_databases_share_one_format() {
+    let created = tempfile::tempdir().unwrap();
+    drop(kit_with_key(created.path()));
+    let exported = tempfile::tempdir().unwrap();
+    load_fixture(exported.path(), FIXTURES.last().unwrap().1);
+    drop(kit_with_key(exported.path()));
+    let pragma_key = format!("x'{}'", "42".repeat(32));
+    for dir in [created.path(), exported.path()] {
+        let read = |hmac: Option<&str>| {
+            let c = Connection::open(dir.join(DB_FILE)).unwrap();
+            c.pragma_update(None, "key", &pragma_key).unwrap();
+            if let Some(h) = hmac {
+                c.pragma_update(None, "cipher_hmac_algorithm", h).unwrap();
+            }
+            c.query_row("SELECT count(*) FROM device", [], |r| r.get::<_, i64>(0))
+        };
+        assert!(
+            read(None).is_err(),
+            "{dir:?} opens with SQLCipher's defaults"
+        );
+        assert_eq!(read(Some("HMAC_SHA256")).unwrap(), 1);
+    }
+}
