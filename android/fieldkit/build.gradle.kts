@@ -16,7 +16,7 @@ val repoRoot: File = rootDir.parentFile
 val cargoTarget: File = System.getenv("CARGO_TARGET_DIR")?.let(::File) ?: repoRoot.resolve("target")
 val generatedKotlin = layout.buildDirectory.dir("generated/uniffi/kotlin")
 val generatedJniLibs = layout.buildDirectory.dir("generated/jniLibs")
-val rustSources = listOf("bindings/src", "bindings/Cargo.toml", "bindings/uniffi.toml", "core/src", "core/Cargo.toml", "Cargo.lock")
+val rustSources = listOf("bindings/src", "bindings/Cargo.toml", "bindings/uniffi.toml", "core/src", "core/Cargo.toml", "Cargo.toml", "Cargo.lock")
     .map(repoRoot::resolve)
 
 /** The host's library and executable names: the JVM unit tests load the host library. */

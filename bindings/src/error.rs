@@ -62,6 +62,11 @@ pub enum FieldKitError {
     #[error("{reason}")]
     UpdateRequired { reason: String },
 
+    /// The database key does not open this device's database: nothing was changed. Open
+    /// again with the right key (the one the Keystore / Keychain holds for this install).
+    #[error("{reason}")]
+    WrongKey { reason: String },
+
     /// The database or a file failed (disk full, I/O error…).
     #[error("{reason}")]
     Storage { reason: String },
@@ -207,6 +212,7 @@ impl From<fieldkit_core::Error> for FieldKitError {
                 reason,
             },
             E::DatabaseTooNew { .. } => Self::UpdateRequired { reason },
+            E::WrongKey => Self::WrongKey { reason },
             E::Storage(_) | E::Io(_) => Self::Storage { reason },
             E::Network(_) => Self::Network { reason },
             E::Tls(_) => Self::Tls { reason },

@@ -22,6 +22,17 @@ pub struct KitConfig {
     /// Long edge of stored photos, px.
     #[uniffi(default = 2048)]
     pub photo_long_edge: i32,
+    /// The 32 raw bytes that encrypt the database and the photo and signature files. The
+    /// Kotlin and Swift clients always pass one (from the Android Keystore / the iOS
+    /// Keychain); none keeps the data plain (tests and tools only). A plain database opened
+    /// with a key is encrypted once; a wrong key fails with `WrongKey` and changes nothing.
+    #[uniffi(default = None)]
+    pub database_key: Option<Vec<u8>>,
+    /// Closed jobs the server holds entirely are deleted from the phone this many days after
+    /// their last change (`purge_synced_jobs`, run by the clients after every sync); 0 keeps
+    /// them.
+    #[uniffi(default = 30)]
+    pub purge_after_days: u32,
 }
 
 impl Default for KitConfig {
@@ -30,6 +41,8 @@ impl Default for KitConfig {
             utc_offset_minutes: 480,
             power_loss_safe: false,
             photo_long_edge: 2048,
+            database_key: None,
+            purge_after_days: 30,
         }
     }
 }
@@ -61,6 +74,12 @@ impl FieldKit {
             .ok()
             .filter(|e| (64..=16_384).contains(e))
             .ok_or_else(|| FieldKitError::validation("photo long edge", "not in 64–16384"))?;
+        core_config.database_key = config
+            .database_key
+            .as_deref()
+            .map(fieldkit_core::store::DatabaseKey::from_bytes)
+            .transpose()?;
+        core_config.purge_after_days = Some(config.purge_after_days).filter(|d| *d > 0);
         let core = fieldkit_core::FieldKit::open(&data_dir, core_config)?;
         Ok(Arc::new(Self {
             core: Arc::new(core),
@@ -95,6 +114,13 @@ impl FieldKit {
     /// Deletes attachment files no record refers to; returns how many.
     pub fn collect_orphans(&self) -> Result<i64> {
         Ok(self.core.collect_orphans()? as i64)
+    }
+
+    /// Deletes from the phone the closed jobs the server holds entirely (nothing of them
+    /// left to send) once `purge_after_days` have passed since their last change, with their
+    /// records and files; returns how many jobs went. The clients call it after every sync.
+    pub fn purge_synced_jobs(&self) -> Result<i64> {
+        Ok(i64::try_from(self.core.purge_synced_jobs()?.jobs).unwrap_or(i64::MAX))
     }
 
     /// Calls `observer` after every successful change to a job made through this object or

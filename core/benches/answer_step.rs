@@ -9,9 +9,13 @@
 //! against the bare insert under `synchronous=FULL`. `answer_step` re-answers `work_done` /
 //! `respect_home` on a visit in progress.
 //!
+//! A third phase measures encryption at rest: `answer_step` on a device whose database is
+//! encrypted (SQLCipher, a raw 32-byte key) against the same call on a plain device, both
+//! `Normal`, calls alternated in the same run.
+//!
 //! Environment: `FIELDKIT_BENCH_DIR` (where the databases go; default the temp dir),
-//! `BENCH_WARMUP` (default 500), `BENCH_CALLS` (default 5000), `BENCH_SYNC` (`NORMAL` or
-//! `FULL` to run one phase only).
+//! `BENCH_WARMUP` (default 500), `BENCH_CALLS` (default 5000), `BENCH_SYNC` (`NORMAL`,
+//! `FULL` or `ENCRYPTED` to run one phase only).
 
 mod common;
 
@@ -107,7 +111,62 @@ fn main() -> Res<()> {
             if ratio <= 2.0 { "met" } else { "NOT met" }
         );
     }
+    if only.is_empty() || only == "ENCRYPTED" {
+        encryption_phase(dir.path(), warmup, calls)?;
+    }
     print_machine(dir.path());
+    Ok(())
+}
+
+/// `answer_step` on an encrypted device against the same call on a plain one (both
+/// `Normal`), alternated call by call.
+fn encryption_phase(dir: &Path, warmup: usize, calls: usize) -> Res<()> {
+    let plain = FieldKit::open(dir.join("kit-plain"), DeviceConfig::default())?;
+    let encrypted = FieldKit::open(
+        dir.join("kit-encrypted"),
+        DeviceConfig {
+            database_key: Some(fieldkit_core::store::DatabaseKey::from_bytes(&[0x5a; 32])?),
+            ..DeviceConfig::default()
+        },
+    )?;
+    let (pid, eid) = (visit_in_progress(&plain)?, visit_in_progress(&encrypted)?);
+    let answers = [
+        (
+            "work_done",
+            AnswerValue::Text("Replaced the drain pump".into()),
+        ),
+        ("respect_home", AnswerValue::Confirmed),
+    ];
+    let mut on = Samples::new("`answer_step`, encrypted (NORMAL)".to_owned(), calls);
+    let mut off = Samples::new("`answer_step`, plain (NORMAL)".to_owned(), calls);
+    for i in 0..warmup + calls {
+        let (step, answer) = &answers[i % answers.len()];
+        let (mut o, mut f) = (Samples::default(), Samples::default());
+        let (son, soff) = if i >= warmup {
+            (&mut on, &mut off)
+        } else {
+            (&mut o, &mut f)
+        };
+        if i % 2 == 0 {
+            son.time(|| encrypted.answer_step(eid, step, answer))?;
+            soff.time(|| plain.answer_step(pid, step, answer))?;
+        } else {
+            soff.time(|| plain.answer_step(pid, step, answer))?;
+            son.time(|| encrypted.answer_step(eid, step, answer))?;
+        }
+    }
+    print_table(
+        "encryption at rest — `answer_step` encrypted vs plain (NORMAL)",
+        &on,
+        &off,
+    );
+    let (a, b) = (on.summary(), off.summary());
+    let p99 = a.p99 as f64 / b.p99 as f64;
+    let p50 = a.p50 as f64 / b.p50 as f64;
+    println!(
+        "\nTarget: encrypted `answer_step` p99 ≤ 1.3× plain. Measured p99 {p99:.2}× (p50 {p50:.2}×) — {}.",
+        if p99 <= 1.3 { "met" } else { "NOT met" }
+    );
     Ok(())
 }
 

@@ -44,6 +44,11 @@ pub enum Error {
     )]
     DatabaseTooNew { found: i64, supported: i64 },
 
+    /// The database key given does not open this device's database (or none was given for
+    /// an encrypted one). Nothing on disk was changed: open again with the right key.
+    #[error("the database key does not open this device's database; nothing was changed")]
+    WrongKey,
+
     /// SQLite failed.
     #[error("storage: {0}")]
     Storage(#[from] rusqlite::Error),

@@ -48,6 +48,15 @@ pub struct DeviceConfig {
     /// completion, take-back and sign-off are always `Full` (survive power loss). `Full`
     /// here makes every commit survive power loss, at the cost measured in BENCHMARKS.md.
     pub durability: Durability,
+    /// The key that encrypts the database (SQLCipher) and, through a file key kept in it,
+    /// the photo, thumbnail and signature files. The apps always give one (Android
+    /// Keystore, iOS Keychain); `None` keeps everything plain (tests, tools, the demo). A
+    /// plain database opened with a key is encrypted once, with nothing lost; a wrong key
+    /// is [`Error::WrongKey`] and changes nothing.
+    pub database_key: Option<crate::store::DatabaseKey>,
+    /// Closed jobs the server holds entirely are deleted from the phone this many days
+    /// after their last change ([`FieldKit::purge_synced_jobs`]); `None` keeps them.
+    pub purge_after_days: Option<u32>,
 }
 
 impl Default for DeviceConfig {
@@ -56,6 +65,8 @@ impl Default for DeviceConfig {
             utc_offset_minutes: 8 * 60,
             photo: crate::media::photo::PhotoConfig::default(),
             durability: Durability::Normal,
+            database_key: None,
+            purge_after_days: Some(30),
         }
     }
 }
@@ -122,7 +133,12 @@ impl FieldKit {
         config: DeviceConfig,
         clock: Arc<dyn Clock>,
     ) -> Result<FieldKit> {
-        let store = Store::open(data_dir.as_ref(), clock.now(), config.durability)?;
+        let store = Store::open(
+            data_dir.as_ref(),
+            clock.now(),
+            config.durability,
+            config.database_key.as_ref(),
+        )?;
         Ok(FieldKit {
             store,
             clock,
@@ -201,6 +217,25 @@ impl FieldKit {
                 .map_err(|e| std::io::Error::other(e.to_string()))
         };
         Ok(self.store.blobs().collect_orphans(referenced)?)
+    }
+
+    /// Deletes from the phone every closed (completed or cancelled) job that the server
+    /// holds entirely — none of its ops waiting, every file of it uploaded — and that has
+    /// not changed for [`DeviceConfig::purge_after_days`], with its records and files. Call
+    /// after a sync. Returns what went; nothing when the setting is `None`.
+    pub fn purge_synced_jobs(&self) -> Result<crate::store::Purged> {
+        let Some(days) = self.config.purge_after_days else {
+            return Ok(crate::store::Purged::default());
+        };
+        let before = self.now() - chrono::Duration::days(i64::from(days));
+        *self.last_job() = None;
+        let purged = self
+            .store
+            .purge_closed_jobs(crate::clock::to_millis(before))?;
+        if purged.jobs > 0 {
+            self.collect_orphans()?;
+        }
+        Ok(purged)
     }
 
     // ------------------------------------------------------------ internals

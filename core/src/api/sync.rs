@@ -91,19 +91,22 @@ impl FieldKit {
     #[cfg(feature = "client")]
     pub(crate) fn device_key(&self) -> Result<crate::sync::device_key::DeviceKey> {
         use crate::sync::device_key::DeviceKey;
+        use rusqlite::OptionalExtension;
+        const READ: &str = "SELECT value FROM local_secrets WHERE name = 'device_signing_key'";
         let stored: Option<Vec<u8>> = self
             .store
-            .read(|c| Ok(c.query_row("SELECT signing_key FROM device", [], |r| r.get(0))?))?;
+            .read(|c| Ok(c.query_row(READ, [], |r| r.get(0)).optional()?))?;
         if let Some(bytes) = stored {
             return DeviceKey::from_pkcs8(&bytes);
         }
         let fresh = DeviceKey::generate()?;
         let kept: Vec<u8> = self.write(|tx| {
             tx.execute(
-                "UPDATE device SET signing_key = ?1 WHERE signing_key IS NULL",
+                "INSERT INTO local_secrets (name, value) VALUES ('device_signing_key', ?1)
+                 ON CONFLICT (name) DO NOTHING",
                 [fresh.pkcs8()],
             )?;
-            Ok(tx.query_row("SELECT signing_key FROM device", [], |r| r.get(0))?)
+            Ok(tx.query_row(READ, [], |r| r.get(0))?)
         })?;
         DeviceKey::from_pkcs8(&kept)
     }

@@ -222,7 +222,7 @@ impl FieldKit {
         }
         let sizes: Vec<u64> = missing
             .iter()
-            .map(|h| std::fs::metadata(self.store.blobs().path(h)).map_or(0, |m| m.len()))
+            .map(|h| self.store.blobs().plain_len(h).unwrap_or(0))
             .collect();
         let total: u64 = sizes.iter().sum();
         let mut done = 0u64;

@@ -51,8 +51,13 @@ enum Msg {
 impl Checkpointer {
     /// Starts the checkpointer on its own connection to `path`, and installs on `writer` the
     /// hook that wakes it.
-    pub fn start(path: &Path, writer: &mut Connection) -> Result<Checkpointer> {
+    pub fn start(
+        path: &Path,
+        key: Option<&super::DatabaseKey>,
+        writer: &mut Connection,
+    ) -> Result<Checkpointer> {
         let conn = Connection::open(path)?;
+        super::cipher::apply_key(&conn, key)?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         let (wake, rx) = mpsc::sync_channel::<Msg>(1);
         let hook_wake = wake.clone();

@@ -4,6 +4,8 @@
 
 mod blobs;
 mod checkpoint;
+mod cipher;
+mod purge;
 pub(crate) mod queries;
 pub(crate) mod records;
 pub mod schema;
@@ -14,7 +16,9 @@ use std::sync::{Mutex, MutexGuard};
 
 use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, TransactionBehavior};
 
-pub use blobs::{Blobs, sha256_hex};
+pub use blobs::{BlobKey, Blobs, sha256_hex};
+pub use cipher::DatabaseKey;
+pub use purge::Purged;
 
 use crate::clock::{Hlc, to_millis};
 use crate::error::{Error, Result};
@@ -227,14 +231,30 @@ impl Store {
     /// SQLite database is moved aside (never deleted) and a fresh one created; a database
     /// written by a newer schema is refused untouched. Every commit will be at least as
     /// durable as `floor`.
-    pub fn open(data_dir: &Path, now: Timestamp, floor: Durability) -> Result<Store> {
+    ///
+    /// With `key`, the database is encrypted (SQLCipher) and blob files are sealed: a plain
+    /// database found there is encrypted once, crash-safely, with nothing lost; a key that
+    /// does not open the database is [`Error::WrongKey`] and changes nothing on disk.
+    pub fn open(
+        data_dir: &Path,
+        now: Timestamp,
+        floor: Durability,
+        key: Option<&DatabaseKey>,
+    ) -> Result<Store> {
         std::fs::create_dir_all(data_dir)?;
         let path = data_dir.join(DB_FILE);
         let now_ms = to_millis(now);
-        let (mut writer, recovered_from) = match open_writer(&path, now_ms, floor) {
+        if let Some(key) = key {
+            match cipher::file_kind(&path)? {
+                cipher::FileKind::Plain => cipher::encrypt_plain(&path, key)?,
+                cipher::FileKind::Other => cipher::check_key(&path, key)?,
+                cipher::FileKind::Missing => {}
+            }
+        }
+        let (mut writer, recovered_from) = match open_writer(&path, key, now_ms, floor) {
             Err(e) if is_corrupt(&e) => {
                 let aside = move_aside(&path, now_ms)?;
-                (open_writer(&path, now_ms, floor)?, Some(aside))
+                (open_writer(&path, key, now_ms, floor)?, Some(aside))
             }
             other => (other?, None),
         };
@@ -242,12 +262,20 @@ impl Store {
             &path,
             OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )?;
+        cipher::apply_key(&reader, key)?;
         reader.busy_timeout(std::time::Duration::from_secs(5))?;
         reader.pragma_update(None, "temp_store", 2)?;
         stable_plans(&reader)?;
         reader.pragma_update(None, "query_only", true)?;
-        let checkpointer = checkpoint::Checkpointer::start(&path, &mut writer.conn)?;
-        let blobs = Blobs::open(&data_dir.join("blobs"))?;
+        let checkpointer = checkpoint::Checkpointer::start(&path, key, &mut writer.conn)?;
+        let blob_key = match key {
+            Some(_) => Some(blob_key(&writer.conn)?),
+            None => None,
+        };
+        let blobs = Blobs::open(&data_dir.join("blobs"), blob_key)?;
+        if blobs.encrypted() {
+            seal_old_blobs(&writer.conn, &blobs)?;
+        }
         let device_id = writer_device(&writer.conn)?;
         Ok(Store {
             writer: Mutex::new(writer),
@@ -449,8 +477,54 @@ fn stable_plans(conn: &Connection) -> Result<()> {
     Ok(())
 }
 
-fn open_writer(path: &Path, now_ms: i64, floor: Durability) -> Result<Writer> {
+/// The key that seals blob files, made (32 random bytes) and stored on first use.
+fn blob_key(conn: &Connection) -> Result<BlobKey> {
+    let stored: Option<Vec<u8>> = conn
+        .query_row(
+            "SELECT value FROM local_secrets WHERE name = 'blob_key'",
+            [],
+            |r| r.get(0),
+        )
+        .optional()?;
+    let raw = match stored {
+        Some(raw) => raw,
+        None => {
+            let raw = BlobKey::generate()?.to_vec();
+            conn.execute(
+                "INSERT INTO local_secrets (name, value) VALUES ('blob_key', ?1)",
+                [&raw],
+            )?;
+            raw
+        }
+    };
+    Ok(BlobKey::from_bytes(&raw)?)
+}
+
+/// Seals the blob files written before encryption was on, once (recorded in the database).
+fn seal_old_blobs(conn: &Connection, blobs: &Blobs) -> Result<()> {
+    let done: bool = conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM local_secrets WHERE name = 'blobs_sealed')",
+        [],
+        |r| r.get(0),
+    )?;
+    if !done {
+        blobs.encrypt_existing()?;
+        conn.execute(
+            "INSERT INTO local_secrets (name, value) VALUES ('blobs_sealed', x'01')",
+            [],
+        )?;
+    }
+    Ok(())
+}
+
+fn open_writer(
+    path: &Path,
+    key: Option<&DatabaseKey>,
+    now_ms: i64,
+    floor: Durability,
+) -> Result<Writer> {
     let mut conn = Connection::open(path)?;
+    cipher::apply_key(&conn, key)?;
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
     let mode: String = conn.pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))?;
     if !mode.eq_ignore_ascii_case("wal") {

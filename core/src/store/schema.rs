@@ -22,8 +22,7 @@ CREATE TABLE device (
     hlc_counter  INTEGER NOT NULL,
     created_at   INTEGER NOT NULL,
     acked_seq    INTEGER NOT NULL DEFAULT 0,
-    pull_cursor  INTEGER NOT NULL DEFAULT 0,
-    signing_key  BLOB
+    pull_cursor  INTEGER NOT NULL DEFAULT 0
 ) STRICT;
 
 CREATE TABLE server_account (
@@ -278,6 +277,14 @@ CREATE TABLE templates (
     PRIMARY KEY (id, version)
 ) STRICT;
 
+-- Keys this device keeps for itself, never synced: 'blob_key' (32 random bytes) seals the
+-- photo and signature files when the database is encrypted; 'device_signing_key' (PKCS#8,
+-- made at the first enrolment) signs the enrolment and every push.
+CREATE TABLE local_secrets (
+    name   TEXT PRIMARY KEY,
+    value  BLOB NOT NULL
+) STRICT;
+
 "#;
 
 /// Brings the database to [`CURRENT_VERSION`]: creates it when empty, upgrades it when older,
@@ -499,9 +506,14 @@ fn v3_to_v4(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<()> {
     tx.execute_batch("ALTER TABLE work_orders ADD COLUMN checklist TEXT;")
 }
 
-/// v5: the device's Ed25519 key (PKCS#8), made at its first enrolment.
+/// v5: keys the device keeps for itself (the key that seals blob files, the device key).
 fn v4_to_v5(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<()> {
-    tx.execute_batch("ALTER TABLE device ADD COLUMN signing_key BLOB;")
+    tx.execute_batch(
+        "CREATE TABLE local_secrets (
+            name   TEXT PRIMARY KEY,
+            value  BLOB NOT NULL
+         ) STRICT;",
+    )
 }
 
 /// Runs every step from `from` up to [`CURRENT_VERSION`], each in one IMMEDIATE transaction.

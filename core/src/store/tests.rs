@@ -641,3 +641,5 @@ fn interleaved_jobs_keep_their_own_timelines_across_a_reopen() {
         assert!(k.verify(*id).unwrap().chain_problems.is_empty());
     }
 }
+
+mod encrypted;

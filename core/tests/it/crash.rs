@@ -20,6 +20,11 @@
 //!   again.
 //! * [`sigkill_while_creating_the_database_loses_nothing`] does the same on fresh directories,
 //!   killing while the database is being created.
+//! * [`sigkill_while_encrypting_a_plain_database_loses_nothing`] fills a plain database (a
+//!   child without a key, killed mid-visit), then kills a child with a key while it encrypts
+//!   that database at open: the encrypted database must hold every op of both.
+//! * Every child but those plain ones opens the database encrypted (a test key), as the apps
+//!   do.
 //! * [`crash_child`] is the child. **Without `FIELDKIT_CRASH_CHILD_DIR` it returns at once**, so
 //!   in an ordinary `cargo test` run it is a no-op that passes. With it, it opens the device
 //!   database and records visits through the public API forever (until killed).
@@ -63,11 +68,15 @@ use fieldkit_core::model::{
 };
 use fieldkit_core::workflow::JobStatus;
 use fieldkit_core::{DeviceConfig, FieldKit, demo};
+
+use crate::common::encrypted_config;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
 const CHILD_DIR_ENV: &str = "FIELDKIT_CRASH_CHILD_DIR";
 const CHILD_SEED_ENV: &str = "FIELDKIT_CRASH_CHILD_SEED";
+/// Set to 1: the child opens the database without a key (plain).
+const CHILD_PLAIN_ENV: &str = "FIELDKIT_CRASH_CHILD_PLAIN";
 const ROUNDS_ENV: &str = "FIELDKIT_CRASH_ROUNDS";
 const SEED_ENV: &str = "FIELDKIT_CRASH_SEED";
 const DEFAULT_ROUNDS: usize = 200;
@@ -94,7 +103,8 @@ fn crash_child() {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(0);
-    let e = child_main(Path::new(&dir), seed).unwrap_err();
+    let plain = std::env::var(CHILD_PLAIN_ENV).is_ok_and(|v| v == "1");
+    let e = child_main(Path::new(&dir), seed, plain).unwrap_err();
     // The parent sees the exit code (not a SIGKILL) and shows this.
     eprintln!("crash child: a call failed: {e} ({e:?})");
     std::process::exit(3);
@@ -133,7 +143,11 @@ impl Out {
 }
 
 /// Runs until killed; returns only the error of a call that failed.
-fn child_main(dir: &Path, seed: u64) -> fieldkit_core::Result<std::convert::Infallible> {
+fn child_main(
+    dir: &Path,
+    seed: u64,
+    plain: bool,
+) -> fieldkit_core::Result<std::convert::Infallible> {
     let mut out = Out {
         stdout: std::io::stdout(),
         last_ack: 0,
@@ -141,7 +155,12 @@ fn child_main(dir: &Path, seed: u64) -> fieldkit_core::Result<std::convert::Infa
     // The harness has printed "test crash::crash_child ... " without a newline: end that line
     // first.
     out.line("\nSTART");
-    let kit = FieldKit::open(dir, DeviceConfig::default())?;
+    let config = if plain {
+        DeviceConfig::default()
+    } else {
+        encrypted_config()
+    };
+    let kit = FieldKit::open(dir, config)?;
     out.line("OPENED");
     let pid = std::process::id();
 
@@ -366,6 +385,8 @@ struct Plan {
     /// Busy-spin this long after the trigger line before killing (so the kill lands inside a
     /// call, not only right after a print).
     spin: Option<Duration>,
+    /// The child opens the database without a key.
+    plain: bool,
 }
 
 impl Plan {
@@ -382,6 +403,7 @@ impl Plan {
             spin: rng
                 .random_bool(0.5)
                 .then(|| Duration::from_micros(rng.random_range(0..=MAX_SPIN.as_micros() as u64))),
+            plain: false,
         }
     }
 }
@@ -480,7 +502,7 @@ fn sigkill_at_random_moments_loses_nothing() {
     // Kills during an ingest leave temp files: collecting orphans removes them and nothing a
     // record refers to (every blob is checked again afterwards).
     let leftovers = std::fs::read_dir(dir.join("blobs").join("tmp")).map_or(0, Iterator::count);
-    let collected = FieldKit::open(&dir, DeviceConfig::default())
+    let collected = FieldKit::open(&dir, encrypted_config())
         .and_then(|kit| kit.collect_orphans())
         .unwrap_or_else(|e| panic!("collecting orphans: {e} (seed {seed})"));
     ledger.blobs_checked = 0;
@@ -543,6 +565,7 @@ fn sigkill_while_creating_the_database_loses_nothing() {
             spin: Some(Duration::from_micros(
                 rng.random_range(0..=MAX_CREATE_SPIN.as_micros() as u64),
             )),
+            plain: false,
         };
         let mut ledger = Ledger::default();
         let result = run_round(&exe, &dir, tmp.path(), plan, &mut timings).and_then(|printed| {
@@ -562,6 +585,87 @@ fn sigkill_while_creating_the_database_loses_nothing() {
     println!(
         "crash test (creation): {rounds} fresh databases killed, {} before they were open, \
          {acks} acks, {:.1?} elapsed",
+        timings.killed_while_opening,
+        started.elapsed()
+    );
+}
+
+/// Fills a plain database (a child without a key, killed after some ACKs, its last commits
+/// maybe still in the write-ahead log), then kills a child with a key while it opens it, that
+/// is while it encrypts it (each round in a new directory). The encrypted database must hold
+/// every op both children acknowledged, and no plain file may remain.
+#[test]
+fn sigkill_while_encrypting_a_plain_database_loses_nothing() {
+    let (rounds, seed) = settings();
+    let rounds = rounds.div_ceil(10).max(10);
+    let mut rng = StdRng::seed_from_u64(seed ^ 0x5e_a1ed);
+    let tmp = tempfile::Builder::new()
+        .prefix("fieldkit-crash-encrypt-")
+        .tempdir()
+        .expect("temp dir");
+    let exe = std::env::current_exe().expect("test executable");
+    let mut timings = Timings::default();
+    let started = Instant::now();
+    let mut plain_acks = 0;
+    let (mut mid_copy, mut still_plain) = (0, 0);
+    for round in 0..rounds {
+        let dir = tmp.path().join(format!("device-{round}"));
+        let fill = Plan {
+            child_seed: rng.random(),
+            acks: rng.random_range(1..=MAX_ACKS_BEFORE_KILL),
+            spin: None,
+            plain: true,
+        };
+        let encrypt = Plan {
+            child_seed: rng.random(),
+            acks: 0,
+            // Encrypting a filled database in a debug build takes longer than creating one:
+            // spread the kills over it and past the swap.
+            spin: Some(Duration::from_micros(
+                rng.random_range(0..=3 * MAX_CREATE_SPIN.as_micros() as u64),
+            )),
+            plain: false,
+        };
+        let mut ledger = Ledger::default();
+        let result = run_round(&exe, &dir, tmp.path(), fill, &mut timings)
+            .and_then(|printed| {
+                plain_acks += printed.acks.len();
+                record(&mut ledger, printed)
+            })
+            .and_then(|()| run_round(&exe, &dir, tmp.path(), encrypt, &mut timings))
+            .and_then(|printed| {
+                // Where the kill landed: mid-copy (a half-written encrypted copy beside the
+                // plain file), before the swap (still plain), or after it.
+                if dir.join("fieldkit.db.encrypting").exists() {
+                    mid_copy += 1;
+                } else if std::fs::read(dir.join("fieldkit.db"))
+                    .is_ok_and(|b| b.starts_with(b"SQLite format 3\0"))
+                {
+                    still_plain += 1;
+                }
+                record(&mut ledger, printed)
+            })
+            .and_then(|()| verify(&dir, &mut ledger, true))
+            .and_then(|()| {
+                let head = std::fs::read(dir.join("fieldkit.db")).map_err(|e| e.to_string())?;
+                if head.starts_with(b"SQLite format 3\0") {
+                    return Err("the database is still plain".into());
+                }
+                Ok(())
+            });
+        if let Err(problem) = result {
+            let kept = tmp.keep();
+            panic!(
+                "crash test (encryption) failed in round {round} of {rounds}: {problem}\n\
+                 seed {seed} (replay with {SEED_ENV}={seed}); data kept in {}",
+                kept.display()
+            );
+        }
+    }
+    println!(
+        "crash test (encryption): {rounds} plain databases ({plain_acks} acks) killed while \
+         being encrypted: {} before they were open ({mid_copy} with the encrypted copy half \
+         written, {still_plain} more before the swap), {:.1?} elapsed",
         timings.killed_while_opening,
         started.elapsed()
     );
@@ -607,6 +711,7 @@ fn run_round(
             ])
             .env(CHILD_DIR_ENV, dir)
             .env(CHILD_SEED_ENV, plan.child_seed.to_string())
+            .env(CHILD_PLAIN_ENV, if plan.plain { "1" } else { "0" })
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::from(stderr))
@@ -752,7 +857,7 @@ fn was_sigkilled(status: ExitStatus) -> bool {
 ///   [`FieldKit::verify`] (timeline hash chain and signatures);
 /// * the files of new photo and signature ops are there.
 fn verify(dir: &Path, ledger: &mut Ledger, full: bool) -> Result<(), String> {
-    let kit = FieldKit::open(dir, DeviceConfig::default())
+    let kit = FieldKit::open(dir, encrypted_config())
         .map_err(|e| format!("reopening after the kill failed: {e} ({e:?})"))?;
     if let Some(aside) = kit.recovered_from() {
         return Err(format!(

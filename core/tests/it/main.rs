@@ -4,6 +4,7 @@
 //! A single module or test: `cargo test -p fieldkit-core --test it visit::` (test names carry
 //! their module: `crash::crash_child`).
 
+mod at_rest;
 mod bad_input;
 mod common;
 mod crash;

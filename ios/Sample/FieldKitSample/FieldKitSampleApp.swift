@@ -30,7 +30,7 @@ final class VisitModel: ObservableObject {
             do {
                 // The app's one client: opened once here (off the main thread: it opens
                 // SQLite), shared by every screen through this model.
-                let kit = try await Task.detached { try FieldKitClient(directory: try FieldKitClient.defaultDirectory()) }.value
+                let kit = try await Task.detached { try FieldKitClient(directory: try FieldKitClient.defaultDirectory(), databaseKey: try DatabaseKeyStore().key()) }.value
                 self.kit = kit
                 server = try await kit.serverAccount()?.serverUrl
                 if server == nil, try await kit.todaysJobs().isEmpty {

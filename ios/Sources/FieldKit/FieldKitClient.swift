@@ -52,11 +52,16 @@ public final class FieldKitClient: @unchecked Sendable {
     private let progressLock = NSLock()
     private var progressContinuations: [UUID: AsyncStream<SyncProgress>.Continuation] = [:]
 
-    /// Opens (creating on first use) the database in `directory`. Blocking: call it off the
-    /// main thread, once per process (see the type's documentation).
-    public init(directory: URL, config: KitConfig = KitConfig()) throws {
+    /// Opens (creating on first use) the database in `directory`, encrypted with
+    /// `databaseKey` (32 bytes; `DatabaseKeyStore` keeps it in the Keychain). A plain database
+    /// found there is encrypted once; a key that does not open it throws `.WrongKey` and
+    /// changes nothing. Blocking: call it off the main thread, once per process (see the
+    /// type's documentation).
+    public init(directory: URL, databaseKey: Data, config: KitConfig = KitConfig()) throws {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        raw = try FieldKit.open(dataDir: directory.path, config: config)
+        var keyed = config
+        keyed.databaseKey = databaseKey
+        raw = try FieldKit.open(dataDir: directory.path, config: keyed)
     }
 
     /// The app's FieldKit directory: Application Support/fieldkit, excluded from backups.
@@ -192,6 +197,10 @@ public final class FieldKitClient: @unchecked Sendable {
     /// Call when the app goes to the background.
     @discardableResult
     public func checkpoint() async throws -> Bool { try await local { try $0.checkpoint() } }
+    /// Deletes from the phone the closed jobs the server holds entirely, once
+    /// `KitConfig.purgeAfterDays` have passed since their last change (the server keeps them);
+    /// returns how many went. `sync` calls it after every sync.
+    public func purgeSyncedJobs() async throws -> Int64 { try await local { try $0.purgeSyncedJobs() } }
 
     // Sync: async calls into the core's client (tokio); no thread blocks. Cancelling the task
     // stops the sync safely: the next one carries on where it stopped.
@@ -215,7 +224,11 @@ public final class FieldKitClient: @unchecked Sendable {
             self?.publish(p)
             onProgress?(p)
         }
-        return try await syncGate.run { try await self.raw.sync(progress: observer, options: options) }
+        return try await syncGate.run {
+            let report = try await self.raw.sync(progress: observer, options: options)
+            _ = try await self.purgeSyncedJobs()
+            return report
+        }
     }
 
     /// Progress of every sync run through this client, from now on (for a progress bar).
@@ -318,7 +331,7 @@ public extension FieldKitError {
         case let .Validation(fieldName, reason): return "invalid \(fieldName): \(reason)"
         case let .NotFound(entity, id): return "\(entity) \(id) not found"
         case let .Refused(_, _, reason), let .StepRefused(_, _, reason), let .Blocked(_, _, reason),
-             let .Photo(_, reason), let .Conflict(reason), let .UpdateRequired(reason),
+             let .Photo(_, reason), let .Conflict(reason), let .UpdateRequired(reason), let .WrongKey(reason),
              let .Storage(reason), let .Network(reason), let .Tls(reason), let .Unauthorized(_, reason),
              let .Rejected(_, _, reason), let .NotEnrolled(reason), let .Report(_, reason),
              let .Internal(reason):

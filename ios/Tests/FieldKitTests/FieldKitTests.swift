@@ -8,6 +8,9 @@ import ImageIO
 import XCTest
 @testable import FieldKit
 
+/// The database key of the tests (the app takes its own from the Keychain: DatabaseKeyStore).
+let testKey = Data((0..<32).map { UInt8(($0 * 7 + 1) & 0xff) })
+
 func tempDir(_ prefix: String) -> URL {
     FileManager.default.temporaryDirectory.appendingPathComponent("fieldkit-\(prefix)-\(UUID().uuidString)", isDirectory: true)
 }
@@ -24,7 +27,7 @@ func morningConfig() -> KitConfig {
 
 /// A fresh database (see `morningConfig`) with the demo van stock and one repair order (assigned).
 func kitWithOrder(_ prefix: String) throws -> (FieldKitClient, String) {
-    let kit = try FieldKitClient(directory: tempDir(prefix), config: morningConfig())
+    let kit = try FieldKitClient(directory: tempDir(prefix), databaseKey: testKey, config: morningConfig())
     try demoStockTheVan(kit: kit.raw)
     let order = demoRepairOrder(number: 1, paid: false)
     try kit.raw.receiveWorkOrder(order: order)
@@ -367,7 +370,7 @@ final class LifecycleTests: XCTestCase {
         let dir = tempDir("cycles")
         var deviceId = ""
         func cycle() throws {
-            let kit = try FieldKit.open(dataDir: dir.path, config: KitConfig())
+            let kit = try FieldKit.open(dataDir: dir.path, config: KitConfig(databaseKey: testKey))
             let id = kit.deviceId()
             if deviceId.isEmpty { deviceId = id }
             XCTAssertEqual(id, deviceId, "the same database reopens as the same device")

@@ -17,7 +17,7 @@ final class PulledChangesTests: XCTestCase {
         let cancelled = demoRepairOrder(number: 602, paid: false)
         let moved = demoRepairOrder(number: 603, paid: false)
 
-        let kit = try FieldKitClient(directory: tempDir("pulled"), config: morningConfig())
+        let kit = try FieldKitClient(directory: tempDir("pulled"), databaseKey: testKey, config: morningConfig())
         _ = try await kit.enroll(serverUrl: desk.url, code: code, options: Desk.quick)
         let changes = kit.jobChanges()  // the observer is registered now
         let pulled = Task { () -> [JobChange] in

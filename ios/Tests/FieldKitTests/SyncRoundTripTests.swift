@@ -147,7 +147,7 @@ final class SyncRoundTripTests: XCTestCase {
         try await desk.publishDemoCatalog()
         try await desk.dispatch(try demoDispatchJson(order: order, technicianId: tech))
 
-        let kit = try FieldKitClient(directory: tempDir("sync"), config: morningConfig())
+        let kit = try FieldKitClient(directory: tempDir("sync"), databaseKey: testKey, config: morningConfig())
         try demoStockTheVan(kit: kit.raw)
         let account = try await kit.enroll(serverUrl: desk.url, code: code, options: Desk.quick)
         XCTAssertEqual(account.technicianId, tech)
@@ -205,7 +205,7 @@ final class SyncRoundTripTests: XCTestCase {
 
     func testWrongEnrolmentCodeIsUnauthorizedAndSyncBeforeEnrolmentNotEnrolled() async throws {
         let desk = try Desk.fromEnvironment()
-        let kit = try FieldKitClient(directory: tempDir("sync-bad-code"))
+        let kit = try FieldKitClient(directory: tempDir("sync-bad-code"), databaseKey: testKey)
         do { _ = try await kit.sync(); XCTFail("synced before enrolment") } catch FieldKitError.NotEnrolled {}
         do {
             _ = try await kit.enroll(serverUrl: desk.url, code: "AAAA-BBBB-CCCC", options: Desk.quick)
@@ -219,7 +219,7 @@ final class SyncRoundTripTests: XCTestCase {
 
         let code = try await desk.enrolmentCode(try await desk.createTechnician("Technician L"))
         _ = try await kit.enroll(serverUrl: desk.url, code: code, options: Desk.quick)
-        let other = try FieldKitClient(directory: tempDir("sync-reuse"))
+        let other = try FieldKitClient(directory: tempDir("sync-reuse"), databaseKey: testKey)
         do { _ = try await other.enroll(serverUrl: desk.url, code: code, options: Desk.quick); XCTFail("code used twice") }
         catch FieldKitError.Unauthorized {}
         do { _ = try await kit.enroll(serverUrl: "ftp://example", code: code); XCTFail("ftp accepted") }

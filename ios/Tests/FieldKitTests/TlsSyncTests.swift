@@ -232,7 +232,7 @@ final class TlsSyncTests: XCTestCase {
         try await desk.dispatch(try demoDispatchJson(order: order, technicianId: tech))
         let options = trusting(server.pki.caPem)
 
-        let kit = try FieldKitClient(directory: tempDir("tls-visit"), config: morningConfig())
+        let kit = try FieldKitClient(directory: tempDir("tls-visit"), databaseKey: testKey, config: morningConfig())
         try demoStockTheVan(kit: kit.raw)
         let account = try await kit.enroll(serverUrl: desk.url, code: code, options: options)
         XCTAssertEqual(account.technicianId, tech)

@@ -18,6 +18,8 @@ pub struct Device {
     pub dir: tempfile::TempDir,
     pub clock: Arc<ManualClock>,
     pub kit: FieldKit,
+    /// The settings it was opened (and is reopened) with.
+    pub config: DeviceConfig,
 }
 
 /// 2026-11-23 09:00 Beijing time.
@@ -26,21 +28,52 @@ pub fn morning() -> Timestamp {
 }
 
 pub fn device() -> Device {
+    device_with(DeviceConfig::default())
+}
+
+/// A test key for the encrypted database (the apps take theirs from the Keystore/Keychain).
+pub fn test_key() -> fieldkit_core::store::DatabaseKey {
+    fieldkit_core::store::DatabaseKey::from_bytes(&[0x5a; 32]).unwrap()
+}
+
+/// The default settings with the database encrypted under [`test_key`].
+pub fn encrypted_config() -> DeviceConfig {
+    DeviceConfig {
+        database_key: Some(test_key()),
+        ..DeviceConfig::default()
+    }
+}
+
+/// A device with these settings (reopened with them too).
+pub fn device_with(config: DeviceConfig) -> Device {
     let dir = tempfile::tempdir().unwrap();
     let clock = Arc::new(ManualClock::new(morning()));
-    let kit =
-        FieldKit::open_with_clock(dir.path(), DeviceConfig::default(), clock.clone()).unwrap();
+    let kit = FieldKit::open_with_clock(dir.path(), config.clone(), clock.clone()).unwrap();
     demo::stock_the_van(&kit).unwrap();
-    Device { dir, clock, kit }
+    Device {
+        dir,
+        clock,
+        kit,
+        config,
+    }
 }
 
 impl Device {
     pub fn reopen(self) -> Device {
-        let Device { dir, clock, kit } = self;
+        let Device {
+            dir,
+            clock,
+            kit,
+            config,
+        } = self;
         drop(kit);
-        let kit =
-            FieldKit::open_with_clock(dir.path(), DeviceConfig::default(), clock.clone()).unwrap();
-        Device { dir, clock, kit }
+        let kit = FieldKit::open_with_clock(dir.path(), config.clone(), clock.clone()).unwrap();
+        Device {
+            dir,
+            clock,
+            kit,
+            config,
+        }
     }
 
     pub fn order(&self, kind: JobKind, billing: Billing) -> WorkOrderId {

@@ -101,14 +101,21 @@ class FieldKitClient private constructor(
     private val io: CoroutineDispatcher,
 ) : AutoCloseable {
     companion object {
-        /** Opens (creating on first use) the database in [dataDir]. Blocking: call it off the main thread. */
+        /**
+         * Opens (creating on first use) the database in [dataDir], encrypted with [databaseKey]
+         * (32 bytes; on Android `DatabaseKeyStore` keeps it under the Keystore). A plain
+         * database found there is encrypted once; a key that does not open it throws
+         * [FieldKitException.WrongKey] and changes nothing. Blocking: call it off the main
+         * thread.
+         */
         fun open(
             dataDir: File,
+            databaseKey: ByteArray,
             config: KitConfig = KitConfig(),
             io: CoroutineDispatcher = Dispatchers.IO,
         ): FieldKitClient {
             dataDir.mkdirs()
-            return FieldKitClient(FieldKit.open(dataDir.absolutePath, config), io)
+            return FieldKitClient(FieldKit.open(dataDir.absolutePath, config.copy(databaseKey = databaseKey)), io)
         }
     }
 
@@ -235,7 +242,7 @@ class FieldKitClient private constructor(
      */
     suspend fun sync(options: SyncOptions? = null, onProgress: ((SyncProgress) -> Unit)? = null): SyncReport =
         syncMutex.withLock {
-            raw.sync(
+            val report = raw.sync(
                 object : SyncObserver {
                     override fun onProgress(phase: SyncPhase, done: Long, total: Long) {
                         val p = SyncProgress(phase, done, total)
@@ -245,7 +252,16 @@ class FieldKitClient private constructor(
                 },
                 options,
             )
+            purgeSyncedJobs()
+            report
         }
+
+    /**
+     * Deletes from the phone the closed jobs the server holds entirely, once
+     * `KitConfig.purgeAfterDays` have passed since their last change (the server keeps them);
+     * returns how many went. [sync] calls it after every sync.
+     */
+    suspend fun purgeSyncedJobs(): Long = local { purgeSyncedJobs() }
 
     /** Progress of every sync run through this client, as it happens (for a progress bar). */
     fun syncProgress(): SharedFlow<SyncProgress> = progress.asSharedFlow()
@@ -289,6 +305,7 @@ val FieldKitException.reasonText: String
         is FieldKitException.Photo -> reason
         is FieldKitException.Conflict -> reason
         is FieldKitException.UpdateRequired -> reason
+        is FieldKitException.WrongKey -> reason
         is FieldKitException.Storage -> reason
         is FieldKitException.Network -> reason
         is FieldKitException.Tls -> reason

@@ -16,7 +16,7 @@ class LifecycleTest {
         // Gradle on macOS or Windows the test is skipped, not failed).
         assumeTrue(java.io.File("/proc/self/status").exists(), "needs Linux /proc")
         val dir = TestSupport.tempDir("cycles").absolutePath
-        val config = KitConfig()
+        val config = KitConfig(databaseKey = TestSupport.testKey)
         var deviceId = ""
         fun cycle() = FieldKit.open(dir, config).use { kit ->
             val id = kit.deviceId()

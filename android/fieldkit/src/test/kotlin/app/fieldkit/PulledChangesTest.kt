@@ -28,7 +28,7 @@ class PulledChangesTest {
         val cancelled = demoRepairOrder(602, false)
         val moved = demoRepairOrder(603, false)
 
-        FieldKitClient.open(TestSupport.tempDir("pulled"), TestSupport.morningConfig()).use { kit ->
+        FieldKitClient.open(TestSupport.tempDir("pulled"), TestSupport.testKey, TestSupport.morningConfig()).use { kit ->
             kit.enroll(desk.url, code, Desk.quick)
             val pulled = async(start = CoroutineStart.UNDISPATCHED) {
                 kit.jobChanges().filter { it.fromDesk }.take(5).toList()

@@ -110,7 +110,7 @@ class SyncRoundTripTest {
         desk.publishDemoCatalog()
         desk.dispatch(demoDispatchJson(order, tech))
 
-        FieldKitClient.open(TestSupport.tempDir("sync"), TestSupport.morningConfig()).use { kit ->
+        FieldKitClient.open(TestSupport.tempDir("sync"), TestSupport.testKey, TestSupport.morningConfig()).use { kit ->
             demoStockTheVan(kit.raw)
             val account = kit.enroll(desk.url, code, Desk.quick)
             assertEquals(tech, account.technicianId)
@@ -171,7 +171,7 @@ class SyncRoundTripTest {
     @Test
     fun `a wrong enrolment code is Unauthorized, sync before enrolment NotEnrolled`(): Unit = runBlocking {
         val desk = Desk.fromSystemProperties()
-        FieldKitClient.open(TestSupport.tempDir("sync-bad-code")).use { kit ->
+        FieldKitClient.open(TestSupport.tempDir("sync-bad-code"), TestSupport.testKey).use { kit ->
             val notYet = assertFailsWith<FieldKitException.NotEnrolled> { kit.sync() }
             assertTrue(notYet.reasonText.contains("not enrolled"), notYet.reasonText)
 
@@ -183,7 +183,7 @@ class SyncRoundTripTest {
             // A code used once does not enrol a second device.
             val code = desk.enrolmentCode(desk.createTechnician("Technician L"))
             kit.enroll(desk.url, code, Desk.quick)
-            FieldKitClient.open(TestSupport.tempDir("sync-reuse")).use { other ->
+            FieldKitClient.open(TestSupport.tempDir("sync-reuse"), TestSupport.testKey).use { other ->
                 assertFailsWith<FieldKitException.Unauthorized> { other.enroll(desk.url, code, Desk.quick) }
             }
             // Not a URL the client can use: a validation error, before any request.

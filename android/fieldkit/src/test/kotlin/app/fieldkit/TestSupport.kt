@@ -25,6 +25,9 @@ import java.nio.file.Files
 import javax.imageio.ImageIO
 
 object TestSupport {
+    /** The database key of the JVM tests (on a phone it comes from the Keystore). */
+    val testKey: ByteArray = ByteArray(32) { (it * 7 + 1).toByte() }
+
     fun tempDir(prefix: String): File = Files.createTempDirectory("fieldkit-$prefix-").toFile().also { it.deleteOnExit() }
 
     /**
@@ -40,7 +43,7 @@ object TestSupport {
 
     /** A fresh database (see [morningConfig]) with the demo van stock and one repair order (assigned). */
     fun kitWithOrder(prefix: String, number: Int = 1): Pair<FieldKitClient, String> {
-        val client = FieldKitClient.open(tempDir(prefix), morningConfig())
+        val client = FieldKitClient.open(tempDir(prefix), testKey, morningConfig())
         demoStockTheVan(client.raw)
         val order = demoRepairOrder(number, false)
         client.raw.receiveWorkOrder(order)

@@ -136,7 +136,7 @@ class TlsSyncTest {
         desk.dispatch(demoDispatchJson(order, tech))
         val options = trusting(pki.caPem)
 
-        FieldKitClient.open(TestSupport.tempDir("tls-visit"), TestSupport.morningConfig()).use { kit ->
+        FieldKitClient.open(TestSupport.tempDir("tls-visit"), TestSupport.testKey, TestSupport.morningConfig()).use { kit ->
             demoStockTheVan(kit.raw)
             assertEquals(tech, kit.enroll(desk.url, code, options).technicianId)
             val first = kit.sync(options)

@@ -11,6 +11,15 @@ import java.io.File
  * copy of another phone's outbox would be wrong). */
 fun Context.fieldKitDir(): File = File(noBackupFilesDir, "fieldkit")
 
-/** Opens the app's FieldKit database. Blocking (opens SQLite): call it off the main thread. */
-fun FieldKitClient.Companion.open(context: Context, config: KitConfig = KitConfig()): FieldKitClient =
-    FieldKitClient.open(context.applicationContext.fieldKitDir(), config)
+/**
+ * Opens the app's FieldKit database, encrypted with this install's key from the Android
+ * Keystore ([DatabaseKeyStore]). Blocking (Keystore, SQLite): call it off the main thread.
+ */
+fun FieldKitClient.Companion.open(context: Context, config: KitConfig = KitConfig()): FieldKitClient {
+    val key = DatabaseKeyStore(context).key()
+    try {
+        return FieldKitClient.open(context.applicationContext.fieldKitDir(), key, config)
+    } finally {
+        key.fill(0)
+    }
+}

@@ -22,7 +22,7 @@ import kotlinx.coroutines.runBlocking
 class SampleFixture(kitOverride: Deferred<FieldKitClient>? = null) : AutoCloseable {
     val dir: File = Files.createTempDirectory("fieldkit-sample-").toFile()
     val scope = CoroutineScope(SupervisorJob() + Dispatchers.Default)
-    val client: FieldKitClient? = if (kitOverride == null) FieldKitClient.open(File(dir, "db"), morningConfig()) else null
+    val client: FieldKitClient? = if (kitOverride == null) FieldKitClient.open(File(dir, "db"), testKey, morningConfig()) else null
     val kit: Deferred<FieldKitClient> = kitOverride ?: CompletableDeferred(client!!)
     val photoDir = File(dir, "cache/photos")
     val controller = VisitController(scope, kit, photoDir)
@@ -55,6 +55,9 @@ class SampleFixture(kitOverride: Deferred<FieldKitClient>? = null) : AutoCloseab
     }
 
     companion object {
+        /** The database key of the JVM tests (the app takes its own from the Keystore). */
+        val testKey: ByteArray = ByteArray(32) { (it * 5 + 3).toByte() }
+
         /**
          * A device time zone in which it is mid-morning now: the demo order is promised from
          * now + 30 min, which late in the evening is already tomorrow, not in today's jobs.

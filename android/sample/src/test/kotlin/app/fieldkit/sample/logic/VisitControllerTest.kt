@@ -77,7 +77,7 @@ class VisitControllerTest {
         // object while a call runs, so closing under the controller's own observer would race.
         val dir = Files.createTempDirectory("fieldkit-closed-").toFile()
         try {
-            val closed = FieldKitClient.open(File(dir, "db"), SampleFixture.morningConfig()).apply { close() }
+            val closed = FieldKitClient.open(File(dir, "db"), SampleFixture.testKey, SampleFixture.morningConfig()).apply { close() }
             SampleFixture(CompletableDeferred(closed)).use { f ->
                 f.done(f.controller.start())
                 assertContains(assertNotNull(f.state.error), "IllegalStateException")
