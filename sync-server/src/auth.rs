@@ -411,19 +411,22 @@ where
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
-        let Some(ConnectInfo(peer)) = parts.extensions.get::<ConnectInfo<SocketAddr>>() else {
-            return Err(ApiError::Internal(
-                "no peer address on the connection".into(),
-            ));
-        };
-        let trusted = TrustedProxies::from_ref(state);
-        let forwarded = parts
-            .headers
-            .get_all("x-forwarded-for")
-            .iter()
-            .filter_map(|v| v.to_str().ok());
-        Ok(ClientAddr(client_ip(peer.ip(), forwarded, &trusted.0)))
+        client_of(parts, &TrustedProxies::from_ref(state))
+            .map(ClientAddr)
+            .ok_or_else(|| ApiError::Internal("no peer address on the connection".into()))
     }
+}
+
+/// The real client of a request ([`crate::net::client_ip`] of the TCP peer and its
+/// `X-Forwarded-For`); `None` when the connection lent no peer address.
+pub fn client_of(parts: &Parts, trusted: &TrustedProxies) -> Option<IpAddr> {
+    let ConnectInfo(peer) = parts.extensions.get::<ConnectInfo<SocketAddr>>()?;
+    let forwarded = parts
+        .headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok());
+    Some(client_ip(peer.ip(), forwarded, &trusted.0))
 }
 
 /// A fixed-window limit of attempts per client address.

@@ -7,12 +7,10 @@
 //! Lines carry ids and short words, never a customer's name, phone or address, and never
 //! what was typed in a failed login's password.
 
-use std::net::SocketAddr;
-
-use axum::extract::{ConnectInfo, FromRef, FromRequestParts};
+use axum::extract::{FromRef, FromRequestParts};
 use axum::http::request::Parts;
 
-use crate::auth::TrustedProxies;
+use crate::auth::{TrustedProxies, client_of};
 use crate::error::ApiError;
 use crate::records::{AuditEntry, Role};
 use crate::state::AppState;
@@ -59,15 +57,7 @@ impl Actor {
 /// see it ([`crate::net::client_ip`]: behind a trusted proxy, its `X-Forwarded-For`). The one
 /// place the server decides where a request came from for the log.
 pub fn client_addr(parts: &Parts, trusted: &TrustedProxies) -> String {
-    let Some(ConnectInfo(peer)) = parts.extensions.get::<ConnectInfo<SocketAddr>>() else {
-        return "unknown".to_owned();
-    };
-    let forwarded = parts
-        .headers
-        .get_all("x-forwarded-for")
-        .iter()
-        .filter_map(|v| v.to_str().ok());
-    crate::net::client_ip(peer.ip(), forwarded, &trusted.0).to_string()
+    client_of(parts, trusted).map_or_else(|| "unknown".to_owned(), |ip| ip.to_string())
 }
 
 /// The client's address ([`client_addr`]) as an extractor, for the JSON API.
