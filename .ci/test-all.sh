@@ -2,8 +2,8 @@
 # Runs every test of the project on a fresh machine: formatting, lints, the whole workspace's
 # tests (core, server on SQLite and PostgreSQL, bindings), and the Kotlin layer's JVM tests
 # against the real native library. Whatever a test needs is installed by the project's own
-# scripts (PostgreSQL, poppler-utils and a CJK font, Chromium and chromedriver, kotlinc, JNA,
-# JUnit), never by hand.
+# scripts (libssl-dev, PostgreSQL, poppler-utils and a CJK font, Chromium and chromedriver,
+# kotlinc, JNA, JUnit), never by hand.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -46,6 +46,9 @@ if "$RUSTC_WORKSPACE_WRAPPER" rustc --edition 2021 --crate-type lib --emit=metad
 fi
 grep -q "needless_return" "$proof/out" || { cat "$proof/out" >&2; exit 1; }
 rm -rf "$proof"
+
+step "libssl-dev: SQLCipher's crypto on this host"
+bash .ci/openssl.sh
 
 step "PostgreSQL for the server's tests"
 bash .ci/postgres.sh

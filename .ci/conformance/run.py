@@ -1,6 +1,7 @@
 """Runs schemathesis against a real fieldkit-server, on SQLite and on PostgreSQL.
 
-Called by .ci/conformance.sh (which makes the venv and the server binary). For each backend:
+Called by .ci/conformance.sh (which makes the venv and the server binary). For each backend
+(the two at once):
 starts the server on 127.0.0.1 and a free port with a throwaway data dir (and, for
 PostgreSQL, a throwaway cluster made with initdb/pg_ctl as the Rust tests do), seeds it
 through the API (a technician, a job assigned to them, an enrolment code exchanged for a
@@ -23,6 +24,7 @@ CONFORMANCE_CHECKS (schemathesis's --checks, to try others), CONFORMANCE_KEEP=1 
 temp dirs: the server's log, schemathesis's output).
 """
 
+import concurrent.futures
 import glob
 import json
 import os
@@ -313,9 +315,11 @@ def main():
         print("conformance: PostgreSQL skipped (FIELDKIT_SKIP_PG=1)")
     else:
         backends.append("postgres")
-    results = {}
-    for b in backends:
-        results[b] = backend_run(b, max_examples, seed_value)
+    # The backends side by side: each is one schemathesis process and one server, mostly one
+    # core's work between them, and CI has two.
+    with concurrent.futures.ThreadPoolExecutor(max_workers=len(backends)) as pool:
+        futures = {b: pool.submit(backend_run, b, max_examples, seed_value) for b in backends}
+        results = {b: f.result() for b, f in futures.items()}
     ok = True
     for b, r in results.items():
         ok &= r["ok"]

@@ -53,7 +53,12 @@ val minSdkVersion = 26 // java.time and java.nio.file (used by the Kotlin layer)
  * checks each function's checksum at load); a published AAR never has them.
  */
 val demo = providers.gradleProperty("fieldkit.demo").map(String::toBoolean).getOrElse(false)
-val ffiFeatures = if (demo) listOf("--features", "demo") else emptyList()
+/**
+ * The Android libraries also take `vendored-openssl`: SQLCipher's crypto from an OpenSSL built
+ * from source and linked in (Android has no libcrypto an app may link). It exports nothing, so
+ * the host library, built without it, carries the same checksums.
+ */
+val ffiFeatures = listOf("--features", if (demo) "demo,vendored-openssl" else "vendored-openssl")
 
 /** The host library and the generator, with the same features as CI (nothing rebuilt twice). */
 val cargoHost by tasks.registering(Exec::class) {

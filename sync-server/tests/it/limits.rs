@@ -211,8 +211,9 @@ enum HeldWriter {
 
 impl HeldWriter {
     /// SQLite: a write transaction on the server's file (the server's writer then waits for
-    /// it). PostgreSQL: the device's row locked as a push locks it.
-    async fn hold(ts: &TestServer, token: &str) -> HeldWriter {
+    /// it). PostgreSQL: the rows of the devices of `tokens` locked as a push locks them (a
+    /// push of any other device would go through).
+    async fn hold(ts: &TestServer, tokens: &[&str]) -> HeldWriter {
         match &ts.pg {
             None => {
                 let path = ts.dir.path().join("server").join("fieldkit-server.db");
@@ -225,16 +226,19 @@ impl HeldWriter {
                     .await
                     .unwrap();
                 tokio::spawn(conn);
-                let hash = fieldkit_server::auth::hash_secret(token);
+                let hashes: Vec<String> = tokens
+                    .iter()
+                    .map(|t| fieldkit_server::auth::hash_secret(t))
+                    .collect();
                 client.batch_execute("BEGIN").await.unwrap();
                 let n = client
                     .execute(
-                        "SELECT 1 FROM devices WHERE token_hash = $1 FOR UPDATE",
-                        &[&hash],
+                        "SELECT 1 FROM devices WHERE token_hash = ANY($1) FOR UPDATE",
+                        &[&hashes],
                     )
                     .await
                     .unwrap();
-                assert_eq!(n, 1, "the device's row is locked");
+                assert_eq!(n as usize, tokens.len(), "every device's row is locked");
                 HeldWriter::Postgres(client)
             }
         }
@@ -257,7 +261,8 @@ async fn a_full_writer_queue_answers_503(backend: Backend) {
         let req = ts.signed_push(&token, &[]);
         tokio::spawn(async move { req.send().await.unwrap() })
     };
-    let held = HeldWriter::hold(&ts, &a).await;
+    // Both devices' pushes must wait: on PostgreSQL a push locks only its own device's row.
+    let held = HeldWriter::hold(&ts, &[&a, &b]).await;
     // Two pushes while the writer is held and the queue takes one: one waits for the
     // writer, the other is refused at once (nothing to wait for: it is not queued).
     let (mut first, mut second) = (push(a.clone()), push(b.clone()));
@@ -310,7 +315,7 @@ async fn the_verify_page_answers_while_the_writer_is_held() {
         fieldkit_core::model::Billing::Paid,
     );
     ts.create_job(&order, Some(&t)).await;
-    let held = HeldWriter::hold(&ts, &token).await;
+    let held = HeldWriter::hold(&ts, &[&token]).await;
     // A push now waits for the writer (SQLite's writer waits up to 10 s for the lock).
     let push = {
         let req = ts.signed_push(&token, &[]);
