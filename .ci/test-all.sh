@@ -66,29 +66,51 @@ FEATURES=fieldkit-ffi/cli,fieldkit-ffi/demo
 step "clippy -D warnings and the build of every target (benches and examples too)"
 cargo test --workspace --all-targets --features "$FEATURES" --no-run
 
-step "tests"
+# The JVM chain (Kotlin tests, the Android sample's logic, the Swift check) needs only the
+# library and the server this build made, and the cargo tests leave a core idle (they wait on
+# fsyncs, PostgreSQL, Chromium and killed processes): so it runs beside them, its log printed
+# when both are done. A failure of either fails the run.
+jvm_log=$(mktemp)
+(
+    jvm_started=$SECONDS
+    jvm_step() { echo "== $1 (+$((SECONDS - jvm_started)) s)"; }
+    jvm_step "Kotlin JVM tests (bindings)"
+    FIELDKIT_WORKSPACE_BUILD=1 bash .ci/kotlin-tests.sh
+    jvm_step "the Android sample's logic (JVM)"
+    bash .ci/sample-tests.sh
+    jvm_step "Swift layer against the generated bindings"
+    bash .ci/swift-check.sh
+    jvm_step "done"
+) > "$jvm_log" 2>&1 &
+jvm_pid=$!
+background=("$jvm_pid")
+trap 'kill "${background[@]}" 2>/dev/null || true; step ""; echo "== all tests: $SECONDS s"' EXIT
+
+step "tests (the JVM chain runs beside them)"
 cargo test --workspace --features "$FEATURES"
 
-step "Kotlin JVM tests (bindings)"
-FIELDKIT_WORKSPACE_BUILD=1 bash .ci/kotlin-tests.sh
+step "Kotlin JVM tests, the Android sample's logic, the Swift check (ran beside the tests)"
+jvm_ok=0
+wait "$jvm_pid" || jvm_ok=$?
+cat "$jvm_log"
+rm -f "$jvm_log"
+if [ "$jvm_ok" != 0 ]; then
+    echo "the JVM chain failed ($jvm_ok)" >&2
+    exit 1
+fi
 
 # The FFI-symbol check compiles the core and the FFI once more without features (the shipped
-# configuration, linted too): minutes of CPU, while the JVM, Swift and conformance steps below
-# mostly wait on one process. It runs beside them (no other cargo build follows the Kotlin
-# step's), and its answer is read at the end.
+# configuration, linted too): a minute of CPU, beside the conformance run (no cargo build runs
+# after it), its answer read at the end.
 symbols_log=$(mktemp)
 bash .ci/ffi-symbols.sh > "$symbols_log" 2>&1 &
 symbols_pid=$!
-trap 'kill "$symbols_pid" 2>/dev/null || true; step ""; echo "== all tests: $SECONDS s"' EXIT
+background+=("$symbols_pid")
 
-step "the Android sample's logic (JVM)"
-bash .ci/sample-tests.sh
-step "Swift layer against the generated bindings"
-bash .ci/swift-check.sh
 step "API conformance (schemathesis, both backends)"
 bash .ci/conformance.sh
 
-step "the shipped FFI library exports no demo_/bench_ function (started after the Kotlin step)"
+step "the shipped FFI library exports no demo_/bench_ function (ran beside conformance)"
 symbols_ok=0
 wait "$symbols_pid" || symbols_ok=$?
 cat "$symbols_log"
