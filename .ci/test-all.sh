@@ -89,15 +89,21 @@ trap 'kill "${background[@]}" 2>/dev/null || true; step ""; echo "== all tests: 
 step "tests (the JVM chain runs beside them)"
 cargo test --workspace --features "$FEATURES"
 
+# Waits for the background job `$1`, prints its log `$2`, and fails the run if it failed
+# (`$3` names it).
+finish_background() {
+    local ok=0
+    wait "$1" || ok=$?
+    cat "$2"
+    rm -f "$2"
+    if [ "$ok" != 0 ]; then
+        echo "$3 failed ($ok)" >&2
+        exit 1
+    fi
+}
+
 step "Kotlin JVM tests, the Android sample's logic, the Swift check (ran beside the tests)"
-jvm_ok=0
-wait "$jvm_pid" || jvm_ok=$?
-cat "$jvm_log"
-rm -f "$jvm_log"
-if [ "$jvm_ok" != 0 ]; then
-    echo "the JVM chain failed ($jvm_ok)" >&2
-    exit 1
-fi
+finish_background "$jvm_pid" "$jvm_log" "the JVM chain"
 
 # The FFI-symbol check compiles the core and the FFI once more without features (the shipped
 # configuration, linted too): a minute of CPU, beside the conformance run (no cargo build runs
@@ -111,11 +117,4 @@ step "API conformance (schemathesis, both backends)"
 bash .ci/conformance.sh
 
 step "the shipped FFI library exports no demo_/bench_ function (ran beside conformance)"
-symbols_ok=0
-wait "$symbols_pid" || symbols_ok=$?
-cat "$symbols_log"
-rm -f "$symbols_log"
-if [ "$symbols_ok" != 0 ]; then
-    echo "ffi-symbols failed ($symbols_ok)" >&2
-    exit 1
-fi
+finish_background "$symbols_pid" "$symbols_log" "ffi-symbols"
