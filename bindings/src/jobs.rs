@@ -128,6 +128,8 @@ pub enum WorkOrderStatus {
     AwaitingReturn,
     NoAccess,
     Cancelled,
+    /// A visit ended for want of a part (待件): a follow-up visit is due.
+    AwaitingParts,
 }
 
 impl From<m::WorkOrderStatus> for WorkOrderStatus {
@@ -142,6 +144,7 @@ impl From<m::WorkOrderStatus> for WorkOrderStatus {
             S::AwaitingReturn => Self::AwaitingReturn,
             S::NoAccess => Self::NoAccess,
             S::Cancelled => Self::Cancelled,
+            S::AwaitingParts => Self::AwaitingParts,
         }
     }
 }
@@ -158,6 +161,7 @@ impl From<WorkOrderStatus> for m::WorkOrderStatus {
             S::AwaitingReturn => Self::AwaitingReturn,
             S::NoAccess => Self::NoAccess,
             S::Cancelled => Self::Cancelled,
+            S::AwaitingParts => Self::AwaitingParts,
         }
     }
 }
@@ -176,6 +180,8 @@ pub enum JobStatus {
     AwaitingReturn,
     NoAccess,
     Cancelled,
+    /// A visit ended for want of a part (待件): a follow-up visit is due.
+    AwaitingParts,
 }
 
 impl From<CoreJobStatus> for JobStatus {
@@ -193,6 +199,7 @@ impl From<CoreJobStatus> for JobStatus {
             S::AwaitingReturn => Self::AwaitingReturn,
             S::NoAccess => Self::NoAccess,
             S::Cancelled => Self::Cancelled,
+            S::AwaitingParts => Self::AwaitingParts,
         }
     }
 }
@@ -293,6 +300,8 @@ pub enum VisitOutcome {
     NoAccess,
     Rescheduled,
     Cancelled,
+    /// Diagnosed, a part was missing (待件): the job waits for a follow-up visit.
+    AwaitingParts,
 }
 
 /// Where a visit stands.
@@ -322,6 +331,7 @@ impl From<m::VisitStatus> for VisitStatus {
                     O::NoAccess => VisitOutcome::NoAccess,
                     O::Rescheduled => VisitOutcome::Rescheduled,
                     O::Cancelled => VisitOutcome::Cancelled,
+                    O::AwaitingParts => VisitOutcome::AwaitingParts,
                 },
             },
         }

@@ -16,6 +16,13 @@ pub struct Part {
     pub unit: String,
 }
 
+/// One part a job waits for (待件): a catalogue SKU and how many.
+#[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
+pub struct PartRequest {
+    pub sku: String,
+    pub quantity: i64,
+}
+
 /// What happened to the part that was replaced.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, uniffi::Enum)]
 pub enum OldPartFate {
@@ -149,6 +156,29 @@ impl FieldKit {
         };
         self.job_command(&job_id, "record_part", |k, id| k.record_part(id, &u))
             .map(Into::into)
+    }
+
+    /// Ends the open visit for want of a part (待件): work has started (the fault is
+    /// diagnosed), the parts needed (catalogue SKUs, each once, 1–20 lines) are requested and
+    /// the note says what was found. The job then waits for a follow-up visit, agreed with
+    /// `call_customer` when the parts are in.
+    pub fn await_parts(
+        &self,
+        job_id: String,
+        parts: Vec<PartRequest>,
+        note: String,
+    ) -> Result<crate::jobs::JobStatus> {
+        let parts: Vec<m::PartRequest> = parts
+            .into_iter()
+            .map(|p| m::PartRequest {
+                sku: p.sku,
+                quantity: p.quantity,
+            })
+            .collect();
+        self.job_command(&job_id, "await_parts", |k, id| {
+            k.await_parts(id, &parts, &note)
+        })
+        .map(Into::into)
     }
 
     /// The parts used on the job's current (or last) visit.

@@ -334,7 +334,7 @@ pub struct JobActivity {
 }
 
 /// The op kinds that move a job along the board (see [`crate::dashboard::board`]).
-pub const STAGE_KINDS: [&str; 8] = [
+pub const STAGE_KINDS: [&str; 9] = [
     "accept",
     "start_travel",
     "arrive",
@@ -343,6 +343,7 @@ pub const STAGE_KINDS: [&str; 8] = [
     "resume",
     "complete",
     "no_access",
+    "await_parts",
 ];
 
 /// An op the server refused: the dispatcher should know why.

@@ -332,7 +332,7 @@ impl FieldKit {
         if let Some(visit) = cur.visit.as_mut() {
             let new_status = match next.visit {
                 Some(s) => s,
-                None => crate::model::VisitStatus::Ended(outcome_of(action)),
+                None => crate::model::VisitStatus::Ended(action.ending()),
             };
             if new_status != visit.status {
                 visit.status = new_status;
@@ -516,16 +516,6 @@ fn stage_of(status: VisitStatus) -> Stage {
         VisitStatus::EnRoute => Stage::EnRoute,
         VisitStatus::Arrived => Stage::OnSite,
         VisitStatus::Working | VisitStatus::Paused | VisitStatus::Ended(_) => Stage::Working,
-    }
-}
-
-fn outcome_of(action: JobAction) -> VisitOutcome {
-    match action {
-        JobAction::Complete => VisitOutcome::Completed,
-        JobAction::TakeBack => VisitOutcome::TakenBack,
-        JobAction::NoAccess => VisitOutcome::NoAccess,
-        JobAction::Reschedule => VisitOutcome::Rescheduled,
-        _ => VisitOutcome::Cancelled,
     }
 }
 

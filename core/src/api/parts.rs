@@ -7,7 +7,10 @@ use super::{FieldKit, text};
 use crate::error::{Error, Result};
 use crate::model::*;
 use crate::store::{Durability, records};
-use crate::sync::ops::{JobOp, RecordPartV1, StockMovementV1, StockOp};
+use crate::sync::ops::{
+    AwaitPartsV1, JobOp, PartRequestV1, RecordPartV1, StockMovementV1, StockOp,
+};
+use crate::workflow::{JobAction, JobStatus};
 
 /// A part installed on site (step 12).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -57,6 +60,44 @@ impl FieldKit {
             .into_iter()
             .map(|(part, quantity)| StockLevel { part, quantity })
             .collect())
+    }
+
+    /// Ends the open visit for want of a part (待件): the fault is diagnosed (work has
+    /// started), the parts it needs are not in the van. Records the parts requested (catalogue
+    /// SKUs, each once, 1–20 lines) and the note of what was found; the job then waits for a
+    /// follow-up visit, agreed with [`FieldKit::call_customer`] when the parts are in.
+    pub fn await_parts(
+        &self,
+        id: WorkOrderId,
+        parts: &[PartRequest],
+        note: &str,
+    ) -> Result<JobStatus> {
+        let note = text("note", note, 2000)?;
+        if let Some(problem) =
+            parts_request_problem(parts.iter().map(|p| (p.sku.as_str(), p.quantity)))
+        {
+            return Err(Error::invalid("parts", problem));
+        }
+        self.command(id, Durability::Normal, |tx, cur, now| {
+            let visit_id = cur.visit("wait for parts")?.id;
+            for p in parts {
+                records::part(tx, &p.sku)?;
+            }
+            let status = self.transition(tx, cur, JobAction::AwaitParts, now)?;
+            let parts = parts
+                .iter()
+                .map(|p| PartRequestV1 {
+                    sku: p.sku.clone(),
+                    quantity: p.quantity,
+                })
+                .collect();
+            tx.record(
+                id,
+                Some(visit_id),
+                &JobOp::AwaitParts(AwaitPartsV1 { parts, note }),
+            )?;
+            Ok(status)
+        })
     }
 
     /// Records a part installed on the open visit. Work must have started (so paid work

@@ -133,11 +133,13 @@ pub enum WorkOrderStatus {
     NoAccess,
     /// Cancelled by the desk or the customer.
     Cancelled,
+    /// Diagnosed, a part was missing (待件): the parts are requested, a follow-up visit is due.
+    AwaitingParts,
 }
 
 impl WorkOrderStatus {
     /// Every status, in lifecycle order.
-    pub const ALL: [WorkOrderStatus; 8] = [
+    pub const ALL: [WorkOrderStatus; 9] = [
         Self::Assigned,
         Self::Accepted,
         Self::Confirmed,
@@ -146,6 +148,7 @@ impl WorkOrderStatus {
         Self::AwaitingReturn,
         Self::NoAccess,
         Self::Cancelled,
+        Self::AwaitingParts,
     ];
 
     /// The stable snake_case name used in storage and on the wire.
@@ -159,6 +162,7 @@ impl WorkOrderStatus {
             Self::AwaitingReturn => "awaiting_return",
             Self::NoAccess => "no_access",
             Self::Cancelled => "cancelled",
+            Self::AwaitingParts => "awaiting_parts",
         }
     }
 

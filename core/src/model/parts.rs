@@ -120,3 +120,37 @@ pub struct PartUsage {
     pub stock_short: bool,
     pub at: Timestamp,
 }
+
+/// One part a job waits for (待件): a catalogue SKU and how many.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PartRequest {
+    pub sku: String,
+    pub quantity: i64,
+}
+
+/// The most lines one parts request may hold.
+pub const MAX_PARTS_REQUESTED: usize = 20;
+
+/// What is wrong with a parts request, judged the same way on the phone and on the server: at
+/// least one line and at most [`MAX_PARTS_REQUESTED`], each SKU once, each quantity 1–10000.
+/// (That every SKU is in the parts catalogue each side checks against its own copy of it.)
+pub fn parts_request_problem<'a>(
+    lines: impl IntoIterator<Item = (&'a str, i64)>,
+) -> Option<&'static str> {
+    let mut seen = std::collections::BTreeSet::new();
+    for (sku, quantity) in lines {
+        if !(1..=10_000).contains(&quantity) {
+            return Some("a quantity is not between 1 and 10000");
+        }
+        if !seen.insert(sku) {
+            return Some("a part is listed twice");
+        }
+        if seen.len() > MAX_PARTS_REQUESTED {
+            return Some("more than 20 parts in one request");
+        }
+    }
+    if seen.is_empty() {
+        return Some("no part is requested");
+    }
+    None
+}

@@ -70,16 +70,20 @@ pub enum VisitOutcome {
     Rescheduled,
     /// The job was cancelled during the visit.
     Cancelled,
+    /// Diagnosed, but a part is not in the van (待件): the parts are requested and the job
+    /// waits for a follow-up visit.
+    AwaitingParts,
 }
 
 impl VisitOutcome {
     /// Every outcome.
-    pub const ALL: [VisitOutcome; 5] = [
+    pub const ALL: [VisitOutcome; 6] = [
         Self::Completed,
         Self::TakenBack,
         Self::NoAccess,
         Self::Rescheduled,
         Self::Cancelled,
+        Self::AwaitingParts,
     ];
 
     /// The stable snake_case name used in storage and on the wire.
@@ -90,6 +94,7 @@ impl VisitOutcome {
             Self::NoAccess => "no_access",
             Self::Rescheduled => "rescheduled",
             Self::Cancelled => "cancelled",
+            Self::AwaitingParts => "awaiting_parts",
         }
     }
 

@@ -258,6 +258,23 @@ pub struct RecordPartV1 {
     pub at: Timestamp,
 }
 
+/// `await_parts`: diagnosed, but a part is not in the van (待件): the visit ends, the parts
+/// are requested, and the job waits for a follow-up visit. The note says what was found.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AwaitPartsV1 {
+    pub parts: Vec<PartRequestV1>,
+    pub note: String,
+}
+
+/// One part a waiting job needs: a catalogue SKU and how many.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PartRequestV1 {
+    pub sku: String,
+    pub quantity: i64,
+}
+
 /// `summary_viewed`: the signer was shown the summary with this hash.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -362,6 +379,7 @@ pub enum JobOp {
     RecordPart(RecordPartV1),
     SummaryViewed(SummaryViewedV1),
     Sign(Box<SignV1>),
+    AwaitParts(AwaitPartsV1),
 }
 
 /// A van-stock op (entity `stock`, entity id = the part's SKU).
@@ -381,7 +399,7 @@ pub enum OpBody {
 }
 
 /// Every job op kind, as written on the wire.
-pub const JOB_KINDS: [&str; 22] = [
+pub const JOB_KINDS: [&str; 23] = [
     "accept",
     "call_customer",
     "reschedule",
@@ -404,6 +422,7 @@ pub const JOB_KINDS: [&str; 22] = [
     "record_part",
     "summary_viewed",
     "sign",
+    "await_parts",
 ];
 
 /// Every stock op kind, as written on the wire.
@@ -445,6 +464,7 @@ impl JobOp {
             Self::RecordPart(_) => "record_part",
             Self::SummaryViewed(_) => "summary_viewed",
             Self::Sign(_) => "sign",
+            Self::AwaitParts(_) => "await_parts",
         }
     }
 
@@ -476,6 +496,7 @@ impl JobOp {
             Self::RecordPart(p) => to_value(p),
             Self::SummaryViewed(p) => to_value(p),
             Self::Sign(p) => to_value(p.as_ref()),
+            Self::AwaitParts(p) => to_value(p),
         }
     }
 
@@ -520,6 +541,7 @@ impl JobOp {
             "add_photo" => JobOp::AddPhoto(p.read(false)?),
             "record_part" => JobOp::RecordPart(p.read(false)?),
             "summary_viewed" => JobOp::SummaryViewed(p.read(true)?),
+            "await_parts" => JobOp::AwaitParts(p.read(false)?),
             _ => JobOp::Sign(Box::new(p.read(false)?)),
         })
     }

@@ -21,11 +21,13 @@ pub enum JobAction {
     NoAccess,
     Reschedule,
     Cancel,
+    /// A part is missing: the visit ends, the job waits for the part (待件).
+    AwaitParts,
 }
 
 impl JobAction {
     /// Every action, for exhaustive tests.
-    pub const ALL: [JobAction; 12] = [
+    pub const ALL: [JobAction; 13] = [
         Self::Accept,
         Self::Confirm,
         Self::StartTravel,
@@ -38,7 +40,21 @@ impl JobAction {
         Self::NoAccess,
         Self::Reschedule,
         Self::Cancel,
+        Self::AwaitParts,
     ];
+
+    /// The outcome of the visit this action ends (the device and the server's replay both
+    /// read it here). Only meaningful for an action that ends a visit; any other: cancelled.
+    pub fn ending(self) -> VisitOutcome {
+        match self {
+            Self::Complete => VisitOutcome::Completed,
+            Self::TakeBack => VisitOutcome::TakenBack,
+            Self::NoAccess => VisitOutcome::NoAccess,
+            Self::Reschedule => VisitOutcome::Rescheduled,
+            Self::AwaitParts => VisitOutcome::AwaitingParts,
+            _ => VisitOutcome::Cancelled,
+        }
+    }
 
     fn visit_action(self) -> Option<VisitAction> {
         Some(match self {
@@ -53,6 +69,7 @@ impl JobAction {
             Self::NoAccess => VisitAction::NoAccess,
             Self::Reschedule => VisitAction::Reschedule,
             Self::Cancel => VisitAction::Cancel,
+            Self::AwaitParts => VisitAction::AwaitParts,
         })
     }
 }
@@ -72,6 +89,7 @@ pub enum JobStatus {
     AwaitingReturn,
     NoAccess,
     Cancelled,
+    AwaitingParts,
 }
 
 impl JobStatus {
@@ -89,6 +107,7 @@ impl JobStatus {
             Self::AwaitingReturn => "awaiting_return",
             Self::NoAccess => "no_access",
             Self::Cancelled => "cancelled",
+            Self::AwaitingParts => "awaiting_parts",
         }
     }
 }
@@ -125,6 +144,7 @@ impl Job {
             (O::AwaitingReturn, _) => JobStatus::AwaitingReturn,
             (O::NoAccess, _) => JobStatus::NoAccess,
             (O::Cancelled, _) => JobStatus::Cancelled,
+            (O::AwaitingParts, _) => JobStatus::AwaitingParts,
         }
     }
 

@@ -65,9 +65,10 @@ impl WorkOrderStatus {
             (S::Assigned, A::Accept) => Ok(S::Accepted),
             (_, A::Accept) => Err(refuse("the job was already accepted")),
 
-            (S::Accepted | S::Confirmed | S::NoAccess | S::AwaitingReturn, A::Confirm) => {
-                Ok(S::Confirmed)
-            }
+            (
+                S::Accepted | S::Confirmed | S::NoAccess | S::AwaitingReturn | S::AwaitingParts,
+                A::Confirm,
+            ) => Ok(S::Confirmed),
             (S::Assigned, A::Confirm) => Err(refuse("accept the job first")),
             (S::Visiting, A::Confirm) => Err(refuse("a visit is already under way")),
 
@@ -82,11 +83,13 @@ impl WorkOrderStatus {
                 VisitOutcome::NoAccess => S::NoAccess,
                 VisitOutcome::Rescheduled => S::Accepted,
                 VisitOutcome::Cancelled => S::Cancelled,
+                VisitOutcome::AwaitingParts => S::AwaitingParts,
             }),
             (_, A::EndVisit(_)) => Err(refuse("no visit is under way")),
 
             (S::Accepted | S::Confirmed | S::NoAccess, A::Reschedule) => Ok(S::Accepted),
             (S::AwaitingReturn, A::Reschedule) => Ok(S::AwaitingReturn),
+            (S::AwaitingParts, A::Reschedule) => Ok(S::AwaitingParts),
             (S::Assigned, A::Reschedule) => Err(refuse("accept the job first")),
             (S::Visiting, A::Reschedule) => {
                 Err(refuse("end the visit first (no access or take back)"))

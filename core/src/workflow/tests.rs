@@ -23,6 +23,8 @@ fn expected_visit(from: V, a: VisitAction) -> Option<V> {
         (V::Working, A::Complete) => V::Ended(Out::Completed),
         (V::Arrived | V::Working | V::Paused, A::TakeBack) => V::Ended(Out::TakenBack),
         (V::EnRoute | V::Arrived, A::NoAccess) => V::Ended(Out::NoAccess),
+        // 待件: only once the fault is diagnosed (work started).
+        (V::Working | V::Paused, A::AwaitParts) => V::Ended(Out::AwaitingParts),
         (V::Planned | V::EnRoute, A::Reschedule) => V::Ended(Out::Rescheduled),
         (V::Planned | V::EnRoute | V::Arrived | V::Working | V::Paused, A::Cancel) => {
             V::Ended(Out::Cancelled)
@@ -35,15 +37,20 @@ fn expected_order(from: O, a: OrderAction) -> Option<O> {
     use OrderAction as A;
     Some(match (from, a) {
         (O::Assigned, A::Accept) => O::Accepted,
-        (O::Accepted | O::Confirmed | O::NoAccess | O::AwaitingReturn, A::Confirm) => O::Confirmed,
+        (
+            O::Accepted | O::Confirmed | O::NoAccess | O::AwaitingReturn | O::AwaitingParts,
+            A::Confirm,
+        ) => O::Confirmed,
         (O::Confirmed, A::StartVisit) => O::Visiting,
         (O::Visiting, A::EndVisit(Out::Completed)) => O::Completed,
         (O::Visiting, A::EndVisit(Out::TakenBack)) => O::AwaitingReturn,
         (O::Visiting, A::EndVisit(Out::NoAccess)) => O::NoAccess,
         (O::Visiting, A::EndVisit(Out::Rescheduled)) => O::Accepted,
         (O::Visiting, A::EndVisit(Out::Cancelled)) => O::Cancelled,
+        (O::Visiting, A::EndVisit(Out::AwaitingParts)) => O::AwaitingParts,
         (O::Accepted | O::Confirmed | O::NoAccess, A::Reschedule) => O::Accepted,
         (O::AwaitingReturn, A::Reschedule) => O::AwaitingReturn,
+        (O::AwaitingParts, A::Reschedule) => O::AwaitingParts,
         (o, A::Cancel) if !o.is_terminal() => O::Cancelled,
         _ => return None,
     })
@@ -70,7 +77,7 @@ fn every_visit_transition_allowed_or_refused() {
             }
         }
     }
-    assert_eq!((allowed, refused), (18, 82));
+    assert_eq!((allowed, refused), (20, 101));
 }
 
 #[test]
@@ -92,7 +99,7 @@ fn every_order_transition_allowed_or_refused() {
             }
         }
     }
-    assert_eq!(allowed, 21);
+    assert_eq!(allowed, 25);
 }
 
 #[test]
@@ -177,6 +184,35 @@ fn no_access_then_reschedule_and_reconfirm() {
     job = job.apply(Reschedule).unwrap();
     assert_eq!(job.status(), JobStatus::Accepted);
     assert!(job.apply(StartTravel).is_err(), "must call again first");
+}
+
+#[test]
+fn awaiting_parts_then_follow_up_visit_completes() {
+    use JobAction::*;
+    let mut job = Job::assigned();
+    for a in [Accept, Confirm, StartTravel, Arrive] {
+        job = job.apply(a).unwrap();
+    }
+    let r = job.apply(AwaitParts).unwrap_err();
+    assert_eq!(r.hint, "start work first: diagnose the fault");
+    job = job.apply(StartWork).unwrap();
+    job = job.apply(AwaitParts).unwrap();
+    assert_eq!(job.status(), JobStatus::AwaitingParts);
+    assert_eq!(job.visit, None);
+    assert!(
+        job.apply(StartTravel).is_err(),
+        "the follow-up visit is agreed first"
+    );
+    job = job.apply(Reschedule).unwrap();
+    assert_eq!(
+        job.status(),
+        JobStatus::AwaitingParts,
+        "a new time keeps it waiting"
+    );
+    for a in [Confirm, StartTravel, Arrive, StartWork, Complete] {
+        job = job.apply(a).unwrap();
+    }
+    assert_eq!(job.status(), JobStatus::Completed);
 }
 
 fn any_action() -> impl Strategy<Value = JobAction> {

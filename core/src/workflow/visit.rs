@@ -16,11 +16,13 @@ pub enum VisitAction {
     NoAccess,
     Reschedule,
     Cancel,
+    /// A part is missing: the visit ends and the job waits for it (待件).
+    AwaitParts,
 }
 
 impl VisitAction {
     /// Every action, for exhaustive tests.
-    pub const ALL: [VisitAction; 10] = [
+    pub const ALL: [VisitAction; 11] = [
         Self::StartTravel,
         Self::Arrive,
         Self::StartWork,
@@ -31,6 +33,7 @@ impl VisitAction {
         Self::NoAccess,
         Self::Reschedule,
         Self::Cancel,
+        Self::AwaitParts,
     ];
 
     /// The technician's word for it.
@@ -46,6 +49,7 @@ impl VisitAction {
             Self::NoAccess => "report no access",
             Self::Reschedule => "reschedule",
             Self::Cancel => "cancel",
+            Self::AwaitParts => "wait for parts",
         }
     }
 }
@@ -91,6 +95,10 @@ impl VisitStatus {
                 Ok(S::Ended(VisitOutcome::TakenBack))
             }
             (_, A::TakeBack) => Err(refuse("arrive first")),
+
+            (S::Working | S::Paused, A::AwaitParts) => Ok(S::Ended(VisitOutcome::AwaitingParts)),
+            (S::Arrived, A::AwaitParts) => Err(refuse("start work first: diagnose the fault")),
+            (_, A::AwaitParts) => Err(refuse("arrive first")),
 
             (S::EnRoute | S::Arrived, A::NoAccess) => Ok(S::Ended(VisitOutcome::NoAccess)),
             (S::Planned, A::NoAccess) => Err(refuse("start travel first")),

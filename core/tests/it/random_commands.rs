@@ -34,6 +34,8 @@ enum Cmd {
     Complete,
     TakeBack,
     NoAccess,
+    /// 待件: a part requested, in the catalogue or not.
+    AwaitParts(bool),
     Reschedule,
     Cancel,
 }
@@ -58,6 +60,7 @@ fn cmd() -> impl Strategy<Value = Cmd> {
         4 => Just(Cmd::Complete),
         1 => Just(Cmd::TakeBack),
         1 => Just(Cmd::NoAccess),
+        1 => any::<bool>().prop_map(Cmd::AwaitParts),
         1 => Just(Cmd::Reschedule),
         1 => Just(Cmd::Cancel),
     ]
@@ -154,6 +157,16 @@ fn run(d: &Device, id: WorkOrderId, c: &Cmd) -> Result<(), fieldkit_core::Error>
         Cmd::Complete => k.complete(id).map(drop),
         Cmd::TakeBack => k.take_back(id, &demo::sample_take_back()).map(drop),
         Cmd::NoAccess => k.no_access(id, "nobody home").map(drop),
+        Cmd::AwaitParts(known) => k
+            .await_parts(
+                id,
+                &[fieldkit_core::model::PartRequest {
+                    sku: if *known { "PUMP-220" } else { "NO-SUCH-PART" }.into(),
+                    quantity: 1,
+                }],
+                "drain pump seized",
+            )
+            .map(drop),
         Cmd::Reschedule => {
             let start = morning() + chrono::Duration::days(1);
             k.reschedule(

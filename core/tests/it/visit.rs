@@ -455,3 +455,71 @@ fn the_checklist_view_carries_each_steps_full_kind() {
         coverage.spec
     );
 }
+
+#[test]
+fn waiting_for_a_part_ends_the_visit_and_a_follow_up_visit_completes() {
+    let d = device();
+    let id = d.order(JobKind::Repair, Billing::Warranty);
+    d.plan(id);
+    d.walk(id, &none, &|next| next == "work_done");
+    let part = |sku: &str, quantity| PartRequest {
+        sku: sku.into(),
+        quantity,
+    };
+    let queued = d.kit.pending_ops(i64::MAX).unwrap().len();
+    // Bad requests are refused by name and change nothing.
+    for (parts, note) in [
+        (vec![], "drain pump seized"),
+        (vec![part("PUMP-220", 0)], "drain pump seized"),
+        (
+            vec![part("PUMP-220", 1), part("PUMP-220", 2)],
+            "drain pump seized",
+        ),
+        (vec![part("PUMP-220", 1)], "   "),
+    ] {
+        assert!(
+            matches!(
+                d.kit.await_parts(id, &parts, note),
+                Err(Error::Invalid { .. })
+            ),
+            "{parts:?} {note:?}"
+        );
+    }
+    assert!(matches!(
+        d.kit
+            .await_parts(id, &[part("NO-SUCH-PART", 1)], "drain pump seized"),
+        Err(Error::NotFound { .. })
+    ));
+    assert_eq!(d.kit.job(id).unwrap().status, JobStatus::InProgress);
+    assert_eq!(d.kit.pending_ops(i64::MAX).unwrap().len(), queued);
+
+    let status = d
+        .kit
+        .await_parts(
+            id,
+            &[part("PUMP-220", 1)],
+            "drain pump seized, none in the van",
+        )
+        .unwrap();
+    assert_eq!(status, JobStatus::AwaitingParts);
+    let ops = d.kit.pending_ops(i64::MAX).unwrap();
+    let last = ops.last().unwrap();
+    assert_eq!(last.kind, "await_parts");
+    assert_eq!(
+        last.payload,
+        serde_json::json!({
+            "parts": [{"sku": "PUMP-220", "quantity": 1}],
+            "note": "drain pump seized, none in the van"
+        })
+    );
+    let detail = d.kit.job(id).unwrap();
+    assert_eq!(detail.order.status, WorkOrderStatus::AwaitingParts);
+    assert!(matches!(d.kit.start_travel(id), Err(Error::Refused(_))));
+    // The part is in: the call plans visit 2, on the job's own checklist, and it completes.
+    d.call(id);
+    let visit = d.kit.job(id).unwrap().visit.unwrap();
+    assert_eq!((visit.number, visit.template.id.as_str()), (2, "repair"));
+    d.walk(id, &none, &never);
+    assert_eq!(d.kit.job(id).unwrap().status, JobStatus::Completed);
+    outbox_is_gapless_and_ordered(&d);
+}

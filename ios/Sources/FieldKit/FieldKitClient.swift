@@ -128,6 +128,10 @@ public final class FieldKitClient: @unchecked Sendable {
     public func takeBack(_ id: String, _ takeBack: TakeBack) async throws -> TakeBackReceipt {
         try await local { try $0.takeBack(jobId: id, takeBack: takeBack) }
     }
+    /// Ends the visit for want of a part (待件): the parts requested and what was found.
+    public func awaitParts(_ id: String, parts: [PartRequest], note: String) async throws -> JobStatus {
+        try await local { try $0.awaitParts(jobId: id, parts: parts, note: note) }
+    }
     public func feedback(_ id: String, rating: Int32, comment: String? = nil, complaint: Bool = false) async throws -> Feedback {
         try await local { try $0.feedback(jobId: id, rating: rating, comment: comment, complaint: complaint) }
     }

@@ -89,12 +89,11 @@ struct Desk {
     }
 }
 
-/// RepairVisitTests' paid repair without its checks along the way (as TestSupport.walkRepairVisit);
-/// `onSigned` sees each signature as it is made.
-@discardableResult
-func walkRepairVisit(
+/// The paid repair of `walkRepairVisit` up to work started (as TestSupport.walkToWork): the
+/// fault diagnosed, an anomaly recorded and signed, the fees agreed.
+func walkToWork(
     _ kit: FieldKitClient, _ id: String, onSigned: (Signature) -> Void = { _ in }
-) async throws -> CompletionRecord {
+) async throws {
     func step(_ s: String, _ a: Answer) async throws { try await kit.answerStep(id, s, a) }
     _ = try await kit.accept(id)
     _ = try await kit.callCustomer(id, callReached)
@@ -115,6 +114,16 @@ func walkRepairVisit(
     try await step("paid_service_explained", .confirmed)
     _ = try await kit.consentToFees(id, demoFeeSchedule(), items: ["visit", "labour"], agreed: true)
     _ = try await kit.startWork(id)
+}
+
+/// RepairVisitTests' paid repair without its checks along the way (as TestSupport.walkRepairVisit);
+/// `onSigned` sees each signature as it is made.
+@discardableResult
+func walkRepairVisit(
+    _ kit: FieldKitClient, _ id: String, onSigned: (Signature) -> Void = { _ in }
+) async throws -> CompletionRecord {
+    func step(_ s: String, _ a: Answer) async throws { try await kit.answerStep(id, s, a) }
+    try await walkToWork(kit, id, onSigned: onSigned)
     try await step("respect_home", .confirmed)
     _ = try await kit.recordPart(id, PartUse(sku: "PUMP-220", quantity: 1, newSerial: "P22-000981", oldPart: .returned, oldSerial: nil))
     try await step("work_done", .text(value: "Replaced the drain pump"))

@@ -5,8 +5,9 @@
 //! A job's status on the board is what the server has heard: cancelled or completed from the
 //! job record (a completion counts once it is counted or released), else where the job's
 //! completion stands when it does not count (yet): held for the desk, its signature drawings
-//! still being checked, or rejected by the desk; else the furthest visit fact a device pushed
-//! (accepted → en route → on site → working, or no access), else assigned or unassigned. The
+//! still being checked, or rejected by the desk; else the latest visit fact a device pushed
+//! (accepted → en route → on site → working, or a visit that ended without completing: no
+//! access, awaiting parts — until the next visit sets off), else assigned or unassigned. The
 //! day's counts above the board include the jobs held for the desk, and the live updates
 //! re-render a row when its completion is held, counted or ruled on.
 
@@ -67,23 +68,26 @@ pub fn board_status(
         // A completion kept as a fact (the job was cancelled or reassigned) moves nothing.
         Some(CompletionState::Conflict) | None => {}
     }
-    // A `complete` that made no completion that stands does not complete the job.
+    // A `complete` that made no completion that stands does not complete the job. The latest
+    // fact decides (by the device's time, then arrival): a visit that ended without completing
+    // stands until the next one sets off.
     let stage = |kind: &str| match kind {
-        "accept" => 1,
-        "start_travel" => 2,
-        "arrive" => 3,
-        "start_work" | "pause" | "resume" => 4,
-        "no_access" => 5,
-        _ => 0,
+        "accept" => Some("accepted"),
+        "start_travel" => Some("en_route"),
+        "arrive" => Some("on_site"),
+        "start_work" | "pause" | "resume" => Some("working"),
+        "no_access" => Some("no_access"),
+        "await_parts" => Some("awaiting_parts"),
+        _ => None,
     };
-    match activity.iter().map(|a| stage(&a.kind)).max().unwrap_or(0) {
-        5 => "no_access",
-        4 => "working",
-        3 => "on_site",
-        2 => "en_route",
-        1 => "accepted",
-        _ if job.technician_id.is_none() => "unassigned",
-        _ => "assigned",
+    let latest = activity
+        .iter()
+        .filter_map(|a| stage(&a.kind).map(|s| ((a.device_time, a.received_at), s)))
+        .max_by_key(|(at, _)| *at);
+    match latest {
+        Some((_, s)) => s,
+        None if job.technician_id.is_none() => "unassigned",
+        None => "assigned",
     }
 }
 

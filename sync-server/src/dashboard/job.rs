@@ -114,6 +114,14 @@ fn describe(op: &Op, read: Option<&JobOp>) -> String {
         JobOp::RecordFinding(f) => format!("finding ({})", f.kind.as_str()),
         JobOp::Pause(r) | JobOp::Cancel(r) => with_why(&r.reason),
         JobOp::NoAccess(n) => with_why(&n.note),
+        JobOp::AwaitParts(w) => {
+            let parts: Vec<String> = w
+                .parts
+                .iter()
+                .map(|p| format!("{} × {}", p.sku, p.quantity))
+                .collect();
+            format!("awaiting parts: {} — {}", parts.join(", "), w.note)
+        }
         JobOp::Arrive(a) => {
             if a.late {
                 "arrived (late)".into()

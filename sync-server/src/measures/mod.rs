@@ -275,7 +275,8 @@ pub struct ReportTimeliness {
 /// - `visit_completion`: jobs completed, of the non-cancelled jobs completed or whose promised
 ///   window has ended (planned visits actually done).
 /// - `first_visit_fix`: completed jobs whose every fact belongs to one visit and that had no
-///   `take_back` or `no_access`, of the completed jobs.
+///   `take_back`, `no_access` or `await_parts` (a visit ended waiting for parts, 待件), of the
+///   completed jobs.
 /// - `rating`, `complaints`, `report_timeliness`: see their types.
 /// - `skew_corrected_events`: facts whose time was corrected for the device's clock.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -358,7 +359,7 @@ fn outcome(job: &JobFacts) -> JobOutcome<'_> {
     let visits: BTreeSet<&str> = ev.iter().filter_map(|e| e.visit_id.as_deref()).collect();
     let revisit = ev
         .iter()
-        .any(|e| matches!(e.kind.as_str(), "take_back" | "no_access"));
+        .any(|e| matches!(e.kind.as_str(), "take_back" | "no_access" | "await_parts"));
     let feedback: Vec<&&EventFact> = ev.iter().filter(|e| e.kind == "feedback").collect();
     JobOutcome {
         job,
@@ -519,7 +520,7 @@ pub struct VisitLine {
     pub travel_minutes: i64,
     pub on_site_minutes: i64,
     pub paused_minutes: i64,
-    /// How the visit ended: `complete`, `take_back`, `no_access`, or `open`.
+    /// How the visit ended: `complete`, `take_back`, `no_access`, `await_parts`, or `open`.
     pub ended: String,
 }
 
@@ -548,8 +549,9 @@ pub struct DailyReport {
 }
 
 /// A visit's time, from its facts in order: travel is `start_travel` → `arrive`; on site is
-/// `arrive` → the visit's end (`complete`, `take_back`, `no_access`; still open: its last
-/// fact) minus the paused spans (`pause` → `resume`, or → the end when never resumed).
+/// `arrive` → the visit's end (`complete`, `take_back`, `no_access`, `await_parts`; still
+/// open: its last fact) minus the paused spans (`pause` → `resume`, or → the end when never
+/// resumed).
 fn visit_time(ev: &[&EventFact]) -> (i64, i64, i64, String) {
     let first = |k: &str| ev.iter().find(|e| e.kind == k).map(|e| e.at());
     let arrive = first("arrive");
@@ -557,9 +559,12 @@ fn visit_time(ev: &[&EventFact]) -> (i64, i64, i64, String) {
         (Some(s), Some(a)) if a >= s => a.saturating_sub(s),
         _ => 0,
     };
-    let end_event = ev
-        .iter()
-        .find(|e| matches!(e.kind.as_str(), "complete" | "take_back" | "no_access"));
+    let end_event = ev.iter().find(|e| {
+        matches!(
+            e.kind.as_str(),
+            "complete" | "take_back" | "no_access" | "await_parts"
+        )
+    });
     let end = end_event.map(|e| e.at()).or(ev.last().map(|e| e.at()));
     let mut paused: i64 = 0;
     let mut since: Option<i64> = None;

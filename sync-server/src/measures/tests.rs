@@ -553,6 +553,72 @@ fn absurd_device_clocks_do_not_panic() {
     assert_eq!(cfg.complaint_deadline(i64::MIN), cfg.complaint_deadline(0));
 }
 
+/// 待件, hand-computed: three repairs of one technician in the week, each completed. J1 was
+/// fixed on its visit; J2 waited for a part and was fixed on a second visit; J3 has a wait
+/// and a completion on one visit (the measures read the facts as they are). First-visit fix:
+/// 1 of 3 (only J1). J2's first visit ended `await_parts` in the daily report, its time on
+/// site up to that fact.
+#[test]
+fn waiting_for_parts_is_not_a_first_visit_fix() {
+    let w = (t(17, 9, 0), t(17, 12, 0));
+    let at = |h, m| t(17, h, m);
+    let facts = vec![
+        job(
+            "P1",
+            "tp",
+            JobKind::Repair,
+            Zone::Urban,
+            t(16, 9, 0),
+            w,
+            vec![
+                ev("arrive", "a", at(9, 30), at(9, 30)),
+                ev("complete", "a", at(10, 0), at(10, 0)),
+            ],
+        ),
+        job(
+            "P2",
+            "tp",
+            JobKind::Repair,
+            Zone::Urban,
+            t(16, 9, 0),
+            w,
+            vec![
+                ev("start_travel", "b1", at(10, 0), at(10, 0)),
+                ev("arrive", "b1", at(10, 20), at(10, 20)),
+                ev("await_parts", "b1", at(10, 50), at(10, 50)),
+                ev("arrive", "b2", t(18, 9, 0), t(18, 9, 0)),
+                ev("complete", "b2", t(18, 9, 40), t(18, 9, 40)),
+            ],
+        ),
+        job(
+            "P3",
+            "tp",
+            JobKind::Repair,
+            Zone::Urban,
+            t(16, 9, 0),
+            w,
+            vec![
+                ev("arrive", "c", at(11, 0), at(11, 0)),
+                ev("await_parts", "c", at(11, 10), at(11, 10)),
+                ev("complete", "c", at(11, 30), at(11, 30)),
+            ],
+        ),
+    ];
+    let m = run(&facts);
+    assert_eq!(tech(&m, "tp").first_visit_fix, ratio(1, 3));
+    let day = daily_report(
+        &facts,
+        NaiveDate::from_ymd_opt(2026, 11, 17).unwrap(),
+        &MeasureConfig::default(),
+    );
+    let row = &day.technicians[0];
+    let p2 = row.visits.iter().find(|v| v.work_order_id == "P2").unwrap();
+    assert_eq!(
+        (p2.ended.as_str(), p2.travel_minutes, p2.on_site_minutes),
+        ("await_parts", 20, 30)
+    );
+}
+
 fn arb_job() -> impl Strategy<Value = JobFacts> {
     let kinds = prop::sample::select(vec![
         "call_customer",
@@ -563,6 +629,7 @@ fn arb_job() -> impl Strategy<Value = JobFacts> {
         "feedback",
         "take_back",
         "no_access",
+        "await_parts",
         "complete",
         "note",
     ]);

@@ -27,86 +27,17 @@
 
 use std::collections::BTreeSet;
 
-use crate::common::{Backend, TestServer, hostile, server, to_wire};
+use crate::common::phone::phone;
+use crate::common::{Backend, TestServer, hostile, server};
 use chrono::Utc;
+use fieldkit_core::demo;
 use fieldkit_core::model::*;
 use fieldkit_core::sync::protocol::*;
-use fieldkit_core::{DeviceConfig, FieldKit, demo};
 use reqwest::Method;
 use serde_json::{Value, json};
 
 async fn push(ts: &TestServer, token: &str, ops: &[Op]) -> PushResponse {
     ts.push_ops(token, ops).await
-}
-
-/// A phone of `technician`: enrolled, every job and the desk's catalog pulled (`receive`
-/// may edit a job before the phone stores it), its van stocked.
-struct Phone {
-    kit: FieldKit,
-    _dir: tempfile::TempDir,
-    token: String,
-}
-
-async fn phone(ts: &TestServer, technician: &str, receive: impl Fn(&mut WorkOrder)) -> Phone {
-    let dir = tempfile::tempdir().unwrap();
-    let kit = FieldKit::open(dir.path(), DeviceConfig::default()).unwrap();
-    let token = ts.enrol(technician, kit.device_id()).await.token;
-    let mut cursor = 0;
-    loop {
-        let page: PullResponse = ts
-            .client
-            .get(ts.url(&format!("/v1/pull?cursor={cursor}&limit=500")))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        for c in page.changes {
-            match c.change {
-                Change::WorkOrder { mut work_order } => {
-                    receive(&mut work_order);
-                    kit.receive_work_order(&work_order).unwrap();
-                }
-                Change::FeeSchedule { fee_schedule } => {
-                    kit.set_fee_schedule(&fee_schedule).unwrap()
-                }
-                Change::CatalogPart { part } => kit.add_catalog_part(&part).unwrap(),
-                Change::ChecklistTemplate { json } => {
-                    kit.install_template(&json).unwrap();
-                }
-                _ => {}
-            }
-        }
-        cursor = page.cursor;
-        if !page.more {
-            break;
-        }
-    }
-    kit.issue_stock("PUMP-220", 2).unwrap();
-    Phone {
-        kit,
-        _dir: dir,
-        token,
-    }
-}
-
-impl Phone {
-    fn outbox(&self) -> Vec<Op> {
-        self.kit
-            .pending_ops(10_000)
-            .unwrap()
-            .iter()
-            .map(to_wire)
-            .collect()
-    }
-
-    /// The demo's paid repair of `job`, walked honestly to completion; the whole outbox.
-    fn walked(&self, job: WorkOrderId) -> Vec<Op> {
-        demo::walk_repair_visit(&self.kit, job, &mut |_| Ok(())).unwrap();
-        self.outbox()
-    }
 }
 
 /// What each case expects of its job in the end.

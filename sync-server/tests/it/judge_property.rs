@@ -38,6 +38,8 @@ enum Cmd {
     Complete,
     TakeBack,
     NoAccess,
+    /// 待件: a part requested, in the catalogue or not.
+    AwaitParts(bool),
     Reschedule,
     Cancel,
 }
@@ -63,6 +65,7 @@ fn cmd() -> impl Strategy<Value = Cmd> {
         5 => Just(Cmd::Complete),
         1 => Just(Cmd::TakeBack),
         1 => Just(Cmd::NoAccess),
+        1 => any::<bool>().prop_map(Cmd::AwaitParts),
         1 => Just(Cmd::Reschedule),
         1 => Just(Cmd::Cancel),
     ]
@@ -205,6 +208,16 @@ fn run(k: &FieldKit, id: WorkOrderId, c: &Cmd) -> fieldkit_core::Result<()> {
         Cmd::Complete => k.complete(id).map(drop),
         Cmd::TakeBack => k.take_back(id, &demo::sample_take_back()).map(drop),
         Cmd::NoAccess => k.no_access(id, "nobody home").map(drop),
+        Cmd::AwaitParts(known) => k
+            .await_parts(
+                id,
+                &[fieldkit_core::model::PartRequest {
+                    sku: if *known { "PUMP-220" } else { "NO-SUCH-PART" }.into(),
+                    quantity: 1,
+                }],
+                "drain pump seized",
+            )
+            .map(drop),
         Cmd::Reschedule => {
             let start = Utc::now() + chrono::Duration::days(1);
             k.reschedule(
@@ -236,9 +249,10 @@ fn finish(k: &FieldKit, id: WorkOrderId) {
         let r = match job.status {
             JobStatus::Completed | JobStatus::Cancelled => return,
             JobStatus::Assigned => k.accept(id).map(drop),
-            JobStatus::Accepted | JobStatus::NoAccess | JobStatus::AwaitingReturn => {
-                run(k, id, &Cmd::Call(true))
-            }
+            JobStatus::Accepted
+            | JobStatus::NoAccess
+            | JobStatus::AwaitingReturn
+            | JobStatus::AwaitingParts => run(k, id, &Cmd::Call(true)),
             JobStatus::Paused => k.resume(id).map(drop),
             JobStatus::Confirmed
             | JobStatus::EnRoute

@@ -17,6 +17,7 @@ mod desk_accounts;
 mod desk_audit;
 mod device_sync;
 mod e2e;
+mod endings;
 mod enrolment;
 mod judge_property;
 mod limits;

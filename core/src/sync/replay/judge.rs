@@ -228,6 +228,22 @@ impl JobReplay {
                 self.transition(JobAction::TakeBack)?;
                 self.taken_back = true;
             }
+            JobOp::AwaitParts(p) => {
+                text("note", &p.note, 2000)?;
+                if let Some(problem) =
+                    parts_request_problem(p.parts.iter().map(|l| (l.sku.as_str(), l.quantity)))
+                {
+                    return Err(Refused::new("invalid", problem));
+                }
+                if p.parts.iter().any(|l| !cx.desk.part_known(&l.sku)) {
+                    return Err(Refused::new(
+                        "unknown_part",
+                        "the part is not in the catalog",
+                    ));
+                }
+                self.visit_of(op, "wait for parts")?;
+                self.transition(JobAction::AwaitParts)?;
+            }
             JobOp::Feedback(p) => {
                 if !(1..=5).contains(&p.rating) {
                     return Err(Refused::new("invalid", "the rating is not between 1 and 5"));

@@ -263,13 +263,7 @@ impl JobReplay {
         if let Some(v) = self.visit.as_mut().filter(|v| v.status.is_open()) {
             v.status = match next.visit {
                 Some(s) => s,
-                None => VisitStatus::Ended(match action {
-                    JobAction::Complete => VisitOutcome::Completed,
-                    JobAction::TakeBack => VisitOutcome::TakenBack,
-                    JobAction::NoAccess => VisitOutcome::NoAccess,
-                    JobAction::Reschedule => VisitOutcome::Rescheduled,
-                    _ => VisitOutcome::Cancelled,
-                }),
+                None => VisitStatus::Ended(action.ending()),
             };
         }
         Ok(())

@@ -6,6 +6,7 @@
 
 pub mod hostile;
 pub mod journal;
+pub mod phone;
 pub mod proxy;
 pub mod webdriver;
 

@@ -25,6 +25,7 @@ import app.fieldkit.ffi.JobStatus
 import app.fieldkit.ffi.JobSummary
 import app.fieldkit.ffi.KitConfig
 import app.fieldkit.ffi.Part
+import app.fieldkit.ffi.PartRequest
 import app.fieldkit.ffi.PartUsage
 import app.fieldkit.ffi.PartUse
 import app.fieldkit.ffi.Signature
@@ -155,6 +156,9 @@ class FieldKitClient private constructor(
     suspend fun pause(jobId: String, reason: String): JobStatus = local { pause(jobId, reason) }
     suspend fun resume(jobId: String): JobStatus = local { resume(jobId) }
     suspend fun takeBack(jobId: String, takeBack: TakeBack): TakeBackReceipt = local { takeBack(jobId, takeBack) }
+    /** Ends the visit for want of a part (待件): the parts requested and what was found. */
+    suspend fun awaitParts(jobId: String, parts: List<PartRequest>, note: String): JobStatus =
+        local { awaitParts(jobId, parts, note) }
     suspend fun feedback(jobId: String, rating: Int, comment: String? = null, complaint: Boolean = false): Feedback =
         local { feedback(jobId, rating, comment, complaint) }
     suspend fun complete(jobId: String): CompletionRecord = local { complete(jobId) }

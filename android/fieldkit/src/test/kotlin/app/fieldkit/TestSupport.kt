@@ -58,16 +58,10 @@ object TestSupport {
     )
 
     /**
-     * The happy path of RepairVisitTest's paid repair, without its checks along the way:
-     * from "assigned" to completion, with an anomaly photo and signature, fees, a part, the
-     * service record photo and the customer's signature. Needs the demo van stock.
-     * [onSigned] sees each signature as it is made.
+     * The paid repair of [walkRepairVisit] up to work started: the fault diagnosed, an anomaly
+     * recorded and signed, the fees agreed. Needs the demo van stock.
      */
-    suspend fun walkRepairVisit(
-        kit: FieldKitClient,
-        id: String,
-        onSigned: (Signature) -> Unit = {},
-    ): CompletionRecord {
+    suspend fun walkToWork(kit: FieldKitClient, id: String, onSigned: (Signature) -> Unit = {}) {
         suspend fun step(stepId: String, answer: Answer) = kit.answerStep(id, stepId, answer)
         kit.accept(id)
         kit.callCustomer(id, callReached)
@@ -88,6 +82,21 @@ object TestSupport {
         step("paid_service_explained", Answer.Confirmed)
         kit.consentToFees(id, demoFeeSchedule(), listOf("visit", "labour"), agreed = true)
         kit.startWork(id)
+    }
+
+    /**
+     * The happy path of RepairVisitTest's paid repair, without its checks along the way:
+     * from "assigned" to completion, with an anomaly photo and signature, fees, a part, the
+     * service record photo and the customer's signature. Needs the demo van stock.
+     * [onSigned] sees each signature as it is made.
+     */
+    suspend fun walkRepairVisit(
+        kit: FieldKitClient,
+        id: String,
+        onSigned: (Signature) -> Unit = {},
+    ): CompletionRecord {
+        suspend fun step(stepId: String, answer: Answer) = kit.answerStep(id, stepId, answer)
+        walkToWork(kit, id, onSigned)
         step("respect_home", Answer.Confirmed)
         kit.recordPart(id, PartUse("PUMP-220", 1, "P22-000981", OldPartFate.RETURNED, null))
         step("work_done", Answer.Text("Replaced the drain pump"))

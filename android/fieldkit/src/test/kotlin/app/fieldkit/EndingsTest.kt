@@ -1,0 +1,48 @@
+// The visit's other endings through the Kotlin layer, on a real (encrypted) device database.
+package app.fieldkit
+
+import app.fieldkit.ffi.FieldKitException
+import app.fieldkit.ffi.JobStatus
+import app.fieldkit.ffi.PartRequest
+import app.fieldkit.ffi.VisitOutcome
+import app.fieldkit.ffi.VisitStatus
+import kotlin.test.assertEquals
+import kotlin.test.assertFailsWith
+import kotlin.test.assertTrue
+import kotlinx.coroutines.runBlocking
+import org.junit.jupiter.api.Test
+
+class EndingsTest {
+    @Test
+    fun `waiting for a part ends the visit, bad requests change nothing, the follow-up is planned by a call`(): Unit = runBlocking {
+        val (kit, id) = TestSupport.kitWithOrder("await-parts")
+        kit.use {
+            TestSupport.walkToWork(kit, id)
+            val queued = kit.pendingChanges()
+            // Bad requests are typed and change nothing.
+            val none = assertFailsWith<FieldKitException.Validation> { kit.awaitParts(id, emptyList(), "pump seized") }
+            assertEquals("parts", none.fieldName)
+            assertFailsWith<FieldKitException.Validation> {
+                kit.awaitParts(id, listOf(PartRequest("PUMP-220", 1), PartRequest("PUMP-220", 1)), "pump seized")
+            }
+            assertFailsWith<FieldKitException.Validation> { kit.awaitParts(id, listOf(PartRequest("PUMP-220", 1)), " ") }
+            assertFailsWith<FieldKitException.NotFound> { kit.awaitParts(id, listOf(PartRequest("NO-SUCH", 1)), "pump seized") }
+            assertEquals(JobStatus.IN_PROGRESS, kit.job(id).status)
+            assertEquals(queued, kit.pendingChanges())
+
+            assertEquals(
+                JobStatus.AWAITING_PARTS,
+                kit.awaitParts(id, listOf(PartRequest("PUMP-220", 2)), "drain pump seized, none in the van"),
+            )
+            assertEquals(queued + 1, kit.pendingChanges())
+            val detail = kit.job(id)
+            assertEquals(JobStatus.AWAITING_PARTS, detail.status)
+            val lastVisit = detail.visit
+            assertTrue(lastVisit == null || lastVisit.status == VisitStatus.Ended(VisitOutcome.AWAITING_PARTS), "$lastVisit")
+            assertFailsWith<FieldKitException.Refused> { kit.startTravel(id) }
+            // The part is in: the call plans the follow-up visit.
+            assertEquals(JobStatus.CONFIRMED, kit.callCustomer(id, TestSupport.callReached))
+            assertEquals(2, kit.job(id).visit!!.number)
+        }
+    }
+}

@@ -1,0 +1,42 @@
+// XCTest mirror of EndingsTest.kt: the visit's other endings on a real (encrypted) device
+// database (`walkToWork` is in SyncRoundTripTests.swift). Never compiled on the Linux build
+// machine (no Swift toolchain there): run with `swift test` on a Mac.
+import Foundation
+import XCTest
+@testable import FieldKit
+
+final class EndingsTests: XCTestCase {
+    func testWaitingForAPartEndsTheVisitBadRequestsChangeNothingTheFollowUpIsPlannedByACall() async throws {
+        let (kit, id) = try kitWithOrder("await-parts")
+        try await walkToWork(kit, id)
+        let queued = try await kit.pendingChanges()
+        // Bad requests are typed and change nothing.
+        do { _ = try await kit.awaitParts(id, parts: [], note: "pump seized"); XCTFail() } catch let FieldKitError.Validation(fieldName, _) {
+            XCTAssertEqual(fieldName, "parts")
+        }
+        let twice = [PartRequest(sku: "PUMP-220", quantity: 1), PartRequest(sku: "PUMP-220", quantity: 1)]
+        do { _ = try await kit.awaitParts(id, parts: twice, note: "pump seized"); XCTFail() } catch FieldKitError.Validation {}
+        do { _ = try await kit.awaitParts(id, parts: [PartRequest(sku: "PUMP-220", quantity: 1)], note: " "); XCTFail() } catch FieldKitError.Validation {}
+        do { _ = try await kit.awaitParts(id, parts: [PartRequest(sku: "NO-SUCH", quantity: 1)], note: "pump seized"); XCTFail() } catch FieldKitError.NotFound {}
+        let still = try await kit.job(id).status
+        XCTAssertEqual(still, .inProgress)
+        let unchanged = try await kit.pendingChanges()
+        XCTAssertEqual(unchanged, queued)
+
+        let status = try await kit.awaitParts(id, parts: [PartRequest(sku: "PUMP-220", quantity: 2)], note: "drain pump seized, none in the van")
+        XCTAssertEqual(status, .awaitingParts)
+        let after = try await kit.pendingChanges()
+        XCTAssertEqual(after, queued + 1)
+        let detail = try await kit.job(id)
+        XCTAssertEqual(detail.status, .awaitingParts)
+        if let visit = detail.visit {
+            XCTAssertEqual(visit.status, .ended(outcome: .awaitingParts))
+        }
+        do { _ = try await kit.startTravel(id); XCTFail("the follow-up visit is agreed first") } catch FieldKitError.Refused {}
+        // The part is in: the call plans the follow-up visit.
+        let planned = try await kit.callCustomer(id, callReached)
+        XCTAssertEqual(planned, .confirmed)
+        let number = try await kit.job(id).visit?.number
+        XCTAssertEqual(number, 2)
+    }
+}

@@ -1,0 +1,165 @@
+//! The visit's other endings, judged by the server as by the phone, on both backends.
+//!
+//! Waiting for parts (待件): a real phone diagnoses the fault, requests the part it does not
+//! carry and syncs; the server applies the op, the job waits (the board and the job page say
+//! so, with the parts), and a follow-up is due. The same op forged — a part off the catalogue,
+//! before work started, no part at all — is refused and moves nothing.
+
+use chrono::Utc;
+use fieldkit_core::model::*;
+use fieldkit_core::sync::protocol::*;
+use fieldkit_core::{Error, demo};
+use serde_json::json;
+
+use crate::common::phone::{Phone, phone};
+use crate::common::{Backend, TestServer, hostile, server};
+
+/// Walks the demo's paid repair of `job` up to and including the step `last`.
+fn walk_until(p: &Phone, job: WorkOrderId, last: &str) {
+    let r = demo::walk_repair_visit(&p.kit, job, &mut |s| {
+        if s == last {
+            Err(Error::Invalid {
+                field: "walk",
+                reason: "stopped here".into(),
+            })
+        } else {
+            Ok(())
+        }
+    });
+    assert!(matches!(r, Err(Error::Invalid { .. })), "stopped at {last}");
+}
+
+fn answer(r: &PushResponse, op: &Op) -> OpOutcome {
+    r.results
+        .iter()
+        .find(|x| x.op_id == op.op_id)
+        .unwrap_or_else(|| panic!("no answer for {}", op.kind))
+        .outcome
+        .clone()
+}
+
+async fn job_page(
+    ts: &TestServer,
+    desk: &crate::common::DashboardLogin,
+    job: WorkOrderId,
+) -> String {
+    let (status, page) = ts.page(desk, &format!("/jobs/{job}")).await;
+    assert_eq!(status, 200);
+    page
+}
+
+async fn awaiting_parts(backend: Backend) {
+    let Some(ts) = server(backend, |_| {}).await else {
+        return;
+    };
+    let tech = ts.create_technician("Technician Parts").await;
+    ts.publish_demo_catalog().await;
+    ts.create_dispatcher("desk.parts", "a long enough password")
+        .await;
+    let desk = ts
+        .dashboard_login("desk.parts", "a long enough password")
+        .await;
+    let now = Utc::now();
+
+    // The honest phone: diagnosed, the pump is not in the van.
+    let job = demo::repair_order(1, now, Billing::Paid);
+    ts.create_job(&job, Some(&tech)).await;
+    let p = phone(&ts, &tech, |_| {}).await;
+    walk_until(&p, job.id, "start_work");
+    let status = p
+        .kit
+        .await_parts(
+            job.id,
+            &[PartRequest {
+                sku: "PUMP-220".into(),
+                quantity: 2,
+            }],
+            "drain pump seized; two needed, none in the van",
+        )
+        .unwrap();
+    assert_eq!(status, fieldkit_core::workflow::JobStatus::AwaitingParts);
+    let ops = p.outbox();
+    let r = ts.push_ops(&p.token, &ops).await;
+    for op in &ops {
+        assert_eq!(answer(&r, op), OpOutcome::Applied, "{}", op.kind);
+    }
+    let page = job_page(&ts, &desk, job.id).await;
+    assert!(
+        page.contains(r#"data-status="awaiting_parts""#),
+        "the job page says it waits for parts"
+    );
+    assert!(
+        page.contains("awaiting parts: PUMP-220 × 2 — drain pump seized"),
+        "the timeline names the parts"
+    );
+
+    // Forged endings, each on a fresh job walked honestly up to its point.
+    let mut n = 1;
+    for (what, stop_at, parts, code) in [
+        (
+            "a part off the catalogue",
+            "start_work",
+            json!([{"sku": "NO-SUCH-PART", "quantity": 1}]),
+            "unknown_part",
+        ),
+        ("no part at all", "start_work", json!([]), "invalid"),
+        (
+            "a quantity of zero",
+            "start_work",
+            json!([{"sku": "PUMP-220", "quantity": 0}]),
+            "invalid",
+        ),
+        (
+            "before work started (nothing diagnosed)",
+            "arrive",
+            json!([{"sku": "PUMP-220", "quantity": 1}]),
+            "",
+        ),
+    ] {
+        n += 1;
+        let job = demo::repair_order(n, now, Billing::Paid);
+        ts.create_job(&job, Some(&tech)).await;
+        let p = phone(&ts, &tech, |_| {}).await;
+        walk_until(&p, job.id, stop_at);
+        let mut ops = p.outbox();
+        let like = ops
+            .iter()
+            .rev()
+            .find(|o| o.entity_id == job.id.to_string())
+            .unwrap()
+            .clone();
+        let forged = hostile::forge(
+            &like,
+            "await_parts",
+            json!({"parts": parts, "note": "forged"}),
+        );
+        ops.push(forged.clone());
+        hostile::rechain(&mut ops);
+        let forged = ops.last().unwrap().clone();
+        let r = ts.push_ops(&p.token, &ops).await;
+        match answer(&r, &forged) {
+            OpOutcome::Rejected { code: c, .. } => {
+                if !code.is_empty() {
+                    assert_eq!(c, code, "{what}");
+                }
+            }
+            other => panic!("{what}: {other:?}"),
+        }
+        let page = job_page(&ts, &desk, job.id).await;
+        assert!(
+            !page.contains(r#"data-status="awaiting_parts""#),
+            "{what}: the job does not wait for parts"
+        );
+    }
+    ts.server.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn awaiting_parts_sqlite() {
+    awaiting_parts(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn awaiting_parts_postgres() {
+    awaiting_parts(Backend::Postgres).await;
+}
