@@ -68,9 +68,18 @@ pub fn board_status(
         // A completion kept as a fact (the job was cancelled or reassigned) moves nothing.
         Some(CompletionState::Conflict) | None => {}
     }
-    // A `complete` that made no completion that stands does not complete the job. The latest
-    // fact decides (by the device's time, then arrival): a visit that ended without completing
-    // stands until the next one sets off.
+    // A `complete` that made no completion that stands does not complete the job.
+    match visit_stage(activity) {
+        Some(s) => s,
+        None if job.technician_id.is_none() => "unassigned",
+        None => "assigned",
+    }
+}
+
+/// Where the job's visits stand from the facts the devices pushed: the latest one decides (by
+/// the device's time, then arrival), so a visit that ended without completing (no access,
+/// awaiting parts) stands until the next one sets off. `None` before any such fact.
+fn visit_stage(activity: &[&JobActivity]) -> Option<&'static str> {
     let stage = |kind: &str| match kind {
         "accept" => Some("accepted"),
         "start_travel" => Some("en_route"),
@@ -80,15 +89,11 @@ pub fn board_status(
         "await_parts" => Some("awaiting_parts"),
         _ => None,
     };
-    let latest = activity
+    activity
         .iter()
         .filter_map(|a| stage(&a.kind).map(|s| ((a.device_time, a.received_at), s)))
-        .max_by_key(|(at, _)| *at);
-    match latest {
-        Some((_, s)) => s,
-        None if job.technician_id.is_none() => "unassigned",
-        None => "assigned",
-    }
+        .max_by_key(|(at, _)| *at)
+        .map(|(_, s)| s)
 }
 
 /// A board status in the dispatcher's words.
@@ -417,4 +422,46 @@ async fn events(
         Some((Ok(event), (rx, closing, s, session)))
     });
     Sse::new(events).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fact(kind: &str, device_time: i64, received_at: i64) -> JobActivity {
+        JobActivity {
+            work_order_id: "j".into(),
+            kind: kind.into(),
+            device_time,
+            received_at,
+        }
+    }
+
+    fn stage_of(facts: &[JobActivity]) -> Option<&'static str> {
+        visit_stage(&facts.iter().collect::<Vec<_>>())
+    }
+
+    #[test]
+    fn the_latest_visit_fact_decides() {
+        assert_eq!(stage_of(&[]), None);
+        assert_eq!(stage_of(&[fact("complete", 1, 1)]), None, "not a stage");
+        let first_visit = [
+            fact("accept", 1, 10),
+            fact("start_travel", 2, 10),
+            fact("arrive", 3, 10),
+            fact("start_work", 4, 10),
+            fact("await_parts", 5, 10),
+        ];
+        assert_eq!(stage_of(&first_visit), Some("awaiting_parts"));
+        // The follow-up visit sets off: en route again, whatever came before.
+        let mut more = first_visit.to_vec();
+        more.push(fact("start_travel", 9, 20));
+        assert_eq!(stage_of(&more), Some("en_route"));
+        // Pushed late but made earlier: the device's time orders the facts.
+        let late = [fact("start_travel", 9, 20), fact("no_access", 5, 30)];
+        assert_eq!(stage_of(&late), Some("en_route"));
+        // The same device time: the one that arrived last.
+        let tie = [fact("arrive", 5, 20), fact("no_access", 5, 21)];
+        assert_eq!(stage_of(&tie), Some("no_access"));
+    }
 }
