@@ -23,7 +23,8 @@
 //!
 //! Environment: `BENCH_DEVICES` (200), `BENCH_BATCH` (10), `BENCH_INTERVAL_MS` (2000),
 //! `BENCH_BACKENDS` (`sqlite,postgres`), `BENCH_SHAPES` (`burst,steady,heavy`),
-//! `BENCH_HEAVY_JOBS` (500), `BENCH_HEAVY_OTHERS` (50), `FIELDKIT_BENCH_DIR`.
+//! `BENCH_HEAVY_JOBS` (500), `BENCH_HEAVY_OTHERS` (50), `BENCH_PG_POOL` (the server's
+//! PostgreSQL pool, 16), `FIELDKIT_BENCH_DIR`.
 
 mod common;
 #[path = "../examples/demo/walk.rs"]
@@ -87,6 +88,10 @@ async fn main() -> Res<()> {
     let interval = Duration::from_millis(env_count("BENCH_INTERVAL_MS", 2000) as u64);
     let backends = std::env::var("BENCH_BACKENDS").unwrap_or_else(|_| "sqlite,postgres".to_owned());
     let shapes = std::env::var("BENCH_SHAPES").unwrap_or_else(|_| "burst,steady,heavy".to_owned());
+    // The server's PostgreSQL pool size (its default, 16, when unset).
+    let pg_pool: Option<usize> = std::env::var("BENCH_PG_POOL")
+        .ok()
+        .and_then(|v| v.parse().ok());
     let heavy_jobs = env_count("BENCH_HEAVY_JOBS", 500).max(1);
     let heavy_others = env_count("BENCH_HEAVY_OTHERS", 50).clamp(1, devices);
     let dir = bench_dir();
@@ -142,6 +147,9 @@ async fn main() -> Res<()> {
             let Some(s) = server(backend, |c| {
                 c.data_dir = data.clone();
                 c.enroll_per_minute = 100_000;
+                if let Some(n) = pg_pool {
+                    c.pg_max_connections = n;
+                }
             })
             .await
             else {
