@@ -138,7 +138,8 @@ pub enum WorkOrderStatus {
 }
 
 impl WorkOrderStatus {
-    /// Every status, in lifecycle order.
+    /// Every status: the lifecycle's order, then the ones added since (appended, so an index
+    /// into this list never changes meaning).
     pub const ALL: [WorkOrderStatus; 9] = [
         Self::Assigned,
         Self::Accepted,
