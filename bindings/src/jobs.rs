@@ -130,6 +130,8 @@ pub enum WorkOrderStatus {
     Cancelled,
     /// A visit ended for want of a part (待件): a follow-up visit is due.
     AwaitingParts,
+    /// The customer refused to sign the service record: the desk decides what follows.
+    SignatureRefused,
 }
 
 impl From<m::WorkOrderStatus> for WorkOrderStatus {
@@ -145,6 +147,7 @@ impl From<m::WorkOrderStatus> for WorkOrderStatus {
             S::NoAccess => Self::NoAccess,
             S::Cancelled => Self::Cancelled,
             S::AwaitingParts => Self::AwaitingParts,
+            S::SignatureRefused => Self::SignatureRefused,
         }
     }
 }
@@ -162,6 +165,7 @@ impl From<WorkOrderStatus> for m::WorkOrderStatus {
             S::NoAccess => Self::NoAccess,
             S::Cancelled => Self::Cancelled,
             S::AwaitingParts => Self::AwaitingParts,
+            S::SignatureRefused => Self::SignatureRefused,
         }
     }
 }
@@ -182,6 +186,8 @@ pub enum JobStatus {
     Cancelled,
     /// A visit ended for want of a part (待件): a follow-up visit is due.
     AwaitingParts,
+    /// The customer refused to sign the service record: the desk decides what follows.
+    SignatureRefused,
 }
 
 impl From<CoreJobStatus> for JobStatus {
@@ -200,6 +206,7 @@ impl From<CoreJobStatus> for JobStatus {
             S::NoAccess => Self::NoAccess,
             S::Cancelled => Self::Cancelled,
             S::AwaitingParts => Self::AwaitingParts,
+            S::SignatureRefused => Self::SignatureRefused,
         }
     }
 }
@@ -302,6 +309,8 @@ pub enum VisitOutcome {
     Cancelled,
     /// Diagnosed, a part was missing (待件): the job waits for a follow-up visit.
     AwaitingParts,
+    /// The customer refused to sign the service record.
+    SignatureRefused,
 }
 
 /// Where a visit stands.
@@ -332,6 +341,7 @@ impl From<m::VisitStatus> for VisitStatus {
                     O::Rescheduled => VisitOutcome::Rescheduled,
                     O::Cancelled => VisitOutcome::Cancelled,
                     O::AwaitingParts => VisitOutcome::AwaitingParts,
+                    O::SignatureRefused => VisitOutcome::SignatureRefused,
                 },
             },
         }

@@ -184,6 +184,22 @@ pub struct Verification {
 
 #[uniffi::export]
 impl FieldKit {
+    /// The work is done but the customer will not sign the service record: ends the visit and
+    /// the job waits for the desk, flagged. Needs the reason and a witness's name or the
+    /// SHA-256 of a photo already taken on this visit, or both; work must be under way.
+    pub fn refuse_signature(
+        &self,
+        job_id: String,
+        reason: String,
+        witness: Option<String>,
+        photo_sha256: Option<String>,
+    ) -> Result<crate::jobs::JobStatus> {
+        self.job_command(&job_id, "refuse_signature", |k, id| {
+            k.refuse_signature(id, &reason, witness.as_deref(), photo_sha256.as_deref())
+        })
+        .map(Into::into)
+    }
+
     /// The summary of the open visit as it stands, to show the signer (recorded as shown:
     /// a customer can only sign a summary they were shown, while it is unchanged).
     pub fn summary_for_signing(&self, job_id: String) -> Result<SigningSummary> {

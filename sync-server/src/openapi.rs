@@ -86,7 +86,7 @@ pub const DOCUMENT: &str = r##"{
       "JobKind": {"type": "string", "enum": ["delivery", "installation", "repair", "return_exchange", "follow_up"]},
       "Billing": {"type": "string", "enum": ["warranty", "paid"]},
       "Zone": {"type": "string", "enum": ["urban", "suburban"]},
-      "WorkOrderStatus": {"type": "string", "enum": ["assigned", "accepted", "confirmed", "visiting", "completed", "awaiting_return", "no_access", "cancelled", "awaiting_parts"]},
+      "WorkOrderStatus": {"type": "string", "enum": ["assigned", "accepted", "confirmed", "visiting", "completed", "awaiting_return", "no_access", "cancelled", "awaiting_parts", "signature_refused"]},
       "NewWorkOrder": {"type": "object", "additionalProperties": false, "required": ["number", "kind", "customer", "site", "product", "reported_fault", "promised", "billing", "reported_at"],
         "properties": {"id": {"type": ["string", "null"], "format": "uuid", "description": "made by the server when absent; an id in use is a 409"}, "number": {"type": "string", "minLength": 1, "maxLength": 64, "pattern": "\\S"}, "kind": {"$ref": "#/components/schemas/JobKind"},
           "customer": {"type": "object", "required": ["name", "phone"], "properties": {"name": {"type": "string", "minLength": 1, "maxLength": 200, "pattern": "\\S"}, "phone": {"type": "string", "minLength": 1, "maxLength": 64, "pattern": "\\S"}}},

@@ -542,6 +542,16 @@ fn judge_job_op(
                         .into(),
                 )
             } else {
+                if op.kind == "refuse_signature" {
+                    // The desk decides what follows a refused signature; the reason and the
+                    // witness stay on the job's page (no personal data in the flag).
+                    flags.raise(
+                        Some(job_id),
+                        op,
+                        "signature_refused",
+                        "the customer refused to sign the service record".into(),
+                    );
+                }
                 (FirstOutcome::Applied, None, None)
             };
             return (d, None);

@@ -15,7 +15,7 @@ use crate::media::signature::{
 };
 use crate::model::*;
 use crate::store::{Durability, queries, records};
-use crate::sync::ops::{JobOp, SignV1, SummaryViewedV1};
+use crate::sync::ops::{JobOp, RefuseSignatureV1, SignV1, SummaryViewedV1};
 pub use crate::sync::replay::SignatureCheck;
 use crate::sync::replay::{self, Context, Desk, JobReplay};
 
@@ -97,6 +97,48 @@ impl Desk for DeviceDesk<'_> {
 }
 
 impl FieldKit {
+    /// The work is done but the customer will not sign the service record: ends the visit
+    /// (outcome `signature_refused`) and the job waits for the desk, which sees it flagged.
+    /// Needs the reason and a witness's name or a photo already taken on this visit (its
+    /// SHA-256), or both; work must be under way.
+    pub fn refuse_signature(
+        &self,
+        id: WorkOrderId,
+        reason: &str,
+        witness: Option<&str>,
+        photo_sha256: Option<&str>,
+    ) -> Result<crate::workflow::JobStatus> {
+        if let Some(problem) = refused_signature_problem(reason, witness, photo_sha256) {
+            return Err(Error::invalid("refused signature", problem));
+        }
+        let (reason, witness) = (
+            reason.trim().to_owned(),
+            witness.map(|w| w.trim().to_owned()),
+        );
+        self.command(id, Durability::Normal, |tx, cur, now| {
+            let visit_id = cur.visit("record a refused signature")?.id;
+            if let Some(p) = photo_sha256
+                && !records::visit_photos(tx, visit_id)?
+                    .iter()
+                    .any(|(sha, _)| sha == p)
+            {
+                return Err(Error::invalid("photo", "not a photo of this visit"));
+            }
+            let status =
+                self.transition(tx, cur, crate::workflow::JobAction::RefuseSignature, now)?;
+            tx.record(
+                id,
+                Some(visit_id),
+                &JobOp::RefuseSignature(RefuseSignatureV1 {
+                    reason,
+                    witness,
+                    photo_sha256: photo_sha256.map(str::to_owned),
+                }),
+            )?;
+            Ok(status)
+        })
+    }
+
     /// The job's journal replayed through the server's rules, and `f` run on it.
     pub(super) fn with_replay<T>(
         &self,

@@ -109,3 +109,38 @@ impl std::fmt::Debug for Signature {
             .finish_non_exhaustive()
     }
 }
+
+/// What is wrong with a refused signature's record, judged the same way on the phone and on the
+/// server: a reason (1–500 characters), and a witness's name (1–64) or a photo named by its
+/// SHA-256 (64 lower-case hex digits), or both. (That the photo is one of the visit's each side
+/// checks against its own record of the visit.)
+pub fn refused_signature_problem(
+    reason: &str,
+    witness: Option<&str>,
+    photo_sha256: Option<&str>,
+) -> Option<&'static str> {
+    let reason = reason.trim();
+    if reason.is_empty() {
+        return Some("the reason is empty");
+    }
+    if reason.chars().count() > 500 {
+        return Some("the reason is longer than 500 characters");
+    }
+    if let Some(w) = witness {
+        let w = w.trim();
+        if w.is_empty() || w.chars().count() > 64 {
+            return Some("the witness's name must be 1 to 64 characters");
+        }
+    }
+    if let Some(p) = photo_sha256
+        && !(p.len() == 64
+            && p.bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)))
+    {
+        return Some("the photo is not named by its SHA-256");
+    }
+    if witness.is_none() && photo_sha256.is_none() {
+        return Some("a witness's name or a photo is needed");
+    }
+    None
+}

@@ -135,12 +135,14 @@ pub enum WorkOrderStatus {
     Cancelled,
     /// Diagnosed, a part was missing (待件): the parts are requested, a follow-up visit is due.
     AwaitingParts,
+    /// The customer refused to sign the service record: the desk decides what follows.
+    SignatureRefused,
 }
 
 impl WorkOrderStatus {
     /// Every status: the lifecycle's order, then the ones added since (appended, so an index
     /// into this list never changes meaning).
-    pub const ALL: [WorkOrderStatus; 9] = [
+    pub const ALL: [WorkOrderStatus; 10] = [
         Self::Assigned,
         Self::Accepted,
         Self::Confirmed,
@@ -150,6 +152,7 @@ impl WorkOrderStatus {
         Self::NoAccess,
         Self::Cancelled,
         Self::AwaitingParts,
+        Self::SignatureRefused,
     ];
 
     /// The stable snake_case name used in storage and on the wire.
@@ -164,6 +167,7 @@ impl WorkOrderStatus {
             Self::NoAccess => "no_access",
             Self::Cancelled => "cancelled",
             Self::AwaitingParts => "awaiting_parts",
+            Self::SignatureRefused => "signature_refused",
         }
     }
 

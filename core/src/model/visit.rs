@@ -73,17 +73,21 @@ pub enum VisitOutcome {
     /// Diagnosed, but a part is not in the van (待件): the parts are requested and the job
     /// waits for a follow-up visit.
     AwaitingParts,
+    /// The work is done but the customer refused to sign the service record: the reason, a
+    /// witness or a photo kept, the job flagged for the desk.
+    SignatureRefused,
 }
 
 impl VisitOutcome {
     /// Every outcome.
-    pub const ALL: [VisitOutcome; 6] = [
+    pub const ALL: [VisitOutcome; 7] = [
         Self::Completed,
         Self::TakenBack,
         Self::NoAccess,
         Self::Rescheduled,
         Self::Cancelled,
         Self::AwaitingParts,
+        Self::SignatureRefused,
     ];
 
     /// The stable snake_case name used in storage and on the wire.
@@ -95,6 +99,7 @@ impl VisitOutcome {
             Self::Rescheduled => "rescheduled",
             Self::Cancelled => "cancelled",
             Self::AwaitingParts => "awaiting_parts",
+            Self::SignatureRefused => "signature_refused",
         }
     }
 

@@ -267,6 +267,16 @@ pub struct AwaitPartsV1 {
     pub note: String,
 }
 
+/// `refuse_signature`: the work is done, the customer will not sign the service record. The
+/// reason, and at least one of a witness's name and a photo of this visit (by its SHA-256).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RefuseSignatureV1 {
+    pub reason: String,
+    pub witness: Option<String>,
+    pub photo_sha256: Option<String>,
+}
+
 /// One part a waiting job needs: a catalogue SKU and how many.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -380,6 +390,7 @@ pub enum JobOp {
     SummaryViewed(SummaryViewedV1),
     Sign(Box<SignV1>),
     AwaitParts(AwaitPartsV1),
+    RefuseSignature(RefuseSignatureV1),
 }
 
 /// A van-stock op (entity `stock`, entity id = the part's SKU).
@@ -399,7 +410,7 @@ pub enum OpBody {
 }
 
 /// Every job op kind, as written on the wire.
-pub const JOB_KINDS: [&str; 23] = [
+pub const JOB_KINDS: [&str; 24] = [
     "accept",
     "call_customer",
     "reschedule",
@@ -423,6 +434,7 @@ pub const JOB_KINDS: [&str; 23] = [
     "summary_viewed",
     "sign",
     "await_parts",
+    "refuse_signature",
 ];
 
 /// Every stock op kind, as written on the wire.
@@ -465,6 +477,7 @@ impl JobOp {
             Self::SummaryViewed(_) => "summary_viewed",
             Self::Sign(_) => "sign",
             Self::AwaitParts(_) => "await_parts",
+            Self::RefuseSignature(_) => "refuse_signature",
         }
     }
 
@@ -497,6 +510,7 @@ impl JobOp {
             Self::SummaryViewed(p) => to_value(p),
             Self::Sign(p) => to_value(p.as_ref()),
             Self::AwaitParts(p) => to_value(p),
+            Self::RefuseSignature(p) => to_value(p),
         }
     }
 
@@ -542,6 +556,7 @@ impl JobOp {
             "record_part" => JobOp::RecordPart(p.read(false)?),
             "summary_viewed" => JobOp::SummaryViewed(p.read(true)?),
             "await_parts" => JobOp::AwaitParts(p.read(false)?),
+            "refuse_signature" => JobOp::RefuseSignature(p.read(false)?),
             _ => JobOp::Sign(Box::new(p.read(false)?)),
         })
     }

@@ -23,11 +23,13 @@ pub enum JobAction {
     Cancel,
     /// A part is missing: the visit ends, the job waits for the part (待件).
     AwaitParts,
+    /// The customer refuses to sign the service record: the visit ends, flagged.
+    RefuseSignature,
 }
 
 impl JobAction {
     /// Every action, for exhaustive tests.
-    pub const ALL: [JobAction; 13] = [
+    pub const ALL: [JobAction; 14] = [
         Self::Accept,
         Self::Confirm,
         Self::StartTravel,
@@ -41,6 +43,7 @@ impl JobAction {
         Self::Reschedule,
         Self::Cancel,
         Self::AwaitParts,
+        Self::RefuseSignature,
     ];
 
     /// The outcome of the visit this action ends (the device and the server's replay both
@@ -52,6 +55,7 @@ impl JobAction {
             Self::NoAccess => VisitOutcome::NoAccess,
             Self::Reschedule => VisitOutcome::Rescheduled,
             Self::AwaitParts => VisitOutcome::AwaitingParts,
+            Self::RefuseSignature => VisitOutcome::SignatureRefused,
             _ => VisitOutcome::Cancelled,
         }
     }
@@ -70,6 +74,7 @@ impl JobAction {
             Self::Reschedule => VisitAction::Reschedule,
             Self::Cancel => VisitAction::Cancel,
             Self::AwaitParts => VisitAction::AwaitParts,
+            Self::RefuseSignature => VisitAction::RefuseSignature,
         })
     }
 }
@@ -90,6 +95,7 @@ pub enum JobStatus {
     NoAccess,
     Cancelled,
     AwaitingParts,
+    SignatureRefused,
 }
 
 impl JobStatus {
@@ -108,6 +114,7 @@ impl JobStatus {
             Self::NoAccess => "no_access",
             Self::Cancelled => "cancelled",
             Self::AwaitingParts => "awaiting_parts",
+            Self::SignatureRefused => "signature_refused",
         }
     }
 }
@@ -145,6 +152,7 @@ impl Job {
             (O::NoAccess, _) => JobStatus::NoAccess,
             (O::Cancelled, _) => JobStatus::Cancelled,
             (O::AwaitingParts, _) => JobStatus::AwaitingParts,
+            (O::SignatureRefused, _) => JobStatus::SignatureRefused,
         }
     }
 

@@ -66,7 +66,12 @@ impl WorkOrderStatus {
             (_, A::Accept) => Err(refuse("the job was already accepted")),
 
             (
-                S::Accepted | S::Confirmed | S::NoAccess | S::AwaitingReturn | S::AwaitingParts,
+                S::Accepted
+                | S::Confirmed
+                | S::NoAccess
+                | S::AwaitingReturn
+                | S::AwaitingParts
+                | S::SignatureRefused,
                 A::Confirm,
             ) => Ok(S::Confirmed),
             (S::Assigned, A::Confirm) => Err(refuse("accept the job first")),
@@ -84,12 +89,14 @@ impl WorkOrderStatus {
                 VisitOutcome::Rescheduled => S::Accepted,
                 VisitOutcome::Cancelled => S::Cancelled,
                 VisitOutcome::AwaitingParts => S::AwaitingParts,
+                VisitOutcome::SignatureRefused => S::SignatureRefused,
             }),
             (_, A::EndVisit(_)) => Err(refuse("no visit is under way")),
 
             (S::Accepted | S::Confirmed | S::NoAccess, A::Reschedule) => Ok(S::Accepted),
             (S::AwaitingReturn, A::Reschedule) => Ok(S::AwaitingReturn),
             (S::AwaitingParts, A::Reschedule) => Ok(S::AwaitingParts),
+            (S::SignatureRefused, A::Reschedule) => Ok(S::SignatureRefused),
             (S::Assigned, A::Reschedule) => Err(refuse("accept the job first")),
             (S::Visiting, A::Reschedule) => {
                 Err(refuse("end the visit first (no access or take back)"))

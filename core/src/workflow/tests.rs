@@ -25,6 +25,8 @@ fn expected_visit(from: V, a: VisitAction) -> Option<V> {
         (V::EnRoute | V::Arrived, A::NoAccess) => V::Ended(Out::NoAccess),
         // 待件: only once the fault is diagnosed (work started).
         (V::Working | V::Paused, A::AwaitParts) => V::Ended(Out::AwaitingParts),
+        // The work done, the customer will not sign.
+        (V::Working, A::RefuseSignature) => V::Ended(Out::SignatureRefused),
         (V::Planned | V::EnRoute, A::Reschedule) => V::Ended(Out::Rescheduled),
         (V::Planned | V::EnRoute | V::Arrived | V::Working | V::Paused, A::Cancel) => {
             V::Ended(Out::Cancelled)
@@ -38,7 +40,12 @@ fn expected_order(from: O, a: OrderAction) -> Option<O> {
     Some(match (from, a) {
         (O::Assigned, A::Accept) => O::Accepted,
         (
-            O::Accepted | O::Confirmed | O::NoAccess | O::AwaitingReturn | O::AwaitingParts,
+            O::Accepted
+            | O::Confirmed
+            | O::NoAccess
+            | O::AwaitingReturn
+            | O::AwaitingParts
+            | O::SignatureRefused,
             A::Confirm,
         ) => O::Confirmed,
         (O::Confirmed, A::StartVisit) => O::Visiting,
@@ -48,9 +55,11 @@ fn expected_order(from: O, a: OrderAction) -> Option<O> {
         (O::Visiting, A::EndVisit(Out::Rescheduled)) => O::Accepted,
         (O::Visiting, A::EndVisit(Out::Cancelled)) => O::Cancelled,
         (O::Visiting, A::EndVisit(Out::AwaitingParts)) => O::AwaitingParts,
+        (O::Visiting, A::EndVisit(Out::SignatureRefused)) => O::SignatureRefused,
         (O::Accepted | O::Confirmed | O::NoAccess, A::Reschedule) => O::Accepted,
         (O::AwaitingReturn, A::Reschedule) => O::AwaitingReturn,
         (O::AwaitingParts, A::Reschedule) => O::AwaitingParts,
+        (O::SignatureRefused, A::Reschedule) => O::SignatureRefused,
         (o, A::Cancel) if !o.is_terminal() => O::Cancelled,
         _ => return None,
     })
@@ -77,7 +86,7 @@ fn every_visit_transition_allowed_or_refused() {
             }
         }
     }
-    assert_eq!((allowed, refused), (20, 101));
+    assert_eq!((allowed, refused), (21, 123));
 }
 
 #[test]
@@ -99,7 +108,7 @@ fn every_order_transition_allowed_or_refused() {
             }
         }
     }
-    assert_eq!(allowed, 25);
+    assert_eq!(allowed, 29);
 }
 
 #[test]

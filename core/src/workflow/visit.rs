@@ -18,11 +18,13 @@ pub enum VisitAction {
     Cancel,
     /// A part is missing: the visit ends and the job waits for it (待件).
     AwaitParts,
+    /// The customer refuses to sign the service record: the visit ends, flagged.
+    RefuseSignature,
 }
 
 impl VisitAction {
     /// Every action, for exhaustive tests.
-    pub const ALL: [VisitAction; 11] = [
+    pub const ALL: [VisitAction; 12] = [
         Self::StartTravel,
         Self::Arrive,
         Self::StartWork,
@@ -34,6 +36,7 @@ impl VisitAction {
         Self::Reschedule,
         Self::Cancel,
         Self::AwaitParts,
+        Self::RefuseSignature,
     ];
 
     /// The technician's word for it.
@@ -50,6 +53,7 @@ impl VisitAction {
             Self::Reschedule => "reschedule",
             Self::Cancel => "cancel",
             Self::AwaitParts => "wait for parts",
+            Self::RefuseSignature => "record a refused signature",
         }
     }
 }
@@ -99,6 +103,10 @@ impl VisitStatus {
             (S::Working | S::Paused, A::AwaitParts) => Ok(S::Ended(VisitOutcome::AwaitingParts)),
             (S::Arrived, A::AwaitParts) => Err(refuse("start work first: diagnose the fault")),
             (_, A::AwaitParts) => Err(refuse("arrive first")),
+
+            (S::Working, A::RefuseSignature) => Ok(S::Ended(VisitOutcome::SignatureRefused)),
+            (S::Paused, A::RefuseSignature) => Err(refuse("resume first")),
+            (_, A::RefuseSignature) => Err(refuse("work has not started")),
 
             (S::EnRoute | S::Arrived, A::NoAccess) => Ok(S::Ended(VisitOutcome::NoAccess)),
             (S::Planned, A::NoAccess) => Err(refuse("start travel first")),

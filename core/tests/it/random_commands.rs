@@ -36,6 +36,8 @@ enum Cmd {
     NoAccess,
     /// 待件: a part requested, in the catalogue or not.
     AwaitParts(bool),
+    /// The customer refuses to sign: with a witness, or with neither witness nor photo.
+    RefuseSignature(bool),
     Reschedule,
     Cancel,
 }
@@ -61,6 +63,7 @@ fn cmd() -> impl Strategy<Value = Cmd> {
         1 => Just(Cmd::TakeBack),
         1 => Just(Cmd::NoAccess),
         1 => any::<bool>().prop_map(Cmd::AwaitParts),
+        1 => any::<bool>().prop_map(Cmd::RefuseSignature),
         1 => Just(Cmd::Reschedule),
         1 => Just(Cmd::Cancel),
     ]
@@ -165,6 +168,14 @@ fn run(d: &Device, id: WorkOrderId, c: &Cmd) -> Result<(), fieldkit_core::Error>
                     quantity: 1,
                 }],
                 "drain pump seized",
+            )
+            .map(drop),
+        Cmd::RefuseSignature(witness) => k
+            .refuse_signature(
+                id,
+                "does not agree the work is finished",
+                witness.then_some("Li Wei, the neighbour"),
+                None,
             )
             .map(drop),
         Cmd::Reschedule => {

@@ -523,3 +523,54 @@ fn waiting_for_a_part_ends_the_visit_and_a_follow_up_visit_completes() {
     assert_eq!(d.kit.job(id).unwrap().status, JobStatus::Completed);
     outbox_is_gapless_and_ordered(&d);
 }
+
+#[test]
+fn a_refused_signature_ends_the_visit_with_its_reason_and_a_witness_or_photo() {
+    let d = device();
+    let id = d.order(JobKind::Repair, Billing::Warranty);
+    d.plan(id);
+    d.walk(id, &none, &|next| next == "work_done");
+    let queued = d.kit.pending_ops(i64::MAX).unwrap().len();
+    let stranger = "0".repeat(64);
+    // Refused by name, nothing changed: no reason, neither witness nor photo, a blank witness,
+    // a photo that is not one of this visit's.
+    for (reason, witness, photo) in [
+        (" ", Some("Li Wei"), None),
+        ("disagrees with the fee", None, None),
+        ("disagrees with the fee", Some(" "), None),
+        ("disagrees with the fee", None, Some(stranger.as_str())),
+    ] {
+        assert!(
+            matches!(
+                d.kit.refuse_signature(id, reason, witness, photo),
+                Err(Error::Invalid { .. })
+            ),
+            "{reason:?} {witness:?} {photo:?}"
+        );
+    }
+    assert_eq!(d.kit.job(id).unwrap().status, JobStatus::InProgress);
+    assert_eq!(d.kit.pending_ops(i64::MAX).unwrap().len(), queued);
+    // A photo of this visit serves as the evidence.
+    let photo = d
+        .kit
+        .add_photo(id, None, &demo::fake_photo("the finished work"))
+        .unwrap();
+    let status = d
+        .kit
+        .refuse_signature(id, "disagrees with the fee", None, Some(&photo.sha256))
+        .unwrap();
+    assert_eq!(status, JobStatus::SignatureRefused);
+    let last = d.kit.pending_ops(i64::MAX).unwrap().pop().unwrap();
+    assert_eq!(last.kind, "refuse_signature");
+    assert_eq!(
+        last.payload,
+        serde_json::json!({
+            "reason": "disagrees with the fee",
+            "witness": null,
+            "photo_sha256": photo.sha256,
+        })
+    );
+    // The desk may send the technician again: the next call plans visit 2.
+    d.call(id);
+    assert_eq!(d.kit.job(id).unwrap().visit.unwrap().number, 2);
+}

@@ -132,6 +132,10 @@ public final class FieldKitClient: @unchecked Sendable {
     public func awaitParts(_ id: String, parts: [PartRequest], note: String) async throws -> JobStatus {
         try await local { try $0.awaitParts(jobId: id, parts: parts, note: note) }
     }
+    /// The customer will not sign: the reason, and a witness's name or a photo of this visit.
+    public func refuseSignature(_ id: String, reason: String, witness: String? = nil, photoSha256: String? = nil) async throws -> JobStatus {
+        try await local { try $0.refuseSignature(jobId: id, reason: reason, witness: witness, photoSha256: photoSha256) }
+    }
     public func feedback(_ id: String, rating: Int32, comment: String? = nil, complaint: Bool = false) async throws -> Feedback {
         try await local { try $0.feedback(jobId: id, rating: rating, comment: comment, complaint: complaint) }
     }

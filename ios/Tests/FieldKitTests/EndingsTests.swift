@@ -39,4 +39,30 @@ final class EndingsTests: XCTestCase {
         let number = try await kit.job(id).visit?.number
         XCTAssertEqual(number, 2)
     }
+
+    func testARefusedSignatureNeedsAReasonAndAWitnessOrAPhotoOfTheVisitThenWaitsForTheDesk() async throws {
+        let (kit, id) = try kitWithOrder("refused-signature")
+        try await walkToWork(kit, id)
+        let queued = try await kit.pendingChanges()
+        do { _ = try await kit.refuseSignature(id, reason: "disagrees with the fee"); XCTFail() } catch let FieldKitError.Validation(fieldName, _) {
+            XCTAssertEqual(fieldName, "refused signature")
+        }
+        do { _ = try await kit.refuseSignature(id, reason: " ", witness: "Li Wei"); XCTFail() } catch FieldKitError.Validation {}
+        do { _ = try await kit.refuseSignature(id, reason: "disagrees with the fee", photoSha256: String(repeating: "0", count: 64)); XCTFail() } catch let FieldKitError.Validation(fieldName, _) {
+            XCTAssertEqual(fieldName, "photo")
+        }
+        let still = try await kit.job(id).status
+        XCTAssertEqual(still, .inProgress)
+        let unchanged = try await kit.pendingChanges()
+        XCTAssertEqual(unchanged, queued)
+
+        let photo = try await kit.addPhoto(id, stepId: nil, jpeg: try platformJpeg())
+        let status = try await kit.refuseSignature(id, reason: "disagrees with the fee", witness: "Li Wei", photoSha256: photo.sha256)
+        XCTAssertEqual(status, .signatureRefused)
+        let after = try await kit.pendingChanges()
+        XCTAssertEqual(after, queued + 2, "the photo and the refusal")
+        do { _ = try await kit.complete(id); XCTFail() } catch FieldKitError.Refused {}
+        let planned = try await kit.callCustomer(id, callReached)
+        XCTAssertEqual(planned, .confirmed)
+    }
 }

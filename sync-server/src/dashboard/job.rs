@@ -114,6 +114,20 @@ fn describe(op: &Op, read: Option<&JobOp>) -> String {
         JobOp::RecordFinding(f) => format!("finding ({})", f.kind.as_str()),
         JobOp::Pause(r) | JobOp::Cancel(r) => with_why(&r.reason),
         JobOp::NoAccess(n) => with_why(&n.note),
+        JobOp::RefuseSignature(r) => format!(
+            "signature refused: {}{}{}",
+            r.reason,
+            if r.witness.is_some() {
+                "; a witness named"
+            } else {
+                ""
+            },
+            if r.photo_sha256.is_some() {
+                "; photo kept"
+            } else {
+                ""
+            }
+        ),
         JobOp::AwaitParts(w) => {
             let parts: Vec<String> = w
                 .parts

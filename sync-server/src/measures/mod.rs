@@ -520,7 +520,8 @@ pub struct VisitLine {
     pub travel_minutes: i64,
     pub on_site_minutes: i64,
     pub paused_minutes: i64,
-    /// How the visit ended: `complete`, `take_back`, `no_access`, `await_parts`, or `open`.
+    /// How the visit ended: `complete`, `take_back`, `no_access`, `await_parts`,
+    /// `refuse_signature`, or `open`.
     pub ended: String,
 }
 
@@ -549,9 +550,9 @@ pub struct DailyReport {
 }
 
 /// A visit's time, from its facts in order: travel is `start_travel` → `arrive`; on site is
-/// `arrive` → the visit's end (`complete`, `take_back`, `no_access`, `await_parts`; still
-/// open: its last fact) minus the paused spans (`pause` → `resume`, or → the end when never
-/// resumed).
+/// `arrive` → the visit's end (`complete`, `take_back`, `no_access`, `await_parts`,
+/// `refuse_signature`; still open: its last fact) minus the paused spans (`pause` → `resume`,
+/// or → the end when never resumed).
 fn visit_time(ev: &[&EventFact]) -> (i64, i64, i64, String) {
     let first = |k: &str| ev.iter().find(|e| e.kind == k).map(|e| e.at());
     let arrive = first("arrive");
@@ -562,7 +563,7 @@ fn visit_time(ev: &[&EventFact]) -> (i64, i64, i64, String) {
     let end_event = ev.iter().find(|e| {
         matches!(
             e.kind.as_str(),
-            "complete" | "take_back" | "no_access" | "await_parts"
+            "complete" | "take_back" | "no_access" | "await_parts" | "refuse_signature"
         )
     });
     let end = end_event.map(|e| e.at()).or(ev.last().map(|e| e.at()));

@@ -4,6 +4,10 @@
 //! carry and syncs; the server applies the op, the job waits (the board and the job page say
 //! so, with the parts), and a follow-up is due. The same op forged — a part off the catalogue,
 //! before work started, no part at all — is refused and moves nothing.
+//!
+//! A refused signature: the work done, the customer will not sign the service record; with a
+//! photo of the visit as evidence the op is applied, the job waits for the desk and is flagged
+//! `signature_refused`. Forged without evidence, or with a photo the visit never had: refused.
 
 use chrono::Utc;
 use fieldkit_core::model::*;
@@ -12,7 +16,7 @@ use fieldkit_core::{Error, demo};
 use serde_json::json;
 
 use crate::common::phone::{Phone, phone};
-use crate::common::{Backend, TestServer, hostile, server};
+use crate::common::{Backend, DashboardLogin, TestServer, hostile, server};
 
 /// Walks the demo's paid repair of `job` up to and including the step `last`.
 fn walk_until(p: &Phone, job: WorkOrderId, last: &str) {
@@ -38,27 +42,57 @@ fn answer(r: &PushResponse, op: &Op) -> OpOutcome {
         .clone()
 }
 
-async fn job_page(
-    ts: &TestServer,
-    desk: &crate::common::DashboardLogin,
-    job: WorkOrderId,
-) -> String {
+async fn job_page(ts: &TestServer, desk: &DashboardLogin, job: WorkOrderId) -> String {
     let (status, page) = ts.page(desk, &format!("/jobs/{job}")).await;
     assert_eq!(status, 200);
     page
 }
 
-async fn awaiting_parts(backend: Backend) {
-    let Some(ts) = server(backend, |_| {}).await else {
-        return;
-    };
-    let tech = ts.create_technician("Technician Parts").await;
+/// A server with the demo catalogue, a technician and a dispatcher logged in to the dashboard.
+async fn desk_and_technician(backend: Backend) -> Option<(TestServer, String, DashboardLogin)> {
+    let ts = server(backend, |_| {}).await?;
+    let tech = ts.create_technician("Technician Endings").await;
     ts.publish_demo_catalog().await;
-    ts.create_dispatcher("desk.parts", "a long enough password")
+    ts.create_dispatcher("desk.endings", "a long enough password")
         .await;
     let desk = ts
-        .dashboard_login("desk.parts", "a long enough password")
+        .dashboard_login("desk.endings", "a long enough password")
         .await;
+    Some((ts, tech, desk))
+}
+
+/// Job `n` created for `tech`, walked honestly by a new phone up to `stop_at`, then an op of
+/// `kind` with `payload` forged onto its journal and pushed: the forged op's answer.
+async fn forged_ending(
+    ts: &TestServer,
+    tech: &str,
+    n: u32,
+    stop_at: &str,
+    kind: &str,
+    payload: serde_json::Value,
+) -> (WorkOrderId, OpOutcome) {
+    let job = demo::repair_order(n, Utc::now(), Billing::Paid);
+    ts.create_job(&job, Some(tech)).await;
+    let p = phone(ts, tech, |_| {}).await;
+    walk_until(&p, job.id, stop_at);
+    let mut ops = p.outbox();
+    let like = ops
+        .iter()
+        .rev()
+        .find(|o| o.entity_id == job.id.to_string())
+        .unwrap()
+        .clone();
+    ops.push(hostile::forge(&like, kind, payload));
+    hostile::rechain(&mut ops);
+    let forged = ops.last().unwrap().clone();
+    let r = ts.push_ops(&p.token, &ops).await;
+    (job.id, answer(&r, &forged))
+}
+
+async fn awaiting_parts(backend: Backend) {
+    let Some((ts, tech, desk)) = desk_and_technician(backend).await else {
+        return;
+    };
     let now = Utc::now();
 
     // The honest phone: diagnosed, the pump is not in the van.
@@ -117,27 +151,16 @@ async fn awaiting_parts(backend: Backend) {
         ),
     ] {
         n += 1;
-        let job = demo::repair_order(n, now, Billing::Paid);
-        ts.create_job(&job, Some(&tech)).await;
-        let p = phone(&ts, &tech, |_| {}).await;
-        walk_until(&p, job.id, stop_at);
-        let mut ops = p.outbox();
-        let like = ops
-            .iter()
-            .rev()
-            .find(|o| o.entity_id == job.id.to_string())
-            .unwrap()
-            .clone();
-        let forged = hostile::forge(
-            &like,
+        let (job, outcome) = forged_ending(
+            &ts,
+            &tech,
+            n,
+            stop_at,
             "await_parts",
             json!({"parts": parts, "note": "forged"}),
-        );
-        ops.push(forged.clone());
-        hostile::rechain(&mut ops);
-        let forged = ops.last().unwrap().clone();
-        let r = ts.push_ops(&p.token, &ops).await;
-        match answer(&r, &forged) {
+        )
+        .await;
+        match outcome {
             OpOutcome::Rejected { code: c, .. } => {
                 if !code.is_empty() {
                     assert_eq!(c, code, "{what}");
@@ -145,13 +168,85 @@ async fn awaiting_parts(backend: Backend) {
             }
             other => panic!("{what}: {other:?}"),
         }
-        let page = job_page(&ts, &desk, job.id).await;
+        let page = job_page(&ts, &desk, job).await;
         assert!(
             !page.contains(r#"data-status="awaiting_parts""#),
             "{what}: the job does not wait for parts"
         );
     }
     ts.server.shutdown().await.unwrap();
+}
+
+async fn signature_refused(backend: Backend) {
+    let Some((ts, tech, desk)) = desk_and_technician(backend).await else {
+        return;
+    };
+    let now = Utc::now();
+
+    let job = demo::repair_order(1, now, Billing::Paid);
+    ts.create_job(&job, Some(&tech)).await;
+    let p = phone(&ts, &tech, |_| {}).await;
+    walk_until(&p, job.id, "start_work");
+    let photo = p
+        .kit
+        .add_photo(job.id, None, &demo::fake_photo("the finished work"))
+        .unwrap();
+    let status = p
+        .kit
+        .refuse_signature(
+            job.id,
+            "disagrees the work is finished",
+            None,
+            Some(&photo.sha256),
+        )
+        .unwrap();
+    assert_eq!(status, fieldkit_core::workflow::JobStatus::SignatureRefused);
+    let ops = p.outbox();
+    let r = ts.push_ops(&p.token, &ops).await;
+    for op in &ops {
+        assert_eq!(answer(&r, op), OpOutcome::Applied, "{}", op.kind);
+    }
+    let page = job_page(&ts, &desk, job.id).await;
+    assert!(page.contains(r#"data-status="signature_refused""#));
+    assert!(page.contains("signature refused: disagrees the work is finished; photo kept"));
+    let (status, flags) = ts.page(&desk, "/flags").await;
+    assert_eq!(status, 200);
+    assert!(
+        flags.contains("signature_refused"),
+        "the desk sees the flag"
+    );
+
+    // Forged: no witness and no photo; a photo this visit never had.
+    for (n, payload) in [
+        (
+            2,
+            json!({"reason": "forged", "witness": null, "photo_sha256": null}),
+        ),
+        (
+            3,
+            json!({"reason": "forged", "witness": null, "photo_sha256": "0".repeat(64)}),
+        ),
+    ] {
+        let (job, outcome) =
+            forged_ending(&ts, &tech, n, "start_work", "refuse_signature", payload).await;
+        assert!(
+            matches!(outcome, OpOutcome::Rejected { ref code, .. } if code == "invalid"),
+            "job {n}: {outcome:?}"
+        );
+        let page = job_page(&ts, &desk, job).await;
+        assert!(!page.contains(r#"data-status="signature_refused""#));
+    }
+    ts.server.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn signature_refused_sqlite() {
+    signature_refused(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn signature_refused_postgres() {
+    signature_refused(Backend::Postgres).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

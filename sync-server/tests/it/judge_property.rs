@@ -40,6 +40,8 @@ enum Cmd {
     NoAccess,
     /// 待件: a part requested, in the catalogue or not.
     AwaitParts(bool),
+    /// The customer refuses to sign: with a witness, or with neither witness nor photo.
+    RefuseSignature(bool),
     Reschedule,
     Cancel,
 }
@@ -66,6 +68,7 @@ fn cmd() -> impl Strategy<Value = Cmd> {
         1 => Just(Cmd::TakeBack),
         1 => Just(Cmd::NoAccess),
         1 => any::<bool>().prop_map(Cmd::AwaitParts),
+        1 => any::<bool>().prop_map(Cmd::RefuseSignature),
         1 => Just(Cmd::Reschedule),
         1 => Just(Cmd::Cancel),
     ]
@@ -218,6 +221,14 @@ fn run(k: &FieldKit, id: WorkOrderId, c: &Cmd) -> fieldkit_core::Result<()> {
                 "drain pump seized",
             )
             .map(drop),
+        Cmd::RefuseSignature(witness) => k
+            .refuse_signature(
+                id,
+                "does not agree the work is finished",
+                witness.then_some("Li Wei, the neighbour"),
+                None,
+            )
+            .map(drop),
         Cmd::Reschedule => {
             let start = Utc::now() + chrono::Duration::days(1);
             k.reschedule(
@@ -252,7 +263,8 @@ fn finish(k: &FieldKit, id: WorkOrderId) {
             JobStatus::Accepted
             | JobStatus::NoAccess
             | JobStatus::AwaitingReturn
-            | JobStatus::AwaitingParts => run(k, id, &Cmd::Call(true)),
+            | JobStatus::AwaitingParts
+            | JobStatus::SignatureRefused => run(k, id, &Cmd::Call(true)),
             JobStatus::Paused => k.resume(id).map(drop),
             JobStatus::Confirmed
             | JobStatus::EnRoute

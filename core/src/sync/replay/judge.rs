@@ -244,6 +244,25 @@ impl JobReplay {
                 self.visit_of(op, "wait for parts")?;
                 self.transition(JobAction::AwaitParts)?;
             }
+            JobOp::RefuseSignature(p) => {
+                if let Some(problem) = refused_signature_problem(
+                    &p.reason,
+                    p.witness.as_deref(),
+                    p.photo_sha256.as_deref(),
+                ) {
+                    return Err(Refused::new("invalid", problem));
+                }
+                let v = self.visit_of(op, "record a refused signature")?;
+                if let Some(sha) = &p.photo_sha256
+                    && !v.photos.iter().any(|f| &f.sha256 == sha)
+                {
+                    return Err(Refused::new(
+                        "invalid",
+                        "the photo is not one of this visit's",
+                    ));
+                }
+                self.transition(JobAction::RefuseSignature)?;
+            }
             JobOp::Feedback(p) => {
                 if !(1..=5).contains(&p.rating) {
                     return Err(Refused::new("invalid", "the rating is not between 1 and 5"));

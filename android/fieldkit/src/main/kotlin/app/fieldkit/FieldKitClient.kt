@@ -159,6 +159,9 @@ class FieldKitClient private constructor(
     /** Ends the visit for want of a part (待件): the parts requested and what was found. */
     suspend fun awaitParts(jobId: String, parts: List<PartRequest>, note: String): JobStatus =
         local { awaitParts(jobId, parts, note) }
+    /** The customer will not sign: the reason, and a witness's name or a photo of this visit. */
+    suspend fun refuseSignature(jobId: String, reason: String, witness: String? = null, photoSha256: String? = null): JobStatus =
+        local { refuseSignature(jobId, reason, witness, photoSha256) }
     suspend fun feedback(jobId: String, rating: Int, comment: String? = null, complaint: Boolean = false): Feedback =
         local { feedback(jobId, rating, comment, complaint) }
     suspend fun complete(jobId: String): CompletionRecord = local { complete(jobId) }

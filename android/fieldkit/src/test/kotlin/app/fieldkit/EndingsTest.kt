@@ -6,6 +6,7 @@ import app.fieldkit.ffi.JobStatus
 import app.fieldkit.ffi.PartRequest
 import app.fieldkit.ffi.VisitOutcome
 import app.fieldkit.ffi.VisitStatus
+import app.fieldkit.ffi.demoPhoto
 import kotlin.test.assertEquals
 import kotlin.test.assertFailsWith
 import kotlin.test.assertTrue
@@ -43,6 +44,36 @@ class EndingsTest {
             // The part is in: the call plans the follow-up visit.
             assertEquals(JobStatus.CONFIRMED, kit.callCustomer(id, TestSupport.callReached))
             assertEquals(2, kit.job(id).visit!!.number)
+        }
+    }
+
+    @Test
+    fun `a refused signature needs a reason and a witness or a photo of the visit, then waits for the desk`(): Unit = runBlocking {
+        val (kit, id) = TestSupport.kitWithOrder("refused-signature")
+        kit.use {
+            TestSupport.walkToWork(kit, id)
+            val queued = kit.pendingChanges()
+            val none = assertFailsWith<FieldKitException.Validation> { kit.refuseSignature(id, "disagrees with the fee") }
+            assertEquals("refused signature", none.fieldName)
+            assertFailsWith<FieldKitException.Validation> { kit.refuseSignature(id, " ", witness = "Li Wei") }
+            val stranger = assertFailsWith<FieldKitException.Validation> {
+                kit.refuseSignature(id, "disagrees with the fee", photoSha256 = "0".repeat(64))
+            }
+            assertEquals("photo", stranger.fieldName)
+            assertEquals(JobStatus.IN_PROGRESS, kit.job(id).status)
+            assertEquals(queued, kit.pendingChanges())
+
+            // A photo not yet taken on this visit (the walk's anomaly photo was jvmJpeg()).
+            val photo = kit.addPhoto(id, null, demoPhoto("the finished work"))
+            assertEquals(
+                JobStatus.SIGNATURE_REFUSED,
+                kit.refuseSignature(id, "disagrees with the fee", witness = "Li Wei", photoSha256 = photo.sha256),
+            )
+            assertEquals(queued + 2, kit.pendingChanges(), "the photo and the refusal")
+            assertEquals(JobStatus.SIGNATURE_REFUSED, kit.job(id).status)
+            assertFailsWith<FieldKitException.Refused> { kit.complete(id) }
+            // The desk sends the technician again: the next call plans visit 2.
+            assertEquals(JobStatus.CONFIRMED, kit.callCustomer(id, TestSupport.callReached))
         }
     }
 }
