@@ -256,6 +256,31 @@ pub fn walk_repair_visit(
     Ok(record)
 }
 
+/// Waiting for parts (待件): one drain pump, from the demo catalogue or (`in_catalog` false) a SKU
+/// no catalogue has, with the note (used by tests and the demo).
+pub fn sample_parts_wait(in_catalog: bool) -> (Vec<PartRequest>, &'static str) {
+    let sku = if in_catalog {
+        "PUMP-220"
+    } else {
+        "NO-SUCH-PART"
+    };
+    (
+        vec![PartRequest {
+            sku: sku.into(),
+            quantity: 1,
+        }],
+        "drain pump seized",
+    )
+}
+
+/// A refused signature's reason and, when `witnessed`, the witness (used by tests and the demo).
+pub fn sample_refusal(witnessed: bool) -> (&'static str, Option<&'static str>) {
+    (
+        "does not agree the work is finished",
+        witnessed.then_some("Li Wei, the neighbour"),
+    )
+}
+
 /// A unit that cannot be fixed on site goes to the workshop (used by tests and the demo).
 pub fn sample_take_back() -> TakeBack {
     TakeBack {

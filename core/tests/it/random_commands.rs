@@ -160,24 +160,14 @@ fn run(d: &Device, id: WorkOrderId, c: &Cmd) -> Result<(), fieldkit_core::Error>
         Cmd::Complete => k.complete(id).map(drop),
         Cmd::TakeBack => k.take_back(id, &demo::sample_take_back()).map(drop),
         Cmd::NoAccess => k.no_access(id, "nobody home").map(drop),
-        Cmd::AwaitParts(known) => k
-            .await_parts(
-                id,
-                &[fieldkit_core::model::PartRequest {
-                    sku: if *known { "PUMP-220" } else { "NO-SUCH-PART" }.into(),
-                    quantity: 1,
-                }],
-                "drain pump seized",
-            )
-            .map(drop),
-        Cmd::RefuseSignature(witness) => k
-            .refuse_signature(
-                id,
-                "does not agree the work is finished",
-                witness.then_some("Li Wei, the neighbour"),
-                None,
-            )
-            .map(drop),
+        Cmd::AwaitParts(known) => {
+            let (parts, note) = demo::sample_parts_wait(*known);
+            k.await_parts(id, &parts, note).map(drop)
+        }
+        Cmd::RefuseSignature(witnessed) => {
+            let (reason, witness) = demo::sample_refusal(*witnessed);
+            k.refuse_signature(id, reason, witness, None).map(drop)
+        }
         Cmd::Reschedule => {
             let start = morning() + chrono::Duration::days(1);
             k.reschedule(

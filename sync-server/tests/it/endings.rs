@@ -61,6 +61,16 @@ async fn desk_and_technician(backend: Backend) -> Option<(TestServer, String, Da
     Some((ts, tech, desk))
 }
 
+/// Job `n` (a paid repair) created for `tech` and walked honestly by a new phone up to and
+/// including the step `stop_at`.
+async fn walked_to(ts: &TestServer, tech: &str, n: u32, stop_at: &str) -> (WorkOrderId, Phone) {
+    let job = demo::repair_order(n, Utc::now(), Billing::Paid);
+    ts.create_job(&job, Some(tech)).await;
+    let p = phone(ts, tech, |_| {}).await;
+    walk_until(&p, job.id, stop_at);
+    (job.id, p)
+}
+
 /// Job `n` created for `tech`, walked honestly by a new phone up to `stop_at`, then an op of
 /// `kind` with `payload` forged onto its journal and pushed: the forged op's answer.
 async fn forged_ending(
@@ -71,39 +81,32 @@ async fn forged_ending(
     kind: &str,
     payload: serde_json::Value,
 ) -> (WorkOrderId, OpOutcome) {
-    let job = demo::repair_order(n, Utc::now(), Billing::Paid);
-    ts.create_job(&job, Some(tech)).await;
-    let p = phone(ts, tech, |_| {}).await;
-    walk_until(&p, job.id, stop_at);
+    let (job, p) = walked_to(ts, tech, n, stop_at).await;
     let mut ops = p.outbox();
     let like = ops
         .iter()
         .rev()
-        .find(|o| o.entity_id == job.id.to_string())
+        .find(|o| o.entity_id == job.to_string())
         .unwrap()
         .clone();
     ops.push(hostile::forge(&like, kind, payload));
     hostile::rechain(&mut ops);
     let forged = ops.last().unwrap().clone();
     let r = ts.push_ops(&p.token, &ops).await;
-    (job.id, answer(&r, &forged))
+    (job, answer(&r, &forged))
 }
 
 async fn awaiting_parts(backend: Backend) {
     let Some((ts, tech, desk)) = desk_and_technician(backend).await else {
         return;
     };
-    let now = Utc::now();
 
     // The honest phone: diagnosed, the pump is not in the van.
-    let job = demo::repair_order(1, now, Billing::Paid);
-    ts.create_job(&job, Some(&tech)).await;
-    let p = phone(&ts, &tech, |_| {}).await;
-    walk_until(&p, job.id, "start_work");
+    let (job, p) = walked_to(&ts, &tech, 1, "start_work").await;
     let status = p
         .kit
         .await_parts(
-            job.id,
+            job,
             &[PartRequest {
                 sku: "PUMP-220".into(),
                 quantity: 2,
@@ -117,7 +120,7 @@ async fn awaiting_parts(backend: Backend) {
     for op in &ops {
         assert_eq!(answer(&r, op), OpOutcome::Applied, "{}", op.kind);
     }
-    let page = job_page(&ts, &desk, job.id).await;
+    let page = job_page(&ts, &desk, job).await;
     assert!(
         page.contains(r#"data-status="awaiting_parts""#),
         "the job page says it waits for parts"
@@ -181,20 +184,16 @@ async fn signature_refused(backend: Backend) {
     let Some((ts, tech, desk)) = desk_and_technician(backend).await else {
         return;
     };
-    let now = Utc::now();
 
-    let job = demo::repair_order(1, now, Billing::Paid);
-    ts.create_job(&job, Some(&tech)).await;
-    let p = phone(&ts, &tech, |_| {}).await;
-    walk_until(&p, job.id, "start_work");
+    let (job, p) = walked_to(&ts, &tech, 1, "start_work").await;
     let photo = p
         .kit
-        .add_photo(job.id, None, &demo::fake_photo("the finished work"))
+        .add_photo(job, None, &demo::fake_photo("the finished work"))
         .unwrap();
     let status = p
         .kit
         .refuse_signature(
-            job.id,
+            job,
             "disagrees the work is finished",
             None,
             Some(&photo.sha256),
@@ -206,7 +205,7 @@ async fn signature_refused(backend: Backend) {
     for op in &ops {
         assert_eq!(answer(&r, op), OpOutcome::Applied, "{}", op.kind);
     }
-    let page = job_page(&ts, &desk, job.id).await;
+    let page = job_page(&ts, &desk, job).await;
     assert!(page.contains(r#"data-status="signature_refused""#));
     assert!(page.contains("signature refused: disagrees the work is finished; photo kept"));
     let (status, flags) = ts.page(&desk, "/flags").await;
