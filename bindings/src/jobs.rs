@@ -132,6 +132,12 @@ pub enum WorkOrderStatus {
     AwaitingParts,
     /// The customer refused to sign the service record: the desk decides what follows.
     SignatureRefused,
+    /// The customer declined the quote: closed, at most the call-out fee charged.
+    QuoteDeclined,
+    /// Another visit is needed: the next one is agreed by a call.
+    SecondVisitNeeded,
+    /// The delivered unit was damaged on unboxing: closed, a redelivery requested.
+    RedeliveryRequested,
 }
 
 impl From<m::WorkOrderStatus> for WorkOrderStatus {
@@ -148,6 +154,9 @@ impl From<m::WorkOrderStatus> for WorkOrderStatus {
             S::Cancelled => Self::Cancelled,
             S::AwaitingParts => Self::AwaitingParts,
             S::SignatureRefused => Self::SignatureRefused,
+            S::QuoteDeclined => Self::QuoteDeclined,
+            S::SecondVisitNeeded => Self::SecondVisitNeeded,
+            S::RedeliveryRequested => Self::RedeliveryRequested,
         }
     }
 }
@@ -166,6 +175,9 @@ impl From<WorkOrderStatus> for m::WorkOrderStatus {
             S::Cancelled => Self::Cancelled,
             S::AwaitingParts => Self::AwaitingParts,
             S::SignatureRefused => Self::SignatureRefused,
+            S::QuoteDeclined => Self::QuoteDeclined,
+            S::SecondVisitNeeded => Self::SecondVisitNeeded,
+            S::RedeliveryRequested => Self::RedeliveryRequested,
         }
     }
 }
@@ -188,6 +200,12 @@ pub enum JobStatus {
     AwaitingParts,
     /// The customer refused to sign the service record: the desk decides what follows.
     SignatureRefused,
+    /// The customer declined the quote: closed, at most the call-out fee charged.
+    QuoteDeclined,
+    /// Another visit is needed: the next one is agreed by a call.
+    SecondVisitNeeded,
+    /// The delivered unit was damaged on unboxing: closed, a redelivery requested.
+    RedeliveryRequested,
 }
 
 impl From<CoreJobStatus> for JobStatus {
@@ -207,6 +225,9 @@ impl From<CoreJobStatus> for JobStatus {
             S::Cancelled => Self::Cancelled,
             S::AwaitingParts => Self::AwaitingParts,
             S::SignatureRefused => Self::SignatureRefused,
+            S::QuoteDeclined => Self::QuoteDeclined,
+            S::SecondVisitNeeded => Self::SecondVisitNeeded,
+            S::RedeliveryRequested => Self::RedeliveryRequested,
         }
     }
 }
@@ -311,6 +332,12 @@ pub enum VisitOutcome {
     AwaitingParts,
     /// The customer refused to sign the service record.
     SignatureRefused,
+    /// The customer declined the quote (at most the call-out fee charged).
+    QuoteDeclined,
+    /// Another visit is needed (the reason kept).
+    SecondVisitNeeded,
+    /// The delivered unit was damaged on unboxing: a redelivery requested.
+    RedeliveryRequested,
 }
 
 /// Where a visit stands.
@@ -342,6 +369,9 @@ impl From<m::VisitStatus> for VisitStatus {
                     O::Cancelled => VisitOutcome::Cancelled,
                     O::AwaitingParts => VisitOutcome::AwaitingParts,
                     O::SignatureRefused => VisitOutcome::SignatureRefused,
+                    O::QuoteDeclined => VisitOutcome::QuoteDeclined,
+                    O::SecondVisitNeeded => VisitOutcome::SecondVisitNeeded,
+                    O::RedeliveryRequested => VisitOutcome::RedeliveryRequested,
                 },
             },
         }

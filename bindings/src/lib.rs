@@ -21,6 +21,7 @@ mod checklist;
 mod convert;
 #[cfg(feature = "demo")]
 mod demo;
+mod endings;
 mod error;
 mod evidence;
 mod jobs;

@@ -281,6 +281,77 @@ pub fn sample_refusal(witnessed: bool) -> (&'static str, Option<&'static str>) {
     )
 }
 
+/// Walks a delivery from "assigned" to goods found damaged on unboxing: on site, the damage
+/// photographed, described, recorded as a finding and signed by the customer on the
+/// `damage_signature` step, a redelivery date proposed. Returns the finding, for
+/// [`FieldKit::request_redelivery`] (used by tests and the demo).
+pub fn walk_damaged_delivery(kit: &FieldKit, id: WorkOrderId) -> Result<FindingId> {
+    let step = |s: &str, a: AnswerValue| kit.answer_step(id, s, &a).map(|_| ());
+    kit.accept(id)?;
+    kit.call_customer(
+        id,
+        &CallOutcome {
+            reached: true,
+            confirmed: CallConfirmations::all(),
+            agreed: None,
+            note: None,
+        },
+    )?;
+    step("goods_loaded", AnswerValue::Confirmed)?;
+    kit.start_travel(id)?;
+    kit.arrive(id)?;
+    step("id_badge", AnswerValue::Confirmed)?;
+    step("shoe_covers", AnswerValue::Confirmed)?;
+    step("unbox_ok", AnswerValue::YesNo(false))?;
+    kit.add_photo(id, Some("unbox_photos"), &fake_photo("dented side panel"))?;
+    step(
+        "damage_description",
+        AnswerValue::Text("Dent on the left side panel".into()),
+    )?;
+    let finding = kit.record_finding(
+        id,
+        FindingKind::DamagedOnDelivery,
+        "Dent on the left side panel",
+    )?;
+    kit.summary_for_signing(id)?;
+    kit.sign(
+        id,
+        &SignatureInput {
+            signer_name: "王女士".into(),
+            role: SignerRole::Customer,
+            strokes: signature_strokes(2),
+            step_id: Some("damage_signature".into()),
+            finding: Some(finding.id),
+        },
+    )?;
+    step(
+        "redelivery_date",
+        AnswerValue::Text("the next working day".into()),
+    )?;
+    Ok(finding.id)
+}
+
+/// Why the customer declined the quote (used by tests and the demo).
+pub const SAMPLE_QUOTE_DECLINED: &str = "the repair costs more than the unit is worth";
+
+/// Why another visit is needed (used by tests and the demo).
+pub const SAMPLE_SECOND_VISIT: &str = "two people are needed to lift the unit";
+
+/// The latest finding of the job's current visit, and the latest of the kind damaged on
+/// delivery (used by tests and the demo to sign one or request a redelivery).
+pub fn latest_findings(
+    kit: &FieldKit,
+    id: WorkOrderId,
+) -> Result<(Option<FindingId>, Option<FindingId>)> {
+    let found = kit.findings(id)?;
+    let damaged = found
+        .iter()
+        .rev()
+        .find(|f| f.kind == FindingKind::DamagedOnDelivery)
+        .map(|f| f.id);
+    Ok((found.last().map(|f| f.id), damaged))
+}
+
 /// A unit that cannot be fixed on site goes to the workshop (used by tests and the demo).
 pub fn sample_take_back() -> TakeBack {
     TakeBack {

@@ -542,15 +542,22 @@ fn judge_job_op(
                         .into(),
                 )
             } else {
-                if op.kind == "refuse_signature" {
-                    // The desk decides what follows a refused signature; the reason and the
-                    // witness stay on the job's page (no personal data in the flag).
-                    flags.raise(
-                        Some(job_id),
-                        op,
+                // Endings the desk must act on: what follows a refused signature, and the
+                // redelivery job to create. The reason, witness and note stay on the job's
+                // page (no personal data in a flag).
+                let desk_flag = match op.kind.as_str() {
+                    "refuse_signature" => Some((
                         "signature_refused",
-                        "the customer refused to sign the service record".into(),
-                    );
+                        "the customer refused to sign the service record",
+                    )),
+                    "request_redelivery" => Some((
+                        "redelivery_requested",
+                        "the goods were damaged on unboxing: create the redelivery job",
+                    )),
+                    _ => None,
+                };
+                if let Some((kind, detail)) = desk_flag {
+                    flags.raise(Some(job_id), op, kind, detail.into());
                 }
                 (FirstOutcome::Applied, None, None)
             };

@@ -108,7 +108,7 @@ pub struct Flag {
     pub device_id: String,
     /// `checklist_gate`, `timeline_chain`, `signature`, `completed_after_cancellation`,
     /// `completed_after_reassignment`, `fact_after_cancellation`, `fact_after_reassignment`,
-    /// `clock_skew`, `signature_refused`.
+    /// `clock_skew`, `signature_refused`, `redelivery_requested`.
     pub kind: String,
     /// In words, without personal data.
     pub detail: String,
@@ -334,7 +334,7 @@ pub struct JobActivity {
 }
 
 /// The op kinds that move a job along the board (see [`crate::dashboard::board`]).
-pub const STAGE_KINDS: [&str; 10] = [
+pub const STAGE_KINDS: [&str; 13] = [
     "accept",
     "start_travel",
     "arrive",
@@ -345,6 +345,9 @@ pub const STAGE_KINDS: [&str; 10] = [
     "no_access",
     "await_parts",
     "refuse_signature",
+    "decline_quote",
+    "need_second_visit",
+    "request_redelivery",
 ];
 
 /// An op the server refused: the dispatcher should know why.

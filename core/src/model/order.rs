@@ -137,12 +137,18 @@ pub enum WorkOrderStatus {
     AwaitingParts,
     /// The customer refused to sign the service record: the desk decides what follows.
     SignatureRefused,
+    /// The customer declined the quote: closed, at most the call-out fee charged.
+    QuoteDeclined,
+    /// Another visit is needed: a follow-up visit is due on this job.
+    SecondVisitNeeded,
+    /// The delivered unit was damaged on unboxing: closed, a redelivery job requested.
+    RedeliveryRequested,
 }
 
 impl WorkOrderStatus {
     /// Every status: the lifecycle's order, then the ones added since (appended, so an index
     /// into this list never changes meaning).
-    pub const ALL: [WorkOrderStatus; 10] = [
+    pub const ALL: [WorkOrderStatus; 13] = [
         Self::Assigned,
         Self::Accepted,
         Self::Confirmed,
@@ -153,6 +159,9 @@ impl WorkOrderStatus {
         Self::Cancelled,
         Self::AwaitingParts,
         Self::SignatureRefused,
+        Self::QuoteDeclined,
+        Self::SecondVisitNeeded,
+        Self::RedeliveryRequested,
     ];
 
     /// The stable snake_case name used in storage and on the wire.
@@ -168,6 +177,9 @@ impl WorkOrderStatus {
             Self::Cancelled => "cancelled",
             Self::AwaitingParts => "awaiting_parts",
             Self::SignatureRefused => "signature_refused",
+            Self::QuoteDeclined => "quote_declined",
+            Self::SecondVisitNeeded => "second_visit_needed",
+            Self::RedeliveryRequested => "redelivery_requested",
         }
     }
 
@@ -178,7 +190,10 @@ impl WorkOrderStatus {
 
     /// No transition leaves this status.
     pub fn is_terminal(self) -> bool {
-        matches!(self, Self::Completed | Self::Cancelled)
+        matches!(
+            self,
+            Self::Completed | Self::Cancelled | Self::QuoteDeclined | Self::RedeliveryRequested
+        )
     }
 }
 

@@ -76,11 +76,20 @@ pub enum VisitOutcome {
     /// The work is done but the customer refused to sign the service record: the reason, a
     /// witness or a photo kept, the job flagged for the desk.
     SignatureRefused,
+    /// The customer declined the quote after diagnosis: no paid work, at most the call-out fee
+    /// (with the customer's consent to it alone).
+    QuoteDeclined,
+    /// The work needs another visit (a second technician, a site condition, more time): the
+    /// reason kept, the job planned again.
+    SecondVisitNeeded,
+    /// The delivered unit was damaged on unboxing: the finding signed by the customer, photos,
+    /// a redelivery requested from the desk (seed 004 第3章 第9条).
+    RedeliveryRequested,
 }
 
 impl VisitOutcome {
     /// Every outcome.
-    pub const ALL: [VisitOutcome; 7] = [
+    pub const ALL: [VisitOutcome; 10] = [
         Self::Completed,
         Self::TakenBack,
         Self::NoAccess,
@@ -88,6 +97,9 @@ impl VisitOutcome {
         Self::Cancelled,
         Self::AwaitingParts,
         Self::SignatureRefused,
+        Self::QuoteDeclined,
+        Self::SecondVisitNeeded,
+        Self::RedeliveryRequested,
     ];
 
     /// The stable snake_case name used in storage and on the wire.
@@ -100,6 +112,9 @@ impl VisitOutcome {
             Self::Cancelled => "cancelled",
             Self::AwaitingParts => "awaiting_parts",
             Self::SignatureRefused => "signature_refused",
+            Self::QuoteDeclined => "quote_declined",
+            Self::SecondVisitNeeded => "second_visit_needed",
+            Self::RedeliveryRequested => "redelivery_requested",
         }
     }
 

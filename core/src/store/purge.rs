@@ -1,7 +1,8 @@
-//! Purging old jobs from the phone: a closed (completed or cancelled) job that the server
-//! holds entirely — no op of it in the outbox, every file of it uploaded — and that has not
-//! changed for a configured time is deleted with everything recorded about it. The server
-//! keeps it; the phone keeps only what is still of use.
+//! Purging old jobs from the phone: a closed job (completed, cancelled, quote declined,
+//! redelivery requested) that the server holds entirely — no op of it in the outbox, every
+//! file of it uploaded — and that has not changed for a configured time is deleted with
+//! everything recorded about it. The server keeps it; the phone keeps only what is still of
+//! use.
 
 use rusqlite::{Connection, TransactionBehavior};
 
@@ -21,7 +22,7 @@ pub struct Purged {
 /// Closed jobs, unchanged since before `before_ms`, with nothing left to send.
 const PURGEABLE: &str = "
     SELECT w.id FROM work_orders w
-     WHERE w.status IN ('completed', 'cancelled') AND w.updated_at < ?1
+     WHERE w.status IN ('completed', 'cancelled', 'quote_declined', 'redelivery_requested') AND w.updated_at < ?1
        AND NOT EXISTS (SELECT 1 FROM journal j
                         WHERE j.seq > (SELECT acked_seq FROM device) AND j.entity_id = w.id)
        AND NOT EXISTS (SELECT 1 FROM visits v
@@ -132,4 +133,23 @@ fn purge_job(c: &Connection, id: &str) -> Result<usize> {
         }
     }
     Ok(attachments)
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::model::WorkOrderStatus;
+
+    /// The SQL names exactly the statuses no transition leaves.
+    #[test]
+    fn purgeable_statuses_are_the_terminal_ones() {
+        let list = super::PURGEABLE
+            .split_once("IN (")
+            .and_then(|(_, rest)| rest.split_once(')'))
+            .map(|(list, _)| list)
+            .unwrap_or_default();
+        for s in WorkOrderStatus::ALL {
+            let named = list.contains(&format!("'{}'", s.as_str()));
+            assert_eq!(named, s.is_terminal(), "{}", s.as_str());
+        }
+    }
 }

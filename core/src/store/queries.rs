@@ -186,6 +186,7 @@ pub fn orders_for_day(c: &Connection, from: Timestamp, to: Timestamp) -> Result<
          UNION ALL
          SELECT {ORDER_COLS} FROM work_orders INDEXED BY work_orders_open
           WHERE status NOT IN ('completed', 'cancelled') AND promised_start < ?1
+            AND status NOT IN ('quote_declined', 'redelivery_requested')
             AND left_scope_at IS NULL
          ORDER BY promised_start"
     ))?;

@@ -120,7 +120,7 @@ pub struct NoAccessV1 {
     pub note: String,
 }
 
-/// `cancel` and `pause`: a reason.
+/// `cancel`, `pause`, `decline_quote` and `need_second_visit`: a reason.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ReasonV1 {
@@ -277,6 +277,15 @@ pub struct RefuseSignatureV1 {
     pub photo_sha256: Option<String>,
 }
 
+/// `request_redelivery`: the delivered unit was found damaged on unboxing. The finding (kind
+/// `damaged_on_delivery`, confirmed by the customer's signature) and a note for the desk.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RequestRedeliveryV1 {
+    pub finding: FindingId,
+    pub note: String,
+}
+
 /// One part a waiting job needs: a catalogue SKU and how many.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -391,6 +400,11 @@ pub enum JobOp {
     Sign(Box<SignV1>),
     AwaitParts(AwaitPartsV1),
     RefuseSignature(RefuseSignatureV1),
+    /// `decline_quote`: the customer declined the quote (the reason).
+    DeclineQuote(ReasonV1),
+    /// `need_second_visit`: another visit is needed (the reason).
+    NeedSecondVisit(ReasonV1),
+    RequestRedelivery(RequestRedeliveryV1),
 }
 
 /// A van-stock op (entity `stock`, entity id = the part's SKU).
@@ -410,7 +424,7 @@ pub enum OpBody {
 }
 
 /// Every job op kind, as written on the wire.
-pub const JOB_KINDS: [&str; 24] = [
+pub const JOB_KINDS: [&str; 27] = [
     "accept",
     "call_customer",
     "reschedule",
@@ -435,6 +449,9 @@ pub const JOB_KINDS: [&str; 24] = [
     "sign",
     "await_parts",
     "refuse_signature",
+    "decline_quote",
+    "need_second_visit",
+    "request_redelivery",
 ];
 
 /// Every stock op kind, as written on the wire.
@@ -478,6 +495,9 @@ impl JobOp {
             Self::Sign(_) => "sign",
             Self::AwaitParts(_) => "await_parts",
             Self::RefuseSignature(_) => "refuse_signature",
+            Self::DeclineQuote(_) => "decline_quote",
+            Self::NeedSecondVisit(_) => "need_second_visit",
+            Self::RequestRedelivery(_) => "request_redelivery",
         }
     }
 
@@ -511,6 +531,8 @@ impl JobOp {
             Self::Sign(p) => to_value(p.as_ref()),
             Self::AwaitParts(p) => to_value(p),
             Self::RefuseSignature(p) => to_value(p),
+            Self::DeclineQuote(p) | Self::NeedSecondVisit(p) => to_value(p),
+            Self::RequestRedelivery(p) => to_value(p),
         }
     }
 
@@ -557,6 +579,9 @@ impl JobOp {
             "summary_viewed" => JobOp::SummaryViewed(p.read(true)?),
             "await_parts" => JobOp::AwaitParts(p.read(false)?),
             "refuse_signature" => JobOp::RefuseSignature(p.read(false)?),
+            "decline_quote" => JobOp::DeclineQuote(p.read(false)?),
+            "need_second_visit" => JobOp::NeedSecondVisit(p.read(false)?),
+            "request_redelivery" => JobOp::RequestRedelivery(p.read(false)?),
             _ => JobOp::Sign(Box::new(p.read(false)?)),
         })
     }

@@ -25,11 +25,17 @@ pub enum JobAction {
     AwaitParts,
     /// The customer refuses to sign the service record: the visit ends, flagged.
     RefuseSignature,
+    /// The customer declines the quote: the visit ends, the job closes without paid work.
+    DeclineQuote,
+    /// Another visit is needed: the visit ends, the job waits for the next one.
+    NeedSecondVisit,
+    /// The delivered unit is damaged: the visit ends, the job closes, a redelivery follows.
+    RequestRedelivery,
 }
 
 impl JobAction {
     /// Every action, for exhaustive tests.
-    pub const ALL: [JobAction; 14] = [
+    pub const ALL: [JobAction; 17] = [
         Self::Accept,
         Self::Confirm,
         Self::StartTravel,
@@ -44,6 +50,9 @@ impl JobAction {
         Self::Cancel,
         Self::AwaitParts,
         Self::RefuseSignature,
+        Self::DeclineQuote,
+        Self::NeedSecondVisit,
+        Self::RequestRedelivery,
     ];
 
     /// The outcome of the visit this action ends (the device and the server's replay both
@@ -56,6 +65,9 @@ impl JobAction {
             Self::Reschedule => VisitOutcome::Rescheduled,
             Self::AwaitParts => VisitOutcome::AwaitingParts,
             Self::RefuseSignature => VisitOutcome::SignatureRefused,
+            Self::DeclineQuote => VisitOutcome::QuoteDeclined,
+            Self::NeedSecondVisit => VisitOutcome::SecondVisitNeeded,
+            Self::RequestRedelivery => VisitOutcome::RedeliveryRequested,
             _ => VisitOutcome::Cancelled,
         }
     }
@@ -75,6 +87,9 @@ impl JobAction {
             Self::Cancel => VisitAction::Cancel,
             Self::AwaitParts => VisitAction::AwaitParts,
             Self::RefuseSignature => VisitAction::RefuseSignature,
+            Self::DeclineQuote => VisitAction::DeclineQuote,
+            Self::NeedSecondVisit => VisitAction::NeedSecondVisit,
+            Self::RequestRedelivery => VisitAction::RequestRedelivery,
         })
     }
 }
@@ -96,6 +111,9 @@ pub enum JobStatus {
     Cancelled,
     AwaitingParts,
     SignatureRefused,
+    QuoteDeclined,
+    SecondVisitNeeded,
+    RedeliveryRequested,
 }
 
 impl JobStatus {
@@ -115,6 +133,9 @@ impl JobStatus {
             Self::Cancelled => "cancelled",
             Self::AwaitingParts => "awaiting_parts",
             Self::SignatureRefused => "signature_refused",
+            Self::QuoteDeclined => "quote_declined",
+            Self::SecondVisitNeeded => "second_visit_needed",
+            Self::RedeliveryRequested => "redelivery_requested",
         }
     }
 }
@@ -153,6 +174,9 @@ impl Job {
             (O::Cancelled, _) => JobStatus::Cancelled,
             (O::AwaitingParts, _) => JobStatus::AwaitingParts,
             (O::SignatureRefused, _) => JobStatus::SignatureRefused,
+            (O::QuoteDeclined, _) => JobStatus::QuoteDeclined,
+            (O::SecondVisitNeeded, _) => JobStatus::SecondVisitNeeded,
+            (O::RedeliveryRequested, _) => JobStatus::RedeliveryRequested,
         }
     }
 

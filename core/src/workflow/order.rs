@@ -71,7 +71,8 @@ impl WorkOrderStatus {
                 | S::NoAccess
                 | S::AwaitingReturn
                 | S::AwaitingParts
-                | S::SignatureRefused,
+                | S::SignatureRefused
+                | S::SecondVisitNeeded,
                 A::Confirm,
             ) => Ok(S::Confirmed),
             (S::Assigned, A::Confirm) => Err(refuse("accept the job first")),
@@ -90,6 +91,9 @@ impl WorkOrderStatus {
                 VisitOutcome::Cancelled => S::Cancelled,
                 VisitOutcome::AwaitingParts => S::AwaitingParts,
                 VisitOutcome::SignatureRefused => S::SignatureRefused,
+                VisitOutcome::QuoteDeclined => S::QuoteDeclined,
+                VisitOutcome::SecondVisitNeeded => S::SecondVisitNeeded,
+                VisitOutcome::RedeliveryRequested => S::RedeliveryRequested,
             }),
             (_, A::EndVisit(_)) => Err(refuse("no visit is under way")),
 
@@ -97,13 +101,16 @@ impl WorkOrderStatus {
             (S::AwaitingReturn, A::Reschedule) => Ok(S::AwaitingReturn),
             (S::AwaitingParts, A::Reschedule) => Ok(S::AwaitingParts),
             (S::SignatureRefused, A::Reschedule) => Ok(S::SignatureRefused),
+            (S::SecondVisitNeeded, A::Reschedule) => Ok(S::SecondVisitNeeded),
             (S::Assigned, A::Reschedule) => Err(refuse("accept the job first")),
             (S::Visiting, A::Reschedule) => {
                 Err(refuse("end the visit first (no access or take back)"))
             }
 
             (_, A::Cancel) => Ok(S::Cancelled),
-            (S::Completed | S::Cancelled, _) => Err(refuse("the job is closed")),
+            (S::Completed | S::Cancelled | S::QuoteDeclined | S::RedeliveryRequested, _) => {
+                Err(refuse("the job is closed"))
+            }
         }
     }
 }

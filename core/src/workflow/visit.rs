@@ -20,11 +20,17 @@ pub enum VisitAction {
     AwaitParts,
     /// The customer refuses to sign the service record: the visit ends, flagged.
     RefuseSignature,
+    /// The customer declines the quote: the visit ends without paid work.
+    DeclineQuote,
+    /// Another visit is needed: this one ends with the reason.
+    NeedSecondVisit,
+    /// The delivered unit is damaged: the visit ends, a redelivery is requested.
+    RequestRedelivery,
 }
 
 impl VisitAction {
     /// Every action, for exhaustive tests.
-    pub const ALL: [VisitAction; 12] = [
+    pub const ALL: [VisitAction; 15] = [
         Self::StartTravel,
         Self::Arrive,
         Self::StartWork,
@@ -37,6 +43,9 @@ impl VisitAction {
         Self::Cancel,
         Self::AwaitParts,
         Self::RefuseSignature,
+        Self::DeclineQuote,
+        Self::NeedSecondVisit,
+        Self::RequestRedelivery,
     ];
 
     /// The technician's word for it.
@@ -54,6 +63,9 @@ impl VisitAction {
             Self::Cancel => "cancel",
             Self::AwaitParts => "wait for parts",
             Self::RefuseSignature => "record a refused signature",
+            Self::DeclineQuote => "record a declined quote",
+            Self::NeedSecondVisit => "ask for a second visit",
+            Self::RequestRedelivery => "request a redelivery",
         }
     }
 }
@@ -107,6 +119,25 @@ impl VisitStatus {
             (S::Working, A::RefuseSignature) => Ok(S::Ended(VisitOutcome::SignatureRefused)),
             (S::Paused, A::RefuseSignature) => Err(refuse("resume first")),
             (_, A::RefuseSignature) => Err(refuse("work has not started")),
+
+            // The quote is given once the fault is assessed, on site, before or after work
+            // starts (a fault found during the work can change the quote).
+            (S::Arrived | S::Working, A::DeclineQuote) => Ok(S::Ended(VisitOutcome::QuoteDeclined)),
+            (S::Paused, A::DeclineQuote) => Err(refuse("resume first")),
+            (_, A::DeclineQuote) => Err(refuse("arrive first")),
+
+            (S::Working | S::Paused, A::NeedSecondVisit) => {
+                Ok(S::Ended(VisitOutcome::SecondVisitNeeded))
+            }
+            (S::Arrived, A::NeedSecondVisit) => Err(refuse("start work first")),
+            (_, A::NeedSecondVisit) => Err(refuse("arrive first")),
+
+            // Damage is found on unboxing: on arrival or once the work (unboxing) started.
+            (S::Arrived | S::Working, A::RequestRedelivery) => {
+                Ok(S::Ended(VisitOutcome::RedeliveryRequested))
+            }
+            (S::Paused, A::RequestRedelivery) => Err(refuse("resume first")),
+            (_, A::RequestRedelivery) => Err(refuse("arrive first")),
 
             (S::EnRoute | S::Arrived, A::NoAccess) => Ok(S::Ended(VisitOutcome::NoAccess)),
             (S::Planned, A::NoAccess) => Err(refuse("start travel first")),

@@ -5,6 +5,7 @@
 //! every op the device wrote and ends in the device's own state.
 
 use crate::common::*;
+use fieldkit_core::api::SignatureInput;
 use fieldkit_core::checklist::{AnswerValue, StepStatus};
 use fieldkit_core::demo;
 use fieldkit_core::model::*;
@@ -38,6 +39,16 @@ enum Cmd {
     AwaitParts(bool),
     /// The customer refuses to sign: with a witness, or with neither witness nor photo.
     RefuseSignature(bool),
+    /// The customer declines the quote.
+    DeclineQuote,
+    /// Another visit is needed.
+    SecondVisit,
+    /// A record of damage on delivery (or of tampering).
+    Damage(bool),
+    /// The customer signs the latest finding.
+    SignFinding,
+    /// A redelivery of the latest damaged-on-delivery finding (or of an unknown finding).
+    Redeliver,
     Reschedule,
     Cancel,
 }
@@ -64,6 +75,11 @@ fn cmd() -> impl Strategy<Value = Cmd> {
         1 => Just(Cmd::NoAccess),
         1 => any::<bool>().prop_map(Cmd::AwaitParts),
         1 => any::<bool>().prop_map(Cmd::RefuseSignature),
+        1 => Just(Cmd::DeclineQuote),
+        1 => Just(Cmd::SecondVisit),
+        1 => any::<bool>().prop_map(Cmd::Damage),
+        1 => Just(Cmd::SignFinding),
+        1 => Just(Cmd::Redeliver),
         1 => Just(Cmd::Reschedule),
         1 => Just(Cmd::Cancel),
     ]
@@ -167,6 +183,36 @@ fn run(d: &Device, id: WorkOrderId, c: &Cmd) -> Result<(), fieldkit_core::Error>
         Cmd::RefuseSignature(witnessed) => {
             let (reason, witness) = demo::sample_refusal(*witnessed);
             k.refuse_signature(id, reason, witness, None).map(drop)
+        }
+        Cmd::DeclineQuote => k.decline_quote(id, demo::SAMPLE_QUOTE_DECLINED).map(drop),
+        Cmd::SecondVisit => k.need_second_visit(id, demo::SAMPLE_SECOND_VISIT).map(drop),
+        Cmd::Damage(on_delivery) => {
+            let kind = if *on_delivery {
+                FindingKind::DamagedOnDelivery
+            } else {
+                FindingKind::Tampering
+            };
+            k.record_finding(id, kind, "dent on the side").map(drop)
+        }
+        Cmd::SignFinding => {
+            let (latest, _) = demo::latest_findings(k, id)?;
+            let input = SignatureInput {
+                signer_name: "Customer Name".into(),
+                role: SignerRole::Customer,
+                strokes: demo::signature_strokes(7),
+                step_id: None,
+                finding: Some(latest.unwrap_or_else(FindingId::new)),
+            };
+            k.sign(id, &input).map(drop)
+        }
+        Cmd::Redeliver => {
+            let (_, damaged) = demo::latest_findings(k, id)?;
+            k.request_redelivery(
+                id,
+                damaged.unwrap_or_else(FindingId::new),
+                "dent on the side",
+            )
+            .map(drop)
         }
         Cmd::Reschedule => {
             let start = morning() + chrono::Duration::days(1);

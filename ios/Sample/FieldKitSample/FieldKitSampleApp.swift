@@ -68,7 +68,7 @@ final class VisitModel: ObservableObject {
         run {
             switch job.status {
             case .assigned: _ = try await kit.accept(id)
-            case .accepted, .noAccess, .awaitingParts, .signatureRefused:
+            case .accepted, .noAccess, .awaitingParts, .signatureRefused, .secondVisitNeeded:
                 _ = try await kit.callCustomer(id, CallOutcome(reached: true, confirmed: CallConfirmations(address: true, phone: true, name: true, timeWindow: true, productModel: true), agreed: nil, note: nil))
             case .confirmed: _ = try await kit.startTravel(id)
             case .enRoute: _ = try await kit.arrive(id)

@@ -136,6 +136,20 @@ public final class FieldKitClient: @unchecked Sendable {
     public func refuseSignature(_ id: String, reason: String, witness: String? = nil, photoSha256: String? = nil) async throws -> JobStatus {
         try await local { try $0.refuseSignature(jobId: id, reason: reason, witness: witness, photoSha256: photoSha256) }
     }
+    /// The customer declined the quote: their answer recorded first (consentToFees, not agreed).
+    public func declineQuote(_ id: String, reason: String) async throws -> JobStatus {
+        try await local { try $0.declineQuote(jobId: id, reason: reason) }
+    }
+    /// Another visit is needed (work started): the reason; the next call plans it.
+    public func needSecondVisit(_ id: String, reason: String) async throws -> JobStatus {
+        try await local { try $0.needSecondVisit(jobId: id, reason: reason) }
+    }
+    /// Goods damaged on unboxing: the customer-signed damaged-on-delivery finding, a photo taken.
+    public func requestRedelivery(_ id: String, findingId: String, note: String) async throws -> JobStatus {
+        try await local { try $0.requestRedelivery(jobId: id, findingId: findingId, note: note) }
+    }
+    /// The findings of the job's current (or last) visit, each with its signature once given.
+    public func findings(_ id: String) async throws -> [Finding] { try await local { try $0.findings(jobId: id) } }
     public func feedback(_ id: String, rating: Int32, comment: String? = nil, complaint: Bool = false) async throws -> Feedback {
         try await local { try $0.feedback(jobId: id, rating: rating, comment: comment, complaint: complaint) }
     }

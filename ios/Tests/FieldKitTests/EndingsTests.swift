@@ -65,4 +65,35 @@ final class EndingsTests: XCTestCase {
         let planned = try await kit.callCustomer(id, callReached)
         XCTAssertEqual(planned, .confirmed)
     }
+
+    func testASecondVisitEndsThisOneWithItsReasonAQuoteCannotBeDeclinedOnceAgreedARedeliveryNeedsADelivery() async throws {
+        let (kit, id) = try kitWithOrder("second-visit")
+        try await walkToWork(kit, id)
+        let queued = try await kit.pendingChanges()
+        // The walk agreed the whole quote: declining it now is refused, typed, nothing written.
+        do { _ = try await kit.declineQuote(id, reason: "too expensive"); XCTFail() } catch let FieldKitError.Validation(fieldName, _) {
+            XCTAssertEqual(fieldName, "quote")
+        }
+        // The walk's finding is not damage on delivery, and this is a repair.
+        let findings = try await kit.findings(id)
+        XCTAssertEqual(findings.count, 1)
+        XCTAssertNotNil(findings[0].acknowledgedBy, "the walk had the customer sign it")
+        do { _ = try await kit.requestRedelivery(id, findingId: findings[0].id, note: "dent"); XCTFail() } catch FieldKitError.Validation {}
+        do { _ = try await kit.requestRedelivery(id, findingId: "not an id", note: "dent"); XCTFail() } catch FieldKitError.Validation {}
+        do { _ = try await kit.needSecondVisit(id, reason: " "); XCTFail() } catch FieldKitError.Validation {}
+        let unchanged = try await kit.pendingChanges()
+        XCTAssertEqual(unchanged, queued)
+
+        let status = try await kit.needSecondVisit(id, reason: "two people are needed to lift it")
+        XCTAssertEqual(status, .secondVisitNeeded)
+        let after = try await kit.pendingChanges()
+        XCTAssertEqual(after, queued + 1)
+        do { _ = try await kit.needSecondVisit(id, reason: "again"); XCTFail() } catch FieldKitError.Refused {}
+        let planned = try await kit.callCustomer(id, callReached)
+        XCTAssertEqual(planned, .confirmed)
+        let number = try await kit.job(id).visit?.number
+        XCTAssertEqual(number, 2)
+        let none = try await kit.findings(id)
+        XCTAssertTrue(none.isEmpty, "visit 2 has no findings yet")
+    }
 }

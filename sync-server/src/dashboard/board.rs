@@ -7,9 +7,10 @@
 //! completion stands when it does not count (yet): held for the desk, its signature drawings
 //! still being checked, or rejected by the desk; else the latest visit fact a device pushed
 //! (accepted → en route → on site → working, or a visit that ended without completing: no
-//! access, awaiting parts, signature refused — until the next visit sets off), else assigned
-//! or unassigned. The day's counts above the board include the jobs held for the desk, and the
-//! live updates re-render a row when its completion is held, counted or ruled on.
+//! access, awaiting parts, signature refused, quote declined, second visit needed, redelivery
+//! requested — until the next visit sets off), else assigned or unassigned. The day's counts
+//! above the board include the jobs held for the desk, and the live updates re-render a row
+//! when its completion is held, counted or ruled on.
 
 use std::collections::HashMap;
 use std::convert::Infallible;
@@ -88,6 +89,9 @@ fn visit_stage(activity: &[&JobActivity]) -> Option<&'static str> {
         "no_access" => Some("no_access"),
         "await_parts" => Some("awaiting_parts"),
         "refuse_signature" => Some("signature_refused"),
+        "decline_quote" => Some("quote_declined"),
+        "need_second_visit" => Some("second_visit_needed"),
+        "request_redelivery" => Some("redelivery_requested"),
         _ => None,
     };
     activity

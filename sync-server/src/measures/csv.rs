@@ -27,7 +27,8 @@ repairs_in_time,repairs_due,repair_timeliness_rate,visits_completed,visits_due,\
 visit_completion_rate,first_visit_fixes,completed_jobs,first_visit_fix_rate,ratings,rating_mean,\
 complaints,complaints_handled_in_time,complaints_due,complaint_handling_rate,reports_in_time,\
 reports,report_timeliness_rate,report_delay_mean_minutes,report_delay_max_minutes,\
-skew_corrected_events,score,band";
+skew_corrected_events,score,band,ended_no_access,ended_taken_back,ended_awaiting_parts,\
+ended_signature_refused,ended_quote_declined,ended_second_visit_needed,ended_redelivery_requested";
 
 fn measure_row(out: &mut String, scope: &str, id: &str, s: &Summary) {
     let r = |x: &super::Ratio| format!("{},{},{}", x.num, x.den, opt(x.rate, 4));
@@ -59,6 +60,9 @@ fn measure_row(out: &mut String, scope: &str, id: &str, s: &Summary) {
         s.band.map_or("", |b| b.as_str()).to_owned(),
     ];
     out.push_str(&cells.join(","));
+    for n in s.endings.counts() {
+        let _ = write!(out, ",{n}");
+    }
     out.push_str("\r\n");
 }
 

@@ -21,6 +21,7 @@
 //! [`MeasureConfig`], whose defaults are the table documented there.
 
 pub mod csv;
+mod endings;
 #[cfg(test)]
 mod tests;
 
@@ -31,6 +32,7 @@ use fieldkit_core::model::{JobKind, Zone};
 use serde::{Deserialize, Serialize};
 
 pub use crate::records::{EventFact, JobFacts};
+pub use endings::{ENDING_KINDS, Endings, closes_unfixed};
 
 const HOUR_MS: i64 = 3_600_000;
 const MINUTE_MS: i64 = 60_000;
@@ -273,10 +275,13 @@ pub struct ReportTimeliness {
 /// - `repair_timeliness`: repairs completed at or before `reported_at` + `repair_limit_hours`,
 ///   of the non-cancelled repairs completed or past that limit.
 /// - `visit_completion`: jobs completed, of the non-cancelled jobs completed or whose promised
-///   window has ended (planned visits actually done).
+///   window has ended (planned visits actually done). A job closed by the customer's declined
+///   quote or by a redelivery (goods damaged on unboxing) is left out, as a cancelled one is:
+///   nothing was left for the technician to complete.
 /// - `first_visit_fix`: completed jobs whose every fact belongs to one visit and that had no
-///   `take_back`, `no_access` or `await_parts` (a visit ended waiting for parts, 待件), of the
-///   completed jobs.
+///   visit ending short of completion (`take_back`, `no_access`, `await_parts` 待件,
+///   `refuse_signature`, `need_second_visit`), of the completed jobs.
+/// - `endings`: the jobs with a visit that ended each other way (see [`Endings`]).
 /// - `rating`, `complaints`, `report_timeliness`: see their types.
 /// - `skew_corrected_events`: facts whose time was corrected for the device's clock.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -294,6 +299,7 @@ pub struct Summary {
     pub complaints: Complaints,
     pub report_timeliness: ReportTimeliness,
     pub skew_corrected_events: u32,
+    pub endings: Endings,
     /// [`score_centi`] / 100: 0–100 with two decimals.
     pub score: Option<f64>,
     pub band: Option<Band>,
@@ -337,6 +343,8 @@ struct JobOutcome<'a> {
     first_arrival: Option<i64>,
     completed_at: Option<i64>,
     first_visit: bool,
+    /// The ways its visits ended short of completion ([`ENDING_KINDS`]), each once.
+    endings: BTreeSet<&'a str>,
     rating: Option<u8>,
     complaint_at: Option<i64>,
     report_delay_ms: Option<i64>,
@@ -357,15 +365,19 @@ fn outcome(job: &JobFacts) -> JobOutcome<'_> {
     let first = |kind: &str| ev.iter().find(|e| e.kind == kind).map(|e| e.at());
     let complete = ev.iter().rev().find(|e| e.kind == "complete");
     let visits: BTreeSet<&str> = ev.iter().filter_map(|e| e.visit_id.as_deref()).collect();
-    let revisit = ev
+    let endings: BTreeSet<&str> = ev
         .iter()
-        .any(|e| matches!(e.kind.as_str(), "take_back" | "no_access" | "await_parts"));
+        .map(|e| e.kind.as_str())
+        .filter(|k| ENDING_KINDS.contains(k))
+        .collect();
+    let revisit = endings.iter().any(|k| !closes_unfixed(k));
     let feedback: Vec<&&EventFact> = ev.iter().filter(|e| e.kind == "feedback").collect();
     JobOutcome {
         job,
         first_arrival: first("arrive"),
         completed_at: complete.map(|e| e.at()),
         first_visit: complete.is_some() && visits.len() <= 1 && !revisit,
+        endings,
         rating: feedback.iter().rev().find_map(|e| e.rating),
         complaint_at: feedback.iter().find(|e| e.complaint).map(|e| e.at()),
         report_delay_ms: complete.map(|e| e.received_at.saturating_sub(e.at())),
@@ -385,6 +397,11 @@ fn summarize(outcomes: &[&JobOutcome<'_>], cfg: &MeasureConfig, as_of: i64) -> S
             s.cancelled += 1;
             continue;
         }
+        for k in &o.endings {
+            s.endings.add(k);
+        }
+        let closed_unfixed =
+            o.completed_at.is_none() && o.endings.iter().any(|k| closes_unfixed(k));
         // A deadline met by `at`, missed once `as_of` passed it, otherwise not yet due.
         let judge = |r: &mut Ratio, at: Option<i64>, deadline: i64| match at {
             Some(t) => r.add(t <= deadline),
@@ -415,7 +432,7 @@ fn summarize(outcomes: &[&JobOutcome<'_>], cfg: &MeasureConfig, as_of: i64) -> S
             s.completed += 1;
             s.visit_completion.add(true);
             s.first_visit_fix.add(o.first_visit);
-        } else if as_of > j.promised_end {
+        } else if as_of > j.promised_end && !closed_unfixed {
             s.visit_completion.add(false);
         }
         if let Some(r) = o.rating {
@@ -521,7 +538,8 @@ pub struct VisitLine {
     pub on_site_minutes: i64,
     pub paused_minutes: i64,
     /// How the visit ended: `complete`, `take_back`, `no_access`, `await_parts`,
-    /// `refuse_signature`, or `open`.
+    /// `refuse_signature`, `decline_quote`, `need_second_visit`, `request_redelivery`, or
+    /// `open`.
     pub ended: String,
 }
 
@@ -550,8 +568,8 @@ pub struct DailyReport {
 }
 
 /// A visit's time, from its facts in order: travel is `start_travel` → `arrive`; on site is
-/// `arrive` → the visit's end (`complete`, `take_back`, `no_access`, `await_parts`,
-/// `refuse_signature`; still open: its last fact) minus the paused spans (`pause` → `resume`,
+/// `arrive` → the visit's end (`complete` or an ending of [`ENDING_KINDS`]; still open: its
+/// last fact) minus the paused spans (`pause` → `resume`,
 /// or → the end when never resumed).
 fn visit_time(ev: &[&EventFact]) -> (i64, i64, i64, String) {
     let first = |k: &str| ev.iter().find(|e| e.kind == k).map(|e| e.at());
@@ -560,12 +578,9 @@ fn visit_time(ev: &[&EventFact]) -> (i64, i64, i64, String) {
         (Some(s), Some(a)) if a >= s => a.saturating_sub(s),
         _ => 0,
     };
-    let end_event = ev.iter().find(|e| {
-        matches!(
-            e.kind.as_str(),
-            "complete" | "take_back" | "no_access" | "await_parts" | "refuse_signature"
-        )
-    });
+    let end_event = ev
+        .iter()
+        .find(|e| e.kind == "complete" || ENDING_KINDS.contains(&e.kind.as_str()));
     let end = end_event.map(|e| e.at()).or(ev.last().map(|e| e.at()));
     let mut paused: i64 = 0;
     let mut since: Option<i64> = None;

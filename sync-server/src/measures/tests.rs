@@ -619,6 +619,122 @@ fn waiting_for_parts_is_not_a_first_visit_fix() {
     );
 }
 
+/// Every ending, hand-computed: six jobs of one technician promised Tue 17 09:00–12:00, judged
+/// as of Wed 25.
+/// - E1 repair: the customer declined the quote — closed unfixed.
+/// - E2 repair: a second visit needed, completed on visit 2.
+/// - E3 delivery: damaged on unboxing, a redelivery requested — closed unfixed.
+/// - E4 repair: fixed on its one visit.
+/// - E5 repair: nothing happened, its window is over.
+/// - E6 repair: the customer refused to sign, completed on visit 2.
+///
+/// Completed: E2, E4, E6 (3). Visit completion: 3 of 4 — E1 and E3 are left out (nothing was
+/// left for the technician to complete), E5 counts as not done. First-visit fix: 1 of 3 (E4;
+/// E2 and E6 took a second visit). Endings: one each of quote declined, second visit needed,
+/// redelivery requested, signature refused; none of the others. The daily report ends E1's
+/// visit at `decline_quote`: 10 min travel, 25 on site.
+#[test]
+fn every_ending_is_its_own_figure() {
+    let w = (t(17, 9, 0), t(17, 12, 0));
+    let at = |h, m| t(17, h, m);
+    let day2 = |h, m| t(18, h, m);
+    let repair = |id: &str, events| {
+        job(
+            id,
+            "te",
+            JobKind::Repair,
+            Zone::Urban,
+            t(16, 9, 0),
+            w,
+            events,
+        )
+    };
+    let facts = vec![
+        repair(
+            "E1",
+            vec![
+                ev("start_travel", "a", at(9, 0), at(9, 0)),
+                ev("arrive", "a", at(9, 10), at(9, 10)),
+                ev("decline_quote", "a", at(9, 35), at(9, 35)),
+            ],
+        ),
+        repair(
+            "E2",
+            vec![
+                ev("arrive", "b1", at(9, 40), at(9, 40)),
+                ev("start_work", "b1", at(9, 50), at(9, 50)),
+                ev("need_second_visit", "b1", at(10, 0), at(10, 0)),
+                ev("arrive", "b2", day2(9, 0), day2(9, 0)),
+                ev("complete", "b2", day2(10, 0), day2(10, 0)),
+            ],
+        ),
+        job(
+            "E3",
+            "te",
+            JobKind::Delivery,
+            Zone::Urban,
+            t(16, 9, 0),
+            w,
+            vec![
+                ev("arrive", "c", at(10, 10), at(10, 10)),
+                ev("request_redelivery", "c", at(10, 30), at(10, 30)),
+            ],
+        ),
+        repair(
+            "E4",
+            vec![
+                ev("arrive", "d", at(10, 40), at(10, 40)),
+                ev("complete", "d", at(11, 0), at(11, 0)),
+            ],
+        ),
+        repair("E5", vec![]),
+        repair(
+            "E6",
+            vec![
+                ev("arrive", "f1", at(11, 10), at(11, 10)),
+                ev("refuse_signature", "f1", at(11, 40), at(11, 40)),
+                ev("arrive", "f2", day2(11, 0), day2(11, 0)),
+                ev("complete", "f2", day2(11, 20), day2(11, 20)),
+            ],
+        ),
+    ];
+    let m = run(&facts);
+    let s = tech(&m, "te");
+    assert_eq!((s.jobs, s.completed, s.cancelled), (6, 3, 0));
+    assert_eq!(s.visit_completion, ratio(3, 4));
+    assert_eq!(s.first_visit_fix, ratio(1, 3));
+    assert_eq!(
+        s.endings,
+        Endings {
+            signature_refused: 1,
+            quote_declined: 1,
+            second_visit_needed: 1,
+            redelivery_requested: 1,
+            ..Endings::default()
+        }
+    );
+    let csv = csv::measures(&m);
+    let row = csv
+        .lines()
+        .find(|l| l.starts_with("technician,te,"))
+        .unwrap();
+    assert!(row.ends_with(",0,0,0,1,1,1,1"), "{row}");
+    let day = daily_report(
+        &facts,
+        NaiveDate::from_ymd_opt(2026, 11, 17).unwrap(),
+        &MeasureConfig::default(),
+    );
+    let e1 = day.technicians[0]
+        .visits
+        .iter()
+        .find(|v| v.work_order_id == "E1")
+        .unwrap();
+    assert_eq!(
+        (e1.ended.as_str(), e1.travel_minutes, e1.on_site_minutes),
+        ("decline_quote", 10, 25)
+    );
+}
+
 fn arb_job() -> impl Strategy<Value = JobFacts> {
     let kinds = prop::sample::select(vec![
         "call_customer",
@@ -630,6 +746,10 @@ fn arb_job() -> impl Strategy<Value = JobFacts> {
         "take_back",
         "no_access",
         "await_parts",
+        "refuse_signature",
+        "decline_quote",
+        "need_second_visit",
+        "request_redelivery",
         "complete",
         "note",
     ]);

@@ -8,10 +8,19 @@
 //! A refused signature: the work done, the customer will not sign the service record; with a
 //! photo of the visit as evidence the op is applied, the job waits for the desk and is flagged
 //! `signature_refused`. Forged without evidence, or with a photo the visit never had: refused.
+//!
+//! A declined quote: the customer declines the quote and agrees to the call-out fee alone; the
+//! job closes `quote_declined`. Forged before any answer to the quote, or after the whole quote
+//! was agreed: refused. A second visit: applied once work started, the job waits for the next
+//! visit; forged before work or without a reason: refused. A redelivery: a delivery damaged on
+//! unboxing (the finding signed, a photo) closes `redelivery_requested` and flags the desk to
+//! create the redelivery job; forged for a finding the visit never had, or on a repair: refused.
 
 use chrono::Utc;
+use fieldkit_core::checklist::AnswerValue;
 use fieldkit_core::model::*;
 use fieldkit_core::sync::protocol::*;
+use fieldkit_core::workflow::JobStatus;
 use fieldkit_core::{Error, demo};
 use serde_json::json;
 
@@ -82,6 +91,18 @@ async fn forged_ending(
     payload: serde_json::Value,
 ) -> (WorkOrderId, OpOutcome) {
     let (job, p) = walked_to(ts, tech, n, stop_at).await;
+    (job, forged_on(ts, &p, job, kind, payload).await)
+}
+
+/// An op of `kind` with `payload` forged onto the journal of the phone's `job` and pushed
+/// with it: the forged op's answer.
+async fn forged_on(
+    ts: &TestServer,
+    p: &Phone,
+    job: WorkOrderId,
+    kind: &str,
+    payload: serde_json::Value,
+) -> OpOutcome {
     let mut ops = p.outbox();
     let like = ops
         .iter()
@@ -93,7 +114,7 @@ async fn forged_ending(
     hostile::rechain(&mut ops);
     let forged = ops.last().unwrap().clone();
     let r = ts.push_ops(&p.token, &ops).await;
-    (job, answer(&r, &forged))
+    answer(&r, &forged)
 }
 
 async fn awaiting_parts(backend: Backend) {
@@ -236,6 +257,227 @@ async fn signature_refused(backend: Backend) {
         assert!(!page.contains(r#"data-status="signature_refused""#));
     }
     ts.server.shutdown().await.unwrap();
+}
+
+/// Pushes the phone's whole outbox: every op applied.
+async fn pushed_all_applied(ts: &TestServer, p: &Phone) {
+    let ops = p.outbox();
+    let r = ts.push_ops(&p.token, &ops).await;
+    for op in &ops {
+        assert_eq!(answer(&r, op), OpOutcome::Applied, "{}", op.kind);
+    }
+}
+
+/// A forged ending's answer is a rejection with `code`, and the job page does not show
+/// `status`.
+async fn refused_by_server(
+    ts: &TestServer,
+    desk: &DashboardLogin,
+    (job, outcome): (WorkOrderId, OpOutcome),
+    code: &str,
+    status: &str,
+) {
+    assert!(
+        matches!(&outcome, OpOutcome::Rejected { code: c, .. } if c == code),
+        "{status}: {outcome:?}"
+    );
+    let page = job_page(ts, desk, job).await;
+    assert!(!page.contains(&format!(r#"data-status="{status}""#)));
+}
+
+async fn quote_declined(backend: Backend) {
+    let Some((ts, tech, desk)) = desk_and_technician(backend).await else {
+        return;
+    };
+    let f = demo::fee_schedule();
+    let at_the_quote = "anomaly recorded and signed";
+    let (job, p) = walked_to(&ts, &tech, 1, at_the_quote).await;
+    for (step, answer) in [
+        ("coverage", AnswerValue::Choice("paid".into())),
+        ("paid_service_explained", AnswerValue::Confirmed),
+    ] {
+        p.kit.answer_step(job, step, &answer).unwrap();
+    }
+    let quote = ["visit".to_owned(), "labour".to_owned()];
+    p.kit
+        .consent_to_fees(job, &f.id, f.version, &quote, false)
+        .unwrap();
+    p.kit
+        .consent_to_fees(job, &f.id, f.version, &quote[..1], true)
+        .unwrap();
+    let status = p
+        .kit
+        .decline_quote(job, demo::SAMPLE_QUOTE_DECLINED)
+        .unwrap();
+    assert_eq!(status, JobStatus::QuoteDeclined);
+    pushed_all_applied(&ts, &p).await;
+    let page = job_page(&ts, &desk, job).await;
+    assert!(page.contains(r#"data-status="quote_declined""#));
+    assert!(page.contains(&format!("quote declined: {}", demo::SAMPLE_QUOTE_DECLINED)));
+
+    // Forged before the customer answered the quote, and after they declined it but then
+    // agreed to all of it.
+    let payload = json!({"reason": "forged"});
+    let no_answer = forged_ending(
+        &ts,
+        &tech,
+        2,
+        at_the_quote,
+        "decline_quote",
+        payload.clone(),
+    )
+    .await;
+    refused_by_server(&ts, &desk, no_answer, "blocked", "quote_declined").await;
+    let (job, p) = walked_to(&ts, &tech, 3, at_the_quote).await;
+    p.kit
+        .answer_step(job, "coverage", &AnswerValue::Choice("paid".into()))
+        .unwrap();
+    p.kit
+        .answer_step(job, "paid_service_explained", &AnswerValue::Confirmed)
+        .unwrap();
+    for agreed in [false, true] {
+        p.kit
+            .consent_to_fees(job, &f.id, f.version, &quote, agreed)
+            .unwrap();
+    }
+    let agreed = forged_on(&ts, &p, job, "decline_quote", payload).await;
+    refused_by_server(&ts, &desk, (job, agreed), "invalid", "quote_declined").await;
+    ts.server.shutdown().await.unwrap();
+}
+
+async fn second_visit_needed(backend: Backend) {
+    let Some((ts, tech, desk)) = desk_and_technician(backend).await else {
+        return;
+    };
+    let (job, p) = walked_to(&ts, &tech, 1, "start_work").await;
+    let status = p
+        .kit
+        .need_second_visit(job, demo::SAMPLE_SECOND_VISIT)
+        .unwrap();
+    assert_eq!(status, JobStatus::SecondVisitNeeded);
+    pushed_all_applied(&ts, &p).await;
+    let page = job_page(&ts, &desk, job).await;
+    assert!(page.contains(r#"data-status="second_visit_needed""#));
+    assert!(page.contains(&format!(
+        "second visit needed: {}",
+        demo::SAMPLE_SECOND_VISIT
+    )));
+
+    // Forged before work started, and with a blank reason.
+    let early = forged_ending(
+        &ts,
+        &tech,
+        2,
+        "arrive",
+        "need_second_visit",
+        json!({"reason": "forged"}),
+    )
+    .await;
+    refused_by_server(&ts, &desk, early, "not_allowed_now", "second_visit_needed").await;
+    let blank = forged_ending(
+        &ts,
+        &tech,
+        3,
+        "start_work",
+        "need_second_visit",
+        json!({"reason": "  "}),
+    )
+    .await;
+    refused_by_server(&ts, &desk, blank, "invalid", "second_visit_needed").await;
+    ts.server.shutdown().await.unwrap();
+}
+
+async fn redelivery_requested(backend: Backend) {
+    let Some((ts, tech, desk)) = desk_and_technician(backend).await else {
+        return;
+    };
+    let mut delivery = demo::repair_order(1, Utc::now(), Billing::Warranty);
+    delivery.kind = JobKind::Delivery;
+    ts.create_job(&delivery, Some(&tech)).await;
+    let p = phone(&ts, &tech, |_| {}).await;
+    let finding = demo::walk_damaged_delivery(&p.kit, delivery.id).unwrap();
+    let status = p
+        .kit
+        .request_redelivery(delivery.id, finding, "dented, redeliver tomorrow")
+        .unwrap();
+    assert_eq!(status, JobStatus::RedeliveryRequested);
+    pushed_all_applied(&ts, &p).await;
+    let page = job_page(&ts, &desk, delivery.id).await;
+    assert!(page.contains(r#"data-status="redelivery_requested""#));
+    assert!(page.contains("redelivery requested (damaged on unboxing"));
+    let (status, flags) = ts.page(&desk, "/flags").await;
+    assert_eq!(status, 200);
+    assert!(
+        flags.contains("redelivery_requested"),
+        "the desk sees the flag"
+    );
+
+    // Forged: a finding the visit never had (on a damaged delivery); on a repair (its finding
+    // signed, a photo taken).
+    let mut second = demo::repair_order(2, Utc::now(), Billing::Warranty);
+    second.kind = JobKind::Delivery;
+    ts.create_job(&second, Some(&tech)).await;
+    let p = phone(&ts, &tech, |_| {}).await;
+    demo::walk_damaged_delivery(&p.kit, second.id).unwrap();
+    let unknown = json!({"finding": FindingId::new().to_string(), "note": "forged"});
+    let on_unknown = forged_on(&ts, &p, second.id, "request_redelivery", unknown).await;
+    refused_by_server(
+        &ts,
+        &desk,
+        (second.id, on_unknown),
+        "unknown_finding",
+        "redelivery_requested",
+    )
+    .await;
+    let (job, p) = walked_to(&ts, &tech, 3, "anomaly recorded and signed").await;
+    let repair_finding = demo::latest_findings(&p.kit, job).unwrap().0.unwrap();
+    let on_repair = forged_on(
+        &ts,
+        &p,
+        job,
+        "request_redelivery",
+        json!({"finding": repair_finding.to_string(), "note": "forged"}),
+    )
+    .await;
+    refused_by_server(
+        &ts,
+        &desk,
+        (job, on_repair),
+        "invalid",
+        "redelivery_requested",
+    )
+    .await;
+    ts.server.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn quote_declined_sqlite() {
+    quote_declined(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn quote_declined_postgres() {
+    quote_declined(Backend::Postgres).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn second_visit_needed_sqlite() {
+    second_visit_needed(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn second_visit_needed_postgres() {
+    second_visit_needed(Backend::Postgres).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redelivery_requested_sqlite() {
+    redelivery_requested(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redelivery_requested_postgres() {
+    redelivery_requested(Backend::Postgres).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

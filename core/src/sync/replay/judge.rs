@@ -263,6 +263,36 @@ impl JobReplay {
                 }
                 self.transition(JobAction::RefuseSignature)?;
             }
+            JobOp::DeclineQuote(p) => {
+                text("reason", &p.reason, 500)?;
+                self.visit_of(op, "record a declined quote")?;
+                // The state first, then the evidence: the device asks in the same order.
+                self.job().apply(JobAction::DeclineQuote)?;
+                if let Some((code, why)) =
+                    self.open_visit().and_then(|v| v.quote_decline_shortfall())
+                {
+                    return Err(Refused::new(code, why));
+                }
+                self.transition(JobAction::DeclineQuote)?;
+            }
+            JobOp::NeedSecondVisit(p) => {
+                text("reason", &p.reason, 500)?;
+                self.visit_of(op, "ask for a second visit")?;
+                self.transition(JobAction::NeedSecondVisit)?;
+            }
+            JobOp::RequestRedelivery(p) => {
+                text("note", &p.note, 2000)?;
+                self.visit_of(op, "request a redelivery")?;
+                self.job().apply(JobAction::RequestRedelivery)?;
+                let finding = p.finding.to_string();
+                if let Some((code, why)) = self
+                    .open_visit()
+                    .and_then(|v| v.redelivery_shortfall(cx.order.kind, &finding))
+                {
+                    return Err(Refused::new(code, why));
+                }
+                self.transition(JobAction::RequestRedelivery)?;
+            }
             JobOp::Feedback(p) => {
                 if !(1..=5).contains(&p.rating) {
                     return Err(Refused::new("invalid", "the rating is not between 1 and 5"));

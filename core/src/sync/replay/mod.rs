@@ -16,6 +16,7 @@
 
 mod desk;
 mod drawing;
+mod endings;
 mod judge;
 mod signed;
 mod visit;
@@ -26,6 +27,7 @@ use serde::{Deserialize, Serialize};
 
 pub use desk::{JobDesk, Published};
 pub use drawing::{drawing_problems, strokes_draw_image};
+pub use endings::Shortfall;
 pub use signed::{CompletionCheck, SignatureCheck, signature_problems};
 pub use visit::{VisitReplay, summary_order};
 

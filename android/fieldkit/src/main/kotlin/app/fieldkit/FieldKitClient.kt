@@ -162,6 +162,15 @@ class FieldKitClient private constructor(
     /** The customer will not sign: the reason, and a witness's name or a photo of this visit. */
     suspend fun refuseSignature(jobId: String, reason: String, witness: String? = null, photoSha256: String? = null): JobStatus =
         local { refuseSignature(jobId, reason, witness, photoSha256) }
+    /** The customer declined the quote: their answer recorded first (consentToFees, not agreed). */
+    suspend fun declineQuote(jobId: String, reason: String): JobStatus = local { declineQuote(jobId, reason) }
+    /** Another visit is needed (work started): the reason; the next call plans it. */
+    suspend fun needSecondVisit(jobId: String, reason: String): JobStatus = local { needSecondVisit(jobId, reason) }
+    /** Goods damaged on unboxing: the customer-signed damaged-on-delivery finding, a photo taken. */
+    suspend fun requestRedelivery(jobId: String, findingId: String, note: String): JobStatus =
+        local { requestRedelivery(jobId, findingId, note) }
+    /** The findings of the job's current (or last) visit, each with its signature once given. */
+    suspend fun findings(jobId: String): List<Finding> = local { findings(jobId) }
     suspend fun feedback(jobId: String, rating: Int, comment: String? = null, complaint: Boolean = false): Feedback =
         local { feedback(jobId, rating, comment, complaint) }
     suspend fun complete(jobId: String): CompletionRecord = local { complete(jobId) }

@@ -76,4 +76,30 @@ class EndingsTest {
             assertEquals(JobStatus.CONFIRMED, kit.callCustomer(id, TestSupport.callReached))
         }
     }
+
+    @Test
+    fun `a second visit ends this one with its reason, a quote cannot be declined once agreed, a redelivery needs a delivery`(): Unit = runBlocking {
+        val (kit, id) = TestSupport.kitWithOrder("second-visit")
+        kit.use {
+            TestSupport.walkToWork(kit, id)
+            val queued = kit.pendingChanges()
+            // The walk agreed the whole quote: declining it now is refused, typed, nothing written.
+            val agreed = assertFailsWith<FieldKitException.Validation> { kit.declineQuote(id, "too expensive") }
+            assertEquals("quote", agreed.fieldName)
+            // The walk's finding is not damage on delivery, and this is a repair.
+            val finding = kit.findings(id).single()
+            assertTrue(finding.acknowledgedBy != null, "the walk had the customer sign it")
+            assertFailsWith<FieldKitException.Validation> { kit.requestRedelivery(id, finding.id, "dent") }
+            assertFailsWith<FieldKitException.Validation> { kit.requestRedelivery(id, "not an id", "dent") }
+            assertFailsWith<FieldKitException.Validation> { kit.needSecondVisit(id, " ") }
+            assertEquals(queued, kit.pendingChanges())
+
+            assertEquals(JobStatus.SECOND_VISIT_NEEDED, kit.needSecondVisit(id, "two people are needed to lift it"))
+            assertEquals(queued + 1, kit.pendingChanges())
+            assertFailsWith<FieldKitException.Refused> { kit.needSecondVisit(id, "again") }
+            assertEquals(JobStatus.CONFIRMED, kit.callCustomer(id, TestSupport.callReached))
+            assertEquals(2, kit.job(id).visit!!.number)
+            assertTrue(kit.findings(id).isEmpty(), "visit 2 has no findings yet")
+        }
+    }
 }

@@ -58,7 +58,8 @@ sealed class Texts {
         override fun checklist(satisfied: Int, required: Int) = "检查清单 $satisfied/$required"
         override fun next(status: JobStatus) = "下一步：" + when (status) {
             JobStatus.ASSIGNED -> "接单"
-            JobStatus.ACCEPTED, JobStatus.NO_ACCESS, JobStatus.AWAITING_PARTS, JobStatus.SIGNATURE_REFUSED -> "已致电客户"
+            JobStatus.ACCEPTED, JobStatus.NO_ACCESS, JobStatus.AWAITING_PARTS, JobStatus.SIGNATURE_REFUSED,
+            JobStatus.SECOND_VISIT_NEEDED -> "已致电客户"
             JobStatus.CONFIRMED -> "出发"
             JobStatus.EN_ROUTE -> "到达"
             JobStatus.ARRIVED -> "开始施工"
@@ -102,7 +103,8 @@ sealed class Texts {
         override fun checklist(satisfied: Int, required: Int) = "Checklist $satisfied/$required"
         override fun next(status: JobStatus) = "Next: " + when (status) {
             JobStatus.ASSIGNED -> "accept"
-            JobStatus.ACCEPTED, JobStatus.NO_ACCESS, JobStatus.AWAITING_PARTS, JobStatus.SIGNATURE_REFUSED -> "customer called"
+            JobStatus.ACCEPTED, JobStatus.NO_ACCESS, JobStatus.AWAITING_PARTS, JobStatus.SIGNATURE_REFUSED,
+            JobStatus.SECOND_VISIT_NEEDED -> "customer called"
             JobStatus.CONFIRMED -> "leave"
             JobStatus.EN_ROUTE -> "arrive"
             JobStatus.ARRIVED -> "start work"

@@ -105,7 +105,8 @@ class VisitController(
     fun advance(): Job = withJob { k, id, status ->
         when (status) {
             JobStatus.ASSIGNED -> k.accept(id)
-            JobStatus.ACCEPTED, JobStatus.NO_ACCESS, JobStatus.AWAITING_PARTS, JobStatus.SIGNATURE_REFUSED ->
+            JobStatus.ACCEPTED, JobStatus.NO_ACCESS, JobStatus.AWAITING_PARTS, JobStatus.SIGNATURE_REFUSED,
+            JobStatus.SECOND_VISIT_NEEDED ->
                 k.callCustomer(id, CALL_CONFIRMED)
             JobStatus.CONFIRMED -> k.startTravel(id)
             JobStatus.EN_ROUTE -> k.arrive(id)
