@@ -15,6 +15,9 @@
 //! visit; forged before work or without a reason: refused. A redelivery: a delivery damaged on
 //! unboxing (the finding signed, a photo) closes `redelivery_requested` and flags the desk to
 //! create the redelivery job; forged for a finding the visit never had, or on a repair: refused.
+//!
+//! In a real headless Chromium (`common/webdriver.rs`), a dispatcher logged in through the form
+//! opens each ending's job page: its status and the ending's line on the timeline.
 
 use chrono::Utc;
 use fieldkit_core::checklist::AnswerValue;
@@ -25,6 +28,7 @@ use fieldkit_core::{Error, demo};
 use serde_json::json;
 
 use crate::common::phone::{Phone, phone};
+use crate::common::webdriver::Browser;
 use crate::common::{Backend, DashboardLogin, TestServer, hostile, server};
 
 /// Walks the demo's paid repair of `job` up to and including the step `last`.
@@ -448,6 +452,98 @@ async fn redelivery_requested(backend: Backend) {
     )
     .await;
     ts.server.shutdown().await.unwrap();
+}
+
+/// Every ending synced by a real phone, then each job's page opened in Chromium by a dispatcher
+/// logged in through the form: the page's status is the ending's, and the timeline has the
+/// ending's op.
+async fn endings_in_chromium(backend: Backend) {
+    const WAIT: std::time::Duration = std::time::Duration::from_secs(30);
+    let Some((ts, tech, _desk)) = desk_and_technician(backend).await else {
+        return;
+    };
+    let Some(b) = Browser::start().await else {
+        return;
+    };
+    let mut shown = Vec::new();
+    let (job, p) = walked_to(&ts, &tech, 1, "start_work").await;
+    let (parts, note) = demo::sample_parts_wait(true);
+    p.kit.await_parts(job, &parts, note).unwrap();
+    pushed_all_applied(&ts, &p).await;
+    shown.push((job, "awaiting_parts", "await_parts"));
+
+    let (job, p) = walked_to(&ts, &tech, 2, "start_work").await;
+    let (reason, witness) = demo::sample_refusal(true);
+    p.kit.refuse_signature(job, reason, witness, None).unwrap();
+    pushed_all_applied(&ts, &p).await;
+    shown.push((job, "signature_refused", "refuse_signature"));
+
+    let (job, p) = walked_to(&ts, &tech, 3, "start_work").await;
+    p.kit
+        .need_second_visit(job, demo::SAMPLE_SECOND_VISIT)
+        .unwrap();
+    pushed_all_applied(&ts, &p).await;
+    shown.push((job, "second_visit_needed", "need_second_visit"));
+
+    let (job, p) = walked_to(&ts, &tech, 4, "anomaly recorded and signed").await;
+    let f = demo::fee_schedule();
+    p.kit
+        .answer_step(job, "coverage", &AnswerValue::Choice("paid".into()))
+        .unwrap();
+    p.kit
+        .answer_step(job, "paid_service_explained", &AnswerValue::Confirmed)
+        .unwrap();
+    let quote = ["visit".to_owned(), "labour".to_owned()];
+    p.kit
+        .consent_to_fees(job, &f.id, f.version, &quote, false)
+        .unwrap();
+    p.kit
+        .decline_quote(job, demo::SAMPLE_QUOTE_DECLINED)
+        .unwrap();
+    pushed_all_applied(&ts, &p).await;
+    shown.push((job, "quote_declined", "decline_quote"));
+
+    let mut delivery = demo::repair_order(5, Utc::now(), Billing::Warranty);
+    delivery.kind = JobKind::Delivery;
+    ts.create_job(&delivery, Some(&tech)).await;
+    let p = phone(&ts, &tech, |_| {}).await;
+    let finding = demo::walk_damaged_delivery(&p.kit, delivery.id).unwrap();
+    p.kit
+        .request_redelivery(delivery.id, finding, "dented")
+        .unwrap();
+    pushed_all_applied(&ts, &p).await;
+    shown.push((delivery.id, "redelivery_requested", "request_redelivery"));
+
+    b.goto(&ts.url("/login")).await;
+    b.send_keys(&b.find("#login [name=\"login\"]").await, "desk.endings")
+        .await;
+    b.send_keys(
+        &b.find("#login [name=\"password\"]").await,
+        "a long enough password",
+    )
+    .await;
+    b.click(&b.find("#login-submit").await).await;
+    b.wait_for("table#board", WAIT).await;
+    for (job, status, kind) in shown {
+        b.goto(&ts.url(&format!("/jobs/{job}"))).await;
+        b.wait_for(&format!("#job-status[data-status=\"{status}\"]"), WAIT)
+            .await;
+        let rows = b
+            .find_all(&format!("#timeline tr[data-kind=\"{kind}\"]"))
+            .await;
+        assert_eq!(rows.len(), 1, "{status}: the ending is on the timeline");
+        assert!(
+            b.try_find("#job-error").await.unwrap().is_none(),
+            "{status}"
+        );
+    }
+    b.quit().await;
+    ts.server.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn endings_in_chromium_sqlite() {
+    endings_in_chromium(Backend::Sqlite).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
