@@ -43,6 +43,7 @@ import app.fieldkit.ffi.ChecklistView
 import app.fieldkit.ffi.StepKind
 import app.fieldkit.ffi.StepState
 import app.fieldkit.ffi.StepStatus
+import app.fieldkit.sample.logic.Ending
 import app.fieldkit.sample.logic.Texts
 import app.fieldkit.sample.logic.VisitController
 import app.fieldkit.sample.logic.VisitState
@@ -82,6 +83,7 @@ class MainActivity : ComponentActivity() {
                             Text("${job.order.number} · ${job.order.productModel}", style = MaterialTheme.typography.titleMedium)
                             Text(job.order.reportedFault)
                             Button(onClick = { c.advance() }) { Text(t.next(job.status)) }
+                            Endings(Ending.allowedFrom(job.status), t) { e, reason, witness -> c.end(e, reason, witness) }
                             state.checklist?.let { Checklist(it, c, t) }
                         }
                     }
@@ -115,6 +117,26 @@ private fun Enrolment(t: Texts, onEnroll: (String, String) -> Unit) {
         OutlinedTextField(url, { url = it }, Modifier.weight(1f), label = { Text(t.server) })
         OutlinedTextField(code, { code = it }, Modifier.weight(1f), label = { Text(t.code) })
         Button(onClick = { onEnroll(url.trim(), code.trim()) }, enabled = code.isNotBlank()) { Text(t.enrol) }
+    }
+}
+
+/** The visit's other endings: pick one, give the reason (and a witness where needed), confirm. */
+@Composable
+private fun Endings(allowed: List<Ending>, t: Texts, onEnd: (Ending, String, String?) -> Unit) {
+    var chosen by remember(allowed) { mutableStateOf<Ending?>(null) }
+    var reason by remember(chosen) { mutableStateOf("") }
+    var witness by remember(chosen) { mutableStateOf("") }
+    Row(horizontalArrangement = Arrangement.spacedBy(8.dp)) {
+        allowed.forEach { e -> OutlinedButton(onClick = { chosen = e }) { Text(t.ending(e)) } }
+    }
+    val e = chosen ?: return
+    Column {
+        Text(t.ending(e), style = MaterialTheme.typography.titleSmall)
+        OutlinedTextField(reason, { reason = it }, Modifier.fillMaxWidth(), label = { Text(t.reason) })
+        if (e.needsWitness) OutlinedTextField(witness, { witness = it }, Modifier.fillMaxWidth(), label = { Text(t.witness) })
+        Button(onClick = { onEnd(e, reason, witness.takeIf { e.needsWitness }); chosen = null }, enabled = reason.isNotBlank()) {
+            Text(t.confirmEnding)
+        }
     }
 }
 

@@ -35,6 +35,13 @@ sealed class Texts {
     abstract fun unexpected(e: Throwable): String
     abstract fun photoSaved(width: Int?, height: Int?): String
     abstract fun label(text: LocalizedText): String
+    /** The button that ends the visit so. */
+    abstract fun ending(e: Ending): String
+    abstract val reason: String
+    abstract val witness: String
+    abstract val confirmEnding: String
+    /** A redelivery needs the damage recorded, photographed and signed by the customer first. */
+    abstract val noSignedDamage: String
 
     data object ZhCn : Texts() {
         override val jobs = "今日工单"
@@ -79,6 +86,18 @@ sealed class Texts {
         override fun unexpected(e: Throwable) = "意外错误（${e::class.simpleName}），请重试；如果一再出现，请联系支持。"
         override fun photoSaved(width: Int?, height: Int?) = "照片已保存（${width ?: "?"}×${height ?: "?"}）"
         override fun label(text: LocalizedText) = text.zhCn
+        override fun ending(e: Ending) = when (e) {
+            Ending.NO_ACCESS -> "无法入户"
+            Ending.AWAIT_PARTS -> "待件"
+            Ending.REFUSE_SIGNATURE -> "客户拒签"
+            Ending.DECLINE_QUOTE -> "客户不接受报价"
+            Ending.SECOND_VISIT -> "需二次上门"
+            Ending.REDELIVERY -> "开箱残次，重新送货"
+        }
+        override val reason = "原因"
+        override val witness = "见证人姓名"
+        override val confirmEnding = "结束本次上门"
+        override val noSignedDamage = "请先记录开箱损坏、拍照并请客户签字确认。"
     }
 
     data object En : Texts() {
@@ -120,6 +139,18 @@ sealed class Texts {
         override fun unexpected(e: Throwable) = "Unexpected error (${e::class.simpleName}): try again; if it keeps happening, contact support."
         override fun photoSaved(width: Int?, height: Int?) = "Photo saved (${width ?: "?"}×${height ?: "?"})"
         override fun label(text: LocalizedText) = text.en
+        override fun ending(e: Ending) = when (e) {
+            Ending.NO_ACCESS -> "No access"
+            Ending.AWAIT_PARTS -> "Wait for parts"
+            Ending.REFUSE_SIGNATURE -> "Customer refuses to sign"
+            Ending.DECLINE_QUOTE -> "Customer declines the quote"
+            Ending.SECOND_VISIT -> "Second visit needed"
+            Ending.REDELIVERY -> "Damaged on unboxing: redeliver"
+        }
+        override val reason = "Reason"
+        override val witness = "Witness's name"
+        override val confirmEnding = "End this visit"
+        override val noSignedDamage = "Record the damage on unboxing, photograph it and have the customer sign it first."
     }
 
     companion object {

@@ -12,13 +12,16 @@ import app.fieldkit.ffi.CallConfirmations
 import app.fieldkit.ffi.CallOutcome
 import app.fieldkit.ffi.ChecklistView
 import app.fieldkit.ffi.FieldKitException
+import app.fieldkit.ffi.FindingKind
 import app.fieldkit.ffi.JobDetail
 import app.fieldkit.ffi.JobStatus
 import app.fieldkit.ffi.JobSummary
+import app.fieldkit.ffi.PartRequest
 import app.fieldkit.ffi.SignatureInput
 import app.fieldkit.ffi.SignerRole
 import app.fieldkit.ffi.Strokes
 import app.fieldkit.ffi.SyncOptions
+import app.fieldkit.ffi.VisitStatus
 import app.fieldkit.ffi.demoFeeSchedule
 import app.fieldkit.ffi.demoRepairOrder
 import app.fieldkit.ffi.demoStockTheVan
@@ -119,6 +122,28 @@ class VisitController(
 
     fun answer(stepId: String, answer: Answer): Job = withJob { k, id, _ -> k.answerStep(id, stepId, answer) }
 
+    /**
+     * Ends the selected job's visit short of completion with [reason] (and, for a refused
+     * signature, the [witness]'s name). Waiting for parts requests the demo van's pump (a real
+     * app lets the technician pick the parts); a redelivery names the latest damaged-on-delivery
+     * finding the customer signed, or shows [Texts.noSignedDamage] when there is none.
+     */
+    fun end(ending: Ending, reason: String, witness: String? = null): Job = withJob { k, id, _ ->
+        when (ending) {
+            Ending.NO_ACCESS -> k.noAccess(id, reason)
+            Ending.AWAIT_PARTS -> k.awaitParts(id, listOf(PartRequest(DEMO_PART, 1)), reason)
+            Ending.REFUSE_SIGNATURE -> k.refuseSignature(id, reason, witness = witness)
+            Ending.DECLINE_QUOTE -> k.declineQuote(id, reason)
+            Ending.SECOND_VISIT -> k.needSecondVisit(id, reason)
+            Ending.REDELIVERY -> {
+                val damage = k.findings(id).lastOrNull {
+                    it.kind == FindingKind.DAMAGED_ON_DELIVERY && it.acknowledgedBy != null
+                } ?: throw Shown(texts.noSignedDamage)
+                k.requestRedelivery(id, damage.id, reason)
+            }
+        }
+    }
+
     /** The customer's answer to the demo fee schedule (all its items). */
     fun consentToFees(agreed: Boolean): Job = withJob { k, id, _ ->
         val fees = demoFeeSchedule()
@@ -185,7 +210,9 @@ class VisitController(
     private suspend fun refresh(k: FieldKitClient, jobId: String? = _state.value.selected?.order?.id) {
         val jobs = k.todaysJobs()
         val detail = jobId?.let { k.job(it) }
-        val checklist = if (jobId != null && detail?.visit != null) k.checklist(jobId) else null
+        // A visit that ended (no access, waiting for parts…) has no checklist to run.
+        val open = detail?.visit?.let { it.status !is VisitStatus.Ended } ?: false
+        val checklist = if (jobId != null && open) k.checklist(jobId) else null
         val pending = k.pendingOpCount()
         _state.update { it.copy(jobs = jobs, selected = detail, checklist = checklist, pendingChanges = pending) }
     }
@@ -225,6 +252,7 @@ class VisitController(
             val message = when (e) {
                 is FieldKitException -> e.reasonText
                 is RefusedByServer -> e.message
+                is Shown -> e.message
                 else -> texts.unexpected(e)
             }
             _state.update { it.copy(error = message, loading = false) }
@@ -234,7 +262,13 @@ class VisitController(
     /** The server refused some changes: shown, not retried (they stay in syncIssues()). */
     private class RefusedByServer(override val message: String) : Exception(message)
 
+    /** An action the sample itself cannot take, in the technician's words. */
+    private class Shown(override val message: String) : Exception(message)
+
     private companion object {
+        /** The part the demo van carries. */
+        const val DEMO_PART = "PUMP-220"
+
         /** The sample confirms everything on the call; a real app asks the technician. */
         val CALL_CONFIRMED = CallOutcome(
             reached = true,
