@@ -19,6 +19,7 @@ uniffi::setup_scaffolding!();
 
 mod checklist;
 mod convert;
+mod custody;
 #[cfg(feature = "demo")]
 mod demo;
 mod endings;
@@ -36,6 +37,7 @@ mod sync;
 pub use checklist::{
     ChecklistView, ChoiceOption, Phase, Progress, StepKind, StepState, StepStatus, TemplateRef,
 };
+pub use custody::Loaner;
 #[cfg(feature = "demo")]
 pub use demo::{
     bench_answer_step_in_rust, demo_dispatch_json, demo_fee_schedule, demo_photo,

@@ -4,6 +4,7 @@
 //! transaction; nothing else writes the database.
 
 mod checklist;
+mod custody;
 mod endings;
 mod evidence;
 mod jobs;

@@ -54,6 +54,11 @@ impl VisitStatus {
     pub fn is_open(self) -> bool {
         !matches!(self, Self::Ended(_))
     }
+
+    /// The technician is at the customer's (arrived, working or paused).
+    pub fn is_on_site(self) -> bool {
+        matches!(self, Self::Arrived | Self::Working | Self::Paused)
+    }
 }
 
 /// How a visit ended.

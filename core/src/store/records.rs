@@ -448,18 +448,51 @@ pub fn has_open_receipt(c: &Connection, order: WorkOrderId) -> Result<bool> {
     .query_row([order.to_string()], |r| r.get(0))?)
 }
 
-/// Closes the order's open receipts and brings its loaners back.
+/// Closes the order's open receipts (the unit is back). Its loaners stay out until each is
+/// returned ([`return_loaner`]).
 pub fn close_receipts(c: &Connection, order: WorkOrderId, at: Timestamp) -> Result<()> {
     let (o, t) = (order.to_string(), to_millis(at));
     c.prepare_cached(
         "UPDATE receipts SET returned_at = ?2 WHERE work_order_id = ?1 AND returned_at IS NULL",
     )?
     .execute((&o, t))?;
-    c.prepare_cached(
-        "UPDATE loaners SET returned_at = ?2 WHERE work_order_id = ?1 AND returned_at IS NULL",
-    )?
-    .execute((&o, t))?;
     Ok(())
+}
+
+/// The job's loaners, in the order lent.
+pub fn loaners(c: &Connection, order: WorkOrderId) -> Result<Vec<Loaner>> {
+    let mut stmt = c.prepare_cached(
+        "SELECT id, work_order_id, model, serial, lent_at, returned_at FROM loaners
+          WHERE work_order_id = ?1 ORDER BY lent_at, rowid",
+    )?;
+    let rows = stmt.query_map([order.to_string()], |r| {
+        Ok(Loaner {
+            id: id(r, 0, "id")?,
+            work_order_id: id(r, 1, "work_order_id")?,
+            model: r.get(2)?,
+            serial: r.get(3)?,
+            lent_at: from_millis(r.get(4)?),
+            returned_at: r.get::<_, Option<i64>>(5)?.map(from_millis),
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Marks the job's loaner `loaner` returned at `at`; false when it is not the job's or was
+/// already returned.
+pub fn return_loaner(
+    c: &Connection,
+    order: WorkOrderId,
+    loaner: LoanerId,
+    at: Timestamp,
+) -> Result<bool> {
+    let n = c
+        .prepare_cached(
+            "UPDATE loaners SET returned_at = ?3
+              WHERE id = ?1 AND work_order_id = ?2 AND returned_at IS NULL",
+        )?
+        .execute((loaner.to_string(), order.to_string(), to_millis(at)))?;
+    Ok(n == 1)
 }
 
 // ---------------------------------------------------------------- feedback

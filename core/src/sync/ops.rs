@@ -286,6 +286,14 @@ pub struct RequestRedeliveryV1 {
     pub note: String,
 }
 
+/// `return_loaner`: the loaner lent at a take-back came back to the technician, recorded on
+/// the visit that brings the repaired unit back (on site).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReturnLoanerV1 {
+    pub loaner: LoanerId,
+}
+
 /// One part a waiting job needs: a catalogue SKU and how many.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -405,6 +413,7 @@ pub enum JobOp {
     /// `need_second_visit`: another visit is needed (the reason).
     NeedSecondVisit(ReasonV1),
     RequestRedelivery(RequestRedeliveryV1),
+    ReturnLoaner(ReturnLoanerV1),
 }
 
 /// A van-stock op (entity `stock`, entity id = the part's SKU).
@@ -424,7 +433,7 @@ pub enum OpBody {
 }
 
 /// Every job op kind, as written on the wire.
-pub const JOB_KINDS: [&str; 27] = [
+pub const JOB_KINDS: [&str; 28] = [
     "accept",
     "call_customer",
     "reschedule",
@@ -452,6 +461,7 @@ pub const JOB_KINDS: [&str; 27] = [
     "decline_quote",
     "need_second_visit",
     "request_redelivery",
+    "return_loaner",
 ];
 
 /// Every stock op kind, as written on the wire.
@@ -498,6 +508,7 @@ impl JobOp {
             Self::DeclineQuote(_) => "decline_quote",
             Self::NeedSecondVisit(_) => "need_second_visit",
             Self::RequestRedelivery(_) => "request_redelivery",
+            Self::ReturnLoaner(_) => "return_loaner",
         }
     }
 
@@ -533,6 +544,7 @@ impl JobOp {
             Self::RefuseSignature(p) => to_value(p),
             Self::DeclineQuote(p) | Self::NeedSecondVisit(p) => to_value(p),
             Self::RequestRedelivery(p) => to_value(p),
+            Self::ReturnLoaner(p) => to_value(p),
         }
     }
 
@@ -582,6 +594,7 @@ impl JobOp {
             "decline_quote" => JobOp::DeclineQuote(p.read(false)?),
             "need_second_visit" => JobOp::NeedSecondVisit(p.read(false)?),
             "request_redelivery" => JobOp::RequestRedelivery(p.read(false)?),
+            "return_loaner" => JobOp::ReturnLoaner(p.read(false)?),
             _ => JobOp::Sign(Box::new(p.read(false)?)),
         })
     }

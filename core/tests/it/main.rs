@@ -8,6 +8,7 @@ mod at_rest;
 mod bad_input;
 mod common;
 mod crash;
+mod custody;
 mod customer_copy;
 mod endings;
 mod photo;

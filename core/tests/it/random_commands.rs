@@ -49,6 +49,8 @@ enum Cmd {
     SignFinding,
     /// A redelivery of the latest damaged-on-delivery finding (or of an unknown finding).
     Redeliver,
+    /// The job's first loaner taken back (or a loaner the job never lent).
+    ReturnLoaner,
     Reschedule,
     Cancel,
 }
@@ -80,6 +82,7 @@ fn cmd() -> impl Strategy<Value = Cmd> {
         1 => any::<bool>().prop_map(Cmd::Damage),
         1 => Just(Cmd::SignFinding),
         1 => Just(Cmd::Redeliver),
+        1 => Just(Cmd::ReturnLoaner),
         1 => Just(Cmd::Reschedule),
         1 => Just(Cmd::Cancel),
     ]
@@ -213,6 +216,10 @@ fn run(d: &Device, id: WorkOrderId, c: &Cmd) -> Result<(), fieldkit_core::Error>
                 "dent on the side",
             )
             .map(drop)
+        }
+        Cmd::ReturnLoaner => {
+            let loaner = k.loaners(id)?.first().map_or_else(LoanerId::new, |l| l.id);
+            k.return_loaner(id, loaner)
         }
         Cmd::Reschedule => {
             let start = morning() + chrono::Duration::days(1);

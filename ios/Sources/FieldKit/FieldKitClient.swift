@@ -148,6 +148,12 @@ public final class FieldKitClient: @unchecked Sendable {
     public func requestRedelivery(_ id: String, findingId: String, note: String) async throws -> JobStatus {
         try await local { try $0.requestRedelivery(jobId: id, findingId: findingId, note: note) }
     }
+    /// The job's loaners (lent at take-backs), each with its return once recorded.
+    public func loaners(_ id: String) async throws -> [Loaner] { try await local { try $0.loaners(jobId: id) } }
+    /// The loaner came back, recorded on site on the return visit (completion does not return it).
+    public func returnLoaner(_ id: String, loanerId: String) async throws {
+        try await local { try $0.returnLoaner(jobId: id, loanerId: loanerId) }
+    }
     /// The findings of the job's current (or last) visit, each with its signature once given.
     public func findings(_ id: String) async throws -> [Finding] { try await local { try $0.findings(jobId: id) } }
     public func feedback(_ id: String, rating: Int32, comment: String? = nil, complaint: Bool = false) async throws -> Feedback {

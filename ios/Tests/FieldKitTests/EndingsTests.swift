@@ -97,3 +97,32 @@ final class EndingsTests: XCTestCase {
         XCTAssertTrue(none.isEmpty, "visit 2 has no findings yet")
     }
 }
+
+/// Mirrors CustodyTest.kt: a take-back's loaner is returned on site on the return visit, once.
+final class CustodyTests: XCTestCase {
+    func testALoanerIsReturnedOnSiteOnTheReturnVisitOnce() async throws {
+        let (kit, id) = try kitWithOrder("loaner")
+        try await walkToWork(kit, id)
+        let receipt = try await kit.takeBack(id, TakeBack(receiptNo: "R-0001", reason: "motor needs bench repair", goodsBookRef: "GB-1", loaner: LoanerUnit(model: "WM-LOAN", serial: "LN-77")))
+        let loanerId = try XCTUnwrap(receipt.loanerId)
+        _ = try await kit.callCustomer(id, callReached)
+        let out = try await kit.loaners(id)
+        XCTAssertEqual(out.count, 1)
+        XCTAssertEqual(out[0].id, loanerId)
+        XCTAssertNil(out[0].returnedAtMs)
+        let queued = try await kit.pendingChanges()
+        do { try await kit.returnLoaner(id, loanerId: loanerId); XCTFail("not on site yet") } catch FieldKitError.Validation {}
+        do { try await kit.returnLoaner(id, loanerId: "not an id"); XCTFail() } catch FieldKitError.Validation {}
+        let unchanged = try await kit.pendingChanges()
+        XCTAssertEqual(unchanged, queued)
+
+        _ = try await kit.answerStep(id, "repaired_unit_loaded", .confirmed)
+        _ = try await kit.startTravel(id)
+        _ = try await kit.arrive(id)
+        try await kit.returnLoaner(id, loanerId: loanerId)
+        let back = try await kit.loaners(id)
+        XCTAssertNotNil(back[0].returnedAtMs)
+        do { try await kit.returnLoaner(id, loanerId: loanerId); XCTFail("returned once") } catch FieldKitError.Validation {}
+        do { _ = try await kit.loaners("01a24144-cbe3-73bf-9fc6-1c9737f5d801"); XCTFail() } catch FieldKitError.NotFound {}
+    }
+}

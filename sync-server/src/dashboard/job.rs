@@ -114,6 +114,7 @@ fn describe(op: &Op, read: Option<&JobOp>) -> String {
         JobOp::RecordFinding(f) => format!("finding ({})", f.kind.as_str()),
         JobOp::Pause(r) | JobOp::Cancel(r) => with_why(&r.reason),
         JobOp::NoAccess(n) => with_why(&n.note),
+        JobOp::ReturnLoaner(l) => format!("loaner {} returned", l.loaner),
         JobOp::DeclineQuote(r) => format!("quote declined: {}", r.reason),
         JobOp::NeedSecondVisit(r) => format!("second visit needed: {}", r.reason),
         JobOp::RequestRedelivery(r) => format!(

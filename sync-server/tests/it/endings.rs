@@ -16,6 +16,9 @@
 //! unboxing (the finding signed, a photo) closes `redelivery_requested` and flags the desk to
 //! create the redelivery job; forged for a finding the visit never had, or on a repair: refused.
 //!
+//! A take-back's loaner returned on site on the return visit: applied and on the timeline;
+//! forged a second time or for a loaner never lent: refused.
+//!
 //! In a real headless Chromium (`common/webdriver.rs`), a dispatcher logged in through the form
 //! opens each ending's job page: its status and the ending's line on the timeline.
 
@@ -452,6 +455,68 @@ async fn redelivery_requested(backend: Backend) {
     )
     .await;
     ts.server.shutdown().await.unwrap();
+}
+
+/// Job `n` walked by a new phone to work started, taken back with a loaner, and its return
+/// visit walked to arrival: the job, the phone and the loaner.
+async fn on_the_return_visit(
+    ts: &TestServer,
+    tech: &str,
+    n: u32,
+) -> (WorkOrderId, Phone, LoanerId) {
+    let (job, p) = walked_to(ts, tech, n, "start_work").await;
+    let receipt = p.kit.take_back(job, &demo::sample_take_back()).unwrap();
+    let reached = fieldkit_core::api::CallOutcome {
+        reached: true,
+        confirmed: CallConfirmations::all(),
+        agreed: None,
+        note: None,
+    };
+    p.kit.call_customer(job, &reached).unwrap();
+    p.kit
+        .answer_step(job, "repaired_unit_loaded", &AnswerValue::Confirmed)
+        .unwrap();
+    p.kit.start_travel(job).unwrap();
+    p.kit.arrive(job).unwrap();
+    (job, p, receipt.loaner_id.unwrap())
+}
+
+/// A take-back's loaner returned on the return visit: applied, on the job's timeline; the same
+/// op forged a second time, or for a loaner the job never lent: refused.
+async fn loaner_returned(backend: Backend) {
+    let Some((ts, tech, desk)) = desk_and_technician(backend).await else {
+        return;
+    };
+    let (job, p, loaner) = on_the_return_visit(&ts, &tech, 1).await;
+    p.kit.return_loaner(job, loaner).unwrap();
+    pushed_all_applied(&ts, &p).await;
+    let page = job_page(&ts, &desk, job).await;
+    assert!(page.contains(&format!("loaner {loaner} returned")));
+    let payload = json!({"loaner": loaner.to_string()});
+    let twice = forged_on(&ts, &p, job, "return_loaner", payload).await;
+    assert!(
+        matches!(&twice, OpOutcome::Rejected { code, .. } if code == "invalid"),
+        "{twice:?}"
+    );
+
+    let (job, p, _) = on_the_return_visit(&ts, &tech, 2).await;
+    let payload = json!({"loaner": LoanerId::new().to_string()});
+    let unknown = forged_on(&ts, &p, job, "return_loaner", payload).await;
+    assert!(
+        matches!(&unknown, OpOutcome::Rejected { code, .. } if code == "unknown_loaner"),
+        "{unknown:?}"
+    );
+    ts.server.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn loaner_returned_sqlite() {
+    loaner_returned(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn loaner_returned_postgres() {
+    loaner_returned(Backend::Postgres).await;
 }
 
 /// Every ending synced by a real phone, then each job's page opened in Chromium by a dispatcher

@@ -52,6 +52,8 @@ enum Cmd {
     SignFinding,
     /// A redelivery of the latest damaged-on-delivery finding (or of an unknown finding).
     Redeliver,
+    /// The job's first loaner taken back (or a loaner the job never lent).
+    ReturnLoaner,
     Reschedule,
     Cancel,
 }
@@ -84,6 +86,7 @@ fn cmd() -> impl Strategy<Value = Cmd> {
         1 => any::<bool>().prop_map(Cmd::Damage),
         1 => Just(Cmd::SignFinding),
         1 => Just(Cmd::Redeliver),
+        1 => Just(Cmd::ReturnLoaner),
         1 => Just(Cmd::Reschedule),
         1 => Just(Cmd::Cancel),
     ]
@@ -263,6 +266,10 @@ fn run(k: &FieldKit, id: WorkOrderId, c: &Cmd) -> fieldkit_core::Result<()> {
                 "dent on the side",
             )
             .map(drop)
+        }
+        Cmd::ReturnLoaner => {
+            let loaner = k.loaners(id)?.first().map_or_else(LoanerId::new, |l| l.id);
+            k.return_loaner(id, loaner)
         }
         Cmd::Reschedule => {
             let start = Utc::now() + chrono::Duration::days(1);

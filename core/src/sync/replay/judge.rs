@@ -227,6 +227,9 @@ impl JobReplay {
                 }
                 self.transition(JobAction::TakeBack)?;
                 self.taken_back = true;
+                if let Some(l) = &p.loaner {
+                    self.loaners.insert(l.id.to_string(), false);
+                }
             }
             JobOp::AwaitParts(p) => {
                 text("note", &p.note, 2000)?;
@@ -262,6 +265,27 @@ impl JobReplay {
                     ));
                 }
                 self.transition(JobAction::RefuseSignature)?;
+            }
+            JobOp::ReturnLoaner(p) => {
+                let v = self.visit_of(op, "take a loaner back")?;
+                if !v.status.is_on_site() {
+                    return Err(Refused::new(
+                        "not_allowed_now",
+                        "a loaner is taken back on site",
+                    ));
+                }
+                match self.loaners.get_mut(&p.loaner.to_string()) {
+                    None => {
+                        return Err(Refused::new(
+                            "unknown_loaner",
+                            "no loaner of this job has that id",
+                        ));
+                    }
+                    Some(true) => {
+                        return Err(Refused::new("invalid", "the loaner was already returned"));
+                    }
+                    Some(returned) => *returned = true,
+                }
             }
             JobOp::DeclineQuote(p) => {
                 text("reason", &p.reason, 500)?;

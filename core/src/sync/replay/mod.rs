@@ -41,7 +41,7 @@ use crate::workflow::{Job, JobAction};
 
 /// The version of [`JobReplay`]'s stored shape and rules: a server rebuilds a stored replay of
 /// another version from the job's ops.
-pub const REPLAY_VERSION: u32 = 1;
+pub const REPLAY_VERSION: u32 = 2;
 
 /// What the desk published, as the judge needs it.
 pub trait Desk {
@@ -72,7 +72,8 @@ pub struct Refused {
     /// `bad_payload`, `unsupported_op`, `unsupported_version`, `chain_mismatch`,
     /// `wrong_visit`, `not_allowed_now`, `blocked`, `checklist`, `invalid`,
     /// `unknown_fee_schedule`, `fee_mismatch`, `unknown_part`, `duplicate_photo`,
-    /// `unknown_finding`, `summary_mismatch`, `not_shown`, `seal_mismatch`, `wrong_device`.
+    /// `unknown_finding`, `summary_mismatch`, `not_shown`, `seal_mismatch`, `wrong_device`,
+    /// `unknown_loaner`.
     pub code: String,
     pub reason: String,
 }
@@ -127,6 +128,9 @@ pub struct JobReplay {
     pub visits: u32,
     /// A unit was taken back and has not come back: the next visit is a return visit.
     pub taken_back: bool,
+    /// The loaners lent at take-backs, by id: `true` once returned.
+    #[serde(default)]
+    pub loaners: std::collections::BTreeMap<String, bool>,
     /// The hash of the last accepted job event (the timeline's head).
     pub head: Option<String>,
     /// The `seq` of the last op judged.
@@ -152,6 +156,7 @@ impl JobReplay {
             visit: None,
             visits: 0,
             taken_back: false,
+            loaners: Default::default(),
             head: None,
             last_seq: 0,
             completed_at_seq: None,

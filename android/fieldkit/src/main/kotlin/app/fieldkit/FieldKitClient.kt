@@ -18,6 +18,7 @@ import app.fieldkit.ffi.Feedback
 import app.fieldkit.ffi.FieldKit
 import app.fieldkit.ffi.FieldKitException
 import app.fieldkit.ffi.Finding
+import app.fieldkit.ffi.Loaner
 import app.fieldkit.ffi.FindingKind
 import app.fieldkit.ffi.JobDetail
 import app.fieldkit.ffi.JobObserver
@@ -169,6 +170,10 @@ class FieldKitClient private constructor(
     /** Goods damaged on unboxing: the customer-signed damaged-on-delivery finding, a photo taken. */
     suspend fun requestRedelivery(jobId: String, findingId: String, note: String): JobStatus =
         local { requestRedelivery(jobId, findingId, note) }
+    /** The job's loaners (lent at take-backs), each with its return once recorded. */
+    suspend fun loaners(jobId: String): List<Loaner> = local { loaners(jobId) }
+    /** The loaner came back, recorded on site on the return visit (completion does not return it). */
+    suspend fun returnLoaner(jobId: String, loanerId: String): Unit = local { returnLoaner(jobId, loanerId) }
     /** The findings of the job's current (or last) visit, each with its signature once given. */
     suspend fun findings(jobId: String): List<Finding> = local { findings(jobId) }
     suspend fun feedback(jobId: String, rating: Int, comment: String? = null, complaint: Boolean = false): Feedback =

@@ -1,0 +1,87 @@
+//! Custody of a take-back's loaner through the public API: it stays out when the return visit
+//! completes unless the technician records it back on site, once; the server's judge agrees.
+
+use crate::common::*;
+use fieldkit_core::Error;
+use fieldkit_core::demo;
+use fieldkit_core::model::*;
+use fieldkit_core::sync::replay::Verdict;
+use fieldkit_core::workflow::JobStatus;
+
+fn none(_: &str) -> Option<String> {
+    None
+}
+
+fn never(_: &str) -> bool {
+    false
+}
+
+/// A warranty repair taken back with a loaner, its return visit planned: the loaner's id.
+fn taken_back_with_a_loaner(d: &Device) -> (WorkOrderId, LoanerId) {
+    let id = d.order(JobKind::Repair, Billing::Warranty);
+    d.plan(id);
+    d.walk(id, &none, &|next| next == "respect_home");
+    let receipt = d.kit.take_back(id, &demo::sample_take_back()).unwrap();
+    d.call(id);
+    (id, receipt.loaner_id.unwrap())
+}
+
+#[test]
+fn a_loaner_is_returned_on_site_once_and_completion_does_not_return_it() {
+    let d = device();
+    let (id, loaner) = taken_back_with_a_loaner(&d);
+    let out = d.kit.loaners(id).unwrap();
+    assert_eq!((out.len(), out[0].returned_at), (1, None));
+    // Not on site yet, or not this job's loaner: refused, nothing written.
+    let queued = d.op_count();
+    assert!(matches!(
+        d.kit.return_loaner(id, loaner),
+        Err(Error::Invalid { .. })
+    ));
+    d.walk(id, &none, &|next| next == "receipt_taken_back");
+    assert!(matches!(
+        d.kit.return_loaner(id, LoanerId::new()),
+        Err(Error::NotFound { .. })
+    ));
+    let queued_on_site = d.op_count();
+    assert!(queued_on_site > queued);
+    d.tick();
+    d.kit.return_loaner(id, loaner).unwrap();
+    let returned = d.kit.loaners(id).unwrap()[0].returned_at;
+    assert!(returned.is_some());
+    let last = d.kit.pending_ops(i64::MAX).unwrap().pop().unwrap();
+    assert_eq!(
+        (last.kind.as_str(), last.payload.clone()),
+        (
+            "return_loaner",
+            serde_json::json!({"loaner": loaner.to_string()})
+        )
+    );
+    assert!(matches!(
+        d.kit.return_loaner(id, loaner),
+        Err(Error::Invalid { .. })
+    ));
+    d.walk(id, &none, &never);
+    assert_eq!(d.kit.job(id).unwrap().status, JobStatus::Completed);
+    assert_eq!(
+        d.kit.loaners(id).unwrap()[0].returned_at,
+        returned,
+        "completion leaves the return as recorded"
+    );
+    let (replay, verdicts) = judge_journal(&d, id);
+    assert!(verdicts.iter().all(|(_, v)| match v {
+        Verdict::Accepted => true,
+        Verdict::Completion(c) => c.ok(),
+        Verdict::Refused(_) => false,
+    }));
+    assert_eq!(replay.loaners.get(&loaner.to_string()), Some(&true));
+}
+
+#[test]
+fn a_loaner_not_returned_stays_out_after_the_return_visit() {
+    let d = device();
+    let (id, _) = taken_back_with_a_loaner(&d);
+    d.walk(id, &none, &never);
+    assert_eq!(d.kit.job(id).unwrap().status, JobStatus::Completed);
+    assert_eq!(d.kit.loaners(id).unwrap()[0].returned_at, None);
+}
