@@ -131,6 +131,17 @@ pub fn stock_the_van(kit: &FieldKit) -> Result<()> {
     Ok(())
 }
 
+/// The pre-visit call as the demo makes it: the customer reached, everything confirmed, the
+/// promised window kept.
+pub fn call_reached() -> CallOutcome {
+    CallOutcome {
+        reached: true,
+        confirmed: CallConfirmations::all(),
+        agreed: None,
+        note: None,
+    }
+}
+
 /// Walks a paid repair visit from "assigned" to completion, following every step, and
 /// calls `progress` after each one with the step's name.
 pub fn walk_repair_visit(
@@ -141,15 +152,7 @@ pub fn walk_repair_visit(
     let step = |kit: &FieldKit, s: &str, a: AnswerValue| kit.answer_step(id, s, &a).map(|_| ());
     kit.accept(id)?;
     progress("accept")?;
-    kit.call_customer(
-        id,
-        &CallOutcome {
-            reached: true,
-            confirmed: CallConfirmations::all(),
-            agreed: None,
-            note: None,
-        },
-    )?;
+    kit.call_customer(id, &call_reached())?;
     progress("call_customer")?;
     step(kit, "tools_parts_loaded", AnswerValue::Confirmed)?;
     progress("tools_parts_loaded")?;
@@ -288,15 +291,7 @@ pub fn sample_refusal(witnessed: bool) -> (&'static str, Option<&'static str>) {
 pub fn walk_damaged_delivery(kit: &FieldKit, id: WorkOrderId) -> Result<FindingId> {
     let step = |s: &str, a: AnswerValue| kit.answer_step(id, s, &a).map(|_| ());
     kit.accept(id)?;
-    kit.call_customer(
-        id,
-        &CallOutcome {
-            reached: true,
-            confirmed: CallConfirmations::all(),
-            agreed: None,
-            note: None,
-        },
-    )?;
+    kit.call_customer(id, &call_reached())?;
     step("goods_loaded", AnswerValue::Confirmed)?;
     kit.start_travel(id)?;
     kit.arrive(id)?;
@@ -329,6 +324,52 @@ pub fn walk_damaged_delivery(kit: &FieldKit, id: WorkOrderId) -> Result<FindingI
         AnswerValue::Text("the next working day".into()),
     )?;
     Ok(finding.id)
+}
+
+/// Records damage found on site: on delivery (unboxing) or, when `on_delivery` is false, signs
+/// of tampering (used by the property tests).
+pub fn record_damage(kit: &FieldKit, id: WorkOrderId, on_delivery: bool) -> Result<()> {
+    let kind = if on_delivery {
+        FindingKind::DamagedOnDelivery
+    } else {
+        FindingKind::Tampering
+    };
+    kit.record_finding(id, kind, "dent on the side").map(drop)
+}
+
+/// The customer signs the latest finding of the visit (or, with none, a finding no visit has),
+/// with no step (used by the property tests).
+pub fn sign_latest_finding(kit: &FieldKit, id: WorkOrderId) -> Result<()> {
+    let (latest, _) = latest_findings(kit, id)?;
+    let input = SignatureInput {
+        signer_name: "Customer Name".into(),
+        role: SignerRole::Customer,
+        strokes: signature_strokes(7),
+        step_id: None,
+        finding: Some(latest.unwrap_or_else(FindingId::new)),
+    };
+    kit.sign(id, &input).map(drop)
+}
+
+/// Requests a redelivery of the visit's latest damaged-on-delivery finding (or of a finding no
+/// visit has) (used by the property tests).
+pub fn redeliver_latest_damage(kit: &FieldKit, id: WorkOrderId) -> Result<()> {
+    let (_, damaged) = latest_findings(kit, id)?;
+    kit.request_redelivery(
+        id,
+        damaged.unwrap_or_else(FindingId::new),
+        "dent on the side",
+    )
+    .map(drop)
+}
+
+/// Takes back the job's first loaner (or one it never lent) (used by the property tests).
+pub fn return_first_loaner(kit: &FieldKit, id: WorkOrderId) -> Result<()> {
+    let loaner = kit
+        .loaners(id)?
+        .first()
+        .map_or_else(LoanerId::new, |l| l.id);
+    kit.return_loaner(id, loaner)
 }
 
 /// Why the customer declined the quote (used by tests and the demo).

@@ -466,13 +466,7 @@ async fn on_the_return_visit(
 ) -> (WorkOrderId, Phone, LoanerId) {
     let (job, p) = walked_to(ts, tech, n, "start_work").await;
     let receipt = p.kit.take_back(job, &demo::sample_take_back()).unwrap();
-    let reached = fieldkit_core::api::CallOutcome {
-        reached: true,
-        confirmed: CallConfirmations::all(),
-        agreed: None,
-        note: None,
-    };
-    p.kit.call_customer(job, &reached).unwrap();
+    p.kit.call_customer(job, &demo::call_reached()).unwrap();
     p.kit
         .answer_step(job, "repaired_unit_loaded", &AnswerValue::Confirmed)
         .unwrap();

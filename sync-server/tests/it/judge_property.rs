@@ -239,38 +239,10 @@ fn run(k: &FieldKit, id: WorkOrderId, c: &Cmd) -> fieldkit_core::Result<()> {
         }
         Cmd::DeclineQuote => k.decline_quote(id, demo::SAMPLE_QUOTE_DECLINED).map(drop),
         Cmd::SecondVisit => k.need_second_visit(id, demo::SAMPLE_SECOND_VISIT).map(drop),
-        Cmd::Damage(on_delivery) => {
-            let kind = if *on_delivery {
-                FindingKind::DamagedOnDelivery
-            } else {
-                FindingKind::Tampering
-            };
-            k.record_finding(id, kind, "dent on the side").map(drop)
-        }
-        Cmd::SignFinding => {
-            let (latest, _) = demo::latest_findings(k, id)?;
-            let input = SignatureInput {
-                signer_name: "Customer Name".into(),
-                role: SignerRole::Customer,
-                strokes: demo::signature_strokes(7),
-                step_id: None,
-                finding: Some(latest.unwrap_or_else(FindingId::new)),
-            };
-            k.sign(id, &input).map(drop)
-        }
-        Cmd::Redeliver => {
-            let (_, damaged) = demo::latest_findings(k, id)?;
-            k.request_redelivery(
-                id,
-                damaged.unwrap_or_else(FindingId::new),
-                "dent on the side",
-            )
-            .map(drop)
-        }
-        Cmd::ReturnLoaner => {
-            let loaner = k.loaners(id)?.first().map_or_else(LoanerId::new, |l| l.id);
-            k.return_loaner(id, loaner)
-        }
+        Cmd::Damage(on_delivery) => demo::record_damage(k, id, *on_delivery),
+        Cmd::SignFinding => demo::sign_latest_finding(k, id),
+        Cmd::Redeliver => demo::redeliver_latest_damage(k, id),
+        Cmd::ReturnLoaner => demo::return_first_loaner(k, id),
         Cmd::Reschedule => {
             let start = Utc::now() + chrono::Duration::days(1);
             k.reschedule(
