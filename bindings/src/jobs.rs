@@ -279,6 +279,7 @@ impl WorkOrder {
             status: self.status.into(),
             // The desk pins checklists on the jobs it syncs; one made in the app has none.
             checklist: None,
+            parent: None,
         })
     }
 }

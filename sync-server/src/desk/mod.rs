@@ -108,6 +108,7 @@ pub fn validated_order(req: NewWorkOrder) -> Result<WorkOrder, ApiError> {
         status: WorkOrderStatus::Assigned,
         // Pinned by the storage when the job is created.
         checklist: None,
+        parent: None,
     })
 }
 
