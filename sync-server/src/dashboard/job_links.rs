@@ -137,7 +137,7 @@ pub fn chain_section(session: &Session, c: &JobWithChain, techs: &[Technician]) 
                     span class="muted" { (w::WHEN_EMPTY) }
                     label { (w::FAULT) " " input type="text" name="reported_fault" maxlength="2000" placeholder=(w::FAULT_EMPTY); }
                     label { (w::INSTRUCTIONS) " " input type="text" name="instructions" maxlength="4000"; }
-                    button type="submit" { (w::CREATE) }
+                    button type="submit" id="create-child" { (w::CREATE) }
                 }
             }
         }
