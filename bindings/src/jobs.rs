@@ -369,6 +369,9 @@ pub struct JobSummary {
     pub customer_name: String,
     /// Personal data: for the technician's screen only.
     pub address: String,
+    /// The job this one was made from (a redelivery, a rework…); `null`/`nil` for most.
+    #[uniffi(default = None)]
+    pub parent: Option<ParentLink>,
 }
 
 /// How a visit ended.
@@ -539,6 +542,7 @@ impl FieldKit {
                 product_model: j.product_model,
                 customer_name: j.customer_name,
                 address: j.address,
+                parent: j.parent.map(ParentLink::from_core),
             })
             .collect())
     }

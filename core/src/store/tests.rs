@@ -667,6 +667,12 @@ fn a_child_job_keeps_its_parent_link_and_the_desk_may_change_it() {
     });
     k.receive_work_order(&child).unwrap();
     assert_eq!(k.job(child.id).unwrap().order.parent, child.parent);
+    let listed = k.todays_jobs().unwrap();
+    let line = listed
+        .iter()
+        .find(|j| j.id == child.id)
+        .expect("today's job");
+    assert_eq!(line.parent, child.parent, "the list shows the link");
     // The desk's word again, with another kind: replaced, like every desk-owned field.
     child.parent.as_mut().unwrap().kind = LinkKind::SecondVisit;
     k.receive_work_order(&child).unwrap();

@@ -20,9 +20,16 @@ final class LinkedJobTests: XCTestCase {
         let parent = try await kit.job(order.id)
         XCTAssertNil(parent.order.parent, "a job made on its own has no parent")
 
+        // Promised in the parent's window (today, as the desk holds it), so it is on today's
+        // list too.
+        let (got, held) = try await desk.call("GET", "/v1/admin/work-orders/\(order.id)")
+        XCTAssertEqual(got, 200)
+        let parentJob = try JSONSerialization.jsonObject(with: held) as! [String: Any]
+        let promised = (parentJob["order"] as! [String: Any])["promised"]!
+        let body: [String: Any] = ["kind": "callback_repair", "assign_to": tech, "promised": promised]
+        let json = String(decoding: try JSONSerialization.data(withJSONObject: body), as: UTF8.self)
         let (status, data) = try await desk.call(
-            "POST", "/v1/admin/work-orders/\(order.id)/children",
-            json: "{\"kind\":\"callback_repair\",\"assign_to\":\"\(tech)\"}")
+            "POST", "/v1/admin/work-orders/\(order.id)/children", json: json)
         XCTAssertEqual(status, 201, String(decoding: data, as: UTF8.self))
         let made = try JSONSerialization.jsonObject(with: data) as! [String: Any]
         let childId = (made["order"] as! [String: Any])["id"] as! String
@@ -37,5 +44,11 @@ final class LinkedJobTests: XCTestCase {
         XCTAssertEqual(child.address, order.address)
         XCTAssertEqual(child.productModel, order.productModel)
         XCTAssertEqual(child.number, "\(order.number)-1")
+        XCTAssertEqual(child.promised, order.promised)
+        // Today's list says which job the child was made from; the parent's line says none.
+        let today = try await kit.todaysJobs()
+        XCTAssertEqual(today.first { $0.id == childId }?.parent?.kind, .callbackRepair)
+        XCTAssertEqual(today.first { $0.id == childId }?.parent?.number, order.number)
+        XCTAssertNil(today.first { $0.id == order.id }?.parent)
     }
 }

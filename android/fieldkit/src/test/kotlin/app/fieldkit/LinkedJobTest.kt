@@ -9,6 +9,7 @@ import app.fieldkit.ffi.LinkKind
 import app.fieldkit.ffi.ParentLink
 import app.fieldkit.ffi.demoDispatchJson
 import app.fieldkit.ffi.demoRepairOrder
+import java.time.Instant
 import kotlin.test.assertEquals
 import kotlin.test.assertNull
 import kotlin.test.assertTrue
@@ -29,9 +30,11 @@ class LinkedJobTest {
             kit.sync(Desk.quick)
             assertNull(kit.job(order.id).order.parent, "a job made on its own has no parent")
 
+            // Promised in the parent's window (today), so it is on today's list too.
+            val window = """{"start":"${Instant.ofEpochMilli(order.promised.startMs)}","end":"${Instant.ofEpochMilli(order.promised.endMs)}"}"""
             val (status, body) = desk.call(
                 "POST", "/v1/admin/work-orders/${order.id}/children",
-                """{"kind":"callback_repair","assign_to":"$tech"}""",
+                """{"kind":"callback_repair","assign_to":"$tech","promised":$window}""",
             )
             assertEquals(201, status, body)
             // The answer's first id is the child's own (the order comes first).
@@ -47,6 +50,12 @@ class LinkedJobTest {
             assertEquals(order.address, child.address)
             assertEquals(order.productModel, child.productModel)
             assertEquals("${order.number}-1", child.number)
+            assertEquals(order.promised, child.promised)
+            // Today's list says which job the child was made from; the parent's line says none.
+            val today = kit.todaysJobs()
+            assertEquals(LinkKind.CALLBACK_REPAIR, today.first { it.id == childId }.parent?.kind)
+            assertEquals(order.number, today.first { it.id == childId }.parent?.number)
+            assertNull(today.first { it.id == order.id }.parent)
         }
     }
 }
