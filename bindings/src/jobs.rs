@@ -252,6 +252,10 @@ pub struct WorkOrder {
     pub instructions: Option<String>,
     pub reported_at_ms: i64,
     pub status: WorkOrderStatus,
+    /// The job this one was made from (a redelivery, a rework…); `null`/`nil` for a job made
+    /// on its own.
+    #[uniffi(default = None)]
+    pub parent: Option<ParentLink>,
 }
 
 impl WorkOrder {
@@ -272,6 +276,7 @@ impl WorkOrder {
             instructions: o.instructions,
             reported_at_ms: ms(o.reported_at),
             status: o.status.into(),
+            parent: o.parent.map(ParentLink::from_core),
         }
     }
 
@@ -300,6 +305,73 @@ impl WorkOrder {
             status: self.status.into(),
             // The desk pins checklists on the jobs it syncs; one made in the app has none.
             checklist: None,
+            parent: self.parent.as_ref().map(ParentLink::to_core).transpose()?,
+        })
+    }
+}
+
+/// Why a job was made from another one (关联工单).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, uniffi::Enum)]
+pub enum LinkKind {
+    /// 回访: a follow-up visit.
+    FollowUp,
+    /// 二次配送: the goods delivered again.
+    Redelivery,
+    /// 返工: the parent's work done again.
+    Rework,
+    /// 二次上门: a second visit to finish the parent's work.
+    SecondVisit,
+    /// 回访维修: the repair a follow-up call turned up.
+    CallbackRepair,
+}
+
+impl From<m::LinkKind> for LinkKind {
+    fn from(k: m::LinkKind) -> Self {
+        match k {
+            m::LinkKind::FollowUp => Self::FollowUp,
+            m::LinkKind::Redelivery => Self::Redelivery,
+            m::LinkKind::Rework => Self::Rework,
+            m::LinkKind::SecondVisit => Self::SecondVisit,
+            m::LinkKind::CallbackRepair => Self::CallbackRepair,
+        }
+    }
+}
+
+impl From<LinkKind> for m::LinkKind {
+    fn from(k: LinkKind) -> Self {
+        match k {
+            LinkKind::FollowUp => Self::FollowUp,
+            LinkKind::Redelivery => Self::Redelivery,
+            LinkKind::Rework => Self::Rework,
+            LinkKind::SecondVisit => Self::SecondVisit,
+            LinkKind::CallbackRepair => Self::CallbackRepair,
+        }
+    }
+}
+
+/// A job's link to the job the desk made it from: its number to show (the parent itself is
+/// often not on this phone) and why.
+#[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
+pub struct ParentLink {
+    pub id: String,
+    pub number: String,
+    pub kind: LinkKind,
+}
+
+impl ParentLink {
+    fn from_core(p: m::ParentLink) -> Self {
+        Self {
+            id: p.id.to_string(),
+            number: p.number,
+            kind: p.kind.into(),
+        }
+    }
+
+    fn to_core(&self) -> Result<m::ParentLink> {
+        Ok(m::ParentLink {
+            id: id("parent job id", &self.id)?,
+            number: self.number.clone(),
+            kind: self.kind.into(),
         })
     }
 }
@@ -318,6 +390,9 @@ pub struct JobSummary {
     pub customer_name: String,
     /// Personal data: for the technician's screen only.
     pub address: String,
+    /// The job this one was made from (a redelivery, a rework…); `null`/`nil` for most.
+    #[uniffi(default = None)]
+    pub parent: Option<ParentLink>,
 }
 
 /// How a visit ended.
@@ -497,6 +572,7 @@ impl FieldKit {
                 product_model: j.product_model,
                 customer_name: j.customer_name,
                 address: j.address,
+                parent: j.parent.map(ParentLink::from_core),
             })
             .collect())
     }

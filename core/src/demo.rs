@@ -110,6 +110,7 @@ pub fn repair_order(n: u32, now: Timestamp, billing: Billing) -> WorkOrder {
         reported_at: now - Duration::hours(3),
         status: WorkOrderStatus::Assigned,
         checklist: None,
+        parent: None,
     }
 }
 

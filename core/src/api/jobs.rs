@@ -26,6 +26,9 @@ pub struct JobSummary {
     pub customer_name: String,
     /// Personal data, for the technician's screen only.
     pub address: String,
+    /// The job this one was made from (a redelivery, a rework…): the list says so.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent: Option<ParentLink>,
 }
 
 /// Everything about one job.
@@ -102,6 +105,7 @@ impl FieldKit {
                         product_model: o.product.model,
                         customer_name: o.customer.name,
                         address: o.site.address,
+                        parent: o.parent,
                     })
                 })
                 .collect()

@@ -309,6 +309,9 @@ impl FieldKit {
 pub(super) fn validate_order(order: &WorkOrder) -> Result<()> {
     text("number", &order.number, 64)?;
     text("product model", &order.product.model, 128)?;
+    if let Some(parent) = &order.parent {
+        text("parent number", &parent.number, 64)?;
+    }
     if order.promised.start >= order.promised.end {
         return Err(Error::invalid("promised window", "ends before it starts"));
     }

@@ -221,6 +221,10 @@ pub struct WorkOrder {
     /// the template by the job's kind).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub checklist: Option<JobChecklist>,
+    /// The job this one follows from (a redelivery, a rework…), when the desk created it from
+    /// another; absent from older servers and on jobs made on their own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent: Option<ParentLink>,
 }
 
 /// The checklists the desk pinned on a job when it created it: the one its visits follow and,
@@ -230,4 +234,80 @@ pub struct WorkOrder {
 pub struct JobChecklist {
     pub visit: TemplateRef,
     pub return_visit: Option<TemplateRef>,
+}
+
+/// Why a job was made from another one (关联工单).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LinkKind {
+    /// 回访: a follow-up visit after the parent's work.
+    FollowUp,
+    /// 二次配送: the goods are delivered again (the first delivery failed or was refused).
+    Redelivery,
+    /// 返工: the parent's work is done again (it was not done right).
+    Rework,
+    /// 二次上门: a second visit to finish what the parent's visit began.
+    SecondVisit,
+    /// 回访维修: the repair a follow-up call turned up.
+    CallbackRepair,
+}
+
+impl LinkKind {
+    /// Every kind, in a stable order (new kinds are appended).
+    pub const ALL: [LinkKind; 5] = [
+        LinkKind::FollowUp,
+        LinkKind::Redelivery,
+        LinkKind::Rework,
+        LinkKind::SecondVisit,
+        LinkKind::CallbackRepair,
+    ];
+
+    /// The stable snake_case name used in storage and on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LinkKind::FollowUp => "follow_up",
+            LinkKind::Redelivery => "redelivery",
+            LinkKind::Rework => "rework",
+            LinkKind::SecondVisit => "second_visit",
+            LinkKind::CallbackRepair => "callback_repair",
+        }
+    }
+
+    /// Parses the name written by [`LinkKind::as_str`].
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+
+    /// The kind of work a child job of this link does unless the desk says otherwise: a
+    /// redelivery delivers, a follow-up follows up, the rest repair.
+    pub fn default_job_kind(self) -> JobKind {
+        match self {
+            LinkKind::FollowUp => JobKind::FollowUp,
+            LinkKind::Redelivery => JobKind::Delivery,
+            LinkKind::Rework | LinkKind::SecondVisit | LinkKind::CallbackRepair => JobKind::Repair,
+        }
+    }
+
+    /// Whether a child job of this link may do `kind` of work: a redelivery only delivers, a
+    /// callback's repair only repairs and a follow-up only follows up; a rework redoes a
+    /// repair or an installation; a second visit continues whatever the parent was.
+    pub fn allows(self, kind: JobKind) -> bool {
+        match self {
+            LinkKind::FollowUp => kind == JobKind::FollowUp,
+            LinkKind::Redelivery => kind == JobKind::Delivery,
+            LinkKind::CallbackRepair => kind == JobKind::Repair,
+            LinkKind::Rework => matches!(kind, JobKind::Repair | JobKind::Installation),
+            LinkKind::SecondVisit => true,
+        }
+    }
+}
+
+/// A child job's link to the job it was made from: enough for the phone to show the chain
+/// without holding the parent (another technician's job, or one long closed).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ParentLink {
+    pub id: WorkOrderId,
+    /// The parent's human-readable reference.
+    pub number: String,
+    pub kind: LinkKind,
 }

@@ -48,7 +48,7 @@ fn to_json<T: serde::Serialize>(v: &T) -> String {
 
 const ORDER_COLS: &str = "id, number, kind, status, customer_name, customer_phone, address, \
     zone, product_model, product_serial, reported_fault, promised_start, promised_end, billing, \
-    instructions, reported_at, checklist";
+    instructions, reported_at, checklist, parent_id, parent_number, parent_kind";
 
 fn order_row(r: &Row<'_>) -> rusqlite::Result<WorkOrder> {
     let enum_col = |i: usize, field: &'static str| -> rusqlite::Result<String> {
@@ -89,7 +89,25 @@ fn order_row(r: &Row<'_>) -> rusqlite::Result<WorkOrder> {
             .get::<_, Option<String>>(16)?
             .map(|j| serde_json::from_str(&j).map_err(|_| bad("checklist")))
             .transpose()?,
+        parent: parent_row(r, 17)?,
     })
+}
+
+/// The parent link stored in columns `i..i + 3` (id, number, kind): all three or none.
+fn parent_row(r: &Row<'_>, i: usize) -> rusqlite::Result<Option<ParentLink>> {
+    let Some(parent) = r.get::<_, Option<String>>(i)? else {
+        return Ok(None);
+    };
+    Ok(Some(ParentLink {
+        id: parent.parse().map_err(|_| bad("parent id"))?,
+        number: r
+            .get::<_, Option<String>>(i + 1)?
+            .ok_or_else(|| bad("parent number"))?,
+        kind: r
+            .get::<_, Option<String>>(i + 2)?
+            .and_then(|k| LinkKind::parse(&k))
+            .ok_or_else(|| bad("parent kind"))?,
+    }))
 }
 
 fn enum_str<T: serde::Serialize>(v: &T) -> String {
@@ -105,8 +123,10 @@ pub fn upsert_work_order(c: &Connection, o: &WorkOrder, now: Timestamp) -> Resul
     c.prepare_cached(
         "INSERT INTO work_orders (id, number, kind, status, customer_name, customer_phone,
             address, zone, product_model, product_serial, reported_fault, promised_start,
-            promised_end, billing, instructions, reported_at, updated_at, checklist)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)
+            promised_end, billing, instructions, reported_at, updated_at, checklist, parent_id,
+            parent_number, parent_kind)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,
+                 ?19, ?20, ?21)
          ON CONFLICT (id) DO UPDATE SET number = excluded.number, kind = excluded.kind,
             customer_name = excluded.customer_name, customer_phone = excluded.customer_phone,
             address = excluded.address, zone = excluded.zone,
@@ -114,7 +134,8 @@ pub fn upsert_work_order(c: &Connection, o: &WorkOrder, now: Timestamp) -> Resul
             reported_fault = excluded.reported_fault, promised_start = excluded.promised_start,
             promised_end = excluded.promised_end, billing = excluded.billing,
             instructions = excluded.instructions, updated_at = excluded.updated_at,
-            checklist = excluded.checklist",
+            checklist = excluded.checklist, parent_id = excluded.parent_id,
+            parent_number = excluded.parent_number, parent_kind = excluded.parent_kind",
     )?
     .execute(rusqlite::params![
         o.id.to_string(),
@@ -135,6 +156,9 @@ pub fn upsert_work_order(c: &Connection, o: &WorkOrder, now: Timestamp) -> Resul
         to_millis(o.reported_at),
         to_millis(now),
         o.checklist.as_ref().map(to_json),
+        o.parent.as_ref().map(|p| p.id.to_string()),
+        o.parent.as_ref().map(|p| p.number.as_str()),
+        o.parent.as_ref().map(|p| p.kind.as_str()),
     ])?;
     Ok(())
 }

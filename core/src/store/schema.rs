@@ -10,7 +10,7 @@ use rusqlite::{Connection, TransactionBehavior};
 use crate::error::{Error, Result};
 
 /// The schema version this code writes.
-pub const CURRENT_VERSION: i64 = 5;
+pub const CURRENT_VERSION: i64 = 6;
 
 /// The current schema, as `init` creates it.
 const SCHEMA: &str = r#"
@@ -52,7 +52,10 @@ CREATE TABLE work_orders (
     reported_at     INTEGER NOT NULL,
     updated_at      INTEGER NOT NULL,
     left_scope_at   INTEGER,
-    checklist       TEXT
+    checklist       TEXT,
+    parent_id       TEXT,
+    parent_number   TEXT,
+    parent_kind     TEXT
 ) STRICT;
 CREATE INDEX work_orders_by_day ON work_orders (promised_start);
 CREATE INDEX work_orders_open ON work_orders (promised_start)
@@ -329,7 +332,7 @@ fn init(conn: &mut Connection, device_id: &str, now_ms: i64) -> Result<()> {
 pub(super) type Step = fn(&rusqlite::Transaction<'_>) -> rusqlite::Result<()>;
 
 /// The numbered steps; `STEPS[i]` upgrades version `i + 1` to `i + 2`.
-const STEPS: &[Step] = &[v1_to_v2, v2_to_v3, v3_to_v4, v4_to_v5];
+const STEPS: &[Step] = &[v1_to_v2, v2_to_v3, v3_to_v4, v4_to_v5, v5_to_v6];
 
 /// v2: the timeline becomes a hash chain clustered by work order (one page per event
 /// instead of three); the outbox and the timeline lose their redundant UNIQUE indexes (ids
@@ -513,6 +516,17 @@ fn v4_to_v5(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<()> {
             name   TEXT PRIMARY KEY,
             value  BLOB NOT NULL
          ) STRICT;",
+    )
+}
+
+/// v6: a job made from another one (a redelivery, a rework…) keeps its link to that parent
+/// job: its id, its number (shown without holding the parent) and why it was made. Not a
+/// foreign key: the parent is often another technician's job, never pulled here.
+fn v5_to_v6(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<()> {
+    tx.execute_batch(
+        "ALTER TABLE work_orders ADD COLUMN parent_id TEXT;
+         ALTER TABLE work_orders ADD COLUMN parent_number TEXT;
+         ALTER TABLE work_orders ADD COLUMN parent_kind TEXT;",
     )
 }
 

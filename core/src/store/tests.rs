@@ -24,6 +24,7 @@ const FIXTURES: &[(i64, &str)] = &[
     (3, include_str!("../../tests/fixtures/schema_v3.sql")),
     (4, include_str!("../../tests/fixtures/schema_v4.sql")),
     (5, include_str!("../../tests/fixtures/schema_v5.sql")),
+    (6, include_str!("../../tests/fixtures/schema_v6.sql")),
 ];
 
 /// Tables an upgrade folds into others, checked by content instead of by row count.
@@ -182,6 +183,14 @@ fn populated(dir: &Path) -> FieldKit {
     let mut t = crate::checklist::default_template_for(crate::model::JobKind::FollowUp, false);
     t.version += 1;
     kit.install_template(&t.to_json().unwrap()).unwrap();
+    // A rework the desk made from the first job (v6: the parent link).
+    let mut rework = demo::repair_order(3, t0(), Billing::Warranty);
+    rework.parent = Some(crate::model::ParentLink {
+        id: order.id,
+        number: order.number.clone(),
+        kind: crate::model::LinkKind::Rework,
+    });
+    kit.receive_work_order(&rework).unwrap();
     kit
 }
 
@@ -643,3 +652,38 @@ fn interleaved_jobs_keep_their_own_timelines_across_a_reopen() {
 }
 
 mod encrypted;
+
+#[test]
+fn a_child_job_keeps_its_parent_link_and_the_desk_may_change_it() {
+    use crate::model::{LinkKind, ParentLink};
+    let dir = tempfile::tempdir().unwrap();
+    let k = kit(dir.path());
+    let parent = demo::repair_order(1, t0(), Billing::Paid);
+    let mut child = demo::repair_order(2, t0(), Billing::Warranty);
+    child.parent = Some(ParentLink {
+        id: parent.id,
+        number: parent.number.clone(),
+        kind: LinkKind::CallbackRepair,
+    });
+    k.receive_work_order(&child).unwrap();
+    assert_eq!(k.job(child.id).unwrap().order.parent, child.parent);
+    let listed = k.todays_jobs().unwrap();
+    let line = listed
+        .iter()
+        .find(|j| j.id == child.id)
+        .expect("today's job");
+    assert_eq!(line.parent, child.parent, "the list shows the link");
+    // The desk's word again, with another kind: replaced, like every desk-owned field.
+    child.parent.as_mut().unwrap().kind = LinkKind::SecondVisit;
+    k.receive_work_order(&child).unwrap();
+    let got = k.job(child.id).unwrap().order.parent.unwrap();
+    assert_eq!((got.id, got.kind), (parent.id, LinkKind::SecondVisit));
+    // A job made on its own has none; an over-long parent number is refused.
+    k.receive_work_order(&parent).unwrap();
+    assert_eq!(k.job(parent.id).unwrap().order.parent, None);
+    child.parent.as_mut().unwrap().number = "9".repeat(65);
+    assert!(matches!(
+        k.receive_work_order(&child),
+        Err(Error::Invalid { .. })
+    ));
+}

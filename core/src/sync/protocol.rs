@@ -407,6 +407,7 @@ mod tests {
                 ts(),
             ),
             0usize..8,
+            proptest::option::of((uuid(), text(), 0usize..5)),
         )
             .prop_map(
                 |(
@@ -414,6 +415,7 @@ mod tests {
                     (urban, model, serial, fault),
                     (start, end, paid, instructions, reported_at),
                     status,
+                    parent,
                 )| WorkOrder {
                     id: WorkOrderId(id),
                     number,
@@ -435,6 +437,11 @@ mod tests {
                     reported_at,
                     status: WorkOrderStatus::ALL[status],
                     checklist: None,
+                    parent: parent.map(|(id, number, kind)| ParentLink {
+                        id: WorkOrderId(id),
+                        number,
+                        kind: LinkKind::ALL[kind],
+                    }),
                 },
             )
     }

@@ -187,6 +187,7 @@ pub(super) async fn job_view(
     let timeline = s.storage.job_timeline(ids.clone()).await?;
     let flags = s.storage.job_flags(ids.clone()).await?;
     let techs = s.storage.technicians().await?;
+    let chain = crate::desk::links::chain(s, job.clone()).await?;
     // Every op read once through the op catalogue (`None`: its payload does not parse).
     let read: Vec<(&TimelineEntry, Option<JobOp>)> =
         timeline.iter().map(|e| (e, job_op(&e.op))).collect();
@@ -291,6 +292,7 @@ pub(super) async fn job_view(
             @if let Some(r) = &job.cancel_reason { div class="flag" { strong { "Cancelled: " } (r) } }
             @if let Some(t) = job.completed_at { div class="ok" { strong { "Completed " } (session.when(t)) " (received)" } }
         }
+        (super::job_links::chain_section(session, &chain, &techs))
 
         h2 { "Completion" }
         @if completions.is_empty() { p class="muted" id="completion" { "Not completed yet." } }

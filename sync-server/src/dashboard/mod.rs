@@ -4,7 +4,8 @@
 //! import),
 //! [`job`] (one job: its completion and where it stands, timeline, checklist, photos,
 //! signature and its verification, parts, fees, feedback, flags; release or reject a
-//! completion held for the desk, assign, reschedule, cancel), [`copy`] (its customer's copy as
+//! completion held for the desk, assign, reschedule, cancel; its linked jobs and a new one
+//! made from it: [`job_links`]), [`copy`] (its customer's copy as
 //! PDF), [`admin`] (the completions held for the desk, flags, technicians and enrolment codes,
 //! devices, quality measures), [`accounts`] (the desk's accounts, one's own password, the
 //! audit log), and [`session`] / [`page`] underneath them (login, CSRF, layout).
@@ -24,6 +25,7 @@ pub mod copy;
 pub mod csv;
 pub mod job;
 pub mod job_changes;
+pub mod job_links;
 pub mod new_job;
 pub mod page;
 pub mod record;
@@ -93,6 +95,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/account/password"),
     ("POST", "/account/password"),
     ("GET", "/audit"),
+    ("POST", "/jobs/{id}/children"),
 ];
 
 /// The dashboard's routes (`https`: served over HTTPS, the pages send HSTS).
@@ -108,6 +111,7 @@ pub fn routes(https: bool) -> Router<AppState> {
         .merge(admin::routes())
         .merge(job::routes())
         .merge(job_changes::routes())
+        .merge(job_links::routes())
         .route("/jobs/{id}/copy.pdf", get(copy::copy_pdf))
         .merge(accounts::routes())
         .layer(axum::middleware::map_response(move |res| {

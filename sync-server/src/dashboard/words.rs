@@ -1,7 +1,7 @@
 //! The words the dashboard uses for a job's kind, zone and billing, in pages and CSV files
-//! alike, and back from a form or a file.
+//! alike, and back from a form or a file; and for linked jobs (关联工单), zh-CN first, then en.
 
-use fieldkit_core::model::{Billing, JobKind, Zone};
+use fieldkit_core::model::{Billing, JobKind, LinkKind, WorkOrderStatus, Zone};
 
 /// A job kind's word (`repair`, `install`, …).
 pub fn kind_word(k: JobKind) -> &'static str {
@@ -36,4 +36,63 @@ pub fn parse_billing(s: &str) -> Option<Billing> {
     [Billing::Warranty, Billing::Paid]
         .into_iter()
         .find(|b| billing_word(*b) == s.trim())
+}
+
+/// Why a job was made from another, zh-CN then en.
+pub fn link_word(k: LinkKind) -> &'static str {
+    match k {
+        LinkKind::FollowUp => "回访 · follow-up",
+        LinkKind::Redelivery => "二次配送 · redelivery",
+        LinkKind::Rework => "返工 · rework",
+        LinkKind::SecondVisit => "二次上门 · second visit",
+        LinkKind::CallbackRepair => "回访维修 · callback repair",
+    }
+}
+
+/// A work order's status as the desk holds it, zh-CN then en (a status this table does not
+/// know yet: its stored name).
+pub fn order_status_word(s: WorkOrderStatus) -> &'static str {
+    const WORDS: &[(WorkOrderStatus, &str)] = &[
+        (WorkOrderStatus::Assigned, "已派工 · assigned"),
+        (WorkOrderStatus::Accepted, "已接单 · accepted"),
+        (WorkOrderStatus::Confirmed, "已预约 · confirmed"),
+        (WorkOrderStatus::Visiting, "上门中 · visiting"),
+        (WorkOrderStatus::Completed, "已完工 · completed"),
+        (WorkOrderStatus::AwaitingReturn, "待送回 · awaiting return"),
+        (WorkOrderStatus::NoAccess, "无人在家 · no access"),
+        (WorkOrderStatus::Cancelled, "已取消 · cancelled"),
+        (WorkOrderStatus::AwaitingParts, "待件 · awaiting parts"),
+        (
+            WorkOrderStatus::SignatureRefused,
+            "拒签 · signature refused",
+        ),
+    ];
+    WORDS
+        .iter()
+        .find(|(k, _)| *k == s)
+        .map_or(s.as_str(), |(_, w)| w)
+}
+
+/// The texts of the job page's chain of linked jobs and its form, zh-CN then en.
+pub mod chain {
+    pub const HEADING: &str = "关联工单 · Linked jobs";
+    pub const PARENT: &str = "上级工单 · Made from";
+    pub const CHILDREN: &str = "后续工单 · Jobs made from this one";
+    pub const NONE: &str = "暂无关联工单 · No linked jobs.";
+    pub const GONE: &str = "(服务器上已无此单 · no longer on the server)";
+    pub const UNASSIGNED: &str = "未派工 · unassigned";
+    pub const NEW: &str = "由本单新建关联工单 · Make a linked job from this one";
+    pub const COPIES: &str = "新工单沿用本单的客户、地址和产品 · The new job keeps this job's customer, site and product.";
+    pub const KIND: &str = "类型 · Kind";
+    pub const TECHNICIAN: &str = "技师 · Technician";
+    pub const FROM: &str = "开始 · From";
+    pub const TO: &str = "结束 · To";
+    pub const WHEN_EMPTY: &str =
+        "不填则为明天同一时段 · Empty: the same hours on the first day after today";
+    pub const FAULT: &str = "故障 · Fault";
+    pub const FAULT_EMPTY: &str = "不填则沿用本单 · Empty: this job's";
+    pub const INSTRUCTIONS: &str = "说明 · Instructions";
+    pub const CREATE: &str = "新建关联工单 · Create linked job";
+    pub const CANCELLED: &str =
+        "本单已取消,不能再新建关联工单 · This job is cancelled: no linked job can be made from it.";
 }

@@ -103,11 +103,13 @@ pub enum Action {
     AccountEnabled,
     RoleChanged,
     PasswordChanged,
+    /// A job made from another (a redelivery, a rework…): target the child, detail the link.
+    JobChildCreated,
 }
 
 impl Action {
     /// Every action.
-    pub const ALL: [Action; 22] = [
+    pub const ALL: [Action; 23] = [
         Action::Login,
         Action::LoginFailed,
         Action::LoginRefusedBackoff,
@@ -130,6 +132,7 @@ impl Action {
         Action::AccountEnabled,
         Action::RoleChanged,
         Action::PasswordChanged,
+        Action::JobChildCreated,
     ];
 
     /// The stored name.
@@ -157,6 +160,7 @@ impl Action {
             Self::AccountEnabled => "account_enabled",
             Self::RoleChanged => "role_changed",
             Self::PasswordChanged => "password_changed",
+            Self::JobChildCreated => "job_child_created",
         }
     }
 
@@ -185,6 +189,7 @@ impl Action {
             Self::AccountEnabled => "启用账号 · account enabled",
             Self::RoleChanged => "更改角色 · role changed",
             Self::PasswordChanged => "更改密码 · password changed",
+            Self::JobChildCreated => "新建关联工单 · linked job created",
         }
     }
 

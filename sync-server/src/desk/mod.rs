@@ -4,12 +4,13 @@
 //! (open boards, the webhook feed): create a job, change it (assign, reschedule, cancel), rule
 //! on a held completion, record a handled complaint, add a technician, issue or revoke
 //! enrolment codes, revoke a device, publish reference data; the desk's accounts and logins
-//! ([`accounts`]); the audit log every one of those operations writes ([`audit`]); and the
-//! quality measures a period or a day asks for ([`measures`]). The faces parse requests and
+//! ([`accounts`]); the audit log every one of those operations writes ([`audit`]); linked jobs
+//! (a child made from a parent, and the chain: [`links`]); and the quality measures a period or a day asks for ([`measures`]). The faces parse requests and
 //! render answers; the rules live here once.
 
 pub mod accounts;
 pub mod audit;
+pub mod links;
 pub mod measures;
 
 use chrono::Duration;
@@ -108,6 +109,7 @@ pub fn validated_order(req: NewWorkOrder) -> Result<WorkOrder, ApiError> {
         status: WorkOrderStatus::Assigned,
         // Pinned by the storage when the job is created.
         checklist: None,
+        parent: None,
     })
 }
 

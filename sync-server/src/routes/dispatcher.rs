@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::auth::Dispatcher;
 use crate::desk::audit::{Actor, ClientAddr};
+use crate::desk::links::{self, JobWithChain, NewChildJob};
 use crate::desk::{
     self, MAX_CODE_MINUTES, NewWorkOrder, accounts, text, validated_order, window_ok,
 };
@@ -51,6 +52,7 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/admin/work-orders/{id}/assign", post(assign))
         .route("/v1/admin/work-orders/{id}/reschedule", post(reschedule))
         .route("/v1/admin/work-orders/{id}/cancel", post(cancel))
+        .route("/v1/admin/work-orders/{id}/children", post(create_child))
         .route("/v1/admin/completions", get(completions))
         .route(
             "/v1/admin/work-orders/{id}/completion",
@@ -291,12 +293,25 @@ async fn get_work_order(
     State(s): State<AppState>,
     _: Dispatcher,
     ApiPath(id): ApiPath<WorkOrderId>,
-) -> Result<Json<JobRecord>, ApiError> {
-    s.storage
+) -> Result<Json<JobWithChain>, ApiError> {
+    let job = s
+        .storage
         .work_order(id)
         .await?
-        .map(Json)
-        .ok_or(ApiError::NotFound("work order"))
+        .ok_or(ApiError::NotFound("work order"))?;
+    Ok(Json(links::chain(&s, job).await?))
+}
+
+/// `POST /v1/admin/work-orders/{id}/children`: a job made from this one, in one call.
+async fn create_child(
+    State(s): State<AppState>,
+    _: Dispatcher,
+    ClientAddr(from): ClientAddr,
+    ApiPath(id): ApiPath<WorkOrderId>,
+    ApiJson(req): ApiJson<NewChildJob>,
+) -> Result<(StatusCode, Json<JobWithChain>), ApiError> {
+    let child = links::create_child(&s, &Actor::admin_token(from), id, req).await?;
+    Ok((StatusCode::CREATED, Json(child)))
 }
 
 /// `POST /v1/admin/work-orders/{id}/assign` body.

@@ -130,6 +130,8 @@ pub trait Storage:
     fn work_order(&self, id: WorkOrderId) -> Fut<'_, Option<JobRecord>>;
     /// Work orders, optionally only one technician's, oldest first.
     fn work_orders(&self, technician_id: Option<String>) -> Fut<'_, Vec<JobRecord>>;
+    /// The jobs the desk made from `parent` (their `parent` link names it), oldest first.
+    fn child_work_orders(&self, parent: WorkOrderId) -> Fut<'_, Vec<JobRecord>>;
 
     /// Publishes reference data every device pulls (templates, fee schedules, parts).
     fn publish(&self, change: Change, now: i64) -> Fut<'_, i64>;

@@ -5,8 +5,10 @@
 //! database, its own sync client) pulls the job, walks the visit to completion with the
 //! customer's signature and pushes it, and the already-open board shows the row turn
 //! `completed` without a reload. The day's CSV is fetched in the browser's session, a
-//! screenshot of the board is kept under `target/test-artifacts/`, and the server's logs
-//! (captured here) must hold none of the customer's name, phone or address.
+//! screenshot of the board is kept under `target/test-artifacts/`. From the completed job's
+//! page the dispatcher makes the repair a callback turned up (the chain's form): the new job's
+//! page links back to its parent and the phone pulls it with its parent link. The server's
+//! logs (captured here) must hold none of the customer's name, phone or address.
 //!
 //! Needs `/usr/bin/chromedriver` and `/usr/bin/chromium` (`bash .ci/chromium.sh`); fails
 //! without them unless `FIELDKIT_SKIP_BROWSER=1`.
@@ -20,8 +22,8 @@ use std::time::Duration;
 use crate::common::journal::sync_options;
 use crate::common::webdriver::Browser;
 use crate::common::{Backend, server};
-use fieldkit_core::demo;
-use fieldkit_core::model::WorkOrderId;
+use fieldkit_core::model::{LinkKind, WorkOrderId};
+use fieldkit_core::{FieldKit, demo};
 use reqwest::Method;
 use serde_json::json;
 
@@ -303,6 +305,7 @@ async fn live_board(backend: Backend) {
     assert_png(&shot, &png);
 
     open_job_detail(&b, &id, &shot).await;
+    make_linked_job(&b, &kit, work_order).await;
 
     b.quit().await;
     ts.server.shutdown().await.unwrap();
@@ -387,6 +390,41 @@ async fn open_job_detail(b: &Browser, id: &str, shot: &Path) {
         )))
         .await;
     assert!(png.starts_with(b"\x89PNG"));
+}
+
+/// On the completed job's page (open), the chain's form makes the repair a callback turned up,
+/// for the parent's technician (the form's default); the new job's page links back to the
+/// parent, and the phone pulls the job with its parent link.
+async fn make_linked_job(b: &Browser, kit: &FieldKit, parent: WorkOrderId) {
+    b.click(
+        &b.find("#new-child select[name=\"kind\"] option[value=\"callback_repair\"]")
+            .await,
+    )
+    .await;
+    b.click(&b.find("#create-child").await).await;
+    let child = b
+        .wait_until("the redirect to the linked job", WAIT, async || {
+            let url = b.current_url().await;
+            let rest = url.split_once("/jobs/")?.1.to_owned();
+            (rest != parent.to_string() && !rest.is_empty()).then_some(rest)
+        })
+        .await;
+    let child: WorkOrderId = child.parse().expect("a job id in the URL");
+    b.wait_for("#chain-parent li[data-link=\"callback_repair\"]", WAIT)
+        .await;
+    let href = b
+        .attribute(&b.find("#chain-parent a").await, "href")
+        .await
+        .expect("a link to the parent");
+    assert!(href.ends_with(&format!("/jobs/{parent}")), "{href}");
+    kit.sync(&sync_options(), &|_| {})
+        .await
+        .expect("the phone syncs");
+    let got = kit.job(child).expect("the phone has the linked job").order;
+    assert_eq!(
+        got.parent.map(|p| (p.id, p.kind)),
+        Some((parent, LinkKind::CallbackRepair))
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -273,6 +273,7 @@ fn valid_fields(f: &Fixture, pattern: &str) -> Vec<(String, String)> {
         }
         "/technicians" => vec![kv("name", "Technician Intruder")],
         "/technicians/{id}/enrolment-codes" => vec![kv("valid_minutes", "30")],
+        "/jobs/{id}/children" => vec![kv("kind", "rework"), kv("technician_id", &f.tech)],
         other => panic!("a new POST route {other}: give it a valid form here"),
     }
 }

@@ -21,6 +21,7 @@ mod endings;
 mod enrolment;
 mod judge_property;
 mod limits;
+mod linked_jobs;
 mod login_memory;
 mod measures_e2e;
 mod measures_storage;

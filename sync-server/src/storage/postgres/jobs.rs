@@ -225,6 +225,27 @@ pub(super) async fn work_orders(
     rows.iter().map(job_record).collect()
 }
 
+/// The jobs whose parent link names `parent`, oldest first. A scan of the job bodies (no
+/// index on the link yet); the link is checked again on the parsed body.
+pub(super) async fn child_work_orders(
+    pool: &Pool,
+    parent: WorkOrderId,
+) -> Result<Vec<JobRecord>, StorageError> {
+    let c = pool.get().await.map_err(pool_err)?;
+    let rows = c
+        .query(
+            &format!(
+                "SELECT {JOB_COLS} FROM work_orders
+                  WHERE body::json -> 'parent' ->> 'id' = $1 ORDER BY created_at, id"
+            ),
+            &[&parent.to_string()],
+        )
+        .await?;
+    let jobs = rows.iter().map(job_record);
+    jobs.filter(|j| !matches!(j, Ok(j) if j.order.parent.as_ref().map(|p| p.id) != Some(parent)))
+        .collect()
+}
+
 pub(super) async fn publish(pool: &Pool, change: Change, now: i64) -> Result<i64, StorageError> {
     let mut c = pool.get().await.map_err(pool_err)?;
     let tx = c.transaction().await?;

@@ -183,6 +183,10 @@ impl Storage for PostgresStorage {
         Box::pin(jobs::work_orders(&self.pool, technician_id))
     }
 
+    fn child_work_orders(&self, parent: WorkOrderId) -> Fut<'_, Vec<JobRecord>> {
+        Box::pin(jobs::child_work_orders(&self.pool, parent))
+    }
+
     fn publish(&self, change: Change, now: i64) -> Fut<'_, i64> {
         Box::pin(jobs::publish(&self.pool, change, now))
     }

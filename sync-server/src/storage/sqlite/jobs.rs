@@ -179,6 +179,24 @@ pub(super) fn work_orders(
     rows.into_iter().map(job_record).collect()
 }
 
+/// The jobs whose parent link names `parent`, oldest first. A scan of the job bodies (no
+/// index on the link yet); the link is checked again on the parsed body.
+pub(super) fn child_work_orders(
+    c: &Connection,
+    parent: WorkOrderId,
+) -> Result<Vec<JobRecord>, StorageError> {
+    let mut stmt = c.prepare_cached(&format!(
+        "SELECT {JOB_COLS} FROM work_orders
+          WHERE json_extract(body, '$.parent.id') = ?1 ORDER BY created_at, id"
+    ))?;
+    let rows = stmt
+        .query_map([parent.to_string()], job_from)?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let jobs = rows.into_iter().map(job_record);
+    jobs.filter(|j| !matches!(j, Ok(j) if j.order.parent.as_ref().map(|p| p.id) != Some(parent)))
+        .collect()
+}
+
 pub(super) fn publish(c: &mut Connection, change: Change, now: i64) -> Result<i64, StorageError> {
     let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
     if let Change::ChecklistTemplate { json } = &change {

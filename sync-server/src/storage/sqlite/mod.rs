@@ -169,6 +169,10 @@ impl Storage for SqliteStorage {
         self.read(move |c| jobs::work_orders(c, technician_id))
     }
 
+    fn child_work_orders(&self, parent: WorkOrderId) -> Fut<'_, Vec<JobRecord>> {
+        self.read(move |c| jobs::child_work_orders(c, parent))
+    }
+
     fn publish(&self, change: Change, now: i64) -> Fut<'_, i64> {
         self.run(move |c| jobs::publish(c, change, now))
     }
