@@ -243,17 +243,29 @@ pub fn walk_repair_visit(
     progress("customer signed")?;
     kit.feedback(id, 5, Some("很专业 / very professional"), false)?;
     step(kit, "feedback", AnswerValue::Confirmed)?;
-    step(
-        kit,
-        "fee_settled",
-        AnswerValue::Choice("paid_on_site".into()),
-    )?;
+    kit.settle(id, &sample_settlement())?;
     step(kit, "customer_copy", AnswerValue::Confirmed)?;
     step(kit, "goodbye", AnswerValue::Confirmed)?;
     progress("close-out")?;
     let record = kit.complete(id)?;
     progress("complete")?;
     Ok(record)
+}
+
+/// The demo's settlement: the consented total (visit + labour), in cash, receipt issued on
+/// site.
+pub fn sample_settlement() -> Settlement {
+    Settlement {
+        amount: fee_schedule()
+            .items
+            .iter()
+            .filter(|i| i.code == "visit" || i.code == "labour")
+            .map(|i| i.amount)
+            .sum(),
+        method: PaymentMethod::Cash,
+        receipt_no: Some("SJ-20261204-0001".into()),
+        reason: None,
+    }
 }
 
 /// Waiting for parts (待件): one drain pump, from the demo catalogue or (`in_catalog` false) a SKU

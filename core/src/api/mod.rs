@@ -6,6 +6,7 @@
 mod checklist;
 mod evidence;
 mod jobs;
+mod money;
 mod onsite;
 mod parts;
 #[cfg(feature = "report")]
@@ -35,6 +36,13 @@ use crate::model::*;
 pub use crate::store::Durability;
 use crate::store::{PendingOp, Store, Tx, queries, records};
 use crate::workflow::{Job, JobAction, JobStatus};
+
+/// The `fee_settled` step's answer a settlement gives.
+fn settled_answer(s: &SettlementRecord) -> Recorded {
+    Recorded::Answer(AnswerValue::Choice(
+        settled_choice(s.receipt_no.is_some()).to_owned(),
+    ))
+}
 
 /// Settings of one device installation.
 #[derive(Clone, Debug)]
@@ -377,6 +385,10 @@ impl FieldKit {
         {
             recorded.insert(step, Recorded::Answer(AnswerValue::FeeConsent { agreed }));
         }
+        // The `fee_settled` step's answer is the visit's latest settlement.
+        if let Some(s) = records::latest_settlement(c, visit.id)? {
+            recorded.insert(FEE_SETTLED_STEP.to_owned(), settled_answer(&s));
+        }
         // The visit was planned by the reached call that confirmed it.
         let reached = queries::reached_since(c, cur.order.id, visit.planned_at)?;
         Ok(VisitFacts {
@@ -424,6 +436,9 @@ impl FieldKit {
                 step,
                 (Recorded::Answer(AnswerValue::FeeConsent { agreed }), at),
             );
+        }
+        if let Some(s) = records::latest_settlement(c, visit.id)? {
+            out.insert(FEE_SETTLED_STEP.to_owned(), (settled_answer(&s), s.at));
         }
         Ok(out)
     }

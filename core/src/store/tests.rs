@@ -24,6 +24,7 @@ const FIXTURES: &[(i64, &str)] = &[
     (3, include_str!("../../tests/fixtures/schema_v3.sql")),
     (4, include_str!("../../tests/fixtures/schema_v4.sql")),
     (5, include_str!("../../tests/fixtures/schema_v5.sql")),
+    (6, include_str!("../../tests/fixtures/schema_v6.sql")),
 ];
 
 /// Tables an upgrade folds into others, checked by content instead of by row count.

@@ -277,6 +277,22 @@ pub struct RefuseSignatureV1 {
     pub photo_sha256: Option<String>,
 }
 
+/// `settle`: a paid visit's fee settled (结算), in close-out. The amount, how it was paid, the
+/// receipt or invoice number issued on site or (none) the invoice's due date, 3 days on, and
+/// why the amount differs from the consented total when it does. The consented total is not
+/// sent: each side takes it from its own record of the visit's fee consent.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SettleV1 {
+    pub id: SettlementId,
+    pub amount: Cents,
+    pub method: PaymentMethod,
+    pub receipt_no: Option<String>,
+    pub invoice_due: Option<Timestamp>,
+    pub reason: Option<String>,
+    pub at: Timestamp,
+}
+
 /// One part a waiting job needs: a catalogue SKU and how many.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -391,6 +407,7 @@ pub enum JobOp {
     Sign(Box<SignV1>),
     AwaitParts(AwaitPartsV1),
     RefuseSignature(RefuseSignatureV1),
+    Settle(SettleV1),
 }
 
 /// A van-stock op (entity `stock`, entity id = the part's SKU).
@@ -410,7 +427,7 @@ pub enum OpBody {
 }
 
 /// Every job op kind, as written on the wire.
-pub const JOB_KINDS: [&str; 24] = [
+pub const JOB_KINDS: [&str; 25] = [
     "accept",
     "call_customer",
     "reschedule",
@@ -435,6 +452,7 @@ pub const JOB_KINDS: [&str; 24] = [
     "sign",
     "await_parts",
     "refuse_signature",
+    "settle",
 ];
 
 /// Every stock op kind, as written on the wire.
@@ -478,6 +496,7 @@ impl JobOp {
             Self::Sign(_) => "sign",
             Self::AwaitParts(_) => "await_parts",
             Self::RefuseSignature(_) => "refuse_signature",
+            Self::Settle(_) => "settle",
         }
     }
 
@@ -511,6 +530,7 @@ impl JobOp {
             Self::Sign(p) => to_value(p.as_ref()),
             Self::AwaitParts(p) => to_value(p),
             Self::RefuseSignature(p) => to_value(p),
+            Self::Settle(p) => to_value(p),
         }
     }
 
@@ -557,6 +577,7 @@ impl JobOp {
             "summary_viewed" => JobOp::SummaryViewed(p.read(true)?),
             "await_parts" => JobOp::AwaitParts(p.read(false)?),
             "refuse_signature" => JobOp::RefuseSignature(p.read(false)?),
+            "settle" => JobOp::Settle(p.read(false)?),
             _ => JobOp::Sign(Box::new(p.read(false)?)),
         })
     }

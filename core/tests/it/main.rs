@@ -9,6 +9,7 @@ mod bad_input;
 mod common;
 mod crash;
 mod customer_copy;
+mod money;
 mod photo;
 mod random_commands;
 mod replay;

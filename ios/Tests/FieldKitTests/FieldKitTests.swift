@@ -177,7 +177,7 @@ final class RepairVisitTests: XCTestCase {
 
         _ = try await kit.feedback(id, rating: 5, comment: "很专业 / very professional")
         try await step("feedback", .confirmed)
-        try await step("fee_settled", .choice(value: "paid_on_site"))
+        _ = try await kit.settle(id, Settlement(amount: 13000, method: .cash, receiptNo: "SJ-0001", reason: nil))
         try await step("customer_copy", .confirmed)
         try await step("goodbye", .confirmed)
 

@@ -25,6 +25,7 @@ mod login_memory;
 mod measures_e2e;
 mod measures_storage;
 mod migrations;
+mod settlement;
 mod storage;
 mod sync_faults;
 mod sync_kill;

@@ -27,7 +27,7 @@ use serde::{Deserialize, Serialize};
 pub use desk::{JobDesk, Published};
 pub use drawing::{drawing_problems, strokes_draw_image};
 pub use signed::{CompletionCheck, SignatureCheck, signature_problems};
-pub use visit::{VisitReplay, summary_order};
+pub use visit::{SettlementFact, VisitReplay, summary_order};
 
 use super::ops::{JobOp, OpError};
 use super::protocol::Op;
@@ -39,7 +39,7 @@ use crate::workflow::{Job, JobAction};
 
 /// The version of [`JobReplay`]'s stored shape and rules: a server rebuilds a stored replay of
 /// another version from the job's ops.
-pub const REPLAY_VERSION: u32 = 1;
+pub const REPLAY_VERSION: u32 = 2;
 
 /// What the desk published, as the judge needs it.
 pub trait Desk {

@@ -9,6 +9,8 @@ import app.fieldkit.ffi.FindingKind
 import app.fieldkit.ffi.JobStatus
 import app.fieldkit.ffi.OldPartFate
 import app.fieldkit.ffi.PartUse
+import app.fieldkit.ffi.PaymentMethod
+import app.fieldkit.ffi.Settlement
 import app.fieldkit.ffi.SignatureInput
 import app.fieldkit.ffi.SignerRole
 import app.fieldkit.ffi.StepKind
@@ -102,7 +104,7 @@ class RepairVisitTest {
 
             kit.feedback(id, 5, "很专业 / very professional")
             step("feedback", Answer.Confirmed)
-            step("fee_settled", Answer.Choice("paid_on_site"))
+            kit.settle(id, Settlement(13000L, PaymentMethod.CASH, "SJ-0001", null))
             step("customer_copy", Answer.Confirmed)
             step("goodbye", Answer.Confirmed)
 
