@@ -202,6 +202,18 @@ pub fn walk_repair_visit(
         &["visit".into(), "labour".into()],
         true,
     )?;
+    // The customer signs the paid-service acknowledgement with the fees (004 八 第4条(10)).
+    kit.summary_for_signing(id)?;
+    kit.sign(
+        id,
+        &SignatureInput {
+            signer_name: "王女士".into(),
+            role: SignerRole::Customer,
+            strokes: signature_strokes(1),
+            step_id: Some("fee_consent_signature".into()),
+            finding: None,
+        },
+    )?;
     progress("fees agreed")?;
     kit.start_work(id)?;
     progress("start_work")?;

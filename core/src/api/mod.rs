@@ -466,9 +466,7 @@ impl FieldKit {
         }
         let t = match records::template_json(c, &r.id, r.version)? {
             Some(json) => Template::from_json(&json)?,
-            None => rules::default_templates()
-                .into_iter()
-                .find(|t| t.id == r.id && t.version == r.version)
+            None => rules::builtin_template(&r.id, r.version)
                 .ok_or_else(|| Error::not_found("template", format!("{} v{}", r.id, r.version)))?,
         };
         let t = Arc::new(t);

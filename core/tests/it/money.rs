@@ -145,3 +145,42 @@ fn a_warranty_visit_or_one_without_agreed_fees_has_nothing_to_settle() {
         Err(Error::Invalid { .. })
     ));
 }
+
+#[test]
+fn paid_work_waits_for_the_customers_signature_on_the_fees_but_not_on_a_job_pinned_to_v1() {
+    // Version 2: agreed fees are not enough, the customer signs for them.
+    let d = device();
+    let id = d.order(JobKind::Repair, Billing::Paid);
+    d.plan(id);
+    d.walk(id, &paid, &|next| next == "fee_consent_signature");
+    assert!(matches!(
+        d.kit.start_work(id),
+        Err(Error::Blocked { ref blockers, .. })
+            if blockers.iter().any(|b| b.step_id.as_deref() == Some("fee_consent_signature"))
+    ));
+    // A job the desk pinned to repair v1 (before the signature existed) is judged by v1, on
+    // the phone and by the server's replay: it completes without it.
+    let mut o = fieldkit_core::demo::repair_order(2, d.clock.now_for_tests(), Billing::Paid);
+    let v1 = TemplateRef {
+        id: "repair".into(),
+        version: 1,
+    };
+    o.checklist = Some(JobChecklist {
+        visit: v1.clone(),
+        return_visit: None,
+    });
+    d.kit.receive_work_order(&o).unwrap();
+    d.plan(o.id);
+    assert_eq!(d.kit.checklist(o.id).unwrap().template, v1);
+    d.walk(o.id, &paid, &|_| false);
+    assert_eq!(d.kit.job(o.id).unwrap().status, JobStatus::Completed);
+    let (_, verdicts) = judge_journal(&d, o.id);
+    assert!(verdicts.iter().any(|(k, _)| k == "settle"));
+    for (kind, v) in &verdicts {
+        assert!(
+            matches!(v, Verdict::Accepted)
+                || matches!(v, Verdict::Completion(c) if c.reasons().is_empty()),
+            "{kind}: {v:?}"
+        );
+    }
+}

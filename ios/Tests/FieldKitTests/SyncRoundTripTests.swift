@@ -113,6 +113,9 @@ func walkToWork(
     try await step("coverage", .choice(value: "paid"))
     try await step("paid_service_explained", .confirmed)
     _ = try await kit.consentToFees(id, demoFeeSchedule(), items: ["visit", "labour"], agreed: true)
+    // The customer signs the paid-service acknowledgement with the fees.
+    _ = try await kit.summaryForSigning(id)
+    onSigned(try await kit.sign(id, SignatureInput(signerName: "王女士", role: .customer, strokes: demoSignature(seed: 1), stepId: "fee_consent_signature", findingId: nil)))
     _ = try await kit.startWork(id)
 }
 

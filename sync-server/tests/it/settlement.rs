@@ -5,7 +5,8 @@
 //! visit's fee consent. The consented amount settled: applied, no flag. Forged settlements —
 //! a differing amount without a reason, a method no one knows, a consented total the phone
 //! claims, an invoice with no due date, a settlement before the work — are refused with a
-//! typed code and flag nothing.
+//! typed code and flag nothing. Paid work started without the customer's signature on the
+//! fees (a journal with the signature dropped) is refused by the server's replay.
 
 use chrono::Utc;
 use fieldkit_core::checklist::AnswerValue;
@@ -204,6 +205,25 @@ async fn settlement(backend: Backend) {
         }
         let page = job_page(&ts, &desk, job).await;
         assert!(!page.contains("settlement differs"), "{what}");
+    }
+
+    // Paid work started without the customer's signature on the fees (004 八 第4条(10)): the
+    // phone would not, a forged journal that drops the signature is refused by the replay.
+    let job = demo::repair_order(20, Utc::now(), Billing::Paid);
+    ts.create_job(&job, Some(&tech)).await;
+    let p = phone(&ts, &tech, |_| {}).await;
+    let mut ops = p.walked(job.id);
+    let signed = hostile::find(&ops, "sign", Some(("step_id", "fee_consent_signature")));
+    ops.remove(signed);
+    hostile::rechain(&mut ops);
+    let r = ts.push_ops(&p.token, &ops).await;
+    let start = &ops[hostile::find(&ops, "start_work", None)];
+    match answer(&r, start) {
+        OpOutcome::Rejected { code, reason } => {
+            assert_eq!(code, "blocked");
+            assert!(reason.contains("sign"), "{reason}");
+        }
+        other => panic!("paid work without the signature: {other:?}"),
     }
     ts.server.shutdown().await.unwrap();
 }

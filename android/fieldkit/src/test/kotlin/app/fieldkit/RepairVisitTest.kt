@@ -77,6 +77,11 @@ class RepairVisitTest {
             val fees = demoFeeSchedule()
             val consent = kit.consentToFees(id, fees, listOf("visit", "labour"), agreed = true)
             assertEquals(fees.items.sumOf { it.amount }, consent.total)
+            // Agreed is not enough: the customer signs the acknowledgement with the fees.
+            val unsigned = assertFailsWith<FieldKitException.Blocked> { kit.startWork(id) }
+            assertTrue(unsigned.blockers.any { it.stepId == "fee_consent_signature" }, unsigned.reasonText)
+            assertEquals(13000L, kit.summaryForSigning(id).fees?.total)
+            kit.sign(id, SignatureInput("王女士", SignerRole.CUSTOMER, demoSignature(1), "fee_consent_signature", null))
             assertEquals(JobStatus.IN_PROGRESS, kit.startWork(id))
 
             step("respect_home", Answer.Confirmed)
@@ -115,12 +120,12 @@ class RepairVisitTest {
 
             val verification = kit.verify(id)
             assertTrue(verification.ok, verification.toString())
-            assertEquals(2, verification.signatures.size)
+            assertEquals(3, verification.signatures.size)
 
             val record = kit.complete(id)
             assertEquals(id, record.jobId)
             assertEquals(listOf("PUMP-220"), record.parts.map { it.sku })
-            assertEquals(2, record.signatureIds.size)
+            assertEquals(3, record.signatureIds.size)
             assertEquals(5, record.feedback?.rating)
             assertEquals(13000L, record.feeConsent?.total)
 

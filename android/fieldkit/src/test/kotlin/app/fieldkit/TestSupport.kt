@@ -83,6 +83,9 @@ object TestSupport {
         step("coverage", Answer.Choice("paid"))
         step("paid_service_explained", Answer.Confirmed)
         kit.consentToFees(id, demoFeeSchedule(), listOf("visit", "labour"), agreed = true)
+        // The customer signs the paid-service acknowledgement with the fees.
+        kit.summaryForSigning(id)
+        onSigned(kit.sign(id, SignatureInput("王女士", SignerRole.CUSTOMER, demoSignature(1), "fee_consent_signature", null)))
         kit.startWork(id)
     }
 
