@@ -103,11 +103,12 @@ pub enum Action {
     AccountEnabled,
     RoleChanged,
     PasswordChanged,
+    CashHandedIn,
 }
 
 impl Action {
     /// Every action.
-    pub const ALL: [Action; 22] = [
+    pub const ALL: [Action; 23] = [
         Action::Login,
         Action::LoginFailed,
         Action::LoginRefusedBackoff,
@@ -130,6 +131,7 @@ impl Action {
         Action::AccountEnabled,
         Action::RoleChanged,
         Action::PasswordChanged,
+        Action::CashHandedIn,
     ];
 
     /// The stored name.
@@ -157,6 +159,7 @@ impl Action {
             Self::AccountEnabled => "account_enabled",
             Self::RoleChanged => "role_changed",
             Self::PasswordChanged => "password_changed",
+            Self::CashHandedIn => "cash_handed_in",
         }
     }
 
@@ -185,6 +188,7 @@ impl Action {
             Self::AccountEnabled => "启用账号 · account enabled",
             Self::RoleChanged => "更改角色 · role changed",
             Self::PasswordChanged => "更改密码 · password changed",
+            Self::CashHandedIn => "现金上交 · cash handed in",
         }
     }
 

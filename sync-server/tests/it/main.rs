@@ -7,6 +7,7 @@
 
 mod adversarial;
 mod authz;
+mod cash;
 mod clock;
 mod common;
 mod conformance;
