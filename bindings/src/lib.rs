@@ -27,6 +27,7 @@ mod error;
 mod evidence;
 mod jobs;
 mod kit;
+mod money;
 mod onsite;
 mod parts;
 mod report;
@@ -50,6 +51,7 @@ pub use jobs::{
     JobSummary, TimeWindow, Visit, VisitOutcome, VisitStatus, WorkOrder, WorkOrderStatus, Zone,
 };
 pub use kit::{FieldKit, JobObserver, KitConfig, ObserverHandle};
+pub use money::{PaymentMethod, Settlement, SettlementRecord};
 pub use onsite::{
     CompletionRecord, FeeConsent, FeeItem, FeeSchedule, Feedback, Finding, FindingKind, LoanerUnit,
     TakeBack, TakeBackReceipt,

@@ -206,6 +206,18 @@ pub fn walk_repair_visit(
         &["visit".into(), "labour".into()],
         true,
     )?;
+    // The customer signs the paid-service acknowledgement with the fees (004 八 第4条(10)).
+    kit.summary_for_signing(id)?;
+    kit.sign(
+        id,
+        &SignatureInput {
+            signer_name: "王女士".into(),
+            role: SignerRole::Customer,
+            strokes: signature_strokes(1),
+            step_id: Some("fee_consent_signature".into()),
+            finding: None,
+        },
+    )?;
     progress("fees agreed")?;
     kit.start_work(id)?;
     progress("start_work")?;
@@ -247,17 +259,29 @@ pub fn walk_repair_visit(
     progress("customer signed")?;
     kit.feedback(id, 5, Some("很专业 / very professional"), false)?;
     step(kit, "feedback", AnswerValue::Confirmed)?;
-    step(
-        kit,
-        "fee_settled",
-        AnswerValue::Choice("paid_on_site".into()),
-    )?;
+    kit.settle(id, &sample_settlement())?;
     step(kit, "customer_copy", AnswerValue::Confirmed)?;
     step(kit, "goodbye", AnswerValue::Confirmed)?;
     progress("close-out")?;
     let record = kit.complete(id)?;
     progress("complete")?;
     Ok(record)
+}
+
+/// The demo's settlement: the consented total (visit + labour), in cash, receipt issued on
+/// site.
+pub fn sample_settlement() -> Settlement {
+    Settlement {
+        amount: fee_schedule()
+            .items
+            .iter()
+            .filter(|i| i.code == "visit" || i.code == "labour")
+            .map(|i| i.amount)
+            .sum(),
+        method: PaymentMethod::Cash,
+        receipt_no: Some("SJ-20261204-0001".into()),
+        reason: None,
+    }
 }
 
 /// Waiting for parts (待件): one drain pump, from the demo catalogue or (`in_catalog` false) a SKU

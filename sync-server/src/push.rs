@@ -559,6 +559,22 @@ fn judge_job_op(
                 if let Some((kind, detail)) = desk_flag {
                     flags.raise(Some(job_id), op, kind, detail.into());
                 }
+                if op.kind == "settle"
+                    && let Some(s) = job.replay.visit.as_ref().and_then(|v| v.settlements.last())
+                    && s.amount != s.consented
+                {
+                    // Checked against the server's own replay of the visit's fee consent, never
+                    // a total the phone claims; the reason stays on the job's page.
+                    flags.raise(
+                        Some(job_id),
+                        op,
+                        "settlement_differs",
+                        format!(
+                            "settled {} against a consented total of {} (fen)",
+                            s.amount, s.consented
+                        ),
+                    );
+                }
                 (FirstOutcome::Applied, None, None)
             };
             return (d, None);

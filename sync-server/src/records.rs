@@ -108,7 +108,7 @@ pub struct Flag {
     pub device_id: String,
     /// `checklist_gate`, `timeline_chain`, `signature`, `completed_after_cancellation`,
     /// `completed_after_reassignment`, `fact_after_cancellation`, `fact_after_reassignment`,
-    /// `clock_skew`, `signature_refused`, `redelivery_requested`.
+    /// `clock_skew`, `signature_refused`, `redelivery_requested`, `settlement_differs`.
     pub kind: String,
     /// In words, without personal data.
     pub detail: String,
@@ -486,6 +486,40 @@ pub struct EventFact {
     pub rating: Option<u8>,
     /// For `feedback`: the customer wants to complain.
     pub complaint: bool,
+    /// For `consent_to_fees` and `settle`: the money it records.
+    #[serde(default)]
+    pub money: Option<EventMoney>,
+}
+
+/// Cash a technician handed in to the desk for one local day (现金上交), as the desk recorded it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CashHandIn {
+    pub id: String,
+    pub technician_id: String,
+    /// The local day the cash was collected on (YYYY-MM-DD).
+    pub day: String,
+    /// In fen, more than 0.
+    pub amount: i64,
+    /// The desk's note (may be empty).
+    pub note: String,
+    /// Who recorded it (the audit log's actor).
+    pub recorded_by: String,
+    /// ms since the epoch.
+    pub recorded_at: i64,
+}
+
+/// The money a fee consent or a settlement records (fen), as the server accepted it: a
+/// consent's total is the sum of its items on the published schedule (judged so).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "type")]
+pub enum EventMoney {
+    /// `consent_to_fees`.
+    Consent { total: i64, agreed: bool },
+    /// `settle`.
+    Settle {
+        amount: i64,
+        method: fieldkit_core::model::PaymentMethod,
+    },
 }
 
 impl EventFact {

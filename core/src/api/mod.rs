@@ -8,6 +8,7 @@ mod custody;
 mod endings;
 mod evidence;
 mod jobs;
+mod money;
 mod onsite;
 mod parts;
 #[cfg(feature = "report")]
@@ -37,6 +38,13 @@ use crate::model::*;
 pub use crate::store::Durability;
 use crate::store::{PendingOp, Store, Tx, queries, records};
 use crate::workflow::{Job, JobAction, JobStatus};
+
+/// The `fee_settled` step's answer a settlement gives.
+fn settled_answer(s: &SettlementRecord) -> Recorded {
+    Recorded::Answer(AnswerValue::Choice(
+        settled_choice(s.receipt_no.is_some()).to_owned(),
+    ))
+}
 
 /// Settings of one device installation.
 #[derive(Clone, Debug)]
@@ -379,6 +387,10 @@ impl FieldKit {
         {
             recorded.insert(step, Recorded::Answer(AnswerValue::FeeConsent { agreed }));
         }
+        // The `fee_settled` step's answer is the visit's latest settlement.
+        if let Some(s) = records::latest_settlement(c, visit.id)? {
+            recorded.insert(FEE_SETTLED_STEP.to_owned(), settled_answer(&s));
+        }
         // The visit was planned by the reached call that confirmed it.
         let reached = queries::reached_since(c, cur.order.id, visit.planned_at)?;
         Ok(VisitFacts {
@@ -427,6 +439,9 @@ impl FieldKit {
                 (Recorded::Answer(AnswerValue::FeeConsent { agreed }), at),
             );
         }
+        if let Some(s) = records::latest_settlement(c, visit.id)? {
+            out.insert(FEE_SETTLED_STEP.to_owned(), (settled_answer(&s), s.at));
+        }
         Ok(out)
     }
 
@@ -453,9 +468,7 @@ impl FieldKit {
         }
         let t = match records::template_json(c, &r.id, r.version)? {
             Some(json) => Template::from_json(&json)?,
-            None => rules::default_templates()
-                .into_iter()
-                .find(|t| t.id == r.id && t.version == r.version)
+            None => rules::builtin_template(&r.id, r.version)
                 .ok_or_else(|| Error::not_found("template", format!("{} v{}", r.id, r.version)))?,
         };
         let t = Arc::new(t);

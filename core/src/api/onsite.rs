@@ -61,6 +61,12 @@ impl FieldKit {
                     "fee consent is given with consent_to_fees",
                 ));
             }
+            if step_id == FEE_SETTLED_STEP {
+                return Err(Error::invalid(
+                    "step",
+                    "the fee is settled with settle (amount, method, receipt)",
+                ));
+            }
             let facts = self.facts_mut(tx, cur, "answer a step")?;
             Run::new(&template, facts).check_answer(step_id, answer)?;
             let seq = tx.record(

@@ -48,6 +48,36 @@ const SOURCES: [(&str, &str); 5] = [
     ("follow_up", include_str!("templates/follow_up.json")),
 ];
 
+/// Earlier versions of the built-in templates, kept so that a job pinned to one (on a phone
+/// or on the server) is still judged by the checklist it was given. Version 2 of the four
+/// templates with a fee step added `fee_consent_signature`: the customer signs the paid-service
+/// acknowledgement and the agreed fees before paid work starts (004 八 第4条(10)).
+const SUPERSEDED: [&str; 4] = [
+    include_str!("templates/superseded/delivery.v1.json"),
+    include_str!("templates/superseded/installation.v1.json"),
+    include_str!("templates/superseded/repair.v1.json"),
+    include_str!("templates/superseded/take_back_return.v1.json"),
+];
+
+/// The built-in template `id` at `version`: a default template or a superseded version of one.
+pub fn builtin_template(id: &str, version: u32) -> Option<Template> {
+    loaded()
+        .iter()
+        .chain(superseded())
+        .find(|t| t.id == id && t.version == version)
+        .cloned()
+}
+
+fn superseded() -> &'static [Template] {
+    static TEMPLATES: OnceLock<Vec<Template>> = OnceLock::new();
+    TEMPLATES.get_or_init(|| {
+        SUPERSEDED
+            .iter()
+            .filter_map(|json| Template::from_json(json).ok())
+            .collect()
+    })
+}
+
 /// The embedded JSON of every default template, by id.
 pub fn default_template_sources() -> &'static [(&'static str, &'static str)] {
     &SOURCES

@@ -21,7 +21,8 @@ pub mod template;
 
 pub use answer::{AnswerValue, Recorded};
 pub use defaults::{
-    AFTER_VISIT_PROCEDURE_REFS, WORKFLOW_PROCEDURE_REFS, default_template_for, default_templates,
+    AFTER_VISIT_PROCEDURE_REFS, WORKFLOW_PROCEDURE_REFS, builtin_template, default_template_for,
+    default_templates,
 };
 pub use engine::{
     BlockReason, Blocker, Evidence, Progress, Refusal, Run, Stage, StepStatus, StepView, VisitFacts,

@@ -195,7 +195,10 @@ fn default_templates_parse_and_validate() {
     for (id, json) in default_template_sources() {
         let t = Template::from_json(json).unwrap_or_else(|e| panic!("{id}: {e}"));
         assert_eq!(t.id, *id);
-        assert_eq!(t.version, 1);
+        // Version 2 of the templates with a fee step added the customer's signature on it.
+        let fees = t.steps.iter().any(|s| s.kind == StepKind::FeeConsent);
+        assert_eq!(t.version, if fees { 2 } else { 1 }, "{id}");
+        assert_eq!(t.step("fee_consent_signature").is_some(), fees, "{id}");
         assert!(t.step(LOAD_FAILED_STEP).is_none());
         for s in &t.steps {
             assert!(has_cjk(&s.label.zh_cn), "{id}/{}: zh-CN label", s.id);
@@ -428,6 +431,28 @@ fn refused_fee_consent_keeps_work_blocked() {
     assert_eq!(run.next().map(|s| s.id.as_str()), Some("fee_consent"));
     let agree = Do::Answer(AnswerValue::FeeConsent { agreed: true });
     perform(&t, &mut facts, "fee_consent", &agree).expect("agreement recorded");
+    // Agreed is not enough: the customer signs the acknowledgement (004 八 第4条(10)).
+    let run = Run::new(&t, &facts);
+    let waiting: Vec<_> = run
+        .blockers_before(Phase::Work)
+        .into_iter()
+        .map(|b| (b.step_id, b.reason))
+        .collect();
+    assert_eq!(
+        waiting,
+        [(
+            Some("fee_consent_signature".to_owned()),
+            BlockReason::NeedsSignature {
+                role: SignerRole::Customer
+            }
+        )]
+    );
+    assert!(matches!(
+        run.check_answer("respect_home", &AnswerValue::Confirmed),
+        Err(Refusal::OutOfOrder { .. })
+    ));
+    let sign = Do::Sign(SignerRole::Customer);
+    perform(&t, &mut facts, "fee_consent_signature", &sign).expect("signed");
     let run = Run::new(&t, &facts);
     assert!(run.blockers_before(Phase::Work).is_empty());
     assert!(
@@ -1368,4 +1393,16 @@ proptest! {
             let _ = run.next();
         }
     }
+}
+
+#[test]
+fn superseded_template_versions_stay_built_in_for_the_jobs_pinned_to_them() {
+    for id in ["delivery", "installation", "repair", "take_back_return"] {
+        let old = crate::checklist::builtin_template(id, 1).expect(id);
+        assert!(old.step("fee_consent").is_some(), "{id} v1");
+        assert!(old.step("fee_consent_signature").is_none(), "{id} v1");
+        let new = crate::checklist::builtin_template(id, 2).expect(id);
+        assert!(new.step("fee_consent_signature").is_some(), "{id} v2");
+    }
+    assert!(crate::checklist::builtin_template("repair", 3).is_none());
 }

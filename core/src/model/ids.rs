@@ -81,4 +81,6 @@ id_type! {
     SignatureId,
     /// The customer's rating and comment.
     FeedbackId,
+    /// The settlement of a paid visit (结算).
+    SettlementId,
 }

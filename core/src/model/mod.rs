@@ -3,12 +3,14 @@
 
 mod evidence;
 mod ids;
+mod money;
 mod order;
 mod parts;
 mod visit;
 
 pub use evidence::*;
 pub use ids::*;
+pub use money::*;
 pub use order::*;
 pub use parts::*;
 pub use visit::*;

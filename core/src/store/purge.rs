@@ -41,6 +41,7 @@ const DELETE_VISIT_ROWS: &[&str] = &[
     "DELETE FROM findings WHERE visit_id IN (SELECT id FROM visits WHERE work_order_id = ?1)",
     "DELETE FROM signatures WHERE visit_id IN (SELECT id FROM visits WHERE work_order_id = ?1)",
     "DELETE FROM fee_consents WHERE visit_id IN (SELECT id FROM visits WHERE work_order_id = ?1)",
+    "DELETE FROM settlements WHERE visit_id IN (SELECT id FROM visits WHERE work_order_id = ?1)",
     "DELETE FROM part_usages WHERE visit_id IN (SELECT id FROM visits WHERE work_order_id = ?1)",
     "DELETE FROM feedback WHERE visit_id IN (SELECT id FROM visits WHERE work_order_id = ?1)",
     "DELETE FROM time_entries WHERE visit_id IN (SELECT id FROM visits WHERE work_order_id = ?1)",

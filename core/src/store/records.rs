@@ -286,6 +286,48 @@ pub fn latest_fee_consent(c: &Connection, visit: VisitId) -> Result<Option<FeeCo
     .optional()?)
 }
 
+/// Records a visit's settlement.
+pub fn insert_settlement(c: &Connection, s: &SettlementRecord) -> Result<()> {
+    c.prepare_cached(
+        "INSERT INTO settlements (id, visit_id, amount, method, receipt_no, reason, consented,
+            invoice_due, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    )?
+    .execute(rusqlite::params![
+        s.id.to_string(),
+        s.visit_id.to_string(),
+        s.amount,
+        s.method.as_str(),
+        s.receipt_no,
+        s.reason,
+        s.consented,
+        s.invoice_due.map(to_millis),
+        to_millis(s.at),
+    ])?;
+    Ok(())
+}
+
+/// The latest settlement of a visit.
+pub fn latest_settlement(c: &Connection, visit: VisitId) -> Result<Option<SettlementRecord>> {
+    Ok(c.prepare_cached(
+        "SELECT id, visit_id, amount, method, receipt_no, reason, consented, invoice_due, at
+             FROM settlements WHERE visit_id = ?1 ORDER BY rowid DESC LIMIT 1",
+    )?
+    .query_row([visit.to_string()], |r| {
+        Ok(SettlementRecord {
+            id: id(r, 0, "id")?,
+            visit_id: id(r, 1, "visit_id")?,
+            amount: r.get(2)?,
+            method: PaymentMethod::parse(&r.get::<_, String>(3)?).ok_or_else(|| bad("method"))?,
+            receipt_no: r.get(4)?,
+            reason: r.get(5)?,
+            consented: r.get(6)?,
+            invoice_due: r.get::<_, Option<i64>>(7)?.map(from_millis),
+            at: from_millis(r.get(8)?),
+        })
+    })
+    .optional()?)
+}
+
 // ---------------------------------------------------------------- parts
 
 /// Adds or renames a catalog part.

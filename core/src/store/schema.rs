@@ -10,7 +10,7 @@ use rusqlite::{Connection, TransactionBehavior};
 use crate::error::{Error, Result};
 
 /// The schema version this code writes.
-pub const CURRENT_VERSION: i64 = 6;
+pub const CURRENT_VERSION: i64 = 7;
 
 /// The current schema, as `init` creates it.
 const SCHEMA: &str = r#"
@@ -288,6 +288,22 @@ CREATE TABLE local_secrets (
     value  BLOB NOT NULL
 ) STRICT;
 
+-- A paid visit's fee settled (结算): the amount paid, the method (cash, card, transfer, qr),
+-- the receipt or invoice number issued on site or the invoice's due date (3 days on), why the
+-- amount differs from the consented total it was checked against.
+CREATE TABLE settlements (
+    id           TEXT PRIMARY KEY,
+    visit_id     TEXT NOT NULL REFERENCES visits (id),
+    amount       INTEGER NOT NULL,
+    method       TEXT NOT NULL,
+    receipt_no   TEXT,
+    reason       TEXT,
+    consented    INTEGER NOT NULL,
+    invoice_due  INTEGER,
+    at           INTEGER NOT NULL
+) STRICT;
+CREATE INDEX settlements_by_visit ON settlements (visit_id);
+
 "#;
 
 /// Brings the database to [`CURRENT_VERSION`]: creates it when empty, upgrades it when older,
@@ -332,7 +348,7 @@ fn init(conn: &mut Connection, device_id: &str, now_ms: i64) -> Result<()> {
 pub(super) type Step = fn(&rusqlite::Transaction<'_>) -> rusqlite::Result<()>;
 
 /// The numbered steps; `STEPS[i]` upgrades version `i + 1` to `i + 2`.
-const STEPS: &[Step] = &[v1_to_v2, v2_to_v3, v3_to_v4, v4_to_v5, v5_to_v6];
+const STEPS: &[Step] = &[v1_to_v2, v2_to_v3, v3_to_v4, v4_to_v5, v5_to_v6, v6_to_v7];
 
 /// v2: the timeline becomes a hash chain clustered by work order (one page per event
 /// instead of three); the outbox and the timeline lose their redundant UNIQUE indexes (ids
@@ -527,6 +543,24 @@ fn v5_to_v6(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<()> {
         "ALTER TABLE work_orders ADD COLUMN parent_id TEXT;
          ALTER TABLE work_orders ADD COLUMN parent_number TEXT;
          ALTER TABLE work_orders ADD COLUMN parent_kind TEXT;",
+    )
+}
+
+/// v7: a paid visit's settlement (amount, method, receipt number or invoice due date).
+fn v6_to_v7(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<()> {
+    tx.execute_batch(
+        "CREATE TABLE settlements (
+             id           TEXT PRIMARY KEY,
+             visit_id     TEXT NOT NULL REFERENCES visits (id),
+             amount       INTEGER NOT NULL,
+             method       TEXT NOT NULL,
+             receipt_no   TEXT,
+             reason       TEXT,
+             consented    INTEGER NOT NULL,
+             invoice_due  INTEGER,
+             at           INTEGER NOT NULL
+         ) STRICT;
+         CREATE INDEX settlements_by_visit ON settlements (visit_id);",
     )
 }
 

@@ -25,6 +25,7 @@ const FIXTURES: &[(i64, &str)] = &[
     (4, include_str!("../../tests/fixtures/schema_v4.sql")),
     (5, include_str!("../../tests/fixtures/schema_v5.sql")),
     (6, include_str!("../../tests/fixtures/schema_v6.sql")),
+    (7, include_str!("../../tests/fixtures/schema_v7.sql")),
 ];
 
 /// Tables an upgrade folds into others, checked by content instead of by row count.

@@ -294,6 +294,22 @@ pub struct ReturnLoanerV1 {
     pub loaner: LoanerId,
 }
 
+/// `settle`: a paid visit's fee settled (结算), in close-out. The amount, how it was paid, the
+/// receipt or invoice number issued on site or (none) the invoice's due date, 3 days on, and
+/// why the amount differs from the consented total when it does. The consented total is not
+/// sent: each side takes it from its own record of the visit's fee consent.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SettleV1 {
+    pub id: SettlementId,
+    pub amount: Cents,
+    pub method: PaymentMethod,
+    pub receipt_no: Option<String>,
+    pub invoice_due: Option<Timestamp>,
+    pub reason: Option<String>,
+    pub at: Timestamp,
+}
+
 /// One part a waiting job needs: a catalogue SKU and how many.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -414,6 +430,7 @@ pub enum JobOp {
     NeedSecondVisit(ReasonV1),
     RequestRedelivery(RequestRedeliveryV1),
     ReturnLoaner(ReturnLoanerV1),
+    Settle(SettleV1),
 }
 
 /// A van-stock op (entity `stock`, entity id = the part's SKU).
@@ -433,7 +450,7 @@ pub enum OpBody {
 }
 
 /// Every job op kind, as written on the wire.
-pub const JOB_KINDS: [&str; 28] = [
+pub const JOB_KINDS: [&str; 29] = [
     "accept",
     "call_customer",
     "reschedule",
@@ -462,6 +479,7 @@ pub const JOB_KINDS: [&str; 28] = [
     "need_second_visit",
     "request_redelivery",
     "return_loaner",
+    "settle",
 ];
 
 /// Every stock op kind, as written on the wire.
@@ -509,6 +527,7 @@ impl JobOp {
             Self::NeedSecondVisit(_) => "need_second_visit",
             Self::RequestRedelivery(_) => "request_redelivery",
             Self::ReturnLoaner(_) => "return_loaner",
+            Self::Settle(_) => "settle",
         }
     }
 
@@ -545,6 +564,7 @@ impl JobOp {
             Self::DeclineQuote(p) | Self::NeedSecondVisit(p) => to_value(p),
             Self::RequestRedelivery(p) => to_value(p),
             Self::ReturnLoaner(p) => to_value(p),
+            Self::Settle(p) => to_value(p),
         }
     }
 
@@ -595,6 +615,7 @@ impl JobOp {
             "need_second_visit" => JobOp::NeedSecondVisit(p.read(false)?),
             "request_redelivery" => JobOp::RequestRedelivery(p.read(false)?),
             "return_loaner" => JobOp::ReturnLoaner(p.read(false)?),
+            "settle" => JobOp::Settle(p.read(false)?),
             _ => JobOp::Sign(Box::new(p.read(false)?)),
         })
     }

@@ -50,7 +50,8 @@ fn an_untouched_visit_verifies_and_completes() {
     let (d, id) = signed_job();
     let v = d.kit.verify(id).unwrap();
     assert!(v.ok(), "{v:?}");
-    assert_eq!(v.signatures.len(), 2);
+    // The anomaly, the fees (the paid-service acknowledgement) and the service record.
+    assert_eq!(v.signatures.len(), 3);
     assert!(v.signatures.iter().all(|s| s.role == SignerRole::Customer));
     d.kit.complete(id).unwrap();
     assert!(d.kit.verify(id).unwrap().ok());
@@ -153,14 +154,13 @@ fn fees_agreed_again_after_the_sign_off_block_completion_whatever_the_clock() {
             other => panic!("expected Blocked, got {other}"),
         }
         assert!(!d.kit.verify(id).unwrap().ok(), "clock back {clock_back}");
-        // Shown the record again and signed: it completes.
-        d.kit.summary_for_signing(id).unwrap();
-        d.kit
-            .sign(
-                id,
-                &d.signature(SignerRole::Customer, Some("service_record_signature")),
-            )
-            .unwrap();
+        // Shown the record again and signed, the new fees and the record: it completes.
+        for step in ["fee_consent_signature", "service_record_signature"] {
+            d.kit.summary_for_signing(id).unwrap();
+            d.kit
+                .sign(id, &d.signature(SignerRole::Customer, Some(step)))
+                .unwrap();
+        }
         d.kit.complete(id).unwrap();
     }
 }

@@ -52,7 +52,8 @@ fn demo_repair_visit_completes_and_queues_every_fact() {
     assert_eq!(record.fee_consent.as_ref().map(|f| f.total), Some(13_000));
     assert_eq!(record.findings.len(), 1);
     assert!(record.findings[0].acknowledged_by.is_some());
-    assert_eq!(record.signatures.len(), 2);
+    // The anomaly, the fees (the paid-service acknowledgement) and the service record.
+    assert_eq!(record.signatures.len(), 3);
     assert!(record.travel_minutes > 0 && record.on_site_minutes > 0);
     outbox_is_gapless_and_ordered(&d);
     let kinds: Vec<String> = d.kit.pending_ops(i64::MAX).unwrap()[ops_before..]
@@ -161,7 +162,7 @@ fn paid_work_waits_for_the_customers_fee_consent() {
         ),
         other => panic!("expected Blocked, got {other}"),
     }
-    // Agreed: work starts.
+    // Agreed, but not yet signed for (004 八 第4条(10)): still blocked, on the signature.
     d.kit
         .consent_to_fees(
             id,
@@ -169,6 +170,34 @@ fn paid_work_waits_for_the_customers_fee_consent() {
             f.version,
             &["visit".into(), "labour".into()],
             true,
+        )
+        .unwrap();
+    match d.kit.start_work(id).unwrap_err() {
+        Error::Blocked { blockers, .. } => assert_eq!(
+            blockers
+                .iter()
+                .map(|b| (b.step_id.as_deref(), &b.reason))
+                .collect::<Vec<_>>(),
+            [(
+                Some("fee_consent_signature"),
+                &BlockReason::NeedsSignature {
+                    role: SignerRole::Customer
+                }
+            )]
+        ),
+        other => panic!("expected Blocked, got {other}"),
+    }
+    assert!(matches!(
+        d.kit.record_part(id, &part),
+        Err(Error::Refused(_))
+    ));
+    // Signed over the summary with the fees: work starts.
+    let summary = d.kit.summary_for_signing(id).unwrap();
+    assert_eq!(summary.summary.fee_consent.map(|f| f.total), Some(13_000));
+    d.kit
+        .sign(
+            id,
+            &d.signature(SignerRole::Customer, Some("fee_consent_signature")),
         )
         .unwrap();
     assert_eq!(d.kit.start_work(id).unwrap(), JobStatus::InProgress);

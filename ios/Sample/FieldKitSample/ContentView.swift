@@ -85,7 +85,10 @@ struct StepInput: View {
         case .yesNo:
             HStack { Button("Yes") { model.answer(step.id, .yesNo(value: true)) }; Button("No") { model.answer(step.id, .yesNo(value: false)) } }
         case let .choice(options):
-            HStack { ForEach(options, id: \.value) { o in Button(o.label.en) { model.answer(step.id, .choice(value: o.value)) } } }
+            // The fee is settled, not ticked: the choice says whether a receipt was issued.
+            HStack { ForEach(options, id: \.value) { o in Button(o.label.en) {
+                if step.id == "fee_settled" { model.settle(receiptIssued: o.value == "paid_on_site") } else { model.answer(step.id, .choice(value: o.value)) }
+            } } }
         case .text, .serial, .numeric:
             HStack {
                 TextField("", text: $text)

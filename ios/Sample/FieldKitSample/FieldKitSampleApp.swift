@@ -86,6 +86,14 @@ final class VisitModel: ObservableObject {
         let fees = demoFeeSchedule()
         withJob { _ = try await $0.consentToFees($1, fees, items: fees.items.map(\.code), agreed: agreed) }
     }
+    /// Settles the fee (结算): the demo's consented total (all its items) in cash, with a receipt
+    /// issued on site when `receiptIssued`, else the invoice follows (due in 3 days).
+    func settle(receiptIssued: Bool) {
+        let total = demoFeeSchedule().items.reduce(Int64(0)) { $0 + $1.amount }
+        withJob { kit, id in
+            _ = try await kit.settle(id, Settlement(amount: total, method: .cash, receiptNo: receiptIssued ? "SJ-\(id.prefix(8))" : nil, reason: nil))
+        }
+    }
     func sign(_ step: String, strokes: Strokes) {
         withJob { kit, id in
             _ = try await kit.summaryForSigning(id)

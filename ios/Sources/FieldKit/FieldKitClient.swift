@@ -132,6 +132,12 @@ public final class FieldKitClient: @unchecked Sendable {
     public func awaitParts(_ id: String, parts: [PartRequest], note: String) async throws -> JobStatus {
         try await local { try $0.awaitParts(jobId: id, parts: parts, note: note) }
     }
+    /// Settles the paid visit's fee after the work (结算): the amount (fen), the method, the
+    /// receipt or invoice number issued on site or none (the invoice is due 3 days on), and the
+    /// reason when the amount is not the consented total. Answers the `fee_settled` step.
+    public func settle(_ id: String, _ settlement: Settlement) async throws -> SettlementRecord {
+        try await local { try $0.settle(jobId: id, settlement: settlement) }
+    }
     /// The customer will not sign: the reason, and a witness's name or a photo of this visit.
     public func refuseSignature(_ id: String, reason: String, witness: String? = nil, photoSha256: String? = nil) async throws -> JobStatus {
         try await local { try $0.refuseSignature(jobId: id, reason: reason, witness: witness, photoSha256: photoSha256) }

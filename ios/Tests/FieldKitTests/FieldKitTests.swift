@@ -138,6 +138,11 @@ final class RepairVisitTests: XCTestCase {
         let fees = demoFeeSchedule()
         let got8 = try await kit.consentToFees(id, fees, items: ["visit", "labour"], agreed: true).total
         XCTAssertEqual(got8, fees.items.map(\.amount).reduce(0, +))
+        // Agreed is not enough: the customer signs the acknowledgement with the fees.
+        do { _ = try await kit.startWork(id); XCTFail("paid work started before the customer signed") } catch FieldKitError.Blocked {}
+        let feeTotal = try await kit.summaryForSigning(id).fees?.total
+        XCTAssertEqual(feeTotal, 13000)
+        _ = try await kit.sign(id, SignatureInput(signerName: "王女士", role: .customer, strokes: demoSignature(seed: 1), stepId: "fee_consent_signature", findingId: nil))
         let got9 = try await kit.startWork(id)
         XCTAssertEqual(got9, .inProgress)
 
@@ -177,7 +182,7 @@ final class RepairVisitTests: XCTestCase {
 
         _ = try await kit.feedback(id, rating: 5, comment: "很专业 / very professional")
         try await step("feedback", .confirmed)
-        try await step("fee_settled", .choice(value: "paid_on_site"))
+        _ = try await kit.settle(id, Settlement(amount: 13000, method: .cash, receiptNo: "SJ-0001", reason: nil))
         try await step("customer_copy", .confirmed)
         try await step("goodbye", .confirmed)
 
@@ -188,12 +193,12 @@ final class RepairVisitTests: XCTestCase {
 
         let verification = try await kit.verify(id)
         XCTAssertTrue(verification.ok, "\(verification)")
-        XCTAssertEqual(verification.signatures.count, 2)
+        XCTAssertEqual(verification.signatures.count, 3)
 
         let record = try await kit.complete(id)
         XCTAssertEqual(record.jobId, id)
         XCTAssertEqual(record.parts.map(\.sku), ["PUMP-220"])
-        XCTAssertEqual(record.signatureIds.count, 2)
+        XCTAssertEqual(record.signatureIds.count, 3)
         XCTAssertEqual(record.feedback?.rating, 5)
         XCTAssertEqual(record.feeConsent?.total, 13000)
 

@@ -113,17 +113,20 @@ func walkToWork(
     try await step("coverage", .choice(value: "paid"))
     try await step("paid_service_explained", .confirmed)
     _ = try await kit.consentToFees(id, demoFeeSchedule(), items: ["visit", "labour"], agreed: true)
+    // The customer signs the paid-service acknowledgement with the fees.
+    _ = try await kit.summaryForSigning(id)
+    onSigned(try await kit.sign(id, SignatureInput(signerName: "王女士", role: .customer, strokes: demoSignature(seed: 1), stepId: "fee_consent_signature", findingId: nil)))
     _ = try await kit.startWork(id)
 }
 
-/// RepairVisitTests' paid repair without its checks along the way (as TestSupport.walkRepairVisit);
-/// `onSigned` sees each signature as it is made.
-@discardableResult
-func walkRepairVisit(
-    _ kit: FieldKitClient, _ id: String, onSigned: (Signature) -> Void = { _ in }
-) async throws -> CompletionRecord {
+/// The paid repair of `walkRepairVisit` up to its settlement (as TestSupport.walkToSettlement):
+/// the work done, the customer's signature on the record, the feedback given; the fee (13000
+/// fen agreed) is next. With `fromStart` false the job is already at work (`walkToWork`).
+func walkToSettlement(
+    _ kit: FieldKitClient, _ id: String, onSigned: (Signature) -> Void = { _ in }, fromStart: Bool = true
+) async throws {
     func step(_ s: String, _ a: Answer) async throws { try await kit.answerStep(id, s, a) }
-    try await walkToWork(kit, id, onSigned: onSigned)
+    if fromStart { try await walkToWork(kit, id, onSigned: onSigned) }
     try await step("respect_home", .confirmed)
     _ = try await kit.recordPart(id, PartUse(sku: "PUMP-220", quantity: 1, newSerial: "P22-000981", oldPart: .returned, oldSerial: nil))
     try await step("work_done", .text(value: "Replaced the drain pump"))
@@ -134,7 +137,17 @@ func walkRepairVisit(
     onSigned(try await kit.sign(id, SignatureInput(signerName: "王女士", role: .customer, strokes: demoSignature(seed: 2), stepId: "service_record_signature", findingId: nil)))
     _ = try await kit.feedback(id, rating: 5, comment: "very professional")
     try await step("feedback", .confirmed)
-    try await step("fee_settled", .choice(value: "paid_on_site"))
+}
+
+/// RepairVisitTests' paid repair without its checks along the way (as TestSupport.walkRepairVisit);
+/// `onSigned` sees each signature as it is made.
+@discardableResult
+func walkRepairVisit(
+    _ kit: FieldKitClient, _ id: String, onSigned: (Signature) -> Void = { _ in }
+) async throws -> CompletionRecord {
+    func step(_ s: String, _ a: Answer) async throws { try await kit.answerStep(id, s, a) }
+    try await walkToSettlement(kit, id, onSigned: onSigned)
+    _ = try await kit.settle(id, Settlement(amount: 13000, method: .cash, receiptNo: "SJ-0001", reason: nil))
     try await step("customer_copy", .confirmed)
     try await step("goodbye", .confirmed)
     return try await kit.complete(id)

@@ -85,6 +85,18 @@ fn answer(
     match &step.kind {
         StepKind::Confirm => say(AnswerValue::Confirmed),
         StepKind::YesNo => say(AnswerValue::YesNo(true)),
+        // The fee is settled, not ticked: the consented call-out fee, in cash, receipt issued.
+        StepKind::Choice { .. } if step_id == "fee_settled" => {
+            let f = demo::fee_schedule();
+            let consented = f.items.iter().filter(|i| i.code == "visit").map(|i| i.amount);
+            let settlement = Settlement {
+                amount: consented.sum(),
+                method: PaymentMethod::Cash,
+                receipt_no: Some(format!("R-{}", &id.to_string()[24..])),
+                reason: None,
+            };
+            kit.settle(id, &settlement).map(drop)
+        }
         StepKind::Choice { options } => {
             let pick = match (step_id, billing) {
                 ("coverage", Billing::Paid) => "paid".to_owned(),

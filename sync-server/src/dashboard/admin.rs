@@ -18,6 +18,8 @@ use serde::Deserialize;
 use super::NoFields;
 use super::page::{PageError, csrf_field, page, private};
 use super::session::{CsrfForm, Session};
+use super::words;
+use crate::desk::cash::CashQuery;
 use crate::desk::measures::{DailyQuery, Format, MeasuresQuery, csv_response};
 use crate::desk::{self, MAX_CODE_MINUTES};
 use crate::measures::{self, Band, MeasureConfig, Ratio, Summary};
@@ -487,6 +489,7 @@ async fn measures_page(
         },
     )
     .await?;
+    let cash = desk::cash::reconciliation(&s, &CashQuery { date: date.clone() }).await?;
     let names = names(&s).await?;
     let name = |id: &str| names.get(id).cloned().unwrap_or_else(|| id.to_owned());
     let scores: Vec<(String, f64, &str, String)> = m
@@ -556,6 +559,25 @@ async fn measures_page(
                     }
                 }
                 @if daily.technicians.is_empty() { tr { td colspan="6" class="muted" { "No visits that day." } } }
+            }
+        }
+        h2 { (words::CASH_TITLE) ", " (date) }
+        table id="cash" {
+            thead { tr { @for c in words::CASH_COLUMNS { th { (c) } } } }
+            tbody {
+                @for r in cash.technicians.iter().chain(std::iter::once(&cash.totals)) {
+                    tr data-technician=(r.technician_id) {
+                        td { @if r.technician_id.is_empty() { (words::CASH_TOTAL) } @else { (name(&r.technician_id)) } }
+                        td { (r.cash_settlements) }
+                        td { (words::yuan(r.collected)) }
+                        td { (words::yuan(r.consented)) }
+                        td { (words::yuan(r.handed_in)) }
+                        td class=(if r.outstanding != 0 { "flag" } else { "" }) { (words::yuan(r.outstanding)) }
+                        td { (words::yuan(r.other_methods)) }
+                        td class=(if r.differing > 0 { "flag" } else { "" }) { (r.differing) }
+                    }
+                }
+                @if cash.technicians.is_empty() { tr { td colspan="8" class="muted" { (words::CASH_NONE) } } }
             }
         }
     };

@@ -135,6 +135,20 @@ fn describe(op: &Op, read: Option<&JobOp>) -> String {
                 ""
             }
         ),
+        JobOp::Settle(p) => format!(
+            "settled {} ({}){}{}",
+            money(p.amount),
+            p.method.as_str(),
+            match (&p.receipt_no, p.invoice_due) {
+                (Some(r), _) => format!("; receipt {r}"),
+                (None, Some(due)) => format!("; invoice due {}", due.format("%Y-%m-%d %H:%M UTC")),
+                (None, None) => String::new(),
+            },
+            p.reason
+                .as_deref()
+                .map(|r| format!("; differs from the consent: {r}"))
+                .unwrap_or_default()
+        ),
         JobOp::AwaitParts(w) => {
             let parts: Vec<String> = w
                 .parts

@@ -66,6 +66,18 @@ pub fn order_status_word(s: WorkOrderStatus) -> &'static str {
             WorkOrderStatus::SignatureRefused,
             "拒签 · signature refused",
         ),
+        (
+            WorkOrderStatus::QuoteDeclined,
+            "报价未接受 · quote declined",
+        ),
+        (
+            WorkOrderStatus::SecondVisitNeeded,
+            "需二次上门 · second visit needed",
+        ),
+        (
+            WorkOrderStatus::RedeliveryRequested,
+            "待重新送货 · redelivery requested",
+        ),
     ];
     WORDS
         .iter()
@@ -95,4 +107,41 @@ pub mod chain {
     pub const CREATE: &str = "新建关联工单 · Create linked job";
     pub const CANCELLED: &str =
         "本单已取消,不能再新建关联工单 · This job is cancelled: no linked job can be made from it.";
+}
+/// The daily cash reconciliation's heading (现金日结), zh-CN then en.
+pub const CASH_TITLE: &str = "现金日结 · Daily cash reconciliation";
+
+/// Its columns, zh-CN then en.
+pub const CASH_COLUMNS: [&str; 8] = [
+    "技师 · Technician",
+    "现金笔数 · Cash settlements",
+    "现金收款 · Cash collected",
+    "客户同意金额 · Consented",
+    "已上交 · Handed in",
+    "未上交 · Outstanding",
+    "刷卡/转账/扫码 · Card, transfer, QR",
+    "金额不符 · Differing",
+];
+
+/// The row of the day's totals.
+pub const CASH_TOTAL: &str = "合计 · Total";
+
+/// A day with nothing to reconcile.
+pub const CASH_NONE: &str = "当日无结算或上交 · No settlement or hand-in that day.";
+
+/// An amount in fen as yuan: `¥1234.50`, `-¥10.00`.
+pub fn yuan(fen: i64) -> String {
+    let sign = if fen < 0 { "-" } else { "" };
+    let a = fen.unsigned_abs();
+    format!("{sign}¥{}.{:02}", a / 100, a % 100)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn yuan_formats_fen() {
+        assert_eq!(super::yuan(25_000), "¥250.00");
+        assert_eq!(super::yuan(5), "¥0.05");
+        assert_eq!(super::yuan(-1_050), "-¥10.50");
+    }
 }

@@ -105,11 +105,12 @@ pub enum Action {
     PasswordChanged,
     /// A job made from another (a redelivery, a rework…): target the child, detail the link.
     JobChildCreated,
+    CashHandedIn,
 }
 
 impl Action {
     /// Every action.
-    pub const ALL: [Action; 23] = [
+    pub const ALL: [Action; 24] = [
         Action::Login,
         Action::LoginFailed,
         Action::LoginRefusedBackoff,
@@ -133,6 +134,7 @@ impl Action {
         Action::RoleChanged,
         Action::PasswordChanged,
         Action::JobChildCreated,
+        Action::CashHandedIn,
     ];
 
     /// The stored name.
@@ -161,6 +163,7 @@ impl Action {
             Self::RoleChanged => "role_changed",
             Self::PasswordChanged => "password_changed",
             Self::JobChildCreated => "job_child_created",
+            Self::CashHandedIn => "cash_handed_in",
         }
     }
 
@@ -190,6 +193,7 @@ impl Action {
             Self::RoleChanged => "更改角色 · role changed",
             Self::PasswordChanged => "更改密码 · password changed",
             Self::JobChildCreated => "新建关联工单 · linked job created",
+            Self::CashHandedIn => "现金上交 · cash handed in",
         }
     }
 

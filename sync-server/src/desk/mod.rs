@@ -10,6 +10,7 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod cash;
 pub mod links;
 pub mod measures;
 

@@ -20,6 +20,7 @@
 //! response promise per zone, the repair time limit and the report limit come from
 //! [`MeasureConfig`], whose defaults are the table documented there.
 
+pub mod cash;
 pub mod csv;
 mod endings;
 #[cfg(test)]

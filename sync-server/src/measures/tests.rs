@@ -29,6 +29,7 @@ fn ev(kind: &str, visit: &str, device_time: i64, received_at: i64) -> EventFact 
         skew_ms: None,
         rating: None,
         complaint: false,
+        money: None,
     }
 }
 
@@ -773,6 +774,7 @@ fn arb_job() -> impl Strategy<Value = JobFacts> {
                 skew_ms: skew.map(|m| m * MIN),
                 rating: (kind == "feedback").then_some(rating),
                 complaint: kind == "feedback" && complaint,
+                money: None,
             },
         );
     (

@@ -6,6 +6,7 @@
 use axum::Json;
 use axum::Router;
 use axum::extract::State;
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use fieldkit_core::model::WorkOrderId;
@@ -14,9 +15,12 @@ use serde::{Deserialize, Serialize};
 use crate::auth::Dispatcher;
 use crate::desk;
 use crate::desk::audit::{Actor, ClientAddr};
+use crate::desk::cash::{CashQuery, NewCashHandIn};
 use crate::desk::measures::{DailyQuery, Format, MeasuresQuery, csv_response, daily, measures};
-use crate::error::{ApiError, ApiPath, ApiQuery};
+use crate::error::{ApiError, ApiJson, ApiPath, ApiQuery};
+use crate::measures::cash::CashReconciliation;
 use crate::measures::csv as measures_csv_of;
+use crate::records::CashHandIn;
 use crate::state::AppState;
 
 /// The measures routes.
@@ -30,6 +34,28 @@ pub fn routes() -> Router<AppState> {
             "/v1/admin/work-orders/{id}/complaint-handled",
             post(complaint_handled),
         )
+        .route("/v1/admin/cash-handins", post(cash_handin))
+        .route("/v1/admin/reports/cash", get(cash_json))
+}
+
+/// `POST /v1/admin/cash-handins`: the desk records cash a technician handed in (audited).
+async fn cash_handin(
+    State(s): State<AppState>,
+    _: Dispatcher,
+    ClientAddr(from): ClientAddr,
+    ApiJson(h): ApiJson<NewCashHandIn>,
+) -> Result<(StatusCode, Json<CashHandIn>), ApiError> {
+    let rec = desk::cash::record_handin(&s, &Actor::admin_token(from), h).await?;
+    Ok((StatusCode::CREATED, Json(rec)))
+}
+
+/// `GET /v1/admin/reports/cash?date=`: the day's cash reconciliation per technician.
+async fn cash_json(
+    State(s): State<AppState>,
+    _: Dispatcher,
+    ApiQuery(q): ApiQuery<CashQuery>,
+) -> Result<Json<CashReconciliation>, ApiError> {
+    Ok(Json(desk::cash::reconciliation(&s, &q).await?))
 }
 
 async fn measures_json(

@@ -15,7 +15,7 @@ use fieldkit_core::sync::ops::{FeedbackV1, JobOp};
 use fieldkit_core::sync::protocol::Op;
 
 use super::{StorageError, order_from};
-use crate::records::{EventFact, JobFacts};
+use crate::records::{EventFact, EventMoney, JobFacts};
 
 /// The ops `o` the measures count: applied ones, a `complete` only when its completion counts
 /// (counted, or released by the desk; never held, rejected or a conflict).
@@ -85,6 +85,7 @@ pub fn assemble(
                 .map(|f| f.rating)
                 .filter(|x| (1..=5).contains(x)),
             complaint: feedback.is_some_and(|f| f.complaint),
+            money: money_of(&op),
             kind: op.kind,
             visit_id: op.visit_id,
             device_id: r.device_id,
@@ -115,6 +116,23 @@ pub fn assemble(
 
 /// A `feedback` op's rating and complaint, read through the op catalogue; `None` for any
 /// other op, and for a `feedback` op whose payload does not parse (its rating is not counted).
+fn money_of(op: &Op) -> Option<EventMoney> {
+    if op.kind != "consent_to_fees" && op.kind != "settle" {
+        return None;
+    }
+    match op.job_op() {
+        Ok(Some(JobOp::ConsentToFees(c))) => Some(EventMoney::Consent {
+            total: c.total,
+            agreed: c.agreed,
+        }),
+        Ok(Some(JobOp::Settle(s))) => Some(EventMoney::Settle {
+            amount: s.amount,
+            method: s.method,
+        }),
+        _ => None,
+    }
+}
+
 fn feedback_of(op: &Op) -> Option<FeedbackV1> {
     if op.kind != "feedback" {
         return None;

@@ -23,11 +23,11 @@ use std::pin::Pin;
 use fieldkit_core::model::{DeviceId, WorkOrder, WorkOrderId, WorkOrderStatus};
 use fieldkit_core::sync::protocol::{Change, ChangeEntry, PushResponse};
 
+use crate::records::{CashHandIn, CompletionState, JobFacts, PushPolicy};
 pub use crate::records::{
     Completion, Decision, DeviceRecord, DrawingCheck, Flag, JobChange, JobPlan, JobRecord, Ruling,
     Technician,
 };
-use crate::records::{CompletionState, JobFacts, PushPolicy};
 
 /// A boxed future of a storage call.
 pub type Fut<'a, T> = Pin<Box<dyn Future<Output = Result<T, StorageError>> + Send + 'a>>;
@@ -188,6 +188,11 @@ pub trait Storage:
     /// Records that the desk handled the customer's complaint on a job at `at` (ms) and
     /// returns the time that counts (the first). `NotFound` if there is no such job.
     fn complaint_handled(&self, id: WorkOrderId, at: i64) -> Fut<'_, i64>;
+    /// Records cash a technician handed in to the desk for a local day (migration 0005).
+    /// `NotFound` when there is no such technician; nothing is written then.
+    fn record_cash_handin(&self, h: CashHandIn) -> Fut<'_, ()>;
+    /// The cash hand-ins recorded for a local day (YYYY-MM-DD), in the order recorded.
+    fn cash_handins(&self, day: String) -> Fut<'_, Vec<CashHandIn>>;
     /// A job's stored ops of one kind (`sign`, `complete`…) from every device, rejected
     /// ones left out, in the order they were received (the public verify page reads the
     /// signatures from them).

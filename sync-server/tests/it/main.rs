@@ -7,6 +7,7 @@
 
 mod adversarial;
 mod authz;
+mod cash;
 mod clock;
 mod common;
 mod conformance;
@@ -26,6 +27,7 @@ mod login_memory;
 mod measures_e2e;
 mod measures_storage;
 mod migrations;
+mod settlement;
 mod storage;
 mod sync_faults;
 mod sync_kill;

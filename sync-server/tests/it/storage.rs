@@ -392,7 +392,11 @@ async fn suite(s: Arc<dyn Storage>) {
         .map(|o| (o.seq, o.kind.as_str()))
         .chain([(a_done.seq, "complete")])
         .collect();
-    assert_eq!(signs.len(), 3, "two customer signatures and the completion");
+    assert_eq!(
+        signs.len(),
+        4,
+        "three customer signatures (the anomaly, the fees, the record) and the completion"
+    );
     let got: Vec<(i64, &str)> = w.ops.iter().map(|o| (o.seq, o.kind.as_str())).collect();
     assert_eq!(got, signs);
     let done = s.completions(None, 10).await.unwrap();
@@ -444,7 +448,8 @@ async fn suite(s: Arc<dyn Storage>) {
         s.job_ops(job.id, "complete".into()).await.unwrap(),
         vec![complete_a.clone()]
     );
-    assert_eq!(s.job_ops(job.id, "sign".into()).await.unwrap().len(), 2);
+    // The customer signed the anomaly, the fees and the record.
+    assert_eq!(s.job_ops(job.id, "sign".into()).await.unwrap().len(), 3);
     assert!(
         s.job_ops(other.id, "accept".into())
             .await

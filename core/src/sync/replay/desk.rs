@@ -5,7 +5,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, OnceLock};
 
 use super::Desk;
-use crate::checklist::{Template, default_template_for, default_templates};
+use crate::checklist::{Template, builtin_template, default_template_for, default_templates};
 use crate::model::{FeeSchedule, JobChecklist, JobKind, TemplateRef, WorkOrder};
 
 /// What the desk published.
@@ -53,6 +53,8 @@ impl Published {
                     .find(|t| t.id == r.id && t.version == r.version)
                     .cloned()
             })
+            // A superseded built-in version a job was pinned to before.
+            .or_else(|| builtin_template(&r.id, r.version).map(Arc::new))
     }
 
     /// The newest version of template `id`: published, or the built-in one.

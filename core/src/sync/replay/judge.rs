@@ -317,6 +317,51 @@ impl JobReplay {
                 }
                 self.transition(JobAction::RequestRedelivery)?;
             }
+            JobOp::Settle(p) => {
+                let v = self.visit_of(op, "settle the fee")?;
+                if v.status != VisitStatus::Working {
+                    return Err(Refused::new(
+                        "not_allowed_now",
+                        "the fee is settled while the work is under way, in close-out",
+                    ));
+                }
+                // The server's own record of what the customer agreed to, never the phone's.
+                let consented = match v.consents.last() {
+                    Some((f, _)) if f.agreed => f.total,
+                    _ => {
+                        return Err(Refused::new(
+                            "not_allowed_now",
+                            "the customer has not agreed to the fees",
+                        ));
+                    }
+                };
+                if let Some(problem) = settlement_problem(
+                    p.amount,
+                    p.receipt_no.as_deref(),
+                    p.reason.as_deref(),
+                    consented,
+                ) {
+                    return Err(Refused::new("invalid", problem));
+                }
+                if p.invoice_due != invoice_due(p.at, p.receipt_no.as_deref()) {
+                    return Err(Refused::new(
+                        "invalid",
+                        "without a receipt the invoice is due 3 days after the settlement",
+                    ));
+                }
+                let t = v.template(cx)?;
+                let answer = AnswerValue::Choice(settled_choice(p.receipt_no.is_some()).into());
+                let facts = v.facts(cx, &t);
+                Run::new(&t, &facts).check_answer(FEE_SETTLED_STEP, &answer)?;
+                v.answer(FEE_SETTLED_STEP, Recorded::Answer(answer), seq);
+                v.settlements.push(super::SettlementFact {
+                    id: p.id.to_string(),
+                    amount: p.amount,
+                    consented,
+                    method: p.method,
+                    seq,
+                });
+            }
             JobOp::Feedback(p) => {
                 if !(1..=5).contains(&p.rating) {
                     return Err(Refused::new("invalid", "the rating is not between 1 and 5"));

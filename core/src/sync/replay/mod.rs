@@ -29,7 +29,7 @@ pub use desk::{JobDesk, Published};
 pub use drawing::{drawing_problems, strokes_draw_image};
 pub use endings::Shortfall;
 pub use signed::{CompletionCheck, SignatureCheck, signature_problems};
-pub use visit::{VisitReplay, summary_order};
+pub use visit::{SettlementFact, VisitReplay, summary_order};
 
 use super::ops::{JobOp, OpError};
 use super::protocol::Op;

@@ -35,6 +35,17 @@ pub struct PhotoFact {
     pub seq: i64,
 }
 
+/// A settlement of the visit's fee, with the consented total as this side's replay of the
+/// visit's fee consent had it when the settlement was judged.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SettlementFact {
+    pub id: String,
+    pub amount: Cents,
+    pub consented: Cents,
+    pub method: PaymentMethod,
+    pub seq: i64,
+}
+
 /// A signature given on the visit.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SignatureFact {
@@ -62,6 +73,9 @@ pub struct VisitReplay {
     /// Hashes of the summaries shown to a signer.
     pub shown: Vec<String>,
     pub signatures: Vec<SignatureFact>,
+    /// The visit's settlements in order (one, unless the technician settled again).
+    #[serde(default)]
+    pub settlements: Vec<SettlementFact>,
 }
 
 impl VisitReplay {
@@ -78,6 +92,7 @@ impl VisitReplay {
             parts: Vec::new(),
             shown: Vec::new(),
             signatures: Vec::new(),
+            settlements: Vec::new(),
         }
     }
 

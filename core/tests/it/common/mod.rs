@@ -171,6 +171,28 @@ impl Device {
                 .kit
                 .answer_step(id, step_id, &AnswerValue::YesNo(true))
                 .map(|_| ()),
+            // The fee is settled with `settle`: the consented total ("visit", below), in
+            // cash, with a receipt unless the choice is an invoice to follow.
+            StepKind::Choice { options } if step_id == FEE_SETTLED_STEP => {
+                let v = choose(step_id).unwrap_or_else(|| options[0].value.clone());
+                let visit = demo::fee_schedule()
+                    .items
+                    .iter()
+                    .find(|i| i.code == "visit")
+                    .unwrap()
+                    .amount;
+                self.kit
+                    .settle(
+                        id,
+                        &Settlement {
+                            amount: visit,
+                            method: PaymentMethod::Cash,
+                            receipt_no: (v == "paid_on_site").then(|| "R-0001".to_owned()),
+                            reason: None,
+                        },
+                    )
+                    .map(|_| ())
+            }
             StepKind::Choice { options } => {
                 let v = choose(step_id).unwrap_or_else(|| options[0].value.clone());
                 self.kit

@@ -4,7 +4,7 @@
 use deadpool_postgres::{GenericClient, Pool};
 
 use super::pool_err;
-use crate::records::JobFacts;
+use crate::records::{CashHandIn, JobFacts};
 use crate::storage::StorageError;
 use crate::storage::measure_rows::{self, COUNTED_OPS, JobRow, LOOKBACK_MS, OpRow, SkewRow};
 
@@ -121,4 +121,60 @@ pub(super) async fn facts_in_snapshot(
     let facts = facts(&tx, from).await?;
     tx.commit().await?;
     Ok(facts)
+}
+
+pub(super) async fn record_cash_handin(
+    c: &impl GenericClient,
+    h: &CashHandIn,
+) -> Result<(), StorageError> {
+    let exists: bool = c
+        .query_one(
+            "SELECT EXISTS (SELECT 1 FROM technicians WHERE id = $1)",
+            &[&h.technician_id],
+        )
+        .await?
+        .try_get(0)?;
+    if !exists {
+        return Err(StorageError::NotFound("technician"));
+    }
+    c.execute(
+        "INSERT INTO cash_handins (id, technician_id, day, amount, note, recorded_by, recorded_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        &[
+            &h.id,
+            &h.technician_id,
+            &h.day,
+            &h.amount,
+            &h.note,
+            &h.recorded_by,
+            &h.recorded_at,
+        ],
+    )
+    .await?;
+    Ok(())
+}
+
+pub(super) async fn cash_handins(
+    c: &impl GenericClient,
+    day: &str,
+) -> Result<Vec<CashHandIn>, StorageError> {
+    c.query(
+        "SELECT id, technician_id, day, amount, note, recorded_by, recorded_at
+           FROM cash_handins WHERE day = $1 ORDER BY recorded_at, id",
+        &[&day],
+    )
+    .await?
+    .iter()
+    .map(|r| {
+        Ok(CashHandIn {
+            id: r.try_get(0)?,
+            technician_id: r.try_get(1)?,
+            day: r.try_get(2)?,
+            amount: r.try_get(3)?,
+            note: r.try_get(4)?,
+            recorded_by: r.try_get(5)?,
+            recorded_at: r.try_get(6)?,
+        })
+    })
+    .collect()
 }

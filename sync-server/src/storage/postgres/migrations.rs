@@ -38,6 +38,12 @@ pub const MIGRATIONS: &[Migration] = &[
         include_str!("migrations/0004_device_keys.sql"),
         "b88311b65adbab8c78e423c44849eb923d3ed532925f8931ae59d101ef8028f3",
     ),
+    Migration::new(
+        5,
+        "cash_handins",
+        include_str!("migrations/0005_cash_handins.sql"),
+        "53f76bbbf10c4f1d3f638845a2d779b8ac33e7e74a72cc52795947fed32b6e77",
+    ),
 ];
 
 /// Brings the database to the newest of `migrations` (the server passes [`MIGRATIONS`]):

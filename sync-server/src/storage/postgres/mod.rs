@@ -89,6 +89,20 @@ impl Storage for PostgresStorage {
         })
     }
 
+    fn record_cash_handin(&self, h: crate::records::CashHandIn) -> Fut<'_, ()> {
+        Box::pin(async move {
+            let c = self.pool.get().await.map_err(pool_err)?;
+            measures::record_cash_handin(&c, &h).await
+        })
+    }
+
+    fn cash_handins(&self, day: String) -> Fut<'_, Vec<crate::records::CashHandIn>> {
+        Box::pin(async move {
+            let c = self.pool.get().await.map_err(pool_err)?;
+            measures::cash_handins(&c, &day).await
+        })
+    }
+
     fn health(&self) -> Fut<'_, ()> {
         Box::pin(async move {
             let c = self.pool.get().await.map_err(pool_err)?;

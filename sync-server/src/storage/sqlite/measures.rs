@@ -3,7 +3,7 @@
 
 use rusqlite::{Connection, OptionalExtension, params};
 
-use crate::records::JobFacts;
+use crate::records::{CashHandIn, JobFacts};
 use crate::storage::StorageError;
 use crate::storage::measure_rows::{self, COUNTED_OPS, JobRow, LOOKBACK_MS, OpRow, SkewRow};
 
@@ -81,4 +81,48 @@ pub(super) fn complaint_handled(c: &Connection, id: &str, at: i64) -> Result<i64
         )
         .optional()?;
     first.ok_or(StorageError::NotFound("work order"))
+}
+
+pub(super) fn record_cash_handin(c: &Connection, h: &CashHandIn) -> Result<(), StorageError> {
+    let exists: bool = c.query_row(
+        "SELECT EXISTS (SELECT 1 FROM technicians WHERE id = ?1)",
+        [&h.technician_id],
+        |r| r.get(0),
+    )?;
+    if !exists {
+        return Err(StorageError::NotFound("technician"));
+    }
+    c.execute(
+        "INSERT INTO cash_handins (id, technician_id, day, amount, note, recorded_by, recorded_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        params![
+            h.id,
+            h.technician_id,
+            h.day,
+            h.amount,
+            h.note,
+            h.recorded_by,
+            h.recorded_at
+        ],
+    )?;
+    Ok(())
+}
+
+pub(super) fn cash_handins(c: &Connection, day: &str) -> Result<Vec<CashHandIn>, StorageError> {
+    Ok(c.prepare(
+        "SELECT id, technician_id, day, amount, note, recorded_by, recorded_at
+               FROM cash_handins WHERE day = ?1 ORDER BY recorded_at, id",
+    )?
+    .query_map([day], |r| {
+        Ok(CashHandIn {
+            id: r.get(0)?,
+            technician_id: r.get(1)?,
+            day: r.get(2)?,
+            amount: r.get(3)?,
+            note: r.get(4)?,
+            recorded_by: r.get(5)?,
+            recorded_at: r.get(6)?,
+        })
+    })?
+    .collect::<Result<Vec<_>, _>>()?)
 }

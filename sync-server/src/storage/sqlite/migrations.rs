@@ -37,6 +37,12 @@ pub const MIGRATIONS: &[Migration] = &[
         include_str!("migrations/0004_device_keys.sql"),
         "6466e5af74ae71d1adc84aa28ed01d5ab7a21b42fec8269781caf533aa9c984d",
     ),
+    Migration::new(
+        5,
+        "cash_handins",
+        include_str!("migrations/0005_cash_handins.sql"),
+        "af5879b9e5c3eeb6950916d9c9566d5d04fc4361c6692958a54b18c687bb6fab",
+    ),
 ];
 
 /// Brings the database on `c` to the newest of `migrations` (the server passes

@@ -89,6 +89,14 @@ impl Storage for SqliteStorage {
         self.run(move |c| measures::complaint_handled(c, &id.to_string(), at))
     }
 
+    fn record_cash_handin(&self, h: crate::records::CashHandIn) -> Fut<'_, ()> {
+        self.run(move |c| measures::record_cash_handin(c, &h))
+    }
+
+    fn cash_handins(&self, day: String) -> Fut<'_, Vec<crate::records::CashHandIn>> {
+        self.read(move |c| measures::cash_handins(c, &day))
+    }
+
     fn health(&self) -> Fut<'_, ()> {
         self.read(|c| Ok(c.query_row("SELECT 1", [], |_| Ok(()))?))
     }

@@ -33,6 +33,8 @@ import app.fieldkit.ffi.Signature
 import app.fieldkit.ffi.SignatureInput
 import app.fieldkit.ffi.SigningSummary
 import app.fieldkit.ffi.ServerAccount
+import app.fieldkit.ffi.Settlement
+import app.fieldkit.ffi.SettlementRecord
 import app.fieldkit.ffi.StockLevel
 import app.fieldkit.ffi.SyncIssue
 import app.fieldkit.ffi.SyncObserver
@@ -160,6 +162,13 @@ class FieldKitClient private constructor(
     /** Ends the visit for want of a part (待件): the parts requested and what was found. */
     suspend fun awaitParts(jobId: String, parts: List<PartRequest>, note: String): JobStatus =
         local { awaitParts(jobId, parts, note) }
+    /**
+     * Settles the paid visit's fee after the work (结算): the amount (fen), the method, the
+     * receipt or invoice number issued on site or none (the invoice is due 3 days on), and the
+     * reason when the amount is not the consented total. Answers the `fee_settled` step.
+     */
+    suspend fun settle(jobId: String, settlement: Settlement): SettlementRecord =
+        local { settle(jobId, settlement) }
     /** The customer will not sign: the reason, and a witness's name or a photo of this visit. */
     suspend fun refuseSignature(jobId: String, reason: String, witness: String? = null, photoSha256: String? = null): JobStatus =
         local { refuseSignature(jobId, reason, witness, photoSha256) }

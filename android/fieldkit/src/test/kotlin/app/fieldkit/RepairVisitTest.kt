@@ -9,6 +9,8 @@ import app.fieldkit.ffi.FindingKind
 import app.fieldkit.ffi.JobStatus
 import app.fieldkit.ffi.OldPartFate
 import app.fieldkit.ffi.PartUse
+import app.fieldkit.ffi.PaymentMethod
+import app.fieldkit.ffi.Settlement
 import app.fieldkit.ffi.SignatureInput
 import app.fieldkit.ffi.SignerRole
 import app.fieldkit.ffi.StepKind
@@ -75,6 +77,11 @@ class RepairVisitTest {
             val fees = demoFeeSchedule()
             val consent = kit.consentToFees(id, fees, listOf("visit", "labour"), agreed = true)
             assertEquals(fees.items.sumOf { it.amount }, consent.total)
+            // Agreed is not enough: the customer signs the acknowledgement with the fees.
+            val unsigned = assertFailsWith<FieldKitException.Blocked> { kit.startWork(id) }
+            assertTrue(unsigned.blockers.any { it.stepId == "fee_consent_signature" }, unsigned.reasonText)
+            assertEquals(13000L, kit.summaryForSigning(id).fees?.total)
+            kit.sign(id, SignatureInput("王女士", SignerRole.CUSTOMER, demoSignature(1), "fee_consent_signature", null))
             assertEquals(JobStatus.IN_PROGRESS, kit.startWork(id))
 
             step("respect_home", Answer.Confirmed)
@@ -102,7 +109,7 @@ class RepairVisitTest {
 
             kit.feedback(id, 5, "很专业 / very professional")
             step("feedback", Answer.Confirmed)
-            step("fee_settled", Answer.Choice("paid_on_site"))
+            kit.settle(id, Settlement(13000L, PaymentMethod.CASH, "SJ-0001", null))
             step("customer_copy", Answer.Confirmed)
             step("goodbye", Answer.Confirmed)
 
@@ -113,12 +120,12 @@ class RepairVisitTest {
 
             val verification = kit.verify(id)
             assertTrue(verification.ok, verification.toString())
-            assertEquals(2, verification.signatures.size)
+            assertEquals(3, verification.signatures.size)
 
             val record = kit.complete(id)
             assertEquals(id, record.jobId)
             assertEquals(listOf("PUMP-220"), record.parts.map { it.sku })
-            assertEquals(2, record.signatureIds.size)
+            assertEquals(3, record.signatureIds.size)
             assertEquals(5, record.feedback?.rating)
             assertEquals(13000L, record.feeConsent?.total)
 

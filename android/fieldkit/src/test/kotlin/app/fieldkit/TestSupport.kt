@@ -10,9 +10,11 @@ import app.fieldkit.ffi.FindingKind
 import app.fieldkit.ffi.KitConfig
 import app.fieldkit.ffi.OldPartFate
 import app.fieldkit.ffi.PartUse
+import app.fieldkit.ffi.PaymentMethod
 import app.fieldkit.ffi.Signature
 import app.fieldkit.ffi.SignatureInput
 import app.fieldkit.ffi.SignerRole
+import app.fieldkit.ffi.Settlement
 import app.fieldkit.ffi.demoFeeSchedule
 import app.fieldkit.ffi.demoPhoto
 import app.fieldkit.ffi.demoRepairOrder
@@ -81,22 +83,25 @@ object TestSupport {
         step("coverage", Answer.Choice("paid"))
         step("paid_service_explained", Answer.Confirmed)
         kit.consentToFees(id, demoFeeSchedule(), listOf("visit", "labour"), agreed = true)
+        // The customer signs the paid-service acknowledgement with the fees.
+        kit.summaryForSigning(id)
+        onSigned(kit.sign(id, SignatureInput("王女士", SignerRole.CUSTOMER, demoSignature(1), "fee_consent_signature", null)))
         kit.startWork(id)
     }
 
     /**
-     * The happy path of RepairVisitTest's paid repair, without its checks along the way:
-     * from "assigned" to completion, with an anomaly photo and signature, fees, a part, the
-     * service record photo and the customer's signature. Needs the demo van stock.
-     * [onSigned] sees each signature as it is made.
+     * The paid repair of [walkRepairVisit] up to its settlement: the work done, the customer's
+     * signature on the record, the feedback given; the fee (13000 fen agreed) is next. With
+     * [fromStart] false the job is already at work ([walkToWork]).
      */
-    suspend fun walkRepairVisit(
+    suspend fun walkToSettlement(
         kit: FieldKitClient,
         id: String,
         onSigned: (Signature) -> Unit = {},
-    ): CompletionRecord {
+        fromStart: Boolean = true,
+    ) {
         suspend fun step(stepId: String, answer: Answer) = kit.answerStep(id, stepId, answer)
-        walkToWork(kit, id, onSigned)
+        if (fromStart) walkToWork(kit, id, onSigned)
         step("respect_home", Answer.Confirmed)
         kit.recordPart(id, PartUse("PUMP-220", 1, "P22-000981", OldPartFate.RETURNED, null))
         step("work_done", Answer.Text("Replaced the drain pump"))
@@ -107,7 +112,22 @@ object TestSupport {
         onSigned(kit.sign(id, SignatureInput("王女士", SignerRole.CUSTOMER, demoSignature(2), "service_record_signature", null)))
         kit.feedback(id, 5, "very professional")
         step("feedback", Answer.Confirmed)
-        step("fee_settled", Answer.Choice("paid_on_site"))
+    }
+
+    /**
+     * The happy path of RepairVisitTest's paid repair, without its checks along the way:
+     * from "assigned" to completion, with an anomaly photo and signature, fees, a part, the
+     * service record photo and the customer's signature, the fee settled in cash. Needs the
+     * demo van stock. [onSigned] sees each signature as it is made.
+     */
+    suspend fun walkRepairVisit(
+        kit: FieldKitClient,
+        id: String,
+        onSigned: (Signature) -> Unit = {},
+    ): CompletionRecord {
+        suspend fun step(stepId: String, answer: Answer) = kit.answerStep(id, stepId, answer)
+        walkToSettlement(kit, id, onSigned)
+        kit.settle(id, Settlement(13000L, PaymentMethod.CASH, "SJ-0001", null))
         step("customer_copy", Answer.Confirmed)
         step("goodbye", Answer.Confirmed)
         return kit.complete(id)

@@ -175,7 +175,15 @@ private fun StepInput(step: StepState, c: VisitController, t: Texts) {
             OutlinedButton(onClick = { c.answer(step.id, Answer.YesNo(false)) }) { Text(t.no) }
         }
         is StepKind.Choice -> Row(horizontalArrangement = Arrangement.spacedBy(8.dp)) {
-            kind.options.forEach { o -> OutlinedButton(onClick = { c.answer(step.id, Answer.Choice(o.value)) }) { Text(t.label(o.label)) } }
+            kind.options.forEach { o ->
+                // The fee is settled, not ticked: the choice says whether a receipt was issued.
+                val onClick = if (step.id == "fee_settled") {
+                    { c.settle(o.value == "paid_on_site") }
+                } else {
+                    { c.answer(step.id, Answer.Choice(o.value)) }
+                }
+                OutlinedButton(onClick = { onClick() }) { Text(t.label(o.label)) }
+            }
         }
         is StepKind.Text, is StepKind.Serial, is StepKind.Numeric -> Row {
             OutlinedTextField(text, { text = it }, Modifier.weight(1f))

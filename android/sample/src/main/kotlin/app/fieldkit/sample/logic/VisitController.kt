@@ -17,6 +17,8 @@ import app.fieldkit.ffi.JobDetail
 import app.fieldkit.ffi.JobStatus
 import app.fieldkit.ffi.JobSummary
 import app.fieldkit.ffi.PartRequest
+import app.fieldkit.ffi.PaymentMethod
+import app.fieldkit.ffi.Settlement
 import app.fieldkit.ffi.SignatureInput
 import app.fieldkit.ffi.SignerRole
 import app.fieldkit.ffi.Strokes
@@ -148,6 +150,15 @@ class VisitController(
     fun consentToFees(agreed: Boolean): Job = withJob { k, id, _ ->
         val fees = demoFeeSchedule()
         k.consentToFees(id, fees, fees.items.map { it.code }, agreed)
+    }
+
+    /**
+     * Settles the fee (结算): the demo's consented total (all its items) in cash, with a receipt
+     * issued on site when [receiptIssued], else the invoice follows (due in 3 days).
+     */
+    fun settle(receiptIssued: Boolean): Job = withJob { k, id, _ ->
+        val total = demoFeeSchedule().items.sumOf { it.amount }
+        k.settle(id, Settlement(total, PaymentMethod.CASH, if (receiptIssued) "SJ-${id.take(8)}" else null, null))
     }
 
     /** A new file for the camera to write a full-size photo to (hand it to [photoTaken]). */
