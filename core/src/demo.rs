@@ -388,6 +388,24 @@ pub fn redeliver_latest_damage(kit: &FieldKit, id: WorkOrderId) -> Result<()> {
     .map(drop)
 }
 
+/// Settles the call-out fee alone (what the property tests consent to) in cash with a receipt;
+/// when `differs`, a lower amount with its reason (used by the property tests).
+pub fn settle_call_out(kit: &FieldKit, id: WorkOrderId, differs: bool) -> Result<()> {
+    let call_out: Cents = fee_schedule()
+        .items
+        .iter()
+        .filter(|i| i.code == "visit")
+        .map(|i| i.amount)
+        .sum();
+    let settlement = Settlement {
+        amount: if differs { call_out - 1000 } else { call_out },
+        method: PaymentMethod::Cash,
+        receipt_no: Some("SJ-PROP-0001".into()),
+        reason: differs.then(|| "a discount agreed on site".into()),
+    };
+    kit.settle(id, &settlement).map(drop)
+}
+
 /// Takes back the job's first loaner (or one it never lent) (used by the property tests).
 pub fn return_first_loaner(kit: &FieldKit, id: WorkOrderId) -> Result<()> {
     let loaner = kit

@@ -50,6 +50,8 @@ enum Cmd {
     Redeliver,
     /// The job's first loaner taken back (or a loaner the job never lent).
     ReturnLoaner,
+    /// The call-out fee settled: the consented amount, or (true) another with its reason.
+    Settle(bool),
     Reschedule,
     Cancel,
 }
@@ -82,6 +84,7 @@ fn cmd() -> impl Strategy<Value = Cmd> {
         1 => Just(Cmd::SignFinding),
         1 => Just(Cmd::Redeliver),
         1 => Just(Cmd::ReturnLoaner),
+        2 => any::<bool>().prop_map(Cmd::Settle),
         1 => Just(Cmd::Reschedule),
         1 => Just(Cmd::Cancel),
     ]
@@ -192,6 +195,7 @@ fn run(d: &Device, id: WorkOrderId, c: &Cmd) -> Result<(), fieldkit_core::Error>
         Cmd::SignFinding => demo::sign_latest_finding(k, id),
         Cmd::Redeliver => demo::redeliver_latest_damage(k, id),
         Cmd::ReturnLoaner => demo::return_first_loaner(k, id),
+        Cmd::Settle(differs) => demo::settle_call_out(k, id, *differs),
         Cmd::Reschedule => {
             let start = morning() + chrono::Duration::days(1);
             k.reschedule(

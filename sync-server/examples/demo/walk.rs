@@ -88,7 +88,11 @@ fn answer(
         // The fee is settled, not ticked: the consented call-out fee, in cash, receipt issued.
         StepKind::Choice { .. } if step_id == "fee_settled" => {
             let f = demo::fee_schedule();
-            let consented = f.items.iter().filter(|i| i.code == "visit").map(|i| i.amount);
+            let consented = f
+                .items
+                .iter()
+                .filter(|i| i.code == "visit")
+                .map(|i| i.amount);
             let settlement = Settlement {
                 amount: consented.sum(),
                 method: PaymentMethod::Cash,

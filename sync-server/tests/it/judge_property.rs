@@ -54,6 +54,8 @@ enum Cmd {
     Redeliver,
     /// The job's first loaner taken back (or a loaner the job never lent).
     ReturnLoaner,
+    /// The call-out fee settled: the consented amount, or (true) another with its reason.
+    Settle(bool),
     Reschedule,
     Cancel,
 }
@@ -87,6 +89,7 @@ fn cmd() -> impl Strategy<Value = Cmd> {
         1 => Just(Cmd::SignFinding),
         1 => Just(Cmd::Redeliver),
         1 => Just(Cmd::ReturnLoaner),
+        2 => any::<bool>().prop_map(Cmd::Settle),
         1 => Just(Cmd::Reschedule),
         1 => Just(Cmd::Cancel),
     ]
@@ -129,6 +132,8 @@ fn answer_next(k: &FieldKit, id: WorkOrderId, step: &str) -> fieldkit_core::Resu
     match &s.spec {
         StepKind::Confirm => k.answer_step(id, step, &AnswerValue::Confirmed).map(drop),
         StepKind::YesNo => k.answer_step(id, step, &AnswerValue::YesNo(true)).map(drop),
+        // The fee is settled, not ticked: the consented call-out fee (the consent below).
+        StepKind::Choice { .. } if step == "fee_settled" => demo::settle_call_out(k, id, false),
         StepKind::Choice { options } => k
             .answer_step(id, step, &AnswerValue::Choice(options[0].value.clone()))
             .map(drop),
@@ -243,6 +248,7 @@ fn run(k: &FieldKit, id: WorkOrderId, c: &Cmd) -> fieldkit_core::Result<()> {
         Cmd::SignFinding => demo::sign_latest_finding(k, id),
         Cmd::Redeliver => demo::redeliver_latest_damage(k, id),
         Cmd::ReturnLoaner => demo::return_first_loaner(k, id),
+        Cmd::Settle(differs) => demo::settle_call_out(k, id, *differs),
         Cmd::Reschedule => {
             let start = Utc::now() + chrono::Duration::days(1);
             k.reschedule(
