@@ -5,6 +5,7 @@
 mod blobs;
 mod checkpoint;
 mod cipher;
+mod introspect;
 mod purge;
 pub(crate) mod queries;
 pub(crate) mod records;
