@@ -89,6 +89,8 @@ pub enum StepKind {
     Serial,
     FeeConsent,
     PreVisitCall,
+    /// Satisfied by the customer's rating, recorded with `feedback` (not answered).
+    Feedback,
     /// A kind this version of the bindings does not describe; `name` is the core's name.
     Other {
         name: String,
@@ -121,6 +123,7 @@ impl From<rules::StepKind> for StepKind {
             K::Serial => Self::Serial,
             K::FeeConsent => Self::FeeConsent,
             K::PreVisitCall => Self::PreVisitCall,
+            K::Feedback => Self::Feedback,
         }
     }
 }

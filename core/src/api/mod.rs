@@ -401,6 +401,7 @@ impl FieldKit {
             photos: f.photos,
             signatures: f.signatures,
             previsit_call_reached: reached,
+            feedback_recorded: records::feedback(c, visit.id)?.is_some(),
             unacknowledged_findings: f.unacknowledged_findings,
         })
     }

@@ -74,6 +74,8 @@ pub struct VisitFacts {
     pub signatures: HashMap<String, Vec<SignerRole>>,
     /// A pre-visit call reached the customer (PROCEDURE 1).
     pub previsit_call_reached: bool,
+    /// The customer's feedback (a rating) was recorded on this visit (PROCEDURE 17).
+    pub feedback_recorded: bool,
     /// Anomalies the customer has not yet signed for (PROCEDURE 7); each blocks completion.
     pub unacknowledged_findings: u32,
 }
@@ -89,6 +91,7 @@ impl VisitFacts {
             photos: HashMap::new(),
             signatures: HashMap::new(),
             previsit_call_reached: false,
+            feedback_recorded: false,
             unacknowledged_findings: 0,
         }
     }
@@ -541,6 +544,7 @@ impl<'a> Run<'a> {
                 .get(&step.id)
                 .is_some_and(|rs| rs.contains(role)),
             StepKind::PreVisitCall => self.facts.previsit_call_reached,
+            StepKind::Feedback => self.facts.feedback_recorded,
             _ => false,
         }
     }

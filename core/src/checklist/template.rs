@@ -122,6 +122,9 @@ pub enum StepKind {
     FeeConsent,
     /// Satisfied by a pre-visit call that reached the customer.
     PreVisitCall,
+    /// Satisfied by the customer's feedback (a 1–5 rating) recorded on the visit: the tick is
+    /// the record, never a tap.
+    Feedback,
 }
 
 /// How [`StepKind`] is read: serde ignores unknown fields next to the tag of a unit variant,
@@ -140,6 +143,7 @@ enum RawStepKind {
     Serial {},
     FeeConsent {},
     PreVisitCall {},
+    Feedback {},
 }
 
 impl From<RawStepKind> for StepKind {
@@ -155,6 +159,7 @@ impl From<RawStepKind> for StepKind {
             RawStepKind::Serial {} => StepKind::Serial,
             RawStepKind::FeeConsent {} => StepKind::FeeConsent,
             RawStepKind::PreVisitCall {} => StepKind::PreVisitCall,
+            RawStepKind::Feedback {} => StepKind::Feedback,
         }
     }
 }
@@ -173,6 +178,7 @@ impl StepKind {
             StepKind::Serial => "serial",
             StepKind::FeeConsent => "fee_consent",
             StepKind::PreVisitCall => "pre_visit_call",
+            StepKind::Feedback => "feedback",
         }
     }
 
@@ -180,7 +186,10 @@ impl StepKind {
     pub fn is_evidence(&self) -> bool {
         matches!(
             self,
-            StepKind::Photo { .. } | StepKind::Signature { .. } | StepKind::PreVisitCall
+            StepKind::Photo { .. }
+                | StepKind::Signature { .. }
+                | StepKind::PreVisitCall
+                | StepKind::Feedback
         )
     }
 
@@ -197,6 +206,7 @@ impl StepKind {
             StepKind::Serial => "a serial number",
             StepKind::FeeConsent => "the customer's fee consent",
             StepKind::PreVisitCall => "the pre-visit call",
+            StepKind::Feedback => "the customer's feedback (a rating)",
         }
     }
 }
@@ -630,7 +640,8 @@ fn validate_step_own(s: &Step) -> Result<(), TemplateError> {
         | StepKind::Signature { .. }
         | StepKind::Serial
         | StepKind::FeeConsent
-        | StepKind::PreVisitCall => {}
+        | StepKind::PreVisitCall
+        | StepKind::Feedback => {}
     }
     Ok(())
 }

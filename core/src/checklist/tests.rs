@@ -23,6 +23,8 @@ enum Do {
     Sign(SignerRole),
     /// The pre-visit call reached the customer (a workflow fact, not checked here).
     Call,
+    /// The customer's rating was recorded (a workflow fact, not checked here).
+    Feedback,
 }
 
 /// A valid way to satisfy `step`; YesNo steps answer `yes`, the billing step picks
@@ -48,6 +50,7 @@ fn happy(t: &Template, step: &Step, yes: bool, paid: bool) -> Do {
         StepKind::Serial => Do::Answer(AnswerValue::Serial("SN-2026-000123".into())),
         StepKind::FeeConsent => Do::Answer(AnswerValue::FeeConsent { agreed: true }),
         StepKind::PreVisitCall => Do::Call,
+        StepKind::Feedback => Do::Feedback,
     }
 }
 
@@ -61,6 +64,18 @@ fn perform(t: &Template, facts: &mut VisitFacts, step_id: &str, d: &Do) -> Resul
             Do::Photo => run.check_evidence(step_id, Evidence::Photo)?,
             Do::Sign(role) => run.check_evidence(step_id, Evidence::Signature(*role))?,
             Do::Call => {}
+            // The app takes the customer's rating on site, in the step's phase.
+            Do::Feedback => {
+                if let Some(step) = t.step(step_id)
+                    && !facts.stage.opens(step.phase)
+                {
+                    return Err(Refusal::PhaseNotOpen {
+                        step: step.id.clone(),
+                        phase: step.phase,
+                        stage: facts.stage,
+                    });
+                }
+            }
         }
     }
     record(facts, step_id, d);
@@ -86,6 +101,7 @@ fn record(facts: &mut VisitFacts, step_id: &str, d: &Do) {
             .or_default()
             .push(*role),
         Do::Call => facts.previsit_call_reached = true,
+        Do::Feedback => facts.feedback_recorded = true,
     }
 }
 
@@ -333,6 +349,9 @@ fn each_required_step_left_undone_blocks_completion() {
                 facts.signatures.remove(&s.id);
                 if s.kind == StepKind::PreVisitCall {
                     facts.previsit_call_reached = false;
+                }
+                if s.kind == StepKind::Feedback {
+                    facts.feedback_recorded = false;
                 }
                 let run = Run::new(&t, &facts);
                 let blockers = run.completion_blockers();
@@ -1314,7 +1333,7 @@ fn check_invariants(t: &Template, facts: &VisitFacts) -> Result<(), TestCaseErro
             Do::Answer(v) => run.check_answer(&next.id, &v),
             Do::Photo => run.check_evidence(&next.id, Evidence::Photo),
             Do::Sign(role) => run.check_evidence(&next.id, Evidence::Signature(role)),
-            Do::Except(_) | Do::Call => Ok(()),
+            Do::Except(_) | Do::Call | Do::Feedback => Ok(()),
         };
         prop_assert!(r.is_ok(), "next() gave {} but: {:?}", next.id, r);
     }
@@ -1363,6 +1382,7 @@ proptest! {
                         status,
                         Some(StepStatus::Excepted | StepStatus::Satisfied)
                     )),
+                    Do::Feedback => prop_assert_eq!(status, Some(StepStatus::Satisfied)),
                     Do::Photo | Do::Sign(_) | Do::Call => {}
                 }
             }

@@ -109,6 +109,8 @@ struct StepInput: View {
         case .feeConsent:
             HStack { Button("Agrees to the fees") { model.fees(agreed: true) }; Button("Refuses") { model.fees(agreed: false) } }
         case .preVisitCall: Text("Done by calling the customer (Next).")
+        case .feedback:
+            HStack { ForEach(1...5, id: \.self) { r in Button("\(r)★") { model.feedback(rating: Int32(r)) } } }
         case let .other(name): Text("Not supported by this sample: \(name)")
         }
     }

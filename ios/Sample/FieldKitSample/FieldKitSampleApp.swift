@@ -81,6 +81,8 @@ final class VisitModel: ObservableObject {
     }
 
     func answer(_ step: String, _ answer: Answer) { withJob { try await $0.answerStep($1, step, answer) } }
+    /// The customer's rating (1–5): the feedback step's evidence.
+    func feedback(rating: Int32) { withJob { _ = try await $0.feedback($1, rating: rating) } }
     func photo(_ step: String, jpeg: Data) { withJob { _ = try await $0.addPhoto($1, stepId: step, jpeg: jpeg) } }
     func fees(agreed: Bool) {
         let fees = demoFeeSchedule()

@@ -19,6 +19,9 @@
 //! A take-back's loaner returned on site on the return visit: applied and on the timeline;
 //! forged a second time or for a loaner never lent: refused.
 //!
+//! The feedback step is the customer's rating: a forged tick is refused, the rating satisfies
+//! it.
+//!
 //! In a real headless Chromium (`common/webdriver.rs`), a dispatcher logged in through the form
 //! opens each ending's job page: its status and the ending's line on the timeline.
 
@@ -511,6 +514,40 @@ async fn loaner_returned_sqlite() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn loaner_returned_postgres() {
     loaner_returned(Backend::Postgres).await;
+}
+
+/// The feedback step is the customer's rating, never a tick: a forged tick is refused by the
+/// server's replay, the real rating satisfies the step.
+async fn feedback_is_a_rating(backend: Backend) {
+    let Some((ts, tech, desk)) = desk_and_technician(backend).await else {
+        return;
+    };
+    let tick = json!({"step": "feedback", "answer": {"type": "confirmed"}});
+    let forged = forged_ending(&ts, &tech, 1, "customer signed", "answer_step", tick).await;
+    assert!(
+        matches!(&forged.1, OpOutcome::Rejected { code, .. } if code == "checklist"),
+        "{:?}",
+        forged.1
+    );
+    let (job, p) = walked_to(&ts, &tech, 2, "customer signed").await;
+    p.kit.feedback(job, 4, Some("准时"), false).unwrap();
+    let view = p.kit.checklist(job).unwrap();
+    let step = view.steps.iter().find(|s| s.id == "feedback").unwrap();
+    assert_eq!(step.status, fieldkit_core::checklist::StepStatus::Satisfied);
+    pushed_all_applied(&ts, &p).await;
+    let page = job_page(&ts, &desk, job).await;
+    assert!(page.contains("rating 4"));
+    ts.server.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn feedback_is_a_rating_sqlite() {
+    feedback_is_a_rating(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn feedback_is_a_rating_postgres() {
+    feedback_is_a_rating(Backend::Postgres).await;
 }
 
 /// Every ending synced by a real phone, then each job's page opened in Chromium by a dispatcher

@@ -375,6 +375,7 @@ impl JobReplay {
                         "feedback is given on site, before completion",
                     ));
                 }
+                v.feedback = true;
             }
             JobOp::Complete(p) => {
                 let mut check = self.completion_check(cx);

@@ -76,6 +76,9 @@ pub struct VisitReplay {
     /// The visit's settlements in order (one, unless the technician settled again).
     #[serde(default)]
     pub settlements: Vec<SettlementFact>,
+    /// The customer's feedback (a rating) was recorded on the visit.
+    #[serde(default)]
+    pub feedback: bool,
 }
 
 impl VisitReplay {
@@ -93,6 +96,7 @@ impl VisitReplay {
             shown: Vec::new(),
             signatures: Vec::new(),
             settlements: Vec::new(),
+            feedback: false,
         }
     }
 
@@ -166,6 +170,7 @@ impl VisitReplay {
             signatures,
             // Only a call that reached the customer plans a visit.
             previsit_call_reached: true,
+            feedback_recorded: self.feedback,
             unacknowledged_findings: self.findings.iter().filter(|f| !f.acknowledged).count()
                 as u32,
         }

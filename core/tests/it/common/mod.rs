@@ -157,12 +157,16 @@ impl Device {
     }
 
     pub fn answer(&self, id: WorkOrderId, step_id: &str, choose: &dyn Fn(&str) -> Option<String>) {
-        let template = fieldkit_core::checklist::default_templates()
+        // The step as the job's own template version has it (a job may be pinned to an older
+        // one than the built-in default).
+        let view = self.kit.checklist(id).unwrap();
+        let kind = view
+            .steps
             .into_iter()
-            .find(|t| t.id == self.kit.checklist(id).unwrap().template.id)
-            .unwrap();
-        let step = template.step(step_id).unwrap().clone();
-        let r = match &step.kind {
+            .find(|s| s.id == step_id)
+            .unwrap()
+            .spec;
+        let r = match &kind {
             StepKind::Confirm => self
                 .kit
                 .answer_step(id, step_id, &AnswerValue::Confirmed)
@@ -235,6 +239,7 @@ impl Device {
                     .map(|_| ())
             }
             StepKind::PreVisitCall => panic!("the call step is satisfied by the call"),
+            StepKind::Feedback => self.kit.feedback(id, 5, None, false).map(|_| ()),
         };
         r.unwrap_or_else(|e| panic!("answering {step_id}: {e}"));
     }

@@ -107,8 +107,10 @@ class RepairVisitTest {
             assertEquals(summary.sha256, signature.summarySha256)
             assertTrue(kit.attachmentBytes(signature.imageSha256).size > 100, "signature PNG stored")
 
+            // The rating satisfies the feedback step; a tick is refused.
+            assertFailsWith<FieldKitException.StepRefused> { step("feedback", Answer.Confirmed) }
             kit.feedback(id, 5, "很专业 / very professional")
-            step("feedback", Answer.Confirmed)
+            assertEquals(StepStatus.SATISFIED, kit.checklist(id).steps.first { it.id == "feedback" }.status)
             kit.settle(id, Settlement(13000L, PaymentMethod.CASH, "SJ-0001", null))
             step("customer_copy", Answer.Confirmed)
             step("goodbye", Answer.Confirmed)

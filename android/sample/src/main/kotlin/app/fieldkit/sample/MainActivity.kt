@@ -211,6 +211,9 @@ private fun StepInput(step: StepState, c: VisitController, t: Texts) {
             OutlinedButton(onClick = { c.consentToFees(false) }) { Text(t.feesRefused) }
         }
         is StepKind.PreVisitCall -> Text(t.byPhoneCall)
+        is StepKind.Feedback -> Row(horizontalArrangement = Arrangement.spacedBy(4.dp)) {
+            (1..5).forEach { r -> OutlinedButton(onClick = { c.feedback(r) }) { Text("$r★") } }
+        }
         is StepKind.Other -> Text(t.unsupported(kind.name))
     }
 }

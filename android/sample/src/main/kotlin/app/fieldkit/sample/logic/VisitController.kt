@@ -39,6 +39,8 @@ import kotlinx.coroutines.flow.StateFlow
 import kotlinx.coroutines.flow.asStateFlow
 import kotlinx.coroutines.flow.update
 import kotlinx.coroutines.launch
+import kotlinx.coroutines.sync.Mutex
+import kotlinx.coroutines.sync.withLock
 
 /** What the screens show. */
 data class VisitState(
@@ -78,6 +80,7 @@ class VisitController(
     private val syncOptions: SyncOptions? = null,
 ) {
     private val _state = MutableStateFlow(VisitState())
+    private val refreshLock = Mutex()
     val state: StateFlow<VisitState> = _state.asStateFlow()
 
     /**
@@ -123,6 +126,9 @@ class VisitController(
     }
 
     fun answer(stepId: String, answer: Answer): Job = withJob { k, id, _ -> k.answerStep(id, stepId, answer) }
+
+    /** The customer's rating (1–5): the feedback step's evidence (the step cannot be ticked). */
+    fun feedback(rating: Int): Job = withJob { k, id, _ -> k.feedback(id, rating) }
 
     /**
      * Ends the selected job's visit short of completion with [reason] (and, for a refused
@@ -218,12 +224,18 @@ class VisitController(
         }
     }
 
-    private suspend fun refresh(k: FieldKitClient, jobId: String? = _state.value.selected?.order?.id) {
+    /**
+     * Reads today's jobs and [jobId] (default: the selected job) and publishes them. One at a
+     * time, each reading after the last one published: a refresh the change observer started
+     * earlier can never publish an older snapshot over a newer one.
+     */
+    private suspend fun refresh(k: FieldKitClient, jobId: String? = null) = refreshLock.withLock {
+        val id = jobId ?: _state.value.selected?.order?.id
         val jobs = k.todaysJobs()
-        val detail = jobId?.let { k.job(it) }
+        val detail = id?.let { k.job(it) }
         // A visit that ended (no access, waiting for parts…) has no checklist to run.
         val open = detail?.visit?.let { it.status !is VisitStatus.Ended } ?: false
-        val checklist = if (jobId != null && open) k.checklist(jobId) else null
+        val checklist = if (id != null && open) k.checklist(id) else null
         val pending = k.pendingOpCount()
         _state.update { it.copy(jobs = jobs, selected = detail, checklist = checklist, pendingChanges = pending) }
     }
