@@ -27,45 +27,15 @@
 
 use chrono::Utc;
 use fieldkit_core::checklist::AnswerValue;
+use fieldkit_core::demo;
 use fieldkit_core::model::*;
 use fieldkit_core::sync::protocol::*;
 use fieldkit_core::workflow::JobStatus;
-use fieldkit_core::{Error, demo};
 use serde_json::json;
 
-use crate::common::phone::{Phone, phone};
+use crate::common::phone::{Phone, answer, phone};
 use crate::common::webdriver::Browser;
 use crate::common::{Backend, DashboardLogin, TestServer, hostile, server};
-
-/// Walks the demo's paid repair of `job` up to and including the step `last`.
-fn walk_until(p: &Phone, job: WorkOrderId, last: &str) {
-    let r = demo::walk_repair_visit(&p.kit, job, &mut |s| {
-        if s == last {
-            Err(Error::Invalid {
-                field: "walk",
-                reason: "stopped here".into(),
-            })
-        } else {
-            Ok(())
-        }
-    });
-    assert!(matches!(r, Err(Error::Invalid { .. })), "stopped at {last}");
-}
-
-fn answer(r: &PushResponse, op: &Op) -> OpOutcome {
-    r.results
-        .iter()
-        .find(|x| x.op_id == op.op_id)
-        .unwrap_or_else(|| panic!("no answer for {}", op.kind))
-        .outcome
-        .clone()
-}
-
-async fn job_page(ts: &TestServer, desk: &DashboardLogin, job: WorkOrderId) -> String {
-    let (status, page) = ts.page(desk, &format!("/jobs/{job}")).await;
-    assert_eq!(status, 200);
-    page
-}
 
 /// A server with the demo catalogue, a technician and a dispatcher logged in to the dashboard.
 async fn desk_and_technician(backend: Backend) -> Option<(TestServer, String, DashboardLogin)> {
@@ -86,7 +56,7 @@ async fn walked_to(ts: &TestServer, tech: &str, n: u32, stop_at: &str) -> (WorkO
     let job = demo::repair_order(n, Utc::now(), Billing::Paid);
     ts.create_job(&job, Some(tech)).await;
     let p = phone(ts, tech, |_| {}).await;
-    walk_until(&p, job.id, stop_at);
+    p.walk_until(job.id, stop_at);
     (job.id, p)
 }
 
@@ -127,6 +97,17 @@ async fn forged_on(
     answer(&r, &forged)
 }
 
+/// Delivery job `n` for `tech`, walked by a new phone to goods damaged on unboxing (the
+/// finding signed, photographed): the job, the phone and the finding.
+async fn damaged_delivery(ts: &TestServer, tech: &str, n: u32) -> (WorkOrderId, Phone, FindingId) {
+    let mut delivery = demo::repair_order(n, Utc::now(), Billing::Warranty);
+    delivery.kind = JobKind::Delivery;
+    ts.create_job(&delivery, Some(tech)).await;
+    let p = phone(ts, tech, |_| {}).await;
+    let finding = demo::walk_damaged_delivery(&p.kit, delivery.id).unwrap();
+    (delivery.id, p, finding)
+}
+
 async fn awaiting_parts(backend: Backend) {
     let Some((ts, tech, desk)) = desk_and_technician(backend).await else {
         return;
@@ -151,7 +132,7 @@ async fn awaiting_parts(backend: Backend) {
     for op in &ops {
         assert_eq!(answer(&r, op), OpOutcome::Applied, "{}", op.kind);
     }
-    let page = job_page(&ts, &desk, job).await;
+    let page = ts.job_page(&desk, job).await;
     assert!(
         page.contains(r#"data-status="awaiting_parts""#),
         "the job page says it waits for parts"
@@ -202,7 +183,7 @@ async fn awaiting_parts(backend: Backend) {
             }
             other => panic!("{what}: {other:?}"),
         }
-        let page = job_page(&ts, &desk, job).await;
+        let page = ts.job_page(&desk, job).await;
         assert!(
             !page.contains(r#"data-status="awaiting_parts""#),
             "{what}: the job does not wait for parts"
@@ -236,7 +217,7 @@ async fn signature_refused(backend: Backend) {
     for op in &ops {
         assert_eq!(answer(&r, op), OpOutcome::Applied, "{}", op.kind);
     }
-    let page = job_page(&ts, &desk, job).await;
+    let page = ts.job_page(&desk, job).await;
     assert!(page.contains(r#"data-status="signature_refused""#));
     assert!(page.contains("signature refused: disagrees the work is finished; photo kept"));
     let (status, flags) = ts.page(&desk, "/flags").await;
@@ -263,7 +244,7 @@ async fn signature_refused(backend: Backend) {
             matches!(outcome, OpOutcome::Rejected { ref code, .. } if code == "invalid"),
             "job {n}: {outcome:?}"
         );
-        let page = job_page(&ts, &desk, job).await;
+        let page = ts.job_page(&desk, job).await;
         assert!(!page.contains(r#"data-status="signature_refused""#));
     }
     ts.server.shutdown().await.unwrap();
@@ -291,7 +272,7 @@ async fn refused_by_server(
         matches!(&outcome, OpOutcome::Rejected { code: c, .. } if c == code),
         "{status}: {outcome:?}"
     );
-    let page = job_page(ts, desk, job).await;
+    let page = ts.job_page(desk, job).await;
     assert!(!page.contains(&format!(r#"data-status="{status}""#)));
 }
 
@@ -321,7 +302,7 @@ async fn quote_declined(backend: Backend) {
         .unwrap();
     assert_eq!(status, JobStatus::QuoteDeclined);
     pushed_all_applied(&ts, &p).await;
-    let page = job_page(&ts, &desk, job).await;
+    let page = ts.job_page(&desk, job).await;
     assert!(page.contains(r#"data-status="quote_declined""#));
     assert!(page.contains(&format!("quote declined: {}", demo::SAMPLE_QUOTE_DECLINED)));
 
@@ -366,7 +347,7 @@ async fn second_visit_needed(backend: Backend) {
         .unwrap();
     assert_eq!(status, JobStatus::SecondVisitNeeded);
     pushed_all_applied(&ts, &p).await;
-    let page = job_page(&ts, &desk, job).await;
+    let page = ts.job_page(&desk, job).await;
     assert!(page.contains(r#"data-status="second_visit_needed""#));
     assert!(page.contains(&format!(
         "second visit needed: {}",
@@ -401,18 +382,14 @@ async fn redelivery_requested(backend: Backend) {
     let Some((ts, tech, desk)) = desk_and_technician(backend).await else {
         return;
     };
-    let mut delivery = demo::repair_order(1, Utc::now(), Billing::Warranty);
-    delivery.kind = JobKind::Delivery;
-    ts.create_job(&delivery, Some(&tech)).await;
-    let p = phone(&ts, &tech, |_| {}).await;
-    let finding = demo::walk_damaged_delivery(&p.kit, delivery.id).unwrap();
+    let (delivery, p, finding) = damaged_delivery(&ts, &tech, 1).await;
     let status = p
         .kit
-        .request_redelivery(delivery.id, finding, "dented, redeliver tomorrow")
+        .request_redelivery(delivery, finding, "dented, redeliver tomorrow")
         .unwrap();
     assert_eq!(status, JobStatus::RedeliveryRequested);
     pushed_all_applied(&ts, &p).await;
-    let page = job_page(&ts, &desk, delivery.id).await;
+    let page = ts.job_page(&desk, delivery).await;
     assert!(page.contains(r#"data-status="redelivery_requested""#));
     assert!(page.contains("redelivery requested (damaged on unboxing"));
     let (status, flags) = ts.page(&desk, "/flags").await;
@@ -424,17 +401,13 @@ async fn redelivery_requested(backend: Backend) {
 
     // Forged: a finding the visit never had (on a damaged delivery); on a repair (its finding
     // signed, a photo taken).
-    let mut second = demo::repair_order(2, Utc::now(), Billing::Warranty);
-    second.kind = JobKind::Delivery;
-    ts.create_job(&second, Some(&tech)).await;
-    let p = phone(&ts, &tech, |_| {}).await;
-    demo::walk_damaged_delivery(&p.kit, second.id).unwrap();
+    let (second, p, _) = damaged_delivery(&ts, &tech, 2).await;
     let unknown = json!({"finding": FindingId::new().to_string(), "note": "forged"});
-    let on_unknown = forged_on(&ts, &p, second.id, "request_redelivery", unknown).await;
+    let on_unknown = forged_on(&ts, &p, second, "request_redelivery", unknown).await;
     refused_by_server(
         &ts,
         &desk,
-        (second.id, on_unknown),
+        (second, on_unknown),
         "unknown_finding",
         "redelivery_requested",
     )
@@ -487,7 +460,7 @@ async fn loaner_returned(backend: Backend) {
     let (job, p, loaner) = on_the_return_visit(&ts, &tech, 1).await;
     p.kit.return_loaner(job, loaner).unwrap();
     pushed_all_applied(&ts, &p).await;
-    let page = job_page(&ts, &desk, job).await;
+    let page = ts.job_page(&desk, job).await;
     assert!(page.contains(&format!("loaner {loaner} returned")));
     let payload = json!({"loaner": loaner.to_string()});
     let twice = forged_on(&ts, &p, job, "return_loaner", payload).await;
@@ -535,7 +508,7 @@ async fn feedback_is_a_rating(backend: Backend) {
     let step = view.steps.iter().find(|s| s.id == "feedback").unwrap();
     assert_eq!(step.status, fieldkit_core::checklist::StepStatus::Satisfied);
     pushed_all_applied(&ts, &p).await;
-    let page = job_page(&ts, &desk, job).await;
+    let page = ts.job_page(&desk, job).await;
     assert!(page.contains("rating 4"));
     ts.server.shutdown().await.unwrap();
 }
@@ -599,16 +572,12 @@ async fn endings_in_chromium(backend: Backend) {
     pushed_all_applied(&ts, &p).await;
     shown.push((job, "quote_declined", "decline_quote"));
 
-    let mut delivery = demo::repair_order(5, Utc::now(), Billing::Warranty);
-    delivery.kind = JobKind::Delivery;
-    ts.create_job(&delivery, Some(&tech)).await;
-    let p = phone(&ts, &tech, |_| {}).await;
-    let finding = demo::walk_damaged_delivery(&p.kit, delivery.id).unwrap();
+    let (delivery, p, finding) = damaged_delivery(&ts, &tech, 5).await;
     p.kit
-        .request_redelivery(delivery.id, finding, "dented")
+        .request_redelivery(delivery, finding, "dented")
         .unwrap();
     pushed_all_applied(&ts, &p).await;
-    shown.push((delivery.id, "redelivery_requested", "request_redelivery"));
+    shown.push((delivery, "redelivery_requested", "request_redelivery"));
 
     b.goto(&ts.url("/login")).await;
     b.send_keys(&b.find("#login [name=\"login\"]").await, "desk.endings")

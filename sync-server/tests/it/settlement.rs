@@ -10,14 +10,14 @@
 
 use chrono::Utc;
 use fieldkit_core::checklist::AnswerValue;
+use fieldkit_core::demo;
 use fieldkit_core::model::*;
 use fieldkit_core::sync::ops::SettleV1;
 use fieldkit_core::sync::protocol::*;
-use fieldkit_core::{Error, demo};
 use serde_json::{Value, json};
 
-use crate::common::phone::{Phone, phone};
-use crate::common::{Backend, DashboardLogin, TestServer, hostile, server};
+use crate::common::phone::{Phone, answer, phone};
+use crate::common::{Backend, TestServer, hostile, server};
 
 /// The demo's consented total: the call-out fee and labour.
 const CONSENTED: Cents = 13_000;
@@ -29,36 +29,11 @@ async fn walked_to(ts: &TestServer, tech: &str, n: u32, last: &str) -> (WorkOrde
     let job = demo::repair_order(n, Utc::now(), Billing::Paid);
     ts.create_job(&job, Some(tech)).await;
     let p = phone(ts, tech, |_| {}).await;
-    let r = demo::walk_repair_visit(&p.kit, job.id, &mut |s| {
-        if s == last {
-            Err(Error::Invalid {
-                field: "walk",
-                reason: "stopped here".into(),
-            })
-        } else {
-            Ok(())
-        }
-    });
-    assert!(matches!(r, Err(Error::Invalid { .. })), "stopped at {last}");
+    p.walk_until(job.id, last);
     if last == "customer signed" {
         p.kit.feedback(job.id, 5, None, false).unwrap();
     }
     (job.id, p)
-}
-
-fn answer(r: &PushResponse, op: &Op) -> OpOutcome {
-    r.results
-        .iter()
-        .find(|x| x.op_id == op.op_id)
-        .unwrap_or_else(|| panic!("no answer for {}", op.kind))
-        .outcome
-        .clone()
-}
-
-async fn job_page(ts: &TestServer, desk: &DashboardLogin, job: WorkOrderId) -> String {
-    let (status, page) = ts.page(desk, &format!("/jobs/{job}")).await;
-    assert_eq!(status, 200);
-    page
 }
 
 /// Finishes the close-out, completes, pushes the whole outbox: every op applied.
@@ -119,7 +94,7 @@ async fn settlement(backend: Backend) {
         .unwrap();
     assert_eq!((s.consented, s.differs()), (CONSENTED, true));
     finish_and_push(&ts, &p, job).await;
-    let page = job_page(&ts, &desk, job).await;
+    let page = ts.job_page(&desk, job).await;
     assert!(
         page.contains("settlement differs"),
         "the job shows the flag"
@@ -134,7 +109,7 @@ async fn settlement(backend: Backend) {
     let (job, p) = walked_to(&ts, &tech, 2, "customer signed").await;
     p.kit.settle(job, &demo::sample_settlement()).unwrap();
     finish_and_push(&ts, &p, job).await;
-    let page = job_page(&ts, &desk, job).await;
+    let page = ts.job_page(&desk, job).await;
     assert!(page.contains("receipt SJ-20261204-0001"));
     assert!(!page.contains("settlement differs"));
 
@@ -200,7 +175,7 @@ async fn settlement(backend: Backend) {
             OpOutcome::Rejected { code: c, .. } => assert_eq!(c, code, "{what}"),
             other => panic!("{what}: {other:?}"),
         }
-        let page = job_page(&ts, &desk, job).await;
+        let page = ts.job_page(&desk, job).await;
         assert!(!page.contains("settlement differs"), "{what}");
     }
 

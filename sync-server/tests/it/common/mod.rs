@@ -589,6 +589,13 @@ impl TestServer {
     }
 
     /// A dashboard GET with the session; status and body.
+    /// A job's page on the dashboard, as `who` sees it (must answer 200).
+    pub async fn job_page(&self, who: &DashboardLogin, job: WorkOrderId) -> String {
+        let (status, page) = self.page(who, &format!("/jobs/{job}")).await;
+        assert_eq!(status, 200);
+        page
+    }
+
     pub async fn page(&self, who: &DashboardLogin, path: &str) -> (u16, String) {
         let res = self
             .no_redirects()

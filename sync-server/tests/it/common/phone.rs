@@ -71,9 +71,38 @@ impl Phone {
             .collect()
     }
 
+    /// The demo's paid repair of `job`, walked honestly up to and including `last` (a step
+    /// [`demo::walk_repair_visit`] reports).
+    pub fn walk_until(&self, job: WorkOrderId, last: &str) {
+        let r = demo::walk_repair_visit(&self.kit, job, &mut |s| {
+            if s == last {
+                Err(fieldkit_core::Error::Invalid {
+                    field: "walk",
+                    reason: "stopped here".into(),
+                })
+            } else {
+                Ok(())
+            }
+        });
+        assert!(
+            matches!(r, Err(fieldkit_core::Error::Invalid { .. })),
+            "stopped at {last}"
+        );
+    }
+
     /// The demo's paid repair of `job`, walked honestly to completion; the whole outbox.
     pub fn walked(&self, job: WorkOrderId) -> Vec<Op> {
         demo::walk_repair_visit(&self.kit, job, &mut |_| Ok(())).unwrap();
         self.outbox()
     }
+}
+
+/// The server's answer to `op` in a push's response.
+pub fn answer(r: &PushResponse, op: &Op) -> OpOutcome {
+    r.results
+        .iter()
+        .find(|x| x.op_id == op.op_id)
+        .unwrap_or_else(|| panic!("no answer for {}", op.kind))
+        .outcome
+        .clone()
 }
