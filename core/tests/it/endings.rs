@@ -9,31 +9,7 @@ use fieldkit_core::Error;
 use fieldkit_core::api::SignatureInput;
 use fieldkit_core::demo;
 use fieldkit_core::model::*;
-use fieldkit_core::sync::replay::Verdict;
 use fieldkit_core::workflow::JobStatus;
-
-fn none(_: &str) -> Option<String> {
-    None
-}
-
-fn never(_: &str) -> bool {
-    false
-}
-
-/// Every op of the job's journal is accepted by the server's judge (a completion passes its
-/// check), which ends where the device stands.
-fn judged_alike(d: &Device, id: WorkOrderId) {
-    let (replay, verdicts) = judge_journal(d, id);
-    for (kind, v) in &verdicts {
-        let ok = match v {
-            Verdict::Accepted => true,
-            Verdict::Completion(check) => check.ok(),
-            Verdict::Refused(_) => false,
-        };
-        assert!(ok, "{kind}: {v:?}");
-    }
-    assert_eq!(replay.order, d.kit.job(id).unwrap().order.status);
-}
 
 /// A paid repair on site at the fee step.
 fn at_the_quote(d: &Device) -> WorkOrderId {

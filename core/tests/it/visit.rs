@@ -12,14 +12,6 @@ use fieldkit_core::demo;
 use fieldkit_core::model::*;
 use fieldkit_core::workflow::JobStatus;
 
-fn none(_: &str) -> Option<String> {
-    None
-}
-
-fn never(_: &str) -> bool {
-    false
-}
-
 fn outbox_is_gapless_and_ordered(d: &Device) {
     let ops = d.kit.pending_ops(i64::MAX).unwrap();
     let seqs: Vec<i64> = ops.iter().map(|o| o.seq).collect();

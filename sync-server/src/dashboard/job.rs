@@ -114,11 +114,11 @@ fn describe(op: &Op, read: Option<&JobOp>) -> String {
         JobOp::RecordFinding(f) => format!("finding ({})", f.kind.as_str()),
         JobOp::Pause(r) | JobOp::Cancel(r) => with_why(&r.reason),
         JobOp::NoAccess(n) => with_why(&n.note),
-        JobOp::ReturnLoaner(l) => format!("loaner {} returned", l.loaner),
-        JobOp::DeclineQuote(r) => format!("quote declined: {}", r.reason),
-        JobOp::NeedSecondVisit(r) => format!("second visit needed: {}", r.reason),
+        JobOp::ReturnLoaner(l) => format!("替补品已收回 · loaner {} returned", l.loaner),
+        JobOp::DeclineQuote(r) => format!("报价未接受 · quote declined: {}", r.reason),
+        JobOp::NeedSecondVisit(r) => format!("需二次上门 · second visit needed: {}", r.reason),
         JobOp::RequestRedelivery(r) => format!(
-            "redelivery requested (damaged on unboxing, finding {}): {}",
+            "开箱残次，待重新送货 · redelivery requested (damaged on unboxing, finding {}): {}",
             r.finding, r.note
         ),
         JobOp::RefuseSignature(r) => format!(

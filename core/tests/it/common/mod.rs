@@ -3,6 +3,7 @@
 
 #![allow(dead_code)]
 
+use fieldkit_core::sync::replay::Verdict;
 use std::sync::Arc;
 
 use chrono::{Duration, TimeZone, Utc};
@@ -311,4 +312,29 @@ pub fn proptest_config(cases: u32) -> proptest::test_runner::Config {
         )),
         ..proptest::test_runner::Config::default()
     }
+}
+
+/// A walk's choice: the first option of every choice step.
+pub fn none(_: &str) -> Option<String> {
+    None
+}
+
+/// A walk's stop: never (walk to completion).
+pub fn never(_: &str) -> bool {
+    false
+}
+
+/// Every op of the job's journal is accepted by the server's judge (a completion passes its
+/// check), which ends where the device stands.
+pub fn judged_alike(d: &Device, id: WorkOrderId) {
+    let (replay, verdicts) = judge_journal(d, id);
+    for (kind, v) in &verdicts {
+        let ok = match v {
+            Verdict::Accepted => true,
+            Verdict::Completion(check) => check.ok(),
+            Verdict::Refused(_) => false,
+        };
+        assert!(ok, "{kind}: {v:?}");
+    }
+    assert_eq!(replay.order, d.kit.job(id).unwrap().order.status);
 }
