@@ -5,7 +5,9 @@
 //!
 //! The child is an ordinary job (the same checks, the same checklist pinning, assigned and
 //! queued for the technician's phone like any new job) that carries a [`ParentLink`] in its
-//! body; the phone shows the link without holding the parent.
+//! body; the phone shows the link without holding the parent. The server also keeps the link
+//! in `job_links` (migration 0006), written in the child's transaction, where a job's
+//! children are read from; the parent's state is checked in that same transaction.
 
 use chrono::Duration;
 use fieldkit_core::model::{
@@ -18,6 +20,7 @@ use super::{NewWorkOrder, validated_order};
 use crate::error::ApiError;
 use crate::records::JobRecord;
 use crate::state::AppState;
+use crate::storage::child_refusal;
 
 /// `POST /v1/admin/work-orders/{id}/children` body (and the job page's form, once read): what
 /// the child needs beyond what it copies from the parent.
@@ -145,10 +148,10 @@ pub async fn create_child(
         .work_order(parent_id)
         .await?
         .ok_or(ApiError::NotFound("work order"))?;
-    if parent.order.status == WorkOrderStatus::Cancelled || parent.cancel_reason.is_some() {
-        return Err(ApiError::Conflict(
-            "the job is cancelled: make a new job instead of a linked one".into(),
-        ));
+    // Judged again, atomically with the insert, by the storage (a cancellation may land
+    // meanwhile); this early answer only spares the work below.
+    if let Some(refused) = child_refusal(&parent) {
+        return Err(refused.into());
     }
     let job_kind = req.job_kind.unwrap_or(req.kind.default_job_kind());
     if !req.kind.allows(job_kind) {
@@ -203,7 +206,7 @@ pub async fn create_child(
     });
     let child = s
         .storage
-        .create_work_order(order, req.assign_to, s.clock.now_ms())
+        .create_child_work_order(parent_id, req.kind, order, req.assign_to, s.clock.now_ms())
         .await?;
     let id = child.order.id.to_string();
     s.board.job_changed(&id);

@@ -20,7 +20,7 @@ pub mod webhooks;
 use std::future::Future;
 use std::pin::Pin;
 
-use fieldkit_core::model::{DeviceId, WorkOrder, WorkOrderId, WorkOrderStatus};
+use fieldkit_core::model::{DeviceId, LinkKind, WorkOrder, WorkOrderId, WorkOrderStatus};
 use fieldkit_core::sync::protocol::{Change, ChangeEntry, PushResponse};
 
 use crate::records::{CashHandIn, CompletionState, JobFacts, PushPolicy};
@@ -130,7 +130,22 @@ pub trait Storage:
     fn work_order(&self, id: WorkOrderId) -> Fut<'_, Option<JobRecord>>;
     /// Work orders, optionally only one technician's, oldest first.
     fn work_orders(&self, technician_id: Option<String>) -> Fut<'_, Vec<JobRecord>>;
-    /// The jobs the desk made from `parent` (their `parent` link names it), oldest first.
+    /// Creates `order` (whose body carries the parent link) as a child of `parent` made for
+    /// `kind`, optionally assigned, and its row in `job_links`, in one transaction that holds
+    /// the parent (PostgreSQL: `FOR UPDATE`, the lock a cancellation takes; SQLite: the
+    /// writer's `BEGIN IMMEDIATE`) while it checks it with [`child_refusal`]: a parent
+    /// cancelled concurrently either refuses the child or is cancelled after it, never in
+    /// between. `NotFound` without such a parent or technician, `Conflict` when the parent
+    /// refuses children or the id exists; nothing is written then.
+    fn create_child_work_order(
+        &self,
+        parent: WorkOrderId,
+        kind: LinkKind,
+        order: WorkOrder,
+        technician_id: Option<String>,
+        now: i64,
+    ) -> Fut<'_, JobRecord>;
+    /// The jobs the desk made from `parent` (their rows in `job_links`), oldest first.
     fn child_work_orders(&self, parent: WorkOrderId) -> Fut<'_, Vec<JobRecord>>;
 
     /// Publishes reference data every device pulls (templates, fee schedules, parts).
@@ -280,6 +295,18 @@ pub fn plan_job_change(
         changes,
         scope,
     })
+}
+
+/// Why `parent` may not have a child made from it now (a cancelled job: the desk makes a new
+/// job instead), or `None`. Pure: both backends call it inside the child's transaction.
+pub fn child_refusal(parent: &JobRecord) -> Option<StorageError> {
+    (parent.order.status == WorkOrderStatus::Cancelled || parent.cancel_reason.is_some()).then(
+        || {
+            StorageError::Conflict(
+                "the job is cancelled: make a new job instead of a linked one".into(),
+            )
+        },
+    )
 }
 
 /// The id and version of a published template, read from its JSON (validated).

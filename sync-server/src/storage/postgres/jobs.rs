@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use deadpool_postgres::{GenericClient, Pool};
-use fieldkit_core::model::{WorkOrder, WorkOrderId, WorkOrderStatus};
+use fieldkit_core::model::{LinkKind, WorkOrder, WorkOrderId, WorkOrderStatus};
 use fieldkit_core::sync::protocol::{Change, ChangeEntry};
 use fieldkit_core::sync::replay::Published;
 use tokio_postgres::Row;
@@ -15,7 +15,7 @@ use super::devices::technician_exists;
 use super::{CHANGES_LOCK, pool_err};
 use crate::push::PublishedCache;
 use crate::records::{JobChange, JobRecord};
-use crate::storage::{StorageError, order_from, plan_job_change, template_key};
+use crate::storage::{StorageError, child_refusal, order_from, plan_job_change, template_key};
 
 const JOB_COLS: &str = "body, technician_id, cancel_reason, completed_at, updated_at";
 
@@ -119,9 +119,58 @@ pub(super) async fn create_work_order(
 ) -> Result<JobRecord, StorageError> {
     let mut c = pool.get().await.map_err(pool_err)?;
     let tx = c.transaction().await?;
+    let job = insert_job(&tx, cache, order, technician_id, now).await?;
+    tx.commit().await?;
+    Ok(job)
+}
+
+/// The child and its link in one transaction that holds the parent's row `FOR UPDATE` (the
+/// lock a cancellation takes, [`change_work_order`]) while it judges it ([`child_refusal`]):
+/// a cancellation waits for the child, or the child waits and sees the cancellation.
+pub(super) async fn create_child_work_order(
+    pool: &Pool,
+    cache: &PublishedCache,
+    parent: WorkOrderId,
+    kind: LinkKind,
+    order: WorkOrder,
+    technician_id: Option<String>,
+    now: i64,
+) -> Result<JobRecord, StorageError> {
+    let mut c = pool.get().await.map_err(pool_err)?;
+    let tx = c.transaction().await?;
+    let parent = parent.to_string();
+    tx.execute(
+        "SELECT 1 FROM work_orders WHERE id = $1 FOR UPDATE",
+        &[&parent],
+    )
+    .await?;
+    let p = load_job(&tx, &parent)
+        .await?
+        .ok_or(StorageError::NotFound("work order"))?;
+    if let Some(refused) = child_refusal(&p) {
+        return Err(refused);
+    }
+    let job = insert_job(&tx, cache, order, technician_id, now).await?;
+    tx.execute(
+        "INSERT INTO job_links (child_id, parent_id, kind, created_at) VALUES ($1, $2, $3, $4)",
+        &[&job.order.id.to_string(), &parent, &kind.as_str(), &now],
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(job)
+}
+
+/// Inserts a new job (assigned and queued for the technician when one is named) inside `tx`.
+async fn insert_job(
+    tx: &impl GenericClient,
+    cache: &PublishedCache,
+    order: WorkOrder,
+    technician_id: Option<String>,
+    now: i64,
+) -> Result<JobRecord, StorageError> {
     let id = order.id.to_string();
     if let Some(t) = &technician_id
-        && !technician_exists(&tx, t).await?
+        && !technician_exists(tx, t).await?
     {
         return Err(StorageError::NotFound("technician"));
     }
@@ -129,7 +178,7 @@ pub(super) async fn create_work_order(
     order.status = WorkOrderStatus::Assigned;
     // The checklists the job is judged by: pinned now, whatever the desk publishes
     // later.
-    order.checklist = Some(published(&tx, cache).await?.pin(order.kind));
+    order.checklist = Some(published(tx, cache).await?.pin(order.kind));
     let n = tx
         .execute(
             "INSERT INTO work_orders (id, technician_id, body, created_at, updated_at)
@@ -152,9 +201,8 @@ pub(super) async fn create_work_order(
         let change = Change::WorkOrder {
             work_order: order.clone(),
         };
-        queue(&tx, Some(t), &change, now).await?;
+        queue(tx, Some(t), &change, now).await?;
     }
-    tx.commit().await?;
     Ok(JobRecord {
         order,
         technician_id,
@@ -225,8 +273,7 @@ pub(super) async fn work_orders(
     rows.iter().map(job_record).collect()
 }
 
-/// The jobs whose parent link names `parent`, oldest first. A scan of the job bodies (no
-/// index on the link yet); the link is checked again on the parsed body.
+/// The jobs made from `parent`, oldest first: its rows in `job_links` (indexed by parent).
 pub(super) async fn child_work_orders(
     pool: &Pool,
     parent: WorkOrderId,
@@ -234,16 +281,13 @@ pub(super) async fn child_work_orders(
     let c = pool.get().await.map_err(pool_err)?;
     let rows = c
         .query(
-            &format!(
-                "SELECT {JOB_COLS} FROM work_orders
-                  WHERE body::json -> 'parent' ->> 'id' = $1 ORDER BY created_at, id"
-            ),
+            "SELECT w.body, w.technician_id, w.cancel_reason, w.completed_at, w.updated_at
+               FROM job_links l JOIN work_orders w ON w.id = l.child_id
+              WHERE l.parent_id = $1 ORDER BY l.created_at, w.created_at, w.id",
             &[&parent.to_string()],
         )
         .await?;
-    let jobs = rows.iter().map(job_record);
-    jobs.filter(|j| !matches!(j, Ok(j) if j.order.parent.as_ref().map(|p| p.id) != Some(parent)))
-        .collect()
+    rows.iter().map(job_record).collect()
 }
 
 pub(super) async fn publish(pool: &Pool, change: Change, now: i64) -> Result<i64, StorageError> {

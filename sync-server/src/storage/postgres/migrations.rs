@@ -44,6 +44,14 @@ pub const MIGRATIONS: &[Migration] = &[
         include_str!("migrations/0005_cash_handins.sql"),
         "53f76bbbf10c4f1d3f638845a2d779b8ac33e7e74a72cc52795947fed32b6e77",
     ),
+    Migration::new(
+        6,
+        "job_links",
+        include_str!("migrations/0006_job_links.sql"),
+        "0ffe29c824ed2431e50e62b33d2989ce2a3fd06ee0d4208c050a06a269da2efb",
+    ),
+        "989857bb2cd85091be790e7f301aa41abc2ba6b708fd3bce923ef96621fbc542",
+    ),
 ];
 
 /// Brings the database to the newest of `migrations` (the server passes [`MIGRATIONS`]):

@@ -24,7 +24,7 @@ mod webhooks;
 use std::str::FromStr;
 
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
-use fieldkit_core::model::{DeviceId, WorkOrder, WorkOrderId};
+use fieldkit_core::model::{DeviceId, LinkKind, WorkOrder, WorkOrderId};
 use fieldkit_core::sync::protocol::{Change, ChangeEntry, Op, PushResponse};
 use tokio_postgres::NoTls;
 
@@ -195,6 +195,25 @@ impl Storage for PostgresStorage {
 
     fn work_orders(&self, technician_id: Option<String>) -> Fut<'_, Vec<JobRecord>> {
         Box::pin(jobs::work_orders(&self.pool, technician_id))
+    }
+
+    fn create_child_work_order(
+        &self,
+        parent: WorkOrderId,
+        kind: LinkKind,
+        order: WorkOrder,
+        technician_id: Option<String>,
+        now: i64,
+    ) -> Fut<'_, JobRecord> {
+        Box::pin(jobs::create_child_work_order(
+            &self.pool,
+            &self.published,
+            parent,
+            kind,
+            order,
+            technician_id,
+            now,
+        ))
     }
 
     fn child_work_orders(&self, parent: WorkOrderId) -> Fut<'_, Vec<JobRecord>> {

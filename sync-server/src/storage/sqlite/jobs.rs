@@ -2,14 +2,14 @@
 //! [`crate::storage::plan_job_change`]), the changes queued for each technician's devices,
 //! what the desk publishes to every device (and the judge's cache of it), and pulls.
 
-use fieldkit_core::model::{WorkOrder, WorkOrderId, WorkOrderStatus};
+use fieldkit_core::model::{LinkKind, WorkOrder, WorkOrderId, WorkOrderStatus};
 use fieldkit_core::sync::protocol::{Change, ChangeEntry};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
 use super::devices::technician_exists;
 use crate::push::PublishedCache;
 use crate::records::{JobChange, JobRecord};
-use crate::storage::{StorageError, order_from, plan_job_change, template_key};
+use crate::storage::{StorageError, child_refusal, order_from, plan_job_change, template_key};
 
 fn job_from(r: &rusqlite::Row<'_>) -> rusqlite::Result<JobRow> {
     Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
@@ -95,13 +95,53 @@ pub(super) fn create_work_order(
     cache: &PublishedCache,
 ) -> Result<JobRecord, StorageError> {
     let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let job = insert_job(&tx, order, technician_id, now, cache)?;
+    tx.commit()?;
+    Ok(job)
+}
+
+/// The child and its link in one `BEGIN IMMEDIATE` transaction: the parent is read and
+/// judged ([`child_refusal`]) under the writer's lock, so no cancellation commits between
+/// the check and the insert.
+pub(super) fn create_child_work_order(
+    c: &mut Connection,
+    parent: WorkOrderId,
+    kind: LinkKind,
+    order: WorkOrder,
+    technician_id: Option<String>,
+    now: i64,
+    cache: &PublishedCache,
+) -> Result<JobRecord, StorageError> {
+    let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let parent = parent.to_string();
+    let p = load_job(&tx, &parent)?.ok_or(StorageError::NotFound("work order"))?;
+    if let Some(refused) = child_refusal(&p) {
+        return Err(refused);
+    }
+    let job = insert_job(&tx, order, technician_id, now, cache)?;
+    tx.execute(
+        "INSERT INTO job_links (child_id, parent_id, kind, created_at) VALUES (?1, ?2, ?3, ?4)",
+        params![job.order.id.to_string(), parent, kind.as_str(), now],
+    )?;
+    tx.commit()?;
+    Ok(job)
+}
+
+/// Inserts a new job (assigned and queued for the technician when one is named) inside `tx`.
+fn insert_job(
+    tx: &Connection,
+    order: WorkOrder,
+    technician_id: Option<String>,
+    now: i64,
+    cache: &PublishedCache,
+) -> Result<JobRecord, StorageError> {
     let id = order.id.to_string();
     if let Some(t) = &technician_id
-        && !technician_exists(&tx, t)?
+        && !technician_exists(tx, t)?
     {
         return Err(StorageError::NotFound("technician"));
     }
-    if load_job(&tx, &id)?.is_some() {
+    if load_job(tx, &id)?.is_some() {
         return Err(StorageError::Conflict(
             "a work order with this id exists".into(),
         ));
@@ -110,7 +150,7 @@ pub(super) fn create_work_order(
     order.status = WorkOrderStatus::Assigned;
     // The checklists the job is judged by: pinned now, whatever the desk publishes
     // later.
-    order.checklist = Some(published(&tx, cache)?.pin(order.kind));
+    order.checklist = Some(published(tx, cache)?.pin(order.kind));
     tx.execute(
         "INSERT INTO work_orders (id, technician_id, body, created_at, updated_at)
          VALUES (?1, ?2, ?3, ?4, ?4)",
@@ -124,9 +164,8 @@ pub(super) fn create_work_order(
         let change = Change::WorkOrder {
             work_order: order.clone(),
         };
-        queue(&tx, Some(t), &change, now)?;
+        queue(tx, Some(t), &change, now)?;
     }
-    tx.commit()?;
     Ok(JobRecord {
         order,
         technician_id,
@@ -179,22 +218,20 @@ pub(super) fn work_orders(
     rows.into_iter().map(job_record).collect()
 }
 
-/// The jobs whose parent link names `parent`, oldest first. A scan of the job bodies (no
-/// index on the link yet); the link is checked again on the parsed body.
+/// The jobs made from `parent`, oldest first: its rows in `job_links` (indexed by parent).
 pub(super) fn child_work_orders(
     c: &Connection,
     parent: WorkOrderId,
 ) -> Result<Vec<JobRecord>, StorageError> {
-    let mut stmt = c.prepare_cached(&format!(
-        "SELECT {JOB_COLS} FROM work_orders
-          WHERE json_extract(body, '$.parent.id') = ?1 ORDER BY created_at, id"
-    ))?;
+    let mut stmt = c.prepare_cached(
+        "SELECT w.body, w.technician_id, w.cancel_reason, w.completed_at, w.updated_at
+           FROM job_links l JOIN work_orders w ON w.id = l.child_id
+          WHERE l.parent_id = ?1 ORDER BY l.created_at, w.created_at, w.id",
+    )?;
     let rows = stmt
         .query_map([parent.to_string()], job_from)?
         .collect::<rusqlite::Result<Vec<_>>>()?;
-    let jobs = rows.into_iter().map(job_record);
-    jobs.filter(|j| !matches!(j, Ok(j) if j.order.parent.as_ref().map(|p| p.id) != Some(parent)))
-        .collect()
+    rows.into_iter().map(job_record).collect()
 }
 
 pub(super) fn publish(c: &mut Connection, change: Change, now: i64) -> Result<i64, StorageError> {

@@ -43,6 +43,14 @@ pub const MIGRATIONS: &[Migration] = &[
         include_str!("migrations/0005_cash_handins.sql"),
         "af5879b9e5c3eeb6950916d9c9566d5d04fc4361c6692958a54b18c687bb6fab",
     ),
+    Migration::new(
+        6,
+        "job_links",
+        include_str!("migrations/0006_job_links.sql"),
+        "06ca5309c7a82520f1fdc69bd0cc3c059b7586bd338a732efffd49737126711b",
+    ),
+        "7f1b526e3821fea9bd2b789da15d2a1ac22244c1771265e1de3a05d9ac628b02",
+    ),
 ];
 
 /// Brings the database on `c` to the newest of `migrations` (the server passes

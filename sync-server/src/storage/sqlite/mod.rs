@@ -21,7 +21,7 @@ mod webhooks;
 
 use std::path::Path;
 
-use fieldkit_core::model::{DeviceId, WorkOrder, WorkOrderId};
+use fieldkit_core::model::{DeviceId, LinkKind, WorkOrder, WorkOrderId};
 use fieldkit_core::sync::protocol::{Change, ChangeEntry, Op, PushResponse};
 use rusqlite::Connection;
 
@@ -175,6 +175,20 @@ impl Storage for SqliteStorage {
 
     fn work_orders(&self, technician_id: Option<String>) -> Fut<'_, Vec<JobRecord>> {
         self.read(move |c| jobs::work_orders(c, technician_id))
+    }
+
+    fn create_child_work_order(
+        &self,
+        parent: WorkOrderId,
+        kind: LinkKind,
+        order: WorkOrder,
+        technician_id: Option<String>,
+        now: i64,
+    ) -> Fut<'_, JobRecord> {
+        let cache = self.published.clone();
+        self.run(move |c| {
+            jobs::create_child_work_order(c, parent, kind, order, technician_id, now, &cache)
+        })
     }
 
     fn child_work_orders(&self, parent: WorkOrderId) -> Fut<'_, Vec<JobRecord>> {
