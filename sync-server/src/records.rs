@@ -537,3 +537,21 @@ impl EventFact {
         self.at() != self.device_time
     }
 }
+
+/// The invoice the desk issued for a settlement made without one on site (发票, due
+/// [`fieldkit_core::model::INVOICE_DUE_DAYS`] days after the settlement), as recorded
+/// (migration 0007). One per settlement.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InvoiceRecord {
+    /// The settlement's id (the `settle` op's `id`).
+    pub settlement_id: String,
+    pub work_order_id: String,
+    /// The invoice's number, as printed on it.
+    pub number: String,
+    /// The day it was issued (YYYY-MM-DD, local).
+    pub issued_on: String,
+    /// Who recorded it (the audit log's actor).
+    pub recorded_by: String,
+    /// ms since the epoch.
+    pub recorded_at: i64,
+}

@@ -23,7 +23,7 @@ use std::pin::Pin;
 use fieldkit_core::model::{DeviceId, LinkKind, WorkOrder, WorkOrderId, WorkOrderStatus};
 use fieldkit_core::sync::protocol::{Change, ChangeEntry, PushResponse};
 
-use crate::records::{CashHandIn, CompletionState, JobFacts, PushPolicy};
+use crate::records::{CashHandIn, CompletionState, InvoiceRecord, JobFacts, PushPolicy};
 pub use crate::records::{
     Completion, Decision, DeviceRecord, DrawingCheck, Flag, JobChange, JobPlan, JobRecord, Ruling,
     Technician,
@@ -208,6 +208,15 @@ pub trait Storage:
     fn record_cash_handin(&self, h: CashHandIn) -> Fut<'_, ()>;
     /// The cash hand-ins recorded for a local day (YYYY-MM-DD), in the order recorded.
     fn cash_handins(&self, day: String) -> Fut<'_, Vec<CashHandIn>>;
+    /// Records that the invoice of a settlement was issued (migration 0007). `NotFound`
+    /// without such a job; `Conflict` when the settlement's invoice is already recorded
+    /// (nothing is changed then).
+    fn record_invoice(&self, i: InvoiceRecord) -> Fut<'_, ()>;
+    /// Every invoice recorded, in the order recorded.
+    fn invoices(&self) -> Fut<'_, Vec<InvoiceRecord>>;
+    /// Every job's stored ops of one kind (`settle`…) from every device, rejected ones left
+    /// out, in the order they were received.
+    fn ops_of_kind(&self, kind: String) -> Fut<'_, Vec<fieldkit_core::sync::protocol::Op>>;
     /// A job's stored ops of one kind (`sign`, `complete`…) from every device, rejected
     /// ones left out, in the order they were received (the public verify page reads the
     /// signatures from them).

@@ -50,6 +50,10 @@ pub const MIGRATIONS: &[Migration] = &[
         include_str!("migrations/0006_job_links.sql"),
         "0ffe29c824ed2431e50e62b33d2989ce2a3fd06ee0d4208c050a06a269da2efb",
     ),
+    Migration::new(
+        7,
+        "invoices",
+        include_str!("migrations/0007_invoices.sql"),
         "989857bb2cd85091be790e7f301aa41abc2ba6b708fd3bce923ef96621fbc542",
     ),
 ];

@@ -14,6 +14,7 @@ mod accounts;
 mod dashboard;
 mod devices;
 mod flags;
+mod invoices;
 mod jobs;
 mod judge;
 mod measures;
@@ -101,6 +102,18 @@ impl Storage for PostgresStorage {
             let c = self.pool.get().await.map_err(pool_err)?;
             measures::cash_handins(&c, &day).await
         })
+    }
+
+    fn record_invoice(&self, i: crate::records::InvoiceRecord) -> Fut<'_, ()> {
+        Box::pin(async move { invoices::record_invoice(&self.pool, &i).await })
+    }
+
+    fn invoices(&self) -> Fut<'_, Vec<crate::records::InvoiceRecord>> {
+        Box::pin(invoices::invoices(&self.pool))
+    }
+
+    fn ops_of_kind(&self, kind: String) -> Fut<'_, Vec<Op>> {
+        Box::pin(async move { invoices::ops_of_kind(&self.pool, &kind).await })
     }
 
     fn health(&self) -> Fut<'_, ()> {

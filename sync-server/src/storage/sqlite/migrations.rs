@@ -49,6 +49,10 @@ pub const MIGRATIONS: &[Migration] = &[
         include_str!("migrations/0006_job_links.sql"),
         "06ca5309c7a82520f1fdc69bd0cc3c059b7586bd338a732efffd49737126711b",
     ),
+    Migration::new(
+        7,
+        "invoices",
+        include_str!("migrations/0007_invoices.sql"),
         "7f1b526e3821fea9bd2b789da15d2a1ac22244c1771265e1de3a05d9ac628b02",
     ),
 ];

@@ -12,6 +12,7 @@ mod accounts;
 mod dashboard;
 mod devices;
 mod flags;
+mod invoices;
 mod jobs;
 mod judge;
 mod measures;
@@ -95,6 +96,18 @@ impl Storage for SqliteStorage {
 
     fn cash_handins(&self, day: String) -> Fut<'_, Vec<crate::records::CashHandIn>> {
         self.read(move |c| measures::cash_handins(c, &day))
+    }
+
+    fn record_invoice(&self, i: crate::records::InvoiceRecord) -> Fut<'_, ()> {
+        self.run(move |c| invoices::record_invoice(c, &i))
+    }
+
+    fn invoices(&self) -> Fut<'_, Vec<crate::records::InvoiceRecord>> {
+        self.read(invoices::invoices)
+    }
+
+    fn ops_of_kind(&self, kind: String) -> Fut<'_, Vec<Op>> {
+        self.read(move |c| invoices::ops_of_kind(c, &kind))
     }
 
     fn health(&self) -> Fut<'_, ()> {
