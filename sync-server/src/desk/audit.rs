@@ -106,11 +106,14 @@ pub enum Action {
     /// A job made from another (a redelivery, a rework…): target the child, detail the link.
     JobChildCreated,
     CashHandedIn,
+    /// The invoice of a settlement recorded as issued: target the job, detail the settlement
+    /// and the invoice's number and day.
+    InvoiceIssued,
 }
 
 impl Action {
     /// Every action.
-    pub const ALL: [Action; 24] = [
+    pub const ALL: [Action; 25] = [
         Action::Login,
         Action::LoginFailed,
         Action::LoginRefusedBackoff,
@@ -135,6 +138,7 @@ impl Action {
         Action::PasswordChanged,
         Action::JobChildCreated,
         Action::CashHandedIn,
+        Action::InvoiceIssued,
     ];
 
     /// The stored name.
@@ -164,6 +168,7 @@ impl Action {
             Self::PasswordChanged => "password_changed",
             Self::JobChildCreated => "job_child_created",
             Self::CashHandedIn => "cash_handed_in",
+            Self::InvoiceIssued => "invoice_issued",
         }
     }
 
@@ -194,6 +199,7 @@ impl Action {
             Self::PasswordChanged => "更改密码 · password changed",
             Self::JobChildCreated => "新建关联工单 · linked job created",
             Self::CashHandedIn => "现金上交 · cash handed in",
+            Self::InvoiceIssued => "发票已开具 · invoice issued",
         }
     }
 

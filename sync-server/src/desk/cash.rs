@@ -40,7 +40,7 @@ pub struct CashQuery {
     pub date: String,
 }
 
-fn day(field: &str, s: &str) -> Result<NaiveDate, ApiError> {
+pub(crate) fn day(field: &str, s: &str) -> Result<NaiveDate, ApiError> {
     NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").map_err(|_| {
         ApiError::BadRequest(format!(
             "{field} 应为日期 YYYY-MM-DD ({field} must be a date, YYYY-MM-DD)"

@@ -1,7 +1,8 @@
 //! Dispatcher routes of the quality measures (the admin bearer token, like all of
 //! `/v1/admin`): the measures of a period and the daily work report, as JSON or CSV
 //! ([`crate::desk::measures`] reads the queries), and the desk's record that a complaint was
-//! handled.
+//! handled; the money reports (cash hand-ins and the day's reconciliation, invoices to
+//! follow and the desk's record that one was issued).
 
 use axum::Json;
 use axum::Router;
@@ -16,6 +17,7 @@ use crate::auth::Dispatcher;
 use crate::desk;
 use crate::desk::audit::{Actor, ClientAddr};
 use crate::desk::cash::{CashQuery, NewCashHandIn};
+use crate::desk::invoices::{InvoiceQuery, InvoiceReport, InvoiceRow, IssueInvoice};
 use crate::desk::measures::{DailyQuery, Format, MeasuresQuery, csv_response, daily, measures};
 use crate::error::{ApiError, ApiJson, ApiPath, ApiQuery};
 use crate::measures::cash::CashReconciliation;
@@ -36,6 +38,31 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/v1/admin/cash-handins", post(cash_handin))
         .route("/v1/admin/reports/cash", get(cash_json))
+        .route("/v1/admin/work-orders/{id}/invoice", post(issue_invoice))
+        .route("/v1/admin/reports/invoices", get(invoices_json))
+}
+
+/// `POST /v1/admin/work-orders/{id}/invoice`: the desk records the invoice of one of the
+/// job's settlements as issued (audited).
+async fn issue_invoice(
+    State(s): State<AppState>,
+    _: Dispatcher,
+    ClientAddr(from): ClientAddr,
+    ApiPath(id): ApiPath<WorkOrderId>,
+    ApiJson(req): ApiJson<IssueInvoice>,
+) -> Result<(StatusCode, Json<InvoiceRow>), ApiError> {
+    let row = desk::invoices::issue(&s, &Actor::admin_token(from), id, req).await?;
+    Ok((StatusCode::CREATED, Json(row)))
+}
+
+/// `GET /v1/admin/reports/invoices?status=`: settlements with an invoice to follow and where
+/// each invoice stands.
+async fn invoices_json(
+    State(s): State<AppState>,
+    _: Dispatcher,
+    ApiQuery(q): ApiQuery<InvoiceQuery>,
+) -> Result<Json<InvoiceReport>, ApiError> {
+    Ok(Json(desk::invoices::report(&s, &q).await?))
 }
 
 /// `POST /v1/admin/cash-handins`: the desk records cash a technician handed in (audited).
