@@ -7,7 +7,7 @@
 //! completion held for the desk, assign, reschedule, cancel; its linked jobs and a new one
 //! made from it: [`job_links`]), [`copy`] (its customer's copy as
 //! PDF), [`admin`] (the completions held for the desk, flags, technicians and enrolment codes,
-//! devices, quality measures), [`accounts`] (the desk's accounts, one's own password, the
+//! devices, quality measures), [`money`] (cash hand-ins, invoices to follow), [`accounts`] (the desk's accounts, one's own password, the
 //! audit log), and [`session`] / [`page`] underneath them (login, CSRF, layout).
 //!
 //! Two roles: a dispatcher works the jobs (board, new jobs, CSV, a job's page, flags,
@@ -26,6 +26,7 @@ pub mod csv;
 pub mod job;
 pub mod job_changes;
 pub mod job_links;
+pub mod money;
 pub mod new_job;
 pub mod page;
 pub mod record;
@@ -96,6 +97,9 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/account/password"),
     ("GET", "/audit"),
     ("POST", "/jobs/{id}/children"),
+    ("GET", "/money"),
+    ("POST", "/money/cash-handins"),
+    ("POST", "/money/invoices/{id}"),
 ];
 
 /// The dashboard's routes (`https`: served over HTTPS, the pages send HSTS).
@@ -112,6 +116,7 @@ pub fn routes(https: bool) -> Router<AppState> {
         .merge(job::routes())
         .merge(job_changes::routes())
         .merge(job_links::routes())
+        .merge(money::routes())
         .route("/jobs/{id}/copy.pdf", get(copy::copy_pdf))
         .merge(accounts::routes())
         .layer(axum::middleware::map_response(move |res| {

@@ -54,13 +54,14 @@ pub trait Viewer {
 }
 
 /// The pages in the navigation: (path, label, administrators only).
-const NAV: [(&str, &str, bool); 8] = [
+const NAV: [(&str, &str, bool); 9] = [
     ("/board", "Board", false),
     ("/jobs/new", "New job", false),
     ("/flags", "Flags", false),
     ("/technicians", "Technicians", true),
     ("/devices", "Devices", true),
     ("/measures", "Measures", false),
+    ("/money", "收款与发票 · Cash and invoices", false),
     ("/accounts", "账号 · Accounts", true),
     ("/audit", "审计日志 · Audit log", true),
 ];

@@ -129,6 +129,50 @@ pub const CASH_TOTAL: &str = "合计 · Total";
 /// A day with nothing to reconcile.
 pub const CASH_NONE: &str = "当日无结算或上交 · No settlement or hand-in that day.";
 
+/// The texts of the money page (cash hand-ins, invoices to follow), zh-CN then en.
+pub mod money {
+    use crate::desk::invoices::InvoiceStatus;
+
+    pub const TITLE: &str = "收款与发票 · Cash and invoices";
+    pub const HANDIN: &str = "登记现金上交 · Record a cash hand-in";
+    pub const TECHNICIAN: &str = "技师 · Technician";
+    pub const DAY: &str = "收款日期 · Day collected";
+    pub const AMOUNT: &str = "金额(元) · Amount (yuan)";
+    pub const AMOUNT_HINT: &str = "最多两位小数,上限 · At most two decimals, up to";
+    pub const AMOUNT_BAD: &str =
+        "金额应为元,最多两位小数,如 130.50 (amount: yuan with at most two decimals, like 130.50)";
+    pub const NOTE: &str = "备注 · Note";
+    pub const RECORD: &str = "登记上交 · Record hand-in";
+    pub const RECONCILIATION: &str = "查看当日现金日结 · See the day's cash reconciliation";
+    pub const INVOICES: &str = "待开发票 · Invoices to follow";
+    pub const INVOICES_RULE: &str = "现场未开收费凭证的结算,应于 3 天内开具发票 · A settlement without a receipt on site is owed an invoice within 3 days.";
+    pub const OVERDUE: &str = "已逾期 · Overdue";
+    pub const DUE: &str = "待开具 · Due";
+    pub const ISSUED: &str = "已开具(最近 50 张) · Issued (latest 50)";
+    pub const NONE: &str = "无 · None.";
+    pub const NUMBER: &str = "发票号 · Invoice number";
+    pub const ISSUED_ON: &str = "开票日期 · Issued on";
+    pub const ISSUE: &str = "登记已开票 · Record as issued";
+    pub const INVOICE_COLUMNS: [&str; 7] = [
+        "工单 · Job",
+        "技师 · Technician",
+        "金额 · Amount",
+        "结算时间 · Settled",
+        "应开票时间 · Due",
+        "状态 · Status",
+        "发票 · Invoice",
+    ];
+
+    /// An invoice's status.
+    pub fn status(s: InvoiceStatus) -> &'static str {
+        match s {
+            InvoiceStatus::Due => "待开具 · due",
+            InvoiceStatus::Overdue => "已逾期 · overdue",
+            InvoiceStatus::Issued => "已开具 · issued",
+        }
+    }
+}
+
 /// An amount in fen as yuan: `¥1234.50`, `-¥10.00`.
 pub fn yuan(fen: i64) -> String {
     let sign = if fen < 0 { "-" } else { "" };
