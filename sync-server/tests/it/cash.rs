@@ -20,15 +20,16 @@ use serde_json::{Value, json};
 
 use crate::common::{Backend, TestServer, server, to_wire};
 
-/// A phone whose clock the test sets: enrolled for `technician`, every job pulled.
-struct Phone {
-    kit: FieldKit,
-    clock: Arc<ManualClock>,
-    token: String,
+/// A phone whose clock the test sets: enrolled for `technician`, every job pulled (also
+/// the invoices test's phone).
+pub(crate) struct Phone {
+    pub(crate) kit: FieldKit,
+    pub(crate) clock: Arc<ManualClock>,
+    pub(crate) token: String,
     _dir: tempfile::TempDir,
 }
 
-async fn phone(ts: &TestServer, technician: &str) -> Phone {
+pub(crate) async fn phone(ts: &TestServer, technician: &str) -> Phone {
     let dir = tempfile::tempdir().unwrap();
     let clock = Arc::new(ManualClock::new(local(20, 8, 0)));
     let kit =
@@ -66,7 +67,7 @@ async fn phone(ts: &TestServer, technician: &str) -> Phone {
 }
 
 /// 2026-11-`day` `h`:`m` in UTC+08:00.
-fn local(day: u32, h: u32, m: u32) -> DateTime<Utc> {
+pub(crate) fn local(day: u32, h: u32, m: u32) -> DateTime<Utc> {
     chrono::FixedOffset::east_opt(8 * 3600)
         .unwrap()
         .with_ymd_and_hms(2026, 11, day, h, m, 0)
@@ -76,7 +77,7 @@ fn local(day: u32, h: u32, m: u32) -> DateTime<Utc> {
 
 /// Walks job `id` (a paid repair, 130.00 agreed) at `at` on the phone's clock and settles it
 /// with `s`; the rest of the close-out and the completion follow.
-fn settle_at(p: &Phone, id: WorkOrderId, at: DateTime<Utc>, s: Settlement) {
+pub(crate) fn settle_at(p: &Phone, id: WorkOrderId, at: DateTime<Utc>, s: Settlement) {
     p.clock.set(at - chrono::Duration::minutes(30));
     let r = demo::walk_repair_visit(&p.kit, id, &mut |step| {
         if step == "customer signed" {
@@ -100,7 +101,7 @@ fn settle_at(p: &Phone, id: WorkOrderId, at: DateTime<Utc>, s: Settlement) {
     p.kit.complete(id).unwrap();
 }
 
-async fn push_all(ts: &TestServer, p: &Phone) {
+pub(crate) async fn push_all(ts: &TestServer, p: &Phone) {
     let ops: Vec<Op> = p
         .kit
         .pending_ops(10_000)

@@ -32,8 +32,14 @@ const PUBLIC: &[(&str, &str)] = &[
 
 /// Routes no page of this crawl links to, by design: the root (redirects to the board) and
 /// the login page (where a request without a session is sent). A job's images and customer's
-/// copy are linked since the fixture's phone synced photos and a signature.
-const NOT_LINKED: &[(&str, &str)] = &[("GET", "/"), ("GET", "/login")];
+/// copy are linked since the fixture's phone synced photos and a signature. An invoice's form
+/// shows only for a settlement owed an invoice, and the fixture's settlement is refused (its
+/// fee consent is): `invoices.rs` finds that form on the page and posts it. Its doors are still tried here.
+const NOT_LINKED: &[(&str, &str)] = &[
+    ("GET", "/"),
+    ("GET", "/login"),
+    ("POST", "/money/invoices/{id}"),
+];
 
 /// Whether a concrete path matches a route pattern (`{id}`: any one non-empty segment).
 fn matches(pattern: &str, path: &str) -> bool {
@@ -201,7 +207,7 @@ fn concrete(f: &Fixture, pattern: &str) -> Vec<String> {
         f.tech.clone()
     } else if pattern.starts_with("/devices/") {
         f.device.to_string()
-    } else if pattern.starts_with("/jobs/") {
+    } else if pattern.starts_with("/jobs/") || pattern.starts_with("/money/invoices/") {
         f.job.clone()
     } else if pattern.starts_with("/accounts/") {
         f.account.clone()
@@ -274,6 +280,16 @@ fn valid_fields(f: &Fixture, pattern: &str) -> Vec<(String, String)> {
         "/technicians" => vec![kv("name", "Technician Intruder")],
         "/technicians/{id}/enrolment-codes" => vec![kv("valid_minutes", "30")],
         "/jobs/{id}/children" => vec![kv("kind", "rework"), kv("technician_id", &f.tech)],
+        "/money/cash-handins" => vec![
+            kv("technician_id", &f.tech),
+            kv("day", HANDIN_DAY),
+            kv("amount", "99.00"),
+        ],
+        "/money/invoices/{id}" => vec![
+            kv("settlement_id", "a forged settlement"),
+            kv("number", "FP-FORGED"),
+            kv("issued_on", HANDIN_DAY),
+        ],
         other => panic!("a new POST route {other}: give it a valid form here"),
     }
 }
@@ -296,7 +312,13 @@ struct Snapshot {
     device_pull: u16,
     /// The board with the dispatcher's session (303 once logged out).
     session: u16,
+    /// The cash reconciliation of [`HANDIN_DAY`] and the invoices report (hand-ins and
+    /// invoices recorded).
+    money: (serde_json::Value, serde_json::Value),
 }
+
+/// The day a forged cash hand-in names.
+const HANDIN_DAY: &str = "2026-11-20";
 
 async fn snapshot(f: &Fixture) -> Snapshot {
     let count = |path: &'static str| async move {
@@ -344,6 +366,19 @@ async fn snapshot(f: &Fixture) -> Snapshot {
         codes_table,
         device_pull: pull,
         session: f.ts.page(&f.me, "/board").await.0,
+        money: (
+            f.ts.admin(
+                reqwest::Method::GET,
+                &format!("/v1/admin/reports/cash?date={HANDIN_DAY}"),
+                None,
+            )
+            .await
+            .1,
+            f.ts.admin(reqwest::Method::GET, "/v1/admin/reports/invoices", None)
+                .await
+                .1["invoices"]
+                .clone(),
+        ),
     }
 }
 

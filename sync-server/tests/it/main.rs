@@ -20,6 +20,7 @@ mod device_sync;
 mod e2e;
 mod endings;
 mod enrolment;
+mod invoices;
 mod job_links_storage;
 mod judge_property;
 mod limits;
