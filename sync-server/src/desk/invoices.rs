@@ -147,12 +147,15 @@ async fn rows(
     let mut jobs: HashMap<WorkOrderId, (String, Option<String>)> = HashMap::new();
     let mut out = Vec::with_capacity(settlements.len());
     for (job, p) in settlements {
-        if !jobs.contains_key(&job) {
-            let j = s.storage.work_order(job).await?;
-            let v = j.map_or((String::new(), None), |j| (j.order.number, j.technician_id));
-            jobs.insert(job, v);
-        }
-        let (job_number, technician_id) = jobs[&job].clone();
+        let (job_number, technician_id) = match jobs.get(&job) {
+            Some(v) => v.clone(),
+            None => {
+                let j = s.storage.work_order(job).await?;
+                let v = j.map_or((String::new(), None), |j| (j.order.number, j.technician_id));
+                jobs.insert(job, v.clone());
+                v
+            }
+        };
         let due = p
             .invoice_due
             .unwrap_or(p.at + chrono::Duration::days(INVOICE_DUE_DAYS));
@@ -231,7 +234,7 @@ pub async fn issue(
     let row = match &req.settlement_id {
         Some(id) => all
             .iter()
-            .find(|r| &r.settlement_id == id.trim())
+            .find(|r| r.settlement_id == id.trim())
             .ok_or(ApiError::NotFound("settlement"))?,
         None => {
             let open: Vec<&InvoiceRow> = all.iter().filter(|r| r.invoice.is_none()).collect();
