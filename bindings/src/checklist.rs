@@ -91,6 +91,20 @@ pub enum StepKind {
     PreVisitCall,
     /// Satisfied by the customer's rating, recorded with `feedback` (not answered).
     Feedback,
+    /// Satisfied by the customer's signature on this step naming a finding of the visit
+    /// (`recordFinding`, then `sign` with the step and the finding).
+    Finding,
+    /// Confirms the parts recorded on the visit: answer `Confirmed` (the parts as recorded
+    /// now) or `PartsReviewed` with their ids. A part recorded afterwards reopens the step.
+    PartsReview,
+    /// The customer's copy handed over: answer `Confirmed` (the copy of the customer's latest
+    /// signature) or `CopyHanded` with the hash the copy shows.
+    CustomerCopy,
+    /// A choice (`collected` / `none_lent`) that must match the job's loaner records: return
+    /// each loaner (`returnLoaner`) before answering `collected`.
+    Loaners {
+        options: Vec<ChoiceOption>,
+    },
     /// A kind this version of the bindings does not describe; `name` is the core's name.
     Other {
         name: String,
@@ -124,6 +138,18 @@ impl From<rules::StepKind> for StepKind {
             K::FeeConsent => Self::FeeConsent,
             K::PreVisitCall => Self::PreVisitCall,
             K::Feedback => Self::Feedback,
+            K::Finding => Self::Finding,
+            K::PartsReview => Self::PartsReview,
+            K::CustomerCopy => Self::CustomerCopy,
+            K::Loaners { options } => Self::Loaners {
+                options: options
+                    .into_iter()
+                    .map(|o| ChoiceOption {
+                        value: o.value,
+                        label: o.label.into(),
+                    })
+                    .collect(),
+            },
         }
     }
 }
@@ -172,6 +198,12 @@ impl From<rules::Blocker> for Blocker {
             CoreBlockReason::SignatureMismatch { problem } => {
                 BlockReason::SignatureMismatch { problem }
             }
+            CoreBlockReason::NeedsFinding => BlockReason::NeedsFinding,
+            CoreBlockReason::PartsChanged => BlockReason::PartsChanged,
+            CoreBlockReason::CopyNotHanded => BlockReason::CopyNotHanded,
+            CoreBlockReason::LoanerOut { count } => BlockReason::LoanerOut {
+                count: i32_of(count),
+            },
             #[allow(unreachable_patterns)]
             _ => BlockReason::Other,
         };
@@ -281,8 +313,11 @@ fn known() -> &'static Mutex<HashMap<(String, u32), KindsByStep>> {
     static KNOWN: OnceLock<Mutex<HashMap<(String, u32), KindsByStep>>> = OnceLock::new();
     KNOWN.get_or_init(|| {
         let mut map = HashMap::new();
-        for t in rules::default_templates() {
-            map.insert((t.id.clone(), t.version), kinds_of(&t));
+        for t in rules::default_templates()
+            .iter()
+            .chain(rules::superseded_templates())
+        {
+            map.insert((t.id.clone(), t.version), kinds_of(t));
         }
         Mutex::new(map)
     })

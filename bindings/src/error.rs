@@ -175,7 +175,14 @@ impl From<fieldkit_core::Error> for FieldKitError {
                     | StepRefusal::NotANumber { step }
                     | StepRefusal::ExceptionNotAllowed { step }
                     | StepRefusal::EmptyReason { step }
-                    | StepRefusal::WrongSigner { step, .. } => (step, Vec::new()),
+                    | StepRefusal::WrongSigner { step, .. }
+                    | StepRefusal::PartsMismatch { step }
+                    | StepRefusal::NotTheSignedCopy { step }
+                    | StepRefusal::NothingSigned { step }
+                    | StepRefusal::LoanersDiffer { step, .. }
+                    | StepRefusal::FindingNotNamed { step }
+                    | StepRefusal::BadIds { step }
+                    | StepRefusal::BadHash { step } => (step, Vec::new()),
                     // A refusal added to the core later still arrives, without its step.
                     #[allow(unreachable_patterns)]
                     _ => (String::new(), Vec::new()),

@@ -73,6 +73,14 @@ pub enum Answer {
     FeeConsent {
         agreed: bool,
     },
+    /// The ids of the parts recorded on the visit, confirmed (a parts review step).
+    PartsReviewed {
+        parts: Vec<String>,
+    },
+    /// The SHA-256 shown on the customer's copy handed over (a customer-copy step).
+    CopyHanded {
+        sha256: String,
+    },
 }
 
 impl From<Answer> for AnswerValue {
@@ -85,6 +93,8 @@ impl From<Answer> for AnswerValue {
             Answer::Numeric { value } => Self::Number(value),
             Answer::Serial { value } => Self::Serial(value),
             Answer::FeeConsent { agreed } => Self::FeeConsent { agreed },
+            Answer::PartsReviewed { parts } => Self::PartsReviewed(parts),
+            Answer::CopyHanded { sha256 } => Self::CopyHanded(sha256),
         }
     }
 }
@@ -99,6 +109,8 @@ impl From<AnswerValue> for Answer {
             AnswerValue::Number(value) => Self::Numeric { value },
             AnswerValue::Serial(value) => Self::Serial { value },
             AnswerValue::FeeConsent { agreed } => Self::FeeConsent { agreed },
+            AnswerValue::PartsReviewed(parts) => Self::PartsReviewed { parts },
+            AnswerValue::CopyHanded(sha256) => Self::CopyHanded { sha256 },
         }
     }
 }
@@ -107,12 +119,31 @@ impl From<AnswerValue> for Answer {
 #[derive(Clone, Debug, PartialEq, Eq, uniffi::Enum)]
 pub enum BlockReason {
     Unanswered,
-    NeedsPhotos { have: i32, need: i32 },
-    NeedsSignature { role: SignerRole },
+    NeedsPhotos {
+        have: i32,
+        need: i32,
+    },
+    NeedsSignature {
+        role: SignerRole,
+    },
     ConsentRefused,
     CallNotReached,
-    FindingNotAcknowledged { count: i32 },
-    SignatureMismatch { problem: String },
+    FindingNotAcknowledged {
+        count: i32,
+    },
+    SignatureMismatch {
+        problem: String,
+    },
+    /// A finding step waits for the customer's signature on a finding.
+    NeedsFinding,
+    /// The parts changed since they were confirmed: review them again.
+    PartsChanged,
+    /// The copy handed over is not the one of the customer's latest signature.
+    CopyNotHanded,
+    /// Loaners of the job are still with the customer.
+    LoanerOut {
+        count: i32,
+    },
     Other,
 }
 

@@ -445,3 +445,43 @@ pub fn sample_take_back() -> TakeBack {
         loaner: Some(("WM-LOAN".into(), "LN-77".into())),
     }
 }
+
+/// Satisfies a finding step (`step_id`): records an anomaly of the kind the job's template
+/// implies (damage on delivery for a delivery, man-made damage otherwise), shows the customer
+/// the summary and has them sign it on the step, naming the finding (used by the walkers).
+pub fn sign_finding_step(kit: &FieldKit, id: WorkOrderId, step_id: &str) -> Result<FindingId> {
+    let kind = if kit.job(id)?.order.kind == crate::model::JobKind::Delivery {
+        FindingKind::DamagedOnDelivery
+    } else {
+        FindingKind::ManMadeDamage
+    };
+    let finding = kit.record_finding(id, kind, "scratch on the left panel")?;
+    kit.summary_for_signing(id)?;
+    kit.sign(
+        id,
+        &SignatureInput {
+            signer_name: "Customer Name".into(),
+            role: SignerRole::Customer,
+            strokes: signature_strokes(7),
+            step_id: Some(step_id.into()),
+            finding: Some(finding.id),
+        },
+    )?;
+    Ok(finding.id)
+}
+
+/// Answers a loaner step (`step_id`) as the loaner records require: every loaner still out
+/// is taken back first, then `collected` if any was lent, else `none_lent` (used by the
+/// walkers).
+pub fn settle_loaner_step(kit: &FieldKit, id: WorkOrderId, step_id: &str) -> Result<i64> {
+    let loaners = kit.loaners(id)?;
+    for l in loaners.iter().filter(|l| l.returned_at.is_none()) {
+        kit.return_loaner(id, l.id)?;
+    }
+    let v = if loaners.is_empty() {
+        "none_lent"
+    } else {
+        "collected"
+    };
+    kit.answer_step(id, step_id, &AnswerValue::Choice(v.into()))
+}

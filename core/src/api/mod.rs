@@ -31,7 +31,9 @@ pub use sync::{
     Applied, OpIssue, PULLED_CANCELLATION, PULLED_ORDER, PULLED_REMOVAL, ServerAccount,
 };
 
-use crate::checklist::{self as rules, AnswerValue, Recorded, Stage, Template, VisitFacts};
+use crate::checklist::{
+    self as rules, AnswerValue, LoanerCount, Recorded, Stage, Template, VisitFacts,
+};
 use crate::clock::{Clock, SystemClock};
 use crate::error::{Error, Result};
 use crate::model::*;
@@ -403,6 +405,13 @@ impl FieldKit {
             previsit_call_reached: reached,
             feedback_recorded: records::feedback(c, visit.id)?.is_some(),
             unacknowledged_findings: f.unacknowledged_findings,
+            acknowledged_findings: f.acknowledged_findings,
+            parts: f.parts,
+            customer_summary: f.customer_summary,
+            loaners: LoanerCount {
+                lent: f.loaners.0,
+                out: f.loaners.1,
+            },
         })
     }
 

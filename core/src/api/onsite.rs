@@ -44,7 +44,9 @@ pub struct CompletionRecord {
 
 impl FieldKit {
     /// Answers a checklist step of the open visit. Refused when out of order, out of range,
-    /// not applicable, or while paused. Returns the op's outbox sequence number.
+    /// not applicable, or while paused. On a parts review or customer-copy step a plain
+    /// `Confirmed` confirms the parts recorded now, or the copy of the customer's latest
+    /// signature (see [`Run::resolve_tick`]). Returns the op's outbox sequence number.
     pub fn answer_step(&self, id: WorkOrderId, step_id: &str, answer: &AnswerValue) -> Result<i64> {
         self.command_keeping_job(id, |tx, cur, _now| {
             let visit = cur.visit("answer a step")?;
@@ -68,7 +70,11 @@ impl FieldKit {
                 ));
             }
             let facts = self.facts_mut(tx, cur, "answer a step")?;
-            Run::new(&template, facts).check_answer(step_id, answer)?;
+            let run = Run::new(&template, facts);
+            // A tick on a step tied to a fact confirms the fact as it stands (the parts
+            // recorded, the copy of the latest signature): the op carries the fact itself.
+            let answer = run.resolve_tick(step_id, answer.clone())?;
+            run.check_answer(step_id, &answer)?;
             let seq = tx.record(
                 id,
                 Some(visit_id),
@@ -79,7 +85,7 @@ impl FieldKit {
             )?;
             facts
                 .recorded
-                .insert(step_id.to_owned(), Recorded::Answer(answer.clone()));
+                .insert(step_id.to_owned(), Recorded::Answer(answer));
             Ok(seq)
         })
     }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use super::{Current, FieldKit, text};
-use crate::checklist::{Evidence, Phase, Run, Template};
+use crate::checklist::{Evidence, Phase, Refusal, Run, StepKind, Template};
 use crate::clock::to_millis;
 use crate::error::{Error, Result};
 use crate::media::signature::{
@@ -214,8 +214,15 @@ impl FieldKit {
             if let Some(step) = &input.step_id {
                 let template = self.template(tx, &visit.template)?;
                 let facts = self.facts(tx, cur, &visit)?;
-                Run::new(&template, &facts)
-                    .check_evidence(step, Evidence::Signature(input.role))?;
+                let run = Run::new(&template, &facts);
+                run.check_evidence(step, Evidence::Signature(input.role))?;
+                if input.finding.is_none()
+                    && template
+                        .step(step)
+                        .is_some_and(|s| s.kind == StepKind::Finding)
+                {
+                    return Err(Refusal::FindingNotNamed { step: step.clone() }.into());
+                }
             }
             if let Some(f) = input.finding
                 && !records::findings(tx, visit.id)?.iter().any(|x| x.id == f)
@@ -448,9 +455,11 @@ fn build_summary(
             description: f.description,
         })
         .collect();
+    let template = kit.template(c, &visit.template)?;
     let answers = kit
         .answers_with_times(c, o.id, visit)?
         .into_iter()
+        .filter(|(step, _)| !replay::VisitReplay::names_a_copy(&template, step))
         .map(|(step, (rec, _))| SummaryAnswer::of(step, rec))
         .collect();
     let parts = records::part_usages(c, visit.id)?

@@ -9,7 +9,8 @@ use serde::{Deserialize, Serialize};
 /// An answer to a step.
 ///
 /// JSON: adjacently tagged, e.g. `{"type": "confirmed"}`, `{"type": "yes_no", "value": false}`,
-/// `{"type": "choice", "value": "paid"}`, `{"type": "fee_consent", "value": {"agreed": true}}`.
+/// `{"type": "choice", "value": "paid"}`, `{"type": "fee_consent", "value": {"agreed": true}}`,
+/// `{"type": "parts_reviewed", "value": ["0190…"]}`, `{"type": "copy_handed", "value": "9f2c…"}`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", content = "value", rename_all = "snake_case")]
 pub enum AnswerValue {
@@ -25,6 +26,12 @@ pub enum AnswerValue {
     FeeConsent {
         agreed: bool,
     },
+    /// The ids of the parts recorded on the visit, as the technician confirmed them with the
+    /// customer (a [`StepKind::PartsReview`](super::StepKind::PartsReview) step).
+    PartsReviewed(Vec<String>),
+    /// The SHA-256 of the signed summary shown on the customer's copy handed over (a
+    /// [`StepKind::CustomerCopy`](super::StepKind::CustomerCopy) step).
+    CopyHanded(String),
 }
 
 /// What is recorded for a step (the latest wins).

@@ -51,12 +51,21 @@ const SOURCES: [(&str, &str); 5] = [
 /// Earlier versions of the built-in templates, kept so that a job pinned to one (on a phone
 /// or on the server) is still judged by the checklist it was given. Version 2 of the four
 /// templates with a fee step added `fee_consent_signature`: the customer signs the paid-service
-/// acknowledgement and the agreed fees before paid work starts (004 八 第4条(10)).
-const SUPERSEDED: [&str; 4] = [
+/// acknowledgement and the agreed fees before paid work starts (004 八 第4条(10)); it also made
+/// the feedback step the customer's rating. Version 3 (follow-up: 2) ties the remaining ticks to
+/// their facts: the anomaly is a finding the customer signed, the parts review confirms the
+/// parts recorded, the customer's copy records the hash it shows, the loaner step matches the
+/// loaner records.
+const SUPERSEDED: [&str; 9] = [
     include_str!("templates/superseded/delivery.v1.json"),
     include_str!("templates/superseded/installation.v1.json"),
     include_str!("templates/superseded/repair.v1.json"),
     include_str!("templates/superseded/take_back_return.v1.json"),
+    include_str!("templates/superseded/delivery.v2.json"),
+    include_str!("templates/superseded/installation.v2.json"),
+    include_str!("templates/superseded/repair.v2.json"),
+    include_str!("templates/superseded/take_back_return.v2.json"),
+    include_str!("templates/superseded/follow_up.v1.json"),
 ];
 
 /// The built-in template `id` at `version`: a default template or a superseded version of one.
@@ -66,6 +75,11 @@ pub fn builtin_template(id: &str, version: u32) -> Option<Template> {
         .chain(superseded())
         .find(|t| t.id == id && t.version == version)
         .cloned()
+}
+
+/// The superseded versions of the built-in templates (see [`builtin_template`]).
+pub fn superseded_templates() -> &'static [Template] {
+    superseded()
 }
 
 fn superseded() -> &'static [Template] {

@@ -15,6 +15,9 @@ use crate::model::{Billing, JobKind, SignerRole};
 /// Longest serial number accepted, in characters.
 pub const MAX_SERIAL_LEN: usize = 64;
 
+/// Most part ids a parts review may confirm.
+pub const MAX_REVIEWED_PARTS: usize = 200;
+
 /// Where the visit is; decides which phases are open.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -78,6 +81,25 @@ pub struct VisitFacts {
     pub feedback_recorded: bool,
     /// Anomalies the customer has not yet signed for (PROCEDURE 7); each blocks completion.
     pub unacknowledged_findings: u32,
+    /// Findings of this visit the customer has signed for.
+    #[serde(default)]
+    pub acknowledged_findings: u32,
+    /// Ids of the parts recorded on this visit, sorted.
+    #[serde(default)]
+    pub parts: Vec<String>,
+    /// The hash of the summary the customer's latest signature on this visit was given over.
+    #[serde(default)]
+    pub customer_summary: Option<String>,
+    /// The job's loaners: how many were lent, how many are still with the customer.
+    #[serde(default)]
+    pub loaners: LoanerCount,
+}
+
+/// The loaners of a job (lent at take-backs), counted.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LoanerCount {
+    pub lent: u32,
+    pub out: u32,
 }
 
 impl VisitFacts {
@@ -93,6 +115,10 @@ impl VisitFacts {
             previsit_call_reached: false,
             feedback_recorded: false,
             unacknowledged_findings: 0,
+            acknowledged_findings: 0,
+            parts: Vec::new(),
+            customer_summary: None,
+            loaners: LoanerCount::default(),
         }
     }
 }
@@ -168,6 +194,16 @@ pub enum BlockReason {
     SignatureMismatch {
         problem: String,
     },
+    /// A finding step without the customer's signature on a finding of this visit.
+    NeedsFinding,
+    /// The parts confirmed are not the parts recorded now (a part was added or removed since).
+    PartsChanged,
+    /// The copy handed over is not the one the customer signed last (or none was handed).
+    CopyNotHanded,
+    /// Loaners lent on this job are still with the customer.
+    LoanerOut {
+        count: u32,
+    },
 }
 
 /// One thing that stops the next gate (starting work, completion).
@@ -218,6 +254,22 @@ impl fmt::Display for Blocker {
                     f,
                     "{count} noted {n} {v} not been signed for by the customer yet."
                 )
+            }
+            BlockReason::NeedsFinding => write!(
+                f,
+                "{name}: record the finding and have the customer sign it."
+            ),
+            BlockReason::PartsChanged => write!(
+                f,
+                "{name}: the parts recorded changed since they were confirmed; review them again."
+            ),
+            BlockReason::CopyNotHanded => write!(
+                f,
+                "{name}: hand over the copy of what the customer signed last."
+            ),
+            BlockReason::LoanerOut { count } => {
+                let s = if *count == 1 { "" } else { "s" };
+                write!(f, "{name}: {count} loaner{s} not returned yet.")
             }
             BlockReason::SignatureMismatch { problem } => write!(
                 f,
@@ -272,6 +324,10 @@ pub enum Refusal {
          control characters"
     )]
     BadSerial { step: String },
+    #[error("step `{step}` needs at most {MAX_REVIEWED_PARTS} part ids, each without spaces")]
+    BadIds { step: String },
+    #[error("step `{step}` needs a SHA-256 hash: 64 lower-case hex digits")]
+    BadHash { step: String },
     #[error("step `{step}` needs a finite number")]
     NotANumber { step: String },
     #[error("step `{step}` cannot be skipped with an exception")]
@@ -280,6 +336,16 @@ pub enum Refusal {
     EmptyReason { step: String },
     #[error("step `{step}` needs the {expected:?} to sign")]
     WrongSigner { step: String, expected: SignerRole },
+    #[error("step `{step}`: the parts confirmed are not the parts recorded on this visit")]
+    PartsMismatch { step: String },
+    #[error("step `{step}`: the copy is not the one of the customer's latest signature")]
+    NotTheSignedCopy { step: String },
+    #[error("step `{step}`: the customer has not signed yet, so there is no copy to hand over")]
+    NothingSigned { step: String },
+    #[error("step `{step}`: `{value}` does not match the job's loaner records")]
+    LoanersDiffer { step: String, value: String },
+    #[error("step `{step}`: the customer's signature must name a finding of this visit")]
+    FindingNotNamed { step: String },
 }
 
 /// A template applied to one visit's facts. Cheap to build; build a new one after every change.
@@ -374,7 +440,71 @@ impl<'a> Run<'a> {
             });
         }
         self.check_order(i)?;
-        validate_value(step, answer)
+        validate_value(step, answer)?;
+        self.check_against_facts(step, answer)
+    }
+
+    /// The answer a technician's tick stands for on a step tied to a fact: on a parts review,
+    /// the parts recorded now; on a customer-copy step, the hash of the summary the customer
+    /// signed last (refused while nothing is signed). Any other answer is returned as is. The
+    /// phone's commands record the resolved answer; a replay never resolves (an op carries
+    /// what was confirmed).
+    pub fn resolve_tick(&self, step_id: &str, answer: AnswerValue) -> Result<AnswerValue, Refusal> {
+        let Some(step) = self.template.step(step_id) else {
+            return Ok(answer);
+        };
+        match (&step.kind, answer) {
+            (StepKind::PartsReview, AnswerValue::Confirmed) => {
+                Ok(AnswerValue::PartsReviewed(self.facts.parts.clone()))
+            }
+            (StepKind::CustomerCopy, AnswerValue::Confirmed) => {
+                match &self.facts.customer_summary {
+                    Some(h) => Ok(AnswerValue::CopyHanded(h.clone())),
+                    None => Err(Refusal::NothingSigned {
+                        step: step.id.clone(),
+                    }),
+                }
+            }
+            (_, a) => Ok(a),
+        }
+    }
+
+    /// A valid answer of a step tied to a fact agrees with the fact as it stands.
+    fn check_against_facts(&self, step: &Step, answer: &AnswerValue) -> Result<(), Refusal> {
+        let id = || step.id.clone();
+        match (&step.kind, answer) {
+            (StepKind::PartsReview, AnswerValue::PartsReviewed(parts)) => {
+                if same_set(parts, &self.facts.parts) {
+                    Ok(())
+                } else {
+                    Err(Refusal::PartsMismatch { step: id() })
+                }
+            }
+            (StepKind::CustomerCopy, AnswerValue::CopyHanded(h)) => {
+                match &self.facts.customer_summary {
+                    None => Err(Refusal::NothingSigned { step: id() }),
+                    Some(s) if s == h => Ok(()),
+                    Some(_) => Err(Refusal::NotTheSignedCopy { step: id() }),
+                }
+            }
+            (StepKind::Loaners { .. }, AnswerValue::Choice(v)) => {
+                let l = self.facts.loaners;
+                let holds = match v.as_str() {
+                    "collected" => l.lent > 0 && l.out == 0,
+                    "none_lent" => l.lent == 0,
+                    _ => false,
+                };
+                if holds {
+                    Ok(())
+                } else {
+                    Err(Refusal::LoanersDiffer {
+                        step: id(),
+                        value: v.clone(),
+                    })
+                }
+            }
+            _ => Ok(()),
+        }
     }
 
     /// Accepts skipping the step with an exception and `reason`, or says why not.
@@ -400,6 +530,13 @@ impl<'a> Run<'a> {
         match (&step.kind, evidence) {
             (StepKind::Photo { .. }, Evidence::Photo) => {}
             (StepKind::Signature { role }, Evidence::Signature(r)) if *role == r => {}
+            (StepKind::Finding, Evidence::Signature(SignerRole::Customer)) => {}
+            (StepKind::Finding, Evidence::Signature(_)) => {
+                return Err(Refusal::WrongSigner {
+                    step: step.id.clone(),
+                    expected: SignerRole::Customer,
+                });
+            }
             (StepKind::Signature { role }, Evidence::Signature(_)) => {
                 return Err(Refusal::WrongSigner {
                     step: step.id.clone(),
@@ -529,7 +666,11 @@ impl<'a> Run<'a> {
             {
                 StepStatus::Refused
             }
-            Some(Recorded::Answer(v)) if validate_value(step, v).is_ok() => StepStatus::Satisfied,
+            Some(Recorded::Answer(v))
+                if validate_value(step, v).is_ok() && self.check_against_facts(step, v).is_ok() =>
+            {
+                StepStatus::Satisfied
+            }
             _ if excepted => StepStatus::Excepted,
             _ => StepStatus::Pending,
         }
@@ -545,6 +686,14 @@ impl<'a> Run<'a> {
                 .is_some_and(|rs| rs.contains(role)),
             StepKind::PreVisitCall => self.facts.previsit_call_reached,
             StepKind::Feedback => self.facts.feedback_recorded,
+            StepKind::Finding => {
+                self.facts.acknowledged_findings > 0
+                    && self
+                        .facts
+                        .signatures
+                        .get(&step.id)
+                        .is_some_and(|rs| rs.contains(&SignerRole::Customer))
+            }
             _ => false,
         }
     }
@@ -643,6 +792,16 @@ impl<'a> Run<'a> {
                 },
                 StepKind::Signature { role } => BlockReason::NeedsSignature { role: *role },
                 StepKind::PreVisitCall => BlockReason::CallNotReached,
+                StepKind::Finding => BlockReason::NeedsFinding,
+                StepKind::PartsReview if self.facts.recorded.contains_key(&step.id) => {
+                    BlockReason::PartsChanged
+                }
+                StepKind::CustomerCopy if self.facts.recorded.contains_key(&step.id) => {
+                    BlockReason::CopyNotHanded
+                }
+                StepKind::Loaners { .. } if self.facts.loaners.out > 0 => BlockReason::LoanerOut {
+                    count: self.facts.loaners.out,
+                },
                 _ => BlockReason::Unanswered,
             },
         };
@@ -685,7 +844,20 @@ fn kind_matches(kind: &StepKind, v: &AnswerValue) -> bool {
             | (StepKind::Number { .. }, AnswerValue::Number(_))
             | (StepKind::Serial, AnswerValue::Serial(_))
             | (StepKind::FeeConsent, AnswerValue::FeeConsent { .. })
+            | (StepKind::PartsReview, AnswerValue::PartsReviewed(_))
+            | (StepKind::CustomerCopy, AnswerValue::CopyHanded(_))
+            | (StepKind::Loaners { .. }, AnswerValue::Choice(_))
     )
+}
+
+/// Both lists hold the same ids (order and repeats aside).
+fn same_set(a: &[String], b: &[String]) -> bool {
+    let (mut a, mut b) = (a.to_vec(), b.to_vec());
+    a.sort_unstable();
+    a.dedup();
+    b.sort_unstable();
+    b.dedup();
+    a == b
 }
 
 /// The answer fits the step's kind and its constraints.
@@ -702,6 +874,7 @@ fn validate_value(step: &Step, v: &AnswerValue) -> Result<(), Refusal> {
     }
     match (&step.kind, v) {
         (StepKind::Choice { options }, AnswerValue::Choice(c))
+        | (StepKind::Loaners { options }, AnswerValue::Choice(c))
             if !options.iter().any(|o| &o.value == c) =>
         {
             Err(Refusal::NotAnOption {
@@ -731,6 +904,16 @@ fn validate_value(step: &Step, v: &AnswerValue) -> Result<(), Refusal> {
         }
         (StepKind::Serial, AnswerValue::Serial(s)) if !valid_serial(s) => {
             Err(Refusal::BadSerial { step: id() })
+        }
+        (StepKind::PartsReview, AnswerValue::PartsReviewed(ids))
+            if ids.len() > MAX_REVIEWED_PARTS || ids.iter().any(|p| !valid_serial(p)) =>
+        {
+            Err(Refusal::BadIds { step: id() })
+        }
+        (StepKind::CustomerCopy, AnswerValue::CopyHanded(h))
+            if h.len() != 64 || !h.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) =>
+        {
+            Err(Refusal::BadHash { step: id() })
         }
         _ => Ok(()),
     }

@@ -7,10 +7,8 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use super::answer::AnswerValue;
+pub use super::template_error::{MAX_ID_LEN, TemplateError};
 use crate::model::{JobKind, SignerRole};
-
-/// Longest step id accepted, in bytes.
-pub const MAX_ID_LEN: usize = 64;
 
 /// A text in the two languages the app ships with. JSON: `{"zh-CN": "…", "en": "…"}`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -125,7 +123,23 @@ pub enum StepKind {
     /// Satisfied by the customer's feedback (a 1–5 rating) recorded on the visit: the tick is
     /// the record, never a tap.
     Feedback,
+    /// The customer's signature on a finding of this visit (`sign` naming the finding, on this
+    /// step): an anomaly is a record the customer signed, never a tick.
+    Finding,
+    /// Confirms the parts recorded on the visit, by their ids
+    /// ([`AnswerValue::PartsReviewed`]); a part recorded or removed after it reopens the step.
+    PartsReview,
+    /// The customer's copy was handed over: answered with the hash of the signed summary it
+    /// shows ([`AnswerValue::CopyHanded`]), which must be the customer's latest signature's.
+    CustomerCopy,
+    /// Whether a loaner was lent and has come back, as the loaner records say: `collected`
+    /// holds only when every loaner of the job was returned, `none_lent` only when none was
+    /// lent ([`LOANER_OPTIONS`]).
+    Loaners { options: Vec<ChoiceOption> },
 }
+
+/// The option values of a [`StepKind::Loaners`] step, exactly.
+pub const LOANER_OPTIONS: [&str; 2] = ["collected", "none_lent"];
 
 /// How [`StepKind`] is read: serde ignores unknown fields next to the tag of a unit variant,
 /// so every variant is a struct here and a typo (`{"type": "photo", "min_cout": 2}`) is an
@@ -144,6 +158,10 @@ enum RawStepKind {
     FeeConsent {},
     PreVisitCall {},
     Feedback {},
+    Finding {},
+    PartsReview {},
+    CustomerCopy {},
+    Loaners { options: Vec<ChoiceOption> },
 }
 
 impl From<RawStepKind> for StepKind {
@@ -160,6 +178,10 @@ impl From<RawStepKind> for StepKind {
             RawStepKind::FeeConsent {} => StepKind::FeeConsent,
             RawStepKind::PreVisitCall {} => StepKind::PreVisitCall,
             RawStepKind::Feedback {} => StepKind::Feedback,
+            RawStepKind::Finding {} => StepKind::Finding,
+            RawStepKind::PartsReview {} => StepKind::PartsReview,
+            RawStepKind::CustomerCopy {} => StepKind::CustomerCopy,
+            RawStepKind::Loaners { options } => StepKind::Loaners { options },
         }
     }
 }
@@ -179,6 +201,10 @@ impl StepKind {
             StepKind::FeeConsent => "fee_consent",
             StepKind::PreVisitCall => "pre_visit_call",
             StepKind::Feedback => "feedback",
+            StepKind::Finding => "finding",
+            StepKind::PartsReview => "parts_review",
+            StepKind::CustomerCopy => "customer_copy",
+            StepKind::Loaners { .. } => "loaners",
         }
     }
 
@@ -190,7 +216,14 @@ impl StepKind {
                 | StepKind::Signature { .. }
                 | StepKind::PreVisitCall
                 | StepKind::Feedback
+                | StepKind::Finding
         )
+    }
+
+    /// The step's answer is part of the summary a customer signs. Not a customer-copy step's:
+    /// its answer names a signed summary, and a new signature would change what it refers to.
+    pub fn in_signed_summary(&self) -> bool {
+        !matches!(self, StepKind::CustomerCopy)
     }
 
     /// What the step expects, in words for a message.
@@ -207,6 +240,10 @@ impl StepKind {
             StepKind::FeeConsent => "the customer's fee consent",
             StepKind::PreVisitCall => "the pre-visit call",
             StepKind::Feedback => "the customer's feedback (a rating)",
+            StepKind::Finding => "the customer's signature on a finding",
+            StepKind::PartsReview => "the parts recorded, confirmed",
+            StepKind::CustomerCopy => "the hash of the signed copy handed over",
+            StepKind::Loaners { .. } => "the loaner status the loaner records show",
         }
     }
 }
@@ -301,72 +338,6 @@ pub struct Template {
     pub billing_step: Option<String>,
     /// In the order a technician meets them (phases never go backwards).
     pub steps: Vec<Step>,
-}
-
-/// What is wrong with a template, in words a template author understands.
-#[derive(Clone, Debug, PartialEq, thiserror::Error)]
-pub enum TemplateError {
-    #[error("the template is not valid JSON for a checklist: {0}")]
-    Json(String),
-    #[error("the template id is empty")]
-    EmptyTemplateId,
-    #[error("the template version must be 1 or more")]
-    ZeroVersion,
-    #[error("the template title needs both a zh-CN and an en text")]
-    EmptyTitle,
-    #[error("the template serves no job kind: list at least one in `job_kinds`")]
-    NoJobKinds,
-    #[error("the template has no steps")]
-    NoSteps,
-    #[error("step number {position} (counting from 1) has an empty id")]
-    EmptyId { position: usize },
-    #[error(
-        "step `{step}`: ids may use only a-z, 0-9 and _, and be at most {MAX_ID_LEN} characters"
-    )]
-    BadId { step: String },
-    #[error("step id `{step}` is used by more than one step")]
-    DuplicateStep { step: String },
-    #[error("step `{step}` is listed after a step of a later phase: list steps in phase order")]
-    PhaseOutOfOrder { step: String },
-    #[error("step `{step}` needs a zh-CN and an en text for its label, help and options")]
-    EmptyLabel { step: String },
-    #[error("step `{step}` comes after `{after}`, which is not a step of this template")]
-    UnknownAfter { step: String, after: String },
-    #[error("step `{step}` comes (directly or through other steps) after itself")]
-    AfterCycle { step: String },
-    #[error(
-        "step `{step}` comes after `{after}`, which belongs to a later phase: a step may only \
-         come after steps of the same or an earlier phase"
-    )]
-    AfterLaterPhase { step: String, after: String },
-    #[error("the condition of step `{step}` looks at `{on}`, which is not a step of this template")]
-    UnknownConditionStep { step: String, on: String },
-    #[error(
-        "the condition of step `{step}` looks at `{on}`, which is listed at or after it: a \
-         condition may only look at steps listed before"
-    )]
-    ConditionOnLaterStep { step: String, on: String },
-    #[error("the condition of step `{step}` compares `{on}` with a value that step can never have")]
-    ConditionValueMismatch { step: String, on: String },
-    #[error("step `{step}` has a bad number range: min must not exceed max, both finite")]
-    BadRange { step: String },
-    #[error("choice step `{step}` has no options")]
-    NoOptions { step: String },
-    #[error("choice step `{step}` has an option with an empty value")]
-    EmptyOptionValue { step: String },
-    #[error("choice step `{step}` lists the option `{value}` twice")]
-    DuplicateOption { step: String, value: String },
-    #[error("photo step `{step}` asks for zero photos: min_count must be 1 or more")]
-    ZeroPhotos { step: String },
-    #[error("billing step `{step}`: {why}")]
-    BadBillingStep { step: String, why: &'static str },
-    #[error("fee-consent step `{step}`: {why}")]
-    BadFeeConsent { step: String, why: &'static str },
-    #[error(
-        "the template has work steps but no fee-consent step: paid work needs the customer's \
-         consent first"
-    )]
-    MissingFeeConsent,
 }
 
 impl Template {
@@ -604,6 +575,13 @@ fn validate_step_own(s: &Step) -> Result<(), TemplateError> {
         return Err(E::EmptyLabel { step: step() });
     }
     match &s.kind {
+        StepKind::Loaners { options } => {
+            let mut values: Vec<&str> = options.iter().map(|o| o.value.as_str()).collect();
+            values.sort_unstable();
+            if values != LOANER_OPTIONS || options.iter().any(|o| o.label.is_blank()) {
+                return Err(E::BadLoanerOptions { step: step() });
+            }
+        }
         StepKind::Choice { options } => {
             if options.is_empty() {
                 return Err(E::NoOptions { step: step() });
@@ -641,7 +619,10 @@ fn validate_step_own(s: &Step) -> Result<(), TemplateError> {
         | StepKind::Serial
         | StepKind::FeeConsent
         | StepKind::PreVisitCall
-        | StepKind::Feedback => {}
+        | StepKind::Feedback
+        | StepKind::Finding
+        | StepKind::PartsReview
+        | StepKind::CustomerCopy => {}
     }
     Ok(())
 }
@@ -654,7 +635,8 @@ fn value_possible(kind: &StepKind, v: &AnswerValue) -> bool {
         | (StepKind::Text { .. }, AnswerValue::Text(_))
         | (StepKind::Serial, AnswerValue::Serial(_))
         | (StepKind::FeeConsent, AnswerValue::FeeConsent { .. }) => true,
-        (StepKind::Choice { options }, AnswerValue::Choice(c)) => {
+        (StepKind::Choice { options }, AnswerValue::Choice(c))
+        | (StepKind::Loaners { options }, AnswerValue::Choice(c)) => {
             options.iter().any(|o| &o.value == c)
         }
         (StepKind::Number { min, max, .. }, AnswerValue::Number(n)) => {

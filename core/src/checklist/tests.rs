@@ -25,7 +25,15 @@ enum Do {
     Call,
     /// The customer's rating was recorded (a workflow fact, not checked here).
     Feedback,
+    /// The customer signed a finding of the visit on the step.
+    SignFinding,
+    /// The copy of the customer's latest signature was handed over (the customer signed
+    /// something first, if nothing yet).
+    HandCopy,
 }
+
+/// The summary hash the tests' customer signs when nothing was signed yet.
+const SIGNED: &str = "5f0c2c3a0d9b6e1f7a8c4b2d1e0f9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d3e2f";
 
 /// A valid way to satisfy `step`; YesNo steps answer `yes`, the billing step picks
 /// `paid`/`warranty` by `paid`.
@@ -51,11 +59,20 @@ fn happy(t: &Template, step: &Step, yes: bool, paid: bool) -> Do {
         StepKind::FeeConsent => Do::Answer(AnswerValue::FeeConsent { agreed: true }),
         StepKind::PreVisitCall => Do::Call,
         StepKind::Feedback => Do::Feedback,
+        StepKind::Finding => Do::SignFinding,
+        // No part recorded in these scenarios: the review confirms none.
+        StepKind::PartsReview => Do::Answer(AnswerValue::PartsReviewed(Vec::new())),
+        StepKind::CustomerCopy => Do::HandCopy,
+        // No loaner lent in these scenarios.
+        StepKind::Loaners { .. } => Do::Answer(AnswerValue::Choice("none_lent".into())),
     }
 }
 
 /// Checks `d` with the engine and records it when accepted.
 fn perform(t: &Template, facts: &mut VisitFacts, step_id: &str, d: &Do) -> Result<(), Refusal> {
+    if matches!(d, Do::HandCopy) && facts.customer_summary.is_none() {
+        facts.customer_summary = Some(SIGNED.into());
+    }
     {
         let run = Run::new(t, facts);
         match d {
@@ -63,6 +80,12 @@ fn perform(t: &Template, facts: &mut VisitFacts, step_id: &str, d: &Do) -> Resul
             Do::Except(r) => run.check_exception(step_id, r)?,
             Do::Photo => run.check_evidence(step_id, Evidence::Photo)?,
             Do::Sign(role) => run.check_evidence(step_id, Evidence::Signature(*role))?,
+            Do::SignFinding => {
+                run.check_evidence(step_id, Evidence::Signature(SignerRole::Customer))?
+            }
+            Do::HandCopy => {
+                run.check_answer(step_id, &run.resolve_tick(step_id, AnswerValue::Confirmed)?)?
+            }
             Do::Call => {}
             // The app takes the customer's rating on site, in the step's phase.
             Do::Feedback => {
@@ -102,6 +125,20 @@ fn record(facts: &mut VisitFacts, step_id: &str, d: &Do) {
             .push(*role),
         Do::Call => facts.previsit_call_reached = true,
         Do::Feedback => facts.feedback_recorded = true,
+        Do::SignFinding => {
+            facts
+                .signatures
+                .entry(step_id.into())
+                .or_default()
+                .push(SignerRole::Customer);
+            facts.acknowledged_findings += 1;
+        }
+        Do::HandCopy => {
+            let h = facts.customer_summary.clone().unwrap_or_default();
+            facts
+                .recorded
+                .insert(step_id.into(), Recorded::Answer(AnswerValue::CopyHanded(h)));
+        }
     }
 }
 
@@ -211,10 +248,22 @@ fn default_templates_parse_and_validate() {
     for (id, json) in default_template_sources() {
         let t = Template::from_json(json).unwrap_or_else(|e| panic!("{id}: {e}"));
         assert_eq!(t.id, *id);
-        // Version 2 of the templates with a fee step added the customer's signature on it.
+        // Version 2 of the templates with a fee step added the customer's signature on it;
+        // version 3 (follow-up: 2) tied the remaining ticks to their facts.
         let fees = t.steps.iter().any(|s| s.kind == StepKind::FeeConsent);
-        assert_eq!(t.version, if fees { 2 } else { 1 }, "{id}");
+        assert_eq!(t.version, if fees { 3 } else { 2 }, "{id}");
         assert_eq!(t.step("fee_consent_signature").is_some(), fees, "{id}");
+        let kind_of = |step: &str| t.step(step).map(|s| s.kind.name());
+        assert_eq!(kind_of("feedback"), Some("feedback"), "{id}");
+        assert_eq!(kind_of("customer_copy"), Some("customer_copy"), "{id}");
+        for (step, kind) in [
+            ("anomaly_signature", "finding"),
+            ("damage_signature", "finding"),
+            ("parts_reviewed", "parts_review"),
+            ("loaner_status", "loaners"),
+        ] {
+            assert!(kind_of(step).is_none_or(|k| k == kind), "{id}/{step}");
+        }
         assert!(t.step(LOAD_FAILED_STEP).is_none());
         for s in &t.steps {
             assert!(has_cjk(&s.label.zh_cn), "{id}/{}: zh-CN label", s.id);
@@ -1333,7 +1382,10 @@ fn check_invariants(t: &Template, facts: &VisitFacts) -> Result<(), TestCaseErro
             Do::Answer(v) => run.check_answer(&next.id, &v),
             Do::Photo => run.check_evidence(&next.id, Evidence::Photo),
             Do::Sign(role) => run.check_evidence(&next.id, Evidence::Signature(role)),
-            Do::Except(_) | Do::Call | Do::Feedback => Ok(()),
+            Do::SignFinding => {
+                run.check_evidence(&next.id, Evidence::Signature(SignerRole::Customer))
+            }
+            Do::Except(_) | Do::Call | Do::Feedback | Do::HandCopy => Ok(()),
         };
         prop_assert!(r.is_ok(), "next() gave {} but: {:?}", next.id, r);
     }
@@ -1382,7 +1434,9 @@ proptest! {
                         status,
                         Some(StepStatus::Excepted | StepStatus::Satisfied)
                     )),
-                    Do::Feedback => prop_assert_eq!(status, Some(StepStatus::Satisfied)),
+                    Do::Feedback | Do::SignFinding | Do::HandCopy => {
+                        prop_assert_eq!(status, Some(StepStatus::Satisfied))
+                    }
                     Do::Photo | Do::Sign(_) | Do::Call => {}
                 }
             }
@@ -1421,8 +1475,20 @@ fn superseded_template_versions_stay_built_in_for_the_jobs_pinned_to_them() {
         let old = crate::checklist::builtin_template(id, 1).expect(id);
         assert!(old.step("fee_consent").is_some(), "{id} v1");
         assert!(old.step("fee_consent_signature").is_none(), "{id} v1");
-        let new = crate::checklist::builtin_template(id, 2).expect(id);
-        assert!(new.step("fee_consent_signature").is_some(), "{id} v2");
+        let v2 = crate::checklist::builtin_template(id, 2).expect(id);
+        assert!(v2.step("fee_consent_signature").is_some(), "{id} v2");
+        assert!(
+            v2.steps.iter().all(|s| s.kind.name() != "customer_copy"),
+            "{id} v2"
+        );
+        let v3 = crate::checklist::builtin_template(id, 3).expect(id);
+        assert_eq!(
+            v3.step("customer_copy").unwrap().kind,
+            StepKind::CustomerCopy
+        );
     }
-    assert!(crate::checklist::builtin_template("repair", 3).is_none());
+    let v1 = crate::checklist::builtin_template("follow_up", 1).expect("follow-up v1");
+    assert_eq!(v1.step("feedback").unwrap().kind, StepKind::Confirm);
+    assert!(crate::checklist::builtin_template("follow_up", 2).is_some());
+    assert!(crate::checklist::builtin_template("repair", 4).is_none());
 }

@@ -285,7 +285,7 @@ pub fn answer_in_words(v: &AnswerValue, kind: &StepKind) -> String {
         AnswerValue::YesNo(true) => "是 / yes".into(),
         AnswerValue::YesNo(false) => "否 / no".into(),
         AnswerValue::Choice(value) => match kind {
-            StepKind::Choice { options } => options
+            StepKind::Choice { options } | StepKind::Loaners { options } => options
                 .iter()
                 .find(|o| &o.value == value)
                 .map(|o| format!("{} / {}", o.label.zh_cn, o.label.en))
@@ -299,6 +299,13 @@ pub fn answer_in_words(v: &AnswerValue, kind: &StepKind) -> String {
         },
         AnswerValue::FeeConsent { agreed: true } => "已同意 / agreed".into(),
         AnswerValue::FeeConsent { agreed: false } => "未同意 / refused".into(),
+        AnswerValue::PartsReviewed(ids) => {
+            format!("已核对 {n} 项配件 / {n} part(s) confirmed", n = ids.len())
+        }
+        AnswerValue::CopyHanded(h) => format!(
+            "已交付留存联 {} / copy handed over",
+            h.get(..12).unwrap_or(h)
+        ),
     }
 }
 

@@ -466,6 +466,13 @@ pub struct ChecklistFacts {
     pub photos: HashMap<String, u32>,
     pub signatures: HashMap<String, Vec<SignerRole>>,
     pub unacknowledged_findings: u32,
+    pub acknowledged_findings: u32,
+    /// Ids of the parts recorded on the visit, sorted.
+    pub parts: Vec<String>,
+    /// The summary hash of the customer's latest signature on the visit.
+    pub customer_summary: Option<String>,
+    /// The job's loaners: (lent, not yet returned).
+    pub loaners: (u32, u32),
     /// The customer's latest answer to the fees (agreed or not) and when, if asked: the
     /// answer of the template's fee-consent step.
     pub fee_consent: Option<(bool, Timestamp)>,
@@ -503,11 +510,31 @@ pub fn checklist_facts(
         let role = SignerRole::parse(&r.get::<_, String>(1)?).ok_or_else(|| bad("role"))?;
         signatures.entry(r.get(0)?).or_default().push(role);
     }
-    let unacknowledged_findings = c
+    let (unacknowledged_findings, acknowledged_findings) = c
         .prepare_cached(
-            "SELECT count(*) FROM findings WHERE visit_id = ?1 AND acknowledged_by IS NULL",
+            "SELECT count(*) FILTER (WHERE acknowledged_by IS NULL),
+                    count(*) FILTER (WHERE acknowledged_by IS NOT NULL)
+             FROM findings WHERE visit_id = ?1",
         )?
-        .query_row([&v], |r| r.get(0))?;
+        .query_row([&v], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    let parts = c
+        .prepare_cached("SELECT id FROM part_usages WHERE visit_id = ?1 ORDER BY id")?
+        .query_map([&v], |r| r.get(0))?
+        .collect::<rusqlite::Result<Vec<String>>>()?;
+    let customer_summary = c
+        .prepare_cached(
+            "SELECT summary_sha256 FROM signatures WHERE visit_id = ?1 AND role = 'customer'
+             ORDER BY rowid DESC LIMIT 1",
+        )?
+        .query_row([&v], |r| r.get::<_, Option<String>>(0))
+        .optional()?
+        .flatten();
+    let loaners = c
+        .prepare_cached(
+            "SELECT count(*), count(*) FILTER (WHERE returned_at IS NULL)
+             FROM loaners WHERE work_order_id = ?1",
+        )?
+        .query_row([order.to_string()], |r| Ok((r.get(0)?, r.get(1)?)))?;
     let fee_consent = c
         .prepare_cached(
             "SELECT agreed, at FROM fee_consents WHERE visit_id = ?1 ORDER BY rowid DESC
@@ -520,6 +547,10 @@ pub fn checklist_facts(
         photos,
         signatures,
         unacknowledged_findings,
+        acknowledged_findings,
+        parts,
+        customer_summary,
+        loaners,
         fee_consent,
     })
 }

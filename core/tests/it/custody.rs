@@ -1,8 +1,10 @@
-//! Custody of a take-back's loaner through the public API: it stays out when the return visit
-//! completes unless the technician records it back on site, once; the server's judge agrees.
+//! Custody of a take-back's loaner through the public API: the technician records it back on
+//! site, once; the return visit's loaner step must match the records (or be excepted as lost);
+//! the server's judge agrees.
 
 use crate::common::*;
 use fieldkit_core::Error;
+use fieldkit_core::checklist::{AnswerValue, BlockReason, Refusal};
 use fieldkit_core::demo;
 use fieldkit_core::model::*;
 use fieldkit_core::workflow::JobStatus;
@@ -64,11 +66,38 @@ fn a_loaner_is_returned_on_site_once_and_completion_does_not_return_it() {
     assert_eq!(replay.loaners.get(&loaner.to_string()), Some(&true));
 }
 
+/// The loaner step matches the loaner records: with the loaner still out, neither
+/// `collected` nor `none_lent` is accepted and completion is blocked; a lost loaner is an
+/// exception with its reason, and the loaner stays out on the records.
 #[test]
-fn a_loaner_not_returned_stays_out_after_the_return_visit() {
+fn a_loaner_still_out_blocks_the_return_visit_until_returned_or_excepted_as_lost() {
     let d = device();
     let (id, _) = taken_back_with_a_loaner(&d);
+    d.walk(id, &none, &|next| next == "loaner_status");
+    let queued = d.op_count();
+    for v in ["collected", "none_lent"] {
+        let err = d
+            .kit
+            .answer_step(id, "loaner_status", &AnswerValue::Choice(v.into()))
+            .unwrap_err();
+        assert!(
+            matches!(err, Error::Checklist(Refusal::LoanersDiffer { .. })),
+            "{v}: {err}"
+        );
+    }
+    assert_eq!(d.op_count(), queued, "refusals write nothing");
+    let blockers = d.kit.checklist(id).unwrap().blockers;
+    assert!(
+        blockers
+            .iter()
+            .any(|b| b.reason == BlockReason::LoanerOut { count: 1 }),
+        "{blockers:?}"
+    );
+    d.kit
+        .except_step(id, "loaner_status", "客户称替补机已丢失，已报告")
+        .unwrap();
     d.walk(id, &none, &never);
     assert_eq!(d.kit.job(id).unwrap().status, JobStatus::Completed);
     assert_eq!(d.kit.loaners(id).unwrap()[0].returned_at, None);
+    judged_alike(&d, id);
 }

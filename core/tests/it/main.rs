@@ -11,6 +11,7 @@ mod crash;
 mod custody;
 mod customer_copy;
 mod endings;
+mod fact_steps;
 mod money;
 mod photo;
 mod random_commands;

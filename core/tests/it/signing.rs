@@ -117,8 +117,27 @@ fn a_changed_answer_after_signing_is_detected_and_blocks_completion_until_signed
         )
         .unwrap();
     assert!(d.kit.verify(id).unwrap().ok());
-    d.kit.complete(id).unwrap();
+    // The copy handed over before is not the one of the new signature: hand over the new one.
+    hand_over_the_new_copy(&d, id);
     assert_eq!(d.kit.job(id).unwrap().status, JobStatus::Completed);
+}
+
+/// Completion waits for the copy of the customer's latest signature; handed over, the visit
+/// completes.
+fn hand_over_the_new_copy(d: &Device, id: WorkOrderId) {
+    match d.kit.complete(id).unwrap_err() {
+        Error::Blocked { blockers, .. } => assert!(
+            blockers
+                .iter()
+                .any(|b| b.reason == BlockReason::CopyNotHanded),
+            "{blockers:?}"
+        ),
+        other => panic!("expected Blocked, got {other}"),
+    }
+    d.kit
+        .answer_step(id, "customer_copy", &AnswerValue::Confirmed)
+        .unwrap();
+    d.kit.complete(id).unwrap();
 }
 
 /// Signed means signed, whatever the device's clock says: a new fee consent after the
@@ -161,7 +180,7 @@ fn fees_agreed_again_after_the_sign_off_block_completion_whatever_the_clock() {
                 .sign(id, &d.signature(SignerRole::Customer, Some(step)))
                 .unwrap();
         }
-        d.kit.complete(id).unwrap();
+        hand_over_the_new_copy(&d, id);
     }
 }
 
@@ -181,6 +200,10 @@ fn a_summary_changed_after_it_was_shown_cannot_be_signed() {
                 old_serial: None,
             },
         )
+        .unwrap();
+    // The part reopened the parts review: confirmed again, the summary changed once more.
+    d.kit
+        .answer_step(id, "parts_reviewed", &AnswerValue::Confirmed)
         .unwrap();
     let err = d
         .kit

@@ -258,6 +258,11 @@ fn an_unacknowledged_finding_blocks_completion_until_the_customer_signs() {
     sig.finding = Some(finding.id);
     d.kit.summary_for_signing(id).unwrap();
     d.kit.sign(id, &sig).unwrap();
+    // That signature is now the customer's latest: the copy handed over must be its copy.
+    assert!(d.kit.complete(id).is_err());
+    d.kit
+        .answer_step(id, "customer_copy", &AnswerValue::Confirmed)
+        .unwrap();
     d.kit.complete(id).unwrap();
 }
 

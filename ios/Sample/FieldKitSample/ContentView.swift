@@ -111,6 +111,16 @@ struct StepInput: View {
         case .preVisitCall: Text("Done by calling the customer (Next).")
         case .feedback:
             HStack { ForEach(1...5, id: \.self) { r in Button("\(r)★") { model.feedback(rating: Int32(r)) } } }
+        case .finding:
+            HStack {
+                TextField("What the anomaly is", text: $text)
+                Button("Customer signs") { signing = true }.disabled(text.isEmpty)
+            }
+            .sheet(isPresented: $signing) { SignaturePad { strokes in signing = false; model.signFinding(step.id, note: text, strokes: strokes) } }
+        // A tick on these confirms the fact as it stands: the parts recorded, the copy signed.
+        case .partsReview: Button("Parts checked with the customer") { model.answer(step.id, .confirmed) }
+        case .customerCopy: Button("Customer's copy handed over") { model.answer(step.id, .confirmed) }
+        case .loaners: Button("Take the loaners back and record it") { model.loanersBack(step.id) }
         case let .other(name): Text("Not supported by this sample: \(name)")
         }
     }

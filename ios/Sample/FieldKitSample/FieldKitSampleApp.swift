@@ -102,6 +102,27 @@ final class VisitModel: ObservableObject {
             _ = try await kit.sign(id, SignatureInput(signerName: "Customer", role: .customer, strokes: strokes, stepId: step, findingId: nil))
         }
     }
+    /// A finding step: `note` is recorded as a finding (or the visit's latest unsigned one is
+    /// reused) and the customer signs it on the step, naming it, after seeing the summary.
+    func signFinding(_ step: String, note: String, strokes: Strokes) {
+        withJob { kit, id in
+            let unsigned = try await kit.findings(id).last { $0.acknowledgedBy == nil }
+            let kind: FindingKind = try await kit.job(id).order.kind == .delivery ? .damagedOnDelivery : .manMadeDamage
+            let finding: Finding
+            if let u = unsigned { finding = u } else { finding = try await kit.recordFinding(id, kind, note) }
+            _ = try await kit.summaryForSigning(id)
+            _ = try await kit.sign(id, SignatureInput(signerName: "Customer", role: .customer, strokes: strokes, stepId: step, findingId: finding.id))
+        }
+    }
+    /// A loaner step: every loaner still out is taken back, then the step is answered as the
+    /// records now say.
+    func loanersBack(_ step: String) {
+        withJob { kit, id in
+            let loaners = try await kit.loaners(id)
+            for l in loaners where l.returnedAtMs == nil { try await kit.returnLoaner(id, loanerId: l.id) }
+            _ = try await kit.answerStep(id, step, .choice(value: loaners.isEmpty ? "none_lent" : "collected"))
+        }
+    }
     func enroll(serverUrl: String, code: String) {
         guard let kit else { return }
         run {

@@ -95,6 +95,23 @@ func walkToWork(
     _ kit: FieldKitClient, _ id: String, onSigned: (Signature) -> Void = { _ in }
 ) async throws {
     func step(_ s: String, _ a: Answer) async throws { try await kit.answerStep(id, s, a) }
+    try await walkToAnomaly(kit, id)
+    let finding = try await kit.recordFinding(id, .manMadeDamage, "Scratch on the left panel")
+    _ = try await kit.summaryForSigning(id)
+    onSigned(try await kit.sign(id, SignatureInput(signerName: "王女士", role: .customer, strokes: demoSignature(seed: 1), stepId: "anomaly_signature", findingId: finding.id)))
+    try await step("coverage", .choice(value: "paid"))
+    try await step("paid_service_explained", .confirmed)
+    _ = try await kit.consentToFees(id, demoFeeSchedule(), items: ["visit", "labour"], agreed: true)
+    // The customer signs the paid-service acknowledgement with the fees.
+    _ = try await kit.summaryForSigning(id)
+    onSigned(try await kit.sign(id, SignatureInput(signerName: "王女士", role: .customer, strokes: demoSignature(seed: 1), stepId: "fee_consent_signature", findingId: nil)))
+    _ = try await kit.startWork(id)
+}
+
+/// The paid repair on site up to the anomaly's signature (as TestSupport.walkToAnomaly): the
+/// unit is not intact, the anomaly described and photographed; the finding step is next.
+func walkToAnomaly(_ kit: FieldKitClient, _ id: String) async throws {
+    func step(_ s: String, _ a: Answer) async throws { try await kit.answerStep(id, s, a) }
     _ = try await kit.accept(id)
     _ = try await kit.callCustomer(id, callReached)
     try await step("tools_parts_loaded", .confirmed)
@@ -106,17 +123,7 @@ func walkToWork(
     try await step("product_serial", .serial(value: "SN2024WM8000123"))
     try await step("unit_intact", .yesNo(value: false))
     try await step("anomaly_description", .text(value: "Scratch on the left panel"))
-    let finding = try await kit.recordFinding(id, .manMadeDamage, "Scratch on the left panel")
     _ = try await kit.addPhoto(id, stepId: "anomaly_photo", jpeg: demoPhoto(tag: "scratch"))
-    _ = try await kit.summaryForSigning(id)
-    onSigned(try await kit.sign(id, SignatureInput(signerName: "王女士", role: .customer, strokes: demoSignature(seed: 1), stepId: "anomaly_signature", findingId: finding.id)))
-    try await step("coverage", .choice(value: "paid"))
-    try await step("paid_service_explained", .confirmed)
-    _ = try await kit.consentToFees(id, demoFeeSchedule(), items: ["visit", "labour"], agreed: true)
-    // The customer signs the paid-service acknowledgement with the fees.
-    _ = try await kit.summaryForSigning(id)
-    onSigned(try await kit.sign(id, SignatureInput(signerName: "王女士", role: .customer, strokes: demoSignature(seed: 1), stepId: "fee_consent_signature", findingId: nil)))
-    _ = try await kit.startWork(id)
 }
 
 /// The paid repair of `walkRepairVisit` up to its settlement (as TestSupport.walkToSettlement):

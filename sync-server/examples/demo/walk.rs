@@ -145,6 +145,10 @@ fn answer(
         StepKind::Feedback => kit
             .feedback(id, 5, Some("满意 / satisfied"), false)
             .map(drop),
+        StepKind::Finding => demo::sign_finding_step(kit, id, step_id).map(drop),
+        // A tick confirms the parts as recorded, or the copy of the customer's signature.
+        StepKind::PartsReview | StepKind::CustomerCopy => say(AnswerValue::Confirmed),
+        StepKind::Loaners { .. } => demo::settle_loaner_step(kit, id, step_id).map(drop),
     }
 }
 

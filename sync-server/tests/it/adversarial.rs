@@ -397,6 +397,48 @@ async fn suite(backend: Backend) {
         ends.push((job, "a newer app's ops", Ends::Counted));
     }
 
+    // Ticks tied to facts, forged: a parts review naming a part never recorded, a copy of a
+    // summary the customer never signed. Each is refused by the same engine as on the phone,
+    // and the completion that needed it is held.
+    for (what, step, held, answer) in [
+        (
+            "parts review of a part never recorded",
+            "parts_reviewed",
+            "parts used",
+            json!({ "type": "parts_reviewed", "value": [OpId::new().to_string()] }),
+        ),
+        (
+            "copy of a summary never signed",
+            "customer_copy",
+            "their copy",
+            json!({ "type": "copy_handed", "value": "ab".repeat(32) }),
+        ),
+        (
+            "a plain tick on the customer's copy",
+            "customer_copy",
+            "their copy",
+            json!({ "type": "confirmed" }),
+        ),
+    ] {
+        let job = new_job(&ts).await;
+        let p = phone(&ts, &tech, |_| {}).await;
+        let mut ops = p.walked(job);
+        let i = hostile::find(&ops, "answer_step", Some(("step", step)));
+        ops[i].payload["answer"] = answer;
+        hostile::rechain(&mut ops);
+        let r = push(&ts, &p.token, &ops).await;
+        assert!(
+            rejected(outcome_of(&r, &ops, i), "checklist"),
+            "{what}: {:?}",
+            outcome_of(&r, &ops, i)
+        );
+        assert!(
+            conflict(completion_answer(&r, &ops), "completion_held"),
+            "{what}"
+        );
+        ends.push((job, what, Ends::Held(held)));
+    }
+
     // A second completion of a completed job.
     {
         let job = new_job(&ts).await;

@@ -70,7 +70,7 @@ fn cmd() -> impl Strategy<Value = Cmd> {
         1 => Just(Cmd::Pause),
         1 => Just(Cmd::Resume),
         16 => Just(Cmd::AnswerNext),
-        3 => (0usize..30, 0u8..6).prop_map(|(i, k)| Cmd::Answer(i, k)),
+        3 => (0usize..30, 0u8..9).prop_map(|(i, k)| Cmd::Answer(i, k)),
         1 => (0usize..30).prop_map(Cmd::Except),
         2 => (0usize..30).prop_map(Cmd::Photo),
         2 => (0usize..30, any::<bool>()).prop_map(|(i, c)| Cmd::Sign(i, c)),
@@ -109,6 +109,17 @@ fn value(k: u8, i: usize) -> AnswerValue {
         ),
         3 => AnswerValue::Text("looked at it".into()),
         4 => AnswerValue::Number(150.0 + i as f64 * 10.0),
+        // Forged fact answers: no parts, a copy never signed, a loaner never lent.
+        5 => AnswerValue::PartsReviewed(Vec::new()),
+        6 => AnswerValue::CopyHanded(format!("{i:064x}")),
+        7 => AnswerValue::Choice(
+            if i.is_multiple_of(2) {
+                "collected"
+            } else {
+                "none_lent"
+            }
+            .into(),
+        ),
         _ => AnswerValue::Serial(format!("SN{i}")),
     }
 }
@@ -164,6 +175,11 @@ fn answer_next(k: &FieldKit, id: WorkOrderId, step: &str) -> fieldkit_core::Resu
         }
         StepKind::PreVisitCall => Ok(()),
         StepKind::Feedback => k.feedback(id, 5, None, false).map(drop),
+        StepKind::Finding => demo::sign_finding_step(k, id, step).map(drop),
+        StepKind::PartsReview | StepKind::CustomerCopy => {
+            k.answer_step(id, step, &AnswerValue::Confirmed).map(drop)
+        }
+        StepKind::Loaners { .. } => demo::settle_loaner_step(k, id, step).map(drop),
     }
 }
 

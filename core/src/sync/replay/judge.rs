@@ -286,6 +286,7 @@ impl JobReplay {
                     }
                     Some(returned) => *returned = true,
                 }
+                self.count_loaners();
             }
             JobOp::DeclineQuote(p) => {
                 text("reason", &p.reason, 500)?;
@@ -488,7 +489,17 @@ impl JobReplay {
             .ok_or_else(|| Refused::new("checklist", "no checklist is published for this job"))?;
         self.visits += 1;
         self.visit = Some(VisitReplay::new(id.to_owned(), template));
+        self.count_loaners();
         Ok(())
+    }
+
+    /// Gives the open visit the job's loaner count, as its checklist's loaner step reads it.
+    fn count_loaners(&mut self) {
+        let lent = self.loaners.len() as u32;
+        let out = self.loaners.values().filter(|returned| !**returned).count() as u32;
+        if let Some(v) = self.visit.as_mut() {
+            v.loaners = crate::checklist::LoanerCount { lent, out };
+        }
     }
 }
 

@@ -40,8 +40,8 @@ use crate::model::*;
 use crate::workflow::{Job, JobAction};
 
 /// The version of [`JobReplay`]'s stored shape and rules: a server rebuilds a stored replay of
-/// another version from the job's ops.
-pub const REPLAY_VERSION: u32 = 2;
+/// another version from the job's ops. 3: the open visit carries the job's loaner count.
+pub const REPLAY_VERSION: u32 = 3;
 
 /// What the desk published, as the judge needs it.
 pub trait Desk {

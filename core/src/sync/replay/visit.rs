@@ -10,7 +10,8 @@ use serde::{Deserialize, Serialize};
 use super::judge::{expected_seal, same_visit, text};
 use super::{Context, Refused};
 use crate::checklist::{
-    AnswerValue, Evidence, Phase, Recorded, Run, Stage, StepKind, Template, VisitFacts,
+    AnswerValue, Evidence, LoanerCount, Phase, Recorded, Refusal, Run, Stage, StepKind, Template,
+    VisitFacts,
 };
 use crate::media::signature::{
     SignedSummary, SummaryAnswer, SummaryFees, SummaryFinding, SummaryOrder, SummaryPart,
@@ -79,6 +80,9 @@ pub struct VisitReplay {
     /// The customer's feedback (a rating) was recorded on the visit.
     #[serde(default)]
     pub feedback: bool,
+    /// The job's loaners as they stand during the visit (lent, not yet returned).
+    #[serde(default)]
+    pub loaners: LoanerCount,
 }
 
 impl VisitReplay {
@@ -97,6 +101,7 @@ impl VisitReplay {
             signatures: Vec::new(),
             settlements: Vec::new(),
             feedback: false,
+            loaners: LoanerCount::default(),
         }
     }
 
@@ -173,6 +178,19 @@ impl VisitReplay {
             feedback_recorded: self.feedback,
             unacknowledged_findings: self.findings.iter().filter(|f| !f.acknowledged).count()
                 as u32,
+            acknowledged_findings: self.findings.iter().filter(|f| f.acknowledged).count() as u32,
+            parts: {
+                let mut ids: Vec<String> = self.parts.iter().map(|(p, _)| p.id.clone()).collect();
+                ids.sort_unstable();
+                ids
+            },
+            customer_summary: self
+                .signatures
+                .iter()
+                .rfind(|s| s.role == SignerRole::Customer)
+                .and_then(|s| s.summary.as_ref())
+                .map(SignedSummary::sha256),
+            loaners: self.loaners,
         }
     }
 
@@ -265,7 +283,13 @@ impl VisitReplay {
         ));
     }
 
-    /// The summary of the visit as it stands: what a customer is shown and signs.
+    /// The step's answer stays out of the signed summary ([`StepKind::in_signed_summary`]).
+    pub fn names_a_copy(t: &Template, step: &str) -> bool {
+        t.step(step).is_some_and(|s| !s.kind.in_signed_summary())
+    }
+
+    /// The summary of the visit as it stands: what a customer is shown and signs (the
+    /// answer of a customer-copy step aside, see [`Self::names_a_copy`]).
     pub fn summary(&self, order: &WorkOrder, t: &Template) -> SignedSummary {
         SignedSummary {
             version: 1,
@@ -275,6 +299,7 @@ impl VisitReplay {
             answers: self
                 .recorded(t)
                 .into_iter()
+                .filter(|(step, _)| !Self::names_a_copy(t, step))
                 .map(|(step, (rec, _))| SummaryAnswer::of(step, rec))
                 .collect(),
             parts: self.parts.iter().map(|(p, _)| p.clone()).collect(),
@@ -299,6 +324,9 @@ impl VisitReplay {
             at.insert(format!("finding:{}", f.finding.id), (f.seq, false));
         }
         for (step, (_, seq)) in self.recorded(t) {
+            if Self::names_a_copy(t, &step) {
+                continue;
+            }
             let after = close_out(Some(&step));
             at.insert(format!("answer:{step}"), (seq, after));
         }
@@ -359,6 +387,9 @@ impl VisitReplay {
         if let Some(step) = &p.step_id {
             let facts = self.facts(cx, &t);
             Run::new(&t, &facts).check_evidence(step, Evidence::Signature(p.role))?;
+            if p.finding.is_none() && t.step(step).is_some_and(|s| s.kind == StepKind::Finding) {
+                return Err(Refusal::FindingNotNamed { step: step.clone() }.into());
+            }
         }
         let summary = match &p.summary_sha256 {
             // Signed on an app that did not bind signatures yet: kept, but it cannot vouch

@@ -241,6 +241,15 @@ impl Device {
             }
             StepKind::PreVisitCall => panic!("the call step is satisfied by the call"),
             StepKind::Feedback => self.kit.feedback(id, 5, None, false).map(|_| ()),
+            StepKind::Finding => demo::sign_finding_step(&self.kit, id, step_id).map(|_| ()),
+            // A tick confirms the parts recorded now, or the copy of the latest signature.
+            StepKind::PartsReview | StepKind::CustomerCopy => self
+                .kit
+                .answer_step(id, step_id, &AnswerValue::Confirmed)
+                .map(|_| ()),
+            StepKind::Loaners { .. } => {
+                demo::settle_loaner_step(&self.kit, id, step_id).map(|_| ())
+            }
         };
         r.unwrap_or_else(|e| panic!("answering {step_id}: {e}"));
     }

@@ -60,10 +60,11 @@ object TestSupport {
     )
 
     /**
-     * The paid repair of [walkRepairVisit] up to work started: the fault diagnosed, an anomaly
-     * recorded and signed, the fees agreed. Needs the demo van stock.
+     * The paid repair of [walkRepairVisit] on site up to the anomaly's signature: the unit is
+     * not intact, the anomaly described and photographed; the finding step (the customer's
+     * signature naming the finding) is next.
      */
-    suspend fun walkToWork(kit: FieldKitClient, id: String, onSigned: (Signature) -> Unit = {}) {
+    suspend fun walkToAnomaly(kit: FieldKitClient, id: String) {
         suspend fun step(stepId: String, answer: Answer) = kit.answerStep(id, stepId, answer)
         kit.accept(id)
         kit.callCustomer(id, callReached)
@@ -76,8 +77,17 @@ object TestSupport {
         step("product_serial", Answer.Serial("SN2024WM8000123"))
         step("unit_intact", Answer.YesNo(false))
         step("anomaly_description", Answer.Text("Scratch on the left panel"))
-        val finding = kit.recordFinding(id, FindingKind.MAN_MADE_DAMAGE, "Scratch on the left panel")
         kit.addPhoto(id, "anomaly_photo", jvmJpeg())
+    }
+
+    /**
+     * The paid repair of [walkRepairVisit] up to work started: the fault diagnosed, an anomaly
+     * recorded and signed, the fees agreed. Needs the demo van stock.
+     */
+    suspend fun walkToWork(kit: FieldKitClient, id: String, onSigned: (Signature) -> Unit = {}) {
+        suspend fun step(stepId: String, answer: Answer) = kit.answerStep(id, stepId, answer)
+        walkToAnomaly(kit, id)
+        val finding = kit.recordFinding(id, FindingKind.MAN_MADE_DAMAGE, "Scratch on the left panel")
         kit.summaryForSigning(id)
         onSigned(kit.sign(id, SignatureInput("王女士", SignerRole.CUSTOMER, demoSignature(1), "anomaly_signature", finding.id)))
         step("coverage", Answer.Choice("paid"))

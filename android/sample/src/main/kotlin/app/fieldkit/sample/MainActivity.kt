@@ -214,6 +214,20 @@ private fun StepInput(step: StepState, c: VisitController, t: Texts) {
         is StepKind.Feedback -> Row(horizontalArrangement = Arrangement.spacedBy(4.dp)) {
             (1..5).forEach { r -> OutlinedButton(onClick = { c.feedback(r) }) { Text("$r★") } }
         }
+        is StepKind.Finding -> if (signing) {
+            SignaturePad(t, onDone = { strokes -> signing = false; c.signFinding(step.id, text, t.customer, strokes) })
+        } else {
+            Row {
+                OutlinedTextField(text, { text = it }, Modifier.weight(1f), label = { Text(t.findingNote) })
+                Button(onClick = { signing = true }, enabled = text.isNotBlank()) { Text(t.customerSigns) }
+            }
+        }
+        // A tick on these confirms the fact as it stands: the parts recorded, the copy signed.
+        is StepKind.PartsReview -> Button(onClick = { c.answer(step.id, Answer.Confirmed) }) {
+            Text(t.confirmParts(c.state.value.partsUsed))
+        }
+        is StepKind.CustomerCopy -> Button(onClick = { c.answer(step.id, Answer.Confirmed) }) { Text(t.copyHanded) }
+        is StepKind.Loaners -> Button(onClick = { c.loanersBack(step.id) }) { Text(t.loanersBack) }
         is StepKind.Other -> Text(t.unsupported(kind.name))
     }
 }

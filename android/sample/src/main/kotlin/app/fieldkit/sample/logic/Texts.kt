@@ -42,6 +42,14 @@ sealed class Texts {
     abstract val confirmEnding: String
     /** A redelivery needs the damage recorded, photographed and signed by the customer first. */
     abstract val noSignedDamage: String
+    /** The finding step: what the anomaly is (written on the finding the customer signs). */
+    abstract val findingNote: String
+    /** Confirms the parts recorded on the visit, [count] of them. */
+    abstract fun confirmParts(count: Int): String
+    /** The customer's copy of what they signed last was handed over. */
+    abstract val copyHanded: String
+    /** Takes every loaner still out back, then answers the loaner step from the records. */
+    abstract val loanersBack: String
 
     data object ZhCn : Texts() {
         override val jobs = "今日工单"
@@ -98,6 +106,10 @@ sealed class Texts {
         override val witness = "见证人姓名"
         override val confirmEnding = "结束本次上门"
         override val noSignedDamage = "请先记录开箱损坏、拍照并请客户签字确认。"
+        override val findingNote = "异常情况说明"
+        override fun confirmParts(count: Int) = "已与客户核对配件（$count 项）"
+        override val copyHanded = "已交付客户留存联"
+        override val loanersBack = "收回替补品并登记"
     }
 
     data object En : Texts() {
@@ -151,6 +163,10 @@ sealed class Texts {
         override val witness = "Witness's name"
         override val confirmEnding = "End this visit"
         override val noSignedDamage = "Record the damage on unboxing, photograph it and have the customer sign it first."
+        override val findingNote = "What the anomaly is"
+        override fun confirmParts(count: Int) = "Parts checked with the customer ($count)"
+        override val copyHanded = "Customer's copy handed over"
+        override val loanersBack = "Take the loaners back and record it"
     }
 
     companion object {

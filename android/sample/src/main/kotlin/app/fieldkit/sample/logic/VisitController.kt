@@ -14,6 +14,7 @@ import app.fieldkit.ffi.ChecklistView
 import app.fieldkit.ffi.FieldKitException
 import app.fieldkit.ffi.FindingKind
 import app.fieldkit.ffi.JobDetail
+import app.fieldkit.ffi.JobKind
 import app.fieldkit.ffi.JobStatus
 import app.fieldkit.ffi.JobSummary
 import app.fieldkit.ffi.PartRequest
@@ -50,6 +51,8 @@ data class VisitState(
     val selected: JobDetail? = null,
     /** The selected job's checklist, once it has one. */
     val checklist: ChecklistView? = null,
+    /** Parts recorded on the selected job's visit (what its parts review confirms). */
+    val partsUsed: Int = 0,
     /** The sentence to show for the last failed action; null when the last one succeeded. */
     val error: String? = null,
     /** The last photo stored (its size shows the full image was used). */
@@ -196,6 +199,31 @@ class VisitController(
         k.sign(id, SignatureInput(signer, SignerRole.CUSTOMER, strokes, stepId, null))
     }
 
+    /**
+     * A finding step ([StepKind.Finding]): the anomaly [note] is recorded as a finding (or the
+     * visit's latest one the customer has not signed yet is reused, after a refused signature)
+     * and the customer signs it on [stepId], after seeing the summary. Damage found on a
+     * delivery is of kind damaged-on-delivery, anything else man-made damage.
+     */
+    fun signFinding(stepId: String, note: String, signer: String, strokes: Strokes): Job = withJob { k, id, _ ->
+        val finding = k.findings(id).lastOrNull { it.acknowledgedBy == null } ?: run {
+            val kind = if (k.job(id).order.kind == JobKind.DELIVERY) FindingKind.DAMAGED_ON_DELIVERY else FindingKind.MAN_MADE_DAMAGE
+            k.recordFinding(id, kind, note)
+        }
+        k.summaryForSigning(id)
+        k.sign(id, SignatureInput(signer, SignerRole.CUSTOMER, strokes, stepId, finding.id))
+    }
+
+    /**
+     * A loaner step ([StepKind.Loaners]): every loaner of the job still with the customer is
+     * taken back, then the step is answered as the records now say (collected, or none lent).
+     */
+    fun loanersBack(stepId: String): Job = withJob { k, id, _ ->
+        val loaners = k.loaners(id)
+        loaners.filter { it.returnedAtMs == null }.forEach { k.returnLoaner(id, it.id) }
+        k.answerStep(id, stepId, Answer.Choice(if (loaners.isEmpty()) "none_lent" else "collected"))
+    }
+
     /** Enrols with the dispatcher's one-time code, then syncs. */
     fun enroll(serverUrl: String, code: String): Job = launchAction {
         val k = kit.await()
@@ -236,8 +264,11 @@ class VisitController(
         // A visit that ended (no access, waiting for parts…) has no checklist to run.
         val open = detail?.visit?.let { it.status !is VisitStatus.Ended } ?: false
         val checklist = if (id != null && open) k.checklist(id) else null
+        val parts = if (id != null && open) k.partsUsed(id).size else 0
         val pending = k.pendingOpCount()
-        _state.update { it.copy(jobs = jobs, selected = detail, checklist = checklist, pendingChanges = pending) }
+        _state.update {
+            it.copy(jobs = jobs, selected = detail, checklist = checklist, partsUsed = parts, pendingChanges = pending)
+        }
     }
 
     private suspend fun selectedJob(): Pair<FieldKitClient, String>? {

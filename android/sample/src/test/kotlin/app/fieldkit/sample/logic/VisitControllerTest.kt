@@ -17,6 +17,7 @@ import kotlin.test.assertNull
 import kotlin.test.assertTrue
 import kotlinx.coroutines.CompletableDeferred
 import kotlinx.coroutines.cancel
+import kotlinx.coroutines.runBlocking
 import kotlinx.coroutines.isActive
 import org.junit.jupiter.api.Test
 
@@ -144,15 +145,22 @@ class VisitControllerTest {
             val unclamped = app.fieldkit.ffi.Strokes(
                 600, 200, listOf(raw.map { (x, y, t) -> app.fieldkit.ffi.StrokePoint(x, y, t.toInt(), 0.5f) }),
             )
-            f.done(f.controller.sign("anomaly_signature", "王女士", unclamped))
+            f.done(f.controller.signFinding("anomaly_signature", "左侧面板有划痕", "王女士", unclamped))
             assertContains(assertNotNull(f.state.error, "the core refuses points off the pad"), "on the pad")
 
             val clamped = SignatureGeometry.strokes(
                 600, 200, listOf(raw.map { (x, y, t) -> SignatureGeometry.point(x, y, t, 0.5f, 600, 200) }),
             )
-            val s = f.ok(f.controller.sign("anomaly_signature", "王女士", clamped))
+            val s = f.ok(f.controller.signFinding("anomaly_signature", "左侧面板有划痕", "王女士", clamped))
             val step = assertNotNull(s.checklist).steps.single { it.id == "anomaly_signature" }
             assertEquals(StepStatus.SATISFIED, step.status)
+            // The refused signature's finding was reused, not recorded twice: one, signed.
+            val found = runBlocking { f.kit.await().findings(assertNotNull(s.selected).order.id) }
+            assertEquals(1, found.size)
+            assertNotNull(found.single().acknowledgedBy)
+            // A plain signature on the finding step, naming no finding, is refused.
+            f.done(f.controller.sign("anomaly_signature", "王女士", clamped))
+            assertContains(assertNotNull(f.state.error), "anomaly_signature")
         }
 
     /** Accept, call, leave, arrive, and the arrival steps up to the damage photo. */

@@ -1,0 +1,274 @@
+//! Tests of the steps tied to facts (templates v3): a finding the customer signed, the parts
+//! review, the customer's copy and the loaner step — each satisfied only while its fact holds,
+//! and each refusal provoked.
+
+use super::*;
+use crate::model::{Billing, JobKind, SignerRole};
+
+const HASH_A: &str = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+const HASH_B: &str = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
+
+fn template(id: &str) -> Template {
+    default_templates()
+        .into_iter()
+        .find(|t| t.id == id)
+        .expect("a default template")
+}
+
+/// A warranty visit at work, the call made and the rating given (these tests look at one
+/// step at a time).
+fn at_work(kind: JobKind) -> VisitFacts {
+    let mut f = VisitFacts::new(kind, Billing::Warranty);
+    f.stage = Stage::Working;
+    f.previsit_call_reached = true;
+    f.feedback_recorded = true;
+    f
+}
+
+/// Does every step before `stop` as the facts allow; `intact` answers `unit_intact`.
+fn answer_all_before(t: &Template, f: &mut VisitFacts, stop: &str, intact: bool) {
+    for s in &t.steps {
+        if s.id == stop {
+            return;
+        }
+        let run = Run::new(t, f);
+        if run.status(&s.id).is_some_and(StepStatus::is_done) {
+            continue;
+        }
+        let v = match &s.kind {
+            StepKind::Confirm => AnswerValue::Confirmed,
+            StepKind::YesNo => AnswerValue::YesNo(intact || s.id != "unit_intact"),
+            StepKind::Choice { options } => {
+                AnswerValue::Choice(if t.billing_step.as_deref() == Some(&s.id) {
+                    "warranty".into()
+                } else {
+                    options[0].value.clone()
+                })
+            }
+            StepKind::Text { .. } => AnswerValue::Text("检修完成，运行正常".into()),
+            StepKind::Serial => AnswerValue::Serial("SN-1".into()),
+            StepKind::PartsReview => AnswerValue::PartsReviewed(f.parts.clone()),
+            StepKind::Loaners { .. } => AnswerValue::Choice("none_lent".into()),
+            StepKind::Number { min, max, .. } => AnswerValue::Number((min + max) / 2.0),
+            StepKind::Photo { min_count } => {
+                f.photos.insert(s.id.clone(), *min_count);
+                continue;
+            }
+            StepKind::Signature { role } => {
+                f.signatures.entry(s.id.clone()).or_default().push(*role);
+                continue;
+            }
+            _ => continue,
+        };
+        f.recorded.insert(s.id.clone(), Recorded::Answer(v));
+    }
+}
+
+#[test]
+fn an_anomaly_is_a_finding_the_customer_signed_on_the_step() {
+    let t = template("repair");
+    let mut f = at_work(JobKind::Repair);
+    f.stage = Stage::OnSite;
+    answer_all_before(&t, &mut f, "anomaly_signature", false);
+    let run = Run::new(&t, &f);
+    assert_eq!(run.status("anomaly_signature"), Some(StepStatus::Pending));
+    assert!(
+        run.blockers_before(Phase::Work)
+            .iter()
+            .any(|b| b.reason == BlockReason::NeedsFinding)
+    );
+    // Only the customer signs a finding.
+    assert!(matches!(
+        run.check_evidence(
+            "anomaly_signature",
+            Evidence::Signature(SignerRole::Technician)
+        ),
+        Err(Refusal::WrongSigner { .. })
+    ));
+    run.check_evidence(
+        "anomaly_signature",
+        Evidence::Signature(SignerRole::Customer),
+    )
+    .unwrap();
+    // A customer signature on the step with no signed finding does not do.
+    f.signatures
+        .entry("anomaly_signature".into())
+        .or_default()
+        .push(SignerRole::Customer);
+    assert_eq!(
+        Run::new(&t, &f).status("anomaly_signature"),
+        Some(StepStatus::Pending)
+    );
+    f.acknowledged_findings = 1;
+    assert_eq!(
+        Run::new(&t, &f).status("anomaly_signature"),
+        Some(StepStatus::Satisfied)
+    );
+    // Never answered by a tick.
+    assert!(matches!(
+        Run::new(&t, &f).check_answer("anomaly_signature", &AnswerValue::Confirmed),
+        Err(Refusal::NeedsEvidence { .. })
+    ));
+}
+
+#[test]
+fn the_parts_review_confirms_the_parts_recorded_and_reopens_when_they_change() {
+    let t = template("repair");
+    let mut f = at_work(JobKind::Repair);
+    answer_all_before(&t, &mut f, "parts_reviewed", true);
+    f.parts = vec!["p1".into(), "p2".into()];
+    let run = Run::new(&t, &f);
+    // A tick stands for the parts as recorded now.
+    let resolved = run
+        .resolve_tick("parts_reviewed", AnswerValue::Confirmed)
+        .unwrap();
+    assert_eq!(
+        resolved,
+        AnswerValue::PartsReviewed(vec!["p1".into(), "p2".into()])
+    );
+    run.check_answer("parts_reviewed", &resolved).unwrap();
+    // Order does not matter; a different set does.
+    run.check_answer(
+        "parts_reviewed",
+        &AnswerValue::PartsReviewed(vec!["p2".into(), "p1".into()]),
+    )
+    .unwrap();
+    for wrong in [vec![], vec!["p1".into()], vec!["p1".into(), "p3".into()]] {
+        assert!(matches!(
+            run.check_answer("parts_reviewed", &AnswerValue::PartsReviewed(wrong)),
+            Err(Refusal::PartsMismatch { .. })
+        ));
+    }
+    // A plain tick sent as the answer (an old or forged app) is not a review.
+    assert!(matches!(
+        run.check_answer("parts_reviewed", &AnswerValue::Confirmed),
+        Err(Refusal::WrongKind { .. })
+    ));
+    assert!(matches!(
+        run.check_answer(
+            "parts_reviewed",
+            &AnswerValue::PartsReviewed(vec!["two words".into()])
+        ),
+        Err(Refusal::BadIds { .. })
+    ));
+    f.recorded
+        .insert("parts_reviewed".into(), Recorded::Answer(resolved));
+    assert_eq!(
+        Run::new(&t, &f).status("parts_reviewed"),
+        Some(StepStatus::Satisfied)
+    );
+    // A part recorded after the review reopens it, with its own blocker.
+    f.parts.push("p3".into());
+    let run = Run::new(&t, &f);
+    assert_eq!(run.status("parts_reviewed"), Some(StepStatus::Pending));
+    assert!(
+        run.completion_blockers()
+            .iter()
+            .any(|b| b.reason == BlockReason::PartsChanged
+                && b.step_id.as_deref() == Some("parts_reviewed"))
+    );
+}
+
+#[test]
+fn the_customer_copy_records_the_hash_of_the_latest_signature() {
+    let t = template("repair");
+    let mut f = at_work(JobKind::Repair);
+    answer_all_before(&t, &mut f, "customer_copy", true);
+    f.signatures
+        .entry("service_record_signature".into())
+        .or_default()
+        .push(SignerRole::Customer);
+    // Nothing signed over a summary yet: no copy to hand over.
+    let run = Run::new(&t, &f);
+    assert!(matches!(
+        run.resolve_tick("customer_copy", AnswerValue::Confirmed),
+        Err(Refusal::NothingSigned { .. })
+    ));
+    assert!(matches!(
+        run.check_answer("customer_copy", &AnswerValue::CopyHanded(HASH_A.into())),
+        Err(Refusal::NothingSigned { .. })
+    ));
+    f.customer_summary = Some(HASH_A.into());
+    let run = Run::new(&t, &f);
+    let resolved = run
+        .resolve_tick("customer_copy", AnswerValue::Confirmed)
+        .unwrap();
+    assert_eq!(resolved, AnswerValue::CopyHanded(HASH_A.into()));
+    run.check_answer("customer_copy", &resolved).unwrap();
+    assert!(matches!(
+        run.check_answer("customer_copy", &AnswerValue::CopyHanded(HASH_B.into())),
+        Err(Refusal::NotTheSignedCopy { .. })
+    ));
+    assert!(matches!(
+        run.check_answer("customer_copy", &AnswerValue::CopyHanded("ABC".into())),
+        Err(Refusal::BadHash { .. })
+    ));
+    f.recorded
+        .insert("customer_copy".into(), Recorded::Answer(resolved));
+    assert_eq!(
+        Run::new(&t, &f).status("customer_copy"),
+        Some(StepStatus::Satisfied)
+    );
+    // The customer signs again: the copy handed over is no longer theirs.
+    f.customer_summary = Some(HASH_B.into());
+    let run = Run::new(&t, &f);
+    assert_eq!(run.status("customer_copy"), Some(StepStatus::Pending));
+    assert!(
+        run.completion_blockers()
+            .iter()
+            .any(|b| b.reason == BlockReason::CopyNotHanded)
+    );
+}
+
+#[test]
+fn the_loaner_step_matches_the_loaner_records() {
+    let t = template("take_back_return");
+    let mut f = at_work(JobKind::Repair);
+    f.stage = Stage::OnSite;
+    answer_all_before(&t, &mut f, "loaner_status", true);
+    let check = |f: &VisitFacts, v: &str| {
+        Run::new(&t, f).check_answer("loaner_status", &AnswerValue::Choice(v.into()))
+    };
+    // None lent: only `none_lent` holds.
+    check(&f, "none_lent").unwrap();
+    assert!(matches!(
+        check(&f, "collected"),
+        Err(Refusal::LoanersDiffer { .. })
+    ));
+    // One lent, still out: neither holds, and the blocker says so.
+    f.loaners = LoanerCount { lent: 1, out: 1 };
+    assert!(check(&f, "collected").is_err());
+    assert!(check(&f, "none_lent").is_err());
+    assert!(
+        Run::new(&t, &f)
+            .completion_blockers()
+            .iter()
+            .any(|b| b.reason == BlockReason::LoanerOut { count: 1 })
+    );
+    // An answer given before the records changed no longer holds.
+    f.recorded.insert(
+        "loaner_status".into(),
+        Recorded::Answer(AnswerValue::Choice("none_lent".into())),
+    );
+    assert_eq!(
+        Run::new(&t, &f).status("loaner_status"),
+        Some(StepStatus::Pending)
+    );
+    // Returned: `collected` holds.
+    f.loaners.out = 0;
+    check(&f, "collected").unwrap();
+    // A lost loaner: an exception with the reason.
+    Run::new(&t, &f)
+        .check_exception("loaner_status", "客户称替补机已丢失")
+        .unwrap();
+}
+
+#[test]
+fn a_loaner_step_needs_exactly_its_two_options() {
+    let json = template("take_back_return").to_json().unwrap();
+    let broken = json.replacen("\"none_lent\"", "\"not_lent\"", 1);
+    assert!(matches!(
+        Template::from_json(&broken),
+        Err(TemplateError::BadLoanerOptions { .. })
+    ));
+}
