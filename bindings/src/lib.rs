@@ -34,6 +34,7 @@ mod report;
 mod shared;
 mod signing;
 mod sync;
+mod take_back;
 
 pub use checklist::{
     ChecklistView, ChoiceOption, Phase, Progress, StepKind, StepState, StepStatus, TemplateRef,

@@ -4,7 +4,7 @@
 use fieldkit_core::api as core_api;
 use fieldkit_core::model as m;
 
-use crate::convert::{i32_of, ms, ms_opt};
+use crate::convert::{i32_of, ms};
 use crate::error::{FieldKitError, Result};
 use crate::jobs::JobStatus;
 use crate::kit::FieldKit;
@@ -158,6 +158,22 @@ pub struct TakeBack {
     pub goods_book_ref: String,
     #[uniffi(default = None)]
     pub loaner: Option<LoanerUnit>,
+    /// SHA-256 of the photos of the unit's condition taken on this visit (`addPhoto`); at
+    /// least one where the visit's checklist asks for the evidence.
+    #[uniffi(default)]
+    pub condition_photos: Vec<String>,
+}
+
+impl TakeBack {
+    pub(crate) fn to_core(&self) -> core_api::TakeBack {
+        core_api::TakeBack {
+            receipt_no: self.receipt_no.clone(),
+            reason: self.reason.clone(),
+            goods_book_ref: self.goods_book_ref.clone(),
+            loaner: self.loaner.clone().map(|l| (l.model, l.serial)),
+            condition_photos: self.condition_photos.clone(),
+        }
+    }
 }
 
 /// The receipt given when the unit was taken back.
@@ -281,26 +297,6 @@ impl FieldKit {
     pub fn resume(&self, job_id: String) -> Result<JobStatus> {
         self.job_command(&job_id, "resume", |k, id| k.resume(id))
             .map(Into::into)
-    }
-
-    /// Takes the unit back to the workshop: receipt, goods-book entry, maybe a loaner.
-    pub fn take_back(&self, job_id: String, take_back: TakeBack) -> Result<TakeBackReceipt> {
-        let tb = core_api::TakeBack {
-            receipt_no: take_back.receipt_no,
-            reason: take_back.reason,
-            goods_book_ref: take_back.goods_book_ref,
-            loaner: take_back.loaner.map(|l| (l.model, l.serial)),
-        };
-        let r = self.job_command(&job_id, "take_back", |k, id| k.take_back(id, &tb))?;
-        Ok(TakeBackReceipt {
-            id: r.id.to_string(),
-            receipt_no: r.receipt_no,
-            reason: r.reason,
-            issued_at_ms: ms(r.issued_at),
-            goods_book_ref: r.goods_book_ref,
-            loaner_id: r.loaner_id.map(|l| l.to_string()),
-            returned_at_ms: ms_opt(r.returned_at),
-        })
     }
 
     /// The customer's rating (1–5) and comment.

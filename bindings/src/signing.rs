@@ -32,7 +32,7 @@ pub struct Strokes {
 }
 
 impl Strokes {
-    fn to_core(&self) -> Result<sig::Strokes> {
+    pub(crate) fn to_core(&self) -> Result<sig::Strokes> {
         let strokes = self
             .strokes
             .iter()
@@ -159,6 +159,19 @@ pub struct SigningSummary {
     pub parts: Vec<SummaryPart>,
     pub fees: Option<SummaryFees>,
     pub photo_count: i32,
+    /// The take-back receipt signed for (`takeBackSummary`); null otherwise.
+    #[uniffi(default = None)]
+    pub take_back: Option<SummaryTakeBack>,
+}
+
+/// A take-back receipt as the customer signs for it.
+#[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
+pub struct SummaryTakeBack {
+    pub receipt_no: String,
+    pub reason: String,
+    pub goods_book_ref: String,
+    pub loaner_model: Option<String>,
+    pub loaner_serial: Option<String>,
 }
 
 /// The result of checking one signature.
@@ -206,48 +219,7 @@ impl FieldKit {
         let s = self.job_command(&job_id, "summary_for_signing", |k, id| {
             k.summary_for_signing(id)
         })?;
-        let core_api::SigningSummary { summary, sha256 } = s;
-        Ok(SigningSummary {
-            sha256,
-            work_order_number: summary.work_order.number,
-            product_model: summary.work_order.product_model,
-            product_serial: summary.work_order.product_serial,
-            reported_fault: summary.work_order.reported_fault,
-            billing: summary.work_order.billing,
-            findings: summary
-                .findings
-                .into_iter()
-                .map(|f| SummaryFinding {
-                    kind: f.kind,
-                    description: f.description,
-                })
-                .collect(),
-            answers: summary
-                .answers
-                .into_iter()
-                .map(|a| SummaryAnswer {
-                    step_id: a.step,
-                    answer: a.answer.map(|v: AnswerValue| v.into()),
-                    exception: a.exception,
-                })
-                .collect(),
-            parts: summary
-                .parts
-                .into_iter()
-                .map(|p| SummaryPart {
-                    sku: p.sku,
-                    quantity: p.quantity,
-                    new_serial: p.new_serial,
-                    old_part: p.old_part,
-                })
-                .collect(),
-            fees: summary.fee_consent.map(|f| SummaryFees {
-                items: f.items,
-                total: f.total,
-                agreed: f.agreed,
-            }),
-            photo_count: i32::try_from(summary.photos.len()).unwrap_or(i32::MAX),
-        })
+        Ok(summary_of(s))
     }
 
     /// Records a signature from the pad's strokes, bound to the summary shown and to the
@@ -265,15 +237,7 @@ impl FieldKit {
                 .transpose()?,
         };
         let s = self.job_command(&job_id, "sign", |k, id| k.sign(id, &core_input))?;
-        Ok(Signature {
-            id: s.id.to_string(),
-            signer_name: s.signer_name,
-            role: s.role.into(),
-            signed_at_ms: ms(s.signed_at),
-            image_sha256: s.image_sha256,
-            step_id: s.step_id,
-            summary_sha256: s.summary_sha256,
-        })
+        Ok(signature_of(s))
     }
 
     /// Recomputes the job's timeline and every signature's binding from the records.
@@ -294,5 +258,74 @@ impl FieldKit {
                 })
                 .collect(),
         })
+    }
+}
+
+/// The summary shown to a signer, for the app.
+pub(crate) fn summary_of(s: core_api::SigningSummary) -> SigningSummary {
+    let core_api::SigningSummary { summary, sha256 } = s;
+    SigningSummary {
+        sha256,
+        work_order_number: summary.work_order.number,
+        product_model: summary.work_order.product_model,
+        product_serial: summary.work_order.product_serial,
+        reported_fault: summary.work_order.reported_fault,
+        billing: summary.work_order.billing,
+        findings: summary
+            .findings
+            .into_iter()
+            .map(|f| SummaryFinding {
+                kind: f.kind,
+                description: f.description,
+            })
+            .collect(),
+        answers: summary
+            .answers
+            .into_iter()
+            .map(|a| SummaryAnswer {
+                step_id: a.step,
+                answer: a.answer.map(|v: AnswerValue| v.into()),
+                exception: a.exception,
+            })
+            .collect(),
+        parts: summary
+            .parts
+            .into_iter()
+            .map(|p| SummaryPart {
+                sku: p.sku,
+                quantity: p.quantity,
+                new_serial: p.new_serial,
+                old_part: p.old_part,
+            })
+            .collect(),
+        fees: summary.fee_consent.map(|f| SummaryFees {
+            items: f.items,
+            total: f.total,
+            agreed: f.agreed,
+        }),
+        photo_count: i32::try_from(summary.photos.len()).unwrap_or(i32::MAX),
+        take_back: summary.take_back.map(|t| {
+            let (loaner_model, loaner_serial) = t.loaner.unzip();
+            SummaryTakeBack {
+                receipt_no: t.receipt_no,
+                reason: t.reason,
+                goods_book_ref: t.goods_book_ref,
+                loaner_model,
+                loaner_serial,
+            }
+        }),
+    }
+}
+
+/// A recorded signature, for the app.
+pub(crate) fn signature_of(s: m::Signature) -> Signature {
+    Signature {
+        id: s.id.to_string(),
+        signer_name: s.signer_name,
+        role: s.role.into(),
+        signed_at_ms: ms(s.signed_at),
+        image_sha256: s.image_sha256,
+        step_id: s.step_id,
+        summary_sha256: s.summary_sha256,
     }
 }

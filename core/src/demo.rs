@@ -443,7 +443,47 @@ pub fn sample_take_back() -> TakeBack {
         reason: "motor needs bench repair".into(),
         goods_book_ref: "GB-2026-0042".into(),
         loaner: Some(("WM-LOAN".into(), "LN-77".into())),
+        condition_photos: Vec::new(),
     }
+}
+
+/// Takes the unit back with its evidence ([`sample_take_back`]): a photo of the unit's
+/// condition, the receipt shown to the customer and signed by them, then the take-back (used
+/// by tests and the demo).
+pub fn take_back_with_evidence(kit: &FieldKit, id: WorkOrderId) -> Result<TakeBackReceipt> {
+    let tag = format!("condition of the unit {}", ReceiptId::new());
+    kit.add_photo(id, None, &fake_photo(&tag))?;
+    show_take_back_receipt(kit, id)?;
+    sign_take_back_receipt(kit, id)?;
+    take_back_citing_photos(kit, id)
+}
+
+/// Shows the customer [`sample_take_back`]'s receipt with the visit (used by the property
+/// tests).
+pub fn show_take_back_receipt(kit: &FieldKit, id: WorkOrderId) -> Result<()> {
+    kit.take_back_summary(id, &sample_take_back()).map(drop)
+}
+
+/// The customer signs [`sample_take_back`]'s receipt (used by the property tests).
+pub fn sign_take_back_receipt(kit: &FieldKit, id: WorkOrderId) -> Result<()> {
+    kit.sign_take_back_receipt(
+        id,
+        &sample_take_back(),
+        "Customer Name",
+        &signature_strokes(9),
+    )
+    .map(drop)
+}
+
+/// Takes the unit back under [`sample_take_back`]'s receipt, naming the visit's latest photo
+/// as the unit's condition (none when the visit has none) (used by tests and the property
+/// tests).
+pub fn take_back_citing_photos(kit: &FieldKit, id: WorkOrderId) -> Result<TakeBackReceipt> {
+    let tb = TakeBack {
+        condition_photos: kit.photos(id)?.pop().into_iter().collect(),
+        ..sample_take_back()
+    };
+    kit.take_back(id, &tb)
 }
 
 /// Satisfies a finding step (`step_id`): records an anomaly of the kind the job's template

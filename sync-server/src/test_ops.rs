@@ -67,6 +67,7 @@ pub fn summary() -> SignedSummary {
         parts: vec![],
         fee_consent: None,
         photos: vec![],
+        take_back: None,
     }
 }
 

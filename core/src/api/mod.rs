@@ -17,6 +17,7 @@ mod signing;
 mod sync;
 #[cfg(feature = "client")]
 mod sync_run;
+mod take_back;
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -24,12 +25,13 @@ use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 
 pub use checklist::ChecklistView;
 pub use jobs::{Arrival, CallOutcome, JobDetail, JobSummary};
-pub use onsite::{CompletionRecord, TakeBack};
+pub use onsite::CompletionRecord;
 pub use parts::{PartUse, StockLevel};
 pub use signing::{SignatureCheck, SignatureInput, SigningSummary, Verification};
 pub use sync::{
     Applied, OpIssue, PULLED_CANCELLATION, PULLED_ORDER, PULLED_REMOVAL, ServerAccount,
 };
+pub use take_back::TakeBack;
 
 use crate::checklist::{
     self as rules, AnswerValue, LoanerCount, Recorded, Stage, Template, VisitFacts,

@@ -1,5 +1,5 @@
 //! On site: answering checklist steps, starting work, findings, fee consent, pausing,
-//! taking the unit back, feedback and completion.
+//! feedback and completion (taking the unit back is in `take_back`).
 
 use serde::{Deserialize, Serialize};
 
@@ -10,18 +10,6 @@ use crate::model::*;
 use crate::store::{Durability, queries, records};
 use crate::sync::ops::*;
 use crate::workflow::{JobAction, JobStatus};
-
-/// The unit goes to the workshop (step 14).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct TakeBack {
-    /// The number on the paper receipt handed to the customer.
-    pub receipt_no: String,
-    pub reason: String,
-    /// The entry in the company's goods in/out book.
-    pub goods_book_ref: String,
-    /// A loaner left with the customer: (model, serial).
-    pub loaner: Option<(String, String)>,
-}
 
 /// The record of a completed visit.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -261,71 +249,6 @@ impl FieldKit {
             let status = self.transition(tx, cur, JobAction::Resume, now)?;
             tx.record(id, Some(visit_id), &JobOp::Resume)?;
             Ok(status)
-        })
-    }
-
-    /// Takes the unit back to the workshop (step 14): a receipt for the customer, an entry
-    /// in the goods book, maybe a loaner. The return visit follows the take-back template.
-    pub fn take_back(&self, id: WorkOrderId, tb: &TakeBack) -> Result<TakeBackReceipt> {
-        let receipt_no = text("receipt number", &tb.receipt_no, 64)?;
-        let reason = text("reason", &tb.reason, 500)?;
-        let goods_book_ref = text("goods book entry", &tb.goods_book_ref, 64)?;
-        let loaner = match &tb.loaner {
-            Some((m, s)) => Some((text("loaner model", m, 128)?, text("loaner serial", s, 64)?)),
-            None => None,
-        };
-        self.command(id, Durability::Full, |tx, cur, now| {
-            let visit_id = cur.visit("take the unit back")?.id;
-            self.transition(tx, cur, JobAction::TakeBack, now)?;
-            let loaner = loaner
-                .map(|(model, serial)| -> Result<Loaner> {
-                    let l = Loaner {
-                        id: LoanerId::new(),
-                        work_order_id: id,
-                        model,
-                        serial,
-                        lent_at: now,
-                        returned_at: None,
-                    };
-                    records::insert_loaner(tx, &l)?;
-                    Ok(l)
-                })
-                .transpose()?;
-            let receipt = TakeBackReceipt {
-                id: ReceiptId::new(),
-                work_order_id: id,
-                visit_id,
-                receipt_no,
-                reason,
-                issued_at: now,
-                goods_book_ref,
-                loaner_id: loaner.as_ref().map(|l| l.id),
-                returned_at: None,
-            };
-            records::insert_receipt(tx, &receipt)?;
-            let op = JobOp::TakeBack(TakeBackV1 {
-                receipt: ReceiptV1 {
-                    id: receipt.id,
-                    work_order_id: receipt.work_order_id,
-                    visit_id: receipt.visit_id,
-                    receipt_no: receipt.receipt_no.clone(),
-                    reason: receipt.reason.clone(),
-                    issued_at: receipt.issued_at,
-                    goods_book_ref: receipt.goods_book_ref.clone(),
-                    loaner_id: receipt.loaner_id,
-                    returned_at: receipt.returned_at,
-                },
-                loaner: loaner.map(|l| LoanerV1 {
-                    id: l.id,
-                    work_order_id: l.work_order_id,
-                    model: l.model,
-                    serial: l.serial,
-                    lent_at: l.lent_at,
-                    returned_at: l.returned_at,
-                }),
-            });
-            tx.record(id, Some(visit_id), &op)?;
-            Ok(receipt)
         })
     }
 

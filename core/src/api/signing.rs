@@ -11,7 +11,7 @@ use crate::clock::to_millis;
 use crate::error::{Error, Result};
 use crate::media::signature::{
     self as sig, SealInput, SignedSummary, Strokes, SummaryAnswer, SummaryFees, SummaryFinding,
-    SummaryPart,
+    SummaryPart, SummaryTakeBack,
 };
 use crate::model::*;
 use crate::store::{Durability, queries, records};
@@ -173,6 +173,7 @@ impl FieldKit {
                 Some(visit.id),
                 &JobOp::SummaryViewed(SummaryViewedV1 {
                     summary_sha256: sha256.clone(),
+                    take_back: None,
                 }),
             )?;
             Ok(SigningSummary { summary, sha256 })
@@ -181,7 +182,11 @@ impl FieldKit {
 
     /// The open visit's summary as the server will rebuild it: from the job's journal, by
     /// the one builder both sides share.
-    fn journal_summary(&self, c: &rusqlite::Connection, cur: &Current) -> Result<SignedSummary> {
+    pub(super) fn journal_summary(
+        &self,
+        c: &rusqlite::Connection,
+        cur: &Current,
+    ) -> Result<SignedSummary> {
         self.with_replay(c, &cur.order, |r, cx| r.summary(cx))?
             .ok_or_else(|| Error::invalid("summary", "no visit is under way"))
     }
@@ -191,6 +196,18 @@ impl FieldKit {
     /// its step and, with `finding`, confirms that finding. A customer must have been shown
     /// this very summary ([`FieldKit::summary_for_signing`]). Durable against power loss.
     pub fn sign(&self, id: WorkOrderId, input: &SignatureInput) -> Result<Signature> {
+        self.sign_over(id, input, None)
+    }
+
+    /// [`FieldKit::sign`], over the visit's summary as it stands or, with `receipt`, as it
+    /// stands with that take-back receipt (the customer's signature on it, before the
+    /// take-back is recorded: step and finding `None`).
+    pub(super) fn sign_over(
+        &self,
+        id: WorkOrderId,
+        input: &SignatureInput,
+        receipt: Option<SummaryTakeBack>,
+    ) -> Result<Signature> {
         let signer_name = text("signer name", &input.signer_name, 128)?;
         if input.finding.is_some() && input.role != SignerRole::Customer {
             return Err(Error::invalid(
@@ -231,7 +248,11 @@ impl FieldKit {
             }
             let (summary, shown) = self.with_replay(tx, &cur.order, |r, cx| {
                 let shown = r.open_visit().map(|v| v.shown.clone()).unwrap_or_default();
-                (r.summary(cx), shown)
+                let summary = match &receipt {
+                    Some(tb) => r.summary_with_take_back(cx, tb.clone()),
+                    None => r.summary(cx),
+                };
+                (summary, shown)
             })?;
             let summary =
                 summary.ok_or_else(|| Error::invalid("signature", "no visit is under way"))?;
@@ -494,6 +515,7 @@ fn build_summary(
         parts,
         fee_consent,
         photos,
+        take_back: records::visit_take_back(c, visit.id)?,
     }
     .canonicalize())
 }

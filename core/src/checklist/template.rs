@@ -294,6 +294,10 @@ fn yes() -> bool {
     true
 }
 
+fn is_false(b: &bool) -> bool {
+    !b
+}
+
 /// One step of a checklist.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -338,6 +342,10 @@ pub struct Template {
     pub billing_step: Option<String>,
     /// In the order a technician meets them (phases never go backwards).
     pub steps: Vec<Step>,
+    /// A take-back on this checklist's visit needs its evidence (PROCEDURE 14): photos of the
+    /// unit's condition and the customer's signature on the receipt (templates v3 on).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub take_back_evidence: bool,
 }
 
 impl Template {

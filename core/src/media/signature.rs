@@ -203,6 +203,17 @@ pub struct SummaryFees {
     pub agreed: bool,
 }
 
+/// A take-back receipt as the customer signs it (PROCEDURE 14): the unit goes to the workshop
+/// under this receipt, maybe with a loaner left behind.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SummaryTakeBack {
+    pub receipt_no: String,
+    pub reason: String,
+    pub goods_book_ref: String,
+    /// The loaner left with the customer: model and serial.
+    pub loaner: Option<(String, String)>,
+}
+
 /// What a signer is shown and signs: the job, the findings, the work done (checklist
 /// answers), the parts, the fees and the photos, as they stand. Canonical: every list is
 /// sorted, so the same facts always give the same bytes and the same hash.
@@ -217,6 +228,11 @@ pub struct SignedSummary {
     pub fee_consent: Option<SummaryFees>,
     /// SHA-256 of every photo of the visit.
     pub photos: Vec<String>,
+    /// The take-back receipt the customer signs for, on a visit that ends with the unit taken
+    /// to the workshop; absent otherwise (and then absent from the canonical bytes, so every
+    /// summary signed before it existed keeps its hash).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub take_back: Option<SummaryTakeBack>,
 }
 
 impl SignedSummary {
@@ -343,9 +359,14 @@ mod tests {
             prop::collection::vec(part, 0..3),
             fees,
             prop::collection::vec("[0-9a-f]{8}", 0..3),
+            prop::option::of((
+                "[A-Z0-9-]{1,10}",
+                "[a-z ]{1,20}",
+                prop::option::of(("[A-Z0-9-]{1,8}", "[A-Z0-9]{1,8}")),
+            )),
         )
             .prop_map(
-                |(work_order, mut findings, mut answers, mut parts, fee_consent, photos)| {
+                |(work_order, mut findings, mut answers, mut parts, fee_consent, photos, tb)| {
                     // Distinct ids and steps, as the records have.
                     for (i, f) in findings.iter_mut().enumerate() {
                         f.id = format!("finding-{i}");
@@ -365,6 +386,12 @@ mod tests {
                         parts,
                         fee_consent,
                         photos,
+                        take_back: tb.map(|(receipt_no, reason, loaner)| SummaryTakeBack {
+                            receipt_no,
+                            reason,
+                            goods_book_ref: "GB-1".into(),
+                            loaner,
+                        }),
                     }
                     .canonicalize()
                 },
@@ -375,7 +402,11 @@ mod tests {
     /// change (so the case is skipped).
     fn mutate(s: &mut SignedSummary, pick: usize, v: &str) -> bool {
         let v = format!("{v}!");
-        match pick % 12 {
+        match pick % 13 {
+            12 => match s.take_back.as_mut() {
+                Some(tb) => tb.loaner = Some((v, "SN".into())),
+                None => return false,
+            },
             0 => s.work_order.number = v,
             1 => s.work_order.reported_fault = v,
             2 => s.work_order.product_serial = Some(v),
@@ -451,9 +482,28 @@ mod tests {
             prop_assert_eq!(round_trip.sha256(), s.sha256());
         }
 
+        /// A summary without a take-back has the bytes (and hash) it had before take-backs
+        /// were signed; adding one changes the hash.
+        #[test]
+        fn a_take_back_is_signed_only_when_present(s in summary()) {
+            let json = s.canonical_json();
+            prop_assert_eq!(s.take_back.is_some(), json.contains("\"take_back\""));
+            let mut other = s.clone();
+            other.take_back = match s.take_back {
+                Some(_) => None,
+                None => Some(SummaryTakeBack {
+                    receipt_no: "R-1".into(),
+                    reason: "bench repair".into(),
+                    goods_book_ref: "GB-1".into(),
+                    loaner: None,
+                }),
+            };
+            prop_assert_ne!(other.sha256(), s.sha256());
+        }
+
         /// Any change to any field of the signed content changes the hash and is reported.
         #[test]
-        fn any_change_to_the_signed_content_is_detected(s in summary(), pick in 0usize..12, v in text()) {
+        fn any_change_to_the_signed_content_is_detected(s in summary(), pick in 0usize..13, v in text()) {
             let mut changed = s.clone();
             prop_assume!(mutate(&mut changed, pick, &v));
             prop_assert_ne!(changed.sha256(), s.sha256());

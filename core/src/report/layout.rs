@@ -439,6 +439,19 @@ fn layout<'m>(c: &CopyContent, metrics: &'m Metrics<'m>) -> Result<Pages<'m>, Re
         );
     }
 
+    if let Some(tb) = &c.take_back {
+        p.heading("取回维修收据 / Take-back receipt");
+        p.field("收据号 / Receipt no.", &tb.receipt_no);
+        p.field("原因 / Reason", &tb.reason);
+        p.field("进出商品簿 / Goods book", &tb.goods_book_ref);
+        match &tb.loaner {
+            Some((model, serial)) => {
+                p.field("替补品 / Loaner", &format!("{model}  S/N {serial}"));
+            }
+            None => p.field("替补品 / Loaner", "无 / none"),
+        }
+    }
+
     if !c.thumbnails.is_empty() {
         p.heading("照片 / Photos");
         let (w, gap) = (92.0f32, 8.0f32);

@@ -125,6 +125,8 @@ pub struct CopyContent {
     pub findings: Vec<(String, String)>,
     pub parts: Vec<PartLine>,
     pub fees: Option<FeeLines>,
+    /// The take-back receipt the customer signed for, with the loaner left with them.
+    pub take_back: Option<crate::media::signature::SummaryTakeBack>,
     /// Photo thumbnails (JPEG), in the signed summary's order.
     pub thumbnails: Vec<Vec<u8>>,
     /// The customer's signature image (PNG).
@@ -268,6 +270,7 @@ pub fn content(
             .collect(),
         parts,
         fees,
+        take_back: summary.take_back.clone(),
         thumbnails,
         signature_png,
         signer_name: sig.signer_name.clone(),

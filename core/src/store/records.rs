@@ -482,6 +482,35 @@ pub fn insert_receipt(c: &Connection, r: &TakeBackReceipt) -> Result<()> {
     Ok(())
 }
 
+/// The take-back receipt issued on `visit`, as a customer signs for it (receipt, reason,
+/// goods-book entry, the loaner's model and serial).
+pub fn visit_take_back(
+    c: &Connection,
+    visit: VisitId,
+) -> Result<Option<crate::media::signature::SummaryTakeBack>> {
+    Ok(c.prepare_cached(
+        "SELECT r.receipt_no, r.reason, r.goods_book_ref, l.model, l.serial
+         FROM receipts r LEFT JOIN loaners l ON l.id = r.loaner_id
+         WHERE r.visit_id = ?1 ORDER BY r.rowid DESC LIMIT 1",
+    )?
+    .query_row([visit.to_string()], |r| {
+        let loaner = match (
+            r.get::<_, Option<String>>(3)?,
+            r.get::<_, Option<String>>(4)?,
+        ) {
+            (Some(m), Some(s)) => Some((m, s)),
+            _ => None,
+        };
+        Ok(crate::media::signature::SummaryTakeBack {
+            receipt_no: r.get(0)?,
+            reason: r.get(1)?,
+            goods_book_ref: r.get(2)?,
+            loaner,
+        })
+    })
+    .optional()?)
+}
+
 /// Whether the order has a receipt whose unit has not come back yet.
 pub fn has_open_receipt(c: &Connection, order: WorkOrderId) -> Result<bool> {
     Ok(c.prepare_cached(

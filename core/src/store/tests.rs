@@ -180,7 +180,7 @@ fn populated(dir: &Path) -> FieldKit {
     .unwrap();
     kit.start_travel(other.id).unwrap();
     kit.arrive(other.id).unwrap();
-    kit.take_back(other.id, &demo::sample_take_back()).unwrap();
+    demo::take_back_with_evidence(&kit, other.id).unwrap();
     let mut t = crate::checklist::default_template_for(crate::model::JobKind::FollowUp, false);
     t.version += 1;
     kit.install_template(&t.to_json().unwrap()).unwrap();

@@ -175,6 +175,25 @@ pub struct ConsentToFeesV1 {
 pub struct TakeBackV1 {
     pub receipt: ReceiptV1,
     pub loaner: Option<LoanerV1>,
+    /// SHA-256 of the photos of the unit's condition, taken on the visit (absent from older
+    /// apps' ops; required where the visit's checklist asks for the evidence).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub condition_photos: Vec<String>,
+}
+
+impl TakeBackV1 {
+    /// The receipt as a customer signs for it.
+    pub fn signed_form(&self) -> crate::media::signature::SummaryTakeBack {
+        crate::media::signature::SummaryTakeBack {
+            receipt_no: self.receipt.receipt_no.clone(),
+            reason: self.receipt.reason.clone(),
+            goods_book_ref: self.receipt.goods_book_ref.clone(),
+            loaner: self
+                .loaner
+                .as_ref()
+                .map(|l| (l.model.clone(), l.serial.clone())),
+        }
+    }
 }
 
 /// The receipt of a take-back.
@@ -323,6 +342,10 @@ pub struct PartRequestV1 {
 #[serde(deny_unknown_fields)]
 pub struct SummaryViewedV1 {
     pub summary_sha256: String,
+    /// The take-back receipt shown with the visit's records, before the unit is taken back
+    /// (absent otherwise).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub take_back: Option<crate::media::signature::SummaryTakeBack>,
 }
 
 /// `sign`: a signature, bound to the summary it was given over and to the job's timeline.
@@ -415,7 +438,7 @@ pub enum JobOp {
     ConsentToFees(ConsentToFeesV1),
     Pause(ReasonV1),
     Resume,
-    TakeBack(TakeBackV1),
+    TakeBack(Box<TakeBackV1>),
     Feedback(FeedbackV1),
     Complete(CompleteV1),
     AddPhoto(AddPhotoV1),
@@ -603,7 +626,7 @@ impl JobOp {
             "consent_to_fees" => JobOp::ConsentToFees(p.read(false)?),
             "pause" => JobOp::Pause(p.read(true)?),
             "resume" => p.empty(JobOp::Resume)?,
-            "take_back" => JobOp::TakeBack(p.read(true)?),
+            "take_back" => JobOp::TakeBack(Box::new(p.read(true)?)),
             "feedback" => JobOp::Feedback(p.read(false)?),
             "complete" => JobOp::Complete(p.read(true)?),
             "add_photo" => JobOp::AddPhoto(p.read(false)?),

@@ -276,7 +276,7 @@ fn take_back_then_cancel(
         },
     )?;
     ack(kit, out, None)?;
-    kit.take_back(id, &demo::sample_take_back())?;
+    demo::take_back_with_evidence(kit, id)?;
     ack(kit, out, None)?;
     kit.issue_stock("PUMP-220", 1)?;
     ack(kit, out, None)?;

@@ -14,7 +14,7 @@ fn taken_back_with_a_loaner(d: &Device) -> (WorkOrderId, LoanerId) {
     let id = d.order(JobKind::Repair, Billing::Warranty);
     d.plan(id);
     d.walk(id, &none, &|next| next == "respect_home");
-    let receipt = d.kit.take_back(id, &demo::sample_take_back()).unwrap();
+    let receipt = demo::take_back_with_evidence(&d.kit, id).unwrap();
     d.call(id);
     (id, receipt.loaner_id.unwrap())
 }

@@ -17,4 +17,5 @@ mod photo;
 mod random_commands;
 mod replay;
 mod signing;
+mod take_back;
 mod visit;

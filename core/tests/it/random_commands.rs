@@ -32,7 +32,9 @@ enum Cmd {
     Fees(bool),
     Finding,
     Complete,
-    TakeBack,
+    /// 0: the receipt shown, 1: signed, 2: the take-back naming the latest photo, 3: the
+    /// take-back with no evidence.
+    TakeBack(u8),
     NoAccess,
     /// 待件: a part requested, in the catalogue or not.
     AwaitParts(bool),
@@ -74,7 +76,7 @@ fn cmd() -> impl Strategy<Value = Cmd> {
         2 => any::<bool>().prop_map(Cmd::Fees),
         1 => Just(Cmd::Finding),
         4 => Just(Cmd::Complete),
-        1 => Just(Cmd::TakeBack),
+        2 => (0u8..4).prop_map(Cmd::TakeBack),
         1 => Just(Cmd::NoAccess),
         1 => any::<bool>().prop_map(Cmd::AwaitParts),
         1 => any::<bool>().prop_map(Cmd::RefuseSignature),
@@ -179,7 +181,10 @@ fn run(d: &Device, id: WorkOrderId, c: &Cmd) -> Result<(), fieldkit_core::Error>
             .record_finding(id, FindingKind::Tampering, "seal broken")
             .map(drop),
         Cmd::Complete => k.complete(id).map(drop),
-        Cmd::TakeBack => k.take_back(id, &demo::sample_take_back()).map(drop),
+        Cmd::TakeBack(0) => demo::show_take_back_receipt(k, id),
+        Cmd::TakeBack(1) => demo::sign_take_back_receipt(k, id),
+        Cmd::TakeBack(2) => demo::take_back_citing_photos(k, id).map(drop),
+        Cmd::TakeBack(_) => k.take_back(id, &demo::sample_take_back()).map(drop),
         Cmd::NoAccess => k.no_access(id, "nobody home").map(drop),
         Cmd::AwaitParts(known) => {
             let (parts, note) = demo::sample_parts_wait(*known);

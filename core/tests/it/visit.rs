@@ -272,7 +272,7 @@ fn take_back_then_the_return_visit_follows_its_own_checklist() {
     let id = d.order(JobKind::Repair, Billing::Warranty);
     d.plan(id);
     d.walk(id, &none, &|next| next == "respect_home");
-    let receipt = d.kit.take_back(id, &demo::sample_take_back()).unwrap();
+    let receipt = demo::take_back_with_evidence(&d.kit, id).unwrap();
     assert!(receipt.loaner_id.is_some());
     assert_eq!(d.kit.job(id).unwrap().status, JobStatus::AwaitingReturn);
     // The repaired unit comes back: a new call plans visit 2 on the take-back template.

@@ -125,9 +125,22 @@ public final class FieldKitClient: @unchecked Sendable {
     }
     public func pause(_ id: String, reason: String) async throws -> JobStatus { try await local { try $0.pause(jobId: id, reason: reason) } }
     public func resume(_ id: String) async throws -> JobStatus { try await local { try $0.resume(jobId: id) } }
+    /// Takes the unit to the workshop. Where the visit's checklist asks for the evidence:
+    /// `conditionPhotos` of this visit and the customer's signature on this very receipt
+    /// (`takeBackSummary`, then `signTakeBackReceipt`).
     public func takeBack(_ id: String, _ takeBack: TakeBack) async throws -> TakeBackReceipt {
         try await local { try $0.takeBack(jobId: id, takeBack: takeBack) }
     }
+    /// The visit's summary with the take-back receipt, to show the customer (recorded as shown).
+    public func takeBackSummary(_ id: String, _ takeBack: TakeBack) async throws -> SigningSummary {
+        try await local { try $0.takeBackSummary(jobId: id, takeBack: takeBack) }
+    }
+    /// The customer signs the take-back receipt they were shown.
+    public func signTakeBackReceipt(_ id: String, _ takeBack: TakeBack, signerName: String, strokes: Strokes) async throws -> Signature {
+        try await local { try $0.signTakeBackReceipt(jobId: id, takeBack: takeBack, signerName: signerName, strokes: strokes) }
+    }
+    /// SHA-256 of each photo of the job's current (or last) visit, oldest first.
+    public func photos(_ id: String) async throws -> [String] { try await local { try $0.photos(jobId: id) } }
     /// Ends the visit for want of a part (待件): the parts requested and what was found.
     public func awaitParts(_ id: String, parts: [PartRequest], note: String) async throws -> JobStatus {
         try await local { try $0.awaitParts(jobId: id, parts: parts, note: note) }

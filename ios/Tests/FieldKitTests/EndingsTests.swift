@@ -103,7 +103,7 @@ final class CustodyTests: XCTestCase {
     func testALoanerIsReturnedOnSiteOnTheReturnVisitOnce() async throws {
         let (kit, id) = try kitWithOrder("loaner")
         try await walkToWork(kit, id)
-        let receipt = try await kit.takeBack(id, TakeBack(receiptNo: "R-0001", reason: "motor needs bench repair", goodsBookRef: "GB-1", loaner: LoanerUnit(model: "WM-LOAN", serial: "LN-77")))
+        let receipt = try await takeBackWithEvidence(kit, id)
         let loanerId = try XCTUnwrap(receipt.loanerId)
         _ = try await kit.callCustomer(id, callReached)
         let out = try await kit.loaners(id)

@@ -439,6 +439,38 @@ async fn suite(backend: Backend) {
         ends.push((job, what, Ends::Held(held)));
     }
 
+    // A take-back stripped of its evidence by a modified app: no condition photo, or a
+    // receipt other than the one the customer signed. Refused (`blocked`); the honest
+    // take-back is applied.
+    for (what, forge) in [
+        ("take-back without a condition photo", 0),
+        ("take-back of a receipt not signed", 1),
+        ("take-back as the app sent it", 2),
+    ] {
+        let job = new_job(&ts).await;
+        let p = phone(&ts, &tech, |_| {}).await;
+        p.walk_until(job, "pause/resume");
+        demo::take_back_with_evidence(&p.kit, job).unwrap();
+        let mut ops = p.outbox();
+        let i = hostile::find(&ops, "take_back", None);
+        match forge {
+            0 => ops[i].payload["condition_photos"] = json!([]),
+            1 => ops[i].payload["receipt"]["receipt_no"] = json!("R-FORGED"),
+            _ => {}
+        }
+        hostile::rechain(&mut ops);
+        let r = push(&ts, &p.token, &ops).await;
+        if forge == 2 {
+            assert_eq!(*outcome_of(&r, &ops, i), OpOutcome::Applied, "{what}");
+        } else {
+            assert!(
+                rejected(outcome_of(&r, &ops, i), "blocked"),
+                "{what}: {:?}",
+                outcome_of(&r, &ops, i)
+            );
+        }
+    }
+
     // A second completion of a completed job.
     {
         let job = new_job(&ts).await;

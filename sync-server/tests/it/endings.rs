@@ -441,7 +441,7 @@ async fn on_the_return_visit(
     n: u32,
 ) -> (WorkOrderId, Phone, LoanerId) {
     let (job, p) = walked_to(ts, tech, n, "start_work").await;
-    let receipt = p.kit.take_back(job, &demo::sample_take_back()).unwrap();
+    let receipt = demo::take_back_with_evidence(&p.kit, job).unwrap();
     p.kit.call_customer(job, &demo::call_reached()).unwrap();
     p.kit
         .answer_step(job, "repaired_unit_loaded", &AnswerValue::Confirmed)

@@ -36,7 +36,9 @@ enum Cmd {
     Finding,
     Part,
     Complete,
-    TakeBack,
+    /// 0: the receipt shown, 1: signed, 2: the take-back naming the latest photo, 3: the
+    /// take-back with no evidence.
+    TakeBack(u8),
     NoAccess,
     /// 待件: a part requested, in the catalogue or not.
     AwaitParts(bool),
@@ -79,7 +81,7 @@ fn cmd() -> impl Strategy<Value = Cmd> {
         1 => Just(Cmd::Finding),
         1 => Just(Cmd::Part),
         5 => Just(Cmd::Complete),
-        1 => Just(Cmd::TakeBack),
+        2 => (0u8..4).prop_map(Cmd::TakeBack),
         1 => Just(Cmd::NoAccess),
         1 => any::<bool>().prop_map(Cmd::AwaitParts),
         1 => any::<bool>().prop_map(Cmd::RefuseSignature),
@@ -249,7 +251,10 @@ fn run(k: &FieldKit, id: WorkOrderId, c: &Cmd) -> fieldkit_core::Result<()> {
             )
             .map(drop),
         Cmd::Complete => k.complete(id).map(drop),
-        Cmd::TakeBack => k.take_back(id, &demo::sample_take_back()).map(drop),
+        Cmd::TakeBack(0) => demo::show_take_back_receipt(k, id),
+        Cmd::TakeBack(1) => demo::sign_take_back_receipt(k, id),
+        Cmd::TakeBack(2) => demo::take_back_citing_photos(k, id).map(drop),
+        Cmd::TakeBack(_) => k.take_back(id, &demo::sample_take_back()).map(drop),
         Cmd::NoAccess => k.no_access(id, "nobody home").map(drop),
         Cmd::AwaitParts(known) => {
             let (parts, note) = demo::sample_parts_wait(*known);

@@ -370,6 +370,10 @@ async fn suite(s: Arc<dyn Storage>) {
             "answer_step",
             "start_travel",
             "arrive",
+            // The take-back's evidence: the unit's condition, the receipt shown and signed.
+            "add_photo",
+            "summary_viewed",
+            "sign",
             "take_back"
         ]
     );

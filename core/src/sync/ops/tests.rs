@@ -78,6 +78,7 @@ fn summary() -> impl Strategy<Value = SignedSummary> {
         parts: Vec::new(),
         fee_consent: None,
         photos: vec!["ab".repeat(32)],
+        take_back: None,
     })
 }
 
@@ -139,8 +140,12 @@ fn job_op() -> impl Strategy<Value = JobOp> {
             .prop_map(|(step, answer)| JobOp::AnswerStep(AnswerStepV1 { step, answer })),
         (text(), text())
             .prop_map(|(step, reason)| JobOp::ExceptStep(ExceptStepV1 { step, reason })),
-        "[0-9a-f]{64}"
-            .prop_map(|summary_sha256| JobOp::SummaryViewed(SummaryViewedV1 { summary_sha256 })),
+        "[0-9a-f]{64}".prop_map(|summary_sha256| {
+            JobOp::SummaryViewed(SummaryViewedV1 {
+                summary_sha256,
+                take_back: None,
+            })
+        }),
         (ts(), prop::collection::vec(uuid(), 0..3)).prop_map(|(completed_at, s)| {
             JobOp::Complete(CompleteV1 {
                 completed_at,
@@ -220,29 +225,33 @@ fn job_op() -> impl Strategy<Value = JobOp> {
             uuid(),
             text(),
             ts(),
-            prop::option::of((uuid(), text()))
+            prop::option::of((uuid(), text())),
+            prop::collection::vec("[0-9a-f]{64}", 0..3),
         )
-            .prop_map(|(id, wo, v, no, at, loaner)| JobOp::TakeBack(TakeBackV1 {
-                receipt: ReceiptV1 {
-                    id: ReceiptId(id),
-                    work_order_id: WorkOrderId(wo),
-                    visit_id: VisitId(v),
-                    receipt_no: no.clone(),
-                    reason: no.clone(),
-                    issued_at: at,
-                    goods_book_ref: no.clone(),
-                    loaner_id: loaner.as_ref().map(|(l, _)| LoanerId(*l)),
-                    returned_at: None,
-                },
-                loaner: loaner.map(|(l, serial)| LoanerV1 {
-                    id: LoanerId(l),
-                    work_order_id: WorkOrderId(wo),
-                    model: no,
-                    serial,
-                    lent_at: at,
-                    returned_at: Some(at),
-                }),
-            })),
+            .prop_map(
+                |(id, wo, v, no, at, loaner, photos)| JobOp::TakeBack(Box::new(TakeBackV1 {
+                    receipt: ReceiptV1 {
+                        id: ReceiptId(id),
+                        work_order_id: WorkOrderId(wo),
+                        visit_id: VisitId(v),
+                        receipt_no: no.clone(),
+                        reason: no.clone(),
+                        issued_at: at,
+                        goods_book_ref: no.clone(),
+                        loaner_id: loaner.as_ref().map(|(l, _)| LoanerId(*l)),
+                        returned_at: None,
+                    },
+                    loaner: loaner.map(|(l, serial)| LoanerV1 {
+                        id: LoanerId(l),
+                        work_order_id: WorkOrderId(wo),
+                        model: no,
+                        serial,
+                        lent_at: at,
+                        returned_at: Some(at),
+                    }),
+                    condition_photos: photos,
+                }))
+            ),
         (
             uuid(),
             uuid(),

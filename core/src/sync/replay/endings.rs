@@ -1,10 +1,12 @@
 //! The evidence gates of the visit endings that need more than a reason, asked of one replayed
 //! visit: a declined quote (the quote shown and declined; at most a part of it — the call-out
-//! fee — agreed after) and a redelivery (a damaged-on-delivery finding the customer signed, a
-//! photo). The device's commands and the server's judge ask the same questions of the same
+//! fee — agreed after), a redelivery (a damaged-on-delivery finding the customer signed, a
+//! photo) and a take-back (condition photos, the customer's signature on the receipt). The device's commands and the server's judge ask the same questions of the same
 //! replay, so the two cannot drift.
 
 use super::VisitReplay;
+use crate::checklist::Template;
+use crate::media::signature::SummaryTakeBack;
 use crate::model::{FindingKind, JobKind};
 
 /// Why an ending's evidence falls short: a machine-readable code and words for people.
@@ -62,5 +64,40 @@ impl VisitReplay {
             return Some(("blocked", "take a photo of the damage first"));
         }
         None
+    }
+
+    /// Why this visit cannot end with the unit taken back under `receipt`, if it cannot:
+    /// where the checklist asks for the evidence (`take_back_evidence`, templates v3 on), at
+    /// least one photo of the unit's condition, each one of this visit's, and the customer's
+    /// signature on this very receipt (PROCEDURE 14; 004 一 第19条(6)).
+    pub fn take_back_shortfall(
+        &self,
+        t: &Template,
+        receipt: &SummaryTakeBack,
+        condition_photos: &[String],
+    ) -> Option<Shortfall> {
+        if !t.take_back_evidence {
+            return None;
+        }
+        if condition_photos.is_empty() {
+            return Some(("blocked", "photograph the unit's condition first"));
+        }
+        if condition_photos
+            .iter()
+            .any(|c| !self.photos.iter().any(|p| &p.sha256 == c))
+        {
+            return Some(("invalid", "a condition photo is not one of this visit's"));
+        }
+        match &self.take_back_signed {
+            Some(signed) if signed == receipt => None,
+            Some(_) => Some((
+                "blocked",
+                "the receipt is not the one the customer signed: show it and sign again",
+            )),
+            None => Some((
+                "blocked",
+                "the customer has not signed the take-back receipt",
+            )),
+        }
     }
 }

@@ -225,6 +225,16 @@ impl JobReplay {
                 if p.receipt.work_order_id != cx.order.id {
                     return Err(Refused::new("invalid", "the receipt names another job"));
                 }
+                // The state first, then the evidence: the device asks in the same order.
+                self.job().apply(JobAction::TakeBack)?;
+                let receipt = p.signed_form();
+                let v = self.visit_of(op, "take the unit back")?;
+                let t = v.template(cx)?;
+                if let Some((code, why)) = v.take_back_shortfall(&t, &receipt, &p.condition_photos)
+                {
+                    return Err(Refused::new(code, why));
+                }
+                v.take_back = Some(receipt);
                 self.transition(JobAction::TakeBack)?;
                 self.taken_back = true;
                 if let Some(l) = &p.loaner {
@@ -452,7 +462,12 @@ impl JobReplay {
                     return Err(Refused::new("not_allowed_now", "arrive first"));
                 }
                 let t = v.template(cx)?;
-                if v.summary(cx.order, &t).sha256() != p.summary_sha256 {
+                // A take-back receipt is shown with the records before the unit is taken back.
+                let shown = match p.take_back.clone().filter(|_| v.take_back.is_none()) {
+                    Some(tb) => v.summary_with_take_back(cx.order, &t, tb),
+                    None => v.summary(cx.order, &t),
+                };
+                if shown.sha256() != p.summary_sha256 {
                     return Err(Refused::new(
                         "summary_mismatch",
                         "the summary shown is not the visit's records as they stand",

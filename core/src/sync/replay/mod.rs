@@ -304,6 +304,18 @@ impl JobReplay {
         Some(v.summary(cx.order, &t))
     }
 
+    /// The open visit's summary with the take-back receipt `tb` not recorded yet (what the
+    /// customer signs for a take-back).
+    pub fn summary_with_take_back(
+        &self,
+        cx: &Context<'_>,
+        tb: crate::media::signature::SummaryTakeBack,
+    ) -> Option<SignedSummary> {
+        let v = self.visit.as_ref()?;
+        let t = v.template(cx).ok()?;
+        Some(v.summary_with_take_back(cx.order, &t, tb))
+    }
+
     /// What stops the open visit's completion now: the workflow, the checklist gate and the
     /// customer's standing signatures (see [`CompletionCheck`]).
     pub fn completion_check(&self, cx: &Context<'_>) -> CompletionCheck {

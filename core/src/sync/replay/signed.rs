@@ -206,6 +206,13 @@ pub fn signature_problems(
         }
         _ => {}
     }
+    // A take-back receipt signed for must stand as signed (one recorded after a signature is
+    // that visit's own, signed on its own).
+    if let Some(tb) = &signed.take_back
+        && current.take_back.as_ref() != Some(tb)
+    {
+        problems.push("the take-back receipt changed since signing".to_owned());
+    }
     for p in &signed.photos {
         if !current.photos.contains(p) {
             problems.push(format!("photo {p} was removed after signing"));

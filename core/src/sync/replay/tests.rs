@@ -33,6 +33,7 @@ fn base() -> SignedSummary {
         parts: vec![],
         fee_consent: Some(fees("f1", 13_000)),
         photos: vec!["aa".into()],
+        take_back: None,
     }
     .canonicalize()
 }

@@ -15,6 +15,7 @@ use crate::checklist::{
 };
 use crate::media::signature::{
     SignedSummary, SummaryAnswer, SummaryFees, SummaryFinding, SummaryOrder, SummaryPart,
+    SummaryTakeBack,
 };
 use crate::model::*;
 use crate::sync::ops::{ConsentToFeesV1, RecordFindingV1, RecordPartV1, SignV1};
@@ -83,6 +84,12 @@ pub struct VisitReplay {
     /// The job's loaners as they stand during the visit (lent, not yet returned).
     #[serde(default)]
     pub loaners: LoanerCount,
+    /// The take-back receipt the customer signed for on this visit (before the take-back).
+    #[serde(default)]
+    pub take_back_signed: Option<SummaryTakeBack>,
+    /// The take-back receipt issued on this visit, once taken back.
+    #[serde(default)]
+    pub take_back: Option<SummaryTakeBack>,
 }
 
 impl VisitReplay {
@@ -102,6 +109,8 @@ impl VisitReplay {
             settlements: Vec::new(),
             feedback: false,
             loaners: LoanerCount::default(),
+            take_back_signed: None,
+            take_back: None,
         }
     }
 
@@ -305,6 +314,22 @@ impl VisitReplay {
             parts: self.parts.iter().map(|(p, _)| p.clone()).collect(),
             fee_consent: self.consents.last().map(|(f, _)| f.clone()),
             photos: self.photos.iter().map(|p| p.sha256.clone()).collect(),
+            take_back: self.take_back.clone(),
+        }
+        .canonicalize()
+    }
+
+    /// The summary the customer signs for a take-back not recorded yet: the visit as it
+    /// stands with the receipt `tb` (PROCEDURE 14).
+    pub fn summary_with_take_back(
+        &self,
+        order: &WorkOrder,
+        t: &Template,
+        tb: SummaryTakeBack,
+    ) -> SignedSummary {
+        SignedSummary {
+            take_back: Some(tb),
+            ..self.summary(order, t)
         }
         .canonicalize()
     }
@@ -406,11 +431,34 @@ impl VisitReplay {
                             "the summary carried does not hash to the one signed",
                         )
                     })?;
-                if &self.summary(cx.order, &t).sha256() != sha {
+                // The customer's signature on a take-back receipt is over the visit as it
+                // stands with that receipt, before the take-back is recorded.
+                let receipt = signed
+                    .take_back
+                    .clone()
+                    .filter(|_| self.take_back.is_none());
+                if receipt.is_some()
+                    && (p.role != SignerRole::Customer
+                        || p.step_id.is_some()
+                        || p.finding.is_some())
+                {
+                    return Err(Refused::new(
+                        "invalid",
+                        "a take-back receipt is signed by the customer alone, on no step",
+                    ));
+                }
+                let current = match &receipt {
+                    Some(tb) => self.summary_with_take_back(cx.order, &t, tb.clone()),
+                    None => self.summary(cx.order, &t),
+                };
+                if &current.sha256() != sha {
                     return Err(Refused::new(
                         "summary_mismatch",
                         "the signature is not over the visit's records as they stand",
                     ));
+                }
+                if receipt.is_some() {
+                    self.take_back_signed = receipt;
                 }
                 if p.role == SignerRole::Customer && !self.shown.contains(sha) {
                     return Err(Refused::new(

@@ -170,11 +170,10 @@ impl Phone {
         self.kit.arrive(id).expect("arrive");
     }
 
-    /// The unit goes to the workshop ([`demo::sample_take_back`]) on the visit under way.
+    /// The unit goes to the workshop ([`demo::take_back_with_evidence`]) on the visit under
+    /// way.
     pub fn take_back(&self, id: WorkOrderId) {
-        self.kit
-            .take_back(id, &demo::sample_take_back())
-            .expect("take back");
+        demo::take_back_with_evidence(&self.kit, id).expect("take back");
     }
 
     fn before(&self, hook: Hook<'_>, step: &str) {

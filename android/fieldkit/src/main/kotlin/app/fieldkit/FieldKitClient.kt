@@ -32,6 +32,7 @@ import app.fieldkit.ffi.PartUse
 import app.fieldkit.ffi.Signature
 import app.fieldkit.ffi.SignatureInput
 import app.fieldkit.ffi.SigningSummary
+import app.fieldkit.ffi.Strokes
 import app.fieldkit.ffi.ServerAccount
 import app.fieldkit.ffi.Settlement
 import app.fieldkit.ffi.SettlementRecord
@@ -158,7 +159,20 @@ class FieldKitClient private constructor(
         local { consentToFees(jobId, schedule.id, schedule.version, items, agreed) }
     suspend fun pause(jobId: String, reason: String): JobStatus = local { pause(jobId, reason) }
     suspend fun resume(jobId: String): JobStatus = local { resume(jobId) }
+    /**
+     * Takes the unit to the workshop. Where the visit's checklist asks for the evidence
+     * (templates v3 on): [TakeBack.conditionPhotos] of this visit (see [photos]) and the
+     * customer's signature on this very receipt ([takeBackSummary], then [signTakeBackReceipt]).
+     */
     suspend fun takeBack(jobId: String, takeBack: TakeBack): TakeBackReceipt = local { takeBack(jobId, takeBack) }
+    /** The visit's summary with the take-back receipt, to show the customer (recorded as shown). */
+    suspend fun takeBackSummary(jobId: String, takeBack: TakeBack): SigningSummary =
+        local { takeBackSummary(jobId, takeBack) }
+    /** The customer signs the take-back receipt they were shown. Survives power loss once it returns. */
+    suspend fun signTakeBackReceipt(jobId: String, takeBack: TakeBack, signerName: String, strokes: Strokes): Signature =
+        local { signTakeBackReceipt(jobId, takeBack, signerName, strokes) }
+    /** SHA-256 of each photo of the job's current (or last) visit, oldest first. */
+    suspend fun photos(jobId: String): List<String> = local { photos(jobId) }
     /** Ends the visit for want of a part (待件): the parts requested and what was found. */
     suspend fun awaitParts(jobId: String, parts: List<PartRequest>, note: String): JobStatus =
         local { awaitParts(jobId, parts, note) }

@@ -4,8 +4,6 @@ package app.fieldkit
 
 import app.fieldkit.ffi.Answer
 import app.fieldkit.ffi.FieldKitException
-import app.fieldkit.ffi.LoanerUnit
-import app.fieldkit.ffi.TakeBack
 import kotlin.test.assertEquals
 import kotlin.test.assertFailsWith
 import kotlin.test.assertNotNull
@@ -18,7 +16,7 @@ class CustodyTest {
         val (kit, id) = TestSupport.kitWithOrder("loaner")
         kit.use {
             TestSupport.walkToWork(kit, id)
-            val receipt = kit.takeBack(id, TakeBack("R-0001", "motor needs bench repair", "GB-1", LoanerUnit("WM-LOAN", "LN-77")))
+            val receipt = TestSupport.takeBackWithEvidence(kit, id)
             val loanerId = assertNotNull(receipt.loanerId)
             kit.callCustomer(id, TestSupport.callReached)
             val out = kit.loaners(id).single()

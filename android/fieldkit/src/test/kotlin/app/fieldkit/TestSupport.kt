@@ -8,12 +8,15 @@ import app.fieldkit.ffi.CallOutcome
 import app.fieldkit.ffi.CompletionRecord
 import app.fieldkit.ffi.FindingKind
 import app.fieldkit.ffi.KitConfig
+import app.fieldkit.ffi.LoanerUnit
 import app.fieldkit.ffi.OldPartFate
 import app.fieldkit.ffi.PartUse
 import app.fieldkit.ffi.PaymentMethod
 import app.fieldkit.ffi.Signature
 import app.fieldkit.ffi.SignatureInput
 import app.fieldkit.ffi.SignerRole
+import app.fieldkit.ffi.TakeBack
+import app.fieldkit.ffi.TakeBackReceipt
 import app.fieldkit.ffi.Settlement
 import app.fieldkit.ffi.demoFeeSchedule
 import app.fieldkit.ffi.demoPhoto
@@ -140,6 +143,22 @@ object TestSupport {
         step("customer_copy", Answer.Confirmed)
         step("goodbye", Answer.Confirmed)
         return kit.complete(id)
+    }
+
+    /** The unit goes to the workshop, with a loaner: the receipt the samples use. */
+    fun sampleTakeBack(conditionPhotos: List<String> = emptyList()) =
+        TakeBack("R-0001", "motor needs bench repair", "GB-1", LoanerUnit("WM-LOAN", "LN-77"), conditionPhotos)
+
+    /**
+     * Takes the unit back with its evidence: a photo of its condition, the receipt shown to the
+     * customer and signed by them, then the take-back naming the photo.
+     */
+    suspend fun takeBackWithEvidence(kit: FieldKitClient, id: String): TakeBackReceipt {
+        val photo = kit.addPhoto(id, null, demoPhoto("condition of the unit"))
+        val tb = sampleTakeBack(listOf(photo.sha256))
+        kit.takeBackSummary(id, tb)
+        kit.signTakeBackReceipt(id, tb, "王女士", demoSignature(5))
+        return kit.takeBack(id, tb)
     }
 
     /** A real JPEG encoded by the JVM (ImageIO), 120×80, a colour gradient. */
