@@ -70,6 +70,13 @@ impl FieldKit {
                 }
             }
             let signature_png = self.store.blobs().get(&sig.image_sha256)?;
+            let settlement =
+                records::latest_settlement(c, visit.id)?.map(|s| report::SettlementLine {
+                    amount: s.amount,
+                    method: s.method,
+                    receipt_no: s.receipt_no,
+                    invoice_due: s.invoice_due,
+                });
             Ok(report::content(
                 CopySources {
                     signature: &sig,
@@ -81,6 +88,7 @@ impl FieldKit {
                     arrived_at: visit.arrived_at,
                     work_started_at: visit.work_started_at,
                     ended_at: visit.ended_at,
+                    settlement: settlement.as_ref(),
                 },
                 thumbnails,
                 signature_png,

@@ -143,7 +143,7 @@ fn load_failed(id: &str) -> Template {
         title: Localized::new("检查单加载失败", "Checklist failed to load"),
         job_kinds: JobKind::ALL.to_vec(),
         billing_step: None,
-        take_back_evidence: false,
+        strict_evidence: false,
         steps: vec![Step {
             id: LOAD_FAILED_STEP.to_string(),
             label: Localized::new(

@@ -342,10 +342,12 @@ pub struct Template {
     pub billing_step: Option<String>,
     /// In the order a technician meets them (phases never go backwards).
     pub steps: Vec<Step>,
-    /// A take-back on this checklist's visit needs its evidence (PROCEDURE 14): photos of the
-    /// unit's condition and the customer's signature on the receipt (templates v3 on).
+    /// The visit is judged by the evidence rules of templates v3 on, with no allowance left
+    /// for older apps: a take-back needs photos of the unit's condition and the customer's
+    /// signature on its receipt (PROCEDURE 14), and the fee is settled only by a settlement
+    /// record, never by ticking `fee_settled` (PROCEDURE 18).
     #[serde(default, skip_serializing_if = "is_false")]
-    pub take_back_evidence: bool,
+    pub strict_evidence: bool,
 }
 
 impl Template {

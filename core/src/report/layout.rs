@@ -237,6 +237,16 @@ fn money(cents: Cents, currency: &str) -> String {
     format!("{sign}{}.{:02} {currency}", c / 100, c % 100)
 }
 
+fn method_label(m: crate::model::PaymentMethod) -> &'static str {
+    use crate::model::PaymentMethod as M;
+    match m {
+        M::Cash => "现金 / Cash",
+        M::Card => "银行卡 / Card",
+        M::Transfer => "转账 / Bank transfer",
+        M::Qr => "扫码支付 / QR payment",
+    }
+}
+
 fn kind_label(kind: &str) -> String {
     match kind {
         "delivery" => "送货 / Delivery".into(),
@@ -436,6 +446,27 @@ fn layout<'m>(c: &CopyContent, metrics: &'m Metrics<'m>) -> Result<Pages<'m>, Re
             } else {
                 "未同意 / refused"
             },
+        );
+    }
+
+    if let Some(st) = &c.settlement {
+        let currency = c.fees.as_ref().map_or("CNY", |f| f.currency.as_str());
+        p.heading("结算 / Settlement");
+        p.field("金额 / Amount", &money(st.amount, currency));
+        p.field("方式 / Method", method_label(st.method));
+        match (&st.receipt_no, st.invoice_due) {
+            (Some(no), _) => p.field("收据或发票号 / Receipt or invoice no.", no),
+            (None, Some(due)) => p.field(
+                "发票 / Invoice",
+                &format!("后续开具，截止 / to follow by {}", time(due, off)),
+            ),
+            (None, None) => {}
+        }
+        p.text(
+            MARGIN,
+            full,
+            BODY,
+            "结算在客户签字之后记录，不在签字内容之内 / Recorded after the signature: not part of the signed content",
         );
     }
 

@@ -127,6 +127,8 @@ pub struct CopyContent {
     pub fees: Option<FeeLines>,
     /// The take-back receipt the customer signed for, with the loaner left with them.
     pub take_back: Option<crate::media::signature::SummaryTakeBack>,
+    /// The fee as settled; printed apart from what the signature covers.
+    pub settlement: Option<SettlementLine>,
     /// Photo thumbnails (JPEG), in the signed summary's order.
     pub thumbnails: Vec<Vec<u8>>,
     /// The customer's signature image (PNG).
@@ -157,6 +159,19 @@ pub struct CopySources<'a> {
     pub arrived_at: Option<Timestamp>,
     pub work_started_at: Option<Timestamp>,
     pub ended_at: Option<Timestamp>,
+    /// The visit's settlement (after the signature, so outside what it covers), if settled.
+    pub settlement: Option<&'a SettlementLine>,
+}
+
+/// How the visit's fee was settled (结算), as the copy prints it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SettlementLine {
+    pub amount: Cents,
+    pub method: crate::model::PaymentMethod,
+    /// The receipt or invoice number issued on site.
+    pub receipt_no: Option<String>,
+    /// When the invoice is due, when none was issued on site.
+    pub invoice_due: Option<Timestamp>,
 }
 
 /// Puts the copy together: the work order as signed, the checklist lines in the template's
@@ -271,6 +286,7 @@ pub fn content(
         parts,
         fees,
         take_back: summary.take_back.clone(),
+        settlement: src.settlement.cloned(),
         thumbnails,
         signature_png,
         signer_name: sig.signer_name.clone(),

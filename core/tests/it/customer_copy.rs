@@ -165,6 +165,10 @@ fn the_copy_reads_back_and_its_qr_code_is_the_verify_url() {
         "Replaced the drain pump",
         "Example Appliance Service",
         "130.00 CNY",
+        // The settlement, printed apart from the signed content.
+        "结算 / Settlement",
+        "现金 / Cash",
+        "SJ-20261204-0001",
     ] {
         assert!(text.contains(needle), "{needle:?} not in the copy:\n{text}");
     }

@@ -106,6 +106,7 @@ pub async fn copy_pdf(
         }
     }
     let settings = s.dashboard.copy.clone();
+    let settlement = settled(&applied, &visit);
     let content = report::content(
         CopySources {
             signature: &signature,
@@ -117,6 +118,7 @@ pub async fn copy_pdf(
             arrived_at: at("arrive"),
             work_started_at: at("start_work"),
             ended_at: at("complete"),
+            settlement: settlement.as_ref(),
         },
         thumbnails,
         signature_png,
@@ -165,6 +167,24 @@ fn signed_off(applied: &[&TimelineEntry]) -> Option<(Signature, SignedSummary)> 
                 let signature = s.signature();
                 Some((signature, s.summary?))
             }
+            _ => None,
+        })
+}
+
+/// The visit's latest applied settlement (a `settle` op whose payload does not parse is
+/// skipped).
+fn settled(applied: &[&TimelineEntry], visit: &str) -> Option<report::SettlementLine> {
+    applied
+        .iter()
+        .rev()
+        .filter(|e| e.op.kind == "settle" && e.op.visit_id.as_deref() == Some(visit))
+        .find_map(|e| match job_op(&e.op)? {
+            JobOp::Settle(s) => Some(report::SettlementLine {
+                amount: s.amount,
+                method: s.method,
+                receipt_no: s.receipt_no,
+                invoice_due: s.invoice_due,
+            }),
             _ => None,
         })
 }

@@ -439,6 +439,29 @@ async fn suite(backend: Backend) {
         ends.push((job, what, Ends::Held(held)));
     }
 
+    // The fee ticked as settled, as an older app did, instead of the settlement record: on a
+    // job pinned to templates v3 (strict evidence) it is refused and the completion held.
+    {
+        let job = new_job(&ts).await;
+        let p = phone(&ts, &tech, |_| {}).await;
+        let mut ops = p.walked(job);
+        let i = hostile::find(&ops, "settle", None);
+        ops[i] = hostile::forge(
+            &ops[i],
+            "answer_step",
+            json!({ "step": "fee_settled", "answer": { "type": "choice", "value": "paid_on_site" } }),
+        );
+        hostile::rechain(&mut ops);
+        let r = push(&ts, &p.token, &ops).await;
+        assert!(
+            rejected(outcome_of(&r, &ops, i), "checklist"),
+            "{:?}",
+            outcome_of(&r, &ops, i)
+        );
+        assert!(conflict(completion_answer(&r, &ops), "completion_held"));
+        ends.push((job, "fee ticked, not settled", Ends::Held("Settle the fee")));
+    }
+
     // A take-back stripped of its evidence by a modified app: no condition photo, or a
     // receipt other than the one the customer signed. Refused (`blocked`); the honest
     // take-back is applied.

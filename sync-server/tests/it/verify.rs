@@ -254,6 +254,8 @@ async fn the_dashboard_shows_the_signed_job(s: &TestServer, order: &WorkOrder, d
     let server_text = text(&pdf);
     assert!(server_text.contains(&order.number), "{server_text}");
     assert!(server_text.contains("PUMP-220"), "{server_text}");
+    // The settlement, printed apart from the signed content, from the synced `settle` op.
+    assert!(server_text.contains("SJ-20261204-0001"), "{server_text}");
     assert_eq!(server_text, text(device_pdf), "the same document's text");
     assert!(pdf[..] == device_pdf[..], "the same document's bytes");
 }

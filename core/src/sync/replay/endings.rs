@@ -67,7 +67,7 @@ impl VisitReplay {
     }
 
     /// Why this visit cannot end with the unit taken back under `receipt`, if it cannot:
-    /// where the checklist asks for the evidence (`take_back_evidence`, templates v3 on), at
+    /// where the checklist asks for the evidence (`strict_evidence`, templates v3 on), at
     /// least one photo of the unit's condition, each one of this visit's, and the customer's
     /// signature on this very receipt (PROCEDURE 14; 004 一 第19条(6)).
     pub fn take_back_shortfall(
@@ -76,7 +76,7 @@ impl VisitReplay {
         receipt: &SummaryTakeBack,
         condition_photos: &[String],
     ) -> Option<Shortfall> {
-        if !t.take_back_evidence {
+        if !t.strict_evidence {
             return None;
         }
         if condition_photos.is_empty() {

@@ -112,6 +112,14 @@ impl JobReplay {
                         "fee consent is given with consent_to_fees",
                     ));
                 }
+                // An older app ticks the fee settled; on a strict checklist only a settlement
+                // record answers it, as on the phone.
+                if p.step == FEE_SETTLED_STEP && t.strict_evidence {
+                    return Err(Refused::new(
+                        "checklist",
+                        "the fee is settled with settle (amount, method, receipt)",
+                    ));
+                }
                 let facts = v.facts(cx, &t);
                 Run::new(&t, &facts).check_answer(&p.step, &p.answer)?;
                 v.answer(&p.step, Recorded::Answer(p.answer.clone()), seq);
