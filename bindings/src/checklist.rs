@@ -118,13 +118,7 @@ impl From<rules::StepKind> for StepKind {
             K::Confirm => Self::Confirm,
             K::YesNo => Self::YesNo,
             K::Choice { options } => Self::Choice {
-                options: options
-                    .into_iter()
-                    .map(|o| ChoiceOption {
-                        value: o.value,
-                        label: o.label.into(),
-                    })
-                    .collect(),
+                options: options_of(options),
             },
             K::Text { min_len } => Self::Text {
                 min_len: i32_of(min_len),
@@ -142,16 +136,20 @@ impl From<rules::StepKind> for StepKind {
             K::PartsReview => Self::PartsReview,
             K::CustomerCopy => Self::CustomerCopy,
             K::Loaners { options } => Self::Loaners {
-                options: options
-                    .into_iter()
-                    .map(|o| ChoiceOption {
-                        value: o.value,
-                        label: o.label.into(),
-                    })
-                    .collect(),
+                options: options_of(options),
             },
         }
     }
+}
+
+fn options_of(options: Vec<rules::ChoiceOption>) -> Vec<ChoiceOption> {
+    options
+        .into_iter()
+        .map(|o| ChoiceOption {
+            value: o.value,
+            label: o.label.into(),
+        })
+        .collect()
 }
 
 /// One step as shown to the technician.

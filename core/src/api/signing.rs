@@ -161,19 +161,36 @@ impl FieldKit {
     /// photos), to show the signer. Records that it was shown: a customer can only sign a
     /// summary they were shown, and only while it is unchanged.
     pub fn summary_for_signing(&self, id: WorkOrderId) -> Result<SigningSummary> {
+        self.show_summary(id, None)
+    }
+
+    /// Shows the open visit's summary — with the take-back `receipt` not recorded yet, if
+    /// any — and records it as shown.
+    pub(super) fn show_summary(
+        &self,
+        id: WorkOrderId,
+        receipt: Option<SummaryTakeBack>,
+    ) -> Result<SigningSummary> {
         self.command(id, Durability::Normal, |tx, cur, _now| {
             let visit = cur.visit("show the summary")?.clone();
             if matches!(visit.status, VisitStatus::Planned | VisitStatus::EnRoute) {
                 return Err(Error::invalid("summary", "arrive first"));
             }
-            let summary = self.journal_summary(tx, cur)?;
+            let summary = match &receipt {
+                None => self.journal_summary(tx, cur)?,
+                Some(tb) => self
+                    .with_replay(tx, &cur.order, |r, cx| {
+                        r.summary_with_take_back(cx, tb.clone())
+                    })?
+                    .ok_or_else(|| Error::invalid("summary", "no visit is under way"))?,
+            };
             let sha256 = summary.sha256();
             tx.record(
                 id,
                 Some(visit.id),
                 &JobOp::SummaryViewed(SummaryViewedV1 {
                     summary_sha256: sha256.clone(),
-                    take_back: None,
+                    take_back: receipt.clone(),
                 }),
             )?;
             Ok(SigningSummary { summary, sha256 })

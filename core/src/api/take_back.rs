@@ -60,28 +60,7 @@ impl FieldKit {
     /// before the unit goes: the visit's records, the receipt, the loaner). Records that it was
     /// shown, like [`FieldKit::summary_for_signing`].
     pub fn take_back_summary(&self, id: WorkOrderId, tb: &TakeBack) -> Result<SigningSummary> {
-        let receipt = receipt_of(tb)?;
-        self.command(id, Durability::Normal, |tx, cur, _now| {
-            let visit = cur.visit("show the take-back receipt")?.clone();
-            if !visit.status.is_on_site() {
-                return Err(Error::invalid("take-back receipt", "arrive first"));
-            }
-            let summary = self
-                .with_replay(tx, &cur.order, |r, cx| {
-                    r.summary_with_take_back(cx, receipt.clone())
-                })?
-                .ok_or_else(|| Error::invalid("summary", "no visit is under way"))?;
-            let sha256 = summary.sha256();
-            tx.record(
-                id,
-                Some(visit.id),
-                &JobOp::SummaryViewed(SummaryViewedV1 {
-                    summary_sha256: sha256.clone(),
-                    take_back: Some(receipt),
-                }),
-            )?;
-            Ok(SigningSummary { summary, sha256 })
-        })
+        self.show_summary(id, Some(receipt_of(tb)?))
     }
 
     /// The customer signs the take-back receipt `tb` they were shown

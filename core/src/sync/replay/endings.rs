@@ -66,27 +66,28 @@ impl VisitReplay {
         None
     }
 
-    /// Why this visit cannot end with the unit taken back under `receipt`, if it cannot:
-    /// where the checklist asks for the evidence (`strict_evidence`, templates v3 on), at
-    /// least one photo of the unit's condition, each one of this visit's, and the customer's
-    /// signature on this very receipt (PROCEDURE 14; 004 一 第19条(6)).
+    /// Why this visit cannot end with the unit taken back under `receipt`, if it cannot: the
+    /// photos named as the unit's condition are this visit's and, where the checklist asks for
+    /// the evidence (`strict_evidence`, templates v3 on), there is at least one and the
+    /// customer signed this very receipt (PROCEDURE 14; 004 一 第19条(6)).
     pub fn take_back_shortfall(
         &self,
         t: &Template,
         receipt: &SummaryTakeBack,
         condition_photos: &[String],
     ) -> Option<Shortfall> {
-        if !t.strict_evidence {
-            return None;
-        }
-        if condition_photos.is_empty() {
-            return Some(("blocked", "photograph the unit's condition first"));
-        }
+        // Photos named are this visit's, whatever the checklist.
         if condition_photos
             .iter()
             .any(|c| !self.photos.iter().any(|p| &p.sha256 == c))
         {
             return Some(("invalid", "a condition photo is not one of this visit's"));
+        }
+        if !t.strict_evidence {
+            return None;
+        }
+        if condition_photos.is_empty() {
+            return Some(("blocked", "photograph the unit's condition first"));
         }
         match &self.take_back_signed {
             Some(signed) if signed == receipt => None,
