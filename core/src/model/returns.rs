@@ -21,6 +21,8 @@
 //!   a late customer never gains from it).
 //! - "因本公司责任…按原价退换" (第23条(3)) comes before (1) and (2): the original (list) price,
 //!   even if the customer bought at a discount or late in the season.
+//! - "凡在本公司正常出售的商品" (第21条) is read with the proof: goods the company sold in its
+//!   ordinary trade, which the invoice or other proof shows; there is no separate fact.
 //! - Customer type: the articles speak only of 消费者 and make no distinction, so there is none.
 
 use chrono::{NaiveDate, TimeDelta};
@@ -215,8 +217,10 @@ pub enum Outcome {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Reason {
-    /// Within the 7 days, unspoiled, with proof (第21条, 第22条).
+    /// Within the 7 days, no reason given, unspoiled, with proof (第21条, 第22条).
     WithinWindow,
+    /// Within the 7 days, faulty or damaged by the company, with proof (第22条).
+    WithinWindowFault,
     /// After the 7 days, with a report that confirms the problem (第22条).
     ReportConfirms,
     /// One of the categories never returned (第21条).
@@ -239,9 +243,10 @@ impl Reason {
         match self {
             Self::WithinWindow | Self::NoProof => "第6章 第21条、第22条",
             Self::ExcludedCategory | Self::NotResalable => "第6章 第21条",
-            Self::ReportConfirms | Self::ReportRequired | Self::ReportFindsNoProblem => {
-                "第6章 第22条"
-            }
+            Self::WithinWindowFault
+            | Self::ReportConfirms
+            | Self::ReportRequired
+            | Self::ReportFindsNoProblem => "第6章 第22条",
             Self::Misuse => "第6章 第24条",
         }
     }
@@ -250,6 +255,9 @@ impl Reason {
     pub fn zh_cn(self) -> &'static str {
         match self {
             Self::WithinWindow => "售出后7日内，商品不污、不损，凭购物凭证按正常商品退换",
+            Self::WithinWindowFault => {
+                "售出后7日内，商品有质量问题或因本公司责任损坏，凭购物凭证退换"
+            }
             Self::ReportConfirms => "售出已超过7日，商品质量检验报告确认存在质量问题，可以退换",
             Self::ExcludedCategory => "该类商品不在退换之列",
             Self::NoProof => "无购物发票或其他相关凭证，无法证明是本公司出售的商品，不予退换",
@@ -266,6 +274,10 @@ impl Reason {
             Self::WithinWindow => {
                 "within 7 days of sale, unsoiled and undamaged, with proof of purchase: \
                  returned or exchanged as normal goods"
+            }
+            Self::WithinWindowFault => {
+                "within 7 days of sale, faulty or damaged by the company, with proof of \
+                 purchase: returned or exchanged"
             }
             Self::ReportConfirms => {
                 "more than 7 days after sale, a quality inspection report confirms the \
@@ -462,7 +474,8 @@ pub fn decide(f: &ReturnFacts) -> Result<ReturnAnswer, FactsError> {
         (false, _) if f.fault == Fault::None && !f.resalable => {
             return Ok(no(Outcome::Refused, Reason::NotResalable));
         }
-        (false, _) => Reason::WithinWindow,
+        (false, _) if f.fault == Fault::None => Reason::WithinWindow,
+        (false, _) => Reason::WithinWindowFault,
         (true, Inspection::None) => return Ok(no(Outcome::Refused, Reason::ReportRequired)),
         (true, Inspection::NoProblem) => {
             return Ok(no(Outcome::Refused, Reason::ReportFindsNoProblem));
