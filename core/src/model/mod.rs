@@ -6,6 +6,9 @@ mod ids;
 mod money;
 mod order;
 mod parts;
+/// Returns and exchanges (退换货): [`returns::decide`]. Not glob re-exported: its names
+/// (`Outcome`, `Reason`, `Request`…) are short and read as `returns::Outcome`.
+pub mod returns;
 mod visit;
 
 pub use evidence::*;
