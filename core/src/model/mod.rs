@@ -7,6 +7,7 @@ mod money;
 mod order;
 mod parts;
 mod visit;
+pub mod workdays;
 
 pub use evidence::*;
 pub use ids::*;
