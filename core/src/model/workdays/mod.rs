@@ -3,10 +3,10 @@
 //! working day, and the deadline "within N working days" of an instant. Pure: no clock, no
 //! storage; imports nothing of ours but [`Timestamp`](super::Timestamp).
 //!
-//! Sources: `001` 第4章 4.3.1 "原則上，投訴應在接到投訴後的3個工作日內處理完畢；如遇特殊情況，需延長處理
-//! 時限，應及時告知客戶"; 004 一 第7章 第28条(2) "售后服务部负责组织有关人员进行处理，确保用户满意且处理
-//! 结果予以记录、存档保存" (no time limit of its own). The calendar: each year's State Council
-//! notice (国务院办公厅关于…年部分节假日安排的通知), cited in the data.
+//! Sources: `001` 第4章 4.3.1 投訴處理時限 "(1)原則上,投訴應在接到投訴后的3個工作日內處理完畢;(2)如遇
+//! 特殊情況,需延長處理時限,應及時告知客戶"; 004 一 第7章 第28条(2) "售后服务部负责组织有关人员进行处理,
+//! 确保用户满意且处理结果予以记录、存档保存" (004 sets no time limit of its own). The calendar: each
+//! year's State Council notice (国务院办公厅关于…年部分节假日安排的通知), cited in the data.
 //!
 //! The counting rule (as the Civil Code counts periods in days, 民法典 第201条 "按照年、月、日
 //! 计算期间的，开始的当日不计入，自下一日开始计算", and 第203条 "期间的最后一日的截止时间为二十四时"):
