@@ -10,6 +10,7 @@ mod parts;
 /// (`Outcome`, `Reason`, `Request`…) are short and read as `returns::Outcome`.
 pub mod returns;
 mod visit;
+pub mod workdays;
 
 pub use evidence::*;
 pub use ids::*;
