@@ -1,6 +1,6 @@
 //! Returns and exchanges (退换货): from an order's facts, whether the goods may be returned or
 //! exchanged, why (zh-CN and en, citing the article), on what price and for how much. Pure: no
-//! I/O, no clock; the phone and the server's judge call the same [`decide`].
+//! I/O, no clock; the phone and the server's judge call the same [`decide`](crate::model::returns::decide).
 //!
 //! Source: 004 一 第6章 退换货服务管理 第20–27条 (`/work/shared/seeds/004_0330d3d17349be65.txt`).
 //! 第20条 (the rules follow the consumer-protection and product-quality laws) and 第25–27条

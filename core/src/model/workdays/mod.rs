@@ -1,7 +1,7 @@
 //! Working days (工作日) in mainland China, for complaint deadlines: the holiday calendar (kept
 //! as data, `holidays_cn.json`, or a replacement the desk supplies), whether a local date is a
 //! working day, and the deadline "within N working days" of an instant. Pure: no clock, no
-//! storage; imports nothing of ours but [`Timestamp`](super::Timestamp).
+//! storage; imports nothing of ours but [`Timestamp`].
 //!
 //! Sources: `001` 第4章 4.3.1 投訴處理時限 "(1)原則上,投訴應在接到投訴后的3個工作日內處理完畢;(2)如遇
 //! 特殊情況,需延長處理時限,應及時告知客戶"; 004 一 第7章 第28条(2) "售后服务部负责组织有关人员进行处理,
@@ -17,7 +17,7 @@
 //!   "day 1" of ten minutes. (The server's measure, `sync-server/src/measures`, counts the
 //!   same way, with Saturday and Sunday as the only rest days.)
 //! - the deadline is the end of the Nth working day: 24:00 local, i.e. the next day's 00:00
-//!   UTC+08:00. Handled in time means handled strictly before [`due_instant`].
+//!   UTC+08:00. Handled in time means handled strictly before [`due_instant`](HolidayCalendar::due_instant).
 //! - a working day is Monday–Friday unless the notice makes it a holiday (放假), and Saturday or
 //!   Sunday only when the notice makes it one (调休上班).
 //! - a date in a year the calendar does not cover is an error
