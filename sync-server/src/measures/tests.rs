@@ -391,6 +391,35 @@ fn complaint_deadline_skips_the_weekend() {
 }
 
 #[test]
+fn complaint_deadline_follows_the_holiday_calendar() {
+    let c = MeasureConfig::default();
+    let at = |y, mo, d, h| {
+        FixedOffset::east_opt(8 * 3600)
+            .unwrap()
+            .with_ymd_and_hms(y, mo, d, h, 0, 0)
+            .unwrap()
+            .timestamp_millis()
+    };
+    // Wed 30 Sep 2026: 1–7 Oct are holidays (国庆), Thu 8 and Fri 9 work, and Sat 10 Oct is an
+    // adjusted working day: due by the end of Sat 10 Oct.
+    assert_eq!(
+        c.complaint_deadline(at(2026, 9, 30, 15)),
+        at(2026, 10, 11, 0) - 1
+    );
+    // Fri 13 Feb 2026: Sat 14 is worked, 15–23 are 春节: Sat 14, Tue 24, Wed 25.
+    assert_eq!(
+        c.complaint_deadline(at(2026, 2, 13, 9)),
+        at(2026, 2, 26, 0) - 1
+    );
+    // A year the calendar does not cover (2027 has no notice yet): Monday–Friday.
+    // Thu 7 Jan 2027 → Fri 8, Mon 11, Tue 12.
+    assert_eq!(
+        c.complaint_deadline(at(2027, 1, 7, 9)),
+        at(2027, 1, 13, 0) - 1
+    );
+}
+
+#[test]
 fn event_time_corrects_flagged_skew_and_never_exceeds_receipt() {
     let mut e = ev("arrive", "v", t(18, 16, 20), t(18, 17, 0));
     assert_eq!(e.at(), t(18, 16, 20));
