@@ -2,7 +2,7 @@
 //! Mon 16 … Sun 22, Mon 23 … Wed 25), with the expectations worked out by hand; and
 //! properties over random facts.
 
-use chrono::{NaiveDate, TimeZone};
+use chrono::{FixedOffset, NaiveDate, TimeZone};
 use proptest::prelude::*;
 
 use super::*;
