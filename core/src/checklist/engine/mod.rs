@@ -1,7 +1,7 @@
-// Over 700 lines: `Run` and the types it reports (stage, facts, statuses, blockers, refusals)
-// form one rule set that changes together; the answer values are in answer.rs.
 //! A run of a template over the facts of one visit: what applies, what is next, which answers
-//! are accepted, and what blocks starting work or completing the visit.
+//! are accepted, and what blocks starting work or completing the visit. What it reports
+//! (blockers, refusals) is in `report`, the steps tied to facts in `facts`, the answer values
+//! in answer.rs.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -9,7 +9,11 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 pub use super::answer::{AnswerValue, Recorded};
-use super::template::{Condition, Localized, Phase, Step, StepKind, Template};
+pub use report::{BlockReason, Blocker, Refusal};
+
+mod facts;
+mod report;
+use super::template::{Condition, Phase, Step, StepKind, Template};
 use crate::model::{Billing, JobKind, SignerRole};
 
 /// Longest serial number accepted, in characters.
@@ -170,184 +174,6 @@ pub struct Progress {
     pub applicable_required: u32,
 }
 
-/// Why something blocks.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum BlockReason {
-    Unanswered,
-    NeedsPhotos {
-        have: u32,
-        need: u32,
-    },
-    NeedsSignature {
-        role: SignerRole,
-    },
-    /// The customer refused the fee schedule.
-    ConsentRefused,
-    /// The pre-visit call has not reached the customer.
-    CallNotReached,
-    /// Anomalies not yet signed for by the customer.
-    FindingNotAcknowledged {
-        count: u32,
-    },
-    /// A customer signature no longer matches what it signed (something changed since).
-    SignatureMismatch {
-        problem: String,
-    },
-    /// A finding step without the customer's signature on a finding of this visit.
-    NeedsFinding,
-    /// The parts confirmed are not the parts recorded now (a part was added or removed since).
-    PartsChanged,
-    /// The copy handed over is not the one the customer signed last (or none was handed).
-    CopyNotHanded,
-    /// Loaners lent on this job are still with the customer.
-    LoanerOut {
-        count: u32,
-    },
-}
-
-/// One thing that stops the next gate (starting work, completion).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Blocker {
-    /// The step concerned; `None` for open findings.
-    pub step_id: Option<String>,
-    /// The step's label, for display.
-    pub label: Option<Localized>,
-    pub reason: BlockReason,
-}
-
-impl fmt::Display for Blocker {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let name = match (&self.label, &self.step_id) {
-            (Some(l), _) => l.en.as_str(),
-            (None, Some(id)) => id.as_str(),
-            (None, None) => "",
-        };
-        match &self.reason {
-            BlockReason::Unanswered => write!(f, "Not done yet: {name}."),
-            BlockReason::NeedsPhotos { have, need } => {
-                let more = need.saturating_sub(*have);
-                let s = if more == 1 { "" } else { "s" };
-                write!(f, "{name}: {more} more photo{s} needed ({have} of {need}).")
-            }
-            BlockReason::NeedsSignature { role } => {
-                let who = match role {
-                    SignerRole::Customer => "customer",
-                    SignerRole::Technician => "technician",
-                };
-                write!(f, "{name}: waiting for the {who}'s signature.")
-            }
-            BlockReason::ConsentRefused => write!(
-                f,
-                "{name}: the customer did not agree to the fees, so paid work cannot go ahead."
-            ),
-            BlockReason::CallNotReached => {
-                write!(f, "{name}: the customer has not been reached by phone yet.")
-            }
-            BlockReason::FindingNotAcknowledged { count } => {
-                let (n, v) = if *count == 1 {
-                    ("anomaly", "has")
-                } else {
-                    ("anomalies", "have")
-                };
-                write!(
-                    f,
-                    "{count} noted {n} {v} not been signed for by the customer yet."
-                )
-            }
-            BlockReason::NeedsFinding => write!(
-                f,
-                "{name}: record the finding and have the customer sign it."
-            ),
-            BlockReason::PartsChanged => write!(
-                f,
-                "{name}: the parts recorded changed since they were confirmed; review them again."
-            ),
-            BlockReason::CopyNotHanded => write!(
-                f,
-                "{name}: hand over the copy of what the customer signed last."
-            ),
-            BlockReason::LoanerOut { count } => {
-                let s = if *count == 1 { "" } else { "s" };
-                write!(f, "{name}: {count} loaner{s} not returned yet.")
-            }
-            BlockReason::SignatureMismatch { problem } => write!(
-                f,
-                "{name}: the customer's signature no longer matches the record ({problem}); show the summary again and ask the customer to sign again."
-            ),
-        }
-    }
-}
-
-/// Why an answer, exception or piece of evidence is refused. Messages name the step id and
-/// never carry customer data.
-#[derive(Clone, Debug, PartialEq, thiserror::Error)]
-pub enum Refusal {
-    #[error("step `{step}` is not in this checklist")]
-    UnknownStep { step: String },
-    #[error("step `{step}` does not apply to this visit")]
-    NotApplicable { step: String },
-    #[error(
-        "step `{step}` belongs to the {phase} phase, which is not open while the visit is {stage}"
-    )]
-    PhaseNotOpen {
-        step: String,
-        phase: Phase,
-        stage: Stage,
-    },
-    #[error("step `{step}` cannot be done yet: first complete {}", .missing.join(", "))]
-    OutOfOrder { step: String, missing: Vec<String> },
-    #[error("step `{step}` expects {expected}")]
-    WrongKind {
-        step: String,
-        expected: &'static str,
-    },
-    #[error(
-        "step `{step}` is completed by evidence (photos, a signature or the pre-visit call), \
-         not by an answer"
-    )]
-    NeedsEvidence { step: String },
-    #[error("step `{step}`: {value} {unit} is outside the allowed range {min}–{max} {unit}")]
-    OutOfRange {
-        step: String,
-        value: f64,
-        min: f64,
-        max: f64,
-        unit: String,
-    },
-    #[error("`{value}` is not one of the options of step `{step}`")]
-    NotAnOption { step: String, value: String },
-    #[error("step `{step}` needs at least {min_len} characters")]
-    TooShort { step: String, min_len: u32 },
-    #[error(
-        "step `{step}` needs a serial number: 1 to {MAX_SERIAL_LEN} characters, no spaces or \
-         control characters"
-    )]
-    BadSerial { step: String },
-    #[error("step `{step}` needs at most {MAX_REVIEWED_PARTS} part ids, each without spaces")]
-    BadIds { step: String },
-    #[error("step `{step}` needs a SHA-256 hash: 64 lower-case hex digits")]
-    BadHash { step: String },
-    #[error("step `{step}` needs a finite number")]
-    NotANumber { step: String },
-    #[error("step `{step}` cannot be skipped with an exception")]
-    ExceptionNotAllowed { step: String },
-    #[error("an exception on step `{step}` needs a reason")]
-    EmptyReason { step: String },
-    #[error("step `{step}` needs the {expected:?} to sign")]
-    WrongSigner { step: String, expected: SignerRole },
-    #[error("step `{step}`: the parts confirmed are not the parts recorded on this visit")]
-    PartsMismatch { step: String },
-    #[error("step `{step}`: the copy is not the one of the customer's latest signature")]
-    NotTheSignedCopy { step: String },
-    #[error("step `{step}`: the customer has not signed yet, so there is no copy to hand over")]
-    NothingSigned { step: String },
-    #[error("step `{step}`: `{value}` does not match the job's loaner records")]
-    LoanersDiffer { step: String, value: String },
-    #[error("step `{step}`: the customer's signature must name a finding of this visit")]
-    FindingNotNamed { step: String },
-}
-
 /// A template applied to one visit's facts. Cheap to build; build a new one after every change.
 #[derive(Clone, Debug)]
 pub struct Run<'a> {
@@ -442,69 +268,6 @@ impl<'a> Run<'a> {
         self.check_order(i)?;
         validate_value(step, answer)?;
         self.check_against_facts(step, answer)
-    }
-
-    /// The answer a technician's tick stands for on a step tied to a fact: on a parts review,
-    /// the parts recorded now; on a customer-copy step, the hash of the summary the customer
-    /// signed last (refused while nothing is signed). Any other answer is returned as is. The
-    /// phone's commands record the resolved answer; a replay never resolves (an op carries
-    /// what was confirmed).
-    pub fn resolve_tick(&self, step_id: &str, answer: AnswerValue) -> Result<AnswerValue, Refusal> {
-        let Some(step) = self.template.step(step_id) else {
-            return Ok(answer);
-        };
-        match (&step.kind, answer) {
-            (StepKind::PartsReview, AnswerValue::Confirmed) => {
-                Ok(AnswerValue::PartsReviewed(self.facts.parts.clone()))
-            }
-            (StepKind::CustomerCopy, AnswerValue::Confirmed) => {
-                match &self.facts.customer_summary {
-                    Some(h) => Ok(AnswerValue::CopyHanded(h.clone())),
-                    None => Err(Refusal::NothingSigned {
-                        step: step.id.clone(),
-                    }),
-                }
-            }
-            (_, a) => Ok(a),
-        }
-    }
-
-    /// A valid answer of a step tied to a fact agrees with the fact as it stands.
-    fn check_against_facts(&self, step: &Step, answer: &AnswerValue) -> Result<(), Refusal> {
-        let id = || step.id.clone();
-        match (&step.kind, answer) {
-            (StepKind::PartsReview, AnswerValue::PartsReviewed(parts)) => {
-                if same_set(parts, &self.facts.parts) {
-                    Ok(())
-                } else {
-                    Err(Refusal::PartsMismatch { step: id() })
-                }
-            }
-            (StepKind::CustomerCopy, AnswerValue::CopyHanded(h)) => {
-                match &self.facts.customer_summary {
-                    None => Err(Refusal::NothingSigned { step: id() }),
-                    Some(s) if s == h => Ok(()),
-                    Some(_) => Err(Refusal::NotTheSignedCopy { step: id() }),
-                }
-            }
-            (StepKind::Loaners { .. }, AnswerValue::Choice(v)) => {
-                let l = self.facts.loaners;
-                let holds = match v.as_str() {
-                    "collected" => l.lent > 0 && l.out == 0,
-                    "none_lent" => l.lent == 0,
-                    _ => false,
-                };
-                if holds {
-                    Ok(())
-                } else {
-                    Err(Refusal::LoanersDiffer {
-                        step: id(),
-                        value: v.clone(),
-                    })
-                }
-            }
-            _ => Ok(()),
-        }
     }
 
     /// Accepts skipping the step with an exception and `reason`, or says why not.
@@ -848,16 +611,6 @@ fn kind_matches(kind: &StepKind, v: &AnswerValue) -> bool {
             | (StepKind::CustomerCopy, AnswerValue::CopyHanded(_))
             | (StepKind::Loaners { .. }, AnswerValue::Choice(_))
     )
-}
-
-/// Both lists hold the same ids (order and repeats aside).
-fn same_set(a: &[String], b: &[String]) -> bool {
-    let (mut a, mut b) = (a.to_vec(), b.to_vec());
-    a.sort_unstable();
-    a.dedup();
-    b.sort_unstable();
-    b.dedup();
-    a == b
 }
 
 /// The answer fits the step's kind and its constraints.
