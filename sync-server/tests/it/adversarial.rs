@@ -439,6 +439,30 @@ async fn suite(backend: Backend) {
         ends.push((job, what, Ends::Held(held)));
     }
 
+    // A signature on the anomaly's finding step that names no finding (a modified app
+    // dropping it): refused `checklist`; the anomaly stays unsigned, so work never starts and
+    // the completion is held.
+    {
+        let job = new_job(&ts).await;
+        let p = phone(&ts, &tech, |_| {}).await;
+        let mut ops = p.walked(job);
+        let i = hostile::find(&ops, "sign", Some(("step_id", "anomaly_signature")));
+        ops[i].payload["finding"] = json!(null);
+        hostile::rechain(&mut ops);
+        let r = push(&ts, &p.token, &ops).await;
+        assert!(
+            rejected(outcome_of(&r, &ops, i), "checklist"),
+            "{:?}",
+            outcome_of(&r, &ops, i)
+        );
+        assert!(conflict(completion_answer(&r, &ops), "completion_held"));
+        ends.push((
+            job,
+            "finding step signed naming no finding",
+            Ends::Held("work has not started"),
+        ));
+    }
+
     // The fee ticked as settled, as an older app did, instead of the settlement record: on a
     // job pinned to templates v3 (strict evidence) it is refused and the completion held.
     {
