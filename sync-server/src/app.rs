@@ -1,18 +1,23 @@
 //! The server's HTTP application: the two faces (the JSON routes, the dashboard's pages)
 //! joined over one [`AppState`], and the layers every request goes through (the global
 //! concurrency limit, the body timeout and limit, decompression, typed error bodies,
-//! compression, tracing); and the metrics-only router of `--metrics-listen`.
+//! compression, tracing, `Connection: close` after a body left unread); and the metrics-only router of `--metrics-listen`.
 
+use std::pin::Pin;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, State};
+use axum::http::HeaderValue;
 use axum::http::Request;
-use axum::http::header::CONTENT_TYPE;
+use axum::http::header::{CONNECTION, CONTENT_TYPE};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use http_body::Body as _;
 use tower_http::compression::CompressionLayer;
 use tower_http::decompression::RequestDecompressionLayer;
 use tower_http::timeout::TimeoutBody;
@@ -47,6 +52,7 @@ pub fn router(state: AppState, body_timeout: Duration) -> Router {
         .layer(axum::middleware::map_response(typed_error_body))
         .layer(CompressionLayer::new())
         .layer(axum::middleware::from_fn_with_state(limits, at_most))
+        .layer(axum::middleware::from_fn(close_unless_body_read))
         .layer(
             TraceLayer::new_for_http()
                 // Method and path only: paths carry ids, never names, phones or addresses;
@@ -63,6 +69,59 @@ async fn at_most(State(limits): State<Arc<Limits>>, req: Request<Body>, next: Ne
     match limits.requests.enter() {
         Ok(_held) => next.run(req).await,
         Err(e) => e.into_response(),
+    }
+}
+
+/// Answers `Connection: close` to a request whose body was not read to its end (refused
+/// before it was read: a 401, a 413, a bad path), so the client does not send its next
+/// request on a connection the server is about to close; the serving loop reads and throws
+/// away the rest before closing (see `serve::linger`).
+async fn close_unless_body_read(req: Request<Body>, next: Next) -> Response {
+    if req.body().is_end_stream() {
+        return next.run(req).await;
+    }
+    let read = Arc::new(AtomicBool::new(false));
+    let req = req.map(|inner| {
+        Body::new(ReadToEnd {
+            inner,
+            read: read.clone(),
+        })
+    });
+    let mut res = next.run(req).await;
+    if !read.load(Ordering::Acquire) {
+        res.headers_mut()
+            .insert(CONNECTION, HeaderValue::from_static("close"));
+    }
+    res
+}
+
+/// A request body that notes when it has been read to its end.
+struct ReadToEnd {
+    inner: Body,
+    read: Arc<AtomicBool>,
+}
+
+impl http_body::Body for ReadToEnd {
+    type Data = axum::body::Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<http_body::Frame<Self::Data>, Self::Error>>> {
+        let r = Pin::new(&mut self.inner).poll_frame(cx);
+        if matches!(r, Poll::Ready(None)) || self.inner.is_end_stream() {
+            self.read.store(true, Ordering::Release);
+        }
+        r
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.inner.size_hint()
     }
 }
 

@@ -3,8 +3,9 @@
 //! on tokio's timer; it also ends a kept-alive connection that sends nothing more), a
 //! connection that moves no byte while no request is being handled is closed after the idle
 //! timeout, and at most so many connections are open (the rest wait in the listen backlog).
-//! Each request carries `ConnectInfo<SocketAddr>` as under `axum::serve`. Graceful shutdown:
-//! stop accepting, let requests in flight finish, then return.
+//! Each request carries `ConnectInfo<SocketAddr>` as under `axum::serve`. A connection that
+//! ends after an answer lingers to read what the client is still sending (see [`linger`]).
+//! Graceful shutdown: stop accepting, let requests in flight finish, then return.
 
 use std::future::Future;
 use std::io;
@@ -159,40 +160,78 @@ async fn connection<I>(
         req.extensions_mut().insert(ConnectInfo(peer));
         let in_hand = InHand::new(served.clone());
         let answer = app.clone().oneshot(req.map(Body::new));
-        async move {
+        // Boxed so the connection is `Unpin`: it is polled without shutting its transport
+        // down, which is then closed by [`linger`].
+        Box::pin(async move {
             let res = answer.await;
             drop(in_hand);
             res
-        }
+        })
     });
     let mut builder = hyper::server::conn::http1::Builder::new();
     builder.timer(TokioTimer::new()).keep_alive(true);
     builder.header_read_timeout(Some(limits.header_read_timeout).filter(|d| !d.is_zero()));
-    let conn = builder.serve_connection(io, service);
-    tokio::pin!(conn);
+    let mut conn = builder.serve_connection(io, service);
     let idle = activity.idle_for(limits.idle_timeout);
     tokio::pin!(idle);
     let mut closing = *signal.borrow();
     if closing {
-        conn.as_mut().graceful_shutdown();
+        Pin::new(&mut conn).graceful_shutdown();
     }
     loop {
         tokio::select! {
-            r = conn.as_mut() => {
-                if let Err(e) = r {
-                    tracing::debug!(error = %e, "connection ended");
+            r = std::future::poll_fn(|cx| conn.poll_without_shutdown(cx)) => {
+                match r {
+                    Ok(()) => linger(conn.into_parts().io).await,
+                    Err(e) => tracing::debug!(error = %e, "connection ended"),
                 }
                 return;
             }
             _ = signal.changed(), if !closing => {
                 closing = true;
-                conn.as_mut().graceful_shutdown();
+                Pin::new(&mut conn).graceful_shutdown();
             }
             () = &mut idle => {
                 tracing::debug!("idle connection closed");
                 return;
             }
         }
+    }
+}
+
+/// How long a closing connection waits for each next byte of what the client is still
+/// sending, how long it lingers in all, and how many bytes it reads and throws away.
+const LINGER_PAUSE: Duration = Duration::from_secs(2);
+const LINGER_TOTAL: Duration = Duration::from_secs(10);
+const LINGER_BYTES: u64 = 64 * 1024 * 1024;
+
+/// Closes a connection the way a client can read the last answer: says it will send no more
+/// (FIN), then reads and throws away what the client is still sending — the rest of a body
+/// that was answered before it was read (a 401, a 413, a malformed path) — until the client
+/// closes too, goes quiet for [`LINGER_PAUSE`], or [`LINGER_TOTAL`] / [`LINGER_BYTES`] run
+/// out. Closing at once with unread bytes would make the kernel send a reset, which can
+/// destroy the answer before the client reads it.
+async fn linger<I>(mut io: TokioIo<I>)
+where
+    I: AsyncRead + AsyncWrite + Unpin,
+{
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let io = io.inner_mut();
+    if io.shutdown().await.is_err() {
+        return;
+    }
+    let deadline = Instant::now() + LINGER_TOTAL;
+    let mut buf = vec![0u8; 16 * 1024];
+    let mut thrown = 0u64;
+    while thrown < LINGER_BYTES {
+        let wait = LINGER_PAUSE.min(deadline.saturating_duration_since(Instant::now()));
+        match tokio::time::timeout(wait, io.read(&mut buf)).await {
+            Ok(Ok(n)) if n > 0 => thrown += n as u64,
+            _ => break,
+        }
+    }
+    if thrown > 0 {
+        tracing::debug!(bytes = thrown, "unread request bytes drained before close");
     }
 }
 

@@ -5,7 +5,8 @@
 //! `Retry-After` (a writer held by the test, on SQLite and PostgreSQL); the verify page
 //! answers while the writer is held and has its own limit; the rate limits count per client
 //! behind a trusted proxy (IPv6 per /64) and ignore an untrusted peer's `X-Forwarded-For`;
-//! `/metrics` needs the admin token or the private metrics address.
+//! `/metrics` needs the admin token or the private metrics address; a request refused before
+//! its body is read is answered whole, `Connection: close`, and the connection closed cleanly.
 
 use std::time::Duration;
 
@@ -153,6 +154,106 @@ async fn a_stalled_body_fails_and_a_silent_connection_is_closed() {
 async fn device(ts: &TestServer) -> String {
     let t = ts.create_technician("Li Na").await;
     ts.enrol(&t, DeviceId::new()).await.token
+}
+
+/// Reads one answer's head (up to the blank line) from `s`.
+async fn answer_head<S: tokio::io::AsyncRead + Unpin>(s: &mut S) -> String {
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        let n = tokio::time::timeout(DEADLINE, s.read(&mut byte))
+            .await
+            .expect("an answer")
+            .expect("the answer, not a reset");
+        assert_eq!(n, 1, "closed before the answer's head: {head:?}");
+        head.push(byte[0]);
+    }
+    String::from_utf8(head).unwrap().to_ascii_lowercase()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_refused_before_its_body_is_read_is_answered_whole_and_closed_cleanly() {
+    let ts = common::server(Backend::Sqlite, |c| c.max_body_bytes = 64 * 1024)
+        .await
+        .unwrap();
+    let addr = ts.server.addr();
+    let token = device(&ts).await;
+    // A malformed path is refused before the body is read; the body only arrives after the
+    // answer. The answer says the connection closes, and sending the body then is no error.
+    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+    s.write_all(
+        format!(
+            "PUT /v1/blobs/XYZ HTTP/1.1\r\nHost: fieldkit\r\nAuthorization: Bearer {token}\r\n\
+             Upload-Offset: 0\r\nUpload-Length: 5\r\nContent-Length: 5\r\n\r\n"
+        )
+        .as_bytes(),
+    )
+    .await
+    .unwrap();
+    let head = answer_head(&mut s).await;
+    assert!(head.starts_with("http/1.1 400"), "{head}");
+    assert!(head.contains("connection: close"), "{head}");
+    s.write_all(b"hello").await.unwrap();
+    s.shutdown().await.unwrap();
+    let mut rest = Vec::new();
+    tokio::time::timeout(DEADLINE, s.read_to_end(&mut rest))
+        .await
+        .expect("the server closed")
+        .expect("closed cleanly, not reset");
+    let body: ErrorBody = serde_json::from_slice(&rest).unwrap();
+    assert_eq!(body.code, "bad_request");
+
+    // Bodies far past the limit, without a token (401) and with one (413): the client sends
+    // every byte while the answer is already on its way, then reads the whole answer. A
+    // server that closed with the body unread would reset the connection under it.
+    for auth in [None, Some(token.as_str())] {
+        let body_len = 4 * 1024 * 1024;
+        let s = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let (mut rd, mut wr) = s.into_split();
+        let auth_line = auth.map_or(String::new(), |t| format!("Authorization: Bearer {t}\r\n"));
+        let sender = tokio::spawn(async move {
+            wr.write_all(
+                format!(
+                    "POST /v1/push HTTP/1.1\r\nHost: fieldkit\r\n{auth_line}\
+                     Content-Type: application/json\r\nContent-Length: {body_len}\r\n\r\n"
+                )
+                .as_bytes(),
+            )
+            .await?;
+            let chunk = vec![b' '; 64 * 1024];
+            for _ in 0..body_len / chunk.len() {
+                wr.write_all(&chunk).await?;
+            }
+            wr.shutdown().await
+        });
+        let head = answer_head(&mut rd).await;
+        let want = if auth.is_some() { "413" } else { "401" };
+        assert!(head.starts_with(&format!("http/1.1 {want}")), "{head}");
+        assert!(head.contains("connection: close"), "{head}");
+        let mut rest = Vec::new();
+        tokio::time::timeout(DEADLINE, rd.read_to_end(&mut rest))
+            .await
+            .expect("the server closed")
+            .expect("closed cleanly, not reset");
+        let e: ErrorBody = serde_json::from_slice(&rest).unwrap();
+        assert!(!e.code.is_empty());
+        tokio::time::timeout(DEADLINE, sender)
+            .await
+            .expect("the body was sent")
+            .unwrap()
+            .expect("every byte of the body was taken, none reset");
+    }
+    // A request read whole keeps its connection.
+    let r = ts
+        .client
+        .post(ts.url("/v1/push"))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({ "ops": [] }))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.headers().get("connection").is_none(), "{:?}", r.headers());
+    ts.server.shutdown().await.unwrap();
 }
 
 fn retry_after(r: &reqwest::Response) -> u64 {
