@@ -237,6 +237,29 @@ impl HolidayCalendar {
         Ok(calendar)
     }
 
+    /// This calendar with every year `desk` covers taken from `desk` instead: the desk's
+    /// calendar adds the years the shipped one lacks (next year's notice, published each
+    /// November) and replaces a year whose arrangement changed. Years `desk` does not cover
+    /// stay as they are.
+    pub fn overlaid(&self, desk: &HolidayCalendar) -> HolidayCalendar {
+        let replaced = |d: &NaiveDate| desk.covers(d.year());
+        let mut out = HolidayCalendar {
+            years: self.years.clone(),
+            holidays: self.holidays.iter().copied().filter(|d| !replaced(d)).collect(),
+            working_days: self
+                .working_days
+                .iter()
+                .copied()
+                .filter(|d| !replaced(d))
+                .collect(),
+        };
+        out.years
+            .extend(desk.years.iter().map(|(y, s)| (*y, s.clone())));
+        out.holidays.extend(desk.holidays.iter().copied());
+        out.working_days.extend(desk.working_days.iter().copied());
+        out
+    }
+
     /// The years this calendar covers, in order.
     pub fn years(&self) -> impl Iterator<Item = i32> + '_ {
         self.years.keys().copied()

@@ -411,3 +411,54 @@ proptest! {
         }
     }
 }
+
+/// A 2027 calendar as the desk would upload it. HYPOTHETICAL test data, not the State
+/// Council's 2027 notice (not published when this was written): a holiday week Mon 4 – Sun
+/// 10 Oct with Sat 9 Oct worked, and 1 Jan.
+const DESK_2027: &str = r#"{"header": {"note": "hypothetical 2027, for tests only"}, "years": [
+    {"year": 2027, "source_url": "test:hypothetical-2027",
+     "holidays": [{"name": "元旦", "from": "2027-01-01", "to": "2027-01-01"},
+                  {"name": "国庆节", "from": "2027-10-04", "to": "2027-10-08"}],
+     "working_days": [{"date": "2027-10-09", "for": "国庆节"}]}]}"#;
+
+#[test]
+fn a_desk_calendar_adds_the_year_the_shipped_one_lacks() {
+    let desk = HolidayCalendar::from_json(DESK_2027).expect("loads");
+    let both = cal().overlaid(&desk);
+    assert!(both.covers(2026) && both.covers(2027));
+    assert_eq!(both.source(2027), Some("test:hypothetical-2027"));
+    // The shipped 2026 stays: Mon 23 Feb 2026 is still a holiday.
+    assert_eq!(both.is_working_day(d(2026, 2, 23)), Ok(false));
+    // The year-end complaint the shipped calendar could not count (Tue 29 Dec 2026, 3 days):
+    // Wed 30, Thu 31 Dec, (Fri 1 Jan holiday, weekend), Mon 4 Jan.
+    assert_eq!(
+        both.add_working_days(bj(2026, 12, 29, 10, 0), 3),
+        Ok(d(2027, 1, 4))
+    );
+    // Friday before the holiday week: Fri 1 Oct 2027 → Sat 9 Oct (worked), Mon 11, Tue 12.
+    assert_eq!(
+        both.due_instant(bj(2027, 10, 1, 16, 0), 3),
+        Ok(bj(2027, 10, 13, 0, 0))
+    );
+    // Received on the adjusted Saturday itself: that day never counts.
+    assert_eq!(both.is_working_day(d(2027, 10, 9)), Ok(true));
+    assert_eq!(
+        both.add_working_days(bj(2027, 10, 9, 9, 0), 1),
+        Ok(d(2027, 10, 11))
+    );
+}
+
+#[test]
+fn a_desk_calendar_replaces_a_year_it_lists_whole() {
+    // The desk's 2026: no holiday at all, one worked Saturday.
+    let desk = HolidayCalendar::from_json(&year_2026("", r#"{"date": "2026-03-07"}"#)).unwrap();
+    let both = cal().overlaid(&desk);
+    assert_eq!(both.source(2026), Some("https://example.test/notice"));
+    // The shipped Spring Festival days are gone with the shipped year...
+    assert_eq!(both.is_working_day(d(2026, 2, 23)), Ok(true));
+    assert_eq!(both.is_working_day(d(2026, 2, 28)), Ok(false));
+    // ...and the desk's worked Saturday counts.
+    assert_eq!(both.is_working_day(d(2026, 3, 7)), Ok(true));
+    // Overlaying on itself changes nothing.
+    assert_eq!(cal().overlaid(cal()), *cal());
+}
