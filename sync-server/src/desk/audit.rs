@@ -109,11 +109,18 @@ pub enum Action {
     /// The invoice of a settlement recorded as issued: target the job, detail the settlement
     /// and the invoice's number and day.
     InvoiceIssued,
+    /// A complaint taken in by the desk: target the complaint, detail the channel.
+    ComplaintReceived,
+    /// A complaint assessed, extended, resolved or its result reported: target the
+    /// complaint, detail which.
+    ComplaintChanged,
+    /// A holiday calendar uploaded: target its version, detail the years it lists.
+    HolidayCalendarUploaded,
 }
 
 impl Action {
     /// Every action.
-    pub const ALL: [Action; 25] = [
+    pub const ALL: [Action; 28] = [
         Action::Login,
         Action::LoginFailed,
         Action::LoginRefusedBackoff,
@@ -139,6 +146,9 @@ impl Action {
         Action::JobChildCreated,
         Action::CashHandedIn,
         Action::InvoiceIssued,
+        Action::ComplaintReceived,
+        Action::ComplaintChanged,
+        Action::HolidayCalendarUploaded,
     ];
 
     /// The stored name.
@@ -169,6 +179,9 @@ impl Action {
             Self::JobChildCreated => "job_child_created",
             Self::CashHandedIn => "cash_handed_in",
             Self::InvoiceIssued => "invoice_issued",
+            Self::ComplaintReceived => "complaint_received",
+            Self::ComplaintChanged => "complaint_changed",
+            Self::HolidayCalendarUploaded => "holiday_calendar_uploaded",
         }
     }
 
@@ -200,6 +213,9 @@ impl Action {
             Self::JobChildCreated => "新建关联工单 · linked job created",
             Self::CashHandedIn => "现金上交 · cash handed in",
             Self::InvoiceIssued => "发票已开具 · invoice issued",
+            Self::ComplaintReceived => "受理投诉 · complaint received",
+            Self::ComplaintChanged => "投诉处理记录 · complaint updated",
+            Self::HolidayCalendarUploaded => "上传节假日日历 · holiday calendar uploaded",
         }
     }
 

@@ -11,6 +11,7 @@
 pub mod accounts;
 pub mod audit;
 pub mod cash;
+pub mod complaints;
 pub mod invoices;
 pub mod links;
 pub mod measures;

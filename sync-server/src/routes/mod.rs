@@ -3,6 +3,7 @@
 //! document. Handlers parse and answer; what the desk does lives in [`crate::desk`].
 
 mod blobs;
+mod complaints;
 mod device;
 mod dispatcher;
 mod measures;
@@ -38,6 +39,7 @@ pub fn routes() -> Router<AppState> {
         )
         .merge(dispatcher::routes())
         .merge(measures::routes())
+        .merge(complaints::routes())
         .merge(webhooks::routes())
         .merge(verify::routes())
 }

@@ -8,6 +8,7 @@
 //! reads, writes and commits, so both backends behave the same by construction.
 
 pub mod accounts;
+pub mod complaints;
 pub mod dashboard;
 pub mod enrolment;
 mod group_commit;
@@ -75,6 +76,7 @@ pub trait Storage:
     webhooks::WebhookStorage
     + dashboard::DashboardStorage
     + accounts::AccountStorage
+    + complaints::ComplaintStorage
     + Send
     + Sync
     + 'static

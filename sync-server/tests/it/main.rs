@@ -10,6 +10,7 @@ mod authz;
 mod cash;
 mod clock;
 mod common;
+mod complaints;
 mod conformance;
 mod dashboard;
 mod dashboard_browser;

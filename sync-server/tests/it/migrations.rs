@@ -663,15 +663,17 @@ fn assert_v1_kept(before: &BTreeMap<String, i64>, after: &BTreeMap<String, i64>)
         BTreeMap::from([
             ("audit_log", 0),
             ("cash_handins", 0),
+            ("complaints", 0),
             ("completions", 3),
             ("desk_audit", 0),
+            ("holiday_calendars", 0),
             ("invoices", 0),
             ("job_links", 0),
             ("job_replays", 0),
             ("login_failures", 0),
             ("server_keys", 0),
         ]),
-        "the tables of 0002 to 0007 (the fixture's jobs have no parent: no link to backfill)"
+        "the tables of 0002 to 0008 (the fixture's jobs have no parent: no link to backfill)"
     );
 }
 
@@ -1080,7 +1082,7 @@ fn sqlite_fresh_database_is_at_the_latest_version() {
         sqlite::migrations::MIGRATIONS,
     );
     let counts = sqlite_counts(&c);
-    assert_eq!(counts.len(), 25, "every table of the schema: {counts:?}");
+    assert_eq!(counts.len(), 27, "every table of the schema: {counts:?}");
     assert!(counts.values().all(|n| *n == 0));
 }
 
@@ -1119,8 +1121,8 @@ async fn sqlite_v1_fixture_is_upgraded_with_nothing_lost() {
     let schema = sqlite_schema(&open_conn(fresh.path()));
     assert_eq!(
         schema.len(),
-        27 + 22,
-        "25 tables, sqlite_sequence, the version table, 22 indexes"
+        29 + 23,
+        "27 tables, sqlite_sequence, the version table, 23 indexes"
     );
     assert_eq!(sqlite_schema(&c), schema);
 }
@@ -1486,7 +1488,7 @@ async fn postgres_migrations() {
     let fresh_c = pg_connect(&fresh).await;
     assert_rows(&postgres::migrations::applied(&fresh_c).await.unwrap(), all);
     let empty = pg_counts(&fresh_c).await;
-    assert_eq!(empty.len(), 25, "every table of the schema: {empty:?}");
+    assert_eq!(empty.len(), 27, "every table of the schema: {empty:?}");
     assert!(empty.values().all(|n| *n == 0));
 
     // The v1 fixture: upgraded, nothing lost, read back, schema equal to the fresh one.

@@ -245,7 +245,12 @@ impl HolidayCalendar {
         let replaced = |d: &NaiveDate| desk.covers(d.year());
         let mut out = HolidayCalendar {
             years: self.years.clone(),
-            holidays: self.holidays.iter().copied().filter(|d| !replaced(d)).collect(),
+            holidays: self
+                .holidays
+                .iter()
+                .copied()
+                .filter(|d| !replaced(d))
+                .collect(),
             working_days: self
                 .working_days
                 .iter()

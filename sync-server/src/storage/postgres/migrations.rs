@@ -56,6 +56,12 @@ pub const MIGRATIONS: &[Migration] = &[
         include_str!("migrations/0007_invoices.sql"),
         "989857bb2cd85091be790e7f301aa41abc2ba6b708fd3bce923ef96621fbc542",
     ),
+    Migration::new(
+        8,
+        "complaints",
+        include_str!("migrations/0008_complaints.sql"),
+        "e87d534b6871bf81d565e9242c6cbdc901941eba1aac3cfa355deccbbd400974",
+    ),
 ];
 
 /// Brings the database to the newest of `migrations` (the server passes [`MIGRATIONS`]):

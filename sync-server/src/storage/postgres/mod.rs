@@ -11,6 +11,7 @@
 //! other two storage traits' impls.
 
 mod accounts;
+mod complaints;
 mod dashboard;
 mod devices;
 mod flags;

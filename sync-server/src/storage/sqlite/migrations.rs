@@ -55,6 +55,12 @@ pub const MIGRATIONS: &[Migration] = &[
         include_str!("migrations/0007_invoices.sql"),
         "7f1b526e3821fea9bd2b789da15d2a1ac22244c1771265e1de3a05d9ac628b02",
     ),
+    Migration::new(
+        8,
+        "complaints",
+        include_str!("migrations/0008_complaints.sql"),
+        "5e2aaeaa1879fb956da0e780e15c9e68e2bed85a54906dd3c1dbaf3682c9043f",
+    ),
 ];
 
 /// Brings the database on `c` to the newest of `migrations` (the server passes

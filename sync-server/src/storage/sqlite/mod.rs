@@ -9,6 +9,7 @@
 //! other two storage traits' impls.
 
 mod accounts;
+mod complaints;
 mod dashboard;
 mod devices;
 mod flags;

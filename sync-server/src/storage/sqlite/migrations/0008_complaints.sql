@@ -1,0 +1,15 @@
+-- The desk's complaints (投诉: 001 第4章 4.2–4.3, 004 一 第7章 第28条, 第8章 第29–30条): the
+-- record as JSON in `body`, beside it what the queue sorts and filters on; `revision` counts
+-- the changes (a change names the revision it read, so two desks cannot overwrite each
+-- other). A complaint taken in from a device's feedback keeps that op's id, once.
+-- And the versions of the holiday calendar the desk uploaded (the shipped one lacks next
+-- year until the app is updated); the newest stands.
+CREATE TABLE complaints (
+    id TEXT PRIMARY KEY, work_order_id TEXT REFERENCES work_orders(id),
+    source_op_id TEXT UNIQUE, state TEXT NOT NULL, received_at INTEGER NOT NULL,
+    due_at INTEGER NOT NULL, revision INTEGER NOT NULL, body TEXT NOT NULL,
+    updated_at INTEGER NOT NULL);
+CREATE INDEX complaints_by_due ON complaints (due_at, id);
+CREATE TABLE holiday_calendars (
+    version INTEGER PRIMARY KEY, body TEXT NOT NULL, created_by TEXT NOT NULL,
+    created_at INTEGER NOT NULL);
