@@ -24,6 +24,7 @@ pub mod app;
 pub mod auth;
 pub mod blobs;
 pub mod clock;
+pub mod complaints;
 pub mod config;
 pub mod dashboard;
 pub mod desk;

@@ -21,6 +21,7 @@
 pub mod accounts;
 pub mod admin;
 pub mod board;
+pub mod complaints;
 pub mod copy;
 pub mod csv;
 pub mod job;
@@ -100,6 +101,14 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/money"),
     ("POST", "/money/cash-handins"),
     ("POST", "/money/invoices/{id}"),
+    ("GET", "/complaints"),
+    ("POST", "/complaints"),
+    ("POST", "/complaints/calendar"),
+    ("GET", "/complaints/{id}"),
+    ("POST", "/complaints/{id}/assess"),
+    ("POST", "/complaints/{id}/extend"),
+    ("POST", "/complaints/{id}/resolve"),
+    ("POST", "/complaints/{id}/report"),
 ];
 
 /// The dashboard's routes (`https`: served over HTTPS, the pages send HSTS).
@@ -117,6 +126,7 @@ pub fn routes(https: bool) -> Router<AppState> {
         .merge(job_changes::routes())
         .merge(job_links::routes())
         .merge(money::routes())
+        .merge(complaints::routes())
         .route("/jobs/{id}/copy.pdf", get(copy::copy_pdf))
         .merge(accounts::routes())
         .layer(axum::middleware::map_response(move |res| {

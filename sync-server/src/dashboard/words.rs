@@ -189,3 +189,135 @@ mod tests {
         assert_eq!(super::yuan(-1_050), "-¥10.50");
     }
 }
+
+/// The complaints pages.
+pub mod complaints {
+    use crate::complaints::{Category, Channel, Opinion, Responsible};
+    use crate::desk::complaints::QueueStatus;
+
+    pub const TITLE: &str = "投诉 · Complaints";
+    pub const ONE: &str = "投诉详情 · Complaint";
+    pub const RULE: &str = "投诉应在受理后 3 个工作日内处理完毕；需延期的，应及时告知客户 · A complaint is handled within 3 working days of its receipt; an extension is told to the customer in time.";
+    pub const INTAKE: &str = "受理投诉 · Take in a complaint";
+    pub const CHANNEL: &str = "渠道 · Channel";
+    pub const CATEGORY: &str = "类别 · Category";
+    pub const JOB_NUMBER: &str = "工单号(可选) · Job number (optional)";
+    pub const SUMMARY: &str = "投诉内容 · What the customer said";
+    pub const TAKE_IN: &str = "受理 · Take in";
+    pub const NO_SUCH_JOB: &str = "没有这个工单号 (no job has this number)";
+    pub const QUEUE: &str = "投诉队列 · Queue";
+    pub const RECEIVED: &str = "受理 · Received";
+    pub const OVERDUE_COUNT: &str = "逾期 · Overdue";
+    pub const IN_TIME: &str = "按时处理率 · Handled in time";
+    pub const SATISFIED: &str = "处理满意率 · Satisfied with the handling";
+    pub const ESTIMATED: &str =
+        "按周一至周五估算：日历未覆盖该年 · Estimated Monday–Friday: the calendar lacks that year";
+    pub const NONE: &str = "无 · None.";
+    pub const COLUMNS: [&str; 6] = [
+        "状态 · Status",
+        "处理期限 · Due",
+        "渠道 · Channel",
+        "类别 · Category",
+        "工单 · Job",
+        "内容 · Summary",
+    ];
+    pub const CALENDAR: &str = "节假日日历 · Holiday calendar";
+    pub const BUILT_IN: &str = "内置 · built in";
+    pub const FROM_DESK: &str = "客服上传 · uploaded by the desk";
+    pub const MISSING_YEAR: &str = "日历未覆盖明年，请按国务院办公厅通知上传 · The calendar does not cover next year; upload it from the State Council notice:";
+    pub const CALENDAR_JSON: &str = "日历 JSON(与内置 holidays_cn.json 格式相同) · Calendar JSON (the shape of the shipped holidays_cn.json)";
+    pub const CALENDAR_NOT_JSON: &str = "日历不是 JSON (the calendar is not JSON)";
+    pub const UPLOAD: &str = "上传 · Upload";
+    pub const RECEIVED_AT: &str = "受理时间 · Received";
+    pub const ASSESS: &str = "认定 · Assessment";
+    pub const VALID: &str = "有效投诉 · Valid";
+    pub const INVALID: &str = "无效投诉(向客户解释) · Not valid (explained to the customer)";
+    pub const VALID_BAD: &str = "请选择有效或无效 (choose valid or not valid)";
+    pub const CAUSE: &str = "原因 · Cause";
+    pub const RESPONSIBLE: &str = "责任方 · Responsible";
+    pub const TECHNICIAN: &str = "责任技师 · Technician responsible";
+    pub const EXTEND: &str = "延期(已告知客户) · Extension (told to the customer)";
+    pub const UNTIL: &str = "延至 · Until";
+    pub const REASON: &str = "原因 · Reason";
+    pub const RESOLVE: &str = "处理结果 · Resolution";
+    pub const RESOLUTION: &str = "处理措施 · What was done";
+    pub const REPORT: &str = "回复客户 · Result reported";
+    pub const OPINION: &str = "客户意见 · The customer's opinion";
+    pub const NOTE: &str = "备注 · Note";
+    pub const EARLIER: &str = "客户不满意的处理 · A resolution the customer rejected";
+    pub const RECORD: &str = "记录 · Record";
+    pub const BACK: &str = "返回投诉队列 · Back to the queue";
+    pub const NOT_FOUND: &str = "没有这个投诉 (no such complaint)";
+
+    pub fn status(s: QueueStatus) -> &'static str {
+        match s {
+            QueueStatus::Due => "处理中 · due",
+            QueueStatus::Overdue => "已逾期 · overdue",
+            QueueStatus::Handled => "待回复客户 · to report",
+            QueueStatus::Closed => "已结案 · closed",
+        }
+    }
+
+    pub fn channel(c: Channel) -> &'static str {
+        match c {
+            Channel::Phone => "电话 · phone",
+            Channel::Letter => "信函 · letter",
+            Channel::Visit => "来访 · visit",
+            Channel::Online => "在线 · online",
+            Channel::Device => "现场反馈 · on the phone at the visit",
+            Channel::Callback => "回访 · callback",
+        }
+    }
+
+    pub fn category(c: Category) -> &'static str {
+        match c {
+            Category::ProductQuality => "产品质量 · product quality",
+            Category::ServiceQuality => "服务质量 · service quality",
+            Category::Attitude => "服务态度 · attitude",
+            Category::Timeliness => "时效 · timeliness",
+            Category::Charges => "收费 · charges",
+            Category::Damage => "财物损坏 · damage",
+            Category::Other => "其他 · other",
+        }
+    }
+
+    /// The form value of a responsible party (its serde name).
+    pub fn responsible_value(r: Responsible) -> &'static str {
+        match r {
+            Responsible::Technician => "technician",
+            Responsible::Desk => "desk",
+            Responsible::Product => "product",
+            Responsible::Logistics => "logistics",
+            Responsible::None => "none",
+        }
+    }
+
+    pub fn responsible(r: Responsible) -> &'static str {
+        match r {
+            Responsible::Technician => "技师 · technician",
+            Responsible::Desk => "客服 · the desk",
+            Responsible::Product => "产品 · the product",
+            Responsible::Logistics => "物流 · delivery",
+            Responsible::None => "无责任方 · nobody",
+        }
+    }
+
+    /// The form value of an opinion (its serde name).
+    pub fn opinion_value(o: Opinion) -> &'static str {
+        match o {
+            Opinion::Satisfied => "satisfied",
+            Opinion::Acceptable => "acceptable",
+            Opinion::Dissatisfied => "dissatisfied",
+            Opinion::Unreachable => "unreachable",
+        }
+    }
+
+    pub fn opinion(o: Opinion) -> &'static str {
+        match o {
+            Opinion::Satisfied => "满意 · satisfied",
+            Opinion::Acceptable => "基本满意 · acceptable",
+            Opinion::Dissatisfied => "不满意(重新处理) · dissatisfied (reopened)",
+            Opinion::Unreachable => "联系不上 · could not be reached",
+        }
+    }
+}

@@ -10,9 +10,9 @@ use axum::http::StatusCode;
 use axum::routing::{get, post};
 
 use crate::auth::Dispatcher;
+use crate::complaints::{Change, Complaint};
 use crate::desk::audit::{Actor, ClientAddr};
 use crate::desk::complaints::calendar::{self, CalendarInForce};
-use crate::desk::complaints::record::{Change, Complaint};
 use crate::desk::complaints::{
     self, Assess, ComplaintQueue, Extend, NewComplaint, QueueQuery, ReportResult, Resolve,
 };

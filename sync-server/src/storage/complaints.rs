@@ -3,10 +3,10 @@
 //! revision so two desks editing one complaint cannot overwrite each other), and the
 //! versions of the holiday calendar the desk uploaded. Both backends implement
 //! [`ComplaintStorage`]; the rules (what may follow what, the due time) live in
-//! [`crate::desk::complaints`].
+//! [`crate::complaints`] and the desk ([`crate::desk::complaints`]).
 
 use super::Fut;
-pub use crate::desk::complaints::record::Complaint;
+pub use crate::complaints::Complaint;
 
 /// A version of the desk's holiday calendar as stored.
 #[derive(Clone, Debug, PartialEq, Eq)]

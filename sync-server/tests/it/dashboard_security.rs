@@ -39,6 +39,12 @@ const NOT_LINKED: &[(&str, &str)] = &[
     ("GET", "/"),
     ("GET", "/login"),
     ("POST", "/money/invoices/{id}"),
+    // The fixture has no complaint: nothing links to one (`complaints.rs` works them).
+    ("GET", "/complaints/{id}"),
+    ("POST", "/complaints/{id}/assess"),
+    ("POST", "/complaints/{id}/extend"),
+    ("POST", "/complaints/{id}/resolve"),
+    ("POST", "/complaints/{id}/report"),
 ];
 
 /// Whether a concrete path matches a route pattern (`{id}`: any one non-empty segment).
@@ -211,6 +217,9 @@ fn concrete(f: &Fixture, pattern: &str) -> Vec<String> {
         f.job.clone()
     } else if pattern.starts_with("/accounts/") {
         f.account.clone()
+    } else if pattern.starts_with("/complaints/") {
+        // The fixture has no complaint: a forged form must not make one either.
+        random_hex()
     } else {
         panic!("{pattern}: say which real id to try here")
     };
@@ -290,6 +299,29 @@ fn valid_fields(f: &Fixture, pattern: &str) -> Vec<(String, String)> {
             kv("number", "FP-FORGED"),
             kv("issued_on", HANDIN_DAY),
         ],
+        "/complaints" => vec![
+            kv("channel", "phone"),
+            kv("category", "other"),
+            kv("job_number", ""),
+            kv("summary", "a forged complaint"),
+        ],
+        "/complaints/calendar" => vec![kv(
+            "document",
+            r#"{"header": {}, "years": [{"year": 2027, "source_url": "forged", "holidays": [], "working_days": []}]}"#,
+        )],
+        "/complaints/{id}/assess" => vec![
+            kv("valid", "yes"),
+            kv("cause", "forged"),
+            kv("responsible", "desk"),
+            kv("revision", "1"),
+        ],
+        "/complaints/{id}/extend" => vec![
+            kv("until", "2030-01-01"),
+            kv("reason", "forged"),
+            kv("revision", "1"),
+        ],
+        "/complaints/{id}/resolve" => vec![kv("resolution", "forged"), kv("revision", "1")],
+        "/complaints/{id}/report" => vec![kv("opinion", "satisfied"), kv("revision", "1")],
         other => panic!("a new POST route {other}: give it a valid form here"),
     }
 }
@@ -315,6 +347,8 @@ struct Snapshot {
     /// The cash reconciliation of [`HANDIN_DAY`] and the invoices report (hand-ins and
     /// invoices recorded).
     money: (serde_json::Value, serde_json::Value),
+    /// The complaints and the holiday calendar in force (none taken in, none uploaded).
+    complaints: (serde_json::Value, serde_json::Value),
 }
 
 /// The day a forged cash hand-in names.
@@ -378,6 +412,15 @@ async fn snapshot(f: &Fixture) -> Snapshot {
                 .await
                 .1["invoices"]
                 .clone(),
+        ),
+        complaints: (
+            f.ts.admin(reqwest::Method::GET, "/v1/admin/complaints", None)
+                .await
+                .1["complaints"]
+                .clone(),
+            f.ts.admin(reqwest::Method::GET, "/v1/admin/holiday-calendar", None)
+                .await
+                .1,
         ),
     }
 }

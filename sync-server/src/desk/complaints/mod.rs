@@ -1,20 +1,19 @@
 //! The desk's complaints (投诉), shared by the JSON API and the dashboard: taking one in
 //! (phone, letter, visit, online — or from a device's feedback, taken in once per op), the
-//! changes of [`record::Complaint::apply`] (audited), the queue with what is due and overdue
+//! changes of [`crate::complaints::Complaint::apply`] (audited), the queue with what is due and overdue
 //! and the measures (handled in time, the customer's satisfaction with the handling), and the
 //! holiday calendar the due times are counted on ([`calendar`]).
 
 pub mod calendar;
-pub mod record;
 
 use fieldkit_core::model::WorkOrderId;
 use fieldkit_core::sync::ops::JobOp;
 use serde::{Deserialize, Serialize};
 
-use self::record::{
+use super::audit::{Action, Actor, record as audit};
+use crate::complaints::{
     Category, Change, ChangeError, Channel, Complaint, Opinion, Responsible, State,
 };
-use super::audit::{Action, Actor, record as audit};
 use crate::error::ApiError;
 use crate::measures::MeasureConfig;
 use crate::state::AppState;
@@ -233,7 +232,7 @@ pub async fn take_in(s: &AppState, by: &Actor, n: NewComplaint) -> Result<Compla
             "received_at: not in the future, at most {MAX_BACKDATE_DAYS} days back"
         )));
     }
-    let summary = record::text("summary", &n.summary).map_err(bad)?;
+    let summary = crate::complaints::text("summary", &n.summary).map_err(bad)?;
     let cal = calendar::effective(s).await?;
     let (due_at, due_estimated) = calendar::due(&cal, received_at, working_days(s));
     let c = Complaint {

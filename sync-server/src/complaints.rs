@@ -13,8 +13,9 @@
 //! party) → `handled` (the resolution recorded; the time that counts against the due time) →
 //! `closed` (the result reported to the customer with their opinion). A customer who is not
 //! satisfied with the result reopens it (`open` again, the earlier rounds kept): "确保用户满意"
-//! is not met by a resolution the customer rejects. An extension moves the due time only when
-//! it is told to the customer before the due time passes (4.3.1(2) "应及时告知客户").
+//! is not met by a resolution the customer rejects. An extension moves the due time and is
+//! told to the customer before the due time passes (4.3.1(2) "应及时告知客户"); once it has
+//! passed the complaint is late and can only be handled.
 
 use fieldkit_core::model::WorkOrderId;
 use serde::{Deserialize, Serialize};
@@ -290,6 +291,12 @@ pub enum ChangeError {
         "责任方为技师时须指明技师，其他情况不可指明 (name the technician when, and only when, a technician was responsible)"
     )]
     TechnicianNaming,
+    /// An extension is told to the customer before the due time passes (4.3.1(2)); after it,
+    /// the complaint is late and is handled, not extended.
+    #[error(
+        "期限已过，不能再延期，请尽快处理 (the due time has passed: it can no longer be extended; handle it)"
+    )]
+    TooLate,
     /// An extension must move the due time later.
     #[error("延期后的期限须晚于当前期限 (an extension must move the due time later)")]
     NotLater,
@@ -311,12 +318,12 @@ pub fn text(field: &'static str, t: &str) -> Result<String, ChangeError> {
 }
 
 impl Complaint {
-    /// The due time in force: the extension's when it was told before the original due time
-    /// passed, else the original.
+    /// The due time in force: the latest extension's (each was told to the customer before
+    /// the due time it moved had passed), else the original.
     pub fn due_in_force(&self) -> i64 {
         match &self.extension {
-            Some(e) if e.told_at < self.due_at => e.due_at.max(self.due_at),
-            _ => self.due_at,
+            Some(e) => e.due_at.max(self.due_at),
+            None => self.due_at,
         }
     }
 
@@ -368,6 +375,9 @@ impl Complaint {
             Change::Extend { due_at, reason } => {
                 if c.state != State::Open {
                     return Err(ChangeError::AlreadyHandled);
+                }
+                if now >= c.due_in_force() {
+                    return Err(ChangeError::TooLate);
                 }
                 if due_at <= c.due_in_force() {
                     return Err(ChangeError::NotLater);
@@ -426,3 +436,6 @@ impl Complaint {
         Ok(c)
     }
 }
+
+#[cfg(test)]
+mod tests;
