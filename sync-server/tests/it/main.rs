@@ -11,6 +11,7 @@ mod cash;
 mod clock;
 mod common;
 mod complaints;
+mod complaints_browser;
 mod conformance;
 mod dashboard;
 mod dashboard_browser;
