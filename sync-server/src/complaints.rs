@@ -317,7 +317,45 @@ pub fn text(field: &'static str, t: &str) -> Result<String, ChangeError> {
     Ok(t.to_owned())
 }
 
+/// What a complaint is taken in with.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Intake {
+    pub channel: Channel,
+    pub category: Category,
+    pub work_order_id: Option<WorkOrderId>,
+    pub summary: String,
+    pub received_at: i64,
+    pub taken_by: String,
+    pub source_op_id: Option<String>,
+}
+
 impl Complaint {
+    /// A complaint just taken in (revision 1, open), due at `due_at` (`due_estimated`: counted
+    /// Monday–Friday).
+    pub fn taken_in(id: String, i: Intake, due_at: i64, due_estimated: bool, now: i64) -> Self {
+        Complaint {
+            id,
+            channel: i.channel,
+            category: i.category,
+            work_order_id: i.work_order_id,
+            summary: i.summary,
+            received_at: i.received_at,
+            taken_by: i.taken_by,
+            source_op_id: i.source_op_id,
+            due_at,
+            due_estimated,
+            state: State::Open,
+            assessment: None,
+            extension: None,
+            resolution: None,
+            first_handled_at: None,
+            report: None,
+            rounds: Vec::new(),
+            revision: 1,
+            updated_at: now,
+        }
+    }
+
     /// The due time in force: the latest extension's (each was told to the customer before
     /// the due time it moved had passed), else the original.
     pub fn due_in_force(&self) -> i64 {

@@ -23,6 +23,7 @@
 pub mod app;
 pub mod auth;
 pub mod blobs;
+pub mod callbacks;
 pub mod clock;
 pub mod complaints;
 pub mod config;

@@ -116,11 +116,15 @@ pub enum Action {
     ComplaintChanged,
     /// A holiday calendar uploaded: target its version, detail the years it lists.
     HolidayCalendarUploaded,
+    /// The callback rules changed: target their version, detail the rules.
+    CallbackRulesChanged,
+    /// A callback's call recorded: target the callback, detail what it found.
+    CallbackRecorded,
 }
 
 impl Action {
     /// Every action.
-    pub const ALL: [Action; 28] = [
+    pub const ALL: [Action; 30] = [
         Action::Login,
         Action::LoginFailed,
         Action::LoginRefusedBackoff,
@@ -149,6 +153,8 @@ impl Action {
         Action::ComplaintReceived,
         Action::ComplaintChanged,
         Action::HolidayCalendarUploaded,
+        Action::CallbackRulesChanged,
+        Action::CallbackRecorded,
     ];
 
     /// The stored name.
@@ -182,6 +188,8 @@ impl Action {
             Self::ComplaintReceived => "complaint_received",
             Self::ComplaintChanged => "complaint_changed",
             Self::HolidayCalendarUploaded => "holiday_calendar_uploaded",
+            Self::CallbackRulesChanged => "callback_rules_changed",
+            Self::CallbackRecorded => "callback_recorded",
         }
     }
 
@@ -216,6 +224,8 @@ impl Action {
             Self::ComplaintReceived => "受理投诉 · complaint received",
             Self::ComplaintChanged => "投诉处理记录 · complaint updated",
             Self::HolidayCalendarUploaded => "上传节假日日历 · holiday calendar uploaded",
+            Self::CallbackRulesChanged => "回访规则变更 · callback rules changed",
+            Self::CallbackRecorded => "记录回访 · callback recorded",
         }
     }
 

@@ -10,6 +10,7 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod callbacks;
 pub mod cash;
 pub mod complaints;
 pub mod invoices;

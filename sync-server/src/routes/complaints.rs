@@ -1,7 +1,8 @@
-//! Dispatcher routes of complaints (the admin bearer token, like all of `/v1/admin`):
-//! taking one in, the queue with its measures, one complaint, its changes (assess, extend,
-//! resolve, report the result), and the holiday calendar the due times count on
-//! ([`crate::desk::complaints`] holds the rules).
+//! Dispatcher routes of complaints and callbacks (the admin bearer token, like all of
+//! `/v1/admin`): taking a complaint in, the queue with its measures, one complaint, its
+//! changes (assess, extend, resolve, report the result), the holiday calendar the due times
+//! count on; the callback rules, the callback queue, one callback and its calls
+//! ([`crate::desk::complaints`] and [`crate::desk::callbacks`] hold the rules).
 
 use axum::Json;
 use axum::Router;
@@ -10,8 +11,10 @@ use axum::http::StatusCode;
 use axum::routing::{get, post};
 
 use crate::auth::Dispatcher;
+use crate::callbacks::{Callback, CallbackRules};
 use crate::complaints::{Change, Complaint};
 use crate::desk::audit::{Actor, ClientAddr};
+use crate::desk::callbacks::{self, CallbackQuery, CallbackQueue, RecordCall, RulesInForce};
 use crate::desk::complaints::calendar::{self, CalendarInForce};
 use crate::desk::complaints::{
     self, Assess, ComplaintQueue, Extend, NewComplaint, QueueQuery, ReportResult, Resolve,
@@ -32,6 +35,10 @@ pub fn routes() -> Router<AppState> {
             "/v1/admin/holiday-calendar",
             get(calendar_get).put(calendar_put),
         )
+        .route("/v1/admin/callback-rules", get(rules_get).put(rules_put))
+        .route("/v1/admin/callbacks", get(callback_queue))
+        .route("/v1/admin/callbacks/{id}", get(callback_one))
+        .route("/v1/admin/callbacks/{id}/calls", post(callback_call))
 }
 
 /// `POST /v1/admin/complaints`: the desk takes in a complaint (audited).
@@ -152,5 +159,60 @@ async fn calendar_put(
 ) -> Result<Json<CalendarInForce>, ApiError> {
     Ok(Json(
         calendar::upload(&s, &Actor::admin_token(from), doc).await?,
+    ))
+}
+
+/// `GET /v1/admin/callback-rules`: the rules in force.
+async fn rules_get(
+    State(s): State<AppState>,
+    _: Dispatcher,
+) -> Result<Json<RulesInForce>, ApiError> {
+    Ok(Json(callbacks::rules(&s).await?))
+}
+
+/// `PUT /v1/admin/callback-rules`: new rules (audited).
+async fn rules_put(
+    State(s): State<AppState>,
+    _: Dispatcher,
+    ClientAddr(from): ClientAddr,
+    ApiJson(r): ApiJson<CallbackRules>,
+) -> Result<Json<RulesInForce>, ApiError> {
+    Ok(Json(
+        callbacks::set_rules(&s, &Actor::admin_token(from), r).await?,
+    ))
+}
+
+/// `GET /v1/admin/callbacks?status=`: the queue (the jobs to call back picked first).
+async fn callback_queue(
+    State(s): State<AppState>,
+    _: Dispatcher,
+    ApiQuery(q): ApiQuery<CallbackQuery>,
+) -> Result<Json<CallbackQueue>, ApiError> {
+    Ok(Json(callbacks::queue(&s, q).await?))
+}
+
+/// `GET /v1/admin/callbacks/{id}`.
+async fn callback_one(
+    State(s): State<AppState>,
+    _: Dispatcher,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Json<Callback>, ApiError> {
+    s.storage
+        .callback(id)
+        .await?
+        .map(Json)
+        .ok_or(ApiError::NotFound("callback"))
+}
+
+/// `POST /v1/admin/callbacks/{id}/calls`: one call's outcome (audited).
+async fn callback_call(
+    State(s): State<AppState>,
+    _: Dispatcher,
+    ClientAddr(from): ClientAddr,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(call): ApiJson<RecordCall>,
+) -> Result<Json<Callback>, ApiError> {
+    Ok(Json(
+        callbacks::record_call(&s, &Actor::admin_token(from), &id, call).await?,
     ))
 }

@@ -7,6 +7,7 @@
 
 mod adversarial;
 mod authz;
+mod callbacks;
 mod cash;
 mod clock;
 mod common;

@@ -12,11 +12,12 @@ use serde::{Deserialize, Serialize};
 
 use super::audit::{Action, Actor, record as audit};
 use crate::complaints::{
-    Category, Change, ChangeError, Channel, Complaint, Opinion, Responsible, State,
+    Category, Change, ChangeError, Channel, Complaint, Intake, Opinion, Responsible, State,
 };
 use crate::error::ApiError;
 use crate::measures::MeasureConfig;
 use crate::state::AppState;
+use fieldkit_core::model::workdays::HolidayCalendar;
 
 /// How far back a complaint's receipt may be dated (a letter read late), in days.
 pub const MAX_BACKDATE_DAYS: i64 = 90;
@@ -234,29 +235,20 @@ pub async fn take_in(s: &AppState, by: &Actor, n: NewComplaint) -> Result<Compla
     }
     let summary = crate::complaints::text("summary", &n.summary).map_err(bad)?;
     let cal = calendar::effective(s).await?;
-    let (due_at, due_estimated) = calendar::due(&cal, received_at, working_days(s));
-    let c = Complaint {
-        id: uuid::Uuid::now_v7().to_string(),
-        channel: n.channel,
-        category: n.category,
-        work_order_id: n.work_order_id,
-        summary,
-        received_at,
-        taken_by: by.login.clone(),
-        source_op_id: None,
-        due_at,
-        due_estimated,
-        state: State::Open,
-        assessment: None,
-        extension: None,
-        resolution: None,
-        first_handled_at: None,
-        report: None,
-        rounds: Vec::new(),
-        revision: 1,
-        updated_at: now,
-    };
-    s.storage.add_complaint(c.clone()).await?;
+    let (c, _) = store(
+        s,
+        &cal,
+        Intake {
+            channel: n.channel,
+            category: n.category,
+            work_order_id: n.work_order_id,
+            summary,
+            received_at,
+            taken_by: by.login.clone(),
+            source_op_id: None,
+        },
+    )
+    .await?;
     audit(
         s,
         by,
@@ -268,8 +260,19 @@ pub async fn take_in(s: &AppState, by: &Actor, n: NewComplaint) -> Result<Compla
     Ok(c)
 }
 
-fn working_days(_: &AppState) -> u32 {
-    MeasureConfig::default().complaint_working_days
+/// Stores a new complaint, due on `cal` (the calendar in force); `false` when its source op
+/// was taken in before (nothing stored then).
+pub(crate) async fn store(
+    s: &AppState,
+    cal: &HolidayCalendar,
+    i: Intake,
+) -> Result<(Complaint, bool), ApiError> {
+    let now = s.clock.now_ms();
+    let working_days = MeasureConfig::default().complaint_working_days;
+    let (due_at, estimated) = calendar::due(cal, i.received_at, working_days);
+    let c = Complaint::taken_in(uuid::Uuid::now_v7().to_string(), i, due_at, estimated, now);
+    let stored = s.storage.add_complaint(c.clone()).await?;
+    Ok((c, stored))
 }
 
 fn bad(e: ChangeError) -> ApiError {
@@ -361,10 +364,7 @@ pub async fn take_in_from_devices(s: &AppState) -> Result<u32, ApiError> {
             Some(c) => c,
             None => cal.insert(calendar::effective(s).await?),
         };
-        let received_at = f.at.timestamp_millis().min(now);
-        let (due_at, due_estimated) = calendar::due(cal, received_at, working_days(s));
-        let c = Complaint {
-            id: uuid::Uuid::now_v7().to_string(),
+        let intake = Intake {
             channel: Channel::Device,
             category: Category::ServiceQuality,
             work_order_id: Some(job),
@@ -372,27 +372,16 @@ pub async fn take_in_from_devices(s: &AppState) -> Result<u32, ApiError> {
                 .comment
                 .filter(|t| !t.trim().is_empty())
                 .unwrap_or_else(|| format!("客户评分 {} / 5 (rating {} of 5)", f.rating, f.rating)),
-            received_at,
+            received_at: f.at.timestamp_millis().min(now),
             taken_by: "device".into(),
             source_op_id: Some(op.op_id.to_string()),
-            due_at,
-            due_estimated,
-            state: State::Open,
-            assessment: None,
-            extension: None,
-            resolution: None,
-            first_handled_at: None,
-            report: None,
-            rounds: Vec::new(),
-            revision: 1,
-            updated_at: now,
         };
-        match s.storage.add_complaint(c).await {
-            Ok(true) => new += 1,
-            Ok(false) => {}
+        match store(s, cal, intake).await {
+            Ok((_, true)) => new += 1,
+            Ok((_, false)) => {}
             // The job is gone from the server: nothing to attach the complaint to.
-            Err(crate::storage::StorageError::NotFound(_)) => {}
-            Err(e) => return Err(e.into()),
+            Err(ApiError::NotFound(_)) => {}
+            Err(e) => return Err(e),
         }
     }
     Ok(new)

@@ -58,9 +58,9 @@ pub const MIGRATIONS: &[Migration] = &[
     ),
     Migration::new(
         8,
-        "complaints",
-        include_str!("migrations/0008_complaints.sql"),
-        "e87d534b6871bf81d565e9242c6cbdc901941eba1aac3cfa355deccbbd400974",
+        "complaints_callbacks",
+        include_str!("migrations/0008_complaints_callbacks.sql"),
+        "1a8d3988c33f030f6257a56eadd8bc4e4727ec934744e15c585f3453c2583f16",
     ),
 ];
 

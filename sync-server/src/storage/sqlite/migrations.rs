@@ -57,9 +57,9 @@ pub const MIGRATIONS: &[Migration] = &[
     ),
     Migration::new(
         8,
-        "complaints",
-        include_str!("migrations/0008_complaints.sql"),
-        "5e2aaeaa1879fb956da0e780e15c9e68e2bed85a54906dd3c1dbaf3682c9043f",
+        "complaints_callbacks",
+        include_str!("migrations/0008_complaints_callbacks.sql"),
+        "e69e25ea176b6bee8c8526e60acccc0638e7a179a1e9acf0bb544c332badfbdd",
     ),
 ];
 

@@ -13,3 +13,14 @@ CREATE INDEX complaints_by_due ON complaints (due_at, id);
 CREATE TABLE holiday_calendars (
     version BIGINT PRIMARY KEY, body TEXT NOT NULL, created_by TEXT NOT NULL,
     created_at BIGINT NOT NULL);
+-- Callbacks (回访, 004 一 第4章 第17条, 第10章 第36条): one per job at most, the record as JSON
+-- in `body` with a revision as for complaints; and the versions of the desk's rules for
+-- which jobs to call back (the newest stands; none: the defaults).
+CREATE TABLE callbacks (
+    id TEXT PRIMARY KEY, work_order_id TEXT NOT NULL UNIQUE REFERENCES work_orders(id),
+    state TEXT NOT NULL, due_at BIGINT NOT NULL, revision INTEGER NOT NULL, body TEXT NOT NULL,
+    updated_at BIGINT NOT NULL);
+CREATE INDEX callbacks_by_due ON callbacks (due_at, id);
+CREATE TABLE callback_rules (
+    version BIGINT PRIMARY KEY, body TEXT NOT NULL, created_by TEXT NOT NULL,
+    created_at BIGINT NOT NULL);
