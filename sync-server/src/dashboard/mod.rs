@@ -21,6 +21,7 @@
 pub mod accounts;
 pub mod admin;
 pub mod board;
+pub mod callbacks;
 pub mod complaints;
 pub mod copy;
 pub mod csv;
@@ -109,6 +110,9 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/complaints/{id}/extend"),
     ("POST", "/complaints/{id}/resolve"),
     ("POST", "/complaints/{id}/report"),
+    ("GET", "/callbacks"),
+    ("POST", "/callbacks/rules"),
+    ("POST", "/callbacks/{id}/calls"),
 ];
 
 /// The dashboard's routes (`https`: served over HTTPS, the pages send HSTS).
@@ -127,6 +131,7 @@ pub fn routes(https: bool) -> Router<AppState> {
         .merge(job_links::routes())
         .merge(money::routes())
         .merge(complaints::routes())
+        .merge(callbacks::routes())
         .route("/jobs/{id}/copy.pdf", get(copy::copy_pdf))
         .merge(accounts::routes())
         .layer(axum::middleware::map_response(move |res| {

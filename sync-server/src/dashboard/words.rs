@@ -321,3 +321,69 @@ pub mod complaints {
         }
     }
 }
+
+/// The callback page.
+pub mod callbacks {
+    use crate::callbacks::Reason;
+    use crate::desk::callbacks::CallbackStatus;
+
+    pub const TITLE: &str = "回访 · Callbacks";
+    pub const RULE: &str = "安装必回访（考核安装部门），投诉必回访，其余按比例抽样；回访评分与现场评分对照 · Every installation and every complaint is called back, a sample of the rest; the callback's rating is shown beside the one given on the technician's phone.";
+    pub const PICKED: &str = "抽取 · Picked";
+    pub const DONE: &str = "已回访 · Done";
+    pub const UNREACHABLE: &str = "联系不上 · Unreachable";
+    pub const OVERDUE: &str = "逾期 · Overdue";
+    pub const CALLBACK_RATING: &str = "回访评分 · Callback rating";
+    pub const DEVICE_RATING: &str = "现场评分 · Rating on the phone";
+    pub const PROBLEMS: &str = "发现问题 · Problems found";
+    pub const NONE: &str = "无 · None.";
+    pub const COLUMNS: [&str; 7] = [
+        "状态 · Status",
+        "回访期限 · Due",
+        "工单 · Job",
+        "客户 · Customer",
+        "话术 · Script",
+        "现场评分 · Phone rating",
+        "回访结果 · Outcome",
+    ];
+    pub const REACHED: &str = "已接通 · Reached";
+    pub const NOT_REACHED: &str = "未接通 · Not reached";
+    pub const REACHED_BAD: &str = "请选择是否接通 (choose reached or not)";
+    pub const RATING: &str = "评分 · Rating";
+    pub const RATING_BAD: &str = "评分应为 1–5 (the rating is 1 to 5)";
+    pub const PROBLEM: &str = "问题 · Problem";
+    pub const PROBLEM_BAD: &str = "问题应为维修或投诉 (the problem is a repair or a complaint)";
+    pub const NO_PROBLEM: &str = "无 · None";
+    pub const REPAIR: &str = "仍有故障：派维修单 · Still faulty: a repair job";
+    pub const COMPLAINT: &str = "客户投诉 · A complaint";
+    pub const COMPLAINT_CATEGORY: &str = "投诉类别 · Complaint category";
+    pub const NOTE: &str = "客户原话 · What the customer said";
+    pub const RECORD: &str = "记录 · Record";
+    pub const REPAIR_JOB: &str = "维修单 · repair job";
+    pub const COMPLAINT_LINK: &str = "投诉 · complaint";
+    pub const RULES: &str = "回访规则 · Rules";
+    pub const EVERY_INSTALLATION: &str = "每单安装 · Every installation";
+    pub const EVERY_COMPLAINT: &str = "每单投诉 · Every complaint";
+    pub const SAMPLE: &str = "其余抽样比例(%) · Sample of the rest (%)";
+    pub const WITHIN: &str = "完工后几天内 · Within days of completion";
+    pub const SEED: &str = "抽样种子 · Sampling seed";
+    pub const SAVE: &str = "保存 · Save";
+    pub const NUMBER_BAD: &str = "请填写数字 (enter a number)";
+
+    pub fn status(s: CallbackStatus) -> &'static str {
+        match s {
+            CallbackStatus::Due => "待回访 · due",
+            CallbackStatus::Overdue => "已逾期 · overdue",
+            CallbackStatus::Done => "已回访 · done",
+            CallbackStatus::Unreachable => "联系不上 · unreachable",
+        }
+    }
+
+    pub fn reason(r: Reason) -> &'static str {
+        match r {
+            Reason::Installation => "安装回访 · installation",
+            Reason::Complaint => "投诉回访 · complaint",
+            Reason::Sample => "抽样 · sample",
+        }
+    }
+}

@@ -1,6 +1,8 @@
-//! The desk logs a phone complaint in a real headless Chromium (over WebDriver, as
-//! `dashboard_browser.rs`), on both backends: it logs in, opens the complaints page, takes in
-//! a complaint about a job by the job's number, lands on the complaint, assesses it (the
+//! The desk's complaint and callback work in a real headless Chromium (over WebDriver, as
+//! `dashboard_browser.rs`), on both backends. A phone completes a repair and syncs; the desk
+//! logs in, sets the callback rules on the page (every job), works the callback queue (the
+//! customer reached, rated 2, complains: the complaint is taken in on the callback channel);
+//! then it takes in a phone complaint about the job by the job's number, assesses it (the
 //! technician responsible), resolves it and reports the result to a satisfied customer; the
 //! queue then shows it closed with the measures, and the JSON API agrees. A calendar that
 //! does not load is refused on the page, and nothing is stored.
@@ -14,6 +16,7 @@ use fieldkit_core::demo;
 use fieldkit_core::model::Billing;
 use reqwest::Method;
 
+use crate::common::journal::sync_options;
 use crate::common::webdriver::Browser;
 use crate::common::{Backend, server};
 
@@ -52,12 +55,66 @@ async fn desk_logs_a_phone_complaint(backend: Backend) {
     let tech = ts.create_technician("Technician Complaint Wang").await;
     let order = demo::repair_order(7, chrono::Utc::now(), Billing::Paid);
     ts.create_job(&order, Some(&tech)).await;
+    // The phone does the repair and syncs; the completion is counted.
+    ts.publish_demo_catalog().await;
+    let (_phone_dir, kit) = ts.enrolled_kit(&tech, &sync_options()).await;
+    kit.sync(&sync_options(), &|_| {})
+        .await
+        .expect("first sync");
+    demo::walk_repair_visit(&kit, order.id, &mut |_| Ok(())).expect("the visit");
+    kit.sync(&sync_options(), &|_| {})
+        .await
+        .expect("second sync");
+    let counted = ts.settled_completions().await;
+    assert_eq!(counted[0]["state"], "counted", "{counted:?}");
 
     b.goto(&ts.url("/login")).await;
     type_in(&b, "#login [name=\"login\"]", "desk").await;
     type_in(&b, "#login [name=\"password\"]", PASSWORD).await;
     b.click(&b.find("#login-submit").await).await;
     b.wait_for("table#board", WAIT).await;
+
+    // The callback rules: every job; the job is then in the callback queue.
+    b.goto(&ts.url("/callbacks")).await;
+    b.wait_for("form#callback-rules", WAIT).await;
+    type_in(&b, "#callback-rules [name=\"sample_percent\"]", "100").await;
+    submit(&b, "#callback-rules").await;
+    let row = format!("#callback-queue tr[data-job=\"{}\"]", order.id);
+    b.wait_for_attribute(&row, "data-status", "due", WAIT).await;
+    let shown = b.live_text(&row, WAIT).await;
+    assert!(
+        shown.contains(&order.customer.phone),
+        "the contact: {shown}"
+    );
+    assert!(shown.contains(&order.number), "{shown}");
+    // The customer is reached, rates 2 and complains.
+    select(&b, &format!("{row} form.call"), "rating", "2").await;
+    select(&b, &format!("{row} form.call"), "problem", "complaint").await;
+    select(
+        &b,
+        &format!("{row} form.call"),
+        "complaint_category",
+        "attitude",
+    )
+    .await;
+    type_in(
+        &b,
+        &format!("{row} form.call [name=\"note\"]"),
+        "师傅说话不客气",
+    )
+    .await;
+    submit(&b, &format!("{row} form.call")).await;
+    b.wait_for_attribute(&row, "data-status", "done", WAIT)
+        .await;
+    let measures = b.live_text("#callback-measures", WAIT).await;
+    assert!(
+        measures.contains("2.00"),
+        "the callback's rating: {measures}"
+    );
+    let (_, q) = ts.admin(Method::GET, "/v1/admin/complaints", None).await;
+    let from_callback = &q["complaints"][0]["complaint"];
+    assert_eq!(from_callback["channel"], "callback");
+    assert_eq!(from_callback["summary"], "师傅说话不客气");
 
     // The phone call: taken in about the job, by its number.
     b.goto(&ts.url("/complaints")).await;
@@ -112,6 +169,10 @@ async fn desk_logs_a_phone_complaint(backend: Backend) {
     assert!(b.live_text(&row, WAIT).await.contains(&order.number));
     let measures = b.live_text("#complaint-measures", WAIT).await;
     assert!(measures.contains("100% (1/1)"), "{measures}");
+    assert!(
+        measures.contains("2"),
+        "both complaints received: {measures}"
+    );
 
     // A calendar that does not load is refused on the page; nothing is stored.
     type_in(

@@ -45,6 +45,8 @@ const NOT_LINKED: &[(&str, &str)] = &[
     ("POST", "/complaints/{id}/extend"),
     ("POST", "/complaints/{id}/resolve"),
     ("POST", "/complaints/{id}/report"),
+    // The fixture's job is not picked for a callback (the default 20 % sample).
+    ("POST", "/callbacks/{id}/calls"),
 ];
 
 /// Whether a concrete path matches a route pattern (`{id}`: any one non-empty segment).
@@ -217,7 +219,7 @@ fn concrete(f: &Fixture, pattern: &str) -> Vec<String> {
         f.job.clone()
     } else if pattern.starts_with("/accounts/") {
         f.account.clone()
-    } else if pattern.starts_with("/complaints/") {
+    } else if pattern.starts_with("/complaints/") || pattern.starts_with("/callbacks/") {
         // The fixture has no complaint: a forged form must not make one either.
         random_hex()
     } else {
@@ -322,6 +324,15 @@ fn valid_fields(f: &Fixture, pattern: &str) -> Vec<(String, String)> {
         ],
         "/complaints/{id}/resolve" => vec![kv("resolution", "forged"), kv("revision", "1")],
         "/complaints/{id}/report" => vec![kv("opinion", "satisfied"), kv("revision", "1")],
+        "/callbacks/rules" => vec![
+            kv("every_installation", "on"),
+            kv("sample_percent", "100"),
+            kv("within_days", "3"),
+            kv("seed", "1"),
+        ],
+        "/callbacks/{id}/calls" => {
+            vec![kv("reached", "yes"), kv("rating", "5"), kv("revision", "1")]
+        }
         other => panic!("a new POST route {other}: give it a valid form here"),
     }
 }
@@ -347,8 +358,9 @@ struct Snapshot {
     /// The cash reconciliation of [`HANDIN_DAY`] and the invoices report (hand-ins and
     /// invoices recorded).
     money: (serde_json::Value, serde_json::Value),
-    /// The complaints and the holiday calendar in force (none taken in, none uploaded).
-    complaints: (serde_json::Value, serde_json::Value),
+    /// The complaints, the holiday calendar in force and the callback rules (none taken in,
+    /// none uploaded, none set).
+    complaints: (serde_json::Value, serde_json::Value, serde_json::Value),
 }
 
 /// The day a forged cash hand-in names.
@@ -419,6 +431,9 @@ async fn snapshot(f: &Fixture) -> Snapshot {
                 .1["complaints"]
                 .clone(),
             f.ts.admin(reqwest::Method::GET, "/v1/admin/holiday-calendar", None)
+                .await
+                .1,
+            f.ts.admin(reqwest::Method::GET, "/v1/admin/callback-rules", None)
                 .await
                 .1,
         ),
