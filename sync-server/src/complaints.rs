@@ -475,5 +475,72 @@ impl Complaint {
     }
 }
 
+/// A ratio with its parts (`rate` is `None` when `den` is 0).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Ratio {
+    pub num: u32,
+    pub den: u32,
+    pub rate: Option<f64>,
+}
+
+impl Ratio {
+    pub fn of(num: u32, den: u32) -> Self {
+        Self {
+            num,
+            den,
+            rate: (den > 0).then(|| f64::from(num) / f64::from(den)),
+        }
+    }
+}
+
+/// The complaint measures over every complaint stored.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ComplaintMeasures {
+    pub received: u32,
+    /// Open and past the due time now.
+    pub overdue: u32,
+    /// First handled before the due time in force, of those handled or past due.
+    pub handled_in_time: Ratio,
+    /// Customers satisfied with the result (`satisfied`, or `acceptable`), of the reports
+    /// where the customer gave an opinion (every report, the rejected rounds included).
+    pub satisfied: Ratio,
+}
+
+/// Computes the measures over `all` at `now` (pure).
+pub fn measures(all: &[Complaint], now: i64) -> ComplaintMeasures {
+    let mut m = ComplaintMeasures {
+        received: u32::try_from(all.len()).unwrap_or(u32::MAX),
+        ..Default::default()
+    };
+    let (mut in_time, mut judged, mut happy, mut asked) = (0u32, 0u32, 0u32, 0u32);
+    for c in all {
+        if c.overdue(now) {
+            m.overdue += 1;
+        }
+        if let Some(ok) = c.handled_in_time(now) {
+            judged += 1;
+            in_time += u32::from(ok);
+        }
+        let reports = c
+            .rounds
+            .iter()
+            .map(|r| &r.report)
+            .chain(c.report.iter().filter(|_| c.state == State::Closed));
+        for r in reports {
+            match r.opinion {
+                Opinion::Satisfied | Opinion::Acceptable => {
+                    asked += 1;
+                    happy += 1;
+                }
+                Opinion::Dissatisfied => asked += 1,
+                Opinion::Unreachable => {}
+            }
+        }
+    }
+    m.handled_in_time = Ratio::of(in_time, judged);
+    m.satisfied = Ratio::of(happy, asked);
+    m
+}
+
 #[cfg(test)]
 mod tests;

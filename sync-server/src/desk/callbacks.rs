@@ -217,7 +217,7 @@ fn script(kind: JobKind, number: &str) -> [String; 2] {
 }
 
 /// The last rating given on the technician's phone, per job (accepted `feedback` ops).
-async fn device_ratings(s: &AppState) -> Result<HashMap<WorkOrderId, u8>, ApiError> {
+pub(crate) async fn device_ratings(s: &AppState) -> Result<HashMap<WorkOrderId, u8>, ApiError> {
     let mut out = HashMap::new();
     for op in s.storage.ops_of_kind("feedback".into()).await? {
         if let (Ok(job), Ok(JobOp::Feedback(f))) = (

@@ -98,7 +98,41 @@ pub async fn measures(s: &AppState, q: &MeasuresQuery) -> Result<measures::Measu
         )));
     }
     let facts = s.storage.measure_facts(from, to).await?;
-    Ok(measures::compute(&facts, from, to, s.clock.now_ms(), &cfg))
+    let now = s.clock.now_ms();
+    let mut m = measures::compute(&facts, from, to, now, &cfg);
+    m.desk = Some(desk_measures(s, from, to, now).await?);
+    Ok(m)
+}
+
+/// The desk's measures of `[from, to)`: complaints received in it, callbacks of jobs
+/// completed in it (the callbacks due are picked first, the device complaints taken in).
+async fn desk_measures(
+    s: &AppState,
+    from: i64,
+    to: i64,
+    now: i64,
+) -> Result<measures::DeskMeasures, ApiError> {
+    super::callbacks::pick(s).await?;
+    let within = |t: i64| from <= t && t < to;
+    let complaints: Vec<_> = s
+        .storage
+        .complaints()
+        .await?
+        .into_iter()
+        .filter(|c| within(c.received_at))
+        .collect();
+    let callbacks: Vec<_> = s
+        .storage
+        .callbacks()
+        .await?
+        .into_iter()
+        .filter(|c| within(c.completed_at))
+        .collect();
+    let ratings = super::callbacks::device_ratings(s).await?;
+    Ok(measures::DeskMeasures {
+        complaints: crate::complaints::measures(&complaints, now),
+        callbacks: crate::callbacks::measures(&callbacks, now, |j| ratings.get(&j).copied()),
+    })
 }
 
 /// The daily report a query asks for (also the dashboard's).

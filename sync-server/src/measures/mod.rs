@@ -260,6 +260,19 @@ pub struct Measures {
     pub technicians: Vec<TechnicianMeasures>,
     /// Urban, then suburban (zones without jobs are left out).
     pub zones: Vec<ZoneMeasures>,
+    /// The desk's own measures of the period, when the desk's records were read (the
+    /// measures routes read them; [`compute`] alone leaves them out).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub desk: Option<DeskMeasures>,
+}
+
+/// The desk's measures: complaints received in the period (handled in time, satisfaction
+/// with the handling) and the callbacks of jobs completed in it (the rating on the callback
+/// beside the rating given on the technician's phone).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct DeskMeasures {
+    pub complaints: crate::complaints::ComplaintMeasures,
+    pub callbacks: crate::callbacks::CallbackMeasures,
 }
 
 /// What one job contributes, derived once.
@@ -451,6 +464,7 @@ pub fn compute(
             })
             .collect(),
         zones,
+        desk: None,
     }
 }
 

@@ -209,6 +209,17 @@ async fn callbacks(backend: Backend) {
     let phone_mean =
         (a["device_rating"].as_f64().unwrap() + b["device_rating"].as_f64().unwrap()) / 2.0;
     assert_eq!(m["device_rating"].as_f64(), Some(phone_mean));
+    // The same beside the other measures of the period (and the complaint taken in).
+    let (s, all) = ts
+        .admin(
+            Method::GET,
+            "/v1/admin/measures?from=2026-11-20&to=2026-11-21",
+            None,
+        )
+        .await;
+    assert_eq!(s, 200, "{all}");
+    assert_eq!(all["desk"]["callbacks"], *m);
+    assert_eq!(all["desk"]["complaints"]["received"], 1);
 
     // The linked repair reaches the phone; a third repair is completed under a 0 % sample
     // and not picked (the complaint job was picked before, once).
