@@ -13,6 +13,7 @@ pub fn zone_word(z: Zone) -> &'static str {
     match z {
         Zone::Urban => "urban",
         Zone::Suburban => "suburban",
+        Zone::Rural => "rural",
     }
 }
 
@@ -26,7 +27,7 @@ pub fn billing_word(b: Billing) -> &'static str {
 
 /// The zone a word names.
 pub fn parse_zone(s: &str) -> Option<Zone> {
-    [Zone::Urban, Zone::Suburban]
+    Zone::ALL
         .into_iter()
         .find(|z| zone_word(*z) == s.trim())
 }

@@ -75,11 +75,7 @@ pub fn measures(m: &Measures) -> String {
         measure_row(&mut out, "technician", &t.technician_id, &t.summary);
     }
     for z in &m.zones {
-        let id = match z.zone {
-            fieldkit_core::model::Zone::Urban => "urban",
-            fieldkit_core::model::Zone::Suburban => "suburban",
-        };
-        measure_row(&mut out, "zone", id, &z.summary);
+        measure_row(&mut out, "zone", z.zone.as_str(), &z.summary);
     }
     out
 }

@@ -425,7 +425,7 @@ pub fn compute(
             by_tech.entry(t).or_default().push(o);
         }
     }
-    let zones = [Zone::Urban, Zone::Suburban]
+    let zones = Zone::ALL
         .into_iter()
         .filter_map(|zone| {
             let mine: Vec<&JobOutcome<'_>> =
