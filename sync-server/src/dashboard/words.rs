@@ -27,9 +27,7 @@ pub fn billing_word(b: Billing) -> &'static str {
 
 /// The zone a word names.
 pub fn parse_zone(s: &str) -> Option<Zone> {
-    Zone::ALL
-        .into_iter()
-        .find(|z| zone_word(*z) == s.trim())
+    Zone::ALL.into_iter().find(|z| zone_word(*z) == s.trim())
 }
 
 /// The billing a word names.

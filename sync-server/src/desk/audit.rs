@@ -109,11 +109,13 @@ pub enum Action {
     /// The invoice of a settlement recorded as issued: target the job, detail the settlement
     /// and the invoice's number and day.
     InvoiceIssued,
+    /// A new version of the SLA table set: detail its number.
+    SlaChanged,
 }
 
 impl Action {
     /// Every action.
-    pub const ALL: [Action; 25] = [
+    pub const ALL: [Action; 26] = [
         Action::Login,
         Action::LoginFailed,
         Action::LoginRefusedBackoff,
@@ -139,6 +141,7 @@ impl Action {
         Action::JobChildCreated,
         Action::CashHandedIn,
         Action::InvoiceIssued,
+        Action::SlaChanged,
     ];
 
     /// The stored name.
@@ -169,6 +172,7 @@ impl Action {
             Self::JobChildCreated => "job_child_created",
             Self::CashHandedIn => "cash_handed_in",
             Self::InvoiceIssued => "invoice_issued",
+            Self::SlaChanged => "sla_changed",
         }
     }
 
@@ -200,6 +204,7 @@ impl Action {
             Self::JobChildCreated => "新建关联工单 · linked job created",
             Self::CashHandedIn => "现金上交 · cash handed in",
             Self::InvoiceIssued => "发票已开具 · invoice issued",
+            Self::SlaChanged => "修改服务时限 · SLA changed",
         }
     }
 

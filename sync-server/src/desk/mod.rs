@@ -14,6 +14,7 @@ pub mod cash;
 pub mod invoices;
 pub mod links;
 pub mod measures;
+pub mod sla;
 
 use chrono::Duration;
 use fieldkit_core::model::{

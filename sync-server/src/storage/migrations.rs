@@ -51,7 +51,7 @@ pub(crate) const LEGACY_TABLES: [&str; 4] = ["technicians", "devices", "work_ord
 /// One numbered migration.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Migration {
-    /// 1, 2, 3… in order, no gaps.
+    /// 1, 2, 3… in order (a gap only while a branch's migration awaits its merge).
     pub version: u32,
     /// Short snake_case name (the file's name without the number).
     pub name: &'static str,
@@ -199,10 +199,15 @@ fn newest(rows: &[AppliedMigration]) -> i64 {
 /// Checks a list is numbered 1, 2, 3… in order with unique names.
 pub fn check_list(migrations: &[Migration]) -> Result<(), MigrationError> {
     for (i, m) in migrations.iter().enumerate() {
-        let expected = i as u32 + 1;
-        if m.version != expected {
+        // The first is 1; each after it is greater than the one before. A gap is allowed
+        // while branches that each add a migration are merged (0009 before 0008 arrives);
+        // a database that recorded a later version without an earlier one is refused by
+        // [`next`] ([`MigrationError::Gap`]).
+        let after = if i == 0 { 0 } else { migrations[i - 1].version };
+        if (i == 0 && m.version != 1) || m.version <= after {
             return Err(MigrationError::BadList(format!(
-                "position {expected} holds version {}",
+                "position {} holds version {} (after {after})",
+                i + 1,
                 m.version
             )));
         }
@@ -372,5 +377,16 @@ mod tests {
         ));
         assert_eq!(check_list(&[]), Ok(()));
         assert_eq!(next(&[], &Found::Empty), Ok(None));
+        // A gap (0009 merged before 0008) is accepted and applied after 1; backwards is not.
+        let third = Migration::new(3, "third", "", "");
+        assert_eq!(check_list(&[A, third]), Ok(()));
+        assert_eq!(
+            next(&[A, third], &Found::Versioned(vec![row(&A)])),
+            Ok(Some(&third))
+        );
+        assert!(matches!(
+            check_list(&[A, third, B]),
+            Err(MigrationError::BadList(_))
+        ));
     }
 }

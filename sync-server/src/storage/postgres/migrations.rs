@@ -56,6 +56,14 @@ pub const MIGRATIONS: &[Migration] = &[
         include_str!("migrations/0007_invoices.sql"),
         "989857bb2cd85091be790e7f301aa41abc2ba6b708fd3bce923ef96621fbc542",
     ),
+    // 0008 (complaints, the holiday calendar) comes from another branch; the runner accepts
+    // the gap until it is merged (`check_list`: versions increase, starting at 1).
+    Migration::new(
+        9,
+        "sla",
+        include_str!("migrations/0009_sla.sql"),
+        "7f091d8194f6a2f97f4fc654ffca1b6baf0d04bab2aa30ce13aab67fef64e71f",
+    ),
 ];
 
 /// Brings the database to the newest of `migrations` (the server passes [`MIGRATIONS`]):
