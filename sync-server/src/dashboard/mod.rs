@@ -20,6 +20,7 @@
 
 pub mod accounts;
 pub mod admin;
+pub mod at_risk;
 pub mod board;
 pub mod copy;
 pub mod csv;
@@ -109,6 +110,7 @@ pub fn routes(https: bool) -> Router<AppState> {
         .route("/login", get(login_page).post(login))
         .route("/logout", post(logout))
         .merge(board::routes())
+        .merge(at_risk::routes())
         .merge(new_job::routes())
         .route("/jobs.csv", get(csv::export_csv))
         .route("/jobs/import", post(csv::import_csv))
