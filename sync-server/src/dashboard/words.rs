@@ -190,7 +190,8 @@ pub mod at_risk {
     pub const BREACH: &str = "已超时 · breach";
     pub const NOT_CONTACTED: &str = "未按时电话联系客户,时限 · Customer not reached by phone, due";
     pub const DELAY_NOTICE: &str = "技师报告延误,新的预计到达 · Delay notice, new ETA";
-    pub const ETA_PAST_WINDOW: &str = "预计到达晚于约定时段,时段结束 · ETA past the promised window, which ends";
+    pub const ETA_PAST_WINDOW: &str =
+        "预计到达晚于约定时段,时段结束 · ETA past the promised window, which ends";
     pub const ARRIVAL: &str = "尚未上门,响应时限 · Not arrived, response limit";
     pub const REPAIR: &str = "尚未完工,维修时限 · Not completed, repair limit";
 }

@@ -30,6 +30,7 @@ mod measures_e2e;
 mod measures_storage;
 mod migrations;
 mod settlement;
+mod sla;
 mod storage;
 mod sync_faults;
 mod sync_kill;
