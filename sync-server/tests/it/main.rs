@@ -12,6 +12,7 @@ mod clock;
 mod common;
 mod conformance;
 mod dashboard;
+mod dashboard_at_risk_browser;
 mod dashboard_browser;
 mod dashboard_security;
 mod desk_accounts;
