@@ -238,10 +238,13 @@ mod tests {
 
     use Level::{Breach, Warning};
 
+    /// A case: its name, the job's events, now, the reasons expected.
+    type Case = (&'static str, Vec<EventFact>, i64, Vec<(Reason, Level)>);
+
     #[test]
     fn reasons_by_hand() {
         let reached = || called(T + 10 * MIN, true);
-        let cases: Vec<(&str, Vec<EventFact>, i64, Vec<(Reason, Level)>)> = vec![
+        let cases: Vec<Case> = vec![
             ("fresh job, limit not reached", vec![], T + 29 * MIN, vec![]),
             (
                 "no call at 30 min",

@@ -207,9 +207,12 @@ mod tests {
         assert_eq!(validate(p).unwrap().0, defaults().limits);
     }
 
+    /// An edit of a good table, and what its refusal must say.
+    type Edit = (Box<dyn Fn(&mut PutSla)>, &'static str);
+
     #[test]
     fn refusals_name_the_row_and_field() {
-        let cases: Vec<(Box<dyn Fn(&mut PutSla)>, &str)> = vec![
+        let cases: Vec<Edit> = vec![
             (
                 Box::new(|p| {
                     p.limits.pop();
