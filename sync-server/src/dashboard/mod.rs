@@ -66,6 +66,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/assets/board.js"),
     ("GET", "/board"),
     ("GET", "/board/rows"),
+    ("GET", "/board/at-risk"),
     ("GET", "/board/events"),
     ("GET", "/jobs/new"),
     ("POST", "/jobs/new"),

@@ -1085,7 +1085,7 @@ fn sqlite_fresh_database_is_at_the_latest_version() {
         sqlite::migrations::MIGRATIONS,
     );
     let counts = sqlite_counts(&c);
-    assert_eq!(counts.len(), 25, "every table of the schema: {counts:?}");
+    assert_eq!(counts.len(), 27, "every table of the schema: {counts:?}");
     assert!(counts.values().all(|n| *n == 0));
 }
 
@@ -1124,8 +1124,8 @@ async fn sqlite_v1_fixture_is_upgraded_with_nothing_lost() {
     let schema = sqlite_schema(&open_conn(fresh.path()));
     assert_eq!(
         schema.len(),
-        27 + 22,
-        "25 tables, sqlite_sequence, the version table, 22 indexes"
+        29 + 22,
+        "27 tables, sqlite_sequence, the version table, 22 indexes"
     );
     assert_eq!(sqlite_schema(&c), schema);
 }
@@ -1492,7 +1492,7 @@ async fn postgres_migrations() {
     let fresh_c = pg_connect(&fresh).await;
     assert_rows(&postgres::migrations::applied(&fresh_c).await.unwrap(), all);
     let empty = pg_counts(&fresh_c).await;
-    assert_eq!(empty.len(), 25, "every table of the schema: {empty:?}");
+    assert_eq!(empty.len(), 27, "every table of the schema: {empty:?}");
     assert!(empty.values().all(|n| *n == 0));
 
     // The v1 fixture: upgraded, nothing lost, read back, schema equal to the fresh one.
