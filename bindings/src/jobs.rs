@@ -67,11 +67,12 @@ impl From<JobKind> for m::JobKind {
     }
 }
 
-/// Response-promise zone of an address (市区 / 郊区).
+/// Response-promise zone of an address (市区 / 郊区 / 农村).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, uniffi::Enum)]
 pub enum Zone {
     Urban,
     Suburban,
+    Rural,
 }
 
 impl From<m::Zone> for Zone {
@@ -79,6 +80,7 @@ impl From<m::Zone> for Zone {
         match z {
             m::Zone::Urban => Self::Urban,
             m::Zone::Suburban => Self::Suburban,
+            m::Zone::Rural => Self::Rural,
         }
     }
 }
@@ -88,6 +90,7 @@ impl From<Zone> for m::Zone {
         match z {
             Zone::Urban => Self::Urban,
             Zone::Suburban => Self::Suburban,
+            Zone::Rural => Self::Rural,
         }
     }
 }

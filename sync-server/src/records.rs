@@ -489,6 +489,21 @@ pub struct EventFact {
     /// For `consent_to_fees` and `settle`: the money it records.
     #[serde(default)]
     pub money: Option<EventMoney>,
+    /// For `call_customer` and `notify_delay`: whether the customer was reached, the new ETA.
+    #[serde(default)]
+    pub notice: Option<EventNotice>,
+}
+
+/// What a call to the customer or a delay notice records (no personal data: no note, no
+/// reason).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "type")]
+pub enum EventNotice {
+    /// `call_customer`: the call reached the customer (a first contact) or not (an attempt).
+    Call { reached: bool },
+    /// `notify_delay`: the new ETA the customer was given (ms), and whether they were told
+    /// before the promised time.
+    Delay { new_eta: i64, in_time: bool },
 }
 
 /// Cash a technician handed in to the desk for one local day (现金上交), as the desk recorded it.

@@ -47,12 +47,32 @@ impl JobKind {
     }
 }
 
-/// Response-promise zone of an address (市区 / 郊区).
+/// Response-promise zone of an address (市区 / 郊区 / 农村).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Zone {
     Urban,
     Suburban,
+    Rural,
+}
+
+impl Zone {
+    /// Every zone, in the order the desk lists them.
+    pub const ALL: [Zone; 3] = [Zone::Urban, Zone::Suburban, Zone::Rural];
+
+    /// The zone's stable name (`urban`, `suburban`, `rural`), as serde writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Zone::Urban => "urban",
+            Zone::Suburban => "suburban",
+            Zone::Rural => "rural",
+        }
+    }
+
+    /// Parses the name written by [`Zone::as_str`].
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|z| z.as_str() == s)
+    }
 }
 
 /// Who pays for the service.

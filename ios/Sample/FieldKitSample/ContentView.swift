@@ -15,7 +15,7 @@ struct ContentView: View {
                     List(model.jobs, id: \.id) { job in
                         Button { model.select(job.id) } label: {
                             VStack(alignment: .leading) {
-                                Text("\(job.number) · \(String(describing: job.status))")
+                                Text("\(job.number) · \(String(describing: job.status)) · \(zoneWord(job.zone))")
                                 Text("\(job.customerName) — \(job.address)").font(.caption)
                             }
                         }
@@ -123,5 +123,14 @@ struct StepInput: View {
         case .loaners: Button("Take the loaners back and record it") { model.loanersBack(step.id) }
         case let .other(name): Text("Not supported by this sample: \(name)")
         }
+    }
+}
+
+/// The response-promise zone of a job's address, zh-CN then en (市区 / 郊区 / 农村).
+func zoneWord(_ zone: Zone) -> String {
+    switch zone {
+    case .urban: return "市区 · Urban"
+    case .suburban: return "郊区 · Suburban"
+    case .rural: return "农村 · Rural"
     }
 }

@@ -10,7 +10,8 @@
 //! access, awaiting parts, signature refused, quote declined, second visit needed, redelivery
 //! requested — until the next visit sets off), else assigned or unassigned. The day's counts
 //! above the board include the jobs held for the desk, and the live updates re-render a row
-//! when its completion is held, counted or ruled on.
+//! when its completion is held, counted or ruled on. Above the board, the panel of jobs at
+//! risk ([`super::at_risk`]), re-read on every live update.
 
 use std::collections::HashMap;
 use std::convert::Infallible;
@@ -290,6 +291,7 @@ async fn board(
     let prev = (day - Days::days(1)).format("%Y-%m-%d").to_string();
     let next = (day + Days::days(1)).format("%Y-%m-%d").to_string();
     let count = |st: &str| rows.iter().filter(|r| r.status == st).count();
+    let risk = crate::desk::sla::at_risk(&s).await?;
     let body = html! {
         h1 { "Jobs on " (day_s) }
         form method="get" action="/board" class="inline" {
@@ -309,6 +311,7 @@ async fn board(
             }
             span class="live" { "● live" }
         }
+        (super::at_risk::panel(&session, &risk))
         table id="board" data-day=(day_s) {
             thead { tr {
                 th { "Technician" } th { "Job" } th { "Promised" } th { "Kind" } th { "Zone" }
@@ -366,6 +369,17 @@ const BOARD_JS: &str = r#"(function () {
       .then(function (html) { if (html !== null) { table.tBodies[0].innerHTML = html; counts(); } })
       .finally(function () { busy = false; if (again) { again = false; refresh(); } });
   }
+  var risk = document.getElementById('at-risk-jobs');
+  var riskBusy = false, riskAgain = false;
+  function refreshRisk() {
+    if (!risk) return;
+    if (riskBusy) { riskAgain = true; return; }
+    riskBusy = true;
+    fetch('/board/at-risk', { credentials: 'same-origin' })
+      .then(function (r) { return r.ok ? r.text() : null; })
+      .then(function (html) { if (html !== null) risk.tBodies[0].innerHTML = html; })
+      .finally(function () { riskBusy = false; if (riskAgain) { riskAgain = false; refreshRisk(); } });
+  }
   function counts() {
     var rows = table.tBodies[0].querySelectorAll('tr[data-status]');
     var n = { all: rows.length, completed: 0, on_site: 0, unassigned: 0, held: 0 };
@@ -379,9 +393,12 @@ const BOARD_JS: &str = r#"(function () {
     });
   }
   var es = new EventSource('/board/events');
-  es.onopen = function () { document.body.setAttribute('data-live', 'open'); refresh(); };
+  es.onopen = function () { document.body.setAttribute('data-live', 'open'); refresh(); refreshRisk(); };
   es.onerror = function () { document.body.setAttribute('data-live', 'retrying'); };
   es.addEventListener('job', refresh);
+  es.addEventListener('job', refreshRisk);
+  // Limits pass with time too, not only as jobs change: re-read the panel every minute.
+  setInterval(refreshRisk, 60000);
 })();
 "#;
 

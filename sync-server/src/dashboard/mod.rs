@@ -20,6 +20,7 @@
 
 pub mod accounts;
 pub mod admin;
+pub mod at_risk;
 pub mod board;
 pub mod callbacks;
 pub mod complaints;
@@ -67,6 +68,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/assets/board.js"),
     ("GET", "/board"),
     ("GET", "/board/rows"),
+    ("GET", "/board/at-risk"),
     ("GET", "/board/events"),
     ("GET", "/jobs/new"),
     ("POST", "/jobs/new"),
@@ -122,6 +124,7 @@ pub fn routes(https: bool) -> Router<AppState> {
         .route("/login", get(login_page).post(login))
         .route("/logout", post(logout))
         .merge(board::routes())
+        .merge(at_risk::routes())
         .merge(new_job::routes())
         .route("/jobs.csv", get(csv::export_csv))
         .route("/jobs/import", post(csv::import_csv))

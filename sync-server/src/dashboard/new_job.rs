@@ -6,7 +6,7 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use chrono::{DateTime, Duration as Days, Utc};
-use fieldkit_core::model::{Customer, JobKind, Product, Site, TimeWindow, WorkOrderId};
+use fieldkit_core::model::{Customer, JobKind, Product, Site, TimeWindow, WorkOrderId, Zone};
 use maud::{Markup, html};
 use serde::Deserialize;
 
@@ -85,7 +85,7 @@ impl JobForm {
         reported_at: DateTime<Utc>,
     ) -> Result<NewWorkOrder, String> {
         let kind = JobKind::parse(self.kind.trim()).ok_or("kind: choose a job kind")?;
-        let zone = parse_zone(&self.zone).ok_or("zone: urban or suburban")?;
+        let zone = parse_zone(&self.zone).ok_or("zone: urban, suburban or rural")?;
         let billing = parse_billing(&self.billing).ok_or("billing: warranty or paid")?;
         let start = parse_local(offset, &self.window_start)
             .ok_or("window start: a date and time like 2026-11-23 14:00")?;
@@ -135,7 +135,7 @@ fn job_form(session: &Session, techs: &[Technician], f: &JobForm, error: Option<
                 label { "Phone " input name="customer_phone" required value=(f.customer_phone); }
                 label { "Address " input name="address" required value=(f.address); }
                 label { "Zone " select name="zone" {
-                    (opt("urban", &f.zone, "urban")) (opt("suburban", &f.zone, "suburban"))
+                    @for z in Zone::ALL { (opt(z.as_str(), &f.zone, z.as_str())) }
                 } }
                 label { "Product model " input name="product_model" required value=(f.product_model); }
                 label { "Serial " input name="product_serial" value=(f.product_serial); }

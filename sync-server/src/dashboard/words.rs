@@ -13,6 +13,7 @@ pub fn zone_word(z: Zone) -> &'static str {
     match z {
         Zone::Urban => "urban",
         Zone::Suburban => "suburban",
+        Zone::Rural => "rural",
     }
 }
 
@@ -26,9 +27,7 @@ pub fn billing_word(b: Billing) -> &'static str {
 
 /// The zone a word names.
 pub fn parse_zone(s: &str) -> Option<Zone> {
-    [Zone::Urban, Zone::Suburban]
-        .into_iter()
-        .find(|z| zone_word(*z) == s.trim())
+    Zone::ALL.into_iter().find(|z| zone_word(*z) == s.trim())
 }
 
 /// The billing a word names.
@@ -171,6 +170,30 @@ pub mod money {
             InvoiceStatus::Issued => "已开具 · issued",
         }
     }
+}
+
+/// The texts of the board's panel of jobs at risk (服务时限预警), zh-CN then en.
+pub mod at_risk {
+    pub const TITLE: &str = "超时风险工单 · Jobs at risk";
+    pub const VERSION: &str = "时限版本 · SLA version";
+    pub const COLUMNS: [&str; 6] = [
+        "工单 · Job",
+        "技师 · Technician",
+        "类型 · Kind",
+        "程度 · Level",
+        "原因 · Why",
+        "上报主管 · Escalate to",
+    ];
+    pub const NONE: &str = "暂无超时风险工单 · No job at risk.";
+    pub const UNASSIGNED: &str = "未派工 · unassigned";
+    pub const WARNING: &str = "预警 · warning";
+    pub const BREACH: &str = "已超时 · breach";
+    pub const NOT_CONTACTED: &str = "未按时电话联系客户,时限 · Customer not reached by phone, due";
+    pub const DELAY_NOTICE: &str = "技师报告延误,新的预计到达 · Delay notice, new ETA";
+    pub const ETA_PAST_WINDOW: &str =
+        "预计到达晚于约定时段,时段结束 · ETA past the promised window, which ends";
+    pub const ARRIVAL: &str = "尚未上门,响应时限 · Not arrived, response limit";
+    pub const REPAIR: &str = "尚未完工,维修时限 · Not completed, repair limit";
 }
 
 /// An amount in fen as yuan: `¥1234.50`, `-¥10.00`.

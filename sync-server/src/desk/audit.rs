@@ -120,11 +120,13 @@ pub enum Action {
     CallbackRulesChanged,
     /// A callback's call recorded: target the callback, detail what it found.
     CallbackRecorded,
+    /// A new version of the SLA table set: detail its number.
+    SlaChanged,
 }
 
 impl Action {
     /// Every action.
-    pub const ALL: [Action; 30] = [
+    pub const ALL: [Action; 31] = [
         Action::Login,
         Action::LoginFailed,
         Action::LoginRefusedBackoff,
@@ -155,6 +157,7 @@ impl Action {
         Action::HolidayCalendarUploaded,
         Action::CallbackRulesChanged,
         Action::CallbackRecorded,
+        Action::SlaChanged,
     ];
 
     /// The stored name.
@@ -190,6 +193,7 @@ impl Action {
             Self::HolidayCalendarUploaded => "holiday_calendar_uploaded",
             Self::CallbackRulesChanged => "callback_rules_changed",
             Self::CallbackRecorded => "callback_recorded",
+            Self::SlaChanged => "sla_changed",
         }
     }
 
@@ -226,6 +230,7 @@ impl Action {
             Self::HolidayCalendarUploaded => "上传节假日日历 · holiday calendar uploaded",
             Self::CallbackRulesChanged => "回访规则变更 · callback rules changed",
             Self::CallbackRecorded => "记录回访 · callback recorded",
+            Self::SlaChanged => "修改服务时限 · SLA changed",
         }
     }
 

@@ -16,6 +16,7 @@ pub mod complaints;
 pub mod invoices;
 pub mod links;
 pub mod measures;
+pub mod sla;
 
 use chrono::Duration;
 use fieldkit_core::model::{

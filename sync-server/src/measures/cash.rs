@@ -162,6 +162,7 @@ mod tests {
             rating: None,
             complaint: false,
             money: Some(money),
+            notice: None,
         }
     }
 

@@ -22,7 +22,8 @@ fn opt(v: Option<f64>, decimals: usize) -> String {
 }
 
 const MEASURE_HEADER: &str = "scope,id,jobs,cancelled,completed,arrived,response_mean_minutes,\
-response_max_minutes,sla_met,sla_due,sla_rate,on_time_arrivals,arrivals_due,on_time_arrival_rate,\
+response_max_minutes,first_contacts,first_contact_mean_minutes,first_contact_max_minutes,\
+first_contacts_in_time,first_contacts_due,first_contact_rate,sla_met,sla_due,sla_rate,on_time_arrivals,arrivals_due,on_time_arrival_rate,\
 repairs_in_time,repairs_due,repair_timeliness_rate,visits_completed,visits_due,\
 visit_completion_rate,first_visit_fixes,completed_jobs,first_visit_fix_rate,ratings,rating_mean,\
 complaints,complaints_handled_in_time,complaints_due,complaint_handling_rate,reports_in_time,\
@@ -41,6 +42,10 @@ fn measure_row(out: &mut String, scope: &str, id: &str, s: &Summary) {
         s.response.arrived.to_string(),
         opt(s.response.mean_minutes, 1),
         opt(s.response.max_minutes, 1),
+        s.first_contact.contacted.to_string(),
+        opt(s.first_contact.mean_minutes, 1),
+        opt(s.first_contact.max_minutes, 1),
+        r(&s.first_contact.within_limit),
         r(&s.sla),
         r(&s.on_time_arrival),
         r(&s.repair_timeliness),
@@ -75,11 +80,7 @@ pub fn measures(m: &Measures) -> String {
         measure_row(&mut out, "technician", &t.technician_id, &t.summary);
     }
     for z in &m.zones {
-        let id = match z.zone {
-            fieldkit_core::model::Zone::Urban => "urban",
-            fieldkit_core::model::Zone::Suburban => "suburban",
-        };
-        measure_row(&mut out, "zone", id, &z.summary);
+        measure_row(&mut out, "zone", z.zone.as_str(), &z.summary);
     }
     out
 }

@@ -33,7 +33,7 @@ use chrono::NaiveDate;
 use fieldkit_core::model::{JobKind, Zone};
 use serde::{Deserialize, Serialize};
 
-pub use crate::records::{EventFact, JobFacts};
+pub use crate::records::{EventFact, EventNotice, JobFacts};
 pub use config::MeasureConfig;
 pub use endings::{ENDING_KINDS, Endings, closes_unfixed};
 
@@ -162,6 +162,18 @@ pub struct ResponseTime {
     pub max_minutes: Option<f64>,
 }
 
+/// Time to first contact: from the customer's call (`reported_at`) to the first call that
+/// reached the customer (`call_customer` with `reached`), in minutes (第5章 第19条 (2)).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct FirstContact {
+    /// Jobs whose customer was reached.
+    pub contacted: u32,
+    pub mean_minutes: Option<f64>,
+    pub max_minutes: Option<f64>,
+    /// Reached within `first_contact_minutes`, of the non-cancelled jobs reached or past it.
+    pub within_limit: Ratio,
+}
+
 /// Customer ratings (the last rating of each job).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Rating {
@@ -208,7 +220,7 @@ pub struct ReportTimeliness {
 ///   visit ending short of completion (`take_back`, `no_access`, `await_parts` 待件,
 ///   `refuse_signature`, `need_second_visit`), of the completed jobs.
 /// - `endings`: the jobs with a visit that ended each other way (see [`Endings`]).
-/// - `rating`, `complaints`, `report_timeliness`: see their types.
+/// - `first_contact`, `rating`, `complaints`, `report_timeliness`: see their types.
 /// - `skew_corrected_events`: facts whose time was corrected for the device's clock.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Summary {
@@ -216,6 +228,8 @@ pub struct Summary {
     pub cancelled: u32,
     pub completed: u32,
     pub response: ResponseTime,
+    #[serde(default)]
+    pub first_contact: FirstContact,
     pub sla: Ratio,
     pub on_time_arrival: Ratio,
     pub repair_timeliness: Ratio,
@@ -280,6 +294,7 @@ pub struct DeskMeasures {
 struct JobOutcome<'a> {
     job: &'a JobFacts,
     first_arrival: Option<i64>,
+    first_contact: Option<i64>,
     completed_at: Option<i64>,
     first_visit: bool,
     /// The ways its visits ended short of completion ([`ENDING_KINDS`]), each once.
@@ -314,6 +329,10 @@ fn outcome(job: &JobFacts) -> JobOutcome<'_> {
     JobOutcome {
         job,
         first_arrival: first("arrive"),
+        first_contact: ev
+            .iter()
+            .find(|e| matches!(e.notice, Some(EventNotice::Call { reached: true })))
+            .map(|e| e.at()),
         completed_at: complete.map(|e| e.at()),
         first_visit: complete.is_some() && visits.len() <= 1 && !revisit,
         endings,
@@ -327,6 +346,7 @@ fn outcome(job: &JobFacts) -> JobOutcome<'_> {
 fn summarize(outcomes: &[&JobOutcome<'_>], cfg: &MeasureConfig, as_of: i64) -> Summary {
     let mut s = Summary::default();
     let (mut resp_sum, mut resp_max) = (0i64, None::<i64>);
+    let (mut contact_sum, mut contact_max) = (0i64, None::<i64>);
     let (mut rating_sum, mut delay_sum, mut delay_max) = (0u32, 0i64, None::<i64>);
     for o in outcomes {
         let j = o.job;
@@ -353,6 +373,18 @@ fn summarize(outcomes: &[&JobOutcome<'_>], cfg: &MeasureConfig, as_of: i64) -> S
             resp_sum = resp_sum.saturating_add(ms);
             resp_max = Some(resp_max.map_or(ms, |m| m.max(ms)));
         }
+        if let Some(c) = o.first_contact {
+            let ms = c.saturating_sub(j.reported_at).max(0);
+            s.first_contact.contacted += 1;
+            contact_sum = contact_sum.saturating_add(ms);
+            contact_max = Some(contact_max.map_or(ms, |m| m.max(ms)));
+        }
+        judge(
+            &mut s.first_contact.within_limit,
+            o.first_contact,
+            j.reported_at
+                .saturating_add(cfg.first_contact_minutes.saturating_mul(MINUTE_MS)),
+        );
         judge(
             &mut s.sla,
             o.first_arrival,
@@ -401,6 +433,11 @@ fn summarize(outcomes: &[&JobOutcome<'_>], cfg: &MeasureConfig, as_of: i64) -> S
         s.response.mean_minutes = Some(minutes(resp_sum) / f64::from(s.response.arrived));
         s.response.max_minutes = resp_max.map(minutes);
     }
+    let fc = &mut s.first_contact;
+    if fc.contacted > 0 {
+        fc.mean_minutes = Some(minutes(contact_sum) / f64::from(fc.contacted));
+        fc.max_minutes = contact_max.map(minutes);
+    }
     if s.rating.count > 0 {
         s.rating.mean = Some(f64::from(rating_sum) / f64::from(s.rating.count));
     }
@@ -438,7 +475,7 @@ pub fn compute(
             by_tech.entry(t).or_default().push(o);
         }
     }
-    let zones = [Zone::Urban, Zone::Suburban]
+    let zones = Zone::ALL
         .into_iter()
         .filter_map(|zone| {
             let mine: Vec<&JobOutcome<'_>> =

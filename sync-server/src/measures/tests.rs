@@ -30,6 +30,7 @@ fn ev(kind: &str, visit: &str, device_time: i64, received_at: i64) -> EventFact 
         rating: None,
         complaint: false,
         money: None,
+        notice: None,
     }
 }
 
@@ -804,6 +805,7 @@ fn arb_job() -> impl Strategy<Value = JobFacts> {
                 rating: (kind == "feedback").then_some(rating),
                 complaint: kind == "feedback" && complaint,
                 money: None,
+                notice: None,
             },
         );
     (
@@ -905,4 +907,88 @@ proptest! {
             daily
         );
     }
+}
+
+/// A call to the customer: reached or only an attempt.
+fn call(reached: bool, at: i64) -> EventFact {
+    EventFact {
+        notice: Some(EventNotice::Call { reached }),
+        ..ev("call_customer", "v1", at, at + MIN)
+    }
+}
+
+#[test]
+fn time_to_first_contact_counts_the_first_reached_call() {
+    // Reported Mon 16 09:00, limit 30 min (the default). As of Mon 16 12:00:
+    // - c1: an attempt at 09:10 (not reached), reached at 09:40 → 40 min, late;
+    // - c2: reached at 09:20 → 20 min, in time (a later call changes nothing);
+    // - c3: only an unreached attempt, and past 09:30 → due, missed, not contacted;
+    // - c4: reported 11:50, no call yet, its limit 12:20 still ahead → not due.
+    let rep = t(16, 9, 0);
+    let w = (t(17, 9, 0), t(17, 11, 0));
+    let facts = vec![
+        job(
+            "c1",
+            "t-a",
+            JobKind::Repair,
+            Zone::Urban,
+            rep,
+            w,
+            vec![call(false, t(16, 9, 10)), call(true, t(16, 9, 40))],
+        ),
+        job(
+            "c2",
+            "t-a",
+            JobKind::Repair,
+            Zone::Rural,
+            rep,
+            w,
+            vec![call(true, t(16, 9, 20)), call(true, t(16, 9, 25))],
+        ),
+        job(
+            "c3",
+            "t-a",
+            JobKind::Repair,
+            Zone::Urban,
+            rep,
+            w,
+            vec![call(false, t(16, 9, 5))],
+        ),
+        job(
+            "c4",
+            "t-a",
+            JobKind::Repair,
+            Zone::Urban,
+            t(16, 11, 50),
+            w,
+            vec![],
+        ),
+    ];
+    let m = compute(
+        &facts,
+        t(16, 0, 0),
+        t(23, 0, 0),
+        t(16, 12, 0),
+        &MeasureConfig::default(),
+    );
+    let fc = m.fleet.first_contact;
+    assert_eq!(fc.contacted, 2);
+    close(fc.mean_minutes, 30.0);
+    close(fc.max_minutes, 40.0);
+    assert_eq!(fc.within_limit, ratio(1, 3));
+    // The rural zone is its own scope with its own response promise (72 h by default).
+    let rural = m.zones.iter().find(|z| z.zone == Zone::Rural).unwrap();
+    assert_eq!((rural.response_limit_hours, rural.summary.jobs), (72, 1));
+    let csv = csv::measures(&m);
+    let lines: Vec<&str> = csv.trim_end().split("\r\n").collect();
+    let header: Vec<&str> = lines[0].split(',').collect();
+    let col = |name: &str| header.iter().position(|h| *h == name).unwrap();
+    let fleet: Vec<&str> = lines[1].split(',').collect();
+    assert_eq!(fleet.len(), header.len());
+    assert_eq!(fleet[col("first_contacts")], "2");
+    assert_eq!(fleet[col("first_contact_mean_minutes")], "30.0");
+    assert_eq!(fleet[col("first_contact_max_minutes")], "40.0");
+    assert_eq!(fleet[col("first_contacts_in_time")], "1");
+    assert_eq!(fleet[col("first_contacts_due")], "3");
+    assert_eq!(fleet[col("first_contact_rate")], "0.3333");
 }

@@ -2,7 +2,8 @@
 //! `/v1/admin`): the measures of a period and the daily work report, as JSON or CSV
 //! ([`crate::desk::measures`] reads the queries), and the desk's record that a complaint was
 //! handled; the money reports (cash hand-ins and the day's reconciliation, invoices to
-//! follow and the desk's record that one was issued).
+//! follow and the desk's record that one was issued); the SLA table (the version in force
+//! and its history, a new version) and the jobs at risk.
 
 use axum::Json;
 use axum::Router;
@@ -19,10 +20,12 @@ use crate::desk::audit::{Actor, ClientAddr};
 use crate::desk::cash::{CashQuery, NewCashHandIn};
 use crate::desk::invoices::{InvoiceQuery, InvoiceReport, InvoiceRow, IssueInvoice};
 use crate::desk::measures::{DailyQuery, Format, MeasuresQuery, csv_response, daily, measures};
+use crate::desk::sla::AtRiskReport;
 use crate::error::{ApiError, ApiJson, ApiPath, ApiQuery};
 use crate::measures::cash::CashReconciliation;
 use crate::measures::csv as measures_csv_of;
 use crate::records::CashHandIn;
+use crate::sla::{PutSla, SlaOverview, SlaVersion};
 use crate::state::AppState;
 
 /// The measures routes.
@@ -40,6 +43,33 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/admin/reports/cash", get(cash_json))
         .route("/v1/admin/work-orders/{id}/invoice", post(issue_invoice))
         .route("/v1/admin/reports/invoices", get(invoices_json))
+        .route("/v1/admin/sla", get(sla_get).put(sla_put))
+        .route("/v1/admin/at-risk", get(at_risk_json))
+}
+
+/// `GET /v1/admin/sla`: the SLA version in force and every version set, newest first.
+async fn sla_get(State(s): State<AppState>, _: Dispatcher) -> Result<Json<SlaOverview>, ApiError> {
+    Ok(Json(desk::sla::overview(&s).await?))
+}
+
+/// `PUT /v1/admin/sla`: a new version of the whole table (audited); the old ones are kept.
+async fn sla_put(
+    State(s): State<AppState>,
+    _: Dispatcher,
+    ClientAddr(from): ClientAddr,
+    ApiJson(req): ApiJson<PutSla>,
+) -> Result<Json<SlaVersion>, ApiError> {
+    Ok(Json(
+        desk::sla::put(&s, &Actor::admin_token(from), req).await?,
+    ))
+}
+
+/// `GET /v1/admin/at-risk`: the open jobs at risk of missing their limits now, and why.
+async fn at_risk_json(
+    State(s): State<AppState>,
+    _: Dispatcher,
+) -> Result<Json<AtRiskReport>, ApiError> {
+    Ok(Json(desk::sla::at_risk(&s).await?))
 }
 
 /// `POST /v1/admin/work-orders/{id}/invoice`: the desk records the invoice of one of the

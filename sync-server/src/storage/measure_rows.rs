@@ -15,7 +15,7 @@ use fieldkit_core::sync::ops::{FeedbackV1, JobOp};
 use fieldkit_core::sync::protocol::Op;
 
 use super::{StorageError, order_from};
-use crate::records::{EventFact, EventMoney, JobFacts};
+use crate::records::{EventFact, EventMoney, EventNotice, JobFacts};
 
 /// The ops `o` the measures count: applied ones, a `complete` only when its completion counts
 /// (counted, or released by the desk; never held, rejected or a conflict).
@@ -86,6 +86,7 @@ pub fn assemble(
                 .filter(|x| (1..=5).contains(x)),
             complaint: feedback.is_some_and(|f| f.complaint),
             money: money_of(&op),
+            notice: notice_of(&op),
             kind: op.kind,
             visit_id: op.visit_id,
             device_id: r.device_id,
@@ -128,6 +129,22 @@ fn money_of(op: &Op) -> Option<EventMoney> {
         Ok(Some(JobOp::Settle(s))) => Some(EventMoney::Settle {
             amount: s.amount,
             method: s.method,
+        }),
+        _ => None,
+    }
+}
+
+/// A call's reach or a delay notice's new ETA, read through the op catalogue; `None` for any
+/// other op or a payload that does not parse.
+fn notice_of(op: &Op) -> Option<EventNotice> {
+    if op.kind != "call_customer" && op.kind != "notify_delay" {
+        return None;
+    }
+    match op.job_op() {
+        Ok(Some(JobOp::CallCustomer(c))) => Some(EventNotice::Call { reached: c.reached }),
+        Ok(Some(JobOp::NotifyDelay(d))) => Some(EventNotice::Delay {
+            new_eta: d.new_eta.timestamp_millis(),
+            in_time: d.in_time,
         }),
         _ => None,
     }

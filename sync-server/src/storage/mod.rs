@@ -15,6 +15,7 @@ mod group_commit;
 pub mod measure_rows;
 pub mod migrations;
 pub mod postgres;
+pub mod sla_rows;
 pub mod sqlite;
 pub mod webhooks;
 
@@ -216,6 +217,11 @@ pub trait Storage:
     fn record_invoice(&self, i: InvoiceRecord) -> Fut<'_, ()>;
     /// Every invoice recorded, in the order recorded.
     fn invoices(&self) -> Fut<'_, Vec<InvoiceRecord>>;
+    /// Stores a new version of the SLA table (migration 0009) with the next number (1, 2…)
+    /// and returns that number; the versions before it are kept.
+    fn record_sla(&self, n: sla_rows::NewSla) -> Fut<'_, i64>;
+    /// Every version of the SLA table set so far, oldest first (empty: none set).
+    fn sla_versions(&self) -> Fut<'_, Vec<crate::sla::SlaVersion>>;
     /// Every job's stored ops of one kind (`settle`…) from every device, rejected ones left
     /// out, in the order they were received.
     fn ops_of_kind(&self, kind: String) -> Fut<'_, Vec<fieldkit_core::sync::protocol::Op>>;

@@ -62,6 +62,12 @@ pub const MIGRATIONS: &[Migration] = &[
         include_str!("migrations/0008_complaints_callbacks.sql"),
         "1a8d3988c33f030f6257a56eadd8bc4e4727ec934744e15c585f3453c2583f16",
     ),
+    Migration::new(
+        9,
+        "sla",
+        include_str!("migrations/0009_sla.sql"),
+        "7f091d8194f6a2f97f4fc654ffca1b6baf0d04bab2aa30ce13aab67fef64e71f",
+    ),
 ];
 
 /// Brings the database to the newest of `migrations` (the server passes [`MIGRATIONS`]):

@@ -21,6 +21,7 @@ mod judge;
 mod measures;
 pub mod migrations;
 mod ops;
+mod sla;
 mod webhooks;
 
 use std::str::FromStr;
@@ -111,6 +112,14 @@ impl Storage for PostgresStorage {
 
     fn invoices(&self) -> Fut<'_, Vec<crate::records::InvoiceRecord>> {
         Box::pin(invoices::invoices(&self.pool))
+    }
+
+    fn record_sla(&self, n: crate::storage::sla_rows::NewSla) -> Fut<'_, i64> {
+        Box::pin(async move { sla::record_sla(&self.pool, &n).await })
+    }
+
+    fn sla_versions(&self) -> Fut<'_, Vec<crate::sla::SlaVersion>> {
+        Box::pin(sla::sla_versions(&self.pool))
     }
 
     fn ops_of_kind(&self, kind: String) -> Fut<'_, Vec<Op>> {

@@ -61,6 +61,12 @@ pub const MIGRATIONS: &[Migration] = &[
         include_str!("migrations/0008_complaints_callbacks.sql"),
         "e69e25ea176b6bee8c8526e60acccc0638e7a179a1e9acf0bb544c332badfbdd",
     ),
+    Migration::new(
+        9,
+        "sla",
+        include_str!("migrations/0009_sla.sql"),
+        "2b1883c448c62ba755224edc0b2366783008f824f0519c6c3b5c1a530c067a13",
+    ),
 ];
 
 /// Brings the database on `c` to the newest of `migrations` (the server passes

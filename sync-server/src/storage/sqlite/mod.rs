@@ -19,6 +19,7 @@ mod judge;
 mod measures;
 pub mod migrations;
 mod ops;
+mod sla;
 mod webhooks;
 
 use std::path::Path;
@@ -105,6 +106,14 @@ impl Storage for SqliteStorage {
 
     fn invoices(&self) -> Fut<'_, Vec<crate::records::InvoiceRecord>> {
         self.read(invoices::invoices)
+    }
+
+    fn record_sla(&self, n: crate::storage::sla_rows::NewSla) -> Fut<'_, i64> {
+        self.run(move |c| sla::record_sla(c, &n))
+    }
+
+    fn sla_versions(&self) -> Fut<'_, Vec<crate::sla::SlaVersion>> {
+        self.read(sla::sla_versions)
     }
 
     fn ops_of_kind(&self, kind: String) -> Fut<'_, Vec<Op>> {

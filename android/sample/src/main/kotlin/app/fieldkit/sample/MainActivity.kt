@@ -78,7 +78,7 @@ class MainActivity : ComponentActivity() {
                         }
                         val job = state.selected
                         if (job == null) {
-                            JobList(state) { c.select(it) }
+                            JobList(state, t) { c.select(it) }
                         } else {
                             Text("${job.order.number} · ${job.order.productModel}", style = MaterialTheme.typography.titleMedium)
                             Text(job.order.reportedFault)
@@ -94,12 +94,12 @@ class MainActivity : ComponentActivity() {
 }
 
 @Composable
-private fun JobList(state: VisitState, onSelect: (String) -> Unit) {
+private fun JobList(state: VisitState, t: Texts, onSelect: (String) -> Unit) {
     LazyColumn(verticalArrangement = Arrangement.spacedBy(8.dp)) {
         items(state.jobs, key = { it.id }) { job ->
             Card(Modifier.fillMaxWidth().clickable { onSelect(job.id) }) {
                 Column(Modifier.padding(12.dp)) {
-                    Text("${job.number} · ${job.kind.name.lowercase()} · ${job.status.name.lowercase()}")
+                    Text("${job.number} · ${job.kind.name.lowercase()} · ${job.status.name.lowercase()} · ${t.zone(job.zone)}")
                     Text("${job.customerName} — ${job.address}")
                     Text(job.productModel)
                 }

@@ -6,6 +6,7 @@ import app.fieldkit.SyncProgress
 import app.fieldkit.ffi.JobStatus
 import app.fieldkit.ffi.LocalizedText
 import app.fieldkit.ffi.SyncPhase
+import app.fieldkit.ffi.Zone
 
 /** Every sentence and label the sample shows. [of] picks the language for a locale tag. */
 sealed class Texts {
@@ -50,6 +51,8 @@ sealed class Texts {
     abstract val copyHanded: String
     /** Takes every loaner still out back, then answers the loaner step from the records. */
     abstract val loanersBack: String
+    /** The response-promise zone of a job's address (市区 / 郊区 / 农村). */
+    abstract fun zone(z: Zone): String
 
     data object ZhCn : Texts() {
         override val jobs = "今日工单"
@@ -110,6 +113,11 @@ sealed class Texts {
         override fun confirmParts(count: Int) = "已与客户核对配件（$count 项）"
         override val copyHanded = "已交付客户留存联"
         override val loanersBack = "收回替补品并登记"
+        override fun zone(z: Zone) = when (z) {
+            Zone.URBAN -> "市区"
+            Zone.SUBURBAN -> "郊区"
+            Zone.RURAL -> "农村"
+        }
     }
 
     data object En : Texts() {
@@ -167,6 +175,11 @@ sealed class Texts {
         override fun confirmParts(count: Int) = "Parts checked with the customer ($count)"
         override val copyHanded = "Customer's copy handed over"
         override val loanersBack = "Take the loaners back and record it"
+        override fun zone(z: Zone) = when (z) {
+            Zone.URBAN -> "Urban"
+            Zone.SUBURBAN -> "Suburban"
+            Zone.RURAL -> "Rural"
+        }
     }
 
     companion object {

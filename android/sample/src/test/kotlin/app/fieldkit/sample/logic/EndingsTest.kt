@@ -4,6 +4,7 @@ package app.fieldkit.sample.logic
 
 import app.fieldkit.ffi.Answer
 import app.fieldkit.ffi.JobStatus
+import app.fieldkit.ffi.Zone
 import kotlin.test.assertEquals
 import kotlin.test.assertNotNull
 import kotlin.test.assertTrue
@@ -18,6 +19,12 @@ class EndingsTest {
         assertTrue(Ending.REFUSE_SIGNATURE !in Ending.allowedFrom(JobStatus.PAUSED), "resume first")
         assertTrue(Ending.entries.all { Texts.ZhCn.ending(it).isNotBlank() && Texts.En.ending(it).isNotBlank() })
         assertTrue(Ending.entries.map { Texts.ZhCn.ending(it) }.toSet().size == Ending.entries.size)
+    }
+
+    @Test
+    fun `every zone, rural included, has its own word in both languages`() {
+        assertEquals(listOf("市区", "郊区", "农村"), Zone.entries.map { Texts.ZhCn.zone(it) })
+        assertEquals(listOf("Urban", "Suburban", "Rural"), Zone.entries.map { Texts.En.zone(it) })
     }
 
     @Test
