@@ -63,10 +63,13 @@ fn run(changes: &[(Change, i64)]) -> Result<Complaint, ChangeError> {
     Ok(c)
 }
 
+/// One row of the table: what it shows, the changes (with their times), the outcome.
+type Row = (&'static str, Vec<(Change, i64)>, Result<State, ChangeError>);
+
 #[test]
 fn each_transition_and_refusal() {
     let t = RECEIVED + HOUR;
-    let rows: Vec<(&str, Vec<(Change, i64)>, Result<State, ChangeError>)> = vec![
+    let rows: Vec<Row> = vec![
         ("assess (4.2.2)", vec![(assess(), t)], Ok(State::Open)),
         (
             "resolve needs the assessment (004 第28条(3))",

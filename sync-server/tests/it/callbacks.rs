@@ -32,7 +32,7 @@ async fn call(ts: &TestServer, id: &str, body: Value) -> (u16, Value) {
     .await
 }
 
-fn row_of<'a>(q: &'a Value, job: WorkOrderId) -> &'a Value {
+fn row_of(q: &Value, job: WorkOrderId) -> &Value {
     q["callbacks"]
         .as_array()
         .unwrap()
@@ -83,7 +83,7 @@ async fn callbacks(backend: Backend) {
     // Two repairs done on the phone and synced.
     let tech = ts.create_technician("Technician Callbacks").await;
     let orders: Vec<WorkOrder> = (1..=2)
-        .map(|n| demo::repair_order(n, local(20, 8 + n as u32, 0), Billing::Paid))
+        .map(|n| demo::repair_order(n, local(20, 8 + n, 0), Billing::Paid))
         .collect();
     for o in &orders {
         ts.create_job(o, Some(&tech)).await;
