@@ -19,6 +19,7 @@ fn template(id: &str) -> Template {
 /// step at a time).
 fn at_work(kind: JobKind) -> VisitFacts {
     let mut f = VisitFacts::new(kind, Billing::Warranty);
+    f.sale = Some(super::tests::scripted_sale());
     f.stage = Stage::Working;
     f.previsit_call_reached = true;
     f.feedback_recorded = true;
@@ -49,6 +50,7 @@ fn answer_all_before(t: &Template, f: &mut VisitFacts, stop: &str, intact: bool)
             StepKind::Serial => AnswerValue::Serial("SN-1".into()),
             StepKind::PartsReview => AnswerValue::PartsReviewed(f.parts.clone()),
             StepKind::Loaners { .. } => AnswerValue::Choice("none_lent".into()),
+            StepKind::ReturnDecision => super::tests::decided(),
             StepKind::Number { min, max, .. } => AnswerValue::Number((min + max) / 2.0),
             StepKind::Photo { min_count } => {
                 f.photos.insert(s.id.clone(), *min_count);

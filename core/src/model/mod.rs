@@ -9,6 +9,7 @@ mod parts;
 /// Returns and exchanges (退换货): [`returns::decide`]. Not glob re-exported: its names
 /// (`Outcome`, `Reason`, `Request`…) are short and read as `returns::Outcome`.
 pub mod returns;
+mod sale;
 mod visit;
 pub mod workdays;
 
@@ -17,6 +18,7 @@ pub use ids::*;
 pub use money::*;
 pub use order::*;
 pub use parts::*;
+pub use sale::*;
 pub use visit::*;
 
 /// A point in time (UTC). Stored as milliseconds since the Unix epoch.

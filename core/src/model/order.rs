@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{TemplateRef, Timestamp, WorkOrderId};
+use super::{Sale, SaleFacts, TemplateRef, Timestamp, WorkOrderId};
 
 /// What the visit is for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -225,6 +225,20 @@ pub struct WorkOrder {
     /// another; absent from older servers and on jobs made on their own.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parent: Option<ParentLink>,
+    /// The sale of the goods (a return or exchange is judged on it); absent from older servers
+    /// and on jobs the desk recorded no sale for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sale: Option<Sale>,
+}
+
+impl WorkOrder {
+    /// What a return decision on this job is judged on: the sale, asked at `reported_at`.
+    pub fn sale_facts(&self) -> Option<SaleFacts> {
+        self.sale.clone().map(|sale| SaleFacts {
+            sale,
+            requested_at: self.reported_at,
+        })
+    }
 }
 
 /// The checklists the desk pinned on a job when it created it: the one its visits follow and,

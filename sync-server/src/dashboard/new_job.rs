@@ -113,6 +113,7 @@ impl JobForm {
             instructions: optional(&self.instructions),
             reported_at,
             technician_id: optional(&self.technician_id),
+            sale: None,
         })
     }
 }

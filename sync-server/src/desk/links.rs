@@ -198,6 +198,9 @@ pub async fn create_child(
         instructions: req.instructions,
         reported_at: now,
         technician_id: None,
+        // Not copied: a return is judged on the day the customer asked, which is the
+        // parent's `reported_at`, not this job's (a known gap: such a child has no sale).
+        sale: None,
     })?;
     order.parent = Some(ParentLink {
         id: p.id,
