@@ -274,3 +274,106 @@ fn a_loaner_step_needs_exactly_its_two_options() {
         Err(TemplateError::BadLoanerOptions { .. })
     ));
 }
+
+/// A return visit on site with every step before `return_decision` done.
+fn at_return_decision(sale: bool) -> (Template, VisitFacts) {
+    let t = template("repair");
+    let mut f = at_work(JobKind::ReturnExchange);
+    f.stage = Stage::OnSite;
+    answer_all_before(&t, &mut f, "return_decision", true);
+    if !sale {
+        f.sale = None;
+    }
+    (t, f)
+}
+
+#[test]
+fn a_return_decision_is_the_rules_on_the_orders_sale() {
+    let (t, mut f) = at_return_decision(true);
+    let right = super::tests::decided();
+    assert_eq!(
+        Run::new(&t, &f).check_answer("return_decision", &right),
+        Ok(())
+    );
+    let AnswerValue::ReturnDecision(r) = right.clone() else {
+        unreachable!("decided() answers a return decision")
+    };
+    // Another outcome, another price basis, another amount: each refused.
+    let mut refund = r;
+    refund.decision.outcome = crate::model::returns::Outcome::Return;
+    let mut basis = r;
+    basis.decision.price_basis = Some(crate::model::returns::PriceBasis::Original);
+    let mut amount = r;
+    amount.decision.amount += 1;
+    for forged in [refund, basis, amount] {
+        assert!(matches!(
+            Run::new(&t, &f).check_answer("return_decision", &AnswerValue::ReturnDecision(forged)),
+            Err(Refusal::NotTheReturnDecision { .. })
+        ));
+    }
+    // Facts that contradict each other are a typed refusal.
+    let mut contradiction = r;
+    contradiction.found.misuse = Some(crate::model::returns::Misuse::Washing);
+    assert!(matches!(
+        Run::new(&t, &f).check_answer(
+            "return_decision",
+            &AnswerValue::ReturnDecision(contradiction)
+        ),
+        Err(Refusal::BadReturnFacts { .. })
+    ));
+    // Recorded, it holds; once the sale changes the decision no longer holds.
+    f.recorded
+        .insert("return_decision".into(), Recorded::Answer(right));
+    assert_eq!(
+        Run::new(&t, &f).status("return_decision"),
+        Some(StepStatus::Satisfied)
+    );
+    if let Some(s) = f.sale.as_mut() {
+        s.requested_at += chrono::Duration::days(30);
+    }
+    let run = Run::new(&t, &f);
+    assert_eq!(run.status("return_decision"), Some(StepStatus::Pending));
+    assert!(
+        run.blockers_before(Phase::Work)
+            .iter()
+            .any(|b| b.reason == BlockReason::DecisionChanged)
+    );
+}
+
+#[test]
+fn without_a_sale_record_no_return_decision_holds() {
+    let (t, f) = at_return_decision(false);
+    let run = Run::new(&t, &f);
+    assert_eq!(
+        run.check_answer("return_decision", &super::tests::decided()),
+        Err(Refusal::NoSaleRecord {
+            step: "return_decision".into()
+        })
+    );
+    let blocker = run
+        .blockers_before(Phase::Work)
+        .into_iter()
+        .find(|b| b.step_id.as_deref() == Some("return_decision"))
+        .expect("the step blocks");
+    assert_eq!(blocker.reason, BlockReason::NoSaleRecord);
+    assert!(blocker.to_string().contains("no sale record"));
+    // A free choice is no longer an answer.
+    assert!(matches!(
+        run.check_answer("return_decision", &AnswerValue::Choice("refund".into())),
+        Err(Refusal::WrongKind { .. })
+    ));
+}
+
+#[test]
+fn a_job_pinned_to_repair_v3_keeps_the_free_choice() {
+    let t = crate::checklist::builtin_template("repair", 3).expect("repair v3");
+    let mut f = at_work(JobKind::ReturnExchange);
+    f.stage = Stage::OnSite;
+    f.sale = None;
+    answer_all_before(&t, &mut f, "return_decision", true);
+    let run = Run::new(&t, &f);
+    assert_eq!(
+        run.check_answer("return_decision", &AnswerValue::Choice("refund".into())),
+        Ok(())
+    );
+}

@@ -9,6 +9,9 @@ mod parts;
 /// Returns and exchanges (退换货): [`returns::decide`]. Not glob re-exported: its names
 /// (`Outcome`, `Reason`, `Request`…) are short and read as `returns::Outcome`.
 pub mod returns;
+/// The returns rules' table of rules and edges (tests, the server's tests, the demo).
+#[cfg(any(test, feature = "demo"))]
+pub mod returns_table;
 mod sale;
 mod visit;
 pub mod workdays;

@@ -29,6 +29,7 @@ mod login_memory;
 mod measures_e2e;
 mod measures_storage;
 mod migrations;
+mod returns;
 mod settlement;
 mod storage;
 mod sync_faults;
