@@ -106,7 +106,7 @@ pub enum StepKind {
         options: Vec<ChoiceOption>,
     },
     /// A return or exchange: record the findings, get the rules' decision with
-    /// `returnDecision`, and answer `ReturnDecision` with both (no outcome is picked).
+    /// `returnDecision`, and answer `ReturnDecided` with both (no outcome is picked).
     ReturnDecision,
     /// A kind this version of the bindings does not describe; `name` is the core's name.
     Other {

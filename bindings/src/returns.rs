@@ -51,7 +51,7 @@ pub struct Sale {
 impl FieldKit {
     /// What the returns rules decide for this job's sale with `found` on site: show it to the
     /// technician, then answer the return-decision step with
-    /// `Answer.ReturnDecision(found, decision)`. `Validation` when the job has no sale record
+    /// `Answer.ReturnDecided(found, decision)`. `Validation` when the job has no sale record
     /// or its facts do not hold together.
     pub fn return_decision(&self, job_id: String, found: ReturnFindings) -> Result<ReturnDecision> {
         let found = found.to_core();

@@ -85,7 +85,8 @@ pub enum Answer {
     },
     /// What was found on site about a return or exchange, with the decision `returnDecision`
     /// gave for it (a return-decision step); a decision the rules do not give is refused.
-    ReturnDecision {
+    /// (Not named `ReturnDecision`: in Kotlin the variant would shadow the record's type.)
+    ReturnDecided {
         found: ReturnFindings,
         decision: ReturnDecision,
     },
@@ -103,7 +104,7 @@ impl From<Answer> for AnswerValue {
             Answer::FeeConsent { agreed } => Self::FeeConsent { agreed },
             Answer::PartsReviewed { parts } => Self::PartsReviewed(parts),
             Answer::CopyHanded { sha256 } => Self::CopyHanded(sha256),
-            Answer::ReturnDecision { found, decision } => Self::ReturnDecision(m::ReturnDecision {
+            Answer::ReturnDecided { found, decision } => Self::ReturnDecision(m::ReturnDecision {
                 found: found.to_core(),
                 decision: decision.to_core(),
             }),
@@ -123,7 +124,7 @@ impl From<AnswerValue> for Answer {
             AnswerValue::FeeConsent { agreed } => Self::FeeConsent { agreed },
             AnswerValue::PartsReviewed(parts) => Self::PartsReviewed { parts },
             AnswerValue::CopyHanded(sha256) => Self::CopyHanded { sha256 },
-            AnswerValue::ReturnDecision(r) => Self::ReturnDecision {
+            AnswerValue::ReturnDecision(r) => Self::ReturnDecided {
                 found: ReturnFindings::from_core(r.found),
                 decision: decision_of(r.decision),
             },

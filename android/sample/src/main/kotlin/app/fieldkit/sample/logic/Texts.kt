@@ -5,6 +5,7 @@ package app.fieldkit.sample.logic
 import app.fieldkit.SyncProgress
 import app.fieldkit.ffi.JobStatus
 import app.fieldkit.ffi.LocalizedText
+import app.fieldkit.ffi.ReturnDecision
 import app.fieldkit.ffi.SyncPhase
 
 /** Every sentence and label the sample shows. [of] picks the language for a locale tag. */
@@ -50,6 +51,11 @@ sealed class Texts {
     abstract val copyHanded: String
     /** Takes every loaner still out back, then answers the loaner step from the records. */
     abstract val loanersBack: String
+    /** The findings a return-decision step offers in the sample. */
+    abstract val returnFaulty: String
+    abstract val returnMisused: String
+    /** The returns rules' decision, with its articles. */
+    abstract fun decision(d: ReturnDecision): String
 
     data object ZhCn : Texts() {
         override val jobs = "今日工单"
@@ -110,6 +116,9 @@ sealed class Texts {
         override fun confirmParts(count: Int) = "已与客户核对配件（$count 项）"
         override val copyHanded = "已交付客户留存联"
         override val loanersBack = "收回替补品并登记"
+        override val returnFaulty = "有质量问题，已出示发票：换货"
+        override val returnMisused = "洗涤不当"
+        override fun decision(d: ReturnDecision) = d.whyZhCn
     }
 
     data object En : Texts() {
@@ -167,6 +176,9 @@ sealed class Texts {
         override fun confirmParts(count: Int) = "Parts checked with the customer ($count)"
         override val copyHanded = "Customer's copy handed over"
         override val loanersBack = "Take the loaners back and record it"
+        override val returnFaulty = "Faulty, invoice shown: exchange"
+        override val returnMisused = "Misused (washing)"
+        override fun decision(d: ReturnDecision) = d.whyEn
     }
 
     companion object {
