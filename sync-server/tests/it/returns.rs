@@ -1,5 +1,6 @@
 //! Returns and exchanges (004 一 第6章 第21–24条) end to end, on both backends: the desk's
-//! sale record on a new work order (checked, typed 400s); the phone and the server's judge
+//! sale record on a new work order, by the API and the dashboard's form (checked, typed
+//! 400s); the phone and the server's judge
 //! giving the same answer on every row of the rules' table; and a modified app's forged
 //! return decisions refused by the judge (`checklist`) with the completion held.
 
@@ -331,6 +332,80 @@ async fn sale_on_new_orders(backend: Backend) {
         .admin(Method::POST, "/v1/admin/work-orders", Some(body(good)))
         .await;
     assert_eq!(s, 201, "{v}");
+
+    // The dashboard's new-job form: the sale typed in yuan, in the desk's offset (UTC+8).
+    ts.create_dispatcher("desk.returns", "a long enough password")
+        .await;
+    let desk = ts
+        .dashboard_login("desk.returns", "a long enough password")
+        .await;
+    let (_, form) = ts.page(&desk, "/jobs/new").await;
+    assert!(
+        form.contains("销售日期 · Sold on"),
+        "the form offers the sale"
+    );
+    assert!(form.contains("value=\"battery\""), "every category");
+    let offset = chrono::FixedOffset::east_opt(8 * 3600).unwrap();
+    let local = |t: Timestamp| {
+        t.with_timezone(&offset)
+            .format("%Y-%m-%dT%H:%M")
+            .to_string()
+    };
+    let (start, end, sold) = (
+        local(now + Duration::hours(2)),
+        local(now + Duration::hours(4)),
+        local(now - Duration::days(5)),
+    );
+    let fields = |number: &'static str, paid: &'static str| -> Vec<(&'static str, String)> {
+        [
+            ("number", number),
+            ("kind", "return_exchange"),
+            ("customer_name", "Customer Li"),
+            ("customer_phone", "13900002222"),
+            ("address", "9 Garden Road"),
+            ("zone", "urban"),
+            ("product_model", "DW-60"),
+            ("reported_fault", "leaks"),
+            ("billing", "warranty"),
+            ("price_paid", paid),
+            ("list_price", "3299"),
+            ("category", "appliance"),
+            ("customer_type", "business"),
+            ("seasonal", "on"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k, v.to_owned()))
+        .chain([
+            ("window_start", start.clone()),
+            ("window_end", end.clone()),
+            ("sale_date", sold.clone()),
+        ])
+        .collect()
+    };
+    let post = async |f: Vec<(&'static str, String)>| {
+        let f: Vec<(&str, &str)> = f.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        ts.post_form(&desk, "/jobs/new", &f).await
+    };
+    let res = post(fields("WO-SALE-F1", "2999.50")).await;
+    assert_eq!(res.status().as_u16(), 303);
+    let id = res.headers()["location"]
+        .to_str()
+        .unwrap()
+        .trim_start_matches("/jobs/")
+        .to_owned();
+    let (_, v) = ts
+        .admin(Method::GET, &format!("/v1/admin/work-orders/{id}"), None)
+        .await;
+    let held: Sale = serde_json::from_value(v["order"]["sale"].clone()).unwrap();
+    assert_eq!((held.price_paid, held.list_price), (299_950, 329_900));
+    assert!(held.seasonal);
+    assert_eq!(held.customer_type, CustomerType::Business);
+    assert_eq!(local(held.sold_at), sold);
+    // Paid above the list price: the page says so and creates nothing.
+    let res = post(fields("WO-SALE-F2", "4000")).await;
+    assert_eq!(res.status().as_u16(), 400);
+    let page = res.text().await.unwrap();
+    assert!(page.contains("more than the original price"), "{page}");
     ts.server.shutdown().await.unwrap();
 }
 
