@@ -60,21 +60,6 @@ impl FieldKit {
     }
 }
 
-const CATEGORIES: [(GoodsCategory, r::Category); 12] = [
-    (GoodsCategory::Appliance, r::Category::Appliance),
-    (GoodsCategory::Other, r::Category::Other),
-    (GoodsCategory::Food, r::Category::Food),
-    (GoodsCategory::Medicine, r::Category::Medicine),
-    (GoodsCategory::Cosmetics, r::Category::Cosmetics),
-    (GoodsCategory::Intimate, r::Category::Intimate),
-    (GoodsCategory::GoldJewellery, r::Category::GoldJewellery),
-    (GoodsCategory::Photosensitive, r::Category::Photosensitive),
-    (GoodsCategory::Tobacco, r::Category::Tobacco),
-    (GoodsCategory::Alcohol, r::Category::Alcohol),
-    (GoodsCategory::WindInstrument, r::Category::WindInstrument),
-    (GoodsCategory::Battery, r::Category::Battery),
-];
-
 impl Sale {
     pub(crate) fn from_core(s: m::Sale) -> Self {
         Self {
@@ -83,10 +68,20 @@ impl Sale {
             list_price: s.list_price,
             current_price: s.current_price,
             seasonal: s.seasonal,
-            category: CATEGORIES
-                .iter()
-                .find(|(_, c)| *c == s.category)
-                .map_or(GoodsCategory::Other, |(g, _)| *g),
+            category: match s.category {
+                r::Category::Appliance => GoodsCategory::Appliance,
+                r::Category::Other => GoodsCategory::Other,
+                r::Category::Food => GoodsCategory::Food,
+                r::Category::Medicine => GoodsCategory::Medicine,
+                r::Category::Cosmetics => GoodsCategory::Cosmetics,
+                r::Category::Intimate => GoodsCategory::Intimate,
+                r::Category::GoldJewellery => GoodsCategory::GoldJewellery,
+                r::Category::Photosensitive => GoodsCategory::Photosensitive,
+                r::Category::Tobacco => GoodsCategory::Tobacco,
+                r::Category::Alcohol => GoodsCategory::Alcohol,
+                r::Category::WindInstrument => GoodsCategory::WindInstrument,
+                r::Category::Battery => GoodsCategory::Battery,
+            },
             customer_type: match s.customer_type {
                 m::CustomerType::Individual => CustomerType::Individual,
                 m::CustomerType::Business => CustomerType::Business,
@@ -101,10 +96,20 @@ impl Sale {
             list_price: self.list_price,
             current_price: self.current_price,
             seasonal: self.seasonal,
-            category: CATEGORIES
-                .iter()
-                .find(|(g, _)| *g == self.category)
-                .map_or(r::Category::Other, |(_, c)| *c),
+            category: match self.category {
+                GoodsCategory::Appliance => r::Category::Appliance,
+                GoodsCategory::Other => r::Category::Other,
+                GoodsCategory::Food => r::Category::Food,
+                GoodsCategory::Medicine => r::Category::Medicine,
+                GoodsCategory::Cosmetics => r::Category::Cosmetics,
+                GoodsCategory::Intimate => r::Category::Intimate,
+                GoodsCategory::GoldJewellery => r::Category::GoldJewellery,
+                GoodsCategory::Photosensitive => r::Category::Photosensitive,
+                GoodsCategory::Tobacco => r::Category::Tobacco,
+                GoodsCategory::Alcohol => r::Category::Alcohol,
+                GoodsCategory::WindInstrument => r::Category::WindInstrument,
+                GoodsCategory::Battery => r::Category::Battery,
+            },
             customer_type: match self.customer_type {
                 CustomerType::Individual => m::CustomerType::Individual,
                 CustomerType::Business => m::CustomerType::Business,

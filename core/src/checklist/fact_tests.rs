@@ -1,6 +1,6 @@
 //! Tests of the steps tied to facts (templates v3): a finding the customer signed, the parts
-//! review, the customer's copy and the loaner step — each satisfied only while its fact holds,
-//! and each refusal provoked.
+//! review, the customer's copy and the loaner step; (repair v4) the return decision against
+//! the order's sale — each satisfied only while its fact holds, and each refusal provoked.
 
 use super::*;
 use crate::model::{Billing, JobKind, SignerRole};
@@ -376,4 +376,19 @@ fn a_job_pinned_to_repair_v3_keeps_the_free_choice() {
         run.check_answer("return_decision", &AnswerValue::Choice("refund".into())),
         Ok(())
     );
+}
+
+#[cfg(feature = "report")]
+#[test]
+fn the_customers_copy_prints_the_decision_with_its_articles() {
+    let words = crate::report::answer_in_words(&super::tests::decided(), &StepKind::ReturnDecision);
+    for part in [
+        "可以换货",
+        "第6章 第22条",
+        "第6章 第23条(1)",
+        "Exchange allowed",
+        "¥2999.00",
+    ] {
+        assert!(words.contains(part), "{part} in {words}");
+    }
 }
