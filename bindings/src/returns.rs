@@ -45,6 +45,10 @@ pub struct Sale {
     pub seasonal: bool,
     pub category: GoodsCategory,
     pub customer_type: CustomerType,
+    /// When the customer asked, if not on this job (a second visit keeps its parent's day);
+    /// `null`/`nil`: the job's `reportedAtMs`.
+    #[uniffi(default = None)]
+    pub requested_at_ms: Option<i64>,
 }
 
 #[uniffi::export]
@@ -86,6 +90,7 @@ impl Sale {
                 m::CustomerType::Individual => CustomerType::Individual,
                 m::CustomerType::Business => CustomerType::Business,
             },
+            requested_at_ms: s.requested_at.map(ms),
         }
     }
 
@@ -114,6 +119,10 @@ impl Sale {
                 CustomerType::Individual => m::CustomerType::Individual,
                 CustomerType::Business => m::CustomerType::Business,
             },
+            requested_at: self
+                .requested_at_ms
+                .map(|t| time("requested at", t))
+                .transpose()?,
         })
     }
 }

@@ -126,6 +126,7 @@ pub fn sale(sold_at: Timestamp) -> Sale {
         seasonal: false,
         category: returns::Category::Appliance,
         customer_type: CustomerType::Individual,
+        requested_at: None,
     }
 }
 

@@ -232,11 +232,12 @@ pub struct WorkOrder {
 }
 
 impl WorkOrder {
-    /// What a return decision on this job is judged on: the sale, asked at `reported_at`.
+    /// What a return decision on this job is judged on: the sale, asked on the sale's
+    /// `requested_at` (a parent job's day), else at this order's `reported_at`.
     pub fn sale_facts(&self) -> Option<SaleFacts> {
         self.sale.clone().map(|sale| SaleFacts {
+            requested_at: sale.requested_at.unwrap_or(self.reported_at),
             sale,
-            requested_at: self.reported_at,
         })
     }
 }

@@ -42,6 +42,10 @@ pub struct Sale {
     pub category: Category,
     #[serde(default)]
     pub customer_type: CustomerType,
+    /// When the customer asked for the return, if not on this order: a job made from another
+    /// one (a second visit) keeps its parent's day. Absent: the order's `reported_at`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requested_at: Option<Timestamp>,
 }
 
 impl Sale {
@@ -151,6 +155,7 @@ mod tests {
             seasonal: false,
             category: Category::Appliance,
             customer_type: CustomerType::Individual,
+            requested_at: None,
         }
     }
 

@@ -452,6 +452,7 @@ mod tests {
                         seasonal,
                         category: returns::Category::ALL[category],
                         customer_type: CustomerType::Business,
+                        requested_at: seasonal.then_some(sold_at),
                     }),
                 },
             )

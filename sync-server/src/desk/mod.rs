@@ -98,6 +98,7 @@ impl NewSale {
             seasonal: self.seasonal,
             category: self.category,
             customer_type: self.customer_type,
+            requested_at: None,
         };
         sale.check(reported_at)
             .map_err(|e| ApiError::BadRequest(format!("sale: {e}")))?;

@@ -36,6 +36,7 @@ fn split(f: &ReturnFacts, by: Duration) -> (Sale, Timestamp, ReturnFindings) {
         seasonal: f.seasonal,
         category: f.category,
         customer_type: CustomerType::Individual,
+        requested_at: None,
     };
     let found = ReturnFindings {
         request: f.request,
@@ -332,6 +333,21 @@ async fn sale_on_new_orders(backend: Backend) {
         .admin(Method::POST, "/v1/admin/work-orders", Some(body(good)))
         .await;
     assert_eq!(s, 201, "{v}");
+
+    // A second visit made from the return job keeps the sale, judged from the parent's day.
+    let (s, v) = ts
+        .admin(
+            Method::POST,
+            &format!("/v1/admin/work-orders/{}/children", order.id),
+            Some(json!({ "kind": "second_visit", "job_kind": "return_exchange" })),
+        )
+        .await;
+    assert_eq!(s, 201, "{v}");
+    let child: WorkOrder = serde_json::from_value(v["order"].clone()).unwrap();
+    let facts = child.sale_facts().expect("the child has the sale");
+    assert_eq!(facts.requested_at, order.reported_at);
+    assert_eq!(facts.sale.price_paid, sale.price_paid);
+    assert_ne!(child.reported_at, order.reported_at);
 
     // The dashboard's new-job form: the sale typed in yuan, in the desk's offset (UTC+8).
     ts.create_dispatcher("desk.returns", "a long enough password")
