@@ -105,6 +105,9 @@ pub enum StepKind {
     Loaners {
         options: Vec<ChoiceOption>,
     },
+    /// A return or exchange: record the findings, get the rules' decision with
+    /// `returnDecision`, and answer `ReturnDecided` with both (no outcome is picked).
+    ReturnDecision,
     /// A kind this version of the bindings does not describe; `name` is the core's name.
     Other {
         name: String,
@@ -138,6 +141,7 @@ impl From<rules::StepKind> for StepKind {
             K::Loaners { options } => Self::Loaners {
                 options: options_of(options),
             },
+            K::ReturnDecision => Self::ReturnDecision,
         }
     }
 }
@@ -202,6 +206,8 @@ impl From<rules::Blocker> for Blocker {
             CoreBlockReason::LoanerOut { count } => BlockReason::LoanerOut {
                 count: i32_of(count),
             },
+            CoreBlockReason::NoSaleRecord => BlockReason::NoSaleRecord,
+            CoreBlockReason::DecisionChanged => BlockReason::DecisionChanged,
             #[allow(unreachable_patterns)]
             _ => BlockReason::Other,
         };

@@ -181,6 +181,9 @@ impl From<fieldkit_core::Error> for FieldKitError {
                     | StepRefusal::NothingSigned { step }
                     | StepRefusal::LoanersDiffer { step, .. }
                     | StepRefusal::FindingNotNamed { step }
+                    | StepRefusal::NoSaleRecord { step }
+                    | StepRefusal::BadReturnFacts { step, .. }
+                    | StepRefusal::NotTheReturnDecision { step, .. }
                     | StepRefusal::BadIds { step }
                     | StepRefusal::BadHash { step } => (step, Vec::new()),
                     // A refusal added to the core later still arrives, without its step.

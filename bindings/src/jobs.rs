@@ -9,6 +9,7 @@ use fieldkit_core::workflow::JobStatus as CoreJobStatus;
 use crate::convert::{i32_of, id, ms, ms_opt, time};
 use crate::error::Result;
 use crate::kit::FieldKit;
+use crate::returns::Sale;
 
 /// A span of time, in milliseconds since the Unix epoch (UTC).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, uniffi::Record)]
@@ -259,6 +260,9 @@ pub struct WorkOrder {
     /// on its own.
     #[uniffi(default = None)]
     pub parent: Option<ParentLink>,
+    /// The sale of the goods (a return or exchange is judged on it); `null`/`nil` if none.
+    #[uniffi(default = None)]
+    pub sale: Option<Sale>,
 }
 
 impl WorkOrder {
@@ -280,6 +284,7 @@ impl WorkOrder {
             reported_at_ms: ms(o.reported_at),
             status: o.status.into(),
             parent: o.parent.map(ParentLink::from_core),
+            sale: o.sale.map(Sale::from_core),
         }
     }
 
@@ -309,6 +314,7 @@ impl WorkOrder {
             // The desk pins checklists on the jobs it syncs; one made in the app has none.
             checklist: None,
             parent: self.parent.as_ref().map(ParentLink::to_core).transpose()?,
+            sale: self.sale.as_ref().map(Sale::to_core).transpose()?,
         })
     }
 }

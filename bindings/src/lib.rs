@@ -31,6 +31,8 @@ mod money;
 mod onsite;
 mod parts;
 mod report;
+mod return_facts;
+mod returns;
 mod shared;
 mod signing;
 mod sync;
@@ -59,6 +61,11 @@ pub use onsite::{
 };
 pub use parts::{OldPartFate, Part, PartUsage, PartUse, StockLevel};
 pub use report::CopyOptions;
+pub use return_facts::{
+    FaultBy, Inspection, Misuse, PriceBasis, ReturnDecision, ReturnFindings, ReturnOutcome,
+    ReturnReason, ReturnRequest,
+};
+pub use returns::{CustomerType, GoodsCategory, Sale};
 pub use shared::{Answer, BlockReason, Blocker, LocalizedText, SignerRole};
 pub use signing::{
     Signature, SignatureCheck, SignatureInput, SigningSummary, StrokePoint, Strokes, SummaryAnswer,

@@ -8,6 +8,8 @@
 use fieldkit_core::checklist::{self as rules, AnswerValue};
 use fieldkit_core::model as m;
 
+use crate::return_facts::{ReturnDecision, ReturnFindings, decision_of};
+
 /// A text in the two languages the app ships with.
 #[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
 pub struct LocalizedText {
@@ -81,6 +83,13 @@ pub enum Answer {
     CopyHanded {
         sha256: String,
     },
+    /// What was found on site about a return or exchange, with the decision `returnDecision`
+    /// gave for it (a return-decision step); a decision the rules do not give is refused.
+    /// (Not named `ReturnDecision`: in Kotlin the variant would shadow the record's type.)
+    ReturnDecided {
+        found: ReturnFindings,
+        decision: ReturnDecision,
+    },
 }
 
 impl From<Answer> for AnswerValue {
@@ -95,6 +104,10 @@ impl From<Answer> for AnswerValue {
             Answer::FeeConsent { agreed } => Self::FeeConsent { agreed },
             Answer::PartsReviewed { parts } => Self::PartsReviewed(parts),
             Answer::CopyHanded { sha256 } => Self::CopyHanded(sha256),
+            Answer::ReturnDecided { found, decision } => Self::ReturnDecision(m::ReturnDecision {
+                found: found.to_core(),
+                decision: decision.to_core(),
+            }),
         }
     }
 }
@@ -111,6 +124,10 @@ impl From<AnswerValue> for Answer {
             AnswerValue::FeeConsent { agreed } => Self::FeeConsent { agreed },
             AnswerValue::PartsReviewed(parts) => Self::PartsReviewed { parts },
             AnswerValue::CopyHanded(sha256) => Self::CopyHanded { sha256 },
+            AnswerValue::ReturnDecision(r) => Self::ReturnDecided {
+                found: ReturnFindings::from_core(r.found),
+                decision: decision_of(r.decision),
+            },
         }
     }
 }
@@ -144,6 +161,10 @@ pub enum BlockReason {
     LoanerOut {
         count: i32,
     },
+    /// A return decision is asked for but the job has no sale record: the desk adds it.
+    NoSaleRecord,
+    /// The sale record changed since the return decision: decide again.
+    DecisionChanged,
     Other,
 }
 

@@ -111,6 +111,35 @@ pub fn repair_order(n: u32, now: Timestamp, billing: Billing) -> WorkOrder {
         status: WorkOrderStatus::Assigned,
         checklist: None,
         parent: None,
+        sale: None,
+    }
+}
+
+/// A dishwasher sold at `sold_at` for ¥2999.00 at a ¥300.00 discount, with its invoice: the
+/// sale a demo return or exchange is judged on.
+pub fn sale(sold_at: Timestamp) -> Sale {
+    Sale {
+        sold_at,
+        price_paid: 299_900,
+        list_price: 329_900,
+        current_price: None,
+        seasonal: false,
+        category: returns::Category::Appliance,
+        customer_type: CustomerType::Individual,
+        requested_at: None,
+    }
+}
+
+/// What a demo technician finds on a return: the unit leaks (a product fault), the invoice is
+/// shown, no report, no misuse; the customer asks for an exchange.
+pub fn return_findings() -> ReturnFindings {
+    ReturnFindings {
+        request: returns::Request::Exchange,
+        proof_of_purchase: true,
+        resalable: false,
+        inspection: returns::Inspection::None,
+        misuse: None,
+        fault: returns::Fault::Product,
     }
 }
 

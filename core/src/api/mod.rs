@@ -13,6 +13,7 @@ mod onsite;
 mod parts;
 #[cfg(feature = "report")]
 mod report;
+mod returns;
 mod signing;
 mod sync;
 #[cfg(feature = "client")]
@@ -414,6 +415,7 @@ impl FieldKit {
                 lent: f.loaners.0,
                 out: f.loaners.1,
             },
+            sale: cur.order.sale_facts(),
         })
     }
 

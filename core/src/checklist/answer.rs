@@ -6,6 +6,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::model::ReturnDecision;
+
 /// An answer to a step.
 ///
 /// JSON: adjacently tagged, e.g. `{"type": "confirmed"}`, `{"type": "yes_no", "value": false}`,
@@ -32,6 +34,10 @@ pub enum AnswerValue {
     /// The SHA-256 of the signed summary shown on the customer's copy handed over (a
     /// [`StepKind::CustomerCopy`](super::StepKind::CustomerCopy) step).
     CopyHanded(String),
+    /// What was found on site about a return or exchange request, with the decision the
+    /// returns rules gave on the order's sale (a
+    /// [`StepKind::ReturnDecision`](super::StepKind::ReturnDecision) step).
+    ReturnDecision(ReturnDecision),
 }
 
 /// What is recorded for a step (the latest wins).

@@ -55,8 +55,9 @@ const SOURCES: [(&str, &str); 5] = [
 /// the feedback step the customer's rating. Version 3 (follow-up: 2) ties the remaining ticks to
 /// their facts: the anomaly is a finding the customer signed, the parts review confirms the
 /// parts recorded, the customer's copy records the hash it shows, the loaner step matches the
-/// loaner records.
-const SUPERSEDED: [&str; 9] = [
+/// loaner records. Repair version 4 makes the return decision the returns rules' (004 一 第6章
+/// 第21–24条) on the order's sale, from what is found on site, instead of a free choice.
+const SUPERSEDED: [&str; 10] = [
     include_str!("templates/superseded/delivery.v1.json"),
     include_str!("templates/superseded/installation.v1.json"),
     include_str!("templates/superseded/repair.v1.json"),
@@ -66,6 +67,7 @@ const SUPERSEDED: [&str; 9] = [
     include_str!("templates/superseded/repair.v2.json"),
     include_str!("templates/superseded/take_back_return.v2.json"),
     include_str!("templates/superseded/follow_up.v1.json"),
+    include_str!("templates/superseded/repair.v3.json"),
 ];
 
 /// The built-in template `id` at `version`: a default template or a superseded version of one.

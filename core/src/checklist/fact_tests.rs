@@ -1,6 +1,6 @@
 //! Tests of the steps tied to facts (templates v3): a finding the customer signed, the parts
-//! review, the customer's copy and the loaner step — each satisfied only while its fact holds,
-//! and each refusal provoked.
+//! review, the customer's copy and the loaner step; (repair v4) the return decision against
+//! the order's sale — each satisfied only while its fact holds, and each refusal provoked.
 
 use super::*;
 use crate::model::{Billing, JobKind, SignerRole};
@@ -19,6 +19,7 @@ fn template(id: &str) -> Template {
 /// step at a time).
 fn at_work(kind: JobKind) -> VisitFacts {
     let mut f = VisitFacts::new(kind, Billing::Warranty);
+    f.sale = Some(super::tests::scripted_sale());
     f.stage = Stage::Working;
     f.previsit_call_reached = true;
     f.feedback_recorded = true;
@@ -49,6 +50,7 @@ fn answer_all_before(t: &Template, f: &mut VisitFacts, stop: &str, intact: bool)
             StepKind::Serial => AnswerValue::Serial("SN-1".into()),
             StepKind::PartsReview => AnswerValue::PartsReviewed(f.parts.clone()),
             StepKind::Loaners { .. } => AnswerValue::Choice("none_lent".into()),
+            StepKind::ReturnDecision => super::tests::decided(),
             StepKind::Number { min, max, .. } => AnswerValue::Number((min + max) / 2.0),
             StepKind::Photo { min_count } => {
                 f.photos.insert(s.id.clone(), *min_count);
@@ -271,4 +273,122 @@ fn a_loaner_step_needs_exactly_its_two_options() {
         Template::from_json(&broken),
         Err(TemplateError::BadLoanerOptions { .. })
     ));
+}
+
+/// A return visit on site with every step before `return_decision` done.
+fn at_return_decision(sale: bool) -> (Template, VisitFacts) {
+    let t = template("repair");
+    let mut f = at_work(JobKind::ReturnExchange);
+    f.stage = Stage::OnSite;
+    answer_all_before(&t, &mut f, "return_decision", true);
+    if !sale {
+        f.sale = None;
+    }
+    (t, f)
+}
+
+#[test]
+fn a_return_decision_is_the_rules_on_the_orders_sale() {
+    let (t, mut f) = at_return_decision(true);
+    let right = super::tests::decided();
+    assert_eq!(
+        Run::new(&t, &f).check_answer("return_decision", &right),
+        Ok(())
+    );
+    let AnswerValue::ReturnDecision(r) = right.clone() else {
+        unreachable!("decided() answers a return decision")
+    };
+    // Another outcome, another price basis, another amount: each refused.
+    let mut refund = r;
+    refund.decision.outcome = crate::model::returns::Outcome::Return;
+    let mut basis = r;
+    basis.decision.price_basis = Some(crate::model::returns::PriceBasis::Original);
+    let mut amount = r;
+    amount.decision.amount += 1;
+    for forged in [refund, basis, amount] {
+        assert!(matches!(
+            Run::new(&t, &f).check_answer("return_decision", &AnswerValue::ReturnDecision(forged)),
+            Err(Refusal::NotTheReturnDecision { .. })
+        ));
+    }
+    // Facts that contradict each other are a typed refusal.
+    let mut contradiction = r;
+    contradiction.found.misuse = Some(crate::model::returns::Misuse::Washing);
+    assert!(matches!(
+        Run::new(&t, &f).check_answer(
+            "return_decision",
+            &AnswerValue::ReturnDecision(contradiction)
+        ),
+        Err(Refusal::BadReturnFacts { .. })
+    ));
+    // Recorded, it holds; once the sale changes the decision no longer holds.
+    f.recorded
+        .insert("return_decision".into(), Recorded::Answer(right));
+    assert_eq!(
+        Run::new(&t, &f).status("return_decision"),
+        Some(StepStatus::Satisfied)
+    );
+    if let Some(s) = f.sale.as_mut() {
+        s.requested_at += chrono::Duration::days(30);
+    }
+    let run = Run::new(&t, &f);
+    assert_eq!(run.status("return_decision"), Some(StepStatus::Pending));
+    assert!(
+        run.blockers_before(Phase::Work)
+            .iter()
+            .any(|b| b.reason == BlockReason::DecisionChanged)
+    );
+}
+
+#[test]
+fn without_a_sale_record_no_return_decision_holds() {
+    let (t, f) = at_return_decision(false);
+    let run = Run::new(&t, &f);
+    assert_eq!(
+        run.check_answer("return_decision", &super::tests::decided()),
+        Err(Refusal::NoSaleRecord {
+            step: "return_decision".into()
+        })
+    );
+    let blocker = run
+        .blockers_before(Phase::Work)
+        .into_iter()
+        .find(|b| b.step_id.as_deref() == Some("return_decision"))
+        .expect("the step blocks");
+    assert_eq!(blocker.reason, BlockReason::NoSaleRecord);
+    assert!(blocker.to_string().contains("no sale record"));
+    // A free choice is no longer an answer.
+    assert!(matches!(
+        run.check_answer("return_decision", &AnswerValue::Choice("refund".into())),
+        Err(Refusal::WrongKind { .. })
+    ));
+}
+
+#[test]
+fn a_job_pinned_to_repair_v3_keeps_the_free_choice() {
+    let t = crate::checklist::builtin_template("repair", 3).expect("repair v3");
+    let mut f = at_work(JobKind::ReturnExchange);
+    f.stage = Stage::OnSite;
+    f.sale = None;
+    answer_all_before(&t, &mut f, "return_decision", true);
+    let run = Run::new(&t, &f);
+    assert_eq!(
+        run.check_answer("return_decision", &AnswerValue::Choice("refund".into())),
+        Ok(())
+    );
+}
+
+#[cfg(feature = "report")]
+#[test]
+fn the_customers_copy_prints_the_decision_with_its_articles() {
+    let words = crate::report::answer_in_words(&super::tests::decided(), &StepKind::ReturnDecision);
+    for part in [
+        "可以换货",
+        "第6章 第22条",
+        "第6章 第23条(1)",
+        "Exchange allowed",
+        "¥2999.00",
+    ] {
+        assert!(words.contains(part), "{part} in {words}");
+    }
 }

@@ -136,6 +136,10 @@ pub enum StepKind {
     /// holds only when every loaner of the job was returned, `none_lent` only when none was
     /// lent ([`LOANER_OPTIONS`]).
     Loaners { options: Vec<ChoiceOption> },
+    /// A return or exchange: what was found on site and the decision of the returns rules on
+    /// the order's sale ([`AnswerValue::ReturnDecision`]); a decision the rules, recomputed,
+    /// do not give is refused, and without a sale record on the order the step cannot be done.
+    ReturnDecision,
 }
 
 /// The option values of a [`StepKind::Loaners`] step, exactly.
@@ -162,6 +166,7 @@ enum RawStepKind {
     PartsReview {},
     CustomerCopy {},
     Loaners { options: Vec<ChoiceOption> },
+    ReturnDecision {},
 }
 
 impl From<RawStepKind> for StepKind {
@@ -182,6 +187,7 @@ impl From<RawStepKind> for StepKind {
             RawStepKind::PartsReview {} => StepKind::PartsReview,
             RawStepKind::CustomerCopy {} => StepKind::CustomerCopy,
             RawStepKind::Loaners { options } => StepKind::Loaners { options },
+            RawStepKind::ReturnDecision {} => StepKind::ReturnDecision,
         }
     }
 }
@@ -205,6 +211,7 @@ impl StepKind {
             StepKind::PartsReview => "parts_review",
             StepKind::CustomerCopy => "customer_copy",
             StepKind::Loaners { .. } => "loaners",
+            StepKind::ReturnDecision => "return_decision",
         }
     }
 
@@ -244,6 +251,7 @@ impl StepKind {
             StepKind::PartsReview => "the parts recorded, confirmed",
             StepKind::CustomerCopy => "the hash of the signed copy handed over",
             StepKind::Loaners { .. } => "the loaner status the loaner records show",
+            StepKind::ReturnDecision => "the findings with the returns rules' decision",
         }
     }
 }
@@ -632,7 +640,8 @@ fn validate_step_own(s: &Step) -> Result<(), TemplateError> {
         | StepKind::Feedback
         | StepKind::Finding
         | StepKind::PartsReview
-        | StepKind::CustomerCopy => {}
+        | StepKind::CustomerCopy
+        | StepKind::ReturnDecision => {}
     }
     Ok(())
 }

@@ -65,7 +65,26 @@ fn happy(t: &Template, step: &Step, yes: bool, paid: bool) -> Do {
         StepKind::CustomerCopy => Do::HandCopy,
         // No loaner lent in these scenarios.
         StepKind::Loaners { .. } => Do::Answer(AnswerValue::Choice("none_lent".into())),
+        StepKind::ReturnDecision => Do::Answer(decided()),
     }
+}
+
+/// The sale every scripted visit's order carries: sold two days before the request.
+pub(super) fn scripted_sale() -> crate::model::SaleFacts {
+    let requested_at = chrono::DateTime::from_timestamp(1_780_000_000, 0).unwrap_or_default();
+    crate::model::SaleFacts {
+        sale: crate::demo::sale(requested_at - chrono::Duration::days(2)),
+        requested_at,
+    }
+}
+
+/// The demo's findings with the rules' decision on [`scripted_sale`].
+pub(super) fn decided() -> AnswerValue {
+    let found = crate::demo::return_findings();
+    let decision = scripted_sale()
+        .decide(&found)
+        .expect("the scripted sale holds");
+    AnswerValue::ReturnDecision(crate::model::ReturnDecision { found, decision })
 }
 
 /// Checks `d` with the engine and records it when accepted.
@@ -168,6 +187,7 @@ fn script_until(
     stop: impl Fn(&Step) -> bool,
 ) -> VisitFacts {
     let mut facts = VisitFacts::new(kind, order);
+    facts.sale = Some(scripted_sale());
     for _ in 0..500 {
         let next = Run::new(t, &facts).next().cloned();
         match next {
@@ -251,7 +271,13 @@ fn default_templates_parse_and_validate() {
         // Version 2 of the templates with a fee step added the customer's signature on it;
         // version 3 (follow-up: 2) tied the remaining ticks to their facts.
         let fees = t.steps.iter().any(|s| s.kind == StepKind::FeeConsent);
-        assert_eq!(t.version, if fees { 3 } else { 2 }, "{id}");
+        // Repair version 4 made the return decision the returns rules'.
+        let version = match *id {
+            "repair" => 4,
+            _ if fees => 3,
+            _ => 2,
+        };
+        assert_eq!(t.version, version, "{id}");
         assert_eq!(t.step("fee_consent_signature").is_some(), fees, "{id}");
         let kind_of = |step: &str| t.step(step).map(|s| s.kind.name());
         assert_eq!(kind_of("feedback"), Some("feedback"), "{id}");
@@ -1387,6 +1413,23 @@ fn check_invariants(t: &Template, facts: &VisitFacts) -> Result<(), TestCaseErro
             }
             Do::Except(_) | Do::Call | Do::Feedback | Do::HandCopy => Ok(()),
         };
+        if next.kind == StepKind::ReturnDecision && facts.sale.is_none() {
+            // Without a sale record no decision holds, and the step says why it blocks.
+            prop_assert_eq!(
+                r,
+                Err(Refusal::NoSaleRecord {
+                    step: next.id.clone()
+                })
+            );
+            prop_assert!(
+                blockers
+                    .iter()
+                    .any(|b| b.reason == BlockReason::NoSaleRecord),
+                "{:?}",
+                blockers
+            );
+            return Ok(());
+        }
         prop_assert!(r.is_ok(), "next() gave {} but: {:?}", next.id, r);
     }
     Ok(())
@@ -1400,6 +1443,7 @@ proptest! {
         which in 0usize..5,
         kind_pick in any::<usize>(),
         order_paid in any::<bool>(),
+        has_sale in any::<bool>(),
         acts in prop::collection::vec(act(), 1..200),
     ) {
         let templates = default_templates();
@@ -1407,6 +1451,7 @@ proptest! {
         let kind = t.job_kinds[kind_pick % t.job_kinds.len()];
         let order = if order_paid { Billing::Paid } else { Billing::Warranty };
         let mut facts = VisitFacts::new(kind, order);
+        facts.sale = has_sale.then(scripted_sale);
         check_invariants(t, &facts)?;
         for a in &acts {
             let before = facts.clone();
@@ -1490,5 +1535,15 @@ fn superseded_template_versions_stay_built_in_for_the_jobs_pinned_to_them() {
     let v1 = crate::checklist::builtin_template("follow_up", 1).expect("follow-up v1");
     assert_eq!(v1.step("feedback").unwrap().kind, StepKind::Confirm);
     assert!(crate::checklist::builtin_template("follow_up", 2).is_some());
-    assert!(crate::checklist::builtin_template("repair", 4).is_none());
+    let v3 = crate::checklist::builtin_template("repair", 3).expect("repair v3");
+    assert!(matches!(
+        v3.step("return_decision").unwrap().kind,
+        StepKind::Choice { .. }
+    ));
+    let v4 = crate::checklist::builtin_template("repair", 4).expect("repair v4");
+    assert_eq!(
+        v4.step("return_decision").unwrap().kind,
+        StepKind::ReturnDecision
+    );
+    assert!(crate::checklist::builtin_template("repair", 5).is_none());
 }

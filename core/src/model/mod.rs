@@ -9,6 +9,10 @@ mod parts;
 /// Returns and exchanges (退换货): [`returns::decide`]. Not glob re-exported: its names
 /// (`Outcome`, `Reason`, `Request`…) are short and read as `returns::Outcome`.
 pub mod returns;
+/// The returns rules' table of rules and edges (tests, the server's tests, the demo).
+#[cfg(any(test, feature = "demo"))]
+pub mod returns_table;
+mod sale;
 mod visit;
 pub mod workdays;
 
@@ -17,6 +21,7 @@ pub use ids::*;
 pub use money::*;
 pub use order::*;
 pub use parts::*;
+pub use sale::*;
 pub use visit::*;
 
 /// A point in time (UTC). Stored as milliseconds since the Unix epoch.

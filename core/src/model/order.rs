@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{TemplateRef, Timestamp, WorkOrderId};
+use super::{Sale, SaleFacts, TemplateRef, Timestamp, WorkOrderId};
 
 /// What the visit is for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -245,6 +245,21 @@ pub struct WorkOrder {
     /// another; absent from older servers and on jobs made on their own.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parent: Option<ParentLink>,
+    /// The sale of the goods (a return or exchange is judged on it); absent from older servers
+    /// and on jobs the desk recorded no sale for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sale: Option<Sale>,
+}
+
+impl WorkOrder {
+    /// What a return decision on this job is judged on: the sale, asked on the sale's
+    /// `requested_at` (a parent job's day), else at this order's `reported_at`.
+    pub fn sale_facts(&self) -> Option<SaleFacts> {
+        self.sale.clone().map(|sale| SaleFacts {
+            requested_at: sale.requested_at.unwrap_or(self.reported_at),
+            sale,
+        })
+    }
 }
 
 /// The checklists the desk pinned on a job when it created it: the one its visits follow and,

@@ -423,27 +423,13 @@ pub fn local_day(t: Timestamp) -> Option<NaiveDate> {
 /// 第23条: original if the company is at fault, else current (capped) if seasonal and late,
 /// else the price paid (discounted or not).
 pub fn decide(f: &ReturnFacts) -> Result<ReturnAnswer, FactsError> {
-    for (field, value) in [
-        (PriceField::PricePaid, f.price_paid),
-        (PriceField::ListPrice, f.list_price),
-        (PriceField::CurrentPrice, f.current_price),
-    ] {
-        if value < 0 {
-            return Err(FactsError::NegativePrice { field, value });
-        }
-    }
-    if f.price_paid > f.list_price {
-        return Err(FactsError::PaidAboveList {
-            paid: f.price_paid,
-            list: f.list_price,
-        });
-    }
-    if f.requested_at < f.sold_at {
-        return Err(FactsError::RequestBeforeSale {
-            sold_at: f.sold_at,
-            requested_at: f.requested_at,
-        });
-    }
+    check_sale(
+        f.price_paid,
+        f.list_price,
+        f.current_price,
+        f.sold_at,
+        f.requested_at,
+    )?;
     if f.misuse.is_some() && matches!(f.fault, Fault::Product | Fault::Company) {
         return Err(FactsError::MisuseContradictsFault { fault: f.fault });
     }
@@ -502,6 +488,40 @@ pub fn decide(f: &ReturnFacts) -> Result<ReturnAnswer, FactsError> {
         amount,
         days_since_sale: days,
     })
+}
+
+/// The checks of a sale's own facts, shared by [`decide`] and
+/// [`Sale::check`](crate::model::Sale::check): no price below zero, the price paid at most the
+/// original price, the request not before the sale.
+pub(crate) fn check_sale(
+    price_paid: Cents,
+    list_price: Cents,
+    current_price: Cents,
+    sold_at: Timestamp,
+    requested_at: Timestamp,
+) -> Result<(), FactsError> {
+    for (field, value) in [
+        (PriceField::PricePaid, price_paid),
+        (PriceField::ListPrice, list_price),
+        (PriceField::CurrentPrice, current_price),
+    ] {
+        if value < 0 {
+            return Err(FactsError::NegativePrice { field, value });
+        }
+    }
+    if price_paid > list_price {
+        return Err(FactsError::PaidAboveList {
+            paid: price_paid,
+            list: list_price,
+        });
+    }
+    if requested_at < sold_at {
+        return Err(FactsError::RequestBeforeSale {
+            sold_at,
+            requested_at,
+        });
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -325,6 +325,9 @@ pub fn answer_in_words(v: &AnswerValue, kind: &StepKind) -> String {
             "已交付留存联 {} / copy handed over",
             h.get(..12).unwrap_or(h)
         ),
+        AnswerValue::ReturnDecision(r) => {
+            format!("{} / {}", r.decision.why_zh_cn(), r.decision.why_en())
+        }
     }
 }
 

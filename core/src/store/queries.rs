@@ -48,7 +48,7 @@ fn to_json<T: serde::Serialize>(v: &T) -> String {
 
 const ORDER_COLS: &str = "id, number, kind, status, customer_name, customer_phone, address, \
     zone, product_model, product_serial, reported_fault, promised_start, promised_end, billing, \
-    instructions, reported_at, checklist, parent_id, parent_number, parent_kind";
+    instructions, reported_at, checklist, parent_id, parent_number, parent_kind, sale";
 
 fn order_row(r: &Row<'_>) -> rusqlite::Result<WorkOrder> {
     let enum_col = |i: usize, field: &'static str| -> rusqlite::Result<String> {
@@ -90,6 +90,10 @@ fn order_row(r: &Row<'_>) -> rusqlite::Result<WorkOrder> {
             .map(|j| serde_json::from_str(&j).map_err(|_| bad("checklist")))
             .transpose()?,
         parent: parent_row(r, 17)?,
+        sale: r
+            .get::<_, Option<String>>(20)?
+            .map(|j| serde_json::from_str(&j).map_err(|_| bad("sale")))
+            .transpose()?,
     })
 }
 
@@ -124,9 +128,9 @@ pub fn upsert_work_order(c: &Connection, o: &WorkOrder, now: Timestamp) -> Resul
         "INSERT INTO work_orders (id, number, kind, status, customer_name, customer_phone,
             address, zone, product_model, product_serial, reported_fault, promised_start,
             promised_end, billing, instructions, reported_at, updated_at, checklist, parent_id,
-            parent_number, parent_kind)
+            parent_number, parent_kind, sale)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,
-                 ?19, ?20, ?21)
+                 ?19, ?20, ?21, ?22)
          ON CONFLICT (id) DO UPDATE SET number = excluded.number, kind = excluded.kind,
             customer_name = excluded.customer_name, customer_phone = excluded.customer_phone,
             address = excluded.address, zone = excluded.zone,
@@ -135,7 +139,8 @@ pub fn upsert_work_order(c: &Connection, o: &WorkOrder, now: Timestamp) -> Resul
             promised_end = excluded.promised_end, billing = excluded.billing,
             instructions = excluded.instructions, updated_at = excluded.updated_at,
             checklist = excluded.checklist, parent_id = excluded.parent_id,
-            parent_number = excluded.parent_number, parent_kind = excluded.parent_kind",
+            parent_number = excluded.parent_number, parent_kind = excluded.parent_kind,
+            sale = excluded.sale",
     )?
     .execute(rusqlite::params![
         o.id.to_string(),
@@ -159,6 +164,7 @@ pub fn upsert_work_order(c: &Connection, o: &WorkOrder, now: Timestamp) -> Resul
         o.parent.as_ref().map(|p| p.id.to_string()),
         o.parent.as_ref().map(|p| p.number.as_str()),
         o.parent.as_ref().map(|p| p.kind.as_str()),
+        o.sale.as_ref().map(to_json),
     ])?;
     Ok(())
 }

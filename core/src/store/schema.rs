@@ -11,7 +11,7 @@ pub use super::introspect::{describe, dump};
 use crate::error::{Error, Result};
 
 /// The schema version this code writes.
-pub const CURRENT_VERSION: i64 = 7;
+pub const CURRENT_VERSION: i64 = 8;
 
 /// The current schema, as `init` creates it.
 const SCHEMA: &str = r#"
@@ -56,7 +56,8 @@ CREATE TABLE work_orders (
     checklist       TEXT,
     parent_id       TEXT,
     parent_number   TEXT,
-    parent_kind     TEXT
+    parent_kind     TEXT,
+    sale            TEXT
 ) STRICT;
 CREATE INDEX work_orders_by_day ON work_orders (promised_start);
 CREATE INDEX work_orders_open ON work_orders (promised_start)
@@ -349,7 +350,9 @@ fn init(conn: &mut Connection, device_id: &str, now_ms: i64) -> Result<()> {
 pub(super) type Step = fn(&rusqlite::Transaction<'_>) -> rusqlite::Result<()>;
 
 /// The numbered steps; `STEPS[i]` upgrades version `i + 1` to `i + 2`.
-const STEPS: &[Step] = &[v1_to_v2, v2_to_v3, v3_to_v4, v4_to_v5, v5_to_v6, v6_to_v7];
+const STEPS: &[Step] = &[
+    v1_to_v2, v2_to_v3, v3_to_v4, v4_to_v5, v5_to_v6, v6_to_v7, v7_to_v8,
+];
 
 /// v2: the timeline becomes a hash chain clustered by work order (one page per event
 /// instead of three); the outbox and the timeline lose their redundant UNIQUE indexes (ids
@@ -563,6 +566,12 @@ fn v6_to_v7(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<()> {
          ) STRICT;
          CREATE INDEX settlements_by_visit ON settlements (visit_id);",
     )
+}
+
+/// v8: a work order keeps the sale of its goods (JSON of `model::Sale`), which a return or
+/// exchange is judged on.
+fn v7_to_v8(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<()> {
+    tx.execute_batch("ALTER TABLE work_orders ADD COLUMN sale TEXT;")
 }
 
 /// Runs every step from `from` up to [`CURRENT_VERSION`], each in one IMMEDIATE transaction.

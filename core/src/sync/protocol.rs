@@ -408,6 +408,7 @@ mod tests {
             ),
             0usize..8,
             proptest::option::of((uuid(), text(), 0usize..5)),
+            proptest::option::of((ts(), 0i64..1_000_000, any::<bool>(), 0usize..12)),
         )
             .prop_map(
                 |(
@@ -416,6 +417,7 @@ mod tests {
                     (start, end, paid, instructions, reported_at),
                     status,
                     parent,
+                    sale,
                 )| WorkOrder {
                     id: WorkOrderId(id),
                     number,
@@ -441,6 +443,16 @@ mod tests {
                         id: WorkOrderId(id),
                         number,
                         kind: LinkKind::ALL[kind],
+                    }),
+                    sale: sale.map(|(sold_at, price, seasonal, category)| Sale {
+                        sold_at,
+                        price_paid: price,
+                        list_price: price + 100,
+                        current_price: seasonal.then_some(price / 2),
+                        seasonal,
+                        category: returns::Category::ALL[category],
+                        customer_type: CustomerType::Business,
+                        requested_at: seasonal.then_some(sold_at),
                     }),
                 },
             )

@@ -59,6 +59,7 @@ struct JobView: View {
                 Button("Next (\(String(describing: job.status)))") { model.advance() }
             }
             if let checklist = model.checklist {
+                if let decided = model.returnDecision { Section("退换货核定 / Return decision") { Text(decided) } }
                 Section("Checklist \(checklist.progress.satisfied)/\(checklist.progress.applicableRequired)") {
                     ForEach(checklist.steps.filter(\.applicable), id: \.id) { step in
                         VStack(alignment: .leading) {
@@ -121,6 +122,16 @@ struct StepInput: View {
         case .partsReview: Button("Parts checked with the customer") { model.answer(step.id, .confirmed) }
         case .customerCopy: Button("Customer's copy handed over") { model.answer(step.id, .confirmed) }
         case .loaners: Button("Take the loaners back and record it") { model.loanersBack(step.id) }
+        // The findings, then the rules' decision: one button per common finding in this sample.
+        case .returnDecision:
+            HStack {
+                Button("Faulty, invoice shown: exchange") {
+                    model.decideReturn(step.id, ReturnFindings(request: .exchange, proofOfPurchase: true, resalable: false, inspection: Inspection.none, misuse: nil, fault: FaultBy.product))
+                }
+                Button("Misused (washing)") {
+                    model.decideReturn(step.id, ReturnFindings(request: .return, proofOfPurchase: true, resalable: false, inspection: Inspection.none, misuse: .washing, fault: FaultBy.customer))
+                }
+            }
         case let .other(name): Text("Not supported by this sample: \(name)")
         }
     }

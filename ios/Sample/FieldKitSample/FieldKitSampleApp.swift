@@ -18,6 +18,8 @@ final class VisitModel: ObservableObject {
     @Published var selected: JobDetail?
     @Published var checklist: ChecklistView?
     @Published var message: String?
+    /// The returns rules' last decision, in both languages with the articles.
+    @Published var returnDecision: String?
     @Published var pending: Int64 = 0
     /// nil: not enrolled yet (the sample asks for the server and the dispatcher's code).
     @Published var server: String?
@@ -121,6 +123,15 @@ final class VisitModel: ObservableObject {
             let loaners = try await kit.loaners(id)
             for l in loaners where l.returnedAtMs == nil { try await kit.returnLoaner(id, loanerId: l.id) }
             _ = try await kit.answerStep(id, step, .choice(value: loaners.isEmpty ? "none_lent" : "collected"))
+        }
+    }
+    /// A return: the findings as the technician records them, the rules' decision shown (zh-CN
+    /// and en, citing the article), then recorded: the outcome is never picked by hand.
+    func decideReturn(_ step: String, _ found: ReturnFindings) {
+        withJob { kit, id in
+            let decision = try await kit.returnDecision(id, found)
+            self.returnDecision = decision.whyZhCn + "\n" + decision.whyEn
+            _ = try await kit.answerStep(id, step, .returnDecided(found: found, decision: decision))
         }
     }
     func enroll(serverUrl: String, code: String) {

@@ -108,6 +108,12 @@ public final class FieldKitClient: @unchecked Sendable {
     public func answerStep(_ id: String, _ stepId: String, _ answer: Answer) async throws -> Int64 {
         try await local { try $0.answerStep(jobId: id, stepId: stepId, answer: answer) }
     }
+    /// What the returns rules (第6章 第21–24条) decide for the job's sale with `found` on site:
+    /// show `whyZhCn` / `whyEn`, then answer the return-decision step with
+    /// `.returnDecided(found:decision:)`. `Validation` without a sale record.
+    public func returnDecision(_ id: String, _ found: ReturnFindings) async throws -> ReturnDecision {
+        try await local { try $0.returnDecision(jobId: id, found: found) }
+    }
     /// Skips a step that allows it, with the reason (the customer refused shoe covers…).
     @discardableResult
     public func exceptStep(_ id: String, _ stepId: String, reason: String) async throws -> Int64 {

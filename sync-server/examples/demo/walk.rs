@@ -149,6 +149,14 @@ fn answer(
         // A tick confirms the parts as recorded, or the copy of the customer's signature.
         StepKind::PartsReview | StepKind::CustomerCopy => say(AnswerValue::Confirmed),
         StepKind::Loaners { .. } => demo::settle_loaner_step(kit, id, step_id).map(drop),
+        StepKind::ReturnDecision => {
+            let found = demo::return_findings();
+            let decision = kit.return_decision(id, &found)?;
+            say(AnswerValue::ReturnDecision(ReturnDecision {
+                found,
+                decision,
+            }))
+        }
     }
 }
 
@@ -167,5 +175,8 @@ pub fn order(n: u32, kind: JobKind, billing: Billing, start: Timestamp) -> WorkO
     };
     o.product.model = model.into();
     o.reported_fault = fault.into();
+    if kind == JobKind::ReturnExchange {
+        o.sale = Some(demo::sale(o.reported_at - chrono::Duration::days(3)));
+    }
     o
 }

@@ -184,6 +184,14 @@ fn parse_import(
             billing: get("billing"),
             instructions: get("instructions"),
             technician_id,
+            // Optional columns: a row without them records no sale.
+            sale_date: get("sale_date"),
+            price_paid: get("price_paid"),
+            list_price: get("list_price"),
+            current_price: get("current_price"),
+            seasonal: get("seasonal"),
+            category: get("category"),
+            customer_type: get("customer_type"),
         };
         let id = match get("id").as_str() {
             "" => None,

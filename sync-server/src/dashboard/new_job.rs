@@ -6,14 +6,20 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use chrono::{DateTime, Duration as Days, Utc};
-use fieldkit_core::model::{Customer, JobKind, Product, Site, TimeWindow, WorkOrderId, Zone};
+use fieldkit_core::model::returns::Category;
+use fieldkit_core::model::{
+    Customer, CustomerType, JobKind, Product, Site, TimeWindow, WorkOrderId, Zone,
+};
 use maud::{Markup, html};
 use serde::Deserialize;
 
+use super::money::parse_yuan;
 use super::page::{PageError, csrf_field, page, parse_local, private};
 use super::session::{CsrfForm, Session};
-use super::words::{parse_billing, parse_zone};
-use crate::desk::{self, NewWorkOrder, validated_order};
+use super::words::{
+    category_word, customer_type_word, parse_billing, parse_wire, parse_zone, wire_name,
+};
+use crate::desk::{self, NewSale, NewWorkOrder, validated_order};
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::storage::Technician;
@@ -70,6 +76,23 @@ pub struct JobForm {
     pub instructions: String,
     #[serde(default)]
     pub technician_id: String,
+    /// The sale (a return or exchange is judged on it): none when the date is left empty.
+    #[serde(default)]
+    pub sale_date: String,
+    /// Yuan, as typed.
+    #[serde(default)]
+    pub price_paid: String,
+    #[serde(default)]
+    pub list_price: String,
+    #[serde(default)]
+    pub current_price: String,
+    /// A checkbox: "on" when ticked (an import's cell: yes/no, true/false, 1/0, 是/否).
+    #[serde(default)]
+    pub seasonal: String,
+    #[serde(default)]
+    pub category: String,
+    #[serde(default)]
+    pub customer_type: String,
 }
 
 fn optional(s: &str) -> Option<String> {
@@ -113,7 +136,44 @@ impl JobForm {
             instructions: optional(&self.instructions),
             reported_at,
             technician_id: optional(&self.technician_id),
+            sale: self.sale(offset)?,
         })
+    }
+
+    /// The sale typed in, none when its date is empty (checked with the order, by
+    /// [`validated_order`]).
+    fn sale(&self, offset: chrono::FixedOffset) -> Result<Option<NewSale>, String> {
+        if self.sale_date.trim().is_empty() {
+            return Ok(None);
+        }
+        let sold_at = parse_local(offset, &self.sale_date)
+            .ok_or("sale date: a date and time like 2026-11-20 10:00")?;
+        let price_paid =
+            parse_yuan(&self.price_paid).ok_or("price paid: an amount in yuan, like 2999.00")?;
+        let list_price = match self.list_price.trim() {
+            "" => price_paid,
+            s => parse_yuan(s).ok_or("list price: an amount in yuan, like 3299.00")?,
+        };
+        let current_price = match self.current_price.trim() {
+            "" => None,
+            s => Some(parse_yuan(s).ok_or("current price: an amount in yuan, like 2599.00")?),
+        };
+        Ok(Some(NewSale {
+            sold_at,
+            price_paid,
+            list_price,
+            current_price,
+            seasonal: match self.seasonal.trim().to_lowercase().as_str() {
+                "" | "no" | "false" | "0" | "否" => false,
+                "on" | "yes" | "true" | "1" | "是" => true,
+                _ => return Err("seasonal: yes or no".into()),
+            },
+            category: parse_wire(&self.category).ok_or("category: choose the goods' category")?,
+            customer_type: match self.customer_type.trim() {
+                "" => CustomerType::Individual,
+                s => parse_wire(s).ok_or("customer type: individual or business")?,
+            },
+        }))
     }
 }
 
@@ -151,6 +211,24 @@ fn job_form(session: &Session, techs: &[Technician], f: &JobForm, error: Option<
             }
             label { "Reported fault " textarea name="reported_fault" rows="2" style="width:100%" required { (f.reported_fault) } }
             label { "Instructions " textarea name="instructions" rows="2" style="width:100%" { (f.instructions) } }
+            fieldset id="sale" {
+                legend { "销售记录（退换货据此核定，可不填） · Sale (returns and exchanges are judged on it; optional)" }
+                div class="grid" {
+                    label { "销售日期 · Sold on " input type="datetime-local" name="sale_date" value=(f.sale_date); }
+                    label { "实付价格（元） · Price paid (yuan) " input name="price_paid" inputmode="decimal" value=(f.price_paid); }
+                    label { "原价（元） · List price (yuan) " input name="list_price" inputmode="decimal" value=(f.list_price); }
+                    label { "现价（元） · Current price (yuan) " input name="current_price" inputmode="decimal" value=(f.current_price); }
+                    label { "商品类别 · Category " select name="category" {
+                        @for c in Category::ALL { (opt(&wire_name(c), &f.category, category_word(c))) }
+                    } }
+                    label { "客户类型 · Customer type " select name="customer_type" {
+                        @for t in [CustomerType::Individual, CustomerType::Business] {
+                            (opt(&wire_name(t), &f.customer_type, customer_type_word(t)))
+                        }
+                    } }
+                    label { input type="checkbox" name="seasonal" value="on" checked[!f.seasonal.is_empty()]; " 季节性商品 · Seasonal goods" }
+                }
+            }
             button id="create-job" type="submit" { "Create job" }
         }
     }

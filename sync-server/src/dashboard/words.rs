@@ -1,7 +1,8 @@
 //! The words the dashboard uses for a job's kind, zone and billing, in pages and CSV files
 //! alike, and back from a form or a file; and for linked jobs (关联工单), zh-CN first, then en.
 
-use fieldkit_core::model::{Billing, JobKind, LinkKind, WorkOrderStatus, Zone};
+use fieldkit_core::model::returns::Category;
+use fieldkit_core::model::{Billing, CustomerType, JobKind, LinkKind, WorkOrderStatus, Zone};
 
 /// A job kind's word (`repair`, `install`, …).
 pub fn kind_word(k: JobKind) -> &'static str {
@@ -194,6 +195,45 @@ pub mod at_risk {
         "预计到达晚于约定时段,时段结束 · ETA past the promised window, which ends";
     pub const ARRIVAL: &str = "尚未上门,响应时限 · Not arrived, response limit";
     pub const REPAIR: &str = "尚未完工,维修时限 · Not completed, repair limit";
+}
+
+/// A goods category, zh-CN then en (the ten 第21条 names are never returned or exchanged).
+pub fn category_word(c: Category) -> &'static str {
+    match c {
+        Category::Appliance => "家用电器 · appliance",
+        Category::Other => "其他商品 · other goods",
+        Category::Food => "食品 · food",
+        Category::Medicine => "药品 · medicine",
+        Category::Cosmetics => "化妆品 · cosmetics",
+        Category::Intimate => "贴身用品 · intimate goods",
+        Category::GoldJewellery => "黄金珠宝 · gold and jewellery",
+        Category::Photosensitive => "感光器材 · photosensitive materials",
+        Category::Tobacco => "烟 · tobacco",
+        Category::Alcohol => "酒 · alcohol",
+        Category::WindInstrument => "口吹乐器 · wind instruments",
+        Category::Battery => "电池 · batteries",
+    }
+}
+
+/// A customer type, zh-CN then en.
+pub fn customer_type_word(t: CustomerType) -> &'static str {
+    match t {
+        CustomerType::Individual => "个人 · individual",
+        CustomerType::Business => "单位 · business",
+    }
+}
+
+/// The wire name of a category or customer type (`appliance`, `business`…): a form's value.
+pub fn wire_name<T: serde::Serialize>(v: T) -> String {
+    match serde_json::to_value(v) {
+        Ok(serde_json::Value::String(s)) => s,
+        _ => String::new(),
+    }
+}
+
+/// The category or customer type a wire name names.
+pub fn parse_wire<T: serde::de::DeserializeOwned>(s: &str) -> Option<T> {
+    serde_json::from_value(serde_json::Value::String(s.trim().to_owned())).ok()
 }
 
 /// An amount in fen as yuan: `¥1234.50`, `-¥10.00`.

@@ -11,7 +11,8 @@
 
 use chrono::Duration;
 use fieldkit_core::model::{
-    Billing, JobKind, LinkKind, ParentLink, TimeWindow, Timestamp, WorkOrderId, WorkOrderStatus,
+    Billing, JobKind, LinkKind, ParentLink, Sale, TimeWindow, Timestamp, WorkOrderId,
+    WorkOrderStatus,
 };
 use serde::{Deserialize, Serialize};
 
@@ -198,7 +199,13 @@ pub async fn create_child(
         instructions: req.instructions,
         reported_at: now,
         technician_id: None,
+        sale: None,
     })?;
+    // The same goods: the parent's sale, a return judged on the day the customer asked.
+    order.sale = p.sale.clone().map(|sale| Sale {
+        requested_at: Some(sale.requested_at.unwrap_or(p.reported_at)),
+        ..sale
+    });
     order.parent = Some(ParentLink {
         id: p.id,
         number: p.number.clone(),

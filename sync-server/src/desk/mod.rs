@@ -20,8 +20,8 @@ pub mod sla;
 
 use chrono::Duration;
 use fieldkit_core::model::{
-    Billing, Customer, DeviceId, JobKind, Product, Site, TimeWindow, Timestamp, WorkOrder,
-    WorkOrderId, WorkOrderStatus,
+    Billing, Cents, Customer, CustomerType, DeviceId, JobKind, Product, Sale, Site, TimeWindow,
+    Timestamp, WorkOrder, WorkOrderId, WorkOrderStatus, returns,
 };
 use serde::{Deserialize, Serialize};
 
@@ -66,6 +66,47 @@ pub struct NewWorkOrder {
     /// Assign at once to this technician.
     #[serde(default)]
     pub technician_id: Option<String>,
+    /// The sale of the goods, which a return or exchange is judged on.
+    #[serde(default)]
+    pub sale: Option<NewSale>,
+}
+
+/// The sale of a new work order's goods ([`fieldkit_core::model::Sale`], unknown fields
+/// refused). Prices in fen; checked by [`Sale::check`] against the order's `reported_at`.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewSale {
+    pub sold_at: Timestamp,
+    pub price_paid: Cents,
+    pub list_price: Cents,
+    /// Today's price; absent: the list price.
+    #[serde(default)]
+    pub current_price: Option<Cents>,
+    #[serde(default)]
+    pub seasonal: bool,
+    pub category: returns::Category,
+    /// Recorded only: the returns rules make no distinction (absent: `individual`).
+    #[serde(default)]
+    pub customer_type: CustomerType,
+}
+
+impl NewSale {
+    /// The sale, checked for a request made at `reported_at`.
+    pub fn checked(self, reported_at: Timestamp) -> Result<Sale, ApiError> {
+        let sale = Sale {
+            sold_at: self.sold_at,
+            price_paid: self.price_paid,
+            list_price: self.list_price,
+            current_price: self.current_price,
+            seasonal: self.seasonal,
+            category: self.category,
+            customer_type: self.customer_type,
+            requested_at: None,
+        };
+        sale.check(reported_at)
+            .map_err(|e| ApiError::BadRequest(format!("sale: {e}")))?;
+        Ok(sale)
+    }
 }
 
 /// A promised window: it ends after it starts, within 31 days.
@@ -115,6 +156,7 @@ pub fn validated_order(req: NewWorkOrder) -> Result<WorkOrder, ApiError> {
         // Pinned by the storage when the job is created.
         checklist: None,
         parent: None,
+        sale: req.sale.map(|x| x.checked(req.reported_at)).transpose()?,
     })
 }
 

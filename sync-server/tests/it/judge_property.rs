@@ -72,7 +72,7 @@ fn cmd() -> impl Strategy<Value = Cmd> {
         1 => Just(Cmd::Pause),
         1 => Just(Cmd::Resume),
         16 => Just(Cmd::AnswerNext),
-        3 => (0usize..30, 0u8..9).prop_map(|(i, k)| Cmd::Answer(i, k)),
+        3 => (0usize..30, 0u8..10).prop_map(|(i, k)| Cmd::Answer(i, k)),
         1 => (0usize..30).prop_map(Cmd::Except),
         2 => (0usize..30).prop_map(Cmd::Photo),
         2 => (0usize..30, any::<bool>()).prop_map(|(i, c)| Cmd::Sign(i, c)),
@@ -122,6 +122,17 @@ fn value(k: u8, i: usize) -> AnswerValue {
             }
             .into(),
         ),
+        // A forged return decision: a full refund, whatever the rules say.
+        8 => AnswerValue::ReturnDecision(ReturnDecision {
+            found: demo::return_findings(),
+            decision: returns::ReturnAnswer {
+                outcome: returns::Outcome::Return,
+                reason: returns::Reason::WithinWindow,
+                price_basis: Some(returns::PriceBasis::Original),
+                amount: 329_900 + i as i64,
+                days_since_sale: 0,
+            },
+        }),
         _ => AnswerValue::Serial(format!("SN{i}")),
     }
 }
@@ -182,6 +193,16 @@ fn answer_next(k: &FieldKit, id: WorkOrderId, step: &str) -> fieldkit_core::Resu
             k.answer_step(id, step, &AnswerValue::Confirmed).map(drop)
         }
         StepKind::Loaners { .. } => demo::settle_loaner_step(k, id, step).map(drop),
+        StepKind::ReturnDecision => {
+            let found = demo::return_findings();
+            let decision = k.return_decision(id, &found)?;
+            k.answer_step(
+                id,
+                step,
+                &AnswerValue::ReturnDecision(ReturnDecision { found, decision }),
+            )
+            .map(drop)
+        }
     }
 }
 
@@ -385,6 +406,10 @@ async fn case(
 ) -> Result<bool, TestCaseError> {
     let mut order = demo::repair_order(1, Utc::now(), billing);
     order.kind = kind;
+    // A return judged on a sale, or (warranty) a job the desk recorded no sale for.
+    if kind == JobKind::ReturnExchange && billing == Billing::Paid {
+        order.sale = Some(demo::sale(order.reported_at - chrono::Duration::days(2)));
+    }
     let created = ts.create_job(&order, Some(tech)).await;
     let dir = tempfile::tempdir().unwrap();
     let kit = FieldKit::open(dir.path(), DeviceConfig::default()).unwrap();

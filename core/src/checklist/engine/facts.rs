@@ -1,9 +1,10 @@
 //! The steps tied to facts (templates v3): a parts review confirms the parts recorded, a
 //! customer-copy step names the summary the customer signed last, a loaner step matches the
-//! job's loaner records. A tick on the phone stands for the fact as it stands
+//! job's loaner records; (repair v4) a return decision is the one the returns rules give on
+//! the order's sale. A tick on the phone stands for the fact as it stands
 //! ([`Run::resolve_tick`]); an answer holds only while it agrees with the fact.
 
-use super::{AnswerValue, Refusal, Run};
+use super::{AnswerValue, BlockReason, Recorded, Refusal, Run};
 use crate::checklist::template::{Step, StepKind};
 
 impl Run<'_> {
@@ -70,7 +71,34 @@ impl Run<'_> {
                     })
                 }
             }
+            (StepKind::ReturnDecision, AnswerValue::ReturnDecision(r)) => {
+                let Some(sale) = &self.facts.sale else {
+                    return Err(Refusal::NoSaleRecord { step: id() });
+                };
+                match sale.decide(&r.found) {
+                    Err(error) => Err(Refusal::BadReturnFacts { step: id(), error }),
+                    Ok(decided) if decided == r.decision => Ok(()),
+                    Ok(decided) => Err(Refusal::NotTheReturnDecision {
+                        step: id(),
+                        decided: decided.outcome,
+                    }),
+                }
+            }
             _ => Ok(()),
+        }
+    }
+
+    /// Why a pending return-decision step blocks: no sale on the order, a decision recorded
+    /// that the rules no longer give (the sale changed since), or no answer yet.
+    pub(super) fn return_blocker(&self, step: &Step) -> BlockReason {
+        if self.facts.sale.is_none() {
+            BlockReason::NoSaleRecord
+        } else if let Some(Recorded::Answer(AnswerValue::ReturnDecision(_))) =
+            self.facts.recorded.get(&step.id)
+        {
+            BlockReason::DecisionChanged
+        } else {
+            BlockReason::Unanswered
         }
     }
 }

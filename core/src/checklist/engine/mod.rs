@@ -14,7 +14,7 @@ pub use report::{BlockReason, Blocker, Refusal};
 mod facts;
 mod report;
 use super::template::{Condition, Phase, Step, StepKind, Template};
-use crate::model::{Billing, JobKind, SignerRole};
+use crate::model::{Billing, JobKind, SaleFacts, SignerRole};
 
 /// Longest serial number accepted, in characters.
 pub const MAX_SERIAL_LEN: usize = 64;
@@ -97,6 +97,9 @@ pub struct VisitFacts {
     /// The job's loaners: how many were lent, how many are still with the customer.
     #[serde(default)]
     pub loaners: LoanerCount,
+    /// The order's sale with the day the customer asked: what a return decision is judged on.
+    #[serde(default)]
+    pub sale: Option<SaleFacts>,
 }
 
 /// The loaners of a job (lent at take-backs), counted.
@@ -123,6 +126,7 @@ impl VisitFacts {
             parts: Vec::new(),
             customer_summary: None,
             loaners: LoanerCount::default(),
+            sale: None,
         }
     }
 }
@@ -565,6 +569,7 @@ impl<'a> Run<'a> {
                 StepKind::Loaners { .. } if self.facts.loaners.out > 0 => BlockReason::LoanerOut {
                     count: self.facts.loaners.out,
                 },
+                StepKind::ReturnDecision => self.return_blocker(step),
                 _ => BlockReason::Unanswered,
             },
         };
@@ -610,6 +615,7 @@ fn kind_matches(kind: &StepKind, v: &AnswerValue) -> bool {
             | (StepKind::PartsReview, AnswerValue::PartsReviewed(_))
             | (StepKind::CustomerCopy, AnswerValue::CopyHanded(_))
             | (StepKind::Loaners { .. }, AnswerValue::Choice(_))
+            | (StepKind::ReturnDecision, AnswerValue::ReturnDecision(_))
     )
 }
 

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::{MAX_REVIEWED_PARTS, MAX_SERIAL_LEN, Stage};
 use crate::checklist::template::{Localized, Phase};
 use crate::model::SignerRole;
+use crate::model::returns::{FactsError, Outcome};
 
 /// Why something blocks.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -44,6 +45,10 @@ pub enum BlockReason {
     LoanerOut {
         count: u32,
     },
+    /// A return decision is asked for but the order has no sale record (the desk adds it).
+    NoSaleRecord,
+    /// The return decision recorded is no longer the one the rules give (the sale changed).
+    DecisionChanged,
 }
 
 /// One thing that stops the next gate (starting work, completion).
@@ -111,6 +116,14 @@ impl fmt::Display for Blocker {
                 let s = if *count == 1 { "" } else { "s" };
                 write!(f, "{name}: {count} loaner{s} not returned yet.")
             }
+            BlockReason::NoSaleRecord => write!(
+                f,
+                "{name}: the job has no sale record, so the returns rules cannot decide; ask the service desk to add it."
+            ),
+            BlockReason::DecisionChanged => write!(
+                f,
+                "{name}: the sale record changed since the decision; decide again."
+            ),
             BlockReason::SignatureMismatch { problem } => write!(
                 f,
                 "{name}: the customer's signature no longer matches the record ({problem}); show the summary again and ask the customer to sign again."
@@ -186,4 +199,13 @@ pub enum Refusal {
     LoanersDiffer { step: String, value: String },
     #[error("step `{step}`: the customer's signature must name a finding of this visit")]
     FindingNotNamed { step: String },
+    #[error("step `{step}`: the job has no sale record, so the returns rules cannot decide")]
+    NoSaleRecord { step: String },
+    #[error("step `{step}`: the return facts do not hold together: {error}")]
+    BadReturnFacts { step: String, error: FactsError },
+    #[error(
+        "step `{step}`: the decision recorded (outcome, reason, price basis or amount) is not \
+         the one the returns rules give on the order's sale ({decided:?})"
+    )]
+    NotTheReturnDecision { step: String, decided: Outcome },
 }

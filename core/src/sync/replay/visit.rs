@@ -200,6 +200,7 @@ impl VisitReplay {
                 .and_then(|s| s.summary.as_ref())
                 .map(SignedSummary::sha256),
             loaners: self.loaners,
+            sale: cx.order.sale_facts(),
         }
     }
 

@@ -80,6 +80,10 @@ impl Device {
     pub fn order(&self, kind: JobKind, billing: Billing) -> WorkOrderId {
         let mut o = demo::repair_order(1, self.clock.now_for_tests(), billing);
         o.kind = kind;
+        // A return is judged on the sale the desk recorded.
+        if kind == JobKind::ReturnExchange {
+            o.sale = Some(demo::sale(o.reported_at - chrono::Duration::days(2)));
+        }
         self.kit.receive_work_order(&o).unwrap();
         o.id
     }
@@ -249,6 +253,18 @@ impl Device {
                 .map(|_| ()),
             StepKind::Loaners { .. } => {
                 demo::settle_loaner_step(&self.kit, id, step_id).map(|_| ())
+            }
+            StepKind::ReturnDecision => {
+                let found = demo::return_findings();
+                self.kit.return_decision(id, &found).and_then(|decision| {
+                    self.kit
+                        .answer_step(
+                            id,
+                            step_id,
+                            &AnswerValue::ReturnDecision(ReturnDecision { found, decision }),
+                        )
+                        .map(|_| ())
+                })
             }
         };
         r.unwrap_or_else(|e| panic!("answering {step_id}: {e}"));

@@ -477,6 +477,7 @@ impl TestServer {
                     "instructions": order.instructions,
                     "reported_at": order.reported_at,
                     "technician_id": technician_id,
+                    "sale": order.sale,
                 })),
             )
             .await;

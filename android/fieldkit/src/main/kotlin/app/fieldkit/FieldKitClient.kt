@@ -29,6 +29,8 @@ import app.fieldkit.ffi.Part
 import app.fieldkit.ffi.PartRequest
 import app.fieldkit.ffi.PartUsage
 import app.fieldkit.ffi.PartUse
+import app.fieldkit.ffi.ReturnDecision
+import app.fieldkit.ffi.ReturnFindings
 import app.fieldkit.ffi.Signature
 import app.fieldkit.ffi.SignatureInput
 import app.fieldkit.ffi.SigningSummary
@@ -149,6 +151,13 @@ class FieldKitClient private constructor(
         local { answerStep(jobId, stepId, answer) }
     suspend fun exceptStep(jobId: String, stepId: String, reason: String): Long =
         local { exceptStep(jobId, stepId, reason) }
+    /**
+     * What the returns rules (第6章 第21–24条) decide for the job's sale with [found] on site:
+     * show [ReturnDecision.whyZhCn] / [ReturnDecision.whyEn], then answer the return-decision
+     * step with `Answer.ReturnDecided(found, decision)`. `Validation` without a sale record.
+     */
+    suspend fun returnDecision(jobId: String, found: ReturnFindings): ReturnDecision =
+        local { returnDecision(jobId, found) }
 
     // On site
     suspend fun startWork(jobId: String): JobStatus = local { startWork(jobId) }

@@ -40,6 +40,11 @@ import androidx.core.content.FileProvider
 import androidx.lifecycle.compose.collectAsStateWithLifecycle
 import app.fieldkit.ffi.Answer
 import app.fieldkit.ffi.ChecklistView
+import app.fieldkit.ffi.FaultBy
+import app.fieldkit.ffi.Inspection
+import app.fieldkit.ffi.Misuse
+import app.fieldkit.ffi.ReturnFindings
+import app.fieldkit.ffi.ReturnRequest
 import app.fieldkit.ffi.StepKind
 import app.fieldkit.ffi.StepState
 import app.fieldkit.ffi.StepStatus
@@ -84,6 +89,7 @@ class MainActivity : ComponentActivity() {
                             Text(job.order.reportedFault)
                             Button(onClick = { c.advance() }) { Text(t.next(job.status)) }
                             Endings(Ending.allowedFrom(job.status), t) { e, reason, witness -> c.end(e, reason, witness) }
+                            state.returnDecision?.let { Text(t.decision(it)) }
                             state.checklist?.let { Checklist(it, c, t) }
                         }
                     }
@@ -228,6 +234,15 @@ private fun StepInput(step: StepState, c: VisitController, t: Texts) {
         }
         is StepKind.CustomerCopy -> Button(onClick = { c.answer(step.id, Answer.Confirmed) }) { Text(t.copyHanded) }
         is StepKind.Loaners -> Button(onClick = { c.loanersBack(step.id) }) { Text(t.loanersBack) }
+        // The findings, then the rules' decision: one button per common finding in this sample.
+        is StepKind.ReturnDecision -> Row(horizontalArrangement = Arrangement.spacedBy(8.dp)) {
+            Button(onClick = { c.decideReturn(step.id, ReturnFindings(ReturnRequest.EXCHANGE, true, false, Inspection.NONE, null, FaultBy.PRODUCT)) }) {
+                Text(t.returnFaulty)
+            }
+            Button(onClick = { c.decideReturn(step.id, ReturnFindings(ReturnRequest.RETURN, true, false, Inspection.NONE, Misuse.WASHING, FaultBy.CUSTOMER)) }) {
+                Text(t.returnMisused)
+            }
+        }
         is StepKind.Other -> Text(t.unsupported(kind.name))
     }
 }

@@ -5,6 +5,7 @@ package app.fieldkit.sample.logic
 import app.fieldkit.SyncProgress
 import app.fieldkit.ffi.JobStatus
 import app.fieldkit.ffi.LocalizedText
+import app.fieldkit.ffi.ReturnDecision
 import app.fieldkit.ffi.SyncPhase
 import app.fieldkit.ffi.Zone
 
@@ -53,6 +54,11 @@ sealed class Texts {
     abstract val loanersBack: String
     /** The response-promise zone of a job's address (市区 / 郊区 / 农村). */
     abstract fun zone(z: Zone): String
+    /** The findings a return-decision step offers in the sample. */
+    abstract val returnFaulty: String
+    abstract val returnMisused: String
+    /** The returns rules' decision, with its articles. */
+    abstract fun decision(d: ReturnDecision): String
 
     data object ZhCn : Texts() {
         override val jobs = "今日工单"
@@ -118,6 +124,9 @@ sealed class Texts {
             Zone.SUBURBAN -> "郊区"
             Zone.RURAL -> "农村"
         }
+        override val returnFaulty = "有质量问题，已出示发票：换货"
+        override val returnMisused = "洗涤不当"
+        override fun decision(d: ReturnDecision) = d.whyZhCn
     }
 
     data object En : Texts() {
@@ -180,6 +189,9 @@ sealed class Texts {
             Zone.SUBURBAN -> "Suburban"
             Zone.RURAL -> "Rural"
         }
+        override val returnFaulty = "Faulty, invoice shown: exchange"
+        override val returnMisused = "Misused (washing)"
+        override fun decision(d: ReturnDecision) = d.whyEn
     }
 
     companion object {

@@ -19,6 +19,8 @@ import app.fieldkit.ffi.JobStatus
 import app.fieldkit.ffi.JobSummary
 import app.fieldkit.ffi.PartRequest
 import app.fieldkit.ffi.PaymentMethod
+import app.fieldkit.ffi.ReturnDecision
+import app.fieldkit.ffi.ReturnFindings
 import app.fieldkit.ffi.Settlement
 import app.fieldkit.ffi.SignatureInput
 import app.fieldkit.ffi.SignerRole
@@ -62,6 +64,8 @@ data class VisitState(
     val server: String? = null,
     /** While a sync runs. */
     val syncing: SyncProgress? = null,
+    /** The returns rules' last decision on the selected job (shown with its words). */
+    val returnDecision: ReturnDecision? = null,
 )
 
 /**
@@ -222,6 +226,17 @@ class VisitController(
         val loaners = k.loaners(id)
         loaners.filter { it.returnedAtMs == null }.forEach { k.returnLoaner(id, it.id) }
         k.answerStep(id, stepId, Answer.Choice(if (loaners.isEmpty()) "none_lent" else "collected"))
+    }
+
+    /**
+     * A return-decision step ([StepKind.ReturnDecision]): the rules decide from the job's sale
+     * and [found]; the decision is shown ([VisitState.returnDecision]) and recorded — never an
+     * outcome picked by hand.
+     */
+    fun decideReturn(stepId: String, found: ReturnFindings): Job = withJob { k, id, _ ->
+        val decision = k.returnDecision(id, found)
+        _state.update { it.copy(returnDecision = decision) }
+        k.answerStep(id, stepId, Answer.ReturnDecided(found, decision))
     }
 
     /** Enrols with the dispatcher's one-time code, then syncs. */

@@ -5,7 +5,11 @@ package app.fieldkit.sample.logic
 
 import app.fieldkit.FieldKitClient
 import app.fieldkit.ffi.Answer
+import app.fieldkit.ffi.FaultBy
+import app.fieldkit.ffi.Inspection
 import app.fieldkit.ffi.JobStatus
+import app.fieldkit.ffi.ReturnFindings
+import app.fieldkit.ffi.ReturnRequest
 import app.fieldkit.ffi.StepStatus
 import java.io.File
 import java.nio.file.Files
@@ -61,6 +65,17 @@ class VisitControllerTest {
 
             f.ok(f.controller.advance())
             assertNull(f.state.error)
+        }
+
+    @Test
+    fun `a return decision on a job without a sale record is an error, never a decision`() =
+        SampleFixture().started().use { f ->
+            f.selectDemoJob()
+            val found = ReturnFindings(ReturnRequest.EXCHANGE, true, false, Inspection.NONE, null, FaultBy.PRODUCT)
+            f.done(f.controller.decideReturn("return_decision", found))
+            assertNotNull(f.state.error, "the demo repair has no sale record")
+            assertNull(f.state.returnDecision)
+            assertTrue(f.scope.isActive)
         }
 
     @Test
