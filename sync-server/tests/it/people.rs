@@ -23,6 +23,13 @@ async fn audit(ts: &TestServer) -> Vec<Value> {
     log.as_array().unwrap().clone()
 }
 
+/// The options of the job page's assign form, in order.
+fn assign_options(page: &str) -> Vec<String> {
+    let form = page.split("id=\"assign\"").nth(1).expect("the assign form");
+    let form = form.split("</form>").next().unwrap();
+    form.split("<option ").skip(1).map(str::to_owned).collect()
+}
+
 async fn people(backend: Backend) {
     let Some(ts) = server(backend, |_| {}).await else {
         return;
@@ -183,6 +190,71 @@ async fn people(backend: Backend) {
         assigned["detail"],
         format!("technician {zone}; does not fit: not_in_zone")
     );
+    // The dashboard: the technicians page shows the numbers and links the profile page;
+    // the job page lists the one who fits first and warns of the assigned one.
+    ts.create_dispatcher("people-desk", "a long enough password")
+        .await;
+    let me = ts
+        .dashboard_login("people-desk", "a long enough password")
+        .await;
+    let (s, list) = ts.page(&me, "/technicians").await;
+    assert_eq!(s, 200);
+    assert!(list.contains("FK-001") && list.contains(&format!("/technicians/{fits}/profile")));
+    let page = ts.job_page(&me, order.id).await;
+    let options = assign_options(&page);
+    assert_eq!(options.len(), 7, "every technician");
+    assert!(
+        options[0].contains(fits.as_str()) && options[0].contains("✓"),
+        "{}",
+        options[0]
+    );
+    assert!(options[1..].iter().all(|o| o.contains("⚠")));
+    assert!(page.contains("制冷证已于2025-03-09过期 · 制冷证 expired on 2025-03-09"));
+    let warning = page
+        .split("id=\"assign-warning\"")
+        .nth(1)
+        .expect("the assigned one warned of");
+    assert!(warning.contains("not in zone"), "{warning}");
+    // The profile page shows and saves through its form (CSRF-checked).
+    let path = format!("/technicians/{none}/profile");
+    let (s, form) = ts.page(&me, &path).await;
+    assert_eq!(s, 200);
+    assert!(form.contains("id=\"no-profile\""));
+    let res = ts
+        .post_form(
+            &me,
+            &path,
+            &[
+                ("employee_number", "FK-007"),
+                ("phone", "13900000007"),
+                ("zone_urban", "on"),
+                ("skills", "repair | KFR | 制冷证"),
+                ("qualifications", "制冷证 | ZL-7 | 2030-01-01"),
+                ("hours", "1-5 | 09:00 | 18:00"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status().as_u16(), 303);
+    let (_, form) = ts.page(&me, &path).await;
+    assert!(form.contains("FK-007") && form.contains("ZL-7 | 2030-01-01"));
+    let res = ts
+        .post_form(
+            &me,
+            &path,
+            &[
+                ("employee_number", "FK-007"),
+                ("hours", "9 | 09:00 | 18:00"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status().as_u16(), 400, "a bad line is a typed 400");
+    let page = ts.job_page(&me, order.id).await;
+    let options = assign_options(&page);
+    assert!(
+        options[1].contains(none.as_str()) && options[1].contains("✓"),
+        "the new fit is second"
+    );
+
     // An unknown job: 404.
     let (s, _) = ts
         .admin(
