@@ -10,7 +10,8 @@
 //! fails on a cycle):
 //! - [`clock`], [`net`], [`config`], [`metrics`], [`tls`], [`openapi`]: no server state;
 //! - [`records`]: the record types every layer passes around;
-//! - [`push`] (the rules a push is judged by), [`measures`] (the quality measures), pure;
+//! - [`push`] (the rules a push is judged by), [`measures`] (the quality measures),
+//!   [`people`] (technicians' profiles and who should do a job), pure;
 //! - [`storage`]: one trait, SQLite and PostgreSQL backends split by domain;
 //! - [`error`], [`limits`], [`auth`], [`device_keys`], [`blobs`], [`drawings`], [`webhooks`],
 //!   [`signatures`]: services over storage;
@@ -37,6 +38,7 @@ pub mod measures;
 pub mod metrics;
 pub mod net;
 pub mod openapi;
+pub mod people;
 pub mod push;
 pub mod records;
 pub mod routes;

@@ -53,6 +53,16 @@ async fn names(s: &AppState) -> Result<HashMap<String, String>, PageError> {
         .collect())
 }
 
+/// Each technician's employee number (工号), for those with a profile.
+async fn employee_numbers(s: &AppState) -> Result<HashMap<String, String>, PageError> {
+    Ok(s.storage
+        .technician_profiles()
+        .await?
+        .into_iter()
+        .map(|p| (p.technician_id, p.employee_number))
+        .collect())
+}
+
 // ------------------------------------------------------------------ flags
 
 /// How far back the flags page looks for complaints.
@@ -186,6 +196,7 @@ fn technicians_body(
     session: &Session,
     techs: &[Technician],
     codes: &[crate::storage::dashboard::CodeRecord],
+    numbers: &HashMap<String, String>,
     new_code: Option<(&str, &str, i64)>,
 ) -> Markup {
     let name_of = |id: &str| {
@@ -204,11 +215,12 @@ fn technicians_body(
             }
         }
         table id="technicians" {
-            thead { tr { th { "Name" } th { "Since" } th { "Enrol a phone" } } }
+            thead { tr { th { "Name" } th { "工号 · No." } th { "Since" } th { "Enrol a phone" } } }
             tbody {
                 @for t in techs {
                     tr {
-                        td { (t.name) }
+                        td { a href={ "/technicians/" (t.id) "/profile" } { (t.name) } }
+                        td class="employee-number" { (numbers.get(&t.id).map_or("—", String::as_str)) }
                         td { (session.when(t.created_at)) }
                         td {
                             form class="inline enrol" method="post" action={ "/technicians/" (t.id) "/enrolment-codes" } {
@@ -253,7 +265,8 @@ async fn technicians(State(s): State<AppState>, session: Session) -> Result<Resp
     session.must_administer()?;
     let techs = s.storage.technicians().await?;
     let codes = s.storage.enrolment_codes(50).await?;
-    let body = technicians_body(&s, &session, &techs, &codes, None);
+    let numbers = employee_numbers(&s).await?;
+    let body = technicians_body(&s, &session, &techs, &codes, &numbers, None);
     Ok(private(page("Technicians", &session, "/technicians", body)))
 }
 
@@ -285,11 +298,13 @@ async fn create_enrolment_code(
     let (code, expires) = (issued.code, issued.expires_at);
     tracing::info!(technician = %technician_id, "enrolment code issued on the dashboard");
     let codes = s.storage.enrolment_codes(50).await?;
+    let numbers = employee_numbers(&s).await?;
     let body = technicians_body(
         &s,
         &session,
         &techs,
         &codes,
+        &numbers,
         Some((&technician_id, &code, expires)),
     );
     Ok(private(page("Technicians", &session, "/technicians", body)))

@@ -189,6 +189,15 @@ async fn job_page(
 }
 
 /// The job's page; `error` (a message the server wrote) is shown at the top.
+/// Why a technician does not fit, in words (zh-CN · en), joined.
+fn misfit_words(reasons: &[crate::people::suggest::Misfit]) -> String {
+    reasons
+        .iter()
+        .map(|m| m.words())
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
 pub(super) async fn job_view(
     s: &AppState,
     session: &Session,
@@ -201,6 +210,10 @@ pub(super) async fn job_view(
     let timeline = s.storage.job_timeline(ids.clone()).await?;
     let flags = s.storage.job_flags(ids.clone()).await?;
     let techs = s.storage.technicians().await?;
+    let suggestions = crate::desk::people::suggestions(s, id).await?;
+    let assigned_misfit = suggestions
+        .iter()
+        .find(|g| !g.fits && job.technician_id.as_deref() == Some(g.technician_id.as_str()));
     let chain = crate::desk::links::chain(s, job.clone()).await?;
     // Every op read once through the op catalogue (`None`: its payload does not parse).
     let read: Vec<(&TimelineEntry, Option<JobOp>)> =
@@ -391,9 +404,21 @@ pub(super) async fn job_view(
         div class="grid" {
             form class="card" id="assign" method="post" action={ "/jobs/" (ids) "/assign" } {
                 (csrf_field(session))
-                label { "Technician " select name="technician_id" {
-                    @for t in &techs { option value=(t.id) selected[job.technician_id.as_deref() == Some(t.id.as_str())] { (t.name) } }
+                label { "技师 · Technician " select name="technician_id" {
+                    // Those that fit the job first; a warning beside those that do not.
+                    @for g in &suggestions {
+                        option value=(g.technician_id) data-fits=(g.fits) selected[job.technician_id.as_deref() == Some(g.technician_id.as_str())] {
+                            (g.name)
+                            @if let Some(n) = &g.employee_number { " (" (n) ")" }
+                            @if g.fits { " ✓ 推荐 · suggested" } @else { " ⚠ " (misfit_words(&g.reasons)) }
+                        }
+                    }
                 } }
+                @if let Some(g) = assigned_misfit {
+                    p class="warning" id="assign-warning" {
+                        "⚠ 所派技师不符合此工单 · the assigned technician does not fit this job: " (misfit_words(&g.reasons))
+                    }
+                }
                 button type="submit" { @if job.technician_id.is_some() { "Reassign" } @else { "Assign" } }
             }
             form class="card" id="reschedule" method="post" action={ "/jobs/" (ids) "/reschedule" } {

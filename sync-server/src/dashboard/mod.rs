@@ -32,6 +32,7 @@ pub mod job_links;
 pub mod money;
 pub mod new_job;
 pub mod page;
+pub mod people;
 pub mod record;
 pub mod session;
 pub mod words;
@@ -115,6 +116,8 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/callbacks"),
     ("POST", "/callbacks/rules"),
     ("POST", "/callbacks/{id}/calls"),
+    ("GET", "/technicians/{id}/profile"),
+    ("POST", "/technicians/{id}/profile"),
 ];
 
 /// The dashboard's routes (`https`: served over HTTPS, the pages send HSTS).
@@ -129,6 +132,7 @@ pub fn routes(https: bool) -> Router<AppState> {
         .route("/jobs.csv", get(csv::export_csv))
         .route("/jobs/import", post(csv::import_csv))
         .merge(admin::routes())
+        .merge(people::routes())
         .merge(job::routes())
         .merge(job_changes::routes())
         .merge(job_links::routes())

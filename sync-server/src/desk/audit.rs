@@ -122,11 +122,13 @@ pub enum Action {
     CallbackRecorded,
     /// A new version of the SLA table set: detail its number.
     SlaChanged,
+    /// A technician's profile saved: target the technician, detail the employee number.
+    TechnicianProfileChanged,
 }
 
 impl Action {
     /// Every action.
-    pub const ALL: [Action; 31] = [
+    pub const ALL: [Action; 32] = [
         Action::Login,
         Action::LoginFailed,
         Action::LoginRefusedBackoff,
@@ -158,6 +160,7 @@ impl Action {
         Action::CallbackRulesChanged,
         Action::CallbackRecorded,
         Action::SlaChanged,
+        Action::TechnicianProfileChanged,
     ];
 
     /// The stored name.
@@ -194,6 +197,7 @@ impl Action {
             Self::CallbackRulesChanged => "callback_rules_changed",
             Self::CallbackRecorded => "callback_recorded",
             Self::SlaChanged => "sla_changed",
+            Self::TechnicianProfileChanged => "technician_profile_changed",
         }
     }
 
@@ -231,6 +235,7 @@ impl Action {
             Self::CallbackRulesChanged => "回访规则变更 · callback rules changed",
             Self::CallbackRecorded => "记录回访 · callback recorded",
             Self::SlaChanged => "修改服务时限 · SLA changed",
+            Self::TechnicianProfileChanged => "修改技师档案 · technician profile changed",
         }
     }
 

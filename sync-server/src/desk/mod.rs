@@ -16,6 +16,7 @@ pub mod complaints;
 pub mod invoices;
 pub mod links;
 pub mod measures;
+pub mod people;
 pub mod sla;
 
 use chrono::Duration;
@@ -192,10 +193,16 @@ pub async fn change_job(
 ) -> Result<JobRecord, ApiError> {
     // The cancel reason is the dispatcher's free text: it stays on the job, not in the log.
     let (action, detail) = match &change {
-        JobChange::Assign { technician_id } => (
-            Action::JobAssigned,
-            Some(format!("technician {technician_id}")),
-        ),
+        JobChange::Assign { technician_id } => {
+            // A technician who does not fit the job may still be assigned; the log says so.
+            let misfits = people::misfits_for(s, id, technician_id).await?;
+            let mut detail = format!("technician {technician_id}");
+            if !misfits.is_empty() {
+                let codes: Vec<&str> = misfits.iter().map(|m| m.code()).collect();
+                detail.push_str(&format!("; does not fit: {}", codes.join(", ")));
+            }
+            (Action::JobAssigned, Some(detail))
+        }
         JobChange::Reschedule { .. } => (Action::JobRescheduled, None),
         JobChange::Cancel { .. } => (Action::JobCancelled, None),
     };

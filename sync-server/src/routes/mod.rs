@@ -7,6 +7,7 @@ mod complaints;
 mod device;
 mod dispatcher;
 mod measures;
+mod people;
 mod verify;
 mod webhooks;
 
@@ -39,6 +40,7 @@ pub fn routes() -> Router<AppState> {
         )
         .merge(dispatcher::routes())
         .merge(measures::routes())
+        .merge(people::routes())
         .merge(complaints::routes())
         .merge(webhooks::routes())
         .merge(verify::routes())

@@ -14,6 +14,7 @@ pub mod enrolment;
 mod group_commit;
 pub mod measure_rows;
 pub mod migrations;
+pub mod people;
 pub mod postgres;
 pub mod sla_rows;
 pub mod sqlite;
@@ -78,6 +79,7 @@ pub trait Storage:
     + dashboard::DashboardStorage
     + accounts::AccountStorage
     + complaints::ComplaintStorage
+    + people::PeopleStorage
     + Send
     + Sync
     + 'static

@@ -290,6 +290,14 @@ fn valid_fields(f: &Fixture, pattern: &str) -> Vec<(String, String)> {
         }
         "/technicians" => vec![kv("name", "Technician Intruder")],
         "/technicians/{id}/enrolment-codes" => vec![kv("valid_minutes", "30")],
+        "/technicians/{id}/profile" => vec![
+            kv("employee_number", "FK-FORGED"),
+            kv("phone", "13900000000"),
+            kv("zone_urban", "on"),
+            kv("skills", "repair | KFR | 制冷证"),
+            kv("qualifications", "制冷证 | ZL-1 | 2030-01-01"),
+            kv("hours", "1-5 | 09:00 | 18:00"),
+        ],
         "/jobs/{id}/children" => vec![kv("kind", "rework"), kv("technician_id", &f.tech)],
         "/money/cash-handins" => vec![
             kv("technician_id", &f.tech),

@@ -33,6 +33,7 @@ mod login_memory;
 mod measures_e2e;
 mod measures_storage;
 mod migrations;
+mod people;
 mod returns;
 mod settlement;
 mod sla;

@@ -68,6 +68,12 @@ pub const MIGRATIONS: &[Migration] = &[
         include_str!("migrations/0009_sla.sql"),
         "7f091d8194f6a2f97f4fc654ffca1b6baf0d04bab2aa30ce13aab67fef64e71f",
     ),
+    Migration::new(
+        10,
+        "technician_profiles",
+        include_str!("migrations/0010_technician_profiles.sql"),
+        "ae7a8c92b75cf6f6bb83da27fbc7c4c9a18c33646e6aaea70dc78a7fc54cb00c",
+    ),
 ];
 
 /// Brings the database to the newest of `migrations` (the server passes [`MIGRATIONS`]):

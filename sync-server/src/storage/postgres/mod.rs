@@ -21,6 +21,7 @@ mod judge;
 mod measures;
 pub mod migrations;
 mod ops;
+mod people;
 mod sla;
 mod webhooks;
 

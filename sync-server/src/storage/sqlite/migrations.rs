@@ -67,6 +67,12 @@ pub const MIGRATIONS: &[Migration] = &[
         include_str!("migrations/0009_sla.sql"),
         "2b1883c448c62ba755224edc0b2366783008f824f0519c6c3b5c1a530c067a13",
     ),
+    Migration::new(
+        10,
+        "technician_profiles",
+        include_str!("migrations/0010_technician_profiles.sql"),
+        "f62b5d38aed02e0f1a8a3989f6c86978d2090366022396aed5920532bcb90c78",
+    ),
 ];
 
 /// Brings the database on `c` to the newest of `migrations` (the server passes

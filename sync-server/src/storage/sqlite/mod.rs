@@ -19,6 +19,7 @@ mod judge;
 mod measures;
 pub mod migrations;
 mod ops;
+mod people;
 mod sla;
 mod webhooks;
 
