@@ -42,6 +42,7 @@ pub mod records;
 pub mod routes;
 pub mod serve;
 pub mod signatures;
+pub mod spares;
 pub mod sla;
 pub mod state;
 pub mod storage;

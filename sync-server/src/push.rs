@@ -34,7 +34,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
 use fieldkit_core::model::{DeviceId, OpId, WorkOrderStatus};
-use fieldkit_core::sync::ops::OpBody;
+use fieldkit_core::sync::ops::{JobOp, OpBody, StockOp};
 use fieldkit_core::sync::protocol::{Change, FirstOutcome, Op, OpOutcome, OpResult, PushResponse};
 use fieldkit_core::sync::replay::{
     CompletionCheck, Context, JobReplay, Published, REPLAY_VERSION, Verdict,
@@ -77,6 +77,11 @@ pub struct PushState {
     pub jobs: HashMap<String, JobState>,
     /// What the desk published (templates, fee schedules, parts).
     pub published: Arc<Published>,
+    /// The technician's van stock by the server's ledger (SKU → on hand), read when the
+    /// batch moves stock ([`Needs::stock`]).
+    pub stock: HashMap<String, i64>,
+    /// The technician's replenishments issued and not yet received: id → (SKU, quantity).
+    pub issued: HashMap<String, (String, i64)>,
 }
 
 /// A push's ops with what needs no stored state done up front, before the backend takes
@@ -119,6 +124,8 @@ impl Batch {
 pub struct Needs {
     pub op_ids: Vec<OpId>,
     pub job_ids: Vec<String>,
+    /// The batch moves van stock (a stock op or a part used): read the ledger.
+    pub stock: bool,
 }
 
 /// What to read before planning.
@@ -130,9 +137,14 @@ pub fn needs(batch: &Batch) -> Needs {
             job_ids.push(op.entity_id.clone());
         }
     }
+    let stock = batch
+        .ops
+        .iter()
+        .any(|p| p.op.entity == "stock" || p.op.kind == "record_part");
     Needs {
         op_ids: batch.op_ids().collect(),
         job_ids,
+        stock,
     }
 }
 
@@ -338,6 +350,10 @@ pub fn plan(
         once: HashSet::new(),
     };
     let mut jobs = state.jobs.clone();
+    let mut stock = Van {
+        on_hand: state.stock.clone(),
+        issued: state.issued.clone(),
+    };
     let mut touched: Vec<String> = Vec::new();
     let mut completions = Vec::new();
     let mut drawings = Vec::new();
@@ -433,6 +449,11 @@ pub fn plan(
                             touched.push(op.entity_id.clone());
                         }
                         let (d, completion) = judge_job_op(&op, job, device, state, &mut flags);
+                        if d.0 != FirstOutcome::Rejected
+                            && let Ok(Some(JobOp::RecordPart(p))) = op.job_op()
+                        {
+                            stock.used_on_job(&op, &p.sku, p.quantity, &mut flags);
+                        }
                         if let Some(c) = completion {
                             drawings.push((op_id.to_string(), op.entity_id.clone()));
                             completions.push(c);
@@ -446,7 +467,7 @@ pub fn plan(
                     refuse("bad_entity", "a stock op names a part's SKU")
                 } else {
                     match op.body() {
-                        Ok(OpBody::Stock(_)) => (FirstOutcome::Applied, None, None),
+                        Ok(OpBody::Stock(s)) => stock.judge(&op, &s, &mut flags),
                         Ok(OpBody::Job(_)) => refuse("bad_payload", "not a stock op"),
                         Err(e) => refuse(e.code(), &e.to_string()),
                     }
@@ -493,6 +514,91 @@ pub fn plan(
         completions,
         replays,
         drawings,
+    }
+}
+
+/// The van's stock as the batch moves it (the server's ledger, [`crate::spares::ledger`]).
+struct Van {
+    on_hand: HashMap<String, i64>,
+    issued: HashMap<String, (String, i64)>,
+}
+
+impl Van {
+    /// A part used on a job (judged by the job's rules): more than the ledger holds is
+    /// flagged `stock_short`, never trusted silently; the use counts either way.
+    fn used_on_job(&mut self, op: &Op, sku: &str, quantity: i64, flags: &mut Flags<'_>) {
+        let held = self.on_hand.entry(sku.to_owned()).or_insert(0);
+        if quantity > *held {
+            flags.raise(
+                Some(op.entity_id.as_str()),
+                op,
+                "stock_short",
+                format!("used {quantity} of {sku}; the server's ledger holds {held}"),
+            );
+        }
+        *held -= quantity;
+    }
+
+    /// A stock op: the part named by the envelope, a quantity 1–10000 (a count 0–10000). A
+    /// use, return or write-off beyond the ledger is kept as a `conflict` (`stock_short`,
+    /// flagged); a receipt must name a replenishment issued to this van with its part and
+    /// quantity (else `rejected`, never counted); a count that differs from the ledger is
+    /// kept as a `conflict` (`stock_count_differs`, flagged).
+    fn judge(&mut self, op: &Op, s: &StockOp, flags: &mut Flags<'_>) -> Decision {
+        let sku = s.sku();
+        if sku != op.entity_id {
+            return refuse("bad_entity", "the op's part is not the envelope's");
+        }
+        let quantity = match s {
+            StockOp::Count(c) => c.counted,
+            StockOp::Receive(r) => r.quantity,
+            _ => s.movement().map_or(0, |m| m.quantity),
+        };
+        let floor = if matches!(s, StockOp::Count(_)) { 0 } else { 1 };
+        if !(floor..=10_000).contains(&quantity) {
+            return refuse("bad_payload", "the quantity is not between 1 and 10000");
+        }
+        let held = self.on_hand.entry(sku.to_owned()).or_insert(0);
+        match s {
+            StockOp::Issue(_) => {
+                *held += quantity;
+                (FirstOutcome::Applied, None, None)
+            }
+            StockOp::Receive(r) => match self.issued.get(&r.request_id) {
+                Some((isku, iq)) if isku == sku && *iq == quantity => {
+                    self.issued.remove(&r.request_id);
+                    *held += quantity;
+                    (FirstOutcome::Applied, None, None)
+                }
+                _ => refuse(
+                    "unknown_replenishment",
+                    "no replenishment of this part and quantity was issued to this van",
+                ),
+            },
+            StockOp::Count(_) => {
+                if quantity == *held {
+                    (FirstOutcome::Applied, None, None)
+                } else {
+                    let detail =
+                        format!("counted {quantity} of {sku}; the server's ledger holds {held}");
+                    flags.raise(None, op, "stock_count_differs", detail.clone());
+                    conflict("stock_count_differs", detail)
+                }
+            }
+            StockOp::Use(_) | StockOp::Return(_) | StockOp::WriteOff(_) => {
+                let before = *held;
+                *held -= quantity;
+                if quantity > before {
+                    let detail = format!(
+                        "{quantity} of {sku} taken out; the server's ledger holds {before}"
+                    );
+                    flags.raise(None, op, "stock_short", detail.clone());
+                    conflict("stock_short", detail)
+                } else {
+                    (FirstOutcome::Applied, None, None)
+                }
+            }
+        }
     }
 }
 

@@ -122,11 +122,17 @@ pub enum Action {
     CallbackRecorded,
     /// A new version of the SLA table set: detail its number.
     SlaChanged,
+    /// A van's minimum level of a part set: target the technician, detail part and level.
+    StockMinimumSet,
+    /// A replenishment request approved: target the request, detail part and quantity.
+    ReplenishmentApproved,
+    /// A replenishment request issued to the van: target the request, detail as approved.
+    ReplenishmentIssued,
 }
 
 impl Action {
     /// Every action.
-    pub const ALL: [Action; 31] = [
+    pub const ALL: [Action; 34] = [
         Action::Login,
         Action::LoginFailed,
         Action::LoginRefusedBackoff,
@@ -158,6 +164,9 @@ impl Action {
         Action::CallbackRulesChanged,
         Action::CallbackRecorded,
         Action::SlaChanged,
+        Action::StockMinimumSet,
+        Action::ReplenishmentApproved,
+        Action::ReplenishmentIssued,
     ];
 
     /// The stored name.
@@ -194,6 +203,9 @@ impl Action {
             Self::CallbackRulesChanged => "callback_rules_changed",
             Self::CallbackRecorded => "callback_recorded",
             Self::SlaChanged => "sla_changed",
+            Self::StockMinimumSet => "stock_minimum_set",
+            Self::ReplenishmentApproved => "replenishment_approved",
+            Self::ReplenishmentIssued => "replenishment_issued",
         }
     }
 
@@ -231,6 +243,9 @@ impl Action {
             Self::CallbackRulesChanged => "回访规则变更 · callback rules changed",
             Self::CallbackRecorded => "记录回访 · callback recorded",
             Self::SlaChanged => "修改服务时限 · SLA changed",
+            Self::StockMinimumSet => "设定备件最低库存 · stock minimum set",
+            Self::ReplenishmentApproved => "批准补货 · replenishment approved",
+            Self::ReplenishmentIssued => "发放补货 · replenishment issued",
         }
     }
 

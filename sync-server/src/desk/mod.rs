@@ -17,6 +17,7 @@ pub mod invoices;
 pub mod links;
 pub mod measures;
 pub mod sla;
+pub mod spares;
 
 use chrono::Duration;
 use fieldkit_core::model::{

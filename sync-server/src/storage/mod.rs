@@ -16,6 +16,7 @@ pub mod measure_rows;
 pub mod migrations;
 pub mod postgres;
 pub mod sla_rows;
+pub mod spares;
 pub mod sqlite;
 pub mod webhooks;
 
@@ -78,6 +79,7 @@ pub trait Storage:
     + dashboard::DashboardStorage
     + accounts::AccountStorage
     + complaints::ComplaintStorage
+    + spares::SpareStorage
     + Send
     + Sync
     + 'static

@@ -68,6 +68,12 @@ pub const MIGRATIONS: &[Migration] = &[
         include_str!("migrations/0009_sla.sql"),
         "7f091d8194f6a2f97f4fc654ffca1b6baf0d04bab2aa30ce13aab67fef64e71f",
     ),
+    Migration::new(
+        10,
+        "spares",
+        include_str!("migrations/0010_spares.sql"),
+        "eaebbfd7bd3466d0c227f34d68a571ae1cc4f7155dacdd6cecf24c3d0f26400d",
+    ),
 ];
 
 /// Brings the database to the newest of `migrations` (the server passes [`MIGRATIONS`]):

@@ -22,6 +22,7 @@ mod measures;
 pub mod migrations;
 mod ops;
 mod sla;
+mod spares;
 mod webhooks;
 
 use std::str::FromStr;

@@ -67,6 +67,12 @@ pub const MIGRATIONS: &[Migration] = &[
         include_str!("migrations/0009_sla.sql"),
         "2b1883c448c62ba755224edc0b2366783008f824f0519c6c3b5c1a530c067a13",
     ),
+    Migration::new(
+        10,
+        "spares",
+        include_str!("migrations/0010_spares.sql"),
+        "b359352007f542c1cac59b7357caddea239c0efcb0315c5b9b119c675b52e656",
+    ),
 ];
 
 /// Brings the database on `c` to the newest of `migrations` (the server passes

@@ -20,6 +20,7 @@ mod measures;
 pub mod migrations;
 mod ops;
 mod sla;
+mod spares;
 mod webhooks;
 
 use std::path::Path;
