@@ -42,8 +42,8 @@ pub mod records;
 pub mod routes;
 pub mod serve;
 pub mod signatures;
-pub mod spares;
 pub mod sla;
+pub mod spares;
 pub mod state;
 pub mod storage;
 #[cfg(test)]

@@ -163,7 +163,10 @@ impl FieldKit {
         let mut seen = std::collections::BTreeSet::new();
         for c in counts {
             if !(0..=10_000).contains(&c.counted) {
-                return Err(Error::invalid("counted", "a count is not between 0 and 10000"));
+                return Err(Error::invalid(
+                    "counted",
+                    "a count is not between 0 and 10000",
+                ));
             }
             if !seen.insert(c.sku.as_str()) {
                 return Err(Error::invalid("counts", "a part is counted twice"));

@@ -149,9 +149,7 @@ pub async fn settle(s: &AppState, technician_id: &str) -> Result<(), ApiError> {
     let ledger = Ledger::fold(&rows, now);
     let van = ledger.vans.get(technician_id);
     for m in s.storage.minimums(tech).await? {
-        let on_hand = van
-            .and_then(|v| v.get(&m.sku))
-            .map_or(0, |l| l.on_hand);
+        let on_hand = van.and_then(|v| v.get(&m.sku)).map_or(0, |l| l.on_hand);
         let mine = requests.iter().filter(|r| r.sku == m.sku);
         let open = mine
             .clone()
@@ -238,7 +236,12 @@ pub async fn issue(s: &AppState, by: &Actor, id: String) -> Result<Replenishment
         },
     };
     s.storage
-        .advance_replenishment(next.clone(), ReplenishmentState::Approved, Some(change), now)
+        .advance_replenishment(
+            next.clone(),
+            ReplenishmentState::Approved,
+            Some(change),
+            now,
+        )
         .await?;
     record(
         s,

@@ -8,8 +8,8 @@ use axum::extract::State;
 use axum::extract::rejection::BytesRejection;
 use axum::http::HeaderMap;
 use fieldkit_core::sync::protocol::{
-    DEFAULT_PULL_LIMIT, EnrollRequest, EnrollResponse, MAX_PULL_LIMIT, MAX_PUSH_OPS, PullQuery,
-    Change, PullResponse, PushRequest, PushResponse,
+    Change, DEFAULT_PULL_LIMIT, EnrollRequest, EnrollResponse, MAX_PULL_LIMIT, MAX_PUSH_OPS,
+    PullQuery, PullResponse, PushRequest, PushResponse,
 };
 
 use crate::auth::{ClientAddr, Device, hash_secret, normalize_code};

@@ -46,7 +46,10 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/admin/sla", get(sla_get).put(sla_put))
         .route("/v1/admin/at-risk", get(at_risk_json))
         .route("/v1/admin/stock", get(stock_json))
-        .route("/v1/admin/stock/minimums", axum::routing::put(stock_minimum))
+        .route(
+            "/v1/admin/stock/minimums",
+            axum::routing::put(stock_minimum),
+        )
         .route("/v1/admin/stock/replenishments", get(replenishments_json))
         .route(
             "/v1/admin/stock/replenishments/{id}/approve",

@@ -36,6 +36,7 @@ mod migrations;
 mod returns;
 mod settlement;
 mod sla;
+mod spares;
 mod storage;
 mod sync_faults;
 mod sync_kill;
