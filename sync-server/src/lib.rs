@@ -45,6 +45,7 @@ pub mod routes;
 pub mod serve;
 pub mod signatures;
 pub mod sla;
+pub mod spares;
 pub mod state;
 pub mod storage;
 #[cfg(test)]

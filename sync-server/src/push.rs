@@ -34,15 +34,18 @@ use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
 use fieldkit_core::model::{DeviceId, OpId, WorkOrderStatus};
-use fieldkit_core::sync::ops::OpBody;
+use fieldkit_core::sync::ops::{JobOp, OpBody};
 use fieldkit_core::sync::protocol::{Change, FirstOutcome, Op, OpOutcome, OpResult, PushResponse};
 use fieldkit_core::sync::replay::{
     CompletionCheck, Context, JobReplay, Published, REPLAY_VERSION, Verdict,
 };
 use sha2::{Digest, Sha256};
 
+mod van;
+
 pub use crate::records::{CompletionState, PushPolicy};
 use crate::records::{DeviceRecord, Flag, JobRecord};
+use van::Van;
 
 /// An op already stored.
 #[derive(Clone, Debug)]
@@ -77,6 +80,11 @@ pub struct PushState {
     pub jobs: HashMap<String, JobState>,
     /// What the desk published (templates, fee schedules, parts).
     pub published: Arc<Published>,
+    /// The technician's van stock by the server's ledger (SKU → on hand), read when the
+    /// batch moves stock ([`Needs::stock`]).
+    pub stock: HashMap<String, i64>,
+    /// The technician's replenishments issued and not yet received: id → (SKU, quantity).
+    pub issued: HashMap<String, (String, i64)>,
 }
 
 /// A push's ops with what needs no stored state done up front, before the backend takes
@@ -119,6 +127,8 @@ impl Batch {
 pub struct Needs {
     pub op_ids: Vec<OpId>,
     pub job_ids: Vec<String>,
+    /// The batch moves van stock (a stock op or a part used): read the ledger.
+    pub stock: bool,
 }
 
 /// What to read before planning.
@@ -130,9 +140,14 @@ pub fn needs(batch: &Batch) -> Needs {
             job_ids.push(op.entity_id.clone());
         }
     }
+    let stock = batch
+        .ops
+        .iter()
+        .any(|p| p.op.entity == "stock" || p.op.kind == "record_part");
     Needs {
         op_ids: batch.op_ids().collect(),
         job_ids,
+        stock,
     }
 }
 
@@ -338,6 +353,10 @@ pub fn plan(
         once: HashSet::new(),
     };
     let mut jobs = state.jobs.clone();
+    let mut stock = Van {
+        on_hand: state.stock.clone(),
+        issued: state.issued.clone(),
+    };
     let mut touched: Vec<String> = Vec::new();
     let mut completions = Vec::new();
     let mut drawings = Vec::new();
@@ -433,6 +452,11 @@ pub fn plan(
                             touched.push(op.entity_id.clone());
                         }
                         let (d, completion) = judge_job_op(&op, job, device, state, &mut flags);
+                        if d.0 != FirstOutcome::Rejected
+                            && let Ok(Some(JobOp::RecordPart(p))) = op.job_op()
+                        {
+                            stock.used_on_job(&op, &p.sku, p.quantity, &mut flags);
+                        }
                         if let Some(c) = completion {
                             drawings.push((op_id.to_string(), op.entity_id.clone()));
                             completions.push(c);
@@ -446,7 +470,7 @@ pub fn plan(
                     refuse("bad_entity", "a stock op names a part's SKU")
                 } else {
                     match op.body() {
-                        Ok(OpBody::Stock(_)) => (FirstOutcome::Applied, None, None),
+                        Ok(OpBody::Stock(s)) => stock.judge(&op, &s, &mut flags),
                         Ok(OpBody::Job(_)) => refuse("bad_payload", "not a stock op"),
                         Err(e) => refuse(e.code(), &e.to_string()),
                     }

@@ -108,7 +108,8 @@ pub struct Flag {
     pub device_id: String,
     /// `checklist_gate`, `timeline_chain`, `signature`, `completed_after_cancellation`,
     /// `completed_after_reassignment`, `fact_after_cancellation`, `fact_after_reassignment`,
-    /// `clock_skew`, `signature_refused`, `redelivery_requested`, `settlement_differs`.
+    /// `clock_skew`, `signature_refused`, `redelivery_requested`, `settlement_differs`,
+    /// `stock_short`, `stock_count_differs`.
     pub kind: String,
     /// In words, without personal data.
     pub detail: String,

@@ -27,7 +27,7 @@ use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 pub use checklist::ChecklistView;
 pub use jobs::{Arrival, CallOutcome, JobDetail, JobSummary};
 pub use onsite::CompletionRecord;
-pub use parts::{PartUse, StockLevel};
+pub use parts::{CountResult, PartUse, Replenishment, StockCount, StockLevel};
 pub use signing::{SignatureCheck, SignatureInput, SigningSummary, Verification};
 pub use sync::{
     Applied, OpIssue, PULLED_CANCELLATION, PULLED_ORDER, PULLED_REMOVAL, ServerAccount,

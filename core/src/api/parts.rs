@@ -4,12 +4,15 @@
 use serde::{Deserialize, Serialize};
 
 use super::{FieldKit, text};
+use crate::clock::{from_millis, to_millis};
 use crate::error::{Error, Result};
 use crate::model::*;
 use crate::store::{Durability, records};
 use crate::sync::ops::{
-    AwaitPartsV1, JobOp, PartRequestV1, RecordPartV1, StockMovementV1, StockOp,
+    AwaitPartsV1, CountStockV1, JobOp, PartRequestV1, ReceiveStockV1, RecordPartV1,
+    StockMovementV1, StockOp,
 };
+use crate::sync::protocol::IssuedReplenishment;
 use crate::workflow::{JobAction, JobStatus};
 
 /// A part installed on site (step 12).
@@ -30,7 +33,170 @@ pub struct StockLevel {
     pub quantity: i64,
 }
 
+/// Parts the desk issued to the van (pulled), and whether they were received.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Replenishment {
+    pub id: String,
+    pub sku: String,
+    pub quantity: i64,
+    pub issued_at: Timestamp,
+    pub received_at: Option<Timestamp>,
+}
+
+/// One part counted in a stock check (盘点).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StockCount {
+    pub sku: String,
+    pub counted: i64,
+}
+
+/// A counted part against the van's own ledger.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CountResult {
+    pub sku: String,
+    pub counted: i64,
+    /// What the van's ledger held.
+    pub expected: i64,
+}
+
+/// The most parts one stock check may count.
+pub const MAX_COUNT_LINES: usize = 500;
+
 impl FieldKit {
+    /// Replenishments the desk issued to this van, the newest first.
+    pub fn replenishments(&self) -> Result<Vec<Replenishment>> {
+        self.store.read(|c| {
+            let mut stmt = c.prepare(
+                "SELECT id, sku, quantity, issued_at, received_at FROM replenishments
+                  ORDER BY issued_at DESC, id",
+            )?;
+            let rows = stmt
+                .query_map([], |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, i64>(2)?,
+                        r.get::<_, i64>(3)?,
+                        r.get::<_, Option<i64>>(4)?,
+                    ))
+                })?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            Ok(rows
+                .into_iter()
+                .map(|(id, sku, quantity, issued, received)| Replenishment {
+                    id,
+                    sku,
+                    quantity,
+                    issued_at: from_millis(issued),
+                    received_at: received.map(from_millis),
+                })
+                .collect())
+        })
+    }
+
+    /// Records that an issued replenishment is in the van: its parts join the van's stock and
+    /// the server closes the request. `NotFound` for a request never pulled; `Invalid` when
+    /// it was already received. Returns the part's new stock.
+    pub fn receive_replenishment(&self, id: &str) -> Result<i64> {
+        let id = text("replenishment", id, 64)?;
+        self.write(|tx| {
+            let row = tx
+                .query_row(
+                    "SELECT sku, quantity, received_at FROM replenishments WHERE id = ?1",
+                    [&id],
+                    |r| {
+                        Ok((
+                            r.get::<_, String>(0)?,
+                            r.get::<_, i64>(1)?,
+                            r.get::<_, Option<i64>>(2)?,
+                        ))
+                    },
+                )
+                .map_err(|e| match e {
+                    rusqlite::Error::QueryReturnedNoRows => Error::NotFound {
+                        entity: "replenishment",
+                        id: id.clone(),
+                    },
+                    e => e.into(),
+                })?;
+            let (sku, quantity, received) = row;
+            if received.is_some() {
+                return Err(Error::invalid("replenishment", "it was already received"));
+            }
+            let part = records::part(tx, &sku)?;
+            let now = self.now();
+            let movement = StockMovement {
+                id: StockMovementId::new(),
+                sku: part.sku.clone(),
+                kind: MovementKind::Issued,
+                quantity,
+                at: now,
+                visit_id: None,
+            };
+            records::insert_movement(tx, &movement)?;
+            tx.execute(
+                "UPDATE replenishments SET received_at = ?2 WHERE id = ?1",
+                (&id, to_millis(now)),
+            )?;
+            tx.append_stock_op(
+                &part.sku,
+                &StockOp::Receive(ReceiveStockV1 {
+                    id: movement.id,
+                    request_id: id.clone(),
+                    sku: part.sku.clone(),
+                    quantity,
+                    at: now,
+                }),
+            )?;
+            records::stock_of(tx, &part.sku)
+        })
+    }
+
+    /// Records a stock check (盘点, 第34条): what was counted in the van, each catalogue part
+    /// at most once, 0–10000 each. The van's stock is not changed (the desk reconciles); the
+    /// server flags each count that differs from its ledger. Returns each count with what the
+    /// van's own ledger held.
+    pub fn count_stock(&self, counts: &[StockCount]) -> Result<Vec<CountResult>> {
+        if counts.is_empty() || counts.len() > MAX_COUNT_LINES {
+            return Err(Error::invalid("counts", "1 to 500 parts per stock check"));
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        for c in counts {
+            if !(0..=10_000).contains(&c.counted) {
+                return Err(Error::invalid(
+                    "counted",
+                    "a count is not between 0 and 10000",
+                ));
+            }
+            if !seen.insert(c.sku.as_str()) {
+                return Err(Error::invalid("counts", "a part is counted twice"));
+            }
+        }
+        self.write(|tx| {
+            let now = self.now();
+            let mut out = Vec::with_capacity(counts.len());
+            for c in counts {
+                let part = records::part(tx, &c.sku)?;
+                let expected = records::stock_of(tx, &part.sku)?;
+                tx.append_stock_op(
+                    &part.sku,
+                    &StockOp::Count(CountStockV1 {
+                        sku: part.sku.clone(),
+                        counted: c.counted,
+                        expected,
+                        at: now,
+                    }),
+                )?;
+                out.push(CountResult {
+                    sku: part.sku,
+                    counted: c.counted,
+                    expected,
+                });
+            }
+            Ok(out)
+        })
+    }
+
     /// Adds a part to the catalog (or renames it): reference data from the warehouse, not
     /// queued for the server. Stock movements are.
     pub fn add_catalog_part(&self, part: &Part) -> Result<()> {
@@ -208,6 +374,22 @@ impl FieldKit {
             records::stock_of(tx, &part.sku)
         })
     }
+}
+
+/// Keeps a replenishment the desk issued (pulled); a repeat changes nothing.
+pub(super) fn store_replenishment(
+    tx: &rusqlite::Connection,
+    r: &IssuedReplenishment,
+) -> Result<()> {
+    text("replenishment", &r.id, 64)?;
+    text("sku", &r.sku, 64)?;
+    check_quantity(r.quantity)?;
+    tx.execute(
+        "INSERT INTO replenishments (id, sku, quantity, issued_at) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (id) DO NOTHING",
+        (&r.id, &r.sku, r.quantity, r.issued_at),
+    )?;
+    Ok(())
 }
 
 fn check_quantity(q: i64) -> Result<()> {

@@ -226,6 +226,9 @@ impl FieldKit {
                 super::parts::validate_part(part)?;
                 records::put_part(tx, part)?;
             }
+            Change::Replenishment { replenishment } => {
+                super::parts::store_replenishment(tx, replenishment)?;
+            }
         }
         Ok(job)
     }

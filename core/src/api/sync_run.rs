@@ -175,7 +175,7 @@ impl FieldKit {
             let page: PullResponse = http
                 .call::<(), _>(
                     Method::GET,
-                    &format!("/v1/pull?cursor={cursor}&limit={limit}"),
+                    &format!("/v1/pull?cursor={cursor}&limit={limit}&accept=replenishment"),
                     None,
                 )
                 .await?;

@@ -11,7 +11,7 @@ pub use super::introspect::{describe, dump};
 use crate::error::{Error, Result};
 
 /// The schema version this code writes.
-pub const CURRENT_VERSION: i64 = 8;
+pub const CURRENT_VERSION: i64 = 9;
 
 /// The current schema, as `init` creates it.
 const SCHEMA: &str = r#"
@@ -306,6 +306,13 @@ CREATE TABLE settlements (
 ) STRICT;
 CREATE INDEX settlements_by_visit ON settlements (visit_id);
 
+CREATE TABLE replenishments (
+    id           TEXT PRIMARY KEY,
+    sku          TEXT NOT NULL,
+    quantity     INTEGER NOT NULL CHECK (quantity > 0),
+    issued_at    INTEGER NOT NULL,
+    received_at  INTEGER
+) STRICT;
 "#;
 
 /// Brings the database to [`CURRENT_VERSION`]: creates it when empty, upgrades it when older,
@@ -351,7 +358,7 @@ pub(super) type Step = fn(&rusqlite::Transaction<'_>) -> rusqlite::Result<()>;
 
 /// The numbered steps; `STEPS[i]` upgrades version `i + 1` to `i + 2`.
 const STEPS: &[Step] = &[
-    v1_to_v2, v2_to_v3, v3_to_v4, v4_to_v5, v5_to_v6, v6_to_v7, v7_to_v8,
+    v1_to_v2, v2_to_v3, v3_to_v4, v4_to_v5, v5_to_v6, v6_to_v7, v7_to_v8, v8_to_v9,
 ];
 
 /// v2: the timeline becomes a hash chain clustered by work order (one page per event
@@ -572,6 +579,19 @@ fn v6_to_v7(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<()> {
 /// exchange is judged on.
 fn v7_to_v8(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<()> {
     tx.execute_batch("ALTER TABLE work_orders ADD COLUMN sale TEXT;")
+}
+
+/// v9: the replenishments the desk issued to the van (pulled), and when each was received.
+fn v8_to_v9(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<()> {
+    tx.execute_batch(
+        "CREATE TABLE replenishments (
+             id           TEXT PRIMARY KEY,
+             sku          TEXT NOT NULL,
+             quantity     INTEGER NOT NULL CHECK (quantity > 0),
+             issued_at    INTEGER NOT NULL,
+             received_at  INTEGER
+         ) STRICT;",
+    )
 }
 
 /// Runs every step from `from` up to [`CURRENT_VERSION`], each in one IMMEDIATE transaction.

@@ -27,6 +27,7 @@ const FIXTURES: &[(i64, &str)] = &[
     (6, include_str!("../../tests/fixtures/schema_v6.sql")),
     (7, include_str!("../../tests/fixtures/schema_v7.sql")),
     (8, include_str!("../../tests/fixtures/schema_v8.sql")),
+    (9, include_str!("../../tests/fixtures/schema_v9.sql")),
 ];
 
 /// Tables an upgrade folds into others, checked by content instead of by row count.

@@ -463,6 +463,36 @@ pub enum StockOp {
     Use(StockMovementV1),
     Return(StockMovementV1),
     WriteOff(StockMovementV1),
+    /// A replenishment the desk issued, received on the van.
+    Receive(ReceiveStockV1),
+    /// A stock check (盘点): what the technician counted in the van.
+    Count(CountStockV1),
+}
+
+/// `receive_stock`: the parts of a replenishment request the desk issued (pulled as
+/// `Change::Replenishment`) are in the van.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReceiveStockV1 {
+    pub id: StockMovementId,
+    /// The desk's replenishment request.
+    pub request_id: String,
+    pub sku: String,
+    pub quantity: i64,
+    pub at: Timestamp,
+}
+
+/// `count_stock`: one part's count in a stock check (盘点, 第34条); the server compares it
+/// with its own ledger and flags a difference.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CountStockV1 {
+    pub sku: String,
+    /// 0 to 10000.
+    pub counted: i64,
+    /// What the van's own ledger held (informative: the server judges by its ledger).
+    pub expected: i64,
+    pub at: Timestamp,
 }
 
 /// Any op's typed body.
@@ -506,11 +536,13 @@ pub const JOB_KINDS: [&str; 29] = [
 ];
 
 /// Every stock op kind, as written on the wire.
-pub const STOCK_KINDS: [&str; 4] = [
+pub const STOCK_KINDS: [&str; 6] = [
     "issue_stock",
     "use_stock",
     "return_stock",
     "write_off_stock",
+    "receive_stock",
+    "count_stock",
 ];
 
 fn to_value<T: Serialize>(v: &T) -> Value {
@@ -652,19 +684,35 @@ impl StockOp {
             Self::Use(_) => "use_stock",
             Self::Return(_) => "return_stock",
             Self::WriteOff(_) => "write_off_stock",
+            Self::Receive(_) => "receive_stock",
+            Self::Count(_) => "count_stock",
         }
     }
 
-    /// The movement it records.
-    pub fn movement(&self) -> &StockMovementV1 {
+    /// The movement it records (none for a receipt or a count).
+    pub fn movement(&self) -> Option<&StockMovementV1> {
         match self {
-            Self::Issue(m) | Self::Use(m) | Self::Return(m) | Self::WriteOff(m) => m,
+            Self::Issue(m) | Self::Use(m) | Self::Return(m) | Self::WriteOff(m) => Some(m),
+            Self::Receive(_) | Self::Count(_) => None,
+        }
+    }
+
+    /// The part's SKU.
+    pub fn sku(&self) -> &str {
+        match self {
+            Self::Issue(m) | Self::Use(m) | Self::Return(m) | Self::WriteOff(m) => &m.sku,
+            Self::Receive(r) => &r.sku,
+            Self::Count(c) => &c.sku,
         }
     }
 
     /// The payload as JSON.
     pub fn payload(&self) -> Value {
-        to_value(self.movement())
+        match self {
+            Self::Issue(m) | Self::Use(m) | Self::Return(m) | Self::WriteOff(m) => to_value(m),
+            Self::Receive(r) => to_value(r),
+            Self::Count(c) => to_value(c),
+        }
     }
 
     /// Reads a stock op.
@@ -675,12 +723,17 @@ impl StockOp {
             });
         }
         check_version(kind, version)?;
-        let m: StockMovementV1 = Payload {
+        let p = Payload {
             kind,
             visit_id: None,
             value: payload,
+        };
+        match kind {
+            "receive_stock" => return p.read(false).map(StockOp::Receive),
+            "count_stock" => return p.read(false).map(StockOp::Count),
+            _ => {}
         }
-        .read(false)?;
+        let m: StockMovementV1 = p.read(false)?;
         Ok(match kind {
             "issue_stock" => StockOp::Issue(m),
             "use_stock" => StockOp::Use(m),

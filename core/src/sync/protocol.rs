@@ -230,6 +230,10 @@ pub struct PullQuery {
     pub cursor: i64,
     /// Page size, 1 to [`MAX_PULL_LIMIT`]; [`DEFAULT_PULL_LIMIT`] when absent.
     pub limit: Option<i64>,
+    /// Comma-separated change types beyond the first ones this app reads
+    /// ([`OPTIONAL_CHANGES`]); absent from older apps, who are then not sent them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub accept: Option<String>,
 }
 
 /// One page of changes. Apply the page atomically together with the new cursor.
@@ -275,7 +279,24 @@ pub enum Change {
     FeeSchedule { fee_schedule: FeeSchedule },
     /// A catalog part, new or renamed.
     CatalogPart { part: Part },
+    /// Parts the desk issued to this technician's van for a replenishment request: the
+    /// technician records their receipt (`receive_stock`). Sent only to apps that ask for it
+    /// (`PullQuery::accept`), so older apps never see a type they cannot read.
+    Replenishment { replenishment: IssuedReplenishment },
 }
+
+/// A replenishment request the desk approved and issued to a van (第34条; 二、第3条).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IssuedReplenishment {
+    pub id: String,
+    pub sku: String,
+    pub quantity: i64,
+    /// ms since the epoch.
+    pub issued_at: i64,
+}
+
+/// The change types an app names in `PullQuery::accept` to receive them.
+pub const OPTIONAL_CHANGES: [&str; 1] = ["replenishment"];
 
 // ---------------------------------------------------------------- blobs
 
@@ -552,7 +573,7 @@ mod tests {
             more in any::<bool>(),
             limit in proptest::option::of(any::<i64>()),
         ) {
-            round_trip(&PullQuery { cursor, limit });
+            round_trip(&PullQuery { cursor, limit, accept: None });
             round_trip(&PullResponse {
                 changes: changes
                     .into_iter()

@@ -124,11 +124,17 @@ pub enum Action {
     SlaChanged,
     /// A technician's profile saved: target the technician, detail the employee number.
     TechnicianProfileChanged,
+    /// A van's minimum level of a part set: target the technician, detail part and level.
+    StockMinimumSet,
+    /// A replenishment request approved: target the request, detail part and quantity.
+    ReplenishmentApproved,
+    /// A replenishment request issued to the van: target the request, detail as approved.
+    ReplenishmentIssued,
 }
 
 impl Action {
     /// Every action.
-    pub const ALL: [Action; 32] = [
+    pub const ALL: [Action; 35] = [
         Action::Login,
         Action::LoginFailed,
         Action::LoginRefusedBackoff,
@@ -161,6 +167,9 @@ impl Action {
         Action::CallbackRecorded,
         Action::SlaChanged,
         Action::TechnicianProfileChanged,
+        Action::StockMinimumSet,
+        Action::ReplenishmentApproved,
+        Action::ReplenishmentIssued,
     ];
 
     /// The stored name.
@@ -198,6 +207,9 @@ impl Action {
             Self::CallbackRecorded => "callback_recorded",
             Self::SlaChanged => "sla_changed",
             Self::TechnicianProfileChanged => "technician_profile_changed",
+            Self::StockMinimumSet => "stock_minimum_set",
+            Self::ReplenishmentApproved => "replenishment_approved",
+            Self::ReplenishmentIssued => "replenishment_issued",
         }
     }
 
@@ -236,6 +248,9 @@ impl Action {
             Self::CallbackRecorded => "记录回访 · callback recorded",
             Self::SlaChanged => "修改服务时限 · SLA changed",
             Self::TechnicianProfileChanged => "修改技师档案 · technician profile changed",
+            Self::StockMinimumSet => "设定备件最低库存 · stock minimum set",
+            Self::ReplenishmentApproved => "批准补货 · replenishment approved",
+            Self::ReplenishmentIssued => "发放补货 · replenishment issued",
         }
     }
 

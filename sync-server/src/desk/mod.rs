@@ -18,6 +18,7 @@ pub mod links;
 pub mod measures;
 pub mod people;
 pub mod sla;
+pub mod spares;
 
 use chrono::Duration;
 use fieldkit_core::model::{

@@ -8,8 +8,8 @@ use axum::extract::State;
 use axum::extract::rejection::BytesRejection;
 use axum::http::HeaderMap;
 use fieldkit_core::sync::protocol::{
-    DEFAULT_PULL_LIMIT, EnrollRequest, EnrollResponse, MAX_PULL_LIMIT, MAX_PUSH_OPS, PullQuery,
-    PullResponse, PushRequest, PushResponse,
+    Change, DEFAULT_PULL_LIMIT, EnrollRequest, EnrollResponse, MAX_PULL_LIMIT, MAX_PUSH_OPS,
+    PullQuery, PullResponse, PushRequest, PushResponse,
 };
 
 use crate::auth::{ClientAddr, Device, hash_secret, normalize_code};
@@ -110,6 +110,10 @@ pub async fn push(
     let n = req.ops.len();
     // The bodies' hashes need no lock: done first, off the async workers.
     let completes = req.ops.iter().any(|op| op.kind == "complete");
+    let moves_stock = req
+        .ops
+        .iter()
+        .any(|op| op.entity == "stock" || op.kind == "record_part");
     let mut jobs: Vec<String> = req
         .ops
         .iter()
@@ -135,6 +139,11 @@ pub async fn push(
     s.metrics.record_push(&response, started.elapsed());
     if completes {
         s.drawings.wake();
+    }
+    // Committed: close received replenishments and raise those now below a minimum. The
+    // push stands either way; a failure here is retried by the next one.
+    if moves_stock && let Err(e) = crate::desk::spares::settle(&s, &device.technician_id).await {
+        tracing::warn!(error = %e, "replenishments not settled");
     }
     tracing::info!(
         device = %device.id,
@@ -197,6 +206,16 @@ pub async fn pull(
         .await?;
     s.metrics.record_pull();
     let cursor = changes.last().map_or(q.cursor, |c| c.seq);
+    // Optional change types go only to apps that asked for them.
+    let wants = |t: &str| {
+        q.accept
+            .as_deref()
+            .is_some_and(|a| a.split(',').any(|x| x.trim() == t))
+    };
+    let changes = changes
+        .into_iter()
+        .filter(|c| !matches!(c.change, Change::Replenishment { .. }) || wants("replenishment"))
+        .collect();
     Ok(Json(PullResponse {
         changes,
         cursor,

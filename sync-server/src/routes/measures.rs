@@ -45,6 +45,93 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/admin/reports/invoices", get(invoices_json))
         .route("/v1/admin/sla", get(sla_get).put(sla_put))
         .route("/v1/admin/at-risk", get(at_risk_json))
+        .route("/v1/admin/stock", get(stock_json))
+        .route(
+            "/v1/admin/stock/minimums",
+            axum::routing::put(stock_minimum),
+        )
+        .route("/v1/admin/stock/replenishments", get(replenishments_json))
+        .route(
+            "/v1/admin/stock/replenishments/{id}/approve",
+            post(replenishment_approve),
+        )
+        .route(
+            "/v1/admin/stock/replenishments/{id}/issue",
+            post(replenishment_issue),
+        )
+        .route("/v1/admin/stock/loaners", get(loaners_json))
+}
+
+/// `?technician=…`: one van, or (absent) every van.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct VanQuery {
+    technician: Option<String>,
+}
+
+/// `GET /v1/admin/stock`: the warehouse view per van and per part.
+async fn stock_json(
+    State(s): State<AppState>,
+    _: Dispatcher,
+    ApiQuery(q): ApiQuery<VanQuery>,
+) -> Result<Json<desk::spares::StockReport>, ApiError> {
+    Ok(Json(desk::spares::stock(&s, q.technician).await?))
+}
+
+/// `PUT /v1/admin/stock/minimums`: a van's minimum level of a part (audited).
+async fn stock_minimum(
+    State(s): State<AppState>,
+    _: Dispatcher,
+    ClientAddr(from): ClientAddr,
+    ApiJson(m): ApiJson<crate::spares::StockMinimum>,
+) -> Result<Json<crate::spares::StockMinimum>, ApiError> {
+    Ok(Json(
+        desk::spares::set_minimum(&s, &Actor::admin_token(from), m).await?,
+    ))
+}
+
+/// `GET /v1/admin/stock/replenishments`: the requests, the newest first.
+async fn replenishments_json(
+    State(s): State<AppState>,
+    _: Dispatcher,
+    ApiQuery(q): ApiQuery<VanQuery>,
+) -> Result<Json<desk::spares::Replenishments>, ApiError> {
+    Ok(Json(desk::spares::Replenishments {
+        replenishments: s.storage.replenishments(q.technician).await?,
+    }))
+}
+
+/// `POST /v1/admin/stock/replenishments/{id}/approve` (audited).
+async fn replenishment_approve(
+    State(s): State<AppState>,
+    _: Dispatcher,
+    ClientAddr(from): ClientAddr,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Json<crate::spares::Replenishment>, ApiError> {
+    Ok(Json(
+        desk::spares::approve(&s, &Actor::admin_token(from), id).await?,
+    ))
+}
+
+/// `POST /v1/admin/stock/replenishments/{id}/issue`: the van pulls it (audited).
+async fn replenishment_issue(
+    State(s): State<AppState>,
+    _: Dispatcher,
+    ClientAddr(from): ClientAddr,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Json<crate::spares::Replenishment>, ApiError> {
+    Ok(Json(
+        desk::spares::issue(&s, &Actor::admin_token(from), id).await?,
+    ))
+}
+
+/// `GET /v1/admin/stock/loaners`: loaners out and returned, overdue first.
+async fn loaners_json(
+    State(s): State<AppState>,
+    _: Dispatcher,
+    ApiQuery(q): ApiQuery<VanQuery>,
+) -> Result<Json<desk::spares::Loaners>, ApiError> {
+    Ok(Json(desk::spares::loaners(&s, q.technician).await?))
 }
 
 /// `GET /v1/admin/sla`: the SLA version in force and every version set, newest first.

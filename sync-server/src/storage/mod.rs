@@ -17,6 +17,7 @@ pub mod migrations;
 pub mod people;
 pub mod postgres;
 pub mod sla_rows;
+pub mod spares;
 pub mod sqlite;
 pub mod webhooks;
 
@@ -80,6 +81,7 @@ pub trait Storage:
     + accounts::AccountStorage
     + complaints::ComplaintStorage
     + people::PeopleStorage
+    + spares::SpareStorage
     + Send
     + Sync
     + 'static

@@ -37,6 +37,7 @@ mod people;
 mod returns;
 mod settlement;
 mod sla;
+mod spares;
 mod storage;
 mod sync_faults;
 mod sync_kill;

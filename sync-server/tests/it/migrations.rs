@@ -676,12 +676,14 @@ fn assert_v1_kept(before: &BTreeMap<String, i64>, after: &BTreeMap<String, i64>)
             ("job_links", 0),
             ("job_replays", 0),
             ("login_failures", 0),
+            ("replenishments", 0),
             ("server_keys", 0),
             ("sla_limits", 0),
             ("sla_versions", 0),
             ("technician_profiles", 0),
+            ("stock_minimums", 0),
         ]),
-        "the tables of 0002 to 0010 (the fixture's jobs have no parent: no link to backfill)"
+        "the tables of 0002 to 0011 (the fixture's jobs have no parent: no link to backfill)"
     );
 }
 
@@ -1090,7 +1092,7 @@ fn sqlite_fresh_database_is_at_the_latest_version() {
         sqlite::migrations::MIGRATIONS,
     );
     let counts = sqlite_counts(&c);
-    assert_eq!(counts.len(), 32, "every table of the schema: {counts:?}");
+    assert_eq!(counts.len(), 34, "every table of the schema: {counts:?}");
     assert!(counts.values().all(|n| *n == 0));
 }
 
@@ -1129,8 +1131,8 @@ async fn sqlite_v1_fixture_is_upgraded_with_nothing_lost() {
     let schema = sqlite_schema(&open_conn(fresh.path()));
     assert_eq!(
         schema.len(),
-        34 + 24,
-        "32 tables, sqlite_sequence, the version table, 24 indexes"
+        36 + 26,
+        "34 tables, sqlite_sequence, the version table, 26 indexes"
     );
     assert_eq!(sqlite_schema(&c), schema);
 }
@@ -1497,7 +1499,7 @@ async fn postgres_migrations() {
     let fresh_c = pg_connect(&fresh).await;
     assert_rows(&postgres::migrations::applied(&fresh_c).await.unwrap(), all);
     let empty = pg_counts(&fresh_c).await;
-    assert_eq!(empty.len(), 32, "every table of the schema: {empty:?}");
+    assert_eq!(empty.len(), 34, "every table of the schema: {empty:?}");
     assert!(empty.values().all(|n| *n == 0));
 
     // The v1 fixture: upgraded, nothing lost, read back, schema equal to the fresh one.

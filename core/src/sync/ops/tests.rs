@@ -345,6 +345,25 @@ proptest! {
         prop_assert_eq!(back, body);
     }
 
+    /// A replenishment receipt and a stock-check count round-trip.
+    #[test]
+    fn receipt_and_count_round_trip(id in uuid(), q in 1i64..10_000, at in ts()) {
+        for op in [
+            StockOp::Receive(ReceiveStockV1 {
+                id: StockMovementId(id),
+                request_id: "rq-1".into(),
+                sku: "PUMP-220".into(),
+                quantity: q,
+                at,
+            }),
+            StockOp::Count(CountStockV1 { sku: "PUMP-220".into(), counted: q, expected: 3, at }),
+        ] {
+            let body = OpBody::Stock(op.clone());
+            let back = OpBody::parse("stock", op.kind(), 1, None, &body.payload()).unwrap();
+            prop_assert_eq!(back, body);
+        }
+    }
+
     /// Any extra field, anywhere at the top of a payload, is refused and named.
     #[test]
     fn unknown_fields_are_refused(op in job_op(), field in "[a-z]{3,10}") {

@@ -59,7 +59,7 @@ pub(super) async fn save_job(c: &impl GenericClient, job: &JobRecord) -> Result<
     Ok(())
 }
 
-async fn queue(
+pub(super) async fn queue(
     c: &impl GenericClient,
     technician: Option<&str>,
     change: &Change,

@@ -92,6 +92,27 @@ impl PostgresStorage {
                 },
             );
         }
+        if needs.stock {
+            let tech = device.technician_id.as_str();
+            // One van's pushes judge its stock one after the other (its devices may push
+            // at once).
+            tx.execute(
+                "SELECT pg_advisory_xact_lock(hashtext('van:' || $1))",
+                &[&tech],
+            )
+            .await?;
+            let rows = super::spares::ledger_rows(&tx, Some(tech)).await?;
+            state.stock = crate::spares::ledger::on_hand(&rows, tech);
+            state.issued = super::spares::replenishments_in(
+                &tx,
+                Some(tech),
+                Some(crate::spares::ReplenishmentState::Issued),
+            )
+            .await?
+            .into_iter()
+            .map(|r| (r.id, (r.sku, r.quantity)))
+            .collect();
+        }
         if !needs.job_ids.is_empty() {
             state.published = published(&tx, &self.published).await?;
         }

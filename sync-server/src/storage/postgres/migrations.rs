@@ -74,6 +74,12 @@ pub const MIGRATIONS: &[Migration] = &[
         include_str!("migrations/0010_technician_profiles.sql"),
         "ae7a8c92b75cf6f6bb83da27fbc7c4c9a18c33646e6aaea70dc78a7fc54cb00c",
     ),
+    Migration::new(
+        11,
+        "spares",
+        include_str!("migrations/0011_spares.sql"),
+        "eaebbfd7bd3466d0c227f34d68a571ae1cc4f7155dacdd6cecf24c3d0f26400d",
+    ),
 ];
 
 /// Brings the database to the newest of `migrations` (the server passes [`MIGRATIONS`]):

@@ -23,6 +23,7 @@ pub mod migrations;
 mod ops;
 mod people;
 mod sla;
+mod spares;
 mod webhooks;
 
 use std::str::FromStr;

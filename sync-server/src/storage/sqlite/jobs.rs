@@ -53,7 +53,7 @@ pub(super) fn save_job(c: &Connection, job: &JobRecord) -> Result<(), StorageErr
     Ok(())
 }
 
-fn queue(
+pub(super) fn queue(
     c: &Connection,
     technician: Option<&str>,
     change: &Change,

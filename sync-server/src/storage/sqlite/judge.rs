@@ -93,6 +93,19 @@ pub(super) fn push_tx(
     if !needs.job_ids.is_empty() {
         state.published = published(tx, cache)?;
     }
+    if needs.stock {
+        let tech = device.technician_id.as_str();
+        let rows = super::spares::ledger_rows(tx, Some(tech))?;
+        state.stock = crate::spares::ledger::on_hand(&rows, tech);
+        state.issued = super::spares::replenishments_in(
+            tx,
+            Some(tech),
+            Some(crate::spares::ReplenishmentState::Issued),
+        )?
+        .into_iter()
+        .map(|r| (r.id, (r.sku, r.quantity)))
+        .collect();
+    }
     for id in &needs.job_ids {
         let Some(job) = load_job(tx, id)? else {
             continue;

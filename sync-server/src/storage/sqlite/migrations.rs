@@ -73,6 +73,12 @@ pub const MIGRATIONS: &[Migration] = &[
         include_str!("migrations/0010_technician_profiles.sql"),
         "f62b5d38aed02e0f1a8a3989f6c86978d2090366022396aed5920532bcb90c78",
     ),
+    Migration::new(
+        11,
+        "spares",
+        include_str!("migrations/0011_spares.sql"),
+        "b359352007f542c1cac59b7357caddea239c0efcb0315c5b9b119c675b52e656",
+    ),
 ];
 
 /// Brings the database on `c` to the newest of `migrations` (the server passes

@@ -21,6 +21,7 @@ pub mod migrations;
 mod ops;
 mod people;
 mod sla;
+mod spares;
 mod webhooks;
 
 use std::path::Path;
