@@ -211,6 +211,7 @@ impl Desk {
                 "site": o.site, "product": o.product, "reported_fault": o.reported_fault,
                 "promised": o.promised, "billing": o.billing, "instructions": o.instructions,
                 "reported_at": o.reported_at, "technician_id": technician_id,
+                "sale": o.sale,
             }),
         )
         .await?;
