@@ -199,3 +199,104 @@ pub fn on_hand(rows: &[LedgerRow], technician_id: &str) -> std::collections::Has
         .map(|(sku, line)| (sku, line.on_hand))
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    //! The loaners' due times, from the take-back and return ops as stored.
+
+    use chrono::DateTime;
+    use fieldkit_core::model::{LoanerId, ReceiptId, VisitId, WorkOrderId};
+    use fieldkit_core::sync::ops::{LoanerV1, ReceiptV1, ReturnLoanerV1, TakeBackV1};
+    use fieldkit_core::sync::protocol::Op;
+
+    use super::*;
+
+    const DAY: i64 = 86_400_000;
+    const LENT: i64 = 1_795_000_000_000;
+
+    fn row(job: WorkOrderId, visit: VisitId, op: JobOp, received_at: i64) -> LedgerRow {
+        let op = Op {
+            op_id: fieldkit_core::model::OpId::new(),
+            seq: 1,
+            entity: "work_order".into(),
+            entity_id: job.to_string(),
+            visit_id: Some(visit.to_string()),
+            kind: op.kind().into(),
+            version: op.version(),
+            payload: op.payload(),
+            hlc: String::new(),
+            device_time: received_at,
+            hash: None,
+        };
+        LedgerRow {
+            technician_id: "t1".into(),
+            received_at,
+            body: serde_json::to_string(&op).unwrap(),
+        }
+    }
+
+    /// A take-back on `job` that leaves loaner `id` lent at `LENT`.
+    fn lent(job: WorkOrderId, visit: VisitId, id: LoanerId) -> LedgerRow {
+        let at = DateTime::from_timestamp_millis(LENT).unwrap();
+        let take_back = TakeBackV1 {
+            receipt: ReceiptV1 {
+                id: ReceiptId::new(),
+                work_order_id: job,
+                visit_id: visit,
+                receipt_no: "R-1".into(),
+                reason: "workshop repair".into(),
+                issued_at: at,
+                goods_book_ref: "GB-1".into(),
+                loaner_id: Some(id),
+                returned_at: None,
+            },
+            loaner: Some(LoanerV1 {
+                id,
+                work_order_id: job,
+                model: "WM-LOAN".into(),
+                serial: "L-1".into(),
+                lent_at: at,
+                returned_at: None,
+            }),
+            condition_photos: Vec::new(),
+        };
+        row(job, visit, JobOp::TakeBack(Box::new(take_back)), LENT)
+    }
+
+    #[test]
+    fn a_loaner_out_past_its_days_is_overdue_and_a_returned_one_never() {
+        let (a, b) = (WorkOrderId::new(), WorkOrderId::new());
+        let (va, vb) = (VisitId::new(), VisitId::new());
+        let (la, lb) = (LoanerId::new(), LoanerId::new());
+        let due = LENT + LOANER_DAYS * DAY;
+        let returned = row(
+            b,
+            vb,
+            JobOp::ReturnLoaner(ReturnLoanerV1 { loaner: lb }),
+            LENT + DAY,
+        );
+        let rows = vec![lent(a, va, la), lent(b, vb, lb), returned];
+        let at = |now| {
+            let l = Ledger::fold(&rows, now);
+            l.loaners
+                .iter()
+                .map(|n| (n.id.clone(), n.due_at, n.returned_at, n.overdue))
+                .collect::<Vec<_>>()
+        };
+        // At its due time it is not yet overdue; a millisecond later it is.
+        assert_eq!(
+            at(due),
+            vec![
+                (la.to_string(), due, None, false),
+                (lb.to_string(), due, Some(LENT + DAY), false),
+            ]
+        );
+        assert_eq!(
+            at(due + 1),
+            vec![
+                (la.to_string(), due, None, true),
+                (lb.to_string(), due, Some(LENT + DAY), false),
+            ]
+        );
+    }
+}
