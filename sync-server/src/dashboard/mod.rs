@@ -35,6 +35,7 @@ pub mod page;
 pub mod people;
 pub mod record;
 pub mod session;
+pub mod stock;
 pub mod words;
 
 use axum::Router;
@@ -116,6 +117,10 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/callbacks"),
     ("POST", "/callbacks/rules"),
     ("POST", "/callbacks/{id}/calls"),
+    ("GET", "/stock"),
+    ("POST", "/stock/minimums"),
+    ("POST", "/stock/replenishments/{id}/approve"),
+    ("POST", "/stock/replenishments/{id}/issue"),
     ("GET", "/technicians/{id}/profile"),
     ("POST", "/technicians/{id}/profile"),
 ];
@@ -139,6 +144,7 @@ pub fn routes(https: bool) -> Router<AppState> {
         .merge(money::routes())
         .merge(complaints::routes())
         .merge(callbacks::routes())
+        .merge(stock::routes())
         .route("/jobs/{id}/copy.pdf", get(copy::copy_pdf))
         .merge(accounts::routes())
         .layer(axum::middleware::map_response(move |res| {

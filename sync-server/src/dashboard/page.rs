@@ -54,7 +54,7 @@ pub trait Viewer {
 }
 
 /// The pages in the navigation: (path, label, administrators only).
-const NAV: [(&str, &str, bool); 11] = [
+const NAV: [(&str, &str, bool); 12] = [
     ("/board", "Board", false),
     ("/jobs/new", "New job", false),
     ("/flags", "Flags", false),
@@ -64,6 +64,7 @@ const NAV: [(&str, &str, bool); 11] = [
     ("/money", "收款与发票 · Cash and invoices", false),
     ("/complaints", "投诉 · Complaints", false),
     ("/callbacks", "回访 · Callbacks", false),
+    ("/stock", "备件 · Spare parts", false),
     ("/accounts", "账号 · Accounts", true),
     ("/audit", "审计日志 · Audit log", true),
 ];

@@ -450,3 +450,61 @@ pub mod callbacks {
         }
     }
 }
+
+/// The warehouse's stock page.
+pub mod stock {
+    use crate::spares::ReplenishmentState;
+
+    pub const TITLE: &str = "备件 · Spare parts";
+    pub const RULE: &str = "库存按服务器账目计算（领用、使用、退库、盘点）；低于最低库存时自动生成补货申请，经审批、发放后由技师领收 · Stock follows the server's own ledger (issued, used, returned, counted); below a minimum level a replenishment is raised, approved, issued and received on the van.";
+    pub const VANS: &str = "车载库存 · Van stock";
+    pub const VAN_COLUMNS: [&str; 7] = [
+        "技师 · Technician",
+        "配件 · Part",
+        "在库 · On hand",
+        "已用 · Used",
+        "旧件退回 · Old parts returned",
+        "最低库存 · Minimum",
+        "最近盘点 · Last count",
+    ];
+    pub const DIFFERS: &str = "盘点差异 · count differs";
+    pub const NONE: &str = "无 · None.";
+    pub const TECHNICIAN: &str = "技师 · Technician";
+    pub const SKU: &str = "配件编号 · Part (SKU)";
+    pub const MINIMUM: &str = "最低库存 · Minimum";
+    pub const MINIMUM_BAD: &str = "最低库存应为整数 (the minimum is a whole number)";
+    pub const SET: &str = "设置 · Set";
+    pub const REPLENISHMENTS: &str = "补货申请 · Replenishments";
+    pub const REQUEST_COLUMNS: [&str; 7] = [
+        "技师 · Technician",
+        "配件 · Part",
+        "数量 · Quantity",
+        "申请时在库 / 最低 · On hand / minimum then",
+        "申请时间 · Raised",
+        "状态 · State",
+        "操作 · Action",
+    ];
+    pub const APPROVE: &str = "审批 · Approve";
+    pub const ISSUE: &str = "发放 · Issue";
+    pub const LOANERS: &str = "备用机 · Loaners";
+    pub const LOANER_COLUMNS: [&str; 6] = [
+        "工单 · Job",
+        "技师 · Technician",
+        "型号 · 序列号 · Model · serial",
+        "借出 · Lent",
+        "应还 · Due back",
+        "归还 · Returned",
+    ];
+    pub const JOB: &str = "工单 · job";
+    pub const OVERDUE: &str = "逾期未还 · overdue";
+    pub const OUT: &str = "借出中 · out";
+
+    pub fn state(s: ReplenishmentState) -> &'static str {
+        match s {
+            ReplenishmentState::Raised => "待审批 · raised",
+            ReplenishmentState::Approved => "已审批 · approved",
+            ReplenishmentState::Issued => "已发放 · issued",
+            ReplenishmentState::Received => "已领收 · received",
+        }
+    }
+}

@@ -47,6 +47,9 @@ const NOT_LINKED: &[(&str, &str)] = &[
     ("POST", "/complaints/{id}/report"),
     // The fixture's job is not picked for a callback (the default 20 % sample).
     ("POST", "/callbacks/{id}/calls"),
+    // The fixture raises no replenishment (no minimum is set).
+    ("POST", "/stock/replenishments/{id}/approve"),
+    ("POST", "/stock/replenishments/{id}/issue"),
 ];
 
 /// Whether a concrete path matches a route pattern (`{id}`: any one non-empty segment).
@@ -219,7 +222,10 @@ fn concrete(f: &Fixture, pattern: &str) -> Vec<String> {
         f.job.clone()
     } else if pattern.starts_with("/accounts/") {
         f.account.clone()
-    } else if pattern.starts_with("/complaints/") || pattern.starts_with("/callbacks/") {
+    } else if pattern.starts_with("/complaints/")
+        || pattern.starts_with("/callbacks/")
+        || pattern.starts_with("/stock/")
+    {
         // The fixture has no complaint: a forged form must not make one either.
         random_hex()
     } else {
@@ -341,6 +347,12 @@ fn valid_fields(f: &Fixture, pattern: &str) -> Vec<(String, String)> {
         "/callbacks/{id}/calls" => {
             vec![kv("reached", "yes"), kv("rating", "5"), kv("revision", "1")]
         }
+        "/stock/minimums" => vec![
+            kv("technician_id", &f.tech),
+            kv("sku", "PUMP-220"),
+            kv("minimum", "50"),
+        ],
+        "/stock/replenishments/{id}/approve" | "/stock/replenishments/{id}/issue" => vec![],
         other => panic!("a new POST route {other}: give it a valid form here"),
     }
 }
@@ -369,6 +381,8 @@ struct Snapshot {
     /// The complaints, the holiday calendar in force and the callback rules (none taken in,
     /// none uploaded, none set).
     complaints: (serde_json::Value, serde_json::Value, serde_json::Value),
+    /// The minimum levels as the replenishments see them (none set, none raised).
+    stock: serde_json::Value,
 }
 
 /// The day a forged cash hand-in names.
@@ -445,6 +459,11 @@ async fn snapshot(f: &Fixture) -> Snapshot {
                 .await
                 .1,
         ),
+        stock: f
+            .ts
+            .admin(reqwest::Method::GET, "/v1/admin/stock/replenishments", None)
+            .await
+            .1,
     }
 }
 

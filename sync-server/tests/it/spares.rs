@@ -290,6 +290,24 @@ async fn a_day_of_spares(backend: Backend) {
     let v = stock(&ts).await;
     assert_eq!(line(&v, &d, "PUMP-220")["on_hand"], json!(-98));
     assert_eq!(line(&v, &d, "PUMP-220")["received"], json!(0));
+    // The warehouse's page shows the same van line, and the replenishments with their state.
+    ts.create_dispatcher("warehouse", "a long warehouse password")
+        .await;
+    let desk = ts
+        .dashboard_login("warehouse", "a long warehouse password")
+        .await;
+    let (status, html) = ts.page(&desk, "/stock").await;
+    assert_eq!(status, 200);
+    let row = html
+        .split(&format!("data-technician=\"{d}\" data-sku=\"PUMP-220\""))
+        .nth(1)
+        .and_then(|r| r.split("</tr>").next())
+        .expect("the van's line on the page");
+    assert!(row.contains(">-98<"), "{row}");
+    assert!(
+        html.contains("data-state=\"received\""),
+        "the received request is listed"
+    );
     ts.server.shutdown().await.unwrap();
 }
 
