@@ -503,6 +503,8 @@ async fn a_complaint_on_the_phone_reaches_the_queue_once(backend: Backend) {
         }
     });
     assert!(reached, "the walk stopped early: {r:?}");
+    // A phone whose clock runs five days ahead: its complaint counts from the server's now.
+    p.clock.set(crate::cash::local(25, 10, 0));
     p.kit
         .feedback(order.id, 2, Some("地上留了很多灰"), true)
         .unwrap();
@@ -516,7 +518,8 @@ async fn a_complaint_on_the_phone_reaches_the_queue_once(backend: Backend) {
         assert_eq!(c["summary"], "地上留了很多灰");
         assert_eq!(c["work_order_id"], order.id.to_string());
         assert!(c["source_op_id"].is_string());
-        // Fri 20 Nov 10:00 → Mon 23, Tue 24, Wed 25: due Thu 26 Nov 00:00.
+        assert_eq!(c["received_at"], ms(crate::cash::local(20, 12, 0)));
+        // Fri 20 Nov → Mon 23, Tue 24, Wed 25: due Thu 26 Nov 00:00 (not counted from the 25th).
         assert_eq!(c["due_at"], ms(crate::cash::local(26, 0, 0)));
     }
 }
