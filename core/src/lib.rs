@@ -7,6 +7,7 @@
 pub mod checklist;
 pub mod clock;
 pub mod error;
+pub mod i18n;
 pub mod media;
 pub mod model;
 #[cfg(feature = "report")]

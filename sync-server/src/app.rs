@@ -53,6 +53,9 @@ pub fn router(state: AppState, body_timeout: Duration) -> Router {
         .layer(CompressionLayer::new())
         .layer(axum::middleware::from_fn_with_state(limits, at_most))
         .layer(axum::middleware::from_fn(close_unless_body_read))
+        // Outermost but for tracing: every error body, page and refusal below is written in
+        // the request's language.
+        .layer(axum::middleware::from_fn(crate::i18n::scope))
         .layer(
             TraceLayer::new_for_http()
                 // Method and path only: paths carry ids, never names, phones or addresses;

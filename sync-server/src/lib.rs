@@ -33,6 +33,7 @@ pub mod desk;
 pub mod device_keys;
 pub mod drawings;
 pub mod error;
+pub mod i18n;
 pub mod limits;
 pub mod measures;
 pub mod metrics;

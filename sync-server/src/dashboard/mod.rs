@@ -58,7 +58,8 @@ use crate::state::AppState;
 pub use crate::state::{BoardEvents, CopySettings, Settings};
 use crate::storage::dashboard::SessionRecord;
 
-/// Every dashboard route as (method, path): all but `GET /login`, `POST /login` and
+/// Every dashboard route as (method, path): all but `GET /login`, `POST /login`, `GET /lang`
+/// (the language switch: a cookie of the browser's own, no data) and
 /// `GET /assets/board.js` need a session; every POST needs the CSRF token too. The board's
 /// script is public on purpose: the same static code for everyone, no data in it, and what it
 /// fetches (`/board/rows`, `/board/events`) needs the session.
@@ -66,6 +67,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/"),
     ("GET", "/login"),
     ("POST", "/login"),
+    ("GET", "/lang"),
     ("POST", "/logout"),
     ("GET", "/assets/board.js"),
     ("GET", "/board"),
@@ -130,6 +132,7 @@ pub fn routes(https: bool) -> Router<AppState> {
     Router::new()
         .route("/", get(home))
         .route("/login", get(login_page).post(login))
+        .route("/lang", get(switch_language))
         .route("/logout", post(logout))
         .merge(board::routes())
         .merge(at_risk::routes())
@@ -180,6 +183,34 @@ async fn security_headers(mut res: Response, https: bool) -> Response {
         h.insert(k, HeaderValue::from_static(v));
     }
     res
+}
+
+/// `/lang?to=en&back=/board`: the dashboard in that language from now on (the `fk_lang`
+/// cookie, a year), back on the page it was asked from (a path of this server only).
+async fn switch_language(
+    axum::extract::Query(q): axum::extract::Query<Vec<(String, String)>>,
+) -> Response {
+    let get = |k: &str| q.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
+    let back = get("back")
+        // A path of this server, in visible ASCII (what a `Location` header may carry).
+        .filter(|b| {
+            b.starts_with('/')
+                && !b.starts_with("//")
+                && b.bytes().all(|c| (0x21..0x7f).contains(&c) && c != b'\\')
+        })
+        .unwrap_or("/board");
+    let mut r = Redirect::to(back).into_response();
+    if let Some(l) = get("to").and_then(crate::i18n::Locale::from_tag) {
+        let value = format!(
+            "{}={}; Path=/; SameSite=Lax; Max-Age=31536000",
+            crate::i18n::LANG_COOKIE,
+            l.tag()
+        );
+        if let Ok(v) = HeaderValue::from_str(&value) {
+            r.headers_mut().insert(SET_COOKIE, v);
+        }
+    }
+    r
 }
 
 async fn home(_: Session) -> Redirect {

@@ -9,7 +9,9 @@ use chrono::{DateTime, FixedOffset, NaiveDateTime, TimeZone, Utc};
 use maud::{DOCTYPE, Markup, html};
 
 use crate::error::ApiError;
+use crate::i18n::Locale;
 use crate::storage::StorageError;
+use crate::t;
 
 const STYLE: &str = r#"
 *{box-sizing:border-box}body{font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"Noto Sans CJK SC","Microsoft YaHei",sans-serif;margin:0;color:#1d2733;background:#f4f6f8}
@@ -51,29 +53,47 @@ pub trait Viewer {
     fn is_admin(&self) -> bool {
         false
     }
+    /// The language the page is written in (the request's, by default).
+    fn locale(&self) -> Locale {
+        crate::i18n::current()
+    }
 }
 
-/// The pages in the navigation: (path, label, administrators only).
+/// The pages in the navigation: (path, message id of its label, administrators only).
 const NAV: [(&str, &str, bool); 12] = [
-    ("/board", "Board", false),
-    ("/jobs/new", "New job", false),
-    ("/flags", "Flags", false),
-    ("/technicians", "Technicians", true),
-    ("/devices", "Devices", true),
-    ("/measures", "Measures", false),
-    ("/money", "收款与发票 · Cash and invoices", false),
-    ("/complaints", "投诉 · Complaints", false),
-    ("/callbacks", "回访 · Callbacks", false),
-    ("/stock", "备件 · Spare parts", false),
-    ("/accounts", "账号 · Accounts", true),
-    ("/audit", "审计日志 · Audit log", true),
+    ("/board", "nav-board", false),
+    ("/jobs/new", "nav-new-job", false),
+    ("/flags", "nav-flags", false),
+    ("/technicians", "nav-technicians", true),
+    ("/devices", "nav-devices", true),
+    ("/measures", "nav-measures", false),
+    ("/money", "nav-money", false),
+    ("/complaints", "nav-complaints", false),
+    ("/callbacks", "nav-callbacks", false),
+    ("/stock", "nav-stock", false),
+    ("/accounts", "nav-accounts", true),
+    ("/audit", "nav-audit", true),
 ];
+
+/// The link that switches the dashboard to the other language and comes back to `here`.
+fn language_switch(locale: Locale, here: &str) -> Markup {
+    let other = match locale {
+        Locale::ZhCn => Locale::En,
+        Locale::En => Locale::ZhCn,
+    };
+    let back = if here.is_empty() { "/board" } else { here };
+    html! {
+        a id="lang" href=(format!("/lang?to={}&back={}", other.tag(), back)) lang=(other.tag())
+            title=(t!(locale, "language")) { (t!(locale, "language-switch-code")) }
+    }
+}
 
 /// A page of the dashboard for a logged-in dispatcher: `here` is the nav entry to mark.
 pub fn page(title: &str, viewer: &impl Viewer, here: &str, body: Markup) -> Markup {
+    let locale = viewer.locale();
     html! {
         (DOCTYPE)
-        html lang="en" {
+        html lang=(locale.tag()) {
             head {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
@@ -86,15 +106,16 @@ pub fn page(title: &str, viewer: &impl Viewer, here: &str, body: Markup) -> Mark
                     nav {
                         @for (path, label, admin) in NAV {
                             @if !admin || viewer.is_admin() {
-                                a href=(path) class=[(path == here).then_some("here")] { (label) } " "
+                                a href=(path) class=[(path == here).then_some("here")] { (t!(locale, label)) } " "
                             }
                         }
                     }
                     div class="me" {
-                        a id="me" href="/account/password" title="更改密码 · change password" { (viewer.login()) }
+                        (language_switch(locale, here))
+                        a id="me" href="/account/password" title=(t!(locale, "change-password")) { (viewer.login()) }
                         form id="logout" class="inline" method="post" action="/logout" {
                             (csrf_field(viewer))
-                            button class="secondary" type="submit" { "Log out" }
+                            button class="secondary" type="submit" { (t!(locale, "log-out")) }
                         }
                     }
                 }
@@ -104,11 +125,12 @@ pub fn page(title: &str, viewer: &impl Viewer, here: &str, body: Markup) -> Mark
     }
 }
 
-/// A page without the navigation (login, errors before login).
+/// A page without the navigation (login, errors before login), in the request's language.
 pub fn bare(title: &str, body: Markup) -> Markup {
+    let locale = crate::i18n::current();
     html! {
         (DOCTYPE)
-        html lang="en" {
+        html lang=(locale.tag()) {
             head {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
@@ -223,5 +245,19 @@ impl IntoResponse for PageError {
         r.headers_mut()
             .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
         r
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_navigation_label_is_in_the_catalogue() {
+        for (_, id, _) in NAV {
+            for l in Locale::ALL {
+                assert!(crate::i18n::CATALOGUE.has(l, id), "{l}: {id}");
+            }
+        }
     }
 }

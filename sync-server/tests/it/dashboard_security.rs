@@ -22,11 +22,13 @@ use reqwest::header::{COOKIE, LOCATION, ORIGIN};
 
 const PASSWORD: &str = "a long dispatcher password";
 
-/// The routes that answer without a session: the login form and its post, and the board's
-/// script (static code, no data; see `ROUTES`).
+/// The routes that answer without a session: the login form and its post, the language
+/// switch (the browser's own cookie), and the board's script (static code, no data; see
+/// `ROUTES`).
 const PUBLIC: &[(&str, &str)] = &[
     ("GET", "/login"),
     ("POST", "/login"),
+    ("GET", "/lang"),
     ("GET", "/assets/board.js"),
 ];
 
@@ -532,7 +534,9 @@ async fn no_session_is_refused(f: &Fixture) {
     for (method, pattern) in PUBLIC {
         if *method == "GET" {
             let res = send(f, method, pattern, None, None, &[]).await;
-            assert_eq!(res.status().as_u16(), 200, "{pattern}");
+            // The language switch sends the browser back where it came from.
+            let want = if *pattern == "/lang" { 303 } else { 200 };
+            assert_eq!(res.status().as_u16(), want, "{pattern}");
         }
     }
     let js = send(f, "GET", "/assets/board.js", None, None, &[])
