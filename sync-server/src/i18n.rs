@@ -15,27 +15,38 @@ use axum::http::request::Parts;
 use axum::middleware::Next;
 use axum::response::Response;
 use fieldkit_core::i18n::Source;
-pub use fieldkit_core::i18n::{Catalogue, FluentArgs, Locale, num};
+pub use fieldkit_core::i18n::{Catalogue, FluentArgs, Locale, is_cjk, num};
 
 /// The cookie that holds a dispatcher's chosen language (`zh-CN` or `en`).
 pub const LANG_COOKIE: &str = "fk_lang";
 
-/// Every `.ftl` file of the server, per locale. A file added under `locales/` is listed here.
-const SOURCES: &[Source] = &[
-    (
-        Locale::ZhCn,
-        "common.ftl",
-        include_str!("../locales/zh-CN/common.ftl"),
-    ),
-    (
-        Locale::En,
-        "common.ftl",
-        include_str!("../locales/en/common.ftl"),
-    ),
+/// Both locales' copies of one `.ftl` file under `locales/{zh-CN,en}/`, compiled in.
+macro_rules! ftl {
+    ($name:literal) => {
+        [
+            (
+                Locale::ZhCn,
+                $name,
+                include_str!(concat!("../locales/zh-CN/", $name)),
+            ),
+            (
+                Locale::En,
+                $name,
+                include_str!(concat!("../locales/en/", $name)),
+            ),
+        ]
+    };
+}
+
+/// Every `.ftl` file of the server (a test checks none under `locales/` is left out).
+const FILES: &[[Source; 2]] = &[
+    ftl!("common.ftl"),
+    ftl!("desk-pages.ftl"),
+    ftl!("verify.ftl"),
 ];
 
 /// The server's catalogue, built on first use.
-pub static CATALOGUE: LazyLock<Catalogue> = LazyLock::new(|| Catalogue::new(SOURCES));
+pub static CATALOGUE: LazyLock<Catalogue> = LazyLock::new(|| Catalogue::new(&FILES.concat()));
 
 /// `t!(locale, "id")`, `t!(locale, "id", name = value, …)`: a message of the server's
 /// catalogue in `locale`.
@@ -107,6 +118,20 @@ mod tests {
     use super::*;
 
     #[test]
+    fn every_file_under_locales_is_compiled_in() {
+        for l in Locale::ALL {
+            let dir = format!("{}/locales/{}", env!("CARGO_MANIFEST_DIR"), l.tag());
+            for e in std::fs::read_dir(&dir).unwrap() {
+                let name = e.unwrap().file_name().into_string().unwrap();
+                assert!(
+                    FILES.iter().any(|f| f[0].1 == name),
+                    "{dir}/{name} is not in i18n::FILES"
+                );
+            }
+        }
+    }
+
+    #[test]
     fn the_catalogue_has_every_message_in_every_locale_and_chinese_in_chinese() {
         let problems = CATALOGUE.problems();
         assert!(problems.is_empty(), "{problems:#?}");
@@ -164,7 +189,11 @@ mod tests {
             if before.is_some_and(|c| c.is_alphanumeric() || c == '_') {
                 continue;
             }
-            let rest = &text[from..text.len().min(from + 300)];
+            let mut end = text.len().min(from + 300);
+            while !text.is_char_boundary(end) {
+                end -= 1;
+            }
+            let rest = &text[from..end];
             let Some(q) = rest.find('"') else { continue };
             if rest[..q].contains(')') {
                 continue; // the id is not a literal: `t!(locale, label)`

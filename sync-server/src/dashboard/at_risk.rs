@@ -15,8 +15,10 @@ use super::session::Session;
 use super::words::at_risk as w;
 use super::words::{kind_word, zone_word};
 use crate::desk::sla::AtRiskReport;
+use crate::i18n::current as lang;
 use crate::sla::at_risk::{Level, Reason};
 use crate::state::AppState;
+use crate::t;
 
 /// The panel's route: its rows alone, for the live board.
 pub fn routes() -> Router<AppState> {
@@ -27,9 +29,9 @@ pub fn routes() -> Router<AppState> {
 pub fn panel(session: &Session, report: &AtRiskReport) -> Markup {
     html! {
         section id="at-risk" class="card" {
-            h2 { (w::TITLE) " " small class="muted" { (w::VERSION) " " span id="sla-version" { (report.sla_version) } } }
+            h2 { (t!(lang(), w::TITLE)) " " small class="muted" { (t!(lang(), w::VERSION)) " " span id="sla-version" { (report.sla_version) } } }
             table id="at-risk-jobs" {
-                thead { tr { @for c in w::COLUMNS { th { (c) } } } }
+                thead { tr { @for c in w::COLUMNS { th { (t!(lang(), c)) } } } }
                 tbody { (tbody(session, report)) }
             }
         }
@@ -39,15 +41,21 @@ pub fn panel(session: &Session, report: &AtRiskReport) -> Markup {
 /// One reason in words, its times in the desk's time zone.
 fn reason(session: &Session, r: &Reason) -> String {
     match *r {
-        Reason::NotContacted { due } => format!("{} {}", w::NOT_CONTACTED, session.when(due)),
+        Reason::NotContacted { due } => {
+            format!("{} {}", t!(lang(), w::NOT_CONTACTED), session.when(due))
+        }
         Reason::DelayNotice { new_eta, .. } => {
-            format!("{} {}", w::DELAY_NOTICE, session.when(new_eta))
+            format!("{} {}", t!(lang(), w::DELAY_NOTICE), session.when(new_eta))
         }
         Reason::EtaPastWindow { window_end, .. } => {
-            format!("{} {}", w::ETA_PAST_WINDOW, session.when(window_end))
+            format!(
+                "{} {}",
+                t!(lang(), w::ETA_PAST_WINDOW),
+                session.when(window_end)
+            )
         }
-        Reason::Arrival { due } => format!("{} {}", w::ARRIVAL, session.when(due)),
-        Reason::Repair { due } => format!("{} {}", w::REPAIR, session.when(due)),
+        Reason::Arrival { due } => format!("{} {}", t!(lang(), w::ARRIVAL), session.when(due)),
+        Reason::Repair { due } => format!("{} {}", t!(lang(), w::REPAIR), session.when(due)),
     }
 }
 
@@ -61,15 +69,15 @@ fn level(l: Level) -> (&'static str, &'static str) {
 fn tbody(session: &Session, report: &AtRiskReport) -> Markup {
     html! {
         @if report.jobs.is_empty() {
-            tr class="none" { td colspan=(w::COLUMNS.len()) { (w::NONE) } }
+            tr class="none" { td colspan=(w::COLUMNS.len()) { (t!(lang(), w::NONE)) } }
         }
         @for j in &report.jobs {
             @let (lv, lw) = level(j.level);
             tr id={ "risk-" (j.work_order_id) } data-level=(lv) {
                 td { a class="job-link" href={ "/jobs/" (j.work_order_id) } { (j.number) } }
-                td { (j.technician_id.as_deref().unwrap_or(w::UNASSIGNED)) }
+                td { (j.technician_id.clone().unwrap_or_else(|| t!(lang(), w::UNASSIGNED))) }
                 td { (kind_word(j.kind)) " · " (zone_word(j.zone)) }
-                td class="level" { (lw) }
+                td class="level" { (t!(lang(), lw)) }
                 td class="reasons" {
                     @for r in &j.risks {
                         div data-reason=(reason_key(&r.reason)) data-level=(level(r.level).0) { (reason(session, &r.reason)) }

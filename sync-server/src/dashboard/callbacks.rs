@@ -20,7 +20,9 @@ use crate::complaints::Category;
 use crate::desk::callbacks::{
     self as desk, CallbackQuery, CallbackRow, CallbackStatus, RecordCall,
 };
+use crate::i18n::current as lang;
 use crate::state::AppState;
+use crate::t;
 
 /// The callback page's routes.
 pub fn routes() -> Router<AppState> {
@@ -68,20 +70,20 @@ async fn record_call(
     let reached = match f.reached.as_str() {
         "yes" => true,
         "no" => false,
-        _ => return Err(PageError::bad_request(w::REACHED_BAD)),
+        _ => return Err(PageError::bad_request(t!(lang(), w::REACHED_BAD))),
     };
     let rating = match f.rating.trim() {
         "" => None,
         r => Some(
             r.parse::<u8>()
-                .map_err(|_| PageError::bad_request(w::RATING_BAD))?,
+                .map_err(|_| PageError::bad_request(t!(lang(), w::RATING_BAD)))?,
         ),
     };
     let problem = match f.problem.as_str() {
         "" => None,
         "repair" => Some(Problem::Repair),
         "complaint" => Some(Problem::Complaint),
-        _ => return Err(PageError::bad_request(w::PROBLEM_BAD)),
+        _ => return Err(PageError::bad_request(t!(lang(), w::PROBLEM_BAD))),
     };
     let call = RecordCall {
         reached,
@@ -105,11 +107,11 @@ async fn set_rules(
         every_complaint: f.every_complaint.is_some(),
         sample_percent: num(&f.sample_percent)
             .and_then(|n| u8::try_from(n).ok())
-            .ok_or_else(|| PageError::bad_request(w::NUMBER_BAD))?,
+            .ok_or_else(|| PageError::bad_request(t!(lang(), w::NUMBER_BAD)))?,
         within_days: num(&f.within_days)
             .and_then(|n| u32::try_from(n).ok())
-            .ok_or_else(|| PageError::bad_request(w::NUMBER_BAD))?,
-        seed: num(&f.seed).ok_or_else(|| PageError::bad_request(w::NUMBER_BAD))?,
+            .ok_or_else(|| PageError::bad_request(t!(lang(), w::NUMBER_BAD)))?,
+        seed: num(&f.seed).ok_or_else(|| PageError::bad_request(t!(lang(), w::NUMBER_BAD)))?,
     };
     desk::set_rules(&s, &session.actor(), rules).await?;
     Ok(Redirect::to("/callbacks#rules").into_response())
@@ -121,22 +123,22 @@ fn call_form(session: &Session, r: &CallbackRow) -> Markup {
         form class="call" method="post" action={ "/callbacks/" (c.id) "/calls" } {
             (csrf_field(session))
             input type="hidden" name="revision" value=(c.revision);
-            label { input type="radio" name="reached" value="yes" checked; " " (w::REACHED) }
-            label { input type="radio" name="reached" value="no"; " " (w::NOT_REACHED) }
-            label { (w::RATING) " " select name="rating" {
+            label { input type="radio" name="reached" value="yes" checked; " " (t!(lang(), w::REACHED)) }
+            label { input type="radio" name="reached" value="no"; " " (t!(lang(), w::NOT_REACHED)) }
+            label { (t!(lang(), w::RATING)) " " select name="rating" {
                 option value="" { "—" }
                 @for n in (1..=5).rev() { option value=(n) { (n) } }
             } }
-            label { (w::PROBLEM) " " select name="problem" {
-                option value="" { (w::NO_PROBLEM) }
-                option value="repair" { (w::REPAIR) }
-                option value="complaint" { (w::COMPLAINT) }
+            label { (t!(lang(), w::PROBLEM)) " " select name="problem" {
+                option value="" { (t!(lang(), w::NO_PROBLEM)) }
+                option value="repair" { (t!(lang(), w::REPAIR)) }
+                option value="complaint" { (t!(lang(), w::COMPLAINT)) }
             } }
-            label { (w::COMPLAINT_CATEGORY) " " select name="complaint_category" {
+            label { (t!(lang(), w::COMPLAINT_CATEGORY)) " " select name="complaint_category" {
                 @for k in Category::ALL { option value=(k.as_str()) { (category(k)) } }
             } }
-            label { (w::NOTE) " " input type="text" name="note" maxlength="2000"; }
-            button type="submit" { (w::RECORD) }
+            label { (t!(lang(), w::NOTE)) " " input type="text" name="note" maxlength="2000"; }
+            button type="submit" { (t!(lang(), w::RECORD)) }
         }
     }
 }
@@ -150,21 +152,21 @@ async fn callbacks_page(
     let m = &q.measures;
     let num = |x: Option<f64>| x.map_or("—".to_owned(), |v| format!("{v:.2}"));
     let body = html! {
-        h1 { (w::TITLE) }
-        p class="muted" { (w::RULE) }
+        h1 { (t!(lang(), w::TITLE)) }
+        p class="muted" { (t!(lang(), w::RULE)) }
         p id="callback-measures" {
-            (w::PICKED) " " (m.picked) " · " (w::DONE) " " (m.done) " · " (w::UNREACHABLE) " " (m.unreachable)
-            " · " (w::OVERDUE) " " (m.overdue) " · " (w::CALLBACK_RATING) " " (num(m.callback_rating))
-            " · " (w::DEVICE_RATING) " " (num(m.device_rating)) " · " (w::PROBLEMS) " " (m.problems)
+            (t!(lang(), w::PICKED)) " " (m.picked) " · " (t!(lang(), w::DONE)) " " (m.done) " · " (t!(lang(), w::UNREACHABLE)) " " (m.unreachable)
+            " · " (t!(lang(), w::OVERDUE)) " " (m.overdue) " · " (t!(lang(), w::CALLBACK_RATING)) " " (num(m.callback_rating))
+            " · " (t!(lang(), w::DEVICE_RATING)) " " (num(m.device_rating)) " · " (t!(lang(), w::PROBLEMS)) " " (m.problems)
         }
         table id="callback-queue" {
-            thead { tr { @for c in w::COLUMNS { th { (c) } } } }
+            thead { tr { @for c in w::COLUMNS { th { (t!(lang(), c)) } } } }
             tbody {
                 @for r in &q.callbacks {
                     tr data-status=(r.status.as_str()) data-id=(r.callback.id) data-job=(r.callback.work_order_id) {
-                        td class=(if r.status == CallbackStatus::Overdue { "status flag" } else { "status" }) { (w::status(r.status)) }
+                        td class=(if r.status == CallbackStatus::Overdue { "status flag" } else { "status" }) { (t!(lang(), w::status(r.status))) }
                         td { (session.when(r.callback.due_at)) }
-                        td { a href={ "/jobs/" (r.callback.work_order_id) } { (r.job_number) } " · " (w::reason(r.callback.reason)) }
+                        td { a href={ "/jobs/" (r.callback.work_order_id) } { (r.job_number) } " · " (t!(lang(), w::reason(r.callback.reason))) }
                         td class="contact" { (r.contact.name) br; (r.contact.phone) br; (r.contact.address) }
                         td class="script" { (r.script[0]) br; span class="muted" { (r.script[1]) } }
                         td { (r.device_rating.map_or("—".to_owned(), |x| x.to_string())) }
@@ -173,27 +175,32 @@ async fn callbacks_page(
                                 (call_form(&session, r))
                             } @else if let Some(a) = r.callback.answer() {
                                 (a.rating.map_or("—".to_owned(), |x| x.to_string())) " / 5"
-                                @if let Some(j) = r.callback.repair_job_id { " · " a href={ "/jobs/" (j) } { (w::REPAIR_JOB) } }
-                                @if let Some(c) = &r.callback.complaint_id { " · " a href={ "/complaints/" (c) } { (w::COMPLAINT_LINK) } }
+                                @if let Some(j) = r.callback.repair_job_id { " · " a href={ "/jobs/" (j) } { (t!(lang(), w::REPAIR_JOB)) } }
+                                @if let Some(c) = &r.callback.complaint_id { " · " a href={ "/complaints/" (c) } { (t!(lang(), w::COMPLAINT_LINK)) } }
                             } @else {
-                                (w::status(r.status))
+                                (t!(lang(), w::status(r.status)))
                             }
                         }
                     }
                 }
-                @if q.callbacks.is_empty() { tr { td colspan="7" class="muted" { (w::NONE) } } }
+                @if q.callbacks.is_empty() { tr { td colspan="7" class="muted" { (t!(lang(), w::NONE)) } } }
             }
         }
-        h2 id="rules" { (w::RULES) }
+        h2 id="rules" { (t!(lang(), w::RULES)) }
         form id="callback-rules" method="post" action="/callbacks/rules" {
             (csrf_field(&session))
-            label { input type="checkbox" name="every_installation" value="on" checked[rules.rules.every_installation]; " " (w::EVERY_INSTALLATION) }
-            label { input type="checkbox" name="every_complaint" value="on" checked[rules.rules.every_complaint]; " " (w::EVERY_COMPLAINT) }
-            label { (w::SAMPLE) " " input type="number" name="sample_percent" min="0" max="100" required value=(rules.rules.sample_percent); }
-            label { (w::WITHIN) " " input type="number" name="within_days" min="1" max="30" required value=(rules.rules.within_days); }
-            label { (w::SEED) " " input type="number" name="seed" min="0" required value=(rules.rules.seed); }
-            button type="submit" { (w::SAVE) }
+            label { input type="checkbox" name="every_installation" value="on" checked[rules.rules.every_installation]; " " (t!(lang(), w::EVERY_INSTALLATION)) }
+            label { input type="checkbox" name="every_complaint" value="on" checked[rules.rules.every_complaint]; " " (t!(lang(), w::EVERY_COMPLAINT)) }
+            label { (t!(lang(), w::SAMPLE)) " " input type="number" name="sample_percent" min="0" max="100" required value=(rules.rules.sample_percent); }
+            label { (t!(lang(), w::WITHIN)) " " input type="number" name="within_days" min="1" max="30" required value=(rules.rules.within_days); }
+            label { (t!(lang(), w::SEED)) " " input type="number" name="seed" min="0" required value=(rules.rules.seed); }
+            button type="submit" { (t!(lang(), w::SAVE)) }
         }
     };
-    Ok(private(page(w::TITLE, &session, "/callbacks", body)))
+    Ok(private(page(
+        &t!(lang(), w::TITLE),
+        &session,
+        "/callbacks",
+        body,
+    )))
 }

@@ -17,7 +17,9 @@ use super::session::{CsrfForm, Session};
 use super::words::complaints as w;
 use crate::complaints::{Category, Change, Channel, Complaint, Opinion, Responsible, State as St};
 use crate::desk::complaints::{self as desk, Extend, NewComplaint, QueueQuery, QueueStatus};
+use crate::i18n::current as lang;
 use crate::state::AppState;
+use crate::t;
 
 /// The complaints pages' routes.
 pub fn routes() -> Router<AppState> {
@@ -96,7 +98,7 @@ async fn take_in(
             jobs.iter()
                 .find(|j| j.order.number == number)
                 .map(|j| j.order.id)
-                .ok_or_else(|| PageError::bad_request(w::NO_SUCH_JOB))?,
+                .ok_or_else(|| PageError::bad_request(t!(lang(), w::NO_SUCH_JOB)))?,
         )
     };
     let c = desk::take_in(
@@ -133,7 +135,7 @@ async fn assess(
     let valid = match f.valid.as_str() {
         "yes" => true,
         "no" => false,
-        _ => return Err(PageError::bad_request(w::VALID_BAD)),
+        _ => return Err(PageError::bad_request(t!(lang(), w::VALID_BAD))),
     };
     let technician_id = Some(f.technician_id).filter(|t| !t.trim().is_empty());
     let ch = Change::Assess {
@@ -184,7 +186,7 @@ async fn upload_calendar(
     CsrfForm(session, f): CsrfForm<CalendarForm>,
 ) -> Result<Response, PageError> {
     let doc: serde_json::Value = serde_json::from_str(&f.document)
-        .map_err(|_| PageError::bad_request(w::CALENDAR_NOT_JSON))?;
+        .map_err(|_| PageError::bad_request(t!(lang(), w::CALENDAR_NOT_JSON)))?;
     desk::calendar::upload(&s, &session.actor(), doc).await?;
     Ok(Redirect::to("/complaints#calendar").into_response())
 }
@@ -195,24 +197,24 @@ fn status_cell(st: QueueStatus) -> Markup {
     } else {
         "status"
     };
-    html! { td class=(class) { (w::status(st)) } }
+    html! { td class=(class) { (t!(lang(), w::status(st))) } }
 }
 
 fn intake_form(session: &Session) -> Markup {
     html! {
         form id="complaint-intake" class="card" method="post" action="/complaints" {
             (csrf_field(session))
-            label { (w::CHANNEL) " " select name="channel" required {
+            label { (t!(lang(), w::CHANNEL)) " " select name="channel" required {
                 @for c in [Channel::Phone, Channel::Letter, Channel::Visit, Channel::Online] {
-                    option value=(c.as_str()) { (w::channel(c)) }
+                    option value=(c.as_str()) { (t!(lang(), w::channel(c))) }
                 }
             } }
-            label { (w::CATEGORY) " " select name="category" required {
-                @for c in Category::ALL { option value=(c.as_str()) { (w::category(c)) } }
+            label { (t!(lang(), w::CATEGORY)) " " select name="category" required {
+                @for c in Category::ALL { option value=(c.as_str()) { (t!(lang(), w::category(c))) } }
             } }
-            label { (w::JOB_NUMBER) " " input type="text" name="job_number" maxlength="64" placeholder="WO-…"; }
-            label { (w::SUMMARY) " " textarea name="summary" required maxlength="2000" rows="3" {} }
-            button type="submit" id="take-in" { (w::TAKE_IN) }
+            label { (t!(lang(), w::JOB_NUMBER)) " " input type="text" name="job_number" maxlength="64" placeholder="WO-…"; }
+            label { (t!(lang(), w::SUMMARY)) " " textarea name="summary" required maxlength="2000" rows="3" {} }
+            button type="submit" id="take-in" { (t!(lang(), w::TAKE_IN)) }
         }
     }
 }
@@ -228,24 +230,24 @@ async fn queue_page(State(s): State<AppState>, session: Session) -> Result<Respo
         })
     };
     let body = html! {
-        h1 { (w::TITLE) }
-        p class="muted" { (w::RULE) }
-        h2 { (w::INTAKE) }
+        h1 { (t!(lang(), w::TITLE)) }
+        p class="muted" { (t!(lang(), w::RULE)) }
+        h2 { (t!(lang(), w::INTAKE)) }
         (intake_form(&session))
-        h2 { (w::QUEUE) }
+        h2 { (t!(lang(), w::QUEUE)) }
         p id="complaint-measures" {
-            (w::RECEIVED) " " (m.received) " · " (w::OVERDUE_COUNT) " " (m.overdue) " · "
-            (w::IN_TIME) " " (pct(&m.handled_in_time)) " · " (w::SATISFIED) " " (pct(&m.satisfied))
+            (t!(lang(), w::RECEIVED)) " " (m.received) " · " (t!(lang(), w::OVERDUE_COUNT)) " " (m.overdue) " · "
+            (t!(lang(), w::IN_TIME)) " " (pct(&m.handled_in_time)) " · " (t!(lang(), w::SATISFIED)) " " (pct(&m.satisfied))
         }
         table id="complaint-queue" {
-            thead { tr { @for c in w::COLUMNS { th { (c) } } } }
+            thead { tr { @for c in w::COLUMNS { th { (t!(lang(), c)) } } } }
             tbody {
                 @for r in &q.complaints {
                     tr data-status=(r.status.as_str()) data-id=(r.complaint.id) {
                         (status_cell(r.status))
-                        td { (session.when(r.due_at)) @if r.complaint.due_estimated { " " span class="flag" title=(w::ESTIMATED) { "*" } } }
-                        td { (w::channel(r.complaint.channel)) }
-                        td { (w::category(r.complaint.category)) }
+                        td { (session.when(r.due_at)) @if r.complaint.due_estimated { " " span class="flag" title=(t!(lang(), w::ESTIMATED)) { "*" } } }
+                        td { (t!(lang(), w::channel(r.complaint.channel))) }
+                        td { (t!(lang(), w::category(r.complaint.category))) }
                         td { @match (&r.job_number, r.complaint.work_order_id) {
                             (Some(n), Some(id)) => a href={ "/jobs/" (id) } { (n) },
                             _ => "—",
@@ -253,25 +255,30 @@ async fn queue_page(State(s): State<AppState>, session: Session) -> Result<Respo
                         td { a href={ "/complaints/" (r.complaint.id) } { (excerpt(&r.complaint.summary)) } }
                     }
                 }
-                @if q.complaints.is_empty() { tr { td colspan="6" class="muted" { (w::NONE) } } }
+                @if q.complaints.is_empty() { tr { td colspan="6" class="muted" { (t!(lang(), w::NONE)) } } }
             }
         }
-        h2 id="calendar" { (w::CALENDAR) }
+        h2 id="calendar" { (t!(lang(), w::CALENDAR)) }
         ul id="calendar-years" {
             @for y in &cal.years {
-                li data-year=(y.year) { (y.year) " · " (if y.origin == "desk" { w::FROM_DESK } else { w::BUILT_IN }) " · " (y.source) }
+                li data-year=(y.year) { (y.year) " · " (t!(lang(), if y.origin == "desk" { w::FROM_DESK } else { w::BUILT_IN })) " · " (y.source) }
             }
         }
         @if !cal.years.iter().any(|y| y.year == next_year) {
-            p class="flag" id="calendar-missing" { (w::MISSING_YEAR) " " (next_year) }
+            p class="flag" id="calendar-missing" { (t!(lang(), w::MISSING_YEAR)) " " (next_year) }
         }
         form id="calendar-upload" method="post" action="/complaints/calendar" {
             (csrf_field(&session))
-            label { (w::CALENDAR_JSON) " " textarea name="document" required rows="6" cols="80" {} }
-            button type="submit" { (w::UPLOAD) }
+            label { (t!(lang(), w::CALENDAR_JSON)) " " textarea name="document" required rows="6" cols="80" {} }
+            button type="submit" { (t!(lang(), w::UPLOAD)) }
         }
     };
-    Ok(private(page(w::TITLE, &session, "/complaints", body)))
+    Ok(private(page(
+        &t!(lang(), w::TITLE),
+        &session,
+        "/complaints",
+        body,
+    )))
 }
 
 /// The first 40 characters of a summary, for the queue.
@@ -290,49 +297,49 @@ fn steps(session: &Session, c: &Complaint, techs: &[crate::records::Technician])
             form id="assess" class="card" method="post" action=(action("assess")) {
                 (csrf_field(session))
                 input type="hidden" name="revision" value=(c.revision);
-                h3 { (w::ASSESS) }
-                label { input type="radio" name="valid" value="yes" checked; " " (w::VALID) }
-                label { input type="radio" name="valid" value="no"; " " (w::INVALID) }
-                label { (w::CAUSE) " " input type="text" name="cause" required maxlength="2000"; }
-                label { (w::RESPONSIBLE) " " select name="responsible" {
+                h3 { (t!(lang(), w::ASSESS)) }
+                label { input type="radio" name="valid" value="yes" checked; " " (t!(lang(), w::VALID)) }
+                label { input type="radio" name="valid" value="no"; " " (t!(lang(), w::INVALID)) }
+                label { (t!(lang(), w::CAUSE)) " " input type="text" name="cause" required maxlength="2000"; }
+                label { (t!(lang(), w::RESPONSIBLE)) " " select name="responsible" {
                     @for r in [Responsible::Technician, Responsible::Desk, Responsible::Product, Responsible::Logistics, Responsible::None] {
-                        option value=(w::responsible_value(r)) { (w::responsible(r)) }
+                        option value=(t!(lang(), w::responsible_value(r))) { (t!(lang(), w::responsible(r))) }
                     }
                 } }
-                label { (w::TECHNICIAN) " " select name="technician_id" {
+                label { (t!(lang(), w::TECHNICIAN)) " " select name="technician_id" {
                     option value="" { "—" }
                     @for t in techs { option value=(t.id) { (t.name) } }
                 } }
-                button type="submit" { (w::RECORD) }
+                button type="submit" { (t!(lang(), w::RECORD)) }
             }
             form id="extend" class="card" method="post" action=(action("extend")) {
                 (csrf_field(session))
                 input type="hidden" name="revision" value=(c.revision);
-                h3 { (w::EXTEND) }
-                label { (w::UNTIL) " " input type="date" name="until" required; }
-                label { (w::REASON) " " input type="text" name="reason" required maxlength="2000"; }
-                button type="submit" { (w::RECORD) }
+                h3 { (t!(lang(), w::EXTEND)) }
+                label { (t!(lang(), w::UNTIL)) " " input type="date" name="until" required; }
+                label { (t!(lang(), w::REASON)) " " input type="text" name="reason" required maxlength="2000"; }
+                button type="submit" { (t!(lang(), w::RECORD)) }
             }
             form id="resolve" class="card" method="post" action=(action("resolve")) {
                 (csrf_field(session))
                 input type="hidden" name="revision" value=(c.revision);
-                h3 { (w::RESOLVE) }
-                label { (w::RESOLUTION) " " textarea name="resolution" required maxlength="2000" rows="3" {} }
-                button type="submit" { (w::RECORD) }
+                h3 { (t!(lang(), w::RESOLVE)) }
+                label { (t!(lang(), w::RESOLUTION)) " " textarea name="resolution" required maxlength="2000" rows="3" {} }
+                button type="submit" { (t!(lang(), w::RECORD)) }
             }
         }
         @if c.state == St::Handled {
             form id="report" class="card" method="post" action=(action("report")) {
                 (csrf_field(session))
                 input type="hidden" name="revision" value=(c.revision);
-                h3 { (w::REPORT) }
-                label { (w::OPINION) " " select name="opinion" {
+                h3 { (t!(lang(), w::REPORT)) }
+                label { (t!(lang(), w::OPINION)) " " select name="opinion" {
                     @for o in [Opinion::Satisfied, Opinion::Acceptable, Opinion::Dissatisfied, Opinion::Unreachable] {
-                        option value=(w::opinion_value(o)) { (w::opinion(o)) }
+                        option value=(t!(lang(), w::opinion_value(o))) { (t!(lang(), w::opinion(o))) }
                     }
                 } }
-                label { (w::NOTE) " " input type="text" name="note" maxlength="2000"; }
-                button type="submit" { (w::RECORD) }
+                label { (t!(lang(), w::NOTE)) " " input type="text" name="note" maxlength="2000"; }
+                button type="submit" { (t!(lang(), w::RECORD)) }
             }
         }
     }
@@ -343,39 +350,42 @@ async fn complaint_page(
     session: Session,
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {
-    let c = s
-        .storage
-        .complaint(id)
-        .await?
-        .ok_or_else(|| PageError::new(axum::http::StatusCode::NOT_FOUND, w::NOT_FOUND))?;
+    let c = s.storage.complaint(id).await?.ok_or_else(|| {
+        PageError::new(axum::http::StatusCode::NOT_FOUND, t!(lang(), w::NOT_FOUND))
+    })?;
     let techs = s.storage.technicians().await?;
     let status = QueueStatus::of(&c, s.clock.now_ms());
     let body = html! {
-        h1 { (w::ONE) }
+        h1 { (t!(lang(), w::ONE)) }
         table id="complaint" class="facts" data-state=(c.state.as_str()) data-revision=(c.revision) {
-            tr { th { (w::COLUMNS[0]) } (status_cell(status)) }
-            tr { th { (w::COLUMNS[1]) } td { (session.when(c.due_in_force())) } }
-            tr { th { (w::RECEIVED_AT) } td { (session.when(c.received_at)) " · " (w::channel(c.channel)) " · " (c.taken_by) } }
-            tr { th { (w::CATEGORY) } td { (w::category(c.category)) } }
-            tr { th { (w::SUMMARY) } td { (c.summary) } }
+            tr { th { (t!(lang(), w::COLUMNS[0])) } (status_cell(status)) }
+            tr { th { (t!(lang(), w::COLUMNS[1])) } td { (session.when(c.due_in_force())) } }
+            tr { th { (t!(lang(), w::RECEIVED_AT)) } td { (session.when(c.received_at)) " · " (t!(lang(), w::channel(c.channel))) " · " (c.taken_by) } }
+            tr { th { (t!(lang(), w::CATEGORY)) } td { (t!(lang(), w::category(c.category))) } }
+            tr { th { (t!(lang(), w::SUMMARY)) } td { (c.summary) } }
             @if let Some(a) = &c.assessment {
-                tr { th { (w::ASSESS) } td { (if a.valid { w::VALID } else { w::INVALID }) " · " (a.cause) " · " (w::responsible(a.responsible)) } }
+                tr { th { (t!(lang(), w::ASSESS)) } td { (t!(lang(), if a.valid { w::VALID } else { w::INVALID })) " · " (a.cause) " · " (t!(lang(), w::responsible(a.responsible))) } }
             }
             @if let Some(e) = &c.extension {
-                tr { th { (w::EXTEND) } td { (session.when(e.due_at)) " · " (e.reason) } }
+                tr { th { (t!(lang(), w::EXTEND)) } td { (session.when(e.due_at)) " · " (e.reason) } }
             }
             @for r in &c.rounds {
-                tr { th { (w::EARLIER) } td { (r.resolution.text) " · " (w::opinion(r.report.opinion)) } }
+                tr { th { (t!(lang(), w::EARLIER)) } td { (r.resolution.text) " · " (t!(lang(), w::opinion(r.report.opinion))) } }
             }
             @if let Some(r) = &c.resolution {
-                tr { th { (w::RESOLVE) } td { (r.text) " · " (session.when(r.at)) } }
+                tr { th { (t!(lang(), w::RESOLVE)) } td { (r.text) " · " (session.when(r.at)) } }
             }
             @if let (St::Closed, Some(r)) = (c.state, &c.report) {
-                tr { th { (w::REPORT) } td { (w::opinion(r.opinion)) @if let Some(n) = &r.note { " · " (n) } } }
+                tr { th { (t!(lang(), w::REPORT)) } td { (t!(lang(), w::opinion(r.opinion))) @if let Some(n) = &r.note { " · " (n) } } }
             }
         }
         (steps(&session, &c, &techs))
-        p { a href="/complaints" { (w::BACK) } }
+        p { a href="/complaints" { (t!(lang(), w::BACK)) } }
     };
-    Ok(private(page(w::ONE, &session, "/complaints", body)))
+    Ok(private(page(
+        &t!(lang(), w::ONE),
+        &session,
+        "/complaints",
+        body,
+    )))
 }

@@ -21,7 +21,9 @@ use super::words::{money as w, yuan};
 use crate::desk::cash::{MAX_HANDIN, NewCashHandIn};
 use crate::desk::invoices::{InvoiceQuery, InvoiceRow, InvoiceStatus, IssueInvoice};
 use crate::desk::{self};
+use crate::i18n::current as lang;
 use crate::state::AppState;
+use crate::t;
 
 /// The money page's routes.
 pub fn routes() -> Router<AppState> {
@@ -67,7 +69,8 @@ async fn cash_handin(
     State(s): State<AppState>,
     CsrfForm(session, f): CsrfForm<HandInForm>,
 ) -> Result<Response, PageError> {
-    let amount = parse_yuan(&f.amount).ok_or_else(|| PageError::bad_request(w::AMOUNT_BAD))?;
+    let amount =
+        parse_yuan(&f.amount).ok_or_else(|| PageError::bad_request(t!(lang(), w::AMOUNT_BAD)))?;
     let h = NewCashHandIn {
         technician_id: f.technician_id,
         day: f.day,
@@ -111,7 +114,7 @@ fn invoice_row(session: &Session, r: &InvoiceRow, tech: &str, today: &str) -> Ma
             td class=(if r.status == InvoiceStatus::Overdue { "flag" } else { "" }) {
                 (session.when(r.due.timestamp_millis()))
             }
-            td class="status" { (w::status(r.status)) }
+            td class="status" { (t!(lang(), w::status(r.status))) }
             td {
                 @if let Some(i) = &r.invoice {
                     (i.number) " · " (i.issued_on) " · " (i.recorded_by)
@@ -119,11 +122,11 @@ fn invoice_row(session: &Session, r: &InvoiceRow, tech: &str, today: &str) -> Ma
                     form class="issue-invoice" method="post" action={ "/money/invoices/" (r.work_order_id) } {
                         (csrf_field(session))
                         input type="hidden" name="settlement_id" value=(r.settlement_id);
-                        input type="text" name="number" required maxlength="64" placeholder=(w::NUMBER) aria-label=(w::NUMBER);
+                        input type="text" name="number" required maxlength="64" placeholder=(t!(lang(), w::NUMBER)) aria-label=(t!(lang(), w::NUMBER));
                         " "
-                        input type="date" name="issued_on" required value=(today) aria-label=(w::ISSUED_ON);
+                        input type="date" name="issued_on" required value=(today) aria-label=(t!(lang(), w::ISSUED_ON));
                         " "
-                        button type="submit" { (w::ISSUE) }
+                        button type="submit" { (t!(lang(), w::ISSUE)) }
                     }
                 }
             }
@@ -140,13 +143,13 @@ fn invoice_table(
 ) -> Markup {
     html! {
         table id=(id) {
-            thead { tr { @for c in w::INVOICE_COLUMNS { th { (c) } } } }
+            thead { tr { @for c in w::INVOICE_COLUMNS { th { (t!(lang(), c)) } } } }
             tbody {
                 @for r in rows {
                     @let tech = r.technician_id.as_deref().map_or("—", |t| names.get(t).map_or(t, String::as_str));
                     (invoice_row(session, r, tech, today))
                 }
-                @if rows.is_empty() { tr { td colspan="7" class="muted" { (w::NONE) } } }
+                @if rows.is_empty() { tr { td colspan="7" class="muted" { (t!(lang(), w::NONE)) } } }
             }
         }
     }
@@ -185,30 +188,35 @@ async fn money_page(
     issued.reverse();
     issued.truncate(50);
     let body = html! {
-        h1 { (w::TITLE) }
-        h2 id="cash" { (w::HANDIN) }
+        h1 { (t!(lang(), w::TITLE)) }
+        h2 id="cash" { (t!(lang(), w::HANDIN)) }
         form id="cash-handin" class="card" method="post" action="/money/cash-handins" {
             (csrf_field(&session))
-            label { (w::TECHNICIAN) " " select name="technician_id" required {
+            label { (t!(lang(), w::TECHNICIAN)) " " select name="technician_id" required {
                 @for t in &techs { option value=(t.id) { (t.name) } }
             } }
-            label { (w::DAY) " " input type="date" name="day" required value=(day); }
-            label { (w::AMOUNT) " " input type="text" name="amount" required inputmode="decimal" pattern="[0-9]{1,9}([.][0-9]{1,2})?" placeholder="130.00"; }
-            span class="muted" { (w::AMOUNT_HINT) " " (yuan(MAX_HANDIN)) }
-            label { (w::NOTE) " " input type="text" name="note" maxlength="500"; }
-            button type="submit" id="record-handin" { (w::RECORD) }
+            label { (t!(lang(), w::DAY)) " " input type="date" name="day" required value=(day); }
+            label { (t!(lang(), w::AMOUNT)) " " input type="text" name="amount" required inputmode="decimal" pattern="[0-9]{1,9}([.][0-9]{1,2})?" placeholder="130.00"; }
+            span class="muted" { (t!(lang(), w::AMOUNT_HINT)) " " (yuan(MAX_HANDIN)) }
+            label { (t!(lang(), w::NOTE)) " " input type="text" name="note" maxlength="500"; }
+            button type="submit" id="record-handin" { (t!(lang(), w::RECORD)) }
         }
-        p { a href={ "/measures?date=" (day) } { (w::RECONCILIATION) } }
-        h2 id="invoices" { (w::INVOICES) }
-        p class="muted" { (w::INVOICES_RULE) }
-        h2 { (w::OVERDUE) " (" (overdue.len()) ")" }
+        p { a href={ "/measures?date=" (day) } { (t!(lang(), w::RECONCILIATION)) } }
+        h2 id="invoices" { (t!(lang(), w::INVOICES)) }
+        p class="muted" { (t!(lang(), w::INVOICES_RULE)) }
+        h2 { (t!(lang(), w::OVERDUE)) " (" (overdue.len()) ")" }
         (invoice_table("invoices-overdue", &session, &overdue, &names, &today))
-        h2 { (w::DUE) " (" (due.len()) ")" }
+        h2 { (t!(lang(), w::DUE)) " (" (due.len()) ")" }
         (invoice_table("invoices-due", &session, &due, &names, &today))
-        h2 { (w::ISSUED) }
+        h2 { (t!(lang(), w::ISSUED)) }
         (invoice_table("invoices-issued", &session, &issued, &names, &today))
     };
-    Ok(private(page(w::TITLE, &session, "/money", body)))
+    Ok(private(page(
+        &t!(lang(), w::TITLE),
+        &session,
+        "/money",
+        body,
+    )))
 }
 
 #[cfg(test)]

@@ -15,8 +15,10 @@ use super::page::{PageError, csrf_field, page, private};
 use super::session::{CsrfForm, Session};
 use super::words::zone_word;
 use crate::desk::people;
+use crate::i18n::{Locale, current as lang};
 use crate::people::{PutProfile, Qualification, Skill, TechnicianProfile, WorkingHours};
 use crate::state::AppState;
+use crate::t;
 
 /// The page's routes.
 pub fn routes() -> Router<AppState> {
@@ -50,6 +52,15 @@ pub struct ProfileForm {
     pub hours: String,
 }
 
+/// The message id of a zone's name.
+fn zone_label(z: Zone) -> &'static str {
+    match z {
+        Zone::Urban => "profile-zone-urban",
+        Zone::Suburban => "profile-zone-suburban",
+        Zone::Rural => "profile-zone-rural",
+    }
+}
+
 fn lines(s: &str) -> impl Iterator<Item = (usize, Vec<&str>)> {
     s.lines()
         .enumerate()
@@ -57,12 +68,11 @@ fn lines(s: &str) -> impl Iterator<Item = (usize, Vec<&str>)> {
         .map(|(i, l)| (i + 1, l.split('|').map(str::trim).collect()))
 }
 
-/// The form read into a profile request, or what is wrong (zh-CN · en, never the phone).
-pub fn read_form(f: &ProfileForm) -> Result<PutProfile, String> {
+/// The form read into a profile request, or what is wrong (in `l`; never the phone).
+pub fn read_form(f: &ProfileForm, l: Locale) -> Result<PutProfile, String> {
     let mut skills = Vec::new();
     for (n, cols) in lines(&f.skills) {
-        let kind = JobKind::parse(cols[0])
-            .ok_or_else(|| format!("技能第{n}行:未知工种 · skills line {n}: unknown job kind"))?;
+        let kind = JobKind::parse(cols[0]).ok_or_else(|| t!(l, "profile-bad-skill", line = n))?;
         let products = cols
             .get(1)
             .map(|p| {
@@ -85,11 +95,7 @@ pub fn read_form(f: &ProfileForm) -> Result<PutProfile, String> {
     }
     let mut qualifications = Vec::new();
     for (n, cols) in lines(&f.qualifications) {
-        let bad = || {
-            format!(
-                "资质第{n}行:应为 名称 | 编号 | 有效期至 · qualifications line {n}: name | number | YYYY-MM-DD"
-            )
-        };
+        let bad = || t!(l, "profile-bad-qualification", line = n);
         let [name, number, day] = cols[..] else {
             return Err(bad());
         };
@@ -101,11 +107,7 @@ pub fn read_form(f: &ProfileForm) -> Result<PutProfile, String> {
     }
     let mut hours = Vec::new();
     for (n, cols) in lines(&f.hours) {
-        let bad = || {
-            format!(
-                "工作时间第{n}行:应为 星期 | 开始 | 结束 · hours line {n}: weekday (1-5) | HH:MM | HH:MM"
-            )
-        };
+        let bad = || t!(l, "profile-bad-hours", line = n);
         let [days, start, end] = cols[..] else {
             return Err(bad());
         };
@@ -182,34 +184,35 @@ fn body(
     p: Option<&TechnicianProfile>,
     error: Option<&str>,
 ) -> Markup {
+    let l = lang();
     let zone_on = |z: Zone| p.is_some_and(|p| p.zones.contains(&z));
     html! {
-        h1 { "技师档案 · Technician profile: " (name) }
+        h1 { (t!(l, "profile-title")) ": " (name) }
         @if let Some(e) = error { p class="error" id="profile-error" { (e) } }
         @if let Some(p) = p {
-            p class="muted" id="profile-number" { "工号 · Employee number " strong { (p.employee_number) } }
+            p class="muted" id="profile-number" { (t!(l, "profile-employee-number")) " " strong { (p.employee_number) } }
         } @else {
-            p class="muted" id="no-profile" { "尚无档案 · No profile yet." }
+            p class="muted" id="no-profile" { (t!(l, "profile-none")) }
         }
         form class="card" id="profile" method="post" action={ "/technicians/" (id) "/profile" } {
             (csrf_field(session))
-            label { "工号 · Employee number " input name="employee_number" required maxlength="32"
+            label { (t!(l, "profile-employee-number")) " " input name="employee_number" required maxlength="32"
                 pattern="[A-Za-z0-9-]{1,32}" value=(p.map_or("", |p| p.employee_number.as_str())); }
-            label { "电话 · Phone " input name="phone" maxlength="21" value=(p.and_then(|p| p.phone.as_deref()).unwrap_or("")); }
-            fieldset { legend { "服务区域 · Zones" }
+            label { (t!(l, "profile-phone")) " " input name="phone" maxlength="21" value=(p.and_then(|p| p.phone.as_deref()).unwrap_or("")); }
+            fieldset { legend { (t!(l, "profile-zones")) }
                 @for z in Zone::ALL {
-                    label { input type="checkbox" name={ "zone_" (zone_word(z)) } checked[zone_on(z)]; " " (zone_word(z)) } " "
+                    label { input type="checkbox" name={ "zone_" (zone_word(z)) } checked[zone_on(z)]; " " (t!(l, zone_label(z))) } " "
                 }
             }
-            label { "技能(每行:工种 | 产品型号前缀 | 所需资质)· Skills (a line each: kind | model prefixes | qualification needed)"
+            label { (t!(l, "profile-skills"))
                 textarea name="skills" rows="4" { (p.map(skills_text).unwrap_or_default()) } }
-            label { "资质(每行:名称 | 编号 | 有效期至)· Qualifications (a line each: name | number | valid until YYYY-MM-DD)"
+            label { (t!(l, "profile-qualifications"))
                 textarea name="qualifications" rows="3" { (p.map(qualifications_text).unwrap_or_default()) } }
-            label { "工作时间(每行:星期 1-5 | 开始 | 结束,北京时间)· Working hours (a line each: weekday 1-5 | HH:MM | HH:MM, UTC+08:00)"
+            label { (t!(l, "profile-hours"))
                 textarea name="hours" rows="3" { (p.map(hours_text).unwrap_or_default()) } }
-            button type="submit" { "保存 · Save" }
+            button type="submit" { (t!(l, "profile-save")) }
         }
-        p { a href="/technicians" { "← 技师 · Technicians" } }
+        p { a href="/technicians" { "← " (t!(l, "nav-technicians")) } }
     }
 }
 
@@ -223,7 +226,7 @@ async fn profile_page(
     let p = s.storage.technician_profile(id.clone()).await?;
     let b = body(&session, &id, &t.name, p.as_ref(), None);
     Ok(private(page(
-        "Technician profile",
+        &t!(lang(), "profile-title"),
         &session,
         "/technicians",
         b,
@@ -237,7 +240,7 @@ async fn save_profile(
 ) -> Result<Response, PageError> {
     session.must_administer()?;
     people::technician(&s, &id).await?;
-    let req = read_form(&f).map_err(PageError::bad_request)?;
+    let req = read_form(&f, lang()).map_err(PageError::bad_request)?;
     people::put_profile(&s, &session.actor(), &id, req).await?;
     Ok(Redirect::to(&format!("/technicians/{id}/profile")).into_response())
 }
@@ -261,7 +264,7 @@ mod tests {
 
     #[test]
     fn the_form_is_read_line_by_line() {
-        let p = read_form(&form()).unwrap();
+        let p = read_form(&form(), Locale::ZhCn).unwrap();
         assert_eq!(p.employee_number, "FK-9");
         assert_eq!(p.zones, vec![Zone::Urban, Zone::Rural]);
         assert_eq!(p.skills.len(), 2);
@@ -291,14 +294,22 @@ mod tests {
         for (edit, says) in cases {
             let mut f = form();
             edit(&mut f);
-            let e = read_form(&f).unwrap_err();
-            assert!(e.contains(says) && e.contains(" · "), "{e}");
+            let e = read_form(&f, Locale::En).unwrap_err();
+            assert!(e.contains(says), "{e}");
+            let zh = read_form(&f, Locale::ZhCn).unwrap_err();
+            let line = says.rsplit(' ').next().unwrap();
+            assert!(zh.contains(&format!("第{line}行")), "{zh}");
+            assert!(
+                zh.chars().any(crate::i18n::is_cjk) && !zh.contains("line"),
+                "{zh}"
+            );
         }
     }
 
     #[test]
     fn a_saved_profile_reads_back_through_the_form() {
-        let p = crate::people::validate("t", read_form(&form()).unwrap(), "desk", 0).unwrap();
+        let p = crate::people::validate("t", read_form(&form(), Locale::ZhCn).unwrap(), "desk", 0)
+            .unwrap();
         let again = ProfileForm {
             employee_number: p.employee_number.clone(),
             phone: p.phone.clone().unwrap_or_default(),
@@ -309,7 +320,8 @@ mod tests {
             qualifications: qualifications_text(&p),
             hours: hours_text(&p),
         };
-        let q = crate::people::validate("t", read_form(&again).unwrap(), "desk", 0).unwrap();
+        let q = crate::people::validate("t", read_form(&again, Locale::ZhCn).unwrap(), "desk", 0)
+            .unwrap();
         assert_eq!(p, q);
     }
 }

@@ -18,8 +18,10 @@ use super::page::{PageError, csrf_field, page, private};
 use super::session::{CsrfForm, Session};
 use super::words::stock as w;
 use crate::desk::spares;
+use crate::i18n::current as lang;
 use crate::spares::{ReplenishmentState, StockMinimum};
 use crate::state::AppState;
+use crate::t;
 
 /// The stock page's routes.
 pub fn routes() -> Router<AppState> {
@@ -52,7 +54,7 @@ async fn set_minimum(
         .minimum
         .trim()
         .parse::<i64>()
-        .map_err(|_| PageError::bad_request(w::MINIMUM_BAD))?;
+        .map_err(|_| PageError::bad_request(t!(lang(), w::MINIMUM_BAD)))?;
     let m = StockMinimum {
         technician_id: f.technician_id,
         sku: f.sku.trim().to_owned(),
@@ -91,11 +93,11 @@ async fn stock_page(State(s): State<AppState>, session: Session) -> Result<Respo
     let requests = s.storage.replenishments(None).await?;
     let loaners = spares::loaners(&s, None).await?;
     let body = html! {
-        h1 { (w::TITLE) }
-        p class="muted" { (w::RULE) }
-        h2 id="vans" { (w::VANS) }
+        h1 { (t!(lang(), w::TITLE)) }
+        p class="muted" { (t!(lang(), w::RULE)) }
+        h2 id="vans" { (t!(lang(), w::VANS)) }
         table id="van-stock" {
-            thead { tr { @for c in w::VAN_COLUMNS { th { (c) } } } }
+            thead { tr { @for c in w::VAN_COLUMNS { th { (t!(lang(), c)) } } } }
             tbody {
                 @for van in &report.vans {
                     @for p in &van.parts {
@@ -107,28 +109,28 @@ async fn stock_page(State(s): State<AppState>, session: Session) -> Result<Respo
                             td { (p.line.old_parts_returned) }
                             td { (p.minimum.map_or("—".to_owned(), |m| m.to_string())) }
                             td { @match &p.line.last_count {
-                                Some(c) if c.differs => span class="flag" { (c.counted) " ≠ " (c.ledger) " " (w::DIFFERS) },
+                                Some(c) if c.differs => span class="flag" { (c.counted) " ≠ " (c.ledger) " " (t!(lang(), w::DIFFERS)) },
                                 Some(c) => (c.counted),
                                 None => "—",
                             } }
                         }
                     }
                 }
-                @if report.vans.is_empty() { tr { td colspan="7" class="muted" { (w::NONE) } } }
+                @if report.vans.is_empty() { tr { td colspan="7" class="muted" { (t!(lang(), w::NONE)) } } }
             }
         }
         form id="stock-minimum" class="card" method="post" action="/stock/minimums" {
             (csrf_field(&session))
-            label { (w::TECHNICIAN) " " select name="technician_id" required {
+            label { (t!(lang(), w::TECHNICIAN)) " " select name="technician_id" required {
                 @for t in &techs { option value=(t.id) { (t.name) } }
             } }
-            label { (w::SKU) " " input type="text" name="sku" required maxlength="64"; }
-            label { (w::MINIMUM) " " input type="number" name="minimum" min="0" required; }
-            button type="submit" { (w::SET) }
+            label { (t!(lang(), w::SKU)) " " input type="text" name="sku" required maxlength="64"; }
+            label { (t!(lang(), w::MINIMUM)) " " input type="number" name="minimum" min="0" required; }
+            button type="submit" { (t!(lang(), w::SET)) }
         }
-        h2 id="replenishments" { (w::REPLENISHMENTS) }
+        h2 id="replenishments" { (t!(lang(), w::REPLENISHMENTS)) }
         table id="replenishment-list" {
-            thead { tr { @for c in w::REQUEST_COLUMNS { th { (c) } } } }
+            thead { tr { @for c in w::REQUEST_COLUMNS { th { (t!(lang(), c)) } } } }
             tbody {
                 @for r in &requests {
                     tr data-id=(r.id) data-state=(r.state.as_str()) {
@@ -137,7 +139,7 @@ async fn stock_page(State(s): State<AppState>, session: Session) -> Result<Respo
                         td { (r.quantity) }
                         td { (r.on_hand) " / " (r.minimum) }
                         td { (session.when(r.raised_at)) }
-                        td { (w::state(r.state)) }
+                        td { (t!(lang(), w::state(r.state))) }
                         td {
                             @let next = match r.state {
                                 ReplenishmentState::Raised => Some(("approve", w::APPROVE)),
@@ -147,36 +149,41 @@ async fn stock_page(State(s): State<AppState>, session: Session) -> Result<Respo
                             @if let Some((what, label)) = next {
                                 form method="post" action={ "/stock/replenishments/" (r.id) "/" (what) } {
                                     (csrf_field(&session))
-                                    button type="submit" { (label) }
+                                    button type="submit" { (t!(lang(), label)) }
                                 }
                             }
                         }
                     }
                 }
-                @if requests.is_empty() { tr { td colspan="7" class="muted" { (w::NONE) } } }
+                @if requests.is_empty() { tr { td colspan="7" class="muted" { (t!(lang(), w::NONE)) } } }
             }
         }
-        h2 id="loaners" { (w::LOANERS) }
+        h2 id="loaners" { (t!(lang(), w::LOANERS)) }
         table id="loaner-list" {
-            thead { tr { @for c in w::LOANER_COLUMNS { th { (c) } } } }
+            thead { tr { @for c in w::LOANER_COLUMNS { th { (t!(lang(), c)) } } } }
             tbody {
                 @for l in &loaners.loaners {
                     tr data-overdue=(l.overdue) {
-                        td { a href={ "/jobs/" (l.work_order_id) } { (w::JOB) } }
+                        td { a href={ "/jobs/" (l.work_order_id) } { (t!(lang(), w::JOB)) } }
                         td { (name(&l.technician_id)) }
                         td { (l.model) " · " (l.serial) }
                         td { (session.when(l.lent_at)) }
                         td class=(if l.overdue { "flag" } else { "" }) { (session.when(l.due_at)) }
                         td { @match l.returned_at {
                             Some(at) => (session.when(at)),
-                            None if l.overdue => span class="flag" { (w::OVERDUE) },
-                            None => (w::OUT),
+                            None if l.overdue => span class="flag" { (t!(lang(), w::OVERDUE)) },
+                            None => (t!(lang(), w::OUT)),
                         } }
                     }
                 }
-                @if loaners.loaners.is_empty() { tr { td colspan="6" class="muted" { (w::NONE) } } }
+                @if loaners.loaners.is_empty() { tr { td colspan="6" class="muted" { (t!(lang(), w::NONE)) } } }
             }
         }
     };
-    Ok(private(page(w::TITLE, &session, "/stock", body)))
+    Ok(private(page(
+        &t!(lang(), w::TITLE),
+        &session,
+        "/stock",
+        body,
+    )))
 }

@@ -21,6 +21,8 @@ use serde::Deserialize;
 use crate::error::ApiError;
 use crate::signatures::{Verdict, sign_of, verdict};
 use crate::state::AppState;
+use crate::t;
+use fieldkit_core::i18n::date_time;
 
 /// The verify route.
 pub fn routes() -> Router<AppState> {
@@ -72,41 +74,36 @@ fn internal(e: crate::storage::StorageError) -> Response {
     ApiError::from(e).into_response()
 }
 
-/// The HTML page. Everything interpolated is a parsed UUID, a fixed word or a formatted
-/// time: nothing from the request is echoed.
+/// The HTML page, in the reader's language (the customer's phone's `Accept-Language`;
+/// Chinese by default). Everything interpolated is a parsed UUID, a catalogue text or a
+/// formatted time: nothing from the request is echoed.
 fn page(job: &WorkOrderId, verdict: Verdict, completed_at: Option<i64>) -> Response {
-    let (word, text, colour) = match verdict {
-        Verdict::Matches => (
-            "matches",
-            "此单据与服务器记录一致 / This copy matches the server's record.",
-            "#17683a",
-        ),
-        Verdict::Mismatch => (
-            "mismatch",
-            "此单据与服务器记录不一致 / This copy does NOT match the server's record.",
-            "#a11d1d",
-        ),
-        Verdict::Unknown => (
-            "unknown",
-            "服务器没有此单据的签字记录 / The server has no signed record for this job.",
-            "#6b5b00",
-        ),
+    let l = crate::i18n::current();
+    let (word, colour) = match verdict {
+        Verdict::Matches => ("matches", "#17683a"),
+        Verdict::Mismatch => ("mismatch", "#a11d1d"),
+        Verdict::Unknown => ("unknown", "#6b5b00"),
     };
-    let mut rows = format!("<tr><th>工单 ID / Job id</th><td>{job}</td></tr>");
+    let title = t!(l, "verify-title");
+    let shown = t!(l, &format!("verify-{word}"));
+    let text = t!(l, &format!("verify-{word}-text"));
+    let mut rows = format!("<tr><th>{}</th><td>{job}</td></tr>", t!(l, "verify-job"));
     if let Some(t) = completed_at.and_then(|ms| Utc.timestamp_millis_opt(ms).single()) {
         rows.push_str(&format!(
-            "<tr><th>完成 / Completed</th><td>{}</td></tr>",
-            t.format("%Y-%m-%d %H:%M UTC")
+            "<tr><th>{}</th><td>{}</td></tr>",
+            t!(l, "verify-completed"),
+            date_time(l, t)
         ));
     }
+    let lang = l.tag();
     let body = format!(
-        "<!doctype html>\n<html lang=\"zh-CN\"><head><meta charset=\"utf-8\">\
+        "<!doctype html>\n<html lang=\"{lang}\"><head><meta charset=\"utf-8\">\
 <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-<title>FieldKit verify: {word}</title>\
+<title>FieldKit · {title}: {shown}</title>\
 <style>body{{font-family:sans-serif;max-width:40em;margin:2em auto;padding:0 1em}}\
 .verdict{{font-size:1.6em;font-weight:bold;color:{colour}}}th{{text-align:left;padding-right:1em}}</style>\
-</head><body><h1>核验 / Verify</h1>\
-<p class=\"verdict\" id=\"verdict\" data-verdict=\"{word}\">{word}</p><p>{text}</p>\
+</head><body><h1>{title}</h1>\
+<p class=\"verdict\" id=\"verdict\" data-verdict=\"{word}\">{shown}</p><p>{text}</p>\
 <table>{rows}</table></body></html>\n"
     );
     let mut r = (StatusCode::OK, body).into_response();
@@ -117,4 +114,20 @@ fn page(job: &WorkOrderId, verdict: Verdict, completed_at: Option<i64>) -> Respo
     );
     h.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
     r
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::i18n::{CATALOGUE, Locale};
+
+    #[test]
+    fn every_verdict_is_written_in_every_locale() {
+        for word in ["matches", "mismatch", "unknown"] {
+            for id in [format!("verify-{word}"), format!("verify-{word}-text")] {
+                for l in Locale::ALL {
+                    assert!(CATALOGUE.has(l, &id), "{l}: {id}");
+                }
+            }
+        }
+    }
 }

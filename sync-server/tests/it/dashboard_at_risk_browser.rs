@@ -88,7 +88,7 @@ async fn delay_notice_goes_at_risk(backend: Backend) {
     let text = b.live_text(&row, WAIT).await;
     assert!(text.contains(&job.number), "{text}");
     assert!(
-        text.contains("技师报告延误") && text.contains("Delay notice"),
+        text.contains("技师报告延误") && !text.contains("Delay notice"),
         "{text}"
     );
     assert!(text.contains("预计到达晚于约定时段"), "{text}");

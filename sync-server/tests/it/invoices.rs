@@ -298,7 +298,7 @@ async fn invoices_to_follow(backend: Backend) {
         .await;
     let (s, page) = ts.page(&desk, "/money").await;
     assert_eq!(s, 200);
-    assert!(page.contains("待开发票 · Invoices to follow"), "{page}");
+    assert!(page.contains("待开发票"), "{page}");
     assert!(page.contains(r#"href="/money""#), "in the navigation");
     let overdue_table = page
         .split(r#"id="invoices-overdue""#)
@@ -343,7 +343,7 @@ async fn invoices_to_follow(backend: Backend) {
     assert_eq!(jobs_of(&issued), [j1.as_str(), j2.as_str()]);
     assert_eq!(issued[0]["invoice"]["recorded_by"], "desk.money");
     let (_, page) = ts.page(&desk, "/money").await;
-    assert!(page.contains("FP-0001") && page.contains("已开具 · issued"));
+    assert!(page.contains("FP-0001") && page.contains("已开具"));
 
     // Audited: two invoices, each naming its job.
     let (_, log) = ts
@@ -381,7 +381,10 @@ async fn cash_handin_form(backend: Backend) {
         .await;
     let (s, page) = ts.page(&desk, "/money").await;
     assert_eq!(s, 200);
-    assert!(page.contains(r#"id="cash-handin""#) && page.contains("登记现金上交"));
+    assert!(
+        page.contains(r#"id="cash-handin""#) && page.contains("登记现金上交"),
+        "{page}"
+    );
     assert!(page.contains(&format!(r#"option value="{tech}""#)));
 
     // Refused, nothing recorded: bad amounts, a bad day, no such technician, a stray field.

@@ -277,6 +277,26 @@ async fn the_copys_qr_code_verifies(backend: Backend) -> Option<(TestServer, Wor
     let (status, word, body) = verdict(&s, &url).await;
     assert_eq!((status, word.as_str()), (200, "matches"), "{body}");
     assert!(body.contains(&order.id.to_string()));
+    // The customer reads it in their phone's language: Chinese unless it asks for English.
+    assert!(
+        body.contains(r#"<html lang="zh-CN">"#) && body.contains("此单据与服务器记录一致"),
+        "{body}"
+    );
+    let en = s
+        .client
+        .get(&url)
+        .header("accept-language", "en-GB,en;q=0.9")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(en.headers()["content-language"], "en");
+    let en = en.text().await.unwrap();
+    assert!(
+        en.contains(r#"<html lang="en">"#)
+            && en.contains("This copy matches the server's record.")
+            && !en.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)),
+        "{en}"
+    );
     for personal in [
         order.customer.name.as_str(),
         &order.customer.phone,

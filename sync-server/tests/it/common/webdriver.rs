@@ -111,11 +111,17 @@ impl Browser {
             "--disable-gpu".to_owned(),
             "--disable-dev-shm-usage".to_owned(),
             "--window-size=1280,900".to_owned(),
+            // A Chinese dispatcher's browser: the dashboard answers its Accept-Language.
+            "--lang=zh-CN".to_owned(),
             format!("--user-data-dir={}", b._profile.path().display()),
         ];
         let caps = json!({ "capabilities": { "alwaysMatch": {
             "browserName": "chrome",
-            "goog:chromeOptions": { "binary": CHROMIUM, "args": args },
+            "goog:chromeOptions": {
+                "binary": CHROMIUM,
+                "args": args,
+                "prefs": { "intl": { "accept_languages": "zh-CN,zh" } },
+            },
         } } });
         let v = b
             .call(reqwest::Method::POST, "/session", Some(caps))
