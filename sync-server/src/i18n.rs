@@ -43,6 +43,7 @@ const FILES: &[[Source; 2]] = &[
     ftl!("common.ftl"),
     ftl!("desk-pages.ftl"),
     ftl!("verify.ftl"),
+    ftl!("desk.ftl"),
 ];
 
 /// The server's catalogue, built on first use.

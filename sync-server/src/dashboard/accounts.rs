@@ -318,7 +318,7 @@ async fn change_password(
 
 /// An action's words (an unknown one, written by a newer server: its name).
 fn action_words(action: &str) -> String {
-    Action::parse(action).map_or_else(|| action.to_owned(), |a| a.words().to_owned())
+    Action::parse(action).map_or_else(|| action.to_owned(), |a| a.words(crate::i18n::current()))
 }
 
 async fn audit_page(State(s): State<AppState>, session: Session) -> Result<Response, PageError> {

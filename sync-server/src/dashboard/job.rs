@@ -193,7 +193,7 @@ async fn job_page(
 fn misfit_words(reasons: &[crate::people::suggest::Misfit]) -> String {
     reasons
         .iter()
-        .map(|m| m.words())
+        .map(|m| m.words(crate::i18n::current()))
         .collect::<Vec<_>>()
         .join("; ")
 }

@@ -12,8 +12,10 @@ use axum::http::request::Parts;
 
 use crate::auth::{TrustedProxies, client_of};
 use crate::error::ApiError;
+use crate::i18n::Locale;
 use crate::records::{AuditEntry, Role};
 use crate::state::AppState;
+use crate::t;
 
 /// Who acts: a desk account (by its session) or the holder of the admin token.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -214,44 +216,8 @@ impl Action {
     }
 
     /// What the dashboard calls it: zh-CN, then en.
-    pub fn words(self) -> &'static str {
-        match self {
-            Self::Login => "登录 · logged in",
-            Self::LoginFailed => "登录失败 · login failed",
-            Self::LoginRefusedBackoff => "登录被暂缓 · login held back",
-            Self::Logout => "退出 · logged out",
-            Self::JobCreated => "新建工单 · job created",
-            Self::JobAssigned => "派工 · job assigned",
-            Self::JobRescheduled => "改约 · job rescheduled",
-            Self::JobCancelled => "取消工单 · job cancelled",
-            Self::CompletionReleased => "放行完工 · completion released",
-            Self::CompletionRejected => "驳回完工 · completion rejected",
-            Self::ComplaintHandled => "投诉已处理 · complaint handled",
-            Self::TechnicianAdded => "新增技师 · technician added",
-            Self::EnrolmentCodeIssued => "签发注册码 · enrolment code issued",
-            Self::EnrolmentCodesRevoked => "作废注册码 · enrolment codes revoked",
-            Self::EnrolmentCodeRevoked => "作废一个注册码 · enrolment code revoked",
-            Self::DeviceRevoked => "停用设备 · device revoked",
-            Self::Published => "发布 · published",
-            Self::AccountCreated => "新建账号 · account created",
-            Self::AccountDisabled => "停用账号 · account disabled",
-            Self::AccountEnabled => "启用账号 · account enabled",
-            Self::RoleChanged => "更改角色 · role changed",
-            Self::PasswordChanged => "更改密码 · password changed",
-            Self::JobChildCreated => "新建关联工单 · linked job created",
-            Self::CashHandedIn => "现金上交 · cash handed in",
-            Self::InvoiceIssued => "发票已开具 · invoice issued",
-            Self::ComplaintReceived => "受理投诉 · complaint received",
-            Self::ComplaintChanged => "投诉处理记录 · complaint updated",
-            Self::HolidayCalendarUploaded => "上传节假日日历 · holiday calendar uploaded",
-            Self::CallbackRulesChanged => "回访规则变更 · callback rules changed",
-            Self::CallbackRecorded => "记录回访 · callback recorded",
-            Self::SlaChanged => "修改服务时限 · SLA changed",
-            Self::TechnicianProfileChanged => "修改技师档案 · technician profile changed",
-            Self::StockMinimumSet => "设定备件最低库存 · stock minimum set",
-            Self::ReplenishmentApproved => "批准补货 · replenishment approved",
-            Self::ReplenishmentIssued => "发放补货 · replenishment issued",
-        }
+    pub fn words(self, l: Locale) -> String {
+        t!(l, &format!("audit-{}", self.as_str().replace('_', "-")))
     }
 
     /// Parses [`Action::as_str`].
@@ -293,7 +259,11 @@ mod tests {
     fn action_names_round_trip_and_are_bilingual() {
         for a in Action::ALL {
             assert_eq!(Action::parse(a.as_str()), Some(a));
-            assert!(a.words().contains(" · "), "{a:?}");
+            for l in Locale::ALL {
+                let id = format!("audit-{}", a.as_str().replace('_', "-"));
+                assert!(crate::i18n::CATALOGUE.has(l, &id), "{l}: {id}");
+            }
+            assert!(a.words(Locale::ZhCn).chars().any(crate::i18n::is_cjk));
         }
     }
 }

@@ -7,7 +7,9 @@ use fieldkit_core::model::{JobKind, TimeWindow, Zone};
 use serde::{Deserialize, Serialize};
 
 use super::TechnicianProfile;
+use crate::i18n::Locale;
 use crate::records::Technician;
+use crate::t;
 
 /// Local time of the working hours and the job's day: UTC+08:00.
 pub const LOCAL_OFFSET_SECONDS: i32 = 8 * 3600;
@@ -53,17 +55,19 @@ impl Misfit {
         }
     }
 
-    /// In words: zh-CN, then en.
-    pub fn words(&self) -> String {
+    /// In words, in `l`.
+    pub fn words(&self, l: Locale) -> String {
         match self {
-            Self::NoProfile => "无技师档案 · no profile".into(),
-            Self::NoSkill => "无此技能 · no skill for this job".into(),
-            Self::QualificationMissing { name } => format!("缺少{name} · no {name}"),
-            Self::QualificationExpired { name, expired_on } => {
-                format!("{name}已于{expired_on}过期 · {name} expired on {expired_on}")
+            Self::QualificationMissing { name } => {
+                t!(l, "misfit-qualification-missing", name = name.as_str())
             }
-            Self::NotInZone => "不在服务区域 · not in zone".into(),
-            Self::OffDuty => "非工作时间 · off duty".into(),
+            Self::QualificationExpired { name, expired_on } => t!(
+                l,
+                "misfit-qualification-expired",
+                name = name.as_str(),
+                date = fieldkit_core::i18n::date(l, *expired_on)
+            ),
+            _ => t!(l, &format!("misfit-{}", self.code().replace('_', "-"))),
         }
     }
 }
@@ -286,7 +290,13 @@ mod tests {
                 name: "电工证".into(),
             },
         ] {
-            assert!(m.words().contains(" · "));
+            for l in Locale::ALL {
+                assert!(!m.words(l).starts_with("misfit-"), "{l}: {m:?}");
+            }
+            assert!(
+                m.words(Locale::ZhCn).chars().any(crate::i18n::is_cjk),
+                "{m:?}"
+            );
         }
     }
 }

@@ -209,12 +209,12 @@ async fn people(backend: Backend) {
         options[0]
     );
     assert!(options[1..].iter().all(|o| o.contains("⚠")));
-    assert!(page.contains("制冷证已于2025-03-09过期 · 制冷证 expired on 2025-03-09"));
+    assert!(page.contains("制冷证已于2025年3月9日过期"), "{page}");
     let warning = page
         .split("id=\"assign-warning\"")
         .nth(1)
         .expect("the assigned one warned of");
-    assert!(warning.contains("not in zone"), "{warning}");
+    assert!(warning.contains("不在服务区域"), "{warning}");
     // The profile page shows and saves through its form (CSRF-checked).
     let path = format!("/technicians/{none}/profile");
     let (s, form) = ts.page(&me, &path).await;

@@ -1,0 +1,44 @@
+# What the desk did, as the audit log reads it (审计日志).
+audit-login = logged in
+audit-login-failed = login failed
+audit-login-refused-backoff = login held back
+audit-logout = logged out
+audit-job-created = job created
+audit-job-assigned = job assigned
+audit-job-rescheduled = job rescheduled
+audit-job-cancelled = job cancelled
+audit-completion-released = completion released
+audit-completion-rejected = completion rejected
+audit-complaint-handled = complaint handled
+audit-technician-added = technician added
+audit-enrolment-code-issued = enrolment code issued
+audit-enrolment-codes-revoked = enrolment codes revoked
+audit-enrolment-code-revoked = enrolment code revoked
+audit-device-revoked = device revoked
+audit-published = published
+audit-account-created = account created
+audit-account-disabled = account disabled
+audit-account-enabled = account enabled
+audit-role-changed = role changed
+audit-password-changed = password changed
+audit-job-child-created = linked job created
+audit-cash-handed-in = cash handed in
+audit-invoice-issued = invoice issued
+audit-complaint-received = complaint received
+audit-complaint-changed = complaint updated
+audit-holiday-calendar-uploaded = holiday calendar uploaded
+audit-callback-rules-changed = callback rules changed
+audit-callback-recorded = callback recorded
+audit-sla-changed = SLA changed
+audit-technician-profile-changed = technician profile changed
+audit-stock-minimum-set = stock minimum set
+audit-replenishment-approved = replenishment approved
+audit-replenishment-issued = replenishment issued
+
+# Why a technician does not fit a job (派工建议).
+misfit-no-profile = no profile
+misfit-no-skill = no skill for this job
+misfit-qualification-missing = no { $name }
+misfit-qualification-expired = { $name } expired on { $date }
+misfit-not-in-zone = not in zone
+misfit-off-duty = off duty

@@ -1,0 +1,44 @@
+# What the desk did, as the audit log reads it (审计日志).
+audit-login = 登录
+audit-login-failed = 登录失败
+audit-login-refused-backoff = 登录被暂缓
+audit-logout = 退出
+audit-job-created = 新建工单
+audit-job-assigned = 派工
+audit-job-rescheduled = 改约
+audit-job-cancelled = 取消工单
+audit-completion-released = 放行完工
+audit-completion-rejected = 驳回完工
+audit-complaint-handled = 投诉已处理
+audit-technician-added = 新增技师
+audit-enrolment-code-issued = 签发注册码
+audit-enrolment-codes-revoked = 作废注册码
+audit-enrolment-code-revoked = 作废一个注册码
+audit-device-revoked = 停用设备
+audit-published = 发布
+audit-account-created = 新建账号
+audit-account-disabled = 停用账号
+audit-account-enabled = 启用账号
+audit-role-changed = 更改角色
+audit-password-changed = 更改密码
+audit-job-child-created = 新建关联工单
+audit-cash-handed-in = 现金上交
+audit-invoice-issued = 发票已开具
+audit-complaint-received = 受理投诉
+audit-complaint-changed = 投诉处理记录
+audit-holiday-calendar-uploaded = 上传节假日日历
+audit-callback-rules-changed = 回访规则变更
+audit-callback-recorded = 记录回访
+audit-sla-changed = 修改服务时限
+audit-technician-profile-changed = 修改技师档案
+audit-stock-minimum-set = 设定备件最低库存
+audit-replenishment-approved = 批准补货
+audit-replenishment-issued = 发放补货
+
+# Why a technician does not fit a job (派工建议).
+misfit-no-profile = 无技师档案
+misfit-no-skill = 无此技能
+misfit-qualification-missing = 缺少{ $name }
+misfit-qualification-expired = { $name }已于{ $date }过期
+misfit-not-in-zone = 不在服务区域
+misfit-off-duty = 非工作时间
