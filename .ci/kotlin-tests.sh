@@ -45,7 +45,7 @@ source "$ROOT/.ci/kotlin-tools.sh"
 # the bindings are generated from that same library (uniffi checks every function's checksum
 # when the library loads, so bindings and library must have the same features).
 if [[ ${FIELDKIT_WORKSPACE_BUILD:-} == 1 ]]; then
-    CARGO_BUILD=(cargo build --quiet --workspace --features "fieldkit-ffi/cli,fieldkit-ffi/demo" --lib --bins --tests)
+    CARGO_BUILD=(cargo build --quiet --workspace --features "fieldkit-ffi/cli,fieldkit-ffi/demo,fieldkit-server/s3" --lib --bins --tests)
 else
     CARGO_BUILD=(cargo build --quiet -p fieldkit-ffi --features "cli,demo" --lib --bin uniffi-bindgen)
 fi

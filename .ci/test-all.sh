@@ -59,10 +59,14 @@ bash .ci/pdf-tools.sh
 step "Chromium and chromedriver for the dashboard's browser tests"
 bash .ci/chromium.sh
 
+step "an S3-compatible server (moto, from PyPI) for the blob store tests"
+bash .ci/moto.sh
+
 # With the uniffi generator's feature and the FFI's `demo` feature (the Kotlin tests call the
-# demo functions), the same list as the Kotlin step's workspace build, so that step reuses
-# this build (one feature set for the whole run: nothing is compiled twice).
-FEATURES=fieldkit-ffi/cli,fieldkit-ffi/demo
+# demo functions) and the server's S3 blob store, the same list as the Kotlin step's workspace
+# build, so that step reuses this build (one feature set for the whole run: nothing is
+# compiled twice).
+FEATURES=fieldkit-ffi/cli,fieldkit-ffi/demo,fieldkit-server/s3
 step "clippy -D warnings and the build of every target (benches and examples too)"
 cargo test --workspace --all-targets --features "$FEATURES" --no-run
 

@@ -25,10 +25,24 @@ pub struct Config {
     #[arg(long, env = "FIELDKIT_DATABASE_URL")]
     pub database_url: Option<String>,
     /// Blob storage: absent = `<data-dir>/blobs`; `file:///path`; `s3://bucket/prefix`
-    /// (S3-compatible; credentials and endpoint from the AWS_* environment; needs the `s3`
-    /// feature).
+    /// (S3-compatible; needs the `s3` feature; credentials, region and endpoint from the
+    /// `--s3-*` settings, else the AWS_* environment).
     #[arg(long, env = "FIELDKIT_BLOB_URL")]
     pub blob_url: Option<String>,
+    /// S3-compatible storage's endpoint (`https://oss-cn-hangzhou.aliyuncs.com`,
+    /// `http://127.0.0.1:9000` for MinIO…), addressed path-style; absent, AWS's own (or
+    /// `AWS_ENDPOINT`). An `http://` endpoint is allowed, for a store on a private network.
+    #[arg(long, env = "FIELDKIT_S3_ENDPOINT")]
+    pub s3_endpoint: Option<String>,
+    /// S3 region; absent, `AWS_REGION` or `us-east-1`.
+    #[arg(long, env = "FIELDKIT_S3_REGION")]
+    pub s3_region: Option<String>,
+    /// S3 access key id; absent, `AWS_ACCESS_KEY_ID` (or the instance's role).
+    #[arg(long, env = "FIELDKIT_S3_ACCESS_KEY_ID")]
+    pub s3_access_key_id: Option<String>,
+    /// S3 secret access key; absent, `AWS_SECRET_ACCESS_KEY`.
+    #[arg(long, env = "FIELDKIT_S3_SECRET_ACCESS_KEY", hide_env_values = true)]
+    pub s3_secret_access_key: Option<String>,
     /// The dispatcher's bearer token; absent, one is generated and written to
     /// `<data-dir>/admin-token` (and reused from there).
     #[arg(long, env = "FIELDKIT_ADMIN_TOKEN", hide_env_values = true)]
@@ -201,6 +215,10 @@ impl Config {
         c.data_dir = data_dir.into();
         c.database_url = None;
         c.blob_url = None;
+        c.s3_endpoint = None;
+        c.s3_region = None;
+        c.s3_access_key_id = None;
+        c.s3_secret_access_key = None;
         c.admin_token = None;
         c
     }

@@ -437,24 +437,50 @@ fn blob_store(config: &Config) -> Result<Arc<dyn ObjectStore>, StartError> {
     match config.blob_url.as_deref() {
         None => local(&config.data_dir.join("blobs")),
         Some(u) if u.starts_with("file://") => local(Path::new(&u["file://".len()..])),
-        Some(u) if u.starts_with("s3://") => s3_store(u),
+        Some(u) if u.starts_with("s3://") => s3_store(u, config),
         Some(_) => Err(StartError::Blobs(
             "blob url must be file:///path or s3://bucket/prefix".into(),
         )),
     }
 }
 
+/// An S3-compatible store for `s3://bucket/prefix`: the bucket from the URL, every key under
+/// the prefix; endpoint, region and credentials from the `--s3-*` settings over the AWS_*
+/// environment.
 #[cfg(feature = "s3")]
-fn s3_store(url: &str) -> Result<Arc<dyn ObjectStore>, StartError> {
-    let s3 = object_store::aws::AmazonS3Builder::from_env()
-        .with_url(url)
-        .build()
-        .map_err(|e| StartError::Blobs(e.to_string()))?;
-    Ok(Arc::new(s3))
+fn s3_store(url: &str, config: &Config) -> Result<Arc<dyn ObjectStore>, StartError> {
+    let rest = &url["s3://".len()..];
+    let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+    if bucket.is_empty() {
+        return Err(StartError::Blobs("s3://bucket/prefix: no bucket".into()));
+    }
+    let mut b = object_store::aws::AmazonS3Builder::from_env().with_bucket_name(bucket);
+    if let Some(e) = &config.s3_endpoint {
+        b = b
+            .with_endpoint(e)
+            .with_allow_http(e.starts_with("http://"))
+            .with_virtual_hosted_style_request(false);
+    }
+    if let Some(r) = &config.s3_region {
+        b = b.with_region(r);
+    }
+    if let Some(k) = &config.s3_access_key_id {
+        b = b.with_access_key_id(k);
+    }
+    if let Some(k) = &config.s3_secret_access_key {
+        b = b.with_secret_access_key(k);
+    }
+    let s3 = b.build().map_err(|e| StartError::Blobs(e.to_string()))?;
+    let prefix = prefix.trim_matches('/');
+    if prefix.is_empty() {
+        Ok(Arc::new(s3))
+    } else {
+        Ok(Arc::new(object_store::prefix::PrefixStore::new(s3, prefix)))
+    }
 }
 
 #[cfg(not(feature = "s3"))]
-fn s3_store(_url: &str) -> Result<Arc<dyn ObjectStore>, StartError> {
+fn s3_store(_url: &str, _config: &Config) -> Result<Arc<dyn ObjectStore>, StartError> {
     Err(StartError::Blobs(
         "this build has no S3 support: build fieldkit-server with `--features s3`".into(),
     ))

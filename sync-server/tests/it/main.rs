@@ -7,6 +7,7 @@
 
 mod adversarial;
 mod authz;
+mod blob_stores;
 mod callbacks;
 mod cash;
 mod clock;

@@ -8,6 +8,7 @@ pub mod hostile;
 pub mod journal;
 pub mod phone;
 pub mod proxy;
+pub mod s3;
 pub mod webdriver;
 
 use std::net::TcpListener;
