@@ -4,7 +4,7 @@
 
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::extract::rejection::{BytesRejection, JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::header::CONTENT_TYPE;
 use axum::http::request::Parts;
@@ -13,37 +13,32 @@ use axum::response::{IntoResponse, Response};
 use fieldkit_core::sync::protocol::ErrorBody;
 use serde::de::DeserializeOwned;
 
+use crate::i18n::{self, Locale};
+use crate::msg;
+use crate::msg::{Msg, Thing};
 use crate::storage::StorageError;
 
-/// Everything a request can fail with.
-#[derive(Debug, thiserror::Error)]
+/// Everything a request can fail with. Messages are catalogue ids with arguments
+/// ([`Msg`]), written in the reader's language only when the response is
+/// ([`ApiError::message`]); `Display` writes them in the language of the request being
+/// served.
+#[derive(Debug)]
 pub enum ApiError {
-    #[error("{0}")]
-    BadRequest(String),
-    #[error("{0}")]
-    Unauthorized(&'static str),
-    #[error("{0}")]
-    Forbidden(&'static str),
-    #[error("{0} not found")]
-    NotFound(&'static str),
-    #[error("{0}")]
-    Conflict(String),
-    #[error("{0}")]
-    PayloadTooLarge(String),
-    #[error("{0}")]
-    UnsupportedMediaType(String),
-    #[error("too many requests: try again later")]
+    BadRequest(Msg),
+    Unauthorized(Msg),
+    Forbidden(Msg),
+    NotFound(Thing),
+    Conflict(Msg),
+    PayloadTooLarge(Msg),
+    UnsupportedMediaType(Msg),
     TooManyRequests,
     /// Over a rate limit: try again after `retry_after_secs` (sent as `Retry-After`).
-    #[error("too many requests: try again in {retry_after_secs} s")]
     Throttled { retry_after_secs: u64 },
     /// The server is too busy for this request now: try again after `retry_after_secs`
     /// (sent as `Retry-After`); nothing was done.
-    #[error("the server is busy: try again in {retry_after_secs} s")]
     Busy { retry_after_secs: u64 },
-    #[error("{0}")]
-    HashMismatch(String),
-    #[error("internal error")]
+    HashMismatch(Msg),
+    /// The detail is logged, never sent: the reader is told only that it failed.
     Internal(String),
 }
 
@@ -68,19 +63,74 @@ impl ApiError {
             Self::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
     }
+
+    /// The message (an `err-…` id and its arguments) this error is written with.
+    pub fn msg(&self) -> Msg {
+        match self {
+            Self::BadRequest(m)
+            | Self::Unauthorized(m)
+            | Self::Forbidden(m)
+            | Self::Conflict(m)
+            | Self::PayloadTooLarge(m)
+            | Self::UnsupportedMediaType(m)
+            | Self::HashMismatch(m) => m.clone(),
+            Self::NotFound(thing) => Msg::new(thing.id()),
+            Self::TooManyRequests => msg!("err-too-many-requests"),
+            Self::Throttled { retry_after_secs } => {
+                msg!("err-throttled", seconds = (*retry_after_secs).max(1))
+            }
+            Self::Busy { retry_after_secs } => {
+                msg!("err-busy", seconds = (*retry_after_secs).max(1))
+            }
+            Self::Internal(_) => msg!("err-internal"),
+        }
+    }
+
+    /// The message for people, in `locale`: a whole sentence, never personal data.
+    pub fn message(&self, locale: Locale) -> String {
+        self.msg().render(locale)
+    }
+
+    /// Technical words that go with the message untranslated (a parser's), if any.
+    pub fn detail(&self) -> Option<String> {
+        match self {
+            Self::BadRequest(m)
+            | Self::Unauthorized(m)
+            | Self::Forbidden(m)
+            | Self::Conflict(m)
+            | Self::PayloadTooLarge(m)
+            | Self::UnsupportedMediaType(m)
+            | Self::HashMismatch(m) => m.detail.clone(),
+            _ => None,
+        }
+    }
+
+    /// The JSON body, its message in `locale`.
+    pub fn body(&self, locale: Locale) -> ErrorBody {
+        ErrorBody {
+            code: self.status_and_code().1.to_owned(),
+            message: self.message(locale),
+            detail: self.detail(),
+        }
+    }
 }
+
+/// The message in the language of the request being served ([`i18n::current`]).
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message(i18n::current()))
+    }
+}
+
+impl std::error::Error for ApiError {}
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let (status, code) = self.status_and_code();
+        let (status, _) = self.status_and_code();
         if let Self::Internal(detail) = &self {
             tracing::error!(error = %detail, "internal error");
         }
-        let body = ErrorBody {
-            code: code.to_owned(),
-            message: self.to_string(),
-        };
-        let mut res = (status, Json(body)).into_response();
+        let mut res = (status, Json(self.body(i18n::current()))).into_response();
         if let Self::Throttled { retry_after_secs } | Self::Busy { retry_after_secs } = self {
             res.headers_mut().insert(
                 axum::http::header::RETRY_AFTER,
@@ -96,9 +146,7 @@ impl From<StorageError> for ApiError {
         match e {
             StorageError::NotFound(what) => ApiError::NotFound(what),
             StorageError::Conflict(m) => ApiError::Conflict(m),
-            StorageError::InvalidCode => {
-                ApiError::Unauthorized("the enrolment code is unknown, expired or already used")
-            }
+            StorageError::InvalidCode => ApiError::Unauthorized(msg!("err-enrolment-code-invalid")),
             StorageError::Backend(m) => ApiError::Internal(m),
             StorageError::Migration(e) => ApiError::Internal(e.to_string()),
         }
@@ -106,39 +154,59 @@ impl From<StorageError> for ApiError {
 }
 
 /// The error body for a bare status (used for responses made outside our handlers: unknown
-/// routes, wrong methods, layers' refusals).
+/// routes, wrong methods, layers' refusals), in the language of the request being served.
 pub fn body_for_status(status: StatusCode) -> ErrorBody {
-    let code = match status {
-        StatusCode::BAD_REQUEST => "bad_request",
-        StatusCode::UNAUTHORIZED => "unauthorized",
-        StatusCode::FORBIDDEN => "forbidden",
-        StatusCode::NOT_FOUND => "not_found",
-        StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
-        StatusCode::CONFLICT => "conflict",
-        StatusCode::PAYLOAD_TOO_LARGE => "payload_too_large",
-        StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
-        StatusCode::UNPROCESSABLE_ENTITY => "unprocessable",
-        StatusCode::TOO_MANY_REQUESTS => "too_many_requests",
-        StatusCode::SERVICE_UNAVAILABLE => "unavailable",
-        s if s.is_server_error() => "internal",
-        _ => "error",
+    let (code, id) = match status {
+        StatusCode::BAD_REQUEST => ("bad_request", "err-status-bad-request"),
+        StatusCode::UNAUTHORIZED => ("unauthorized", "err-status-unauthorized"),
+        StatusCode::FORBIDDEN => ("forbidden", "err-status-forbidden"),
+        StatusCode::NOT_FOUND => ("not_found", "err-status-not-found"),
+        StatusCode::METHOD_NOT_ALLOWED => ("method_not_allowed", "err-status-method-not-allowed"),
+        StatusCode::CONFLICT => ("conflict", "err-status-conflict"),
+        StatusCode::PAYLOAD_TOO_LARGE => ("payload_too_large", "err-status-payload-too-large"),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => (
+            "unsupported_media_type",
+            "err-status-unsupported-media-type",
+        ),
+        StatusCode::UNPROCESSABLE_ENTITY => ("unprocessable", "err-status-unprocessable"),
+        StatusCode::TOO_MANY_REQUESTS => ("too_many_requests", "err-too-many-requests"),
+        StatusCode::SERVICE_UNAVAILABLE => ("unavailable", "err-status-unavailable"),
+        s if s.is_server_error() => ("internal", "err-internal"),
+        _ => ("error", "err-status-other"),
     };
     ErrorBody {
         code: code.to_owned(),
-        message: status
-            .canonical_reason()
-            .unwrap_or("request failed")
-            .to_owned(),
+        message: msg!(id, status = u32::from(status.as_u16())).render(i18n::current()),
+        detail: None,
     }
 }
 
-/// The typed error for a status an extractor rejected with.
-pub fn from_status(status: StatusCode, message: String) -> ApiError {
+/// The typed error for a status an extractor rejected with (`msg` says what was refused).
+pub fn from_status(status: StatusCode, msg: Msg) -> ApiError {
     match status {
-        StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge(message),
-        StatusCode::UNSUPPORTED_MEDIA_TYPE => ApiError::UnsupportedMediaType(message),
-        s if s.is_server_error() => ApiError::Internal(message),
-        _ => ApiError::BadRequest(message),
+        StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge(msg!("err-body-too-large")),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => ApiError::UnsupportedMediaType(msg),
+        s if s.is_server_error() => ApiError::Internal(msg.detail.unwrap_or_default()),
+        _ => ApiError::BadRequest(msg),
+    }
+}
+
+/// A body that could not be read: too large (413) or cut off or undecodable (400).
+pub fn body_refused(e: BytesRejection) -> ApiError {
+    from_status(
+        e.status(),
+        msg!("err-body-unreadable").detail(rejection_detail(e.body_text())),
+    )
+}
+
+/// A rejection's own words without axum's English preamble ("Failed to deserialize …: "):
+/// the parser's technical detail.
+fn rejection_detail(body_text: String) -> String {
+    match body_text.split_once(": ") {
+        Some((head, rest)) if head.starts_with("Failed to") || head.starts_with("Invalid") => {
+            rest.to_owned()
+        }
+        _ => body_text,
     }
 }
 
@@ -152,13 +220,11 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         if !json_content_type(req.headers()) {
-            return Err(ApiError::UnsupportedMediaType(
-                "Expected request with `Content-Type: application/json`".into(),
-            ));
+            return Err(ApiError::UnsupportedMediaType(msg!("err-json-content-type")));
         }
         let bytes = Bytes::from_request(req, state)
             .await
-            .map_err(|e| from_status(e.status(), e.body_text()))?;
+            .map_err(body_refused)?;
         json_from_bytes(&bytes).map(ApiJson)
     }
 }
@@ -167,7 +233,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
 /// its bytes): the same typed errors.
 pub fn json_from_bytes<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     if has_nul_escape(bytes) {
-        return Err(ApiError::BadRequest(NUL_MESSAGE.into()));
+        return Err(ApiError::BadRequest(NUL));
     }
     match Json::<T>::from_bytes(bytes) {
         Ok(Json(v)) => Ok(v),
@@ -180,13 +246,12 @@ pub fn require_json(headers: &HeaderMap) -> Result<(), ApiError> {
     if json_content_type(headers) {
         Ok(())
     } else {
-        Err(ApiError::UnsupportedMediaType(
-            "Expected request with `Content-Type: application/json`".into(),
-        ))
+        Err(ApiError::UnsupportedMediaType(msg!("err-json-content-type")))
     }
 }
 
-const NUL_MESSAGE: &str = "text must not contain NUL (U+0000) characters";
+/// A NUL character in the request.
+const NUL: Msg = Msg::new("err-nul");
 
 /// `application/json` or `application/*+json`, parameters aside (as axum's `Json` checks).
 fn json_content_type(headers: &HeaderMap) -> bool {
@@ -232,7 +297,13 @@ fn has_encoded_nul(s: &str) -> bool {
 }
 
 fn json_rejection(e: JsonRejection) -> ApiError {
-    from_status(e.status(), e.body_text())
+    let id = match &e {
+        JsonRejection::JsonDataError(_) => "err-json-data",
+        JsonRejection::JsonSyntaxError(_) => "err-json-syntax",
+        JsonRejection::MissingJsonContentType(_) => "err-json-content-type",
+        _ => "err-body-unreadable",
+    };
+    from_status(e.status(), msg!(id).detail(rejection_detail(e.body_text())))
 }
 
 /// Query parameters, refused with a 400 when malformed or unknown, or holding a NUL.
@@ -243,12 +314,14 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         if parts.uri.query().is_some_and(has_encoded_nul) {
-            return Err(ApiError::BadRequest(NUL_MESSAGE.into()));
+            return Err(ApiError::BadRequest(NUL));
         }
         axum::extract::Query::<T>::from_request_parts(parts, state)
             .await
             .map(|q| ApiQuery(q.0))
-            .map_err(|e: QueryRejection| ApiError::BadRequest(e.body_text()))
+            .map_err(|e: QueryRejection| {
+                ApiError::BadRequest(msg!("err-query").detail(rejection_detail(e.body_text())))
+            })
     }
 }
 
@@ -260,12 +333,14 @@ impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for ApiPath
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         if has_encoded_nul(parts.uri.path()) {
-            return Err(ApiError::BadRequest(NUL_MESSAGE.into()));
+            return Err(ApiError::BadRequest(NUL));
         }
         axum::extract::Path::<T>::from_request_parts(parts, state)
             .await
             .map(|p| ApiPath(p.0))
-            .map_err(|e: PathRejection| ApiError::BadRequest(e.body_text()))
+            .map_err(|e: PathRejection| {
+                ApiError::BadRequest(msg!("err-path").detail(rejection_detail(e.body_text())))
+            })
     }
 }
 

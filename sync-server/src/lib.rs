@@ -35,6 +35,7 @@ pub mod drawings;
 pub mod error;
 pub mod i18n;
 pub mod limits;
+pub mod msg;
 pub mod measures;
 pub mod metrics;
 pub mod net;

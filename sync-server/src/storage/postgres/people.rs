@@ -2,6 +2,7 @@
 //! desks giving one employee number to two technicians at once: the unique index refuses the
 //! second (`Conflict`).
 
+use crate::msg::Thing;
 use super::{PostgresStorage, pool_err};
 use crate::storage::people::{PeopleStorage, TechnicianProfile, number_taken};
 use crate::storage::{Fut, StorageError};
@@ -23,7 +24,7 @@ impl PeopleStorage for PostgresStorage {
                 .await?
                 .try_get(0)?;
             if !exists {
-                return Err(StorageError::NotFound("technician"));
+                return Err(StorageError::NotFound(Thing::Technician));
             }
             let r = c
                 .execute(
