@@ -156,6 +156,11 @@ impl From<StorageError> for ApiError {
 /// The error body for a bare status (used for responses made outside our handlers: unknown
 /// routes, wrong methods, layers' refusals), in the language of the request being served.
 pub fn body_for_status(status: StatusCode) -> ErrorBody {
+    status_body(status, i18n::current())
+}
+
+/// The error body for a bare status, in `locale`.
+pub fn status_body(status: StatusCode, locale: Locale) -> ErrorBody {
     let (code, id) = match status {
         StatusCode::BAD_REQUEST => ("bad_request", "err-status-bad-request"),
         StatusCode::UNAUTHORIZED => ("unauthorized", "err-status-unauthorized"),
@@ -176,7 +181,7 @@ pub fn body_for_status(status: StatusCode) -> ErrorBody {
     };
     ErrorBody {
         code: code.to_owned(),
-        message: msg!(id, status = u32::from(status.as_u16())).render(i18n::current()),
+        message: msg!(id, status = u32::from(status.as_u16())).render(locale),
         detail: None,
     }
 }
@@ -357,6 +362,201 @@ mod tests {
         assert!(!has_nul_escape(br#"{"name":"\u0001 \u0010"}"#));
         assert!(!has_nul_escape(br#"{"name":"u0000 \n"}"#));
         assert!(!has_nul_escape(b"\\"));
+    }
+
+    /// Every variant, once. Adding a variant fails to compile in [`listed`] until it is
+    /// listed here (and so rendered by the test below in every locale).
+    fn every_variant() -> Vec<ApiError> {
+        vec![
+            ApiError::BadRequest(msg!("err-field-length", field = "number", max = 64)),
+            ApiError::Unauthorized(msg!("err-auth-token-required")),
+            ApiError::Forbidden(msg!("err-admin-only")),
+            ApiError::NotFound(Thing::WorkOrder),
+            ApiError::Conflict(msg!("err-job-closed")),
+            ApiError::PayloadTooLarge(msg!("err-body-too-large")),
+            ApiError::UnsupportedMediaType(msg!("err-json-content-type")),
+            ApiError::TooManyRequests,
+            ApiError::Throttled {
+                retry_after_secs: 7,
+            },
+            ApiError::Busy {
+                retry_after_secs: 0,
+            },
+            ApiError::HashMismatch(msg!("err-blob-hash-mismatch")),
+            ApiError::Internal("disk on fire at /var/lib/x".into()),
+        ]
+    }
+
+    /// No wildcard: a new variant is a compile error here.
+    fn listed(e: &ApiError) -> bool {
+        match e {
+            ApiError::BadRequest(_)
+            | ApiError::Unauthorized(_)
+            | ApiError::Forbidden(_)
+            | ApiError::NotFound(_)
+            | ApiError::Conflict(_)
+            | ApiError::PayloadTooLarge(_)
+            | ApiError::UnsupportedMediaType(_)
+            | ApiError::TooManyRequests
+            | ApiError::Throttled { .. }
+            | ApiError::Busy { .. }
+            | ApiError::HashMismatch(_)
+            | ApiError::Internal(_) => true,
+        }
+    }
+
+    fn has_cjk(s: &str) -> bool {
+        s.chars().any(fieldkit_core::i18n::is_cjk)
+    }
+
+    #[test]
+    fn every_variant_is_written_in_every_locale() {
+        let all = every_variant();
+        let mut codes = std::collections::BTreeSet::new();
+        for e in &all {
+            assert!(listed(e));
+            codes.insert(e.status_and_code().1);
+            let zh = e.message(Locale::ZhCn);
+            let en = e.message(Locale::En);
+            assert!(!zh.starts_with("err-") && !en.starts_with("err-"), "{zh} / {en}");
+            assert!(has_cjk(&zh), "{e:?}: {zh}");
+            assert!(!has_cjk(&en), "{e:?}: {en}");
+            assert_ne!(zh, en);
+            assert!(!zh.contains("{") && !en.contains("{"), "an argument is missing: {zh}");
+        }
+        // Each variant once: twelve variants, eleven codes (throttled shares one).
+        assert_eq!(all.len(), 12);
+        assert_eq!(codes.len(), 11);
+        // The internal detail is logged, never written.
+        let internal = ApiError::Internal("disk on fire at /var/lib/x".into());
+        assert!(!internal.message(Locale::En).contains("/var"));
+        assert_eq!(internal.detail(), None);
+        // Numbers are filled in; a wait of 0 s is said as 1 s, as `Retry-After` says.
+        let busy = ApiError::Busy {
+            retry_after_secs: 0,
+        };
+        assert!(busy.message(Locale::En).contains("1 s"), "{}", busy.message(Locale::En));
+        assert!(busy.message(Locale::ZhCn).contains("1 秒"));
+    }
+
+    #[test]
+    fn every_missing_thing_is_written_in_every_locale() {
+        let mut seen = std::collections::BTreeSet::new();
+        for t in Thing::ALL {
+            assert!(seen.insert(t.id()), "{t:?} shares its id");
+            let zh = ApiError::NotFound(t).message(Locale::ZhCn);
+            let en = ApiError::NotFound(t).message(Locale::En);
+            assert!(has_cjk(&zh) && !has_cjk(&en), "{zh} / {en}");
+            assert!(en.ends_with("not found"), "{en}");
+        }
+    }
+
+    /// Every `"err-…"` id the server's code names is in every locale (the source is scanned,
+    /// as `i18n` scans `t!(…)`), and every `err-…` message of the catalogue is named by the
+    /// code (none left over).
+    #[test]
+    fn every_error_id_in_the_code_is_in_the_catalogue_and_back() {
+        let mut named = std::collections::BTreeSet::new();
+        let mut dirs = vec![std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/src"))];
+        while let Some(dir) = dirs.pop() {
+            for entry in std::fs::read_dir(dir).unwrap() {
+                let p = entry.unwrap().path();
+                if p.is_dir() {
+                    dirs.push(p);
+                } else if p.extension().is_some_and(|x| x == "rs") {
+                    let text = std::fs::read_to_string(&p).unwrap();
+                    for (i, _) in text.match_indices("\"err-") {
+                        let rest = &text[i + 1..];
+                        let end = rest.find('"').unwrap_or(0);
+                        let id = &rest[..end];
+                        if id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+                            && !id.ends_with('-')
+                        {
+                            named.insert(id.to_owned());
+                        }
+                    }
+                }
+            }
+        }
+        named.remove("err-id"); // the macro's documentation
+        assert!(named.len() > 100, "the scan is broken: {}", named.len());
+        let mut missing = Vec::new();
+        for id in &named {
+            for l in Locale::ALL {
+                if !i18n::CATALOGUE.has(l, id) {
+                    missing.push(format!("{l}: {id}"));
+                }
+            }
+        }
+        assert!(missing.is_empty(), "{missing:#?}");
+        let unused: Vec<&str> = i18n::CATALOGUE
+            .ids(Locale::En)
+            .filter(|id| id.starts_with("err-") && !named.contains(*id))
+            .collect();
+        assert!(unused.is_empty(), "{unused:#?}");
+    }
+
+    /// The Chinese messages have no English words but field names, codes and headers in
+    /// backticks and a few technical names; the English ones no Chinese.
+    #[test]
+    fn chinese_error_messages_have_no_english_words() {
+        for id in i18n::CATALOGUE.ids(Locale::ZhCn).filter(|i| i.starts_with("err-")) {
+            let zh = i18n::CATALOGUE.format(Locale::ZhCn, id, None);
+            let words = english_words(&zh);
+            assert!(words.is_empty(), "{id}: {zh}: {words:?}");
+            let en = i18n::CATALOGUE.format(Locale::En, id, None);
+            assert!(!has_cjk(&en), "{id}: {en}");
+        }
+    }
+
+    /// Runs of three or more ASCII letters outside backticks and placeables, less the
+    /// technical names that stay as they are in Chinese texts.
+    fn english_words(s: &str) -> Vec<String> {
+        const ALLOWED: &[&str] = &["SHA", "JSON", "NUL", "HTTP", "RFC", "YYYY", "Webhook", "http", "https"];
+        let mut out = Vec::new();
+        let mut in_code = false;
+        let mut depth = 0;
+        let mut word = String::new();
+        for c in s.chars().chain([' ']) {
+            match c {
+                '`' => in_code = !in_code,
+                '{' => depth += 1,
+                '}' => depth -= 1,
+                _ => {}
+            }
+            if c.is_ascii_alphabetic() && !in_code && depth == 0 {
+                word.push(c);
+                continue;
+            }
+            if word.len() >= 3 && !ALLOWED.contains(&word.as_str()) {
+                out.push(word.clone());
+            }
+            word.clear();
+        }
+        out
+    }
+
+    #[test]
+    fn bare_statuses_are_written_in_every_locale() {
+        for status in [400u16, 401, 403, 404, 405, 409, 413, 415, 422, 429, 500, 503, 418] {
+            let status = StatusCode::from_u16(status).unwrap();
+            let zh = status_body(status, Locale::ZhCn);
+            let en = status_body(status, Locale::En);
+            assert_eq!(zh.code, en.code);
+            assert!(has_cjk(&zh.message), "{status}: {}", zh.message);
+            assert!(!has_cjk(&en.message), "{status}: {}", en.message);
+        }
+    }
+
+    #[test]
+    fn axum_preambles_are_cut_from_details() {
+        assert_eq!(
+            rejection_detail(
+                "Failed to deserialize the JSON body into the target type: missing field `x` at line 1 column 2".into()
+            ),
+            "missing field `x` at line 1 column 2"
+        );
+        assert_eq!(rejection_detail("as is".into()), "as is");
     }
 
     #[test]

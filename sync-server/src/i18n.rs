@@ -32,6 +32,26 @@ const SOURCES: &[Source] = &[
         "common.ftl",
         include_str!("../locales/en/common.ftl"),
     ),
+    (
+        Locale::ZhCn,
+        "errors.ftl",
+        include_str!("../locales/zh-CN/errors.ftl"),
+    ),
+    (
+        Locale::En,
+        "errors.ftl",
+        include_str!("../locales/en/errors.ftl"),
+    ),
+    (
+        Locale::ZhCn,
+        "errors-admin.ftl",
+        include_str!("../locales/zh-CN/errors-admin.ftl"),
+    ),
+    (
+        Locale::En,
+        "errors-admin.ftl",
+        include_str!("../locales/en/errors-admin.ftl"),
+    ),
 ];
 
 /// The server's catalogue, built on first use.
