@@ -205,14 +205,43 @@ pub fn body_refused(e: BytesRejection) -> ApiError {
 }
 
 /// A rejection's own words without axum's English preamble ("Failed to deserialize …: "):
-/// the parser's technical detail.
+/// the parser's technical detail, with the values it quotes from the request left out.
 fn rejection_detail(body_text: String) -> String {
-    match body_text.split_once(": ") {
+    let words = match body_text.split_once(": ") {
         Some((head, rest)) if head.starts_with("Failed to") || head.starts_with("Invalid") => {
             rest.to_owned()
         }
         _ => body_text,
+    };
+    without_quoted_values(&words)
+}
+
+/// `s` with every double-quoted text (a parser quoting a value from the request, e.g.
+/// `invalid type: string "…", expected u32`) cut to `"…"`: a value may be personal data.
+/// Field names, which parsers quote in backticks, stay.
+pub fn without_quoted_values(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut quoted = false;
+    let mut escaped = false;
+    for c in s.chars() {
+        if quoted {
+            match (escaped, c) {
+                (false, '\\') => escaped = true,
+                (false, '"') => {
+                    out.push_str("…\"");
+                    quoted = false;
+                }
+                _ => escaped = false,
+            }
+        } else {
+            out.push(c);
+            quoted = c == '"';
+        }
     }
+    if quoted {
+        out.push('…');
+    }
+    out
 }
 
 /// A JSON body, refused with a typed 4xx when malformed, of the wrong type or too large: 415
@@ -317,12 +346,21 @@ pub struct ApiQuery<T>(pub T);
 impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
         if parts.uri.query().is_some_and(has_encoded_nul) {
             return Err(ApiError::BadRequest(NUL));
         }
-        axum::extract::Query::<T>::from_request_parts(parts, state)
-            .await
+        let query = parts.uri.query().unwrap_or("");
+        // `lang` chooses the language of the answer (see `i18n`), on every route: it is no
+        // parameter of the route's own.
+        let own: Vec<&str> = query
+            .split('&')
+            .filter(|kv| !kv.is_empty() && kv.split('=').next() != Some("lang"))
+            .collect();
+        let uri: axum::http::Uri = format!("/?{}", own.join("&"))
+            .parse()
+            .unwrap_or_else(|_| axum::http::Uri::from_static("/"));
+        axum::extract::Query::<T>::try_from_uri(&uri)
             .map(|q| ApiQuery(q.0))
             .map_err(|e: QueryRejection| {
                 ApiError::BadRequest(msg!("err-query").detail(rejection_detail(e.body_text())))
@@ -557,6 +595,11 @@ mod tests {
             "missing field `x` at line 1 column 2"
         );
         assert_eq!(rejection_detail("as is".into()), "as is");
+        assert_eq!(
+            rejection_detail(r#"invalid type: string "张三 \"x\" 138", expected u32 at line 1"#.into()),
+            r#"invalid type: string "…", expected u32 at line 1"#
+        );
+        assert_eq!(without_quoted_values(r#"cut "off"#), r#"cut "…"#);
     }
 
     #[test]

@@ -113,7 +113,9 @@ pub async fn in_force(s: &AppState) -> Result<CalendarInForce, ApiError> {
 fn calendar_msg(e: &CalendarError) -> Msg {
     let date = |d: &chrono::NaiveDate| d.format("%Y-%m-%d").to_string();
     match e {
-        CalendarError::Malformed(m) => msg!("err-calendar-malformed").detail(m.clone()),
+        CalendarError::Malformed(m) => {
+            msg!("err-calendar-malformed").detail(crate::error::without_quoted_values(m))
+        }
         CalendarError::NoYears => msg!("err-calendar-no-years"),
         CalendarError::YearOutOfRange { year } => msg!(
             "err-calendar-year-range",
@@ -127,7 +129,10 @@ fn calendar_msg(e: &CalendarError) -> Msg {
         CalendarError::MissingSource { year } => {
             msg!("err-calendar-no-source", year = year.to_string())
         }
-        CalendarError::BadDate { text } => msg!("err-calendar-bad-date").detail(text.clone()),
+        // The text is the desk's own, quoted back to it only as a detail.
+        CalendarError::BadDate { text } => {
+            msg!("err-calendar-bad-date").detail(format!("{text:?}"))
+        }
         CalendarError::DateOutsideYear { date: d, year } => msg!(
             "err-calendar-date-outside-year",
             date = date(d),
