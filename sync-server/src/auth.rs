@@ -354,7 +354,9 @@ where
             .storage
             .device_by_token(hash_secret(token))
             .await?
-            .ok_or(ApiError::Unauthorized(msg!("err-auth-unknown-device-token")))?;
+            .ok_or(ApiError::Unauthorized(msg!(
+                "err-auth-unknown-device-token"
+            )))?;
         if device.revoked_at.is_some() {
             return Err(ApiError::Unauthorized(msg!("err-auth-device-revoked")));
         }
@@ -379,9 +381,13 @@ where
             return Ok(Dispatcher);
         }
         if token.starts_with(DEVICE_TOKEN_PREFIX) {
-            return Err(ApiError::Forbidden(msg!("err-auth-device-on-dispatcher-route")));
+            return Err(ApiError::Forbidden(msg!(
+                "err-auth-device-on-dispatcher-route"
+            )));
         }
-        Err(ApiError::Unauthorized(msg!("err-auth-not-dispatcher-token")))
+        Err(ApiError::Unauthorized(msg!(
+            "err-auth-not-dispatcher-token"
+        )))
     }
 }
 

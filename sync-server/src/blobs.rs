@@ -178,7 +178,10 @@ impl Blobs {
             }
         }
         if too_long {
-            return Err(ApiError::PayloadTooLarge(msg!("err-blob-chunk", limit = limit)));
+            return Err(ApiError::PayloadTooLarge(msg!(
+                "err-blob-chunk",
+                limit = limit
+            )));
         }
         let skip = usize::try_from(status.offset - offset).unwrap_or(usize::MAX);
         let mut received = 0;

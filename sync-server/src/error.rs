@@ -1,6 +1,8 @@
 //! Errors of the HTTP API: one enum, each variant with its HTTP status and a JSON
-//! [`ErrorBody`]; and extractors that turn malformed requests into those errors (never a
-//! panic, never an untyped body).
+//! [`ErrorBody`] whose message is written from the server's catalogue (`err-…` ids in
+//! `locales/*/errors*.ftl`) in the request's language when the response is made; and
+//! extractors that turn malformed requests into those errors (never a panic, never an
+//! untyped body; a parser's own words go to the body's `detail`).
 
 use axum::Json;
 use axum::body::Bytes;
@@ -33,10 +35,14 @@ pub enum ApiError {
     UnsupportedMediaType(Msg),
     TooManyRequests,
     /// Over a rate limit: try again after `retry_after_secs` (sent as `Retry-After`).
-    Throttled { retry_after_secs: u64 },
+    Throttled {
+        retry_after_secs: u64,
+    },
     /// The server is too busy for this request now: try again after `retry_after_secs`
     /// (sent as `Retry-After`); nothing was done.
-    Busy { retry_after_secs: u64 },
+    Busy {
+        retry_after_secs: u64,
+    },
     HashMismatch(Msg),
     /// The detail is logged, never sent: the reader is told only that it failed.
     Internal(String),
@@ -254,7 +260,9 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         if !json_content_type(req.headers()) {
-            return Err(ApiError::UnsupportedMediaType(msg!("err-json-content-type")));
+            return Err(ApiError::UnsupportedMediaType(msg!(
+                "err-json-content-type"
+            )));
         }
         let bytes = Bytes::from_request(req, state)
             .await
@@ -280,7 +288,9 @@ pub fn require_json(headers: &HeaderMap) -> Result<(), ApiError> {
     if json_content_type(headers) {
         Ok(())
     } else {
-        Err(ApiError::UnsupportedMediaType(msg!("err-json-content-type")))
+        Err(ApiError::UnsupportedMediaType(msg!(
+            "err-json-content-type"
+        )))
     }
 }
 
@@ -456,11 +466,17 @@ mod tests {
             codes.insert(e.status_and_code().1);
             let zh = e.message(Locale::ZhCn);
             let en = e.message(Locale::En);
-            assert!(!zh.starts_with("err-") && !en.starts_with("err-"), "{zh} / {en}");
+            assert!(
+                !zh.starts_with("err-") && !en.starts_with("err-"),
+                "{zh} / {en}"
+            );
             assert!(has_cjk(&zh), "{e:?}: {zh}");
             assert!(!has_cjk(&en), "{e:?}: {en}");
             assert_ne!(zh, en);
-            assert!(!zh.contains("{") && !en.contains("{"), "an argument is missing: {zh}");
+            assert!(
+                !zh.contains("{") && !en.contains("{"),
+                "an argument is missing: {zh}"
+            );
         }
         // Each variant once: twelve variants, eleven codes (throttled shares one).
         assert_eq!(all.len(), 12);
@@ -473,7 +489,11 @@ mod tests {
         let busy = ApiError::Busy {
             retry_after_secs: 0,
         };
-        assert!(busy.message(Locale::En).contains("1 s"), "{}", busy.message(Locale::En));
+        assert!(
+            busy.message(Locale::En).contains("1 s"),
+            "{}",
+            busy.message(Locale::En)
+        );
         assert!(busy.message(Locale::ZhCn).contains("1 秒"));
     }
 
@@ -495,7 +515,10 @@ mod tests {
     #[test]
     fn every_error_id_in_the_code_is_in_the_catalogue_and_back() {
         let mut named = std::collections::BTreeSet::new();
-        let mut dirs = vec![std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/src"))];
+        let mut dirs = vec![std::path::PathBuf::from(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/src"
+        ))];
         while let Some(dir) = dirs.pop() {
             for entry in std::fs::read_dir(dir).unwrap() {
                 let p = entry.unwrap().path();
@@ -507,7 +530,9 @@ mod tests {
                         let rest = &text[i + 1..];
                         let end = rest.find('"').unwrap_or(0);
                         let id = &rest[..end];
-                        if id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+                        if id
+                            .chars()
+                            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
                             && !id.ends_with('-')
                         {
                             named.insert(id.to_owned());
@@ -538,7 +563,10 @@ mod tests {
     /// backticks and a few technical names; the English ones no Chinese.
     #[test]
     fn chinese_error_messages_have_no_english_words() {
-        for id in i18n::CATALOGUE.ids(Locale::ZhCn).filter(|i| i.starts_with("err-")) {
+        for id in i18n::CATALOGUE
+            .ids(Locale::ZhCn)
+            .filter(|i| i.starts_with("err-"))
+        {
             let zh = i18n::CATALOGUE.format(Locale::ZhCn, id, None);
             let words = english_words(&zh);
             assert!(words.is_empty(), "{id}: {zh}: {words:?}");
@@ -550,7 +578,9 @@ mod tests {
     /// Runs of three or more ASCII letters outside backticks and placeables, less the
     /// technical names that stay as they are in Chinese texts.
     fn english_words(s: &str) -> Vec<String> {
-        const ALLOWED: &[&str] = &["SHA", "JSON", "NUL", "HTTP", "RFC", "YYYY", "Webhook", "http", "https"];
+        const ALLOWED: &[&str] = &[
+            "SHA", "JSON", "NUL", "HTTP", "RFC", "YYYY", "Webhook", "http", "https",
+        ];
         let mut out = Vec::new();
         let mut in_code = false;
         let mut depth = 0;
@@ -576,7 +606,9 @@ mod tests {
 
     #[test]
     fn bare_statuses_are_written_in_every_locale() {
-        for status in [400u16, 401, 403, 404, 405, 409, 413, 415, 422, 429, 500, 503, 418] {
+        for status in [
+            400u16, 401, 403, 404, 405, 409, 413, 415, 422, 429, 500, 503, 418,
+        ] {
             let status = StatusCode::from_u16(status).unwrap();
             let zh = status_body(status, Locale::ZhCn);
             let en = status_body(status, Locale::En);
@@ -596,7 +628,9 @@ mod tests {
         );
         assert_eq!(rejection_detail("as is".into()), "as is");
         assert_eq!(
-            rejection_detail(r#"invalid type: string "张三 \"x\" 138", expected u32 at line 1"#.into()),
+            rejection_detail(
+                r#"invalid type: string "张三 \"x\" 138", expected u32 at line 1"#.into()
+            ),
             r#"invalid type: string "…", expected u32 at line 1"#
         );
         assert_eq!(without_quoted_values(r#"cut "off"#), r#"cut "…"#);

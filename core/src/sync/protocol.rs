@@ -635,7 +635,10 @@ mod tests {
         )
         .unwrap();
         assert_eq!(new.code, "bad_request");
-        assert_eq!(new.detail.as_deref(), Some("missing field `x` at line 1 column 5"));
+        assert_eq!(
+            new.detail.as_deref(),
+            Some("missing field `x` at line 1 column 5")
+        );
         let text = serde_json::to_string(&old).unwrap();
         assert!(!text.contains("detail"), "{text}");
     }

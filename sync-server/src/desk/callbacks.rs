@@ -328,9 +328,9 @@ pub async fn record_call(
     }
     let note = match call.note.as_deref().map(str::trim) {
         None | Some("") => None,
-        Some(n) => Some(
-            crate::complaints::text("note", n).map_err(|e| ApiError::BadRequest(e.msg()))?,
-        ),
+        Some(n) => {
+            Some(crate::complaints::text("note", n).map_err(|e| ApiError::BadRequest(e.msg()))?)
+        }
     };
     let now = s.clock.now_ms();
     let mut next = current

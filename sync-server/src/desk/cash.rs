@@ -42,9 +42,8 @@ pub struct CashQuery {
 }
 
 pub(crate) fn day(field: &str, s: &str) -> Result<NaiveDate, ApiError> {
-    NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").map_err(|_| {
-        ApiError::BadRequest(msg!("err-field-date", field = field.to_owned()))
-    })
+    NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
+        .map_err(|_| ApiError::BadRequest(msg!("err-field-date", field = field.to_owned())))
 }
 
 /// Records a hand-in (any desk account or the admin token) and writes it in the audit log.

@@ -180,9 +180,8 @@ pub async fn create_child(
     let p = &parent.order;
     let promised = match req.promised {
         Some(w) => w,
-        None => next_window(&p.promised, now).ok_or_else(|| {
-            ApiError::BadRequest(msg!("err-link-no-next-day"))
-        })?,
+        None => next_window(&p.promised, now)
+            .ok_or_else(|| ApiError::BadRequest(msg!("err-link-no-next-day")))?,
     };
     let mut order = validated_order(NewWorkOrder {
         id: None,

@@ -58,14 +58,12 @@ fn instant(field: &str, s: &str, end_of_day: bool, cfg: &MeasureConfig) -> Resul
     if let Ok(t) = DateTime::parse_from_rfc3339(s.trim()) {
         return Ok(t.timestamp_millis());
     }
-    let d = NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").map_err(|_| {
-        ApiError::BadRequest(msg!("err-field-instant", field = field.to_owned()))
-    })?;
+    let d = NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
+        .map_err(|_| ApiError::BadRequest(msg!("err-field-instant", field = field.to_owned())))?;
     let d = if end_of_day {
-        d.checked_add_days(Days::new(1))
-            .ok_or_else(|| {
-                ApiError::BadRequest(msg!("err-field-out-of-range", field = field.to_owned()))
-            })?
+        d.checked_add_days(Days::new(1)).ok_or_else(|| {
+            ApiError::BadRequest(msg!("err-field-out-of-range", field = field.to_owned()))
+        })?
     } else {
         d
     };

@@ -128,7 +128,11 @@ pub fn is_phone(s: &str) -> bool {
 fn short(field: &str, s: &str, max: usize) -> Result<String, Msg> {
     let t = s.trim();
     if t.is_empty() || t.chars().count() > max {
-        return Err(msg!("err-field-length", field = field.to_owned(), max = max));
+        return Err(msg!(
+            "err-field-length",
+            field = field.to_owned(),
+            max = max
+        ));
     }
     Ok(t.to_owned())
 }
@@ -180,7 +184,10 @@ pub fn validate(
         });
     }
     if req.qualifications.len() > MAX_QUALIFICATIONS {
-        return Err(msg!("err-too-many-qualifications", max = MAX_QUALIFICATIONS));
+        return Err(msg!(
+            "err-too-many-qualifications",
+            max = MAX_QUALIFICATIONS
+        ));
     }
     let qualifications = req
         .qualifications
@@ -301,7 +308,10 @@ mod tests {
             assert!(e.contains(says), "{e} should say {says}");
             let zh = m.render(crate::i18n::Locale::ZhCn);
 
-            assert!(phone.is_empty() || !e.contains(&phone) && !zh.contains(&phone), "{e}");
+            assert!(
+                phone.is_empty() || !e.contains(&phone) && !zh.contains(&phone),
+                "{e}"
+            );
         }
     }
 

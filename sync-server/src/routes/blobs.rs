@@ -28,7 +28,10 @@ pub async fn missing(
         )));
     }
     if let Some(bad) = req.hashes.iter().position(|h| !is_sha256_hex(h)) {
-        return Err(ApiError::BadRequest(msg!("err-hash-not-sha256", index = bad)));
+        return Err(ApiError::BadRequest(msg!(
+            "err-hash-not-sha256",
+            index = bad
+        )));
     }
     let mut missing = Vec::new();
     for h in req.hashes {

@@ -31,7 +31,8 @@ pub async fn enroll(
         return Err(ApiError::TooManyRequests);
     }
     let ApiJson(req) = body?;
-    let code = normalize_code(&req.code).ok_or(ApiError::Unauthorized(msg!("err-enrolment-code-invalid")))?;
+    let code = normalize_code(&req.code)
+        .ok_or(ApiError::Unauthorized(msg!("err-enrolment-code-invalid")))?;
     device_keys::check_enrolment(&req)?;
     let code_hash = hash_secret(&code);
     // Derived, not drawn: a repeat of this enrolment (its answer was lost) gets this token

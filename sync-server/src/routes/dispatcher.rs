@@ -412,9 +412,10 @@ async fn completions(
     }
     let state = match q.state.as_deref() {
         None => None,
-        Some(name) => Some(CompletionState::parse(name).ok_or_else(|| {
-            ApiError::BadRequest(msg!("err-completion-state"))
-        })?),
+        Some(name) => Some(
+            CompletionState::parse(name)
+                .ok_or_else(|| ApiError::BadRequest(msg!("err-completion-state")))?,
+        ),
     };
     Ok(Json(s.storage.completions(state, limit).await?))
 }

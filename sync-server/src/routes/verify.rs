@@ -44,8 +44,7 @@ async fn verify(
     };
     let h = q.h.unwrap_or_default().to_ascii_lowercase();
     if h.len() != 64 || !h.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return ApiError::BadRequest(msg!("err-verify-hash"))
-            .into_response();
+        return ApiError::BadRequest(msg!("err-verify-hash")).into_response();
     }
     let _lookup = match state.limits.verify.enter() {
         Ok(held) => held,

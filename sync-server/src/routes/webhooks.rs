@@ -60,17 +60,15 @@ pub struct CreatedSubscription {
 
 fn check_url(url: &str, policy: &WebhookPolicy) -> Result<String, ApiError> {
     let url = url.trim();
-    let parsed =
-        reqwest::Url::parse(url).map_err(|_| ApiError::BadRequest(msg!("err-webhook-url-invalid")))?;
+    let parsed = reqwest::Url::parse(url)
+        .map_err(|_| ApiError::BadRequest(msg!("err-webhook-url-invalid")))?;
     if url.len() > 2000
         || !matches!(parsed.scheme(), "http" | "https")
         || parsed.host_str().is_none()
     {
         return Err(ApiError::BadRequest(msg!("err-webhook-url")));
     }
-    policy
-        .check_url(&parsed)
-        .map_err(ApiError::BadRequest)?;
+    policy.check_url(&parsed).map_err(ApiError::BadRequest)?;
     Ok(url.to_owned())
 }
 
@@ -192,9 +190,7 @@ async fn stream(
                 .ok()
                 .and_then(|v| v.trim().parse::<i64>().ok())
                 .filter(|n| *n >= 0)
-                .ok_or_else(|| {
-                    ApiError::BadRequest(msg!("err-last-event-id"))
-                })?,
+                .ok_or_else(|| ApiError::BadRequest(msg!("err-last-event-id")))?,
         ),
     };
     if q.after.is_some_and(|n| n < 0) {

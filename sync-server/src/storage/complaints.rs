@@ -5,10 +5,10 @@
 //! [`ComplaintStorage`]; the rules (what may follow what, the due time) live in
 //! [`crate::complaints`] and the desk ([`crate::desk::complaints`]).
 
-use crate::msg::{Thing, Msg};
 use super::Fut;
 pub use crate::callbacks::Callback;
 pub use crate::complaints::Complaint;
+use crate::msg::{Msg, Thing};
 
 /// A version of a document the desk keeps versions of (the holiday calendar, the callback
 /// rules) as stored.

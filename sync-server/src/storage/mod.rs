@@ -319,11 +319,8 @@ pub fn plan_job_change(
 /// Why `parent` may not have a child made from it now (a cancelled job: the desk makes a new
 /// job instead), or `None`. Pure: both backends call it inside the child's transaction.
 pub fn child_refusal(parent: &JobRecord) -> Option<StorageError> {
-    (parent.order.status == WorkOrderStatus::Cancelled || parent.cancel_reason.is_some()).then(
-        || {
-            StorageError::Conflict(msg!("err-job-cancelled-no-child"))
-        },
-    )
+    (parent.order.status == WorkOrderStatus::Cancelled || parent.cancel_reason.is_some())
+        .then(|| StorageError::Conflict(msg!("err-job-cancelled-no-child")))
 }
 
 /// The id and version of a published template, read from its JSON (validated).

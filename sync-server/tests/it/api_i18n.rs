@@ -151,12 +151,24 @@ async fn check(ts: &TestServer, device_token: &str, c: &Case) -> ErrorBody {
     assert_eq!(lang, "zh-CN", "{name}");
     assert!(zh.message.chars().any(is_cjk), "{name}: {}", zh.message);
     let words = english_words(&zh.message);
-    assert!(words.is_empty(), "{name}: English in {:?}: {words:?}", zh.message);
+    assert!(
+        words.is_empty(),
+        "{name}: English in {:?}: {words:?}",
+        zh.message
+    );
     for ask in [Ask::AcceptEn, Ask::QueryEn] {
         let (s, lang, en) = send(ts, device_token, c, ask).await;
-        assert_eq!((s, en.code.as_str()), (c.status, c.code), "{name} {ask:?}: {en:?}");
+        assert_eq!(
+            (s, en.code.as_str()),
+            (c.status, c.code),
+            "{name} {ask:?}: {en:?}"
+        );
         assert_eq!(lang, "en", "{name} {ask:?}");
-        assert!(!en.message.chars().any(is_cjk), "{name} {ask:?}: {}", en.message);
+        assert!(
+            !en.message.chars().any(is_cjk),
+            "{name} {ask:?}: {}",
+            en.message
+        );
         assert!(en.message.chars().filter(char::is_ascii_alphabetic).count() >= 3);
         assert_ne!(en.message, zh.message, "{name}");
         assert_eq!(en.detail, zh.detail, "{name}: the detail is not translated");
@@ -387,7 +399,11 @@ async fn every_api_error_is_written_in_the_readers_language() {
         families.insert(c.path.split('/').take(4).collect::<Vec<_>>().join("/"));
         // Nothing the request said is repeated back: no name, no phone number.
         let said = format!("{} {:?}", zh.message, zh.detail);
-        assert!(!said.contains("张三") && !said.contains("13800000000"), "{}: {said}", c.name);
+        assert!(
+            !said.contains("张三") && !said.contains("13800000000"),
+            "{}: {said}",
+            c.name
+        );
         // The parser's words are in the detail, not the message.
         if c.name.contains("missing field") || c.name == "enrol: missing field" {
             let detail = zh.detail.clone().unwrap_or_default();
@@ -427,7 +443,11 @@ async fn every_api_error_is_written_in_the_readers_language() {
         .send()
         .await
         .unwrap();
-    assert_eq!(r.headers()["content-language"], "en", "lang=fr is passed over");
+    assert_eq!(
+        r.headers()["content-language"],
+        "en",
+        "lang=fr is passed over"
+    );
 }
 
 /// A device over its rate: `429 too_many_requests` with `Retry-After`, in both languages.
@@ -437,15 +457,11 @@ async fn a_throttled_device_is_told_in_its_language() {
         c.device_requests_per_minute = 1;
         c.device_burst = 1;
     })
-        .await
-        .unwrap();
+    .await
+    .unwrap();
     let tech = ts.create_technician("王师傅").await;
     let device = ts.enrol(&tech, fieldkit_core::model::DeviceId::new()).await;
-    let pull = || {
-        ts.client
-            .get(ts.url("/v1/pull"))
-            .bearer_auth(&device.token)
-    };
+    let pull = || ts.client.get(ts.url("/v1/pull")).bearer_auth(&device.token);
     let mut throttled = None;
     for _ in 0..5 {
         let r = pull().send().await.unwrap();
@@ -470,7 +486,10 @@ async fn a_throttled_device_is_told_in_its_language() {
 
 #[test]
 fn the_word_check_finds_english_and_spares_code() {
-    assert_eq!(english_words("`limit` 应在 1 到 1000 之间。"), Vec::<String>::new());
+    assert_eq!(
+        english_words("`limit` 应在 1 到 1000 之间。"),
+        Vec::<String>::new()
+    );
     assert_eq!(english_words("找不到 work order。"), vec!["work", "order"]);
     assert_eq!(english_words("SHA-256 与 JSON"), Vec::<String>::new());
     assert_eq!(english_words("ab 是两个字母"), Vec::<String>::new());

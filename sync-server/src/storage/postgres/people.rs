@@ -2,8 +2,8 @@
 //! desks giving one employee number to two technicians at once: the unique index refuses the
 //! second (`Conflict`).
 
-use crate::msg::Thing;
 use super::{PostgresStorage, pool_err};
+use crate::msg::Thing;
 use crate::storage::people::{PeopleStorage, TechnicianProfile, number_taken};
 use crate::storage::{Fut, StorageError};
 
