@@ -6,6 +6,7 @@
 //! ([`Device`], [`Dispatcher`]) read what they need from any state that lends [`Keys`], so
 //! this module sits below the server's state.
 
+use crate::msg;
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -316,16 +317,16 @@ fn bearer(parts: &Parts) -> Result<&str, ApiError> {
     let h = parts
         .headers
         .get(AUTHORIZATION)
-        .ok_or(ApiError::Unauthorized("a bearer token is required"))?;
+        .ok_or(ApiError::Unauthorized(msg!("err-auth-token-required")))?;
     let s = h
         .to_str()
-        .map_err(|_| ApiError::Unauthorized("malformed authorization header"))?;
+        .map_err(|_| ApiError::Unauthorized(msg!("err-auth-header-malformed")))?;
     let t = s
         .strip_prefix("Bearer ")
-        .ok_or(ApiError::Unauthorized("malformed authorization header"))?
+        .ok_or(ApiError::Unauthorized(msg!("err-auth-header-malformed")))?
         .trim();
     if t.is_empty() || t.len() > 256 {
-        return Err(ApiError::Unauthorized("malformed bearer token"));
+        return Err(ApiError::Unauthorized(msg!("err-auth-token-malformed")));
     }
     Ok(t)
 }
@@ -347,15 +348,17 @@ where
             .strip_prefix(DEVICE_TOKEN_PREFIX)
             .is_some_and(|h| h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit()));
         if !well_formed {
-            return Err(ApiError::Unauthorized("not a device token"));
+            return Err(ApiError::Unauthorized(msg!("err-auth-not-device-token")));
         }
         let device = state
             .storage
             .device_by_token(hash_secret(token))
             .await?
-            .ok_or(ApiError::Unauthorized("unknown device token"))?;
+            .ok_or(ApiError::Unauthorized(msg!(
+                "err-auth-unknown-device-token"
+            )))?;
         if device.revoked_at.is_some() {
-            return Err(ApiError::Unauthorized("this device's access was revoked"));
+            return Err(ApiError::Unauthorized(msg!("err-auth-device-revoked")));
         }
         Ok(Device(device))
     }
@@ -378,11 +381,13 @@ where
             return Ok(Dispatcher);
         }
         if token.starts_with(DEVICE_TOKEN_PREFIX) {
-            return Err(ApiError::Forbidden(
-                "device tokens cannot use dispatcher routes",
-            ));
+            return Err(ApiError::Forbidden(msg!(
+                "err-auth-device-on-dispatcher-route"
+            )));
         }
-        Err(ApiError::Unauthorized("not the dispatcher's token"))
+        Err(ApiError::Unauthorized(msg!(
+            "err-auth-not-dispatcher-token"
+        )))
     }
 }
 

@@ -7,6 +7,8 @@
 //! the blob from byte 0, so upload state lives with the bytes (any replica can resume it).
 //! Bytes received before a request was cut are kept as a chunk too.
 
+use crate::msg;
+use crate::msg::Thing;
 use std::sync::Arc;
 
 use axum::body::Body;
@@ -55,9 +57,7 @@ impl Blobs {
         if is_sha256_hex(sha) {
             Ok(())
         } else {
-            Err(ApiError::BadRequest(
-                "a blob is named by its lower-case hex SHA-256".into(),
-            ))
+            Err(ApiError::BadRequest(msg!("err-blob-name")))
         }
     }
 
@@ -134,15 +134,13 @@ impl Blobs {
     ) -> Result<PutOutcome, ApiError> {
         Self::check(sha)?;
         if length == 0 || length > self.max_blob {
-            return Err(ApiError::PayloadTooLarge(format!(
-                "a blob is 1 to {} bytes",
-                self.max_blob
+            return Err(ApiError::PayloadTooLarge(msg!(
+                "err-blob-size",
+                max = self.max_blob
             )));
         }
         if offset > length {
-            return Err(ApiError::BadRequest(
-                "the offset is past the blob's end".into(),
-            ));
+            return Err(ApiError::BadRequest(msg!("err-blob-offset-past-end")));
         }
         let status = self.status(sha).await?;
         if status.complete {
@@ -152,9 +150,9 @@ impl Blobs {
             });
         }
         if offset > status.offset {
-            return Err(ApiError::Conflict(format!(
-                "the server holds {} bytes: resume from there",
-                status.offset
+            return Err(ApiError::Conflict(msg!(
+                "err-blob-resume",
+                offset = status.offset
             )));
         }
         let limit = usize::try_from(length - offset)
@@ -180,9 +178,9 @@ impl Blobs {
             }
         }
         if too_long {
-            return Err(ApiError::PayloadTooLarge(format!(
-                "a chunk is at most {limit} bytes here (the blob's remaining length or the \
-                 chunk limit)"
+            return Err(ApiError::PayloadTooLarge(msg!(
+                "err-blob-chunk",
+                limit = limit
             )));
         }
         let skip = usize::try_from(status.offset - offset).unwrap_or(usize::MAX);
@@ -197,9 +195,7 @@ impl Blobs {
                 .map_err(internal)?;
         }
         if cut {
-            return Err(ApiError::BadRequest(
-                "the upload was cut: resume from the server's offset".into(),
-            ));
+            return Err(ApiError::BadRequest(msg!("err-blob-upload-cut")));
         }
         let now_at = status.offset + received;
         if now_at < length {
@@ -263,11 +259,7 @@ impl Blobs {
         if ok {
             Ok(())
         } else {
-            Err(ApiError::HashMismatch(
-                "the bytes received do not have this SHA-256: the upload was discarded, send \
-                 it again from 0"
-                    .into(),
-            ))
+            Err(ApiError::HashMismatch(msg!("err-blob-hash-mismatch")))
         }
     }
 
@@ -276,7 +268,7 @@ impl Blobs {
         Self::check(sha)?;
         match self.store.get(&final_path(sha)).await {
             Ok(r) => r.bytes().await.map_err(internal),
-            Err(object_store::Error::NotFound { .. }) => Err(ApiError::NotFound("blob")),
+            Err(object_store::Error::NotFound { .. }) => Err(ApiError::NotFound(Thing::Blob)),
             Err(e) => Err(internal(e)),
         }
     }

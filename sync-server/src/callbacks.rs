@@ -12,6 +12,7 @@
 //! The rating on the technician's phone is given in front of the technician; the callback is
 //! the independent measure, so the two are shown side by side.
 
+use crate::msg::Msg;
 use fieldkit_core::model::{JobKind, WorkOrderId};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -51,6 +52,16 @@ pub enum RulesError {
     Percent,
     #[error("within_days: 1–30")]
     Days,
+}
+
+impl RulesError {
+    /// What to tell the reader.
+    pub fn msg(&self) -> Msg {
+        match self {
+            RulesError::Percent => Msg::new("err-callback-rules-percent"),
+            RulesError::Days => Msg::new("err-callback-rules-days"),
+        }
+    }
 }
 
 impl CallbackRules {
@@ -197,6 +208,17 @@ pub enum OutcomeError {
     Rating,
     #[error("投诉须写明客户所说 (a complaint needs what the customer said in the note)")]
     ComplaintNote,
+}
+
+impl OutcomeError {
+    /// What to tell the reader.
+    pub fn msg(&self) -> Msg {
+        Msg::new(match self {
+            OutcomeError::Finished => "err-callback-finished",
+            OutcomeError::Rating => "err-callback-rating",
+            OutcomeError::ComplaintNote => "err-callback-complaint-note",
+        })
+    }
 }
 
 impl Callback {

@@ -17,6 +17,7 @@
 //! told to the customer before the due time passes (4.3.1(2) "应及时告知客户"); once it has
 //! passed the complaint is late and can only be handled.
 
+use crate::msg::Msg;
 use fieldkit_core::model::WorkOrderId;
 use serde::{Deserialize, Serialize};
 
@@ -303,6 +304,24 @@ pub enum ChangeError {
     /// A required text is empty or too long.
     #[error("{0}: 1–{MAX_TEXT} 个字符 (1 to {MAX_TEXT} characters)")]
     Text(&'static str),
+}
+
+impl ChangeError {
+    /// What to tell the reader (the field named, never the text).
+    pub fn msg(&self) -> Msg {
+        match self {
+            ChangeError::Closed => Msg::new("err-complaint-closed"),
+            ChangeError::AlreadyHandled => Msg::new("err-complaint-already-handled"),
+            ChangeError::NotAssessed => Msg::new("err-complaint-not-assessed"),
+            ChangeError::NotHandled => Msg::new("err-complaint-not-handled"),
+            ChangeError::TechnicianNaming => Msg::new("err-complaint-technician-naming"),
+            ChangeError::TooLate => Msg::new("err-complaint-too-late"),
+            ChangeError::NotLater => Msg::new("err-complaint-not-later"),
+            ChangeError::Text(field) => Msg::new("err-text-length")
+                .arg("field", *field)
+                .arg("max", MAX_TEXT),
+        }
+    }
 }
 
 /// The longest free text recorded (summary, cause, resolution, reason, note), in characters.

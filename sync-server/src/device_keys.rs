@@ -2,6 +2,7 @@
 //! sends, the signature every push carries, and the device token, derived from the server's
 //! own secret so that a repeat of the same enrolment gets the same token back.
 
+use crate::msg;
 use axum::http::HeaderMap;
 use fieldkit_core::model::DeviceId;
 use fieldkit_core::sync::protocol::{
@@ -32,13 +33,13 @@ pub fn derive_token(secret: &[u8], code_hash: &str, device: DeviceId, public_key
 /// the enrolment message). A bad form is a 400; a proof that does not verify, a 401.
 pub fn check_enrolment(req: &EnrollRequest) -> Result<(), ApiError> {
     let key = hex_of(&req.public_key, PUBLIC_KEY_HEX_LEN)
-        .ok_or_else(|| ApiError::BadRequest("public_key is 64 lowercase hex digits".into()))?;
+        .ok_or_else(|| ApiError::BadRequest(msg!("err-public-key")))?;
     let proof = hex_of(&req.proof, SIGNATURE_HEX_LEN)
-        .ok_or_else(|| ApiError::BadRequest("proof is 128 lowercase hex digits".into()))?;
+        .ok_or_else(|| ApiError::BadRequest(msg!("err-proof")))?;
     let message = enrolment_message(&req.code, req.device_id, &req.public_key);
     UnparsedPublicKey::new(&ED25519, &key)
         .verify(&message, &proof)
-        .map_err(|_| ApiError::Unauthorized("the enrolment proof does not match the key"))
+        .map_err(|_| ApiError::Unauthorized(msg!("err-enrolment-proof")))
 }
 
 /// Checks a push's signature header against the device's key over the exact body. A device
@@ -48,19 +49,15 @@ pub fn check_push(device: &DeviceRecord, headers: &HeaderMap, body: &[u8]) -> Re
         .public_key
         .as_deref()
         .and_then(|k| hex_of(k, PUBLIC_KEY_HEX_LEN))
-        .ok_or(ApiError::Unauthorized(
-            "this device has no key: enrol it again with a new code",
-        ))?;
+        .ok_or(ApiError::Unauthorized(msg!("err-device-no-key")))?;
     let signature = headers
         .get(PUSH_SIGNATURE)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| hex_of(v.trim(), SIGNATURE_HEX_LEN))
-        .ok_or(ApiError::Unauthorized(
-            "a push needs the device's signature (fieldkit-signature)",
-        ))?;
+        .ok_or(ApiError::Unauthorized(msg!("err-push-signature-missing")))?;
     UnparsedPublicKey::new(&ED25519, &key)
         .verify(&push_message(device.id, body), &signature)
-        .map_err(|_| ApiError::Unauthorized("the push signature does not match the device key"))
+        .map_err(|_| ApiError::Unauthorized(msg!("err-push-signature-mismatch")))
 }
 
 /// `s` as bytes when it is exactly `len` lowercase hex digits.

@@ -44,6 +44,8 @@ const FILES: &[[Source; 2]] = &[
     ftl!("desk-pages.ftl"),
     ftl!("verify.ftl"),
     ftl!("desk.ftl"),
+    ftl!("errors.ftl"),
+    ftl!("errors-admin.ftl"),
 ];
 
 /// The server's catalogue, built on first use.

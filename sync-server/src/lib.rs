@@ -37,6 +37,7 @@ pub mod i18n;
 pub mod limits;
 pub mod measures;
 pub mod metrics;
+pub mod msg;
 pub mod net;
 pub mod openapi;
 pub mod people;

@@ -13,6 +13,7 @@
 //! a restart loses nothing (a delivery claimed by a worker that died is retried when its
 //! lease ends).
 
+use crate::msg::Msg;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
@@ -205,19 +206,19 @@ impl WebhookPolicy {
     /// Whether a subscription to `url` (an http or https URL with a host) may be created:
     /// https, or http with an allow-list; an address written in the URL must be allowed.
     /// (A name is checked as resolved at each delivery.)
-    pub fn check_url(&self, url: &reqwest::Url) -> Result<(), &'static str> {
+    pub fn check_url(&self, url: &reqwest::Url) -> Result<(), Msg> {
         let https = url.scheme() == "https";
         if let Some(ip) = literal_ip(url) {
             return if self.allows(ip, https) {
                 Ok(())
             } else if https {
-                Err("url is an internal address (not allowed on this server)")
+                Err(Msg::new("err-webhook-url-internal"))
             } else {
-                Err("url must be https (plain http only to the server's allowed addresses)")
+                Err(Msg::new("err-webhook-url-https"))
             };
         }
         if !https && self.allow.is_empty() {
-            return Err("url must be https (plain http only to the server's allowed addresses)");
+            return Err(Msg::new("err-webhook-url-https"));
         }
         Ok(())
     }

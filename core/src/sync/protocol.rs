@@ -338,8 +338,14 @@ pub struct ErrorBody {
     /// `payload_too_large`, `unsupported_media_type`, `too_many_requests`, `hash_mismatch`,
     /// `internal`… New codes may appear: treat unknown ones by the HTTP status.
     pub code: String,
-    /// For people; never carries personal data.
+    /// For people, a whole sentence in the language the request asked for (`Accept-Language`
+    /// or `?lang=`; Chinese by default; the response's `Content-Language` says which); never
+    /// carries personal data.
     pub message: String,
+    /// Technical words no one translates (a parser's, e.g. "missing field `x` at line 1
+    /// column 5"), when there are any. Absent from most bodies; older servers never send it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
 }
 
 #[cfg(test)]
@@ -612,8 +618,29 @@ mod tests {
                 offset,
                 complete,
             });
-            round_trip(&ErrorBody { code, message: tech });
+            round_trip(&ErrorBody { code: code.clone(), message: tech.clone(), detail: None });
+            round_trip(&ErrorBody { code, message: tech, detail: Some(offset.to_string()) });
         }
+    }
+
+    /// The phone reads error bodies from servers with and without `detail` (and ignores
+    /// fields it does not know), and sends no `detail` key when there is none.
+    #[test]
+    fn error_bodies_with_and_without_detail_parse() {
+        let old: ErrorBody =
+            serde_json::from_str(r#"{"code":"conflict","message":"工单已关闭。"}"#).unwrap();
+        assert_eq!(old.detail, None);
+        let new: ErrorBody = serde_json::from_str(
+            r#"{"code":"bad_request","message":"请求正文不符合要求。","detail":"missing field `x` at line 1 column 5","later":1}"#,
+        )
+        .unwrap();
+        assert_eq!(new.code, "bad_request");
+        assert_eq!(
+            new.detail.as_deref(),
+            Some("missing field `x` at line 1 column 5")
+        );
+        let text = serde_json::to_string(&old).unwrap();
+        assert!(!text.contains("detail"), "{text}");
     }
 
     #[test]

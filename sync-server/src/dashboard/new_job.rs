@@ -275,7 +275,7 @@ async fn create_job(
     let job = match desk::create_job(&s, &session.actor(), order, tech).await {
         Ok(job) => job,
         Err(e @ ApiError::NotFound(_)) => return Ok(refused(e.to_string(), techs)),
-        Err(ApiError::Conflict(m)) => return Ok(refused(m, techs)),
+        Err(e @ ApiError::Conflict(_)) => return Ok(refused(e.to_string(), techs)),
         Err(e) => return Err(e.into()),
     };
     let id = job.order.id.to_string();

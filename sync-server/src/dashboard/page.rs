@@ -220,7 +220,8 @@ impl From<ApiError> for PageError {
         if let ApiError::Internal(detail) = &e {
             tracing::error!(error = %detail, "dashboard: internal error");
         }
-        Self::new(status, e.to_string())
+        // In the reader's language (the request's, as the JSON API's errors are).
+        Self::new(status, e.message(crate::i18n::current()))
     }
 }
 

@@ -5,6 +5,8 @@
 //! [`crate::auth::PasswordGate`]). Account changes are for administrators; each one, and
 //! each login and failed login, is written to the audit log.
 
+use crate::msg;
+use crate::msg::Msg;
 use std::sync::LazyLock;
 
 use crate::auth::{hash_password, password_ok};
@@ -36,7 +38,7 @@ pub async fn create_account(
 ) -> Result<DispatcherAccount, ApiError> {
     by.must_administer()?;
     let login = text("login", login, 64)?;
-    password_ok(&password).map_err(|m| ApiError::BadRequest(m.into()))?;
+    password_ok(&password).map_err(|_| ApiError::BadRequest(msg!("err-password-length")))?;
     let password_hash = s.password_gate.hash(password).await?;
     let account = DispatcherAccount {
         id: uuid::Uuid::now_v7().to_string(),
@@ -53,9 +55,9 @@ pub async fn create_account(
     Ok(account)
 }
 
-fn not_oneself(by: &Actor, id: &str, what: &'static str) -> Result<(), ApiError> {
+fn not_oneself(by: &Actor, id: &str, what: Msg) -> Result<(), ApiError> {
     if by.account_id.as_deref() == Some(id) {
-        return Err(ApiError::Conflict(what.into()));
+        return Err(ApiError::Conflict(what));
     }
     Ok(())
 }
@@ -69,11 +71,7 @@ pub async fn set_disabled(
     disabled: bool,
 ) -> Result<(), ApiError> {
     by.must_administer()?;
-    not_oneself(
-        by,
-        id,
-        "不能停用自己的账号 (you cannot disable your own account)",
-    )?;
+    not_oneself(by, id, msg!("err-account-disable-self"))?;
     let at = disabled.then(|| s.clock.now_ms());
     s.storage.set_dispatcher_disabled(id.to_owned(), at).await?;
     let action = if disabled {
@@ -89,11 +87,7 @@ pub async fn set_disabled(
 /// Changes an account's role; administrators only, and not their own.
 pub async fn set_role(s: &AppState, by: &Actor, id: &str, role: Role) -> Result<(), ApiError> {
     by.must_administer()?;
-    not_oneself(
-        by,
-        id,
-        "不能更改自己的角色 (you cannot change your own role)",
-    )?;
+    not_oneself(by, id, msg!("err-account-role-self"))?;
     s.storage.set_dispatcher_role(id.to_owned(), role).await?;
     let detail = Some(role.as_str().to_owned());
     record(s, by, Action::RoleChanged, Some(id), detail).await?;

@@ -7,6 +7,7 @@
 //! Lines carry ids and short words, never a customer's name, phone or address, and never
 //! what was typed in a failed login's password.
 
+use crate::msg;
 use axum::extract::{FromRef, FromRequestParts};
 use axum::http::request::Parts;
 
@@ -48,9 +49,7 @@ impl Actor {
         if self.role == Role::Administrator {
             Ok(())
         } else {
-            Err(ApiError::Forbidden(
-                "只有管理员可以这样做 (only an administrator may do this)",
-            ))
+            Err(ApiError::Forbidden(msg!("err-admin-only")))
         }
     }
 }

@@ -4,6 +4,8 @@
 //! the script, recording a call (audited) — a problem found makes a linked repair job or takes
 //! in a complaint — and the measures beside the rating given on the technician's phone.
 
+use crate::msg;
+use crate::msg::Thing;
 use std::collections::{HashMap, HashSet};
 
 use fieldkit_core::model::{JobKind, LinkKind, WorkOrderId};
@@ -60,7 +62,7 @@ pub async fn set_rules(
     by: &Actor,
     r: CallbackRules,
 ) -> Result<RulesInForce, ApiError> {
-    let r = r.check().map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    let r = r.check().map_err(|e| ApiError::BadRequest(e.msg()))?;
     let body = serde_json::to_string(&r).map_err(|e| ApiError::Internal(e.to_string()))?;
     let version = s
         .storage
@@ -317,18 +319,18 @@ pub async fn record_call(
         .storage
         .callback(id.to_owned())
         .await?
-        .ok_or(ApiError::NotFound("callback"))?;
+        .ok_or(ApiError::NotFound(Thing::Callback))?;
     if call.revision.is_some_and(|r| r != current.revision) {
-        return Err(ApiError::Conflict(format!(
-            "回访已被他人修改 (the callback was changed meanwhile: revision {})",
-            current.revision
+        return Err(ApiError::Conflict(msg!(
+            "err-callback-revision",
+            revision = current.revision
         )));
     }
     let note = match call.note.as_deref().map(str::trim) {
         None | Some("") => None,
-        Some(n) => Some(
-            crate::complaints::text("note", n).map_err(|e| ApiError::BadRequest(e.to_string()))?,
-        ),
+        Some(n) => {
+            Some(crate::complaints::text("note", n).map_err(|e| ApiError::BadRequest(e.msg()))?)
+        }
     };
     let now = s.clock.now_ms();
     let mut next = current
@@ -341,8 +343,8 @@ pub async fn record_call(
             at: now,
         })
         .map_err(|e| match e {
-            crate::callbacks::OutcomeError::Finished => ApiError::Conflict(e.to_string()),
-            _ => ApiError::BadRequest(e.to_string()),
+            crate::callbacks::OutcomeError::Finished => ApiError::Conflict(e.msg()),
+            _ => ApiError::BadRequest(e.msg()),
         })?;
     match call.problem {
         Some(Problem::Repair) => {

@@ -3,6 +3,7 @@
 //! reconciliation ([`crate::measures::cash`]) in the server's time zone
 //! ([`MeasureConfig::utc_offset_minutes`]).
 
+use crate::msg;
 use std::collections::HashMap;
 
 use chrono::{Days, NaiveDate};
@@ -41,11 +42,8 @@ pub struct CashQuery {
 }
 
 pub(crate) fn day(field: &str, s: &str) -> Result<NaiveDate, ApiError> {
-    NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").map_err(|_| {
-        ApiError::BadRequest(format!(
-            "{field} 应为日期 YYYY-MM-DD ({field} must be a date, YYYY-MM-DD)"
-        ))
-    })
+    NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
+        .map_err(|_| ApiError::BadRequest(msg!("err-field-date", field = field.to_owned())))
 }
 
 /// Records a hand-in (any desk account or the admin token) and writes it in the audit log.
@@ -57,16 +55,12 @@ pub async fn record_handin(
 ) -> Result<CashHandIn, ApiError> {
     let d = day("day", &h.day)?;
     if !(1..=MAX_HANDIN).contains(&h.amount) {
-        return Err(ApiError::BadRequest(
-            "金额应为 1 至 100000000 分 (amount is 1 to 100000000 fen)".into(),
-        ));
+        return Err(ApiError::BadRequest(msg!("err-cash-amount")));
     }
     let technician_id = super::text("technician_id", &h.technician_id, 64)?;
     let note = h.note.trim().to_owned();
     if note.chars().count() > 500 || note.contains('\0') {
-        return Err(ApiError::BadRequest(
-            "备注最多 500 个字符 (the note is at most 500 characters)".into(),
-        ));
+        return Err(ApiError::BadRequest(msg!("err-cash-note")));
     }
     let rec = CashHandIn {
         id: uuid::Uuid::now_v7().to_string(),
@@ -95,7 +89,7 @@ pub async fn reconciliation(s: &AppState, q: &CashQuery) -> Result<CashReconcili
     let d = day("date", &q.date)?;
     let next = d
         .checked_add_days(Days::new(1))
-        .ok_or_else(|| ApiError::BadRequest("date is out of range".into()))?;
+        .ok_or_else(|| ApiError::BadRequest(msg!("err-date-out-of-range")))?;
     let facts = s
         .storage
         .measure_facts(cfg.day_start(d), cfg.day_start(next))

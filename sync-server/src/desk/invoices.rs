@@ -8,6 +8,8 @@
 //! A settlement counts when the server accepted it; when a visit was settled more than once,
 //! its latest settlement stands (as in the cash reconciliation).
 
+use crate::msg;
+use crate::msg::Thing;
 use std::collections::{BTreeMap, HashMap};
 
 use fieldkit_core::model::{Cents, INVOICE_DUE_DAYS, PaymentMethod, Timestamp, WorkOrderId};
@@ -214,56 +216,43 @@ pub async fn issue(
 ) -> Result<InvoiceRow, ApiError> {
     let number = super::text("number", &req.number, 64)?;
     if number.contains('\0') {
-        return Err(ApiError::BadRequest(
-            "number must be 1 to 64 characters".into(),
-        ));
+        return Err(ApiError::BadRequest(msg!("err-invoice-number")));
     }
     let issued_on = day("issued_on", &req.issued_on)?;
     s.storage
         .work_order(job)
         .await?
-        .ok_or(ApiError::NotFound("work order"))?;
+        .ok_or(ApiError::NotFound(Thing::WorkOrder))?;
     let now = s.clock.now_ms();
     let ops = s.storage.job_ops(job, "settle".into()).await?;
     let all = rows(s, standing(&ops), now).await?;
     if all.is_empty() {
-        return Err(ApiError::Conflict(
-            "该工单没有待开发票的结算 (the job has no settlement with an invoice to follow)".into(),
-        ));
+        return Err(ApiError::Conflict(msg!("err-invoice-no-settlement")));
     }
     let row = match &req.settlement_id {
         Some(id) => all
             .iter()
             .find(|r| r.settlement_id == id.trim())
-            .ok_or(ApiError::NotFound("settlement"))?,
+            .ok_or(ApiError::NotFound(Thing::Settlement))?,
         None => {
             let open: Vec<&InvoiceRow> = all.iter().filter(|r| r.invoice.is_none()).collect();
             match open.as_slice() {
                 [] => &all[0],
                 [one] => one,
                 _ => {
-                    return Err(ApiError::BadRequest(
-                        "settlement_id: 该工单有多笔结算待开发票，请指明 (the job has more \
-                         than one settlement awaiting an invoice: name one)"
-                            .into(),
-                    ));
+                    return Err(ApiError::BadRequest(msg!("err-invoice-which-settlement")));
                 }
             }
         }
     };
     if row.invoice.is_some() {
-        return Err(ApiError::Conflict(
-            "该结算的发票已登记 (the invoice of this settlement is already recorded)".into(),
-        ));
+        return Err(ApiError::Conflict(msg!("err-invoice-recorded")));
     }
     let cfg = MeasureConfig::default();
     let settled_day = cfg.local_date(row.settled_at.timestamp_millis());
     let today = cfg.local_date(now);
     if issued_on < settled_day || issued_on > today {
-        return Err(ApiError::BadRequest(
-            "issued_on 应在结算日与今天之间 (issued_on is between the settlement's day and today)"
-                .into(),
-        ));
+        return Err(ApiError::BadRequest(msg!("err-invoice-issued-on")));
     }
     let rec = InvoiceRecord {
         settlement_id: row.settlement_id.clone(),

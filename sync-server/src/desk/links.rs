@@ -9,6 +9,8 @@
 //! in `job_links` (migration 0006), written in the child's transaction, where a job's
 //! children are read from; the parent's state is checked in that same transaction.
 
+use crate::msg;
+use crate::msg::Thing;
 use chrono::Duration;
 use fieldkit_core::model::{
     Billing, JobKind, LinkKind, ParentLink, Sale, TimeWindow, Timestamp, WorkOrderId,
@@ -148,7 +150,7 @@ pub async fn create_child(
         .storage
         .work_order(parent_id)
         .await?
-        .ok_or(ApiError::NotFound("work order"))?;
+        .ok_or(ApiError::NotFound(Thing::WorkOrder))?;
     // Judged again, atomically with the insert, by the storage (a cancellation may land
     // meanwhile); this early answer only spares the work below.
     if let Some(refused) = child_refusal(&parent) {
@@ -156,10 +158,10 @@ pub async fn create_child(
     }
     let job_kind = req.job_kind.unwrap_or(req.kind.default_job_kind());
     if !req.kind.allows(job_kind) {
-        return Err(ApiError::BadRequest(format!(
-            "a {} job cannot be a {}",
-            job_kind.as_str(),
-            req.kind.as_str()
+        return Err(ApiError::BadRequest(msg!(
+            "err-link-kind",
+            job_kind = job_kind.as_str(),
+            link = req.kind.as_str()
         )));
     }
     let number = match req.number {
@@ -168,9 +170,7 @@ pub async fn create_child(
             let n = s.storage.child_work_orders(parent_id).await?.len() + 1;
             let number = format!("{}-{n}", parent.order.number);
             if number.chars().count() > 64 {
-                return Err(ApiError::BadRequest(
-                    "number: the parent's is too long to number a child after it; give one".into(),
-                ));
+                return Err(ApiError::BadRequest(msg!("err-link-number-too-long")));
             }
             number
         }
@@ -180,9 +180,8 @@ pub async fn create_child(
     let p = &parent.order;
     let promised = match req.promised {
         Some(w) => w,
-        None => next_window(&p.promised, now).ok_or_else(|| {
-            ApiError::BadRequest("promised: the parent's window has no next day; give one".into())
-        })?,
+        None => next_window(&p.promised, now)
+            .ok_or_else(|| ApiError::BadRequest(msg!("err-link-no-next-day")))?,
     };
     let mut order = validated_order(NewWorkOrder {
         id: None,

@@ -5,6 +5,7 @@
 //! (`2026-11-16`, in [`MeasureConfig::utc_offset_minutes`]): `from` is inclusive, `to`
 //! exclusive as an instant, and a date `to` includes that whole day.
 
+use crate::msg;
 use axum::http::HeaderValue;
 use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::response::{IntoResponse, Response};
@@ -48,7 +49,7 @@ pub struct DailyQuery {
 
 fn date(field: &str, s: &str) -> Result<NaiveDate, ApiError> {
     NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
-        .map_err(|_| ApiError::BadRequest(format!("{field} must be a date (YYYY-MM-DD)")))
+        .map_err(|_| ApiError::BadRequest(msg!("err-field-date", field = field.to_owned())))
 }
 
 /// An instant (ms) from an RFC 3339 time or a local date (its start, or with `end_of_day`
@@ -57,14 +58,12 @@ fn instant(field: &str, s: &str, end_of_day: bool, cfg: &MeasureConfig) -> Resul
     if let Ok(t) = DateTime::parse_from_rfc3339(s.trim()) {
         return Ok(t.timestamp_millis());
     }
-    let d = NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").map_err(|_| {
-        ApiError::BadRequest(format!(
-            "{field} must be an RFC 3339 time or a date (YYYY-MM-DD)"
-        ))
-    })?;
+    let d = NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
+        .map_err(|_| ApiError::BadRequest(msg!("err-field-instant", field = field.to_owned())))?;
     let d = if end_of_day {
-        d.checked_add_days(Days::new(1))
-            .ok_or_else(|| ApiError::BadRequest(format!("{field} is out of range")))?
+        d.checked_add_days(Days::new(1)).ok_or_else(|| {
+            ApiError::BadRequest(msg!("err-field-out-of-range", field = field.to_owned()))
+        })?
     } else {
         d
     };
@@ -90,11 +89,12 @@ pub async fn measures(s: &AppState, q: &MeasuresQuery) -> Result<measures::Measu
     let from = instant("from", &q.from, false, &cfg)?;
     let to = instant("to", &q.to, true, &cfg)?;
     if from >= to {
-        return Err(ApiError::BadRequest("from must be before to".into()));
+        return Err(ApiError::BadRequest(msg!("err-from-before-to")));
     }
     if to - from > MAX_PERIOD_DAYS * 24 * 3_600_000 {
-        return Err(ApiError::BadRequest(format!(
-            "the period is at most {MAX_PERIOD_DAYS} days"
+        return Err(ApiError::BadRequest(msg!(
+            "err-period-length",
+            days = MAX_PERIOD_DAYS
         )));
     }
     let facts = s.storage.measure_facts(from, to).await?;
@@ -141,7 +141,7 @@ pub async fn daily(s: &AppState, q: &DailyQuery) -> Result<measures::DailyReport
     let d = date("date", &q.date)?;
     let next = d
         .checked_add_days(Days::new(1))
-        .ok_or_else(|| ApiError::BadRequest("date is out of range".into()))?;
+        .ok_or_else(|| ApiError::BadRequest(msg!("err-date-out-of-range")))?;
     let facts = s
         .storage
         .measure_facts(cfg.day_start(d), cfg.day_start(next))

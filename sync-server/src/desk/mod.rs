@@ -20,6 +20,8 @@ pub mod people;
 pub mod sla;
 pub mod spares;
 
+use crate::msg;
+use crate::msg::Thing;
 use chrono::Duration;
 use fieldkit_core::model::{
     Billing, Cents, Customer, CustomerType, DeviceId, JobKind, Product, Sale, Site, TimeWindow,
@@ -27,6 +29,7 @@ use fieldkit_core::model::{
 };
 use serde::{Deserialize, Serialize};
 
+use fieldkit_core::model::returns::{FactsError, PriceField};
 use fieldkit_core::sync::protocol::Change;
 
 use self::audit::{Action, Actor, record};
@@ -39,8 +42,10 @@ use crate::storage::{Completion, JobChange, JobRecord, Ruling, Technician};
 pub fn text(field: &str, s: &str, max: usize) -> Result<String, ApiError> {
     let t = s.trim();
     if t.is_empty() || t.chars().count() > max {
-        return Err(ApiError::BadRequest(format!(
-            "{field} must be 1 to {max} characters"
+        return Err(ApiError::BadRequest(msg!(
+            "err-field-length",
+            field = field.to_owned(),
+            max = max
         )));
     }
     Ok(t.to_owned())
@@ -106,17 +111,33 @@ impl NewSale {
             requested_at: None,
         };
         sale.check(reported_at)
-            .map_err(|e| ApiError::BadRequest(format!("sale: {e}")))?;
+            .map_err(|e| ApiError::BadRequest(sale_msg(&e)))?;
         Ok(sale)
+    }
+}
+
+/// Why a sale's facts are refused, for the reader.
+fn sale_msg(e: &FactsError) -> crate::msg::Msg {
+    match e {
+        FactsError::NegativePrice { field, .. } => {
+            let field = match field {
+                PriceField::PricePaid => "price_paid",
+                PriceField::ListPrice => "list_price",
+                PriceField::CurrentPrice => "current_price",
+            };
+            msg!("err-sale-negative-price", field = field)
+        }
+        FactsError::PaidAboveList { .. } => msg!("err-sale-paid-above-list"),
+        FactsError::RequestBeforeSale { .. } => msg!("err-sale-after-request"),
+        FactsError::OutOfRange => msg!("err-date-out-of-range"),
+        FactsError::MisuseContradictsFault { .. } => msg!("err-sale-misuse"),
     }
 }
 
 /// A promised window: it ends after it starts, within 31 days.
 pub fn window_ok(w: &TimeWindow) -> Result<(), ApiError> {
     if w.start >= w.end || w.end - w.start > Duration::days(31) {
-        return Err(ApiError::BadRequest(
-            "a promised window ends after it starts, within 31 days".into(),
-        ));
+        return Err(ApiError::BadRequest(msg!("err-window")));
     }
     Ok(())
 }
@@ -225,7 +246,7 @@ pub async fn decide(
     note: &str,
 ) -> Result<Completion, ApiError> {
     if s.storage.work_order(id).await?.is_none() {
-        return Err(ApiError::NotFound("work order"));
+        return Err(ApiError::NotFound(Thing::WorkOrder));
     }
     let c = s
         .storage

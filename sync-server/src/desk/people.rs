@@ -2,6 +2,7 @@
 //! saved (administrators; validated, audited without the phone), and the technicians
 //! suggested for a job ([`crate::people::suggest`]) over the profiles stored.
 
+use crate::msg::Thing;
 use fieldkit_core::model::WorkOrderId;
 
 use super::audit::{Action, Actor, record};
@@ -18,7 +19,7 @@ pub async fn technician(s: &AppState, id: &str) -> Result<Technician, ApiError> 
         .await?
         .into_iter()
         .find(|t| t.id == id)
-        .ok_or(ApiError::NotFound("technician"))
+        .ok_or(ApiError::NotFound(Thing::Technician))
 }
 
 /// A technician's profile: `NotFound` without such a technician or profile.
@@ -27,7 +28,7 @@ pub async fn profile(s: &AppState, id: &str) -> Result<TechnicianProfile, ApiErr
     s.storage
         .technician_profile(id.to_owned())
         .await?
-        .ok_or(ApiError::NotFound("technician profile"))
+        .ok_or(ApiError::NotFound(Thing::TechnicianProfile))
 }
 
 /// Saves a technician's profile (administrators only). 400 for a bad profile, 404 without
@@ -83,7 +84,7 @@ pub async fn suggestions(s: &AppState, id: WorkOrderId) -> Result<Vec<Suggestion
         .storage
         .work_order(id)
         .await?
-        .ok_or(ApiError::NotFound("work order"))?;
+        .ok_or(ApiError::NotFound(Thing::WorkOrder))?;
     Ok(suggest(&need(&job), &fleet(s).await?))
 }
 

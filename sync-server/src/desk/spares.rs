@@ -4,6 +4,8 @@
 //! issued by the desk (audited; the issue is queued for the van's next pull) and closed when
 //! the van records the receipt, and the loaners out with customers.
 
+use crate::msg;
+use crate::msg::Thing;
 use std::collections::BTreeMap;
 
 use fieldkit_core::sync::protocol::{Change, IssuedReplenishment};
@@ -98,7 +100,7 @@ pub async fn set_minimum(
     m: StockMinimum,
 ) -> Result<StockMinimum, ApiError> {
     if let Some(p) = minimum_problem(&m) {
-        return Err(ApiError::BadRequest(p.into()));
+        return Err(ApiError::BadRequest(p));
     }
     if !s
         .storage
@@ -107,7 +109,7 @@ pub async fn set_minimum(
         .iter()
         .any(|t| t.id == m.technician_id)
     {
-        return Err(ApiError::NotFound("technician"));
+        return Err(ApiError::NotFound(Thing::Technician));
     }
     s.storage
         .set_minimum(m.clone(), by.login.clone(), s.clock.now_ms())
@@ -181,11 +183,9 @@ pub async fn approve(s: &AppState, by: &Actor, id: String) -> Result<Replenishme
         .storage
         .replenishment(id)
         .await?
-        .ok_or(ApiError::NotFound("replenishment"))?;
+        .ok_or(ApiError::NotFound(Thing::Replenishment))?;
     if r.state != ReplenishmentState::Raised {
-        return Err(ApiError::Conflict(
-            "只能批准待审批的补货申请 (only a raised request can be approved)".into(),
-        ));
+        return Err(ApiError::Conflict(msg!("err-replenishment-not-raised")));
     }
     let now = s.clock.now_ms();
     let next = Replenishment {
@@ -214,11 +214,9 @@ pub async fn issue(s: &AppState, by: &Actor, id: String) -> Result<Replenishment
         .storage
         .replenishment(id)
         .await?
-        .ok_or(ApiError::NotFound("replenishment"))?;
+        .ok_or(ApiError::NotFound(Thing::Replenishment))?;
     if r.state != ReplenishmentState::Approved {
-        return Err(ApiError::Conflict(
-            "只能发放已批准的补货申请 (only an approved request can be issued)".into(),
-        ));
+        return Err(ApiError::Conflict(msg!("err-replenishment-not-approved")));
     }
     let now = s.clock.now_ms();
     let next = Replenishment {

@@ -10,6 +10,8 @@
 pub mod fixture;
 pub mod suggest;
 
+use crate::msg;
+use crate::msg::Msg;
 use chrono::NaiveDate;
 use fieldkit_core::model::{JobKind, Zone};
 use serde::{Deserialize, Serialize};
@@ -123,10 +125,14 @@ pub fn is_phone(s: &str) -> bool {
             .all(|b| b.is_ascii_digit() || b == b' ' || b == b'-')
 }
 
-fn short(field: &str, s: &str, max: usize) -> Result<String, String> {
+fn short(field: &str, s: &str, max: usize) -> Result<String, Msg> {
     let t = s.trim();
     if t.is_empty() || t.chars().count() > max {
-        return Err(format!("{field} must be 1 to {max} characters"));
+        return Err(msg!(
+            "err-field-length",
+            field = field.to_owned(),
+            max = max
+        ));
     }
     Ok(t.to_owned())
 }
@@ -138,26 +144,28 @@ pub fn validate(
     req: PutProfile,
     by: &str,
     now: i64,
-) -> Result<TechnicianProfile, String> {
+) -> Result<TechnicianProfile, Msg> {
     if !is_employee_number(&req.employee_number) {
-        return Err("employee_number must be 1 to 32 letters, digits or dashes".into());
+        return Err(msg!("err-employee-number"));
     }
     let phone = match req.phone.as_deref().map(str::trim) {
         None | Some("") => None,
         Some(p) if is_phone(p) => Some(p.to_owned()),
         Some(_) => {
-            return Err(
-                "phone must be 5 to 20 digits, spaces or dashes (an optional + first)".into(),
-            );
+            return Err(msg!("err-phone"));
         }
     };
     if req.skills.len() > MAX_SKILLS {
-        return Err(format!("at most {MAX_SKILLS} skills"));
+        return Err(msg!("err-too-many-skills", max = MAX_SKILLS));
     }
     let mut skills = Vec::with_capacity(req.skills.len());
     for (i, s) in req.skills.into_iter().enumerate() {
         if s.products.len() > MAX_PRODUCTS {
-            return Err(format!("skills[{i}]: at most {MAX_PRODUCTS} products"));
+            return Err(msg!(
+                "err-too-many-products",
+                at = format!("skills[{i}]"),
+                max = MAX_PRODUCTS
+            ));
         }
         let products = s
             .products
@@ -176,7 +184,10 @@ pub fn validate(
         });
     }
     if req.qualifications.len() > MAX_QUALIFICATIONS {
-        return Err(format!("at most {MAX_QUALIFICATIONS} qualifications"));
+        return Err(msg!(
+            "err-too-many-qualifications",
+            max = MAX_QUALIFICATIONS
+        ));
     }
     let qualifications = req
         .qualifications
@@ -189,25 +200,23 @@ pub fn validate(
                 expires_on: q.expires_on,
             })
         })
-        .collect::<Result<Vec<_>, String>>()?;
+        .collect::<Result<Vec<_>, Msg>>()?;
     let zones: Vec<Zone> = Zone::ALL
         .into_iter()
         .filter(|z| req.zones.contains(z))
         .collect();
     if req.hours.len() > MAX_HOURS {
-        return Err(format!("at most {MAX_HOURS} working-hour rows"));
+        return Err(msg!("err-too-many-hours", max = MAX_HOURS));
     }
     let mut hours = req.hours;
     for (i, h) in hours.iter().enumerate() {
         if !(1..=7).contains(&h.weekday) {
-            return Err(format!(
-                "hours[{i}].weekday must be 1 (Monday) to 7 (Sunday)"
-            ));
+            return Err(msg!("err-hours-weekday", at = format!("hours[{i}]")));
         }
         match h.minutes() {
             Some((s, e)) if s < e => {}
-            Some(_) => return Err(format!("hours[{i}] must end after it starts")),
-            None => return Err(format!("hours[{i}]: start and end are HH:MM")),
+            Some(_) => return Err(msg!("err-hours-backwards", at = format!("hours[{i}]"))),
+            None => return Err(msg!("err-hours-format", at = format!("hours[{i}]"))),
         }
     }
     hours.sort_by(|a, b| (a.weekday, &a.start).cmp(&(b.weekday, &b.start)));
@@ -294,9 +303,15 @@ mod tests {
             let mut p = put();
             edit(&mut p);
             let phone = p.phone.clone().unwrap_or_default();
-            let e = validate("t1", p, "desk", 5).unwrap_err();
+            let m = validate("t1", p, "desk", 5).unwrap_err();
+            let e = m.render(crate::i18n::Locale::En);
             assert!(e.contains(says), "{e} should say {says}");
-            assert!(phone.is_empty() || !e.contains(&phone), "{e}");
+            let zh = m.render(crate::i18n::Locale::ZhCn);
+
+            assert!(
+                phone.is_empty() || !e.contains(&phone) && !zh.contains(&phone),
+                "{e}"
+            );
         }
     }
 

@@ -1,5 +1,6 @@
 //! Blob routes (devices only): which blobs are missing, chunked resumable upload, status.
 
+use crate::msg;
 use axum::Json;
 use axum::body::Body;
 use axum::extract::State;
@@ -21,13 +22,15 @@ pub async fn missing(
     ApiJson(req): ApiJson<MissingBlobsRequest>,
 ) -> Result<Json<MissingBlobsResponse>, ApiError> {
     if req.hashes.len() > MAX_MISSING_HASHES {
-        return Err(ApiError::PayloadTooLarge(format!(
-            "at most {MAX_MISSING_HASHES} hashes per question"
+        return Err(ApiError::PayloadTooLarge(msg!(
+            "err-too-many-hashes",
+            max = MAX_MISSING_HASHES
         )));
     }
     if let Some(bad) = req.hashes.iter().position(|h| !is_sha256_hex(h)) {
-        return Err(ApiError::BadRequest(format!(
-            "hash {bad} is not a lower-case hex SHA-256"
+        return Err(ApiError::BadRequest(msg!(
+            "err-hash-not-sha256",
+            index = bad
         )));
     }
     let mut missing = Vec::new();
@@ -76,7 +79,7 @@ fn header_u64(h: &HeaderMap, name: &str) -> Result<u64, ApiError> {
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<u64>().ok())
         .ok_or_else(|| {
-            ApiError::BadRequest(format!("the {name} header (a byte count) is required"))
+            ApiError::BadRequest(msg!("err-header-byte-count", header = name.to_owned()))
         })
 }
 
@@ -92,8 +95,9 @@ pub async fn upload(
     let length = header_u64(&headers, UPLOAD_LENGTH)?;
     if length == 0 {
         // A malformed request, not a large one: blobs are never empty.
-        return Err(ApiError::BadRequest(format!(
-            "the {UPLOAD_LENGTH} header is 1 or more"
+        return Err(ApiError::BadRequest(msg!(
+            "err-upload-length-zero",
+            header = UPLOAD_LENGTH
         )));
     }
     let out = s

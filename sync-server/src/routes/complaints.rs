@@ -4,6 +4,7 @@
 //! count on; the callback rules, the callback queue, one callback and its calls
 //! ([`crate::desk::complaints`] and [`crate::desk::callbacks`] hold the rules).
 
+use crate::msg::Thing;
 use axum::Json;
 use axum::Router;
 use axum::extract::State;
@@ -71,7 +72,7 @@ async fn one(
         .complaint(id)
         .await?
         .map(Json)
-        .ok_or(ApiError::NotFound("complaint"))
+        .ok_or(ApiError::NotFound(Thing::Complaint))
 }
 
 async fn apply(
@@ -201,7 +202,7 @@ async fn callback_one(
         .callback(id)
         .await?
         .map(Json)
-        .ok_or(ApiError::NotFound("callback"))
+        .ok_or(ApiError::NotFound(Thing::Callback))
 }
 
 /// `POST /v1/admin/callbacks/{id}/calls`: one call's outcome (audited).

@@ -1,5 +1,6 @@
 //! Device routes: enrolment, push, pull.
 
+use crate::msg;
 use std::time::Instant;
 
 use axum::Json;
@@ -14,7 +15,7 @@ use fieldkit_core::sync::protocol::{
 
 use crate::auth::{ClientAddr, Device, hash_secret, normalize_code};
 use crate::device_keys;
-use crate::error::{ApiError, ApiJson, ApiQuery, from_status, json_from_bytes, require_json};
+use crate::error::{ApiError, ApiJson, ApiQuery, body_refused, json_from_bytes, require_json};
 use crate::push::Batch;
 use crate::state::AppState;
 use crate::storage::enrolment::Enrolment;
@@ -30,9 +31,8 @@ pub async fn enroll(
         return Err(ApiError::TooManyRequests);
     }
     let ApiJson(req) = body?;
-    let code = normalize_code(&req.code).ok_or(ApiError::Unauthorized(
-        "the enrolment code is unknown, expired or already used",
-    ))?;
+    let code = normalize_code(&req.code)
+        .ok_or(ApiError::Unauthorized(msg!("err-enrolment-code-invalid")))?;
     device_keys::check_enrolment(&req)?;
     let code_hash = hash_secret(&code);
     // Derived, not drawn: a repeat of this enrolment (its answer was lost) gets this token
@@ -73,7 +73,7 @@ pub async fn push(
     s.limits.devices.take(&device.id.to_string())?;
     let started = Instant::now();
     require_json(&headers)?;
-    let body = body.map_err(|e| from_status(e.status(), e.body_text()))?;
+    let body = body.map_err(body_refused)?;
     device_keys::check_push(&device, &headers, &body)?;
     let req: PushRequest = json_from_bytes(&body)?;
     let sent_at = match headers.get(DEVICE_TIME_HEADER) {
@@ -83,13 +83,14 @@ pub async fn push(
                 .ok()
                 .and_then(|v| v.trim().parse::<i64>().ok())
                 .ok_or_else(|| {
-                    ApiError::BadRequest(format!("{DEVICE_TIME_HEADER} is ms since the epoch"))
+                    ApiError::BadRequest(msg!("err-device-time", header = DEVICE_TIME_HEADER))
                 })?,
         ),
     };
     if req.ops.len() > MAX_PUSH_OPS {
-        return Err(ApiError::PayloadTooLarge(format!(
-            "at most {MAX_PUSH_OPS} ops per push"
+        return Err(ApiError::PayloadTooLarge(msg!(
+            "err-push-too-many-ops",
+            max = MAX_PUSH_OPS
         )));
     }
     if let Some((i, field, max)) = req
@@ -98,14 +99,15 @@ pub async fn push(
         .enumerate()
         .find_map(|(i, op)| envelope_too_long(op).map(|(field, max)| (i, field, max)))
     {
-        return Err(ApiError::BadRequest(format!(
-            "op {i}: {field} is at most {max} characters"
+        return Err(ApiError::BadRequest(msg!(
+            "err-op-field-length",
+            op = i,
+            field = field,
+            max = max
         )));
     }
     if req.ops.windows(2).any(|w| w[1].seq <= w[0].seq) {
-        return Err(ApiError::BadRequest(
-            "ops must be in increasing seq order".into(),
-        ));
+        return Err(ApiError::BadRequest(msg!("err-ops-order")));
     }
     let n = req.ops.len();
     // The bodies' hashes need no lock: done first, off the async workers.
@@ -193,12 +195,13 @@ pub async fn pull(
     s.limits.devices.take(&device.id.to_string())?;
     let limit = q.limit.unwrap_or(DEFAULT_PULL_LIMIT);
     if !(1..=MAX_PULL_LIMIT).contains(&limit) {
-        return Err(ApiError::BadRequest(format!(
-            "limit is 1 to {MAX_PULL_LIMIT}"
+        return Err(ApiError::BadRequest(msg!(
+            "err-limit-range",
+            max = MAX_PULL_LIMIT
         )));
     }
     if q.cursor < 0 {
-        return Err(ApiError::BadRequest("cursor is not negative".into()));
+        return Err(ApiError::BadRequest(msg!("err-cursor-negative")));
     }
     let (changes, more) = s
         .storage

@@ -3,6 +3,8 @@
 //! work orders, completions, reference data. Every change goes through the desk and is
 //! written to the audit log as done by `admin-token` from the caller's address.
 
+use crate::msg;
+use crate::msg::Thing;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
@@ -183,7 +185,7 @@ async fn audit_log(
 ) -> Result<Json<Vec<AuditEntry>>, ApiError> {
     let limit = q.limit.unwrap_or(100);
     if !(1..=1000).contains(&limit) {
-        return Err(ApiError::BadRequest("limit is 1 to 1000".into()));
+        return Err(ApiError::BadRequest(msg!("err-limit-range", max = 1000)));
     }
     Ok(Json(s.storage.audit_log(limit).await?))
 }
@@ -216,7 +218,7 @@ async fn create_code(
 ) -> Result<(StatusCode, Json<EnrolmentCode>), ApiError> {
     let minutes = req.valid_minutes.unwrap_or(s.enrolment_code_ttl_minutes);
     if !(1..=MAX_CODE_MINUTES).contains(&minutes) {
-        return Err(ApiError::BadRequest("valid_minutes is 1 to 10080".into()));
+        return Err(ApiError::BadRequest(msg!("err-valid-minutes")));
     }
     let by = Actor::admin_token(from);
     let issued = desk::issue_enrolment_code(&s, &by, &req.technician_id, minutes).await?;
@@ -298,7 +300,7 @@ async fn get_work_order(
         .storage
         .work_order(id)
         .await?
-        .ok_or(ApiError::NotFound("work order"))?;
+        .ok_or(ApiError::NotFound(Thing::WorkOrder))?;
     Ok(Json(links::chain(&s, job).await?))
 }
 
@@ -406,15 +408,14 @@ async fn completions(
 ) -> Result<Json<Vec<Completion>>, ApiError> {
     let limit = q.limit.unwrap_or(100);
     if !(1..=1000).contains(&limit) {
-        return Err(ApiError::BadRequest("limit is 1 to 1000".into()));
+        return Err(ApiError::BadRequest(msg!("err-limit-range", max = 1000)));
     }
     let state = match q.state.as_deref() {
         None => None,
-        Some(name) => Some(CompletionState::parse(name).ok_or_else(|| {
-            ApiError::BadRequest(
-                "state is one of checking, counted, held, released, rejected, conflict".into(),
-            )
-        })?),
+        Some(name) => Some(
+            CompletionState::parse(name)
+                .ok_or_else(|| ApiError::BadRequest(msg!("err-completion-state")))?,
+        ),
     };
     Ok(Json(s.storage.completions(state, limit).await?))
 }
@@ -439,7 +440,7 @@ async fn rule_on_completion(
 ) -> Result<Json<Completion>, ApiError> {
     let note = body.note.trim();
     if note.is_empty() || note.chars().count() > 500 {
-        return Err(ApiError::BadRequest("note is 1 to 500 characters".into()));
+        return Err(ApiError::BadRequest(msg!("err-note-length")));
     }
     let c = desk::decide(&s, &Actor::admin_token(from), id, body.ruling, note).await?;
     Ok(Json(c))
@@ -466,7 +467,7 @@ async fn publish_template(
 ) -> Result<(StatusCode, Json<Published>), ApiError> {
     let json = req.template.to_string();
     fieldkit_core::checklist::Template::from_json(&json)
-        .map_err(|e| ApiError::BadRequest(format!("template: {e}")))?;
+        .map_err(|e| ApiError::BadRequest(msg!("err-template-invalid").detail(e.to_string())))?;
     let by = Actor::admin_token(from);
     let seq = desk::publish(&s, &by, Change::ChecklistTemplate { json }).await?;
     Ok((StatusCode::CREATED, Json(Published { seq })))
@@ -487,9 +488,7 @@ async fn publish_fees(
 ) -> Result<(StatusCode, Json<Published>), ApiError> {
     let f = req.fee_schedule;
     if f.items.is_empty() || f.items.iter().any(|i| i.amount < 0) {
-        return Err(ApiError::BadRequest(
-            "a fee schedule has items with amounts of 0 or more".into(),
-        ));
+        return Err(ApiError::BadRequest(msg!("err-fee-schedule")));
     }
     let by = Actor::admin_token(from);
     let seq = desk::publish(&s, &by, Change::FeeSchedule { fee_schedule: f }).await?;

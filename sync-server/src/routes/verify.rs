@@ -7,6 +7,7 @@
 //! connections; PostgreSQL: the pool), so a busy writer never holds it up, and at most
 //! `--verify-concurrency` lookups run at once (over it a 503 with `Retry-After`).
 
+use crate::msg;
 use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -41,12 +42,11 @@ async fn verify(
 ) -> Response {
     // Malformed links are 400s with the server's usual JSON error body.
     let Ok(job_id) = id.parse::<WorkOrderId>() else {
-        return ApiError::BadRequest("not a job id".into()).into_response();
+        return ApiError::BadRequest(msg!("err-verify-job-id")).into_response();
     };
     let h = q.h.unwrap_or_default().to_ascii_lowercase();
     if h.len() != 64 || !h.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return ApiError::BadRequest("h must be a SHA-256: 64 hexadecimal characters".into())
-            .into_response();
+        return ApiError::BadRequest(msg!("err-verify-hash")).into_response();
     }
     let _lookup = match state.limits.verify.enter() {
         Ok(held) => held,

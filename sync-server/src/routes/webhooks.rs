@@ -2,6 +2,7 @@
 //! webhook subscriptions (create — the secret shown once —, list without secrets, delete,
 //! redeliver the failed) and the server-sent events stream of completions.
 
+use crate::msg;
 use std::collections::VecDeque;
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -59,19 +60,15 @@ pub struct CreatedSubscription {
 
 fn check_url(url: &str, policy: &WebhookPolicy) -> Result<String, ApiError> {
     let url = url.trim();
-    let parsed =
-        reqwest::Url::parse(url).map_err(|_| ApiError::BadRequest("url is not a URL".into()))?;
+    let parsed = reqwest::Url::parse(url)
+        .map_err(|_| ApiError::BadRequest(msg!("err-webhook-url-invalid")))?;
     if url.len() > 2000
         || !matches!(parsed.scheme(), "http" | "https")
         || parsed.host_str().is_none()
     {
-        return Err(ApiError::BadRequest(
-            "url is an http or https URL of at most 2000 characters".into(),
-        ));
+        return Err(ApiError::BadRequest(msg!("err-webhook-url")));
     }
-    policy
-        .check_url(&parsed)
-        .map_err(|m| ApiError::BadRequest(m.into()))?;
+    policy.check_url(&parsed).map_err(ApiError::BadRequest)?;
     Ok(url.to_owned())
 }
 
@@ -85,8 +82,9 @@ async fn create(
         .events
         .unwrap_or_else(|| vec![COMPLETED_EVENT.to_owned()]);
     if events.is_empty() || events.iter().any(|e| e != COMPLETED_EVENT) {
-        return Err(ApiError::BadRequest(format!(
-            "events is a list of known event types: {COMPLETED_EVENT}"
+        return Err(ApiError::BadRequest(msg!(
+            "err-webhook-events",
+            known = COMPLETED_EVENT
         )));
     }
     let secret = match req.secret {
@@ -94,9 +92,7 @@ async fn create(
         // Characters, as the document's minLength/maxLength count them.
         Some(v) if (16..=256).contains(&v.chars().count()) && !v.chars().any(char::is_control) => v,
         Some(_) => {
-            return Err(ApiError::BadRequest(
-                "secret is 16 to 256 characters".into(),
-            ));
+            return Err(ApiError::BadRequest(msg!("err-webhook-secret")));
         }
     };
     let w = NewWebhook {
@@ -194,13 +190,11 @@ async fn stream(
                 .ok()
                 .and_then(|v| v.trim().parse::<i64>().ok())
                 .filter(|n| *n >= 0)
-                .ok_or_else(|| {
-                    ApiError::BadRequest("Last-Event-ID is a number from this stream".into())
-                })?,
+                .ok_or_else(|| ApiError::BadRequest(msg!("err-last-event-id")))?,
         ),
     };
     if q.after.is_some_and(|n| n < 0) {
-        return Err(ApiError::BadRequest("after is not negative".into()));
+        return Err(ApiError::BadRequest(msg!("err-after-negative")));
     }
     // Subscribed before reading, so nothing committed in between is missed.
     let heads = s.feed.subscribe();

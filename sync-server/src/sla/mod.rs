@@ -12,6 +12,8 @@ use fieldkit_core::model::{JobKind, Zone};
 use serde::{Deserialize, Serialize};
 
 use crate::measures::MeasureConfig;
+use crate::msg;
+use crate::msg::Msg;
 
 /// The limits of one zone and job kind.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -106,15 +108,12 @@ pub fn defaults() -> SlaVersion {
 }
 
 /// Checks a new table and returns its rows in the canonical order (zones, then kinds), the
-/// supervisor's name trimmed, and the note; or why it is refused, in zh-CN then en (the
-/// field named, never the supervisor's text).
-pub fn validate(req: PutSla) -> Result<(Vec<SlaLimit>, String), String> {
+/// supervisor's name trimmed, and the note; or why it is refused (the row and field named,
+/// never the supervisor's text).
+pub fn validate(req: PutSla) -> Result<(Vec<SlaLimit>, String), Msg> {
     let note = req.note.unwrap_or_default().trim().to_owned();
     if note.chars().count() > 200 || note.chars().any(char::is_control) {
-        return Err(
-            "note: 最多 200 个字符,不含控制字符 (at most 200 characters, no control characters)"
-                .into(),
-        );
+        return Err(msg!("err-sla-note"));
     }
     let mut out = Vec::with_capacity(Zone::ALL.len() * JobKind::ALL.len());
     for zone in Zone::ALL {
@@ -125,19 +124,20 @@ pub fn validate(req: PutSla) -> Result<(Vec<SlaLimit>, String), String> {
                 .filter(|l| l.zone == zone && l.kind == kind);
             let at = format!("limits[{} {}]", zone.as_str(), kind.as_str());
             let Some(row) = rows.next() else {
-                return Err(format!(
-                    "{at}: 缺少该区域与工单类型的时限 (missing: every zone and job kind needs one row)"
-                ));
+                return Err(msg!("err-sla-row-missing", at = at));
             };
             if rows.next().is_some() {
-                return Err(format!("{at}: 重复 (given twice)"));
+                return Err(msg!("err-sla-row-twice", at = at));
             }
-            let range = |field: &str, v: u32, max: u32| {
+            let range = |field: &'static str, v: u32, max: u32| {
                 if (1..=max).contains(&v) {
                     Ok(())
                 } else {
-                    Err(format!(
-                        "{at}.{field}: 应在 1 到 {max} 之间 (between 1 and {max})"
+                    Err(msg!(
+                        "err-sla-range",
+                        at = at.clone(),
+                        field = field,
+                        max = max
                     ))
                 }
             };
@@ -148,9 +148,7 @@ pub fn validate(req: PutSla) -> Result<(Vec<SlaLimit>, String), String> {
             let supervisor = row.supervisor.trim();
             let n = supervisor.chars().count();
             if n == 0 || n > 64 || supervisor.chars().any(char::is_control) {
-                return Err(format!(
-                    "{at}.supervisor: 1 到 64 个字符,不含控制字符 (1 to 64 characters, no control characters)"
-                ));
+                return Err(msg!("err-sla-supervisor", at = at));
             }
             out.push(SlaLimit {
                 supervisor: supervisor.to_owned(),
@@ -217,14 +215,14 @@ mod tests {
                 Box::new(|p| {
                     p.limits.pop();
                 }),
-                "limits[rural follow_up]: 缺少",
+                "limits[rural follow_up]`：缺少",
             ),
             (
                 Box::new(|p| {
                     let r = p.limits[0].clone();
                     p.limits.push(r);
                 }),
-                "limits[urban delivery]: 重复",
+                "limits[urban delivery]`：重复",
             ),
             (
                 Box::new(|p| p.limits[0].first_contact_minutes = 0),
@@ -232,7 +230,7 @@ mod tests {
             ),
             (
                 Box::new(|p| p.limits[1].first_contact_minutes = 1441),
-                ".first_contact_minutes: 应在 1 到 1440",
+                ".first_contact_minutes`：应在 1 到 1440",
             ),
             (
                 Box::new(|p| p.limits[2].response_hours = 721),
@@ -241,7 +239,7 @@ mod tests {
             (Box::new(|p| p.limits[3].repair_hours = 0), ".repair_hours"),
             (
                 Box::new(|p| p.limits[4].warning_percent = 101),
-                ".warning_percent: 应在 1 到 100",
+                ".warning_percent`：应在 1 到 100",
             ),
             (
                 Box::new(|p| p.limits[5].supervisor = "  ".into()),
@@ -255,12 +253,12 @@ mod tests {
                 Box::new(|p| p.limits[5].supervisor = "a\nb".into()),
                 ".supervisor",
             ),
-            (Box::new(|p| p.note = Some("n".repeat(201))), "note:"),
+            (Box::new(|p| p.note = Some("n".repeat(201))), "`note`"),
         ];
         for (edit, want) in cases {
             let mut p = put();
             edit(&mut p);
-            let e = validate(p).unwrap_err();
+            let e = validate(p).unwrap_err().render(crate::i18n::Locale::ZhCn);
             assert!(e.contains(want), "{e} does not contain {want}");
         }
         // The edges are accepted.

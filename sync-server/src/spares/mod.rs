@@ -7,6 +7,8 @@
 
 pub mod ledger;
 
+use crate::msg;
+use crate::msg::Msg;
 use serde::{Deserialize, Serialize};
 
 /// Days a loaner may stay with a customer before it is overdue (a house rule: 第12条 sets
@@ -84,14 +86,14 @@ pub struct StockMinimum {
 }
 
 /// What is wrong with a minimum level the desk sends, if anything.
-pub fn minimum_problem(m: &StockMinimum) -> Option<&'static str> {
+pub fn minimum_problem(m: &StockMinimum) -> Option<Msg> {
     let bad_text = |s: &str| s.trim().is_empty() || s.len() > 64 || s.chars().any(char::is_control);
     if bad_text(&m.technician_id) {
-        Some("technician_id must be 1 to 64 characters")
+        Some(msg!("err-field-length", field = "technician_id", max = 64))
     } else if bad_text(&m.sku) {
-        Some("sku must be 1 to 64 characters")
+        Some(msg!("err-field-length", field = "sku", max = 64))
     } else if !(0..=MAX_MINIMUM).contains(&m.minimum) {
-        Some("minimum is 0 to 10000")
+        Some(msg!("err-minimum-range", max = MAX_MINIMUM))
     } else {
         None
     }

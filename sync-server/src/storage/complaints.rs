@@ -8,6 +8,7 @@
 use super::Fut;
 pub use crate::callbacks::Callback;
 pub use crate::complaints::Complaint;
+use crate::msg::{Msg, Thing};
 
 /// A version of a document the desk keeps versions of (the holiday calendar, the callback
 /// rules) as stored.
@@ -108,26 +109,27 @@ impl RecordRow {
 #[derive(Clone, Copy)]
 pub(crate) struct RecordTable {
     pub name: &'static str,
-    pub what: &'static str,
+    pub what: Thing,
+    /// The id of the message that says another changed the record meanwhile.
+    pub stale: &'static str,
 }
 
 pub(crate) const COMPLAINTS: RecordTable = RecordTable {
     name: "complaints",
-    what: "complaint",
+    what: Thing::Complaint,
+    stale: "err-complaint-stale",
 };
 pub(crate) const CALLBACKS: RecordTable = RecordTable {
     name: "callbacks",
-    what: "callback",
+    what: Thing::Callback,
+    stale: "err-callback-stale",
 };
 
 impl RecordTable {
     /// The refusal of an update that found no row at the revision it read.
     pub(crate) fn stale(self, exists: bool) -> super::StorageError {
         if exists {
-            super::StorageError::Conflict(format!(
-                "记录已被他人修改 (the {} was changed meanwhile)",
-                self.what
-            ))
+            super::StorageError::Conflict(Msg::new(self.stale))
         } else {
             super::StorageError::NotFound(self.what)
         }

@@ -2,6 +2,7 @@
 //! inside its transaction: a first enrolment, a repeat of one (answered, nothing changed), a
 //! re-enrolment of a known device with a new code, or a refusal.
 
+use crate::msg;
 use fieldkit_core::model::DeviceId;
 
 use super::StorageError;
@@ -73,9 +74,7 @@ pub fn decide(
                 return Err(StorageError::InvalidCode);
             }
             if d.public_key.as_deref() != Some(e.public_key.as_str()) {
-                return Err(StorageError::Conflict(
-                    "this enrolment code was used with another device key".into(),
-                ));
+                return Err(StorageError::Conflict(msg!("err-enrolment-code-other-key")));
             }
             Ok(Step::Repeat)
         }
@@ -84,9 +83,7 @@ pub fn decide(
         None => match device {
             None => Ok(Step::Insert),
             Some(d) if d.technician_id == code.technician_id => Ok(Step::Rebind),
-            Some(_) => Err(StorageError::Conflict(
-                "this device is enrolled for another technician".into(),
-            )),
+            Some(_) => Err(StorageError::Conflict(msg!("err-device-other-technician"))),
         },
     }
 }

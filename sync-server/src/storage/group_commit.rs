@@ -275,7 +275,7 @@ mod tests {
                 db.write_grouped(move |c| {
                     c.execute("INSERT INTO t (n) VALUES (?1)", [n])?;
                     match n % 3 {
-                        0 => Err(StorageError::Conflict(format!("refused {n}"))),
+                        0 => Err(StorageError::Conflict(crate::msg!("err-job-closed"))),
                         1 if n == 4 => panic!("a bug in one write"),
                         _ => Ok(n),
                     }

@@ -21,12 +21,14 @@ pub mod spares;
 pub mod sqlite;
 pub mod webhooks;
 
+use crate::msg;
 use std::future::Future;
 use std::pin::Pin;
 
 use fieldkit_core::model::{DeviceId, LinkKind, WorkOrder, WorkOrderId, WorkOrderStatus};
 use fieldkit_core::sync::protocol::{Change, ChangeEntry, PushResponse};
 
+use crate::msg::{Msg, Thing};
 use crate::records::{CashHandIn, CompletionState, InvoiceRecord, JobFacts, PushPolicy};
 pub use crate::records::{
     Completion, Decision, DeviceRecord, DrawingCheck, Flag, JobChange, JobPlan, JobRecord, Ruling,
@@ -40,11 +42,11 @@ pub type Fut<'a, T> = Pin<Box<dyn Future<Output = Result<T, StorageError>> + Sen
 #[derive(Debug, thiserror::Error)]
 pub enum StorageError {
     /// No such record.
-    #[error("{0} not found")]
-    NotFound(&'static str),
+    #[error("{0}")]
+    NotFound(Thing),
     /// The request contradicts what is stored (duplicate id, closed job…).
     #[error("{0}")]
-    Conflict(String),
+    Conflict(Msg),
     /// The enrolment code is unknown, expired or already used by another device.
     #[error("the enrolment code is not valid")]
     InvalidCode,
@@ -254,7 +256,7 @@ pub fn plan_job_change(
     match change {
         JobChange::Assign { technician_id } => {
             if closed {
-                return Err(StorageError::Conflict("the job is cancelled".into()));
+                return Err(StorageError::Conflict(msg!("err-job-cancelled")));
             }
             if job.technician_id.as_deref() != Some(technician_id) {
                 if let Some(prev) = &job.technician_id {
@@ -275,12 +277,10 @@ pub fn plan_job_change(
         }
         JobChange::Reschedule { window } => {
             if closed || job.order.status == WorkOrderStatus::Completed {
-                return Err(StorageError::Conflict("the job is closed".into()));
+                return Err(StorageError::Conflict(msg!("err-job-closed")));
             }
             if window.start >= window.end {
-                return Err(StorageError::Conflict(
-                    "the window ends before it starts".into(),
-                ));
+                return Err(StorageError::Conflict(msg!("err-window-backwards")));
             }
             job.order.promised = *window;
             if let Some(t) = &job.technician_id {
@@ -294,9 +294,7 @@ pub fn plan_job_change(
         }
         JobChange::Cancel { reason } => {
             if closed {
-                return Err(StorageError::Conflict(
-                    "the job is already cancelled".into(),
-                ));
+                return Err(StorageError::Conflict(msg!("err-job-already-cancelled")));
             }
             job.order.status = WorkOrderStatus::Cancelled;
             job.cancel_reason = Some(reason.clone());
@@ -321,20 +319,15 @@ pub fn plan_job_change(
 /// Why `parent` may not have a child made from it now (a cancelled job: the desk makes a new
 /// job instead), or `None`. Pure: both backends call it inside the child's transaction.
 pub fn child_refusal(parent: &JobRecord) -> Option<StorageError> {
-    (parent.order.status == WorkOrderStatus::Cancelled || parent.cancel_reason.is_some()).then(
-        || {
-            StorageError::Conflict(
-                "the job is cancelled: make a new job instead of a linked one".into(),
-            )
-        },
-    )
+    (parent.order.status == WorkOrderStatus::Cancelled || parent.cancel_reason.is_some())
+        .then(|| StorageError::Conflict(msg!("err-job-cancelled-no-child")))
 }
 
 /// The id and version of a published template, read from its JSON (validated).
 pub(crate) fn template_key(json: &str) -> Result<(String, u32), StorageError> {
     fieldkit_core::checklist::Template::from_json(json)
         .map(|t| (t.id, t.version))
-        .map_err(|e| StorageError::Conflict(format!("template: {e}")))
+        .map_err(|e| StorageError::Conflict(msg!("err-template-invalid").detail(e.to_string())))
 }
 
 /// Parses a stored work order.

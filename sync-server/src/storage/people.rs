@@ -18,7 +18,5 @@ pub trait PeopleStorage: Send + Sync {
 
 /// The `Conflict` of an employee number in use (never quoting a person).
 pub(crate) fn number_taken() -> super::StorageError {
-    super::StorageError::Conflict(
-        "工号已被其他技师使用 (the employee number is already another technician's)".into(),
-    )
+    super::StorageError::Conflict(crate::msg!("err-employee-number-taken"))
 }

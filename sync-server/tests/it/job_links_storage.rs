@@ -81,7 +81,12 @@ async fn suite(s: Arc<dyn Storage>) {
         .create_child_work_order(WorkOrderId::new(), LinkKind::Rework, c.clone(), None, NOW)
         .await;
     assert!(
-        matches!(r, Err(StorageError::NotFound("work order"))),
+        matches!(
+            r,
+            Err(StorageError::NotFound(
+                fieldkit_server::msg::Thing::WorkOrder
+            ))
+        ),
         "{r:?}"
     );
     let r = s
@@ -94,7 +99,12 @@ async fn suite(s: Arc<dyn Storage>) {
         )
         .await;
     assert!(
-        matches!(r, Err(StorageError::NotFound("technician"))),
+        matches!(
+            r,
+            Err(StorageError::NotFound(
+                fieldkit_server::msg::Thing::Technician
+            ))
+        ),
         "{r:?}"
     );
     let r = s

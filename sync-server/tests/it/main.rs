@@ -6,6 +6,7 @@
 //! their module: `sync_kill::sync_kill_child`).
 
 mod adversarial;
+mod api_i18n;
 mod authz;
 mod blob_stores;
 mod callbacks;

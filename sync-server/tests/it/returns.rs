@@ -317,9 +317,15 @@ async fn sale_on_new_orders(backend: Backend) {
         ("unknown field", unknown, "discount"),
         ("unknown category", bad_category, "furniture"),
     ] {
-        let (s, v) = ts
-            .admin(Method::POST, "/v1/admin/work-orders", Some(body(sale)))
-            .await;
+        // Read in English (the words below); Chinese is the default.
+        let r = ts
+            .dispatcher(Method::POST, "/v1/admin/work-orders?lang=en")
+            .json(&body(sale))
+            .send()
+            .await
+            .unwrap();
+        let s = r.status().as_u16();
+        let v: serde_json::Value = r.json().await.unwrap();
         assert_eq!(s, 400, "{what}: {v}");
         assert_eq!(v["code"], "bad_request", "{what}: {v}");
         let text = v.to_string();
@@ -421,7 +427,8 @@ async fn sale_on_new_orders(backend: Backend) {
     let res = post(fields("WO-SALE-F2", "4000")).await;
     assert_eq!(res.status().as_u16(), 400);
     let page = res.text().await.unwrap();
-    assert!(page.contains("more than the original price"), "{page}");
+    // In the desk's language (Chinese unless it chose English).
+    assert!(page.contains("实付价格高于原价"), "{page}");
     ts.server.shutdown().await.unwrap();
 }
 

@@ -5,11 +5,13 @@
 //! counted Monday–Friday and marked estimated, never refused: a complaint is always taken in.
 
 use chrono::{Datelike, Weekday};
-use fieldkit_core::model::workdays::{self, CalendarError, HolidayCalendar};
+use fieldkit_core::model::workdays::{self, CalendarError, HolidayCalendar, MAX_YEAR, MIN_YEAR};
 use serde::{Deserialize, Serialize};
 
 use crate::desk::audit::{Action, Actor, record as audit};
 use crate::error::ApiError;
+use crate::msg;
+use crate::msg::Msg;
 use crate::state::AppState;
 
 /// One year of the calendar in force and where it comes from.
@@ -106,6 +108,56 @@ pub async fn in_force(s: &AppState) -> Result<CalendarInForce, ApiError> {
     })
 }
 
+/// Why an uploaded calendar is refused, for the reader (the parser's words, or a text that
+/// is not a date, go to the detail).
+fn calendar_msg(e: &CalendarError) -> Msg {
+    let date = |d: &chrono::NaiveDate| d.format("%Y-%m-%d").to_string();
+    match e {
+        CalendarError::Malformed(m) => {
+            msg!("err-calendar-malformed").detail(crate::error::without_quoted_values(m))
+        }
+        CalendarError::NoYears => msg!("err-calendar-no-years"),
+        CalendarError::YearOutOfRange { year } => msg!(
+            "err-calendar-year-range",
+            year = year.to_string(),
+            min = MIN_YEAR.to_string(),
+            max = MAX_YEAR.to_string()
+        ),
+        CalendarError::DuplicateYear { year } => {
+            msg!("err-calendar-year-twice", year = year.to_string())
+        }
+        CalendarError::MissingSource { year } => {
+            msg!("err-calendar-no-source", year = year.to_string())
+        }
+        // The text is the desk's own, quoted back to it only as a detail.
+        CalendarError::BadDate { text } => {
+            msg!("err-calendar-bad-date").detail(format!("{text:?}"))
+        }
+        CalendarError::DateOutsideYear { date: d, year } => msg!(
+            "err-calendar-date-outside-year",
+            date = date(d),
+            year = year.to_string()
+        ),
+        CalendarError::BackwardRange { from, to } => msg!(
+            "err-calendar-backward-range",
+            from = date(from),
+            to = date(to)
+        ),
+        CalendarError::DuplicateDate { date: d } => {
+            msg!("err-calendar-date-twice", date = date(d))
+        }
+        CalendarError::HolidayAndWorkingDay { date: d } => {
+            msg!("err-calendar-holiday-and-working", date = date(d))
+        }
+        CalendarError::WorkingDayNotWeekend { date: d } => {
+            msg!("err-calendar-working-day-weekday", date = date(d))
+        }
+        CalendarError::YearNotCovered { year } => {
+            msg!("err-calendar-year-not-covered", year = year.to_string())
+        }
+    }
+}
+
 /// Checks and stores the desk's calendar (audited: `holiday_calendar_uploaded`, with the
 /// years). It replaces the desk's earlier upload whole; each year it lists replaces the
 /// shipped year. A calendar that does not load is a 400 naming the fault; nothing is stored.
@@ -115,11 +167,8 @@ pub async fn upload(
     document: serde_json::Value,
 ) -> Result<CalendarInForce, ApiError> {
     let body = document.to_string();
-    let cal = HolidayCalendar::from_json(&body).map_err(|e: CalendarError| {
-        ApiError::BadRequest(format!(
-            "节假日日历无效 (the holiday calendar is not valid): {e}"
-        ))
-    })?;
+    let cal = HolidayCalendar::from_json(&body)
+        .map_err(|e: CalendarError| ApiError::BadRequest(calendar_msg(&e)))?;
     let years: Vec<String> = cal.years().map(|y| y.to_string()).collect();
     let version = s
         .storage

@@ -6,6 +6,8 @@
 
 pub mod calendar;
 
+use crate::msg;
+use crate::msg::Thing;
 use fieldkit_core::model::WorkOrderId;
 use fieldkit_core::sync::ops::JobOp;
 use serde::{Deserialize, Serialize};
@@ -156,15 +158,14 @@ pub struct ComplaintQueue {
 /// Takes in a complaint the desk received (audited: `complaint_received`).
 pub async fn take_in(s: &AppState, by: &Actor, n: NewComplaint) -> Result<Complaint, ApiError> {
     if matches!(n.channel, Channel::Device | Channel::Callback) {
-        return Err(ApiError::BadRequest(
-            "channel: phone, letter, visit or online (device and callback complaints are taken in by the server)".into(),
-        ));
+        return Err(ApiError::BadRequest(msg!("err-complaint-channel")));
     }
     let now = s.clock.now_ms();
     let received_at = n.received_at.unwrap_or(now);
     if received_at > now || received_at < now - MAX_BACKDATE_DAYS * DAY_MS {
-        return Err(ApiError::BadRequest(format!(
-            "received_at: not in the future, at most {MAX_BACKDATE_DAYS} days back"
+        return Err(ApiError::BadRequest(msg!(
+            "err-received-at",
+            days = MAX_BACKDATE_DAYS
         )));
     }
     let summary = crate::complaints::text("summary", &n.summary).map_err(bad)?;
@@ -210,7 +211,7 @@ pub(crate) async fn store(
 }
 
 fn bad(e: ChangeError) -> ApiError {
-    ApiError::BadRequest(e.to_string())
+    ApiError::BadRequest(e.msg())
 }
 
 /// Applies a change to complaint `id` (audited: `complaint_changed`, with the change's
@@ -227,11 +228,11 @@ pub async fn change(
         .storage
         .complaint(id.to_owned())
         .await?
-        .ok_or(ApiError::NotFound("complaint"))?;
+        .ok_or(ApiError::NotFound(Thing::Complaint))?;
     if revision.is_some_and(|r| r != current.revision) {
-        return Err(ApiError::Conflict(format!(
-            "投诉已被他人修改 (the complaint was changed meanwhile: revision {})",
-            current.revision
+        return Err(ApiError::Conflict(msg!(
+            "err-complaint-revision",
+            revision = current.revision
         )));
     }
     if let Change::Assess {
@@ -240,7 +241,7 @@ pub async fn change(
     } = &change
         && !s.storage.technicians().await?.iter().any(|x| &x.id == t)
     {
-        return Err(ApiError::NotFound("technician"));
+        return Err(ApiError::NotFound(Thing::Technician));
     }
     let what = match &change {
         Change::Assess { .. } => "assess",
@@ -252,7 +253,7 @@ pub async fn change(
         .apply(change, &by.login, s.clock.now_ms())
         .map_err(|e| match e {
             ChangeError::Text(_) | ChangeError::TechnicianNaming | ChangeError::NotLater => bad(e),
-            _ => ApiError::Conflict(e.to_string()),
+            _ => ApiError::Conflict(e.msg()),
         })?;
     s.storage.update_complaint(next.clone()).await?;
     audit(s, by, Action::ComplaintChanged, Some(id), Some(what.into())).await?;
@@ -262,10 +263,10 @@ pub async fn change(
 /// The `extend` change: the due time at the end of the local day `until` (YYYY-MM-DD).
 pub fn extend_change(e: Extend) -> Result<(Option<u32>, Change), ApiError> {
     let day = chrono::NaiveDate::parse_from_str(e.until.trim(), "%Y-%m-%d")
-        .map_err(|_| ApiError::BadRequest("until: a day, YYYY-MM-DD".into()))?;
+        .map_err(|_| ApiError::BadRequest(msg!("err-until-day")))?;
     let next = day
         .succ_opt()
-        .ok_or_else(|| ApiError::BadRequest("until: a day, YYYY-MM-DD".into()))?;
+        .ok_or_else(|| ApiError::BadRequest(msg!("err-until-day")))?;
     Ok((
         e.revision,
         Change::Extend {

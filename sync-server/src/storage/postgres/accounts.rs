@@ -1,5 +1,6 @@
 //! The PostgreSQL side of the desk accounts' storage (see [`crate::storage::accounts`]).
 
+use crate::msg::Thing;
 use tokio_postgres::Row;
 
 use super::{PostgresStorage, pool_err};
@@ -31,7 +32,7 @@ pub(super) fn account_from(r: &Row) -> Result<DispatcherAccount, StorageError> {
 
 fn found(n: u64) -> Result<(), StorageError> {
     if n == 0 {
-        return Err(StorageError::NotFound("account"));
+        return Err(StorageError::NotFound(Thing::Account));
     }
     Ok(())
 }

@@ -2,6 +2,7 @@
 //! [`crate::storage::complaints`]): one set of functions for both kinds of record (through
 //! their [`RecordTable`]) and both kinds of versioned document (through their table name).
 
+use crate::msg::Thing;
 use deadpool_postgres::Object;
 use serde::de::DeserializeOwned;
 
@@ -81,7 +82,7 @@ impl PostgresStorage {
         if held {
             Ok(())
         } else {
-            Err(StorageError::NotFound("work order"))
+            Err(StorageError::NotFound(Thing::WorkOrder))
         }
     }
 

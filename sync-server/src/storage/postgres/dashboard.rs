@@ -1,5 +1,6 @@
 //! The PostgreSQL side of the dashboard's storage (see [`crate::storage::dashboard`]).
 
+use crate::msg;
 use fieldkit_core::sync::protocol::Change;
 use tokio_postgres::Row;
 
@@ -43,7 +44,7 @@ impl DashboardStorage for PostgresStorage {
                 )
                 .await?;
             if n == 0 {
-                return Err(StorageError::Conflict("that login is taken".into()));
+                return Err(StorageError::Conflict(msg!("err-login-taken")));
             }
             Ok(())
         })

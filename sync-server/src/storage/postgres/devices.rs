@@ -1,6 +1,8 @@
 //! The PostgreSQL side of technicians, enrolled devices and the one-time enrolment codes
 //! that enrol them.
 
+use crate::msg;
+use crate::msg::Thing;
 use deadpool_postgres::{GenericClient, Pool};
 use fieldkit_core::model::DeviceId;
 use tokio_postgres::Row;
@@ -72,7 +74,7 @@ pub(super) async fn create_enrolment_code(
 ) -> Result<(), StorageError> {
     let c = pool.get().await.map_err(pool_err)?;
     if !technician_exists(&c, &technician_id).await? {
-        return Err(StorageError::NotFound("technician"));
+        return Err(StorageError::NotFound(Thing::Technician));
     }
     c.execute(
         "INSERT INTO enrolment_codes (id, code_hash, technician_id, expires_at, created_at)
@@ -144,9 +146,7 @@ pub(super) async fn enroll(pool: &Pool, e: Enrolment) -> Result<String, StorageE
                 )
                 .await?;
             if n == 0 {
-                return Err(StorageError::Conflict(
-                    "this device enrolled at the same moment with another code".into(),
-                ));
+                return Err(StorageError::Conflict(msg!("err-enrol-race")));
             }
         }
         Step::Rebind => {
@@ -181,7 +181,7 @@ pub(super) async fn revoke_enrolment_code(
         )
         .await?;
     if n == 0 {
-        return Err(StorageError::NotFound("enrolment code"));
+        return Err(StorageError::NotFound(Thing::EnrolmentCode));
     }
     Ok(())
 }
@@ -240,7 +240,7 @@ pub(super) async fn revoke_device(pool: &Pool, id: DeviceId, now: i64) -> Result
         )
         .await?;
     if n == 0 {
-        return Err(StorageError::NotFound("device"));
+        return Err(StorageError::NotFound(Thing::Device));
     }
     Ok(())
 }

@@ -1,6 +1,8 @@
 //! The PostgreSQL side of invoices (migration 0007): the desk's record that the invoice of a
 //! settlement was issued, and every accepted `settle` op the invoice report reads.
 
+use crate::msg;
+use crate::msg::Thing;
 use deadpool_postgres::Pool;
 use fieldkit_core::sync::protocol::Op;
 
@@ -18,7 +20,7 @@ pub(super) async fn record_invoice(pool: &Pool, i: &InvoiceRecord) -> Result<(),
         .await?
         .try_get(0)?;
     if !job {
-        return Err(StorageError::NotFound("work order"));
+        return Err(StorageError::NotFound(Thing::WorkOrder));
     }
     let n = c
         .execute(
@@ -36,9 +38,7 @@ pub(super) async fn record_invoice(pool: &Pool, i: &InvoiceRecord) -> Result<(),
         )
         .await?;
     if n == 0 {
-        return Err(StorageError::Conflict(
-            "该结算的发票已登记 (the invoice of this settlement is already recorded)".into(),
-        ));
+        return Err(StorageError::Conflict(msg!("err-invoice-recorded")));
     }
     Ok(())
 }

@@ -3,6 +3,8 @@
 //! (numbered under [`CHANGES_LOCK`](super::CHANGES_LOCK)), what the desk publishes to every
 //! device (and the judge's cache of it), and pulls.
 
+use crate::msg;
+use crate::msg::Thing;
 use std::sync::Arc;
 
 use deadpool_postgres::{GenericClient, Pool};
@@ -91,7 +93,7 @@ pub(super) async fn published(
         .try_get(0)?;
     // The cache's loader is synchronous: read first when the cache is stale.
     let stale = cache
-        .get(head, || Err(StorageError::NotFound("cache")))
+        .get(head, || Err(StorageError::NotFound(Thing::Cache)))
         .is_err();
     let mut bodies = Vec::new();
     if stale {
@@ -146,7 +148,7 @@ pub(super) async fn create_child_work_order(
     .await?;
     let p = load_job(&tx, &parent)
         .await?
-        .ok_or(StorageError::NotFound("work order"))?;
+        .ok_or(StorageError::NotFound(Thing::WorkOrder))?;
     if let Some(refused) = child_refusal(&p) {
         return Err(refused);
     }
@@ -172,7 +174,7 @@ async fn insert_job(
     if let Some(t) = &technician_id
         && !technician_exists(tx, t).await?
     {
-        return Err(StorageError::NotFound("technician"));
+        return Err(StorageError::NotFound(Thing::Technician));
     }
     let mut order = order;
     order.status = WorkOrderStatus::Assigned;
@@ -187,9 +189,7 @@ async fn insert_job(
         )
         .await?;
     if n == 0 {
-        return Err(StorageError::Conflict(
-            "a work order with this id exists".into(),
-        ));
+        return Err(StorageError::Conflict(msg!("err-work-order-exists")));
     }
     if let Some(t) = &technician_id {
         tx.execute(
@@ -225,11 +225,11 @@ pub(super) async fn change_work_order(
         .await?;
     let current = load_job(&tx, &id)
         .await?
-        .ok_or(StorageError::NotFound("work order"))?;
+        .ok_or(StorageError::NotFound(Thing::WorkOrder))?;
     if let JobChange::Assign { technician_id } = &change
         && !technician_exists(&tx, technician_id).await?
     {
-        return Err(StorageError::NotFound("technician"));
+        return Err(StorageError::NotFound(Thing::Technician));
     }
     let plan = plan_job_change(&current, &change, now)?;
     save_job(&tx, &plan.job).await?;

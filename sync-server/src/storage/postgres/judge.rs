@@ -4,6 +4,8 @@
 //! (`FOR UPDATE`) for the push, so two devices completing one job at once are judged one
 //! after the other: one completion per job, whichever instance takes the pushes.
 
+use crate::msg;
+use crate::msg::Thing;
 use deadpool_postgres::GenericClient;
 use fieldkit_core::model::{WorkOrderId, WorkOrderStatus};
 use fieldkit_core::sync::protocol::{FirstOutcome, Op, PushResponse};
@@ -59,7 +61,7 @@ impl PostgresStorage {
                 &[&dev],
             )
             .await?
-            .ok_or(StorageError::NotFound("device"))?
+            .ok_or(StorageError::NotFound(Thing::Device))?
             .try_get(0)?;
         let needs = push::needs(&batch);
         let mut state = PushState {
@@ -391,7 +393,7 @@ impl PostgresStorage {
                 &[&job],
             )
             .await?
-            .ok_or_else(|| StorageError::Conflict("the job has no held completion".into()))?
+            .ok_or_else(|| StorageError::Conflict(msg!("err-no-held-completion")))?
             .try_get(0)?;
         let (state, action) = match ruling {
             Ruling::Release => (CompletionState::Released, "release_completion"),
@@ -415,7 +417,7 @@ impl PostgresStorage {
         let out = completions_where(&tx, "WHERE c.op_id = $1", &[&op_id])
             .await?
             .pop()
-            .ok_or(StorageError::NotFound("completion"))?;
+            .ok_or(StorageError::NotFound(Thing::Completion))?;
         tx.commit().await?;
         Ok(out)
     }

@@ -1,6 +1,7 @@
 //! PostgreSQL reads and writes of the quality measures: the facts of a period and the desk's
 //! complaint handling (its own table).
 
+use crate::msg::Thing;
 use deadpool_postgres::{GenericClient, Pool};
 
 use super::pool_err;
@@ -89,7 +90,7 @@ pub(super) async fn complaint_handled(
         .await?
         .try_get(0)?;
     if !exists {
-        return Err(StorageError::NotFound("work order"));
+        return Err(StorageError::NotFound(Thing::WorkOrder));
     }
     c.execute(
         "INSERT INTO complaint_handling (work_order_id, handled_at) VALUES ($1, $2)
@@ -135,7 +136,7 @@ pub(super) async fn record_cash_handin(
         .await?
         .try_get(0)?;
     if !exists {
-        return Err(StorageError::NotFound("technician"));
+        return Err(StorageError::NotFound(Thing::Technician));
     }
     c.execute(
         "INSERT INTO cash_handins (id, technician_id, day, amount, note, recorded_by, recorded_at)

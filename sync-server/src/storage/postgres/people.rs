@@ -3,6 +3,7 @@
 //! second (`Conflict`).
 
 use super::{PostgresStorage, pool_err};
+use crate::msg::Thing;
 use crate::storage::people::{PeopleStorage, TechnicianProfile, number_taken};
 use crate::storage::{Fut, StorageError};
 
@@ -23,7 +24,7 @@ impl PeopleStorage for PostgresStorage {
                 .await?
                 .try_get(0)?;
             if !exists {
-                return Err(StorageError::NotFound("technician"));
+                return Err(StorageError::NotFound(Thing::Technician));
             }
             let r = c
                 .execute(

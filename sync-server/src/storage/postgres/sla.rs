@@ -2,6 +2,7 @@
 //! one transaction, and every version. Two replicas setting a version at the same instant:
 //! one commits, the other's primary key collides and it answers `Conflict` (nothing written).
 
+use crate::msg;
 use deadpool_postgres::Pool;
 
 use super::pool_err;
@@ -27,9 +28,7 @@ pub(super) async fn record_sla(pool: &Pool, n: &NewSla) -> Result<i64, StorageEr
         )
         .await?;
     if inserted == 0 {
-        return Err(StorageError::Conflict(
-            "另一个时限版本刚刚保存,请重试 (another SLA version was just saved: try again)".into(),
-        ));
+        return Err(StorageError::Conflict(msg!("err-sla-version-race")));
     }
     let ins = tx
         .prepare(

@@ -3,6 +3,8 @@
 //! move takes its row `FOR UPDATE`, so two desks approving at once: one wins, the other
 //! answers `Conflict`.
 
+use crate::msg;
+use crate::msg::Thing;
 use deadpool_postgres::GenericClient;
 
 use super::{PostgresStorage, pool_err};
@@ -172,11 +174,9 @@ impl SpareStorage for PostgresStorage {
                 .map(|row| row.try_get(0))
                 .transpose()?;
             match state {
-                None => return Err(StorageError::NotFound("replenishment")),
+                None => return Err(StorageError::NotFound(Thing::Replenishment)),
                 Some(s) if s != from.as_str() => {
-                    return Err(StorageError::Conflict(
-                        "补货申请刚被改动,请刷新 (the request changed meanwhile: reload it)".into(),
-                    ));
+                    return Err(StorageError::Conflict(msg!("err-replenishment-stale")));
                 }
                 Some(_) => {}
             }

@@ -3,6 +3,8 @@
 //! lock, so they commit in order (an SSE client never skips one); deliveries are claimed
 //! with `FOR UPDATE SKIP LOCKED`, so replicas share the work.
 
+use crate::msg;
+use crate::msg::Thing;
 use deadpool_postgres::GenericClient;
 use tokio_postgres::Row;
 
@@ -73,7 +75,7 @@ impl WebhookStorage for PostgresStorage {
                 )
                 .await?;
             if n == 0 {
-                return Err(StorageError::Conflict("the webhook id exists".into()));
+                return Err(StorageError::Conflict(msg!("err-webhook-exists")));
             }
             tx.commit().await?;
             Ok(())
@@ -111,7 +113,7 @@ impl WebhookStorage for PostgresStorage {
                 .execute("DELETE FROM webhook_subscriptions WHERE id = $1", &[&id])
                 .await?;
             if n == 0 {
-                return Err(StorageError::NotFound("webhook"));
+                return Err(StorageError::NotFound(Thing::Webhook));
             }
             tx.execute(
                 "DELETE FROM webhook_deliveries WHERE subscription_id = $1",
@@ -132,7 +134,7 @@ impl WebhookStorage for PostgresStorage {
                 .await?
                 .is_none()
             {
-                return Err(StorageError::NotFound("webhook"));
+                return Err(StorageError::NotFound(Thing::Webhook));
             }
             let n = tx
                 .execute(

@@ -1,5 +1,6 @@
 //! The SQLite side of the desk accounts' storage (see [`crate::storage::accounts`]).
 
+use crate::msg::Thing;
 use rusqlite::{OptionalExtension, Row, params};
 
 use super::SqliteStorage;
@@ -37,7 +38,7 @@ pub(super) fn account_from(r: &Row<'_>) -> rusqlite::Result<DispatcherAccount> {
 
 fn found(n: usize) -> Result<(), StorageError> {
     if n == 0 {
-        return Err(StorageError::NotFound("account"));
+        return Err(StorageError::NotFound(Thing::Account));
     }
     Ok(())
 }

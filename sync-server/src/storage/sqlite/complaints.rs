@@ -3,6 +3,7 @@
 //! document, share one shape, so one set of functions serves each through its
 //! [`RecordTable`] or table name.
 
+use crate::msg::Thing;
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::de::DeserializeOwned;
 
@@ -66,7 +67,7 @@ fn job_held(c: &Connection, job: &str) -> Result<(), StorageError> {
     if held {
         Ok(())
     } else {
-        Err(StorageError::NotFound("work order"))
+        Err(StorageError::NotFound(Thing::WorkOrder))
     }
 }
 

@@ -1,5 +1,6 @@
 //! The SQLite side of the dashboard's storage (see [`crate::storage::dashboard`]).
 
+use crate::msg;
 use fieldkit_core::sync::protocol::Change;
 use rusqlite::{OptionalExtension, params};
 
@@ -37,7 +38,7 @@ impl DashboardStorage for SqliteStorage {
                 ],
             )?;
             if n == 0 {
-                return Err(StorageError::Conflict("that login is taken".into()));
+                return Err(StorageError::Conflict(msg!("err-login-taken")));
             }
             Ok(())
         })

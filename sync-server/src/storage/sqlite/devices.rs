@@ -1,6 +1,7 @@
 //! The SQLite side of technicians, enrolled devices and the one-time enrolment codes that
 //! enrol them.
 
+use crate::msg::Thing;
 use fieldkit_core::model::DeviceId;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
@@ -72,7 +73,7 @@ pub(super) fn create_enrolment_code(
     now: i64,
 ) -> Result<(), StorageError> {
     if !technician_exists(c, &technician_id)? {
-        return Err(StorageError::NotFound("technician"));
+        return Err(StorageError::NotFound(Thing::Technician));
     }
     c.execute(
         "INSERT INTO enrolment_codes (id, code_hash, technician_id, expires_at, created_at)
@@ -163,7 +164,7 @@ pub(super) fn revoke_enrolment_code(
         params![id, now],
     )?;
     if n == 0 {
-        return Err(StorageError::NotFound("enrolment code"));
+        return Err(StorageError::NotFound(Thing::EnrolmentCode));
     }
     Ok(())
 }
@@ -213,7 +214,7 @@ pub(super) fn revoke_device(c: &Connection, id: DeviceId, now: i64) -> Result<()
         params![id.to_string(), now],
     )?;
     if n == 0 {
-        return Err(StorageError::NotFound("device"));
+        return Err(StorageError::NotFound(Thing::Device));
     }
     Ok(())
 }

@@ -1,6 +1,8 @@
 //! The SQLite side of invoices (migration 0007): the desk's record that the invoice of a
 //! settlement was issued, and every accepted `settle` op the invoice report reads.
 
+use crate::msg;
+use crate::msg::Thing;
 use fieldkit_core::sync::protocol::Op;
 use rusqlite::{Connection, params};
 
@@ -14,7 +16,7 @@ pub(super) fn record_invoice(c: &Connection, i: &InvoiceRecord) -> Result<(), St
         |r| r.get(0),
     )?;
     if !job {
-        return Err(StorageError::NotFound("work order"));
+        return Err(StorageError::NotFound(Thing::WorkOrder));
     }
     let n = c.execute(
         "INSERT INTO invoices (settlement_id, work_order_id, number, issued_on, recorded_by,
@@ -30,9 +32,7 @@ pub(super) fn record_invoice(c: &Connection, i: &InvoiceRecord) -> Result<(), St
         ],
     )?;
     if n == 0 {
-        return Err(StorageError::Conflict(
-            "该结算的发票已登记 (the invoice of this settlement is already recorded)".into(),
-        ));
+        return Err(StorageError::Conflict(msg!("err-invoice-recorded")));
     }
     Ok(())
 }

@@ -2,6 +2,8 @@
 //! [`crate::storage::plan_job_change`]), the changes queued for each technician's devices,
 //! what the desk publishes to every device (and the judge's cache of it), and pulls.
 
+use crate::msg;
+use crate::msg::Thing;
 use fieldkit_core::model::{LinkKind, WorkOrder, WorkOrderId, WorkOrderStatus};
 use fieldkit_core::sync::protocol::{Change, ChangeEntry};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
@@ -114,7 +116,7 @@ pub(super) fn create_child_work_order(
 ) -> Result<JobRecord, StorageError> {
     let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let parent = parent.to_string();
-    let p = load_job(&tx, &parent)?.ok_or(StorageError::NotFound("work order"))?;
+    let p = load_job(&tx, &parent)?.ok_or(StorageError::NotFound(Thing::WorkOrder))?;
     if let Some(refused) = child_refusal(&p) {
         return Err(refused);
     }
@@ -139,12 +141,10 @@ fn insert_job(
     if let Some(t) = &technician_id
         && !technician_exists(tx, t)?
     {
-        return Err(StorageError::NotFound("technician"));
+        return Err(StorageError::NotFound(Thing::Technician));
     }
     if load_job(tx, &id)?.is_some() {
-        return Err(StorageError::Conflict(
-            "a work order with this id exists".into(),
-        ));
+        return Err(StorageError::Conflict(msg!("err-work-order-exists")));
     }
     let mut order = order;
     order.status = WorkOrderStatus::Assigned;
@@ -183,11 +183,11 @@ pub(super) fn change_work_order(
 ) -> Result<JobRecord, StorageError> {
     let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let id = id.to_string();
-    let current = load_job(&tx, &id)?.ok_or(StorageError::NotFound("work order"))?;
+    let current = load_job(&tx, &id)?.ok_or(StorageError::NotFound(Thing::WorkOrder))?;
     if let JobChange::Assign { technician_id } = &change
         && !technician_exists(&tx, technician_id)?
     {
-        return Err(StorageError::NotFound("technician"));
+        return Err(StorageError::NotFound(Thing::Technician));
     }
     let plan = plan_job_change(&current, &change, now)?;
     save_job(&tx, &plan.job)?;

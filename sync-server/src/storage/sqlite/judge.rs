@@ -2,6 +2,8 @@
 //! written in the writer's group transaction; each device's replay of each job; the job's
 //! completions, their drawing checks and the desk's rulings on held ones.
 
+use crate::msg;
+use crate::msg::Thing;
 use fieldkit_core::model::{WorkOrderId, WorkOrderStatus};
 use fieldkit_core::sync::protocol::{FirstOutcome, Op, PushResponse};
 use fieldkit_core::sync::replay::REPLAY_VERSION;
@@ -55,7 +57,7 @@ pub(super) fn push_tx(
             r.get(0)
         })
         .optional()?
-        .ok_or(StorageError::NotFound("device"))?;
+        .ok_or(StorageError::NotFound(Thing::Device))?;
     let needs = push::needs(&batch);
     let mut state = PushState {
         last_seq,
@@ -395,7 +397,7 @@ pub(super) fn decide(
             |r| r.get(0),
         )
         .optional()?
-        .ok_or_else(|| StorageError::Conflict("the job has no held completion".into()))?;
+        .ok_or_else(|| StorageError::Conflict(msg!("err-no-held-completion")))?;
     let (state, action) = match ruling {
         Ruling::Release => (CompletionState::Released, "release_completion"),
         Ruling::Reject => (CompletionState::Rejected, "reject_completion"),
@@ -413,7 +415,7 @@ pub(super) fn decide(
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         params![now, by, action, job, op_id, note],
     )?;
-    let out = load_completion(&tx, &op_id)?.ok_or(StorageError::NotFound("completion"))?;
+    let out = load_completion(&tx, &op_id)?.ok_or(StorageError::NotFound(Thing::Completion))?;
     tx.commit()?;
     Ok(out)
 }

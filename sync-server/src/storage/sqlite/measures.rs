@@ -1,6 +1,7 @@
 //! SQLite reads and writes of the quality measures: the facts of a period and the desk's
 //! complaint handling (its own table).
 
+use crate::msg::Thing;
 use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::records::{CashHandIn, JobFacts};
@@ -66,7 +67,7 @@ pub(super) fn complaint_handled(c: &Connection, id: &str, at: i64) -> Result<i64
         |r| r.get(0),
     )?;
     if !exists {
-        return Err(StorageError::NotFound("work order"));
+        return Err(StorageError::NotFound(Thing::WorkOrder));
     }
     c.execute(
         "INSERT INTO complaint_handling (work_order_id, handled_at) VALUES (?1, ?2)
@@ -80,7 +81,7 @@ pub(super) fn complaint_handled(c: &Connection, id: &str, at: i64) -> Result<i64
             |r| r.get(0),
         )
         .optional()?;
-    first.ok_or(StorageError::NotFound("work order"))
+    first.ok_or(StorageError::NotFound(Thing::WorkOrder))
 }
 
 pub(super) fn record_cash_handin(c: &Connection, h: &CashHandIn) -> Result<(), StorageError> {
@@ -90,7 +91,7 @@ pub(super) fn record_cash_handin(c: &Connection, h: &CashHandIn) -> Result<(), S
         |r| r.get(0),
     )?;
     if !exists {
-        return Err(StorageError::NotFound("technician"));
+        return Err(StorageError::NotFound(Thing::Technician));
     }
     c.execute(
         "INSERT INTO cash_handins (id, technician_id, day, amount, note, recorded_by, recorded_at)

@@ -1,5 +1,6 @@
 //! The SQLite side of the technicians' profiles (see [`crate::storage::people`]).
 
+use crate::msg::Thing;
 use rusqlite::{OptionalExtension, params};
 
 use super::SqliteStorage;
@@ -16,7 +17,7 @@ impl PeopleStorage for SqliteStorage {
                 |r| r.get(0),
             )?;
             if !exists {
-                return Err(StorageError::NotFound("technician"));
+                return Err(StorageError::NotFound(Thing::Technician));
             }
             let taken: bool = tx.query_row(
                 "SELECT EXISTS (SELECT 1 FROM technician_profiles

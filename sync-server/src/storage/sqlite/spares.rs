@@ -1,6 +1,8 @@
 //! The SQLite side of spare parts on the server (migration 0010 here, 0011 at the merge): the
 //! ledger's rows, the minimum levels and the replenishment requests.
 
+use crate::msg;
+use crate::msg::Thing;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
 use super::SqliteStorage;
@@ -151,11 +153,9 @@ impl SpareStorage for SqliteStorage {
                 )
                 .optional()?;
             match state {
-                None => return Err(StorageError::NotFound("replenishment")),
+                None => return Err(StorageError::NotFound(Thing::Replenishment)),
                 Some(s) if s != from.as_str() => {
-                    return Err(StorageError::Conflict(
-                        "补货申请刚被改动,请刷新 (the request changed meanwhile: reload it)".into(),
-                    ));
+                    return Err(StorageError::Conflict(msg!("err-replenishment-stale")));
                 }
                 Some(_) => {}
             }

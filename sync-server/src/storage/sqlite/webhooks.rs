@@ -2,6 +2,8 @@
 //! One connection serializes every write, so feed numbers are visible in order by
 //! construction.
 
+use crate::msg;
+use crate::msg::Thing;
 use rusqlite::{OptionalExtension, TransactionBehavior, params};
 
 use super::SqliteStorage;
@@ -37,7 +39,7 @@ impl WebhookStorage for SqliteStorage {
                 ],
             )?;
             if n == 0 {
-                return Err(StorageError::Conflict("the webhook id exists".into()));
+                return Err(StorageError::Conflict(msg!("err-webhook-exists")));
             }
             tx.commit()?;
             Ok(())
@@ -98,7 +100,7 @@ impl WebhookStorage for SqliteStorage {
             let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let n = tx.execute("DELETE FROM webhook_subscriptions WHERE id = ?1", [&id])?;
             if n == 0 {
-                return Err(StorageError::NotFound("webhook"));
+                return Err(StorageError::NotFound(Thing::Webhook));
             }
             tx.execute(
                 "DELETE FROM webhook_deliveries WHERE subscription_id = ?1",
@@ -120,7 +122,7 @@ impl WebhookStorage for SqliteStorage {
                 )
                 .optional()?;
             if exists.is_none() {
-                return Err(StorageError::NotFound("webhook"));
+                return Err(StorageError::NotFound(Thing::Webhook));
             }
             let n = tx.execute(
                 "UPDATE webhook_deliveries SET status = 'pending', attempts = 0,
