@@ -1,0 +1,26 @@
+# The board (看板).
+board-title = Board
+board-heading = Jobs on { $day }
+board-show = Show
+board-count-all = { $n } on the board
+board-count-completed = { $n } completed
+board-count-on-site = { $n } on site
+board-count-unassigned = { $n } unassigned
+board-count-held = { $n } held for the desk
+board-live = live
+board-col-technician = Technician
+board-col-job = Job
+board-col-promised = Promised
+board-col-kind = Kind
+board-col-zone = Zone
+board-col-product = Product
+board-col-status = Status
+board-col-last-heard = Last heard
+board-no-jobs = No jobs on this day.
+board-export-day = Export this day as CSV
+board-export-all = all jobs
+board-import = Import jobs from CSV
+board-import-help = Columns: { $columns }. Times in the dispatchers' time zone (2026-11-23 14:00); technician by name or id. An exported file imports back; rows whose id exists already are skipped. Kind, zone and billing take the English or the Chinese word.
+board-import-file = Choose a CSV file
+board-import-placeholder = or paste the CSV here
+board-import-submit = Import

@@ -1,0 +1,1 @@
+# The administrators' and the desk's pages.

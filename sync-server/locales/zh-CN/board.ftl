@@ -1,0 +1,26 @@
+# The board (看板).
+board-title = 看板
+board-heading = { $day } 的工单
+board-show = 查看
+board-count-all = 看板上共 { $n } 单
+board-count-completed = 已完工 { $n }
+board-count-on-site = 在现场 { $n }
+board-count-unassigned = 未派工 { $n }
+board-count-held = 待客服处理 { $n }
+board-live = 实时
+board-col-technician = 技师
+board-col-job = 工单
+board-col-promised = 约定时段
+board-col-kind = 类型
+board-col-zone = 区域
+board-col-product = 产品
+board-col-status = 状态
+board-col-last-heard = 最近上报
+board-no-jobs = 当天没有工单。
+board-export-day = 导出当天工单（CSV）
+board-export-all = 全部工单
+board-import = 从 CSV 导入工单
+board-import-help = 列：{ $columns }。时间为调度台所在时区（如 2026-11-23 14:00）；技师填姓名或编号。导出的文件可直接导回；编号已存在的行将跳过。类型、区域、结算方式可填英文词或中文词。
+board-import-file = 选择 CSV 文件
+board-import-placeholder = 或在此粘贴 CSV 内容
+board-import-submit = 导入
