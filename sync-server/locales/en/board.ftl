@@ -24,3 +24,55 @@ board-import-help = Columns: { $columns }. Times in the dispatchers' time zone (
 board-import-file = Choose a CSV file
 board-import-placeholder = or paste the CSV here
 board-import-submit = Import
+# The new-job page (新建工单).
+new-job-title = New job
+new-job-number = Job number
+new-job-kind = Kind
+new-job-customer = Customer
+new-job-phone = Phone
+new-job-address = Address
+new-job-zone = Zone
+new-job-model = Product model
+new-job-serial = Serial
+new-job-from = Promised from
+new-job-until = until
+new-job-billing = Billing
+new-job-technician = Technician
+new-job-not-yet = — not yet —
+new-job-fault = Reported fault
+new-job-instructions = Instructions
+new-job-sale = Sale (returns and exchanges are judged on it; optional)
+new-job-sold-on = Sold on
+new-job-price-paid = Price paid (yuan)
+new-job-list-price = List price (yuan)
+new-job-current-price = Current price (yuan)
+new-job-category = Category
+new-job-customer-type = Customer type
+new-job-seasonal = Seasonal goods
+new-job-create = Create job
+new-job-bad-kind = kind: choose a job kind
+new-job-bad-zone = zone: urban, suburban or rural
+new-job-bad-billing = billing: warranty or paid
+new-job-bad-start = window start: a date and time like 2026-11-23 14:00
+new-job-bad-end = window end: a date and time like 2026-11-23 16:00
+new-job-bad-sale-date = sale date: a date and time like 2026-11-20 10:00
+new-job-bad-price-paid = price paid: an amount in yuan, like 2999.00
+new-job-bad-list-price = list price: an amount in yuan, like 3299.00
+new-job-bad-current-price = current price: an amount in yuan, like 2599.00
+new-job-bad-seasonal = seasonal: yes or no
+new-job-bad-category = category: choose the goods' category
+new-job-bad-customer-type = customer type: individual or business
+# Importing jobs from CSV.
+import-no-header = the first line must name the columns
+import-missing-columns = missing columns: { $columns }
+import-line = line { $line }: { $error }
+import-not-a-row = not a CSV row with { $n } columns
+import-no-technician = technician: no such technician
+import-bad-id = id: not a job id
+import-nothing = Nothing imported
+import-done = Jobs imported
+import-created = { $n ->
+    [one] 1 job created
+    *[other] { $n } jobs created
+    }
+import-skipped = { $n } already there, skipped

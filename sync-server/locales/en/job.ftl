@@ -183,3 +183,8 @@ chain-create = Create linked job
 chain-cancelled = This job is cancelled: no linked job can be made from it.
 chain-bad-kind = kind: one of the linked job kinds
 chain-both-or-neither = give both from and to, or neither
+# The customer's copy (客户联), its refusals.
+copy-no-signature = no customer signature received for this job yet: the copy is made after sign-off
+copy-mismatch = the signed content received does not match its hash: see the job's flags
+copy-no-font = the server has no font for the customer's copy (see --pdf-font)
+copy-not-arrived = the signature image or a photo has not arrived from the device yet: try again after it syncs

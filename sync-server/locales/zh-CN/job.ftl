@@ -183,3 +183,8 @@ chain-create = 新建关联工单
 chain-cancelled = 本单已取消，不能再新建关联工单。
 chain-bad-kind = 类型应为关联工单的一种
 chain-both-or-neither = 开始和结束须都填或都不填
+# The customer's copy (客户联), its refusals.
+copy-no-signature = 尚未收到此工单的客户签名：客户联在客户签字确认后生成
+copy-mismatch = 收到的签名内容与其哈希不一致：请查看工单的标记
+copy-no-font = 服务器没有生成客户联所需的字体（见 --pdf-font）
+copy-not-arrived = 签名图片或照片尚未从设备上传：同步后再试
