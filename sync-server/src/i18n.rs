@@ -32,6 +32,42 @@ const SOURCES: &[Source] = &[
         "common.ftl",
         include_str!("../locales/en/common.ftl"),
     ),
+    (
+        Locale::ZhCn,
+        "dashboard.ftl",
+        include_str!("../locales/zh-CN/dashboard.ftl"),
+    ),
+    (
+        Locale::ZhCn,
+        "board.ftl",
+        include_str!("../locales/zh-CN/board.ftl"),
+    ),
+    (
+        Locale::ZhCn,
+        "job.ftl",
+        include_str!("../locales/zh-CN/job.ftl"),
+    ),
+    (
+        Locale::ZhCn,
+        "admin.ftl",
+        include_str!("../locales/zh-CN/admin.ftl"),
+    ),
+    (
+        Locale::En,
+        "dashboard.ftl",
+        include_str!("../locales/en/dashboard.ftl"),
+    ),
+    (
+        Locale::En,
+        "board.ftl",
+        include_str!("../locales/en/board.ftl"),
+    ),
+    (Locale::En, "job.ftl", include_str!("../locales/en/job.ftl")),
+    (
+        Locale::En,
+        "admin.ftl",
+        include_str!("../locales/en/admin.ftl"),
+    ),
 ];
 
 /// The server's catalogue, built on first use.
@@ -164,7 +200,11 @@ mod tests {
             if before.is_some_and(|c| c.is_alphanumeric() || c == '_') {
                 continue;
             }
-            let rest = &text[from..text.len().min(from + 300)];
+            let mut end = text.len().min(from + 300);
+            while !text.is_char_boundary(end) {
+                end -= 1; // not inside a character of a Chinese comment
+            }
+            let rest = &text[from..end];
             let Some(q) = rest.find('"') else { continue };
             if rest[..q].contains(')') {
                 continue; // the id is not a literal: `t!(locale, label)`

@@ -346,6 +346,22 @@ mod tests {
     }
 
     #[test]
+    fn an_import_takes_the_chinese_words_too() {
+        let zh = GOOD
+            .replace(",repair,", ",维修,")
+            .replace(",urban,", ",市区,")
+            .replace(",paid,", ",付费,");
+        let jobs = parse_import(Locale::ZhCn, &zh, offset(), Utc::now(), &[]).unwrap();
+        assert_eq!(jobs[0].kind, fieldkit_core::model::JobKind::Repair);
+        assert_eq!(jobs[0].site.zone, fieldkit_core::model::Zone::Urban);
+        assert_eq!(jobs[0].billing, Billing::Paid);
+        // A word of neither language is refused, in the reader's language.
+        let bad = GOOD.replace(",urban,", ",城里,");
+        let errs = parse_import(Locale::ZhCn, &bad, offset(), Utc::now(), &[]).unwrap_err();
+        assert!(errs[0].starts_with("第 2 行：区域"), "{errs:?}");
+    }
+
+    #[test]
     fn exported_cells_never_start_a_formula() {
         assert_eq!(cell("=HYPERLINK(\"x\")"), "'=HYPERLINK(\"x\")");
         assert_eq!(cell("-1"), "'-1");
