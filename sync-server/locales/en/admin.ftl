@@ -174,3 +174,4 @@ cash-col-other = Card, transfer, QR
 cash-col-differing = Differing
 cash-total = Total
 cash-none = No settlement or hand-in that day.
+audit-admin-token = the admin token (API)

@@ -174,3 +174,4 @@ cash-col-other = 刷卡/转账/扫码
 cash-col-differing = 金额不符
 cash-total = 合计
 cash-none = 当日无结算或上交。
+audit-admin-token = 管理令牌（接口）

@@ -437,7 +437,10 @@ async fn audit_page(State(s): State<AppState>, session: Session) -> Result<Respo
                 @for line in &lines {
                     tr data-action=(line.action) {
                         td { (session.when_exact(line.at)) }
-                        td class="who" { (line.actor) }
+                        td class="who" {
+                            @if line.actor == crate::desk::audit::ADMIN_TOKEN_ACTOR { (t!(l, "audit-admin-token")) }
+                            @else { (line.actor) }
+                        }
                         td { (action_words(l, &line.action)) }
                         td class="target" { code { (line.target.as_deref().unwrap_or("")) } }
                         td class="detail" { (line.detail.as_deref().unwrap_or("")) }

@@ -121,7 +121,7 @@ async fn flags(State(s): State<AppState>, session: Session) -> Result<Response, 
                         td { (techs.get(&c.technician_id).map_or("—", String::as_str)) }
                         td { (session.when(c.completed_at_device)) }
                         td { (session.when(c.received_at)) }
-                        td {
+                        td class="held-why" {
                             (c.reasons.first().map_or("", String::as_str))
                             @if c.reasons.len() > 1 { " " span class="muted" { (t!(l, "flags-more", n = (c.reasons.len() - 1).to_string())) } }
                         }
@@ -155,7 +155,7 @@ async fn flags(State(s): State<AppState>, session: Session) -> Result<Response, 
                         td class="flag" { (flag_label(l, &f.kind)) }
                         td { @if let Some(j) = &f.work_order_id { a href={ "/jobs/" (j) } { (t!(l, "flags-job")) } } }
                         td class="muted" { (f.device_id.get(..8).unwrap_or(&f.device_id)) }
-                        td { (f.detail) }
+                        td class="flag-detail" { (f.detail) }
                     }
                 }
                 @if flags.is_empty() { tr { td colspan="5" class="muted" { (t!(l, "none")) } } }
@@ -170,8 +170,8 @@ async fn flags(State(s): State<AppState>, session: Session) -> Result<Response, 
                         td { (session.when(r.received_at)) }
                         td { (op_kind_label(l, &r.kind)) }
                         td { @if r.entity == "work_order" { a href={ "/jobs/" (r.entity_id) } { (t!(l, "flags-job")) } } @else { (r.entity) " " (r.entity_id) } }
-                        td { (r.code.as_deref().unwrap_or("")) }
-                        td { (r.reason.as_deref().unwrap_or("")) }
+                        td { code class="error-code" { (r.code.as_deref().unwrap_or("")) } }
+                        td class="rejected-reason" { (r.reason.as_deref().unwrap_or("")) }
                     }
                 }
                 @if rejected.is_empty() { tr { td colspan="5" class="muted" { (t!(l, "none")) } } }

@@ -359,7 +359,11 @@ async fn board(
         }
         details class="card" {
             summary { (t!(l, "board-import")) }
-            p class="muted" { (t!(l, "board-import-help", columns = IMPORT_COLUMNS.join(", "))) }
+            // The column names are the file's format: the same in every language.
+            p class="muted" {
+                (t!(l, "board-import-columns")) " " code class="csv-columns" { (IMPORT_COLUMNS.join(", ")) }
+                " " (t!(l, "board-import-help"))
+            }
             form id="import" method="post" action="/jobs/import" {
                 (csrf_field(&session))
                 input type="file" id="import-file" accept=".csv,text/csv" title=(t!(l, "board-import-file"));

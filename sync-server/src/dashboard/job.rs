@@ -526,7 +526,7 @@ pub(super) async fn job_view(
         @if !flags.is_empty() {
             h2 { (t!(l, "job-flags")) }
             ul id="job-flags" {
-                @for f in &flags { li class="flag" { strong { (flag_label(l, &f.kind)) } (t!(l, "colon-code")) (f.detail) " " span class="muted" { (session.when(f.created_at)) } } }
+                @for f in &flags { li class="flag" { strong { (flag_label(l, &f.kind)) } (t!(l, "colon-code")) span class="flag-detail" { (f.detail) } " " span class="muted" { (session.when(f.created_at)) } } }
             }
         }
 
@@ -573,7 +573,7 @@ pub(super) async fn job_view(
                     td { (session.when_exact(e.op.device_time)) @if let Some(n) = skew_note(l, e) { " " span class="flag" { (n) } } }
                     td { (session.when_exact(e.received_at)) }
                     td class="muted" { (e.device_id.get(..8).unwrap_or(&e.device_id)) }
-                    td { (outcome_label(l, &e.outcome)) @if let Some(r) = &e.reason { span class="muted" { " — " (r) } } }
+                    td { (outcome_label(l, &e.outcome)) @if let Some(r) = &e.reason { span class="muted rejected-reason" { " — " (r) } } }
                 }
             }
         }

@@ -4,6 +4,7 @@
 //! ([`webdriver`]). Also compiled into the benchmarks (`benches/common`, by `#[path]`).
 #![allow(dead_code)]
 
+pub mod dashboard_fixture;
 pub mod hostile;
 pub mod journal;
 pub mod phone;
