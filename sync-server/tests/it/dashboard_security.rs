@@ -156,6 +156,7 @@ fn valid_fields(f: &Fixture, pattern: &str) -> Vec<(String, String)> {
             kv("qualifications", "制冷证 | ZL-1 | 2030-01-01"),
             kv("hours", "1-5 | 09:00 | 18:00"),
         ],
+        "/account/language" => vec![kv("language", "en")],
         "/jobs/{id}/children" => vec![kv("kind", "rework"), kv("technician_id", &f.tech)],
         "/money/cash-handins" => vec![
             kv("technician_id", &f.tech),

@@ -508,6 +508,17 @@ pub struct DashboardLogin {
     pub csrf: String,
 }
 
+impl DashboardLogin {
+    /// The same session reading the dashboard in English (the `fk_lang` cookie), for the
+    /// tests that read the pages' English sentences.
+    pub fn in_english(&self) -> DashboardLogin {
+        DashboardLogin {
+            cookie: format!("{}; fk_lang=en", self.cookie),
+            csrf: self.csrf.clone(),
+        }
+    }
+}
+
 /// The value of `name="csrf" value="…"` in a page.
 pub fn csrf_in(html: &str) -> Option<String> {
     let at = html.find("name=\"csrf\" value=\"")? + "name=\"csrf\" value=\"".len();
