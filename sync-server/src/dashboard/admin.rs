@@ -16,7 +16,7 @@ use maud::{Markup, html};
 use serde::Deserialize;
 
 use super::NoFields;
-use super::job::{flag_label, op_kind_label};
+use super::job_words::{flag_label, op_kind_label};
 use super::page::Viewer;
 use super::page::{PageError, csrf_field, page, private};
 use super::session::{CsrfForm, Session};

@@ -2,7 +2,7 @@
 //! board) behind a dispatcher login. Owns the routes at `/` and their wiring; each page is a
 //! module: [`board`] (the day's jobs by technician, live; new job), [`csv`] (export and
 //! import),
-//! [`job`] (one job: its completion and where it stands, timeline, checklist, photos,
+//! [`job`] (one job, its words about ops in [`job_words`]: its completion and where it stands, timeline, checklist, photos,
 //! signature and its verification, parts, fees, feedback, flags; release or reject a
 //! completion held for the desk, assign, reschedule, cancel; its linked jobs and a new one
 //! made from it: [`job_links`]), [`copy`] (its customer's copy as
@@ -29,6 +29,7 @@ pub mod csv;
 pub mod job;
 pub mod job_changes;
 pub mod job_links;
+pub mod job_words;
 pub mod money;
 pub mod new_job;
 pub mod page;

@@ -360,7 +360,10 @@ async fn the_job_page_shows_the_chain_and_makes_a_child(backend: Backend) {
     assert_eq!(s, 200);
     assert!(page.contains(r#"id="chain-parent""#), "{page}");
     assert!(page.contains(&format!(r#"href="/jobs/{}""#, parent.id)));
-    assert!(page.contains(" · 返工") && page.contains(">已派工<"), "{page}");
+    assert!(
+        page.contains(" · 返工") && page.contains(">已派工<"),
+        "{page}"
+    );
     let (_, page) = ts.page(&desk, &format!("/jobs/{}", parent.id)).await;
     assert!(page.contains(r#"id="chain-children""#));
     assert!(page.contains(&format!(r#"href="/jobs/{child_id}""#)));
