@@ -46,6 +46,10 @@ const FILES: &[[Source; 2]] = &[
     ftl!("desk.ftl"),
     ftl!("errors.ftl"),
     ftl!("errors-admin.ftl"),
+    ftl!("dashboard.ftl"),
+    ftl!("board.ftl"),
+    ftl!("job.ftl"),
+    ftl!("admin.ftl"),
 ];
 
 /// The server's catalogue, built on first use.

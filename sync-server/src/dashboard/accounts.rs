@@ -14,13 +14,16 @@ use maud::{Markup, html};
 use serde::Deserialize;
 
 use super::NoFields;
+use super::page::Viewer;
 use super::page::{PageError, csrf_field, page, private};
 use super::session::{CsrfForm, Session};
 use crate::desk::accounts::{self, PasswordRefusal};
 use crate::desk::audit::Action;
 use crate::error::ApiError;
+use crate::i18n::Locale;
 use crate::records::{DispatcherAccount, Role};
 use crate::state::AppState;
+use crate::t;
 
 /// How many lines of the audit log the page shows.
 const AUDIT_SHOWN: i64 = 500;
@@ -36,42 +39,39 @@ pub fn routes() -> Router<AppState> {
             "/account/password",
             get(password_page).post(change_password),
         )
+        .route("/account/language", post(set_language))
         .route("/audit", get(audit_page))
 }
 
-fn role_words(r: Role) -> &'static str {
+fn role_words(l: Locale, r: Role) -> String {
     match r {
-        Role::Administrator => "管理员 · administrator",
-        Role::Dispatcher => "调度员 · dispatcher",
+        Role::Administrator => t!(l, "role-administrator"),
+        Role::Dispatcher => t!(l, "role-dispatcher"),
     }
 }
 
-fn role_options(selected: Role) -> Markup {
+fn role_options(l: Locale, selected: Role) -> Markup {
     html! {
         @for r in Role::ALL {
-            option value=(r.as_str()) selected[r == selected] { (role_words(r)) }
+            option value=(r.as_str()) selected[r == selected] { (role_words(l, r)) }
         }
     }
 }
 
-fn parse_role(s: &str) -> Result<Role, PageError> {
-    Role::parse(s.trim())
-        .ok_or_else(|| PageError::bad_request("角色 (role): administrator 或 (or) dispatcher"))
+fn parse_role(l: Locale, s: &str) -> Result<Role, PageError> {
+    Role::parse(s.trim()).ok_or_else(|| PageError::bad_request(t!(l, "accounts-bad-role")))
 }
 
 // ------------------------------------------------------------------ accounts
 
 fn accounts_body(session: &Session, list: &[DispatcherAccount], error: Option<&str>) -> Markup {
+    let l = session.locale();
     html! {
-        h1 { "账号 · Accounts" }
+        h1 { (t!(l, "accounts-title")) }
         @if let Some(e) = error { p class="error" id="account-error" { (e) } }
-        p class="muted" {
-            "调度员处理工单；管理员还管理账号、技师、注册码和设备，并可查看审计日志。停用账号会立即结束其所有登录。"
-            br;
-            "Dispatchers work the jobs; administrators also manage accounts, technicians, enrolment codes and devices, and read the audit log. Disabling an account ends its logins at once."
-        }
+        p class="muted" { (t!(l, "accounts-help")) }
         table id="accounts" {
-            thead { tr { th { "登录名 · Login" } th { "角色 · Role" } th { "创建 · Since" } th { "状态 · State" } th {} } }
+            thead { tr { th { (t!(l, "accounts-col-login")) } th { (t!(l, "accounts-col-role")) } th { (t!(l, "accounts-col-since")) } th { (t!(l, "accounts-col-state")) } th {} } }
             tbody {
                 @for a in list {
                     @let own = a.id == session.dispatcher_id;
@@ -79,32 +79,32 @@ fn accounts_body(session: &Session, list: &[DispatcherAccount], error: Option<&s
                         data-state=(if a.disabled_at.is_some() { "disabled" } else { "active" }) {
                         td { (a.login) }
                         td {
-                            @if own { (role_words(a.role)) } @else {
+                            @if own { (role_words(l, a.role)) } @else {
                                 form class="inline role" method="post" action={ "/accounts/" (a.id) "/role" } {
                                     (csrf_field(session))
-                                    select name="role" { (role_options(a.role)) }
-                                    " " button type="submit" class="secondary" { "更改 · Change" }
+                                    select name="role" title=(t!(l, "accounts-col-role")) { (role_options(l, a.role)) }
+                                    " " button type="submit" class="secondary" { (t!(l, "accounts-change")) }
                                 }
                             }
                         }
                         td { (session.when(a.created_at)) }
                         td {
                             @match a.disabled_at {
-                                Some(at) => { span class="flag" { "已停用 · disabled " (session.when(at)) } }
-                                None => { span class="ok" { "启用 · active" } }
+                                Some(at) => { span class="flag" { (t!(l, "accounts-disabled", at = session.when(at))) } }
+                                None => { span class="ok" { (t!(l, "accounts-active")) } }
                             }
                         }
                         td {
-                            @if own { span class="muted" { "（您自己 · you）" } }
+                            @if own { span class="muted" { (t!(l, "accounts-you")) } }
                             @else if a.disabled_at.is_some() {
                                 form class="inline enable" method="post" action={ "/accounts/" (a.id) "/enable" } {
                                     (csrf_field(session))
-                                    button type="submit" { "启用 · Enable" }
+                                    button type="submit" { (t!(l, "accounts-enable")) }
                                 }
                             } @else {
                                 form class="inline disable" method="post" action={ "/accounts/" (a.id) "/disable" } {
                                     (csrf_field(session))
-                                    button type="submit" class="secondary" { "停用 · Disable" }
+                                    button type="submit" class="secondary" { (t!(l, "accounts-disable")) }
                                 }
                             }
                         }
@@ -114,10 +114,10 @@ fn accounts_body(session: &Session, list: &[DispatcherAccount], error: Option<&s
         }
         form id="new-account" method="post" action="/accounts" class="card" {
             (csrf_field(session))
-            label { "登录名 · Login " input name="login" required maxlength="64" autocomplete="off"; }
-            label { "初始密码 · Password (12–256) " input name="password" type="password" required minlength="12" maxlength="256" autocomplete="new-password"; }
-            label { "角色 · Role " select name="role" { (role_options(Role::Dispatcher)) } }
-            button type="submit" { "新建账号 · Create account" }
+            label { (t!(l, "accounts-col-login")) " " input name="login" required maxlength="64" autocomplete="off"; }
+            label { (t!(l, "accounts-password")) " " input name="password" type="password" required minlength="12" maxlength="256" autocomplete="new-password"; }
+            label { (t!(l, "accounts-col-role")) " " select name="role" { (role_options(l, Role::Dispatcher)) } }
+            button type="submit" { (t!(l, "accounts-create")) }
         }
     }
 }
@@ -126,7 +126,8 @@ async fn accounts_page(State(s): State<AppState>, session: Session) -> Result<Re
     session.must_administer()?;
     let list = s.storage.dispatchers().await?;
     let body = accounts_body(&session, &list, None);
-    Ok(private(page("Accounts", &session, "/accounts", body)))
+    let title = t!(session.locale(), "accounts-title");
+    Ok(private(page(&title, &session, "/accounts", body)))
 }
 
 /// `POST /accounts`.
@@ -150,7 +151,8 @@ async fn accounts_refused(
     }
     let list = s.storage.dispatchers().await?;
     let body = accounts_body(session, &list, Some(&e.to_string()));
-    let mut r = private(page("Accounts", session, "/accounts", body));
+    let title = t!(session.locale(), "accounts-title");
+    let mut r = private(page(&title, session, "/accounts", body));
     *r.status_mut() = status;
     Ok(r)
 }
@@ -160,7 +162,7 @@ async fn create_account(
     CsrfForm(session, f): CsrfForm<NewAccountForm>,
 ) -> Result<Response, PageError> {
     session.must_administer()?;
-    let role = parse_role(&f.role)?;
+    let role = parse_role(session.locale(), &f.role)?;
     match accounts::create_account(&s, &session.actor(), &f.login, f.password, role).await {
         Ok(_) => Ok(Redirect::to("/accounts").into_response()),
         Err(e) => accounts_refused(&s, &session, e).await,
@@ -209,7 +211,7 @@ async fn change_role(
     CsrfForm(session, f): CsrfForm<RoleForm>,
 ) -> Result<Response, PageError> {
     session.must_administer()?;
-    let role = parse_role(&f.role)?;
+    let role = parse_role(session.locale(), &f.role)?;
     match accounts::set_role(&s, &session.actor(), &id, role).await {
         Ok(()) => Ok(Redirect::to("/accounts").into_response()),
         Err(e) => accounts_refused(&s, &session, e).await,
@@ -218,28 +220,90 @@ async fn change_role(
 
 // ------------------------------------------------------------------ own password
 
-fn password_body(session: &Session, message: Option<(&str, &str)>) -> Markup {
+fn password_body(
+    session: &Session,
+    language: Option<Locale>,
+    message: Option<(&str, &str)>,
+) -> Markup {
+    let l = session.locale();
     html! {
-        h1 { "更改密码 · Change your password" }
+        h1 { (t!(l, "password-title")) }
         @if let Some((class, m)) = message { p class=(class) id="password-message" { (m) } }
-        p class="muted" {
-            "更改后，此账号在其他地方的登录都会结束。"
-            br;
-            "Your other logins end when the password changes."
-        }
+        p class="muted" { (t!(l, "password-help")) }
         form id="change-password" method="post" action="/account/password" class="card" {
             (csrf_field(session))
-            label { "当前密码 · Current password " input name="current" type="password" required autocomplete="current-password"; }
-            label { "新密码 · New password (12–256) " input name="new" type="password" required minlength="12" maxlength="256" autocomplete="new-password"; }
-            label { "再次输入新密码 · New password again " input name="repeat" type="password" required minlength="12" maxlength="256" autocomplete="new-password"; }
-            button type="submit" { "更改密码 · Change password" }
+            label { (t!(l, "password-current")) " " input name="current" type="password" required autocomplete="current-password"; }
+            label { (t!(l, "password-new")) " " input name="new" type="password" required minlength="12" maxlength="256" autocomplete="new-password"; }
+            label { (t!(l, "password-repeat")) " " input name="repeat" type="password" required minlength="12" maxlength="256" autocomplete="new-password"; }
+            button type="submit" { (t!(l, "password-submit")) }
+        }
+        h2 { (t!(l, "account-language")) }
+        form id="account-language" method="post" action="/account/language" class="card" {
+            (csrf_field(session))
+            p class="muted" { (t!(l, "account-language-help")) }
+            label { (t!(l, "account-language")) " " select name="language" {
+                option value="" selected[language.is_none()] { (t!(l, "account-language-browser")) }
+                @for x in Locale::ALL {
+                    option value=(x.tag()) lang=(x.tag()) selected[language == Some(x)] { (locale_name(x)) }
+                }
+            } }
+            button type="submit" { (t!(l, "account-language-save")) }
         }
     }
 }
 
-async fn password_page(session: Session) -> Response {
-    let body = password_body(&session, None);
-    private(page("Password", &session, "/account/password", body))
+/// A language's name in itself (what a reader of it looks for).
+fn locale_name(x: Locale) -> String {
+    t!(x, "language-name-code")
+}
+
+/// The account's chosen language, if any.
+async fn account_language(s: &AppState, session: &Session) -> Result<Option<Locale>, PageError> {
+    Ok(s.storage
+        .dispatcher_language(session.dispatcher_id.clone())
+        .await?
+        .as_deref()
+        .and_then(Locale::from_tag))
+}
+
+async fn password_page(State(s): State<AppState>, session: Session) -> Result<Response, PageError> {
+    let language = account_language(&s, &session).await?;
+    let body = password_body(&session, language, None);
+    let title = t!(session.locale(), "password-title");
+    Ok(private(page(&title, &session, "/account/password", body)))
+}
+
+/// `POST /account/language`: `zh-CN`, `en`, or empty (the browser's choice).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LanguageForm {
+    pub language: String,
+}
+
+/// Saves the account's language and switches this browser to it (the `fk_lang` cookie);
+/// back on the account page. An unknown tag is a 400.
+async fn set_language(
+    State(s): State<AppState>,
+    CsrfForm(session, f): CsrfForm<LanguageForm>,
+) -> Result<Response, PageError> {
+    let chosen =
+        match f.language.trim() {
+            "" => None,
+            tag => Some(Locale::from_tag(tag).ok_or_else(|| {
+                PageError::bad_request(t!(session.locale(), "account-language-bad"))
+            })?),
+        };
+    s.storage
+        .set_dispatcher_language(
+            session.dispatcher_id.clone(),
+            chosen.map(|x| x.tag().to_owned()),
+        )
+        .await?;
+    let mut r = Redirect::to("/account/password").into_response();
+    if let Some(x) = chosen {
+        super::set_lang_cookie(&mut r, x);
+    }
+    Ok(r)
 }
 
 /// `POST /account/password`.
@@ -255,9 +319,12 @@ async fn change_password(
     State(s): State<AppState>,
     CsrfForm(session, f): CsrfForm<PasswordForm>,
 ) -> Result<Response, PageError> {
+    let l = session.locale();
+    let language = account_language(&s, &session).await?;
     let answer = |status: StatusCode, class: &str, m: &str| {
-        let body = password_body(&session, Some((class, m)));
-        let mut r = private(page("Password", &session, "/account/password", body));
+        let body = password_body(&session, language, Some((class, m)));
+        let title = t!(l, "password-title");
+        let mut r = private(page(&title, &session, "/account/password", body));
         *r.status_mut() = status;
         r
     };
@@ -265,7 +332,7 @@ async fn change_password(
         return Ok(answer(
             StatusCode::BAD_REQUEST,
             "error",
-            "两次输入的新密码不一致 (the new passwords differ): nothing was changed.",
+            &t!(l, "password-differ"),
         ));
     }
     let done = accounts::change_password(
@@ -277,34 +344,26 @@ async fn change_password(
     )
     .await?;
     Ok(match done {
-        Ok(()) => answer(
-            StatusCode::OK,
-            "ok",
-            "密码已更改，其他登录已结束 (password changed; your other logins ended).",
-        ),
-        Err(PasswordRefusal::WrongPassword) => answer(
-            StatusCode::FORBIDDEN,
-            "error",
-            "当前密码错误 (the current password is wrong): nothing was changed.",
-        ),
+        Ok(()) => answer(StatusCode::OK, "ok", &t!(l, "password-changed")),
+        Err(PasswordRefusal::WrongPassword) => {
+            answer(StatusCode::FORBIDDEN, "error", &t!(l, "password-wrong"))
+        }
         Err(PasswordRefusal::Weak(why)) => answer(
             StatusCode::BAD_REQUEST,
             "error",
-            &format!("新密码须为 12 到 256 个字符 ({why}): nothing was changed."),
+            &t!(l, "password-weak", why = why.to_string()),
         ),
         Err(PasswordRefusal::NoAccount) => answer(
             StatusCode::NOT_FOUND,
             "error",
-            "账号不存在 (no such account).",
+            &t!(l, "password-no-account"),
         ),
         Err(PasswordRefusal::Wait(ms)) => {
             let secs = (ms.max(1) + 999) / 1000;
             let mut r = answer(
                 StatusCode::TOO_MANY_REQUESTS,
                 "error",
-                &format!(
-                    "密码错误次数过多，请 {secs} 秒后再试 (too many wrong passwords: try again in {secs} s)."
-                ),
+                &t!(l, "password-wait", secs = secs.to_string()),
             );
             if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
                 r.headers_mut().insert(RETRY_AFTER, v);
@@ -317,32 +376,37 @@ async fn change_password(
 // ------------------------------------------------------------------ audit log
 
 /// An action's words (an unknown one, written by a newer server: its name).
-fn action_words(action: &str) -> String {
-    Action::parse(action).map_or_else(|| action.to_owned(), |a| a.words(crate::i18n::current()))
+fn action_words(l: Locale, action: &str) -> String {
+    Action::parse(action).map_or_else(|| action.to_owned(), |a| a.words(l))
 }
 
 async fn audit_page(State(s): State<AppState>, session: Session) -> Result<Response, PageError> {
     session.must_administer()?;
+    let l = session.locale();
     let lines = s.storage.audit_log(AUDIT_SHOWN).await?;
     let body = html! {
-        h1 { "审计日志 · Audit log" }
-        p class="muted" { "最新的 " (AUDIT_SHOWN) " 条，新的在前 · the newest " (AUDIT_SHOWN) ", newest first." }
+        h1 { (t!(l, "audit-title")) }
+        p class="muted" { (t!(l, "audit-help", n = AUDIT_SHOWN.to_string())) }
         table id="audit" {
-            thead { tr { th { "时间 · When" } th { "谁 · Who" } th { "做了什么 · What" } th { "对象 · On" } th { "详情 · Detail" } th { "来自 · From" } } }
+            thead { tr { th { (t!(l, "audit-col-when")) } th { (t!(l, "audit-col-who")) } th { (t!(l, "audit-col-what")) } th { (t!(l, "audit-col-on")) } th { (t!(l, "audit-col-detail")) } th { (t!(l, "audit-col-from")) } } }
             tbody {
-                @for l in &lines {
-                    tr data-action=(l.action) {
-                        td { (session.when_exact(l.at)) }
-                        td class="who" { (l.actor) }
-                        td { (action_words(&l.action)) }
-                        td class="target" { code { (l.target.as_deref().unwrap_or("")) } }
-                        td class="detail" { (l.detail.as_deref().unwrap_or("")) }
-                        td class="from" { (l.from_addr) }
+                @for line in &lines {
+                    tr data-action=(line.action) {
+                        td { (session.when_exact(line.at)) }
+                        td class="who" {
+                            @if line.actor == crate::desk::audit::ADMIN_TOKEN_ACTOR { (t!(l, "audit-admin-token")) }
+                            @else { (line.actor) }
+                        }
+                        td { (action_words(l, &line.action)) }
+                        td class="target" { code { (line.target.as_deref().unwrap_or("")) } }
+                        td class="detail" { (line.detail.as_deref().unwrap_or("")) }
+                        td class="from" { (line.from_addr) }
                     }
                 }
-                @if lines.is_empty() { tr { td colspan="6" class="muted" { "暂无 · None yet." } } }
+                @if lines.is_empty() { tr { td colspan="6" class="muted" { (t!(l, "none-yet")) } } }
             }
         }
     };
-    Ok(private(page("Audit log", &session, "/audit", body)))
+    let title = t!(l, "audit-title");
+    Ok(private(page(&title, &session, "/audit", body)))
 }

@@ -16,16 +16,22 @@ use maud::{Markup, html};
 use serde::Deserialize;
 
 use super::NoFields;
+use super::job_words::{flag_label, op_kind_label};
+use super::page::Viewer;
 use super::page::{PageError, csrf_field, page, private};
 use super::session::{CsrfForm, Session};
-use super::words;
+use super::words::{kind_label, zone_label};
 use crate::desk::cash::CashQuery;
 use crate::desk::measures::{DailyQuery, Format, MeasuresQuery, csv_response};
 use crate::desk::{self, MAX_CODE_MINUTES};
+use crate::i18n::Locale;
 use crate::measures::{self, Band, MeasureConfig, Ratio, Summary};
 use crate::push::CompletionState;
 use crate::state::AppState;
 use crate::storage::Technician;
+use crate::t;
+use fieldkit_core::i18n::money;
+use fieldkit_core::model::JobKind;
 
 /// The pages' routes.
 pub fn routes() -> Router<AppState> {
@@ -101,31 +107,32 @@ async fn flags(State(s): State<AppState>, session: Session) -> Result<Response, 
         .iter()
         .filter(|j| j.complaint_handled_at.is_none() && j.events.iter().any(|e| e.complaint))
         .collect();
+    let l = session.locale();
     let body = html! {
-        h1 { "Needs a look" }
-        h2 id="held" { "Held for the desk (" (held.len()) ")" }
-        p class="muted" { "Completions the server's checks found problems with: they count only once a dispatcher releases them on the job's page." }
+        h1 { (t!(l, "flags-title")) }
+        h2 id="held" { (t!(l, "flags-held", n = held.len().to_string())) }
+        p class="muted" { (t!(l, "flags-held-help")) }
         table id="held-list" {
-            thead { tr { th { "Job" } th { "Technician" } th { "Completed on the phone" } th { "Received" } th { "Why" } } }
+            thead { tr { th { (t!(l, "board-col-job")) } th { (t!(l, "board-col-technician")) } th { (t!(l, "flags-col-completed")) } th { (t!(l, "job-col-received")) } th { (t!(l, "flags-col-why")) } } }
             tbody {
                 @for c in &held {
                     tr data-job=(c.work_order_id) {
-                        td { a href={ "/jobs/" (c.work_order_id) } { (numbers.get(&c.work_order_id).map_or("job", String::as_str)) } }
+                        td { a href={ "/jobs/" (c.work_order_id) } { @if let Some(n) = numbers.get(&c.work_order_id) { (n) } @else { (t!(l, "flags-job")) } } }
                         td { (techs.get(&c.technician_id).map_or("—", String::as_str)) }
                         td { (session.when(c.completed_at_device)) }
                         td { (session.when(c.received_at)) }
-                        td {
+                        td class="held-why" {
                             (c.reasons.first().map_or("", String::as_str))
-                            @if c.reasons.len() > 1 { " " span class="muted" { "(and " (c.reasons.len() - 1) " more)" } }
+                            @if c.reasons.len() > 1 { " " span class="muted" { (t!(l, "flags-more", n = (c.reasons.len() - 1).to_string())) } }
                         }
                     }
                 }
-                @if held.is_empty() { tr { td colspan="5" class="muted" { "None." } } }
+                @if held.is_empty() { tr { td colspan="5" class="muted" { (t!(l, "none")) } } }
             }
         }
-        h2 { "Complaints not handled (" (complaints.len()) ")" }
+        h2 { (t!(l, "flags-complaints", n = complaints.len().to_string())) }
         table id="complaints" {
-            thead { tr { th { "Job" } th { "Raised" } th { "Handle by" } } }
+            thead { tr { th { (t!(l, "board-col-job")) } th { (t!(l, "flags-col-raised")) } th { (t!(l, "flags-col-handle-by")) } } }
             tbody {
                 @for j in &complaints {
                     @let raised = j.events.iter().filter(|e| e.complaint).map(|e| e.at()).min().unwrap_or(0);
@@ -135,43 +142,44 @@ async fn flags(State(s): State<AppState>, session: Session) -> Result<Response, 
                         td { (session.when(MeasureConfig::default().complaint_deadline(raised))) }
                     }
                 }
-                @if complaints.is_empty() { tr { td colspan="3" class="muted" { "None." } } }
+                @if complaints.is_empty() { tr { td colspan="3" class="muted" { (t!(l, "none")) } } }
             }
         }
-        h2 { "Flags (" (flags.len()) ")" }
+        h2 { (t!(l, "flags-flags", n = flags.len().to_string())) }
         table id="flag-list" {
-            thead { tr { th { "When" } th { "Kind" } th { "Job" } th { "Device" } th { "Detail" } } }
+            thead { tr { th { (t!(l, "flags-col-when")) } th { (t!(l, "flags-col-kind")) } th { (t!(l, "board-col-job")) } th { (t!(l, "job-col-device")) } th { (t!(l, "flags-col-detail")) } } }
             tbody {
                 @for f in &flags {
                     tr data-kind=(f.kind) {
                         td { (session.when(f.created_at)) }
-                        td class="flag" { (f.kind.replace('_', " ")) }
-                        td { @if let Some(j) = &f.work_order_id { a href={ "/jobs/" (j) } { "job" } } }
+                        td class="flag" { (flag_label(l, &f.kind)) }
+                        td { @if let Some(j) = &f.work_order_id { a href={ "/jobs/" (j) } { (t!(l, "flags-job")) } } }
                         td class="muted" { (f.device_id.get(..8).unwrap_or(&f.device_id)) }
-                        td { (f.detail) }
+                        td class="flag-detail" { (f.detail) }
                     }
                 }
-                @if flags.is_empty() { tr { td colspan="5" class="muted" { "None." } } }
+                @if flags.is_empty() { tr { td colspan="5" class="muted" { (t!(l, "none")) } } }
             }
         }
-        h2 { "Rejected ops (" (rejected.len()) ")" }
+        h2 { (t!(l, "flags-rejected", n = rejected.len().to_string())) }
         table id="rejected" {
-            thead { tr { th { "Received" } th { "Op" } th { "About" } th { "Code" } th { "Reason" } } }
+            thead { tr { th { (t!(l, "job-col-received")) } th { (t!(l, "flags-col-op")) } th { (t!(l, "flags-col-about")) } th { (t!(l, "flags-col-code")) } th { (t!(l, "flags-col-reason")) } } }
             tbody {
                 @for r in &rejected {
                     tr {
                         td { (session.when(r.received_at)) }
-                        td { (r.kind) }
-                        td { @if r.entity == "work_order" { a href={ "/jobs/" (r.entity_id) } { "job" } } @else { (r.entity) " " (r.entity_id) } }
-                        td { (r.code.as_deref().unwrap_or("")) }
-                        td { (r.reason.as_deref().unwrap_or("")) }
+                        td { (op_kind_label(l, &r.kind)) }
+                        td { @if r.entity == "work_order" { a href={ "/jobs/" (r.entity_id) } { (t!(l, "flags-job")) } } @else { (r.entity) " " (r.entity_id) } }
+                        td { code class="error-code" { (r.code.as_deref().unwrap_or("")) } }
+                        td class="rejected-reason" { (r.reason.as_deref().unwrap_or("")) }
                     }
                 }
-                @if rejected.is_empty() { tr { td colspan="5" class="muted" { "None." } } }
+                @if rejected.is_empty() { tr { td colspan="5" class="muted" { (t!(l, "none")) } } }
             }
         }
     };
-    Ok(private(page("Flags", &session, "/flags", body)))
+    let title = t!(l, "nav-flags");
+    Ok(private(page(&title, &session, "/flags", body)))
 }
 
 // ------------------------------------------------------------------ technicians
@@ -199,6 +207,7 @@ fn technicians_body(
     numbers: &HashMap<String, String>,
     new_code: Option<(&str, &str, i64)>,
 ) -> Markup {
+    let l = session.locale();
     let name_of = |id: &str| {
         techs
             .iter()
@@ -206,16 +215,16 @@ fn technicians_body(
             .map_or("—".to_owned(), |t| t.name.clone())
     };
     html! {
-        h1 { "Technicians" }
+        h1 { (t!(l, "nav-technicians")) }
         @if let Some((tech, code, expires)) = new_code {
             div class="card" id="new-code" {
-                p { "Enrolment code for " strong { (name_of(tech)) } " — shown once, valid until " (session.when(expires)) ":" }
+                p { (t!(l, "tech-code-for", name = name_of(tech), until = session.when(expires))) }
                 p { code style="font-size:1.6em;letter-spacing:.1em" id="code" { (code) } }
-                p class="muted" { "The technician types it in the app to enrol their phone." }
+                p class="muted" { (t!(l, "tech-code-help")) }
             }
         }
         table id="technicians" {
-            thead { tr { th { "Name" } th { "工号 · No." } th { "Since" } th { "Enrol a phone" } } }
+            thead { tr { th { (t!(l, "tech-col-name")) } th { (t!(l, "tech-col-number")) } th { (t!(l, "accounts-col-since")) } th { (t!(l, "tech-col-enrol")) } } }
             tbody {
                 @for t in techs {
                     tr {
@@ -226,13 +235,13 @@ fn technicians_body(
                             form class="inline enrol" method="post" action={ "/technicians/" (t.id) "/enrolment-codes" } {
                                 (csrf_field(session))
                                 input type="number" name="valid_minutes" min="1" max="10080"
-                                    value=(s.enrolment_code_ttl_minutes) style="width:6em";
-                                " min " button type="submit" { "New code" }
+                                    value=(s.enrolment_code_ttl_minutes) style="width:6em" title=(t!(l, "tech-code-minutes-title"));
+                                " " (t!(l, "tech-minutes")) " " button type="submit" { (t!(l, "tech-new-code")) }
                             }
                             " "
                             form class="inline revoke-codes" method="post" action={ "/technicians/" (t.id) "/revoke-codes" } {
                                 (csrf_field(session))
-                                button type="submit" class="secondary" { "作废未用注册码 · Revoke unused codes" }
+                                button type="submit" class="secondary" { (t!(l, "tech-revoke-codes")) }
                             }
                         }
                     }
@@ -241,19 +250,19 @@ fn technicians_body(
         }
         form id="new-technician" method="post" action="/technicians" class="card" {
             (csrf_field(session))
-            label { "Name " input name="name" required maxlength="200"; }
-            button type="submit" { "Add technician" }
+            label { (t!(l, "tech-col-name")) " " input name="name" required maxlength="200"; }
+            button type="submit" { (t!(l, "tech-add")) }
         }
-        h2 { "Enrolment codes issued" }
+        h2 { (t!(l, "tech-codes")) }
         table id="codes" {
-            thead { tr { th { "Technician" } th { "Issued" } th { "Expires" } th { "Used by device" } } }
+            thead { tr { th { (t!(l, "board-col-technician")) } th { (t!(l, "tech-col-issued")) } th { (t!(l, "tech-col-expires")) } th { (t!(l, "tech-col-used-by")) } } }
             tbody {
                 @for c in codes {
                     tr {
                         td { (name_of(&c.technician_id)) }
                         td { (session.when(c.created_at)) }
                         td { (session.when(c.expires_at)) }
-                        td { (c.used_by.as_deref().unwrap_or("not used")) }
+                        td { @if let Some(d) = &c.used_by { (d) } @else { (t!(l, "tech-not-used")) } }
                     }
                 }
             }
@@ -267,7 +276,8 @@ async fn technicians(State(s): State<AppState>, session: Session) -> Result<Resp
     let codes = s.storage.enrolment_codes(50).await?;
     let numbers = employee_numbers(&s).await?;
     let body = technicians_body(&s, &session, &techs, &codes, &numbers, None);
-    Ok(private(page("Technicians", &session, "/technicians", body)))
+    let title = t!(session.locale(), "nav-technicians");
+    Ok(private(page(&title, &session, "/technicians", body)))
 }
 
 async fn create_technician(
@@ -288,7 +298,10 @@ async fn create_enrolment_code(
     session.must_administer()?;
     let minutes = f.valid_minutes.unwrap_or(s.enrolment_code_ttl_minutes);
     if !(1..=MAX_CODE_MINUTES).contains(&minutes) {
-        return Err(PageError::bad_request("a code is valid 1 to 10080 minutes"));
+        return Err(PageError::bad_request(t!(
+            session.locale(),
+            "tech-bad-minutes"
+        )));
     }
     let techs = s.storage.technicians().await?;
     if !techs.iter().any(|t| t.id == technician_id) {
@@ -307,7 +320,8 @@ async fn create_enrolment_code(
         &numbers,
         Some((&technician_id, &code, expires)),
     );
-    Ok(private(page("Technicians", &session, "/technicians", body)))
+    let title = t!(session.locale(), "nav-technicians");
+    Ok(private(page(&title, &session, "/technicians", body)))
 }
 
 async fn revoke_codes(
@@ -335,11 +349,12 @@ async fn devices(State(s): State<AppState>, session: Session) -> Result<Response
     session.must_administer()?;
     let devices = s.storage.devices().await?;
     let names = names(&s).await?;
+    let l = session.locale();
     let body = html! {
-        h1 { "Devices" }
-        p class="muted" { "A phone enrols with a code from the Technicians page. Revoking stops its sync at once; what it recorded stays." }
+        h1 { (t!(l, "nav-devices")) }
+        p class="muted" { (t!(l, "devices-help")) }
         table id="devices" {
-            thead { tr { th { "Device" } th { "Technician" } th { "Enrolled" } th { "Ops received" } th { "State" } } }
+            thead { tr { th { (t!(l, "job-col-device")) } th { (t!(l, "board-col-technician")) } th { (t!(l, "devices-col-enrolled")) } th { (t!(l, "devices-col-ops")) } th { (t!(l, "accounts-col-state")) } } }
             tbody {
                 @for d in &devices {
                     tr id={ "device-" (d.id) } {
@@ -349,21 +364,22 @@ async fn devices(State(s): State<AppState>, session: Session) -> Result<Response
                         td { (d.last_seq) }
                         td {
                             @if let Some(at) = d.revoked_at {
-                                span class="muted" { "revoked " (session.when(at)) }
+                                span class="muted" { (t!(l, "devices-revoked", at = session.when(at))) }
                             } @else {
                                 form class="inline revoke" method="post" action={ "/devices/" (d.id) "/revoke" } {
                                     (csrf_field(&session))
-                                    button type="submit" class="secondary" { "Revoke" }
+                                    button type="submit" class="secondary" { (t!(l, "devices-revoke")) }
                                 }
                             }
                         }
                     }
                 }
-                @if devices.is_empty() { tr { td colspan="5" class="muted" { "No devices enrolled." } } }
+                @if devices.is_empty() { tr { td colspan="5" class="muted" { (t!(l, "devices-none")) } } }
             }
         }
     };
-    Ok(private(page("Devices", &session, "/devices", body)))
+    let title = t!(l, "nav-devices");
+    Ok(private(page(&title, &session, "/devices", body)))
 }
 
 async fn revoke_device(
@@ -374,13 +390,18 @@ async fn revoke_device(
     session.must_administer()?;
     let id: DeviceId = id
         .parse()
-        .map_err(|_| PageError::bad_request("not a device id"))?;
+        .map_err(|_| PageError::bad_request(t!(session.locale(), "devices-bad-id")))?;
     desk::revoke_device(&s, &session.actor(), id).await?;
     tracing::info!(device = %id, dispatcher = %session.dispatcher_id, "device revoked on the dashboard");
     Ok(Redirect::to("/devices").into_response())
 }
 
 // ------------------------------------------------------------------ measures
+
+/// A category of the daily report (a job kind's wire name) in words.
+fn daily_kind_label(l: Locale, k: &str) -> String {
+    JobKind::parse(k).map_or_else(|| k.to_owned(), |k| kind_label(l, k))
+}
 
 /// `GET /measures?from=…&to=…&date=…` (dates; default: the last 7 days, and today).
 #[derive(Debug, Deserialize)]
@@ -464,20 +485,33 @@ fn bar_chart(id: &str, title: &str, bars: &[(String, f64, &str, String)]) -> Mar
     }
 }
 
-fn summary_rows(s: &Summary) -> Markup {
+/// A quality band in words.
+fn band_label(l: Locale, b: Option<Band>) -> String {
+    match b {
+        Some(Band::Excellent) => t!(l, "band-excellent"),
+        Some(Band::Good) => t!(l, "band-good"),
+        Some(Band::Average) => t!(l, "band-average"),
+        Some(Band::Failing) => t!(l, "band-failing"),
+        None => String::new(),
+    }
+}
+
+fn summary_rows(l: Locale, s: &Summary) -> Markup {
+    let min = t!(l, "unit-min-code");
+    let mins = |x: Option<f64>| opt(x, &min);
     html! {
-        tr { th { "Jobs" } td { (s.jobs) " (" (s.completed) " completed, " (s.cancelled) " cancelled)" } }
-        tr { th { "Response time" } td { "mean " (opt(s.response.mean_minutes, " min")) ", max " (opt(s.response.max_minutes, " min")) } }
-        tr { th { "Response SLA" } td { (pct(&s.sla)) } }
-        tr { th { "On-time arrival" } td { (pct(&s.on_time_arrival)) } }
-        tr { th { "Repair timeliness" } td { (pct(&s.repair_timeliness)) } }
-        tr { th { "Visit completion" } td { (pct(&s.visit_completion)) } }
-        tr { th { "First-visit fix" } td { (pct(&s.first_visit_fix)) } }
-        tr { th { "Customer rating" } td { (opt(s.rating.mean, " / 5")) " from " (s.rating.count) } }
-        tr { th { "Complaints" } td { (s.complaints.raised) " raised; handled in time " (pct(&s.complaints.handled_in_time)) } }
-        tr { th { "Report timeliness" } td { (opt(s.report_timeliness.rate.map(|r| r * 100.0), "%")) ", mean delay " (opt(s.report_timeliness.mean_delay_minutes, " min")) } }
-        tr { th { "Times corrected for clock skew" } td { (s.skew_corrected_events) } }
-        tr { th { "Quality score" } td { (opt(s.score, "")) " " (s.band.map(Band::as_str).unwrap_or("")) } }
+        tr { th { (t!(l, "measure-jobs")) } td { (t!(l, "measure-jobs-value", jobs = s.jobs.to_string(), completed = s.completed.to_string(), cancelled = s.cancelled.to_string())) } }
+        tr { th { (t!(l, "measure-response")) } td { (t!(l, "measure-response-value", mean = mins(s.response.mean_minutes), max = mins(s.response.max_minutes))) } }
+        tr { th { (t!(l, "measure-sla")) } td { (pct(&s.sla)) } }
+        tr { th { (t!(l, "measure-on-time")) } td { (pct(&s.on_time_arrival)) } }
+        tr { th { (t!(l, "measure-repair-timeliness")) } td { (pct(&s.repair_timeliness)) } }
+        tr { th { (t!(l, "measure-visit-completion")) } td { (pct(&s.visit_completion)) } }
+        tr { th { (t!(l, "measure-first-visit-fix")) } td { (pct(&s.first_visit_fix)) } }
+        tr { th { (t!(l, "measure-rating")) } td { (t!(l, "measure-rating-value", mean = opt(s.rating.mean, " / 5"), count = s.rating.count.to_string())) } }
+        tr { th { (t!(l, "measure-complaints")) } td { (t!(l, "measure-complaints-value", raised = s.complaints.raised.to_string(), in_time = pct(&s.complaints.handled_in_time))) } }
+        tr { th { (t!(l, "measure-report-timeliness")) } td { (t!(l, "measure-report-timeliness-value", rate = opt(s.report_timeliness.rate.map(|r| r * 100.0), "%"), delay = mins(s.report_timeliness.mean_delay_minutes))) } }
+        tr { th { (t!(l, "measure-skew")) } td { (s.skew_corrected_events) } }
+        tr { th { (t!(l, "measure-score")) } td { (opt(s.score, "")) " " (band_label(l, s.band)) } }
     }
 }
 
@@ -506,6 +540,8 @@ async fn measures_page(
     .await?;
     let cash = desk::cash::reconciliation(&s, &CashQuery { date: date.clone() }).await?;
     let names = names(&s).await?;
+    let l = session.locale();
+    let min = t!(l, "unit-min-code");
     let name = |id: &str| names.get(id).cloned().unwrap_or_else(|| id.to_owned());
     let scores: Vec<(String, f64, &str, String)> = m
         .technicians
@@ -515,11 +551,14 @@ async fn measures_page(
                 name(&t.technician_id),
                 t.summary.score.unwrap_or(0.0),
                 band_colour(t.summary.band),
-                format!(
-                    "{} {}",
-                    opt(t.summary.score, ""),
-                    t.summary.band.map(Band::as_str).unwrap_or("no data")
-                ),
+                match t.summary.band {
+                    Some(_) => format!(
+                        "{} {}",
+                        opt(t.summary.score, ""),
+                        band_label(l, t.summary.band)
+                    ),
+                    None => t!(l, "measure-no-data"),
+                },
             )
         })
         .collect();
@@ -528,7 +567,12 @@ async fn measures_page(
         .iter()
         .map(|z| {
             (
-                format!("{:?} ({} h)", z.zone, z.response_limit_hours).to_lowercase(),
+                t!(
+                    l,
+                    "measure-zone-limit",
+                    zone = zone_label(l, z.zone),
+                    hours = z.response_limit_hours.to_string()
+                ),
                 z.summary.sla.rate.unwrap_or(0.0) * 100.0,
                 "#17324d",
                 pct(&z.summary.sla),
@@ -536,67 +580,73 @@ async fn measures_page(
         })
         .collect();
     let body = html! {
-        h1 { "Quality measures" }
+        h1 { (t!(l, "measures-title")) }
         form method="get" action="/measures" class="card" {
-            label class="inline" { "From " input type="date" name="from" value=(from); }
-            label class="inline" { " to " input type="date" name="to" value=(to); }
-            label class="inline" { " · daily report for " input type="date" name="date" value=(date); }
-            " " button type="submit" { "Show" }
+            label class="inline" { (t!(l, "measures-from")) " " input type="date" name="from" value=(from); }
+            label class="inline" { " " (t!(l, "measures-to")) " " input type="date" name="to" value=(to); }
+            label class="inline" { " · " (t!(l, "measures-daily-for")) " " input type="date" name="date" value=(date); }
+            " " button type="submit" { (t!(l, "board-show")) }
         }
         p {
-            a id="measures-csv" href={ "/measures.csv?from=" (from) "&to=" (to) } { "Measures as CSV" } " · "
-            a id="daily-csv" href={ "/reports/daily.csv?date=" (date) } { "Daily report as CSV" }
+            a id="measures-csv" href={ "/measures.csv?from=" (from) "&to=" (to) } { (t!(l, "measures-csv")) } " · "
+            a id="daily-csv" href={ "/reports/daily.csv?date=" (date) } { (t!(l, "measures-daily-csv")) }
         }
-        p class="muted" { "Bands: ≥ 90 excellent · 80–89 good · 65–79 average · < 65 failing." }
-        (bar_chart("score-chart", "Quality score by technician (0–100)", &scores))
-        (bar_chart("sla-chart", "Response SLA by zone (%)", &sla))
-        h2 { "Fleet" }
-        table id="fleet" { tbody { (summary_rows(&m.fleet)) } }
-        h2 { "By technician" }
+        p class="muted" { (t!(l, "measures-bands")) }
+        (bar_chart("score-chart", &t!(l, "measures-score-chart"), &scores))
+        (bar_chart("sla-chart", &t!(l, "measures-sla-chart"), &sla))
+        h2 { (t!(l, "measures-fleet")) }
+        table id="fleet" { tbody { (summary_rows(l, &m.fleet)) } }
+        h2 { (t!(l, "measures-by-technician")) }
         @for t in &m.technicians {
             details class="card" {
-                summary { (name(&t.technician_id)) " — " (opt(t.summary.score, "")) " " (t.summary.band.map(Band::as_str).unwrap_or("")) }
-                table { tbody { (summary_rows(&t.summary)) } }
+                summary { (name(&t.technician_id)) " — " (opt(t.summary.score, "")) " " (band_label(l, t.summary.band)) }
+                table { tbody { (summary_rows(l, &t.summary)) } }
             }
         }
-        h2 { "Daily work report, " (date) }
+        h2 { (t!(l, "measures-daily", date = date.clone())) }
         table id="daily" {
-            thead { tr { th { "Technician" } th { "Jobs" } th { "By category" } th { "Travel" } th { "On site" } th { "Paused" } } }
+            thead { tr { th { (t!(l, "board-col-technician")) } th { (t!(l, "measure-jobs")) } th { (t!(l, "measures-col-by-kind")) } th { (t!(l, "measures-col-travel")) } th { (t!(l, "measures-col-on-site")) } th { (t!(l, "measures-col-paused")) } } }
             tbody {
                 @for r in &daily.technicians {
                     tr {
                         td { (name(&r.technician_id)) }
                         td { (r.jobs) }
-                        td { @for (k, n) in &r.by_category { @if *n > 0 { (k) " " (n) " " } } }
-                        td { (r.travel_minutes) " min" }
-                        td { (r.on_site_minutes) " min" }
-                        td { (r.paused_minutes) " min" }
+                        td { @for (k, n) in &r.by_category { @if *n > 0 { (daily_kind_label(l, k)) " " (n) " " } } }
+                        td { (r.travel_minutes) " " (min) }
+                        td { (r.on_site_minutes) " " (min) }
+                        td { (r.paused_minutes) " " (min) }
                     }
                 }
-                @if daily.technicians.is_empty() { tr { td colspan="6" class="muted" { "No visits that day." } } }
+                @if daily.technicians.is_empty() { tr { td colspan="6" class="muted" { (t!(l, "measures-no-visits")) } } }
             }
         }
-        h2 { (words::CASH_TITLE) ", " (date) }
+        h2 { (t!(l, "cash-title")) " · " (date) }
         table id="cash" {
-            thead { tr { @for c in words::CASH_COLUMNS { th { (c) } } } }
+            thead { tr {
+                th { (t!(l, "board-col-technician")) } th { (t!(l, "cash-col-settlements")) }
+                th { (t!(l, "cash-col-collected")) } th { (t!(l, "cash-col-consented")) }
+                th { (t!(l, "cash-col-handed-in")) } th { (t!(l, "cash-col-outstanding")) }
+                th { (t!(l, "cash-col-other")) } th { (t!(l, "cash-col-differing")) }
+            } }
             tbody {
                 @for r in cash.technicians.iter().chain(std::iter::once(&cash.totals)) {
                     tr data-technician=(r.technician_id) {
-                        td { @if r.technician_id.is_empty() { (words::CASH_TOTAL) } @else { (name(&r.technician_id)) } }
+                        td { @if r.technician_id.is_empty() { (t!(l, "cash-total")) } @else { (name(&r.technician_id)) } }
                         td { (r.cash_settlements) }
-                        td { (words::yuan(r.collected)) }
-                        td { (words::yuan(r.consented)) }
-                        td { (words::yuan(r.handed_in)) }
-                        td class=(if r.outstanding != 0 { "flag" } else { "" }) { (words::yuan(r.outstanding)) }
-                        td { (words::yuan(r.other_methods)) }
+                        td { (money(l, r.collected)) }
+                        td { (money(l, r.consented)) }
+                        td { (money(l, r.handed_in)) }
+                        td class=(if r.outstanding != 0 { "flag" } else { "" }) { (money(l, r.outstanding)) }
+                        td { (money(l, r.other_methods)) }
                         td class=(if r.differing > 0 { "flag" } else { "" }) { (r.differing) }
                     }
                 }
-                @if cash.technicians.is_empty() { tr { td colspan="8" class="muted" { (words::CASH_NONE) } } }
+                @if cash.technicians.is_empty() { tr { td colspan="8" class="muted" { (t!(l, "cash-none")) } } }
             }
         }
     };
-    Ok(private(page("Measures", &session, "/measures", body)))
+    let title = t!(l, "nav-measures");
+    Ok(private(page(&title, &session, "/measures", body)))
 }
 
 async fn measures_csv(

@@ -30,9 +30,18 @@ use maud::{Markup, html};
 use serde::Deserialize;
 
 use super::new_job::IMPORT_COLUMNS;
+use super::page::Viewer;
 use super::page::{PageError, csrf_field, page, private};
 use super::session::Session;
-use super::words::{kind_word, zone_word};
+use super::words::{kind_label, zone_label};
+use crate::i18n::Locale;
+use crate::t;
+use fieldkit_core::i18n::date;
+
+/// Where a count goes in a counted message: the `board-count-*` messages are formatted with
+/// this mark as `{ $n }`, and the page puts the live number (a span the script updates)
+/// there.
+const COUNT_MARK: &str = "\u{1}";
 use crate::push::CompletionState;
 use crate::state::AppState;
 use crate::storage::dashboard::JobActivity;
@@ -102,12 +111,26 @@ fn visit_stage(activity: &[&JobActivity]) -> Option<&'static str> {
         .map(|(_, s)| s)
 }
 
-/// A board status in the dispatcher's words.
-pub fn status_words(status: &str) -> String {
+/// A board status in the reader's words (a status this table does not know: its name).
+pub fn status_words(l: Locale, status: &str) -> String {
     match status {
-        "held" => "held for the desk".into(),
-        "checking" => "checking signature".into(),
-        "rejected" => "completion rejected".into(),
+        "cancelled" => t!(l, "status-cancelled"),
+        "completed" => t!(l, "status-completed"),
+        "held" => t!(l, "status-held"),
+        "checking" => t!(l, "status-checking"),
+        "rejected" => t!(l, "status-rejected"),
+        "accepted" => t!(l, "status-accepted"),
+        "en_route" => t!(l, "status-en-route"),
+        "on_site" => t!(l, "status-on-site"),
+        "working" => t!(l, "status-working"),
+        "no_access" => t!(l, "status-no-access"),
+        "awaiting_parts" => t!(l, "status-awaiting-parts"),
+        "signature_refused" => t!(l, "status-signature-refused"),
+        "quote_declined" => t!(l, "status-quote-declined"),
+        "second_visit_needed" => t!(l, "status-second-visit-needed"),
+        "redelivery_requested" => t!(l, "status-redelivery-requested"),
+        "unassigned" => t!(l, "status-unassigned"),
+        "assigned" => t!(l, "status-assigned"),
         other => other.replace('_', " "),
     }
 }
@@ -141,7 +164,7 @@ pub(super) fn the_day(
 ) -> Result<NaiveDate, PageError> {
     match q.day.as_deref().map(str::trim).filter(|d| !d.is_empty()) {
         Some(d) => NaiveDate::parse_from_str(d, "%Y-%m-%d")
-            .map_err(|_| PageError::bad_request("day: a date like 2026-11-23")),
+            .map_err(|_| PageError::bad_request(t!(session.locale(), "page-err-day"))),
         None => Ok(now.with_timezone(&session.offset()).date_naive()),
     }
 }
@@ -230,10 +253,9 @@ pub(super) async fn rows_for(s: &AppState, jobs: Vec<JobRecord>) -> Result<Vec<R
             Row {
                 status: board_status(&job, acts, standing.get(&job.order.id).copied()),
                 technician: job.technician_id.as_ref().map(|t| {
-                    names
-                        .get(t)
-                        .cloned()
-                        .unwrap_or_else(|| format!("technician {t}"))
+                    names.get(t).cloned().unwrap_or_else(|| {
+                        t!(crate::i18n::current(), "technician-id", id = t.clone())
+                    })
                 }),
                 last_heard: acts.iter().map(|a| a.received_at).max(),
                 job,
@@ -256,9 +278,10 @@ pub(super) async fn rows_for(s: &AppState, jobs: Vec<JobRecord>) -> Result<Vec<R
 }
 
 fn tbody(session: &Session, rows: &[Row]) -> Markup {
+    let l = session.locale();
     html! {
         @if rows.is_empty() {
-            tr { td colspan="8" class="muted" { "No jobs on this day." } }
+            tr { td colspan="8" class="muted" { (t!(l, "board-no-jobs")) } }
         }
         @for r in rows {
             @let id = r.job.order.id.to_string();
@@ -266,13 +289,13 @@ fn tbody(session: &Session, rows: &[Row]) -> Markup {
                 td { (r.technician.as_deref().unwrap_or("—")) }
                 td { a class="job-link" href={ "/jobs/" (id) } { (r.job.order.number) } }
                 td { (session.when(r.job.order.promised.start.timestamp_millis()))
-                     "–" (session.when(r.job.order.promised.end.timestamp_millis()).get(11..).unwrap_or("")) }
-                td { (kind_word(r.job.order.kind)) }
-                td { (zone_word(r.job.order.site.zone)) }
+                     "–" (session.time_of_day(r.job.order.promised.end.timestamp_millis())) }
+                td { (kind_label(l, r.job.order.kind)) }
+                td { (zone_label(l, r.job.order.site.zone)) }
                 td { (r.job.order.product.model) }
                 td class="status" {
-                    @if r.status == "held" { span class="badge" { (status_words(r.status)) } }
-                    @else { (status_words(r.status)) }
+                    @if r.status == "held" { span class="badge" { (status_words(l, r.status)) } }
+                    @else { (status_words(l, r.status)) }
                 }
                 td class="muted" { @if let Some(t) = r.last_heard { (session.when(t)) } @else { "—" } }
             }
@@ -292,52 +315,70 @@ async fn board(
     let next = (day + Days::days(1)).format("%Y-%m-%d").to_string();
     let count = |st: &str| rows.iter().filter(|r| r.status == st).count();
     let risk = crate::desk::sla::at_risk(&s).await?;
+    let l = session.locale();
+    let day_words = date(l, day);
+    // A count and its words, kept current by the page's script (the number is the span's
+    // text; the words around it come from the catalogue with the number as a placeable).
+    let counted = |key: &str, id: &str, n: usize| {
+        let text = t!(l, id, n = COUNT_MARK);
+        let (before, after) = text.split_once(COUNT_MARK).unwrap_or((&text, ""));
+        html! { (before) span data-count=(key) { (n) } (after) }
+    };
     let body = html! {
-        h1 { "Jobs on " (day_s) }
+        h1 { (t!(l, "board-heading", day = day_words)) }
         form method="get" action="/board" class="inline" {
             a href={ "/board?day=" (prev) } { "← " (prev) } " "
             input type="date" name="day" value=(day_s);
-            " " button type="submit" class="secondary" { "Show" } " "
+            " " button type="submit" class="secondary" { (t!(l, "board-show")) } " "
             a href={ "/board?day=" (next) } { (next) " →" }
         }
         p {
             // Kept current by the page's script as rows change.
             span id="counts" {
-                span data-count="all" { (rows.len()) } " on the board · "
-                span data-count="completed" { (count("completed")) } " completed · "
-                span data-count="on_site" { (count("working") + count("on_site")) } " on site · "
-                span data-count="unassigned" { (count("unassigned")) } " unassigned · "
-                a href="/flags#held" { span data-count="held" { (count("held")) } " held for the desk" } " "
+                (counted("all", "board-count-all", rows.len())) " · "
+                (counted("completed", "board-count-completed", count("completed"))) " · "
+                (counted("on_site", "board-count-on-site", count("working") + count("on_site"))) " · "
+                (counted("unassigned", "board-count-unassigned", count("unassigned"))) " · "
+                a href="/flags#held" { (counted("held", "board-count-held", count("held"))) } " "
             }
-            span class="live" { "● live" }
+            span class="live" { "● " (t!(l, "board-live")) }
         }
         (super::at_risk::panel(&session, &risk))
         table id="board" data-day=(day_s) {
             thead { tr {
-                th { "Technician" } th { "Job" } th { "Promised" } th { "Kind" } th { "Zone" }
-                th { "Product" } th { "Status" } th { "Last heard" }
+                th { (t!(l, "board-col-technician")) } th { (t!(l, "board-col-job")) }
+                th { (t!(l, "board-col-promised")) } th { (t!(l, "board-col-kind")) }
+                th { (t!(l, "board-col-zone")) } th { (t!(l, "board-col-product")) }
+                th { (t!(l, "board-col-status")) } th { (t!(l, "board-col-last-heard")) }
             } }
             tbody { (tbody(&session, &rows)) }
         }
         p {
-            a id="export-csv" href={ "/jobs.csv?day=" (day_s) } { "Export this day as CSV" }
-            " · " a href="/jobs.csv" { "all jobs" }
+            a id="export-csv" href={ "/jobs.csv?day=" (day_s) } { (t!(l, "board-export-day")) }
+            " · " a href="/jobs.csv" { (t!(l, "board-export-all")) }
         }
         details class="card" {
-            summary { "Import jobs from CSV" }
-            p class="muted" { "Columns: " (IMPORT_COLUMNS.join(", "))
-              ". Times in the dispatchers' time zone (2026-11-23 14:00); technician by name or id."
-              " An exported file imports back; rows whose id exists already are skipped." }
+            summary { (t!(l, "board-import")) }
+            // The column names are the file's format: the same in every language.
+            p class="muted" {
+                (t!(l, "board-import-columns")) " " code class="csv-columns" { (IMPORT_COLUMNS.join(", ")) }
+                " " (t!(l, "board-import-help"))
+            }
             form id="import" method="post" action="/jobs/import" {
                 (csrf_field(&session))
-                input type="file" id="import-file" accept=".csv,text/csv";
-                textarea name="csv" rows="6" style="width:100%" {}
-                button type="submit" { "Import" }
+                input type="file" id="import-file" accept=".csv,text/csv" title=(t!(l, "board-import-file"));
+                textarea name="csv" rows="6" style="width:100%" placeholder=(t!(l, "board-import-placeholder")) {}
+                button type="submit" { (t!(l, "board-import-submit")) }
             }
         }
         script src="/assets/board.js" {}
     };
-    Ok(private(page("Board", &session, "/board", body)))
+    Ok(private(page(
+        &t!(l, "board-title"),
+        &session,
+        "/board",
+        body,
+    )))
 }
 
 async fn rows(

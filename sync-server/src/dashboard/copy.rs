@@ -3,6 +3,7 @@
 //! visit's times, thumbnails and the signature image from the blob store, labels from what
 //! the desk published — through the core's [`report::content`] and [`report::render`].
 
+use crate::t;
 use std::collections::HashMap;
 
 use axum::body::Body;
@@ -56,13 +57,13 @@ pub async fn copy_pdf(
     let Some((signature, summary)) = signed_off(&applied) else {
         return Err(PageError::new(
             StatusCode::CONFLICT,
-            "no customer signature received for this job yet: the copy is made after sign-off",
+            t!(crate::i18n::current(), "copy-no-signature"),
         ));
     };
     if signature.summary_sha256.as_deref() != Some(summary.sha256().as_str()) {
         return Err(PageError::new(
             StatusCode::CONFLICT,
-            "the signed content received does not match its hash: see the job's flags",
+            t!(crate::i18n::current(), "copy-mismatch"),
         ));
     }
     let visit = signature.visit_id.to_string();
@@ -129,7 +130,7 @@ pub async fn copy_pdf(
     let font = tokio::fs::read(&settings.font).await.map_err(|_| {
         PageError::new(
             StatusCode::SERVICE_UNAVAILABLE,
-            "the server has no font for the customer's copy (see --pdf-font)",
+            t!(crate::i18n::current(), "copy-no-font"),
         )
     })?;
     let pdf =
@@ -206,7 +207,7 @@ fn thumbnails_of(applied: &[&TimelineEntry]) -> HashMap<String, String> {
 fn not_arrived() -> PageError {
     PageError::new(
         StatusCode::CONFLICT,
-        "the signature image or a photo has not arrived from the device yet: try again after it syncs",
+        t!(crate::i18n::current(), "copy-not-arrived"),
     )
 }
 

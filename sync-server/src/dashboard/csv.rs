@@ -13,13 +13,16 @@ use serde::Deserialize;
 
 use super::board::{DayQuery, day_rows, rows_for, the_day};
 use super::new_job::{IMPORT_COLUMNS, JobForm};
+use super::page::Viewer;
 use super::page::{PageError, page, private};
 use super::session::{CsrfForm, Session};
 use super::words::{billing_word, kind_word, zone_word};
 use crate::desk::{self, NewWorkOrder, validated_order};
 use crate::error::ApiError;
+use crate::i18n::{Locale, num};
 use crate::state::AppState;
 use crate::storage::Technician;
+use crate::t;
 
 /// The columns of an export, in order.
 pub const EXPORT_COLUMNS: [&str; 17] = [
@@ -72,7 +75,7 @@ pub(super) async fn export_csv(
     w.write_record(EXPORT_COLUMNS).map_err(fail)?;
     for r in &rows {
         let o = &r.job.order;
-        let when = |t: DateTime<Utc>| session.when(t.timestamp_millis());
+        let when = |t: DateTime<Utc>| session.when_iso(t.timestamp_millis());
         w.write_record([
             o.id.to_string(),
             cell(&o.number),
@@ -92,7 +95,7 @@ pub(super) async fn export_csv(
             cell(o.instructions.as_deref().unwrap_or("")),
             r.job
                 .completed_at
-                .map(|t| session.when(t))
+                .map(|t| session.when_iso(t))
                 .unwrap_or_default(),
         ])
         .map_err(fail)?;
@@ -123,6 +126,7 @@ pub struct ImportForm {
 /// The jobs of an import file, each line checked; errors name the line and the field, never
 /// the value.
 fn parse_import(
+    l: Locale,
     text: &str,
     offset: chrono::FixedOffset,
     now: DateTime<Utc>,
@@ -134,7 +138,7 @@ fn parse_import(
         .from_reader(text.trim_start_matches('\u{feff}').as_bytes());
     let headers = match r.headers() {
         Ok(h) => h.clone(),
-        Err(_) => return Err(vec!["the first line must name the columns".into()]),
+        Err(_) => return Err(vec![t!(l, "import-no-header")]),
     };
     let col = |name: &str| headers.iter().position(|h| h == name);
     let missing: Vec<&str> = IMPORT_COLUMNS
@@ -143,7 +147,11 @@ fn parse_import(
         .filter(|c| col(c).is_none())
         .collect();
     if !missing.is_empty() {
-        return Err(vec![format!("missing columns: {}", missing.join(", "))]);
+        return Err(vec![t!(
+            l,
+            "import-missing-columns",
+            columns = missing.join(", ")
+        )]);
     }
     let mut out = Vec::new();
     let mut errors = Vec::new();
@@ -152,9 +160,11 @@ fn parse_import(
         let rec = match rec {
             Ok(rec) => rec,
             Err(_) => {
-                errors.push(format!(
-                    "line {line}: not a CSV row with {} columns",
-                    headers.len()
+                errors.push(t!(
+                    l,
+                    "import-line",
+                    line = line.to_string(),
+                    error = t!(l, "import-not-a-row", n = headers.len().to_string())
                 ));
                 continue;
             }
@@ -166,7 +176,12 @@ fn parse_import(
         } else if let Some(t) = techs.iter().find(|t| t.id == tech || t.name == tech) {
             t.id.clone()
         } else {
-            errors.push(format!("line {line}: technician: no such technician"));
+            errors.push(t!(
+                l,
+                "import-line",
+                line = line.to_string(),
+                error = t!(l, "import-no-technician")
+            ));
             continue;
         };
         let form = JobForm {
@@ -198,18 +213,23 @@ fn parse_import(
             s => match s.parse::<WorkOrderId>() {
                 Ok(id) => Some(id),
                 Err(_) => {
-                    errors.push(format!("line {line}: id: not a job id"));
+                    errors.push(t!(
+                        l,
+                        "import-line",
+                        line = line.to_string(),
+                        error = t!(l, "import-bad-id")
+                    ));
                     continue;
                 }
             },
         };
-        match form.request(offset, id, now).and_then(|req| {
+        match form.request(l, offset, id, now).and_then(|req| {
             validated_order(req.clone())
                 .map(|_| req)
                 .map_err(|e| e.to_string())
         }) {
             Ok(req) => out.push(req),
-            Err(e) => errors.push(format!("line {line}: {e}")),
+            Err(e) => errors.push(t!(l, "import-line", line = line.to_string(), error = e)),
         }
     }
     if errors.is_empty() {
@@ -224,12 +244,13 @@ pub(super) async fn import_csv(
     CsrfForm(session, form): CsrfForm<ImportForm>,
 ) -> Result<Response, PageError> {
     let techs = s.storage.technicians().await?;
-    let result = parse_import(&form.csv, session.offset(), s.clock.now(), &techs);
+    let l = session.locale();
+    let result = parse_import(l, &form.csv, session.offset(), s.clock.now(), &techs);
     let report = |title: &str, lines: Vec<String>, status| {
         let body = html! {
             h1 { (title) }
-            ul id="import-result" { @for l in &lines { li { (l) } } }
-            p { a href="/board" { "Back to the board" } }
+            ul id="import-result" { @for line in &lines { li { (line) } } }
+            p { a href="/board" { (t!(l, "back-to-board")) } }
         };
         let mut r = private(page(title, &session, "/board", body));
         *r.status_mut() = status;
@@ -239,7 +260,7 @@ pub(super) async fn import_csv(
         Ok(jobs) => jobs,
         Err(errors) => {
             return Ok(report(
-                "Nothing imported",
+                &t!(l, "import-nothing"),
                 errors,
                 axum::http::StatusCode::BAD_REQUEST,
             ));
@@ -257,10 +278,10 @@ pub(super) async fn import_csv(
     }
     tracing::info!(created, skipped, dispatcher = %session.dispatcher_id, "jobs imported");
     Ok(report(
-        "Jobs imported",
+        &t!(l, "import-done"),
         vec![
-            format!("{created} jobs created"),
-            format!("{skipped} already there, skipped"),
+            t!(l, "import-created", n = num(created as f64)),
+            t!(l, "import-skipped", n = num(skipped as f64)),
         ],
         axum::http::StatusCode::OK,
     ))
@@ -280,7 +301,7 @@ mod tests {
 
     #[test]
     fn an_import_reads_every_column_in_the_offset() {
-        let jobs = parse_import(GOOD, offset(), Utc::now(), &[]).unwrap();
+        let jobs = parse_import(Locale::En, GOOD, offset(), Utc::now(), &[]).unwrap();
         assert_eq!(jobs.len(), 1);
         assert_eq!(jobs[0].site.address, "1 Road, Town");
         assert_eq!(
@@ -296,7 +317,7 @@ mod tests {
         let bad = GOOD
             .replace("urban", "downtown")
             .replace("张三", "Secret Name");
-        let errs = parse_import(&bad, offset(), Utc::now(), &[]).unwrap_err();
+        let errs = parse_import(Locale::En, &bad, offset(), Utc::now(), &[]).unwrap_err();
         assert_eq!(errs.len(), 1);
         assert!(errs[0].starts_with("line 2: zone"), "{errs:?}");
         assert!(
@@ -304,18 +325,40 @@ mod tests {
                 .iter()
                 .any(|e| e.contains("Secret") || e.contains("downtown"))
         );
-        let no_cols =
-            parse_import("number,kind\nA,repair\n", offset(), Utc::now(), &[]).unwrap_err();
+        let no_cols = parse_import(
+            Locale::En,
+            "number,kind\nA,repair\n",
+            offset(),
+            Utc::now(),
+            &[],
+        )
+        .unwrap_err();
         assert!(
             no_cols[0].starts_with("missing columns: window_start"),
             "{no_cols:?}"
         );
         let unknown_tech = GOOD.replace("no drain,", "no drain,Nobody");
-        let errs = parse_import(&unknown_tech, offset(), Utc::now(), &[]).unwrap_err();
+        let errs = parse_import(Locale::En, &unknown_tech, offset(), Utc::now(), &[]).unwrap_err();
         assert_eq!(
             errs,
             vec!["line 2: technician: no such technician".to_owned()]
         );
+    }
+
+    #[test]
+    fn an_import_takes_the_chinese_words_too() {
+        let zh = GOOD
+            .replace(",repair,", ",维修,")
+            .replace(",urban,", ",市区,")
+            .replace(",paid,", ",付费,");
+        let jobs = parse_import(Locale::ZhCn, &zh, offset(), Utc::now(), &[]).unwrap();
+        assert_eq!(jobs[0].kind, fieldkit_core::model::JobKind::Repair);
+        assert_eq!(jobs[0].site.zone, fieldkit_core::model::Zone::Urban);
+        assert_eq!(jobs[0].billing, Billing::Paid);
+        // A word of neither language is refused, in the reader's language.
+        let bad = GOOD.replace(",urban,", ",城里,");
+        let errs = parse_import(Locale::ZhCn, &bad, offset(), Utc::now(), &[]).unwrap_err();
+        assert!(errs[0].starts_with("第 2 行：区域"), "{errs:?}");
     }
 
     #[test]

@@ -23,19 +23,23 @@ use fieldkit_core::checklist::StepKind;
 use fieldkit_core::model::{Signature, SignerRole, WorkOrderId};
 use fieldkit_core::report;
 use fieldkit_core::sync::ops::{JobOp, SignV1};
-use fieldkit_core::sync::protocol::Op;
 use maud::{Markup, html};
 
 use super::board::{board_status, standing_completion, status_words};
+use super::job_words::flag_label;
+use super::job_words::{describe, old_part_label, one_language, outcome_label, skew_note};
+use super::page::Viewer;
 use super::page::{PageError, csrf_field, page, private};
 use super::record::{best_template, blob_bytes, job_id, job_op, load};
 use super::session::Session;
-use super::words::{kind_word, zone_word};
+use super::words::{billing_label, kind_label, zone_label};
+use crate::i18n::Locale;
 use crate::push::CompletionState;
 use crate::signatures::{Verdict, verdict};
 use crate::state::AppState;
 use crate::storage::Completion;
 use crate::storage::dashboard::{JobActivity, STAGE_KINDS, TimelineEntry};
+use crate::t;
 
 /// The job page's routes.
 pub fn routes() -> Router<AppState> {
@@ -76,109 +80,6 @@ pub fn customer_signature(signs: &[Option<&SignV1>]) -> Option<SignatureView> {
 
 // ------------------------------------------------------------------ the page
 
-/// What an op says, in a line, from the op as read (`read`: [`job_op`]); an op that does not
-/// read says its kind and that its payload is unreadable. No personal data of the customer:
-/// names and phones are not in visit ops; free text the technician typed is shown as typed.
-fn describe(op: &Op, read: Option<&JobOp>) -> String {
-    let Some(j) = read else {
-        return format!("{} (unreadable payload)", op.kind);
-    };
-    let with_why = |why: &str| {
-        format!(
-            "{}{}{}",
-            j.kind().replace('_', " "),
-            if why.is_empty() { "" } else { ": " },
-            why
-        )
-    };
-    match j {
-        JobOp::AnswerStep(a) => format!(
-            "{}: {}",
-            a.step,
-            report::answer_in_words(&a.answer, &StepKind::Serial)
-        ),
-        JobOp::ExceptStep(x) => format!("{} skipped: {}", x.step, x.reason),
-        JobOp::RecordPart(p) => format!("{} × {}", p.sku, p.quantity),
-        JobOp::ConsentToFees(c) => format!(
-            "fees {} {}",
-            money(c.total),
-            if c.agreed { "agreed" } else { "refused" }
-        ),
-        JobOp::Feedback(f) => format!(
-            "rating {}{}",
-            f.rating,
-            if f.complaint { ", complaint" } else { "" }
-        ),
-        JobOp::Sign(s) => format!("signed ({})", s.role.as_str()),
-        JobOp::AddPhoto(_) => "photo".into(),
-        JobOp::RecordFinding(f) => format!("finding ({})", f.kind.as_str()),
-        JobOp::Pause(r) | JobOp::Cancel(r) => with_why(&r.reason),
-        JobOp::NoAccess(n) => with_why(&n.note),
-        JobOp::ReturnLoaner(l) => format!("替补品已收回 · loaner {} returned", l.loaner),
-        JobOp::DeclineQuote(r) => format!("报价未接受 · quote declined: {}", r.reason),
-        JobOp::NeedSecondVisit(r) => format!("需二次上门 · second visit needed: {}", r.reason),
-        JobOp::RequestRedelivery(r) => format!(
-            "开箱残次，待重新送货 · redelivery requested (damaged on unboxing, finding {}): {}",
-            r.finding, r.note
-        ),
-        JobOp::RefuseSignature(r) => format!(
-            "signature refused: {}{}{}",
-            r.reason,
-            if r.witness.is_some() {
-                "; a witness named"
-            } else {
-                ""
-            },
-            if r.photo_sha256.is_some() {
-                "; photo kept"
-            } else {
-                ""
-            }
-        ),
-        JobOp::Settle(p) => format!(
-            "settled {} ({}){}{}",
-            money(p.amount),
-            p.method.as_str(),
-            match (&p.receipt_no, p.invoice_due) {
-                (Some(r), _) => format!("; receipt {r}"),
-                (None, Some(due)) => format!("; invoice due {}", due.format("%Y-%m-%d %H:%M UTC")),
-                (None, None) => String::new(),
-            },
-            p.reason
-                .as_deref()
-                .map(|r| format!("; differs from the consent: {r}"))
-                .unwrap_or_default()
-        ),
-        JobOp::AwaitParts(w) => {
-            let parts: Vec<String> = w
-                .parts
-                .iter()
-                .map(|p| format!("{} × {}", p.sku, p.quantity))
-                .collect();
-            format!("awaiting parts: {} — {}", parts.join(", "), w.note)
-        }
-        JobOp::Arrive(a) => {
-            if a.late {
-                "arrived (late)".into()
-            } else {
-                "arrived".into()
-            }
-        }
-        other => other.kind().replace('_', " "),
-    }
-}
-
-fn money(cents: i64) -> String {
-    format!("{}.{:02}", cents / 100, (cents % 100).abs())
-}
-
-/// The device's clock was this far off when it made the op (beyond a sync's delay).
-fn skew_note(e: &TimelineEntry) -> Option<String> {
-    // Saturating: the device's clock is whatever it pushed.
-    let ahead = e.op.device_time.saturating_sub(e.received_at);
-    (ahead > 5 * 60_000).then(|| format!("device clock {} min ahead", ahead / 60_000))
-}
-
 async fn job_page(
     State(s): State<AppState>,
     session: Session,
@@ -188,16 +89,16 @@ async fn job_page(
     Ok(private(job_view(&s, &session, id, None).await?))
 }
 
-/// The job's page; `error` (a message the server wrote) is shown at the top.
-/// Why a technician does not fit, in words (zh-CN · en), joined.
-fn misfit_words(reasons: &[crate::people::suggest::Misfit]) -> String {
+/// Why a technician does not fit, in words, joined.
+fn misfit_words(l: Locale, reasons: &[crate::people::suggest::Misfit]) -> String {
     reasons
         .iter()
-        .map(|m| m.words(crate::i18n::current()))
+        .map(|m| m.words(l))
         .collect::<Vec<_>>()
-        .join("; ")
+        .join(t!(l, "list-separator-code").as_str())
 }
 
+/// The job's page; `error` (a message the server wrote) is shown at the top.
 pub(super) async fn job_view(
     s: &AppState,
     session: &Session,
@@ -297,190 +198,186 @@ pub(super) async fn job_view(
         .collect();
     // Applied ops of a kind, readable or not (an unreadable one is listed as such).
     let of_kind = |k: &'static str| applied.iter().filter(move |(e, _)| e.op.kind == k);
+    let l = session.locale();
     let tech_name = |t: &str| {
         techs
             .iter()
             .find(|x| x.id == t)
             .map(|x| x.name.clone())
-            .unwrap_or_else(|| format!("technician {t}"))
+            .unwrap_or_else(|| t!(l, "technician-id", id = t.to_owned()))
     };
+    let step_label = |id: &str| {
+        step_of(id).map_or_else(
+            || id.to_owned(),
+            |st| match l {
+                Locale::ZhCn => st.label.zh_cn.clone(),
+                Locale::En => st.label.en.clone(),
+            },
+        )
+    };
+    let line = |e: &TimelineEntry, j: Option<&JobOp>| describe(l, &e.op, j, &step_label);
     let o = &job.order;
     let body = html! {
-        h1 { "Job " (o.number) " " span class="status" id="job-status" data-status=(status) { (status_words(status)) } }
+        h1 { (t!(l, "job-heading", number = o.number.clone())) " " span class="status" id="job-status" data-status=(status) { (status_words(l, status)) } }
         @if let Some(e) = error { p class="error" id="job-error" { (e) } }
         div class="grid card" {
-            div { strong { "Kind " } (kind_word(o.kind)) " · " (format!("{:?}", o.billing).to_lowercase()) }
-            div { strong { "Promised " } (session.when(o.promised.start.timestamp_millis())) " – " (session.when(o.promised.end.timestamp_millis())) }
-            div { strong { "Technician " } @if let Some(t) = &job.technician_id { (tech_name(t)) } @else { "unassigned" } }
-            div { strong { "Customer " } (o.customer.name) " · " (o.customer.phone) }
-            div { strong { "Address " } (o.site.address) " (" (zone_word(o.site.zone)) ")" }
-            div { strong { "Product " } (o.product.model) @if let Some(sn) = &o.product.serial { " · SN " (sn) } }
-            div { strong { "Fault " } (o.reported_fault) }
-            @if let Some(r) = &job.cancel_reason { div class="flag" { strong { "Cancelled: " } (r) } }
-            @if let Some(t) = job.completed_at { div class="ok" { strong { "Completed " } (session.when(t)) " (received)" } }
+            div { strong { (t!(l, "job-kind")) " " } (kind_label(l, o.kind)) " · " (billing_label(l, o.billing)) }
+            div { strong { (t!(l, "job-promised")) " " } (session.when(o.promised.start.timestamp_millis())) " – " (session.when(o.promised.end.timestamp_millis())) }
+            div { strong { (t!(l, "job-technician")) " " } @if let Some(t) = &job.technician_id { (tech_name(t)) } @else { (t!(l, "unassigned")) } }
+            div { strong { (t!(l, "job-customer")) " " } (o.customer.name) " · " (o.customer.phone) }
+            div { strong { (t!(l, "job-address")) " " } (o.site.address) " (" (zone_label(l, o.site.zone)) ")" }
+            div { strong { (t!(l, "job-product")) " " } (o.product.model) @if let Some(sn) = &o.product.serial { " · SN " (sn) } }
+            div { strong { (t!(l, "job-fault")) " " } (o.reported_fault) }
+            @if let Some(r) = &job.cancel_reason { div class="flag" { strong { (t!(l, "job-cancelled")) " " } (r) } }
+            @if let Some(t) = job.completed_at { div class="ok" { strong { (t!(l, "job-completed")) " " } (t!(l, "job-completed-received", at = session.when(t))) } }
         }
         (super::job_links::chain_section(session, &chain, &techs))
 
-        h2 { "Completion" }
-        @if completions.is_empty() { p class="muted" id="completion" { "Not completed yet." } }
+        h2 { (t!(l, "job-completion")) }
+        @if completions.is_empty() { p class="muted" id="completion" { (t!(l, "job-not-completed")) } }
         @for c in &completions { (completion_card(session, &ids, c)) }
 
-        h2 { "Signature" }
+        h2 { (t!(l, "job-signature")) }
         @match &signature {
             Some(v) => div class="card" id="signature" {
-                img src={ "/jobs/" (ids) "/blobs/" (v.signature.image_sha256) } alt="customer's signature" style="max-width:320px;border:1px solid #ccc;background:#fff";
+                img src={ "/jobs/" (ids) "/blobs/" (v.signature.image_sha256) } alt=(t!(l, "job-signature-alt")) style="max-width:320px;border:1px solid #ccc;background:#fff";
                 p {
-                    "Signed by " (v.signature.signer_name) " at " (session.when_exact(v.signature.signed_at.timestamp_millis())) ". "
+                    (t!(l, "job-signed-by", name = v.signature.signer_name.clone(), at = session.when_exact(v.signature.signed_at.timestamp_millis()))) " "
                     span id="verdict" data-verdict=(v.verdict) class=(if v.verdict == "matches" { "ok" } else { "flag" }) {
                         @match v.verdict {
-                            "matches" => "Verified: the signed content matches its hash and the seal is intact.",
-                            "unsealed" => "Not verifiable: the signature carries no hash of the signed content.",
-                            _ => "NOT verified: the signed content or the seal does not match.",
+                            "matches" => (t!(l, "job-verdict-matches")),
+                            "unsealed" => (t!(l, "job-verdict-unsealed")),
+                            _ => (t!(l, "job-verdict-mismatch")),
                         }
                     }
                 }
-                @if let Some(h) = &v.signature.summary_sha256 { p class="muted" { "SHA-256 of the signed content: " code id="signed-hash" { (h) } } }
-                p { a id="copy-pdf" href={ "/jobs/" (ids) "/copy.pdf" } { "Customer's copy (PDF)" } }
+                @if let Some(h) = &v.signature.summary_sha256 { p class="muted" { (t!(l, "job-signed-hash")) " " code id="signed-hash" { (h) } } }
+                p { a id="copy-pdf" href={ "/jobs/" (ids) "/copy.pdf" } { (t!(l, "job-copy-pdf")) } }
             },
-            None => p class="muted" id="signature" { "No customer signature received yet." },
+            None => p class="muted" id="signature" { (t!(l, "job-no-signature")) },
         }
 
         @if !flags.is_empty() {
-            h2 { "Flags" }
+            h2 { (t!(l, "job-flags")) }
             ul id="job-flags" {
-                @for f in &flags { li class="flag" { strong { (f.kind.replace('_', " ")) } ": " (f.detail) " " span class="muted" { (session.when(f.created_at)) } } }
+                @for f in &flags { li class="flag" { strong { (flag_label(l, &f.kind)) } (t!(l, "colon-code")) span class="flag-detail" { (f.detail) } " " span class="muted" { (session.when(f.created_at)) } } }
             }
         }
 
-        h2 { "Checklist" }
-        @if steps.is_empty() { p class="muted" { "No answers received yet." } }
+        h2 { (t!(l, "job-checklist")) }
+        @if steps.is_empty() { p class="muted" { (t!(l, "job-no-answers")) } }
         @else {
             table id="checklist" {
-                tr { th { "Step" } th { "Answer" } }
+                tr { th { (t!(l, "job-col-step")) } th { (t!(l, "job-col-answer")) } }
                 @for (step, line, skipped) in &steps {
                     tr data-step=(step) {
-                        td { @match step_of(step) { Some(st) => { (st.label.zh_cn) " / " (st.label.en) }, None => (step) } }
-                        td { @if *skipped { span class="flag" { "skipped: " } } (line) }
+                        td { (step_label(step)) }
+                        td { @if *skipped { span class="flag" { (t!(l, "job-skipped")) " " } } (one_language(l, line)) }
                     }
                 }
             }
         }
 
         @if !photos.is_empty() {
-            h2 { "Photos" }
+            h2 { (t!(l, "job-photos")) }
             div id="photos" {
                 @for (sha, thumb) in &photos {
-                    a href={ "/jobs/" (ids) "/blobs/" (sha) } { img src={ "/jobs/" (ids) "/blobs/" (thumb) } alt="photo" style="max-height:120px;margin:2px"; }
+                    a href={ "/jobs/" (ids) "/blobs/" (sha) } { img src={ "/jobs/" (ids) "/blobs/" (thumb) } alt=(t!(l, "job-photo-alt")) style="max-height:120px;margin:2px"; }
                 }
             }
         }
 
-        h2 { "Parts, fees and feedback" }
+        h2 { (t!(l, "job-parts-fees")) }
         ul id="parts" {
             @for (e, j) in of_kind("record_part") {
-                li { (describe(&e.op, *j)) @if let Some(JobOp::RecordPart(p)) = j { @if let Some(sn) = &p.new_serial { " · new SN " (sn) } " · old part " (p.old_part.as_str()) } }
+                li { (line(e, *j)) @if let Some(JobOp::RecordPart(p)) = j { @if let Some(sn) = &p.new_serial { " · " (t!(l, "job-new-serial")) " " (sn) } " · " (t!(l, "job-old-part")) " " (old_part_label(l, p.old_part.as_str())) } }
             }
-            @for (e, j) in of_kind("consent_to_fees") { li { (describe(&e.op, *j)) } }
+            @for (e, j) in of_kind("consent_to_fees") { li { (line(e, *j)) } }
             @for (e, j) in of_kind("feedback") {
-                li { (describe(&e.op, *j)) @if let Some(JobOp::Feedback(f)) = j { @if let Some(c) = &f.comment { ": " (c) } } }
+                li { (line(e, *j)) @if let Some(JobOp::Feedback(f)) = j { @if let Some(c) = &f.comment { (t!(l, "colon-code")) (c) } } }
             }
         }
 
-        h2 { "Timeline" }
+        h2 { (t!(l, "job-timeline")) }
         table id="timeline" {
-            tr { th { "What" } th { "Device time" } th { "Received" } th { "Device" } th { "Outcome" } }
+            tr { th { (t!(l, "job-col-what")) } th { (t!(l, "job-col-device-time")) } th { (t!(l, "job-col-received")) } th { (t!(l, "job-col-device")) } th { (t!(l, "job-col-outcome")) } }
             @for (e, j) in &read {
                 tr data-kind=(e.op.kind) {
-                    td { (describe(&e.op, j.as_ref())) }
-                    td { (session.when_exact(e.op.device_time)) @if let Some(n) = skew_note(e) { " " span class="flag" { (n) } } }
+                    td { (line(e, j.as_ref())) }
+                    td { (session.when_exact(e.op.device_time)) @if let Some(n) = skew_note(l, e) { " " span class="flag" { (n) } } }
                     td { (session.when_exact(e.received_at)) }
                     td class="muted" { (e.device_id.get(..8).unwrap_or(&e.device_id)) }
-                    td { (e.outcome) @if let Some(r) = &e.reason { span class="muted" { " — " (r) } } }
+                    td { (outcome_label(l, &e.outcome)) @if let Some(r) = &e.reason { span class="muted rejected-reason" { " — " (r) } } }
                 }
             }
         }
 
-        h2 { "Change the job" }
+        h2 { (t!(l, "job-change")) }
         div class="grid" {
             form class="card" id="assign" method="post" action={ "/jobs/" (ids) "/assign" } {
                 (csrf_field(session))
-                label { "技师 · Technician " select name="technician_id" {
+                label { (t!(l, "job-technician")) " " select name="technician_id" {
                     // Those that fit the job first; a warning beside those that do not.
                     @for g in &suggestions {
                         option value=(g.technician_id) data-fits=(g.fits) selected[job.technician_id.as_deref() == Some(g.technician_id.as_str())] {
                             (g.name)
                             @if let Some(n) = &g.employee_number { " (" (n) ")" }
-                            @if g.fits { " ✓ 推荐 · suggested" } @else { " ⚠ " (misfit_words(&g.reasons)) }
+                            @if g.fits { " ✓ " (t!(l, "job-suggested")) } @else { " ⚠ " (misfit_words(l, &g.reasons)) }
                         }
                     }
                 } }
                 @if let Some(g) = assigned_misfit {
                     p class="warning" id="assign-warning" {
-                        "⚠ 所派技师不符合此工单 · the assigned technician does not fit this job: " (misfit_words(&g.reasons))
+                        "⚠ " (t!(l, "job-assigned-misfit", why = misfit_words(l, &g.reasons)))
                     }
                 }
-                button type="submit" { @if job.technician_id.is_some() { "Reassign" } @else { "Assign" } }
+                button type="submit" { @if job.technician_id.is_some() { (t!(l, "job-reassign")) } @else { (t!(l, "job-assign")) } }
             }
             form class="card" id="reschedule" method="post" action={ "/jobs/" (ids) "/reschedule" } {
                 (csrf_field(session))
-                label { "From " input type="datetime-local" name="start" required value=(session.local_input(o.promised.start)); }
-                label { "To " input type="datetime-local" name="end" required value=(session.local_input(o.promised.end)); }
-                button type="submit" { "Reschedule" }
+                label { (t!(l, "field-from")) " " input type="datetime-local" name="start" required value=(session.local_input(o.promised.start)); }
+                label { (t!(l, "field-to")) " " input type="datetime-local" name="end" required value=(session.local_input(o.promised.end)); }
+                button type="submit" { (t!(l, "job-reschedule")) }
             }
             form class="card" id="cancel" method="post" action={ "/jobs/" (ids) "/cancel" } {
                 (csrf_field(session))
-                label { "Reason " input type="text" name="reason" required maxlength="500"; }
-                button type="submit" class="secondary" { "Cancel job" }
+                label { (t!(l, "job-cancel-reason")) " " input type="text" name="reason" required maxlength="500"; }
+                button type="submit" class="secondary" { (t!(l, "job-cancel")) }
             }
             form class="card" id="complaint-handled" method="post" action={ "/jobs/" (ids) "/complaint-handled" } {
                 (csrf_field(session))
-                button type="submit" class="secondary" { "Complaint handled" }
+                button type="submit" class="secondary" { (t!(l, "job-complaint-handled")) }
             }
         }
     };
-    Ok(page(&format!("Job {}", o.number), session, "", body))
+    Ok(page(
+        &t!(l, "job-title", number = o.number.clone()),
+        session,
+        "",
+        body,
+    ))
 }
 
 /// A completion's state in words: a heading and what it means for the dispatcher.
-fn completion_words(state: Option<CompletionState>) -> (&'static str, &'static str) {
-    match state {
-        Some(CompletionState::Checking) => (
-            "Checking the signature",
-            "Received. The customer's signature is still being checked; the job counts as \
-             completed once it matches.",
-        ),
-        Some(CompletionState::Counted) => ("Counted", "Completed and counted."),
-        Some(CompletionState::Held) => (
-            "Held for the desk",
-            "The server's checks found the problems below, so this completion does not count \
-             yet. Release it if you have confirmed the visit another way (with the customer or \
-             the technician); reject it if it should never count. Either way, say why.",
-        ),
-        Some(CompletionState::Released) => (
-            "Released by the desk",
-            "Held at first, then released by a dispatcher: it counts as completed.",
-        ),
-        Some(CompletionState::Rejected) => (
-            "Rejected by the desk",
-            "Held at first, then rejected by a dispatcher: it does not count.",
-        ),
-        Some(CompletionState::Conflict) => (
-            "Not counted",
-            "Completed on the phone after the job was cancelled or reassigned: kept as a \
-             record, never counted.",
-        ),
-        None => (
-            "Unknown",
-            "The server does not know this completion's state.",
-        ),
-    }
+fn completion_words(l: Locale, state: Option<CompletionState>) -> (String, String) {
+    let (title, meaning) = match state {
+        Some(CompletionState::Checking) => ("completion-checking", "completion-checking-meaning"),
+        Some(CompletionState::Counted) => ("completion-counted", "completion-counted-meaning"),
+        Some(CompletionState::Held) => ("completion-held", "completion-held-meaning"),
+        Some(CompletionState::Released) => ("completion-released", "completion-released-meaning"),
+        Some(CompletionState::Rejected) => ("completion-rejected", "completion-rejected-meaning"),
+        Some(CompletionState::Conflict) => ("completion-conflict", "completion-conflict-meaning"),
+        None => ("completion-unknown", "completion-unknown-meaning"),
+    };
+    (t!(l, title), t!(l, meaning))
 }
 
 /// One completion of the job: its state in words, why it is held (or a conflict), the desk's
 /// ruling, and for a held one the forms to release or reject it.
 fn completion_card(session: &Session, job: &str, c: &Completion) -> Markup {
+    let l = session.locale();
     let state = CompletionState::parse(&c.state);
-    let (title, meaning) = completion_words(state);
+    let (title, meaning) = completion_words(l, state);
     let good = matches!(
         state,
         Some(CompletionState::Counted | CompletionState::Released)
@@ -489,22 +386,21 @@ fn completion_card(session: &Session, job: &str, c: &Completion) -> Markup {
         div class="card completion" id={ "completion-" (c.op_id) } data-state=(c.state) {
             p {
                 strong class=(if good { "ok" } else { "flag" }) data-completion-state=(c.state) { (title) }
-                " · completed on the phone " (session.when(c.completed_at_device))
-                ", received " (session.when(c.received_at))
-                " · device " span class="muted" { (c.device_id.get(..8).unwrap_or(&c.device_id)) }
+                " · " (t!(l, "completion-when", done = session.when(c.completed_at_device), received = session.when(c.received_at)))
+                " · " (t!(l, "completion-device")) " " span class="muted" { (c.device_id.get(..8).unwrap_or(&c.device_id)) }
             }
             p class="muted" { (meaning) }
             @if !c.reasons.is_empty() {
-                p { strong { @if state == Some(CompletionState::Conflict) { "Why:" } @else { "What the checks found:" } } }
+                p { strong { @if state == Some(CompletionState::Conflict) { (t!(l, "completion-why")) } @else { (t!(l, "completion-found")) } } }
                 ul class="reasons" {
                     @for r in &c.reasons { li class="flag" { (r) } }
                 }
             }
             @if let Some(d) = &c.decision {
                 p class="decision" {
-                    strong { @if state == Some(CompletionState::Rejected) { "Rejected" } @else { "Released" } }
-                    " by " span class="decided-by" { (d.by) } " on " (session.when(d.at))
-                    @if let Some(n) = &d.note { ": " q class="decision-note" { (n) } }
+                    strong { @if state == Some(CompletionState::Rejected) { (t!(l, "completion-decision-rejected")) } @else { (t!(l, "completion-decision-released")) } }
+                    " " (t!(l, "completion-decided-by")) " " span class="decided-by" { (d.by) } " · " (session.when(d.at))
+                    @if let Some(n) = &d.note { (t!(l, "colon-code")) q class="decision-note" { (n) } }
                 }
             }
             @if state == Some(CompletionState::Held) {
@@ -512,14 +408,14 @@ fn completion_card(session: &Session, job: &str, c: &Completion) -> Markup {
                     form class="card" id="release" method="post" action={ "/jobs/" (job) "/completion" } {
                         (csrf_field(session))
                         input type="hidden" name="ruling" value="release";
-                        label { "Why it counts after all " textarea name="note" rows="2" style="width:100%" required maxlength="500" placeholder="e.g. called the customer: the pump was replaced" {} }
-                        button type="submit" { "Release: count it" }
+                        label { (t!(l, "completion-release-why")) " " textarea name="note" rows="2" style="width:100%" required maxlength="500" placeholder=(t!(l, "completion-release-placeholder")) {} }
+                        button type="submit" { (t!(l, "completion-release")) }
                     }
                     form class="card" id="reject" method="post" action={ "/jobs/" (job) "/completion" } {
                         (csrf_field(session))
                         input type="hidden" name="ruling" value="reject";
-                        label { "Why it never counts " textarea name="note" rows="2" style="width:100%" required maxlength="500" placeholder="e.g. the customer says nobody came" {} }
-                        button type="submit" class="secondary" { "Reject: never count it" }
+                        label { (t!(l, "completion-reject-why")) " " textarea name="note" rows="2" style="width:100%" required maxlength="500" placeholder=(t!(l, "completion-reject-placeholder")) {} }
+                        button type="submit" class="secondary" { (t!(l, "completion-reject")) }
                     }
                 }
             }
@@ -581,12 +477,13 @@ mod tests {
     use fieldkit_core::checklist::AnswerValue;
     use fieldkit_core::model::{AttachmentKind, VisitId};
     use fieldkit_core::sync::ops::{AddPhotoV1, AnswerStepV1, FeedbackV1};
+    use fieldkit_core::sync::protocol::Op;
 
     use super::*;
     use crate::test_ops::{customer_sign, entry, op, renamed};
 
     fn line(op: &Op) -> String {
-        describe(op, job_op(op).as_ref())
+        describe(Locale::En, op, job_op(op).as_ref(), &|s| s.to_owned())
     }
 
     #[test]
@@ -595,7 +492,12 @@ mod tests {
             step: "shoe_covers".into(),
             answer: AnswerValue::YesNo(false),
         }));
-        assert_eq!(line(&answer), "shoe_covers: 否 / no");
+        assert_eq!(line(&answer), "shoe_covers: no");
+        assert_eq!(
+            describe(Locale::ZhCn, &answer, job_op(&answer).as_ref(), &|_| "鞋套"
+                .into()),
+            "鞋套：否"
+        );
         let feedback = op(&JobOp::Feedback(FeedbackV1 {
             id: Default::default(),
             visit_id: VisitId::new(),
@@ -617,7 +519,7 @@ mod tests {
         }));
         let answer = renamed(&answer, "step", "stepp");
         assert_eq!(job_op(&answer), None);
-        assert_eq!(line(&answer), "answer_step (unreadable payload)");
+        assert_eq!(line(&answer), "answer step (unreadable payload)");
         let feedback = op(&JobOp::Feedback(FeedbackV1 {
             id: Default::default(),
             visit_id: VisitId::new(),
@@ -634,7 +536,7 @@ mod tests {
             "step_id",
             "stepp_id",
         );
-        assert_eq!(line(&sign), "sign (unreadable payload)");
+        assert_eq!(line(&sign), "signature (unreadable payload)");
         assert!(customer_signature(&[None]).is_none());
     }
 

@@ -12,6 +12,7 @@ use serde::Deserialize;
 
 use super::NoFields;
 use super::job::job_view;
+use super::page::Viewer;
 use super::page::{PageError, private};
 use super::record::job_id;
 use super::session::{CsrfForm, Session};
@@ -19,6 +20,7 @@ use crate::desk::{self, text, window_ok};
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::storage::{JobChange, Ruling};
+use crate::t;
 
 /// The routes of the job page's forms.
 pub fn routes() -> Router<AppState> {
@@ -118,7 +120,12 @@ async fn rule_on_completion(
     let ruling = match f.ruling.as_str() {
         "release" => Ruling::Release,
         "reject" => Ruling::Reject,
-        _ => return Err(PageError::bad_request("ruling: release or reject")),
+        _ => {
+            return Err(PageError::bad_request(t!(
+                session.locale(),
+                "job-ruling-bad"
+            )));
+        }
     };
     let refused = async |status: StatusCode, message: &str| -> Result<Response, PageError> {
         let mut r = private(job_view(&s, &session, id, Some(message)).await?);
@@ -129,7 +136,7 @@ async fn rule_on_completion(
     if note.is_empty() || note.chars().count() > 500 {
         return refused(
             StatusCode::BAD_REQUEST,
-            "Say why in the note (1 to 500 characters): nothing was changed.",
+            &t!(session.locale(), "job-ruling-no-note"),
         )
         .await;
     }
@@ -141,8 +148,7 @@ async fn rule_on_completion(
         Err(ApiError::Conflict(_)) => {
             refused(
                 StatusCode::CONFLICT,
-                "This job has no completion held for the desk any more (it may have been \
-                 released or rejected already, see below): nothing was changed.",
+                &t!(session.locale(), "job-ruling-nothing-held"),
             )
             .await
         }

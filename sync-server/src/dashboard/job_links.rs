@@ -1,8 +1,8 @@
 //! Linked jobs on the job page: the chain (the job this one was made from, the jobs made from
 //! it, each a link with its number, kind and status) and the form that makes a child from this
 //! job in one action (`POST /jobs/{id}/children`, through [`crate::desk::links`]: the same
-//! rules and audit as the JSON API), landing on the new job's page. Words in zh-CN, then en
-//! ([`super::words`]).
+//! rules and audit as the JSON API), landing on the new job's page. Words from the catalogue in the
+//! reader's language (`chain-*`).
 
 use axum::Router;
 use axum::extract::{Path, State};
@@ -12,14 +12,17 @@ use fieldkit_core::model::{LinkKind, TimeWindow, WorkOrderStatus};
 use maud::{Markup, html};
 use serde::Deserialize;
 
+use super::page::Viewer;
 use super::page::{PageError, csrf_field};
 use super::record::job_id;
 use super::session::{CsrfForm, Session};
-use super::words::{chain as w, kind_word, link_word, order_status_word};
+use super::words::{kind_label, link_label, order_status_label};
 use crate::desk::links::{self, JobWithChain, LinkedJob, NewChildJob};
 use crate::desk::text;
+use crate::i18n::Locale;
 use crate::state::AppState;
 use crate::storage::Technician;
+use crate::t;
 
 /// The routes of the chain's form.
 pub fn routes() -> Router<AppState> {
@@ -54,14 +57,19 @@ async fn create_child(
 ) -> Result<Response, PageError> {
     let id = job_id(&id)?;
     let kind = LinkKind::parse(f.kind.trim())
-        .ok_or_else(|| PageError::bad_request("kind: one of the linked job kinds"))?;
+        .ok_or_else(|| PageError::bad_request(t!(session.locale(), "chain-bad-kind")))?;
     let promised = match (filled(&f.start), filled(&f.end)) {
         (None, None) => None,
         (Some(start), Some(end)) => Some(TimeWindow {
             start: session.parse_local("from", start)?,
             end: session.parse_local("to", end)?,
         }),
-        _ => return Err(PageError::bad_request("give both from and to, or neither")),
+        _ => {
+            return Err(PageError::bad_request(t!(
+                session.locale(),
+                "chain-both-or-neither"
+            )));
+        }
     };
     let req = NewChildJob {
         kind,
@@ -80,7 +88,7 @@ async fn create_child(
     Ok(Redirect::to(&format!("/jobs/{}", child.job.order.id)).into_response())
 }
 
-fn linked_row(j: &LinkedJob, techs: &[Technician], role: &str) -> Markup {
+fn linked_row(l: Locale, j: &LinkedJob, techs: &[Technician], role: &str) -> Markup {
     let tech = j.technician_id.as_deref().map(|t| {
         techs
             .iter()
@@ -90,14 +98,14 @@ fn linked_row(j: &LinkedJob, techs: &[Technician], role: &str) -> Markup {
     html! {
         li data-link=(j.link.as_str()) data-role=(role) {
             a href={ "/jobs/" (j.id) } { (j.number) }
-            " · " (link_word(j.link))
-            @if let Some(k) = j.kind { " · " (kind_word(k)) }
+            " · " (link_label(l, j.link))
+            @if let Some(k) = j.kind { " · " (kind_label(l, k)) }
             " · "
             @match j.status {
-                Some(st) => span data-status=(st.as_str()) { (order_status_word(st)) },
-                None => span class="muted" { (w::GONE) },
+                Some(st) => span data-status=(st.as_str()) { (order_status_label(l, st)) },
+                None => span class="muted" { (t!(l, "chain-gone")) },
             }
-            " · " (tech.unwrap_or(w::UNASSIGNED))
+            " · " @if let Some(t) = tech { (t) } @else { (t!(l, "unassigned")) }
         }
     }
 }
@@ -105,39 +113,40 @@ fn linked_row(j: &LinkedJob, techs: &[Technician], role: &str) -> Markup {
 /// The chain section of the job page, with the form that makes a child of this job.
 pub fn chain_section(session: &Session, c: &JobWithChain, techs: &[Technician]) -> Markup {
     let ids = c.job.order.id.to_string();
+    let l = session.locale();
     let cancelled =
         c.job.order.status == WorkOrderStatus::Cancelled || c.job.cancel_reason.is_some();
     html! {
-        h2 { (w::HEADING) }
+        h2 { (t!(l, "chain-heading")) }
         div class="card" id="chain" {
-            @if c.parent.is_none() && c.children.is_empty() { p class="muted" { (w::NONE) } }
+            @if c.parent.is_none() && c.children.is_empty() { p class="muted" { (t!(l, "chain-none")) } }
             @if let Some(p) = &c.parent {
-                p { strong { (w::PARENT) } }
-                ul id="chain-parent" { (linked_row(p, techs, "parent")) }
+                p { strong { (t!(l, "chain-parent")) } }
+                ul id="chain-parent" { (linked_row(l, p, techs, "parent")) }
             }
             @if !c.children.is_empty() {
-                p { strong { (w::CHILDREN) } }
-                ul id="chain-children" { @for ch in &c.children { (linked_row(ch, techs, "child")) } }
+                p { strong { (t!(l, "chain-children")) } }
+                ul id="chain-children" { @for ch in &c.children { (linked_row(l, ch, techs, "child")) } }
             }
             @if cancelled {
-                p class="muted" { (w::CANCELLED) }
+                p class="muted" { (t!(l, "chain-cancelled")) }
             } @else {
                 form id="new-child" method="post" action={ "/jobs/" (ids) "/children" } {
                     (csrf_field(session))
-                    p { strong { (w::NEW) } br; span class="muted" { (w::COPIES) } }
-                    label { (w::KIND) " " select name="kind" {
-                        @for k in LinkKind::ALL { option value=(k.as_str()) { (link_word(k)) } }
+                    p { strong { (t!(l, "chain-new")) } br; span class="muted" { (t!(l, "chain-copies")) } }
+                    label { (t!(l, "chain-kind")) " " select name="kind" {
+                        @for k in LinkKind::ALL { option value=(k.as_str()) { (link_label(l, k)) } }
                     } }
-                    label { (w::TECHNICIAN) " " select name="technician_id" {
-                        option value="" { (w::UNASSIGNED) }
+                    label { (t!(l, "chain-technician")) " " select name="technician_id" {
+                        option value="" { (t!(l, "unassigned")) }
                         @for t in techs { option value=(t.id) selected[c.job.technician_id.as_deref() == Some(t.id.as_str())] { (t.name) } }
                     } }
-                    label { (w::FROM) " " input type="datetime-local" name="start"; }
-                    label { (w::TO) " " input type="datetime-local" name="end"; }
-                    span class="muted" { (w::WHEN_EMPTY) }
-                    label { (w::FAULT) " " input type="text" name="reported_fault" maxlength="2000" placeholder=(w::FAULT_EMPTY); }
-                    label { (w::INSTRUCTIONS) " " input type="text" name="instructions" maxlength="4000"; }
-                    button type="submit" id="create-child" { (w::CREATE) }
+                    label { (t!(l, "field-from")) " " input type="datetime-local" name="start"; }
+                    label { (t!(l, "field-to")) " " input type="datetime-local" name="end"; }
+                    span class="muted" { (t!(l, "chain-when-empty")) }
+                    label { (t!(l, "chain-fault")) " " input type="text" name="reported_fault" maxlength="2000" placeholder=(t!(l, "chain-fault-empty")); }
+                    label { (t!(l, "chain-instructions")) " " input type="text" name="instructions" maxlength="4000"; }
+                    button type="submit" id="create-child" { (t!(l, "chain-create")) }
                 }
             }
         }

@@ -2,7 +2,7 @@
 //! board) behind a dispatcher login. Owns the routes at `/` and their wiring; each page is a
 //! module: [`board`] (the day's jobs by technician, live; new job), [`csv`] (export and
 //! import),
-//! [`job`] (one job: its completion and where it stands, timeline, checklist, photos,
+//! [`job`] (one job, its words about ops in [`job_words`]: its completion and where it stands, timeline, checklist, photos,
 //! signature and its verification, parts, fees, feedback, flags; release or reject a
 //! completion held for the desk, assign, reschedule, cancel; its linked jobs and a new one
 //! made from it: [`job_links`]), [`copy`] (its customer's copy as
@@ -29,6 +29,7 @@ pub mod csv;
 pub mod job;
 pub mod job_changes;
 pub mod job_links;
+pub mod job_words;
 pub mod money;
 pub mod new_job;
 pub mod page;
@@ -57,6 +58,7 @@ use crate::desk::audit::{Action, record};
 use crate::state::AppState;
 pub use crate::state::{BoardEvents, CopySettings, Settings};
 use crate::storage::dashboard::SessionRecord;
+use crate::t;
 
 /// Every dashboard route as (method, path): all but `GET /login`, `POST /login`, `GET /lang`
 /// (the language switch: a cookie of the browser's own, no data) and
@@ -103,6 +105,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/accounts/{id}/role"),
     ("GET", "/account/password"),
     ("POST", "/account/password"),
+    ("POST", "/account/language"),
     ("GET", "/audit"),
     ("POST", "/jobs/{id}/children"),
     ("GET", "/money"),
@@ -188,6 +191,8 @@ async fn security_headers(mut res: Response, https: bool) -> Response {
 /// `/lang?to=en&back=/board`: the dashboard in that language from now on (the `fk_lang`
 /// cookie, a year), back on the page it was asked from (a path of this server only).
 async fn switch_language(
+    State(s): State<AppState>,
+    headers: HeaderMap,
     axum::extract::Query(q): axum::extract::Query<Vec<(String, String)>>,
 ) -> Response {
     let get = |k: &str| q.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
@@ -201,16 +206,43 @@ async fn switch_language(
         .unwrap_or("/board");
     let mut r = Redirect::to(back).into_response();
     if let Some(l) = get("to").and_then(crate::i18n::Locale::from_tag) {
-        let value = format!(
-            "{}={}; Path=/; SameSite=Lax; Max-Age=31536000",
-            crate::i18n::LANG_COOKIE,
-            l.tag()
-        );
-        if let Ok(v) = HeaderValue::from_str(&value) {
-            r.headers_mut().insert(SET_COOKIE, v);
+        set_lang_cookie(&mut r, l);
+        // A logged-in dispatcher keeps the choice on their account (the next login sets it
+        // again, on any browser). A failure to save is logged: the cookie still switches.
+        if let Some(id) = logged_in(&s, &headers).await
+            && let Err(e) = s
+                .storage
+                .set_dispatcher_language(id, Some(l.tag().to_owned()))
+                .await
+        {
+            tracing::warn!(error = %e, "dashboard: the language could not be saved");
         }
     }
     r
+}
+
+/// Adds the `fk_lang` cookie (a year; readable by the pages' own requests only) to `r`.
+pub(crate) fn set_lang_cookie(r: &mut Response, l: crate::i18n::Locale) {
+    let value = format!(
+        "{}={}; Path=/; SameSite=Lax; Max-Age=31536000",
+        crate::i18n::LANG_COOKIE,
+        l.tag()
+    );
+    if let Ok(v) = HeaderValue::from_str(&value) {
+        r.headers_mut().append(SET_COOKIE, v);
+    }
+}
+
+/// The account of the session these headers carry, if it is on (without counting as the
+/// dispatcher's activity).
+async fn logged_in(s: &AppState, headers: &HeaderMap) -> Option<String> {
+    let hash = Session::token_hash(headers, s.dashboard.https)?;
+    let now = s.clock.now_ms();
+    let idle_ms = s.dashboard.idle_minutes.saturating_mul(60_000);
+    match s.storage.session(hash, now).await {
+        Ok(Some(r)) if now.saturating_sub(r.last_seen_at) < idle_ms => Some(r.dispatcher_id),
+        _ => None,
+    }
 }
 
 async fn home(_: Session) -> Redirect {
@@ -223,16 +255,17 @@ async fn login_page(State(s): State<AppState>) -> Response {
 
 fn login_form(s: &AppState, error: Option<&str>) -> Response {
     let token = random_token();
+    let l = crate::i18n::current();
     let body = bare(
-        "Log in",
+        &t!(l, "login-title"),
         html! {
-            h1 { "FieldKit dispatch" }
+            h1 { (t!(l, "login-heading")) }
             @if let Some(e) = error { p class="error" id="login-error" { (e) } }
             form id="login" method="post" action="/login" class="card" {
                 input type="hidden" name=(CSRF_FIELD) value=(token);
-                label { "Login " input name="login" autocomplete="username" required autofocus; }
-                label { "Password " input name="password" type="password" autocomplete="current-password" required; }
-                button id="login-submit" type="submit" { "Log in" }
+                label { (t!(l, "login-login")) " " input name="login" autocomplete="username" required autofocus; }
+                label { (t!(l, "login-password")) " " input name="password" type="password" autocomplete="current-password" required; }
+                button id="login-submit" type="submit" { (t!(l, "login-submit")) }
             }
         },
     );
@@ -268,7 +301,7 @@ async fn login(
     if !s.login_limiter.allow(client.key()) {
         return Err(PageError::new(
             StatusCode::TOO_MANY_REQUESTS,
-            "too many login attempts: wait a minute",
+            t!(crate::i18n::current(), "login-too-many"),
         ));
     }
     let from = client.0.to_string();
@@ -277,7 +310,7 @@ async fn login(
         Ok(LoginOutcome::Refused) => {
             return Ok(login_form(
                 &s,
-                Some("登录名或密码错误 (wrong login or password)"),
+                Some(&t!(crate::i18n::current(), "login-wrong")),
             ));
         }
         Ok(LoginOutcome::Wait(ms)) => return Ok(held_back(ms)),
@@ -291,6 +324,12 @@ async fn login(
     };
     let token = random_token();
     let now = s.clock.now_ms();
+    let language = s
+        .storage
+        .dispatcher_language(account.id.clone())
+        .await?
+        .as_deref()
+        .and_then(crate::i18n::Locale::from_tag);
     let minutes = s.dashboard.session_minutes;
     s.storage
         .create_session(
@@ -316,6 +355,9 @@ async fn login(
         if let Ok(v) = c.parse() {
             headers.append(SET_COOKIE, v);
         }
+    }
+    if let Some(l) = language {
+        set_lang_cookie(&mut r, l);
     }
     Ok(r)
 }
@@ -343,9 +385,10 @@ fn held_back(wait_ms: i64) -> Response {
     let secs = (wait_ms.max(1) + 999) / 1000;
     let mut r = PageError::new(
         StatusCode::TOO_MANY_REQUESTS,
-        format!(
-            "此账号登录失败次数过多，请 {secs} 秒后再试 \
-             (too many failed logins for this account: try again in {secs} s)"
+        t!(
+            crate::i18n::current(),
+            "login-held-back",
+            secs = secs.to_string()
         ),
     )
     .into_response();

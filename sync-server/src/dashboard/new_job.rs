@@ -14,15 +14,20 @@ use maud::{Markup, html};
 use serde::Deserialize;
 
 use super::money::parse_yuan;
+use super::page::Viewer;
 use super::page::{PageError, csrf_field, page, parse_local, private};
 use super::session::{CsrfForm, Session};
 use super::words::{
-    category_word, customer_type_word, parse_billing, parse_wire, parse_zone, wire_name,
+    billing_label, billing_word, category_label, customer_type_label, kind_label, parse_billing,
+    parse_kind, parse_wire, parse_zone, wire_name, zone_label,
 };
 use crate::desk::{self, NewSale, NewWorkOrder, validated_order};
 use crate::error::ApiError;
+use crate::i18n::Locale;
 use crate::state::AppState;
 use crate::storage::Technician;
+use crate::t;
+use fieldkit_core::model::Billing;
 
 /// The new-job page's routes.
 pub fn routes() -> Router<AppState> {
@@ -103,17 +108,17 @@ impl JobForm {
     /// The dispatcher API's request for this form (`None` id: the server makes one).
     pub(super) fn request(
         &self,
+        l: Locale,
         offset: chrono::FixedOffset,
         id: Option<WorkOrderId>,
         reported_at: DateTime<Utc>,
     ) -> Result<NewWorkOrder, String> {
-        let kind = JobKind::parse(self.kind.trim()).ok_or("kind: choose a job kind")?;
-        let zone = parse_zone(&self.zone).ok_or("zone: urban, suburban or rural")?;
-        let billing = parse_billing(&self.billing).ok_or("billing: warranty or paid")?;
-        let start = parse_local(offset, &self.window_start)
-            .ok_or("window start: a date and time like 2026-11-23 14:00")?;
-        let end = parse_local(offset, &self.window_end)
-            .ok_or("window end: a date and time like 2026-11-23 16:00")?;
+        let kind = parse_kind(&self.kind).ok_or_else(|| t!(l, "new-job-bad-kind"))?;
+        let zone = parse_zone(&self.zone).ok_or_else(|| t!(l, "new-job-bad-zone"))?;
+        let billing = parse_billing(&self.billing).ok_or_else(|| t!(l, "new-job-bad-billing"))?;
+        let start =
+            parse_local(offset, &self.window_start).ok_or_else(|| t!(l, "new-job-bad-start"))?;
+        let end = parse_local(offset, &self.window_end).ok_or_else(|| t!(l, "new-job-bad-end"))?;
         Ok(NewWorkOrder {
             id,
             number: self.number.clone(),
@@ -136,27 +141,27 @@ impl JobForm {
             instructions: optional(&self.instructions),
             reported_at,
             technician_id: optional(&self.technician_id),
-            sale: self.sale(offset)?,
+            sale: self.sale(l, offset)?,
         })
     }
 
     /// The sale typed in, none when its date is empty (checked with the order, by
     /// [`validated_order`]).
-    fn sale(&self, offset: chrono::FixedOffset) -> Result<Option<NewSale>, String> {
+    fn sale(&self, l: Locale, offset: chrono::FixedOffset) -> Result<Option<NewSale>, String> {
         if self.sale_date.trim().is_empty() {
             return Ok(None);
         }
-        let sold_at = parse_local(offset, &self.sale_date)
-            .ok_or("sale date: a date and time like 2026-11-20 10:00")?;
+        let sold_at =
+            parse_local(offset, &self.sale_date).ok_or_else(|| t!(l, "new-job-bad-sale-date"))?;
         let price_paid =
-            parse_yuan(&self.price_paid).ok_or("price paid: an amount in yuan, like 2999.00")?;
+            parse_yuan(&self.price_paid).ok_or_else(|| t!(l, "new-job-bad-price-paid"))?;
         let list_price = match self.list_price.trim() {
             "" => price_paid,
-            s => parse_yuan(s).ok_or("list price: an amount in yuan, like 3299.00")?,
+            s => parse_yuan(s).ok_or_else(|| t!(l, "new-job-bad-list-price"))?,
         };
         let current_price = match self.current_price.trim() {
             "" => None,
-            s => Some(parse_yuan(s).ok_or("current price: an amount in yuan, like 2599.00")?),
+            s => Some(parse_yuan(s).ok_or_else(|| t!(l, "new-job-bad-current-price"))?),
         };
         Ok(Some(NewSale {
             sold_at,
@@ -166,70 +171,73 @@ impl JobForm {
             seasonal: match self.seasonal.trim().to_lowercase().as_str() {
                 "" | "no" | "false" | "0" | "否" => false,
                 "on" | "yes" | "true" | "1" | "是" => true,
-                _ => return Err("seasonal: yes or no".into()),
+                _ => return Err(t!(l, "new-job-bad-seasonal")),
             },
-            category: parse_wire(&self.category).ok_or("category: choose the goods' category")?,
+            category: parse_wire(&self.category).ok_or_else(|| t!(l, "new-job-bad-category"))?,
             customer_type: match self.customer_type.trim() {
                 "" => CustomerType::Individual,
-                s => parse_wire(s).ok_or("customer type: individual or business")?,
+                s => parse_wire(s).ok_or_else(|| t!(l, "new-job-bad-customer-type"))?,
             },
         }))
     }
 }
 
 fn job_form(session: &Session, techs: &[Technician], f: &JobForm, error: Option<&str>) -> Markup {
+    let l = session.locale();
     let opt = |value: &str, current: &str, label: &str| {
         html! { option value=(value) selected[value == current] { (label) } }
     };
     html! {
-        h1 { "New job" }
+        h1 { (t!(l, "new-job-title")) }
         @if let Some(e) = error { p class="error" id="form-error" { (e) } }
         form id="new-job" method="post" action="/jobs/new" class="card" {
             (csrf_field(session))
             div class="grid" {
-                label { "Job number " input name="number" required value=(f.number); }
-                label { "Kind " select name="kind" {
-                    @for k in JobKind::ALL { (opt(k.as_str(), &f.kind, k.as_str())) }
+                label { (t!(l, "new-job-number")) " " input name="number" required value=(f.number); }
+                label { (t!(l, "new-job-kind")) " " select name="kind" {
+                    @for k in JobKind::ALL { (opt(k.as_str(), &f.kind, &kind_label(l, k))) }
                 } }
-                label { "Customer " input name="customer_name" required value=(f.customer_name); }
-                label { "Phone " input name="customer_phone" required value=(f.customer_phone); }
-                label { "Address " input name="address" required value=(f.address); }
-                label { "Zone " select name="zone" {
-                    @for z in Zone::ALL { (opt(z.as_str(), &f.zone, z.as_str())) }
+                label { (t!(l, "new-job-customer")) " " input name="customer_name" required value=(f.customer_name); }
+                label { (t!(l, "new-job-phone")) " " input name="customer_phone" required value=(f.customer_phone); }
+                label { (t!(l, "new-job-address")) " " input name="address" required value=(f.address); }
+                label { (t!(l, "new-job-zone")) " " select name="zone" {
+                    @for z in Zone::ALL { (opt(z.as_str(), &f.zone, &zone_label(l, z))) }
                 } }
-                label { "Product model " input name="product_model" required value=(f.product_model); }
-                label { "Serial " input name="product_serial" value=(f.product_serial); }
-                label { "Promised from " input type="datetime-local" name="window_start" required value=(f.window_start); }
-                label { "until " input type="datetime-local" name="window_end" required value=(f.window_end); }
-                label { "Billing " select name="billing" {
-                    (opt("warranty", &f.billing, "warranty")) (opt("paid", &f.billing, "paid"))
+                label { (t!(l, "new-job-model")) " " input name="product_model" required value=(f.product_model); }
+                label { (t!(l, "new-job-serial")) " " input name="product_serial" value=(f.product_serial); }
+                label { (t!(l, "new-job-from")) " " input type="datetime-local" name="window_start" required value=(f.window_start); }
+                label { (t!(l, "new-job-until")) " " input type="datetime-local" name="window_end" required value=(f.window_end); }
+                label { (t!(l, "new-job-billing")) " " select name="billing" {
+                    @for b in [Billing::Warranty, Billing::Paid] {
+                        (opt(billing_word(b), &f.billing, &billing_label(l, b)))
+                    }
                 } }
-                label { "Technician " select name="technician_id" {
-                    (opt("", &f.technician_id, "— not yet —"))
+                label { (t!(l, "new-job-technician")) " " select name="technician_id" {
+                    (opt("", &f.technician_id, &t!(l, "new-job-not-yet")))
                     @for t in techs { (opt(&t.id, &f.technician_id, &t.name)) }
                 } }
             }
-            label { "Reported fault " textarea name="reported_fault" rows="2" style="width:100%" required { (f.reported_fault) } }
-            label { "Instructions " textarea name="instructions" rows="2" style="width:100%" { (f.instructions) } }
+            label { (t!(l, "new-job-fault")) " " textarea name="reported_fault" rows="2" style="width:100%" required { (f.reported_fault) } }
+            label { (t!(l, "new-job-instructions")) " " textarea name="instructions" rows="2" style="width:100%" { (f.instructions) } }
             fieldset id="sale" {
-                legend { "销售记录（退换货据此核定，可不填） · Sale (returns and exchanges are judged on it; optional)" }
+                legend { (t!(l, "new-job-sale")) }
                 div class="grid" {
-                    label { "销售日期 · Sold on " input type="datetime-local" name="sale_date" value=(f.sale_date); }
-                    label { "实付价格（元） · Price paid (yuan) " input name="price_paid" inputmode="decimal" value=(f.price_paid); }
-                    label { "原价（元） · List price (yuan) " input name="list_price" inputmode="decimal" value=(f.list_price); }
-                    label { "现价（元） · Current price (yuan) " input name="current_price" inputmode="decimal" value=(f.current_price); }
-                    label { "商品类别 · Category " select name="category" {
-                        @for c in Category::ALL { (opt(&wire_name(c), &f.category, category_word(c))) }
+                    label { (t!(l, "new-job-sold-on")) " " input type="datetime-local" name="sale_date" value=(f.sale_date); }
+                    label { (t!(l, "new-job-price-paid")) " " input name="price_paid" inputmode="decimal" value=(f.price_paid); }
+                    label { (t!(l, "new-job-list-price")) " " input name="list_price" inputmode="decimal" value=(f.list_price); }
+                    label { (t!(l, "new-job-current-price")) " " input name="current_price" inputmode="decimal" value=(f.current_price); }
+                    label { (t!(l, "new-job-category")) " " select name="category" {
+                        @for c in Category::ALL { (opt(&wire_name(c), &f.category, &category_label(l, c))) }
                     } }
-                    label { "客户类型 · Customer type " select name="customer_type" {
+                    label { (t!(l, "new-job-customer-type")) " " select name="customer_type" {
                         @for t in [CustomerType::Individual, CustomerType::Business] {
-                            (opt(&wire_name(t), &f.customer_type, customer_type_word(t)))
+                            (opt(&wire_name(t), &f.customer_type, &customer_type_label(l, t)))
                         }
                     } }
-                    label { input type="checkbox" name="seasonal" value="on" checked[!f.seasonal.is_empty()]; " 季节性商品 · Seasonal goods" }
+                    label { input type="checkbox" name="seasonal" value="on" checked[!f.seasonal.is_empty()]; " " (t!(l, "new-job-seasonal")) }
                 }
             }
-            button id="create-job" type="submit" { "Create job" }
+            button id="create-job" type="submit" { (t!(l, "new-job-create")) }
         }
     }
 }
@@ -246,7 +254,12 @@ async fn new_job_page(State(s): State<AppState>, session: Session) -> Result<Res
         ..JobForm::default()
     };
     let body = job_form(&session, &techs, &f, None);
-    Ok(private(page("New job", &session, "/jobs/new", body)))
+    Ok(private(page(
+        &t!(session.locale(), "new-job-title"),
+        &session,
+        "/jobs/new",
+        body,
+    )))
 }
 
 async fn create_job(
@@ -255,13 +268,14 @@ async fn create_job(
 ) -> Result<Response, PageError> {
     let refused = |msg: String, techs: Vec<Technician>| {
         let body = job_form(&session, &techs, &f, Some(&msg));
-        let mut r = private(page("New job", &session, "/jobs/new", body));
+        let title = t!(session.locale(), "new-job-title");
+        let mut r = private(page(&title, &session, "/jobs/new", body));
         *r.status_mut() = axum::http::StatusCode::BAD_REQUEST;
         r
     };
     let techs = s.storage.technicians().await?;
     let order = f
-        .request(session.offset(), None, s.clock.now())
+        .request(session.locale(), session.offset(), None, s.clock.now())
         .and_then(|req| {
             let tech = req.technician_id.clone();
             validated_order(req)

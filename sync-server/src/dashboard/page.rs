@@ -203,9 +203,18 @@ impl PageError {
         Self::new(StatusCode::FORBIDDEN, message)
     }
 
-    /// 404.
+    /// 404: `what` (`job`, `image`, `technician`, …) is not there, said in the request's
+    /// language.
     pub fn not_found(what: &str) -> Self {
-        Self::new(StatusCode::NOT_FOUND, format!("{what} not found"))
+        let l = crate::i18n::current();
+        let message = match what {
+            "job" => t!(l, "page-err-no-job"),
+            "image" => t!(l, "page-err-no-image"),
+            "image (not uploaded yet)" => t!(l, "page-err-image-not-uploaded"),
+            "technician" => t!(l, "page-err-no-technician"),
+            _ => t!(l, "page-err-not-found"),
+        };
+        Self::new(StatusCode::NOT_FOUND, message)
     }
 
     /// 500: the detail is logged, the page says only that it failed.
@@ -233,19 +242,36 @@ impl From<StorageError> for PageError {
 
 impl IntoResponse for PageError {
     fn into_response(self) -> Response {
-        let title = self.status.canonical_reason().unwrap_or("Error");
+        let l = crate::i18n::current();
+        let title = status_title(l, self.status);
         let body = bare(
-            title,
+            &title,
             html! {
                 h1 { (self.status.as_u16()) " " (title) }
                 p class="error" { (self.message) }
-                p { a href="/board" { "Back to the board" } }
+                p { a href="/board" { (t!(l, "back-to-board")) } }
             },
         );
         let mut r = (self.status, body).into_response();
         r.headers_mut()
             .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
         r
+    }
+}
+
+/// The error page's heading for a status.
+fn status_title(l: Locale, status: StatusCode) -> String {
+    match status.as_u16() {
+        400 => t!(l, "error-title-400"),
+        401 => t!(l, "error-title-401"),
+        403 => t!(l, "error-title-403"),
+        404 => t!(l, "error-title-404"),
+        409 => t!(l, "error-title-409"),
+        413 => t!(l, "error-title-413"),
+        429 => t!(l, "error-title-429"),
+        500 => t!(l, "error-title-500"),
+        503 => t!(l, "error-title-503"),
+        _ => t!(l, "error-title-other"),
     }
 }
 

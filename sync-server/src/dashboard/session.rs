@@ -32,6 +32,8 @@ use crate::auth::{hash_secret, same_hash};
 use crate::desk::audit::{Actor, client_addr};
 use crate::records::Role;
 use crate::state::AppState;
+use crate::t;
+use fieldkit_core::i18n::date;
 
 /// The session cookie over plain HTTP.
 pub const SESSION_COOKIE: &str = "fk_session";
@@ -139,9 +141,10 @@ impl Session {
         if self.role == Role::Administrator {
             Ok(())
         } else {
-            Err(PageError::forbidden(
-                "只有管理员可以打开此页或这样做 (only an administrator may open this page or do this)",
-            ))
+            Err(PageError::forbidden(t!(
+                crate::i18n::current(),
+                "page-err-admin-only"
+            )))
         }
     }
 }
@@ -152,26 +155,51 @@ impl Session {
         offset(self.utc_offset_minutes)
     }
 
-    /// A time (ms since the epoch) as the dispatcher reads it: `2026-11-23 14:05`.
+    /// A time (ms since the epoch) as the dispatcher reads it, in their language:
+    /// `2026年11月23日 14:05`, `23 Nov 2026 14:05`.
     pub fn when(&self, ms: i64) -> String {
-        match Utc.timestamp_millis_opt(ms).single() {
-            Some(t) => t
-                .with_timezone(&self.offset())
-                .format("%Y-%m-%d %H:%M")
-                .to_string(),
-            None => "—".into(),
-        }
+        self.local(ms).map_or_else(
+            || "—".into(),
+            |t| {
+                format!(
+                    "{} {}",
+                    date(self.locale(), t.date_naive()),
+                    t.format("%H:%M")
+                )
+            },
+        )
     }
 
     /// A time with seconds, for timelines.
     pub fn when_exact(&self, ms: i64) -> String {
-        match Utc.timestamp_millis_opt(ms).single() {
-            Some(t) => t
-                .with_timezone(&self.offset())
-                .format("%Y-%m-%d %H:%M:%S")
-                .to_string(),
-            None => "—".into(),
-        }
+        self.local(ms).map_or_else(
+            || "—".into(),
+            |t| {
+                format!(
+                    "{} {}",
+                    date(self.locale(), t.date_naive()),
+                    t.format("%H:%M:%S")
+                )
+            },
+        )
+    }
+
+    /// The time of day alone (`14:05`), for the end of a window on the same day.
+    pub fn time_of_day(&self, ms: i64) -> String {
+        self.local(ms)
+            .map_or_else(|| "—".into(), |t| t.format("%H:%M").to_string())
+    }
+
+    /// A time as files carry it, the same in every language: `2026-11-23 14:05`.
+    pub fn when_iso(&self, ms: i64) -> String {
+        self.local(ms)
+            .map_or_else(|| "—".into(), |t| t.format("%Y-%m-%d %H:%M").to_string())
+    }
+
+    fn local(&self, ms: i64) -> Option<DateTime<FixedOffset>> {
+        Utc.timestamp_millis_opt(ms)
+            .single()
+            .map(|t| t.with_timezone(&self.offset()))
     }
 
     /// The value of a `datetime-local` input for this time.
@@ -185,7 +213,13 @@ impl Session {
     /// without seconds) in their offset.
     pub fn parse_local(&self, field: &str, s: &str) -> Result<DateTime<Utc>, PageError> {
         parse_local(self.offset(), s).ok_or_else(|| {
-            PageError::bad_request(format!("{field}: a date and time like 2026-11-23 14:05"))
+            let l = self.locale();
+            let field = match field {
+                "from" => t!(l, "field-from"),
+                "to" => t!(l, "field-to"),
+                other => other.to_owned(),
+            };
+            PageError::bad_request(t!(l, "page-err-date-time", field = field))
         })
     }
 }
@@ -214,7 +248,11 @@ impl IntoResponse for NoSession {
         if self.page {
             Redirect::to("/login").into_response()
         } else {
-            PageError::new(StatusCode::UNAUTHORIZED, "log in first").into_response()
+            PageError::new(
+                StatusCode::UNAUTHORIZED,
+                t!(crate::i18n::current(), "page-err-log-in-first"),
+            )
+            .into_response()
         }
     }
 }
@@ -277,17 +315,19 @@ fn same_origin(headers: &HeaderMap) -> bool {
 
 /// The fields of an urlencoded body, the pair named `field` taken out.
 fn take_field(body: &[u8], field: &str) -> Result<(Option<String>, String), PageError> {
-    let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(body)
-        .map_err(|_| PageError::bad_request("the form could not be read"))?;
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(body).map_err(|_| {
+        PageError::bad_request(t!(crate::i18n::current(), "page-err-form-unreadable"))
+    })?;
     // PostgreSQL cannot store a NUL in text: refused here for every form, as the JSON API
     // refuses it, rather than a 500 from the database.
     if pairs
         .iter()
         .any(|(k, v)| k.contains('\0') || v.contains('\0'))
     {
-        return Err(PageError::bad_request(
-            "表单中有 NUL 字符 (the form holds a NUL character)",
-        ));
+        return Err(PageError::bad_request(t!(
+            crate::i18n::current(),
+            "page-err-form-nul"
+        )));
     }
     let mut token = None;
     let mut rest = Vec::with_capacity(pairs.len());
@@ -298,19 +338,31 @@ fn take_field(body: &[u8], field: &str) -> Result<(Option<String>, String), Page
             rest.push((k, v));
         }
     }
-    let rest = serde_urlencoded::to_string(rest)
-        .map_err(|_| PageError::bad_request("the form could not be read"))?;
+    let rest = serde_urlencoded::to_string(rest).map_err(|_| {
+        PageError::bad_request(t!(crate::i18n::current(), "page-err-form-unreadable"))
+    })?;
     Ok((token, rest))
 }
 
 fn parse_form<T: DeserializeOwned>(rest: &str) -> Result<T, PageError> {
-    serde_urlencoded::from_str(rest).map_err(|e| PageError::bad_request(format!("form: {e}")))
+    serde_urlencoded::from_str(rest).map_err(|e| {
+        PageError::bad_request(t!(
+            crate::i18n::current(),
+            "page-err-form-field",
+            detail = e.to_string()
+        ))
+    })
 }
 
 async fn body_bytes(req: Request, state: &AppState) -> Result<bytes::Bytes, PageError> {
     axum::body::to_bytes(req.into_body(), state.max_body_bytes)
         .await
-        .map_err(|_| PageError::new(StatusCode::PAYLOAD_TOO_LARGE, "the form is too large"))
+        .map_err(|_| {
+            PageError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                t!(crate::i18n::current(), "page-err-form-too-large"),
+            )
+        })
 }
 
 /// A form posted by a logged-in dispatcher from one of this server's pages: the session's
@@ -324,7 +376,10 @@ impl<T: DeserializeOwned> FromRequest<AppState> for CsrfForm<T> {
         let (mut parts, body) = req.into_parts();
         let session = Session::from_request_parts(&mut parts, state).await?;
         if !same_origin(&parts.headers) {
-            return Err(PageError::forbidden("the form was sent from another site").into_response());
+            return Err(
+                PageError::forbidden(t!(crate::i18n::current(), "page-err-other-site"))
+                    .into_response(),
+            );
         }
         let req = Request::from_parts(parts, body);
         let bytes = body_bytes(req, state)
@@ -332,10 +387,9 @@ impl<T: DeserializeOwned> FromRequest<AppState> for CsrfForm<T> {
             .map_err(IntoResponse::into_response)?;
         let (token, rest) = take_field(&bytes, CSRF_FIELD).map_err(IntoResponse::into_response)?;
         if !token.is_some_and(|t| same_hash(&t, &session.csrf)) {
-            return Err(PageError::forbidden(
-                "the form's CSRF token is missing or wrong; reload the page",
-            )
-            .into_response());
+            return Err(
+                PageError::forbidden(t!(crate::i18n::current(), "page-err-csrf")).into_response(),
+            );
         }
         let form = parse_form(&rest).map_err(IntoResponse::into_response)?;
         Ok(CsrfForm(session, form))
@@ -350,7 +404,10 @@ impl<T: DeserializeOwned> FromRequest<AppState> for LoginForm<T> {
 
     async fn from_request(req: Request, state: &AppState) -> Result<Self, Response> {
         if !same_origin(req.headers()) {
-            return Err(PageError::forbidden("the form was sent from another site").into_response());
+            return Err(
+                PageError::forbidden(t!(crate::i18n::current(), "page-err-other-site"))
+                    .into_response(),
+            );
         }
         let cookie = cookie_value(req.headers(), login_cookie(state.dashboard.https))
             .filter(|t| well_formed_token(t))
@@ -362,9 +419,11 @@ impl<T: DeserializeOwned> FromRequest<AppState> for LoginForm<T> {
         match (cookie, token) {
             (Some(c), Some(t)) if same_hash(&c, &t) => {}
             _ => {
-                return Err(
-                    PageError::forbidden("the login form expired; reload the page").into_response(),
-                );
+                return Err(PageError::forbidden(t!(
+                    crate::i18n::current(),
+                    "page-err-login-expired"
+                ))
+                .into_response());
             }
         }
         Ok(LoginForm(
@@ -438,7 +497,8 @@ mod tests {
         let t = s.parse_local("start", "2026-11-23T09:30").unwrap();
         assert_eq!(t.to_rfc3339(), "2026-11-23T01:30:00+00:00");
         assert_eq!(s.local_input(t), "2026-11-23T09:30");
-        assert_eq!(s.when(t.timestamp_millis()), "2026-11-23 09:30");
+        assert_eq!(s.when_iso(t.timestamp_millis()), "2026-11-23 09:30");
+        assert_eq!(s.time_of_day(t.timestamp_millis()), "09:30");
         assert!(s.parse_local("start", "23/11/2026").is_err());
         assert_eq!(s.when(i64::MAX), "—");
     }

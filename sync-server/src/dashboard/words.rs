@@ -1,15 +1,20 @@
 //! The words the dashboard uses for a job's kind, zone and billing, in pages and CSV files
-//! alike, and back from a form or a file; and for linked jobs (关联工单), zh-CN first, then en.
+//! alike, and back from a form or a file; and for linked jobs (关联工单) and a work order's
+//! status. The `*_word` functions give the stable wire words (CSV columns, form values); the
+//! `*_label` functions the words a reader reads, from the catalogue in their language.
 
 use fieldkit_core::model::returns::Category;
 use fieldkit_core::model::{Billing, CustomerType, JobKind, LinkKind, WorkOrderStatus, Zone};
 
-/// A job kind's word (`repair`, `install`, …).
+use crate::i18n::Locale;
+use crate::t;
+
+/// A job kind's wire word (`repair`, `installation`, …): CSV cells, form values.
 pub fn kind_word(k: JobKind) -> &'static str {
     k.as_str()
 }
 
-/// A zone's word.
+/// A zone's wire word.
 pub fn zone_word(z: Zone) -> &'static str {
     match z {
         Zone::Urban => "urban",
@@ -18,7 +23,7 @@ pub fn zone_word(z: Zone) -> &'static str {
     }
 }
 
-/// A billing's word.
+/// A billing's wire word.
 pub fn billing_word(b: Billing) -> &'static str {
     match b {
         Billing::Warranty => "warranty",
@@ -26,140 +31,122 @@ pub fn billing_word(b: Billing) -> &'static str {
     }
 }
 
-/// The zone a word names.
-pub fn parse_zone(s: &str) -> Option<Zone> {
-    Zone::ALL.into_iter().find(|z| zone_word(*z) == s.trim())
-}
-
-/// The billing a word names.
-pub fn parse_billing(s: &str) -> Option<Billing> {
-    [Billing::Warranty, Billing::Paid]
-        .into_iter()
-        .find(|b| billing_word(*b) == s.trim())
-}
-
-/// Why a job was made from another, zh-CN then en.
-pub fn link_word(k: LinkKind) -> &'static str {
+/// A job kind as the reader reads it.
+pub fn kind_label(l: Locale, k: JobKind) -> String {
     match k {
-        LinkKind::FollowUp => "回访 · follow-up",
-        LinkKind::Redelivery => "二次配送 · redelivery",
-        LinkKind::Rework => "返工 · rework",
-        LinkKind::SecondVisit => "二次上门 · second visit",
-        LinkKind::CallbackRepair => "回访维修 · callback repair",
+        JobKind::Delivery => t!(l, "kind-delivery"),
+        JobKind::Installation => t!(l, "kind-installation"),
+        JobKind::Repair => t!(l, "kind-repair"),
+        JobKind::ReturnExchange => t!(l, "kind-return-exchange"),
+        JobKind::FollowUp => t!(l, "kind-follow-up"),
     }
 }
 
-/// A work order's status as the desk holds it, zh-CN then en (a status this table does not
-/// know yet: its stored name).
-pub fn order_status_word(s: WorkOrderStatus) -> &'static str {
-    const WORDS: &[(WorkOrderStatus, &str)] = &[
-        (WorkOrderStatus::Assigned, "已派工 · assigned"),
-        (WorkOrderStatus::Accepted, "已接单 · accepted"),
-        (WorkOrderStatus::Confirmed, "已预约 · confirmed"),
-        (WorkOrderStatus::Visiting, "上门中 · visiting"),
-        (WorkOrderStatus::Completed, "已完工 · completed"),
-        (WorkOrderStatus::AwaitingReturn, "待送回 · awaiting return"),
-        (WorkOrderStatus::NoAccess, "无人在家 · no access"),
-        (WorkOrderStatus::Cancelled, "已取消 · cancelled"),
-        (WorkOrderStatus::AwaitingParts, "待件 · awaiting parts"),
-        (
-            WorkOrderStatus::SignatureRefused,
-            "拒签 · signature refused",
-        ),
-        (
-            WorkOrderStatus::QuoteDeclined,
-            "报价未接受 · quote declined",
-        ),
-        (
-            WorkOrderStatus::SecondVisitNeeded,
-            "需二次上门 · second visit needed",
-        ),
-        (
-            WorkOrderStatus::RedeliveryRequested,
-            "待重新送货 · redelivery requested",
-        ),
-    ];
-    WORDS
-        .iter()
-        .find(|(k, _)| *k == s)
-        .map_or(s.as_str(), |(_, w)| w)
+/// A zone as the reader reads it.
+pub fn zone_label(l: Locale, z: Zone) -> String {
+    match z {
+        Zone::Urban => t!(l, "zone-urban"),
+        Zone::Suburban => t!(l, "zone-suburban"),
+        Zone::Rural => t!(l, "zone-rural"),
+    }
 }
 
-/// The texts of the job page's chain of linked jobs and its form, zh-CN then en.
-pub mod chain {
-    pub const HEADING: &str = "关联工单 · Linked jobs";
-    pub const PARENT: &str = "上级工单 · Made from";
-    pub const CHILDREN: &str = "后续工单 · Jobs made from this one";
-    pub const NONE: &str = "暂无关联工单 · No linked jobs.";
-    pub const GONE: &str = "(服务器上已无此单 · no longer on the server)";
-    pub const UNASSIGNED: &str = "未派工 · unassigned";
-    pub const NEW: &str = "由本单新建关联工单 · Make a linked job from this one";
-    pub const COPIES: &str = "新工单沿用本单的客户、地址和产品 · The new job keeps this job's customer, site and product.";
-    pub const KIND: &str = "类型 · Kind";
-    pub const TECHNICIAN: &str = "技师 · Technician";
-    pub const FROM: &str = "开始 · From";
-    pub const TO: &str = "结束 · To";
-    pub const WHEN_EMPTY: &str =
-        "不填则为明天同一时段 · Empty: the same hours on the first day after today";
-    pub const FAULT: &str = "故障 · Fault";
-    pub const FAULT_EMPTY: &str = "不填则沿用本单 · Empty: this job's";
-    pub const INSTRUCTIONS: &str = "说明 · Instructions";
-    pub const CREATE: &str = "新建关联工单 · Create linked job";
-    pub const CANCELLED: &str =
-        "本单已取消,不能再新建关联工单 · This job is cancelled: no linked job can be made from it.";
+/// A billing as the reader reads it.
+pub fn billing_label(l: Locale, b: Billing) -> String {
+    match b {
+        Billing::Warranty => t!(l, "billing-warranty"),
+        Billing::Paid => t!(l, "billing-paid"),
+    }
 }
-/// The daily cash reconciliation's heading (现金日结), zh-CN then en.
-pub const CASH_TITLE: &str = "现金日结 · Daily cash reconciliation";
 
-/// Its columns, zh-CN then en.
-pub const CASH_COLUMNS: [&str; 8] = [
-    "技师 · Technician",
-    "现金笔数 · Cash settlements",
-    "现金收款 · Cash collected",
-    "客户同意金额 · Consented",
-    "已上交 · Handed in",
-    "未上交 · Outstanding",
-    "刷卡/转账/扫码 · Card, transfer, QR",
-    "金额不符 · Differing",
-];
+/// The zone a word names: the wire word, or its label in any language (an import file
+/// written in Chinese).
+pub fn parse_zone(s: &str) -> Option<Zone> {
+    let s = s.trim();
+    Zone::ALL
+        .into_iter()
+        .find(|z| zone_word(*z) == s || Locale::ALL.iter().any(|l| zone_label(*l, *z) == s))
+}
 
-/// The row of the day's totals.
-pub const CASH_TOTAL: &str = "合计 · Total";
+/// The billing a word names: the wire word, or its label in any language.
+pub fn parse_billing(s: &str) -> Option<Billing> {
+    let s = s.trim();
+    [Billing::Warranty, Billing::Paid]
+        .into_iter()
+        .find(|b| billing_word(*b) == s || Locale::ALL.iter().any(|l| billing_label(*l, *b) == s))
+}
 
-/// A day with nothing to reconcile.
-pub const CASH_NONE: &str = "当日无结算或上交 · No settlement or hand-in that day.";
+/// The job kind a word names: the wire word, or its label in any language.
+pub fn parse_kind(s: &str) -> Option<JobKind> {
+    let s = s.trim();
+    JobKind::parse(s).or_else(|| {
+        JobKind::ALL
+            .into_iter()
+            .find(|k| Locale::ALL.iter().any(|l| kind_label(*l, *k) == s))
+    })
+}
+
+/// Why a job was made from another.
+pub fn link_label(l: Locale, k: LinkKind) -> String {
+    match k {
+        LinkKind::FollowUp => t!(l, "link-follow-up"),
+        LinkKind::Redelivery => t!(l, "link-redelivery"),
+        LinkKind::Rework => t!(l, "link-rework"),
+        LinkKind::SecondVisit => t!(l, "link-second-visit"),
+        LinkKind::CallbackRepair => t!(l, "link-callback-repair"),
+    }
+}
+
+/// A work order's status as the desk holds it.
+pub fn order_status_label(l: Locale, s: WorkOrderStatus) -> String {
+    match s {
+        WorkOrderStatus::Assigned => t!(l, "order-status-assigned"),
+        WorkOrderStatus::Accepted => t!(l, "order-status-accepted"),
+        WorkOrderStatus::Confirmed => t!(l, "order-status-confirmed"),
+        WorkOrderStatus::Visiting => t!(l, "order-status-visiting"),
+        WorkOrderStatus::Completed => t!(l, "order-status-completed"),
+        WorkOrderStatus::AwaitingReturn => t!(l, "order-status-awaiting-return"),
+        WorkOrderStatus::NoAccess => t!(l, "order-status-no-access"),
+        WorkOrderStatus::Cancelled => t!(l, "order-status-cancelled"),
+        WorkOrderStatus::AwaitingParts => t!(l, "order-status-awaiting-parts"),
+        WorkOrderStatus::SignatureRefused => t!(l, "order-status-signature-refused"),
+        WorkOrderStatus::QuoteDeclined => t!(l, "order-status-quote-declined"),
+        WorkOrderStatus::SecondVisitNeeded => t!(l, "order-status-second-visit-needed"),
+        WorkOrderStatus::RedeliveryRequested => t!(l, "order-status-redelivery-requested"),
+    }
+}
+
+/// A goods category as the reader reads it.
+pub fn category_label(l: Locale, c: Category) -> String {
+    match c {
+        Category::Appliance => t!(l, "category-appliance"),
+        Category::Other => t!(l, "category-other"),
+        Category::Food => t!(l, "category-food"),
+        Category::Medicine => t!(l, "category-medicine"),
+        Category::Cosmetics => t!(l, "category-cosmetics"),
+        Category::Intimate => t!(l, "category-intimate"),
+        Category::GoldJewellery => t!(l, "category-gold-jewellery"),
+        Category::Photosensitive => t!(l, "category-photosensitive"),
+        Category::Tobacco => t!(l, "category-tobacco"),
+        Category::Alcohol => t!(l, "category-alcohol"),
+        Category::WindInstrument => t!(l, "category-wind-instrument"),
+        Category::Battery => t!(l, "category-battery"),
+    }
+}
+
+/// A customer type as the reader reads it.
+pub fn customer_type_label(l: Locale, c: CustomerType) -> String {
+    match c {
+        CustomerType::Individual => t!(l, "customer-type-individual"),
+        CustomerType::Business => t!(l, "customer-type-business"),
+    }
+}
 
 /// The texts of the money page (cash hand-ins, invoices to follow), zh-CN then en.
 pub mod money;
 
 /// The texts of the board's panel of jobs at risk (服务时限预警), zh-CN then en.
 pub mod at_risk;
-
-/// A goods category, zh-CN then en (the ten 第21条 names are never returned or exchanged).
-pub fn category_word(c: Category) -> &'static str {
-    match c {
-        Category::Appliance => "家用电器 · appliance",
-        Category::Other => "其他商品 · other goods",
-        Category::Food => "食品 · food",
-        Category::Medicine => "药品 · medicine",
-        Category::Cosmetics => "化妆品 · cosmetics",
-        Category::Intimate => "贴身用品 · intimate goods",
-        Category::GoldJewellery => "黄金珠宝 · gold and jewellery",
-        Category::Photosensitive => "感光器材 · photosensitive materials",
-        Category::Tobacco => "烟 · tobacco",
-        Category::Alcohol => "酒 · alcohol",
-        Category::WindInstrument => "口吹乐器 · wind instruments",
-        Category::Battery => "电池 · batteries",
-    }
-}
-
-/// A customer type, zh-CN then en.
-pub fn customer_type_word(t: CustomerType) -> &'static str {
-    match t {
-        CustomerType::Individual => "个人 · individual",
-        CustomerType::Business => "单位 · business",
-    }
-}
 
 /// The wire name of a category or customer type (`appliance`, `business`…): a form's value.
 pub fn wire_name<T: serde::Serialize>(v: T) -> String {

@@ -20,6 +20,11 @@ pub trait AccountStorage: Send + Sync {
     fn set_dispatcher_disabled(&self, id: String, at: Option<i64>) -> Fut<'_, ()>;
     /// Changes the account's role; `NotFound` if there is no such account.
     fn set_dispatcher_role(&self, id: String, role: Role) -> Fut<'_, ()>;
+    /// The language the account reads the dashboard in (`zh-CN`, `en`), if it chose one.
+    fn dispatcher_language(&self, id: String) -> Fut<'_, Option<String>>;
+    /// Stores (or, `None`, forgets) the account's language; `NotFound` if there is no such
+    /// account.
+    fn set_dispatcher_language(&self, id: String, language: Option<String>) -> Fut<'_, ()>;
     /// Stores a new password hash and ends every session of the account but `keep` (the
     /// SHA-256 of the session that changed it); `NotFound` if there is no such account.
     fn set_password(&self, id: String, password_hash: String, keep: Option<String>) -> Fut<'_, ()>;

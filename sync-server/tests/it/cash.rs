@@ -301,10 +301,13 @@ async fn reconciliation(backend: Backend) {
     let desk = ts
         .dashboard_login("desk.cash", "a long enough password")
         .await;
+    let (_, en) = ts
+        .page(&desk.in_english(), "/measures?date=2026-11-20")
+        .await;
+    assert!(en.contains("Daily cash reconciliation"), "en heading");
     let (status, page) = ts.page(&desk, "/measures?date=2026-11-20").await;
     assert_eq!(status, 200);
     assert!(page.contains("现金日结"), "zh-CN heading");
-    assert!(page.contains("Daily cash reconciliation"), "en heading");
     assert!(
         page.contains("¥250.00") && page.contains("¥50.00"),
         "A's row"

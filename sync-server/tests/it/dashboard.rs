@@ -97,7 +97,11 @@ async fn dashboard_pages(backend: Backend) {
     assert_eq!(res.status().as_u16(), 401);
     assert!(common::set_cookie(&res, "fk_session").is_none());
 
-    let me: DashboardLogin = ts.dashboard_login("desk", PASSWORD).await;
+    let me: DashboardLogin = ts
+        .dashboard_login("desk", PASSWORD)
+        .await
+        // The assertions below read the pages' English sentences.
+        .in_english();
     let (s, board) = ts.page(&me, "/board").await;
     assert_eq!(s, 200);
     assert!(board.contains("id=\"board\""), "{board}");
@@ -245,7 +249,7 @@ async fn dashboard_pages(backend: Backend) {
     assert_eq!(job_count(&ts).await, 1);
     let fresh = csv.replace(&id, "").replace("WO-D-1", "WO-D-3");
     let res = ts.post_form(&me, "/jobs/import", &[("csv", &fresh)]).await;
-    assert!(res.text().await.unwrap().contains("1 jobs created"));
+    assert!(res.text().await.unwrap().contains("1 job created"));
     assert_eq!(job_count(&ts).await, 2);
     let broken = fresh
         .replace("WO-D-3", "WO-D-4")
@@ -486,7 +490,11 @@ async fn held_completions(backend: Backend) {
         return;
     };
     ts.create_dispatcher("li.na", PASSWORD).await;
-    let me = ts.dashboard_login("li.na", PASSWORD).await;
+    let me = ts
+        .dashboard_login("li.na", PASSWORD)
+        .await
+        // The assertions below read the pages' English sentences.
+        .in_english();
     let tech = ts.create_technician("Technician Held").await;
     let now = Utc::now();
     let released = demo::repair_order(1, now, Billing::Paid);

@@ -456,7 +456,7 @@ async fn backoff(backend: Backend) {
         assert_eq!(res.status().as_u16(), 429, "{backend:?}");
         assert_eq!(retry_after(&res), 30);
         let page = res.text().await.unwrap();
-        assert!(page.contains("too many failed logins"), "{page}");
+        assert!(page.contains("此账号登录失败次数过多"), "{page}");
     }
     // …and only that account.
     let res = try_login(&ts, &attacker, "colleague", ADMIN_PW).await;

@@ -256,7 +256,10 @@ async fn audit(backend: Backend) {
             "{action} on the page"
         );
     }
-    assert!(audit_page.contains("放行完工"));
+    assert!(
+        audit_page.contains("<td>放行完工</td>"),
+        "in the reader's language"
+    );
 }
 
 #[tokio::test]

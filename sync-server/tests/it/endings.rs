@@ -46,7 +46,9 @@ async fn desk_and_technician(backend: Backend) -> Option<(TestServer, String, Da
         .await;
     let desk = ts
         .dashboard_login("desk.endings", "a long enough password")
-        .await;
+        .await
+        // The assertions below read the pages' English sentences.
+        .in_english();
     Some((ts, tech, desk))
 }
 

@@ -19,6 +19,7 @@ mod conformance;
 mod dashboard;
 mod dashboard_at_risk_browser;
 mod dashboard_browser;
+mod dashboard_i18n;
 mod dashboard_security;
 mod desk_accounts;
 mod desk_audit;

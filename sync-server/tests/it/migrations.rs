@@ -683,7 +683,7 @@ fn assert_v1_kept(before: &BTreeMap<String, i64>, after: &BTreeMap<String, i64>)
             ("technician_profiles", 0),
             ("stock_minimums", 0),
         ]),
-        "the tables of 0002 to 0011 (the fixture's jobs have no parent: no link to backfill)"
+        "the tables of 0002 to 0012 (the fixture's jobs have no parent: no link to backfill)"
     );
 }
 

@@ -76,7 +76,9 @@ async fn settlement(backend: Backend) {
         .await;
     let desk = ts
         .dashboard_login("desk.money", "a long enough password")
-        .await;
+        .await
+        // The assertions below read the pages' English sentences.
+        .in_english();
 
     // Less than consented, by QR, no receipt (the invoice follows): applied, flagged.
     let (job, p) = walked_to(&ts, &tech, 1, "customer signed").await;

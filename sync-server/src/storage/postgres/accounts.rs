@@ -94,6 +94,29 @@ impl AccountStorage for PostgresStorage {
         })
     }
 
+    fn dispatcher_language(&self, id: String) -> Fut<'_, Option<String>> {
+        Box::pin(async move {
+            let c = self.pool.get().await.map_err(pool_err)?;
+            let row = c
+                .query_opt("SELECT language FROM dispatchers WHERE id = $1", &[&id])
+                .await?;
+            Ok(row.and_then(|r| r.get::<_, Option<String>>(0)))
+        })
+    }
+
+    fn set_dispatcher_language(&self, id: String, language: Option<String>) -> Fut<'_, ()> {
+        Box::pin(async move {
+            let c = self.pool.get().await.map_err(pool_err)?;
+            found(
+                c.execute(
+                    "UPDATE dispatchers SET language = $2 WHERE id = $1",
+                    &[&id, &language],
+                )
+                .await?,
+            )
+        })
+    }
+
     fn set_password(&self, id: String, password_hash: String, keep: Option<String>) -> Fut<'_, ()> {
         Box::pin(async move {
             let mut c = self.pool.get().await.map_err(pool_err)?;

@@ -80,6 +80,12 @@ pub const MIGRATIONS: &[Migration] = &[
         include_str!("migrations/0011_spares.sql"),
         "eaebbfd7bd3466d0c227f34d68a571ae1cc4f7155dacdd6cecf24c3d0f26400d",
     ),
+    Migration::new(
+        12,
+        "desk_language",
+        include_str!("migrations/0012_desk_language.sql"),
+        "030115fc1fae95c9faff329d38d59843b177ce59ac26b0ffcc38595c19d50fe1",
+    ),
 ];
 
 /// Brings the database to the newest of `migrations` (the server passes [`MIGRATIONS`]):

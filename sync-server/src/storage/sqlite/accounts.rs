@@ -91,6 +91,27 @@ impl AccountStorage for SqliteStorage {
         })
     }
 
+    fn dispatcher_language(&self, id: String) -> Fut<'_, Option<String>> {
+        self.run(move |c| {
+            Ok(c.query_row(
+                "SELECT language FROM dispatchers WHERE id = ?1",
+                [id],
+                |r| r.get::<_, Option<String>>(0),
+            )
+            .optional()?
+            .flatten())
+        })
+    }
+
+    fn set_dispatcher_language(&self, id: String, language: Option<String>) -> Fut<'_, ()> {
+        self.run(move |c| {
+            found(c.execute(
+                "UPDATE dispatchers SET language = ?2 WHERE id = ?1",
+                params![id, language],
+            )?)
+        })
+    }
+
     fn set_password(&self, id: String, password_hash: String, keep: Option<String>) -> Fut<'_, ()> {
         self.run(move |c| {
             let tx = c.transaction()?;

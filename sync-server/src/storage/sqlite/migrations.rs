@@ -79,6 +79,12 @@ pub const MIGRATIONS: &[Migration] = &[
         include_str!("migrations/0011_spares.sql"),
         "b359352007f542c1cac59b7357caddea239c0efcb0315c5b9b119c675b52e656",
     ),
+    Migration::new(
+        12,
+        "desk_language",
+        include_str!("migrations/0012_desk_language.sql"),
+        "030115fc1fae95c9faff329d38d59843b177ce59ac26b0ffcc38595c19d50fe1",
+    ),
 ];
 
 /// Brings the database on `c` to the newest of `migrations` (the server passes

@@ -4,6 +4,7 @@
 //! ([`webdriver`]). Also compiled into the benchmarks (`benches/common`, by `#[path]`).
 #![allow(dead_code)]
 
+pub mod dashboard_fixture;
 pub mod hostile;
 pub mod journal;
 pub mod phone;
@@ -506,6 +507,17 @@ pub fn to_wire<T: serde::Serialize>(p: &T) -> Op {
 pub struct DashboardLogin {
     pub cookie: String,
     pub csrf: String,
+}
+
+impl DashboardLogin {
+    /// The same session reading the dashboard in English (the `fk_lang` cookie), for the
+    /// tests that read the pages' English sentences.
+    pub fn in_english(&self) -> DashboardLogin {
+        DashboardLogin {
+            cookie: format!("{}; fk_lang=en", self.cookie),
+            csrf: self.csrf.clone(),
+        }
+    }
 }
 
 /// The value of `name="csrf" value="…"` in a page.
