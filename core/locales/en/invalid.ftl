@@ -164,3 +164,7 @@ invalid-the-receipt-is-not-the-one-the-customer-signed-show-it-and-sign-again = 
 invalid-the-customer-has-not-signed-the-take-back-receipt = the customer has not signed the take-back receipt
 invalid-time-out-of-range = time out of range
 invalid-must-not-be-negative = must not be negative
+
+# Reasons with numbers: each number is written n in the id, given as $n1, $n2…
+invalid-longer-than-n-characters = longer than { $n1 } characters
+invalid-n-is-not-between-n-and-n = { $n1 } is not between { $n2 } and { $n3 }

@@ -164,3 +164,7 @@ invalid-the-receipt-is-not-the-one-the-customer-signed-show-it-and-sign-again = 
 invalid-the-customer-has-not-signed-the-take-back-receipt = 客户尚未签署带回机器的收据
 invalid-time-out-of-range = 时间超出范围
 invalid-must-not-be-negative = 不能为负数
+
+# Reasons with numbers: each number is written n in the id, given as $n1, $n2…
+invalid-longer-than-n-characters = 超过 { $n1 } 个字符
+invalid-n-is-not-between-n-and-n = { $n1 } 不在 { $n2 } 到 { $n3 } 之间

@@ -5,7 +5,7 @@
 use std::sync::LazyLock;
 use std::sync::atomic::{AtomicU8, Ordering};
 
-use super::{Catalogue, Locale, Source};
+use super::{Catalogue, FluentArgs, Locale, Source};
 
 /// Every `.ftl` file of the phone's catalogue, per locale.
 const SOURCES: &[Source] = &[
@@ -88,15 +88,50 @@ pub fn word_id(prefix: &str, english: &str) -> String {
 }
 
 /// One of the core's fixed English words (an action, a state, a field name, a reason) in
-/// `locale`: the message `word_id(prefix, english)`, or the English word itself when the
-/// catalogue has none (a word added to the code later shows in English, never an id).
+/// `locale`: the message `word_id(prefix, english)`; else, for words with numbers in them
+/// ("longer than 2000 characters"), the message with each number written `n`
+/// (`invalid-longer-than-n-characters`), the numbers given as `$n1`, `$n2`…; else the
+/// English word itself (a word added to the code later shows in English, never an id).
 pub fn word(locale: Locale, prefix: &str, english: &str) -> String {
     let id = word_id(prefix, english);
     if phone().has(locale, &id) {
-        phone().format(locale, &id, None)
-    } else {
-        english.to_owned()
+        return phone().format(locale, &id, None);
     }
+    let (shape, numbers) = numbers_out(english);
+    if !numbers.is_empty() {
+        let id = word_id(prefix, &shape);
+        if phone().has(locale, &id) {
+            let mut args = FluentArgs::new();
+            for (i, n) in numbers.into_iter().enumerate() {
+                args.set(format!("n{}", i + 1), n);
+            }
+            return phone().format(locale, &id, Some(&args));
+        }
+    }
+    english.to_owned()
+}
+
+/// `english` with each run of digits written `n`, and the runs in order.
+fn numbers_out(english: &str) -> (String, Vec<String>) {
+    let mut shape = String::new();
+    let mut numbers: Vec<String> = Vec::new();
+    let mut in_number = false;
+    for c in english.chars() {
+        if c.is_ascii_digit() {
+            if !in_number {
+                shape.push('n');
+                numbers.push(String::new());
+                in_number = true;
+            }
+            if let Some(n) = numbers.last_mut() {
+                n.push(c);
+            }
+        } else {
+            shape.push(c);
+            in_number = false;
+        }
+    }
+    (shape, numbers)
 }
 
 /// A locale that can be read and changed from any thread (a device's language, switched at

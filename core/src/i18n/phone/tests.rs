@@ -591,3 +591,27 @@ fn an_english_word_the_catalogue_lacks_stays_english_never_an_id() {
         "invalid-not-in-1-kib-64-mib"
     );
 }
+
+#[test]
+fn reasons_with_numbers_are_translated_with_their_numbers() {
+    let long = Error::invalid("note", format!("longer than {} characters", 2000));
+    assert_eq!(
+        long.to_string(),
+        "invalid note: longer than 2000 characters"
+    );
+    assert_eq!(long.reason(Locale::ZhCn), "备注无效：超过 2000 个字符");
+    let rating = Error::invalid("rating", format!("{} is not between 1 and 5", 500));
+    assert_eq!(
+        rating.to_string(),
+        "invalid rating: 500 is not between 1 and 5"
+    );
+    assert_eq!(
+        rating.reason(Locale::ZhCn),
+        "评分无效：500 不在 1 到 5 之间"
+    );
+    // A word that is in the catalogue with its number is taken as it is.
+    assert_eq!(
+        Error::invalid("parts", "more than 20 parts in one request").reason(Locale::ZhCn),
+        "配件无效：一次申请超过 20 种配件"
+    );
+}
