@@ -180,7 +180,7 @@ pub struct Progress {
 
 impl From<rules::Blocker> for Blocker {
     fn from(b: rules::Blocker) -> Self {
-        let text = b.to_string();
+        let text = b.reason(crate::error::speaking());
         let reason = match b.reason {
             CoreBlockReason::Unanswered => BlockReason::Unanswered,
             CoreBlockReason::NeedsPhotos { have, need } => BlockReason::NeedsPhotos {

@@ -1,9 +1,11 @@
 //! The one error type that crosses the FFI, and the one place core errors are mapped to it.
 //!
-//! Each variant is a kind an app can act on; `reason` is a sentence for the technician (from
-//! the core's messages, which name ids and steps, never customer data).
+//! Each variant is a kind an app can act on; `reason` is a sentence for the technician in the
+//! kit's language ([`speaking`]: zh-CN unless the app said otherwise), from the core's
+//! catalogue, which names ids and steps, never customer data.
 
 use fieldkit_core::checklist::Refusal as StepRefusal;
+use fieldkit_core::i18n::{Locale, SharedLocale, phone, word};
 use fieldkit_core::media::photo::PhotoError;
 use fieldkit_core::report::ReportError;
 
@@ -14,13 +16,18 @@ use crate::shared::Blocker;
 #[derive(Debug, thiserror::Error, uniffi::Error)]
 pub enum FieldKitError {
     /// A value given by the app is not acceptable (empty, too long, malformed id…).
-    /// (`field_name`, not `field`: `field` is a keyword inside Kotlin accessors.)
-    #[error("invalid {field_name}: {reason}")]
+    /// (`field_name`, not `field`: `field` is a keyword inside Kotlin accessors; `reason` is
+    /// the whole sentence, naming the field.)
+    #[error("{reason}")]
     Validation { field_name: String, reason: String },
 
     /// No such record on this device.
-    #[error("{entity} {id} not found")]
-    NotFound { entity: String, id: String },
+    #[error("{reason}")]
+    NotFound {
+        entity: String,
+        id: String,
+        reason: String,
+    },
 
     /// The job or visit is not in a state that allows this action.
     #[error("{reason}")]
@@ -137,23 +144,70 @@ pub enum ReportProblem {
 /// Shorthand for results of FFI calls.
 pub type Result<T, E = FieldKitError> = std::result::Result<T, E>;
 
-impl FieldKitError {
-    pub(crate) fn validation(field: &str, reason: impl Into<String>) -> Self {
-        Self::Validation {
-            field_name: field.to_owned(),
-            reason: reason.into(),
-        }
-    }
+/// The language every `reason` is written in: the kit's, set when a kit is opened and by
+/// `set_locale`. One per process (an app holds one kit; the last kit opened or switched
+/// decides).
+static SPEAKING: SharedLocale = SharedLocale::new(Locale::ZhCn);
+
+/// The language `reason`s are written in now.
+pub(crate) fn speaking() -> Locale {
+    SPEAKING.get()
 }
 
-impl From<fieldkit_core::Error> for FieldKitError {
-    fn from(e: fieldkit_core::Error) -> Self {
+/// Writes every `reason` from now on in `locale`.
+pub(crate) fn speak(locale: Locale) {
+    SPEAKING.set(locale);
+}
+
+/// The locale a BCP 47 tag names (`zh-CN`, `zh-Hans-CN`, `en-US`, `en_GB`…); Chinese for
+/// anything FieldKit does not speak, never an error.
+pub(crate) fn locale_of_tag(tag: &str) -> Locale {
+    Locale::from_tag(tag).unwrap_or_default()
+}
+
+impl FieldKitError {
+    /// A value given by the app is not acceptable: `field` and `reason` are the FFI's fixed
+    /// English words, written in the kit's language (messages `field-…`, `invalid-…`).
+    pub(crate) fn validation(field: &str, reason: &str) -> Self {
+        Self::validation_in(speaking(), field, reason)
+    }
+
+    /// [`FieldKitError::validation`] in `l`.
+    fn validation_in(l: Locale, field: &str, reason: &str) -> Self {
+        Self::Validation {
+            field_name: field.to_owned(),
+            reason: fieldkit_core::tr!(
+                phone(),
+                l,
+                "err-invalid",
+                field = word(l, "field-", field),
+                reason = word(l, "invalid-", reason)
+            ),
+        }
+    }
+
+    /// A failure of the FFI itself (a task that did not finish, a callback that threw):
+    /// `detail` names no customer data.
+    pub(crate) fn internal(id: &str, detail: &str) -> Self {
+        Self::internal_in(speaking(), id, detail)
+    }
+
+    /// [`FieldKitError::internal`] in `l`.
+    fn internal_in(l: Locale, id: &str, detail: &str) -> Self {
+        Self::Internal {
+            reason: fieldkit_core::tr!(phone(), l, id, detail = detail.to_owned()),
+        }
+    }
+
+    /// The one mapping of the core's errors to the FFI's, every `reason` in `locale`.
+    pub(crate) fn from_core(e: fieldkit_core::Error, locale: Locale) -> Self {
         use fieldkit_core::Error as E;
-        let reason = e.to_string();
+        let reason = e.reason(locale);
         match e {
             E::NotFound { entity, id } => Self::NotFound {
                 entity: entity.to_owned(),
                 id,
+                reason,
             },
             E::Refused(r) => Self::Refused {
                 action: r.action.to_owned(),
@@ -201,7 +255,7 @@ impl From<fieldkit_core::Error> for FieldKitError {
                 blockers: blockers.into_iter().map(Blocker::from).collect(),
                 reason,
             },
-            E::Invalid { field, reason } => Self::Validation {
+            E::Invalid { field, .. } => Self::Validation {
                 field_name: field.to_owned(),
                 reason,
             },
@@ -254,11 +308,19 @@ impl From<fieldkit_core::Error> for FieldKitError {
     }
 }
 
+/// Every `?` on a core result: the mapping above, in the kit's language.
+impl From<fieldkit_core::Error> for FieldKitError {
+    fn from(e: fieldkit_core::Error) -> Self {
+        Self::from_core(e, speaking())
+    }
+}
+
 /// A foreign callback threw something it did not declare (or the call itself failed).
 impl From<uniffi::UnexpectedUniFFICallbackError> for FieldKitError {
     fn from(e: uniffi::UnexpectedUniFFICallbackError) -> Self {
-        Self::Internal {
-            reason: format!("callback failed: {}", e.reason),
-        }
+        Self::internal("err-callback", &e.reason)
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -101,8 +101,8 @@ impl FieldKit {
         tokio::task::spawn_blocking(move || self.add_photo(job_id, step_id, bytes))
             .await
             // The join error's text may carry a panic message: keep it out of the reason.
-            .map_err(|_| FieldKitError::Internal {
-                reason: "the photo task failed unexpectedly".to_owned(),
+            .map_err(|_| {
+                FieldKitError::internal("err-internal", "the photo task failed unexpectedly")
             })?
     }
 }

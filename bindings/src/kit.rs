@@ -33,6 +33,12 @@ pub struct KitConfig {
     /// them.
     #[uniffi(default = 30)]
     pub purge_after_days: u32,
+    /// The technician's language, a BCP 47 tag (`zh-CN`, `en-US`…: Kotlin passes
+    /// `Locale.getDefault().toLanguageTag()`, Swift `Locale.current.identifier`): every
+    /// error's `reason` and every blocker's `text` is written in it. A language FieldKit does
+    /// not speak gives Chinese, never an error. `set_locale` changes it.
+    #[uniffi(default = "zh-CN")]
+    pub locale: String,
 }
 
 impl Default for KitConfig {
@@ -43,6 +49,7 @@ impl Default for KitConfig {
             photo_long_edge: 2048,
             database_key: None,
             purge_after_days: 30,
+            locale: "zh-CN".to_owned(),
         }
     }
 }
@@ -60,11 +67,14 @@ impl FieldKit {
     /// Opens (creating on first use) the device database in `data_dir`.
     #[uniffi::constructor]
     pub fn open(data_dir: String, config: KitConfig) -> Result<Arc<Self>> {
+        let locale = crate::error::locale_of_tag(&config.locale);
+        crate::error::speak(locale);
         if data_dir.trim().is_empty() {
             return Err(FieldKitError::validation("data dir", "must not be empty"));
         }
         let mut core_config = fieldkit_core::DeviceConfig {
             utc_offset_minutes: config.utc_offset_minutes,
+            locale,
             ..Default::default()
         };
         if config.power_loss_safe {
@@ -85,6 +95,19 @@ impl FieldKit {
             core: Arc::new(core),
             observers: Arc::new(Observers::default()),
         }))
+    }
+
+    /// Switches the technician's language (a BCP 47 tag; see `KitConfig.locale`): every
+    /// `reason` and blocker text from now on is written in it. An unknown tag gives Chinese.
+    pub fn set_locale(&self, tag: String) {
+        let locale = crate::error::locale_of_tag(&tag);
+        self.core.set_locale(locale);
+        crate::error::speak(locale);
+    }
+
+    /// The tag of the language texts are written in now (`zh-CN` or `en`).
+    pub fn locale(&self) -> String {
+        self.core.locale().tag().to_owned()
     }
 
     /// This installation's device id.

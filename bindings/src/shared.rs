@@ -175,6 +175,6 @@ pub struct Blocker {
     pub step_id: Option<String>,
     pub label: Option<LocalizedText>,
     pub reason: BlockReason,
-    /// The blocker in the technician's words (English).
+    /// The blocker in the technician's words, in the kit's language.
     pub text: String,
 }

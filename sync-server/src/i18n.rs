@@ -122,6 +122,8 @@ mod tests {
     use axum::http::HeaderValue;
     use axum::http::header::COOKIE;
 
+    use fieldkit_core::i18n::scan::{macro_ids, rust_files};
+
     use super::*;
 
     #[test]
@@ -158,7 +160,7 @@ mod tests {
                 continue; // its docs and tests show made-up ids
             }
             let text = std::fs::read_to_string(&file).unwrap();
-            for id in named_ids(&text) {
+            for id in macro_ids(&text, "t!(") {
                 named += 1;
                 for l in Locale::ALL {
                     if !CATALOGUE.has(l, &id) {
@@ -169,55 +171,6 @@ mod tests {
         }
         assert!(named > 0, "no t!(…) found: the scan is broken");
         assert!(missing.is_empty(), "{missing:#?}");
-    }
-
-    fn rust_files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
-        let mut out = Vec::new();
-        for e in std::fs::read_dir(dir).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                out.extend(rust_files(&p));
-            } else if p.extension().is_some_and(|x| x == "rs") {
-                out.push(p);
-            }
-        }
-        out
-    }
-
-    /// The first string literal of each `t!(` call (a `t!(` not preceded by an identifier
-    /// character), when it is an id (lowercase, digits, dashes).
-    fn named_ids(text: &str) -> Vec<String> {
-        let mut ids = Vec::new();
-        let mut from = 0;
-        while let Some(i) = text[from..].find("t!(") {
-            let at = from + i;
-            from = at + 3;
-            let before = text[..at].chars().next_back();
-            if before.is_some_and(|c| c.is_alphanumeric() || c == '_') {
-                continue;
-            }
-            let mut end = text.len().min(from + 300);
-            while !text.is_char_boundary(end) {
-                end -= 1;
-            }
-            let rest = &text[from..end];
-            let Some(q) = rest.find('"') else { continue };
-            if rest[..q].contains(')') {
-                continue; // the id is not a literal: `t!(locale, label)`
-            }
-            let Some(len) = rest[q + 1..].find('"') else {
-                continue;
-            };
-            let id = &rest[q + 1..q + 1 + len];
-            if !id.is_empty()
-                && id
-                    .chars()
-                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-            {
-                ids.push(id.to_owned());
-            }
-        }
-        ids
     }
 
     #[test]
@@ -233,12 +186,5 @@ mod tests {
         assert_eq!(request_locale(&h, Some("lang=fr")), Locale::ZhCn);
         h.insert(COOKIE, HeaderValue::from_static("fk_lang=klingon"));
         assert_eq!(request_locale(&h, None), Locale::En);
-    }
-
-    #[test]
-    fn the_id_scan_finds_calls_and_skips_lookalikes() {
-        let src = "t!(l, \"board-title\"); assert!(x, \"no\"); crate::t!(\n  l,\n  \"a-b\", n = 1) \
-                   t!(l, label)) { \"x-y\" }";
-        assert_eq!(named_ids(src), vec!["board-title", "a-b"]);
     }
 }

@@ -72,6 +72,9 @@ pub struct DeviceConfig {
     /// Closed jobs the server holds entirely are deleted from the phone this many days
     /// after their last change ([`FieldKit::purge_synced_jobs`]); `None` keeps them.
     pub purge_after_days: Option<u32>,
+    /// The technician's language: the texts of refusals, blockers and errors the device
+    /// shows ([`Error::reason`]). Chinese unless set; [`FieldKit::set_locale`] changes it.
+    pub locale: crate::i18n::Locale,
 }
 
 impl Default for DeviceConfig {
@@ -82,6 +85,7 @@ impl Default for DeviceConfig {
             durability: Durability::Normal,
             database_key: None,
             purge_after_days: Some(30),
+            locale: crate::i18n::Locale::default(),
         }
     }
 }
@@ -98,6 +102,8 @@ pub struct FieldKit {
     /// and its checklist facts back. Locked around every write, so it never goes stale;
     /// any other write forgets it.
     last_job: Mutex<Option<(WorkOrderId, Current)>>,
+    /// The technician's language now (from [`DeviceConfig::locale`], changed at run time).
+    locale: crate::i18n::SharedLocale,
 }
 
 impl std::fmt::Debug for FieldKit {
@@ -157,10 +163,21 @@ impl FieldKit {
         Ok(FieldKit {
             store,
             clock,
+            locale: crate::i18n::SharedLocale::new(config.locale),
             config,
             templates: RwLock::new(HashMap::new()),
             last_job: Mutex::new(None),
         })
+    }
+
+    /// The technician's language now: what [`Error::reason`] should be asked for.
+    pub fn locale(&self) -> crate::i18n::Locale {
+        self.locale.get()
+    }
+
+    /// Changes the technician's language (the phone's language changed while the app ran).
+    pub fn set_locale(&self, locale: crate::i18n::Locale) {
+        self.locale.set(locale);
     }
 
     /// This device's id.

@@ -8,6 +8,8 @@
 //! shows the id, never panics.
 
 mod format;
+mod phone;
+pub mod scan;
 
 use std::borrow::Cow;
 use std::collections::BTreeSet;
@@ -19,6 +21,7 @@ use fluent_bundle::types::FluentNumber;
 pub use fluent_bundle::{FluentArgs, FluentValue};
 
 pub use format::{date, date_time, money, number, time};
+pub use phone::{SharedLocale, phone, word, word_id};
 
 /// A language FieldKit speaks. Chinese is the default everywhere: technicians, dispatchers
 /// and customers read Chinese.

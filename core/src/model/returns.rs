@@ -29,6 +29,8 @@ use chrono::{NaiveDate, TimeDelta};
 use serde::{Deserialize, Serialize};
 
 use super::{Cents, Timestamp};
+use crate::i18n::{Locale, word};
+use crate::ptr;
 
 /// The last day (counted from the sale day, day 0) of a normal return or exchange
 /// (第22条 "售出后7日內按正常商品退换").
@@ -171,23 +173,60 @@ pub struct ReturnFacts {
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum FactsError {
     /// A price is below zero.
-    #[error("{field:?} is negative ({value} fen)")]
     NegativePrice { field: PriceField, value: Cents },
     /// The customer paid more than the original price: the prices are mixed up.
-    #[error("the price paid ({paid} fen) is more than the original price ({list} fen)")]
     PaidAboveList { paid: Cents, list: Cents },
     /// The request is dated before the sale.
-    #[error("the request ({requested_at}) is before the sale ({sold_at})")]
     RequestBeforeSale {
         sold_at: Timestamp,
         requested_at: Timestamp,
     },
     /// A date too far in the future to have a calendar day.
-    #[error("a date is out of range")]
     OutOfRange,
     /// Misuse was found, yet the product or the company is named at fault.
-    #[error("misuse was found but the fault is put on the {fault:?}")]
     MisuseContradictsFault { fault: Fault },
+}
+
+impl FactsError {
+    /// Why the facts cannot be judged, in `locale`.
+    pub fn reason(&self, locale: Locale) -> String {
+        let l = locale;
+        match self {
+            FactsError::NegativePrice { field, value } => ptr!(
+                l,
+                "facts-negative-price",
+                field = word(l, "price-field-", &format!("{field:?}")),
+                value = value.to_string()
+            ),
+            FactsError::PaidAboveList { paid, list } => ptr!(
+                l,
+                "facts-paid-above-list",
+                paid = paid.to_string(),
+                list = list.to_string()
+            ),
+            FactsError::RequestBeforeSale {
+                sold_at,
+                requested_at,
+            } => ptr!(
+                l,
+                "facts-request-before-sale",
+                sold_at = sold_at.to_string(),
+                requested_at = requested_at.to_string()
+            ),
+            FactsError::OutOfRange => ptr!(l, "facts-out-of-range"),
+            FactsError::MisuseContradictsFault { fault } => ptr!(
+                l,
+                "facts-misuse-contradicts-fault",
+                fault = word(l, "fault-", &format!("{fault:?}"))
+            ),
+        }
+    }
+}
+
+impl std::fmt::Display for FactsError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.reason(Locale::En))
+    }
 }
 
 /// Which price of [`ReturnFacts`] is wrong.

@@ -16,8 +16,10 @@ use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 
 use crate::checklist::{AnswerValue, StepKind, Template};
+use crate::i18n::Locale;
 use crate::media::signature::SignedSummary;
 use crate::model::{Cents, FeeSchedule, Signature, Timestamp};
+use crate::ptr;
 
 /// Where the text font comes from: the platform's CJK font (Android:
 /// `/system/fonts/NotoSansCJK-Regular.ttc`; an iOS app bundles one) as a path or as bytes.
@@ -57,17 +59,34 @@ pub struct CopyOptions {
 #[derive(Debug, thiserror::Error)]
 pub enum ReportError {
     /// No customer has signed the job's visit yet: the copy documents what was signed.
-    #[error("job {0} has no customer signature yet; the customer's copy is made after sign-off")]
     NotSigned(String),
     /// The stored signed summary no longer matches the hash the signature carries.
-    #[error("the signed content of job {0} does not match its hash")]
     SignedContentAltered(String),
     /// The font could not be read or has no usable face.
-    #[error("font: {0}")]
     Font(String),
     /// The PDF writer failed.
-    #[error("pdf: {0}")]
     Render(String),
+}
+
+impl ReportError {
+    /// Why the copy could not be made, in `locale`.
+    pub fn reason(&self, locale: Locale) -> String {
+        let l = locale;
+        match self {
+            ReportError::NotSigned(job) => ptr!(l, "report-not-signed", job = job.as_str()),
+            ReportError::SignedContentAltered(job) => {
+                ptr!(l, "report-signed-content-altered", job = job.as_str())
+            }
+            ReportError::Font(d) => ptr!(l, "report-font", detail = d.as_str()),
+            ReportError::Render(d) => ptr!(l, "report-render", detail = d.as_str()),
+        }
+    }
+}
+
+impl std::fmt::Display for ReportError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.reason(Locale::En))
+    }
 }
 
 /// One checklist line: the step's label and what was recorded.

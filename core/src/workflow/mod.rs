@@ -7,6 +7,11 @@
 //! Arrived → Working ⇄ Paused → Ended(outcome). [`Job`] moves the two together so they can
 //! never disagree.
 
+use std::fmt;
+
+use crate::i18n::{Locale, word};
+use crate::ptr;
+
 mod job;
 mod order;
 mod visit;
@@ -15,10 +20,9 @@ pub use job::{Job, JobAction, JobStatus};
 pub use order::OrderAction;
 pub use visit::VisitAction;
 
-/// Why a transition was refused. The message is for the technician; it never carries
-/// customer data.
+/// Why a transition was refused. The message ([`Refusal::reason`]; `Display` is the English
+/// one) is for the technician; it never carries customer data.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("cannot {action} while the {subject} is {state}: {hint}")]
 pub struct Refusal {
     /// What was attempted, in the technician's words ("arrive", "start work"…).
     pub action: &'static str,
@@ -28,6 +32,28 @@ pub struct Refusal {
     pub state: &'static str,
     /// What to do instead, or why it is not possible.
     pub hint: &'static str,
+}
+
+impl Refusal {
+    /// The refusal in `locale`: what was attempted, the state, what to do instead (each a
+    /// message `wf-action-…`, `wf-subject-…`, `wf-state-…`, `wf-hint-…` of the phone's
+    /// catalogue).
+    pub fn reason(&self, locale: Locale) -> String {
+        ptr!(
+            locale,
+            "wf-refused",
+            action = word(locale, "wf-action-", self.action),
+            subject = word(locale, "wf-subject-", self.subject),
+            state = word(locale, "wf-state-", self.state),
+            hint = word(locale, "wf-hint-", self.hint)
+        )
+    }
+}
+
+impl fmt::Display for Refusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.reason(Locale::En))
+    }
 }
 
 #[cfg(test)]

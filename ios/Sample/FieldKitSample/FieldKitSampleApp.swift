@@ -31,8 +31,10 @@ final class VisitModel: ObservableObject {
         Task {
             do {
                 // The app's one client: opened once here (off the main thread: it opens
-                // SQLite), shared by every screen through this model.
-                let kit = try await Task.detached { try FieldKitClient(directory: try FieldKitClient.defaultDirectory(), databaseKey: try DatabaseKeyStore().key()) }.value
+                // SQLite), shared by every screen through this model. The sample reads
+                // Chinese first, so its refusals and blockers come in Chinese too (an app
+                // follows the phone: the client's default is `Locale.current.identifier`).
+                let kit = try await Task.detached { try FieldKitClient(directory: try FieldKitClient.defaultDirectory(), databaseKey: try DatabaseKeyStore().key(), config: KitConfig(locale: "zh-CN")) }.value
                 self.kit = kit
                 server = try await kit.serverAccount()?.serverUrl
                 if server == nil, try await kit.todaysJobs().isEmpty {

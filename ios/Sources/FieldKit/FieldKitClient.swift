@@ -56,8 +56,9 @@ public final class FieldKitClient: @unchecked Sendable {
     /// `databaseKey` (32 bytes; `DatabaseKeyStore` keeps it in the Keychain). A plain database
     /// found there is encrypted once; a key that does not open it throws `.WrongKey` and
     /// changes nothing. Blocking: call it off the main thread, once per process (see the
-    /// type's documentation).
-    public init(directory: URL, databaseKey: Data, config: KitConfig = KitConfig()) throws {
+    /// type's documentation). The default configuration speaks the phone's language
+    /// (`Locale.current.identifier`; Chinese for a language FieldKit does not speak).
+    public init(directory: URL, databaseKey: Data, config: KitConfig = KitConfig(locale: Locale.current.identifier)) throws {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         var keyed = config
         keyed.databaseKey = databaseKey
@@ -85,6 +86,11 @@ public final class FieldKitClient: @unchecked Sendable {
 
     // Jobs
     public func todaysJobs() async throws -> [JobSummary] { try await local { try $0.todaysJobs() } }
+    /// Switches the language of every error reason and blocker text (a BCP 47 tag or a
+    /// `Locale.current.identifier`, after the phone's language changed); a language FieldKit
+    /// does not speak gives Chinese.
+    public func setLocale(_ tag: String) { raw.setLocale(tag: tag) }
+
     public func job(_ id: String) async throws -> JobDetail { try await local { try $0.job(jobId: id) } }
     public func accept(_ id: String) async throws -> JobStatus { try await local { try $0.accept(jobId: id) } }
     public func callCustomer(_ id: String, _ call: CallOutcome) async throws -> JobStatus {
@@ -378,12 +384,12 @@ extension NSLock {
 private func epochMs(_ date: Date) -> Int64 { Int64((date.timeIntervalSince1970 * 1000).rounded()) }
 
 public extension FieldKitError {
-    /// The sentence to show the technician (never customer data).
+    /// The sentence to show the technician, in the kit's language (`KitConfig.locale`,
+    /// `setLocale`); never customer data.
     var reasonText: String {
         switch self {
-        case let .Validation(fieldName, reason): return "invalid \(fieldName): \(reason)"
-        case let .NotFound(entity, id): return "\(entity) \(id) not found"
-        case let .Refused(_, _, reason), let .StepRefused(_, _, reason), let .Blocked(_, _, reason),
+        case let .Validation(_, reason), let .NotFound(_, _, reason),
+             let .Refused(_, _, reason), let .StepRefused(_, _, reason), let .Blocked(_, _, reason),
              let .Photo(_, reason), let .Conflict(reason), let .UpdateRequired(reason), let .WrongKey(reason),
              let .Storage(reason), let .Network(reason), let .Tls(reason), let .Unauthorized(_, reason),
              let .Rejected(_, _, reason), let .NotEnrolled(reason), let .Report(_, reason),

@@ -261,7 +261,7 @@ final class ErrorsTests: XCTestCase {
     func testUnknownJobIsNotFoundAndMalformedIdIsValidation() async throws {
         let (kit, _) = try kitWithOrder("unknown")
         let unknown = "01936b2e-0000-7000-8000-000000000000"
-        do { _ = try await kit.accept(unknown); XCTFail() } catch let FieldKitError.NotFound(entity, id) {
+        do { _ = try await kit.accept(unknown); XCTFail() } catch let FieldKitError.NotFound(entity, id, _) {
             XCTAssertEqual(entity, "work order")
             XCTAssertEqual(id, unknown)
         }

@@ -71,7 +71,7 @@ final class ReturnsTests: XCTestCase {
         let (kit, id) = try kitWithReturn("returns-nosale", withSale: false)
         try await walkToAnomaly(kit, id)
         do { _ = try await kit.returnDecision(id, leaking); XCTFail() } catch let FieldKitError.Validation(_, reason) {
-            XCTAssertTrue(reason.contains("no sale record"), reason)
+            XCTAssertTrue(reason.contains("没有销售记录"), reason) // zh-CN, the kit's default
         }
         let blockers = try await kit.checklist(id).blockers
         XCTAssertTrue(blockers.contains { $0.stepId == "return_decision" && $0.reason == .noSaleRecord })

@@ -28,7 +28,7 @@ final class TakeBackTests: XCTestCase {
         let queued = try await kit.pendingChanges()
         // No photo, then a photo but no signature: refused, typed, nothing written.
         do { _ = try await kit.takeBack(id, sampleTakeBack()); XCTFail() } catch let FieldKitError.Validation(_, reason) {
-            XCTAssertTrue(reason.contains("photograph"), reason)
+            XCTAssertTrue(reason.contains("机器状况照片"), reason) // zh-CN, the kit's default
         }
         let unchanged = try await kit.pendingChanges()
         XCTAssertEqual(unchanged, queued)
@@ -37,7 +37,7 @@ final class TakeBackTests: XCTestCase {
         XCTAssertEqual(photos.last, photo.sha256)
         let tb = sampleTakeBack([photo.sha256])
         do { _ = try await kit.takeBack(id, tb); XCTFail() } catch let FieldKitError.Validation(_, reason) {
-            XCTAssertTrue(reason.contains("not signed"), reason)
+            XCTAssertTrue(reason.contains("尚未签署"), reason)
         }
         // Shown, the summary carries the receipt and the loaner; signed; taken back.
         let shown = try await kit.takeBackSummary(id, tb)

@@ -68,7 +68,6 @@ complaints-in-time = Handled in time
 complaints-satisfied = Satisfied with the handling
 complaints-estimated = Estimated Monday–Friday: the calendar lacks that year
 complaints-none = None.
-complaints-source = source
 complaints-columns-1 = Status
 complaints-columns-2 = Due
 complaints-columns-3 = Channel

@@ -68,7 +68,6 @@ complaints-in-time = 按时处理率
 complaints-satisfied = 处理满意率
 complaints-estimated = 按周一至周五估算：日历未覆盖该年
 complaints-none = 无
-complaints-source = 依据
 complaints-columns-1 = 状态
 complaints-columns-2 = 处理期限
 complaints-columns-3 = 渠道

@@ -261,14 +261,10 @@ async fn queue_page(State(s): State<AppState>, session: Session) -> Result<Respo
         h2 id="calendar" { (t!(lang(), w::CALENDAR)) }
         ul id="calendar-years" {
             @for y in &cal.years {
-                li data-year=(y.year) { (y.year) " · " (t!(lang(), if y.origin == "desk" { w::FROM_DESK } else { w::BUILT_IN })) " · "
-                    // The notice's address is data: the link says what it is (a web address
-                    // only: an uploaded calendar's source is never a script's URL).
-                    @if y.source.starts_with("https://") || y.source.starts_with("http://") {
-                        a href=(y.source) class="source" { (t!(lang(), "complaints-source")) }
-                    } @else {
-                        code class="source" { (y.source) }
-                    }
+                // The notice's address (data, and off-site) is kept in an attribute and in
+                // the API, not linked from the dashboard.
+                li data-year=(y.year) data-source=(y.source) {
+                    (y.year) " · " (t!(lang(), if y.origin == "desk" { w::FROM_DESK } else { w::BUILT_IN }))
                 }
             }
         }

@@ -235,9 +235,10 @@ async fn live_board(backend: Backend) {
     // The open board shows it, polled in the DOM.
     b.wait_for_attribute(&row, "data-status", "completed", WAIT)
         .await;
+    // In the language the dispatcher's browser asks for (Chinese).
     assert_eq!(
         b.live_text(&format!("{row} td.status"), WAIT).await,
-        "completed"
+        "已完工"
     );
     // The day's counts above the table follow.
     b.wait_until("the completed count to follow", WAIT, async || {

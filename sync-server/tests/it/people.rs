@@ -218,7 +218,7 @@ async fn people(backend: Backend) {
         .split("id=\"assign-warning\"")
         .nth(1)
         .expect("the assigned one warned of");
-    assert!(warning.contains("不在服务区域"), "{warning}");
+    assert!(warning.contains("not in zone"), "{warning}");
     // The profile page shows and saves through its form (CSRF-checked).
     let path = format!("/technicians/{none}/profile");
     let (s, form) = ts.page(&me, &path).await;

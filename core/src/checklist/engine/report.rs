@@ -8,8 +8,10 @@ use serde::{Deserialize, Serialize};
 
 use super::{MAX_REVIEWED_PARTS, MAX_SERIAL_LEN, Stage};
 use crate::checklist::template::{Localized, Phase};
+use crate::i18n::{Locale, num, word};
 use crate::model::SignerRole;
 use crate::model::returns::{FactsError, Outcome};
+use crate::ptr;
 
 /// Why something blocks.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -61,106 +63,106 @@ pub struct Blocker {
     pub reason: BlockReason,
 }
 
-impl fmt::Display for Blocker {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let name = match (&self.label, &self.step_id) {
-            (Some(l), _) => l.en.as_str(),
+impl Blocker {
+    /// The step's name in `locale`: its label, else its id (empty for open findings).
+    fn name(&self, locale: Locale) -> &str {
+        match (&self.label, &self.step_id) {
+            (Some(l), _) => match locale {
+                Locale::ZhCn => l.zh_cn.as_str(),
+                Locale::En => l.en.as_str(),
+            },
             (None, Some(id)) => id.as_str(),
             (None, None) => "",
-        };
+        }
+    }
+
+    /// The blocker in `locale`, for the technician (the step by its label in that locale).
+    pub fn reason(&self, locale: Locale) -> String {
+        let name = self.name(locale);
         match &self.reason {
-            BlockReason::Unanswered => write!(f, "Not done yet: {name}."),
-            BlockReason::NeedsPhotos { have, need } => {
-                let more = need.saturating_sub(*have);
-                let s = if more == 1 { "" } else { "s" };
-                write!(f, "{name}: {more} more photo{s} needed ({have} of {need}).")
-            }
-            BlockReason::NeedsSignature { role } => {
-                let who = match role {
-                    SignerRole::Customer => "customer",
-                    SignerRole::Technician => "technician",
-                };
-                write!(f, "{name}: waiting for the {who}'s signature.")
-            }
-            BlockReason::ConsentRefused => write!(
-                f,
-                "{name}: the customer did not agree to the fees, so paid work cannot go ahead."
+            BlockReason::Unanswered => ptr!(locale, "block-unanswered", name = name),
+            BlockReason::NeedsPhotos { have, need } => ptr!(
+                locale,
+                "block-needs-photos",
+                name = name,
+                more = num(need.saturating_sub(*have)),
+                have = num(*have),
+                need = num(*need)
             ),
-            BlockReason::CallNotReached => {
-                write!(f, "{name}: the customer has not been reached by phone yet.")
-            }
+            BlockReason::NeedsSignature { role } => ptr!(
+                locale,
+                "block-needs-signature",
+                name = name,
+                role = role_word(*role)
+            ),
+            BlockReason::ConsentRefused => ptr!(locale, "block-consent-refused", name = name),
+            BlockReason::CallNotReached => ptr!(locale, "block-call-not-reached", name = name),
             BlockReason::FindingNotAcknowledged { count } => {
-                let (n, v) = if *count == 1 {
-                    ("anomaly", "has")
-                } else {
-                    ("anomalies", "have")
-                };
-                write!(
-                    f,
-                    "{count} noted {n} {v} not been signed for by the customer yet."
+                ptr!(
+                    locale,
+                    "block-finding-not-acknowledged",
+                    count = num(*count)
                 )
             }
-            BlockReason::NeedsFinding => write!(
-                f,
-                "{name}: record the finding and have the customer sign it."
-            ),
-            BlockReason::PartsChanged => write!(
-                f,
-                "{name}: the parts recorded changed since they were confirmed; review them again."
-            ),
-            BlockReason::CopyNotHanded => write!(
-                f,
-                "{name}: hand over the copy of what the customer signed last."
-            ),
+            BlockReason::NeedsFinding => ptr!(locale, "block-needs-finding", name = name),
+            BlockReason::PartsChanged => ptr!(locale, "block-parts-changed", name = name),
+            BlockReason::CopyNotHanded => ptr!(locale, "block-copy-not-handed", name = name),
             BlockReason::LoanerOut { count } => {
-                let s = if *count == 1 { "" } else { "s" };
-                write!(f, "{name}: {count} loaner{s} not returned yet.")
+                ptr!(locale, "block-loaner-out", name = name, count = num(*count))
             }
-            BlockReason::NoSaleRecord => write!(
-                f,
-                "{name}: the job has no sale record, so the returns rules cannot decide; ask the service desk to add it."
-            ),
-            BlockReason::DecisionChanged => write!(
-                f,
-                "{name}: the sale record changed since the decision; decide again."
-            ),
-            BlockReason::SignatureMismatch { problem } => write!(
-                f,
-                "{name}: the customer's signature no longer matches the record ({problem}); show the summary again and ask the customer to sign again."
+            BlockReason::NoSaleRecord => ptr!(locale, "block-no-sale-record", name = name),
+            BlockReason::DecisionChanged => ptr!(locale, "block-decision-changed", name = name),
+            BlockReason::SignatureMismatch { problem } => ptr!(
+                locale,
+                "block-signature-mismatch",
+                name = name,
+                problem = word(locale, "signature-problem-", problem)
             ),
         }
     }
 }
 
-/// Why an answer, exception or piece of evidence is refused. Messages name the step id and
-/// never carry customer data.
+impl fmt::Display for Blocker {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.reason(Locale::En))
+    }
+}
+
+/// A signer role as a Fluent selector value (`customer`, `technician`).
+fn role_word(role: SignerRole) -> &'static str {
+    match role {
+        SignerRole::Customer => "customer",
+        SignerRole::Technician => "technician",
+    }
+}
+
+/// Why an answer, exception or piece of evidence is refused. Messages
+/// ([`Refusal::reason`]; `Display` is the English one) name the step id and never carry
+/// customer data.
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
 pub enum Refusal {
-    #[error("step `{step}` is not in this checklist")]
-    UnknownStep { step: String },
-    #[error("step `{step}` does not apply to this visit")]
-    NotApplicable { step: String },
-    #[error(
-        "step `{step}` belongs to the {phase} phase, which is not open while the visit is {stage}"
-    )]
+    UnknownStep {
+        step: String,
+    },
+    NotApplicable {
+        step: String,
+    },
     PhaseNotOpen {
         step: String,
         phase: Phase,
         stage: Stage,
     },
-    #[error("step `{step}` cannot be done yet: first complete {}", .missing.join(", "))]
-    OutOfOrder { step: String, missing: Vec<String> },
-    #[error("step `{step}` expects {expected}")]
+    OutOfOrder {
+        step: String,
+        missing: Vec<String>,
+    },
     WrongKind {
         step: String,
         expected: &'static str,
     },
-    #[error(
-        "step `{step}` is completed by evidence (photos, a signature or the pre-visit call), \
-         not by an answer"
-    )]
-    NeedsEvidence { step: String },
-    #[error("step `{step}`: {value} {unit} is outside the allowed range {min}–{max} {unit}")]
+    NeedsEvidence {
+        step: String,
+    },
     OutOfRange {
         step: String,
         value: f64,
@@ -168,44 +170,186 @@ pub enum Refusal {
         max: f64,
         unit: String,
     },
-    #[error("`{value}` is not one of the options of step `{step}`")]
-    NotAnOption { step: String, value: String },
-    #[error("step `{step}` needs at least {min_len} characters")]
-    TooShort { step: String, min_len: u32 },
-    #[error(
-        "step `{step}` needs a serial number: 1 to {MAX_SERIAL_LEN} characters, no spaces or \
-         control characters"
-    )]
-    BadSerial { step: String },
-    #[error("step `{step}` needs at most {MAX_REVIEWED_PARTS} part ids, each without spaces")]
-    BadIds { step: String },
-    #[error("step `{step}` needs a SHA-256 hash: 64 lower-case hex digits")]
-    BadHash { step: String },
-    #[error("step `{step}` needs a finite number")]
-    NotANumber { step: String },
-    #[error("step `{step}` cannot be skipped with an exception")]
-    ExceptionNotAllowed { step: String },
-    #[error("an exception on step `{step}` needs a reason")]
-    EmptyReason { step: String },
-    #[error("step `{step}` needs the {expected:?} to sign")]
-    WrongSigner { step: String, expected: SignerRole },
-    #[error("step `{step}`: the parts confirmed are not the parts recorded on this visit")]
-    PartsMismatch { step: String },
-    #[error("step `{step}`: the copy is not the one of the customer's latest signature")]
-    NotTheSignedCopy { step: String },
-    #[error("step `{step}`: the customer has not signed yet, so there is no copy to hand over")]
-    NothingSigned { step: String },
-    #[error("step `{step}`: `{value}` does not match the job's loaner records")]
-    LoanersDiffer { step: String, value: String },
-    #[error("step `{step}`: the customer's signature must name a finding of this visit")]
-    FindingNotNamed { step: String },
-    #[error("step `{step}`: the job has no sale record, so the returns rules cannot decide")]
-    NoSaleRecord { step: String },
-    #[error("step `{step}`: the return facts do not hold together: {error}")]
-    BadReturnFacts { step: String, error: FactsError },
-    #[error(
-        "step `{step}`: the decision recorded (outcome, reason, price basis or amount) is not \
-         the one the returns rules give on the order's sale ({decided:?})"
-    )]
-    NotTheReturnDecision { step: String, decided: Outcome },
+    NotAnOption {
+        step: String,
+        value: String,
+    },
+    TooShort {
+        step: String,
+        min_len: u32,
+    },
+    BadSerial {
+        step: String,
+    },
+    BadIds {
+        step: String,
+    },
+    BadHash {
+        step: String,
+    },
+    NotANumber {
+        step: String,
+    },
+    ExceptionNotAllowed {
+        step: String,
+    },
+    EmptyReason {
+        step: String,
+    },
+    WrongSigner {
+        step: String,
+        expected: SignerRole,
+    },
+    PartsMismatch {
+        step: String,
+    },
+    NotTheSignedCopy {
+        step: String,
+    },
+    NothingSigned {
+        step: String,
+    },
+    LoanersDiffer {
+        step: String,
+        value: String,
+    },
+    FindingNotNamed {
+        step: String,
+    },
+    NoSaleRecord {
+        step: String,
+    },
+    BadReturnFacts {
+        step: String,
+        error: FactsError,
+    },
+    NotTheReturnDecision {
+        step: String,
+        decided: Outcome,
+    },
+}
+
+impl Refusal {
+    /// The refusal in `locale`, for the technician.
+    pub fn reason(&self, locale: Locale) -> String {
+        let l = locale;
+        match self {
+            Refusal::UnknownStep { step } => ptr!(l, "step-unknown", step = step.as_str()),
+            Refusal::NotApplicable { step } => {
+                ptr!(l, "step-not-applicable", step = step.as_str())
+            }
+            Refusal::PhaseNotOpen { step, phase, stage } => ptr!(
+                l,
+                "step-phase-not-open",
+                step = step.as_str(),
+                phase = word(l, "phase-", phase.as_str()),
+                stage = word(l, "stage-", &stage.to_string())
+            ),
+            Refusal::OutOfOrder { step, missing } => ptr!(
+                l,
+                "step-out-of-order",
+                step = step.as_str(),
+                missing = missing.join(", ")
+            ),
+            Refusal::WrongKind { step, expected } => ptr!(
+                l,
+                "step-wrong-kind",
+                step = step.as_str(),
+                expected = word(l, "expects-", expected)
+            ),
+            Refusal::NeedsEvidence { step } => {
+                ptr!(l, "step-needs-evidence", step = step.as_str())
+            }
+            Refusal::OutOfRange {
+                step,
+                value,
+                min,
+                max,
+                unit,
+            } => ptr!(
+                l,
+                "step-out-of-range",
+                step = step.as_str(),
+                value = value.to_string(),
+                min = min.to_string(),
+                max = max.to_string(),
+                unit = unit.as_str()
+            ),
+            Refusal::NotAnOption { step, value } => ptr!(
+                l,
+                "step-not-an-option",
+                step = step.as_str(),
+                value = value.as_str()
+            ),
+            Refusal::TooShort { step, min_len } => ptr!(
+                l,
+                "step-too-short",
+                step = step.as_str(),
+                min = num(*min_len)
+            ),
+            Refusal::BadSerial { step } => ptr!(
+                l,
+                "step-bad-serial",
+                step = step.as_str(),
+                max = num(MAX_SERIAL_LEN as f64)
+            ),
+            Refusal::BadIds { step } => ptr!(
+                l,
+                "step-bad-ids",
+                step = step.as_str(),
+                max = num(MAX_REVIEWED_PARTS as f64)
+            ),
+            Refusal::BadHash { step } => ptr!(l, "step-bad-hash", step = step.as_str()),
+            Refusal::NotANumber { step } => ptr!(l, "step-not-a-number", step = step.as_str()),
+            Refusal::ExceptionNotAllowed { step } => {
+                ptr!(l, "step-exception-not-allowed", step = step.as_str())
+            }
+            Refusal::EmptyReason { step } => ptr!(l, "step-empty-reason", step = step.as_str()),
+            Refusal::WrongSigner { step, expected } => ptr!(
+                l,
+                "step-wrong-signer",
+                step = step.as_str(),
+                role = role_word(*expected)
+            ),
+            Refusal::PartsMismatch { step } => {
+                ptr!(l, "step-parts-mismatch", step = step.as_str())
+            }
+            Refusal::NotTheSignedCopy { step } => {
+                ptr!(l, "step-not-the-signed-copy", step = step.as_str())
+            }
+            Refusal::NothingSigned { step } => {
+                ptr!(l, "step-nothing-signed", step = step.as_str())
+            }
+            Refusal::LoanersDiffer { step, value } => ptr!(
+                l,
+                "step-loaners-differ",
+                step = step.as_str(),
+                value = value.as_str()
+            ),
+            Refusal::FindingNotNamed { step } => {
+                ptr!(l, "step-finding-not-named", step = step.as_str())
+            }
+            Refusal::NoSaleRecord { step } => {
+                ptr!(l, "step-no-sale-record", step = step.as_str())
+            }
+            Refusal::BadReturnFacts { step, error } => ptr!(
+                l,
+                "step-bad-return-facts",
+                step = step.as_str(),
+                error = error.reason(l)
+            ),
+            Refusal::NotTheReturnDecision { step, decided } => ptr!(
+                l,
+                "step-not-the-return-decision",
+                step = step.as_str(),
+                decided = word(l, "outcome-", &format!("{decided:?}"))
+            ),
+        }
+    }
+}
+
+impl fmt::Display for Refusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.reason(Locale::En))
+    }
 }

@@ -74,6 +74,9 @@ use std::path::Path;
 
 use sha2::{Digest, Sha256};
 
+use crate::i18n::Locale;
+use crate::ptr;
+
 use decode::{decode_jpeg, decode_png};
 use encode::encode;
 use orient::orient;
@@ -154,26 +157,52 @@ impl fmt::Debug for Ingested {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PhotoError {
     /// Zero bytes.
-    #[error("the photo is empty")]
     Empty,
     /// More bytes than [`PhotoConfig::max_bytes`].
-    #[error("the photo is {bytes} bytes, more than the limit of {max}")]
     TooLarge { bytes: usize, max: usize },
     /// Neither JPEG nor PNG.
-    #[error("not a JPEG or PNG image")]
     UnknownFormat,
     /// A JPEG/PNG variant this layer does not handle (lossless or arithmetic-coded JPEG, …).
-    #[error("unsupported image: {0}")]
     Unsupported(String),
     /// Truncated or invalid data.
-    #[error("corrupt image: {0}")]
     Corrupt(String),
     /// More pixels than [`PhotoConfig::max_pixels`], as declared by the header.
-    #[error("the image is {width}×{height} pixels, more than the limit of {max}")]
     TooManyPixels { width: u32, height: u32, max: u64 },
     /// The file could not be read.
-    #[error("cannot read the photo: {0}")]
     Io(String),
+}
+
+impl PhotoError {
+    /// Why the photo was refused, in `locale` (decoder details stay as the decoder wrote them).
+    pub fn reason(&self, locale: Locale) -> String {
+        let l = locale;
+        match self {
+            PhotoError::Empty => ptr!(l, "photo-empty"),
+            PhotoError::TooLarge { bytes, max } => ptr!(
+                l,
+                "photo-too-large",
+                bytes = bytes.to_string(),
+                max = max.to_string()
+            ),
+            PhotoError::UnknownFormat => ptr!(l, "photo-unknown-format"),
+            PhotoError::Unsupported(d) => ptr!(l, "photo-unsupported", detail = d.as_str()),
+            PhotoError::Corrupt(d) => ptr!(l, "photo-corrupt", detail = d.as_str()),
+            PhotoError::TooManyPixels { width, height, max } => ptr!(
+                l,
+                "photo-too-many-pixels",
+                width = width.to_string(),
+                height = height.to_string(),
+                max = max.to_string()
+            ),
+            PhotoError::Io(d) => ptr!(l, "photo-unreadable", detail = d.as_str()),
+        }
+    }
+}
+
+impl fmt::Display for PhotoError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.reason(Locale::En))
+    }
 }
 
 /// Normalizes one photo held in memory.

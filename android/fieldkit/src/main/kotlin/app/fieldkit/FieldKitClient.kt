@@ -128,6 +128,13 @@ class FieldKitClient private constructor(
 
     val deviceId: String get() = raw.deviceId()
 
+    /**
+     * Switches the language of every error reason and blocker text (a BCP 47 tag, e.g.
+     * `Locale.getDefault().toLanguageTag()` after the phone's language changed); a language
+     * FieldKit does not speak gives Chinese.
+     */
+    fun setLocale(tag: String) = raw.setLocale(tag)
+
     private suspend inline fun <T> local(crossinline call: FieldKit.() -> T): T =
         withContext(io) { raw.call() }
 
@@ -347,11 +354,14 @@ class FieldKitClient private constructor(
     override fun close() = raw.close()
 }
 
-/** The sentence to show the technician for a FieldKit error (never customer data). */
+/**
+ * The sentence to show the technician for a FieldKit error, in the kit's language
+ * (`KitConfig.locale`, [FieldKitClient.setLocale]); never customer data.
+ */
 val FieldKitException.reasonText: String
     get() = when (this) {
-        is FieldKitException.Validation -> "invalid $fieldName: $reason"
-        is FieldKitException.NotFound -> "$entity $id not found"
+        is FieldKitException.Validation -> reason
+        is FieldKitException.NotFound -> reason
         is FieldKitException.Refused -> reason
         is FieldKitException.StepRefused -> reason
         is FieldKitException.Blocked -> reason

@@ -89,7 +89,7 @@ class ReturnsTest {
         kit.use {
             TestSupport.walkToAnomaly(kit, id)
             val e = assertFailsWith<FieldKitException.Validation> { kit.returnDecision(id, leaking) }
-            assertContains(e.reason, "no sale record")
+            assertContains(e.reason, "没有销售记录") // zh-CN, the kit's default
             assertTrue(kit.checklist(id).blockers.any { it.stepId == "return_decision" && it.reason is BlockReason.NoSaleRecord })
         }
     }

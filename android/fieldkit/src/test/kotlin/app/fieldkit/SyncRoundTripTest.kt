@@ -173,7 +173,7 @@ class SyncRoundTripTest {
         val desk = Desk.fromSystemProperties()
         FieldKitClient.open(TestSupport.tempDir("sync-bad-code"), TestSupport.testKey).use { kit ->
             val notYet = assertFailsWith<FieldKitException.NotEnrolled> { kit.sync() }
-            assertTrue(notYet.reasonText.contains("not enrolled"), notYet.reasonText)
+            assertTrue(notYet.reasonText.contains("尚未在服务器注册"), notYet.reasonText) // zh-CN, the kit's default
 
             val e = assertFailsWith<FieldKitException.Unauthorized> { kit.enroll(desk.url, "AAAA-BBBB-CCCC", Desk.quick) }
             assertEquals("unauthorized", e.code)

@@ -23,13 +23,13 @@ class TakeBackTest {
             val queued = kit.pendingChanges()
             // No photo, then a photo but no signature: refused, typed, nothing written.
             val noPhoto = assertFailsWith<FieldKitException.Validation> { kit.takeBack(id, TestSupport.sampleTakeBack()) }
-            assertContains(noPhoto.reason, "photograph")
+            assertContains(noPhoto.reason, "机器状况照片") // zh-CN, the kit's default
             assertEquals(queued, kit.pendingChanges())
             val photo = kit.addPhoto(id, null, demoPhoto("scratched side panel"))
             assertEquals(listOf(photo.sha256), kit.photos(id).takeLast(1))
             val tb = TestSupport.sampleTakeBack(listOf(photo.sha256))
             val unsigned = assertFailsWith<FieldKitException.Validation> { kit.takeBack(id, tb) }
-            assertContains(unsigned.reason, "not signed")
+            assertContains(unsigned.reason, "尚未签署")
             // Shown, the summary carries the receipt and the loaner; signed; taken back.
             val shown = kit.takeBackSummary(id, tb)
             val receipt = assertNotNull(shown.takeBack)

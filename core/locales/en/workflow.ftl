@@ -1,0 +1,84 @@
+# The work order and visit state machines: actions, subjects, states and hints of a refusal
+# (ids made by `i18n::word_id` from the English words in core/src/workflow).
+
+wf-refused = cannot { $action } while the { $subject } is { $state }: { $hint }
+
+wf-action-accept-the-job = accept the job
+wf-action-confirm-the-visit = confirm the visit
+wf-action-start-the-visit = start the visit
+wf-action-end-the-visit = end the visit
+wf-action-reschedule = reschedule
+wf-action-cancel = cancel
+wf-action-start-travel = start travel
+wf-action-arrive = arrive
+wf-action-start-work = start work
+wf-action-pause = pause
+wf-action-resume = resume
+wf-action-complete = complete
+wf-action-take-the-unit-back = take the unit back
+wf-action-report-no-access = report no access
+wf-action-wait-for-parts = wait for parts
+wf-action-record-a-refused-signature = record a refused signature
+wf-action-record-a-declined-quote = record a declined quote
+wf-action-ask-for-a-second-visit = ask for a second visit
+wf-action-request-a-redelivery = request a redelivery
+wf-action-act = act
+wf-action-add-a-photo = add a photo
+wf-action-answer-a-step = answer a step
+wf-action-notify-a-delay = notify a delay
+wf-action-record-a-finding = record a finding
+wf-action-record-a-part = record a part
+wf-action-record-fee-consent = record fee consent
+wf-action-record-feedback = record feedback
+wf-action-settle-the-fee = settle the fee
+wf-action-show-the-summary = show the summary
+wf-action-sign = sign
+wf-action-skip-a-step = skip a step
+wf-action-take-a-loaner-back = take a loaner back
+
+wf-subject-job = job
+wf-subject-visit = visit
+
+wf-state-assigned = assigned
+wf-state-accepted = accepted
+wf-state-confirmed = confirmed
+wf-state-visiting = visiting
+wf-state-completed = completed
+wf-state-awaiting-return = awaiting_return
+wf-state-no-access = no_access
+wf-state-cancelled = cancelled
+wf-state-awaiting-parts = awaiting_parts
+wf-state-signature-refused = signature_refused
+wf-state-quote-declined = quote_declined
+wf-state-second-visit-needed = second_visit_needed
+wf-state-redelivery-requested = redelivery_requested
+wf-state-planned = planned
+wf-state-en-route = en_route
+wf-state-arrived = arrived
+wf-state-working = working
+wf-state-paused = paused
+wf-state-taken-back = taken_back
+wf-state-rescheduled = rescheduled
+
+wf-hint-the-job-is-closed = the job is closed
+wf-hint-the-job-was-already-accepted = the job was already accepted
+wf-hint-accept-the-job-first = accept the job first
+wf-hint-a-visit-is-already-under-way = a visit is already under way
+wf-hint-call-the-customer-to-agree-the-visit-first = call the customer to agree the visit first
+wf-hint-no-visit-is-under-way = no visit is under way
+wf-hint-end-the-visit-first-no-access-or-take-back = end the visit first (no access or take back)
+wf-hint-the-visit-is-over = the visit is over
+wf-hint-already-set-off = already set off
+wf-hint-start-travel-first = start travel first
+wf-hint-already-on-site = already on site
+wf-hint-arrive-first = arrive first
+wf-hint-resume-instead = resume instead
+wf-hint-work-has-already-started = work has already started
+wf-hint-already-paused = already paused
+wf-hint-only-work-in-progress-can-be-paused = only work in progress can be paused
+wf-hint-the-visit-is-not-paused = the visit is not paused
+wf-hint-resume-first = resume first
+wf-hint-work-has-not-started = work has not started
+wf-hint-start-work-first-diagnose-the-fault = start work first: diagnose the fault
+wf-hint-start-work-first = start work first
+wf-hint-already-on-site-take-the-unit-back-or-report-no-access = already on site: take the unit back or report no access

@@ -1,0 +1,84 @@
+# The work order and visit state machines: actions, subjects, states and hints of a refusal
+# (ids made by `i18n::word_id` from the English words in core/src/workflow).
+
+wf-refused = { $subject }处于「{ $state }」状态，不能{ $action }：{ $hint }
+
+wf-action-accept-the-job = 接单
+wf-action-confirm-the-visit = 确认上门
+wf-action-start-the-visit = 开始上门
+wf-action-end-the-visit = 结束上门
+wf-action-reschedule = 改约
+wf-action-cancel = 取消
+wf-action-start-travel = 出发
+wf-action-arrive = 到达
+wf-action-start-work = 开始施工
+wf-action-pause = 暂停
+wf-action-resume = 继续
+wf-action-complete = 完工
+wf-action-take-the-unit-back = 带回机器
+wf-action-report-no-access = 报告无法入户
+wf-action-wait-for-parts = 等待配件
+wf-action-record-a-refused-signature = 记录拒签
+wf-action-record-a-declined-quote = 记录拒绝报价
+wf-action-ask-for-a-second-visit = 申请二次上门
+wf-action-request-a-redelivery = 申请重新配送
+wf-action-act = 操作
+wf-action-add-a-photo = 添加照片
+wf-action-answer-a-step = 回答步骤
+wf-action-notify-a-delay = 通知迟到
+wf-action-record-a-finding = 记录异常
+wf-action-record-a-part = 记录配件
+wf-action-record-fee-consent = 记录费用确认
+wf-action-record-feedback = 记录客户评价
+wf-action-settle-the-fee = 结算费用
+wf-action-show-the-summary = 展示摘要
+wf-action-sign = 签名
+wf-action-skip-a-step = 跳过步骤
+wf-action-take-a-loaner-back = 收回备用机
+
+wf-subject-job = 工单
+wf-subject-visit = 上门
+
+wf-state-assigned = 已派单
+wf-state-accepted = 已接单
+wf-state-confirmed = 已确认
+wf-state-visiting = 上门中
+wf-state-completed = 已完工
+wf-state-awaiting-return = 待返修
+wf-state-no-access = 无法入户
+wf-state-cancelled = 已取消
+wf-state-awaiting-parts = 等待配件
+wf-state-signature-refused = 客户拒签
+wf-state-quote-declined = 客户拒绝报价
+wf-state-second-visit-needed = 需二次上门
+wf-state-redelivery-requested = 已申请重新配送
+wf-state-planned = 已计划
+wf-state-en-route = 在途
+wf-state-arrived = 已到达
+wf-state-working = 施工中
+wf-state-paused = 已暂停
+wf-state-taken-back = 已带回
+wf-state-rescheduled = 已改约
+
+wf-hint-the-job-is-closed = 工单已关闭
+wf-hint-the-job-was-already-accepted = 工单已接过
+wf-hint-accept-the-job-first = 请先接单
+wf-hint-a-visit-is-already-under-way = 已有一次上门在进行中
+wf-hint-call-the-customer-to-agree-the-visit-first = 请先致电客户约定上门时间
+wf-hint-no-visit-is-under-way = 当前没有进行中的上门
+wf-hint-end-the-visit-first-no-access-or-take-back = 请先结束本次上门（无法入户或带回机器）
+wf-hint-the-visit-is-over = 本次上门已结束
+wf-hint-already-set-off = 已经出发
+wf-hint-start-travel-first = 请先出发
+wf-hint-already-on-site = 已在现场
+wf-hint-arrive-first = 请先到达现场
+wf-hint-resume-instead = 请改为继续
+wf-hint-work-has-already-started = 已经开始施工
+wf-hint-already-paused = 已经暂停
+wf-hint-only-work-in-progress-can-be-paused = 只有施工中才能暂停
+wf-hint-the-visit-is-not-paused = 本次上门没有暂停
+wf-hint-resume-first = 请先继续
+wf-hint-work-has-not-started = 尚未开始施工
+wf-hint-start-work-first-diagnose-the-fault = 请先开始施工：诊断故障
+wf-hint-start-work-first = 请先开始施工
+wf-hint-already-on-site-take-the-unit-back-or-report-no-access = 已在现场：请带回机器或报告无法入户
