@@ -31,7 +31,7 @@ impl FieldKit {
         options: &SyncOptions,
     ) -> Result<ServerAccount> {
         let server_url = server_url.trim().trim_end_matches('/').to_owned();
-        let http = Http::new(&server_url, None, options, self.clock())?;
+        let http = Http::new(&server_url, None, options, self.clock(), self.locale())?;
         // The key is made and kept before the request, so a retry sends the same one: the
         // server answers a repeat of the same enrolment with the same token and changes
         // nothing (an answer lost on the way never locks the device out).
@@ -80,6 +80,7 @@ impl FieldKit {
             Some(&account.token),
             options,
             self.clock(),
+            self.locale(),
         )?
         .signing(self.device_id(), self.device_key()?);
         let mut report = SyncReport::default();

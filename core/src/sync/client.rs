@@ -163,19 +163,27 @@ fn is_loopback(url: &reqwest::Url) -> bool {
 }
 
 impl Http {
-    /// A client for `base` (and the device's bearer `token`, once enrolled).
+    /// A client for `base` (and the device's bearer `token`, once enrolled) that asks the
+    /// server to write its messages in `locale` (`Accept-Language`).
     pub(crate) fn new(
         base: &str,
         token: Option<&str>,
         options: &SyncOptions,
         clock: std::sync::Arc<dyn crate::clock::Clock>,
+        locale: crate::i18n::Locale,
     ) -> Result<Http> {
         check_server_url(base, options)?;
         // TLS through rustls with the `ring` provider; the roots per platform (see `tls`).
         let anchors = super::tls::anchors_from_pem(&options.extra_trust_anchors)?;
         let pins = super::tls::pins(&options.pinned_spki_sha256)?;
         let tls = super::tls::client_config(options.roots, anchors, pins)?;
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert(
+            reqwest::header::ACCEPT_LANGUAGE,
+            reqwest::header::HeaderValue::from_static(locale.tag()),
+        );
         let client = reqwest::Client::builder()
+            .default_headers(headers)
             .tls_backend_preconfigured(tls)
             .timeout(options.request_timeout)
             .connect_timeout(options.request_timeout)

@@ -240,7 +240,7 @@ final class SyncRoundTripTests: XCTestCase {
             XCTFail("enrolled with a wrong code")
         } catch let FieldKitError.Unauthorized(code, reason) {
             XCTAssertEqual(code, "unauthorized")
-            XCTAssertTrue(reason.contains("enrolment code"), reason)
+            XCTAssertTrue(reason.contains("注册码"), reason) // the server answers in the kit's language
         }
         let got5 = try await kit.serverAccount()
         XCTAssertNil(got5)

@@ -494,3 +494,37 @@ fn the_word_check_finds_english_and_spares_code() {
     assert_eq!(english_words("SHA-256 与 JSON"), Vec::<String>::new());
     assert_eq!(english_words("ab 是两个字母"), Vec::<String>::new());
 }
+
+/// The phone asks for its technician's language (`Accept-Language` from the kit's locale),
+/// so a refusal it shows is written in that language end to end.
+#[tokio::test]
+async fn the_phone_hears_the_server_in_its_technicians_language() {
+    use fieldkit_core::i18n::Locale;
+    use fieldkit_core::{DeviceConfig, FieldKit};
+    let ts = common::server(Backend::Sqlite, |_| {})
+        .await
+        .expect("server");
+    for (locale, says) in [(Locale::ZhCn, "注册码"), (Locale::En, "enrolment code")] {
+        let dir = tempfile::tempdir().unwrap();
+        let config = DeviceConfig {
+            locale,
+            ..DeviceConfig::default()
+        };
+        let kit = FieldKit::open(dir.path(), config).unwrap();
+        let options = fieldkit_core::sync::client::SyncOptions::default();
+        match kit.enroll(&ts.base, "AAAA-BBBB-CCCC", &options).await {
+            Err(fieldkit_core::Error::Server {
+                status, message, ..
+            }) => {
+                assert_eq!(status, 401);
+                assert!(message.contains(says), "{locale}: {message}");
+                assert_eq!(
+                    message.chars().any(is_cjk),
+                    locale == Locale::ZhCn,
+                    "{locale}: {message}"
+                );
+            }
+            other => panic!("{locale}: {other:?}"),
+        }
+    }
+}

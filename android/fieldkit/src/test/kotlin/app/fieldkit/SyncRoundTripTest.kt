@@ -177,7 +177,8 @@ class SyncRoundTripTest {
 
             val e = assertFailsWith<FieldKitException.Unauthorized> { kit.enroll(desk.url, "AAAA-BBBB-CCCC", Desk.quick) }
             assertEquals("unauthorized", e.code)
-            assertTrue(e.reasonText.contains("enrolment code"), e.reasonText)
+            // The server writes its refusal in the kit's language (Accept-Language: zh-CN).
+            assertTrue(e.reasonText.contains("注册码"), e.reasonText)
             assertEquals(null, kit.serverAccount())
 
             // A code used once does not enrol a second device.
