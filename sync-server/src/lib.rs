@@ -188,6 +188,7 @@ impl Server {
                     font_index: config.pdf_font_index,
                     public_url: config.public_url.clone(),
                     company: config.company_name.clone(),
+                    service_hotline: config.service_hotline.clone(),
                 }),
             },
             login_limiter: Arc::new(RateLimiter::new(

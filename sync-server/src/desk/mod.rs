@@ -11,6 +11,7 @@
 pub mod accounts;
 pub mod audit;
 pub mod callbacks;
+pub mod card;
 pub mod cash;
 pub mod complaints;
 pub mod invoices;

@@ -8,6 +8,7 @@
 mod adversarial;
 mod authz;
 mod callbacks;
+mod card;
 mod cash;
 mod clock;
 mod common;
