@@ -32,6 +32,16 @@ const SOURCES: &[Source] = &[
         "common.ftl",
         include_str!("../locales/en/common.ftl"),
     ),
+    (
+        Locale::ZhCn,
+        "tools.ftl",
+        include_str!("../locales/zh-CN/tools.ftl"),
+    ),
+    (
+        Locale::En,
+        "tools.ftl",
+        include_str!("../locales/en/tools.ftl"),
+    ),
 ];
 
 /// The server's catalogue, built on first use.

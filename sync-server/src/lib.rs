@@ -52,6 +52,7 @@ pub mod storage;
 #[cfg(test)]
 mod test_ops;
 pub mod tls;
+pub mod tools;
 pub mod webhooks;
 
 use std::net::SocketAddr;

@@ -20,6 +20,7 @@ pub mod measures;
 pub mod people;
 pub mod sla;
 pub mod spares;
+pub mod tools;
 
 use chrono::Duration;
 use fieldkit_core::model::{

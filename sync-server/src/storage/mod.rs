@@ -19,6 +19,7 @@ pub mod postgres;
 pub mod sla_rows;
 pub mod spares;
 pub mod sqlite;
+pub mod tools;
 pub mod webhooks;
 
 use std::future::Future;
@@ -82,6 +83,7 @@ pub trait Storage:
     + complaints::ComplaintStorage
     + people::PeopleStorage
     + spares::SpareStorage
+    + tools::ToolStorage
     + Send
     + Sync
     + 'static

@@ -43,5 +43,6 @@ mod storage;
 mod sync_faults;
 mod sync_kill;
 mod tls;
+mod tools;
 mod verify;
 mod webhooks;

@@ -80,6 +80,13 @@ pub const MIGRATIONS: &[Migration] = &[
         include_str!("migrations/0011_spares.sql"),
         "eaebbfd7bd3466d0c227f34d68a571ae1cc4f7155dacdd6cecf24c3d0f26400d",
     ),
+    // 0013 at the merge, after i18n-dash's 0012_desk_language.
+    Migration::new(
+        12,
+        "tools",
+        include_str!("migrations/0012_tools.sql"),
+        "457b3e550b5cb6561ee6748c27a87ea25b7012972aa0085efbfa98ab521fbe55",
+    ),
 ];
 
 /// Brings the database to the newest of `migrations` (the server passes [`MIGRATIONS`]):

@@ -79,6 +79,13 @@ pub const MIGRATIONS: &[Migration] = &[
         include_str!("migrations/0011_spares.sql"),
         "b359352007f542c1cac59b7357caddea239c0efcb0315c5b9b119c675b52e656",
     ),
+    // 0013 at the merge, after i18n-dash's 0012_desk_language.
+    Migration::new(
+        12,
+        "tools",
+        include_str!("migrations/0012_tools.sql"),
+        "0c7a491a627de1aa2b57d1262ff172a7baa233844ae5fe6e02b351cf363f4d26",
+    ),
 ];
 
 /// Brings the database on `c` to the newest of `migrations` (the server passes
