@@ -33,3 +33,21 @@ pub async fn card(s: &AppState, technician_id: &str) -> Result<Option<Technician
         service_hotline: s.dashboard.copy.service_hotline.clone(),
     }))
 }
+
+/// The technician and hotline lines of the customer's copy the dashboard renders, as the phone
+/// prints them from the card it was sent (the same bytes while the profile is unchanged).
+pub async fn copy_technician(
+    s: &AppState,
+    technician_id: Option<&str>,
+) -> Result<Option<fieldkit_core::report::CopyTechnician>, ApiError> {
+    let Some(id) = technician_id else {
+        return Ok(None);
+    };
+    Ok(card(s, id)
+        .await?
+        .map(|c| fieldkit_core::report::CopyTechnician {
+            name: c.name,
+            employee_number: c.employee_number,
+            service_hotline: c.service_hotline,
+        }))
+}
