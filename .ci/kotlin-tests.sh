@@ -138,7 +138,7 @@ for try in 1 2 3; do
     PORT=$(free_port)
     SERVER_URL=http://127.0.0.1:$PORT
     "$TARGET/debug/fieldkit-server" --listen "127.0.0.1:$PORT" --data-dir "$SERVER_DIR/data" \
-        --admin-token "$ADMIN_TOKEN" >"$SERVER_DIR/server.log" 2>&1 &
+        --admin-token "$ADMIN_TOKEN" --service-hotline 400-820-8820 >"$SERVER_DIR/server.log" 2>&1 &
     SERVER_PID=$!
     for _ in $(seq 100); do
         healthy && break

@@ -17,6 +17,7 @@
 
 uniffi::setup_scaffolding!();
 
+mod card;
 mod checklist;
 mod convert;
 mod custody;
@@ -35,9 +36,11 @@ mod return_facts;
 mod returns;
 mod shared;
 mod signing;
+mod stock;
 mod sync;
 mod take_back;
 
+pub use card::{StepContext, TechnicianCard};
 pub use checklist::{
     ChecklistView, ChoiceOption, Phase, Progress, StepKind, StepState, StepStatus, TemplateRef,
 };
@@ -71,6 +74,7 @@ pub use signing::{
     Signature, SignatureCheck, SignatureInput, SigningSummary, StrokePoint, Strokes, SummaryAnswer,
     SummaryFees, SummaryFinding, SummaryPart, Verification,
 };
+pub use stock::{CountResult, Replenishment, StockCount};
 pub use sync::{
     ServerAccount, SyncIssue, SyncIssueKind, SyncObserver, SyncOptions, SyncPhase, SyncReport,
     default_sync_options,

@@ -76,6 +76,7 @@ fn main() -> Res<()> {
                 cursor: seq,
                 more: true,
                 changes,
+                card: None,
             };
             let run_kit = || -> Res<Duration> {
                 let t = Instant::now();

@@ -150,6 +150,11 @@ pub struct Config {
     /// The company named on the customer's copy.
     #[arg(long, env = "FIELDKIT_COMPANY_NAME", default_value = "FieldKit")]
     pub company_name: String,
+    /// The company's service hotline (服务热线, e.g. `400-820-8820`): sent to the phones with
+    /// the technician's card and printed on the customer's copy. Default: none (nothing is
+    /// printed; never a made-up number).
+    #[arg(long, env = "FIELDKIT_SERVICE_HOTLINE", value_parser = crate::people::card::parse_hotline)]
+    pub service_hotline: Option<String>,
     /// Connections: a request's headers must arrive within this long (seconds) of the
     /// server starting to wait for them (a new connection, or the next request on a kept-alive
     /// one), else the connection is closed.

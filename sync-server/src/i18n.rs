@@ -50,6 +50,7 @@ const FILES: &[[Source; 2]] = &[
     ftl!("board.ftl"),
     ftl!("job.ftl"),
     ftl!("admin.ftl"),
+    ftl!("tools.ftl"),
 ];
 
 /// The server's catalogue, built on first use.

@@ -53,6 +53,7 @@ pub mod storage;
 #[cfg(test)]
 mod test_ops;
 pub mod tls;
+pub mod tools;
 pub mod webhooks;
 
 use std::net::SocketAddr;
@@ -189,6 +190,7 @@ impl Server {
                     font_index: config.pdf_font_index,
                     public_url: config.public_url.clone(),
                     company: config.company_name.clone(),
+                    service_hotline: config.service_hotline.clone(),
                 }),
             },
             login_limiter: Arc::new(RateLimiter::new(

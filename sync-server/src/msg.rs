@@ -122,13 +122,14 @@ pub enum Thing {
     Settlement,
     Technician,
     TechnicianProfile,
+    Tool,
     Webhook,
     WorkOrder,
 }
 
 impl Thing {
     /// Every thing (tests render each).
-    pub const ALL: [Thing; 14] = [
+    pub const ALL: [Thing; 15] = [
         Thing::Account,
         Thing::Blob,
         Thing::Cache,
@@ -141,6 +142,7 @@ impl Thing {
         Thing::Settlement,
         Thing::Technician,
         Thing::TechnicianProfile,
+        Thing::Tool,
         Thing::Webhook,
         Thing::WorkOrder,
     ];
@@ -160,6 +162,7 @@ impl Thing {
             Thing::Settlement => "err-not-found-settlement",
             Thing::Technician => "err-not-found-technician",
             Thing::TechnicianProfile => "err-not-found-technician-profile",
+            Thing::Tool => "err-not-found-tool",
             Thing::Webhook => "err-not-found-webhook",
             Thing::WorkOrder => "err-not-found-work-order",
         }

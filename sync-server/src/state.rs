@@ -98,6 +98,8 @@ pub struct CopySettings {
     pub public_url: Option<String>,
     /// The company named in the header.
     pub company: String,
+    /// The service hotline (`--service-hotline`), sent with the technician's card.
+    pub service_hotline: Option<String>,
 }
 
 /// Tells open boards which jobs changed (a push touched them, a dispatcher changed them).

@@ -3,6 +3,7 @@
 //! complete…). Every command runs the rules, then writes state and an outbox op in one
 //! transaction; nothing else writes the database.
 
+mod card;
 mod checklist;
 mod custody;
 mod endings;
@@ -24,6 +25,7 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 
+pub use card::{BADGE_STEP, StepContext};
 pub use checklist::ChecklistView;
 pub use jobs::{Arrival, CallOutcome, JobDetail, JobSummary};
 pub use onsite::CompletionRecord;

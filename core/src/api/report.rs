@@ -29,7 +29,12 @@ impl FieldKit {
         }
         let company = super::text("company", &options.company, 120)?;
         let font = report::font_bytes(&options.font)?;
-        let content = self.store.read(|c| {
+        let technician = self.technician_card()?.map(|card| report::CopyTechnician {
+            name: card.name,
+            employee_number: card.employee_number,
+            service_hotline: card.service_hotline,
+        });
+        let mut content = self.store.read(|c| {
             let order = queries::work_order(c, id)?;
             let visit = match queries::open_visit(c, id)? {
                 Some(v) => v,
@@ -97,6 +102,7 @@ impl FieldKit {
                 options.utc_offset_minutes,
             ))
         })?;
+        content.technician = technician;
         Ok(report::render(&content, font, options.font_index)?)
     }
 }

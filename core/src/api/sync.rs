@@ -158,6 +158,13 @@ impl FieldKit {
                     Err(e) => return Err(e),
                 }
             }
+            // The card comes with the page: one the app cannot use is skipped, like a change.
+            if let Some(card) = &page.card {
+                match super::card::store_card(tx, card, now) {
+                    Ok(()) | Err(Error::Invalid { .. }) => {}
+                    Err(e) => return Err(e),
+                }
+            }
             if page.cursor > cursor {
                 tx.execute("UPDATE device SET pull_cursor = ?1", [page.cursor])?;
             }

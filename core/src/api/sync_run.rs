@@ -51,6 +51,14 @@ impl FieldKit {
             enrolled_at: self.now(),
         };
         self.save_server_account(&account)?;
+        if let Some(card) = &got.card {
+            // A card the app cannot use does not undo the enrolment: the next pull sends it.
+            let now = self.now();
+            match self.write(|tx| super::card::store_card(tx, card, now)) {
+                Ok(()) | Err(Error::Invalid { .. }) => {}
+                Err(e) => return Err(e),
+            }
+        }
         Ok(account)
     }
 
@@ -176,7 +184,7 @@ impl FieldKit {
             let page: PullResponse = http
                 .call::<(), _>(
                     Method::GET,
-                    &format!("/v1/pull?cursor={cursor}&limit={limit}&accept=replenishment"),
+                    &format!("/v1/pull?cursor={cursor}&limit={limit}&accept=replenishment,card"),
                     None,
                 )
                 .await?;

@@ -362,6 +362,18 @@ fn layout<'m>(c: &CopyContent, metrics: &'m Metrics<'m>) -> Result<Pages<'m>, Re
         13.0,
         "服务单 客户联 / Service record, customer's copy",
     );
+    if let Some(h) = c
+        .technician
+        .as_ref()
+        .and_then(|t| t.service_hotline.as_deref())
+    {
+        p.text(
+            MARGIN,
+            full,
+            BODY,
+            &format!("服务热线 / Service hotline: {h}"),
+        );
+    }
     p.y += 4.0;
 
     p.heading("工单 / Work order");
@@ -375,6 +387,13 @@ fn layout<'m>(c: &CopyContent, metrics: &'m Metrics<'m>) -> Result<Pages<'m>, Re
     };
     p.field("产品 / Product", &product);
     p.field("故障现象 / Reported fault", &c.reported_fault);
+    if let Some(t) = &c.technician {
+        let who = match &t.employee_number {
+            Some(n) => format!("{} (工号 / No. {n})", t.name),
+            None => t.name.clone(),
+        };
+        p.field("服务技师 / Technician", &who);
+    }
     p.field(
         "预约时间 / Scheduled",
         &format!(

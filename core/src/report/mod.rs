@@ -158,6 +158,18 @@ pub struct CopyContent {
     pub signed_sha256: String,
     pub verify_url: String,
     pub utc_offset_minutes: i32,
+    /// Who served the customer and the number they call; printed under the header when known
+    /// (the device fills it from its technician's card).
+    pub technician: Option<CopyTechnician>,
+}
+
+/// The technician on the copy (004 一 第5章 第19条 (3): the 工号) and the company's service
+/// hotline (004 一 第8章 第29条: the service telephone made public).
+#[derive(Clone, Debug, PartialEq)]
+pub struct CopyTechnician {
+    pub name: String,
+    pub employee_number: Option<String>,
+    pub service_hotline: Option<String>,
 }
 
 /// What a copy is made of, wherever it was read from.
@@ -313,6 +325,7 @@ pub fn content(
         verify_url: verify_url(verify_base_url, &o.id, &signed_sha256),
         signed_sha256,
         utc_offset_minutes,
+        technician: None,
     }
 }
 

@@ -11,7 +11,7 @@ pub use super::introspect::{describe, dump};
 use crate::error::{Error, Result};
 
 /// The schema version this code writes.
-pub const CURRENT_VERSION: i64 = 9;
+pub const CURRENT_VERSION: i64 = 10;
 
 /// The current schema, as `init` creates it.
 const SCHEMA: &str = r#"
@@ -313,6 +313,17 @@ CREATE TABLE replenishments (
     issued_at    INTEGER NOT NULL,
     received_at  INTEGER
 ) STRICT;
+
+-- The technician's card as the server last sent it (enrolment, pulls): name, employee
+-- number (工号) and the company's service hotline. One row.
+CREATE TABLE technician_card (
+    singleton        INTEGER PRIMARY KEY CHECK (singleton = 1),
+    technician_id    TEXT NOT NULL,
+    name             TEXT NOT NULL,
+    employee_number  TEXT,
+    service_hotline  TEXT,
+    updated_at       INTEGER NOT NULL
+) STRICT;
 "#;
 
 /// Brings the database to [`CURRENT_VERSION`]: creates it when empty, upgrades it when older,
@@ -358,7 +369,7 @@ pub(super) type Step = fn(&rusqlite::Transaction<'_>) -> rusqlite::Result<()>;
 
 /// The numbered steps; `STEPS[i]` upgrades version `i + 1` to `i + 2`.
 const STEPS: &[Step] = &[
-    v1_to_v2, v2_to_v3, v3_to_v4, v4_to_v5, v5_to_v6, v6_to_v7, v7_to_v8, v8_to_v9,
+    v1_to_v2, v2_to_v3, v3_to_v4, v4_to_v5, v5_to_v6, v6_to_v7, v7_to_v8, v8_to_v9, v9_to_v10,
 ];
 
 /// v2: the timeline becomes a hash chain clustered by work order (one page per event
@@ -590,6 +601,20 @@ fn v8_to_v9(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<()> {
              quantity     INTEGER NOT NULL CHECK (quantity > 0),
              issued_at    INTEGER NOT NULL,
              received_at  INTEGER
+         ) STRICT;",
+    )
+}
+
+/// v10: the technician's card (name, employee number 工号, service hotline) the server sends.
+fn v9_to_v10(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<()> {
+    tx.execute_batch(
+        "CREATE TABLE technician_card (
+             singleton        INTEGER PRIMARY KEY CHECK (singleton = 1),
+             technician_id    TEXT NOT NULL,
+             name             TEXT NOT NULL,
+             employee_number  TEXT,
+             service_hotline  TEXT,
+             updated_at       INTEGER NOT NULL
          ) STRICT;",
     )
 }

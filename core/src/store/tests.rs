@@ -28,6 +28,7 @@ const FIXTURES: &[(i64, &str)] = &[
     (7, include_str!("../../tests/fixtures/schema_v7.sql")),
     (8, include_str!("../../tests/fixtures/schema_v8.sql")),
     (9, include_str!("../../tests/fixtures/schema_v9.sql")),
+    (10, include_str!("../../tests/fixtures/schema_v10.sql")),
 ];
 
 /// Tables an upgrade folds into others, checked by content instead of by row count.
@@ -194,6 +195,19 @@ fn populated(dir: &Path) -> FieldKit {
         kind: crate::model::LinkKind::Rework,
     });
     kit.receive_work_order(&rework).unwrap();
+    // The technician's card the server sent (v10), with a pulled page.
+    kit.apply_changes(&crate::sync::protocol::PullResponse {
+        changes: Vec::new(),
+        cursor: 0,
+        more: false,
+        card: Some(crate::sync::protocol::TechnicianCard {
+            technician_id: "tech-1".into(),
+            name: "张师傅".into(),
+            employee_number: Some("GH-0042".into()),
+            service_hotline: Some("400-820-8820".into()),
+        }),
+    })
+    .unwrap();
     kit
 }
 
@@ -689,4 +703,55 @@ fn a_child_job_keeps_its_parent_link_and_the_desk_may_change_it() {
         k.receive_work_order(&child),
         Err(Error::Invalid { .. })
     ));
+}
+
+#[test]
+fn a_v9_device_gains_an_empty_card_table_then_keeps_the_card_it_is_sent() {
+    use crate::sync::protocol::{PullResponse, TechnicianCard};
+    let (_, sql) = FIXTURES.iter().find(|(v, _)| *v == 9).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    Connection::open(dir.path().join(DB_FILE))
+        .unwrap()
+        .execute_batch(sql)
+        .unwrap();
+    let k = kit(dir.path());
+    assert_eq!(k.technician_card().unwrap(), None);
+    let card = TechnicianCard {
+        technician_id: "tech-9".into(),
+        name: " 李师傅 ".into(),
+        employee_number: Some("GH-0009".into()),
+        service_hotline: None,
+    };
+    let page = |card: Option<TechnicianCard>| PullResponse {
+        changes: Vec::new(),
+        cursor: 0,
+        more: false,
+        card,
+    };
+    k.apply_changes(&page(Some(card.clone()))).unwrap();
+    let kept = k.technician_card().unwrap().expect("the card");
+    assert_eq!(kept.name, "李师傅", "trimmed");
+    assert_eq!(kept.employee_number.as_deref(), Some("GH-0009"));
+    // A page without a card keeps the one held; an unusable card is skipped, the page kept.
+    k.apply_changes(&page(None)).unwrap();
+    let bad = TechnicianCard {
+        name: "\u{7}".into(),
+        ..card.clone()
+    };
+    k.apply_changes(&page(Some(bad))).unwrap();
+    assert_eq!(k.technician_card().unwrap(), Some(kept));
+    // The v10 fixture's card survives the reopening.
+    let (_, sql10) = FIXTURES.iter().find(|(v, _)| *v == 10).unwrap();
+    let dir10 = tempfile::tempdir().unwrap();
+    Connection::open(dir10.path().join(DB_FILE))
+        .unwrap()
+        .execute_batch(sql10)
+        .unwrap();
+    let k10 = kit(dir10.path());
+    assert_eq!(
+        k10.technician_card()
+            .unwrap()
+            .and_then(|c| c.employee_number),
+        Some("GH-0042".into())
+    );
 }

@@ -123,6 +123,23 @@ pub struct EnrollResponse {
     pub technician_id: String,
     /// Bearer token for every other device route.
     pub token: String,
+    /// The technician's card (absent from older servers; older apps ignore it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub card: Option<TechnicianCard>,
+}
+
+/// The technician (name, 工号) and the service hotline, for the `id_badge` step and the copy:
+/// an optional field of answers, never a [`Change`] (older apps could not read a new type).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TechnicianCard {
+    pub technician_id: String,
+    pub name: String,
+    /// 工号, once the desk saved the technician's profile.
+    #[serde(default)]
+    pub employee_number: Option<String>,
+    /// The company's service hotline (服务热线), when the server has one set.
+    #[serde(default)]
+    pub service_hotline: Option<String>,
 }
 
 impl std::fmt::Debug for EnrollResponse {
@@ -244,6 +261,9 @@ pub struct PullResponse {
     pub cursor: i64,
     /// More changes wait behind this page.
     pub more: bool,
+    /// The technician's card, to apps that ask for it (`accept=card`): kept with the page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub card: Option<TechnicianCard>,
 }
 
 /// A change with its server sequence number.
@@ -587,6 +607,12 @@ mod tests {
                     .collect(),
                 cursor,
                 more,
+                card: more.then(|| TechnicianCard {
+                    technician_id: cursor.to_string(),
+                    name: "张师傅".into(),
+                    employee_number: Some("GH-1".into()),
+                    service_hotline: None,
+                }),
             });
         }
 
@@ -610,6 +636,12 @@ mod tests {
                 device_id: DeviceId(device),
                 technician_id: tech.clone(),
                 token,
+                card: complete.then(|| TechnicianCard {
+                    technician_id: tech.clone(),
+                    name: tech.clone(),
+                    employee_number: None,
+                    service_hotline: Some("400-820-8820".into()),
+                }),
             });
             round_trip(&MissingBlobsRequest { hashes: hashes.clone() });
             round_trip(&MissingBlobsResponse { missing: hashes.clone() });

@@ -274,3 +274,71 @@ fn bad_inputs_are_typed_errors() {
     let msg = d.kit.customer_copy(order.id, &o).unwrap_err().to_string();
     assert!(!msg.contains(&order.customer.name), "{msg}");
 }
+
+/// The technician's card (004 一 第5章 第19条 (3); 第8章 第29条): before the server sent one
+/// the copy names no technician and no hotline; once sent (with a pulled page) it prints the
+/// technician's name, employee number and the service hotline, and the `id_badge` step shows
+/// the number.
+#[test]
+fn the_copy_prints_the_technician_and_the_service_hotline_once_the_card_is_known() {
+    use fieldkit_core::sync::protocol::{PullResponse, TechnicianCard};
+    let (d, order) = completed_job();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("copy.pdf");
+    std::fs::write(&path, d.kit.customer_copy(order.id, &options()).unwrap()).unwrap();
+    let before = pdftotext(&path);
+    assert!(
+        !before.contains("服务热线") && !before.contains("服务技师"),
+        "{before}"
+    );
+
+    d.kit
+        .apply_changes(&PullResponse {
+            changes: Vec::new(),
+            cursor: 0,
+            more: false,
+            card: Some(TechnicianCard {
+                technician_id: "tech-1".into(),
+                name: "张师傅".into(),
+                employee_number: Some("GH-0042".into()),
+                service_hotline: Some("400-820-8820".into()),
+            }),
+        })
+        .unwrap();
+    std::fs::write(&path, d.kit.customer_copy(order.id, &options()).unwrap()).unwrap();
+    let text = pdftotext(&path);
+    for needle in [
+        "服务热线 / Service hotline: 400-820-8820",
+        "服务技师 / Technician",
+        "张师傅 (工号 / No. GH-0042)",
+    ] {
+        assert!(text.contains(needle), "{needle:?} not in the copy:\n{text}");
+    }
+
+    // The id_badge step of an open visit shows the number; other steps nothing.
+    let other = demo::repair_order(8, morning(), Billing::Warranty);
+    d.kit.receive_work_order(&other).unwrap();
+    d.kit.accept(other.id).unwrap();
+    d.kit
+        .call_customer(other.id, &demo::call_reached())
+        .unwrap();
+    let badge = d.kit.step_context(other.id, "id_badge").unwrap();
+    assert_eq!(
+        badge.prompt,
+        Some((
+            "出示工号卡：工号 GH-0042（张师傅）".into(),
+            "Show your ID badge: employee no. GH-0042 (张师傅)".into()
+        ))
+    );
+    let shoes = d.kit.step_context(other.id, "shoe_covers").unwrap();
+    assert_eq!((shoes.card, shoes.prompt), (None, None));
+    assert!(matches!(
+        d.kit.step_context(other.id, "nope"),
+        Err(Error::NotFound { entity: "step", .. })
+    ));
+    // The finished job has no open visit: typed, not a panic.
+    assert!(matches!(
+        d.kit.step_context(order.id, "id_badge"),
+        Err(Error::NotFound { .. })
+    ));
+}

@@ -120,6 +120,12 @@ public final class FieldKitClient: @unchecked Sendable {
     public func returnDecision(_ id: String, _ found: ReturnFindings) async throws -> ReturnDecision {
         try await local { try $0.returnDecision(jobId: id, found: found) }
     }
+    /// What a step shows beside its label: at `id_badge`, the employee number (工号) to show.
+    public func stepContext(_ id: String, _ stepId: String) async throws -> StepContext {
+        try await local { try $0.stepContext(jobId: id, stepId: stepId) }
+    }
+    /// The technician's card the server sent (name, 工号, service hotline); nil before enrolment.
+    public func technicianCard() async throws -> TechnicianCard? { try await local { try $0.technicianCard() } }
     /// Skips a step that allows it, with the reason (the customer refused shoe covers…).
     @discardableResult
     public func exceptStep(_ id: String, _ stepId: String, reason: String) async throws -> Int64 {
@@ -250,6 +256,12 @@ public final class FieldKitClient: @unchecked Sendable {
     public func vanStock() async throws -> [StockLevel] { try await local { try $0.vanStock() } }
     public func recordPart(_ id: String, _ usage: PartUse) async throws -> PartUsage { try await local { try $0.recordPart(jobId: id, usage: usage) } }
     public func partsUsed(_ id: String) async throws -> [PartUsage] { try await local { try $0.partsUsed(jobId: id) } }
+    /// A stock check (盘点): what was counted, with what the van's ledger held; stock unchanged.
+    public func countStock(_ counts: [StockCount]) async throws -> [CountResult] { try await local { try $0.countStock(counts: counts) } }
+    /// The replenishments the desk issued to this van (pulled by `sync`), the newest first.
+    public func replenishments() async throws -> [Replenishment] { try await local { try $0.replenishments() } }
+    /// The issued replenishment is in the van: returns the part's new stock; the receipt syncs.
+    public func receiveReplenishment(_ id: String) async throws -> Int64 { try await local { try $0.receiveReplenishment(id: id) } }
 
     // Housekeeping
     public func pendingChanges() async throws -> Int64 { try await local { try $0.pendingChanges() } }

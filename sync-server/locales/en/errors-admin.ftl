@@ -142,3 +142,14 @@ err-window = a promised window ends after it starts, within 31 days
 err-window-backwards = the window ends before it starts
 
 err-work-order-exists = a work order with this id exists
+
+# Registered tools (004 二 第14条)
+err-not-found-tool = tool not found
+err-tool-technician-id = technician_id is required (at most 64 characters)
+err-tool-name = name is required (at most 100 characters, no control characters)
+err-tool-asset-number = asset_number is required (at most 64 characters, no control characters)
+err-tool-loss-report = a lost tool needs a report of what happened
+err-tool-report-too-long = the report is at most 2000 characters
+err-tool-happened-at = happened_at is between the tool's issue and now
+err-tool-asset-out = a tool with this asset number is issued and not returned
+err-tool-not-issued = the tool was already returned or reported lost

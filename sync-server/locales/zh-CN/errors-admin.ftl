@@ -142,3 +142,14 @@ err-window = 承诺时段须在开始之后结束，且不超过 31 天。
 err-window-backwards = 时段的结束早于开始。
 
 err-work-order-exists = 已有相同编号的工单。
+
+# Registered tools (004 二 第14条)
+err-not-found-tool = 没有这个工具。
+err-tool-technician-id = 请填写技师（最多 64 个字符）。
+err-tool-name = 请填写工具名称（最多 100 个字符，不含控制字符）。
+err-tool-asset-number = 请填写资产编号（最多 64 个字符，不含控制字符）。
+err-tool-loss-report = 工具报失须写明经过。
+err-tool-report-too-long = 报失经过最多 2000 个字符。
+err-tool-happened-at = 丢失时间应在发放之后、现在之前。
+err-tool-asset-out = 该资产编号的工具已发放，尚未归还。
+err-tool-not-issued = 该工具已归还或已报失。

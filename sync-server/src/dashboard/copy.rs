@@ -108,7 +108,7 @@ pub async fn copy_pdf(
     }
     let settings = s.dashboard.copy.clone();
     let settlement = settled(&applied, &visit);
-    let content = report::content(
+    let mut content = report::content(
         CopySources {
             signature: &signature,
             summary: &summary,
@@ -127,6 +127,8 @@ pub async fn copy_pdf(
         &verify_base(&s, &headers),
         s.dashboard.utc_offset_minutes,
     );
+    content.technician =
+        crate::desk::card::copy_technician(&s, job.technician_id.as_deref()).await?;
     let font = tokio::fs::read(&settings.font).await.map_err(|_| {
         PageError::new(
             StatusCode::SERVICE_UNAVAILABLE,

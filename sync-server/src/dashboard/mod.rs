@@ -37,6 +37,7 @@ pub mod people;
 pub mod record;
 pub mod session;
 pub mod stock;
+pub mod tools;
 pub mod words;
 
 use axum::Router;
@@ -126,6 +127,10 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/stock/minimums"),
     ("POST", "/stock/replenishments/{id}/approve"),
     ("POST", "/stock/replenishments/{id}/issue"),
+    ("GET", "/tools"),
+    ("POST", "/tools"),
+    ("POST", "/tools/{id}/return"),
+    ("POST", "/tools/{id}/lost"),
     ("GET", "/technicians/{id}/profile"),
     ("POST", "/technicians/{id}/profile"),
 ];
@@ -151,6 +156,7 @@ pub fn routes(https: bool) -> Router<AppState> {
         .merge(complaints::routes())
         .merge(callbacks::routes())
         .merge(stock::routes())
+        .merge(tools::routes())
         .route("/jobs/{id}/copy.pdf", get(copy::copy_pdf))
         .merge(accounts::routes())
         .layer(axum::middleware::map_response(move |res| {

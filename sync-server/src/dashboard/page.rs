@@ -60,7 +60,7 @@ pub trait Viewer {
 }
 
 /// The pages in the navigation: (path, message id of its label, administrators only).
-const NAV: [(&str, &str, bool); 12] = [
+const NAV: [(&str, &str, bool); 13] = [
     ("/board", "nav-board", false),
     ("/jobs/new", "nav-new-job", false),
     ("/flags", "nav-flags", false),
@@ -71,6 +71,7 @@ const NAV: [(&str, &str, bool); 12] = [
     ("/complaints", "nav-complaints", false),
     ("/callbacks", "nav-callbacks", false),
     ("/stock", "nav-stock", false),
+    ("/tools", "nav-tools", false),
     ("/accounts", "nav-accounts", true),
     ("/audit", "nav-audit", true),
 ];

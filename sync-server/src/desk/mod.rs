@@ -11,6 +11,7 @@
 pub mod accounts;
 pub mod audit;
 pub mod callbacks;
+pub mod card;
 pub mod cash;
 pub mod complaints;
 pub mod invoices;
@@ -19,6 +20,7 @@ pub mod measures;
 pub mod people;
 pub mod sla;
 pub mod spares;
+pub mod tools;
 
 use crate::msg;
 use crate::msg::Thing;

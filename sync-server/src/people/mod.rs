@@ -6,6 +6,7 @@
 //! UTC+08:00). [`validate`] checks a [`PutProfile`]; [`suggest`] ranks technicians for a job.
 //! Pure: no I/O. Messages never carry the phone or a name.
 
+pub mod card;
 #[doc(hidden)]
 pub mod fixture;
 pub mod suggest;

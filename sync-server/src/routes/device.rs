@@ -50,10 +50,18 @@ pub async fn enroll(
         .await?;
     s.metrics.record_enrolment();
     tracing::info!(device = %req.device_id, "device enrolled");
+    // The enrolment stands without the card (the next pull brings it).
+    let card = crate::desk::card::card(&s, &technician_id)
+        .await
+        .unwrap_or_else(|e| {
+            tracing::warn!(error = ?e, "no technician card with the enrolment");
+            None
+        });
     Ok(Json(EnrollResponse {
         device_id: req.device_id,
         technician_id,
         token,
+        card,
     }))
 }
 
@@ -219,9 +227,15 @@ pub async fn pull(
         .into_iter()
         .filter(|c| !matches!(c.change, Change::Replenishment { .. }) || wants("replenishment"))
         .collect();
+    let card = if wants("card") {
+        crate::desk::card::card(&s, &device.technician_id).await?
+    } else {
+        None
+    };
     Ok(Json(PullResponse {
         changes,
         cursor,
         more,
+        card,
     }))
 }

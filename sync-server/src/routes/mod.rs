@@ -8,6 +8,7 @@ mod device;
 mod dispatcher;
 mod measures;
 mod people;
+mod tools;
 mod verify;
 mod webhooks;
 
@@ -41,6 +42,7 @@ pub fn routes() -> Router<AppState> {
         .merge(dispatcher::routes())
         .merge(measures::routes())
         .merge(people::routes())
+        .merge(tools::routes())
         .merge(complaints::routes())
         .merge(webhooks::routes())
         .merge(verify::routes())

@@ -19,6 +19,7 @@ pub mod postgres;
 pub mod sla_rows;
 pub mod spares;
 pub mod sqlite;
+pub mod tools;
 pub mod webhooks;
 
 use crate::msg;
@@ -84,6 +85,7 @@ pub trait Storage:
     + complaints::ComplaintStorage
     + people::PeopleStorage
     + spares::SpareStorage
+    + tools::ToolStorage
     + Send
     + Sync
     + 'static

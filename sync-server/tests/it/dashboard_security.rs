@@ -51,6 +51,9 @@ const NOT_LINKED: &[(&str, &str)] = &[
     // The fixture raises no replenishment (no minimum is set).
     ("POST", "/stock/replenishments/{id}/approve"),
     ("POST", "/stock/replenishments/{id}/issue"),
+    // The fixture issues no tool: nothing links to a tool's return or loss.
+    ("POST", "/tools/{id}/return"),
+    ("POST", "/tools/{id}/lost"),
 ];
 
 /// 64 random hex digits: shaped like a session token or a CSRF token, and nobody's.
@@ -77,6 +80,7 @@ fn concrete(f: &Fixture, pattern: &str) -> Vec<String> {
     } else if pattern.starts_with("/complaints/")
         || pattern.starts_with("/callbacks/")
         || pattern.starts_with("/stock/")
+        || pattern.starts_with("/tools/")
     {
         // The fixture has no complaint: a forged form must not make one either.
         random_hex()
@@ -206,6 +210,13 @@ fn valid_fields(f: &Fixture, pattern: &str) -> Vec<(String, String)> {
             kv("minimum", "50"),
         ],
         "/stock/replenishments/{id}/approve" | "/stock/replenishments/{id}/issue" => vec![],
+        "/tools" => vec![
+            kv("technician_id", &f.tech),
+            kv("name", "forged drill"),
+            kv("asset_number", "FA-FORGED"),
+        ],
+        "/tools/{id}/return" => vec![],
+        "/tools/{id}/lost" => vec![kv("report", "forged"), kv("happened_at", "")],
         other => panic!("a new POST route {other}: give it a valid form here"),
     }
 }
@@ -236,6 +247,8 @@ struct Snapshot {
     complaints: (serde_json::Value, serde_json::Value, serde_json::Value),
     /// The minimum levels as the replenishments see them (none set, none raised).
     stock: serde_json::Value,
+    /// The registered tools (none issued).
+    tools: serde_json::Value,
 }
 
 /// The day a forged cash hand-in names.
@@ -315,6 +328,11 @@ async fn snapshot(f: &Fixture) -> Snapshot {
         stock: f
             .ts
             .admin(reqwest::Method::GET, "/v1/admin/stock/replenishments", None)
+            .await
+            .1,
+        tools: f
+            .ts
+            .admin(reqwest::Method::GET, "/v1/admin/tools", None)
             .await
             .1,
     }

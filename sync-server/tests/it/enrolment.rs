@@ -294,6 +294,7 @@ async fn stub(answers: Vec<(u16, Option<&'static str>)>) -> (String, Arc<Mutex<V
                             device_id,
                             technician_id: "t".into(),
                             token: "fkd_stub".into(),
+                            card: None,
                         })
                         .into_response();
                     }

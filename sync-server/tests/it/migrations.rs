@@ -682,6 +682,7 @@ fn assert_v1_kept(before: &BTreeMap<String, i64>, after: &BTreeMap<String, i64>)
             ("sla_versions", 0),
             ("technician_profiles", 0),
             ("stock_minimums", 0),
+            ("tools", 0),
         ]),
         "the tables of 0002 to 0012 (the fixture's jobs have no parent: no link to backfill)"
     );
@@ -1092,7 +1093,7 @@ fn sqlite_fresh_database_is_at_the_latest_version() {
         sqlite::migrations::MIGRATIONS,
     );
     let counts = sqlite_counts(&c);
-    assert_eq!(counts.len(), 34, "every table of the schema: {counts:?}");
+    assert_eq!(counts.len(), 35, "every table of the schema: {counts:?}");
     assert!(counts.values().all(|n| *n == 0));
 }
 
@@ -1131,8 +1132,8 @@ async fn sqlite_v1_fixture_is_upgraded_with_nothing_lost() {
     let schema = sqlite_schema(&open_conn(fresh.path()));
     assert_eq!(
         schema.len(),
-        36 + 26,
-        "34 tables, sqlite_sequence, the version table, 26 indexes"
+        37 + 28,
+        "35 tables, sqlite_sequence, the version table, 28 indexes"
     );
     assert_eq!(sqlite_schema(&c), schema);
 }
@@ -1499,7 +1500,7 @@ async fn postgres_migrations() {
     let fresh_c = pg_connect(&fresh).await;
     assert_rows(&postgres::migrations::applied(&fresh_c).await.unwrap(), all);
     let empty = pg_counts(&fresh_c).await;
-    assert_eq!(empty.len(), 34, "every table of the schema: {empty:?}");
+    assert_eq!(empty.len(), 35, "every table of the schema: {empty:?}");
     assert!(empty.values().all(|n| *n == 0));
 
     // The v1 fixture: upgraded, nothing lost, read back, schema equal to the fresh one.

@@ -86,6 +86,12 @@ pub const MIGRATIONS: &[Migration] = &[
         include_str!("migrations/0012_desk_language.sql"),
         "030115fc1fae95c9faff329d38d59843b177ce59ac26b0ffcc38595c19d50fe1",
     ),
+    Migration::new(
+        13,
+        "tools",
+        include_str!("migrations/0013_tools.sql"),
+        "457b3e550b5cb6561ee6748c27a87ea25b7012972aa0085efbfa98ab521fbe55",
+    ),
 ];
 
 /// Brings the database to the newest of `migrations` (the server passes [`MIGRATIONS`]):

@@ -24,6 +24,7 @@ mod ops;
 mod people;
 mod sla;
 mod spares;
+mod tools;
 mod webhooks;
 
 use std::str::FromStr;

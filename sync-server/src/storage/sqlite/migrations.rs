@@ -85,6 +85,12 @@ pub const MIGRATIONS: &[Migration] = &[
         include_str!("migrations/0012_desk_language.sql"),
         "030115fc1fae95c9faff329d38d59843b177ce59ac26b0ffcc38595c19d50fe1",
     ),
+    Migration::new(
+        13,
+        "tools",
+        include_str!("migrations/0013_tools.sql"),
+        "0c7a491a627de1aa2b57d1262ff172a7baa233844ae5fe6e02b351cf363f4d26",
+    ),
 ];
 
 /// Brings the database on `c` to the newest of `migrations` (the server passes

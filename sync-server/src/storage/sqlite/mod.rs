@@ -22,6 +22,7 @@ mod ops;
 mod people;
 mod sla;
 mod spares;
+mod tools;
 mod webhooks;
 
 use std::path::Path;

@@ -11,6 +11,7 @@ import app.fieldkit.ffi.CallOutcome
 import app.fieldkit.ffi.ChecklistView
 import app.fieldkit.ffi.CompletionRecord
 import app.fieldkit.ffi.CopyOptions
+import app.fieldkit.ffi.CountResult
 import app.fieldkit.ffi.DelayNotice
 import app.fieldkit.ffi.FeeConsent
 import app.fieldkit.ffi.FeeSchedule
@@ -29,6 +30,7 @@ import app.fieldkit.ffi.Part
 import app.fieldkit.ffi.PartRequest
 import app.fieldkit.ffi.PartUsage
 import app.fieldkit.ffi.PartUse
+import app.fieldkit.ffi.Replenishment
 import app.fieldkit.ffi.ReturnDecision
 import app.fieldkit.ffi.ReturnFindings
 import app.fieldkit.ffi.Signature
@@ -38,6 +40,8 @@ import app.fieldkit.ffi.Strokes
 import app.fieldkit.ffi.ServerAccount
 import app.fieldkit.ffi.Settlement
 import app.fieldkit.ffi.SettlementRecord
+import app.fieldkit.ffi.StepContext
+import app.fieldkit.ffi.StockCount
 import app.fieldkit.ffi.StockLevel
 import app.fieldkit.ffi.SyncIssue
 import app.fieldkit.ffi.SyncObserver
@@ -45,6 +49,7 @@ import app.fieldkit.ffi.SyncOptions
 import app.fieldkit.ffi.SyncPhase
 import app.fieldkit.ffi.SyncReport
 import app.fieldkit.ffi.TakeBack
+import app.fieldkit.ffi.TechnicianCard
 import app.fieldkit.ffi.TakeBackReceipt
 import app.fieldkit.ffi.TimeWindow
 import app.fieldkit.ffi.Verification
@@ -165,6 +170,10 @@ class FieldKitClient private constructor(
      */
     suspend fun returnDecision(jobId: String, found: ReturnFindings): ReturnDecision =
         local { returnDecision(jobId, found) }
+    /** What a step shows beside its label: at `id_badge`, the employee number (工号) to show. */
+    suspend fun stepContext(jobId: String, stepId: String): StepContext = local { stepContext(jobId, stepId) }
+    /** The technician's card the server sent (name, 工号, service hotline); null before enrolment. */
+    suspend fun technicianCard(): TechnicianCard? = local { technicianCard() }
 
     // On site
     suspend fun startWork(jobId: String): JobStatus = local { startWork(jobId) }
@@ -271,6 +280,12 @@ class FieldKitClient private constructor(
     suspend fun vanStock(): List<StockLevel> = local { vanStock() }
     suspend fun recordPart(jobId: String, usage: PartUse): PartUsage = local { recordPart(jobId, usage) }
     suspend fun partsUsed(jobId: String): List<PartUsage> = local { partsUsed(jobId) }
+    /** A stock check (盘点): what was counted, with what the van's ledger held; stock unchanged. */
+    suspend fun countStock(counts: List<StockCount>): List<CountResult> = local { countStock(counts) }
+    /** The replenishments the desk issued to this van (pulled by [sync]), the newest first. */
+    suspend fun replenishments(): List<Replenishment> = local { replenishments() }
+    /** The issued replenishment is in the van: returns the part's new stock; the receipt syncs. */
+    suspend fun receiveReplenishment(id: String): Long = local { receiveReplenishment(id) }
 
     // Housekeeping
     suspend fun pendingChanges(): Long = local { pendingChanges() }

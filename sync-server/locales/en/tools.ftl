@@ -1,0 +1,24 @@
+# The tools register (/tools): 004 二 (spare parts and accessories rules) article 14.
+nav-tools = Tools
+tools-title = Registered tools
+tools-rule = Testing and repair tools issued to a technician are registered and kept by them; not for private use; a loss or damage is paid for (normal wear excepted); they are handed over when the technician leaves the post. A loss needs a report of what happened. (二 art. 14)
+tools-issued-heading = Issue a tool
+tools-list-heading = Registered tools
+tools-technician = Technician
+tools-name = Tool
+tools-asset = Asset / serial number
+tools-issued-at = Issued
+tools-state = State
+tools-actions = Actions
+tools-issue = Issue
+tools-return = Returned
+tools-report = What happened
+tools-happened-at = When it was lost
+tools-report-lost = Report lost
+tools-none = No tools registered yet
+tools-state-issued = Issued
+tools-state-returned = Returned
+tools-state-lost = Lost
+tools-returned-at = Returned { $at }
+tools-lost-at = Lost { $at }: { $report }
+tools-bad-time = The time of the loss is not in the form YYYY-MM-DD HH:MM

@@ -1,0 +1,24 @@
+# 工具登记页 (/tools): 004 二 备品配件管理制度 第14条。
+nav-tools = 工具
+tools-title = 工具登记
+tools-rule = 维修技术员配置的检测、维修工具登记后由个人保管、使用;不得私用;丢失或损坏应予赔偿(正常损耗除外);调离本岗时应移交。丢失须写明经过。(二 第14条)
+tools-issued-heading = 发放工具
+tools-list-heading = 已登记的工具
+tools-technician = 技师
+tools-name = 工具名称
+tools-asset = 资产编号/序列号
+tools-issued-at = 发放时间
+tools-state = 状态
+tools-actions = 操作
+tools-issue = 发放
+tools-return = 归还
+tools-report = 丢失经过
+tools-happened-at = 丢失时间
+tools-report-lost = 报失
+tools-none = 暂无登记的工具
+tools-state-issued = 在用
+tools-state-returned = 已归还
+tools-state-lost = 已报失
+tools-returned-at = 归还于 { $at }
+tools-lost-at = 丢失于 { $at }:{ $report }
+tools-bad-time = 丢失时间的格式不对 (YYYY-MM-DD HH:MM)
