@@ -14,27 +14,8 @@ cd "$(dirname "$0")/.."
 SCHEMATHESIS_VERSION="4.32.5"
 TARGET_DIR="${CARGO_TARGET_DIR:-target}"
 case "$TARGET_DIR" in /*) ;; *) TARGET_DIR="$PWD/$TARGET_DIR" ;; esac
-VENV="$TARGET_DIR/conformance-venv"
-
-have_schemathesis() {
-    [ -x "$VENV/bin/schemathesis" ] &&
-        [ "$("$VENV/bin/python" -c 'import importlib.metadata as m; print(m.version("schemathesis"))' 2>/dev/null)" = "$SCHEMATHESIS_VERSION" ]
-}
-
-if ! have_schemathesis; then
-    echo "conformance: installing schemathesis $SCHEMATHESIS_VERSION into $VENV"
-    rm -rf "$VENV"
-    if ! python3 -m venv "$VENV" 2>/dev/null; then
-        # Debian's python3 keeps venv (and its pip) in a package of its own.
-        rm -rf "$VENV"
-        SUDO=""
-        if [ "$(id -u)" != "0" ]; then SUDO="sudo"; fi
-        DEBIAN_FRONTEND=noninteractive $SUDO apt-get update -qq > /dev/null
-        DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends python3-venv > /dev/null
-        python3 -m venv "$VENV"
-    fi
-    "$VENV/bin/pip" install --quiet --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION"
-fi
+source .ci/pinned-venv.sh
+pinned_venv conformance-venv schemathesis "$SCHEMATHESIS_VERSION"
 
 if [ -z "${FIELDKIT_SERVER_BIN:-}" ]; then
     FIELDKIT_SERVER_BIN="$TARGET_DIR/debug/fieldkit-server"

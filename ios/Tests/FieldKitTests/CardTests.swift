@@ -63,7 +63,7 @@ final class CardTests: XCTestCase {
         do {
             _ = try await kit.stepContext(other.id, "no_such_step")
             XCTFail("an unknown step")
-        } catch let FieldKitError.NotFound(entity, _) {
+        } catch let FieldKitError.NotFound(entity, _, _) {
             XCTAssertEqual(entity, "step")
         }
 
