@@ -168,3 +168,7 @@ invalid-must-not-be-negative = must not be negative
 # Reasons with numbers: each number is written n in the id, given as $n1, $n2…
 invalid-longer-than-n-characters = longer than { $n1 } characters
 invalid-n-is-not-between-n-and-n = { $n1 } is not between { $n2 } and { $n3 }
+field-card-name = card name
+field-employee-number = employee number
+field-service-hotline = service hotline
+invalid-empty-too-long-or-not-text = empty, too long or not text

@@ -58,3 +58,4 @@ fault-none = None
 fault-product = Product
 fault-company = Company
 fault-customer = Customer
+entity-step = step

@@ -168,3 +168,7 @@ invalid-must-not-be-negative = 不能为负数
 # Reasons with numbers: each number is written n in the id, given as $n1, $n2…
 invalid-longer-than-n-characters = 超过 { $n1 } 个字符
 invalid-n-is-not-between-n-and-n = { $n1 } 不在 { $n2 } 到 { $n3 } 之间
+field-card-name = 技师姓名
+field-employee-number = 工号
+field-service-hotline = 服务热线
+invalid-empty-too-long-or-not-text = 为空、过长或不是文字

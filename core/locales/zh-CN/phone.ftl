@@ -58,3 +58,4 @@ fault-none = 无责任方
 fault-product = 产品
 fault-company = 公司
 fault-customer = 客户
+entity-step = 步骤
