@@ -42,3 +42,6 @@ misfit-qualification-missing = no { $name }
 misfit-qualification-expired = { $name } expired on { $date }
 misfit-not-in-zone = not in zone
 misfit-off-duty = off duty
+audit-tool-issued = tool issued
+audit-tool-returned = tool returned
+audit-tool-lost = tool reported lost

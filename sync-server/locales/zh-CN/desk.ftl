@@ -42,3 +42,6 @@ misfit-qualification-missing = 缺少{ $name }
 misfit-qualification-expired = { $name }已于{ $date }过期
 misfit-not-in-zone = 不在服务区域
 misfit-off-duty = 非工作时间
+audit-tool-issued = 发放工具
+audit-tool-returned = 工具归还
+audit-tool-lost = 工具报失

@@ -62,7 +62,7 @@ async fn issue(
         name: f.name,
         asset_number: f.asset_number,
     };
-    tools::issue(&s, &session.actor().login, req).await?;
+    tools::issue(&s, &session.actor(), req).await?;
     Ok(Redirect::to("/tools#tool-list").into_response())
 }
 
@@ -71,7 +71,7 @@ async fn return_tool(
     Path(id): Path<String>,
     CsrfForm(session, _): CsrfForm<Empty>,
 ) -> Result<Response, PageError> {
-    tools::return_tool(&s, &session.actor().login, &id).await?;
+    tools::return_tool(&s, &session.actor(), &id).await?;
     Ok(Redirect::to("/tools#tool-list").into_response())
 }
 
@@ -94,7 +94,7 @@ async fn lost(
         report: f.report,
         happened_at,
     };
-    tools::report_lost(&s, &session.actor().login, &id, req).await?;
+    tools::report_lost(&s, &session.actor(), &id, req).await?;
     Ok(Redirect::to("/tools#tool-list").into_response())
 }
 

@@ -131,11 +131,17 @@ pub enum Action {
     ReplenishmentApproved,
     /// A replenishment request issued to the van: target the request, detail as approved.
     ReplenishmentIssued,
+    /// A registered tool issued to a technician (004 二 第14条).
+    ToolIssued,
+    /// A registered tool returned.
+    ToolReturned,
+    /// A registered tool reported lost, with its report.
+    ToolLost,
 }
 
 impl Action {
     /// Every action.
-    pub const ALL: [Action; 35] = [
+    pub const ALL: [Action; 38] = [
         Action::Login,
         Action::LoginFailed,
         Action::LoginRefusedBackoff,
@@ -171,6 +177,9 @@ impl Action {
         Action::StockMinimumSet,
         Action::ReplenishmentApproved,
         Action::ReplenishmentIssued,
+        Action::ToolIssued,
+        Action::ToolReturned,
+        Action::ToolLost,
     ];
 
     /// The stored name.
@@ -211,6 +220,9 @@ impl Action {
             Self::StockMinimumSet => "stock_minimum_set",
             Self::ReplenishmentApproved => "replenishment_approved",
             Self::ReplenishmentIssued => "replenishment_issued",
+            Self::ToolIssued => "tool_issued",
+            Self::ToolReturned => "tool_returned",
+            Self::ToolLost => "tool_lost",
         }
     }
 

@@ -3,6 +3,7 @@
 //! technician, 409 when the asset number is out), list them, record a return (409 the second
 //! time) or a loss with its report (400 without one).
 
+use super::audit::{Action, Actor, record};
 use crate::error::ApiError;
 use crate::msg::Thing;
 use crate::state::AppState;
@@ -19,7 +20,8 @@ async fn known_technician(s: &AppState, id: &str) -> Result<(), ApiError> {
 }
 
 /// Issues a tool to a technician; `by` is the desk account (or the admin token) issuing it.
-pub async fn issue(s: &AppState, by: &str, req: IssueTool) -> Result<Tool, ApiError> {
+/// Audited, as every change of a tool.
+pub async fn issue(s: &AppState, by: &Actor, req: IssueTool) -> Result<Tool, ApiError> {
     if let Some(p) = issue_problem(&req) {
         return Err(ApiError::BadRequest(p));
     }
@@ -31,12 +33,13 @@ pub async fn issue(s: &AppState, by: &str, req: IssueTool) -> Result<Tool, ApiEr
         asset_number: req.asset_number.trim().to_owned(),
         state: ToolState::Issued,
         issued_at: s.clock.now_ms(),
-        issued_by: by.to_owned(),
+        issued_by: by.login.clone(),
         returned_at: None,
         returned_by: None,
         loss: None,
     };
     s.storage.issue_tool(tool.clone()).await?;
+    audit(s, by, Action::ToolIssued, &tool).await?;
     Ok(tool)
 }
 
@@ -56,16 +59,17 @@ async fn open_tool(s: &AppState, id: &str) -> Result<Tool, ApiError> {
 }
 
 /// The tool came back (调离本岗时应移交); 409 when it is not issued.
-pub async fn return_tool(s: &AppState, by: &str, id: &str) -> Result<Tool, ApiError> {
+pub async fn return_tool(s: &AppState, by: &Actor, id: &str) -> Result<Tool, ApiError> {
     let tool = open_tool(s, id).await?;
     let now = s.clock.now_ms();
     let closed = Tool {
         state: ToolState::Returned,
         returned_at: Some(now),
-        returned_by: Some(by.to_owned()),
+        returned_by: Some(by.login.clone()),
         ..tool
     };
     s.storage.close_tool(closed.clone(), now).await?;
+    audit(s, by, Action::ToolReturned, &closed).await?;
     Ok(closed)
 }
 
@@ -73,7 +77,7 @@ pub async fn return_tool(s: &AppState, by: &str, id: &str) -> Result<Tool, ApiEr
 /// is not issued.
 pub async fn report_lost(
     s: &AppState,
-    by: &str,
+    by: &Actor,
     id: &str,
     req: ReportLoss,
 ) -> Result<Tool, ApiError> {
@@ -88,10 +92,18 @@ pub async fn report_lost(
             report: req.report.trim().to_owned(),
             happened_at: req.happened_at,
             reported_at: now,
-            reported_by: by.to_owned(),
+            reported_by: by.login.clone(),
         }),
         ..tool
     };
     s.storage.close_tool(closed.clone(), now).await?;
+    audit(s, by, Action::ToolLost, &closed).await?;
     Ok(closed)
+}
+
+/// The audit line of a change to a tool: its technician as the target, the tool's id and
+/// asset number as the detail (the loss report's text stays with the tool).
+async fn audit(s: &AppState, by: &Actor, action: Action, t: &Tool) -> Result<(), ApiError> {
+    let detail = format!("{} {}", t.id, t.asset_number);
+    record(s, by, action, Some(&t.technician_id), Some(detail)).await
 }

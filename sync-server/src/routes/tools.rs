@@ -9,7 +9,7 @@ use axum::routing::{get, post};
 use serde::{Deserialize, Serialize};
 
 use crate::auth::Dispatcher;
-use crate::desk::audit::ADMIN_TOKEN_ACTOR;
+use crate::desk::audit::{Actor, ClientAddr};
 use crate::desk::tools;
 use crate::error::{ApiError, ApiJson, ApiPath, ApiQuery};
 use crate::state::AppState;
@@ -40,9 +40,10 @@ struct Tools {
 async fn issue(
     State(s): State<AppState>,
     _: Dispatcher,
+    ClientAddr(from): ClientAddr,
     ApiJson(req): ApiJson<IssueTool>,
 ) -> Result<(StatusCode, Json<Tool>), ApiError> {
-    let tool = tools::issue(&s, ADMIN_TOKEN_ACTOR, req).await?;
+    let tool = tools::issue(&s, &Actor::admin_token(from), req).await?;
     Ok((StatusCode::CREATED, Json(tool)))
 }
 
@@ -61,19 +62,23 @@ async fn list(
 async fn return_tool(
     State(s): State<AppState>,
     _: Dispatcher,
+    ClientAddr(from): ClientAddr,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<Tool>, ApiError> {
-    Ok(Json(tools::return_tool(&s, ADMIN_TOKEN_ACTOR, &id).await?))
+    Ok(Json(
+        tools::return_tool(&s, &Actor::admin_token(from), &id).await?,
+    ))
 }
 
 /// `POST /v1/admin/tools/{id}/lost` with `{"report": "…", "happened_at": ms}`.
 async fn lost(
     State(s): State<AppState>,
     _: Dispatcher,
+    ClientAddr(from): ClientAddr,
     ApiPath(id): ApiPath<String>,
     ApiJson(req): ApiJson<ReportLoss>,
 ) -> Result<Json<Tool>, ApiError> {
     Ok(Json(
-        tools::report_lost(&s, ADMIN_TOKEN_ACTOR, &id, req).await?,
+        tools::report_lost(&s, &Actor::admin_token(from), &id, req).await?,
     ))
 }

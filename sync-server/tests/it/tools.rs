@@ -197,6 +197,27 @@ async fn tools_over_the_api(backend: Backend) {
         .collect();
     assert_eq!(states, [&json!("lost"), &json!("returned")]);
 
+    // Each change that took is in the audit log, once; the refused ones are not.
+    let (_, log) = ts
+        .admin(Method::GET, "/v1/admin/audit-log?limit=1000", None)
+        .await;
+    let count = |action: &str| {
+        log.as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["action"] == action && e["target"] == json!(tech))
+            .count()
+    };
+    assert_eq!(
+        (
+            count("tool_issued"),
+            count("tool_returned"),
+            count("tool_lost")
+        ),
+        (2, 1, 1),
+        "{log}"
+    );
+
     // The /tools page: in the navigation, Chinese by default, the tools listed with their state;
     // a tool issued, then reported lost, through its forms (a loss without a report refused).
     ts.create_dispatcher("toolkeeper", "a long toolkeeper password")
