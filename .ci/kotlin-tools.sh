@@ -41,13 +41,15 @@ install_kotlinc() {
 }
 
 # compile JAR CLASSPATH SOURCES...: compiles the sources into the jar unless the jar was built
-# from exactly these inputs (the stamp beside it).
+# from exactly these inputs (the stamp beside it). With KOTLIN_FRIENDS=<jar> the sources see
+# that jar's `internal` declarations, as a Gradle test source set sees its main one's.
 compile() {
     local jar=$1 cp=$2
     shift 2
-    local stamp
+    local stamp friends=()
+    if [[ -n ${KOTLIN_FRIENDS:-} ]]; then friends=("-Xfriend-paths=$KOTLIN_FRIENDS"); fi
     stamp=$({
-        echo "$KOTLIN_VERSION $cp"
+        echo "$KOTLIN_VERSION $cp ${friends[*]}"
         find "$@" -name '*.kt' -print0 | sort -z | xargs -0 sha256sum
     } | sha256sum | cut -d' ' -f1)
     if [[ -f $jar && -f $jar.stamp && $(cat "$jar.stamp") == "$stamp" ]]; then
@@ -57,6 +59,6 @@ compile() {
     say "kotlinc: ${jar##*/}"
     rm -f "$jar" "$jar.stamp"
     mkdir -p "$(dirname "$jar")"
-    "$KOTLIN_HOME/bin/kotlinc" -jvm-target 17 -nowarn -cp "$cp" -d "$jar" "$@"
+    "$KOTLIN_HOME/bin/kotlinc" -jvm-target 17 -nowarn "${friends[@]}" -cp "$cp" -d "$jar" "$@"
     echo "$stamp" >"$jar.stamp"
 }
