@@ -232,11 +232,17 @@ impl FieldKit {
                 "only the customer confirms a finding",
             ));
         }
-        let png = input
+        // Drawn, kept and sent on the grid the wire keeps, so the server draws the same image
+        // from the packed strokes.
+        input
             .strokes
+            .validate()
+            .map_err(|e| Error::invalid("signature", e.to_string()))?;
+        let strokes = input.strokes.quantized();
+        let png = strokes
             .render_png()
             .map_err(|e| Error::invalid("signature", e.to_string()))?;
-        let strokes_json = serde_json::to_string(&input.strokes)
+        let strokes_json = serde_json::to_string(&strokes)
             .map_err(|e| Error::invalid("signature", e.to_string()))?;
         let _gate = self.store.blobs().ingest_guard();
         let image_sha256 = self.store.blobs().put(&png)?;
@@ -280,6 +286,9 @@ impl FieldKit {
                     "show the customer the summary of the visit as it stands now, then sign",
                 ));
             }
+            let packed = super::sync::server_accepts(tx)?
+                .iter()
+                .any(|a| a == crate::sync::protocol::ACCEPTS_PACKED_STROKES);
             let chain_head = tx.chain_head(&id.to_string())?.unwrap_or_default();
             let device_id = tx.device_id().to_string();
             let seal = sig::seal(&SealInput {
@@ -300,8 +309,8 @@ impl FieldKit {
                     size: png.len() as i64,
                     visit_id: visit.id,
                     step_id: input.step_id.clone(),
-                    width: Some(input.strokes.width),
-                    height: Some(input.strokes.height),
+                    width: Some(strokes.width),
+                    height: Some(strokes.height),
                     thumbnail_sha256: None,
                 },
                 now,
@@ -337,7 +346,8 @@ impl FieldKit {
                 chain_head: signature.chain_head.clone(),
                 seal: signature.seal.clone(),
                 finding: input.finding,
-                strokes: Some(input.strokes.clone()),
+                strokes: (!packed).then(|| strokes.clone()),
+                strokes_packed: packed.then(|| crate::media::packed::pack(&strokes)),
                 summary: Some(summary),
             }));
             tx.record(id, Some(visit.id), &op)?;

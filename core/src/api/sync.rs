@@ -132,6 +132,12 @@ impl FieldKit {
         })
     }
 
+    /// The op encodings the server said it reads (enrolment, the last pull), of those this
+    /// app knows ([`crate::sync::protocol::ACCEPTS`]); empty before enrolment.
+    pub fn server_accepts(&self) -> Result<Vec<String>> {
+        self.store.read(|c| server_accepts(c))
+    }
+
     /// The server sequence up to which changes have been applied.
     pub fn pull_cursor(&self) -> Result<i64> {
         self.store
@@ -165,6 +171,7 @@ impl FieldKit {
                     Err(e) => return Err(e),
                 }
             }
+            store_accepts(tx, &page.accepts)?;
             if page.cursor > cursor {
                 tx.execute("UPDATE device SET pull_cursor = ?1", [page.cursor])?;
             }
@@ -326,4 +333,29 @@ pub(super) fn validate_order(order: &WorkOrder) -> Result<()> {
         return Err(Error::invalid("promised window", "ends before it starts"));
     }
     Ok(())
+}
+
+/// Keeps what the server said it reads, of what this app knows (an older server: nothing).
+pub(crate) fn store_accepts(tx: &rusqlite::Connection, accepts: &[String]) -> Result<()> {
+    let known: Vec<&str> = crate::sync::protocol::ACCEPTS
+        .iter()
+        .copied()
+        .filter(|a| accepts.iter().any(|b| b == a))
+        .collect();
+    tx.execute("UPDATE server_account SET accepts = ?1", [known.join(",")])?;
+    Ok(())
+}
+
+/// What the server reads beyond the first protocol (see [`FieldKit::server_accepts`]).
+pub(crate) fn server_accepts(c: &rusqlite::Connection) -> Result<Vec<String>> {
+    use rusqlite::OptionalExtension;
+    let stored: Option<String> = c
+        .query_row("SELECT accepts FROM server_account", [], |r| r.get(0))
+        .optional()?;
+    Ok(stored
+        .unwrap_or_default()
+        .split(',')
+        .filter(|a| !a.is_empty())
+        .map(str::to_owned)
+        .collect())
 }

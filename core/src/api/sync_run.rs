@@ -51,6 +51,7 @@ impl FieldKit {
             enrolled_at: self.now(),
         };
         self.save_server_account(&account)?;
+        self.write(|tx| super::sync::store_accepts(tx, &got.accepts))?;
         if let Some(card) = &got.card {
             // A card the app cannot use does not undo the enrolment: the next pull sends it.
             let now = self.now();

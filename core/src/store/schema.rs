@@ -11,7 +11,7 @@ pub use super::introspect::{describe, dump};
 use crate::error::{Error, Result};
 
 /// The schema version this code writes.
-pub const CURRENT_VERSION: i64 = 10;
+pub const CURRENT_VERSION: i64 = 11;
 
 /// The current schema, as `init` creates it.
 const SCHEMA: &str = r#"
@@ -26,12 +26,15 @@ CREATE TABLE device (
     pull_cursor  INTEGER NOT NULL DEFAULT 0
 ) STRICT;
 
+-- accepts: the op encodings the server said it reads beyond the first protocol (comma
+-- separated; enrolment and every pull), so nothing is written an older server refuses.
 CREATE TABLE server_account (
     singleton      INTEGER PRIMARY KEY CHECK (singleton = 1),
     server_url     TEXT NOT NULL,
     token          TEXT NOT NULL,
     technician_id  TEXT NOT NULL,
-    enrolled_at    INTEGER NOT NULL
+    enrolled_at    INTEGER NOT NULL,
+    accepts        TEXT NOT NULL DEFAULT ''
 ) STRICT;
 
 CREATE TABLE work_orders (
@@ -370,6 +373,7 @@ pub(super) type Step = fn(&rusqlite::Transaction<'_>) -> rusqlite::Result<()>;
 /// The numbered steps; `STEPS[i]` upgrades version `i + 1` to `i + 2`.
 const STEPS: &[Step] = &[
     v1_to_v2, v2_to_v3, v3_to_v4, v4_to_v5, v5_to_v6, v6_to_v7, v7_to_v8, v8_to_v9, v9_to_v10,
+    v10_to_v11,
 ];
 
 /// v2: the timeline becomes a hash chain clustered by work order (one page per event
@@ -617,6 +621,11 @@ fn v9_to_v10(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<()> {
              updated_at       INTEGER NOT NULL
          ) STRICT;",
     )
+}
+
+/// v11: what the server reads beyond the first protocol (packed signature strokes).
+fn v10_to_v11(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<()> {
+    tx.execute_batch("ALTER TABLE server_account ADD COLUMN accepts TEXT NOT NULL DEFAULT '';")
 }
 
 /// Runs every step from `from` up to [`CURRENT_VERSION`], each in one IMMEDIATE transaction.

@@ -29,6 +29,7 @@ const FIXTURES: &[(i64, &str)] = &[
     (8, include_str!("../../tests/fixtures/schema_v8.sql")),
     (9, include_str!("../../tests/fixtures/schema_v9.sql")),
     (10, include_str!("../../tests/fixtures/schema_v10.sql")),
+    (11, include_str!("../../tests/fixtures/schema_v11.sql")),
 ];
 
 /// Tables an upgrade folds into others, checked by content instead of by row count.
@@ -200,6 +201,7 @@ fn populated(dir: &Path) -> FieldKit {
         changes: Vec::new(),
         cursor: 0,
         more: false,
+        accepts: vec![],
         card: Some(crate::sync::protocol::TechnicianCard {
             technician_id: "tech-1".into(),
             name: "张师傅".into(),
@@ -727,6 +729,7 @@ fn a_v9_device_gains_an_empty_card_table_then_keeps_the_card_it_is_sent() {
         cursor: 0,
         more: false,
         card,
+        accepts: vec![],
     };
     k.apply_changes(&page(Some(card.clone()))).unwrap();
     let kept = k.technician_card().unwrap().expect("the card");

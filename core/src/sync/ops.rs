@@ -372,6 +372,10 @@ pub struct SignV1 {
     pub finding: Option<FindingId>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub strokes: Option<Strokes>,
+    /// The strokes packed ([`crate::media::packed`]), instead of `strokes`, to a server that
+    /// accepts it ([`crate::sync::protocol::ACCEPTS_PACKED_STROKES`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub strokes_packed: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub summary: Option<SignedSummary>,
 }
@@ -388,6 +392,17 @@ impl std::fmt::Debug for SignV1 {
 }
 
 impl SignV1 {
+    /// The strokes it carries, packed or not. `Ok(None)`: none (an older app's signature);
+    /// an error: packed strokes that do not unpack, or both forms at once.
+    pub fn drawn_strokes(&self) -> Result<Option<Strokes>, crate::media::packed::UnpackError> {
+        match (&self.strokes, &self.strokes_packed) {
+            (Some(s), None) => Ok(Some(s.clone())),
+            (None, Some(p)) => crate::media::packed::unpack(p).map(Some),
+            (None, None) => Ok(None),
+            (Some(_), Some(_)) => Err(crate::media::packed::UnpackError::Twice),
+        }
+    }
+
     /// The signature record it carries.
     pub fn signature(&self) -> Signature {
         Signature {

@@ -126,7 +126,18 @@ pub struct EnrollResponse {
     /// The technician's card (absent from older servers; older apps ignore it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub card: Option<TechnicianCard>,
+    /// The op encodings this server reads beyond the first protocol's ([`ACCEPTS`]); an older
+    /// server sends none, and the device then writes every op the first way.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub accepts: Vec<String>,
 }
+
+/// A `sign` op may carry its strokes packed ([`crate::media::packed`], field
+/// `strokes_packed`) instead of as JSON points.
+pub const ACCEPTS_PACKED_STROKES: &str = "sign.strokes_packed";
+/// What this version's server reads beyond the first protocol, told to devices on enrolment
+/// and on every pull so they write nothing an older server would refuse.
+pub const ACCEPTS: &[&str] = &[ACCEPTS_PACKED_STROKES];
 
 /// The technician (name, 工号) and the service hotline, for the `id_badge` step and the copy:
 /// an optional field of answers, never a [`Change`] (older apps could not read a new type).
@@ -264,6 +275,10 @@ pub struct PullResponse {
     /// The technician's card, to apps that ask for it (`accept=card`): kept with the page.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub card: Option<TechnicianCard>,
+    /// As [`EnrollResponse::accepts`]: kept with the page, so a server upgraded (or rolled
+    /// back) since enrolment is followed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub accepts: Vec<String>,
 }
 
 /// A change with its server sequence number.

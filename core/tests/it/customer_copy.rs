@@ -297,6 +297,7 @@ fn the_copy_prints_the_technician_and_the_service_hotline_once_the_card_is_known
             changes: Vec::new(),
             cursor: 0,
             more: false,
+            accepts: vec![],
             card: Some(TechnicianCard {
                 technician_id: "tech-1".into(),
                 name: "张师傅".into(),

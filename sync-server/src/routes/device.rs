@@ -62,6 +62,7 @@ pub async fn enroll(
         technician_id,
         token,
         card,
+        accepts: accepts(),
     }))
 }
 
@@ -237,5 +238,14 @@ pub async fn pull(
         cursor,
         more,
         card,
+        accepts: accepts(),
     }))
+}
+
+/// The op encodings this server reads beyond the first protocol, told to every device.
+fn accepts() -> Vec<String> {
+    fieldkit_core::sync::protocol::ACCEPTS
+        .iter()
+        .map(|a| (*a).to_owned())
+        .collect()
 }

@@ -295,6 +295,7 @@ async fn stub(answers: Vec<(u16, Option<&'static str>)>) -> (String, Arc<Mutex<V
                             technician_id: "t".into(),
                             token: "fkd_stub".into(),
                             card: None,
+                            accepts: vec![],
                         })
                         .into_response();
                     }

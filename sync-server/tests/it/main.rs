@@ -49,3 +49,4 @@ mod tls;
 mod tools;
 mod verify;
 mod webhooks;
+mod wire;

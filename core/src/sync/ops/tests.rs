@@ -112,7 +112,12 @@ fn sign() -> impl Strategy<Value = JobOp> {
                     chain_head: seal.clone(),
                     seal,
                     finding: finding.map(FindingId),
-                    strokes,
+                    // Odd stroke counts go packed: both forms cross the codec.
+                    strokes_packed: strokes
+                        .as_ref()
+                        .filter(|s| s.strokes.len() % 2 == 1)
+                        .map(crate::media::packed::pack),
+                    strokes: strokes.filter(|s| s.strokes.len() % 2 == 0),
                     summary,
                 }))
             },

@@ -235,6 +235,7 @@ proptest! {
                 .collect(),
             cursor,
             more,
+            accepts: if more { vec![] } else { vec![ACCEPTS_PACKED_STROKES.into()] },
             card: more.then(|| TechnicianCard {
                 technician_id: cursor.to_string(),
                 name: "张师傅".into(),
@@ -264,6 +265,7 @@ proptest! {
             device_id: DeviceId(device),
             technician_id: tech.clone(),
             token,
+            accepts: if complete { ACCEPTS.iter().map(|a| a.to_string()).collect() } else { vec![] },
             card: complete.then(|| TechnicianCard {
                 technician_id: tech.clone(),
                 name: tech.clone(),

@@ -19,7 +19,7 @@ fn sign_of(op: &Op) -> Option<Box<SignV1>> {
 /// to). `None`: not a signature op, or no strokes to draw.
 pub fn strokes_draw_image(op: &Op) -> Option<bool> {
     let s = sign_of(op)?;
-    let png = s.strokes.as_ref()?.render_png().ok()?;
+    let png = s.drawn_strokes().ok()??.render_png().ok()?;
     Some(hex::encode(Sha256::digest(&png)) == s.image_sha256)
 }
 

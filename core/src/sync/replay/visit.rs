@@ -479,8 +479,12 @@ impl VisitReplay {
                         "the signature record does not match its seal",
                     ));
                 }
-                if p.strokes.is_none() {
-                    return Err(Refused::new("invalid", "the signature carries no strokes"));
+                match p.drawn_strokes() {
+                    Ok(Some(_)) => {}
+                    Ok(None) => {
+                        return Err(Refused::new("invalid", "the signature carries no strokes"));
+                    }
+                    Err(e) => return Err(Refused::new("invalid", e.to_string())),
                 }
                 Some(signed.clone())
             }
