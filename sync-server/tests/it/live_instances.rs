@@ -3,13 +3,15 @@
 //! heard live on instance A's completions stream and A's board stream; a completions stream
 //! dropped on A and resumed on C with `Last-Event-ID` gets exactly what it missed; the
 //! listener connections killed (`pg_terminate_backend`) are survived with nothing missed
-//! (the boards re-read everything). In Chromium: a dispatcher's board connected to
-//! instance 1 shows, live, a completion pushed through instance 3.
+//! (the boards re-read everything). Two buses on one PostgreSQL hear the same events in one
+//! order. In Chromium: a dispatcher's board connected to instance 1 shows, live, a
+//! completion pushed through instance 3. On SQLite: the board stream starts with a re-read.
 //!
 //! Only B's push can move the feed: the other instances' webhook workers poll once an hour,
 //! and a drawing check runs on the instance that took the push, so nothing on A or C hears
 //! of the completion except through PostgreSQL.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use fieldkit_core::demo;
@@ -21,7 +23,7 @@ use crate::common::journal::{Phone, sync_options};
 use crate::common::webdriver::Browser;
 use crate::common::{self, Backend, DashboardLogin, TestServer};
 use fieldkit_server::Config;
-use fieldkit_server::events::LISTENER_NAME;
+use fieldkit_server::events::{Events, LISTENER_NAME, Live};
 
 /// How long any wait may take before the test fails.
 const DEADLINE: Duration = Duration::from_secs(60);
@@ -344,6 +346,76 @@ async fn killed_listeners_are_survived_with_nothing_missed() {
     for ts in [c, b, a] {
         ts.server.shutdown().await.unwrap();
     }
+}
+
+/// Every event `events` hears, until `n` have been heard (a resync fails the test: no
+/// listener was disturbed here).
+async fn hear(rx: &mut tokio::sync::broadcast::Receiver<Live>, n: usize) -> Vec<String> {
+    let mut heard = Vec::new();
+    while heard.len() < n {
+        match tokio::time::timeout(DEADLINE, rx.recv()).await {
+            Ok(Ok(Live::Job(id))) => heard.push(id),
+            other => panic!("after {} events: {other:?}", heard.len()),
+        }
+    }
+    heard
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_instance_hears_every_event_in_one_order() {
+    let Some(pg) = common::Pg::start() else {
+        return;
+    };
+    let (x, _x_tasks) = Events::postgres(&pg.url).await.expect("bus x");
+    let (y, _y_tasks) = Events::postgres(&pg.url).await.expect("bus y");
+    let (mut on_x, mut on_y) = (x.subscribe(), y.subscribe());
+    const N: usize = 200;
+    // Both publish at once, interleaved as the scheduler pleases.
+    let send = |bus: Arc<Events>, name: &'static str| {
+        tokio::spawn(async move {
+            for i in 0..N {
+                bus.publish(Live::Job(format!("{name}-{i:03}")));
+                if i % 7 == 0 {
+                    tokio::task::yield_now().await;
+                }
+            }
+        })
+    };
+    let (tx, ty) = (send(x.clone(), "x"), send(y.clone(), "y"));
+    tx.await.unwrap();
+    ty.await.unwrap();
+    let heard_x = hear(&mut on_x, 2 * N).await;
+    let heard_y = hear(&mut on_y, 2 * N).await;
+    assert_eq!(heard_x, heard_y, "one order on every instance");
+    for name in ["x", "y"] {
+        let own: Vec<&String> = heard_x.iter().filter(|h| h.starts_with(name)).collect();
+        let sent: Vec<String> = (0..N).map(|i| format!("{name}-{i:03}")).collect();
+        assert_eq!(
+            own,
+            sent.iter().collect::<Vec<_>>(),
+            "{name}'s in the order sent"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_board_stream_starts_with_a_reread_and_hears_jobs_sqlite() {
+    let ts = common::server(Backend::Sqlite, |_| {}).await.unwrap();
+    let me = desk(&ts).await;
+    let mut board = Stream::board(&ts, &me).await;
+    assert_eq!(board.next().await.data, "*");
+    let job = demo::repair_order(3, chrono::Utc::now(), Billing::Paid);
+    ts.create_job(&job, None).await;
+    assert_eq!(
+        board.until_job(&job.id.to_string()).await,
+        [job.id.to_string()]
+    );
+    // A reconnection starts with a re-read too.
+    drop(board);
+    let mut again = Stream::board(&ts, &me).await;
+    assert_eq!(again.next().await.data, "*");
+    drop(again);
+    ts.server.shutdown().await.unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
