@@ -2,7 +2,8 @@
 //! and storage pool) on one throwaway PostgreSQL. A completion pushed through instance B is
 //! heard live on instance A's completions stream and A's board stream; a completions stream
 //! dropped on A and resumed on C with `Last-Event-ID` gets exactly what it missed; the
-//! listener connections killed (`pg_terminate_backend`) are survived with nothing missed
+//! listener and publisher connections killed (`pg_terminate_backend`) are survived with
+//! nothing missed
 //! (the boards re-read everything). Two buses on one PostgreSQL hear the same events in one
 //! order. In Chromium: a dispatcher's board connected to instance 1 shows, live, a
 //! completion pushed through instance 3. On SQLite: the board stream starts with a re-read.
@@ -23,7 +24,7 @@ use crate::common::journal::{Phone, sync_options};
 use crate::common::webdriver::Browser;
 use crate::common::{self, Backend, DashboardLogin, TestServer};
 use fieldkit_server::Config;
-use fieldkit_server::events::{Events, LISTENER_NAME, Live};
+use fieldkit_server::events::{Events, LISTENER_NAME, Live, PUBLISHER_NAME};
 
 /// How long any wait may take before the test fails.
 const DEADLINE: Duration = Duration::from_secs(60);
@@ -256,14 +257,17 @@ async fn connect(url: &str) -> tokio_postgres::Client {
     client
 }
 
-/// Terminates every instance's listener connection; how many were terminated.
+/// Terminates every instance's listener and publisher connections; how many listeners
+/// were terminated.
 async fn kill_listeners(url: &str) -> i64 {
     connect(url)
         .await
         .query_one(
-            "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid))
-             FROM pg_stat_activity WHERE application_name = $1",
-            &[&LISTENER_NAME],
+            "WITH killed AS (
+                 SELECT application_name AS name, pg_terminate_backend(pid) AS done
+                 FROM pg_stat_activity WHERE application_name IN ($1, $2))
+             SELECT count(*) FILTER (WHERE done AND name = $1) FROM killed",
+            &[&LISTENER_NAME, &PUBLISHER_NAME],
         )
         .await
         .expect("terminates")
