@@ -4,7 +4,8 @@
 //! dropped on A and resumed on C with `Last-Event-ID` gets exactly what it missed; the
 //! listener and publisher connections killed (`pg_terminate_backend`) are survived with
 //! nothing missed
-//! (the boards re-read everything). Two buses on one PostgreSQL hear the same events in one
+//! (the boards re-read everything); a notification sent while a listener is kept from
+//! reconnecting becomes a resync. Two buses on one PostgreSQL hear the same events in one
 //! order. In Chromium: a dispatcher's board connected to instance 1 shows, live, a
 //! completion pushed through instance 3. On SQLite: the board stream starts with a re-read.
 //!
@@ -400,6 +401,83 @@ async fn every_instance_hears_every_event_in_one_order() {
             "{name}'s in the order sent"
         );
     }
+}
+
+/// The next event heard, at most [`DEADLINE`] away.
+async fn next_live(rx: &mut tokio::sync::broadcast::Receiver<Live>) -> Live {
+    tokio::time::timeout(DEADLINE, rx.recv())
+        .await
+        .expect("an event before the deadline")
+        .expect("the bus stays open")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_notification_missed_while_reconnecting_becomes_a_resync() {
+    let Some(pg) = common::Pg::start() else {
+        return;
+    };
+    let admin = connect(&pg.url).await;
+    // Bus x connects as a role whose connections the test can hold back.
+    admin
+        .batch_execute("CREATE ROLE live LOGIN")
+        .await
+        .expect("a role");
+    let live_url = pg.url.replacen("postgres@", "live@", 1);
+    assert_ne!(live_url, pg.url);
+    let (x, _x_tasks) = Events::postgres(&live_url).await.expect("bus x");
+    let (y, _y_tasks) = Events::postgres(&pg.url).await.expect("bus y");
+    let (mut on_x, mut on_y) = (x.subscribe(), y.subscribe());
+    // x's publisher connects: x then holds two connections.
+    x.publish(Live::Job("before".into()));
+    assert_eq!(next_live(&mut on_x).await, Live::Job("before".into()));
+    assert_eq!(next_live(&mut on_y).await, Live::Job("before".into()));
+
+    // x's listener killed and kept from coming back; y publishes meanwhile.
+    admin
+        .batch_execute("ALTER ROLE live CONNECTION LIMIT 1")
+        .await
+        .unwrap();
+    let killed: i64 = admin
+        .query_one(
+            "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) FROM pg_stat_activity
+             WHERE application_name = $1 AND usename = 'live'",
+            &[&LISTENER_NAME],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(killed, 1);
+    // Gone (not only signalled) before y publishes.
+    let until = tokio::time::Instant::now() + DEADLINE;
+    loop {
+        let left: i64 = admin
+            .query_one(
+                "SELECT count(*) FROM pg_stat_activity
+                 WHERE application_name = $1 AND usename = 'live'",
+                &[&LISTENER_NAME],
+            )
+            .await
+            .unwrap()
+            .get(0);
+        if left == 0 {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < until, "the listener lingers");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    y.publish(Live::Job("missed".into()));
+    // Committed: y's own listener heard it.
+    assert_eq!(next_live(&mut on_y).await, Live::Job("missed".into()));
+    let reconnects = x.reconnects();
+    admin
+        .batch_execute("ALTER ROLE live CONNECTION LIMIT -1")
+        .await
+        .unwrap();
+    // x comes back and, having missed it, tells its readers to re-read everything.
+    assert_eq!(next_live(&mut on_x).await, Live::Resync);
+    assert_eq!(x.reconnects(), reconnects + 1);
+    y.publish(Live::Job("after".into()));
+    assert_eq!(next_live(&mut on_x).await, Live::Job("after".into()));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
