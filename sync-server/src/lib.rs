@@ -13,8 +13,9 @@
 //! - [`push`] (the rules a push is judged by), [`measures`] (the quality measures),
 //!   [`people`] (technicians' profiles and who should do a job), pure;
 //! - [`storage`]: one trait, SQLite and PostgreSQL backends split by domain;
-//! - [`error`], [`limits`], [`auth`], [`device_keys`], [`blobs`], [`drawings`], [`webhooks`],
-//!   [`signatures`]: services over storage;
+//! - [`error`], [`limits`], [`auth`], [`device_keys`], [`blobs`], [`drawings`], [`events`]
+//!   (live events, across instances on PostgreSQL), [`webhooks`], [`signatures`]: services
+//!   over storage;
 //! - [`state`]: what every handler gets;
 //! - [`desk`]: what the desk does, whichever face asks;
 //! - the two faces: [`routes`] (JSON) and [`dashboard`] (HTML pages);
@@ -33,6 +34,7 @@ pub mod desk;
 pub mod device_keys;
 pub mod drawings;
 pub mod error;
+pub mod events;
 pub mod i18n;
 pub mod limits;
 pub mod measures;
@@ -113,20 +115,32 @@ pub struct Server {
     storage: Arc<dyn Storage>,
     webhooks: Option<webhooks::Worker>,
     feed: Arc<webhooks::Feed>,
+    /// PostgreSQL's live-event publisher and listener (`None`: in process).
+    live: Option<events::LiveTasks>,
+    events: Arc<events::Events>,
 }
 
 impl Server {
     /// Opens storage, binds the listener and starts serving in the background.
     pub async fn start(config: Config) -> Result<Server, StartError> {
         std::fs::create_dir_all(&config.data_dir).map_err(StartError::DataDir)?;
-        let storage: Arc<dyn Storage> = match &config.database_url {
-            Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
-                Arc::new(
-                    storage::postgres::PostgresStorage::connect(url, config.pg_max_connections)
-                        .await?,
-                )
+        let pg_url = config
+            .database_url
+            .as_deref()
+            .filter(|u| u.starts_with("postgres://") || u.starts_with("postgresql://"));
+        let storage: Arc<dyn Storage> = match pg_url {
+            Some(url) => Arc::new(
+                storage::postgres::PostgresStorage::connect(url, config.pg_max_connections).await?,
+            ),
+            None => Arc::new(storage::sqlite::SqliteStorage::open(&config.data_dir)?),
+        };
+        // Boards and streams hear every instance's changes through PostgreSQL.
+        let (events, live) = match pg_url {
+            Some(url) => {
+                let (e, t) = events::Events::postgres(url).await?;
+                (e, Some(t))
             }
-            _ => Arc::new(storage::sqlite::SqliteStorage::open(&config.data_dir)?),
+            None => (events::Events::in_process(), None),
         };
         let blob_store = blob_store(&config)?;
         let admin_token = match &config.admin_token {
@@ -143,8 +157,8 @@ impl Server {
         };
         let clock = config.clock.clone();
         let drawings = drawings::Drawings::default();
-        let feed = Arc::new(webhooks::Feed::default());
-        let board = Arc::new(state::BoardEvents::default());
+        let feed = Arc::new(webhooks::Feed::new(events.clone()));
+        let board = Arc::new(state::BoardEvents::new(events.clone()));
         // A completion counted once its drawings match: the feed and the boards hear of it.
         let drawings_task = drawings.start(storage.clone(), clock.clone(), {
             let (feed, board) = (feed.clone(), board.clone());
@@ -300,6 +314,8 @@ impl Server {
             storage,
             webhooks: Some(webhooks),
             feed,
+            live,
+            events,
         })
     }
 
@@ -323,6 +339,11 @@ impl Server {
         self.storage.clone()
     }
 
+    /// The live events this server publishes and hears ([`events`]).
+    pub fn events(&self) -> Arc<events::Events> {
+        self.events.clone()
+    }
+
     /// Stops accepting, lets requests in flight finish, stops the webhook worker (attempts
     /// in flight end first), and returns.
     pub async fn shutdown(mut self) -> std::io::Result<()> {
@@ -339,6 +360,10 @@ impl Server {
         self.drawings.abort();
         if let Some(w) = self.webhooks.take() {
             w.stop().await;
+        }
+        // What this instance changed last reaches the other instances' boards.
+        if let Some(live) = self.live.take() {
+            live.stop(Duration::from_secs(2)).await;
         }
         served
     }

@@ -13,6 +13,7 @@ use crate::auth::{Keys, LoginBackoff, PasswordGate, RateLimiter, TrustedProxies}
 use crate::blobs::Blobs;
 use crate::clock::Clock;
 use crate::drawings::Drawings;
+use crate::events::{Events, Live};
 use crate::limits::Limits;
 use crate::metrics::Metrics;
 use crate::push::PushPolicy;
@@ -102,28 +103,26 @@ pub struct CopySettings {
     pub service_hotline: Option<String>,
 }
 
-/// Tells open boards which jobs changed (a push touched them, a dispatcher changed them).
+/// Tells open boards which jobs changed (a push touched them, a dispatcher changed them), on
+/// every instance ([`crate::events`]).
 pub struct BoardEvents {
-    tx: broadcast::Sender<String>,
-}
-
-impl Default for BoardEvents {
-    fn default() -> Self {
-        Self {
-            tx: broadcast::channel(256).0,
-        }
-    }
+    events: Arc<Events>,
 }
 
 impl BoardEvents {
-    /// A job changed: every open board re-reads its rows.
-    pub fn job_changed(&self, work_order_id: &str) {
-        // No board open: nobody to tell.
-        let _ = self.tx.send(work_order_id.to_owned());
+    /// Job changes on `events`.
+    pub fn new(events: Arc<Events>) -> Self {
+        Self { events }
     }
 
-    /// The job ids as they change (a lagging board just re-reads).
-    pub fn subscribe(&self) -> broadcast::Receiver<String> {
-        self.tx.subscribe()
+    /// A job changed: every open board re-reads its rows.
+    pub fn job_changed(&self, work_order_id: &str) {
+        self.events.publish(Live::Job(work_order_id.to_owned()));
+    }
+
+    /// The events as they are heard (boards take [`Live::Job`], and re-read every row on
+    /// [`Live::Resync`] or when lagging).
+    pub fn subscribe(&self) -> broadcast::Receiver<Live> {
+        self.events.subscribe()
     }
 }

@@ -26,6 +26,7 @@ use tokio::sync::{Notify, broadcast, watch};
 use tokio::task::JoinSet;
 
 use crate::clock::Clock;
+use crate::events::{Events, Live};
 use crate::net::{Cidr, is_internal};
 use crate::storage::webhooks::{AttemptResult, COMPLETED_EVENT, DueDelivery, event_id};
 use crate::storage::{Completion, Storage};
@@ -365,32 +366,38 @@ impl DeliverySettings {
     }
 }
 
-/// Wakes the delivery worker after pushes, and tells SSE streams the feed's new head.
+/// Wakes the delivery worker after pushes, and tells SSE streams the feed's new head (on
+/// every instance: [`crate::events`]).
 pub struct Feed {
     wake: Notify,
-    head: broadcast::Sender<i64>,
+    events: Arc<Events>,
     closing: watch::Sender<bool>,
 }
 
-impl Default for Feed {
-    fn default() -> Self {
+impl Feed {
+    /// The feed's news on `events`.
+    pub fn new(events: Arc<Events>) -> Self {
         Feed {
             wake: Notify::new(),
-            head: broadcast::channel(64).0,
+            events,
             closing: watch::channel(false).0,
         }
     }
-}
 
-impl Feed {
     /// Called by the push route after `storage.push` returned (the ops are committed).
     pub fn completions_pushed(&self) {
         self.wake.notify_one();
     }
 
-    /// Feed heads as they advance (a lagging receiver just reads storage again).
-    pub fn subscribe(&self) -> broadcast::Receiver<i64> {
-        self.head.subscribe()
+    /// The feed's head reached `head` (committed): every instance's streams read on.
+    pub fn advanced(&self, head: i64) {
+        self.events.feed_advanced(head);
+    }
+
+    /// The events as they are heard: a stream reads storage again on [`Live::Feed`],
+    /// [`Live::Resync`] and when lagging.
+    pub fn subscribe(&self) -> broadcast::Receiver<Live> {
+        self.events.subscribe()
     }
 
     /// Ends every SSE stream (graceful shutdown waits for open responses to end).
@@ -451,7 +458,7 @@ async fn run(
         match storage.sync_feed(now).await {
             Ok(head) if last_head != Some(head) => {
                 last_head = Some(head);
-                let _ = feed.head.send(head);
+                feed.advanced(head);
             }
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "completions feed: sync failed"),

@@ -42,10 +42,12 @@ use fieldkit_core::i18n::date;
 /// this mark as `{ $n }`, and the page puts the live number (a span the script updates)
 /// there.
 const COUNT_MARK: &str = "\u{1}";
+use crate::events::Live;
 use crate::push::CompletionState;
 use crate::state::AppState;
 use crate::storage::dashboard::JobActivity;
 use crate::storage::{Completion, JobRecord, StorageError};
+use tokio::sync::broadcast::error::RecvError;
 
 /// The board's routes.
 pub fn routes() -> Router<AppState> {
@@ -434,7 +436,8 @@ const BOARD_JS: &str = r#"(function () {
     });
   }
   var es = new EventSource('/board/events');
-  es.onopen = function () { document.body.setAttribute('data-live', 'open'); refresh(); refreshRisk(); };
+  // Every connection (a reconnection too, to whichever instance) starts with `job` `*`.
+  es.onopen = function () { document.body.setAttribute('data-live', 'open'); };
   es.onerror = function () { document.body.setAttribute('data-live', 'retrying'); };
   es.addEventListener('job', refresh);
   es.addEventListener('job', refreshRisk);
@@ -454,36 +457,49 @@ async fn board_js() -> Response {
     r
 }
 
-/// `GET /board/events`: an event `job` (data: the job id) whenever a job changes. The stream
-/// ends at the first change after its login ended (disabled, password changed elsewhere,
-/// idle, logged out): nothing more is told to a session that is gone.
+/// `GET /board/events`: an event `job` (data: the job id, or `*`: re-read every row) whenever
+/// a job changes, on this instance or any other on the same PostgreSQL ([`crate::events`]).
+/// The events carry no ids: every connection, first or resumed on whichever instance, starts
+/// with `job` `*`, so the page re-reads the whole board whatever it missed; so does a board
+/// whose instance may have missed events (its listener reconnected, or it lagged). The
+/// stream ends at the first change after its login ended (disabled, password changed
+/// elsewhere, idle, logged out): nothing more is told to a session that is gone.
 async fn events(
     State(s): State<AppState>,
     session: Session,
 ) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
     let rx = s.board.subscribe();
     let closing = s.feed.closing();
-    let start = (rx, closing, s, session);
-    let events = futures::stream::unfold(start, |(mut rx, mut closing, s, session)| async move {
-        if *closing.borrow() {
-            return None;
-        }
-        let event = tokio::select! {
-            got = rx.recv() => match got {
-                Ok(id) => Event::default().event("job").data(id),
-                // Too far behind to know which jobs changed: the page reloads every row.
-                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
-                    Event::default().event("job").data("*")
+    let start = (rx, closing, s, session, true);
+    let events = futures::stream::unfold(
+        start,
+        |(mut rx, mut closing, s, session, first)| async move {
+            if *closing.borrow() {
+                return None;
+            }
+            let id = if first {
+                "*".to_owned()
+            } else {
+                loop {
+                    tokio::select! {
+                        got = rx.recv() => match got {
+                            Ok(Live::Job(id)) => break id,
+                            Ok(Live::Feed(_)) => continue,
+                            // Something may have been missed: the page reloads every row.
+                            Ok(Live::Resync) | Err(RecvError::Lagged(_)) => break "*".to_owned(),
+                            Err(RecvError::Closed) => return None,
+                        },
+                        _ = closing.changed() => return None,
+                    }
                 }
-                Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
-            },
-            _ = closing.changed() => return None,
-        };
-        if !session.still_on(&s).await {
-            return None;
-        }
-        Some((Ok(event), (rx, closing, s, session)))
-    });
+            };
+            if !session.still_on(&s).await {
+                return None;
+            }
+            let event = Event::default().event("job").data(id);
+            Some((Ok(event), (rx, closing, s, session, false)))
+        },
+    );
     Sse::new(events).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
 }
 

@@ -15,10 +15,12 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use futures::Stream;
 use serde::{Deserialize, Serialize};
+use tokio::sync::broadcast::error::RecvError;
 use tokio::sync::{broadcast, watch};
 
 use crate::auth::Dispatcher;
 use crate::error::{ApiError, ApiJson, ApiPath, ApiQuery};
+use crate::events::Live;
 use crate::state::AppState;
 use crate::storage::Storage;
 use crate::storage::webhooks::{COMPLETED_EVENT, FeedEntry, NewWebhook, WebhookSummary};
@@ -161,7 +163,7 @@ struct StreamState {
     storage: Arc<dyn Storage>,
     cursor: i64,
     buf: VecDeque<FeedEntry>,
-    heads: broadcast::Receiver<i64>,
+    heads: broadcast::Receiver<Live>,
     closing: watch::Receiver<bool>,
 }
 
@@ -175,8 +177,9 @@ fn event(e: &FeedEntry) -> Event {
 }
 
 /// Completions as they enter the feed; `id:` is the feed number, so a client reconnecting
-/// with `Last-Event-ID` (or `?after=`) gets exactly what it missed. Without either, the
-/// stream starts at the current end of the feed.
+/// with `Last-Event-ID` (or `?after=`) gets exactly what it missed, on whichever instance
+/// (the feed is in storage; every instance is woken as it advances: [`crate::events`]).
+/// Without either, the stream starts at the current end of the feed.
 async fn stream(
     State(s): State<AppState>,
     _: Dispatcher,
@@ -230,13 +233,17 @@ async fn stream(
                     return None;
                 }
             }
-            tokio::select! {
-                r = st.heads.recv() => {
-                    if matches!(r, Err(broadcast::error::RecvError::Closed)) {
-                        return None;
-                    }
+            // Woken when the feed advances on any instance, or when this one may have
+            // missed that (it re-reads from its cursor either way).
+            loop {
+                tokio::select! {
+                    r = st.heads.recv() => match r {
+                        Ok(Live::Job(_)) => continue,
+                        Ok(Live::Feed(_) | Live::Resync) | Err(RecvError::Lagged(_)) => break,
+                        Err(RecvError::Closed) => return None,
+                    },
+                    _ = st.closing.changed() => return None,
                 }
-                _ = st.closing.changed() => return None,
             }
         }
     });

@@ -33,6 +33,7 @@ mod job_links_storage;
 mod judge_property;
 mod limits;
 mod linked_jobs;
+mod live_instances;
 mod login_memory;
 mod measures_e2e;
 mod measures_storage;

@@ -266,6 +266,34 @@ pub async fn server(backend: Backend, tweak: impl FnOnce(&mut Config)) -> Option
 }
 
 impl TestServer {
+    /// Another server instance on this one's PostgreSQL database (its own data dir, storage
+    /// pool and state; the same admin token), as when several run behind a load balancer.
+    /// Panics on SQLite (one instance only). `tweak` adjusts its config.
+    pub async fn another_instance(&self, tweak: impl FnOnce(&mut Config)) -> TestServer {
+        let url = self
+            .pg
+            .as_ref()
+            .map(|pg| pg.url.clone())
+            .expect("several instances need PostgreSQL");
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut config = Config::for_tests(dir.path().join("server"));
+        config.enroll_per_minute = 10_000;
+        config.device_requests_per_minute = 0;
+        config.database_url = Some(url);
+        config.admin_token = Some(self.admin.clone());
+        tweak(&mut config);
+        let server = Server::start(config).await.expect("the instance starts");
+        TestServer {
+            base: format!("http://{}", server.addr()),
+            server,
+            admin: self.admin.clone(),
+            client: client(),
+            dir,
+            pg: None,
+            keys: Default::default(),
+        }
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }
