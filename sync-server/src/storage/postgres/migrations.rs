@@ -92,6 +92,13 @@ pub const MIGRATIONS: &[Migration] = &[
         include_str!("migrations/0013_tools.sql"),
         "457b3e550b5cb6561ee6748c27a87ea25b7012972aa0085efbfa98ab521fbe55",
     ),
+    // 16 at the merge (after 0014 and 0015): the list has no gaps.
+    Migration::new(
+        14,
+        "leases",
+        include_str!("migrations/0016_leases.sql"),
+        "f9673d3950c52745563994824dc398558feede82102f935d61ee0599ff00d331",
+    ),
 ];
 
 /// Brings the database to the newest of `migrations` (the server passes [`MIGRATIONS`]):

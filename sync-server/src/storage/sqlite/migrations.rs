@@ -91,6 +91,13 @@ pub const MIGRATIONS: &[Migration] = &[
         include_str!("migrations/0013_tools.sql"),
         "0c7a491a627de1aa2b57d1262ff172a7baa233844ae5fe6e02b351cf363f4d26",
     ),
+    // 16 at the merge (after 0014 and 0015): the list has no gaps.
+    Migration::new(
+        14,
+        "leases",
+        include_str!("migrations/0016_leases.sql"),
+        "5fd049742b658357eb6b5b27ad7448b32162fd1215a96a8452486e693eb1fec4",
+    ),
 ];
 
 /// Brings the database on `c` to the newest of `migrations` (the server passes
