@@ -28,8 +28,8 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 /// 2027-01-15 08:00 UTC: the manual clocks' start.
 const NOW: i64 = 1_800_000_000_000;
 const LEASE: i64 = DRAWING_LEASE_MS;
-const ADMIN: &str = "fk_admin_shared_by_both_instances_0123456789";
-const DEADLINE: Duration = Duration::from_secs(30);
+pub(crate) const ADMIN: &str = "fk_admin_shared_by_both_instances_0123456789";
+pub(crate) const DEADLINE: Duration = Duration::from_secs(30);
 
 // ------------------------------------------------------------------ raw database access
 
@@ -275,7 +275,7 @@ async fn two_instances_do_every_check_once() {
 // ------------------------------------------------------------------ two servers, one PG
 
 /// A server on the cluster's database with the shared admin token; `tweak` adjusts it.
-async fn instance(pg: &Pg, tweak: impl FnOnce(&mut Config)) -> TestServer {
+pub(crate) async fn instance(pg: &Pg, tweak: impl FnOnce(&mut Config)) -> TestServer {
     let dir = tempfile::tempdir().expect("temp dir");
     let mut config = Config::for_tests(dir.path().join("server"));
     config.enroll_per_minute = 10_000;
@@ -296,7 +296,10 @@ async fn instance(pg: &Pg, tweak: impl FnOnce(&mut Config)) -> TestServer {
 }
 
 /// Waits until `done` holds, polling; fails after [`DEADLINE`].
-async fn until<F: std::future::Future<Output = bool>>(what: &str, mut done: impl FnMut() -> F) {
+pub(crate) async fn until<F: std::future::Future<Output = bool>>(
+    what: &str,
+    mut done: impl FnMut() -> F,
+) {
     let deadline = tokio::time::Instant::now() + DEADLINE;
     while !done().await {
         assert!(tokio::time::Instant::now() < deadline, "timed out: {what}");

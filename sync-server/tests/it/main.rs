@@ -29,6 +29,7 @@ mod e2e;
 mod endings;
 mod enrolment;
 mod instances;
+mod instances_work;
 mod invoices;
 mod job_links_storage;
 mod judge_property;
