@@ -2,7 +2,8 @@
 //! one-time enrolment codes, dispatchers' passwords (argon2id, hashed and checked through
 //! the [`PasswordGate`]: a few at a time, a bounded line behind them), and the limits on
 //! enrolment and login (per client, [`ClientAddr`]: the real client behind trusted proxies,
-//! IPv6 per /64, in a [`RateLimiter`]; per account: [`LoginBackoff`]). The extractors
+//! IPv6 per /64, in a [`RateLimiter`] counted in storage so every instance on the database
+//! shares it; per account: [`LoginBackoff`]). The extractors
 //! ([`Device`], [`Dispatcher`]) read what they need from any state that lends [`Keys`], so
 //! this module sits below the server's state.
 
