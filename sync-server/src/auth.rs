@@ -2,14 +2,15 @@
 //! one-time enrolment codes, dispatchers' passwords (argon2id, hashed and checked through
 //! the [`PasswordGate`]: a few at a time, a bounded line behind them), and the limits on
 //! enrolment and login (per client, [`ClientAddr`]: the real client behind trusted proxies,
-//! IPv6 per /64, in a [`RateLimiter`]; per account: [`LoginBackoff`]). The extractors
+//! IPv6 per /64, in a [`RateLimiter`] counted in storage so every instance on the database
+//! shares it; per account: [`LoginBackoff`]). The extractors
 //! ([`Device`], [`Dispatcher`]) read what they need from any state that lends [`Keys`], so
 //! this module sits below the server's state.
 
 use crate::msg;
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -21,6 +22,7 @@ use axum::http::request::Parts;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 
+use crate::clock::Clock;
 use crate::error::ApiError;
 use crate::net::{Cidr, client_ip, rate_key};
 use crate::records::LoginFailures;
@@ -434,25 +436,89 @@ pub fn client_of(parts: &Parts, trusted: &TrustedProxies) -> Option<IpAddr> {
     Some(client_ip(peer.ip(), forwarded, &trusted.0))
 }
 
-/// A fixed-window limit of attempts per client address.
+/// A fixed-window limit of attempts per client address. Counted in storage when built
+/// with [`RateLimiter::shared`] (one count for every instance on the database, windows on
+/// the server's clock), else in this process; a shared count the storage cannot take is
+/// counted here instead (the limit still holds per instance).
 pub struct RateLimiter {
     per_window: u32,
     window: Duration,
     seen: Mutex<HashMap<IpAddr, (Instant, u32)>>,
+    shared: Option<Shared>,
 }
 
+/// Where a shared limiter counts.
+struct Shared {
+    storage: Arc<dyn Storage>,
+    scope: &'static str,
+    clock: Clock,
+    hits: AtomicU64,
+}
+
+/// Every so many shared hits, the windows that ended are swept from storage.
+const SWEEP_EVERY: u64 = 1024;
+
 impl RateLimiter {
-    /// At most `per_window` attempts per address per `window`.
+    /// At most `per_window` attempts per address per `window`, counted in this process.
     pub fn new(per_window: u32, window: Duration) -> Self {
         Self {
             per_window,
             window,
             seen: Mutex::new(HashMap::new()),
+            shared: None,
+        }
+    }
+
+    /// At most `per_window` attempts per address per `window`, counted in `storage` under
+    /// `scope` (`enroll`, `login`): shared by every instance on the database.
+    pub fn shared(
+        per_window: u32,
+        window: Duration,
+        storage: Arc<dyn Storage>,
+        scope: &'static str,
+        clock: Clock,
+    ) -> Self {
+        Self {
+            shared: Some(Shared {
+                storage,
+                scope,
+                clock,
+                hits: AtomicU64::new(0),
+            }),
+            ..Self::new(per_window, window)
         }
     }
 
     /// Counts an attempt; `false` when over the limit.
-    pub fn allow(&self, ip: IpAddr) -> bool {
+    pub async fn allow(&self, ip: IpAddr) -> bool {
+        let Some(sh) = &self.shared else {
+            return self.allow_here(ip);
+        };
+        let window = i64::try_from(self.window.as_millis())
+            .unwrap_or(i64::MAX)
+            .max(1);
+        let now = sh.clock.now_ms();
+        let start = now - now.rem_euclid(window);
+        if sh.hits.fetch_add(1, Ordering::Relaxed) % SWEEP_EVERY == SWEEP_EVERY - 1
+            && let Err(e) = sh.storage.sweep_rate_limits(start - window).await
+        {
+            tracing::warn!(error = %e, "rate limits: sweeping old windows failed");
+        }
+        match sh
+            .storage
+            .hit_rate_limit(sh.scope.to_owned(), ip.to_string(), start)
+            .await
+        {
+            Ok(hits) => hits <= i64::from(self.per_window),
+            Err(e) => {
+                tracing::warn!(error = %e, scope = sh.scope, "shared rate limit not counted; counted here");
+                self.allow_here(ip)
+            }
+        }
+    }
+
+    /// Counts an attempt in this process; `false` when over the limit.
+    fn allow_here(&self, ip: IpAddr) -> bool {
         let now = Instant::now();
         let mut seen = self.seen.lock().unwrap_or_else(|e| e.into_inner());
         if seen.len() > 100_000 {
@@ -575,8 +641,8 @@ mod tests {
         let l = RateLimiter::new(2, Duration::from_secs(60));
         let a: IpAddr = [127, 0, 0, 1].into();
         let b: IpAddr = [127, 0, 0, 2].into();
-        assert!(l.allow(a) && l.allow(a));
-        assert!(!l.allow(a));
-        assert!(l.allow(b));
+        assert!(l.allow_here(a) && l.allow_here(a));
+        assert!(!l.allow_here(a));
+        assert!(l.allow_here(b));
     }
 }

@@ -207,6 +207,14 @@ pub struct Config {
     /// interface). On the public address `/metrics` always needs the admin token.
     #[arg(long, env = "FIELDKIT_METRICS_LISTEN")]
     pub metrics_listen: Option<SocketAddr>,
+    /// How often the signature-drawing worker looks for checks nobody woke it for (another
+    /// instance's pushes, a stopped instance's leases ended), in milliseconds.
+    #[arg(long, env = "FIELDKIT_DRAWING_RESCAN_MS", default_value_t = 5_000)]
+    pub drawing_rescan_ms: u64,
+    /// On SIGTERM, how long `/readyz` answers 503 while the server still serves, before it
+    /// stops accepting (time for a load balancer to take it out of rotation), in seconds.
+    #[arg(long, env = "FIELDKIT_DRAIN_DELAY_SECS", default_value_t = 0)]
+    pub drain_delay_secs: u64,
     /// The time the server goes by: the system's (tests may set a manual one).
     #[arg(skip)]
     pub clock: Clock,

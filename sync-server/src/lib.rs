@@ -8,7 +8,8 @@
 //!
 //! The modules, bottom up (each imports only those above it in this list; `.ci/module-check.py`
 //! fails on a cycle):
-//! - [`clock`], [`net`], [`config`], [`metrics`], [`tls`], [`openapi`]: no server state;
+//! - [`clock`], [`net`], [`config`], [`metrics`], [`tls`], [`openapi`], [`instance`]: no server
+//!   state;
 //! - [`records`]: the record types every layer passes around;
 //! - [`push`] (the rules a push is judged by), [`measures`] (the quality measures),
 //!   [`people`] (technicians' profiles and who should do a job), pure;
@@ -36,6 +37,7 @@ pub mod drawings;
 pub mod error;
 pub mod events;
 pub mod i18n;
+pub mod instance;
 pub mod limits;
 pub mod measures;
 pub mod metrics;
@@ -111,7 +113,8 @@ pub struct Server {
     shutdown: watch::Sender<bool>,
     task: tokio::task::JoinHandle<std::io::Result<()>>,
     metrics_task: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
-    drawings: tokio::task::JoinHandle<()>,
+    drawings: drawings::Worker,
+    instance: Arc<instance::Instance>,
     storage: Arc<dyn Storage>,
     webhooks: Option<webhooks::Worker>,
     feed: Arc<webhooks::Feed>,
@@ -156,17 +159,26 @@ impl Server {
                 .into()
         };
         let clock = config.clock.clone();
+        let instance = Arc::new(instance::Instance::new());
         let drawings = drawings::Drawings::default();
         let feed = Arc::new(webhooks::Feed::new(events.clone()));
         let board = Arc::new(state::BoardEvents::new(events.clone()));
         // A completion counted once its drawings match: the feed and the boards hear of it.
-        let drawings_task = drawings.start(storage.clone(), clock.clone(), {
-            let (feed, board) = (feed.clone(), board.clone());
-            Arc::new(move |job: &str| {
-                feed.completions_pushed();
-                board.job_changed(job);
-            })
-        });
+        let drawings_task = drawings.start(
+            storage.clone(),
+            clock.clone(),
+            {
+                let (feed, board) = (feed.clone(), board.clone());
+                Arc::new(move |job: &str| {
+                    feed.completions_pushed();
+                    board.job_changed(job);
+                })
+            },
+            drawings::WorkerSettings {
+                instance: instance.id().to_owned(),
+                rescan: Duration::from_millis(config.drawing_rescan_ms.max(10)),
+            },
+        );
         let metrics = Arc::new(metrics::Metrics::default());
         let webhook_policy = webhooks::WebhookPolicy {
             allow: config.webhook_allow.clone().into(),
@@ -183,9 +195,12 @@ impl Server {
             policy: push::PushPolicy {
                 max_clock_skew_ms: config.max_clock_skew_secs.saturating_mul(1000),
             },
-            enroll_limiter: Arc::new(RateLimiter::new(
+            enroll_limiter: Arc::new(RateLimiter::shared(
                 config.enroll_per_minute,
                 Duration::from_secs(60),
+                storage.clone(),
+                "enroll",
+                config.clock.clone(),
             )),
             enrolment_code_ttl_minutes: config.enrolment_code_ttl_minutes,
             max_body_bytes: config.max_body_bytes,
@@ -207,9 +222,12 @@ impl Server {
                     service_hotline: config.service_hotline.clone(),
                 }),
             },
-            login_limiter: Arc::new(RateLimiter::new(
+            login_limiter: Arc::new(RateLimiter::shared(
                 config.login_per_minute,
                 Duration::from_secs(60),
+                storage.clone(),
+                "login",
+                config.clock.clone(),
             )),
             limits: Arc::new(limits::Limits {
                 requests: limits::Gate::new(config.max_concurrent_requests),
@@ -234,6 +252,7 @@ impl Server {
                 max_ms: config.login_backoff_max_secs.max(1).saturating_mul(1000),
                 ..auth::LoginBackoff::default()
             },
+            instance: instance.clone(),
         };
         let app = app::router(state, Duration::from_secs(config.body_timeout_secs));
         let conn_limits = serve::ConnLimits {
@@ -302,7 +321,8 @@ impl Server {
         } else {
             "http"
         };
-        tracing::info!(%addr, scheme, backend = storage.backend(), "fieldkit-server listening");
+        tracing::info!(%addr, scheme, backend = storage.backend(), instance = instance.id(),
+            "fieldkit-server listening");
         Ok(Server {
             addr,
             metrics_addr,
@@ -311,6 +331,7 @@ impl Server {
             task,
             metrics_task,
             drawings: drawings_task,
+            instance,
             storage,
             webhooks: Some(webhooks),
             feed,
@@ -344,9 +365,23 @@ impl Server {
         self.events.clone()
     }
 
-    /// Stops accepting, lets requests in flight finish, stops the webhook worker (attempts
-    /// in flight end first), and returns.
+    /// This instance's id (what its leases are held under).
+    pub fn instance_id(&self) -> &str {
+        self.instance.id()
+    }
+
+    /// Starts draining: `/readyz` answers 503 from now on (a load balancer stops sending
+    /// new requests) while everything is still served. [`Server::shutdown`] drains too.
+    pub fn drain(&self) {
+        self.instance.drain();
+    }
+
+    /// Drains and stops: stops accepting, ends the SSE streams, lets requests in flight
+    /// (pushes among them) finish, stops the drawing worker and releases the checks it
+    /// holds to the other instances, stops the webhook worker (attempts in flight end and
+    /// are recorded first), and returns.
     pub async fn shutdown(mut self) -> std::io::Result<()> {
+        self.instance.drain();
         self.shutdown.send_replace(true);
         self.feed.close();
         let served = match (&mut self.task).await {
@@ -356,8 +391,9 @@ impl Server {
         if let Some(t) = self.metrics_task.take() {
             let _ = t.await;
         }
-        // A check cut short is still waiting in storage: the next start does it.
-        self.drawings.abort();
+        // A check not done is still waiting in storage, its lease released: another
+        // instance (or the next start) does it.
+        self.drawings.stop().await;
         if let Some(w) = self.webhooks.take() {
             w.stop().await;
         }
@@ -385,10 +421,18 @@ fn listen(addr: SocketAddr) -> std::io::Result<tokio::net::TcpListener> {
     socket.listen(ACCEPT_BACKLOG)
 }
 
-/// Runs the server until Ctrl-C or SIGTERM, then shuts down gracefully.
+/// Runs the server until Ctrl-C or SIGTERM, then drains: `/readyz` answers 503 for
+/// `--drain-delay-secs` while everything is still served, then [`Server::shutdown`].
 pub async fn serve(config: Config) -> Result<(), StartError> {
+    let delay = Duration::from_secs(config.drain_delay_secs);
     let server = Server::start(config).await?;
     shutdown_signal().await;
+    server.drain();
+    tracing::info!(delay_secs = delay.as_secs(), "draining");
+    if !delay.is_zero() {
+        // The load balancer's readiness checks see the 503 and send nothing new.
+        tokio::time::sleep(delay).await;
+    }
     tracing::info!("shutting down");
     server.shutdown().await.map_err(StartError::Listen)
 }

@@ -4,6 +4,7 @@
 /// Every route served, as (method, OpenAPI path); the test holds the document to it.
 pub const ROUTES: &[(&str, &str)] = &[
     ("get", "/healthz"),
+    ("get", "/readyz"),
     ("get", "/metrics"),
     ("get", "/v1/openapi.json"),
     ("post", "/v1/enroll"),
@@ -275,6 +276,7 @@ pub const DOCUMENT: &str = r##"{
   },
   "paths": {
     "/healthz": {"get": {"summary": "Storage answers (within 5 s)", "responses": {"200": {"description": "ok", "content": {"text/plain": {"schema": {"type": "string"}}}}, "500": {"$ref": "#/components/responses/Internal"}}}},
+    "/readyz": {"get": {"summary": "Ready for new requests (a load balancer's readiness check): storage answers within 5 s and this instance is not draining. From SIGTERM on (for --drain-delay-secs, then while requests in hand finish) it answers 503 while /healthz still answers 200", "responses": {"200": {"description": "ready", "content": {"text/plain": {"schema": {"type": "string"}}}}, "503": {"description": "unavailable: draining, or storage is not answering", "headers": {"Content-Language": {"$ref": "#/components/headers/ContentLanguage"}}, "content": {"application/json": {"schema": {"allOf": [{"$ref": "#/components/schemas/Error"}, {"properties": {"code": {"const": "unavailable"}}}]}}}}}}},
     "/metrics": {"get": {"summary": "Prometheus metrics: the dispatcher's token on this address (a server started with --metrics-listen also serves them without a token on that separate, private address)", "security": [{"dispatcher": []}], "responses": {"200": {"description": "text exposition format", "content": {"text/plain": {"schema": {"type": "string"}}}}, "401": {"$ref": "#/components/responses/Unauthorized"}, "403": {"$ref": "#/components/responses/Forbidden"}}}},
     "/v1/openapi.json": {"get": {"summary": "This document", "responses": {"200": {"description": "OpenAPI 3.1", "content": {"application/json": {"schema": {"type": "object"}}}}}}},
     "/v1/enroll": {"post": {"summary": "Exchange a one-time enrolment code and the device's public key (with proof of holding it) for a device token. Idempotent: the same code, device and key again (a retry after a lost answer) answers the same token and changes nothing, even after the code's expiry. A known device of the code's technician may enrol again with a new code (new key and token; what it pushed, and its sequence, are kept). Rate limited per client address (counted before the body is read: a 429 comes first)",

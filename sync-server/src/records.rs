@@ -418,6 +418,9 @@ pub struct DueDelivery {
     pub attempts: i64,
     pub feed_seq: i64,
     pub completion: Completion,
+    /// The claim's id, presented by its finish: a finish whose claim was taken over (its
+    /// lease ran out) records nothing, unless it delivered.
+    pub claim: String,
 }
 
 /// How an attempt ended.

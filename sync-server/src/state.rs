@@ -56,6 +56,8 @@ pub struct AppState {
     pub password_gate: Arc<PasswordGate>,
     /// The per-account login backoff.
     pub login_backoff: LoginBackoff,
+    /// This instance among those on the database: its lease id, whether it is draining.
+    pub instance: Arc<crate::instance::Instance>,
 }
 
 impl FromRef<AppState> for TrustedProxies {

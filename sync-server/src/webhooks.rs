@@ -557,17 +557,22 @@ async fn attempt(
             tracing::warn!(event = %event.id, attempts, error, "webhook delivery gave up")
         }
     }
-    if let Err(e) = storage
+    match storage
         .finish_delivery(
             d.subscription_id,
             d.completion.op_id,
+            d.claim,
             result,
             settings.clock.now_ms(),
         )
         .await
     {
+        Ok(true) => {}
+        // Another instance took the claim over (this attempt outlived its lease): its own
+        // attempt counts, not this one.
+        Ok(false) => tracing::info!(event = %event.id, "webhook attempt's claim was taken over"),
         // The lease runs out and the delivery is attempted again: at least once holds.
-        tracing::warn!(error = %e, "webhooks: recording an attempt failed");
+        Err(e) => tracing::warn!(error = %e, "webhooks: recording an attempt failed"),
     }
 }
 

@@ -304,7 +304,7 @@ async fn login(
     client: crate::auth::ClientAddr,
     LoginForm(form): LoginForm<Credentials>,
 ) -> Result<Response, PageError> {
-    if !s.login_limiter.allow(client.key()) {
+    if !s.login_limiter.allow(client.key()).await {
         return Err(PageError::new(
             StatusCode::TOO_MANY_REQUESTS,
             t!(crate::i18n::current(), "login-too-many"),

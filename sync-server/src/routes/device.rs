@@ -27,7 +27,7 @@ pub async fn enroll(
     body: Result<ApiJson<EnrollRequest>, ApiError>,
 ) -> Result<Json<EnrollResponse>, ApiError> {
     // Counted before the body is even read: guessing codes is what the limit stops.
-    if !s.enroll_limiter.allow(client.key()) {
+    if !s.enroll_limiter.allow(client.key()).await {
         return Err(ApiError::TooManyRequests);
     }
     let ApiJson(req) = body?;

@@ -27,6 +27,7 @@ use crate::state::AppState;
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
         .route("/v1/openapi.json", get(openapi))
         .route("/v1/enroll", post(device::enroll))
@@ -52,6 +53,19 @@ async fn healthz(State(s): State<AppState>) -> Response {
     match tokio::time::timeout(Duration::from_secs(5), s.storage.health()).await {
         Ok(Ok(())) => (StatusCode::OK, "ok\n").into_response(),
         _ => crate::error::ApiError::Internal("storage is not answering".into()).into_response(),
+    }
+}
+
+/// Ready for new requests: storage answers (within 5 s) and the instance is not draining;
+/// 503 otherwise (a load balancer sends it nothing new).
+async fn readyz(State(s): State<AppState>) -> Response {
+    // A bare 503: the shared layers give it the typed body (code `unavailable`).
+    if s.instance.draining() {
+        return StatusCode::SERVICE_UNAVAILABLE.into_response();
+    }
+    match tokio::time::timeout(Duration::from_secs(5), s.storage.health()).await {
+        Ok(Ok(())) => (StatusCode::OK, "ready\n").into_response(),
+        _ => StatusCode::SERVICE_UNAVAILABLE.into_response(),
     }
 }
 

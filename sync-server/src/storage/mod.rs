@@ -12,6 +12,7 @@ pub mod complaints;
 pub mod dashboard;
 pub mod enrolment;
 mod group_commit;
+pub mod leases;
 pub mod measure_rows;
 pub mod migrations;
 pub mod people;
@@ -86,6 +87,7 @@ pub trait Storage:
     + people::PeopleStorage
     + spares::SpareStorage
     + tools::ToolStorage
+    + leases::LeaseStorage
     + Send
     + Sync
     + 'static
@@ -185,8 +187,9 @@ pub trait Storage:
 
     /// Records a completion's drawing check: its flags stored and the check done, at once. A
     /// completion that was `checking` is then counted (the job completed) when the drawings
-    /// match, else held.
-    fn finish_drawing(&self, op_id: String, flags: Vec<Flag>, now: i64) -> Fut<'_, ()>;
+    /// match, else held. Whether it was recorded: a check already finished (by another
+    /// instance whose claim outlived its lease, or a second call) writes nothing, `false`.
+    fn finish_drawing(&self, op_id: String, flags: Vec<Flag>, now: i64) -> Fut<'_, bool>;
 
     /// Completions received, newest first, with their flags; only those in `state` when
     /// given.

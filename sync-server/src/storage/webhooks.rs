@@ -45,15 +45,21 @@ pub trait WebhookStorage: Send + Sync {
     fn feed_after(&self, after: i64, limit: i64) -> Fut<'_, Vec<FeedEntry>>;
 
     /// Claims up to `limit` deliveries due at `now`: each is hidden from other claims until
-    /// `lease_until` (a worker that dies mid-attempt is retried after that).
+    /// `lease_until` (a worker that dies mid-attempt is retried after that), under a new
+    /// claim id ([`DueDelivery::claim`]).
     fn claim_deliveries(&self, now: i64, lease_until: i64, limit: i64)
     -> Fut<'_, Vec<DueDelivery>>;
-    /// Records an attempt's end at `now` (the attempt counter grows by one).
+    /// Records an attempt's end at `now` (the attempt counter grows by one) for the claim
+    /// `claim`, and whether it was recorded. Nothing is recorded for a delivery no longer
+    /// pending, nor for a claim taken over by another (its lease ran out) unless this attempt
+    /// delivered: a slow worker's late finish never counts an attempt twice nor undoes a
+    /// delivery.
     fn finish_delivery(
         &self,
         subscription_id: String,
         op_id: String,
+        claim: String,
         result: AttemptResult,
         now: i64,
-    ) -> Fut<'_, ()>;
+    ) -> Fut<'_, bool>;
 }

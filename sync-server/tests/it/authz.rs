@@ -13,7 +13,7 @@ fn method(m: &str) -> Method {
     Method::from_bytes(m.to_uppercase().as_bytes()).unwrap()
 }
 
-const PUBLIC: &[&str] = &["/healthz", "/v1/openapi.json", "/v1/enroll"];
+const PUBLIC: &[&str] = &["/healthz", "/readyz", "/v1/openapi.json", "/v1/enroll"];
 
 struct World {
     ts: TestServer,

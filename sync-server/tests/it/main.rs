@@ -28,6 +28,8 @@ mod device_sync;
 mod e2e;
 mod endings;
 mod enrolment;
+mod instances;
+mod instances_work;
 mod invoices;
 mod job_links_storage;
 mod judge_property;

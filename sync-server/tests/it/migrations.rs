@@ -390,7 +390,7 @@ async fn fill(s: Arc<dyn Storage>) {
             },
             _ => continue,
         };
-        s.finish_delivery(d.subscription_id, d.completion.op_id, result, 0)
+        s.finish_delivery(d.subscription_id, d.completion.op_id, d.claim, result, 0)
             .await
             .unwrap();
     }
@@ -676,6 +676,7 @@ fn assert_v1_kept(before: &BTreeMap<String, i64>, after: &BTreeMap<String, i64>)
             ("job_links", 0),
             ("job_replays", 0),
             ("login_failures", 0),
+            ("rate_limits", 0),
             ("replenishments", 0),
             ("server_keys", 0),
             ("sla_limits", 0),
@@ -684,7 +685,7 @@ fn assert_v1_kept(before: &BTreeMap<String, i64>, after: &BTreeMap<String, i64>)
             ("stock_minimums", 0),
             ("tools", 0),
         ]),
-        "the tables of 0002 to 0012 (the fixture's jobs have no parent: no link to backfill)"
+        "the tables of 0002 to 0014 (the fixture's jobs have no parent: no link to backfill)"
     );
 }
 
@@ -1093,7 +1094,7 @@ fn sqlite_fresh_database_is_at_the_latest_version() {
         sqlite::migrations::MIGRATIONS,
     );
     let counts = sqlite_counts(&c);
-    assert_eq!(counts.len(), 35, "every table of the schema: {counts:?}");
+    assert_eq!(counts.len(), 36, "every table of the schema: {counts:?}");
     assert!(counts.values().all(|n| *n == 0));
 }
 
@@ -1132,8 +1133,8 @@ async fn sqlite_v1_fixture_is_upgraded_with_nothing_lost() {
     let schema = sqlite_schema(&open_conn(fresh.path()));
     assert_eq!(
         schema.len(),
-        37 + 28,
-        "35 tables, sqlite_sequence, the version table, 28 indexes"
+        38 + 30,
+        "36 tables, sqlite_sequence, the version table, 30 indexes"
     );
     assert_eq!(sqlite_schema(&c), schema);
 }
@@ -1500,7 +1501,7 @@ async fn postgres_migrations() {
     let fresh_c = pg_connect(&fresh).await;
     assert_rows(&postgres::migrations::applied(&fresh_c).await.unwrap(), all);
     let empty = pg_counts(&fresh_c).await;
-    assert_eq!(empty.len(), 35, "every table of the schema: {empty:?}");
+    assert_eq!(empty.len(), 36, "every table of the schema: {empty:?}");
     assert!(empty.values().all(|n| *n == 0));
 
     // The v1 fixture: upgraded, nothing lost, read back, schema equal to the fresh one.

@@ -205,14 +205,17 @@ async fn storage_suite(s: Arc<dyn Storage>) {
             .unwrap()
             .is_empty()
     );
-    s.finish_delivery(
-        "wh-1".into(),
-        c1.clone(),
-        AttemptResult::Delivered { at: t },
-        t,
-    )
-    .await
-    .unwrap();
+    assert!(
+        s.finish_delivery(
+            "wh-1".into(),
+            c1.clone(),
+            due[0].claim.clone(),
+            AttemptResult::Delivered { at: t },
+            t,
+        )
+        .await
+        .unwrap()
+    );
     let again = s.claim_deliveries(t + 1_000, t + 2_000, 10).await.unwrap();
     assert_eq!(
         again.len(),
@@ -220,9 +223,26 @@ async fn storage_suite(s: Arc<dyn Storage>) {
         "the unfinished one returns when its lease ends"
     );
     assert_eq!(again[0].completion.op_id, c2);
+    assert_ne!(again[0].claim, due[1].claim, "a new claim");
+    // The first worker's attempt outlived its lease: its failure is not counted (the new
+    // claim's attempt is), and changes nothing.
+    assert!(
+        !s.finish_delivery(
+            "wh-1".into(),
+            c2.clone(),
+            due[1].claim.clone(),
+            AttemptResult::Failed {
+                error: "timed out".into()
+            },
+            t + 1_500,
+        )
+        .await
+        .unwrap()
+    );
     s.finish_delivery(
         "wh-1".into(),
         c2.clone(),
+        again[0].claim.clone(),
         AttemptResult::Retry {
             next_at: t + 5_000,
             error: "HTTP 500".into(),
@@ -239,17 +259,35 @@ async fn storage_suite(s: Arc<dyn Storage>) {
     );
     let retry = s.claim_deliveries(t + 5_000, t + 9_000, 10).await.unwrap();
     assert_eq!(retry.len(), 1);
-    assert_eq!(retry[0].attempts, 1);
-    s.finish_delivery(
-        "wh-1".into(),
-        c2.clone(),
-        AttemptResult::Failed {
-            error: "connection failed".into(),
-        },
-        t + 5_000,
-    )
-    .await
-    .unwrap();
+    assert_eq!(
+        retry[0].attempts, 1,
+        "one attempt counted: the stale one was not"
+    );
+    assert!(
+        s.finish_delivery(
+            "wh-1".into(),
+            c2.clone(),
+            retry[0].claim.clone(),
+            AttemptResult::Failed {
+                error: "connection failed".into(),
+            },
+            t + 5_000,
+        )
+        .await
+        .unwrap()
+    );
+    // Finished: a second finish of the same claim writes nothing.
+    assert!(
+        !s.finish_delivery(
+            "wh-1".into(),
+            c2.clone(),
+            retry[0].claim.clone(),
+            AttemptResult::Delivered { at: t + 5_001 },
+            t + 5_001,
+        )
+        .await
+        .unwrap()
+    );
     assert!(
         s.claim_deliveries(t + 99_000, t + 100_000, 10)
             .await

@@ -295,14 +295,16 @@ impl PostgresStorage {
         op_id: String,
         flags: Vec<Flag>,
         now: i64,
-    ) -> Result<(), StorageError> {
+    ) -> Result<bool, StorageError> {
         let mut c = self.pool.get().await.map_err(pool_err)?;
         let tx = c.transaction().await?;
-        if tx
+        // The row lock decides between two finishes at once: the second waits, then deletes
+        // nothing and writes nothing.
+        let done = tx
             .execute("DELETE FROM drawing_checks WHERE op_id = $1", &[&op_id])
             .await?
-            == 1
-        {
+            == 1;
+        if done {
             for f in &flags {
                 insert_flag(&tx, f).await?;
             }
@@ -336,7 +338,7 @@ impl PostgresStorage {
             }
         }
         tx.commit().await?;
-        Ok(())
+        Ok(done)
     }
 
     /// Completions matching `filter` (SQL over `c`, parameters `params`), with their flags.

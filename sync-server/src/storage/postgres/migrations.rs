@@ -92,6 +92,12 @@ pub const MIGRATIONS: &[Migration] = &[
         include_str!("migrations/0013_tools.sql"),
         "457b3e550b5cb6561ee6748c27a87ea25b7012972aa0085efbfa98ab521fbe55",
     ),
+    Migration::new(
+        14,
+        "leases",
+        include_str!("migrations/0014_leases.sql"),
+        "dc12e6bf9a9f9615a4191cd644316e47222a2cfeac42f883162fa91a9c7e2b28",
+    ),
 ];
 
 /// Brings the database to the newest of `migrations` (the server passes [`MIGRATIONS`]):

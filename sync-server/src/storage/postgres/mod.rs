@@ -18,6 +18,7 @@ mod flags;
 mod invoices;
 mod jobs;
 mod judge;
+mod leases;
 mod measures;
 pub mod migrations;
 mod ops;
@@ -274,7 +275,7 @@ impl Storage for PostgresStorage {
         Box::pin(ops::pending_drawings(&self.pool, limit))
     }
 
-    fn finish_drawing(&self, op_id: String, flags: Vec<Flag>, now: i64) -> Fut<'_, ()> {
+    fn finish_drawing(&self, op_id: String, flags: Vec<Flag>, now: i64) -> Fut<'_, bool> {
         Box::pin(self.finish_drawing_tx(op_id, flags, now))
     }
 

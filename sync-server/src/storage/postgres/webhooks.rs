@@ -225,18 +225,19 @@ impl WebhookStorage for PostgresStorage {
         limit: i64,
     ) -> Fut<'_, Vec<DueDelivery>> {
         Box::pin(async move {
+            let claim = uuid::Uuid::now_v7().to_string();
             let mut c = self.pool.get().await.map_err(pool_err)?;
             let tx = c.transaction().await?;
             let claimed = tx
                 .query(
-                    "UPDATE webhook_deliveries d SET next_attempt_at = $2
+                    "UPDATE webhook_deliveries d SET next_attempt_at = $2, claim_id = $4
                        FROM (SELECT subscription_id, op_id FROM webhook_deliveries
                               WHERE status = 'pending' AND next_attempt_at <= $1
                               ORDER BY next_attempt_at, feed_seq LIMIT $3
                               FOR UPDATE SKIP LOCKED) due
                       WHERE d.subscription_id = due.subscription_id AND d.op_id = due.op_id
                   RETURNING d.subscription_id, d.op_id, d.attempts, d.feed_seq",
-                    &[&now, &lease_until, &limit],
+                    &[&now, &lease_until, &limit, &claim],
                 )
                 .await?;
             let mut out = Vec::with_capacity(claimed.len());
@@ -257,6 +258,7 @@ impl WebhookStorage for PostgresStorage {
                     attempts: r.try_get(2)?,
                     feed_seq: r.try_get(3)?,
                     completion,
+                    claim: claim.clone(),
                 });
             }
             tx.commit().await?;
@@ -269,9 +271,10 @@ impl WebhookStorage for PostgresStorage {
         &self,
         subscription_id: String,
         op_id: String,
+        claim: String,
         result: AttemptResult,
         now: i64,
-    ) -> Fut<'_, ()> {
+    ) -> Fut<'_, bool> {
         Box::pin(async move {
             let (status, next, error, delivered) = match result {
                 AttemptResult::Delivered { at } => ("delivered", None, None, Some(at)),
@@ -281,25 +284,28 @@ impl WebhookStorage for PostgresStorage {
                 AttemptResult::Failed { error } => ("failed", None, Some(error), None),
             };
             let c = self.pool.get().await.map_err(pool_err)?;
-            c.execute(
-                "UPDATE webhook_deliveries
-                    SET status = $3, attempts = attempts + 1,
-                        next_attempt_at = COALESCE($4, next_attempt_at),
-                        last_error = COALESCE($5, last_error),
-                        delivered_at = COALESCE($6, delivered_at), updated_at = $7
-                  WHERE subscription_id = $1 AND op_id = $2",
-                &[
-                    &subscription_id,
-                    &op_id,
-                    &status,
-                    &next,
-                    &error,
-                    &delivered,
-                    &now,
-                ],
-            )
-            .await?;
-            Ok(())
+            let n = c
+                .execute(
+                    "UPDATE webhook_deliveries
+                        SET status = $3, attempts = attempts + 1,
+                            next_attempt_at = COALESCE($4, next_attempt_at),
+                            last_error = COALESCE($5, last_error),
+                            delivered_at = COALESCE($6, delivered_at), updated_at = $7
+                      WHERE subscription_id = $1 AND op_id = $2 AND status = 'pending'
+                        AND (claim_id = $8 OR $6::BIGINT IS NOT NULL)",
+                    &[
+                        &subscription_id,
+                        &op_id,
+                        &status,
+                        &next,
+                        &error,
+                        &delivered,
+                        &now,
+                        &claim,
+                    ],
+                )
+                .await?;
+            Ok(n == 1)
         })
     }
 }

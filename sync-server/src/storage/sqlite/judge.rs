@@ -259,9 +259,10 @@ pub(super) fn finish_drawing(
     op_id: &str,
     flags: &[Flag],
     now: i64,
-) -> Result<(), StorageError> {
+) -> Result<bool, StorageError> {
     let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    if tx.execute("DELETE FROM drawing_checks WHERE op_id = ?1", [op_id])? == 1 {
+    let done = tx.execute("DELETE FROM drawing_checks WHERE op_id = ?1", [op_id])? == 1;
+    if done {
         for f in flags {
             insert_flag(&tx, f)?;
         }
@@ -292,7 +293,7 @@ pub(super) fn finish_drawing(
         }
     }
     tx.commit()?;
-    Ok(())
+    Ok(done)
 }
 
 /// The columns [`completion_from`] reads, from `completions c JOIN ops o`.

@@ -91,6 +91,12 @@ pub const MIGRATIONS: &[Migration] = &[
         include_str!("migrations/0013_tools.sql"),
         "0c7a491a627de1aa2b57d1262ff172a7baa233844ae5fe6e02b351cf363f4d26",
     ),
+    Migration::new(
+        14,
+        "leases",
+        include_str!("migrations/0014_leases.sql"),
+        "c90cd19c4c845d8eba337837f84291062924a3c81c1bb7d8148abf9b4e426025",
+    ),
 ];
 
 /// Brings the database on `c` to the newest of `migrations` (the server passes

@@ -16,6 +16,7 @@ mod flags;
 mod invoices;
 mod jobs;
 mod judge;
+mod leases;
 mod measures;
 pub mod migrations;
 mod ops;
@@ -251,7 +252,7 @@ impl Storage for SqliteStorage {
         self.read(move |c| ops::pending_drawings(c, limit))
     }
 
-    fn finish_drawing(&self, op_id: String, flags: Vec<Flag>, now: i64) -> Fut<'_, ()> {
+    fn finish_drawing(&self, op_id: String, flags: Vec<Flag>, now: i64) -> Fut<'_, bool> {
         self.run(move |c| judge::finish_drawing(c, &op_id, &flags, now))
     }
 

@@ -196,17 +196,18 @@ impl WebhookStorage for SqliteStorage {
         lease_until: i64,
         limit: i64,
     ) -> Fut<'_, Vec<DueDelivery>> {
+        let claim = uuid::Uuid::now_v7().to_string();
         self.run(move |c| {
             let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let claimed = tx
                 .prepare_cached(
-                    "UPDATE webhook_deliveries SET next_attempt_at = ?2
+                    "UPDATE webhook_deliveries SET next_attempt_at = ?2, claim_id = ?4
                       WHERE rowid IN (SELECT rowid FROM webhook_deliveries
                                        WHERE status = 'pending' AND next_attempt_at <= ?1
                                        ORDER BY next_attempt_at, feed_seq LIMIT ?3)
                   RETURNING subscription_id, op_id, attempts, feed_seq",
                 )?
-                .query_map(params![now, lease_until, limit], |r| {
+                .query_map(params![now, lease_until, limit, claim], |r| {
                     Ok((
                         r.get::<_, String>(0)?,
                         r.get::<_, String>(1)?,
@@ -230,6 +231,7 @@ impl WebhookStorage for SqliteStorage {
                     attempts,
                     feed_seq,
                     completion,
+                    claim: claim.clone(),
                 });
             }
             tx.commit()?;
@@ -243,9 +245,10 @@ impl WebhookStorage for SqliteStorage {
         &self,
         subscription_id: String,
         op_id: String,
+        claim: String,
         result: AttemptResult,
         now: i64,
-    ) -> Fut<'_, ()> {
+    ) -> Fut<'_, bool> {
         self.run(move |c| {
             let (status, next, error, delivered) = match result {
                 AttemptResult::Delivered { at } => ("delivered", None, None, Some(at)),
@@ -254,16 +257,26 @@ impl WebhookStorage for SqliteStorage {
                 }
                 AttemptResult::Failed { error } => ("failed", None, Some(error), None),
             };
-            c.execute(
+            let n = c.execute(
                 "UPDATE webhook_deliveries
                     SET status = ?3, attempts = attempts + 1,
                         next_attempt_at = COALESCE(?4, next_attempt_at),
                         last_error = COALESCE(?5, last_error),
                         delivered_at = COALESCE(?6, delivered_at), updated_at = ?7
-                  WHERE subscription_id = ?1 AND op_id = ?2",
-                params![subscription_id, op_id, status, next, error, delivered, now],
+                  WHERE subscription_id = ?1 AND op_id = ?2 AND status = 'pending'
+                    AND (claim_id = ?8 OR ?6 IS NOT NULL)",
+                params![
+                    subscription_id,
+                    op_id,
+                    status,
+                    next,
+                    error,
+                    delivered,
+                    now,
+                    claim
+                ],
             )?;
-            Ok(())
+            Ok(n == 1)
         })
     }
 }
