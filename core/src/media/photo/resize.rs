@@ -7,14 +7,6 @@ use fast_image_resize as fir;
 
 use super::{PhotoError, Pixels, clip};
 
-fn pixel_type(channels: usize) -> fir::PixelType {
-    if channels == 1 {
-        fir::PixelType::U8
-    } else {
-        fir::PixelType::U8x3
-    }
-}
-
 fn resize_error(e: impl fmt::Display) -> PhotoError {
     PhotoError::Corrupt(clip(format!("resize failed: {e}")))
 }
@@ -31,21 +23,28 @@ pub(super) fn resize(src: Pixels, size: (u32, u32)) -> Result<Pixels, PhotoError
     resize_ref(&src, size)
 }
 
+/// Resizes a copy to `size`. Grey (one channel) or RGB only, through the typed resizer: the
+/// generic one links every pixel type the crate knows (1.9 MB of the library; BENCHMARKS.md
+/// §7), the typed one only these two.
 pub(super) fn resize_ref(src: &Pixels, size: (u32, u32)) -> Result<Pixels, PhotoError> {
-    let src_image =
-        fir::images::ImageRef::new(src.width, src.height, &src.data, pixel_type(src.channels))
-            .map_err(resize_error)?;
-    resize_image(&src_image, size, src.channels)
+    match src.channels {
+        1 => resize_typed::<fir::pixels::U8>(src, size),
+        3 => resize_typed::<fir::pixels::U8x3>(src, size),
+        n => Err(resize_error(format!("{n} channels"))),
+    }
 }
 
-fn resize_image(
-    src: &impl fir::IntoImageView,
+fn resize_typed<P: fir::PixelTrait>(
+    src: &Pixels,
     (width, height): (u32, u32),
-    channels: usize,
 ) -> Result<Pixels, PhotoError> {
-    let mut dst = fir::images::Image::new(width, height, pixel_type(channels));
-    fir::Resizer::new()
-        .resize(src, &mut dst, &resize_options())
+    let src_image = fir::images::TypedImageRef::<P>::from_buffer(src.width, src.height, &src.data)
         .map_err(resize_error)?;
-    Pixels::new(width, height, channels, dst.into_vec())
+    let mut out = vec![0u8; width as usize * height as usize * P::size()];
+    let mut dst = fir::images::TypedImage::<P>::from_buffer(width, height, &mut out)
+        .map_err(resize_error)?;
+    fir::Resizer::new()
+        .resize_typed(&src_image, &mut dst, &resize_options())
+        .map_err(resize_error)?;
+    Pixels::new(width, height, src.channels, out)
 }
