@@ -88,6 +88,14 @@ jvm_log=$(mktemp)
 ) > "$jvm_log" 2>&1 &
 jvm_pid=$!
 background=("$jvm_pid")
+
+# The shipped library's size budget: a release build of its own (fat LTO, its own target
+# directory, so it never waits on the tests' build lock), beside the tests too; its answer is
+# read at the end.
+size_log=$(mktemp)
+bash .ci/lib-size.sh > "$size_log" 2>&1 &
+size_pid=$!
+background+=("$size_pid")
 trap 'kill "${background[@]}" 2>/dev/null || true; step ""; echo "== all tests: $SECONDS s"' EXIT
 
 step "tests (the JVM chain runs beside them)"
@@ -122,3 +130,6 @@ bash .ci/conformance.sh
 
 step "the shipped FFI library exports no demo_/bench_ function (ran beside conformance)"
 finish_background "$symbols_pid" "$symbols_log" "ffi-symbols"
+
+step "the shipped FFI library within its size budget (built beside the tests)"
+finish_background "$size_pid" "$size_log" "lib-size"
