@@ -28,6 +28,7 @@ mod device_sync;
 mod e2e;
 mod endings;
 mod enrolment;
+mod fleet;
 mod invoices;
 mod job_links_storage;
 mod judge_property;
