@@ -30,7 +30,9 @@ use std::time::{Duration, Instant};
 
 use common::load::{Journal, Outcome, Ready, Res, bodies, make_journals, run_load};
 use common::testing::Pg;
-use common::testing::fleet::{Fleet, clock_ticks, cpu_ticks, pg_cpu_ticks};
+use common::testing::fleet::{
+    Fleet, clock_ticks, count_drawing_finishes, cpu_ticks, drawing_finishes, pg_cpu_ticks,
+};
 use common::*;
 use fieldkit_core::demo;
 use fieldkit_core::sync::device_key::DeviceKey;
@@ -45,6 +47,9 @@ struct Run {
     server_cpu: f64,
     pg_cpu: f64,
     bench_cpu: f64,
+    /// Drawing checks stored, and the statements that finished one.
+    checks: i64,
+    finishes: i64,
 }
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
@@ -118,6 +123,7 @@ async fn main() -> Res<()> {
                     &dir.path().join(format!("run-{k}")),
                     &args,
                 );
+                count_drawing_finishes(&pg.url_of(&db)).await?;
                 let ready = setup(&fleet, &journals, batch).await?;
                 load.note();
                 let pids: Vec<u32> = (0..n).filter_map(|i| fleet.pid(i)).collect();
@@ -135,6 +141,7 @@ async fn main() -> Res<()> {
                 // The drawing checks run after the answers: their CPU is part of the cost.
                 settle(&fleet).await?;
                 let after = cpu();
+                let (checks, finishes) = drawing_finishes(&pg.url_of(&db)).await?;
                 load.note();
                 assert_eq!(
                     outcome.applied, ops,
@@ -149,6 +156,8 @@ async fn main() -> Res<()> {
                     server_cpu: (after.0 - before.0) as f64 / tick,
                     pg_cpu: (after.1 - before.1) as f64 / tick,
                     bench_cpu: (after.2 - before.2) as f64 / tick,
+                    checks,
+                    finishes,
                 });
             }
         }
@@ -157,14 +166,15 @@ async fn main() -> Res<()> {
     println!("\n### Push latency, throughput and CPU, by instances\n");
     println!(
         "| shape, instances | pushes | ops applied | wall | applied ops/s | p50 | p99 | max | \
-         server CPU | PostgreSQL CPU | bench clients CPU | load avg (1 min) |"
+         server CPU | PostgreSQL CPU | bench clients CPU | drawing checks finished / stored | \
+         load avg (1 min) |"
     );
-    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for r in &results {
         let o = &r.outcome;
         let s = o.latency.summary();
         println!(
-            "| {} | {} | {} | {:.2} s | **{:.0}** | {} | **{}** | {} | {:.2} s | {:.2} s | {:.2} s | {} |",
+            "| {} | {} | {} | {:.2} s | **{:.0}** | {} | **{}** | {} | {:.2} s | {:.2} s | {:.2} s | {} / {} | {} |",
             o.label,
             o.pushes,
             o.applied,
@@ -176,6 +186,8 @@ async fn main() -> Res<()> {
             r.server_cpu,
             r.pg_cpu,
             r.bench_cpu,
+            r.finishes,
+            r.checks,
             o.load
         );
     }

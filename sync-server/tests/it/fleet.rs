@@ -13,9 +13,11 @@
 //!   (seqs 1..=n, the same op ids, each applied), its `last_seq` is n, and its outbox is empty;
 //! * **every blob intact**: each photo and signature file is in the blob directory, its bytes
 //!   hashing to its name and equal to the device's;
-//! * **every drawing check done once**: no check left waiting, each completed job one
-//!   standing completion, counted, no flag raised twice for an op (none at all: the drawings
-//!   are honest), one completions-feed entry per completion;
+//! * **every drawing check done once**: no check left waiting, each finished by one
+//!   statement (a trigger the test adds counts the statements finishing a check: an instance
+//!   that took a check another also took finishes it again, deleting nothing), each completed
+//!   job one standing completion, counted, no flag raised twice for an op (none at all: the
+//!   drawings are honest), one completions-feed entry per completion;
 //! * **every webhook delivered**: each completion acknowledged (200) by the receiver at least
 //!   once, every delivery's id its body's id, one id per completion, every signature valid,
 //!   and the server's deliveries all `delivered`.
@@ -45,7 +47,7 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::json;
 
-use crate::common::fleet::{Fleet, RoundRobin};
+use crate::common::fleet::{Fleet, RoundRobin, count_drawing_finishes};
 use crate::common::{Pg, client};
 use checks::check_all;
 use desk::{Desk, Receiver, all_marked_delivered, settled};
@@ -171,6 +173,8 @@ fn fleet_of_three_survives_sigkills() {
         &tmp.join("servers"),
         &server_args(),
     );
+    rt.block_on(count_drawing_finishes(&pg.url))
+        .expect("the finish counter");
     let proxy = rt.block_on(RoundRobin::start(fleet.addrs()));
     let mut rng = StdRng::seed_from_u64(seed);
     let (receiver, hook_url) = rt.block_on(Receiver::start(rng.random()));

@@ -440,3 +440,48 @@ async fn forward(
     c.unavailable.fetch_add(1, Ordering::Relaxed);
     plain(StatusCode::SERVICE_UNAVAILABLE)
 }
+
+// ------------------------------------------------------------- drawing checks finished
+
+/// Makes the database at `url` count the drawing checks stored (a row trigger) and every
+/// statement that finishes one (a
+/// statement-level trigger on `DELETE FROM drawing_checks`, which fires for a statement that
+/// deletes nothing too, and is undone with its transaction): a check taken by one instance
+/// is finished once, a check two instances took is finished twice (the second deleting
+/// nothing). Call after the migrations.
+pub async fn count_drawing_finishes(url: &str) -> Result<(), tokio_postgres::Error> {
+    let (c, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls).await?;
+    let task = tokio::spawn(conn);
+    c.batch_execute(
+        "CREATE TABLE fleet_drawing_finishes (at TIMESTAMPTZ NOT NULL DEFAULT now());
+         CREATE FUNCTION fleet_count_finish() RETURNS trigger LANGUAGE plpgsql AS $$
+           BEGIN INSERT INTO fleet_drawing_finishes DEFAULT VALUES; RETURN NULL; END $$;
+         CREATE TRIGGER fleet_count_finish AFTER DELETE ON drawing_checks
+           FOR EACH STATEMENT EXECUTE FUNCTION fleet_count_finish();
+         CREATE TABLE fleet_drawing_checks (op_id TEXT NOT NULL);
+         CREATE FUNCTION fleet_count_check() RETURNS trigger LANGUAGE plpgsql AS $$
+           BEGIN INSERT INTO fleet_drawing_checks VALUES (NEW.op_id); RETURN NULL; END $$;
+         CREATE TRIGGER fleet_count_check AFTER INSERT ON drawing_checks
+           FOR EACH ROW EXECUTE FUNCTION fleet_count_check();",
+    )
+    .await?;
+    drop(c);
+    let _ = task.await;
+    Ok(())
+}
+
+/// What [`count_drawing_finishes`] counted: (checks stored, finishing statements).
+pub async fn drawing_finishes(url: &str) -> Result<(i64, i64), tokio_postgres::Error> {
+    let (c, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls).await?;
+    let task = tokio::spawn(conn);
+    let r = c
+        .query_one(
+            "SELECT (SELECT count(*) FROM fleet_drawing_checks),
+                    (SELECT count(*) FROM fleet_drawing_finishes)",
+            &[],
+        )
+        .await?;
+    drop(c);
+    let _ = task.await;
+    Ok((r.get(0), r.get(1)))
+}

@@ -173,6 +173,29 @@ pub async fn check_all(
     if flags != 0 {
         return Err(format!("{flags} signature flags on honest drawings"));
     }
+    // Each check finished once: one finishing statement per check (two instances that took
+    // the same check both finish it, the second deleting nothing).
+    let r = db
+        .query_one(
+            "SELECT (SELECT count(*) FROM fleet_drawing_checks),
+                    (SELECT count(*) FROM fleet_drawing_finishes)",
+            &[],
+        )
+        .await
+        .map_err(q)?;
+    let (checks, finishes): (i64, i64) = (r.get(0), r.get(1));
+    if checks as usize != completions.len() {
+        return Err(format!(
+            "{checks} drawing checks stored for {} completions",
+            completions.len()
+        ));
+    }
+    if finishes > checks {
+        return Err(format!(
+            "drawing checks finished {finishes} times for {checks} checks: a check was taken \
+             and done by more than one instance"
+        ));
+    }
     let feed: i64 = db
         .query_one("SELECT count(*) FROM completion_feed", &[])
         .await
