@@ -14,14 +14,13 @@
 //! reported), `FIELDKIT_BENCH_DIR`.
 
 mod common;
-#[path = "../examples/demo/walk.rs"]
-mod walk;
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use axum::routing::post;
 use chrono::Utc;
+use common::load::walk;
 use common::testing::{Backend, server};
 use common::*;
 use fieldkit_core::clock::ManualClock;

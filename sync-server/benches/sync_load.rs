@@ -27,59 +27,21 @@
 //! PostgreSQL pool, 16), `FIELDKIT_BENCH_DIR`.
 
 mod common;
-#[path = "../examples/demo/walk.rs"]
-mod walk;
 
-use std::io::Write;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
+use common::load::{
+    Journal, Outcome, Ready, Res, bodies, make_journals, push_body, run_load, walk,
+};
 use common::testing::{Backend, TestServer, server};
 use common::*;
 use fieldkit_core::clock::ManualClock;
 use fieldkit_core::demo;
 use fieldkit_core::model::*;
-use fieldkit_core::sync::protocol::{
-    DEVICE_TIME, Op, OpOutcome, PUSH_SIGNATURE, PushRequest, PushResponse,
-};
+use fieldkit_core::sync::protocol::{Op, OpOutcome, PUSH_SIGNATURE};
 use fieldkit_core::{DeviceConfig, FieldKit};
-
-type Res<T> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
-
-/// One simulated device: its id, its job and its journal.
-struct Journal {
-    device: DeviceId,
-    order: WorkOrder,
-    ops: Vec<Op>,
-}
-
-/// A device ready to push: token and pre-encoded bodies (bytes, gzipped, ops, signature).
-struct Ready {
-    token: String,
-    bodies: Vec<Body>,
-}
-
-/// One push body as sent: the bytes, whether gzipped, how many ops, the device's signature
-/// (over the JSON before gzip), and the JSON itself (for the signature-cost table).
-struct Body {
-    bytes: Vec<u8>,
-    gzip: bool,
-    ops: usize,
-    signature: String,
-    json: Vec<u8>,
-}
-
-/// What one load run measured.
-struct Outcome {
-    label: String,
-    latency: Samples,
-    applied: usize,
-    other: usize,
-    pushes: usize,
-    wall: Duration,
-    load: String,
-}
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() -> Res<()> {
@@ -187,7 +149,7 @@ async fn main() -> Res<()> {
                 signature_cost = Some(verify_cost(&s, &ready).await?);
             }
             load.note();
-            let o = run_load(&s, ready, pace, format!("{backend:?}, {shape}")).await?;
+            let o = run_load(ready, pace, format!("{backend:?}, {shape}")).await?;
             load.note();
             assert_eq!(o.applied, ops, "{}: every op applied once", o.label);
             outcomes.push(o);
@@ -290,55 +252,6 @@ async fn verify_cost(s: &TestServer, ready: &[Ready]) -> Res<Samples> {
     Ok(out)
 }
 
-/// Real cores walk one visit each (two threads), and hand over their outboxes.
-async fn make_journals(devices: usize, root: &std::path::Path) -> Res<Vec<Journal>> {
-    let kinds = [
-        (JobKind::Repair, Billing::Paid),
-        (JobKind::Installation, Billing::Warranty),
-        (JobKind::Delivery, Billing::Warranty),
-        (JobKind::Repair, Billing::Warranty),
-        (JobKind::FollowUp, Billing::Warranty),
-    ];
-    let mut tasks = Vec::new();
-    for part in 0..2usize {
-        let root = root.join("phones");
-        tasks.push(tokio::task::spawn_blocking(move || -> Res<Vec<Journal>> {
-            let mut out = Vec::new();
-            for d in (part..devices).step_by(2) {
-                let morning = Utc::now() - chrono::Duration::hours(10);
-                let clock = Arc::new(ManualClock::new(morning));
-                let dir = root.join(format!("phone-{d}"));
-                let kit = FieldKit::open_with_clock(&dir, DeviceConfig::default(), clock.clone())?;
-                demo::stock_the_van(&kit)?;
-                let (kind, billing) = kinds[d % kinds.len()];
-                let order = walk::order(
-                    d as u32,
-                    kind,
-                    billing,
-                    morning + chrono::Duration::hours(1),
-                );
-                kit.receive_work_order(&order)?;
-                walk::walk_visit(&kit, order.id, &mut || {
-                    clock.advance(chrono::Duration::minutes(2))
-                })?;
-                out.push(Journal {
-                    device: kit.device_id(),
-                    order,
-                    ops: kit.pending_ops(i64::MAX)?,
-                });
-                drop(kit);
-                let _ = std::fs::remove_dir_all(&dir);
-            }
-            Ok(out)
-        }));
-    }
-    let mut all = Vec::new();
-    for t in tasks {
-        all.extend(t.await??);
-    }
-    Ok(all)
-}
-
 /// One device with a backlog: many jobs walked offline, one journal.
 struct Heavy {
     device: DeviceId,
@@ -393,39 +306,15 @@ async fn setup_heavy(s: &TestServer, h: &Heavy) -> Res<Ready> {
     }
     let token = s.enrol(&tech, h.device).await.token;
     let bodies = bodies(
-        s,
-        &token,
         &h.ops,
         fieldkit_core::sync::protocol::MAX_PUSH_OPS,
+        &|json| s.push_signature(&token, json),
     )?;
-    Ok(Ready { token, bodies })
-}
-
-/// A device's journal as push bodies of `batch` ops, signed with the device's key and
-/// gzipped above 1 KiB, as the sync client sends them.
-fn bodies(s: &TestServer, token: &str, ops: &[Op], batch: usize) -> Res<Vec<Body>> {
-    ops.chunks(batch)
-        .map(|ops| {
-            let json = serde_json::to_vec(&PushRequest { ops: ops.to_vec() })?;
-            let signature = s
-                .push_signature(token, &json)
-                .ok_or("the device was not enrolled by the bench")?;
-            let (bytes, gzip) = if json.len() <= 1024 {
-                (json.clone(), false)
-            } else {
-                let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-                gz.write_all(&json)?;
-                (gz.finish()?, true)
-            };
-            Ok(Body {
-                bytes,
-                gzip,
-                ops: ops.len(),
-                signature,
-                json,
-            })
-        })
-        .collect()
+    Ok(Ready {
+        url: s.url("/v1/push"),
+        token,
+        bodies,
+    })
 }
 
 /// The desk's side for every device (technician, job, enrolment), and the bodies to push.
@@ -436,76 +325,14 @@ async fn setup(s: &TestServer, journals: &[Journal], batch: usize) -> Res<Vec<Re
         let tech = s.create_technician(&format!("Load technician {i}")).await;
         s.create_job(&j.order, Some(&tech)).await;
         let token = s.enrol(&tech, j.device).await.token;
-        let bodies = bodies(s, &token, &j.ops, batch)?;
-        ready.push(Ready { token, bodies });
+        let bodies = bodies(&j.ops, batch, &|json| s.push_signature(&token, json))?;
+        ready.push(Ready {
+            url: s.url("/v1/push"),
+            token,
+            bodies,
+        });
     }
     Ok(ready)
-}
-
-async fn run_load(
-    s: &TestServer,
-    ready: Vec<Ready>,
-    pace: Option<Duration>,
-    label: String,
-) -> Res<Outcome> {
-    let url = s.url("/v1/push");
-    let go = Arc::new(tokio::sync::Barrier::new(ready.len() + 1));
-    let mut tasks = Vec::new();
-    for (i, dev) in ready.into_iter().enumerate() {
-        let (url, go) = (url.clone(), go.clone());
-        // Each device its own client, so its own connection.
-        let client = common::testing::client();
-        let phase = pace.map(|p| p.mul_f64((i as f64 * 0.618_034) % 1.0));
-        tasks.push(tokio::spawn(async move {
-            let mut lat = Vec::new();
-            let (mut applied, mut other) = (0usize, 0usize);
-            go.wait().await;
-            let start = tokio::time::Instant::now();
-            if let Some(p) = phase {
-                tokio::time::sleep(p).await;
-            }
-            for (k, body) in dev.bodies.into_iter().enumerate() {
-                if let (Some(p), Some(ph)) = (pace, phase) {
-                    tokio::time::sleep_until(start + ph + p * k as u32).await;
-                }
-                let n = body.ops;
-                let (took, r) = push_body(&client, &url, &dev.token, body).await?;
-                lat.push(took);
-                assert_eq!(r.results.len(), n);
-                for x in &r.results {
-                    match x.outcome {
-                        OpOutcome::Applied => applied += 1,
-                        _ => other += 1,
-                    }
-                }
-            }
-            Ok::<_, Box<dyn std::error::Error + Send + Sync>>((lat, applied, other))
-        }));
-    }
-    eprintln!("load starts: {label}");
-    go.wait().await;
-    let t = Instant::now();
-    let mut latency = Samples::new(label.clone());
-    let (mut applied, mut other, mut pushes) = (0, 0, 0);
-    for task in tasks {
-        let (lat, a, o) = task.await??;
-        pushes += lat.len();
-        for d in lat {
-            latency.push(d);
-        }
-        applied += a;
-        other += o;
-    }
-    let wall = t.elapsed();
-    Ok(Outcome {
-        label,
-        latency,
-        applied,
-        other,
-        pushes,
-        wall,
-        load: load_average(),
-    })
 }
 
 /// The steady fleet and the heavy device at once: the fleet's latencies (the outcome), the
@@ -535,36 +362,7 @@ async fn run_heavy(
         }
         Ok::<_, Box<dyn std::error::Error + Send + Sync>>((lat, applied))
     });
-    let o = run_load(s, fleet, Some(interval), label).await?;
+    let o = run_load(fleet, Some(interval), label).await?;
     let (lat, applied) = heavy_task.await??;
     Ok((o, lat, applied))
-}
-
-/// One push request as the sync client sends it (device-time header, gzip when `gzip`): how
-/// long it took and the answer.
-async fn push_body(
-    client: &reqwest::Client,
-    url: &str,
-    token: &str,
-    body: Body,
-) -> Res<(Duration, PushResponse)> {
-    let t = Instant::now();
-    let mut req = client
-        .post(url)
-        .bearer_auth(token)
-        .header("content-type", "application/json")
-        .header(DEVICE_TIME, Utc::now().timestamp_millis().to_string())
-        .header(PUSH_SIGNATURE, body.signature)
-        .body(body.bytes);
-    if body.gzip {
-        req = req.header("content-encoding", "gzip");
-    }
-    let res = req.send().await?;
-    let status = res.status();
-    let bytes = res.bytes().await?;
-    let took = t.elapsed();
-    if !status.is_success() {
-        return Err(format!("push: {status} {}", String::from_utf8_lossy(&bytes)).into());
-    }
-    Ok((took, serde_json::from_slice(&bytes)?))
 }

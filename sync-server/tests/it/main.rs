@@ -28,6 +28,7 @@ mod device_sync;
 mod e2e;
 mod endings;
 mod enrolment;
+mod fleet;
 mod instances;
 mod instances_work;
 mod invoices;

@@ -5,6 +5,7 @@
 #![allow(dead_code)]
 
 pub mod dashboard_fixture;
+pub mod fleet;
 pub mod hostile;
 pub mod journal;
 pub mod phone;
@@ -136,6 +137,12 @@ impl Pg {
     /// server) as the cluster's user.
     pub fn tool(&self, tool: &str, args: &[&str]) -> std::process::Output {
         run(self.as_postgres, &self.bin, tool, args)
+    }
+
+    /// The postmaster's process id (the first line of `postmaster.pid`), while it runs.
+    pub fn postmaster_pid(&self) -> Option<u32> {
+        let text = std::fs::read_to_string(self.dir.path().join("data/postmaster.pid")).ok()?;
+        text.lines().next()?.trim().parse().ok()
     }
 
     /// The URL of another database of this cluster.
