@@ -211,6 +211,11 @@ pub struct Config {
     /// instance's pushes, a stopped instance's leases ended), in milliseconds.
     #[arg(long, env = "FIELDKIT_DRAWING_RESCAN_MS", default_value_t = 5_000)]
     pub drawing_rescan_ms: u64,
+    /// How long an instance's claim on a drawing check holds, in milliseconds: the checks
+    /// of an instance that died are taken over by another once it ends (a check takes
+    /// milliseconds; keep it well above that).
+    #[arg(long, env = "FIELDKIT_DRAWING_LEASE_MS", default_value_t = 60_000)]
+    pub drawing_lease_ms: u64,
     /// On SIGTERM, how long `/readyz` answers 503 while the server still serves, before it
     /// stops accepting (time for a load balancer to take it out of rotation), in seconds.
     #[arg(long, env = "FIELDKIT_DRAIN_DELAY_SECS", default_value_t = 0)]

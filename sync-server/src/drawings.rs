@@ -41,6 +41,9 @@ pub struct WorkerSettings {
     /// How often it looks without being woken: another instance's pushes never wake it,
     /// and a stopped instance's claims come free only when their lease ends.
     pub rescan: Duration,
+    /// How long a claim holds ([`DRAWING_LEASE_MS`] by default): a killed instance's checks
+    /// wait this long for another instance.
+    pub lease: Duration,
 }
 
 /// The running worker.
@@ -75,15 +78,17 @@ impl Drawings {
         let task = tokio::spawn({
             let (storage, clock, instance) =
                 (storage.clone(), clock.clone(), settings.instance.clone());
+            let lease = i64::try_from(settings.lease.as_millis()).unwrap_or(DRAWING_LEASE_MS);
             async move {
                 loop {
                     if *stopped.borrow() {
                         break;
                     }
-                    let done = check_waiting(
+                    let done = check_leased(
                         storage.as_ref(),
                         &clock,
                         &instance,
+                        lease,
                         checked.as_ref(),
                         &stopped,
                     )
@@ -145,12 +150,24 @@ pub async fn check_waiting(
     checked: &(dyn Fn(&str) + Send + Sync),
     stopped: &watch::Receiver<bool>,
 ) -> Result<usize, crate::storage::StorageError> {
+    check_leased(storage, clock, instance, DRAWING_LEASE_MS, checked, stopped).await
+}
+
+/// [`check_waiting`] with claims held `lease_ms`.
+async fn check_leased(
+    storage: &dyn Storage,
+    clock: &Clock,
+    instance: &str,
+    lease_ms: i64,
+    checked: &(dyn Fn(&str) + Send + Sync),
+    stopped: &watch::Receiver<bool>,
+) -> Result<usize, crate::storage::StorageError> {
     let now = clock.now_ms();
     let waiting = storage
         .claim_drawings(
             instance.to_owned(),
             now,
-            now.saturating_add(DRAWING_LEASE_MS),
+            now.saturating_add(lease_ms.max(1)),
             BATCH,
         )
         .await?;

@@ -177,6 +177,7 @@ impl Server {
             drawings::WorkerSettings {
                 instance: instance.id().to_owned(),
                 rescan: Duration::from_millis(config.drawing_rescan_ms.max(10)),
+                lease: Duration::from_millis(config.drawing_lease_ms.max(1_000)),
             },
         );
         let metrics = Arc::new(metrics::Metrics::default());
