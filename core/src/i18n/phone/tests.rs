@@ -52,7 +52,9 @@ fn every_message_the_code_names_exists() {
         let mut ids = macro_ids(&text, "ptr!(");
         ids.extend(prefixed_ids(
             &text,
-            &["err-", "block-", "step-", "wf-", "photo-"],
+            &[
+                "err-", "block-", "step-", "wf-", "photo-", "sig-", "check-", "op-", "refused-",
+            ],
         ));
         for id in ids {
             named += 1;
