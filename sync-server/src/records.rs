@@ -9,7 +9,15 @@
 
 use fieldkit_core::model::{DeviceId, JobKind, TimeWindow, WorkOrder, Zone};
 use fieldkit_core::sync::protocol::{Change, Op};
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Serialize, Serializer};
+
+use crate::stored::{self, Stored};
+
+/// The language a record's stored sentences are written in when it is serialized: the
+/// request's ([`crate::i18n::current`]; Chinese outside a request, e.g. a webhook).
+fn reader() -> crate::i18n::Locale {
+    crate::i18n::current()
+}
 
 // Technicians, devices and enrolment codes.
 
@@ -101,7 +109,11 @@ impl Default for PushPolicy {
 }
 
 /// Something the dispatcher should look at, raised while applying a device's ops.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+///
+/// Serialized with `detail` in the reader's language ([`crate::i18n::current`]) and the
+/// sentence's `code` and `args` beside it (absent for a flag stored before migration 0014,
+/// whose `detail` is its words as stored).
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 pub struct Flag {
     pub work_order_id: Option<String>,
     pub op_id: Option<String>,
@@ -111,13 +123,88 @@ pub struct Flag {
     /// `clock_skew`, `signature_refused`, `redelivery_requested`, `settlement_differs`,
     /// `stock_short`, `stock_count_differs`.
     pub kind: String,
-    /// In words, without personal data.
+    /// The words stored with the flag: a flag from before migration 0014 says it in English;
+    /// a newer one keeps its Chinese words here (what an older server shows) and its
+    /// sentence in `said`. Read [`Flag::detail_in`].
     pub detail: String,
+    /// What it says, as a code and arguments (none for a flag from before 0014).
+    #[serde(flatten, default)]
+    pub said: Option<Stored>,
     pub created_at: i64,
 }
 
+impl Flag {
+    /// A flag saying `said` (its stored words are the Chinese ones).
+    pub fn new(
+        work_order_id: Option<String>,
+        op_id: Option<String>,
+        device_id: String,
+        kind: &str,
+        said: Stored,
+        created_at: i64,
+    ) -> Flag {
+        Flag {
+            work_order_id,
+            op_id,
+            device_id,
+            kind: kind.to_owned(),
+            detail: said.render(crate::i18n::Locale::ZhCn),
+            said: Some(said),
+            created_at,
+        }
+    }
+
+    /// Its detail in `locale` (as stored for a flag from before 0014).
+    pub fn detail_in(&self, locale: crate::i18n::Locale) -> String {
+        stored::words(self.said.as_ref(), &self.detail, locale)
+    }
+}
+
+/// A checking completion held by its drawing check's `flags`: their sentences join its
+/// reasons (`reasons` the stored words, `codes` the sentences). A completion stored before
+/// migration 0014 with reasons in words only keeps words only.
+pub fn held_by_flags(reasons: &mut Vec<String>, codes: &mut Vec<Stored>, flags: &[Flag]) {
+    let words_only = codes.is_empty() && !reasons.is_empty();
+    for f in flags {
+        reasons.push(f.detail.clone());
+        if !words_only && let Some(s) = &f.said {
+            codes.push(s.clone());
+        }
+    }
+}
+
+impl Serialize for Flag {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct Out<'a> {
+            work_order_id: &'a Option<String>,
+            op_id: &'a Option<String>,
+            device_id: &'a str,
+            kind: &'a str,
+            detail: String,
+            #[serde(flatten)]
+            said: &'a Option<Stored>,
+            created_at: i64,
+        }
+        Out {
+            work_order_id: &self.work_order_id,
+            op_id: &self.op_id,
+            device_id: &self.device_id,
+            kind: &self.kind,
+            detail: self.detail_in(reader()),
+            said: &self.said,
+            created_at: self.created_at,
+        }
+        .serialize(s)
+    }
+}
+
 /// A completion as received from a device.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+///
+/// Serialized with `reasons` in the reader's language ([`crate::i18n::current`]) and
+/// `reason_codes` (each `{code, args}`) beside them (empty for a completion stored before
+/// migration 0014, whose `reasons` are its words as stored).
+#[derive(Clone, Debug, PartialEq, Deserialize)]
 pub struct Completion {
     pub op_id: String,
     pub work_order_id: String,
@@ -136,9 +223,13 @@ pub struct Completion {
     /// `released` count (board, measures, feed).
     #[serde(default)]
     pub state: String,
-    /// Why it is held or a conflict (no personal data).
+    /// Why it is held or a conflict (no personal data), in the words stored: English before
+    /// migration 0014, Chinese since (read [`Completion::reasons_in`]).
     #[serde(default)]
     pub reasons: Vec<String>,
+    /// The same as codes and arguments (empty before 0014).
+    #[serde(default)]
+    pub reason_codes: Vec<Stored>,
     /// The desk's decision on a held completion, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub decision: Option<Decision>,
@@ -146,6 +237,51 @@ pub struct Completion {
     /// The signature drawings are still being checked (more flags may come).
     #[serde(default)]
     pub checks_pending: bool,
+}
+
+impl Completion {
+    /// Why it is held or a conflict, in `locale` (as stored before 0014).
+    pub fn reasons_in(&self, locale: crate::i18n::Locale) -> Vec<String> {
+        stored::words_list(&self.reason_codes, &self.reasons, locale)
+    }
+}
+
+impl Serialize for Completion {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct Out<'a> {
+            op_id: &'a str,
+            work_order_id: &'a str,
+            technician_id: &'a str,
+            device_id: &'a str,
+            completed_at_device: i64,
+            received_at: i64,
+            outcome: &'a str,
+            state: &'a str,
+            reasons: Vec<String>,
+            reason_codes: &'a [Stored],
+            #[serde(skip_serializing_if = "Option::is_none")]
+            decision: &'a Option<Decision>,
+            flags: &'a [Flag],
+            checks_pending: bool,
+        }
+        Out {
+            op_id: &self.op_id,
+            work_order_id: &self.work_order_id,
+            technician_id: &self.technician_id,
+            device_id: &self.device_id,
+            completed_at_device: self.completed_at_device,
+            received_at: self.received_at,
+            outcome: &self.outcome,
+            state: &self.state,
+            reasons: self.reasons_in(reader()),
+            reason_codes: &self.reason_codes,
+            decision: &self.decision,
+            flags: &self.flags,
+            checks_pending: self.checks_pending,
+        }
+        .serialize(s)
+    }
 }
 
 /// The desk's decision on a held completion (audited).
@@ -296,7 +432,7 @@ pub struct SessionRecord {
 }
 
 /// One line of the audit log: who did what, when, from where.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 pub struct AuditEntry {
     /// Its number, in the order written (0 when not yet stored).
     pub id: i64,
@@ -310,10 +446,59 @@ pub struct AuditEntry {
     pub action: String,
     /// What it was done to (a job, device, technician or account id), if anything.
     pub target: Option<String>,
-    /// A short detail without personal data (a role, a ruling, a count).
+    /// A short detail without personal data (a role, a ruling, a count), in the words stored:
+    /// English before migration 0014, Chinese since (read [`AuditEntry::detail_in`]).
     pub detail: Option<String>,
+    /// The same as a code and arguments (none before 0014). On the wire: `detail_code`,
+    /// `detail_args`.
+    #[serde(skip_deserializing)]
+    pub detail_said: Option<Stored>,
     /// The client's address.
     pub from_addr: String,
+}
+
+impl AuditEntry {
+    /// Its detail in `locale` (as stored before 0014).
+    pub fn detail_in(&self, locale: crate::i18n::Locale) -> Option<String> {
+        match &self.detail_said {
+            Some(s) => Some(s.render(locale)),
+            None => self.detail.clone(),
+        }
+    }
+}
+
+impl Serialize for AuditEntry {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct Out<'a> {
+            id: i64,
+            at: i64,
+            actor_id: &'a Option<String>,
+            actor: &'a str,
+            action: &'a str,
+            target: &'a Option<String>,
+            detail: Option<String>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            detail_code: Option<&'a str>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            detail_args:
+                Option<&'a std::collections::BTreeMap<String, fieldkit_core::i18n::SaidArg>>,
+            from_addr: &'a str,
+        }
+        Out {
+            id: self.id,
+            at: self.at,
+            actor_id: &self.actor_id,
+            actor: &self.actor,
+            action: &self.action,
+            target: &self.target,
+            detail: self.detail_in(reader()),
+            detail_code: self.detail_said.as_ref().map(|d| d.code.as_str()),
+            detail_args: self.detail_said.as_ref().map(|d| &d.args),
+            from_addr: &self.from_addr,
+        }
+        .serialize(s)
+    }
 }
 
 /// The failed logins counted against one login name (the per-account backoff).
@@ -352,16 +537,68 @@ pub const STAGE_KINDS: [&str; 13] = [
 ];
 
 /// An op the server refused: the dispatcher should know why.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+///
+/// Serialized with `reason` in the reader's language and `reason_code`, `reason_args`
+/// beside it (absent for an op stored before migration 0014).
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 pub struct RejectedOp {
     pub op_id: String,
     pub device_id: String,
     pub entity: String,
     pub entity_id: String,
     pub kind: String,
+    /// The rejection code the device was answered with.
     pub code: Option<String>,
+    /// The reason in the words stored (English before 0014; read [`RejectedOp::reason_in`]).
     pub reason: Option<String>,
+    /// The reason as a code and arguments (none before 0014).
+    #[serde(skip_deserializing)]
+    pub reason_said: Option<Stored>,
     pub received_at: i64,
+}
+
+impl RejectedOp {
+    /// Its reason in `locale` (as stored before 0014).
+    pub fn reason_in(&self, locale: crate::i18n::Locale) -> Option<String> {
+        match &self.reason_said {
+            Some(s) => Some(s.render(locale)),
+            None => self.reason.clone(),
+        }
+    }
+}
+
+impl Serialize for RejectedOp {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct Out<'a> {
+            op_id: &'a str,
+            device_id: &'a str,
+            entity: &'a str,
+            entity_id: &'a str,
+            kind: &'a str,
+            code: &'a Option<String>,
+            reason: Option<String>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            reason_code: Option<&'a str>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            reason_args:
+                Option<&'a std::collections::BTreeMap<String, fieldkit_core::i18n::SaidArg>>,
+            received_at: i64,
+        }
+        Out {
+            op_id: &self.op_id,
+            device_id: &self.device_id,
+            entity: &self.entity,
+            entity_id: &self.entity_id,
+            kind: &self.kind,
+            code: &self.code,
+            reason: self.reason_in(reader()),
+            reason_code: self.reason_said.as_ref().map(|d| d.code.as_str()),
+            reason_args: self.reason_said.as_ref().map(|d| &d.args),
+            received_at: self.received_at,
+        }
+        .serialize(s)
+    }
 }
 
 /// One op of a job as the server received it, for the job's timeline.
@@ -372,7 +609,10 @@ pub struct TimelineEntry {
     /// `applied`, `conflict` or `rejected`.
     pub outcome: String,
     pub code: Option<String>,
+    /// The reason in the words stored (English before migration 0014).
     pub reason: Option<String>,
+    /// The reason as a code and arguments (none before 0014).
+    pub reason_said: Option<Stored>,
     /// Server time (ms).
     pub received_at: i64,
 }

@@ -92,6 +92,12 @@ pub const MIGRATIONS: &[Migration] = &[
         include_str!("migrations/0013_tools.sql"),
         "457b3e550b5cb6561ee6748c27a87ea25b7012972aa0085efbfa98ab521fbe55",
     ),
+    Migration::new(
+        14,
+        "stored_codes",
+        include_str!("migrations/0014_stored_codes.sql"),
+        "d9c1f6ef212821d4a5c673ec319b06b128c32782a42e281d1e8c0b932a4a7c95",
+    ),
 ];
 
 /// Brings the database to the newest of `migrations` (the server passes [`MIGRATIONS`]):

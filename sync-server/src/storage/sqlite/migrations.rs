@@ -91,6 +91,12 @@ pub const MIGRATIONS: &[Migration] = &[
         include_str!("migrations/0013_tools.sql"),
         "0c7a491a627de1aa2b57d1262ff172a7baa233844ae5fe6e02b351cf363f4d26",
     ),
+    Migration::new(
+        14,
+        "stored_codes",
+        include_str!("migrations/0014_stored_codes.sql"),
+        "d9c1f6ef212821d4a5c673ec319b06b128c32782a42e281d1e8c0b932a4a7c95",
+    ),
 ];
 
 /// Brings the database on `c` to the newest of `migrations` (the server passes
