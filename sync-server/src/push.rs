@@ -41,12 +41,14 @@ use fieldkit_core::sync::replay::{
 };
 use sha2::{Digest, Sha256};
 
+mod decision;
 mod van;
 
 use crate::i18n::Locale;
 pub use crate::records::{CompletionState, PushPolicy};
 use crate::records::{DeviceRecord, Flag, JobRecord};
 use crate::stored::{Code, Stored};
+use decision::{APPLIED, Decision, conflict, refuse, refused};
 use van::Van;
 
 /// An op already stored.
@@ -291,39 +293,6 @@ pub fn body_of(op: &Op) -> (String, String) {
         .unwrap_or_default();
     let hash = hex::encode(Sha256::digest(body.as_bytes()));
     (body, hash)
-}
-
-/// A decision on one op: outcome, code, the reason the device is answered with (English) and
-/// the reason stored (a code and arguments).
-type Decision = (FirstOutcome, Option<String>, Option<String>, Option<Stored>);
-
-/// Nothing to say: applied.
-const APPLIED: Decision = (FirstOutcome::Applied, None, None, None);
-
-fn refuse(code: &str, said: impl Into<Stored>) -> Decision {
-    let said = said.into();
-    (
-        FirstOutcome::Rejected,
-        Some(code.to_owned()),
-        Some(said.render(Locale::En)),
-        Some(said),
-    )
-}
-
-/// Refused by the core's rules: their code, their English words, their sentence.
-fn refused(r: fieldkit_core::sync::replay::Refused) -> Decision {
-    let said = r.said.map(Stored::from);
-    (FirstOutcome::Rejected, Some(r.code), Some(r.reason), said)
-}
-
-fn conflict(code: &str, said: impl Into<Stored>) -> Decision {
-    let said = said.into();
-    (
-        FirstOutcome::Conflict,
-        Some(code.to_owned()),
-        Some(said.render(Locale::En)),
-        Some(said),
-    )
 }
 
 /// Builds the flags of one batch.

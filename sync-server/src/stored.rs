@@ -13,7 +13,7 @@
 
 use std::collections::BTreeMap;
 
-use fieldkit_core::i18n::{Said, SaidArg, capped, word, word_id};
+use fieldkit_core::i18n::{Said, SaidArg, capped, join, word, word_id};
 use serde::{Deserialize, Serialize};
 
 use crate::i18n::{CATALOGUE, FluentArgs, Locale, num};
@@ -304,6 +304,7 @@ impl Stored {
                     Locale::En => en.clone().into(),
                 },
                 SaidArg::Said(s) => s.render(locale).into(),
+                SaidArg::List(l) => join(l.iter().map(|s| s.render(locale)), locale).into(),
             };
             args.set(name.clone(), v);
         }

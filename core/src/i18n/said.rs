@@ -37,6 +37,8 @@ pub enum SaidArg {
     Label { zh_cn: String, en: String },
     /// A sentence inside the sentence.
     Said(Box<Said>),
+    /// Sentences one after the other (a Chinese list runs on, an English one is spaced).
+    List(Vec<Said>),
 }
 
 /// Cuts `s` to [`MAX_TEXT_ARG`] characters.
@@ -90,6 +92,7 @@ impl Said {
                     Locale::En => en.clone().into(),
                 },
                 SaidArg::Said(s) => s.render(locale).into(),
+                SaidArg::List(l) => join(l.iter().map(|s| s.render(locale)), locale).into(),
             };
             args.set(name.clone(), v);
         }
@@ -100,12 +103,23 @@ impl Said {
     pub fn ids(&self) -> Vec<&str> {
         let mut out = vec![self.id.as_str()];
         for v in self.args.values() {
-            if let SaidArg::Said(s) = v {
-                out.extend(s.ids());
+            match v {
+                SaidArg::Said(s) => out.extend(s.ids()),
+                SaidArg::List(l) => out.extend(l.iter().flat_map(Said::ids)),
+                _ => {}
             }
         }
         out
     }
+}
+
+/// Sentences one after the other: run on in Chinese, spaced in English.
+pub fn join(sentences: impl Iterator<Item = String>, locale: Locale) -> String {
+    let sep = match locale {
+        Locale::ZhCn => "",
+        Locale::En => " ",
+    };
+    sentences.collect::<Vec<_>>().join(sep)
 }
 
 impl From<i64> for SaidArg {

@@ -165,6 +165,15 @@ fn english_words(text: &str, data: &[String]) -> Vec<String> {
     for d in data {
         t = t.replace(d.as_str(), " ");
     }
+    // `…` quotes an identifier (a step id, an op kind in a stored sentence): the same in every
+    // language, like the error codes.
+    let t: String = t
+        .split('`')
+        .enumerate()
+        .filter(|(i, _)| i % 2 == 0)
+        .map(|(_, piece)| piece)
+        .collect::<Vec<_>>()
+        .join(" ");
     t.split(|c: char| c.is_whitespace() || (c.is_ascii_punctuation() && c != '-' && c != '_'))
         .filter(|token| !token.chars().any(|c| c.is_ascii_digit()))
         .flat_map(|token| {

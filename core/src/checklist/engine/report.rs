@@ -230,7 +230,9 @@ impl Refusal {
                 .word("phase", "phase-", phase.as_str())
                 .word("stage", "stage-", &stage.to_string()),
             Refusal::OutOfOrder { step, missing } => {
-                at("step-out-of-order", step).arg("missing", missing.join(", "))
+                // Each step id quoted, as `step` is: identifiers, not words.
+                let quoted: Vec<String> = missing.iter().map(|m| format!("`{m}`")).collect();
+                at("step-out-of-order", step).arg("missing", quoted.join(", "))
             }
             Refusal::WrongKind { step, expected } => {
                 at("step-wrong-kind", step).word("expected", "expects-", expected)

@@ -139,6 +139,10 @@ fn every_fixed_word_the_code_names_has_a_message() {
         for f in literal_args(text, "text(", 0) {
             check("field-", &f, &file);
         }
+        // The judge's fixed reasons for refusing an op, shown by `refused-word`.
+        for r in literal_args(text, "Refused::new(", 1) {
+            check("invalid-", &r, &file);
+        }
         for e in literal_args(text, "not_found(", 0) {
             check("entity-", &e, &file);
         }

@@ -537,12 +537,17 @@ pub(super) fn same_visit(v: &VisitReplay, named: VisitId) -> Result<(), Refused>
 pub(super) fn text(field: &str, s: &str, max: usize) -> Result<(), Refused> {
     let t = s.trim();
     if t.is_empty() {
-        return Err(Refused::new("invalid", format!("the {field} is empty")));
+        return Err(Refused::said(
+            "invalid",
+            Said::new("refused-text-empty").word("field", "field-", field),
+        ));
     }
     if t.chars().count() > max {
-        return Err(Refused::new(
+        return Err(Refused::said(
             "invalid",
-            format!("the {field} is longer than {max} characters"),
+            Said::new("refused-text-too-long")
+                .word("field", "field-", field)
+                .arg("max", max),
         ));
     }
     Ok(())

@@ -99,7 +99,7 @@ impl Refused {
     }
 
     /// A refusal whose reason is the message `said`.
-    fn said(code: &str, said: Said) -> Self {
+    pub(crate) fn said(code: &str, said: Said) -> Self {
         Self {
             code: code.to_owned(),
             reason: said.render(Locale::En),
@@ -292,13 +292,9 @@ impl JobReplay {
             },
         );
         if &h != stored {
-            return Err(Refused::new(
+            return Err(Refused::said(
                 "chain_mismatch",
-                format!(
-                    "`{}` does not follow the job's timeline: an event was changed, removed or \
-                     inserted",
-                    op.kind
-                ),
+                Said::new("refused-chain-mismatch").arg("kind", op.kind.as_str()),
             ));
         }
         Ok(())
