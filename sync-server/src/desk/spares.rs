@@ -124,7 +124,7 @@ pub async fn set_minimum(
             Code::AuditSparesMinimum
                 .said()
                 .arg("sku", m.sku.as_str())
-                .arg("minimum", i64::from(m.minimum)),
+                .arg("minimum", m.minimum),
         ),
     )
     .await?;
@@ -212,7 +212,7 @@ pub async fn approve(s: &AppState, by: &Actor, id: String) -> Result<Replenishme
             Code::AuditSparesQuantity
                 .said()
                 .arg("sku", next.sku.as_str())
-                .arg("quantity", i64::from(next.quantity)),
+                .arg("quantity", next.quantity),
         ),
     )
     .await?;
@@ -261,7 +261,7 @@ pub async fn issue(s: &AppState, by: &Actor, id: String) -> Result<Replenishment
             Code::AuditSparesQuantity
                 .said()
                 .arg("sku", next.sku.as_str())
-                .arg("quantity", i64::from(next.quantity)),
+                .arg("quantity", next.quantity),
         ),
     )
     .await?;

@@ -120,7 +120,7 @@ impl From<OpError> for Refused {
             OpError::UnsupportedVersion { kind, version } => Said::new("op-unsupported-version")
                 .arg("kind", kind.as_str())
                 .arg("version", *version)
-                .arg("supported", i64::from(super::ops::OP_VERSION)),
+                .arg("supported", super::ops::OP_VERSION),
             OpError::BadPayload { kind, .. } => {
                 Said::new("op-bad-payload").arg("kind", kind.as_str())
             }
