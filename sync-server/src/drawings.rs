@@ -196,15 +196,17 @@ fn flags_of(check: DrawingCheck, now: i64) -> Vec<Flag> {
     else {
         return Vec::new();
     };
-    fieldkit_core::sync::replay::drawing_problems(&check.ops, complete)
+    fieldkit_core::sync::replay::drawing_problems_said(&check.ops, complete)
         .into_iter()
-        .map(|detail| Flag {
-            work_order_id: Some(check.work_order_id.clone()),
-            op_id: Some(check.op_id.clone()),
-            device_id: check.device_id.clone(),
-            kind: "signature".into(),
-            detail,
-            created_at: now,
+        .map(|said| {
+            Flag::new(
+                Some(check.work_order_id.clone()),
+                Some(check.op_id.clone()),
+                check.device_id.clone(),
+                "signature",
+                said.into(),
+                now,
+            )
         })
         .collect()
 }

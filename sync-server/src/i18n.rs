@@ -51,6 +51,7 @@ const FILES: &[[Source; 2]] = &[
     ftl!("job.ftl"),
     ftl!("admin.ftl"),
     ftl!("tools.ftl"),
+    ftl!("stored.ftl"),
 ];
 
 /// The server's catalogue, built on first use.

@@ -54,6 +54,7 @@ pub mod sla;
 pub mod spares;
 pub mod state;
 pub mod storage;
+pub mod stored;
 #[cfg(test)]
 mod test_ops;
 pub mod tls;

@@ -41,10 +41,14 @@ use fieldkit_core::sync::replay::{
 };
 use sha2::{Digest, Sha256};
 
+mod decision;
 mod van;
 
+use crate::i18n::Locale;
 pub use crate::records::{CompletionState, PushPolicy};
 use crate::records::{DeviceRecord, Flag, JobRecord};
+use crate::stored::{Code, Stored};
+use decision::{APPLIED, Decision, conflict, refuse, refused};
 use van::Van;
 
 /// An op already stored.
@@ -54,7 +58,20 @@ pub struct StoredOp {
     pub body_hash: String,
     pub outcome: FirstOutcome,
     pub code: Option<String>,
+    /// The reason in the words stored (English before migration 0015, Chinese since).
     pub reason: Option<String>,
+    /// The reason as a code and arguments (none before 0015).
+    pub said: Option<Stored>,
+}
+
+impl StoredOp {
+    /// The reason a duplicate is answered with: in English, as devices are answered.
+    pub fn wire_reason(&self) -> Option<String> {
+        match &self.said {
+            Some(s) => Some(s.render(Locale::En)),
+            None => self.reason.clone(),
+        }
+    }
 }
 
 /// A job as push handling needs it.
@@ -235,7 +252,10 @@ pub struct NewOp {
     pub body_hash: String,
     pub outcome: FirstOutcome,
     pub code: Option<String>,
+    /// The reason in Chinese words (the column older servers read).
     pub reason: Option<String>,
+    /// The reason as a code and arguments.
+    pub said: Option<Stored>,
 }
 
 /// A completion to store.
@@ -244,8 +264,9 @@ pub struct NewCompletion {
     pub op_id: String,
     pub work_order_id: String,
     pub state: CompletionState,
-    /// Why it is held or a conflict (no personal data).
-    pub reasons: Vec<String>,
+    /// Why it is held or a conflict (no personal data), as codes and arguments; stored with
+    /// their Chinese words beside them (the column older servers read).
+    pub reasons: Vec<Stored>,
     pub completed_at_device: i64,
 }
 
@@ -274,21 +295,6 @@ pub fn body_of(op: &Op) -> (String, String) {
     (body, hash)
 }
 
-/// A decision on one op: outcome, code, reason.
-type Decision = (FirstOutcome, Option<String>, Option<String>);
-
-fn refuse(code: &str, reason: &str) -> Decision {
-    (
-        FirstOutcome::Rejected,
-        Some(code.to_owned()),
-        Some(reason.to_owned()),
-    )
-}
-
-fn conflict(code: &str, reason: String) -> Decision {
-    (FirstOutcome::Conflict, Some(code.to_owned()), Some(reason))
-}
-
 /// Builds the flags of one batch.
 struct Flags<'a> {
     device_id: &'a str,
@@ -299,35 +305,35 @@ struct Flags<'a> {
 }
 
 impl Flags<'_> {
-    fn raise(&mut self, job: Option<&str>, op: &Op, kind: &str, detail: String) {
-        self.out.push(Flag {
-            work_order_id: job.map(str::to_owned),
-            op_id: Some(op.op_id.to_string()),
-            device_id: self.device_id.to_owned(),
-            kind: kind.to_owned(),
-            detail,
-            created_at: self.now,
-        });
+    fn raise(&mut self, job: Option<&str>, op: &Op, kind: &str, said: impl Into<Stored>) {
+        self.out.push(Flag::new(
+            job.map(str::to_owned),
+            Some(op.op_id.to_string()),
+            self.device_id.to_owned(),
+            kind,
+            said.into(),
+            self.now,
+        ));
     }
 
-    fn once(&mut self, job: &str, op: &Op, kind: &'static str, detail: String) {
+    fn once(&mut self, job: &str, op: &Op, kind: &'static str, said: Stored) {
         if self.once.insert((job.to_owned(), kind)) {
-            self.raise(Some(job), op, kind, detail);
+            self.raise(Some(job), op, kind, said);
         }
     }
 
     /// One flag per problem a completion check found, by kind.
     fn check(&mut self, job: &str, op: &Op, check: &CompletionCheck) {
-        if let Some(r) = &check.refusal {
+        if let Some(r) = &check.said.refusal {
             self.raise(Some(job), op, "workflow", r.clone());
         }
         for b in &check.gate {
-            self.raise(Some(job), op, "checklist_gate", b.to_string());
+            self.raise(Some(job), op, "checklist_gate", b.said());
         }
-        for p in &check.chain {
+        for p in &check.said.chain {
             self.raise(Some(job), op, "timeline_chain", p.clone());
         }
-        for p in &check.signatures {
+        for p in &check.said.signatures {
             self.raise(Some(job), op, "signature", p.clone());
         }
     }
@@ -381,11 +387,10 @@ pub fn plan(
             job,
             first,
             "clock_skew",
-            format!(
-                "the device's clock is {} s {} the server's",
-                d.saturating_abs() / 1000,
-                if d > 0 { "ahead of" } else { "behind" }
-            ),
+            Code::ClockSkew
+                .said()
+                .arg("seconds", d.saturating_abs() / 1000)
+                .arg("direction", if d > 0 { "ahead" } else { "behind" }),
         );
     }
     for Prepared {
@@ -409,7 +414,7 @@ pub fn plan(
                 results.push(answer(OpOutcome::Duplicate {
                     first: stored.outcome,
                     code: stored.code.clone(),
-                    reason: stored.reason.clone(),
+                    reason: stored.wire_reason(),
                 }));
             } else {
                 results.push(answer(OpOutcome::Rejected {
@@ -440,13 +445,13 @@ pub fn plan(
             }));
             continue;
         }
-        let (outcome, code, reason) = match op.entity.as_str() {
+        let (outcome, code, reason, said) = match op.entity.as_str() {
             "work_order" => {
                 let job = jobs
                     .get_mut(&op.entity_id)
                     .filter(|j| j.ever_mine && op.entity_id.parse::<uuid::Uuid>().is_ok());
                 match job {
-                    None => refuse("unknown_job", "no such job among this technician's jobs"),
+                    None => refuse("unknown_job", Code::UnknownJob),
                     Some(job) => {
                         if !touched.contains(&op.entity_id) {
                             touched.push(op.entity_id.clone());
@@ -467,16 +472,16 @@ pub fn plan(
             }
             "stock" => {
                 if op.entity_id.trim().is_empty() || op.entity_id.len() > 64 {
-                    refuse("bad_entity", "a stock op names a part's SKU")
+                    refuse("bad_entity", Code::StockBadEntity)
                 } else {
                     match op.body() {
                         Ok(OpBody::Stock(s)) => stock.judge(&op, &s, &mut flags),
-                        Ok(OpBody::Job(_)) => refuse("bad_payload", "not a stock op"),
-                        Err(e) => refuse(e.code(), &e.to_string()),
+                        Ok(OpBody::Job(_)) => refuse("bad_payload", Code::NotAStockOp),
+                        Err(e) => refused(e.into()),
                     }
                 }
             }
-            _ => refuse("unknown_entity", "the op's entity is not known"),
+            _ => refuse("unknown_entity", Code::UnknownEntity),
         };
         last_seq = seq;
         results.push(answer(match outcome {
@@ -496,7 +501,8 @@ pub fn plan(
             body_hash,
             outcome,
             code,
-            reason,
+            reason: said.as_ref().map(|s| s.render(Locale::ZhCn)).or(reason),
+            said,
         });
     }
     let replays = touched
@@ -540,48 +546,41 @@ fn judge_job_op(
     let reassigned = job.job.technician_id.as_deref() != Some(device.technician_id.as_str());
     let verdict = job.replay.apply(op, &cx);
     let check = match verdict {
-        Verdict::Refused(r) => return (refuse(&r.code, &r.reason), None),
+        Verdict::Refused(r) => return (refused(r), None),
         Verdict::Accepted => {
             let d = if cancelled {
                 flags.once(
                     job_id,
                     op,
                     "fact_after_cancellation",
-                    format!("`{}` recorded after the desk cancelled the job", op.kind),
+                    Code::FactAfterCancellation
+                        .said()
+                        .arg("kind", op.kind.as_str()),
                 );
-                conflict(
-                    "job_cancelled",
-                    "the desk cancelled this job; the fact is kept and flagged".into(),
-                )
+                conflict("job_cancelled", Code::JobCancelledFact)
             } else if reassigned {
                 flags.once(
                     job_id,
                     op,
                     "fact_after_reassignment",
-                    format!("`{}` recorded after the job was reassigned", op.kind),
+                    Code::FactAfterReassignment
+                        .said()
+                        .arg("kind", op.kind.as_str()),
                 );
-                conflict(
-                    "job_reassigned",
-                    "this job was reassigned to another technician; the fact is kept and flagged"
-                        .into(),
-                )
+                conflict("job_reassigned", Code::JobReassignedFact)
             } else {
                 // Endings the desk must act on: what follows a refused signature, and the
                 // redelivery job to create. The reason, witness and note stay on the job's
                 // page (no personal data in a flag).
                 let desk_flag = match op.kind.as_str() {
-                    "refuse_signature" => Some((
-                        "signature_refused",
-                        "the customer refused to sign the service record",
-                    )),
-                    "request_redelivery" => Some((
-                        "redelivery_requested",
-                        "the goods were damaged on unboxing: create the redelivery job",
-                    )),
+                    "refuse_signature" => Some(("signature_refused", Code::SignatureRefused)),
+                    "request_redelivery" => {
+                        Some(("redelivery_requested", Code::RedeliveryRequested))
+                    }
                     _ => None,
                 };
-                if let Some((kind, detail)) = desk_flag {
-                    flags.raise(Some(job_id), op, kind, detail.into());
+                if let Some((kind, code)) = desk_flag {
+                    flags.raise(Some(job_id), op, kind, code);
                 }
                 if op.kind == "settle"
                     && let Some(s) = job.replay.visit.as_ref().and_then(|v| v.settlements.last())
@@ -593,13 +592,13 @@ fn judge_job_op(
                         Some(job_id),
                         op,
                         "settlement_differs",
-                        format!(
-                            "settled {} against a consented total of {} (fen)",
-                            s.amount, s.consented
-                        ),
+                        Code::SettlementDiffers
+                            .said()
+                            .arg("settled", s.amount)
+                            .arg("consented", s.consented),
                     );
                 }
-                (FirstOutcome::Applied, None, None)
+                APPLIED
             };
             return (d, None);
         }
@@ -612,59 +611,64 @@ fn judge_job_op(
         reasons,
         completed_at_device: op.device_time,
     };
-    let reasons = check.reasons();
+    let reasons: Vec<Stored> = check.reasons_said().into_iter().map(Stored::from).collect();
     if job.completed {
         flags.raise(
             Some(job_id),
             op,
             "second_completion",
-            "a second completion of a job that already has one: kept as a fact, not counted".into(),
+            Code::SecondCompletion,
         );
-        let d = conflict(
-            "already_completed",
-            "this job already has a completion; this one is kept as a fact and not counted".into(),
-        );
+        let d = conflict("already_completed", Code::AlreadyCompleted);
         return (d, None);
     }
     if cancelled || reassigned {
-        let (kind, detail, code) = if cancelled {
+        let (kind, flag, code, kept) = if cancelled {
             (
                 "completed_after_cancellation",
-                "completed on the device after the desk cancelled the job",
+                Code::CompletedAfterCancellation,
                 "job_cancelled",
+                Code::CompletionKeptCancelled,
             )
         } else {
             (
                 "completed_after_reassignment",
-                "completed on the device after the job was reassigned",
+                Code::CompletedAfterReassignment,
                 "job_reassigned",
+                Code::CompletionKeptReassigned,
             )
         };
-        flags.raise(Some(job_id), op, kind, detail.into());
+        flags.raise(Some(job_id), op, kind, flag);
         flags.check(job_id, op, &check);
-        let d = conflict(
-            code,
-            format!("{detail}; the completion is kept and flagged"),
-        );
+        let d = conflict(code, kept);
         return (d, Some(completion(CompletionState::Conflict, reasons)));
     }
     job.completed = true;
     if check.ok() {
-        let d = (FirstOutcome::Applied, None, None);
-        return (d, Some(completion(CompletionState::Checking, reasons)));
+        return (
+            APPLIED,
+            Some(completion(CompletionState::Checking, reasons)),
+        );
     }
     flags.check(job_id, op, &check);
-    let d = conflict(
-        "completion_held",
-        format!(
-            "held for the service desk: {}",
-            reasons
-                .iter()
-                .take(5)
-                .cloned()
-                .collect::<Vec<_>>()
-                .join(" ")
-        ),
+    // The device hears the first reasons in English; the op stores how many (the completion
+    // keeps them all, as codes).
+    let said = Code::CompletionHeld.said().arg("count", reasons.len());
+    let wire = format!(
+        "held for the service desk: {}",
+        check
+            .reasons()
+            .iter()
+            .take(5)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join(" ")
+    );
+    let d = (
+        FirstOutcome::Conflict,
+        Some("completion_held".to_owned()),
+        Some(wire),
+        Some(said),
     );
     (d, Some(completion(CompletionState::Held, reasons)))
 }

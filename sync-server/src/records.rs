@@ -11,6 +11,10 @@ use fieldkit_core::model::{DeviceId, JobKind, TimeWindow, WorkOrder, Zone};
 use fieldkit_core::sync::protocol::{Change, Op};
 use serde::{Deserialize, Serialize};
 
+use crate::stored::{self, Stored};
+
+mod wire;
+
 // Technicians, devices and enrolment codes.
 
 /// A technician the desk dispatches work to.
@@ -101,7 +105,11 @@ impl Default for PushPolicy {
 }
 
 /// Something the dispatcher should look at, raised while applying a device's ops.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+///
+/// Serialized with `detail` in the reader's language ([`crate::i18n::current`]) and the
+/// sentence's `code` and `args` beside it (absent for a flag stored before migration 0015,
+/// whose `detail` is its words as stored).
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 pub struct Flag {
     pub work_order_id: Option<String>,
     pub op_id: Option<String>,
@@ -111,13 +119,62 @@ pub struct Flag {
     /// `clock_skew`, `signature_refused`, `redelivery_requested`, `settlement_differs`,
     /// `stock_short`, `stock_count_differs`.
     pub kind: String,
-    /// In words, without personal data.
+    /// The words stored with the flag: a flag from before migration 0015 says it in English;
+    /// a newer one keeps its Chinese words here (what an older server shows) and its
+    /// sentence in `said`. Read [`Flag::detail_in`].
     pub detail: String,
+    /// What it says, as a code and arguments (none for a flag from before 0015).
+    #[serde(flatten, default)]
+    pub said: Option<Stored>,
     pub created_at: i64,
 }
 
+impl Flag {
+    /// A flag saying `said` (its stored words are the Chinese ones).
+    pub fn new(
+        work_order_id: Option<String>,
+        op_id: Option<String>,
+        device_id: String,
+        kind: &str,
+        said: Stored,
+        created_at: i64,
+    ) -> Flag {
+        Flag {
+            work_order_id,
+            op_id,
+            device_id,
+            kind: kind.to_owned(),
+            detail: said.render(crate::i18n::Locale::ZhCn),
+            said: Some(said),
+            created_at,
+        }
+    }
+
+    /// Its detail in `locale` (as stored for a flag from before 0015).
+    pub fn detail_in(&self, locale: crate::i18n::Locale) -> String {
+        stored::words(self.said.as_ref(), &self.detail, locale)
+    }
+}
+
+/// A checking completion held by its drawing check's `flags`: their sentences join its
+/// reasons (`reasons` the stored words, `codes` the sentences). A completion stored before
+/// migration 0015 with reasons in words only keeps words only.
+pub fn held_by_flags(reasons: &mut Vec<String>, codes: &mut Vec<Stored>, flags: &[Flag]) {
+    let words_only = codes.is_empty() && !reasons.is_empty();
+    for f in flags {
+        reasons.push(f.detail.clone());
+        if !words_only && let Some(s) = &f.said {
+            codes.push(s.clone());
+        }
+    }
+}
+
 /// A completion as received from a device.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+///
+/// Serialized with `reasons` in the reader's language ([`crate::i18n::current`]) and
+/// `reason_codes` (each `{code, args}`) beside them (empty for a completion stored before
+/// migration 0015, whose `reasons` are its words as stored).
+#[derive(Clone, Debug, PartialEq, Deserialize)]
 pub struct Completion {
     pub op_id: String,
     pub work_order_id: String,
@@ -136,9 +193,13 @@ pub struct Completion {
     /// `released` count (board, measures, feed).
     #[serde(default)]
     pub state: String,
-    /// Why it is held or a conflict (no personal data).
+    /// Why it is held or a conflict (no personal data), in the words stored: English before
+    /// migration 0015, Chinese since (read [`Completion::reasons_in`]).
     #[serde(default)]
     pub reasons: Vec<String>,
+    /// The same as codes and arguments (empty before 0015).
+    #[serde(default)]
+    pub reason_codes: Vec<Stored>,
     /// The desk's decision on a held completion, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub decision: Option<Decision>,
@@ -146,6 +207,13 @@ pub struct Completion {
     /// The signature drawings are still being checked (more flags may come).
     #[serde(default)]
     pub checks_pending: bool,
+}
+
+impl Completion {
+    /// Why it is held or a conflict, in `locale` (as stored before 0015).
+    pub fn reasons_in(&self, locale: crate::i18n::Locale) -> Vec<String> {
+        stored::words_list(&self.reason_codes, &self.reasons, locale)
+    }
 }
 
 /// The desk's decision on a held completion (audited).
@@ -296,7 +364,7 @@ pub struct SessionRecord {
 }
 
 /// One line of the audit log: who did what, when, from where.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 pub struct AuditEntry {
     /// Its number, in the order written (0 when not yet stored).
     pub id: i64,
@@ -310,10 +378,25 @@ pub struct AuditEntry {
     pub action: String,
     /// What it was done to (a job, device, technician or account id), if anything.
     pub target: Option<String>,
-    /// A short detail without personal data (a role, a ruling, a count).
+    /// A short detail without personal data (a role, a ruling, a count), in the words stored:
+    /// English before migration 0015, Chinese since (read [`AuditEntry::detail_in`]).
     pub detail: Option<String>,
+    /// The same as a code and arguments (none before 0015). On the wire: `detail_code`,
+    /// `detail_args`.
+    #[serde(skip_deserializing)]
+    pub detail_said: Option<Stored>,
     /// The client's address.
     pub from_addr: String,
+}
+
+impl AuditEntry {
+    /// Its detail in `locale` (as stored before 0015).
+    pub fn detail_in(&self, locale: crate::i18n::Locale) -> Option<String> {
+        match &self.detail_said {
+            Some(s) => Some(s.render(locale)),
+            None => self.detail.clone(),
+        }
+    }
 }
 
 /// The failed logins counted against one login name (the per-account backoff).
@@ -352,16 +435,34 @@ pub const STAGE_KINDS: [&str; 13] = [
 ];
 
 /// An op the server refused: the dispatcher should know why.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+///
+/// Serialized with `reason` in the reader's language and `reason_code`, `reason_args`
+/// beside it (absent for an op stored before migration 0015).
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 pub struct RejectedOp {
     pub op_id: String,
     pub device_id: String,
     pub entity: String,
     pub entity_id: String,
     pub kind: String,
+    /// The rejection code the device was answered with.
     pub code: Option<String>,
+    /// The reason in the words stored (English before 0015; read [`RejectedOp::reason_in`]).
     pub reason: Option<String>,
+    /// The reason as a code and arguments (none before 0015).
+    #[serde(skip_deserializing)]
+    pub reason_said: Option<Stored>,
     pub received_at: i64,
+}
+
+impl RejectedOp {
+    /// Its reason in `locale` (as stored before 0015).
+    pub fn reason_in(&self, locale: crate::i18n::Locale) -> Option<String> {
+        match &self.reason_said {
+            Some(s) => Some(s.render(locale)),
+            None => self.reason.clone(),
+        }
+    }
 }
 
 /// One op of a job as the server received it, for the job's timeline.
@@ -372,7 +473,10 @@ pub struct TimelineEntry {
     /// `applied`, `conflict` or `rejected`.
     pub outcome: String,
     pub code: Option<String>,
+    /// The reason in the words stored (English before migration 0015).
     pub reason: Option<String>,
+    /// The reason as a code and arguments (none before 0015).
+    pub reason_said: Option<Stored>,
     /// Server time (ms).
     pub received_at: i64,
 }

@@ -44,6 +44,7 @@ pub fn entry(op: Op) -> TimelineEntry {
         outcome: "applied".into(),
         code: None,
         reason: None,
+        reason_said: None,
         received_at: 0,
     }
 }

@@ -38,11 +38,15 @@ pub const SIGNATURE_HEADER: &str = "fieldkit-signature";
 /// Request header carrying the event type.
 pub const EVENT_HEADER: &str = "fieldkit-event";
 
-/// A flag on a completion, as sent out (kind and words, no personal data).
+/// A flag on a completion, as sent out (kind, code and arguments, words; no personal data).
+/// A webhook has no reader: `detail` is in Chinese; `code` and `args` say the same for the
+/// receiver to word (absent for a flag stored before migration 0015).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EventFlag {
     pub kind: String,
     pub detail: String,
+    #[serde(flatten)]
+    pub said: Option<crate::stored::Stored>,
 }
 
 /// A completion as other systems see it: ids, times, outcome and flags only.
@@ -76,7 +80,8 @@ impl From<&Completion> for CompletionData {
                 .iter()
                 .map(|f| EventFlag {
                     kind: f.kind.clone(),
-                    detail: f.detail.clone(),
+                    detail: f.detail_in(crate::i18n::Locale::ZhCn),
+                    said: f.said.clone(),
                 })
                 .collect(),
         }

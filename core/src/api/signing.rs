@@ -471,6 +471,7 @@ pub(super) fn verify_job(
             role: s.role,
             step_id: s.step_id.clone(),
             problems,
+            problems_said: Vec::new(),
             superseded: false,
         });
     }

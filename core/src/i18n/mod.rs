@@ -9,6 +9,7 @@
 
 mod format;
 mod phone;
+mod said;
 pub mod scan;
 
 use std::borrow::Cow;
@@ -22,6 +23,7 @@ pub use fluent_bundle::{FluentArgs, FluentValue};
 
 pub use format::{date, date_time, money, number, time};
 pub use phone::{SharedLocale, phone, word, word_id};
+pub use said::{MAX_TEXT_ARG, Said, SaidArg, capped, join};
 
 /// A language FieldKit speaks. Chinese is the default everywhere: technicians, dispatchers
 /// and customers read Chinese.

@@ -49,6 +49,16 @@ const SOURCES: &[Source] = &[
         "invalid.ftl",
         include_str!("../../locales/en/invalid.ftl"),
     ),
+    (
+        Locale::ZhCn,
+        "judge.ftl",
+        include_str!("../../locales/zh-CN/judge.ftl"),
+    ),
+    (
+        Locale::En,
+        "judge.ftl",
+        include_str!("../../locales/en/judge.ftl"),
+    ),
 ];
 
 static PHONE: LazyLock<Catalogue> = LazyLock::new(|| Catalogue::new(SOURCES));

@@ -9,8 +9,7 @@
 
 use std::fmt;
 
-use crate::i18n::{Locale, word};
-use crate::ptr;
+use crate::i18n::{Locale, Said};
 
 mod job;
 mod order;
@@ -35,18 +34,20 @@ pub struct Refusal {
 }
 
 impl Refusal {
-    /// The refusal in `locale`: what was attempted, the state, what to do instead (each a
-    /// message `wf-action-…`, `wf-subject-…`, `wf-state-…`, `wf-hint-…` of the phone's
-    /// catalogue).
+    /// The refusal as a message of the phone's catalogue: `wf-refused` with what was
+    /// attempted, the state and what to do instead (each a word `wf-action-…`, `wf-subject-…`,
+    /// `wf-state-…`, `wf-hint-…`).
+    pub fn said(&self) -> Said {
+        Said::new("wf-refused")
+            .word("action", "wf-action-", self.action)
+            .word("subject", "wf-subject-", self.subject)
+            .word("state", "wf-state-", self.state)
+            .word("hint", "wf-hint-", self.hint)
+    }
+
+    /// The refusal in `locale`: what was attempted, the state, what to do instead.
     pub fn reason(&self, locale: Locale) -> String {
-        ptr!(
-            locale,
-            "wf-refused",
-            action = word(locale, "wf-action-", self.action),
-            subject = word(locale, "wf-subject-", self.subject),
-            state = word(locale, "wf-state-", self.state),
-            hint = word(locale, "wf-hint-", self.hint)
-        )
+        self.said().render(locale)
     }
 }
 

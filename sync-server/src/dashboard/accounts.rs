@@ -399,7 +399,7 @@ async fn audit_page(State(s): State<AppState>, session: Session) -> Result<Respo
                         }
                         td { (action_words(l, &line.action)) }
                         td class="target" { code { (line.target.as_deref().unwrap_or("")) } }
-                        td class="detail" { (line.detail.as_deref().unwrap_or("")) }
+                        td class="detail" { (line.detail_in(l).unwrap_or_default()) }
                         td class="from" { (line.from_addr) }
                     }
                 }

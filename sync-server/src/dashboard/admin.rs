@@ -122,8 +122,9 @@ async fn flags(State(s): State<AppState>, session: Session) -> Result<Response, 
                         td { (session.when(c.completed_at_device)) }
                         td { (session.when(c.received_at)) }
                         td class="held-why" {
-                            (c.reasons.first().map_or("", String::as_str))
-                            @if c.reasons.len() > 1 { " " span class="muted" { (t!(l, "flags-more", n = (c.reasons.len() - 1).to_string())) } }
+                            @let reasons = c.reasons_in(l);
+                            (reasons.first().map_or("", String::as_str))
+                            @if reasons.len() > 1 { " " span class="muted" { (t!(l, "flags-more", n = (reasons.len() - 1).to_string())) } }
                         }
                     }
                 }
@@ -155,7 +156,7 @@ async fn flags(State(s): State<AppState>, session: Session) -> Result<Response, 
                         td class="flag" { (flag_label(l, &f.kind)) }
                         td { @if let Some(j) = &f.work_order_id { a href={ "/jobs/" (j) } { (t!(l, "flags-job")) } } }
                         td class="muted" { (f.device_id.get(..8).unwrap_or(&f.device_id)) }
-                        td class="flag-detail" { (f.detail) }
+                        td class="flag-detail" { (f.detail_in(l)) }
                     }
                 }
                 @if flags.is_empty() { tr { td colspan="5" class="muted" { (t!(l, "none")) } } }
@@ -171,7 +172,7 @@ async fn flags(State(s): State<AppState>, session: Session) -> Result<Response, 
                         td { (op_kind_label(l, &r.kind)) }
                         td { @if r.entity == "work_order" { a href={ "/jobs/" (r.entity_id) } { (t!(l, "flags-job")) } } @else { (r.entity) " " (r.entity_id) } }
                         td { code class="error-code" { (r.code.as_deref().unwrap_or("")) } }
-                        td class="rejected-reason" { (r.reason.as_deref().unwrap_or("")) }
+                        td class="rejected-reason" { (r.reason_in(l).unwrap_or_default()) }
                     }
                 }
                 @if rejected.is_empty() { tr { td colspan="5" class="muted" { (t!(l, "none")) } } }

@@ -260,7 +260,7 @@ pub(super) async fn job_view(
         @if !flags.is_empty() {
             h2 { (t!(l, "job-flags")) }
             ul id="job-flags" {
-                @for f in &flags { li class="flag" { strong { (flag_label(l, &f.kind)) } (t!(l, "colon-code")) span class="flag-detail" { (f.detail) } " " span class="muted" { (session.when(f.created_at)) } } }
+                @for f in &flags { li class="flag" { strong { (flag_label(l, &f.kind)) } (t!(l, "colon-code")) span class="flag-detail" { (f.detail_in(l)) } " " span class="muted" { (session.when(f.created_at)) } } }
             }
         }
 
@@ -307,7 +307,7 @@ pub(super) async fn job_view(
                     td { (session.when_exact(e.op.device_time)) @if let Some(n) = skew_note(l, e) { " " span class="flag" { (n) } } }
                     td { (session.when_exact(e.received_at)) }
                     td class="muted" { (e.device_id.get(..8).unwrap_or(&e.device_id)) }
-                    td { (outcome_label(l, &e.outcome)) @if let Some(r) = &e.reason { span class="muted rejected-reason" { " — " (r) } } }
+                    td { (outcome_label(l, &e.outcome)) @if let Some(r) = crate::stored::words_opt(e.reason_said.as_ref(), e.reason.as_deref(), l) { span class="muted rejected-reason" { " — " (r) } } }
                 }
             }
         }
@@ -390,10 +390,10 @@ fn completion_card(session: &Session, job: &str, c: &Completion) -> Markup {
                 " · " (t!(l, "completion-device")) " " span class="muted" { (c.device_id.get(..8).unwrap_or(&c.device_id)) }
             }
             p class="muted" { (meaning) }
-            @if !c.reasons.is_empty() {
+            @if !c.reasons.is_empty() || !c.reason_codes.is_empty() {
                 p { strong { @if state == Some(CompletionState::Conflict) { (t!(l, "completion-why")) } @else { (t!(l, "completion-found")) } } }
                 ul class="reasons" {
-                    @for r in &c.reasons { li class="flag" { (r) } }
+                    @for r in c.reasons_in(l) { li class="flag" { (r) } }
                 }
             }
             @if let Some(d) = &c.decision {

@@ -7,6 +7,7 @@
 
 use crate::msg;
 use crate::msg::Msg;
+use crate::stored::Code;
 use std::sync::LazyLock;
 
 use crate::auth::{hash_password, password_ok};
@@ -49,7 +50,7 @@ pub async fn create_account(
         disabled_at: None,
     };
     s.storage.create_dispatcher(account.clone()).await?;
-    let detail = Some(role.as_str().to_owned());
+    let detail = Some(Code::AuditRole.said().word("role", "role-", role.as_str()));
     record(s, by, Action::AccountCreated, Some(&account.id), detail).await?;
     tracing::info!(dispatcher = %account.id, role = role.as_str(), "desk account created");
     Ok(account)
@@ -89,7 +90,7 @@ pub async fn set_role(s: &AppState, by: &Actor, id: &str, role: Role) -> Result<
     by.must_administer()?;
     not_oneself(by, id, msg!("err-account-role-self"))?;
     s.storage.set_dispatcher_role(id.to_owned(), role).await?;
-    let detail = Some(role.as_str().to_owned());
+    let detail = Some(Code::AuditRole.said().word("role", "role-", role.as_str()));
     record(s, by, Action::RoleChanged, Some(id), detail).await?;
     Ok(())
 }
@@ -168,8 +169,8 @@ pub async fn check_login(
                 1
             };
             let detail = match &a {
-                Some(a) if matches && a.disabled_at.is_some() => "account disabled".to_owned(),
-                _ => format!("{in_a_row} in a row"),
+                Some(a) if matches && a.disabled_at.is_some() => Code::AuditAccountDisabled.said(),
+                _ => Code::AuditFailuresInARow.said().arg("count", in_a_row),
             };
             let target = a.as_ref().map(|a| a.id.clone());
             let who = actor(a.as_ref());
@@ -229,7 +230,7 @@ pub async fn change_password(
         s.storage
             .record_login_failure(key, s.clock.now_ms(), s.login_backoff.reset_after_ms)
             .await?;
-        let detail = Some("wrong current password".to_owned());
+        let detail = Some(Code::AuditWrongPassword.said());
         record(s, by, Action::LoginFailed, Some(&id), detail).await?;
         return Ok(Err(PasswordRefusal::WrongPassword));
     }

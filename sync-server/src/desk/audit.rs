@@ -16,6 +16,7 @@ use crate::error::ApiError;
 use crate::i18n::Locale;
 use crate::records::{AuditEntry, Role};
 use crate::state::AppState;
+pub use crate::stored::{Code, Stored};
 use crate::t;
 
 /// Who acts: a desk account (by its session) or the holder of the admin token.
@@ -245,7 +246,7 @@ pub async fn record(
     actor: &Actor,
     action: Action,
     target: Option<&str>,
-    detail: Option<String>,
+    detail: Option<Stored>,
 ) -> Result<(), ApiError> {
     s.storage
         .append_audit(AuditEntry {
@@ -255,7 +256,9 @@ pub async fn record(
             actor: actor.login.clone(),
             action: action.as_str().to_owned(),
             target: target.map(str::to_owned),
-            detail,
+            // The Chinese words beside the sentence: what an older server shows.
+            detail: detail.as_ref().map(|d| d.render(Locale::ZhCn)),
+            detail_said: detail,
             from_addr: actor.from.clone(),
         })
         .await?;

@@ -6,6 +6,7 @@
 
 use crate::msg;
 use crate::msg::Thing;
+use crate::stored::Code;
 use std::collections::{HashMap, HashSet};
 
 use fieldkit_core::model::{JobKind, LinkKind, WorkOrderId};
@@ -68,10 +69,13 @@ pub async fn set_rules(
         .storage
         .save_callback_rules(body, by.login.clone(), s.clock.now_ms())
         .await?;
-    let detail = format!(
-        "installations={} complaints={} sample={}% within={}d seed={}",
-        r.every_installation, r.every_complaint, r.sample_percent, r.within_days, r.seed
-    );
+    let detail = Code::AuditCallbackRules
+        .said()
+        .arg("installations", i64::from(r.every_installation))
+        .arg("complaints", i64::from(r.every_complaint))
+        .arg("sample", i64::from(r.sample_percent))
+        .arg("within", i64::from(r.within_days))
+        .arg("seed", r.seed.to_string());
     audit(
         s,
         by,
@@ -383,7 +387,11 @@ pub async fn record_call(
                 by,
                 Action::ComplaintReceived,
                 Some(&c.id),
-                Some("callback".into()),
+                Some(
+                    Code::AuditComplaintChannel
+                        .said()
+                        .arg("channel", "callback"),
+                ),
             )
             .await?;
             next.complaint_id = Some(c.id);
@@ -391,19 +399,13 @@ pub async fn record_call(
         None => {}
     }
     s.storage.update_callback(next.clone()).await?;
-    let detail = match (call.reached, call.problem) {
-        (false, _) => "not reached",
+    let outcome = match (call.reached, call.problem) {
+        (false, _) => "not_reached",
         (true, None) => "answered",
-        (true, Some(Problem::Repair)) => "answered, repair",
-        (true, Some(Problem::Complaint)) => "answered, complaint",
+        (true, Some(Problem::Repair)) => "answered_repair",
+        (true, Some(Problem::Complaint)) => "answered_complaint",
     };
-    audit(
-        s,
-        by,
-        Action::CallbackRecorded,
-        Some(id),
-        Some(detail.into()),
-    )
-    .await?;
+    let detail = Code::AuditCallbackCall.said().arg("outcome", outcome);
+    audit(s, by, Action::CallbackRecorded, Some(id), Some(detail)).await?;
     Ok(next)
 }

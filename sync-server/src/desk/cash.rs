@@ -4,6 +4,7 @@
 //! ([`MeasureConfig::utc_offset_minutes`]).
 
 use crate::msg;
+use crate::stored::Code;
 use std::collections::HashMap;
 
 use chrono::{Days, NaiveDate};
@@ -77,7 +78,12 @@ pub async fn record_handin(
         by,
         Action::CashHandedIn,
         Some(&rec.technician_id),
-        Some(format!("{} {} fen", rec.day, rec.amount)),
+        Some(
+            Code::AuditCashHandIn
+                .said()
+                .arg("day", rec.day.as_str())
+                .arg("amount", rec.amount),
+        ),
     )
     .await?;
     Ok(rec)

@@ -10,6 +10,7 @@
 
 use crate::msg;
 use crate::msg::Thing;
+use crate::stored::Code;
 use std::collections::{BTreeMap, HashMap};
 
 use fieldkit_core::model::{Cents, INVOICE_DUE_DAYS, PaymentMethod, Timestamp, WorkOrderId};
@@ -268,10 +269,13 @@ pub async fn issue(
         by,
         Action::InvoiceIssued,
         Some(&rec.work_order_id),
-        Some(format!(
-            "settlement {}, invoice {} of {}",
-            rec.settlement_id, rec.number, rec.issued_on
-        )),
+        Some(
+            Code::AuditInvoice
+                .said()
+                .arg("settlement", rec.settlement_id.as_str())
+                .arg("number", rec.number.as_str())
+                .arg("issued_on", rec.issued_on.as_str()),
+        ),
     )
     .await?;
     tracing::info!(work_order = %job, settlement = %rec.settlement_id, "invoice recorded as issued");

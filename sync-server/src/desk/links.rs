@@ -11,6 +11,7 @@
 
 use crate::msg;
 use crate::msg::Thing;
+use crate::stored::Code;
 use chrono::Duration;
 use fieldkit_core::model::{
     Billing, JobKind, LinkKind, ParentLink, Sale, TimeWindow, Timestamp, WorkOrderId,
@@ -217,10 +218,14 @@ pub async fn create_child(
     let id = child.order.id.to_string();
     s.board.job_changed(&id);
     s.board.job_changed(&parent_id.to_string());
-    let mut detail = format!("{} of {parent_id}", req.kind.as_str());
-    if let Some(t) = &child.technician_id {
-        detail.push_str(&format!(", technician {t}"));
-    }
+    let detail = Code::AuditChildOf
+        .said()
+        .word("kind", "link-", req.kind.as_str())
+        .arg("parent", parent_id.to_string())
+        .arg(
+            "technician",
+            child.technician_id.as_deref().unwrap_or("none"),
+        );
     record(s, by, Action::JobChildCreated, Some(&id), Some(detail)).await?;
     tracing::info!(work_order = %id, parent = %parent_id, link = req.kind.as_str(), "linked job created");
     chain(s, child).await

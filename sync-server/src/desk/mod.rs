@@ -24,6 +24,7 @@ pub mod tools;
 
 use crate::msg;
 use crate::msg::Thing;
+use crate::stored::Code;
 use chrono::Duration;
 use fieldkit_core::model::{
     Billing, Cents, Customer, CustomerType, DeviceId, JobKind, Product, Sale, Site, TimeWindow,
@@ -202,7 +203,7 @@ pub async fn create_job(
     let detail = job
         .technician_id
         .as_ref()
-        .map(|t| format!("technician {t}"));
+        .map(|t| Code::AuditTechnician.said().arg("technician", t.as_str()));
     record(s, by, Action::JobCreated, Some(&id), detail).await?;
     Ok(job)
 }
@@ -220,11 +221,17 @@ pub async fn change_job(
         JobChange::Assign { technician_id } => {
             // A technician who does not fit the job may still be assigned; the log says so.
             let misfits = people::misfits_for(s, id, technician_id).await?;
-            let mut detail = format!("technician {technician_id}");
-            if !misfits.is_empty() {
+            let detail = if misfits.is_empty() {
+                Code::AuditTechnician
+                    .said()
+                    .arg("technician", technician_id.as_str())
+            } else {
                 let codes: Vec<&str> = misfits.iter().map(|m| m.code()).collect();
-                detail.push_str(&format!("; does not fit: {}", codes.join(", ")));
-            }
+                Code::AuditTechnicianMisfit
+                    .said()
+                    .arg("technician", technician_id.as_str())
+                    .arg("codes", codes.join(", "))
+            };
             (Action::JobAssigned, Some(detail))
         }
         JobChange::Reschedule { .. } => (Action::JobRescheduled, None),
@@ -319,7 +326,7 @@ pub async fn issue_enrolment_code(
             now,
         )
         .await?;
-    let detail = Some(format!("valid {minutes} min"));
+    let detail = Some(Code::AuditCodeValid.said().arg("minutes", minutes));
     record(
         s,
         by,
@@ -370,7 +377,11 @@ pub async fn revoke_enrolment_codes(
         .storage
         .revoke_enrolment_codes(technician_id.to_owned(), s.clock.now_ms())
         .await?;
-    let detail = Some(format!("{n} unused"));
+    let detail = Some(
+        Code::AuditCodesUnused
+            .said()
+            .arg("count", i64::try_from(n).unwrap_or(i64::MAX)),
+    );
     record(
         s,
         by,
@@ -395,12 +406,13 @@ pub async fn revoke_device(s: &AppState, by: &Actor, id: DeviceId) -> Result<(),
 pub async fn publish(s: &AppState, by: &Actor, change: Change) -> Result<i64, ApiError> {
     by.must_administer()?;
     let what = match &change {
-        Change::ChecklistTemplate { .. } => "checklist template",
-        Change::FeeSchedule { .. } => "fee schedule",
-        Change::CatalogPart { .. } => "catalog part",
-        _ => "reference data",
+        Change::ChecklistTemplate { .. } => "checklist_template",
+        Change::FeeSchedule { .. } => "fee_schedule",
+        Change::CatalogPart { .. } => "catalog_part",
+        _ => "reference_data",
     };
     let seq = s.storage.publish(change, s.clock.now_ms()).await?;
-    record(s, by, Action::Published, None, Some(what.to_owned())).await?;
+    let detail = Code::AuditPublished.said().arg("what", what);
+    record(s, by, Action::Published, None, Some(detail)).await?;
     Ok(seq)
 }

@@ -3,6 +3,7 @@
 //! suggested for a job ([`crate::people::suggest`]) over the profiles stored.
 
 use crate::msg::Thing;
+use crate::stored::Code;
 use fieldkit_core::model::WorkOrderId;
 
 use super::audit::{Action, Actor, record};
@@ -49,7 +50,11 @@ pub async fn put_profile(
         by,
         Action::TechnicianProfileChanged,
         Some(id),
-        Some(format!("employee number {}", p.employee_number)),
+        Some(
+            Code::AuditEmployeeNumber
+                .said()
+                .arg("number", p.employee_number.as_str()),
+        ),
     )
     .await?;
     Ok(p)

@@ -8,6 +8,7 @@ use crate::sla::at_risk::{AtRisk, assess};
 use crate::sla::{PutSla, SlaOverview, SlaVersion, defaults, validate};
 use crate::state::AppState;
 use crate::storage::sla_rows::NewSla;
+use crate::stored::Code;
 use serde::{Deserialize, Serialize};
 
 /// The version in force: the newest set, else the built-in table (version 0).
@@ -45,7 +46,7 @@ pub async fn put(s: &AppState, by: &Actor, req: PutSla) -> Result<SlaVersion, Ap
         by,
         Action::SlaChanged,
         None,
-        Some(format!("sla version {version}")),
+        Some(Code::AuditSlaVersion.said().arg("version", version)),
     )
     .await?;
     tracing::info!(version, "sla version set");

@@ -6,6 +6,7 @@
 
 use crate::msg;
 use crate::msg::Thing;
+use crate::stored::Code;
 use std::collections::BTreeMap;
 
 use fieldkit_core::sync::protocol::{Change, IssuedReplenishment};
@@ -119,7 +120,12 @@ pub async fn set_minimum(
         by,
         Action::StockMinimumSet,
         Some(&m.technician_id),
-        Some(format!("{} minimum {}", m.sku, m.minimum)),
+        Some(
+            Code::AuditSparesMinimum
+                .said()
+                .arg("sku", m.sku.as_str())
+                .arg("minimum", m.minimum),
+        ),
     )
     .await?;
     settle(s, &m.technician_id).await?;
@@ -202,7 +208,12 @@ pub async fn approve(s: &AppState, by: &Actor, id: String) -> Result<Replenishme
         by,
         Action::ReplenishmentApproved,
         Some(&next.id),
-        Some(format!("{} × {}", next.sku, next.quantity)),
+        Some(
+            Code::AuditSparesQuantity
+                .said()
+                .arg("sku", next.sku.as_str())
+                .arg("quantity", next.quantity),
+        ),
     )
     .await?;
     Ok(next)
@@ -246,7 +257,12 @@ pub async fn issue(s: &AppState, by: &Actor, id: String) -> Result<Replenishment
         by,
         Action::ReplenishmentIssued,
         Some(&next.id),
-        Some(format!("{} × {}", next.sku, next.quantity)),
+        Some(
+            Code::AuditSparesQuantity
+                .said()
+                .arg("sku", next.sku.as_str())
+                .arg("quantity", next.quantity),
+        ),
     )
     .await?;
     Ok(next)

@@ -7,6 +7,7 @@ use super::audit::{Action, Actor, record};
 use crate::error::ApiError;
 use crate::msg::Thing;
 use crate::state::AppState;
+use crate::stored::Code;
 use crate::tools::{
     IssueTool, LossReport, ReportLoss, Tool, ToolState, issue_problem, loss_problem,
 };
@@ -104,6 +105,9 @@ pub async fn report_lost(
 /// The audit line of a change to a tool: its technician as the target, the tool's id and
 /// asset number as the detail (the loss report's text stays with the tool).
 async fn audit(s: &AppState, by: &Actor, action: Action, t: &Tool) -> Result<(), ApiError> {
-    let detail = format!("{} {}", t.id, t.asset_number);
+    let detail = Code::AuditTool
+        .said()
+        .arg("tool", t.id.as_str())
+        .arg("asset", t.asset_number.as_str());
     record(s, by, action, Some(&t.technician_id), Some(detail)).await
 }

@@ -4,9 +4,10 @@
 use std::collections::HashMap;
 
 use fieldkit_core::sync::ops::StockOp;
-use fieldkit_core::sync::protocol::{FirstOutcome, Op};
+use fieldkit_core::sync::protocol::Op;
 
-use super::{Decision, Flags, conflict, refuse};
+use super::{APPLIED, Decision, Flags, conflict, refuse};
+use crate::stored::Code;
 
 /// The van's stock as the batch moves it (the server's ledger, [`crate::spares::ledger`]).
 pub(super) struct Van {
@@ -24,7 +25,11 @@ impl Van {
                 Some(op.entity_id.as_str()),
                 op,
                 "stock_short",
-                format!("used {quantity} of {sku}; the server's ledger holds {held}"),
+                Code::StockShortOnJob
+                    .said()
+                    .arg("quantity", quantity)
+                    .arg("sku", sku)
+                    .arg("held", *held),
             );
         }
         *held -= quantity;
@@ -38,7 +43,7 @@ impl Van {
     pub(super) fn judge(&mut self, op: &Op, s: &StockOp, flags: &mut Flags<'_>) -> Decision {
         let sku = s.sku();
         if sku != op.entity_id {
-            return refuse("bad_entity", "the op's part is not the envelope's");
+            return refuse("bad_entity", Code::StockEntityMismatch);
         }
         let quantity = match s {
             StockOp::Count(c) => c.counted,
@@ -47,46 +52,48 @@ impl Van {
         };
         let floor = if matches!(s, StockOp::Count(_)) { 0 } else { 1 };
         if !(floor..=10_000).contains(&quantity) {
-            return refuse("bad_payload", "the quantity is not between 1 and 10000");
+            return refuse("bad_payload", Code::StockQuantityRange);
         }
         let held = self.on_hand.entry(sku.to_owned()).or_insert(0);
         match s {
             StockOp::Issue(_) => {
                 *held += quantity;
-                (FirstOutcome::Applied, None, None)
+                APPLIED
             }
             StockOp::Receive(r) => match self.issued.get(&r.request_id) {
                 Some((isku, iq)) if isku == sku && *iq == quantity => {
                     self.issued.remove(&r.request_id);
                     *held += quantity;
-                    (FirstOutcome::Applied, None, None)
+                    APPLIED
                 }
-                _ => refuse(
-                    "unknown_replenishment",
-                    "no replenishment of this part and quantity was issued to this van",
-                ),
+                _ => refuse("unknown_replenishment", Code::UnknownReplenishment),
             },
             StockOp::Count(_) => {
                 if quantity == *held {
-                    (FirstOutcome::Applied, None, None)
+                    APPLIED
                 } else {
-                    let detail =
-                        format!("counted {quantity} of {sku}; the server's ledger holds {held}");
-                    flags.raise(None, op, "stock_count_differs", detail.clone());
-                    conflict("stock_count_differs", detail)
+                    let said = Code::StockCountDiffers
+                        .said()
+                        .arg("counted", quantity)
+                        .arg("sku", sku)
+                        .arg("held", *held);
+                    flags.raise(None, op, "stock_count_differs", said.clone());
+                    conflict("stock_count_differs", said)
                 }
             }
             StockOp::Use(_) | StockOp::Return(_) | StockOp::WriteOff(_) => {
                 let before = *held;
                 *held -= quantity;
                 if quantity > before {
-                    let detail = format!(
-                        "{quantity} of {sku} taken out; the server's ledger holds {before}"
-                    );
-                    flags.raise(None, op, "stock_short", detail.clone());
-                    conflict("stock_short", detail)
+                    let said = Code::StockShort
+                        .said()
+                        .arg("quantity", quantity)
+                        .arg("sku", sku)
+                        .arg("held", before);
+                    flags.raise(None, op, "stock_short", said.clone());
+                    conflict("stock_short", said)
                 } else {
-                    (FirstOutcome::Applied, None, None)
+                    APPLIED
                 }
             }
         }

@@ -5,8 +5,9 @@
 //! the period's start, whenever it was entered (the desk may enter a job after the fact); the
 //! period's end does not filter. [`crate::measures::compute`] then keeps those whose promised
 //! window starts in the period, [`crate::measures::daily_report`] those with a visit that day. Which facts: the jobs' applied ops ([`COUNTED_OPS`]: a completion only when it counts). A `clock_skew`
-//! flag is raised once per pushed batch, at the batch's receipt time; its offset (in seconds,
-//! from its detail) applies to every op of that device received at that instant.
+//! flag is raised once per pushed batch, at the batch's receipt time; its offset (its
+//! sentence's `seconds` and `direction`; the words of a flag from before migration 0015)
+//! applies to every op of that device received at that instant.
 
 use std::collections::HashMap;
 
@@ -16,6 +17,7 @@ use fieldkit_core::sync::protocol::Op;
 
 use super::{StorageError, order_from};
 use crate::records::{EventFact, EventMoney, EventNotice, JobFacts};
+use crate::stored::{Code, Stored};
 
 /// The ops `o` the measures count: applied ones, a `complete` only when its completion counts
 /// (counted, or released by the desk; never held, rejected or a conflict).
@@ -46,10 +48,37 @@ pub struct SkewRow {
     pub device_id: String,
     pub created_at: i64,
     pub detail: String,
+    /// The flag's sentence (JSON), none before migration 0015.
+    pub said: Option<String>,
 }
 
-/// The device's offset (device − server, ms) from a flag's detail, as push handling words it:
-/// "the device's clock is N s ahead of / behind the server's".
+impl SkewRow {
+    /// The device's offset (device − server, ms): from the sentence's typed arguments, else
+    /// (a flag from before 0015) from its English words.
+    pub fn skew_ms(&self) -> Option<i64> {
+        match self.said.as_deref().and_then(Stored::from_json) {
+            Some(s) => skew_from_said(&s),
+            None => skew_from_detail(&self.detail),
+        }
+    }
+}
+
+/// The offset a `clock_skew` sentence records (ms).
+pub fn skew_from_said(s: &Stored) -> Option<i64> {
+    if s.code() != Some(Code::ClockSkew) {
+        return None;
+    }
+    let secs = s.int("seconds")?;
+    let sign = match s.text("direction")? {
+        "ahead" => 1,
+        "behind" => -1,
+        _ => return None,
+    };
+    Some(sign * secs.saturating_mul(1000))
+}
+
+/// The device's offset (device − server, ms) from a flag's detail, as push handling worded it
+/// before migration 0015: "the device's clock is N s ahead of / behind the server's".
 pub fn skew_from_detail(detail: &str) -> Option<i64> {
     let rest = detail.strip_prefix("the device's clock is ")?;
     let (n, rest) = rest.split_once(" s ")?;
@@ -72,7 +101,10 @@ pub fn assemble(
 ) -> Result<Vec<JobFacts>, StorageError> {
     let skew: HashMap<(String, i64), i64> = skews
         .into_iter()
-        .filter_map(|s| Some(((s.device_id, s.created_at), skew_from_detail(&s.detail)?)))
+        .filter_map(|s| {
+            let ms = s.skew_ms()?;
+            Some(((s.device_id, s.created_at), ms))
+        })
         .collect();
     let mut events: HashMap<String, Vec<EventFact>> = HashMap::new();
     for r in ops {
@@ -237,5 +269,33 @@ mod tests {
             Some(-900_000)
         );
         assert_eq!(skew_from_detail("something else"), None);
+    }
+
+    #[test]
+    fn skew_comes_from_the_sentence_s_arguments() {
+        let row = |said: Stored| SkewRow {
+            device_id: "d".into(),
+            created_at: 0,
+            detail: "设备时钟".into(),
+            said: Some(said.to_json()),
+        };
+        let ahead = Code::ClockSkew
+            .said()
+            .arg("seconds", 7200i64)
+            .arg("direction", "ahead");
+        assert_eq!(row(ahead).skew_ms(), Some(7_200_000));
+        let behind = Code::ClockSkew
+            .said()
+            .arg("seconds", 900i64)
+            .arg("direction", "behind");
+        assert_eq!(row(behind).skew_ms(), Some(-900_000));
+        assert_eq!(row(Code::StockShort.said()).skew_ms(), None);
+        let old = SkewRow {
+            device_id: "d".into(),
+            created_at: 0,
+            detail: "the device's clock is 60 s behind the server's".into(),
+            said: None,
+        };
+        assert_eq!(old.skew_ms(), Some(-60_000));
     }
 }

@@ -577,8 +577,9 @@ async fn suite(backend: Backend) {
         ends.push((job, what, Ends::Conflict));
     }
 
-    // Every job as documented: the completions list, the job's state, the dashboard.
-    let list = ts.settled_completions().await;
+    // Every job as documented: the completions list (read in English: the reasons follow the
+    // request's language), the job's state, the dashboard.
+    let list = ts.settled_completions_of("?lang=en").await;
     let mut counted = BTreeSet::new();
     for (job, what, end) in &ends {
         let mine: Vec<&Value> = list

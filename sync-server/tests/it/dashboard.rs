@@ -438,8 +438,10 @@ fn escaped(s: &str) -> String {
 }
 
 /// The job's one completion as the API lists it.
+/// A job's completion as the desk's API reads it, in English (its reasons follow the request's
+/// language, as the pages this file reads do).
 async fn completion_of(ts: &TestServer, job: &WorkOrder) -> Value {
-    let list = ts.settled_completions_of("?limit=1000").await;
+    let list = ts.settled_completions_of("?limit=1000&lang=en").await;
     let mine: Vec<&Value> = list
         .iter()
         .filter(|c| c["work_order_id"] == job.id.to_string())

@@ -312,7 +312,8 @@ async fn device_sync_scenario(backend: Backend) {
         r.results.iter().all(|x| x.outcome == OpOutcome::Applied),
         "{r:?}"
     );
-    let list = ts.settled_completions().await;
+    // Read as an English reader (the details follow the request's language).
+    let list = ts.settled_completions_of("?lang=en").await;
     let c5 = list
         .iter()
         .find(|c| c["work_order_id"] == job5.id.to_string())

@@ -173,10 +173,9 @@ async fn desk_makes_children_and_the_phone_pulls_them(backend: Backend) {
     assert_eq!(made.len(), 3, "{log}");
     assert!(made.iter().any(|e| {
         e["target"] == json!(child_id)
-            && e["detail"]
-                .as_str()
-                .unwrap()
-                .starts_with(&format!("callback_repair of {}", repair.id))
+            && e["detail_code"] == "audit_child_of"
+            && e["detail_args"]["kind"]["word"] == "callback_repair"
+            && e["detail_args"]["parent"] == json!(repair.id)
     }));
     ts.server.shutdown().await.unwrap();
 }

@@ -47,6 +47,7 @@ mod settlement;
 mod sla;
 mod spares;
 mod storage;
+mod stored_sentences;
 mod sync_faults;
 mod sync_kill;
 mod tls;

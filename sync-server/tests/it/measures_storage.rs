@@ -218,6 +218,7 @@ async fn suite(s: Arc<dyn Storage>) {
             device_id: dev.to_string(),
             kind: "signature".into(),
             detail: "signature service_record_signature: the strokes do not draw the image".into(),
+            said: None,
             created_at: NOW + MIN,
         }],
         NOW + MIN,

@@ -360,6 +360,7 @@ async fn fill(s: Arc<dyn Storage>) {
             device_id: j1.device_id.clone(),
             kind: "signature".into(),
             detail: "fixture: the strokes do not draw the signature image".into(),
+            said: None,
             created_at: T0 + 80 * MINUTE,
         }],
         T0 + 80 * MINUTE,
@@ -685,7 +686,7 @@ fn assert_v1_kept(before: &BTreeMap<String, i64>, after: &BTreeMap<String, i64>)
             ("stock_minimums", 0),
             ("tools", 0),
         ]),
-        "the tables of 0002 to 0014 (the fixture's jobs have no parent: no link to backfill)"
+        "the tables of 0002 to 0015 (the fixture's jobs have no parent: no link to backfill)"
     );
 }
 
@@ -889,6 +890,15 @@ async fn backfilled(s: &dyn Storage) {
                 c.reasons.iter().map(String::as_str).collect();
             assert_eq!(reasons, judged, "the flags' details are the reasons");
         }
+        // Written before 0015: no codes; their words read as stored, in either language.
+        assert!(c.reason_codes.is_empty(), "{c:?}");
+        assert!(c.flags.iter().all(|f| f.said.is_none()), "{c:?}");
+        for l in fieldkit_server::i18n::Locale::ALL {
+            assert_eq!(c.reasons_in(l), c.reasons);
+            for f in &c.flags {
+                assert_eq!(f.detail_in(l), f.detail);
+            }
+        }
         assert!(c.decision.is_none());
     }
     let held = s
@@ -979,6 +989,20 @@ async fn writes_after(s: &dyn Storage) {
         r.results[0].outcome
     );
     assert_eq!(r.acked_through, 5);
+    // Refused after 0015: stored with its code, and the old rows beside it without one.
+    let rejected = s.rejected_ops(100).await.unwrap();
+    let refused = rejected
+        .iter()
+        .find(|o| o.op_id == r.results[0].op_id.to_string())
+        .expect("the refused resume");
+    let said = refused.reason_said.as_ref().expect("a code since 0015");
+    assert!(said.code.starts_with("core."), "{said:?}");
+    assert!(
+        rejected
+            .iter()
+            .filter(|o| o.op_id != refused.op_id)
+            .all(|o| o.reason_said.is_none())
+    );
 
     let released = s
         .decide_completion(

@@ -129,11 +129,9 @@ async fn people(backend: Backend) {
         .filter(|e| e["action"] == "technician_profile_changed")
         .collect();
     assert_eq!(saved.len(), 6, "one line per profile saved");
-    assert!(
-        saved
-            .iter()
-            .any(|e| e["target"] == fits.as_str() && e["detail"] == "employee number FK-001")
-    );
+    assert!(saved.iter().any(|e| e["target"] == fits.as_str()
+        && e["detail_code"] == "audit_employee_number"
+        && e["detail_args"]["number"] == "FK-001"));
     assert!(!serde_json::to_string(&log).unwrap().contains("13800000000"));
 
     // The job of the fixture, and its suggestions as the pure function ranks them.
@@ -188,9 +186,10 @@ async fn people(backend: Backend) {
         .iter()
         .find(|e| e["action"] == "job_assigned")
         .expect("the assignment is audited");
+    assert_eq!(assigned["detail_code"], "audit_technician_misfit");
     assert_eq!(
-        assigned["detail"],
-        format!("technician {zone}; does not fit: not_in_zone")
+        assigned["detail_args"],
+        json!({"technician": zone, "codes": "not_in_zone"})
     );
     // The dashboard: the technicians page shows the numbers and links the profile page;
     // the job page lists the one who fits first and warns of the assigned one.

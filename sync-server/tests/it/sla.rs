@@ -121,15 +121,15 @@ async fn sla_and_at_risk(backend: Backend) {
     let (_, log) = ts
         .admin(Method::GET, "/v1/admin/audit-log?limit=1000", None)
         .await;
-    let details: Vec<&str> = log
+    let details: Vec<&Value> = log
         .as_array()
         .unwrap()
         .iter()
         .filter(|e| e["action"] == "sla_changed")
-        .map(|e| e["detail"].as_str().unwrap())
+        .map(|e| &e["detail_args"]["version"])
         .collect();
     assert_eq!(details.len(), 2, "{log}");
-    assert!(details.contains(&"sla version 1") && details.contains(&"sla version 2"));
+    assert!(details.contains(&&json!(1)) && details.contains(&&json!(2)));
 
     // Job A: reported 11:00, not called by 11:45. Job B: reported 11:50.
     let tech = ts.create_technician("Technician SLA").await;

@@ -81,6 +81,7 @@ fn signature_flag(c: &Completion, detail: &str, now: i64) -> Flag {
         device_id: c.device_id.clone(),
         kind: "signature".into(),
         detail: detail.into(),
+        said: None,
         created_at: now,
     }
 }

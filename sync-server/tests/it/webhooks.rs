@@ -160,6 +160,7 @@ async fn storage_suite(s: Arc<dyn Storage>) {
             device_id: phone.device_id().to_string(),
             kind: "signature".into(),
             detail: "signature service_record_signature: the strokes do not draw the image".into(),
+            said: None,
             created_at: now + 63_000,
         };
         s.finish_drawing(c.clone(), vec![flag], now + 63_000)

@@ -8,10 +8,9 @@ use serde::{Deserialize, Serialize};
 
 use super::{MAX_REVIEWED_PARTS, MAX_SERIAL_LEN, Stage};
 use crate::checklist::template::{Localized, Phase};
-use crate::i18n::{Locale, num, word};
+use crate::i18n::{Locale, Said, SaidArg};
 use crate::model::SignerRole;
 use crate::model::returns::{FactsError, Outcome};
-use crate::ptr;
 
 /// Why something blocks.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -64,61 +63,51 @@ pub struct Blocker {
 }
 
 impl Blocker {
-    /// The step's name in `locale`: its label, else its id (empty for open findings).
-    fn name(&self, locale: Locale) -> &str {
+    /// The step's name: its label in both languages, else its id (empty for open findings).
+    fn name(&self) -> SaidArg {
         match (&self.label, &self.step_id) {
-            (Some(l), _) => match locale {
-                Locale::ZhCn => l.zh_cn.as_str(),
-                Locale::En => l.en.as_str(),
+            (Some(l), _) => SaidArg::Label {
+                zh_cn: l.zh_cn.clone(),
+                en: l.en.clone(),
             },
-            (None, Some(id)) => id.as_str(),
-            (None, None) => "",
+            (None, Some(id)) => SaidArg::Text(id.clone()),
+            (None, None) => SaidArg::Text(String::new()),
+        }
+    }
+
+    /// The blocker as a message of the phone's catalogue (stored by the server, shown in
+    /// the reader's language).
+    pub fn said(&self) -> Said {
+        let named = |id: &str| Said::new(id).arg("name", self.name());
+        match &self.reason {
+            BlockReason::Unanswered => named("block-unanswered"),
+            BlockReason::NeedsPhotos { have, need } => named("block-needs-photos")
+                .arg("more", need.saturating_sub(*have))
+                .arg("have", *have)
+                .arg("need", *need),
+            BlockReason::NeedsSignature { role } => {
+                named("block-needs-signature").arg("role", role_word(*role))
+            }
+            BlockReason::ConsentRefused => named("block-consent-refused"),
+            BlockReason::CallNotReached => named("block-call-not-reached"),
+            BlockReason::FindingNotAcknowledged { count } => {
+                Said::new("block-finding-not-acknowledged").arg("count", *count)
+            }
+            BlockReason::NeedsFinding => named("block-needs-finding"),
+            BlockReason::PartsChanged => named("block-parts-changed"),
+            BlockReason::CopyNotHanded => named("block-copy-not-handed"),
+            BlockReason::LoanerOut { count } => named("block-loaner-out").arg("count", *count),
+            BlockReason::NoSaleRecord => named("block-no-sale-record"),
+            BlockReason::DecisionChanged => named("block-decision-changed"),
+            BlockReason::SignatureMismatch { problem } => {
+                named("block-signature-mismatch").word("problem", "signature-problem-", problem)
+            }
         }
     }
 
     /// The blocker in `locale`, for the technician (the step by its label in that locale).
     pub fn reason(&self, locale: Locale) -> String {
-        let name = self.name(locale);
-        match &self.reason {
-            BlockReason::Unanswered => ptr!(locale, "block-unanswered", name = name),
-            BlockReason::NeedsPhotos { have, need } => ptr!(
-                locale,
-                "block-needs-photos",
-                name = name,
-                more = num(need.saturating_sub(*have)),
-                have = num(*have),
-                need = num(*need)
-            ),
-            BlockReason::NeedsSignature { role } => ptr!(
-                locale,
-                "block-needs-signature",
-                name = name,
-                role = role_word(*role)
-            ),
-            BlockReason::ConsentRefused => ptr!(locale, "block-consent-refused", name = name),
-            BlockReason::CallNotReached => ptr!(locale, "block-call-not-reached", name = name),
-            BlockReason::FindingNotAcknowledged { count } => {
-                ptr!(
-                    locale,
-                    "block-finding-not-acknowledged",
-                    count = num(*count)
-                )
-            }
-            BlockReason::NeedsFinding => ptr!(locale, "block-needs-finding", name = name),
-            BlockReason::PartsChanged => ptr!(locale, "block-parts-changed", name = name),
-            BlockReason::CopyNotHanded => ptr!(locale, "block-copy-not-handed", name = name),
-            BlockReason::LoanerOut { count } => {
-                ptr!(locale, "block-loaner-out", name = name, count = num(*count))
-            }
-            BlockReason::NoSaleRecord => ptr!(locale, "block-no-sale-record", name = name),
-            BlockReason::DecisionChanged => ptr!(locale, "block-decision-changed", name = name),
-            BlockReason::SignatureMismatch { problem } => ptr!(
-                locale,
-                "block-signature-mismatch",
-                name = name,
-                problem = word(locale, "signature-problem-", problem)
-            ),
-        }
+        self.said().render(locale)
     }
 }
 
@@ -230,121 +219,75 @@ pub enum Refusal {
 }
 
 impl Refusal {
-    /// The refusal in `locale`, for the technician.
-    pub fn reason(&self, locale: Locale) -> String {
-        let l = locale;
+    /// The refusal as a message of the phone's catalogue (stored by the server, shown in the
+    /// reader's language).
+    pub fn said(&self) -> Said {
+        let at = |id: &str, step: &str| Said::new(id).arg("step", step);
         match self {
-            Refusal::UnknownStep { step } => ptr!(l, "step-unknown", step = step.as_str()),
-            Refusal::NotApplicable { step } => {
-                ptr!(l, "step-not-applicable", step = step.as_str())
+            Refusal::UnknownStep { step } => at("step-unknown", step),
+            Refusal::NotApplicable { step } => at("step-not-applicable", step),
+            Refusal::PhaseNotOpen { step, phase, stage } => at("step-phase-not-open", step)
+                .word("phase", "phase-", phase.as_str())
+                .word("stage", "stage-", &stage.to_string()),
+            Refusal::OutOfOrder { step, missing } => {
+                // Each step id quoted, as `step` is: identifiers, not words.
+                let quoted: Vec<String> = missing.iter().map(|m| format!("`{m}`")).collect();
+                at("step-out-of-order", step).arg("missing", quoted.join(", "))
             }
-            Refusal::PhaseNotOpen { step, phase, stage } => ptr!(
-                l,
-                "step-phase-not-open",
-                step = step.as_str(),
-                phase = word(l, "phase-", phase.as_str()),
-                stage = word(l, "stage-", &stage.to_string())
-            ),
-            Refusal::OutOfOrder { step, missing } => ptr!(
-                l,
-                "step-out-of-order",
-                step = step.as_str(),
-                missing = missing.join(", ")
-            ),
-            Refusal::WrongKind { step, expected } => ptr!(
-                l,
-                "step-wrong-kind",
-                step = step.as_str(),
-                expected = word(l, "expects-", expected)
-            ),
-            Refusal::NeedsEvidence { step } => {
-                ptr!(l, "step-needs-evidence", step = step.as_str())
+            Refusal::WrongKind { step, expected } => {
+                at("step-wrong-kind", step).word("expected", "expects-", expected)
             }
+            Refusal::NeedsEvidence { step } => at("step-needs-evidence", step),
             Refusal::OutOfRange {
                 step,
                 value,
                 min,
                 max,
                 unit,
-            } => ptr!(
-                l,
-                "step-out-of-range",
-                step = step.as_str(),
-                value = value.to_string(),
-                min = min.to_string(),
-                max = max.to_string(),
-                unit = unit.as_str()
-            ),
-            Refusal::NotAnOption { step, value } => ptr!(
-                l,
-                "step-not-an-option",
-                step = step.as_str(),
-                value = value.as_str()
-            ),
-            Refusal::TooShort { step, min_len } => ptr!(
-                l,
-                "step-too-short",
-                step = step.as_str(),
-                min = num(*min_len)
-            ),
-            Refusal::BadSerial { step } => ptr!(
-                l,
-                "step-bad-serial",
-                step = step.as_str(),
-                max = num(MAX_SERIAL_LEN as f64)
-            ),
-            Refusal::BadIds { step } => ptr!(
-                l,
-                "step-bad-ids",
-                step = step.as_str(),
-                max = num(MAX_REVIEWED_PARTS as f64)
-            ),
-            Refusal::BadHash { step } => ptr!(l, "step-bad-hash", step = step.as_str()),
-            Refusal::NotANumber { step } => ptr!(l, "step-not-a-number", step = step.as_str()),
-            Refusal::ExceptionNotAllowed { step } => {
-                ptr!(l, "step-exception-not-allowed", step = step.as_str())
+            } => at("step-out-of-range", step)
+                .arg("value", value.to_string())
+                .arg("min", min.to_string())
+                .arg("max", max.to_string())
+                .arg("unit", unit.as_str()),
+            Refusal::NotAnOption { step, value } => {
+                at("step-not-an-option", step).arg("value", value.as_str())
             }
-            Refusal::EmptyReason { step } => ptr!(l, "step-empty-reason", step = step.as_str()),
-            Refusal::WrongSigner { step, expected } => ptr!(
-                l,
-                "step-wrong-signer",
-                step = step.as_str(),
-                role = role_word(*expected)
+            Refusal::TooShort { step, min_len } => at("step-too-short", step).arg("min", *min_len),
+            Refusal::BadSerial { step } => at("step-bad-serial", step).arg("max", MAX_SERIAL_LEN),
+            Refusal::BadIds { step } => at("step-bad-ids", step).arg("max", MAX_REVIEWED_PARTS),
+            Refusal::BadHash { step } => at("step-bad-hash", step),
+            Refusal::NotANumber { step } => at("step-not-a-number", step),
+            Refusal::ExceptionNotAllowed { step } => at("step-exception-not-allowed", step),
+            Refusal::EmptyReason { step } => at("step-empty-reason", step),
+            Refusal::WrongSigner { step, expected } => {
+                at("step-wrong-signer", step).arg("role", role_word(*expected))
+            }
+            Refusal::PartsMismatch { step } => at("step-parts-mismatch", step),
+            Refusal::NotTheSignedCopy { step } => at("step-not-the-signed-copy", step),
+            Refusal::NothingSigned { step } => at("step-nothing-signed", step),
+            Refusal::LoanersDiffer { step, value } => {
+                at("step-loaners-differ", step).arg("value", value.as_str())
+            }
+            Refusal::FindingNotNamed { step } => at("step-finding-not-named", step),
+            Refusal::NoSaleRecord { step } => at("step-no-sale-record", step),
+            Refusal::BadReturnFacts { step, error } => at("step-bad-return-facts", step).arg(
+                "error",
+                SaidArg::Label {
+                    zh_cn: error.reason(Locale::ZhCn),
+                    en: error.reason(Locale::En),
+                },
             ),
-            Refusal::PartsMismatch { step } => {
-                ptr!(l, "step-parts-mismatch", step = step.as_str())
-            }
-            Refusal::NotTheSignedCopy { step } => {
-                ptr!(l, "step-not-the-signed-copy", step = step.as_str())
-            }
-            Refusal::NothingSigned { step } => {
-                ptr!(l, "step-nothing-signed", step = step.as_str())
-            }
-            Refusal::LoanersDiffer { step, value } => ptr!(
-                l,
-                "step-loaners-differ",
-                step = step.as_str(),
-                value = value.as_str()
-            ),
-            Refusal::FindingNotNamed { step } => {
-                ptr!(l, "step-finding-not-named", step = step.as_str())
-            }
-            Refusal::NoSaleRecord { step } => {
-                ptr!(l, "step-no-sale-record", step = step.as_str())
-            }
-            Refusal::BadReturnFacts { step, error } => ptr!(
-                l,
-                "step-bad-return-facts",
-                step = step.as_str(),
-                error = error.reason(l)
-            ),
-            Refusal::NotTheReturnDecision { step, decided } => ptr!(
-                l,
+            Refusal::NotTheReturnDecision { step, decided } => at(
                 "step-not-the-return-decision",
-                step = step.as_str(),
-                decided = word(l, "outcome-", &format!("{decided:?}"))
-            ),
+                step,
+            )
+            .word("decided", "outcome-", &format!("{decided:?}")),
         }
+    }
+
+    /// The refusal in `locale`, for the technician.
+    pub fn reason(&self, locale: Locale) -> String {
+        self.said().render(locale)
     }
 }
 

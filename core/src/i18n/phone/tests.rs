@@ -52,7 +52,9 @@ fn every_message_the_code_names_exists() {
         let mut ids = macro_ids(&text, "ptr!(");
         ids.extend(prefixed_ids(
             &text,
-            &["err-", "block-", "step-", "wf-", "photo-"],
+            &[
+                "err-", "block-", "step-", "wf-", "photo-", "sig-", "check-", "op-", "refused-",
+            ],
         ));
         for id in ids {
             named += 1;
@@ -136,6 +138,10 @@ fn every_fixed_word_the_code_names_has_a_message() {
         }
         for f in literal_args(text, "text(", 0) {
             check("field-", &f, &file);
+        }
+        // The judge's fixed reasons for refusing an op, shown by `refused-word`.
+        for r in literal_args(text, "Refused::new(", 1) {
+            check("invalid-", &r, &file);
         }
         for e in literal_args(text, "not_found(", 0) {
             check("entity-", &e, &file);

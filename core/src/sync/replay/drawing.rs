@@ -4,6 +4,7 @@
 
 use sha2::{Digest, Sha256};
 
+use crate::i18n::{Locale, Said};
 use crate::model::SignerRole;
 use crate::sync::ops::{JobOp, SignV1};
 use crate::sync::protocol::Op;
@@ -23,10 +24,19 @@ pub fn strokes_draw_image(op: &Op) -> Option<bool> {
     Some(hex::encode(Sha256::digest(&png)) == s.image_sha256)
 }
 
-/// The completion's standing customer signatures whose strokes do not draw their image.
-/// `job_ops`: one device's ops for the job in `seq` order (its `sign` ops are enough) up to
-/// and including the `complete` op at `complete_index`.
+/// The completion's standing customer signatures whose strokes do not draw their image, in
+/// English words (see [`drawing_problems_said`]).
 pub fn drawing_problems(job_ops: &[Op], complete_index: usize) -> Vec<String> {
+    drawing_problems_said(job_ops, complete_index)
+        .iter()
+        .map(|p| p.render(Locale::En))
+        .collect()
+}
+
+/// The completion's standing customer signatures whose strokes do not draw their image, as
+/// messages of the phone's catalogue. `job_ops`: one device's ops for the job in `seq` order
+/// (its `sign` ops are enough) up to and including the `complete` op at `complete_index`.
+pub fn drawing_problems_said(job_ops: &[Op], complete_index: usize) -> Vec<Said> {
     let Some(visit) = job_ops
         .get(complete_index)
         .and_then(|op| op.visit_id.clone())
@@ -48,10 +58,9 @@ pub fn drawing_problems(job_ops: &[Op], complete_index: usize) -> Vec<String> {
         })
         .filter(|&i| strokes_draw_image(signed[i].0) == Some(false))
         .map(|i| {
-            format!(
-                "signature {}: the strokes do not draw the signature image",
-                signed[i].1.id
-            )
+            Said::new("sig-of")
+                .arg("signature", signed[i].1.id.to_string())
+                .arg("problem", Said::new("sig-strokes-differ"))
         })
         .collect()
 }

@@ -3,6 +3,7 @@
 
 use super::{Context, JobReplay, Refused, Verdict, VisitReplay};
 use crate::checklist::{AnswerValue, Evidence, Phase, Recorded, Run, StepKind};
+use crate::i18n::Said;
 use crate::media::signature::{self as sig, SealInput};
 use crate::model::*;
 use crate::sync::ops::JobOp;
@@ -400,18 +401,14 @@ impl JobReplay {
                 let mut check = self.completion_check(cx);
                 if let Some(v) = self.open_visit() {
                     if op.visit_id.as_deref() != Some(v.id.as_str()) {
-                        check
-                            .refusal
-                            .get_or_insert_with(|| "the completion names another visit".into());
+                        check.refuse(Said::new("check-other-visit"));
                     }
                     let mut listed = p.signatures.clone();
                     let mut given: Vec<SignatureId> = v.signatures.iter().map(|s| s.id).collect();
                     listed.sort();
                     given.sort();
                     if listed != given {
-                        check
-                            .signatures
-                            .push("the completion does not list the visit's signatures".to_owned());
+                        check.signature_problem(Said::new("sig-not-listed"));
                     }
                 }
                 self.completed_at_seq.get_or_insert(seq);
@@ -540,12 +537,17 @@ pub(super) fn same_visit(v: &VisitReplay, named: VisitId) -> Result<(), Refused>
 pub(super) fn text(field: &str, s: &str, max: usize) -> Result<(), Refused> {
     let t = s.trim();
     if t.is_empty() {
-        return Err(Refused::new("invalid", format!("the {field} is empty")));
+        return Err(Refused::said(
+            "invalid",
+            Said::new("refused-text-empty").word("field", "field-", field),
+        ));
     }
     if t.chars().count() > max {
-        return Err(Refused::new(
+        return Err(Refused::said(
             "invalid",
-            format!("the {field} is longer than {max} characters"),
+            Said::new("refused-text-too-long")
+                .word("field", "field-", field)
+                .arg("max", max),
         ));
     }
     Ok(())

@@ -26,14 +26,17 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 pub use desk::{JobDesk, Published};
-pub use drawing::{drawing_problems, strokes_draw_image};
+pub use drawing::{drawing_problems, drawing_problems_said, strokes_draw_image};
 pub use endings::Shortfall;
-pub use signed::{CompletionCheck, SignatureCheck, signature_problems};
+pub use signed::{
+    CheckSaid, CompletionCheck, SignatureCheck, signature_problems, signature_problems_said,
+};
 pub use visit::{SettlementFact, VisitReplay, summary_order};
 
 use super::ops::{JobOp, OpError};
 use super::protocol::Op;
 use crate::checklist::{Run, Template};
+use crate::i18n::{Locale, Said};
 use crate::media::chain::{self, ChainedEvent};
 use crate::media::signature::SignedSummary;
 use crate::model::*;
@@ -75,33 +78,70 @@ pub struct Refused {
     /// `unknown_finding`, `summary_mismatch`, `not_shown`, `seal_mismatch`, `wrong_device`,
     /// `unknown_loaner`.
     pub code: String,
+    /// In English (what a phone is answered).
     pub reason: String,
+    /// The reason as a message of the phone's catalogue, for whoever stores it and shows it
+    /// later in the reader's language. A reason the code words as a fixed English phrase is
+    /// `refused-word` (the phrase shown through [`crate::i18n::word`] with the `invalid-`
+    /// prefix: translated where the catalogue has it, else as it is).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub said: Option<Said>,
 }
 
 impl Refused {
     fn new(code: &str, reason: impl Into<String>) -> Self {
+        let reason = reason.into();
         Self {
             code: code.to_owned(),
-            reason: reason.into(),
+            said: Some(Said::new("refused-word").word("reason", "invalid-", &reason)),
+            reason,
+        }
+    }
+
+    /// A refusal whose reason is the message `said`.
+    pub(crate) fn said(code: &str, said: Said) -> Self {
+        Self {
+            code: code.to_owned(),
+            reason: said.render(Locale::En),
+            said: Some(said),
         }
     }
 }
 
 impl From<OpError> for Refused {
     fn from(e: OpError) -> Self {
-        Refused::new(e.code(), e.to_string())
+        let said = match &e {
+            OpError::UnknownEntity { entity } => {
+                Said::new("op-unknown-entity").arg("entity", entity.as_str())
+            }
+            OpError::UnknownKind { kind } => {
+                Said::new("op-unknown-kind").arg("kind", kind.as_str())
+            }
+            OpError::UnsupportedVersion { kind, version } => Said::new("op-unsupported-version")
+                .arg("kind", kind.as_str())
+                .arg("version", *version)
+                .arg("supported", super::ops::OP_VERSION),
+            OpError::BadPayload { kind, .. } => {
+                Said::new("op-bad-payload").arg("kind", kind.as_str())
+            }
+        };
+        Refused {
+            code: e.code().to_owned(),
+            reason: e.to_string(),
+            said: Some(said),
+        }
     }
 }
 
 impl From<crate::workflow::Refusal> for Refused {
     fn from(r: crate::workflow::Refusal) -> Self {
-        Refused::new("not_allowed_now", r.to_string())
+        Refused::said("not_allowed_now", r.said())
     }
 }
 
 impl From<crate::checklist::Refusal> for Refused {
     fn from(r: crate::checklist::Refusal) -> Self {
-        Refused::new("checklist", r.to_string())
+        Refused::said("checklist", r.said())
     }
 }
 
@@ -252,13 +292,9 @@ impl JobReplay {
             },
         );
         if &h != stored {
-            return Err(Refused::new(
+            return Err(Refused::said(
                 "chain_mismatch",
-                format!(
-                    "`{}` does not follow the job's timeline: an event was changed, removed or \
-                     inserted",
-                    op.kind
-                ),
+                Said::new("refused-chain-mismatch").arg("kind", op.kind.as_str()),
             ));
         }
         Ok(())
@@ -321,7 +357,7 @@ impl JobReplay {
     pub fn completion_check(&self, cx: &Context<'_>) -> CompletionCheck {
         let mut check = CompletionCheck::default();
         if let Err(r) = self.job().apply(JobAction::Complete) {
-            check.refusal = Some(r.to_string());
+            check.refuse(r.said());
         }
         let Some(v) = self.open_visit() else {
             return check;
@@ -329,7 +365,10 @@ impl JobReplay {
         let t = match v.template(cx) {
             Ok(t) => t,
             Err(r) => {
-                check.refusal.get_or_insert(r.reason);
+                let said = r.said.unwrap_or_else(|| {
+                    Said::new("refused-word").word("reason", "invalid-", &r.reason)
+                });
+                check.refuse(said);
                 return check;
             }
         };
@@ -341,13 +380,11 @@ impl JobReplay {
         if v.status == VisitStatus::Working {
             check.gate = Run::new(&t, &facts).completion_blockers();
         }
-        check.signatures = v.signature_problems(cx.order, &t);
+        for p in v.signature_problems(cx.order, &t) {
+            check.signature_problem(p);
+        }
         if self.chain_breaks > 0 {
-            check.chain.push(format!(
-                "{} event(s) of the job's timeline do not follow its hash chain: changed, \
-                 removed or inserted",
-                self.chain_breaks
-            ));
+            check.chain_problem(Said::new("check-chain-breaks").arg("count", self.chain_breaks));
         }
         check
     }

@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use super::visit::VisitReplay;
 use crate::checklist::{Blocker, Phase, Template};
+use crate::i18n::{Locale, Said};
 use crate::media::signature::SignedSummary;
 use crate::model::{SignerRole, TemplateRef, WorkOrder};
 
@@ -31,6 +32,19 @@ pub struct CompletionCheck {
     pub chain: Vec<String>,
     /// Problems with the customer's signatures (no personal data: ids and step names).
     pub signatures: Vec<String>,
+    /// The refusal, the chain's and the signatures' problems as messages of the phone's
+    /// catalogue, in [`CompletionCheck::reasons`]' order less the gate's (each blocker is
+    /// its own, [`Blocker::said`]): what a server stores to show in the reader's language.
+    #[serde(default)]
+    pub said: CheckSaid,
+}
+
+/// [`CompletionCheck`]'s problems as messages (the gate's are its blockers').
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct CheckSaid {
+    pub refusal: Option<Said>,
+    pub chain: Vec<Said>,
+    pub signatures: Vec<Said>,
 }
 
 impl CompletionCheck {
@@ -52,6 +66,57 @@ impl CompletionCheck {
             .chain(self.signatures.iter().cloned())
             .collect()
     }
+
+    /// Every reason as a message of the phone's catalogue, in [`CompletionCheck::reasons`]'
+    /// order.
+    pub fn reasons_said(&self) -> Vec<Said> {
+        self.said
+            .refusal
+            .iter()
+            .cloned()
+            .chain(self.gate.iter().map(Blocker::said))
+            .chain(self.said.chain.iter().cloned())
+            .chain(self.said.signatures.iter().cloned())
+            .collect()
+    }
+
+    /// Records the refusal (the first one stands).
+    pub fn refuse(&mut self, said: Said) {
+        if self.refusal.is_none() {
+            self.refusal = Some(said.render(Locale::En));
+            self.said.refusal = Some(said);
+        }
+    }
+
+    /// Records a problem of the timeline's hash chain.
+    pub fn chain_problem(&mut self, said: Said) {
+        self.chain.push(said.render(Locale::En));
+        self.said.chain.push(said);
+    }
+
+    /// Records a problem of the customer's signatures.
+    pub fn signature_problem(&mut self, said: Said) {
+        self.signatures.push(said.render(Locale::En));
+        self.said.signatures.push(said);
+    }
+}
+
+/// Why an item is not signed (`sig-unsigned`'s `why`): not in the timeline, recorded before
+/// the signature, recorded after a sign-off.
+const UNTIMED: &str = "untimed";
+const BEFORE: &str = "before";
+const AFTER_SIGN_OFF: &str = "after_sign_off";
+
+/// `signature {id}: {problem}`.
+fn of_signature(id: impl ToString, problem: Said) -> Said {
+    Said::new("sig-of")
+        .arg("signature", id.to_string())
+        .arg("problem", problem)
+}
+
+/// An item of a signed summary, named for a problem.
+fn item(id: &str, name: &str, value: &str) -> Said {
+    Said::new(id).arg(name, value)
 }
 
 /// One signature of a visit, checked.
@@ -62,6 +127,10 @@ pub struct SignatureCheck {
     pub step_id: Option<String>,
     /// What does not match; empty when it verifies.
     pub problems: Vec<String>,
+    /// The same as messages of the phone's catalogue (empty where only words are kept: a
+    /// phone's own check of its stored records).
+    #[serde(default)]
+    pub problems_said: Vec<Said>,
     /// A later signature by the same role for the same step replaced this one.
     pub superseded: bool,
 }
@@ -78,17 +147,17 @@ impl VisitReplay {
                 let superseded = sigs[i + 1..]
                     .iter()
                     .any(|later| later.role == s.role && later.step == s.step);
-                let problems = match &s.summary {
-                    None => vec![format!("signature {} is not bound to a summary", s.id)],
+                let problems_said: Vec<Said> = match &s.summary {
+                    None => vec![Said::new("sig-not-bound").arg("signature", s.id.to_string())],
                     Some(signed) => {
                         let covers = s
                             .step
                             .as_deref()
                             .and_then(|step| t.step(step))
                             .is_some_and(|step| step.phase == Phase::CloseOut);
-                        signature_problems(signed, &current, &positions, s.seq, covers)
+                        signature_problems_said(signed, &current, &positions, s.seq, covers)
                             .into_iter()
-                            .map(|p| format!("signature {}: {p}", s.id))
+                            .map(|p| of_signature(s.id, p))
                             .collect()
                     }
                 };
@@ -96,19 +165,20 @@ impl VisitReplay {
                     signature_id: s.id,
                     role: s.role,
                     step_id: s.step.clone(),
-                    problems,
+                    problems: problems_said.iter().map(|p| p.render(Locale::En)).collect(),
+                    problems_said,
                     superseded,
                 }
             })
             .collect()
     }
 
-    /// The problems of the customer's standing signatures.
-    pub fn signature_problems(&self, order: &WorkOrder, t: &Template) -> Vec<String> {
+    /// The problems of the customer's standing signatures, as messages.
+    pub fn signature_problems(&self, order: &WorkOrder, t: &Template) -> Vec<Said> {
         self.signature_checks(order, t)
             .into_iter()
             .filter(|c| c.role == SignerRole::Customer && !c.superseded)
-            .flat_map(|c| c.problems)
+            .flat_map(|c| c.problems_said)
             .collect()
     }
 }
@@ -116,7 +186,8 @@ impl VisitReplay {
 /// Compares what was signed (at journal position `signed_seq`) with the records as they stand.
 /// `positions`: where each current item was recorded ([`VisitReplay::positions`]);
 /// `signs_off`: the signature is on a close-out step, so it signs off the whole record.
-/// Returns what does not match, in words (ids and step names only).
+/// Returns what does not match, in English words (ids and step names only); see
+/// [`signature_problems_said`] for the same as messages.
 pub fn signature_problems(
     signed: &SignedSummary,
     current: &SignedSummary,
@@ -124,84 +195,98 @@ pub fn signature_problems(
     signed_seq: i64,
     signs_off: bool,
 ) -> Vec<String> {
+    signature_problems_said(signed, current, positions, signed_seq, signs_off)
+        .iter()
+        .map(|p| p.render(Locale::En))
+        .collect()
+}
+
+/// [`signature_problems`] as messages of the phone's catalogue.
+pub fn signature_problems_said(
+    signed: &SignedSummary,
+    current: &SignedSummary,
+    positions: &HashMap<String, (i64, bool)>,
+    signed_seq: i64,
+    signs_off: bool,
+) -> Vec<Said> {
     let mut problems = Vec::new();
     if signed.work_order != current.work_order {
-        problems.push("the work order's details changed since signing".to_owned());
+        problems.push(Said::new("sig-work-order-changed"));
     }
     if signed.visit_id != current.visit_id {
-        problems.push("it was given on another visit".to_owned());
+        problems.push(Said::new("sig-other-visit"));
     }
     // An item not signed: recorded before the signature (it should have been signed), after a
     // sign-off (it was added to a record the customer had closed), or nowhere in the timeline
     // (it was put in the records behind the journal's back).
     let unsigned = |key: String| -> Option<&'static str> {
         let Some((seq, may_follow)) = positions.get(&key).copied() else {
-            return Some("is not in the job's timeline");
+            return Some(UNTIMED);
         };
         if seq < signed_seq {
-            Some("was recorded before the signature but not signed")
+            Some(BEFORE)
         } else if signs_off && !may_follow {
-            Some("was recorded after the customer signed off the record")
+            Some(AFTER_SIGN_OFF)
         } else {
             None
         }
     };
+    let changed = |what: Said| Said::new("sig-changed").arg("item", what);
+    let removed = |what: Said| Said::new("sig-removed").arg("item", what);
+    let not_signed =
+        |what: Said, why: &str| Said::new("sig-unsigned").arg("item", what).arg("why", why);
+    let finding = |id: &str| item("sig-item-finding", "id", id);
+    let answer = |step: &str| item("sig-item-answer", "step", step);
+    let part = |id: &str| item("sig-item-part", "id", id);
+    let photo = |id: &str| item("sig-item-photo", "id", id);
     for f in &signed.findings {
         match current.findings.iter().find(|c| c.id == f.id) {
             Some(c) if c == f => {}
-            Some(_) => problems.push(format!("finding {} changed since signing", f.id)),
-            None => problems.push(format!("finding {} was removed after signing", f.id)),
+            Some(_) => problems.push(changed(finding(&f.id.to_string()))),
+            None => problems.push(removed(finding(&f.id.to_string()))),
         }
     }
     for c in &current.findings {
         if !signed.findings.iter().any(|f| f.id == c.id)
             && let Some(why) = unsigned(format!("finding:{}", c.id))
         {
-            problems.push(format!("finding {} {why}", c.id));
+            problems.push(not_signed(finding(&c.id.to_string()), why));
         }
     }
     for a in &signed.answers {
         match current.answers.iter().find(|c| c.step == a.step) {
             Some(c) if c == a => {}
-            Some(_) => problems.push(format!(
-                "the answer to step {} changed since signing",
-                a.step
-            )),
-            None => problems.push(format!(
-                "the answer to step {} was removed after signing",
-                a.step
-            )),
+            Some(_) => problems.push(changed(answer(&a.step))),
+            None => problems.push(removed(answer(&a.step))),
         }
     }
     for c in &current.answers {
         if !signed.answers.iter().any(|a| a.step == c.step)
             && let Some(why) = unsigned(format!("answer:{}", c.step))
         {
-            problems.push(format!("the answer to step {} {why}", c.step));
+            problems.push(not_signed(answer(&c.step), why));
         }
     }
     for p in &signed.parts {
         match current.parts.iter().find(|c| c.id == p.id) {
             Some(c) if c == p => {}
-            Some(_) => problems.push(format!("part record {} changed since signing", p.id)),
-            None => problems.push(format!("part record {} was removed after signing", p.id)),
+            Some(_) => problems.push(changed(part(&p.id.to_string()))),
+            None => problems.push(removed(part(&p.id.to_string()))),
         }
     }
     for c in &current.parts {
         if !signed.parts.iter().any(|p| p.id == c.id)
             && let Some(why) = unsigned(format!("part:{}", c.id))
         {
-            problems.push(format!("part record {} {why}", c.id));
+            problems.push(not_signed(part(&c.id.to_string()), why));
         }
     }
     match (&signed.fee_consent, &current.fee_consent) {
-        (Some(s), Some(c)) if s != c => {
-            problems.push("the fees agreed changed since signing".to_owned())
-        }
-        (Some(_), None) => problems.push("the fee consent was removed after signing".to_owned()),
+        (Some(s), Some(c)) if s != c => problems.push(Said::new("sig-fees-changed")),
+        (Some(_), None) => problems.push(Said::new("sig-fee-consent-removed")),
         (None, Some(c)) => {
             if let Some(why) = unsigned(format!("fees:{}", c.id)) {
-                problems.push(format!("a fee consent {why}"));
+                problems.push(not_signed(Said::new("sig-item-fee-consent"), why));
             }
         }
         _ => {}
@@ -211,18 +296,18 @@ pub fn signature_problems(
     if let Some(tb) = &signed.take_back
         && current.take_back.as_ref() != Some(tb)
     {
-        problems.push("the take-back receipt changed since signing".to_owned());
+        problems.push(Said::new("sig-take-back-changed"));
     }
     for p in &signed.photos {
         if !current.photos.contains(p) {
-            problems.push(format!("photo {p} was removed after signing"));
+            problems.push(removed(photo(&p.to_string())));
         }
     }
     for c in &current.photos {
         if !signed.photos.contains(c)
             && let Some(why) = unsigned(format!("photo:{c}"))
         {
-            problems.push(format!("photo {c} {why}"));
+            problems.push(not_signed(photo(&c.to_string()), why));
         }
     }
     problems

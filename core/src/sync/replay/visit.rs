@@ -10,9 +10,10 @@ use serde::{Deserialize, Serialize};
 use super::judge::{expected_seal, same_visit, text};
 use super::{Context, Refused};
 use crate::checklist::{
-    AnswerValue, Evidence, LoanerCount, Phase, Recorded, Refusal, Run, Stage, StepKind, Template,
-    VisitFacts,
+    AnswerValue, Blocker, Evidence, LoanerCount, Phase, Recorded, Refusal, Run, Stage, StepKind,
+    Template, VisitFacts,
 };
+use crate::i18n::{Said, SaidArg};
 use crate::media::signature::{
     SignedSummary, SummaryAnswer, SummaryFees, SummaryFinding, SummaryOrder, SummaryPart,
     SummaryTakeBack,
@@ -117,12 +118,11 @@ impl VisitReplay {
     /// The template the visit follows.
     pub fn template(&self, cx: &Context<'_>) -> Result<Arc<Template>, Refused> {
         cx.desk.template(&self.template).ok_or_else(|| {
-            Refused::new(
+            Refused::said(
                 "checklist",
-                format!(
-                    "checklist {} v{} is not published",
-                    self.template.id, self.template.version
-                ),
+                Said::new("refused-template-unpublished")
+                    .arg("template", self.template.id.as_str())
+                    .arg("version", self.template.version),
             )
         })
     }
@@ -217,10 +217,12 @@ impl VisitReplay {
         if blockers.is_empty() {
             return Ok(());
         }
-        let words: Vec<String> = blockers.iter().map(ToString::to_string).collect();
-        Err(Refused::new(
+        let list = blockers.iter().map(Blocker::said).collect();
+        Err(Refused::said(
             "blocked",
-            format!("cannot {action}: {}", words.join(" ")),
+            Said::new("refused-gate")
+                .word("action", "wf-action-", action)
+                .arg("list", SaidArg::List(list)),
         ))
     }
 

@@ -13,6 +13,7 @@ use crate::error::ApiError;
 use crate::msg;
 use crate::msg::Msg;
 use crate::state::AppState;
+use crate::stored::Code;
 
 /// One year of the calendar in force and where it comes from.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -179,7 +180,11 @@ pub async fn upload(
         by,
         Action::HolidayCalendarUploaded,
         Some(&version.to_string()),
-        Some(years.join(",")),
+        Some(
+            Code::AuditCalendarYears
+                .said()
+                .arg("years", years.join(",")),
+        ),
     )
     .await?;
     in_force(s).await

@@ -8,6 +8,7 @@ pub mod calendar;
 
 use crate::msg;
 use crate::msg::Thing;
+use crate::stored::Code;
 use fieldkit_core::model::WorkOrderId;
 use fieldkit_core::sync::ops::JobOp;
 use serde::{Deserialize, Serialize};
@@ -189,7 +190,11 @@ pub async fn take_in(s: &AppState, by: &Actor, n: NewComplaint) -> Result<Compla
         by,
         Action::ComplaintReceived,
         Some(&c.id),
-        Some(c.channel.as_str().into()),
+        Some(
+            Code::AuditComplaintChannel
+                .said()
+                .arg("channel", c.channel.as_str()),
+        ),
     )
     .await?;
     Ok(c)
@@ -256,7 +261,8 @@ pub async fn change(
             _ => ApiError::Conflict(e.msg()),
         })?;
     s.storage.update_complaint(next.clone()).await?;
-    audit(s, by, Action::ComplaintChanged, Some(id), Some(what.into())).await?;
+    let detail = Code::AuditComplaintChange.said().arg("change", what);
+    audit(s, by, Action::ComplaintChanged, Some(id), Some(detail)).await?;
     Ok(next)
 }
 

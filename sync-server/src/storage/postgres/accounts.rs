@@ -156,8 +156,9 @@ impl AccountStorage for PostgresStorage {
         Box::pin(async move {
             let c = self.pool.get().await.map_err(pool_err)?;
             c.execute(
-                "INSERT INTO audit_log (at, actor_id, actor, action, target, detail, from_addr)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                "INSERT INTO audit_log (at, actor_id, actor, action, target, detail, from_addr,
+                     detail_said)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
                 &[
                     &e.at,
                     &e.actor_id,
@@ -166,6 +167,7 @@ impl AccountStorage for PostgresStorage {
                     &e.target,
                     &e.detail,
                     &e.from_addr,
+                    &e.detail_said.as_ref().map(crate::stored::Stored::to_json),
                 ],
             )
             .await?;
@@ -178,7 +180,7 @@ impl AccountStorage for PostgresStorage {
             let c = self.pool.get().await.map_err(pool_err)?;
             let rows = c
                 .query(
-                    "SELECT id, at, actor_id, actor, action, target, detail, from_addr
+                    "SELECT id, at, actor_id, actor, action, target, detail, from_addr, detail_said
                        FROM audit_log ORDER BY id DESC LIMIT $1",
                     &[&limit],
                 )
@@ -193,6 +195,7 @@ impl AccountStorage for PostgresStorage {
                         action: r.try_get(4)?,
                         target: r.try_get(5)?,
                         detail: r.try_get(6)?,
+                        detail_said: super::flags::said_of(r, 8)?,
                         from_addr: r.try_get(7)?,
                     })
                 })

@@ -5,6 +5,7 @@ use fieldkit_core::sync::protocol::Change;
 use tokio_postgres::Row;
 
 use super::accounts::{ACCOUNT_COLUMNS, account_from, role_from};
+use super::flags::said_of;
 use super::{PostgresStorage, pool_err};
 use crate::records::{
     CodeRecord, DispatcherAccount, Flag, JobActivity, RejectedOp, STAGE_KINDS, SessionRecord,
@@ -14,14 +15,7 @@ use crate::storage::dashboard::DashboardStorage;
 use crate::storage::{Fut, StorageError};
 
 fn flag_from(r: &Row) -> Result<Flag, StorageError> {
-    Ok(Flag {
-        work_order_id: r.try_get(0)?,
-        op_id: r.try_get(1)?,
-        device_id: r.try_get(2)?,
-        kind: r.try_get(3)?,
-        detail: r.try_get(4)?,
-        created_at: r.try_get(5)?,
-    })
+    super::flags::flag_of(r)
 }
 
 impl DashboardStorage for PostgresStorage {
@@ -157,7 +151,7 @@ impl DashboardStorage for PostgresStorage {
             let c = self.pool.get().await.map_err(pool_err)?;
             let rows = c
                 .query(
-                    "SELECT work_order_id, op_id, device_id, kind, detail, created_at
+                    "SELECT work_order_id, op_id, device_id, kind, detail, created_at, said
                        FROM flags ORDER BY id DESC LIMIT $1",
                     &[&limit],
                 )
@@ -171,7 +165,8 @@ impl DashboardStorage for PostgresStorage {
             let c = self.pool.get().await.map_err(pool_err)?;
             let rows = c
                 .query(
-                    "SELECT op_id, device_id, entity, entity_id, kind, code, reason, received_at
+                    "SELECT op_id, device_id, entity, entity_id, kind, code, reason, received_at,
+                            reason_said
                        FROM ops WHERE outcome = 'rejected' ORDER BY received_at DESC LIMIT $1",
                     &[&limit],
                 )
@@ -186,6 +181,7 @@ impl DashboardStorage for PostgresStorage {
                         kind: r.try_get(4)?,
                         code: r.try_get(5)?,
                         reason: r.try_get(6)?,
+                        reason_said: said_of(r, 8)?,
                         received_at: r.try_get(7)?,
                     })
                 })
@@ -223,8 +219,8 @@ impl DashboardStorage for PostgresStorage {
             let c = self.pool.get().await.map_err(pool_err)?;
             let rows = c
                 .query(
-                    "SELECT body, device_id, outcome, code, reason, received_at FROM ops
-                      WHERE entity_id = $1 AND entity = 'work_order'
+                    "SELECT body, device_id, outcome, code, reason, received_at, reason_said
+                       FROM ops WHERE entity_id = $1 AND entity = 'work_order'
                       ORDER BY received_at, device_id, seq",
                     &[&work_order_id],
                 )
@@ -237,6 +233,7 @@ impl DashboardStorage for PostgresStorage {
                         outcome: r.try_get(2)?,
                         code: r.try_get(3)?,
                         reason: r.try_get(4)?,
+                        reason_said: said_of(r, 6)?,
                         received_at: r.try_get(5)?,
                     })
                 })
@@ -249,7 +246,7 @@ impl DashboardStorage for PostgresStorage {
             let c = self.pool.get().await.map_err(pool_err)?;
             let rows = c
                 .query(
-                    "SELECT work_order_id, op_id, device_id, kind, detail, created_at
+                    "SELECT work_order_id, op_id, device_id, kind, detail, created_at, said
                        FROM flags WHERE work_order_id = $1 ORDER BY id",
                     &[&work_order_id],
                 )

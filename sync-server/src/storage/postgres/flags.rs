@@ -3,8 +3,11 @@
 
 use deadpool_postgres::GenericClient;
 
+use tokio_postgres::Row;
+
 use crate::records::Flag;
 use crate::storage::StorageError;
+use crate::stored::Stored;
 
 /// An op's flags, in the order they were raised.
 pub(super) async fn flags_of(
@@ -12,29 +15,41 @@ pub(super) async fn flags_of(
     op_id: &str,
 ) -> Result<Vec<Flag>, StorageError> {
     c.query(
-        "SELECT work_order_id, op_id, device_id, kind, detail, created_at
+        "SELECT work_order_id, op_id, device_id, kind, detail, created_at, said
            FROM flags WHERE op_id = $1 ORDER BY id",
         &[&op_id],
     )
     .await?
     .iter()
-    .map(|f| {
-        Ok(Flag {
-            work_order_id: f.try_get(0)?,
-            op_id: f.try_get(1)?,
-            device_id: f.try_get(2)?,
-            kind: f.try_get(3)?,
-            detail: f.try_get(4)?,
-            created_at: f.try_get(5)?,
-        })
-    })
+    .map(flag_of)
     .collect()
+}
+
+/// A flag from a row of `work_order_id, op_id, device_id, kind, detail, created_at, said`.
+pub(super) fn flag_of(f: &Row) -> Result<Flag, StorageError> {
+    Ok(Flag {
+        work_order_id: f.try_get(0)?,
+        op_id: f.try_get(1)?,
+        device_id: f.try_get(2)?,
+        kind: f.try_get(3)?,
+        detail: f.try_get(4)?,
+        said: said_of(f, 6)?,
+        created_at: f.try_get(5)?,
+    })
+}
+
+/// A stored sentence (JSON text) from column `i`: none for NULL or anything else (a row from
+/// before migration 0015).
+pub(super) fn said_of(r: &Row, i: usize) -> Result<Option<Stored>, StorageError> {
+    Ok(r.try_get::<_, Option<String>>(i)?
+        .as_deref()
+        .and_then(Stored::from_json))
 }
 
 pub(super) async fn insert_flag(c: &impl GenericClient, f: &Flag) -> Result<(), StorageError> {
     c.execute(
-        "INSERT INTO flags (work_order_id, op_id, device_id, kind, detail, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6)",
+        "INSERT INTO flags (work_order_id, op_id, device_id, kind, detail, created_at, said)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
         &[
             &f.work_order_id,
             &f.op_id,
@@ -42,6 +57,7 @@ pub(super) async fn insert_flag(c: &impl GenericClient, f: &Flag) -> Result<(), 
             &f.kind,
             &f.detail,
             &f.created_at,
+            &f.said.as_ref().map(Stored::to_json),
         ],
     )
     .await?;

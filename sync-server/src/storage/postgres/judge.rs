@@ -12,7 +12,7 @@ use fieldkit_core::sync::protocol::{FirstOutcome, Op, PushResponse};
 use fieldkit_core::sync::replay::REPLAY_VERSION;
 use tokio_postgres::Row;
 
-use super::flags::{flags_of, insert_flag};
+use super::flags::{flags_of, insert_flag, said_of};
 use super::jobs::{load_job, published, save_job};
 use super::{PostgresStorage, pool_err};
 use crate::push::{self, Batch, ENVELOPE_CODES, JobState, PushState, StoredOp};
@@ -20,6 +20,7 @@ use crate::records::{
     Completion, CompletionState, Decision, DeviceRecord, Flag, JobRecord, PushPolicy, Ruling,
 };
 use crate::storage::{StorageError, order_from};
+use crate::stored::{self, Stored};
 
 /// A device's stored ops on a job that entered its journal, in `seq` order.
 async fn history(c: &impl GenericClient, job: &str, device: &str) -> Result<Vec<Op>, StorageError> {
@@ -72,8 +73,8 @@ impl PostgresStorage {
         for r in tx
             .query(
                 &tx.prepare_cached(
-                    "SELECT op_id, device_id, body_hash, outcome, code, reason FROM ops
-                      WHERE op_id = ANY($1)",
+                    "SELECT op_id, device_id, body_hash, outcome, code, reason, reason_said
+                       FROM ops WHERE op_id = ANY($1)",
                 )
                 .await?,
                 &[&ids],
@@ -91,6 +92,7 @@ impl PostgresStorage {
                     outcome: FirstOutcome::parse(&outcome).unwrap_or(FirstOutcome::Rejected),
                     code: r.try_get(4)?,
                     reason: r.try_get(5)?,
+                    said: said_of(&r, 6)?,
                 },
             );
         }
@@ -196,14 +198,15 @@ impl PostgresStorage {
             let int = |f: &dyn Fn(&push::NewOp) -> i64| n.iter().map(f).collect::<Vec<_>>();
             tx.execute(
                 &tx.prepare_cached("INSERT INTO ops (op_id, device_id, technician_id, seq, entity, entity_id, kind,
-                     body, body_hash, outcome, code, reason, device_time, received_at)
+                     body, body_hash, outcome, code, reason, device_time, received_at,
+                     reason_said)
                  SELECT op_id, $2, $3, seq, entity, entity_id, kind, body, body_hash, outcome,
-                        code, reason, device_time, $14
+                        code, reason, device_time, $14, reason_said
                    FROM UNNEST($1::text[], $4::bigint[], $5::text[], $6::text[], $7::text[],
                                $8::text[], $9::text[], $10::text[], $11::text[], $12::text[],
-                               $13::bigint[])
+                               $13::bigint[], $15::text[])
                      AS t (op_id, seq, entity, entity_id, kind, body, body_hash, outcome, code,
-                           reason, device_time)").await?,
+                           reason, device_time, reason_said)").await?,
                 &[
                     &col(&|n| n.op.op_id.to_string()),
                     &dev,
@@ -219,6 +222,7 @@ impl PostgresStorage {
                     &opt(&|n| n.reason.clone()),
                     &int(&|n| n.op.device_time),
                     &now,
+                    &opt(&|n| n.said.as_ref().map(Stored::to_json)),
                 ],
             )
             .await?;
@@ -230,8 +234,8 @@ impl PostgresStorage {
             tx.execute(
                 &tx.prepare_cached(
                     "INSERT INTO completions (op_id, work_order_id, device_id, technician_id,
-                         state, reasons, completed_at_device, received_at)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                         state, reasons, completed_at_device, received_at, reason_codes)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
                 )
                 .await?,
                 &[
@@ -240,9 +244,10 @@ impl PostgresStorage {
                     &dev,
                     &device.technician_id,
                     &c.state.as_str(),
-                    &serde_json::to_string(&c.reasons)?,
+                    &serde_json::to_string(&stored::zh_cn(&c.reasons))?,
                     &c.completed_at_device,
                     &now,
+                    &stored::list_to_json(&c.reasons),
                 ],
             )
             .await?;
@@ -310,7 +315,7 @@ impl PostgresStorage {
             }
             let checking = tx
                 .query_opt(
-                    "SELECT work_order_id, reasons FROM completions
+                    "SELECT work_order_id, reasons, reason_codes FROM completions
                       WHERE op_id = $1 AND state = 'checking' FOR UPDATE",
                     &[&op_id],
                 )
@@ -327,10 +332,17 @@ impl PostgresStorage {
                 } else {
                     let mut reasons: Vec<String> =
                         serde_json::from_str(&r.try_get::<_, String>(1)?)?;
-                    reasons.extend(flags.iter().map(|f| f.detail.clone()));
+                    let codes: Option<String> = r.try_get(2)?;
+                    let mut codes = stored::list_from_json(codes.as_deref());
+                    crate::records::held_by_flags(&mut reasons, &mut codes, &flags);
                     tx.execute(
-                        "UPDATE completions SET state = 'held', reasons = $2 WHERE op_id = $1",
-                        &[&op_id, &serde_json::to_string(&reasons)?],
+                        "UPDATE completions SET state = 'held', reasons = $2, reason_codes = $3
+                          WHERE op_id = $1",
+                        &[
+                            &op_id,
+                            &serde_json::to_string(&reasons)?,
+                            &stored::list_to_json(&codes),
+                        ],
                     )
                     .await?;
                     uncount(&tx, &job, now).await?;
@@ -470,7 +482,7 @@ async fn count(
 pub(super) const COMPLETION_COLS: &str = "c.op_id, c.work_order_id, c.technician_id, c.device_id,
     c.completed_at_device, c.received_at, o.outcome, c.state, c.reasons, c.decided_by,
     c.decided_at, c.decision_note,
-    EXISTS (SELECT 1 FROM drawing_checks d WHERE d.op_id = c.op_id)";
+    EXISTS (SELECT 1 FROM drawing_checks d WHERE d.op_id = c.op_id), c.reason_codes";
 
 /// A completion from a row of [`COMPLETION_COLS`], its flags not read yet.
 pub(super) fn completion_from(r: &Row) -> Result<Completion, StorageError> {
@@ -486,6 +498,7 @@ pub(super) fn completion_from(r: &Row) -> Result<Completion, StorageError> {
         outcome: r.try_get(6)?,
         state: r.try_get(7)?,
         reasons: serde_json::from_str(&reasons).unwrap_or_default(),
+        reason_codes: stored::list_from_json(r.try_get::<_, Option<String>>(13)?.as_deref()),
         decision: match by {
             Some(by) => Some(Decision {
                 by,

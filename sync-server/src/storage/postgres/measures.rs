@@ -61,7 +61,8 @@ pub(super) async fn facts(
         .collect::<Result<Vec<_>, StorageError>>()?;
     let skews = c
         .query(
-            "SELECT device_id, created_at, detail FROM flags WHERE kind = 'clock_skew' ORDER BY id",
+            "SELECT device_id, created_at, detail, said FROM flags WHERE kind = 'clock_skew'
+              ORDER BY id",
             &[],
         )
         .await?
@@ -71,6 +72,7 @@ pub(super) async fn facts(
                 device_id: r.try_get(0)?,
                 created_at: r.try_get(1)?,
                 detail: r.try_get(2)?,
+                said: r.try_get(3)?,
             })
         })
         .collect::<Result<Vec<_>, StorageError>>()?;

@@ -98,6 +98,12 @@ pub const MIGRATIONS: &[Migration] = &[
         include_str!("migrations/0014_leases.sql"),
         "dc12e6bf9a9f9615a4191cd644316e47222a2cfeac42f883162fa91a9c7e2b28",
     ),
+    Migration::new(
+        15,
+        "stored_codes",
+        include_str!("migrations/0015_stored_codes.sql"),
+        "583f846ce1b20f3eb26510694c4d68db7cd0ea554216c0cbb3811903eccd61d6",
+    ),
 ];
 
 /// Brings the database to the newest of `migrations` (the server passes [`MIGRATIONS`]):

@@ -143,8 +143,9 @@ impl AccountStorage for SqliteStorage {
     fn append_audit(&self, e: AuditEntry) -> Fut<'_, ()> {
         self.run(move |c| {
             c.execute(
-                "INSERT INTO audit_log (at, actor_id, actor, action, target, detail, from_addr)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                "INSERT INTO audit_log (at, actor_id, actor, action, target, detail, from_addr,
+                     detail_said)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
                 params![
                     e.at,
                     e.actor_id,
@@ -152,7 +153,8 @@ impl AccountStorage for SqliteStorage {
                     e.action,
                     e.target,
                     e.detail,
-                    e.from_addr
+                    e.from_addr,
+                    e.detail_said.as_ref().map(crate::stored::Stored::to_json)
                 ],
             )?;
             Ok(())
@@ -162,7 +164,7 @@ impl AccountStorage for SqliteStorage {
     fn audit_log(&self, limit: i64) -> Fut<'_, Vec<AuditEntry>> {
         self.read(move |c| {
             Ok(c.prepare_cached(
-                "SELECT id, at, actor_id, actor, action, target, detail, from_addr
+                "SELECT id, at, actor_id, actor, action, target, detail, from_addr, detail_said
                    FROM audit_log ORDER BY id DESC LIMIT ?1",
             )?
             .query_map([limit], |r| {
@@ -174,6 +176,10 @@ impl AccountStorage for SqliteStorage {
                     action: r.get(4)?,
                     target: r.get(5)?,
                     detail: r.get(6)?,
+                    detail_said: r
+                        .get::<_, Option<String>>(8)?
+                        .as_deref()
+                        .and_then(crate::stored::Stored::from_json),
                     from_addr: r.get(7)?,
                 })
             })?

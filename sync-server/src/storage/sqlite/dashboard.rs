@@ -13,6 +13,7 @@ use crate::records::{
 };
 use crate::storage::dashboard::DashboardStorage;
 use crate::storage::{Fut, StorageError};
+use crate::stored::Stored;
 
 fn in_list(n: usize, from: usize) -> String {
     (from..from + n)
@@ -148,7 +149,7 @@ impl DashboardStorage for SqliteStorage {
     fn flags(&self, limit: i64) -> Fut<'_, Vec<Flag>> {
         self.read(move |c| {
             Ok(c.prepare_cached(
-                "SELECT work_order_id, op_id, device_id, kind, detail, created_at FROM flags
+                "SELECT work_order_id, op_id, device_id, kind, detail, created_at, said FROM flags
                   ORDER BY id DESC LIMIT ?1",
             )?
             .query_map([limit], flag_from)?
@@ -159,7 +160,8 @@ impl DashboardStorage for SqliteStorage {
     fn rejected_ops(&self, limit: i64) -> Fut<'_, Vec<RejectedOp>> {
         self.read(move |c| {
             Ok(c.prepare_cached(
-                "SELECT op_id, device_id, entity, entity_id, kind, code, reason, received_at
+                "SELECT op_id, device_id, entity, entity_id, kind, code, reason, received_at,
+                        reason_said
                    FROM ops WHERE outcome = 'rejected' ORDER BY received_at DESC LIMIT ?1",
             )?
             .query_map([limit], |r| {
@@ -171,6 +173,10 @@ impl DashboardStorage for SqliteStorage {
                     kind: r.get(4)?,
                     code: r.get(5)?,
                     reason: r.get(6)?,
+                    reason_said: r
+                        .get::<_, Option<String>>(8)?
+                        .as_deref()
+                        .and_then(Stored::from_json),
                     received_at: r.get(7)?,
                 })
             })?
@@ -201,7 +207,7 @@ impl DashboardStorage for SqliteStorage {
     fn job_timeline(&self, work_order_id: String) -> Fut<'_, Vec<TimelineEntry>> {
         self.read(move |c| {
             let mut stmt = c.prepare_cached(
-                "SELECT body, device_id, outcome, code, reason, received_at FROM ops
+                "SELECT body, device_id, outcome, code, reason, received_at, reason_said FROM ops
                   WHERE entity_id = ?1 AND entity = 'work_order'
                   ORDER BY received_at, device_id, seq",
             )?;
@@ -214,20 +220,24 @@ impl DashboardStorage for SqliteStorage {
                         r.get(3)?,
                         r.get(4)?,
                         r.get(5)?,
+                        r.get::<_, Option<String>>(6)?,
                     ))
                 })?
                 .collect::<rusqlite::Result<Vec<_>>>()?;
             rows.into_iter()
-                .map(|(body, device_id, outcome, code, reason, received_at)| {
-                    Ok(TimelineEntry {
-                        op: serde_json::from_str(&body)?,
-                        device_id,
-                        outcome,
-                        code,
-                        reason,
-                        received_at,
-                    })
-                })
+                .map(
+                    |(body, device_id, outcome, code, reason, received_at, said)| {
+                        Ok(TimelineEntry {
+                            op: serde_json::from_str(&body)?,
+                            device_id,
+                            outcome,
+                            code,
+                            reason,
+                            reason_said: said.as_deref().and_then(Stored::from_json),
+                            received_at,
+                        })
+                    },
+                )
                 .collect()
         })
     }
@@ -235,7 +245,7 @@ impl DashboardStorage for SqliteStorage {
     fn job_flags(&self, work_order_id: String) -> Fut<'_, Vec<Flag>> {
         self.read(move |c| {
             Ok(c.prepare_cached(
-                "SELECT work_order_id, op_id, device_id, kind, detail, created_at FROM flags
+                "SELECT work_order_id, op_id, device_id, kind, detail, created_at, said FROM flags
                   WHERE work_order_id = ?1 ORDER BY id",
             )?
             .query_map([&work_order_id], flag_from)?

@@ -16,6 +16,7 @@ use crate::records::{
     Completion, CompletionState, Decision, DeviceRecord, Flag, PushPolicy, Ruling,
 };
 use crate::storage::StorageError;
+use crate::stored::{self, Stored};
 
 /// A device's stored ops on a job that entered its journal, in `seq` order.
 fn history(c: &Connection, job: &str, device: &str) -> Result<Vec<Op>, StorageError> {
@@ -66,7 +67,8 @@ pub(super) fn push_tx(
     for id in &needs.op_ids {
         let row = tx
             .prepare_cached(
-                "SELECT device_id, body_hash, outcome, code, reason FROM ops WHERE op_id = ?1",
+                "SELECT device_id, body_hash, outcome, code, reason, reason_said FROM ops
+                  WHERE op_id = ?1",
             )?
             .query_row([id.to_string()], |r| {
                 Ok((
@@ -75,10 +77,11 @@ pub(super) fn push_tx(
                     r.get::<_, String>(2)?,
                     r.get(3)?,
                     r.get(4)?,
+                    r.get::<_, Option<String>>(5)?,
                 ))
             })
             .optional()?;
-        if let Some((device_id, body_hash, outcome, code, reason)) = row {
+        if let Some((device_id, body_hash, outcome, code, reason, said)) = row {
             let outcome = FirstOutcome::parse(&outcome).unwrap_or(FirstOutcome::Rejected);
             state.existing.insert(
                 *id,
@@ -88,6 +91,7 @@ pub(super) fn push_tx(
                     outcome,
                     code,
                     reason,
+                    said: said.as_deref().and_then(Stored::from_json),
                 },
             );
         }
@@ -152,8 +156,8 @@ pub(super) fn push_tx(
     for n in &plan.inserts {
         tx.prepare_cached(
             "INSERT INTO ops (op_id, device_id, technician_id, seq, entity, entity_id, kind, body,
-                 body_hash, outcome, code, reason, device_time, received_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+                 body_hash, outcome, code, reason, device_time, received_at, reason_said)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
         )?
         .execute(params![
             n.op.op_id.to_string(),
@@ -169,7 +173,8 @@ pub(super) fn push_tx(
             n.code,
             n.reason,
             n.op.device_time,
-            now
+            now,
+            n.said.as_ref().map(Stored::to_json)
         ])?;
     }
     for f in &plan.flags {
@@ -178,8 +183,8 @@ pub(super) fn push_tx(
     for c in &plan.completions {
         tx.prepare_cached(
             "INSERT INTO completions (op_id, work_order_id, device_id, technician_id, state,
-                 reasons, completed_at_device, received_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                 reasons, completed_at_device, received_at, reason_codes)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
         )?
         .execute(params![
             c.op_id,
@@ -187,9 +192,10 @@ pub(super) fn push_tx(
             dev,
             device.technician_id,
             c.state.as_str(),
-            serde_json::to_string(&c.reasons)?,
+            serde_json::to_string(&stored::zh_cn(&c.reasons))?,
             c.completed_at_device,
-            now
+            now,
+            stored::list_to_json(&c.reasons)
         ])?;
     }
     for (id, replay) in &plan.replays {
@@ -266,15 +272,15 @@ pub(super) fn finish_drawing(
         for f in flags {
             insert_flag(&tx, f)?;
         }
-        let checking: Option<(String, String)> = tx
+        let checking: Option<(String, String, Option<String>)> = tx
             .query_row(
-                "SELECT work_order_id, reasons FROM completions
+                "SELECT work_order_id, reasons, reason_codes FROM completions
                   WHERE op_id = ?1 AND state = 'checking'",
                 [op_id],
-                |r| Ok((r.get(0)?, r.get(1)?)),
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
             )
             .optional()?;
-        if let Some((job, reasons)) = checking {
+        if let Some((job, reasons, codes)) = checking {
             if flags.is_empty() {
                 tx.execute(
                     "UPDATE completions SET state = 'counted' WHERE op_id = ?1",
@@ -283,10 +289,16 @@ pub(super) fn finish_drawing(
                 count(&tx, op_id, &job, now)?;
             } else {
                 let mut reasons: Vec<String> = serde_json::from_str(&reasons)?;
-                reasons.extend(flags.iter().map(|f| f.detail.clone()));
+                let mut codes = stored::list_from_json(codes.as_deref());
+                crate::records::held_by_flags(&mut reasons, &mut codes, flags);
                 tx.execute(
-                    "UPDATE completions SET state = 'held', reasons = ?2 WHERE op_id = ?1",
-                    params![op_id, serde_json::to_string(&reasons)?],
+                    "UPDATE completions SET state = 'held', reasons = ?2, reason_codes = ?3
+                      WHERE op_id = ?1",
+                    params![
+                        op_id,
+                        serde_json::to_string(&reasons)?,
+                        stored::list_to_json(&codes)
+                    ],
                 )?;
                 uncount(&tx, &job, now)?;
             }
@@ -300,7 +312,7 @@ pub(super) fn finish_drawing(
 pub(super) const COMPLETION_COLS: &str = "c.op_id, c.work_order_id, c.technician_id, c.device_id,
     c.completed_at_device, c.received_at, o.outcome, c.state, c.reasons, c.decided_by,
     c.decided_at, c.decision_note,
-    EXISTS (SELECT 1 FROM drawing_checks d WHERE d.op_id = c.op_id)";
+    EXISTS (SELECT 1 FROM drawing_checks d WHERE d.op_id = c.op_id), c.reason_codes";
 
 /// A completion from a row of [`COMPLETION_COLS`], its flags not read yet.
 pub(super) fn completion_from(r: &rusqlite::Row<'_>) -> rusqlite::Result<Completion> {
@@ -316,6 +328,7 @@ pub(super) fn completion_from(r: &rusqlite::Row<'_>) -> rusqlite::Result<Complet
         outcome: r.get(6)?,
         state: r.get(7)?,
         reasons: serde_json::from_str(&reasons).unwrap_or_default(),
+        reason_codes: stored::list_from_json(r.get::<_, Option<String>>(13)?.as_deref()),
         decision: match by {
             Some(by) => Some(Decision {
                 by,

@@ -47,13 +47,15 @@ pub(super) fn facts(c: &Connection, from: i64) -> Result<Vec<JobFacts>, StorageE
         .collect::<Result<Vec<_>, _>>()?;
     let skews = c
         .prepare(
-            "SELECT device_id, created_at, detail FROM flags WHERE kind = 'clock_skew' ORDER BY id",
+            "SELECT device_id, created_at, detail, said FROM flags WHERE kind = 'clock_skew'
+              ORDER BY id",
         )?
         .query_map([], |r| {
             Ok(SkewRow {
                 device_id: r.get(0)?,
                 created_at: r.get(1)?,
                 detail: r.get(2)?,
+                said: r.get(3)?,
             })
         })?
         .collect::<Result<Vec<_>, _>>()?;

@@ -97,6 +97,12 @@ pub const MIGRATIONS: &[Migration] = &[
         include_str!("migrations/0014_leases.sql"),
         "c90cd19c4c845d8eba337837f84291062924a3c81c1bb7d8148abf9b4e426025",
     ),
+    Migration::new(
+        15,
+        "stored_codes",
+        include_str!("migrations/0015_stored_codes.sql"),
+        "583f846ce1b20f3eb26510694c4d68db7cd0ea554216c0cbb3811903eccd61d6",
+    ),
 ];
 
 /// Brings the database on `c` to the newest of `migrations` (the server passes
