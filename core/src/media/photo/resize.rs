@@ -41,8 +41,8 @@ fn resize_typed<P: fir::PixelTrait>(
     let src_image = fir::images::TypedImageRef::<P>::from_buffer(src.width, src.height, &src.data)
         .map_err(resize_error)?;
     let mut out = vec![0u8; width as usize * height as usize * P::size()];
-    let mut dst = fir::images::TypedImage::<P>::from_buffer(width, height, &mut out)
-        .map_err(resize_error)?;
+    let mut dst =
+        fir::images::TypedImage::<P>::from_buffer(width, height, &mut out).map_err(resize_error)?;
     fir::Resizer::new()
         .resize_typed(&src_image, &mut dst, &resize_options())
         .map_err(resize_error)?;
