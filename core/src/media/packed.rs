@@ -311,6 +311,30 @@ mod tests {
         );
     }
 
+    #[test]
+    fn every_refusal_reads_in_chinese_and_english() {
+        use crate::i18n::{Locale, word};
+        let all = [
+            UnpackError::TooLong,
+            UnpackError::NotBase64,
+            UnpackError::Version,
+            UnpackError::Truncated,
+            UnpackError::OutOfRange,
+            UnpackError::Trailing,
+            UnpackError::TooManyPoints,
+            UnpackError::Twice,
+        ];
+        for e in all {
+            // The judge's refusal names the error in words (Refused::new's "invalid-" words).
+            let zh = word(Locale::ZhCn, "invalid-", &e.to_string());
+            assert!(
+                zh.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)),
+                "{e}: {zh}"
+            );
+            assert_eq!(word(Locale::En, "invalid-", &e.to_string()), e.to_string());
+        }
+    }
+
     fn point() -> impl Strategy<Value = StrokePoint> {
         (
             -500.0f32..5000.0,
