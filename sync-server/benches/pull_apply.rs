@@ -77,6 +77,7 @@ fn main() -> Res<()> {
                 more: true,
                 changes,
                 card: None,
+                accepts: vec![],
             };
             let run_kit = || -> Res<Duration> {
                 let t = Instant::now();

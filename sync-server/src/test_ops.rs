@@ -90,6 +90,7 @@ pub fn customer_sign() -> SignV1 {
         seal: None,
         finding: None,
         strokes: None,
+        strokes_packed: None,
         summary: Some(summary),
     };
     s.seal = Some(seal_of(&s));

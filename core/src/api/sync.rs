@@ -135,7 +135,7 @@ impl FieldKit {
     /// The op encodings the server said it reads (enrolment, the last pull), of those this
     /// app knows ([`crate::sync::protocol::ACCEPTS`]); empty before enrolment.
     pub fn server_accepts(&self) -> Result<Vec<String>> {
-        self.store.read(|c| server_accepts(c))
+        self.store.read(server_accepts)
     }
 
     /// The server sequence up to which changes have been applied.

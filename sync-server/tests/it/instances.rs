@@ -139,6 +139,7 @@ async fn lease_contract(s: Arc<dyn Storage>, raw: Raw) {
         device_id: "dev".into(),
         kind: "signature".into(),
         detail: "signature x: the strokes do not draw the signature image".into(),
+        said: None,
         created_at: NOW + LEASE,
     };
     assert!(
