@@ -65,10 +65,10 @@ pub struct StoredOp {
 }
 
 impl StoredOp {
-    /// The reason a duplicate is answered with: in English, as devices are answered.
-    pub fn wire_reason(&self) -> Option<String> {
+    /// The reason a duplicate is answered with, in the device's language (`locale`).
+    pub fn wire_reason(&self, locale: Locale) -> Option<String> {
         match &self.said {
-            Some(s) => Some(s.render(Locale::En)),
+            Some(s) => Some(s.render(locale)),
             None => self.reason.clone(),
         }
     }
@@ -108,6 +108,8 @@ pub struct PushState {
 /// any lock: each op's canonical body and its hash.
 pub struct Batch {
     pub ops: Vec<Prepared>,
+    /// The language the device is answered in (its `Accept-Language`): refused ops' reasons.
+    pub locale: Locale,
 }
 
 /// One op of a [`Batch`].
@@ -118,8 +120,8 @@ pub struct Prepared {
 }
 
 impl Batch {
-    /// Prepares ops (CPU only; run it off the async workers).
-    pub fn prepare(ops: Vec<Op>) -> Batch {
+    /// Prepares ops (CPU only; run it off the async workers), answered in `locale`.
+    pub fn prepare(ops: Vec<Op>, locale: Locale) -> Batch {
         let ops = ops
             .into_iter()
             .map(|op| {
@@ -131,7 +133,7 @@ impl Batch {
                 }
             })
             .collect();
-        Batch { ops }
+        Batch { ops, locale }
     }
 
     /// The ops' ids, in order.
@@ -339,6 +341,26 @@ impl Flags<'_> {
     }
 }
 
+/// A refused or held op's reason as the device is answered: its sentence in the device's
+/// language, else the words.
+fn answer_reason(said: Option<&Stored>, words: Option<&str>, locale: Locale) -> String {
+    match said {
+        Some(s) => s.render(locale),
+        None => words.unwrap_or_default().to_owned(),
+    }
+}
+
+/// A held completion as the device hears it: the summary, then its first five reasons, in
+/// the device's language.
+fn held_reason(said: Option<&Stored>, reasons: &[Stored], locale: Locale) -> String {
+    let head = answer_reason(said, None, locale);
+    let list: Vec<String> = reasons.iter().take(5).map(|r| r.render(locale)).collect();
+    match locale {
+        Locale::ZhCn => format!("{head}：{}", list.join("；")),
+        Locale::En => format!("{head}: {}", list.join(" ")),
+    }
+}
+
 /// Plans a batch (the ops are in `seq` order; the caller checked the batch's size).
 pub fn plan(
     device: &DeviceRecord,
@@ -370,7 +392,7 @@ pub fn plan(
     let mut gap: Option<i64> = None;
     // A device clock off by more than the threshold is flagged once per batch: from the
     // clock it reports when sending, else from ops dated in the future.
-    let Batch { ops } = batch;
+    let Batch { ops, locale } = batch;
     let skew = match sent_at {
         // Saturating: both clocks come from the device and may be anything an i64 holds.
         Some(t) => Some(t.saturating_sub(now)),
@@ -414,7 +436,7 @@ pub fn plan(
                 results.push(answer(OpOutcome::Duplicate {
                     first: stored.outcome,
                     code: stored.code.clone(),
-                    reason: stored.wire_reason(),
+                    reason: stored.wire_reason(locale),
                 }));
             } else {
                 results.push(answer(OpOutcome::Rejected {
@@ -488,11 +510,17 @@ pub fn plan(
             FirstOutcome::Applied => OpOutcome::Applied,
             FirstOutcome::Rejected => OpOutcome::Rejected {
                 code: code.clone().unwrap_or_default(),
-                reason: reason.clone().unwrap_or_default(),
+                reason: answer_reason(said.as_ref(), reason.as_deref(), locale),
             },
             FirstOutcome::Conflict => OpOutcome::Conflict {
                 code: code.clone().unwrap_or_default(),
-                reason: reason.clone().unwrap_or_default(),
+                reason: match completions.last() {
+                    // A held completion: the device hears the first reasons themselves.
+                    Some(c) if c.op_id == op_id.to_string() && !c.reasons.is_empty() => {
+                        held_reason(said.as_ref(), &c.reasons, locale)
+                    }
+                    _ => answer_reason(said.as_ref(), reason.as_deref(), locale),
+                },
             },
         }));
         inserts.push(NewOp {
@@ -651,8 +679,9 @@ fn judge_job_op(
         );
     }
     flags.check(job_id, op, &check);
-    // The device hears the first reasons in English; the op stores how many (the completion
-    // keeps them all, as codes).
+    // The op stores how many (the completion keeps them all, as codes); the device hears the
+    // first ones in its language (`held_reason`). `wire`: the English words, as stored before
+    // the sentences were codes.
     let said = Code::CompletionHeld.said().arg("count", reasons.len());
     let wire = format!(
         "held for the service desk: {}",

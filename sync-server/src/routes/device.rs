@@ -135,7 +135,9 @@ pub async fn push(
     jobs.dedup();
     // A place in the writer's queue, held until the push is committed.
     let _queued = s.limits.writes.enter()?;
-    let batch = tokio::task::spawn_blocking(move || Batch::prepare(req.ops))
+    // Refused ops' reasons in the device's language (its Accept-Language; Chinese first).
+    let locale = crate::i18n::current();
+    let batch = tokio::task::spawn_blocking(move || Batch::prepare(req.ops, locale))
         .await
         .map_err(|e| ApiError::Internal(e.to_string()))?;
     let response = s

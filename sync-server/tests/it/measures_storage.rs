@@ -3,6 +3,7 @@
 //! ([`common::journal::Phone`]) walked at chosen times; a completion is a fact only once it
 //! counts (its drawings checked, or released by the desk), never while checking or held.
 
+use fieldkit_server::i18n::Locale;
 use std::sync::Arc;
 
 use crate::common;
@@ -187,7 +188,13 @@ async fn suite(s: Arc<dyn Storage>) {
     let p = PushPolicy::default();
     let batch = phone.outbox();
     let r = s
-        .push(device.clone(), Batch::prepare(batch.clone()), None, p, NOW)
+        .push(
+            device.clone(),
+            Batch::prepare(batch.clone(), Locale::En),
+            None,
+            p,
+            NOW,
+        )
         .await
         .unwrap();
     phone.acknowledge(&r);
@@ -264,7 +271,7 @@ async fn suite(s: Arc<dyn Storage>) {
     let r = s
         .push(
             device.clone(),
-            Batch::prepare(b_ops.clone()),
+            Batch::prepare(b_ops.clone(), Locale::En),
             Some(later + skew),
             p,
             later,

@@ -30,6 +30,7 @@ use crate::common::journal::Phone;
 use fieldkit_core::model::*;
 use fieldkit_core::sync::protocol::OpOutcome;
 use fieldkit_core::sync::protocol::{Change, Op};
+use fieldkit_server::i18n::Locale;
 use fieldkit_server::push::{Batch, CompletionState, PushPolicy};
 use fieldkit_server::storage::dashboard::{DispatcherAccount, SessionRecord};
 use fieldkit_server::storage::migrations::{
@@ -268,9 +269,15 @@ async fn fill(s: Arc<dyn Storage>) {
         op('a', 5, "spaceship", "x-1", "launch", at),
         op('a', 6, "stock", "FX-PART-1", "issued", at),
     ];
-    s.push(a1.clone(), Batch::prepare(batch), None, policy, at)
-        .await
-        .unwrap();
+    s.push(
+        a1.clone(),
+        Batch::prepare(batch, Locale::En),
+        None,
+        policy,
+        at,
+    )
+    .await
+    .unwrap();
 
     // The desk cancels J2 and reassigns J3 to technician B, reschedules J5.
     s.change_work_order(
@@ -320,9 +327,15 @@ async fn fill(s: Arc<dyn Storage>) {
         job_op('a', 13, 2, "complete", at + 6 * MINUTE),
         job_op('a', 14, 3, "complete", at + 7 * MINUTE),
     ];
-    s.push(a1, Batch::prepare(batch), Some(at + 3 * HOUR), policy, at)
-        .await
-        .unwrap();
+    s.push(
+        a1,
+        Batch::prepare(batch, Locale::En),
+        Some(at + 3 * HOUR),
+        policy,
+        at,
+    )
+    .await
+    .unwrap();
 
     // Device B1 takes J3 over and pauses J5.
     let b1 = s
@@ -337,7 +350,7 @@ async fn fill(s: Arc<dyn Storage>) {
         job_op('b', 3, 5, "arrive", at + MINUTE),
         job_op('b', 4, 5, "pause", at + 2 * MINUTE),
     ];
-    s.push(b1, Batch::prepare(batch), None, policy, at)
+    s.push(b1, Batch::prepare(batch, Locale::En), None, policy, at)
         .await
         .unwrap();
 
@@ -952,7 +965,7 @@ async fn writes_after(s: &dyn Storage) {
     let r = s
         .push(
             c1,
-            Batch::prepare(phone.outbox()),
+            Batch::prepare(phone.outbox(), Locale::En),
             None,
             PushPolicy::default(),
             at,
@@ -976,7 +989,7 @@ async fn writes_after(s: &dyn Storage) {
     let r = s
         .push(
             b1,
-            Batch::prepare(vec![resume]),
+            Batch::prepare(vec![resume], Locale::En),
             None,
             PushPolicy::default(),
             at,

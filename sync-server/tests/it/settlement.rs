@@ -195,7 +195,8 @@ async fn settlement(backend: Backend) {
     match answer(&r, start) {
         OpOutcome::Rejected { code, reason } => {
             assert_eq!(code, "blocked");
-            assert!(reason.contains("sign"), "{reason}");
+            // In the phone's language (no Accept-Language: Chinese): waiting for the signature.
+            assert!(reason.contains("签名"), "{reason}");
         }
         other => panic!("paid work without the signature: {other:?}"),
     }

@@ -2,6 +2,7 @@
 //! Every pushed op comes from a real device journal ([`common::journal::Phone`]), judged by
 //! the server as the second judge.
 
+use fieldkit_server::i18n::Locale;
 use std::sync::Arc;
 
 use crate::common;
@@ -43,7 +44,7 @@ async fn push(
     let r = s
         .push(
             device.clone(),
-            Batch::prepare(ops),
+            Batch::prepare(ops, Locale::En),
             sent_at,
             PushPolicy::default(),
             now,
@@ -274,7 +275,7 @@ async fn suite(s: Arc<dyn Storage>) {
     let r = s
         .push(
             device.clone(),
-            Batch::prepare(ops.clone()),
+            Batch::prepare(ops.clone(), Locale::En),
             None,
             PushPolicy::default(),
             now,
@@ -319,7 +320,7 @@ async fn suite(s: Arc<dyn Storage>) {
     let r = s
         .push(
             device.clone(),
-            Batch::prepare(vec![changed, reseq, gap]),
+            Batch::prepare(vec![changed, reseq, gap], Locale::En),
             None,
             PushPolicy::default(),
             now,

@@ -10,6 +10,7 @@
 //! visits and push their journals, and a completion enters the feed when it counts (once the
 //! server's drawing check passed it, or the desk released it), never while held.
 
+use fieldkit_server::i18n::Locale;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -105,7 +106,7 @@ async fn storage_suite(s: Arc<dyn Storage>) {
     let r = s
         .push(
             device,
-            Batch::prepare(phone.outbox()),
+            Batch::prepare(phone.outbox(), Locale::En),
             None,
             PushPolicy::default(),
             now,

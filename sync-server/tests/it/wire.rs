@@ -139,6 +139,17 @@ async fn forged_signs(
     n: u32,
     forge: impl Fn(&mut serde_json::Map<String, Value>),
 ) -> (Vec<OpOutcome>, WorkOrderId) {
+    forged_signs_in(ts, tech, n, None, forge).await
+}
+
+/// [`forged_signs`], pushed with `Accept-Language: lang` when given.
+async fn forged_signs_in(
+    ts: &TestServer,
+    tech: &str,
+    n: u32,
+    lang: Option<&str>,
+    forge: impl Fn(&mut serde_json::Map<String, Value>),
+) -> (Vec<OpOutcome>, WorkOrderId) {
     let job = demo::repair_order(n, Utc::now(), Billing::Paid);
     ts.create_job(&job, Some(tech)).await;
     let p = phone(ts, tech, |_| {}).await;
@@ -154,7 +165,13 @@ async fn forged_signs(
         hostile::reseal(&mut ops, i);
         hostile::rechain(&mut ops);
     }
-    let r = ts.push_ops(&p.token, &ops).await;
+    let mut req = ts.signed_push(&p.token, &ops);
+    if let Some(lang) = lang {
+        req = req.header("accept-language", lang);
+    }
+    let res = req.send().await.expect("push");
+    assert_eq!(res.status().as_u16(), 200);
+    let r: PushResponse = res.json().await.expect("push body");
     let answers = ops
         .iter()
         .filter(|o| o.kind == "sign")
@@ -187,6 +204,24 @@ async fn forged_packed_strokes_are_refused_or_held() {
     })
     .await;
     assert!(answers.iter().all(rejected), "{answers:?}");
+
+    // The phone hears why in its language: Chinese first, English when it asks.
+    let reason_of = |a: &OpOutcome| match a {
+        OpOutcome::Rejected { reason, .. } => reason.clone(),
+        other => panic!("{other:?}"),
+    };
+    let zh = reason_of(&answers[0]);
+    assert!(
+        zh.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)),
+        "{zh}"
+    );
+    let (answers, _) = forged_signs_in(&ts, &tech, 14, Some("en"), |m| {
+        let p = pack(m);
+        m.insert("strokes_packed".into(), Value::String(p));
+    })
+    .await;
+    let en = reason_of(&answers[0]);
+    assert!(en.contains("both packed and as points"), "{en}");
 
     // Text that does not unpack (valid base64 of a wrong version byte; not base64 at all).
     for bad in ["Ag", "!!not base64!!"] {
