@@ -48,7 +48,7 @@ use crate::i18n::Locale;
 pub use crate::records::{CompletionState, PushPolicy};
 use crate::records::{DeviceRecord, Flag, JobRecord};
 use crate::stored::{Code, Stored};
-use decision::{APPLIED, Decision, conflict, refuse, refused};
+use decision::{APPLIED, Decision, answer_reason, conflict, held_reason, refuse, refused};
 use van::Van;
 
 /// An op already stored.
@@ -338,26 +338,6 @@ impl Flags<'_> {
         for p in &check.said.signatures {
             self.raise(Some(job), op, "signature", p.clone());
         }
-    }
-}
-
-/// A refused or held op's reason as the device is answered: its sentence in the device's
-/// language, else the words.
-fn answer_reason(said: Option<&Stored>, words: Option<&str>, locale: Locale) -> String {
-    match said {
-        Some(s) => s.render(locale),
-        None => words.unwrap_or_default().to_owned(),
-    }
-}
-
-/// A held completion as the device hears it: the summary, then its first five reasons, in
-/// the device's language.
-fn held_reason(said: Option<&Stored>, reasons: &[Stored], locale: Locale) -> String {
-    let head = answer_reason(said, None, locale);
-    let list: Vec<String> = reasons.iter().take(5).map(|r| r.render(locale)).collect();
-    match locale {
-        Locale::ZhCn => format!("{head}：{}", list.join("；")),
-        Locale::En => format!("{head}: {}", list.join(" ")),
     }
 }
 

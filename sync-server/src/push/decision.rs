@@ -1,6 +1,6 @@
-//! What push judging decides for one op ([`Decision`]): its outcome, its code, the reason the
-//! device is answered with (English, as devices are answered) and the reason stored (a code
-//! with arguments, [`crate::stored`]).
+//! What push judging decides for one op ([`Decision`]): its outcome, its code, the reason in
+//! English words and the reason stored (a code with arguments, [`crate::stored`]), and the
+//! reason the device is answered with, in its language ([`answer_reason`], [`held_reason`]).
 
 use fieldkit_core::sync::protocol::FirstOutcome;
 
@@ -38,4 +38,24 @@ pub(super) fn conflict(code: &str, said: impl Into<Stored>) -> Decision {
         Some(said.render(Locale::En)),
         Some(said),
     )
+}
+
+/// A refused or held op's reason as the device is answered: its sentence in the device's
+/// language, else the words.
+pub(super) fn answer_reason(said: Option<&Stored>, words: Option<&str>, locale: Locale) -> String {
+    match said {
+        Some(s) => s.render(locale),
+        None => words.unwrap_or_default().to_owned(),
+    }
+}
+
+/// A held completion as the device hears it: the summary, then its first five reasons, in
+/// the device's language.
+pub(super) fn held_reason(said: Option<&Stored>, reasons: &[Stored], locale: Locale) -> String {
+    let head = answer_reason(said, None, locale);
+    let list: Vec<String> = reasons.iter().take(5).map(|r| r.render(locale)).collect();
+    match locale {
+        Locale::ZhCn => format!("{head}：{}", list.join("；")),
+        Locale::En => format!("{head}: {}", list.join(" ")),
+    }
 }
