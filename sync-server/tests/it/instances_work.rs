@@ -7,10 +7,8 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
 use crate::common::Pg;
-use crate::common::journal::Phone;
+use crate::common::journal::{complete, crew};
 use crate::instances::{instance, until};
-use fieldkit_core::demo;
-use fieldkit_core::model::*;
 use reqwest::Method;
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -71,39 +69,6 @@ async fn receiver(log: Log) -> String {
     format!("http://{addr}/hooks")
 }
 
-/// A technician (made on `ts`) whose phone enrolled through `ts` and pulled `n` new jobs.
-async fn crew(ts: &crate::common::TestServer, name: &str, n: u32) -> (Phone, Vec<WorkOrder>) {
-    let t = ts.create_technician(name).await;
-    let phone = Phone::new(chrono::Utc::now());
-    phone.enrol(ts, &t).await;
-    let mut jobs = Vec::new();
-    for i in 0..n {
-        let j = demo::repair_order(100 + i, chrono::Utc::now(), Billing::Paid);
-        ts.create_job(&j, Some(&t)).await;
-        jobs.push(j);
-    }
-    phone.sync().await;
-    (phone, jobs)
-}
-
-/// The phone completes its jobs and syncs (through the instance it enrolled with); the
-/// completions' op ids.
-async fn complete(phone: &Phone, jobs: &[WorkOrder]) -> Vec<String> {
-    let mut ids = Vec::new();
-    for j in jobs {
-        let record = phone.walk_repair(j.id, &mut |_| None);
-        let op = phone
-            .job_ops(j.id)
-            .into_iter()
-            .find(|o| o.seq == record.seq)
-            .expect("the completion in the outbox");
-        ids.push(op.op_id.to_string());
-    }
-    let r = phone.sync().await;
-    assert_eq!((r.rejected, r.conflicts), (0, 0), "every op applied: {r:?}");
-    ids
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn completions_through_two_instances_are_checked_and_delivered_once() {
     let Some(pg) = Pg::start() else { return };
@@ -130,8 +95,8 @@ async fn completions_through_two_instances_are_checked_and_delivered_once() {
     assert_eq!(s, 201, "{v}");
     let id = v["id"].as_str().unwrap().to_owned();
 
-    let (wang, wang_jobs) = crew(&a, "Wang Wei", 3).await;
-    let (li, li_jobs) = crew(&b, "Li Na", 3).await;
+    let (wang, wang_jobs) = crew(&a, "Wang Wei", 100, 3).await;
+    let (li, li_jobs) = crew(&b, "Li Na", 100, 3).await;
     let (mut ops, more) = tokio::join!(complete(&wang, &wang_jobs), complete(&li, &li_jobs));
     ops.extend(more);
     ops.sort();

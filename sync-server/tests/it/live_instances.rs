@@ -21,7 +21,7 @@ use fieldkit_core::model::*;
 use reqwest::Method;
 use serde_json::Value;
 
-use crate::common::journal::{Phone, sync_options};
+use crate::common::journal::{complete, crew, sync_options};
 use crate::common::webdriver::Browser;
 use crate::common::{self, Backend, DashboardLogin, TestServer};
 use fieldkit_server::Config;
@@ -147,39 +147,6 @@ impl Stream {
     }
 }
 
-/// A technician whose phone (the core) enrolled through `via` and pulled `n` new jobs.
-async fn crew(via: &TestServer, n: u32) -> (Phone, Vec<WorkOrder>) {
-    let t = via.create_technician("Technician Live Qian").await;
-    let phone = Phone::new(chrono::Utc::now());
-    phone.enrol(via, &t).await;
-    let mut jobs = Vec::new();
-    for i in 0..n {
-        let j = demo::repair_order(200 + i, chrono::Utc::now(), Billing::Paid);
-        via.create_job(&j, Some(&t)).await;
-        jobs.push(j);
-    }
-    phone.sync().await;
-    (phone, jobs)
-}
-
-/// The phone walks `jobs` to completion and pushes (through the instance it enrolled
-/// with); the completions' op ids.
-async fn complete(phone: &Phone, jobs: &[WorkOrder]) -> Vec<String> {
-    let mut ids = Vec::new();
-    for j in jobs {
-        let record = phone.walk_repair(j.id, &mut |_| None);
-        let op = phone
-            .job_ops(j.id)
-            .into_iter()
-            .find(|o| o.seq == record.seq)
-            .expect("the completion in the outbox");
-        ids.push(op.op_id.to_string());
-    }
-    let r = phone.sync().await;
-    assert_eq!((r.rejected, r.conflicts), (0, 0), "every op applied: {r:?}");
-    ids
-}
-
 async fn desk(ts: &TestServer) -> DashboardLogin {
     ts.create_dispatcher("desk", PASSWORD).await;
     ts.dashboard_login("desk", PASSWORD).await
@@ -191,7 +158,7 @@ async fn a_completion_through_b_is_live_on_a_and_resumes_on_c() {
         return;
     };
     b.publish_demo_catalog().await;
-    let (phone, jobs) = crew(&b, 4).await;
+    let (phone, jobs) = crew(&b, "Technician Live Qian", 200, 4).await;
     let me = desk(&a).await;
     let mut board = Stream::board(&a, &me).await;
     // Every connection starts by telling the page to read the whole board.
@@ -313,7 +280,7 @@ async fn killed_listeners_are_survived_with_nothing_missed() {
     let url = a.pg.as_ref().unwrap().url.clone();
     b.publish_demo_catalog().await;
     const ROUNDS: u32 = 3;
-    let (phone, jobs) = crew(&b, ROUNDS).await;
+    let (phone, jobs) = crew(&b, "Technician Live Qian", 200, ROUNDS).await;
     let me = desk(&a).await;
     let mut board = Stream::board(&a, &me).await;
     assert_eq!(board.next().await.data, "*");

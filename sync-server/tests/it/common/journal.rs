@@ -240,3 +240,42 @@ pub fn sync_options() -> SyncOptions {
         ..SyncOptions::default()
     }
 }
+
+/// A technician `name` (made on `via`) whose phone enrolled through `via` and pulled `n` new
+/// paid repairs, numbered from `first`.
+pub async fn crew(
+    via: &super::TestServer,
+    name: &str,
+    first: u32,
+    n: u32,
+) -> (Phone, Vec<WorkOrder>) {
+    let t = via.create_technician(name).await;
+    let phone = Phone::new(chrono::Utc::now());
+    phone.enrol(via, &t).await;
+    let mut jobs = Vec::new();
+    for i in 0..n {
+        let j = demo::repair_order(first + i, chrono::Utc::now(), Billing::Paid);
+        via.create_job(&j, Some(&t)).await;
+        jobs.push(j);
+    }
+    phone.sync().await;
+    (phone, jobs)
+}
+
+/// The phone walks `jobs` to completion and syncs (through the instance it enrolled with),
+/// every op applied; the completions' op ids.
+pub async fn complete(phone: &Phone, jobs: &[WorkOrder]) -> Vec<String> {
+    let mut ids = Vec::new();
+    for j in jobs {
+        let record = phone.walk_repair(j.id, &mut |_| None);
+        let op = phone
+            .job_ops(j.id)
+            .into_iter()
+            .find(|o| o.seq == record.seq)
+            .expect("the completion in the outbox");
+        ids.push(op.op_id.to_string());
+    }
+    let r = phone.sync().await;
+    assert_eq!((r.rejected, r.conflicts), (0, 0), "every op applied: {r:?}");
+    ids
+}
