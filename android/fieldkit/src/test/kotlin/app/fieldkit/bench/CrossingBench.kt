@@ -7,6 +7,7 @@ package app.fieldkit.bench
 import app.fieldkit.TestSupport
 import app.fieldkit.ffi.Answer
 import app.fieldkit.ffi.FfiConverterString
+import app.fieldkit.ffi.IntegrityCheckingUniffiLib
 import app.fieldkit.ffi.RustBuffer
 import app.fieldkit.ffi.UniffiLib
 import app.fieldkit.ffi.UniffiRustCallStatus
@@ -32,7 +33,7 @@ fun main(args: Array<String>) {
         val rows = listOf(
             // A direct-mapped JNA call: no arguments, an int back, no call status.
             Row("JNA call, no arguments (a checksum)") {
-                sink += UniffiLib.uniffi_fieldkit_ffi_checksum_method_fieldkit_device_id()
+                sink += IntegrityCheckingUniffiLib.uniffi_fieldkit_ffi_checksum_method_fieldkit_device_id()
             },
             // The call status every fallible call allocates: a JNA Structure (native memory,
             // reflective field layout), written before and read after the call.
