@@ -246,38 +246,7 @@ pub struct TemplateRef {
 impl FieldKit {
     /// The checklist of the job's open visit.
     pub fn checklist(&self, job_id: String) -> Result<ChecklistView> {
-        let v = self.job_read(&job_id, |k, id| k.checklist(id))?;
-        let template = step_kinds(&v.template.id, v.template.version);
-        Ok(ChecklistView {
-            template_id: v.template.id,
-            template_version: i32_of(v.template.version),
-            steps: v
-                .steps
-                .into_iter()
-                .map(|s| StepState {
-                    kind: template
-                        .as_ref()
-                        .and_then(|t| t.get(&s.id).cloned())
-                        .unwrap_or(StepKind::Other {
-                            name: s.kind.to_owned(),
-                        }),
-                    id: s.id,
-                    label: s.label.into(),
-                    help: s.help.map(Into::into),
-                    phase: s.phase.into(),
-                    required: s.required,
-                    applicable: s.applicable,
-                    status: s.status.into(),
-                })
-                .collect(),
-            next: v.next,
-            blockers: v.blockers.into_iter().map(Into::into).collect(),
-            progress: Progress {
-                satisfied: i32_of(v.progress.satisfied),
-                applicable_required: i32_of(v.progress.applicable_required),
-            },
-            paid: v.paid,
-        })
+        Ok(view_of(self.job_read(&job_id, |k, id| k.checklist(id))?))
     }
 
     /// Answers a step of the open visit. Refused (`StepRefused`) when out of order, out of
@@ -334,6 +303,41 @@ fn kinds_of(t: &rules::Template) -> KindsByStep {
             .map(|s| (s.id.clone(), StepKind::from(s.kind.clone())))
             .collect(),
     )
+}
+
+/// The FFI's view of the core's checklist view.
+pub(crate) fn view_of(v: fieldkit_core::api::ChecklistView) -> ChecklistView {
+    let template = step_kinds(&v.template.id, v.template.version);
+    ChecklistView {
+        template_id: v.template.id,
+        template_version: i32_of(v.template.version),
+        steps: v
+            .steps
+            .into_iter()
+            .map(|s| StepState {
+                kind: template
+                    .as_ref()
+                    .and_then(|t| t.get(&s.id).cloned())
+                    .unwrap_or(StepKind::Other {
+                        name: s.kind.to_owned(),
+                    }),
+                id: s.id,
+                label: s.label.into(),
+                help: s.help.map(Into::into),
+                phase: s.phase.into(),
+                required: s.required,
+                applicable: s.applicable,
+                status: s.status.into(),
+            })
+            .collect(),
+        next: v.next,
+        blockers: v.blockers.into_iter().map(Into::into).collect(),
+        progress: Progress {
+            satisfied: i32_of(v.progress.satisfied),
+            applicable_required: i32_of(v.progress.applicable_required),
+        },
+        paid: v.paid,
+    }
 }
 
 fn remember(t: &rules::Template) {

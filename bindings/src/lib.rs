@@ -30,6 +30,7 @@ mod jobs;
 mod kit;
 mod money;
 mod onsite;
+mod open_checklist;
 mod parts;
 mod report;
 mod return_facts;
@@ -62,6 +63,7 @@ pub use onsite::{
     CompletionRecord, FeeConsent, FeeItem, FeeSchedule, Feedback, Finding, FindingKind, LoanerUnit,
     TakeBack, TakeBackReceipt,
 };
+pub use open_checklist::{AnsweredStep, OpenChecklist};
 pub use parts::{OldPartFate, Part, PartUsage, PartUse, StockLevel};
 pub use report::CopyOptions;
 pub use return_facts::{

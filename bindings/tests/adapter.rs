@@ -204,3 +204,44 @@ fn sync_before_enrolment_and_an_unreachable_server_are_typed() {
     ));
     assert!(kit.sync_issues().expect("issues").is_empty());
 }
+
+#[test]
+fn an_open_checklist_answers_by_position_and_notifies_like_answer_step() {
+    let (kit, id, _dir) = kit();
+    kit.accept(id.clone()).expect("accept");
+    kit.call_customer(id.clone(), reached()).expect("call");
+    let sheet = kit.open_checklist(id.clone()).expect("open");
+    let view = sheet.view().expect("view");
+    assert_eq!(view, kit.checklist(id.clone()).expect("checklist"));
+    let at = |step: &str| {
+        i32::try_from(view.steps.iter().position(|s| s.id == step).expect(step)).expect("fits")
+    };
+    let rec = Recorder::default();
+    let _handle = kit.observe_jobs(Box::new(rec.clone()));
+
+    for bad in [-1, i32::try_from(view.steps.len()).expect("fits"), i32::MAX] {
+        assert!(matches!(
+            sheet.confirm(bad),
+            Err(FieldKitError::Validation { .. })
+        ));
+    }
+    assert!(matches!(
+        sheet.confirm(at("respect_home")),
+        Err(FieldKitError::StepRefused { .. })
+    ));
+    assert!(
+        rec.0.lock().expect("lock").is_empty(),
+        "no change, no notice"
+    );
+
+    let seq = sheet.confirm(at("tools_parts_loaded")).expect("tick");
+    let answered = sheet
+        .answer_and_view(at("tools_parts_loaded"), Answer::Confirmed)
+        .expect("answer again");
+    assert!(answered.seq > seq);
+    assert_eq!(answered.view, kit.checklist(id).expect("checklist"));
+    assert_eq!(
+        *rec.0.lock().expect("lock"),
+        vec!["answer_step".to_owned(), "answer_step".to_owned()]
+    );
+}

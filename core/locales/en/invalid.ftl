@@ -113,6 +113,7 @@ invalid-needs-a-host-and-no-user-name = needs a host and no user name
 invalid-no-item-was-agreed = no item was agreed
 invalid-no-part-is-requested = no part is requested
 invalid-no-time-can-be-agreed-without-reaching-the-customer = no time can be agreed without reaching the customer
+invalid-no-step-at-this-position = no step at this position
 invalid-no-visit-is-under-way = no visit is under way
 invalid-not-a-ca-certificate = not a CA certificate
 invalid-not-a-sha-256-hex-digest = not a SHA-256 hex digest

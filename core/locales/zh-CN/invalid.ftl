@@ -113,6 +113,7 @@ invalid-needs-a-host-and-no-user-name = 需要主机名，且不能带用户名
 invalid-no-item-was-agreed = 没有同意任何项目
 invalid-no-part-is-requested = 没有申请任何配件
 invalid-no-time-can-be-agreed-without-reaching-the-customer = 未联系上客户，不能约定时间
+invalid-no-step-at-this-position = 这个位置没有步骤
 invalid-no-visit-is-under-way = 当前没有进行中的上门
 invalid-not-a-ca-certificate = 不是 CA 证书
 invalid-not-a-sha-256-hex-digest = 不是十六进制的 SHA-256 摘要

@@ -114,6 +114,14 @@ public final class FieldKitClient: @unchecked Sendable {
     public func answerStep(_ id: String, _ stepId: String, _ answer: Answer) async throws -> Int64 {
         try await local { try $0.answerStep(jobId: id, stepId: stepId, answer: answer) }
     }
+    /// The checklist of the job's open visit, held open by a screen. Its calls name a step by
+    /// its position in `view().steps` and are plain (not async) calls: each takes microseconds,
+    /// no hop is worth its cost (BENCHMARKS.md §4). `confirm(step:)` ticks a confirmation step;
+    /// `answerAndView(step:answer:)` answers and returns the checklist to redraw, in one call.
+    /// `NotFound` without an open visit.
+    public func openChecklist(_ id: String) async throws -> OpenChecklist {
+        try await local { try $0.openChecklist(jobId: id) }
+    }
     /// What the returns rules (第6章 第21–24条) decide for the job's sale with `found` on site:
     /// show `whyZhCn` / `whyEn`, then answer the return-decision step with
     /// `.returnDecided(found:decision:)`. `Validation` without a sale record.

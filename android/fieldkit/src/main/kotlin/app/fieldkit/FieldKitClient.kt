@@ -26,6 +26,7 @@ import app.fieldkit.ffi.JobObserver
 import app.fieldkit.ffi.JobStatus
 import app.fieldkit.ffi.JobSummary
 import app.fieldkit.ffi.KitConfig
+import app.fieldkit.ffi.OpenChecklist
 import app.fieldkit.ffi.Part
 import app.fieldkit.ffi.PartRequest
 import app.fieldkit.ffi.PartUsage
@@ -163,6 +164,15 @@ class FieldKitClient private constructor(
         local { answerStep(jobId, stepId, answer) }
     suspend fun exceptStep(jobId: String, stepId: String, reason: String): Long =
         local { exceptStep(jobId, stepId, reason) }
+    /**
+     * The checklist of the job's open visit, held open by a screen (close it with `use {}` or
+     * `close()` when the screen goes). Its calls name a step by its position in
+     * `view().steps` and are plain (not suspend) calls: each takes microseconds, no thread hop
+     * is worth its cost (BENCHMARKS.md §4). `confirm(i)` ticks a confirmation step;
+     * `answerAndView(i, answer)` answers and returns the checklist to redraw, in one call.
+     * `NotFound` without an open visit.
+     */
+    suspend fun openChecklist(jobId: String): OpenChecklist = local { openChecklist(jobId) }
     /**
      * What the returns rules (第6章 第21–24条) decide for the job's sale with [found] on site:
      * show [ReturnDecision.whyZhCn] / [ReturnDecision.whyEn], then answer the return-decision
