@@ -8,10 +8,12 @@ import app.fieldkit.TestSupport
 import app.fieldkit.ffi.Answer
 import app.fieldkit.ffi.FfiConverterString
 import app.fieldkit.ffi.IntegrityCheckingUniffiLib
+import app.fieldkit.ffi.JobObserver
 import app.fieldkit.ffi.RustBuffer
 import app.fieldkit.ffi.UniffiLib
 import app.fieldkit.ffi.UniffiRustCallStatus
 import app.fieldkit.ffi.benchAnswerStepInRust
+import kotlinx.coroutines.runBlocking
 
 private class Row(val name: String, val body: () -> Unit) {
     val samples = ArrayList<Long>()
@@ -29,6 +31,11 @@ fun main(args: Array<String>) {
         val answer = Answer.Confirmed
         val handle = raw.uniffiCloneHandle()
         val reused = UniffiRustCallStatus()
+        val sheet = raw.openChecklist(id)
+        val at = sheet.view().steps.indexOfFirst { it.id == step }
+        val cancelled = raw.observeJobs(object : JobObserver {
+            override fun onJobChanged(jobId: String, action: String) {}
+        }).also { it.cancel() }
         var sink = 0L
         val rows = listOf(
             // A direct-mapped JNA call: no arguments, an int back, no call status.
@@ -42,11 +49,11 @@ fun main(args: Array<String>) {
             },
             // One call taking a call status: cloning the object's handle, then freeing the clone
             // (every method call clones the handle first). Two crossings, one reused status.
-            Row("clone + free the handle, one status reused (2 calls)") {
+            Row("clone + free the handle, one status reused (2 calls; FieldKit's pooled statuses)") {
                 val h = UniffiLib.uniffi_fieldkit_ffi_fn_clone_fieldkit(handle, reused)
                 UniffiLib.uniffi_fieldkit_ffi_fn_free_fieldkit(h, reused)
             },
-            Row("clone + free the handle, a new status each (2 calls)") {
+            Row("clone + free the handle, a new status each (2 calls; as uniffi 0.32 generates)") {
                 val h = UniffiLib.uniffi_fieldkit_ffi_fn_clone_fieldkit(handle, UniffiRustCallStatus())
                 UniffiLib.uniffi_fieldkit_ffi_fn_free_fieldkit(h, UniffiRustCallStatus())
             },
@@ -56,11 +63,28 @@ fun main(args: Array<String>) {
                 val b: RustBuffer.ByValue = FfiConverterString.lower(step)
                 RustBuffer.free(b)
             },
+            // The cheapest method call: clone the handle, call, a Boolean back (2 calls).
+            Row("ObserverHandle.isActive(): clone + call, a Boolean back (2 calls)") {
+                if (cancelled.isActive()) sink++
+            },
             // The floor as the app sees it: clone, call, lift the String back, free its buffer.
             Row("deviceId(): clone + call + String back + free (3 calls)") {
                 sink += raw.deviceId().length
             },
-            Row("answerStep from Kotlin") { raw.answerStep(id, step, answer) },
+            Row("answerStep(jobId, stepId, answer) from Kotlin (5 calls)") { raw.answerStep(id, step, answer) },
+            Row("OpenChecklist.confirm(i) from Kotlin (2 calls)") { sheet.confirm(at) },
+            // The idiomatic layer's suspend call: the same answerStep after a hop to Dispatchers.IO.
+            Row("FieldKitClient.answerStep, suspend (withContext(Dispatchers.IO)) from runBlocking") {
+                runBlocking { kit.answerStep(id, step, answer) }
+            },
+            // A screen's redraw after a tick: two calls (answer, then read the view) or one.
+            Row("answerStep + checklist(jobId): two calls") {
+                raw.answerStep(id, step, answer)
+                sink += raw.checklist(id).steps.size
+            },
+            Row("OpenChecklist.answerAndView(i, answer): one call") {
+                sink += sheet.answerAndView(at, answer).view.steps.size
+            },
         )
         // Warm-up: JIT (C2 compiles after ~10k calls), statement cache, WAL.
         repeat(10_000) { for (r in rows) r.body() }
@@ -77,6 +101,8 @@ fun main(args: Array<String>) {
             for (ns in benchAnswerStepInRust(raw, id, step, answer, perRound)) inRust.add(ns)
         }
         UniffiLib.uniffi_fieldkit_ffi_fn_free_fieldkit(handle, reused)
+        sheet.close()
+        cancelled.close()
         fun pct(xs: List<Long>, p: Double): Long = xs.sorted()[((xs.size - 1) * p).toInt()]
         fun us(ns: Long) = "%.2f".format(ns / 1000.0)
         println("crossing, ${rounds * perRound} calls per row, interleaved in rounds of $perRound (sink $sink)")
