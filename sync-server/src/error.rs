@@ -568,40 +568,11 @@ mod tests {
             .filter(|i| i.starts_with("err-"))
         {
             let zh = i18n::CATALOGUE.format(Locale::ZhCn, id, None);
-            let words = english_words(&zh);
+            let words = fieldkit_core::i18n::scan::english_words(&zh);
             assert!(words.is_empty(), "{id}: {zh}: {words:?}");
             let en = i18n::CATALOGUE.format(Locale::En, id, None);
             assert!(!has_cjk(&en), "{id}: {en}");
         }
-    }
-
-    /// Runs of three or more ASCII letters outside backticks and placeables, less the
-    /// technical names that stay as they are in Chinese texts.
-    fn english_words(s: &str) -> Vec<String> {
-        const ALLOWED: &[&str] = &[
-            "SHA", "JSON", "NUL", "HTTP", "RFC", "YYYY", "Webhook", "http", "https",
-        ];
-        let mut out = Vec::new();
-        let mut in_code = false;
-        let mut depth = 0;
-        let mut word = String::new();
-        for c in s.chars().chain([' ']) {
-            match c {
-                '`' => in_code = !in_code,
-                '{' => depth += 1,
-                '}' => depth -= 1,
-                _ => {}
-            }
-            if c.is_ascii_alphabetic() && !in_code && depth == 0 {
-                word.push(c);
-                continue;
-            }
-            if word.len() >= 3 && !ALLOWED.contains(&word.as_str()) {
-                out.push(word.clone());
-            }
-            word.clear();
-        }
-        out
     }
 
     #[test]

@@ -50,10 +50,29 @@ pub fn date_time(locale: Locale, t: DateTime<Utc>) -> String {
 }
 
 /// An amount in fen (分) as yuan: `¥1,280.50` in both (negative: `-¥3.00`).
-pub fn money(_locale: Locale, fen: i64) -> String {
+pub fn money(locale: Locale, fen: i64) -> String {
+    money_as(locale, fen, Digits::Grouped)
+}
+
+/// How [`money_as`] writes the whole yuan.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Digits {
+    /// With thousands separators, `¥1,280.50`: screens and the dashboard ([`money`]).
+    Grouped,
+    /// Without, `¥1280.50`: texts printed on the customer's copy, whose other amounts the
+    /// report writes without separators too (the return decision's reasons).
+    Plain,
+}
+
+/// An amount in fen (分) as yuan, the whole yuan written as `digits` says (negative: `-¥3.00`).
+pub fn money_as(_locale: Locale, fen: i64, digits: Digits) -> String {
     let sign = if fen < 0 { "-" } else { "" };
     let abs = fen.unsigned_abs();
-    format!("{sign}¥{}.{:02}", group(abs / 100), abs % 100)
+    let whole = match digits {
+        Digits::Grouped => group(abs / 100),
+        Digits::Plain => (abs / 100).to_string(),
+    };
+    format!("{sign}¥{whole}.{:02}", abs % 100)
 }
 
 /// A whole number with thousands separators: `12,345`.

@@ -21,7 +21,7 @@ use fluent_bundle::concurrent::FluentBundle;
 use fluent_bundle::types::FluentNumber;
 pub use fluent_bundle::{FluentArgs, FluentValue};
 
-pub use format::{date, date_time, money, number, time};
+pub use format::{Digits, date, date_time, money, money_as, number, time};
 pub use phone::{SharedLocale, phone, word, word_id};
 pub use said::{MAX_TEXT_ARG, Said, SaidArg, capped, join};
 

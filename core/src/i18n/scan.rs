@@ -1,6 +1,6 @@
 //! Test support shared by the crates that keep a catalogue: finds the message ids their code
 //! names, so a test can check each exists in every locale (a typo fails a test, not a
-//! screen).
+//! screen); and finds the English words left in a Chinese text.
 
 use std::path::{Path, PathBuf};
 
@@ -79,6 +79,39 @@ pub fn prefixed_ids(text: &str, prefixes: &[&str]) -> Vec<String> {
         .collect()
 }
 
+/// Technical names that stay as they are in a Chinese text (a hash's name, a format, a
+/// character's name, a protocol, a standard, a date pattern, a product name).
+pub const KEPT_NAMES: &[&str] = &[
+    "SHA", "JSON", "NUL", "HTTP", "RFC", "YYYY", "Webhook", "http", "https",
+];
+
+/// The English words in a Chinese text: runs of three or more ASCII letters outside backticks
+/// (field names, headers, codes) and outside `{…}` (an unformatted placeable), less
+/// [`KEPT_NAMES`].
+pub fn english_words(s: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut in_code = false;
+    let mut depth = 0usize;
+    let mut word = String::new();
+    for c in s.chars().chain([' ']) {
+        match c {
+            '`' => in_code = !in_code,
+            '{' => depth += 1,
+            '}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        if c.is_ascii_alphabetic() && !in_code && depth == 0 {
+            word.push(c);
+            continue;
+        }
+        if word.len() >= 3 && !KEPT_NAMES.contains(&word.as_str()) {
+            out.push(word.clone());
+        }
+        word.clear();
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -100,5 +133,19 @@ mod tests {
         let src =
             r#"let a = "wf-hint-x"; let b = "wf-"; let c = "other-y"; f("Wf-z", "wf-state-")"#;
         assert_eq!(prefixed_ids(src, &["wf-"]), vec!["wf-hint-x"]);
+    }
+
+    #[test]
+    fn the_word_check_finds_english_and_spares_code() {
+        assert_eq!(
+            english_words("`limit` 应在 1 到 1000 之间。"),
+            Vec::<String>::new()
+        );
+        assert_eq!(english_words("找不到 work order。"), vec!["work", "order"]);
+        assert_eq!(english_words("SHA-256 与 JSON"), Vec::<String>::new());
+        assert_eq!(english_words("ab 是两个字母"), Vec::<String>::new());
+        assert_eq!(english_words("{ $limit } 条以内"), Vec::<String>::new());
+        // A stray closing brace does not hide what follows it.
+        assert_eq!(english_words("} 找不到 order"), vec!["order"]);
     }
 }

@@ -132,6 +132,13 @@ fn dates_money_and_numbers_read_as_each_locale_writes_them() {
     assert_eq!(money(Locale::ZhCn, 128_050), "¥1,280.50");
     assert_eq!(money(Locale::En, -300), "-¥3.00");
     assert_eq!(money(Locale::En, 5), "¥0.05");
+    assert_eq!(money_as(Locale::En, 128_050, Digits::Grouped), "¥1,280.50");
+    assert_eq!(money_as(Locale::ZhCn, 299_900, Digits::Plain), "¥2999.00");
+    assert_eq!(money_as(Locale::En, -1_050, Digits::Plain), "-¥10.50");
+    assert_eq!(
+        money_as(Locale::En, i64::MIN, Digits::Plain),
+        "-¥92233720368547758.08"
+    );
     assert_eq!(number(Locale::ZhCn, 1_234_567), "1,234,567");
     assert_eq!(number(Locale::En, -999), "-999");
     assert_eq!(number(Locale::En, i64::MIN), "-9,223,372,036,854,775,808");

@@ -29,7 +29,7 @@ use chrono::{NaiveDate, TimeDelta};
 use serde::{Deserialize, Serialize};
 
 use super::{Cents, Timestamp};
-use crate::i18n::{Locale, word};
+use crate::i18n::{Digits, Locale, money_as, word};
 use crate::ptr;
 
 /// The last day (counted from the sale day, day 0) of a normal return or exchange
@@ -420,7 +420,12 @@ impl ReturnAnswer {
             self.reason.article()
         );
         if let Some(b) = self.price_basis {
-            s += &format!("；{} {}（{}）", b.zh_cn(), yuan(self.amount), b.article());
+            s += &format!(
+                "；{} {}（{}）",
+                b.zh_cn(),
+                money_as(Locale::ZhCn, self.amount, Digits::Plain),
+                b.article()
+            );
         }
         s
     }
@@ -435,15 +440,15 @@ impl ReturnAnswer {
         };
         let mut s = format!("{head}: {} ({})", self.reason.en(), self.reason.article());
         if let Some(b) = self.price_basis {
-            s += &format!("; {} {} ({})", b.en(), yuan(self.amount), b.article());
+            s += &format!(
+                "; {} {} ({})",
+                b.en(),
+                money_as(Locale::En, self.amount, Digits::Plain),
+                b.article()
+            );
         }
         s
     }
-}
-
-/// "¥80.00" for 8000 fen (amounts here are never negative).
-fn yuan(fen: Cents) -> String {
-    format!("¥{}.{:02}", fen / 100, fen % 100)
 }
 
 /// The customer's local calendar day of `t` (UTC+08:00); none at the very end of time.

@@ -11,13 +11,14 @@ use axum::Router;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
+use fieldkit_core::i18n::money;
 use maud::{Markup, html};
 use serde::Deserialize;
 
 use super::page::{PageError, csrf_field, page, private};
 use super::record::job_id;
 use super::session::{CsrfForm, Session};
-use super::words::{money as w, yuan};
+use super::words::money as w;
 use crate::desk::cash::{MAX_HANDIN, NewCashHandIn};
 use crate::desk::invoices::{InvoiceQuery, InvoiceRow, InvoiceStatus, IssueInvoice};
 use crate::desk::{self};
@@ -109,7 +110,7 @@ fn invoice_row(session: &Session, r: &InvoiceRow, tech: &str, today: &str) -> Ma
         tr data-status=(r.status.as_str()) data-settlement=(r.settlement_id) {
             td { a href={ "/jobs/" (r.work_order_id) } { (r.job_number) } }
             td { (tech) }
-            td { (yuan(r.amount)) }
+            td { (money(lang(), r.amount)) }
             td { (session.when(r.settled_at.timestamp_millis())) }
             td class=(if r.status == InvoiceStatus::Overdue { "flag" } else { "" }) {
                 (session.when(r.due.timestamp_millis()))
@@ -197,7 +198,7 @@ async fn money_page(
             } }
             label { (t!(lang(), w::DAY)) " " input type="date" name="day" required value=(day); }
             label { (t!(lang(), w::AMOUNT)) " " input type="text" name="amount" required inputmode="decimal" pattern="[0-9]{1,9}([.][0-9]{1,2})?" placeholder="130.00"; }
-            span class="muted" { (t!(lang(), w::AMOUNT_HINT)) " " (yuan(MAX_HANDIN)) }
+            span class="muted" { (t!(lang(), w::AMOUNT_HINT)) " " (money(lang(), MAX_HANDIN)) }
             label { (t!(lang(), w::NOTE)) " " input type="text" name="note" maxlength="500"; }
             button type="submit" id="record-handin" { (t!(lang(), w::RECORD)) }
         }

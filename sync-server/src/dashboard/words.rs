@@ -161,23 +161,6 @@ pub fn parse_wire<T: serde::de::DeserializeOwned>(s: &str) -> Option<T> {
     serde_json::from_value(serde_json::Value::String(s.trim().to_owned())).ok()
 }
 
-/// An amount in fen as yuan: `¥1234.50`, `-¥10.00`.
-pub fn yuan(fen: i64) -> String {
-    let sign = if fen < 0 { "-" } else { "" };
-    let a = fen.unsigned_abs();
-    format!("{sign}¥{}.{:02}", a / 100, a % 100)
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn yuan_formats_fen() {
-        assert_eq!(super::yuan(25_000), "¥250.00");
-        assert_eq!(super::yuan(5), "¥0.05");
-        assert_eq!(super::yuan(-1_050), "-¥10.50");
-    }
-}
-
 /// The complaints pages.
 pub mod complaints;
 

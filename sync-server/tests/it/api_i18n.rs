@@ -11,6 +11,7 @@
 
 use crate::common::{self, Backend, TestServer};
 use fieldkit_core::i18n::is_cjk;
+use fieldkit_core::i18n::scan::english_words;
 use fieldkit_core::sync::protocol::{ErrorBody, UPLOAD_LENGTH, UPLOAD_OFFSET};
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -70,33 +71,6 @@ impl Case {
         self.code = code;
         self
     }
-}
-
-/// Technical names that stay as they are in a Chinese message (a hash's name, a format, a
-/// character's name, a protocol, a standard, a date pattern, a product name).
-const ALLOWED: &[&str] = &[
-    "SHA", "JSON", "NUL", "HTTP", "RFC", "YYYY", "Webhook", "http", "https",
-];
-
-/// Runs of three or more ASCII letters outside backticks, less [`ALLOWED`].
-fn english_words(s: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut in_code = false;
-    let mut word = String::new();
-    for c in s.chars().chain([' ']) {
-        if c == '`' {
-            in_code = !in_code;
-        }
-        if c.is_ascii_alphabetic() && !in_code {
-            word.push(c);
-            continue;
-        }
-        if word.len() >= 3 && !ALLOWED.contains(&word.as_str()) {
-            out.push(word.clone());
-        }
-        word.clear();
-    }
-    out
 }
 
 /// How a case is asked: which language, and what `Content-Language` must say.
@@ -482,17 +456,6 @@ async fn a_throttled_device_is_told_in_its_language() {
     let en: ErrorBody = r.json().await.unwrap();
     assert_eq!(en.code, "too_many_requests");
     assert!(en.message.contains("try again in"), "{}", en.message);
-}
-
-#[test]
-fn the_word_check_finds_english_and_spares_code() {
-    assert_eq!(
-        english_words("`limit` 应在 1 到 1000 之间。"),
-        Vec::<String>::new()
-    );
-    assert_eq!(english_words("找不到 work order。"), vec!["work", "order"]);
-    assert_eq!(english_words("SHA-256 与 JSON"), Vec::<String>::new());
-    assert_eq!(english_words("ab 是两个字母"), Vec::<String>::new());
 }
 
 /// The phone asks for its technician's language (`Accept-Language` from the kit's locale),

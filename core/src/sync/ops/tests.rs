@@ -8,7 +8,9 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::*;
-use crate::media::signature::{StrokePoint, SummaryOrder};
+use crate::checklist::AnswerValue;
+use crate::media::signature::{SignedSummary, StrokePoint, Strokes, SummaryOrder};
+use crate::model::*;
 
 fn uuid() -> impl Strategy<Value = Uuid> {
     any::<u128>().prop_map(Uuid::from_u128)
