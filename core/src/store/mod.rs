@@ -364,10 +364,26 @@ impl Store {
         Ok(value)
     }
 
-    /// Runs `f` on the reader connection (sees every committed write).
+    /// Runs `f` on the reader connection (sees every committed write) in one read
+    /// transaction: its statements see one snapshot (no commit lands between two of them),
+    /// and SQLite takes its shared lock once instead of once per statement — a checklist
+    /// view's dozen statements each paid a lock and unlock (`fcntl`) before (BENCHMARKS.md §4).
     pub fn read<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
         let conn = lock(&self.reader);
-        f(&conn)
+        if !conn.is_autocommit() {
+            // A transaction a failed COMMIT left open would refuse this one's BEGIN forever.
+            conn.execute_batch("ROLLBACK")?;
+        }
+        conn.prepare_cached("BEGIN")?.execute([])?;
+        let out = f(&conn);
+        // A read-only transaction: ending it cannot lose anything; on an error inside `f` it
+        // is ended the same way (nothing to roll back).
+        let end = conn
+            .prepare_cached("COMMIT")
+            .and_then(|mut s| s.execute([]).map(drop));
+        let value = out?;
+        end?;
+        Ok(value)
     }
 
     /// The outbox, oldest first, at most `limit` ops.
