@@ -1,12 +1,13 @@
 //! uniffi bindings of the FieldKit core for Kotlin (Android, desktop JVM) and Swift (iOS).
 //!
 //! A thin adapter: no rule, no SQL, no network code of its own. One object, [`FieldKit`]
-//! (`Arc` of the core's handle), with methods grouped in one module per domain; records and
-//! enums mirror the core's types with ids as strings, times as epoch milliseconds and
-//! counts as `i32`/`i64`; one error enum, [`FieldKitError`], mapped from the core's errors
-//! in [`error`]; job observers as a callback interface whose registration returns a
-//! cancelling handle. Local calls are synchronous; enrolment and sync (and photo ingest) are
-//! async calls on tokio, with a progress observer.
+//! (`Arc` of the core's handle), with methods grouped in one module per domain, and
+//! [`OpenChecklist`], a screen's checklist whose hot calls take primitives (each crossing
+//! costs microseconds: BENCHMARKS.md §4). Records and enums mirror the core's types with ids
+//! as strings, times as epoch milliseconds and counts as `i32`/`i64`; one error enum,
+//! [`FieldKitError`], mapped from the core's errors in [`error`]; job observers as a callback
+//! interface whose registration returns a cancelling handle. Local calls are synchronous;
+//! enrolment and sync (and photo ingest) are async calls on tokio, with a progress observer.
 //!
 //! Generated Kotlin and Swift are build outputs: `bash .ci/kotlin-tests.sh --generate-only`.
 //!

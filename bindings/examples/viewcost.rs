@@ -1,0 +1,62 @@
+//! What reading a checklist view costs inside the library, as the FFI returns it (BENCHMARKS.md
+//! §4, "The redraw"): the core's view through `FieldKit::checklist`, and an open checklist's
+//! view lowered into the buffer Kotlin or Swift would lift.
+//!
+//! `cargo run --profile bench -p fieldkit-ffi --features demo --example viewcost`
+
+use std::time::Instant;
+
+use fieldkit_ffi::{Answer, CallConfirmations, CallOutcome, ChecklistView, FieldKit, KitConfig};
+
+const CALLS: u32 = 500;
+
+fn main() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let kit = FieldKit::open(
+        dir.path().to_string_lossy().into_owned(),
+        KitConfig::default(),
+    )
+    .expect("open");
+    let order = fieldkit_ffi::demo_repair_order(1, false);
+    let id = order.id.clone();
+    kit.receive_work_order(order).expect("receive");
+    kit.accept(id.clone()).expect("accept");
+    let reached = CallOutcome {
+        reached: true,
+        confirmed: CallConfirmations {
+            address: true,
+            phone: true,
+            name: true,
+            time_window: true,
+            product_model: true,
+        },
+        agreed: None,
+        note: None,
+    };
+    kit.call_customer(id.clone(), reached).expect("call");
+    kit.answer_step(id.clone(), "tools_parts_loaded".into(), Answer::Confirmed)
+        .expect("answer");
+    let sheet = kit.open_checklist(id.clone()).expect("open checklist");
+    println!("| round | `checklist(jobId)` µs | `OpenChecklist::view` + lower µs |");
+    println!("|---|---:|---:|");
+    for round in 1..=3 {
+        let t = Instant::now();
+        for _ in 0..CALLS {
+            std::hint::black_box(kit.checklist(id.clone()).expect("view"));
+        }
+        let view = t.elapsed() / CALLS;
+        let t = Instant::now();
+        for _ in 0..CALLS {
+            let v = sheet.view().expect("view");
+            std::hint::black_box(
+                <ChecklistView as uniffi::Lower<fieldkit_ffi::UniFfiTag>>::lower(v),
+            );
+        }
+        let lowered = t.elapsed() / CALLS;
+        println!(
+            "| {round} | {:.1} | {:.1} |",
+            view.as_secs_f64() * 1e6,
+            lowered.as_secs_f64() * 1e6
+        );
+    }
+}
