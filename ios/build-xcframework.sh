@@ -43,11 +43,9 @@ HOST_LIB=$TARGET/debug/libfieldkit_ffi.dylib
 rm -rf "$GEN" && mkdir -p "$GEN"
 "$TARGET/debug/uniffi-bindgen" generate "$HOST_LIB" --language swift --out-dir "$GEN" --no-format
 
-# 2. Static libraries per slice, the staticlib alone: with the crate's `lib` (rlib) type in the
-# same compilation, the link-time optimisation keeps every public Rust item of the crate and
-# what it reaches (1.2 MB more in the Android/host library; BENCHMARKS.md §7).
+# 2. Static libraries per slice.
 for t in "$DEVICE" "${SIMS[@]}" "${MACS[@]}"; do
-    cargo rustc -p fieldkit-ffi --lib "${CARGO_PROFILE[@]}" "${FEATURES[@]}" --target "$t" --crate-type staticlib
+    cargo build -p fieldkit-ffi --lib "${CARGO_PROFILE[@]}" "${FEATURES[@]}" --target "$t"
 done
 mkdir -p "$OUT/sim" "$OUT/macos"
 lipo -create -output "$OUT/sim/libfieldkit_ffi.a" \

@@ -18,6 +18,8 @@
 
 uniffi::setup_scaffolding!();
 
+#[cfg(all(test, feature = "demo"))]
+mod adapter_tests;
 mod card;
 mod checklist;
 mod convert;
@@ -41,6 +43,8 @@ mod signing;
 mod stock;
 mod sync;
 mod take_back;
+#[cfg(all(test, feature = "demo"))]
+mod view_cost;
 
 pub use card::{StepContext, TechnicianCard};
 pub use checklist::{

@@ -1,23 +1,26 @@
 //! What reading a checklist view costs inside the library, as the FFI returns it (BENCHMARKS.md
 //! §4, "The redraw"): the core's view through `FieldKit::checklist`, and an open checklist's
-//! view lowered into the buffer Kotlin or Swift would lift.
+//! view lowered into the buffer Kotlin or Swift would lift. A measurement, not a test:
 //!
-//! `cargo run --profile bench -p fieldkit-ffi --features demo --example viewcost`
+//! `cargo test --profile bench -p fieldkit-ffi --features demo --lib view_cost -- --ignored --nocapture`
 
 use std::time::Instant;
 
-use fieldkit_ffi::{Answer, CallConfirmations, CallOutcome, ChecklistView, FieldKit, KitConfig};
+use crate::{Answer, CallConfirmations, CallOutcome, ChecklistView, FieldKit, KitConfig};
 
 const CALLS: u32 = 500;
 
-fn main() {
+/// Prints the table; `#[ignore]`d: a measurement, not a test.
+#[test]
+#[ignore = "a measurement: run with --ignored --nocapture"]
+fn view_cost() {
     let dir = tempfile::tempdir().expect("temp dir");
     let kit = FieldKit::open(
         dir.path().to_string_lossy().into_owned(),
         KitConfig::default(),
     )
     .expect("open");
-    let order = fieldkit_ffi::demo_repair_order(1, false);
+    let order = crate::demo_repair_order(1, false);
     let id = order.id.clone();
     kit.receive_work_order(order).expect("receive");
     kit.accept(id.clone()).expect("accept");
@@ -48,9 +51,7 @@ fn main() {
         let t = Instant::now();
         for _ in 0..CALLS {
             let v = sheet.view().expect("view");
-            std::hint::black_box(
-                <ChecklistView as uniffi::Lower<fieldkit_ffi::UniFfiTag>>::lower(v),
-            );
+            std::hint::black_box(<ChecklistView as uniffi::Lower<crate::UniFfiTag>>::lower(v));
         }
         let lowered = t.elapsed() / CALLS;
         println!(

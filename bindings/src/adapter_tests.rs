@@ -1,10 +1,11 @@
 //! The adapter from the Rust side (no foreign language): error mapping, observer fan-out and
-//! cancellation, id and time validation. The Kotlin suite (.ci/kotlin-tests.sh) covers the
-//! same through the real FFI.
+//! cancellation, id and time validation, the open checklist. The Kotlin suite
+//! (.ci/kotlin-tests.sh) covers the same through the real FFI. Needs the `demo` feature (CI
+//! tests with it): the crate builds no Rust library (rlib), so these are unit tests.
 
 use std::sync::{Arc, Mutex};
 
-use fieldkit_ffi::{
+use crate::{
     Answer, CallConfirmations, CallOutcome, FieldKit, FieldKitError, JobObserver, JobStatus,
     KitConfig,
 };
@@ -16,7 +17,7 @@ fn kit() -> (Arc<FieldKit>, String, tempfile::TempDir) {
         KitConfig::default(),
     )
     .expect("open");
-    let order = fieldkit_ffi::demo_repair_order(1, false);
+    let order = crate::demo_repair_order(1, false);
     let id = order.id.clone();
     kit.receive_work_order(order).expect("receive");
     (kit, id, dir)
@@ -174,11 +175,11 @@ fn sync_before_enrolment_and_an_unreachable_server_are_typed() {
         Err(FieldKitError::NotEnrolled { .. })
     ));
     // Nothing listens on port 9 of 127.0.0.1 (discard): refused at once.
-    let quick = fieldkit_ffi::SyncOptions {
+    let quick = crate::SyncOptions {
         max_attempts: 2,
         first_backoff_ms: 1,
         max_backoff_ms: 2,
-        ..fieldkit_ffi::default_sync_options()
+        ..crate::default_sync_options()
     };
     match block_on(kit.clone().enroll(
         "http://127.0.0.1:9".into(),
@@ -194,7 +195,7 @@ fn sync_before_enrolment_and_an_unreachable_server_are_typed() {
         block_on(kit.clone().enroll("ftp://x".into(), "c".into(), None)),
         Err(FieldKitError::Validation { .. })
     ));
-    let bad = fieldkit_ffi::SyncOptions {
+    let bad = crate::SyncOptions {
         max_attempts: 0,
         ..quick
     };
