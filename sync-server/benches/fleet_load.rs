@@ -20,7 +20,8 @@
 //! Environment: `BENCH_DEVICES` (200), `BENCH_BATCH` (10), `BENCH_INTERVAL_MS` (2000),
 //! `BENCH_SHAPES` (`burst,steady`), `BENCH_INSTANCES` (`1,3`: the first is the anchor),
 //! `BENCH_RUNS` (2), `BENCH_PG_POOL` (each instance's pool; the server's default, 16),
-//! `FIELDKIT_BENCH_DIR`.
+//! `FIELDKIT_BENCH_DIR`; `BENCH_PG_STATEMENTS=1` prints each run's PostgreSQL statements by
+//! time (with `FIELDKIT_PG_OPTS="-c shared_preload_libraries=pg_stat_statements"`).
 
 mod common;
 
@@ -67,6 +68,9 @@ async fn main() -> Res<()> {
     let pg_pool: Option<usize> = std::env::var("BENCH_PG_POOL")
         .ok()
         .and_then(|v| v.parse().ok());
+    // PostgreSQL's statements by total time, per run (needs the cluster started with
+    // `FIELDKIT_PG_OPTS="-c shared_preload_libraries=pg_stat_statements"`).
+    let statements = std::env::var("BENCH_PG_STATEMENTS").as_deref() == Ok("1");
     let dir = bench_dir();
     let mut load = Load::default();
     load.note();
@@ -135,12 +139,18 @@ async fn main() -> Res<()> {
                         cpu_ticks(me, false),
                     )
                 };
+                if statements {
+                    statements_reset(&pg.url_of(&db)).await?;
+                }
                 let before = cpu();
                 let label = format!("{shape}, {n} instance{}", if n == 1 { "" } else { "s" });
                 let outcome = run_load(ready, pace, label).await?;
                 // The drawing checks run after the answers: their CPU is part of the cost.
                 settle(&fleet).await?;
                 let after = cpu();
+                if statements {
+                    statements_print(&pg.url_of(&db), outcome.pushes).await?;
+                }
                 let (checks, finishes) = drawing_finishes(&pg.url_of(&db)).await?;
                 load.note();
                 assert_eq!(
@@ -263,6 +273,52 @@ async fn main() -> Res<()> {
         }
     }
     print_machine(dir.path(), &load);
+    Ok(())
+}
+
+/// Creates `pg_stat_statements` in the run's database and clears its counts.
+async fn statements_reset(url: &str) -> Res<()> {
+    let (c, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls).await?;
+    let task = tokio::spawn(conn);
+    c.batch_execute(
+        "CREATE EXTENSION IF NOT EXISTS pg_stat_statements; SELECT pg_stat_statements_reset();",
+    )
+    .await?;
+    drop(c);
+    let _ = task.await;
+    Ok(())
+}
+
+/// The statements of the run by total execution time: calls, calls per push, time.
+async fn statements_print(url: &str, pushes: usize) -> Res<()> {
+    let (c, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls).await?;
+    let task = tokio::spawn(conn);
+    let rows = c
+        .query(
+            "SELECT calls, total_exec_time, total_plan_time, rows, query
+               FROM pg_stat_statements WHERE query NOT LIKE '%pg_stat_statements%'
+              ORDER BY total_exec_time DESC LIMIT 25",
+            &[],
+        )
+        .await?;
+    println!("\n| calls | per push | exec ms | plan ms | mean µs | rows | statement |");
+    println!("|---:|---:|---:|---:|---:|---:|---|");
+    for r in rows {
+        let calls: i64 = r.get(0);
+        let total: f64 = r.get(1);
+        let plan: f64 = r.get(2);
+        let n: i64 = r.get(3);
+        let q: String = r.get(4);
+        let q: String = q.split_whitespace().collect::<Vec<_>>().join(" ");
+        println!(
+            "| {calls} | {:.2} | {total:.1} | {plan:.1} | {:.0} | {n} | `{}` |",
+            calls as f64 / pushes.max(1) as f64,
+            total * 1000.0 / calls.max(1) as f64,
+            q.chars().take(110).collect::<String>()
+        );
+    }
+    drop(c);
+    let _ = task.await;
     Ok(())
 }
 

@@ -209,10 +209,14 @@ pub(super) async fn device_by_token(
     token_hash: String,
 ) -> Result<Option<DeviceRecord>, StorageError> {
     let c = pool.get().await.map_err(pool_err)?;
+    // Every push and pull starts here: prepared once per connection.
     let row = c
         .query_opt(
-            "SELECT id, technician_id, enrolled_at, revoked_at, last_seq, public_key FROM devices
-              WHERE token_hash = $1",
+            &c.prepare_cached(
+                "SELECT id, technician_id, enrolled_at, revoked_at, last_seq, public_key
+                   FROM devices WHERE token_hash = $1",
+            )
+            .await?,
             &[&token_hash],
         )
         .await?;

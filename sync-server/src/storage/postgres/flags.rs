@@ -9,20 +9,33 @@ use crate::records::Flag;
 use crate::storage::StorageError;
 use crate::stored::Stored;
 
-/// An op's flags, in the order they were raised.
-pub(super) async fn flags_of(
+/// The flags of several ops (by op id), each op's in the order they were raised: one query,
+/// not one per op.
+pub(super) async fn flags_of_ops(
     c: &impl GenericClient,
-    op_id: &str,
-) -> Result<Vec<Flag>, StorageError> {
-    c.query(
-        "SELECT work_order_id, op_id, device_id, kind, detail, created_at, said
-           FROM flags WHERE op_id = $1 ORDER BY id",
-        &[&op_id],
-    )
-    .await?
-    .iter()
-    .map(flag_of)
-    .collect()
+    op_ids: &[String],
+) -> Result<std::collections::HashMap<String, Vec<Flag>>, StorageError> {
+    let mut out: std::collections::HashMap<String, Vec<Flag>> = Default::default();
+    if op_ids.is_empty() {
+        return Ok(out);
+    }
+    for r in c
+        .query(
+            &c.prepare_cached(
+                "SELECT work_order_id, op_id, device_id, kind, detail, created_at, said
+                   FROM flags WHERE op_id = ANY($1) ORDER BY id",
+            )
+            .await?,
+            &[&op_ids],
+        )
+        .await?
+    {
+        let f = flag_of(&r)?;
+        if let Some(op) = f.op_id.clone() {
+            out.entry(op).or_default().push(f);
+        }
+    }
+    Ok(out)
 }
 
 /// A flag from a row of `work_order_id, op_id, device_id, kind, detail, created_at, said`.
@@ -48,8 +61,11 @@ pub(super) fn said_of(r: &Row, i: usize) -> Result<Option<Stored>, StorageError>
 
 pub(super) async fn insert_flag(c: &impl GenericClient, f: &Flag) -> Result<(), StorageError> {
     c.execute(
-        "INSERT INTO flags (work_order_id, op_id, device_id, kind, detail, created_at, said)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        &c.prepare_cached(
+            "INSERT INTO flags (work_order_id, op_id, device_id, kind, detail, created_at, said)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .await?,
         &[
             &f.work_order_id,
             &f.op_id,

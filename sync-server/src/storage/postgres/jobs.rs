@@ -79,18 +79,30 @@ pub(super) async fn queue(
     Ok(row.try_get(0)?)
 }
 
+/// The newest publication's change number (0 before the first): what [`published_at`] is
+/// cached by.
+pub(super) const PUBLISHED_HEAD: &str =
+    "SELECT COALESCE(MAX(seq), 0)::BIGINT FROM changes WHERE technician_id IS NULL";
+
 /// What the desk published, as of its newest publication.
 pub(super) async fn published(
     c: &impl GenericClient,
     cache: &PublishedCache,
 ) -> Result<Arc<Published>, StorageError> {
     let head: i64 = c
-        .query_one(
-            "SELECT COALESCE(MAX(seq), 0)::BIGINT FROM changes WHERE technician_id IS NULL",
-            &[],
-        )
+        .query_one(&c.prepare_cached(PUBLISHED_HEAD).await?, &[])
         .await?
         .try_get(0)?;
+    published_at(c, cache, head).await
+}
+
+/// What the desk published as of `head` ([`PUBLISHED_HEAD`], read by the caller): the cache's,
+/// or read again when it is stale.
+pub(super) async fn published_at(
+    c: &impl GenericClient,
+    cache: &PublishedCache,
+    head: i64,
+) -> Result<Arc<Published>, StorageError> {
     // The cache's loader is synchronous: read first when the cache is stale.
     let stale = cache
         .get(head, || Err(StorageError::NotFound(Thing::Cache)))

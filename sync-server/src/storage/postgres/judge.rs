@@ -6,16 +6,17 @@
 
 use crate::msg;
 use crate::msg::Thing;
-use deadpool_postgres::GenericClient;
+use deadpool_postgres::{GenericClient, Transaction};
 use fieldkit_core::model::{WorkOrderId, WorkOrderStatus};
 use fieldkit_core::sync::protocol::{FirstOutcome, Op, PushResponse};
 use fieldkit_core::sync::replay::REPLAY_VERSION;
+use futures::future::BoxFuture;
 use tokio_postgres::Row;
 
-use super::flags::{flags_of, insert_flag, said_of};
-use super::jobs::{load_job, published, save_job};
+use super::flags::{flags_of_ops, insert_flag, said_of};
+use super::jobs::{PUBLISHED_HEAD, load_job, published_at, save_job};
 use super::{PostgresStorage, pool_err};
-use crate::push::{self, Batch, ENVELOPE_CODES, JobState, PushState, StoredOp};
+use crate::push::{self, Batch, ENVELOPE_CODES, JobState, PushPlan, PushState, StoredOp};
 use crate::records::{
     Completion, CompletionState, Decision, DeviceRecord, Flag, JobRecord, PushPolicy, Ruling,
 };
@@ -27,8 +28,11 @@ async fn history(c: &impl GenericClient, job: &str, device: &str) -> Result<Vec<
     let mut ops = Vec::new();
     for r in c
         .query(
-            "SELECT body, outcome, code FROM ops WHERE entity_id = $1 AND device_id = $2
-               AND entity = 'work_order' ORDER BY seq",
+            &c.prepare_cached(
+                "SELECT body, outcome, code FROM ops WHERE entity_id = $1 AND device_id = $2
+                   AND entity = 'work_order' ORDER BY seq",
+            )
+            .await?,
             &[&job, &device],
         )
         .await?
@@ -44,6 +48,12 @@ async fn history(c: &impl GenericClient, job: &str, device: &str) -> Result<Vec<
 
 impl PostgresStorage {
     /// One push in one transaction, committed before it returns.
+    ///
+    /// Round trips: `BEGIN`; every read the plan needs, pipelined (sent together, executed
+    /// in order: the device's row lock, the stored ops, the van's lock and stock, the
+    /// publications' head, the jobs' row locks with their replays); a device's first push on a
+    /// job that holds ops from before the judge also reads their history; every write,
+    /// pipelined; `COMMIT`. All statements are prepared once per connection.
     pub(super) async fn push_tx(
         &self,
         device: DeviceRecord,
@@ -53,34 +63,90 @@ impl PostgresStorage {
         now: i64,
     ) -> Result<PushResponse, StorageError> {
         let mut c = self.pool.get().await.map_err(pool_err)?;
-        let tx = c.transaction().await?;
+        let txn = c.transaction().await?;
+        let tx = &txn;
         let dev = device.id.to_string();
-        let last_seq: i64 = tx
-            .query_opt(
-                &tx.prepare_cached("SELECT last_seq FROM devices WHERE id = $1 FOR UPDATE")
-                    .await?,
-                &[&dev],
-            )
-            .await?
+        let tech = device.technician_id.as_str();
+        let needs = push::needs(&batch);
+        let ids: Vec<String> = needs.op_ids.iter().map(ToString::to_string).collect();
+        // Every read's statement first (one round trip on a new connection, none after, as
+        // they are cached), so that the reads below are all sent in the join's first poll, in
+        // the order written (`biased`): the lock order of one at a time — the device, then
+        // the van, then the jobs — and each read after the locks before it.
+        let ledger = super::spares::ledger_sql();
+        let (s_device, s_existing, s_van, s_ledger, s_issued, s_head, s_jobs) = tokio::try_join!(
+            tx.prepare_cached("SELECT last_seq FROM devices WHERE id = $1 FOR UPDATE"),
+            tx.prepare_cached(
+                "SELECT op_id, device_id, body_hash, outcome, code, reason, reason_said
+                   FROM ops WHERE op_id = ANY($1)",
+            ),
+            tx.prepare_cached("SELECT pg_advisory_xact_lock(hashtext('van:' || $1))"),
+            tx.prepare_cached(&ledger),
+            tx.prepare_cached(super::spares::REPLENISHMENTS_IN),
+            tx.prepare_cached(PUBLISHED_HEAD),
+            tx.prepare_cached(
+                "SELECT w.id, w.body, w.technician_id, w.cancel_reason, w.completed_at,
+                        w.updated_at,
+                        EXISTS (SELECT 1 FROM job_scope s WHERE s.work_order_id = w.id
+                                  AND s.technician_id = $2),
+                        EXISTS (SELECT 1 FROM completions c WHERE c.work_order_id = w.id
+                                  AND c.state IN ('checking', 'counted', 'held', 'released')),
+                        r.version, r.state,
+                        r.state IS NULL AND EXISTS (SELECT 1 FROM ops o
+                            WHERE o.entity_id = w.id AND o.device_id = $3
+                              AND o.entity = 'work_order')
+                   FROM work_orders w
+                   LEFT JOIN job_replays r ON r.work_order_id = w.id AND r.device_id = $3
+                  WHERE w.id = ANY($1) ORDER BY w.id FOR UPDATE OF w",
+            ),
+        )?;
+        let (stock, jobs) = (needs.stock, !needs.job_ids.is_empty());
+        let issued = crate::spares::ReplenishmentState::Issued.as_str();
+        let (device_row, existing, _, ledger_rows, issued_rows, head, job_rows) = tokio::try_join!(
+            biased;
+            async { tx.query_opt(&s_device, &[&dev]).await },
+            async { tx.query(&s_existing, &[&ids]).await },
+            // One van's pushes judge its stock one after the other (its devices may push at
+            // once).
+            async {
+                match stock {
+                    true => tx.execute(&s_van, &[&tech]).await.map(Some),
+                    false => Ok(None),
+                }
+            },
+            async {
+                match stock {
+                    true => tx.query(&s_ledger, &[&Some(tech)]).await,
+                    false => Ok(Vec::new()),
+                }
+            },
+            async {
+                match stock {
+                    true => tx.query(&s_issued, &[&Some(tech), &Some(issued)]).await,
+                    false => Ok(Vec::new()),
+                }
+            },
+            async {
+                match jobs {
+                    true => tx.query_one(&s_head, &[]).await.map(Some),
+                    false => Ok(None),
+                }
+            },
+            async {
+                match jobs {
+                    true => tx.query(&s_jobs, &[&needs.job_ids, &tech, &dev]).await,
+                    false => Ok(Vec::new()),
+                }
+            },
+        )?;
+        let last_seq: i64 = device_row
             .ok_or(StorageError::NotFound(Thing::Device))?
             .try_get(0)?;
-        let needs = push::needs(&batch);
         let mut state = PushState {
             last_seq,
             ..PushState::default()
         };
-        let ids: Vec<String> = needs.op_ids.iter().map(ToString::to_string).collect();
-        for r in tx
-            .query(
-                &tx.prepare_cached(
-                    "SELECT op_id, device_id, body_hash, outcome, code, reason, reason_said
-                       FROM ops WHERE op_id = ANY($1)",
-                )
-                .await?,
-                &[&ids],
-            )
-            .await?
-        {
+        for r in existing {
             let id: String = r.try_get(0)?;
             let Ok(id) = id.parse() else { continue };
             let outcome: String = r.try_get(3)?;
@@ -96,49 +162,22 @@ impl PostgresStorage {
                 },
             );
         }
-        if needs.stock {
-            let tech = device.technician_id.as_str();
-            // One van's pushes judge its stock one after the other (its devices may push
-            // at once).
-            tx.execute(
-                "SELECT pg_advisory_xact_lock(hashtext('van:' || $1))",
-                &[&tech],
-            )
-            .await?;
-            let rows = super::spares::ledger_rows(&tx, Some(tech)).await?;
+        if stock {
+            let rows = ledger_rows
+                .iter()
+                .map(super::spares::ledger_row)
+                .collect::<Result<Vec<_>, _>>()?;
             state.stock = crate::spares::ledger::on_hand(&rows, tech);
-            state.issued = super::spares::replenishments_in(
-                &tx,
-                Some(tech),
-                Some(crate::spares::ReplenishmentState::Issued),
-            )
-            .await?
-            .into_iter()
-            .map(|r| (r.id, (r.sku, r.quantity)))
-            .collect();
+            for r in &issued_rows {
+                let r = super::spares::replenishment_of(r)?;
+                state.issued.insert(r.id, (r.sku, r.quantity));
+            }
         }
-        if !needs.job_ids.is_empty() {
-            state.published = published(&tx, &self.published).await?;
+        if let Some(head) = head {
+            let head: i64 = head.try_get(0)?;
+            state.published = published_at(tx, &self.published, head).await?;
         }
-        let rows = tx
-            .query(
-                &tx.prepare_cached(
-                    "SELECT w.id, w.body, w.technician_id, w.cancel_reason, w.completed_at,
-                            w.updated_at,
-                            EXISTS (SELECT 1 FROM job_scope s WHERE s.work_order_id = w.id
-                                      AND s.technician_id = $2),
-                            EXISTS (SELECT 1 FROM completions c WHERE c.work_order_id = w.id
-                                      AND c.state IN ('checking', 'counted', 'held', 'released')),
-                            r.version, r.state
-                       FROM work_orders w
-                       LEFT JOIN job_replays r ON r.work_order_id = w.id AND r.device_id = $3
-                      WHERE w.id = ANY($1) ORDER BY w.id FOR UPDATE OF w",
-                )
-                .await?,
-                &[&needs.job_ids, &device.technician_id, &dev],
-            )
-            .await?;
-        for r in rows {
+        for r in job_rows {
             let id: String = r.try_get(0)?;
             let job = JobRecord {
                 order: order_from(&r.try_get::<_, String>(1)?)?,
@@ -152,9 +191,11 @@ impl PostgresStorage {
                 (Some(v), Some(s)) => Some((v, s)),
                 _ => None,
             };
+            // No stored replay and no ops of this device on the job: its history is empty.
+            let has_history: bool = r.try_get::<_, Option<bool>>(10)?.unwrap_or(false);
             let replay = if !ever_mine {
                 Default::default()
-            } else if stored.is_some() {
+            } else if stored.is_some() || !has_history {
                 push::replay_of::<StorageError>(
                     stored,
                     || Ok(Vec::new()),
@@ -163,7 +204,7 @@ impl PostgresStorage {
                     &state.published,
                 )?
             } else {
-                let ops = history(&tx, &id, &dev).await?;
+                let ops = history(tx, &id, &dev).await?;
                 push::replay_of::<StorageError>(
                     None,
                     || Ok(ops),
@@ -189,108 +230,8 @@ impl PostgresStorage {
         })
         .await
         .map_err(|e| StorageError::Backend(e.to_string()))?;
-        // Every op of the batch in one statement: one round trip, not one per op.
-        if !plan.inserts.is_empty() {
-            let n = &plan.inserts;
-            let col = |f: &dyn Fn(&push::NewOp) -> String| n.iter().map(f).collect::<Vec<_>>();
-            let opt =
-                |f: &dyn Fn(&push::NewOp) -> Option<String>| n.iter().map(f).collect::<Vec<_>>();
-            let int = |f: &dyn Fn(&push::NewOp) -> i64| n.iter().map(f).collect::<Vec<_>>();
-            tx.execute(
-                &tx.prepare_cached("INSERT INTO ops (op_id, device_id, technician_id, seq, entity, entity_id, kind,
-                     body, body_hash, outcome, code, reason, device_time, received_at,
-                     reason_said)
-                 SELECT op_id, $2, $3, seq, entity, entity_id, kind, body, body_hash, outcome,
-                        code, reason, device_time, $14, reason_said
-                   FROM UNNEST($1::text[], $4::bigint[], $5::text[], $6::text[], $7::text[],
-                               $8::text[], $9::text[], $10::text[], $11::text[], $12::text[],
-                               $13::bigint[], $15::text[])
-                     AS t (op_id, seq, entity, entity_id, kind, body, body_hash, outcome, code,
-                           reason, device_time, reason_said)").await?,
-                &[
-                    &col(&|n| n.op.op_id.to_string()),
-                    &dev,
-                    &device.technician_id,
-                    &int(&|n| n.op.seq),
-                    &col(&|n| n.op.entity.clone()),
-                    &col(&|n| n.op.entity_id.clone()),
-                    &col(&|n| n.op.kind.clone()),
-                    &col(&|n| n.body.clone()),
-                    &col(&|n| n.body_hash.clone()),
-                    &col(&|n| n.outcome.as_str().to_owned()),
-                    &opt(&|n| n.code.clone()),
-                    &opt(&|n| n.reason.clone()),
-                    &int(&|n| n.op.device_time),
-                    &now,
-                    &opt(&|n| n.said.as_ref().map(Stored::to_json)),
-                ],
-            )
-            .await?;
-        }
-        for f in &plan.flags {
-            insert_flag(&tx, f).await?;
-        }
-        for c in &plan.completions {
-            tx.execute(
-                &tx.prepare_cached(
-                    "INSERT INTO completions (op_id, work_order_id, device_id, technician_id,
-                         state, reasons, completed_at_device, received_at, reason_codes)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-                )
-                .await?,
-                &[
-                    &c.op_id,
-                    &c.work_order_id,
-                    &dev,
-                    &device.technician_id,
-                    &c.state.as_str(),
-                    &serde_json::to_string(&stored::zh_cn(&c.reasons))?,
-                    &c.completed_at_device,
-                    &now,
-                    &stored::list_to_json(&c.reasons),
-                ],
-            )
-            .await?;
-        }
-        for (id, replay) in &plan.replays {
-            tx.execute(
-                &tx.prepare_cached(
-                    "INSERT INTO job_replays (work_order_id, device_id, version, state, last_seq,
-                         updated_at) VALUES ($1, $2, $3, $4, $5, $6)
-                     ON CONFLICT (work_order_id, device_id) DO UPDATE SET
-                         version = excluded.version, state = excluded.state,
-                         last_seq = excluded.last_seq, updated_at = excluded.updated_at",
-                )
-                .await?,
-                &[
-                    id,
-                    &dev,
-                    &i64::from(REPLAY_VERSION),
-                    &serde_json::to_string(replay)?,
-                    &replay.last_seq,
-                    &now,
-                ],
-            )
-            .await?;
-        }
-        for (op_id, job) in &plan.drawings {
-            tx.execute(
-                &tx.prepare_cached(
-                    "INSERT INTO drawing_checks (op_id, device_id, work_order_id, created_at)
-                     VALUES ($1, $2, $3, $4) ON CONFLICT (op_id) DO NOTHING",
-                )
-                .await?,
-                &[op_id, &dev, job, &now],
-            )
-            .await?;
-        }
-        tx.execute(
-            &tx.prepare_cached("UPDATE devices SET last_seq = $2 WHERE id = $1")
-                .await?,
-            &[&dev, &plan.last_seq],
-        )
-        .await?;
-        tx.commit().await?;
+        write_plan(tx, &plan, &dev, tech, now).await?;
+        txn.commit().await?;
         Ok(plan.response)
     }
 
@@ -437,6 +378,150 @@ impl PostgresStorage {
     }
 }
 
+/// Writes a planned push in its transaction: every statement sent at once (pipelined), one
+/// round trip; the first error is returned (the transaction is then rolled back).
+async fn write_plan(
+    tx: &Transaction<'_>,
+    plan: &PushPlan,
+    dev: &str,
+    tech: &str,
+    now: i64,
+) -> Result<(), StorageError> {
+    // Owned, so that each statement's parameters borrow them as `&String: ToSql`.
+    let (dev, tech) = (&dev.to_owned(), &tech.to_owned());
+    let mut writes: Vec<BoxFuture<'_, Result<u64, StorageError>>> = Vec::new();
+    // Every op of the batch in one statement.
+    if !plan.inserts.is_empty() {
+        let n = &plan.inserts;
+        let col = |f: &dyn Fn(&push::NewOp) -> String| n.iter().map(f).collect::<Vec<_>>();
+        let opt = |f: &dyn Fn(&push::NewOp) -> Option<String>| n.iter().map(f).collect::<Vec<_>>();
+        let int = |f: &dyn Fn(&push::NewOp) -> i64| n.iter().map(f).collect::<Vec<_>>();
+        let cols = (
+            col(&|n| n.op.op_id.to_string()),
+            int(&|n| n.op.seq),
+            col(&|n| n.op.entity.clone()),
+            col(&|n| n.op.entity_id.clone()),
+            col(&|n| n.op.kind.clone()),
+            col(&|n| n.body.clone()),
+            col(&|n| n.body_hash.clone()),
+            col(&|n| n.outcome.as_str().to_owned()),
+            opt(&|n| n.code.clone()),
+            opt(&|n| n.reason.clone()),
+            int(&|n| n.op.device_time),
+            opt(&|n| n.said.as_ref().map(Stored::to_json)),
+        );
+        writes.push(Box::pin(async move {
+            let s = tx
+                .prepare_cached(
+                    "INSERT INTO ops (op_id, device_id, technician_id, seq, entity, entity_id,
+                         kind, body, body_hash, outcome, code, reason, device_time, received_at,
+                         reason_said)
+                     SELECT op_id, $2, $3, seq, entity, entity_id, kind, body, body_hash,
+                            outcome, code, reason, device_time, $14, reason_said
+                       FROM UNNEST($1::text[], $4::bigint[], $5::text[], $6::text[],
+                                   $7::text[], $8::text[], $9::text[], $10::text[],
+                                   $11::text[], $12::text[], $13::bigint[], $15::text[])
+                         AS t (op_id, seq, entity, entity_id, kind, body, body_hash, outcome,
+                               code, reason, device_time, reason_said)",
+                )
+                .await?;
+            let (op_id, seq, entity, entity_id, kind, body, hash, outcome, code, reason, at, said) =
+                &cols;
+            Ok(tx
+                .execute(
+                    &s,
+                    &[
+                        op_id, dev, tech, seq, entity, entity_id, kind, body, hash, outcome, code,
+                        reason, at, &now, said,
+                    ],
+                )
+                .await?)
+        }));
+    }
+    for f in &plan.flags {
+        writes.push(Box::pin(async move {
+            insert_flag(tx, f).await?;
+            Ok(1)
+        }));
+    }
+    for c in &plan.completions {
+        let reasons = serde_json::to_string(&stored::zh_cn(&c.reasons))?;
+        let codes = stored::list_to_json(&c.reasons);
+        writes.push(Box::pin(async move {
+            let s = tx
+                .prepare_cached(
+                    "INSERT INTO completions (op_id, work_order_id, device_id, technician_id,
+                         state, reasons, completed_at_device, received_at, reason_codes)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                )
+                .await?;
+            Ok(tx
+                .execute(
+                    &s,
+                    &[
+                        &c.op_id,
+                        &c.work_order_id,
+                        dev,
+                        tech,
+                        &c.state.as_str(),
+                        &reasons,
+                        &c.completed_at_device,
+                        &now,
+                        &codes,
+                    ],
+                )
+                .await?)
+        }));
+    }
+    for (id, replay) in &plan.replays {
+        let json = serde_json::to_string(replay)?;
+        writes.push(Box::pin(async move {
+            let s = tx
+                .prepare_cached(
+                    "INSERT INTO job_replays (work_order_id, device_id, version, state,
+                         last_seq, updated_at) VALUES ($1, $2, $3, $4, $5, $6)
+                     ON CONFLICT (work_order_id, device_id) DO UPDATE SET
+                         version = excluded.version, state = excluded.state,
+                         last_seq = excluded.last_seq, updated_at = excluded.updated_at",
+                )
+                .await?;
+            Ok(tx
+                .execute(
+                    &s,
+                    &[
+                        id,
+                        dev,
+                        &i64::from(REPLAY_VERSION),
+                        &json,
+                        &replay.last_seq,
+                        &now,
+                    ],
+                )
+                .await?)
+        }));
+    }
+    for (op_id, job) in &plan.drawings {
+        writes.push(Box::pin(async move {
+            let s = tx
+                .prepare_cached(
+                    "INSERT INTO drawing_checks (op_id, device_id, work_order_id, created_at)
+                     VALUES ($1, $2, $3, $4) ON CONFLICT (op_id) DO NOTHING",
+                )
+                .await?;
+            Ok(tx.execute(&s, &[op_id, dev, job, &now]).await?)
+        }));
+    }
+    writes.push(Box::pin(async move {
+        let s = tx
+            .prepare_cached("UPDATE devices SET last_seq = $2 WHERE id = $1")
+            .await?;
+        Ok(tx.execute(&s, &[dev, &plan.last_seq]).await?)
+    }));
+    // `try_join_all` polls them in order the first time: sent in this order.
+    futures::future::try_join_all(writes).await?;
+    Ok(())
+}
+
 /// A job whose completion is held is not completed (a database from before the judge may
 /// have completed it when the completion arrived).
 async fn uncount(
@@ -527,11 +612,14 @@ pub(super) async fn completions_where(
             params,
         )
         .await?;
-    let mut out = Vec::with_capacity(rows.len());
-    for r in rows {
-        let mut comp = completion_from(&r)?;
-        comp.flags = flags_of(c, &comp.op_id).await?;
-        out.push(comp);
+    let mut out = rows
+        .iter()
+        .map(completion_from)
+        .collect::<Result<Vec<_>, _>>()?;
+    let ids: Vec<String> = out.iter().map(|c| c.op_id.clone()).collect();
+    let mut flags = flags_of_ops(c, &ids).await?;
+    for comp in &mut out {
+        comp.flags = flags.remove(&comp.op_id).unwrap_or_default();
     }
     Ok(out)
 }

@@ -6,6 +6,7 @@
 use crate::msg;
 use crate::msg::Thing;
 use deadpool_postgres::GenericClient;
+use tokio_postgres::Row;
 
 use super::{PostgresStorage, pool_err};
 use crate::spares::ledger::LedgerRow;
@@ -14,26 +15,45 @@ use crate::storage::spares::{LEDGER_WHERE, SpareStorage};
 use crate::storage::{Fut, StorageError};
 use fieldkit_core::sync::protocol::Change;
 
+/// The ledger rows of one technician (`$1`, or everyone's when NULL).
+pub(super) fn ledger_sql() -> String {
+    format!(
+        "SELECT technician_id, received_at, body FROM ops
+          WHERE {LEDGER_WHERE} AND ($1::TEXT IS NULL OR technician_id = $1)
+          ORDER BY received_at, device_id, seq"
+    )
+}
+
+/// A row of [`ledger_sql`].
+pub(super) fn ledger_row(r: &Row) -> Result<LedgerRow, StorageError> {
+    Ok(LedgerRow {
+        technician_id: r.try_get(0)?,
+        received_at: r.try_get(1)?,
+        body: r.try_get(2)?,
+    })
+}
+
+/// Replenishments of one technician (`$1`, or everyone's when NULL) in one state (`$2`, or
+/// any when NULL).
+pub(super) const REPLENISHMENTS_IN: &str = "SELECT body FROM replenishments
+    WHERE ($1::TEXT IS NULL OR technician_id = $1) AND ($2::TEXT IS NULL OR state = $2)
+    ORDER BY raised_at DESC, id";
+
+/// A row of [`REPLENISHMENTS_IN`].
+pub(super) fn replenishment_of(r: &Row) -> Result<Replenishment, StorageError> {
+    let b: String = r.try_get(0)?;
+    serde_json::from_str(&b).map_err(StorageError::from)
+}
+
 /// The ledger rows of one technician (or everyone's).
 pub(super) async fn ledger_rows(
     c: &impl GenericClient,
     technician_id: Option<&str>,
 ) -> Result<Vec<LedgerRow>, StorageError> {
-    let sql = format!(
-        "SELECT technician_id, received_at, body FROM ops
-          WHERE {LEDGER_WHERE} AND ($1::TEXT IS NULL OR technician_id = $1)
-          ORDER BY received_at, device_id, seq"
-    );
-    let rows = c.query(&sql, &[&technician_id]).await?;
-    rows.iter()
-        .map(|r| {
-            Ok(LedgerRow {
-                technician_id: r.try_get(0)?,
-                received_at: r.try_get(1)?,
-                body: r.try_get(2)?,
-            })
-        })
-        .collect()
+    let rows = c
+        .query(&c.prepare_cached(&ledger_sql()).await?, &[&technician_id])
+        .await?;
+    rows.iter().map(ledger_row).collect()
 }
 
 /// Replenishments, one technician's (or everyone's), in `state` (or any).
@@ -45,18 +65,11 @@ pub(super) async fn replenishments_in(
     let state = state.map(|s| s.as_str());
     let rows = c
         .query(
-            "SELECT body FROM replenishments
-              WHERE ($1::TEXT IS NULL OR technician_id = $1) AND ($2::TEXT IS NULL OR state = $2)
-              ORDER BY raised_at DESC, id",
+            &c.prepare_cached(REPLENISHMENTS_IN).await?,
             &[&technician_id, &state],
         )
         .await?;
-    rows.iter()
-        .map(|r| {
-            let b: String = r.try_get(0)?;
-            serde_json::from_str(&b).map_err(StorageError::from)
-        })
-        .collect()
+    rows.iter().map(replenishment_of).collect()
 }
 
 impl SpareStorage for PostgresStorage {
@@ -95,8 +108,12 @@ impl SpareStorage for PostgresStorage {
             let c = self.pool.get().await.map_err(pool_err)?;
             let rows = c
                 .query(
-                    "SELECT technician_id, sku, minimum FROM stock_minimums
-                      WHERE $1::TEXT IS NULL OR technician_id = $1 ORDER BY technician_id, sku",
+                    &c.prepare_cached(
+                        "SELECT technician_id, sku, minimum FROM stock_minimums
+                          WHERE $1::TEXT IS NULL OR technician_id = $1
+                          ORDER BY technician_id, sku",
+                    )
+                    .await?,
                     &[&technician_id],
                 )
                 .await?;

@@ -109,7 +109,10 @@ impl Pg {
             "initdb failed: {}",
             String::from_utf8_lossy(&out.stderr)
         );
-        let opts = format!("-p {port} -h 127.0.0.1 -k {d} -c fsync=on");
+        // `FIELDKIT_PG_OPTS`: more server options for a diagnostic run (e.g. a bench's
+        // `-c shared_preload_libraries=pg_stat_statements`); none in tests or CI.
+        let extra = std::env::var("FIELDKIT_PG_OPTS").unwrap_or_default();
+        let opts = format!("-p {port} -h 127.0.0.1 -k {d} -c fsync=on {extra}");
         let log = dir.path().join("pg.log").to_string_lossy().to_string();
         let out = run(
             as_postgres,
