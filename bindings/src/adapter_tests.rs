@@ -10,7 +10,8 @@ use crate::{
     KitConfig,
 };
 
-fn kit() -> (Arc<FieldKit>, String, tempfile::TempDir) {
+/// A fresh database with one repair order (assigned); shared with `view_cost`.
+pub(crate) fn kit() -> (Arc<FieldKit>, String, tempfile::TempDir) {
     let dir = tempfile::tempdir().expect("temp dir");
     let kit = FieldKit::open(
         dir.path().to_string_lossy().into_owned(),
@@ -23,7 +24,8 @@ fn kit() -> (Arc<FieldKit>, String, tempfile::TempDir) {
     (kit, id, dir)
 }
 
-fn reached() -> CallOutcome {
+/// A call that reached the customer and confirmed everything.
+pub(crate) fn reached() -> CallOutcome {
     CallOutcome {
         reached: true,
         confirmed: CallConfirmations {
@@ -228,6 +230,10 @@ fn an_open_checklist_answers_by_position_and_notifies_like_answer_step() {
     }
     assert!(matches!(
         sheet.confirm(at("respect_home")),
+        Err(FieldKitError::StepRefused { .. })
+    ));
+    assert!(matches!(
+        sheet.answer_and_view(at("respect_home"), Answer::Confirmed),
         Err(FieldKitError::StepRefused { .. })
     ));
     assert!(

@@ -78,24 +78,34 @@ impl OpenChecklist {
     }
 
     /// Answers the step at `step` and returns the checklist after it, in one call.
+    /// The view is read in the answer's own transaction, where the pages it needs are
+    /// already decrypted (a separate read after the commit decrypts them again).
     pub fn answer_and_view(&self, step: i32, answer: Answer) -> Result<AnsweredStep> {
-        let seq = self.answer_value(step, &AnswerValue::from(answer))?;
+        let step_id = self.step_id(step)?;
+        let (seq, view) =
+            self.core
+                .answer_step_then_view(self.job, &step_id, &AnswerValue::from(answer))?;
+        self.observers.notify(&self.job_text, "answer_step");
         Ok(AnsweredStep {
             seq,
-            view: self.read_view()?,
+            view: self.remember(view_of(view)),
         })
     }
 }
 
 impl OpenChecklist {
     fn read_view(&self) -> Result<ChecklistView> {
-        let view = view_of(self.core.checklist(self.job)?);
-        let ids: Vec<String> = view.steps.iter().map(|s| s.id.clone()).collect();
+        Ok(self.remember(view_of(self.core.checklist(self.job)?)))
+    }
+
+    /// Keeps the step ids by position of `view`, the latest the screen was given.
+    fn remember(&self, view: ChecklistView) -> ChecklistView {
         let mut steps = self.steps.write().unwrap_or_else(|e| e.into_inner());
-        if *steps != ids {
-            *steps = ids;
+        if steps.len() != view.steps.len() || steps.iter().zip(&view.steps).any(|(a, b)| *a != b.id)
+        {
+            *steps = view.steps.iter().map(|s| s.id.clone()).collect();
         }
-        Ok(view)
+        view
     }
 
     fn step_id(&self, step: i32) -> Result<String> {

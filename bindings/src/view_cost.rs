@@ -6,7 +6,8 @@
 
 use std::time::Instant;
 
-use crate::{Answer, CallConfirmations, CallOutcome, ChecklistView, FieldKit, KitConfig};
+use crate::adapter_tests::{kit, reached};
+use crate::{Answer, ChecklistView};
 
 const CALLS: u32 = 500;
 
@@ -14,29 +15,9 @@ const CALLS: u32 = 500;
 #[test]
 #[ignore = "a measurement: run with --ignored --nocapture"]
 fn view_cost() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let kit = FieldKit::open(
-        dir.path().to_string_lossy().into_owned(),
-        KitConfig::default(),
-    )
-    .expect("open");
-    let order = crate::demo_repair_order(1, false);
-    let id = order.id.clone();
-    kit.receive_work_order(order).expect("receive");
+    let (kit, id, _dir) = kit();
     kit.accept(id.clone()).expect("accept");
-    let reached = CallOutcome {
-        reached: true,
-        confirmed: CallConfirmations {
-            address: true,
-            phone: true,
-            name: true,
-            time_window: true,
-            product_model: true,
-        },
-        agreed: None,
-        note: None,
-    };
-    kit.call_customer(id.clone(), reached).expect("call");
+    kit.call_customer(id.clone(), reached()).expect("call");
     kit.answer_step(id.clone(), "tools_parts_loaded".into(), Answer::Confirmed)
         .expect("answer");
     let sheet = kit.open_checklist(id.clone()).expect("open checklist");

@@ -43,40 +43,47 @@ pub struct ChecklistView {
 impl FieldKit {
     /// The checklist of the job's open visit.
     pub fn checklist(&self, id: WorkOrderId) -> Result<ChecklistView> {
-        self.store.read(|c| {
-            let order = queries::work_order(c, id)?;
-            let visit = queries::open_visit(c, id)?
-                .ok_or_else(|| Error::not_found("open visit of work order", id))?;
-            let cur = super::Current {
-                order,
-                visit: Some(visit.clone()),
-                facts: None,
-            };
-            let template = self.template(c, &visit.template)?;
-            let facts = self.facts(c, &cur, &visit)?;
-            let run = Run::new(&template, &facts);
-            Ok(ChecklistView {
-                template: visit.template.clone(),
-                steps: run
-                    .steps()
-                    .into_iter()
-                    .map(|v| StepState {
-                        id: v.step.id.clone(),
-                        label: v.step.label.clone(),
-                        help: v.step.help.clone(),
-                        phase: v.step.phase,
-                        kind: v.step.kind.name(),
-                        spec: v.step.kind.clone(),
-                        required: v.step.required,
-                        applicable: v.applicable,
-                        status: v.status,
-                    })
-                    .collect(),
-                next: run.next().map(|s| s.id.clone()),
-                blockers: run.completion_blockers(),
-                progress: run.progress(),
-                paid: run.is_paid(),
-            })
+        self.store.read(|c| self.checklist_in(c, id))
+    }
+
+    /// [`FieldKit::checklist`] read on `c` (the reader, or a command's transaction).
+    pub(super) fn checklist_in(
+        &self,
+        c: &rusqlite::Connection,
+        id: WorkOrderId,
+    ) -> Result<ChecklistView> {
+        let order = queries::work_order(c, id)?;
+        let visit = queries::open_visit(c, id)?
+            .ok_or_else(|| Error::not_found("open visit of work order", id))?;
+        let cur = super::Current {
+            order,
+            visit: Some(visit.clone()),
+            facts: None,
+        };
+        let template = self.template(c, &visit.template)?;
+        let facts = self.facts(c, &cur, &visit)?;
+        let run = Run::new(&template, &facts);
+        Ok(ChecklistView {
+            template: visit.template.clone(),
+            steps: run
+                .steps()
+                .into_iter()
+                .map(|v| StepState {
+                    id: v.step.id.clone(),
+                    label: v.step.label.clone(),
+                    help: v.step.help.clone(),
+                    phase: v.step.phase,
+                    kind: v.step.kind.name(),
+                    spec: v.step.kind.clone(),
+                    required: v.step.required,
+                    applicable: v.applicable,
+                    status: v.status,
+                })
+                .collect(),
+            next: run.next().map(|s| s.id.clone()),
+            blockers: run.completion_blockers(),
+            progress: run.progress(),
+            paid: run.is_paid(),
         })
     }
 }

@@ -37,45 +37,72 @@ impl FieldKit {
     /// signature (see [`Run::resolve_tick`]). Returns the op's outbox sequence number.
     pub fn answer_step(&self, id: WorkOrderId, step_id: &str, answer: &AnswerValue) -> Result<i64> {
         self.command_keeping_job(id, |tx, cur, _now| {
-            let visit = cur.visit("answer a step")?;
-            if visit.status == VisitStatus::Paused {
-                return Err(Error::invalid("step", "the visit is paused: resume first"));
-            }
-            let (visit_id, template) = (visit.id, self.template(tx, &visit.template)?);
-            if matches!(
-                template.step(step_id).map(|s| &s.kind),
-                Some(StepKind::FeeConsent)
-            ) {
-                return Err(Error::invalid(
-                    "step",
-                    "fee consent is given with consent_to_fees",
-                ));
-            }
-            if step_id == FEE_SETTLED_STEP {
-                return Err(Error::invalid(
-                    "step",
-                    "the fee is settled with settle (amount, method, receipt)",
-                ));
-            }
-            let facts = self.facts_mut(tx, cur, "answer a step")?;
-            let run = Run::new(&template, facts);
-            // A tick on a step tied to a fact confirms the fact as it stands (the parts
-            // recorded, the copy of the latest signature): the op carries the fact itself.
-            let answer = run.resolve_tick(step_id, answer.clone())?;
-            run.check_answer(step_id, &answer)?;
-            let seq = tx.record(
-                id,
-                Some(visit_id),
-                &JobOp::AnswerStep(AnswerStepV1 {
-                    step: step_id.to_owned(),
-                    answer: answer.clone(),
-                }),
-            )?;
-            facts
-                .recorded
-                .insert(step_id.to_owned(), Recorded::Answer(answer));
-            Ok(seq)
+            self.answer_in(tx, cur, id, step_id, answer)
         })
+    }
+
+    /// [`FieldKit::answer_step`], then the checklist after it, read in the same transaction on
+    /// the writer's connection: its page cache is warm, whereas the commit invalidates the
+    /// reader's, and on an encrypted database every page read again is decrypted (a view
+    /// read after an answer cost ~300 µs that way, BENCHMARKS.md §4).
+    pub fn answer_step_then_view(
+        &self,
+        id: WorkOrderId,
+        step_id: &str,
+        answer: &AnswerValue,
+    ) -> Result<(i64, super::ChecklistView)> {
+        self.command_keeping_job(id, |tx, cur, _now| {
+            let seq = self.answer_in(tx, cur, id, step_id, answer)?;
+            Ok((seq, self.checklist_in(tx, id)?))
+        })
+    }
+
+    fn answer_in(
+        &self,
+        tx: &mut crate::store::Tx<'_>,
+        cur: &mut super::Current,
+        id: WorkOrderId,
+        step_id: &str,
+        answer: &AnswerValue,
+    ) -> Result<i64> {
+        let visit = cur.visit("answer a step")?;
+        if visit.status == VisitStatus::Paused {
+            return Err(Error::invalid("step", "the visit is paused: resume first"));
+        }
+        let (visit_id, template) = (visit.id, self.template(tx, &visit.template)?);
+        if matches!(
+            template.step(step_id).map(|s| &s.kind),
+            Some(StepKind::FeeConsent)
+        ) {
+            return Err(Error::invalid(
+                "step",
+                "fee consent is given with consent_to_fees",
+            ));
+        }
+        if step_id == FEE_SETTLED_STEP {
+            return Err(Error::invalid(
+                "step",
+                "the fee is settled with settle (amount, method, receipt)",
+            ));
+        }
+        let facts = self.facts_mut(tx, cur, "answer a step")?;
+        let run = Run::new(&template, facts);
+        // A tick on a step tied to a fact confirms the fact as it stands (the parts
+        // recorded, the copy of the latest signature): the op carries the fact itself.
+        let answer = run.resolve_tick(step_id, answer.clone())?;
+        run.check_answer(step_id, &answer)?;
+        let seq = tx.record(
+            id,
+            Some(visit_id),
+            &JobOp::AnswerStep(AnswerStepV1 {
+                step: step_id.to_owned(),
+                answer: answer.clone(),
+            }),
+        )?;
+        facts
+            .recorded
+            .insert(step_id.to_owned(), Recorded::Answer(answer));
+        Ok(seq)
     }
 
     /// Skips a step that allows it, with the reason (e.g. the customer refused shoe covers).
