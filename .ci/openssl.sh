@@ -6,7 +6,10 @@
 # idempotent.
 set -euo pipefail
 HEADER=/usr/include/openssl/evp.h
-have() { [ -f "$HEADER" ] && ldconfig -p 2>/dev/null | grep -q 'libcrypto\.so '; }
+# The library list is read whole into a variable first: `ldconfig -p | grep -q` under pipefail
+# fails when grep stops reading early and ldconfig dies of SIGPIPE (a long cache makes it likely).
+libs() { ldconfig -p 2>/dev/null || true; }
+have() { [ -f "$HEADER" ] && [[ $(libs) == *"libcrypto.so "* ]]; }
 if ! have; then
     SUDO=""
     if [ "$(id -u)" != "0" ]; then SUDO="sudo"; fi
@@ -18,4 +21,4 @@ have || {
     echo "openssl.sh: libssl-dev (OpenSSL's headers and libcrypto.so) still missing" >&2
     exit 1
 }
-echo "libcrypto: $(ldconfig -p | grep -m1 'libcrypto\.so ' | awk '{print $NF}')"
+echo "libcrypto: $(libs | awk '/libcrypto\.so / {print $NF; exit}')"
