@@ -1,14 +1,10 @@
 //! Lays the customer's copy out on A4 pages (a list of drawing items per page, breaking
-//! pages where the next block does not fit) and draws them with krilla.
+//! pages where the next block does not fit) and hands them to [`super::pdf`] to write.
 
 use chrono::{FixedOffset, Offset};
-use krilla::Document;
-use krilla::geom::{PathBuilder, Point, Rect, Size};
-use krilla::image::Image;
-use krilla::page::PageSettings;
-use krilla::text::{Font, TextDirection};
 use qrcode::{Color as QrColor, EcLevel, QrCode};
 
+use super::pdf::{Mark, Picture};
 use super::{CopyContent, ReportError};
 use crate::model::{Cents, Timestamp};
 
@@ -35,7 +31,7 @@ enum Item {
         y: f32,
         w: f32,
         h: f32,
-        image: Image,
+        picture: Picture,
     },
     /// Dark modules of a QR code: `n`×`n`, row-major.
     Qr {
@@ -282,73 +278,56 @@ pub(super) fn render(c: &CopyContent, font: Vec<u8>, index: u32) -> Result<Vec<u
         let metrics = Metrics::new(&font, index)?;
         layout(c, &metrics)?.pages
     };
-    let font = Font::new(font.into(), index).ok_or_else(|| {
-        ReportError::Font("not a TrueType/OpenType font, or no face at that index".into())
-    })?;
-    let mut doc = Document::new();
-    for items in &pages {
-        let settings = PageSettings::from_wh(PAGE_W, PAGE_H)
-            .ok_or_else(|| ReportError::Render("page size".into()))?;
-        let mut page = doc.start_page_with(settings);
-        let mut s = page.surface();
-        for item in items {
-            match item {
-                Item::Text { x, y, size, text } => s.draw_text(
-                    Point::from_xy(*x, *y),
-                    font.clone(),
-                    *size,
-                    text,
-                    false,
-                    TextDirection::Auto,
-                ),
-                Item::Rule { y } => {
-                    let mut pb = PathBuilder::new();
-                    if let Some(r) = Rect::from_xywh(MARGIN, *y, PAGE_W - 2.0 * MARGIN, 0.6) {
-                        pb.push_rect(r);
-                    }
-                    if let Some(p) = pb.finish() {
-                        s.draw_path(&p);
-                    }
-                }
-                Item::Image { x, y, w, h, image } => {
-                    if let Some(size) = Size::from_wh(*w, *h) {
-                        s.push_transform(&krilla::geom::Transform::from_translate(*x, *y));
-                        s.draw_image(image.clone(), size);
-                        s.pop();
-                    }
-                }
-                Item::Qr {
-                    x,
-                    y,
-                    size,
-                    n,
-                    dark,
-                } => {
-                    let m = size / (*n as f32 + 8.0);
-                    let mut pb = PathBuilder::new();
-                    for (i, d) in dark.iter().enumerate() {
-                        if *d
-                            && let Some(r) = Rect::from_xywh(
-                                x + (4 + i % n) as f32 * m,
-                                y + (4 + i / n) as f32 * m,
-                                m,
-                                m,
-                            )
-                        {
-                            pb.push_rect(r);
-                        }
-                    }
-                    if let Some(p) = pb.finish() {
-                        s.draw_path(&p);
-                    }
-                }
-            }
+    let pages: Vec<Vec<Mark>> = pages
+        .into_iter()
+        .map(|items| items.into_iter().flat_map(marks).collect())
+        .collect();
+    super::pdf::write(&pages, (PAGE_W, PAGE_H), &font, index)
+}
+
+/// What an item draws.
+fn marks(item: Item) -> Vec<Mark> {
+    match item {
+        Item::Text { x, y, size, text } => vec![Mark::Text { x, y, size, text }],
+        Item::Rule { y } => vec![Mark::Fill {
+            x: MARGIN,
+            y,
+            w: PAGE_W - 2.0 * MARGIN,
+            h: 0.6,
+        }],
+        Item::Image {
+            x,
+            y,
+            w,
+            h,
+            picture,
+        } => vec![Mark::Image {
+            x,
+            y,
+            w,
+            h,
+            picture,
+        }],
+        Item::Qr {
+            x,
+            y,
+            size,
+            n,
+            dark,
+        } => {
+            let m = size / (n as f32 + 8.0);
+            dark.iter()
+                .enumerate()
+                .filter(|(_, d)| **d)
+                .map(|(i, _)| Mark::Fill {
+                    x: x + (4 + i % n) as f32 * m,
+                    y: y + (4 + i / n) as f32 * m,
+                    w: m,
+                    h: m,
+                })
+                .collect()
         }
-        s.finish();
-        page.finish();
     }
-    doc.finish()
-        .map_err(|e| ReportError::Render(format!("{e:?}")))
 }
 
 fn layout<'m>(c: &CopyContent, metrics: &'m Metrics<'m>) -> Result<Pages<'m>, ReportError> {
@@ -508,9 +487,9 @@ fn layout<'m>(c: &CopyContent, metrics: &'m Metrics<'m>) -> Result<Pages<'m>, Re
         let mut x = MARGIN;
         let mut row_h = 0.0f32;
         for bytes in &c.thumbnails {
-            let image = Image::from_jpeg(bytes.clone().into(), true)
+            let picture = Picture::jpeg(bytes)
                 .map_err(|e| ReportError::Render(format!("photo thumbnail: {e}")))?;
-            let (iw, ih) = image.size();
+            let (iw, ih) = picture.size();
             let h = w * ih.max(1) as f32 / iw.max(1) as f32;
             if x + w > PAGE_W - MARGIN {
                 p.y += row_h + gap;
@@ -525,7 +504,7 @@ fn layout<'m>(c: &CopyContent, metrics: &'m Metrics<'m>) -> Result<Pages<'m>, Re
                 y: p.y + gap,
                 w,
                 h,
-                image,
+                picture,
             });
             row_h = row_h.max(h);
             x += w + gap;
@@ -534,9 +513,9 @@ fn layout<'m>(c: &CopyContent, metrics: &'m Metrics<'m>) -> Result<Pages<'m>, Re
     }
 
     p.heading("客户签字 / Customer's signature");
-    let image = Image::from_png(c.signature_png.clone().into(), true)
+    let picture = Picture::png(&c.signature_png)
         .map_err(|e| ReportError::Render(format!("signature image: {e}")))?;
-    let (iw, ih) = image.size();
+    let (iw, ih) = picture.size();
     let w = 200.0f32;
     let h = (w * ih.max(1) as f32 / iw.max(1) as f32).min(120.0);
     p.room(h + 40.0);
@@ -545,7 +524,7 @@ fn layout<'m>(c: &CopyContent, metrics: &'m Metrics<'m>) -> Result<Pages<'m>, Re
         y: p.y + 4.0,
         w,
         h,
-        image,
+        picture,
     });
     p.y += h + 6.0;
     p.field("签字人 / Signed by", &c.signer_name);

@@ -3,7 +3,7 @@
 //! Owns the document's layout (bilingual zh-CN / en labels, the work order, visit times,
 //! checklist answers and exceptions, findings, parts, fees, photo thumbnails, the signature,
 //! the hash of the signed content and a QR code of the server's verify URL) and writing it
-//! as PDF with `krilla`: text in the platform's font (a CJK font is far too big to ship in
+//! as PDF (`pdf-writer`): text in the platform's font (a CJK font is far too big to ship in
 //! the library), subset to the glyphs used and embedded; images as they are stored; the QR
 //! code as vector squares. Pure: the content arrives as a [`CopyContent`], put together by
 //! [`content`] from what was signed — read from the device's records by
@@ -11,6 +11,7 @@
 //! dashboard. The same content gives the same bytes.
 
 mod layout;
+mod pdf;
 
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
