@@ -1511,6 +1511,19 @@ async fn pg_schema(c: &tokio_postgres::Client) -> Vec<String> {
         )
         .await,
     );
+    // Columns whose TOAST compression was set (0016: lz4 on the large values).
+    out.extend(
+        pg_strings(
+            c,
+            "SELECT format('compression %s.%s %s', a.attrelid::regclass, a.attname,
+                           a.attcompression)
+               FROM pg_attribute a JOIN pg_class r ON r.oid = a.attrelid
+              WHERE r.relnamespace = 'public'::regnamespace AND r.relkind = 'r'
+                AND a.attcompression <> ''
+              ORDER BY 1",
+        )
+        .await,
+    );
     out
 }
 
@@ -1564,6 +1577,17 @@ async fn postgres_migrations() {
         schema.len() > 100,
         "columns, indexes, constraints: {schema:?}"
     );
+    // The large values compressed with lz4 (0016; this machine's PostgreSQL has it).
+    for column in ["ops.body", "job_replays.state"] {
+        assert!(
+            schema.contains(&format!("compression {column} l")),
+            "{column} not lz4: {:?}",
+            schema
+                .iter()
+                .filter(|l| l.starts_with("compression"))
+                .collect::<Vec<_>>()
+        );
+    }
     assert_eq!(pg_schema(&c).await, schema);
     // Restarting is a no-op.
     drop(s);

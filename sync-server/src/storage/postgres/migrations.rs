@@ -104,6 +104,12 @@ pub const MIGRATIONS: &[Migration] = &[
         include_str!("migrations/0015_stored_codes.sql"),
         "583f846ce1b20f3eb26510694c4d68db7cd0ea554216c0cbb3811903eccd61d6",
     ),
+    Migration::new(
+        16,
+        "lz4_toast",
+        include_str!("migrations/0016_lz4_toast.sql"),
+        "7e2e269f4ff8773862f54b1c573366d963457f16d687f1b1861406f3cf8fb76e",
+    ),
 ];
 
 /// Brings the database to the newest of `migrations` (the server passes [`MIGRATIONS`]):

@@ -103,6 +103,12 @@ pub const MIGRATIONS: &[Migration] = &[
         include_str!("migrations/0015_stored_codes.sql"),
         "583f846ce1b20f3eb26510694c4d68db7cd0ea554216c0cbb3811903eccd61d6",
     ),
+    Migration::new(
+        16,
+        "lz4_toast",
+        include_str!("migrations/0016_lz4_toast.sql"),
+        "2b1cd7cfcc7eec8e14d36df980b8880cb29f84f3f7599f6a25050fa515a43a48",
+    ),
 ];
 
 /// Brings the database on `c` to the newest of `migrations` (the server passes
