@@ -39,6 +39,7 @@ use fieldkit_core::sync::protocol::{Change, FirstOutcome, Op, OpOutcome, OpResul
 use fieldkit_core::sync::replay::{
     CompletionCheck, Context, JobReplay, Published, REPLAY_VERSION, Verdict,
 };
+use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 mod decision;
@@ -124,8 +125,8 @@ impl Batch {
     pub fn prepare(ops: Vec<Op>, locale: Locale) -> Batch {
         let ops = ops
             .into_iter()
-            .map(|op| {
-                let (body, body_hash) = body_of(&op);
+            .map(|mut op| {
+                let (body, body_hash) = body_of(&mut op);
                 Prepared {
                     op,
                     body,
@@ -288,11 +289,20 @@ pub struct PushPlan {
     pub drawings: Vec<(String, String)>,
 }
 
-/// The canonical body of an op (compact JSON, keys sorted) and its SHA-256.
-pub fn body_of(op: &Op) -> (String, String) {
-    let body = serde_json::to_value(op)
-        .map(|v| v.to_string())
-        .unwrap_or_default();
+/// The canonical body of an op (compact JSON, keys sorted) and its SHA-256. The payload (a
+/// signature's thousands of stroke values) is moved into the JSON tree and back, not copied.
+pub fn body_of(op: &mut Op) -> (String, String) {
+    let payload = std::mem::take(&mut op.payload);
+    let mut tree = match serde_json::to_value(&*op) {
+        Ok(Value::Object(tree)) => tree,
+        _ => serde_json::Map::new(), // an `Op` always serializes to an object
+    };
+    tree.insert("payload".to_owned(), payload);
+    let tree = Value::Object(tree);
+    let body = tree.to_string();
+    if let Value::Object(mut tree) = tree {
+        op.payload = tree.remove("payload").unwrap_or_default();
+    }
     let hash = hex::encode(Sha256::digest(body.as_bytes()));
     (body, hash)
 }
@@ -681,3 +691,6 @@ fn judge_job_op(
     );
     (d, Some(completion(CompletionState::Held, reasons)))
 }
+
+#[cfg(test)]
+mod tests;

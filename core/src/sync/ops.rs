@@ -457,25 +457,25 @@ impl Payload<'_> {
         }
     }
 
-    /// The payload's fields; with `strip_visit`, a legacy `visit_id` field is taken out once
-    /// checked against the op's visit.
-    fn fields(&self, strip_visit: bool) -> Result<Map<String, Value>, OpError> {
+    /// Reads the payload as `T`; with `strip_visit`, a legacy `visit_id` field is taken out
+    /// once checked against the op's visit. Read from the payload in place: a copy is made
+    /// only for the legacy field (a signature's strokes are thousands of values, and a push
+    /// reads each op's body more than once).
+    fn read<T: DeserializeOwned>(&self, strip_visit: bool) -> Result<T, OpError> {
         let Value::Object(map) = self.value else {
             return Err(self.bad("the payload is not a JSON object"));
         };
-        let mut map = map.clone();
-        if strip_visit
-            && let Some(v) = map.remove("visit_id")
-            && (v.as_str() != self.visit_id || v.is_null())
-        {
-            return Err(self.bad("`visit_id` does not name the op's visit"));
-        }
-        Ok(map)
-    }
-
-    fn read<T: DeserializeOwned>(&self, strip_visit: bool) -> Result<T, OpError> {
-        let map = self.fields(strip_visit)?;
-        serde_json::from_value(Value::Object(map)).map_err(|e| self.bad(describe(&e)))
+        let read = if strip_visit && let Some(v) = map.get("visit_id") {
+            if v.as_str() != self.visit_id || v.is_null() {
+                return Err(self.bad("`visit_id` does not name the op's visit"));
+            }
+            let mut map = map.clone();
+            map.remove("visit_id");
+            serde_json::from_value(Value::Object(map))
+        } else {
+            T::deserialize(self.value)
+        };
+        read.map_err(|e| self.bad(describe(&e)))
     }
 
     fn empty(&self, op: JobOp) -> Result<JobOp, OpError> {
