@@ -17,21 +17,10 @@ const QR_SIZE: f32 = 132.0;
 
 /// One thing drawn on a page (y grows downwards; text `y` is the baseline).
 enum Item {
-    Text {
-        x: f32,
-        y: f32,
-        size: f32,
-        text: String,
-    },
+    /// Text or an image, as the PDF writer takes it.
+    Mark(Mark),
     Rule {
         y: f32,
-    },
-    Image {
-        x: f32,
-        y: f32,
-        w: f32,
-        h: f32,
-        picture: Picture,
     },
     /// Dark modules of a QR code: `n`×`n`, row-major.
     Qr {
@@ -83,12 +72,12 @@ impl<'m> Pages<'m> {
         for line in self.wrap(text, width, size) {
             self.room(size * 1.45);
             self.y += size * 1.45;
-            self.push(Item::Text {
+            self.push(Item::Mark(Mark::Text {
                 x,
                 y: self.y - size * 0.35,
                 size,
                 text: line,
-            });
+            }));
         }
     }
 
@@ -288,25 +277,12 @@ pub(super) fn render(c: &CopyContent, font: Vec<u8>, index: u32) -> Result<Vec<u
 /// What an item draws.
 fn marks(item: Item) -> Vec<Mark> {
     match item {
-        Item::Text { x, y, size, text } => vec![Mark::Text { x, y, size, text }],
+        Item::Mark(mark) => vec![mark],
         Item::Rule { y } => vec![Mark::Fill {
             x: MARGIN,
             y,
             w: PAGE_W - 2.0 * MARGIN,
             h: 0.6,
-        }],
-        Item::Image {
-            x,
-            y,
-            w,
-            h,
-            picture,
-        } => vec![Mark::Image {
-            x,
-            y,
-            w,
-            h,
-            picture,
         }],
         Item::Qr {
             x,
@@ -499,13 +475,13 @@ fn layout<'m>(c: &CopyContent, metrics: &'m Metrics<'m>) -> Result<Pages<'m>, Re
             if row_h == 0.0 {
                 p.room(h + gap);
             }
-            p.push(Item::Image {
+            p.push(Item::Mark(Mark::Image {
                 x,
                 y: p.y + gap,
                 w,
                 h,
                 picture,
-            });
+            }));
             row_h = row_h.max(h);
             x += w + gap;
         }
@@ -519,13 +495,13 @@ fn layout<'m>(c: &CopyContent, metrics: &'m Metrics<'m>) -> Result<Pages<'m>, Re
     let w = 200.0f32;
     let h = (w * ih.max(1) as f32 / iw.max(1) as f32).min(120.0);
     p.room(h + 40.0);
-    p.push(Item::Image {
+    p.push(Item::Mark(Mark::Image {
         x: MARGIN,
         y: p.y + 4.0,
         w,
         h,
         picture,
-    });
+    }));
     p.y += h + 6.0;
     p.field("签字人 / Signed by", &c.signer_name);
     p.field("签字时间 / Signed at", &time(c.signed_at, off));
