@@ -471,7 +471,8 @@ impl Payload<'_> {
             }
             let mut map = map.clone();
             map.remove("visit_id");
-            serde_json::from_value(Value::Object(map))
+            // Through `&Value` too: one deserializer per payload type in the library.
+            T::deserialize(&Value::Object(map))
         } else {
             T::deserialize(self.value)
         };
