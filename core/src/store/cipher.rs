@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use rusqlite::config::DbConfig;
 use rusqlite::{Connection, ErrorCode, OpenFlags};
 
+use super::page_cipher::{self, Format};
 use crate::error::{Error, Result};
 
 /// The 32 raw bytes that encrypt the device database (SQLCipher, AES-256). The app keeps it
@@ -50,11 +51,10 @@ impl Drop for DatabaseKey {
     }
 }
 
-/// The page authentication: HMAC-SHA256 instead of SQLCipher 4's default HMAC-SHA512. Both
-/// are sound for a page MAC; SHA-256 runs on the CPU's SHA extensions where SHA-512 has none,
-/// and each commit authenticates every page it writes (BENCHMARKS.md, encryption at rest).
-/// Part of the file format: every connection, and the export, set the same.
-const HMAC: &str = "HMAC_SHA256";
+/// The page MAC of format 1 (SQLCipher's own pages, written before format 2): HMAC-SHA256
+/// instead of SQLCipher 4's default HMAC-SHA512. Needed to read such a file once, to
+/// re-encrypt it.
+const LEGACY_HMAC: &str = "HMAC_SHA256";
 
 /// The first 16 bytes of every plain SQLite database file.
 const PLAIN_HEADER: &[u8; 16] = b"SQLite format 3\0";
@@ -95,6 +95,15 @@ pub(crate) fn file_kind(path: &Path) -> Result<FileKind> {
 /// Keys a freshly opened connection (before anything reads the file) and checks the key
 /// opens it: a wrong key is [`Error::WrongKey`], and nothing on disk has changed.
 pub(crate) fn apply_key(conn: &Connection, key: Option<&DatabaseKey>) -> Result<()> {
+    apply_key_as(conn, key, Format::Fast)
+}
+
+/// [`apply_key`], reading pages of the given format.
+pub(crate) fn apply_key_as(
+    conn: &Connection,
+    key: Option<&DatabaseKey>,
+    format: Format,
+) -> Result<()> {
     let Some(key) = key else {
         return Ok(());
     };
@@ -102,8 +111,12 @@ pub(crate) fn apply_key(conn: &Connection, key: Option<&DatabaseKey>) -> Result<
     // when it closes (SQLite does that on the last close): with a wrong key, that would
     // rewrite the file. Switched back on once the key is known to be right.
     conn.set_db_config(DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, true)?;
-    conn.pragma_update(None, "key", key.pragma_value())?;
-    conn.pragma_update(None, "cipher_hmac_algorithm", HMAC)?;
+    page_cipher::keyed_as(format, || {
+        conn.pragma_update(None, "key", key.pragma_value())
+    })??;
+    if format == Format::Legacy {
+        conn.pragma_update(None, "cipher_hmac_algorithm", LEGACY_HMAC)?;
+    }
     match conn.query_row("SELECT count(*) FROM sqlite_schema", [], |r| {
         r.get::<_, i64>(0)
     }) {
@@ -122,11 +135,13 @@ pub(crate) fn apply_key(conn: &Connection, key: Option<&DatabaseKey>) -> Result<
 /// an immutable, read-only look at the main file only (SQLite then opens no write-ahead log
 /// and no shared-memory index, and takes no lock), decrypting its first page. Call it before
 /// any connection opens the database normally: a wrong key is then [`Error::WrongKey`] with
-/// no byte on disk changed, not even the log's index. A file whose first page is still only
-/// in the log (a database killed before its first checkpoint) is left to the normal open.
-pub(crate) fn check_key(path: &Path, key: &DatabaseKey) -> Result<()> {
+/// no byte on disk changed, not even the log's index. Answers the page format the file is
+/// in: [`Format::Legacy`] is a file to re-encrypt ([`reencrypt_legacy`]). A file whose first
+/// page is still only in the log (a database killed before its first checkpoint) is left to
+/// the normal open.
+pub(crate) fn check_key(path: &Path, key: &DatabaseKey) -> Result<Format> {
     if fs::metadata(path)?.len() == 0 {
-        return Ok(());
+        return Ok(Format::Fast);
     }
     let mut uri = String::from("file:");
     for b in path.to_string_lossy().bytes() {
@@ -137,13 +152,19 @@ pub(crate) fn check_key(path: &Path, key: &DatabaseKey) -> Result<()> {
         }
     }
     uri.push_str("?immutable=1");
-    let conn = Connection::open_with_flags(
-        &uri,
-        OpenFlags::SQLITE_OPEN_READ_ONLY
-            | OpenFlags::SQLITE_OPEN_URI
-            | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-    )?;
-    apply_key(&conn, Some(key))
+    let look = |format| {
+        let conn = Connection::open_with_flags(
+            &uri,
+            OpenFlags::SQLITE_OPEN_READ_ONLY
+                | OpenFlags::SQLITE_OPEN_URI
+                | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        apply_key_as(&conn, Some(key), format)
+    };
+    match look(Format::Fast) {
+        Err(Error::WrongKey) => look(Format::Legacy).map(|()| Format::Legacy),
+        other => other.map(|()| Format::Fast),
+    }
 }
 
 fn sibling(path: &Path, suffix: &str) -> PathBuf {
@@ -158,6 +179,19 @@ fn sibling(path: &Path, suffix: &str) -> PathBuf {
 /// log folded in and gone). A kill at any instant leaves either the plain database or the
 /// complete encrypted one; a half-written copy is discarded by the next attempt.
 pub(crate) fn encrypt_plain(path: &Path, key: &DatabaseKey) -> Result<()> {
+    export(path, key, None)
+}
+
+/// Turns a database encrypted in page format 1 (SQLCipher's own pages, written before format
+/// 2) into format 2 under the same key, as [`encrypt_plain`] does a plain one: every row and
+/// the schema version kept, crash-safe.
+pub(crate) fn reencrypt_legacy(path: &Path, key: &DatabaseKey) -> Result<()> {
+    export(path, key, Some(Format::Legacy))
+}
+
+/// Exports the database at `path` (plain, or encrypted in `from`) into a format-2 copy and
+/// renames the copy over it.
+fn export(path: &Path, key: &DatabaseKey, from: Option<Format>) -> Result<()> {
     let tmp = sibling(path, ".encrypting");
     for stale in [tmp.clone(), sibling(&tmp, "-journal")] {
         match fs::remove_file(&stale) {
@@ -167,6 +201,9 @@ pub(crate) fn encrypt_plain(path: &Path, key: &DatabaseKey) -> Result<()> {
     }
     {
         let conn = Connection::open(path)?;
+        if let Some(format) = from {
+            apply_key_as(&conn, Some(key), format)?;
+        }
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         // Everything committed into the main file, and the log emptied: the encrypted file
         // must not meet a plain log once it has taken the plain file's name.
@@ -175,15 +212,16 @@ pub(crate) fn encrypt_plain(path: &Path, key: &DatabaseKey) -> Result<()> {
         let tmp_str = tmp
             .to_str()
             .ok_or_else(|| Error::invalid("data dir", "not valid UTF-8"))?;
-        conn.execute(
-            "ATTACH DATABASE ?1 AS encrypted KEY ?2",
-            (tmp_str, key.pragma_value()),
-        )?;
-        conn.pragma_update(Some("encrypted"), "cipher_hmac_algorithm", HMAC)?;
+        page_cipher::keyed_as(Format::Fast, || {
+            conn.execute(
+                "ATTACH DATABASE ?1 AS encrypted KEY ?2",
+                (tmp_str, key.pragma_value()),
+            )
+        })??;
         conn.query_row("SELECT sqlcipher_export('encrypted')", [], |_| Ok(()))?;
         conn.pragma_update(Some("encrypted"), "user_version", version)?;
         conn.execute("DETACH DATABASE encrypted", [])?;
-        // Leave the plain file in rollback mode: closing removes its log and index, and a
+        // Leave the old file in rollback mode: closing removes its log and index, and a
         // reader of the renamed file never looks for them.
         conn.pragma_update(None, "journal_mode", "DELETE")?;
     }

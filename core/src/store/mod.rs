@@ -6,6 +6,7 @@ mod blobs;
 mod checkpoint;
 mod cipher;
 mod introspect;
+mod page_cipher;
 mod purge;
 pub(crate) mod queries;
 pub(crate) mod records;
@@ -248,7 +249,11 @@ impl Store {
         if let Some(key) = key {
             match cipher::file_kind(&path)? {
                 cipher::FileKind::Plain => cipher::encrypt_plain(&path, key)?,
-                cipher::FileKind::Other => cipher::check_key(&path, key)?,
+                cipher::FileKind::Other => {
+                    if cipher::check_key(&path, key)? == page_cipher::Format::Legacy {
+                        cipher::reencrypt_legacy(&path, key)?;
+                    }
+                }
                 cipher::FileKind::Missing => {}
             }
         }

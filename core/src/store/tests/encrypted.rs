@@ -3,7 +3,8 @@
 //! crash's leftovers (a half-written copy, an unfolded log) lose nothing.
 
 use super::*;
-use crate::store::DatabaseKey;
+use crate::store::page_cipher::{self, Format};
+use crate::store::{DatabaseKey, cipher};
 
 fn key() -> DatabaseKey {
     DatabaseKey::from_bytes(&[0x42; 32]).unwrap()
@@ -189,30 +190,170 @@ fn plain_blob_files_are_sealed_once_and_still_read() {
     );
 }
 
-/// Both ways to an encrypted file (created so, or exported from a plain one) use the same
-/// page MAC (HMAC-SHA256, not SQLCipher's default): a connection with the default settings
-/// cannot read either, one with the same settings can.
+/// `path` keyed as page `format`: the number of `device` rows, or why it cannot be read.
+fn devices_as(path: &Path, format: Format) -> Result<i64> {
+    let c = Connection::open(path)?;
+    cipher::apply_key_as(&c, Some(&key()), format)?;
+    Ok(c.query_row("SELECT count(*) FROM device", [], |r| r.get(0))?)
+}
+
+/// Both ways to an encrypted file (created so, or exported from a plain one) write page
+/// format 2: a connection reading SQLCipher's own pages (format 1), or plain SQLite, cannot
+/// read either; one reading format 2 can.
 #[test]
-fn created_and_exported_databases_share_one_format() {
+fn created_and_exported_databases_are_in_page_format_2() {
     let created = tempfile::tempdir().unwrap();
     drop(kit_with_key(created.path()));
     let exported = tempfile::tempdir().unwrap();
     load_fixture(exported.path(), FIXTURES.last().unwrap().1);
     drop(kit_with_key(exported.path()));
-    let pragma_key = format!("x'{}'", "42".repeat(32));
     for dir in [created.path(), exported.path()] {
-        let read = |hmac: Option<&str>| {
-            let c = Connection::open(dir.join(DB_FILE)).unwrap();
-            c.pragma_update(None, "key", &pragma_key).unwrap();
-            if let Some(h) = hmac {
-                c.pragma_update(None, "cipher_hmac_algorithm", h).unwrap();
-            }
-            c.query_row("SELECT count(*) FROM device", [], |r| r.get::<_, i64>(0))
-        };
+        let path = dir.join(DB_FILE);
         assert!(
-            read(None).is_err(),
-            "{dir:?} opens with SQLCipher's defaults"
+            matches!(devices_as(&path, Format::Legacy), Err(Error::WrongKey)),
+            "{dir:?} reads as format 1"
         );
-        assert_eq!(read(Some("HMAC_SHA256")).unwrap(), 1);
+        assert_eq!(devices_as(&path, Format::Fast).unwrap(), 1);
+        let plain = Connection::open(&path).unwrap();
+        assert!(
+            plain
+                .query_row("SELECT count(*) FROM sqlite_schema", [], |r| r
+                    .get::<_, i64>(0))
+                .is_err()
+        );
     }
+}
+
+/// Writes the fixture `sql` as FieldKit wrote an encrypted database before page format 2:
+/// a plain database exported under the key with SQLCipher's own pages (AES-256-CBC,
+/// HMAC-SHA256) and its schema version.
+fn load_fixture_in_format_1(dir: &Path, sql: &str) {
+    let plain = dir.join("plain.db");
+    Connection::open(&plain)
+        .unwrap()
+        .execute_batch(sql)
+        .unwrap();
+    let c = Connection::open(&plain).unwrap();
+    let version: i64 = c
+        .pragma_query_value(None, "user_version", |r| r.get(0))
+        .unwrap();
+    let target = dir.join(DB_FILE);
+    page_cipher::keyed_as(Format::Legacy, || {
+        c.execute(
+            "ATTACH DATABASE ?1 AS old KEY ?2",
+            (target.to_str().unwrap(), format!("x'{}'", "42".repeat(32))),
+        )
+    })
+    .unwrap()
+    .unwrap();
+    c.pragma_update(Some("old"), "cipher_hmac_algorithm", "HMAC_SHA256")
+        .unwrap();
+    c.query_row("SELECT sqlcipher_export('old')", [], |_| Ok(()))
+        .unwrap();
+    c.pragma_update(Some("old"), "user_version", version)
+        .unwrap();
+    c.execute("DETACH DATABASE old", []).unwrap();
+    drop(c);
+    std::fs::remove_file(plain).unwrap();
+}
+
+/// A device encrypted before page format 2 (every released schema's fixture, in format 1,
+/// with a last commit still only in its write-ahead log, as a kill leaves it) is re-encrypted
+/// once into format 2 when it opens: every row kept, upgraded like the plain fixture.
+#[test]
+fn a_format_1_database_is_reencrypted_once_with_nothing_lost() {
+    for (version, sql) in FIXTURES {
+        let plain_dir = tempfile::tempdir().unwrap();
+        load_fixture(plain_dir.path(), sql);
+        let expected = dump_without_secrets(&kit(plain_dir.path()));
+
+        let dir = tempfile::tempdir().unwrap();
+        load_fixture_in_format_1(dir.path(), sql);
+        let path = dir.path().join(DB_FILE);
+        assert_eq!(devices_as(&path, Format::Legacy).unwrap(), 1, "v{version}");
+        let live = Connection::open(&path).unwrap();
+        cipher::apply_key_as(&live, Some(&key()), Format::Legacy).unwrap();
+        let _: String = live
+            .pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))
+            .unwrap();
+        live.pragma_update(None, "wal_autocheckpoint", 0).unwrap();
+        live.execute(
+            "INSERT INTO templates (id, version, json) VALUES ('only-in-the-log', 1, '{}')",
+            [],
+        )
+        .unwrap();
+        let killed = tempfile::tempdir().unwrap();
+        for f in ["fieldkit.db", "fieldkit.db-wal", "fieldkit.db-shm"] {
+            std::fs::copy(dir.path().join(f), killed.path().join(f)).unwrap();
+        }
+        drop(live);
+
+        let k = kit_with_key(killed.path());
+        let got = dump_without_secrets(&k);
+        assert!(
+            got.contains("only-in-the-log"),
+            "v{version}: the commit only in the log survived"
+        );
+        let got: Vec<&str> = got
+            .lines()
+            .filter(|l| !l.contains("only-in-the-log"))
+            .collect();
+        assert!(
+            got.join("\n") == expected,
+            "v{version}: re-encrypted and upgraded differs from upgraded plain"
+        );
+        assert!(k.store().integrity_check().unwrap().is_empty());
+        drop(k);
+        let path = killed.path().join(DB_FILE);
+        assert!(matches!(
+            devices_as(&path, Format::Legacy),
+            Err(Error::WrongKey)
+        ));
+        assert_eq!(devices_as(&path, Format::Fast).unwrap(), 1);
+        assert!(!killed.path().join("fieldkit.db.encrypting").exists());
+        // Reopened: the same again (re-encrypted once, not twice).
+        let again = dump_without_secrets(&kit_with_key(killed.path()));
+        assert!(again.contains("only-in-the-log"));
+    }
+}
+
+/// A wrong key on a format-1 database is the same typed error as on any other, and no byte
+/// of any file changes.
+#[test]
+fn a_wrong_key_on_a_format_1_database_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    load_fixture_in_format_1(dir.path(), FIXTURES.last().unwrap().1);
+    let files = || {
+        let mut v: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| {
+                let e = e.unwrap();
+                (
+                    e.file_name().to_string_lossy().into_owned(),
+                    std::fs::read(e.path()).unwrap(),
+                )
+            })
+            .collect();
+        v.sort();
+        v
+    };
+    let before = files();
+    let err = FieldKit::open_with_clock(
+        dir.path(),
+        DeviceConfig {
+            database_key: Some(DatabaseKey::from_bytes(&[0x43; 32]).unwrap()),
+            ..DeviceConfig::default()
+        },
+        Arc::new(ManualClock::new(t0())),
+    )
+    .err()
+    .unwrap();
+    assert!(matches!(err, Error::WrongKey), "{err:?}");
+    assert!(files() == before, "a file changed");
+    // The right key still opens it, in format 2 from then on.
+    drop(kit_with_key(dir.path()));
+    assert_eq!(
+        devices_as(&dir.path().join(DB_FILE), Format::Fast).unwrap(),
+        1
+    );
 }
