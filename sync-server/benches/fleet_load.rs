@@ -19,7 +19,10 @@
 //!
 //! Environment: `BENCH_DEVICES` (200), `BENCH_BATCH` (10), `BENCH_INTERVAL_MS` (2000),
 //! `BENCH_SHAPES` (`burst,steady`), `BENCH_INSTANCES` (`1,3`: the first is the anchor),
-//! `BENCH_RUNS` (2), `BENCH_PG_POOL` (each instance's pool; the server's default, 16),
+//! `BENCH_RUNS` (2), `BENCH_PG_BUDGET` (the PostgreSQL connections the instances share, as
+//! the README's "Several instances" says to configure them: each of N instances gets
+//! ⌈budget / N⌉; default 16, the server's default pool, so 1 instance runs as by default),
+//! `BENCH_PG_POOL` (each instance's pool instead, whatever N),
 //! `FIELDKIT_BENCH_DIR`; `BENCH_PG_STATEMENTS=1` prints each run's PostgreSQL statements by
 //! time (with `FIELDKIT_PG_OPTS="-c shared_preload_libraries=pg_stat_statements"`).
 
@@ -68,6 +71,8 @@ async fn main() -> Res<()> {
     let pg_pool: Option<usize> = std::env::var("BENCH_PG_POOL")
         .ok()
         .and_then(|v| v.parse().ok());
+    let pg_budget = env_count("BENCH_PG_BUDGET", 16).max(1);
+    let pool_of = |n: usize| pg_pool.unwrap_or_else(|| pg_budget.div_ceil(n).max(2));
     // PostgreSQL's statements by total time, per run (needs the cluster started with
     // `FIELDKIT_PG_OPTS="-c shared_preload_libraries=pg_stat_statements"`).
     let statements = std::env::var("BENCH_PG_STATEMENTS").as_deref() == Ok("1");
@@ -77,6 +82,17 @@ async fn main() -> Res<()> {
     println!(
         "# fleet_load: {devices} devices pushing to {counts:?} server processes on one PostgreSQL"
     );
+    for &n in &counts {
+        println!(
+            "{n} instance(s): a pool of {} PostgreSQL connections each ({} in all{})",
+            pool_of(n),
+            n * pool_of(n),
+            match pg_pool {
+                Some(_) => ", BENCH_PG_POOL".to_owned(),
+                None => format!("; the budget of {pg_budget} split among them"),
+            }
+        );
+    }
     let Some(pg) = Pg::start() else {
         println!("\n(PostgreSQL skipped: FIELDKIT_SKIP_PG=1)");
         return Ok(());
@@ -117,9 +133,7 @@ async fn main() -> Res<()> {
                     "--enroll-per-minute=100000".to_owned(),
                     "--device-requests-per-minute=0".to_owned(),
                 ];
-                if let Some(p) = pg_pool {
-                    args.push(format!("--pg-max-connections={p}"));
-                }
+                args.push(format!("--pg-max-connections={}", pool_of(n)));
                 let mut fleet = Fleet::start(
                     exe,
                     n,
