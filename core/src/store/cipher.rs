@@ -30,6 +30,11 @@ impl DatabaseKey {
         Ok(DatabaseKey(raw))
     }
 
+    /// The 32 bytes (page format 2 derives its keys from them).
+    pub(crate) fn raw(&self) -> &[u8; 32] {
+        &self.0
+    }
+
     /// The `PRAGMA key` value: a raw key, so SQLCipher derives nothing (no PBKDF2 at open).
     fn pragma_value(&self) -> String {
         format!("x'{}'", hex::encode(self.0))
@@ -111,7 +116,7 @@ pub(crate) fn apply_key_as(
     // when it closes (SQLite does that on the last close): with a wrong key, that would
     // rewrite the file. Switched back on once the key is known to be right.
     conn.set_db_config(DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, true)?;
-    page_cipher::keyed_as(format, || {
+    page_cipher::keyed_as(format, key, || {
         conn.pragma_update(None, "key", key.pragma_value())
     })??;
     if format == Format::Legacy {
@@ -212,7 +217,7 @@ fn export(path: &Path, key: &DatabaseKey, from: Option<Format>) -> Result<()> {
         let tmp_str = tmp
             .to_str()
             .ok_or_else(|| Error::invalid("data dir", "not valid UTF-8"))?;
-        page_cipher::keyed_as(Format::Fast, || {
+        page_cipher::keyed_as(Format::Fast, key, || {
             conn.execute(
                 "ATTACH DATABASE ?1 AS encrypted KEY ?2",
                 (tmp_str, key.pragma_value()),

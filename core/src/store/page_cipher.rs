@@ -4,32 +4,29 @@
 //! SQLCipher's crypto provider, keeps the provider's own for files written before (format 1,
 //! read only to migrate them) and says which one each new connection uses.
 //!
-//! Format 2, each page (SQLCipher still lays it out: data, then a 16-byte random IV and the
-//! MAC in the page's reserved bytes; it draws a fresh IV for every write):
-//! - **encryption:** AES-256 in counter mode, nonce = the IV's first 12 bytes;
-//! - **authentication:** a 16-byte AES-256-GCM tag, under SQLCipher's separate MAC key, over
-//!   the encrypted data and the IV (as the message) and the page number (as associated data),
-//!   with the same nonce: encrypt-then-MAC, so a changed byte, IV or page moved to another
-//!   place fails the page's check. Both run in `ring`'s AES-GCM (AES-NI/VAES and carry-less
-//!   multiply on x86, the ARMv8 crypto extensions on phones).
-//!
-//! The counter-mode keystream is taken from AES-GCM itself: GCM encrypts its message with
-//! AES-CTR from counter 2 under the 96-bit nonce, so sealing the data gives exactly the
-//! AES-256-CTR ciphertext (its tag is discarded), and sealing the ciphertext gives the data
-//! back. Random 96-bit nonces stay safe far beyond a phone's lifetime of page writes (2³²).
-//! Keys and their derivation (a raw key; PBKDF2 for the MAC key) are still the provider's;
-//! random bytes (the IVs) come from a ChaCha12 generator seeded by the operating system.
+//! Format 2 (`seal`): AES-256 in counter mode and an AES-256-GCM tag as the page MAC, under
+//! two keys of its own derived from the database key, run by `ring` (AES-NI/VAES and
+//! carry-less multiply on x86, the ARMv8 crypto extensions on phones); a page write is one
+//! pass. SQLCipher still lays the page out (data, then a 16-byte IV and the 16-byte MAC in
+//! the page's reserved bytes), draws a fresh IV for every write (from a ChaCha12 generator
+//! seeded by the operating system, here), checks the MAC before decrypting and copies WAL
+//! frames into the database as they are; its own key derivation still runs but format 2 does
+//! not use its keys. `PRAGMA rekey` is refused (a format-2 codec keeps the key it was made
+//! with; FieldKit never rekeys).
 
-use std::cell::Cell;
+use std::cell::RefCell;
 use std::ffi::{c_char, c_int, c_uchar, c_void};
 use std::sync::{Mutex, OnceLock};
 
 use rand::rngs::StdRng;
 use rand::{RngCore, SeedableRng};
-use ring::aead::{AES_256_GCM, Aad, LessSafeKey, Nonce, UnboundKey};
 use ring::rand::{SecureRandom, SystemRandom};
 
+use self::seal::{IV_LEN, PageKeys, Pages, TAG_LEN};
+use super::DatabaseKey;
 use crate::error::{Error, Result};
+
+mod seal;
 
 /// Which page format a connection's codec uses; chosen when the connection is keyed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -41,15 +38,21 @@ pub(crate) enum Format {
     Fast,
 }
 
-thread_local! {
-    /// The format the next codec created on this thread gets (see [`keyed_as`]).
-    static NEXT: Cell<Format> = const { Cell::new(Format::Fast) };
+/// What the next codec made on this thread gets (see [`keyed_as`]).
+struct Next {
+    format: Format,
+    keys: Option<PageKeys>,
 }
 
-/// Runs `f` (which keys a connection or attaches a keyed database) so that the codecs it
-/// creates use `format`. SQLCipher creates a codec synchronously, on the calling thread, when
-/// a connection is keyed (`PRAGMA key`, `ATTACH … KEY`).
-pub(crate) fn keyed_as<T>(format: Format, f: impl FnOnce() -> T) -> Result<T> {
+thread_local! {
+    static NEXT: RefCell<Option<Next>> = const { RefCell::new(None) };
+}
+
+/// Runs `f`, which keys a connection or attaches a database with `key`, so that the codecs
+/// it creates use `format` (format 2 with its keys derived from `key`). SQLCipher creates a
+/// codec synchronously, on the calling thread, when a connection is keyed (`PRAGMA key`,
+/// `ATTACH … KEY`). A codec made any other way gets no format-2 keys and refuses every page.
+pub(crate) fn keyed_as<T>(format: Format, key: &DatabaseKey, f: impl FnOnce() -> T) -> Result<T> {
     install()?;
     // SAFETY: reads one pointer of the registered provider, which SQLCipher keeps until
     // `sqlite3_shutdown` (never called here). A provider that is not ours any more (SQLite
@@ -66,13 +69,19 @@ pub(crate) fn keyed_as<T>(format: Format, f: impl FnOnce() -> T) -> Result<T> {
             "SQLCipher's provider was replaced; page format 2 is not installed",
         ));
     }
+    let keys = match format {
+        Format::Fast => {
+            Some(PageKeys::derive(key.raw()).ok_or_else(|| internal("page key derivation"))?)
+        }
+        Format::Legacy => None,
+    };
     struct Reset;
     impl Drop for Reset {
         fn drop(&mut self) {
-            NEXT.with(|n| n.set(Format::Fast));
+            NEXT.with(|n| n.borrow_mut().take());
         }
     }
-    NEXT.with(|n| n.set(format));
+    NEXT.with(|n| *n.borrow_mut() = Some(Next { format, keys }));
     let _reset = Reset;
     Ok(f())
 }
@@ -245,37 +254,22 @@ fn orig() -> Option<&'static Orig> {
 
 const OK: c_int = 0;
 const ERROR: c_int = 1;
-/// The IV SQLCipher draws per page write (AES's block).
-const IV_LEN: usize = 16;
-/// Format 2's MAC: one GCM tag.
-const TAG_LEN: usize = 16;
+/// SQLCipher's `SQLCIPHER_ENCRYPT` (its decrypt is 0).
+const ENCRYPT: c_int = 1;
 
-/// One codec's context: its format, the provider's own context, and format 2's expanded keys
-/// (kept for the connection's life, as SQLCipher keeps the raw keys).
+/// One codec's context: its format, the provider's own context, and format 2's pages.
 struct Ctx {
     format: Format,
     inner: Ptr,
-    keys: Mutex<Keys>,
+    state: Mutex<State>,
 }
 
-#[derive(Default)]
-struct Keys {
-    cipher: Option<([u8; 32], LessSafeKey)>,
-    mac: Option<([u8; 32], LessSafeKey)>,
-    scratch: Vec<u8>,
-}
-
-/// The expanded AES key for `raw`, kept in `slot` while the raw key stays the same.
-fn expanded<'a>(
-    slot: &'a mut Option<([u8; 32], LessSafeKey)>,
-    raw: &[u8],
-) -> Option<&'a LessSafeKey> {
-    let raw: [u8; 32] = raw.try_into().ok()?;
-    if slot.as_ref().is_none_or(|(k, _)| *k != raw) {
-        let key = LessSafeKey::new(UnboundKey::new(&AES_256_GCM, &raw).ok()?);
-        *slot = Some((raw, key));
-    }
-    slot.as_ref().map(|(_, k)| k)
+struct State {
+    /// Format 2's keys and what the last call left; `None` for a codec made outside
+    /// [`keyed_as`] (every page refused).
+    pages: Option<Pages>,
+    /// The key SQLCipher passed first: another one later is a rekey, which format 2 refuses.
+    sqlcipher_key: Option<[u8; 32]>,
 }
 
 /// The context behind `ctx` and the provider's own. A null `ctx` is a codec made before
@@ -305,10 +299,18 @@ unsafe extern "C" fn ctx_init(ctx: *mut Ptr) -> c_int {
     if rc != OK {
         return rc;
     }
+    let next = NEXT.with(|n| n.borrow_mut().take());
+    let (format, keys) = match next {
+        Some(Next { format, keys }) => (format, keys),
+        None => (Format::Fast, None),
+    };
     let c = Box::new(Ctx {
-        format: NEXT.with(Cell::get),
+        format,
         inner,
-        keys: Mutex::default(),
+        state: Mutex::new(State {
+            pages: keys.map(Pages::new),
+            sqlcipher_key: None,
+        }),
     });
     // SAFETY: SQLCipher passes a valid out-pointer.
     unsafe { *ctx = Box::into_raw(c).cast() };
@@ -325,14 +327,13 @@ unsafe extern "C" fn ctx_free(ctx: *mut Ptr) -> c_int {
     }
     // SAFETY: made by `ctx_init` from a Box, freed once (SQLCipher nulls it after).
     let mut c = unsafe { Box::from_raw(p as *mut Ctx) };
-    if let Ok(keys) = c.keys.get_mut() {
-        if let Some((raw, _)) = keys.cipher.as_mut() {
-            wipe(raw);
+    if let Ok(state) = c.state.get_mut() {
+        if let Some(pages) = state.pages.as_mut() {
+            pages.wipe();
         }
-        if let Some((raw, _)) = keys.mac.as_mut() {
-            wipe(raw);
+        if let Some(k) = state.sqlcipher_key.as_mut() {
+            wipe(k);
         }
-        wipe(&mut keys.scratch);
     }
     let mut inner = c.inner;
     // SAFETY: the provider's own context, freed once.
@@ -346,6 +347,19 @@ fn wipe(bytes: &mut [u8]) {
     for b in bytes {
         // SAFETY: a valid, exclusive reference to one byte.
         unsafe { std::ptr::write_volatile(b, 0) };
+    }
+}
+
+/// Runs `f` on a format-2 codec's pages: an error (never a panic) when it has none, fails or
+/// panics.
+fn with_pages(c: &Ctx, f: impl FnOnce(&mut State) -> Option<()>) -> c_int {
+    let run = || -> Option<()> {
+        let mut state = c.state.lock().ok()?;
+        f(&mut state)
+    };
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(run)) {
+        Ok(Some(())) => OK,
+        _ => ERROR,
     }
 }
 
@@ -373,30 +387,29 @@ unsafe extern "C" fn cipher(
         return ERROR;
     }
     // SAFETY: SQLCipher passes `key_sz` key bytes, an IV of the provider's IV size (16),
-    // `in_sz` input bytes and an output buffer as long, which may not overlap the input.
+    // `in_sz` input bytes and an output buffer as long, which does not overlap the input.
     let (key, iv, input, out) = unsafe {
         (
             std::slice::from_raw_parts(key, key_len),
-            std::slice::from_raw_parts(iv, IV_LEN),
+            &*(iv as *const [u8; IV_LEN]),
             std::slice::from_raw_parts(input, len),
             std::slice::from_raw_parts_mut(out, len),
         )
     };
-    let run = || -> Option<()> {
-        let mut keys = c.keys.lock().ok()?;
-        let k = expanded(&mut keys.cipher, key)?;
-        out.copy_from_slice(input);
-        let nonce = Nonce::try_assume_unique_for_key(&iv[..12]).ok()?;
-        // Counter mode both ways: the same keystream XORed again gives the data back.
-        let _keystream_tag = k
-            .seal_in_place_separate_tag(nonce, Aad::empty(), out)
-            .ok()?;
-        Some(())
-    };
-    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(run)) {
-        Ok(Some(())) => OK,
-        _ => ERROR,
-    }
+    with_pages(c, |state| {
+        let key: [u8; 32] = key.try_into().ok()?;
+        match state.sqlcipher_key {
+            None => state.sqlcipher_key = Some(key),
+            Some(first) if first != key => return None,
+            Some(_) => {}
+        }
+        let pages = state.pages.as_mut()?;
+        if mode == ENCRYPT {
+            pages.encrypt(iv, input, out)
+        } else {
+            pages.decrypt(iv, input, out)
+        }
+    })
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -422,52 +435,23 @@ unsafe extern "C" fn hmac(
             )
         };
     };
-    let (Ok(key_len), Ok(len), Ok(len2)) = (
-        usize::try_from(key_sz),
-        usize::try_from(in_sz),
-        usize::try_from(in2_sz),
-    ) else {
+    let (Ok(len), Ok(len2)) = (usize::try_from(in_sz), usize::try_from(in2_sz)) else {
         return ERROR;
     };
-    if key.is_null() || input.is_null() || out.is_null() || (in2.is_null() && len2 > 0) {
+    if input.is_null() || out.is_null() || in2.is_null() || len < IV_LEN {
         return ERROR;
     }
-    if len < IV_LEN {
-        return ERROR;
-    }
-    // SAFETY: SQLCipher passes `key_sz` key bytes, the encrypted page and its IV (`in_sz`
-    // bytes, the IV last), the page number (`in2_sz` bytes) and room for the MAC size this
-    // provider reported (16 in format 2).
-    let (key, input, in2, out) = unsafe {
+    // SAFETY: SQLCipher passes the encrypted page and its IV (`in_sz` bytes, the IV last),
+    // the page number (`in2_sz` bytes) and room for the MAC size this provider reported (16
+    // in format 2). Its own MAC key is not used: format 2 has its own.
+    let (input, in2, out) = unsafe {
         (
-            std::slice::from_raw_parts(key, key_len),
             std::slice::from_raw_parts(input, len),
-            if len2 == 0 {
-                &[][..]
-            } else {
-                std::slice::from_raw_parts(in2, len2)
-            },
+            std::slice::from_raw_parts(in2, len2),
             std::slice::from_raw_parts_mut(out, TAG_LEN),
         )
     };
-    let run = || -> Option<()> {
-        let mut guard = c.keys.lock().ok()?;
-        let Keys { mac, scratch, .. } = &mut *guard;
-        let k = expanded(mac, key)?;
-        let iv = &input[len - IV_LEN..];
-        let nonce = Nonce::try_assume_unique_for_key(&iv[..12]).ok()?;
-        scratch.clear();
-        scratch.extend_from_slice(input);
-        let tag = k
-            .seal_in_place_separate_tag(nonce, Aad::from(in2), scratch)
-            .ok()?;
-        out.copy_from_slice(tag.as_ref());
-        Some(())
-    };
-    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(run)) {
-        Ok(Some(())) => OK,
-        _ => ERROR,
-    }
+    with_pages(c, |state| state.pages.as_mut()?.mac(input, in2, out))
 }
 
 unsafe extern "C" fn get_hmac_sz(ctx: Ptr, algorithm: c_int) -> c_int {

@@ -238,7 +238,7 @@ fn load_fixture_in_format_1(dir: &Path, sql: &str) {
         .pragma_query_value(None, "user_version", |r| r.get(0))
         .unwrap();
     let target = dir.join(DB_FILE);
-    page_cipher::keyed_as(Format::Legacy, || {
+    page_cipher::keyed_as(Format::Legacy, &key(), || {
         c.execute(
             "ATTACH DATABASE ?1 AS old KEY ?2",
             (target.to_str().unwrap(), format!("x'{}'", "42".repeat(32))),
