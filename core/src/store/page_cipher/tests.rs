@@ -232,3 +232,15 @@ fn a_changed_or_moved_page_fails_to_read() {
     std::fs::write(&path, &pristine).unwrap();
     assert_eq!(read_all(&path).unwrap(), 300 * 100);
 }
+
+/// `Provider` mirrors `struct sqlcipher_provider` of the SQLCipher this crate builds
+/// (`sqlcipher.h`, 4.19). Another SQLCipher must be checked against its header before this
+/// test is moved on: a changed layout would call the wrong functions.
+#[test]
+fn the_provider_layout_is_the_sqlcipher_built() {
+    let c = Connection::open_in_memory().unwrap();
+    let version: String = c
+        .query_row("PRAGMA cipher_version", [], |r| r.get(0))
+        .unwrap();
+    assert!(version.starts_with("4.19."), "SQLCipher {version}");
+}
