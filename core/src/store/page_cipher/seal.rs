@@ -101,6 +101,15 @@ fn nonce(iv: &[u8]) -> Option<Nonce> {
     Nonce::try_assume_unique_for_key(iv.get(..12)?).ok()
 }
 
+/// Seals `buf` in place under `key` and `iv`: AES-256-CTR over it (so sealing twice gives it
+/// back), and GCM's tag over what it became.
+fn seal(key: &LessSafeKey, iv: &[u8], aad: &[u8], buf: &mut [u8]) -> Option<[u8; TAG_LEN]> {
+    let tag = key
+        .seal_in_place_separate_tag(nonce(iv)?, Aad::from(aad), buf)
+        .ok()?;
+    tag.as_ref().try_into().ok()
+}
+
 impl Pages {
     pub(super) fn new(keys: PageKeys) -> Pages {
         Pages {
@@ -117,13 +126,9 @@ impl Pages {
         out: &mut [u8],
     ) -> Option<()> {
         out.copy_from_slice(plain);
-        let tag = self
-            .keys
-            .enc
-            .seal_in_place_separate_tag(nonce(iv)?, Aad::empty(), out)
-            .ok()?;
+        let tag = seal(&self.keys.enc, iv, &[], out)?;
         self.stash.keep(Kind::Written, out, iv);
-        self.stash.tag.copy_from_slice(tag.as_ref());
+        self.stash.tag = tag;
         Some(())
     }
 
@@ -135,11 +140,7 @@ impl Pages {
         } else {
             out.copy_from_slice(ct);
             // Counter mode: the same keystream XORed again gives the data back.
-            let _keystream_tag = self
-                .keys
-                .enc
-                .seal_in_place_separate_tag(nonce(iv)?, Aad::empty(), out)
-                .ok()?;
+            seal(&self.keys.enc, iv, &[], out)?;
         }
         self.stash.clear();
         Some(())
@@ -160,31 +161,18 @@ impl Pages {
             let Stash { plain, work, .. } = &mut self.stash;
             plain.clear();
             plain.extend_from_slice(ct);
-            let _keystream_tag = self
-                .keys
-                .enc
-                .seal_in_place_separate_tag(nonce(iv)?, Aad::empty(), plain)
-                .ok()?;
+            seal(&self.keys.enc, iv, &[], plain)?;
             work.clear();
             work.extend_from_slice(plain);
-            let t = self
-                .keys
-                .enc
-                .seal_in_place_separate_tag(nonce(iv)?, Aad::empty(), work)
-                .ok()?;
-            t.as_ref().try_into().ok()?
+            seal(&self.keys.enc, iv, &[], work)?
         };
         let pgno: &[u8; 4] = pgno.try_into().ok()?;
         let mut aad = [0u8; 4 + IV_LEN];
         aad[..4].copy_from_slice(pgno);
         aad[4..].copy_from_slice(iv);
         let mut message = tag;
-        let mac = self
-            .keys
-            .mac
-            .seal_in_place_separate_tag(nonce(iv)?, Aad::from(&aad[..]), &mut message)
-            .ok()?;
-        out.get_mut(..TAG_LEN)?.copy_from_slice(mac.as_ref());
+        let mac = seal(&self.keys.mac, iv, &aad, &mut message)?;
+        out.get_mut(..TAG_LEN)?.copy_from_slice(&mac);
         if self.stash.kind == Kind::Written {
             self.stash.clear();
         }

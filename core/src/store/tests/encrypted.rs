@@ -42,6 +42,13 @@ fn load_fixture(dir: &Path, sql: &str) {
         .unwrap();
 }
 
+/// What the fixture `sql` holds once opened and upgraded without a key.
+fn upgraded_plain(sql: &str) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    load_fixture(dir.path(), sql);
+    dump_without_secrets(&kit(dir.path()))
+}
+
 fn starts_plain(path: &Path) -> bool {
     std::fs::read(path)
         .unwrap()
@@ -51,9 +58,7 @@ fn starts_plain(path: &Path) -> bool {
 #[test]
 fn every_fixture_is_encrypted_and_upgraded_with_nothing_lost() {
     for (version, sql) in FIXTURES {
-        let plain_dir = tempfile::tempdir().unwrap();
-        load_fixture(plain_dir.path(), sql);
-        let expected = dump_without_secrets(&kit(plain_dir.path()));
+        let expected = upgraded_plain(sql);
 
         let dir = tempfile::tempdir().unwrap();
         load_fixture(dir.path(), sql);
@@ -96,20 +101,14 @@ fn every_fixture_is_encrypted_and_upgraded_with_nothing_lost() {
     }
 }
 
-#[test]
-fn a_killed_encryption_leaves_the_plain_database_and_is_redone() {
-    let (_, sql) = FIXTURES.last().unwrap();
-    let plain_dir = tempfile::tempdir().unwrap();
-    load_fixture(plain_dir.path(), sql);
-    let expected = dump_without_secrets(&kit(plain_dir.path()));
-
-    let dir = tempfile::tempdir().unwrap();
-    load_fixture(dir.path(), sql);
-    let path = dir.path().join(DB_FILE);
-    // As a kill leaves it: part of the encrypted copy written, and a last commit of the
-    // plain database still only in its write-ahead log.
-    std::fs::write(dir.path().join("fieldkit.db.encrypting"), [0x17u8; 5000]).unwrap();
-    let live = Connection::open(&path).unwrap();
+/// Commits a row (`only-in-the-log`) on `live`, an open connection to the database in `dir`,
+/// that stays only in its write-ahead log, and copies the database's files and `extra` as a
+/// kill at that instant leaves them.
+fn killed_with_a_commit_in_the_log(
+    dir: &Path,
+    live: Connection,
+    extra: &[&str],
+) -> tempfile::TempDir {
     let _: String = live
         .pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))
         .unwrap();
@@ -120,15 +119,32 @@ fn a_killed_encryption_leaves_the_plain_database_and_is_redone() {
     )
     .unwrap();
     let killed = tempfile::tempdir().unwrap();
-    for f in [
-        "fieldkit.db",
-        "fieldkit.db-wal",
-        "fieldkit.db-shm",
-        "fieldkit.db.encrypting",
-    ] {
-        std::fs::copy(dir.path().join(f), killed.path().join(f)).unwrap();
+    for f in ["fieldkit.db", "fieldkit.db-wal", "fieldkit.db-shm"]
+        .iter()
+        .chain(extra)
+    {
+        std::fs::copy(dir.join(f), killed.path().join(f)).unwrap();
     }
     drop(live);
+    killed
+}
+
+#[test]
+fn a_killed_encryption_leaves_the_plain_database_and_is_redone() {
+    let (_, sql) = FIXTURES.last().unwrap();
+    let expected = upgraded_plain(sql);
+
+    let dir = tempfile::tempdir().unwrap();
+    load_fixture(dir.path(), sql);
+    let path = dir.path().join(DB_FILE);
+    // As a kill leaves it: part of the encrypted copy written, and a last commit of the
+    // plain database still only in its write-ahead log.
+    std::fs::write(dir.path().join("fieldkit.db.encrypting"), [0x17u8; 5000]).unwrap();
+    let killed = killed_with_a_commit_in_the_log(
+        dir.path(),
+        Connection::open(&path).unwrap(),
+        &["fieldkit.db.encrypting"],
+    );
     assert!(
         std::fs::metadata(killed.path().join("fieldkit.db-wal"))
             .unwrap()
@@ -263,9 +279,7 @@ fn load_fixture_in_format_1(dir: &Path, sql: &str) {
 #[test]
 fn a_format_1_database_is_reencrypted_once_with_nothing_lost() {
     for (version, sql) in FIXTURES {
-        let plain_dir = tempfile::tempdir().unwrap();
-        load_fixture(plain_dir.path(), sql);
-        let expected = dump_without_secrets(&kit(plain_dir.path()));
+        let expected = upgraded_plain(sql);
 
         let dir = tempfile::tempdir().unwrap();
         load_fixture_in_format_1(dir.path(), sql);
@@ -273,20 +287,7 @@ fn a_format_1_database_is_reencrypted_once_with_nothing_lost() {
         assert_eq!(devices_as(&path, Format::Legacy).unwrap(), 1, "v{version}");
         let live = Connection::open(&path).unwrap();
         cipher::apply_key_as(&live, Some(&key()), Format::Legacy).unwrap();
-        let _: String = live
-            .pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))
-            .unwrap();
-        live.pragma_update(None, "wal_autocheckpoint", 0).unwrap();
-        live.execute(
-            "INSERT INTO templates (id, version, json) VALUES ('only-in-the-log', 1, '{}')",
-            [],
-        )
-        .unwrap();
-        let killed = tempfile::tempdir().unwrap();
-        for f in ["fieldkit.db", "fieldkit.db-wal", "fieldkit.db-shm"] {
-            std::fs::copy(dir.path().join(f), killed.path().join(f)).unwrap();
-        }
-        drop(live);
+        let killed = killed_with_a_commit_in_the_log(dir.path(), live, &[]);
 
         let k = kit_with_key(killed.path());
         let got = dump_without_secrets(&k);
