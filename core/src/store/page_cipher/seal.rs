@@ -157,14 +157,17 @@ impl Pages {
         } else {
             // Read from disk: recover the data (kept for the decryption that follows), then
             // seal it again for GCM's tag over this ciphertext.
-            self.stash.keep(Kind::Checked, ct, iv);
+            // Marked as checked only once both passes succeeded.
+            self.stash.keep(Kind::Empty, ct, iv);
             let Stash { plain, work, .. } = &mut self.stash;
             plain.clear();
             plain.extend_from_slice(ct);
             seal(&self.keys.enc, iv, &[], plain)?;
             work.clear();
             work.extend_from_slice(plain);
-            seal(&self.keys.enc, iv, &[], work)?
+            let tag = seal(&self.keys.enc, iv, &[], work)?;
+            self.stash.kind = Kind::Checked;
+            tag
         };
         let pgno: &[u8; 4] = pgno.try_into().ok()?;
         let mut aad = [0u8; 4 + IV_LEN];
