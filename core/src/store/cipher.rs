@@ -49,10 +49,7 @@ impl std::fmt::Debug for DatabaseKey {
 
 impl Drop for DatabaseKey {
     fn drop(&mut self) {
-        for b in &mut self.0 {
-            // SAFETY: `b` is a valid, aligned, exclusive reference to a byte of our own array.
-            unsafe { std::ptr::write_volatile(b, 0) };
-        }
+        page_cipher::wipe(&mut self.0);
     }
 }
 

@@ -343,7 +343,8 @@ unsafe extern "C" fn ctx_free(ctx: *mut Ptr) -> c_int {
     rc
 }
 
-fn wipe(bytes: &mut [u8]) {
+/// Zeroes `bytes` in a way the compiler keeps (key material, recovered data).
+pub(super) fn wipe(bytes: &mut [u8]) {
     for b in bytes {
         // SAFETY: a valid, exclusive reference to one byte.
         unsafe { std::ptr::write_volatile(b, 0) };
